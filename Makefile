@@ -1,0 +1,39 @@
+# speechdrill — the two commands are `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SPEECHDRILL := $(VENV)/bin/speechdrill
+
+.PHONY: setup demo test lint typecheck bench bench-fidelity lock clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: setup
+	$(PY) -m drills.demo
+
+lint: setup
+	$(VENV)/bin/ruff check simulator real_backend drills reports tests benchmarks
+	$(VENV)/bin/ruff format --check simulator real_backend drills reports tests benchmarks
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+test: lint typecheck
+	$(VENV)/bin/pytest -n 2 -q
+
+bench: setup
+	$(PY) -m benchmarks.run --out bench-results.json
+
+lock:
+	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements.lock.new
+	{ echo "# Pinned lock: core + dev + backend extras. Regenerate with 'make lock'."; cat requirements.lock.new; } > requirements.lock
+	rm requirements.lock.new
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

@@ -1,0 +1,73 @@
+"""speechdrill's simulator: a discrete-event model of a speech serving fleet.
+
+    telemetry = simulator.run(fleet, workload, timeline, seed=7, duration_s=600)
+
+is a pure function of its arguments: the same inputs give identical telemetry.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from simulator.engine import Simulation
+from simulator.fleet import Fleet
+from simulator.profiles import ProfileLibrary, shipped_library
+from simulator.telemetry import Telemetry, build, summarize
+from simulator.timeline import PathError, TimelineEvent, set_path
+from simulator.workload import RequestArrays, Workload, generate
+
+__all__ = [
+    "Fleet",
+    "Telemetry",
+    "TimelineEvent",
+    "Workload",
+    "check_timeline",
+    "run",
+    "run_requests",
+    "summarize",
+]
+
+
+def run(
+    fleet: Fleet,
+    workload: Workload,
+    timeline: list[TimelineEvent] | None = None,
+    *,
+    seed: int = 0,
+    duration_s: float = 600.0,
+    profiles: ProfileLibrary | None = None,
+    base_dir: Path | None = None,
+) -> Telemetry:
+    """Simulate `duration_s` of arrivals (work in flight then drains) and build telemetry."""
+    requests = generate(workload, duration_s, seed, base_dir or Path.cwd())
+    return run_requests(fleet, requests, timeline or [], seed=seed, duration_s=duration_s,
+                        profiles=profiles)
+
+
+def run_requests(
+    fleet: Fleet,
+    requests: RequestArrays,
+    timeline: list[TimelineEvent],
+    *,
+    seed: int,
+    duration_s: float,
+    profiles: ProfileLibrary | None = None,
+) -> Telemetry:
+    sim = Simulation(fleet, requests, timeline, seed, duration_s, profiles or shipped_library())
+    sim.run()
+    return build(sim)
+
+
+def check_timeline(fleet: Fleet, timeline: list[TimelineEvent]) -> list[tuple[int, str]]:
+    """Apply every event to a copy of the fleet in time order; (event index, problem)."""
+    scratch = copy.deepcopy(fleet)
+    problems = []
+    order = sorted(range(len(timeline)), key=lambda i: timeline[i].at_s)
+    for i in order:
+        for path, value in timeline[i].set.items():
+            try:
+                set_path(scratch, path, value)
+            except PathError as exc:
+                problems.append((i, str(exc)))
+    return problems

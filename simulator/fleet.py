@@ -1,0 +1,199 @@
+"""The fleet file: what a speech serving fleet is made of.
+
+A fleet is models (what runs), pools of replicas (where it runs, at what price, with which
+queue and batching settings), the per-stage costs of the reference serving system, routes,
+SLOs and tenants. Every model here is mutable with validation, because timeline events
+(faults, trainee actions) change a running fleet through dotted field paths.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Family = Literal["asr-streaming", "asr-batch", "tts", "embedding", "classifier"]
+FAMILIES: tuple[str, ...] = ("asr-streaming", "asr-batch", "tts", "embedding", "classifier")
+
+NonNeg = Annotated[float, Field(ge=0)]
+Pos = Annotated[float, Field(gt=0)]
+
+
+class Strict(BaseModel):
+    """Base for every user-written model: unknown keys are errors; assignments validate."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DeviceSpec(Strict):
+    kind: Literal["cpu", "gpu"]
+    price_per_hour: NonNeg = Field(description="USD per replica-hour")
+    description: str = ""
+
+
+# Approximate public on-demand list prices (USD per replica-hour, one accelerator or one
+# small CPU instance). They are defaults only; a fleet overrides them under `devices:`.
+DEFAULT_DEVICES: dict[str, DeviceSpec] = {
+    "cpu": DeviceSpec(kind="cpu", price_per_hour=0.17, description="2-vCPU x86 instance"),
+    "gpu-t4": DeviceSpec(kind="gpu", price_per_hour=0.53, description="NVIDIA T4 16 GB"),
+    "gpu-l4": DeviceSpec(kind="gpu", price_per_hour=0.80, description="NVIDIA L4 24 GB"),
+    "gpu-a100": DeviceSpec(kind="gpu", price_per_hour=3.40, description="NVIDIA A100 40 GB"),
+    "gpu-h100": DeviceSpec(kind="gpu", price_per_hour=6.90, description="NVIDIA H100 80 GB"),
+}
+
+
+class ModelSpec(Strict):
+    family: Family
+    version: str = Field(min_length=1)
+    profile: str = Field(
+        min_length=1,
+        description="latency profile name; the pool's device picks the profile row",
+    )
+    load_time_s: NonNeg = Field(30.0, description="cold start: time to load onto a replica")
+
+
+class BatchingSpec(Strict):
+    max_batch: int = Field(1, ge=1, le=1024)
+    max_wait_ms: NonNeg = 0.0
+
+
+class ServiceNoise(Strict):
+    """How a batch's service time varies around the profile's median.
+
+    `profile` uses the spread the profiler measured (log-normal with that CV); the others
+    exist mostly for validation against queueing formulas.
+    """
+
+    dist: Literal["profile", "none", "exponential", "gamma", "lognormal"] = "profile"
+    cs2: NonNeg | None = Field(None, description="squared coefficient of variation")
+
+
+class PoolSpec(Strict):
+    device: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    replicas: int = Field(ge=0, le=10_000)
+    slots_per_replica: int = Field(1, ge=1, le=64, description="concurrent batches per replica")
+    batching: BatchingSpec = BatchingSpec()
+    queue_capacity: int = Field(1000, ge=0, description="waiting requests before rejection")
+    price_per_hour: NonNeg | None = Field(None, description="override the device's price")
+    service_noise: ServiceNoise = ServiceNoise()
+
+
+class StageSpec(Strict):
+    """Service time of a non-inference stage: base + per audio second."""
+
+    base_ms: NonNeg = 0.0
+    per_audio_s_ms: NonNeg = 0.0
+    workers: int | None = Field(
+        None, ge=1, description="FIFO workers; null means the stage scales freely (pure delay)"
+    )
+
+
+class StagesSpec(Strict):
+    ingress: StageSpec = StageSpec(base_ms=1.0)
+    preprocess: StageSpec = StageSpec(base_ms=2.0, per_audio_s_ms=0.8)
+    route: StageSpec = StageSpec(base_ms=0.2)
+    postprocess: StageSpec = StageSpec(base_ms=2.0, per_audio_s_ms=0.2)
+    observe: StageSpec = StageSpec(base_ms=0.3)
+    reject_invalid: bool = Field(
+        True, description="ingress validation rejects malformed payloads before any compute"
+    )
+
+
+class Match(Strict):
+    kind: Family | None = None
+    tenant: str | None = None
+    language: str | None = None
+    cohort: str | None = None
+    slice: str | None = None
+
+
+class RouteRule(Strict):
+    """First matching rule wins; `pool` sends everything, `split` weights several pools."""
+
+    name: str | None = Field(None, description="label in the `route` column")
+    match: Match = Match()
+    pool: str | None = None
+    split: dict[str, NonNeg] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RouteRule:
+        if (self.pool is None) == (self.split is None):
+            raise ValueError("give exactly one of `pool` or `split`")
+        if self.split is not None and sum(self.split.values()) <= 0:
+            raise ValueError("`split` weights must add up to more than 0")
+        return self
+
+    def targets(self) -> dict[str, float]:
+        return {self.pool: 1.0} if self.pool is not None else dict(self.split or {})
+
+
+class SLOSpec(Strict):
+    p50_ms: Pos | None = None
+    p95_ms: Pos | None = None
+    p99_ms: Pos | None = None
+    timeout_ms: Pos | None = Field(
+        None, description="deadline: a request still queued past it is cancelled"
+    )
+    first_partial_ms: Pos | None = None
+    first_audio_byte_ms: Pos | None = None
+
+
+class TenantSpec(Strict):
+    eval_opt_in: bool = Field(False, description="tenant allows opted-in eval samples")
+    description: str = ""
+
+
+class Fleet(Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    devices: dict[str, DeviceSpec] = Field(
+        default_factory=dict, description="extra devices or price overrides"
+    )
+    models: dict[str, ModelSpec] = Field(min_length=1)
+    pools: dict[str, PoolSpec] = Field(min_length=1)
+    stages: StagesSpec = StagesSpec()
+    routes: list[RouteRule] = Field(min_length=1)
+    slos: dict[Family, SLOSpec] = Field(default_factory=dict)
+    tenants: dict[str, TenantSpec] = Field(default_factory=dict)
+    metrics_interval_s: Pos = 10.0
+
+    def device(self, name: str) -> DeviceSpec:
+        return self.devices.get(name) or DEFAULT_DEVICES[name]
+
+    def pool_price(self, pool: str) -> float:
+        spec = self.pools[pool]
+        if spec.price_per_hour is not None:
+            return spec.price_per_hour
+        return self.device(spec.device).price_per_hour
+
+
+def reference_problems(fleet: Fleet) -> list[tuple[tuple[Any, ...], str]]:
+    """Cross-references pydantic cannot see: (field path, what was expected)."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    devices = sorted(set(DEFAULT_DEVICES) | set(fleet.devices))
+    for name, pool in fleet.pools.items():
+        if pool.model not in fleet.models:
+            problems.append(
+                (("pools", name, "model"), f"unknown model {pool.model!r}; "
+                 f"expected one of {sorted(fleet.models)}")
+            )
+        if pool.device not in devices:
+            problems.append(
+                (("pools", name, "device"), f"unknown device {pool.device!r}; "
+                 f"expected one of {devices} or a device declared under `devices:`")
+            )
+    for i, rule in enumerate(fleet.routes):
+        for target in rule.targets():
+            if target not in fleet.pools:
+                field = "pool" if rule.pool is not None else "split"
+                problems.append(
+                    (("routes", i, field), f"unknown pool {target!r}; "
+                     f"expected one of {sorted(fleet.pools)}")
+                )
+        if rule.match.tenant and fleet.tenants and rule.match.tenant not in fleet.tenants:
+            problems.append(
+                (("routes", i, "match", "tenant"), f"unknown tenant {rule.match.tenant!r}; "
+                 f"expected one of {sorted(fleet.tenants)}")
+            )
+    return problems

@@ -1,0 +1,339 @@
+"""Telemetry tables built from a finished run, and the run summary.
+
+Four tables, per DESIGN.md: `requests` (one row per request), `batches`, `metrics` (long
+format time series) and `events` (what an operator would see). Only derived signals:
+durations, labels, versions, costs — never audio or transcript text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulator.engine import Simulation
+from simulator.fleet import FAMILIES
+from simulator.recorder import OK, REJECT_REASONS, STATUSES
+
+TABLES = ("requests", "batches", "metrics", "events")
+
+
+def _cat(codes: np.ndarray, labels: list[str] | tuple[str, ...]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.astype(np.int16), categories=list(labels))
+
+
+def _cat_or_null(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
+    """Codes of -1 become nulls (e.g. a request rejected before it reached a pool)."""
+    return pd.Categorical.from_codes(codes.astype(np.int16), categories=list(labels) or ["-"])
+
+
+@dataclass
+class Telemetry:
+    requests: pd.DataFrame
+    batches: pd.DataFrame
+    metrics: pd.DataFrame
+    events: pd.DataFrame
+    pool_cost: pd.DataFrame  # per pool: replica-seconds, price-weighted cost, device kind
+    duration_s: float
+    horizon_s: float
+
+    def write_parquet(self, out: Path) -> list[Path]:
+        out.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name in TABLES:
+            path = out / f"{name}.parquet"
+            getattr(self, name).to_parquet(path, index=False)
+            paths.append(path)
+        return paths
+
+    def digest(self) -> str:
+        """A hash of every table's contents — equal digests mean identical telemetry."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for name in TABLES:
+            frame: pd.DataFrame = getattr(self, name)
+            h.update(name.encode())
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        return h.hexdigest()
+
+
+def build(sim: Simulation) -> Telemetry:
+    horizon = sim.horizon_s
+    columns = sim.batches.columns()
+    requests = _requests_table(sim, columns)
+    batches = _batches_table(sim, columns)
+    pool_cost = _pool_cost(sim, horizon)
+    metrics = _metrics_table(sim, requests, batches, horizon)
+    events = _events_table(sim)
+    return Telemetry(requests, batches, metrics, events, pool_cost, sim.duration_s, horizon)
+
+
+def _from_batch(batch_id: np.ndarray, column: np.ndarray, missing: float) -> np.ndarray:
+    """Spread a batch column onto its requests; `missing` where no batch ran them."""
+    if not len(column):
+        return np.full(len(batch_id), missing)
+    values = column[np.clip(batch_id, 0, None)]
+    return np.where(batch_id >= 0, values, missing)
+
+
+def _requests_table(sim: Simulation, b: dict[str, np.ndarray]) -> pd.DataFrame:
+    r, rec, n = sim.requests, sim.rec, len(sim.requests)
+    arrival = r.arrival_s
+    latency = (rec.done_s - arrival) * 1000.0
+    latency[rec.status != OK] = np.nan
+    bid = rec.batch_id
+    return pd.DataFrame(
+        {
+            "request_id": np.arange(n, dtype=np.int32),
+            "session_id": pd.arrays.IntegerArray(
+                np.zeros(n, dtype=np.int32), mask=np.ones(n, dtype=bool)
+            ),
+            "kind": _cat(r.kind, FAMILIES),
+            "tenant": _cat(r.tenant, r.vocab["tenant"]),
+            "cohort": _cat(r.cohort, r.vocab["cohort"]),
+            "language": _cat(r.language, r.vocab["language"]),
+            "slice": _cat(r.slice, r.vocab["slice"]),
+            "model_version": _cat_or_null(
+                _from_batch(bid, b["model_version"], -1), sim.vocab["model_version"]
+            ),
+            "route": _cat_or_null(rec.route, sim.vocab["route"]),
+            "pool": _cat_or_null(rec.pool, sim.pool_names),
+            "device": _cat_or_null(_from_batch(bid, b["device"], -1), sim.vocab["device"]),
+            "arrival_s": arrival,
+            "ingress_done_s": rec.ingress_done_s,
+            "preprocess_done_s": rec.preprocess_done_s,
+            "enqueue_s": rec.enqueue_s,
+            "infer_start_s": _from_batch(bid, b["start_s"], np.nan),
+            "infer_end_s": _from_batch(bid, b["end_s"], np.nan),
+            "done_s": rec.done_s,
+            "status": _cat(rec.status, STATUSES),
+            "reject_reason": _cat(rec.reason, REJECT_REASONS),
+            "batch_id": bid,
+            "audio_s": r.audio_s.astype(np.float32),
+            "latency_ms": latency.astype(np.float32),
+            "cost_usd": _from_batch(bid, b["cost_usd"] / np.maximum(b["size"], 1), 0.0)
+            if len(b["size"])
+            else np.zeros(n),
+            "tags": pd.Categorical(np.full(n, ""), categories=[""]),
+        }
+    )
+
+
+def _batches_table(sim: Simulation, b: dict[str, np.ndarray]) -> pd.DataFrame:
+    n = len(b["size"])
+    return pd.DataFrame(
+        {
+            "batch_id": np.arange(n, dtype=np.int32),
+            "pool": _cat(b["pool"].astype(np.int16), sim.pool_names),
+            "device": _cat(b["device"].astype(np.int16), sim.vocab["device"] or ["-"]),
+            "model_version": _cat(
+                b["model_version"].astype(np.int16), sim.vocab["model_version"] or ["-"]
+            ),
+            "size": b["size"].astype(np.int32),
+            "max_batch": b["max_batch"].astype(np.int32),
+            "padded_audio_s": b["padded_audio_s"].astype(float),
+            "useful_audio_s": b["useful_audio_s"].astype(float),
+            "start_s": b["start_s"].astype(float),
+            "end_s": b["end_s"].astype(float),
+            "cost_usd": b["cost_usd"].astype(float),
+        }
+    )
+
+
+def _pool_cost(sim: Simulation, horizon: float) -> pd.DataFrame:
+    """Integrate each pool's replica count × price over [0, horizon] (idle time included)."""
+    rows = []
+    log = sorted(sim.replica_log, key=lambda c: c.t_s)
+    for name in sim.pool_names:
+        changes = [c for c in log if c.pool == name]
+        for i, change in enumerate(changes):
+            end = changes[i + 1].t_s if i + 1 < len(changes) else horizon
+            seconds = max(0.0, min(end, horizon) - change.t_s) * change.replicas
+            rows.append(
+                {
+                    "pool": name,
+                    "device": change.device,
+                    "device_kind": change.device_kind,
+                    "from_s": change.t_s,
+                    "to_s": end,
+                    "replicas": change.replicas,
+                    "replica_seconds": seconds,
+                    "cost_usd": seconds * change.price_per_hour / 3600.0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _metrics_table(
+    sim: Simulation, requests: pd.DataFrame, batches: pd.DataFrame, horizon: float
+) -> pd.DataFrame:
+    interval = sim.fleet.metrics_interval_s
+    frames = [_pool_samples(sim, interval), _kind_rates(requests, interval, horizon)]
+    frames.append(_utilisation(sim, batches, interval, horizon))
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({"t_s": [], "name": [], "labels": [], "value": []})
+    out = pd.concat(frames, ignore_index=True)
+    out["labels"] = out["labels"].astype("category")
+    out["name"] = out["name"].astype("category")
+    return out.sort_values(["t_s", "name", "labels"], kind="stable").reset_index(drop=True)
+
+
+def _pool_samples(sim: Simulation, interval: float) -> pd.DataFrame:
+    if not sim.samples:
+        return pd.DataFrame()
+    s = np.array(sim.samples)
+    t, pool, depth, busy, slots = s.T
+    labels = np.array([f"pool={n}" for n in sim.pool_names])[pool.astype(int)]
+    price = {c.pool: c for c in sorted(sim.replica_log, key=lambda c: c.t_s)}
+    replicas = _replicas_at(sim, t, pool.astype(int))
+    price_h = np.array([price[n].price_per_hour for n in sim.pool_names])[pool.astype(int)]
+    return pd.concat(
+        [
+            pd.DataFrame({"t_s": t, "name": "queue_depth", "labels": labels, "value": depth}),
+            pd.DataFrame({"t_s": t, "name": "busy_slots", "labels": labels, "value": busy}),
+            pd.DataFrame({"t_s": t, "name": "replicas", "labels": labels, "value": replicas}),
+            pd.DataFrame(
+                {"t_s": t, "name": "cost_usd_per_hour", "labels": labels,
+                 "value": replicas * price_h}
+            ),
+        ]
+    )
+
+
+def _replicas_at(sim: Simulation, t: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(t))
+    for i, name in enumerate(sim.pool_names):
+        changes = sorted((c for c in sim.replica_log if c.pool == name), key=lambda c: c.t_s)
+        times = np.array([c.t_s for c in changes])
+        counts = np.array([c.replicas for c in changes])
+        mask = pool == i
+        idx = np.searchsorted(times, t[mask], side="right") - 1
+        out[mask] = counts[np.clip(idx, 0, len(counts) - 1)]
+    return out
+
+
+def _kind_rates(requests: pd.DataFrame, interval: float, horizon: float) -> pd.DataFrame:
+    if not len(requests):
+        return pd.DataFrame()
+    bins = np.floor(requests["arrival_s"].to_numpy() / interval) * interval
+    done_bins = np.floor(requests["done_s"].to_numpy() / interval) * interval
+    frame = pd.DataFrame(
+        {
+            "arrive_t": bins,
+            "done_t": done_bins,
+            "labels": "kind=" + requests["kind"].astype(str),
+            "status": requests["status"].astype(str),
+            "latency_ms": requests["latency_ms"],
+        }
+    )
+    parts = []
+    arrivals = frame.groupby(["arrive_t", "labels"]).size().rename("value").reset_index()
+    parts.append(arrivals.assign(name="arrivals_per_s", value=arrivals["value"] / interval))
+    for status, name in ((["ok"], "completed_per_s"), (["rejected"], "rejected_per_s"),
+                         (["timeout"], "timeouts_per_s"), (["error"], "errors_per_s")):
+        sub = frame[frame["status"].isin(status)]
+        counts = sub.groupby(["done_t", "labels"]).size().rename("value").reset_index()
+        counts = counts.rename(columns={"done_t": "arrive_t"})
+        parts.append(counts.assign(name=name, value=counts["value"] / interval))
+    ok = frame[frame["status"] == "ok"]
+    grouped = ok.groupby(["done_t", "labels"])["latency_ms"]
+    for q, name in ((0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms")):
+        lat = grouped.quantile(q).rename("value").reset_index()
+        parts.append(lat.rename(columns={"done_t": "arrive_t"}).assign(name=name))
+    out = pd.concat(parts, ignore_index=True).rename(columns={"arrive_t": "t_s"})
+    return out[out["t_s"] <= horizon][["t_s", "name", "labels", "value"]]
+
+
+def _utilisation(
+    sim: Simulation, batches: pd.DataFrame, interval: float, horizon: float
+) -> pd.DataFrame:
+    """Busy slot-seconds per interval / available slot-seconds, from the batch log."""
+    if not len(batches):
+        return pd.DataFrame()
+    n_bins = int(np.ceil(horizon / interval)) + 1
+    edges = np.arange(n_bins + 1) * interval
+    rows = []
+    for i, name in enumerate(sim.pool_names):
+        sub = batches[batches["pool"] == name]
+        start = sub["start_s"].to_numpy()
+        end = np.nan_to_num(sub["end_s"].to_numpy(), nan=horizon)
+        busy = _overlap_per_bin(start, end, edges)
+        spec = sim.fleet.pools.get(name)
+        slots_per = spec.slots_per_replica if spec else 1
+        replicas = _replicas_at(sim, edges[:-1], np.full(n_bins, i))
+        capacity = replicas * slots_per * interval
+        with np.errstate(divide="ignore", invalid="ignore"):
+            util = np.where(capacity > 0, busy / capacity, 0.0)
+        rows.append(pd.DataFrame({"t_s": edges[:-1], "name": "utilisation",
+                                  "labels": f"pool={name}", "value": util}))
+    out = pd.concat(rows, ignore_index=True)
+    return out[out["t_s"] <= horizon]
+
+
+def _overlap_per_bin(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Total length of [start, end) intervals falling in each bin, exactly.
+
+    Busy time up to x is Σ(x − s) over starts before x minus Σ(x − e) over ends before x;
+    prefix sums over sorted starts and ends evaluate it at every edge in O(n log n).
+    """
+
+    def ramp(points: np.ndarray) -> np.ndarray:
+        points = np.sort(points)
+        prefix = np.concatenate([[0.0], np.cumsum(points)])
+        k = np.searchsorted(points, edges, side="left")
+        return k * edges - prefix[k]
+
+    return np.diff(ramp(start) - ramp(end))
+
+
+def _events_table(sim: Simulation) -> pd.DataFrame:
+    rows = [
+        {"t_s": t, "type": e.announce.type, "target": e.announce.target,
+         "detail": e.announce.detail}
+        for t, e in sim.applied_events
+        if e.announce is not None
+    ]
+    return pd.DataFrame(rows, columns=["t_s", "type", "target", "detail"])
+
+
+def summarize(tel: Telemetry, fleet: Any = None) -> dict[str, Any]:
+    """The `simulate --json` summary (keys per DESIGN.md, plus batching and cost detail)."""
+    req = tel.requests
+    status = req["status"].to_numpy()
+    cost = tel.pool_cost
+    by_kind: dict[str, dict[str, float]] = {}
+    for kind, group in req[req["status"] == "ok"].groupby("kind", observed=True):
+        lat = group["latency_ms"].to_numpy(dtype=float)
+        by_kind[str(kind)] = {
+            f"p{q}": round(float(np.percentile(lat, q)), 3) for q in (50, 95, 99)
+        }
+    b = tel.batches
+    padded = float(b["padded_audio_s"].sum()) if len(b) else 0.0
+    useful = float(b["useful_audio_s"].sum()) if len(b) else 0.0
+    seconds = lambda kind: float(cost.loc[cost["device_kind"] == kind, "replica_seconds"].sum())  # noqa: E731
+    total_cost = float(cost["cost_usd"].sum()) if len(cost) else 0.0
+    return {
+        "requests": len(req),
+        "completed": int((status == "ok").sum()),
+        "rejected": int((status == "rejected").sum()),
+        "timed_out": int((status == "timeout").sum()),
+        "errors": int((status == "error").sum()),
+        "in_flight": int((status == "in_flight").sum()),
+        "cost_usd": round(total_cost, 6),
+        "cost_usd_per_hour": round(total_cost / tel.horizon_s * 3600.0, 6) if tel.horizon_s else 0,
+        "gpu_hours": round(seconds("gpu") / 3600.0, 6),
+        "cpu_hours": round(seconds("cpu") / 3600.0, 6),
+        "requests_per_s": round(len(req) / tel.duration_s, 4) if tel.duration_s else 0.0,
+        "latency_ms": by_kind,
+        "mean_batch_size": round(float(b["size"].mean()), 4) if len(b) else 0.0,
+        "mean_batch_fill": round(float((b["size"] / b["max_batch"]).mean()), 4) if len(b) else 0.0,
+        "padding_waste": round(1.0 - useful / padded, 4) if padded else 0.0,
+        "duration_s": tel.duration_s,
+    }
+
+
