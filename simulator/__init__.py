@@ -8,6 +8,7 @@ is a pure function of its arguments: the same inputs give identical telemetry.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 
 from simulator.engine import Simulation
@@ -38,11 +39,12 @@ def run(
     duration_s: float = 600.0,
     profiles: ProfileLibrary | None = None,
     base_dir: Path | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> Telemetry:
     """Simulate `duration_s` of arrivals (work in flight then drains) and build telemetry."""
     requests = generate(workload, duration_s, seed, base_dir or Path.cwd())
     return run_requests(fleet, requests, timeline or [], seed=seed, duration_s=duration_s,
-                        profiles=profiles)
+                        profiles=profiles, progress=progress)
 
 
 def run_requests(
@@ -53,8 +55,10 @@ def run_requests(
     seed: int,
     duration_s: float,
     profiles: ProfileLibrary | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> Telemetry:
-    sim = Simulation(fleet, requests, timeline, seed, duration_s, profiles or shipped_library())
+    sim = Simulation(fleet, requests, timeline, seed, duration_s, profiles or shipped_library(),
+                     progress=progress)
     sim.run()
     return build(sim)
 

@@ -12,7 +12,12 @@ its longest item (padding) for a time interpolated from the pool's latency profi
 Requests past their deadline are cancelled when they reach the head, before taking a slot.
 
 Speed matters (whole what-if grids are simulated), so the hot paths are callbacks on
-SimPy events, long-lived processes only for arrivals, the timeline and metric sampling.
+SimPy events and long-lived processes serve only the timeline and metric sampling.
+Arrivals are known before the run, so they are not heap events: the run loop admits
+every arrival that falls before the next heap event (nothing can change the fleet in
+between), and each admission acts at the arrival's own time. This is the classic
+merge of a presorted arrival stream with the event list; it halves the events per
+request without changing a single outcome.
 """
 
 from __future__ import annotations
@@ -126,7 +131,11 @@ class ReplicaChange:
 
 
 class Pool:
-    """Replicas of one model on one device kind, one bounded queue, dynamic batching."""
+    """Replicas of one model on one device kind, one bounded queue, dynamic batching.
+
+    Methods that act on an arrival take its time `t` explicitly (t ≥ env.now): an
+    arrival is admitted before the clock reaches it, when no event lies in between.
+    """
 
     def __init__(self, sim: Simulation, name: str, index: int) -> None:
         self.sim = sim
@@ -140,6 +149,7 @@ class Pool:
         self.noise = NoiseSource(stream_rng(sim.seed, "pool-noise", name))
         self.spec: PoolSpec
         self.service: ServiceTimeModel
+        self._service_cache: dict[tuple[int, float], float] = {}
         self.reconfigure()
 
     def reconfigure(self) -> None:
@@ -149,8 +159,13 @@ class Pool:
         model = fleet.models[self.spec.model]
         self.model_version = f"{self.spec.model}:{model.version}"
         self.service = self.sim.service_model(model.profile, self.spec.device)
+        self._service_cache = {}
+        self.max_batch = self.spec.batching.max_batch
+        self.max_wait_s = self.spec.batching.max_wait_ms / 1000.0
+        self.starts_alone = self.max_batch == 1 or self.max_wait_s == 0
         self.slots_total = self.spec.replicas * self.spec.slots_per_replica
         self.price_per_hour = fleet.pool_price(self.name)
+        self.cost_per_s = self.price_per_hour / 3600.0 / self.spec.slots_per_replica
         noise = self.spec.service_noise
         if noise.dist == "profile":
             self.noise.configure("lognormal", self.service.profile.spread_cv**2)
@@ -159,9 +174,10 @@ class Pool:
             self.noise.configure(noise.dist, noise.cs2 if noise.cs2 is not None else default_cs2)
         self.version_code = self.sim.code("model_version", self.model_version)
         self.device_code = self.sim.code("device", self.spec.device)
+        now = self.env.now
         self.sim.replica_log.append(
             ReplicaChange(
-                self.env.now,
+                now,
                 self.name,
                 self.spec.replicas,
                 self.price_per_hour,
@@ -169,44 +185,47 @@ class Pool:
                 fleet.device(self.spec.device).kind,
             )
         )
-        self.dispatch()
+        self.dispatch(now)
 
-    def enqueue(self, rid: int) -> None:
-        sim = self.sim
+    def enqueue(self, rid: int, t: float) -> None:
         if len(self.queue) >= self.spec.queue_capacity:
-            sim.finish_rejected(rid, QUEUE_FULL)
+            self.sim.finish_rejected(rid, QUEUE_FULL, t)
             return
-        now = self.env.now
-        sim.rec.enqueue_s[rid] = now
-        sim.rec.pool[rid] = self.index
+        rec = self.sim.rec
+        rec.enqueue_s[rid] = t
+        rec.pool[rid] = self.index
+        if self.busy_slots < self.slots_total and not self.queue and self.starts_alone:
+            # idle slot, empty queue, nothing to wait for: the request is its own batch
+            self._start([rid], t)
+            return
         self.queue.append(rid)
-        self.queued_at.append(now)
-        self.dispatch()
+        self.queued_at.append(t)
+        if self.busy_slots < self.slots_total:
+            self.dispatch(t)
 
-    def dispatch(self) -> None:
-        """Start batches while slots are free and a batch is due."""
+    def dispatch(self, t: float) -> None:
+        """Start batches while slots are free and a batch is due at time t."""
         queue = self.queue
-        batching = self.spec.batching
-        max_batch = batching.max_batch
+        max_batch = self.max_batch
         while queue and self.busy_slots < self.slots_total:
-            now = self.env.now
             if len(queue) < max_batch:
-                due = self.queued_at[0] + batching.max_wait_ms / 1000.0
-                if now + EPS < due:
+                due = self.queued_at[0] + self.max_wait_s
+                if t + EPS < due:
                     self._arm_timer(due)
                     return
-            batch = self._take(max_batch, now)
+            batch = self._take(max_batch, t)
             if batch:
-                self._start(batch, now)
+                self._start(batch, t)
 
-    def _take(self, max_batch: int, now: float) -> list[int]:
+    def _take(self, max_batch: int, t: float) -> list[int]:
         deadline = self.sim.deadline
+        queue, queued_at = self.queue, self.queued_at
         batch: list[int] = []
-        while self.queue and len(batch) < max_batch:
-            rid = self.queue.popleft()
-            self.queued_at.popleft()
-            if deadline[rid] < now:
-                self.sim.finish_timeout(rid)
+        while queue and len(batch) < max_batch:
+            rid = queue.popleft()
+            queued_at.popleft()
+            if deadline[rid] < t:
+                self.sim.finish_timeout(rid, t)
             else:
                 batch.append(rid)
         return batch
@@ -217,35 +236,49 @@ class Pool:
             self.env.timeout(due - self.env.now).callbacks.append(self._on_timer)
 
     def _on_timer(self, _event: simpy.Event) -> None:
-        if self.env.now + EPS >= self.timer_at:
+        now = self.env.now
+        if now + EPS >= self.timer_at:
             self.timer_at = math.inf
-        self.dispatch()
+        self.dispatch(now)
 
-    def _start(self, batch: list[int], now: float) -> None:
+    def _start(self, batch: list[int], t: float) -> None:
         """Run a batch at its longest item; request-level infer times, cost, version and
         device are derived from the batch row when the tables are built."""
         sim = self.sim
         audio = sim.audio_s
-        lengths = [audio[r] for r in batch]
-        longest = max(lengths)
         size = len(batch)
-        duration = self.service.latency_s(size, longest) * self.noise.next()
-        cost = duration * self.price_per_hour / 3600.0 / self.spec.slots_per_replica
-        batch_id = sim.batches.add(
-            (self.index, self.device_code, self.version_code, size,
-             self.spec.batching.max_batch, longest * size, sum(lengths), now, now + duration,
-             cost)
+        if size == 1:
+            longest = useful = audio[batch[0]]
+        else:
+            lengths = [audio[r] for r in batch]
+            longest, useful = max(lengths), sum(lengths)
+        key = (size, longest)
+        base = self._service_cache.get(key)
+        if base is None:
+            base = self.service.latency_s(size, longest)
+            if len(self._service_cache) < 4096:  # lengths are continuous: bound the memo
+                self._service_cache[key] = base
+        noise = self.noise.block
+        duration = base * (noise.pop() if noise else self.noise.next())
+        end = t + duration
+        rows = sim.batches.rows
+        batch_id = len(rows)
+        rows.append(
+            (self.index, self.device_code, self.version_code, size, self.max_batch,
+             longest * size, useful, t, end, duration * self.cost_per_s)
         )
         batch_ids = sim.rec.batch_id
         for rid in batch:
             batch_ids[rid] = batch_id
         self.busy_slots += 1
-        self.env.timeout(duration).callbacks.append(partial(self._finish, batch))
+        self.env.timeout(end - self.env.now).callbacks.append(partial(self._finish, batch))
 
     def _finish(self, batch: list[int], _event: simpy.Event) -> None:
         self.busy_slots -= 1
-        self.sim.after_infer(batch, self.env.now)
-        self.dispatch()
+        now = self.env.now
+        self.sim.after_infer(batch, now)
+        if self.queue:
+            self.dispatch(now)
 
 
 class Simulation:
@@ -260,8 +293,10 @@ class Simulation:
         duration_s: float,
         profiles: ProfileLibrary,
         drain_limit_s: float = 600.0,
+        progress: Callable[[float], None] | None = None,
     ) -> None:
         self.fleet = fleet.model_copy(deep=True)
+        self.progress = progress
         self.requests = requests
         self.timeline = sorted(timeline, key=lambda e: e.at_s)
         self.seed = seed
@@ -283,6 +318,7 @@ class Simulation:
         self.u_route = requests.u_route.tolist()
         self.deadline = [math.inf] * n
         self.finished = 0
+        self._streams: list[ArrivalStream] = []
         self._combos, combo_index = label_combinations(requests)
         self.combo = combo_index.tolist()
         self.vocab: dict[str, list[str]] = {"model_version": [], "device": [], "route": []}
@@ -354,14 +390,12 @@ class Simulation:
     # --- arrivals: planned per epoch (the span between two timeline events) ----------
 
     def _epochs(self) -> simpy.events.ProcessGenerator:
-        """Apply timeline events in order; after each, admit the arrivals up to the next.
+        """Apply timeline events in order; after each, plan the arrivals up to the next.
 
         Front-stage settings change only at timeline events, so within an epoch every
-        arrival's ingress/preprocess/route times are computed at once and only its
-        arrival at the router costs an event.
+        arrival's ingress/preprocess/route times are computed at once, vectorised.
         """
-        times = [e.at_s for e in self.timeline]
-        starts = sorted({0.0, *times})
+        starts = sorted({0.0, *(e.at_s for e in self.timeline)})
         for k, start in enumerate(starts):
             if start > self.env.now:
                 yield self.env.timeout(start - self.env.now)
@@ -372,27 +406,24 @@ class Simulation:
             lo = bisect_left(self.arrival, start)
             hi = bisect_left(self.arrival, end)
             if hi > lo:
-                self.env.process(self._admit(lo, hi))
+                self._plan_epoch(lo, hi)
 
-    def _admit(self, lo: int, hi: int) -> simpy.events.ProcessGenerator:
+    def _plan_epoch(self, lo: int, hi: int) -> None:
         kind = self.requests.kind[lo:hi]
         timeouts = np.array(self.timeout_s)[kind]
         self.deadline[lo:hi] = (self.requests.arrival_s[lo:hi] + timeouts).tolist()
         if any(s is not None for s in self.front_servers):
-            yield from self._admit_one_by_one(lo, hi)
+            self.env.process(self._admit_one_by_one(lo, hi))
             return
         route_at = self._plan_front(lo, hi)
         order = np.argsort(route_at, kind="stable")
         order = order[np.isfinite(route_at[order])]
-        rids = (order + lo).tolist()
-        env = self.env
-        for rid, t in zip(rids, route_at[order].tolist(), strict=True):
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            self._route(rid)
+        if len(order):
+            self._streams.append(ArrivalStream(route_at[order].tolist(), (order + lo).tolist()))
 
     def _plan_front(self, lo: int, hi: int) -> np.ndarray:
-        """Vectorised pure-delay front stages; rejects invalid payloads at ingress."""
+        """Vectorised pure-delay front stages; rejects invalid payloads at ingress.
+        Rejected rows get an infinite routing time: they never reach the router."""
         audio = self.requests.audio_s[lo:hi]
         t = self.requests.arrival_s[lo:hi].copy()
         for i, spec in enumerate(self.front):
@@ -408,7 +439,7 @@ class Simulation:
                     t[invalid - lo] = math.inf
             elif i == 1:
                 self.rec.preprocess_done_s[lo:hi] = t
-        return t  # rejected rows carry inf: they never reach the router
+        return t
 
     def _admit_one_by_one(self, lo: int, hi: int) -> simpy.events.ProcessGenerator:
         env = self.env
@@ -432,7 +463,7 @@ class Simulation:
                 return
             t += self._stage_s(self.front[i], rid)
             self._stage_done(True, i, rid, t)
-        self._at(t, partial(self._route, rid))
+        self._at(t, lambda: self._route(rid, self.env.now))
 
     def _walk_back(self, rid: int, start: int, t: float) -> None:
         for i in range(start, len(self.back)):
@@ -458,20 +489,20 @@ class Simulation:
 
     # --- route, infer, complete -------------------------------------------------------
 
-    def _route(self, rid: int) -> None:
+    def _route(self, rid: int, t: float) -> None:
         entry = self._routes[self.combo[rid]]
         if entry is None:
             entry = self._resolve_route(self.combo[rid])
         pools, cumulative, code = entry
         if not pools:
-            self.finish_rejected(rid, NO_ROUTE)
+            self.finish_rejected(rid, NO_ROUTE, t)
             return
         self.rec.route[rid] = code
         if len(pools) == 1:
-            pools[0].enqueue(rid)
+            pools[0].enqueue(rid, t)
         else:
             u = self.u_route[rid]
-            pools[min(bisect_right(cumulative, u), len(pools) - 1)].enqueue(rid)
+            pools[min(bisect_right(cumulative, u), len(pools) - 1)].enqueue(rid, t)
 
     def _resolve_route(self, combo: int) -> tuple[list[Pool], list[float], int]:
         found = match_rule(self.fleet.routes, self._combos[combo], self.requests.vocab)
@@ -503,15 +534,15 @@ class Simulation:
         self.rec.status[rid] = ERROR if self.invalid[rid] else OK
         self.finished += 1
 
-    def finish_rejected(self, rid: int, reason: int, t: float | None = None) -> None:
+    def finish_rejected(self, rid: int, reason: int, t: float) -> None:
         self.rec.status[rid] = REJECTED
         self.rec.reason[rid] = reason
-        self.rec.done_s[rid] = self.env.now if t is None else t
+        self.rec.done_s[rid] = t
         self.finished += 1
 
-    def finish_timeout(self, rid: int) -> None:
+    def finish_timeout(self, rid: int, t: float) -> None:
         self.rec.status[rid] = TIMEOUT
-        self.rec.done_s[rid] = self.env.now
+        self.rec.done_s[rid] = t
         self.finished += 1
 
     # --- timeline and sampling --------------------------------------------------------
@@ -533,10 +564,46 @@ class Simulation:
                 )
             yield self.env.timeout(interval)
 
+    def _report_progress(self, report: Callable[[float], None]) -> simpy.events.ProcessGenerator:
+        """Tell `report` the fraction of simulated time done, 100 times over the run."""
+        step = max(self.duration_s / 100.0, 1e-9)
+        while self.env.now < self.duration_s:
+            yield self.env.timeout(step)
+            report(min(self.env.now / self.duration_s, 1.0))
+
     def run(self) -> None:
-        self.env.process(self._epochs())
-        self.env.process(self._sampler())
-        self.env.run(until=self.duration_s + self.drain_limit_s)
+        """Step SimPy's event list, admitting presorted arrivals that come before the next
+        event. Stops when nothing is left or at duration + drain limit."""
+        env = self.env
+        env.process(self._epochs())
+        env.process(self._sampler())
+        if self.progress is not None:
+            env.process(self._report_progress(self.progress))
+        until = self.duration_s + self.drain_limit_s
+        heap = env._queue  # SimPy's event heap of (time, priority, id, event)
+        streams = self._streams
+        step, route = env.step, self._route
+        while True:
+            t_event = heap[0][0] if heap else math.inf
+            if streams:
+                stream = streams[0] if len(streams) == 1 else min(streams, key=ArrivalStream.head)
+                # admit this stream's arrivals up to the next event (which may move earlier)
+                times, rids, i, n = stream.times, stream.rids, stream.next, len(stream.times)
+                while i < n and times[i] < t_event and times[i] <= until:
+                    route(rids[i], times[i])
+                    i += 1
+                    if heap and heap[0][0] < t_event:
+                        t_event = heap[0][0]
+                    if len(streams) > 1:
+                        break  # another epoch's arrivals may interleave: re-pick the stream
+                stream.next = i
+                if i == n:
+                    streams.remove(stream)
+                if i < n and times[i] < t_event and times[i] <= until:
+                    continue
+            if t_event > until:
+                break
+            step()
 
     @property
     def horizon_s(self) -> float:
@@ -545,16 +612,34 @@ class Simulation:
         return max(self.duration_s, last)
 
 
+@dataclass
+class ArrivalStream:
+    """Planned arrivals at the router of one epoch, sorted by time; consumed in order."""
+
+    times: list[float]
+    rids: list[int]
+    next: int = 0
+
+    def head(self) -> float:
+        return self.times[self.next]
+
+
 def label_combinations(requests: RequestArrays) -> tuple[list[tuple[int, ...]], np.ndarray]:
     """Distinct (kind, tenant, language, cohort, slice) tuples and each request's index."""
-    stacked = np.stack(
-        [requests.kind, requests.tenant, requests.language, requests.cohort, requests.slice],
-        axis=1,
-    ).astype(np.int32)
-    if not len(stacked):
-        return [], np.zeros(0, dtype=np.int64)
-    unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return [tuple(int(x) for x in row) for row in unique], inverse.reshape(-1)
+    columns = [requests.kind, requests.tenant, requests.language, requests.cohort,
+               requests.slice]
+    key = np.zeros(len(requests), dtype=np.int64)
+    for column in columns:  # codes are < 2**12: pack five into one integer
+        key = key * 4096 + column.astype(np.int64)
+    unique, inverse = np.unique(key, return_inverse=True)
+    combos = []
+    for packed in unique.tolist():
+        parts = []
+        for _ in columns:
+            packed, code = divmod(packed, 4096)
+            parts.append(code)
+        combos.append(tuple(reversed(parts)))
+    return combos, inverse.reshape(-1)
 
 
 def match_rule(

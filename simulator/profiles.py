@@ -35,7 +35,7 @@ class LatencyProfile(BaseModel):
     name: str
     family: Family
     device: str
-    source: Literal["measured", "roofline-estimate", "placeholder"]
+    source: Literal["measured", "roofline-estimate", "placeholder", "synthetic"]
     model: str = ""
     version: str = "1"
     precision: str = "fp32"
@@ -102,10 +102,10 @@ class ServiceTimeModel:
         return max(top + (bottom - top) * bf, 1e-6)
 
     def _check_range(self, batch: float, length: float) -> None:
+        # a dimension with one grid point is declared constant, not extrapolated
         far = (
-            batch > self._batches[-1] * EXTRAPOLATION_WARN_FACTOR
-            or length > self._lengths[-1] * EXTRAPOLATION_WARN_FACTOR
-        )
+            len(self._batches) > 1 and batch > self._batches[-1] * EXTRAPOLATION_WARN_FACTOR
+        ) or (len(self._lengths) > 1 and length > self._lengths[-1] * EXTRAPOLATION_WARN_FACTOR)
         if far and not self._warned:
             self._warned = True
             warnings.warn(

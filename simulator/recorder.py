@@ -58,7 +58,5 @@ class BatchRecorder:
         return len(self.rows) - 1
 
     def columns(self) -> dict[str, np.ndarray]:
-        if not self.rows:
-            return {name: np.empty(0) for name in BATCH_COLUMNS}
-        table = list(zip(*self.rows, strict=True))
-        return {name: np.array(col) for name, col in zip(BATCH_COLUMNS, table, strict=True)}
+        table = np.array(self.rows, dtype=np.float64).reshape(-1, len(BATCH_COLUMNS))
+        return {name: table[:, i] for i, name in enumerate(BATCH_COLUMNS)}

@@ -1,0 +1,162 @@
+"""Commands over the simulator: simulate, validate analytic, profiles list."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from drills.cli import emit_json
+from drills.library import resolve_target
+from reports.tables import render_table
+from simulator.errors import CheckFailed, InputError
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(simulate)
+    cli.add_command(validate)
+    cli.add_command(profiles)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[float], None] | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=100, label=label, file=sys.stderr) as bar:
+        done = [0]
+
+        def report(fraction: float) -> None:
+            step = int(fraction * 100) - done[0]
+            if step > 0:
+                bar.update(step)
+                done[0] += step
+
+        yield report
+
+
+@click.command()
+@click.argument("target")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds of arrivals to simulate [default: the file's, else 600].")
+@click.option("--no-faults", is_flag=True, help="Ignore the timeline (faults and changes).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the telemetry tables as Parquet into this folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def simulate(target: str, seed: int, duration: float | None, no_faults: bool, out: Path | None,
+             as_json: bool) -> None:
+    """Simulate a fleet file (or library name) and print a summary."""
+    from simulator import check_timeline, run, summarize
+    from simulator.config import fleet_only, load_fleet_file
+
+    path = resolve_target(target)
+    fleet_file = load_fleet_file(path)
+    if fleet_file.workload is None:
+        raise InputError(str(path), "workload", "this fleet file has no workload to simulate; "
+                         "add a `workload:` section with at least one stream")
+    fleet = fleet_only(fleet_file)
+    timeline = [] if no_faults else fleet_file.timeline
+    problems = check_timeline(fleet, timeline)
+    if problems:
+        index, message = problems[0]
+        raise InputError(str(path), f"timeline[{index}].set", message)
+    with progress_bar("simulating") as report:
+        telemetry = run(fleet, fleet_file.workload, timeline, seed=seed,
+                        duration_s=duration or 600.0, base_dir=path.parent, progress=report)
+    summary = summarize(telemetry)
+    summary.update({"target": str(path), "seed": seed})
+    if out is not None:
+        summary["written"] = [str(p) for p in telemetry.write_parquet(out)]
+    if as_json:
+        emit_json(summary)
+    else:
+        click.echo(render_summary(summary))
+
+
+def render_summary(summary: dict[str, Any]) -> str:
+    head = (
+        f"{summary['target']}  seed {summary['seed']}  {summary['duration_s']:g} s of arrivals\n"
+        f"requests {summary['requests']:,}  completed {summary['completed']:,}  "
+        f"rejected {summary['rejected']:,}  timed out {summary['timed_out']:,}  "
+        f"errors {summary['errors']:,}  ({summary['requests_per_s']:.1f} req/s)\n"
+        f"cost ${summary['cost_usd']:.4f} (${summary['cost_usd_per_hour']:.2f}/h)  "
+        f"GPU-h {summary['gpu_hours']:.3f}  CPU-h {summary['cpu_hours']:.3f}  "
+        f"mean batch {summary['mean_batch_size']:.2f} (fill {summary['mean_batch_fill']:.0%})  "
+        f"padding waste {summary['padding_waste']:.1%}"
+    )
+    rows = [[kind, q["p50"], q["p95"], q["p99"]] for kind, q in summary["latency_ms"].items()]
+    table = render_table(["kind", "p50 ms", "p95 ms", "p99 ms"], rows)
+    written = "\n".join(f"wrote {p}" for p in summary.get("written", []))
+    return "\n\n".join(part for part in (head, table, written) if part)
+
+
+@click.group()
+def validate() -> None:
+    """Check the simulator against queueing theory and real measurements."""
+
+
+@validate.command("analytic")
+@click.option("--case", "cases", multiple=True, metavar="SPEC",
+              help="e.g. mmc:lam=3.2,mu=1,c=4 (kinds mm1, mmc, md1, mg1 cs2=, mmck k=). "
+                   "Repeatable; default: a built-in set.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print results as a JSON list.")
+def validate_analytic(cases: tuple[str, ...], seed: int, as_json: bool) -> None:
+    """Simulate closed-form queueing cases and compare with the formulas."""
+    from simulator.analytic import DEFAULT_CASES, parse_case, validate_case
+
+    parsed = [parse_case(spec) for spec in (cases or DEFAULT_CASES)]  # all bad specs exit 2 first
+    results = []
+    with progress_bar("validating") as report:
+        for i, case in enumerate(parsed):
+            results.extend(validate_case(case, seed=seed))
+            if report:
+                report((i + 1) / len(parsed))
+    if as_json:
+        emit_json([
+            {k: r.as_dict()[k] for k in ("case", "metric", "analytic", "simulated", "ci_low",
+                                          "ci_high", "ok", "replications", "customers",
+                                          "relative_half_width")}
+            for r in results
+        ])
+    else:
+        rows = [[r.case, r.metric, r.analytic, r.simulated, f"[{r.ci_low:.4g}, {r.ci_high:.4g}]",
+                 f"{r.relative_half_width:.1%}", "ok" if r.ok else "MISS"] for r in results]
+        click.echo(render_table(["case", "metric", "analytic", "simulated", "99% CI",
+                                 "half-width", "result"], rows))
+    missed = [r for r in results if not r.ok]
+    if missed:
+        raise CheckFailed(f"{len(missed)} of {len(results)} analytic checks missed")
+
+
+@click.group()
+def profiles() -> None:
+    """Latency profiles the simulator reads service times from."""
+
+
+@profiles.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def profiles_list(as_json: bool) -> None:
+    """List the available latency profiles."""
+    from simulator.profiles import shipped_library
+
+    rows = [
+        {"name": p.name, "family": p.family, "device": p.device, "source": p.source,
+         "date": p.created, "model": p.model, "precision": p.precision}
+        for p in shipped_library().all()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    click.echo(render_table(["name", "family", "device", "source", "date"],
+                            [[r["name"], r["family"], r["device"], r["source"], r["date"]]
+                             for r in rows]))
+    if any(r["source"] != "measured" for r in rows):
+        click.echo("\nNote: rows not marked `measured` are estimates (roofline) or placeholders, "
+                   "not measurements.")

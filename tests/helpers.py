@@ -1,0 +1,92 @@
+"""Small fleets and hand-made request arrays for exact, hand-checkable tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from simulator.engine import Simulation
+from simulator.fleet import FAMILIES, Fleet
+from simulator.profiles import LatencyProfile, ProfileLibrary
+from simulator.telemetry import Telemetry, build
+from simulator.timeline import TimelineEvent
+from simulator.workload import RequestArrays
+
+# latency(b, L) = 100 ms + 10 ms per item + 20 ms per audio second of the longest item
+LINEAR = LatencyProfile(
+    name="linear",
+    family="asr-batch",
+    device="cpu",
+    source="synthetic",
+    batch_sizes=[1, 2, 4, 8],
+    lengths=[1.0, 5.0, 10.0],
+    latency_ms=[[100 + 10 * b + 20 * length for length in (1.0, 5.0, 10.0)] for b in (1, 2, 4, 8)],
+    spread_cv=0.0,
+)
+
+
+def linear_ms(batch: int, longest: float) -> float:
+    return 100 + 10 * batch + 20 * longest
+
+
+def library() -> ProfileLibrary:
+    return ProfileLibrary([LINEAR, LINEAR.model_copy(update={"device": "gpu-l4"})])
+
+
+def fleet(**pool: Any) -> Fleet:
+    """One pool `p` of the linear model on cpu; zero-cost side stages unless overridden."""
+    stages = pool.pop("stages", None)
+    spec = {"device": "cpu", "model": "m", "replicas": 1, "service_noise": {"dist": "none"}}
+    spec.update(pool)
+    zero = {"base_ms": 0.0, "per_audio_s_ms": 0.0}
+    return Fleet.model_validate(
+        {
+            "name": "test",
+            "models": {"m": {"family": "asr-batch", "version": "1", "profile": "linear"}},
+            "pools": {"p": spec},
+            "stages": stages
+            or {"ingress": zero, "preprocess": zero, "route": zero, "postprocess": zero,
+                "observe": zero},
+            "routes": [{"pool": "p"}],
+            "slos": {"asr-batch": {"p95_ms": 1000, "timeout_ms": 5000}},
+        }
+    )
+
+
+def requests(
+    arrivals: list[float],
+    audio: list[float] | None = None,
+    kind: str = "asr-batch",
+    invalid: list[bool] | None = None,
+    u_route: list[float] | None = None,
+    tenants: list[str] | None = None,
+) -> RequestArrays:
+    n = len(arrivals)
+    tenant_names = tenants or ["default"] * n
+    vocab_tenants = list(dict.fromkeys(tenant_names))
+    return RequestArrays(
+        arrival_s=np.array(arrivals, dtype=float),
+        stream=np.zeros(n, dtype=np.int16),
+        kind=np.full(n, FAMILIES.index(kind), dtype=np.int8),
+        tenant=np.array([vocab_tenants.index(t) for t in tenant_names], dtype=np.int16),
+        language=np.zeros(n, dtype=np.int16),
+        cohort=np.zeros(n, dtype=np.int16),
+        slice=np.zeros(n, dtype=np.int16),
+        audio_s=np.array(audio or [1.0] * n, dtype=float),
+        invalid=np.array(invalid or [False] * n),
+        u_route=np.array(u_route or [0.5] * n, dtype=float),
+        vocab={"tenant": vocab_tenants, "language": ["en"], "cohort": ["c"], "slice": ["s"]},
+    )
+
+
+def simulate(
+    fleet_: Fleet,
+    reqs: RequestArrays,
+    timeline: list[TimelineEvent] | None = None,
+    duration_s: float = 10.0,
+    seed: int = 0,
+) -> tuple[Simulation, Telemetry]:
+    sim = Simulation(fleet_, reqs, timeline or [], seed, duration_s, library())
+    sim.run()
+    return sim, build(sim)
