@@ -18,8 +18,8 @@ demo: setup
 	$(PY) -m drills.demo
 
 lint: setup
-	$(VENV)/bin/ruff check simulator real_backend drills reports tests benchmarks
-	$(VENV)/bin/ruff format --check simulator real_backend drills reports tests benchmarks
+	$(VENV)/bin/ruff check simulator real_backend drills reports tests benchmarks scripts
+	$(VENV)/bin/ruff format --check simulator real_backend drills reports tests benchmarks scripts
 
 typecheck: setup
 	$(VENV)/bin/mypy

@@ -59,5 +59,12 @@ def heapq_mmc(
                 start(queue.popleft(), t)
             else:
                 busy -= 1
-    return {"enqueue_s": enqueue, "done_s": done, "status": status, "pool": pool,
-            "route": route, "batch_id": batch_id, "batches": batches}
+    return {
+        "enqueue_s": enqueue,
+        "done_s": done,
+        "status": status,
+        "pool": pool,
+        "route": route,
+        "batch_id": batch_id,
+        "batches": batches,
+    }

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 3, not a trace
+    except Exception as exc:
         if debug:
             traceback.print_exc()
         click.echo(

@@ -43,14 +43,23 @@ def progress_bar(label: str) -> Iterator[Callable[[float], None] | None]:
 @click.command()
 @click.argument("target")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Seconds of arrivals to simulate [default: the file's, else 600].")
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds of arrivals to simulate [default: the file's, else 600].",
+)
 @click.option("--no-faults", is_flag=True, help="Ignore the timeline (faults and changes).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write the telemetry tables as Parquet into this folder.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the telemetry tables as Parquet into this folder.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def simulate(target: str, seed: int, duration: float | None, no_faults: bool, out: Path | None,
-             as_json: bool) -> None:
+def simulate(
+    target: str, seed: int, duration: float | None, no_faults: bool, out: Path | None, as_json: bool
+) -> None:
     """Simulate a fleet file (or library name) and print a summary."""
     from simulator import check_timeline, run, summarize
     from simulator.config import fleet_only, load_fleet_file
@@ -58,8 +67,12 @@ def simulate(target: str, seed: int, duration: float | None, no_faults: bool, ou
     path = resolve_target(target)
     fleet_file = load_fleet_file(path)
     if fleet_file.workload is None:
-        raise InputError(str(path), "workload", "this fleet file has no workload to simulate; "
-                         "add a `workload:` section with at least one stream")
+        raise InputError(
+            str(path),
+            "workload",
+            "this fleet file has no workload to simulate; "
+            "add a `workload:` section with at least one stream",
+        )
     fleet = fleet_only(fleet_file)
     timeline = [] if no_faults else fleet_file.timeline
     problems = check_timeline(fleet, timeline)
@@ -67,8 +80,15 @@ def simulate(target: str, seed: int, duration: float | None, no_faults: bool, ou
         index, message = problems[0]
         raise InputError(str(path), f"timeline[{index}].set", message)
     with progress_bar("simulating") as report:
-        telemetry = run(fleet, fleet_file.workload, timeline, seed=seed,
-                        duration_s=duration or 600.0, base_dir=path.parent, progress=report)
+        telemetry = run(
+            fleet,
+            fleet_file.workload,
+            timeline,
+            seed=seed,
+            duration_s=duration or 600.0,
+            base_dir=path.parent,
+            progress=report,
+        )
     summary = summarize(telemetry)
     summary.update({"target": str(path), "seed": seed})
     if out is not None:
@@ -102,9 +122,14 @@ def validate() -> None:
 
 
 @validate.command("analytic")
-@click.option("--case", "cases", multiple=True, metavar="SPEC",
-              help="e.g. mmc:lam=3.2,mu=1,c=4 (kinds mm1, mmc, md1, mg1 cs2=, mmck k=). "
-                   "Repeatable; default: a built-in set.")
+@click.option(
+    "--case",
+    "cases",
+    multiple=True,
+    metavar="SPEC",
+    help="e.g. mmc:lam=3.2,mu=1,c=4 (kinds mm1, mmc, md1, mg1 cs2=, mmck k=). "
+    "Repeatable; default: a built-in set.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print results as a JSON list.")
 def validate_analytic(cases: tuple[str, ...], seed: int, as_json: bool) -> None:
@@ -119,17 +144,44 @@ def validate_analytic(cases: tuple[str, ...], seed: int, as_json: bool) -> None:
             if report:
                 report((i + 1) / len(parsed))
     if as_json:
-        emit_json([
-            {k: r.as_dict()[k] for k in ("case", "metric", "analytic", "simulated", "ci_low",
-                                          "ci_high", "ok", "replications", "customers",
-                                          "relative_half_width")}
-            for r in results
-        ])
+        emit_json(
+            [
+                {
+                    k: r.as_dict()[k]
+                    for k in (
+                        "case",
+                        "metric",
+                        "analytic",
+                        "simulated",
+                        "ci_low",
+                        "ci_high",
+                        "ok",
+                        "replications",
+                        "customers",
+                        "relative_half_width",
+                    )
+                }
+                for r in results
+            ]
+        )
     else:
-        rows = [[r.case, r.metric, r.analytic, r.simulated, f"[{r.ci_low:.4g}, {r.ci_high:.4g}]",
-                 f"{r.relative_half_width:.1%}", "ok" if r.ok else "MISS"] for r in results]
-        click.echo(render_table(["case", "metric", "analytic", "simulated", "99% CI",
-                                 "half-width", "result"], rows))
+        rows = [
+            [
+                r.case,
+                r.metric,
+                r.analytic,
+                r.simulated,
+                f"[{r.ci_low:.4g}, {r.ci_high:.4g}]",
+                f"{r.relative_half_width:.1%}",
+                "ok" if r.ok else "MISS",
+            ]
+            for r in results
+        ]
+        click.echo(
+            render_table(
+                ["case", "metric", "analytic", "simulated", "99% CI", "half-width", "result"], rows
+            )
+        )
     missed = [r for r in results if not r.ok]
     if missed:
         raise CheckFailed(f"{len(missed)} of {len(results)} analytic checks missed")
@@ -147,16 +199,28 @@ def profiles_list(as_json: bool) -> None:
     from simulator.profiles import shipped_library
 
     rows = [
-        {"name": p.name, "family": p.family, "device": p.device, "source": p.source,
-         "date": p.created, "model": p.model, "precision": p.precision}
+        {
+            "name": p.name,
+            "family": p.family,
+            "device": p.device,
+            "source": p.source,
+            "date": p.created,
+            "model": p.model,
+            "precision": p.precision,
+        }
         for p in shipped_library().all()
     ]
     if as_json:
         emit_json(rows)
         return
-    click.echo(render_table(["name", "family", "device", "source", "date"],
-                            [[r["name"], r["family"], r["device"], r["source"], r["date"]]
-                             for r in rows]))
+    click.echo(
+        render_table(
+            ["name", "family", "device", "source", "date"],
+            [[r["name"], r["family"], r["device"], r["source"], r["date"]] for r in rows],
+        )
+    )
     if any(r["source"] != "measured" for r in rows):
-        click.echo("\nNote: rows not marked `measured` are estimates (roofline) or placeholders, "
-                   "not measurements.")
+        click.echo(
+            "\nNote: rows not marked `measured` are estimates (roofline) or placeholders, "
+            "not measurements."
+        )

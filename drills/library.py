@@ -31,6 +31,4 @@ def resolve_target(target: str) -> Path:
         if candidate.is_file():
             return candidate
     fleets = sorted(p.stem for p in (root / "fleets").glob("*.yaml"))
-    raise InputError(
-        target, "", f"no such file, scenario or fleet; library fleets: {fleets}"
-    )
+    raise InputError(target, "", f"no such file, scenario or fleet; library fleets: {fleets}")

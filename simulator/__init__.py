@@ -43,8 +43,15 @@ def run(
 ) -> Telemetry:
     """Simulate `duration_s` of arrivals (work in flight then drains) and build telemetry."""
     requests = generate(workload, duration_s, seed, base_dir or Path.cwd())
-    return run_requests(fleet, requests, timeline or [], seed=seed, duration_s=duration_s,
-                        profiles=profiles, progress=progress)
+    return run_requests(
+        fleet,
+        requests,
+        timeline or [],
+        seed=seed,
+        duration_s=duration_s,
+        profiles=profiles,
+        progress=progress,
+    )
 
 
 def run_requests(
@@ -57,8 +64,15 @@ def run_requests(
     profiles: ProfileLibrary | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Telemetry:
-    sim = Simulation(fleet, requests, timeline, seed, duration_s, profiles or shipped_library(),
-                     progress=progress)
+    sim = Simulation(
+        fleet,
+        requests,
+        timeline,
+        seed,
+        duration_s,
+        profiles or shipped_library(),
+        progress=progress,
+    )
     sim.run()
     return build(sim)
 

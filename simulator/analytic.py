@@ -91,7 +91,9 @@ def parse_case(spec: str) -> Case:
         try:
             params[name] = float(value)
         except ValueError:
-            raise InputError(source, f"{kind}.{name}", f"expected a number, got {value!r}") from None
+            raise InputError(
+                source, f"{kind}.{name}", f"expected a number, got {value!r}"
+            ) from None
     missing = [p for p in KINDS[kind] if p not in params]
     if missing:
         raise InputError(source, f"{kind}.{missing[0]}", f"required parameter missing ({spec})")
@@ -179,8 +181,13 @@ def case_fleet(case: Case) -> tuple[Fleet, ProfileLibrary]:
         latency_ms=[[1000.0 / case.mu]],
         spread_cv=0.0,
     )
-    noise = {"mm1": "exponential", "mmc": "exponential", "mmck": "exponential",
-             "md1": "none", "mg1": "gamma"}[case.kind]
+    noise = {
+        "mm1": "exponential",
+        "mmc": "exponential",
+        "mmck": "exponential",
+        "md1": "none",
+        "mg1": "gamma",
+    }[case.kind]
     zero = StageSpec()
     fleet = Fleet(
         name=f"analytic-{case.kind}",
@@ -192,11 +199,12 @@ def case_fleet(case: Case) -> tuple[Fleet, ProfileLibrary]:
                 replicas=case.c,
                 batching=BatchingSpec(max_batch=1),
                 queue_capacity=(case.k - case.c) if case.k is not None else 10**9,
-                service_noise=ServiceNoise(dist=noise, cs2=case.cs2),  # type: ignore[arg-type]
+                service_noise=ServiceNoise(dist=noise, cs2=case.cs2),
             )
         },
-        stages=StagesSpec(ingress=zero, preprocess=zero, route=zero, postprocess=zero,
-                          observe=zero),
+        stages=StagesSpec(
+            ingress=zero, preprocess=zero, route=zero, postprocess=zero, observe=zero
+        ),
         routes=[RouteRule(pool="servers")],
         metrics_interval_s=1e9,
     )
@@ -232,14 +240,16 @@ def simulate_replication(case: Case, customers: int, seed: int) -> dict[str, flo
 
 
 def validate_case(
-    case: Case, seed: int = 0, replications: int = 10, customers: int = 20_000,
+    case: Case,
+    seed: int = 0,
+    replications: int = 10,
+    customers: int = 20_000,
     max_customers: int = 640_000,
 ) -> list[CaseResult]:
     """Replicate until every metric's 99% CI half-width is ≤ 5% (or the budget runs out)."""
     expected = analytic_values(case)
     while True:
-        runs = [simulate_replication(case, customers, seed * 1000 + r)
-                for r in range(replications)]
+        runs = [simulate_replication(case, customers, seed * 1000 + r) for r in range(replications)]
         results = [_summarise(case, metric, value, runs) for metric, value in expected.items()]
         if all(r.relative_half_width <= MAX_RELATIVE_HALF_WIDTH for r in results):
             return results
@@ -248,11 +258,16 @@ def validate_case(
         customers *= 2
 
 
-def _summarise(case: Case, metric: str, analytic: float, runs: list[dict[str, float]]) -> CaseResult:
+def _summarise(
+    case: Case, metric: str, analytic: float, runs: list[dict[str, float]]
+) -> CaseResult:
     values = np.array([r[metric] for r in runs])
     mean = float(values.mean())
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, len(values) - 1) * values.std(ddof=1)
-                 / math.sqrt(len(values)))
+    half = float(
+        stats.t.ppf(0.5 + CONFIDENCE / 2, len(values) - 1)
+        * values.std(ddof=1)
+        / math.sqrt(len(values))
+    )
     relative = half / abs(mean) if mean else math.inf
     low, high = mean - half, mean + half
     return CaseResult(

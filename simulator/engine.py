@@ -22,6 +22,7 @@ request without changing a single outcome.
 
 from __future__ import annotations
 
+import gc
 import math
 from bisect import bisect_left, bisect_right
 from collections import deque
@@ -43,6 +44,7 @@ from simulator.recorder import (
     QUEUE_FULL,
     REJECTED,
     TIMEOUT,
+    BatchConfig,
     BatchRecorder,
     RequestRecorder,
 )
@@ -172,8 +174,16 @@ class Pool:
         else:
             default_cs2 = 1.0 if noise.dist == "exponential" else 0.0
             self.noise.configure(noise.dist, noise.cs2 if noise.cs2 is not None else default_cs2)
-        self.version_code = self.sim.code("model_version", self.model_version)
-        self.device_code = self.sim.code("device", self.spec.device)
+        # what every batch started from now on shares: one code in the batch row
+        self.config_code = self.sim.batches.config(
+            BatchConfig(
+                pool=self.index,
+                device=self.sim.code("device", self.spec.device),
+                model_version=self.sim.code("model_version", self.model_version),
+                max_batch=self.max_batch,
+                cost_per_s=self.cost_per_s,
+            )
+        )
         now = self.env.now
         self.sim.replica_log.append(
             ReplicaChange(
@@ -259,14 +269,10 @@ class Pool:
             if len(self._service_cache) < 4096:  # lengths are continuous: bound the memo
                 self._service_cache[key] = base
         noise = self.noise.block
-        duration = base * (noise.pop() if noise else self.noise.next())
-        end = t + duration
+        end = t + base * (noise.pop() if noise else self.noise.next())
         rows = sim.batches.rows
         batch_id = len(rows)
-        rows.append(
-            (self.index, self.device_code, self.version_code, size, self.max_batch,
-             longest * size, useful, t, end, duration * self.cost_per_s)
-        )
+        rows.append((self.config_code, size, longest, useful, t, end))
         batch_ids = sim.rec.batch_id
         for rid in batch:
             batch_ids[rid] = batch_id
@@ -367,11 +373,10 @@ class Simulation:
             for kind in FAMILIES
         ]
         self.route_codes = [
-            self.code("route", rule.name or f"route-{i}") for i, rule in enumerate(self.fleet.routes)
+            self.code("route", rule.name or f"route-{i}")
+            for i, rule in enumerate(self.fleet.routes)
         ]
-        self._routes: list[tuple[list[Pool], list[float], int] | None] = [None] * len(
-            self._combos
-        )
+        self._routes: list[tuple[list[Pool], list[float], int] | None] = [None] * len(self._combos)
 
     def _server(self, spec: StageSpec, front: bool, index: int) -> FifoStage | None:
         if spec.workers is None:
@@ -572,6 +577,18 @@ class Simulation:
             report(min(self.env.now / self.duration_s, 1.0))
 
     def run(self) -> None:
+        """Run with the cyclic garbage collector paused: the run allocates millions of
+        short-lived, acyclic objects (events, batch rows) that reference counting frees,
+        and full collections over them would cost more than the simulation itself."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._run()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _run(self) -> None:
         """Step SimPy's event list, admitting presorted arrivals that come before the next
         event. Stops when nothing is left or at duration + drain limit."""
         env = self.env
@@ -626,8 +643,7 @@ class ArrivalStream:
 
 def label_combinations(requests: RequestArrays) -> tuple[list[tuple[int, ...]], np.ndarray]:
     """Distinct (kind, tenant, language, cohort, slice) tuples and each request's index."""
-    columns = [requests.kind, requests.tenant, requests.language, requests.cohort,
-               requests.slice]
+    columns = [requests.kind, requests.tenant, requests.language, requests.cohort, requests.slice]
     key = np.zeros(len(requests), dtype=np.int64)
     for column in columns:  # codes are < 2**12: pack five into one integer
         key = key * 4096 + column.astype(np.int64)

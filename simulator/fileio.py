@@ -31,7 +31,9 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(source, "", f"expected UTF-8 text ({exc.reason} at byte {exc.start})")
+        raise InputError(
+            source, "", f"expected UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     if not text.strip():
         raise InputError(source, "", "file is empty; expected a YAML mapping")
     try:

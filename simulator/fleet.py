@@ -175,25 +175,35 @@ def reference_problems(fleet: Fleet) -> list[tuple[tuple[Any, ...], str]]:
     for name, pool in fleet.pools.items():
         if pool.model not in fleet.models:
             problems.append(
-                (("pools", name, "model"), f"unknown model {pool.model!r}; "
-                 f"expected one of {sorted(fleet.models)}")
+                (
+                    ("pools", name, "model"),
+                    f"unknown model {pool.model!r}; expected one of {sorted(fleet.models)}",
+                )
             )
         if pool.device not in devices:
             problems.append(
-                (("pools", name, "device"), f"unknown device {pool.device!r}; "
-                 f"expected one of {devices} or a device declared under `devices:`")
+                (
+                    ("pools", name, "device"),
+                    f"unknown device {pool.device!r}; "
+                    f"expected one of {devices} or a device declared under `devices:`",
+                )
             )
     for i, rule in enumerate(fleet.routes):
         for target in rule.targets():
             if target not in fleet.pools:
                 field = "pool" if rule.pool is not None else "split"
                 problems.append(
-                    (("routes", i, field), f"unknown pool {target!r}; "
-                     f"expected one of {sorted(fleet.pools)}")
+                    (
+                        ("routes", i, field),
+                        f"unknown pool {target!r}; expected one of {sorted(fleet.pools)}",
+                    )
                 )
         if rule.match.tenant and fleet.tenants and rule.match.tenant not in fleet.tenants:
             problems.append(
-                (("routes", i, "match", "tenant"), f"unknown tenant {rule.match.tenant!r}; "
-                 f"expected one of {sorted(fleet.tenants)}")
+                (
+                    ("routes", i, "match", "tenant"),
+                    f"unknown tenant {rule.match.tenant!r}; "
+                    f"expected one of {sorted(fleet.tenants)}",
+                )
             )
     return problems

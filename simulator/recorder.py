@@ -6,26 +6,14 @@ codes into vocabularies. The arrays become the telemetry tables after the run.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 STATUSES: tuple[str, ...] = ("in_flight", "ok", "rejected", "timeout", "error", "shadow")
 IN_FLIGHT, OK, REJECTED, TIMEOUT, ERROR, SHADOW = range(len(STATUSES))
 REJECT_REASONS: tuple[str, ...] = ("", "invalid_payload", "queue_full", "no_route")
 NO_REASON, INVALID_PAYLOAD, QUEUE_FULL, NO_ROUTE = range(len(REJECT_REASONS))
-
-BATCH_COLUMNS = (
-    "pool",
-    "device",
-    "model_version",
-    "size",
-    "max_batch",
-    "padded_audio_s",
-    "useful_audio_s",
-    "start_s",
-    "end_s",
-    "cost_usd",
-)
-
 
 class RequestRecorder:
     """Per-request outcome columns, NaN/-1 until the request reaches that point.
@@ -47,16 +35,51 @@ class RequestRecorder:
         self.batch_id = np.full(n, -1, dtype=np.int32)
 
 
+@dataclass(frozen=True)
+class BatchConfig:
+    """Pool settings shared by every batch started under them."""
+
+    pool: int
+    device: int
+    model_version: int
+    max_batch: int
+    cost_per_s: float
+
+
 class BatchRecorder:
-    """Append-only batch log, one tuple per batch in BATCH_COLUMNS order."""
+    """Append-only batch log: (config, size, longest, useful audio s, start, end) per batch;
+    cost, padding and labels are expanded from the config when tables are built."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[int, int, int, int, int, float, float, float, float, float]] = []
+        self.rows: list[tuple[int, int, float, float, float, float]] = []
+        self.configs: list[BatchConfig] = []
+        self._config_codes: dict[BatchConfig, int] = {}
 
-    def add(self, row: tuple[int, int, int, int, int, float, float, float, float, float]) -> int:
-        self.rows.append(row)
-        return len(self.rows) - 1
+    def config(self, config: BatchConfig) -> int:
+        if config not in self._config_codes:
+            self._config_codes[config] = len(self.configs)
+            self.configs.append(config)
+        return self._config_codes[config]
 
     def columns(self) -> dict[str, np.ndarray]:
-        table = np.array(self.rows, dtype=np.float64).reshape(-1, len(BATCH_COLUMNS))
-        return {name: table[:, i] for i, name in enumerate(BATCH_COLUMNS)}
+        table = np.array(self.rows, dtype=np.float64).reshape(-1, 6)
+        config = table[:, 0].astype(np.int64)
+        size = table[:, 1]
+        start, end = table[:, 4], table[:, 5]
+
+        def expand(field: str) -> np.ndarray:
+            values = np.array([getattr(c, field) for c in self.configs] or [0.0])
+            return values[config]
+
+        return {
+            "pool": expand("pool"),
+            "device": expand("device"),
+            "model_version": expand("model_version"),
+            "size": size,
+            "max_batch": expand("max_batch"),
+            "padded_audio_s": table[:, 2] * size,
+            "useful_audio_s": table[:, 3],
+            "start_s": start,
+            "end_s": end,
+            "cost_usd": (end - start) * expand("cost_per_s"),
+        }

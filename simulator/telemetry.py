@@ -21,13 +21,9 @@ from simulator.recorder import OK, REJECT_REASONS, STATUSES
 TABLES = ("requests", "batches", "metrics", "events")
 
 
-def _cat(codes: np.ndarray, labels: list[str] | tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int16), categories=list(labels))
-
-
-def _cat_or_null(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
-    """Codes of -1 become nulls (e.g. a request rejected before it reached a pool)."""
-    return pd.Categorical.from_codes(codes.astype(np.int16), categories=list(labels) or ["-"])
+def _cat(codes: np.ndarray, labels: list[str] | tuple[str, ...]) -> pd.Categorical[str]:
+    """Label codes to a categorical; a code of -1 becomes null (e.g. never reached a pool)."""
+    return pd.Categorical.from_codes(codes.astype(np.int16), categories=pd.Index(labels or ["-"]))
 
 
 @dataclass
@@ -97,12 +93,12 @@ def _requests_table(sim: Simulation, b: dict[str, np.ndarray]) -> pd.DataFrame:
             "cohort": _cat(r.cohort, r.vocab["cohort"]),
             "language": _cat(r.language, r.vocab["language"]),
             "slice": _cat(r.slice, r.vocab["slice"]),
-            "model_version": _cat_or_null(
+            "model_version": _cat(
                 _from_batch(bid, b["model_version"], -1), sim.vocab["model_version"]
             ),
-            "route": _cat_or_null(rec.route, sim.vocab["route"]),
-            "pool": _cat_or_null(rec.pool, sim.pool_names),
-            "device": _cat_or_null(_from_batch(bid, b["device"], -1), sim.vocab["device"]),
+            "route": _cat(rec.route, sim.vocab["route"]),
+            "pool": _cat(rec.pool, sim.pool_names),
+            "device": _cat(_from_batch(bid, b["device"], -1), sim.vocab["device"]),
             "arrival_s": arrival,
             "ingress_done_s": rec.ingress_done_s,
             "preprocess_done_s": rec.preprocess_done_s,
@@ -129,10 +125,8 @@ def _batches_table(sim: Simulation, b: dict[str, np.ndarray]) -> pd.DataFrame:
         {
             "batch_id": np.arange(n, dtype=np.int32),
             "pool": _cat(b["pool"].astype(np.int16), sim.pool_names),
-            "device": _cat(b["device"].astype(np.int16), sim.vocab["device"] or ["-"]),
-            "model_version": _cat(
-                b["model_version"].astype(np.int16), sim.vocab["model_version"] or ["-"]
-            ),
+            "device": _cat(b["device"].astype(np.int16), sim.vocab["device"]),
+            "model_version": _cat(b["model_version"].astype(np.int16), sim.vocab["model_version"]),
             "size": b["size"].astype(np.int32),
             "max_batch": b["max_batch"].astype(np.int32),
             "padded_audio_s": b["padded_audio_s"].astype(float),
@@ -186,34 +180,35 @@ def _metrics_table(
 def _pool_samples(sim: Simulation, interval: float) -> pd.DataFrame:
     if not sim.samples:
         return pd.DataFrame()
-    s = np.array(sim.samples)
-    t, pool, depth, busy, slots = s.T
-    labels = np.array([f"pool={n}" for n in sim.pool_names])[pool.astype(int)]
-    price = {c.pool: c for c in sorted(sim.replica_log, key=lambda c: c.t_s)}
-    replicas = _replicas_at(sim, t, pool.astype(int))
-    price_h = np.array([price[n].price_per_hour for n in sim.pool_names])[pool.astype(int)]
+    t, pool_f, depth, busy, _slots = np.array(sim.samples).T
+    pool = pool_f.astype(int)
+    labels = np.array([f"pool={n}" for n in sim.pool_names])[pool]
+    replicas = _replica_log_at(sim, t, pool, "replicas")
+    price = _replica_log_at(sim, t, pool, "price_per_hour")
+    frames = [
+        ("queue_depth", depth),
+        ("busy_slots", busy),
+        ("replicas", replicas),
+        ("cost_usd_per_hour", replicas * price),
+    ]
     return pd.concat(
         [
-            pd.DataFrame({"t_s": t, "name": "queue_depth", "labels": labels, "value": depth}),
-            pd.DataFrame({"t_s": t, "name": "busy_slots", "labels": labels, "value": busy}),
-            pd.DataFrame({"t_s": t, "name": "replicas", "labels": labels, "value": replicas}),
-            pd.DataFrame(
-                {"t_s": t, "name": "cost_usd_per_hour", "labels": labels,
-                 "value": replicas * price_h}
-            ),
+            pd.DataFrame({"t_s": t, "name": name, "labels": labels, "value": value})
+            for name, value in frames
         ]
     )
 
 
-def _replicas_at(sim: Simulation, t: np.ndarray, pool: np.ndarray) -> np.ndarray:
+def _replica_log_at(sim: Simulation, t: np.ndarray, pool: np.ndarray, field: str) -> np.ndarray:
+    """A field of the replica log (a step function per pool) read at times t."""
     out = np.zeros(len(t))
     for i, name in enumerate(sim.pool_names):
         changes = sorted((c for c in sim.replica_log if c.pool == name), key=lambda c: c.t_s)
         times = np.array([c.t_s for c in changes])
-        counts = np.array([c.replicas for c in changes])
+        values = np.array([getattr(c, field) for c in changes], dtype=float)
         mask = pool == i
         idx = np.searchsorted(times, t[mask], side="right") - 1
-        out[mask] = counts[np.clip(idx, 0, len(counts) - 1)]
+        out[mask] = values[np.clip(idx, 0, len(values) - 1)]
     return out
 
 
@@ -230,20 +225,31 @@ def _kind_rates(requests: pd.DataFrame, interval: float, horizon: float) -> pd.D
     done = requests["done_s"].to_numpy()
     done_bin = np.where(np.isfinite(done), np.minimum(done // interval, n_bins - 1), -1)
     parts = [_binned_counts(arrive_bin, kind, len(kinds), n_bins, "arrivals_per_s", interval)]
-    for code, name in ((OK, "completed_per_s"), (STATUSES.index("rejected"), "rejected_per_s"),
-                       (STATUSES.index("timeout"), "timeouts_per_s"),
-                       (STATUSES.index("error"), "errors_per_s")):
+    for code, name in (
+        (OK, "completed_per_s"),
+        (STATUSES.index("rejected"), "rejected_per_s"),
+        (STATUSES.index("timeout"), "timeouts_per_s"),
+        (STATUSES.index("error"), "errors_per_s"),
+    ):
         mask = (status == code) & (done_bin >= 0)
-        parts.append(_binned_counts(done_bin[mask], kind[mask], len(kinds), n_bins, name,
-                                    interval))
+        parts.append(_binned_counts(done_bin[mask], kind[mask], len(kinds), n_bins, name, interval))
     ok = (status == OK) & (done_bin >= 0)
-    latency = pd.DataFrame({"bin": done_bin[ok], "kind": kind[ok],
-                            "value": requests["latency_ms"].to_numpy()[ok]})
+    latency = pd.DataFrame(
+        {"bin": done_bin[ok], "kind": kind[ok], "value": requests["latency_ms"].to_numpy()[ok]}
+    )
     grouped = latency.groupby(["bin", "kind"])["value"]
     for q, name in ((0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms")):
         lat = grouped.quantile(q).reset_index()
-        parts.append(pd.DataFrame({"t_s": lat["bin"] * interval, "name": name,
-                                   "kind": lat["kind"], "value": lat["value"]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "t_s": lat["bin"] * interval,
+                    "name": name,
+                    "kind": lat["kind"],
+                    "value": lat["value"],
+                }
+            )
+        )
     out = pd.concat(parts, ignore_index=True)
     labels = np.array([f"kind={k}" for k in kinds])
     out["labels"] = labels[out.pop("kind").to_numpy().astype(int)]
@@ -255,8 +261,14 @@ def _binned_counts(
 ) -> pd.DataFrame:
     counts = np.bincount(bins.astype(np.int64) * n_kinds + kind, minlength=n_bins * n_kinds)
     nonzero = np.flatnonzero(counts)
-    return pd.DataFrame({"t_s": (nonzero // n_kinds) * interval, "name": name,
-                         "kind": nonzero % n_kinds, "value": counts[nonzero] / interval})
+    return pd.DataFrame(
+        {
+            "t_s": (nonzero // n_kinds) * interval,
+            "name": name,
+            "kind": nonzero % n_kinds,
+            "value": counts[nonzero] / interval,
+        }
+    )
 
 
 def _utilisation(
@@ -275,12 +287,15 @@ def _utilisation(
         busy = _overlap_per_bin(start, end, edges)
         spec = sim.fleet.pools.get(name)
         slots_per = spec.slots_per_replica if spec else 1
-        replicas = _replicas_at(sim, edges[:-1], np.full(n_bins, i))
+        replicas = _replica_log_at(sim, edges[:-1], np.full(n_bins, i), "replicas")
         capacity = replicas * slots_per * interval
         with np.errstate(divide="ignore", invalid="ignore"):
             util = np.where(capacity > 0, busy / capacity, 0.0)
-        rows.append(pd.DataFrame({"t_s": edges[:-1], "name": "utilisation",
-                                  "labels": f"pool={name}", "value": util}))
+        rows.append(
+            pd.DataFrame(
+                {"t_s": edges[:-1], "name": "utilisation", "labels": f"pool={name}", "value": util}
+            )
+        )
     out = pd.concat(rows, ignore_index=True)
     return out[out["t_s"] <= horizon]
 
@@ -303,15 +318,19 @@ def _overlap_per_bin(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> n
 
 def _events_table(sim: Simulation) -> pd.DataFrame:
     rows = [
-        {"t_s": t, "type": e.announce.type, "target": e.announce.target,
-         "detail": e.announce.detail}
+        {
+            "t_s": t,
+            "type": e.announce.type,
+            "target": e.announce.target,
+            "detail": e.announce.detail,
+        }
         for t, e in sim.applied_events
         if e.announce is not None
     ]
     return pd.DataFrame(rows, columns=["t_s", "type", "target", "detail"])
 
 
-def summarize(tel: Telemetry, fleet: Any = None) -> dict[str, Any]:
+def summarize(tel: Telemetry) -> dict[str, Any]:
     """The `simulate --json` summary (keys per DESIGN.md, plus batching and cost detail)."""
     req = tel.requests
     status = req["status"].to_numpy()
@@ -319,9 +338,7 @@ def summarize(tel: Telemetry, fleet: Any = None) -> dict[str, Any]:
     by_kind: dict[str, dict[str, float]] = {}
     for kind, group in req[req["status"] == "ok"].groupby("kind", observed=True):
         lat = group["latency_ms"].to_numpy(dtype=float)
-        by_kind[str(kind)] = {
-            f"p{q}": round(float(np.percentile(lat, q)), 3) for q in (50, 95, 99)
-        }
+        by_kind[str(kind)] = {f"p{q}": round(float(np.percentile(lat, q)), 3) for q in (50, 95, 99)}
     b = tel.batches
     padded = float(b["padded_audio_s"].sum()) if len(b) else 0.0
     useful = float(b["useful_audio_s"].sum()) if len(b) else 0.0
@@ -345,5 +362,3 @@ def summarize(tel: Telemetry, fleet: Any = None) -> dict[str, Any]:
         "padding_waste": round(1.0 - useful / padded, 4) if padded else 0.0,
         "duration_s": tel.duration_s,
     }
-
-

@@ -204,9 +204,7 @@ def mmpp_times(spec: MMPPArrivals, duration_s: float, rng: np.random.Generator) 
 # --- labels and durations --------------------------------------------------------------
 
 
-def draw_labels(
-    weights: Weights, n: int, rng: np.random.Generator, vocab: list[str]
-) -> np.ndarray:
+def draw_labels(weights: Weights, n: int, rng: np.random.Generator, vocab: list[str]) -> np.ndarray:
     names = list(weights)
     for name in names:
         if name not in vocab:

@@ -46,8 +46,13 @@ def fleet(**pool: Any) -> Fleet:
             "models": {"m": {"family": "asr-batch", "version": "1", "profile": "linear"}},
             "pools": {"p": spec},
             "stages": stages
-            or {"ingress": zero, "preprocess": zero, "route": zero, "postprocess": zero,
-                "observe": zero},
+            or {
+                "ingress": zero,
+                "preprocess": zero,
+                "route": zero,
+                "postprocess": zero,
+                "observe": zero,
+            },
             "routes": [{"pool": "p"}],
             "slos": {"asr-batch": {"p95_ms": 1000, "timeout_ms": 5000}},
         }

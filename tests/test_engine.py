@@ -116,8 +116,11 @@ def test_unrouted_requests_are_rejected():
 
 def test_timeline_scales_replicas_from_its_time_on_and_announces_only_what_it_says():
     f = fleet()
-    event = TimelineEvent(at_s=1.0, set={"pools.p.replicas": 4},
-                          announce=Announcement(type="action", target="p", detail="scale to 4"))
+    event = TimelineEvent(
+        at_s=1.0,
+        set={"pools.p.replicas": 4},
+        announce=Announcement(type="action", target="p", detail="scale to 4"),
+    )
     arrivals = [0.0] * 4 + [1.0] * 4
     _, tel = simulate(f, requests(arrivals), timeline=[event])
     starts = tel.requests["infer_start_s"].to_numpy()
@@ -133,8 +136,13 @@ def test_timeline_scales_replicas_from_its_time_on_and_announces_only_what_it_sa
 
 
 def test_finite_front_stage_workers_queue_fifo():
-    stages = {"preprocess": {"base_ms": 100.0, "workers": 1},
-              "ingress": {}, "route": {}, "postprocess": {}, "observe": {}}
+    stages = {
+        "preprocess": {"base_ms": 100.0, "workers": 1},
+        "ingress": {},
+        "route": {},
+        "postprocess": {},
+        "observe": {},
+    }
     f = fleet(stages=stages, replicas=4)
     _, tel = simulate(f, requests([0.0, 0.0, 0.0]))
     assert tel.requests["preprocess_done_s"].tolist() == pytest.approx([0.1, 0.2, 0.3])

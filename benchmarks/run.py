@@ -1,0 +1,150 @@
+"""`make bench`: engine speed and memory as ratios measured in one run.
+
+- engine: M/M/4 at load 0.8 through the SimPy engine (full telemetry) vs the hand-written
+  heapq loop in benchmarks/heapq_mmc.py recording the same per-request columns;
+- pipeline: the example fleet (six stages, dynamic batching, five model families),
+  simulated requests per wall second on one core;
+- memory: bytes per request of the requests table, and peak traced allocation of a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.heapq_mmc import heapq_mmc
+from drills.library import library_root
+from simulator.analytic import case_fleet, parse_case
+from simulator.config import fleet_only, load_fleet_file
+from simulator.engine import Simulation
+from simulator.profiles import shipped_library
+from simulator.telemetry import build
+from simulator.workload import DurationDist, PoissonArrivals, Stream, Workload, generate
+
+REPEATS = 3
+
+
+def best_of(fn: Callable[[], Any], repeats: int = REPEATS) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def engine_ratio(customers: int = 200_000) -> dict[str, float]:
+    case = parse_case("mmc:lam=3.2,mu=1,c=4")
+    fleet, library = case_fleet(case)
+    fixed = DurationDist(dist="fixed", median_s=1, min_s=1, max_s=1)
+    arrivals = PoissonArrivals(process="poisson", rate_per_s=case.lam)
+    workload = Workload(streams=[Stream(name="p", kind="classifier", arrivals=arrivals,
+                                        audio_s=fixed)])
+    duration = customers / case.lam
+    requests = generate(workload, duration, 1, Path("."))
+    service = np.random.default_rng(1).exponential(1 / case.mu, len(requests))
+
+    def simpy_run() -> None:
+        Simulation(fleet, requests, [], 1, duration, library).run()
+
+    def simpy_run_and_tables() -> None:
+        sim = Simulation(fleet, requests, [], 1, duration, library)
+        sim.run()
+        build(sim)
+
+    heap = best_of(lambda: heapq_mmc(requests.arrival_s, service, case.c, 1 / 3600))
+    engine = best_of(simpy_run)
+    engine_tables = best_of(simpy_run_and_tables)
+    n = len(requests)
+    return {
+        "customers": n,
+        "heapq_customers_per_s": n / heap,
+        "engine_customers_per_s": n / engine,
+        "engine_ratio_vs_heapq": heap / engine,
+        "engine_with_tables_customers_per_s": n / engine_tables,
+        "engine_with_tables_ratio_vs_heapq": heap / engine_tables,
+    }
+
+
+def pipeline_throughput(duration: float = 600.0) -> dict[str, float]:
+    fleet_file = load_fleet_file(library_root() / "fleets" / "example.yaml")
+    assert fleet_file.workload is not None
+    fleet, library = fleet_only(fleet_file), shipped_library()
+    requests = generate(fleet_file.workload, duration, 1, Path("."))
+
+    def run_only() -> None:
+        Simulation(fleet, requests, [], 1, duration, library).run()
+
+    def end_to_end() -> None:
+        reqs = generate(fleet_file.workload, duration, 1, Path("."))
+        sim = Simulation(fleet, reqs, [], 1, duration, library)
+        sim.run()
+        build(sim)
+
+    run_s, total_s = best_of(run_only), best_of(end_to_end)
+    sim = Simulation(fleet, requests, [], 1, duration, library)
+    sim.run()
+    tel = build(sim)
+    return {
+        "requests": len(requests),
+        "mean_batch_size": float(tel.batches["size"].mean()),
+        "simulated_requests_per_wall_s": len(requests) / run_s,
+        "end_to_end_requests_per_wall_s": len(requests) / total_s,
+        "target_requests_per_wall_s": 100_000,
+    }
+
+
+def memory(duration: float = 600.0) -> dict[str, float]:
+    fleet_file = load_fleet_file(library_root() / "fleets" / "example.yaml")
+    assert fleet_file.workload is not None
+    requests = generate(fleet_file.workload, duration, 1, Path("."))
+    tracemalloc.start()
+    sim = Simulation(fleet_only(fleet_file), requests, [], 1, duration, shipped_library())
+    sim.run()
+    tel = build(sim)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    n = len(requests)
+    return {
+        "requests_table_bytes_per_request": tel.requests.memory_usage(deep=True).sum() / n,
+        "all_tables_bytes_per_request": sum(
+            getattr(tel, t).memory_usage(deep=True).sum()
+            for t in ("requests", "batches", "metrics", "events")
+        ) / n,
+        "peak_traced_bytes_per_request_during_run": peak / n,
+        "target_bytes_per_request": 200,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
+    parser.add_argument("--quick", action="store_true", help="smaller runs (smoke test)")
+    args = parser.parse_args()
+    scale = 0.1 if args.quick else 1.0
+    results = {
+        "machine": {"python": platform.python_version(), "processor": platform.processor(),
+                    "machine": platform.machine()},
+        "engine": engine_ratio(int(200_000 * scale)),
+        "pipeline": pipeline_throughput(600.0 * scale),
+        "memory": memory(600.0 * scale),
+    }
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    for section, values in results.items():
+        print(f"[{section}]")
+        for key, value in values.items():
+            shown = f"{value:,.3f}" if isinstance(value, float) else value
+            print(f"  {key:48s} {shown}")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
