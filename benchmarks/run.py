@@ -46,8 +46,9 @@ def engine_ratio(customers: int = 200_000) -> dict[str, float]:
     fleet, library = case_fleet(case)
     fixed = DurationDist(dist="fixed", median_s=1, min_s=1, max_s=1)
     arrivals = PoissonArrivals(process="poisson", rate_per_s=case.lam)
-    workload = Workload(streams=[Stream(name="p", kind="classifier", arrivals=arrivals,
-                                        audio_s=fixed)])
+    workload = Workload(
+        streams=[Stream(name="p", kind="classifier", arrivals=arrivals, audio_s=fixed)]
+    )
     duration = customers / case.lam
     requests = generate(workload, duration, 1, Path("."))
     service = np.random.default_rng(1).exponential(1 / case.mu, len(requests))
@@ -118,7 +119,8 @@ def memory(duration: float = 600.0) -> dict[str, float]:
         "all_tables_bytes_per_request": sum(
             getattr(tel, t).memory_usage(deep=True).sum()
             for t in ("requests", "batches", "metrics", "events")
-        ) / n,
+        )
+        / n,
         "peak_traced_bytes_per_request_during_run": peak / n,
         "target_bytes_per_request": 200,
     }
@@ -131,8 +133,11 @@ def main() -> None:
     args = parser.parse_args()
     scale = 0.1 if args.quick else 1.0
     results = {
-        "machine": {"python": platform.python_version(), "processor": platform.processor(),
-                    "machine": platform.machine()},
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.processor(),
+            "machine": platform.machine(),
+        },
         "engine": engine_ratio(int(200_000 * scale)),
         "pipeline": pipeline_throughput(600.0 * scale),
         "memory": memory(600.0 * scale),

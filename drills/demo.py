@@ -25,8 +25,14 @@ def main() -> None:
     out = Path("out") / "demo"
     steps = [
         ["simulate", "example", "--duration", "600", "--seed", "1", "--out", str(out)],
-        ["validate", "analytic", "--case", "mmc:lam=3.2,mu=1,c=4",
-         "--case", "mmck:lam=5,mu=1,c=4,k=8"],
+        [
+            "validate",
+            "analytic",
+            "--case",
+            "mmc:lam=3.2,mu=1,c=4",
+            "--case",
+            "mmck:lam=5,mu=1,c=4,k=8",
+        ],
     ]
     for args in steps:
         code = run(args)

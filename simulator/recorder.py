@@ -15,6 +15,7 @@ IN_FLIGHT, OK, REJECTED, TIMEOUT, ERROR, SHADOW = range(len(STATUSES))
 REJECT_REASONS: tuple[str, ...] = ("", "invalid_payload", "queue_full", "no_route")
 NO_REASON, INVALID_PAYLOAD, QUEUE_FULL, NO_ROUTE = range(len(REJECT_REASONS))
 
+
 class RequestRecorder:
     """Per-request outcome columns, NaN/-1 until the request reaches that point.
 
