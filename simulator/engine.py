@@ -5,11 +5,8 @@ A request walks the six stages of the reference serving system:
     ingress → preprocess → route → infer (queue + dynamic batching) → postprocess → observe
 
 Non-inference stages cost base + per-audio-second time; with `workers` set they are FIFO
-servers, otherwise pure delays that need no event of their own. Inference is a pool of
-replicas sharing one bounded queue: a free batch slot takes up to `max_batch` requests
-once the queue holds that many or the oldest has waited `max_wait_ms`; the batch runs at
-its longest item (padding) for a time interpolated from the pool's latency profile.
-Requests past their deadline are cancelled when they reach the head, before taking a slot.
+servers, otherwise pure delays that need no event of their own. Inference pools live in
+pool.py, the route stage in routing.py.
 
 Speed matters (whole what-if grids are simulated), so the hot paths are callbacks on
 SimPy events and long-lived processes serve only the timeline and metric sampling.
@@ -17,274 +14,45 @@ Arrivals are known before the run, so they are not heap events: the run loop adm
 every arrival that falls before the next heap event (nothing can change the fleet in
 between), and each admission acts at the arrival's own time. This is the classic
 merge of a presorted arrival stream with the event list; it halves the events per
-request without changing a single outcome.
+request without changing a single outcome. Retries join through a second, small heap.
 """
 
 from __future__ import annotations
 
 import gc
+import heapq
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from itertools import accumulate
 
 import numpy as np
 import simpy
 
-from simulator.fleet import FAMILIES, Fleet, PoolSpec, RouteRule, StageSpec
+from simulator.autoscaler import Autoscaler
+from simulator.fleet import FAMILIES, Fleet, StageSpec
+from simulator.pool import FifoStage, Pool, ReplicaChange
 from simulator.profiles import ProfileLibrary, ServiceTimeModel
 from simulator.recorder import (
+    CANARY,
     ERROR,
     INVALID_PAYLOAD,
     NO_ROUTE,
     OK,
-    QUEUE_FULL,
     REJECTED,
+    RETRY,
+    SHADOW,
+    SHADOW_TAG,
+    STATUSES,
     TIMEOUT,
-    BatchConfig,
     BatchRecorder,
     RequestRecorder,
 )
-from simulator.rng import stream_rng
+from simulator.routing import RouteChoice, label_combinations, match_rule, resolve
 from simulator.timeline import TimelineEvent, set_path
 from simulator.workload import RequestArrays
-
-NOISE_BLOCK = 4096
-EPS = 1e-12
-
-
-class FifoStage:
-    """A stage with `workers` identical FIFO servers and an unbounded queue."""
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        workers: int,
-        service_s: Callable[[int], float],
-        on_done: Callable[[int], None],
-    ) -> None:
-        self.env = env
-        self.workers = workers
-        self.busy = 0
-        self.queue: deque[int] = deque()
-        self.service_s = service_s
-        self.on_done = on_done
-
-    def arrive(self, rid: int) -> None:
-        if self.busy < self.workers:
-            self._start(rid)
-        else:
-            self.queue.append(rid)
-
-    def _start(self, rid: int) -> None:
-        self.busy += 1
-        self.env.timeout(self.service_s(rid)).callbacks.append(partial(self._finish, rid))
-
-    def _finish(self, rid: int, _event: simpy.Event) -> None:
-        self.busy -= 1
-        self.on_done(rid)
-        if self.queue and self.busy < self.workers:
-            self._start(self.queue.popleft())
-
-
-class NoiseSource:
-    """Multiplicative service-time noise with mean 1, drawn in blocks for speed."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self.block: list[float] = []
-        self.setting: tuple[str, float] = ("none", 0.0)
-
-    def configure(self, dist: str, cs2: float) -> None:
-        if (dist, cs2) != self.setting:
-            self.setting = (dist, cs2)
-            self.block = []
-
-    def next(self) -> float:
-        if not self.block:
-            self.block = self._draw().tolist()
-            self.block.reverse()
-        return self.block.pop()
-
-    def _draw(self) -> np.ndarray:
-        dist, cs2 = self.setting
-        if dist == "none" or cs2 <= 0:
-            return np.ones(NOISE_BLOCK)
-        if dist == "exponential":
-            return self.rng.exponential(1.0, NOISE_BLOCK)
-        if dist == "gamma":
-            shape = 1.0 / cs2
-            return self.rng.gamma(shape, 1.0 / shape, NOISE_BLOCK)
-        sigma2 = math.log1p(cs2)  # log-normal with mean 1 and this SCV
-        return self.rng.lognormal(-sigma2 / 2, math.sqrt(sigma2), NOISE_BLOCK)
-
-
-@dataclass
-class ReplicaChange:
-    t_s: float
-    pool: str
-    replicas: int
-    price_per_hour: float
-    device: str
-    device_kind: str
-
-
-class Pool:
-    """Replicas of one model on one device kind, one bounded queue, dynamic batching.
-
-    Methods that act on an arrival take its time `t` explicitly (t ≥ env.now): an
-    arrival is admitted before the clock reaches it, when no event lies in between.
-    """
-
-    def __init__(self, sim: Simulation, name: str, index: int) -> None:
-        self.sim = sim
-        self.env = sim.env
-        self.name = name
-        self.index = index
-        self.queue: deque[int] = deque()
-        self.queued_at: deque[float] = deque()
-        self.busy_slots = 0
-        self.timer_at = math.inf
-        self.noise = NoiseSource(stream_rng(sim.seed, "pool-noise", name))
-        self.spec: PoolSpec
-        self.service: ServiceTimeModel
-        self._service_cache: dict[tuple[int, float], float] = {}
-        self.reconfigure()
-
-    def reconfigure(self) -> None:
-        """Re-read the spec after a timeline change; log replica count and price."""
-        fleet = self.sim.fleet
-        self.spec = fleet.pools[self.name]
-        model = fleet.models[self.spec.model]
-        self.model_version = f"{self.spec.model}:{model.version}"
-        self.service = self.sim.service_model(model.profile, self.spec.device)
-        self._service_cache = {}
-        self.max_batch = self.spec.batching.max_batch
-        self.max_wait_s = self.spec.batching.max_wait_ms / 1000.0
-        self.starts_alone = self.max_batch == 1 or self.max_wait_s == 0
-        self.slots_total = self.spec.replicas * self.spec.slots_per_replica
-        self.price_per_hour = fleet.pool_price(self.name)
-        self.cost_per_s = self.price_per_hour / 3600.0 / self.spec.slots_per_replica
-        noise = self.spec.service_noise
-        if noise.dist == "profile":
-            self.noise.configure("lognormal", self.service.profile.spread_cv**2)
-        else:
-            default_cs2 = 1.0 if noise.dist == "exponential" else 0.0
-            self.noise.configure(noise.dist, noise.cs2 if noise.cs2 is not None else default_cs2)
-        # what every batch started from now on shares: one code in the batch row
-        self.config_code = self.sim.batches.config(
-            BatchConfig(
-                pool=self.index,
-                device=self.sim.code("device", self.spec.device),
-                model_version=self.sim.code("model_version", self.model_version),
-                max_batch=self.max_batch,
-                cost_per_s=self.cost_per_s,
-            )
-        )
-        now = self.env.now
-        self.sim.replica_log.append(
-            ReplicaChange(
-                now,
-                self.name,
-                self.spec.replicas,
-                self.price_per_hour,
-                self.spec.device,
-                fleet.device(self.spec.device).kind,
-            )
-        )
-        self.dispatch(now)
-
-    def enqueue(self, rid: int, t: float) -> None:
-        if len(self.queue) >= self.spec.queue_capacity:
-            self.sim.finish_rejected(rid, QUEUE_FULL, t)
-            return
-        rec = self.sim.rec
-        rec.enqueue_s[rid] = t
-        rec.pool[rid] = self.index
-        if self.busy_slots < self.slots_total and not self.queue and self.starts_alone:
-            # idle slot, empty queue, nothing to wait for: the request is its own batch
-            self._start([rid], t)
-            return
-        self.queue.append(rid)
-        self.queued_at.append(t)
-        if self.busy_slots < self.slots_total:
-            self.dispatch(t)
-
-    def dispatch(self, t: float) -> None:
-        """Start batches while slots are free and a batch is due at time t."""
-        queue = self.queue
-        max_batch = self.max_batch
-        while queue and self.busy_slots < self.slots_total:
-            if len(queue) < max_batch:
-                due = self.queued_at[0] + self.max_wait_s
-                if t + EPS < due:
-                    self._arm_timer(due)
-                    return
-            batch = self._take(max_batch, t)
-            if batch:
-                self._start(batch, t)
-
-    def _take(self, max_batch: int, t: float) -> list[int]:
-        deadline = self.sim.deadline
-        queue, queued_at = self.queue, self.queued_at
-        batch: list[int] = []
-        while queue and len(batch) < max_batch:
-            rid = queue.popleft()
-            queued_at.popleft()
-            if deadline[rid] < t:
-                self.sim.finish_timeout(rid, t)
-            else:
-                batch.append(rid)
-        return batch
-
-    def _arm_timer(self, due: float) -> None:
-        if due < self.timer_at:
-            self.timer_at = due
-            self.env.timeout(due - self.env.now).callbacks.append(self._on_timer)
-
-    def _on_timer(self, _event: simpy.Event) -> None:
-        now = self.env.now
-        if now + EPS >= self.timer_at:
-            self.timer_at = math.inf
-        self.dispatch(now)
-
-    def _start(self, batch: list[int], t: float) -> None:
-        """Run a batch at its longest item; request-level infer times, cost, version and
-        device are derived from the batch row when the tables are built."""
-        sim = self.sim
-        audio = sim.audio_s
-        size = len(batch)
-        if size == 1:
-            longest = useful = audio[batch[0]]
-        else:
-            lengths = [audio[r] for r in batch]
-            longest, useful = max(lengths), sum(lengths)
-        key = (size, longest)
-        base = self._service_cache.get(key)
-        if base is None:
-            base = self.service.latency_s(size, longest)
-            if len(self._service_cache) < 4096:  # lengths are continuous: bound the memo
-                self._service_cache[key] = base
-        noise = self.noise.block
-        end = t + base * (noise.pop() if noise else self.noise.next())
-        rows = sim.batches.rows
-        batch_id = len(rows)
-        rows.append((self.config_code, size, longest, useful, t, end))
-        batch_ids = sim.rec.batch_id
-        for rid in batch:
-            batch_ids[rid] = batch_id
-        self.busy_slots += 1
-        self.env.timeout(end - self.env.now).callbacks.append(partial(self._finish, batch))
-
-    def _finish(self, batch: list[int], _event: simpy.Event) -> None:
-        self.busy_slots -= 1
-        now = self.env.now
-        self.sim.after_infer(batch, now)
-        if self.queue:
-            self.dispatch(now)
 
 
 class Simulation:
@@ -317,13 +85,20 @@ class Simulation:
         self.replica_log: list[ReplicaChange] = []
         self.samples: list[tuple[float, int, int, int, int]] = []
         self.applied_events: list[tuple[float, TimelineEvent]] = []
+        self.notices: list[tuple[float, str, str, str]] = []  # the `events` table
         # hot-path inputs as Python lists: indexing numpy scalars is several times slower
         self.arrival = requests.arrival_s.tolist()
         self.audio_s = requests.audio_s.tolist()
         self.invalid = requests.invalid.tolist()
         self.u_route = requests.u_route.tolist()
+        self.u_mirror = requests.u_mirror.tolist()
         self.deadline = [math.inf] * n
         self.finished = 0
+        # shadow copies and retries become extra request rows, cloned from a source row
+        self.clone_source: list[int] = []
+        self.attempt: dict[int, int] = {}
+        self._late: list[tuple[float, int]] = []  # (router time, request id) of retries
+        self._recent_retries: deque[float] = deque()
         self._streams: list[ArrivalStream] = []
         self._combos, combo_index = label_combinations(requests)
         self.combo = combo_index.tolist()
@@ -342,13 +117,16 @@ class Simulation:
         return words.index(label)
 
     def _sync_pools(self) -> None:
-        """Create runtimes for new pools; re-read every pool's spec."""
+        """Create runtimes for new pools; re-read every pool's spec; link fallbacks."""
         for name in self.fleet.pools:
             if name in self.pools:
                 self.pools[name].reconfigure()
             else:
                 self.pool_names.append(name)
                 self.pools[name] = Pool(self, name, len(self.pool_names) - 1)
+                self.env.process(Autoscaler(self, self.pools[name]).run())
+        for pool in self.pools.values():
+            pool.link_fallback(self.pools)
 
     def service_model(self, profile: str, device: str) -> ServiceTimeModel:
         key = (profile, device)
@@ -495,32 +273,63 @@ class Simulation:
     # --- route, infer, complete -------------------------------------------------------
 
     def _route(self, rid: int, t: float) -> None:
-        entry = self._routes[self.combo[rid]]
-        if entry is None:
-            entry = self._resolve_route(self.combo[rid])
-        pools, cumulative, code = entry
-        if not pools:
+        combo = self.combo[rid]
+        choice = self._routes[combo]
+        if choice is None:
+            choice = self._resolve_route(combo)
+        if choice.code < 0:
             self.finish_rejected(rid, NO_ROUTE, t)
             return
-        self.rec.route[rid] = code
-        if len(pools) == 1:
-            pools[0].enqueue(rid, t)
-        else:
-            u = self.u_route[rid]
-            pools[min(bisect_right(cumulative, u), len(pools) - 1)].enqueue(rid, t)
+        self.rec.route[rid] = choice.code
+        if choice.simple:
+            choice.pools[0].enqueue(rid, t)
+            return
+        if choice.shadow is not None and self.u_mirror[rid] < choice.shadow_share:
+            copy = self.clone(rid, SHADOW_TAG, t)
+            self.rec.route[copy] = choice.code
+            self.rec.ingress_done_s[copy] = self.rec.ingress_done_s[rid]
+            self.rec.preprocess_done_s[copy] = self.rec.preprocess_done_s[rid]
+            choice.shadow.enqueue(copy, t)
+        u = self.u_route[rid]
+        if choice.canary is not None and u < choice.canary_share:
+            self.rec.tags[rid] |= CANARY
+            choice.canary.enqueue(rid, t)
+            return
+        if choice.canary_share:
+            u = (u - choice.canary_share) / (1.0 - choice.canary_share)
+        choice.primary(u).enqueue(rid, t)
 
-    def _resolve_route(self, combo: int) -> tuple[list[Pool], list[float], int]:
+    def _resolve_route(self, combo: int) -> RouteChoice:
         found = match_rule(self.fleet.routes, self._combos[combo], self.requests.vocab)
         if found is None:
-            entry: tuple[list[Pool], list[float], int] = ([], [], -1)
+            choice = RouteChoice(code=-1, pools=[], cumulative=[])
         else:
             rule, index = found
-            targets = {k: v for k, v in rule.targets().items() if v > 0}
-            total = sum(targets.values())
-            cumulative = list(accumulate(w / total for w in targets.values()))
-            entry = ([self.pools[p] for p in targets], cumulative, self.route_codes[index])
-        self._routes[combo] = entry
-        return entry
+            choice = resolve(rule, self.route_codes[index], self.pools)
+        self._routes[combo] = choice
+        return choice
+
+    def clone(self, source: int, tag: int, t: float) -> int:
+        """A new request row copying `source`'s labels and audio, arriving at t."""
+        rid = self.rec.add_row()
+        self.clone_source.append(source)
+        self.arrival.append(t)
+        self.audio_s.append(self.audio_s[source])
+        self.invalid.append(self.invalid[source])
+        self.u_route.append(self.u_route[source])
+        self.u_mirror.append(1.0)  # copies are never mirrored again
+        self.combo.append(self.combo[source])
+        kind = int(self.requests.kind[self.original(source)])
+        self.deadline.append(t + self.timeout_s[kind])
+        self.rec.tags[rid] = (self.rec.tags[source] & ~SHADOW_TAG) | tag
+        return rid
+
+    def original(self, rid: int) -> int:
+        """The first-attempt row a clone descends from."""
+        n0 = len(self.requests)
+        while rid >= n0:
+            rid = self.clone_source[rid - n0]
+        return rid
 
     def after_infer(self, batch: list[int], t: float) -> None:
         if not self.back_is_delay:
@@ -528,15 +337,27 @@ class Simulation:
                 self._walk_back(rid, 0, t)
             return
         base, per, audio, invalid = self.back_base_s, self.back_per_s, self.audio_s, self.invalid
-        done, status = self.rec.done_s, self.rec.status
+        done, status, tags = self.rec.done_s, self.rec.status, self.rec.tags
         for rid in batch:
             done[rid] = t + base + per * audio[rid]
-            status[rid] = ERROR if invalid[rid] else OK
+            if tags[rid] & SHADOW_TAG:
+                status[rid] = SHADOW
+            elif invalid[rid]:
+                status[rid] = ERROR
+                self._maybe_retry(rid, done[rid])
+            else:
+                status[rid] = OK
         self.finished += len(batch)
 
     def _complete(self, rid: int, t: float) -> None:
         self.rec.done_s[rid] = t
-        self.rec.status[rid] = ERROR if self.invalid[rid] else OK
+        if self.rec.tags[rid] & SHADOW_TAG:
+            self.rec.status[rid] = SHADOW
+        elif self.invalid[rid]:
+            self.rec.status[rid] = ERROR
+            self._maybe_retry(rid, t)
+        else:
+            self.rec.status[rid] = OK
         self.finished += 1
 
     def finish_rejected(self, rid: int, reason: int, t: float) -> None:
@@ -544,25 +365,75 @@ class Simulation:
         self.rec.reason[rid] = reason
         self.rec.done_s[rid] = t
         self.finished += 1
+        self._maybe_retry(rid, t)
 
     def finish_timeout(self, rid: int, t: float) -> None:
         self.rec.status[rid] = TIMEOUT
         self.rec.done_s[rid] = t
         self.finished += 1
+        self._maybe_retry(rid, t)
+
+    def _maybe_retry(self, rid: int, t: float) -> None:
+        """The client retries a failed attempt after exponential backoff with jitter, while
+        the retry budget (retries per first attempt over a sliding window) allows."""
+        policy = self.fleet.retries
+        if policy.max_attempts <= 1 or self.rec.tags[rid] & SHADOW_TAG:
+            return
+        attempt = self.attempt.get(rid, 1)
+        if attempt >= policy.max_attempts or t > self.duration_s:
+            return
+        if STATUSES[self.rec.status[rid]] not in policy.retry_on:
+            return
+        window = policy.budget_window_s
+        recent = self._recent_retries
+        while recent and recent[0] <= t - window:
+            recent.popleft()
+        first_attempts = bisect_left(self.arrival, t, 0, len(self.requests)) - bisect_left(
+            self.arrival, t - window, 0, len(self.requests)
+        )
+        if len(recent) >= max(policy.budget_ratio * first_attempts, policy.min_per_window):
+            return
+        recent.append(t)
+        original = self.original(rid)
+        jitter = 1.0 + policy.jitter * (2.0 * float(self.requests.u_jitter[original]) - 1.0)
+        backoff = policy.backoff_ms / 1000.0 * policy.multiplier ** (attempt - 1) * jitter
+        arrive = t + backoff
+        retry = self.clone(rid, RETRY, arrive)
+        self.attempt[retry] = attempt + 1
+        if any(s is not None for s in self.front_servers):
+            self._at(arrive, lambda: self._walk_front(retry, 0, arrive))
+        else:
+            heapq.heappush(self._late, (self._front_times(retry, arrive), retry))
+
+    def _front_times(self, rid: int, t: float) -> float:
+        """Pure-delay front stages for one request arriving at t; returns its router time."""
+        for i, spec in enumerate(self.front):
+            t += self._stage_s(spec, rid)
+            self._stage_done(True, i, rid, t)
+        return t
 
     # --- timeline and sampling --------------------------------------------------------
+
+    def notice(self, type_: str, target: str, detail: str) -> None:
+        """Something an operator would see (a deploy, an alert, an autoscaler decision)."""
+        self.notices.append((self.env.now, type_, target, detail))
+
+    def drained(self) -> bool:
+        return self.env.now > self.duration_s and self.finished >= self.rec.n
 
     def apply(self, event: TimelineEvent) -> None:
         for path, value in event.set.items():
             set_path(self.fleet, path, value)
         self.applied_events.append((self.env.now, event))
+        if event.announce is not None:
+            a = event.announce
+            self.notice(a.type, a.target, a.detail)
         self._configure_stages()
         self._sync_pools()
 
     def _sampler(self) -> simpy.events.ProcessGenerator:
         interval = self.fleet.metrics_interval_s
-        n = len(self.arrival)
-        while self.env.now <= self.duration_s or self.finished < n:
+        while self.env.now <= self.duration_s or self.finished < self.rec.n:
             for pool in self.pools.values():
                 self.samples.append(
                     (self.env.now, pool.index, len(pool.queue), pool.busy_slots, pool.slots_total)
@@ -598,10 +469,19 @@ class Simulation:
             env.process(self._report_progress(self.progress))
         until = self.duration_s + self.drain_limit_s
         heap = env._queue  # SimPy's event heap of (time, priority, id, event)
-        streams = self._streams
+        streams, late = self._streams, self._late
         step, route = env.step, self._route
         while True:
             t_event = heap[0][0] if heap else math.inf
+            if (
+                late
+                and late[0][0] < t_event
+                and late[0][0] <= until
+                and (not streams or late[0][0] <= min(s.head() for s in streams))
+            ):
+                t_late, rid = heapq.heappop(late)
+                route(rid, t_late)
+                continue
             if streams:
                 stream = streams[0] if len(streams) == 1 else min(streams, key=ArrivalStream.head)
                 # admit this stream's arrivals up to the next event (which may move earlier)
@@ -611,13 +491,15 @@ class Simulation:
                     i += 1
                     if heap and heap[0][0] < t_event:
                         t_event = heap[0][0]
-                    if len(streams) > 1:
-                        break  # another epoch's arrivals may interleave: re-pick the stream
+                    if len(streams) > 1 or late:
+                        break  # other arrivals may interleave: pick again
                 stream.next = i
                 if i == n:
                     streams.remove(stream)
                 if i < n and times[i] < t_event and times[i] <= until:
                     continue
+            if late and late[0][0] < t_event and late[0][0] <= until:
+                continue
             if t_event > until:
                 break
             step()
@@ -639,38 +521,3 @@ class ArrivalStream:
 
     def head(self) -> float:
         return self.times[self.next]
-
-
-def label_combinations(requests: RequestArrays) -> tuple[list[tuple[int, ...]], np.ndarray]:
-    """Distinct (kind, tenant, language, cohort, slice) tuples and each request's index."""
-    columns = [requests.kind, requests.tenant, requests.language, requests.cohort, requests.slice]
-    key = np.zeros(len(requests), dtype=np.int64)
-    for column in columns:  # codes are < 2**12: pack five into one integer
-        key = key * 4096 + column.astype(np.int64)
-    unique, inverse = np.unique(key, return_inverse=True)
-    combos = []
-    for packed in unique.tolist():
-        parts = []
-        for _ in columns:
-            packed, code = divmod(packed, 4096)
-            parts.append(code)
-        combos.append(tuple(reversed(parts)))
-    return combos, inverse.reshape(-1)
-
-
-def match_rule(
-    rules: list[RouteRule], key: tuple[int, ...], vocab: dict[str, list[str]]
-) -> tuple[RouteRule, int] | None:
-    kind, tenant, language, cohort, slice_ = key
-    labels = {
-        "kind": FAMILIES[kind],
-        "tenant": vocab["tenant"][tenant],
-        "language": vocab["language"][language],
-        "cohort": vocab["cohort"][cohort],
-        "slice": vocab["slice"][slice_],
-    }
-    for index, rule in enumerate(rules):
-        wanted = rule.match.model_dump(exclude_none=True)
-        if all(labels[k] == v for k, v in wanted.items()):
-            return rule, index
-    return None

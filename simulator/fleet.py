@@ -68,6 +68,42 @@ class ServiceNoise(Strict):
     cs2: NonNeg | None = Field(None, description="squared coefficient of variation")
 
 
+class FallbackSpec(Strict):
+    """Where a pool's requests go when it cannot take them (one hop, never chained)."""
+
+    pool: str = Field(min_length=1)
+    when_queue_over: int | None = Field(
+        None, ge=0, description="fall back once this many wait; null: only when full"
+    )
+    when_unhealthy: bool = True
+
+
+class AutoscalerSpec(Strict):
+    """A horizontal autoscaler: every `interval_s` it reads `metric` per replica and moves
+    toward ceil(replicas × metric / target), within steps, cooldowns and bounds. New
+    replicas take the model's load time (cold start), or `warm_start_s` from a warm pool."""
+
+    enabled: bool = True
+    metric: Literal["utilisation", "queue_depth", "in_flight"] = "utilisation"
+    target: Pos = Field(0.6, description="utilisation fraction, or requests per replica")
+    interval_s: Pos = 15.0
+    tolerance: float = Field(0.1, ge=0, le=1)
+    scale_up_step: int = Field(4, ge=1)
+    scale_down_step: int = Field(1, ge=1)
+    up_cooldown_s: NonNeg = 0.0
+    down_cooldown_s: NonNeg = 300.0
+    min_replicas: int = Field(1, ge=0)
+    max_replicas: int = Field(100, ge=1)
+    warm_pool: int = Field(0, ge=0, description="paid standby replicas, already loaded")
+    warm_start_s: NonNeg = 5.0
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AutoscalerSpec:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError("min_replicas must not exceed max_replicas")
+        return self
+
+
 class PoolSpec(Strict):
     device: str = Field(min_length=1)
     model: str = Field(min_length=1)
@@ -77,6 +113,9 @@ class PoolSpec(Strict):
     queue_capacity: int = Field(1000, ge=0, description="waiting requests before rejection")
     price_per_hour: NonNeg | None = Field(None, description="override the device's price")
     service_noise: ServiceNoise = ServiceNoise()
+    healthy: bool = Field(True, description="health checks pass; unhealthy pools fall back")
+    fallback: FallbackSpec | None = None
+    autoscaler: AutoscalerSpec | None = None
 
 
 class StageSpec(Strict):
@@ -108,13 +147,28 @@ class Match(Strict):
     slice: str | None = None
 
 
+class CanarySpec(Strict):
+    pool: str = Field(min_length=1)
+    percent: float = Field(ge=0, le=100)
+
+
+class ShadowSpec(Strict):
+    """Mirror a share of traffic to another pool: it costs compute, never reaches the user."""
+
+    pool: str = Field(min_length=1)
+    percent: float = Field(100.0, ge=0, le=100)
+
+
 class RouteRule(Strict):
-    """First matching rule wins; `pool` sends everything, `split` weights several pools."""
+    """First matching rule wins; `pool` sends everything, `split` weights several pools;
+    `canary` diverts a percentage first; `shadow` mirrors a percentage."""
 
     name: str | None = Field(None, description="label in the `route` column")
     match: Match = Match()
     pool: str | None = None
     split: dict[str, NonNeg] | None = None
+    canary: CanarySpec | None = None
+    shadow: ShadowSpec | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> RouteRule:
@@ -139,6 +193,23 @@ class SLOSpec(Strict):
     first_audio_byte_ms: Pos | None = None
 
 
+class RetrySpec(Strict):
+    """Client retries with exponential backoff and jitter, bounded by a retry budget: over
+    any `budget_window_s`, retries may not exceed `budget_ratio` × first attempts (or
+    `min_per_window`, whichever is larger)."""
+
+    max_attempts: int = Field(1, ge=1, le=10, description="1 means no retries")
+    backoff_ms: NonNeg = 200.0
+    multiplier: float = Field(2.0, ge=1)
+    jitter: float = Field(0.5, ge=0, le=1, description="± fraction of the backoff")
+    budget_ratio: float = Field(0.1, ge=0, description="retries allowed per first attempt")
+    budget_window_s: Pos = 10.0
+    min_per_window: NonNeg = 10.0
+    retry_on: list[Literal["rejected", "timeout", "error"]] = Field(
+        default_factory=lambda: ["rejected", "timeout"]
+    )
+
+
 class TenantSpec(Strict):
     eval_opt_in: bool = Field(False, description="tenant allows opted-in eval samples")
     description: str = ""
@@ -156,6 +227,7 @@ class Fleet(Strict):
     routes: list[RouteRule] = Field(min_length=1)
     slos: dict[Family, SLOSpec] = Field(default_factory=dict)
     tenants: dict[str, TenantSpec] = Field(default_factory=dict)
+    retries: RetrySpec = RetrySpec()
     metrics_interval_s: Pos = 10.0
 
     def device(self, name: str) -> DeviceSpec:
@@ -188,7 +260,24 @@ def reference_problems(fleet: Fleet) -> list[tuple[tuple[Any, ...], str]]:
                     f"expected one of {devices} or a device declared under `devices:`",
                 )
             )
+    for name, pool in fleet.pools.items():
+        if pool.fallback is not None and pool.fallback.pool not in fleet.pools:
+            problems.append(
+                (
+                    ("pools", name, "fallback", "pool"),
+                    f"unknown pool {pool.fallback.pool!r}; expected one of {sorted(fleet.pools)}",
+                )
+            )
     for i, rule in enumerate(fleet.routes):
+        for field in ("canary", "shadow"):
+            extra = getattr(rule, field)
+            if extra is not None and extra.pool not in fleet.pools:
+                problems.append(
+                    (
+                        ("routes", i, field, "pool"),
+                        f"unknown pool {extra.pool!r}; expected one of {sorted(fleet.pools)}",
+                    )
+                )
         for target in rule.targets():
             if target not in fleet.pools:
                 field = "pool" if rule.pool is not None else "split"

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+TAGS: tuple[str, ...] = ("canary", "shadow", "retry", "fallback")
+CANARY, SHADOW_TAG, RETRY, FALLBACK = (1 << i for i in range(len(TAGS)))
 STATUSES: tuple[str, ...] = ("in_flight", "ok", "rejected", "timeout", "error", "shadow")
 IN_FLIGHT, OK, REJECTED, TIMEOUT, ERROR, SHADOW = range(len(STATUSES))
-REJECT_REASONS: tuple[str, ...] = ("", "invalid_payload", "queue_full", "no_route")
-NO_REASON, INVALID_PAYLOAD, QUEUE_FULL, NO_ROUTE = range(len(REJECT_REASONS))
+REJECT_REASONS: tuple[str, ...] = ("", "invalid_payload", "queue_full", "no_route", "unhealthy")
+NO_REASON, INVALID_PAYLOAD, QUEUE_FULL, NO_ROUTE, UNHEALTHY = range(len(REJECT_REASONS))
 
 
 class RequestRecorder:
@@ -23,17 +25,58 @@ class RequestRecorder:
     they are the request's batch's, joined in when the tables are built.
     """
 
+    FILL = {
+        "ingress_done_s": np.nan,
+        "preprocess_done_s": np.nan,
+        "enqueue_s": np.nan,
+        "done_s": np.nan,
+        "status": 0,
+        "reason": 0,
+        "pool": -1,
+        "route": -1,
+        "batch_id": -1,
+        "tags": 0,
+    }
+    DTYPES = {
+        "status": np.int8,
+        "reason": np.int8,
+        "pool": np.int16,
+        "route": np.int16,
+        "batch_id": np.int32,
+        "tags": np.int8,
+    }
+
     def __init__(self, n: int) -> None:
         self.n = n
-        self.ingress_done_s = np.full(n, np.nan)
-        self.preprocess_done_s = np.full(n, np.nan)
-        self.enqueue_s = np.full(n, np.nan)
-        self.done_s = np.full(n, np.nan)
-        self.status = np.zeros(n, dtype=np.int8)
-        self.reason = np.zeros(n, dtype=np.int8)
-        self.pool = np.full(n, -1, dtype=np.int16)
-        self.route = np.full(n, -1, dtype=np.int16)
-        self.batch_id = np.full(n, -1, dtype=np.int32)
+        self.capacity = n
+        for name, fill in self.FILL.items():
+            setattr(self, name, np.full(n, fill, dtype=self.DTYPES.get(name, np.float64)))
+
+    def add_row(self) -> int:
+        """Room for one more request (a shadow copy or a retry); returns its id."""
+        if self.n == self.capacity:
+            self.capacity = max(2 * self.capacity, 1024)
+            for name, fill in self.FILL.items():
+                old = getattr(self, name)
+                new = np.full(self.capacity, fill, dtype=old.dtype)
+                new[: self.n] = old
+                setattr(self, name, new)
+        self.n += 1
+        return self.n - 1
+
+    def trimmed(self, name: str) -> np.ndarray:
+        return getattr(self, name)[: self.n]
+
+    ingress_done_s: np.ndarray
+    preprocess_done_s: np.ndarray
+    enqueue_s: np.ndarray
+    done_s: np.ndarray
+    status: np.ndarray
+    reason: np.ndarray
+    pool: np.ndarray
+    route: np.ndarray
+    batch_id: np.ndarray
+    tags: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from simulator.engine import Simulation
 from simulator.fleet import FAMILIES
-from simulator.recorder import OK, REJECT_REASONS, STATUSES
+from simulator.recorder import OK, REJECT_REASONS, STATUSES, TAGS
 
 TABLES = ("requests", "batches", "metrics", "events")
 
@@ -33,6 +33,7 @@ class Telemetry:
     metrics: pd.DataFrame
     events: pd.DataFrame
     pool_cost: pd.DataFrame  # per pool: replica-seconds, price-weighted cost, device kind
+    ledger: pd.DataFrame  # cost by pool, device, tag, route, tenant (idle included)
     duration_s: float
     horizon_s: float
 
@@ -65,7 +66,57 @@ def build(sim: Simulation) -> Telemetry:
     pool_cost = _pool_cost(sim, horizon)
     metrics = _metrics_table(sim, requests, batches, horizon)
     events = _events_table(sim)
-    return Telemetry(requests, batches, metrics, events, pool_cost, sim.duration_s, horizon)
+    ledger = cost_ledger(requests, batches, pool_cost)
+    return Telemetry(requests, batches, metrics, events, pool_cost, ledger, sim.duration_s, horizon)
+
+
+LEDGER_TAGS = ("shadow", "retry", "fallback", "canary")  # first present tag names the cost
+
+
+def cost_ledger(
+    requests: pd.DataFrame, batches: pd.DataFrame, pool_cost: pd.DataFrame
+) -> pd.DataFrame:
+    """Every dollar of replica time, attributed: each request pays an equal slot of its
+    batch, split into the audio it brought and the padding its batch forced on it; what no
+    batch used is idle. Totals equal replica-seconds × price by construction."""
+    served = requests[requests["batch_id"] >= 0]
+    longest = (batches["padded_audio_s"] / batches["size"].clip(lower=1)).to_numpy()
+    share = served["cost_usd"].to_numpy()
+    useful_fraction = served["audio_s"].to_numpy() / longest[served["batch_id"].to_numpy()]
+    tags = served["tags"].astype(str).to_numpy()
+    tag = np.full(len(served), "serving", dtype=object)
+    for name in reversed(LEDGER_TAGS):
+        tag[np.char.find(tags.astype(str), name) >= 0] = name
+    keys = {
+        "pool": served["pool"].astype(str).to_numpy(),
+        "device": served["device"].astype(str).to_numpy(),
+        "route": served["route"].astype(str).to_numpy(),
+        "tenant": served["tenant"].astype(str).to_numpy(),
+    }
+    work = pd.DataFrame({**keys, "tag": tag, "cost_usd": share * useful_fraction})
+    padding = pd.DataFrame(
+        {**keys, "tag": "padding_waste", "cost_usd": share * (1.0 - useful_fraction)}
+    )
+    busy = batches.groupby(batches["pool"].astype(str))["cost_usd"].sum()
+    paid = pool_cost.groupby(["pool", "device"], as_index=False)["cost_usd"].sum()
+    paid_by_pool = paid.groupby("pool")["cost_usd"].sum()
+    idle_rows = []
+    for pool, total in paid_by_pool.items():
+        device = paid.loc[paid["pool"] == pool, "device"].iloc[-1]
+        idle_rows.append(
+            {
+                "pool": pool,
+                "device": device,
+                "route": "",
+                "tenant": "",
+                "tag": "idle",
+                "cost_usd": total - float(busy.get(pool, 0.0)),
+            }
+        )
+    ledger = pd.concat([work, padding, pd.DataFrame(idle_rows)], ignore_index=True)
+    return ledger.groupby(
+        ["pool", "device", "tag", "route", "tenant"], as_index=False, observed=True
+    )["cost_usd"].sum()
 
 
 def _from_batch(batch_id: np.ndarray, column: np.ndarray, missing: float) -> np.ndarray:
@@ -76,45 +127,74 @@ def _from_batch(batch_id: np.ndarray, column: np.ndarray, missing: float) -> np.
     return np.where(batch_id >= 0, values, missing)
 
 
+def _tag_labels(bits: np.ndarray) -> pd.Categorical:
+    """Bitmask of TAGS → 'canary,shadow' style labels ('' for none)."""
+    present = np.unique(bits)
+    names = {int(v): ",".join(t for i, t in enumerate(TAGS) if int(v) >> i & 1) for v in present}
+    labels = sorted(set(names.values()))
+    lookup = np.zeros(max(int(present.max()) + 1, 1) if len(present) else 1, dtype=np.int16)
+    for value, name in names.items():
+        lookup[value] = labels.index(name)
+    return pd.Categorical.from_codes(lookup[bits.astype(np.int64)], categories=labels or [""])
+
+
+def _row_sources(sim: Simulation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every row: the first-attempt row it descends from (itself for originals), the
+    attempt number and the request it was cloned from (-1 for originals)."""
+    n0, n = len(sim.requests), sim.rec.n
+    origin = np.arange(n)
+    parent = np.full(n, -1, dtype=np.int64)
+    attempt = np.ones(n, dtype=np.int8)
+    for i, source in enumerate(sim.clone_source):
+        rid = n0 + i
+        origin[rid] = origin[source]
+        parent[rid] = source
+        attempt[rid] = sim.attempt.get(rid, 1)
+    return origin, attempt, parent
+
+
 def _requests_table(sim: Simulation, b: dict[str, np.ndarray]) -> pd.DataFrame:
-    r, rec, n = sim.requests, sim.rec, len(sim.requests)
-    arrival = r.arrival_s
-    latency = (rec.done_s - arrival) * 1000.0
-    latency[rec.status != OK] = np.nan
-    bid = rec.batch_id
+    r, rec, n = sim.requests, sim.rec, sim.rec.n
+    origin, attempt, parent = _row_sources(sim)
+    arrival = np.asarray(sim.arrival, dtype=np.float64)
+    status = rec.trimmed("status")
+    done = rec.trimmed("done_s")
+    latency = (done - arrival) * 1000.0
+    latency[status != OK] = np.nan
+    bid = rec.trimmed("batch_id")
+    share = b["cost_usd"] / np.maximum(b["size"], 1) if len(b["size"]) else np.zeros(0)
+    nullable = lambda values, mask: pd.arrays.IntegerArray(values.astype(np.int32), mask=mask)  # noqa: E731
     return pd.DataFrame(
         {
             "request_id": np.arange(n, dtype=np.int32),
-            "session_id": pd.arrays.IntegerArray(
-                np.zeros(n, dtype=np.int32), mask=np.ones(n, dtype=bool)
-            ),
-            "kind": _cat(r.kind, FAMILIES),
-            "tenant": _cat(r.tenant, r.vocab["tenant"]),
-            "cohort": _cat(r.cohort, r.vocab["cohort"]),
-            "language": _cat(r.language, r.vocab["language"]),
-            "slice": _cat(r.slice, r.vocab["slice"]),
+            "session_id": nullable(np.zeros(n), np.ones(n, dtype=bool)),
+            "origin_request_id": nullable(parent.clip(0), parent < 0),
+            "attempt": attempt,
+            "kind": _cat(r.kind[origin], FAMILIES),
+            "tenant": _cat(r.tenant[origin], r.vocab["tenant"]),
+            "cohort": _cat(r.cohort[origin], r.vocab["cohort"]),
+            "language": _cat(r.language[origin], r.vocab["language"]),
+            "slice": _cat(r.slice[origin], r.vocab["slice"]),
             "model_version": _cat(
                 _from_batch(bid, b["model_version"], -1), sim.vocab["model_version"]
             ),
-            "route": _cat(rec.route, sim.vocab["route"]),
-            "pool": _cat(rec.pool, sim.pool_names),
+            "route": _cat(rec.trimmed("route"), sim.vocab["route"]),
+            "pool": _cat(rec.trimmed("pool"), sim.pool_names),
             "device": _cat(_from_batch(bid, b["device"], -1), sim.vocab["device"]),
             "arrival_s": arrival,
-            "ingress_done_s": rec.ingress_done_s,
-            "preprocess_done_s": rec.preprocess_done_s,
-            "enqueue_s": rec.enqueue_s,
+            "ingress_done_s": rec.trimmed("ingress_done_s"),
+            "preprocess_done_s": rec.trimmed("preprocess_done_s"),
+            "enqueue_s": rec.trimmed("enqueue_s"),
             "infer_start_s": _from_batch(bid, b["start_s"], np.nan),
             "infer_end_s": _from_batch(bid, b["end_s"], np.nan),
-            "done_s": rec.done_s,
-            "status": _cat(rec.status, STATUSES),
-            "reject_reason": _cat(rec.reason, REJECT_REASONS),
+            "done_s": done,
+            "status": _cat(status, STATUSES),
+            "reject_reason": _cat(rec.trimmed("reason"), REJECT_REASONS),
             "batch_id": bid,
-            "audio_s": r.audio_s.astype(np.float32),
+            "audio_s": np.asarray(sim.audio_s, dtype=np.float32),
             "latency_ms": latency.astype(np.float32),
-            "cost_usd": _from_batch(bid, b["cost_usd"] / np.maximum(b["size"], 1), 0.0)
-            if len(b["size"])
-            else np.zeros(n),
-            "tags": pd.Categorical(np.full(n, ""), categories=[""]),
+            "cost_usd": _from_batch(bid, share, 0.0),
+            "tags": _tag_labels(rec.trimmed("tags")),
         }
     )
 
@@ -146,7 +226,7 @@ def _pool_cost(sim: Simulation, horizon: float) -> pd.DataFrame:
         changes = [c for c in log if c.pool == name]
         for i, change in enumerate(changes):
             end = changes[i + 1].t_s if i + 1 < len(changes) else horizon
-            seconds = max(0.0, min(end, horizon) - change.t_s) * change.replicas
+            seconds = max(0.0, min(end, horizon) - change.t_s) * change.paid_replicas
             rows.append(
                 {
                     "pool": name,
@@ -155,6 +235,7 @@ def _pool_cost(sim: Simulation, horizon: float) -> pd.DataFrame:
                     "from_s": change.t_s,
                     "to_s": end,
                     "replicas": change.replicas,
+                    "paid_replicas": change.paid_replicas,
                     "replica_seconds": seconds,
                     "cost_usd": seconds * change.price_per_hour / 3600.0,
                 }
@@ -224,7 +305,25 @@ def _kind_rates(requests: pd.DataFrame, interval: float, horizon: float) -> pd.D
     arrive_bin = np.minimum(requests["arrival_s"].to_numpy() // interval, n_bins - 1)
     done = requests["done_s"].to_numpy()
     done_bin = np.where(np.isfinite(done), np.minimum(done // interval, n_bins - 1), -1)
-    parts = [_binned_counts(arrive_bin, kind, len(kinds), n_bins, "arrivals_per_s", interval)]
+    attempt = requests["attempt"].to_numpy()
+    mirrored = status == STATUSES.index("shadow")
+    first = (attempt == 1) & ~mirrored
+    parts = [
+        _binned_counts(
+            arrive_bin[first], kind[first], len(kinds), n_bins, "arrivals_per_s", interval
+        ),
+        _binned_counts(
+            arrive_bin[attempt > 1],
+            kind[attempt > 1],
+            len(kinds),
+            n_bins,
+            "retries_per_s",
+            interval,
+        ),
+        _binned_counts(
+            arrive_bin[mirrored], kind[mirrored], len(kinds), n_bins, "shadow_per_s", interval
+        ),
+    ]
     for code, name in (
         (OK, "completed_per_s"),
         (STATUSES.index("rejected"), "rejected_per_s"),
@@ -317,46 +416,53 @@ def _overlap_per_bin(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> n
 
 
 def _events_table(sim: Simulation) -> pd.DataFrame:
-    rows = [
-        {
-            "t_s": t,
-            "type": e.announce.type,
-            "target": e.announce.target,
-            "detail": e.announce.detail,
-        }
-        for t, e in sim.applied_events
-        if e.announce is not None
-    ]
-    return pd.DataFrame(rows, columns=["t_s", "type", "target", "detail"])
+    return pd.DataFrame(sim.notices, columns=["t_s", "type", "target", "detail"])
 
 
 def summarize(tel: Telemetry) -> dict[str, Any]:
-    """The `simulate --json` summary (keys per DESIGN.md, plus batching and cost detail)."""
+    """The `simulate --json` summary (keys per DESIGN.md, plus batching and cost detail).
+
+    `requests` counts first attempts (what users sent); outcome counts are over attempts
+    (first attempts and retries); shadow copies are counted apart and never in latency.
+    """
     req = tel.requests
-    status = req["status"].to_numpy()
+    status = req["status"].to_numpy().astype(str)
+    attempts = status != "shadow"
+    first = req["attempt"].to_numpy() == 1
     cost = tel.pool_cost
     by_kind: dict[str, dict[str, float]] = {}
-    for kind, group in req[req["status"] == "ok"].groupby("kind", observed=True):
+    for kind, group in req[status == "ok"].groupby("kind", observed=True):
         lat = group["latency_ms"].to_numpy(dtype=float)
         by_kind[str(kind)] = {f"p{q}": round(float(np.percentile(lat, q)), 3) for q in (50, 95, 99)}
     b = tel.batches
     padded = float(b["padded_audio_s"].sum()) if len(b) else 0.0
     useful = float(b["useful_audio_s"].sum()) if len(b) else 0.0
-    seconds = lambda kind: float(cost.loc[cost["device_kind"] == kind, "replica_seconds"].sum())  # noqa: E731
+
+    def device_hours(kind: str) -> float:
+        return float(cost.loc[cost["device_kind"] == kind, "replica_seconds"].sum()) / 3600.0
+
     total_cost = float(cost["cost_usd"].sum()) if len(cost) else 0.0
+    users = int((first & attempts).sum())
     return {
-        "requests": len(req),
+        "requests": users,
+        "attempts": int(attempts.sum()),
+        "retries": int((attempts & ~first).sum()),
+        "shadow": int((~attempts).sum()),
         "completed": int((status == "ok").sum()),
         "rejected": int((status == "rejected").sum()),
         "timed_out": int((status == "timeout").sum()),
         "errors": int((status == "error").sum()),
-        "in_flight": int((status == "in_flight").sum()),
+        "in_flight": int((attempts & (status == "in_flight")).sum()),
         "cost_usd": round(total_cost, 6),
         "cost_usd_per_hour": round(total_cost / tel.horizon_s * 3600.0, 6) if tel.horizon_s else 0,
-        "gpu_hours": round(seconds("gpu") / 3600.0, 6),
-        "cpu_hours": round(seconds("cpu") / 3600.0, 6),
-        "requests_per_s": round(len(req) / tel.duration_s, 4) if tel.duration_s else 0.0,
+        "gpu_hours": round(device_hours("gpu"), 6),
+        "cpu_hours": round(device_hours("cpu"), 6),
+        "requests_per_s": round(users / tel.duration_s, 4) if tel.duration_s else 0.0,
         "latency_ms": by_kind,
+        "cost_by_tag": {
+            str(k): round(float(v), 6)
+            for k, v in tel.ledger.groupby("tag")["cost_usd"].sum().items()
+        },
         "mean_batch_size": round(float(b["size"].mean()), 4) if len(b) else 0.0,
         "mean_batch_fill": round(float((b["size"] / b["max_batch"]).mean()), 4) if len(b) else 0.0,
         "padding_waste": round(1.0 - useful / padded, 4) if padded else 0.0,

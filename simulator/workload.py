@@ -145,7 +145,11 @@ class RequestArrays:
     slice: np.ndarray
     audio_s: np.ndarray  # float64
     invalid: np.ndarray  # bool
-    u_route: np.ndarray  # uniform(0,1) for routing splits (common random numbers)
+    # per-request uniforms drawn up front (common random numbers across what-if runs)
+    u_route: np.ndarray  # routing splits and canaries
+    u_mirror: np.ndarray  # shadow mirroring
+    u_jitter: np.ndarray  # retry backoff jitter
+    u_quality: np.ndarray  # user corrections, quality noise
     vocab: dict[str, list[str]]
 
     def __len__(self) -> int:
@@ -269,6 +273,9 @@ def generate(workload: Workload, duration_s: float, seed: int, base_dir: Path) -
                 "audio_s": draw_durations(stream.audio_s, n, rng, ranks),
                 "invalid": rng.uniform(size=n) < stream.invalid_fraction,
                 "u_route": rng.uniform(size=n),
+                "u_mirror": rng.uniform(size=n),
+                "u_jitter": rng.uniform(size=n),
+                "u_quality": rng.uniform(size=n),
             }
         )
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -81,6 +81,9 @@ def requests(
         audio_s=np.array(audio or [1.0] * n, dtype=float),
         invalid=np.array(invalid or [False] * n),
         u_route=np.array(u_route or [0.5] * n, dtype=float),
+        u_mirror=np.linspace(0.0, 1.0, n, endpoint=False),
+        u_jitter=np.full(n, 0.5),
+        u_quality=np.full(n, 0.5),
         vocab={"tenant": vocab_tenants, "language": ["en"], "cohort": ["c"], "slice": ["s"]},
     )
 

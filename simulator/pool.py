@@ -1,0 +1,301 @@
+"""Inference pools: replicas of one model on one device kind behind one bounded queue.
+
+A free batch slot takes up to `max_batch` requests once the queue holds that many or the
+oldest has waited `max_wait_ms`; the batch runs at its longest item (padding) for a time
+interpolated from the pool's latency profile, times measured noise. Requests past their
+deadline are cancelled when they reach the head, before taking a slot. A pool that is
+unhealthy or backed up hands requests to its fallback pool (one hop).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+import simpy
+
+from simulator.fleet import PoolSpec
+from simulator.profiles import ServiceTimeModel
+from simulator.recorder import FALLBACK, QUEUE_FULL, UNHEALTHY, BatchConfig
+from simulator.rng import stream_rng
+
+if TYPE_CHECKING:
+    from simulator.engine import Simulation
+
+NOISE_BLOCK = 4096
+EPS = 1e-12
+
+
+class FifoStage:
+    """A stage with `workers` identical FIFO servers and an unbounded queue."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        workers: int,
+        service_s: Callable[[int], float],
+        on_done: Callable[[int], None],
+    ) -> None:
+        self.env = env
+        self.workers = workers
+        self.busy = 0
+        self.queue: deque[int] = deque()
+        self.service_s = service_s
+        self.on_done = on_done
+
+    def arrive(self, rid: int) -> None:
+        if self.busy < self.workers:
+            self._start(rid)
+        else:
+            self.queue.append(rid)
+
+    def _start(self, rid: int) -> None:
+        self.busy += 1
+        self.env.timeout(self.service_s(rid)).callbacks.append(partial(self._finish, rid))
+
+    def _finish(self, rid: int, _event: simpy.Event) -> None:
+        self.busy -= 1
+        self.on_done(rid)
+        if self.queue and self.busy < self.workers:
+            self._start(self.queue.popleft())
+
+
+class NoiseSource:
+    """Multiplicative service-time noise with mean 1, drawn in blocks for speed."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.block: list[float] = []
+        self.setting: tuple[str, float] = ("none", 0.0)
+
+    def configure(self, dist: str, cs2: float) -> None:
+        if (dist, cs2) != self.setting:
+            self.setting = (dist, cs2)
+            self.block = []
+
+    def next(self) -> float:
+        if not self.block:
+            self.block = self._draw().tolist()
+            self.block.reverse()
+        return self.block.pop()
+
+    def _draw(self) -> np.ndarray:
+        dist, cs2 = self.setting
+        if dist == "none" or cs2 <= 0:
+            return np.ones(NOISE_BLOCK)
+        if dist == "exponential":
+            return self.rng.exponential(1.0, NOISE_BLOCK)
+        if dist == "gamma":
+            shape = 1.0 / cs2
+            return self.rng.gamma(shape, 1.0 / shape, NOISE_BLOCK)
+        sigma2 = math.log1p(cs2)  # log-normal with mean 1 and this SCV
+        return self.rng.lognormal(-sigma2 / 2, math.sqrt(sigma2), NOISE_BLOCK)
+
+
+@dataclass
+class ReplicaChange:
+    """A step of a pool's replica count: `replicas` serve; `paid_replicas` also counts
+    replicas still loading and warm standbys — the bill follows paid replicas."""
+
+    t_s: float
+    pool: str
+    replicas: int
+    paid_replicas: int
+    price_per_hour: float
+    device: str
+    device_kind: str
+
+
+class Pool:
+    """Replicas of one model on one device kind, one bounded queue, dynamic batching.
+
+    Methods that act on an arrival take its time `t` explicitly (t ≥ env.now): an
+    arrival is admitted before the clock reaches it, when no event lies in between.
+    """
+
+    def __init__(self, sim: Simulation, name: str, index: int) -> None:
+        self.sim = sim
+        self.env = sim.env
+        self.name = name
+        self.index = index
+        self.queue: deque[int] = deque()
+        self.queued_at: deque[float] = deque()
+        self.busy_slots = 0
+        self.busy_seconds = 0.0  # slot-seconds of batches started, for the autoscaler
+        self.in_service = 0  # requests in running batches
+        self.loading = 0  # replicas provisioned by the autoscaler, not ready yet
+        self.timer_at = math.inf
+        self.noise = NoiseSource(stream_rng(sim.seed, "pool-noise", name))
+        self.spec: PoolSpec
+        self.service: ServiceTimeModel
+        self._service_cache: dict[tuple[int, float], float] = {}
+        self.reconfigure()
+
+    def reconfigure(self) -> None:
+        """Re-read the spec after a timeline change; log replica count and price."""
+        fleet = self.sim.fleet
+        self.spec = fleet.pools[self.name]
+        model = fleet.models[self.spec.model]
+        self.model_version = f"{self.spec.model}:{model.version}"
+        self.service = self.sim.service_model(model.profile, self.spec.device)
+        self._service_cache = {}
+        self.max_batch = self.spec.batching.max_batch
+        self.max_wait_s = self.spec.batching.max_wait_ms / 1000.0
+        self.starts_alone = self.max_batch == 1 or self.max_wait_s == 0
+        self.slots_total = self.spec.replicas * self.spec.slots_per_replica
+        self.fallback: Pool | None = None  # resolved by link_fallback once all pools exist
+        self.falls_back_unhealthy = False
+        self.fallback_threshold = math.inf
+        self.price_per_hour = fleet.pool_price(self.name)
+        self.cost_per_s = self.price_per_hour / 3600.0 / self.spec.slots_per_replica
+        noise = self.spec.service_noise
+        if noise.dist == "profile":
+            self.noise.configure("lognormal", self.service.profile.spread_cv**2)
+        else:
+            default_cs2 = 1.0 if noise.dist == "exponential" else 0.0
+            self.noise.configure(noise.dist, noise.cs2 if noise.cs2 is not None else default_cs2)
+        # what every batch started from now on shares: one code in the batch row
+        self.config_code = self.sim.batches.config(
+            BatchConfig(
+                pool=self.index,
+                device=self.sim.code("device", self.spec.device),
+                model_version=self.sim.code("model_version", self.model_version),
+                max_batch=self.max_batch,
+                cost_per_s=self.cost_per_s,
+            )
+        )
+        self.log_replicas()
+        self.dispatch(self.env.now)
+
+    def log_replicas(self) -> None:
+        scaler = self.spec.autoscaler
+        standby = scaler.warm_pool if scaler is not None and scaler.enabled else 0
+        self.sim.replica_log.append(
+            ReplicaChange(
+                self.env.now,
+                self.name,
+                self.spec.replicas,
+                self.spec.replicas + self.loading + standby,
+                self.price_per_hour,
+                self.spec.device,
+                self.sim.fleet.device(self.spec.device).kind,
+            )
+        )
+
+    def link_fallback(self, pools: dict[str, Pool]) -> None:
+        spec = self.spec.fallback
+        self.fallback = pools[spec.pool] if spec is not None else None
+        if spec is None:
+            return
+        self.falls_back_unhealthy = spec.when_unhealthy and not self.spec.healthy
+        over = spec.when_queue_over
+        self.fallback_threshold = over if over is not None else self.spec.queue_capacity
+
+    def enqueue(self, rid: int, t: float, hop: int = 0) -> None:
+        queue = self.queue
+        if (
+            self.fallback is not None
+            and hop == 0
+            and (self.falls_back_unhealthy or len(queue) >= self.fallback_threshold)
+        ):
+            self.sim.rec.tags[rid] |= FALLBACK
+            self.fallback.enqueue(rid, t, hop=1)
+            return
+        if not self.spec.healthy:
+            self.sim.finish_rejected(rid, UNHEALTHY, t)
+            return
+        if len(queue) >= self.spec.queue_capacity:
+            self.sim.finish_rejected(rid, QUEUE_FULL, t)
+            return
+        rec = self.sim.rec
+        rec.enqueue_s[rid] = t
+        rec.pool[rid] = self.index
+        if self.busy_slots < self.slots_total and not queue and self.starts_alone:
+            # idle slot, empty queue, nothing to wait for: the request is its own batch
+            self._start([rid], t)
+            return
+        queue.append(rid)
+        self.queued_at.append(t)
+        if self.busy_slots < self.slots_total:
+            self.dispatch(t)
+
+    def dispatch(self, t: float) -> None:
+        """Start batches while slots are free and a batch is due at time t."""
+        queue = self.queue
+        max_batch = self.max_batch
+        while queue and self.busy_slots < self.slots_total:
+            if len(queue) < max_batch:
+                due = self.queued_at[0] + self.max_wait_s
+                if t + EPS < due:
+                    self._arm_timer(due)
+                    return
+            batch = self._take(max_batch, t)
+            if batch:
+                self._start(batch, t)
+
+    def _take(self, max_batch: int, t: float) -> list[int]:
+        deadline = self.sim.deadline
+        queue, queued_at = self.queue, self.queued_at
+        batch: list[int] = []
+        while queue and len(batch) < max_batch:
+            rid = queue.popleft()
+            queued_at.popleft()
+            if deadline[rid] < t:
+                self.sim.finish_timeout(rid, t)
+            else:
+                batch.append(rid)
+        return batch
+
+    def _arm_timer(self, due: float) -> None:
+        if due < self.timer_at:
+            self.timer_at = due
+            self.env.timeout(due - self.env.now).callbacks.append(self._on_timer)
+
+    def _on_timer(self, _event: simpy.Event) -> None:
+        now = self.env.now
+        if now + EPS >= self.timer_at:
+            self.timer_at = math.inf
+        self.dispatch(now)
+
+    def _start(self, batch: list[int], t: float) -> None:
+        """Run a batch at its longest item; request-level infer times, cost, version and
+        device are derived from the batch row when the tables are built."""
+        sim = self.sim
+        audio = sim.audio_s
+        size = len(batch)
+        if size == 1:
+            longest = useful = audio[batch[0]]
+        else:
+            lengths = [audio[r] for r in batch]
+            longest, useful = max(lengths), sum(lengths)
+        key = (size, longest)
+        base = self._service_cache.get(key)
+        if base is None:
+            base = self.service.latency_s(size, longest)
+            if len(self._service_cache) < 4096:  # lengths are continuous: bound the memo
+                self._service_cache[key] = base
+        noise = self.noise.block
+        end = t + base * (noise.pop() if noise else self.noise.next())
+        rows = sim.batches.rows
+        batch_id = len(rows)
+        rows.append((self.config_code, size, longest, useful, t, end))
+        batch_ids = sim.rec.batch_id
+        for rid in batch:
+            batch_ids[rid] = batch_id
+        self.busy_slots += 1
+        self.busy_seconds += end - t
+        self.in_service += size
+        self.env.timeout(end - self.env.now).callbacks.append(partial(self._finish, batch))
+
+    def _finish(self, batch: list[int], _event: simpy.Event) -> None:
+        self.busy_slots -= 1
+        self.in_service -= len(batch)
+        now = self.env.now
+        self.sim.after_infer(batch, now)
+        if self.queue:
+            self.dispatch(now)
