@@ -154,7 +154,7 @@ class Simulation:
             self.code("route", rule.name or f"route-{i}")
             for i, rule in enumerate(self.fleet.routes)
         ]
-        self._routes: list[tuple[list[Pool], list[float], int] | None] = [None] * len(self._combos)
+        self._routes: list[RouteChoice | None] = [None] * len(self._combos)
 
     def _server(self, spec: StageSpec, front: bool, index: int) -> FifoStage | None:
         if spec.workers is None:

@@ -193,6 +193,9 @@ class SLOSpec(Strict):
     first_audio_byte_ms: Pos | None = None
 
 
+RetryableStatus = Literal["rejected", "timeout", "error"]
+
+
 class RetrySpec(Strict):
     """Client retries with exponential backoff and jitter, bounded by a retry budget: over
     any `budget_window_s`, retries may not exceed `budget_ratio` × first attempts (or
@@ -205,8 +208,8 @@ class RetrySpec(Strict):
     budget_ratio: float = Field(0.1, ge=0, description="retries allowed per first attempt")
     budget_window_s: Pos = 10.0
     min_per_window: NonNeg = 10.0
-    retry_on: list[Literal["rejected", "timeout", "error"]] = Field(
-        default_factory=lambda: ["rejected", "timeout"]
+    retry_on: list[RetryableStatus] = Field(
+        default_factory=lambda: list[RetryableStatus](["rejected", "timeout"])
     )
 
 

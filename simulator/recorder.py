@@ -7,6 +7,7 @@ codes into vocabularies. The arrays become the telemetry tables after the run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -25,7 +26,7 @@ class RequestRecorder:
     they are the request's batch's, joined in when the tables are built.
     """
 
-    FILL = {
+    FILL: ClassVar[dict[str, float]] = {
         "ingress_done_s": np.nan,
         "preprocess_done_s": np.nan,
         "enqueue_s": np.nan,
@@ -37,7 +38,7 @@ class RequestRecorder:
         "batch_id": -1,
         "tags": 0,
     }
-    DTYPES = {
+    DTYPES: ClassVar[dict[str, type]] = {
         "status": np.int8,
         "reason": np.int8,
         "pool": np.int16,

@@ -114,9 +114,8 @@ def cost_ledger(
             }
         )
     ledger = pd.concat([work, padding, pd.DataFrame(idle_rows)], ignore_index=True)
-    return ledger.groupby(
-        ["pool", "device", "tag", "route", "tenant"], as_index=False, observed=True
-    )["cost_usd"].sum()
+    columns = ["pool", "device", "tag", "route", "tenant"]
+    return ledger.groupby(columns, observed=True)["cost_usd"].sum().reset_index()
 
 
 def _from_batch(batch_id: np.ndarray, column: np.ndarray, missing: float) -> np.ndarray:
@@ -127,7 +126,7 @@ def _from_batch(batch_id: np.ndarray, column: np.ndarray, missing: float) -> np.
     return np.where(batch_id >= 0, values, missing)
 
 
-def _tag_labels(bits: np.ndarray) -> pd.Categorical:
+def _tag_labels(bits: np.ndarray) -> pd.Categorical[str]:
     """Bitmask of TAGS → 'canary,shadow' style labels ('' for none)."""
     present = np.unique(bits)
     names = {int(v): ",".join(t for i, t in enumerate(TAGS) if int(v) >> i & 1) for v in present}
@@ -135,7 +134,7 @@ def _tag_labels(bits: np.ndarray) -> pd.Categorical:
     lookup = np.zeros(max(int(present.max()) + 1, 1) if len(present) else 1, dtype=np.int16)
     for value, name in names.items():
         lookup[value] = labels.index(name)
-    return pd.Categorical.from_codes(lookup[bits.astype(np.int64)], categories=labels or [""])
+    return _cat(lookup[bits.astype(np.int64)], labels)
 
 
 def _row_sources(sim: Simulation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
