@@ -17,21 +17,28 @@ OUT = Path(__file__).resolve().parents[1] / "simulator" / "data" / "profiles"
 BATCHES = [1, 2, 4, 8, 16, 32]
 LENGTHS = [1.0, 2.0, 5.0, 10.0, 20.0, 30.0]
 
-# family: (per-item fixed ms, ms per audio second) on 2 CPU threads
+# profile name: (family, per-item fixed ms, ms per audio second) on 2 CPU threads
 CPU_COST = {
-    "asr-batch": (20.0, 5.6 + 24.0),  # encoder 5.6 ms/s + ~3 tokens/s × 8 ms AR decoding
-    "asr-streaming": (5.0, 8.8),  # conformer stack ≈ 88 ms per 10 s item
-    "tts": (30.0, 190.0),  # acoustic model + HiFi-GAN V1 ≈ 190 ms per output second
-    "embedding": (5.0, 4.0),
-    "classifier": (3.0, 2.0),
+    # encoder 5.6 ms/s + ~3 tokens/s × 8 ms autoregressive decoding with a KV cache
+    "asr-batch": ("asr-batch", 20.0, 5.6 + 24.0),
+    # without the KV cache decoding is 2.0× slower at batch 1 (3.6× at batch 8, see GPU rows)
+    "asr-batch-nokv": ("asr-batch", 20.0, 5.6 + 48.0),
+    # beam search: decoder work grows with the beam (placeholder: +35% per doubling)
+    "asr-batch-beam4": ("asr-batch", 20.0, 5.6 + 24.0 * 1.7),
+    "asr-batch-beam8": ("asr-batch", 20.0, 5.6 + 24.0 * 2.3),
+    "asr-streaming": ("asr-streaming", 5.0, 8.8),  # conformer stack ≈ 88 ms per 10 s item
+    "tts": ("tts", 30.0, 190.0),  # acoustic model + HiFi-GAN V1 ≈ 190 ms per output second
+    "tts-large": ("tts", 60.0, 600.0),  # a larger acoustic model and vocoder (new voice)
+    "embedding": ("embedding", 5.0, 4.0),
+    "classifier": ("classifier", 3.0, 2.0),
 }
 GPU_SPEEDUP = {"gpu-t4": 6.0, "gpu-l4": 10.0, "gpu-a100": 25.0, "gpu-h100": 40.0}
 GPU_LAUNCH_MS = 4.0
 BATCH_EXPONENT = 0.3  # GPU batch of b costs b**0.3 × a single item (placeholder guess)
 
 
-def grid(family: str, device: str) -> list[list[float]]:
-    fixed, per_s = CPU_COST[family]
+def grid(name: str, device: str) -> list[list[float]]:
+    _, fixed, per_s = CPU_COST[name]
     rows = []
     for b in BATCHES:
         row = []
@@ -47,14 +54,14 @@ def grid(family: str, device: str) -> list[list[float]]:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    for family in CPU_COST:
+    for name, (family, _, _) in CPU_COST.items():
         for device in ["cpu", *GPU_SPEEDUP]:
             profile = {
-                "name": family,
+                "name": name,
                 "family": family,
                 "device": device,
                 "source": "placeholder",
-                "model": f"placeholder {family} cost model",
+                "model": f"placeholder {name} cost model",
                 "version": "0",
                 "hardware": "not measured",
                 "created": "2026-11-25",
@@ -63,10 +70,10 @@ def main() -> None:
                 "length_unit": "audio_s",
                 "batch_sizes": BATCHES,
                 "lengths": LENGTHS,
-                "latency_ms": grid(family, device),
+                "latency_ms": grid(name, device),
                 "spread_cv": 0.05,
             }
-            path = OUT / f"placeholder-{family}@{device}.json"
+            path = OUT / f"placeholder-{name}@{device}.json"
             path.write_text(json.dumps(profile, indent=1) + "\n")
 
 

@@ -21,6 +21,7 @@ from simulator.fleet import (
     Fleet,
     ModelSpec,
     PoolSpec,
+    PreprocessSpec,
     RouteRule,
     ServiceNoise,
     StageSpec,
@@ -203,7 +204,7 @@ def case_fleet(case: Case) -> tuple[Fleet, ProfileLibrary]:
             )
         },
         stages=StagesSpec(
-            ingress=zero, preprocess=zero, route=zero, postprocess=zero, observe=zero
+            ingress=zero, preprocess=PreprocessSpec(), route=zero, postprocess=zero, observe=zero
         ),
         routes=[RouteRule(pool="servers")],
         metrics_interval_s=1e9,

@@ -104,6 +104,7 @@ class Autoscaler:
         pool = self.pool
         pool.loading -= 1
         pool.spec.replicas += 1
+        pool.cold_batches += 1
         pool.reconfigure()
 
     def scale_down(self, spec: AutoscalerSpec, count: int, value: float) -> None:

@@ -32,9 +32,10 @@ import numpy as np
 import simpy
 
 from simulator.autoscaler import Autoscaler
-from simulator.fleet import FAMILIES, Fleet, StageSpec
+from simulator.fleet import FAMILIES, CohortSpec, Fleet, ModelSpec, PreprocessSpec, StageSpec
 from simulator.pool import FifoStage, Pool, ReplicaChange
 from simulator.profiles import ProfileLibrary, ServiceTimeModel
+from simulator.quality import acoustic_summaries
 from simulator.recorder import (
     CANARY,
     ERROR,
@@ -50,6 +51,7 @@ from simulator.recorder import (
     BatchRecorder,
     RequestRecorder,
 )
+from simulator.rng import stream_rng
 from simulator.routing import RouteChoice, label_combinations, match_rule, resolve
 from simulator.timeline import TimelineEvent, set_path
 from simulator.workload import RequestArrays
@@ -78,6 +80,9 @@ class Simulation:
         self.drain_limit_s = drain_limit_s
         self.profiles = profiles
         self._service_models: dict[tuple[str, str], ServiceTimeModel] = {}
+        self.snapshots: list[ModelSpec] = []
+        self._snapshot_index: dict[str, int] = {}
+        self.preprocess_snapshots: list[PreprocessSpec] = []
         self.env = simpy.Environment()
         n = len(requests)
         self.rec = RequestRecorder(n)
@@ -100,6 +105,11 @@ class Simulation:
         self._late: list[tuple[float, int]] = []  # (router time, request id) of retries
         self._recent_retries: deque[float] = deque()
         self._streams: list[ArrivalStream] = []
+        # acoustic conditions of each first attempt, set when its epoch is planned
+        self._z_acoustic = stream_rng(seed, "acoustics").standard_normal((n, 4))
+        self.acoustics: dict[str, np.ndarray] = {}
+        self.true_rate_hz = np.zeros(n)
+        self.preprocess_code = np.zeros(n, dtype=np.int16)
         self._combos, combo_index = label_combinations(requests)
         self.combo = combo_index.tolist()
         self.vocab: dict[str, list[str]] = {"model_version": [], "device": [], "route": []}
@@ -128,11 +138,34 @@ class Simulation:
         for pool in self.pools.values():
             pool.link_fallback(self.pools)
 
-    def service_model(self, profile: str, device: str) -> ServiceTimeModel:
-        key = (profile, device)
+    def service_model(self, model: ModelSpec, device: str) -> ServiceTimeModel:
+        """The model's profile on this device; decoder settings pick a measured variant
+        (`<profile>-nokv` without a KV cache, `<profile>-beam<N>` for beam search)."""
+        names = [model.profile]
+        if model.decoder.beam > 1:
+            names.insert(0, f"{model.profile}-beam{model.decoder.beam}")
+        if not model.decoder.kv_cache:
+            names.insert(0, f"{model.profile}-nokv")
+        name = next((n for n in names if self.profiles.has(n, device)), model.profile)
+        key = (name, device)
         if key not in self._service_models:
-            self._service_models[key] = ServiceTimeModel(self.profiles.get(profile, device))
+            self._service_models[key] = ServiceTimeModel(self.profiles.get(name, device))
         return self._service_models[key]
+
+    def snapshot(self, model: ModelSpec) -> int:
+        """Index of a frozen copy of the model's settings (quality and decoder) as of now."""
+        frozen = model.model_dump_json()
+        if frozen not in self._snapshot_index:
+            self._snapshot_index[frozen] = len(self.snapshots)
+            self.snapshots.append(model.model_copy(deep=True))
+        return self._snapshot_index[frozen]
+
+    def quality_normals(self, origin: np.ndarray) -> np.ndarray:
+        """Two standard normals per first attempt for the quality model (seeded apart)."""
+        return stream_rng(self.seed, "quality").standard_normal((len(self.requests), 2))[origin]
+
+    def jitter_s(self, rid: int) -> float:
+        return float(self.acoustics["jitter_ms"][self.original(rid)]) / 1000.0
 
     def _configure_stages(self) -> None:
         stages = self.fleet.stages
@@ -186,12 +219,14 @@ class Simulation:
                 if event.at_s == start:
                     self.apply(event)
             end = starts[k + 1] if k + 1 < len(starts) else math.inf
-            lo = bisect_left(self.arrival, start)
-            hi = bisect_left(self.arrival, end)
+            n0 = len(self.requests)  # clones are appended out of order after the originals
+            lo = bisect_left(self.arrival, start, 0, n0)
+            hi = bisect_left(self.arrival, end, 0, n0)
             if hi > lo:
                 self._plan_epoch(lo, hi)
 
     def _plan_epoch(self, lo: int, hi: int) -> None:
+        self._observe_audio(lo, hi)
         kind = self.requests.kind[lo:hi]
         timeouts = np.array(self.timeout_s)[kind]
         self.deadline[lo:hi] = (self.requests.arrival_s[lo:hi] + timeouts).tolist()
@@ -203,6 +238,41 @@ class Simulation:
         order = order[np.isfinite(route_at[order])]
         if len(order):
             self._streams.append(ArrivalStream(route_at[order].tolist(), (order + lo).tolist()))
+
+    def _observe_audio(self, lo: int, hi: int) -> None:
+        """Acoustic summaries of the epoch's arrivals under the cohorts' current conditions."""
+        r, fleet = self.requests, self.fleet
+        cohorts = [fleet.cohort(name) for name in r.vocab["cohort"]]
+        picks = r.cohort[lo:hi]
+        cohort = {
+            field: np.array([getattr(c, field) for c in cohorts], dtype=float)[picks]
+            for field in CohortSpec.model_fields
+            if field != "true_sample_rate_hz"
+        }
+        declared = cohort["sample_rate_hz"]
+        true_rates = np.array(
+            [c.true_sample_rate_hz or c.sample_rate_hz for c in cohorts], dtype=float
+        )[picks]
+        cohort["true_sample_rate_hz"] = true_rates
+        offsets = np.array([fleet.slice(s).snr_offset_db for s in r.vocab["slice"]])
+        mixed = np.array(["-" in lang for lang in r.vocab["language"]])
+        summary = acoustic_summaries(
+            r.audio_s[lo:hi],
+            cohort,
+            offsets[r.slice[lo:hi]],
+            mixed[r.language[lo:hi]],
+            self._z_acoustic[lo:hi],
+        )
+        n = len(r)
+        for name, values in summary.items():
+            if name not in self.acoustics:
+                self.acoustics[name] = np.zeros(n, dtype=values.dtype)
+            self.acoustics[name][lo:hi] = values
+        self.true_rate_hz[lo:hi] = np.where(true_rates != declared, true_rates, declared)
+        spec = fleet.stages.preprocess
+        if not self.preprocess_snapshots or self.preprocess_snapshots[-1] != spec:
+            self.preprocess_snapshots.append(spec.model_copy(deep=True))
+        self.preprocess_code[lo:hi] = len(self.preprocess_snapshots) - 1
 
     def _plan_front(self, lo: int, hi: int) -> np.ndarray:
         """Vectorised pure-delay front stages; rejects invalid payloads at ingress.

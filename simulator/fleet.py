@@ -42,6 +42,39 @@ DEFAULT_DEVICES: dict[str, DeviceSpec] = {
 }
 
 
+class DecoderSpec(Strict):
+    """ASR decoding settings shipped with a model deployment."""
+
+    chunk_ms: float = Field(320.0, ge=10, le=5000, description="streaming chunk = partial interval")
+    stabilization: Literal["none", "hold_last_word"] = "hold_last_word"
+    beam: int = Field(1, ge=1, le=64, description="profile `<name>-beam<N>` is used if shipped")
+    lm_rescoring_partials: bool = False
+    endpoint_silence_ms: NonNeg = Field(500.0, description="VAD silence that ends an utterance")
+    kv_cache: bool = Field(True, description="without it, profile `<name>-nokv` is used")
+
+
+class TTSSpec(Strict):
+    """How a voice releases audio: the first audio byte waits for the first release unit."""
+
+    text_norm_ms: NonNeg = 15.0
+    release: Literal["chunk", "sentence", "utterance"] = "sentence"
+    chunk_s: Pos = Field(0.5, description="audio seconds per streamed chunk")
+    sentence_s: Pos = Field(2.0, description="audio seconds in a typical first sentence")
+
+
+class QualitySpec(Strict):
+    """How well a model copes: the quality model turns these and the acoustic conditions
+    into a WER proxy, confidence, entity error and user corrections per request."""
+
+    clean_wer: float = Field(0.054, ge=0, lt=1, description="WER on clean in-domain speech")
+    offline_wer: float | None = Field(None, ge=0, lt=1, description="from the eval report")
+    noise_robustness_db: float = Field(0.0, description="shifts the noise curve (dB)")
+    code_switch_penalty: float = Field(0.1, ge=0, le=1, description="extra loss when mixed")
+    entity_factor: float = Field(1.5, ge=0, description="entity error per unit of WER")
+    feature_config: str = Field("logmel80-16k", description="features the weights expect")
+    mos: float | None = Field(None, ge=1, le=5, description="TTS: offline MOS")
+
+
 class ModelSpec(Strict):
     family: Family
     version: str = Field(min_length=1)
@@ -50,6 +83,12 @@ class ModelSpec(Strict):
         description="latency profile name; the pool's device picks the profile row",
     )
     load_time_s: NonNeg = Field(30.0, description="cold start: time to load onto a replica")
+    warmup_ms: NonNeg = Field(
+        0.0, description="extra time of the first batch on a fresh replica (autotune, caches)"
+    )
+    decoder: DecoderSpec = DecoderSpec()
+    tts: TTSSpec = TTSSpec()
+    quality: QualitySpec = QualitySpec()
 
 
 class BatchingSpec(Strict):
@@ -128,9 +167,17 @@ class StageSpec(Strict):
     )
 
 
+class PreprocessSpec(StageSpec):
+    """Preprocess does work that matters for quality, not only time."""
+
+    resample_to_hz: int = Field(16000, ge=8000, description="declared rate is resampled to")
+    normalize_loudness: bool = True
+    feature_config: str = Field("logmel80-16k", description="features computed for the model")
+
+
 class StagesSpec(Strict):
     ingress: StageSpec = StageSpec(base_ms=1.0)
-    preprocess: StageSpec = StageSpec(base_ms=2.0, per_audio_s_ms=0.8)
+    preprocess: PreprocessSpec = PreprocessSpec(base_ms=2.0, per_audio_s_ms=0.8)
     route: StageSpec = StageSpec(base_ms=0.2)
     postprocess: StageSpec = StageSpec(base_ms=2.0, per_audio_s_ms=0.2)
     observe: StageSpec = StageSpec(base_ms=0.3)
@@ -213,6 +260,35 @@ class RetrySpec(Strict):
     )
 
 
+class CohortSpec(Strict):
+    """A client device/firmware population: what its audio looks like on arrival."""
+
+    sample_rate_hz: int = Field(16000, ge=8000, description="rate declared in the payload")
+    true_sample_rate_hz: int | None = Field(
+        None, ge=8000, description="the rate really captured, if the firmware mislabels it"
+    )
+    gain_db: float = Field(0.0, ge=-40, le=40, description="input gain vs nominal; hot clips")
+    snr_db: float = Field(25.0, ge=-10, le=60)
+    snr_spread_db: NonNeg = 4.0
+    silence_ratio: float = Field(0.2, ge=0, le=0.95)
+    channels: int = Field(1, ge=1, le=8)
+    network_jitter_ms: NonNeg = 10.0
+
+
+DEFAULT_COHORT = CohortSpec()
+
+
+class SliceSpec(Strict):
+    """What a data slice does to audio and to recognition (unlisted slices: neutral)."""
+
+    snr_offset_db: float = 0.0
+    wer_factor: Pos = 1.0
+    entity_factor: Pos = 1.0
+
+
+NEUTRAL_SLICE = SliceSpec()
+
+
 class TenantSpec(Strict):
     eval_opt_in: bool = Field(False, description="tenant allows opted-in eval samples")
     description: str = ""
@@ -231,7 +307,17 @@ class Fleet(Strict):
     slos: dict[Family, SLOSpec] = Field(default_factory=dict)
     tenants: dict[str, TenantSpec] = Field(default_factory=dict)
     retries: RetrySpec = RetrySpec()
+    cohorts: dict[str, CohortSpec] = Field(
+        default_factory=dict, description="device cohorts; unlisted ones use the defaults"
+    )
+    slices: dict[str, SliceSpec] = Field(default_factory=dict)
     metrics_interval_s: Pos = 10.0
+
+    def cohort(self, name: str) -> CohortSpec:
+        return self.cohorts.get(name) or DEFAULT_COHORT
+
+    def slice(self, name: str) -> SliceSpec:
+        return self.slices.get(name) or NEUTRAL_SLICE
 
     def device(self, name: str) -> DeviceSpec:
         return self.devices.get(name) or DEFAULT_DEVICES[name]

@@ -129,6 +129,7 @@ class Pool:
         self.busy_seconds = 0.0  # slot-seconds of batches started, for the autoscaler
         self.in_service = 0  # requests in running batches
         self.loading = 0  # replicas provisioned by the autoscaler, not ready yet
+        self.cold_batches = 0  # fresh replicas whose first batch pays the model's warm-up
         self.timer_at = math.inf
         self.noise = NoiseSource(stream_rng(sim.seed, "pool-noise", name))
         self.spec: PoolSpec
@@ -141,11 +142,19 @@ class Pool:
         fleet = self.sim.fleet
         self.spec = fleet.pools[self.name]
         model = fleet.models[self.spec.model]
-        self.model_version = f"{self.spec.model}:{model.version}"
-        self.service = self.sim.service_model(model.profile, self.spec.device)
+        version = f"{self.spec.model}:{model.version}"
+        if version != getattr(self, "model_version", version):
+            self.cold_batches = self.spec.replicas  # a deploy: every replica starts cold
+        self.model_version = version
+        self.model = model
+        self.streaming = model.family == "asr-streaming"
+        self.is_tts = model.family == "tts"
+        self.service = self.sim.service_model(model, self.spec.device)
         self._service_cache = {}
-        self.max_batch = self.spec.batching.max_batch
-        self.max_wait_s = self.spec.batching.max_wait_ms / 1000.0
+        # a streaming session is admitted alone into a decoder slot; its chunks are batched
+        # with the other sessions on the replica (see _session)
+        self.max_batch = 1 if self.streaming else self.spec.batching.max_batch
+        self.max_wait_s = 0.0 if self.streaming else self.spec.batching.max_wait_ms / 1000.0
         self.starts_alone = self.max_batch == 1 or self.max_wait_s == 0
         self.slots_total = self.spec.replicas * self.spec.slots_per_replica
         self.fallback: Pool | None = None  # resolved by link_fallback once all pools exist
@@ -165,6 +174,7 @@ class Pool:
                 pool=self.index,
                 device=self.sim.code("device", self.spec.device),
                 model_version=self.sim.code("model_version", self.model_version),
+                model=self.sim.snapshot(model),
                 max_batch=self.max_batch,
                 cost_per_s=self.cost_per_s,
             )
@@ -273,14 +283,18 @@ class Pool:
         else:
             lengths = [audio[r] for r in batch]
             longest, useful = max(lengths), sum(lengths)
-        key = (size, longest)
-        base = self._service_cache.get(key)
-        if base is None:
-            base = self.service.latency_s(size, longest)
-            if len(self._service_cache) < 4096:  # lengths are continuous: bound the memo
-                self._service_cache[key] = base
+        warmup = 0.0
+        if self.cold_batches > 0:
+            self.cold_batches -= 1
+            warmup = self.model.warmup_ms / 1000.0
         noise = self.noise.block
-        end = t + base * (noise.pop() if noise else self.noise.next())
+        factor = noise.pop() if noise else self.noise.next()
+        if self.streaming:
+            end = self._session(batch[0], t, factor, warmup)
+        else:
+            end = t + self._service_s(size, longest) * factor + warmup
+            if self.is_tts:
+                self._first_audio_byte(batch, t, longest, factor, warmup)
         rows = sim.batches.rows
         batch_id = len(rows)
         rows.append((self.config_code, size, longest, useful, t, end))
@@ -291,6 +305,54 @@ class Pool:
         self.busy_seconds += end - t
         self.in_service += size
         self.env.timeout(end - self.env.now).callbacks.append(partial(self._finish, batch))
+
+    def _service_s(self, size: int, length: float) -> float:
+        key = (size, length)
+        base = self._service_cache.get(key)
+        if base is None:
+            base = self.service.latency_s(size, length)
+            if len(self._service_cache) < 4096:  # lengths are continuous: bound the memo
+                self._service_cache[key] = base
+        return base
+
+    def _first_audio_byte(
+        self, batch: list[int], t: float, longest: float, factor: float, warmup: float
+    ) -> None:
+        """TTS: the first audio leaves after text normalisation and the synthesis of the
+        first release unit (a chunk, the first sentence, or the whole utterance)."""
+        tts = self.model.tts
+        unit = {
+            "chunk": tts.chunk_s,
+            "sentence": min(longest, tts.sentence_s),
+            "utterance": longest,
+        }[tts.release]
+        ready = t + tts.text_norm_ms / 1000.0 + warmup
+        ready += self._service_s(len(batch), unit) * factor
+        sim = self.sim
+        for rid in batch:
+            sim.rec.first_audio_byte_ms[rid] = (ready - sim.arrival[rid]) * 1000.0
+
+    def _session(self, rid: int, t: float, factor: float, warmup: float) -> float:
+        """A streaming session holds a decoder slot from admission until its final result.
+
+        Chunks of all sessions on a replica are decoded together, one round per chunk
+        interval, each round taking the profile's time for that batch of chunks; a round
+        slower than the chunk interval makes the session fall behind real time.
+        Returns the time the final result is ready (the slot is freed then).
+        """
+        sim = self.sim
+        arrival, audio = sim.arrival[rid], sim.audio_s[rid]
+        chunk = self.model.decoder.chunk_ms / 1000.0
+        per_replica = math.ceil((self.busy_slots + 1) / max(self.spec.replicas, 1))
+        round_s = self._service_s(per_replica, chunk) * factor
+        jitter = sim.jitter_s(rid)
+        first = max(arrival + chunk, t) + warmup + round_s + jitter
+        decoded = t + warmup + math.ceil(audio / chunk) * round_s
+        final = max(arrival + audio, decoded) + self.model.decoder.endpoint_silence_ms / 1000.0
+        final += round_s + jitter
+        sim.rec.first_partial_ms[rid] = (first - arrival) * 1000.0
+        sim.rec.final_ms[rid] = (final - arrival - audio) * 1000.0
+        return final
 
     def _finish(self, batch: list[int], _event: simpy.Event) -> None:
         self.busy_slots -= 1

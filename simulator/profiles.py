@@ -140,6 +140,9 @@ class ProfileLibrary:
     def all(self) -> list[LatencyProfile]:
         return sorted(self._by_key.values(), key=lambda p: (p.family, p.name, p.device))
 
+    def has(self, name: str, device: str) -> bool:
+        return (name, device) in self._by_key
+
     def get(self, name: str, device: str) -> LatencyProfile:
         try:
             return self._by_key[(name, device)]

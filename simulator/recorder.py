@@ -37,8 +37,14 @@ class RequestRecorder:
         "route": -1,
         "batch_id": -1,
         "tags": 0,
+        "first_partial_ms": np.nan,
+        "final_ms": np.nan,
+        "first_audio_byte_ms": np.nan,
     }
     DTYPES: ClassVar[dict[str, type]] = {
+        "first_partial_ms": np.float32,
+        "final_ms": np.float32,
+        "first_audio_byte_ms": np.float32,
         "status": np.int8,
         "reason": np.int8,
         "pool": np.int16,
@@ -78,6 +84,9 @@ class RequestRecorder:
     route: np.ndarray
     batch_id: np.ndarray
     tags: np.ndarray
+    first_partial_ms: np.ndarray
+    final_ms: np.ndarray
+    first_audio_byte_ms: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class BatchConfig:
     pool: int
     device: int
     model_version: int
+    model: int  # index of the model snapshot (settings at the time) in Simulation.snapshots
     max_batch: int
     cost_per_s: float
 
@@ -120,6 +130,7 @@ class BatchRecorder:
             "pool": expand("pool"),
             "device": expand("device"),
             "model_version": expand("model_version"),
+            "model": expand("model"),
             "size": size,
             "max_batch": expand("max_batch"),
             "padded_audio_s": table[:, 2] * size,

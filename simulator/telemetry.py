@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.engine import Simulation
-from simulator.fleet import FAMILIES
+from simulator.fleet import FAMILIES, ModelSpec, TenantSpec
+from simulator.quality import asr_wer, churn_mean, confidence_from_wer, correction_probability
 from simulator.recorder import OK, REJECT_REASONS, STATUSES, TAGS
 
 TABLES = ("requests", "batches", "metrics", "events")
@@ -158,7 +159,11 @@ def _requests_table(sim: Simulation, b: dict[str, np.ndarray]) -> pd.DataFrame:
     arrival = np.asarray(sim.arrival, dtype=np.float64)
     status = rec.trimmed("status")
     done = rec.trimmed("done_s")
-    latency = (done - arrival) * 1000.0
+    kind = r.kind[origin]
+    streaming = kind == FAMILIES.index("asr-streaming")
+    audio = np.asarray(sim.audio_s, dtype=np.float64)
+    # streaming latency is the final result's, counted from the end of the utterance
+    latency = (done - arrival - np.where(streaming, audio, 0.0)) * 1000.0
     latency[status != OK] = np.nan
     bid = rec.trimmed("batch_id")
     share = b["cost_usd"] / np.maximum(b["size"], 1) if len(b["size"]) else np.zeros(0)
@@ -169,7 +174,7 @@ def _requests_table(sim: Simulation, b: dict[str, np.ndarray]) -> pd.DataFrame:
             "session_id": nullable(np.zeros(n), np.ones(n, dtype=bool)),
             "origin_request_id": nullable(parent.clip(0), parent < 0),
             "attempt": attempt,
-            "kind": _cat(r.kind[origin], FAMILIES),
+            "kind": _cat(kind, FAMILIES),
             "tenant": _cat(r.tenant[origin], r.vocab["tenant"]),
             "cohort": _cat(r.cohort[origin], r.vocab["cohort"]),
             "language": _cat(r.language[origin], r.vocab["language"]),
@@ -194,8 +199,76 @@ def _requests_table(sim: Simulation, b: dict[str, np.ndarray]) -> pd.DataFrame:
             "latency_ms": latency.astype(np.float32),
             "cost_usd": _from_batch(bid, share, 0.0),
             "tags": _tag_labels(rec.trimmed("tags")),
+            "first_partial_ms": rec.trimmed("first_partial_ms"),
+            "final_ms": rec.trimmed("final_ms"),
+            "first_audio_byte_ms": rec.trimmed("first_audio_byte_ms"),
+            **{name: values[origin] for name, values in sim.acoustics.items()},
+            **quality_columns(sim, origin, _from_batch(bid, b["model"], -1).astype(np.int64)),
         }
     )
+
+
+def quality_columns(sim: Simulation, origin: np.ndarray, snapshot: np.ndarray) -> dict[str, Any]:
+    """WER proxy, confidence, entity error, user corrections and eval-sample flags for
+    served requests, and partial churn for streaming sessions (NaN elsewhere)."""
+    r = sim.requests
+    served = snapshot >= 0
+    models: list[ModelSpec] = sim.snapshots or [
+        ModelSpec(family="classifier", version="-", profile="-")
+    ]
+    pick = np.clip(snapshot, 0, None)
+
+    def model_field(get: Any) -> np.ndarray:
+        return np.array([get(m) for m in models])[pick]
+
+    acoustics = {k: v[origin] for k, v in sim.acoustics.items()}
+    pre = [sim.preprocess_snapshots[i] for i in range(len(sim.preprocess_snapshots))]
+    pre_code = sim.preprocess_code[origin]
+    pre_features = np.array([p.feature_config for p in pre] or [""])[pre_code]
+    normalized = np.array([p.normalize_loudness for p in pre] or [True])[pre_code]
+    slices = [sim.fleet.slice(name) for name in r.vocab["slice"]]
+    wer_factor = np.array([s.wer_factor for s in slices])[r.slice[origin]]
+    entity_slice = np.array([s.entity_factor for s in slices])[r.slice[origin]]
+    wer = asr_wer(
+        acoustics,
+        sim.true_rate_hz[origin],
+        model_field(lambda m: m.quality.clean_wer),
+        model_field(lambda m: m.quality.noise_robustness_db),
+        model_field(lambda m: m.quality.code_switch_penalty),
+        wer_factor,
+        model_field(lambda m: m.quality.feature_config) == pre_features,
+        normalized,
+    )
+    kind = r.kind[origin]
+    asr = served & np.isin(kind, [FAMILIES.index("asr-batch"), FAMILIES.index("asr-streaming")])
+    scored = served & (kind != FAMILIES.index("tts"))
+    u = r.u_quality[origin]
+    z = sim.quality_normals(origin)
+    confidence = confidence_from_wer(wer, z[:, 0])
+    entity = np.clip(wer * model_field(lambda m: m.quality.entity_factor) * entity_slice, 0, 1)
+    corrected = asr & (u < correction_probability(wer))
+    opted_in = np.array(
+        [sim.fleet.tenants.get(t, TenantSpec()).eval_opt_in for t in r.vocab["tenant"]]
+    )[r.tenant[origin]]
+    streaming = served & (kind == FAMILIES.index("asr-streaming"))
+    churn = churn_mean(
+        model_field(lambda m: m.decoder.chunk_ms),
+        model_field(lambda m: m.decoder.stabilization == "hold_last_word"),
+        model_field(lambda m: m.decoder.beam),
+        model_field(lambda m: m.decoder.lm_rescoring_partials),
+        model_field(lambda m: m.decoder.endpoint_silence_ms),
+        acoustics["jitter_ms"],
+        np.asarray(sim.audio_s),
+    ) * np.exp(0.25 * z[:, 1] - 0.25**2 / 2)
+    nan = np.float32(np.nan)
+    return {
+        "wer_proxy": np.where(asr, wer, nan).astype(np.float32),
+        "confidence": np.where(scored, confidence, nan).astype(np.float32),
+        "entity_error": np.where(asr, entity, nan).astype(np.float32),
+        "corrected": corrected,
+        "eval_sample": served & opted_in & (u > 0.99),
+        "partial_churn": np.where(streaming, churn, nan).astype(np.float32),
+    }
 
 
 def _batches_table(sim: Simulation, b: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -8,6 +8,7 @@ table, so telemetry never names an injected fault.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -38,6 +39,8 @@ def _step(obj: Any, part: str, path: str) -> Any:
         if part not in obj:
             raise PathError(f"{path}: no entry {part!r}; expected one of {sorted(obj)}")
         return obj[part]
+    if obj is None:
+        raise PathError(f"{path}: nothing at {part!r}")
     if isinstance(obj, list):
         if not part.isdigit() or int(part) >= len(obj):
             raise PathError(f"{path}: {part!r} is not an index below {len(obj)}")
@@ -51,16 +54,46 @@ def _step(obj: Any, part: str, path: str) -> Any:
     raise PathError(f"{path}: cannot descend into a {type(obj).__name__} at {part!r}")
 
 
+def split_path(root: BaseModel, path: str) -> list[str]:
+    """Split a dotted path into parts. Mapping keys may contain dots (`cohorts.fw-4.2.x`):
+    at a mapping, the longest run of parts that names an existing key is taken as one key;
+    `[key]` brackets say so explicitly (`cohorts[fw-4.2].gain_db`)."""
+    raw: list[str] = []
+    for piece in re.split(r"(\[[^\]]*\])", path):
+        if piece.startswith("["):
+            raw.append(piece[1:-1])
+        else:
+            raw.extend(p for p in piece.split(".") if p)
+    parts: list[str] = []
+    obj: Any = root
+    i = 0
+    while i < len(raw):
+        take = 1
+        if isinstance(obj, dict):
+            for j in range(len(raw), i, -1):
+                if ".".join(raw[i:j]) in obj:
+                    take = j - i
+                    break
+        part = ".".join(raw[i : i + take])
+        parts.append(part)
+        i += take
+        try:
+            obj = _step(obj, part, path)
+        except PathError:
+            obj = None  # the caller reports the failing step with the full path
+    return parts
+
+
 def get_path(root: BaseModel, path: str) -> Any:
     obj: Any = root
-    for part in path.split("."):
+    for part in split_path(root, path):
         obj = _step(obj, part, path)
     return obj
 
 
 def set_path(root: BaseModel, path: str, value: Any) -> None:
     """Validate and assign `value` at `path`; raise PathError naming the path on failure."""
-    *parents, last = path.split(".")
+    *parents, last = split_path(root, path)
     obj: Any = root
     for part in parents:
         obj = _step(obj, part, path)

@@ -49,7 +49,7 @@ def test_simulate_json_summary_and_parquet_tables(tmp_path):
     ):
         assert key in summary
     assert set(summary["latency_ms"]["asr-batch"]) == {"p50", "p95", "p99"}
-    assert summary["requests"] == (
+    assert summary["attempts"] == (
         summary["completed"]
         + summary["rejected"]
         + summary["timed_out"]
@@ -58,7 +58,7 @@ def test_simulate_json_summary_and_parquet_tables(tmp_path):
     )
     con = duckdb.connect()
     n = con.execute(f"select count(*) from '{tmp_path}/requests.parquet'").fetchall()
-    assert n[0][0] == summary["requests"]
+    assert n[0][0] == summary["attempts"] + summary["shadow"]
     kinds = con.execute(f"select distinct name from '{tmp_path}/metrics.parquet'").fetchall()
     assert {"queue_depth", "utilisation", "replicas", "latency_p95_ms"} <= {k[0] for k in kinds}
     again = json.loads(

@@ -34,9 +34,11 @@ def test_the_example_fleet_loads():
     fleet = load_fleet_file(EXAMPLE)
     assert set(fleet.pools) == {
         "asr-batch-gpu",
+        "asr-batch-canary",
         "asr-stream-gpu",
         "tts-gpu",
         "embed-cpu",
+        "embed-gpu",
         "cls-cpu",
     }
     assert fleet.workload is not None and len(fleet.workload.streams) == 5
@@ -63,15 +65,15 @@ def test_not_a_mapping(tmp_path):
 
 
 def test_wrong_type_names_the_dotted_path_and_line(tmp_path):
-    err = load_error(tmp_path, example_with("replicas: 3", "replicas: three"))
-    assert err.field_path == "pools.asr-batch-gpu.replicas"
+    err = load_error(tmp_path, example_with("replicas: 6", "replicas: six"))
+    assert err.field_path == "pools.embed-cpu.replicas"
     assert "integer" in err.expected
-    assert err.line == EXAMPLE.read_text().splitlines().index("    replicas: 3") + 1
+    assert err.line == EXAMPLE.read_text().splitlines().index("    replicas: 6") + 1
 
 
 def test_unknown_key(tmp_path):
-    err = load_error(tmp_path, example_with("    replicas: 3", "    replicas: 3\n    replica: 4"))
-    assert err.field_path == "pools.asr-batch-gpu.replica"
+    err = load_error(tmp_path, example_with("    replicas: 6", "    replicas: 6\n    replica: 4"))
+    assert err.field_path == "pools.embed-cpu.replica"
     assert "unknown field" in err.expected
 
 
@@ -89,7 +91,7 @@ def test_a_route_to_a_missing_pool(tmp_path):
 
 def test_a_pool_with_a_missing_model_and_device(tmp_path):
     text = example_with("model: asr-batch-v3", "model: asr-batch-v9")
-    text = text.replace("device: gpu-l4", "device: gpu-x1", 1)
+    text = text.replace("device: gpu-a100", "device: gpu-x1", 1)
     err = load_error(tmp_path, text)
     messages = str(err)
     assert "pools.asr-batch-gpu.model: unknown model 'asr-batch-v9'" in messages
