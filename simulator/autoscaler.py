@@ -35,6 +35,7 @@ class Autoscaler:
         self.last_change = -math.inf
         self.last_busy = 0.0
         self.last_t = 0.0
+        self.last_arrivals = 0
 
     def run(self) -> simpy.events.ProcessGenerator:
         while not self.sim.drained():
@@ -59,21 +60,25 @@ class Autoscaler:
         capacity = ready * pool.spec.slots_per_replica * elapsed
         return busy / capacity if capacity > 0 else 0.0
 
-    def desired(self, spec: AutoscalerSpec, current: int, value: float) -> int:
+    def desired(self, spec: AutoscalerSpec, current: int, value: float, active: bool) -> int:
+        """HPA rule on the per-replica value (a pool at zero counts as one replica); a
+        pool that saw traffic during the interval never scales to zero."""
         ratio = value / spec.target
-        if current == 0:
-            wanted = 1 if value > 0 or self.pool.queue else 0
-        elif abs(ratio - 1.0) <= spec.tolerance:
+        if current > 0 and abs(ratio - 1.0) <= spec.tolerance:
             wanted = current
         else:
-            wanted = math.ceil(current * ratio - 1e-9)
+            wanted = math.ceil(max(current, 1) * ratio - 1e-9)
+        if active:
+            wanted = max(wanted, 1)
         return min(max(wanted, spec.min_replicas), spec.max_replicas)
 
     def evaluate(self, spec: AutoscalerSpec) -> None:
         pool, now = self.pool, self.env.now
         value = self.observe(spec)
+        active = pool.arrivals > self.last_arrivals or bool(pool.queue) or pool.in_service > 0
+        self.last_arrivals = pool.arrivals
         current = pool.spec.replicas + pool.loading
-        wanted = self.desired(spec, current, value)
+        wanted = self.desired(spec, current, value, active)
         if wanted > current and now - self.last_up >= spec.up_cooldown_s:
             self.scale_up(spec, min(wanted - current, spec.scale_up_step), value)
         elif wanted < current and now - self.last_change >= spec.down_cooldown_s:

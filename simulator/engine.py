@@ -554,22 +554,22 @@ class Simulation:
                 continue
             if streams:
                 stream = streams[0] if len(streams) == 1 else min(streams, key=ArrivalStream.head)
-                # admit this stream's arrivals up to the next event (which may move earlier)
                 times, rids, i, n = stream.times, stream.rids, stream.next, len(stream.times)
-                while i < n and times[i] < t_event and times[i] <= until:
-                    route(rids[i], times[i])
-                    i += 1
-                    if heap and heap[0][0] < t_event:
-                        t_event = heap[0][0]
-                    if len(streams) > 1 or late:
-                        break  # other arrivals may interleave: pick again
-                stream.next = i
-                if i == n:
-                    streams.remove(stream)
-                if i < n and times[i] < t_event and times[i] <= until:
+                if times[i] < t_event and times[i] <= until:
+                    # admit this stream's arrivals up to the next event (which may move
+                    # earlier as admissions schedule work), then look again
+                    alone = len(streams) == 1
+                    while i < n and times[i] < t_event and times[i] <= until:
+                        route(rids[i], times[i])
+                        i += 1
+                        if heap and heap[0][0] < t_event:
+                            t_event = heap[0][0]
+                        if late or not alone:
+                            break  # other arrivals may interleave: pick again
+                    stream.next = i
+                    if i == n:
+                        streams.remove(stream)
                     continue
-            if late and late[0][0] < t_event and late[0][0] <= until:
-                continue
             if t_event > until:
                 break
             step()

@@ -128,6 +128,7 @@ class Pool:
         self.busy_slots = 0
         self.busy_seconds = 0.0  # slot-seconds of batches started, for the autoscaler
         self.in_service = 0  # requests in running batches
+        self.arrivals = 0  # requests offered, for the autoscaler's activity check
         self.loading = 0  # replicas provisioned by the autoscaler, not ready yet
         self.cold_batches = 0  # fresh replicas whose first batch pays the model's warm-up
         self.timer_at = math.inf
@@ -207,6 +208,7 @@ class Pool:
         self.fallback_threshold = over if over is not None else self.spec.queue_capacity
 
     def enqueue(self, rid: int, t: float, hop: int = 0) -> None:
+        self.arrivals += 1
         queue = self.queue
         if (
             self.fallback is not None
@@ -219,13 +221,14 @@ class Pool:
         if not self.spec.healthy:
             self.sim.finish_rejected(rid, UNHEALTHY, t)
             return
-        if len(queue) >= self.spec.queue_capacity:
+        idle = self.busy_slots < self.slots_total and not queue and self.starts_alone
+        if not idle and len(queue) >= self.spec.queue_capacity:
             self.sim.finish_rejected(rid, QUEUE_FULL, t)
             return
         rec = self.sim.rec
         rec.enqueue_s[rid] = t
         rec.pool[rid] = self.index
-        if self.busy_slots < self.slots_total and not queue and self.starts_alone:
+        if idle:
             # idle slot, empty queue, nothing to wait for: the request is its own batch
             self._start([rid], t)
             return

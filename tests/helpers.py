@@ -26,24 +26,35 @@ LINEAR = LatencyProfile(
 )
 
 
+DOUBLE = [[2 * v for v in row] for row in LINEAR.latency_ms]
+
+
 def linear_ms(batch: int, longest: float) -> float:
     return 100 + 10 * batch + 20 * longest
 
 
 def library() -> ProfileLibrary:
-    return ProfileLibrary([LINEAR, LINEAR.model_copy(update={"device": "gpu-l4"})])
+    return ProfileLibrary(
+        [
+            LINEAR,
+            LINEAR.model_copy(update={"device": "gpu-l4"}),
+            LINEAR.model_copy(update={"name": "linear-nokv", "latency_ms": DOUBLE}),
+        ]
+    )
 
 
-def fleet(**pool: Any) -> Fleet:
+def fleet(model: dict[str, Any] | None = None, **pool: Any) -> Fleet:
     """One pool `p` of the linear model on cpu; zero-cost side stages unless overridden."""
     stages = pool.pop("stages", None)
+    model_spec = {"family": "asr-batch", "version": "1", "profile": "linear"}
+    model_spec.update(model or {})
     spec = {"device": "cpu", "model": "m", "replicas": 1, "service_noise": {"dist": "none"}}
     spec.update(pool)
     zero = {"base_ms": 0.0, "per_audio_s_ms": 0.0}
     return Fleet.model_validate(
         {
             "name": "test",
-            "models": {"m": {"family": "asr-batch", "version": "1", "profile": "linear"}},
+            "models": {"m": model_spec},
             "pools": {"p": spec},
             "stages": stages
             or {
@@ -54,7 +65,7 @@ def fleet(**pool: Any) -> Fleet:
                 "observe": zero,
             },
             "routes": [{"pool": "p"}],
-            "slos": {"asr-batch": {"p95_ms": 1000, "timeout_ms": 5000}},
+            "slos": {kind: {"p95_ms": 1000, "timeout_ms": 5000} for kind in FAMILIES},
         }
     )
 

@@ -193,3 +193,20 @@ def test_conservation_on_a_busy_fleet():
     assert counts.get("in_flight", 0) == 0
     assert counts["rejected"] > 0 and counts["timeout"] > 0 and counts["ok"] > 0
     assert (tel.batches["size"] <= 4).all()
+
+
+def test_arrivals_straddling_a_timeline_event_are_admitted_in_time_order():
+    # routed at 1.005 (planned before the event) and 1.003 (planned after it): the later
+    # epoch's request must not wait for the earlier one's, nor be admitted in the past
+    stages = {
+        "ingress": {"base_ms": 10.0},
+        "preprocess": {},
+        "route": {},
+        "postprocess": {},
+        "observe": {},
+    }
+    f = fleet(stages=stages, replicas=2)
+    event = TimelineEvent(at_s=1.0, set={"pools.p.batching.max_wait_ms": 0.0})
+    _, tel = simulate(f, requests([0.995, 0.9999, 1.001]), timeline=[event])
+    assert tel.requests["enqueue_s"].tolist() == pytest.approx([1.005, 1.0099, 1.011])
+    assert tel.requests["infer_start_s"].tolist() == pytest.approx([1.005, 1.0099, 1.135])
