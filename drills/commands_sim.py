@@ -111,9 +111,29 @@ def render_summary(summary: dict[str, Any]) -> str:
         f"padding waste {summary['padding_waste']:.1%}"
     )
     rows = [[kind, q["p50"], q["p95"], q["p99"]] for kind, q in summary["latency_ms"].items()]
-    table = render_table(["kind", "p50 ms", "p95 ms", "p99 ms"], rows)
+    stream, tts = summary.get("streaming") or {}, summary.get("tts") or {}
+    if stream.get("first_partial_ms"):
+        fp = stream["first_partial_ms"]
+        rows.append(["  first partial", fp["p50"], fp["p95"], fp["p99"]])
+    if tts.get("first_audio_byte_ms"):
+        fab = tts["first_audio_byte_ms"]
+        rows.append(["  first audio byte", fab["p50"], fab["p95"], fab["p99"]])
+    table = render_table(["latency", "p50 ms", "p95 ms", "p99 ms"], rows)
+    if stream:
+        table += f"\nstreaming partial churn: {stream['partial_churn_mean']:.2f} words/session"
+    cost = render_table(
+        ["cost by tag", "USD"],
+        sorted(summary.get("cost_by_tag", {}).items(), key=lambda kv: -kv[1]),
+    )
+    quality = render_table(
+        ["slice", "requests", "WER proxy", "confidence", "corrections"],
+        [
+            [name, q["requests"], q["wer_proxy"], q["confidence"], q["correction_rate"]]
+            for name, q in summary.get("quality_by_slice", {}).items()
+        ],
+    )
     written = "\n".join(f"wrote {p}" for p in summary.get("written", []))
-    return "\n\n".join(part for part in (head, table, written) if part)
+    return "\n\n".join(part for part in (head, table, cost, quality, written) if part)
 
 
 @click.group()

@@ -531,6 +531,10 @@ def summarize(tel: Telemetry) -> dict[str, Any]:
         "cpu_hours": round(device_hours("cpu"), 6),
         "requests_per_s": round(users / tel.duration_s, 4) if tel.duration_s else 0.0,
         "latency_ms": by_kind,
+        "streaming": _streaming_summary(req),
+        "tts": _tts_summary(req),
+        "quality_by_slice": _quality_by(req, "slice"),
+        "quality_by_cohort": _quality_by(req, "cohort"),
         "cost_by_tag": {
             str(k): round(float(v), 6)
             for k, v in tel.ledger.groupby("tag")["cost_usd"].sum().items()
@@ -540,3 +544,43 @@ def summarize(tel: Telemetry) -> dict[str, Any]:
         "padding_waste": round(1.0 - useful / padded, 4) if padded else 0.0,
         "duration_s": tel.duration_s,
     }
+
+
+def _quantiles(values: np.ndarray) -> dict[str, float]:
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return {}
+    return {f"p{q}": round(float(np.percentile(values, q)), 3) for q in (50, 95, 99)}
+
+
+def _streaming_summary(req: pd.DataFrame) -> dict[str, Any]:
+    sessions = req[(req["kind"] == "asr-streaming") & (req["status"] == "ok")]
+    if not len(sessions):
+        return {}
+    return {
+        "sessions": len(sessions),
+        "first_partial_ms": _quantiles(sessions["first_partial_ms"].to_numpy(dtype=float)),
+        "final_ms": _quantiles(sessions["final_ms"].to_numpy(dtype=float)),
+        "partial_churn_mean": round(float(sessions["partial_churn"].mean()), 3),
+    }
+
+
+def _tts_summary(req: pd.DataFrame) -> dict[str, Any]:
+    tts = req[(req["kind"] == "tts") & (req["status"] == "ok")]
+    if not len(tts):
+        return {}
+    return {"first_audio_byte_ms": _quantiles(tts["first_audio_byte_ms"].to_numpy(dtype=float))}
+
+
+def _quality_by(req: pd.DataFrame, column: str) -> dict[str, dict[str, float]]:
+    asr = req[req["wer_proxy"].notna()]
+    out: dict[str, dict[str, float]] = {}
+    for label, group in asr.groupby(column, observed=True):
+        out[str(label)] = {
+            "requests": len(group),
+            "wer_proxy": round(float(group["wer_proxy"].mean()), 4),
+            "confidence": round(float(group["confidence"].mean()), 4),
+            "correction_rate": round(float(group["corrected"].mean()), 4),
+            "entity_error": round(float(group["entity_error"].mean()), 4),
+        }
+    return out
