@@ -121,10 +121,8 @@ def render_summary(summary: dict[str, Any]) -> str:
     table = render_table(["latency", "p50 ms", "p95 ms", "p99 ms"], rows)
     if stream:
         table += f"\nstreaming partial churn: {stream['partial_churn_mean']:.2f} words/session"
-    cost = render_table(
-        ["cost by tag", "USD"],
-        sorted(summary.get("cost_by_tag", {}).items(), key=lambda kv: -kv[1]),
-    )
+    by_tag: dict[str, float] = summary.get("cost_by_tag", {})
+    cost = render_table(["cost by tag", "USD"], sorted(by_tag.items(), key=lambda kv: -kv[1]))
     quality = render_table(
         ["slice", "requests", "WER proxy", "confidence", "corrections"],
         [
