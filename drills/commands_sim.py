@@ -122,7 +122,8 @@ def render_summary(summary: dict[str, Any]) -> str:
     if stream:
         table += f"\nstreaming partial churn: {stream['partial_churn_mean']:.2f} words/session"
     by_tag: dict[str, float] = summary.get("cost_by_tag", {})
-    cost = render_table(["cost by tag", "USD"], sorted(by_tag.items(), key=lambda kv: -kv[1]))
+    ranked = sorted(by_tag.items(), key=lambda kv: kv[1], reverse=True)
+    cost = render_table(["cost by tag", "USD"], ranked)
     quality = render_table(
         ["slice", "requests", "WER proxy", "confidence", "corrections"],
         [
