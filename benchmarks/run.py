@@ -32,13 +32,16 @@ from simulator.workload import DurationDist, PoissonArrivals, Stream, Workload, 
 REPEATS = 3
 
 
-def best_of(fn: Callable[[], Any], repeats: int = REPEATS) -> float:
-    times = []
+def best_of(*fns: Callable[[], Any], repeats: int = REPEATS) -> list[float]:
+    """Best wall time of each function, run in interleaved rounds so that a noisy
+    neighbour slows every contender alike rather than one of them."""
+    best = [float("inf")] * len(fns)
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def engine_ratio(customers: int = 200_000) -> dict[str, float]:
@@ -61,9 +64,11 @@ def engine_ratio(customers: int = 200_000) -> dict[str, float]:
         sim.run()
         build(sim)
 
-    heap = best_of(lambda: heapq_mmc(requests.arrival_s, service, case.c, 1 / 3600))
-    engine = best_of(simpy_run)
-    engine_tables = best_of(simpy_run_and_tables)
+    heap, engine, engine_tables = best_of(
+        lambda: heapq_mmc(requests.arrival_s, service, case.c, 1 / 3600),
+        simpy_run,
+        simpy_run_and_tables,
+    )
     n = len(requests)
     return {
         "customers": n,
@@ -90,7 +95,7 @@ def pipeline_throughput(duration: float = 600.0) -> dict[str, float]:
         sim.run()
         build(sim)
 
-    run_s, total_s = best_of(run_only), best_of(end_to_end)
+    run_s, total_s = best_of(run_only, end_to_end)
     sim = Simulation(fleet, requests, [], 1, duration, library)
     sim.run()
     tel = build(sim)

@@ -103,6 +103,8 @@ class Simulation:
         self.clone_source: list[int] = []
         self.attempt: dict[int, int] = {}
         self._late: list[tuple[float, int]] = []  # (router time, request id) of retries
+        self.n0 = n  # ids from n on are clones
+        self.shadows: set[int] = set()
         self._recent_retries: deque[float] = deque()
         self._streams: list[ArrivalStream] = []
         # acoustic conditions of each first attempt, set when its epoch is planned
@@ -392,6 +394,8 @@ class Simulation:
         kind = int(self.requests.kind[self.original(source)])
         self.deadline.append(t + self.timeout_s[kind])
         self.rec.tags[rid] = (self.rec.tags[source] & ~SHADOW_TAG) | tag
+        if tag == SHADOW_TAG:
+            self.shadows.add(rid)
         return rid
 
     def original(self, rid: int) -> int:
@@ -407,10 +411,10 @@ class Simulation:
                 self._walk_back(rid, 0, t)
             return
         base, per, audio, invalid = self.back_base_s, self.back_per_s, self.audio_s, self.invalid
-        done, status, tags = self.rec.done_s, self.rec.status, self.rec.tags
+        done, status, n0, shadows = self.rec.done_s, self.rec.status, self.n0, self.shadows
         for rid in batch:
             done[rid] = t + base + per * audio[rid]
-            if tags[rid] & SHADOW_TAG:
+            if rid >= n0 and rid in shadows:
                 status[rid] = SHADOW
             elif invalid[rid]:
                 status[rid] = ERROR
@@ -421,7 +425,7 @@ class Simulation:
 
     def _complete(self, rid: int, t: float) -> None:
         self.rec.done_s[rid] = t
-        if self.rec.tags[rid] & SHADOW_TAG:
+        if rid in self.shadows:
             self.rec.status[rid] = SHADOW
         elif self.invalid[rid]:
             self.rec.status[rid] = ERROR
@@ -447,7 +451,7 @@ class Simulation:
         """The client retries a failed attempt after exponential backoff with jitter, while
         the retry budget (retries per first attempt over a sliding window) allows."""
         policy = self.fleet.retries
-        if policy.max_attempts <= 1 or self.rec.tags[rid] & SHADOW_TAG:
+        if policy.max_attempts <= 1 or rid in self.shadows:
             return
         attempt = self.attempt.get(rid, 1)
         if attempt >= policy.max_attempts or t > self.duration_s:

@@ -158,6 +158,8 @@ class Pool:
         self.max_wait_s = 0.0 if self.streaming else self.spec.batching.max_wait_ms / 1000.0
         self.starts_alone = self.max_batch == 1 or self.max_wait_s == 0
         self.slots_total = self.spec.replicas * self.spec.slots_per_replica
+        self.healthy = self.spec.healthy
+        self.queue_capacity = self.spec.queue_capacity
         self.fallback: Pool | None = None  # resolved by link_fallback once all pools exist
         self.falls_back_unhealthy = False
         self.fallback_threshold = math.inf
@@ -218,11 +220,11 @@ class Pool:
             self.sim.rec.tags[rid] |= FALLBACK
             self.fallback.enqueue(rid, t, hop=1)
             return
-        if not self.spec.healthy:
+        if not self.healthy:
             self.sim.finish_rejected(rid, UNHEALTHY, t)
             return
         idle = self.busy_slots < self.slots_total and not queue and self.starts_alone
-        if not idle and len(queue) >= self.spec.queue_capacity:
+        if not idle and len(queue) >= self.queue_capacity:
             self.sim.finish_rejected(rid, QUEUE_FULL, t)
             return
         rec = self.sim.rec
@@ -295,7 +297,10 @@ class Pool:
         if self.streaming:
             end = self._session(batch[0], t, factor, warmup)
         else:
-            end = t + self._service_s(size, longest) * factor + warmup
+            base = self._service_cache.get((size, longest))
+            if base is None:
+                base = self._service_s(size, longest)
+            end = t + base * factor + warmup
             if self.is_tts:
                 self._first_audio_byte(batch, t, longest, factor, warmup)
         rows = sim.batches.rows

@@ -83,40 +83,45 @@ def cost_ledger(
     served = requests[requests["batch_id"] >= 0]
     longest = (batches["padded_audio_s"] / batches["size"].clip(lower=1)).to_numpy()
     share = served["cost_usd"].to_numpy()
-    useful_fraction = served["audio_s"].to_numpy() / longest[served["batch_id"].to_numpy()]
-    tags = served["tags"].astype(str).to_numpy()
-    tag = np.full(len(served), "serving", dtype=object)
-    for name in reversed(LEDGER_TAGS):
-        tag[np.char.find(tags.astype(str), name) >= 0] = name
-    keys = {
-        "pool": served["pool"].astype(str).to_numpy(),
-        "device": served["device"].astype(str).to_numpy(),
-        "route": served["route"].astype(str).to_numpy(),
-        "tenant": served["tenant"].astype(str).to_numpy(),
-    }
-    work = pd.DataFrame({**keys, "tag": tag, "cost_usd": share * useful_fraction})
-    padding = pd.DataFrame(
-        {**keys, "tag": "padding_waste", "cost_usd": share * (1.0 - useful_fraction)}
-    )
-    busy = batches.groupby(batches["pool"].astype(str))["cost_usd"].sum()
-    paid = pool_cost.groupby(["pool", "device"], as_index=False)["cost_usd"].sum()
-    paid_by_pool = paid.groupby("pool")["cost_usd"].sum()
-    idle_rows = []
-    for pool, total in paid_by_pool.items():
-        device = paid.loc[paid["pool"] == pool, "device"].iloc[-1]
-        idle_rows.append(
-            {
-                "pool": pool,
-                "device": device,
-                "route": "",
-                "tenant": "",
-                "tag": "idle",
-                "cost_usd": total - float(busy.get(pool, 0.0)),
-            }
+    useful = served["audio_s"].to_numpy() / longest[served["batch_id"].to_numpy()]
+    # the first ledger tag a request carries names its cost ("serving" when none)
+    names = [
+        next((t for t in LEDGER_TAGS if t in label.split(",")), "serving")
+        for label in served["tags"].cat.categories
+    ]
+    tag = (
+        pd.Categorical.from_codes(
+            served["tags"].cat.codes.to_numpy(), categories=pd.Index(names).unique()
         )
-    ledger = pd.concat([work, padding, pd.DataFrame(idle_rows)], ignore_index=True)
+        if names
+        else []
+    )
+    keys = {name: served[name].array for name in ("pool", "device", "route", "tenant")}
+    padding_tag = pd.Categorical.from_codes(
+        np.zeros(len(served), dtype=np.int8), categories=pd.Index(["padding_waste"])
+    )
+    work = pd.DataFrame({**keys, "tag": tag, "cost_usd": share * useful})
+    padding = pd.DataFrame({**keys, "tag": padding_tag, "cost_usd": share * (1 - useful)})
     columns = ["pool", "device", "tag", "route", "tenant"]
-    return ledger.groupby(columns, observed=True)["cost_usd"].sum().reset_index()
+    attributed = (
+        pd.concat(
+            [
+                frame.groupby(columns, observed=True)["cost_usd"].sum().reset_index()
+                for frame in (work, padding)
+                if len(frame)
+            ],
+            ignore_index=True,
+        )
+        if len(served)
+        else pd.DataFrame(columns=[*columns, "cost_usd"])
+    )
+    for column in columns:
+        attributed[column] = attributed[column].astype(str)
+    busy = batches.groupby(batches["pool"].astype(str))["cost_usd"].sum()
+    idle = pool_cost.groupby("pool").agg(device=("device", "last"), cost_usd=("cost_usd", "sum"))
+    idle["cost_usd"] -= busy.reindex(idle.index).fillna(0.0)
+    idle = idle.reset_index().assign(tag="idle", route="", tenant="")
+    return pd.concat([attributed, idle[[*columns, "cost_usd"]]], ignore_index=True)
 
 
 def _from_batch(batch_id: np.ndarray, column: np.ndarray, missing: float) -> np.ndarray:
