@@ -89,12 +89,10 @@ def cost_ledger(
         next((t for t in LEDGER_TAGS if t in label.split(",")), "serving")
         for label in served["tags"].cat.categories
     ]
-    tag = (
-        pd.Categorical.from_codes(
-            served["tags"].cat.codes.to_numpy(), categories=pd.Index(names).unique()
-        )
-        if names
-        else []
+    unique = sorted(set(names))
+    lookup = np.array([unique.index(n) for n in names], dtype=np.int16)
+    tag = pd.Categorical.from_codes(
+        lookup[served["tags"].cat.codes.to_numpy()], categories=pd.Index(unique)
     )
     keys = {name: served[name].array for name in ("pool", "device", "route", "tenant")}
     padding_tag = pd.Categorical.from_codes(
