@@ -193,3 +193,16 @@ def test_the_autoscaler_waits_out_its_cooldown_before_scaling_down():
     downs = tel.events[tel.events["detail"].str.contains("scale down")]["t_s"].tolist()
     assert downs == [10.0, 40.0, 70.0]  # the evaluations at least 25 s after the last
     assert sim.pools["p"].spec.replicas == 1
+
+
+def test_ledger_names_each_cost_by_its_first_tag():
+    f = two_pools(queue_capacity=0)
+    f.routes = [RouteRule(pool="p", canary={"pool": "q", "percent": 100})]
+    f.retries = f.retries.model_copy(update={"max_attempts": 2, "backoff_ms": 500})
+    _, tel = simulate(f, requests([0.0, 0.0, 0.0]))
+    r = tel.requests
+    assert sorted(set(r["tags"])) == ["canary", "canary,retry"]
+    by_tag = tel.ledger.groupby("tag")["cost_usd"].sum()
+    cost = r.groupby(r["tags"].astype(str))["cost_usd"].sum()
+    assert by_tag["retry"] == pytest.approx(cost["canary,retry"])
+    assert by_tag["canary"] == pytest.approx(cost["canary"])
