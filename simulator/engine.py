@@ -32,7 +32,15 @@ import numpy as np
 import simpy
 
 from simulator.autoscaler import Autoscaler
-from simulator.fleet import FAMILIES, CohortSpec, Fleet, ModelSpec, PreprocessSpec, StageSpec
+from simulator.fleet import (
+    FAMILIES,
+    CascadeSpec,
+    CohortSpec,
+    Fleet,
+    ModelSpec,
+    PreprocessSpec,
+    StageSpec,
+)
 from simulator.pool import FifoStage, Pool, ReplicaChange
 from simulator.profiles import ProfileLibrary, ServiceTimeModel
 from simulator.quality import acoustic_summaries
@@ -367,9 +375,24 @@ class Simulation:
             self.rec.tags[rid] |= CANARY
             choice.canary.enqueue(rid, t)
             return
+        if (
+            choice.cascade is not None
+            and choice.large is not None
+            and self._is_hard(rid, choice.cascade)
+        ):
+            choice.large.enqueue(rid, t)
+            return
         if choice.canary_share:
             u = (u - choice.canary_share) / (1.0 - choice.canary_share)
         choice.primary(u).enqueue(rid, t)
+
+    def _is_hard(self, rid: int, cascade: CascadeSpec) -> bool:
+        """Cascade escalation rule, on signals measured at preprocess."""
+        origin = self.original(rid)
+        return bool(
+            self.acoustics["snr_db"][origin] < cascade.escalate_below_snr_db
+            or self.audio_s[rid] > cascade.escalate_above_audio_s
+        )
 
     def _resolve_route(self, combo: int) -> RouteChoice:
         found = match_rule(self.fleet.routes, self._combos[combo], self.requests.vocab)

@@ -155,6 +155,9 @@ class PoolSpec(Strict):
     healthy: bool = Field(True, description="health checks pass; unhealthy pools fall back")
     fallback: FallbackSpec | None = None
     autoscaler: AutoscalerSpec | None = None
+    generation: int = Field(
+        0, ge=0, description="rollout generation; a new one restarts every replica cold"
+    )
 
 
 class StageSpec(Strict):
@@ -206,6 +209,16 @@ class ShadowSpec(Strict):
     percent: float = Field(100.0, ge=0, le=100)
 
 
+class CascadeSpec(Strict):
+    """Small model first; escalate to the large one when the audio looks hard: an SNR
+    proxy below a threshold, or a long utterance (both measured at preprocess)."""
+
+    small: str = Field(min_length=1)
+    large: str = Field(min_length=1)
+    escalate_below_snr_db: float = 15.0
+    escalate_above_audio_s: Pos = 20.0
+
+
 class RouteRule(Strict):
     """First matching rule wins; `pool` sends everything, `split` weights several pools;
     `canary` diverts a percentage first; `shadow` mirrors a percentage."""
@@ -216,16 +229,20 @@ class RouteRule(Strict):
     split: dict[str, NonNeg] | None = None
     canary: CanarySpec | None = None
     shadow: ShadowSpec | None = None
+    cascade: CascadeSpec | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> RouteRule:
-        if (self.pool is None) == (self.split is None):
-            raise ValueError("give exactly one of `pool` or `split`")
+        targets = [x is not None for x in (self.pool, self.split, self.cascade)]
+        if sum(targets) != 1:
+            raise ValueError("give exactly one of `pool`, `split` or `cascade`")
         if self.split is not None and sum(self.split.values()) <= 0:
             raise ValueError("`split` weights must add up to more than 0")
         return self
 
     def targets(self) -> dict[str, float]:
+        if self.cascade is not None:
+            return {self.cascade.small: 1.0, self.cascade.large: 0.0}
         return {self.pool: 1.0} if self.pool is not None else dict(self.split or {})
 
 
@@ -370,6 +387,7 @@ def reference_problems(fleet: Fleet) -> list[tuple[tuple[Any, ...], str]]:
         for target in rule.targets():
             if target not in fleet.pools:
                 field = "pool" if rule.pool is not None else "split"
+                field = "cascade" if rule.cascade is not None else field
                 problems.append(
                     (
                         ("routes", i, field),

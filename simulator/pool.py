@@ -144,8 +144,10 @@ class Pool:
         self.spec = fleet.pools[self.name]
         model = fleet.models[self.spec.model]
         version = f"{self.spec.model}:{model.version}"
-        if version != getattr(self, "model_version", version):
+        rollout = (version, self.spec.generation)
+        if rollout != getattr(self, "rollout", rollout):
             self.cold_batches = self.spec.replicas  # a deploy: every replica starts cold
+        self.rollout = rollout
         self.model_version = version
         self.model = model
         self.streaming = model.family == "asr-streaming"

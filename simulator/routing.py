@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.fleet import FAMILIES, RouteRule
+from simulator.fleet import FAMILIES, CascadeSpec, RouteRule
 from simulator.workload import RequestArrays
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ class RouteChoice:
     canary_share: float = 0.0
     shadow: Pool | None = None
     shadow_share: float = 0.0
+    cascade: CascadeSpec | None = None
+    large: Pool | None = None
 
     simple: bool = False  # one pool, no canary, no mirror: the router's fast path
 
@@ -43,7 +45,7 @@ class RouteChoice:
 
 
 def resolve(rule: RouteRule, code: int, pools: dict[str, Pool]) -> RouteChoice:
-    targets = {k: v for k, v in rule.targets().items() if v > 0}
+    targets = {k: v for k, v in rule.targets().items() if v > 0}  # a cascade's small pool
     total = sum(targets.values())
     choice = RouteChoice(
         code=code,
@@ -54,7 +56,14 @@ def resolve(rule: RouteRule, code: int, pools: dict[str, Pool]) -> RouteChoice:
         choice.canary, choice.canary_share = pools[rule.canary.pool], rule.canary.percent / 100
     if rule.shadow is not None and rule.shadow.percent > 0:
         choice.shadow, choice.shadow_share = pools[rule.shadow.pool], rule.shadow.percent / 100
-    choice.simple = len(choice.pools) == 1 and choice.canary is None and choice.shadow is None
+    if rule.cascade is not None:
+        choice.cascade, choice.large = rule.cascade, pools[rule.cascade.large]
+    choice.simple = (
+        len(choice.pools) == 1
+        and choice.canary is None
+        and choice.shadow is None
+        and choice.cascade is None
+    )
     return choice
 
 
