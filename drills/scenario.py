@@ -1,0 +1,312 @@
+"""Scenario, answer-key and transcript files: their models, loading and validation.
+
+    scenarios/<id>/scenario.yaml    fleet, workload, timeline of faults, briefing, clock
+    scenarios/<id>/key.yaml         the answer key (kept apart so an examiner can withhold it)
+    scenarios/<id>/transcripts/*.yaml   recorded drills: the expert's and a naive one at least
+
+Faults are expanded into timeline events here; the simulator only ever sees fleet changes
+and the announcements an operator would see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import Field, model_validator
+
+from drills.actions import ActionError, parse_action
+from drills.causes import CAUSES
+from drills.library import library_root
+from simulator import check_timeline
+from simulator.config import FleetFile, fleet_only, load_fleet_file
+from simulator.errors import InputError, InputErrors
+from simulator.faults import FaultError, fault_changes
+from simulator.fileio import dotted, line_of, read_yaml, validate_data
+from simulator.fleet import Fleet, NonNeg, Pos, Strict, reference_problems
+from simulator.timeline import Announcement, TimelineEvent
+from simulator.workload import Workload
+
+TABLES = ("requests", "batches", "metrics", "events")
+
+
+class FleetRef(Strict):
+    ref: str = Field(min_length=1, description="a fleet in scenarios/fleets/")
+    set: dict[str, Any] = Field(default_factory=dict, description="overrides before the run")
+
+
+class TimelineItem(Strict):
+    """A fault (from the fault library) or a plain change, at a simulated time."""
+
+    at_s: NonNeg
+    fault: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    set: dict[str, Any] = Field(default_factory=dict)
+    announce: Announcement | None = None
+
+    @model_validator(mode="after")
+    def _fault_or_set(self) -> TimelineItem:
+        if (self.fault is None) == (not self.set):
+            raise ValueError("give either `fault` (with `params`) or `set`")
+        return self
+
+
+class Briefing(Strict):
+    page: str = Field(min_length=1, description="the page that woke the on-call up")
+    severity: Literal["sev1", "sev2", "sev3"] = "sev2"
+    context: str = ""
+
+
+class Clock(Strict):
+    start_s: NonNeg = Field(description="simulated time at which the trainee is paged")
+    slo_window_s: Pos = 3600.0
+    look_cost_s: NonNeg = 60.0
+    query_cost_s: NonNeg = 120.0
+    act_cost_s: NonNeg = 300.0
+    max_minutes: Pos = 60.0
+
+
+class Scenario(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str = Field(min_length=1)
+    difficulty: Literal["easy", "medium", "hard"]
+    tags: list[str] = Field(default_factory=list)
+    source: str = Field(min_length=1, description="the seed section this drill comes from")
+    estimated_minutes: Pos = 30.0
+    fleet: FleetRef | Fleet
+    workload: Workload | None = Field(None, description="default: the fleet file's")
+    duration_s: Pos = 3600.0
+    seed: int = 0
+    timeline: list[TimelineItem] = Field(default_factory=list)
+    briefing: Briefing
+    clock: Clock
+
+
+Table = Literal["requests", "batches", "metrics", "events"]
+
+
+class Signal(Strict):
+    """A telemetry column, grouped by a dimension, over a window: what a good debug path
+    reads. A move covers it when its query reads the column grouped by the dimension."""
+
+    id: str = Field(min_length=1)
+    table: Table
+    column: str = Field(min_length=1)
+    group_by: list[str] = Field(default_factory=list)
+    filter: dict[str, str | list[str]] = Field(default_factory=dict)
+    window_s: tuple[NonNeg, NonNeg] | None = None
+    stat: Literal["mean", "p95", "sum", "count"] = "mean"
+    focus: dict[str, str] = Field(
+        default_factory=dict, description="the group where the fault shows (for the 3σ check)"
+    )
+    description: str = ""
+
+
+class MoveMatch(Strict):
+    """Matches a trainee action by name and, optionally, arguments it must contain."""
+
+    id: str = Field(min_length=1)
+    action: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    description: str = ""
+
+
+class Prevention(Strict):
+    id: str = Field(min_length=1)
+    keywords: list[str] = Field(min_length=1, description="any one of them in the answer")
+    description: str = ""
+
+
+class AnswerKey(Strict):
+    scenario: str
+    cause: str
+    signals: list[Signal] = Field(min_length=1)
+    mitigations: list[MoveMatch] = Field(min_length=1)
+    harmful: list[MoveMatch] = Field(default_factory=list)
+    prevention: list[Prevention] = Field(default_factory=list)
+    hidden_answer: str = Field(min_length=1, description="the seed's hidden answer")
+
+    @model_validator(mode="after")
+    def _known_cause(self) -> AnswerKey:
+        if self.cause not in CAUSES:
+            raise ValueError(f"cause {self.cause!r} is not in the catalogue: {sorted(CAUSES)}")
+        return self
+
+
+class Act(Strict):
+    action: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class Conclusion(Strict):
+    cause: str
+    mitigations: list[str] = Field(default_factory=list)
+    prevention: list[str] = Field(default_factory=list)
+    notes: str = ""
+
+
+class Move(Strict):
+    at_min: NonNeg | None = Field(None, description="clock minute; default: after the last")
+    look: str | None = Field(None, description="a named panel")
+    query: str | None = Field(None, description="SQL over the telemetry tables")
+    act: Act | None = None
+    conclude: Conclusion | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Move:
+        kinds = [x is not None for x in (self.look, self.query, self.act, self.conclude)]
+        if sum(kinds) != 1:
+            raise ValueError("each move is exactly one of look, query, act, conclude")
+        return self
+
+
+class Transcript(Strict):
+    scenario: str
+    trainee: str = "anonymous"
+    description: str = ""
+    moves: Annotated[list[Move], Field(min_length=1)]
+
+
+@dataclass
+class LoadedScenario:
+    """A validated scenario with its fleet resolved and faults expanded."""
+
+    spec: Scenario
+    path: Path
+    fleet: Fleet
+    workload: Workload
+    timeline: list[TimelineEvent]
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+
+def _load(path: Path, model: type[Any]) -> tuple[Any, yaml.Node | None]:
+    data, node = read_yaml(path)
+    if not isinstance(data, dict):
+        raise InputError(str(path), "", f"expected a YAML mapping, found {type(data).__name__}")
+    return validate_data(data, model, str(path), node), node
+
+
+def load_scenario(path: Path) -> LoadedScenario:
+    spec, node = _load(path, Scenario)
+    source = str(path)
+    fleet_file: FleetFile | None = None
+    if isinstance(spec.fleet, FleetRef):
+        ref_path = library_root() / "fleets" / f"{spec.fleet.ref}.yaml"
+        if not ref_path.is_file():
+            raise InputError(
+                source,
+                "fleet.ref",
+                f"no fleet {spec.fleet.ref!r} in {library_root() / 'fleets'}",
+                line_of(node, ("fleet", "ref")),
+            )
+        fleet_file = load_fleet_file(ref_path)
+        fleet = fleet_only(fleet_file)
+        overrides = [TimelineEvent(at_s=0, set=spec.fleet.set)] if spec.fleet.set else []
+        for _, message in check_timeline(fleet, overrides):
+            raise InputError(source, "fleet.set", message, line_of(node, ("fleet", "set")))
+        from simulator.timeline import set_path
+
+        for key, value in spec.fleet.set.items():
+            set_path(fleet, key, value)
+    else:
+        fleet = spec.fleet
+        problems = reference_problems(fleet)
+        if problems:
+            raise InputErrors(
+                [
+                    InputError(source, "fleet." + dotted(p), m, line_of(node, ("fleet", *p)))
+                    for p, m in problems
+                ]
+            )
+    workload = spec.workload or (fleet_file.workload if fleet_file else None)
+    if workload is None:
+        raise InputError(source, "workload", "no workload here and none in the fleet file")
+    timeline = expand_timeline(spec, fleet, source, node)
+    return LoadedScenario(spec, path, fleet, workload, timeline)
+
+
+def expand_timeline(
+    spec: Scenario, fleet: Fleet, source: str, node: yaml.Node | None
+) -> list[TimelineEvent]:
+    events = []
+    for i, item in enumerate(spec.timeline):
+        where = ("timeline", i)
+        if item.fault is not None:
+            try:
+                changes = fault_changes(item.fault, item.params, fleet)
+            except FaultError as exc:
+                field = exc.path.split(".")
+                raise InputError(
+                    source, dotted((*where, *field)), exc.expected, line_of(node, (*where, *field))
+                ) from None
+        else:
+            changes = item.set
+        events.append(TimelineEvent(at_s=item.at_s, set=changes, announce=item.announce))
+    for index, message in check_timeline(fleet, events):
+        raise InputError(source, f"timeline[{index}]", message, line_of(node, ("timeline", index)))
+    return events
+
+
+def load_key(path: Path, scenario: LoadedScenario | None = None) -> AnswerKey:
+    key, node = _load(path, AnswerKey)
+    if scenario is not None and key.scenario != scenario.spec.id:
+        raise InputError(
+            str(path),
+            "scenario",
+            f"key is for {key.scenario!r}, not {scenario.spec.id!r}",
+            line_of(node, ("scenario",)),
+        )
+    for i, move in enumerate([*key.mitigations, *key.harmful]):
+        try:
+            parse_action(move.action, {})
+        except ActionError as exc:
+            if exc.path == "action":
+                raise InputError(
+                    str(path), f"mitigations/harmful[{i}].action", exc.expected
+                ) from None
+    return key
+
+
+def load_transcript(path: Path) -> Transcript:
+    transcript, node = _load(path, Transcript)
+    for i, move in enumerate(transcript.moves):
+        if move.act is not None:
+            try:
+                parse_action(move.act.action, move.act.args)
+            except ActionError as exc:
+                field = ("moves", i, "act", *exc.path.split("."))
+                raise InputError(
+                    str(path), dotted(field), exc.expected, line_of(node, field)
+                ) from None
+        if move.conclude is not None and move.conclude.cause not in CAUSES:
+            field = ("moves", i, "conclude", "cause")
+            raise InputError(
+                str(path),
+                dotted(field),
+                f"unknown cause; expected one of {sorted(CAUSES)}",
+                line_of(node, field),
+            )
+    return transcript
+
+
+def scenario_dirs() -> list[Path]:
+    root = library_root()
+    return sorted(p.parent for p in root.glob("*/scenario.yaml"))
+
+
+def resolve_scenario(target: str) -> Path:
+    path = Path(target)
+    if path.is_dir() and (path / "scenario.yaml").is_file():
+        return path / "scenario.yaml"
+    if path.is_file():
+        return path
+    candidate = library_root() / target / "scenario.yaml"
+    if candidate.is_file():
+        return candidate
+    known = [p.name for p in scenario_dirs()]
+    raise InputError(target, "", f"no such scenario; the library has {known}")
