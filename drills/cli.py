@@ -51,9 +51,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from drills import commands_sim
+    from drills import commands_scenario, commands_sim
 
     commands_sim.register(cli)
+    commands_scenario.register(cli)
 
 
 _register()
