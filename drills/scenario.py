@@ -20,12 +20,14 @@ from pydantic import Field, model_validator
 from drills.actions import ActionError, parse_action
 from drills.causes import CAUSES
 from drills.library import library_root
+from drills.panels import PANELS
 from simulator import check_timeline
 from simulator.config import FleetFile, fleet_only, load_fleet_file
 from simulator.errors import InputError, InputErrors
 from simulator.faults import FaultError, fault_changes
 from simulator.fileio import dotted, line_of, read_yaml, validate_data
 from simulator.fleet import Fleet, NonNeg, Pos, Strict, reference_problems
+from simulator.telemetry import TABLE_COLUMNS
 from simulator.timeline import Announcement, TimelineEvent
 from simulator.workload import Workload
 
@@ -254,6 +256,23 @@ def expand_timeline(
 
 def load_key(path: Path, scenario: LoadedScenario | None = None) -> AnswerKey:
     key, node = _load(path, AnswerKey)
+    for i, signal in enumerate(key.signals):
+        known = TABLE_COLUMNS[signal.table]
+        for field, columns in (
+            ("column", [signal.column]),
+            ("group_by", signal.group_by),
+            ("filter", list(signal.filter)),
+            ("focus", list(signal.focus)),
+        ):
+            unknown = [c for c in columns if c not in known]
+            if unknown:
+                where = ("signals", i, field)
+                raise InputError(
+                    str(path),
+                    dotted(where),
+                    f"no column {unknown[0]!r} in {signal.table}; it has {sorted(known)}",
+                    line_of(node, where),
+                )
     if scenario is not None and key.scenario != scenario.spec.id:
         raise InputError(
             str(path),
@@ -283,6 +302,14 @@ def load_transcript(path: Path) -> Transcript:
                 raise InputError(
                     str(path), dotted(field), exc.expected, line_of(node, field)
                 ) from None
+        if move.look is not None and move.look not in PANELS:
+            field = ("moves", i, "look")
+            raise InputError(
+                str(path),
+                dotted(field),
+                f"unknown panel {move.look!r}; expected one of {sorted(PANELS)}",
+                line_of(node, field),
+            )
         if move.conclude is not None and move.conclude.cause not in CAUSES:
             field = ("moves", i, "conclude", "cause")
             raise InputError(
