@@ -3,6 +3,8 @@ the focus group, and how far a faulty run's values sit from a clean run's in σ.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -12,7 +14,7 @@ from simulator.telemetry import Telemetry
 TIME_COLUMN = {"requests": "arrival_s", "batches": "start_s", "metrics": "t_s", "events": "t_s"}
 
 
-def select(frame: pd.DataFrame, conditions: dict[str, str | list[str]]) -> pd.DataFrame:
+def select(frame: pd.DataFrame, conditions: Mapping[str, str | list[str]]) -> pd.DataFrame:
     for column, wanted in conditions.items():
         values = frame[column].astype(str)
         if isinstance(wanted, list):
