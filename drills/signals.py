@@ -49,7 +49,7 @@ def series(tel: Telemetry, signal: Signal, bin_s: float = 60.0) -> np.ndarray:
             elif signal.stat == "p95":
                 out[i] = np.nanpercentile(values, 95)
             else:
-                out[i] = np.nanmean(values)
+                out[i] = np.nanmean(values) if np.isfinite(values).any() else np.nan
     return out
 
 

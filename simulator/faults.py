@@ -166,6 +166,12 @@ FAULTS: dict[str, Fault] = {
             lambda p: {f"pools.{p.pool}.model": p.model},
         ),
         Fault(
+            "model-update",
+            "infer: a new model version rolled out to a pool",
+            VoiceUpdate,
+            lambda p: {f"pools.{p.pool}.model": p.model},
+        ),
+        Fault(
             "cold-replicas",
             "infer: replica warm-up after a rollout",
             ColdReplicas,
