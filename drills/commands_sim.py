@@ -42,7 +42,9 @@ def progress_bar(label: str) -> Iterator[Callable[[float], None] | None]:
 
 @click.command()
 @click.argument("target")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--seed", type=int, default=None, help="Random seed [default: the scenario's, else 0]."
+)
 @click.option(
     "--duration",
     type=click.FloatRange(min=0, min_open=True),
@@ -58,37 +60,54 @@ def progress_bar(label: str) -> Iterator[Callable[[float], None] | None]:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def simulate(
-    target: str, seed: int, duration: float | None, no_faults: bool, out: Path | None, as_json: bool
+    target: str,
+    seed: int | None,
+    duration: float | None,
+    no_faults: bool,
+    out: Path | None,
+    as_json: bool,
 ) -> None:
-    """Simulate a fleet file (or library name) and print a summary."""
-    from simulator import check_timeline, run, summarize
+    """Simulate a fleet file or a scenario (a path or a library name); print a summary."""
+    from simulator import check_timeline, run
     from simulator.config import fleet_only, load_fleet_file
 
     path = resolve_target(target)
-    fleet_file = load_fleet_file(path)
-    if fleet_file.workload is None:
-        raise InputError(
-            str(path),
-            "workload",
-            "this fleet file has no workload to simulate; "
-            "add a `workload:` section with at least one stream",
-        )
-    fleet = fleet_only(fleet_file)
-    timeline = [] if no_faults else fleet_file.timeline
-    problems = check_timeline(fleet, timeline)
-    if problems:
-        index, message = problems[0]
-        raise InputError(str(path), f"timeline[{index}].set", message)
+    if path.name == "scenario.yaml" or _is_scenario(path):
+        from drills.scenario import load_scenario
+
+        loaded = load_scenario(path)
+        fleet, workload, timeline = loaded.fleet, loaded.workload, loaded.timeline
+        seed = loaded.spec.seed if seed is None else seed
+        duration = duration or loaded.spec.duration_s
+    else:
+        fleet_file = load_fleet_file(path)
+        if fleet_file.workload is None:
+            raise InputError(
+                str(path),
+                "workload",
+                "this fleet file has no workload to "
+                "simulate; add a `workload:` section with at least one stream",
+            )
+        fleet, workload, timeline = fleet_only(fleet_file), fleet_file.workload, fleet_file.timeline
+        problems = check_timeline(fleet, timeline)
+        if problems:
+            index, message = problems[0]
+            raise InputError(str(path), f"timeline[{index}].set", message)
+    seed = 0 if seed is None else seed
+    if no_faults:
+        timeline = []
     with progress_bar("simulating") as report:
         telemetry = run(
             fleet,
-            fleet_file.workload,
+            workload,
             timeline,
             seed=seed,
             duration_s=duration or 600.0,
             base_dir=path.parent,
             progress=report,
         )
+    from simulator import summarize
+
     summary = summarize(telemetry)
     summary.update({"target": str(path), "seed": seed})
     if out is not None:
@@ -97,6 +116,17 @@ def simulate(
         emit_json(summary)
     else:
         click.echo(render_summary(summary))
+
+
+def _is_scenario(path: Path) -> bool:
+    """A YAML file whose top level names a scenario (an `id` and a `briefing`)."""
+    import yaml
+
+    try:
+        head = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError, OSError):
+        return False
+    return isinstance(head, dict) and "briefing" in head and "id" in head
 
 
 def render_summary(summary: dict[str, Any]) -> str:

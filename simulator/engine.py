@@ -113,6 +113,8 @@ class Simulation:
         self._late: list[tuple[float, int]] = []  # (router time, request id) of retries
         self.n0 = n  # ids from n on are clones
         self.shadows: set[int] = set()
+        self.kind_override: dict[int, int] = {}  # clones of another kind (agent replies)
+        self.agent_turn: dict[int, int] = {}  # agent reply row -> the user's session row
         self._recent_retries: deque[float] = deque()
         self._streams: list[ArrivalStream] = []
         # acoustic conditions of each first attempt, set when its epoch is planned
@@ -385,6 +387,33 @@ class Simulation:
         if choice.canary_share:
             u = (u - choice.canary_share) / (1.0 - choice.canary_share)
         choice.primary(u).enqueue(rid, t)
+
+    def agent_replies(self, batch: list[int]) -> None:
+        """Sessions of the agent's tenant that ended well trigger a spoken reply: after
+        retrieval and the LLM's first clause, a TTS request enters the reply pool."""
+        agent = self.fleet.agent
+        if agent is None or agent.tenant not in self.requests.vocab["tenant"]:
+            return
+        tenant = self.requests.vocab["tenant"].index(agent.tenant)
+        for rid in batch:
+            origin = self.original(rid)
+            if self.rec.status[rid] != OK or self.requests.tenant[origin] != tenant:
+                continue
+            final = float(self.rec.done_s[rid])
+            at = final + (agent.retrieval_ms + agent.llm_first_token_ms) / 1000.0
+            reply = self.clone(rid, 0, at)
+            self.audio_s[reply] = agent.reply_audio_s
+            self.kind_override[reply] = FAMILIES.index("tts")
+            self.deadline[reply] = at + self.timeout_s[FAMILIES.index("tts")]
+            self.agent_turn[reply] = rid
+            self._at(at, partial(self.pools[agent.reply_pool].enqueue, reply, at))
+
+    def record_first_response(self, reply: int, first_audio: float) -> None:
+        """End of the user's speech to the reply's first audio at the client."""
+        turn = self.agent_turn[reply]
+        spoke_until = self.arrival[turn] + self.audio_s[turn]
+        network = self.fleet.agent.network_ms / 1000.0 if self.fleet.agent else 0.0
+        self.rec.first_response_ms[reply] = (first_audio + network - spoke_until) * 1000.0
 
     def _is_hard(self, rid: int, cascade: CascadeSpec) -> bool:
         """Cascade escalation rule, on signals measured at preprocess."""

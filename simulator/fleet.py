@@ -306,6 +306,22 @@ class SliceSpec(Strict):
 NEUTRAL_SLICE = SliceSpec()
 
 
+class AgentSpec(Strict):
+    """A speech-to-speech voice agent: when one of `tenant`'s streaming sessions reaches
+    its final result, the agent retrieves, waits for the LLM's first clause and sends it
+    to `reply_pool` for synthesis. First response = end of the user's speech to the first
+    reply audio at the client (endpointing, ASR final, retrieval, first LLM tokens, TTS
+    first audio byte, network)."""
+
+    tenant: str = Field(min_length=1)
+    reply_pool: str = Field(min_length=1, description="the TTS pool that speaks the reply")
+    retrieval_ms: NonNeg = 120.0
+    llm_first_token_ms: NonNeg = 180.0
+    network_ms: NonNeg = 60.0
+    reply_audio_s: Pos = 4.0
+    first_response_target_ms: Pos = 700.0
+
+
 class TenantSpec(Strict):
     eval_opt_in: bool = Field(False, description="tenant allows opted-in eval samples")
     description: str = ""
@@ -328,6 +344,7 @@ class Fleet(Strict):
         default_factory=dict, description="device cohorts; unlisted ones use the defaults"
     )
     slices: dict[str, SliceSpec] = Field(default_factory=dict)
+    agent: AgentSpec | None = None
     metrics_interval_s: Pos = 10.0
 
     def cohort(self, name: str) -> CohortSpec:
@@ -374,6 +391,13 @@ def reference_problems(fleet: Fleet) -> list[tuple[tuple[Any, ...], str]]:
                     f"unknown pool {pool.fallback.pool!r}; expected one of {sorted(fleet.pools)}",
                 )
             )
+    if fleet.agent is not None and fleet.agent.reply_pool not in fleet.pools:
+        problems.append(
+            (
+                ("agent", "reply_pool"),
+                f"unknown pool {fleet.agent.reply_pool!r}; expected one of {sorted(fleet.pools)}",
+            )
+        )
     for i, rule in enumerate(fleet.routes):
         for field in ("canary", "shadow"):
             extra = getattr(rule, field)

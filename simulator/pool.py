@@ -341,6 +341,8 @@ class Pool:
         sim = self.sim
         for rid in batch:
             sim.rec.first_audio_byte_ms[rid] = (ready - sim.arrival[rid]) * 1000.0
+            if rid in sim.agent_turn:
+                sim.record_first_response(rid, ready)
 
     def _session(self, rid: int, t: float, factor: float, warmup: float) -> float:
         """A streaming session holds a decoder slot from admission until its final result.
@@ -369,5 +371,7 @@ class Pool:
         self.in_service -= len(batch)
         now = self.env.now
         self.sim.after_infer(batch, now)
+        if self.streaming and self.sim.fleet.agent is not None:
+            self.sim.agent_replies(batch)
         if self.queue:
             self.dispatch(now)

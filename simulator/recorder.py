@@ -40,11 +40,13 @@ class RequestRecorder:
         "first_partial_ms": np.nan,
         "final_ms": np.nan,
         "first_audio_byte_ms": np.nan,
+        "first_response_ms": np.nan,
     }
     DTYPES: ClassVar[dict[str, type]] = {
         "first_partial_ms": np.float32,
         "final_ms": np.float32,
         "first_audio_byte_ms": np.float32,
+        "first_response_ms": np.float32,
         "status": np.int8,
         "reason": np.int8,
         "pool": np.int16,
@@ -87,6 +89,7 @@ class RequestRecorder:
     first_partial_ms: np.ndarray
     final_ms: np.ndarray
     first_audio_byte_ms: np.ndarray
+    first_response_ms: np.ndarray
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ REQUEST_COLUMNS = (
     "first_partial_ms",
     "final_ms",
     "first_audio_byte_ms",
+    "first_response_ms",
     "sample_rate_hz",
     "bandwidth_hz",
     "clipping_ratio",
@@ -229,7 +230,9 @@ def _requests_table(sim: Simulation, b: dict[str, np.ndarray]) -> pd.DataFrame:
     arrival = np.asarray(sim.arrival, dtype=np.float64)
     status = rec.trimmed("status")
     done = rec.trimmed("done_s")
-    kind = r.kind[origin]
+    kind = r.kind[origin].copy()
+    for rid, code in sim.kind_override.items():
+        kind[rid] = code
     streaming = kind == FAMILIES.index("asr-streaming")
     audio = np.asarray(sim.audio_s, dtype=np.float64)
     # streaming latency is the final result's, counted from the end of the utterance
@@ -272,6 +275,7 @@ def _requests_table(sim: Simulation, b: dict[str, np.ndarray]) -> pd.DataFrame:
             "first_partial_ms": rec.trimmed("first_partial_ms"),
             "final_ms": rec.trimmed("final_ms"),
             "first_audio_byte_ms": rec.trimmed("first_audio_byte_ms"),
+            "first_response_ms": rec.trimmed("first_response_ms"),
             **{name: values[origin] for name, values in sim.acoustics.items()},
             **quality_columns(sim, origin, _from_batch(bid, b["model"], -1).astype(np.int64)),
         }
@@ -309,7 +313,9 @@ def quality_columns(sim: Simulation, origin: np.ndarray, snapshot: np.ndarray) -
         model_field(lambda m: m.quality.feature_config) == pre_features,
         normalized,
     )
-    kind = r.kind[origin]
+    kind = r.kind[origin].copy()
+    for rid, code in sim.kind_override.items():
+        kind[rid] = code
     asr = served & np.isin(kind, [FAMILIES.index("asr-batch"), FAMILIES.index("asr-streaming")])
     scored = served & (kind != FAMILIES.index("tts"))
     u = r.u_quality[origin]
