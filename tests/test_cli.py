@@ -125,3 +125,17 @@ def test_profiles_list_json():
         "embedding",
         "classifier",
     }
+
+
+def test_simulate_runs_a_library_scenario_with_and_without_its_faults():
+    faulty = json.loads(
+        speechdrill("simulate", "tts-first-audio-byte", "--duration", "900", "--json").stdout
+    )
+    clean = json.loads(
+        speechdrill(
+            "simulate", "tts-first-audio-byte", "--duration", "900", "--no-faults", "--json"
+        ).stdout
+    )
+    assert faulty["seed"] == clean["seed"] == 5  # the scenario's seed
+    fab = lambda s: s["tts"]["first_audio_byte_ms"]["p95"]  # noqa: E731
+    assert fab(faulty) > 1.5 * fab(clean)
