@@ -6,13 +6,11 @@ field path and what was expected); 3 an internal error (rerun with --debug for a
 
 from __future__ import annotations
 
-import json
 import sys
 import traceback
 from dataclasses import dataclass
 from importlib.metadata import version as package_version
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import click
 
@@ -29,18 +27,6 @@ class Context:
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_version("speechdrill"), prog_name="speechdrill")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
@@ -51,10 +37,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from drills import commands_scenario, commands_sim
+    from drills import commands_drill, commands_scenario, commands_sim
 
     commands_sim.register(cli)
     commands_scenario.register(cli)
+    commands_drill.register(cli)
 
 
 _register()

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from pydantic import BaseModel
 
-from drills.cli import emit_json
+from drills.output import emit_json
 from drills.scenario import (
     AnswerKey,
     Scenario,

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from drills.cli import emit_json
 from drills.library import resolve_target
+from drills.output import emit_json
 from reports.tables import render_table
 from simulator.errors import CheckFailed, InputError
 

@@ -1,44 +1,69 @@
-"""`make demo`: the main job, end to end, on a fresh checkout.
+"""`make demo`: the main job end to end — a drill replayed, scored and reported.
 
-Until the drill engine lands, the demo simulates the example fleet (writing its telemetry
-as Parquet) and checks the simulator against queueing theory.
+Replays the expert and the naive transcripts of the GPU-cost incident against its answer
+key (each re-simulated with the moves it made), prints both scores side by side and writes
+the after-action reports.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from drills.cli import main as cli_main
+from drills.commands_drill import key_curves
+from drills.library import library_root
+from drills.scenario import load_key, load_scenario, load_transcript
+from drills.scoring import references, replay, score
+from reports.after_action import report_data, write
+from reports.tables import render_table
 
-
-def run(args: list[str]) -> int:
-    print(f"\n$ speechdrill {' '.join(args)}", flush=True)
-    try:
-        cli_main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+SCENARIO = "gpu-cost-no-traffic"
+OUT = Path("out") / "demo"
 
 
 def main() -> None:
-    out = Path("out") / "demo"
-    steps = [
-        ["simulate", "example", "--duration", "600", "--seed", "1", "--out", str(out)],
-        [
-            "validate",
-            "analytic",
-            "--case",
-            "mmc:lam=3.2,mu=1,c=4",
-            "--case",
-            "mmck:lam=5,mu=1,c=4,k=8",
-        ],
+    directory = library_root() / SCENARIO
+    scenario = load_scenario(directory / "scenario.yaml")
+    key = load_key(directory / "key.yaml", scenario)
+    print(f"Scenario: {scenario.spec.title}\n\n{scenario.spec.briefing.page}\n")
+    print("Simulating the incident (no action, the expert's path) ...", flush=True)
+    refs = references(scenario, directory)
+    results = {}
+    for name in ("expert", "naive"):
+        transcript = load_transcript(directory / "transcripts" / f"{name}.yaml")
+        drill = replay(scenario, transcript)
+        results[name] = score(drill, key, refs)
+        data = report_data(
+            scenario, key, drill, results[name], refs.expert, key_curves(scenario, key, drill, refs)
+        )
+        data["trainee"] = transcript.trainee
+        written = write(data, OUT / name, ("html", "json", "md"))
+        print(f"  {name}: wrote {', '.join(str(p) for p in written)}")
+    expert, naive = results["expert"], results["naive"]
+    rows = [
+        [e.component, f"{e.points:.1f}", f"{n.points:.1f}", f"{e.max_points:g}"]
+        for e, n in zip(expert.breakdown, naive.breakdown, strict=True)
     ]
-    for args in steps:
-        code = run(args)
-        if code:
-            sys.exit(code)
-    print(f"\nTelemetry tables written to {out}/ (requests, batches, metrics, events).")
+    rows.append(
+        [
+            "penalties",
+            f"-{sum(p['points'] for p in expert.penalties):g}",
+            f"-{sum(p['points'] for p in naive.penalties):g}",
+            "",
+        ]
+    )
+    rows.append(["SCORE", f"{expert.score:g}", f"{naive.score:g}", "100"])
+    print()
+    print(render_table(["component", "expert", "naive", "max"], rows))
+    print(
+        f"\nExcess spend after the page: expert ${expert.cost_burn:.2f}, naive "
+        f"${naive.cost_burn:.2f}; diagnosis: expert {expert.diagnosis_correct}, naive "
+        f"{naive.diagnosis_correct}"
+    )
+    print(f"\nOpen {OUT / 'naive' / 'report.html'} for the after-action report.")
+    print(
+        "Replay your own transcript: .venv/bin/speechdrill drill replay "
+        f"{SCENARIO} path/to/transcript.yaml --out out/mine"
+    )
 
 
 if __name__ == "__main__":

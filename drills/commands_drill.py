@@ -1,0 +1,133 @@
+"""`speechdrill drill ...`: replay a recorded drill headlessly and write its report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from drills.output import emit_json
+from drills.scenario import (
+    AnswerKey,
+    LoadedScenario,
+    load_key,
+    load_scenario,
+    load_transcript,
+    resolve_scenario,
+)
+from drills.scoring import References, Score, evaluation_window, references, replay, score
+from drills.session import Drill
+from drills.signals import series
+from reports.tables import render_table
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(drill)
+
+
+@click.group()
+def drill() -> None:
+    """Run, replay and report incident drills."""
+
+
+def key_curves(
+    scenario: LoadedScenario, key: AnswerKey, drill_: Drill, refs: References
+) -> dict[str, Any]:
+    """The first focus signal, per minute, from 10 minutes before the page to the end."""
+    signal = next(s for s in key.signals if s.focus)
+    page = scenario.spec.clock.start_s
+    _, end = evaluation_window(scenario)
+    window = (max(0.0, page - 600.0), end)
+    view = signal.model_copy(update={"window_s": window})
+    minutes = (np.arange(window[0], window[1], 60.0) - page) / 60.0
+
+    def clean(values: np.ndarray) -> list[float | None]:
+        return [None if not np.isfinite(v) else round(float(v), 4) for v in values]
+
+    return {
+        "label": f"{signal.table}.{signal.column} ({signal.id})",
+        "minutes": [round(float(m), 2) for m in minutes],
+        "no action": clean(series(refs.none, view)),
+        "expert": clean(series(refs.expert_tel, view)),
+        "trainee": clean(series(drill_.telemetry(), view)),
+    }
+
+
+def summary_json(result: Score) -> dict[str, Any]:
+    data = result.as_dict()
+    data["breakdown"] = [
+        {
+            "component": b["component"],
+            "points": round(b["points"], 1),
+            "max_points": b["max_points"],
+            "why": b["why"],
+        }
+        for b in data["breakdown"]
+    ]
+    return data
+
+
+@drill.command("replay")
+@click.argument("scenario_id")
+@click.argument("transcript", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the score as JSON.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the after-action report into this folder.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["html", "json", "md"]),
+    default=("html", "json", "md"),
+    show_default=True,
+)
+def replay_command(
+    scenario_id: str, transcript: Path, as_json: bool, out: Path | None, formats: tuple[str, ...]
+) -> None:
+    """Score a recorded transcript against the scenario's answer key, headlessly."""
+    from reports.after_action import report_data, write
+
+    scenario_path = resolve_scenario(scenario_id)
+    scenario = load_scenario(scenario_path)
+    key = load_key(scenario_path.parent / "key.yaml", scenario)
+    if not transcript.is_file():
+        candidate = scenario_path.parent / "transcripts" / f"{transcript}.yaml"
+        transcript = candidate if candidate.is_file() else transcript
+    recorded = load_transcript(transcript)
+    refs = references(scenario, scenario_path.parent)
+    played = replay(scenario, recorded)
+    result = score(played, key, refs)
+    data = summary_json(result)
+    data.update(
+        {"scenario": scenario.spec.id, "transcript": str(transcript), "trainee": recorded.trainee}
+    )
+    if out is not None:
+        report = report_data(
+            scenario, key, played, result, refs.expert, key_curves(scenario, key, played, refs)
+        )
+        report["trainee"] = recorded.trainee
+        data["written"] = [str(p) for p in write(report, out, formats)]
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"{scenario.spec.title}: {recorded.trainee} scored {result.score:g} / 100\n")
+    rows = [
+        [line.component, f"{line.points:.1f} / {line.max_points:g}", line.why]
+        for line in result.breakdown
+    ]
+    rows += [["penalty", f"-{p['points']:g}", p["why"]] for p in result.penalties]
+    click.echo(render_table(["component", "points", "why"], rows))
+    click.echo(
+        f"\nSLO burn {result.slo_burn:.2%} (no action {result.reference['slo_burn_no_action']:.2%}"
+        f", expert {result.reference['slo_burn_expert']:.2%}); excess spend "
+        f"${result.cost_burn:.2f} (no action ${result.reference['cost_burn_no_action']:.2f}"
+        f", expert ${result.reference['cost_burn_expert']:.2f})"
+    )
+    for path in data.get("written", []):
+        click.echo(f"wrote {path}")

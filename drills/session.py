@@ -1,0 +1,152 @@
+"""A drill: the incident clock, the trainee's moves, and the fleet re-simulated with them.
+
+The simulator is a pure function of (fleet, workload, timeline, seed), so one run with every
+action the trainee took answers every question they asked: what a look at clock time c
+showed depends only on events before c, and actions all come at or after the look that
+preceded them. Runs are cached by their timeline.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+import simulator
+from drills.actions import ACTIONS, action_changes
+from drills.panels import PANELS
+from drills.scenario import Act, Conclusion, LoadedScenario, Move
+from drills.sql import QueryShape, Sandbox, as_of, shape_of
+from simulator.fleet import Fleet
+from simulator.telemetry import Telemetry
+from simulator.timeline import Announcement, TimelineEvent, set_path
+
+
+class RunCache:
+    """Telemetry of recent runs, keyed by scenario and timeline."""
+
+    def __init__(self, size: int = 6) -> None:
+        self.size = size
+        self._runs: OrderedDict[str, Telemetry] = OrderedDict()
+
+    def get(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Telemetry:
+        text = json.dumps([e.model_dump() for e in timeline], sort_keys=True, default=str)
+        key = hashlib.sha256(f"{scenario.spec.id}|{text}".encode()).hexdigest()
+        if key not in self._runs:
+            spec = scenario.spec
+            self._runs[key] = simulator.run(
+                scenario.fleet,
+                scenario.workload,
+                timeline,
+                seed=spec.seed,
+                duration_s=spec.duration_s,
+            )
+            while len(self._runs) > self.size:
+                self._runs.popitem(last=False)
+        self._runs.move_to_end(key)
+        return self._runs[key]
+
+
+RUNS = RunCache()
+
+
+@dataclass
+class MoveRecord:
+    """One move as it happened: when, what, and what it read or changed."""
+
+    index: int
+    kind: str  # look, query, act, conclude
+    clock_min: float
+    sim_time_s: float
+    text: str
+    shape: QueryShape | None = None
+    action: Act | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+    conclusion: Conclusion | None = None
+    error: str = ""
+
+
+@dataclass
+class Drill:
+    scenario: LoadedScenario
+    clock_min: float = 0.0
+    moves: list[MoveRecord] = field(default_factory=list)
+    actions: list[TimelineEvent] = field(default_factory=list)
+    concluded: bool = False
+
+    @property
+    def now_s(self) -> float:
+        return self.scenario.spec.clock.start_s + self.clock_min * 60.0
+
+    @property
+    def timeline(self) -> list[TimelineEvent]:
+        return [*self.scenario.timeline, *self.actions]
+
+    def fleet_at(self, t: float) -> Fleet:
+        """The fleet as it stood at time t: the scenario's changes and actions so far."""
+        fleet = copy.deepcopy(self.scenario.fleet)
+        for event in sorted(self.timeline, key=lambda e: e.at_s):
+            if event.at_s <= t:
+                for path, value in event.set.items():
+                    set_path(fleet, path, value)
+        return fleet
+
+    def play(self, move: Move) -> MoveRecord:
+        if self.concluded:
+            raise ValueError("the drill is concluded; no more moves")
+        if move.at_min is not None:
+            self.clock_min = max(self.clock_min, move.at_min)
+        costs = self.scenario.spec.clock
+        record = MoveRecord(len(self.moves), "", self.clock_min, self.now_s, "")
+        if move.look is not None:
+            record.kind, record.text = "look", move.look
+            record.shape = shape_of(PANELS[move.look].sql.replace(":now", repr(self.now_s)))
+            self.clock_min += costs.look_cost_s / 60.0
+        elif move.query is not None:
+            record.kind, record.text = "query", move.query
+            try:
+                record.shape = shape_of(move.query.replace(":now", repr(self.now_s)))
+            except ValueError as exc:
+                record.error = str(exc)
+            self.clock_min += costs.query_cost_s / 60.0
+        elif move.act is not None:
+            record.kind, record.action = "act", move.act
+            record.text = f"{move.act.action} {json.dumps(move.act.args, sort_keys=True)}"
+            self._act(move.act, record)
+            self.clock_min += costs.act_cost_s / 60.0
+        elif move.conclude is not None:
+            record.kind, record.conclusion = "conclude", move.conclude
+            record.text = f"cause: {move.conclude.cause}"
+            self.concluded = True
+        self.moves.append(record)
+        return record
+
+    def _act(self, act: Act, record: MoveRecord) -> None:
+        now = self.now_s
+        changes = action_changes(act.action, act.args, self.fleet_at(now), self.scenario.fleet)
+        record.changes = changes
+        if changes or ACTIONS[act.action].unsafe:
+            self.actions.append(
+                TimelineEvent(
+                    at_s=now,
+                    set=changes,
+                    announce=Announcement(type="action", target=act.action, detail=record.text),
+                )
+            )
+
+    def telemetry(self) -> Telemetry:
+        return RUNS.get(self.scenario, self.timeline)
+
+    def show(self, record: MoveRecord, limit: int = 40) -> pd.DataFrame:
+        """What a look or query showed (telemetry as of its clock time)."""
+        sql = PANELS[record.text].sql if record.kind == "look" else record.text
+        sandbox = Sandbox(as_of(self.telemetry(), record.sim_time_s))
+        try:
+            return sandbox.query(sql, record.sim_time_s).head(limit)
+        finally:
+            sandbox.close()
