@@ -69,6 +69,7 @@ class QueryShape:
     tables: set[str] = field(default_factory=set)
     columns: set[str] = field(default_factory=set)
     grouped: set[str] = field(default_factory=set)
+    listed: set[str] = field(default_factory=set)  # plain columns of a query that lists rows
     equals: dict[str, set[str]] = field(default_factory=dict)
     time_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
 
@@ -95,11 +96,16 @@ def shape_of(sql: str) -> QueryShape:
 
 def _walk_select(node: dict[str, Any], shape: QueryShape) -> None:
     aliases: dict[str, set[str]] = {}
+    plain: set[str] = set()
     for item in node.get("select_list", []):
         refs = _column_refs(item)
         shape.columns |= refs
+        if item.get("class") == "COLUMN_REF":
+            plain |= refs
         if item.get("alias"):
             aliases[item["alias"]] = refs
+    if not node.get("group_expressions") and not _aggregates(node.get("select_list", [])):
+        shape.listed |= plain  # row by row: every listed column is seen per value
     _walk_from(node.get("from_table"), shape)
     for expr in node.get("group_expressions", []):
         refs = _column_refs(expr)
@@ -111,6 +117,26 @@ def _walk_select(node: dict[str, Any], shape: QueryShape) -> None:
         _constraints(where, shape)
     for value in node.get("cte_map", {}).get("map", []):
         _walk_select(value["value"]["query"]["node"], shape)
+
+
+def _aggregates(items: list[Any]) -> bool:
+    """Does a select list aggregate (count, sum, avg, quantiles ...)?"""
+    text = json.dumps(items)
+    return any(
+        f'"function_name": "{name}' in text
+        for name in (
+            "count",
+            "sum",
+            "avg",
+            "mean",
+            "min",
+            "max",
+            "quantile",
+            "median",
+            "stddev",
+            "first",
+        )
+    )
 
 
 def _walk_from(table: dict[str, Any] | None, shape: QueryShape) -> None:
@@ -196,7 +222,7 @@ def covers(shape: QueryShape, signal: Signal, now: float) -> bool:
         return False
 
     def visible(column: str, value: str | list[str] | None = None) -> bool:
-        if column in shape.grouped:
+        if column in shape.grouped or column in shape.listed:
             return True
         wanted = {value} if isinstance(value, str) else set(value or [])
         return column in shape.equals and (not wanted or bool(wanted & shape.equals[column]))
