@@ -89,7 +89,7 @@ def evaluation_window(scenario: LoadedScenario) -> tuple[float, float]:
 def signal_level(tel: Telemetry, signal: Signal, window: tuple[float, float]) -> float:
     values = series(tel, signal.model_copy(update={"window_s": window}))
     values = values[np.isfinite(values)]
-    return float(values.mean()) if len(values) else 0.0
+    return float(values.mean()) if len(values) else float("nan")
 
 
 def impact(
@@ -102,8 +102,9 @@ def impact(
             continue
         base = signal_level(clean, signal, window)
         full = signal_level(none, signal, window) - base
-        if abs(full) > 1e-12:
-            shares.append(abs(signal_level(tel, signal, window) - base) / abs(full))
+        level = signal_level(tel, signal, window)
+        if np.isfinite(full) and abs(full) > 1e-12 and np.isfinite(level):
+            shares.append(abs(level - base) / abs(full))
     return float(np.mean(shares)) if shares else 1.0
 
 

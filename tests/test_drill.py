@@ -45,9 +45,10 @@ def test_coverage_needs_the_column_the_grouping_the_focus_and_the_window():
     assert not covers(
         shape_of("SELECT cohort, avg(latency_ms) FROM requests GROUP BY cohort"), signal(), now=1000
     )
-    focused = signal(focus={"kind": "asr-batch"})
-    assert not covers(shape_of(q), focused, now=1000)
-    assert covers(shape_of(q.replace("GROUP", "WHERE kind = 'asr-batch' GROUP")), focused, 1000)
+    filtered = signal(filter={"kind": "asr-batch"})
+    assert not covers(shape_of(q), filtered, now=1000)
+    assert covers(shape_of(q.replace("GROUP", "WHERE kind = 'asr-batch' GROUP")), filtered, 1000)
+    assert covers(shape_of(q), signal(focus={"cohort": "fw-4.2"}), now=1000)
     windowed = signal(window_s=(600, 900))
     assert not covers(shape_of(q), windowed, now=500)  # asked before the window began
     early = q.replace("GROUP", "WHERE arrival_s < 400 GROUP")
