@@ -2,9 +2,10 @@
 
 Points (100): diagnosis 30 · debug-path coverage 25 · mitigation and its timing 20 ·
 recovery measured in the re-simulated telemetry 15 · prevention 10; minus penalties for
-harmful moves (10 each) and unsafe ones (25 each: raw audio, transcripts). Recovery
-compares the key's focus signals after the page in three runs of the same scenario:
-without any action, with the expert's actions, and with the trainee's.
+harmful moves (10 each) and unsafe ones (40 each: raw audio, transcripts — a privacy
+violation outweighs a slow but safe path). Recovery compares the key's focus signals
+after the page in three runs of the same scenario: without any action, with the
+expert's actions, and with the trainee's.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ WEIGHTS = {
     "recovery": 15.0,
     "prevention": 10.0,
 }
-HARMFUL_PENALTY, UNSAFE_PENALTY = 10.0, 25.0
+HARMFUL_PENALTY, UNSAFE_PENALTY = 10.0, 40.0
 AFTER_PAGE_S = 25 * 60.0  # how long after the page burn and recovery are measured
 
 
