@@ -24,6 +24,10 @@ from reports.tables import render_table
 
 
 def register(cli: click.Group) -> None:
+    from drills import commands_session
+
+    commands_session.register(drill)
+    drill.add_command(report_command)
     cli.add_command(drill)
 
 
@@ -69,6 +73,94 @@ def summary_json(result: Score) -> dict[str, Any]:
     return data
 
 
+def write_report(
+    scenario: LoadedScenario,
+    key: AnswerKey,
+    played: Drill,
+    refs: References,
+    result: Score,
+    trainee: str,
+    out: Path,
+    formats: tuple[str, ...],
+    integrity: list[str],
+) -> list[Path]:
+    from reports.after_action import report_data, write
+
+    data = report_data(
+        scenario, key, played, result, refs.expert, key_curves(scenario, key, played, refs)
+    )
+    data["trainee"] = trainee
+    if integrity:
+        data["integrity"] = integrity
+    return write(data, out, formats)
+
+
+@click.command("report")
+@click.argument("session_id")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the report [default: .speechdrill/reports/SESSION].",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["html", "json", "md"]),
+    default=("html", "json", "md"),
+    show_default=True,
+)
+@click.option(
+    "--allow-tampered",
+    is_flag=True,
+    help="Report a session whose journal fails its check (flagged in the report).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the score as JSON.")
+def report_command(
+    session_id: str, out: Path | None, formats: tuple[str, ...], allow_tampered: bool, as_json: bool
+) -> None:
+    """Score a session and write its after-action report."""
+    from drills.commands_session import load_drill
+    from drills.journal import Journal
+    from simulator.errors import CheckFailed
+
+    journal = Journal()
+    played, problems = load_drill(journal, session_id)
+    if problems and not allow_tampered:
+        raise CheckFailed(
+            "the session journal fails its integrity check ("
+            + "; ".join(problems)
+            + "); refusing to report it (use --allow-tampered to flag instead)"
+        )
+    directory = played.scenario.directory
+    key = load_key(directory / "key.yaml", played.scenario)
+    refs = references(played.scenario, directory)
+    result = score(played, key, refs)
+    row = journal.session(session_id)
+    target = out or journal.root / "reports" / session_id
+    written = write_report(
+        played.scenario, key, played, refs, result, row.trainee, target, formats, problems
+    )
+    data = summary_json(result) | {
+        "session": session_id,
+        "integrity": problems,
+        "written": [str(p) for p in written],
+    }
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"{played.scenario.spec.title}: {row.trainee} scored {result.score:g} / 100")
+    click.echo(
+        render_table(
+            ["component", "points", "why"],
+            [[b.component, f"{b.points:.1f} / {b.max_points:g}", b.why] for b in result.breakdown],
+        )
+    )
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
 @drill.command("replay")
 @click.argument("scenario_id")
 @click.argument("transcript", type=click.Path(path_type=Path))
@@ -91,8 +183,6 @@ def replay_command(
     scenario_id: str, transcript: Path, as_json: bool, out: Path | None, formats: tuple[str, ...]
 ) -> None:
     """Score a recorded transcript against the scenario's answer key, headlessly."""
-    from reports.after_action import report_data, write
-
     scenario_path = resolve_scenario(scenario_id)
     scenario = load_scenario(scenario_path)
     key = load_key(scenario_path.parent / "key.yaml", scenario)
@@ -108,11 +198,10 @@ def replay_command(
         {"scenario": scenario.spec.id, "transcript": str(transcript), "trainee": recorded.trainee}
     )
     if out is not None:
-        report = report_data(
-            scenario, key, played, result, refs.expert, key_curves(scenario, key, played, refs)
+        written = write_report(
+            scenario, key, played, refs, result, recorded.trainee, out, formats, []
         )
-        report["trainee"] = recorded.trainee
-        data["written"] = [str(p) for p in write(report, out, formats)]
+        data["written"] = [str(p) for p in written]
     if as_json:
         emit_json(data)
         return

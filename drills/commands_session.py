@@ -1,0 +1,288 @@
+"""Interactive and scripted drill sessions: start, look, query, act, conclude, status, report.
+
+Each move is journaled (drills/journal.py) before its result is shown; the session's drill
+state is rebuilt from the journal every time, so a trainer can script a drill move by move,
+and a crashed prompt resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import cmd
+import shlex
+import sys
+import textwrap
+from typing import Any
+
+import click
+import yaml
+
+from drills.journal import Journal
+from drills.panels import PANELS
+from drills.scenario import Move, load_scenario, resolve_scenario
+from drills.session import Drill, MoveRecord
+from drills.sql import QueryRefused
+from reports.tables import render_table
+from simulator.errors import InputError
+
+SHOW_ROWS = 30
+
+
+def load_drill(journal: Journal, session_id: str) -> tuple[Drill, list[str]]:
+    row = journal.session(session_id)
+    drill = Drill(load_scenario(resolve_scenario(row.scenario)))
+    moves, problems = journal.moves(session_id)
+    for seq, payload in enumerate(moves):
+        try:
+            drill.play(Move.model_validate(payload))
+        except ValueError as exc:  # only a tampered journal holds a move that cannot replay
+            problems.append(f"entry {seq} cannot be replayed: {exc}")
+    return drill, problems
+
+
+def perform(journal: Journal, session_id: str, move: dict[str, Any]) -> str:
+    """Validate, journal, then play a move; return what the trainee sees."""
+    drill, problems = load_drill(journal, session_id)
+    if problems:
+        raise InputError(
+            session_id, "", "the session journal fails its integrity check: " + "; ".join(problems)
+        )
+    if drill.concluded:
+        raise InputError(session_id, "", "this drill is concluded; see `drill report`")
+    parsed = Move.model_validate(move)
+    if parsed.look is not None and parsed.look not in PANELS:
+        raise InputError(
+            "look", "panel", f"unknown panel {parsed.look!r}; panels: {sorted(PANELS)}"
+        )
+    if parsed.act is not None:
+        from drills.actions import action_changes
+
+        try:
+            action_changes(
+                parsed.act.action,
+                parsed.act.args,
+                drill.fleet_at(drill.now_s),
+                drill.scenario.fleet,
+            )
+        except ValueError as exc:
+            raise InputError("act", getattr(exc, "path", "action"), str(exc)) from None
+    journal.append(session_id, parsed.model_dump(exclude_none=True))
+    record = drill.play(parsed)
+    return render_record(drill, record)
+
+
+def render_record(drill: Drill, record: MoveRecord) -> str:
+    head = f"[minute {record.clock_min:.0f} of the incident, t = {record.sim_time_s:.0f} s]"
+    if record.kind in ("look", "query"):
+        title = PANELS[record.text].title if record.kind == "look" else "query"
+        try:
+            frame = drill.show(record, limit=SHOW_ROWS)
+        except QueryRefused as exc:
+            return f"{head}\nquery refused: {exc}"
+        rows = frame.to_numpy().tolist()
+        return f"{head} {title}\n" + render_table([str(c) for c in frame.columns], rows)
+    if record.kind == "act":
+        changes = ", ".join(f"{k} = {v!r}" for k, v in record.changes.items()) or "no change"
+        return f"{head} action applied and the fleet re-simulated from here: {changes}"
+    return f"{head} concluded: {record.text}. Run `speechdrill drill report` for the score."
+
+
+def status_text(drill: Drill) -> str:
+    spec = drill.scenario.spec
+    lines = [
+        f"{spec.title} — minute {drill.clock_min:.0f} of at most {spec.clock.max_minutes:g}",
+        f"moves so far: {len(drill.moves)}",
+    ]
+    lines += [f"  {m.clock_min:5.0f}  {m.kind:8s} {m.text[:90]}" for m in drill.moves]
+    if drill.concluded:
+        lines.append("concluded")
+    return "\n".join(lines)
+
+
+def parse_args(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """key=value pairs; values read as YAML (numbers, booleans, {json} mappings)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq:
+            raise InputError("--arg", pair, "expected key=value")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def register(group: click.Group) -> None:
+    for command in (start, look, query, act, conclude, status):
+        group.add_command(command)
+
+
+@click.command()
+@click.argument("scenario_id", required=False)
+@click.option("--trainee", default="anonymous", show_default=True)
+@click.option("--resume", "resume_id", default=None, help="Continue a session by its id.")
+@click.option("--no-prompt", is_flag=True, help="Only create the session; script the moves.")
+def start(scenario_id: str | None, trainee: str, resume_id: str | None, no_prompt: bool) -> None:
+    """Start (or resume) a drill: print the briefing and open a prompt."""
+    journal = Journal()
+    if resume_id:
+        session = journal.session(resume_id)
+    elif scenario_id:
+        resolve_scenario(scenario_id)
+        session = journal.create(scenario_id, trainee)
+    else:
+        raise InputError("drill start", "SCENARIO", "name a scenario, or --resume ID")
+    drill, problems = load_drill(journal, session.id)
+    spec = drill.scenario.spec
+    click.echo(f"{spec.title}\nsession {session.id} (trainee {session.trainee})\n")
+    click.echo(
+        f"{spec.briefing.severity.upper()} PAGE\n"
+        + textwrap.indent(textwrap.fill(spec.briefing.page, 86), "  ")
+    )
+    if problems:
+        click.echo("warning: this session's journal fails its integrity check", err=True)
+    if no_prompt or not sys.stdin.isatty():
+        click.echo(
+            f"\nScript it: speechdrill drill look {session.id} PANEL | query | act | "
+            "conclude | status | report"
+        )
+        return
+    DrillPrompt(journal, session.id).cmdloop()
+
+
+@click.command()
+@click.argument("session_id")
+@click.argument("panel", type=click.Choice(sorted(PANELS)))
+def look(session_id: str, panel: str) -> None:
+    """Look at a named dashboard panel (costs clock time)."""
+    click.echo(perform(Journal(), session_id, {"look": panel}))
+
+
+@click.command()
+@click.argument("session_id")
+@click.argument("sql")
+def query(session_id: str, sql: str) -> None:
+    """Run read-only SQL over the telemetry tables as of the drill clock."""
+    click.echo(perform(Journal(), session_id, {"query": sql}))
+
+
+@click.command()
+@click.argument("session_id")
+@click.argument("action")
+@click.option("--arg", "pairs", multiple=True, metavar="KEY=VALUE")
+def act(session_id: str, action: str, pairs: tuple[str, ...]) -> None:
+    """Act on the fleet (rollback, pause-canary, set, scale, reroute, ...)."""
+    move = {"act": {"action": action, "args": parse_args(pairs)}}
+    click.echo(perform(Journal(), session_id, move))
+
+
+@click.command()
+@click.argument("session_id")
+@click.option("--cause", required=True, help="From the shared catalogue of causes.")
+@click.option("--mitigation", "mitigations", multiple=True)
+@click.option("--prevention", "prevention", multiple=True)
+@click.option("--notes", default="")
+def conclude(
+    session_id: str,
+    cause: str,
+    mitigations: tuple[str, ...],
+    prevention: tuple[str, ...],
+    notes: str,
+) -> None:
+    """Conclude: the cause, the mitigations, prevention items and notes for the examiner."""
+    from drills.causes import CAUSES
+
+    if cause not in CAUSES:
+        raise InputError("--cause", "cause", f"unknown cause; expected one of {sorted(CAUSES)}")
+    move = {
+        "conclude": {
+            "cause": cause,
+            "mitigations": list(mitigations),
+            "prevention": list(prevention),
+            "notes": notes,
+        }
+    }
+    click.echo(perform(Journal(), session_id, move))
+
+
+@click.command()
+@click.argument("session_id")
+def status(session_id: str) -> None:
+    """The drill clock and the moves so far."""
+    drill, problems = load_drill(Journal(), session_id)
+    click.echo(status_text(drill))
+    for problem in problems:
+        click.echo(f"integrity: {problem}", err=True)
+
+
+class DrillPrompt(cmd.Cmd):
+    intro = (
+        "\nCommands: look PANEL · query SQL · act ACTION key=value ... · "
+        "conclude · status · panels · causes · help · quit"
+    )
+    prompt = "drill> "
+
+    def __init__(self, journal: Journal, session_id: str) -> None:
+        super().__init__()
+        self.journal, self.session_id = journal, session_id
+
+    def _run(self, move: dict[str, Any]) -> None:
+        try:
+            click.echo(perform(self.journal, self.session_id, move))
+        except (InputError, ValueError) as exc:
+            click.echo(f"error: {exc}")
+
+    def do_look(self, arg: str) -> None:
+        """look PANEL — a named dashboard panel"""
+        self._run({"look": arg.strip()})
+
+    def complete_look(self, text: str, *_: Any) -> list[str]:
+        return [p for p in PANELS if p.startswith(text)]
+
+    def do_query(self, arg: str) -> None:
+        """query SQL — read-only SQL over requests, batches, metrics, events"""
+        self._run({"query": arg})
+
+    def do_act(self, arg: str) -> None:
+        """act ACTION key=value ... — e.g. act rollback target=pools.tts-gpu"""
+        words = shlex.split(arg)
+        if words:
+            self._run({"act": {"action": words[0], "args": parse_args(words[1:])}})
+
+    def do_conclude(self, _arg: str) -> None:
+        """conclude — asks for the cause, mitigations, prevention and notes"""
+        cause = input("cause: ").strip()
+        mitigations = [m for m in input("mitigations (comma separated): ").split(",") if m]
+        prevention = [p for p in input("prevention items (; separated): ").split(";") if p]
+        notes = input("notes: ")
+        self._run(
+            {
+                "conclude": {
+                    "cause": cause,
+                    "mitigations": mitigations,
+                    "prevention": prevention,
+                    "notes": notes,
+                }
+            }
+        )
+
+    def do_status(self, _arg: str) -> None:
+        """status — the clock and the moves so far"""
+        drill, _ = load_drill(self.journal, self.session_id)
+        click.echo(status_text(drill))
+
+    def do_panels(self, _arg: str) -> None:
+        """panels — list the dashboard panels"""
+        for name, panel in PANELS.items():
+            click.echo(f"  {name:22s} {panel.title}")
+
+    def do_causes(self, _arg: str) -> None:
+        """causes — the catalogue of causes to conclude with"""
+        from drills.causes import CAUSES
+
+        for name, text in CAUSES.items():
+            click.echo(f"  {name:32s} {text}")
+
+    def do_quit(self, _arg: str) -> bool:
+        """quit — leave; resume later with drill start --resume"""
+        click.echo(f"session {self.session_id} saved")
+        return True
+
+    do_EOF = do_quit

@@ -1,0 +1,129 @@
+"""Drill sessions: a tamper-evident SQLite journal, scripted moves, resume, the prompt."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from drills.commands_session import DrillPrompt, load_drill
+from drills.journal import Journal
+
+
+@pytest.fixture()
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPEECHDRILL_HOME", str(tmp_path))
+    return tmp_path
+
+
+def speechdrill(home, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"SPEECHDRILL_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "drills", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+
+
+def test_journal_round_trip_in_wal_mode(home):
+    journal = Journal(home)
+    session = journal.create("tts-first-audio-byte", "ana")
+    journal.append(session.id, {"look": "traffic"})
+    journal.append(session.id, {"query": "SELECT 1"})
+    moves, problems = journal.moves(session.id)
+    assert moves == [{"look": "traffic"}, {"query": "SELECT 1"}] and problems == []
+    mode = journal.db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    assert (home / "journal.key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        'UPDATE moves SET payload = \'{"look": "events"}\' WHERE seq = 0',
+        "DELETE FROM moves WHERE seq = 0",
+        "UPDATE moves SET seq = 5 WHERE seq = 1",
+    ],
+)
+def test_any_edit_to_the_journal_breaks_the_chain(home, tamper):
+    journal = Journal(home)
+    session = journal.create("tts-first-audio-byte", "ana")
+    for move in ({"look": "traffic"}, {"look": "latency-by-kind"}, {"look": "events"}):
+        journal.append(session.id, move)
+    db = sqlite3.connect(home / "sessions.sqlite")
+    db.execute(tamper)
+    db.commit()
+    _, problems = journal.moves(session.id)
+    assert problems
+
+
+def test_the_prompt_plays_moves_and_journals_them(home, capsys):
+    journal = Journal(home)
+    session = journal.create("feature-extraction-mismatch", "ana")
+    prompt = DrillPrompt(journal, session.id)
+    assert prompt.complete_look("qual") == ["quality-by-slice", "quality-by-cohort"]
+    prompt.onecmd("look events")
+    prompt.onecmd("act rollback target=stages.preprocess")
+    prompt.onecmd("act scale pool=nowhere replicas=2")  # refused: a clear message
+    prompt.onecmd("status")
+    out = capsys.readouterr().out
+    assert "preprocessing service 2.0" in out  # the announced deploy, from the events panel
+    assert "stages.preprocess.feature_config = 'logmel80-16k'" in out
+    assert "error:" in out and "nowhere" in out
+    drill, problems = load_drill(journal, session.id)
+    assert [m.kind for m in drill.moves] == ["look", "act"] and not problems
+    assert drill.clock_min == pytest.approx(6.0)  # a panel: 1 minute, an action: 5
+    assert prompt.onecmd("quit") is True
+
+
+def test_a_look_never_shows_the_future(home):
+    journal = Journal(home)
+    session = journal.create("feature-extraction-mismatch", "ana")
+    prompt = DrillPrompt(journal, session.id)
+    prompt.onecmd("query SELECT max(arrival_s) AS last, max(t_s) FROM requests, events")
+    drill, _ = load_drill(journal, session.id)
+    frame = drill.show(drill.moves[0])
+    assert frame.iloc[0, 0] < drill.scenario.spec.clock.start_s
+
+
+@pytest.mark.slow
+def test_a_scripted_drill_resumes_reports_and_refuses_tampering(home):
+    out = speechdrill(
+        home, "drill", "start", "tts-first-audio-byte", "--trainee", "bo", "--no-prompt"
+    )
+    assert out.returncode == 0, out.stderr
+    session = out.stdout.split("session ")[1].split()[0]
+    assert speechdrill(home, "drill", "look", session, "tts-first-audio-byte").returncode == 0
+    act = speechdrill(home, "drill", "act", session, "rollback", "--arg", "target=pools.tts-gpu")
+    assert act.returncode == 0 and "tts-voice-a" in act.stdout
+    resumed = speechdrill(home, "drill", "start", "--resume", session, "--no-prompt")
+    assert resumed.returncode == 0 and "bo" in resumed.stdout
+    done = speechdrill(
+        home,
+        "drill",
+        "conclude",
+        session,
+        "--cause",
+        "heavier-voice-model",
+        "--prevention",
+        "a latency gate on first audio byte",
+    )
+    assert done.returncode == 0
+    late = speechdrill(home, "drill", "look", session, "events")
+    assert late.returncode == 2 and "concluded" in late.stderr
+    report = speechdrill(home, "drill", "report", session, "--json")
+    assert report.returncode == 0, report.stderr
+    data = json.loads(report.stdout)
+    assert data["diagnosis_correct"] and data["score"] >= 60 and data["integrity"] == []
+    db = sqlite3.connect(home / "sessions.sqlite")
+    db.execute("UPDATE moves SET payload = replace(payload, 'tts-gpu', 'tts-gpx') WHERE seq = 1")
+    db.commit()
+    refused = speechdrill(home, "drill", "report", session)
+    assert refused.returncode == 1 and "integrity" in refused.stderr
+    flagged = speechdrill(home, "drill", "report", session, "--allow-tampered", "--json")
+    assert flagged.returncode == 0 and json.loads(flagged.stdout)["integrity"]
