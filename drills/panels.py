@@ -15,10 +15,10 @@ class Panel:
 
 PANELS: dict[str, Panel] = {
     "traffic": Panel(
-        "Request rate by kind (per minute)",
-        "SELECT floor(t_s / 60) * 60 AS minute, labels AS kind, avg(value) AS req_per_s "
+        "Request rate by kind (5-minute bins)",
+        "SELECT floor(t_s / 300) * 300 AS t_bin, labels AS kind, avg(value) AS req_per_s "
         "FROM metrics WHERE name = 'arrivals_per_s' AND t_s < :now "
-        "GROUP BY minute, labels ORDER BY minute, kind",
+        "GROUP BY t_bin, labels ORDER BY t_bin, kind",
     ),
     "latency-by-kind": Panel(
         "Latency percentiles by kind",
@@ -41,10 +41,10 @@ PANELS: dict[str, Panel] = {
         "WHERE done_s < :now GROUP BY pool, status, reject_reason ORDER BY pool, status",
     ),
     "queue-depth": Panel(
-        "Queue depth by pool (per minute, max)",
-        "SELECT floor(t_s / 60) * 60 AS minute, labels AS pool, max(value) AS queue_depth "
+        "Queue depth by pool (5-minute bins, max)",
+        "SELECT floor(t_s / 300) * 300 AS t_bin, labels AS pool, max(value) AS queue_depth "
         "FROM metrics WHERE name = 'queue_depth' AND t_s < :now "
-        "GROUP BY minute, labels ORDER BY minute, pool",
+        "GROUP BY t_bin, labels ORDER BY t_bin, pool",
     ),
     "batch-fill": Panel(
         "Batch fill and padding waste by pool",
@@ -53,16 +53,16 @@ PANELS: dict[str, Panel] = {
         "AS padding_waste FROM batches WHERE end_s < :now GROUP BY pool ORDER BY pool",
     ),
     "replicas": Panel(
-        "Replicas by pool (per minute) and autoscaler decisions",
-        "SELECT floor(t_s / 60) * 60 AS minute, labels AS pool, max(value) AS replicas "
+        "Replicas by pool (5-minute bins) and autoscaler decisions",
+        "SELECT floor(t_s / 300) * 300 AS t_bin, labels AS pool, max(value) AS replicas "
         "FROM metrics WHERE name = 'replicas' AND t_s < :now "
-        "GROUP BY minute, labels ORDER BY minute, pool",
+        "GROUP BY t_bin, labels ORDER BY t_bin, pool",
     ),
     "cost-by-pool": Panel(
-        "Spend rate by pool (USD/hour, per minute)",
-        "SELECT floor(t_s / 60) * 60 AS minute, labels AS pool, avg(value) AS usd_per_hour "
+        "Spend rate by pool (USD/hour, 5-minute bins)",
+        "SELECT floor(t_s / 300) * 300 AS t_bin, labels AS pool, avg(value) AS usd_per_hour "
         "FROM metrics WHERE name = 'cost_usd_per_hour' AND t_s < :now "
-        "GROUP BY minute, labels ORDER BY minute, pool",
+        "GROUP BY t_bin, labels ORDER BY t_bin, pool",
     ),
     "cost-by-tag": Panel(
         "Attributed cost by route, device and tag",

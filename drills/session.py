@@ -11,8 +11,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
+import shutil
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -27,29 +31,86 @@ from simulator.telemetry import Telemetry
 from simulator.timeline import Announcement, TimelineEvent, set_path
 
 
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of the simulator's code and profiles: cached runs expire when either changes."""
+    root = Path(simulator.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("*.py"), *root.glob("data/profiles/*.json")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 class RunCache:
-    """Telemetry of recent runs, keyed by scenario and timeline."""
+    """Telemetry of recent runs, in memory and on disk (Parquet under SPEECHDRILL_HOME), keyed
+    by the scenario's content, the timeline and the simulator's code: a scripted drill's
+    second look reads its run back instead of simulating it again."""
 
     def __init__(self, size: int = 6) -> None:
         self.size = size
         self._runs: OrderedDict[str, Telemetry] = OrderedDict()
 
+    def key(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> str:
+        parts = [
+            scenario.spec.model_dump_json(),
+            scenario.fleet.model_dump_json(),
+            scenario.workload.model_dump_json(),
+            json.dumps([e.model_dump() for e in timeline], sort_keys=True, default=str),
+            code_version(),
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
     def get(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Telemetry:
-        text = json.dumps([e.model_dump() for e in timeline], sort_keys=True, default=str)
-        key = hashlib.sha256(f"{scenario.spec.id}|{text}".encode()).hexdigest()
+        key = self.key(scenario, timeline)
         if key not in self._runs:
-            spec = scenario.spec
-            self._runs[key] = simulator.run(
-                scenario.fleet,
-                scenario.workload,
-                timeline,
-                seed=spec.seed,
-                duration_s=spec.duration_s,
-            )
+            self._runs[key] = self._from_disk(key) or self._simulate(key, scenario, timeline)
             while len(self._runs) > self.size:
                 self._runs.popitem(last=False)
         self._runs.move_to_end(key)
         return self._runs[key]
+
+    def _folder(self, key: str) -> Path:
+        from drills.journal import home
+
+        return home() / "runs" / key
+
+    def _from_disk(self, key: str) -> Telemetry | None:
+        folder = self._folder(key)
+        if not (folder / "span.json").is_file():
+            return None
+        try:
+            return Telemetry.load(folder)
+        except (OSError, ValueError):
+            return None  # a damaged cache entry: simulate again
+
+    def _simulate(
+        self, key: str, scenario: LoadedScenario, timeline: list[TimelineEvent]
+    ) -> Telemetry:
+        spec = scenario.spec
+        tel = simulator.run(
+            scenario.fleet, scenario.workload, timeline, seed=spec.seed, duration_s=spec.duration_s
+        )
+        folder = self._folder(key)
+        scratch = folder.with_name(f"{key}.{os.getpid()}.tmp")
+        try:
+            tel.save(scratch)
+            scratch.replace(folder)  # atomic: concurrent writers never see half a run
+        except OSError:
+            shutil.rmtree(scratch, ignore_errors=True)
+        self._prune(folder.parent)
+        return tel
+
+    @staticmethod
+    def _prune(root: Path, keep: int = 6) -> None:
+        """Keep the disk cache to the most recent runs (each is tens of megabytes)."""
+        runs = sorted(
+            (p for p in root.iterdir() if p.is_dir() and not p.name.endswith(".tmp")),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for old in runs[keep:]:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 RUNS = RunCache()

@@ -7,6 +7,7 @@ durations, labels, versions, costs — never audio or transcript text.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,31 @@ class Telemetry:
             getattr(self, name).to_parquet(path, index=False)
             paths.append(path)
         return paths
+
+    def save(self, folder: Path) -> None:
+        """Every table, the cost frames and the run's span, for `load` to restore exactly."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in (*TABLES, "pool_cost", "ledger"):
+            getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
+        span = {"duration_s": self.duration_s, "horizon_s": self.horizon_s}
+        (folder / "span.json").write_text(json.dumps(span))
+
+    @classmethod
+    def load(cls, folder: Path) -> Telemetry:
+        def read(name: str) -> pd.DataFrame:
+            return pd.read_parquet(folder / f"{name}.parquet")
+
+        span = json.loads((folder / "span.json").read_text())
+        return cls(
+            read("requests"),
+            read("batches"),
+            read("metrics"),
+            read("events"),
+            read("pool_cost"),
+            read("ledger"),
+            float(span["duration_s"]),
+            float(span["horizon_s"]),
+        )
 
     def digest(self) -> str:
         """A hash of every table's contents — equal digests mean identical telemetry."""

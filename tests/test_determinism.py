@@ -70,3 +70,14 @@ def test_requests_table_stays_under_200_bytes_per_request():
     per_request = tel.requests.memory_usage(deep=True).sum() / len(tel.requests)
     assert per_request <= 200, per_request
     assert np.isfinite(tel.requests["done_s"]).all()
+
+
+def test_saved_telemetry_loads_back_identically(tmp_path):
+    tel = run(duration=60.0)
+    tel.save(tmp_path / "run")
+    from simulator.telemetry import Telemetry
+
+    again = Telemetry.load(tmp_path / "run")
+    assert again.digest() == tel.digest()
+    pd.testing.assert_frame_equal(again.ledger, tel.ledger)
+    assert (again.duration_s, again.horizon_s) == (tel.duration_s, tel.horizon_s)

@@ -1,0 +1,12 @@
+"""Test-wide settings: drills cache their runs in one temporary home shared by the xdist
+workers of a test session (their parent is the same pytest process), not in the repo."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault(
+    "SPEECHDRILL_HOME", str(Path(tempfile.gettempdir()) / f"speechdrill-tests-{os.getppid()}")
+)
