@@ -21,7 +21,7 @@ from drills.panels import PANELS
 from drills.scenario import Move, load_scenario, resolve_scenario
 from drills.session import Drill, MoveRecord
 from drills.sql import QueryRefused
-from reports.tables import render_table
+from reports.tables import render_table, sparkline_rows
 from simulator.errors import InputError
 
 SHOW_ROWS = 30
@@ -79,7 +79,18 @@ def render_record(drill: Drill, record: MoveRecord) -> str:
         except QueryRefused as exc:
             return f"{head}\nquery refused: {exc}"
         rows = frame.to_numpy().tolist()
-        return f"{head} {title}\n" + render_table([str(c) for c in frame.columns], rows)
+        columns = [str(c) for c in frame.columns]
+        if columns[:1] == ["t_bin"] and len(columns) >= 3:
+            # a time series: one sparkline per series, then its latest values
+            lines = sparkline_rows(rows, 0, 1, len(columns) - 1)
+            spark = render_table(
+                [columns[1], f"{columns[-1]} over time", "latest"],
+                [[g, line, last] for g, line, last in lines],
+            )
+            latest = max(r[0] for r in rows)
+            recent = [r for r in rows if r[0] == latest]
+            return f"{head} {title}\n{spark}\n\n" + render_table(columns, recent)
+        return f"{head} {title}\n" + render_table(columns, rows)
     if record.kind == "act":
         changes = ", ".join(f"{k} = {v!r}" for k, v in record.changes.items()) or "no change"
         return f"{head} action applied and the fleet re-simulated from here: {changes}"

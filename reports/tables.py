@@ -54,3 +54,20 @@ def sparkline(values: Sequence[float]) -> str:
         " " if v != v else SPARK[min(int((v - low) / span * (len(SPARK) - 1) + 0.5), 7)]
         for v in values
     )
+
+
+def sparkline_rows(
+    rows: Sequence[Sequence[object]], time_index: int, group_index: int, value_index: int
+) -> list[tuple[str, str, float]]:
+    """(group, sparkline over time, last value) for a long-format time series."""
+    series: dict[str, list[tuple[float, float]]] = {}
+    for row in rows:
+        t, group, value = row[time_index], row[group_index], row[value_index]
+        if isinstance(t, int | float) and isinstance(value, int | float):
+            series.setdefault(str(group), []).append((float(t), float(value)))
+    out = []
+    for group, points in series.items():
+        points.sort()
+        values = [v for _, v in points]
+        out.append((group, sparkline(values), values[-1]))
+    return out
