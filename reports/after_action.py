@@ -155,6 +155,7 @@ table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }}
 .score {{ font-size: 2.4em; font-weight: bold; }}
 .penalty td {{ color: #a00; }}
+td:nth-child(2) {{ white-space: nowrap; }}
 .columns {{ display: flex; gap: 2em; }} .columns > div {{ flex: 1; }}
 </style></head><body>
 <h1>{esc(data["scenario"]["title"])}</h1>

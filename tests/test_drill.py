@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -197,3 +198,40 @@ def test_drill_replay_json_contract(tmp_path):
         assert key in data
     assert 0 <= data["score"] <= 40
     assert {Path(p).name for p in data["written"]} == {"report.html", "report.json", "report.md"}
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
+def test_the_html_report_renders_in_headless_chromium(tmp_path):
+    data = json.loads((GOLDEN / "gpu-cost-no-traffic-expert.json").read_text())
+    page = tmp_path / "report.html"
+    page.write_text(to_html(data))
+    shot = tmp_path / "report.png"
+    run = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1000,2400",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    console = [line for line in run.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert console == []
+    assert shot.stat().st_size > 50_000  # a real page with the plot, not a blank one
