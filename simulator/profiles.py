@@ -118,14 +118,18 @@ class ServiceTimeModel:
             )
 
 
+SOURCE_RANK = {"placeholder": 0, "roofline-estimate": 1, "synthetic": 2, "measured": 3}
+
+
 class ProfileLibrary:
-    """Profiles by (name, device), loaded from the shipped folder plus extra folders."""
+    """Profiles by (name, device), loaded from the shipped folder plus extra folders. For one
+    (name, device), a measurement beats an estimate, which beats a placeholder; between
+    equals, the later one (a user's folder) wins."""
 
     def __init__(self, profiles: list[LatencyProfile]) -> None:
         self._by_key: dict[tuple[str, str], LatencyProfile] = {}
         for p in profiles:
-            # later entries (user folders) override shipped ones
-            self._by_key[p.key] = p
+            self.add(p)
 
     @classmethod
     def load(cls, extra_dirs: list[Path] | None = None) -> ProfileLibrary:
@@ -135,7 +139,9 @@ class ProfileLibrary:
         return cls([load_profile(f) for f in files])
 
     def add(self, profile: LatencyProfile) -> None:
-        self._by_key[profile.key] = profile
+        held = self._by_key.get(profile.key)
+        if held is None or SOURCE_RANK[profile.source] >= SOURCE_RANK[held.source]:
+            self._by_key[profile.key] = profile
 
     def all(self) -> list[LatencyProfile]:
         return sorted(self._by_key.values(), key=lambda p: (p.family, p.name, p.device))

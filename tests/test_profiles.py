@@ -68,3 +68,16 @@ def test_shipped_library_covers_every_family_and_device_and_says_its_source():
 def test_unknown_profile_lists_what_exists():
     with pytest.raises(KeyError, match="available"):
         shipped_library().get("asr-batch", "tpu-v5")
+
+
+def test_a_measurement_beats_an_estimate_which_beats_a_placeholder():
+    from simulator.profiles import ProfileLibrary
+
+    placeholder = LINEAR.model_copy(update={"source": "placeholder"})
+    estimate = LINEAR.model_copy(update={"source": "roofline-estimate"})
+    measured = LINEAR.model_copy(update={"source": "measured"})
+    for order in ([measured, estimate, placeholder], [placeholder, estimate, measured]):
+        assert ProfileLibrary(order).get("linear", "cpu").source == "measured"
+    assert ProfileLibrary([estimate, placeholder]).get("linear", "cpu").source == (
+        "roofline-estimate"
+    )
