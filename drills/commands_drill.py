@@ -31,6 +31,17 @@ def register(cli: click.Group) -> None:
     cli.add_command(drill)
 
 
+report_formats = click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["html", "json", "md"]),
+    default=("html", "json", "md"),
+    show_default=True,
+    help="Report formats to write.",
+)
+
+
 @click.group()
 def drill() -> None:
     """Run, replay and report incident drills."""
@@ -103,14 +114,7 @@ def write_report(
     default=None,
     help="Folder for the report [default: .speechdrill/reports/SESSION].",
 )
-@click.option(
-    "--format",
-    "formats",
-    multiple=True,
-    type=click.Choice(["html", "json", "md"]),
-    default=("html", "json", "md"),
-    show_default=True,
-)
+@report_formats
 @click.option(
     "--allow-tampered",
     is_flag=True,
@@ -171,14 +175,7 @@ def report_command(
     default=None,
     help="Write the after-action report into this folder.",
 )
-@click.option(
-    "--format",
-    "formats",
-    multiple=True,
-    type=click.Choice(["html", "json", "md"]),
-    default=("html", "json", "md"),
-    show_default=True,
-)
+@report_formats
 def replay_command(
     scenario_id: str, transcript: Path, as_json: bool, out: Path | None, formats: tuple[str, ...]
 ) -> None:

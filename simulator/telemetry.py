@@ -17,7 +17,13 @@ import pandas as pd
 
 from simulator.engine import Simulation
 from simulator.fleet import FAMILIES, ModelSpec, TenantSpec
-from simulator.quality import asr_wer, churn_mean, confidence_from_wer, correction_probability
+from simulator.quality import (
+    ACOUSTIC_COLUMNS,
+    asr_wer,
+    churn_mean,
+    confidence_from_wer,
+    correction_probability,
+)
 from simulator.recorder import OK, REJECT_REASONS, STATUSES, TAGS
 
 TABLES = ("requests", "batches", "metrics", "events")
@@ -53,17 +59,7 @@ REQUEST_COLUMNS = (
     "final_ms",
     "first_audio_byte_ms",
     "first_response_ms",
-    "sample_rate_hz",
-    "bandwidth_hz",
-    "clipping_ratio",
-    "silence_ratio",
-    "loudness_lufs",
-    "snr_db",
-    "channels",
-    "vad_segments",
-    "lang_top_prob",
-    "code_switch_ratio",
-    "jitter_ms",
+    *ACOUSTIC_COLUMNS,
     "wer_proxy",
     "confidence",
     "entity_error",
