@@ -71,9 +71,11 @@ class RunCache:
         return self._runs[key]
 
     def _folder(self, key: str) -> Path:
+        """$SPEECHDRILL_CACHE, else $SPEECHDRILL_HOME/runs."""
         from drills.journal import home
 
-        return home() / "runs" / key
+        root = os.environ.get("SPEECHDRILL_CACHE")
+        return (Path(root) if root else home() / "runs") / key
 
     def _from_disk(self, key: str) -> Telemetry | None:
         folder = self._folder(key)

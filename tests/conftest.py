@@ -7,6 +7,6 @@ import os
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault(
-    "SPEECHDRILL_HOME", str(Path(tempfile.gettempdir()) / f"speechdrill-tests-{os.getppid()}")
-)
+SHARED = Path(tempfile.gettempdir()) / f"speechdrill-tests-{os.getppid()}"
+os.environ.setdefault("SPEECHDRILL_HOME", str(SHARED))
+os.environ.setdefault("SPEECHDRILL_CACHE", str(SHARED / "runs"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +21,11 @@ def home(tmp_path, monkeypatch):
 
 
 def speechdrill(home, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"SPEECHDRILL_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    env = {
+        "SPEECHDRILL_HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "SPEECHDRILL_CACHE": os.environ["SPEECHDRILL_CACHE"],
+    }  # share simulated runs
     return subprocess.run(
         [sys.executable, "-m", "drills", *args],
         capture_output=True,
