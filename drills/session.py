@@ -104,8 +104,10 @@ class RunCache:
         return tel
 
     @staticmethod
-    def _prune(root: Path, keep: int = 6) -> None:
-        """Keep the disk cache to the most recent runs (each is tens of megabytes)."""
+    def _prune(root: Path) -> None:
+        """Keep the disk cache to the most recent runs (each is tens of megabytes);
+        $SPEECHDRILL_CACHE_KEEP sets how many (default 6)."""
+        keep = int(os.environ.get("SPEECHDRILL_CACHE_KEEP", "6"))
         runs = sorted(
             (p for p in root.iterdir() if p.is_dir() and not p.name.endswith(".tmp")),
             key=lambda p: p.stat().st_mtime,
