@@ -1,5 +1,6 @@
 """Test-wide settings: drills cache their runs in one temporary home shared by the xdist
-workers of a test session (their parent is the same pytest process), not in the repo."""
+workers of a test session (they inherit the controlling process's environment), not in
+the repo."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-SHARED = Path(tempfile.gettempdir()) / f"speechdrill-tests-{os.getppid()}"
-os.environ.setdefault("SPEECHDRILL_HOME", str(SHARED))
+# set in the controlling process first; xdist workers inherit it
+SHARED = Path(
+    os.environ.setdefault(
+        "SPEECHDRILL_HOME", str(Path(tempfile.gettempdir()) / f"speechdrill-tests-{os.getpid()}")
+    )
+)
 os.environ.setdefault("SPEECHDRILL_CACHE", str(SHARED / "runs"))
 os.environ.setdefault("SPEECHDRILL_CACHE_KEEP", "48")  # every scenario's runs, for sharing
 
