@@ -1,6 +1,6 @@
 """Test-wide settings: drills cache their runs in one temporary home shared by the xdist
-workers of a test session (they inherit the controlling process's environment), not in
-the repo."""
+workers of a test session (they inherit the controlling process's environment), never in
+the repo or in a user's own $SPEECHDRILL_HOME."""
 
 from __future__ import annotations
 
@@ -9,17 +9,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
-# set in the controlling process first; xdist workers inherit it
-SHARED = Path(
-    os.environ.setdefault(
-        "SPEECHDRILL_HOME", str(Path(tempfile.gettempdir()) / f"speechdrill-tests-{os.getpid()}")
-    )
-)
-os.environ.setdefault("SPEECHDRILL_CACHE", str(SHARED / "runs"))
-os.environ.setdefault("SPEECHDRILL_CACHE_KEEP", "48")  # every scenario's runs, for sharing
+if "PYTEST_XDIST_WORKER" not in os.environ:  # the controlling process (or a plain run)
+    home = Path(tempfile.gettempdir()) / f"speechdrill-tests-{os.getpid()}"
+    os.environ["SPEECHDRILL_HOME"] = str(home)
+    os.environ["SPEECHDRILL_CACHE"] = str(home / "runs")
+    os.environ["SPEECHDRILL_CACHE_KEEP"] = "48"  # every scenario's runs, for sharing
+SHARED = Path(os.environ["SPEECHDRILL_HOME"])
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """The controlling process (not an xdist worker) removes the shared runs at the end."""
-    if not hasattr(session.config, "workerinput"):
+    """The controlling process removes the temporary home it made."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
         shutil.rmtree(SHARED, ignore_errors=True)
