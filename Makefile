@@ -18,8 +18,8 @@ demo: setup
 	$(PY) -m drills.demo
 
 lint: setup
-	$(VENV)/bin/ruff check simulator real_backend drills reports tests benchmarks scripts
-	$(VENV)/bin/ruff format --check simulator real_backend drills reports tests benchmarks scripts
+	$(VENV)/bin/ruff check simulator real_backend drills reports tests benchmarks
+	$(VENV)/bin/ruff format --check simulator real_backend drills reports tests benchmarks
 
 typecheck: setup
 	$(VENV)/bin/mypy
@@ -32,7 +32,7 @@ bench: setup
 
 lock:
 	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements.lock.new
-	{ echo "# Pinned lock: core + dev + backend extras. Regenerate with 'make lock'."; cat requirements.lock.new; } > requirements.lock
+	{ echo "# Pinned lock: core + dev + backend + dist extras. Regenerate with 'make lock'."; cat requirements.lock.new; } > requirements.lock
 	rm requirements.lock.new
 
 clean:

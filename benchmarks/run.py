@@ -172,6 +172,12 @@ def main() -> None:
         "memory": memory(600.0 * scale),
         "resimulation": resimulation(1 if args.quick else 3),
     }
+    try:
+        from benchmarks.backend import backend_ratios
+
+        results["backend"] = backend_ratios(1 if args.quick else 3)
+    except ImportError as exc:  # torch is the optional `backend` extra
+        results["backend"] = {"skipped": f"needs the backend extra ({exc})"}
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     for section, values in results.items():
         print(f"[{section}]")

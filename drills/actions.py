@@ -22,7 +22,7 @@ class Args(BaseModel):
 
 
 class RollbackArgs(Args):
-    target: str = Field(description="a fleet path prefix, e.g. pools.tts-gpu or cohorts.fw-4.2")
+    target: str = Field(description="a fleet path prefix, e.g. pools.tts-cpu or cohorts.fw-4.2")
 
 
 class RouteArgs(Args):

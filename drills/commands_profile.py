@@ -21,8 +21,9 @@ QUICK_BATCHES, QUICK_REPEATS = [1, 2], 1
     "--models",
     "names",
     multiple=True,
-    help="Profile names to measure (default: all): asr-streaming, asr-batch, "
-    "asr-batch-nokv, tts, tts-large, embedding, classifier.",
+    help="Profile names to measure (default: all): asr-streaming, asr-batch, asr-batch-nokv, "
+    "asr-batch-beam4, asr-batch-beam8, asr-batch-int8, tts, tts-large, embedding, classifier, "
+    "preprocess.",
 )
 @click.option("--quick", is_flag=True, help="A small grid with one repeat (a smoke test).")
 @click.option(
@@ -67,9 +68,8 @@ def profile(names: tuple[str, ...], quick: bool, roofline: bool, threads: int, o
             f"{name}@cpu: {measured.parameters:,} parameters, spread "
             f"{measured.spread_cv:.1%}, fit {measured.fit_error or '-'} -> {path}"
         )
-        if roofline:
-            for device in GPUS:
-                row = estimate(name, device, batches, lengths)
-                target = out / f"roofline-{name}@{device}.json"
+        if roofline and spec.on_gpu:
+            for row in estimate(name, None, batches, lengths):
+                target = out / f"roofline-{name}@{row.device}.json"
                 target.write_text(row.model_dump_json(indent=1) + "\n")
             click.echo(f"  roofline estimates for {', '.join(GPUS)} written")

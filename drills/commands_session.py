@@ -252,7 +252,7 @@ class DrillPrompt(cmd.Cmd):
         self._run({"query": arg})
 
     def do_act(self, arg: str) -> None:
-        """act ACTION key=value ... — e.g. act rollback target=pools.tts-gpu"""
+        """act ACTION key=value ... — e.g. act rollback target=pools.tts-cpu"""
         words = shlex.split(arg)
         if words:
             self._run({"act": {"action": words[0], "args": parse_args(words[1:])}})

@@ -15,7 +15,6 @@ import os
 import shutil
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +28,6 @@ from drills.sql import QueryShape, Sandbox, as_of, shape_of
 from simulator.fleet import Fleet
 from simulator.telemetry import Telemetry
 from simulator.timeline import Announcement, TimelineEvent, set_path
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """A digest of the simulator's code and profiles: cached runs expire when either changes."""
-    root = Path(simulator.__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted([*root.glob("*.py"), *root.glob("data/profiles/*.json")]):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 class RunCache:
@@ -57,7 +45,7 @@ class RunCache:
             scenario.fleet.model_dump_json(),
             scenario.workload.model_dump_json(),
             json.dumps([e.model_dump() for e in timeline], sort_keys=True, default=str),
-            code_version(),
+            simulator.code_version(),
         ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 

@@ -5,7 +5,7 @@ CPU; `parameters()` counts are reported in every profile:
 - StreamingConformer: a Conformer-CTC encoder (like NeMo Conformer-CTC small) over log-mel
   chunks, chunked attention with a carried left context.
 - EncoderDecoderASR: a Whisper-tiny-like encoder and autoregressive decoder, greedy decoding
-  with or without a KV cache.
+  with or without a KV cache, or beam search (with the cache).
 - AcousticModel + Vocoder: a FastSpeech-style text-to-mel model and a HiFi-GAN-style vocoder,
   in a small and a large voice.
 - SpeakerEmbedder: an ECAPA-like 1-D conv stack with attentive statistics pooling.
@@ -91,26 +91,51 @@ class StreamingConformer(nn.Module):
         return self.forward_chunk(mel)[0]
 
 
+KV = tuple[Tensor, Tensor]
+
+
+class Attention(nn.Module):
+    """Multi-head attention with the key/value projection exposed, so a decoder can cache
+    it: its own past tokens (the KV cache) and the encoder memory (projected once)."""
+
+    def __init__(self, d: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
+
+    def _split(self, x: Tensor) -> Tensor:
+        b, t, d = x.shape
+        return x.view(b, t, self.heads, d // self.heads).transpose(1, 2)
+
+    def project(self, x: Tensor) -> KV:
+        return self._split(self.k(x)), self._split(self.v(x))
+
+    def forward(self, x: Tensor, kv: KV, mask: Tensor | None = None) -> Tensor:
+        out = nn.functional.scaled_dot_product_attention(self._split(self.q(x)), *kv, mask)
+        b, _, t, _ = out.shape
+        return self.o(out.transpose(1, 2).reshape(b, t, -1))
+
+
 class DecoderLayer(nn.Module):
     def __init__(self, d: int, heads: int) -> None:
         super().__init__()
-        self.self_att = nn.MultiheadAttention(d, heads, batch_first=True)
-        self.cross_att = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.self_att = Attention(d, heads)
+        self.cross_att = Attention(d, heads)
         self.ff = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
         self.n1, self.n2, self.n3 = nn.LayerNorm(d), nn.LayerNorm(d), nn.LayerNorm(d)
 
-    def forward(
-        self, x: Tensor, memory: Tensor, past: Tensor | None = None
-    ) -> tuple[Tensor, Tensor]:
-        """x: new positions (b, t, d); past: this layer's earlier inputs (the KV cache)."""
+    def forward(self, x: Tensor, memory: KV, past: KV | None = None) -> tuple[Tensor, KV]:
+        """x: new positions (b, t, d); memory: the projected encoder output; past: this
+        layer's keys and values of earlier positions (the KV cache)."""
         h = self.n1(x)
-        keys = h if past is None else torch.cat([past, h], dim=1)
-        steps = keys.shape[1]
-        start = steps - x.shape[1]
-        mask = torch.ones(x.shape[1], steps, dtype=torch.bool).triu(start + 1)
-        x = x + self.self_att(h, keys, keys, attn_mask=mask, need_weights=False)[0]
-        x = x + self.cross_att(self.n2(x), memory, memory, need_weights=False)[0]
-        return x + self.ff(self.n3(x)), keys
+        keys, values = self.self_att.project(h)
+        if past is not None:
+            keys, values = torch.cat([past[0], keys], dim=2), torch.cat([past[1], values], dim=2)
+        steps, start = keys.shape[2], keys.shape[2] - x.shape[1]
+        causal = torch.ones(x.shape[1], steps, dtype=torch.bool).tril(start)
+        x = x + self.self_att(h, (keys, values), causal)
+        x = x + self.cross_att(self.n2(x), memory)
+        return x + self.ff(self.n3(x)), (keys, values)
 
 
 class EncoderDecoderASR(nn.Module):
@@ -141,27 +166,73 @@ class EncoderDecoderASR(nn.Module):
     def encode(self, mel: Tensor) -> Tensor:
         return self.encoder(self.stem(mel.transpose(1, 2)).transpose(1, 2))
 
+    def project_memory(self, memory: Tensor) -> list[KV]:
+        """Each layer's cross-attention keys/values of the encoder output, computed once."""
+        return [layer.cross_att.project(memory) for layer in self.decoder_layers]
+
+    @property
+    def decoder_layers(self) -> list[DecoderLayer]:
+        return [layer for layer in self.layers if isinstance(layer, DecoderLayer)]
+
+    def _step(self, x: Tensor, memory: list[KV], caches: list[KV | None]) -> Tensor:
+        for i, layer in enumerate(self.layers):
+            x, caches[i] = layer(x, memory[i], caches[i])
+        return self.out(x[:, -1])
+
     def decode(self, memory: Tensor, steps: int, kv_cache: bool = True) -> Tensor:
-        batch = memory.shape[0]
+        """Greedy decoding. With the KV cache each step feeds one new token; without it,
+        each step recomputes self-attention over every token so far."""
+        batch, projected = memory.shape[0], self.project_memory(memory)
         tokens = torch.zeros(batch, 1, dtype=torch.long)
-        caches: list[Tensor | None] = [None] * len(self.layers)
+        caches: list[KV | None] = [None] * len(self.layers)
         for _ in range(steps):
             if kv_cache:
-                position = tokens.shape[1] - 1
-                x = self.embed(tokens[:, -1:]) + self.positions.weight[position]
-                for i, layer in enumerate(self.layers):
-                    x, caches[i] = layer(x, memory, caches[i])
+                x = self.embed(tokens[:, -1:]) + self.positions.weight[tokens.shape[1] - 1]
+                logits = self._step(x, projected, caches)
             else:
                 x = self.embed(tokens) + self.positions.weight[: tokens.shape[1]]
-                for layer in self.layers:
-                    x, _ = layer(x, memory)
-            next_token = self.out(x[:, -1]).argmax(-1, keepdim=True)
-            tokens = torch.cat([tokens, next_token], dim=1)
+                logits = self._step(x, projected, [None] * len(self.layers))
+            tokens = torch.cat([tokens, logits.argmax(-1, keepdim=True)], dim=1)
         return tokens
 
-    def forward(self, mel: Tensor, kv_cache: bool = True) -> Tensor:
+    def log_likelihood(self, memory: Tensor, tokens: Tensor) -> Tensor:
+        """Teacher-forced log-probability of each sequence (the beam search's objective)."""
+        x = self.embed(tokens[:, :-1]) + self.positions.weight[: tokens.shape[1] - 1]
+        projected, total = self.project_memory(memory), torch.zeros(tokens.shape[0])
+        for layer, kv in zip(self.layers, projected, strict=True):
+            x, _ = layer(x, kv)
+        logp = torch.log_softmax(self.out(x), dim=-1)
+        return total + logp.gather(2, tokens[:, 1:, None]).sum(dim=(1, 2))
+
+    def beam_decode(self, memory: Tensor, steps: int, beam: int) -> Tensor:
+        """Beam search with the KV cache: each step scores beam × vocabulary continuations
+        per item, keeps the best `beam`, and reorders every layer's cache to follow them."""
+        batch = memory.shape[0]
+        projected = self.project_memory(memory.repeat_interleave(beam, dim=0))
+        tokens = torch.zeros(batch * beam, 1, dtype=torch.long)
+        scores = torch.full((batch, beam), float("-inf"))
+        scores[:, 0] = 0.0  # one live hypothesis until the first expansion
+        caches: list[KV | None] = [None] * len(self.layers)
+        offsets = (torch.arange(batch) * beam)[:, None]
+        for step in range(steps):
+            x = self.embed(tokens[:, -1:]) + self.positions.weight[step]
+            logp = torch.log_softmax(self._step(x, projected, caches), dim=-1)
+            vocab = logp.shape[-1]
+            total = (scores[..., None] + logp.view(batch, beam, vocab)).view(batch, -1)
+            scores, index = total.topk(beam, dim=-1)
+            rows = (index // vocab + offsets).view(-1)
+            tokens = torch.cat([tokens[rows], (index % vocab).view(-1, 1)], dim=1)
+            caches = [(c[0][rows], c[1][rows]) if c is not None else None for c in caches]
+        best = scores.argmax(-1)
+        return tokens.view(batch, beam, -1)[torch.arange(batch), best]
+
+    def forward(self, mel: Tensor, kv_cache: bool = True, beam: int = 1) -> Tensor:
         audio_s = mel.shape[1] / FRAMES_PER_S
-        return self.decode(self.encode(mel), max(1, round(audio_s * TOKENS_PER_AUDIO_S)), kv_cache)
+        steps = max(1, round(audio_s * TOKENS_PER_AUDIO_S))
+        memory = self.encode(mel)
+        if beam > 1:
+            return self.beam_decode(memory, steps, beam)
+        return self.decode(memory, steps, kv_cache)
 
 
 class AcousticModel(nn.Module):

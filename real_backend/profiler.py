@@ -10,6 +10,7 @@ published peaks with stated efficiency factors: `source: roofline-estimate`.
 
 from __future__ import annotations
 
+import io
 import platform
 import statistics
 import subprocess
@@ -19,14 +20,19 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
-from real_backend import models
+from real_backend import models, preprocess
 from simulator.profiles import LatencyProfile
 
+ASR_LENGTHS = (1.0, 5.0, 10.0, 30.0)  # seconds of audio: up to Whisper's 30 s window
+TTS_LENGTHS = (0.5, 1.0, 2.0, 4.0, 12.0)  # seconds of synthesised audio
 CHARS_PER_AUDIO_S = 14.3  # phoneme tokens per second of synthesised speech (6 frames each)
 
 
@@ -39,6 +45,8 @@ class Family:
     call: Callable[[nn.Module, tuple[torch.Tensor, ...]], object]
     batches: tuple[int, ...]
     lengths: tuple[float, ...]
+    precision: str = "fp32"
+    on_gpu: bool = True  # False: runs on the host only (preprocess, dynamic int8)
 
 
 def _mel(batch: int, seconds: float) -> tuple[torch.Tensor, ...]:
@@ -47,6 +55,21 @@ def _mel(batch: int, seconds: float) -> tuple[torch.Tensor, ...]:
 
 def _tokens(batch: int, seconds: float) -> tuple[torch.Tensor, ...]:
     return (torch.randint(0, 128, (batch, max(2, round(seconds * CHARS_PER_AUDIO_S)))),)
+
+
+def _wave_8k(batch: int, seconds: float) -> tuple[torch.Tensor, ...]:
+    return (0.1 * torch.randn(batch, round(seconds * 8000)),)
+
+
+def int8_asr() -> nn.Module:
+    from torch.ao.quantization import quantize_dynamic
+
+    model = quantize_dynamic(models.EncoderDecoderASR().eval(), {nn.Linear}, dtype=torch.qint8)
+    # torch's fused encoder fast path cannot take packed int8 weights; any attached hook
+    # makes the layer take its regular (quantised-aware) path instead
+    for layer in model.encoder.layers:
+        layer.register_forward_pre_hook(lambda *_: None)
+    return model
 
 
 def _chunk(model: nn.Module, args: tuple[torch.Tensor, ...]) -> object:
@@ -73,7 +96,7 @@ FAMILIES: dict[str, Family] = {
         _mel,
         lambda m, a: m(*a, kv_cache=True),
         (1, 2, 4, 8),
-        (1.0, 2.0, 5.0, 10.0),
+        ASR_LENGTHS,
     ),
     "asr-batch-nokv": Family(
         "asr-batch",
@@ -82,7 +105,36 @@ FAMILIES: dict[str, Family] = {
         _mel,
         lambda m, a: m(*a, kv_cache=False),
         (1, 2, 4, 8),
-        (1.0, 2.0, 5.0, 10.0),
+        ASR_LENGTHS,
+    ),
+    "asr-batch-beam4": Family(
+        "asr-batch",
+        "the same model, beam search of 4 with the KV cache",
+        models.EncoderDecoderASR,
+        _mel,
+        lambda m, a: m(*a, beam=4),
+        (1, 2, 4, 8),
+        ASR_LENGTHS,
+    ),
+    "asr-batch-beam8": Family(
+        "asr-batch",
+        "the same model, beam search of 8 with the KV cache",
+        models.EncoderDecoderASR,
+        _mel,
+        lambda m, a: m(*a, beam=8),
+        (1, 2, 4, 8),
+        ASR_LENGTHS,
+    ),
+    "asr-batch-int8": Family(
+        "asr-batch",
+        "the same model, int8 dynamic quantisation of every Linear layer",
+        int8_asr,
+        _mel,
+        lambda m, a: m(*a, kv_cache=True),
+        (1, 2, 4, 8),
+        ASR_LENGTHS,
+        precision="int8",
+        on_gpu=False,
     ),
     "tts": Family(
         "tts",
@@ -91,7 +143,7 @@ FAMILIES: dict[str, Family] = {
         _tokens,
         lambda m, a: m(*a),
         (1, 2, 4),
-        (0.5, 1.0, 2.0, 4.0),
+        TTS_LENGTHS,
     ),
     "tts-large": Family(
         "tts",
@@ -100,7 +152,7 @@ FAMILIES: dict[str, Family] = {
         _tokens,
         lambda m, a: m(*a),
         (1, 2, 4),
-        (0.5, 1.0, 2.0, 4.0),
+        TTS_LENGTHS,
     ),
     "embedding": Family(
         "embedding",
@@ -108,8 +160,8 @@ FAMILIES: dict[str, Family] = {
         models.SpeakerEmbedder,
         _mel,
         lambda m, a: m(*a),
-        (1, 2, 4, 8),
-        (1.0, 2.0, 5.0, 10.0),
+        (1, 2, 4, 8, 16),
+        ASR_LENGTHS,
     ),
     "classifier": Family(
         "classifier",
@@ -120,6 +172,16 @@ FAMILIES: dict[str, Family] = {
         (1, 2, 4, 8, 16),
         (1.0, 2.0, 5.0, 10.0),
     ),
+    "preprocess": Family(
+        "preprocess",
+        "8 kHz → 16 kHz sinc resampling, loudness normalisation, log-mel, energy VAD",
+        preprocess.Preprocessor,
+        _wave_8k,
+        lambda m, a: m(*a, rate=8000),
+        (1, 4, 16),
+        (1.0, 5.0, 10.0, 30.0),
+        on_gpu=False,
+    ),
 }
 
 # published dense fp16 tensor peaks (TFLOP/s) and memory bandwidth (GB/s)
@@ -129,7 +191,11 @@ GPUS = {
     "gpu-a100": (312.0, 1555.0),
     "gpu-h100": (989.0, 3350.0),
 }
-COMPUTE_EFFICIENCY, MEMORY_EFFICIENCY, LAUNCH_MS = 0.35, 0.6, 2.0
+# Stated assumptions of the estimate: the fraction of peak an eager PyTorch forward reaches,
+# the host cost of dispatching and launching one op (eager mode, no CUDA graphs), and a
+# fixed request overhead (host↔device copies, synchronisation).
+COMPUTE_EFFICIENCY, MEMORY_EFFICIENCY = 0.35, 0.6
+LAUNCH_US, FIXED_MS = 8.0, 0.5
 
 
 def hardware() -> str:
@@ -189,6 +255,13 @@ def measure_family(
                 row.append(round(ms, 3))
                 spreads.append(cv)
             grid.append(row)
+        largest = spec.inputs(batches[-1], lengths[-1])
+        memory = {
+            "parameters": round(parameter_bytes(model) / 1e6, 3),
+            "activations_peak": round(peak_activation_bytes(spec, model, largest) / 1e6, 3),
+            **kv_cache_memory(model, lengths[-1]),
+        }
+        first_chunk = first_chunk_ms(spec, model, lengths[0], repeats)
     profile = LatencyProfile(
         name=name,
         family=spec.family,
@@ -196,19 +269,73 @@ def measure_family(
         source="measured",
         model=spec.mirrors,
         version="1",
-        precision="fp32",
-        parameters=models.parameters(model),
+        precision=spec.precision,
+        parameters=count_parameters(model),
         hardware=hardware(),
         libraries={"torch": torch.__version__},
         commit=commit(),
         created=date.today().isoformat(),
-        note="measured by speechdrill profile",
+        note="measured by speechdrill profile; memory_mb: parameters, peak activations at the "
+        "largest grid point, KV cache per session at the longest length",
         batch_sizes=batches,
         lengths=lengths,
         latency_ms=grid,
         spread_cv=round(float(np.median(spreads)), 4),
+        first_chunk_ms=first_chunk,
+        memory_mb=memory,
     )
     return profile.model_copy(update={"fit_error": fit_error(profile)})
+
+
+def parameter_bytes(model: nn.Module) -> int:
+    """Bytes of the weights as stored (packed int8 weights count one byte each)."""
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.getbuffer().nbytes
+
+
+def peak_activation_bytes(spec: Family, model: nn.Module, args: tuple[torch.Tensor, ...]) -> int:
+    """Peak bytes held by tensors allocated during one call (torch's memory profiler:
+    each op's own allocations and the frees, summed in time order)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        spec.call(model, args)
+    changes = sorted(
+        (
+            e.time_range.start,
+            e.cpu_memory_usage if e.name == "[memory]" else e.self_cpu_memory_usage,
+        )
+        for e in prof.events()
+    )
+    held = peak = 0
+    for _, change in changes:
+        held += change
+        peak = max(peak, held)
+    return peak
+
+
+def kv_cache_memory(model: nn.Module, audio_s: float) -> dict[str, float]:
+    """The decoder's cache for one session: each layer keeps one d-wide row per token."""
+    if not isinstance(model, models.EncoderDecoderASR):
+        return {}
+    tokens = max(1, round(audio_s * models.TOKENS_PER_AUDIO_S))
+    width = model.embed.embedding_dim
+    return {"kv_cache_per_session": round(len(model.layers) * tokens * width * 4 / 1e6, 4)}
+
+
+def first_chunk_ms(spec: Family, model: nn.Module, length: float, repeats: int) -> float | None:
+    """Time to the first output a user hears or sees, at batch 1: a streaming model's first
+    chunk (no carried context yet), or a TTS model's first release unit."""
+    if isinstance(model, models.StreamingConformer):
+        mel = spec.inputs(1, length)[0]
+        ms, _ = time_call(lambda: model.forward_chunk(mel), repeats)
+        return round(ms, 3)
+    if isinstance(model, models.TTS):
+        args = spec.inputs(1, length)
+        ms, _ = time_call(lambda: spec.call(model, args), repeats)
+        return round(ms, 3)
+    return None
 
 
 def fit_error(profile: LatencyProfile) -> dict[str, float]:
@@ -234,61 +361,123 @@ def fit_error(profile: LatencyProfile) -> dict[str, float]:
     }
 
 
-def roofline(
-    name: str, device: str, batches: list[int] | None = None, lengths: list[float] | None = None
-) -> LatencyProfile:
-    """Estimated GPU profile: max(FLOPs / compute, bytes / bandwidth) + launch overhead."""
+@dataclass
+class Traffic:
+    """What one forward pass does to the device: kernel launches and bytes moved."""
+
+    launches: int = 0
+    bytes_moved: int = 0
+
+
+class _TrafficCounter(TorchDispatchMode):
+    """Counts every aten op a forward pass dispatches (each one is a kernel launch on a GPU,
+    in eager mode) and the bytes it reads and writes at fp16: weights are charged at every
+    use, so an autoregressive decoder pays them once per step. Views move nothing."""
+
+    def __init__(self, traffic: Traffic) -> None:
+        super().__init__()
+        self.traffic = traffic
+
+    def __torch_dispatch__(
+        self,
+        func: torch._ops.OpOverload,
+        types: object,
+        args: tuple[object, ...] = (),
+        kwargs: dict[str, object] | None = None,
+    ) -> object:
+        out = func(*args, **(kwargs or {}))
+        if not func.is_view:
+            tensors = tree_flatten((args, kwargs, out))[0]
+            self.traffic.launches += 1
+            self.traffic.bytes_moved += sum(
+                2 * t.numel() for t in tensors if isinstance(t, torch.Tensor)
+            )
+        return out
+
+
+def count_work(
+    spec: Family, batches: list[int], lengths: list[float]
+) -> tuple[list[list[tuple[float, Traffic]]], int]:
+    """FLOPs and traffic of one forward per grid point, traced on the meta device (shapes
+    only, no arithmetic), and the parameter count."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    spec = FAMILIES[name]
-    peak_tflops, bandwidth_gbs = GPUS[device]
     torch.manual_seed(0)
-    model = spec.build().eval()
-    weight_bytes = 2 * models.parameters(model)  # fp16 weights
-    batches = batches or list(spec.batches)
-    lengths = lengths or list(spec.lengths)
-    grid = []
-    with torch.inference_mode():
+    with torch.device("meta"), torch.inference_mode():
+        model = spec.build().eval()
+        work = []
         for b in batches:
             row = []
             for length in lengths:
                 args = spec.inputs(b, length)
-                counter = FlopCounterMode(display=False)
-                with counter:
-                    out = spec.call(model, args)
-                flops = counter.get_total_flops()
-                moved = weight_bytes + 2 * sum(a.numel() for a in args) + _bytes(out)
-                compute_ms = flops / (peak_tflops * 1e12 * COMPUTE_EFFICIENCY) * 1000
-                memory_ms = moved / (bandwidth_gbs * 1e9 * MEMORY_EFFICIENCY) * 1000
-                row.append(round(max(compute_ms, memory_ms) + LAUNCH_MS, 4))
-            grid.append(row)
-    return LatencyProfile(
-        name=name,
-        family=spec.family,
-        device=device,
-        source="roofline-estimate",
-        model=spec.mirrors,
-        version="1",
-        precision="fp16",
-        parameters=models.parameters(model),
-        hardware=f"{device}: {peak_tflops:g} TFLOP/s, {bandwidth_gbs:g} GB/s (published peaks)",
-        libraries={"torch": torch.__version__},
-        commit=commit(),
-        created=date.today().isoformat(),
-        note=(
-            f"ROOFLINE ESTIMATE, not a measurement: compute efficiency {COMPUTE_EFFICIENCY}, "
-            f"memory efficiency {MEMORY_EFFICIENCY}, {LAUNCH_MS} ms launch overhead"
-        ),
-        batch_sizes=batches,
-        lengths=lengths,
-        latency_ms=grid,
-        spread_cv=0.05,
-    )
+                traffic, counter = Traffic(), FlopCounterMode(display=False)
+                with counter, _TrafficCounter(traffic):
+                    spec.call(model, args)
+                row.append((float(counter.get_total_flops()), traffic))
+            work.append(row)
+        return work, count_parameters(model)
 
 
-def _bytes(out: object) -> int:
-    if isinstance(out, torch.Tensor):
-        return 2 * out.numel()
-    if isinstance(out, tuple | list):
-        return sum(_bytes(o) for o in out)
-    return 0
+def roofline(
+    name: str,
+    devices: list[str] | None = None,
+    batches: list[int] | None = None,
+    lengths: list[float] | None = None,
+) -> list[LatencyProfile]:
+    """Estimated GPU profiles, one per device: per grid point max(FLOPs / compute, bytes /
+    bandwidth) + launches × launch cost + a fixed request overhead."""
+    spec = FAMILIES[name]
+    batches = batches or list(spec.batches)
+    lengths = lengths or list(spec.lengths)
+    work, parameters = count_work(spec, batches, lengths)
+    profiles = []
+    for device in devices or list(GPUS):
+        peak_tflops, bandwidth_gbs = GPUS[device]
+        profiles.append(
+            LatencyProfile(
+                name=name,
+                family=spec.family,
+                device=device,
+                source="roofline-estimate",
+                model=spec.mirrors,
+                version="1",
+                precision="fp16",
+                parameters=parameters,
+                hardware=f"{device}: {peak_tflops:g} TFLOP/s, {bandwidth_gbs:g} GB/s "
+                "(published peaks)",
+                libraries={"torch": torch.__version__},
+                commit=commit(),
+                created=date.today().isoformat(),
+                note=(
+                    f"ROOFLINE ESTIMATE, not a measurement: compute efficiency "
+                    f"{COMPUTE_EFFICIENCY}, memory efficiency {MEMORY_EFFICIENCY}, "
+                    f"{LAUNCH_US:g} µs per kernel launch, {FIXED_MS:g} ms per request"
+                ),
+                batch_sizes=batches,
+                lengths=lengths,
+                latency_ms=[[estimate_ms(*point, device) for point in row] for row in work],
+                spread_cv=0.05,
+            )
+        )
+    return profiles
+
+
+def estimate_ms(flops: float, traffic: Traffic, device: str) -> float:
+    peak_tflops, bandwidth_gbs = GPUS[device]
+    compute_ms = flops / (peak_tflops * 1e9 * COMPUTE_EFFICIENCY)
+    memory_ms = traffic.bytes_moved / (bandwidth_gbs * 1e6 * MEMORY_EFFICIENCY)
+    launch_ms = traffic.launches * LAUNCH_US / 1000
+    return round(max(compute_ms, memory_ms) + launch_ms + FIXED_MS, 4)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Parameters, including the packed weights of dynamically quantised Linear layers."""
+    total = models.parameters(model)
+    for module in model.modules():
+        weight: Any = getattr(module, "weight", None)
+        if callable(weight) and not isinstance(weight, torch.Tensor):
+            total += weight().numel()
+            packed_bias: Any = module.bias  # a method on quantised layers
+            bias = packed_bias()
+            total += 0 if bias is None else bias.numel()
+    return total

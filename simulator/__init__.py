@@ -8,7 +8,9 @@ is a pure function of its arguments: the same inputs give identical telemetry.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 from simulator.engine import Simulation
@@ -24,6 +26,7 @@ __all__ = [
     "TimelineEvent",
     "Workload",
     "check_timeline",
+    "code_version",
     "run",
     "run_requests",
     "summarize",
@@ -75,6 +78,18 @@ def run_requests(
     )
     sim.run()
     return build(sim)
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of the simulator's code and profiles: cached runs (a drill's, a sweep's)
+    expire when either changes."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("*.py"), *root.glob("data/profiles/*.json")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def check_timeline(fleet: Fleet, timeline: list[TimelineEvent]) -> list[tuple[int, str]]:

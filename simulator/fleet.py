@@ -180,7 +180,9 @@ class PreprocessSpec(StageSpec):
 
 class StagesSpec(Strict):
     ingress: StageSpec = StageSpec(base_ms=1.0)
-    preprocess: PreprocessSpec = PreprocessSpec(base_ms=2.0, per_audio_s_ms=0.8)
+    # measured: real_backend.preprocess (resample 8→16 kHz, loudness, log-mel, VAD) at
+    # batch 1 on 2 CPU threads — profile measured-preprocess@cpu.json, a linear fit
+    preprocess: PreprocessSpec = PreprocessSpec(base_ms=1.0, per_audio_s_ms=0.35)
     route: StageSpec = StageSpec(base_ms=0.2)
     postprocess: StageSpec = StageSpec(base_ms=2.0, per_audio_s_ms=0.2)
     observe: StageSpec = StageSpec(base_ms=0.3)

@@ -33,7 +33,7 @@ class LatencyProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    family: Family
+    family: Family | Literal["preprocess"]
     device: str
     source: Literal["measured", "roofline-estimate", "placeholder", "synthetic"]
     model: str = ""

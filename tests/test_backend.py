@@ -39,30 +39,33 @@ def test_kv_cache_decoding_equals_recomputation():
         )
 
 
-def test_int8_dynamic_quantisation_of_the_decoder_stays_close_to_fp32():
+def test_beam_search_of_one_is_greedy_and_a_wider_beam_scores_at_least_as_well():
+    model = models.EncoderDecoderASR(d=64, enc_layers=1, dec_layers=2, heads=2, vocab=97).eval()
+    with torch.inference_mode():
+        memory = model.encode(torch.randn(3, 300, models.MEL_BINS))
+        greedy = model.decode(memory, 6)
+        assert torch.equal(model.beam_decode(memory, 6, beam=1), greedy)
+        wide = model.beam_decode(memory, 6, beam=4)
+        assert wide.shape == greedy.shape
+        gain = model.log_likelihood(memory, wide) - model.log_likelihood(memory, greedy)
+    assert (gain >= -1e-4).all()
+
+
+def test_int8_dynamic_quantisation_stays_close_to_fp32_and_shrinks_the_weights():
     from torch.ao.quantization import quantize_dynamic
 
-    class Decoder(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.layers = torch.nn.ModuleList(models.DecoderLayer(128, 2) for _ in range(2))
-            self.out = torch.nn.Linear(128, 512)
+    from real_backend.profiler import count_parameters, parameter_bytes
 
-        def forward(self, x, memory):
-            for layer in self.layers:
-                x, _ = layer(x, memory)
-            return self.out(x[:, -1])
-
-    decoder = Decoder().eval()
-    quantised = quantize_dynamic(decoder, {torch.nn.Linear}, dtype=torch.qint8)
+    model = models.EncoderDecoderASR(d=128, enc_layers=1, dec_layers=2, heads=2, vocab=512).eval()
+    quantised = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
     with torch.inference_mode():
-        x, memory = torch.randn(1, 3, 128), torch.randn(1, 100, 128)
-        a, b = decoder(x, memory), quantised(x, memory)
-    assert "Quantized" in type(quantised.out).__module__ + type(quantised.out).__name__ or (
-        type(quantised.out) is not type(decoder.out)
-    )
-    cosine = torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0)
-    assert cosine > 0.99
+        memory = model.encode(torch.randn(2, 200, models.MEL_BINS))
+        tokens = model.decode(memory, 5)
+        a = model.log_likelihood(memory, tokens)
+        b = quantised.log_likelihood(memory, tokens)
+    assert torch.allclose(a, b, rtol=0.02)
+    assert count_parameters(quantised) == models.parameters(model)
+    assert parameter_bytes(quantised) < 0.6 * parameter_bytes(model)
 
 
 @pytest.mark.parametrize("voice", ["small", "large"])
@@ -87,18 +90,52 @@ def test_the_profiler_writes_a_valid_measured_profile_on_a_tiny_grid():
     assert profile.source == "measured" and profile.device == "cpu"
     assert len(profile.latency_ms) == 2 and all(v > 0 for row in profile.latency_ms for v in row)
     assert profile.parameters == models.parameters(models.AudioClassifier())
+    assert profile.memory_mb["parameters"] > 0 and profile.memory_mb["activations_peak"] > 0
     assert "torch" in profile.libraries and profile.hardware
     again = LatencyProfile.model_validate_json(profile.model_dump_json())
     assert again == profile
 
 
 def test_roofline_rows_are_labelled_estimates_and_scale_with_work():
-    row = roofline("embedding", "gpu-l4", [1, 4], [1.0, 4.0])
-    assert row.source == "roofline-estimate" and "ROOFLINE ESTIMATE" in row.note
-    grid = row.latency_ms
+    l4, h100 = roofline("embedding", ["gpu-l4", "gpu-h100"], [1, 4], [1.0, 4.0])
+    assert l4.source == "roofline-estimate" and "ROOFLINE ESTIMATE" in l4.note
+    grid = l4.latency_ms
     assert grid[1][1] > grid[0][0]  # more batch and more audio cost more
-    faster = roofline("embedding", "gpu-h100", [1, 4], [1.0, 4.0]).latency_ms
-    assert faster[1][1] < grid[1][1]
+    assert h100.latency_ms[1][1] < grid[1][1]
+    assert l4.parameters == models.parameters(models.SpeakerEmbedder())
+
+
+def test_roofline_charges_an_autoregressive_decoder_its_weights_every_step():
+    from real_backend.profiler import FAMILIES, count_work
+
+    work, _ = count_work(FAMILIES["asr-batch"], [1], [1.0, 10.0])
+    (short_flops, short), (long_flops, long) = work[0]
+    # 3 vs 30 decoding steps: launches and weight traffic grow with the steps
+    assert long.launches > 5 * short.launches
+    assert long.bytes_moved > 4 * short.bytes_moved and long_flops > short_flops
+
+
+def test_preprocessing_kernels_resample_normalise_and_find_speech():
+    import math
+
+    from real_backend import preprocess
+
+    t8, t16 = torch.arange(8000) / 8000, torch.arange(16000) / 16000
+    up = preprocess.resample(torch.sin(2 * math.pi * 440 * t8)[None], 8000, 16000)
+    assert up.shape == (1, 16000)
+    assert (up[0, 200:-200] - torch.sin(2 * math.pi * 440 * t16)[200:-200]).abs().max() < 1e-3
+    aliased = preprocess.resample(torch.sin(2 * math.pi * 6000 * t16)[None], 16000, 8000)
+    assert aliased[0, 100:-100].pow(2).mean().sqrt() < 0.01  # above the new Nyquist: gone
+    loud = preprocess.normalize_loudness(torch.randn(2, 16000) * torch.tensor([[0.01], [0.5]]))
+    rms_db = 20 * torch.log10(loud.pow(2).mean(-1).sqrt())
+    assert torch.allclose(rms_db, torch.tensor([-23.0, -23.0]), atol=0.1)
+    wave = torch.randn(1, 48000) * 0.003  # 3 s at 16 kHz: 300 frames of 10 ms
+    wave[:, 16000:32000] += torch.randn(16000) * 0.3  # speech from 1 s to 2 s
+    speech = preprocess.energy_vad(wave)[0]
+    assert speech[100:200].all() and not speech[:100].any()
+    assert speech[200:220].all() and not speech[222:].any()  # 200 ms hangover
+    features, vad = preprocess.Preprocessor()(wave[:, ::2], rate=8000)
+    assert features.shape == (1, 301, models.MEL_BINS) and vad.shape == (1, 300)
 
 
 def test_fit_error_is_zero_on_a_linear_grid():
@@ -121,4 +158,5 @@ def test_every_family_is_declared():
         "tts",
         "embedding",
         "classifier",
+        "preprocess",
     }

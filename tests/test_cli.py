@@ -124,7 +124,9 @@ def test_profiles_list_json():
         "tts",
         "embedding",
         "classifier",
+        "preprocess",
     }
+    assert {r["source"] for r in rows} == {"measured", "roofline-estimate"}
 
 
 def test_simulate_runs_a_library_scenario_with_and_without_its_faults():

@@ -35,7 +35,7 @@ def test_a_change_at_t_leaves_everything_before_t_untouched():
         set={
             "pools.asr-batch-gpu.batching.max_wait_ms": 400,
             "pools.asr-batch-gpu.batching.max_batch": 64,
-            "pools.tts-gpu.replicas": 1,
+            "pools.tts-cpu.replicas": 1,
         },
     )
     base, changed = run(), run(timeline=[change])
@@ -61,7 +61,7 @@ def test_a_change_at_t_leaves_everything_before_t_untouched():
 
 def test_the_input_objects_are_not_mutated():
     before = FLEET.model_dump()
-    run(timeline=[TimelineEvent(at_s=1.0, set={"pools.tts-gpu.replicas": 9})])
+    run(timeline=[TimelineEvent(at_s=1.0, set={"pools.tts-cpu.replicas": 9})])
     assert FLEET.model_dump() == before
 
 

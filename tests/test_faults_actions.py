@@ -24,9 +24,9 @@ SAMPLE_PARAMS = {
     "endpointing-change": {"model": "asr-stream-v2", "endpoint_silence_ms": 900},
     "lm-rescoring-on-partials": {"model": "asr-stream-v2"},
     "network-jitter": {"cohort": "fw-4.1", "jitter_ms": 80},
-    "voice-update": {"pool": "tts-gpu", "model": "tts-voice-b"},
+    "voice-update": {"pool": "tts-cpu", "model": "tts-voice-b"},
     "model-update": {"pool": "asr-batch-canary", "model": "asr-batch-v3"},
-    "cold-replicas": {"pool": "tts-gpu"},
+    "cold-replicas": {"pool": "tts-cpu"},
     "fallback-misroute": {"pool": "embed-cpu"},
     "shadow-left-on": {"route": 0, "pool": "asr-batch-canary"},
     "canary-started": {"route": 0, "pool": "asr-batch-canary", "percent": 10},
@@ -34,7 +34,7 @@ SAMPLE_PARAMS = {
     "retry-storm": {"max_attempts": 6, "backoff_ms": 10, "budget_ratio": 5},
     "firmware-drift": {"cohort": "fw-4.2", "true_sample_rate_hz": 8000},
     "feature-mismatch": {"feature_config": "logmel128-16k"},
-    "autoscaler-target-change": {"pool": "tts-gpu", "target": 0.95},
+    "autoscaler-target-change": {"pool": "tts-cpu", "target": 0.95},
 }
 
 
@@ -71,13 +71,13 @@ def test_rollback_restores_every_changed_field_under_its_prefix():
     now = copy.deepcopy(EXAMPLE)
     set_path(now, "cohorts.fw-4.2.gain_db", 20)
     set_path(now, "cohorts.fw-4.2.true_sample_rate_hz", 8000)
-    set_path(now, "pools.tts-gpu.model", "tts-voice-b")
+    set_path(now, "pools.tts-cpu.model", "tts-voice-b")
     changes = action_changes("rollback", {"target": "cohorts.fw-4.2"}, now, EXAMPLE)
     assert changes == {"cohorts.fw-4.2.gain_db": 0.0, "cohorts.fw-4.2.true_sample_rate_hz": None}
     for path, value in changes.items():
         set_path(now, path, value)
     assert get_path(now, "cohorts[fw-4.2]") == EXAMPLE.cohorts["fw-4.2"]
-    assert now.pools["tts-gpu"].model == "tts-voice-b"  # outside the prefix: untouched
+    assert now.pools["tts-cpu"].model == "tts-voice-b"  # outside the prefix: untouched
 
 
 def test_route_actions_produce_valid_fleets():
@@ -89,7 +89,7 @@ def test_route_actions_produce_valid_fleets():
         ("set-split", {"route": 0, "split": {"asr-batch-gpu": 9, "asr-batch-canary": 1}}),
         ("reroute", {"match": {"kind": "asr-batch", "language": "es-en"}, "pool": "asr-batch-gpu"}),
         ("restart", {"pool": "all"}),
-        ("scale", {"pool": "tts-gpu", "replicas": 6}),
+        ("scale", {"pool": "tts-cpu", "replicas": 6}),
         ("normalize-input", {"on": False}),
     ]:
         changes = action_changes(name, args, now, EXAMPLE)
@@ -102,7 +102,7 @@ def test_unsafe_actions_are_marked_and_bad_arguments_named():
         action_changes("scale", {"pool": "nope", "replicas": 1}, EXAMPLE, EXAMPLE)
     assert info.value.path == "args.pool"
     with pytest.raises(ActionError) as info:
-        action_changes("scale", {"pool": "tts-gpu"}, EXAMPLE, EXAMPLE)
+        action_changes("scale", {"pool": "tts-cpu"}, EXAMPLE, EXAMPLE)
     assert info.value.path == "args.replicas"
 
 

@@ -36,7 +36,7 @@ def test_the_example_fleet_loads():
         "asr-batch-gpu",
         "asr-batch-canary",
         "asr-stream-gpu",
-        "tts-gpu",
+        "tts-cpu",
         "embed-cpu",
         "embed-gpu",
         "cls-cpu",
@@ -84,9 +84,9 @@ def test_out_of_range_number(tmp_path):
 
 
 def test_a_route_to_a_missing_pool(tmp_path):
-    err = load_error(tmp_path, example_with("pool: tts-gpu", "pool: tts-gpus"))
+    err = load_error(tmp_path, example_with("pool: tts-cpu", "pool: tts-cpus"))
     assert err.field_path == "routes[2].pool"
-    assert "unknown pool 'tts-gpus'" in err.expected and "tts-gpu" in err.expected
+    assert "unknown pool 'tts-cpus'" in err.expected and "tts-cpu" in err.expected
 
 
 def test_a_pool_with_a_missing_model_and_device(tmp_path):

@@ -101,7 +101,7 @@ def test_c_smaller_chunks_without_stabilisation_raise_churn_not_wer():
 
 
 def test_d_a_heavier_voice_doubles_first_audio_byte_while_offline_mos_improves():
-    tel = run(("pools.tts-gpu.model", "tts-voice-b"))
+    tel = run(("pools.tts-cpu.model", "tts-voice-b"))
     assert_flat_traffic(tel)
     fab = lambda f: f.loc[f["kind"] == "tts", "first_audio_byte_ms"].median()  # noqa: E731
     assert fab(after(tel)) >= 1.9 * fab(before(tel))

@@ -53,16 +53,46 @@ def test_profile_round_trip_and_bad_file(tmp_path):
         load_profile(path)
 
 
-def test_shipped_library_covers_every_family_and_device_and_says_its_source():
+def test_shipped_library_is_measured_on_cpu_and_labelled_estimates_on_gpus():
     library = shipped_library()
-    keys = {(p.family, p.device) for p in library.all()}
-    for family in ("asr-streaming", "asr-batch", "tts", "embedding", "classifier"):
-        for device in ("cpu", "gpu-t4", "gpu-l4", "gpu-a100", "gpu-h100"):
-            assert (family, device) in keys
-    for profile in library.all():
-        assert profile.source in ("measured", "roofline-estimate", "placeholder")
-        if profile.source == "placeholder":
-            assert "PLACEHOLDER" in profile.note
+    by_key = {(p.name, p.device): p for p in library.all()}
+    for name in ("asr-streaming", "asr-batch", "tts", "tts-large", "embedding", "classifier"):
+        cpu = by_key[(name, "cpu")]
+        assert cpu.source == "measured" and cpu.parameters and cpu.hardware
+        assert cpu.fit_error["median_rel"] < 0.25 and cpu.memory_mb["parameters"] > 0
+        for device in ("gpu-t4", "gpu-l4", "gpu-a100", "gpu-h100"):
+            gpu = by_key[(name, device)]
+            assert gpu.source == "roofline-estimate" and "ROOFLINE ESTIMATE" in gpu.note
+    for variant in ("asr-batch-nokv", "asr-batch-beam4", "asr-batch-beam8", "asr-batch-int8"):
+        assert by_key[(variant, "cpu")].source == "measured"
+    assert by_key[("asr-batch-int8", "cpu")].precision == "int8"
+    assert by_key[("asr-streaming", "cpu")].first_chunk_ms
+    assert all(p.source != "placeholder" for p in library.all())
+
+
+def test_the_measured_kernels_rank_as_the_mechanisms_say():
+    """KV cache and int8 help, beams and the larger voice cost more, batching amortises."""
+    library = shipped_library()
+
+    def at(name: str, batch: int, length: float) -> float:
+        return ServiceTimeModel(library.get(name, "cpu")).latency_ms(batch, length)
+
+    assert at("asr-batch-nokv", 4, 10) > 1.2 * at("asr-batch", 4, 10)
+    assert at("asr-batch", 1, 10) < at("asr-batch-beam4", 1, 10) < at("asr-batch-beam8", 1, 10)
+    assert at("asr-batch-int8", 8, 10) < at("asr-batch", 8, 10)
+    assert at("tts-large", 1, 2) > 1.5 * at("tts", 1, 2)
+    assert at("asr-streaming", 8, 0.32) < 8 * at("asr-streaming", 1, 0.32)
+
+
+def test_the_preprocess_stage_default_is_the_measured_kernel_cost():
+    from simulator.fleet import StagesSpec
+
+    profile = shipped_library().get("preprocess", "cpu")
+    default = StagesSpec().preprocess
+    row = profile.latency_ms[0]  # batch 1, per audio length
+    slope = (row[-1] - row[0]) / (profile.lengths[-1] - profile.lengths[0])
+    assert default.per_audio_s_ms == pytest.approx(slope, rel=0.25)
+    assert default.base_ms == pytest.approx(row[0] - slope * profile.lengths[0], rel=0.25, abs=0.2)
 
 
 def test_unknown_profile_lists_what_exists():

@@ -104,7 +104,7 @@ def test_a_scripted_drill_resumes_reports_and_refuses_tampering(home):
     assert out.returncode == 0, out.stderr
     session = out.stdout.split("session ")[1].split()[0]
     assert speechdrill(home, "drill", "look", session, "tts-first-audio-byte").returncode == 0
-    act = speechdrill(home, "drill", "act", session, "rollback", "--arg", "target=pools.tts-gpu")
+    act = speechdrill(home, "drill", "act", session, "rollback", "--arg", "target=pools.tts-cpu")
     assert act.returncode == 0 and "tts-voice-a" in act.stdout
     resumed = speechdrill(home, "drill", "start", "--resume", session, "--no-prompt")
     assert resumed.returncode == 0 and "bo" in resumed.stdout
@@ -126,7 +126,7 @@ def test_a_scripted_drill_resumes_reports_and_refuses_tampering(home):
     data = json.loads(report.stdout)
     assert data["diagnosis_correct"] and data["score"] >= 60 and data["integrity"] == []
     db = sqlite3.connect(home / "sessions.sqlite")
-    db.execute("UPDATE moves SET payload = replace(payload, 'tts-gpu', 'tts-gpx') WHERE seq = 1")
+    db.execute("UPDATE moves SET payload = replace(payload, 'tts-cpu', 'tts-gpx') WHERE seq = 1")
     db.commit()
     refused = speechdrill(home, "drill", "report", session)
     assert refused.returncode == 1 and "integrity" in refused.stderr

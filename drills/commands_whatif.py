@@ -1,0 +1,263 @@
+"""`speechdrill whatif SWEEP.yaml`: what-if capacity replay over a grid of fleet changes."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from drills.library import library_root, resolve_target
+from drills.output import emit_json
+from reports.tables import render_table
+from simulator.errors import InputError, InputErrors
+from simulator.sweep import Sweep, SweepSpec, point_problems
+from simulator.sweep_run import (
+    Executor,
+    PointResult,
+    ResultsLog,
+    aggregate,
+    cheapest_meeting,
+    find_min,
+    pareto_frontier,
+    run_sweep,
+)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(whatif)
+
+
+def load_sweep(path: Path) -> Sweep:
+    """Read a sweep file, resolve its base, and check every point before anything runs."""
+    from simulator.fileio import line_of, read_yaml, validate_data
+
+    data, node = read_yaml(path)
+    if not isinstance(data, dict):
+        raise InputError(str(path), "", f"expected a YAML mapping, found {type(data).__name__}")
+    spec = validate_data(data, SweepSpec, str(path), node)
+    sweep = _resolve_base(spec, path)
+    problems = point_problems(sweep)
+    if problems:
+        raise InputErrors(
+            [
+                InputError(
+                    str(path), _where(spec, field), message, line_of(node, _key(spec, field))
+                )
+                for field, message in problems
+            ]
+        )
+    return sweep
+
+
+def _where(spec: SweepSpec, field_path: str) -> str:
+    return f"grid.{field_path}" if field_path in spec.grid else f"points[].{field_path}"
+
+
+def _key(spec: SweepSpec, field_path: str) -> tuple[Any, ...]:
+    return ("grid", field_path) if field_path in spec.grid else ("points",)
+
+
+def _resolve_base(spec: SweepSpec, path: Path) -> Sweep:
+    from simulator.config import fleet_only, load_fleet_file
+
+    if spec.base.fleet is not None:
+        fleet_path = (path.parent / spec.base.fleet).resolve()
+        if not fleet_path.is_file():
+            fleet_path = library_root() / "fleets" / spec.base.fleet
+        fleet_file = load_fleet_file(fleet_path)
+        fleet, workload, timeline = fleet_only(fleet_file), fleet_file.workload, []
+        base_dir = fleet_path.parent
+    else:
+        from drills.scenario import load_scenario
+
+        scenario_path = resolve_target(str(spec.base.scenario))
+        loaded = load_scenario(scenario_path)
+        fleet, workload = loaded.fleet, loaded.workload
+        timeline = loaded.timeline if spec.base.faults else []
+        base_dir = scenario_path.parent
+    workload = spec.workload or workload
+    if workload is None:
+        raise InputError(str(path), "workload", "neither the sweep nor its base has a workload")
+    if spec.workload is not None:
+        base_dir = path.parent
+    return Sweep(spec, fleet, workload, timeline, base_dir, source=str(path))
+
+
+def _executor(workers: int | None, dask: str | None, dask_local: int | None) -> Executor:
+    chosen = [
+        o for o, v in (("--workers", workers), ("--dask", dask), ("--dask-local", dask_local)) if v
+    ]
+    if len(chosen) > 1:
+        raise click.UsageError(f"choose one of {', '.join(chosen)}")
+    if dask or dask_local:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise InputError(
+                "--dask" if dask else "--dask-local",
+                "dist",
+                "needs Dask: pip install 'speechdrill[dist]' (or run with --workers N)",
+            ) from None
+        if dask:
+            return Executor("dask", address=dask)
+        return Executor("dask-local", workers=int(dask_local or 1))
+    return Executor("processes" if (workers or 1) > 1 else "serial", workers=workers or 1)
+
+
+@click.command()
+@click.argument("sweep_file", type=click.Path(path_type=Path))
+@click.option("--workers", type=click.IntRange(1, 512), default=None, help="Local processes.")
+@click.option("--dask", metavar="ADDRESS", default=None, help="Join a Dask scheduler.")
+@click.option(
+    "--dask-local",
+    type=click.IntRange(1, 512),
+    default=None,
+    help="Start a loopback-only Dask cluster of N workers (no dashboard).",
+)
+@click.option(
+    "--find-min",
+    "find_field",
+    metavar="FIELD",
+    default=None,
+    help="Bisect one numeric grid field for its smallest value meeting every SLO.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write runs.jsonl (resume), results.parquet, frontier.json and report.html here.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def whatif(
+    sweep_file: Path,
+    workers: int | None,
+    dask: str | None,
+    dask_local: int | None,
+    find_field: str | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """What-if capacity replay: every grid point × seed simulated, the cost/SLO frontier,
+    and the cheapest point meeting every SLO (or what binds)."""
+    sweep = load_sweep(resolve_target(str(sweep_file)))
+    executor = _executor(workers, dask, dask_local)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    log = ResultsLog(out / "runs.jsonl" if out is not None else None)
+    with _progress() as progress:
+        if find_field is not None:
+            if find_field not in sweep.spec.grid:
+                raise InputError(
+                    "--find-min", find_field, f"not a grid field; grid: {sorted(sweep.spec.grid)}"
+                )
+            result = find_min(sweep, find_field, executor, log, progress)
+            _show_find_min(result, as_json)
+            return
+        runs = run_sweep(sweep, executor, log, progress)
+    points = aggregate(runs, sweep.points(), sweep.spec.objectives)
+    summary = summarise(points)
+    if out is not None:
+        from reports.whatif import write_outputs
+
+        summary["written"] = write_outputs(sweep, runs, points, summary, out)
+    if as_json:
+        emit_json(summary)
+    else:
+        click.echo(render(sweep, points, summary))
+
+
+def summarise(points: list[PointResult]) -> dict[str, Any]:
+    costs = [p.mean.get("cost_usd_per_hour", math.inf) for p in points]
+    frontier = pareto_frontier(costs, [p.slo_ratio for p in points])
+    best = cheapest_meeting(points)
+    binding: dict[str, int] = {}
+    for p in points:
+        if not p.slo_met:
+            binding[p.binding] = binding.get(p.binding, 0) + 1
+    return {
+        "points": [p.as_dict() for p in points],
+        "frontier": [points[i].as_dict() for i in frontier],
+        "best": None if best is None else best.as_dict(),
+        "binding": None if best is not None else binding,
+    }
+
+
+class _progress:
+    """A progress bar on stderr (TTY only): finished runs of all runs."""
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return None
+        self._bar: Any = None
+
+        def report(done: int, total: int) -> None:
+            if self._bar is None:
+                self._bar = click.progressbar(length=total, label="what-if", file=sys.stderr)
+                self._bar.__enter__()
+            self._bar.update(done - self._bar.pos)
+
+        return report
+
+    def __exit__(self, *exc: object) -> None:
+        bar = getattr(self, "_bar", None)
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def render(sweep: Sweep, points: list[PointResult], summary: dict[str, Any]) -> str:
+    kinds = list(sweep.spec.objectives.slos)
+    params = list(points[0].params) if points else []
+    frontier = {p["index"] for p in summary["frontier"]}
+    rows = []
+    for p in points:
+        low, high = p.ci.get("cost_usd_per_hour", (math.nan, math.nan))
+        rows.append(
+            [
+                *(p.params[k] for k in params),
+                f"{p.mean.get('cost_usd_per_hour', math.nan):.2f} ±{(high - low) / 2:.2f}",
+                *(f"{p.mean.get(f'{k}.p95_ms', math.nan):.0f}" for k in kinds),
+                f"{p.mean.get('slo_attainment', math.nan):.0%}",
+                f"{p.mean.get('failed_fraction', 0):.1%}",
+                "yes" if p.slo_met else f"no ({p.binding})",
+                "*" if p.index in frontier else "",
+            ]
+        )
+    headers = [*params, "$/h", *(f"{k} p95 ms" for k in kinds), "SLO windows", "failed"]
+    table = render_table([*headers, "meets SLOs", "frontier"], rows)
+    best = summary["best"]
+    if best is not None:
+        verdict = (
+            f"cheapest point meeting every SLO: {json.dumps(best['params'])} "
+            f"at ${best['cost_usd_per_hour']:.2f}/h"
+        )
+    else:
+        verdict = (
+            f"no point meets every SLO; binding SLOs (points failing each): {summary['binding']}"
+        )
+    written = "\n".join(f"wrote {p}" for p in summary.get("written", []))
+    spec = sweep.spec
+    head = f"{spec.name}: {len(points)} points × {spec.seeds} seeds, {spec.duration_s:g} s each"
+    return "\n\n".join(part for part in (head, table, verdict, written) if part)
+
+
+def _show_find_min(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(result)
+        return
+    tried = ", ".join(
+        f"{e['value']}: {'meets' if e['slo_met'] else 'misses'}" for e in result["evaluated"]
+    )
+    if result["value"] is None:
+        click.echo(
+            f"{result['field']}: no value up to the grid's largest meets every SLO ({tried})"
+        )
+    else:
+        click.echo(
+            f"{result['field']} = {result['value']} is the smallest meeting every SLO "
+            f"({result['confidence']:.0%} of seeds meet all; evaluated {len(result['evaluated'])} "
+            f"of {result['grid_size']} values: {tried})"
+        )
