@@ -30,6 +30,9 @@ test: lint typecheck
 bench: setup
 	$(PY) -m benchmarks.run --out bench-results.json
 
+bench-fidelity: setup
+	$(SPEECHDRILL) validate fidelity --out out/fidelity
+
 lock:
 	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements.lock.new
 	{ echo "# Pinned lock: core + dev + backend + dist extras. Regenerate with 'make lock'."; cat requirements.lock.new; } > requirements.lock

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from drills.library import resolve_target
 from drills.output import emit_json
@@ -234,6 +236,84 @@ def validate_analytic(cases: tuple[str, ...], seed: int, as_json: bool) -> None:
     missed = [r for r in results if not r.ok]
     if missed:
         raise CheckFailed(f"{len(missed)} of {len(results)} analytic checks missed")
+
+
+FIDELITY_TARGET_MEDIAN, FIDELITY_TARGET_WORST = 0.03, 0.08
+
+
+@validate.command("fidelity")
+@click.option("--quick", is_flag=True, help="One family, one load, a short run (a smoke test).")
+@click.option(
+    "--family",
+    "families",
+    multiple=True,
+    type=click.Choice(["asr-batch", "tts", "embedding"]),
+    help="Families to compare (default: all three).",
+)
+@click.option("--duration", type=click.FloatRange(min=1), default=None, help="Seconds per load.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per (family, load).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the latency CDF plot (fidelity.png) and fidelity.json here.",
+)
+def validate_fidelity(
+    quick: bool,
+    families: tuple[str, ...],
+    duration: float | None,
+    seed: int,
+    as_json: bool,
+    out: Path | None,
+) -> None:
+    """Run the real in-process batching server and the simulator on the same requests and
+    compare latency quantiles (needs the `backend` extra: torch). Exit 1 if the median p95
+    error exceeds 3% or the worst 8%."""
+    try:
+        from real_backend.fidelity import LOADS, plot_cdfs, run_fidelity
+    except ImportError as exc:
+        raise InputError(
+            "validate fidelity", "backend", f"needs torch ({exc}): pip install '.[backend]'"
+        ) from None
+    chosen = list(families) or (["embedding"] if quick else ["asr-batch", "tts", "embedding"])
+    loads = (0.6,) if quick else LOADS
+    rows = run_fidelity(chosen, loads, duration or (10.0 if quick else 60.0), quick, seed)
+    public = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        plot_cdfs(rows, out / "fidelity.png")
+        (out / "fidelity.json").write_text(json.dumps(public, indent=1) + "\n")
+    if as_json:
+        emit_json(public)
+    else:
+        click.echo(render_fidelity(public))
+    errors = [abs(r["p95_error"]) for r in public]
+    median, worst = float(np.median(errors)), max(errors)
+    if median > FIDELITY_TARGET_MEDIAN or worst > FIDELITY_TARGET_WORST:
+        raise CheckFailed(
+            f"p95 error median {median:.1%} (target ≤ 3%), worst {worst:.1%} (target ≤ 8%)"
+        )
+
+
+def render_fidelity(rows: list[dict[str, Any]]) -> str:
+    table = [
+        [
+            r["family"],
+            r["load"],
+            r["requests"],
+            f"{r['real_p50_ms']:.1f} / {r['sim_p50_ms']:.1f}",
+            f"{r['real_p95_ms']:.1f} / {r['sim_p95_ms']:.1f}",
+            f"{r['p95_error']:+.1%}",
+            f"{r['real_p99_ms']:.1f} / {r['sim_p99_ms']:.1f}",
+            f"{r['real_throughput_per_s']:.1f} / {r['sim_throughput_per_s']:.1f}",
+            f"{r['real_mean_batch']:.2f} / {r['sim_mean_batch']:.2f}",
+        ]
+        for r in rows
+    ]
+    headers = ["family", "load", "requests", "p50 real/sim", "p95 real/sim", "p95 err"]
+    headers += ["p99 real/sim", "req/s real/sim", "batch real/sim"]
+    return render_table(headers, table)
 
 
 @click.group()

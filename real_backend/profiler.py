@@ -47,18 +47,30 @@ class Family:
     lengths: tuple[float, ...]
     precision: str = "fp32"
     on_gpu: bool = True  # False: runs on the host only (preprocess, dynamic int8)
+    size: Callable[[float], int] = models.mel_frames  # input positions for a length
+
+    def inputs_size(self, length: float) -> int:
+        return self.size(length)
 
 
 def _mel(batch: int, seconds: float) -> tuple[torch.Tensor, ...]:
     return (torch.randn(batch, models.mel_frames(seconds), models.MEL_BINS),)
 
 
+def _token_count(seconds: float) -> int:
+    return max(2, round(seconds * CHARS_PER_AUDIO_S))
+
+
 def _tokens(batch: int, seconds: float) -> tuple[torch.Tensor, ...]:
-    return (torch.randint(0, 128, (batch, max(2, round(seconds * CHARS_PER_AUDIO_S)))),)
+    return (torch.randint(0, 128, (batch, _token_count(seconds))),)
+
+
+def _samples_8k(seconds: float) -> int:
+    return round(seconds * 8000)
 
 
 def _wave_8k(batch: int, seconds: float) -> tuple[torch.Tensor, ...]:
-    return (0.1 * torch.randn(batch, round(seconds * 8000)),)
+    return (0.1 * torch.randn(batch, _samples_8k(seconds)),)
 
 
 def int8_asr() -> nn.Module:
@@ -144,6 +156,7 @@ FAMILIES: dict[str, Family] = {
         lambda m, a: m(*a),
         (1, 2, 4),
         TTS_LENGTHS,
+        size=_token_count,
     ),
     "tts-large": Family(
         "tts",
@@ -153,6 +166,7 @@ FAMILIES: dict[str, Family] = {
         lambda m, a: m(*a),
         (1, 2, 4),
         TTS_LENGTHS,
+        size=_token_count,
     ),
     "embedding": Family(
         "embedding",
@@ -181,6 +195,7 @@ FAMILIES: dict[str, Family] = {
         (1, 4, 16),
         (1.0, 5.0, 10.0, 30.0),
         on_gpu=False,
+        size=_samples_8k,
     ),
 }
 

@@ -65,16 +65,35 @@ def assert_flat_traffic(tel: simulator.Telemetry) -> None:
     )
 
 
+SHADOW_AND_CANARY = (
+    ("routes.0.shadow", {"pool": "asr-batch-canary", "percent": 100}),
+    ("routes.0.canary", {"pool": "asr-batch-canary", "percent": 50}),
+)
+# The canary pool idles before the change; a target its canary share would need makes it
+# scale with the work it is given (on its own, the target changes nothing: no traffic).
+SIZED_CANARY = ("pools.asr-batch-canary.autoscaler.target", 0.4)
+
+
+def gpu_busy_s(frame_batches: pd.DataFrame, pools: list[str], start: float, end: float) -> float:
+    b = frame_batches[frame_batches["pool"].isin(pools)]
+    b = b[(b["start_s"] >= start) & (b["start_s"] < end)]
+    return float((b["end_s"] - b["start_s"]).sum()) / (end - start)
+
+
 def test_a_shadow_at_100_percent_with_a_canary_raises_cost_with_flat_traffic():
-    tel = run(
-        ("routes.0.shadow", {"pool": "asr-batch-canary", "percent": 100}),
-        ("routes.0.canary", {"pool": "asr-batch-canary", "percent": 50}),
-    )
-    assert_flat_traffic(tel)
     asr = ["asr-batch-gpu", "asr-batch-canary"]
-    assert cost_per_hour(tel, SETTLED, END, asr) >= 1.3 * cost_per_hour(tel, 0, CHANGE_AT, asr)
-    assert cost_per_hour(tel, SETTLED, END) >= 1.3 * cost_per_hour(tel, 0, CHANGE_AT)
+    tel = run(*SHADOW_AND_CANARY)
+    assert_flat_traffic(tel)
     assert (after(tel)["status"] == "shadow").sum() > 0
+    # the mirrored copies are real work on the GPUs ...
+    work_before = gpu_busy_s(tel.batches, asr, 0, CHANGE_AT)
+    assert gpu_busy_s(tel.batches, asr, SETTLED, END) >= 1.3 * work_before
+    # ... which costs money as soon as the canary pool has to scale for it
+    sized = run(*SHADOW_AND_CANARY, SIZED_CANARY)
+    assert_flat_traffic(sized)
+    assert cost_per_hour(sized, SETTLED, END, asr) >= 1.3 * cost_per_hour(sized, 0, CHANGE_AT, asr)
+    alone = run(SIZED_CANARY)
+    assert cost_per_hour(alone, SETTLED, END, asr) == cost_per_hour(alone, 0, CHANGE_AT, asr)
 
 
 def test_b_a_silent_cpu_to_gpu_fallback_raises_gpu_hours_with_flat_traffic():

@@ -73,9 +73,7 @@ def test_the_grid_is_the_product_of_its_fields_in_order(tmp_path):
         ({"workload.streams[0].arrivals.rate_scale": [-1]}, "grid.workload", "greater than 0"),
     ],
 )
-def test_bad_grid_values_are_exit_2_naming_file_and_field(
-    tmp_path, capsys, grid, field, expected
-):
+def test_bad_grid_values_are_exit_2_naming_file_and_field(tmp_path, capsys, grid, field, expected):
     path = write_sweep(tmp_path, grid=grid)
     code, _, err = speechdrill(capsys, "whatif", str(path))
     assert code == 2, err

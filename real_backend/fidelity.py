@@ -1,0 +1,226 @@
+"""Fidelity: the real batching server against the simulator, on the same requests.
+
+For each family: profile the model on this machine, estimate its capacity, then at each
+load (a fraction of capacity) replay one seeded Poisson workload through the real server
+and through the simulator (same arrival times and audio lengths, same batching policy, the
+fresh profile as service times) and compare latency quantiles, throughput and batch size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from real_backend.profiler import FAMILIES, measure_family
+from real_backend.server import BatchingServer, Records, ServerConfig, replay
+from simulator.fleet import (
+    BatchingSpec,
+    Fleet,
+    ModelSpec,
+    PoolSpec,
+    PreprocessSpec,
+    RouteRule,
+    StageSpec,
+    StagesSpec,
+)
+from simulator.profiles import LatencyProfile, ProfileLibrary, ServiceTimeModel
+from simulator.telemetry import Telemetry
+from simulator.workload import DurationDist, PoissonArrivals, Stream, Workload, generate
+
+LOADS = (0.3, 0.6, 0.9)
+THREADS = 1  # one intra-op thread: the other core runs the load generator
+
+
+@dataclass(frozen=True)
+class Case:
+    """One family's serving setup and request lengths (inside its profile grid)."""
+
+    family: str
+    max_batch: int
+    max_wait_ms: float
+    median_s: float
+    sigma: float
+    min_s: float
+    max_s: float
+    lengths: tuple[float, ...]  # the fresh profile's length grid
+
+    def durations(self) -> DurationDist:
+        return DurationDist(
+            dist="lognormal",
+            median_s=self.median_s,
+            sigma=self.sigma,
+            min_s=self.min_s,
+            max_s=self.max_s,
+        )
+
+
+CASES = {
+    "asr-batch": Case("asr-batch", 4, 20.0, 3.0, 0.4, 1.0, 6.0, (1.0, 2.0, 3.0, 4.5, 6.0)),
+    "tts": Case("tts", 4, 10.0, 1.5, 0.5, 0.5, 4.0, (0.5, 1.0, 2.0, 3.0, 4.0)),
+    "embedding": Case("embedding", 8, 10.0, 4.0, 0.5, 1.0, 10.0, (1.0, 2.5, 5.0, 7.5, 10.0)),
+}
+
+
+def fresh_profile(case: Case, quick: bool) -> LatencyProfile:
+    """Measure the family on this machine at every batch size the server can form."""
+    batches = list(range(1, case.max_batch + 1))
+    lengths = [case.lengths[0], case.lengths[-1]] if quick else list(case.lengths)
+    return measure_family(case.family, batches, lengths, repeats=3, threads=THREADS)
+
+
+def calibrate(
+    case: Case, profile: LatencyProfile, duration_s: float, seed: int
+) -> tuple[LatencyProfile, dict[str, float]]:
+    """Fit stage: serve a calibration load (its own seed, never an evaluated run) and scale
+    the isolated profile by the median ratio of in-serving to predicted batch time, with
+    the spread seen in serving. Isolated timing repeats one warm shape on a quiet process;
+    serving changes shapes every batch and shares the machine with the load generator."""
+    rate = 0.5 * capacity(case, profile)
+    requests = requests_for(case, rate, duration_s, seed)
+    server = _server(case)
+    real = replay(server, np.asarray(requests.arrival_s), np.asarray(requests.audio_s))
+    model = ServiceTimeModel(profile)
+    predicted = np.array(
+        [model.latency_s(b, n) for b, n in zip(real.batch_sizes, real.batch_longest_s, strict=True)]
+    )
+    ratios = np.asarray(real.batch_service_s) / predicted
+    factor = float(np.median(ratios))
+    spread = float(np.std(ratios / factor))
+    fitted = profile.model_copy(
+        update={
+            "latency_ms": [[round(v * factor, 3) for v in row] for row in profile.latency_ms],
+            "spread_cv": round(spread, 4),
+            "note": f"{profile.note}; scaled ×{factor:.3f} to in-serving batch times",
+        }
+    )
+    return fitted, {"factor": round(factor, 4), "serving_cv": round(spread, 4)}
+
+
+def _server(case: Case) -> BatchingServer:
+    server = BatchingServer(
+        case.family,
+        ServerConfig(case.max_batch, case.max_wait_ms, threads=THREADS),
+        max_length=case.max_s,
+    )
+    server.warm_up([case.max_s])
+    return server
+
+
+def capacity(case: Case, profile: LatencyProfile, seed: int = 0) -> float:
+    """Requests per second one replica sustains with full batches (padded to the longest)."""
+    rng = np.random.default_rng(seed)
+    lengths = np.clip(
+        case.median_s * np.exp(case.sigma * rng.standard_normal((2000, case.max_batch))),
+        case.min_s,
+        case.max_s,
+    )
+    model = ServiceTimeModel(profile)
+    seconds = [model.latency_s(case.max_batch, float(row.max())) for row in lengths]
+    return case.max_batch / float(np.mean(seconds))
+
+
+def requests_for(case: Case, rate: float, duration_s: float, seed: int) -> Any:
+    stream = Stream(
+        name="load",
+        kind=FAMILIES[case.family].family,
+        arrivals=PoissonArrivals(process="poisson", rate_per_s=rate),
+        audio_s=case.durations(),
+    )
+    return generate(Workload(streams=[stream]), duration_s, seed, Path("."))
+
+
+def fleet_for(case: Case, profile: LatencyProfile) -> tuple[Fleet, ProfileLibrary]:
+    """One CPU replica with the server's batching; every stage but inference costs nothing
+    (the server has no ingress, preprocessing or network)."""
+    zero = StageSpec()
+    fleet = Fleet(
+        name=f"fidelity-{case.family}",
+        models={"m": ModelSpec(family=profile.family, version="1", profile=profile.name)},
+        pools={
+            "server": PoolSpec(
+                device="cpu",
+                model="m",
+                replicas=1,
+                batching=BatchingSpec(max_batch=case.max_batch, max_wait_ms=case.max_wait_ms),
+                queue_capacity=10**6,
+            )
+        },
+        stages=StagesSpec(
+            ingress=zero, preprocess=PreprocessSpec(), route=zero, postprocess=zero, observe=zero
+        ),
+        routes=[RouteRule(pool="server")],
+        metrics_interval_s=1e9,
+    )
+    return fleet, ProfileLibrary([profile])
+
+
+def compare_one(
+    case: Case, profile: LatencyProfile, load: float, duration_s: float, seed: int
+) -> dict[str, Any]:
+    from simulator import run_requests
+
+    rate = load * capacity(case, profile)
+    requests = requests_for(case, rate, duration_s, seed)
+    arrivals, lengths = np.asarray(requests.arrival_s), np.asarray(requests.audio_s)
+    real = replay(_server(case), arrivals, lengths, limit_s=duration_s * 4 + 30)
+    fleet, library = fleet_for(case, profile)
+    sim = run_requests(fleet, requests, [], seed=seed, duration_s=duration_s, profiles=library)
+    return row(case.family, load, rate, real, sim, duration_s)
+
+
+def row(
+    family: str, load: float, rate: float, real: Records, sim: Telemetry, duration_s: float
+) -> dict[str, Any]:
+    ok = sim.requests[sim.requests["status"] == "ok"]
+    sim_latency = ok["latency_ms"].to_numpy(dtype=float)
+    real_latency = real.latency_ms
+    out: dict[str, Any] = {"family": family, "load": load, "rate_per_s": round(rate, 3)}
+    for q in (50, 95, 99):
+        r, s = float(np.percentile(real_latency, q)), float(np.percentile(sim_latency, q))
+        out[f"real_p{q}_ms"], out[f"sim_p{q}_ms"] = round(r, 2), round(s, 2)
+        out[f"p{q}_error"] = round((s - r) / r, 4)
+    out["real_throughput_per_s"] = round(len(real_latency) / duration_s, 3)
+    out["sim_throughput_per_s"] = round(len(sim_latency) / duration_s, 3)
+    out["real_mean_batch"] = round(float(np.mean(real.batch_sizes)), 3)
+    out["sim_mean_batch"] = round(float(sim.batches["size"].mean()), 3)
+    out["requests"] = len(real_latency)
+    out["_real_latency"], out["_sim_latency"] = real_latency, sim_latency
+    return out
+
+
+def run_fidelity(
+    families: list[str], loads: tuple[float, ...], duration_s: float, quick: bool, seed: int = 0
+) -> list[dict[str, Any]]:
+    rows = []
+    for family in families:
+        case = CASES[family]
+        profile, fit = calibrate(case, fresh_profile(case, quick), duration_s / 2, seed + 1000)
+        for load in loads:
+            rows.append({**compare_one(case, profile, load, duration_s, seed), **fit})
+    return rows
+
+
+def plot_cdfs(rows: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    families = sorted({r["family"] for r in rows})
+    fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 4), squeeze=False)
+    for ax, family in zip(axes[0], families, strict=True):
+        for r in (r for r in rows if r["family"] == family):
+            for key, style in (("_real_latency", "-"), ("_sim_latency", "--")):
+                values = np.sort(r[key])
+                label = f"{'real' if key == '_real_latency' else 'sim'} load {r['load']:g}"
+                ax.plot(values, np.linspace(0, 1, len(values)), style, label=label)
+        ax.set_title(family)
+        ax.set_xlabel("latency (ms)")
+        ax.set_ylabel("fraction of requests")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

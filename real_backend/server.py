@@ -1,0 +1,202 @@
+"""A real in-process batching server for the reference models, and an open-loop load
+generator: the ground truth the simulator's fidelity is checked against.
+
+    server = BatchingServer("embedding", ServerConfig(max_batch=4, max_wait_ms=10))
+    records = replay(server, arrivals_s, lengths_s)      # per-request timings
+
+The server does exactly what the simulator models (simulator/pool.py): a bounded FIFO
+queue; a free replica starts a batch when `max_batch` requests wait or the oldest has waited
+`max_wait_ms` (a request arriving at an idle replica with an empty queue starts alone when
+batching cannot help: `max_batch == 1` or `max_wait_ms == 0`); items past their deadline are
+dropped at dequeue; a batch is padded to its longest item. Replicas are worker threads that
+share the model; torch runs `threads` intra-op threads (the profile's setting).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from real_backend.profiler import FAMILIES, Family
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    max_batch: int = 1
+    max_wait_ms: float = 0.0
+    replicas: int = 1
+    threads: int = 2
+    queue_capacity: int = 10_000
+    timeout_ms: float = float("inf")
+
+
+@dataclass
+class Records:
+    """Per request: the scheduled arrival, when its batch started and ended, its batch and
+    status (ok, rejected, timeout); per batch: size and padded length."""
+
+    arrival_s: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+    batch_id: np.ndarray
+    status: np.ndarray
+    batch_sizes: list[int] = field(default_factory=list)
+    batch_longest_s: list[float] = field(default_factory=list)
+    batch_service_s: list[float] = field(default_factory=list)
+
+    @property
+    def latency_ms(self) -> np.ndarray:
+        ok = self.status == "ok"
+        return (self.end_s[ok] - self.arrival_s[ok]) * 1000.0
+
+
+class InputBank:
+    """One pre-generated maximal input, sliced per batch, so that making inputs costs
+    nothing at serving time (random weights and inputs: timing does not depend on values)."""
+
+    def __init__(self, spec: Family, max_batch: int, max_length: float) -> None:
+        self.spec = spec
+        self.full = spec.inputs(max_batch, max_length)
+
+    def take(self, batch: int, length: float) -> tuple[torch.Tensor, ...]:
+        size = self.spec.size(length)
+        return tuple(t[:batch, :size].contiguous() for t in self.full)
+
+
+class BatchingServer:
+    def __init__(self, family: str, config: ServerConfig, max_length: float = 30.0) -> None:
+        self.spec = FAMILIES[family]
+        self.config = config
+        torch.manual_seed(0)
+        torch.set_num_threads(config.threads)
+        self.model = self.spec.build().eval()
+        self.bank = InputBank(self.spec, config.max_batch, max_length)
+        self.queue: deque[int] = deque()
+        self.queued_at: deque[float] = deque()
+        self.idle = config.replicas
+        self.cond = threading.Condition()
+        self.closed = False
+        self.starts_alone = config.max_batch == 1 or config.max_wait_ms == 0
+        self.lock = threading.Lock()
+
+    def warm_up(self, lengths: list[float]) -> None:
+        with torch.inference_mode():
+            for b in range(1, self.config.max_batch + 1):
+                self.spec.call(self.model, self.bank.take(b, max(lengths)))
+
+    def serve(self, lengths: np.ndarray, arrivals: np.ndarray, clock_zero: float) -> Records:
+        n = len(lengths)
+        self.records = Records(
+            arrival_s=arrivals.copy(),
+            start_s=np.full(n, np.nan),
+            end_s=np.full(n, np.nan),
+            batch_id=np.full(n, -1),
+            status=np.full(n, "in_flight", dtype=object),
+        )
+        self.lengths, self.zero = lengths, clock_zero
+        workers = [
+            threading.Thread(target=self._worker, name=f"replica-{i}", daemon=True)
+            for i in range(self.config.replicas)
+        ]
+        for w in workers:
+            w.start()
+        return self.records
+
+    def now(self) -> float:
+        return time.perf_counter() - self.zero
+
+    def submit(self, rid: int) -> None:
+        with self.cond:
+            if len(self.queue) >= self.config.queue_capacity:
+                self.records.status[rid] = "rejected"
+                return
+            self.queue.append(rid)
+            self.queued_at.append(self.records.arrival_s[rid])
+            self.cond.notify()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def _due(self) -> float:
+        """When the head of the queue may start (now if a full batch waits)."""
+        if len(self.queue) >= self.config.max_batch:
+            return -np.inf
+        if self.starts_alone and self.queue:
+            return -np.inf
+        return self.queued_at[0] + self.config.max_wait_ms / 1000.0
+
+    def _next_batch(self) -> list[int] | None:
+        with self.cond:
+            while True:
+                if self.closed and not self.queue:
+                    return None
+                if self.queue:
+                    wait = self._due() - self.now()
+                    if wait <= 0 or self.closed:
+                        batch = self._take()
+                        if batch:
+                            return batch
+                        continue
+                    self.cond.wait(timeout=wait)
+                else:
+                    self.cond.wait()
+
+    def _take(self) -> list[int]:
+        batch: list[int] = []
+        now = self.now()
+        deadline = self.config.timeout_ms / 1000.0
+        while self.queue and len(batch) < self.config.max_batch:
+            rid = self.queue.popleft()
+            arrived = self.queued_at.popleft()
+            if now - arrived > deadline:
+                self.records.status[rid] = "timeout"
+            else:
+                batch.append(rid)
+        return batch
+
+    def _worker(self) -> None:
+        with torch.inference_mode():
+            while (batch := self._next_batch()) is not None:
+                longest = float(max(self.lengths[r] for r in batch))
+                inputs = self.bank.take(len(batch), longest)
+                start = self.now()
+                self.spec.call(self.model, inputs)
+                end = self.now()
+                with self.lock:
+                    batch_id = len(self.records.batch_sizes)
+                    self.records.batch_sizes.append(len(batch))
+                    self.records.batch_longest_s.append(longest)
+                    self.records.batch_service_s.append(end - start)
+                for rid in batch:
+                    self.records.start_s[rid], self.records.end_s[rid] = start, end
+                    self.records.batch_id[rid] = batch_id
+                    self.records.status[rid] = "ok"
+
+
+def replay(
+    server: BatchingServer, arrivals_s: np.ndarray, lengths_s: np.ndarray, limit_s: float = 600.0
+) -> Records:
+    """Open-loop load: submit each request at its arrival time (in-process, no network),
+    whatever the server's state; bounded by the count given and `limit_s` of wall time."""
+    zero = time.perf_counter() + 0.05
+    records = server.serve(lengths_s, arrivals_s, zero)
+    for rid, at in enumerate(arrivals_s):
+        delay = zero + at - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        if time.perf_counter() - zero > limit_s:
+            records.status[rid:] = "not_sent"
+            break
+        server.submit(rid)
+    deadline = time.perf_counter() + limit_s
+    while (records.status == "in_flight").any() and time.perf_counter() < deadline:
+        time.sleep(0.005)
+    server.close()
+    return records
