@@ -162,7 +162,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller runs (smoke test)")
     args = parser.parse_args()
     scale = 0.1 if args.quick else 1.0
-    results = {
+    results: dict[str, Any] = {
         "machine": {
             "python": platform.python_version(),
             "processor": platform.processor(),
@@ -173,6 +173,9 @@ def main() -> None:
         "memory": memory(600.0 * scale),
         "resimulation": resimulation(1 if args.quick else 3),
     }
+    from benchmarks.sweep import sweep_speedup
+
+    results["sweep"] = sweep_speedup(60.0 if args.quick else 300.0)
     try:
         from benchmarks.backend import backend_ratios
 

@@ -66,14 +66,14 @@ def test_not_a_mapping(tmp_path):
 
 def test_wrong_type_names_the_dotted_path_and_line(tmp_path):
     err = load_error(tmp_path, example_with("replicas: 6", "replicas: six"))
-    assert err.field_path == "pools.embed-cpu.replicas"
+    assert err.field_path == "pools.tts-cpu.replicas"
     assert "integer" in err.expected
     assert err.line == EXAMPLE.read_text().splitlines().index("    replicas: 6") + 1
 
 
 def test_unknown_key(tmp_path):
     err = load_error(tmp_path, example_with("    replicas: 6", "    replicas: 6\n    replica: 4"))
-    assert err.field_path == "pools.embed-cpu.replica"
+    assert err.field_path == "pools.tts-cpu.replica"
     assert "unknown field" in err.expected
 
 
@@ -106,6 +106,6 @@ def test_missing_required_field(tmp_path):
 def test_workload_errors_point_into_the_stream(tmp_path):
     err = load_error(
         tmp_path,
-        example_with("process: mmpp, rates_per_s: [15, 45]", "process: mmpp, rates_per_s: [15]"),
+        example_with("process: mmpp, rates_per_s: [8, 24]", "process: mmpp, rates_per_s: [8]"),
     )
     assert err.field_path.startswith("workload.streams[2].arrivals")
