@@ -91,6 +91,18 @@ def _chunk(model: nn.Module, args: tuple[torch.Tensor, ...]) -> object:
     return model.forward_chunk(mel, state)
 
 
+def _beam_search(beam: int) -> Family:
+    return Family(
+        "asr-batch",
+        f"the same model, beam search of {beam} with the KV cache",
+        models.EncoderDecoderASR,
+        _mel,
+        lambda m, a: m(*a, beam=beam),
+        (1, 2, 4, 8),
+        ASR_LENGTHS,
+    )
+
+
 FAMILIES: dict[str, Family] = {
     "asr-streaming": Family(
         "asr-streaming",
@@ -119,24 +131,8 @@ FAMILIES: dict[str, Family] = {
         (1, 2, 4, 8),
         ASR_LENGTHS,
     ),
-    "asr-batch-beam4": Family(
-        "asr-batch",
-        "the same model, beam search of 4 with the KV cache",
-        models.EncoderDecoderASR,
-        _mel,
-        lambda m, a: m(*a, beam=4),
-        (1, 2, 4, 8),
-        ASR_LENGTHS,
-    ),
-    "asr-batch-beam8": Family(
-        "asr-batch",
-        "the same model, beam search of 8 with the KV cache",
-        models.EncoderDecoderASR,
-        _mel,
-        lambda m, a: m(*a, beam=8),
-        (1, 2, 4, 8),
-        ASR_LENGTHS,
-    ),
+    "asr-batch-beam4": _beam_search(4),
+    "asr-batch-beam8": _beam_search(8),
     "asr-batch-int8": Family(
         "asr-batch",
         "the same model, int8 dynamic quantisation of every Linear layer",
