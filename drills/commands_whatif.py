@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from drills.commands_sim import progress_bar
 from drills.library import library_root, resolve_target
 from drills.output import emit_json
 from reports.tables import render_table
@@ -148,7 +148,8 @@ def whatif(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     log = ResultsLog(out / "runs.jsonl" if out is not None else None)
-    with _progress() as progress:
+    with progress_bar("what-if") as report:
+        progress = None if report is None else (lambda done, total: report(done / total))
         if find_field is not None:
             if find_field not in sweep.spec.grid:
                 raise InputError(
@@ -184,28 +185,6 @@ def summarise(points: list[PointResult]) -> dict[str, Any]:
         "best": None if best is None else best.as_dict(),
         "binding": None if best is not None else binding,
     }
-
-
-class _progress:
-    """A progress bar on stderr (TTY only): finished runs of all runs."""
-
-    def __enter__(self) -> Any:
-        if not sys.stderr.isatty():
-            return None
-        self._bar: Any = None
-
-        def report(done: int, total: int) -> None:
-            if self._bar is None:
-                self._bar = click.progressbar(length=total, label="what-if", file=sys.stderr)
-                self._bar.__enter__()
-            self._bar.update(done - self._bar.pos)
-
-        return report
-
-    def __exit__(self, *exc: object) -> None:
-        bar = getattr(self, "_bar", None)
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
 
 def render(sweep: Sweep, points: list[PointResult], summary: dict[str, Any]) -> str:

@@ -78,10 +78,8 @@ class BatchingServer:
         self.bank = InputBank(self.spec, config.max_batch, max_length)
         self.queue: deque[int] = deque()
         self.queued_at: deque[float] = deque()
-        self.idle = config.replicas
         self.cond = threading.Condition()
         self.closed = False
-        self.starts_alone = config.max_batch == 1 or config.max_wait_ms == 0
         self.lock = threading.Lock()
 
     def warm_up(self, lengths: list[float]) -> None:
@@ -125,10 +123,9 @@ class BatchingServer:
             self.cond.notify_all()
 
     def _due(self) -> float:
-        """When the head of the queue may start (now if a full batch waits)."""
+        """When the head of the queue may start (now if a full batch waits). With
+        `max_batch == 1` or `max_wait_ms == 0` that is always now: a request starts alone."""
         if len(self.queue) >= self.config.max_batch:
-            return -np.inf
-        if self.starts_alone and self.queue:
             return -np.inf
         return self.queued_at[0] + self.config.max_wait_ms / 1000.0
 
