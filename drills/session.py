@@ -25,8 +25,9 @@ from drills.actions import ACTIONS, action_changes
 from drills.panels import PANELS
 from drills.scenario import Act, Conclusion, LoadedScenario, Move
 from drills.sql import QueryShape, Sandbox, as_of, shape_of
+from simulator.engine import Simulation
 from simulator.fleet import Fleet
-from simulator.telemetry import Telemetry
+from simulator.telemetry import Telemetry, build
 from simulator.timeline import Announcement, TimelineEvent, set_path
 
 
@@ -48,6 +49,21 @@ class RunCache:
             simulator.code_version(),
         ]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+    def known(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Telemetry | None:
+        """The finished run if it is in memory or on disk; None without simulating."""
+        key = self.key(scenario, timeline)
+        if key not in self._runs:
+            found = self._from_disk(key)
+            if found is None:
+                return None
+            self._remember(key, found)
+        return self._runs[key]
+
+    def _remember(self, key: str, tel: Telemetry) -> None:
+        self._runs[key] = tel
+        while len(self._runs) > self.size:
+            self._runs.popitem(last=False)
 
     def get(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Telemetry:
         key = self.key(scenario, timeline)
@@ -77,10 +93,10 @@ class RunCache:
     def _simulate(
         self, key: str, scenario: LoadedScenario, timeline: list[TimelineEvent]
     ) -> Telemetry:
-        spec = scenario.spec
-        tel = simulator.run(
-            scenario.fleet, scenario.workload, timeline, seed=spec.seed, duration_s=spec.duration_s
-        )
+        paused = LIVE.take(key)  # a drill's run paused at its clock finishes from there
+        sim = paused or new_simulation(scenario, timeline)
+        sim.run()
+        tel = build(sim)
         folder = self._folder(key)
         scratch = folder.with_name(f"{key}.{os.getpid()}.tmp")
         try:
@@ -106,6 +122,66 @@ class RunCache:
 
 
 RUNS = RunCache()
+
+
+def new_simulation(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Simulation:
+    spec = scenario.spec
+    return simulator.start(
+        scenario.fleet, scenario.workload, timeline, seed=spec.seed, duration_s=spec.duration_s
+    )
+
+
+class LiveRuns:
+    """Runs paused at a drill's clock, simulated only as far as someone has looked.
+
+    A look at clock time c advances the run of the drill's timeline to c and shows its
+    telemetry so far; an action at c becomes an event of that paused run (everything before
+    c stays as it was), so acting costs the simulation of the minutes the trainee then
+    watches, not a re-run of the whole window. The view is the finished run's as of c
+    (tests/test_incremental.py), so a later replay of the transcript shows the same."""
+
+    def __init__(self, size: int = 2) -> None:
+        self.size = size
+        self._runs: OrderedDict[str, Simulation] = OrderedDict()
+
+    def view(
+        self, scenario: LoadedScenario, timeline: list[TimelineEvent], now: float
+    ) -> dict[str, pd.DataFrame]:
+        finished = RUNS.known(scenario, timeline)
+        if finished is not None:
+            return as_of(finished, now)
+        key = RUNS.key(scenario, timeline)
+        sim = self._paused(scenario, timeline, now)
+        sim.advance(now)
+        self._runs[key] = sim
+        self._runs.move_to_end(key)
+        while len(self._runs) > self.size:
+            self._runs.popitem(last=False)
+        return as_of(build(sim), now)
+
+    def take(self, key: str) -> Simulation | None:
+        return self._runs.pop(key, None)
+
+    def _paused(
+        self, scenario: LoadedScenario, timeline: list[TimelineEvent], now: float
+    ) -> Simulation:
+        """This timeline's paused run, or the run of a shorter timeline still before the
+        events it lacks (they are added), or a new run."""
+        for cut in range(len(timeline), len(scenario.timeline) - 1, -1):
+            key = RUNS.key(scenario, timeline[:cut])
+            sim = self._runs.get(key)
+            missing = timeline[cut:]
+            if sim is None or sim.frontier > now:
+                continue
+            if all(event.at_s >= sim.frontier for event in missing):
+                del self._runs[key]
+                for event in missing:
+                    sim.add_event(event)
+                return sim
+        return new_simulation(scenario, timeline)
+
+
+LIVE = LiveRuns()
 
 
 @dataclass
@@ -198,7 +274,7 @@ class Drill:
     def show(self, record: MoveRecord, limit: int = 40) -> pd.DataFrame:
         """What a look or query showed (telemetry as of its clock time)."""
         sql = PANELS[record.text].sql if record.kind == "look" else record.text
-        sandbox = Sandbox(as_of(self.telemetry(), record.sim_time_s))
+        sandbox = Sandbox(LIVE.view(self.scenario, self.timeline, record.sim_time_s))
         try:
             return sandbox.query(sql, record.sim_time_s).head(limit)
         finally:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from drills.scenario import Signal
 from drills.signals import TIME_COLUMN
-from simulator.telemetry import TABLES, Telemetry
+from simulator.telemetry import SAMPLED_METRICS, TABLES, Telemetry
 
 ROW_LIMIT = 200
 TIME_LIMIT_S = 5.0
@@ -46,7 +46,9 @@ class QueryRefused(ValueError):
 
 
 def as_of(tel: Telemetry, now: float) -> dict[str, pd.DataFrame]:
-    """The telemetry tables as an operator could have seen them at time `now`."""
+    """The telemetry tables as an operator could have seen them at time `now`: nothing
+    decided at or after `now` shows, so a run paused at `now` and a finished run give the
+    same view (tests/test_incremental.py)."""
     r = tel.requests[tel.requests["arrival_s"] < now].copy()
     pending = ~(r["done_s"] < now)
     for column in OUTCOME_COLUMNS:
@@ -54,12 +56,22 @@ def as_of(tel: Telemetry, now: float) -> dict[str, pd.DataFrame]:
             r.loc[pending, column] = np.nan
     r.loc[pending, "status"] = "in_flight"
     r.loc[pending, "corrected"] = False
+    for column in ("ingress_done_s", "preprocess_done_s", "enqueue_s"):
+        r.loc[pending & ~(r[column] < now), column] = np.nan
+    unrouted = pending & r["enqueue_s"].isna()
+    r.loc[unrouted, ["route", "pool"]] = np.nan
     b = tel.batches[tel.batches["start_s"] < now].copy()
     b.loc[~(b["end_s"] < now), "end_s"] = np.nan
+    unbatched = pending & (r["batch_id"] >= len(b))  # batch ids count batches in start order
+    r.loc[unbatched, "batch_id"] = -1
+    r.loc[unbatched, ["model_version", "device"]] = np.nan
+    metrics = tel.metrics
+    sampled = metrics["name"].isin(SAMPLED_METRICS)
+    closed = metrics["t_s"] + tel.metrics_interval_s <= now  # a window's value shows at its end
     return {
         "requests": r,
         "batches": b,
-        "metrics": tel.metrics[tel.metrics["t_s"] < now],
+        "metrics": metrics[(metrics["t_s"] < now) & (sampled | closed)],
         "events": tel.events[tel.events["t_s"] < now],
     }
 

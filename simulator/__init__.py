@@ -29,6 +29,7 @@ __all__ = [
     "code_version",
     "run",
     "run_requests",
+    "start",
     "summarize",
 ]
 
@@ -78,6 +79,24 @@ def run_requests(
     )
     sim.run()
     return build(sim)
+
+
+def start(
+    fleet: Fleet,
+    workload: Workload,
+    timeline: list[TimelineEvent] | None = None,
+    *,
+    seed: int = 0,
+    duration_s: float = 600.0,
+    profiles: ProfileLibrary | None = None,
+    base_dir: Path | None = None,
+) -> Simulation:
+    """The same run as `run`, not yet started: `advance(t)` it, `add_event` at its pause
+    point, `build` its telemetry so far; it ends as `run` would with the same events."""
+    requests = generate(workload, duration_s, seed, base_dir or Path.cwd())
+    return Simulation(
+        fleet, requests, timeline or [], seed, duration_s, profiles or shipped_library()
+    )
 
 
 @lru_cache(maxsize=1)

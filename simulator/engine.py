@@ -30,6 +30,7 @@ from functools import partial
 
 import numpy as np
 import simpy
+from simpy.events import URGENT
 
 from simulator.autoscaler import Autoscaler
 from simulator.fleet import (
@@ -117,6 +118,13 @@ class Simulation:
         self.agent_turn: dict[int, int] = {}  # agent reply row -> the user's session row
         self._recent_retries: deque[float] = deque()
         self._streams: list[ArrivalStream] = []
+        # a run can pause at any instant and take new timeline events there (see advance)
+        self._started = False
+        self._epochs_scheduled: set[float] = set()
+        self._epoch_start: float | None = None  # the latest epoch begun
+        self._planned_to = 0.0  # arrivals before this time are planned
+        self._limit = math.inf  # the pause point: no arrival at or after it is planned
+        self.frontier = 0.0  # everything before this time has happened
         # acoustic conditions of each first attempt, set when its epoch is planned
         self._z_acoustic = stream_rng(seed, "acoustics").standard_normal((n, 4))
         self.acoustics: dict[str, np.ndarray] = {}
@@ -217,25 +225,47 @@ class Simulation:
 
     # --- arrivals: planned per epoch (the span between two timeline events) ----------
 
-    def _epochs(self) -> simpy.events.ProcessGenerator:
-        """Apply timeline events in order; after each, plan the arrivals up to the next.
+    def _schedule_epoch(self, start: float) -> None:
+        """Timeline events act before anything else at their instant (URGENT priority), so
+        an event added to a paused run lands exactly where it would in a fresh one."""
+        if start in self._epochs_scheduled:
+            return
+        self._epochs_scheduled.add(start)
+        event = simpy.Event(self.env)
+        event._ok, event._value = True, None
+        event.callbacks.append(partial(self._begin_epoch, start))
+        self.env.schedule(event, URGENT, start - self.env.now)
+
+    def _begin_epoch(self, start: float, _event: simpy.Event | None = None) -> None:
+        """Apply the timeline events at `start`, then plan arrivals up to the next one.
 
         Front-stage settings change only at timeline events, so within an epoch every
         arrival's ingress/preprocess/route times are computed at once, vectorised.
         """
-        starts = sorted({0.0, *(e.at_s for e in self.timeline)})
-        for k, start in enumerate(starts):
-            if start > self.env.now:
-                yield self.env.timeout(start - self.env.now)
-            for event in self.timeline:
-                if event.at_s == start:
-                    self.apply(event)
-            end = starts[k + 1] if k + 1 < len(starts) else math.inf
-            n0 = len(self.requests)  # clones are appended out of order after the originals
-            lo = bisect_left(self.arrival, start, 0, n0)
-            hi = bisect_left(self.arrival, end, 0, n0)
-            if hi > lo:
-                self._plan_epoch(lo, hi)
+        for event in self.timeline:
+            if event.at_s == start:
+                self.apply(event)
+        self._epoch_start = start
+        later = [e.at_s for e in self.timeline if e.at_s > start]
+        if later:
+            self._schedule_epoch(min(later))
+        self._plan()
+
+    def _plan(self) -> None:
+        """Plan the current epoch's arrivals up to its end or the pause point, whichever
+        comes first: an arrival is planned only once the run may reach it unchanged."""
+        if self._epoch_start is None:
+            return  # epoch 0 applies its events first
+        later = [e.at_s for e in self.timeline if e.at_s > self._epoch_start]
+        end = min(min(later, default=math.inf), self._limit)
+        if end <= self._planned_to:
+            return
+        n0 = len(self.requests)  # clones are appended out of order after the originals
+        lo = bisect_left(self.arrival, self._planned_to, 0, n0)
+        hi = bisect_left(self.arrival, end, 0, n0)
+        self._planned_to = end
+        if hi > lo:
+            self._plan_epoch(lo, hi)
 
     def _plan_epoch(self, lo: int, hi: int) -> None:
         self._observe_audio(lo, hi)
@@ -573,36 +603,70 @@ class Simulation:
             yield self.env.timeout(step)
             report(min(self.env.now / self.duration_s, 1.0))
 
+    @property
+    def end_s(self) -> float:
+        return self.duration_s + self.drain_limit_s
+
     def run(self) -> None:
-        """Run with the cyclic garbage collector paused: the run allocates millions of
+        """Run to the end: every arrival, then the drain (up to the drain limit)."""
+        self.advance(self.end_s)
+
+    def advance(self, until: float) -> None:
+        """Run everything that happens before `until` and pause there; `until` at or past
+        the end runs to the end. A paused run can take timeline events at or after its
+        pause point (add_event) and go on: the result is exactly that of a fresh run with
+        those events in its timeline, which is how a drill acts without re-simulating the
+        past, and simulates its future only as far as the incident clock has gone.
+
+        The cyclic garbage collector is paused meanwhile: the run allocates millions of
         short-lived, acyclic objects (events, batch rows) that reference counting frees,
         and full collections over them would cost more than the simulation itself."""
+        if until < self.frontier:
+            raise ValueError(f"cannot run back to {until:g} s: the run is at {self.frontier:g} s")
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            self._run()
+            if not self._started:
+                self._start()
+            self._limit = until if until < self.end_s else math.inf
+            self._plan()
+            # `x <= end` is `x < nextafter(end)`: the end instant itself still happens
+            stop = until if until < self.end_s else math.nextafter(self.end_s, math.inf)
+            self._loop(stop)
+            self.frontier = min(until, self.end_s)
         finally:
             if was_enabled:
                 gc.enable()
 
-    def _run(self) -> None:
-        """Step SimPy's event list, admitting presorted arrivals that come before the next
-        event. Stops when nothing is left or at duration + drain limit."""
-        env = self.env
-        env.process(self._epochs())
-        env.process(self._sampler())
+    def add_event(self, event: TimelineEvent) -> None:
+        """A timeline event for a paused run, at or after its pause point."""
+        if event.at_s < self.frontier:
+            raise ValueError(
+                f"an event at {event.at_s:g} s is in this run's past (it is at {self.frontier:g} s)"
+            )
+        self.timeline = sorted([*self.timeline, event], key=lambda e: e.at_s)
+        if self._epoch_start is not None and event.at_s > self._epoch_start:
+            self._schedule_epoch(event.at_s)
+
+    def _start(self) -> None:
+        self._started = True
+        self._schedule_epoch(0.0)
+        self.env.process(self._sampler())
         if self.progress is not None:
-            env.process(self._report_progress(self.progress))
-        until = self.duration_s + self.drain_limit_s
-        heap = env._queue  # SimPy's event heap of (time, priority, id, event)
+            self.env.process(self._report_progress(self.progress))
+
+    def _loop(self, stop: float) -> None:
+        """Step SimPy's event list, admitting presorted arrivals that come before the next
+        event, until nothing is left before `stop`."""
+        heap = self.env._queue  # SimPy's event heap of (time, priority, id, event)
         streams, late = self._streams, self._late
-        step, route = env.step, self._route
+        step, route = self.env.step, self._route
         while True:
             t_event = heap[0][0] if heap else math.inf
             if (
                 late
                 and late[0][0] < t_event
-                and late[0][0] <= until
+                and late[0][0] < stop
                 and (not streams or late[0][0] <= min(s.head() for s in streams))
             ):
                 t_late, rid = heapq.heappop(late)
@@ -611,11 +675,11 @@ class Simulation:
             if streams:
                 stream = streams[0] if len(streams) == 1 else min(streams, key=ArrivalStream.head)
                 times, rids, i, n = stream.times, stream.rids, stream.next, len(stream.times)
-                if times[i] < t_event and times[i] <= until:
+                if times[i] < t_event and times[i] < stop:
                     # admit this stream's arrivals up to the next event (which may move
                     # earlier as admissions schedule work), then look again
                     alone = len(streams) == 1
-                    while i < n and times[i] < t_event and times[i] <= until:
+                    while i < n and times[i] < t_event and times[i] < stop:
                         route(rids[i], times[i])
                         i += 1
                         if heap and heap[0][0] < t_event:
@@ -626,7 +690,7 @@ class Simulation:
                     if i == n:
                         streams.remove(stream)
                     continue
-            if t_event > until:
+            if t_event >= stop:
                 break
             step()
 

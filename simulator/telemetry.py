@@ -102,6 +102,7 @@ class Telemetry:
     ledger: pd.DataFrame  # cost by pool, device, tag, route, tenant (idle included)
     duration_s: float
     horizon_s: float
+    metrics_interval_s: float = 10.0  # windowed metrics summarise [t_s, t_s + interval)
 
     def write_parquet(self, out: Path) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
@@ -117,7 +118,11 @@ class Telemetry:
         folder.mkdir(parents=True, exist_ok=True)
         for name in (*TABLES, "pool_cost", "ledger"):
             getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
-        span = {"duration_s": self.duration_s, "horizon_s": self.horizon_s}
+        span = {
+            "duration_s": self.duration_s,
+            "horizon_s": self.horizon_s,
+            "metrics_interval_s": self.metrics_interval_s,
+        }
         (folder / "span.json").write_text(json.dumps(span))
 
     @classmethod
@@ -135,6 +140,7 @@ class Telemetry:
             read("ledger"),
             float(span["duration_s"]),
             float(span["horizon_s"]),
+            float(span.get("metrics_interval_s", 10.0)),
         )
 
     def digest(self) -> str:
@@ -158,7 +164,17 @@ def build(sim: Simulation) -> Telemetry:
     metrics = _metrics_table(sim, requests, batches, horizon)
     events = _events_table(sim)
     ledger = cost_ledger(requests, batches, pool_cost)
-    return Telemetry(requests, batches, metrics, events, pool_cost, ledger, sim.duration_s, horizon)
+    return Telemetry(
+        requests,
+        batches,
+        metrics,
+        events,
+        pool_cost,
+        ledger,
+        sim.duration_s,
+        horizon,
+        sim.fleet.metrics_interval_s,
+    )
 
 
 LEDGER_TAGS = ("shadow", "retry", "fallback", "canary")  # first present tag names the cost
@@ -428,6 +444,10 @@ def _metrics_table(
     return out.sort_values(["t_s", "name", "labels"], kind="stable").reset_index(drop=True)
 
 
+# metrics read at an instant; every other metric summarises the interval starting at t_s
+SAMPLED_METRICS = ("queue_depth", "busy_slots", "replicas", "cost_usd_per_hour")
+
+
 def _pool_samples(sim: Simulation, interval: float) -> pd.DataFrame:
     if not sim.samples:
         return pd.DataFrame()
@@ -437,10 +457,10 @@ def _pool_samples(sim: Simulation, interval: float) -> pd.DataFrame:
     replicas = _replica_log_at(sim, t, pool, "replicas")
     price = _replica_log_at(sim, t, pool, "price_per_hour")
     frames = [
-        ("queue_depth", depth),
-        ("busy_slots", busy),
-        ("replicas", replicas),
-        ("cost_usd_per_hour", replicas * price),
+        (SAMPLED_METRICS[0], depth),
+        (SAMPLED_METRICS[1], busy),
+        (SAMPLED_METRICS[2], replicas),
+        (SAMPLED_METRICS[3], replicas * price),
     ]
     return pd.concat(
         [
