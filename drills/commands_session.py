@@ -27,9 +27,11 @@ from simulator.errors import InputError
 SHOW_ROWS = 30
 
 
-def load_drill(journal: Journal, session_id: str) -> tuple[Drill, list[str]]:
+def load_drill(
+    journal: Journal, session_id: str, live: bool = False
+) -> tuple[Drill, list[str]]:
     row = journal.session(session_id)
-    drill = Drill(load_scenario(resolve_scenario(row.scenario)))
+    drill = Drill(load_scenario(resolve_scenario(row.scenario)), live=live)
     moves, problems = journal.moves(session_id)
     for seq, payload in enumerate(moves):
         try:
@@ -39,9 +41,10 @@ def load_drill(journal: Journal, session_id: str) -> tuple[Drill, list[str]]:
     return drill, problems
 
 
-def perform(journal: Journal, session_id: str, move: dict[str, Any]) -> str:
-    """Validate, journal, then play a move; return what the trainee sees."""
-    drill, problems = load_drill(journal, session_id)
+def perform(journal: Journal, session_id: str, move: dict[str, Any], live: bool = False) -> str:
+    """Validate, journal, then play a move; return what the trainee sees. `live`: keep the
+    run paused at the clock in this process for the next move (the interactive prompt)."""
+    drill, problems = load_drill(journal, session_id, live)
     if problems:
         raise InputError(
             session_id, "", "the session journal fails its integrity check: " + "; ".join(problems)
@@ -236,7 +239,7 @@ class DrillPrompt(cmd.Cmd):
 
     def _run(self, move: dict[str, Any]) -> None:
         try:
-            click.echo(perform(self.journal, self.session_id, move))
+            click.echo(perform(self.journal, self.session_id, move, live=True))
         except (InputError, ValueError) as exc:
             click.echo(f"error: {exc}")
 

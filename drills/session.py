@@ -207,6 +207,7 @@ class Drill:
     moves: list[MoveRecord] = field(default_factory=list)
     actions: list[TimelineEvent] = field(default_factory=list)
     concluded: bool = False
+    live: bool = False  # show looks from a run paused at the clock (one long-lived process)
 
     @property
     def now_s(self) -> float:
@@ -274,7 +275,13 @@ class Drill:
     def show(self, record: MoveRecord, limit: int = 40) -> pd.DataFrame:
         """What a look or query showed (telemetry as of its clock time)."""
         sql = PANELS[record.text].sql if record.kind == "look" else record.text
-        sandbox = Sandbox(LIVE.view(self.scenario, self.timeline, record.sim_time_s))
+        now = record.sim_time_s
+        tables = (
+            LIVE.view(self.scenario, self.timeline, now)
+            if self.live
+            else as_of(self.telemetry(), now)  # separate processes share finished runs on disk
+        )
+        sandbox = Sandbox(tables)
         try:
             return sandbox.query(sql, record.sim_time_s).head(limit)
         finally:

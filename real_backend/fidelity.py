@@ -71,32 +71,66 @@ def fresh_profile(case: Case, quick: bool) -> LatencyProfile:
     return measure_family(case.family, batches, lengths, repeats=3, threads=THREADS)
 
 
+CALIBRATION_LOADS = (0.5, 0.95)  # half for lone requests, near capacity for full batches
+MIN_BATCHES_PER_SIZE = 8
+
+
 def calibrate(
     case: Case, profile: LatencyProfile, duration_s: float, seed: int
 ) -> tuple[LatencyProfile, dict[str, float]]:
-    """Fit stage: serve a calibration load (its own seed, never an evaluated run) and scale
-    the isolated profile by the median ratio of in-serving to predicted batch time, with
-    the spread seen in serving. Isolated timing repeats one warm shape on a quiet process;
-    serving changes shapes every batch and shares the machine with the load generator."""
-    rate = 0.5 * capacity(case, profile)
-    requests = requests_for(case, rate, duration_s, seed)
-    server = _server(case)
-    real = replay(server, np.asarray(requests.arrival_s), np.asarray(requests.audio_s))
+    """Fit stage: serve calibration loads (their own seeds, never an evaluated run) and
+    scale each batch size's row of the isolated profile by the median ratio of in-serving
+    to predicted batch time at that size, with the spread seen in serving.
+
+    Isolated timing repeats one warm shape on a quiet process; serving changes shapes every
+    batch and shares the machine with the load generator, and how much that costs depends
+    on the batch size (one factor for all sizes made the simulator's large batches slow
+    and its queues long near capacity)."""
     model = ServiceTimeModel(profile)
-    predicted = np.array(
-        [model.latency_s(b, n) for b, n in zip(real.batch_sizes, real.batch_longest_s, strict=True)]
-    )
-    ratios = np.asarray(real.batch_service_s) / predicted
-    factor = float(np.median(ratios))
-    spread = float(np.std(ratios / factor))
+    sizes: list[int] = []
+    ratios: list[float] = []
+    for k, load in enumerate(CALIBRATION_LOADS):
+        requests = requests_for(
+            case, load * capacity(case, profile), duration_s / len(CALIBRATION_LOADS), seed + k
+        )
+        real = replay(_server(case), np.asarray(requests.arrival_s), np.asarray(requests.audio_s))
+        sizes += real.batch_sizes
+        ratios += [
+            service / model.latency_s(size, longest)
+            for size, longest, service in zip(
+                real.batch_sizes, real.batch_longest_s, real.batch_service_s, strict=True
+            )
+        ]
+    factors = size_factors(np.array(sizes), np.array(ratios), case.max_batch)
+    spread = float(np.std(np.array(ratios) / factors[np.array(sizes) - 1]))
+    rows = [
+        [round(v * factors[min(b, case.max_batch) - 1], 3) for v in row]
+        for b, row in zip(profile.batch_sizes, profile.latency_ms, strict=True)
+    ]
+    shown = ", ".join(f"b{b}×{f:.3f}" for b, f in enumerate(factors, start=1))
     fitted = profile.model_copy(
         update={
-            "latency_ms": [[round(v * factor, 3) for v in row] for row in profile.latency_ms],
+            "latency_ms": rows,
             "spread_cv": round(spread, 4),
-            "note": f"{profile.note}; scaled ×{factor:.3f} to in-serving batch times",
+            "note": f"{profile.note}; scaled to in-serving batch times ({shown})",
         }
     )
-    return fitted, {"factor": round(factor, 4), "serving_cv": round(spread, 4)}
+    fit = {f"factor_b{b}": round(float(f), 4) for b, f in enumerate(factors, start=1)}
+    return fitted, {**fit, "serving_cv": round(spread, 4)}
+
+
+def size_factors(sizes: np.ndarray, ratios: np.ndarray, max_batch: int) -> np.ndarray:
+    """Median ratio per batch size 1..max_batch; sizes seen fewer than MIN_BATCHES_PER_SIZE
+    times are interpolated from their neighbours (held flat past the ends)."""
+    seen = [
+        (b, float(np.median(ratios[sizes == b])))
+        for b in range(1, max_batch + 1)
+        if (sizes == b).sum() >= MIN_BATCHES_PER_SIZE
+    ]
+    if not seen:
+        return np.full(max_batch, float(np.median(ratios)) if len(ratios) else 1.0)
+    at, value = zip(*seen, strict=True)
+    return np.interp(np.arange(1, max_batch + 1), at, value)
 
 
 def _server(case: Case) -> BatchingServer:
