@@ -71,66 +71,125 @@ def fresh_profile(case: Case, quick: bool) -> LatencyProfile:
     return measure_family(case.family, batches, lengths, repeats=3, threads=THREADS)
 
 
-CALIBRATION_LOADS = (0.5, 0.95)  # half for lone requests, near capacity for full batches
+CALIBRATION_LOAD = 0.5  # of the isolated profile's capacity
+BURSTS_PER_SIZE = 12
 MIN_BATCHES_PER_SIZE = 8
 
 
 def calibrate(
-    case: Case, profile: LatencyProfile, duration_s: float, seed: int
+    case: Case, profile: LatencyProfile, duration_s: float, seed: int, bursts: bool = True
 ) -> tuple[LatencyProfile, dict[str, float]]:
-    """Fit stage: serve calibration loads (their own seeds, never an evaluated run) and
-    scale each batch size's row of the isolated profile by the median ratio of in-serving
-    to predicted batch time at that size, with the spread seen in serving.
+    """Fit stage: serve calibration loads (their own seeds, never an evaluated run) and map
+    each batch size's row of the isolated profile onto in-serving batch times by an affine
+    fit (in-serving ≈ scale × isolated + offset), with the spread seen in serving.
 
     Isolated timing repeats one warm shape on a quiet process; serving changes shapes every
-    batch and shares the machine with the load generator, and how much that costs depends
-    on the batch size (one factor for all sizes made the simulator's large batches slow
-    and its queues long near capacity)."""
+    batch and shares the machine with the load generator. What that costs depends on the
+    batch size and on the length (a fixed overhead weighs on short items): one factor for
+    all batches made long items and large batches slow in the simulator, and read the
+    length dependence as service noise."""
     model = ServiceTimeModel(profile)
     sizes: list[int] = []
-    ratios: list[float] = []
-    for k, load in enumerate(CALIBRATION_LOADS):
-        requests = requests_for(
-            case, load * capacity(case, profile), duration_s / len(CALIBRATION_LOADS), seed + k
-        )
-        real = replay(_server(case), np.asarray(requests.arrival_s), np.asarray(requests.audio_s))
+    predicted: list[float] = []
+    served: list[float] = []
+    requests = requests_for(case, CALIBRATION_LOAD * capacity(case, profile), duration_s, seed)
+    loads = [(np.asarray(requests.arrival_s), np.asarray(requests.audio_s))]
+    if bursts:  # the quick run skips them: its fit is for a smoke test only
+        loads.append(burst_load(case, profile, seed))
+    for arrivals, lengths in loads:
+        real = replay(_server(case), arrivals, lengths)
         sizes += real.batch_sizes
-        ratios += [
-            service / model.latency_s(size, longest)
-            for size, longest, service in zip(
-                real.batch_sizes, real.batch_longest_s, real.batch_service_s, strict=True
-            )
+        predicted += [
+            model.latency_s(b, n)
+            for b, n in zip(real.batch_sizes, real.batch_longest_s, strict=True)
         ]
-    factors = size_factors(np.array(sizes), np.array(ratios), case.max_batch)
-    spread = float(np.std(np.array(ratios) / factors[np.array(sizes) - 1]))
+        served += real.batch_service_s
+    fits = size_fits(np.array(sizes), np.array(predicted), np.array(served), case.max_batch)
+    size_index = np.array(sizes) - 1
+    fitted_s = fits[size_index, 0] * np.array(predicted) + fits[size_index, 1]
+    spread = float(np.std(np.array(served) / fitted_s))
     rows = [
-        [round(v * factors[min(b, case.max_batch) - 1], 3) for v in row]
+        [
+            round(
+                max(
+                    v * fits[min(b, case.max_batch) - 1, 0]
+                    + fits[min(b, case.max_batch) - 1, 1] * 1000.0,
+                    0.01,
+                ),
+                3,
+            )
+            for v in row
+        ]
         for b, row in zip(profile.batch_sizes, profile.latency_ms, strict=True)
     ]
-    shown = ", ".join(f"b{b}×{f:.3f}" for b, f in enumerate(factors, start=1))
     fitted = profile.model_copy(
         update={
             "latency_ms": rows,
             "spread_cv": round(spread, 4),
-            "note": f"{profile.note}; scaled to in-serving batch times ({shown})",
+            "note": f"{profile.note}; mapped onto in-serving batch times per batch size",
         }
     )
-    fit = {f"factor_b{b}": round(float(f), 4) for b, f in enumerate(factors, start=1)}
+    fit = {}
+    for b, (scale, offset) in enumerate(fits, start=1):
+        fit[f"scale_b{b}"], fit[f"offset_ms_b{b}"] = (
+            round(float(scale), 4),
+            round(float(offset) * 1000, 3),
+        )
     return fitted, {**fit, "serving_cv": round(spread, 4)}
 
 
-def size_factors(sizes: np.ndarray, ratios: np.ndarray, max_batch: int) -> np.ndarray:
-    """Median ratio per batch size 1..max_batch; sizes seen fewer than MIN_BATCHES_PER_SIZE
-    times are interpolated from their neighbours (held flat past the ends)."""
-    seen = [
-        (b, float(np.median(ratios[sizes == b])))
-        for b in range(1, max_batch + 1)
-        if (sizes == b).sum() >= MIN_BATCHES_PER_SIZE
-    ]
+def burst_load(case: Case, profile: LatencyProfile, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bursts of b simultaneous requests for every batch size b (sizes interleaved, so
+    drift touches all alike), each once the server has gone idle: in-serving times for
+    every size, which a Poisson load forms too rarely to fit the large ones."""
+    rng = np.random.default_rng(seed)
+    model = ServiceTimeModel(profile)
+    arrivals: list[float] = []
+    lengths: list[float] = []
+    t = 0.0
+    for _ in range(BURSTS_PER_SIZE):
+        for b in range(1, case.max_batch + 1):
+            drawn = case.median_s * np.exp(case.sigma * rng.standard_normal(b))
+            sample = np.clip(drawn, case.min_s, case.max_s)
+            arrivals += [t] * b
+            lengths += sample.tolist()
+            t += case.max_wait_ms / 1000.0 + 2.0 * model.latency_s(b, float(sample.max())) + 0.02
+    return np.array(arrivals), np.array(lengths)
+
+
+def size_fits(
+    sizes: np.ndarray, predicted: np.ndarray, served: np.ndarray, max_batch: int
+) -> np.ndarray:
+    """(scale, offset in s) per batch size 1..max_batch: least squares of served on
+    predicted, refitted without the worst 5% of residuals (a stall is noise, not shape).
+    Sizes seen fewer than MIN_BATCHES_PER_SIZE times are interpolated from their
+    neighbours (held flat past the ends); too little spread in length fits a scale only."""
+    seen: list[tuple[int, float, float]] = []
+    for b in range(1, max_batch + 1):
+        x, y = predicted[sizes == b], served[sizes == b]
+        if len(x) < MIN_BATCHES_PER_SIZE:
+            continue
+        keep = np.ones(len(x), dtype=bool)
+        for _ in range(2):
+            scale, offset = _line(x[keep], y[keep])
+            residual = np.abs(y - (scale * x + offset))
+            keep = residual <= np.quantile(residual, 0.95)
+        seen.append((b, scale, offset))
     if not seen:
-        return np.full(max_batch, float(np.median(ratios)) if len(ratios) else 1.0)
-    at, value = zip(*seen, strict=True)
-    return np.interp(np.arange(1, max_batch + 1), at, value)
+        ratio = float(np.median(served / predicted)) if len(served) else 1.0
+        return np.tile([ratio, 0.0], (max_batch, 1))
+    at = [s[0] for s in seen]
+    grid = np.arange(1, max_batch + 1)
+    return np.column_stack(
+        [np.interp(grid, at, [s[1] for s in seen]), np.interp(grid, at, [s[2] for s in seen])]
+    )
+
+
+def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    if np.ptp(x) < 0.2 * float(np.mean(x)):
+        return float(np.median(y / x)), 0.0
+    scale, offset = np.polyfit(x, y, 1)
+    return float(scale), float(offset)
 
 
 def _server(case: Case) -> BatchingServer:
@@ -231,7 +290,9 @@ def run_fidelity(
     rows = []
     for family in families:
         case = CASES[family]
-        profile, fit = calibrate(case, fresh_profile(case, quick), duration_s / 2, seed + 1000)
+        profile, fit = calibrate(
+            case, fresh_profile(case, quick), duration_s / 2, seed + 1000, bursts=not quick
+        )
         for load in loads:
             rows.append({**compare_one(case, profile, load, duration_s, seed), **fit})
     return rows
