@@ -27,9 +27,7 @@ from simulator.errors import InputError
 SHOW_ROWS = 30
 
 
-def load_drill(
-    journal: Journal, session_id: str, live: bool = False
-) -> tuple[Drill, list[str]]:
+def load_drill(journal: Journal, session_id: str, live: bool = False) -> tuple[Drill, list[str]]:
     row = journal.session(session_id)
     drill = Drill(load_scenario(resolve_scenario(row.scenario)), live=live)
     moves, problems = journal.moves(session_id)

@@ -73,6 +73,7 @@ def fresh_profile(case: Case, quick: bool) -> LatencyProfile:
 
 CALIBRATION_LOAD = 0.5  # of the isolated profile's capacity
 BURSTS_PER_SIZE = 12
+SATURATION_BATCHES = 16
 MIN_BATCHES_PER_SIZE = 8
 
 
@@ -93,11 +94,16 @@ def calibrate(
     predicted: list[float] = []
     served: list[float] = []
     requests = requests_for(case, CALIBRATION_LOAD * capacity(case, profile), duration_s, seed)
-    loads = [(np.asarray(requests.arrival_s), np.asarray(requests.audio_s))]
+    loads = [
+        (np.asarray(requests.arrival_s), np.asarray(requests.audio_s)),
+        saturation_load(case, seed),
+    ]
     if bursts:  # the quick run skips them: its fit is for a smoke test only
         loads.append(burst_load(case, profile, seed))
+    measured: list[float] = []
     for arrivals, lengths in loads:
         real = replay(_server(case), arrivals, lengths)
+        measured.append(throughput(real))
         sizes += real.batch_sizes
         predicted += [
             model.latency_s(b, n)
@@ -135,7 +141,23 @@ def calibrate(
             round(float(scale), 4),
             round(float(offset) * 1000, 3),
         )
-    return fitted, {**fit, "serving_cv": round(spread, 4)}
+    return fitted, {**fit, "serving_cv": round(spread, 4), "capacity_per_s": round(measured[1], 3)}
+
+
+def saturation_load(case: Case, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A backlog at time zero: the server runs full batches back to back, and its
+    throughput is the capacity the evaluated loads are fractions of."""
+    rng = np.random.default_rng(seed)
+    n = case.max_batch * SATURATION_BATCHES
+    drawn = case.median_s * np.exp(case.sigma * rng.standard_normal(n))
+    return np.zeros(n), np.clip(drawn, case.min_s, case.max_s)
+
+
+def throughput(records: Records) -> float:
+    """Completed requests per second of the span from the first batch start to the last end."""
+    ok = records.status == "ok"
+    span = float(records.end_s[ok].max() - records.start_s[ok].min()) if ok.any() else 0.0
+    return float(ok.sum()) / span if span > 0 else 0.0
 
 
 def burst_load(case: Case, profile: LatencyProfile, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -251,11 +273,17 @@ def fleet_for(case: Case, profile: LatencyProfile) -> tuple[Fleet, ProfileLibrar
 
 
 def compare_one(
-    case: Case, profile: LatencyProfile, load: float, duration_s: float, seed: int
+    case: Case,
+    profile: LatencyProfile,
+    load: float,
+    duration_s: float,
+    seed: int,
+    capacity_per_s: float | None = None,
 ) -> dict[str, Any]:
+    """One load, a fraction of the measured capacity (else the profile's estimate)."""
     from simulator import run_requests
 
-    rate = load * capacity(case, profile)
+    rate = load * (capacity_per_s or capacity(case, profile))
     requests = requests_for(case, rate, duration_s, seed)
     arrivals, lengths = np.asarray(requests.arrival_s), np.asarray(requests.audio_s)
     real = replay(_server(case), arrivals, lengths, limit_s=duration_s * 4 + 30)
@@ -294,7 +322,8 @@ def run_fidelity(
             case, fresh_profile(case, quick), duration_s / 2, seed + 1000, bursts=not quick
         )
         for load in loads:
-            rows.append({**compare_one(case, profile, load, duration_s, seed), **fit})
+            measured = fit["capacity_per_s"]
+            rows.append({**compare_one(case, profile, load, duration_s, seed, measured), **fit})
     return rows
 
 
