@@ -24,6 +24,7 @@ from simulator.telemetry import SAMPLED_METRICS, TABLES, Telemetry
 
 ROW_LIMIT = 200
 TIME_LIMIT_S = 5.0
+OUTCOME_FLAGS = ("corrected", "eval_sample")
 OUTCOME_COLUMNS = (
     "infer_start_s",
     "infer_end_s",
@@ -55,7 +56,7 @@ def as_of(tel: Telemetry, now: float) -> dict[str, pd.DataFrame]:
         if column in r:
             r.loc[pending, column] = np.nan
     r.loc[pending, "status"] = "in_flight"
-    r.loc[pending, "corrected"] = False
+    r.loc[pending, list(OUTCOME_FLAGS)] = False  # flags of a served request: not yet
     for column in ("ingress_done_s", "preprocess_done_s", "enqueue_s"):
         r.loc[pending & ~(r[column] < now), column] = np.nan
     unrouted = pending & r["enqueue_s"].isna()
