@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from real_backend.profiler import FAMILIES, measure_family
+from real_backend.profiler import FAMILIES, measure_family, measure_idle_penalty
 from real_backend.server import BatchingServer, Records, ServerConfig, replay
 from simulator.fleet import (
     BatchingSpec,
@@ -46,6 +46,7 @@ class Case:
     min_s: float
     max_s: float
     lengths: tuple[float, ...]  # the fresh profile's length grid
+    bucket_s: float  # batches padded to multiples of this: few shapes, all warmed up
 
     def durations(self) -> DurationDist:
         return DurationDist(
@@ -58,17 +59,22 @@ class Case:
 
 
 CASES = {
-    "asr-batch": Case("asr-batch", 4, 20.0, 3.0, 0.4, 1.0, 6.0, (1.0, 2.0, 3.0, 4.5, 6.0)),
-    "tts": Case("tts", 4, 10.0, 1.5, 0.5, 0.5, 4.0, (0.5, 1.0, 2.0, 3.0, 4.0)),
-    "embedding": Case("embedding", 8, 10.0, 4.0, 0.5, 1.0, 10.0, (1.0, 2.5, 5.0, 7.5, 10.0)),
+    "asr-batch": Case("asr-batch", 4, 20.0, 3.0, 0.4, 1.0, 6.0, (1.0, 2.0, 3.0, 4.5, 6.0), 0.5),
+    "tts": Case("tts", 4, 10.0, 1.5, 0.5, 0.5, 4.0, (0.5, 1.0, 2.0, 3.0, 4.0), 0.25),
+    "embedding": Case("embedding", 8, 10.0, 4.0, 0.5, 1.0, 10.0, (1.0, 2.5, 5.0, 7.5, 10.0), 0.5),
 }
 
 
 def fresh_profile(case: Case, quick: bool) -> LatencyProfile:
-    """Measure the family on this machine at every batch size the server can form."""
+    """Measure the family on this machine at every batch size the server can form, and
+    what a batch pays after the replica sat idle."""
     batches = list(range(1, case.max_batch + 1))
     lengths = [case.lengths[0], case.lengths[-1]] if quick else list(case.lengths)
-    return measure_family(case.family, batches, lengths, repeats=3, threads=THREADS)
+    profile = measure_family(case.family, batches, lengths, repeats=3, threads=THREADS)
+    penalty, tau = measure_idle_penalty(
+        case.family, case.median_s, THREADS, rounds=6 if quick else 20
+    )
+    return profile.model_copy(update={"idle_penalty_ms": penalty, "idle_tau_ms": tau})
 
 
 CALIBRATION_LOAD = 0.5  # of the isolated profile's capacity
@@ -100,16 +106,20 @@ def calibrate(
     ]
     if bursts:  # the quick run skips them: its fit is for a smoke test only
         loads.append(burst_load(case, profile, seed))
-    measured: list[float] = []
-    for arrivals, lengths in loads:
-        real = replay(_server(case), arrivals, lengths)
-        measured.append(throughput(real))
+    runs = [probed_replay(case, arrivals, lengths) for arrivals, lengths in loads]
+    reference_ms = float(np.mean([probe for _, probe in runs]))
+    for real, probe in runs:
         sizes += real.batch_sizes
         predicted += [
             model.latency_s(b, n)
             for b, n in zip(real.batch_sizes, real.batch_longest_s, strict=True)
         ]
-        served += real.batch_service_s
+        # what the replica paid for sitting idle is the simulator's to add, not the fit's;
+        # times are brought to the machine's mean speed over the calibration runs
+        served += [
+            (s - model.idle_penalty_s(idle)) * reference_ms / probe
+            for s, idle in zip(real.batch_service_s, real.batch_idle_s, strict=True)
+        ]
     fits = size_fits(np.array(sizes), np.array(predicted), np.array(served), case.max_batch)
     size_index = np.array(sizes) - 1
     fitted_s = fits[size_index, 0] * np.array(predicted) + fits[size_index, 1]
@@ -141,7 +151,21 @@ def calibrate(
             round(float(scale), 4),
             round(float(offset) * 1000, 3),
         )
-    return fitted, {**fit, "serving_cv": round(spread, 4), "capacity_per_s": round(measured[1], 3)}
+    fit["serving_cv"], fit["saturation_per_s"] = round(spread, 4), round(throughput(runs[1][0]), 3)
+    fit["probe_ms"] = round(reference_ms, 3)
+    fit["idle_penalty_ms"], fit["idle_tau_ms"] = profile.idle_penalty_ms, profile.idle_tau_ms
+    return fitted, fit
+
+
+def probed_replay(
+    case: Case, arrivals: np.ndarray, lengths: np.ndarray, limit_s: float = 600.0
+) -> tuple[Records, float]:
+    """Replay on a fresh server with a speed probe just before and after: the machine's
+    speed during the run (ms of the probe batch) as well as the records."""
+    server = _server(case)
+    before = server.probe(case.median_s)
+    records = replay(server, arrivals, lengths, limit_s)
+    return records, (before + server.probe(case.median_s)) / 2
 
 
 def saturation_load(case: Case, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -215,13 +239,19 @@ def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def _server(case: Case) -> BatchingServer:
-    server = BatchingServer(
-        case.family,
-        ServerConfig(case.max_batch, case.max_wait_ms, threads=THREADS),
-        max_length=case.max_s,
+    config = ServerConfig(
+        case.max_batch, case.max_wait_ms, threads=THREADS, length_bucket_s=case.bucket_s
     )
-    server.warm_up([case.max_s])
+    server = BatchingServer(case.family, config, max_length=case.max_s)
+    if not _WARMED.get(case.family):  # kernels are built once per process and shape
+        server.warm_up(server.bucket_lengths(case.max_s))
+        _WARMED[case.family] = True
+    else:
+        server.warm_up([case.max_s])
     return server
+
+
+_WARMED: dict[str, bool] = {}
 
 
 def capacity(case: Case, profile: LatencyProfile, seed: int = 0) -> float:
@@ -259,7 +289,11 @@ def fleet_for(case: Case, profile: LatencyProfile) -> tuple[Fleet, ProfileLibrar
                 device="cpu",
                 model="m",
                 replicas=1,
-                batching=BatchingSpec(max_batch=case.max_batch, max_wait_ms=case.max_wait_ms),
+                batching=BatchingSpec(
+                    max_batch=case.max_batch,
+                    max_wait_ms=case.max_wait_ms,
+                    length_bucket_s=case.bucket_s,
+                ),
                 queue_capacity=10**6,
             )
         },
@@ -272,42 +306,112 @@ def fleet_for(case: Case, profile: LatencyProfile) -> tuple[Fleet, ProfileLibrar
     return fleet, ProfileLibrary([profile])
 
 
+REAL_REPEATS = 2  # the real server's own run-to-run spread is the noise floor
+SIM_SEEDS = 5  # simulated service noise averaged over seeds, arrivals held fixed
+
+
 def compare_one(
     case: Case,
     profile: LatencyProfile,
     load: float,
     duration_s: float,
     seed: int,
-    capacity_per_s: float | None = None,
+    capacity_per_s: float,
+    probe_ms: float,
+    repeats: int = REAL_REPEATS,
 ) -> dict[str, Any]:
-    """One load, a fraction of the measured capacity (else the profile's estimate)."""
-    from simulator import run_requests
+    """One load (a fraction of capacity): the same requests through the real server
+    `repeats` times and through the simulator with SIM_SEEDS service-noise seeds, its
+    profile scaled by the machine's speed during the real runs against calibration (the
+    speed probe's ratio: a shared VM drifts by several percent over tens of seconds).
 
-    rate = load * (capacity_per_s or capacity(case, profile))
+    A second simulation takes the speed the real batches actually ran at (a single factor
+    read from the run itself): its error isolates the queueing and batching mechanics from
+    the prediction of service speed."""
+    rate = load * capacity_per_s
     requests = requests_for(case, rate, duration_s, seed)
     arrivals, lengths = np.asarray(requests.arrival_s), np.asarray(requests.audio_s)
-    real = replay(_server(case), arrivals, lengths, limit_s=duration_s * 4 + 30)
-    fleet, library = fleet_for(case, profile)
-    sim = run_requests(fleet, requests, [], seed=seed, duration_s=duration_s, profiles=library)
-    return row(case.family, load, rate, real, sim, duration_s)
+    runs = [
+        probed_replay(case, arrivals, lengths, limit_s=duration_s * 4 + 30) for _ in range(repeats)
+    ]
+    reals = [real for real, _ in runs]
+    probed = float(np.mean([probe for _, probe in runs])) / probe_ms
+    in_run = float(np.mean([run_slowdown(profile, real) for real in reals]))
+    sims = [
+        simulate(case, profile, factor, requests, duration_s, seed) for factor in (probed, in_run)
+    ]
+    out = row(case.family, load, rate, reals, sims[0], duration_s)
+    given = row(case.family, load, rate, reals, sims[1], duration_s)
+    out["machine_slowdown"], out["run_slowdown"] = round(probed, 4), round(in_run, 4)
+    for q in (50, 95, 99):
+        out[f"p{q}_error_given_speed"] = given[f"p{q}_error"]
+    return out
+
+
+def simulate(
+    case: Case,
+    profile: LatencyProfile,
+    slowdown: float,
+    requests: Any,
+    duration_s: float,
+    seed: int,
+) -> list[Telemetry]:
+    from simulator import run_requests
+
+    fleet, library = fleet_for(case, slowed(profile, slowdown))
+    return [
+        run_requests(fleet, requests, [], seed=seed + k, duration_s=duration_s, profiles=library)
+        for k in range(SIM_SEEDS)
+    ]
+
+
+def run_slowdown(profile: LatencyProfile, real: Records) -> float:
+    """How much slower than calibration the real batches ran: the median ratio of each
+    batch's service time to the fitted model's (idle penalty included)."""
+    model = ServiceTimeModel(profile)
+    expected = [
+        model.latency_s(b, n) + model.idle_penalty_s(idle)
+        for b, n, idle in zip(
+            real.batch_sizes, real.batch_longest_s, real.batch_idle_s, strict=True
+        )
+    ]
+    return float(np.median(np.array(real.batch_service_s) / np.array(expected)))
+
+
+def slowed(profile: LatencyProfile, factor: float) -> LatencyProfile:
+    """The profile on a machine `factor` times slower (the idle penalty left as it is)."""
+    grid = [[round(v * factor, 3) for v in row] for row in profile.latency_ms]
+    return profile.model_copy(update={"latency_ms": grid})
 
 
 def row(
-    family: str, load: float, rate: float, real: Records, sim: Telemetry, duration_s: float
+    family: str,
+    load: float,
+    rate: float,
+    reals: list[Records],
+    sims: list[Telemetry],
+    duration_s: float,
 ) -> dict[str, Any]:
-    ok = sim.requests[sim.requests["status"] == "ok"]
-    sim_latency = ok["latency_ms"].to_numpy(dtype=float)
-    real_latency = real.latency_ms
+    """Quantiles of the pooled runs on each side, relative errors, and the spread of the
+    real server's p95 between its own runs (the error a perfect simulator would still show)."""
+    served = [s.requests[s.requests["status"] == "ok"] for s in sims]
+    sim_latency = np.concatenate([ok["latency_ms"].to_numpy(dtype=float) for ok in served])
+    real_latency = np.concatenate([r.latency_ms for r in reals])
     out: dict[str, Any] = {"family": family, "load": load, "rate_per_s": round(rate, 3)}
     for q in (50, 95, 99):
         r, s = float(np.percentile(real_latency, q)), float(np.percentile(sim_latency, q))
         out[f"real_p{q}_ms"], out[f"sim_p{q}_ms"] = round(r, 2), round(s, 2)
         out[f"p{q}_error"] = round((s - r) / r, 4)
-    out["real_throughput_per_s"] = round(len(real_latency) / duration_s, 3)
-    out["sim_throughput_per_s"] = round(len(sim_latency) / duration_s, 3)
-    out["real_mean_batch"] = round(float(np.mean(real.batch_sizes)), 3)
-    out["sim_mean_batch"] = round(float(sim.batches["size"].mean()), 3)
-    out["requests"] = len(real_latency)
+    each_p95 = [float(np.percentile(r.latency_ms, 95)) for r in reals]
+    out["real_p95_spread"] = round((max(each_p95) - min(each_p95)) / float(np.mean(each_p95)), 4)
+    out["real_runs"], out["sim_runs"] = len(reals), len(sims)
+    out["real_throughput_per_s"] = round(len(real_latency) / len(reals) / duration_s, 3)
+    out["sim_throughput_per_s"] = round(len(sim_latency) / len(sims) / duration_s, 3)
+    real_sizes = np.concatenate([r.batch_sizes for r in reals])
+    out["real_mean_batch"] = round(float(real_sizes.mean()), 3)
+    sim_sizes = np.concatenate([s.batches["size"].to_numpy() for s in sims])
+    out["sim_mean_batch"] = round(float(sim_sizes.mean()), 3)
+    out["requests"] = len(reals[0].arrival_s)
     out["_real_latency"], out["_sim_latency"] = real_latency, sim_latency
     return out
 
@@ -315,15 +419,29 @@ def row(
 def run_fidelity(
     families: list[str], loads: tuple[float, ...], duration_s: float, quick: bool, seed: int = 0
 ) -> list[dict[str, Any]]:
+    """Per family: profile, fit (calibration loads of their own), then compare each load.
+    Loads are fractions of the fitted model's capacity with full batches, which the
+    measured saturation throughput (reported beside it) checks."""
     rows = []
     for family in families:
         case = CASES[family]
         profile, fit = calibrate(
             case, fresh_profile(case, quick), duration_s / 2, seed + 1000, bursts=not quick
         )
+        fit["capacity_per_s"] = round(capacity(case, profile), 3)
+        repeats = 1 if quick else REAL_REPEATS
         for load in loads:
-            measured = fit["capacity_per_s"]
-            rows.append({**compare_one(case, profile, load, duration_s, seed, measured), **fit})
+            compared = compare_one(
+                case,
+                profile,
+                load,
+                duration_s,
+                seed,
+                fit["capacity_per_s"],
+                fit["probe_ms"],
+                repeats,
+            )
+            rows.append({**compared, **fit})
     return rows
 
 

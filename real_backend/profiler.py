@@ -243,6 +243,51 @@ def time_call(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
     return median * 1000.0, spread
 
 
+IDLE_GAPS_S = (0.0, 0.01, 0.03, 0.1, 0.3)  # idle before a call; the last counts as cold
+
+
+def measure_idle_penalty(
+    name: str, length: float, threads: int = 1, rounds: int = 20, seed: int = 0
+) -> tuple[float, float]:
+    """(penalty ms, time constant ms) of a batch of one started after the process sat idle.
+
+    A core left idle loses its caches and clock speed; the next call pays for it (on a
+    2-core VM about 2 ms after 100 ms idle: 20% of a short batch). Gaps are interleaved in
+    a seeded order so drift touches every gap alike; a gap of 0 is a call back to back."""
+    spec = FAMILIES[name]
+    torch.manual_seed(0)
+    torch.set_num_threads(threads)
+    model = spec.build().eval()
+    args = spec.inputs(1, length)
+    rng = np.random.default_rng(seed)
+    times: dict[float, list[float]] = {g: [] for g in IDLE_GAPS_S}
+    with torch.inference_mode():
+        spec.call(model, args)
+        for _ in range(rounds):
+            for gap in rng.permutation(IDLE_GAPS_S):
+                time.sleep(float(gap))
+                start = time.perf_counter()
+                spec.call(model, args)
+                times[float(gap)].append((time.perf_counter() - start) * 1000.0)
+    return fit_idle_penalty({g: float(np.median(v)) for g, v in times.items()})
+
+
+def fit_idle_penalty(median_ms: dict[float, float]) -> tuple[float, float]:
+    """Penalty = the longest gap's median over the back-to-back one; the time constant from
+    the gaps in between, each solving penalty × (1 − exp(−gap/τ)) = its own excess."""
+    gaps = sorted(median_ms)
+    base, longest = median_ms[gaps[0]], gaps[-1]
+    penalty = median_ms[longest] - base
+    if penalty <= 0:
+        return 0.0, 50.0
+    taus = []
+    for gap in gaps[1:-1]:
+        share = (median_ms[gap] - base) / penalty
+        if 0.05 < share < 0.95:
+            taus.append(-gap * 1000.0 / float(np.log1p(-share)))
+    return round(penalty, 3), round(float(np.median(taus)) if taus else 50.0, 1)
+
+
 def measure_family(
     name: str,
     batches: list[int] | None = None,

@@ -14,6 +14,7 @@ share the model; torch runs `threads` intra-op threads (the profile's setting).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -33,12 +34,18 @@ class ServerConfig:
     threads: int = 2
     queue_capacity: int = 10_000
     timeout_ms: float = float("inf")
+    length_bucket_s: float = 0.0  # pad batches up to a multiple of this (0: to the longest)
+
+    def padded(self, longest: float) -> float:
+        bucket = self.length_bucket_s
+        return bucket * math.ceil(longest / bucket - 1e-9) if bucket else longest
 
 
 @dataclass
 class Records:
     """Per request: the scheduled arrival, when its batch started and ended, its batch and
-    status (ok, rejected, timeout); per batch: size and padded length."""
+    status (ok, rejected, timeout); per batch: size, padded length, service time and how
+    long its replica had been idle (infinite for a replica's first batch)."""
 
     arrival_s: np.ndarray
     start_s: np.ndarray
@@ -48,6 +55,7 @@ class Records:
     batch_sizes: list[int] = field(default_factory=list)
     batch_longest_s: list[float] = field(default_factory=list)
     batch_service_s: list[float] = field(default_factory=list)
+    batch_idle_s: list[float] = field(default_factory=list)  # the replica's idle time before
 
     @property
     def latency_ms(self) -> np.ndarray:
@@ -83,9 +91,32 @@ class BatchingServer:
         self.lock = threading.Lock()
 
     def warm_up(self, lengths: list[float]) -> None:
+        """Run every batch size once at each length. A shape the process has never run
+        pays for building its kernels (up to twice the batch's time for the TTS vocoder),
+        so a server with length buckets warms every bucket, as production servers do."""
         with torch.inference_mode():
             for b in range(1, self.config.max_batch + 1):
-                self.spec.call(self.model, self.bank.take(b, max(lengths)))
+                for length in lengths:
+                    self.spec.call(self.model, self.bank.take(b, length))
+
+    def bucket_lengths(self, longest: float) -> list[float]:
+        """Every padded length up to `longest` (just `longest` without buckets)."""
+        bucket = self.config.length_bucket_s
+        if not bucket:
+            return [longest]
+        return [bucket * k for k in range(1, math.ceil(longest / bucket - 1e-9) + 1)]
+
+    def probe(self, length: float, calls: int = 15) -> float:
+        """Median ms of back-to-back batches of one: the machine's speed right now, which
+        drifts by several percent over seconds on a shared VM."""
+        inputs = self.bank.take(1, self.config.padded(length))
+        times = []
+        with torch.inference_mode():
+            for _ in range(calls):
+                start = time.perf_counter()
+                self.spec.call(self.model, inputs)
+                times.append(time.perf_counter() - start)
+        return float(np.median(times)) * 1000.0
 
     def serve(self, lengths: np.ndarray, arrivals: np.ndarray, clock_zero: float) -> Records:
         n = len(lengths)
@@ -97,11 +128,11 @@ class BatchingServer:
             status=np.full(n, "in_flight", dtype=object),
         )
         self.lengths, self.zero = lengths, clock_zero
-        workers = [
+        self.workers = [
             threading.Thread(target=self._worker, name=f"replica-{i}", daemon=True)
             for i in range(self.config.replicas)
         ]
-        for w in workers:
+        for w in self.workers:
             w.start()
         return self.records
 
@@ -117,10 +148,16 @@ class BatchingServer:
             self.queued_at.append(self.records.arrival_s[rid])
             self.cond.notify()
 
-    def close(self) -> None:
+    def close(self, wait_s: float = 30.0) -> None:
+        """Stop: what still waits is left unserved (status stays in_flight), replicas
+        finish the batch in hand and exit, so no worker thread outlives the run."""
         with self.cond:
             self.closed = True
+            self.queue.clear()
+            self.queued_at.clear()
             self.cond.notify_all()
+        for w in getattr(self, "workers", []):
+            w.join(timeout=wait_s)
 
     def _due(self) -> float:
         """When the head of the queue may start (now if a full batch waits). With
@@ -159,11 +196,12 @@ class BatchingServer:
         return batch
 
     def _worker(self) -> None:
+        free_since = -np.inf
         with torch.inference_mode():
             while (batch := self._next_batch()) is not None:
-                longest = float(max(self.lengths[r] for r in batch))
+                start = self.now()  # collating the padded batch is part of serving it
+                longest = self.config.padded(float(max(self.lengths[r] for r in batch)))
                 inputs = self.bank.take(len(batch), longest)
-                start = self.now()
                 self.spec.call(self.model, inputs)
                 end = self.now()
                 with self.lock:
@@ -171,6 +209,8 @@ class BatchingServer:
                     self.records.batch_sizes.append(len(batch))
                     self.records.batch_longest_s.append(longest)
                     self.records.batch_service_s.append(end - start)
+                    self.records.batch_idle_s.append(start - free_since)
+                free_since = end
                 for rid in batch:
                     self.records.start_s[rid], self.records.end_s[rid] = start, end
                     self.records.batch_id[rid] = batch_id

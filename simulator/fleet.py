@@ -94,6 +94,11 @@ class ModelSpec(Strict):
 class BatchingSpec(Strict):
     max_batch: int = Field(1, ge=1, le=1024)
     max_wait_ms: NonNeg = 0.0
+    length_bucket_s: NonNeg = Field(
+        0.0,
+        description="pad each batch up to a multiple of this many seconds, so the server "
+        "sees few shapes (0: pad to the longest item only)",
+    )
 
 
 class ServiceNoise(Strict):

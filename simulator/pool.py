@@ -136,6 +136,7 @@ class Pool:
         self.spec: PoolSpec
         self.service: ServiceTimeModel
         self._service_cache: dict[tuple[int, float], float] = {}
+        self.free_since: deque[float] = deque()  # when each free slot went idle, in order
         self.reconfigure()
 
     def reconfigure(self) -> None:
@@ -154,11 +155,13 @@ class Pool:
         self.is_tts = model.family == "tts"
         self.service = self.sim.service_model(model, self.spec.device)
         self._service_cache = {}
+        self.idle_penalty = self.service.profile.idle_penalty_ms > 0
         # a streaming session is admitted alone into a decoder slot; its chunks are batched
         # with the other sessions on the replica (see _session)
         self.max_batch = 1 if self.streaming else self.spec.batching.max_batch
         self.max_wait_s = 0.0 if self.streaming else self.spec.batching.max_wait_ms / 1000.0
         self.starts_alone = self.max_batch == 1 or self.max_wait_s == 0
+        self.bucket_s = self.spec.batching.length_bucket_s
         self.slots_total = self.spec.replicas * self.spec.slots_per_replica
         self.healthy = self.spec.healthy
         self.queue_capacity = self.spec.queue_capacity
@@ -290,10 +293,14 @@ class Pool:
         else:
             lengths = [audio[r] for r in batch]
             longest, useful = max(lengths), sum(lengths)
+        if self.bucket_s and not self.streaming:
+            longest = self.bucket_s * math.ceil(longest / self.bucket_s - 1e-9)
         warmup = 0.0
         if self.cold_batches > 0:
             self.cold_batches -= 1
             warmup = self.model.warmup_ms / 1000.0
+        if self.idle_penalty:
+            warmup += self._idle_penalty_s(t)
         noise = self.noise.block
         factor = noise.pop() if noise else self.noise.next()
         if self.streaming:
@@ -315,6 +322,12 @@ class Pool:
         self.busy_seconds += end - t
         self.in_service += size
         self.env.timeout(end - self.env.now).callbacks.append(partial(self._finish, batch))
+
+    def _idle_penalty_s(self, t: float) -> float:
+        """The slot freed last takes the batch (as a waiting worker thread would); a slot
+        never used yet counts as long idle."""
+        idle = t - self.free_since.pop() if self.free_since else math.inf
+        return self.service.idle_penalty_s(idle)
 
     def _service_s(self, size: int, length: float) -> float:
         key = (size, length)
@@ -370,6 +383,10 @@ class Pool:
         self.busy_slots -= 1
         self.in_service -= len(batch)
         now = self.env.now
+        if self.idle_penalty:
+            self.free_since.append(now)
+            if len(self.free_since) > self.slots_total:
+                self.free_since.popleft()
         self.sim.after_infer(batch, now)
         if self.streaming and self.sim.fleet.agent is not None:
             self.sim.agent_replies(batch)

@@ -8,6 +8,7 @@ backend measured, or that was estimated for an absent device. Each profile says 
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from bisect import bisect_right
 from functools import lru_cache
@@ -50,6 +51,13 @@ class LatencyProfile(BaseModel):
     lengths: list[float] = Field(min_length=1)
     latency_ms: list[list[float]] = Field(description="[batch index][length index], median")
     spread_cv: float = Field(0.05, ge=0, description="measured CV of latency around median")
+    idle_penalty_ms: float = Field(
+        0.0,
+        ge=0,
+        description="extra time of a batch started on a replica long idle (caches and "
+        "clocks gone cold): penalty × (1 − exp(−idle / idle_tau_ms))",
+    )
+    idle_tau_ms: float = Field(50.0, gt=0, description="idle time constant of the penalty")
     first_chunk_ms: float | None = None
     memory_mb: dict[str, float] = Field(default_factory=dict)
     fit_error: dict[str, float] = Field(default_factory=dict)
@@ -89,6 +97,11 @@ class ServiceTimeModel:
 
     def latency_s(self, batch: int, length: float) -> float:
         return self.latency_ms(float(batch), float(length)) / 1000.0
+
+    def idle_penalty_s(self, idle_s: float) -> float:
+        """What a batch pays for starting on a replica that sat idle `idle_s` seconds."""
+        p = self.profile
+        return p.idle_penalty_ms / 1000.0 * -math.expm1(-idle_s * 1000.0 / p.idle_tau_ms)
 
     def latency_ms(self, batch: float, length: float) -> float:
         self._check_range(batch, length)

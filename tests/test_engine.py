@@ -7,9 +7,12 @@ import math
 import numpy as np
 import pytest
 
+from simulator.engine import Simulation
 from simulator.fleet import RouteRule
+from simulator.profiles import ProfileLibrary
+from simulator.telemetry import build
 from simulator.timeline import Announcement, TimelineEvent
-from tests.helpers import fleet, linear_ms, requests, simulate
+from tests.helpers import LINEAR, fleet, linear_ms, requests, simulate
 
 
 def row(tel, rid):
@@ -210,3 +213,25 @@ def test_arrivals_straddling_a_timeline_event_are_admitted_in_time_order():
     _, tel = simulate(f, requests([0.995, 0.9999, 1.001]), timeline=[event])
     assert tel.requests["enqueue_s"].tolist() == pytest.approx([1.005, 1.0099, 1.011])
     assert tel.requests["infer_start_s"].tolist() == pytest.approx([1.005, 1.0099, 1.135])
+
+
+def test_a_replica_idle_for_a_while_pays_the_profiles_idle_penalty():
+    cold = LINEAR.model_copy(update={"idle_penalty_ms": 20.0, "idle_tau_ms": 100.0})
+    sim = Simulation(fleet(), requests([0.0, 0.2, 0.2]), [], 0, 10.0, ProfileLibrary([cold]))
+    sim.run()
+    r = build(sim).requests.sort_values("request_id")
+    service = linear_ms(1, 1.0) / 1000
+    first_end = service + 0.020  # a slot never used counts as long idle
+    second_penalty = 0.020 * (1 - math.exp(-(0.2 - first_end) / 0.100))
+    assert r["infer_end_s"].tolist() == pytest.approx(
+        [first_end, 0.2 + service + second_penalty, 0.2 + 2 * service + second_penalty],
+        abs=1e-9,
+    )  # the third starts back to back: no penalty
+
+
+def test_length_buckets_pad_a_batch_up_to_the_next_multiple():
+    f = fleet(batching={"max_batch": 2, "max_wait_ms": 0, "length_bucket_s": 2.0})
+    _, tel = simulate(f, requests([0.0, 1.0], audio=[2.5, 4.0]))
+    assert tel.batches["padded_audio_s"].tolist() == pytest.approx([4.0, 4.0])  # 4.0 stays
+    ends = (tel.batches["end_s"] - tel.batches["start_s"]).tolist()
+    assert ends == pytest.approx([linear_ms(1, 4.0) / 1000] * 2)

@@ -14,10 +14,13 @@ from real_backend.fidelity import (
     capacity,
     fleet_for,
     run_fidelity,
+    run_slowdown,
     size_fits,
+    slowed,
 )
-from real_backend.server import BatchingServer, ServerConfig, replay
-from simulator.profiles import LatencyProfile
+from real_backend.profiler import fit_idle_penalty
+from real_backend.server import BatchingServer, Records, ServerConfig, replay
+from simulator.profiles import LatencyProfile, ServiceTimeModel
 
 
 def serve(config: ServerConfig, arrivals: list[float], lengths: list[float]):
@@ -92,3 +95,58 @@ def test_size_fits_recover_each_sizes_line_and_interpolate_the_unseen():
         assert fits[b - 1] == pytest.approx([scale, offset], abs=1e-6)
     assert fits[2] == pytest.approx([1.0, 0.001])  # size 3: halfway between 2 and 4
     assert fits[4] == pytest.approx(fits[3])  # past the last seen size: held flat
+
+
+def test_the_server_records_how_long_its_replica_sat_idle_before_each_batch():
+    records = serve(ServerConfig(max_batch=1, threads=1), [0.0, 0.0, 0.5], [1.0] * 3)
+    idle = records.batch_idle_s
+    assert idle[0] == np.inf  # a replica's first batch
+    assert 0 <= idle[1] < 0.005  # the second waited in the queue: back to back
+    ends = sorted(records.end_s)
+    assert idle[2] == pytest.approx(records.start_s[2] - ends[1], abs=1e-9) and idle[2] > 0.2
+
+
+def test_closing_the_server_leaves_no_worker_thread_running():
+    server = BatchingServer("classifier", ServerConfig(max_batch=2, threads=1), max_length=2.0)
+    replay(server, np.array([0.0, 0.0]), np.array([1.0, 1.0]), limit_s=10)
+    assert not any(w.is_alive() for w in server.workers)
+
+
+def test_idle_penalty_fit_recovers_size_and_time_constant():
+    def excess(gap: float) -> float:
+        return 2.0 * -np.expm1(-gap / 0.050)
+
+    medians = {g: 10.0 + excess(g) for g in (0.0, 0.01, 0.03, 0.1, 0.3)}
+    penalty, tau = fit_idle_penalty(medians)
+    assert penalty == pytest.approx(2.0, rel=0.01) and tau == pytest.approx(50.0, rel=0.03)
+    assert fit_idle_penalty({0.0: 10.0, 0.1: 9.9, 0.3: 9.8}) == (0.0, 50.0)  # no penalty seen
+
+
+def test_the_speed_a_run_went_at_is_read_against_the_fitted_model_with_its_idle_penalty():
+    profile = LatencyProfile(
+        name="e", family="embedding", device="cpu", source="measured",
+        batch_sizes=[1, 8], lengths=[1.0, 10.0], latency_ms=[[10.0, 100.0], [20.0, 200.0]],
+        idle_penalty_ms=3.0,
+    )  # fmt: skip
+    model = ServiceTimeModel(profile)
+    sizes, longest, idle = [1, 8, 4], [1.0, 10.0, 5.0], [np.inf, 0.0, 0.02]
+    served = [
+        1.1 * (model.latency_s(b, n) + model.idle_penalty_s(i))
+        for b, n, i in zip(sizes, longest, idle, strict=True)
+    ]
+    records = Records(
+        np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3), np.full(3, "ok"),
+        sizes, longest, served, idle,
+    )  # fmt: skip
+    assert run_slowdown(profile, records) == pytest.approx(1.1)
+    assert slowed(profile, 1.1).latency_ms == [[11.0, 110.0], [22.0, 220.0]]
+    assert slowed(profile, 1.1).idle_penalty_ms == 3.0
+
+
+def test_server_length_buckets_pad_up_and_list_every_shape_to_warm():
+    config = ServerConfig(max_batch=2, length_bucket_s=0.5, threads=1)
+    assert [config.padded(x) for x in (0.2, 0.5, 0.51, 1.99)] == [0.5, 0.5, 1.0, 2.0]
+    server = BatchingServer("classifier", config, max_length=2.0)
+    assert server.bucket_lengths(2.0) == [0.5, 1.0, 1.5, 2.0]
+    records = replay(server, np.array([0.0]), np.array([0.7]), limit_s=10)
+    assert records.batch_longest_s == [1.0]
