@@ -46,16 +46,12 @@ def run(
     progress: Callable[[float], None] | None = None,
 ) -> Telemetry:
     """Simulate `duration_s` of arrivals (work in flight then drains) and build telemetry."""
-    requests = generate(workload, duration_s, seed, base_dir or Path.cwd())
-    return run_requests(
-        fleet,
-        requests,
-        timeline or [],
-        seed=seed,
-        duration_s=duration_s,
-        profiles=profiles,
-        progress=progress,
-    )
+    sim = start(
+        fleet, workload, timeline, seed=seed, duration_s=duration_s, profiles=profiles,
+        base_dir=base_dir, progress=progress,
+    )  # fmt: skip
+    sim.run()
+    return build(sim)
 
 
 def run_requests(
@@ -90,13 +86,13 @@ def start(
     duration_s: float = 600.0,
     profiles: ProfileLibrary | None = None,
     base_dir: Path | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> Simulation:
     """The same run as `run`, not yet started: `advance(t)` it, `add_event` at its pause
     point, `build` its telemetry so far; it ends as `run` would with the same events."""
     requests = generate(workload, duration_s, seed, base_dir or Path.cwd())
-    return Simulation(
-        fleet, requests, timeline or [], seed, duration_s, profiles or shipped_library()
-    )
+    library = profiles or shipped_library()
+    return Simulation(fleet, requests, timeline or [], seed, duration_s, library, progress=progress)
 
 
 @lru_cache(maxsize=1)
