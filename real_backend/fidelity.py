@@ -151,7 +151,8 @@ def calibrate(
             round(float(scale), 4),
             round(float(offset) * 1000, 3),
         )
-    fit["serving_cv"], fit["saturation_per_s"] = round(spread, 4), round(throughput(runs[1][0]), 3)
+    saturated, _ = runs[1]  # the backlog load
+    fit["serving_cv"], fit["saturation_per_s"] = round(spread, 4), round(throughput(saturated), 3)
     fit["probe_ms"] = round(reference_ms, 3)
     fit["idle_penalty_ms"], fit["idle_tau_ms"] = profile.idle_penalty_ms, profile.idle_tau_ms
     return fitted, fit

@@ -14,7 +14,6 @@ share the model; torch runs `threads` intra-op threads (the profile's setting).
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import deque
@@ -24,6 +23,7 @@ import numpy as np
 import torch
 
 from real_backend.profiler import FAMILIES, Family
+from simulator.fleet import padded_length
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,7 @@ class ServerConfig:
     length_bucket_s: float = 0.0  # pad batches up to a multiple of this (0: to the longest)
 
     def padded(self, longest: float) -> float:
-        bucket = self.length_bucket_s
-        return bucket * math.ceil(longest / bucket - 1e-9) if bucket else longest
+        return padded_length(longest, self.length_bucket_s)
 
 
 @dataclass
@@ -104,7 +103,7 @@ class BatchingServer:
         bucket = self.config.length_bucket_s
         if not bucket:
             return [longest]
-        return [bucket * k for k in range(1, math.ceil(longest / bucket - 1e-9) + 1)]
+        return [bucket * k for k in range(1, round(padded_length(longest, bucket) / bucket) + 1)]
 
     def probe(self, length: float, calls: int = 15) -> float:
         """Median ms of back-to-back batches of one: the machine's speed right now, which

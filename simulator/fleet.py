@@ -8,6 +8,7 @@ SLOs and tenants. Every model here is mutable with validation, because timeline 
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -89,6 +90,11 @@ class ModelSpec(Strict):
     decoder: DecoderSpec = DecoderSpec()
     tts: TTSSpec = TTSSpec()
     quality: QualitySpec = QualitySpec()
+
+
+def padded_length(longest: float, bucket_s: float) -> float:
+    """`longest` padded up to the next multiple of `bucket_s` (as it is when 0)."""
+    return bucket_s * math.ceil(longest / bucket_s - 1e-9) if bucket_s else longest
 
 
 class BatchingSpec(Strict):

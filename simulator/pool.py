@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from simulator.fleet import PoolSpec
+from simulator.fleet import PoolSpec, padded_length
 from simulator.profiles import ServiceTimeModel
 from simulator.recorder import FALLBACK, QUEUE_FULL, UNHEALTHY, BatchConfig
 from simulator.rng import stream_rng
@@ -161,7 +161,7 @@ class Pool:
         self.max_batch = 1 if self.streaming else self.spec.batching.max_batch
         self.max_wait_s = 0.0 if self.streaming else self.spec.batching.max_wait_ms / 1000.0
         self.starts_alone = self.max_batch == 1 or self.max_wait_s == 0
-        self.bucket_s = self.spec.batching.length_bucket_s
+        self.bucket_s = 0.0 if self.streaming else self.spec.batching.length_bucket_s
         self.slots_total = self.spec.replicas * self.spec.slots_per_replica
         self.healthy = self.spec.healthy
         self.queue_capacity = self.spec.queue_capacity
@@ -293,8 +293,8 @@ class Pool:
         else:
             lengths = [audio[r] for r in batch]
             longest, useful = max(lengths), sum(lengths)
-        if self.bucket_s and not self.streaming:
-            longest = self.bucket_s * math.ceil(longest / self.bucket_s - 1e-9)
+        if self.bucket_s:
+            longest = padded_length(longest, self.bucket_s)
         warmup = 0.0
         if self.cold_batches > 0:
             self.cold_batches -= 1
