@@ -25,6 +25,7 @@ from simulator.fleet import (
     RouteRule,
     StageSpec,
     StagesSpec,
+    padded_length,
 )
 from simulator.profiles import LatencyProfile, ProfileLibrary, ServiceTimeModel
 from simulator.telemetry import Telemetry
@@ -256,7 +257,8 @@ _WARMED: dict[str, bool] = {}
 
 
 def capacity(case: Case, profile: LatencyProfile, seed: int = 0) -> float:
-    """Requests per second one replica sustains with full batches (padded to the longest)."""
+    """Requests per second one replica sustains with full batches (padded to the longest
+    item's length bucket, as the server and the simulator pad them)."""
     rng = np.random.default_rng(seed)
     lengths = np.clip(
         case.median_s * np.exp(case.sigma * rng.standard_normal((2000, case.max_batch))),
@@ -264,7 +266,10 @@ def capacity(case: Case, profile: LatencyProfile, seed: int = 0) -> float:
         case.max_s,
     )
     model = ServiceTimeModel(profile)
-    seconds = [model.latency_s(case.max_batch, float(row.max())) for row in lengths]
+    seconds = [
+        model.latency_s(case.max_batch, padded_length(float(row.max()), case.bucket_s))
+        for row in lengths
+    ]
     return case.max_batch / float(np.mean(seconds))
 
 
