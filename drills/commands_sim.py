@@ -309,6 +309,7 @@ def render_fidelity(rows: list[dict[str, Any]]) -> str:
             f"{r['real_p50_ms']:.1f} / {r['sim_p50_ms']:.1f}",
             f"{r['real_p95_ms']:.1f} / {r['sim_p95_ms']:.1f}",
             f"{r['p95_error']:+.1%}",
+            f"±{r['p95_noise']:.1%}",
             f"{r['p95_error_given_speed']:+.1%}",
             f"{r['real_p95_spread']:.1%}" if r["real_runs"] > 1 else "n/a",
             f"{r['real_p99_ms']:.1f} / {r['sim_p99_ms']:.1f}",
@@ -318,7 +319,7 @@ def render_fidelity(rows: list[dict[str, Any]]) -> str:
         for r in rows
     ]
     headers = ["family", "load", "requests", "p50 real/sim", "p95 real/sim", "p95 err"]
-    headers += ["err at run speed", "real run-to-run"]
+    headers += ["noise", "err at run speed", "real run-to-run"]
     headers += ["p99 real/sim", "req/s real/sim", "batch real/sim"]
     return render_table(headers, table)
 

@@ -29,6 +29,7 @@ from simulator.fleet import (
 )
 from simulator.profiles import LatencyProfile, ProfileLibrary, ServiceTimeModel
 from simulator.telemetry import Telemetry
+from simulator.timeline import TimelineEvent
 from simulator.workload import DurationDist, PoissonArrivals, Stream, Workload, generate
 
 LOADS = (0.3, 0.6, 0.9)
@@ -283,9 +284,12 @@ def requests_for(case: Case, rate: float, duration_s: float, seed: int) -> Any:
     return generate(Workload(streams=[stream]), duration_s, seed, Path("."))
 
 
-def fleet_for(case: Case, profile: LatencyProfile) -> tuple[Fleet, ProfileLibrary]:
-    """One CPU replica with the server's batching; every stage but inference costs nothing
-    (the server has no ingress, preprocessing or network)."""
+def fleet_for(
+    case: Case, profile: LatencyProfile, slowdown: float = 1.0
+) -> tuple[Fleet, ProfileLibrary]:
+    """One CPU replica with the server's batching, on a host `slowdown` times slower than
+    the profile's; every stage but inference costs nothing (the server has no ingress,
+    preprocessing or network)."""
     zero = StageSpec()
     fleet = Fleet(
         name=f"fidelity-{case.family}",
@@ -301,6 +305,7 @@ def fleet_for(case: Case, profile: LatencyProfile) -> tuple[Fleet, ProfileLibrar
                     length_bucket_s=case.bucket_s,
                 ),
                 queue_capacity=10**6,
+                slowdown=slowdown,
             )
         },
         stages=StagesSpec(
@@ -331,9 +336,9 @@ def compare_one(
     profile scaled by the machine's speed during the real runs against calibration (the
     speed probe's ratio: a shared VM drifts by several percent over tens of seconds).
 
-    A second simulation takes the speed the real batches actually ran at (a single factor
-    read from the run itself): its error isolates the queueing and batching mechanics from
-    the prediction of service speed."""
+    A second simulation follows the speed the real batches actually ran at, window by
+    window (`speed_trace`): its error isolates the queueing and batching mechanics from
+    the prediction of the host's speed."""
     rate = load * capacity_per_s
     requests = requests_for(case, rate, duration_s, seed)
     arrivals, lengths = np.asarray(requests.arrival_s), np.asarray(requests.audio_s)
@@ -342,13 +347,24 @@ def compare_one(
     ]
     reals = [real for real, _ in runs]
     probed = float(np.mean([probe for _, probe in runs])) / probe_ms
-    in_run = float(np.mean([run_slowdown(profile, real) for real in reals]))
-    sims = [
-        simulate(case, profile, factor, requests, duration_s, seed) for factor in (probed, in_run)
+    predicted = simulate(case, profile, probed, requests, duration_s, seed)
+    followed = [
+        telemetry
+        for real in reals
+        for telemetry in simulate(
+            case,
+            profile,
+            run_slowdown(profile, [real]),
+            requests,
+            duration_s,
+            seed,
+            speed_trace(profile, real),
+        )
     ]
-    out = row(case.family, load, rate, reals, sims[0], duration_s)
-    given = row(case.family, load, rate, reals, sims[1], duration_s)
-    out["machine_slowdown"], out["run_slowdown"] = round(probed, 4), round(in_run, 4)
+    out = row(case.family, load, rate, reals, predicted, duration_s)
+    given = row(case.family, load, rate, reals, followed, duration_s)
+    out["machine_slowdown"] = round(probed, 4)
+    out["run_slowdown"] = round(run_slowdown(profile, reals), 4)
     for q in (50, 95, 99):
         out[f"p{q}_error_given_speed"] = given[f"p{q}_error"]
     return out
@@ -361,33 +377,68 @@ def simulate(
     requests: Any,
     duration_s: float,
     seed: int,
+    timeline: list[TimelineEvent] | None = None,
 ) -> list[Telemetry]:
+    """SIM_SEEDS runs of the requests on the fitted profile, the host `slowdown` times
+    slower than calibration (and then as the timeline sets it)."""
     from simulator import run_requests
 
-    fleet, library = fleet_for(case, slowed(profile, slowdown))
+    fleet, library = fleet_for(case, profile, slowdown)
+    timeline = timeline or []
     return [
-        run_requests(fleet, requests, [], seed=seed + k, duration_s=duration_s, profiles=library)
+        run_requests(
+            fleet, requests, timeline, seed=seed + k, duration_s=duration_s, profiles=library
+        )
         for k in range(SIM_SEEDS)
     ]
 
 
-def run_slowdown(profile: LatencyProfile, real: Records) -> float:
-    """How much slower than calibration the real batches ran: the median ratio of each
-    batch's service time to the fitted model's (idle penalty included)."""
+SPEED_WINDOW_S = 2.0
+
+
+def batch_speeds(
+    profile: LatencyProfile, real: Records
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per real batch: its start; its service time less the modelled idle penalty over
+    the fitted model's time for its size and padded length; that model time."""
     model = ServiceTimeModel(profile)
-    expected = [
-        model.latency_s(b, n) + model.idle_penalty_s(idle)
-        for b, n, idle in zip(
-            real.batch_sizes, real.batch_longest_s, real.batch_idle_s, strict=True
-        )
-    ]
-    return float(np.median(np.array(real.batch_service_s) / np.array(expected)))
+    base = np.array(
+        [model.latency_s(b, n) for b, n in zip(real.batch_sizes, real.batch_longest_s, strict=True)]
+    )
+    penalty = np.array([model.idle_penalty_s(idle) for idle in real.batch_idle_s])
+    served = np.array(real.batch_service_s) - penalty
+    starts = np.array(real.batch_start_s)
+    return starts, served / base, base
 
 
-def slowed(profile: LatencyProfile, factor: float) -> LatencyProfile:
-    """The profile on a machine `factor` times slower (the idle penalty left as it is)."""
-    grid = [[round(v * factor, 3) for v in row] for row in profile.latency_ms]
-    return profile.model_copy(update={"latency_ms": grid})
+def run_slowdown(profile: LatencyProfile, reals: list[Records]) -> float:
+    """How much slower than the fitted model the real batches ran, over whole runs: their
+    summed service time (idle penalty taken out) over the summed model time."""
+    served = base = 0.0
+    for real in reals:
+        _, ratio, model_s = batch_speeds(profile, real)
+        served += float((ratio * model_s).sum())
+        base += float(model_s.sum())
+    return served / base if base else 1.0
+
+
+def speed_trace(
+    profile: LatencyProfile, real: Records, window_s: float = SPEED_WINDOW_S
+) -> list[TimelineEvent]:
+    """The host's speed as the real run saw it: for each window, the real batches' summed
+    service time over the model's (a time-weighted mean ratio), set on the simulated
+    pool as its `slowdown` from the window's start. A window without batches keeps the
+    speed before it (the whole run's, for the first)."""
+    starts, ratio, model_s = batch_speeds(profile, real)
+    events = []
+    for k in range(int(np.ceil(starts.max() / window_s)) if len(starts) else 0):
+        inside = (starts >= k * window_s) & (starts < (k + 1) * window_s)
+        if inside.any():
+            factor = float((ratio[inside] * model_s[inside]).sum() / model_s[inside].sum())
+            events.append(
+                TimelineEvent(at_s=k * window_s, set={"pools.server.slowdown": round(factor, 4)})
+            )
+    return events
 
 
 def row(
@@ -398,8 +449,8 @@ def row(
     sims: list[Telemetry],
     duration_s: float,
 ) -> dict[str, Any]:
-    """Quantiles of the pooled runs on each side, relative errors, and the spread of the
-    real server's p95 between its own runs (the error a perfect simulator would still show)."""
+    """Quantiles of the pooled runs on each side, relative errors, the spread of the real
+    server's p95 between its own runs, and the sampling noise of the p95 comparison."""
     served = [s.requests[s.requests["status"] == "ok"] for s in sims]
     sim_latency = np.concatenate([ok["latency_ms"].to_numpy(dtype=float) for ok in served])
     real_latency = np.concatenate([r.latency_ms for r in reals])
@@ -410,6 +461,13 @@ def row(
         out[f"p{q}_error"] = round((s - r) / r, 4)
     each_p95 = [float(np.percentile(r.latency_ms, 95)) for r in reals]
     out["real_p95_spread"] = round((max(each_p95) - min(each_p95)) / float(np.mean(each_p95)), 4)
+    # one run's p95 varies with its service noise alone (same arrivals): the simulated
+    # runs' CV, scaled to the pooled runs on both sides, is the error a perfect model shows
+    each_sim = np.array(
+        [np.percentile(ok["latency_ms"].to_numpy(dtype=float), 95) for ok in served]
+    )
+    cv = float(each_sim.std(ddof=1) / each_sim.mean()) if len(each_sim) > 1 else 0.0
+    out["p95_noise"] = round(cv * float(np.sqrt(1 / len(reals) + 1 / len(sims))), 4)
     out["real_runs"], out["sim_runs"] = len(reals), len(sims)
     out["real_throughput_per_s"] = round(len(real_latency) / len(reals) / duration_s, 3)
     out["sim_throughput_per_s"] = round(len(sim_latency) / len(sims) / duration_s, 3)

@@ -43,14 +43,15 @@ class ServerConfig:
 @dataclass
 class Records:
     """Per request: the scheduled arrival, when its batch started and ended, its batch and
-    status (ok, rejected, timeout); per batch: size, padded length, service time and how
-    long its replica had been idle (infinite for a replica's first batch)."""
+    status (ok, rejected, timeout); per batch: start, size, padded length, service time and
+    how long its replica had been idle (infinite for a replica's first batch)."""
 
     arrival_s: np.ndarray
     start_s: np.ndarray
     end_s: np.ndarray
     batch_id: np.ndarray
     status: np.ndarray
+    batch_start_s: list[float] = field(default_factory=list)
     batch_sizes: list[int] = field(default_factory=list)
     batch_longest_s: list[float] = field(default_factory=list)
     batch_service_s: list[float] = field(default_factory=list)
@@ -205,6 +206,7 @@ class BatchingServer:
                 end = self.now()
                 with self.lock:
                     batch_id = len(self.records.batch_sizes)
+                    self.records.batch_start_s.append(start)
                     self.records.batch_sizes.append(len(batch))
                     self.records.batch_longest_s.append(longest)
                     self.records.batch_service_s.append(end - start)

@@ -169,6 +169,12 @@ class PoolSpec(Strict):
     generation: int = Field(
         0, ge=0, description="rollout generation; a new one restarts every replica cold"
     )
+    slowdown: float = Field(
+        1.0,
+        gt=0,
+        description="service times × this: 1 as profiled, 1.3 a host 30% slower (contention,"
+        " throttling, a noisy neighbour)",
+    )
 
 
 class StageSpec(Strict):

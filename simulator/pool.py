@@ -333,7 +333,7 @@ class Pool:
         key = (size, length)
         base = self._service_cache.get(key)
         if base is None:
-            base = self.service.latency_s(size, length)
+            base = self.service.latency_s(size, length) * self.spec.slowdown
             if len(self._service_cache) < 4096:  # lengths are continuous: bound the memo
                 self._service_cache[key] = base
         return base

@@ -125,6 +125,17 @@ def test_a_deploy_makes_replicas_pay_their_warm_up_once():
     assert tel.requests["model_version"].tolist() == ["m:1", "m2:2", "m2:2", "m2:2"]
 
 
+def test_a_slower_host_stretches_batches_started_after_the_change_and_the_tts_first_byte():
+    f = fleet(slowdown=1.5, model={"family": "tts", "tts": {"release": "utterance"}})
+    host = TimelineEvent(at_s=1.0, set={"pools.p.slowdown": 2.0})
+    _, tel = simulate(f, requests([0.0, 0.5, 2.0], kind="tts"), timeline=[host])
+    runtime = (tel.batches["end_s"] - tel.batches["start_s"]).tolist()
+    base = linear_ms(1, 1.0) / 1000
+    assert runtime == pytest.approx([1.5 * base, 1.5 * base, 2.0 * base])
+    first_byte = tel.requests["first_audio_byte_ms"].tolist()
+    assert first_byte[2] == pytest.approx(15 + 2.0 * linear_ms(1, 1.0))
+
+
 def test_without_a_kv_cache_the_nokv_profile_is_used():
     f = fleet(model={"decoder": {"kv_cache": False}})
     _, tel = simulate(f, requests([0.0]))

@@ -13,14 +13,16 @@ from real_backend.fidelity import (
     burst_load,
     capacity,
     fleet_for,
+    requests_for,
     run_fidelity,
     run_slowdown,
     size_fits,
-    slowed,
+    speed_trace,
 )
 from real_backend.profiler import fit_idle_penalty
 from real_backend.server import BatchingServer, Records, ServerConfig, replay
 from simulator.profiles import LatencyProfile, ServiceTimeModel
+from simulator.timeline import TimelineEvent
 
 
 def serve(config: ServerConfig, arrivals: list[float], lengths: list[float]):
@@ -122,25 +124,59 @@ def test_idle_penalty_fit_recovers_size_and_time_constant():
     assert fit_idle_penalty({0.0: 10.0, 0.1: 9.9, 0.3: 9.8}) == (0.0, 50.0)  # no penalty seen
 
 
-def test_the_speed_a_run_went_at_is_read_against_the_fitted_model_with_its_idle_penalty():
-    profile = LatencyProfile(
-        name="e", family="embedding", device="cpu", source="measured",
-        batch_sizes=[1, 8], lengths=[1.0, 10.0], latency_ms=[[10.0, 100.0], [20.0, 200.0]],
-        idle_penalty_ms=3.0,
+SPEED_PROFILE = LatencyProfile(
+    name="e", family="embedding", device="cpu", source="measured",
+    batch_sizes=[1, 8], lengths=[1.0, 10.0], latency_ms=[[10.0, 100.0], [20.0, 200.0]],
+    idle_penalty_ms=3.0,
+)  # fmt: skip
+
+
+def records_at_speed(starts: list[float], speeds: list[float]) -> Records:
+    """Batches of 4 at 5 s padded length, each `speed` times the model's time plus the
+    modelled idle penalty (the replica idle 20 ms before each)."""
+    model = ServiceTimeModel(SPEED_PROFILE)
+    n = len(starts)
+    served = [k * model.latency_s(4, 5.0) + model.idle_penalty_s(0.02) for k in speeds]
+    return Records(
+        np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, "ok"),
+        starts, [4] * n, [5.0] * n, served, [0.02] * n,
     )  # fmt: skip
-    model = ServiceTimeModel(profile)
-    sizes, longest, idle = [1, 8, 4], [1.0, 10.0, 5.0], [np.inf, 0.0, 0.02]
-    served = [
-        1.1 * (model.latency_s(b, n) + model.idle_penalty_s(i))
-        for b, n, i in zip(sizes, longest, idle, strict=True)
+
+
+def test_the_speed_a_run_went_at_is_read_against_the_fitted_model_less_its_idle_penalty():
+    records = records_at_speed([0.0, 0.5, 1.0], [1.1, 1.1, 1.1])
+    assert run_slowdown(SPEED_PROFILE, [records]) == pytest.approx(1.1)
+    slow, fast = records_at_speed([0.0], [1.3]), records_at_speed([0.0], [0.9])
+    assert run_slowdown(SPEED_PROFILE, [slow, fast]) == pytest.approx(1.1)
+
+
+def test_the_speed_trace_sets_each_windows_time_weighted_speed_and_skips_empty_windows():
+    records = records_at_speed([0.1, 1.5, 2.2, 6.9], [1.0, 1.2, 0.8, 1.5])
+    trace = speed_trace(SPEED_PROFILE, records, window_s=2.0)
+    assert [e.at_s for e in trace] == [0.0, 2.0, 6.0]  # nothing started in [4, 6)
+    speeds = [e.set["pools.server.slowdown"] for e in trace]
+    assert speeds == pytest.approx([1.1, 0.8, 1.5])
+
+
+def test_a_simulated_run_following_a_speed_trace_serves_each_window_at_its_speed():
+    from simulator import run_requests
+
+    case = CASES["embedding"]
+    exact = SPEED_PROFILE.model_copy(update={"idle_penalty_ms": 0.0, "spread_cv": 0.0})
+    fleet, library = fleet_for(case, exact, slowdown=1.5)
+    trace = [TimelineEvent(at_s=10.0, set={"pools.server.slowdown": 2.0})]
+    requests = requests_for(case, 2.0, 20.0, seed=3)
+    batches = run_requests(fleet, requests, trace, seed=0, duration_s=20.0, profiles=library)
+    batches = batches.batches
+    model = ServiceTimeModel(exact)
+    start = batches["start_s"].to_numpy()
+    longest = (batches["padded_audio_s"] / batches["size"]).to_numpy()
+    expected = [
+        model.latency_s(int(size), float(n)) * (2.0 if t >= 10.0 else 1.5)
+        for size, n, t in zip(batches["size"], longest, start, strict=True)
     ]
-    records = Records(
-        np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3), np.full(3, "ok"),
-        sizes, longest, served, idle,
-    )  # fmt: skip
-    assert run_slowdown(profile, records) == pytest.approx(1.1)
-    assert slowed(profile, 1.1).latency_ms == [[11.0, 110.0], [22.0, 220.0]]
-    assert slowed(profile, 1.1).idle_penalty_ms == 3.0
+    assert (start < 10).any() and (start >= 10).any()
+    assert (batches["end_s"] - start).to_numpy() == pytest.approx(expected, rel=1e-9)
 
 
 def test_server_length_buckets_pad_up_and_list_every_shape_to_warm():
