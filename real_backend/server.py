@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from real_backend.profiler import FAMILIES, Family
-from simulator.fleet import padded_length
+from simulator.fleet import bucket_grid, padded_length
 
 
 @dataclass(frozen=True)
@@ -100,11 +100,8 @@ class BatchingServer:
                     self.spec.call(self.model, self.bank.take(b, length))
 
     def bucket_lengths(self, longest: float) -> list[float]:
-        """Every padded length up to `longest` (just `longest` without buckets)."""
-        bucket = self.config.length_bucket_s
-        if not bucket:
-            return [longest]
-        return [bucket * k for k in range(1, round(padded_length(longest, bucket) / bucket) + 1)]
+        """Every padded length up to `longest`'s (just `longest` without buckets)."""
+        return bucket_grid(longest, self.config.length_bucket_s)
 
     def probe(self, length: float, calls: int = 15) -> float:
         """Median ms of back-to-back batches of one: the machine's speed right now, which

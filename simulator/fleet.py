@@ -97,6 +97,13 @@ def padded_length(longest: float, bucket_s: float) -> float:
     return bucket_s * math.ceil(longest / bucket_s - 1e-9) if bucket_s else longest
 
 
+def bucket_grid(longest: float, bucket_s: float) -> list[float]:
+    """Every padded length up to `longest`'s (just `longest` without buckets)."""
+    if not bucket_s:
+        return [longest]
+    return [bucket_s * k for k in range(1, round(padded_length(longest, bucket_s) / bucket_s) + 1)]
+
+
 class BatchingSpec(Strict):
     max_batch: int = Field(1, ge=1, le=1024)
     max_wait_ms: NonNeg = 0.0

@@ -10,17 +10,20 @@ pytest.importorskip("torch")
 from real_backend.fidelity import (
     BURSTS_PER_SIZE,
     CASES,
+    Case,
     burst_load,
     capacity,
     fleet_for,
     requests_for,
     run_fidelity,
     run_slowdown,
+    shape_grid,
     size_fits,
     speed_trace,
 )
 from real_backend.profiler import fit_idle_penalty
 from real_backend.server import BatchingServer, Records, ServerConfig, replay
+from simulator.fleet import bucket_grid
 from simulator.profiles import LatencyProfile, ServiceTimeModel
 from simulator.timeline import TimelineEvent
 
@@ -97,6 +100,26 @@ def test_size_fits_recover_each_sizes_line_and_interpolate_the_unseen():
         assert fits[b - 1] == pytest.approx([scale, offset], abs=1e-6)
     assert fits[2] == pytest.approx([1.0, 0.001])  # size 3: halfway between 2 and 4
     assert fits[4] == pytest.approx(fits[3])  # past the last seen size: held flat
+
+
+def test_the_shape_grid_keeps_a_common_shapes_mean_and_a_rare_one_near_the_fit():
+    case = Case("embedding", 2, 10.0, 1.0, 0.5, 0.5, 1.5, (0.5, 1.5), 0.5)
+    profile = LatencyProfile(
+        name="e", family="embedding", device="cpu", source="measured",
+        batch_sizes=[1, 2], lengths=[0.5, 1.5], latency_ms=[[10.0, 30.0], [20.0, 60.0]],
+    )  # fmt: skip
+    fits = np.array([[1.0, 0.0], [2.0, 0.0]])  # size 2 runs twice the isolated time
+    sizes = np.array([1] * 40 + [2])
+    longest = np.array([1.0] * 40 + [0.5])
+    served = np.array([0.025] * 40 + [0.050])
+    grid = shape_grid(case, profile, fits, sizes, longest, served)
+    assert grid.lengths == [0.5, 1.0, 1.5] and grid.batch_sizes == [1, 2]
+    (short, common, long_), (pair_short, pair, pair_long) = grid.latency_ms
+    assert (short, long_) == (10.0, 30.0)  # never served: the fit
+    assert common == pytest.approx((40 * 25.0 + 4 * 20.0) / 44, abs=1e-3)  # mostly its own
+    assert pair_short == pytest.approx((50.0 + 4 * 40.0) / 5)  # one batch: mostly the fit
+    assert (pair, pair_long) == (80.0, 120.0)
+    assert bucket_grid(1.2, 0.5) == [0.5, 1.0, 1.5] and bucket_grid(1.2, 0.0) == [1.2]
 
 
 def test_the_server_records_how_long_its_replica_sat_idle_before_each_batch():
