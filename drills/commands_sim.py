@@ -271,9 +271,10 @@ def validate_fidelity(
     compare latency quantiles (needs the `backend` extra: torch). Exit 1 if the median p95
     error exceeds 3% or the worst 8%.
 
-    Beside the error: the error when the simulator is told the speed the real batches ran at
-    (isolates queueing and batching from service-speed prediction), and the spread of the
-    real server's p95 between its own repeated runs (what no simulator can beat)."""
+    Beside the error: the sampling noise of the p95 comparison (what a perfect simulator
+    would still show), the error when the simulator follows the speed the real batches ran
+    at window by window (isolates queueing and batching from service-speed prediction), and
+    the spread of the real server's p95 between its own repeated runs."""
     try:
         from real_backend.fidelity import LOADS, plot_cdfs, run_fidelity
     except ImportError as exc:

@@ -390,6 +390,7 @@ def compare_one(
     out["run_slowdown"] = round(run_slowdown(profile, reals), 4)
     for q in (50, 95, 99):
         out[f"p{q}_error_given_speed"] = given[f"p{q}_error"]
+    out["_given_latency"] = given["_sim_latency"]
     return out
 
 
@@ -534,6 +535,8 @@ def run_fidelity(
 
 
 def plot_cdfs(rows: list[dict[str, Any]], path: Path) -> None:
+    """Latency CDFs per family: one colour per load; the real server solid, the simulator
+    dashed, the simulator at the real run's speed dotted."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -541,14 +544,26 @@ def plot_cdfs(rows: list[dict[str, Any]], path: Path) -> None:
 
     families = sorted({r["family"] for r in rows})
     fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 4), squeeze=False)
+    lines = [
+        ("_real_latency", "-", "real"),
+        ("_sim_latency", "--", "sim"),
+        ("_given_latency", ":", "sim at run speed"),
+    ]
     for ax, family in zip(axes[0], families, strict=True):
-        for r in (r for r in rows if r["family"] == family):
-            for key, style in (("_real_latency", "-"), ("_sim_latency", "--")):
-                values = np.sort(r[key])
-                label = f"{'real' if key == '_real_latency' else 'sim'} load {r['load']:g}"
-                ax.plot(values, np.linspace(0, 1, len(values)), style, label=label)
+        for k, r in enumerate(r for r in rows if r["family"] == family):
+            for key, style, name in lines:
+                if key in r:
+                    values = np.sort(r[key])
+                    ax.plot(
+                        values,
+                        np.linspace(0, 1, len(values)),
+                        style,
+                        color=f"C{k}",
+                        label=f"{name} load {r['load']:g}",
+                    )
+        ax.set_xscale("log")
         ax.set_title(family)
-        ax.set_xlabel("latency (ms)")
+        ax.set_xlabel("latency (ms, log scale)")
         ax.set_ylabel("fraction of requests")
         ax.legend(fontsize=7)
     fig.tight_layout()

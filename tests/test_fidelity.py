@@ -14,6 +14,7 @@ from real_backend.fidelity import (
     burst_load,
     capacity,
     fleet_for,
+    plot_cdfs,
     requests_for,
     run_fidelity,
     run_slowdown,
@@ -209,3 +210,19 @@ def test_server_length_buckets_pad_up_and_list_every_shape_to_warm():
     assert server.bucket_lengths(2.0) == [0.5, 1.0, 1.5, 2.0]
     records = replay(server, np.array([0.0]), np.array([0.7]), limit_s=10)
     assert records.batch_longest_s == [1.0]
+
+
+def test_the_cdf_plot_has_one_panel_per_family(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [
+        {"family": f, "load": load, **{k: rng.gamma(2.0, 20.0, 50) for k in keys}}
+        for f in ("tts", "embedding")
+        for load in (0.3, 0.9)
+        for keys in [("_real_latency", "_sim_latency", "_given_latency")]
+    ]
+    path = tmp_path / "fidelity.png"
+    plot_cdfs(rows, path)
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+    assert (width, height) == (2 * 5 * 90, 4 * 90)  # two 5-inch panels at 90 dpi
