@@ -252,6 +252,12 @@ FIDELITY_TARGET_MEDIAN, FIDELITY_TARGET_WORST = 0.03, 0.08
 )
 @click.option("--duration", type=click.FloatRange(min=1), default=None, help="Seconds per load.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--repeats",
+    type=click.IntRange(min=1, max=20),
+    default=None,
+    help="Real runs per load (default 2, 1 with --quick); more shrink the noise column.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per (family, load).")
 @click.option(
     "--out",
@@ -264,6 +270,7 @@ def validate_fidelity(
     families: tuple[str, ...],
     duration: float | None,
     seed: int,
+    repeats: int | None,
     as_json: bool,
     out: Path | None,
 ) -> None:
@@ -283,7 +290,8 @@ def validate_fidelity(
         ) from None
     chosen = list(families) or (["embedding"] if quick else ["asr-batch", "tts", "embedding"])
     loads = (0.6,) if quick else LOADS
-    rows = run_fidelity(chosen, loads, duration or (10.0 if quick else 40.0), quick, seed)
+    duration_s = duration or (10.0 if quick else 40.0)
+    rows = run_fidelity(chosen, loads, duration_s, quick, seed, repeats)
     public = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -505,7 +505,12 @@ def row(
 
 
 def run_fidelity(
-    families: list[str], loads: tuple[float, ...], duration_s: float, quick: bool, seed: int = 0
+    families: list[str],
+    loads: tuple[float, ...],
+    duration_s: float,
+    quick: bool,
+    seed: int = 0,
+    repeats: int | None = None,
 ) -> list[dict[str, Any]]:
     """Per family: profile, fit (calibration loads of their own), then compare each load.
     Loads are fractions of the measured capacity: the real server's throughput on a
@@ -518,7 +523,7 @@ def run_fidelity(
         )
         fit["capacity_per_s"] = fit["saturation_per_s"]
         fit["model_capacity_per_s"] = round(capacity(case, profile), 3)
-        repeats = 1 if quick else REAL_REPEATS
+        runs = repeats or (1 if quick else REAL_REPEATS)
         for load in loads:
             compared = compare_one(
                 case,
@@ -528,7 +533,7 @@ def run_fidelity(
                 seed,
                 fit["capacity_per_s"],
                 fit["probe_ms"],
-                repeats,
+                runs,
             )
             rows.append({**compared, **fit})
     return rows

@@ -79,6 +79,7 @@ def test_simulate_table_output():
         (["simulate", "no-such-fleet"], "no such file"),
         (["simulate", "example", "--duration", "-5"], "--duration"),
         (["validate", "analytic", "--case", "mm1:lam=2,mu=1"], "mm1.lam"),
+        (["validate", "fidelity", "--repeats", "0"], "--repeats"),
     ],
 )
 def test_bad_input_exits_2_without_a_traceback(args, fragment):

@@ -66,8 +66,9 @@ def test_the_fidelity_fleet_is_one_replica_with_the_servers_batching():
 
 
 def test_quick_fidelity_run_agrees_loosely_with_the_simulator():
-    (row,) = run_fidelity(["embedding"], (0.5,), duration_s=8.0, quick=True)
-    assert row["requests"] > 50
+    (row,) = run_fidelity(["embedding"], (0.5,), duration_s=8.0, quick=True, repeats=2)
+    assert row["requests"] > 50 and row["real_runs"] == 2 and row["sim_runs"] == 5
+    assert 0 <= row["p95_noise"] < 0.5 and 0.5 < row["run_slowdown"] < 2
     assert row["sim_throughput_per_s"] == pytest.approx(row["real_throughput_per_s"], rel=0.05)
     assert abs(row["p50_error"]) < 0.5 and abs(row["real_mean_batch"] - row["sim_mean_batch"]) < 0.5
 
