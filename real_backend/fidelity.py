@@ -121,11 +121,10 @@ def calibrate(
             for s, idle in zip(real.batch_service_s, real.batch_idle_s, strict=True)
         ]
     size_arr, longest_arr, served_arr = np.array(sizes), np.array(longest), np.array(served)
-    predicted = np.array([model.latency_s(b, n) for b, n in zip(sizes, longest, strict=True)])
+    predicted = model_times(model, sizes, longest)
     fits = size_fits(size_arr, predicted, served_arr, case.max_batch)
     fitted = shape_grid(case, profile, fits, size_arr, longest_arr, served_arr)
-    grid = ServiceTimeModel(fitted)
-    expected = np.array([grid.latency_s(b, n) for b, n in zip(sizes, longest, strict=True)])
+    expected = model_times(ServiceTimeModel(fitted), sizes, longest)
     spread = float(np.std(served_arr / expected))
     fitted = fitted.model_copy(update={"spread_cv": round(spread, 4)})
     fit = {}
@@ -420,30 +419,27 @@ def simulate(
 SPEED_WINDOW_S = 2.0
 
 
-def batch_speeds(
-    profile: LatencyProfile, real: Records
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per real batch: its start; its service time less the modelled idle penalty over
-    the fitted model's time for its size and padded length; that model time."""
+def model_times(model: ServiceTimeModel, sizes: list[int], longest: list[float]) -> np.ndarray:
+    """The model's seconds for batches of these sizes and padded lengths."""
+    return np.array([model.latency_s(b, n) for b, n in zip(sizes, longest, strict=True)])
+
+
+def batch_times(profile: LatencyProfile, real: Records) -> tuple[np.ndarray, ...]:
+    """Per real batch: its start, its service time less the modelled idle penalty, and
+    the fitted model's time for its size and padded length."""
     model = ServiceTimeModel(profile)
-    base = np.array(
-        [model.latency_s(b, n) for b, n in zip(real.batch_sizes, real.batch_longest_s, strict=True)]
-    )
     penalty = np.array([model.idle_penalty_s(idle) for idle in real.batch_idle_s])
     served = np.array(real.batch_service_s) - penalty
-    starts = np.array(real.batch_start_s)
-    return starts, served / base, base
+    base = model_times(model, real.batch_sizes, real.batch_longest_s)
+    return np.array(real.batch_start_s), served, base
 
 
 def run_slowdown(profile: LatencyProfile, reals: list[Records]) -> float:
     """How much slower than the fitted model the real batches ran, over whole runs: their
     summed service time (idle penalty taken out) over the summed model time."""
-    served = base = 0.0
-    for real in reals:
-        _, ratio, model_s = batch_speeds(profile, real)
-        served += float((ratio * model_s).sum())
-        base += float(model_s.sum())
-    return served / base if base else 1.0
+    times = [batch_times(profile, real) for real in reals]
+    base = sum(float(model_s.sum()) for _, _, model_s in times)
+    return sum(float(served.sum()) for _, served, _ in times) / base if base else 1.0
 
 
 def speed_trace(
@@ -453,15 +449,15 @@ def speed_trace(
     service time over the model's (a time-weighted mean ratio), set on the simulated
     pool as its `slowdown` from the window's start. A window without batches keeps the
     speed before it (the whole run's, for the first)."""
-    starts, ratio, model_s = batch_speeds(profile, real)
+    starts, served, model_s = batch_times(profile, real)
+    window = (starts // window_s).astype(int)
     events = []
-    for k in range(int(np.ceil(starts.max() / window_s)) if len(starts) else 0):
-        inside = (starts >= k * window_s) & (starts < (k + 1) * window_s)
-        if inside.any():
-            factor = float((ratio[inside] * model_s[inside]).sum() / model_s[inside].sum())
-            events.append(
-                TimelineEvent(at_s=k * window_s, set={"pools.server.slowdown": round(factor, 4)})
-            )
+    for k in np.unique(window):
+        inside = window == k
+        factor = float(served[inside].sum() / model_s[inside].sum())
+        events.append(
+            TimelineEvent(at_s=float(k * window_s), set={"pools.server.slowdown": round(factor, 4)})
+        )
     return events
 
 

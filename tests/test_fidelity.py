@@ -28,6 +28,12 @@ from simulator.fleet import bucket_grid
 from simulator.profiles import LatencyProfile, ServiceTimeModel
 from simulator.timeline import TimelineEvent
 
+EMBEDDING_PROFILE = LatencyProfile(
+    name="e", family="embedding", device="cpu", source="measured",
+    batch_sizes=[1, 8], lengths=[1.0, 10.0], latency_ms=[[10.0, 100.0], [20.0, 200.0]],
+    idle_penalty_ms=3.0,
+)  # fmt: skip
+
 
 def serve(config: ServerConfig, arrivals: list[float], lengths: list[float]):
     server = BatchingServer("classifier", config, max_length=2.0)
@@ -53,16 +59,12 @@ def test_requests_past_their_deadline_are_dropped_at_dequeue():
 
 def test_the_fidelity_fleet_is_one_replica_with_the_servers_batching():
     case = CASES["embedding"]
-    profile = LatencyProfile(
-        name="e", family="embedding", device="cpu", source="measured",
-        batch_sizes=[1, 8], lengths=[1.0, 10.0], latency_ms=[[10.0, 100.0], [20.0, 200.0]],
-    )  # fmt: skip
-    fleet, library = fleet_for(case, profile)
+    fleet, library = fleet_for(case, EMBEDDING_PROFILE)
     pool = fleet.pools["server"]
     assert pool.replicas == 1 and pool.batching.max_batch == case.max_batch
     assert fleet.stages.ingress.base_ms == 0 and library.has("e", "cpu")
     # full batches of 8 padded to the longest: capacity lies between 8/200 ms and 8/20 ms
-    assert 40 < capacity(case, profile) < 400
+    assert 40 < capacity(case, EMBEDDING_PROFILE) < 400
 
 
 def test_quick_fidelity_run_agrees_loosely_with_the_simulator():
@@ -149,17 +151,10 @@ def test_idle_penalty_fit_recovers_size_and_time_constant():
     assert fit_idle_penalty({0.0: 10.0, 0.1: 9.9, 0.3: 9.8}) == (0.0, 50.0)  # no penalty seen
 
 
-SPEED_PROFILE = LatencyProfile(
-    name="e", family="embedding", device="cpu", source="measured",
-    batch_sizes=[1, 8], lengths=[1.0, 10.0], latency_ms=[[10.0, 100.0], [20.0, 200.0]],
-    idle_penalty_ms=3.0,
-)  # fmt: skip
-
-
 def records_at_speed(starts: list[float], speeds: list[float]) -> Records:
     """Batches of 4 at 5 s padded length, each `speed` times the model's time plus the
     modelled idle penalty (the replica idle 20 ms before each)."""
-    model = ServiceTimeModel(SPEED_PROFILE)
+    model = ServiceTimeModel(EMBEDDING_PROFILE)
     n = len(starts)
     served = [k * model.latency_s(4, 5.0) + model.idle_penalty_s(0.02) for k in speeds]
     return Records(
@@ -170,14 +165,14 @@ def records_at_speed(starts: list[float], speeds: list[float]) -> Records:
 
 def test_the_speed_a_run_went_at_is_read_against_the_fitted_model_less_its_idle_penalty():
     records = records_at_speed([0.0, 0.5, 1.0], [1.1, 1.1, 1.1])
-    assert run_slowdown(SPEED_PROFILE, [records]) == pytest.approx(1.1)
+    assert run_slowdown(EMBEDDING_PROFILE, [records]) == pytest.approx(1.1)
     slow, fast = records_at_speed([0.0], [1.3]), records_at_speed([0.0], [0.9])
-    assert run_slowdown(SPEED_PROFILE, [slow, fast]) == pytest.approx(1.1)
+    assert run_slowdown(EMBEDDING_PROFILE, [slow, fast]) == pytest.approx(1.1)
 
 
 def test_the_speed_trace_sets_each_windows_time_weighted_speed_and_skips_empty_windows():
     records = records_at_speed([0.1, 1.5, 2.2, 6.9], [1.0, 1.2, 0.8, 1.5])
-    trace = speed_trace(SPEED_PROFILE, records, window_s=2.0)
+    trace = speed_trace(EMBEDDING_PROFILE, records, window_s=2.0)
     assert [e.at_s for e in trace] == [0.0, 2.0, 6.0]  # nothing started in [4, 6)
     speeds = [e.set["pools.server.slowdown"] for e in trace]
     assert speeds == pytest.approx([1.1, 0.8, 1.5])
@@ -187,7 +182,7 @@ def test_a_simulated_run_following_a_speed_trace_serves_each_window_at_its_speed
     from simulator import run_requests
 
     case = CASES["embedding"]
-    exact = SPEED_PROFILE.model_copy(update={"idle_penalty_ms": 0.0, "spread_cv": 0.0})
+    exact = EMBEDDING_PROFILE.model_copy(update={"idle_penalty_ms": 0.0, "spread_cv": 0.0})
     fleet, library = fleet_for(case, exact, slowdown=1.5)
     trace = [TimelineEvent(at_s=10.0, set={"pools.server.slowdown": 2.0})]
     requests = requests_for(case, 2.0, 20.0, seed=3)
