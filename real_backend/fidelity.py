@@ -8,6 +8,7 @@ fresh profile as service times) and compare latency quantiles, throughput and ba
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ from simulator.workload import DurationDist, PoissonArrivals, Stream, Workload, 
 
 LOADS = (0.3, 0.6, 0.9)
 THREADS = 1  # one intra-op thread: the other core runs the load generator
+# the replica on the last core the process may use, away from the generator's usual first
+REPLICA_CORE = (max(os.sched_getaffinity(0)),) if hasattr(os, "sched_getaffinity") else ()
 
 
 @dataclass(frozen=True)
@@ -265,7 +268,11 @@ def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def _server(case: Case) -> BatchingServer:
     config = ServerConfig(
-        case.max_batch, case.max_wait_ms, threads=THREADS, length_bucket_s=case.bucket_s
+        case.max_batch,
+        case.max_wait_ms,
+        threads=THREADS,
+        length_bucket_s=case.bucket_s,
+        cores=REPLICA_CORE,
     )
     server = BatchingServer(case.family, config, max_length=case.max_s)
     if not _WARMED.get(case.family):  # kernels are built once per process and shape
@@ -496,6 +503,7 @@ def row(
     sim_sizes = np.concatenate([s.batches["size"].to_numpy() for s in sims])
     out["sim_mean_batch"] = round(float(sim_sizes.mean()), 3)
     out["requests"] = len(reals[0].arrival_s)
+    out["real_minor_faults"] = int(np.mean([r.minor_faults for r in reals]))
     out["_real_latency"], out["_sim_latency"] = real_latency, sim_latency
     return out
 

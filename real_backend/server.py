@@ -9,11 +9,14 @@ queue; a free replica starts a batch when `max_batch` requests wait or the oldes
 `max_wait_ms` (a request arriving at an idle replica with an empty queue starts alone when
 batching cannot help: `max_batch == 1` or `max_wait_ms == 0`); items past their deadline are
 dropped at dequeue; a batch is padded to its longest item. Replicas are worker threads that
-share the model; torch runs `threads` intra-op threads (the profile's setting).
+share the model, each pinned to a core of `cores` when given; torch runs `threads` intra-op
+threads (the profile's setting).
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import threading
 import time
 from collections import deque
@@ -35,6 +38,7 @@ class ServerConfig:
     queue_capacity: int = 10_000
     timeout_ms: float = float("inf")
     length_bucket_s: float = 0.0  # pad batches up to a multiple of this (0: to the longest)
+    cores: tuple[int, ...] = ()  # replica i runs on cores[i % len] (empty: where the OS likes)
 
     def padded(self, longest: float) -> float:
         return padded_length(longest, self.length_bucket_s)
@@ -56,6 +60,8 @@ class Records:
     batch_longest_s: list[float] = field(default_factory=list)
     batch_service_s: list[float] = field(default_factory=list)
     batch_idle_s: list[float] = field(default_factory=list)  # the replica's idle time before
+    minor_faults: int = 0  # pages the process faulted in during the run (see allocator)
+    replica_cores: list[set[int]] = field(default_factory=list)  # each replica's CPU affinity
 
     @property
     def latency_ms(self) -> np.ndarray:
@@ -104,16 +110,23 @@ class BatchingServer:
         return bucket_grid(longest, self.config.length_bucket_s)
 
     def probe(self, length: float, calls: int = 15) -> float:
-        """Median ms of back-to-back batches of one: the machine's speed right now, which
-        drifts by several percent over seconds on a shared VM."""
+        """Median ms of back-to-back batches of one on the first replica's core: the
+        machine's speed right now, which drifts by several percent over seconds on a
+        shared VM."""
         inputs = self.bank.take(1, self.config.padded(length))
         times = []
+        before = _pin(self._core(0))
         with torch.inference_mode():
             for _ in range(calls):
                 start = time.perf_counter()
                 self.spec.call(self.model, inputs)
                 times.append(time.perf_counter() - start)
+        _pin(before)
         return float(np.median(times)) * 1000.0
+
+    def _core(self, replica: int) -> set[int] | None:
+        cores = self.config.cores
+        return {cores[replica % len(cores)]} if cores else None
 
     def serve(self, lengths: np.ndarray, arrivals: np.ndarray, clock_zero: float) -> Records:
         n = len(lengths)
@@ -126,7 +139,7 @@ class BatchingServer:
         )
         self.lengths, self.zero = lengths, clock_zero
         self.workers = [
-            threading.Thread(target=self._worker, name=f"replica-{i}", daemon=True)
+            threading.Thread(target=self._worker, args=(i,), name=f"replica-{i}", daemon=True)
             for i in range(self.config.replicas)
         ]
         for w in self.workers:
@@ -192,7 +205,10 @@ class BatchingServer:
                 batch.append(rid)
         return batch
 
-    def _worker(self) -> None:
+    def _worker(self, replica: int) -> None:
+        _pin(self._core(replica))
+        with self.lock:
+            self.records.replica_cores.append(_affinity())
         free_since = -np.inf
         with torch.inference_mode():
             while (batch := self._next_batch()) is not None:
@@ -215,11 +231,26 @@ class BatchingServer:
                     self.records.status[rid] = "ok"
 
 
+def _affinity() -> set[int]:
+    return set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
+
+
+def _pin(cores: set[int] | None) -> set[int] | None:
+    """Run the calling thread (Linux: affinity is per thread) on `cores`; returns the
+    affinity it had, to restore. A no-op where the OS has no affinity call."""
+    if not cores or not hasattr(os, "sched_setaffinity"):
+        return None
+    before = _affinity()
+    os.sched_setaffinity(0, cores)
+    return before
+
+
 def replay(
     server: BatchingServer, arrivals_s: np.ndarray, lengths_s: np.ndarray, limit_s: float = 600.0
 ) -> Records:
     """Open-loop load: submit each request at its arrival time (in-process, no network),
     whatever the server's state; bounded by the count given and `limit_s` of wall time."""
+    faults_before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     zero = time.perf_counter() + 0.05
     records = server.serve(lengths_s, arrivals_s, zero)
     for rid, at in enumerate(arrivals_s):
@@ -234,4 +265,5 @@ def replay(
     while (records.status == "in_flight").any() and time.perf_counter() < deadline:
         time.sleep(0.005)
     server.close()
+    records.minor_faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before
     return records

@@ -143,6 +143,22 @@ def test_closing_the_server_leaves_no_worker_thread_running():
     assert not any(w.is_alive() for w in server.workers)
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="Linux only")
+def test_replicas_run_on_their_cores_and_the_probe_leaves_the_callers_affinity_alone():
+    import os
+
+    cores = sorted(os.sched_getaffinity(0))
+    last = cores[-1]
+    config = ServerConfig(max_batch=1, threads=1, replicas=2, cores=(last, cores[0]))
+    server = BatchingServer("classifier", config, max_length=2.0)
+    assert server.probe(1.0, calls=2) > 0 and os.sched_getaffinity(0) == set(cores)
+    records = replay(server, np.array([0.0, 0.0, 0.0]), np.array([1.0] * 3), limit_s=10)
+    assert sorted(map(sorted, records.replica_cores)) == sorted([[last], [cores[0]]])
+    free = serve(ServerConfig(max_batch=1, threads=1), [0.0], [1.0])
+    assert free.replica_cores == [set(cores)]  # no cores given: wherever the OS likes
+    assert free.minor_faults >= 0
+
+
 def test_idle_penalty_fit_recovers_size_and_time_constant():
     def excess(gap: float) -> float:
         return 2.0 * -np.expm1(-gap / 0.050)
