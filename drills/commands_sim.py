@@ -324,12 +324,13 @@ def render_fidelity(rows: list[dict[str, Any]]) -> str:
             f"{r['real_p99_ms']:.1f} / {r['sim_p99_ms']:.1f}",
             f"{r['real_throughput_per_s']:.1f} / {r['sim_throughput_per_s']:.1f}",
             f"{r['real_mean_batch']:.2f} / {r['sim_mean_batch']:.2f}",
+            f"{r['real_busy']:.0%} / {r['sim_busy']:.0%}",
         ]
         for r in rows
     ]
     headers = ["family", "load", "requests", "p50 real/sim", "p95 real/sim", "p95 err"]
     headers += ["noise", "err at run speed", "real run-to-run"]
-    headers += ["p99 real/sim", "req/s real/sim", "batch real/sim"]
+    headers += ["p99 real/sim", "req/s real/sim", "batch real/sim", "busy real/sim"]
     return render_table(headers, table)
 
 

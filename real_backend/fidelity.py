@@ -35,6 +35,7 @@ from simulator.timeline import TimelineEvent
 from simulator.workload import DurationDist, PoissonArrivals, Stream, Workload, generate
 
 LOADS = (0.3, 0.6, 0.9)
+SPEED_WINDOW_S = 2.0  # the host's speed, read off real batches, is held per window this long
 THREADS = 1  # one intra-op thread: the other core runs the load generator
 # the replica on the last core the process may use, away from the generator's usual first
 REPLICA_CORE = (max(os.sched_getaffinity(0)),) if hasattr(os, "sched_getaffinity") else ()
@@ -104,6 +105,7 @@ def calibrate(
     sizes: list[int] = []
     longest: list[float] = []
     served: list[float] = []
+    windows: list[int] = []  # (run, SPEED_WINDOW_S window) of each batch, as one number
     model = ServiceTimeModel(profile)
     requests = requests_for(case, CALIBRATION_LOAD * capacity(case, profile), duration_s, seed)
     loads = [
@@ -114,7 +116,8 @@ def calibrate(
         loads.append(burst_load(case, profile, seed))
     runs = [probed_replay(case, arrivals, lengths) for arrivals, lengths in loads]
     reference_ms = float(np.mean([probe for _, probe in runs]))
-    for real, probe in runs:
+    for k, (real, probe) in enumerate(runs):
+        windows += [k * 10**6 + int(t // SPEED_WINDOW_S) for t in real.batch_start_s]
         sizes += real.batch_sizes
         longest += real.batch_longest_s
         # what the replica paid for sitting idle is the simulator's to add, not the fit's;
@@ -130,6 +133,7 @@ def calibrate(
     expected = model_times(ServiceTimeModel(fitted), sizes, longest)
     spread = float(np.std(served_arr / expected))
     fitted = fitted.model_copy(update={"spread_cv": round(spread, 4)})
+    within = within_window_cv(np.array(windows), served_arr, expected)
     fit = {}
     for b, (scale, offset) in enumerate(fits, start=1):
         fit[f"scale_b{b}"], fit[f"offset_ms_b{b}"] = (
@@ -138,10 +142,22 @@ def calibrate(
         )
     saturated, saturated_probe = runs[1]  # the backlog load, at the mean calibration speed
     fit["serving_cv"] = round(spread, 4)
+    fit["serving_cv_within_window"] = round(within, 4)
     fit["saturation_per_s"] = round(throughput(saturated) * saturated_probe / reference_ms, 3)
     fit["probe_ms"] = round(reference_ms, 3)
     fit["idle_penalty_ms"], fit["idle_tau_ms"] = profile.idle_penalty_ms, profile.idle_tau_ms
     return fitted, fit
+
+
+def within_window_cv(windows: np.ndarray, served: np.ndarray, expected: np.ndarray) -> float:
+    """The spread of batch times around their window's own speed (the served over the
+    expected time of all batches in the same SPEED_WINDOW_S window of the same run): what
+    is left for service noise once the host's drift is given, as a speed trace gives it."""
+    factor = np.empty(len(served))
+    for w in np.unique(windows):
+        inside = windows == w
+        factor[inside] = served[inside].sum() / expected[inside].sum()
+    return float(np.std(served / expected / factor)) if len(served) else 0.0
 
 
 PRIOR_BATCHES = 4  # how many served batches the affine fit counts for in a shape's time
@@ -353,36 +369,38 @@ SIM_SEEDS = 5  # simulated service noise averaged over seeds, arrivals held fixe
 def compare_one(
     case: Case,
     profile: LatencyProfile,
+    fit: dict[str, float],
     load: float,
     duration_s: float,
     seed: int,
-    capacity_per_s: float,
-    probe_ms: float,
     repeats: int = REAL_REPEATS,
 ) -> dict[str, Any]:
-    """One load (a fraction of capacity): the same requests through the real server
-    `repeats` times and through the simulator with SIM_SEEDS service-noise seeds, its
-    profile scaled by the machine's speed during the real runs against calibration (the
-    speed probe's ratio: a shared VM drifts by several percent over tens of seconds).
+    """One load (a fraction of the fit's `capacity_per_s`): the same requests through the
+    real server `repeats` times and through the simulator with SIM_SEEDS service-noise
+    seeds, its profile scaled by the machine's speed during the real runs against
+    calibration (the speed probe's ratio to the fit's `probe_ms`: a shared VM drifts by
+    several percent over tens of seconds).
 
     A second simulation follows the speed the real batches actually ran at, window by
-    window (`speed_trace`): its error isolates the queueing and batching mechanics from
-    the prediction of the host's speed."""
-    rate = load * capacity_per_s
+    window (`speed_trace`), with the service noise left around each window's speed
+    (`serving_cv_within_window`): its error isolates the queueing and batching mechanics
+    from the prediction of the host's speed."""
+    rate = load * fit["capacity_per_s"]
     requests = requests_for(case, rate, duration_s, seed)
     arrivals, lengths = np.asarray(requests.arrival_s), np.asarray(requests.audio_s)
     runs = [
         probed_replay(case, arrivals, lengths, limit_s=duration_s * 4 + 30) for _ in range(repeats)
     ]
     reals = [real for real, _ in runs]
-    probed = float(np.mean([probe for _, probe in runs])) / probe_ms
+    probed = float(np.mean([probe for _, probe in runs])) / fit["probe_ms"]
     predicted = simulate(case, profile, probed, requests, duration_s, seed)
+    traced = profile.model_copy(update={"spread_cv": fit["serving_cv_within_window"]})
     followed = [
         telemetry
         for real in reals
         for telemetry in simulate(
             case,
-            profile,
+            traced,
             run_slowdown(profile, [real]),
             requests,
             duration_s,
@@ -421,9 +439,6 @@ def simulate(
         )
         for k in range(SIM_SEEDS)
     ]
-
-
-SPEED_WINDOW_S = 2.0
 
 
 def model_times(model: ServiceTimeModel, sizes: list[int], longest: list[float]) -> np.ndarray:
@@ -504,6 +519,11 @@ def row(
     out["sim_mean_batch"] = round(float(sim_sizes.mean()), 3)
     out["requests"] = len(reals[0].arrival_s)
     out["real_minor_faults"] = int(np.mean([r.minor_faults for r in reals]))
+    # the replica's busy seconds per second of arrivals: the load each side really carried
+    real_busy = [float(np.sum(r.batch_service_s)) for r in reals]
+    sim_busy = [float((s.batches["end_s"] - s.batches["start_s"]).sum()) for s in sims]
+    out["real_busy"] = round(float(np.mean(real_busy)) / duration_s, 4)
+    out["sim_busy"] = round(float(np.mean(sim_busy)) / duration_s, 4)
     out["_real_latency"], out["_sim_latency"] = real_latency, sim_latency
     return out
 
@@ -529,16 +549,7 @@ def run_fidelity(
         fit["model_capacity_per_s"] = round(capacity(case, profile), 3)
         runs = repeats or (1 if quick else REAL_REPEATS)
         for load in loads:
-            compared = compare_one(
-                case,
-                profile,
-                load,
-                duration_s,
-                seed,
-                fit["capacity_per_s"],
-                fit["probe_ms"],
-                runs,
-            )
+            compared = compare_one(case, profile, fit, load, duration_s, seed, runs)
             rows.append({**compared, **fit})
     return rows
 

@@ -21,6 +21,7 @@ from real_backend.fidelity import (
     shape_grid,
     size_fits,
     speed_trace,
+    within_window_cv,
 )
 from real_backend.profiler import fit_idle_penalty
 from real_backend.server import BatchingServer, Records, ServerConfig, replay
@@ -75,6 +76,11 @@ def test_quick_fidelity_run_agrees_loosely_with_the_simulator():
     assert 0 <= row["p95_noise"] < 0.5 and 0.5 < row["run_slowdown"] < 2
     assert row["sim_throughput_per_s"] == pytest.approx(row["real_throughput_per_s"], rel=0.05)
     assert abs(row["p50_error"]) < 0.5 and abs(row["real_mean_batch"] - row["sim_mean_batch"]) < 0.5
+    # both sides carried about the load asked for (0.5 of capacity, less batching's gain)
+    assert 0.1 < row["real_busy"] < 0.9 and row["sim_busy"] == pytest.approx(
+        row["real_busy"], rel=0.3
+    )
+    assert 0 <= row["serving_cv_within_window"] <= row["serving_cv"] + 0.05
 
 
 def test_calibration_bursts_form_every_batch_size_on_an_idle_server():
@@ -215,6 +221,17 @@ def test_a_simulated_run_following_a_speed_trace_serves_each_window_at_its_speed
     ]
     assert (start < 10).any() and (start >= 10).any()
     assert (batches["end_s"] - start).to_numpy() == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_noise_left_within_a_window_takes_out_each_windows_own_speed():
+    # two windows, the second 20% slower throughout: all of the spread is drift
+    windows = np.array([0, 0, 1, 1])
+    expected = np.array([1.0, 2.0, 1.0, 2.0])
+    assert within_window_cv(windows, expected * [1, 1, 1.2, 1.2], expected) == pytest.approx(0)
+    # within a window, ±10% around its mean: that spread stays
+    served = expected * np.array([0.9, 1.1, 1.2 * 0.9, 1.2 * 1.1])
+    ratio = served / expected / np.repeat([(0.9 + 2.2) / 3, 1.2 * (0.9 + 2.2) / 3], 2)
+    assert within_window_cv(windows, served, expected) == pytest.approx(np.std(ratio))
 
 
 def test_server_length_buckets_pad_up_and_list_every_shape_to_warm():
