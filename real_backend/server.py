@@ -116,12 +116,14 @@ class BatchingServer:
         inputs = self.bank.take(1, self.config.padded(length))
         times = []
         before = _pin(self._core(0))
-        with torch.inference_mode():
-            for _ in range(calls):
-                start = time.perf_counter()
-                self.spec.call(self.model, inputs)
-                times.append(time.perf_counter() - start)
-        _pin(before)
+        try:
+            with torch.inference_mode():
+                for _ in range(calls):
+                    start = time.perf_counter()
+                    self.spec.call(self.model, inputs)
+                    times.append(time.perf_counter() - start)
+        finally:
+            _pin(before)
         return float(np.median(times)) * 1000.0
 
     def _core(self, replica: int) -> set[int] | None:
