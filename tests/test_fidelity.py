@@ -257,3 +257,20 @@ def test_the_cdf_plot_has_one_panel_per_family(tmp_path):
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
     assert (width, height) == (2 * 5 * 90, 4 * 90)  # two 5-inch panels at 90 dpi
+
+
+def test_the_fidelity_table_shows_each_sides_numbers_and_the_busy_fractions():
+    from drills.commands_sim import render_fidelity
+
+    row = {
+        "family": "tts", "load": 0.9, "requests": 700, "p95_error": -0.363,
+        "p95_noise": 0.047, "p95_error_given_speed": 0.014, "real_p95_spread": 0.629,
+        "real_runs": 2, "real_throughput_per_s": 19.1, "sim_throughput_per_s": 19.1,
+        "real_mean_batch": 3.58, "sim_mean_batch": 3.78, "real_busy": 1.031, "sim_busy": 0.9,
+    }  # fmt: skip
+    for q, real, sim in ((50, 1537.3, 1520.3), (95, 3554.1, 2262.9), (99, 3770.7, 2398.9)):
+        row[f"real_p{q}_ms"], row[f"sim_p{q}_ms"] = real, sim
+    header, _, line = render_fidelity([row]).splitlines()
+    assert header.split()[-2:] == ["busy", "real/sim"]
+    assert "3554.1 / 2262.9" in line and "-36.3%" in line and "±4.7%" in line
+    assert "+1.4%" in line and "62.9%" in line and line.endswith("103% / 90%")
