@@ -37,7 +37,8 @@ from simulator.workload import DurationDist, PoissonArrivals, Stream, Workload, 
 LOADS = (0.3, 0.6, 0.9)
 SPEED_WINDOW_S = 2.0  # the host's speed, read off real batches, is held per window this long
 THREADS = 1  # one intra-op thread: the other core runs the load generator
-# the replica on the last core the process may use, away from the generator's usual first
+# the replica on the last core the process may use; the load generator is not pinned, so
+# the OS mostly runs it on another
 REPLICA_CORE = (max(os.sched_getaffinity(0)),) if hasattr(os, "sched_getaffinity") else ()
 
 
@@ -105,7 +106,7 @@ def calibrate(
     sizes: list[int] = []
     longest: list[float] = []
     served: list[float] = []
-    windows: list[int] = []  # (run, SPEED_WINDOW_S window) of each batch, as one number
+    windows: list[tuple[int, int]] = []  # (run, SPEED_WINDOW_S window) of each batch
     model = ServiceTimeModel(profile)
     requests = requests_for(case, CALIBRATION_LOAD * capacity(case, profile), duration_s, seed)
     loads = [
@@ -117,7 +118,7 @@ def calibrate(
     runs = [probed_replay(case, arrivals, lengths) for arrivals, lengths in loads]
     reference_ms = float(np.mean([probe for _, probe in runs]))
     for k, (real, probe) in enumerate(runs):
-        windows += [k * 10**6 + int(t // SPEED_WINDOW_S) for t in real.batch_start_s]
+        windows += [(k, int(t // SPEED_WINDOW_S)) for t in real.batch_start_s]
         sizes += real.batch_sizes
         longest += real.batch_longest_s
         # what the replica paid for sitting idle is the simulator's to add, not the fit's;
@@ -133,7 +134,8 @@ def calibrate(
     expected = model_times(ServiceTimeModel(fitted), sizes, longest)
     spread = float(np.std(served_arr / expected))
     fitted = fitted.model_copy(update={"spread_cv": round(spread, 4)})
-    within = within_window_cv(np.array(windows), served_arr, expected)
+    keys = np.unique(np.array(windows), axis=0, return_inverse=True)[1].ravel()
+    within = within_window_cv(keys, served_arr, expected)
     fit = {}
     for b, (scale, offset) in enumerate(fits, start=1):
         fit[f"scale_b{b}"], fit[f"offset_ms_b{b}"] = (
@@ -149,15 +151,27 @@ def calibrate(
     return fitted, fit
 
 
-def within_window_cv(windows: np.ndarray, served: np.ndarray, expected: np.ndarray) -> float:
-    """The spread of batch times around their window's own speed (the served over the
-    expected time of all batches in the same SPEED_WINDOW_S window of the same run): what
-    is left for service noise once the host's drift is given, as a speed trace gives it."""
+def window_speeds(windows: np.ndarray, served: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Per batch, its window's speed: the summed served over the summed expected time of
+    all batches in the same window (a time-weighted mean ratio)."""
     factor = np.empty(len(served))
     for w in np.unique(windows):
         inside = windows == w
         factor[inside] = served[inside].sum() / expected[inside].sum()
-    return float(np.std(served / expected / factor)) if len(served) else 0.0
+    return factor
+
+
+def within_window_cv(windows: np.ndarray, served: np.ndarray, expected: np.ndarray) -> float:
+    """The spread of batch times around their window's own speed: what is left for
+    service noise once the host's drift is given, as a speed trace gives it. Each
+    window's speed comes from its own batches, so the squares are summed over N − W
+    degrees of freedom (a window of one batch tells nothing); windows whose speed is not
+    positive (idle penalty over-subtracted) are left out."""
+    factor = window_speeds(windows, served, expected)
+    keep = factor > 0
+    residual = served[keep] / expected[keep] / factor[keep] - 1.0
+    dof = int(keep.sum()) - len(np.unique(windows[keep]))
+    return float(np.sqrt(np.sum(residual**2) / dof)) if dof > 0 else 0.0
 
 
 PRIOR_BATCHES = 4  # how many served batches the affine fit counts for in a shape's time
@@ -473,14 +487,15 @@ def speed_trace(
     speed before it (the whole run's, for the first)."""
     starts, served, model_s = batch_times(profile, real)
     window = (starts // window_s).astype(int)
-    events = []
-    for k in np.unique(window):
-        inside = window == k
-        factor = float(served[inside].sum() / model_s[inside].sum())
-        events.append(
-            TimelineEvent(at_s=float(k * window_s), set={"pools.server.slowdown": round(factor, 4)})
+    speeds = window_speeds(window, served, model_s)
+    first = np.unique(window, return_index=True)[1]
+    return [
+        TimelineEvent(
+            at_s=float(window[i] * window_s),
+            set={"pools.server.slowdown": round(float(speeds[i]), 4)},
         )
-    return events
+        for i in first
+    ]
 
 
 def row(

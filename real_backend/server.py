@@ -16,7 +16,6 @@ threads (the profile's setting).
 from __future__ import annotations
 
 import os
-import resource
 import threading
 import time
 from collections import deque
@@ -38,7 +37,9 @@ class ServerConfig:
     queue_capacity: int = 10_000
     timeout_ms: float = float("inf")
     length_bucket_s: float = 0.0  # pad batches up to a multiple of this (0: to the longest)
-    cores: tuple[int, ...] = ()  # replica i runs on cores[i % len] (empty: where the OS likes)
+    # replica i runs on `threads` cores from cores[i * threads] on, wrapping round (its
+    # torch threads inherit them); empty: wherever the OS likes
+    cores: tuple[int, ...] = ()
 
     def padded(self, longest: float) -> float:
         return padded_length(longest, self.length_bucket_s)
@@ -48,7 +49,8 @@ class ServerConfig:
 class Records:
     """Per request: the scheduled arrival, when its batch started and ended, its batch and
     status (ok, rejected, timeout); per batch: start, size, padded length, service time and
-    how long its replica had been idle (infinite for a replica's first batch)."""
+    how long its replica had been idle (infinite for a replica's first batch); per run: the
+    pages the process faulted in and each replica's CPU affinity, by replica."""
 
     arrival_s: np.ndarray
     start_s: np.ndarray
@@ -61,7 +63,7 @@ class Records:
     batch_service_s: list[float] = field(default_factory=list)
     batch_idle_s: list[float] = field(default_factory=list)  # the replica's idle time before
     minor_faults: int = 0  # pages the process faulted in during the run (see allocator)
-    replica_cores: list[set[int]] = field(default_factory=list)  # each replica's CPU affinity
+    replica_cores: dict[int, set[int]] = field(default_factory=dict)  # replica: its cores
 
     @property
     def latency_ms(self) -> np.ndarray:
@@ -86,6 +88,12 @@ class BatchingServer:
     def __init__(self, family: str, config: ServerConfig, max_length: float = 30.0) -> None:
         self.spec = FAMILIES[family]
         self.config = config
+        allowed = _affinity()
+        if allowed and not set(config.cores) <= allowed:
+            raise ValueError(
+                f"ServerConfig.cores: {sorted(set(config.cores) - allowed)} not among the "
+                f"cores this process may use, {sorted(allowed)}"
+            )
         torch.manual_seed(0)
         torch.set_num_threads(config.threads)
         self.model = self.spec.build().eval()
@@ -127,8 +135,8 @@ class BatchingServer:
         return float(np.median(times)) * 1000.0
 
     def _core(self, replica: int) -> set[int] | None:
-        cores = self.config.cores
-        return {cores[replica % len(cores)]} if cores else None
+        cores, n = self.config.cores, self.config.threads
+        return {cores[(replica * n + k) % len(cores)] for k in range(n)} if cores else None
 
     def serve(self, lengths: np.ndarray, arrivals: np.ndarray, clock_zero: float) -> Records:
         n = len(lengths)
@@ -210,7 +218,7 @@ class BatchingServer:
     def _worker(self, replica: int) -> None:
         _pin(self._core(replica))
         with self.lock:
-            self.records.replica_cores.append(_affinity())
+            self.records.replica_cores[replica] = _affinity()
         free_since = -np.inf
         with torch.inference_mode():
             while (batch := self._next_batch()) is not None:
@@ -233,6 +241,15 @@ class BatchingServer:
                     self.records.status[rid] = "ok"
 
 
+def _minor_faults() -> int:
+    """Pages the process has faulted in so far (0 where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def _affinity() -> set[int]:
     return set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
 
@@ -252,7 +269,7 @@ def replay(
 ) -> Records:
     """Open-loop load: submit each request at its arrival time (in-process, no network),
     whatever the server's state; bounded by the count given and `limit_s` of wall time."""
-    faults_before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    faults_before = _minor_faults()
     zero = time.perf_counter() + 0.05
     records = server.serve(lengths_s, arrivals_s, zero)
     for rid, at in enumerate(arrivals_s):
@@ -267,5 +284,5 @@ def replay(
     while (records.status == "in_flight").any() and time.perf_counter() < deadline:
         time.sleep(0.005)
     server.close()
-    records.minor_faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before
+    records.minor_faults = _minor_faults() - faults_before
     return records
