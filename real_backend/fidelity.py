@@ -8,7 +8,6 @@ fresh profile as service times) and compare latency quantiles, throughput and ba
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from real_backend.profiler import FAMILIES, measure_family, measure_idle_penalty
-from real_backend.server import BatchingServer, Records, ServerConfig, replay
+from real_backend.server import BatchingServer, Records, ServerConfig, cpu_affinity, replay
 from simulator.fleet import (
     BatchingSpec,
     Fleet,
@@ -39,7 +38,7 @@ SPEED_WINDOW_S = 2.0  # the host's speed, read off real batches, is held per win
 THREADS = 1  # one intra-op thread: the other core runs the load generator
 # the replica on the last core the process may use; the load generator is not pinned, so
 # the OS mostly runs it on another
-REPLICA_CORE = (max(os.sched_getaffinity(0)),) if hasattr(os, "sched_getaffinity") else ()
+REPLICA_CORE = tuple(sorted(cpu_affinity())[-1:])
 
 
 @dataclass(frozen=True)

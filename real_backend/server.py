@@ -88,7 +88,7 @@ class BatchingServer:
     def __init__(self, family: str, config: ServerConfig, max_length: float = 30.0) -> None:
         self.spec = FAMILIES[family]
         self.config = config
-        allowed = _affinity()
+        allowed = cpu_affinity()
         if allowed and not set(config.cores) <= allowed:
             raise ValueError(
                 f"ServerConfig.cores: {sorted(set(config.cores) - allowed)} not among the "
@@ -218,7 +218,7 @@ class BatchingServer:
     def _worker(self, replica: int) -> None:
         _pin(self._core(replica))
         with self.lock:
-            self.records.replica_cores[replica] = _affinity()
+            self.records.replica_cores[replica] = cpu_affinity()
         free_since = -np.inf
         with torch.inference_mode():
             while (batch := self._next_batch()) is not None:
@@ -250,7 +250,8 @@ def _minor_faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def _affinity() -> set[int]:
+def cpu_affinity() -> set[int]:
+    """The cores the calling thread may run on (empty where the OS does not say)."""
     return set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else set()
 
 
@@ -259,7 +260,7 @@ def _pin(cores: set[int] | None) -> set[int] | None:
     affinity it had, to restore. A no-op where the OS has no affinity call."""
     if not cores or not hasattr(os, "sched_setaffinity"):
         return None
-    before = _affinity()
+    before = cpu_affinity()
     os.sched_setaffinity(0, cores)
     return before
 
