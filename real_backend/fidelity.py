@@ -19,6 +19,7 @@ from real_backend.server import BatchingServer, Records, ServerConfig, cpu_affin
 from simulator.fleet import (
     BatchingSpec,
     Fleet,
+    HostDrift,
     ModelSpec,
     PoolSpec,
     PreprocessSpec,
@@ -84,6 +85,7 @@ def fresh_profile(case: Case, quick: bool) -> LatencyProfile:
     return profile.model_copy(update={"idle_penalty_ms": penalty, "idle_tau_ms": tau})
 
 
+HOST_TRACE_S = 60.0  # of back-to-back batches, to see the host's speed wander
 CALIBRATION_LOAD = 0.5  # of the isolated profile's capacity
 BURSTS_PER_SIZE = 12
 SATURATION_BATCHES = 40
@@ -91,7 +93,12 @@ MIN_BATCHES_PER_SIZE = 8
 
 
 def calibrate(
-    case: Case, profile: LatencyProfile, duration_s: float, seed: int, bursts: bool = True
+    case: Case,
+    profile: LatencyProfile,
+    duration_s: float,
+    seed: int,
+    bursts: bool = True,
+    host_trace_s: float = HOST_TRACE_S,
 ) -> tuple[LatencyProfile, dict[str, float]]:
     """Fit stage: serve calibration loads (their own seeds, never an evaluated run) and
     give every shape the server runs (batch size × padded length) the mean time serving
@@ -101,7 +108,10 @@ def calibrate(
     batch and shares the machine with the load generator. What that costs depends on the
     batch size and the length, and not in a way an interpolated isolated profile follows
     to a few percent: its shape error read as service noise made the simulated tail too
-    heavy. The spread kept is that around each shape's own time."""
+    heavy. The spread kept is that around each shape's own time.
+
+    The host's own drift is measured apart (`host_drift`) and taken out of that spread:
+    the simulator draws it as a slow speed factor, the rest as per-batch noise."""
     sizes: list[int] = []
     longest: list[float] = []
     served: list[float] = []
@@ -135,7 +145,10 @@ def calibrate(
     fitted = fitted.model_copy(update={"spread_cv": round(spread, 4)})
     keys = np.unique(np.array(windows), axis=0, return_inverse=True)[1].ravel()
     within = within_window_cv(keys, served_arr, expected)
-    fit = {}
+    fit = host_drift(case, host_trace_s)
+    # the host's drift is part of the spread serving showed; the rest is batch noise
+    beyond = np.log1p(spread**2) - np.log1p(fit["drift_cv"] ** 2)
+    fit["noise_cv_beyond_drift"] = round(float(np.sqrt(np.expm1(max(beyond, 0.0)))), 4)
     for b, (scale, offset) in enumerate(fits, start=1):
         fit[f"scale_b{b}"], fit[f"offset_ms_b{b}"] = (
             round(float(scale), 4),
@@ -148,6 +161,51 @@ def calibrate(
     fit["probe_ms"] = round(reference_ms, 3)
     fit["idle_penalty_ms"], fit["idle_tau_ms"] = profile.idle_penalty_ms, profile.idle_tau_ms
     return fitted, fit
+
+
+DRIFT_LAGS_S = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # faster than the first: batch noise
+DRIFT_TIMES_S = np.geomspace(0.25, 60.0, 64)  # correlation times tried
+
+
+def host_drift(case: Case, seconds: float) -> dict[str, float]:
+    """Measure stage of the host's drift: full batches of the family's median length
+    (where a queue forms, batches are full), back to back on the replica's core for
+    `seconds`, fitted by `fit_host_drift`."""
+    server = _server(case)
+    return fit_host_drift(*server.back_to_back(case.median_s, seconds=seconds, size=case.max_batch))
+
+
+def fit_host_drift(starts: np.ndarray, durations: np.ndarray) -> dict[str, float]:
+    """The host's speed as a drifting factor (`HostDrift`), from one shape run back to
+    back: the covariance of log batch times `h` seconds apart is s²·exp(−h/τ) plus an
+    offset (the trace's own mean, taken out, pulls every lag down alike). Lags under
+    DRIFT_LAGS_S[0] are left to batch noise; for each τ tried the rest are fitted by
+    weighted least squares and the best τ wins. s is returned as a log-normal CV."""
+    y = np.log(durations)
+    y = y - y.mean()
+    step = float(np.mean(np.diff(starts)))  # back to back: k batches apart is k·step s
+    lags, covariance, weight = [], [], []
+    for h in DRIFT_LAGS_S:
+        k = round(h / step)
+        if 1 <= k < len(y) // 2:
+            lags.append(k * step)
+            covariance.append(float(np.mean(y[:-k] * y[k:])))
+            weight.append(np.sqrt(len(y) - k))
+    lag, cov, w = np.array(lags), np.array(covariance), np.array(weight)
+    best = (np.inf, 0.0, float(DRIFT_TIMES_S[0]))
+    for tau in DRIFT_TIMES_S if len(lag) >= 3 else []:
+        design = np.column_stack([np.ones_like(lag), np.exp(-lag / tau)])
+        offset, slow = np.linalg.lstsq(design * w[:, None], cov * w, rcond=None)[0]
+        slow = max(float(slow), 0.0)  # a variance: a negative one is none
+        sse = float(np.sum((w * (offset + slow * np.exp(-lag / tau) - cov)) ** 2))
+        if sse < best[0]:
+            best = (sse, slow, float(tau))
+    _, slow, tau = best
+    return {
+        "drift_cv": round(float(np.sqrt(np.expm1(slow))), 4),
+        "drift_correlation_s": round(tau, 3),
+        "host_cv": round(float(np.std(durations) / np.mean(durations)), 4),
+    }
 
 
 def window_speeds(windows: np.ndarray, served: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -343,11 +401,11 @@ def requests_for(case: Case, rate: float, duration_s: float, seed: int) -> Any:
 
 
 def fleet_for(
-    case: Case, profile: LatencyProfile, slowdown: float = 1.0
+    case: Case, profile: LatencyProfile, slowdown: float = 1.0, drift: HostDrift | None = None
 ) -> tuple[Fleet, ProfileLibrary]:
     """One CPU replica with the server's batching, on a host `slowdown` times slower than
-    the profile's; every stage but inference costs nothing (the server has no ingress,
-    preprocessing or network)."""
+    the profile's (its speed drifting as `drift` says); every stage but inference costs
+    nothing (the server has no ingress, preprocessing or network)."""
     zero = StageSpec()
     fleet = Fleet(
         name=f"fidelity-{case.family}",
@@ -364,6 +422,7 @@ def fleet_for(
                 ),
                 queue_capacity=10**6,
                 slowdown=slowdown,
+                host_drift=drift,
             )
         },
         stages=StagesSpec(
@@ -392,7 +451,8 @@ def compare_one(
     real server `repeats` times and through the simulator with SIM_SEEDS service-noise
     seeds, its profile scaled by the machine's speed during the real runs against
     calibration (the speed probe's ratio to the fit's `probe_ms`: a shared VM drifts by
-    several percent over tens of seconds).
+    several percent over tens of seconds) and its host drifting as calibration measured
+    (`HostDrift`), with the per-batch noise left beyond that drift.
 
     A second simulation follows the speed the real batches actually ran at, window by
     window (`speed_trace`), with the service noise left around each window's speed
@@ -406,7 +466,9 @@ def compare_one(
     ]
     reals = [real for real, _ in runs]
     probed = float(np.mean([probe for _, probe in runs])) / fit["probe_ms"]
-    predicted = simulate(case, profile, probed, requests, duration_s, seed)
+    drift = HostDrift(cv=fit["drift_cv"], correlation_s=fit["drift_correlation_s"])
+    steady = profile.model_copy(update={"spread_cv": fit["noise_cv_beyond_drift"]})
+    predicted = simulate(case, steady, probed, requests, duration_s, seed, drift=drift)
     traced = profile.model_copy(update={"spread_cv": fit["serving_cv_within_window"]})
     followed = [
         telemetry
@@ -439,12 +501,14 @@ def simulate(
     duration_s: float,
     seed: int,
     timeline: list[TimelineEvent] | None = None,
+    drift: HostDrift | None = None,
 ) -> list[Telemetry]:
     """SIM_SEEDS runs of the requests on the fitted profile, the host `slowdown` times
-    slower than calibration (and then as the timeline sets it)."""
+    slower than calibration (and then as the timeline sets it, or drifting as `drift`
+    says)."""
     from simulator import run_requests
 
-    fleet, library = fleet_for(case, profile, slowdown)
+    fleet, library = fleet_for(case, profile, slowdown, drift)
     timeline = timeline or []
     return [
         run_requests(
@@ -557,7 +621,12 @@ def run_fidelity(
     for family in families:
         case = CASES[family]
         profile, fit = calibrate(
-            case, fresh_profile(case, quick), duration_s / 2, seed + 1000, bursts=not quick
+            case,
+            fresh_profile(case, quick),
+            duration_s / 2,
+            seed + 1000,
+            bursts=not quick,
+            host_trace_s=HOST_TRACE_S / 6 if quick else HOST_TRACE_S,
         )
         fit["capacity_per_s"] = fit["saturation_per_s"]
         fit["model_capacity_per_s"] = round(capacity(case, profile), 3)

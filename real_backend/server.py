@@ -15,6 +15,7 @@ threads (the profile's setting).
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -121,18 +122,32 @@ class BatchingServer:
         """Median ms of back-to-back batches of one on the first replica's core: the
         machine's speed right now, which drifts by several percent over seconds on a
         shared VM."""
-        inputs = self.bank.take(1, self.config.padded(length))
-        times = []
+        _, durations = self.back_to_back(length, calls=calls)
+        return float(np.median(durations)) * 1000.0
+
+    def back_to_back(
+        self, length: float, calls: int | None = None, seconds: float = math.inf, size: int = 1
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Batches of `size` at `length`, back to back on the first replica's core, `calls`
+        of them or for `seconds`: each one's start (s from the first) and duration (s).
+        The caller's core affinity is restored after."""
+        if calls is None and seconds == math.inf:
+            raise ValueError("back_to_back: give calls or seconds")
+        inputs = self.bank.take(size, self.config.padded(length))
+        starts: list[float] = []
+        durations: list[float] = []
         before = _pin(self._core(0))
+        zero = time.perf_counter()
         try:
             with torch.inference_mode():
-                for _ in range(calls):
+                while len(starts) != calls and time.perf_counter() - zero < seconds:
                     start = time.perf_counter()
                     self.spec.call(self.model, inputs)
-                    times.append(time.perf_counter() - start)
+                    durations.append(time.perf_counter() - start)
+                    starts.append(start - zero)
         finally:
             _pin(before)
-        return float(np.median(times)) * 1000.0
+        return np.array(starts), np.array(durations)
 
     def _core(self, replica: int) -> set[int] | None:
         cores, n = self.config.cores, self.config.threads

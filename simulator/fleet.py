@@ -125,6 +125,17 @@ class ServiceNoise(Strict):
     cs2: NonNeg | None = Field(None, description="squared coefficient of variation")
 
 
+class HostDrift(Strict):
+    """The host's speed wandering over time, shared by the pool's replicas: a log-normal
+    Ornstein-Uhlenbeck factor on every service time, mean 1. A shared VM's speed moves
+    by a few percent over seconds (noisy neighbours, cache and memory-bandwidth
+    contention); at high load such slow spells queue work that independent per-batch
+    noise of the same size would not, so the tail is heavier."""
+
+    cv: NonNeg = Field(description="the speed factor's coefficient of variation")
+    correlation_s: Pos = Field(description="how long a spell lasts: the OU correlation time")
+
+
 class FallbackSpec(Strict):
     """Where a pool's requests go when it cannot take them (one hop, never chained)."""
 
@@ -170,6 +181,9 @@ class PoolSpec(Strict):
     queue_capacity: int = Field(1000, ge=0, description="waiting requests before rejection")
     price_per_hour: NonNeg | None = Field(None, description="override the device's price")
     service_noise: ServiceNoise = ServiceNoise()
+    host_drift: HostDrift | None = Field(
+        None, description="the host's speed drifting over time; null: a steady host"
+    )
     healthy: bool = Field(True, description="health checks pass; unhealthy pools fall back")
     fallback: FallbackSpec | None = None
     autoscaler: AutoscalerSpec | None = None

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from simulator.fleet import PoolSpec, padded_length
+from simulator.fleet import HostDrift, PoolSpec, padded_length
 from simulator.profiles import ServiceTimeModel
 from simulator.recorder import FALLBACK, QUEUE_FULL, UNHEALTHY, BatchConfig
 from simulator.rng import stream_rng
@@ -97,6 +97,35 @@ class NoiseSource:
         return self.rng.lognormal(-sigma2 / 2, math.sqrt(sigma2), NOISE_BLOCK)
 
 
+class HostSpeed:
+    """The pool's host speed factor over time (`HostDrift`): log-speed is an
+    Ornstein-Uhlenbeck process, stepped exactly from the last batch to this one, so it
+    costs one normal draw per batch and nothing in between. Its own random stream: turning
+    drift on leaves every other draw of the run unchanged."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.sigma2 = 0.0  # stationary variance of log-speed
+        self.correlation_s = 1.0
+        self.log_speed = 0.0  # deviation from the mean
+        self.read_at = -math.inf  # the first read draws from the stationary law
+
+    def configure(self, drift: HostDrift | None) -> None:
+        sigma2 = math.log1p(drift.cv**2) if drift is not None else 0.0
+        if self.sigma2 > 0:  # a new spread keeps the host where it is in its own law
+            self.log_speed *= math.sqrt(sigma2 / self.sigma2)
+        self.sigma2 = sigma2
+        self.correlation_s = drift.correlation_s if drift is not None else 1.0
+
+    def factor(self, t: float) -> float:
+        """The factor at time t (mean 1 over the stationary law)."""
+        keep = math.exp(-(t - self.read_at) / self.correlation_s)
+        shock = math.sqrt(self.sigma2 * (1.0 - keep * keep)) * float(self.rng.standard_normal())
+        self.log_speed = keep * self.log_speed + shock
+        self.read_at = t
+        return math.exp(self.log_speed - self.sigma2 / 2)
+
+
 @dataclass
 class ReplicaChange:
     """A step of a pool's replica count: `replicas` serve; `paid_replicas` also counts
@@ -133,6 +162,7 @@ class Pool:
         self.cold_batches = 0  # fresh replicas whose first batch pays the model's warm-up
         self.timer_at = math.inf
         self.noise = NoiseSource(stream_rng(sim.seed, "pool-noise", name))
+        self.host = HostSpeed(stream_rng(sim.seed, "pool-host-drift", name))
         self.spec: PoolSpec
         self.service: ServiceTimeModel
         self._service_cache: dict[tuple[int, float], float] = {}
@@ -176,6 +206,8 @@ class Pool:
         else:
             default_cs2 = 1.0 if noise.dist == "exponential" else 0.0
             self.noise.configure(noise.dist, noise.cs2 if noise.cs2 is not None else default_cs2)
+        self.host.configure(self.spec.host_drift)
+        self.drifts = self.host.sigma2 > 0
         # what every batch started from now on shares: one code in the batch row
         self.config_code = self.sim.batches.config(
             BatchConfig(
@@ -303,6 +335,8 @@ class Pool:
             warmup += self._idle_penalty_s(t)
         noise = self.noise.block
         factor = noise.pop() if noise else self.noise.next()
+        if self.drifts:
+            factor *= self.host.factor(t)
         if self.streaming:
             end = self._session(batch[0], t, factor, warmup)
         else:

@@ -235,3 +235,58 @@ def test_length_buckets_pad_a_batch_up_to_the_next_multiple():
     assert tel.batches["padded_audio_s"].tolist() == pytest.approx([4.0, 4.0])  # 4.0 stays
     ends = (tel.batches["end_s"] - tel.batches["start_s"]).tolist()
     assert ends == pytest.approx([linear_ms(1, 4.0) / 1000] * 2)
+
+
+def test_a_drifting_host_scales_each_batch_by_its_own_speed_path_at_the_batch_start():
+    from simulator.pool import HostSpeed
+    from simulator.rng import stream_rng
+
+    drift = {"cv": 0.2, "correlation_s": 0.5}
+    arrivals = [0.0, 0.05, 0.4, 0.45, 1.3, 3.0]
+    _, tel = simulate(fleet(host_drift=drift), requests(arrivals), seed=7)
+    b = tel.batches.sort_values("start_s")
+    # the same draws, replayed: an exact OU step from one batch start to the next
+    host = HostSpeed(stream_rng(7, "pool-host-drift", "p"))
+    host.configure(fleet(host_drift=drift).pools["p"].host_drift)
+    expected = [linear_ms(1, 1.0) / 1000 * host.factor(t) for t in b["start_s"]]
+    assert (b["end_s"] - b["start_s"]).tolist() == pytest.approx(expected, rel=1e-12)
+    assert len(set(np.round(expected, 9))) == len(expected)  # every batch its own speed
+    # no drift, or a drift of zero spread, is a steady host: the profile's time exactly
+    for steady in (fleet(), fleet(host_drift={"cv": 0.0, "correlation_s": 1.0})):
+        _, tel = simulate(steady, requests(arrivals), seed=7)
+        times = (tel.batches["end_s"] - tel.batches["start_s"]).tolist()
+        assert times == pytest.approx([linear_ms(1, 1.0) / 1000] * len(arrivals), rel=1e-12)
+
+
+def test_the_host_speed_path_has_mean_one_its_spread_and_its_correlation_time():
+    from simulator.fleet import HostDrift
+    from simulator.pool import HostSpeed
+
+    host = HostSpeed(np.random.default_rng(3))
+    host.configure(HostDrift(cv=0.05, correlation_s=2.0))
+    path = np.array([host.factor(t) for t in np.arange(0.0, 4000.0, 0.5)])
+    assert host.factor(3999.5) == path[-1]  # read twice at one time: no step
+    assert path.mean() == pytest.approx(1.0, abs=0.005)
+    assert path.std() == pytest.approx(0.05, rel=0.1)
+    log = np.log(path) - np.log(path).mean()
+    lag_1s = np.mean(log[:-2] * log[2:]) / np.mean(log**2)
+    assert lag_1s == pytest.approx(math.exp(-1.0 / 2.0), abs=0.05)
+
+
+def test_a_drifting_host_queues_more_than_a_steady_one_at_the_same_mean_speed():
+    # M/D/1 at 70% load: waiting is convex in the load, so the slow spells of a host
+    # whose speed averages 1 cost more than its fast spells give back
+    service = linear_ms(1, 1.0) / 1000
+    rng = np.random.default_rng(11)
+    arrivals = np.cumsum(rng.exponential(service / 0.7, 30_000)).tolist()
+
+    def mean_wait(drift: dict[str, float] | None, seed: int) -> float:
+        f = fleet(host_drift=drift)
+        _, tel = simulate(f, requests(arrivals), duration_s=arrivals[-1], seed=seed)
+        return float((tel.requests["infer_start_s"] - tel.requests["enqueue_s"]).mean())
+
+    md1 = 0.7 * service / (2 * (1 - 0.7))  # Pollaczek-Khinchine, deterministic service
+    assert mean_wait(None, 0) == pytest.approx(md1, rel=0.03)
+    # four paths of a 15% drift with 10 s spells: 17-44% more waiting, each of them
+    ratios = [mean_wait({"cv": 0.15, "correlation_s": 10.0}, seed) / md1 for seed in range(4)]
+    assert min(ratios) > 1.1 and np.mean(ratios) > 1.2

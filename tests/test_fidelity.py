@@ -15,6 +15,7 @@ from real_backend.fidelity import (
     Case,
     burst_load,
     capacity,
+    fit_host_drift,
     fleet_for,
     plot_cdfs,
     requests_for,
@@ -83,6 +84,9 @@ def test_quick_fidelity_run_agrees_loosely_with_the_simulator():
         row["real_busy"], rel=0.3
     )
     assert 0 <= row["serving_cv_within_window"] <= row["serving_cv"] + 0.05
+    # the host's drift, measured apart, is a few percent here; batch noise keeps the rest
+    assert 0 <= row["drift_cv"] < 0.3 and 0.25 <= row["drift_correlation_s"] <= 60
+    assert row["noise_cv_beyond_drift"] <= row["serving_cv"]
 
 
 def test_calibration_bursts_form_every_batch_size_on_an_idle_server():
@@ -167,6 +171,45 @@ def test_replicas_run_on_their_cores_and_the_probe_leaves_the_callers_affinity_a
     assert two._core(0) == set(cores[:2])
     with pytest.raises(ValueError, match=r"ServerConfig.cores: \[100000\] not among"):
         BatchingServer("classifier", ServerConfig(cores=(100_000,)), max_length=2.0)
+
+
+def test_back_to_back_batches_stop_at_their_count_or_time_and_need_one_of_them():
+    server = BatchingServer("classifier", ServerConfig(threads=1), max_length=2.0)
+    starts, durations = server.back_to_back(1.0, calls=4)
+    assert len(starts) == 4 and (np.diff(starts) >= durations[:-1]).all()
+    starts, durations = server.back_to_back(1.0, seconds=0.2)
+    assert len(starts) > 4 and starts[-1] < 0.2 <= starts[-1] + durations[-1] + 0.01
+    with pytest.raises(ValueError, match="give calls or seconds"):
+        server.back_to_back(1.0)
+
+
+def host_trace(cv: float, correlation_s: float, noise_cv: float, seconds: float, seed: int):
+    """Back-to-back 50 ms batches on a host drifting as the simulator's `HostSpeed`, each
+    with its own log-normal noise too."""
+    from simulator.fleet import HostDrift
+    from simulator.pool import HostSpeed
+
+    rng = np.random.default_rng(seed)
+    host = HostSpeed(rng)
+    host.configure(HostDrift(cv=cv, correlation_s=correlation_s) if cv else None)
+    sigma = np.sqrt(np.log1p(noise_cv**2))
+    starts, durations, t = [], [], 0.0
+    while t < seconds:
+        d = 0.05 * (host.factor(t) if cv else 1.0) * rng.lognormal(-(sigma**2) / 2, sigma)
+        starts.append(t)
+        durations.append(d)
+        t += d
+    return np.array(starts), np.array(durations)
+
+
+def test_the_host_drift_fit_recovers_spread_and_correlation_time_apart_from_batch_noise():
+    fit = fit_host_drift(*host_trace(0.04, 3.0, 0.03, seconds=900.0, seed=1))
+    assert fit["drift_cv"] == pytest.approx(0.04, rel=0.2)
+    assert fit["drift_correlation_s"] == pytest.approx(3.0, rel=0.5)
+    assert fit["host_cv"] == pytest.approx(np.hypot(0.04, 0.03), rel=0.15)
+    steady = fit_host_drift(*host_trace(0.0, 1.0, 0.05, seconds=300.0, seed=2))
+    # sampling noise alone fits a spurious drift of about 0.005
+    assert steady["drift_cv"] < 0.015 and steady["host_cv"] == pytest.approx(0.05, rel=0.1)
 
 
 def test_idle_penalty_fit_recovers_size_and_time_constant():
