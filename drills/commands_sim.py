@@ -331,7 +331,13 @@ def render_fidelity(rows: list[dict[str, Any]]) -> str:
     headers = ["family", "load", "requests", "p50 real/sim", "p95 real/sim", "p95 err"]
     headers += ["noise", "err at run speed", "real run-to-run"]
     headers += ["p99 real/sim", "req/s real/sim", "batch real/sim", "busy real/sim"]
-    return render_table(headers, table)
+    drifts = {r["family"]: r for r in rows if "drift_cv" in r}  # one calibration per family
+    notes = [
+        f"{family}: the host's speed drifted by {r['drift_cv']:.1%} in spells of "
+        f"{r['drift_correlation_s']:.1f} s (batch noise beyond it {r['noise_cv_beyond_drift']:.1%})"
+        for family, r in drifts.items()
+    ]
+    return "\n".join([render_table(headers, table), *(["", *notes] if notes else [])])
 
 
 @click.group()

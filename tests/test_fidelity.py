@@ -330,3 +330,14 @@ def test_the_fidelity_table_shows_each_sides_numbers_and_the_busy_fractions():
     assert header.split()[-2:] == ["busy", "real/sim"]
     assert "3554.1 / 2262.9" in line and "-36.3%" in line and "±4.7%" in line
     assert "+1.4%" in line and "62.9%" in line and line.endswith("103% / 90%")
+    # the host drift calibration measured is said once per family, under the table
+    drift = {"drift_cv": 0.031, "drift_correlation_s": 2.2, "noise_cv_beyond_drift": 0.16}
+    lines = render_fidelity([{**row, **drift}, {**row, "load": 0.6, **drift}]).splitlines()
+    assert (
+        lines[-1]
+        == (
+            "tts: the host's speed drifted by 3.1% in spells of 2.2 s (batch noise beyond it 16.0%)"
+        )
+        and lines[-2] == ""
+        and len(lines) == 6
+    )

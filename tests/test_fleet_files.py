@@ -109,3 +109,10 @@ def test_workload_errors_point_into_the_stream(tmp_path):
         example_with("process: mmpp, rates_per_s: [8, 24]", "process: mmpp, rates_per_s: [8]"),
     )
     assert err.field_path.startswith("workload.streams[2].arrivals")
+
+
+def test_a_host_drift_without_a_positive_correlation_time_names_its_field(tmp_path):
+    drift = "    replicas: 6\n    host_drift: {cv: 0.04, correlation_s: 0}"
+    err = load_error(tmp_path, example_with("    replicas: 6", drift))
+    assert err.field_path == "pools.tts-cpu.host_drift.correlation_s"
+    assert "greater than 0" in err.expected
