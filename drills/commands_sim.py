@@ -263,7 +263,8 @@ FIDELITY_TARGET_MEDIAN, FIDELITY_TARGET_WORST = 0.03, 0.08
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Write the latency CDF plot (fidelity.png) and fidelity.json here.",
+    help="Write the latency CDF plot (fidelity.png), fidelity.json and each family's "
+    "calibrated profile (profile-FAMILY.json) here.",
 )
 def validate_fidelity(
     quick: bool,
@@ -297,6 +298,9 @@ def validate_fidelity(
         out.mkdir(parents=True, exist_ok=True)
         plot_cdfs(rows, out / "fidelity.png")
         (out / "fidelity.json").write_text(json.dumps(public, indent=1) + "\n")
+        for r in rows:  # the calibrated in-serving profile, one per family
+            path = out / f"profile-{r['family']}.json"
+            path.write_text(r["_profile"].model_dump_json(indent=1) + "\n")
     if as_json:
         emit_json(public)
     else:

@@ -467,8 +467,8 @@ def compare_one(
     reals = [real for real, _ in runs]
     probed = float(np.mean([probe for _, probe in runs])) / fit["probe_ms"]
     drift = HostDrift(cv=fit["drift_cv"], correlation_s=fit["drift_correlation_s"])
-    steady = profile.model_copy(update={"spread_cv": fit["noise_cv_beyond_drift"]})
-    predicted = simulate(case, steady, probed, requests, duration_s, seed, drift=drift)
+    beyond_drift = profile.model_copy(update={"spread_cv": fit["noise_cv_beyond_drift"]})
+    predicted = simulate(case, beyond_drift, probed, requests, duration_s, seed, drift=drift)
     traced = profile.model_copy(update={"spread_cv": fit["serving_cv_within_window"]})
     followed = [
         telemetry
@@ -485,6 +485,12 @@ def compare_one(
     ]
     out = row(case.family, load, rate, reals, predicted, duration_s)
     given = row(case.family, load, rate, reals, followed, duration_s)
+    # the same prediction on a steady host (all of the spread as batch noise): what
+    # modelling the drift changed
+    steady_host = simulate(case, profile, probed, requests, duration_s, seed)
+    steady = row(case.family, load, rate, reals, steady_host, duration_s)
+    out["sim_p95_ms_steady_host"] = steady["sim_p95_ms"]
+    out["p95_error_steady_host"] = steady["p95_error"]
     out["machine_slowdown"] = round(probed, 4)
     out["run_slowdown"] = round(run_slowdown(profile, reals), 4)
     for q in (50, 95, 99):
@@ -633,7 +639,7 @@ def run_fidelity(
         runs = repeats or (1 if quick else REAL_REPEATS)
         for load in loads:
             compared = compare_one(case, profile, fit, load, duration_s, seed, runs)
-            rows.append({**compared, **fit})
+            rows.append({**compared, **fit, "_profile": profile})
     return rows
 
 

@@ -29,7 +29,7 @@ from real_backend.fidelity import (
 from real_backend.profiler import fit_idle_penalty
 from real_backend.server import BatchingServer, Records, ServerConfig, replay
 from simulator.fleet import bucket_grid
-from simulator.profiles import LatencyProfile, ServiceTimeModel
+from simulator.profiles import LatencyProfile, ServiceTimeModel, load_profile
 from simulator.timeline import TimelineEvent
 
 EMBEDDING_PROFILE = LatencyProfile(
@@ -73,7 +73,7 @@ def test_the_fidelity_fleet_is_one_replica_with_the_servers_batching():
     assert 40 < capacity(case, EMBEDDING_PROFILE) < 400
 
 
-def test_quick_fidelity_run_agrees_loosely_with_the_simulator():
+def test_quick_fidelity_run_agrees_loosely_with_the_simulator(tmp_path):
     (row,) = run_fidelity(["embedding"], (0.5,), duration_s=8.0, quick=True, repeats=2)
     assert row["requests"] > 50 and row["real_runs"] == 2 and row["sim_runs"] == 5
     assert 0 <= row["p95_noise"] < 0.5 and 0.5 < row["run_slowdown"] < 2
@@ -87,6 +87,11 @@ def test_quick_fidelity_run_agrees_loosely_with_the_simulator():
     # the host's drift, measured apart, is a few percent here; batch noise keeps the rest
     assert 0 <= row["drift_cv"] < 0.3 and 0.25 <= row["drift_correlation_s"] <= 60
     assert row["noise_cv_beyond_drift"] <= row["serving_cv"]
+    assert row["sim_p95_ms_steady_host"] > 0 and abs(row["p95_error_steady_host"]) < 1
+    # the calibrated profile written beside the results reads back as a profile
+    path = tmp_path / "profile.json"
+    path.write_text(row["_profile"].model_dump_json())
+    assert load_profile(path).batch_sizes == list(range(1, CASES["embedding"].max_batch + 1))
 
 
 def test_calibration_bursts_form_every_batch_size_on_an_idle_server():
