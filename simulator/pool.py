@@ -118,8 +118,10 @@ class HostSpeed:
         self.correlation_s = drift.correlation_s if drift is not None else 1.0
 
     def factor(self, t: float) -> float:
-        """The factor at time t (mean 1 over the stationary law)."""
-        keep = math.exp(-(t - self.read_at) / self.correlation_s)
+        """The factor at time t (mean 1 over the stationary law). Batches admitted ahead of
+        the clock may start out of time order across slots: the step spans the gap
+        either way (the process is time-reversible)."""
+        keep = math.exp(-abs(t - self.read_at) / self.correlation_s)
         shock = math.sqrt(self.sigma2 * (1.0 - keep * keep)) * float(self.rng.standard_normal())
         self.log_speed = keep * self.log_speed + shock
         self.read_at = t

@@ -290,3 +290,18 @@ def test_a_drifting_host_queues_more_than_a_steady_one_at_the_same_mean_speed():
     # four paths of a 15% drift with 10 s spells: 17-44% more waiting, each of them
     ratios = [mean_wait({"cv": 0.15, "correlation_s": 10.0}, seed) / md1 for seed in range(4)]
     assert min(ratios) > 1.1 and np.mean(ratios) > 1.2
+
+
+def test_a_drifting_pool_of_several_replicas_is_deterministic_and_keeps_its_mean_speed():
+    rng = np.random.default_rng(5)
+    arrivals = np.cumsum(rng.exponential(0.05, 4000)).tolist()
+    drift = {"cv": 0.1, "correlation_s": 2.0}
+    f = fleet(replicas=3, host_drift=drift, batching={"max_batch": 4, "max_wait_ms": 20})
+    runs = [simulate(f, requests(arrivals), duration_s=arrivals[-1], seed=9)[1] for _ in range(2)]
+    assert runs[0].batches.equals(runs[1].batches)  # the same seed, the same batches
+    b = runs[0].batches
+    lengths = (b["padded_audio_s"] / b["size"]).to_numpy()
+    base = np.array([linear_ms(int(k), n) / 1000 for k, n in zip(b["size"], lengths, strict=True)])
+    ratio = (b["end_s"] - b["start_s"]).to_numpy() / base
+    assert ratio.mean() == pytest.approx(1.0, abs=0.03)
+    assert ratio.std() == pytest.approx(0.1, rel=0.3)
