@@ -298,9 +298,10 @@ def validate_fidelity(
         out.mkdir(parents=True, exist_ok=True)
         plot_cdfs(rows, out / "fidelity.png")
         (out / "fidelity.json").write_text(json.dumps(public, indent=1) + "\n")
-        for r in rows:  # the calibrated in-serving profile, one per family
-            path = out / f"profile-{r['family']}.json"
-            path.write_text(r["_profile"].model_dump_json(indent=1) + "\n")
+        # each family's calibrated in-serving profile; its spread_cv is all of the spread
+        # (a steady host): with host_drift, use noise_cv_beyond_drift instead
+        for family, profile in {r["family"]: r["_profile"] for r in rows}.items():
+            (out / f"profile-{family}.json").write_text(profile.model_dump_json(indent=1) + "\n")
     if as_json:
         emit_json(public)
     else:

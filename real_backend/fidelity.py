@@ -164,7 +164,7 @@ def calibrate(
 
 
 DRIFT_LAGS_S = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # faster than the first: batch noise
-DRIFT_TIMES_S = np.geomspace(0.25, 60.0, 64)  # correlation times tried
+DRIFT_TIMES_S = np.geomspace(0.25, 60.0, 64)  # correlation times tried (up to trace/5)
 
 
 def host_drift(case: Case, seconds: float) -> dict[str, float]:
@@ -178,34 +178,53 @@ def host_drift(case: Case, seconds: float) -> dict[str, float]:
 def fit_host_drift(starts: np.ndarray, durations: np.ndarray) -> dict[str, float]:
     """The host's speed as a drifting factor (`HostDrift`), from one shape run back to
     back: the covariance of log batch times `h` seconds apart is s²·exp(−h/τ) plus an
-    offset (the trace's own mean, taken out, pulls every lag down alike). Lags under
-    DRIFT_LAGS_S[0] are left to batch noise; for each τ tried the rest are fitted by
-    weighted least squares and the best τ wins. s is returned as a log-normal CV."""
+    offset ≤ 0 (the trace's own mean, taken out, pulls every lag down alike). Lags under
+    DRIFT_LAGS_S[0] are left to batch noise. For each τ up to a fifth of the trace (a
+    longer one the trace cannot tell from its offset) the lags are fitted by weighted
+    least squares and the best τ wins. s is returned as a log-normal CV; `drift_lags`
+    says how many lags were fitted (under 3: no drift is fitted)."""
     y = np.log(durations)
     y = y - y.mean()
-    step = float(np.mean(np.diff(starts)))  # back to back: k batches apart is k·step s
-    lags, covariance, weight = [], [], []
-    for h in DRIFT_LAGS_S:
-        k = round(h / step)
-        if 1 <= k < len(y) // 2:
-            lags.append(k * step)
-            covariance.append(float(np.mean(y[:-k] * y[k:])))
-            weight.append(np.sqrt(len(y) - k))
-    lag, cov, w = np.array(lags), np.array(covariance), np.array(weight)
+    step = float(np.mean(np.diff(starts))) if len(starts) > 1 else np.inf
+    gaps = sorted({int(np.ceil(h / step)) for h in DRIFT_LAGS_S if np.isfinite(step)})
+    gaps = [k for k in gaps if 1 <= k < len(y) // 2]  # batches apart, each lag once
+    lag = np.array([k * step for k in gaps])
+    cov = np.array([float(np.mean(y[:-k] * y[k:])) for k in gaps])
+    weight = np.sqrt([len(y) - k for k in gaps])
+    span = float(starts[-1] - starts[0] + durations[-1]) if len(starts) else 0.0
     best = (np.inf, 0.0, float(DRIFT_TIMES_S[0]))
-    for tau in DRIFT_TIMES_S if len(lag) >= 3 else []:
-        design = np.column_stack([np.ones_like(lag), np.exp(-lag / tau)])
-        offset, slow = np.linalg.lstsq(design * w[:, None], cov * w, rcond=None)[0]
-        slow = max(float(slow), 0.0)  # a variance: a negative one is none
-        sse = float(np.sum((w * (offset + slow * np.exp(-lag / tau) - cov)) ** 2))
+    for tau in DRIFT_TIMES_S[span / 5 >= DRIFT_TIMES_S] if len(gaps) >= 3 else []:
+        slow, sse = _drift_at(lag, cov, weight, float(tau))
         if sse < best[0]:
             best = (sse, slow, float(tau))
     _, slow, tau = best
+    slow = min(slow, float(np.mean(y**2)))  # the drift is part of the spread, never more
     return {
         "drift_cv": round(float(np.sqrt(np.expm1(slow))), 4),
         "drift_correlation_s": round(tau, 3),
+        "drift_lags": len(gaps),
         "host_cv": round(float(np.std(durations) / np.mean(durations)), 4),
     }
+
+
+def _drift_at(
+    lag: np.ndarray, cov: np.ndarray, weight: np.ndarray, tau: float
+) -> tuple[float, float]:
+    """(s², weighted squared error) of offset + s²·exp(−lag/τ) at this τ, with s² ≥ 0
+    and offset ≤ 0: the best of the fits with both terms, either or neither that keep
+    to those signs."""
+    decay = np.exp(-lag / tau)
+    fits = []
+    for with_offset, with_drift in ((True, True), (False, True), (True, False), (False, False)):
+        columns = [np.ones_like(lag)] * with_offset + [decay] * with_drift
+        design = np.column_stack(columns) if columns else np.zeros((len(lag), 0))
+        coef = np.linalg.lstsq(design * weight[:, None], cov * weight, rcond=None)[0]
+        offset = float(coef[0]) if with_offset else 0.0
+        slow = float(coef[-1]) if with_drift else 0.0
+        if offset <= 0 <= slow:
+            fits.append((float(np.sum((weight * (design @ coef - cov)) ** 2)), slow))
+    sse, slow = min(fits)
+    return slow, sse
 
 
 def window_speeds(windows: np.ndarray, served: np.ndarray, expected: np.ndarray) -> np.ndarray:

@@ -130,7 +130,8 @@ class HostDrift(Strict):
     Ornstein-Uhlenbeck factor on every service time, mean 1. A shared VM's speed moves
     by a few percent over seconds (noisy neighbours, cache and memory-bandwidth
     contention); at high load such slow spells queue work that independent per-batch
-    noise of the same size would not, so the tail is heavier."""
+    noise of the same size would not, so the tail is heavier. A streaming session keeps
+    the factor it started with, as it keeps its service-noise draw."""
 
     cv: NonNeg = Field(description="the speed factor's coefficient of variation")
     correlation_s: Pos = Field(description="how long a spell lasts: the OU correlation time")

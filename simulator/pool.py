@@ -101,31 +101,31 @@ class HostSpeed:
     """The pool's host speed factor over time (`HostDrift`): log-speed is an
     Ornstein-Uhlenbeck process, stepped exactly from the last batch to this one, so it
     costs one normal draw per batch and nothing in between. Its own random stream: turning
-    drift on leaves every other draw of the run unchanged."""
+    drift on leaves every other draw of the run unchanged. The state is kept in units of
+    its own spread, so a new spread (a timeline change, drift off and on again) keeps
+    the host where it is in its law."""
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
-        self.sigma2 = 0.0  # stationary variance of log-speed
+        self.sigma = 0.0  # stationary spread of log-speed
         self.correlation_s = 1.0
-        self.log_speed = 0.0  # deviation from the mean
+        self.standard = 0.0  # log-speed deviation over sigma: stationary N(0, 1)
         self.read_at = -math.inf  # the first read draws from the stationary law
 
     def configure(self, drift: HostDrift | None) -> None:
-        sigma2 = math.log1p(drift.cv**2) if drift is not None else 0.0
-        if self.sigma2 > 0:  # a new spread keeps the host where it is in its own law
-            self.log_speed *= math.sqrt(sigma2 / self.sigma2)
-        self.sigma2 = sigma2
+        self.sigma = math.sqrt(math.log1p(drift.cv**2)) if drift is not None else 0.0
         self.correlation_s = drift.correlation_s if drift is not None else 1.0
 
     def factor(self, t: float) -> float:
-        """The factor at time t (mean 1 over the stationary law). Batches admitted ahead of
-        the clock may start out of time order across slots: the step spans the gap
-        either way (the process is time-reversible)."""
+        """The factor at time t, mean 1 over the stationary law. Batches admitted ahead
+        of the clock may start out of time order across slots: the step then spans the
+        gap backwards (exact for the gap, not one path through time; such gaps are
+        milliseconds)."""
         keep = math.exp(-abs(t - self.read_at) / self.correlation_s)
-        shock = math.sqrt(self.sigma2 * (1.0 - keep * keep)) * float(self.rng.standard_normal())
-        self.log_speed = keep * self.log_speed + shock
+        shock = math.sqrt(1.0 - keep * keep) * float(self.rng.standard_normal())
+        self.standard = keep * self.standard + shock
         self.read_at = t
-        return math.exp(self.log_speed - self.sigma2 / 2)
+        return math.exp(self.sigma * self.standard - self.sigma**2 / 2)
 
 
 @dataclass
@@ -209,7 +209,7 @@ class Pool:
             default_cs2 = 1.0 if noise.dist == "exponential" else 0.0
             self.noise.configure(noise.dist, noise.cs2 if noise.cs2 is not None else default_cs2)
         self.host.configure(self.spec.host_drift)
-        self.drifts = self.host.sigma2 > 0
+        self.drifts = self.host.sigma > 0
         # what every batch started from now on shares: one code in the batch row
         self.config_code = self.sim.batches.config(
             BatchConfig(
