@@ -84,12 +84,14 @@ def test_quick_fidelity_run_agrees_loosely_with_the_simulator(tmp_path):
         row["real_busy"], rel=0.3
     )
     assert 0 <= row["serving_cv_within_window"] <= row["serving_cv"] + 0.05
-    # the host's drift, measured apart (10 s here: a fit of 2 s spells at most), is part
+    # the host's drift, measured apart (10 s here: spells of ~2 s at most), is part
     # of the host's spread; batch noise keeps the rest of serving's
     assert 0 <= row["drift_cv"] <= row["host_cv"] * 1.1 + 0.005
-    assert 0.25 <= row["drift_correlation_s"] <= 2.0 and row["drift_lags"] >= 3
+    assert 0.25 <= row["drift_correlation_s"] <= 2.2 and row["drift_lags"] >= 3
     assert row["noise_cv_beyond_drift"] <= row["serving_cv"]
-    assert row["sim_p95_ms_host_drift"] > 0 and abs(row["p95_error_host_drift"]) < 1
+    # beside it, the same requests predicted on the drifting host, against the same real p95
+    drifting = row["sim_p95_ms_host_drift"] / row["real_p95_ms"] - 1
+    assert row["p95_error_host_drift"] == pytest.approx(drifting, abs=1e-3)
     # the calibrated profile written beside the results reads back as a profile
     path = tmp_path / "profile.json"
     path.write_text(row["_profile"].model_dump_json())
