@@ -324,6 +324,7 @@ def render_fidelity(rows: list[dict[str, Any]]) -> str:
             f"{r['real_p95_ms']:.1f} / {r['sim_p95_ms']:.1f}",
             f"{r['p95_error']:+.1%}",
             f"±{r['p95_noise']:.1%}",
+            f"{r['p95_error_from_speed']:+.1%}",
             f"{r['p95_error_given_speed']:+.1%}",
             f"{r['real_p95_spread']:.1%}" if r["real_runs"] > 1 else "n/a",
             f"{r['real_p99_ms']:.1f} / {r['sim_p99_ms']:.1f}",
@@ -334,7 +335,7 @@ def render_fidelity(rows: list[dict[str, Any]]) -> str:
         for r in rows
     ]
     headers = ["family", "load", "requests", "p50 real/sim", "p95 real/sim", "p95 err"]
-    headers += ["noise", "err at run speed", "real run-to-run"]
+    headers += ["noise", "of it host speed", "err at run speed", "real run-to-run"]
     headers += ["p99 real/sim", "req/s real/sim", "batch real/sim", "busy real/sim"]
     drifts = {r["family"]: r for r in rows if "drift_cv" in r}  # one calibration per family
     notes = [
@@ -342,7 +343,21 @@ def render_fidelity(rows: list[dict[str, Any]]) -> str:
         f"{r['drift_correlation_s']:.1f} s (batch noise beyond it {r['noise_cv_beyond_drift']:.1%})"
         for family, r in drifts.items()
     ]
+    notes += [speed_note(rows)] if rows else []
     return "\n".join([render_table(headers, table), *(["", *notes] if notes else [])])
+
+
+def speed_note(rows: list[dict[str, Any]]) -> str:
+    """How closely the host's speed must be known for the p95 target, against how
+    closely the speed probe knew it."""
+    hardest = max(rows, key=lambda r: r["p95_speed_elasticity"])
+    miss = float(np.sqrt(np.mean([r["probe_speed_miss"] ** 2 for r in rows])))
+    return (
+        f"host speed: at {hardest['family']} {hardest['load']} the p95 moves "
+        f"{hardest['p95_speed_elasticity']:.1f}% per 1% of host speed, so a p95 within 8% "
+        f"needs the speed known within {hardest['p95_speed_needed']:.1%}; "
+        f"the probe missed the runs' speed by {miss:.1%} RMS"
+    )
 
 
 @click.group()

@@ -16,6 +16,7 @@ from real_backend.fidelity import (
     burst_load,
     capacity,
     fit_host_drift,
+    fit_serving_idle_penalty,
     fleet_for,
     plot_cdfs,
     requests_for,
@@ -92,6 +93,14 @@ def test_quick_fidelity_run_agrees_loosely_with_the_simulator(tmp_path):
     # beside it, the same requests predicted on the drifting host, against the same real p95
     drifting = row["sim_p95_ms_host_drift"] / row["real_p95_ms"] - 1
     assert row["p95_error_host_drift"] == pytest.approx(drifting, abs=1e-3)
+    # the idle penalty is serving's own; the isolated measurement is kept beside it
+    assert row["idle_penalty_ms"] >= 0 and row["idle_penalty_ms_isolated"] >= 0
+    assert row["_profile"].idle_penalty_ms == row["idle_penalty_ms"]
+    # the host's speed explains its share: at half load the p95 moves with the host's
+    # speed about as much as the service time does, and the probe's miss moves it so
+    assert 0.5 < row["p95_speed_elasticity"] < 4
+    miss = (1 + row["probe_speed_miss"]) ** row["p95_speed_elasticity"] - 1
+    assert row["p95_error_from_speed"] == pytest.approx(miss, abs=0.02 + abs(miss) / 2)
     # the calibrated profile written beside the results reads back as a profile
     path = tmp_path / "profile.json"
     path.write_text(row["_profile"].model_dump_json())
@@ -249,6 +258,25 @@ def test_idle_penalty_fit_recovers_size_and_time_constant():
     assert fit_idle_penalty({0.0: 10.0, 0.1: 9.9, 0.3: 9.8}) == (0.0, 50.0)  # no penalty seen
 
 
+def test_the_serving_idle_penalty_is_fitted_within_shapes_not_across_them():
+    """Shapes of very different times, each served after idle gaps from back to back to a
+    second (and a replica's first batch, idle forever), with 5% batch noise: the penalty
+    (4 ms, τ 80 ms) comes back from how each shape's time moves with its idle time."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    sizes = rng.integers(1, 5, n)
+    longest = rng.choice([1.0, 2.0, 4.0], n)
+    idle = np.where(rng.random(n) < 0.2, 0.0, 10 ** rng.uniform(-3, 0, n))
+    idle[:3] = np.inf
+    base = 0.005 * sizes * longest
+    served = base * (1 + 0.05 * rng.standard_normal(n)) + 0.004 * -np.expm1(-idle / 0.080)
+    penalty, tau = fit_serving_idle_penalty(sizes, longest, idle, list(served))
+    assert penalty == pytest.approx(4.0, rel=0.15) and tau == pytest.approx(80.0, rel=0.3)
+    # no penalty in the data: none fitted, though long shapes are slow
+    flat = base * (1 + 0.05 * rng.standard_normal(n))
+    assert fit_serving_idle_penalty(sizes, longest, idle, list(flat))[0] < 0.5
+
+
 def records_at_speed(starts: list[float], speeds: list[float]) -> Records:
     """Batches of 4 at 5 s padded length, each `speed` times the model's time plus the
     modelled idle penalty (the replica idle 20 ms before each)."""
@@ -350,21 +378,30 @@ def test_the_fidelity_table_shows_each_sides_numbers_and_the_busy_fractions():
         "p95_noise": 0.047, "p95_error_given_speed": 0.014, "real_p95_spread": 0.629,
         "real_runs": 2, "real_throughput_per_s": 19.1, "sim_throughput_per_s": 19.1,
         "real_mean_batch": 3.58, "sim_mean_batch": 3.78, "real_busy": 1.031, "sim_busy": 0.9,
+        "p95_error_from_speed": -0.312, "p95_speed_elasticity": 8.1,
+        "probe_speed_miss": -0.045, "p95_speed_needed": 0.0095,
     }  # fmt: skip
     for q, real, sim in ((50, 1537.3, 1520.3), (95, 3554.1, 2262.9), (99, 3770.7, 2398.9)):
         row[f"real_p{q}_ms"], row[f"sim_p{q}_ms"] = real, sim
-    header, _, line = render_fidelity([row]).splitlines()
+    header, _, line, _, speed = render_fidelity([row]).splitlines()
     assert header.split()[-2:] == ["busy", "real/sim"]
     assert "3554.1 / 2262.9" in line and "-36.3%" in line and "±4.7%" in line
-    assert "+1.4%" in line and "62.9%" in line and line.endswith("103% / 90%")
+    assert "-31.2%" in line and "+1.4%" in line and "62.9%" in line
+    assert line.endswith("103% / 90%")
+    # the host's speed: how closely the hardest cell needs it, how closely the probe knew it
+    calm = {**row, "load": 0.3, "p95_speed_elasticity": 1.1, "probe_speed_miss": 0.045}
+    assert (
+        render_fidelity([calm, row]).splitlines()[-1]
+        == speed
+        == (
+            "host speed: at tts 0.9 the p95 moves 8.1% per 1% of host speed, so a p95 within 8% "
+            "needs the speed known within 0.9%; the probe missed the runs' speed by 4.5% RMS"
+        )
+    )
     # the host drift calibration measured is said once per family, under the table
     drift = {"drift_cv": 0.031, "drift_correlation_s": 2.2, "noise_cv_beyond_drift": 0.16}
     lines = render_fidelity([{**row, **drift}, {**row, "load": 0.6, **drift}]).splitlines()
-    assert (
-        lines[-1]
-        == (
-            "tts: the host's speed drifted by 3.1% in spells of 2.2 s (batch noise beyond it 16.0%)"
-        )
-        and lines[-2] == ""
-        and len(lines) == 6
+    assert lines[-2] == (
+        "tts: the host's speed drifted by 3.1% in spells of 2.2 s (batch noise beyond it 16.0%)"
     )
+    assert lines[-3] == "" and len(lines) == 7
