@@ -182,7 +182,7 @@ def fit_serving_idle_penalty(
 
     Serving, not an isolated replica, is what the simulator replays: on this VM a
     replica serving back to back already paid 3–4 ms over isolated timing, and the
-    extra after idling kept growing past 300 ms (τ 70–100 ms against isolated 56)."""
+    extra after idling kept growing past 300 ms (serving's τ 0.1–2 s, isolated's 0.06–0.2 s)."""
     shape = np.unique(np.column_stack([sizes, longest]), axis=0, return_inverse=True)[1].ravel()
     count = np.bincount(shape).astype(float)
     y = np.asarray(served, dtype=float)
