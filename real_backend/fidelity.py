@@ -185,12 +185,15 @@ def fit_serving_idle_penalty(
     extra after idling kept growing past 300 ms (serving's τ 0.1–2 s, isolated's 0.06–0.2 s)."""
     shape = np.unique(np.column_stack([sizes, longest]), axis=0, return_inverse=True)[1].ravel()
     count = np.bincount(shape).astype(float)
-    y = np.asarray(served, dtype=float)
-    y_within = y - (np.bincount(shape, y) / count)[shape]
+
+    def within_shape(x: np.ndarray) -> np.ndarray:  # less its shape's mean
+        return x - (np.bincount(shape, x) / count)[shape]
+
+    y_within = within_shape(np.asarray(served, dtype=float))
     best = (float(np.sum(y_within**2)), 0.0, float(IDLE_TIMES_S[0]))
     for tau in IDLE_TIMES_S:
         g = -np.expm1(-idle / tau)  # idle is inf before a replica's first batch: g = 1
-        g_within = g - (np.bincount(shape, g) / count)[shape]
+        g_within = within_shape(g)
         spread = float(g_within @ g_within)
         penalty = max(float(g_within @ y_within) / spread, 0.0) if spread > 0 else 0.0
         sse = float(np.sum((y_within - penalty * g_within) ** 2))
@@ -557,7 +560,9 @@ def compare_one(
     out["machine_slowdown"] = round(probed, 4)
     out["slowdown_at_rate"] = round(speed_now, 4)
     out["run_slowdown"] = round(run_slowdown(profile, reals), 4)
-    out.update(speed_budget(case, profile, probed, out["run_slowdown"], requests, duration_s, seed))
+    predicted_p95 = float(np.percentile(out["_sim_latency"], 95))
+    ran = out["run_slowdown"]
+    out.update(speed_budget(case, profile, probed, predicted_p95, ran, requests, duration_s, seed))
     for q in (50, 95, 99):
         out[f"p{q}_error_given_speed"] = given[f"p{q}_error"]
     out["_given_latency"] = given["_sim_latency"]
@@ -571,14 +576,16 @@ def speed_budget(
     case: Case,
     profile: LatencyProfile,
     probed: float,
+    predicted_p95: float,
     ran: float,
     requests: Any,
     duration_s: float,
     seed: int,
 ) -> dict[str, float]:
     """How much of the prediction's error the host's speed alone explains: the simulated
-    p95 at the probed speed over the same simulation at the speed the run really went at
-    (the same seeds: common random numbers). Beside it, the p95's elasticity to the host's
+    p95 at the probed speed (`predicted_p95`, the prediction's own) over the same
+    simulation at the speed the run really went at (the same seeds: common random
+    numbers). Beside it, the p95's elasticity to the host's
     speed (SPEED_STEP slower and faster than probed) and, from it, how closely the host's
     speed must be known for the p95 to be predicted within 8% (`p95_speed_needed`)."""
 
@@ -591,7 +598,7 @@ def speed_budget(
     return {
         "p95_speed_elasticity": round(elasticity, 3),
         "probe_speed_miss": round(probed / ran - 1, 4),
-        "p95_error_from_speed": round(p95(probed) / p95(ran) - 1, 4),
+        "p95_error_from_speed": round(predicted_p95 / p95(ran) - 1, 4),
         "p95_speed_needed": round(float(np.log(1.08) / elasticity), 4) if elasticity > 0 else 1.0,
     }
 
