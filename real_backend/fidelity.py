@@ -569,7 +569,10 @@ def compare_one(
     return out
 
 
-SPEED_STEP = 0.02  # the host slower and faster by this much: how the p95 moves with speed
+# the host this much slower and faster: how the p95 moves with its speed, as the slope of
+# log p95 on log speed over these and the prediction itself (one ±2% pair swung from 0.4
+# to 7 at half load in an 8 s run: a p95 of few requests moves in steps)
+SPEED_STEPS = (-0.05, -0.025, 0.025, 0.05)
 
 
 def speed_budget(
@@ -585,16 +588,17 @@ def speed_budget(
     """How much of the prediction's error the host's speed alone explains: the simulated
     p95 at the probed speed (`predicted_p95`, the prediction's own) over the same
     simulation at the speed the run really went at (the same seeds: common random
-    numbers). Beside it, the p95's elasticity to the host's
-    speed (SPEED_STEP slower and faster than probed) and, from it, how closely the host's
-    speed must be known for the p95 to be predicted within 8% (`p95_speed_needed`)."""
+    numbers). Beside it, the p95's elasticity to the host's speed (a least-squares slope
+    over SPEED_STEPS around probed) and, from it, how closely the host's speed must be
+    known for the p95 to be predicted within 8% (`p95_speed_needed`)."""
 
     def p95(slowdown: float) -> float:
         runs = simulate(case, profile, slowdown, requests, duration_s, seed)
         return float(np.percentile(np.concatenate(served_latency_ms(runs)), 95))
 
-    elasticity = float(np.log(p95(probed * (1 + SPEED_STEP)) / p95(probed / (1 + SPEED_STEP))))
-    elasticity /= 2 * np.log1p(SPEED_STEP)
+    speeds = np.log1p([0.0, *SPEED_STEPS])
+    p95s = np.log([predicted_p95, *(p95(probed * (1 + step)) for step in SPEED_STEPS)])
+    elasticity = float(np.polyfit(speeds, p95s, 1)[0])
     return {
         "p95_speed_elasticity": round(elasticity, 3),
         "probe_speed_miss": round(probed / ran - 1, 4),

@@ -97,8 +97,10 @@ def test_quick_fidelity_run_agrees_loosely_with_the_simulator(tmp_path):
     assert row["idle_penalty_ms"] >= 0 and row["idle_penalty_ms_isolated"] >= 0
     assert row["_profile"].idle_penalty_ms == row["idle_penalty_ms"]
     # the host's speed explains its share: at half load the p95 moves with the host's
-    # speed about as much as the service time does, and the probe's miss moves it so
-    assert 0.5 < row["p95_speed_elasticity"] < 4
+    # speed at least as much as the service time does, and less than waiting alone at
+    # the load an 8 s run may really carry (1 + 1/(1 − ρ): 5 at ρ = 0.75); the probe's
+    # miss moves it so
+    assert 0.5 < row["p95_speed_elasticity"] < 5
     miss = (1 + row["probe_speed_miss"]) ** row["p95_speed_elasticity"] - 1
     assert row["p95_error_from_speed"] == pytest.approx(miss, abs=0.02 + abs(miss) / 2)
     # the calibrated profile written beside the results reads back as a profile
