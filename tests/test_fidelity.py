@@ -98,11 +98,14 @@ def test_quick_fidelity_run_agrees_loosely_with_the_simulator(tmp_path):
     assert row["_profile"].idle_penalty_ms == row["idle_penalty_ms"]
     # the host's speed explains its share: at half load the p95 moves with the host's
     # speed at least as much as the service time does, and less than waiting alone at
-    # the load an 8 s run may really carry (1 + 1/(1 − ρ): 5 at ρ = 0.75); the probe's
-    # miss moves it so
+    # the load an 8 s run may really carry (1 + 1/(1 − ρ): 5 at ρ = 0.75); a probe that
+    # missed the run's speed moves the simulated p95 the same way, at least half as much
+    # (the local elasticity raised to a large miss over- or under-shoots: p95 is not a
+    # power of speed across a tenth of it)
     assert 0.5 < row["p95_speed_elasticity"] < 5
-    miss = (1 + row["probe_speed_miss"]) ** row["p95_speed_elasticity"] - 1
-    assert row["p95_error_from_speed"] == pytest.approx(miss, abs=0.02 + abs(miss) / 2)
+    miss, moved = np.log1p(row["probe_speed_miss"]), np.log1p(row["p95_error_from_speed"])
+    if abs(miss) > 0.02:
+        assert np.sign(moved) == np.sign(miss) and abs(moved) >= abs(miss) / 2
     # the calibrated profile written beside the results reads back as a profile
     path = tmp_path / "profile.json"
     path.write_text(row["_profile"].model_dump_json())
