@@ -186,7 +186,7 @@ def replay_command(
     if not transcript.is_file():
         candidate = scenario_path.parent / "transcripts" / f"{transcript}.yaml"
         transcript = candidate if candidate.is_file() else transcript
-    recorded = load_transcript(transcript)
+    recorded = load_transcript(transcript, scenario)
     refs = references(scenario, scenario_path.parent)
     played = replay(scenario, recorded)
     result = score(played, key, refs)

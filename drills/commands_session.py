@@ -16,15 +16,15 @@ from typing import Any
 import click
 import yaml
 
+from drills.actions import ActionError
+from drills.evidence import is_time_series, visible_rows
 from drills.journal import Journal
 from drills.panels import PANELS
 from drills.scenario import Move, load_scenario, resolve_scenario
 from drills.session import Drill, MoveRecord
-from drills.sql import QueryRefused
+from drills.sql import QueryResult
 from reports.tables import render_table, sparkline_rows
 from simulator.errors import InputError
-
-SHOW_ROWS = 30
 
 
 def load_drill(journal: Journal, session_id: str, live: bool = False) -> tuple[Drill, list[str]]:
@@ -54,20 +54,11 @@ def perform(journal: Journal, session_id: str, move: dict[str, Any], live: bool 
         raise InputError(
             "look", "panel", f"unknown panel {parsed.look!r}; panels: {sorted(PANELS)}"
         )
-    if parsed.act is not None:
-        from drills.actions import action_changes
-
-        try:
-            action_changes(
-                parsed.act.action,
-                parsed.act.args,
-                drill.fleet_at(drill.now_s),
-                drill.scenario.fleet,
-            )
-        except ValueError as exc:
-            raise InputError("act", getattr(exc, "path", "action"), str(exc)) from None
+    try:
+        record = drill.play(parsed)  # validated by playing: only a playable move is journaled
+    except ActionError as exc:
+        raise InputError("act", exc.path, exc.expected) from None
     journal.append(session_id, parsed.model_dump(exclude_none=True))
-    record = drill.play(parsed)
     return render_record(drill, record)
 
 
@@ -75,27 +66,41 @@ def render_record(drill: Drill, record: MoveRecord) -> str:
     head = f"[minute {record.clock_min:.0f} of the incident, t = {record.sim_time_s:.0f} s]"
     if record.kind in ("look", "query"):
         title = PANELS[record.text].title if record.kind == "look" else "query"
-        try:
-            frame = drill.show(record, limit=SHOW_ROWS)
-        except QueryRefused as exc:
-            return f"{head}\nquery refused: {exc}"
-        rows = frame.to_numpy().tolist()
-        columns = [str(c) for c in frame.columns]
-        if columns[:1] == ["t_bin"] and len(columns) >= 3:
-            # a time series: one sparkline per series, then its latest values
-            lines = sparkline_rows(rows, 0, 1, len(columns) - 1)
-            spark = render_table(
-                [columns[1], f"{columns[-1]} over time", "latest"],
-                [[g, line, last] for g, line, last in lines],
-            )
-            latest = max(r[0] for r in rows)
-            recent = [r for r in rows if r[0] == latest]
-            return f"{head} {title}\n{spark}\n\n" + render_table(columns, recent)
-        return f"{head} {title}\n" + render_table(columns, rows)
+        result = drill.show(record)
+        if result is None:
+            return f"{head}\nquery refused: {record.error}\n(the move read nothing)"
+        return f"{head} {title}\n{render_result(result)}"
     if record.kind == "act":
-        changes = ", ".join(f"{k} = {v!r}" for k, v in record.changes.items()) or "no change"
-        return f"{head} action applied and the fleet re-simulated from here: {changes}"
+        return f"{head} {describe_action(record)}"
     return f"{head} concluded: {record.text}. Run `speechdrill drill report` for the score."
+
+
+def render_result(result: QueryResult) -> str:
+    """A result as the trainee sees it: a time series as one sparkline per group and its
+    latest rows; a table as its first SHOW_ROWS rows (what drills/evidence.py credits)."""
+    rows = [list(r) for r in result.rows]
+    columns = result.columns
+    if not rows:
+        return render_table(columns, []) + "\n(no rows)"
+    if is_time_series(result) and len(columns) >= 3:
+        lines = sparkline_rows(rows, 0, 1, len(columns) - 1)
+        spark = render_table(
+            [columns[1], f"{columns[-1]} over time", "latest"],
+            [[g, line, last] for g, line, last in lines],
+        )
+        latest = max(r[0] for r in rows if r[0] is not None)
+        recent = [r for r in rows if r[0] == latest]
+        return f"{spark}\n\n" + render_table(columns, recent)
+    shown = visible_rows(result)
+    more = len(result.rows) - len(shown)
+    tail = f"\n… {more}{'+' if result.truncated else ''} more rows not shown" if more else ""
+    return render_table(columns, [list(r) for r in shown]) + tail
+
+
+def describe_action(record: MoveRecord) -> str:
+    """What an operator sees of an action: the fields it set, never more."""
+    changes = ", ".join(f"{k} = {v!r}" for k, v in record.changes.items()) or "no change"
+    return f"action applied and the fleet re-simulated from here: {changes}"
 
 
 def status_text(drill: Drill) -> str:
@@ -187,7 +192,7 @@ def act(session_id: str, action: str, pairs: tuple[str, ...]) -> None:
 
 @click.command()
 @click.argument("session_id")
-@click.option("--cause", required=True, help="From the shared catalogue of causes.")
+@click.option("--cause", required=True, help="The cause, in your own words.")
 @click.option("--mitigation", "mitigations", multiple=True)
 @click.option("--prevention", "prevention", multiple=True)
 @click.option("--notes", default="")
@@ -199,10 +204,8 @@ def conclude(
     notes: str,
 ) -> None:
     """Conclude: the cause, the mitigations, prevention items and notes for the examiner."""
-    from drills.causes import CAUSES
-
-    if cause not in CAUSES:
-        raise InputError("--cause", "cause", f"unknown cause; expected one of {sorted(CAUSES)}")
+    if not cause.strip():
+        raise InputError("--cause", "cause", "the cause, in your own words")
     move = {
         "conclude": {
             "cause": cause,
@@ -227,7 +230,7 @@ def status(session_id: str) -> None:
 class DrillPrompt(cmd.Cmd):
     intro = (
         "\nCommands: look PANEL · query SQL · act ACTION key=value ... · "
-        "conclude · status · panels · causes · help · quit"
+        "conclude · status · panels · help · quit"
     )
     prompt = "drill> "
 
@@ -284,13 +287,6 @@ class DrillPrompt(cmd.Cmd):
         """panels — list the dashboard panels"""
         for name, panel in PANELS.items():
             click.echo(f"  {name:22s} {panel.title}")
-
-    def do_causes(self, _arg: str) -> None:
-        """causes — the catalogue of causes to conclude with"""
-        from drills.causes import CAUSES
-
-        for name, text in CAUSES.items():
-            click.echo(f"  {name:32s} {text}")
 
     def do_quit(self, _arg: str) -> bool:
         """quit — leave; resume later with drill start --resume"""

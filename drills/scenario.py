@@ -20,6 +20,7 @@ from pydantic import Field, model_validator
 from drills.actions import ActionError, parse_action
 from drills.causes import CAUSES
 from drills.library import library_root
+from drills.matcher import expand
 from drills.panels import PANELS
 from simulator import check_timeline
 from simulator.config import FleetFile, fleet_only, load_fleet_file
@@ -103,6 +104,12 @@ class Signal(Strict):
     focus: dict[str, str] = Field(
         default_factory=dict, description="the group where the fault shows (for the 3σ check)"
     )
+    contrast: Literal["group", "time", "value"] | None = Field(
+        None,
+        description="what a result must show to read the signal: groups side by side, the "
+        "change over time, or the value itself; default: group with a focus on the signal's "
+        "column or grouping, time for a change with none, value for context",
+    )
     description: str = ""
 
 
@@ -116,9 +123,27 @@ class MoveMatch(Strict):
 
 
 class Prevention(Strict):
+    """A prevention item and the phrasings an examiner accepts for it (drills/matcher.py):
+    `accept` is a list of concept groups, all required in one statement; a group lists
+    phrasings, `@name` a shared synonym set. `keywords` (older keys) is one group."""
+
     id: str = Field(min_length=1)
-    keywords: list[str] = Field(min_length=1, description="any one of them in the answer")
+    accept: list[list[str]] = Field(default_factory=list, description="concept groups")
+    keywords: list[str] = Field(default_factory=list, description="older keys: one group")
     description: str = ""
+
+    @model_validator(mode="after")
+    def _has_phrasings(self) -> Prevention:
+        if not self.accept and not self.keywords:
+            raise ValueError("give `accept` (concept groups of phrasings) or `keywords`")
+        for group in self.groups():
+            if not group:
+                raise ValueError("an `accept` group is empty")
+            expand(group)  # raises on an unknown @synonym set
+        return self
+
+    def groups(self) -> list[list[str]]:
+        return self.accept or [self.keywords]
 
 
 class AnswerKey(Strict):
@@ -133,7 +158,10 @@ class AnswerKey(Strict):
     @model_validator(mode="after")
     def _known_cause(self) -> AnswerKey:
         if self.cause not in CAUSES:
-            raise ValueError(f"cause {self.cause!r} is not in the catalogue: {sorted(CAUSES)}")
+            raise ValueError(
+                f"cause {self.cause!r} is not in the catalogue (`speechdrill fault list` "
+                "and drills/causes.py list it)"
+            )
         return self
 
 
@@ -143,7 +171,7 @@ class Act(Strict):
 
 
 class Conclusion(Strict):
-    cause: str
+    cause: str = Field(description="the cause: a catalogue id or the trainee's own words")
     mitigations: list[str] = Field(default_factory=list)
     prevention: list[str] = Field(default_factory=list)
     notes: str = ""
@@ -291,7 +319,10 @@ def load_key(path: Path, scenario: LoadedScenario | None = None) -> AnswerKey:
     return key
 
 
-def load_transcript(path: Path) -> Transcript:
+def load_transcript(path: Path, scenario: LoadedScenario | None = None) -> Transcript:
+    """A transcript, checked as far as it can be without simulating: every field, every
+    panel, and (given its scenario) that it is that scenario's and that each action is
+    valid on the fleet as it stands at that move."""
     transcript, node = _load(path, Transcript)
     for i, move in enumerate(transcript.moves):
         if move.act is not None:
@@ -310,15 +341,37 @@ def load_transcript(path: Path) -> Transcript:
                 f"unknown panel {move.look!r}; expected one of {sorted(PANELS)}",
                 line_of(node, field),
             )
-        if move.conclude is not None and move.conclude.cause not in CAUSES:
+        if move.conclude is not None and not move.conclude.cause.strip():
             field = ("moves", i, "conclude", "cause")
             raise InputError(
-                str(path),
-                dotted(field),
-                f"unknown cause; expected one of {sorted(CAUSES)}",
-                line_of(node, field),
+                str(path), dotted(field), "the cause, in your own words", line_of(node, field)
             )
+    if scenario is not None:
+        _check_against(transcript, scenario, path, node)
     return transcript
+
+
+def _check_against(
+    transcript: Transcript, scenario: LoadedScenario, path: Path, node: yaml.Node | None
+) -> None:
+    if transcript.scenario != scenario.spec.id:
+        raise InputError(
+            str(path),
+            "scenario",
+            f"this transcript is for {transcript.scenario!r}, not {scenario.spec.id!r}",
+            line_of(node, ("scenario",)),
+        )
+    from drills.session import Drill  # a drill plays moves without simulating
+
+    drill = Drill(scenario)
+    for i, move in enumerate(transcript.moves):
+        if drill.concluded:
+            break
+        try:
+            drill.play(move)
+        except ActionError as exc:
+            field = ("moves", i, "act", *exc.path.split("."))
+            raise InputError(str(path), dotted(field), exc.expected, line_of(node, field)) from None
 
 
 def scenario_dirs() -> list[Path]:

@@ -1,24 +1,45 @@
-"""Scoring a drill against its answer key, in re-simulated telemetry.
+"""Scoring a drill the way a fair examiner watching over the trainee's shoulder would.
 
-Points (100): diagnosis 30 · debug-path coverage 25 · mitigation and its timing 20 ·
-recovery measured in the re-simulated telemetry 15 · prevention 10; minus penalties for
-harmful moves (10 each) and unsafe ones (40 each: raw audio, transcripts — a privacy
-violation outweighs a slow but safe path). Recovery compares the key's focus signals
-after the page in three runs of the same scenario: without any action, with the
-expert's actions, and with the trainee's.
+Points (100): diagnosis 30 · evidence 25 · mitigation 20 · recovery 15 · prevention 10;
+minus penalties. Every component is earned by what the trainee saw and what their moves
+did to the fleet, never by how a move was spelt:
+
+- **evidence**: each key signal counts once, at the best reading a move's visible result
+  gave of it (drills/evidence.py: a focused look 1, a sweep 0.5, a dump 0.25); a signal
+  first read only after mitigating earns half;
+- **diagnosis**: the cause (by id or in the trainee's words, drills/causes.py), scaled by the
+  evidence read before concluding: a right cause with nothing read is a guess, and scores
+  like one;
+- **mitigation**: the first move after which the fleet is as one of the key's fixes would
+  have made it (so `set cohorts[fw-4.2].gain_db 0` is the same fix as rolling the cohort
+  back), timed against the expert and scaled by the evidence read before it;
+- **recovery**: how much of the incident's key signal the trainee's run recovered, against
+  the expert's, in re-simulated telemetry;
+- **prevention**: key items earned by the trainee's prevention list, matched in their own
+  words (drills/matcher.py): negations, buzzword lists and padding earn nothing;
+- **penalties**: unsafe moves (privacy) 40 each; a harmful move the key lists, 10, however
+  it was split into steps; and by effect, whether or not the key lists it: the trainee's
+  moves other than the fix, re-simulated on their own, against the no-action run: points in
+  proportion to the SLO burn and spend they added.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
-from drills.actions import ACTIONS
+from drills.actions import ACTIONS, ActionError, action_changes
+from drills.causes import match_cause
+from drills.evidence import Reading, read
+from drills.matcher import Concept, judge
 from drills.scenario import (
     AnswerKey,
+    Conclusion,
     LoadedScenario,
     MoveMatch,
     Signal,
@@ -27,18 +48,29 @@ from drills.scenario import (
 )
 from drills.session import RUNS, Drill, MoveRecord
 from drills.signals import series
-from drills.sql import covers
+from simulator.fleet import Fleet
 from simulator.telemetry import Telemetry
+from simulator.timeline import Announcement, PathError, TimelineEvent, get_path, set_path
 
 WEIGHTS = {
     "diagnosis": 30.0,
-    "coverage": 25.0,
+    "evidence": 25.0,
     "mitigation": 20.0,
     "recovery": 15.0,
     "prevention": 10.0,
 }
 HARMFUL_PENALTY, UNSAFE_PENALTY = 10.0, 40.0
+WRONG_CAUSE_PREVENTION = 0.5  # prevention items for a cause the trainee did not name
+FOCUS_WEIGHT = 2.0
+FULL_EVIDENCE = 0.6  # share of the key's evidence that earns a diagnosis in full
 AFTER_PAGE_S = 25 * 60.0  # how long after the page burn and recovery are measured
+# harm by effect: points per percentage point of a request kind's SLO burn added (the worst
+# kind: taking one service down is an outage however small its share of traffic; 4 points
+# burn four times a 99% SLO's whole budget, worth 10), and per 100% of spend added; below
+# the floors an effect is too small to charge
+HARM_PER_SLO_POINT, HARM_PER_SPEND = 2.5, 40.0
+HARM_FLOOR_SLO, HARM_FLOOR_SPEND = 1.0, 0.03
+HARM_MIN, HARM_MAX = 4.0, 25.0
 
 
 @dataclass
@@ -47,6 +79,8 @@ class Line:
     points: float
     max_points: float
     why: str
+    evidence: list[str] = field(default_factory=list)  # what earned it
+    missed: list[str] = field(default_factory=list)  # what it lacked
 
 
 @dataclass
@@ -61,6 +95,8 @@ class Score:
     penalties: list[dict[str, Any]]
     breakdown: list[Line]
     recovery: float
+    concluded: bool = True
+    evidence: float = 0.0  # share of the key's evidence read (0-1)
     reference: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -77,6 +113,7 @@ def replay(scenario: LoadedScenario, transcript: Transcript) -> Drill:
 
 
 def matches(record: MoveRecord, wanted: MoveMatch) -> bool:
+    """A move spelt as the key spells it (action and the arguments the key gives)."""
     if record.action is None or record.action.action != wanted.action:
         return False
     return all(record.action.args.get(k) == v for k, v in wanted.args.items())
@@ -109,8 +146,10 @@ def impact(
     return float(np.mean(shares)) if shares else 1.0
 
 
-def slo_burn(scenario: LoadedScenario, tel: Telemetry, window: tuple[float, float]) -> float:
-    """Share of user requests in the window that missed an SLO or failed."""
+def slo_misses(
+    scenario: LoadedScenario, tel: Telemetry, window: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(kind, missed) per user request arriving in the window: missed an SLO or failed."""
     r = tel.requests
     r = r[
         (r["arrival_s"] >= window[0])
@@ -118,8 +157,6 @@ def slo_burn(scenario: LoadedScenario, tel: Telemetry, window: tuple[float, floa
         & (r["attempt"] == 1)
         & (r["status"] != "shadow")
     ]
-    if not len(r):
-        return 0.0
     bad = (r["status"] != "ok").to_numpy().copy()
     kinds = r["kind"].astype(str).to_numpy()
     for kind, slo in scenario.fleet.slos.items():
@@ -134,7 +171,20 @@ def slo_burn(scenario: LoadedScenario, tel: Telemetry, window: tuple[float, floa
     agent = scenario.fleet.agent
     if agent is not None:
         bad |= r["first_response_ms"].to_numpy(dtype=float) > agent.first_response_target_ms
-    return float(bad.mean())
+    return kinds, bad
+
+
+def slo_burn(scenario: LoadedScenario, tel: Telemetry, window: tuple[float, float]) -> float:
+    """Share of user requests in the window that missed an SLO or failed."""
+    _, bad = slo_misses(scenario, tel, window)
+    return float(bad.mean()) if len(bad) else 0.0
+
+
+def slo_burn_by_kind(
+    scenario: LoadedScenario, tel: Telemetry, window: tuple[float, float]
+) -> dict[str, float]:
+    kinds, bad = slo_misses(scenario, tel, window)
+    return {str(k): float(bad[kinds == k].mean()) for k in np.unique(kinds)}
 
 
 def spend(tel: Telemetry, window: tuple[float, float]) -> float:
@@ -162,72 +212,160 @@ def references(scenario: LoadedScenario, directory: Path) -> References:
     )
 
 
-def first_mitigation(drill: Drill, key: AnswerKey) -> MoveRecord | None:
-    return next((m for m in drill.moves if any(matches(m, w) for w in key.mitigations)), None)
+# --- what the trainee saw -------------------------------------------------------------
+
+
+@dataclass
+class Evidence:
+    """The best reading of each key signal, and the move that first gave it."""
+
+    readings: dict[str, tuple[Reading, int]] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)  # moves that read nothing: why
+
+    def share(
+        self, key: AnswerKey, before: int | None = None, mitigated: int | None = None
+    ) -> float:
+        """Share of the key's evidence read (before move `before`); a signal first read
+        at or after the mitigating move counts half."""
+        weights = {s.id: signal_weight(s) for s in key.signals}
+        total = 0.0
+        for signal, (reading, index) in self.readings.items():
+            if before is not None and index >= before:
+                continue
+            late = mitigated is not None and index > mitigated
+            total += weights[signal] * reading.weight * (0.5 if late else 1.0)
+        return total / sum(weights.values())
+
+
+def signal_weight(signal: Signal) -> float:
+    """A signal that shows where the fault is counts twice a context signal (flat traffic,
+    the deploy log): it is the evidence a diagnosis stands on."""
+    return FOCUS_WEIGHT if signal.focus else 1.0
+
+
+def gather_evidence(drill: Drill, key: AnswerKey) -> Evidence:
+    found = Evidence()
+    for move in drill.moves:
+        if move.kind not in ("look", "query"):
+            continue
+        result = drill.show(move)
+        if result is None:
+            found.failed.append(f"move {move.index + 1}: {move.error}")
+            continue
+        for signal in key.signals:
+            reading = read(result, signal, move.sim_time_s)
+            best = found.readings.get(signal.id)
+            if reading is not None and (best is None or reading.weight > best[0].weight):
+                found.readings[signal.id] = (reading, best[1] if best else move.index)
+    return found
+
+
+def evidence_factor(share: float) -> float:
+    return float(min(1.0, share / FULL_EVIDENCE))
+
+
+# --- what the trainee's moves did to the fleet ----------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump() if isinstance(value, BaseModel) else value
+
+
+def fleet_before(drill: Drill, record: MoveRecord) -> Fleet:
+    """The fleet just before a move: the scenario's changes so far and earlier actions."""
+    fleet = copy.deepcopy(drill.scenario.fleet)
+    earlier = [
+        (m.sim_time_s, m.changes) for m in drill.moves if m.kind == "act" and m.index < record.index
+    ]
+    events = [(e.at_s, e.set) for e in drill.scenario.timeline if e.at_s <= record.sim_time_s]
+    for _, changes in sorted(events + earlier, key=lambda e: e[0]):
+        for path, value in changes.items():
+            set_path(fleet, path, value)
+    return fleet
+
+
+def _fleet_has(fleet: Fleet, changes: dict[str, Any]) -> bool:
+    try:
+        return all(_plain(get_path(fleet, p)) == _plain(v) for p, v in changes.items())
+    except PathError:
+        return False
+
+
+def key_effect(wanted: MoveMatch, fleet: Fleet, base: Fleet) -> dict[str, Any]:
+    """The fleet changes a key move would make on this fleet ({} if it names no complete
+    change, e.g. a harmful `set` without its value)."""
+    try:
+        return action_changes(wanted.action, wanted.args, fleet, base)
+    except (ActionError, PathError, ValueError):
+        return {}
+
+
+def does(drill: Drill, record: MoveRecord, wanted: MoveMatch) -> bool:
+    """Does this move complete the key move's effect on the fleet (alone or as the last of
+    several steps), or spell it as the key does?"""
+    if record.kind != "act":
+        return False
+    if matches(record, wanted):
+        return True
+    first_act = next(m for m in drill.moves if m.kind == "act")
+    reference = fleet_before(drill, first_act)  # the fleet the trainee started acting on
+    change = key_effect(wanted, reference, drill.scenario.fleet)
+    if not change:
+        return False
+    before = fleet_before(drill, record)
+    after = copy.deepcopy(before)
+    for path, value in record.changes.items():
+        set_path(after, path, value)
+    return _fleet_has(after, change) and not _fleet_has(before, change)
+
+
+def first_mitigation(drill: Drill, key: AnswerKey) -> tuple[MoveRecord, MoveMatch] | None:
+    for move in drill.moves:
+        for wanted in key.mitigations:
+            if does(drill, move, wanted):
+                return move, wanted
+    return None
+
+
+# --- the score -------------------------------------------------------------------------
 
 
 def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
-    lines: list[Line] = []
-    conclusion = next((m.conclusion for m in drill.moves if m.conclusion is not None), None)
-    correct = conclusion is not None and conclusion.cause == key.cause
-    lines.append(
-        Line(
-            "diagnosis",
-            WEIGHTS["diagnosis"] if correct else 0.0,
-            WEIGHTS["diagnosis"],
-            "named the cause"
-            if correct
-            else f"concluded {conclusion.cause if conclusion else 'nothing'!r}; the cause "
-            f"was {key.cause!r}",
-        )
-    )
+    found = gather_evidence(drill, key)
     mitigation = first_mitigation(drill, key)
-    covered, credit = _coverage(drill, key, mitigation)
-    lines.append(
-        Line(
-            "coverage",
-            WEIGHTS["coverage"] * credit / len(key.signals),
-            WEIGHTS["coverage"],
-            f"read {len(covered)} of {len(key.signals)} key signals"
-            + (f" ({', '.join(sorted(covered))})" if covered else ""),
-        )
-    )
-    expert_mitigation = first_mitigation(refs.expert, key)
-    ttm = mitigation.clock_min if mitigation else None
-    lines.append(
-        _mitigation_line(
-            ttm, expert_mitigation.clock_min if expert_mitigation else None, mitigation
-        )
-    )
+    mitigated_at = mitigation[0].index if mitigation else None
+    conclusion_move = next((m for m in drill.moves if m.conclusion is not None), None)
+    conclusion = conclusion_move.conclusion if conclusion_move else None
+    cause, how = match_cause(conclusion.cause) if conclusion else (None, "did not conclude")
+    correct = cause == key.cause
+    before_conclusion = found.share(key, conclusion_move.index) if conclusion_move else 0.0
+
+    lines = [
+        _diagnosis_line(conclusion, correct, how, before_conclusion),
+        _evidence_line(found, key, mitigated_at),
+        _mitigation_line(drill, key, refs, mitigation, found),
+    ]
     window = evaluation_window(drill.scenario)
     tel = drill.telemetry()
-    left = impact(tel, refs.clean, refs.none, key, window)
-    left_expert = impact(refs.expert_tel, refs.clean, refs.none, key, window)
-    recovered = float(np.clip((1.0 - left) / max(1.0 - left_expert, 1e-9), 0.0, 1.0))
-    lines.append(
-        Line(
-            "recovery",
-            WEIGHTS["recovery"] * recovered,
-            WEIGHTS["recovery"],
-            f"{(1 - left):.0%} of the incident's signal recovered in re-simulation "
-            f"(expert path: {(1 - left_expert):.0%})",
-        )
-    )
-    lines.append(_prevention_line(conclusion, key))
-    penalties = _penalties(drill, key)
+    lines.append(_recovery_line(tel, refs, key, window))
+    lines.append(_prevention_line(conclusion, key, correct))
+    penalties = _listed_penalties(drill, key) + harm_by_effect(drill, key, refs, mitigation)
     total = sum(line.points for line in lines) - sum(p["points"] for p in penalties)
     clean_spend = spend(refs.clean, window)
+    ttm = mitigation[0].clock_min if mitigation else None
     return Score(
         score=round(float(np.clip(total, 0.0, 100.0)), 1),
         diagnosis_correct=correct,
-        signals_covered=len(covered),
+        signals_covered=len(found.readings),
         signals_total=len(key.signals),
         time_to_mitigate_min=round(ttm, 1) if ttm is not None else None,
         slo_burn=round(slo_burn(drill.scenario, tel, window), 4),
         cost_burn=round(spend(tel, window) - clean_spend, 4),
         penalties=penalties,
         breakdown=lines,
-        recovery=round(recovered, 3),
+        recovery=round(lines[3].points / WEIGHTS["recovery"], 3),
+        concluded=conclusion is not None,
+        evidence=round(found.share(key, mitigated=mitigated_at), 3),
         reference={
             "slo_burn_no_action": round(slo_burn(drill.scenario, refs.none, window), 4),
             "slo_burn_expert": round(slo_burn(drill.scenario, refs.expert_tel, window), 4),
@@ -237,55 +375,116 @@ def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
     )
 
 
-def _coverage(
-    drill: Drill, key: AnswerKey, mitigation: MoveRecord | None
-) -> tuple[set[str], float]:
-    """Signals read before concluding; reading one only after mitigating earns half."""
-    covered: dict[str, float] = {}
-    for move in drill.moves:
-        if move.shape is None:
-            continue
-        for signal in key.signals:
-            if signal.id not in covered and covers(move.shape, signal, move.sim_time_s):
-                early = mitigation is None or move.index < mitigation.index
-                covered[signal.id] = 1.0 if early else 0.5
-    return set(covered), sum(covered.values())
+def _diagnosis_line(conclusion: Conclusion | None, correct: bool, how: str, share: float) -> Line:
+    top = WEIGHTS["diagnosis"]
+    if conclusion is None:
+        return Line("diagnosis", 0.0, top, "did not conclude: no diagnosis to score")
+    if not correct:
+        return Line("diagnosis", 0.0, top, f"the cause given is not the incident's ({how})")
+    factor = evidence_factor(share)
+    why = f"named the cause ({how})"
+    if factor < 1.0:
+        why += (
+            f", with {share:.0%} of the key evidence read before concluding "
+            f"({FULL_EVIDENCE:.0%} earns it in full): {'a guess' if share == 0 else 'partly'}"
+            " supported"
+        )
+    return Line("diagnosis", top * factor, top, why)
 
 
-def _mitigation_line(ttm: float | None, expert_ttm: float | None, move: MoveRecord | None) -> Line:
-    top = WEIGHTS["mitigation"]
-    if ttm is None or move is None:
-        return Line("mitigation", 0.0, top, "took none of the acceptable mitigations")
-    reference = expert_ttm if expert_ttm is not None else ttm
-    late = max(0.0, ttm - reference - 5.0)
-    timeliness = float(np.clip(1.0 - late / 20.0, 0.0, 1.0))
-    points = 0.4 * top + 0.6 * top * timeliness
+def _evidence_line(found: Evidence, key: AnswerKey, mitigated_at: int | None) -> Line:
+    share = found.share(key, mitigated=mitigated_at)
+    earned = [
+        f"{sid}: move {index + 1}, {reading.why} (×{reading.weight:g})"
+        for sid, (reading, index) in found.readings.items()
+    ]
+    missed = [
+        f"{s.id}: {s.description or s.column}" for s in key.signals if s.id not in found.readings
+    ]
     return Line(
-        "mitigation",
-        points,
-        top,
-        f"{move.text} at minute {ttm:.0f} (expert: minute {reference:.0f})",
+        "evidence",
+        WEIGHTS["evidence"] * share,
+        WEIGHTS["evidence"],
+        f"read {len(found.readings)} of {len(key.signals)} key signals"
+        + (f" ({', '.join(found.readings)})" if found.readings else "")
+        + (f"; {len(found.failed)} queries read nothing" if found.failed else ""),
+        earned + [f"read nothing — {f}" for f in found.failed],
+        missed,
     )
 
 
-def _prevention_line(conclusion: Any, key: AnswerKey) -> Line:
+def _mitigation_line(
+    drill: Drill,
+    key: AnswerKey,
+    refs: References,
+    mitigation: tuple[MoveRecord, MoveMatch] | None,
+    found: Evidence,
+) -> Line:
+    top = WEIGHTS["mitigation"]
+    if mitigation is None:
+        missed = [m.description or m.id for m in key.mitigations]
+        return Line("mitigation", 0.0, top, "no move fixed what the key's fixes fix", [], missed)
+    move, wanted = mitigation
+    expert = first_mitigation(refs.expert, key)
+    reference = expert[0].clock_min if expert else move.clock_min
+    late = max(0.0, move.clock_min - reference - 5.0)
+    timeliness = float(np.clip(1.0 - late / 20.0, 0.0, 1.0))
+    share = found.share(key, before=move.index)
+    factor = evidence_factor(share)
+    points = top * (0.4 + 0.6 * timeliness) * factor
+    why = (
+        f"{move.text} at minute {move.clock_min:.0f} has the effect of the key's "
+        f"'{wanted.id}' (expert: minute {reference:.0f})"
+    )
+    if factor < 1.0:
+        why += f"; {share:.0%} of the key evidence read before it"
+    return Line("mitigation", points, top, why, [f"move {move.index + 1}: {move.text}"])
+
+
+def _recovery_line(
+    tel: Telemetry, refs: References, key: AnswerKey, window: tuple[float, float]
+) -> Line:
+    left = impact(tel, refs.clean, refs.none, key, window)
+    left_expert = impact(refs.expert_tel, refs.clean, refs.none, key, window)
+    recovered = float(np.clip((1.0 - left) / max(1.0 - left_expert, 1e-9), 0.0, 1.0))
+    return Line(
+        "recovery",
+        WEIGHTS["recovery"] * recovered,
+        WEIGHTS["recovery"],
+        f"{(1 - left):.0%} of the incident's signal recovered in re-simulation "
+        f"(expert path: {(1 - left_expert):.0%})",
+    )
+
+
+def prevention_concepts(key: AnswerKey) -> list[Concept]:
+    return [Concept.of(p.id, p.groups()) for p in key.prevention]
+
+
+def _prevention_line(conclusion: Conclusion | None, key: AnswerKey, correct: bool) -> Line:
     top = WEIGHTS["prevention"]
     if not key.prevention:
         return Line("prevention", top, top, "no prevention items in the key")
-    text = " ".join(
-        [*(conclusion.prevention if conclusion else []), conclusion.notes if conclusion else ""]
-    ).lower()
-    hits = [p.id for p in key.prevention if any(k.lower() in text for k in p.keywords)]
-    return Line(
-        "prevention",
-        top * len(hits) / len(key.prevention),
-        top,
-        f"named {len(hits)} of {len(key.prevention)} prevention items"
-        + (f" ({', '.join(hits)})" if hits else ""),
-    )
+    if conclusion is None:
+        return Line("prevention", 0.0, top, "did not conclude: no prevention items given")
+    result = judge(conclusion.prevention, prevention_concepts(key))
+    share = len(result.earned) / len(key.prevention)
+    why = f"named {len(result.earned)} of {len(key.prevention)} prevention items"
+    if result.factor < 1.0:
+        why += (
+            f"; {result.on_point} of {result.statements} statements on point, "
+            f"so the list earns ×{result.factor:.2f}"
+        )
+    earned = [f"{item}: “{text}”" for item, text in result.earned.items()]
+    refused = [f"negated, not counted: “{t}”" for t in result.negated]
+    refused += [f"a list of buzzwords, not counted: “{t}”" for t in result.soup]
+    missed = [p.description or p.id for p in key.prevention if p.id not in result.earned]
+    factor = result.factor * (1.0 if correct else WRONG_CAUSE_PREVENTION)
+    if not correct and result.earned:
+        why += f"; ×{WRONG_CAUSE_PREVENTION:g}: they prevent a cause the diagnosis missed"
+    return Line("prevention", top * share * factor, top, why, earned + refused, missed)
 
 
-def _penalties(drill: Drill, key: AnswerKey) -> list[dict[str, Any]]:
+def _listed_penalties(drill: Drill, key: AnswerKey) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for move in drill.moves:
@@ -302,7 +501,7 @@ def _penalties(drill: Drill, key: AnswerKey) -> list[dict[str, Any]]:
             )
             continue
         for harmful in key.harmful:
-            if harmful.id not in seen and matches(move, harmful):
+            if harmful.id not in seen and does(drill, move, harmful):
                 seen.add(harmful.id)
                 out.append(
                     {
@@ -313,3 +512,59 @@ def _penalties(drill: Drill, key: AnswerKey) -> list[dict[str, Any]]:
                     }
                 )
     return out
+
+
+def side_effects(drill: Drill, mitigation: tuple[MoveRecord, MoveMatch] | None) -> list[MoveRecord]:
+    """The trainee's moves that changed the fleet other than the fix itself."""
+    fix = mitigation[0].index if mitigation else -1
+    return [m for m in drill.moves if m.kind == "act" and m.changes and m.index != fix]
+
+
+def harm_by_effect(
+    drill: Drill, key: AnswerKey, refs: References, mitigation: tuple[MoveRecord, MoveMatch] | None
+) -> list[dict[str, Any]]:
+    """The moves other than the fix, re-simulated together on the no-action run: the SLO
+    burn and spend they added after the first of them, in proportion."""
+    moves = side_effects(drill, mitigation)
+    if not moves:
+        return []
+    scenario = drill.scenario
+    events = [
+        TimelineEvent(
+            at_s=m.sim_time_s,
+            set=m.changes,
+            announce=Announcement(
+                type="action", target=m.action.action if m.action else "", detail=m.text
+            ),
+        )
+        for m in moves
+    ]
+    tel = RUNS.get(scenario, [*scenario.timeline, *events])
+    window = (moves[0].sim_time_s, evaluation_window(scenario)[1])
+    if window[1] <= window[0]:
+        return []
+    mine = slo_burn_by_kind(scenario, tel, window)
+    before = slo_burn_by_kind(scenario, refs.none, window)
+    added = {k: 100.0 * (mine[k] - before.get(k, 0.0)) for k in mine}
+    worst = max(added, key=lambda k: added[k])
+    base_spend = spend(refs.none, window)
+    spend_added = (spend(tel, window) - base_spend) / base_spend if base_spend > 0 else 0.0
+    if added[worst] < HARM_FLOOR_SLO and spend_added < HARM_FLOOR_SPEND:
+        return []
+    points = HARM_PER_SLO_POINT * max(0.0, added[worst]) + HARM_PER_SPEND * max(0.0, spend_added)
+    points = float(np.clip(points, HARM_MIN, HARM_MAX))
+    named = "; ".join(f"move {m.index + 1} {m.text}" for m in moves)
+    return [
+        {
+            "move": moves[0].index,
+            "points": round(points, 1),
+            "id": "harm-by-effect",
+            "why": (
+                f"re-simulated without the fix, your other moves ({named}) made "
+                f"{added[worst]:+.1f}% more of {worst} requests miss their SLO and changed "
+                f"spend by {spend_added:+.0%}, against the no-action run"
+            ),
+            "slo_burn_added_pct": {k: round(v, 2) for k, v in added.items()},
+            "spend_added": round(spend_added, 4),
+        }
+    ]

@@ -21,14 +21,14 @@ from typing import Any
 import pandas as pd
 
 import simulator
-from drills.actions import ACTIONS, action_changes
+from drills.actions import ACTIONS, ActionError, action_changes
 from drills.panels import PANELS
 from drills.scenario import Act, Conclusion, LoadedScenario, Move
-from drills.sql import QueryShape, Sandbox, as_of, shape_of
+from drills.sql import QueryRefused, QueryResult, Sandbox, as_of
 from simulator.engine import Simulation
 from simulator.fleet import Fleet
 from simulator.telemetry import Telemetry, build
-from simulator.timeline import Announcement, TimelineEvent, set_path
+from simulator.timeline import Announcement, PathError, TimelineEvent, set_path
 
 
 class RunCache:
@@ -193,7 +193,8 @@ class MoveRecord:
     clock_min: float
     sim_time_s: float
     text: str
-    shape: QueryShape | None = None
+    sql: str = ""  # what a look or query ran (a panel's SQL, or the trainee's)
+    result: QueryResult | None = None  # what it showed, once run
     action: Act | None = None
     changes: dict[str, Any] = field(default_factory=dict)
     conclusion: Conclusion | None = None
@@ -227,22 +228,26 @@ class Drill:
         return fleet
 
     def play(self, move: Move) -> MoveRecord:
+        """Play one move; a move that cannot be played (ActionError) changes nothing."""
         if self.concluded:
             raise ValueError("the drill is concluded; no more moves")
+        clock = self.clock_min
+        try:
+            return self._play(move)
+        except ActionError:
+            self.clock_min = clock
+            raise
+
+    def _play(self, move: Move) -> MoveRecord:
         if move.at_min is not None:
             self.clock_min = max(self.clock_min, move.at_min)
         costs = self.scenario.spec.clock
         record = MoveRecord(len(self.moves), "", self.clock_min, self.now_s, "")
         if move.look is not None:
-            record.kind, record.text = "look", move.look
-            record.shape = shape_of(PANELS[move.look].sql.replace(":now", repr(self.now_s)))
+            record.kind, record.text, record.sql = "look", move.look, PANELS[move.look].sql
             self.clock_min += costs.look_cost_s / 60.0
         elif move.query is not None:
-            record.kind, record.text = "query", move.query
-            try:
-                record.shape = shape_of(move.query.replace(":now", repr(self.now_s)))
-            except ValueError as exc:
-                record.error = str(exc)
+            record.kind, record.text, record.sql = "query", move.query, move.query
             self.clock_min += costs.query_cost_s / 60.0
         elif move.act is not None:
             record.kind, record.action = "act", move.act
@@ -257,8 +262,17 @@ class Drill:
         return record
 
     def _act(self, act: Act, record: MoveRecord) -> None:
+        """Turn an action into fleet changes, checked on a copy of the fleet: an unknown
+        pool, path or an invalid value is an ActionError here, never a broken run later."""
         now = self.now_s
-        changes = action_changes(act.action, act.args, self.fleet_at(now), self.scenario.fleet)
+        fleet = self.fleet_at(now)
+        changes = action_changes(act.action, act.args, fleet, self.scenario.fleet)
+        for path, value in changes.items():
+            try:
+                set_path(fleet, path, value)
+            except PathError as exc:
+                field = "args.value" if act.action == "set" else "args"
+                raise ActionError(field, str(exc)) from None
         record.changes = changes
         if changes or ACTIONS[act.action].unsafe:
             self.actions.append(
@@ -272,9 +286,11 @@ class Drill:
     def telemetry(self) -> Telemetry:
         return RUNS.get(self.scenario, self.timeline)
 
-    def show(self, record: MoveRecord, limit: int = 40) -> pd.DataFrame:
-        """What a look or query showed (telemetry as of its clock time)."""
-        sql = PANELS[record.text].sql if record.kind == "look" else record.text
+    def show(self, record: MoveRecord) -> QueryResult | None:
+        """What a look or query showed: its result on the telemetry as of its clock time,
+        exactly as a live session showed it (None, with `record.error`, if it failed)."""
+        if record.result is not None or record.error:
+            return record.result
         now = record.sim_time_s
         tables = (
             LIVE.view(self.scenario, self.timeline, now)
@@ -283,6 +299,9 @@ class Drill:
         )
         sandbox = Sandbox(tables)
         try:
-            return sandbox.query(sql, record.sim_time_s).head(limit)
+            record.result = sandbox.run(record.sql, now)
+        except QueryRefused as exc:
+            record.error = str(exc)
         finally:
             sandbox.close()
+        return record.result

@@ -1,15 +1,23 @@
-"""Investigation over telemetry: a read-only DuckDB sandbox, and what a query reads.
+"""Investigation over telemetry: a read-only DuckDB sandbox, and what a query read.
 
 The sandbox sees the telemetry as it stood at the drill clock — rows that had not arrived
 are absent, requests still in flight show no outcome — with file, extension and network
-access off, a row limit and a time limit. A query's shape (tables, columns, grouping,
-filters, time window) decides which answer-key signals it covers, so a hand-written query
-and a named panel are judged alike.
+access off and bounds on time, memory, threads, rows, columns and cell size. Any query gets
+an answer or a one-line refusal; nothing a trainee types can break a session.
+
+What a query read (its lineage) comes from DuckDB itself: the base columns its plan scans
+(EXPLAIN), the tables it names and the time bounds and equality filters of its WHERE
+clauses, wherever they sit (CTEs, subqueries, set operations, PIVOT). Equivalent SQL reads
+the same. Whether that reading earned a key signal is judged on the result the trainee was
+shown (drills/evidence.py).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,12 +26,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from drills.scenario import Signal
-from drills.signals import TIME_COLUMN
-from simulator.telemetry import SAMPLED_METRICS, TABLES, Telemetry
+from simulator.telemetry import SAMPLED_METRICS, TABLE_COLUMNS, TABLES, Telemetry
 
-ROW_LIMIT = 200
+ROW_LIMIT = 200  # rows fetched of any result
+COLUMN_LIMIT = 64
+CELL_CHARS = 120  # a longer text cell is cut (a 10 MB string is not evidence)
 TIME_LIMIT_S = 5.0
+MEMORY_LIMIT = "1GB"
+THREADS = 1
 OUTCOME_FLAGS = ("corrected", "eval_sample")
 OUTCOME_COLUMNS = (
     "infer_start_s",
@@ -78,214 +88,262 @@ def as_of(tel: Telemetry, now: float) -> dict[str, pd.DataFrame]:
 
 
 @dataclass
-class QueryShape:
+class Lineage:
+    """What a query read: tables, the base columns scanned of each, whether it aggregates,
+    and the time bounds and equality filters its WHERE clauses put on columns."""
+
     tables: set[str] = field(default_factory=set)
-    columns: set[str] = field(default_factory=set)
-    grouped: set[str] = field(default_factory=set)
-    listed: set[str] = field(default_factory=set)  # plain columns of a query that lists rows
-    equals: dict[str, set[str]] = field(default_factory=dict)
+    columns: dict[str, set[str]] = field(default_factory=dict)
+    aggregated: bool = False
     time_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    equals: dict[str, set[str]] = field(default_factory=dict)
+
+    def read(self, table: str) -> set[str]:
+        return self.columns.get(table, set())
 
 
-def parse(sql: str) -> dict[str, Any]:
+@dataclass
+class QueryResult:
+    """A query's answer as fetched (at most ROW_LIMIT rows), cells made safe to print."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool  # the query had more rows than were fetched
+    lineage: Lineage
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe_cell(value: Any) -> Any:
+    """Cells as a terminal may print them: control characters escaped, long text cut."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        value = bytes(value)[:CELL_CHARS].hex()
+    if isinstance(value, str):
+        if len(value) > CELL_CHARS:
+            value = value[: CELL_CHARS - 1] + "…"
+        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    if isinstance(value, list | dict | tuple):
+        return safe_cell(str(value))
+    return value
+
+
+def parse(sql: str) -> dict[str, Any] | None:
+    """DuckDB's own parse tree of a SELECT (None for statements it cannot serialise, such
+    as PIVOT); raises QueryRefused for SQL that does not parse."""
     con = duckdb.connect()
     try:
-        tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0])
+        text = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0]
+        tree: dict[str, Any] = json.loads(text)
+    except RecursionError:
+        raise QueryRefused("the query nests too deeply to read") from None
+    except duckdb.Error as exc:
+        raise QueryRefused(_first_line(exc)) from None
     finally:
         con.close()
     if tree.get("error"):
-        raise QueryRefused(f"not valid SQL: {tree.get('error_message', 'parse error')}")
+        message = str(tree.get("error_message", "parse error"))
+        if "Only SELECT" in message:
+            return None
+        raise QueryRefused(f"not valid SQL: {_first_line(message)}")
     return tree
 
 
-def shape_of(sql: str) -> QueryShape:
-    """Tables, columns, grouping, equality filters and time bounds a SELECT reads."""
-    tree = parse(sql)
-    shape = QueryShape()
-    for statement in tree["statements"]:
-        _walk_select(statement["node"], shape)
-    return shape
+def _first_line(error: Any) -> str:
+    return safe_cell(str(error).strip().splitlines()[0] if str(error).strip() else "error")
 
 
-def _walk_select(node: dict[str, Any], shape: QueryShape) -> None:
-    aliases: dict[str, set[str]] = {}
-    plain: set[str] = set()
-    for item in node.get("select_list", []):
-        refs = _column_refs(item)
-        shape.columns |= refs
-        if item.get("class") == "COLUMN_REF":
-            plain |= refs
-        if item.get("alias"):
-            aliases[item["alias"]] = refs
-    if not node.get("group_expressions") and not _aggregates(node.get("select_list", [])):
-        shape.listed |= plain  # row by row: every listed column is seen per value
-    _walk_from(node.get("from_table"), shape)
-    for expr in node.get("group_expressions", []):
-        refs = _column_refs(expr)
-        for ref in refs:
-            shape.grouped |= aliases.get(ref, {ref})
-    where = node.get("where_clause")
-    if where:
-        shape.columns |= _column_refs(where)
-        _constraints(where, shape)
-    for value in node.get("cte_map", {}).get("map", []):
-        _walk_select(value["value"]["query"]["node"], shape)
+def _nodes(tree: Any) -> list[dict[str, Any]]:
+    """Every mapping in a parse or plan tree, iteratively (no recursion limit to hit)."""
+    out, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            out.append(node)
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return out
 
 
-def _aggregates(items: list[Any]) -> bool:
-    """Does a select list aggregate (count, sum, avg, quantiles ...)?"""
-    text = json.dumps(items)
-    return any(
-        f'"function_name": "{name}' in text
-        for name in (
-            "count",
-            "sum",
-            "avg",
-            "mean",
-            "min",
-            "max",
-            "quantile",
-            "median",
-            "stddev",
-            "first",
-        )
-    )
-
-
-def _walk_from(table: dict[str, Any] | None, shape: QueryShape) -> None:
-    if not table:
-        return
-    kind = table.get("type")
-    if kind == "BASE_TABLE":
-        shape.tables.add(table["table_name"])
-    elif kind == "JOIN":
-        _walk_from(table.get("left"), shape)
-        _walk_from(table.get("right"), shape)
-    elif kind == "SUBQUERY":
-        _walk_select(table["subquery"]["node"], shape)
-
-
-def _column_refs(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        if node.get("class") == "COLUMN_REF":
-            found.add(node["column_names"][-1])
-        for value in node.values():
-            found |= _column_refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            found |= _column_refs(value)
-    return found
-
-
-def _literal(node: dict[str, Any]) -> str | None:
-    if node.get("class") == "CONSTANT":
-        return str(node["literal"]["text"])
-    if node.get("class") == "CAST":
-        return _literal(node["child"])
+def _literal(node: Any) -> str | None:
+    while isinstance(node, dict) and node.get("class") == "CAST":
+        node = node.get("child")
+    if isinstance(node, dict) and node.get("class") == "CONSTANT":
+        return str(node["literal"].get("text", node["literal"].get("value")))
     return None
 
 
-def _constraints(node: Any, shape: QueryShape) -> None:
-    if isinstance(node, list):
-        for child in node:
-            _constraints(child, shape)
-        return
-    if not isinstance(node, dict):
-        return
-    kind = node.get("type", "")
-    if kind == "COMPARE_BETWEEN" and node["input"].get("class") == "COLUMN_REF":
-        low, high = _literal(node["lower"]), _literal(node["upper"])
-        if low is not None and high is not None:
-            column = node["input"]["column_names"][-1]
-            shape.time_bounds[column] = (float(low), float(high))
-    elif kind.startswith("COMPARE_") and node.get("left", {}).get("class") == "COLUMN_REF":
-        column = node["left"]["column_names"][-1]
-        value = _literal(node["right"])
-        if value is not None:
-            _bound(shape, column, kind, value)
-    elif kind == "COMPARE_IN" and node["children"][0].get("class") == "COLUMN_REF":
-        column = node["children"][0]["column_names"][-1]
-        values = {v for v in (_literal(c) for c in node["children"][1:]) if v is not None}
-        shape.equals.setdefault(column, set()).update(values)
-    for value in node.values():
-        if isinstance(value, dict | list):
-            _constraints(value, shape)
+def _column(node: Any) -> str | None:
+    if isinstance(node, dict) and node.get("class") == "COLUMN_REF":
+        return str(node["column_names"][-1])
+    return None
 
 
-def _bound(shape: QueryShape, column: str, kind: str, value: str) -> None:
+def _constraints(where: Any, lineage: Lineage) -> None:
+    """Time bounds and equality filters of one WHERE clause (and what it nests)."""
+    for node in _nodes(where):
+        kind = node.get("type", "")
+        if kind == "COMPARE_BETWEEN" and _column(node.get("input")):
+            low, high = _literal(node.get("lower")), _literal(node.get("upper"))
+            if low is not None and high is not None:
+                _bound(lineage, str(_column(node["input"])), ">=", low)
+                _bound(lineage, str(_column(node["input"])), "<=", high)
+        elif kind == "COMPARE_IN" and _column((node.get("children") or [None])[0]):
+            column = str(_column(node["children"][0]))
+            values = {v for v in map(_literal, node["children"][1:]) if v is not None}
+            lineage.equals.setdefault(column, set()).update(values)
+        elif kind.startswith("COMPARE_") and "left" in node:
+            left, right = node.get("left"), node.get("right")
+            if _column(left) and _literal(right) is not None:
+                _bound(lineage, str(_column(left)), kind, str(_literal(right)))
+            elif _column(right) and _literal(left) is not None:
+                flipped = {"COMPARE_GREATERTHAN": "COMPARE_LESSTHAN"}
+                flipped |= {v: k for k, v in flipped.items()}
+                flipped |= {
+                    "COMPARE_GREATERTHANOREQUALTO": "COMPARE_LESSTHANOREQUALTO",
+                    "COMPARE_LESSTHANOREQUALTO": "COMPARE_GREATERTHANOREQUALTO",
+                }
+                _bound(lineage, str(_column(right)), flipped.get(kind, kind), str(_literal(left)))
+
+
+def _bound(lineage: Lineage, column: str, kind: str, value: str) -> None:
     if kind == "COMPARE_EQUAL":
-        shape.equals.setdefault(column, set()).add(value)
+        lineage.equals.setdefault(column, set()).add(value)
         return
     try:
         number = float(value)
     except ValueError:
         return
-    low, high = shape.time_bounds.get(column, (-np.inf, np.inf))
-    if kind in ("COMPARE_GREATERTHAN", "COMPARE_GREATERTHANOREQUALTO"):
+    low, high = lineage.time_bounds.get(column, (-np.inf, np.inf))
+    if kind in (">=", "COMPARE_GREATERTHAN", "COMPARE_GREATERTHANOREQUALTO"):
         low = max(low, number)
-    elif kind in ("COMPARE_LESSTHAN", "COMPARE_LESSTHANOREQUALTO"):
+    elif kind in ("<=", "COMPARE_LESSTHAN", "COMPARE_LESSTHANOREQUALTO"):
         high = min(high, number)
-    shape.time_bounds[column] = (low, high)
+    lineage.time_bounds[column] = (low, high)
 
 
-def covers(shape: QueryShape, signal: Signal, now: float) -> bool:
-    """Does a query of this shape read the signal (table, column, grouping, window)?"""
-    if signal.table not in shape.tables or signal.column not in shape.columns | shape.grouped:
-        return False
+_IDENTIFIER = re.compile(r"'(?:[^']|'')*'|\"((?:[^\"]|\"\")*)\"|([A-Za-z_][A-Za-z0-9_]*)")
+AGGREGATING_OPERATORS = ("GROUP_BY", "AGGREGATE", "WINDOW", "DISTINCT", "PIVOT")
 
-    def visible(column: str, value: str | list[str] | None = None) -> bool:
-        if column in shape.grouped or column in shape.listed:
-            return True
-        wanted = {value} if isinstance(value, str) else set(value or [])
-        return column in shape.equals and (not wanted or bool(wanted & shape.equals[column]))
 
-    if not all(visible(g) for g in signal.group_by):
-        return False
-    # the focus (where the fault shows) is the trainee's to find: not required to cover
-    if not all(visible(k, v) for k, v in signal.filter.items()):
-        return False
-    start, end = signal.window_s or (0.0, np.inf)
-    if now <= start:
-        return False  # the window had not begun when the query ran
-    low, high = shape.time_bounds.get(TIME_COLUMN[signal.table], (-np.inf, np.inf))
-    return low < min(end, now) and high > start
+def _named_tables(sql: str, tree: dict[str, Any] | None) -> set[str]:
+    """Telemetry tables the query names: from the parse tree, or (PIVOT, which DuckDB does
+    not serialise) from its identifiers outside string literals."""
+    if tree is not None:
+        names = {n["table_name"] for n in _nodes(tree) if n.get("type") == "BASE_TABLE"}
+    else:
+        names = {m.group(1) or m.group(2) for m in _IDENTIFIER.finditer(sql)}
+    return {n for n in names if n in TABLES}
+
+
+def _scanned(plan: Any, tables: set[str]) -> tuple[dict[str, set[str]], bool]:
+    """Base columns each table's scans project, and whether the plan aggregates."""
+    columns: dict[str, set[str]] = {}
+    aggregated = False
+    for node in _nodes(plan):
+        name = str(node.get("name", ""))
+        aggregated |= any(op in name for op in AGGREGATING_OPERATORS)
+        if not name.endswith("_SCAN"):
+            continue
+        projected = node.get("extra_info", {}).get("Projections", [])
+        projected = {projected} if isinstance(projected, str) else set(projected)
+        for table in tables:
+            known = set(TABLE_COLUMNS[table])
+            if projected & known == projected and projected:
+                columns.setdefault(table, set()).update(projected)
+    return columns, aggregated
 
 
 class Sandbox:
-    """Read-only DuckDB over telemetry as of a clock time."""
+    """Read-only DuckDB over telemetry as of a clock time, bounded in every direction."""
 
     def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
+        self.scratch = tempfile.mkdtemp(prefix="speechdrill-sql-")
         self.con = duckdb.connect(
             config={
                 "enable_external_access": False,
                 "autoinstall_known_extensions": False,
                 "autoload_known_extensions": False,
+                "threads": THREADS,
+                "memory_limit": MEMORY_LIMIT,
+                "temp_directory": self.scratch,
+                "max_temp_directory_size": "1GB",
             }
         )
         for name in TABLES:
             self.con.register(name, tables[name])
         self.con.execute("SET lock_configuration = true")
 
-    def query(self, sql: str, now: float) -> pd.DataFrame:
+    def run(self, sql: str, now: float) -> QueryResult:
+        """Run one read-only query; every failure is a QueryRefused with one line."""
         text = sql.replace(":now", repr(float(now)))
+        if not text.strip():
+            raise QueryRefused("an empty query")
+        try:
+            return self._run(text)
+        except RecursionError:
+            raise QueryRefused("the query nests too deeply to run") from None
+        except MemoryError:
+            raise QueryRefused(f"the query needs more than {MEMORY_LIMIT} of memory") from None
+
+    def _run(self, text: str) -> QueryResult:
+        self._check_statement(text)
         tree = parse(text)
-        kinds = {s["node"]["type"] for s in tree["statements"]}
-        if len(tree["statements"]) != 1 or kinds != {"SELECT_NODE"}:
-            raise QueryRefused("only a single SELECT statement can run here")
+        lineage = Lineage(tables=_named_tables(text, tree))
         timer = threading.Timer(TIME_LIMIT_S, self.con.interrupt)
         timer.start()
         try:
+            plan = json.loads(self.con.execute("EXPLAIN (FORMAT json) " + text).fetchall()[0][1])
+            lineage.columns, lineage.aggregated = _scanned(plan, lineage.tables)
             result = self.con.execute(text)
-            rows = result.fetchmany(ROW_LIMIT)
-            columns = [d[0] for d in result.description or []]
+            rows = result.fetchmany(ROW_LIMIT + 1)
+            columns = [safe_cell(str(d[0])) for d in result.description or []]
         except duckdb.InterruptException:
             raise QueryRefused(f"query ran past the {TIME_LIMIT_S:g} s limit") from None
+        except duckdb.OutOfMemoryException:
+            raise QueryRefused(f"the query needs more than {MEMORY_LIMIT} of memory") from None
         except duckdb.Error as exc:
-            raise QueryRefused(str(exc).splitlines()[0]) from None
+            raise QueryRefused(_first_line(exc)) from None
         finally:
             timer.cancel()
-        return pd.DataFrame(rows, columns=columns)
+        if tree is not None:
+            for node in _nodes(tree):
+                for clause in ("where_clause", "having"):
+                    if node.get(clause):
+                        _constraints(node[clause], lineage)
+        return QueryResult(
+            columns[:COLUMN_LIMIT],
+            [tuple(safe_cell(v) for v in row[:COLUMN_LIMIT]) for row in rows[:ROW_LIMIT]],
+            len(rows) > ROW_LIMIT,
+            lineage,
+        )
+
+    def _check_statement(self, text: str) -> None:
+        try:
+            statements = self.con.extract_statements(text)
+        except RecursionError:
+            raise QueryRefused("the query nests too deeply to read") from None
+        except duckdb.Error as exc:
+            raise QueryRefused(f"not valid SQL: {_first_line(exc)}") from None
+        if len(statements) != 1:
+            raise QueryRefused("one query at a time: send a single SELECT")
+        kind = str(statements[0].type).rsplit(".", 1)[-1]
+        if kind == "EXPLAIN":
+            raise QueryRefused("EXPLAIN shows a plan, not telemetry: run the SELECT itself")
+        is_pivot = re.match(r"\s*(\(\s*)*(un)?pivot\b", text, re.IGNORECASE) is not None
+        if kind != "SELECT" and not (kind == "MULTI" and is_pivot):
+            raise QueryRefused(
+                f"this sandbox is read-only: {kind.replace('_', ' ').lower()} statements "
+                "cannot run; send a SELECT (WITH, UNION, PIVOT and window functions are fine)"
+            )
+
+    def query(self, sql: str, now: float) -> pd.DataFrame:
+        return self.run(sql, now).frame()
 
     def close(self) -> None:
         self.con.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)

@@ -1,0 +1,273 @@
+"""Writes the adversarial transcript set (tests/adversarial/<scenario>/<variant>.yaml).
+
+Each scenario gets the same twelve trainees, built from its expert transcript and a few
+scenario-specific words below, so that a fair examiner's ranking can be asserted on every
+scenario (tests/test_scoring_adversarial.py):
+
+    expert-cte      the expert's looks and queries rewritten as CTEs — scores as the expert
+    paraphrase      CTE queries, the cause and prevention in the trainee's own words
+    blind           no look at all: the right fix at minute 0 and the right cause
+    sweep           three generic "group by everything" queries, then the right fix/cause
+    buzzwords       the expert's path, prevention a generic list of buzzwords
+    negated         the expert's path, each prevention item negated
+    wrong-cause     the expert's investigation and fix, the wrong cause
+    listed-harm     the expert's path plus a harmful move the key lists
+    unlisted-harm   the expert's path plus a harmful move the key does not list
+    split-harm      the expert's path plus the key's harmful restart, one pool at a time
+    slow            the same evidence after a long wander, fixed late
+    equivalent-fix  the expert's path with the fix spelt another way
+
+Run `python -m tests.adversarial.build` after changing a scenario's expert transcript.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).parent
+LIBRARY = HERE.parents[1] / "scenarios"
+
+SWEEP = [
+    "SELECT kind, pool, device, tags, cohort, language, slice, model_version, count(*) AS n, "
+    "avg(latency_ms) AS latency, sum(cost_usd) AS usd, avg(confidence) AS confidence, "
+    "avg(wer_proxy) AS wer FROM requests GROUP BY ALL ORDER BY n DESC",
+    "SELECT name, labels, avg(value) AS value FROM metrics GROUP BY ALL ORDER BY name, labels",
+    "SELECT type, target, detail, count(*) AS n FROM events GROUP BY ALL ORDER BY n DESC",
+]
+BUZZWORDS = [
+    "alerts",
+    "dashboards",
+    "canary",
+    "slice gates",
+    "cost per request alert",
+    "fallback rate alarm",
+    "churn metric",
+    "latency budget",
+    "eval fixtures",
+    "cohort dashboards",
+    "acoustic summaries",
+    "code-switching gate",
+    "routing mistake metric",
+    "version the feature config",
+    "deploy gate",
+    "vad config gate",
+    "overlap stages",
+    "not offline MOS alone",
+]
+WANDER = ["latency-by-kind", "queue-depth", "errors", "replicas", "batch-fill", "traffic"]
+
+SPECIFIC: dict[str, dict[str, Any]] = {
+    "gpu-cost-no-traffic": {
+        "cause_words": "the embedding health check broke in the deploy, so speaker "
+        "embeddings fell back from the CPU pool onto the A100 GPU pool",
+        "prevention_words": [
+            "page on spend per request, broken out by device",
+            "alarm when the share of fallback traffic on a route goes above a few percent",
+            "make the rollout exercise the readiness probe before it proceeds",
+        ],
+        "wrong_cause": "shadow-mirroring-left-on",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "asr-batch-gpu", "replicas": 0}},
+        "equivalent_fix": {
+            "action": "set",
+            "args": {"path": "pools.embed-cpu.healthy", "value": True},
+        },
+    },
+    "voice-agent-first-response": {
+        "cause_words": "the new patient VAD profile waits 800 ms of silence before it ends "
+        "the user's turn, so every response starts late",
+        "prevention_words": [
+            "split the 700 ms into a budget for each stage: VAD, ASR final, retrieval, LLM, TTS",
+            "treat VAD profile pushes as a release with a latency canary",
+            "start retrieval from the ASR partials instead of waiting for the final",
+        ],
+        "wrong_cause": "heavier-voice-model",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "asr-batch-gpu", "replicas": 0}},
+        "equivalent_fix": {"action": "rollback", "args": {"target": "models.asr-stream-v2"}},
+    },
+    "streaming-partials-unstable": {
+        "cause_words": "the decoder push turned off partial stabilisation, so interim "
+        "hypotheses flicker and words get retracted",
+        "prevention_words": [
+            "track how many words partials retract per session and page on it",
+            "replay the same recordings through the old and new decoder and diff them",
+            "roll decoder config out through a canary like a model release",
+        ],
+        "wrong_cause": "network-jitter",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "asr-batch-gpu", "replicas": 0}},
+        "equivalent_fix": {
+            "action": "set",
+            "args": {"path": "models.asr-stream-v2.decoder.stabilization", "value": "hold_last_word"},
+        },
+    },
+    "tts-first-audio-byte": {
+        "cause_words": "voice b has a bigger acoustic model and vocoder, so synthesis of "
+        "the first chunk is slower",
+        "prevention_words": [
+            "block promotion of a voice when time to first audio breaks its budget",
+            "roll new voices out to a small percentage first with an automatic halt",
+            "never promote a voice on offline MOS alone",
+        ],
+        "wrong_cause": "network-jitter",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "asr-batch-gpu", "replicas": 0}},
+        "equivalent_fix": {
+            "action": "set",
+            "args": {"path": "pools.tts-cpu.model", "value": "tts-voice-a"},
+        },
+    },
+    "mic-firmware-drift": {
+        "cause_words": "firmware 4.2 raised the microphone gain and the audio now clips",
+        "prevention_words": [
+            "break every ASR quality graph down by device build",
+            "watch aggregate clipping and loudness for each firmware",
+            "record eval fixtures through the real device path and add them to the eval set",
+        ],
+        "wrong_cause": "mic-firmware-sample-rate",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "tts-cpu", "replicas": 0}},
+        "equivalent_fix": {
+            "action": "set",
+            "args": {"path": "cohorts[fw-4.2].gain_db", "value": 0.0},
+        },
+    },
+    "code-switching-canary": {
+        "cause_words": "the canary model is worse on code-switched Spanish-English speech",
+        "prevention_words": [
+            "gate ASR releases on a mixed-language eval",
+            "launch dashboards broken down by language",
+            "require a language-mix analysis in the release note for every ASR change",
+        ],
+        "wrong_cause": "traffic-surge",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "tts-cpu", "replicas": 0}},
+        "equivalent_fix": {"action": "pause-canary", "args": {"route": 0}},
+    },
+    "cascade-router-misroute": {
+        "cause_words": "the cascade threshold change routes noisy far-field audio to the "
+        "small model",
+        "prevention_words": [
+            "a metric and an alert for misrouted hard audio",
+            "gate router changes on the noisy far-field slice, not global WER",
+            "canary router changes with a capped blast radius and a kill switch",
+        ],
+        "wrong_cause": "gpu-hardware-degradation",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "tts-cpu", "replicas": 0}},
+        "equivalent_fix": {"action": "rollback", "args": {"target": "routes"}},
+    },
+    "feature-extraction-mismatch": {
+        "cause_words": "the preprocessing release changed the mel features, which no longer "
+        "match what the model weights were trained on",
+        "prevention_words": [
+            "ship the feature config inside the same versioned artifact as the weights",
+            "unit tests that check feature shapes and sample-rate handling",
+            "shadow traffic and a deterministic eval before any rollout",
+        ],
+        "wrong_cause": "code-switching-regression",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "tts-cpu", "replicas": 0}},
+        "equivalent_fix": {
+            "action": "set",
+            "args": {"path": "stages.preprocess.feature_config", "value": "logmel80-16k"},
+        },
+    },
+}
+
+
+def as_cte(move: dict[str, Any], panels: dict[str, str]) -> dict[str, Any]:
+    sql = panels[move["look"]] if "look" in move else move["query"]
+    return {"query": f"WITH view AS ({sql}) SELECT * FROM view"}
+
+
+def parts(expert: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """(moves before the fix, the fix, moves after it, the conclusion)."""
+    moves = expert["moves"]
+    fix = next(i for i, m in enumerate(moves) if "act" in m)
+    return moves[:fix], moves[fix], moves[fix + 1 : -1], moves[-1]
+
+
+def clock_before(moves: list[dict[str, Any]]) -> float:
+    return sum(1.0 if "look" in m else 2.0 if "query" in m else 5.0 for m in moves)
+
+
+def _playable(move: dict[str, Any]) -> bool:
+    from drills.actions import ACTIONS, ActionError, parse_action
+
+    try:
+        parse_action(move["action"], move.get("args", {}))
+    except ActionError:
+        return False
+    return not ACTIONS[move["action"]].unsafe
+
+
+def variants(
+    scenario: str, expert: dict[str, Any], key: dict[str, Any], pools: list[str]
+) -> dict[str, list[Any]]:
+    from drills.panels import PANELS
+
+    panels = {name: p.sql for name, p in PANELS.items()}
+    spec = SPECIFIC[scenario]
+    before, fix, after, conclusion = parts(expert)
+    concl = conclusion["conclude"]
+    fix_min = clock_before(before)
+    at_fix = {**fix, "at_min": fix_min}
+
+    def ending(**override: Any) -> dict[str, Any]:
+        return {"conclude": {**concl, **override}}
+
+    playable = [h for h in key["harmful"] if _playable(h)]
+    listed = next((h for h in playable if h["id"] != "restart-everything"), playable[0])
+    restart_each = [{"act": {"action": "restart", "args": {"pool": p}}} for p in pools]
+    return {
+        "expert-cte": [*(as_cte(m, panels) for m in before), fix, *after, conclusion],
+        "paraphrase": [
+            *(as_cte(m, panels) for m in before),
+            fix,
+            *after,
+            ending(cause=spec["cause_words"], prevention=spec["prevention_words"]),
+        ],
+        "blind": [{**fix, "at_min": 0}, ending()],
+        "sweep": [*({"query": q} for q in SWEEP), at_fix, ending()],
+        "buzzwords": [*before, fix, *after, ending(prevention=BUZZWORDS)],
+        "negated": [
+            *before,
+            fix,
+            *after,
+            ending(prevention=[f"we do not need to {p}" for p in concl.get("prevention", [])]),
+        ],
+        "wrong-cause": [*before, fix, *after, ending(cause=spec["wrong_cause"])],
+        "listed-harm": [
+            *before,
+            {"act": {"action": listed["action"], "args": listed["args"]}},
+            fix,
+            *after,
+            conclusion,
+        ],
+        "unlisted-harm": [*before, {"act": spec["unlisted_harm"]}, fix, *after, conclusion],
+        "split-harm": [*before, fix, *restart_each, *after, conclusion],
+        "slow": [
+            *({"look": p} for p in WANDER),
+            *before,
+            {**fix, "at_min": fix_min + len(WANDER) + 14},
+            *after,
+            ending(prevention=concl.get("prevention", [])[:1]),
+        ],
+        "equivalent-fix": [*before, {"act": spec["equivalent_fix"]}, *after, conclusion],
+    }
+
+
+def main() -> None:
+    from drills.scenario import load_scenario
+
+    for scenario in SPECIFIC:
+        folder = LIBRARY / scenario
+        expert = yaml.safe_load((folder / "transcripts" / "expert.yaml").read_text())
+        key = yaml.safe_load((folder / "key.yaml").read_text())
+        pools = list(load_scenario(folder / "scenario.yaml").fleet.pools)
+        out = HERE / scenario
+        out.mkdir(exist_ok=True)
+        for name, moves in variants(scenario, expert, key, pools).items():
+            doc = {"scenario": scenario, "trainee": name, "description": name, "moves": moves}
+            (out / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
+
+
+if __name__ == "__main__":
+    main()
