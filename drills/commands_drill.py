@@ -78,6 +78,8 @@ def summary_json(result: Score) -> dict[str, Any]:
             "points": round(b["points"], 1),
             "max_points": b["max_points"],
             "why": b["why"],
+            "evidence": b["evidence"],
+            "missed": b["missed"],
         }
         for b in data["breakdown"]
     ]
@@ -209,6 +211,11 @@ def replay_command(
     ]
     rows += [["penalty", f"-{p['points']:g}", p["why"]] for p in result.penalties]
     click.echo(render_table(["component", "points", "why"], rows))
+    for line in result.breakdown:
+        for item in line.missed:
+            click.echo(f"  missed ({line.component}): {item}")
+    if not result.concluded:
+        click.echo("\nThe transcript has no conclusion: scored as 'did not conclude'.")
     click.echo(
         f"\nSLO burn {result.slo_burn:.2%} (no action {result.reference['slo_burn_no_action']:.2%}"
         f", expert {result.reference['slo_burn_expert']:.2%}); excess spend "

@@ -27,6 +27,50 @@ from simulator.errors import InputError
 
 def register(cli: click.Group) -> None:
     cli.add_command(scenario)
+    cli.add_command(fault)
+
+
+@click.group()
+def fault() -> None:
+    """The fault catalog: what a scenario's timeline can inject, and through what."""
+
+
+@fault.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def fault_list(as_json: bool) -> None:
+    """List the faults, each with the serving mechanism it acts through."""
+    from simulator.faults import FAULTS
+
+    rows = [{"name": f.name, "mechanism": f.mechanism} for f in FAULTS.values()]
+    if as_json:
+        emit_json(rows)
+        return
+    click.echo(render_table(["fault", "acts through"], [[r["name"], r["mechanism"]] for r in rows]))
+
+
+@fault.command("describe")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def fault_describe(name: str, as_json: bool) -> None:
+    """A fault's mechanism, parameters and the fleet fields it changes."""
+    from simulator.faults import FAULTS, describe
+
+    if name not in FAULTS:
+        raise InputError(
+            name, "fault", f"no such fault; `speechdrill fault list` has {len(FAULTS)}"
+        )
+    data = describe(name)
+    if as_json:
+        emit_json(data)
+        return
+    click.echo(f"{name}: acts through {data['mechanism']}\n\n{data['doc']}\n")
+    click.echo(
+        render_table(
+            ["parameter", "type", "required", "meaning"],
+            [[p["name"], p["type"], p["required"], p["description"]] for p in data["params"]],
+        )
+    )
+    click.echo(f"\nchanges: {', '.join(data['changes'])}")
 
 
 @click.group()
@@ -103,7 +147,8 @@ def _check_one(path: Path) -> str:
         load_key(path, loaded)
         return "answer key"
     if path.parent.name == "transcripts":
-        load_transcript(path)
+        scenario_file = path.parent.parent / "scenario.yaml"
+        load_transcript(path, load_scenario(scenario_file) if scenario_file.is_file() else None)
         return "transcript"
     if path.parent.name == "fleets":
         from simulator.config import load_fleet_file
@@ -116,7 +161,14 @@ def _check_one(path: Path) -> str:
 
 @scenario.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=True))
-def scenario_check(files: tuple[Path, ...]) -> None:
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also simulate: each key signal ≥ 3σ off the no-fault run, and the scenario's "
+    "transcripts replayed into their score bands (exit 1 if not).",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --verify: the checks as JSON.")
+def scenario_check(files: tuple[Path, ...], verify: bool, as_json: bool) -> None:
     """Validate scenario, key, transcript or fleet files (exit 2 on the first invalid one).
 
     A folder is checked whole: its scenario, key and transcripts."""
@@ -130,11 +182,35 @@ def scenario_check(files: tuple[Path, ...]) -> None:
     for path in targets:
         try:
             kind = _check_one(path)
-            click.echo(f"ok  {path}  ({kind})")
+            if not as_json:
+                click.echo(f"ok  {path}  ({kind})")
         except InputError as exc:
             errors.append(exc)
     if errors:
         raise errors[0] if len(errors) == 1 else _combined(errors)
+    if verify:
+        _verify({p.parent for p in targets if (p.parent / "key.yaml").is_file()}, as_json)
+
+
+def _verify(folders: set[Path], as_json: bool) -> None:
+    from drills.verify import verify
+    from simulator.errors import CheckFailed
+
+    report = {}
+    for folder in sorted(folders):
+        checks = verify(load_scenario(folder / "scenario.yaml"))
+        report[folder.name] = checks
+        if not as_json:
+            click.echo(f"\n{folder.name}")
+            rows = [
+                [c.what, c.name, c.value, c.expected, "ok" if c.ok else "FAILED"] for c in checks
+            ]
+            click.echo(render_table(["check", "name", "value", "expected", ""], rows))
+    if as_json:
+        emit_json({k: [c.__dict__ for c in v] for k, v in report.items()})
+    failed = [f"{k}: {c.name}" for k, v in report.items() for c in v if not c.ok]
+    if failed:
+        raise CheckFailed("verification failed: " + "; ".join(failed))
 
 
 def _combined(errors: list[InputError]) -> InputError:

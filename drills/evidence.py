@@ -29,8 +29,8 @@ TIME_NAMES = ("t", "t_s", "t_bin", "time", "minute", "bin", "bucket", "window", 
 FOCUSED, BROAD, DUMP = 1.0, 0.4, 0.2
 BROAD_DIMENSIONS = 4  # text columns side by side: a sweep, not a look
 DUMP_COLUMNS = 16
-RAW_TABLES = ("requests", "batches")
-CHANGE_SLACK_S = 300.0  # a query bounded to start this close to a change sees the change  # one row per request or batch: reading needs a statistic
+RAW_TABLES = ("requests", "batches")  # one row per request or batch: reading needs a statistic
+CHANGE_SLACK_S = 300.0  # a query bounded to start this close to a change sees the change
 
 
 def is_time_series(result: QueryResult) -> bool:
@@ -39,8 +39,12 @@ def is_time_series(result: QueryResult) -> bool:
     if not result.columns or not result.rows:
         return False
     first = result.columns[0].lower()
-    numeric = all(isinstance(r[0], int | float) or r[0] is None for r in result.rows)
-    return numeric and (first in TIME_NAMES or first.startswith("t_"))
+
+    def numeric(i: int) -> bool:
+        return all(isinstance(r[i], int | float) or r[i] is None for r in result.rows)
+
+    timed = first in TIME_NAMES or first.startswith("t_")
+    return len(result.columns) >= 2 and timed and numeric(0) and numeric(-1)
 
 
 def visible_rows(result: QueryResult) -> list[tuple[object, ...]]:
@@ -78,9 +82,7 @@ def _cell_shows(cell: object, column: str, value: str) -> bool:
 def core_focus(signal: Signal) -> dict[str, str]:
     """The focus on the signal's own column or grouping: what must be seen. Other focus
     keys refine it (confidence by cohort, `kind: asr-batch`) and need not be broken out."""
-    return {
-        k: v for k, v in signal.focus.items() if k == signal.column or k in signal.group_by
-    }
+    return {k: v for k, v in signal.focus.items() if k == signal.column or k in signal.group_by}
 
 
 def _wanted(signal: Signal) -> list[tuple[str, set[str]]]:

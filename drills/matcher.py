@@ -14,8 +14,9 @@ microseconds with no model file. A similarity model scores buzzword soup and neg
 sentences high, which is exactly what the matcher must refuse:
 
 - **negation**: a match preceded (within four words, or inside the matched span) by "not",
-  "no", "never", "n't", "without" ... does not count, unless the item itself asks for a
-  negative ("never promote on offline MOS alone");
+  "no", "never", "n't", "without" ..., or in a statement that opens with one ("we do not
+  need to ..."), does not count; an item that is itself a negative ("never promote on
+  offline MOS alone") is matched with its own "never";
 - **soup**: a statement that satisfies three or more different items at once is a list of
   buzzwords, not an answer, and earns nothing; a comma list of short fragments is split and
   each fragment judged alone;
@@ -240,6 +241,7 @@ NEGATIONS = {
     "needless",
 }
 NEGATION_REACH = 4  # words before a match that a negation still governs
+OPENING_WORDS = 5  # a negation among a statement's first words governs the whole statement
 SOUP_ITEMS = 3  # a statement satisfying this many items at once is a buzzword list
 
 _stemmer = snowballstemmer.stemmer("english")
@@ -256,18 +258,35 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("’", "'"))
 
 
-def _tokens(text: str) -> tuple[tuple[str, ...], tuple[bool, ...]]:
-    """Stemmed words, and for each whether it is (part of) a negation. A hyphenated word
-    also matches its parts ("per-stage" ~ "per stage")."""
+_CLAUSE_BREAK = re.compile(r"[,;:.!?()—–]|\b(?:but|however|although|instead)\b", re.I)
+
+
+def _tokens(text: str) -> tuple[tuple[str, ...], tuple[bool, ...], tuple[int, ...]]:
+    """Stemmed words; for each, whether it is (part of) a negation, and the index of the
+    first word of its clause. A hyphenated word also matches its parts ("per-stage" ~
+    "per stage")."""
     out: list[str] = []
     negations: list[bool] = []
-    for word in words(text):
+    clauses: list[int] = []
+    clause, end = 0, 0
+    lowered = text.lower().replace("’", "'")
+    for found in _WORD.finditer(lowered):
+        if _CLAUSE_BREAK.search(lowered[end : found.start()]) or found.group() in (
+            "but",
+            "however",
+            "although",
+            "instead",
+        ):
+            clause = len(out)
+        end = found.end()
+        word = found.group()
         negated = word in NEGATIONS or word.endswith("n't")
         for part in re.split(r"[-']", word):
             if part:
                 out.append(_stem(part))
                 negations.append(negated)
-    return tuple(out), tuple(negations)
+                clauses.append(clause)
+    return tuple(out), tuple(negations), tuple(clauses)
 
 
 def stems(text: str) -> tuple[str, ...]:
@@ -325,7 +344,7 @@ def match_concept(concept: Concept, text: str) -> Match | None:
     """The phrasings of each group found in the text, or None if a group is absent. A
     negation governs the match when it sits inside the matched span or up to four words
     before it, and is not itself part of a matched phrasing ("don't match")."""
-    tokens, negations = _tokens(text)
+    tokens, negations, clauses = _tokens(text)
     covered: set[int] = set()
     spans: list[int] = []
     used: list[str] = []
@@ -344,9 +363,13 @@ def match_concept(concept: Concept, text: str) -> Match | None:
         spans += [best[0], best[1]]
         used.append(best[2])
     match = Match(concept.id, used)
-    reach = range(max(0, min(spans) - NEGATION_REACH), max(spans))
-    if concept.negative:  # its own "never" is the point; a negation opening the statement
-        reach = range(0, min(NEGATION_REACH, min(spans)))  # ("we do not need ...") is not
+    # a negation opening the match's clause ("we do not need to ...", "no need for ...")
+    # governs all of it; one just before or inside the match governs the match; an item's own
+    # "never" ("never promote on offline MOS alone") is the point, not a negation of it
+    first = min(spans)
+    opening = range(clauses[first], min(clauses[first] + OPENING_WORDS, first))
+    local = range(max(clauses[first], first - NEGATION_REACH), max(spans))
+    reach = set(opening) | set(local)  # a second negation undoes an item's own "never"
     match.negated = any(negations[i] for i in reach if i not in covered)
     return match
 
@@ -378,8 +401,8 @@ class Judgement:
 
 
 def judge(answers: Sequence[str], concepts: Sequence[Concept]) -> Judgement:
-    """Score a list of answers against key items: each item at most once, each statement
-    earning at most one item (its first unclaimed match)."""
+    """Score a list of answers against key items: each item at most once; a statement earns
+    at most two (a sentence can make two points; three at once is a buzzword list)."""
     result = Judgement()
     parts = statements(answers)
     result.statements = len(parts)
@@ -395,10 +418,9 @@ def judge(answers: Sequence[str], concepts: Sequence[Concept]) -> Judgement:
             result.negated.append(text)
             continue
         result.on_point += 1
-        for m in live:
-            if m.item not in result.earned:
-                result.earned[m.item] = text
-                break
+        fresh = [m for m in live if m.item not in result.earned]
+        for m in fresh[: SOUP_ITEMS - 1]:
+            result.earned[m.item] = text
     slack = len(concepts) + 2
     if result.statements > slack:
         result.factor = result.on_point / result.statements

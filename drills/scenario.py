@@ -25,7 +25,7 @@ from drills.panels import PANELS
 from simulator import check_timeline
 from simulator.config import FleetFile, fleet_only, load_fleet_file
 from simulator.errors import InputError, InputErrors
-from simulator.faults import FaultError, fault_changes
+from simulator.faults import FAULTS, FaultError, fault_changes
 from simulator.fileio import dotted, line_of, read_yaml, validate_data
 from simulator.fleet import Fleet, NonNeg, Pos, Strict, reference_problems
 from simulator.telemetry import TABLE_COLUMNS
@@ -44,7 +44,11 @@ class TimelineItem(Strict):
     """A fault (from the fault library) or a plain change, at a simulated time."""
 
     at_s: NonNeg
-    fault: str | None = None
+    fault: str | None = Field(
+        None,
+        description="a fault of the catalogue (`speechdrill fault list`)",
+        json_schema_extra={"enum": list(sorted(FAULTS))},
+    )
     params: dict[str, Any] = Field(default_factory=dict)
     set: dict[str, Any] = Field(default_factory=dict)
     announce: Announcement | None = None
@@ -196,6 +200,11 @@ class Transcript(Strict):
     scenario: str
     trainee: str = "anonymous"
     description: str = ""
+    expect: tuple[float, float] | None = Field(
+        None,
+        description="the score band this transcript must land in (`scenario check --verify`"
+        " replays it); default: expert.yaml 85-100, naive.yaml 0-40",
+    )
     moves: Annotated[list[Move], Field(min_length=1)]
 
 

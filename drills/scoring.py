@@ -194,22 +194,33 @@ def spend(tel: Telemetry, window: tuple[float, float]) -> float:
     return float(per_time.mean() * (window[1] - window[0]) / 3600.0) if len(per_time) else 0.0
 
 
-@dataclass
 class References:
-    clean: Telemetry
-    none: Telemetry
-    expert: Drill
-    expert_tel: Telemetry
+    """The runs a score compares against: fault-free, no action, and the expert's path.
+    Simulated on first use (or together with the trainee's runs, see `RUNS.prefetch`)."""
+
+    def __init__(self, scenario: LoadedScenario, expert: Drill) -> None:
+        self.scenario = scenario
+        self.expert = expert
+
+    @property
+    def clean(self) -> Telemetry:
+        return RUNS.get(self.scenario, [])
+
+    @property
+    def none(self) -> Telemetry:
+        return RUNS.get(self.scenario, self.scenario.timeline)
+
+    @property
+    def expert_tel(self) -> Telemetry:
+        return self.expert.telemetry()
+
+    def timelines(self) -> list[list[TimelineEvent]]:
+        return [[], self.scenario.timeline, self.expert.timeline]
 
 
 def references(scenario: LoadedScenario, directory: Path) -> References:
     expert = replay(scenario, load_transcript(directory / "transcripts" / "expert.yaml"))
-    return References(
-        clean=RUNS.get(scenario, []),
-        none=RUNS.get(scenario, scenario.timeline),
-        expert=expert,
-        expert_tel=expert.telemetry(),
-    )
+    return References(scenario, expert)
 
 
 # --- what the trainee saw -------------------------------------------------------------
@@ -330,7 +341,15 @@ def first_mitigation(drill: Drill, key: AnswerKey) -> tuple[MoveRecord, MoveMatc
 # --- the score -------------------------------------------------------------------------
 
 
+def runs_needed(drill: Drill, key: AnswerKey, refs: References) -> list[list[TimelineEvent]]:
+    """Every run a score of this drill reads: known from the moves alone, before any
+    simulation, so that they can be simulated side by side."""
+    extra = side_effect_timeline(drill, first_mitigation(drill, key))
+    return [*refs.timelines(), drill.timeline, *([extra] if extra else [])]
+
+
 def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
+    RUNS.prefetch(drill.scenario, runs_needed(drill, key, refs))
     found = gather_evidence(drill, key)
     mitigation = first_mitigation(drill, key)
     mitigated_at = mitigation[0].index if mitigation else None
@@ -520,15 +539,13 @@ def side_effects(drill: Drill, mitigation: tuple[MoveRecord, MoveMatch] | None) 
     return [m for m in drill.moves if m.kind == "act" and m.changes and m.index != fix]
 
 
-def harm_by_effect(
-    drill: Drill, key: AnswerKey, refs: References, mitigation: tuple[MoveRecord, MoveMatch] | None
-) -> list[dict[str, Any]]:
-    """The moves other than the fix, re-simulated together on the no-action run: the SLO
-    burn and spend they added after the first of them, in proportion."""
+def side_effect_timeline(
+    drill: Drill, mitigation: tuple[MoveRecord, MoveMatch] | None
+) -> list[TimelineEvent] | None:
+    """The scenario with the trainee's moves other than the fix (None if there are none)."""
     moves = side_effects(drill, mitigation)
     if not moves:
-        return []
-    scenario = drill.scenario
+        return None
     events = [
         TimelineEvent(
             at_s=m.sim_time_s,
@@ -539,7 +556,20 @@ def harm_by_effect(
         )
         for m in moves
     ]
-    tel = RUNS.get(scenario, [*scenario.timeline, *events])
+    return [*drill.scenario.timeline, *events]
+
+
+def harm_by_effect(
+    drill: Drill, key: AnswerKey, refs: References, mitigation: tuple[MoveRecord, MoveMatch] | None
+) -> list[dict[str, Any]]:
+    """The moves other than the fix, re-simulated together on the no-action run: the SLO
+    burn and spend they added after the first of them, in proportion."""
+    moves = side_effects(drill, mitigation)
+    timeline = side_effect_timeline(drill, mitigation)
+    if not moves or timeline is None:
+        return []
+    scenario = drill.scenario
+    tel = RUNS.get(scenario, timeline)
     window = (moves[0].sim_time_s, evaluation_window(scenario)[1])
     if window[1] <= window[0]:
         return []

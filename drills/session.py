@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 from collections import OrderedDict
@@ -74,6 +75,43 @@ class RunCache:
         self._runs.move_to_end(key)
         return self._runs[key]
 
+    def prefetch(self, scenario: LoadedScenario, timelines: list[list[TimelineEvent]]) -> None:
+        """Simulate the runs of these timelines not yet cached, side by side, into the disk
+        cache (`get` then reads them back). Runs that add trainee actions to the scenario's
+        own timeline share everything before the first action: that prefix is simulated
+        once, paused, and each run forks from it (a forked process is a copy of the paused
+        run), so each pays only for the minutes after the first action. Without fork, or
+        with one run missing, `get` simulates them one by one."""
+        missing: dict[str, list[TimelineEvent]] = {}
+        for timeline in timelines:
+            key = self.key(scenario, timeline)
+            if key not in missing and self.known(scenario, timeline) is None:
+                missing[key] = timeline
+        workers = min(len(missing), max(1, PARALLEL_RUNS))
+        if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        branches = [t for t in missing.values() if _extends(scenario.timeline, t)]
+        context = multiprocessing.get_context("fork")
+        alone = [
+            context.Process(target=_simulate_to_disk, args=(scenario, t))
+            for t in missing.values()
+            if not _extends(scenario.timeline, t)
+        ]
+        for process in alone:
+            process.start()
+        if branches:
+            _PAUSED[:] = [new_simulation(scenario, scenario.timeline)]
+            _PAUSED[0].advance(_fork_time(scenario, branches))
+            extra = [t[len(scenario.timeline) :] for t in branches]
+            try:
+                with context.Pool(workers, maxtasksperchild=1) as pool:
+                    pool.starmap(_branch_to_disk, [(scenario, e) for e in extra])
+            except Exception:  # a failed worker's run is simulated again by `get`
+                pass
+            _PAUSED.clear()
+        for process in alone:
+            process.join()
+
     def _folder(self, key: str) -> Path:
         """$SPEECHDRILL_CACHE, else $SPEECHDRILL_HOME/runs."""
         from drills.journal import home
@@ -97,6 +135,10 @@ class RunCache:
         sim = paused or new_simulation(scenario, timeline)
         sim.run()
         tel = build(sim)
+        self._store(key, tel)
+        return tel
+
+    def _store(self, key: str, tel: Telemetry) -> None:
         folder = self._folder(key)
         scratch = folder.with_name(f"{key}.{os.getpid()}.tmp")
         try:
@@ -105,7 +147,6 @@ class RunCache:
         except OSError:
             shutil.rmtree(scratch, ignore_errors=True)
         self._prune(folder.parent)
-        return tel
 
     @staticmethod
     def _prune(root: Path) -> None:
@@ -122,6 +163,37 @@ class RunCache:
 
 
 RUNS = RunCache()
+PARALLEL_RUNS = int(os.environ.get("SPEECHDRILL_WORKERS", str(os.cpu_count() or 1)))
+
+
+_PAUSED: list[Simulation] = []  # the shared prefix that prefetch's workers fork from
+
+
+def _extends(base: list[TimelineEvent], timeline: list[TimelineEvent]) -> bool:
+    return timeline[: len(base)] == base
+
+
+def _fork_time(scenario: LoadedScenario, branches: list[list[TimelineEvent]]) -> float:
+    """The first time any branch adds an event to the scenario's timeline."""
+    n = len(scenario.timeline)
+    return min((t[n].at_s for t in branches if len(t) > n), default=scenario.spec.duration_s)
+
+
+def _simulate_to_disk(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> None:
+    """In a forked worker: simulate one run into the disk cache."""
+    RUNS._simulate(RUNS.key(scenario, timeline), scenario, timeline)
+
+
+def _branch_to_disk(scenario: LoadedScenario, extra: list[TimelineEvent]) -> None:
+    """In a forked worker: the paused shared prefix (this process's own copy of it) takes
+    the branch's events and runs to the end, into the disk cache."""
+    sim = _PAUSED[0]
+    for event in extra:
+        sim.add_event(event)
+    sim.run()
+    timeline = [*scenario.timeline, *extra]
+    key = RUNS.key(scenario, timeline)
+    RUNS._store(key, build(sim))
 
 
 def new_simulation(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Simulation:
@@ -271,8 +343,9 @@ class Drill:
             try:
                 set_path(fleet, path, value)
             except PathError as exc:
-                field = "args.value" if act.action == "set" else "args"
-                raise ActionError(field, str(exc)) from None
+                unknown = any(w in str(exc) for w in ("no field", "no entry", "not a field"))
+                field = "args.path" if unknown or act.action != "set" else "args.value"
+                raise ActionError(field if act.action == "set" else "args", str(exc)) from None
         record.changes = changes
         if changes or ACTIONS[act.action].unsafe:
             self.actions.append(

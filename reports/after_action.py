@@ -36,6 +36,8 @@ def report_data(
                 "points": round(line.points, 1),
                 "max_points": line.max_points,
                 "why": line.why,
+                "evidence": list(line.evidence),
+                "missed": list(line.missed),
             }
             for line in result.breakdown
         ],
@@ -101,6 +103,12 @@ def to_markdown(data: dict[str, Any]) -> str:
         lines.append(f"| {b['component']} | {b['points']} / {b['max_points']:g} | {b['why']} |")
     for p in data["summary"]["penalties"]:
         lines.append(f"| penalty | -{p['points']:g} | {p['why']} |")
+    lines += ["", "## Why: what earned each component, and what was missed", ""]
+    for b in data["breakdown"]:
+        details = [f"  - earned: {e}" for e in b.get("evidence", [])]
+        details += [f"  - missed: {m}" for m in b.get("missed", [])]
+        if details:
+            lines += [f"- **{b['component']}**", *details]
     lines += ["", "## Moves", ""]
     lines += [f"- minute {m['minute']:g} — {m['kind']}: `{m['what'][:120]}`" for m in data["moves"]]
     lines += ["", "## The expert's path", ""]
@@ -132,6 +140,15 @@ def to_html(data: dict[str, Any]) -> str:
         for p in data["summary"]["penalties"]
     )
 
+    why = "".join(
+        f"<li><b>{esc(b['component'])}</b><ul>"
+        + "".join(f"<li>earned: {esc(e)}</li>" for e in b.get("evidence", []))
+        + "".join(f"<li class='missed'>missed: {esc(m)}</li>" for m in b.get("missed", []))
+        + "</ul></li>"
+        for b in data["breakdown"]
+        if b.get("evidence") or b.get("missed")
+    )
+
     def moves(items: list[dict[str, Any]]) -> str:
         return "".join(
             f"<li><b>{m['minute']:g} min</b> {esc(m['kind'])}: "
@@ -154,7 +171,7 @@ body {{ font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto; 
 table {{ border-collapse: collapse; width: 100%; }}
 td, th {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }}
 .score {{ font-size: 2.4em; font-weight: bold; }}
-.penalty td {{ color: #a00; }}
+.penalty td, .missed {{ color: #a00; }}
 td:nth-child(2) {{ white-space: nowrap; }}
 .columns {{ display: flex; gap: 2em; }} .columns > div {{ flex: 1; }}
 </style></head><body>
@@ -164,6 +181,7 @@ td:nth-child(2) {{ white-space: nowrap; }}
 <img alt="key signal over the drill" src="data:image/png;base64,{image}" width="900">
 <h2>Score breakdown</h2>
 <table><tr><th>component</th><th>points</th><th>why</th></tr>{rows}</table>
+<h2>What earned each component, and what was missed</h2><ul>{why}</ul>
 <div class="columns">
 <div><h2>Your moves</h2><ol>{moves(data["moves"])}</ol></div>
 <div><h2>The expert's path</h2><ol>{moves(data["expert_moves"])}</ol></div>

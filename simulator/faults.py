@@ -291,3 +291,66 @@ def _relative(fleet: Fleet, path: str, value: Any) -> Any:
 
         return int(get_path(fleet, path)) + 1
     return value
+
+
+SUMMARIES = {
+    "partial-stabilisation-off": "Streaming partials stop holding back the last, unstable "
+    "word: interim text flickers and words are retracted; final WER does not move.",
+    "chunk-size-change": "The streaming decoder emits partials every chunk_ms: smaller "
+    "chunks make first partials faster and churn higher.",
+    "beam-change": "The decoder's beam width: wider beams cost compute per request "
+    "(latency, cost) for little accuracy.",
+    "endpointing-change": "The VAD endpoint silence before a turn ends: longer waits delay "
+    "the final result and everything after it (voice-agent first response).",
+    "lm-rescoring-on-partials": "Language-model rescoring runs on every partial: partial "
+    "latency and compute rise.",
+    "network-jitter": "Client network jitter on one cohort's audio path: ingress and "
+    "streaming timings spread.",
+    "voice-update": "A pool switches to another TTS voice model (heavier acoustic model or "
+    "vocoder): first audio byte and latency move with the model's profile.",
+    "model-update": "A pool switches to another model version (its profile and quality).",
+    "cold-replicas": "A pool's replicas restart: each pays its model's warm-up.",
+    "fallback-misroute": "A pool's health check fails: its traffic goes to the route's "
+    "fallback pool (tagged `fallback`), e.g. CPU work on GPUs.",
+    "shadow-left-on": "A route mirrors a share of traffic to a shadow pool: inference and "
+    "cost rise with flat user traffic.",
+    "canary-started": "A route sends a share of traffic to a canary pool.",
+    "batching-change": "A pool's dynamic batching (max batch, max wait) changes: fill, "
+    "padding, queueing and latency move.",
+    "retry-storm": "The client retry policy (attempts, backoff, budget) changes: retries "
+    "amplify load under errors.",
+    "firmware-drift": "A device cohort's audio path changes (gain, true sample rate, SNR): "
+    "acoustic summaries and recognition quality move for that cohort only.",
+    "feature-mismatch": "Preprocessing emits a feature config the weights were not trained "
+    "on: quality drops everywhere at once, model versions unchanged.",
+    "autoscaler-target-change": "A pool's autoscaler target utilisation changes: replicas "
+    "and queueing follow.",
+    "cascade-threshold-change": "The small/large cascade's SNR escalation threshold: lower "
+    "sends hard (noisy) audio to the small model.",
+}
+
+
+def describe(name: str) -> dict[str, Any]:
+    """A fault for authors: its mechanism, parameters, and the fleet fields it sets (the
+    paths with each parameter in braces)."""
+    fault = FAULTS[name]
+    fields = fault.params.model_fields
+    values: dict[str, Any] = {f: "{" + f + "}" for f in fields}
+    placeholder = fault.params.model_construct(**values)
+    params = [
+        {
+            "name": field,
+            "type": getattr(info.annotation, "__name__", str(info.annotation)),
+            "required": info.is_required(),
+            "description": info.description or "",
+        }
+        for field, info in fields.items()
+    ]
+    doc = SUMMARIES.get(name, "")
+    return {
+        "name": name,
+        "mechanism": fault.mechanism,
+        "doc": doc,
+        "params": params,
+        "changes": sorted(fault.changes(placeholder)),
+    }

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from drills.evidence import read
 from drills.library import library_root
 from drills.panels import PANELS
 from drills.scenario import Signal, load_key, load_scenario, load_transcript, scenario_dirs
 from drills.scoring import references, replay, score
-from drills.sql import QueryRefused, Sandbox, as_of, covers, shape_of
+from drills.sql import QueryRefused, Sandbox, as_of
 from reports.after_action import report_data, to_html, to_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -27,33 +28,101 @@ def signal(**kw):
     return Signal.model_validate({**base, **kw})
 
 
-def test_query_shape_reads_tables_columns_grouping_and_bounds():
-    shape = shape_of(
+@pytest.fixture(scope="module")
+def cohort_sandbox():
+    """Two cohorts, one of them (fw-4.2) with low confidence after t = 600."""
+    import numpy as np
+    import pandas as pd
+
+    from simulator.telemetry import TABLE_COLUMNS
+
+    n = 400
+    t = np.linspace(0, 1190, n)
+    cohort = np.where(np.arange(n) % 2, "fw-4.2", "fw-4.1")
+    requests = pd.DataFrame({c: [None] * n for c in TABLE_COLUMNS["requests"]})
+    requests["arrival_s"] = t
+    requests["cohort"] = cohort
+    requests["kind"] = "asr-batch"
+    requests["confidence"] = np.where((cohort == "fw-4.2") & (t > 600), 0.4, 0.8)
+    empty = {
+        name: pd.DataFrame({c: pd.Series(dtype=float) for c in TABLE_COLUMNS[name]})
+        for name in ("batches", "metrics", "events")
+    }
+    sandbox = Sandbox({"requests": requests, **empty})
+    yield sandbox
+    sandbox.close()
+
+
+def test_lineage_comes_from_the_plan_whatever_the_spelling(cohort_sandbox):
+    plain = cohort_sandbox.run(
         "SELECT floor(arrival_s / 60) AS t, cohort, avg(confidence) FROM requests "
-        "WHERE kind = 'asr-batch' AND arrival_s BETWEEN 500 AND 900 GROUP BY t, cohort"
+        "WHERE kind = 'asr-batch' AND arrival_s BETWEEN 500 AND 900 GROUP BY t, cohort",
+        1200.0,
     )
-    assert shape.tables == {"requests"}
-    assert {"confidence", "cohort", "kind", "arrival_s"} <= shape.columns
-    assert shape.grouped == {"arrival_s", "cohort"}
-    assert shape.equals == {"kind": {"asr-batch"}}
-    assert shape.time_bounds["arrival_s"] == (500.0, 900.0)
+    assert plain.lineage.tables == {"requests"}
+    assert plain.lineage.read("requests") == {"arrival_s", "cohort", "confidence", "kind"}
+    assert plain.lineage.aggregated
+    assert plain.lineage.equals == {"kind": {"asr-batch"}}
+    assert plain.lineage.time_bounds["arrival_s"] == (500.0, 900.0)
+    for spelling in (
+        "WITH x AS (SELECT cohort, confidence FROM requests) SELECT cohort, avg(confidence) "
+        "FROM x GROUP BY ALL",
+        "SELECT cohort, avg(confidence) FROM requests GROUP BY 1",
+        "SELECT * FROM (SELECT cohort, avg(confidence) AS c FROM requests GROUP BY cohort)",
+        "SELECT cohort, avg(confidence) FROM requests WHERE cohort = 'fw-4.1' GROUP BY cohort "
+        "UNION ALL SELECT cohort, avg(confidence) FROM requests WHERE cohort = 'fw-4.2' "
+        "GROUP BY cohort",
+        "PIVOT requests ON cohort USING avg(confidence)",
+        "SELECT DISTINCT cohort, avg(confidence) OVER (PARTITION BY cohort) FROM requests",
+    ):
+        result = cohort_sandbox.run(spelling, 1200.0)
+        assert {"cohort", "confidence"} <= result.lineage.read("requests"), spelling
+        assert result.lineage.aggregated, spelling
+        assert read(result, signal(focus={"cohort": "fw-4.2"}), 1200.0), spelling
 
 
-def test_coverage_needs_the_column_the_grouping_the_focus_and_the_window():
-    q = "SELECT cohort, avg(confidence) FROM requests GROUP BY cohort"
-    assert covers(shape_of(q), signal(), now=1000)
-    assert not covers(shape_of("SELECT avg(confidence) FROM requests"), signal(), now=1000)
-    assert not covers(
-        shape_of("SELECT cohort, avg(latency_ms) FROM requests GROUP BY cohort"), signal(), now=1000
+def test_a_signal_is_read_only_when_the_visible_result_shows_its_focus(cohort_sandbox):
+    focused = signal(focus={"cohort": "fw-4.2"}, window_s=(600, 1200))
+
+    def reading(sql, now=1200.0):
+        return read(cohort_sandbox.run(sql, now), focused, now)
+
+    by_cohort = "SELECT cohort, avg(confidence) FROM requests GROUP BY cohort"
+    assert reading(by_cohort).weight == 1.0
+    assert reading(by_cohort, now=500.0) is None  # the window had not begun
+    assert reading("SELECT avg(confidence) FROM requests") is None  # one number
+    assert reading("SELECT cohort, avg(latency_ms) FROM requests GROUP BY cohort") is None
+    assert reading("SELECT cohort, confidence FROM requests") is None  # rows, no statistic
+    early = by_cohort.replace("GROUP", "WHERE arrival_s < 400 GROUP")
+    assert reading(early) is None  # looked before the fault
+    only_41 = by_cohort.replace("GROUP", "WHERE cohort = 'fw-4.1' GROUP")
+    assert reading(only_41) is None  # the focus never shown
+    past_screen = (
+        "SELECT cohort, floor(arrival_s) AS a, avg(confidence) FROM requests "
+        "GROUP BY ALL ORDER BY cohort"
     )
-    filtered = signal(filter={"kind": "asr-batch"})
-    assert not covers(shape_of(q), filtered, now=1000)
-    assert covers(shape_of(q.replace("GROUP", "WHERE kind = 'asr-batch' GROUP")), filtered, 1000)
-    assert covers(shape_of(q), signal(focus={"cohort": "fw-4.2"}), now=1000)
-    windowed = signal(window_s=(600, 900))
-    assert not covers(shape_of(q), windowed, now=500)  # asked before the window began
-    early = q.replace("GROUP", "WHERE arrival_s < 400 GROUP")
-    assert not covers(shape_of(early), windowed, now=1000)
+    assert reading(past_screen) is None  # fw-4.2 sorts after the first 30 rows
+    wide = (
+        "SELECT cohort, kind, CAST(arrival_s > 600 AS VARCHAR) AS late, 'x' AS a, "
+        "avg(confidence) FROM requests GROUP BY ALL ORDER BY cohort DESC"
+    )
+    assert reading(wide).weight < 0.5  # a sweep over four dimensions
+
+
+def test_a_change_without_a_focus_group_needs_time(cohort_sandbox):
+    change = signal(group_by=[], window_s=(600, 1200))
+    all_time = cohort_sandbox.run(
+        "SELECT cohort, avg(confidence) FROM requests GROUP BY cohort", 1200.0
+    )
+    assert read(all_time, change, 1200.0) is None
+    over_time = cohort_sandbox.run(
+        "SELECT floor(arrival_s / 300) * 300 AS t, avg(confidence) FROM requests GROUP BY t "
+        "ORDER BY t",
+        1200.0,
+    )
+    assert read(over_time, change, 1200.0) is not None
+    since = cohort_sandbox.run("SELECT avg(confidence) FROM requests WHERE arrival_s > 620", 1200)
+    assert read(since, change, 1200.0) is not None
 
 
 def test_every_panel_parses_and_runs_on_telemetry_as_of_the_clock():
@@ -87,6 +156,12 @@ def test_every_panel_parses_and_runs_on_telemetry_as_of_the_clock():
         "SELECT * FROM nowhere",
         "SELEC oops",
         "SET enable_external_access = true",
+        "EXPLAIN SELECT 1",
+        "SELECT " + "(" * 5000 + "1" + ")" * 5000,
+        "",
+        "PRAGMA version",
+        "CREATE TABLE x AS SELECT 1",
+        "SELECT * FROM range(100000000) a, range(100000000) b ORDER BY a.range DESC",
     ],
 )
 def test_the_sandbox_refuses_with_a_message_never_a_crash(sql):
@@ -97,6 +172,44 @@ def test_the_sandbox_refuses_with_a_message_never_a_crash(sql):
     try:
         with pytest.raises(QueryRefused):
             sandbox.query(sql, 10.0)
+    finally:
+        sandbox.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5) "
+        "SELECT * FROM n",
+        "SELECT t_s FROM requests WHERE t_s < 0",  # no rows
+        "SELECT t_s FROM requests UNION ALL SELECT t_s FROM events",
+        "PIVOT requests ON t_s USING count(*)",
+        "SELECT " + "(" * 300 + "1" + ")" * 300,
+        "SELECT sum(t_s) OVER (ORDER BY t_s) FROM requests",
+    ],
+)
+def test_the_sandbox_answers_any_select(sql):
+    import pandas as pd
+
+    frame = pd.DataFrame({"t_s": [0.0, 1.0]})
+    sandbox = Sandbox({"requests": frame, "batches": frame, "metrics": frame, "events": frame})
+    try:
+        result = sandbox.run(sql, 10.0)
+        assert result.columns and len(result.rows) <= 200
+    finally:
+        sandbox.close()
+
+
+def test_the_sandbox_cuts_cells_and_escapes_control_characters():
+    import pandas as pd
+
+    frame = pd.DataFrame({"t_s": [0.0]})
+    sandbox = Sandbox({"requests": frame, "batches": frame, "metrics": frame, "events": frame})
+    try:
+        big = sandbox.run("SELECT repeat('x', 10000000) AS x", 1.0).rows[0][0]
+        assert len(big) <= 120 and big.endswith("…")
+        raw = sandbox.run("SELECT chr(27) || '[31mred' || chr(0) AS x", 1.0).rows[0][0]
+        assert "\x1b" not in raw and "\x00" not in raw and "\\x1b" in raw
     finally:
         sandbox.close()
 

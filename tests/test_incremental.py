@@ -133,3 +133,29 @@ def test_a_run_paused_at_the_clock_shows_what_the_finished_run_shows_then(scenar
     paused = simulation()
     paused.advance(now)
     _same_view(as_of(build(paused), now), as_of(full, now))
+
+
+@pytest.mark.slow
+def test_runs_forked_from_a_shared_prefix_are_the_runs_simulated_whole(tmp_path, monkeypatch):
+    """RunCache.prefetch simulates the scenario up to the first action once and forks each
+    branch from it: each branch is bit for bit the run simulated from the start."""
+    from drills.session import RunCache, new_simulation
+
+    monkeypatch.setenv("SPEECHDRILL_CACHE", str(tmp_path))
+    monkeypatch.setattr("drills.session.PARALLEL_RUNS", 2)
+    scenario = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
+    drill = replay(scenario, load_transcript(scenario.directory / "transcripts" / "naive.yaml"))
+    cache = RunCache()
+    cache.prefetch(scenario, [[], scenario.timeline, drill.timeline])
+    for timeline in ([], drill.timeline):
+        forked = cache.known(scenario, timeline)
+        assert forked is not None  # simulated by the workers, read back from disk
+        sim = new_simulation(scenario, timeline)
+        sim.run()
+        whole = build(sim)
+        for table in ("requests", "batches", "metrics", "events"):
+            pd.testing.assert_frame_equal(
+                getattr(forked, table).reset_index(drop=True),
+                getattr(whole, table).reset_index(drop=True),
+                check_categorical=False,
+            )

@@ -172,3 +172,57 @@ def test_fleets_folder_is_checkable():
     fleets = Path(SCENARIOS[0]).parent / "fleets"
     out = speechdrill("scenario", "check", *[str(p) for p in fleets.glob("*.yaml")])
     assert out.returncode == 0
+
+
+def test_the_fault_catalog_lists_and_describes_every_fault():
+    from simulator.faults import FAULTS
+
+    rows = json.loads(speechdrill("fault", "list", "--json").stdout)
+    assert {r["name"] for r in rows} == set(FAULTS)
+    shown = json.loads(speechdrill("fault", "describe", "firmware-drift", "--json").stdout)
+    assert "cohorts[{cohort}].gain_db" in shown["changes"]
+    assert {p["name"] for p in shown["params"]} >= {"cohort", "gain_db"}
+    assert shown["doc"]
+    unknown = speechdrill("fault", "describe", "no-such-fault")
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+
+
+def test_the_schema_types_a_fault_as_one_of_the_catalog():
+    from simulator.faults import FAULTS
+
+    schema = json.loads(speechdrill("scenario", "schema").stdout)
+    fault = schema["$defs"]["TimelineItem"]["properties"]["fault"]
+    assert fault["enum"] == sorted(FAULTS)
+
+
+@pytest.mark.slow
+def test_verify_fails_a_scenario_whose_fault_changed_under_its_key(tmp_path):
+    """A copy of the GPU-cost scenario whose fault no longer makes the key's signals move:
+    `scenario check` passes (the files are valid), `--verify` does not."""
+    import os
+    import shutil
+
+    root = tmp_path / "library"
+    shutil.copytree(SCENARIOS[0].parent / "fleets", root / "fleets")
+    copy = root / "gpu-cost-no-traffic"
+    shutil.copytree(SCENARIOS[0].parent / "gpu-cost-no-traffic", copy)
+    text = (copy / "scenario.yaml").read_text()
+    text = text.replace("fault: fallback-misroute", "fault: cold-replicas")
+    (copy / "scenario.yaml").write_text(text)
+    env = {**os.environ, "SPEECHDRILL_SCENARIOS": str(root)}
+
+    def check(*flags: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "drills", "scenario", "check", *flags, str(copy)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+
+    assert check().returncode == 0
+    verified = check("--verify", "--json")
+    assert verified.returncode == 1, verified.stderr
+    checks = json.loads(verified.stdout)["gpu-cost-no-traffic"]
+    failed = {c["name"] for c in checks if not c["ok"]}
+    assert {"spend-by-pool", "expert"} <= failed

@@ -92,8 +92,38 @@ def test_a_look_never_shows_the_future(home):
     prompt = DrillPrompt(journal, session.id)
     prompt.onecmd("query SELECT max(arrival_s) AS last, max(t_s) FROM requests, events")
     drill, _ = load_drill(journal, session.id)
-    frame = drill.show(drill.moves[0])
+    frame = drill.show(drill.moves[0]).frame()
     assert frame.iloc[0, 0] < drill.scenario.spec.clock.start_s
+
+
+def test_no_input_can_break_a_session(home, capsys):
+    """Whatever a trainee types gets an answer or a one-line refusal, and the session goes
+    on: a move is journaled only once it has been played."""
+    journal = Journal(home)
+    session = journal.create("feature-extraction-mismatch", "ana")
+    prompt = DrillPrompt(journal, session.id)
+    for line in (
+        "query WITH x AS (SELECT kind FROM requests) SELECT kind, count(*) FROM x GROUP BY ALL",
+        "query WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3) "
+        "SELECT * FROM n",
+        "query SELECT nope FROM requests",
+        "query " + "SELECT " + "(" * 3000 + "1" + ")" * 3000,
+        "query SELECT kind FROM requests WHERE 1 = 0",
+        "query PIVOT requests ON kind USING count(*)",
+        "query EXPLAIN SELECT 1",
+        "act scale pool=nowhere replicas=2",
+        "act set path=pools.asr-batch-gpu.nope value=1",
+        "act set path=pools.asr-batch-gpu.replicas value=lots",
+        "look events",
+    ):
+        prompt.onecmd(line)
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and "internal error" not in out
+    assert out.count("error:") == 3  # the three invalid actions, refused and not journaled
+    assert "query refused" in out and "(no rows)" in out
+    drill, problems = load_drill(journal, session.id)
+    assert not problems
+    assert [m.kind for m in drill.moves] == ["query"] * 7 + ["look"]
 
 
 @pytest.mark.slow

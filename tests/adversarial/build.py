@@ -99,7 +99,10 @@ SPECIFIC: dict[str, dict[str, Any]] = {
         "unlisted_harm": {"action": "scale", "args": {"pool": "asr-batch-gpu", "replicas": 0}},
         "equivalent_fix": {
             "action": "set",
-            "args": {"path": "models.asr-stream-v2.decoder.stabilization", "value": "hold_last_word"},
+            "args": {
+                "path": "models.asr-stream-v2.decoder.stabilization",
+                "value": "hold_last_word",
+            },
         },
     },
     "tts-first-audio-byte": {
@@ -177,7 +180,9 @@ def as_cte(move: dict[str, Any], panels: dict[str, str]) -> dict[str, Any]:
     return {"query": f"WITH view AS ({sql}) SELECT * FROM view"}
 
 
-def parts(expert: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+def parts(
+    expert: dict[str, Any],
+) -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
     """(moves before the fix, the fix, moves after it, the conclusion)."""
     moves = expert["moves"]
     fix = next(i for i, m in enumerate(moves) if "act" in m)

@@ -1,0 +1,65 @@
+"""Replaying a transcript with a cold cache: what an examiner waits for a score.
+
+Each replay runs in a fresh process with an empty run cache (nothing simulated before it),
+so it pays for every run its score reads: fault-free, no action, the expert's, the
+trainee's and, for a trainee with other moves than the fix, those moves on their own. The
+same process times one simulation of the scenario, so the figure is also given as a
+multiple of one run (the runs are simulated side by side on the machine's cores)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+TARGET_S = 10.0
+CASES = (
+    ("gpu-cost-no-traffic", "expert"),
+    ("gpu-cost-no-traffic", "naive"),
+    ("voice-agent-first-response", "naive"),
+)
+
+
+def one_run_s(scenario_id: str) -> float:
+    from drills.scenario import load_scenario, resolve_scenario
+    from drills.session import new_simulation
+    from simulator.telemetry import build
+
+    scenario = load_scenario(resolve_scenario(scenario_id))
+    start = time.perf_counter()
+    sim = new_simulation(scenario, scenario.timeline)
+    sim.run()
+    build(sim)
+    return time.perf_counter() - start
+
+
+def cold_replay_s(scenario_id: str, transcript: str) -> float:
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "SPEECHDRILL_CACHE": cache, "SPEECHDRILL_HOME": cache}
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "drills", "drill", "replay", scenario_id, transcript, "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+        elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return elapsed
+
+
+def replay_times() -> dict[str, Any]:
+    out: dict[str, Any] = {"target_wall_s": TARGET_S, "cores": os.cpu_count() or 1}
+    for scenario_id, transcript in CASES:
+        run = one_run_s(scenario_id)
+        replay = cold_replay_s(scenario_id, transcript)
+        name = f"{scenario_id}:{transcript}"
+        out[f"{name} cold_wall_s"] = replay
+        out[f"{name} one_run_s"] = run
+        out[f"{name} runs_worth"] = replay / run
+    return out

@@ -1,0 +1,67 @@
+"""Can a scenario's author trust its key? The causal check (each key signal with a focus
+sits ≥ 3σ off the no-fault run, in the faulty run) and the scenario's own transcripts
+replayed against their score bands — so a fault changed under a stale key fails here,
+before any trainee meets it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from drills.scenario import LoadedScenario, load_key, load_transcript
+from drills.scoring import references, replay, score
+from drills.session import RUNS
+from drills.signals import deviation_sigma, series
+
+MIN_SIGMA = 3.0
+DEFAULT_BANDS = {"expert": (85.0, 100.0), "naive": (0.0, 40.0)}
+
+
+@dataclass
+class Check:
+    what: str  # "signal" or "transcript"
+    name: str
+    value: float
+    expected: str
+    ok: bool
+
+
+def causal_checks(scenario: LoadedScenario) -> list[Check]:
+    key = load_key(scenario.directory / "key.yaml", scenario)
+    faulty = RUNS.get(scenario, scenario.timeline)
+    clean = RUNS.get(scenario, [])
+    out = []
+    for signal in key.signals:
+        if signal.focus:
+            sigma = deviation_sigma(series(faulty, signal), series(clean, signal))
+            out.append(
+                Check("signal", signal.id, round(sigma, 1), f"≥ {MIN_SIGMA:g}σ", sigma >= MIN_SIGMA)
+            )
+    return out
+
+
+def transcript_checks(scenario: LoadedScenario) -> list[Check]:
+    directory = scenario.directory
+    key = load_key(directory / "key.yaml", scenario)
+    refs = references(scenario, directory)
+    out = []
+    for path in sorted((directory / "transcripts").glob("*.yaml")):
+        transcript = load_transcript(path, scenario)
+        band = transcript.expect or DEFAULT_BANDS.get(path.stem)
+        if band is None:
+            continue
+        result = score(replay(scenario, transcript), key, refs)
+        low, high = band
+        out.append(
+            Check(
+                "transcript",
+                path.stem,
+                result.score,
+                f"{low:g}–{high:g}",
+                low <= result.score <= high,
+            )
+        )
+    return out
+
+
+def verify(scenario: LoadedScenario) -> list[Check]:
+    return causal_checks(scenario) + transcript_checks(scenario)

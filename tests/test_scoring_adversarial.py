@@ -1,0 +1,98 @@
+"""The ranking a fair examiner would give, on every scenario: trainees who try to earn the
+score without doing the work (tests/adversarial/, made by tests/adversarial/build.py)
+against the shipped expert."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drills.scenario import load_key, load_scenario, load_transcript, scenario_dirs
+from drills.scoring import Score, references, replay, score
+
+ADVERSARIAL = Path(__file__).parent / "adversarial"
+SCENARIOS = [d for d in scenario_dirs() if (ADVERSARIAL / d.name).is_dir()]
+
+
+def points(result: Score, component: str) -> float:
+    return next(line.points for line in result.breakdown if line.component == component)
+
+
+def penalty(result: Score, ident: str | None = None) -> float:
+    return sum(p["points"] for p in result.penalties if ident is None or p["id"] == ident)
+
+
+@pytest.fixture(scope="module", params=SCENARIOS, ids=[d.name for d in SCENARIOS])
+def scored(request) -> dict[str, Score]:
+    directory = request.param
+    loaded = load_scenario(directory / "scenario.yaml")
+    key = load_key(directory / "key.yaml", loaded)
+    refs = references(loaded, directory)
+    out = {"expert": score(refs.expert, key, refs)}
+    for path in sorted((ADVERSARIAL / directory.name).glob("*.yaml")):
+        out[path.stem] = score(replay(loaded, load_transcript(path, loaded)), key, refs)
+    return out
+
+
+@pytest.mark.slow
+def test_investigating_experts_score_as_experts(scored):
+    expert = scored["expert"].score
+    assert expert >= 85
+    for name in ("expert-cte", "paraphrase"):
+        assert scored[name].score >= 85, (name, scored[name].breakdown)
+        assert scored[name].diagnosis_correct
+        assert scored[name].score >= expert - 6  # CTEs cost a little more clock, no more
+
+
+@pytest.mark.slow
+def test_a_blind_guess_scores_like_one(scored):
+    blind = scored["blind"]
+    assert blind.score <= 50
+    assert points(blind, "diagnosis") == 0 and points(blind, "evidence") == 0
+
+
+@pytest.mark.slow
+def test_a_generic_sweep_is_worth_clearly_less_than_a_focused_investigation(scored):
+    assert scored["sweep"].score <= 75
+    assert scored["sweep"].score <= scored["expert"].score - 10
+
+
+@pytest.mark.slow
+def test_buzzwords_and_negations_earn_no_prevention(scored):
+    assert points(scored["buzzwords"], "prevention") <= 3
+    assert points(scored["negated"], "prevention") <= 1
+    assert points(scored["paraphrase"], "prevention") >= points(scored["expert"], "prevention") - 4
+
+
+@pytest.mark.slow
+def test_the_right_fix_with_the_wrong_cause_lands_in_the_middle(scored):
+    wrong = scored["wrong-cause"]
+    assert not wrong.diagnosis_correct
+    assert 40 <= wrong.score <= 70
+
+
+@pytest.mark.slow
+def test_harm_costs_points_listed_or_not_and_however_split(scored):
+    expert = scored["expert"].score
+    listed = scored["listed-harm"]
+    assert penalty(listed) >= 8 and listed.score <= expert - 8
+    unlisted = scored["unlisted-harm"]
+    assert penalty(unlisted, "harm-by-effect") >= 8, unlisted.penalties
+    assert unlisted.score <= expert - 8
+    split = scored["split-harm"]
+    assert penalty(split, "restart-everything") >= 8, split.penalties
+
+
+@pytest.mark.slow
+def test_a_slow_but_right_path_ranks_between(scored):
+    slow = scored["slow"]
+    assert slow.diagnosis_correct
+    assert 60 < slow.score < scored["expert"].score
+
+
+@pytest.mark.slow
+def test_an_equivalent_fix_earns_the_mitigation(scored):
+    same = scored["equivalent-fix"]
+    assert points(same, "mitigation") >= 0.9 * points(scored["expert"], "mitigation")
+    assert same.time_to_mitigate_min == scored["expert"].time_to_mitigate_min
