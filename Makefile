@@ -15,7 +15,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(PY) -m drills.demo
+	$(PY) -m drills.cli.demo
 
 lint: setup
 	$(VENV)/bin/ruff check simulator real_backend drills reports tests benchmarks

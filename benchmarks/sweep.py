@@ -7,8 +7,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from drills.commands_whatif import load_sweep
 from drills.library import library_root
+from drills.whatif import load_sweep
 from simulator.sweep_run import Executor, run_sweep
 
 

@@ -21,7 +21,6 @@ from drills.actions import ActionError, parse_action
 from drills.causes import CAUSES
 from drills.library import library_root
 from drills.matcher import expand
-from drills.panels import PANELS
 from simulator import check_timeline
 from simulator.config import FleetFile, fleet_only, load_fleet_file
 from simulator.errors import InputError, InputErrors
@@ -223,7 +222,7 @@ class LoadedScenario:
         return self.path.parent
 
 
-def _load(path: Path, model: type[Any]) -> tuple[Any, yaml.Node | None]:
+def load_model(path: Path, model: type[Any]) -> tuple[Any, yaml.Node | None]:
     data, node = read_yaml(path)
     if not isinstance(data, dict):
         raise InputError(str(path), "", f"expected a YAML mapping, found {type(data).__name__}")
@@ -231,7 +230,7 @@ def _load(path: Path, model: type[Any]) -> tuple[Any, yaml.Node | None]:
 
 
 def load_scenario(path: Path) -> LoadedScenario:
-    spec, node = _load(path, Scenario)
+    spec, node = load_model(path, Scenario)
     source = str(path)
     fleet_file: FleetFile | None = None
     if isinstance(spec.fleet, FleetRef):
@@ -292,7 +291,7 @@ def expand_timeline(
 
 
 def load_key(path: Path, scenario: LoadedScenario | None = None) -> AnswerKey:
-    key, node = _load(path, AnswerKey)
+    key, node = load_model(path, AnswerKey)
     for i, signal in enumerate(key.signals):
         known = TABLE_COLUMNS[signal.table]
         for field, columns in (
@@ -326,61 +325,6 @@ def load_key(path: Path, scenario: LoadedScenario | None = None) -> AnswerKey:
                     str(path), f"mitigations/harmful[{i}].action", exc.expected
                 ) from None
     return key
-
-
-def load_transcript(path: Path, scenario: LoadedScenario | None = None) -> Transcript:
-    """A transcript, checked as far as it can be without simulating: every field, every
-    panel, and (given its scenario) that it is that scenario's and that each action is
-    valid on the fleet as it stands at that move."""
-    transcript, node = _load(path, Transcript)
-    for i, move in enumerate(transcript.moves):
-        if move.act is not None:
-            try:
-                parse_action(move.act.action, move.act.args)
-            except ActionError as exc:
-                field = ("moves", i, "act", *exc.path.split("."))
-                raise InputError(
-                    str(path), dotted(field), exc.expected, line_of(node, field)
-                ) from None
-        if move.look is not None and move.look not in PANELS:
-            field = ("moves", i, "look")
-            raise InputError(
-                str(path),
-                dotted(field),
-                f"unknown panel {move.look!r}; expected one of {sorted(PANELS)}",
-                line_of(node, field),
-            )
-        if move.conclude is not None and not move.conclude.cause.strip():
-            field = ("moves", i, "conclude", "cause")
-            raise InputError(
-                str(path), dotted(field), "the cause, in your own words", line_of(node, field)
-            )
-    if scenario is not None:
-        _check_against(transcript, scenario, path, node)
-    return transcript
-
-
-def _check_against(
-    transcript: Transcript, scenario: LoadedScenario, path: Path, node: yaml.Node | None
-) -> None:
-    if transcript.scenario != scenario.spec.id:
-        raise InputError(
-            str(path),
-            "scenario",
-            f"this transcript is for {transcript.scenario!r}, not {scenario.spec.id!r}",
-            line_of(node, ("scenario",)),
-        )
-    from drills.session import Drill  # a drill plays moves without simulating
-
-    drill = Drill(scenario)
-    for i, move in enumerate(transcript.moves):
-        if drill.concluded:
-            break
-        try:
-            drill.play(move)
-        except ActionError as exc:
-            field = ("moves", i, "act", *exc.path.split("."))
-            raise InputError(str(path), dotted(field), exc.expected, line_of(node, field)) from None
 
 
 def scenario_dirs() -> list[Path]:

@@ -44,10 +44,10 @@ from drills.scenario import (
     MoveMatch,
     Signal,
     Transcript,
-    load_transcript,
 )
 from drills.session import RUNS, Drill, MoveRecord
 from drills.signals import series
+from drills.transcript import load_transcript
 from simulator.fleet import Fleet
 from simulator.telemetry import Telemetry
 from simulator.timeline import Announcement, PathError, TimelineEvent, get_path, set_path
@@ -130,16 +130,14 @@ def signal_level(tel: Telemetry, signal: Signal, window: tuple[float, float]) ->
     return float(values.mean()) if len(values) else float("nan")
 
 
-def impact(
-    tel: Telemetry, clean: Telemetry, none: Telemetry, key: AnswerKey, window: tuple[float, float]
-) -> float:
+def impact(tel: Telemetry, refs: References, key: AnswerKey, window: tuple[float, float]) -> float:
     """How much of the unmitigated incident is left: 1 = untouched, 0 = as if clean."""
     shares = []
     for signal in key.signals:
         if not signal.focus:
             continue
-        base = signal_level(clean, signal, window)
-        full = signal_level(none, signal, window) - base
+        base = refs.level("clean", signal, window)
+        full = refs.level("none", signal, window) - base
         level = signal_level(tel, signal, window)
         if np.isfinite(full) and abs(full) > 1e-12 and np.isfinite(level):
             shares.append(abs(level - base) / abs(full))
@@ -201,6 +199,7 @@ class References:
     def __init__(self, scenario: LoadedScenario, expert: Drill) -> None:
         self.scenario = scenario
         self.expert = expert
+        self._levels: dict[tuple[str, str, tuple[float, float]], float] = {}
 
     @property
     def clean(self) -> Telemetry:
@@ -216,6 +215,21 @@ class References:
 
     def timelines(self) -> list[list[TimelineEvent]]:
         return [[], self.scenario.timeline, self.expert.timeline]
+
+    def level(self, run: str, signal: Signal, window: tuple[float, float]) -> float:
+        """A key signal's mean level in a reference run (remembered: every score of this
+        scenario compares against the same three)."""
+        memo = (run, signal.model_dump_json(), window)
+        if memo not in self._levels:
+            tel = {"clean": self.clean, "none": self.none, "expert": self.expert_tel}[run]
+            self._levels[memo] = signal_level(tel, signal, window)
+        return self._levels[memo]
+
+    def expert_impact(self, key: AnswerKey, window: tuple[float, float]) -> float:
+        memo = ("impact", key.model_dump_json(), window)
+        if memo not in self._levels:
+            self._levels[memo] = impact(self.expert_tel, self, key, window)
+        return self._levels[memo]
 
 
 def references(scenario: LoadedScenario, directory: Path) -> References:
@@ -463,8 +477,8 @@ def _mitigation_line(
 def _recovery_line(
     tel: Telemetry, refs: References, key: AnswerKey, window: tuple[float, float]
 ) -> Line:
-    left = impact(tel, refs.clean, refs.none, key, window)
-    left_expert = impact(refs.expert_tel, refs.clean, refs.none, key, window)
+    left = impact(tel, refs, key, window)
+    left_expert = refs.expert_impact(key, window)
     recovered = float(np.clip((1.0 - left) / max(1.0 - left_expert, 1e-9), 0.0, 1.0))
     return Line(
         "recovery",

@@ -23,6 +23,7 @@ import pandas as pd
 
 import simulator
 from drills.actions import ACTIONS, ActionError, action_changes
+from drills.journal import Journal
 from drills.panels import PANELS
 from drills.scenario import Act, Conclusion, LoadedScenario, Move
 from drills.sql import QueryRefused, QueryResult, Sandbox, as_of
@@ -37,8 +38,8 @@ class RunCache:
     by the scenario's content, the timeline and the simulator's code: a scripted drill's
     second look reads its run back instead of simulating it again."""
 
-    def __init__(self, size: int = 6) -> None:
-        self.size = size
+    def __init__(self, size: int = 8) -> None:
+        self.size = size  # a score reads up to five runs
         self._runs: OrderedDict[str, Telemetry] = OrderedDict()
 
     def key(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> str:
@@ -254,6 +255,18 @@ class LiveRuns:
 
 
 LIVE = LiveRuns()
+_VIEWS: OrderedDict[tuple[int, float], tuple[Telemetry, dict[str, pd.DataFrame]]] = OrderedDict()
+
+
+def _as_of(tel: Telemetry, now: float) -> dict[str, pd.DataFrame]:
+    """`as_of`, remembered for the last few (run, time) pairs: transcripts replayed against
+    the same run look at the same clock times (the run is held, so its id stays its own)."""
+    memo = (id(tel), now)
+    if memo not in _VIEWS:
+        _VIEWS[memo] = (tel, as_of(tel, now))
+        while len(_VIEWS) > 8:
+            _VIEWS.popitem(last=False)
+    return _VIEWS[memo][1]
 
 
 @dataclass
@@ -368,7 +381,7 @@ class Drill:
         tables = (
             LIVE.view(self.scenario, self.timeline, now)
             if self.live
-            else as_of(self.telemetry(), now)  # separate processes share finished runs on disk
+            else _as_of(self.telemetry(), now)  # separate processes share finished runs on disk
         )
         sandbox = Sandbox(tables)
         try:
@@ -378,3 +391,17 @@ class Drill:
         finally:
             sandbox.close()
         return record.result
+
+
+def load_drill(journal: Journal, session_id: str, live: bool = False) -> tuple[Drill, list[str]]:
+    from drills.scenario import load_scenario, resolve_scenario
+
+    row = journal.session(session_id)
+    drill = Drill(load_scenario(resolve_scenario(row.scenario)), live=live)
+    moves, problems = journal.moves(session_id)
+    for seq, payload in enumerate(moves):
+        try:
+            drill.play(Move.model_validate(payload))
+        except ValueError as exc:  # only a tampered journal holds a move that cannot replay
+            problems.append(f"entry {seq} cannot be replayed: {exc}")
+    return drill, problems

@@ -14,15 +14,26 @@ from simulator.telemetry import Telemetry
 TIME_COLUMN = {"requests": "arrival_s", "batches": "start_s", "metrics": "t_s", "events": "t_s"}
 
 
+def _matches(frame: pd.DataFrame, column: str, wanted: str | list[str]) -> np.ndarray:
+    """Rows whose value is wanted (one of a list; for tags, a tag of the row's list). A
+    categorical column is matched on its categories, not row by row."""
+    values = frame[column]
+    options = {wanted} if isinstance(wanted, str) else set(wanted)
+
+    def hit(value: object) -> bool:
+        if column == "tags" and isinstance(wanted, str):
+            return wanted in str(value).split(",")
+        return str(value) in options
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = [i for i, c in enumerate(values.cat.categories) if hit(c)]
+        return np.isin(values.cat.codes.to_numpy(), codes)
+    return np.fromiter((hit(v) for v in values.to_numpy()), bool, len(values))
+
+
 def select(frame: pd.DataFrame, conditions: Mapping[str, str | list[str]]) -> pd.DataFrame:
     for column, wanted in conditions.items():
-        values = frame[column].astype(str)
-        if isinstance(wanted, list):
-            frame = frame[values.isin(wanted).to_numpy()]
-        elif column == "tags":
-            frame = frame[values.str.split(",").apply(lambda tags, w=wanted: w in tags).to_numpy()]
-        else:
-            frame = frame[(values == wanted).to_numpy()]
+        frame = frame[_matches(frame, column, wanted)]
     return frame
 
 
@@ -35,21 +46,22 @@ def series(tel: Telemetry, signal: Signal, bin_s: float = 60.0) -> np.ndarray:
     frame = select(select(frame, signal.filter), signal.focus)
     bins = np.arange(start, end + bin_s, bin_s)
     index = np.digitize(frame[time].to_numpy(), bins) - 1
-    out = np.zeros(len(bins) - 1)
-    for i in range(len(out)):
-        chunk = frame[index == i]
-        if signal.stat == "count":
-            out[i] = len(chunk)
-        elif not len(chunk):
-            out[i] = np.nan
-        else:
-            values = pd.to_numeric(chunk[signal.column], errors="coerce").to_numpy(dtype=float)
-            if signal.stat == "sum":
-                out[i] = np.nansum(values)
-            elif signal.stat == "p95":
-                out[i] = np.nanpercentile(values, 95)
-            else:
-                out[i] = np.nanmean(values) if np.isfinite(values).any() else np.nan
+    n = len(bins) - 1
+    if signal.stat == "count":
+        return np.bincount(index[(index >= 0) & (index < n)], minlength=n)[:n].astype(float)
+    values = pd.to_numeric(frame[signal.column], errors="coerce").to_numpy(dtype=float)
+    grouped = pd.Series(values).groupby(index)
+    if signal.stat == "sum":
+        stats = grouped.sum()  # NaN-skipping, like nansum
+    elif signal.stat == "p95":
+        stats = grouped.quantile(0.95)
+    else:
+        stats = grouped.mean()
+    out = np.full(n, np.nan)
+    inside = (stats.index >= 0) & (stats.index < n)
+    out[stats.index[inside].to_numpy(dtype=int)] = stats.to_numpy(dtype=float)[inside]
+    if signal.stat == "sum":  # an empty bin sums to 0
+        out[np.isnan(out)] = 0.0
     return out
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drills.scenario import LoadedScenario, load_key, load_transcript
+from drills.scenario import LoadedScenario, load_key
 from drills.scoring import references, replay, score
 from drills.session import RUNS
 from drills.signals import deviation_sigma, series
+from drills.transcript import load_transcript
 
 MIN_SIGMA = 3.0
 DEFAULT_BANDS = {"expert": (85.0, 100.0), "naive": (0.0, 40.0)}

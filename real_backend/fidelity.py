@@ -8,6 +8,7 @@ fresh profile as service times) and compare latency quantiles, throughput and ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -560,6 +561,7 @@ def compare_one(
     out["machine_slowdown"] = round(probed, 4)
     out["slowdown_at_rate"] = round(speed_now, 4)
     out["run_slowdown"] = round(run_slowdown(profile, reals), 4)
+    out["speed_windows_dropped"] = sum(unusable_windows(profile, real) for real in reals)
     predicted_p95 = float(np.percentile(out["_sim_latency"], 95))
     ran = out["run_slowdown"]
     out.update(speed_budget(case, profile, probed, predicted_p95, ran, requests, duration_s, seed))
@@ -637,22 +639,35 @@ def model_times(model: ServiceTimeModel, sizes: list[int], longest: list[float])
     return np.array([model.latency_s(b, n) for b, n in zip(sizes, longest, strict=True)])
 
 
+# a host speed outside this range (relative to calibration) is a broken estimate, not a
+# host: a window or run that gives one is left out, counted, and never passed on
+USABLE_SPEED = (0.2, 5.0)
+
+
+def usable_speed(speed: float) -> bool:
+    return bool(np.isfinite(speed)) and USABLE_SPEED[0] <= speed <= USABLE_SPEED[1]
+
+
 def batch_times(profile: LatencyProfile, real: Records) -> tuple[np.ndarray, ...]:
-    """Per real batch: its start, its service time less the modelled idle penalty, and
-    the fitted model's time for its size and padded length."""
+    """Per real batch: its start, its service time less the modelled idle penalty (which
+    never takes more than the batch's own measured time), and the fitted model's time for
+    its size and padded length."""
     model = ServiceTimeModel(profile)
-    penalty = np.array([model.idle_penalty_s(idle) for idle in real.batch_idle_s])
-    served = np.array(real.batch_service_s) - penalty
+    measured = np.asarray(real.batch_service_s, dtype=float)
+    penalty = np.array([model.idle_penalty_s(idle) for idle in real.batch_idle_s], dtype=float)
+    served = measured - np.minimum(penalty, measured)
     base = model_times(model, real.batch_sizes, real.batch_longest_s)
-    return np.array(real.batch_start_s), served, base
+    return np.asarray(real.batch_start_s, dtype=float), served, base
 
 
 def run_slowdown(profile: LatencyProfile, reals: list[Records]) -> float:
     """How much slower than the fitted model the real batches ran, over whole runs: their
-    summed service time (idle penalty taken out) over the summed model time."""
+    summed service time (idle penalty taken out) over the summed model time; 1 (the
+    calibration's speed) when that is not a usable speed."""
     times = [batch_times(profile, real) for real in reals]
     base = sum(float(model_s.sum()) for _, _, model_s in times)
-    return sum(float(served.sum()) for _, served, _ in times) / base if base else 1.0
+    speed = sum(float(served.sum()) for _, served, _ in times) / base if base > 0 else 1.0
+    return speed if usable_speed(speed) else 1.0
 
 
 def speed_trace(
@@ -660,11 +675,10 @@ def speed_trace(
 ) -> list[TimelineEvent]:
     """The host's speed as the real run saw it: for each window, the real batches' summed
     service time over the model's (a time-weighted mean ratio), set on the simulated
-    pool as its `slowdown` from the window's start. A window without batches keeps the
-    speed before it (the whole run's, for the first)."""
-    starts, served, model_s = batch_times(profile, real)
-    window = (starts // window_s).astype(int)
-    speeds = window_speeds(window, served, model_s)
+    pool as its `slowdown` from the window's start. A window without batches, or whose
+    speed is not usable (`unusable_windows` counts them), keeps the speed before it (the
+    whole run's, for the first)."""
+    window, speeds = _window_speeds(profile, real, window_s)
     first = np.unique(window, return_index=True)[1]
     return [
         TimelineEvent(
@@ -672,7 +686,26 @@ def speed_trace(
             set={"pools.server.slowdown": round(float(speeds[i]), 4)},
         )
         for i in first
+        if usable_speed(float(speeds[i]))
     ]
+
+
+def unusable_windows(
+    profile: LatencyProfile, real: Records, window_s: float = SPEED_WINDOW_S
+) -> int:
+    """How many windows of the speed trace gave no usable speed (left out of it)."""
+    window, speeds = _window_speeds(profile, real, window_s)
+    first = np.unique(window, return_index=True)[1]
+    return sum(1 for i in first if not usable_speed(float(speeds[i])))
+
+
+def _window_speeds(
+    profile: LatencyProfile, real: Records, window_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    starts, served, model_s = batch_times(profile, real)
+    window = (starts // window_s).astype(int)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return window, window_speeds(window, served, model_s)
 
 
 def served_latency_ms(sims: list[Telemetry]) -> list[np.ndarray]:
@@ -733,10 +766,16 @@ def run_fidelity(
     quick: bool,
     seed: int = 0,
     repeats: int | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+    failures: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Per family: profile, fit (calibration loads of their own), then compare each load.
     Loads are fractions of the measured capacity: the real server's throughput on a
-    backlog of full batches (the fitted model's capacity is reported beside it)."""
+    backlog of full batches (the fitted model's capacity is reported beside it).
+
+    Each finished row goes to `on_row` as it completes, so a long run keeps what it
+    measured; a cell that fails on a bad value (ValueError, such as a speed the simulator
+    refuses) is recorded in `failures` as one line and the run goes on."""
     rows = []
     for family in families:
         case = CASES[family]
@@ -752,8 +791,16 @@ def run_fidelity(
         fit["model_capacity_per_s"] = round(capacity(case, profile), 3)
         runs = repeats or (1 if quick else REAL_REPEATS)
         for load in loads:
-            compared = compare_one(case, profile, fit, load, duration_s, seed, runs)
+            try:
+                compared = compare_one(case, profile, fit, load, duration_s, seed, runs)
+            except ValueError as exc:
+                if failures is None:
+                    raise
+                failures.append(f"{family} at load {load:g}: {str(exc).splitlines()[0]}")
+                continue
             rows.append({**compared, **fit, "_profile": profile})
+            if on_row is not None:
+                on_row(rows[-1])
     return rows
 
 

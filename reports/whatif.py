@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from simulator.sweep import Sweep, apply_params
+from simulator.sweep import Sweep
 from simulator.sweep_run import PointResult
 
 
@@ -28,6 +28,7 @@ def write_outputs(
     runs: list[dict[str, Any]],
     points: list[PointResult],
     summary: dict[str, Any],
+    samples: dict[str, dict[str, np.ndarray]],
     out: Path,
 ) -> list[str]:
     results = out / "results.parquet"
@@ -37,7 +38,7 @@ def write_outputs(
         json.dumps({k: summary[k] for k in ("frontier", "best", "binding")}, indent=1) + "\n"
     )
     report = out / "report.html"
-    report.write_text(to_html(sweep, points, summary))
+    report.write_text(to_html(sweep, points, summary, samples))
     return [str(results), str(frontier), str(report)]
 
 
@@ -111,25 +112,11 @@ def attainment_heatmap(sweep: Sweep, points: list[PointResult]) -> str | None:
     return _png(fig)
 
 
-def latency_cdfs(sweep: Sweep, chosen: dict[str, Any] | None) -> str:
+def latency_cdfs(samples: dict[str, dict[str, np.ndarray]]) -> str:
     """The chosen point's latency CDF per SLO kind against the base fleet (first seed)."""
-    from simulator import run
-
     fig, ax = plt.subplots(figsize=(7, 4))
-    variants = [("base", {})] + ([("chosen", chosen["params"])] if chosen else [])
-    for label, params in variants:
-        fleet, workload = apply_params(sweep.fleet, sweep.workload, params)
-        tel = run(
-            fleet,
-            workload,
-            sweep.timeline,
-            seed=sweep.spec.base_seed,
-            duration_s=sweep.spec.duration_s,
-            base_dir=sweep.base_dir,
-        )
-        req = tel.requests[tel.requests["status"] == "ok"]
-        for kind in sweep.spec.objectives.slos:
-            values = np.sort(req.loc[req["kind"] == kind, "latency_ms"].to_numpy(dtype=float))
+    for label, kinds in samples.items():
+        for kind, values in kinds.items():
             if len(values):
                 ax.plot(
                     values, np.arange(1, len(values) + 1) / len(values), label=f"{label} {kind}"
@@ -142,12 +129,17 @@ def latency_cdfs(sweep: Sweep, chosen: dict[str, Any] | None) -> str:
     return _png(fig)
 
 
-def to_html(sweep: Sweep, points: list[PointResult], summary: dict[str, Any]) -> str:
+def to_html(
+    sweep: Sweep,
+    points: list[PointResult],
+    summary: dict[str, Any],
+    samples: dict[str, dict[str, np.ndarray]],
+) -> str:
     frontier = {p["index"] for p in summary["frontier"]}
     images = [cost_vs_p95(sweep, points, frontier)]
     heat = attainment_heatmap(sweep, points)
     images += [heat] if heat else []
-    images.append(latency_cdfs(sweep, summary["best"]))
+    images.append(latency_cdfs(samples))
     best = summary["best"]
     verdict = (
         f"Cheapest point meeting every SLO: <code>{html.escape(json.dumps(best['params']))}</code>"

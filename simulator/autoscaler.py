@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING
 import simpy
 
 from simulator.fleet import AutoscalerSpec
+from simulator.host import ScalerHost
 
 if TYPE_CHECKING:
-    from simulator.engine import Simulation
     from simulator.pool import Pool
 
 IDLE_POLL_S = 30.0  # how often a pool without an enabled autoscaler checks again
 
 
 class Autoscaler:
-    def __init__(self, sim: Simulation, pool: Pool) -> None:
+    def __init__(self, sim: ScalerHost, pool: Pool) -> None:
         self.sim = sim
         self.pool = pool
         self.env = sim.env

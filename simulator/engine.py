@@ -42,7 +42,7 @@ from simulator.fleet import (
     PreprocessSpec,
     StageSpec,
 )
-from simulator.pool import FifoStage, Pool, ReplicaChange
+from simulator.pool import FifoStage, Pool
 from simulator.profiles import ProfileLibrary, ServiceTimeModel
 from simulator.quality import acoustic_summaries
 from simulator.recorder import (
@@ -58,6 +58,7 @@ from simulator.recorder import (
     STATUSES,
     TIMEOUT,
     BatchRecorder,
+    ReplicaChange,
     RequestRecorder,
 )
 from simulator.rng import stream_rng

@@ -12,20 +12,16 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
 
 from simulator.fleet import HostDrift, PoolSpec, padded_length
+from simulator.host import PoolHost
 from simulator.profiles import ServiceTimeModel
-from simulator.recorder import FALLBACK, QUEUE_FULL, UNHEALTHY, BatchConfig
+from simulator.recorder import FALLBACK, QUEUE_FULL, UNHEALTHY, BatchConfig, ReplicaChange
 from simulator.rng import stream_rng
-
-if TYPE_CHECKING:
-    from simulator.engine import Simulation
 
 NOISE_BLOCK = 4096
 EPS = 1e-12
@@ -128,20 +124,6 @@ class HostSpeed:
         return math.exp(self.sigma * self.standard - self.sigma**2 / 2)
 
 
-@dataclass
-class ReplicaChange:
-    """A step of a pool's replica count: `replicas` serve; `paid_replicas` also counts
-    replicas still loading and warm standbys — the bill follows paid replicas."""
-
-    t_s: float
-    pool: str
-    replicas: int
-    paid_replicas: int
-    price_per_hour: float
-    device: str
-    device_kind: str
-
-
 class Pool:
     """Replicas of one model on one device kind, one bounded queue, dynamic batching.
 
@@ -149,7 +131,7 @@ class Pool:
     arrival is admitted before the clock reaches it, when no event lies in between.
     """
 
-    def __init__(self, sim: Simulation, name: str, index: int) -> None:
+    def __init__(self, sim: PoolHost, name: str, index: int) -> None:
         self.sim = sim
         self.env = sim.env
         self.name = name

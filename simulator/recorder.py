@@ -142,3 +142,17 @@ class BatchRecorder:
             "end_s": end,
             "cost_usd": (end - start) * expand("cost_per_s"),
         }
+
+
+@dataclass
+class ReplicaChange:
+    """A step of a pool's replica count: `replicas` serve; `paid_replicas` also counts
+    replicas still loading and warm standbys — the bill follows paid replicas."""
+
+    t_s: float
+    pool: str
+    replicas: int
+    paid_replicas: int
+    price_per_hour: float
+    device: str
+    device_kind: str

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from simulator.workload import TraceArrivals
+from simulator.fleet import NonNeg, Pos, Strict
 
 TRACE_DIR = Path(__file__).parent / "data" / "traces"
 TRACE_CREDIT = (
@@ -21,6 +23,19 @@ TRACE_CREDIT = (
     '"Splitwise: Efficient generative LLM inference using phase splitting", ISCA 2024. '
     "Audio durations are mapped from the trace's token counts; the trace holds no audio."
 )
+
+
+class TraceArrivals(Strict):
+    """Replay a real arrival trace (CSV). Rate scaling keeps the trace's burst structure:
+    ×s ≤ 1 thins rows at random; ×s > 1 superposes ceil(s) circularly shifted copies,
+    each thinned to s / ceil(s)."""
+
+    process: Literal["trace"]
+    path: str = Field(min_length=1)
+    timestamp_column: str = "TIMESTAMP"
+    rate_scale: Pos = 1.0
+    time_shift_s: NonNeg = Field(0.0, description="skip this much of the trace's start")
+    loop: bool = Field(True, description="repeat the trace if the run is longer than it")
 
 
 def resolve_trace(path: str, base_dir: Path) -> Path:

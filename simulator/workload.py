@@ -18,6 +18,7 @@ from pydantic import Field, model_validator
 
 from simulator.fleet import FAMILIES, Family, NonNeg, Pos, Strict
 from simulator.rng import stream_rng
+from simulator.traces import TraceArrivals, trace_arrivals
 
 
 class PoissonArrivals(Strict):
@@ -62,19 +63,6 @@ class MMPPArrivals(Strict):
         if len(self.rates_per_s) != len(self.mean_dwell_s):
             raise ValueError("rates_per_s and mean_dwell_s need one entry per state")
         return self
-
-
-class TraceArrivals(Strict):
-    """Replay a real arrival trace (CSV). Rate scaling keeps the trace's burst structure:
-    ×s ≤ 1 thins rows at random; ×s > 1 superposes ceil(s) circularly shifted copies,
-    each thinned to s / ceil(s)."""
-
-    process: Literal["trace"]
-    path: str = Field(min_length=1)
-    timestamp_column: str = "TIMESTAMP"
-    rate_scale: Pos = 1.0
-    time_shift_s: NonNeg = Field(0.0, description="skip this much of the trace's start")
-    loop: bool = Field(True, description="repeat the trace if the run is longer than it")
 
 
 Arrivals = Annotated[
@@ -237,7 +225,6 @@ def draw_durations(
 
 def generate(workload: Workload, duration_s: float, seed: int, base_dir: Path) -> RequestArrays:
     """All requests of a run, merged over streams and sorted by arrival time."""
-    from simulator.traces import trace_arrivals
 
     vocab: dict[str, list[str]] = {"tenant": [], "language": [], "cohort": [], "slice": []}
     parts: list[dict[str, np.ndarray]] = []

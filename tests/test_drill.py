@@ -14,9 +14,10 @@ import pytest
 from drills.evidence import read
 from drills.library import library_root
 from drills.panels import PANELS
-from drills.scenario import Signal, load_key, load_scenario, load_transcript, scenario_dirs
+from drills.scenario import Signal, load_key, load_scenario, scenario_dirs
 from drills.scoring import references, replay, score
 from drills.sql import QueryRefused, Sandbox, as_of
+from drills.transcript import load_transcript
 from reports.after_action import report_data, to_html, to_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -256,7 +257,7 @@ def test_transcripts_rank_as_an_examiner_would_and_the_report_matches_its_golden
     }
     assert scores["unsafe"].penalties[0]["id"] == "log-raw-audio"
     assert scores["slow"].diagnosis_correct and scores["slow"].score < 85
-    from drills.commands_drill import key_curves
+    from drills.debrief import key_curves
 
     data = report_data(
         loaded,

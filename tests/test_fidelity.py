@@ -6,6 +6,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("torch")
 
@@ -377,7 +379,7 @@ def test_the_cdf_plot_has_one_panel_per_family(tmp_path):
 
 
 def test_the_fidelity_table_shows_each_sides_numbers_and_the_busy_fractions():
-    from drills.commands_sim import render_fidelity
+    from drills.cli.simulate import render_fidelity
 
     row = {
         "family": "tts", "load": 0.9, "requests": 700, "p95_error": -0.363,
@@ -411,3 +413,38 @@ def test_the_fidelity_table_shows_each_sides_numbers_and_the_busy_fractions():
         "tts: the host's speed drifted by 3.1% in spells of 2.2 s (batch noise beyond it 16.0%)"
     )
     assert lines[-3] == "" and len(lines) == 7
+
+
+@st.composite
+def odd_records(draw) -> Records:
+    """Real-run records as a broken fit could meet them: batches faster than the model,
+    instant batches, empty windows, and idle penalties larger than every batch."""
+    n = draw(st.integers(1, 12))
+    starts = sorted(draw(st.lists(st.floats(0, 30), min_size=n, max_size=n)))
+    service = draw(st.lists(st.one_of(st.just(0.0), st.floats(1e-6, 2.0)), min_size=n, max_size=n))
+    idle = draw(
+        st.lists(st.one_of(st.just(float("inf")), st.floats(0, 10)), min_size=n, max_size=n)
+    )
+    sizes = draw(st.lists(st.integers(1, 8), min_size=n, max_size=n))
+    longest = draw(st.lists(st.floats(0.5, 20), min_size=n, max_size=n))
+    return Records(
+        np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, "ok"),
+        starts, sizes, longest, service, idle,
+    )  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(odd_records(), st.floats(0.0, 2.0))
+def test_a_speed_estimate_is_never_non_positive_or_absurd(records, penalty_s):
+    """Whatever the records, the speed trace and the run's speed never raise and never
+    give the simulator a speed outside the usable range (issue: a fitted idle penalty
+    larger than a window's batches made its speed negative and crashed a 13-minute run)."""
+    from real_backend.fidelity import USABLE_SPEED, unusable_windows
+
+    profile = EMBEDDING_PROFILE.model_copy(
+        update={"idle_penalty_ms": penalty_s * 1000, "idle_tau_ms": 50.0}
+    )
+    speeds = [e.set["pools.server.slowdown"] for e in speed_trace(profile, records)]
+    speeds.append(run_slowdown(profile, [records]))
+    assert all(USABLE_SPEED[0] <= v <= USABLE_SPEED[1] for v in speeds)
+    assert unusable_windows(profile, records) >= 0

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from drills.scenario import load_scenario, load_transcript, resolve_scenario
+from drills.scenario import load_scenario, resolve_scenario
 from drills.scoring import replay
 from drills.session import RUNS
 from drills.sql import as_of
+from drills.transcript import load_transcript
 from simulator.engine import Simulation
 from simulator.profiles import shipped_library
 from simulator.telemetry import build

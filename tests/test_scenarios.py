@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 import simulator
-from drills.scenario import load_key, load_scenario, load_transcript, scenario_dirs
+from drills.scenario import load_key, load_scenario, scenario_dirs
 from drills.session import RUNS
 from drills.signals import deviation_sigma, series
+from drills.transcript import load_transcript
 from simulator.telemetry import TABLE_COLUMNS
 
 SCENARIOS = scenario_dirs()

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from drills.scenario import load_key, load_scenario, load_transcript, scenario_dirs
+from drills.scenario import load_key, load_scenario, scenario_dirs
 from drills.scoring import Score, references, replay, score
+from drills.transcript import load_transcript
 
 ADVERSARIAL = Path(__file__).parent / "adversarial"
 SCENARIOS = [d for d in scenario_dirs() if (ADVERSARIAL / d.name).is_dir()]
@@ -23,9 +24,7 @@ def penalty(result: Score, ident: str | None = None) -> float:
     return sum(p["points"] for p in result.penalties if ident is None or p["id"] == ident)
 
 
-@pytest.fixture(scope="module", params=SCENARIOS, ids=[d.name for d in SCENARIOS])
-def scored(request) -> dict[str, Score]:
-    directory = request.param
+def scores(directory: Path) -> dict[str, Score]:
     loaded = load_scenario(directory / "scenario.yaml")
     key = load_key(directory / "key.yaml", loaded)
     refs = references(loaded, directory)
@@ -35,64 +34,84 @@ def scored(request) -> dict[str, Score]:
     return out
 
 
+# One test per scenario (its runs are simulated once, on one worker), every ranking
+# checked and every miss reported together.
 @pytest.mark.slow
-def test_investigating_experts_score_as_experts(scored):
+@pytest.mark.parametrize("directory", SCENARIOS, ids=[d.name for d in SCENARIOS])
+def test_the_ranking_a_fair_examiner_would_give(directory):
+    scored = scores(directory)
+    misses = []
+    for check in CHECKS:
+        try:
+            check(scored)
+        except AssertionError as exc:
+            misses.append(f"{check.__name__}: {exc}")
+    table = {name: s.score for name, s in scored.items()}
+    assert not misses, "\n".join([*misses, f"scores: {table}"])
+
+
+def investigating_experts_score_as_experts(scored):
     expert = scored["expert"].score
-    assert expert >= 85
+    assert expert >= 85, expert
     for name in ("expert-cte", "paraphrase"):
-        assert scored[name].score >= 85, (name, scored[name].breakdown)
-        assert scored[name].diagnosis_correct
-        assert scored[name].score >= expert - 6  # CTEs cost a little more clock, no more
+        assert scored[name].score >= 85, (name, scored[name].score)
+        assert scored[name].diagnosis_correct, name
+        assert scored[name].score >= expert - 6, name  # CTEs cost a little more clock
 
 
-@pytest.mark.slow
-def test_a_blind_guess_scores_like_one(scored):
+def a_blind_guess_scores_like_one(scored):
     blind = scored["blind"]
-    assert blind.score <= 50
+    assert blind.score <= 50, blind.score
     assert points(blind, "diagnosis") == 0 and points(blind, "evidence") == 0
 
 
-@pytest.mark.slow
-def test_a_generic_sweep_is_worth_clearly_less_than_a_focused_investigation(scored):
-    assert scored["sweep"].score <= 75
-    assert scored["sweep"].score <= scored["expert"].score - 10
+def a_generic_sweep_is_worth_clearly_less_than_a_focused_investigation(scored):
+    assert scored["sweep"].score <= 75, scored["sweep"].score
+    assert scored["sweep"].score <= scored["expert"].score - 10, scored["sweep"].score
 
 
-@pytest.mark.slow
-def test_buzzwords_and_negations_earn_no_prevention(scored):
+def buzzwords_and_negations_earn_no_prevention(scored):
     assert points(scored["buzzwords"], "prevention") <= 3
     assert points(scored["negated"], "prevention") <= 1
     assert points(scored["paraphrase"], "prevention") >= points(scored["expert"], "prevention") - 4
 
 
-@pytest.mark.slow
-def test_the_right_fix_with_the_wrong_cause_lands_in_the_middle(scored):
+def the_right_fix_with_the_wrong_cause_lands_in_the_middle(scored):
     wrong = scored["wrong-cause"]
     assert not wrong.diagnosis_correct
-    assert 40 <= wrong.score <= 70
+    assert 40 <= wrong.score <= 70, wrong.score
 
 
-@pytest.mark.slow
-def test_harm_costs_points_listed_or_not_and_however_split(scored):
+def harm_costs_points_listed_or_not_and_however_split(scored):
     expert = scored["expert"].score
     listed = scored["listed-harm"]
-    assert penalty(listed) >= 8 and listed.score <= expert - 8
+    assert penalty(listed) >= 8 and listed.score <= expert - 8, listed.penalties
     unlisted = scored["unlisted-harm"]
     assert penalty(unlisted, "harm-by-effect") >= 8, unlisted.penalties
-    assert unlisted.score <= expert - 8
+    assert unlisted.score <= expert - 8, unlisted.score
     split = scored["split-harm"]
     assert penalty(split, "restart-everything") >= 8, split.penalties
 
 
-@pytest.mark.slow
-def test_a_slow_but_right_path_ranks_between(scored):
+def a_slow_but_right_path_ranks_between(scored):
     slow = scored["slow"]
     assert slow.diagnosis_correct
-    assert 60 < slow.score < scored["expert"].score
+    assert 60 < slow.score < scored["expert"].score, slow.score
 
 
-@pytest.mark.slow
-def test_an_equivalent_fix_earns_the_mitigation(scored):
+def an_equivalent_fix_earns_the_mitigation(scored):
     same = scored["equivalent-fix"]
     assert points(same, "mitigation") >= 0.9 * points(scored["expert"], "mitigation")
     assert same.time_to_mitigate_min == scored["expert"].time_to_mitigate_min
+
+
+CHECKS = [
+    investigating_experts_score_as_experts,
+    a_blind_guess_scores_like_one,
+    a_generic_sweep_is_worth_clearly_less_than_a_focused_investigation,
+    buzzwords_and_negations_earn_no_prevention,
+    the_right_fix_with_the_wrong_cause_lands_in_the_middle,
+    harm_costs_points_listed_or_not_and_however_split,
+    a_slow_but_right_path_ranks_between,
+    an_equivalent_fix_earns_the_mitigation,
+]

@@ -10,8 +10,9 @@ import sys
 
 import pytest
 
-from drills.commands_session import DrillPrompt, load_drill
+from drills.cli.session import DrillPrompt
 from drills.journal import Journal
+from drills.session import load_drill
 
 
 @pytest.fixture()

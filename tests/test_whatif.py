@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drills.cli import main
-from drills.commands_whatif import load_sweep
 from drills.library import library_root
+from drills.whatif import load_sweep
 from simulator import sweep_run
 from simulator.errors import InputError
 from simulator.sweep_run import (

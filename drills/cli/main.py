@@ -37,19 +37,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from drills import (
-        commands_drill,
-        commands_profile,
-        commands_scenario,
-        commands_sim,
-        commands_whatif,
-    )
+    from drills.cli import drill, profile, scenario, simulate, whatif
 
-    commands_sim.register(cli)
-    commands_profile.register(cli)
-    commands_scenario.register(cli)
-    commands_drill.register(cli)
-    commands_whatif.register(cli)
+    for group in (simulate, profile, scenario, drill, whatif):
+        group.register(cli)
 
 
 _register()

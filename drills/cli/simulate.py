@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
+from drills.cli.output import emit_json, progress_bar
 from drills.library import resolve_target
-from drills.output import emit_json
 from reports.tables import render_table
 from simulator.errors import CheckFailed, InputError
 
@@ -22,24 +19,6 @@ def register(cli: click.Group) -> None:
     cli.add_command(simulate)
     cli.add_command(validate)
     cli.add_command(profiles)
-
-
-@contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[float], None] | None]:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=100, label=label, file=sys.stderr) as bar:
-        done = [0]
-
-        def report(fraction: float) -> None:
-            step = int(fraction * 100) - done[0]
-            if step > 0:
-                bar.update(step)
-                done[0] += step
-
-        yield report
 
 
 @click.command()
@@ -292,10 +271,20 @@ def validate_fidelity(
     chosen = list(families) or (["embedding"] if quick else ["asr-batch", "tts", "embedding"])
     loads = (0.6,) if quick else LOADS
     duration_s = duration or (10.0 if quick else 40.0)
-    rows = run_fidelity(chosen, loads, duration_s, quick, seed, repeats)
-    public = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    failures: list[str] = []
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+        (out / "fidelity-rows.jsonl").write_text("")
+
+    def keep(row: dict[str, Any]) -> None:
+        """Each finished cell, written as it completes: a late failure loses only its own."""
+        if out is not None:
+            with (out / "fidelity-rows.jsonl").open("a") as handle:
+                handle.write(json.dumps(public_row(row), default=float) + "\n")
+
+    rows = run_fidelity(chosen, loads, duration_s, quick, seed, repeats, keep, failures)
+    public = [public_row(r) for r in rows]
+    if out is not None and rows:
         plot_cdfs(rows, out / "fidelity.png")
         (out / "fidelity.json").write_text(json.dumps(public, indent=1) + "\n")
         # each family's calibrated in-serving profile; its spread_cv is all of the spread
@@ -304,14 +293,22 @@ def validate_fidelity(
             (out / f"profile-{family}.json").write_text(profile.model_dump_json(indent=1) + "\n")
     if as_json:
         emit_json(public)
-    else:
+    elif public:
         click.echo(render_fidelity(public))
+    for failure in failures:
+        click.echo(f"cell failed: {failure}", err=True)
+    if failures:
+        raise CheckFailed(f"{len(failures)} of {len(failures) + len(rows)} cells failed")
     errors = [abs(r["p95_error"]) for r in public]
     median, worst = float(np.median(errors)), max(errors)
     if median > FIDELITY_TARGET_MEDIAN or worst > FIDELITY_TARGET_WORST:
         raise CheckFailed(
             f"p95 error median {median:.1%} (target ≤ 3%), worst {worst:.1%} (target ≤ 8%)"
         )
+
+
+def public_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if not k.startswith("_")}
 
 
 def render_fidelity(rows: list[dict[str, Any]]) -> str:

@@ -20,23 +20,11 @@ from drills.actions import ActionError
 from drills.evidence import is_time_series, visible_rows
 from drills.journal import Journal
 from drills.panels import PANELS
-from drills.scenario import Move, load_scenario, resolve_scenario
-from drills.session import Drill, MoveRecord
+from drills.scenario import Move, resolve_scenario
+from drills.session import Drill, MoveRecord, load_drill
 from drills.sql import QueryResult
 from reports.tables import render_table, sparkline_rows
 from simulator.errors import InputError
-
-
-def load_drill(journal: Journal, session_id: str, live: bool = False) -> tuple[Drill, list[str]]:
-    row = journal.session(session_id)
-    drill = Drill(load_scenario(resolve_scenario(row.scenario)), live=live)
-    moves, problems = journal.moves(session_id)
-    for seq, payload in enumerate(moves):
-        try:
-            drill.play(Move.model_validate(payload))
-        except ValueError as exc:  # only a tampered journal holds a move that cannot replay
-            problems.append(f"entry {seq} cannot be replayed: {exc}")
-    return drill, problems
 
 
 def perform(journal: Journal, session_id: str, move: dict[str, Any], live: bool = False) -> str:

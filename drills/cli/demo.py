@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from drills.commands_drill import key_curves
+from drills.debrief import key_curves
 from drills.library import library_root
-from drills.scenario import load_key, load_scenario, load_transcript
+from drills.scenario import load_key, load_scenario
 from drills.scoring import references, replay, score
+from drills.transcript import load_transcript
 from reports.after_action import report_data, write
 from reports.tables import render_table
 

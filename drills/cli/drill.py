@@ -6,27 +6,26 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
-from drills.output import emit_json
+from drills.cli.output import emit_json
+from drills.debrief import key_curves
 from drills.scenario import (
     AnswerKey,
     LoadedScenario,
     load_key,
     load_scenario,
-    load_transcript,
     resolve_scenario,
 )
-from drills.scoring import References, Score, evaluation_window, references, replay, score
+from drills.scoring import References, Score, references, replay, score
 from drills.session import Drill
-from drills.signals import series
+from drills.transcript import load_transcript
 from reports.tables import render_table
 
 
 def register(cli: click.Group) -> None:
-    from drills import commands_session
+    from drills.cli import session
 
-    commands_session.register(drill)
+    session.register(drill)
     drill.add_command(report_command)
     cli.add_command(drill)
 
@@ -45,29 +44,6 @@ report_formats = click.option(
 @click.group()
 def drill() -> None:
     """Run, replay and report incident drills."""
-
-
-def key_curves(
-    scenario: LoadedScenario, key: AnswerKey, drill_: Drill, refs: References
-) -> dict[str, Any]:
-    """The first focus signal, per minute, from 10 minutes before the page to the end."""
-    signal = next(s for s in key.signals if s.focus)
-    page = scenario.spec.clock.start_s
-    _, end = evaluation_window(scenario)
-    window = (max(0.0, page - 600.0), end)
-    view = signal.model_copy(update={"window_s": window})
-    minutes = (np.arange(window[0], window[1], 60.0) - page) / 60.0
-
-    def clean(values: np.ndarray) -> list[float | None]:
-        return [None if not np.isfinite(v) else round(float(v), 4) for v in values]
-
-    return {
-        "label": f"{signal.table}.{signal.column} ({signal.id})",
-        "minutes": [round(float(m), 2) for m in minutes],
-        "no action": clean(series(refs.none, view)),
-        "expert": clean(series(refs.expert_tel, view)),
-        "trainee": clean(series(drill_.telemetry(), view)),
-    }
 
 
 def summary_json(result: Score) -> dict[str, Any]:
@@ -127,8 +103,8 @@ def report_command(
     session_id: str, out: Path | None, formats: tuple[str, ...], allow_tampered: bool, as_json: bool
 ) -> None:
     """Score a session and write its after-action report."""
-    from drills.commands_session import load_drill
     from drills.journal import Journal
+    from drills.session import load_drill
     from simulator.errors import CheckFailed
 
     journal = Journal()

@@ -9,82 +9,24 @@ from typing import Any
 
 import click
 
-from drills.commands_sim import progress_bar
-from drills.library import library_root, resolve_target
-from drills.output import emit_json
+from drills.cli.output import emit_json, progress_bar
+from drills.library import resolve_target
+from drills.whatif import latency_samples, load_sweep, summarise
 from reports.tables import render_table
-from simulator.errors import InputError, InputErrors
-from simulator.sweep import Sweep, SweepSpec, point_problems
+from simulator.errors import InputError
+from simulator.sweep import Sweep
 from simulator.sweep_run import (
     Executor,
     PointResult,
     ResultsLog,
     aggregate,
-    cheapest_meeting,
     find_min,
-    pareto_frontier,
     run_sweep,
 )
 
 
 def register(cli: click.Group) -> None:
     cli.add_command(whatif)
-
-
-def load_sweep(path: Path) -> Sweep:
-    """Read a sweep file, resolve its base, and check every point before anything runs."""
-    from simulator.fileio import line_of, read_yaml, validate_data
-
-    data, node = read_yaml(path)
-    if not isinstance(data, dict):
-        raise InputError(str(path), "", f"expected a YAML mapping, found {type(data).__name__}")
-    spec = validate_data(data, SweepSpec, str(path), node)
-    sweep = _resolve_base(spec, path)
-    problems = point_problems(sweep)
-    if problems:
-        raise InputErrors(
-            [
-                InputError(
-                    str(path), _where(spec, field), message, line_of(node, _key(spec, field))
-                )
-                for field, message in problems
-            ]
-        )
-    return sweep
-
-
-def _where(spec: SweepSpec, field_path: str) -> str:
-    return f"grid.{field_path}" if field_path in spec.grid else f"points[].{field_path}"
-
-
-def _key(spec: SweepSpec, field_path: str) -> tuple[Any, ...]:
-    return ("grid", field_path) if field_path in spec.grid else ("points",)
-
-
-def _resolve_base(spec: SweepSpec, path: Path) -> Sweep:
-    from simulator.config import fleet_only, load_fleet_file
-
-    if spec.base.fleet is not None:
-        fleet_path = (path.parent / spec.base.fleet).resolve()
-        if not fleet_path.is_file():
-            fleet_path = library_root() / "fleets" / spec.base.fleet
-        fleet_file = load_fleet_file(fleet_path)
-        fleet, workload, timeline = fleet_only(fleet_file), fleet_file.workload, []
-        base_dir = fleet_path.parent
-    else:
-        from drills.scenario import load_scenario
-
-        scenario_path = resolve_target(str(spec.base.scenario))
-        loaded = load_scenario(scenario_path)
-        fleet, workload = loaded.fleet, loaded.workload
-        timeline = loaded.timeline if spec.base.faults else []
-        base_dir = scenario_path.parent
-    workload = spec.workload or workload
-    if workload is None:
-        raise InputError(str(path), "workload", "neither the sweep nor its base has a workload")
-    if spec.workload is not None:
-        base_dir = path.parent
-    return Sweep(spec, fleet, workload, timeline, base_dir, source=str(path))
 
 
 def _executor(workers: int | None, dask: str | None, dask_local: int | None) -> Executor:
@@ -164,27 +106,12 @@ def whatif(
     if out is not None:
         from reports.whatif import write_outputs
 
-        summary["written"] = write_outputs(sweep, runs, points, summary, out)
+        samples = latency_samples(sweep, summary["best"])
+        summary["written"] = write_outputs(sweep, runs, points, summary, samples, out)
     if as_json:
         emit_json(summary)
     else:
         click.echo(render(sweep, points, summary))
-
-
-def summarise(points: list[PointResult]) -> dict[str, Any]:
-    costs = [p.mean.get("cost_usd_per_hour", math.inf) for p in points]
-    frontier = pareto_frontier(costs, [p.slo_ratio for p in points])
-    best = cheapest_meeting(points)
-    binding: dict[str, int] = {}
-    for p in points:
-        if not p.slo_met:
-            binding[p.binding] = binding.get(p.binding, 0) + 1
-    return {
-        "points": [p.as_dict() for p in points],
-        "frontier": [points[i].as_dict() for i in frontier],
-        "best": None if best is None else best.as_dict(),
-        "binding": None if best is not None else binding,
-    }
 
 
 def render(sweep: Sweep, points: list[PointResult], summary: dict[str, Any]) -> str:

@@ -9,17 +9,17 @@ from pathlib import Path
 import click
 from pydantic import BaseModel
 
-from drills.output import emit_json
+from drills.cli.output import emit_json
 from drills.scenario import (
     AnswerKey,
     Scenario,
     Transcript,
     load_key,
     load_scenario,
-    load_transcript,
     resolve_scenario,
     scenario_dirs,
 )
+from drills.transcript import load_transcript
 from reports.tables import render_table
 from simulator.config import FleetFile
 from simulator.errors import InputError

@@ -1,0 +1,106 @@
+"""The import contract: the layers of DESIGN.md, one way down, and no import cycles.
+
+    drills.cli (the command line)  →  reports (render only)  →  drills (the domain)
+        →  real_backend  →  simulator
+
+A module may import its own layer or any layer below it, never one above. The command
+line alone may import click. Type-only imports count: a layer that needs another's types
+takes a protocol from below (simulator/host.py) instead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grimp
+import pytest
+
+PACKAGES = ("drills", "reports", "real_backend", "simulator")
+LAYERS = ("drills.cli", "reports", "drills", "real_backend", "simulator")
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return grimp.build_graph(*PACKAGES)
+
+
+def layer(module: str) -> int:
+    if module == "drills.__main__":
+        return 0  # `python -m drills` is the command line
+    return next(
+        i for i, name in enumerate(LAYERS) if module == name or module.startswith(name + ".")
+    )
+
+
+def test_imports_only_go_down_the_layers(graph):
+    upward = []
+    for module in sorted(graph.modules):
+        for imported in graph.find_modules_directly_imported_by(module):
+            if layer(imported) < layer(module):
+                lines = graph.get_import_details(importer=module, imported=imported)
+                upward.append(f"{module} → {imported} (line {lines[0]['line_number']})")
+    assert upward == []
+
+
+def test_only_the_command_line_imports_click():
+    graph = grimp.build_graph(*PACKAGES, "click", include_external_packages=True)
+    users = graph.find_modules_that_directly_import("click")
+    assert {m for m in users if layer(m) != 0} == set()
+
+
+def cycles(graph) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+
+    def imports(module: str) -> Iterator[str]:
+        return iter(sorted(graph.find_modules_directly_imported_by(module)))
+
+    for root in sorted(graph.modules):
+        if root in index:
+            continue
+        work = [(root, imports(root))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append(
+                        (child, iter(sorted(graph.find_modules_directly_imported_by(child))))
+                    )
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_there_are_no_import_cycles(graph):
+    assert cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_cycles():
+    toy = grimp.ImportGraph()
+    for importer, imported in (("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("d", "e")):
+        toy.add_import(importer=importer, imported=imported)
+    assert cycles(toy) == [["a", "b", "c"]]
