@@ -31,7 +31,7 @@ bench: setup
 	$(PY) -m benchmarks.run --out bench-results.json
 
 bench-fidelity: setup
-	$(SPEECHDRILL) validate fidelity --out out/fidelity
+	$(SPEECHDRILL) validate fidelity --diagnose --out out/fidelity
 
 lock:
 	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements.lock.new

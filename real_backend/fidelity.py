@@ -506,6 +506,7 @@ def compare_one(
     duration_s: float,
     seed: int,
     repeats: int = REAL_REPEATS,
+    diagnose: bool = False,
 ) -> dict[str, Any]:
     """One load (a fraction of the fit's `capacity_per_s`, rescaled to the host's speed
     probed just before): the same requests through the real server `repeats` times and
@@ -550,25 +551,45 @@ def compare_one(
     ]
     out = row(case.family, load, rate, reals, predicted, duration_s)
     given = row(case.family, load, rate, reals, followed, duration_s)
-    # the same prediction on a drifting host (calibration's drift, the rest of the
-    # spread as batch noise): what modelling the drift changes
-    drift = HostDrift(cv=fit["drift_cv"], correlation_s=fit["drift_correlation_s"])
-    beyond_drift = profile.model_copy(update={"spread_cv": fit["noise_cv_beyond_drift"]})
-    drifting = simulate(case, beyond_drift, probed, requests, duration_s, seed, drift=drift)
-    drifted = row(case.family, load, rate, reals, drifting, duration_s)
-    out["sim_p95_ms_host_drift"] = drifted["sim_p95_ms"]
-    out["p95_error_host_drift"] = drifted["p95_error"]
     out["machine_slowdown"] = round(probed, 4)
     out["slowdown_at_rate"] = round(speed_now, 4)
     out["run_slowdown"] = round(run_slowdown(profile, reals), 4)
     out["speed_windows_dropped"] = sum(unusable_windows(profile, real) for real in reals)
-    predicted_p95 = float(np.percentile(out["_sim_latency"], 95))
-    ran = out["run_slowdown"]
-    out.update(speed_budget(case, profile, probed, predicted_p95, ran, requests, duration_s, seed))
+    if diagnose:
+        out.update(diagnosis(case, profile, fit, probed, out, reals, requests, duration_s, seed))
     for q in (50, 95, 99):
         out[f"p{q}_error_given_speed"] = given[f"p{q}_error"]
     out["_given_latency"] = given["_sim_latency"]
     return out
+
+
+def diagnosis(
+    case: Case,
+    profile: LatencyProfile,
+    fit: dict[str, float],
+    probed: float,
+    predicted: dict[str, Any],
+    reals: list[Records],
+    requests: Any,
+    duration_s: float,
+    seed: int,
+) -> dict[str, Any]:
+    """`--diagnose`: where a prediction's error comes from. The same prediction on a
+    drifting host (calibration's drift, the rest of the spread as batch noise), and how
+    much of the error the host's speed alone explains (`speed_budget`)."""
+    drift = HostDrift(cv=fit["drift_cv"], correlation_s=fit["drift_correlation_s"])
+    beyond_drift = profile.model_copy(update={"spread_cv": fit["noise_cv_beyond_drift"]})
+    drifting = simulate(case, beyond_drift, probed, requests, duration_s, seed, drift=drift)
+    drifted = row(
+        case.family, predicted["load"], predicted["rate_per_s"], reals, drifting, duration_s
+    )
+    predicted_p95 = float(np.percentile(predicted["_sim_latency"], 95))
+    ran = predicted["run_slowdown"]
+    return {
+        "sim_p95_ms_host_drift": drifted["sim_p95_ms"],
+        "p95_error_host_drift": drifted["p95_error"],
+        **speed_budget(case, profile, probed, predicted_p95, ran, requests, duration_s, seed),
+    }
 
 
 # the host this much slower and faster: how the p95 moves with its speed, as the slope of
@@ -768,6 +789,7 @@ def run_fidelity(
     repeats: int | None = None,
     on_row: Callable[[dict[str, Any]], None] | None = None,
     failures: list[str] | None = None,
+    diagnose: bool = False,
 ) -> list[dict[str, Any]]:
     """Per family: profile, fit (calibration loads of their own), then compare each load.
     Loads are fractions of the measured capacity: the real server's throughput on a
@@ -792,7 +814,7 @@ def run_fidelity(
         runs = repeats or (1 if quick else REAL_REPEATS)
         for load in loads:
             try:
-                compared = compare_one(case, profile, fit, load, duration_s, seed, runs)
+                compared = compare_one(case, profile, fit, load, duration_s, seed, runs, diagnose)
             except ValueError as exc:
                 if failures is None:
                     raise
