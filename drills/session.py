@@ -80,17 +80,21 @@ class RunCache:
         """Simulate the runs of these timelines not yet cached, side by side, into the disk
         cache (`get` then reads them back). Runs that add trainee actions to the scenario's
         own timeline share everything before the first action: that prefix is simulated
-        once, paused, and each run forks from it (a forked process is a copy of the paused
-        run), so each pays only for the minutes after the first action. Without fork, or
-        with one run missing, `get` simulates them one by one."""
+        once, paused at the page (and kept for the scenario's next scores), and each run
+        forks from it (a forked process is a copy of the paused run), so each pays only for
+        the minutes after the page. Without fork, `get` simulates them one by one."""
         missing: dict[str, list[TimelineEvent]] = {}
         for timeline in timelines:
             key = self.key(scenario, timeline)
             if key not in missing and self.known(scenario, timeline) is None:
                 missing[key] = timeline
-        workers = min(len(missing), max(1, PARALLEL_RUNS))
-        if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if (
+            not missing
+            or PARALLEL_RUNS < 1
+            or "fork" not in multiprocessing.get_all_start_methods()
+        ):
             return
+        workers = min(len(missing), PARALLEL_RUNS)
         branches = [t for t in missing.values() if _extends(scenario.timeline, t)]
         context = multiprocessing.get_context("fork")
         alone = [
@@ -101,15 +105,14 @@ class RunCache:
         for process in alone:
             process.start()
         if branches:
-            _PAUSED[:] = [new_simulation(scenario, scenario.timeline)]
-            _PAUSED[0].advance(_fork_time(scenario, branches))
+            _FORK[:] = [_prefix(scenario, _fork_time(scenario, branches))]
             extra = [t[len(scenario.timeline) :] for t in branches]
             try:
                 with context.Pool(workers, maxtasksperchild=1) as pool:
                     pool.starmap(_branch_to_disk, [(scenario, e) for e in extra])
             except Exception:  # a failed worker's run is simulated again by `get`
                 pass
-            _PAUSED.clear()
+            _FORK.clear()
         for process in alone:
             process.join()
 
@@ -164,10 +167,12 @@ class RunCache:
 
 
 RUNS = RunCache()
+# processes that simulate a score's runs side by side (0: none, simulate in-process)
 PARALLEL_RUNS = int(os.environ.get("SPEECHDRILL_WORKERS", str(os.cpu_count() or 1)))
 
 
-_PAUSED: list[Simulation] = []  # the shared prefix that prefetch's workers fork from
+_FORK: list[Simulation] = []  # the shared prefix that prefetch's workers fork from
+_PREFIXES: OrderedDict[str, Simulation] = OrderedDict()  # by scenario: paused at the page
 
 
 def _extends(base: list[TimelineEvent], timeline: list[TimelineEvent]) -> bool:
@@ -175,9 +180,27 @@ def _extends(base: list[TimelineEvent], timeline: list[TimelineEvent]) -> bool:
 
 
 def _fork_time(scenario: LoadedScenario, branches: list[list[TimelineEvent]]) -> float:
-    """The first time any branch adds an event to the scenario's timeline."""
+    """Where the branches part: the page, when every added event comes at or after it (a
+    trainee acts only from the page on), else the first added event."""
     n = len(scenario.timeline)
-    return min((t[n].at_s for t in branches if len(t) > n), default=scenario.spec.duration_s)
+    first = min((t[n].at_s for t in branches if len(t) > n), default=scenario.spec.duration_s)
+    return min(first, scenario.spec.clock.start_s)
+
+
+def _prefix(scenario: LoadedScenario, until: float) -> Simulation:
+    """The scenario's own run paused at `until`, kept for the next scores of the same
+    scenario when `until` is the page (workers fork from it and never change it)."""
+    key = RUNS.key(scenario, scenario.timeline) + f"@{until!r}"
+    if key not in _PREFIXES:
+        sim = new_simulation(scenario, scenario.timeline)
+        sim.advance(until)
+        if until != scenario.spec.clock.start_s:
+            return sim
+        _PREFIXES[key] = sim
+        while len(_PREFIXES) > 2:
+            _PREFIXES.popitem(last=False)
+    _PREFIXES.move_to_end(key)
+    return _PREFIXES[key]
 
 
 def _simulate_to_disk(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> None:
@@ -188,7 +211,7 @@ def _simulate_to_disk(scenario: LoadedScenario, timeline: list[TimelineEvent]) -
 def _branch_to_disk(scenario: LoadedScenario, extra: list[TimelineEvent]) -> None:
     """In a forked worker: the paused shared prefix (this process's own copy of it) takes
     the branch's events and runs to the end, into the disk cache."""
-    sim = _PAUSED[0]
+    sim = _FORK[0]
     for event in extra:
         sim.add_event(event)
     sim.run()

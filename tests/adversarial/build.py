@@ -1,11 +1,11 @@
 """Writes the adversarial transcript set (tests/adversarial/<scenario>/<variant>.yaml).
 
-Each scenario gets the same twelve trainees, built from its expert transcript and a few
+Each scenario gets the same eleven trainees, built from its expert transcript and a few
 scenario-specific words below, so that a fair examiner's ranking can be asserted on every
 scenario (tests/test_scoring_adversarial.py):
 
-    expert-cte      the expert's looks and queries rewritten as CTEs — scores as the expert
-    paraphrase      CTE queries, the cause and prevention in the trainee's own words
+    paraphrase      the expert's looks and queries rewritten as CTEs only, the cause and
+                    prevention in the trainee's own words — scores as the expert
     blind           no look at all: the right fix at minute 0 and the right cause
     sweep           three generic "group by everything" queries, then the right fix/cause
     buzzwords       the expert's path, prevention a generic list of buzzwords
@@ -222,7 +222,6 @@ def variants(
     listed = next((h for h in playable if h["id"] != "restart-everything"), playable[0])
     restart_each = [{"act": {"action": "restart", "args": {"pool": p}}} for p in pools]
     return {
-        "expert-cte": [*(as_cte(m, panels) for m in before), fix, *after, conclusion],
         "paraphrase": [
             *(as_cte(m, panels) for m in before),
             fix,
