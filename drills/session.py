@@ -278,17 +278,19 @@ class LiveRuns:
 
 
 LIVE = LiveRuns()
-_VIEWS: OrderedDict[tuple[int, float], tuple[Telemetry, dict[str, pd.DataFrame]]] = OrderedDict()
+_VIEWS: OrderedDict[tuple[int, float], tuple[Telemetry, Sandbox]] = OrderedDict()
 
 
-def _as_of(tel: Telemetry, now: float) -> dict[str, pd.DataFrame]:
-    """`as_of`, remembered for the last few (run, time) pairs: transcripts replayed against
-    the same run look at the same clock times (the run is held, so its id stays its own)."""
+def _sandbox_as_of(tel: Telemetry, now: float) -> Sandbox:
+    """A sandbox over the run as of `now`, kept for the last few (run, time) pairs:
+    transcripts replayed against the same run look at the same clock times (the run is
+    held with it, so its id stays its own)."""
     memo = (id(tel), now)
     if memo not in _VIEWS:
-        _VIEWS[memo] = (tel, as_of(tel, now))
-        while len(_VIEWS) > 8:
-            _VIEWS.popitem(last=False)
+        _VIEWS[memo] = (tel, Sandbox(as_of(tel, now)))
+        while len(_VIEWS) > 6:
+            _VIEWS.popitem(last=False)[1][1].close()
+    _VIEWS.move_to_end(memo)
     return _VIEWS[memo][1]
 
 
@@ -401,18 +403,17 @@ class Drill:
         if record.result is not None or record.error:
             return record.result
         now = record.sim_time_s
-        tables = (
-            LIVE.view(self.scenario, self.timeline, now)
-            if self.live
-            else _as_of(self.telemetry(), now)  # separate processes share finished runs on disk
-        )
-        sandbox = Sandbox(tables)
+        if self.live:
+            sandbox = Sandbox(LIVE.view(self.scenario, self.timeline, now))
+        else:  # separate processes share finished runs on disk
+            sandbox = _sandbox_as_of(self.telemetry(), now)
         try:
             record.result = sandbox.run(record.sql, now)
         except QueryRefused as exc:
             record.error = str(exc)
         finally:
-            sandbox.close()
+            if self.live:
+                sandbox.close()
         return record.result
 
 

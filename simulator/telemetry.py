@@ -188,7 +188,8 @@ def cost_ledger(
     """Every dollar of replica time, attributed: each request pays an equal slot of its
     batch, split into the audio it brought and the padding its batch forced on it; what no
     batch used is idle. Totals equal replica-seconds × price by construction."""
-    served = requests[requests["batch_id"] >= 0]
+    needed = ["batch_id", "cost_usd", "audio_s", "tags", "pool", "device", "route", "tenant"]
+    served = requests.loc[requests["batch_id"].to_numpy() >= 0, needed]
     longest = (batches["padded_audio_s"] / batches["size"].clip(lower=1)).to_numpy()
     share = served["cost_usd"].to_numpy()
     useful = served["audio_s"].to_numpy() / longest[served["batch_id"].to_numpy()]
@@ -223,7 +224,8 @@ def cost_ledger(
     )
     for column in columns:
         attributed[column] = attributed[column].astype(str)
-    busy = batches.groupby(batches["pool"].astype(str))["cost_usd"].sum()
+    busy = batches.groupby("pool", observed=True)["cost_usd"].sum()
+    busy.index = busy.index.astype(str)
     idle = pool_cost.groupby("pool").agg(device=("device", "last"), cost_usd=("cost_usd", "sum"))
     idle["cost_usd"] -= busy.reindex(idle.index).fillna(0.0)
     idle = idle.reset_index().assign(tag="idle", route="", tenant="")

@@ -147,8 +147,10 @@ def test_runs_forked_from_a_shared_prefix_are_the_runs_simulated_whole(tmp_path,
     monkeypatch.setenv("SPEECHDRILL_CACHE", str(tmp_path))
     monkeypatch.setattr("drills.session.PARALLEL_RUNS", 2)
     full = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
-    scenario = dataclasses.replace(full, spec=full.spec.model_copy(update={"duration_s": 1200.0}))
-    fix = TimelineEvent(at_s=900.0, set={"pools.embed-cpu.healthy": True})
+    spec = full.spec.model_copy(update={"duration_s": 800.0})
+    spec.clock = spec.clock.model_copy(update={"start_s": 650.0})
+    scenario = dataclasses.replace(full, spec=spec)
+    fix = TimelineEvent(at_s=700.0, set={"pools.embed-cpu.healthy": True})
     acted = [*scenario.timeline, fix]
     cache = RunCache()
     cache.prefetch(scenario, [[], scenario.timeline, acted])

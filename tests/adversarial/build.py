@@ -1,6 +1,6 @@
 """Writes the adversarial transcript set (tests/adversarial/<scenario>/<variant>.yaml).
 
-Each scenario gets the same eleven trainees, built from its expert transcript and a few
+Each scenario gets the same ten trainees, built from its expert transcript and a few
 scenario-specific words below, so that a fair examiner's ranking can be asserted on every
 scenario (tests/test_scoring_adversarial.py):
 
@@ -11,9 +11,9 @@ scenario (tests/test_scoring_adversarial.py):
     buzzwords       the expert's path, prevention a generic list of buzzwords
     negated         the expert's path, each prevention item negated
     wrong-cause     the expert's investigation and fix, the wrong cause
-    listed-harm     the expert's path plus a harmful move the key lists
+    listed-harm     the expert's path plus a harmful move the key lists, and the key's
+                    harmful restart of every pool done one pool at a time (split in steps)
     unlisted-harm   the expert's path plus a harmful move the key does not list
-    split-harm      the expert's path plus the key's harmful restart, one pool at a time
     slow            the same evidence after a long wander, fixed late
     equivalent-fix  the expert's path with the fix spelt another way
 
@@ -213,7 +213,7 @@ def variants(
     before, fix, after, conclusion = parts(expert)
     concl = conclusion["conclude"]
     fix_min = clock_before(before)
-    at_fix = {**fix, "at_min": fix_min}
+    cte_min = clock_before([as_cte(m, panels) for m in before])
 
     def ending(**override: Any) -> dict[str, Any]:
         return {"conclude": {**concl, **override}}
@@ -229,7 +229,8 @@ def variants(
             ending(cause=spec["cause_words"], prevention=spec["prevention_words"]),
         ],
         "blind": [{**fix, "at_min": 0}, ending()],
-        "sweep": [*({"query": q} for q in SWEEP), at_fix, ending()],
+        # the fix at the paraphrase's minute: the two share one re-simulated run
+        "sweep": [*({"query": q} for q in SWEEP), {**fix, "at_min": cte_min}, ending()],
         "buzzwords": [*before, fix, *after, ending(prevention=BUZZWORDS)],
         "negated": [
             *before,
@@ -242,11 +243,11 @@ def variants(
             *before,
             {"act": {"action": listed["action"], "args": listed["args"]}},
             fix,
+            *restart_each,
             *after,
             conclusion,
         ],
         "unlisted-harm": [*before, {"act": spec["unlisted_harm"]}, fix, *after, conclusion],
-        "split-harm": [*before, fix, *restart_each, *after, conclusion],
         "slow": [
             *({"look": p} for p in WANDER),
             *before,
