@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from drills.cli.output import emit_json
+from drills.cli.output import emit_json, out_folder
 from drills.debrief import key_curves
 from drills.scenario import (
     AnswerKey,
@@ -86,12 +86,7 @@ def write_report(
 
 @click.command("report")
 @click.argument("session_id")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the report [default: .speechdrill/reports/SESSION].",
-)
+@out_folder("Folder for the report [default: .speechdrill/reports/SESSION].")
 @report_formats
 @click.option(
     "--allow-tampered",
@@ -147,12 +142,7 @@ def report_command(
 @click.argument("scenario_id")
 @click.argument("transcript", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the score as JSON.")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Write the after-action report into this folder.",
-)
+@out_folder("Write the after-action report into this folder.")
 @report_formats
 def replay_command(
     scenario_id: str, transcript: Path, as_json: bool, out: Path | None, formats: tuple[str, ...]

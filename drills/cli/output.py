@@ -40,3 +40,13 @@ def progress_bar(label: str) -> Iterator[Callable[[float], None] | None]:
                 done[0] += step
 
         yield report
+
+
+def out_folder(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The `--out DIR` option the commands that write files share."""
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help=help_text,
+    )

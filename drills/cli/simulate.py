@@ -9,7 +9,7 @@ from typing import Any
 import click
 import numpy as np
 
-from drills.cli.output import emit_json, progress_bar
+from drills.cli.output import emit_json, out_folder, progress_bar
 from drills.library import resolve_target
 from reports.tables import render_table
 from simulator.errors import CheckFailed, InputError
@@ -33,12 +33,7 @@ def register(cli: click.Group) -> None:
     help="Seconds of arrivals to simulate [default: the file's, else 600].",
 )
 @click.option("--no-faults", is_flag=True, help="Ignore the timeline (faults and changes).")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Write the telemetry tables as Parquet into this folder.",
-)
+@out_folder("Write the telemetry tables as Parquet into this folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def simulate(
     target: str,
@@ -244,12 +239,9 @@ FIDELITY_TARGET_MEDIAN, FIDELITY_TARGET_WORST = 0.03, 0.08
     "much of the error the host's speed explains (about 45 more simulations per cell).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per (family, load).")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Write the latency CDF plot (fidelity.png), fidelity.json and each family's "
-    "calibrated profile (profile-FAMILY.json) here.",
+@out_folder(
+    "Write the latency CDF plot (fidelity.png), fidelity.json and each family's "
+    "calibrated profile (profile-FAMILY.json) here."
 )
 def validate_fidelity(
     quick: bool,

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from drills.cli.output import emit_json, progress_bar
+from drills.cli.output import emit_json, out_folder, progress_bar
 from drills.library import resolve_target
 from drills.whatif import latency_samples, load_sweep, summarise
 from reports.tables import render_table
@@ -67,12 +67,7 @@ def _executor(workers: int | None, dask: str | None, dask_local: int | None) -> 
     default=None,
     help="Bisect one numeric grid field for its smallest value meeting every SLO.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Write runs.jsonl (resume), results.parquet, frontier.json and report.html here.",
-)
+@out_folder("Write runs.jsonl (resume), results.parquet, frontier.json and report.html here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def whatif(
     sweep_file: Path,
