@@ -77,12 +77,13 @@ class RunCache:
         return self._runs[key]
 
     def prefetch(self, scenario: LoadedScenario, timelines: list[list[TimelineEvent]]) -> None:
-        """Simulate the runs of these timelines not yet cached, side by side, into the disk
-        cache (`get` then reads them back). Runs that add trainee actions to the scenario's
-        own timeline share everything before the first action: that prefix is simulated
-        once, paused at the page (and kept for the scenario's next scores), and each run
-        forks from it (a forked process is a copy of the paused run), so each pays only for
-        the minutes after the page. Without fork, `get` simulates them one by one."""
+        """Simulate the runs of these timelines not yet cached, side by side in forked
+        processes that write each to the disk cache and hand it back. Runs that add trainee
+        actions to the scenario's own timeline share everything before the first action:
+        that prefix is simulated once, paused at the page (and kept for the scenario's next
+        scores), and each run forks from it (a forked process is a copy of the paused run),
+        so each pays only for the minutes after the page. Without fork, `get` simulates
+        them one by one."""
         missing: dict[str, list[TimelineEvent]] = {}
         for timeline in timelines:
             key = self.key(scenario, timeline)
@@ -96,25 +97,28 @@ class RunCache:
             return
         workers = min(len(missing), PARALLEL_RUNS)
         branches = [t for t in missing.values() if _extends(scenario.timeline, t)]
+        alone = [t for t in missing.values() if not _extends(scenario.timeline, t)]
         context = multiprocessing.get_context("fork")
-        alone = [
-            context.Process(target=_simulate_to_disk, args=(scenario, t))
-            for t in missing.values()
-            if not _extends(scenario.timeline, t)
-        ]
-        for process in alone:
-            process.start()
-        if branches:
-            _FORK[:] = [_prefix(scenario, _fork_time(scenario, branches))]
-            extra = [t[len(scenario.timeline) :] for t in branches]
-            try:
-                with context.Pool(workers, maxtasksperchild=1) as pool:
-                    pool.starmap(_branch_to_disk, [(scenario, e) for e in extra])
-            except Exception:  # a failed worker's run is simulated again by `get`
-                pass
+        pools, jobs = [], []
+        try:
+            if alone:  # started first: they share nothing, so need no prefix
+                pools.append(context.Pool(len(alone), maxtasksperchild=1))
+                jobs += [pools[-1].apply_async(_simulate_to_disk, (scenario, t)) for t in alone]
+            if branches:
+                _FORK[:] = [_prefix(scenario, _fork_time(scenario, branches))]
+                pools.append(context.Pool(workers, maxtasksperchild=1))  # forks the prefix
+                extra = [t[len(scenario.timeline) :] for t in branches]
+                jobs += [pools[-1].apply_async(_branch_to_disk, (scenario, e)) for e in extra]
+            for job in jobs:
+                key, tel = job.get()
+                self._remember(key, tel)  # handed back whole: no need to read it from disk
+        except Exception:  # a failed worker's run is simulated again by `get`
+            pass
+        finally:
             _FORK.clear()
-        for process in alone:
-            process.join()
+            for pool in pools:
+                pool.close()
+                pool.join()
 
     def _folder(self, key: str) -> Path:
         """$SPEECHDRILL_CACHE, else $SPEECHDRILL_HOME/runs."""
@@ -203,21 +207,25 @@ def _prefix(scenario: LoadedScenario, until: float) -> Simulation:
     return _PREFIXES[key]
 
 
-def _simulate_to_disk(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> None:
-    """In a forked worker: simulate one run into the disk cache."""
-    RUNS._simulate(RUNS.key(scenario, timeline), scenario, timeline)
+def _simulate_to_disk(
+    scenario: LoadedScenario, timeline: list[TimelineEvent]
+) -> tuple[str, Telemetry]:
+    """In a forked worker: simulate one run into the disk cache, and hand it back."""
+    key = RUNS.key(scenario, timeline)
+    return key, RUNS._simulate(key, scenario, timeline)
 
 
-def _branch_to_disk(scenario: LoadedScenario, extra: list[TimelineEvent]) -> None:
+def _branch_to_disk(scenario: LoadedScenario, extra: list[TimelineEvent]) -> tuple[str, Telemetry]:
     """In a forked worker: the paused shared prefix (this process's own copy of it) takes
-    the branch's events and runs to the end, into the disk cache."""
+    the branch's events and runs to the end, into the disk cache; the run is handed back."""
     sim = _FORK[0]
     for event in extra:
         sim.add_event(event)
     sim.run()
-    timeline = [*scenario.timeline, *extra]
-    key = RUNS.key(scenario, timeline)
-    RUNS._store(key, build(sim))
+    key = RUNS.key(scenario, [*scenario.timeline, *extra])
+    tel = build(sim)
+    RUNS._store(key, tel)
+    return key, tel
 
 
 def new_simulation(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Simulation:

@@ -13,7 +13,6 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
 
 from simulator.errors import InputError
 from simulator.fleet import (
@@ -262,6 +261,8 @@ def validate_case(
 def _summarise(
     case: Case, metric: str, analytic: float, runs: list[dict[str, float]]
 ) -> CaseResult:
+    from scipy import stats  # imported on use: it costs the CLI 0.4 s to start
+
     values = np.array([r[metric] for r in runs])
     mean = float(values.mean())
     half = float(

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from simulator.sweep import SLO_METRICS, Objectives, Scalar, Sweep, Task, run_task
 
@@ -155,6 +154,8 @@ class PointResult:
 
 def confidence_interval(values: list[float], level: float = 0.95) -> tuple[float, float]:
     """Student-t interval of the mean across seeds (a point when only one seed ran)."""
+    from scipy import stats  # imported on use: it costs the CLI 0.4 s to start
+
     data = np.array([v for v in values if math.isfinite(v)], dtype=float)
     if len(data) == 0:
         return (math.nan, math.nan)
