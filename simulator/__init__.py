@@ -16,7 +16,8 @@ from pathlib import Path
 from simulator.engine import Simulation
 from simulator.fleet import Fleet
 from simulator.profiles import ProfileLibrary, shipped_library
-from simulator.telemetry import Telemetry, build, summarize
+from simulator.summary import summarize
+from simulator.telemetry import Telemetry, build
 from simulator.timeline import PathError, TimelineEvent, set_path
 from simulator.workload import RequestArrays, Workload, generate
 
