@@ -309,7 +309,7 @@ def fleet_before(drill: Drill, record: MoveRecord) -> Fleet:
     return fleet
 
 
-def _fleet_has(fleet: Fleet, changes: dict[str, Any]) -> bool:
+def fleet_has(fleet: Fleet, changes: dict[str, Any]) -> bool:
     try:
         return all(_plain(get_path(fleet, p)) == _plain(v) for p, v in changes.items())
     except PathError:
@@ -341,7 +341,7 @@ def does(drill: Drill, record: MoveRecord, wanted: MoveMatch) -> bool:
     after = copy.deepcopy(before)
     for path, value in record.changes.items():
         set_path(after, path, value)
-    return _fleet_has(after, change) and not _fleet_has(before, change)
+    return fleet_has(after, change) and not fleet_has(before, change)
 
 
 def first_mitigation(drill: Drill, key: AnswerKey) -> tuple[MoveRecord, MoveMatch] | None:
@@ -553,6 +553,27 @@ def side_effects(drill: Drill, mitigation: tuple[MoveRecord, MoveMatch] | None) 
     return [m for m in drill.moves if m.kind == "act" and m.changes and m.index != fix]
 
 
+def act_event(move: MoveRecord) -> TimelineEvent:
+    """The timeline event an action became (as `Drill._act` made it)."""
+    target = move.action.action if move.action else ""
+    return TimelineEvent(
+        at_s=move.sim_time_s,
+        set=move.changes,
+        announce=Announcement(type="action", target=target, detail=move.text),
+    )
+
+
+def act_events(drill: Drill) -> list[tuple[MoveRecord, TimelineEvent]]:
+    """The trainee's actions paired with the events they became, in order."""
+    acts = [m for m in drill.moves if m.kind == "act" and not m.error]
+    events = iter(drill.actions)
+    out = []
+    for move in acts:
+        if move.changes or (move.action is not None and ACTIONS[move.action.action].unsafe):
+            out.append((move, next(events)))
+    return out
+
+
 def side_effect_timeline(
     drill: Drill, mitigation: tuple[MoveRecord, MoveMatch] | None
 ) -> list[TimelineEvent] | None:
@@ -560,17 +581,7 @@ def side_effect_timeline(
     moves = side_effects(drill, mitigation)
     if not moves:
         return None
-    events = [
-        TimelineEvent(
-            at_s=m.sim_time_s,
-            set=m.changes,
-            announce=Announcement(
-                type="action", target=m.action.action if m.action else "", detail=m.text
-            ),
-        )
-        for m in moves
-    ]
-    return [*drill.scenario.timeline, *events]
+    return [*drill.scenario.timeline, *(act_event(m) for m in moves)]
 
 
 def harm_by_effect(

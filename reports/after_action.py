@@ -18,9 +18,16 @@ import numpy as np
 
 
 def report_data(
-    scenario: Any, key: Any, drill: Any, result: Any, expert: Any, curves: dict[str, Any]
+    scenario: Any,
+    key: Any,
+    drill: Any,
+    result: Any,
+    expert: Any,
+    curves: dict[str, Any],
+    debrief: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the report shows, as plain data (stable for golden tests)."""
+    """Everything the report shows, as plain data (stable for golden tests); `debrief` is
+    drills.debrief.as_data's: the counterfactuals, each action's cost, what to practise."""
     return {
         "scenario": {
             "id": scenario.spec.id,
@@ -65,17 +72,21 @@ def report_data(
         },
         "hidden_answer": key.hidden_answer,
         "curves": curves,
+        "debrief": debrief or {"decisions": [], "move_costs": [], "practise": []},
     }
 
 
 def plot(data: dict[str, Any]) -> bytes:
     curves = data["curves"]
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
-    for name, style in (("no action", ":"), ("expert", "--"), ("trainee", "-")):
-        if name in curves:
-            ax.plot(
-                np.array(curves["minutes"]), np.array(curves[name], dtype=float), style, label=name
-            )
+    styles = {"no action": ":", "expert": "--", "trainee": "-"}
+    for name in [n for n in curves if n not in ("label", "minutes")]:
+        ax.plot(
+            np.array(curves["minutes"]),
+            np.array(curves[name], dtype=float),
+            styles.get(name, "-."),  # a counterfactual
+            label=name,
+        )
     for move in data["moves"]:
         color = {"act": "tab:red", "conclude": "black"}.get(move["kind"], "tab:gray")
         ax.axvline(move["minute"], color=color, alpha=0.5, linewidth=1)
@@ -88,6 +99,69 @@ def plot(data: dict[str, Any]) -> bytes:
     fig.savefig(buffer, format="png")
     plt.close(fig)
     return buffer.getvalue()
+
+
+def decision_rows(debrief: dict[str, Any]) -> list[list[str]]:
+    """The counterfactual table: each decision point, yours against the expert's move."""
+    return [
+        [
+            f"{d['minute']:g}",
+            d["your_move"][:80],
+            "; ".join(d["instead"])[:80],
+            f"{d['yours']['slo_burn_pct']:g}% → {d['then']['slo_burn_pct']:g}%",
+            f"${d['yours']['cost_burn_usd']:.2f} → ${d['then']['cost_burn_usd']:.2f}",
+            f"{d['yours']['incident_left_pct']:g}% → {d['then']['incident_left_pct']:g}%",
+        ]
+        for d in debrief["decisions"]
+    ]
+
+
+DECISION_HEADER = [
+    "minute",
+    "your move",
+    "had you done what the expert had done by then",
+    "SLO burn",
+    "excess spend",
+    "incident left",
+]
+NO_DELAY = "No move came after the expert had acted and before you had: no delay to cost."
+COST_HEADER = ["minute", "action", "SLO burn added", "spend added", "incident left added"]
+
+
+def cost_rows(debrief: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            f"{c['minute']:g}",
+            c["move"][:80],
+            f"{c['slo_burn_added_pp']:+g} pp",
+            f"${c['usd_added']:+.2f}",
+            f"{c['incident_left_added_pct']:+g} pp",
+        ]
+        for c in debrief["move_costs"]
+    ]
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    cells = [[c.replace("|", "\\|") for c in row] for row in rows]
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + " --- |" * len(header),
+        *("| " + " | ".join(row) + " |" for row in cells),
+    ]
+
+
+def debrief_markdown(debrief: dict[str, Any]) -> list[str]:
+    lines = ["", "## What each decision cost", ""]
+    if debrief["decisions"]:
+        lines += _markdown_table(DECISION_HEADER, decision_rows(debrief))
+    else:
+        lines.append(NO_DELAY)
+    if debrief["move_costs"]:
+        lines += ["", "### Each action's own effect (your run against the run without it)", ""]
+        lines += _markdown_table(COST_HEADER, cost_rows(debrief))
+    lines += ["", "## What to practise", ""]
+    lines += [f"- {p}" for p in debrief["practise"]] or ["- nothing missed: keep it up"]
+    return lines
 
 
 def to_markdown(data: dict[str, Any]) -> str:
@@ -109,6 +183,7 @@ def to_markdown(data: dict[str, Any]) -> str:
         details += [f"  - missed: {m}" for m in b.get("missed", [])]
         if details:
             lines += [f"- **{b['component']}**", *details]
+    lines += debrief_markdown(data["debrief"])
     lines += ["", "## Moves", ""]
     lines += [f"- minute {m['minute']:g} — {m['kind']}: `{m['what'][:120]}`" for m in data["moves"]]
     lines += ["", "## The expert's path", ""]
@@ -156,6 +231,24 @@ def to_html(data: dict[str, Any]) -> str:
             for m in items
         )
 
+    def table(header: list[str], body: list[list[str]]) -> str:
+        head = "".join(f"<th>{esc(h)}</th>" for h in header)
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in body
+        )
+        return f"<table><tr>{head}</tr>{cells}</table>"
+
+    debrief = data["debrief"]
+    decisions = (
+        table(DECISION_HEADER, decision_rows(debrief))
+        if debrief["decisions"]
+        else f"<p>{NO_DELAY}</p>"
+    )
+    if debrief["move_costs"]:
+        decisions += "<h3>Each action's own effect (your run against the run without it)</h3>"
+        decisions += table(COST_HEADER, cost_rows(debrief))
+    practise = "".join(f"<li>{esc(p)}</li>" for p in debrief["practise"])
+    practise = practise or "<li>nothing missed</li>"
     key = data["answer_key"]
     signals = "".join(
         f"<li><code>{esc(s['table'])}.{esc(s['column'])}</code> by "
@@ -182,6 +275,8 @@ td:nth-child(2) {{ white-space: nowrap; }}
 <h2>Score breakdown</h2>
 <table><tr><th>component</th><th>points</th><th>why</th></tr>{rows}</table>
 <h2>What earned each component, and what was missed</h2><ul>{why}</ul>
+<h2>What each decision cost</h2>{decisions}
+<h2>What to practise</h2><ul>{practise}</ul>
 <div class="columns">
 <div><h2>Your moves</h2><ol>{moves(data["moves"])}</ol></div>
 <div><h2>The expert's path</h2><ol>{moves(data["expert_moves"])}</ol></div>

@@ -242,16 +242,10 @@ def test_transcripts_rank_as_an_examiner_would_and_the_report_matches_its_golden
     }
     assert scores["unsafe"].penalties[0]["id"] == "log-raw-audio"
     assert scores["slow"].diagnosis_correct and scores["slow"].score < 85
-    from drills.debrief import key_curves
+    from drills.debrief import report_parts
 
-    data = report_data(
-        loaded,
-        key,
-        refs.expert,
-        scores["expert"],
-        refs.expert,
-        key_curves(loaded, key, refs.expert, refs),
-    )
+    curves, debrief = report_parts(refs.expert, key, refs, scores["expert"])
+    data = report_data(loaded, key, refs.expert, scores["expert"], refs.expert, curves, debrief)
     data = json.loads(json.dumps(data, default=float))
     golden = GOLDEN / "gpu-cost-no-traffic-expert.json"
     if os.environ.get("SPEECHDRILL_UPDATE_GOLDEN"):

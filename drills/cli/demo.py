@@ -8,8 +8,9 @@ the after-action reports.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from drills.debrief import key_curves
+from drills.debrief import report_parts
 from drills.library import library_root
 from drills.scenario import load_key, load_scenario
 from drills.scoring import references, replay, score
@@ -29,13 +30,14 @@ def main() -> None:
     print("Simulating the incident (no action, the expert's path) ...", flush=True)
     refs = references(scenario, directory)
     results = {}
+    debriefs: dict[str, dict[str, Any]] = {}
     for name in ("expert", "naive"):
         transcript = load_transcript(directory / "transcripts" / f"{name}.yaml")
         drill = replay(scenario, transcript)
         results[name] = score(drill, key, refs)
-        data = report_data(
-            scenario, key, drill, results[name], refs.expert, key_curves(scenario, key, drill, refs)
-        )
+        curves, debrief = report_parts(drill, key, refs, results[name])
+        data = report_data(scenario, key, drill, results[name], refs.expert, curves, debrief)
+        debriefs[name] = debrief
         data["trainee"] = transcript.trainee
         written = write(data, OUT / name, ("html", "json", "md"))
         print(f"  {name}: wrote {', '.join(str(p) for p in written)}")
@@ -60,6 +62,14 @@ def main() -> None:
         f"${naive.cost_burn:.2f}; diagnosis: expert {expert.diagnosis_correct}, naive "
         f"{naive.diagnosis_correct}"
     )
+    for decision in debriefs["naive"]["decisions"][:1]:
+        print(
+            f"Debrief: had the naive trainee done {'; '.join(decision['instead'])} at minute "
+            f"{decision['minute']:g} (instead of {decision['your_move']}): excess spend "
+            f"${decision['then']['cost_burn_usd']:.2f} instead of "
+            f"${decision['yours']['cost_burn_usd']:.2f}, {decision['then']['incident_left_pct']:g}%"
+            f" of the incident left instead of {decision['yours']['incident_left_pct']:g}%."
+        )
     print(f"\nOpen {OUT / 'naive' / 'report.html'} for the after-action report.")
     print(
         "Replay your own transcript: .venv/bin/speechdrill drill replay "

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from drills.cli.output import emit_json, out_folder
-from drills.debrief import key_curves
+from drills.debrief import report_parts
 from drills.scenario import (
     AnswerKey,
     LoadedScenario,
@@ -75,9 +75,8 @@ def write_report(
 ) -> list[Path]:
     from reports.after_action import report_data, write
 
-    data = report_data(
-        scenario, key, played, result, refs.expert, key_curves(scenario, key, played, refs)
-    )
+    curves, debrief = report_parts(played, key, refs, result)
+    data = report_data(scenario, key, played, result, refs.expert, curves, debrief)
     data["trainee"] = trainee
     if integrity:
         data["integrity"] = integrity
