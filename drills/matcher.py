@@ -45,6 +45,7 @@ SYNONYMS: dict[str, list[str]] = {
         "warn",
         "warning",
         "slo",
+        "slos",
         "threshold",
         "trigger",
         "watch",
@@ -258,7 +259,13 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("’", "'"))
 
 
-_CLAUSE_BREAK = re.compile(r"[,;:.!?()—–]|\b(?:but|however|although|instead)\b", re.I)
+CONTRASTS = ("but", "however", "although", "instead")
+# an opening negation governs its sentence up to a strong break or a contrast, through the
+# commas of an enumeration ("we would not compare X, Y and Z")
+_CLAUSE_BREAK = re.compile(r"[;:.!?()—–]")
+# ... but a clause opened by one of these ends at its comma ("since we cannot keep audio,
+# we work from summaries": the negation is the reason's, not the plan's)
+SUBORDINATORS = ("since", "because", "as", "if", "when", "while", "given", "unless", "though")
 
 
 def _tokens(text: str) -> tuple[tuple[str, ...], tuple[bool, ...], tuple[int, ...]]:
@@ -270,14 +277,17 @@ def _tokens(text: str) -> tuple[tuple[str, ...], tuple[bool, ...], tuple[int, ..
     clauses: list[int] = []
     clause, end = 0, 0
     lowered = text.lower().replace("’", "'")
+    opener = ""
     for found in _WORD.finditer(lowered):
-        if _CLAUSE_BREAK.search(lowered[end : found.start()]) or found.group() in (
-            "but",
-            "however",
-            "although",
-            "instead",
+        gap = lowered[end : found.start()]
+        if (
+            _CLAUSE_BREAK.search(gap)
+            or found.group() in CONTRASTS
+            or ("," in gap and opener in SUBORDINATORS)
         ):
             clause = len(out)
+        if clause == len(out):
+            opener = found.group()
         end = found.end()
         word = found.group()
         negated = word in NEGATIONS or word.endswith("n't")
@@ -370,19 +380,79 @@ def match_concept(concept: Concept, text: str) -> Match | None:
     opening = range(clauses[first], min(clauses[first] + OPENING_WORDS, first))
     local = range(max(clauses[first], first - NEGATION_REACH), max(spans))
     reach = set(opening) | set(local)  # a second negation undoes an item's own "never"
-    match.negated = any(negations[i] for i in reach if i not in covered)
+    match.negated = (
+        any(negations[i] for i in reach if i not in covered)
+        or _coordinated_negation(tokens, negations, clauses, first)
+        or _trailing_negation(tokens, negations, clauses, max(spans))
+        or (concept.negative and _double_never(concept, tokens, clauses, first, covered))
+    )
     return match
 
 
-def statements(answers: Sequence[str]) -> list[str]:
+NEEDS = {_stem(w) for w in ("need", "needed", "required", "necessary", "worth", "useful")}
+COORDINATORS = {"or", "nor"}
+
+
+def _coordinated_negation(
+    tokens: tuple[str, ...], negations: tuple[bool, ...], clauses: tuple[int, ...], first: int
+) -> bool:
+    """ "I would not review examples or audit the labels": a negation governs the verbs
+    coordinated with its own by "or"/"nor", within the clause."""
+    for i in range(first - 1, clauses[first] - 1, -1):
+        if negations[i]:
+            return any(t in COORDINATORS for t in tokens[i + 1 : first])
+        if tokens[i] == "and":
+            return False
+    return False
+
+
+def _trailing_negation(
+    tokens: tuple[str, ...], negations: tuple[bool, ...], clauses: tuple[int, ...], end: int
+) -> bool:
+    """ "A rollback plan or a privacy review are not needed": a negation after the match, in
+    its clause, that turns down a need."""
+    clause = clauses[end - 1]
+    for i in range(end, len(tokens)):
+        if clauses[i] != clause:
+            break
+        if negations[i] and (tokens[i] in NEEDS or any(t in NEEDS for t in tokens[i + 1 : i + 3])):
+            return True
+    return False
+
+
+def _double_never(
+    concept: Concept,
+    tokens: tuple[str, ...],
+    clauses: tuple[int, ...],
+    first: int,
+    covered: set[int],
+) -> bool:
+    """An item that is itself a "never" (don't decide on global WER alone) undone by a second
+    word of its own never-group ("I would not look beyond global WER")."""
+    nevers = {p.tokens for group in concept.groups for p in group if p.text in SYNONYMS["never"]}
+    start = clauses[first]
+    return any(
+        tokens[i : i + len(n)] == n
+        for n in nevers
+        for i in range(start, max(covered) + 1)
+        if i not in covered
+    )
+
+
+def statements(answers: Sequence[str], governed: bool = False) -> list[str]:
     """Answers split into statements: lines and sentences; a comma list of short fragments
-    (three or more, none over three words) is a list of separate statements."""
+    (three or more, none over three words) is a list of separate statements. `governed`
+    (prose): a list that opens with a verb phrase ("Compare slice metrics, entity error,
+    latency, ...") keeps its opening word on each fragment ("Compare entity error"); a bare
+    list of keywords opens with one word and has nothing to carry."""
     out: list[str] = []
     for answer in answers:
         for sentence in re.split(r"(?<=[.;!?])\s+|\n+", answer):
             fragments = [f.strip() for f in re.split(r",|/|\|", sentence) if f.strip()]
             if len(fragments) >= 3 and all(len(words(f)) <= 3 for f in fragments):
-                out.extend(fragments)
+                head = words(fragments[0])
+                lead = f"{head[0]} " if governed and len(head) >= 2 else ""
+                out.extend([fragments[0], *(lead + f for f in fragments[1:])])
             elif sentence.strip():
                 out.append(sentence.strip())
     return [s for s in out if words(s)]
@@ -400,17 +470,47 @@ class Judgement:
     factor: float = 1.0  # below 1 for a shotgun answer: on-point statements / statements
 
 
-def judge(answers: Sequence[str], concepts: Sequence[Concept]) -> Judgement:
+@dataclass(frozen=True)
+class Rules:
+    """How strictly answers are judged. Prevention lists (the default): a statement earns
+    at most two items and three at once is soup; more statements than the key's items
+    plus two is a shotgun. Written exams (`ESSAY`): prose packs several points into one
+    sentence, so a statement earns every item it makes unless it is a bare list (fewer
+    than `soup_words` words per item), and an answer longer than `slack_per_item`
+    statements per rubric item earns in proportion (padding dilutes it)."""
+
+    per_statement: int | None = SOUP_ITEMS - 1
+    soup_words: float | None = None
+    slack_per_item: float | None = None
+    governed_lists: bool = False  # see `statements`
+
+
+PREVENTION = Rules()
+ESSAY = Rules(per_statement=None, soup_words=3.0, slack_per_item=3.0, governed_lists=True)
+
+
+def _is_soup(text: str, items: int, rules: Rules) -> bool:
+    if items < SOUP_ITEMS:
+        return False
+    if rules.soup_words is None:
+        return True
+    return len(words(text)) / items < rules.soup_words
+
+
+def judge(
+    answers: Sequence[str], concepts: Sequence[Concept], rules: Rules = PREVENTION
+) -> Judgement:
     """Score a list of answers against key items: each item at most once; a statement earns
-    at most two (a sentence can make two points; three at once is a buzzword list)."""
+    at most two (a sentence can make two points; three at once is a buzzword list), or as
+    `rules` say."""
     result = Judgement()
-    parts = statements(answers)
+    parts = statements(answers, rules.governed_lists)
     result.statements = len(parts)
     for text in parts:
         found = [m for m in (match_concept(c, text) for c in concepts) if m is not None]
         if not found:
             continue
-        if len({m.item for m in found}) >= SOUP_ITEMS:
+        if _is_soup(text, len({m.item for m in found}), rules):
             result.soup.append(text)
             continue
         live = [m for m in found if not m.negated]
@@ -419,10 +519,12 @@ def judge(answers: Sequence[str], concepts: Sequence[Concept]) -> Judgement:
             continue
         result.on_point += 1
         fresh = [m for m in live if m.item not in result.earned]
-        for m in fresh[: SOUP_ITEMS - 1]:
+        for m in fresh[: rules.per_statement]:
             result.earned[m.item] = text
-    slack = len(concepts) + 2
-    if result.statements > slack:
+    if rules.slack_per_item is not None:  # an essay: padding dilutes, smoothly
+        slack = rules.slack_per_item * len(concepts)
+        result.factor = min(1.0, slack / max(result.statements, 1))
+    elif result.statements > len(concepts) + 2:
         result.factor = result.on_point / result.statements
     return result
 
