@@ -63,3 +63,41 @@ def replay_times() -> dict[str, Any]:
         out[f"{name} one_run_s"] = run
         out[f"{name} runs_worth"] = replay / run
     return out
+
+
+DEBRIEF_CASES = (("gpu-cost-no-traffic", "naive"), ("gpu-cost-no-traffic", "slow"))
+
+
+def debrief_times() -> dict[str, Any]:
+    """What a report's debrief adds to a scored replay: its counterfactual and
+    without-this-move runs (forked from the page, side by side), as wall seconds and as a
+    multiple of one whole run of the scenario."""
+    from drills.debrief import debrief
+    from drills.library import library_root
+    from drills.scenario import load_key, load_scenario
+    from drills.scoring import references, replay, score
+    from drills.transcript import load_transcript
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["SPEECHDRILL_CACHE"] = cache
+        try:
+            for scenario_id, name in DEBRIEF_CASES:
+                directory = library_root() / scenario_id
+                scenario = load_scenario(directory / "scenario.yaml")
+                key = load_key(directory / "key.yaml", scenario)
+                refs = references(scenario, directory)
+                drill = replay(
+                    scenario, load_transcript(directory / "transcripts" / f"{name}.yaml")
+                )
+                result = score(drill, key, refs)
+                found = debrief(drill, key, refs, result)
+                run = one_run_s(scenario_id)
+                label = f"{scenario_id}:{name}"
+                out[f"{label} debrief_wall_s"] = found.seconds
+                out[f"{label} decisions"] = len(found.decisions)
+                out[f"{label} moves_costed"] = len(found.move_costs)
+                out[f"{label} runs_worth"] = found.seconds / run
+        finally:
+            os.environ.pop("SPEECHDRILL_CACHE", None)
+    return out

@@ -208,9 +208,10 @@ def main() -> None:
         "memory": memory(600.0 * scale),
         "resimulation": resimulation(1 if args.quick else 3),
     }
-    from benchmarks.replay import replay_times
+    from benchmarks.replay import debrief_times, replay_times
 
     results["replay"] = replay_times()
+    results["debrief"] = debrief_times()
     from benchmarks.sweep import sweep_speedup
 
     results["sweep"] = sweep_speedup(300.0 if args.quick else 3600.0)

@@ -37,9 +37,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from drills.cli import drill, exam, profile, scenario, simulate, whatif
+    from drills.cli import drill, exam, history, profile, scenario, simulate, whatif
 
-    for group in (simulate, profile, scenario, drill, whatif, exam):
+    for group in (simulate, profile, scenario, drill, whatif, exam, history):
         group.register(cli)
 
 
