@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 
 import numpy as np
@@ -14,9 +16,17 @@ pytest.importorskip("torch")
 from real_backend.fidelity import (
     BURSTS_PER_SIZE,
     CASES,
+    Artefacts,
+    Calibration,
     Case,
+    Diagnosis,
+    DriftFit,
+    FidelityRow,
+    LoadRuns,
+    SpeedBudget,
     burst_load,
     capacity,
+    diagnosis,
     fit_host_drift,
     fit_serving_idle_penalty,
     fleet_for,
@@ -24,9 +34,12 @@ from real_backend.fidelity import (
     requests_for,
     run_fidelity,
     run_slowdown,
+    serving,
     shape_grid,
+    simulate,
     size_fits,
     speed_trace,
+    summarise,
     within_window_cv,
 )
 from real_backend.profiler import fit_idle_penalty
@@ -76,30 +89,110 @@ def test_the_fidelity_fleet_is_one_replica_with_the_servers_batching():
     assert 40 < capacity(case, EMBEDDING_PROFILE) < 400
 
 
-def test_a_quick_fidelity_run_completes_with_sane_rows(tmp_path):
-    """A smoke run on the real host: it ran, its row is complete, its numbers are finite
-    and ordered. How close the two sides came depends on how busy the host is, so that is
-    measured in `make bench-fidelity`, never asserted here."""
+def finite_numbers(record: dict) -> list[str]:
+    """The keys (dotted) of a row's JSON whose value is not a finite number."""
+    bad = []
+    for key, value in record.items():
+        if isinstance(value, dict):
+            bad += [f"{key}.{k}" for k in finite_numbers(value)]
+        elif isinstance(value, list | tuple):
+            bad += [key] if not all(np.isfinite(value)) else []
+        elif not isinstance(value, str) and not np.isfinite(value):
+            bad.append(key)
+    return bad
+
+
+def test_a_quick_fidelity_run_completes_with_sane_rows(tmp_path, monkeypatch):
+    """A smoke run on the real host, every stage end to end on a small embedding setup
+    (batches of up to 2, lengths up to 2 s, 2 s per load, a 3 s host trace): it ran, its
+    row is complete, its numbers are finite and ordered. How close the two sides came
+    depends on how busy the host is, so that is measured in `make bench-fidelity`, never
+    asserted here; the diagnosis has a test of its own on synthetic runs."""
+    small = Case("embedding", 2, 10.0, 1.0, 0.4, 0.5, 2.0, (0.5, 2.0), 0.5)
+    monkeypatch.setitem(CASES, "embedding", small)
+    monkeypatch.setattr(serving, "_WARMED", {})  # the small case warms its short buckets only
     written = []
     (row,) = run_fidelity(
-        ["embedding"], (0.5,), 6.0, quick=True, repeats=2, on_row=written.append, diagnose=True
-    )
+        ["embedding"], (0.5,), 2.0, quick=True, repeats=1, on_row=written.append,
+        host_trace_s=3.0,
+    )  # fmt: skip
     assert written == [row]  # handed on as soon as it was measured
-    assert row["requests"] > 20 and row["real_runs"] == 2 and row["sim_runs"] == 5
+    assert row.requests > 20 and row.real_runs == 1 and row.sim_runs == 5
     for side in ("real", "sim"):
-        quantiles = [row[f"{side}_p{q}_ms"] for q in (50, 95, 99)]
-        assert all(np.isfinite(quantiles)) and 0 < quantiles[0] <= quantiles[1] <= quantiles[2]
-        assert row[f"{side}_throughput_per_s"] > 0 and row[f"{side}_mean_batch"] >= 1
-        assert row[f"{side}_busy"] > 0
-    for key in ("p95_error", "p95_error_given_speed", "p95_noise", "p95_error_host_drift"):
-        assert np.isfinite(row[key]), key
-    assert 0.2 <= row["run_slowdown"] <= 5 and row["speed_windows_dropped"] >= 0
-    assert row["drift_cv"] >= 0 and row["drift_correlation_s"] > 0
-    assert np.isfinite(row["p95_speed_elasticity"]) and row["p95_speed_needed"] > 0
-    assert row["_profile"].idle_penalty_ms == row["idle_penalty_ms"] >= 0
+        quantiles = [getattr(row, f"{side}_p{q}_ms") for q in (50, 95, 99)]
+        assert 0 < quantiles[0] <= quantiles[1] <= quantiles[2]
+        assert getattr(row, f"{side}_throughput_per_s") > 0
+        assert getattr(row, f"{side}_mean_batch") >= 1 and getattr(row, f"{side}_busy") > 0
+    public = row.as_dict()
+    assert public["diagnosis"] is None and "artefacts" not in public
+    public.pop("diagnosis")
+    assert finite_numbers(public) == []
+    json.dumps(public)  # plain data: no numpy arrays or integers
+    assert 0.2 <= row.run_slowdown <= 5 and row.speed_windows_dropped >= 0
+    calibration = row.calibration
+    assert calibration.drift.cv >= 0 and calibration.drift.correlation_s > 0
+    assert len(calibration.size_scale) == len(calibration.size_offset_ms) == small.max_batch
+    assert row.artefacts is not None and len(row.artefacts.real_latency_ms) > 20
+    profile = row.artefacts.profile
+    assert profile.idle_penalty_ms == calibration.idle_penalty_ms >= 0
     path = tmp_path / "profile.json"
-    path.write_text(row["_profile"].model_dump_json())
-    assert load_profile(path).batch_sizes == list(range(1, CASES["embedding"].max_batch + 1))
+    path.write_text(profile.model_dump_json())
+    assert load_profile(path).batch_sizes == list(range(1, small.max_batch + 1))
+
+
+def records_from(telemetry) -> Records:
+    """A simulated run's requests and batches as a real run's records (one replica: the
+    idle time before a batch is the gap since the last one ended)."""
+    requests, batches = telemetry.requests, telemetry.batches.sort_values("start_s")
+    ends = batches["end_s"].to_numpy()
+    starts = batches["start_s"].to_numpy()
+    idle = np.concatenate([[np.inf], starts[1:] - ends[:-1]])
+    return Records(
+        requests["arrival_s"].to_numpy(), requests["infer_start_s"].to_numpy(),
+        requests["done_s"].to_numpy(), requests["batch_id"].to_numpy(),
+        requests["status"].to_numpy(), starts.tolist(), batches["size"].tolist(),
+        (batches["padded_audio_s"] / batches["size"]).tolist(), (ends - starts).tolist(),
+        idle.tolist(),
+    )  # fmt: skip
+
+
+CALIBRATION = Calibration(
+    capacity_per_s=60.0, model_capacity_per_s=62.0, probe_ms=5.0, serving_cv=0.12,
+    serving_cv_within_window=0.1, noise_cv_beyond_drift=0.16, idle_penalty_ms=3.0,
+    idle_tau_ms=50.0, idle_penalty_ms_isolated=2.0, idle_tau_ms_isolated=60.0,
+    size_scale=(1.0,) * 8, size_offset_ms=(0.0,) * 8,
+    drift=DriftFit(cv=0.031, correlation_s=2.2, lags=7, host_cv=0.05),
+)  # fmt: skip
+
+
+def test_a_diagnosed_row_of_synthetic_runs_is_complete_and_its_speed_budget_sane():
+    """The summary and the diagnosis on stand-in runs: two simulated runs on a host 10%
+    slower than the profile play the real server's, so the prediction (at the profile's
+    speed) comes out fast, and the host's speed explains it."""
+    case = CASES["embedding"]
+    requests = requests_for(case, 25.0, 4.0, seed=3)
+    stand_ins = simulate(case, EMBEDDING_PROFILE, 1.1, requests, 4.0, 50)[:2]
+    traced = EMBEDDING_PROFILE.model_copy(update={"spread_cv": 0.1})
+    runs = LoadRuns(
+        requests, rate=25.0, speed_now=1.0, probed=1.0,
+        reals=[records_from(t) for t in stand_ins],
+        predicted=simulate(case, EMBEDDING_PROFILE, 1.0, requests, 4.0, 0),
+        followed=simulate(case, traced, 1.1, requests, 4.0, 0),
+    )  # fmt: skip
+    row = summarise("embedding", 0.4, runs, EMBEDDING_PROFILE, CALIBRATION, 4.0)
+    assert row.real_runs == 2 and row.sim_runs == 5 and row.requests == len(requests.arrival_s)
+    assert row.real_p95_spread >= 0 and row.p95_noise > 0 and row.real_minor_faults == 0
+    assert 1.0 < row.run_slowdown < 1.25 and row.speed_windows_dropped == 0
+    found = diagnosis(case, EMBEDDING_PROFILE, CALIBRATION, runs, row.run_slowdown, 4.0, 0)
+    budget = found.speed_budget
+    assert budget.probe_speed_miss == round(1.0 / row.run_slowdown - 1, 4) < 0
+    assert budget.p95_error_from_speed < 0 and budget.p95_speed_elasticity > 0
+    assert budget.p95_speed_needed == round(float(np.log(1.08) / budget.p95_speed_elasticity), 4)
+    assert found.sim_p95_ms_host_drift > 0 and np.isfinite(found.p95_error_host_drift)
+    public = dataclasses.replace(row, diagnosis=found).as_dict()
+    assert finite_numbers(public) == [] and set(public["diagnosis"]["speed_budget"]) == {
+        f.name for f in dataclasses.fields(SpeedBudget)
+    }
 
 
 def test_calibration_bursts_form_every_batch_size_on_an_idle_server():
@@ -219,28 +312,24 @@ def host_trace(
 
 def test_the_host_drift_fit_recovers_spread_and_correlation_time_apart_from_batch_noise():
     fit = fit_host_drift(*host_trace(0.04, 3.0, 0.03, seconds=900.0, seed=1))
-    assert fit["drift_cv"] == pytest.approx(0.04, rel=0.2)
-    assert fit["drift_correlation_s"] == pytest.approx(3.0, rel=0.5)
-    assert fit["host_cv"] == pytest.approx(np.hypot(0.04, 0.03), rel=0.15)
+    assert fit.cv == pytest.approx(0.04, rel=0.2)
+    assert fit.correlation_s == pytest.approx(3.0, rel=0.5)
+    assert fit.host_cv == pytest.approx(np.hypot(0.04, 0.03), rel=0.15)
     steady = fit_host_drift(*host_trace(0.0, 1.0, 0.05, seconds=300.0, seed=2))
     # sampling noise alone fits a spurious drift of about 0.005
-    assert (
-        steady["drift_lags"] == 7
-        and steady["drift_cv"] < 0.015
-        and steady["host_cv"] == pytest.approx(0.05, rel=0.1)
-    )
+    assert steady.lags == 7 and steady.cv < 0.015 and steady.host_cv == pytest.approx(0.05, rel=0.1)
 
 
 def test_a_60_s_trace_of_100_ms_batches_gets_the_drift_roughly_and_its_time_loosely():
     # what calibration measures: its spread within about 40%, its spell time within ~4x
     fits = [fit_host_drift(*host_trace(0.04, 3.0, 0.03, 60.0, seed, 0.1)) for seed in range(8)]
-    spreads = [f["drift_cv"] for f in fits]
+    spreads = [f.cv for f in fits]
     assert np.median(spreads) == pytest.approx(0.04, rel=0.25)
     assert min(spreads) > 0.025 and max(spreads) < 0.06
-    assert all(0.75 <= f["drift_correlation_s"] <= 12.0 for f in fits)  # a fifth of 60 s
+    assert all(0.75 <= f.correlation_s <= 12.0 for f in fits)  # a fifth of 60 s
     # too short a trace to see any lag: no drift fitted, and it says so
     few = fit_host_drift(np.array([0.0, 0.1]), np.array([0.1, 0.1]))
-    assert few["drift_lags"] == 0 and few["drift_cv"] == 0.0
+    assert few.lags == 0 and few.cv == 0.0
 
 
 def test_idle_penalty_fit_recovers_size_and_time_constant():
@@ -349,16 +438,42 @@ def test_server_length_buckets_pad_up_and_list_every_shape_to_warm():
     assert records.batch_longest_s == [1.0]
 
 
+def fidelity_row(**figures) -> FidelityRow:
+    """A row of one TTS load at 0.9 as a full run measured it, these figures replaced."""
+    row = FidelityRow(
+        family="tts", load=0.9, rate_per_s=19.2, requests=700, real_runs=2, sim_runs=5,
+        real_p50_ms=1537.3, sim_p50_ms=1520.3, p50_error=-0.011,
+        real_p95_ms=3554.1, sim_p95_ms=2262.9, p95_error=-0.363,
+        real_p99_ms=3770.7, sim_p99_ms=2398.9, p99_error=-0.364,
+        p50_error_given_speed=0.003, p95_error_given_speed=0.014, p99_error_given_speed=0.02,
+        p95_noise=0.047, real_p95_spread=0.629,
+        real_throughput_per_s=19.1, sim_throughput_per_s=19.1,
+        real_mean_batch=3.58, sim_mean_batch=3.78, real_busy=1.031, sim_busy=0.9,
+        real_minor_faults=20, machine_slowdown=0.98, slowdown_at_rate=0.97, run_slowdown=1.03,
+        speed_windows_dropped=0, calibration=CALIBRATION,
+        diagnosis=Diagnosis(
+            sim_p95_ms_host_drift=2500.0, p95_error_host_drift=-0.297,
+            speed_budget=SpeedBudget(
+                p95_speed_elasticity=8.1, probe_speed_miss=-0.045,
+                p95_error_from_speed=-0.312, p95_speed_needed=0.0095,
+            ),
+        ),
+    )  # fmt: skip
+    return dataclasses.replace(row, **figures)
+
+
 def test_the_cdf_plot_has_one_panel_per_family(tmp_path):
     rng = np.random.default_rng(0)
     rows = [
-        {"family": f, "load": load, **{k: rng.gamma(2.0, 20.0, 50) for k in keys}}
+        fidelity_row(
+            family=f, load=load,
+            artefacts=Artefacts(EMBEDDING_PROFILE, *(rng.gamma(2.0, 20.0, 50) for _ in range(3))),
+        )
         for f in ("tts", "embedding")
         for load in (0.3, 0.9)
-        for keys in [("_real_latency", "_sim_latency", "_given_latency")]
-    ]
+    ]  # fmt: skip
     path = tmp_path / "fidelity.png"
-    plot_cdfs(rows, path)
+    plot_cdfs([*rows, fidelity_row(family="asr-batch")], path)  # no artefacts: left out
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
@@ -368,28 +483,26 @@ def test_the_cdf_plot_has_one_panel_per_family(tmp_path):
 def test_the_fidelity_table_shows_each_sides_numbers_and_the_busy_fractions():
     from drills.cli.simulate import render_fidelity
 
-    row = {
-        "family": "tts", "load": 0.9, "requests": 700, "p95_error": -0.363,
-        "p95_noise": 0.047, "p95_error_given_speed": 0.014, "real_p95_spread": 0.629,
-        "real_runs": 2, "real_throughput_per_s": 19.1, "sim_throughput_per_s": 19.1,
-        "real_mean_batch": 3.58, "sim_mean_batch": 3.78, "real_busy": 1.031, "sim_busy": 0.9,
-        "p95_error_from_speed": -0.312, "p95_speed_elasticity": 8.1,
-        "probe_speed_miss": -0.045, "p95_speed_needed": 0.0095,
-    }  # fmt: skip
-    for q, real, sim in ((50, 1537.3, 1520.3), (95, 3554.1, 2262.9), (99, 3770.7, 2398.9)):
-        row[f"real_p{q}_ms"], row[f"sim_p{q}_ms"] = real, sim
-    header, _, line, _, speed = render_fidelity([row]).splitlines()
+    row = fidelity_row()
+    header, _, line, _, drift, speed = render_fidelity([row]).splitlines()
     assert header.rstrip().endswith("of it host speed")  # --diagnose's column, last
     assert "3554.1 / 2262.9" in line and "-36.3%" in line and "±4.7%" in line
     assert "+1.4%" in line and "62.9%" in line
     assert line.rstrip().endswith("-31.2%") and "103% / 90%" in line
     # without --diagnose: no host-speed column and no note about it
-    plain = {k: v for k, v in row.items() if not k.startswith(("p95_error_from", "p95_speed"))}
-    plain_header, _, plain_line = render_fidelity([plain]).splitlines()[:3]
+    plain_header, _, plain_line, _, plain_drift = render_fidelity(
+        [fidelity_row(diagnosis=None)]
+    ).splitlines()
     assert plain_header.split()[-2:] == ["busy", "real/sim"]
-    assert plain_line.rstrip().endswith("103% / 90%")
+    assert plain_line.rstrip().endswith("103% / 90%") and plain_drift == drift
     # the host's speed: how closely the hardest cell needs it, how closely the probe knew it
-    calm = {**row, "load": 0.3, "p95_speed_elasticity": 1.1, "probe_speed_miss": 0.045}
+    assert row.diagnosis is not None
+    calm_budget = dataclasses.replace(
+        row.diagnosis.speed_budget, p95_speed_elasticity=1.1, probe_speed_miss=0.045
+    )
+    calm = fidelity_row(
+        load=0.3, diagnosis=dataclasses.replace(row.diagnosis, speed_budget=calm_budget)
+    )
     assert (
         render_fidelity([calm, row]).splitlines()[-1]
         == speed
@@ -399,10 +512,13 @@ def test_the_fidelity_table_shows_each_sides_numbers_and_the_busy_fractions():
         )
     )
     # the host drift calibration measured is said once per family, under the table
-    drift = {"drift_cv": 0.031, "drift_correlation_s": 2.2, "noise_cv_beyond_drift": 0.16}
-    lines = render_fidelity([{**row, **drift}, {**row, "load": 0.6, **drift}]).splitlines()
-    assert lines[-2] == (
-        "tts: the host's speed drifted by 3.1% in spells of 2.2 s (batch noise beyond it 16.0%)"
+    lines = render_fidelity([row, fidelity_row(load=0.6)]).splitlines()
+    assert (
+        lines[-2]
+        == drift
+        == (
+            "tts: the host's speed drifted by 3.1% in spells of 2.2 s (batch noise beyond it 16.0%)"
+        )
     )
     assert lines[-3] == "" and len(lines) == 7
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
@@ -13,6 +14,9 @@ from drills.cli.output import emit_json, out_folder, progress_bar
 from drills.library import resolve_target
 from reports.tables import render_table
 from simulator.errors import CheckFailed, InputError
+
+if TYPE_CHECKING:
+    from real_backend.fidelity import FidelityRow
 
 
 def register(cli: click.Group) -> None:
@@ -275,32 +279,27 @@ def validate_fidelity(
         out.mkdir(parents=True, exist_ok=True)
         (out / "fidelity-rows.jsonl").write_text("")
 
-    def keep(row: dict[str, Any]) -> None:
+    def keep(row: FidelityRow) -> None:
         """Each finished cell, written as it completes: a late failure loses only its own."""
         if out is not None:
             with (out / "fidelity-rows.jsonl").open("a") as handle:
-                handle.write(json.dumps(public_row(row), default=float) + "\n")
+                handle.write(json.dumps(row.as_dict(), default=float) + "\n")
 
     rows = run_fidelity(
         chosen, loads, duration_s, quick, seed, repeats, keep, failures, diagnose=diagnose
     )
-    public = [public_row(r) for r in rows]
     if out is not None and rows:
         plot_cdfs(rows, out / "fidelity.png")
-        (out / "fidelity.json").write_text(json.dumps(public, indent=1) + "\n")
-        # each family's calibrated in-serving profile; its spread_cv is all of the spread
-        # (a steady host): with host_drift, use noise_cv_beyond_drift instead
-        for family, profile in {r["family"]: r["_profile"] for r in rows}.items():
-            (out / f"profile-{family}.json").write_text(profile.model_dump_json(indent=1) + "\n")
+        write_fidelity(out, rows)
     if as_json:
-        emit_json(public)
-    elif public:
-        click.echo(render_fidelity(public))
+        emit_json([r.as_dict() for r in rows])
+    elif rows:
+        click.echo(render_fidelity(rows))
     for failure in failures:
         click.echo(f"cell failed: {failure}", err=True)
     if failures:
         raise CheckFailed(f"{len(failures)} of {len(failures) + len(rows)} cells failed")
-    errors = [abs(r["p95_error"]) for r in public]
+    errors = [abs(r.p95_error) for r in rows]
     median, worst = float(np.median(errors)), max(errors)
     if median > FIDELITY_TARGET_MEDIAN or worst > FIDELITY_TARGET_WORST:
         raise CheckFailed(
@@ -308,54 +307,63 @@ def validate_fidelity(
         )
 
 
-def public_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if not k.startswith("_")}
+def write_fidelity(out: Path, rows: Sequence[FidelityRow]) -> None:
+    """fidelity.json, and each family's calibrated in-serving profile: its spread_cv is all
+    of the spread (a steady host); with host_drift, use calibration.noise_cv_beyond_drift."""
+    public = [r.as_dict() for r in rows]
+    (out / "fidelity.json").write_text(json.dumps(public, indent=1, default=float) + "\n")
+    calibrated = {r.family: r.artefacts.profile for r in rows if r.artefacts is not None}
+    for family, profile in calibrated.items():
+        (out / f"profile-{family}.json").write_text(profile.model_dump_json(indent=1) + "\n")
 
 
-def render_fidelity(rows: list[dict[str, Any]]) -> str:
+def render_fidelity(rows: Sequence[FidelityRow]) -> str:
+    """The comparison table; under it the host drift each family's calibration measured
+    and, when every row was diagnosed, how closely the host's speed must be known."""
     table = [
         [
-            r["family"],
-            r["load"],
-            r["requests"],
-            f"{r['real_p50_ms']:.1f} / {r['sim_p50_ms']:.1f}",
-            f"{r['real_p95_ms']:.1f} / {r['sim_p95_ms']:.1f}",
-            f"{r['p95_error']:+.1%}",
-            f"±{r['p95_noise']:.1%}",
-            f"{r['p95_error_given_speed']:+.1%}",
-            f"{r['real_p95_spread']:.1%}" if r["real_runs"] > 1 else "n/a",
-            f"{r['real_p99_ms']:.1f} / {r['sim_p99_ms']:.1f}",
-            f"{r['real_throughput_per_s']:.1f} / {r['sim_throughput_per_s']:.1f}",
-            f"{r['real_mean_batch']:.2f} / {r['sim_mean_batch']:.2f}",
-            f"{r['real_busy']:.0%} / {r['sim_busy']:.0%}",
+            r.family,
+            r.load,
+            r.requests,
+            f"{r.real_p50_ms:.1f} / {r.sim_p50_ms:.1f}",
+            f"{r.real_p95_ms:.1f} / {r.sim_p95_ms:.1f}",
+            f"{r.p95_error:+.1%}",
+            f"±{r.p95_noise:.1%}",
+            f"{r.p95_error_given_speed:+.1%}",
+            f"{r.real_p95_spread:.1%}" if r.real_runs > 1 else "n/a",
+            f"{r.real_p99_ms:.1f} / {r.sim_p99_ms:.1f}",
+            f"{r.real_throughput_per_s:.1f} / {r.sim_throughput_per_s:.1f}",
+            f"{r.real_mean_batch:.2f} / {r.sim_mean_batch:.2f}",
+            f"{r.real_busy:.0%} / {r.sim_busy:.0%}",
         ]
-        + ([f"{r['p95_error_from_speed']:+.1%}"] if "p95_error_from_speed" in r else [])
+        + ([f"{r.diagnosis.speed_budget.p95_error_from_speed:+.1%}"] if r.diagnosis else [])
         for r in rows
     ]
     headers = ["family", "load", "requests", "p50 real/sim", "p95 real/sim", "p95 err"]
     headers += ["noise", "err at run speed", "real run-to-run"]
     headers += ["p99 real/sim", "req/s real/sim", "batch real/sim", "busy real/sim"]
-    diagnosed = bool(rows) and all("p95_error_from_speed" in r for r in rows)
+    diagnosed = bool(rows) and all(r.diagnosis is not None for r in rows)
     headers += ["of it host speed"] if diagnosed else []
-    drifts = {r["family"]: r for r in rows if "drift_cv" in r}  # one calibration per family
+    calibrations = {r.family: r.calibration for r in rows}  # one calibration per family
     notes = [
-        f"{family}: the host's speed drifted by {r['drift_cv']:.1%} in spells of "
-        f"{r['drift_correlation_s']:.1f} s (batch noise beyond it {r['noise_cv_beyond_drift']:.1%})"
-        for family, r in drifts.items()
+        f"{family}: the host's speed drifted by {c.drift.cv:.1%} in spells of "
+        f"{c.drift.correlation_s:.1f} s (batch noise beyond it {c.noise_cv_beyond_drift:.1%})"
+        for family, c in calibrations.items()
     ]
     notes += [speed_note(rows)] if diagnosed else []
     return "\n".join([render_table(headers, table), *(["", *notes] if notes else [])])
 
 
-def speed_note(rows: list[dict[str, Any]]) -> str:
+def speed_note(rows: Sequence[FidelityRow]) -> str:
     """How closely the host's speed must be known for the p95 target, against how
     closely the speed probe knew it."""
-    hardest = max(rows, key=lambda r: r["p95_speed_elasticity"])
-    miss = float(np.sqrt(np.mean([r["probe_speed_miss"] ** 2 for r in rows])))
+    budgets = [(r, r.diagnosis.speed_budget) for r in rows if r.diagnosis is not None]
+    hardest, budget = max(budgets, key=lambda pair: pair[1].p95_speed_elasticity)
+    miss = float(np.sqrt(np.mean([b.probe_speed_miss**2 for _, b in budgets])))
     return (
-        f"host speed: at {hardest['family']} {hardest['load']} the p95 moves "
-        f"{hardest['p95_speed_elasticity']:.1f}% per 1% of host speed, so a p95 within 8% "
-        f"needs the speed known within {hardest['p95_speed_needed']:.1%}; "
+        f"host speed: at {hardest.family} {hardest.load} the p95 moves "
+        f"{budget.p95_speed_elasticity:.1f}% per 1% of host speed, so a p95 within 8% "
+        f"needs the speed known within {budget.p95_speed_needed:.1%}; "
         f"the probe missed the runs' speed by {miss:.1%} RMS"
     )
 
