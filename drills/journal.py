@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import sqlite3
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,7 +51,9 @@ class Journal:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or home()
         self.root.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.root / "sessions.sqlite")
+        # one connection shared by the console's threads, its writes serialised by `lock`
+        self.db = sqlite3.connect(self.root / "sessions.sqlite", check_same_thread=False)
+        self.lock = threading.RLock()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
@@ -65,6 +68,10 @@ class Journal:
         return path.read_bytes()
 
     def create(self, scenario: str, trainee: str) -> SessionRow:
+        with self.lock:
+            return self._create(scenario, trainee)
+
+    def _create(self, scenario: str, trainee: str) -> SessionRow:
         row = SessionRow(
             uuid.uuid4().hex[:12],
             scenario,
@@ -93,6 +100,10 @@ class Journal:
 
     def append(self, session_id: str, move: dict[str, Any]) -> int:
         """Journal a move (committed before the caller shows its effect)."""
+        with self.lock:
+            return self._append(session_id, move)
+
+    def _append(self, session_id: str, move: dict[str, Any]) -> int:
         entries = self.db.execute(
             "SELECT seq, mac FROM moves WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
             (session_id,),

@@ -37,9 +37,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from drills.cli import drill, exam, history, profile, scenario, simulate, whatif
+    from drills.cli import drill, exam, history, profile, scenario, serve, simulate, whatif
 
-    for group in (simulate, profile, scenario, drill, whatif, exam, history):
+    for group in (simulate, profile, scenario, drill, whatif, exam, history, serve):
         group.register(cli)
 
 

@@ -1,0 +1,483 @@
+"""The console's routes. Two roles, each by an unguessable token in the URL:
+
+- the facilitator (/f/<token>/...; the token lives in $SPEECHDRILL_HOME/console.key and is
+  printed by `speechdrill serve`): creates cohorts, sees each candidate's progress and the
+  evidence read so far, gives hints, ends drills, reads the cohort report with the key;
+- a candidate (/c/<token>): their own drill only. Nothing the app sends a candidate holds
+  key material: no answer key, expert path, hidden answer, or other candidate.
+
+Every form carries a CSRF token (an HMAC of the page's own token) and a POST whose Origin
+is another site is refused. Bad input gets a message and changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from drills.actions import ACTIONS, ActionError, action_changes
+from drills.console.charts import chartable, svg
+from drills.console.live import DrillClosed, LiveDrills
+from drills.console.store import HINT_COST, Candidate, Cohort, Store, new_token
+from drills.evidence import visible_rows
+from drills.journal import Journal
+from drills.library import library_root
+from drills.panels import PANELS
+from drills.scenario import LoadedScenario, load_key, load_scenario, scenario_dirs
+from drills.scoring import gather_evidence, references, score
+from drills.session import Drill, MoveRecord
+from simulator.schema import COLUMNS, METRIC_NAMES, TABLE_PURPOSE
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+MAX_CANDIDATES = 50
+NAME = re.compile(r"^[\w .'-]{1,60}$")
+
+
+class BadInput(Exception):
+    """A form field is wrong: shown to the user, nothing changed."""
+
+
+@dataclass
+class Console:
+    store: Store
+    journal: Journal
+    drills: LiveDrills
+    scenarios: dict[str, LoadedScenario]
+
+    def csrf(self, token: str) -> str:
+        key = self.store.facilitator_token.encode()
+        return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def create_app(root: Path) -> Starlette:
+    journal = Journal(root)
+    scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}
+    console = Console(Store(root), journal, LiveDrills(journal), scenarios)
+    app = Starlette(routes=routes(console))
+    app.state.console = console
+    return app
+
+
+def routes(c: Console) -> list[Route]:
+    return [
+        Route("/", lambda r: page("index.html"), methods=["GET"]),
+        Route("/f/{ft}", guarded(c, facilitator_home, facilitator=True), methods=["GET"]),
+        Route("/f/{ft}/cohorts", guarded(c, create_cohort, facilitator=True), methods=["POST"]),
+        Route("/f/{ft}/cohort/{cid}", guarded(c, cohort_page, facilitator=True), methods=["GET"]),
+        Route(
+            "/f/{ft}/cohort/{cid}/hint", guarded(c, give_hint, facilitator=True), methods=["POST"]
+        ),
+        Route(
+            "/f/{ft}/cohort/{cid}/end", guarded(c, end_drill, facilitator=True), methods=["POST"]
+        ),
+        Route(
+            "/f/{ft}/cohort/{cid}/report",
+            guarded(c, cohort_report, facilitator=True),
+            methods=["GET"],
+        ),
+        Route("/c/{ct}", guarded(c, candidate_page), methods=["GET"]),
+        Route("/c/{ct}/move", guarded(c, candidate_move), methods=["POST"]),
+    ]
+
+
+Handler = Callable[[Console, Request], Awaitable[Response]]
+
+
+def guarded(c: Console, handler: Handler, facilitator: bool = False) -> Callable[..., Any]:
+    """Check the URL's token (404 if unknown: a token is never confirmed to exist) and, on a
+    POST, the CSRF token and the Origin."""
+
+    async def endpoint(request: Request) -> Response:
+        token = request.path_params["ft" if facilitator else "ct"]
+        if facilitator and not hmac.compare_digest(token, c.store.facilitator_token):
+            return page("error.html", status=404, message="not found")
+        if not facilitator and c.store.candidate(token) is None:
+            return page("error.html", status=404, message="not found")
+        if request.method == "POST":
+            origin = request.headers.get("origin")
+            if origin and urlsplit(origin).netloc != request.url.netloc:
+                return page("error.html", status=403, message="cross-site request refused")
+            form = await request.form()
+            if not hmac.compare_digest(str(form.get("csrf", "")), c.csrf(token)):
+                return page("error.html", status=403, message="the form has expired: reload")
+        return await handler(c, request)
+
+    return endpoint
+
+
+def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(TEMPLATES.get_template(name).render(**context), status_code=status)
+
+
+# --- facilitator -----------------------------------------------------------------------
+
+
+async def facilitator_home(c: Console, request: Request, error: str = "") -> Response:
+    ft = request.path_params["ft"]
+    cohorts = [(k, c.store.candidates(k.id)) for k in c.store.cohorts()]
+    return page(
+        "facilitator.html",
+        status=400 if error else 200,
+        ft=ft,
+        csrf=c.csrf(ft),
+        cohorts=cohorts,
+        scenarios=sorted(c.scenarios.values(), key=lambda s: s.spec.id),
+        error=error,
+    )
+
+
+async def create_cohort(c: Console, request: Request) -> Response:
+    form = await request.form()
+    try:
+        scenario = str(form.get("scenario", ""))
+        if scenario not in c.scenarios:
+            raise BadInput(f"scenario: one of {sorted(c.scenarios)}")
+        names = [n.strip() for n in str(form.get("candidates", "")).splitlines() if n.strip()]
+        if not 1 <= len(names) <= MAX_CANDIDATES:
+            raise BadInput(f"candidates: one name per line, 1 to {MAX_CANDIDATES}")
+        bad = [n for n in names if not NAME.match(n)]
+        if bad or len(set(names)) != len(names):
+            raise BadInput(f"candidates: distinct names of letters, digits, spaces (not {bad})")
+        limit = c.scenarios[scenario].spec.clock.max_minutes
+        box = _number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
+    except BadInput as exc:
+        return await facilitator_home(c, request, error=str(exc))
+    cohort = Cohort(uuid.uuid4().hex[:10], scenario, box, _now())
+    c.store.add_cohort(cohort)
+    for name in names:
+        session = c.journal.create(scenario, name).id
+        c.store.add_candidate(Candidate(new_token(), cohort.id, name, session, ""))
+    c.drills.warm_scenario(c.drills.get(session))
+    ft = request.path_params["ft"]
+    return RedirectResponse(f"/f/{ft}/cohort/{cohort.id}", status_code=303)
+
+
+def _number(raw: object, label: str, low: float, high: float) -> float:
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise BadInput(f"{label}: a number from {low:g} to {high:g}") from None
+    if not low <= value <= high:
+        raise BadInput(f"{label}: a number from {low:g} to {high:g}")
+    return value
+
+
+def _cohort(c: Console, request: Request) -> Cohort | None:
+    return c.store.cohort(request.path_params["cid"])
+
+
+async def cohort_page(c: Console, request: Request, error: str = "") -> Response:
+    cohort = _cohort(c, request)
+    if cohort is None:
+        return page("error.html", status=404, message="no such cohort")
+    scenario = c.scenarios[cohort.scenario]
+    key = load_key(scenario.directory / "key.yaml", scenario)
+    rows = []
+    for who in c.store.candidates(cohort.id):
+        drill = _drill(c, who, cohort)
+        with c.drills.runs_lock:
+            found = gather_evidence(drill, key) if drill is not None else None
+        rows.append(
+            {
+                "who": who,
+                "drill": drill,
+                "read": sorted(found.readings) if found else [],
+                "hints": c.store.hints(who.token),
+            }
+        )
+    ft = request.path_params["ft"]
+    return page(
+        "cohort.html",
+        status=400 if error else 200,
+        ft=ft,
+        csrf=c.csrf(ft),
+        cohort=cohort,
+        scenario=scenario,
+        key=key,
+        rows=rows,
+        base=str(request.base_url).rstrip("/"),
+        error=error,
+    )
+
+
+def _drill(c: Console, who: Candidate, cohort: Cohort) -> Drill | None:
+    try:
+        drill = c.drills.get(who.session)
+    except DrillClosed:
+        return None
+    if not who.ended and drill.clock_min >= cohort.time_box_min and not drill.concluded:
+        c.store.end(who.token, "the time box ran out")
+    return drill
+
+
+def _member(c: Console, request: Request, cohort: Cohort, field: str) -> Candidate:
+    token = str(request.path_params.get(field, "")) or ""
+    who = c.store.candidate(token)
+    if who is None or who.cohort != cohort.id:
+        raise BadInput("candidate: one of this cohort's")
+    return who
+
+
+async def give_hint(c: Console, request: Request) -> Response:
+    cohort = _cohort(c, request)
+    if cohort is None:
+        return page("error.html", status=404, message="no such cohort")
+    form = await request.form()
+    try:
+        who = c.store.candidate(str(form.get("candidate", "")))
+        if who is None or who.cohort != cohort.id:
+            raise BadInput("candidate: one of this cohort's")
+        text = str(form.get("text", "")).strip()
+        if not 1 <= len(text) <= 500:
+            raise BadInput("hint: 1 to 500 characters")
+    except BadInput as exc:
+        return await cohort_page(c, request, error=str(exc))
+    drill = c.drills.get(who.session)
+    c.store.add_hint(who.token, drill.clock_min, text)
+    return RedirectResponse(str(request.url).rsplit("/", 1)[0], status_code=303)
+
+
+async def end_drill(c: Console, request: Request) -> Response:
+    cohort = _cohort(c, request)
+    if cohort is None:
+        return page("error.html", status=404, message="no such cohort")
+    form = await request.form()
+    who = c.store.candidate(str(form.get("candidate", "")))
+    if who is None or who.cohort != cohort.id:
+        return await cohort_page(c, request, error="candidate: one of this cohort's")
+    c.store.end(who.token, "ended by the facilitator")
+    return RedirectResponse(str(request.url).rsplit("/", 1)[0], status_code=303)
+
+
+async def cohort_report(c: Console, request: Request) -> Response:
+    cohort = _cohort(c, request)
+    if cohort is None:
+        return page("error.html", status=404, message="no such cohort")
+    scenario = c.scenarios[cohort.scenario]
+    key = load_key(scenario.directory / "key.yaml", scenario)
+    with c.drills.lock, c.drills.runs_lock:
+        refs = references(scenario, scenario.directory)
+        results = []
+        for who in c.store.candidates(cohort.id):
+            drill = c.drills.get(who.session)
+            result = score(drill, key, refs)
+            hints = c.store.hints(who.token)
+            final = max(0.0, result.score - sum(h.cost for h in hints))
+            results.append(
+                {"who": who, "drill": drill, "score": result, "hints": hints, "final": final}
+            )
+    return page(
+        "report.html",
+        cohort=cohort,
+        scenario=scenario,
+        key=key,
+        results=results,
+        expert=refs.expert,
+        hint_cost=HINT_COST,
+    )
+
+
+# --- candidate -------------------------------------------------------------------------
+
+
+def _candidate(c: Console, request: Request) -> tuple[Candidate, Cohort]:
+    who = c.store.candidate(request.path_params["ct"])
+    assert who is not None  # guarded
+    cohort = c.store.cohort(who.cohort)
+    assert cohort is not None
+    return who, cohort
+
+
+async def candidate_page(
+    c: Console, request: Request, error: str = "", confirm: dict[str, Any] | None = None
+) -> Response:
+    who, cohort = _candidate(c, request)
+    drill = _drill(c, who, cohort)
+    if drill is None:
+        return page("error.html", status=409, message="this drill cannot be resumed")
+    who = c.store.candidate(who.token) or who
+    scenario = drill.scenario
+    ct = request.path_params["ct"]
+    with c.drills.lock:
+        shown = [_shown(c, drill, m) for m in reversed(drill.moves)]
+    return page(
+        "candidate.html",
+        status=400 if error else 200,
+        ct=ct,
+        csrf=c.csrf(ct),
+        who=who,
+        cohort=cohort,
+        scenario=scenario,
+        drill=drill,
+        closed=bool(who.ended) or drill.concluded,
+        shown=shown,
+        panels=PANELS,
+        actions=sorted(ACTIONS),
+        schema=_schema(),
+        hints=c.store.hints(who.token),
+        error=error,
+        confirm=confirm,
+    )
+
+
+def _shown(c: Console, drill: Drill, move: MoveRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {"move": move, "chart": "", "columns": [], "rows": [], "more": 0}
+    if move.kind not in ("look", "query"):
+        return out
+    result = c.drills.show(drill, move)
+    if result is None:
+        out["error"] = move.error
+        return out
+    if chartable(result):
+        page_s = drill.scenario.spec.clock.start_s
+        moves_s = [m.sim_time_s for m in drill.moves if m.kind == "act"]
+        out["chart"] = svg(result, page_s, moves_s, _unit(result.columns[-1]))
+    rows = visible_rows(result)
+    out["columns"], out["rows"] = result.columns, rows[-30:] if out["chart"] else rows
+    out["more"] = len(result.rows) - len(out["rows"])
+    return out
+
+
+def _unit(column: str) -> str:
+    for table in COLUMNS.values():
+        if column in table:
+            return table[column][0]
+    suffixes = {"_ms": "ms", "_s": "s", "_per_s": "1/s", "_usd": "USD", "usd": "USD"}
+    return next((u for s, u in suffixes.items() if column.endswith(s)), "")
+
+
+def _schema() -> list[dict[str, Any]]:
+    tables = [
+        {"name": name, "purpose": TABLE_PURPOSE[name], "columns": columns.items()}
+        for name, columns in COLUMNS.items()
+    ]
+    tables.append(
+        {
+            "name": "metrics.name",
+            "purpose": "the metric names in `metrics` (unit, labels)",
+            "columns": [(n, (u, f"by {lab}: {m}")) for n, (u, lab, m) in METRIC_NAMES.items()],
+        }
+    )
+    return tables
+
+
+async def candidate_move(c: Console, request: Request) -> Response:
+    who, cohort = _candidate(c, request)
+    if who.ended:
+        return await candidate_page(c, request, error=f"this drill has ended: {who.ended}")
+    form = await request.form()
+    try:
+        move = _parse_move(form)
+        if "act" in move and form.get("confirm") != "yes":
+            preview = _blast_radius(c, who, move["act"])
+            return await candidate_page(c, request, confirm={"act": move["act"], **preview})
+        record = c.drills.play(who.session, move, cohort.time_box_min)
+        if record.kind in ("look", "query"):
+            c.drills.show(c.drills.get(who.session), record)
+    except (BadInput, ActionError, ValidationError, DrillClosed) as exc:
+        return await candidate_page(c, request, error=_message(exc))
+    _drill(c, who, cohort)  # the time box may have run out with this move
+    return RedirectResponse(f"/c/{request.path_params['ct']}", status_code=303)
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ActionError):
+        return f"{exc.path}: {exc.expected}"
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(exc)
+
+
+def _parse_move(form: Any) -> dict[str, Any]:
+    kind = str(form.get("kind", ""))
+    if kind == "look":
+        panel = str(form.get("panel", ""))
+        if panel not in PANELS:
+            raise BadInput(f"panel: one of {sorted(PANELS)}")
+        return {"look": panel}
+    if kind == "query":
+        sql = str(form.get("sql", "")).strip()
+        if not 1 <= len(sql) <= 4000:
+            raise BadInput("query: SQL of 1 to 4000 characters")
+        return {"query": sql}
+    if kind == "act":
+        action = str(form.get("action", ""))
+        if action not in ACTIONS:
+            raise BadInput(f"action: one of {sorted(ACTIONS)}")
+        return {"act": {"action": action, "args": _args(str(form.get("args", "")))}}
+    if kind == "conclude":
+        cause = str(form.get("cause", "")).strip()
+        if not cause:
+            raise BadInput("cause: the cause, in your own words")
+        lines = lambda name: [x.strip() for x in str(form.get(name, "")).splitlines() if x.strip()]  # noqa: E731
+        return {
+            "conclude": {
+                "cause": cause,
+                "mitigations": lines("mitigations"),
+                "prevention": lines("prevention"),
+                "notes": str(form.get("notes", "")),
+            }
+        }
+    raise BadInput("kind: look, query, act or conclude")
+
+
+def _args(text: str) -> dict[str, Any]:
+    """key=value, one per line or separated by spaces; values read as YAML."""
+    out: dict[str, Any] = {}
+    for pair in text.split():
+        key, eq, value = pair.partition("=")
+        if not eq or not key:
+            raise BadInput(f"arguments: key=value pairs (not {pair!r})")
+        try:
+            out[key] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise BadInput(f"arguments: {key}'s value is not readable") from None
+    return out
+
+
+def _blast_radius(c: Console, who: Candidate, act: dict[str, Any]) -> dict[str, Any]:
+    """What the action would change, shown before it is confirmed (nothing played)."""
+    drill = c.drills.get(who.session)
+    fleet = drill.fleet_at(drill.now_s)
+    changes = action_changes(act["action"], act["args"], fleet, drill.scenario.fleet)
+    pools = sorted({p.split(".")[1] for p in changes if p.startswith("pools.")})
+    routes = sorted({p.split(".")[1] for p in changes if p.startswith("routes.")})
+    return {
+        "changes": len(changes),
+        "pools": pools,
+        "routes": routes,
+        "unsafe": ACTIONS[act["action"]].unsafe,
+        "args_text": " ".join(f"{k}={v}" for k, v in act["args"].items()),
+    }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def default_root() -> Path:
+    from drills.journal import home
+
+    return home()
+
+
+__all__ = ["create_app", "default_root", "library_root"]

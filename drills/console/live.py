@@ -1,0 +1,83 @@
+"""The candidates' drills, held in memory and answered from there; each move is journaled
+before its result shows, and a restarted server resumes every drill from its journal.
+
+Two locks: `lock` serialises the moves (a drill's state), `runs_lock` the simulations and
+queries (the run cache and its DuckDB sandboxes are shared by all sessions of a scenario:
+candidates who have not acted look at one finished run; the two-core host gains nothing
+from two simulations at once). After an action the new run is simulated in the background
+under `runs_lock` only, so pages keep answering from the results already shown and the
+next look finds the run ready (or waits for it, never simulating it twice)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from drills.actions import ActionError
+from drills.journal import Journal
+from drills.scenario import Move
+from drills.session import RUNS, Drill, MoveRecord, load_drill
+from drills.sql import QueryResult
+
+
+class DrillClosed(Exception):
+    """The drill takes no more moves: concluded, ended or out of time."""
+
+
+class LiveDrills:
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.lock = threading.RLock()
+        self.runs_lock = threading.RLock()
+        self._drills: dict[str, Drill] = {}
+
+    def get(self, session_id: str) -> Drill:
+        with self.lock:
+            if session_id not in self._drills:
+                drill, problems = load_drill(self.journal, session_id)
+                if problems:
+                    raise DrillClosed(
+                        "the journal fails its integrity check: " + "; ".join(problems)
+                    )
+                self._drills[session_id] = drill
+            return self._drills[session_id]
+
+    def play(self, session_id: str, move: dict[str, Any], time_box_min: float) -> MoveRecord:
+        """Validate, play, journal; a move that cannot be played changes nothing."""
+        parsed = Move.model_validate(move)
+        with self.lock:
+            drill = self.get(session_id)
+            if drill.concluded:
+                raise DrillClosed("this drill is concluded")
+            if drill.clock_min >= time_box_min:
+                raise DrillClosed(f"the time box ({time_box_min:g} minutes) is over")
+            record = drill.play(parsed)  # ActionError: nothing played, nothing journaled
+            self.journal.append(session_id, parsed.model_dump(exclude_none=True))
+        if record.kind == "act":
+            timeline = list(drill.timeline)
+            self._in_background(lambda: self.warm(drill, timeline))
+        return record
+
+    def show(self, drill: Drill, record: MoveRecord) -> QueryResult | None:
+        """What a look or query showed (computed once, then kept on the record)."""
+        if record.result is not None or record.error:
+            return record.result
+        with self.runs_lock:
+            return drill.show(record)
+
+    def warm(self, drill: Drill, timeline: list[Any] | None = None) -> None:
+        """Simulate a run of the drill's scenario (forked from the page) if not cached."""
+        with self.runs_lock:
+            RUNS.prefetch(drill.scenario, [drill.timeline if timeline is None else timeline])
+
+    def warm_scenario(self, drill: Drill) -> None:
+        """A new cohort: its candidates look at the scenario's own run until they act."""
+        self._in_background(lambda: self.warm(drill, drill.scenario.timeline))
+
+    @staticmethod
+    def _in_background(job: Callable[[], None]) -> None:
+        threading.Thread(target=job, daemon=True).start()
+
+
+__all__ = ["ActionError", "DrillClosed", "LiveDrills"]

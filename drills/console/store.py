@@ -1,0 +1,126 @@
+"""The console's records in SQLite ($SPEECHDRILL_HOME/console.sqlite): the facilitator's
+token, cohorts, candidates with their unguessable join tokens and drill sessions, and the
+hints given. Moves themselves are in the drill journal (drills/journal.py)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cohorts (
+    id TEXT PRIMARY KEY, scenario TEXT NOT NULL, time_box_min REAL NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS candidates (
+    token TEXT PRIMARY KEY, cohort TEXT NOT NULL, name TEXT NOT NULL, session TEXT NOT NULL,
+    ended TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS hints (
+    token TEXT NOT NULL, seq INTEGER NOT NULL, clock_min REAL NOT NULL, text TEXT NOT NULL,
+    cost REAL NOT NULL, PRIMARY KEY (token, seq)
+);
+"""
+HINT_COST = 5.0  # points a hint costs (shown in the report)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    id: str
+    scenario: str
+    time_box_min: float
+    created: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    token: str
+    cohort: str
+    name: str
+    session: str
+    ended: str  # why the drill ended ("" while it runs)
+
+
+@dataclass(frozen=True)
+class Hint:
+    clock_min: float
+    text: str
+    cost: float
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Store:
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root
+        self.db = sqlite3.connect(root / "console.sqlite", check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+        self.lock = threading.Lock()
+        self.facilitator_token = self._secret("console.key")
+
+    def _secret(self, name: str) -> str:
+        """Kept beside the console's database, readable by its owner only."""
+        path = self.root / name
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(new_token())
+        return path.read_text().strip()
+
+    def add_cohort(self, cohort: Cohort) -> None:
+        with self.lock, self.db:
+            self.db.execute("INSERT INTO cohorts VALUES (?, ?, ?, ?)", _row(cohort))
+
+    def add_candidate(self, candidate: Candidate) -> None:
+        with self.lock, self.db:
+            self.db.execute("INSERT INTO candidates VALUES (?, ?, ?, ?, ?)", _row(candidate))
+
+    def cohorts(self) -> list[Cohort]:
+        rows = self.db.execute("SELECT * FROM cohorts ORDER BY created DESC, id")
+        return [Cohort(*r) for r in rows]
+
+    def cohort(self, cohort_id: str) -> Cohort | None:
+        row = self.db.execute("SELECT * FROM cohorts WHERE id = ?", (cohort_id,)).fetchone()
+        return Cohort(*row) if row else None
+
+    def candidates(self, cohort_id: str) -> list[Candidate]:
+        rows = self.db.execute(
+            "SELECT * FROM candidates WHERE cohort = ? ORDER BY name", (cohort_id,)
+        )
+        return [Candidate(*r) for r in rows]
+
+    def candidate(self, token: str) -> Candidate | None:
+        row = self.db.execute("SELECT * FROM candidates WHERE token = ?", (token,)).fetchone()
+        return Candidate(*row) if row else None
+
+    def end(self, token: str, why: str) -> None:
+        with self.lock, self.db:
+            self.db.execute(
+                "UPDATE candidates SET ended = ? WHERE token = ? AND ended = ''", (why, token)
+            )
+
+    def add_hint(self, token: str, clock_min: float, text: str) -> None:
+        with self.lock, self.db:
+            seq = self.db.execute("SELECT count(*) FROM hints WHERE token = ?", (token,)).fetchone()
+            self.db.execute(
+                "INSERT INTO hints VALUES (?, ?, ?, ?, ?)",
+                (token, seq[0], clock_min, text, HINT_COST),
+            )
+
+    def hints(self, token: str) -> list[Hint]:
+        rows = self.db.execute(
+            "SELECT clock_min, text, cost FROM hints WHERE token = ? ORDER BY seq", (token,)
+        )
+        return [Hint(*r) for r in rows]
+
+
+def _row(record: object) -> tuple[object, ...]:
+    return tuple(vars(record).values())

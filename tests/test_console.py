@@ -1,0 +1,243 @@
+"""The drill console: roles, no key material for candidates, CSRF, bad input, the time box,
+resuming from the journal (Starlette's test client), and a cohort of two end to end in a
+real headless Chromium (Playwright driving the system's browser)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+from drills.console.app import create_app
+from drills.library import library_root
+from drills.scenario import load_key, load_scenario
+
+starlette = pytest.importorskip("starlette.testclient")
+SCENARIO = "gpu-cost-no-traffic"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture()
+def console(tmp_path):
+    app = create_app(tmp_path)
+    return app, starlette.TestClient(app), app.state.console
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def new_cohort(client, c, names="Ana Lima\nZelda Quint", box="45"):
+    ft = c.store.facilitator_token
+    home = client.get(f"/f/{ft}")
+    form = {"csrf": csrf_of(home.text), "scenario": SCENARIO, "candidates": names}
+    done = client.post(f"/f/{ft}/cohorts", data={**form, "time_box_min": box})
+    assert done.status_code == 200, done.text
+    cohort = c.store.cohorts()[0]
+    return ft, cohort, c.store.candidates(cohort.id)
+
+
+def move(client, token, **fields):
+    page = client.get(f"/c/{token}")
+    return client.post(f"/c/{token}/move", data={"csrf": csrf_of(page.text), **fields})
+
+
+def key_strings():
+    directory = library_root() / SCENARIO
+    key = load_key(directory / "key.yaml", load_scenario(directory / "scenario.yaml"))
+    strings = [key.cause, key.hidden_answer[:40], "expert"]
+    strings += [s.description[:30] for s in key.signals if s.description]
+    strings += [m.id for m in key.mitigations + key.harmful]
+    return strings
+
+
+@pytest.mark.slow
+def test_a_candidate_sees_their_drill_only_and_never_the_key(console):
+    _, client, c = console
+    ft, cohort, (ana, zelda) = new_cohort(client, c)
+    seen = []
+    for fields in (
+        {"kind": "look", "panel": "cost-by-pool"},
+        {"kind": "query", "sql": "SELECT kind, device, count(*) AS n FROM requests GROUP BY ALL"},
+        {"kind": "act", "action": "rollback", "args": "target=pools.embed-cpu"},
+        {"kind": "act", "action": "rollback", "args": "target=pools.embed-cpu", "confirm": "yes"},
+        {"kind": "look", "panel": "traffic"},
+        {"kind": "conclude", "cause": "embeddings fell back onto the GPU pool", "prevention": "x"},
+    ):
+        answer = move(client, ana.token, **fields)
+        assert answer.status_code in (200, 303), answer.text
+        seen.append(answer.text)
+    seen.append(client.get(f"/c/{ana.token}").text)
+    everything = "\n".join(seen)
+    for secret in [*key_strings(), zelda.name, zelda.token, ft]:
+        assert secret not in everything, f"a candidate saw {secret!r}"
+    assert "<svg" in everything and "minutes since the page" in everything  # charts
+    assert "This drill has ended" in seen[-1]
+    # the facilitator's pages and other sessions are not there for a candidate's token
+    for url in (f"/f/{ana.token}", f"/f/{ana.token}/cohort/{cohort.id}", f"/c/{ft}", "/c/x"):
+        assert client.get(url).status_code == 404
+    report = client.get(f"/f/{ft}/cohort/{cohort.id}/report")
+    assert report.status_code == 200 and "Ana Lima" in report.text and "Zelda Quint" in report.text
+
+
+def test_forms_refuse_cross_site_and_stale_posts(console):
+    _, client, c = console
+    ft, _, (ana, _) = new_cohort(client, c)
+    look = {"kind": "look", "panel": "traffic"}
+    assert client.post(f"/c/{ana.token}/move", data={"csrf": "x", **look}).status_code == 403
+    csrf = csrf_of(client.get(f"/c/{ana.token}").text)
+    other = client.post(
+        f"/c/{ana.token}/move",
+        data={"csrf": csrf, **look},
+        headers={"origin": "http://evil.example"},
+    )
+    assert other.status_code == 403
+    facilitator_csrf = csrf_of(client.get(f"/f/{ft}").text)
+    assert facilitator_csrf != csrf  # a candidate's form token is not the facilitator's
+    assert c.drills.get(ana.session).moves == []
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"kind": "look", "panel": "nope"}, "panel: one of"),
+        ({"kind": "dance"}, "kind: look, query, act or conclude"),
+        ({"kind": "query", "sql": ""}, "query: SQL of 1 to 4000"),
+        ({"kind": "act", "action": "explode"}, "action: one of"),
+        ({"kind": "act", "action": "scale", "args": "replicas"}, "arguments: key=value"),
+        ({"kind": "act", "action": "scale", "args": "pool=nope replicas=2"}, "no pool"),
+        ({"kind": "conclude", "cause": " "}, "cause: the cause"),
+    ],
+)
+def test_bad_moves_get_a_message_and_change_nothing(console, fields, message):
+    _, client, c = console
+    _, _, (ana, _) = new_cohort(client, c)
+    answer = move(client, ana.token, **fields)
+    assert answer.status_code == 400 and message in answer.text.replace("&#39;", "'")
+    assert c.drills.get(ana.session).moves == []
+    assert c.journal.moves(ana.session)[0] == []
+
+
+def test_bad_cohort_forms_get_a_message_and_create_nothing(console):
+    _, client, c = console
+    ft = c.store.facilitator_token
+    csrf = csrf_of(client.get(f"/f/{ft}").text)
+    for form, message in (
+        ({"scenario": "nope", "candidates": "a", "time_box_min": "30"}, "scenario: one of"),
+        ({"scenario": SCENARIO, "candidates": "", "time_box_min": "30"}, "one name per line"),
+        ({"scenario": SCENARIO, "candidates": "a\na", "time_box_min": "30"}, "distinct names"),
+        ({"scenario": SCENARIO, "candidates": "a", "time_box_min": "600"}, "time box"),
+        ({"scenario": SCENARIO, "candidates": "<b>", "time_box_min": "30"}, "distinct names"),
+    ):
+        answer = client.post(f"/f/{ft}/cohorts", data={"csrf": csrf, **form})
+        assert answer.status_code == 400 and message in answer.text, form
+    assert c.store.cohorts() == []
+
+
+@pytest.mark.slow
+def test_the_time_box_ends_the_drill_and_a_restart_resumes_it(console, tmp_path):
+    _, client, c = console
+    _, _, (ana, _) = new_cohort(client, c, box="5")
+    csrf = csrf_of(client.get(f"/c/{ana.token}").text)  # the form token of this session
+    for panel in ("traffic", "cost-by-pool", "replicas", "errors", "events"):
+        assert move(client, ana.token, kind="look", panel=panel).status_code in (200, 303)
+    look = {"csrf": csrf, "kind": "look", "panel": "batch-fill"}
+    late = client.post(f"/c/{ana.token}/move", data=look)
+    assert late.status_code == 400 and "ended" in late.text
+    assert c.store.candidate(ana.token).ended == "the time box ran out"
+    restarted = create_app(tmp_path).state.console  # the same home, a new process's view
+    drill = restarted.drills.get(ana.session)
+    assert [m.text for m in drill.moves] == [
+        "traffic",
+        "cost-by-pool",
+        "replicas",
+        "errors",
+        "events",
+    ]
+
+
+# --- a real browser --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def server(tmp_path):
+    uvicorn = pytest.importorskip("uvicorn")
+    app = create_app(tmp_path)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app.state.console
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (apt-get install chromium)")
+def test_a_cohort_of_two_in_a_real_browser(server):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base, c = server
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        facilitator = browser.new_page()
+        facilitator.goto(f"{base}/f/{c.store.facilitator_token}")
+        facilitator.select_option("select[name=scenario]", SCENARIO)
+        facilitator.fill("textarea[name=candidates]", "Ana Lima\nBo Chen")
+        facilitator.fill("input[name=time_box_min]", "10")
+        facilitator.click("#new-cohort button")
+        links = facilitator.locator("input.join")
+        ana_url, bo_url = links.nth(0).input_value(), links.nth(1).input_value()
+
+        ana = browser.new_page()
+        ana.goto(ana_url)
+        ana.click("button[data-panel=cost-by-pool]")
+        assert ana.locator("svg.chart").count() >= 1
+        ana.fill("#query textarea", "SELECT pool, tags, count(*) AS n FROM requests GROUP BY ALL")
+        ana.click("#query button")
+        ana.select_option("#act select", "rollback")
+        ana.fill("#act input[name=args]", "target=pools.embed-cpu")
+        ana.click("#act button")
+        assert "Confirm rollback" in ana.inner_text("#confirm")
+        ana.click("#confirm-act")
+        ana.fill("#conclude textarea[name=cause]", "embeddings fell back to the GPU pool")
+        ana.fill("#conclude textarea[name=prevention]", "alert on cost per request by device")
+        ana.click("#conclude button")
+        assert ana.locator("#closed").count() == 1
+
+        bo = browser.new_page()
+        bo.goto(bo_url)
+        bo.click("button[data-panel=traffic]")
+        facilitator.reload()
+        row = facilitator.locator("tr[data-candidate='Bo Chen']")
+        assert row.locator(".moves").inner_text() == "1"
+        assert (
+            facilitator.locator("tr[data-candidate='Ana Lima'] .status").inner_text() == "concluded"
+        )
+        row.locator("form.hint input[name=text]").fill("look at spend by pool")
+        row.locator("form.hint button").click()
+        bo.reload()
+        assert "look at spend by pool" in bo.inner_text(".hint")
+        for panel in ["replicas", "errors", "events", "batch-fill", "queue-depth", "traffic"] * 2:
+            if bo.locator("#closed").count():
+                break
+            bo.click(f"button[data-panel={panel}]")
+        assert "time box ran out" in bo.inner_text("#closed")
+
+        facilitator.click("#report-link")
+        scores = facilitator.locator("#scores")
+        assert "Ana Lima" in scores.inner_text() and "Bo Chen" in scores.inner_text()
+        browser.close()
