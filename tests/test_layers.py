@@ -1,10 +1,11 @@
 """The import contract: the layers of DESIGN.md, one way down, and no import cycles.
 
-    drills.cli (the command line)  →  reports (render only)  →  drills (the domain)
-        →  real_backend  →  simulator
+    drills.cli (the command line), drills.console (the web app)  →  reports (render only)
+        →  drills (the domain)  →  real_backend  →  simulator
 
-A module may import its own layer or any layer below it, never one above. The command
-line alone may import click. Type-only imports count: a layer that needs another's types
+A module may import its own layer or any layer below it, never one above; the two front
+ends never import each other. The command line alone may import click, the console alone
+the web stack. Type-only imports count: a layer that needs another's types
 takes a protocol from below (simulator/host.py) instead."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import grimp
 import pytest
 
 PACKAGES = ("drills", "reports", "real_backend", "simulator")
-LAYERS = ("drills.cli", "reports", "drills", "real_backend", "simulator")
+LAYERS = ("drills.cli", "drills.console", "reports", "drills", "real_backend", "simulator")
+FRONT_ENDS = 2  # the first two layers sit side by side
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +28,10 @@ def graph():
 def layer(module: str) -> int:
     if module == "drills.__main__":
         return 0  # `python -m drills` is the command line
-    return next(
+    found = next(
         i for i, name in enumerate(LAYERS) if module == name or module.startswith(name + ".")
     )
+    return max(found, FRONT_ENDS - 1)  # the front ends share a level
 
 
 def test_imports_only_go_down_the_layers(graph):
@@ -41,10 +44,35 @@ def test_imports_only_go_down_the_layers(graph):
     assert upward == []
 
 
-def test_only_the_command_line_imports_click():
-    graph = grimp.build_graph(*PACKAGES, "click", include_external_packages=True)
-    users = graph.find_modules_that_directly_import("click")
-    assert {m for m in users if layer(m) != 0} == set()
+def front_end(module: str) -> str | None:
+    if module == "drills.__main__":
+        return "drills.cli"
+    return next((f for f in LAYERS[:FRONT_ENDS] if module.startswith(f + ".")), None)
+
+
+def test_the_front_ends_do_not_import_each_other(graph):
+    crossing = [
+        f"{module} → {imported}"
+        for module in sorted(graph.modules)
+        for imported in graph.find_modules_directly_imported_by(module)
+        if front_end(module)
+        and front_end(imported)
+        and front_end(module) != front_end(imported)
+        and not (front_end(module) == "drills.cli" and imported == "drills.console.app")
+    ]
+    assert crossing == []  # `speechdrill serve` starts the app: the one allowed crossing
+
+
+@pytest.mark.parametrize(
+    "package, owner",
+    [("click", "drills.cli"), ("starlette", "drills.console"), ("jinja2", "drills.console")],
+)
+def test_only_its_front_end_imports_a_ui_library(package, owner):
+    graph = grimp.build_graph(*PACKAGES, package, include_external_packages=True)
+    users = {
+        m for m in graph.find_modules_that_directly_import(package) if m.split(".")[0] in PACKAGES
+    }
+    assert {m for m in users if front_end(m) != owner} == set()
 
 
 def cycles(graph) -> list[list[str]]:
