@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simulator.fleet import Fleet
 from simulator.timeline import PathError, get_path, split_path
@@ -23,6 +23,17 @@ class Args(BaseModel):
 
 class RollbackArgs(Args):
     target: str = Field(description="a fleet path prefix, e.g. pools.tts-cpu or cohorts.fw-4.2")
+
+    @field_validator("target")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        """A rollback names what it rolls back: a pool, a route, a stage, a cohort."""
+        if len([p for p in value.split(".") if p]) < 2:
+            raise ValueError(
+                "name one thing to roll back (e.g. pools.tts-cpu, routes.0, "
+                "stages.preprocess); fleet-wide rollbacks are refused"
+            )
+        return value
 
 
 class RouteArgs(Args):
@@ -82,6 +93,36 @@ def _rollback(args: RollbackArgs, now: Fleet, base: Fleet) -> dict[str, Any]:
         raise ActionError("args.target", str(exc)) from None
     _diff(args.target, _plain(current), _plain(original), changes)
     return changes
+
+
+VISIBLE = ("model", "replicas", "weight", "weights", "canary", "shadow", "healthy")
+
+
+def operator_view(action: str, changes: dict[str, Any], named: dict[str, Any]) -> str:
+    """What an operator sees of an action: what it touched and the values they set
+    themselves or would read on a dashboard (the model a pool now runs, its replicas),
+    never the configuration a rollback restored (that would name the fault)."""
+    if not changes:
+        return "applied: nothing to change"
+    targets: dict[str, list[str]] = {}
+    for path, value in changes.items():
+        parts = path.split(".")
+        target = ".".join(parts[:2]) if len(parts) > 2 else path
+        leaf = parts[-1]
+        named_here = any(str(v) == str(value) for v in named.values()) and action != "rollback"
+        targets.setdefault(target, []).append(
+            f"{leaf} = {value}" if leaf in VISIBLE or named_here else ""
+        )
+    lines = []
+    for target, fields in targets.items():
+        visible = [f for f in fields if f]
+        hidden = len(fields) - len(visible)
+        what = ", ".join(visible)
+        if hidden:
+            verb = "restored to the last deployed version" if action == "rollback" else "changed"
+            what += ("; " if what else "") + f"{hidden} setting(s) {verb}"
+        lines.append(f"{target}: {what}")
+    return f"{action} applied, the fleet re-simulated from here — " + "; ".join(lines)
 
 
 def _plain(value: Any) -> Any:

@@ -111,6 +111,8 @@ def test_forms_refuse_cross_site_and_stale_posts(console):
         ({"kind": "act", "action": "scale", "args": "replicas"}, "arguments: key=value"),
         ({"kind": "act", "action": "scale", "args": "pool=nope replicas=2"}, "no pool"),
         ({"kind": "conclude", "cause": " "}, "cause: the cause"),
+        ({"kind": "act", "action": "rollback", "args": "target=."}, "fleet-wide rollbacks"),
+        ({"kind": "act", "action": "rollback", "args": "target=pools"}, "fleet-wide rollbacks"),
     ],
 )
 def test_bad_moves_get_a_message_and_change_nothing(console, fields, message):

@@ -79,7 +79,9 @@ def test_the_prompt_plays_moves_and_journals_them(home, capsys):
     prompt.onecmd("status")
     out = capsys.readouterr().out
     assert "preprocessing service 2.0" in out  # the announced deploy, from the events panel
-    assert "stages.preprocess.feature_config = 'logmel80-16k'" in out
+    # what an operator sees of a rollback: what it touched, never the restored configuration
+    assert "stages.preprocess: 1 setting(s) restored to the last deployed version" in out
+    assert "logmel80-16k" not in out
     assert "error:" in out and "nowhere" in out
     drill, problems = load_drill(journal, session.id)
     assert [m.kind for m in drill.moves] == ["look", "act"] and not problems

@@ -16,7 +16,7 @@ from typing import Any
 import click
 import yaml
 
-from drills.actions import ActionError
+from drills.actions import ActionError, operator_view
 from drills.evidence import is_time_series, visible_rows
 from drills.journal import Journal
 from drills.panels import PANELS
@@ -86,9 +86,9 @@ def render_result(result: QueryResult) -> str:
 
 
 def describe_action(record: MoveRecord) -> str:
-    """What an operator sees of an action: the fields it set, never more."""
-    changes = ", ".join(f"{k} = {v!r}" for k, v in record.changes.items()) or "no change"
-    return f"action applied and the fleet re-simulated from here: {changes}"
+    """What an operator sees of an action (drills.actions.operator_view)."""
+    act = record.action
+    return operator_view(act.action, record.changes, act.args) if act else record.text
 
 
 def status_text(drill: Drill) -> str:

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from drills.actions import ACTIONS, ActionError, action_changes
+from drills.actions import ACTIONS, ActionError, action_changes, operator_view
 from drills.console.charts import chartable, svg
 from drills.console.live import DrillClosed, LiveDrills
 from drills.console.store import HINT_COST, Candidate, Cohort, Store, new_token
@@ -340,6 +340,8 @@ async def candidate_page(
 
 def _shown(c: Console, drill: Drill, move: MoveRecord) -> dict[str, Any]:
     out: dict[str, Any] = {"move": move, "chart": "", "columns": [], "rows": [], "more": 0}
+    if move.kind == "act" and move.action is not None:
+        out["view"] = operator_view(move.action.action, move.changes, move.action.args)
     if move.kind not in ("look", "query"):
         return out
     result = c.drills.show(drill, move)
