@@ -78,6 +78,25 @@ def scenario() -> None:
     """The scenario library: list, show a briefing, check files, print the schema."""
 
 
+@scenario.command("seal")
+@click.argument("scenario_id")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the candidate's pack.",
+)
+def scenario_seal(scenario_id: str, out: Path) -> None:
+    """Write a candidate's pack: briefing, fleet, panels, schema; no key, no transcripts,
+    no timeline. The drill is played on the examiner's console (speechdrill serve)."""
+    from drills.seal import seal
+
+    loaded = load_scenario(resolve_scenario(scenario_id))
+    for path in seal(loaded, out):
+        click.echo(f"wrote {path}")
+    click.echo(f"the key stays with you: {loaded.directory / 'key.yaml'}")
+
+
 @scenario.command("list")
 @click.option("--json", "as_json", is_flag=True)
 def scenario_list(as_json: bool) -> None:

@@ -1,0 +1,29 @@
+"""A sealed pack holds what a candidate may hold, never what names the answer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from drills.scenario import load_key, load_scenario, scenario_dirs
+from drills.seal import seal
+
+SCENARIOS = scenario_dirs()
+
+
+@pytest.mark.parametrize("directory", SCENARIOS, ids=[d.name for d in SCENARIOS])
+def test_a_sealed_pack_holds_no_key_material(directory, tmp_path):
+    loaded = load_scenario(directory / "scenario.yaml")
+    key = load_key(directory / "key.yaml", loaded)
+    paths = seal(loaded, tmp_path)
+    assert {p.name for p in paths} == {"briefing.md", "fleet.yaml", "telemetry.md"}
+    text = "\n".join(p.read_text() for p in paths)
+    assert loaded.spec.briefing.page.strip()[:60] in text
+    raw = yaml.safe_load((directory / "scenario.yaml").read_text())
+    faults = [e["fault"] for e in raw.get("timeline", []) if "fault" in e]
+    secrets = [key.cause, key.hidden_answer[:50], *faults, *(m.id for m in key.mitigations)]
+    secrets += [e["announce"]["detail"] for e in raw.get("timeline", []) if "announce" in e]
+    for secret in secrets:
+        assert not re.search(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", text), secret
