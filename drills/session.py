@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ class RunCache:
 
     def __init__(self, size: int = 8) -> None:
         self.size = size  # a score reads up to five runs
+        self._lock = threading.Lock()
         self._runs: OrderedDict[str, Telemetry] = OrderedDict()
 
     def key(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> str:
@@ -55,26 +57,30 @@ class RunCache:
     def known(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Telemetry | None:
         """The finished run if it is in memory or on disk; None without simulating."""
         key = self.key(scenario, timeline)
-        if key not in self._runs:
+        found = self._runs.get(key)
+        if found is None:
             found = self._from_disk(key)
             if found is None:
                 return None
             self._remember(key, found)
-        return self._runs[key]
+        return found
 
     def _remember(self, key: str, tel: Telemetry) -> None:
-        self._runs[key] = tel
-        while len(self._runs) > self.size:
-            self._runs.popitem(last=False)
+        with self._lock:  # the console hands runs over from a background thread
+            self._runs[key] = tel
+            while len(self._runs) > self.size:
+                self._runs.popitem(last=False)
 
     def get(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Telemetry:
         key = self.key(scenario, timeline)
-        if key not in self._runs:
-            self._runs[key] = self._from_disk(key) or self._simulate(key, scenario, timeline)
-            while len(self._runs) > self.size:
-                self._runs.popitem(last=False)
-        self._runs.move_to_end(key)
-        return self._runs[key]
+        found = self._runs.get(key)
+        if found is None:
+            found = self._from_disk(key) or self._simulate(key, scenario, timeline)
+            self._remember(key, found)
+        with self._lock:
+            if key in self._runs:
+                self._runs.move_to_end(key)
+        return found
 
     def prefetch(self, scenario: LoadedScenario, timelines: list[list[TimelineEvent]]) -> None:
         """Simulate the runs of these timelines not yet cached, side by side in forked

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -40,7 +41,7 @@ from drills.library import library_root
 from drills.panels import PANELS
 from drills.scenario import LoadedScenario, load_key, load_scenario, scenario_dirs
 from drills.scoring import gather_evidence, references, score
-from drills.session import Drill, MoveRecord
+from drills.session import RUNS, Drill, MoveRecord
 from simulator.schema import COLUMNS, METRIC_NAMES, TABLE_PURPOSE
 
 TEMPLATES = Environment(
@@ -67,7 +68,15 @@ class Console:
         return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+RUNS_IN_MEMORY = 48  # a cohort's runs (one per candidate who acted), ~80 MB each
+RUNS_ON_DISK = "96"
+
+
 def create_app(root: Path) -> Starlette:
+    """The app over a home folder; it keeps more runs than a one-trainee process does: a
+    cohort's drills diverge once its candidates act, and its report reads every run."""
+    RUNS.size = max(RUNS.size, RUNS_IN_MEMORY)
+    os.environ.setdefault("SPEECHDRILL_CACHE_KEEP", RUNS_ON_DISK)
     journal = Journal(root)
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}
     console = Console(Store(root), journal, LiveDrills(journal), scenarios)

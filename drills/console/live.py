@@ -31,6 +31,7 @@ class LiveDrills:
         self.lock = threading.RLock()
         self.runs_lock = threading.RLock()
         self._drills: dict[str, Drill] = {}
+        self._inflight: dict[str, threading.Event] = {}  # runs simulating in the background
 
     def get(self, session_id: str) -> Drill:
         with self.lock:
@@ -60,16 +61,31 @@ class LiveDrills:
         return record
 
     def show(self, drill: Drill, record: MoveRecord) -> QueryResult | None:
-        """What a look or query showed (computed once, then kept on the record)."""
+        """What a look or query showed (computed once, then kept on the record); waits
+        for its run if the background is simulating it, never simulating it twice."""
         if record.result is not None or record.error:
             return record.result
+        pending = self._inflight.get(RUNS.key(drill.scenario, drill.timeline))
+        if pending is not None:
+            pending.wait()
         with self.runs_lock:
             return drill.show(record)
 
     def warm(self, drill: Drill, timeline: list[Any] | None = None) -> None:
-        """Simulate a run of the drill's scenario (forked from the page) if not cached."""
-        with self.runs_lock:
-            RUNS.prefetch(drill.scenario, [drill.timeline if timeline is None else timeline])
+        """Simulate a run of the drill's scenario (forked from the page, in worker
+        processes) if not cached. Other candidates' looks go on meanwhile: the run cache is
+        only touched to hand the finished run over."""
+        timeline = drill.timeline if timeline is None else timeline
+        key = RUNS.key(drill.scenario, timeline)
+        with self.lock:
+            if key in self._inflight or RUNS.known(drill.scenario, timeline) is not None:
+                return
+            done = self._inflight[key] = threading.Event()
+        try:
+            RUNS.prefetch(drill.scenario, [timeline])
+        finally:
+            del self._inflight[key]
+            done.set()
 
     def warm_scenario(self, drill: Drill) -> None:
         """A new cohort: its candidates look at the scenario's own run until they act."""

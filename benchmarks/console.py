@@ -1,0 +1,118 @@
+"""The drill console under a cohort: a real server on 127.0.0.1 (uvicorn, one process) and
+N candidates playing at once, each in its own thread with a think time between moves.
+
+Per move kind, the p50 and p95 of the server's answer as the browser gets it (the POST and
+the page it redirects to), against the targets (a look or query ≤ 300 ms p95, an action
+≤ 2 s p95), and the server's memory per session. Bounded: N × MOVES requests, all local."""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+SCENARIO = "gpu-cost-no-traffic"
+TARGET_S = {"look": 0.3, "query": 0.3, "act": 2.0}
+PLAN = [
+    ("look", {"panel": "traffic"}),
+    ("look", {"panel": "cost-by-pool"}),
+    ("query", {"sql": "SELECT kind, device, count(*) AS n FROM requests GROUP BY ALL"}),
+    ("look", {"panel": "latency-by-kind"}),
+    ("query", {"sql": "SELECT pool, tags, count(*) AS n FROM requests GROUP BY ALL"}),
+    ("act", {"action": "rollback", "args": "target=pools.embed-cpu", "confirm": "yes"}),
+    ("look", {"panel": "cost-by-pool"}),
+    ("look", {"panel": "replicas"}),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def console_latency(
+    candidates: int = 20, think_s: tuple[float, float] = (2.0, 5.0)
+) -> dict[str, Any]:
+    import httpx
+    import uvicorn
+
+    from drills.console.app import create_app
+
+    home = tempfile.mkdtemp(prefix="speechdrill-console-bench-")
+    os.environ["SPEECHDRILL_CACHE"] = os.path.join(home, "runs")
+    app = create_app(__import__("pathlib").Path(home))
+    c = app.state.console
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    ft = c.store.facilitator_token
+    with httpx.Client(base_url=base, timeout=120) as client:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/f/{ft}").text).group(1)
+        names = "\n".join(f"candidate {i:02d}" for i in range(candidates))
+        form = {"csrf": csrf, "scenario": SCENARIO, "candidates": names, "time_box_min": "60"}
+        client.post(f"/f/{ft}/cohorts", data=form)
+    cohort = c.store.cohorts()[0]
+    members = c.store.candidates(cohort.id)
+    before = _rss_mb()
+    c.drills.warm(
+        c.drills.get(members[0].session), c.drills.get(members[0].session).scenario.timeline
+    )
+    timings: dict[str, list[float]] = {"look": [], "query": [], "act": []}
+    lock = threading.Lock()
+
+    def play(index: int, token: str) -> None:
+        rng = np.random.default_rng(index)
+        with httpx.Client(base_url=base, timeout=120, follow_redirects=True) as client:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/c/{token}").text).group(
+                1
+            )
+            for kind, fields in PLAN:
+                time.sleep(float(rng.uniform(*think_s)))
+                start = time.perf_counter()
+                answer = client.post(
+                    f"/c/{token}/move", data={"csrf": csrf, "kind": kind, **fields}
+                )
+                elapsed = time.perf_counter() - start
+                if answer.status_code != 200:
+                    raise RuntimeError(f"{kind}: {answer.status_code} {answer.text[:300]}")
+                with lock:
+                    timings[kind].append(elapsed)
+
+    threads = [threading.Thread(target=play, args=(i, m.token)) for i, m in enumerate(members)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    server.should_exit = True
+    out: dict[str, Any] = {"candidates": candidates, "moves": sum(map(len, timings.values()))}
+    for kind, values in timings.items():
+        out[f"{kind}_p50_s"] = statistics.median(values)
+        out[f"{kind}_p95_s"] = float(np.percentile(values, 95))
+        out[f"{kind}_p95_within_target"] = out[f"{kind}_p95_s"] <= TARGET_S[kind]
+    out["wall_s"] = wall
+    out["server_rss_growth_mb_per_session"] = (_rss_mb() - before) / candidates
+    return out
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(console_latency(int(os.environ.get("CANDIDATES", "20"))), indent=2))
