@@ -243,3 +243,23 @@ def test_a_cohort_of_two_in_a_real_browser(server):
         scores = facilitator.locator("#scores")
         assert "Ana Lima" in scores.inner_text() and "Bo Chen" in scores.inner_text()
         browser.close()
+
+
+def test_facilitator_forms_refuse_bad_input_and_end_a_drill(console):
+    _, client, c = console
+    ft, cohort, (ana, zelda) = new_cohort(client, c)
+    csrf = csrf_of(client.get(f"/f/{ft}").text)
+    url = f"/f/{ft}/cohort/{cohort.id}"
+    empty = client.post(f"{url}/hint", data={"csrf": csrf, "candidate": ana.token, "text": " "})
+    assert empty.status_code == 400 and "hint: 1 to 500 characters" in empty.text
+    stranger = client.post(f"{url}/hint", data={"csrf": csrf, "candidate": "x", "text": "hi"})
+    assert stranger.status_code == 400 and c.store.hints(ana.token) == []
+    zelda_csrf = csrf_of(client.get(f"/c/{zelda.token}").text)
+    assert (
+        client.post(f"{url}/end", data={"csrf": csrf, "candidate": zelda.token}).status_code == 200
+    )
+    assert c.store.candidate(zelda.token).ended == "ended by the facilitator"
+    look = {"csrf": zelda_csrf, "kind": "look", "panel": "traffic"}
+    refused = client.post(f"/c/{zelda.token}/move", data=look)
+    assert refused.status_code == 400 and "ended by the facilitator" in refused.text
+    assert c.store.candidate(ana.token).ended == ""

@@ -237,9 +237,9 @@ def _drill(c: Console, who: Candidate, cohort: Cohort) -> Drill | None:
     return drill
 
 
-def _member(c: Console, request: Request, cohort: Cohort, field: str) -> Candidate:
-    token = str(request.path_params.get(field, "")) or ""
-    who = c.store.candidate(token)
+def _member(c: Console, cohort: Cohort, form: Any) -> Candidate:
+    """The candidate a facilitator's form names, if they are in this cohort."""
+    who = c.store.candidate(str(form.get("candidate", "")))
     if who is None or who.cohort != cohort.id:
         raise BadInput("candidate: one of this cohort's")
     return who
@@ -251,9 +251,7 @@ async def give_hint(c: Console, request: Request) -> Response:
         return page("error.html", status=404, message="no such cohort")
     form = await request.form()
     try:
-        who = c.store.candidate(str(form.get("candidate", "")))
-        if who is None or who.cohort != cohort.id:
-            raise BadInput("candidate: one of this cohort's")
+        who = _member(c, cohort, form)
         text = str(form.get("text", "")).strip()
         if not 1 <= len(text) <= 500:
             raise BadInput("hint: 1 to 500 characters")
@@ -268,10 +266,10 @@ async def end_drill(c: Console, request: Request) -> Response:
     cohort = _cohort(c, request)
     if cohort is None:
         return page("error.html", status=404, message="no such cohort")
-    form = await request.form()
-    who = c.store.candidate(str(form.get("candidate", "")))
-    if who is None or who.cohort != cohort.id:
-        return await cohort_page(c, request, error="candidate: one of this cohort's")
+    try:
+        who = _member(c, cohort, await request.form())
+    except BadInput as exc:
+        return await cohort_page(c, request, error=str(exc))
     c.store.end(who.token, "ended by the facilitator")
     return RedirectResponse(str(request.url).rsplit("/", 1)[0], status_code=303)
 
