@@ -85,15 +85,18 @@ def console_latency(
             csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/c/{token}").text).group(
                 1
             )
-            for kind, fields in PLAN:
+            # 0-3 extra looks first: candidates act at different minutes, so their runs differ
+            wander = [("look", {"panel": "errors"})] * (index % 4)
+            for kind, fields in wander + PLAN:
                 time.sleep(float(rng.uniform(*think_s)))
                 start = time.perf_counter()
-                answer = client.post(
-                    f"/c/{token}/move", data={"csrf": csrf, "kind": kind, **fields}
-                )
+                move = {"csrf": csrf, "kind": kind.removesuffix("_after_act"), **fields}
+                answer = client.post(f"/c/{token}/move", data=move)
                 elapsed = time.perf_counter() - start
                 if answer.status_code != 200:
-                    raise RuntimeError(f"{kind}: {answer.status_code} {answer.text[:300]}")
+                    alert = re.search(r"role=\"alert\">([^<]*)", answer.text)
+                    shown = alert.group(1) if alert else answer.text[:300]
+                    raise RuntimeError(f"{kind}: {answer.status_code} {shown}")
                 with lock:
                     timings[kind].append(elapsed)
 
