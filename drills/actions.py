@@ -27,11 +27,13 @@ class RollbackArgs(Args):
     @field_validator("target")
     @classmethod
     def _named(cls, value: str) -> str:
-        """A rollback names what it rolls back: a pool, a route, a stage, a cohort."""
-        if len([p for p in value.split(".") if p]) < 2:
+        """A rollback names what it rolls back: a pool, a route or the routing table, a
+        stage, a cohort; never the whole fleet or every pool at once."""
+        parts = [p for p in value.split(".") if p]
+        if not parts or parts == ["pools"]:
             raise ValueError(
-                "name one thing to roll back (e.g. pools.tts-cpu, routes.0, "
-                "stages.preprocess); fleet-wide rollbacks are refused"
+                "name what to roll back (e.g. pools.tts-cpu, routes, stages.preprocess); "
+                "fleet-wide rollbacks are refused"
             )
         return value
 

@@ -88,10 +88,8 @@ class Journal:
     def session(self, session_id: str) -> SessionRow:
         found = self.db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
         if found is None:
-            known = [r[0] for r in self.db.execute("SELECT id FROM sessions ORDER BY created")]
-            raise InputError(
-                session_id, "", f"no such drill session in {self.root}; sessions: {known[-10:]}"
-            )
+            # never list the sessions: another trainee's id is a way into their drill
+            raise InputError(session_id, "", f"no such drill session in {self.root}")
         return SessionRow(*found)
 
     def _mac(self, session_id: str, seq: int, payload: str, previous: str) -> str:

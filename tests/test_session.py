@@ -165,3 +165,19 @@ def test_a_scripted_drill_resumes_reports_and_refuses_tampering(home):
     assert refused.returncode == 1 and "integrity" in refused.stderr
     flagged = speechdrill(home, "drill", "report", session, "--allow-tampered", "--json")
     assert flagged.returncode == 0 and json.loads(flagged.stdout)["integrity"]
+
+
+def test_the_time_box_ends_a_scripted_drill_and_unknown_ids_list_nothing(tmp_path):
+    from drills.cli.session import perform
+    from simulator.errors import InputError
+
+    journal = Journal(tmp_path)
+    mine = journal.create("gpu-cost-no-traffic", "ana").id
+    other = journal.create("gpu-cost-no-traffic", "bo").id
+    perform(journal, mine, {"look": "events", "at_min": 59.5})
+    with pytest.raises(InputError, match="time box"):
+        perform(journal, mine, {"look": "traffic"})
+    perform(journal, mine, {"conclude": {"cause": "out of time"}})  # concluding is still allowed
+    with pytest.raises(InputError) as info:
+        journal.session("nope")
+    assert other not in info.value.render() and mine not in info.value.render()

@@ -37,6 +37,13 @@ def perform(journal: Journal, session_id: str, move: dict[str, Any], live: bool 
         )
     if drill.concluded:
         raise InputError(session_id, "", "this drill is concluded; see `drill report`")
+    limit = drill.scenario.spec.clock.max_minutes
+    if drill.clock_min >= limit and "conclude" not in move:
+        raise InputError(
+            session_id,
+            "",
+            f"the time box ({limit:g} minutes) is over: conclude, or see `drill report`",
+        )
     parsed = Move.model_validate(move)
     if parsed.look is not None and parsed.look not in PANELS:
         raise InputError(
