@@ -68,7 +68,7 @@ def console_latency(
     with httpx.Client(base_url=base, timeout=120) as client:
         csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/f/{ft}").text).group(1)
         names = "\n".join(f"candidate {i:02d}" for i in range(candidates))
-        form = {"csrf": csrf, "scenario": SCENARIO, "candidates": names, "time_box_min": "60"}
+        form = {"csrf": csrf, "scenario": SCENARIO, "candidates": names, "time_box_min": "25"}
         client.post(f"/f/{ft}/cohorts", data=form)
     cohort = c.store.cohorts()[0]
     members = c.store.candidates(cohort.id)

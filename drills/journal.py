@@ -60,7 +60,12 @@ class Journal:
         self.secret = self._secret()
 
     def _secret(self) -> bytes:
-        path = self.root / "journal.key"
+        """The key that signs the journal: $SPEECHDRILL_JOURNAL_KEY (a file a facilitator
+        keeps where trainees cannot read it), else journal.key beside the journal (enough
+        to catch an edited entry, not a trainee who can read the key and re-sign)."""
+        override = os.environ.get("SPEECHDRILL_JOURNAL_KEY")
+        path = Path(override) if override else self.root / "journal.key"
+        path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:

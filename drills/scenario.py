@@ -221,6 +221,13 @@ class LoadedScenario:
     def directory(self) -> Path:
         return self.path.parent
 
+    @property
+    def time_box_min(self) -> float:
+        """The longest a drill may run: the clock's limit, and never past the end of the
+        simulated window (after it there is no telemetry to read)."""
+        clock = self.spec.clock
+        return min(clock.max_minutes, (self.spec.duration_s - clock.start_s) / 60.0)
+
 
 def load_model(path: Path, model: type[Any]) -> tuple[Any, yaml.Node | None]:
     data, node = read_yaml(path)

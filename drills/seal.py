@@ -36,7 +36,7 @@ def seal(scenario: LoadedScenario, out: Path) -> list[Path]:
             "",
             "## The drill",
             "",
-            f"You have at most {clock.max_minutes:g} minutes of incident clock. A dashboard "
+            f"You have at most {scenario.time_box_min:g} minutes of incident clock. A dashboard "
             f"panel costs {clock.look_cost_s / 60:g} minute(s), a query "
             f"{clock.query_cost_s / 60:g}, an action {clock.act_cost_s / 60:g} (every action "
             "is re-simulated from the clock on). Conclude with the cause in your own words, "

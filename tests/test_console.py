@@ -31,7 +31,7 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
-def new_cohort(client, c, names="Ana Lima\nZelda Quint", box="45"):
+def new_cohort(client, c, names="Ana Lima\nZelda Quint", box="20"):
     ft = c.store.facilitator_token
     home = client.get(f"/f/{ft}")
     form = {"csrf": csrf_of(home.text), "scenario": SCENARIO, "candidates": names}

@@ -181,3 +181,15 @@ def test_the_time_box_ends_a_scripted_drill_and_unknown_ids_list_nothing(tmp_pat
     with pytest.raises(InputError) as info:
         journal.session("nope")
     assert other not in info.value.render() and mine not in info.value.render()
+
+
+def test_the_journal_key_can_live_away_from_the_journal(tmp_path, monkeypatch):
+    key = tmp_path / "facilitator" / "journal.key"
+    monkeypatch.setenv("SPEECHDRILL_JOURNAL_KEY", str(key))
+    journal = Journal(tmp_path / "home")
+    session = journal.create("gpu-cost-no-traffic", "ana").id
+    journal.append(session, {"look": "traffic"})
+    assert key.is_file() and not (tmp_path / "home" / "journal.key").exists()
+    monkeypatch.setenv("SPEECHDRILL_JOURNAL_KEY", str(tmp_path / "a-trainee-guess.key"))
+    _, problems = Journal(tmp_path / "home").moves(session)
+    assert problems  # signed with another key: the entries do not verify

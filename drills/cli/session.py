@@ -37,7 +37,7 @@ def perform(journal: Journal, session_id: str, move: dict[str, Any], live: bool 
         )
     if drill.concluded:
         raise InputError(session_id, "", "this drill is concluded; see `drill report`")
-    limit = drill.scenario.spec.clock.max_minutes
+    limit = drill.scenario.time_box_min
     if drill.clock_min >= limit and "conclude" not in move:
         raise InputError(
             session_id,
@@ -101,7 +101,7 @@ def describe_action(record: MoveRecord) -> str:
 def status_text(drill: Drill) -> str:
     spec = drill.scenario.spec
     lines = [
-        f"{spec.title} — minute {drill.clock_min:.0f} of at most {spec.clock.max_minutes:g}",
+        f"{spec.title} — minute {drill.clock_min:.0f} of at most {drill.scenario.time_box_min:g}",
         f"moves so far: {len(drill.moves)}",
     ]
     lines += [f"  {m.clock_min:5.0f}  {m.kind:8s} {m.text[:90]}" for m in drill.moves]

@@ -165,7 +165,7 @@ async def create_cohort(c: Console, request: Request) -> Response:
         bad = [n for n in names if not NAME.match(n)]
         if bad or len(set(names)) != len(names):
             raise BadInput(f"candidates: distinct names of letters, digits, spaces (not {bad})")
-        limit = c.scenarios[scenario].spec.clock.max_minutes
+        limit = c.scenarios[scenario].time_box_min
         box = _number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
     except BadInput as exc:
         return await facilitator_home(c, request, error=str(exc))
