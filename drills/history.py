@@ -12,7 +12,9 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from drills.exam import now_iso
 from drills.journal import home
 
 SCHEMA = """
@@ -66,6 +68,24 @@ class History:
 
     def trainees(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT trainee FROM results ORDER BY 1")]
+
+
+def record_drill(
+    session_id: str, trainee: str, scenario_id: str, score: Any, root: Path | None = None
+) -> None:
+    """Keep a drill's score (replaced if the session is scored again)."""
+    parts = {line.component: line.points / line.max_points for line in score.breakdown}
+    result = Result("drill", trainee, scenario_id, now_iso(), score.score, parts)
+    History(root).record(f"drill:{session_id}", result)
+
+
+def record_exam(attempt: Any, marking: Any, root: Path | None = None) -> None:
+    """Keep an exam attempt's marking (replaced when it is marked again)."""
+    parts = {i.id: (1.0 if i.met else 0.0) for i in marking.items}
+    at = attempt.submitted_at or now_iso()
+    key = f"exam:{attempt.candidate}:{attempt.exam}:{at}"
+    result = Result("exam", attempt.candidate, attempt.exam, at, marking.score, parts)
+    History(root).record(key, result)
 
 
 @dataclass

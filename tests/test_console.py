@@ -9,6 +9,7 @@ import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -263,3 +264,49 @@ def test_facilitator_forms_refuse_bad_input_and_end_a_drill(console):
     refused = client.post(f"/c/{zelda.token}/move", data=look)
     assert refused.status_code == 400 and "ended by the facilitator" in refused.text
     assert c.store.candidate(ana.token).ended == ""
+
+
+def test_a_written_exam_in_the_console_marked_beside_the_rubric(console, tmp_path):
+    import yaml
+
+    from drills.history import History
+
+    _, client, c = console
+    ft = c.store.facilitator_token
+    csrf = csrf_of(client.get(f"/f/{ft}").text)
+    item = "prompt-3-smaller-or-larger-asr"
+    made = client.post(
+        f"/f/{ft}/exams", data={"csrf": csrf, "item": item, "candidates": "Ana Lima\nBo Chen"}
+    )
+    assert made.status_code == 200
+    sitting = c.store.sittings()[0]
+    ana, bo = c.store.examinees(sitting.id)
+    page = client.get(f"/e/{ana.token}").text
+    assert "45 percent cheaper" in page  # the question
+    rubric = yaml.safe_load((library_root() / "exams" / f"{item}.yaml").read_text())["rubric"]
+    for secret in [r["description"] for r in rubric] + [bo.name, bo.token, ft]:
+        assert secret not in page
+    answers = yaml.safe_load((Path(__file__).parent / "exams" / "answers.yaml").read_text())
+    answer = {"csrf": csrf_of(page), "answer": answers[item]["paraphrase"]}
+    assert client.post(f"/e/{ana.token}/answer", data=answer).status_code == 200
+    again = client.post(f"/e/{ana.token}/answer", data=answer)
+    assert again.status_code == 400 and "already in" in again.text
+    # Ana's form token does not work for Bo; Bo's empty answer is refused with a message
+    assert client.post(f"/e/{bo.token}/answer", data=answer).status_code == 403
+    bo_csrf = csrf_of(client.get(f"/e/{bo.token}").text)
+    empty = client.post(f"/e/{bo.token}/answer", data={"csrf": bo_csrf, "answer": " "})
+    assert empty.status_code == 400 and "answer: 1 to" in empty.text
+    marking = client.get(f"/f/{ft}/exam/{sitting.id}/{ana.token}")
+    assert marking.status_code == 200 and "100.0 / 100" in marking.text
+    # the facilitator's pages are not a candidate's
+    assert client.get(f"/f/{ana.token}/exam/{sitting.id}/{ana.token}").status_code == 404
+    form = {"csrf": csrf, "item": "cascade", "mark": "missed", "by": "eve", "reason": "vague"}
+    url = f"/f/{ft}/exam/{sitting.id}/{ana.token}/override"
+    assert client.post(url, data={**form, "reason": ""}).status_code == 400
+    assert client.post(url, data={**form, "item": "nope"}).status_code == 400
+    after = client.post(url, data=form)
+    assert (
+        after.status_code == 200 and "87.5 / 100" in after.text and "override by eve" in after.text
+    )
+    (kept,) = History(tmp_path).of("Ana Lima")  # the console's own home
+    assert kept.score == 87.5 and kept.kind == "exam"

@@ -83,17 +83,6 @@ def write_report(
     return write(data, out, formats)
 
 
-def record_drill(session_id: str, trainee: str, scenario_id: str, result: Score) -> None:
-    """Keep the score in the trainee's history (replaced if the session is scored again)."""
-    from drills.exam import now_iso
-    from drills.history import History, Result
-
-    parts = {line.component: line.points / line.max_points for line in result.breakdown}
-    History().record(
-        f"drill:{session_id}", Result("drill", trainee, scenario_id, now_iso(), result.score, parts)
-    )
-
-
 @click.command("report")
 @click.argument("session_id")
 @out_folder("Folder for the report [default: .speechdrill/reports/SESSION].")
@@ -125,6 +114,8 @@ def report_command(
     refs = references(played.scenario, directory)
     result = score(played, key, refs)
     row = journal.session(session_id)
+    from drills.history import record_drill
+
     record_drill(session_id, row.trainee, played.scenario.spec.id, result)
     target = out or journal.root / "reports" / session_id
     written = write_report(

@@ -10,7 +10,6 @@ import click
 
 from drills.cli.drill import report_formats
 from drills.cli.output import emit_json, out_folder
-from drills.exam import Attempt, Marking, now_iso
 from reports.tables import render_table
 
 
@@ -74,7 +73,7 @@ def show_command(item: str, rubric: bool) -> None:
 )
 def take_command(item: str, candidate: str, answer_file: Path | None, out: Path | None) -> None:
     """Record a candidate's answer to an exam item as an attempt file."""
-    from drills.exam import load_exam, resolve_exam, save_attempt
+    from drills.exam import Attempt, load_exam, now_iso, resolve_exam, save_attempt
     from drills.journal import home
     from simulator.errors import InputError
 
@@ -109,9 +108,10 @@ def score_command(
 ) -> None:
     """Mark an attempt per rubric item (overrides included) and write its report."""
     from drills.exam import load_attempt, load_exam, mark, resolve_exam
+    from drills.history import record_exam
     from reports.exam import exam_data, write
 
-    bare: Attempt = load_attempt(attempt_file)
+    bare = load_attempt(attempt_file)
     found = load_exam(resolve_exam(bare.exam))
     attempt = load_attempt(attempt_file, found)
     marking = mark(found, attempt)
@@ -130,16 +130,6 @@ def score_command(
     click.echo(render_table(["item", "points", "mark", "statement"], rows))
     for path in data.get("written", []):
         click.echo(f"wrote {path}")
-
-
-def record_exam(attempt: Attempt, marking: Marking) -> None:
-    """Keep the marking in the candidate's history (replaced when marked again)."""
-    from drills.history import History, Result
-
-    parts = {i.id: (1.0 if i.met else 0.0) for i in marking.items}
-    at = attempt.submitted_at or now_iso()
-    key = f"exam:{attempt.candidate}:{attempt.exam}:{at}"
-    History().record(key, Result("exam", attempt.candidate, attempt.exam, at, marking.score, parts))
 
 
 @exam.command("override")

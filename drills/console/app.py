@@ -11,62 +11,34 @@ is another site is refused. Bad input gets a message and changes nothing."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
-import re
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from drills.actions import ACTIONS, ActionError, action_changes, operator_view
 from drills.console.charts import chartable, svg
+from drills.console.exams import items as exam_items
+from drills.console.exams import routes as exam_routes
 from drills.console.live import DrillClosed, LiveDrills
 from drills.console.store import HINT_COST, Candidate, Cohort, Store, new_token
+from drills.console.web import BadInput, Console, guarded_by, names_of, now, page
 from drills.evidence import visible_rows
+from drills.history import record_drill
 from drills.journal import Journal
 from drills.library import library_root
 from drills.panels import PANELS
-from drills.scenario import LoadedScenario, load_key, load_scenario, scenario_dirs
+from drills.scenario import load_key, load_scenario, scenario_dirs
 from drills.scoring import gather_evidence, references, score
 from drills.session import RUNS, Drill, MoveRecord
 from simulator.schema import COLUMNS, METRIC_NAMES, TABLE_PURPOSE
-
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
-MAX_CANDIDATES = 50
-NAME = re.compile(r"^[\w .'-]{1,60}$")
-
-
-class BadInput(Exception):
-    """A form field is wrong: shown to the user, nothing changed."""
-
-
-@dataclass
-class Console:
-    store: Store
-    journal: Journal
-    drills: LiveDrills
-    scenarios: dict[str, LoadedScenario]
-
-    def csrf(self, token: str) -> str:
-        key = self.store.facilitator_token.encode()
-        return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:32]
-
 
 RUNS_IN_MEMORY = 48  # a cohort's runs (one per candidate who acted), ~80 MB each
 RUNS_ON_DISK = "96"
@@ -86,54 +58,23 @@ def create_app(root: Path) -> Starlette:
 
 
 def routes(c: Console) -> list[Route]:
+    F, C = "facilitator", "candidate"
     return [
+        *exam_routes(c),
         Route("/", lambda r: page("index.html"), methods=["GET"]),
-        Route("/f/{ft}", guarded(c, facilitator_home, facilitator=True), methods=["GET"]),
-        Route("/f/{ft}/cohorts", guarded(c, create_cohort, facilitator=True), methods=["POST"]),
-        Route("/f/{ft}/cohort/{cid}", guarded(c, cohort_page, facilitator=True), methods=["GET"]),
-        Route(
-            "/f/{ft}/cohort/{cid}/hint", guarded(c, give_hint, facilitator=True), methods=["POST"]
-        ),
-        Route(
-            "/f/{ft}/cohort/{cid}/end", guarded(c, end_drill, facilitator=True), methods=["POST"]
-        ),
+        Route("/f/{ft}", guarded_by(c, facilitator_home, F), methods=["GET"]),
+        Route("/f/{ft}/cohorts", guarded_by(c, create_cohort, F), methods=["POST"]),
+        Route("/f/{ft}/cohort/{cid}", guarded_by(c, cohort_page, F), methods=["GET"]),
+        Route("/f/{ft}/cohort/{cid}/hint", guarded_by(c, give_hint, F), methods=["POST"]),
+        Route("/f/{ft}/cohort/{cid}/end", guarded_by(c, end_drill, F), methods=["POST"]),
         Route(
             "/f/{ft}/cohort/{cid}/report",
-            guarded(c, cohort_report, facilitator=True),
+            guarded_by(c, cohort_report, F),
             methods=["GET"],
         ),
-        Route("/c/{ct}", guarded(c, candidate_page), methods=["GET"]),
-        Route("/c/{ct}/move", guarded(c, candidate_move), methods=["POST"]),
+        Route("/c/{ct}", guarded_by(c, candidate_page, C), methods=["GET"]),
+        Route("/c/{ct}/move", guarded_by(c, candidate_move, C), methods=["POST"]),
     ]
-
-
-Handler = Callable[[Console, Request], Awaitable[Response]]
-
-
-def guarded(c: Console, handler: Handler, facilitator: bool = False) -> Callable[..., Any]:
-    """Check the URL's token (404 if unknown: a token is never confirmed to exist) and, on a
-    POST, the CSRF token and the Origin."""
-
-    async def endpoint(request: Request) -> Response:
-        token = request.path_params["ft" if facilitator else "ct"]
-        if facilitator and not hmac.compare_digest(token, c.store.facilitator_token):
-            return page("error.html", status=404, message="not found")
-        if not facilitator and c.store.candidate(token) is None:
-            return page("error.html", status=404, message="not found")
-        if request.method == "POST":
-            origin = request.headers.get("origin")
-            if origin and urlsplit(origin).netloc != request.url.netloc:
-                return page("error.html", status=403, message="cross-site request refused")
-            form = await request.form()
-            if not hmac.compare_digest(str(form.get("csrf", "")), c.csrf(token)):
-                return page("error.html", status=403, message="the form has expired: reload")
-        return await handler(c, request)
-
-    return endpoint
-
-
-def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(TEMPLATES.get_template(name).render(**context), status_code=status)
 
 
 # --- facilitator -----------------------------------------------------------------------
@@ -149,6 +90,8 @@ async def facilitator_home(c: Console, request: Request, error: str = "") -> Res
         csrf=c.csrf(ft),
         cohorts=cohorts,
         scenarios=sorted(c.scenarios.values(), key=lambda s: s.spec.id),
+        sittings=[(x, c.store.examinees(x.id)) for x in c.store.sittings()],
+        exam_items=sorted(exam_items().values(), key=lambda e: e.id),
         error=error,
     )
 
@@ -159,17 +102,12 @@ async def create_cohort(c: Console, request: Request) -> Response:
         scenario = str(form.get("scenario", ""))
         if scenario not in c.scenarios:
             raise BadInput(f"scenario: one of {sorted(c.scenarios)}")
-        names = [n.strip() for n in str(form.get("candidates", "")).splitlines() if n.strip()]
-        if not 1 <= len(names) <= MAX_CANDIDATES:
-            raise BadInput(f"candidates: one name per line, 1 to {MAX_CANDIDATES}")
-        bad = [n for n in names if not NAME.match(n)]
-        if bad or len(set(names)) != len(names):
-            raise BadInput(f"candidates: distinct names of letters, digits, spaces (not {bad})")
+        names = names_of(form)
         limit = c.scenarios[scenario].time_box_min
         box = _number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
     except BadInput as exc:
         return await facilitator_home(c, request, error=str(exc))
-    cohort = Cohort(uuid.uuid4().hex[:10], scenario, box, _now())
+    cohort = Cohort(uuid.uuid4().hex[:10], scenario, box, now())
     c.store.add_cohort(cohort)
     for name in names:
         session = c.journal.create(scenario, name).id
@@ -286,6 +224,8 @@ async def cohort_report(c: Console, request: Request) -> Response:
         for who in c.store.candidates(cohort.id):
             drill = c.drills.get(who.session)
             result = score(drill, key, refs)
+            if drill.concluded or who.ended:  # a finished drill joins the trainee's history
+                record_drill(who.session, who.name, scenario.spec.id, result, c.store.root)
             hints = c.store.hints(who.token)
             final = max(0.0, result.score - sum(h.cost for h in hints))
             results.append(
@@ -477,10 +417,6 @@ def _blast_radius(c: Console, who: Candidate, act: dict[str, Any]) -> dict[str, 
         "unsafe": ACTIONS[act["action"]].unsafe,
         "args_text": " ".join(f"{k}={v}" for k, v in act["args"].items()),
     }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def default_root() -> Path:

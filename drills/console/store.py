@@ -20,6 +20,12 @@ CREATE TABLE IF NOT EXISTS candidates (
     token TEXT PRIMARY KEY, cohort TEXT NOT NULL, name TEXT NOT NULL, session TEXT NOT NULL,
     ended TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS sittings (
+    id TEXT PRIMARY KEY, item TEXT NOT NULL, created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS examinees (
+    token TEXT PRIMARY KEY, sitting TEXT NOT NULL, name TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS hints (
     token TEXT NOT NULL, seq INTEGER NOT NULL, clock_min REAL NOT NULL, text TEXT NOT NULL,
     cost REAL NOT NULL, PRIMARY KEY (token, seq)
@@ -43,6 +49,22 @@ class Candidate:
     name: str
     session: str
     ended: str  # why the drill ended ("" while it runs)
+
+
+@dataclass(frozen=True)
+class Sitting:
+    """A written exam item given to a group of candidates."""
+
+    id: str
+    item: str
+    created: str
+
+
+@dataclass(frozen=True)
+class Examinee:
+    token: str
+    sitting: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -106,6 +128,34 @@ class Store:
             self.db.execute(
                 "UPDATE candidates SET ended = ? WHERE token = ? AND ended = ''", (why, token)
             )
+
+    def add_sitting(self, sitting: Sitting, names: list[str]) -> list[Examinee]:
+        examinees = [Examinee(new_token(), sitting.id, name) for name in names]
+        with self.lock, self.db:
+            self.db.execute("INSERT INTO sittings VALUES (?, ?, ?)", _row(sitting))
+            self.db.executemany("INSERT INTO examinees VALUES (?, ?, ?)", map(_row, examinees))
+        return examinees
+
+    def sittings(self) -> list[Sitting]:
+        rows = self.db.execute("SELECT * FROM sittings ORDER BY created DESC, id")
+        return [Sitting(*r) for r in rows]
+
+    def sitting(self, sitting_id: str) -> Sitting | None:
+        row = self.db.execute("SELECT * FROM sittings WHERE id = ?", (sitting_id,)).fetchone()
+        return Sitting(*row) if row else None
+
+    def examinees(self, sitting_id: str) -> list[Examinee]:
+        rows = self.db.execute(
+            "SELECT * FROM examinees WHERE sitting = ? ORDER BY name", (sitting_id,)
+        )
+        return [Examinee(*r) for r in rows]
+
+    def examinee(self, token: str) -> Examinee | None:
+        row = self.db.execute("SELECT * FROM examinees WHERE token = ?", (token,)).fetchone()
+        return Examinee(*row) if row else None
+
+    def attempt_path(self, token: str) -> Path:
+        return self.root / "exams" / f"console-{token}.yaml"
 
     def add_hint(self, token: str, clock_min: float, text: str) -> None:
         with self.lock, self.db:

@@ -1,0 +1,97 @@
+"""What the console's pages share: the app's state, the role check on every route (an
+unguessable token in the URL; 404 for an unknown one), CSRF and Origin checks on every
+POST, templates, and form parsing that refuses bad input with a message."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from drills.console.live import LiveDrills
+from drills.console.store import Store
+from drills.journal import Journal
+from drills.scenario import LoadedScenario
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+MAX_CANDIDATES = 50
+NAME = re.compile(r"^[\w .'-]{1,60}$")
+ROLES = {"facilitator": "ft", "candidate": "ct", "examinee": "et"}  # role: its URL token
+
+
+class BadInput(Exception):
+    """A form field is wrong: shown to the user, nothing changed."""
+
+
+@dataclass
+class Console:
+    store: Store
+    journal: Journal
+    drills: LiveDrills
+    scenarios: dict[str, LoadedScenario]
+
+    def knows(self, role: str, token: str) -> bool:
+        if role == "facilitator":
+            return hmac.compare_digest(token, self.store.facilitator_token)
+        if role == "candidate":
+            return self.store.candidate(token) is not None
+        return self.store.examinee(token) is not None
+
+    def csrf(self, token: str) -> str:
+        key = self.store.facilitator_token.encode()
+        return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+Handler = Callable[[Console, Request], Awaitable[Response]]
+
+
+def guarded_by(c: Console, handler: Handler, role: str) -> Callable[..., Any]:
+    """Check the URL's token for the role (404 if unknown: a token is never confirmed to
+    exist) and, on a POST, the CSRF token and the Origin."""
+
+    async def endpoint(request: Request) -> Response:
+        token = request.path_params[ROLES[role]]
+        if not c.knows(role, token):
+            return page("error.html", status=404, message="not found")
+        if request.method == "POST":
+            origin = request.headers.get("origin")
+            if origin and urlsplit(origin).netloc != request.url.netloc:
+                return page("error.html", status=403, message="cross-site request refused")
+            form = await request.form()
+            if not hmac.compare_digest(str(form.get("csrf", "")), c.csrf(token)):
+                return page("error.html", status=403, message="the form has expired: reload")
+        return await handler(c, request)
+
+    return endpoint
+
+
+def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(TEMPLATES.get_template(name).render(**context), status_code=status)
+
+
+def names_of(form: Any) -> list[str]:
+    """The candidates a facilitator typed, one per line."""
+    names = [n.strip() for n in str(form.get("candidates", "")).splitlines() if n.strip()]
+    if not 1 <= len(names) <= MAX_CANDIDATES:
+        raise BadInput(f"candidates: one name per line, 1 to {MAX_CANDIDATES}")
+    bad = [n for n in names if not NAME.match(n)]
+    if bad or len(set(names)) != len(names):
+        raise BadInput(f"candidates: distinct names of letters, digits, spaces (not {bad})")
+    return names
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
