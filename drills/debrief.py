@@ -200,12 +200,15 @@ def practise(drill: Drill, key: AnswerKey, refs: References, result: Score) -> l
     return out
 
 
-def debrief(drill: Drill, key: AnswerKey, refs: References, result: Score) -> Debrief:
+def debrief(
+    drill: Drill, key: AnswerKey, refs: References, result: Score, counterfactuals: bool = True
+) -> Debrief:
+    """The debrief; without `counterfactuals`, only what to practise (no extra runs)."""
     import time
 
     start = time.perf_counter()
-    points = decision_points(drill, key, refs.expert)
-    costed = costed_moves(drill, key)
+    points = decision_points(drill, key, refs.expert) if counterfactuals else []
+    costed = costed_moves(drill, key) if counterfactuals else []
     alternatives = [_instead(drill, move, behind) for move, behind in points]
     removed = [without(drill, move) for move in costed]
     RUNS.prefetch(drill.scenario, [drill.timeline, *refs.timelines(), *alternatives, *removed])
@@ -315,8 +318,8 @@ def key_curves(
 
 
 def report_parts(
-    drill: Drill, key: AnswerKey, refs: References, result: Score
+    drill: Drill, key: AnswerKey, refs: References, result: Score, counterfactuals: bool = True
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """What an after-action report needs beyond the score: the curves and the debrief."""
-    found = debrief(drill, key, refs, result)
+    found = debrief(drill, key, refs, result, counterfactuals)
     return key_curves(drill.scenario, key, drill, refs, found), as_data(found)

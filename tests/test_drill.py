@@ -271,6 +271,7 @@ def test_drill_replay_json_contract(tmp_path):
             "--json",
             "--out",
             str(tmp_path),
+            "--no-counterfactuals",  # the debrief's runs: tests/test_debrief.py
         ],
         capture_output=True,
         text=True,

@@ -41,6 +41,14 @@ report_formats = click.option(
 )
 
 
+debrief_flag = click.option(
+    "--counterfactuals/--no-counterfactuals",
+    default=True,
+    show_default=True,
+    help="Re-simulate each decision and action for the report's debrief (seconds per run).",
+)
+
+
 @click.group()
 def drill() -> None:
     """Run, replay and report incident drills."""
@@ -72,10 +80,11 @@ def write_report(
     out: Path,
     formats: tuple[str, ...],
     integrity: list[str],
+    counterfactuals: bool = True,
 ) -> list[Path]:
     from reports.after_action import report_data, write
 
-    curves, debrief = report_parts(played, key, refs, result)
+    curves, debrief = report_parts(played, key, refs, result, counterfactuals)
     data = report_data(scenario, key, played, result, refs.expert, curves, debrief)
     data["trainee"] = trainee
     if integrity:
@@ -87,6 +96,7 @@ def write_report(
 @click.argument("session_id")
 @out_folder("Folder for the report [default: .speechdrill/reports/SESSION].")
 @report_formats
+@debrief_flag
 @click.option(
     "--allow-tampered",
     is_flag=True,
@@ -94,7 +104,12 @@ def write_report(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the score as JSON.")
 def report_command(
-    session_id: str, out: Path | None, formats: tuple[str, ...], allow_tampered: bool, as_json: bool
+    session_id: str,
+    out: Path | None,
+    formats: tuple[str, ...],
+    counterfactuals: bool,
+    allow_tampered: bool,
+    as_json: bool,
 ) -> None:
     """Score a session and write its after-action report."""
     from drills.journal import Journal
@@ -119,7 +134,16 @@ def report_command(
     record_drill(session_id, row.trainee, played.scenario.spec.id, result)
     target = out or journal.root / "reports" / session_id
     written = write_report(
-        played.scenario, key, played, refs, result, row.trainee, target, formats, problems
+        played.scenario,
+        key,
+        played,
+        refs,
+        result,
+        row.trainee,
+        target,
+        formats,
+        problems,
+        counterfactuals,
     )
     data = summary_json(result) | {
         "session": session_id,
@@ -146,8 +170,14 @@ def report_command(
 @click.option("--json", "as_json", is_flag=True, help="Print the score as JSON.")
 @out_folder("Write the after-action report into this folder.")
 @report_formats
+@debrief_flag
 def replay_command(
-    scenario_id: str, transcript: Path, as_json: bool, out: Path | None, formats: tuple[str, ...]
+    scenario_id: str,
+    transcript: Path,
+    as_json: bool,
+    out: Path | None,
+    formats: tuple[str, ...],
+    counterfactuals: bool,
 ) -> None:
     """Score a recorded transcript against the scenario's answer key, headlessly."""
     scenario_path = resolve_scenario(scenario_id)
@@ -166,7 +196,7 @@ def replay_command(
     )
     if out is not None:
         written = write_report(
-            scenario, key, played, refs, result, recorded.trainee, out, formats, []
+            scenario, key, played, refs, result, recorded.trainee, out, formats, [], counterfactuals
         )
         data["written"] = [str(p) for p in written]
     if as_json:
