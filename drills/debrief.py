@@ -190,11 +190,11 @@ def practise(drill: Drill, key: AnswerKey, refs: References, result: Score) -> l
         what = signal.description or f"{signal.table}.{signal.column}"
         shown = expert_found.readings.get(signal.id)
         if shown is None:
-            out.append(f"read {what} ({signal.table}.{signal.column} by {signal.group_by})")
+            out.append(f"missed: {what} ({signal.table}.{signal.column} by {signal.group_by})")
             continue
         move = refs.expert.moves[shown[1]]
         how = f"`{move.sql}`" if move.kind == "query" else f"the panel `{move.text}`"
-        out.append(f"read {what}: the expert read it at minute {move.clock_min:.0f} with {how}")
+        out.append(f"missed: {what} — the expert read it at minute {move.clock_min:.0f} with {how}")
     for penalty in result.penalties:
         out.append(f"avoid: {penalty['why']} (−{penalty['points']:g} points)")
     return out

@@ -134,7 +134,7 @@ def cost_rows(debrief: dict[str, Any]) -> list[list[str]]:
             f"{c['minute']:g}",
             c["move"][:80],
             f"{c['slo_burn_added_pp']:+g} pp",
-            f"${c['usd_added']:+.2f}",
+            f"{'+' if c['usd_added'] >= 0 else '−'}${abs(c['usd_added']):.2f}",
             f"{c['incident_left_added_pct']:+g} pp",
         ]
         for c in debrief["move_costs"]
