@@ -25,7 +25,7 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 test: lint typecheck
-	$(VENV)/bin/pytest -n 2 -q
+	$(VENV)/bin/pytest -n 2 --dist worksteal -q
 
 bench: setup
 	$(PY) -m benchmarks.run --out bench-results.json

@@ -24,3 +24,9 @@ def pytest_sessionfinish(session, exitstatus):
     """The controlling process removes the temporary home it made."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
         shutil.rmtree(SHARED, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The long tests first: xdist hands tests out in this order, so the short ones fill in
+    at the end instead of one worker idling while the other finishes a long one."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -130,6 +130,7 @@ def test_profiles_list_json():
     assert {r["source"] for r in rows} == {"measured", "roofline-estimate"}
 
 
+@pytest.mark.slow
 def test_simulate_runs_a_library_scenario_with_and_without_its_faults():
     faulty = json.loads(
         speechdrill("simulate", "tts-first-audio-byte", "--duration", "900", "--json").stdout

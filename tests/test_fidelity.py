@@ -102,6 +102,7 @@ def finite_numbers(record: dict) -> list[str]:
     return bad
 
 
+@pytest.mark.slow
 def test_a_quick_fidelity_run_completes_with_sane_rows(tmp_path, monkeypatch):
     """A smoke run on the real host, every stage end to end on a small embedding setup
     (batches of up to 2, lengths up to 2 s, 2 s per load, a 3 s host trace): it ran, its

@@ -73,6 +73,7 @@ def test_an_event_in_the_past_is_refused():
         sim.advance(5.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_the_expert_drill_acted_step_by_step_equals_one_run_with_every_action(name):
     path = resolve_scenario(name)
