@@ -70,7 +70,7 @@ def test_any_edit_to_the_journal_breaks_the_chain(home, tamper):
 
 def test_the_prompt_plays_moves_and_journals_them(home, capsys):
     journal = Journal(home)
-    session = journal.create("feature-extraction-mismatch", "ana")
+    session = journal.create("recognition-collapse-after-release", "ana")
     prompt = DrillPrompt(journal, session.id)
     assert prompt.complete_look("qual") == ["quality-by-slice", "quality-by-cohort"]
     prompt.onecmd("look events")
@@ -91,7 +91,7 @@ def test_the_prompt_plays_moves_and_journals_them(home, capsys):
 
 def test_a_look_never_shows_the_future(home):
     journal = Journal(home)
-    session = journal.create("feature-extraction-mismatch", "ana")
+    session = journal.create("recognition-collapse-after-release", "ana")
     prompt = DrillPrompt(journal, session.id)
     prompt.onecmd("query SELECT max(arrival_s) AS last, max(t_s) FROM requests, events")
     drill, _ = load_drill(journal, session.id)
@@ -103,7 +103,7 @@ def test_no_input_can_break_a_session(home, capsys):
     """Whatever a trainee types gets an answer or a one-line refusal, and the session goes
     on: a move is journaled only once it has been played."""
     journal = Journal(home)
-    session = journal.create("feature-extraction-mismatch", "ana")
+    session = journal.create("recognition-collapse-after-release", "ana")
     prompt = DrillPrompt(journal, session.id)
     for line in (
         "query WITH x AS (SELECT kind FROM requests) SELECT kind, count(*) FROM x GROUP BY ALL",

@@ -145,7 +145,7 @@ SPECIFIC: dict[str, dict[str, Any]] = {
         "unlisted_harm": {"action": "scale", "args": {"pool": "tts-cpu", "replicas": 0}},
         "equivalent_fix": {"action": "pause-canary", "args": {"route": 0}},
     },
-    "cascade-router-misroute": {
+    "far-field-transcripts-worse": {
         "cause_words": "the cascade threshold change routes noisy far-field audio to the "
         "small model",
         "prevention_words": [
@@ -157,7 +157,7 @@ SPECIFIC: dict[str, dict[str, Any]] = {
         "unlisted_harm": {"action": "scale", "args": {"pool": "tts-cpu", "replicas": 0}},
         "equivalent_fix": {"action": "rollback", "args": {"target": "routes"}},
     },
-    "feature-extraction-mismatch": {
+    "recognition-collapse-after-release": {
         "cause_words": "the preprocessing release changed the mel features, which no longer "
         "match what the model weights were trained on",
         "prevention_words": [
