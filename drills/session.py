@@ -213,10 +213,21 @@ def _prefix(scenario: LoadedScenario, until: float) -> Simulation:
     return _PREFIXES[key]
 
 
+# niceness of the forked workers: the console runs re-simulations behind the pages it
+# serves (a worker at low priority takes the cores only when no page needs them)
+WORKER_NICENESS = 0
+
+
+def _lower_priority() -> None:
+    if WORKER_NICENESS:
+        os.nice(WORKER_NICENESS)
+
+
 def _simulate_to_disk(
     scenario: LoadedScenario, timeline: list[TimelineEvent]
 ) -> tuple[str, Telemetry]:
     """In a forked worker: simulate one run into the disk cache, and hand it back."""
+    _lower_priority()
     key = RUNS.key(scenario, timeline)
     return key, RUNS._simulate(key, scenario, timeline)
 
@@ -224,6 +235,7 @@ def _simulate_to_disk(
 def _branch_to_disk(scenario: LoadedScenario, extra: list[TimelineEvent]) -> tuple[str, Telemetry]:
     """In a forked worker: the paused shared prefix (this process's own copy of it) takes
     the branch's events and runs to the end, into the disk cache; the run is handed back."""
+    _lower_priority()
     sim = _FORK[0]
     for event in extra:
         sim.add_event(event)

@@ -19,10 +19,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from drills import session
 from drills.actions import ACTIONS, ActionError, action_changes, operator_view
 from drills.console.charts import chartable, svg
 from drills.console.exams import items as exam_items
@@ -35,7 +37,7 @@ from drills.history import record_drill
 from drills.journal import Journal
 from drills.library import library_root
 from drills.panels import PANELS
-from drills.scenario import load_key, load_scenario, scenario_dirs
+from drills.scenario import LoadedScenario, load_key, load_scenario, scenario_dirs
 from drills.scoring import gather_evidence, references, score
 from drills.session import RUNS, Drill, MoveRecord
 from simulator.schema import COLUMNS, METRIC_NAMES, TABLE_PURPOSE
@@ -48,6 +50,7 @@ def create_app(root: Path) -> Starlette:
     """The app over a home folder; it keeps more runs than a one-trainee process does: a
     cohort's drills diverge once its candidates act, and its report reads every run."""
     RUNS.size = max(RUNS.size, RUNS_IN_MEMORY)
+    session.WORKER_NICENESS = 10  # re-simulations yield the cores to the pages
     os.environ.setdefault("SPEECHDRILL_CACHE_KEEP", RUNS_ON_DISK)
     journal = Journal(root)
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}
@@ -140,8 +143,7 @@ async def cohort_page(c: Console, request: Request, error: str = "") -> Response
     rows = []
     for who in c.store.candidates(cohort.id):
         drill = _drill(c, who, cohort)
-        with c.drills.runs_lock:
-            found = gather_evidence(drill, key) if drill is not None else None
+        found = await run_in_threadpool(_evidence, c, drill, key) if drill is not None else None
         rows.append(
             {
                 "who": who,
@@ -212,12 +214,32 @@ async def end_drill(c: Console, request: Request) -> Response:
     return RedirectResponse(str(request.url).rsplit("/", 1)[0], status_code=303)
 
 
+def _evidence(c: Console, drill: Drill, key: Any) -> Any:
+    with c.drills.runs_lock:
+        return gather_evidence(drill, key)
+
+
 async def cohort_report(c: Console, request: Request) -> Response:
     cohort = _cohort(c, request)
     if cohort is None:
         return page("error.html", status=404, message="no such cohort")
     scenario = c.scenarios[cohort.scenario]
     key = load_key(scenario.directory / "key.yaml", scenario)
+    results = await run_in_threadpool(_scores, c, cohort, scenario, key)
+    refs = references(scenario, scenario.directory)
+    return page(
+        "report.html",
+        cohort=cohort,
+        scenario=scenario,
+        key=key,
+        results=results,
+        expert=refs.expert,
+        hint_cost=HINT_COST,
+    )
+
+
+def _scores(c: Console, cohort: Cohort, scenario: LoadedScenario, key: Any) -> list[Any]:
+    """Every candidate's score (finished drills join their history)."""
     with c.drills.lock, c.drills.runs_lock:
         refs = references(scenario, scenario.directory)
         results = []
@@ -231,15 +253,7 @@ async def cohort_report(c: Console, request: Request) -> Response:
             results.append(
                 {"who": who, "drill": drill, "score": result, "hints": hints, "final": final}
             )
-    return page(
-        "report.html",
-        cohort=cohort,
-        scenario=scenario,
-        key=key,
-        results=results,
-        expert=refs.expert,
-        hint_cost=HINT_COST,
-    )
+    return results
 
 
 # --- candidate -------------------------------------------------------------------------
@@ -263,8 +277,8 @@ async def candidate_page(
     who = c.store.candidate(who.token) or who
     scenario = drill.scenario
     ct = request.path_params["ct"]
-    with c.drills.lock:
-        shown = [_shown(c, drill, m) for m in reversed(drill.moves)]
+    # off the event loop: a query that has not run yet takes its time, other pages go on
+    shown = await run_in_threadpool(_all_shown, c, drill)
     return page(
         "candidate.html",
         status=400 if error else 200,
@@ -283,6 +297,12 @@ async def candidate_page(
         error=error,
         confirm=confirm,
     )
+
+
+def _all_shown(c: Console, drill: Drill) -> list[dict[str, Any]]:
+    with c.drills.lock:
+        moves = list(reversed(drill.moves))
+    return [_shown(c, drill, m) for m in moves]
 
 
 def _shown(c: Console, drill: Drill, move: MoveRecord) -> dict[str, Any]:
@@ -338,13 +358,18 @@ async def candidate_move(c: Console, request: Request) -> Response:
         if "act" in move and form.get("confirm") != "yes":
             preview = _blast_radius(c, who, move["act"])
             return await candidate_page(c, request, confirm={"act": move["act"], **preview})
-        record = c.drills.play(who.session, move, cohort.time_box_min)
-        if record.kind in ("look", "query"):
-            c.drills.show(c.drills.get(who.session), record)
+        await run_in_threadpool(_play, c, who, move, cohort.time_box_min)
     except (BadInput, ActionError, ValidationError, DrillClosed) as exc:
         return await candidate_page(c, request, error=_message(exc))
     _drill(c, who, cohort)  # the time box may have run out with this move
     return RedirectResponse(f"/c/{request.path_params['ct']}", status_code=303)
+
+
+def _play(c: Console, who: Candidate, move: dict[str, Any], time_box_min: float) -> None:
+    """Play, journal, and compute what a look or query shows (off the event loop)."""
+    record = c.drills.play(who.session, move, time_box_min)
+    if record.kind in ("look", "query"):
+        c.drills.show(c.drills.get(who.session), record)
 
 
 def _message(exc: Exception) -> str:
