@@ -191,6 +191,25 @@ def memory(duration: float = 600.0) -> dict[str, float]:
     }
 
 
+def export_time(scenario_id: str = "gpu-cost-no-traffic") -> dict[str, float]:
+    """The OpenMetrics export of a whole scenario run (target: 5 s for an hour), once the
+    run is simulated."""
+    from drills.scenario import load_scenario, resolve_scenario
+    from drills.session import RUNS
+    from reports.openmetrics import openmetrics
+
+    scenario = load_scenario(resolve_scenario(scenario_id))
+    tel = RUNS.get(scenario, scenario.timeline)
+    tables = {"requests": tel.requests, "metrics": tel.metrics}
+    (seconds,) = best_of(lambda: openmetrics(tables, scenario.spec.duration_s))
+    return {
+        "simulated_minutes": scenario.spec.duration_s / 60.0,
+        "export_s": seconds,
+        "export_s_per_simulated_hour": seconds * 3600.0 / scenario.spec.duration_s,
+        "target_s_per_hour": 5.0,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
@@ -207,6 +226,7 @@ def main() -> None:
         "pipeline": pipeline_throughput(600.0 * scale),
         "memory": memory(600.0 * scale),
         "resimulation": resimulation(1 if args.quick else 3),
+        "export": export_time(),
     }
     from benchmarks.replay import debrief_times, replay_times
 

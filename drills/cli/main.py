@@ -37,9 +37,19 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def _register() -> None:
-    from drills.cli import drill, exam, history, profile, scenario, serve, simulate, whatif
+    from drills.cli import (
+        drill,
+        exam,
+        export,
+        history,
+        profile,
+        scenario,
+        serve,
+        simulate,
+        whatif,
+    )
 
-    for group in (simulate, profile, scenario, drill, whatif, exam, history, serve):
+    for group in (simulate, profile, scenario, drill, whatif, exam, history, serve, export):
         group.register(cli)
 
 

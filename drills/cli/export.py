@@ -1,0 +1,51 @@
+"""`speechdrill export`: a run's telemetry for the tools SREs already use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(export)
+
+
+@click.command("export")
+@click.argument("run_or_session")
+@click.option(
+    "--openmetrics",
+    "target",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write OpenMetrics text here (for `promtool tsdb create-blocks-from openmetrics`).",
+)
+def export(run_or_session: str, target: Path) -> None:
+    """Export a scenario's run (a library id or scenario file) or a drill session's, the
+    session only as of its clock (no future data)."""
+    from drills.journal import Journal
+    from drills.scenario import load_scenario, resolve_scenario
+    from drills.session import RUNS, load_drill
+    from drills.sql import as_of
+    from reports.openmetrics import openmetrics
+    from simulator.errors import InputError
+
+    try:
+        scenario = load_scenario(resolve_scenario(run_or_session))
+    except InputError:
+        journal = Journal()
+        try:
+            drill, _ = load_drill(journal, run_or_session)
+        except InputError:
+            raise InputError(
+                run_or_session, "", "a scenario id or file, or a drill session id"
+            ) from None
+        tables = as_of(drill.telemetry(), drill.now_s)
+        end = drill.now_s
+    else:
+        tel = RUNS.get(scenario, scenario.timeline)
+        tables = {"requests": tel.requests, "metrics": tel.metrics}
+        end = scenario.spec.duration_s
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(openmetrics(tables, end))
+    click.echo(f"wrote {target} (simulated t = 0 is 2026-01-01T00:00:00Z)")

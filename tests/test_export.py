@@ -1,0 +1,78 @@
+"""The OpenMetrics export: it loads into a real Prometheus TSDB with promtool, and what
+the TSDB holds is what the Parquet telemetry says."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from drills.scenario import load_scenario, resolve_scenario
+from drills.session import RUNS
+from reports.openmetrics import EPOCH_S, openmetrics
+
+PROMTOOL = shutil.which("promtool")
+
+
+@pytest.fixture(scope="module")
+def exported():
+    scenario = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
+    tel = RUNS.get(scenario, scenario.timeline)
+    tables = {"requests": tel.requests, "metrics": tel.metrics}
+    return tel, openmetrics(tables, scenario.spec.duration_s)
+
+
+def test_the_text_is_openmetrics_with_units_in_names(exported):
+    _, text = exported
+    assert text.endswith("# EOF\n")
+    families = set(re.findall(r"^# TYPE (\S+) (\w+)$", text, re.M))
+    assert ("speechdrill_request_latency_seconds", "histogram") in families
+    assert ("speechdrill_requests", "counter") in families
+    assert ("speechdrill_cost_usd_per_hour", "gauge") in families
+    assert "latency_p95_ms" not in text  # base units: seconds
+    assert not re.search(r"transcript|audio\b", text)  # derived signals only
+
+
+def dump(directory, selector: str) -> list[tuple[float, float]]:
+    (directory / "wal").mkdir(exist_ok=True)
+    out = subprocess.run(
+        [PROMTOOL, "tsdb", "dump", f"--match={selector}", str(directory)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [
+        (float(v), int(t) / 1000.0 - EPOCH_S) for v, t in re.findall(r"\} (\S+) (\d+)$", out, re.M)
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (apt-get install prometheus)")
+def test_promtool_builds_blocks_whose_samples_are_the_parquet_figures(exported, tmp_path):
+    tel, text = exported
+    source = tmp_path / "run.om"
+    source.write_text(text)
+    blocks = tmp_path / "tsdb"
+    subprocess.run(
+        [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", str(source), str(blocks)],
+        capture_output=True,
+        check=True,
+    )
+    # the spend rate of the GPU embedding pool, sample by sample
+    spend = dump(blocks, '{__name__="speechdrill_cost_usd_per_hour",pool="embed-gpu"}')
+    m = tel.metrics
+    rows = m[(m["name"] == "cost_usd_per_hour") & (m["labels"] == "pool=embed-gpu")]
+    assert [v for v, _ in spend] == pytest.approx(rows["value"].to_list(), rel=1e-6)
+    # the requests served on it by the end, as the requests table counts them
+    served = dump(blocks, '{__name__="speechdrill_requests_total",pool="embed-gpu",status="ok"}')
+    last = max(t for _, t in served)
+    r = tel.requests
+    mine = (r["pool"] == "embed-gpu") & (r["status"] == "ok") & (r["done_s"] <= last)
+    assert sum(v for v, t in served if t == last) == int(mine.sum())
+    # an hour's spend from the gauge: the mean rate over the window, as the ledger computes
+    window = [v for v, t in spend if 1200 <= t < 2700]
+    inside = rows[(rows["t_s"] >= 1200) & (rows["t_s"] < 2700)]
+    assert np.mean(window) == pytest.approx(inside["value"].mean())
