@@ -200,7 +200,7 @@ def export_time(scenario_id: str = "gpu-cost-no-traffic") -> dict[str, float]:
 
     scenario = load_scenario(resolve_scenario(scenario_id))
     tel = RUNS.get(scenario, scenario.timeline)
-    tables = {"requests": tel.requests, "metrics": tel.metrics}
+    tables = {"requests": tel.requests, "metrics": tel.metrics, "events": tel.events}
     (seconds,) = best_of(lambda: openmetrics(tables, scenario.spec.duration_s))
     return {
         "simulated_minutes": scenario.spec.duration_s / 60.0,

@@ -5,8 +5,10 @@
   units as Prometheus asks (`_seconds`, `_per_second`, `_usd_per_hour`, `_ratio`), its
   label (`kind`, `pool`) as a label;
 - from the `requests` table, per minute and cumulative: `speechdrill_requests_total` by
-  kind, pool, device, status, tenant and cohort; `speechdrill_request_cost_usd_total` by
-  pool and device; `speechdrill_request_latency_seconds` as a histogram by kind and route.
+  kind, pool, device, status, tenant, cohort and tags (fallback, retry, canary, shadow);
+  `speechdrill_request_cost_usd_total` by pool and device; and
+  `speechdrill_request_latency_seconds` as a histogram by kind and route;
+- each event of the `events` table as `speechdrill_event_info` (the annotations).
 
 Simulated seconds become timestamps from EPOCH (one fixed day, so that every export of a
 run is the same file). Derived signals only: no audio, no transcript text."""
@@ -23,7 +25,7 @@ EPOCH_S = 1_767_225_600  # 2026-01-01T00:00:00Z: simulated t = 0
 PREFIX = "speechdrill_"
 STEP_S = 60.0  # the requests' counters and histograms are written once a minute
 LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-COUNTER_LABELS = ("kind", "pool", "device", "status", "tenant", "cohort")
+COUNTER_LABELS = ("kind", "pool", "device", "status", "tenant", "cohort", "tags")
 
 # metrics-table name: (exported name, factor to base units, help)
 GAUGES: dict[str, tuple[str, float, str]] = {
@@ -136,10 +138,23 @@ def histograms(requests: pd.DataFrame, end_s: float) -> Iterator[str]:
             yield f"{name}_sum{labels} {total:.9g} {EPOCH_S + t:.3f}"
 
 
+def events(table: pd.DataFrame) -> Iterator[str]:
+    """What an operator saw (deploys, config pushes, alerts, actions), one sample each: the
+    dashboard's annotations."""
+    name = f"{PREFIX}event"
+    yield f"# TYPE {name} info"
+    for t, kind, target, detail in table[["t_s", "type", "target", "detail"]].itertuples(
+        index=False
+    ):
+        labels = _labels({"type": kind, "target": target, "detail": detail})
+        yield f"{name}_info{labels} 1 {EPOCH_S + float(t):.3f}"
+
+
 def openmetrics(tables: dict[str, pd.DataFrame], end_s: float) -> str:
     """The OpenMetrics text of telemetry tables (a finished run's, or a view as of a clock)."""
     lines = [
         *gauges(tables["metrics"]),
+        *events(tables["events"]),
         *counters(tables["requests"], end_s),
         *histograms(tables["requests"], end_s),
         "# EOF",

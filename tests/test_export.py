@@ -21,7 +21,7 @@ PROMTOOL = shutil.which("promtool")
 def exported():
     scenario = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
     tel = RUNS.get(scenario, scenario.timeline)
-    tables = {"requests": tel.requests, "metrics": tel.metrics}
+    tables = {"requests": tel.requests, "metrics": tel.metrics, "events": tel.events}
     return tel, openmetrics(tables, scenario.spec.duration_s)
 
 
@@ -76,3 +76,22 @@ def test_promtool_builds_blocks_whose_samples_are_the_parquet_figures(exported, 
     window = [v for v, t in spend if 1200 <= t < 2700]
     inside = rows[(rows["t_s"] >= 1200) & (rows["t_s"] < 2700)]
     assert np.mean(window) == pytest.approx(inside["value"].mean())
+
+
+def test_every_dashboard_query_names_a_metric_the_export_writes(exported):
+    import json
+    from pathlib import Path
+
+    _, text = exported
+    board = json.loads(
+        (Path(__file__).parents[1] / "reports" / "grafana" / "speechdrill-fleet.json").read_text()
+    )
+    written = set(re.findall(r"^(speechdrill_\w+)", text, re.M))
+    queries = [t["expr"] for p in board["panels"] for t in p["targets"]]
+    queries += [a["expr"] for a in board["annotations"]["list"]]
+    assert len(board["panels"]) >= 8 and len({p["id"] for p in board["panels"]}) == len(
+        board["panels"]
+    )
+    for query in queries:
+        named = set(re.findall(r"speechdrill_\w+", query))
+        assert named and named <= written, (query, named - written)

@@ -44,7 +44,7 @@ def export(run_or_session: str, target: Path) -> None:
         end = drill.now_s
     else:
         tel = RUNS.get(scenario, scenario.timeline)
-        tables = {"requests": tel.requests, "metrics": tel.metrics}
+        tables = {"requests": tel.requests, "metrics": tel.metrics, "events": tel.events}
         end = scenario.spec.duration_s
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(openmetrics(tables, end))
