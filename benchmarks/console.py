@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,7 @@ def console_latency(
 
     home = tempfile.mkdtemp(prefix="speechdrill-console-bench-")
     os.environ["SPEECHDRILL_CACHE"] = os.path.join(home, "runs")
-    app = create_app(__import__("pathlib").Path(home))
+    app = create_app(Path(home))
     c = app.state.console
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))

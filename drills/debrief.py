@@ -18,6 +18,7 @@ counterfactual costs only the minutes after it."""
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,6 @@ from drills.scoring import (
     Evidence,
     References,
     Score,
-    act_event,
     act_events,
     evaluation_window,
     first_mitigation,
@@ -136,7 +136,7 @@ def _instead(drill: Drill, move: MoveRecord, expert_moves: list[MoveRecord]) -> 
 
 
 def _retimed(moves: list[MoveRecord], at_s: float) -> list[TimelineEvent]:
-    return [act_event(m).model_copy(update={"at_s": at_s}) for m in moves]
+    return [m.event.model_copy(update={"at_s": at_s}) for m in moves if m.event is not None]
 
 
 def decision_points(
@@ -204,8 +204,6 @@ def debrief(
     drill: Drill, key: AnswerKey, refs: References, result: Score, counterfactuals: bool = True
 ) -> Debrief:
     """The debrief; without `counterfactuals`, only what to practise (no extra runs)."""
-    import time
-
     start = time.perf_counter()
     points = decision_points(drill, key, refs.expert) if counterfactuals else []
     costed = costed_moves(drill, key) if counterfactuals else []

@@ -115,15 +115,20 @@ def resolve_exam(name: str) -> Path:
 def load_attempt(path: Path, exam: ExamItem | None = None) -> Attempt:
     attempt = load_model(path, Attempt)
     if exam is not None:
-        if attempt.exam != exam.id:
-            raise InputError(str(path), "exam", f"an attempt at {exam.id!r}")
-        ids = {r.id for r in exam.rubric}
-        for i, override in enumerate(attempt.overrides):
-            if override.item not in ids:
-                raise InputError(
-                    str(path), f"overrides.{i}.item", f"one of the rubric's items {sorted(ids)}"
-                )
+        check_attempt(attempt, exam, path)
     return attempt
+
+
+def check_attempt(attempt: Attempt, exam: ExamItem, path: Path) -> None:
+    """The attempt answers this exam, and its overrides name the rubric's items."""
+    if attempt.exam != exam.id:
+        raise InputError(str(path), "exam", f"an attempt at {exam.id!r}")
+    ids = {r.id for r in exam.rubric}
+    for i, override in enumerate(attempt.overrides):
+        if override.item not in ids:
+            raise InputError(
+                str(path), f"overrides.{i}.item", f"one of the rubric's items {sorted(ids)}"
+            )
 
 
 def save_attempt(attempt: Attempt, path: Path) -> None:

@@ -50,7 +50,7 @@ from drills.signals import series
 from drills.transcript import load_transcript
 from simulator.fleet import Fleet
 from simulator.telemetry import Telemetry
-from simulator.timeline import Announcement, PathError, TimelineEvent, get_path, set_path
+from simulator.timeline import PathError, TimelineEvent, get_path, set_path
 
 WEIGHTS = {
     "diagnosis": 30.0,
@@ -553,25 +553,9 @@ def side_effects(drill: Drill, mitigation: tuple[MoveRecord, MoveMatch] | None) 
     return [m for m in drill.moves if m.kind == "act" and m.changes and m.index != fix]
 
 
-def act_event(move: MoveRecord) -> TimelineEvent:
-    """The timeline event an action became (as `Drill._act` made it)."""
-    target = move.action.action if move.action else ""
-    return TimelineEvent(
-        at_s=move.sim_time_s,
-        set=move.changes,
-        announce=Announcement(type="action", target=target, detail=move.text),
-    )
-
-
 def act_events(drill: Drill) -> list[tuple[MoveRecord, TimelineEvent]]:
     """The trainee's actions paired with the events they became, in order."""
-    acts = [m for m in drill.moves if m.kind == "act" and not m.error]
-    events = iter(drill.actions)
-    out = []
-    for move in acts:
-        if move.changes or (move.action is not None and ACTIONS[move.action.action].unsafe):
-            out.append((move, next(events)))
-    return out
+    return [(m, m.event) for m in drill.moves if m.event is not None]
 
 
 def side_effect_timeline(
@@ -581,7 +565,7 @@ def side_effect_timeline(
     moves = side_effects(drill, mitigation)
     if not moves:
         return None
-    return [*drill.scenario.timeline, *(act_event(m) for m in moves)]
+    return [*drill.scenario.timeline, *(m.event for m in moves if m.event is not None)]
 
 
 def harm_by_effect(

@@ -335,6 +335,7 @@ class MoveRecord:
     changes: dict[str, Any] = field(default_factory=dict)
     conclusion: Conclusion | None = None
     error: str = ""
+    event: TimelineEvent | None = None  # what an action became on the timeline (if anything)
 
 
 @dataclass
@@ -412,13 +413,12 @@ class Drill:
                 raise ActionError(field if act.action == "set" else "args", str(exc)) from None
         record.changes = changes
         if changes or ACTIONS[act.action].unsafe:
-            self.actions.append(
-                TimelineEvent(
-                    at_s=now,
-                    set=changes,
-                    announce=Announcement(type="action", target=act.action, detail=record.text),
-                )
+            record.event = TimelineEvent(
+                at_s=now,
+                set=changes,
+                announce=Announcement(type="action", target=act.action, detail=record.text),
             )
+            self.actions.append(record.event)
 
     def telemetry(self) -> Telemetry:
         return RUNS.get(self.scenario, self.timeline)

@@ -107,13 +107,13 @@ def score_command(
     attempt_file: Path, as_json: bool, out: Path | None, formats: tuple[str, ...]
 ) -> None:
     """Mark an attempt per rubric item (overrides included) and write its report."""
-    from drills.exam import load_attempt, load_exam, mark, resolve_exam
+    from drills.exam import check_attempt, load_attempt, load_exam, mark, resolve_exam
     from drills.history import record_exam
     from reports.exam import exam_data, write
 
-    bare = load_attempt(attempt_file)
-    found = load_exam(resolve_exam(bare.exam))
-    attempt = load_attempt(attempt_file, found)
+    attempt = load_attempt(attempt_file)
+    found = load_exam(resolve_exam(attempt.exam))
+    check_attempt(attempt, found, attempt_file)
     marking = mark(found, attempt)
     data = exam_data(found, attempt, marking)
     record_exam(attempt, marking)

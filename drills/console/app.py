@@ -225,21 +225,23 @@ async def cohort_report(c: Console, request: Request) -> Response:
         return page("error.html", status=404, message="no such cohort")
     scenario = c.scenarios[cohort.scenario]
     key = load_key(scenario.directory / "key.yaml", scenario)
-    results = await run_in_threadpool(_scores, c, cohort, scenario, key)
-    refs = references(scenario, scenario.directory)
+    results, expert = await run_in_threadpool(_scores, c, cohort, scenario, key)
     return page(
         "report.html",
         cohort=cohort,
         scenario=scenario,
         key=key,
         results=results,
-        expert=refs.expert,
+        expert=expert,
         hint_cost=HINT_COST,
     )
 
 
-def _scores(c: Console, cohort: Cohort, scenario: LoadedScenario, key: Any) -> list[Any]:
-    """Every candidate's score (finished drills join their history)."""
+def _scores(
+    c: Console, cohort: Cohort, scenario: LoadedScenario, key: Any
+) -> tuple[list[Any], Drill]:
+    """Every candidate's score (finished drills join their history), and the expert's path
+    they were scored against."""
     with c.drills.lock, c.drills.runs_lock:
         refs = references(scenario, scenario.directory)
         results = []
@@ -253,7 +255,7 @@ def _scores(c: Console, cohort: Cohort, scenario: LoadedScenario, key: Any) -> l
             results.append(
                 {"who": who, "drill": drill, "score": result, "hints": hints, "final": final}
             )
-    return results
+    return results, refs.expert
 
 
 # --- candidate -------------------------------------------------------------------------

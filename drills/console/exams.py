@@ -26,6 +26,7 @@ from drills.exam import (
 )
 from drills.history import record_exam
 from reports.exam import exam_data
+from simulator.errors import InputError
 
 MAX_ANSWER = 20_000  # characters
 
@@ -108,8 +109,6 @@ async def override(c: Console, request: Request) -> Response:
         by, reason = str(form.get("by", "")).strip(), str(form.get("reason", "")).strip()
         if not by or not reason:
             raise BadInput("override: who you are and why")
-        from simulator.errors import InputError
-
         try:
             changed = with_override(attempt, exam, str(form.get("item", "")), met, by, reason)
         except InputError as exc:

@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from drills.actions import ActionError
 from drills.journal import Journal
 from drills.scenario import Move
 from drills.session import RUNS, Drill, MoveRecord, load_drill
@@ -94,6 +93,3 @@ class LiveDrills:
     @staticmethod
     def _in_background(job: Callable[[], None]) -> None:
         threading.Thread(target=job, daemon=True).start()
-
-
-__all__ = ["ActionError", "DrillClosed", "LiveDrills"]
