@@ -196,11 +196,11 @@ def export_time(scenario_id: str = "gpu-cost-no-traffic") -> dict[str, float]:
     run is simulated."""
     from drills.scenario import load_scenario, resolve_scenario
     from drills.session import RUNS
-    from reports.openmetrics import openmetrics
+    from simulator.openmetrics import openmetrics
 
     scenario = load_scenario(resolve_scenario(scenario_id))
     tel = RUNS.get(scenario, scenario.timeline)
-    tables = {"requests": tel.requests, "metrics": tel.metrics, "events": tel.events}
+    tables = tel.tables()
     (seconds,) = best_of(lambda: openmetrics(tables, scenario.spec.duration_s))
     return {
         "simulated_minutes": scenario.spec.duration_s / 60.0,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from drills.actions import ActionError, parse_action
 from drills.causes import CAUSES
@@ -125,6 +125,28 @@ class MoveMatch(Strict):
     description: str = ""
 
 
+PROM_DURATION = r"^(\d+(ms|s|m|h|d|w|y))+$"
+
+
+class AlertRule(Strict):
+    """A Prometheus alerting rule, as written in a rule file (`alert`, `expr`, `for`), over
+    the series `speechdrill export --openmetrics` writes. As a prevention answer it is
+    judged by whether it would have paged (drills/alerts.py)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+    alert: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="the alert's name")
+    expr: str = Field(min_length=1, description="a PromQL expression; it fires when non-empty")
+    for_: str = Field(
+        "0s",
+        alias="for",
+        pattern=PROM_DURATION,
+        description="how long the expression must hold before the alert fires (e.g. 2m)",
+    )
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
 class Prevention(Strict):
     """A prevention item and the phrasings an examiner accepts for it (drills/matcher.py):
     `accept` is a list of concept groups, all required in one statement; a group lists
@@ -133,6 +155,11 @@ class Prevention(Strict):
     id: str = Field(min_length=1)
     accept: list[list[str]] = Field(default_factory=list, description="concept groups")
     keywords: list[str] = Field(default_factory=list, description="older keys: one group")
+    rule: AlertRule | None = Field(
+        None,
+        description="a reference alerting rule: the item is an alert, and a trainee's rule "
+        "that pages early on the incident and never on the no-fault run earns it",
+    )
     description: str = ""
 
     @model_validator(mode="after")
@@ -152,6 +179,11 @@ class Prevention(Strict):
 class AnswerKey(Strict):
     scenario: str
     cause: str
+    onset_s: NonNeg | None = Field(
+        None,
+        description="when the cause's fault starts (alert rules are timed from it); default: "
+        "the timeline's first fault",
+    )
     signals: list[Signal] = Field(min_length=1)
     mitigations: list[MoveMatch] = Field(min_length=1)
     harmful: list[MoveMatch] = Field(default_factory=list)
@@ -176,8 +208,16 @@ class Act(Strict):
 class Conclusion(Strict):
     cause: str = Field(description="the cause: a catalogue id or the trainee's own words")
     mitigations: list[str] = Field(default_factory=list)
-    prevention: list[str] = Field(default_factory=list)
+    prevention: list[str | AlertRule] = Field(
+        default_factory=list, description="in words, or as Prometheus alerting rules"
+    )
     notes: str = ""
+
+    def statements(self) -> list[str]:
+        return [p for p in self.prevention if isinstance(p, str)]
+
+    def rules(self) -> list[AlertRule]:
+        return [p for p in self.prevention if isinstance(p, AlertRule)]
 
 
 class Move(Strict):

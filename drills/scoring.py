@@ -34,6 +34,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from drills.actions import ACTIONS, ActionError, action_changes
+from drills.alerts import credit_rules
 from drills.causes import match_cause
 from drills.evidence import Reading, read
 from drills.matcher import Concept, judge
@@ -98,6 +99,7 @@ class Score:
     concluded: bool = True
     evidence: float = 0.0  # share of the key's evidence read (0-1)
     reference: dict[str, float] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # the trainee's alert rules
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -381,7 +383,8 @@ def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
     window = evaluation_window(drill.scenario)
     tel = drill.telemetry()
     lines.append(_recovery_line(tel, refs, key, window))
-    lines.append(_prevention_line(conclusion, key, correct))
+    prevention, alerts = _prevention_line(conclusion, key, correct, drill.scenario)
+    lines.append(prevention)
     penalties = _listed_penalties(drill, key) + harm_by_effect(drill, key, refs, mitigation)
     total = sum(line.points for line in lines) - sum(p["points"] for p in penalties)
     clean_spend = spend(refs.clean, window)
@@ -398,6 +401,7 @@ def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
         breakdown=lines,
         recovery=round(lines[3].points / WEIGHTS["recovery"], 3),
         concluded=conclusion is not None,
+        alerts=alerts,
         evidence=round(found.share(key, mitigated=mitigated_at), 3),
         reference={
             "slo_burn_no_action": round(slo_burn(drill.scenario, refs.none, window), 4),
@@ -493,28 +497,38 @@ def prevention_concepts(key: AnswerKey) -> list[Concept]:
     return [Concept.of(p.id, p.groups()) for p in key.prevention]
 
 
-def _prevention_line(conclusion: Conclusion | None, key: AnswerKey, correct: bool) -> Line:
+def _prevention_line(
+    conclusion: Conclusion | None, key: AnswerKey, correct: bool, scenario: LoadedScenario
+) -> tuple[Line, list[dict[str, Any]]]:
     top = WEIGHTS["prevention"]
     if not key.prevention:
-        return Line("prevention", top, top, "no prevention items in the key")
+        return Line("prevention", top, top, "no prevention items in the key"), []
     if conclusion is None:
-        return Line("prevention", 0.0, top, "did not conclude: no prevention items given")
-    result = judge(conclusion.prevention, prevention_concepts(key))
-    share = len(result.earned) / len(key.prevention)
-    why = f"named {len(result.earned)} of {len(key.prevention)} prevention items"
+        return Line("prevention", 0.0, top, "did not conclude: no prevention items given"), []
+    result = judge(conclusion.statements(), prevention_concepts(key))
+    alerts = credit_rules(scenario, key, conclusion.rules(), set(result.earned))
+    share = (len(result.earned) * result.factor + alerts.items) / len(key.prevention)
+    named = len(result.earned) + len(alerts.earned)
+    why = f"named {named} of {len(key.prevention)} prevention items"
     if result.factor < 1.0:
         why += (
             f"; {result.on_point} of {result.statements} statements on point, "
             f"so the list earns ×{result.factor:.2f}"
         )
+    if alerts.note:
+        why += f"; {alerts.note}"
     earned = [f"{item}: “{text}”" for item, text in result.earned.items()]
+    earned += [f"{item}: {why}" for item, why in alerts.earned.items()]
     refused = [f"negated, not counted: “{t}”" for t in result.negated]
     refused += [f"a list of buzzwords, not counted: “{t}”" for t in result.soup]
-    missed = [p.description or p.id for p in key.prevention if p.id not in result.earned]
-    factor = result.factor * (1.0 if correct else WRONG_CAUSE_PREVENTION)
-    if not correct and result.earned:
+    refused += alerts.refused
+    got = set(result.earned) | set(alerts.earned)
+    missed = [p.description or p.id for p in key.prevention if p.id not in got]
+    factor = 1.0 if correct else WRONG_CAUSE_PREVENTION
+    if not correct and got:
         why += f"; ×{WRONG_CAUSE_PREVENTION:g}: they prevent a cause the diagnosis missed"
-    return Line("prevention", top * share * factor, top, why, earned + refused, missed)
+    points = top * float(np.clip(share, 0.0, 1.0)) * factor
+    return Line("prevention", points, top, why, earned + refused, missed), alerts.report
 
 
 def _listed_penalties(drill: Drill, key: AnswerKey) -> list[dict[str, Any]]:

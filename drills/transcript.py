@@ -7,8 +7,9 @@ from pathlib import Path
 import yaml
 
 from drills.actions import ActionError, parse_action
+from drills.alerts import check_rules
 from drills.panels import PANELS
-from drills.scenario import LoadedScenario, Transcript, load_model
+from drills.scenario import AlertRule, LoadedScenario, Transcript, load_model
 from drills.session import Drill
 from simulator.errors import InputError
 from simulator.fileio import dotted, line_of
@@ -41,6 +42,16 @@ def load_transcript(path: Path, scenario: LoadedScenario | None = None) -> Trans
             raise InputError(
                 str(path), dotted(field), "the cause, in your own words", line_of(node, field)
             )
+    check_rules(
+        [
+            (f"moves[{i}].conclude.prevention[{j}]", item)
+            for i, move in enumerate(transcript.moves)
+            if move.conclude is not None
+            for j, item in enumerate(move.conclude.prevention)
+            if isinstance(item, AlertRule)
+        ],
+        str(path),
+    )
     if scenario is not None:
         _check_against(transcript, scenario, path, node)
     return transcript

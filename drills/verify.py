@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from drills import alerts
 from drills.scenario import LoadedScenario, load_key
 from drills.scoring import references, replay, score
 from drills.session import RUNS
@@ -19,7 +20,7 @@ DEFAULT_BANDS = {"expert": (85.0, 100.0), "naive": (0.0, 40.0)}
 
 @dataclass
 class Check:
-    what: str  # "signal" or "transcript"
+    what: str  # "signal", "rule" or "transcript"
     name: str
     value: float
     expected: str
@@ -37,6 +38,30 @@ def causal_checks(scenario: LoadedScenario) -> list[Check]:
             out.append(
                 Check("signal", signal.id, round(sigma, 1), f"≥ {MIN_SIGMA:g}σ", sigma >= MIN_SIGMA)
             )
+    return out
+
+
+def rule_checks(scenario: LoadedScenario) -> list[Check]:
+    """Each reference alert rule of the key pages by the page and never on the no-fault run
+    (a fault no sane alert can see is a scenario bug). Needs promtool; none without it."""
+    key = load_key(scenario.directory / "key.yaml", scenario)
+    items = [p for p in key.prevention if p.rule is not None]
+    if not items or not alerts.available():
+        return []
+    verdicts = alerts.judge_rules(scenario, key, [p.rule for p in items if p.rule is not None])
+    out = []
+    for item, verdict in zip(items, verdicts, strict=True):
+        first = verdict.first_min
+        value = float(first - verdict.onset_min) if first is not None else float("nan")
+        out.append(
+            Check(
+                "rule",
+                item.id,
+                value,
+                "fires (min after fault) by the page; quiet on no-fault",
+                verdict.grade == "early",
+            )
+        )
     return out
 
 
@@ -65,4 +90,4 @@ def transcript_checks(scenario: LoadedScenario) -> list[Check]:
 
 
 def verify(scenario: LoadedScenario) -> list[Check]:
-    return causal_checks(scenario) + transcript_checks(scenario)
+    return causal_checks(scenario) + rule_checks(scenario) + transcript_checks(scenario)

@@ -16,6 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from reports.alerts import timeline_lines
+
 
 def report_data(
     scenario: Any,
@@ -164,6 +166,36 @@ def debrief_markdown(debrief: dict[str, Any]) -> list[str]:
     return lines
 
 
+ALERTS_TITLE = "Your alert rules: would they have paged?"
+
+
+def alerts_markdown(alerts: list[dict[str, Any]]) -> list[str]:
+    if not alerts:
+        return []
+    lines = ["", f"## {ALERTS_TITLE}", ""]
+    for entry in alerts:
+        lines += [
+            f"- **{entry['alert']}** ({entry['grade']}): {entry['why']}",
+            f"  `{entry['expr']}` for {entry['for']}",
+            "",
+            "```text",
+            *timeline_lines(entry),
+            "```",
+            "",
+        ]
+    return lines[:-1]
+
+
+def alerts_html(alerts: list[dict[str, Any]]) -> str:
+    esc = html.escape
+    return "".join(
+        f"<h3>{esc(e['alert'])} ({esc(e['grade'])})</h3><p>{esc(e['why'])}</p>"
+        f"<p><code>{esc(e['expr'])}</code> for {esc(e['for'])}</p>"
+        f"<pre>{esc(chr(10).join(timeline_lines(e)))}</pre>"
+        for e in alerts
+    )
+
+
 def to_markdown(data: dict[str, Any]) -> str:
     lines = [
         f"# After-action report: {data['scenario']['title']}",
@@ -183,6 +215,7 @@ def to_markdown(data: dict[str, Any]) -> str:
         details += [f"  - missed: {m}" for m in b.get("missed", [])]
         if details:
             lines += [f"- **{b['component']}**", *details]
+    lines += alerts_markdown(data["summary"].get("alerts", []))
     lines += debrief_markdown(data["debrief"])
     lines += ["", "## Moves", ""]
     lines += [f"- minute {m['minute']:g} — {m['kind']}: `{m['what'][:120]}`" for m in data["moves"]]
@@ -256,6 +289,8 @@ def to_html(data: dict[str, Any]) -> str:
         for s in key["signals"]
     )
     prevention = "".join(f"<li>{esc(p)}</li>" for p in key["prevention"])
+    alerts = data["summary"].get("alerts", [])
+    alerts = f"<h2>{ALERTS_TITLE}</h2>{alerts_html(alerts)}" if alerts else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>After-action report: {esc(data["scenario"]["title"])}</title>
@@ -275,6 +310,7 @@ td:nth-child(2) {{ white-space: nowrap; }}
 <h2>Score breakdown</h2>
 <table><tr><th>component</th><th>points</th><th>why</th></tr>{rows}</table>
 <h2>What earned each component, and what was missed</h2><ul>{why}</ul>
+{alerts}
 <h2>What each decision cost</h2>{decisions}
 <h2>What to practise</h2><ul>{practise}</ul>
 <div class="columns">

@@ -46,6 +46,10 @@ class Telemetry:
     horizon_s: float
     metrics_interval_s: float = 10.0  # windowed metrics summarise [t_s, t_s + interval)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The four telemetry tables by name (what an operator may read)."""
+        return {name: getattr(self, name) for name in TABLES}
+
     def write_parquet(self, out: Path) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
         paths = []

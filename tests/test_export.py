@@ -12,7 +12,7 @@ import pytest
 
 from drills.scenario import load_scenario, resolve_scenario
 from drills.session import RUNS
-from reports.openmetrics import EPOCH_S, openmetrics
+from simulator.openmetrics import EPOCH_S, openmetrics
 
 PROMTOOL = shutil.which("promtool")
 
@@ -21,7 +21,7 @@ PROMTOOL = shutil.which("promtool")
 def exported():
     scenario = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
     tel = RUNS.get(scenario, scenario.timeline)
-    tables = {"requests": tel.requests, "metrics": tel.metrics, "events": tel.events}
+    tables = tel.tables()
     return tel, openmetrics(tables, scenario.spec.duration_s)
 
 
@@ -33,7 +33,8 @@ def test_the_text_is_openmetrics_with_units_in_names(exported):
     assert ("speechdrill_requests", "counter") in families
     assert ("speechdrill_cost_usd_per_hour", "gauge") in families
     assert "latency_p95_ms" not in text  # base units: seconds
-    assert not re.search(r"transcript|audio\b", text)  # derived signals only
+    # derived signals only: no transcript text, no audio files or paths
+    assert not re.search(r"transcript|text=|\.wav|\.flac|audio_path|/audio/", text)
 
 
 def dump(directory, selector: str) -> list[tuple[float, float]]:

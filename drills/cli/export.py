@@ -27,8 +27,8 @@ def export(run_or_session: str, target: Path) -> None:
     from drills.scenario import load_scenario, resolve_scenario
     from drills.session import RUNS, load_drill
     from drills.sql import as_of
-    from reports.openmetrics import openmetrics
     from simulator.errors import InputError
+    from simulator.openmetrics import openmetrics
 
     try:
         scenario = load_scenario(resolve_scenario(run_or_session))
@@ -44,7 +44,7 @@ def export(run_or_session: str, target: Path) -> None:
         end = drill.now_s
     else:
         tel = RUNS.get(scenario, scenario.timeline)
-        tables = {"requests": tel.requests, "metrics": tel.metrics, "events": tel.events}
+        tables = tel.tables()
         end = scenario.spec.duration_s
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(openmetrics(tables, end))

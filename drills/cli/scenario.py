@@ -157,6 +157,47 @@ def scenario_show(scenario_id: str, as_json: bool) -> None:
     )
 
 
+@scenario.command("alerts")
+@click.argument("scenario_id")
+@click.option(
+    "--rules",
+    "rule_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A Prometheus rule file to try (default: the answer key's reference rules).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def scenario_alerts(scenario_id: str, rule_file: Path | None, as_json: bool) -> None:
+    """Would these alert rules have paged? Each is evaluated by promtool, minute by
+    minute, on the incident and on its no-fault run (for authors and trainers: it reads the
+    answer key). Exit 1 if a rule would false-page or stay silent."""
+    from drills.alerts import PromtoolMissing, judge_rules, load_rule_file
+    from reports.alerts import timeline_lines
+    from simulator.errors import CheckFailed
+
+    loaded = load_scenario(resolve_scenario(scenario_id))
+    key = load_key(loaded.directory / "key.yaml", loaded)
+    if rule_file is not None:
+        rules = load_rule_file(rule_file)
+    else:
+        rules = [p.rule for p in key.prevention if p.rule is not None]
+    if not rules:
+        raise InputError(str(rule_file or key.scenario), "groups", "at least one alerting rule")
+    try:
+        verdicts = judge_rules(loaded, key, rules)
+    except PromtoolMissing as exc:
+        raise InputError("promtool", "", str(exc)) from None
+    if as_json:
+        emit_json([v.as_data() for v in verdicts])
+    else:
+        for verdict in verdicts:
+            click.echo(f"\n{verdict.rule.alert}  [{verdict.grade}]  {verdict.why()}")
+            click.echo(f"  {verdict.rule.expr}  for {verdict.rule.for_}")
+            click.echo(textwrap.indent("\n".join(timeline_lines(verdict.as_data())), "  "))
+    bad = [v.rule.alert for v in verdicts if v.grade in ("false page", "silent")]
+    if bad:
+        raise CheckFailed(f"would false-page or stay silent: {', '.join(bad)}")
+
+
 def _check_one(path: Path) -> str:
     """Validate one file by what it is; returns its kind."""
     name = path.name

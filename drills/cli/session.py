@@ -11,6 +11,7 @@ import cmd
 import shlex
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import click
@@ -190,22 +191,34 @@ def act(session_id: str, action: str, pairs: tuple[str, ...]) -> None:
 @click.option("--cause", required=True, help="The cause, in your own words.")
 @click.option("--mitigation", "mitigations", multiple=True)
 @click.option("--prevention", "prevention", multiple=True)
+@click.option(
+    "--alert-rules",
+    "rule_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A Prometheus rule file: each alerting rule is a prevention item, scored by "
+    "whether it would have paged.",
+)
 @click.option("--notes", default="")
 def conclude(
     session_id: str,
     cause: str,
     mitigations: tuple[str, ...],
     prevention: tuple[str, ...],
+    rule_file: Path | None,
     notes: str,
 ) -> None:
-    """Conclude: the cause, the mitigations, prevention items and notes for the examiner."""
+    """Conclude: the cause, the mitigations, prevention items (in words, or alert rules)
+    and notes for the examiner."""
     if not cause.strip():
         raise InputError("--cause", "cause", "the cause, in your own words")
+    from drills.alerts import load_rule_file
+
+    rules = load_rule_file(rule_file) if rule_file else []
     move = {
         "conclude": {
             "cause": cause,
             "mitigations": list(mitigations),
-            "prevention": list(prevention),
+            "prevention": [*prevention, *(r.model_dump(by_alias=True) for r in rules)],
             "notes": notes,
         }
     }
