@@ -272,6 +272,7 @@ def judge_rules(
     """Each rule's firing on the incident and the no-fault run, and its grade."""
     if not rules:
         return []
+    check_rules([(f"prevention[{i}]", r) for i, r in enumerate(rules)], "alert rules")
     parts = [RUNS.key(scenario, scenario.timeline), key.model_dump_json()]
     digest = hashlib.sha256("|".join(parts + [r.model_dump_json() for r in rules]).encode())
     found = _VERDICTS.get(digest.hexdigest())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -109,3 +112,14 @@ def simulate(
     sim = Simulation(fleet_, reqs, timeline or [], seed, duration_s, library())
     sim.run()
     return sim, build(sim)
+
+
+def speechdrill(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The command line, as a user runs it (`python -m drills`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "drills", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )

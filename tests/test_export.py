@@ -37,14 +37,18 @@ def test_the_text_is_openmetrics_with_units_in_names(exported):
     assert not re.search(r"transcript|text=|\.wav|\.flac|audio_path|/audio/", text)
 
 
-def dump(directory, selector: str) -> list[tuple[float, float]]:
+def dump_text(directory, selector: str) -> str:
     (directory / "wal").mkdir(exist_ok=True)
-    out = subprocess.run(
+    return subprocess.run(
         [PROMTOOL, "tsdb", "dump", f"--match={selector}", str(directory)],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+
+
+def dump(directory, selector: str) -> list[tuple[float, float]]:
+    out = dump_text(directory, selector)
     return [
         (float(v), int(t) / 1000.0 - EPOCH_S) for v, t in re.findall(r"\} (\S+) (\d+)$", out, re.M)
     ]
@@ -77,6 +81,19 @@ def test_promtool_builds_blocks_whose_samples_are_the_parquet_figures(exported, 
     window = [v for v, t in spend if 1200 <= t < 2700]
     inside = rows[(rows["t_s"] >= 1200) & (rows["t_s"] < 2700)]
     assert np.mean(window) == pytest.approx(inside["value"].mean())
+    # quality by slice: the summary's sum / count at the end is the table's mean WER proxy
+    asr = (
+        '{__name__=~"speechdrill_wer_proxy_ratio_(sum|count)",kind="asr-streaming",slice="general"}'
+    )
+    sums = {name: 0.0 for name in ("sum", "count")}
+    for name, value, t in re.findall(
+        r"wer_proxy_ratio_(sum|count)\"[^}]*\} (\S+) (\d+)$", dump_text(blocks, asr), re.M
+    ):
+        if int(t) / 1000.0 - EPOCH_S == last:
+            sums[name] += float(value)
+    rows = r[(r["kind"] == "asr-streaming") & (r["slice"] == "general") & (r["done_s"] <= last)]
+    assert sums["count"] == rows["wer_proxy"].notna().sum()
+    assert sums["sum"] / sums["count"] == pytest.approx(rows["wer_proxy"].mean(), rel=1e-6)
 
 
 def test_every_dashboard_query_names_a_metric_the_export_writes(exported):
@@ -87,10 +104,12 @@ def test_every_dashboard_query_names_a_metric_the_export_writes(exported):
     board = json.loads(
         (Path(__file__).parents[1] / "reports" / "grafana" / "speechdrill-fleet.json").read_text()
     )
-    written = set(re.findall(r"^(speechdrill_\w+)", text, re.M))
+    agent = load_scenario(resolve_scenario("voice-agent-first-response"))  # has first response
+    agent_text = openmetrics(RUNS.get(agent, agent.timeline).tables(), agent.spec.duration_s)
+    written = set(re.findall(r"^(speechdrill_\w+)", text + agent_text, re.M))
     queries = [t["expr"] for p in board["panels"] for t in p["targets"]]
     queries += [a["expr"] for a in board["annotations"]["list"]]
-    assert len(board["panels"]) >= 8 and len({p["id"] for p in board["panels"]}) == len(
+    assert len(board["panels"]) >= 16 and len({p["id"] for p in board["panels"]}) == len(
         board["panels"]
     )
     for query in queries:
