@@ -20,7 +20,7 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field
@@ -100,18 +100,23 @@ class RuleFile(Strict):
 
 
 def load_rule_file(path: Path) -> list[AlertRule]:
-    """The alerting rules of a Prometheus rule file, each checked by promtool (an invalid
-    expression is bad input naming the rule and Prometheus's message)."""
+    """The alerting rules of a Prometheus rule file (see `rules_in`)."""
     data, node = read_yaml(path)
+    return rules_in(data, str(path), node)
+
+
+def rules_in(data: Any, source: str, node: Any = None) -> list[AlertRule]:
+    """The alerting rules of a rule file's content, each checked by promtool: an invalid
+    expression is bad input naming the rule and quoting Prometheus's message."""
     if not isinstance(data, dict):
-        raise InputError(str(path), "", "a Prometheus rule file: a mapping with `groups`")
-    parsed = validate_data(data, RuleFile, str(path), node)
+        raise InputError(source, "", "a Prometheus rule file: a mapping with `groups`")
+    parsed = validate_data(data, RuleFile, source, node)
     found = [
         (f"groups[{g}].rules[{r}]", rule)
         for g, group in enumerate(parsed.groups)
         for r, rule in enumerate(group.rules)
     ]
-    check_rules(found, str(path))
+    check_rules(found, source)
     return [rule for _, rule in found]
 
 

@@ -114,6 +114,12 @@ def test_forms_refuse_cross_site_and_stale_posts(console):
         ({"kind": "conclude", "cause": " "}, "cause: the cause"),
         ({"kind": "act", "action": "rollback", "args": "target=."}, "fleet-wide rollbacks"),
         ({"kind": "act", "action": "rollback", "args": "target=pools"}, "fleet-wide rollbacks"),
+        ({"kind": "conclude", "cause": "x", "rules": "- alert: A\n"}, "rules[0].expr: "),
+        pytest.param(
+            {"kind": "conclude", "cause": "x", "rules": "- {alert: A, expr: 'rate(x[5m) > 1'}"},
+            "is not valid PromQL",
+            marks=pytest.mark.skipif(shutil.which("promtool") is None, reason="no promtool"),
+        ),
     ],
 )
 def test_bad_moves_get_a_message_and_change_nothing(console, fields, message):

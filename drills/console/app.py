@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from drills import session
 from drills.actions import ACTIONS, ActionError, action_changes, operator_view
+from drills.alerts import rules_in
 from drills.console.charts import chartable, svg
 from drills.console.exams import items as exam_items
 from drills.console.exams import routes as exam_routes
@@ -40,6 +41,7 @@ from drills.panels import PANELS
 from drills.scenario import LoadedScenario, load_key, load_scenario, scenario_dirs
 from drills.scoring import gather_evidence, references, score
 from drills.session import RUNS, Drill, MoveRecord
+from simulator.errors import InputError
 from simulator.schema import COLUMNS, METRIC_NAMES, TABLE_PURPOSE
 
 RUNS_IN_MEMORY = 48  # a cohort's runs (one per candidate who acted), ~80 MB each
@@ -409,11 +411,31 @@ def _parse_move(form: Any) -> dict[str, Any]:
             "conclude": {
                 "cause": cause,
                 "mitigations": lines("mitigations"),
-                "prevention": lines("prevention"),
+                "prevention": [*lines("prevention"), *_alert_rules(str(form.get("rules", "")))],
                 "notes": str(form.get("notes", "")),
             }
         }
     raise BadInput("kind: look, query, act or conclude")
+
+
+def _alert_rules(text: str) -> list[dict[str, Any]]:
+    """Alert rules pasted as a Prometheus rule file (or a list of rules), each checked by
+    promtool: a prevention item scored by whether it would have paged."""
+    if not text.strip():
+        return []
+    if len(text) > 20_000:
+        raise BadInput("alert rules: at most 20,000 characters")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise BadInput("alert rules: not readable as YAML") from None
+    if isinstance(data, list):
+        data = {"groups": [{"name": "mine", "rules": data}]}
+    try:
+        rules = rules_in(data, "alert rules")
+    except InputError as exc:
+        raise BadInput(f"alert rules: {exc.field_path}: {exc.expected}") from None
+    return [rule.model_dump(by_alias=True) for rule in rules]
 
 
 def _args(text: str) -> dict[str, Any]:
