@@ -43,13 +43,15 @@ def _register() -> None:
         export,
         history,
         profile,
+        release,
         scenario,
         serve,
         simulate,
         whatif,
     )
 
-    for group in (simulate, profile, scenario, drill, whatif, exam, history, serve, export):
+    groups = (simulate, profile, scenario, drill, whatif, exam, history, serve, export, release)
+    for group in groups:
         group.register(cli)
 
 

@@ -1,0 +1,170 @@
+"""The ASR slice gate: the course's cases, properties a CI can lean on, and its files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from drills.release.gate import (
+    GATE_LIST,
+    Budgets,
+    Manifest,
+    ManifestItem,
+    MetricMap,
+    SliceBudget,
+    judge,
+    load_metric_map,
+)
+from simulator.errors import InputError
+from tests.helpers import speechdrill
+
+RELEASE = Path(__file__).parents[1] / "scenarios" / "release"
+
+
+def metrics(**wer: float) -> MetricMap:
+    return MetricMap.model_validate({"slices": {k: {"wer": v} for k, v in wer.items()}})
+
+
+BUDGETS = Budgets(
+    slices={
+        "clean": SliceBudget(max_wer_delta=0.01),
+        "domain": SliceBudget(max_wer_delta=0.01, protected=True),
+    }
+)
+
+
+def test_global_better_but_a_protected_slice_worse_blocks():
+    baseline = metrics(clean=0.10, domain=0.12)
+    candidate = metrics(clean=0.05, domain=0.14)
+    result = judge(baseline, candidate, BUDGETS)
+    assert result.global_wer[1] < result.global_wer[0]  # the aggregate improved
+    assert result.verdict == "block"
+    assert [(f.verdict, f.what) for f in result.findings] == [("block", "domain")]
+
+
+def test_a_missing_slice_pauses_from_either_side():
+    assert judge(metrics(clean=0.1), metrics(clean=0.1, domain=0.1), BUDGETS).verdict == "pause"
+    result = judge(metrics(clean=0.1, domain=0.1), metrics(clean=0.1), BUDGETS)
+    assert result.verdict == "pause" and "missing eval slice" in result.findings[0].why
+    # a measured slice the budgets do not name may not vanish either
+    lost = judge(metrics(clean=0.1, domain=0.1, kids=0.2), metrics(clean=0.1, domain=0.1), BUDGETS)
+    assert lost.verdict == "pause" and lost.findings[0].what == "kids"
+
+
+def test_all_within_budget_merges_and_an_unprotected_regression_pauses():
+    assert (
+        judge(metrics(clean=0.1, domain=0.1), metrics(clean=0.105, domain=0.11), BUDGETS).verdict
+        == "merge"
+    )
+    assert (
+        judge(metrics(clean=0.1, domain=0.1), metrics(clean=0.2, domain=0.1), BUDGETS).verdict
+        == "pause"
+    )
+
+
+def test_latency_memory_and_the_manifest():
+    def with_resources(latency: float, memory: float) -> MetricMap:
+        return MetricMap.model_validate(
+            {
+                "slices": {
+                    s: {"wer": 0.1, "latency_ms": latency, "memory_mb": memory}
+                    for s in ("clean", "domain")
+                }
+            }
+        )
+
+    budgets = BUDGETS.model_copy(update={"max_latency_increase": 0.1, "max_memory_mb": 2000})
+    assert judge(with_resources(100, 1500), with_resources(109, 1900), budgets).verdict == "merge"
+    slower = judge(with_resources(100, 1500), with_resources(120, 1900), budgets)
+    assert slower.verdict == "block" and slower.findings[0].what == "latency"
+    assert judge(with_resources(100, 1500), with_resources(100, 2100), budgets).verdict == "block"
+    complete = Manifest(items={k: ManifestItem(status="passed") for k in GATE_LIST})
+    same = metrics(clean=0.1, domain=0.1)
+    assert judge(same, same, BUDGETS, complete).verdict == "merge"
+    partial = Manifest(items={k: v for k, v in complete.items.items() if k != "privacy_review"})
+    paused = judge(same, same, BUDGETS, partial)
+    assert paused.verdict == "pause" and "privacy_review" in paused.findings[0].why
+    failed = complete.model_copy(deep=True)
+    failed.items["deterministic_eval"] = ManifestItem(status="failed", evidence="run 7")
+    assert judge(same, same, BUDGETS, failed).verdict == "block"
+
+
+slices = st.dictionaries(
+    st.sampled_from(["clean", "domain", "noisy", "kids", "far"]),
+    st.floats(0.0, 0.6, allow_nan=False),
+    min_size=1,
+)
+
+
+def budgets_for(names, protected) -> Budgets:
+    return Budgets(
+        slices={n: SliceBudget(max_wer_delta=0.01, protected=n in protected) for n in names}
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    slices, st.floats(0.0, 0.3), st.sets(st.sampled_from(["clean", "domain", "noisy"])), st.data()
+)
+def test_adding_a_regression_never_turns_block_into_merge(base, rise, protected, data):
+    budgets = budgets_for(base, protected)
+    candidate = dict(base)
+    before = judge(metrics(**base), metrics(**candidate), budgets).verdict
+    victim = data.draw(st.sampled_from(sorted(base)))
+    candidate[victim] += rise
+    after = judge(metrics(**base), metrics(**candidate), budgets).verdict
+    order = ["merge", "pause", "block"]
+    assert order.index(after) >= order.index(before)
+
+
+@settings(max_examples=150, deadline=None)
+@given(slices, st.data())
+def test_removing_a_slice_never_merges(base, data):
+    if len(base) < 2:
+        return
+    victim = data.draw(st.sampled_from(sorted(base)))
+    candidate = {k: v for k, v in base.items() if k != victim}
+    assert judge(metrics(**base), metrics(**candidate), budgets_for(base, set())).verdict != "merge"
+    # nor with no budget naming it
+    named = budgets_for(candidate, set())
+    assert judge(metrics(**base), metrics(**candidate), named).verdict != "merge"
+
+
+def test_metric_maps_read_from_json_yaml_csv_and_the_course_shape(tmp_path):
+    (tmp_path / "a.csv").write_text("slice,wer,latency_ms\nclean,0.05,120\ndomain,0.12,\n")
+    loaded = load_metric_map(tmp_path / "a.csv")
+    assert loaded.slices["clean"].latency_ms == 120 and loaded.slices["domain"].latency_ms is None
+    (tmp_path / "b.json").write_text(json.dumps({"clean": {"wer": 0.05}}))  # the sketch's shape
+    assert load_metric_map(tmp_path / "b.json").slices["clean"].wer == 0.05
+    (tmp_path / "c.csv").write_text("slice,wer\nclean,lots\n")
+    with pytest.raises(InputError) as caught:
+        load_metric_map(tmp_path / "c.csv")
+    assert caught.value.field_path == "wer" and caught.value.line == 2
+    (tmp_path / "d.json").write_text('{"slices": {"clean": {"wer": 0.1, "werr": 2}}}')
+    with pytest.raises(InputError) as caught:
+        load_metric_map(tmp_path / "d.json")
+    assert "slices.clean.werr" in str(caught.value)
+
+
+def test_the_command_exits_as_a_ci_job_branches(tmp_path):
+    shipped = [str(RELEASE / f) for f in ("asr-baseline.json", "asr-candidate.json")]
+    budgets = ["--budgets", str(RELEASE / "asr-budgets.yaml")]
+    blocked = speechdrill("gate", *shipped, *budgets, "--json")
+    assert blocked.returncode == 1, blocked.stderr
+    result = json.loads(blocked.stdout)
+    assert result["verdict"] == "block"
+    assert result["global_wer"]["candidate"] < result["global_wer"]["baseline"]
+    assert result["findings"][0]["what"] == "domain-terms"
+    same = speechdrill("gate", shipped[0], shipped[0], *budgets)
+    assert same.returncode == 0 and "verdict: merge" in same.stdout
+    manifest = ["--manifest", str(RELEASE / "asr-manifest.yaml")]
+    paused = speechdrill("gate", shipped[0], shipped[0], *budgets, *manifest)
+    assert paused.returncode == 4 and "rollback_plan, privacy_review" in paused.stdout
+    (tmp_path / "bad.yaml").write_text("slices:\n  clean: {max_wer_delta: -1}\n")
+    bad = speechdrill("gate", *shipped, "--budgets", str(tmp_path / "bad.yaml"))
+    assert bad.returncode == 2 and "slices.clean.max_wer_delta" in bad.stderr
+    assert "Traceback" not in bad.stderr
