@@ -155,7 +155,7 @@ def slice_audio(utterances: list[Utterance], conditions: dict[str, Condition]) -
     return audio
 
 
-def score(utterances: list[Utterance], decoded: list[Decoded]) -> dict[str, dict[str, float]]:
+def score(utterances: list[Utterance], decoded: list[Decoded]) -> dict[str, dict[str, Any]]:
     """WER, entity error and the p95 decode time per slice."""
     by_slice: dict[str, list[tuple[Utterance, Decoded]]] = {}
     for utterance, result in zip(utterances, decoded, strict=True):

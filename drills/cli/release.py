@@ -18,6 +18,7 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 def register(cli: click.Group) -> None:
     cli.add_command(gate)
+    cli.add_command(eval_group)
 
 
 @click.command()
@@ -56,3 +57,58 @@ def gate(
             click.echo(render_table(["finding", "what", "why"], rows))
         click.echo(f"verdict: {result.verdict}")
     return GATE_EXIT[result.verdict]
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Real evals for the release lab."""
+
+
+@eval_group.command("asr")
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the maps here."
+)
+@click.option("--refresh", is_flag=True, help="Decode again even if the eval is cached.")
+@click.option("--json", "as_json", is_flag=True)
+def eval_asr(out: Path | None, refresh: bool, as_json: bool) -> None:
+    """The real ASR eval: flite speech in slices (noise, clipping, far field, narrowband,
+    fast speech, domain terms) decoded by pocketsphinx in the fixture's two decoder
+    configurations; the WER and entity error by slice, and the simulator's quality model
+    beside the baseline's. `--out` writes baseline.json and candidate.json for `gate`."""
+    from drills.release import asr_eval
+    from real_backend import speech_eval
+    from simulator.errors import InputError
+
+    if not speech_eval.available():
+        raise InputError(
+            "eval asr", "", "flite (apt-get install flite) and pocketsphinx (pip) installed"
+        )
+    fixture = asr_eval.load_fixture()
+    maps = asr_eval.cached(fixture, refresh)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, found in maps.items():
+            (out / f"{name}.json").write_text(found.model_dump_json(indent=1, exclude_none=True))
+    baseline = maps[next(iter(maps))]
+    comparison = asr_eval.compare(fixture, baseline)
+    if as_json:
+        emit_json(
+            {
+                "maps": {k: v.model_dump(exclude_none=True) for k, v in maps.items()},
+                "quality_model": [
+                    c.__dict__ | {"relative_error": c.relative_error} for c in comparison
+                ],
+            }
+        )
+        return
+    names = list(maps)
+    rows = []
+    for c in comparison:
+        measured = [f"{maps[n].slices[c.slice].wer:.3f}" for n in names]
+        model = f"{c.model_wer:.3f}" + ("" if c.modelled else " (no term)")
+        rows.append([c.slice, *measured, model, f"{c.relative_error:+.0%}"])
+    header = ["slice", *(f"WER {n}" for n in names), "quality model", "model vs real"]
+    click.echo(render_table(header, rows))
+    modelled = [c for c in comparison if c.modelled]
+    rho = asr_eval.spearman([c.real_wer for c in modelled], [c.model_wer for c in modelled])
+    click.echo(f"rank correlation over the modelled slices: {rho:.2f}")

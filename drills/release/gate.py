@@ -38,6 +38,7 @@ class SliceMetrics(Strict):
     entity_error: NonNeg | None = Field(None, description="named-entity error rate (0-1)")
     latency_ms: NonNeg | None = Field(None, description="p95 decode latency per utterance")
     memory_mb: NonNeg | None = Field(None, description="peak memory of the model")
+    rtf: NonNeg | None = Field(None, description="real-time factor of decoding")
     n: int | None = Field(None, ge=1, description="utterances (weights the global WER)")
 
 
