@@ -19,6 +19,7 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 def register(cli: click.Group) -> None:
     cli.add_command(gate)
     cli.add_command(eval_group)
+    cli.add_command(packet)
 
 
 @click.command()
@@ -112,3 +113,42 @@ def eval_asr(out: Path | None, refresh: bool, as_json: bool) -> None:
     modelled = [c for c in comparison if c.modelled]
     rho = asr_eval.spearman([c.real_wer for c in modelled], [c.model_wer for c in modelled])
     click.echo(f"rank correlation over the modelled slices: {rho:.2f}")
+
+
+@click.group()
+def packet() -> None:
+    """Rollback packets (the course's Exercise 2)."""
+
+
+@packet.command("check")
+@click.argument("path", type=FILE)
+@click.option("--json", "as_json", is_flag=True)
+def packet_check(path: Path, as_json: bool) -> None:
+    """Check a rollback packet: its schema, that its rollback command is valid on the named
+    scenario's fleet, that its verification query fails on the incident and passes after
+    the rollback (re-simulated), that its SLO thresholds name real metrics, and that it
+    holds no private data. Exit 0 usable, 1 a check failed, 2 bad input."""
+    from drills.release.packet import check
+    from simulator.errors import CheckFailed
+
+    result = check(path)
+    if as_json:
+        emit_json(result.as_dict())
+    else:
+        verdicts = result.verdicts
+        click.echo(
+            f"verification query: incident {_verdict(verdicts['incident'])}, "
+            f"after the rollback {_verdict(verdicts['after_rollback'])}"
+        )
+        if result.problems:
+            click.echo(
+                render_table(["field", "problem"], [[p.field, p.reason] for p in result.problems])
+            )
+        else:
+            click.echo("usable: every check passed")
+    if not result.ok:
+        raise CheckFailed(f"{len(result.problems)} problem(s) in {path}")
+
+
+def _verdict(value: bool | None) -> str:
+    return {True: "passes", False: "fails", None: "not run"}[value]

@@ -1,0 +1,108 @@
+"""The rollback packet: every check with an example that fails it, and the shipped
+packet's rollback used as a mitigation in its scenario."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from drills.release.packet import check, private_data
+from drills.scenario import Act, Move, load_key, load_scenario, resolve_scenario
+from drills.scoring import first_mitigation
+from drills.session import Drill
+from simulator.errors import InputError
+from tests.helpers import speechdrill
+
+SHIPPED = Path(__file__).parents[1] / "scenarios" / "tts-first-audio-byte" / "rollback-packet.yaml"
+PACKET = yaml.safe_load(SHIPPED.read_text())
+
+
+def variant(tmp_path: Path, **changes) -> Path:
+    data = copy.deepcopy(PACKET)
+    for dotted, value in changes.items():
+        target = data
+        *parents, last = dotted.split("__")
+        for key in parents:
+            target = target[key]
+        if value is None:
+            target.pop(last)
+        else:
+            target[last] = value
+    path = tmp_path / "packet.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.mark.slow
+def test_the_shipped_packet_is_usable_and_its_query_tells_broken_from_fixed(tmp_path):
+    out = speechdrill("packet", "check", str(SHIPPED), "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    result = json.loads(out.stdout)
+    assert result["ok"] and result["verification"] == {"incident": False, "after_rollback": True}
+    # a query that passes whatever happened cannot verify anything
+    always = variant(tmp_path, verification__query="SELECT true AS ok")
+    problems = check(always).problems
+    assert [(p.field, p.reason) for p in problems] == [
+        ("verification.query", "passes on the incident too: it cannot tell")
+    ]
+
+
+def test_schema_problems_are_bad_input_naming_the_field(tmp_path):
+    out = speechdrill("packet", "check", str(variant(tmp_path, support_message=None)))
+    assert out.returncode == 2 and "support_message" in out.stderr and "Traceback" not in out.stderr
+    with pytest.raises(InputError) as caught:
+        check(variant(tmp_path, fleet="no-such-scenario"))
+    assert caught.value.field_path == "fleet"
+
+
+@pytest.mark.slow
+def test_each_check_fails_on_its_own_example(tmp_path):
+    def problems(**changes) -> set[tuple[str, str]]:
+        return {
+            (p.field, p.reason.split(":")[0]) for p in check(variant(tmp_path, **changes)).problems
+        }
+
+    bad_pool = problems(rollback={"action": "rollback", "args": {"target": "pools.tts-gpu"}})
+    assert any(field.startswith("rollback") for field, _ in bad_pool)
+    unknown = problems(rollback={"action": "reboot-the-voice", "args": {}})
+    assert {f for f, _ in unknown} == {"rollback.action"}
+    assert ("slo_thresholds[0].metric", "the telemetry has no 'time_to_happiness'") in problems(
+        slo_thresholds=[{"metric": "time_to_happiness", "max": 1}]
+    )
+    broken_sql = problems(verification__query="SELECT ok FROM nowhere")
+    assert {f for f, _ in broken_sql} == {"verification.query"}
+    no_verdict = problems(verification__query="SELECT count(*) AS n FROM requests")
+    assert {f for f, _ in no_verdict} == {"verification.query"}
+
+
+def test_private_data_is_found_wherever_it_hides():
+    found = private_data(
+        {
+            "owner": "jane.doe@example.com",
+            "notes": "call +1 (415) 555-0134 if stuck",
+            "known_risks": ["see s3://bucket/calls/2026-11-30/user42.wav"],
+            "support_message": "transcript: my card number is ...",
+            "dashboards": ["latency-by-kind"],
+            "model_version": "tts-voice-b 2.0.1",
+        }
+    )
+    assert {(p.field, p.reason.split(":")[0]) for p in found} == {
+        ("owner", "holds an e-mail address"),
+        ("notes", "holds a phone number"),
+        ("known_risks[0]", "holds a raw audio path"),
+        ("support_message", "holds transcript text"),
+    }
+
+
+@pytest.mark.slow
+def test_running_the_packets_rollback_is_a_valid_mitigation_in_its_scenario():
+    scenario = load_scenario(resolve_scenario(PACKET["fleet"]))
+    key = load_key(scenario.directory / "key.yaml", scenario)
+    drill = Drill(scenario)
+    drill.play(Move(act=Act(**PACKET["rollback"])))
+    found = first_mitigation(drill, key)
+    assert found is not None and found[1].id == "rollback-voice"
