@@ -20,6 +20,7 @@ def register(cli: click.Group) -> None:
     cli.add_command(gate)
     cli.add_command(eval_group)
     cli.add_command(packet)
+    cli.add_command(budget)
 
 
 @click.command()
@@ -152,3 +153,114 @@ def packet_check(path: Path, as_json: bool) -> None:
 
 def _verdict(value: bool | None) -> str:
     return {True: "passes", False: "fails", None: "not run"}[value]
+
+
+PAPER_TO_SIMULATED = {  # the paper's stages as the simulator's telemetry splits a turn
+    "capture/VAD + ASR final": (("capture_vad", "asr_final"), "endpoint_and_asr"),
+    "retrieval": (("retrieval",), "retrieval"),
+    "LLM (first clause / full)": (("llm",), "llm"),
+    "TTS first audio byte": (("tts_first_audio_byte",), "tts_first_audio_byte"),
+    "network": (("network",), "network"),
+    "client playback": (("playback",), None),
+}
+
+
+@click.command()
+@click.argument("agent_file", metavar="AGENT", type=FILE)
+@click.option("--no-sweep", is_flag=True, help="Skip the what-if over the reply pool.")
+@click.option("--json", "as_json", is_flag=True)
+def budget(agent_file: Path, no_sweep: bool, as_json: bool) -> None:
+    """The voice agent's first-response budget: serial stages against streaming overlap,
+    then the agent simulated (p50/p95/p99 and where the slowest 5% lose their time) and a
+    what-if for the cheapest reply pool meeting the target at p95. Exit 1 if the simulated
+    p95 misses the target."""
+    from dataclasses import asdict
+
+    from drills.release.budget import evaluate
+    from simulator.errors import CheckFailed
+
+    result = evaluate(agent_file, with_sweep=not no_sweep)
+    agent, paper, sim = result.agent, result.paper, result.simulated
+    playback = agent.stages.playback
+    if as_json:
+        cheapest = result.cheapest
+        emit_json(
+            {
+                "target_ms": agent.target_ms,
+                "serial_ms": paper.serial_ms,
+                "overlapped_ms": paper.overlapped_ms,
+                "stages": {"serial": paper.serial, "overlapped": paper.overlapped},
+                "simulated": asdict(sim),
+                "sweep": [asdict(s) for s in result.sweep],
+                "cheapest_meeting_target": cheapest.replicas if cheapest else None,
+                "advice": result.advice,
+            }
+        )
+    else:
+        rows = []
+        for label, (names, simulated) in PAPER_TO_SIMULATED.items():
+            serial = sum(paper.serial[n] for n in names if n in paper.serial)
+            overlap = sum(paper.overlapped[n] for n in names if n in paper.overlapped)
+            p50 = sim.stages_p50[simulated] if simulated else playback
+            tail = sim.stages_tail[simulated] if simulated else playback
+            rows.append([label, f"{serial:.0f}", f"{overlap:.0f}", f"{p50:.0f}", f"{tail:.0f}"])
+        rows.append(
+            [
+                "total",
+                f"{paper.serial_ms:.0f}",
+                f"{paper.overlapped_ms:.0f}",
+                f"{sim.percentiles['p50']:.0f}",
+                f"{sim.percentiles['p95']:.0f} (p95)",
+            ]
+        )
+        header = ["stage (ms)", "serial", "overlap", "simulated p50", "slowest 5%"]
+        click.echo(f"first response target: {agent.target_ms:g} ms at p95\n")
+        click.echo(render_table(header, rows))
+        lost = {
+            label: sim.stages_tail[simulated] - sum(paper.overlapped[n] for n in names)
+            for label, (names, simulated) in PAPER_TO_SIMULATED.items()
+            if simulated
+        }
+        worst = max(lost, key=lost.__getitem__)
+        if lost[worst] > 0:
+            click.echo(
+                f"\nwhere the p95 is lost: {worst}, {lost[worst]:+.0f} ms over its budget "
+                "on the slowest 5% of turns"
+            )
+        p = sim.percentiles
+        click.echo(
+            f"\nsimulated first response over {sim.turns} turns: p50 {p['p50']:.0f} ms, "
+            f"p95 {p['p95']:.0f} ms, p99 {p['p99']:.0f} ms: "
+            + ("meets" if sim.meets(agent.target_ms) else "misses")
+            + f" the target; fleet ${sim.cost_usd_per_hour:.2f}/h"
+        )
+        if result.sweep:
+            pool = agent.sweep.pool if agent.sweep else ""
+            click.echo(f"\nwhat-if: {pool} replicas")
+            sweep_rows = [
+                [
+                    s.replicas,
+                    f"{s.percentiles['p95']:.0f}",
+                    "yes" if s.meets(agent.target_ms) else "no",
+                    f"{s.pool_usd_per_hour:.2f}",
+                    f"{s.cost_usd_per_hour:.2f}",
+                ]
+                for s in result.sweep
+            ]
+            click.echo(
+                render_table(["replicas", "p95 ms", "meets", "pool $/h", "fleet $/h"], sweep_rows)
+            )
+            cheapest = result.cheapest
+            click.echo(
+                f"cheapest meeting {agent.target_ms:g} ms at p95: {cheapest.replicas} replicas "
+                f"(fleet ${cheapest.cost_usd_per_hour:.2f}/h)"
+                if cheapest
+                else f"no swept size meets {agent.target_ms:g} ms at p95"
+            )
+        click.echo("")
+        for line in result.advice:
+            click.echo(f"- {line}")
+    if not sim.meets(agent.target_ms):
+        raise CheckFailed(
+            f"simulated p95 {sim.percentiles['p95']:.0f} ms over {agent.target_ms:g} ms"
+        )
