@@ -12,7 +12,7 @@ import numpy as np
 from drills.library import library_root, resolve_target
 from simulator.errors import InputError, InputErrors
 from simulator.sweep import Sweep, SweepSpec, apply_params, point_problems
-from simulator.sweep_run import PointResult, cheapest_meeting, pareto_frontier
+from simulator.sweep_run import PointResult, cheapest_meeting, pareto_frontier, tied_with
 
 
 def load_sweep(path: Path) -> Sweep:
@@ -71,7 +71,7 @@ def _resolve_base(spec: SweepSpec, path: Path) -> Sweep:
     return Sweep(spec, fleet, workload, timeline, base_dir, source=str(path))
 
 
-def summarise(points: list[PointResult]) -> dict[str, Any]:
+def _judged(points: list[PointResult]) -> dict[str, Any]:
     costs = [p.mean.get("cost_usd_per_hour", math.inf) for p in points]
     frontier = pareto_frontier(costs, [p.slo_ratio for p in points])
     best = cheapest_meeting(points)
@@ -80,11 +80,42 @@ def summarise(points: list[PointResult]) -> dict[str, Any]:
         if not p.slo_met:
             binding[p.binding] = binding.get(p.binding, 0) + 1
     return {
-        "points": [p.as_dict() for p in points],
         "frontier": [points[i].as_dict() for i in frontier],
         "best": None if best is None else best.as_dict(),
+        "ties": 0 if best is None else tied_with(best, points),
         "binding": None if best is not None else binding,
     }
+
+
+def summarise(points: list[PointResult], conditions: list[str] | None = None) -> dict[str, Any]:
+    """The frontier and the cheapest point meeting every SLO, per workload condition: a
+    condition (traffic ×30) is what you will get, not a choice, so the cheapest point is
+    found among the choices at each condition, never across them."""
+    conditions = conditions or []
+    groups: dict[tuple[Any, ...], list[PointResult]] = {}
+    for p in points:
+        groups.setdefault(tuple(p.params.get(c) for c in conditions), []).append(p)
+    by_condition = [
+        {"condition": dict(zip(conditions, key, strict=True)), **_judged(group)}
+        for key, group in groups.items()
+    ]
+    out: dict[str, Any] = {"points": [p.as_dict() for p in points], "conditions": conditions}
+    if conditions:
+        out["by_condition"] = by_condition
+        out |= {"frontier": [f for g in by_condition for f in g["frontier"]], "best": None}
+        out["binding"] = None
+    else:
+        out |= by_condition[0] if by_condition else _judged([])
+    return out
+
+
+def chosen_point(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The point a report's latency plot shows: the best, or the best at the hardest
+    condition (the last) when the sweep has conditions."""
+    if summary.get("by_condition"):
+        found = [g["best"] for g in summary["by_condition"] if g["best"] is not None]
+        return found[-1] if found else None
+    return summary.get("best")
 
 
 def latency_samples(

@@ -35,7 +35,7 @@ def write_outputs(
     runs_table(runs).to_parquet(results, index=False)
     frontier = out / "frontier.json"
     frontier.write_text(
-        json.dumps({k: summary[k] for k in ("frontier", "best", "binding")}, indent=1) + "\n"
+        json.dumps({k: summary[k] for k in FRONTIER_KEYS if k in summary}, indent=1) + "\n"
     )
     report = out / "report.html"
     report.write_text(to_html(sweep, points, summary, samples))
@@ -62,6 +62,9 @@ def _png(fig: Any) -> str:
     fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
+
+
+FRONTIER_KEYS = ("conditions", "by_condition", "frontier", "best", "binding")
 
 
 def cost_vs_p95(sweep: Sweep, points: list[PointResult], frontier: set[int]) -> str:
@@ -107,7 +110,7 @@ def attainment_heatmap(sweep: Sweep, points: list[PointResult]) -> str | None:
     for (i, j), value in np.ndenumerate(grid):
         if np.isfinite(value):
             ax.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=8)
-    fig.colorbar(image, label="SLO windows met")
+    fig.colorbar(image, label="windows meeting SLOs")
     ax.set_title("SLO attainment (averaged over other fields)")
     return _png(fig)
 
@@ -129,6 +132,40 @@ def latency_cdfs(samples: dict[str, dict[str, np.ndarray]]) -> str:
     return _png(fig)
 
 
+MEETS = (
+    "meets SLOs (run): every SLO's metric over the whole run (mean of the seeds) within its "
+    "target; windows meeting SLOs: the share of SLO windows in which every target held"
+)
+
+
+def verdicts(summary: dict[str, Any]) -> str:
+    """The cheapest point meeting every SLO, per condition where the sweep has conditions."""
+    groups = summary.get("by_condition") or [{"condition": {}, **summary}]
+    lines = []
+    for group in groups:
+        where = ", ".join(f"{k} = {v}" for k, v in group["condition"].items())
+        prefix = f"at {where}: " if where else ""
+        best = group["best"]
+        if best is None:
+            lines.append(
+                f"{prefix}no point meets every SLO; binding SLOs (points failing each): "
+                f"{group['binding']}"
+            )
+            continue
+        choice = {k: v for k, v in best["params"].items() if k not in group["condition"]}
+        line = (
+            f"{prefix}cheapest point meeting every SLO: {json.dumps(choice)} "
+            f"at ${best['cost_usd_per_hour']:.2f}/h"
+        )
+        if group.get("ties"):
+            line += (
+                f" ({group['ties']} more cost the same: chosen for the most SLO headroom, "
+                f"worst SLO at {best['slo_ratio']:.0%} of its target)"
+            )
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def to_html(
     sweep: Sweep,
     points: list[PointResult],
@@ -140,14 +177,7 @@ def to_html(
     heat = attainment_heatmap(sweep, points)
     images += [heat] if heat else []
     images.append(latency_cdfs(samples))
-    best = summary["best"]
-    verdict = (
-        f"Cheapest point meeting every SLO: <code>{html.escape(json.dumps(best['params']))}</code>"
-        f" at ${best['cost_usd_per_hour']:.2f}/h."
-        if best
-        else "No point meets every SLO. Binding SLOs (points failing each): "
-        f"<code>{html.escape(json.dumps(summary['binding']))}</code>"
-    )
+    verdict = "<br>".join(html.escape(line) for line in verdicts(summary).splitlines())
     rows = "\n".join(_row(p, p.index in frontier) for p in points)
     imgs = "\n".join(
         f'<img alt="plot" src="data:image/png;base64,{i}" width="700">' for i in images
@@ -165,8 +195,9 @@ Latency comes from the latency profiles; GPU rows are roofline estimates unless 
 <p><strong>{verdict}</strong></p>
 {imgs}
 <h2>Points</h2>
-<table><tr><th>params</th><th>$/h (95% CI)</th><th>SLO ratio</th><th>SLO windows met</th>
-<th>meets SLOs</th><th>frontier</th></tr>
+<p>{html.escape(MEETS)}.</p>
+<table><tr><th>params</th><th>$/h (95% CI)</th><th>SLO ratio</th><th>batch fill</th>
+<th>padding waste</th><th>windows meeting SLOs</th><th>meets SLOs (run)</th><th>frontier</th></tr>
 {rows}
 </table></body></html>
 """
@@ -177,7 +208,9 @@ def _row(p: PointResult, on_frontier: bool) -> str:
     return (
         f"<tr><td>{html.escape(json.dumps(p.params))}</td>"
         f"<td>{p.mean.get('cost_usd_per_hour', math.nan):.2f} [{low:.2f}, {high:.2f}]</td>"
-        f"<td>{p.slo_ratio:.2f}</td><td>{p.mean.get('slo_attainment', math.nan):.0%}</td>"
+        f"<td>{p.slo_ratio:.2f}</td><td>{p.mean.get('mean_batch_fill', math.nan):.0%}</td>"
+        f"<td>{p.mean.get('padding_waste', math.nan):.0%}</td>"
+        f"<td>{p.mean.get('slo_attainment', math.nan):.0%}</td>"
         f"<td>{'yes' if p.slo_met else 'no: ' + html.escape(p.binding)}</td>"
         f"<td>{'*' if on_frontier else ''}</td></tr>"
     )

@@ -77,6 +77,11 @@ class SweepSpec(Strict):
     points: list[dict[str, Scalar]] = Field(
         default_factory=list, description="or listed points (field path → value)"
     )
+    conditions: list[str] | None = Field(
+        None,
+        description="grid paths that are conditions (traffic you will get), not choices: "
+        "best points and frontiers are found per condition; default: the workload.* paths",
+    )
     seeds: int = Field(3, ge=1, le=100, description="replications per point")
     base_seed: int = Field(0, ge=0)
     objectives: Objectives
@@ -88,7 +93,15 @@ class SweepSpec(Strict):
         for path, values in self.grid.items():
             if not values:
                 raise ValueError(f"grid.{path}: empty list of values")
+        for path in self.conditions or []:
+            if path not in self.grid:
+                raise ValueError(f"conditions: {path!r} is not a grid path")
         return self
+
+    def condition_paths(self) -> list[str]:
+        if self.conditions is not None:
+            return list(self.conditions)
+        return [p for p in self.grid if p.startswith(WORKLOAD_PREFIX)]
 
 
 @dataclass(frozen=True)

@@ -233,9 +233,20 @@ def pareto_frontier(costs: list[float], ratios: list[float]) -> list[int]:
     return sorted(frontier, key=lambda i: (costs[i], ratios[i]))
 
 
+def _cents(p: PointResult) -> float:
+    return round(p.mean.get("cost_usd_per_hour", math.inf), 2)
+
+
 def cheapest_meeting(points: list[PointResult]) -> PointResult | None:
+    """The cheapest point meeting every SLO; among points that cost the same to the cent,
+    the one with the most SLO headroom (lowest worst-SLO ratio)."""
     meeting = [p for p in points if p.slo_met]
-    return min(meeting, key=lambda p: p.mean.get("cost_usd_per_hour", math.inf), default=None)
+    return min(meeting, key=lambda p: (_cents(p), p.slo_ratio), default=None)
+
+
+def tied_with(best: PointResult, points: list[PointResult]) -> int:
+    """How many other points meeting every SLO cost the same as `best` to the cent."""
+    return sum(1 for p in points if p.slo_met and p is not best and _cents(p) == _cents(best))
 
 
 def find_min(

@@ -240,3 +240,49 @@ def test_every_shipped_sweep_loads():
         except InputError as exc:  # pragma: no cover - the message is the failure
             pytest.fail(exc.render())
         assert sweep.points()
+
+
+def test_a_workload_axis_is_a_condition_not_a_choice(tmp_path, capsys):
+    """At ×1 and ×8 traffic the cheapest fleet is found per condition: 'the cheapest point'
+    is never the one at the lighter traffic, and ties on cost go to the most headroom."""
+    path = write_sweep(
+        tmp_path,
+        seeds=1,
+        duration_s=120,
+        grid={
+            "pools.asr.replicas": [1, 2, 4],
+            "pools.asr.device": ["gpu-l4"],
+            "workload.streams[0].arrivals.rate_scale": [1.0, 8.0],
+        },
+    )
+    code, stdout, err = speechdrill(capsys, "whatif", str(path), "--json")
+    assert code == 0, err
+    data = json.loads(stdout)
+    condition = "workload.streams[0].arrivals.rate_scale"
+    assert data["conditions"] == [condition] and data["best"] is None
+    groups = {g["condition"][condition]: g for g in data["by_condition"]}
+    assert set(groups) == {1.0, 8.0}
+    for rate, group in groups.items():
+        best = group["best"]
+        assert best is not None and best["params"][condition] == rate
+        meeting = [p for p in data["points"] if p["params"][condition] == rate and p["slo_met"]]
+        assert best["cost_usd_per_hour"] == min(p["cost_usd_per_hour"] for p in meeting)
+    heavier = groups[8.0]["best"]["params"]["pools.asr.replicas"]
+    assert heavier >= groups[1.0]["best"]["params"]["pools.asr.replicas"]
+    code, text, _ = speechdrill(capsys, "whatif", str(path))
+    assert f"at {condition} = 8.0: cheapest point meeting every SLO" in text
+    assert "meets SLOs (run): every SLO's metric over the whole run" in text
+
+
+def test_a_tie_on_cost_goes_to_the_most_headroom():
+    from simulator.sweep_run import PointResult, cheapest_meeting, tied_with
+
+    def point(i: int, cost: float, ratio: float) -> PointResult:
+        return PointResult(
+            i, {"x": i}, {"cost_usd_per_hour": cost}, {}, 1.0, ratio <= 1, ratio, "p95"
+        )
+
+    points = [point(0, 1.60, 0.9), point(1, 1.601, 0.2), point(2, 1.60, 0.5), point(3, 0.8, 1.4)]
+    best = cheapest_meeting(points)
+    assert best is not None and best.index == 1  # same cost to the cent, most headroom
+    assert tied_with(best, points) == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,9 @@ import click
 
 from drills.cli.output import emit_json, out_folder, progress_bar
 from drills.library import resolve_target
-from drills.whatif import latency_samples, load_sweep, summarise
+from drills.whatif import chosen_point, latency_samples, load_sweep, summarise
 from reports.tables import render_table
+from reports.whatif import MEETS, verdicts
 from simulator.errors import InputError
 from simulator.sweep import Sweep
 from simulator.sweep_run import (
@@ -97,11 +97,11 @@ def whatif(
             return
         runs = run_sweep(sweep, executor, log, progress)
     points = aggregate(runs, sweep.points(), sweep.spec.objectives)
-    summary = summarise(points)
+    summary = summarise(points, sweep.spec.condition_paths())
     if out is not None:
         from reports.whatif import write_outputs
 
-        samples = latency_samples(sweep, summary["best"])
+        samples = latency_samples(sweep, chosen_point(summary))
         summary["written"] = write_outputs(sweep, runs, points, summary, samples, out)
     if as_json:
         emit_json(summary)
@@ -121,28 +121,21 @@ def render(sweep: Sweep, points: list[PointResult], summary: dict[str, Any]) -> 
                 *(p.params[k] for k in params),
                 f"{p.mean.get('cost_usd_per_hour', math.nan):.2f} ±{(high - low) / 2:.2f}",
                 *(f"{p.mean.get(f'{k}.p95_ms', math.nan):.0f}" for k in kinds),
+                f"{p.mean.get('mean_batch_fill', math.nan):.0%}",
+                f"{p.mean.get('padding_waste', math.nan):.0%}",
                 f"{p.mean.get('slo_attainment', math.nan):.0%}",
                 f"{p.mean.get('failed_fraction', 0):.1%}",
                 "yes" if p.slo_met else f"no ({p.binding})",
                 "*" if p.index in frontier else "",
             ]
         )
-    headers = [*params, "$/h", *(f"{k} p95 ms" for k in kinds), "SLO windows", "failed"]
-    table = render_table([*headers, "meets SLOs", "frontier"], rows)
-    best = summary["best"]
-    if best is not None:
-        verdict = (
-            f"cheapest point meeting every SLO: {json.dumps(best['params'])} "
-            f"at ${best['cost_usd_per_hour']:.2f}/h"
-        )
-    else:
-        verdict = (
-            f"no point meets every SLO; binding SLOs (points failing each): {summary['binding']}"
-        )
+    headers = [*params, "$/h", *(f"{k} p95 ms" for k in kinds), "batch fill", "padding"]
+    headers += ["windows meeting SLOs", "failed", "meets SLOs (run)", "frontier"]
+    table = render_table(headers, rows)
     written = "\n".join(f"wrote {p}" for p in summary.get("written", []))
     spec = sweep.spec
     head = f"{spec.name}: {len(points)} points × {spec.seeds} seeds, {spec.duration_s:g} s each"
-    return "\n\n".join(part for part in (head, table, verdict, written) if part)
+    return "\n\n".join(part for part in (head, table, MEETS, verdicts(summary), written) if part)
 
 
 def _show_find_min(result: dict[str, Any], as_json: bool) -> None:
