@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import Field, model_validator
@@ -37,10 +38,15 @@ class RubricItem(Strict):
     id: str = Field(min_length=1)
     points: float = Field(1.0, gt=0)
     description: str = Field(min_length=1, description="what the examiner looks for")
-    accept: list[list[str]] = Field(min_length=1, description="concept groups")
+    accept: list[list[str]] = Field(default_factory=list, description="concept groups")
+    check: str | None = Field(
+        None, description="a practical item: met by this check of the handed-in artifact"
+    )
 
     @model_validator(mode="after")
     def _groups(self) -> RubricItem:
+        if bool(self.accept) == (self.check is not None):
+            raise ValueError("give `accept` (phrasings) or `check` (a tool's check), not both")
         for group in self.accept:
             if not group:
                 raise ValueError("an `accept` group is empty")
@@ -56,6 +62,13 @@ class ExamItem(Strict):
     minutes: int = Field(20, gt=0, description="the time a candidate is given")
     rubric: list[RubricItem] = Field(min_length=1)
     hidden_answer: str = Field(min_length=1, description="the course's answer")
+    exercise: Literal["gate", "packet", "budget"] | None = Field(
+        None, description="a practical exercise: the attempt hands in an artifact the tool checks"
+    )
+    reference_artifact: str | None = Field(
+        None, description="a model artifact (path under scenarios/), for the self-check"
+    )
+    reference_decision: Literal["merge", "pause", "block"] | None = None
 
     @model_validator(mode="after")
     def _unique_ids(self) -> ExamItem:
@@ -63,10 +76,20 @@ class ExamItem(Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"rubric ids must be unique; repeated: {duplicates}")
+        checks = {r.check for r in self.rubric if r.check is not None}
+        if checks and self.exercise is None:
+            raise ValueError("rubric items with `check` need the item's `exercise`")
+        if self.exercise is not None:
+            from drills.release.exercises import CHECK_IDS
+
+            unknown = sorted(checks - CHECK_IDS[self.exercise])
+            if unknown:
+                known = sorted(CHECK_IDS[self.exercise])
+                raise ValueError(f"unknown checks {unknown} for {self.exercise}: {known}")
         return self
 
     def concepts(self) -> list[Concept]:
-        return [Concept.of(r.id, r.accept) for r in self.rubric]
+        return [Concept.of(r.id, r.accept) for r in self.rubric if r.accept]
 
 
 class Override(Strict):
@@ -81,6 +104,10 @@ class Attempt(Strict):
     exam: str = Field(min_length=1, description="the exam item id")
     candidate: str = Field(min_length=1)
     answer: str
+    artifact: str | None = Field(None, description="the handed-in file's text (exercises)")
+    decision: Literal["merge", "pause", "block"] | None = Field(
+        None, description="the gate decision (the slice-gate exercise)"
+    )
     submitted_at: str = ""
     overrides: list[Override] = Field(default_factory=list)
 
@@ -151,9 +178,10 @@ class ItemMark:
     id: str
     description: str
     points: float
-    met_by_matcher: bool
-    statement: str  # the candidate's statement that earned it ("" if none)
+    met_by_matcher: bool  # by the matcher, or by the tool's check for a practical item
+    statement: str  # the candidate's statement that earned it, or the check's finding
     override: Override | None = None
+    by_check: bool = False
 
     @property
     def met(self) -> bool:
@@ -182,7 +210,7 @@ class Marking:
             if item.override is not None:
                 earned += item.points if item.override.met else 0.0
             elif item.met_by_matcher:
-                earned += item.points * self.factor
+                earned += item.points * (1.0 if item.by_check else self.factor)
         return earned
 
     @property
@@ -195,20 +223,33 @@ class Marking:
 
 
 def mark(exam: ExamItem, attempt: Attempt) -> Marking:
-    """Mark an answer per rubric item; the latest override of an item wins."""
+    """Mark an answer per rubric item (practical items by the tool's checks of the
+    artifact); the latest override of an item wins."""
     judged = judge([attempt.answer], exam.concepts(), ESSAY)
+    checks: dict[str, tuple[bool, str]] = {}
+    if exam.exercise is not None:
+        from drills.release.exercises import run_checks
+
+        checks = run_checks(exam.exercise, attempt.artifact, attempt.decision)
     latest = {o.item: o for o in attempt.overrides}
-    items = [
-        ItemMark(
-            id=r.id,
-            description=r.description,
-            points=r.points,
-            met_by_matcher=r.id in judged.earned,
-            statement=judged.earned.get(r.id, ""),
-            override=latest.get(r.id),
+    items = []
+    for r in exam.rubric:
+        if r.check is not None:
+            met, why = checks.get(r.check, (False, "not checked"))
+            statement = f"tool check: {why}"
+        else:
+            met, statement = r.id in judged.earned, judged.earned.get(r.id, "")
+        items.append(
+            ItemMark(
+                id=r.id,
+                description=r.description,
+                points=r.points,
+                met_by_matcher=met,
+                statement=statement,
+                override=latest.get(r.id),
+                by_check=r.check is not None,
+            )
         )
-        for r in exam.rubric
-    ]
     return Marking(
         exam=exam.id,
         candidate=attempt.candidate,
@@ -221,9 +262,19 @@ def mark(exam: ExamItem, attempt: Attempt) -> Marking:
 
 
 def self_check(exam: ExamItem) -> list[str]:
-    """An item's own hidden answer must earn every rubric item: the ones it misses."""
-    marking = mark(exam, Attempt(exam=exam.id, candidate="the course", answer=exam.hidden_answer))
-    return [i.id for i in marking.items if not i.met_by_matcher]
+    """An item's own hidden answer (and reference artifact) must earn every rubric item:
+    the ones it misses."""
+    artifact = None
+    if exam.reference_artifact is not None:
+        artifact = (library_root() / exam.reference_artifact).read_text()
+    attempt = Attempt(
+        exam=exam.id,
+        candidate="the course",
+        answer=exam.hidden_answer,
+        artifact=artifact,
+        decision=exam.reference_decision,
+    )
+    return [i.id for i in mark(exam, attempt).items if not i.met_by_matcher]
 
 
 def with_override(

@@ -26,7 +26,9 @@ from simulator.errors import InputError
 
 HERE = Path(__file__).parent
 ANSWERS = yaml.safe_load((HERE / "exams" / "answers.yaml").read_text())
-EXAMS = {p.stem: load_exam(p) for p in exam_paths()}
+LIBRARY = {p.stem: load_exam(p) for p in exam_paths()}
+EXAMS = {k: v for k, v in LIBRARY.items() if v.exercise is None}  # prose items (exercises:
+# tests/test_exercises.py)
 BUZZWORDS = (
     "Monitoring, alerting, dashboards, canary, rollback, testing, SLOs, observability, "
     "automation, CI/CD, logging, root cause analysis, best practices, scalability, A/B testing."
@@ -46,7 +48,12 @@ def score(exam_id: str, answer: str) -> float:
     return mark(EXAMS[exam_id], Attempt(exam=exam_id, candidate="c", answer=answer)).score
 
 
-def test_the_library_holds_the_seed_prompts_and_exercise_4():
+def test_the_library_holds_the_seed_prompts_and_exercises():
+    assert set(LIBRARY) - set(EXAMS) == {
+        "exercise-1-asr-slice-gate",
+        "exercise-2-rollback-packet",
+        "exercise-3-voice-agent-budget",
+    }
     assert set(EXAMS) == {
         "prompt-1-speech-to-speech-rollout",
         "prompt-2-drift-without-raw-audio",

@@ -67,12 +67,31 @@ def show_command(item: str, rubric: bool) -> None:
     help="A text file holding the answer ('-' reads stdin) [default: open an editor].",
 )
 @click.option(
+    "--artifact",
+    "artifact_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A practical exercise's handed-in file (budgets, a packet, an agent budget).",
+)
+@click.option(
+    "--decision",
+    type=click.Choice(["merge", "pause", "block"]),
+    help="The gate decision (the slice-gate exercise).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write the attempt [default: $SPEECHDRILL_HOME/exams/...].",
 )
-def take_command(item: str, candidate: str, answer_file: Path | None, out: Path | None) -> None:
-    """Record a candidate's answer to an exam item as an attempt file."""
+def take_command(
+    item: str,
+    candidate: str,
+    answer_file: Path | None,
+    artifact_file: Path | None,
+    decision: str | None,
+    out: Path | None,
+) -> None:
+    """Record a candidate's answer to an exam item as an attempt file (with the artifact a
+    practical exercise hands in: its text is kept in the attempt)."""
     from drills.exam import Attempt, load_exam, now_iso, resolve_exam, save_attempt
     from drills.journal import home
     from simulator.errors import InputError
@@ -90,7 +109,18 @@ def take_command(item: str, candidate: str, answer_file: Path | None, out: Path 
             raise InputError(str(answer_file), "", f"a readable text file ({exc})") from None
     if not answer.strip():
         raise InputError(str(answer_file or "the editor"), "answer", "a non-empty answer")
-    attempt = Attempt(exam=found.id, candidate=candidate, answer=answer, submitted_at=now_iso())
+    if found.exercise is not None and artifact_file is None:
+        raise InputError(
+            "--artifact", "artifact", f"the file this {found.exercise} exercise hands in"
+        )
+    attempt = Attempt(
+        exam=found.id,
+        candidate=candidate,
+        answer=answer,
+        artifact=artifact_file.read_text() if artifact_file else None,
+        decision=decision,
+        submitted_at=now_iso(),
+    )
     stamp = attempt.submitted_at.replace(":", "").replace("+0000", "Z")
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", candidate)
     path = out or home() / "exams" / f"{safe}-{found.id}-{stamp}.yaml"

@@ -148,10 +148,25 @@ async def submit_answer(c: Console, request: Request) -> Response:
         return await answer_page(c, request, error="your answer is already in")
     sitting = c.store.sitting(who.sitting)
     assert sitting is not None
-    answer = str((await request.form()).get("answer", ""))
+    form = await request.form()
+    answer = str(form.get("answer", ""))
     if not answer.strip() or len(answer) > MAX_ANSWER:
         return await answer_page(c, request, error=f"answer: 1 to {MAX_ANSWER} characters")
-    attempt = Attempt(exam=sitting.item, candidate=who.name, answer=answer, submitted_at=now_iso())
+    exam = load_exam(resolve_exam(sitting.item))
+    artifact = str(form.get("artifact", "")).strip() or None
+    decision = str(form.get("decision", "")) or None
+    if exam.exercise is not None and (artifact is None or len(artifact) > MAX_ANSWER):
+        return await answer_page(c, request, error=f"the file: 1 to {MAX_ANSWER} characters")
+    if decision not in (None, "merge", "pause", "block"):
+        return await answer_page(c, request, error="decision: merge, pause or block")
+    attempt = Attempt(
+        exam=sitting.item,
+        candidate=who.name,
+        answer=answer,
+        artifact=artifact,
+        decision=decision,
+        submitted_at=now_iso(),
+    )
     save_attempt(attempt, c.store.attempt_path(who.token))
     return RedirectResponse(f"/e/{who.token}", status_code=303)
 
