@@ -202,6 +202,37 @@ def firing(tel: Telemetry, rules: list[AlertRule]) -> list[list[int]]:
     return [sorted(set(m)) for m in out]
 
 
+GOT = re.compile(r"got: (.*)$", re.M)
+SAMPLE = re.compile(r"(\{[^}]*\}) ([-+0-9.eE]+|NaN|[+-]Inf)")
+
+
+def query(tel: Telemetry, expr: str, at_min: int) -> list[tuple[str, float]]:
+    """A PromQL expression evaluated by Prometheus's engine (promtool) over the run's
+    series at a minute of the run: (labels, value) per sample. For checks and tests."""
+    test = {
+        "tests": [
+            {
+                "interval": f"{tel.metrics_interval_s:g}s",
+                "input_series": input_series(tel),
+                "promql_expr_test": [{"expr": expr, "eval_time": f"{at_min}m", "exp_samples": []}],
+            }
+        ]
+    }
+    with tempfile.TemporaryDirectory(prefix="speechdrill-promql-") as tmp:
+        (Path(tmp) / "test.yml").write_text(yaml.safe_dump(test, sort_keys=False, width=1 << 30))
+        done = subprocess.run(
+            [promtool(), "test", "rules", "test.yml"],
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+            timeout=PROMTOOL_TIMEOUT_S,
+        )
+    found = GOT.search(done.stdout + done.stderr)
+    if done.returncode == 0 or found is None:
+        return []  # an empty result passes the empty expectation
+    return [(labels, float(value)) for labels, value in SAMPLE.findall(found.group(1))]
+
+
 @dataclass(frozen=True)
 class RuleVerdict:
     rule: AlertRule

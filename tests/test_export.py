@@ -115,3 +115,20 @@ def test_every_dashboard_query_names_a_metric_the_export_writes(exported):
     for query in queries:
         named = set(re.findall(r"speechdrill_\w+", query))
         assert named and named <= written, (query, named - written)
+
+
+@pytest.mark.skipif(PROMTOOL is None, reason="promtool not installed (apt-get install prometheus)")
+def test_a_promql_query_returns_the_parquet_figure(exported):
+    """Prometheus's own engine over the exported series: the embedding GPU pool's mean
+    spend rate over minutes 20-45 is the metrics table's mean over the same samples."""
+    from drills.alerts import query
+
+    tel, _ = exported
+    ((labels, value),) = query(
+        tel, 'avg_over_time(speechdrill_cost_usd_per_hour{pool="embed-gpu"}[25m])', 45
+    )
+    m = tel.metrics
+    rows = m[(m["name"] == "cost_usd_per_hour") & (m["labels"] == "pool=embed-gpu")]
+    inside = rows[(rows["t_s"] > 1200) & (rows["t_s"] <= 2700)]
+    assert 'pool="embed-gpu"' in labels
+    assert value == pytest.approx(inside["value"].mean(), rel=1e-6)
