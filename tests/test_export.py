@@ -129,6 +129,6 @@ def test_a_promql_query_returns_the_parquet_figure(exported):
     )
     m = tel.metrics
     rows = m[(m["name"] == "cost_usd_per_hour") & (m["labels"] == "pool=embed-gpu")]
-    inside = rows[(rows["t_s"] > 1200) & (rows["t_s"] <= 2700)]
+    inside = rows[(rows["t_s"] >= 1200) & (rows["t_s"] <= 2700)]  # Prometheus 2: both ends
     assert 'pool="embed-gpu"' in labels
     assert value == pytest.approx(inside["value"].mean(), rel=1e-6)
