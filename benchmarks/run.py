@@ -210,6 +210,51 @@ def export_time(scenario_id: str = "gpu-cost-no-traffic") -> dict[str, float]:
     }
 
 
+def alert_rule_time(scenario_id: str = "gpu-cost-no-traffic") -> dict[str, Any]:
+    """Judging the key's reference alert rules with promtool (the incident and its no-fault
+    run, once a minute), once both runs are simulated: what scoring an alert rule adds."""
+    import shutil
+
+    if shutil.which("promtool") is None:
+        return {"skipped": "promtool not installed"}
+    from drills import alerts
+    from drills.scenario import load_key, load_scenario, resolve_scenario
+    from drills.session import RUNS
+
+    scenario = load_scenario(resolve_scenario(scenario_id))
+    key = load_key(scenario.directory / "key.yaml", scenario)
+    RUNS.get(scenario, scenario.timeline), RUNS.get(scenario, [])
+    rules = [p.rule for p in key.prevention if p.rule is not None]
+
+    def judge() -> None:
+        alerts._VERDICTS.clear()
+        alerts.judge_rules(scenario, key, rules)
+
+    (seconds,) = best_of(judge)
+    return {"rules": len(rules), "judge_s": seconds, "per_rule_s": seconds / len(rules)}
+
+
+def release_lab_time() -> dict[str, Any]:
+    """The release lab's commands on their shipped examples: the gate, and the real eval
+    decoded afresh (pocketsphinx on flite speech, both configurations side by side)."""
+    from drills.release import asr_eval, gate
+    from real_backend import speech_eval
+
+    root = Path(__file__).parents[1] / "scenarios" / "release"
+    baseline = gate.load_metric_map(root / "asr-baseline.json")
+    candidate = gate.load_metric_map(root / "asr-candidate.json")
+    budgets = gate.load_budgets(root / "asr-budgets.yaml")
+    (gate_s,) = best_of(lambda: gate.judge(baseline, candidate, budgets))
+    out: dict[str, Any] = {"gate_judge_s": gate_s}
+    if speech_eval.available():
+        fixture = asr_eval.load_fixture()
+        start = time.perf_counter()
+        asr_eval.run(fixture)
+        out["real_eval_s"] = time.perf_counter() - start
+        out["real_eval_utterances"] = len(fixture.utterances()) * len(fixture.configs)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
@@ -227,6 +272,8 @@ def main() -> None:
         "memory": memory(600.0 * scale),
         "resimulation": resimulation(1 if args.quick else 3),
         "export": export_time(),
+        "alert_rules": alert_rule_time(),
+        "release_lab": release_lab_time(),
     }
     from benchmarks.replay import debrief_times, replay_times
 

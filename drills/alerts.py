@@ -133,7 +133,24 @@ def check_rules(rules: list[tuple[str, AlertRule]], source: str) -> None:
             )
 
 
+_SERIES: dict[int, tuple[Telemetry, list[dict[str, str]]]] = {}  # by the run object
+SERIES_KEPT = 8
+
+
 def input_series(tel: Telemetry) -> list[dict[str, str]]:
+    """The run's exported series in promtool's notation (kept for the last few runs: a
+    run's rules are often judged again with other rules)."""
+    found = _SERIES.get(id(tel))
+    if found is not None and found[0] is tel:
+        return found[1]
+    series = _input_series(tel)
+    while len(_SERIES) >= SERIES_KEPT:
+        _SERIES.pop(next(iter(_SERIES)))
+    _SERIES[id(tel)] = (tel, series)
+    return series
+
+
+def _input_series(tel: Telemetry) -> list[dict[str, str]]:
     """The run's exported series in promtool's notation: one value per metrics interval
     from t = 0, `_` where a series has no sample."""
     step = tel.metrics_interval_s
