@@ -21,6 +21,7 @@ from drills.actions import ActionError, parse_action
 from drills.causes import CAUSES
 from drills.library import library_root
 from drills.matcher import expand
+from drills.variants import renderer_for
 from simulator import check_timeline
 from simulator.config import FleetFile, fleet_only, load_fleet_file
 from simulator.errors import InputError, InputErrors
@@ -270,7 +271,9 @@ class LoadedScenario:
 
 
 def load_model(path: Path, model: type[Any]) -> tuple[Any, yaml.Node | None]:
-    data, node = read_yaml(path)
+    """A scenario, key or transcript file (its default variant where the folder declares
+    variants: drills/variants.py)."""
+    data, node = read_yaml(path, renderer_for(path))
     if not isinstance(data, dict):
         raise InputError(str(path), "", f"expected a YAML mapping, found {type(data).__name__}")
     return validate_data(data, model, str(path), node), node

@@ -7,6 +7,7 @@ YAML syntax errors, wrong types, unknown keys and out-of-range values alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,8 +19,11 @@ from simulator.errors import InputError, InputErrors
 M = TypeVar("M", bound=BaseModel)
 
 
-def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """Parse a YAML file; returns the data and its node tree (for line numbers)."""
+def read_yaml(
+    path: Path, render: Callable[[str], str] | None = None
+) -> tuple[Any, yaml.Node | None]:
+    """Parse a YAML file; returns the data and its node tree (for line numbers). `render`
+    rewrites the text first (a scenario variant's parameters), line for line."""
     source = str(path)
     if not path.exists():
         raise InputError(source, "", "file not found")
@@ -36,6 +40,8 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         ) from None
     if not text.strip():
         raise InputError(source, "", "file is empty; expected a YAML mapping")
+    if render is not None:
+        text = render(text)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

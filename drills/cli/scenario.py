@@ -157,6 +157,51 @@ def scenario_show(scenario_id: str, as_json: bool) -> None:
     )
 
 
+@scenario.command("variant")
+@click.argument("scenario_id")
+@click.option("--seed", type=int, default=0, show_default=True, help="The (first) variant's seed.")
+@click.option("--count", type=click.IntRange(1, 200), default=1, help="Variants, seeds N, N+1, ...")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder for the variants [default: $SPEECHDRILL_HOME/variants].",
+)
+@click.option("--no-verify", is_flag=True, help="Render without the author's checks.")
+@click.option("--json", "as_json", is_flag=True)
+def scenario_variant(
+    scenario_id: str, seed: int, count: int, out: Path | None, no_verify: bool, as_json: bool
+) -> None:
+    """Draw variants of a scenario: each a fresh incident (which cohort or pool, how strong,
+    when), verified like an author's scenario and placed in its difficulty band, in a
+    folder of its own (`drill start FOLDER`, `scenario seal FOLDER`). The same seed gives
+    the same variant. Exit 1 if a seed found no variant that passes after redraws."""
+    from drills.journal import home
+    from drills.variants import instantiate
+    from simulator.errors import CheckFailed
+
+    source = resolve_scenario(scenario_id).parent
+    root = out or home() / "variants"
+    variants = [
+        instantiate(source, s, root / f"{source.name}-{s}", verify=not no_verify)
+        for s in range(seed, seed + count)
+    ]
+    if as_json:
+        emit_json([v.as_dict() for v in variants])
+    else:
+        rows = []
+        for v in variants:
+            d = v.difficulty
+            level = f"{d.band} ({d.points})" if d else "not measured"
+            verdict = "ok" if v.ok or no_verify else "FAILED"
+            params = ", ".join(f"{k}={val}" for k, val in v.params.items())
+            rows.append([v.seed, params, level, len(v.rejected), verdict, str(v.folder)])
+        header = ["seed", "parameters", "difficulty", "redrawn", "", "folder"]
+        click.echo(render_table(header, rows))
+    bad = [v.seed for v in variants if not (v.ok or no_verify)]
+    if bad:
+        raise CheckFailed(f"no verified variant for seeds {bad}")
+
+
 @scenario.command("alerts")
 @click.argument("scenario_id")
 @click.option(
