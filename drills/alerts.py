@@ -179,6 +179,21 @@ def _minutes(duration: str) -> int:
     return round(total)
 
 
+def _unit_test(test: dict[str, Any], rules: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`promtool test rules` on a unit-test file (and its rule file), in a scratch folder."""
+    with tempfile.TemporaryDirectory(prefix="speechdrill-promtool-") as tmp:
+        if rules is not None:
+            (Path(tmp) / "rules.yml").write_text(rules)
+        (Path(tmp) / "test.yml").write_text(yaml.safe_dump(test, sort_keys=False, width=1 << 30))
+        return subprocess.run(
+            [promtool(), "test", "rules", "test.yml"],
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+            timeout=PROMTOOL_TIMEOUT_S,
+        )
+
+
 def last_minute(duration_s: float) -> int:
     """The last whole minute before the run ends (its final samples are the drain)."""
     return max(1, math.ceil(duration_s / 60.0) - 1)
@@ -199,16 +214,7 @@ def firing(tel: Telemetry, rules: list[AlertRule]) -> list[list[int]]:
         "evaluation_interval": "1m",
         "tests": [{"interval": step, "input_series": input_series(tel), "alert_rule_test": checks}],
     }
-    with tempfile.TemporaryDirectory(prefix="speechdrill-alerts-") as tmp:
-        (Path(tmp) / "rules.yml").write_text(_rule_file(rules, names))
-        (Path(tmp) / "test.yml").write_text(yaml.safe_dump(test, sort_keys=False, width=1 << 30))
-        done = subprocess.run(
-            [promtool(), "test", "rules", "test.yml"],
-            capture_output=True,
-            text=True,
-            cwd=tmp,
-            timeout=PROMTOOL_TIMEOUT_S,
-        )
+    done = _unit_test(test, _rule_file(rules, names))
     output = done.stdout + done.stderr
     hits = FAILED_ALERT.findall(output)
     if done.returncode != 0 and not hits:
@@ -235,15 +241,7 @@ def query(tel: Telemetry, expr: str, at_min: int) -> list[tuple[str, float]]:
             }
         ]
     }
-    with tempfile.TemporaryDirectory(prefix="speechdrill-promql-") as tmp:
-        (Path(tmp) / "test.yml").write_text(yaml.safe_dump(test, sort_keys=False, width=1 << 30))
-        done = subprocess.run(
-            [promtool(), "test", "rules", "test.yml"],
-            capture_output=True,
-            text=True,
-            cwd=tmp,
-            timeout=PROMTOOL_TIMEOUT_S,
-        )
+    done = _unit_test(test)
     found = GOT.search(done.stdout + done.stderr)
     if done.returncode == 0 or found is None:
         return []  # an empty result passes the empty expectation
