@@ -21,7 +21,7 @@ from drills.actions import ActionError, parse_action
 from drills.causes import CAUSES
 from drills.library import library_root
 from drills.matcher import expand
-from drills.variants import renderer_for
+from drills.variant_spec import renderer_for
 from simulator import check_timeline
 from simulator.config import FleetFile, fleet_only, load_fleet_file
 from simulator.errors import InputError, InputErrors

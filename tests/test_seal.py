@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
 
 from drills.scenario import load_key, load_scenario, scenario_dirs
 from drills.seal import seal
@@ -21,9 +20,9 @@ def test_a_sealed_pack_holds_no_key_material(directory, tmp_path):
     assert {p.name for p in paths} == {"briefing.md", "fleet.yaml", "telemetry.md"}
     text = "\n".join(p.read_text() for p in paths)
     assert loaded.spec.briefing.page.strip()[:60] in text
-    raw = yaml.safe_load((directory / "scenario.yaml").read_text())
-    faults = [e["fault"] for e in raw.get("timeline", []) if "fault" in e]
+    timeline = loaded.spec.timeline  # as the scenario's (default variant's) files say
+    faults = [e.fault for e in timeline if e.fault is not None]
     secrets = [key.cause, key.hidden_answer[:50], *faults, *(m.id for m in key.mitigations)]
-    secrets += [e["announce"]["detail"] for e in raw.get("timeline", []) if "announce" in e]
+    secrets += [e.announce.detail for e in timeline if e.announce is not None]
     for secret in secrets:
         assert not re.search(rf"(?<![\w-]){re.escape(secret)}(?![\w-])", text), secret

@@ -10,7 +10,8 @@ import pytest
 
 from drills.scenario import load_key, load_scenario, scenario_dirs
 from drills.transcript import load_transcript
-from drills.variants import Difficulty, Param, instantiate, render, variants_of
+from drills.variant_spec import Param, render, variants_of
+from drills.variants import Difficulty, instantiate
 from simulator.errors import InputError
 from tests.helpers import speechdrill
 
