@@ -60,6 +60,7 @@ QUALITY: dict[str, tuple[str, str]] = {
     "partial_churn": ("partial_churn_words", "words retracted from streaming partials"),
     "clipping_ratio": ("clipping_ratio", "acoustic summary: share of clipped samples"),
     "snr_db": ("snr_decibels", "acoustic summary: signal-to-noise proxy"),
+    "bandwidth_hz": ("bandwidth_hertz", "acoustic summary: the audio's real bandwidth"),
     "loudness_lufs": ("loudness_lufs", "acoustic summary: integrated loudness"),
     "code_switch_ratio": ("code_switch_ratio", "share of speech in a second language"),
 }
