@@ -259,13 +259,21 @@ def variants(
     }
 
 
+def default_variant(path: Path) -> Any:
+    """A scenario file as loaded: its default variant where the folder declares variants."""
+    from drills.variant_spec import renderer_for
+    from simulator.fileio import read_yaml
+
+    return read_yaml(path, renderer_for(path))[0]
+
+
 def main() -> None:
     from drills.scenario import load_scenario
 
     for scenario in SPECIFIC:
         folder = LIBRARY / scenario
-        expert = yaml.safe_load((folder / "transcripts" / "expert.yaml").read_text())
-        key = yaml.safe_load((folder / "key.yaml").read_text())
+        expert = default_variant(folder / "transcripts" / "expert.yaml")
+        key = default_variant(folder / "key.yaml")
         pools = list(load_scenario(folder / "scenario.yaml").fleet.pools)
         out = HERE / scenario
         out.mkdir(exist_ok=True)
