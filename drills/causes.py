@@ -163,7 +163,16 @@ CATALOG: dict[str, Cause] = {
     "batching-misconfigured": _cause(
         "dynamic batching window or size changed",
         ["batch"],
-        ["window", "size", "max wait", "wait", "config", "misconfig", "changed", "max_batch"],
+        [
+            "window",
+            "size",
+            "max wait",
+            "waiting time",
+            "config",
+            "misconfig",
+            "changed",
+            "max_batch",
+        ],
     ),
     "retry-storm": _cause(
         "client retries amplifying load",

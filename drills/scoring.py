@@ -295,7 +295,15 @@ def evidence_factor(share: float) -> float:
 
 
 def _plain(value: Any) -> Any:
-    return value.model_dump() if isinstance(value, BaseModel) else value
+    """A fleet value as compared: models as they behave (`comparable`) or as data."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if not isinstance(value, BaseModel):
+        return value
+    comparable = getattr(value, "comparable", None)
+    return comparable() if callable(comparable) else value.model_dump()
 
 
 def fleet_before(drill: Drill, record: MoveRecord) -> Fleet:
@@ -312,9 +320,16 @@ def fleet_before(drill: Drill, record: MoveRecord) -> Fleet:
 
 
 def fleet_has(fleet: Fleet, changes: dict[str, Any]) -> bool:
+    """Whether the fleet already is as these changes would make it, judged on each changed
+    field's owner as it behaves (a cohort with its rate written back is a cohort with no
+    mislabel), not field by field."""
     try:
-        return all(_plain(get_path(fleet, p)) == _plain(v) for p, v in changes.items())
-    except PathError:
+        target = copy.deepcopy(fleet)
+        for path, value in changes.items():
+            set_path(target, path, value)
+        owners = {path.rsplit(".", 1)[0] if "." in path else path for path in changes}
+        return all(_plain(get_path(fleet, o)) == _plain(get_path(target, o)) for o in owners)
+    except (PathError, ValueError):
         return False
 
 

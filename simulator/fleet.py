@@ -332,6 +332,13 @@ class CohortSpec(Strict):
     channels: int = Field(1, ge=1, le=8)
     network_jitter_ms: NonNeg = 10.0
 
+    def comparable(self) -> dict[str, Any]:
+        """The cohort as it behaves: no true rate means the declared one, so a fix that
+        writes the declared rate back is the same fleet as one that clears the label."""
+        out = self.model_dump()
+        out["true_sample_rate_hz"] = self.true_sample_rate_hz or self.sample_rate_hz
+        return out
+
 
 DEFAULT_COHORT = CohortSpec()
 

@@ -172,6 +172,63 @@ SPECIFIC: dict[str, dict[str, Any]] = {
             "args": {"path": "stages.preprocess.feature_config", "value": "logmel80-16k"},
         },
     },
+    "asr-spend-jump-after-launch": {
+        "cause_words": "the launch left its shadow evaluation on: every batch request is "
+        "mirrored to the release-candidate pool, copies nobody waits for",
+        "prevention_words": [
+            "page when mirrored copies become a large share of what the fleet runs",
+            "give every shadow run an end date so it turns itself off",
+            "break the bill down by traffic tag, shadow and canary included",
+        ],
+        "wrong_cause": "traffic-surge",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "tts-cpu", "replicas": 0}},
+        "equivalent_fix": {"action": "set", "args": {"path": "routes.0.shadow", "value": None}},
+    },
+    "tts-slow-after-config-push": {
+        "cause_words": "the throughput push turned on dynamic batching for the CPU speech "
+        "synthesis pool, so each reply waits for a batch that costs its size in compute",
+        "prevention_words": [
+            "page on the 95th percentile of time to first audio against its 250 ms budget",
+            "roll out serving configuration such as batching behind a canary with a load test",
+            "keep CPU synthesis unbatched on the interactive path",
+        ],
+        "wrong_cause": "heavier-voice-model",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "asr-stream-gpu", "replicas": 0}},
+        "equivalent_fix": {
+            "action": "set",
+            "args": {"path": "pools.tts-cpu.batching.max_batch", "value": 1},
+        },
+    },
+    "live-captions-lag-one-cohort": {
+        "cause_words": "one device cohort's traffic moved to a new carrier gateway whose "
+        "network jitter delays the audio chunks, so captions lag and rewrite themselves",
+        "prevention_words": [
+            "page on first partial latency broken out per device cohort",
+            "measure jitter and round trip time on the client and send them as telemetry",
+            "move devices to a new gateway gradually with a canary",
+        ],
+        "wrong_cause": "partial-stabilisation-disabled",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "tts-cpu", "replicas": 0}},
+        "equivalent_fix": {
+            "action": "set",
+            "args": {"path": "cohorts[fw-4.1].network_jitter_ms", "value": 10},
+        },
+    },
+    "transcripts-garbled-one-cohort": {
+        "cause_words": "the firmware update makes those devices record at 8 kHz while "
+        "still labelling the audio 16 kHz, so the recogniser hears it at the wrong rate",
+        "prevention_words": [
+            "check that every cohort's measured bandwidth matches the sample rate it declares",
+            "slice quality alerts by firmware cohort",
+            "record eval fixtures through the device's own audio path for each firmware",
+        ],
+        "wrong_cause": "mic-firmware-clipping",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "asr-batch-gpu", "replicas": 0}},
+        "equivalent_fix": {
+            "action": "set",
+            "args": {"path": "cohorts[fw-4.1].true_sample_rate_hz", "value": 16000},
+        },
+    },
 }
 
 
