@@ -323,11 +323,11 @@ def judge_rules(
     """Each rule's firing on the incident and the no-fault run, and its grade."""
     if not rules:
         return []
-    check_rules([(f"prevention[{i}]", r) for i, r in enumerate(rules)], "alert rules")
     parts = [RUNS.key(scenario, scenario.timeline), key.model_dump_json()]
     digest = hashlib.sha256("|".join(parts + [r.model_dump_json() for r in rules]).encode())
     found = _VERDICTS.get(digest.hexdigest())
-    if found is None:
+    if found is None:  # checked once, when first judged (not on every score that reuses it)
+        check_rules([(f"prevention[{i}]", r) for i, r in enumerate(rules)], "alert rules")
         incident, clean = RUNS.get(scenario, scenario.timeline), RUNS.get(scenario, [])
         on_incident, on_clean = firing(incident, rules), firing(clean, rules)
         found = tuple(

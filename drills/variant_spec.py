@@ -4,6 +4,7 @@ verifies instances)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -65,11 +66,18 @@ def _pick(values: list[Any], rng: np.random.Generator) -> Any:
 
 
 def variants_of(folder: Path) -> VariantSpec | None:
+    """The folder's variants file, read once per version of it: every scenario, key and
+    transcript load of the folder asks for it."""
     path = folder / VARIANTS_FILE
     if not path.is_file():
         return None
-    data, node = read_yaml(path)
-    return validate_data(data, VariantSpec, str(path), node)
+    return _read_variants(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_variants(source: str, stamp: int) -> VariantSpec:
+    data, node = read_yaml(Path(source))
+    return validate_data(data, VariantSpec, source, node)
 
 
 def render(text: str, params: dict[str, Any], source: str) -> str:
