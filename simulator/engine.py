@@ -30,6 +30,7 @@ import simpy
 from simpy.events import URGENT
 
 from simulator.autoscaler import Autoscaler
+from simulator.calls import Call
 from simulator.fleet import CohortSpec, Fleet, ModelSpec, PreprocessSpec
 from simulator.lifecycle import Lifecycle
 from simulator.pool import Pool
@@ -349,9 +350,10 @@ class Simulation:
     def _loop(self, stop: float) -> None:
         """Step SimPy's event list, admitting presorted arrivals that come before the next
         event, until nothing is left before `stop`."""
-        heap = self.env._queue  # SimPy's event heap of (time, priority, id, event)
+        env = self.env
+        heap = env._queue  # SimPy's event heap of (time, priority, id, event)
         streams, late = self._streams, self.lifecycle.late
-        step, route = self.env.step, self.lifecycle.route
+        step, route, pop = env.step, self.lifecycle.route, heapq.heappop
         while True:
             t_event = heap[0][0] if heap else math.inf
             if (
@@ -365,8 +367,9 @@ class Simulation:
                 continue
             if streams:
                 stream = streams[0] if len(streams) == 1 else min(streams, key=ArrivalStream.head)
-                times, rids, i, n = stream.times, stream.rids, stream.next, len(stream.times)
-                if times[i] < t_event and times[i] < stop:
+                t_next = stream.times[stream.next]
+                if t_next < t_event and t_next < stop:
+                    times, rids, i, n = stream.times, stream.rids, stream.next, len(stream.times)
                     # admit this stream's arrivals up to the next event (which may move
                     # earlier as admissions schedule work), then look again
                     alone = len(streams) == 1
@@ -383,7 +386,14 @@ class Simulation:
                     continue
             if t_event >= stop:
                 break
-            step()
+            event = heap[0][3]
+            if event.__class__ is Call:  # what env.step would do, minus its checks
+                pop(heap)
+                env._now = t_event
+                event.callbacks = None
+                event.fn(event.arg)
+            else:
+                step()
 
     @property
     def horizon_s(self) -> float:

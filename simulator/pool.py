@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from functools import partial
+from heapq import heappush
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
+from simulator.calls import Call, call_at
 from simulator.fleet import HostDrift, PoolSpec, padded_length
 from simulator.host import PoolHost
 from simulator.profiles import ServiceTimeModel
@@ -52,9 +54,9 @@ class FifoStage:
 
     def _start(self, rid: int) -> None:
         self.busy += 1
-        self.env.timeout(self.service_s(rid)).callbacks.append(partial(self._finish, rid))
+        call_at(self.env, self.service_s(rid), self._finish, rid)
 
-    def _finish(self, rid: int, _event: simpy.Event) -> None:
+    def _finish(self, rid: int) -> None:
         self.busy -= 1
         self.on_done(rid)
         if self.queue and self.busy < self.workers:
@@ -150,6 +152,7 @@ class Pool:
         self.spec: PoolSpec
         self.service: ServiceTimeModel
         self._service_cache: dict[tuple[int, float], float] = {}
+        self._done = self._finish  # bound once: every batch schedules it
         self.free_since: deque[float] = deque()  # when each free slot went idle, in order
         self.reconfigure()
 
@@ -192,6 +195,8 @@ class Pool:
             self.noise.configure(noise.dist, noise.cs2 if noise.cs2 is not None else default_cs2)
         self.host.configure(self.spec.host_drift)
         self.drifts = self.host.sigma > 0
+        # nothing but the profile and its noise sets a batch's time (see _start)
+        self.plain = not (self.idle_penalty or self.drifts or self.streaming or self.is_tts)
         # what every batch started from now on shares: one code in the batch row
         self.config_code = self.sim.batches.config(
             BatchConfig(
@@ -264,6 +269,9 @@ class Pool:
         """Start batches while slots are free and a batch is due at time t."""
         queue = self.queue
         max_batch = self.max_batch
+        if max_batch == 1:
+            self._dispatch_one_by_one(t)
+            return
         while queue and self.busy_slots < self.slots_total:
             if len(queue) < max_batch:
                 due = self.queued_at[0] + self.max_wait_s
@@ -273,6 +281,17 @@ class Pool:
             batch = self._take(max_batch, t)
             if batch:
                 self._start(batch, t)
+
+    def _dispatch_one_by_one(self, t: float) -> None:
+        """`dispatch` without batching: nothing waits for company."""
+        deadline, queue, queued_at = self.sim.deadline, self.queue, self.queued_at
+        while queue and self.busy_slots < self.slots_total:
+            rid = queue.popleft()
+            queued_at.popleft()
+            if deadline[rid] < t:
+                self.sim.finish_timeout(rid, t)
+            else:
+                self._start([rid], t)
 
     def _take(self, max_batch: int, t: float) -> list[int]:
         deadline = self.sim.deadline
@@ -290,9 +309,9 @@ class Pool:
     def _arm_timer(self, due: float) -> None:
         if due < self.timer_at:
             self.timer_at = due
-            self.env.timeout(due - self.env.now).callbacks.append(self._on_timer)
+            call_at(self.env, due - self.env.now, self._on_timer, None)
 
-    def _on_timer(self, _event: simpy.Event) -> None:
+    def _on_timer(self, _arg: None) -> None:
         now = self.env.now
         if now + EPS >= self.timer_at:
             self.timer_at = math.inf
@@ -301,8 +320,7 @@ class Pool:
     def _start(self, batch: list[int], t: float) -> None:
         """Run a batch at its longest item; request-level infer times, cost, version and
         device are derived from the batch row when the tables are built."""
-        sim = self.sim
-        audio = sim.audio_s
+        audio = self.sim.audio_s
         size = len(batch)
         if size == 1:
             longest = useful = audio[batch[0]]
@@ -311,35 +329,51 @@ class Pool:
             longest, useful = max(lengths), sum(lengths)
         if self.bucket_s:
             longest = padded_length(longest, self.bucket_s)
+        block = self.noise.block
+        factor = block.pop() if block else self.noise.next()
+        if self.plain and not self.cold_batches:
+            base = self._service_cache.get((size, longest))
+            if base is None:
+                base = self._service_s(size, longest)
+            end = t + base * factor
+        else:
+            end = self._special_end(batch, t, size, longest, factor)
+        rows = self.sim.batches.rows
+        batch_id = len(rows)
+        rows.append((self.config_code, size, longest, useful, t, end))
+        batch_ids = self.sim.rec.batch_id
+        for rid in batch:
+            batch_ids[rid] = batch_id
+        self.busy_slots += 1
+        self.busy_seconds += end - t
+        self.in_service += size
+        env = self.env
+        now = env._now
+        # call_at(env, end - now, self._finish, batch), inlined: one call per batch
+        heappush(env._queue, (now + (end - now), NORMAL, next(env._eid), Call(self._done, batch)))
+
+    def _special_end(
+        self, batch: list[int], t: float, size: int, longest: float, factor: float
+    ) -> float:
+        """When a batch started at t ends on a pool that is not plain: a cold replica's
+        warm-up, an idle replica's penalty, host drift, streaming sessions, TTS."""
         warmup = 0.0
         if self.cold_batches > 0:
             self.cold_batches -= 1
             warmup = self.model.warmup_ms / 1000.0
         if self.idle_penalty:
             warmup += self._idle_penalty_s(t)
-        noise = self.noise.block
-        factor = noise.pop() if noise else self.noise.next()
         if self.drifts:
             factor *= self.host.factor(t)
         if self.streaming:
-            end = self._session(batch[0], t, factor, warmup)
-        else:
-            base = self._service_cache.get((size, longest))
-            if base is None:
-                base = self._service_s(size, longest)
-            end = t + base * factor + warmup
-            if self.is_tts:
-                self._first_audio_byte(batch, t, longest, factor, warmup)
-        rows = sim.batches.rows
-        batch_id = len(rows)
-        rows.append((self.config_code, size, longest, useful, t, end))
-        batch_ids = sim.rec.batch_id
-        for rid in batch:
-            batch_ids[rid] = batch_id
-        self.busy_slots += 1
-        self.busy_seconds += end - t
-        self.in_service += size
-        self.env.timeout(end - self.env.now).callbacks.append(partial(self._finish, batch))
+            return self._session(batch[0], t, factor, warmup)
+        base = self._service_cache.get((size, longest))
+        if base is None:
+            base = self._service_s(size, longest)
+        end = t + base * factor + warmup
+        if self.is_tts:
+            self._first_audio_byte(batch, t, longest, factor, warmup)
+        return end
 
     def _idle_penalty_s(self, t: float) -> float:
         """The slot freed last takes the batch (as a waiting worker thread would); a slot
@@ -397,10 +431,10 @@ class Pool:
         sim.rec.final_ms[rid] = (final - arrival - audio) * 1000.0
         return final
 
-    def _finish(self, batch: list[int], _event: simpy.Event) -> None:
+    def _finish(self, batch: list[int]) -> None:
         self.busy_slots -= 1
         self.in_service -= len(batch)
-        now = self.env.now
+        now = self.env._now
         if self.idle_penalty:
             self.free_since.append(now)
             if len(self.free_since) > self.slots_total:

@@ -94,6 +94,11 @@ class ServiceTimeModel:
         self._lengths = list(profile.lengths)
         self._grid = profile.latency_ms
         self._warned = False
+        # past these a service time is a guess worth a warning (a dimension with one grid
+        # point is declared constant, not extrapolated)
+        far = EXTRAPOLATION_WARN_FACTOR
+        self._far_batch = self._batches[-1] * far if len(self._batches) > 1 else math.inf
+        self._far_length = self._lengths[-1] * far if len(self._lengths) > 1 else math.inf
 
     def latency_s(self, batch: int, length: float) -> float:
         return self.latency_ms(float(batch), float(length)) / 1000.0
@@ -104,7 +109,8 @@ class ServiceTimeModel:
         return p.idle_penalty_ms / 1000.0 * -math.expm1(-idle_s * 1000.0 / p.idle_tau_ms)
 
     def latency_ms(self, batch: float, length: float) -> float:
-        self._check_range(batch, length)
+        if (batch > self._far_batch or length > self._far_length) and not self._warned:
+            self._warn(batch, length)
         bi, bf = _bracket(self._batches, batch)
         li, lf = _bracket(self._lengths, length)
         g = self._grid
@@ -114,21 +120,16 @@ class ServiceTimeModel:
         bottom = g[b1][li] + (g[b1][l1] - g[b1][li]) * lf
         return max(top + (bottom - top) * bf, 1e-6)
 
-    def _check_range(self, batch: float, length: float) -> None:
-        # a dimension with one grid point is declared constant, not extrapolated
-        far = (
-            len(self._batches) > 1 and batch > self._batches[-1] * EXTRAPOLATION_WARN_FACTOR
-        ) or (len(self._lengths) > 1 and length > self._lengths[-1] * EXTRAPOLATION_WARN_FACTOR)
-        if far and not self._warned:
-            self._warned = True
-            warnings.warn(
-                f"profile {self.profile.name}@{self.profile.device}: extrapolating to "
-                f"batch {batch:g}, length {length:g} {self.profile.length_unit}, far outside "
-                f"the measured grid (batch ≤ {self._batches[-1]:g}, length ≤ "
-                f"{self._lengths[-1]:g}); service times there are guesses",
-                ProfileExtrapolationWarning,
-                stacklevel=3,
-            )
+    def _warn(self, batch: float, length: float) -> None:
+        self._warned = True
+        warnings.warn(
+            f"profile {self.profile.name}@{self.profile.device}: extrapolating to "
+            f"batch {batch:g}, length {length:g} {self.profile.length_unit}, far outside "
+            f"the measured grid (batch ≤ {self._batches[-1]:g}, length ≤ "
+            f"{self._lengths[-1]:g}); service times there are guesses",
+            ProfileExtrapolationWarning,
+            stacklevel=3,
+        )
 
 
 SOURCE_RANK = {"placeholder": 0, "roofline-estimate": 1, "synthetic": 2, "measured": 3}
