@@ -25,7 +25,7 @@ from simpy.events import NORMAL
 class Call:
     """`fn(arg)`, due on the event heap. Quacks as a succeeded SimPy event to `env.step`."""
 
-    __slots__ = ("arg", "callbacks", "fn")
+    __slots__ = ("arg", "fn")
 
     _ok = True
     _value = None
@@ -33,7 +33,15 @@ class Call:
     def __init__(self, fn: Callable[[Any], None], arg: Any) -> None:
         self.fn = fn
         self.arg = arg
-        self.callbacks: list[Callable[[Call], None]] | None = [_fire]
+
+    # what env.step reads and clears; made on demand, as the run loop never needs it
+    @property
+    def callbacks(self) -> list[Callable[[Call], None]]:
+        return [_fire]
+
+    @callbacks.setter
+    def callbacks(self, _value: object) -> None:
+        pass
 
 
 def _fire(call: Call) -> None:
@@ -42,4 +50,5 @@ def _fire(call: Call) -> None:
 
 def call_at(env: simpy.Environment, delay: float, fn: Callable[[Any], None], arg: Any) -> None:
     """Call fn(arg) `delay` seconds from now, ordered as a Timeout(delay) made now would be."""
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Call(fn, arg)))  # type: ignore[attr-defined]
+    heap: list[Any] = env._queue  # SimPy's (time, priority, id, event) heap
+    heappush(heap, (env._now + delay, NORMAL, next(env._eid), Call(fn, arg)))

@@ -373,11 +373,15 @@ class Simulation:
                     # admit this stream's arrivals up to the next event (which may move
                     # earlier as admissions schedule work), then look again
                     alone = len(streams) == 1
-                    while i < n and times[i] < t_event and times[i] < stop:
-                        route(rids[i], times[i])
+                    limit = t_event if t_event < stop else stop
+                    while i < n:
+                        t_arrival = times[i]
+                        if t_arrival >= limit:
+                            break
+                        route(rids[i], t_arrival)
                         i += 1
-                        if heap and heap[0][0] < t_event:
-                            t_event = heap[0][0]
+                        if heap and heap[0][0] < limit:
+                            limit = heap[0][0]
                         if late or not alone:
                             break  # other arrivals may interleave: pick again
                     stream.next = i
@@ -390,7 +394,6 @@ class Simulation:
             if event.__class__ is Call:  # what env.step would do, minus its checks
                 pop(heap)
                 env._now = t_event
-                event.callbacks = None
                 event.fn(event.arg)
             else:
                 step()

@@ -13,6 +13,7 @@ import math
 from collections import deque
 from collections.abc import Callable
 from heapq import heappush
+from typing import Any
 
 import numpy as np
 import simpy
@@ -153,6 +154,7 @@ class Pool:
         self.service: ServiceTimeModel
         self._service_cache: dict[tuple[int, float], float] = {}
         self._done = self._finish  # bound once: every batch schedules it
+        self._audio_s, self._batch_rows = sim.audio_s, sim.batches.rows  # lists kept whole
         self.free_since: deque[float] = deque()  # when each free slot went idle, in order
         self.reconfigure()
 
@@ -269,8 +271,15 @@ class Pool:
         """Start batches while slots are free and a batch is due at time t."""
         queue = self.queue
         max_batch = self.max_batch
-        if max_batch == 1:
-            self._dispatch_one_by_one(t)
+        if max_batch == 1:  # nothing waits for company
+            deadline, queued_at = self.sim.deadline, self.queued_at
+            while queue and self.busy_slots < self.slots_total:
+                rid = queue.popleft()
+                queued_at.popleft()
+                if deadline[rid] < t:
+                    self.sim.finish_timeout(rid, t)
+                else:
+                    self._start([rid], t)
             return
         while queue and self.busy_slots < self.slots_total:
             if len(queue) < max_batch:
@@ -281,17 +290,6 @@ class Pool:
             batch = self._take(max_batch, t)
             if batch:
                 self._start(batch, t)
-
-    def _dispatch_one_by_one(self, t: float) -> None:
-        """`dispatch` without batching: nothing waits for company."""
-        deadline, queue, queued_at = self.sim.deadline, self.queue, self.queued_at
-        while queue and self.busy_slots < self.slots_total:
-            rid = queue.popleft()
-            queued_at.popleft()
-            if deadline[rid] < t:
-                self.sim.finish_timeout(rid, t)
-            else:
-                self._start([rid], t)
 
     def _take(self, max_batch: int, t: float) -> list[int]:
         deadline = self.sim.deadline
@@ -320,7 +318,7 @@ class Pool:
     def _start(self, batch: list[int], t: float) -> None:
         """Run a batch at its longest item; request-level infer times, cost, version and
         device are derived from the batch row when the tables are built."""
-        audio = self.sim.audio_s
+        audio = self._audio_s
         size = len(batch)
         if size == 1:
             longest = useful = audio[batch[0]]
@@ -338,7 +336,7 @@ class Pool:
             end = t + base * factor
         else:
             end = self._special_end(batch, t, size, longest, factor)
-        rows = self.sim.batches.rows
+        rows = self._batch_rows
         batch_id = len(rows)
         rows.append((self.config_code, size, longest, useful, t, end))
         batch_ids = self.sim.rec.batch_id
@@ -349,8 +347,9 @@ class Pool:
         self.in_service += size
         env = self.env
         now = env._now
+        heap: list[Any] = env._queue
         # call_at(env, end - now, self._finish, batch), inlined: one call per batch
-        heappush(env._queue, (now + (end - now), NORMAL, next(env._eid), Call(self._done, batch)))
+        heappush(heap, (now + (end - now), NORMAL, next(env._eid), Call(self._done, batch)))
 
     def _special_end(
         self, batch: list[int], t: float, size: int, longest: float, factor: float
