@@ -151,26 +151,33 @@ def slo_misses(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(kind, missed) per user request arriving in the window: missed an SLO or failed."""
     r = tel.requests
-    r = r[
-        (r["arrival_s"] >= window[0])
-        & (r["arrival_s"] < window[1])
-        & (r["attempt"] == 1)
-        & (r["status"] != "shadow")
-    ]
-    bad = (r["status"] != "ok").to_numpy().copy()
-    kinds = r["kind"].astype(str).to_numpy()
-    for kind, slo in scenario.fleet.slos.items():
-        mine = kinds == kind
+    arrival = r["arrival_s"].to_numpy()
+    status = r["status"].to_numpy()
+    rows = np.flatnonzero(
+        (arrival >= window[0])
+        & (arrival < window[1])
+        & (r["attempt"].to_numpy() == 1)
+        & (status != "shadow")
+    )
+    bad = status[rows] != "ok"
+    kind = r["kind"].array
+    kinds = np.asarray(kind.categories, dtype=str)[kind.codes[rows]]
+
+    def over(column: str, target: float) -> np.ndarray:
+        return r[column].to_numpy(dtype=float)[rows] > target
+
+    for name, slo in scenario.fleet.slos.items():
+        mine = kinds == name
         for column, target in (
             ("latency_ms", slo.p95_ms),
             ("first_partial_ms", slo.first_partial_ms),
             ("first_audio_byte_ms", slo.first_audio_byte_ms),
         ):
-            if target is not None:
-                bad |= mine & (r[column].to_numpy(dtype=float) > target)
+            if target is not None and mine.any():
+                bad |= mine & over(column, target)
     agent = scenario.fleet.agent
     if agent is not None:
-        bad |= r["first_response_ms"].to_numpy(dtype=float) > agent.first_response_target_ms
+        bad |= over("first_response_ms", agent.first_response_target_ms)
     return kinds, bad
 
 

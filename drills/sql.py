@@ -60,31 +60,50 @@ def as_of(tel: Telemetry, now: float) -> dict[str, pd.DataFrame]:
     """The telemetry tables as an operator could have seen them at time `now`: nothing
     decided at or after `now` shows, so a run paused at `now` and a finished run give the
     same view (tests/test_incremental.py)."""
-    r = tel.requests[tel.requests["arrival_s"] < now].copy()
-    pending = ~(r["done_s"] < now)
-    for column in OUTCOME_COLUMNS:
-        if column in r:
-            r.loc[pending, column] = np.nan
-    r.loc[pending, "status"] = "in_flight"
-    r.loc[pending, list(OUTCOME_FLAGS)] = False  # flags of a served request: not yet
-    for column in ("ingress_done_s", "preprocess_done_s", "enqueue_s"):
-        r.loc[pending & ~(r[column] < now), column] = np.nan
-    unrouted = pending & r["enqueue_s"].isna()
-    r.loc[unrouted, ["route", "pool"]] = np.nan
-    b = tel.batches[tel.batches["start_s"] < now].copy()
-    b.loc[~(b["end_s"] < now), "end_s"] = np.nan
-    unbatched = pending & (r["batch_id"] >= len(b))  # batch ids count batches in start order
-    r.loc[unbatched, "batch_id"] = -1
-    r.loc[unbatched, ["model_version", "device"]] = np.nan
+    b = tel.batches[tel.batches["start_s"] < now]
+    b = _blank(b, ~(b["end_s"] < now).to_numpy(), {"end_s": np.nan})
     metrics = tel.metrics
     sampled = metrics["name"].isin(SAMPLED_METRICS)
     closed = metrics["t_s"] + tel.metrics_interval_s <= now  # a window's value shows at its end
     return {
-        "requests": r,
+        "requests": _requests_as_of(tel.requests, now, len(b)),
         "batches": b,
         "metrics": metrics[(metrics["t_s"] < now) & (sampled | closed)],
         "events": tel.events[tel.events["t_s"] < now],
     }
+
+
+def _requests_as_of(requests: pd.DataFrame, now: float, batches_started: int) -> pd.DataFrame:
+    """Requests that had arrived by `now`; those still in flight show no outcome, and
+    only the stages they had passed."""
+    r = requests[requests["arrival_s"] < now]
+    pending = ~(r["done_s"] < now).to_numpy()
+    r = _blank(r, pending, dict.fromkeys(OUTCOME_COLUMNS, np.nan))
+    # flags of a served request: not yet
+    r = _blank(r, pending, {"status": "in_flight"} | dict.fromkeys(OUTCOME_FLAGS, False))
+    for column in ("ingress_done_s", "preprocess_done_s", "enqueue_s"):
+        r = _blank(r, pending & ~(r[column] < now).to_numpy(), {column: np.nan})
+    unrouted = pending & r["enqueue_s"].isna().to_numpy()
+    r = _blank(r, unrouted, {"route": np.nan, "pool": np.nan})
+    # batch ids count batches in start order
+    unbatched = pending & (r["batch_id"] >= batches_started).to_numpy()
+    r = _blank(r, unbatched, {"batch_id": -1, "model_version": np.nan, "device": np.nan})
+    return r
+
+
+def _blank(frame: pd.DataFrame, rows: np.ndarray, values: dict[str, Any]) -> pd.DataFrame:
+    """`frame` with `values` written into these rows, column by column: a masked write
+    into a frame copies the whole block of like-typed columns each time, a replaced
+    column copies only itself."""
+    if not rows.any():
+        return frame
+    changed = {}
+    for column, value in values.items():
+        if column in frame:
+            series = frame[column].copy()
+            series[rows] = value
+            changed[column] = series
+    return frame.assign(**changed)
 
 
 @dataclass
@@ -131,10 +150,10 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def parse(sql: str) -> dict[str, Any] | None:
+def parse(sql: str, con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """DuckDB's own parse tree of a SELECT (None for statements it cannot serialise, such
-    as PIVOT); raises QueryRefused for SQL that does not parse."""
-    con = duckdb.connect()
+    as PIVOT), read on the sandbox's own connection (opening one per parse costs more than
+    the parse); raises QueryRefused for SQL that does not parse."""
     try:
         text = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0]
         tree: dict[str, Any] = json.loads(text)
@@ -142,8 +161,6 @@ def parse(sql: str) -> dict[str, Any] | None:
         raise QueryRefused("the query nests too deeply to read") from None
     except duckdb.Error as exc:
         raise QueryRefused(_first_line(exc)) from None
-    finally:
-        con.close()
     if tree.get("error"):
         message = str(tree.get("error_message", "parse error"))
         if "Only SELECT" in message:
@@ -292,7 +309,7 @@ class Sandbox:
 
     def _run(self, text: str) -> QueryResult:
         self._check_statement(text)
-        tree = parse(text)
+        tree = parse(text, self.con)
         lineage = Lineage(tables=_named_tables(text, tree))
         timer = threading.Timer(TIME_LIMIT_S, self.con.interrupt)
         timer.start()
