@@ -172,5 +172,6 @@ def score(utterances: list[Utterance], decoded: list[Decoded]) -> dict[str, dict
             "latency_ms": round(float(np.percentile([d.seconds * 1000 for _, d in pairs], 95)), 1),
             "rtf": round(sum(d.seconds for _, d in pairs) / sum(d.audio_s for _, d in pairs), 3),
             "n": len(pairs),
+            "words": words,
         }
     return out

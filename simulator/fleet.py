@@ -73,6 +73,11 @@ class QualitySpec(Strict):
     code_switch_penalty: float = Field(0.1, ge=0, le=1, description="extra loss when mixed")
     entity_factor: float = Field(1.5, ge=0, description="entity error per unit of WER")
     feature_config: str = Field("logmel80-16k", description="features the weights expect")
+    curve: str | None = Field(
+        None,
+        description="a quality curve fitted to a real eval (simulator/data/quality/NAME.json) "
+        "instead of the calibration; clean_wer still sets the model's own clean WER",
+    )
     mos: float | None = Field(None, ge=1, le=5, description="TTS: offline MOS")
 
 

@@ -17,8 +17,13 @@ and network jitter on churn are stated assumptions, not measurements.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from simulator.errors import InputError
 
 # --- calibration constants --------------------------------------------------------------
 
@@ -58,12 +63,105 @@ QUIET_LOSS_PER_10DB = 0.05  # assumption: unnormalised quiet audio below −35 L
 NOMINAL_LUFS = -23.0
 
 
-def noise_loss(snr_db: np.ndarray, robustness_db: float | np.ndarray = 0.0) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp((snr_db + robustness_db - NOISE_MID_DB) / NOISE_WIDTH_DB))
+def noise_loss(
+    snr_db: np.ndarray,
+    robustness_db: float | np.ndarray = 0.0,
+    mid_db: float | np.ndarray = NOISE_MID_DB,
+    width_db: float | np.ndarray = NOISE_WIDTH_DB,
+) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp((snr_db + robustness_db - mid_db) / width_db))
 
 
-def clip_loss(clip: np.ndarray) -> np.ndarray:
-    return 1.0 - np.exp(-clip / CLIP_SCALE)
+def clip_loss(clip: np.ndarray, scale: float | np.ndarray = CLIP_SCALE) -> np.ndarray:
+    return 1.0 - np.exp(-clip / scale)
+
+
+class QualityCurve(BaseModel):
+    """How one recogniser loses words to each condition: the noise curve, the clipping
+    scale and the bandwidth and sample-rate losses. The default is the calibration above;
+    a model's fleet entry may name a curve fitted to a real eval instead
+    (`speechdrill eval asr --fit`, shipped in simulator/data/quality/)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    source: str = Field("", description="what it was fitted to")
+    clean_wer: float = Field(CALIBRATION_CLEAN_WER, ge=0, lt=1)
+    noise_mid_db: float = NOISE_MID_DB
+    noise_width_db: float = Field(NOISE_WIDTH_DB, gt=0)
+    noise_points: list[tuple[float, float]] = Field(
+        default_factory=list,
+        description="measured (SNR dB, loss) points; when given, the noise loss runs through "
+        "them in logit space (straight on past the end points) instead of the logistic",
+    )
+    clip_scale: float = Field(CLIP_SCALE, gt=0)
+    narrowband_loss: float = Field(LOSS_NARROWBAND, ge=0, lt=1)
+    rate_mismatch_loss: float = Field(LOSS_RATE_MISMATCH, ge=0, lt=1)
+    slice_factors: dict[str, float] = Field(
+        default_factory=dict,
+        description="WER factors of conditions the curve has no term for (reverberation, "
+        "speaking rate, vocabulary), relative to clean speech",
+    )
+    fit_error: dict[str, float] = Field(
+        default_factory=dict, description="relative error per slice it was fitted to"
+    )
+    holdout_error: dict[str, float] = Field(
+        default_factory=dict, description="relative error per held-out slice"
+    )
+
+    def noise_loss(self, snr_db: np.ndarray, robustness_db: np.ndarray) -> np.ndarray:
+        if not self.noise_points:
+            return noise_loss(snr_db, robustness_db, self.noise_mid_db, self.noise_width_db)
+        points = sorted(self.noise_points)
+        xs = np.array([p[0] for p in points])
+        ys = np.array([_logit(p[1]) for p in points])
+        x = snr_db + robustness_db
+        y = np.interp(x, xs, ys)
+        if len(xs) > 1:  # past the ends, the end segments' slopes (never rising with SNR)
+            low = min((ys[1] - ys[0]) / (xs[1] - xs[0]), 0.0)
+            high = min((ys[-1] - ys[-2]) / (xs[-1] - xs[-2]), 0.0)
+            y = np.where(x < xs[0], ys[0] + low * (x - xs[0]), y)
+            y = np.where(x > xs[-1], ys[-1] + high * (x - xs[-1]), y)
+        return 1.0 / (1.0 + np.exp(-y))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1.0 - 1e-4)
+    return math.log(p / (1.0 - p))
+
+
+CALIBRATION = QualityCurve(name="calibration", source="shared/calibration")
+# what asr_wer reads of a curve, per request (with the noise loss itself)
+CURVE_FIELDS = ("clip_scale", "narrowband_loss", "rate_mismatch_loss")
+
+
+def curve_fields(
+    curves: list[QualityCurve], pick: np.ndarray, snr_db: np.ndarray, robustness_db: np.ndarray
+) -> dict[str, np.ndarray]:
+    """What asr_wer reads of each request's curve (`pick` indexes `curves`), the noise loss
+    worked out curve by curve."""
+    fields = {f: np.array([getattr(c, f) for c in curves])[pick] for f in CURVE_FIELDS}
+    loss = np.empty(len(pick))
+    for i, curve in enumerate(curves):
+        mine = pick == i
+        loss[mine] = curve.noise_loss(snr_db[mine], robustness_db[mine])
+    fields["noise_loss"] = loss
+    return fields
+
+
+QUALITY_DIR = Path(__file__).parent / "data" / "quality"
+
+
+@lru_cache(maxsize=32)
+def load_curve(name: str | None) -> QualityCurve:
+    """A shipped quality curve by name (None: the calibration)."""
+    if name is None:
+        return CALIBRATION
+    path = QUALITY_DIR / f"{name}.json"
+    if not path.is_file():
+        known = sorted(p.stem for p in QUALITY_DIR.glob("*.json"))
+        raise InputError(str(path), "", f"a shipped quality curve, one of {known}")
+    return QualityCurve.model_validate_json(path.read_text())
 
 
 # --- acoustic summaries -----------------------------------------------------------------
@@ -124,14 +222,20 @@ def asr_wer(
     wer_factor: np.ndarray,
     features_match: np.ndarray,
     normalized: np.ndarray,
+    curves: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """WER proxy per request from its conditions and the serving model's robustness."""
-    keep = 1.0 - noise_loss(acoustics["snr_db"], robustness_db)
-    keep = keep * (1.0 - clip_loss(acoustics["clipping_ratio"]))
+    """WER proxy per request from its conditions and the serving model's robustness;
+    `curves` gives each request its model's QualityCurve fields (default: calibration)."""
+    c = curves or {}
+    if "noise_loss" in c:  # worked out per curve (QualityCurve.noise_loss)
+        keep = 1.0 - c["noise_loss"]
+    else:
+        keep = 1.0 - noise_loss(acoustics["snr_db"], robustness_db)
+    keep = keep * (1.0 - clip_loss(acoustics["clipping_ratio"], c.get("clip_scale", CLIP_SCALE)))
     narrow = acoustics["bandwidth_hz"] < 6000
-    keep = keep * np.where(narrow, 1.0 - LOSS_NARROWBAND, 1.0)
+    keep = keep * np.where(narrow, 1.0 - c.get("narrowband_loss", LOSS_NARROWBAND), 1.0)
     mislabelled = true_rate_hz != acoustics["sample_rate_hz"]
-    keep = keep * np.where(mislabelled, 1.0 - LOSS_RATE_MISMATCH, 1.0)
+    keep = keep * np.where(mislabelled, 1.0 - c.get("rate_mismatch_loss", LOSS_RATE_MISMATCH), 1.0)
     keep = keep * np.where(features_match, 1.0, 1.0 - FEATURE_MISMATCH_LOSS)
     quiet = np.maximum(-35.0 - acoustics["loudness_lufs"], 0.0) / 10.0 * QUIET_LOSS_PER_10DB
     keep = keep * np.where(normalized, 1.0, 1.0 - np.minimum(quiet, 0.5))

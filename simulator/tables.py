@@ -15,6 +15,8 @@ from simulator.quality import (
     churn_mean,
     confidence_from_wer,
     correction_probability,
+    curve_fields,
+    load_curve,
 )
 from simulator.recorder import OK, REJECT_REASONS, STATUSES, TAGS
 
@@ -22,6 +24,17 @@ from simulator.recorder import OK, REJECT_REASONS, STATUSES, TAGS
 def _cat(codes: np.ndarray, labels: list[str] | tuple[str, ...]) -> pd.Categorical[str]:
     """Label codes to a categorical; a code of -1 becomes null (e.g. never reached a pool)."""
     return pd.Categorical.from_codes(codes.astype(np.int16), categories=pd.Index(labels or ["-"]))
+
+
+def _curves(
+    models: list[ModelSpec], pick: np.ndarray, snr_db: np.ndarray, robustness: np.ndarray
+) -> dict[str, np.ndarray] | None:
+    """Each request's model's quality curve for asr_wer; None when every model keeps the
+    calibration (the quality model's own constants)."""
+    if all(m.quality.curve is None for m in models):
+        return None
+    curves = [load_curve(m.quality.curve) for m in models]
+    return curve_fields(curves, pick, snr_db, robustness)
 
 
 def _from_batch(batch_id: np.ndarray, column: np.ndarray, missing: float) -> np.ndarray:
@@ -137,15 +150,17 @@ def quality_columns(sim: Simulation, origin: np.ndarray, snapshot: np.ndarray) -
     slices = [sim.fleet.slice(name) for name in r.vocab["slice"]]
     wer_factor = np.array([s.wer_factor for s in slices])[r.slice[origin]]
     entity_slice = np.array([s.entity_factor for s in slices])[r.slice[origin]]
+    robustness = model_field(lambda m: m.quality.noise_robustness_db)
     wer = asr_wer(
         acoustics,
         sim.true_rate_hz[origin],
         model_field(lambda m: m.quality.clean_wer),
-        model_field(lambda m: m.quality.noise_robustness_db),
+        robustness,
         model_field(lambda m: m.quality.code_switch_penalty),
         wer_factor,
         model_field(lambda m: m.quality.feature_config) == pre_features,
         normalized,
+        _curves(models, pick, acoustics["snr_db"], robustness),
     )
     kind = r.kind[origin].copy()
     for rid, code in sim.kind_override.items():

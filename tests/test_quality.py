@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.quality import asr_wer, churn_mean, clipping_ratio
+from simulator.quality import (
+    CALIBRATION,
+    QualityCurve,
+    asr_wer,
+    churn_mean,
+    clipping_ratio,
+    curve_fields,
+    load_curve,
+    noise_loss,
+)
 
 CLEAN_WER = 0.054
 
@@ -108,3 +117,29 @@ def test_churn_grows_with_the_stated_assumptions():
         "jitter_ms": np.array([100.0]),
     }
     assert churn_mean(np.array([320.0]), np.array([False]), **worse)[0] > 3 * base
+
+
+def test_a_fitted_curve_runs_through_its_measured_noise_points_and_never_rises():
+    curve = QualityCurve(name="t", noise_points=[(20.0, 0.97), (25.0, 0.33), (30.0, 0.15)])
+    snr = np.array([20.0, 25.0, 30.0])
+    assert curve.noise_loss(snr, np.zeros(3)) == pytest.approx([0.97, 0.33, 0.15], abs=1e-9)
+    grid = np.linspace(0.0, 60.0, 121)
+    losses = curve.noise_loss(grid, np.zeros(len(grid)))
+    assert np.all(np.diff(losses) <= 1e-12) and losses[-1] < 0.01 and losses[0] > 0.99
+    # robustness shifts the curve as it shifts the calibrated logistic
+    assert curve.noise_loss(np.array([20.0]), np.array([5.0]))[0] == pytest.approx(0.33)
+
+
+def test_a_fleet_model_naming_a_curve_gets_its_losses_and_the_rest_keep_the_calibration():
+    fitted = load_curve("pocketsphinx-en-us")
+    curves = [CALIBRATION, fitted]
+    pick = np.array([0, 1, 0, 1])
+    snr = np.array([25.0, 25.0, 30.0, 30.0])
+    fields = curve_fields(curves, pick, snr, np.zeros(4))
+    assert fields["noise_loss"][0] == pytest.approx(noise_loss(np.array([25.0]))[0])
+    assert fields["noise_loss"][1] == pytest.approx(fitted.noise_loss(snr[1:2], np.zeros(1))[0])
+    assert list(fields["narrowband_loss"]) == pytest.approx(
+        [CALIBRATION.narrowband_loss, fitted.narrowband_loss] * 2
+    )
+    # this small recogniser is far more brittle in noise than the calibrated production one
+    assert fields["noise_loss"][1] > 3 * fields["noise_loss"][0]

@@ -11,6 +11,7 @@ import pytest
 from drills.release import asr_eval
 from drills.release.gate import judge, load_budgets
 from real_backend import speech_eval
+from simulator import quality
 
 RELEASE = Path(__file__).parents[1] / "scenarios" / "release"
 needs_speech = pytest.mark.skipif(
@@ -69,14 +70,31 @@ def test_the_real_eval_ranks_its_slices_and_the_gate_judges_it():
     assert result.verdict == "block"
     assert {f.what for f in result.findings if f.verdict == "block"} >= {"far-field"}
     assert candidate["far-field"].wer > baseline["far-field"].wer
-    # the quality model keeps the real order of the conditions it models
-    comparison = [c for c in asr_eval.compare(fixture, maps["baseline"]) if c.modelled]
-    assert {c.slice for c in comparison} == {
+    # the calibrated quality model keeps the real order of the conditions it models
+    curve = asr_eval.fit_curve(fixture, maps["baseline"], asr_eval.CURVE_NAME)
+    comparison = asr_eval.compare(fixture, maps["baseline"], curve)
+    calibrated = [c for c in comparison if c.modelled and c.role == "fit"]
+    assert {c.slice for c in calibrated} == {
         "clean",
         "noisy-30db",
+        "noisy-25db",
         "noisy-20db",
         "clipped",
         "narrowband",
     }
-    rho = asr_eval.spearman([c.real_wer for c in comparison], [c.model_wer for c in comparison])
+    rho = asr_eval.spearman([c.real_wer for c in calibrated], [c.model_wer for c in calibrated])
     assert rho >= 0.8
+    # the curve fitted to it reproduces the slices it was fitted to, keeps the real order
+    # of every slice, and predicts the held-out ones (a setting past the fitted points,
+    # conditions combined) within 20% or two standard errors, but for reverberation in
+    # noise, which compounds worse than the model's product of losses
+    assert all(abs(c.fitted_error) < 0.02 for c in comparison if c.role == "fit")
+    rho = asr_eval.spearman([c.real_wer for c in comparison], [c.fitted_wer for c in comparison])
+    assert rho >= 0.85
+    held = {c.slice: c for c in comparison if c.role == "held out"}
+    assert set(held) == {"noisy-35db", "far-field-noisy", "narrowband-noisy", "clipped-noisy"}
+    assert {name for name, c in held.items() if c.agrees} == set(held) - {"far-field-noisy"}
+    assert held["far-field-noisy"].fitted_wer < held["far-field-noisy"].real_wer
+    # the shipped curve is this fit, so fleets naming it simulate what was measured
+    shipped = quality.load_curve(asr_eval.CURVE_NAME)
+    assert shipped == curve

@@ -4,6 +4,7 @@ branch on."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -70,13 +71,21 @@ def eval_group() -> None:
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Write the maps here."
 )
+@click.option(
+    "--fit-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the quality curve fitted to the baseline here (JSON; a fleet model's "
+    "quality.curve names it once it is in simulator/data/quality/).",
+)
 @click.option("--refresh", is_flag=True, help="Decode again even if the eval is cached.")
 @click.option("--json", "as_json", is_flag=True)
-def eval_asr(out: Path | None, refresh: bool, as_json: bool) -> None:
+def eval_asr(out: Path | None, fit_out: Path | None, refresh: bool, as_json: bool) -> None:
     """The real ASR eval: flite speech in slices (noise, clipping, far field, narrowband,
-    fast speech, domain terms) decoded by pocketsphinx in the fixture's two decoder
-    configurations; the WER and entity error by slice, and the simulator's quality model
-    beside the baseline's. `--out` writes baseline.json and candidate.json for `gate`."""
+    fast speech, domain terms, and held-out combinations) decoded by pocketsphinx in the
+    fixture's two decoder configurations; the WER and entity error by slice; and the
+    simulator's quality model beside the baseline's, as calibrated and as fitted to this
+    eval (checked on the held-out slices). `--out` writes baseline.json and candidate.json
+    for `gate`."""
     from drills.release import asr_eval
     from real_backend import speech_eval
     from simulator.errors import InputError
@@ -92,28 +101,44 @@ def eval_asr(out: Path | None, refresh: bool, as_json: bool) -> None:
         for name, found in maps.items():
             (out / f"{name}.json").write_text(found.model_dump_json(indent=1, exclude_none=True))
     baseline = maps[next(iter(maps))]
-    comparison = asr_eval.compare(fixture, baseline)
+    curve = asr_eval.fit_curve(fixture, baseline, asr_eval.CURVE_NAME)
+    if fit_out is not None:
+        fit_out.parent.mkdir(parents=True, exist_ok=True)
+        fit_out.write_text(curve.model_dump_json(indent=1) + "\n")
+    comparison = asr_eval.compare(fixture, baseline, curve)
     if as_json:
         emit_json(
             {
                 "maps": {k: v.model_dump(exclude_none=True) for k, v in maps.items()},
                 "quality_model": [
-                    c.__dict__ | {"relative_error": c.relative_error} for c in comparison
+                    c.__dict__
+                    | {"relative_error": c.relative_error, "fitted_error": c.fitted_error}
+                    for c in comparison
                 ],
+                "fitted_curve": curve.model_dump(),
             }
         )
         return
+    click.echo(_eval_table(maps, comparison))
+    click.echo(asr_eval.summary(comparison))
+
+
+def _eval_table(maps: dict[str, Any], comparison: list[Any]) -> str:
     names = list(maps)
     rows = []
     for c in comparison:
         measured = [f"{maps[n].slices[c.slice].wer:.3f}" for n in names]
-        model = f"{c.model_wer:.3f}" + ("" if c.modelled else " (no term)")
-        rows.append([c.slice, *measured, model, f"{c.relative_error:+.0%}"])
-    header = ["slice", *(f"WER {n}" for n in names), "quality model", "model vs real"]
-    click.echo(render_table(header, rows))
-    modelled = [c for c in comparison if c.modelled]
-    rho = asr_eval.spearman([c.real_wer for c in modelled], [c.model_wer for c in modelled])
-    click.echo(f"rank correlation over the modelled slices: {rho:.2f}")
+        calibrated = f"{c.model_wer:.3f} ({c.relative_error:+.0%})" + (
+            "" if c.modelled else " no term"
+        )
+        fitted = f"{c.fitted_wer:.3f} ({c.fitted_error:+.0%})"
+        verdict = "" if c.role == "fit" else ("agrees" if c.agrees else "misses")
+        rows.append(
+            [c.slice, c.role, *measured, f"±{c.standard_error:.3f}", calibrated, fitted, verdict]
+        )
+    header = ["slice", "role", *(f"WER {n}" for n in names), "±1 s.e.", "calibrated model"]
+    header += ["fitted curve", ""]
+    return render_table(header, rows)
 
 
 @click.group()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -19,13 +20,13 @@ from pydantic import Field
 
 from drills.journal import home
 from drills.library import library_root
-from drills.release.gate import MetricMap
+from drills.release.gate import MetricMap, SliceMetrics
 from real_backend import speech_eval
 from simulator import quality
 from simulator.fileio import read_yaml, validate_data
 from simulator.fleet import NonNeg, Strict
 
-SCHEMA = 1  # bump when the cached result's shape changes
+SCHEMA = 2  # bump when the cached result's shape changes
 
 
 class SliceSpec(Strict):
@@ -36,10 +37,25 @@ class SliceSpec(Strict):
     narrowband: bool = False
     stretch: float = Field(1.0, gt=0.3, le=2.0)
     per_slice: int | None = Field(None, ge=1, description="utterances (default: the fixture's)")
+    holdout: bool = Field(
+        False, description="held out of the quality fit: the fitted curve is checked on it"
+    )
 
     def condition(self) -> speech_eval.Condition:
-        fields = self.model_dump(exclude={"texts", "per_slice"})
+        fields = self.model_dump(exclude={"texts", "per_slice", "holdout"})
         return speech_eval.Condition(**fields)
+
+    def terms(self) -> set[str]:
+        """The conditions this slice imposes on clean, general speech."""
+        found = {
+            "noise": self.snr_db is not None,
+            "clipping": self.gain_db > 0,
+            "narrowband": self.narrowband,
+            "reverb": self.reverb_rt60_s is not None,
+            "rate": self.stretch != 1.0,
+            "domain": self.texts == "domain",
+        }
+        return {term for term, present in found.items() if present}
 
 
 class DecoderConfig(Strict):
@@ -116,54 +132,177 @@ def cached(fixture: EvalFixture, refresh: bool = False) -> dict[str, MetricMap]:
 
 # --- the simulator's quality model on the same conditions -------------------------------
 
+# conditions the quality model has no acoustic term for: a WER factor per condition, fitted
+# at the fixture's setting of it (a room, a speaking rate, a vocabulary)
+FACTOR_TERMS = ("reverb", "rate", "domain")
+
 
 @dataclass
 class Comparison:
     slice: str
     real_wer: float
-    model_wer: float
-    modelled: bool  # whether the quality model has a term for this slice's condition
+    model_wer: float  # the calibrated quality model (shared/calibration)
+    fitted_wer: float  # the curve fitted to this eval
+    role: Literal["fit", "held out"]
+    modelled: bool  # whether the calibrated model has a term for this slice's condition
+    standard_error: float  # of the real WER, from its words (binomial)
+
+    @property
+    def agrees(self) -> bool:
+        """The fitted curve within WITHIN of the real WER, or within two standard errors
+        of it (a slice of a few dozen words measures WER to about ±0.05)."""
+        gap = abs(self.fitted_wer - self.real_wer)
+        return gap <= WITHIN * self.real_wer or gap <= 2.0 * self.standard_error
 
     @property
     def relative_error(self) -> float:
-        return (self.model_wer - self.real_wer) / self.real_wer if self.real_wer else 0.0
+        return _relative(self.model_wer, self.real_wer)
+
+    @property
+    def fitted_error(self) -> float:
+        return _relative(self.fitted_wer, self.real_wer)
 
 
-def model_wer(spec: SliceSpec) -> tuple[float, bool]:
-    """The simulator's WER proxy for a slice's condition (simulator/quality.py), and
-    whether the model has a term for it: noise, clipping and bandwidth it models; room
-    reverberation, speaking rate and vocabulary it does not (they fall back to clean)."""
+def _relative(predicted: float, real: float) -> float:
+    return (predicted - real) / real if real else 0.0
+
+
+def model_wer(spec: SliceSpec, curve: quality.QualityCurve = quality.CALIBRATION) -> float:
+    """The simulator's WER proxy (simulator/quality.py) for a slice's condition with this
+    quality curve; conditions it has no term for count through the curve's slice factors
+    (none in the calibration: they fall back to clean)."""
     n = 1
-    snr = np.array([spec.snr_db if spec.snr_db is not None else 60.0])
-    clip = quality.clipping_ratio(np.array([spec.gain_db]))
     acoustics = {
-        "snr_db": snr,
-        "clipping_ratio": clip,
+        "snr_db": np.array([spec.snr_db if spec.snr_db is not None else 60.0]),
+        "clipping_ratio": quality.clipping_ratio(np.array([spec.gain_db])),
         "bandwidth_hz": np.array([4000.0 if spec.narrowband else 8000.0]),
         "sample_rate_hz": np.array([16000]),
         "loudness_lufs": np.array([quality.NOMINAL_LUFS]),
         "code_switch_ratio": np.zeros(n),
     }
+    factor = float(np.prod([curve.slice_factors.get(t, 1.0) for t in spec.terms()]))
+    fields = quality.curve_fields([curve], np.zeros(n, dtype=int), acoustics["snr_db"], np.zeros(n))
     wer = quality.asr_wer(
         acoustics,
         true_rate_hz=np.array([16000]),
-        clean_wer=np.array([quality.CALIBRATION_CLEAN_WER]),
+        clean_wer=np.array([curve.clean_wer]),
         robustness_db=np.zeros(n),
         code_switch_penalty=np.zeros(n),
-        wer_factor=np.ones(n),
+        wer_factor=np.array([factor]),
         features_match=np.ones(n, dtype=bool),
         normalized=np.ones(n, dtype=bool),
+        curves=fields,
     )
-    modelled = spec.reverb_rt60_s is None and spec.stretch == 1.0 and spec.texts == "general"
-    return float(wer[0]), modelled
+    return float(wer[0])
 
 
-def compare(fixture: EvalFixture, real: MetricMap) -> list[Comparison]:
+def fit_curve(fixture: EvalFixture, real: MetricMap, name: str) -> quality.QualityCurve:
+    """The quality curve of the recogniser behind `real`, fitted to the fixture's slices
+    that are not held out, each condition from the slices that impose it alone: the clean
+    WER from clean speech; the noise loss through the noise-only slices' points (in logit
+    space: no logistic is assumed, as this recogniser falls off a cliff between 25 and
+    20 dB that no single logistic through 30 dB follows); the clipping scale, the
+    narrowband loss and the factors of reverberation, speaking rate and vocabulary from
+    their one slice each. Held-out slices (combinations, settings between fitted ones)
+    check it. Each condition is a loss on accuracy, as in the quality model:
+    1 − WER = (1 − clean)·Π(1 − loss)."""
+    fit = {n: s for n, s in fixture.slices.items() if not s.holdout}
+    alone = {next(iter(s.terms())): n for n, s in fit.items() if len(s.terms()) == 1}
+    clean_name = next((n for n, s in fit.items() if not s.terms()), None)
+    if clean_name is None:
+        raise ValueError("the fixture needs a clean slice (no condition) to fit a curve")
+    clean = real.slices[clean_name].wer
+
+    def loss(slice_name: str) -> float:
+        return 1.0 - (1.0 - real.slices[slice_name].wer) / (1.0 - clean)
+
+    fields: dict[str, Any] = {}
+    noisy = [(s.snr_db, loss(n)) for n, s in fit.items() if s.terms() == {"noise"} and s.snr_db]
+    if len(noisy) >= 2:  # the measured points themselves: no curve shape is assumed
+        fields["noise_points"] = sorted((float(x), round(d, 6)) for x, d in noisy)
+    if "clipping" in alone:
+        spec = fit[alone["clipping"]]
+        clip = float(quality.clipping_ratio(np.array([spec.gain_db]))[0])
+        kept = 1.0 - loss(alone["clipping"])
+        if clip > 0 and 0 < kept < 1:
+            fields["clip_scale"] = -clip / math.log(kept)
+    if "narrowband" in alone:
+        fields["narrowband_loss"] = min(max(loss(alone["narrowband"]), 0.0), 0.99)
+    curve = quality.QualityCurve(name=name, clean_wer=clean, **fields)
+    factors = {}
+    for term in FACTOR_TERMS:
+        with_term = [n for n, s in fit.items() if term in s.terms()]
+        if len(with_term) == 1:  # the rest of its conditions come from the curve so far
+            slice_name = with_term[0]
+            rest = model_wer(fit[slice_name], curve)
+            wanted = real.slices[slice_name].wer
+            # the base WER that, through the rest of the slice's conditions, gives `wanted`
+            kept = (1.0 - rest) / (1.0 - clean)
+            base = 1.0 - (1.0 - wanted) / kept if kept > 0 else wanted
+            factors[term] = max(base, 1e-6) / clean if clean else 1.0
+    curve = curve.model_copy(update={"slice_factors": factors})
+    errors = {
+        n: round(_relative(model_wer(s, curve), real.slices[n].wer), 4)
+        for n, s in fixture.slices.items()
+    }
+    return curve.model_copy(
+        update={
+            "source": f"fitted to {fixture_path().name} ({real.model})",
+            "fit_error": {n: e for n, e in errors.items() if not fixture.slices[n].holdout},
+            "holdout_error": {n: e for n, e in errors.items() if fixture.slices[n].holdout},
+        }
+    )
+
+
+def _standard_error(metrics: SliceMetrics) -> float:
+    if not metrics.words:
+        return 0.0
+    p = min(metrics.wer, 1.0)
+    return math.sqrt(p * (1.0 - p) / metrics.words)
+
+
+def compare(fixture: EvalFixture, real: MetricMap, curve: quality.QualityCurve) -> list[Comparison]:
     out = []
     for name, spec in fixture.slices.items():
-        predicted, modelled = model_wer(spec)
-        out.append(Comparison(name, real.slices[name].wer, predicted, modelled))
+        out.append(
+            Comparison(
+                slice=name,
+                real_wer=real.slices[name].wer,
+                model_wer=model_wer(spec, quality.CALIBRATION),
+                fitted_wer=model_wer(spec, curve),
+                role="held out" if spec.holdout else "fit",
+                modelled=not spec.terms() & set(FACTOR_TERMS),
+                standard_error=_standard_error(real.slices[name]),
+            )
+        )
     return out
+
+
+CURVE_NAME = "pocketsphinx-en-us"  # the shipped curve fitted to this eval's baseline
+WITHIN = 0.20  # how close a fitted curve should come to the real WER on held-out slices
+
+
+def summary(comparison: list[Comparison]) -> str:
+    """Rank order and error, for the calibrated model on the slices it has terms for and
+    for the fitted curve on the held-out slices."""
+    modelled = [c for c in comparison if c.modelled]
+    held = [c for c in comparison if c.role == "held out"]
+    lines = [
+        "calibrated model, rank correlation over the slices it has terms for: "
+        f"{spearman([c.real_wer for c in modelled], [c.model_wer for c in modelled]):.2f}",
+        "fitted curve, rank correlation over every slice: "
+        f"{spearman([c.real_wer for c in comparison], [c.fitted_wer for c in comparison]):.2f}",
+    ]
+    if held:
+        worst = max(held, key=lambda c: abs(c.fitted_error))
+        inside = sum(abs(c.fitted_error) <= WITHIN for c in held)
+        agree = sum(c.agrees for c in held)
+        lines.append(
+            f"fitted curve on the {len(held)} held-out slices: {inside} within "
+            f"{WITHIN:.0%} of the real WER, {agree} within {WITHIN:.0%} or two standard "
+            f"errors of it; worst {worst.slice} {worst.fitted_error:+.0%}"
+        )
+    return "\n".join(lines)
 
 
 def spearman(a: list[float], b: list[float]) -> float:

@@ -40,6 +40,7 @@ class SliceMetrics(Strict):
     memory_mb: NonNeg | None = Field(None, description="peak memory of the model")
     rtf: NonNeg | None = Field(None, description="real-time factor of decoding")
     n: int | None = Field(None, ge=1, description="utterances (weights the global WER)")
+    words: int | None = Field(None, ge=1, description="reference words (the WER's sample)")
 
 
 class MetricMap(Strict):
