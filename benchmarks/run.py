@@ -249,9 +249,20 @@ def release_lab_time() -> dict[str, Any]:
     if speech_eval.available():
         fixture = asr_eval.load_fixture()
         start = time.perf_counter()
-        asr_eval.run(fixture)
+        maps = {n: gate.MetricMap.model_validate(m) for n, m in asr_eval.run(fixture).items()}
         out["real_eval_s"] = time.perf_counter() - start
         out["real_eval_utterances"] = len(fixture.utterances()) * len(fixture.configs)
+        # the quality half of fidelity: the curve fitted to the baseline, on held-out slices
+        real = maps[next(iter(maps))]
+        curve = asr_eval.fit_curve(fixture, real, asr_eval.CURVE_NAME)
+        compared = asr_eval.compare(fixture, real, curve)
+        held = [c for c in compared if c.role == "held out"]
+        out["quality_fitted_holdout_error"] = {c.slice: round(c.fitted_error, 3) for c in held}
+        out["quality_fitted_holdout_agree"] = f"{sum(c.agrees for c in held)}/{len(held)}"
+        modelled = [c for c in compared if c.modelled]  # as `eval asr` reports it
+        out["quality_calibrated_rank_correlation"] = asr_eval.spearman(
+            [c.real_wer for c in modelled], [c.model_wer for c in modelled]
+        )
     return out
 
 
