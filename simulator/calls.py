@@ -8,8 +8,9 @@ the hot path of a run (one per batch) that is a third of the engine's time.
 `call_at` pushes a `Call` onto the same heap with exactly the key a `Timeout` would get
 (time `now + delay`, NORMAL priority, the environment's next event id), so it is ordered
 with every other event exactly as before: runs are bit-for-bit those of the Timeout
-version. The run loop fires calls itself (`fire_due`); `env.step` and `env.run` fire them
-too, through the callback list SimPy expects, so tests that drive SimPy directly work.
+version. The run loop (`Simulation._loop`) fires calls itself; `env.step` and `env.run`
+fire them too, through the callback list SimPy expects, so tests that drive SimPy directly
+work.
 """
 
 from __future__ import annotations

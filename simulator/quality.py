@@ -80,15 +80,19 @@ class QualityCurve(BaseModel):
     """How one recogniser loses words to each condition: the noise curve, the clipping
     scale and the bandwidth and sample-rate losses. The default is the calibration above;
     a model's fleet entry may name a curve fitted to a real eval instead
-    (`speechdrill eval asr --fit`, shipped in simulator/data/quality/)."""
+    (`speechdrill eval asr --fit-out`, shipped in simulator/data/quality/)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1)
     source: str = Field("", description="what it was fitted to")
     clean_wer: float = Field(CALIBRATION_CLEAN_WER, ge=0, lt=1)
-    noise_mid_db: float = NOISE_MID_DB
-    noise_width_db: float = Field(NOISE_WIDTH_DB, gt=0)
+    noise_mid_db: float = Field(
+        NOISE_MID_DB, description="the logistic noise curve's midpoint (unused with noise_points)"
+    )
+    noise_width_db: float = Field(
+        NOISE_WIDTH_DB, gt=0, description="its width in dB (unused with noise_points)"
+    )
     noise_points: list[tuple[float, float]] = Field(
         default_factory=list,
         description="measured (SNR dB, loss) points; when given, the noise loss runs through "
