@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from simulator.engine import Simulation
 from simulator.fleet import Fleet
@@ -20,6 +23,12 @@ from simulator.summary import summarize
 from simulator.telemetry import Telemetry, build
 from simulator.timeline import PathError, TimelineEvent, set_path
 from simulator.workload import RequestArrays, Workload, generate
+
+# numpy asks the kernel for transparent huge pages for arrays of 4 MB and more; a run makes
+# and frees hundreds of them, and zeroing 2 MB pages made a scenario's run and its tables
+# about 30% slower on the 2-core VM (docs/layout.md). NUMPY_MADVISE_HUGEPAGE=1 asks again.
+if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
+    np._core.multiarray._set_madvise_hugepage(False)  # type: ignore[attr-defined]
 
 __all__ = [
     "Fleet",

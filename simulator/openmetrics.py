@@ -134,6 +134,8 @@ def _counter_family(
     suffix: str = "_total",
     time_column: str = "done_s",
 ) -> Iterator[str]:
+    # only the columns read: a group of a wide frame copies every column
+    frame = frame[[*by, time_column, *([value_column] if value_column else [])]]
     for key, rows in frame.groupby(by, observed=True, dropna=False, sort=True):
         labels = _labels(dict(zip(by, _plain(key), strict=True)))
         ends = rows[time_column].to_numpy(dtype=float)
@@ -225,6 +227,7 @@ def histograms(requests: pd.DataFrame, end_s: float) -> Iterator[str]:
         name = f"{PREFIX}{metric}"
         yield f"# TYPE {name} histogram"
         yield f"# UNIT {name} seconds"
+        rows = rows[[*by, "done_s", column]]  # only the columns read (groups copy them)
         for key, group in rows.groupby(by, observed=True, dropna=False, sort=True):
             labels = dict(zip(by, _plain(key), strict=True))
             yield from _histogram(group, name, labels, column, minutes)
