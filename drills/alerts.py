@@ -12,6 +12,7 @@ symptoms, not the scenario's script.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 import shutil
@@ -184,7 +185,8 @@ def _unit_test(test: dict[str, Any], rules: str | None = None) -> subprocess.Com
     with tempfile.TemporaryDirectory(prefix="speechdrill-promtool-") as tmp:
         if rules is not None:
             (Path(tmp) / "rules.yml").write_text(rules)
-        (Path(tmp) / "test.yml").write_text(yaml.safe_dump(test, sort_keys=False, width=1 << 30))
+        # JSON is YAML to promtool, and writes a run's series a hundred times faster
+        (Path(tmp) / "test.yml").write_text(json.dumps(test))
         return subprocess.run(
             [promtool(), "test", "rules", "test.yml"],
             capture_output=True,
