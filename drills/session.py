@@ -307,6 +307,7 @@ class LiveRuns:
 
 
 LIVE = LiveRuns()
+VIEWS_KEPT = 2  # each holds a copy of its run as of its time (hundreds of megabytes)
 LOOKS_KEPT = 4096  # results are bounded (ROW_LIMIT rows): a few megabytes at most
 _LOOKS: dict[tuple[str, float, str], QueryResult] = {}
 _VIEWS: OrderedDict[tuple[str, float], tuple[Telemetry, Sandbox]] = OrderedDict()
@@ -318,7 +319,7 @@ def _sandbox_as_of(tel: Telemetry, seen: tuple[str, float]) -> Sandbox:
     run is held with it)."""
     if seen not in _VIEWS:
         _VIEWS[seen] = (tel, Sandbox(as_of(tel, seen[1])))
-        while len(_VIEWS) > 6:
+        while len(_VIEWS) > VIEWS_KEPT:
             _VIEWS.popitem(last=False)[1][1].close()
     _VIEWS.move_to_end(seen)
     return _VIEWS[seen][1]
