@@ -214,6 +214,21 @@ SPECIFIC: dict[str, dict[str, Any]] = {
             "args": {"path": "cohorts[fw-4.1].network_jitter_ms", "value": 10},
         },
     },
+    "batch-transcripts-slow-and-pricey": {
+        "cause_words": "the decoder push widened the batch recogniser's beam search, so "
+        "every batch computes longer and the pool scaled to a second GPU",
+        "prevention_words": [
+            "page on GPU spend per request in each pool, not only the total bill",
+            "roll out decoder settings behind a canary with a capacity estimate",
+            "an accuracy knob such as the beam ships with its measured cost and latency budget",
+        ],
+        "wrong_cause": "shadow-mirroring-left-on",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "embed-cpu", "replicas": 0}},
+        "equivalent_fix": {
+            "action": "set",
+            "args": {"path": "models.asr-batch-v3.decoder.beam", "value": 1},
+        },
+    },
     "transcripts-garbled-one-cohort": {
         "cause_words": "the firmware update makes those devices record at 8 kHz while "
         "still labelling the audio 16 kHz, so the recogniser hears it at the wrong rate",
