@@ -170,3 +170,37 @@ def test_runs_forked_from_a_shared_prefix_are_the_runs_simulated_whole(tmp_path,
                 getattr(whole, table).reset_index(drop=True),
                 check_categorical=False,
             )
+
+
+def test_a_look_kept_from_another_drill_is_the_look_this_drill_would_see():
+    """Looks are kept by the events before them: a drill that parts from the expert's only
+    after its looks gets the expert's results, each equal to a fresh sandbox over its own
+    run as of that time; after it acts, its looks are its own."""
+    from drills import session
+    from drills.scenario import Act, Move
+    from drills.session import Drill
+    from drills.sql import Sandbox
+
+    scenario = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
+    path = resolve_scenario("gpu-cost-no-traffic").parent / "transcripts" / "expert.yaml"
+    expert = replay(scenario, load_transcript(path, scenario))
+    looks = [m for m in expert.moves if m.sql is not None][:2]
+    shown = [expert.show(record) for record in looks]
+    other = Drill(scenario)
+    for record in looks:
+        other.play(Move(look=record.text) if record.kind == "look" else Move(query=record.sql))
+    other.play(Move(act=Act(action="scale", args={"pool": "tts-cpu", "replicas": 9})))
+    other.play(Move(look="cost-by-pool"))
+    assert other.timeline != expert.timeline
+    for mine, theirs in zip(other.moves[: len(looks)], shown, strict=True):
+        kept = other.show(mine)
+        assert kept is not None and kept is theirs  # the expert's, kept
+        own = Sandbox(as_of(other.telemetry(), mine.sim_time_s))
+        try:
+            assert own.run(mine.sql, mine.sim_time_s).rows == kept.rows
+        finally:
+            own.close()
+    late = other.moves[-1]
+    seen = RUNS.key(scenario, [e for e in other.timeline if e.at_s <= late.sim_time_s])
+    assert seen != RUNS.key(scenario, scenario.timeline)  # its action is in the memo key
+    assert other.show(late) is session._LOOKS[(seen, late.sim_time_s, late.sql)]
