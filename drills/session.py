@@ -9,7 +9,6 @@ preceded them. Runs are cached by their timeline.
 from __future__ import annotations
 
 import copy
-import gc
 import hashlib
 import json
 import multiprocessing
@@ -107,7 +106,6 @@ class RunCache:
         alone = [t for t in missing.values() if not _extends(scenario.timeline, t)]
         context = multiprocessing.get_context("fork")
         pools, jobs = [], []
-        gc.freeze()  # a forked worker's collections skip the parent's objects (no copy-on-write)
         try:
             if alone:  # started first: they share nothing, so need no prefix
                 pools.append(context.Pool(len(alone), maxtasksperchild=1))
@@ -127,7 +125,6 @@ class RunCache:
             for pool in pools:
                 pool.close()
                 pool.join()
-            gc.unfreeze()
 
     def _folder(self, key: str) -> Path:
         """$SPEECHDRILL_CACHE, else $SPEECHDRILL_HOME/runs."""
