@@ -74,9 +74,12 @@ def console_latency(
     cohort = c.store.cohorts()[0]
     members = c.store.candidates(cohort.id)
     before = _rss_mb()
-    c.drills.warm(
-        c.drills.get(members[0].session), c.drills.get(members[0].session).scenario.timeline
-    )
+    # the facilitator hands out the links once the cohort is ready: its run simulated and
+    # the panels at the page run (about 5 s after creating it here)
+    first = c.drills.get(members[0].session)
+    ready_start = time.perf_counter()
+    c.drills.warm(first, first.scenario.timeline, prime=True)
+    ready_s = time.perf_counter() - ready_start
     timings: dict[str, list[float]] = {kind: [] for kind in TARGET_S}
     lock = threading.Lock()
 
@@ -114,6 +117,7 @@ def console_latency(
         out[f"{kind}_p50_s"] = statistics.median(values)
         out[f"{kind}_p95_s"] = float(np.percentile(values, 95))
         out[f"{kind}_p95_within_target"] = out[f"{kind}_p95_s"] <= TARGET_S[kind]
+    out["cohort_ready_s"] = ready_s
     out["wall_s"] = wall
     out["server_rss_growth_mb_per_session"] = (_rss_mb() - before) / candidates
     return out

@@ -316,3 +316,23 @@ def test_a_written_exam_in_the_console_marked_beside_the_rubric(console, tmp_pat
     )
     (kept,) = History(tmp_path).of("Ana Lima")  # the console's own home
     assert kept.score == 87.5 and kept.kind == "exam"
+
+
+def test_the_cohort_page_says_when_the_links_can_go_out(console):
+    """Preparing until the scenario's run is simulated and its panels at the page are run
+    (a candidate's first looks are then answered from them), ready after."""
+    _app, client, c = console
+    ft, cohort, members = new_cohort(client, c)
+    drill = c.drills.get(members[0].session)
+    c.drills.warm(drill, drill.scenario.timeline, prime=True)  # waits for the cohort's own
+    assert c.drills.ready(drill.scenario)
+    assert "ready</strong>: send each" in client.get(f"/f/{ft}/cohort/{cohort.id}").text
+    first = move(client, members[1].token, kind="look", panel="traffic")
+    assert first.status_code == 200
+    record = c.drills.get(members[1].session).moves[0]
+    from drills import session
+
+    kept = session._LOOKS[
+        (session.RUNS.key(drill.scenario, drill.scenario.timeline), record.sim_time_s, record.sql)
+    ]
+    assert record.result is kept  # answered from the panels run while preparing

@@ -165,6 +165,7 @@ async def cohort_page(c: Console, request: Request, error: str = "") -> Response
         key=key,
         rows=rows,
         base=str(request.base_url).rstrip("/"),
+        ready=c.drills.ready(scenario),
         error=error,
     )
 

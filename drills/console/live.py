@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from drills.journal import Journal
-from drills.scenario import Move
+from drills.panels import PANELS
+from drills.scenario import LoadedScenario, Move
 from drills.session import RUNS, Drill, MoveRecord, load_drill
 from drills.sql import QueryResult
 
@@ -31,6 +32,7 @@ class LiveDrills:
         self.runs_lock = threading.RLock()
         self._drills: dict[str, Drill] = {}
         self._inflight: dict[str, threading.Event] = {}  # runs simulating in the background
+        self._primed: set[str] = set()  # scenarios whose panels at the page have been run
 
     def get(self, session_id: str) -> Drill:
         with self.lock:
@@ -70,25 +72,48 @@ class LiveDrills:
         with self.runs_lock:
             return drill.show(record)
 
-    def warm(self, drill: Drill, timeline: list[Any] | None = None) -> None:
+    def warm(self, drill: Drill, timeline: list[Any] | None = None, prime: bool = False) -> None:
         """Simulate a run of the drill's scenario (forked from the page, in worker
-        processes) if not cached. Other candidates' looks go on meanwhile: the run cache is
+        processes) if not cached, or wait for the one simulating; with `prime`, then run
+        every panel at the page. Other candidates' looks go on meanwhile: the run cache is
         only touched to hand the finished run over."""
         timeline = drill.timeline if timeline is None else timeline
         key = RUNS.key(drill.scenario, timeline)
         with self.lock:
-            if key in self._inflight or RUNS.known(drill.scenario, timeline) is not None:
-                return
-            done = self._inflight[key] = threading.Event()
-        try:
-            RUNS.prefetch(drill.scenario, [timeline])
-        finally:
-            del self._inflight[key]
-            done.set()
+            pending = self._inflight.get(key)
+            ours = pending is None and RUNS.known(drill.scenario, timeline) is None
+            if ours:
+                done = self._inflight[key] = threading.Event()
+        if pending is not None:
+            pending.wait()
+        if ours:
+            try:
+                RUNS.prefetch(drill.scenario, [timeline])
+            finally:
+                del self._inflight[key]
+                done.set()
+        if prime:
+            self.prime(drill.scenario)
 
     def warm_scenario(self, drill: Drill) -> None:
-        """A new cohort: its candidates look at the scenario's own run until they act."""
-        self._in_background(lambda: self.warm(drill, drill.scenario.timeline))
+        """A new cohort: its candidates look at the scenario's own run until they act, and
+        every one of them opens the dashboard at the page."""
+        self._in_background(lambda: self.warm(drill, drill.scenario.timeline, prime=True))
+
+    def prime(self, scenario: LoadedScenario) -> None:
+        """Every panel as it reads at the page, run once while the candidates join: a
+        drill's first looks are then answered from the kept results (drills/session.py)."""
+        page = Drill(scenario)
+        for name, panel in PANELS.items():
+            record = MoveRecord(0, "look", page.clock_min, page.now_s, name, sql=panel.sql)
+            with self.runs_lock:
+                page.show(record)
+        self._primed.add(RUNS.key(scenario, scenario.timeline))
+
+    def ready(self, scenario: LoadedScenario) -> bool:
+        """Whether a cohort of this scenario can start: its run simulated, its panels at
+        the page run (the facilitator's page says so before the links go out)."""
+        return RUNS.key(scenario, scenario.timeline) in self._primed
 
     @staticmethod
     def _in_background(job: Callable[[], None]) -> None:
