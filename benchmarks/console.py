@@ -89,8 +89,15 @@ def console_latency(
             csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/c/{token}").text).group(
                 1
             )
-            # 0-3 extra looks first: candidates act at different minutes, so their runs differ
-            wander = [("look", {"panel": "errors"})] * (index % 4)
+            # 0-3 extra looks and 0-4 extra queries first: each of 20 candidates walks its
+            # own clock, so their looks, actions and runs differ (no two share a path)
+            extra_query = (
+                "query",
+                {"sql": "SELECT status, count(*) AS n FROM requests GROUP BY ALL"},
+            )
+            wander = [("look", {"panel": "errors"})] * (index % 4) + [extra_query] * (
+                index // 4 % 5
+            )
             for kind, fields in wander + PLAN:
                 time.sleep(float(rng.uniform(*think_s)))
                 start = time.perf_counter()
