@@ -318,7 +318,7 @@ def test_a_written_exam_in_the_console_marked_beside_the_rubric(console, tmp_pat
     assert kept.score == 87.5 and kept.kind == "exam"
 
 
-def test_the_cohort_page_says_when_the_links_can_go_out(console):
+def test_the_cohort_page_says_when_the_links_can_go_out(console, tmp_path):
     """Preparing until the scenario's run is simulated and its panels at the page are run
     (a candidate's first looks are then answered from them), ready after."""
     _app, client, c = console
@@ -336,3 +336,10 @@ def test_the_cohort_page_says_when_the_links_can_go_out(console):
         (session.RUNS.key(drill.scenario, drill.scenario.timeline), record.sim_time_s, record.sql)
     ]
     assert record.result is kept  # answered from the panels run while preparing
+    # a restarted server warms a cohort that is not ready when its page is asked for
+    again = starlette.TestClient(create_app(tmp_path))  # the same home: a restart
+    assert not again.app.state.console.drills.ready(drill.scenario)
+    deadline = time.monotonic() + 120
+    while "ready</strong>" not in again.get(f"/f/{ft}/cohort/{cohort.id}").text:
+        assert time.monotonic() < deadline, "the restarted cohort never became ready"
+        time.sleep(0.2)

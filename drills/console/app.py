@@ -117,7 +117,7 @@ async def create_cohort(c: Console, request: Request) -> Response:
     for name in names:
         session = c.journal.create(scenario, name).id
         c.store.add_candidate(Candidate(new_token(), cohort.id, name, session, ""))
-    c.drills.warm_scenario(c.drills.get(session))
+    c.drills.warm_scenario(c.scenarios[scenario])
     ft = request.path_params["ft"]
     return RedirectResponse(f"/f/{ft}/cohort/{cohort.id}", status_code=303)
 
@@ -165,9 +165,18 @@ async def cohort_page(c: Console, request: Request, error: str = "") -> Response
         key=key,
         rows=rows,
         base=str(request.base_url).rstrip("/"),
-        ready=c.drills.ready(scenario),
+        ready=_ready(c, scenario),
         error=error,
     )
+
+
+def _ready(c: Console, scenario: LoadedScenario) -> bool:
+    """Whether the cohort's links can go out; if not, its warm-up is under way (started
+    here when a restarted server has not begun it)."""
+    if c.drills.ready(scenario):
+        return True
+    c.drills.warm_scenario(scenario)
+    return False
 
 
 def _drill(c: Console, who: Candidate, cohort: Cohort) -> Drill | None:

@@ -33,6 +33,7 @@ class LiveDrills:
         self._drills: dict[str, Drill] = {}
         self._inflight: dict[str, threading.Event] = {}  # runs simulating in the background
         self._primed: set[str] = set()  # scenarios whose panels at the page have been run
+        self._priming: set[str] = set()  # scenarios being warmed and primed in the background
 
     def get(self, session_id: str) -> Drill:
         with self.lock:
@@ -95,10 +96,23 @@ class LiveDrills:
         if prime:
             self.prime(drill.scenario)
 
-    def warm_scenario(self, drill: Drill) -> None:
-        """A new cohort: its candidates look at the scenario's own run until they act, and
-        every one of them opens the dashboard at the page."""
-        self._in_background(lambda: self.warm(drill, drill.scenario.timeline, prime=True))
+    def warm_scenario(self, scenario: LoadedScenario) -> None:
+        """A cohort not ready yet (new, or after a restart): its candidates look at the
+        scenario's own run until they act, and every one of them opens the dashboard at the
+        page. Started once per scenario, in the background."""
+        key = RUNS.key(scenario, scenario.timeline)
+        with self.lock:
+            if key in self._primed or key in self._priming:
+                return
+            self._priming.add(key)
+
+        def job() -> None:
+            try:
+                self.warm(Drill(scenario), scenario.timeline, prime=True)
+            finally:
+                self._priming.discard(key)
+
+        self._in_background(job)
 
     def prime(self, scenario: LoadedScenario) -> None:
         """Every panel as it reads at the page, run once while the candidates join: a
