@@ -310,10 +310,13 @@ class RuleVerdict:
 
 
 def onset_s(scenario: LoadedScenario, key: AnswerKey) -> float:
-    if key.onset_s is not None:
-        return key.onset_s
-    faults = [item.at_s for item in scenario.spec.timeline if item.fault is not None]
-    return min(faults) if faults else 0.0
+    """When the incident starts: its (first) fault's onset, or a compound incident's
+    earliest (a rule that sees the second fault is no false page)."""
+    first = key.onset_s
+    if first is None:
+        faults = [item.at_s for item in scenario.spec.timeline if item.fault is not None]
+        first = min(faults) if faults else 0.0
+    return min([first, *(a.onset_s for a in key.also if a.onset_s is not None)])
 
 
 _VERDICTS: dict[str, tuple[RuleVerdict, ...]] = {}  # by scenario, key and rules

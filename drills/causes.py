@@ -7,6 +7,7 @@ for authors and examiners: it is never printed to a trainee, not even in an erro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -306,3 +307,27 @@ def match_cause(text: str) -> tuple[str | None, str]:
     if candidates:
         return None, f"ambiguous: the words fit {len(candidates)} different causes"
     return None, "not a cause the examiner recognises"
+
+
+# "A and B", "A; also B", "A, B": where a trainee's answer names a second cause
+_SEPARATORS = re.compile(
+    r"[.;,\n]|\b(?:and also|as well as|on top of that|in addition|"
+    r"plus|and separately|separately|and a second|second(?:ly)?|also|and)\b",
+    re.IGNORECASE,
+)
+
+
+def match_causes(text: str) -> tuple[list[str], str]:
+    """Every catalogue cause a trainee's answer names, for an incident with more than one
+    fault: the answer split where it moves to another cause ("A, and separately B"), each
+    part read as `match_cause` reads a whole answer, and the whole answer too (a cause
+    may be spelt across a split). A part naming several causes at once names none."""
+    if not text.strip():
+        return [], "no cause given"
+    found: list[str] = []
+    for part in [text, *_SEPARATORS.split(text)]:
+        cause, _ = match_cause(part) if part.strip() else (None, "")
+        if cause is not None and cause not in found:
+            found.append(cause)
+    how = f"{len(found)} cause{'s' if len(found) != 1 else ''} recognised in the trainee's words"
+    return found, how

@@ -31,7 +31,7 @@ from drills.scoring import (
     Score,
     act_events,
     evaluation_window,
-    first_mitigation,
+    fix_moves,
     fleet_has,
     gather_evidence,
     impact,
@@ -145,8 +145,8 @@ def decision_points(
     """The trainee's moves up to their fix (or all, without one) where the expert had
     already acted and the trainee had not: at most MAX_DECISIONS, the first and last kept
     and the rest spread evenly between them."""
-    fix = first_mitigation(drill, key)
-    last = fix[0].index if fix else len(drill.moves) - 1
+    fixed = fix_moves(drill, key)
+    last = max(fixed) if fixed else len(drill.moves) - 1
     points: list[tuple[MoveRecord, list[MoveRecord]]] = []
     for move in drill.moves[: last + 1]:
         behind = _missing(drill, move, expert)
@@ -167,11 +167,10 @@ def without(drill: Drill, move: MoveRecord) -> list[TimelineEvent]:
 
 
 def costed_moves(drill: Drill, key: AnswerKey) -> list[MoveRecord]:
-    """The trainee's actions other than the fix that changed the fleet (the fix's worth is
+    """The trainee's actions other than the fixes that changed the fleet (a fix's worth is
     the counterfactuals' subject)."""
-    fix = first_mitigation(drill, key)
-    skip = fix[0].index if fix else -1
-    acts = [m for m, _ in act_events(drill) if m.changes and m.index != skip]
+    fixed = fix_moves(drill, key)
+    acts = [m for m, _ in act_events(drill) if m.changes and m.index not in fixed]
     return acts[:MAX_MOVE_COSTS]
 
 

@@ -177,6 +177,28 @@ class Prevention(Strict):
         return self.accept or [self.keywords]
 
 
+class AlsoCause(Strict):
+    """A second, independent fault overlapping the first (incidents compound): its cause,
+    the key signals that show it, and the moves that fix it. A trainee earns the diagnosis
+    and the mitigation for each fault in turn."""
+
+    cause: str
+    onset_s: NonNeg | None = Field(
+        None, description="when this fault starts (a variant's difficulty counts it a cause)"
+    )
+    signals: list[str] = Field(min_length=1, description="ids of the key's signals it shows in")
+    mitigations: list[MoveMatch] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class KeyFault:
+    """One fault of the key as scoring sees it: a cause, its signals and its fixes."""
+
+    cause: str
+    signals: frozenset[str]
+    mitigations: tuple[MoveMatch, ...]
+
+
 class AnswerKey(Strict):
     scenario: str
     cause: str
@@ -190,15 +212,46 @@ class AnswerKey(Strict):
     harmful: list[MoveMatch] = Field(default_factory=list)
     prevention: list[Prevention] = Field(default_factory=list)
     hidden_answer: str = Field(min_length=1, description="the seed's hidden answer")
+    also: list[AlsoCause] = Field(
+        default_factory=list, description="second faults overlapping the first (compound)"
+    )
+    mitigate_first: str | None = Field(
+        None, description="a compound incident's cause whose fix must come first"
+    )
+    first_because: str = Field("", description="why that order (shown in the score)")
 
     @model_validator(mode="after")
-    def _known_cause(self) -> AnswerKey:
-        if self.cause not in CAUSES:
-            raise ValueError(
-                f"cause {self.cause!r} is not in the catalogue (`speechdrill fault list` "
-                "and drills/causes.py list it)"
-            )
+    def _known_causes(self) -> AnswerKey:
+        causes = [self.cause, *(a.cause for a in self.also)]
+        for cause in causes:
+            if cause not in CAUSES:
+                raise ValueError(
+                    f"cause {cause!r} is not in the catalogue (`speechdrill fault list` "
+                    "and drills/causes.py list it)"
+                )
+        if len(set(causes)) < len(causes):
+            raise ValueError("each cause of a compound key is a different cause")
+        if self.mitigate_first is not None and self.mitigate_first not in causes:
+            raise ValueError(f"mitigate_first: expected one of the key's causes {causes}")
+        ids = [s.id for s in self.signals]
+        claimed = [sid for a in self.also for sid in a.signals]
+        unknown = [sid for sid in claimed if sid not in ids]
+        if unknown:
+            raise ValueError(f"also: signal {unknown[0]!r} is not one of the key's {ids}")
+        if len(set(claimed)) < len(claimed) or set(claimed) >= set(ids):
+            raise ValueError("also: each signal shows one fault, and the first keeps one")
         return self
+
+    def faults(self) -> list[KeyFault]:
+        """The incident's faults, the first one first: a one-fault key has one, with every
+        signal; a compound key's first fault keeps the signals no `also` claims."""
+        claimed = {sid for a in self.also for sid in a.signals}
+        first = frozenset(s.id for s in self.signals if s.id not in claimed)
+        also = [KeyFault(a.cause, frozenset(a.signals), tuple(a.mitigations)) for a in self.also]
+        return [KeyFault(self.cause, first, tuple(self.mitigations)), *also]
+
+    def all_mitigations(self) -> list[MoveMatch]:
+        return [m for fault in self.faults() for m in fault.mitigations]
 
 
 class Act(Strict):
@@ -366,7 +419,7 @@ def load_key(path: Path, scenario: LoadedScenario | None = None) -> AnswerKey:
             f"key is for {key.scenario!r}, not {scenario.spec.id!r}",
             line_of(node, ("scenario",)),
         )
-    for i, move in enumerate([*key.mitigations, *key.harmful]):
+    for i, move in enumerate([*key.all_mitigations(), *key.harmful]):
         try:
             parse_action(move.action, {})
         except ActionError as exc:

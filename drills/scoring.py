@@ -17,6 +17,10 @@ did to the fleet, never by how a move was spelt:
   the expert's, in re-simulated telemetry;
 - **prevention**: key items earned by the trainee's prevention list, matched in their own
   words (drills/matcher.py): negations, buzzword lists and padding earn nothing;
+- **two faults at once** (a key with `also`): each fault's cause and fix earn their share,
+  each backed by that fault's own evidence; naming more causes than the incident has
+  earns in proportion (a shotgun of hypotheses); fixes in the wrong order, where the key
+  says which comes first, earn ×ORDER_FACTOR;
 - **penalties**: unsafe moves (privacy) 40 each; a harmful move the key lists, 10, however
   it was split into steps; and by effect, whether or not the key lists it: the trainee's
   moves other than the fix, re-simulated on their own, against the no-action run: points in
@@ -35,12 +39,13 @@ from pydantic import BaseModel
 
 from drills.actions import ACTIONS, ActionError, action_changes
 from drills.alerts import credit_rules
-from drills.causes import match_cause
+from drills.causes import match_cause, match_causes
 from drills.evidence import Reading, read
 from drills.matcher import Concept, judge
 from drills.scenario import (
     AnswerKey,
     Conclusion,
+    KeyFault,
     LoadedScenario,
     MoveMatch,
     Signal,
@@ -62,6 +67,7 @@ WEIGHTS = {
 }
 HARMFUL_PENALTY, UNSAFE_PENALTY = 10.0, 40.0
 WRONG_CAUSE_PREVENTION = 0.5  # prevention items for a cause the trainee did not name
+ORDER_FACTOR = 0.7  # a compound incident's fixes in the order its key says is wrong
 FOCUS_WEIGHT = 2.0
 FULL_EVIDENCE = 0.6  # share of the key's evidence that earns a diagnosis in full
 AFTER_PAGE_S = 25 * 60.0  # how long after the page burn and recovery are measured
@@ -257,16 +263,21 @@ class Evidence:
     failed: list[str] = field(default_factory=list)  # moves that read nothing: why
 
     def share(
-        self, key: AnswerKey, before: int | None = None, mitigated: int | None = None
+        self,
+        key: AnswerKey,
+        before: int | None = None,
+        mitigated: dict[str, int] | None = None,
+        only: frozenset[str] | None = None,
     ) -> float:
-        """Share of the key's evidence read (before move `before`); a signal first read
-        at or after the mitigating move counts half."""
-        weights = {s.id: signal_weight(s) for s in key.signals}
+        """Share of the key's evidence (or of the signals `only` names: one fault's) read
+        (before move `before`); a signal first read after the move that fixed its fault
+        (`mitigated`: by signal) counts half."""
+        weights = {s.id: signal_weight(s) for s in key.signals if only is None or s.id in only}
         total = 0.0
         for signal, (reading, index) in self.readings.items():
-            if before is not None and index >= before:
+            if signal not in weights or (before is not None and index >= before):
                 continue
-            late = mitigated is not None and index > mitigated
+            late = mitigated is not None and index > mitigated.get(signal, index)
             total += weights[signal] * reading.weight * (0.5 if late else 1.0)
         return total / sum(weights.values())
 
@@ -368,12 +379,41 @@ def does(drill: Drill, record: MoveRecord, wanted: MoveMatch) -> bool:
     return fleet_has(after, change) and not fleet_has(before, change)
 
 
-def first_mitigation(drill: Drill, key: AnswerKey) -> tuple[MoveRecord, MoveMatch] | None:
+Fix = tuple[MoveRecord, MoveMatch]
+
+
+def fault_fix(drill: Drill, fault: KeyFault) -> Fix | None:
+    """The first move that fixes this fault the way one of its key moves would."""
     for move in drill.moves:
-        for wanted in key.mitigations:
+        for wanted in fault.mitigations:
             if does(drill, move, wanted):
                 return move, wanted
     return None
+
+
+def fixes(drill: Drill, key: AnswerKey) -> list[Fix | None]:
+    """Each fault's fix (None where the trainee never fixed it), in the key's order."""
+    return [fault_fix(drill, fault) for fault in key.faults()]
+
+
+def first_mitigation(drill: Drill, key: AnswerKey) -> Fix | None:
+    """The trainee's first fixing move, whichever fault it fixed."""
+    done = [fix for fix in fixes(drill, key) if fix is not None]
+    return min(done, key=lambda fix: fix[0].index) if done else None
+
+
+def fixed_at(key: AnswerKey, done: list[Fix | None]) -> dict[str, int]:
+    """The move that fixed each signal's fault, by signal (a signal read later is late)."""
+    return {
+        signal: fix[0].index
+        for fault, fix in zip(key.faults(), done, strict=True)
+        if fix is not None
+        for signal in fault.signals
+    }
+
+
+def fix_moves(drill: Drill, key: AnswerKey) -> set[int]:
+    return {fix[0].index for fix in fixes(drill, key) if fix is not None}
 
 
 # --- the score -------------------------------------------------------------------------
@@ -382,7 +422,7 @@ def first_mitigation(drill: Drill, key: AnswerKey) -> tuple[MoveRecord, MoveMatc
 def runs_needed(drill: Drill, key: AnswerKey, refs: References) -> list[list[TimelineEvent]]:
     """Every run a score of this drill reads: known from the moves alone, before any
     simulation, so that they can be simulated side by side."""
-    extra = side_effect_timeline(drill, first_mitigation(drill, key))
+    extra = side_effect_timeline(drill, fix_moves(drill, key))
     return [*refs.timelines(), drill.timeline, *([extra] if extra else [])]
 
 
@@ -390,24 +430,22 @@ def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
     RUNS.prefetch(drill.scenario, runs_needed(drill, key, refs))
     found = gather_evidence(drill, key)
     mitigation = first_mitigation(drill, key)
-    mitigated_at = mitigation[0].index if mitigation else None
+    mitigated_at = fixed_at(key, fixes(drill, key))
     conclusion_move = next((m for m in drill.moves if m.conclusion is not None), None)
+    diagnosis, correct = _diagnosis_line(key, conclusion_move, found)
     conclusion = conclusion_move.conclusion if conclusion_move else None
-    cause, how = match_cause(conclusion.cause) if conclusion else (None, "did not conclude")
-    correct = cause == key.cause
-    before_conclusion = found.share(key, conclusion_move.index) if conclusion_move else 0.0
 
     lines = [
-        _diagnosis_line(conclusion, correct, how, before_conclusion),
+        diagnosis,
         _evidence_line(found, key, mitigated_at),
-        _mitigation_line(drill, key, refs, mitigation, found),
+        _mitigation_line(drill, key, refs, found),
     ]
     window = evaluation_window(drill.scenario)
     tel = drill.telemetry()
     lines.append(_recovery_line(tel, refs, key, window))
     prevention, alerts = _prevention_line(conclusion, key, correct, drill.scenario)
     lines.append(prevention)
-    penalties = _listed_penalties(drill, key) + harm_by_effect(drill, key, refs, mitigation)
+    penalties = _listed_penalties(drill, key) + harm_by_effect(drill, refs, fix_moves(drill, key))
     total = sum(line.points for line in lines) - sum(p["points"] for p in penalties)
     clean_spend = spend(refs.clean, window)
     ttm = mitigation[0].clock_min if mitigation else None
@@ -434,24 +472,49 @@ def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
     )
 
 
-def _diagnosis_line(conclusion: Conclusion | None, correct: bool, how: str, share: float) -> Line:
+def _diagnosis_line(
+    key: AnswerKey, conclusion_move: MoveRecord | None, found: Evidence
+) -> tuple[Line, bool]:
+    """The diagnosis line, and whether the trainee named every fault's cause."""
     top = WEIGHTS["diagnosis"]
-    if conclusion is None:
-        return Line("diagnosis", 0.0, top, "did not conclude: no diagnosis to score")
-    if not correct:
-        return Line("diagnosis", 0.0, top, f"the cause given is not the incident's ({how})")
-    factor = evidence_factor(share)
+    conclusion = conclusion_move.conclusion if conclusion_move else None
+    if conclusion_move is None or conclusion is None:
+        return Line("diagnosis", 0.0, top, "did not conclude: no diagnosis to score"), False
+    faults = key.faults()
+    if len(faults) == 1:
+        cause, how = match_cause(conclusion.cause)
+        named = [cause] if cause is not None else []
+    else:
+        named, how = match_causes(conclusion.cause)
+    right = [f for f in faults if f.cause in named]
+    if not right:
+        return Line("diagnosis", 0.0, top, f"the cause given is not the incident's ({how})"), False
+    # each fault's cause earns its share, backed by that fault's own evidence; naming more
+    # causes than the incident has (a shotgun of hypotheses) earns in proportion
+    precision = len(right) / max(len(named), 1)
+    parts, notes = [], []
+    for fault in right:
+        share = found.share(key, conclusion_move.index, only=fault.signals)
+        parts.append(evidence_factor(share))
+        if parts[-1] < 1.0:
+            whose = "the key" if len(faults) == 1 else f"fault {faults.index(fault) + 1}'s key"
+            notes.append(
+                f"{share:.0%} of {whose} evidence read before concluding ({FULL_EVIDENCE:.0%} "
+                f"earns it in full): {'a guess' if share == 0 else 'partly'} supported"
+            )
+    points = top * sum(parts) / len(faults) * precision
     why = f"named the cause ({how})"
-    if factor < 1.0:
-        why += (
-            f", with {share:.0%} of the key evidence read before concluding "
-            f"({FULL_EVIDENCE:.0%} earns it in full): {'a guess' if share == 0 else 'partly'}"
-            " supported"
-        )
-    return Line("diagnosis", top * factor, top, why)
+    if len(faults) > 1:
+        why = f"named {len(right)} of the incident's {len(faults)} causes ({how})"
+        if precision < 1.0:
+            wrong = len(named) - len(right)
+            why += f"; {wrong} named cause(s) not the incident's: ×{precision:.2f}"
+    if notes:
+        why += ", with " + "; ".join(notes)
+    return Line("diagnosis", points, top, why), len(right) == len(faults)
 
 
-def _evidence_line(found: Evidence, key: AnswerKey, mitigated_at: int | None) -> Line:
+def _evidence_line(found: Evidence, key: AnswerKey, mitigated_at: dict[str, int]) -> Line:
     share = found.share(key, mitigated=mitigated_at)
     earned = [
         f"{sid}: move {index + 1}, {reading.why} (×{reading.weight:g})"
@@ -472,32 +535,54 @@ def _evidence_line(found: Evidence, key: AnswerKey, mitigated_at: int | None) ->
     )
 
 
-def _mitigation_line(
-    drill: Drill,
-    key: AnswerKey,
-    refs: References,
-    mitigation: tuple[MoveRecord, MoveMatch] | None,
-    found: Evidence,
-) -> Line:
+def _mitigation_line(drill: Drill, key: AnswerKey, refs: References, found: Evidence) -> Line:
+    """Each fault's fix earns its share: timed against the expert's fix of the same fault,
+    scaled by that fault's evidence read before it; fixes in the wrong order (where the
+    key says which must come first) earn ×ORDER_FACTOR."""
     top = WEIGHTS["mitigation"]
-    if mitigation is None:
-        missed = [m.description or m.id for m in key.mitigations]
+    faults = key.faults()
+    mine, expert = fixes(drill, key), fixes(refs.expert, key)
+    if all(fix is None for fix in mine):
+        missed = [m.description or m.id for m in key.all_mitigations()]
         return Line("mitigation", 0.0, top, "no move fixed what the key's fixes fix", [], missed)
-    move, wanted = mitigation
-    expert = first_mitigation(refs.expert, key)
-    reference = expert[0].clock_min if expert else move.clock_min
-    late = max(0.0, move.clock_min - reference - 5.0)
-    timeliness = float(np.clip(1.0 - late / 20.0, 0.0, 1.0))
-    share = found.share(key, before=move.index)
-    factor = evidence_factor(share)
-    points = top * (0.4 + 0.6 * timeliness) * factor
-    why = (
-        f"{move.text} at minute {move.clock_min:.0f} has the effect of the key's "
-        f"'{wanted.id}' (expert: minute {reference:.0f})"
+    points, whys, earned, missed = 0.0, [], [], []
+    for fault, fix, reference_fix in zip(faults, mine, expert, strict=True):
+        if fix is None:
+            missed += [m.description or m.id for m in fault.mitigations]
+            continue
+        move, wanted = fix
+        reference = reference_fix[0].clock_min if reference_fix else move.clock_min
+        late = max(0.0, move.clock_min - reference - 5.0)
+        timeliness = float(np.clip(1.0 - late / 20.0, 0.0, 1.0))
+        share = found.share(key, before=move.index, only=fault.signals)
+        factor = evidence_factor(share)
+        points += top / len(faults) * (0.4 + 0.6 * timeliness) * factor
+        why = (
+            f"{move.text} at minute {move.clock_min:.0f} has the effect of the key's "
+            f"'{wanted.id}' (expert: minute {reference:.0f})"
+        )
+        if factor < 1.0:
+            why += f"; {share:.0%} of the key evidence read before it"
+        whys.append(why)
+        earned.append(f"move {move.index + 1}: {move.text}")
+    order = _order_note(key, mine)
+    if order:
+        points *= ORDER_FACTOR
+        whys.append(order)
+    return Line("mitigation", points, top, "; ".join(whys), earned, missed)
+
+
+def _order_note(key: AnswerKey, mine: list[Fix | None]) -> str:
+    """Why the fixes came in the wrong order ('' if they did not)."""
+    if key.mitigate_first is None:
+        return ""
+    at = {f.cause: fix[0].index for f, fix in zip(key.faults(), mine, strict=True) if fix}
+    first = at.get(key.mitigate_first)
+    if first is None or all(first <= index for index in at.values()):
+        return ""
+    return f"×{ORDER_FACTOR:g}: the fixes came in the wrong order" + (
+        f" — {key.first_because}" if key.first_because else ""
     )
-    if factor < 1.0:
-        why += f"; {share:.0%} of the key evidence read before it"
-    return Line("mitigation", points, top, why, [f"move {move.index + 1}: {move.text}"])
 
 
 def _recovery_line(
@@ -583,10 +668,9 @@ def _listed_penalties(drill: Drill, key: AnswerKey) -> list[dict[str, Any]]:
     return out
 
 
-def side_effects(drill: Drill, mitigation: tuple[MoveRecord, MoveMatch] | None) -> list[MoveRecord]:
-    """The trainee's moves that changed the fleet other than the fix itself."""
-    fix = mitigation[0].index if mitigation else -1
-    return [m for m in drill.moves if m.kind == "act" and m.changes and m.index != fix]
+def side_effects(drill: Drill, fixed: set[int]) -> list[MoveRecord]:
+    """The trainee's moves that changed the fleet other than the fixes themselves."""
+    return [m for m in drill.moves if m.kind == "act" and m.changes and m.index not in fixed]
 
 
 def act_events(drill: Drill) -> list[tuple[MoveRecord, TimelineEvent]]:
@@ -594,23 +678,19 @@ def act_events(drill: Drill) -> list[tuple[MoveRecord, TimelineEvent]]:
     return [(m, m.event) for m in drill.moves if m.event is not None]
 
 
-def side_effect_timeline(
-    drill: Drill, mitigation: tuple[MoveRecord, MoveMatch] | None
-) -> list[TimelineEvent] | None:
-    """The scenario with the trainee's moves other than the fix (None if there are none)."""
-    moves = side_effects(drill, mitigation)
+def side_effect_timeline(drill: Drill, fixed: set[int]) -> list[TimelineEvent] | None:
+    """The scenario with the trainee's moves other than the fixes (None if there are none)."""
+    moves = side_effects(drill, fixed)
     if not moves:
         return None
     return [*drill.scenario.timeline, *(m.event for m in moves if m.event is not None)]
 
 
-def harm_by_effect(
-    drill: Drill, key: AnswerKey, refs: References, mitigation: tuple[MoveRecord, MoveMatch] | None
-) -> list[dict[str, Any]]:
-    """The moves other than the fix, re-simulated together on the no-action run: the SLO
+def harm_by_effect(drill: Drill, refs: References, fixed: set[int]) -> list[dict[str, Any]]:
+    """The moves other than the fixes, re-simulated together on the no-action run: the SLO
     burn and spend they added after the first of them, in proportion."""
-    moves = side_effects(drill, mitigation)
-    timeline = side_effect_timeline(drill, mitigation)
+    moves = side_effects(drill, fixed)
+    timeline = side_effect_timeline(drill, fixed)
     if not moves or timeline is None:
         return []
     scenario = drill.scenario

@@ -132,13 +132,15 @@ def check(variant: Variant, spec: VariantSpec) -> None:
     onset = key.onset_s
     faults = [t for t in scenario.spec.timeline if t.fault is not None]
     cause_at = onset if onset is not None else min((t.at_s for t in faults), default=0.0)
-    herrings = sum(1 for t in scenario.spec.timeline if t.at_s != cause_at)
+    # a compound incident's second faults are causes too, not red herrings
+    causes_at = {cause_at, *(a.onset_s for a in key.also if a.onset_s is not None)}
+    herrings = sum(1 for t in scenario.spec.timeline if t.at_s not in causes_at)
     variant.difficulty = Difficulty.measure(
         [c.value for c in checks if c.what == "signal"],
         herrings,
         sum(1 for m in expert.moves if m.act is not None),
         len(expert.moves),
-        sum(1 for t in faults if t.at_s == cause_at),
+        sum(1 for t in faults if t.at_s in causes_at),
     )
     variant.checks.append(
         {
