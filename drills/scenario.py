@@ -238,8 +238,12 @@ class AnswerKey(Strict):
         unknown = [sid for sid in claimed if sid not in ids]
         if unknown:
             raise ValueError(f"also: signal {unknown[0]!r} is not one of the key's {ids}")
-        if len(set(claimed)) < len(claimed) or set(claimed) >= set(ids):
-            raise ValueError("also: each signal shows one fault, and the first keeps one")
+        if len(set(claimed)) < len(claimed):
+            raise ValueError("also: each signal shows one fault")
+        focused = {s.id for s in self.signals if s.focus}
+        for i, fault in enumerate(self.faults()):
+            if not fault.signals & focused:  # recovery is measured on focused signals
+                raise ValueError(f"fault {i + 1} ({fault.cause}) needs a signal with a `focus`")
         return self
 
     def faults(self) -> list[KeyFault]:

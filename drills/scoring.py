@@ -138,11 +138,18 @@ def signal_level(tel: Telemetry, signal: Signal, window: tuple[float, float]) ->
     return float(values.mean()) if len(values) else float("nan")
 
 
-def impact(tel: Telemetry, refs: References, key: AnswerKey, window: tuple[float, float]) -> float:
-    """How much of the unmitigated incident is left: 1 = untouched, 0 = as if clean."""
+def impact(
+    tel: Telemetry,
+    refs: References,
+    key: AnswerKey,
+    window: tuple[float, float],
+    only: frozenset[str] | None = None,
+) -> float:
+    """How much of the unmitigated incident (or of one fault: the signals `only` names) is
+    left: 1 = untouched, 0 = as if clean."""
     shares = []
     for signal in key.signals:
-        if not signal.focus:
+        if not signal.focus or (only is not None and signal.id not in only):
             continue
         base = refs.level("clean", signal, window)
         full = refs.level("none", signal, window) - base
@@ -240,10 +247,12 @@ class References:
             self._levels[memo] = signal_level(tel, signal, window)
         return self._levels[memo]
 
-    def expert_impact(self, key: AnswerKey, window: tuple[float, float]) -> float:
-        memo = ("impact", key.model_dump_json(), window)
+    def expert_impact(
+        self, key: AnswerKey, window: tuple[float, float], only: frozenset[str] | None = None
+    ) -> float:
+        memo = ("impact", key.model_dump_json() + str(sorted(only or [])), window)
         if memo not in self._levels:
-            self._levels[memo] = impact(self.expert_tel, self, key, window)
+            self._levels[memo] = impact(self.expert_tel, self, key, window, only)
         return self._levels[memo]
 
 
@@ -588,16 +597,24 @@ def _order_note(key: AnswerKey, mine: list[Fix | None]) -> str:
 def _recovery_line(
     tel: Telemetry, refs: References, key: AnswerKey, window: tuple[float, float]
 ) -> Line:
-    left = impact(tel, refs, key, window)
-    left_expert = refs.expert_impact(key, window)
-    recovered = float(np.clip((1.0 - left) / max(1.0 - left_expert, 1e-9), 0.0, 1.0))
-    return Line(
-        "recovery",
-        WEIGHTS["recovery"] * recovered,
-        WEIGHTS["recovery"],
-        f"{(1 - left):.0%} of the incident's signal recovered in re-simulation "
-        f"(expert path: {(1 - left_expert):.0%})",
-    )
+    """How much of each fault's signal the trainee's run recovered, against the expert's;
+    a compound incident's faults count alike, however many signals each shows in."""
+    faults = key.faults()
+    groups = [None] if len(faults) == 1 else [f.signals for f in faults]
+    parts, notes = [], []
+    for only in groups:
+        left = impact(tel, refs, key, window, only)
+        left_expert = refs.expert_impact(key, window, only)
+        parts.append(float(np.clip((1.0 - left) / max(1.0 - left_expert, 1e-9), 0.0, 1.0)))
+        notes.append((f"{(1 - left):.0%}", f"(expert path: {(1 - left_expert):.0%})"))
+    if len(faults) == 1:
+        mine, expert = notes[0]
+        why = f"{mine} of the incident's signal recovered in re-simulation {expert}"
+    else:
+        why = "of each fault's signal recovered in re-simulation: " + ", ".join(
+            f"fault {i + 1} {mine} {expert}" for i, (mine, expert) in enumerate(notes)
+        )
+    return Line("recovery", WEIGHTS["recovery"] * float(np.mean(parts)), WEIGHTS["recovery"], why)
 
 
 def prevention_concepts(key: AnswerKey) -> list[Concept]:

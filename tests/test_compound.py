@@ -1,0 +1,141 @@
+"""Two faults at once: the ranking a fair examiner would give on each compound scenario.
+Trainees are built from the shipped expert: one who finds and fixes one fault only, one
+who names both but fixes one, one who fixes both in the wrong order, one who names every
+cause they can think of, one who negates the second, and a blind guess."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drills.causes import CAUSES, match_causes
+from drills.scenario import AnswerKey, Transcript, load_key, load_scenario, scenario_dirs
+from drills.scoring import Score, references, replay, score
+from tests.adversarial.build import default_variant
+
+COMPOUND = [d for d in scenario_dirs() if load_key(d / "key.yaml").also]
+
+
+def points(result: Score, component: str) -> float:
+    return next(line.points for line in result.breakdown if line.component == component)
+
+
+def trainees(expert: dict[str, Any], key: AnswerKey) -> dict[str, list[dict[str, Any]]]:
+    """The expert's moves reworked into the cheats and half-answers above. The expert's
+    path is: investigate fault 1, fix it, investigate fault 2, fix it, look, conclude."""
+    moves = expert["moves"]
+    acts = [i for i, m in enumerate(moves) if "act" in m]
+    assert len(acts) == 2, "a compound expert fixes two faults"
+    first, second = acts
+    conclusion = moves[-1]["conclude"]
+    found = key.faults()
+
+    def ending(**override: Any) -> dict[str, Any]:
+        return {"conclude": {**conclusion, **override}}
+
+    one_cause = CAUSES[found[0].cause]  # the catalogue's own words for fault 1
+    other_cause = CAUSES[found[1].cause]
+    shotgun = ", ".join(
+        [one_cause, other_cause, "a traffic surge", "a degraded GPU", "a noisy neighbour"]
+    )
+    swapped = [*moves[:first], *moves[first + 1 : second], moves[second], moves[first]]
+    return {
+        # finds fault 1, fixes it, stops there
+        "first-fault-only": [*moves[: first + 1], ending(cause=one_cause)],
+        # reads everything, names both, fixes only fault 1
+        "both-named-one-fixed": [*moves[:second], *moves[second + 1 :]],
+        # the same investigation, fixes in the order the key says is wrong
+        "wrong-order": [*swapped, *moves[second + 1 :]],
+        "shotgun": [*moves[:-1], ending(cause=shotgun)],
+        "catalogue-dump": [*moves[:-1], ending(cause=", ".join(sorted(CAUSES)))],
+        "second-negated": [*moves[:-1], ending(cause=f"{one_cause}, not {other_cause}")],
+        "blind": [
+            {**moves[first], "at_min": 0},
+            moves[second],
+            ending(),
+        ],
+    }
+
+
+def scores(directory: Path) -> dict[str, Score]:
+    loaded = load_scenario(directory / "scenario.yaml")
+    key = load_key(directory / "key.yaml", loaded)
+    refs = references(loaded, directory)
+    expert = default_variant(directory / "transcripts" / "expert.yaml")
+    out = {"expert": score(refs.expert, key, refs)}
+    for name, moves in trainees(copy.deepcopy(expert), key).items():
+        transcript = Transcript.model_validate(
+            {"scenario": loaded.spec.id, "trainee": name, "moves": moves}
+        )
+        out[name] = score(replay(loaded, transcript), key, refs)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("directory", COMPOUND, ids=[d.name for d in COMPOUND])
+def test_a_fair_examiner_credits_finding_both_faults(directory):
+    s = scores(directory)
+    table = {name: result.score for name, result in s.items()}
+    expert = s["expert"]
+    assert expert.score >= 95 and expert.diagnosis_correct, table
+    # one fault found and fixed is half an answer: credited, far below the expert
+    one = s["first-fault-only"]
+    assert 25 <= one.score <= 65 and not one.diagnosis_correct, table
+    assert points(one, "diagnosis") == pytest.approx(15.0), table
+    # naming both but leaving one burning: the diagnosis in full, half the mitigation
+    named = s["both-named-one-fixed"]
+    assert named.diagnosis_correct and points(named, "diagnosis") == pytest.approx(30.0)
+    assert points(named, "mitigation") <= 10.0 + 1e-9, table
+    assert one.score < named.score <= expert.score - 10, table
+    # the wrong order: every fault fixed, the mitigation ×0.7
+    order = s["wrong-order"]
+    assert points(order, "mitigation") <= 0.7 * points(expert, "mitigation") + 1e-9, table
+    assert named.score < order.score < expert.score, table
+    # naming many causes to catch both earns in proportion; the whole catalogue, nothing much
+    assert points(s["shotgun"], "diagnosis") == pytest.approx(30.0 * 2 / 5), table
+    assert s["shotgun"].score <= expert.score - 15, table
+    assert points(s["catalogue-dump"], "diagnosis") <= 3.0, table
+    # "A, not B" names A only
+    assert points(s["second-negated"], "diagnosis") == pytest.approx(15.0), table
+    # both fixes and both causes with nothing read: a guess
+    blind = s["blind"]
+    assert points(blind, "diagnosis") == 0 and points(blind, "mitigation") == 0, table
+    assert blind.score <= 40, table
+
+
+def test_a_compound_answer_is_read_cause_by_cause():
+    both = "network jitter on fw-4.1's new gateway, and separately a shadow mirror left on"
+    assert sorted(match_causes(both)[0]) == ["network-jitter", "shadow-mirroring-left-on"]
+    assert match_causes("jitter; also the shadow traffic was left on")[0] == [
+        "network-jitter",
+        "shadow-mirroring-left-on",
+    ] or sorted(match_causes("jitter; also the shadow traffic was left on")[0]) == [
+        "network-jitter",
+        "shadow-mirroring-left-on",
+    ]
+    assert match_causes("network jitter, not shadow traffic left on")[0] == ["network-jitter"]
+    # one phrase naming many causes at once names none of them
+    assert match_causes("jitter shadow beam noisy neighbour traffic surge")[0] == []
+    assert match_causes("   ")[0] == []
+
+
+def test_a_compound_key_is_checked_when_loaded(tmp_path):
+    directory = COMPOUND[0]
+    base = default_variant(directory / "key.yaml")
+    cases = {
+        "the same cause twice": {"also": [{**base["also"][0], "cause": base["cause"]}]},
+        "an unknown signal": {"also": [{**base["also"][0], "signals": ["no-such-signal"]}]},
+        "a signal claimed twice": {"also": [base["also"][0], {**base["also"][0]}]},
+        "first is not a cause": {"mitigate_first": "beam-width-changed"},
+    }
+    for what, change in cases.items():
+        with pytest.raises(ValueError):
+            AnswerKey.model_validate({**base, **change}), what
+    key = AnswerKey.model_validate(base)
+    faults = key.faults()
+    assert [f.cause for f in faults] == [base["cause"], base["also"][0]["cause"]]
+    assert faults[0].signals.isdisjoint(faults[1].signals)
+    assert faults[0].signals | faults[1].signals == {s.id for s in key.signals}
