@@ -111,7 +111,16 @@ CATALOG: dict[str, Cause] = {
     ),
     "network-jitter": _cause(
         "client network jitter on the audio path",
-        ["jitter", "packet loss", "network delay", "network latency", "network congestion"],
+        [
+            "jitter",
+            "jittery",
+            "packet loss",
+            "network delay",
+            "network latency",
+            "network congestion",
+            "flaky network",
+            "unstable network",
+        ],
     ),
     "heavier-voice-model": _cause(
         "a larger acoustic model or vocoder in a voice update",

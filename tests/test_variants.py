@@ -51,7 +51,7 @@ def test_twenty_seeds_give_valid_distinct_variants_naming_only_what_they_have(fo
         key = load_key(variant.folder / "key.yaml", scenario)
         for path in (variant.folder / "transcripts").glob("*.yaml"):
             load_transcript(path, scenario)  # plays every move on the variant's fleet
-        for move in [*key.mitigations, *key.harmful]:
+        for move in [*key.all_mitigations(), *key.harmful]:
             target = move.args.get("target")
             if isinstance(target, str) and target.split(".")[0] in ("pools", "cohorts"):
                 kind, name = target.split(".", 1)

@@ -60,6 +60,37 @@ BUZZWORDS = [
 WANDER = ["latency-by-kind", "queue-depth", "errors", "replicas", "batch-fill", "traffic"]
 
 SPECIFIC: dict[str, dict[str, Any]] = {
+    "live-captions-lag-and-batch-spend-up": {
+        "cause_words": "one cohort's audio now crosses a jittery carrier network, and the "
+        "launch also left batch traffic mirrored onto the release candidate as shadow copies",
+        "prevention_words": [
+            "page on first partial latency split by device cohort",
+            "shift devices onto a new network path as a staged rollout",
+            "shadow mirrors switch themselves off automatically at an end date",
+        ],
+        "wrong_cause": "beam-width-changed",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "tts-cpu", "replicas": 0}},
+        "equivalent_fix": {
+            "action": "set",
+            "args": {"path": "cohorts[fw-4.1].network_jitter_ms", "value": 10},
+        },
+    },
+    "voice-replies-slow-and-gpu-bill-up": {
+        "cause_words": "voice b is a heavier synthesis model that doubles time to first "
+        "audio; separately the embedding health check broke and embeddings fell back onto "
+        "the A100s",
+        "prevention_words": [
+            "gate voice promotion on a time to first audio budget, never on offline MOS alone",
+            "page when the fallback share of a route passes a few percent",
+            "smoke-test the readiness probe before the rollout proceeds",
+        ],
+        "wrong_cause": "traffic-surge",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "asr-batch-gpu", "replicas": 0}},
+        "equivalent_fix": {
+            "action": "set",
+            "args": {"path": "pools.tts-cpu.model", "value": "tts-voice-a"},
+        },
+    },
     "gpu-cost-no-traffic": {
         "cause_words": "the embedding health check broke in the deploy, so speaker "
         "embeddings fell back from the CPU pool onto the A100 GPU pool",
