@@ -185,6 +185,12 @@ class PoolSpec(Strict):
     slots_per_replica: int = Field(1, ge=1, le=64, description="concurrent batches per replica")
     batching: BatchingSpec = BatchingSpec()
     queue_capacity: int = Field(1000, ge=0, description="waiting requests before rejection")
+    drop_expired: bool = Field(
+        True,
+        description="the server drops a request that reaches the head of its queue past the "
+        "client's deadline; false (no deadline propagation): it serves it anyway, work the "
+        "client, which has timed out and may retry, no longer waits for",
+    )
     price_per_hour: NonNeg | None = Field(None, description="override the device's price")
     service_noise: ServiceNoise = ServiceNoise()
     host_drift: HostDrift | None = Field(

@@ -74,6 +74,7 @@ class Lifecycle:
         self._combos, combo_index = label_combinations(requests)
         self.combo = combo_index.tolist()
         self.finished = 0
+        self.abandoned: set[int] = set()  # timed out, yet served by their pool
         # shadow copies and retries become extra request rows, cloned from a source row
         self.n0 = len(requests)  # ids from n0 on are clones
         self.clone_source: list[int] = []
@@ -333,7 +334,13 @@ class Lifecycle:
     # --- completion, rejection, timeout, retries --------------------------------------
 
     def after_infer(self, batch: list[int], t: float) -> None:
-        """A batch left its pool at t: through the back stages to its outcome."""
+        """A batch left its pool at t: through the back stages to its outcome. A request
+        that had already timed out (served anyway by a pool that does not drop expired
+        work) has its outcome: no one waits for this result."""
+        if self.abandoned and not self.abandoned.isdisjoint(batch):
+            gone = self.abandoned.intersection(batch)
+            self.abandoned -= gone
+            batch = [rid for rid in batch if rid not in gone]
         if not self.back_is_delay:
             for rid in batch:
                 self._walk_back(rid, 0, t)
@@ -369,7 +376,11 @@ class Lifecycle:
         self.finished += 1
         self._maybe_retry(rid, t)
 
-    def finish_timeout(self, rid: int, t: float) -> None:
+    def finish_timeout(self, rid: int, t: float, served: bool = False) -> None:
+        """The client gave up on a request (it reached the head of its queue past the
+        deadline); `served`: the pool runs it anyway, and its result goes nowhere."""
+        if served:
+            self.abandoned.add(rid)
         self.rec.status[rid] = TIMEOUT
         self.rec.done_s[rid] = t
         self.finished += 1

@@ -3,7 +3,8 @@
 A free batch slot takes up to `max_batch` requests once the queue holds that many or the
 oldest has waited `max_wait_ms`; the batch runs at its longest item (padding) for a time
 interpolated from the pool's latency profile, times measured noise. Requests past their
-deadline are cancelled when they reach the head, before taking a slot. A pool that is
+deadline time out when they reach the head: dropped before taking a slot, or (a pool with
+`drop_expired: false`, no deadline propagation) served anyway as wasted work. A pool that is
 unhealthy or backed up hands requests to its fallback pool (one hop).
 """
 
@@ -184,6 +185,7 @@ class Pool:
         self.slots_total = self.spec.replicas * self.spec.slots_per_replica
         self.healthy = self.spec.healthy
         self.queue_capacity = self.spec.queue_capacity
+        self.drop_expired = self.spec.drop_expired
         self.fallback: Pool | None = None  # resolved by link_fallback once all pools exist
         self.falls_back_unhealthy = False
         self.fallback_threshold = math.inf
@@ -277,9 +279,10 @@ class Pool:
                 rid = queue.popleft()
                 queued_at.popleft()
                 if deadline[rid] < t:
-                    self.sim.finish_timeout(rid, t)
-                else:
-                    self._start([rid], t)
+                    self.sim.finish_timeout(rid, t, served=not self.drop_expired)
+                    if self.drop_expired:
+                        continue
+                self._start([rid], t)
             return
         while queue and self.busy_slots < self.slots_total:
             if len(queue) < max_batch:
@@ -299,9 +302,10 @@ class Pool:
             rid = queue.popleft()
             queued_at.popleft()
             if deadline[rid] < t:
-                self.sim.finish_timeout(rid, t)
-            else:
-                batch.append(rid)
+                self.sim.finish_timeout(rid, t, served=not self.drop_expired)
+                if self.drop_expired:
+                    continue
+            batch.append(rid)
         return batch
 
     def _arm_timer(self, due: float) -> None:

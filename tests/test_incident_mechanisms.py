@@ -167,3 +167,42 @@ def test_telemetry_holds_no_audio_or_text():
     forbidden = ("transcript", "text", "waveform", "pcm", "samples", "audio_bytes")
     assert not [c for c in r.columns if any(word in c for word in forbidden)]
     assert "fault" not in " ".join(run().events["detail"].astype(str)).lower()
+
+
+def _storm(drop_expired: bool) -> simulator.Telemetry:
+    """Aggressive client retries (no budget, short timeout) on a classifier pool of one
+    replica; its host slows eightfold for a minute at CHANGE_AT."""
+    policy = {
+        "pools.cls-cpu.replicas": 1,
+        "pools.cls-cpu.drop_expired": drop_expired,
+        "retries.max_attempts": 8,
+        "retries.backoff_ms": 20,
+        "retries.budget_ratio": 10,
+        "slos.classifier.timeout_ms": 250,
+    }
+    timeline = [
+        TimelineEvent(at_s=0.0, set=policy),
+        TimelineEvent(at_s=CHANGE_AT, set={"pools.cls-cpu.slowdown": 8}),
+        TimelineEvent(at_s=CHANGE_AT + 60, set={"pools.cls-cpu.slowdown": 1}),
+    ]
+    assert FLEET_FILE.workload is not None
+    return simulator.run(
+        fleet_only(FLEET_FILE), FLEET_FILE.workload, timeline, seed=11, duration_s=END
+    )
+
+
+def test_f_a_retry_storm_outlives_its_trigger_where_servers_serve_abandoned_work():
+    """A metastable failure: after the slowdown ends, a pool that serves requests whose
+    clients already timed out stays pegged (each user request costs every attempt), while
+    one that drops expired work drains and recovers."""
+    outcomes = {}
+    for drop in (True, False):
+        r = after(_storm(drop))
+        cls = r[r["kind"] == "classifier"]
+        users = cls[cls["attempt"] == 1]
+        outcomes[drop] = (
+            float((users["status"] == "ok").mean()),
+            float((cls["attempt"] > 1).sum()) / len(users),  # retries per user request
+        )
+    assert outcomes[True][0] > 0.99 and outcomes[True][1] < 0.01, outcomes
+    assert outcomes[False][0] < 0.05 and outcomes[False][1] > 5, outcomes

@@ -31,6 +31,7 @@ from drills.console.charts import chartable, svg
 from drills.console.exams import items as exam_items
 from drills.console.exams import routes as exam_routes
 from drills.console.live import DrillClosed, LiveDrills
+from drills.console.prepare import Preparer
 from drills.console.store import HINT_COST, Candidate, Cohort, Store, new_token
 from drills.console.web import BadInput, Console, guarded_by, names_of, now, page
 from drills.evidence import visible_rows
@@ -38,9 +39,10 @@ from drills.history import record_drill
 from drills.journal import Journal
 from drills.library import library_root
 from drills.panels import PANELS
-from drills.scenario import LoadedScenario, load_key, load_scenario, scenario_dirs
+from drills.scenario import AnswerKey, LoadedScenario, load_key, load_scenario, scenario_dirs
 from drills.scoring import gather_evidence, references, score
 from drills.session import RUNS, Drill, MoveRecord
+from drills.variant_spec import variants_of
 from simulator.errors import InputError
 from simulator.schema import COLUMNS, METRIC_NAMES, TABLE_PURPOSE
 
@@ -56,7 +58,8 @@ def create_app(root: Path) -> Starlette:
     os.environ.setdefault("SPEECHDRILL_CACHE_KEEP", RUNS_ON_DISK)
     journal = Journal(root)
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}
-    console = Console(Store(root), journal, LiveDrills(journal), scenarios)
+    store, live = Store(root), LiveDrills(journal)
+    console = Console(store, journal, live, scenarios, Preparer(store, journal, live.warm_scenario))
     app = Starlette(routes=routes(console))
     app.state.console = console
     return app
@@ -110,16 +113,30 @@ async def create_cohort(c: Console, request: Request) -> Response:
         names = names_of(form)
         limit = c.scenarios[scenario].time_box_min
         box = _number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
+        each = _variants_wanted(c, scenario, form)
     except BadInput as exc:
         return await facilitator_home(c, request, error=str(exc))
-    cohort = Cohort(uuid.uuid4().hex[:10], scenario, box, now())
+    cohort = Cohort(uuid.uuid4().hex[:10], scenario, box, now(), each)
     c.store.add_cohort(cohort)
     for name in names:
-        session = c.journal.create(scenario, name).id
+        session = "" if each else c.journal.create(scenario, name).id  # "": prepared below
         c.store.add_candidate(Candidate(new_token(), cohort.id, name, session, ""))
-    c.drills.warm_scenario(c.scenarios[scenario])
+    if each:
+        c.preparer.start(cohort)
+    else:
+        c.drills.warm_scenario(c.scenarios[scenario])
     ft = request.path_params["ft"]
     return RedirectResponse(f"/f/{ft}/cohort/{cohort.id}", status_code=303)
+
+
+def _variants_wanted(c: Console, scenario: str, form: Any) -> bool:
+    """One incident for the whole cohort, or a fresh verified variant for each candidate."""
+    choice = str(form.get("variants", "same"))
+    if choice not in ("same", "each"):
+        raise BadInput("incident: the same for everyone, or a fresh variant for each")
+    if choice == "each" and variants_of(c.scenarios[scenario].directory) is None:
+        raise BadInput(f"incident: {scenario} declares no variants; give everyone the same")
+    return choice == "each"
 
 
 def _number(raw: object, label: str, low: float, high: float) -> float:
@@ -142,10 +159,13 @@ async def cohort_page(c: Console, request: Request, error: str = "") -> Response
         return page("error.html", status=404, message="no such cohort")
     scenario = c.scenarios[cohort.scenario]
     key = load_key(scenario.directory / "key.yaml", scenario)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    drills: list[Drill | None] = []
     for who in c.store.candidates(cohort.id):
         drill = _drill(c, who, cohort)
-        found = await run_in_threadpool(_evidence, c, drill, key) if drill is not None else None
+        drills.append(drill)
+        mine = _key(drill.scenario) if drill is not None else key
+        found = await run_in_threadpool(_evidence, c, drill, mine) if drill is not None else None
         rows.append(
             {
                 "who": who,
@@ -165,21 +185,33 @@ async def cohort_page(c: Console, request: Request, error: str = "") -> Response
         key=key,
         rows=rows,
         base=str(request.base_url).rstrip("/"),
-        ready=_ready(c, scenario),
+        ready=_ready(c, cohort, drills),
+        preparing=len(c.preparer.pending(cohort)),
         error=error,
     )
 
 
-def _ready(c: Console, scenario: LoadedScenario) -> bool:
-    """Whether the cohort's links can go out; if not, its warm-up is under way (started
-    here when a restarted server has not begun it)."""
-    if c.drills.ready(scenario):
-        return True
-    c.drills.warm_scenario(scenario)
-    return False
+def _ready(c: Console, cohort: Cohort, drills: list[Drill | None]) -> bool:
+    """Whether the cohort's links can go out: every candidate's incident drawn and
+    verified, its run simulated and its dashboard at the page run. If not, the work is
+    under way (started here when a restarted server has not begun it)."""
+    if c.preparer.pending(cohort):
+        c.preparer.start(cohort)
+        return False
+    scenarios = {d.scenario.directory: d.scenario for d in drills if d is not None}
+    waiting = [s for s in scenarios.values() if not c.drills.ready(s)]
+    for scenario in waiting:
+        c.drills.warm_scenario(scenario)
+    return not waiting
+
+
+def _key(scenario: LoadedScenario) -> AnswerKey:
+    return load_key(scenario.directory / "key.yaml", scenario)
 
 
 def _drill(c: Console, who: Candidate, cohort: Cohort) -> Drill | None:
+    if not who.session:  # the candidate's variant is still being prepared
+        return None
     try:
         drill = c.drills.get(who.session)
     except DrillClosed:
@@ -207,6 +239,8 @@ async def give_hint(c: Console, request: Request) -> Response:
         text = str(form.get("text", "")).strip()
         if not 1 <= len(text) <= 500:
             raise BadInput("hint: 1 to 500 characters")
+        if not who.session:
+            raise BadInput(f"hint: {who.name}'s drill is still being prepared")
     except BadInput as exc:
         return await cohort_page(c, request, error=str(exc))
     drill = c.drills.get(who.session)
@@ -237,37 +271,48 @@ async def cohort_report(c: Console, request: Request) -> Response:
         return page("error.html", status=404, message="no such cohort")
     scenario = c.scenarios[cohort.scenario]
     key = load_key(scenario.directory / "key.yaml", scenario)
-    results, expert = await run_in_threadpool(_scores, c, cohort, scenario, key)
+    results = await run_in_threadpool(_scores, c, cohort)
     return page(
         "report.html",
         cohort=cohort,
         scenario=scenario,
         key=key,
         results=results,
-        expert=expert,
+        expert=results[0]["expert"] if results else None,
         hint_cost=HINT_COST,
     )
 
 
-def _scores(
-    c: Console, cohort: Cohort, scenario: LoadedScenario, key: Any
-) -> tuple[list[Any], Drill]:
-    """Every candidate's score (finished drills join their history), and the expert's path
-    they were scored against."""
+def _scores(c: Console, cohort: Cohort) -> list[dict[str, Any]]:
+    """Every prepared candidate's score against their own incident's key and expert path
+    (finished drills join their history)."""
+    refs: dict[Path, Any] = {}  # a variant's references, shared by the candidates on it
+    results = []
     with c.drills.lock, c.drills.runs_lock:
-        refs = references(scenario, scenario.directory)
-        results = []
         for who in c.store.candidates(cohort.id):
+            if not who.session:
+                continue
             drill = c.drills.get(who.session)
-            result = score(drill, key, refs)
+            scenario = drill.scenario
+            if scenario.directory not in refs:
+                refs[scenario.directory] = references(scenario, scenario.directory)
+            mine = refs[scenario.directory]
+            result = score(drill, _key(scenario), mine)
             if drill.concluded or who.ended:  # a finished drill joins the trainee's history
-                record_drill(who.session, who.name, scenario.spec.id, result, c.store.root)
+                record_drill(who.session, who.name, cohort.scenario, result, c.store.root)
             hints = c.store.hints(who.token)
             final = max(0.0, result.score - sum(h.cost for h in hints))
             results.append(
-                {"who": who, "drill": drill, "score": result, "hints": hints, "final": final}
+                {
+                    "who": who,
+                    "drill": drill,
+                    "score": result,
+                    "hints": hints,
+                    "final": final,
+                    "expert": mine.expert,
+                }
             )
-    return results, refs.expert
+    return results
 
 
 # --- candidate -------------------------------------------------------------------------
@@ -285,6 +330,8 @@ async def candidate_page(
     c: Console, request: Request, error: str = "", confirm: dict[str, Any] | None = None
 ) -> Response:
     who, cohort = _candidate(c, request)
+    if not who.session:
+        return page("preparing.html", who=who)
     drill = _drill(c, who, cohort)
     if drill is None:
         return page("error.html", status=409, message="this drill cannot be resumed")
@@ -364,6 +411,8 @@ def _schema() -> list[dict[str, Any]]:
 
 async def candidate_move(c: Console, request: Request) -> Response:
     who, cohort = _candidate(c, request)
+    if not who.session:
+        return await candidate_page(c, request)
     if who.ended:
         return await candidate_page(c, request, error=f"this drill has ended: {who.ended}")
     form = await request.form()

@@ -32,6 +32,15 @@ CREATE TABLE IF NOT EXISTS hints (
 );
 """
 HINT_COST = 5.0  # points a hint costs (shown in the report)
+# columns added since the first release: a console resumed over an older database gains
+# them (a cohort of one incident for all, candidates playing the cohort's scenario)
+ADDED_COLUMNS = {
+    "cohorts": [("variants", "INTEGER NOT NULL DEFAULT 0")],
+    "candidates": [
+        ("scenario", "TEXT NOT NULL DEFAULT ''"),
+        ("variant", "TEXT NOT NULL DEFAULT ''"),
+    ],
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class Cohort:
     scenario: str
     time_box_min: float
     created: str
+    variants: bool = False  # a fresh, verified variant of the scenario for each candidate
 
 
 @dataclass(frozen=True)
@@ -47,8 +57,10 @@ class Candidate:
     token: str
     cohort: str
     name: str
-    session: str
+    session: str  # "" while the candidate's variant is being prepared
     ended: str  # why the drill ended ("" while it runs)
+    scenario: str = ""  # the candidate's variant folder ("": the cohort's scenario)
+    variant: str = ""  # for the facilitator: the variant's seed, parameters, difficulty
 
 
 @dataclass(frozen=True)
@@ -85,8 +97,17 @@ class Store:
         self.db = sqlite3.connect(root / "console.sqlite", check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        self._add_columns()
         self.lock = threading.Lock()
         self.facilitator_token = self._secret("console.key")
+
+    def _add_columns(self) -> None:
+        with self.db:
+            for table, columns in ADDED_COLUMNS.items():
+                have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+                for name, declaration in columns:
+                    if name not in have:
+                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
     def _secret(self, name: str) -> str:
         """Kept beside the console's database, readable by its owner only."""
@@ -99,11 +120,19 @@ class Store:
 
     def add_cohort(self, cohort: Cohort) -> None:
         with self.lock, self.db:
-            self.db.execute("INSERT INTO cohorts VALUES (?, ?, ?, ?)", _row(cohort))
+            self.db.execute("INSERT INTO cohorts VALUES (?, ?, ?, ?, ?)", _row(cohort))
 
     def add_candidate(self, candidate: Candidate) -> None:
         with self.lock, self.db:
-            self.db.execute("INSERT INTO candidates VALUES (?, ?, ?, ?, ?)", _row(candidate))
+            self.db.execute("INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?)", _row(candidate))
+
+    def prepared(self, token: str, session: str, scenario: str, variant: str) -> None:
+        """A candidate's variant is ready: their drill session, its folder, its summary."""
+        with self.lock, self.db:
+            self.db.execute(
+                "UPDATE candidates SET session = ?, scenario = ?, variant = ? WHERE token = ?",
+                (session, scenario, variant, token),
+            )
 
     def cohorts(self) -> list[Cohort]:
         rows = self.db.execute("SELECT * FROM cohorts ORDER BY created DESC, id")

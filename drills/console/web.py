@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from drills.console.live import LiveDrills
+from drills.console.prepare import Preparer
 from drills.console.store import Store
 from drills.journal import Journal
 from drills.scenario import LoadedScenario
@@ -42,6 +43,7 @@ class Console:
     journal: Journal
     drills: LiveDrills
     scenarios: dict[str, LoadedScenario]
+    preparer: Preparer
 
     def knows(self, role: str, token: str) -> bool:
         if role == "facilitator":

@@ -60,6 +60,18 @@ BUZZWORDS = [
 WANDER = ["latency-by-kind", "queue-depth", "errors", "replicas", "batch-fill", "traffic"]
 
 SPECIFIC: dict[str, dict[str, Any]] = {
+    "audio-tagging-stuck-failing": {
+        "cause_words": "the new SDK's aggressive client retries flood the classifier: every "
+        "timed-out call comes back several times, so the queue never drains",
+        "prevention_words": [
+            "page on the share of requests that are retries",
+            "cap client retries with a token bucket",
+            "cancel queued work once its deadline has passed",
+        ],
+        "wrong_cause": "noisy-neighbour",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "tts-cpu", "replicas": 0}},
+        "equivalent_fix": {"action": "rollback", "args": {"target": "retries.budget_ratio"}},
+    },
     "live-captions-lag-and-batch-spend-up": {
         "cause_words": "one cohort's audio now crosses a jittery carrier network, and the "
         "launch also left batch traffic mirrored onto the release candidate as shadow copies",

@@ -1,0 +1,113 @@
+"""A fresh incident for each candidate: a cohort created with variants draws and verifies
+one variant of its scenario per candidate (drills/variants.py: the causal check, the expert
+and naive paths replayed into their bands, the difficulty in the scenario's band), in the
+background, one at a time, then opens the candidate's drill on it.
+
+Each variant is drawn in a child process (`speechdrill scenario variant`), niced: its
+simulations share nothing with the drills being played, and the pages keep a core. A
+restarted console resumes the preparation of every candidate still without a drill."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from drills.console.store import Candidate, Cohort, Store
+from drills.journal import Journal
+from drills.scenario import LoadedScenario, load_scenario
+
+VARIANT_TIMEOUT_S = 900  # a variant redrawn several times on a busy host, and then some
+
+
+def first_seed(cohort: Cohort) -> int:
+    """Seeds differ between cohorts (from the cohort's random id) and between candidates
+    (consecutive from there), so no two candidates of a session share an incident."""
+    return int(cohort.id[:6], 16) % 100_000
+
+
+class Preparer:
+    def __init__(
+        self,
+        store: Store,
+        journal: Journal,
+        on_ready: Callable[[LoadedScenario], None],
+        verify: bool = True,
+    ) -> None:
+        self.store, self.journal, self.on_ready, self.verify = store, journal, on_ready, verify
+        self._running: set[str] = set()
+        self._lock = threading.Lock()
+
+    def pending(self, cohort: Cohort) -> list[Candidate]:
+        return [who for who in self.store.candidates(cohort.id) if not who.session]
+
+    def start(self, cohort: Cohort) -> None:
+        """Prepare the cohort's candidates still without a drill (once at a time)."""
+        with self._lock:
+            if cohort.id in self._running or not self.pending(cohort):
+                return
+            self._running.add(cohort.id)
+        threading.Thread(target=self._run, args=(cohort,), daemon=True).start()
+
+    def _run(self, cohort: Cohort) -> None:
+        try:
+            seed = first_seed(cohort)
+            for index, who in enumerate(self.store.candidates(cohort.id)):
+                if not who.session:
+                    self.prepare_one(cohort, who, seed + index)
+        finally:
+            with self._lock:
+                self._running.discard(cohort.id)
+
+    def prepare_one(self, cohort: Cohort, who: Candidate, seed: int) -> None:
+        out = self.store.root / "variants" / cohort.id
+        drawn = draw(cohort.scenario, seed, out, self.verify)
+        usable = drawn.get("ok") or (not self.verify and "folder" in drawn)
+        folder = Path(drawn["folder"]) if usable else None
+        target = str(folder) if folder is not None else cohort.scenario
+        session = self.journal.create(target, who.name).id
+        self.store.prepared(who.token, session, str(folder or ""), summary(drawn, seed))
+        self.on_ready(load_scenario((folder or _library(cohort.scenario)) / "scenario.yaml"))
+
+
+def _library(scenario_id: str) -> Path:
+    from drills.library import library_root
+
+    return library_root() / scenario_id
+
+
+def draw(scenario_id: str, seed: int, out: Path, verify: bool) -> dict[str, Any]:
+    """One verified variant, drawn by `speechdrill scenario variant` in a niced child."""
+    command = [sys.executable, "-m", "drills", "scenario", "variant", scenario_id]
+    command += ["--seed", str(seed), "--out", str(out), "--json"]
+    command += [] if verify else ["--no-verify"]
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=VARIANT_TIMEOUT_S,
+            preexec_fn=lambda: os.nice(10),
+            check=False,
+        )
+        found = json.loads(done.stdout)
+    except (subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
+        return {"ok": False, "error": type(exc).__name__}
+    return dict(found[0]) if isinstance(found, list) and found else {"ok": False}
+
+
+def summary(drawn: dict[str, Any], seed: int) -> str:
+    """What the facilitator sees of a candidate's variant."""
+    if "params" not in drawn:
+        return f"seed {seed}: no variant ({drawn.get('error', 'failed')}); the scenario's own"
+    params = ", ".join(f"{k}={v}" for k, v in drawn["params"].items())
+    if not drawn.get("ok") and drawn.get("checks"):
+        return f"seed {seed}: no verified variant after redraws; the scenario's own incident"
+    difficulty = drawn.get("difficulty") or {}
+    band = f"{difficulty['band']} ({difficulty['points']})" if difficulty else "not verified"
+    return f"seed {seed} · {band} · {params}"
