@@ -135,7 +135,16 @@ def test_bad_cohort_forms_get_a_message_and_create_nothing(console):
     _, client, c = console
     ft = c.store.facilitator_token
     csrf = csrf_of(client.get(f"/f/{ft}").text)
+    fixed = "code-switching-canary"  # declares no variants
     for form, message in (
+        (
+            {"scenario": fixed, "candidates": "a", "time_box_min": "20", "variants": "each"},
+            "declares no variants",
+        ),
+        (
+            {"scenario": SCENARIO, "candidates": "a", "time_box_min": "20", "variants": "some"},
+            "incident",
+        ),
         ({"scenario": "nope", "candidates": "a", "time_box_min": "30"}, "scenario: one of"),
         ({"scenario": SCENARIO, "candidates": "", "time_box_min": "30"}, "one name per line"),
         ({"scenario": SCENARIO, "candidates": "a\na", "time_box_min": "30"}, "distinct names"),
@@ -343,3 +352,70 @@ def test_the_cohort_page_says_when_the_links_can_go_out(console, tmp_path):
     while "ready</strong>" not in again.get(f"/f/{ft}/cohort/{cohort.id}").text:
         assert time.monotonic() < deadline, "the restarted cohort never became ready"
         time.sleep(0.2)
+
+
+def _prepared(c, cohort_id, seconds=180):
+    deadline = time.monotonic() + seconds
+    while any(not who.session for who in c.store.candidates(cohort_id)):
+        assert time.monotonic() < deadline, "the variants were never prepared"
+        time.sleep(0.2)
+    return c.store.candidates(cohort_id)
+
+
+@pytest.mark.slow
+def test_a_cohort_may_give_each_candidate_a_fresh_variant(console, tmp_path):
+    """Each candidate plays their own variant of the incident (drawn in a child process;
+    verification, the slow part, is tests/test_variants.py's subject and off here), sees
+    'being prepared' until it is drawn, and is scored against their own variant's key."""
+    _app, client, c = console
+    c.preparer.verify = False
+    ft = c.store.facilitator_token
+    csrf = csrf_of(client.get(f"/f/{ft}").text)
+    form = {"csrf": csrf, "scenario": SCENARIO, "candidates": "Ana Lima\nZelda Quint"}
+    done = client.post(f"/f/{ft}/cohorts", data={**form, "time_box_min": "20", "variants": "each"})
+    assert done.status_code == 200, done.text
+    cohort = c.store.cohorts()[0]
+    assert cohort.variants
+    ana, zelda = _prepared(c, cohort.id)
+    assert ana.scenario != zelda.scenario and ana.variant != zelda.variant
+    for who in (ana, zelda):
+        assert Path(who.scenario).parent == tmp_path / "variants" / cohort.id
+        assert c.journal.session(who.session).scenario == who.scenario
+        assert who.variant.startswith("seed ") and "onset_s=" in who.variant
+        assert c.drills.get(who.session).scenario.directory == Path(who.scenario)
+    page = client.get(f"/f/{ft}/cohort/{cohort.id}").text
+    assert ana.variant in page and zelda.variant in page
+    # a candidate's pages hold nothing of their own variant's key
+    assert move(client, ana.token, kind="look", panel="cost-by-pool").status_code == 200
+    scenario = load_scenario(Path(ana.scenario) / "scenario.yaml")
+    key = load_key(Path(ana.scenario) / "key.yaml", scenario)
+    seen = client.get(f"/c/{ana.token}").text
+    for secret in [key.cause, *(m.id for m in key.all_mitigations()), ana.variant]:
+        assert secret not in seen, secret
+    report = client.get(f"/f/{ft}/cohort/{cohort.id}/report")
+    assert report.status_code == 200 and report.text.count("the expert path on this variant") == 2
+
+
+def test_a_candidate_waits_for_their_variant_and_a_restart_resumes_it(console, tmp_path):
+    from drills.console.store import Candidate, Cohort
+
+    _app, client, c = console
+    cohort = Cohort("abc123def0", SCENARIO, 20.0, "2026-12-02T00:00:00+00:00", True)
+    c.store.add_cohort(cohort)
+    c.store.add_candidate(Candidate("t" * 24, cohort.id, "Ana Lima", "", ""))
+    waiting = client.get(f"/c/{'t' * 24}")
+    assert waiting.status_code == 200 and "being prepared" in waiting.text
+    csrf = csrf_of(client.get(f"/f/{c.store.facilitator_token}").text)
+    hint = client.post(
+        f"/f/{c.store.facilitator_token}/cohort/{cohort.id}/hint",
+        data={"csrf": csrf, "candidate": "t" * 24, "text": "look at cost"},
+    )
+    assert hint.status_code == 400 and "still being prepared" in hint.text
+    # a restarted console (nothing was preparing this cohort) starts on its page
+    app = create_app(tmp_path)
+    again = app.state.console
+    again.preparer.verify = False
+    page = starlette.TestClient(app).get(f"/f/{again.store.facilitator_token}/cohort/{cohort.id}")
+    assert "preparing</strong> a fresh variant" in page.text
+    (ana,) = _prepared(again, cohort.id)
+    assert ana.session and Path(ana.scenario).is_dir()
