@@ -266,25 +266,36 @@ def release_lab_time() -> dict[str, Any]:
     return out
 
 
-def variant_time(scenario_id: str = "mic-firmware-drift", seed: int = 7) -> dict[str, Any]:
-    """Drawing and verifying one scenario variant from nothing cached (target: 60 s on
-    2 cores): its runs, its alert rules, its expert and naive transcripts."""
+VARIANT_SCENARIOS = (
+    "mic-firmware-drift",  # one fault, one cohort
+    "audio-tagging-stuck-failing",  # a metastable retry storm
+    "live-captions-lag-and-batch-spend-up",  # two faults at once: the most runs to verify
+)
+
+
+def variant_time(seed: int = 7) -> dict[str, Any]:
+    """Drawing and verifying one variant of each of a few scenarios, from nothing cached
+    (target: 60 s each on 2 cores): its runs, its alert rules, its expert and naive
+    transcripts, a redraw where one is rejected."""
     import tempfile
 
     from drills.library import library_root
     from drills.variants import instantiate
 
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        variant = instantiate(library_root() / scenario_id, seed, Path(tmp) / "v")
-        seconds = time.perf_counter() - start
-    return {
-        "variant_s": seconds,
-        "target_s": 60.0,
-        "verified": variant.ok,
-        "redrawn": len(variant.rejected),
-        "difficulty": variant.difficulty.band if variant.difficulty else "none",
-    }
+    out: dict[str, Any] = {"target_s": 60.0}
+    for scenario_id in VARIANT_SCENARIOS:
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            variant = instantiate(library_root() / scenario_id, seed, Path(tmp) / "v")
+            seconds = time.perf_counter() - start
+        out[scenario_id] = {
+            "variant_s": seconds,
+            "verified": variant.ok,
+            "redrawn": len(variant.rejected),
+            "difficulty": variant.difficulty.band if variant.difficulty else "none",
+        }
+    out["variant_s"] = max(v["variant_s"] for k, v in out.items() if k != "target_s")
+    return out
 
 
 def main() -> None:

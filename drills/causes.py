@@ -11,7 +11,15 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from drills.matcher import Concept, best_concept, words
+from drills.matcher import (
+    NEGATIONS,
+    OPENING_WORDS,
+    SOUP_ITEMS,
+    Concept,
+    best_concept,
+    match_concept,
+    words,
+)
 
 
 @dataclass(frozen=True)
@@ -318,25 +326,77 @@ def match_cause(text: str) -> tuple[str | None, str]:
     return None, "not a cause the examiner recognises"
 
 
-# "A and B", "A; also B", "A, B": where a trainee's answer names a second cause
-_SEPARATORS = re.compile(
-    r"[.;,\n]|\b(?:and also|as well as|on top of that|in addition|"
-    r"plus|and separately|separately|and a second|second(?:ly)?|also|and)\b",
+# "A and B", "A; also B", "A, B", "A / B": where a trainee's answer moves to another cause
+_PARTS = re.compile(
+    r"[;,/&+]|\b(?:and also|as well as|on top of that|in addition|plus|and separately|"
+    r"separately|and a second|second(?:ly)?|also|and|or)\b",
     re.IGNORECASE,
 )
+# statements: sentences, and the two sides of a "but" ("not a surge, but jitter and ...")
+_STATEMENTS = re.compile(r"[.!?\n]+|\bbut\b", re.IGNORECASE)
+# words that set a cause aside rather than name it: a part holding one names nothing, and
+# before a colon they set aside the whole list after it ("ruled out: A, B")
+_DISMISSALS = re.compile(
+    r"\b(?:ruled? out|exclud\w*|unlikely|could ?n[o']t confirm|not confirmed|no evidence|"
+    r"none of|red herring|unrelated|not the cause|not it)\b",
+    re.IGNORECASE,
+)
+# "A rather than B": what follows the marker, up to the next comma, is set aside
+_SET_ASIDE = re.compile(r"\b(?:rather than|instead of|as opposed to)\b[^,;]*", re.IGNORECASE)
 
 
 def match_causes(text: str) -> tuple[list[str], str]:
     """Every catalogue cause a trainee's answer names, for an incident with more than one
-    fault: the answer split where it moves to another cause ("A, and separately B"), each
-    part read as `match_cause` reads a whole answer, and the whole answer too (a cause
-    may be spelt across a split). A part naming several causes at once names none."""
+    fault. Each statement is read in parts where it moves to another cause ("A, and
+    separately B"), each part as `match_cause` reads a whole answer; a clause naming two
+    causes names both (three at once is a list of buzzwords, and names none). Nothing set
+    aside is named: a statement opening with a negation ("it wasn't A, B or C"), a list
+    after "ruled out:", a part that dismisses its cause ("B (unlikely)"), what follows
+    "rather than"."""
     if not text.strip():
         return [], "no cause given"
     found: list[str] = []
-    for part in [text, *_SEPARATORS.split(text)]:
-        cause, _ = match_cause(part) if part.strip() else (None, "")
-        if cause is not None and cause not in found:
-            found.append(cause)
+    for statement in _STATEMENTS.split(text):
+        for cause in _named_in(_kept(statement)):
+            if cause not in found:
+                found.append(cause)
     how = f"{len(found)} cause{'s' if len(found) != 1 else ''} recognised in the trainee's words"
     return found, how
+
+
+def _kept(statement: str) -> str:
+    """The statement without what it sets aside ('' if it sets aside all of it)."""
+    head, colon, tail = statement.partition(":")
+    if colon and _DISMISSALS.search(head):
+        return ""
+    statement = tail if colon and _opens_negated(head) else statement
+    if _PARTS.search(statement) and _opens_negated(_PARTS.split(statement)[0]):
+        return ""  # "it wasn't A, B or C": the negation governs the whole list
+    statement = _SET_ASIDE.sub(" ", statement)
+    return ", ".join(p for p in re.split(r"[;,]", statement) if not _DISMISSALS.search(p))
+
+
+def _opens_negated(text: str) -> bool:
+    """A negation among the first words, with something after it to govern ("it wasn't
+    A", not "traffic did not")."""
+    found = words(text)
+    negations = [
+        i for i, w in enumerate(found[:OPENING_WORDS]) if w in NEGATIONS or w.endswith("n't")
+    ]
+    return bool(negations) and negations[0] < len(found) - 1
+
+
+def _named_in(statement: str) -> list[str]:
+    if not statement.strip():
+        return []
+    named: list[str] = []
+    ids = [normalise_id(t) for t in statement.split()]
+    named += [i for i in ids if i in CATALOG]  # ids side by side: "network-jitter shadow-..."
+    for part in [statement, *_PARTS.split(statement)]:
+        cause, _ = match_cause(part) if part and part.strip() else (None, "")
+        if cause is not None:
+            named.append(cause)
+    live = [m for m in (match_concept(c, statement) for c in _concepts()) if m and not m.negated]
+    if 2 <= len(live) < SOUP_ITEMS:  # "jitter from the new gateway with shadow traffic on"
+        named += [m.item for m in live]
+    return named

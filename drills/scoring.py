@@ -498,9 +498,10 @@ def _diagnosis_line(
     right = [f for f in faults if f.cause in named]
     if not right:
         return Line("diagnosis", 0.0, top, f"the cause given is not the incident's ({how})"), False
-    # each fault's cause earns its share, backed by that fault's own evidence; naming more
-    # causes than the incident has (a shotgun of hypotheses) earns in proportion
-    precision = len(right) / max(len(named), 1)
+    # each fault's cause earns its share, backed by that fault's own evidence; each cause
+    # named that is not the incident's cancels one share (a shotgun of hypotheses, or a
+    # hedge, earns nothing over the honest half-answer)
+    wrong = len(named) - len(right)
     parts, notes = [], []
     for fault in right:
         share = found.share(key, conclusion_move.index, only=fault.signals)
@@ -511,16 +512,15 @@ def _diagnosis_line(
                 f"{share:.0%} of {whose} evidence read before concluding ({FULL_EVIDENCE:.0%} "
                 f"earns it in full): {'a guess' if share == 0 else 'partly'} supported"
             )
-    points = top * sum(parts) / len(faults) * precision
+    points = top * max(0.0, sum(parts) - wrong) / len(faults)
     why = f"named the cause ({how})"
     if len(faults) > 1:
         why = f"named {len(right)} of the incident's {len(faults)} causes ({how})"
-        if precision < 1.0:
-            wrong = len(named) - len(right)
-            why += f"; {wrong} named cause(s) not the incident's: ×{precision:.2f}"
+        if wrong:
+            why += f"; {wrong} named cause(s) not the incident's, each cancelling one"
     if notes:
         why += ", with " + "; ".join(notes)
-    return Line("diagnosis", points, top, why), len(right) == len(faults)
+    return Line("diagnosis", points, top, why), len(right) == len(faults) and not wrong
 
 
 def _evidence_line(found: Evidence, key: AnswerKey, mitigated_at: dict[str, int]) -> Line:
@@ -650,7 +650,7 @@ def _prevention_line(
     missed = [p.description or p.id for p in key.prevention if p.id not in got]
     factor = 1.0 if correct else WRONG_CAUSE_PREVENTION
     if not correct and got:
-        why += f"; ×{WRONG_CAUSE_PREVENTION:g}: they prevent a cause the diagnosis missed"
+        why += f"; ×{WRONG_CAUSE_PREVENTION:g}: the diagnosis missed or mis-named a cause"
     points = top * float(np.clip(share, 0.0, 1.0)) * factor
     return Line("prevention", points, top, why, earned + refused, missed), alerts.report
 

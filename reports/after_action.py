@@ -68,7 +68,12 @@ def report_data(
                 }
                 for s in key.signals
             ],
-            "mitigations": [m.id for m in key.mitigations],
+            "mitigations": [m.id for m in key.all_mitigations()],
+            **(
+                {"also": [a.cause for a in key.also], "mitigate_first": key.mitigate_first}
+                if key.also
+                else {}
+            ),
             "harmful": [m.id for m in key.harmful],
             "prevention": [p.description or p.id for p in key.prevention],
         },
@@ -225,6 +230,9 @@ def to_markdown(data: dict[str, Any]) -> str:
     ]
     key = data["answer_key"]
     lines += ["", "## What the answer key expected", "", f"- cause: `{key['cause']}`"]
+    lines += [f"- and a second fault: `{cause}`" for cause in key.get("also", [])]
+    if key.get("mitigate_first"):
+        lines += [f"- fix first: `{key['mitigate_first']}`"]
     lines += [
         f"- signal `{s['id']}`: {s['table']}.{s['column']} by {', '.join(s['group_by'])}"
         f" — {s['description']}"
@@ -318,7 +326,7 @@ td:nth-child(2) {{ white-space: nowrap; }}
 <div><h2>The expert's path</h2><ol>{moves(data["expert_moves"])}</ol></div>
 </div>
 <h2>What the answer key expected</h2>
-<p>Cause: <code>{esc(key["cause"])}</code></p>
+<p>Cause: <code>{esc(" + ".join([key["cause"], *key.get("also", [])]))}</code></p>
 <ul>{signals}</ul>
 <h3>Prevention</h3><ul>{prevention}</ul>
 <h2>The course's answer</h2><p>{esc(data["hidden_answer"])}</p>

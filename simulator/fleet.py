@@ -50,6 +50,12 @@ class DecoderSpec(Strict):
     stabilization: Literal["none", "hold_last_word"] = "hold_last_word"
     beam: int = Field(1, ge=1, le=64, description="profile `<name>-beam<N>` is used if shipped")
     lm_rescoring_partials: bool = False
+    lm_rescoring_ms: NonNeg = Field(
+        8.0,
+        description="one LM rescoring pass over a session's partial hypotheses (assumed, not "
+        "measured); with lm_rescoring_partials every round pays it once per session on the "
+        "replica, in turn",
+    )
     endpoint_silence_ms: NonNeg = Field(500.0, description="VAD silence that ends an utterance")
     kv_cache: bool = Field(True, description="without it, profile `<name>-nokv` is used")
 

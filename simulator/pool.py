@@ -416,8 +416,9 @@ class Pool:
         """A streaming session holds a decoder slot from admission until its final result.
 
         Chunks of all sessions on a replica are decoded together, one round per chunk
-        interval, each round taking the profile's time for that batch of chunks; a round
-        slower than the chunk interval makes the session fall behind real time.
+        interval, each round taking the profile's time for that batch of chunks (plus, with
+        LM rescoring of partials, a rescoring pass per session); a round slower than the
+        chunk interval makes the session fall behind real time.
         Returns the time the final result is ready (the slot is freed then).
         """
         sim = self.sim
@@ -425,6 +426,9 @@ class Pool:
         chunk = self.model.decoder.chunk_ms / 1000.0
         per_replica = math.ceil((self.busy_slots + 1) / max(self.spec.replicas, 1))
         round_s = self._service_s(per_replica, chunk) * factor
+        decoder = self.model.decoder
+        if decoder.lm_rescoring_partials:  # a second pass per session's partial, each round
+            round_s += per_replica * decoder.lm_rescoring_ms / 1000.0 * factor
         jitter = sim.jitter_s(rid)
         first = max(arrival + chunk, t) + warmup + round_s + jitter
         decoded = t + warmup + math.ceil(audio / chunk) * round_s

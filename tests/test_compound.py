@@ -94,10 +94,11 @@ def test_a_fair_examiner_credits_finding_both_faults(directory):
     order = s["wrong-order"]
     assert points(order, "mitigation") <= 0.7 * points(expert, "mitigation") + 1e-9, table
     assert named.score < order.score < expert.score, table
-    # naming many causes to catch both earns in proportion; the whole catalogue, nothing much
-    assert points(s["shotgun"], "diagnosis") == pytest.approx(30.0 * 2 / 5), table
-    assert s["shotgun"].score <= expert.score - 15, table
-    assert points(s["catalogue-dump"], "diagnosis") <= 3.0, table
+    # naming many causes to catch both: each wrong one cancels a right one — nothing left,
+    # and not a right diagnosis (nor is the whole catalogue)
+    for shotgun in (s["shotgun"], s["catalogue-dump"]):
+        assert points(shotgun, "diagnosis") == 0 and not shotgun.diagnosis_correct, table
+        assert shotgun.score <= expert.score - 30, table
     # "A, not B" names A only
     assert points(s["second-negated"], "diagnosis") == pytest.approx(15.0), table
     # both fixes and both causes with nothing read: a guess
@@ -106,20 +107,38 @@ def test_a_fair_examiner_credits_finding_both_faults(directory):
     assert blind.score <= 40, table
 
 
-def test_a_compound_answer_is_read_cause_by_cause():
-    both = "network jitter on fw-4.1's new gateway, and separately a shadow mirror left on"
-    assert sorted(match_causes(both)[0]) == ["network-jitter", "shadow-mirroring-left-on"]
-    assert match_causes("jitter; also the shadow traffic was left on")[0] == [
-        "network-jitter",
-        "shadow-mirroring-left-on",
-    ] or sorted(match_causes("jitter; also the shadow traffic was left on")[0]) == [
-        "network-jitter",
-        "shadow-mirroring-left-on",
-    ]
-    assert match_causes("network jitter, not shadow traffic left on")[0] == ["network-jitter"]
+BOTH = ["network-jitter", "shadow-mirroring-left-on"]
+READINGS = [
+    # honest two-cause answers, however phrased
+    ("network jitter on fw-4.1's new gateway, and separately a shadow mirror left on", BOTH),
+    ("jitter; also the shadow traffic was left on", BOTH),
+    ("network jitter from the new gateway with shadow mirroring left on in the canary", BOTH),
+    ("the new gateway added network jitter while shadow mirroring was left on", BOTH),
+    ("jitter / shadow traffic left on", BOTH),
+    ("network-jitter shadow-mirroring-left-on", BOTH),
+    ("Not a surge, but network jitter and a shadow mirror left on", BOTH),
+    # ruling a cause out does not name it
+    ("network jitter; shadow mirroring left on; a traffic surge was ruled out", BOTH),
+    ("network jitter and shadow mirroring left on rather than a traffic surge", BOTH),
+    ("network jitter; costs rose but traffic did not, shadow mirroring left on", BOTH),
+    ("network jitter, not shadow traffic left on", ["network-jitter"]),
+    # a list set aside names nothing in it
+    ("It wasn't network jitter, shadow mirroring left on, or a traffic surge", []),
+    ("We did not find network jitter, shadow mirroring left on or a traffic surge", []),
+    ("Neither network jitter, shadow mirroring left on nor a traffic surge", []),
+    ("ruled out: network jitter, shadow mirroring left on", []),
+    ("none of these: network jitter; shadow mirroring left on", []),
+    ("Hypotheses I could not confirm: network jitter, shadow mirroring left on", []),
+    ("network jitter (unlikely), shadow mirroring left on (unlikely)", []),
     # one phrase naming many causes at once names none of them
-    assert match_causes("jitter shadow beam noisy neighbour traffic surge")[0] == []
-    assert match_causes("   ")[0] == []
+    ("jitter shadow beam noisy neighbour traffic surge", []),
+    ("   ", []),
+]
+
+
+@pytest.mark.parametrize(("answer", "causes"), READINGS, ids=[r[0][:40] for r in READINGS])
+def test_a_compound_answer_is_read_cause_by_cause(answer, causes):
+    assert sorted(match_causes(answer)[0]) == causes
 
 
 def test_a_compound_key_is_checked_when_loaded(tmp_path):

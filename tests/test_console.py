@@ -131,11 +131,16 @@ def test_bad_moves_get_a_message_and_change_nothing(console, fields, message):
     assert c.journal.moves(ana.session)[0] == []
 
 
-def test_bad_cohort_forms_get_a_message_and_create_nothing(console):
+def test_bad_cohort_forms_get_a_message_and_create_nothing(console, tmp_path):
     _, client, c = console
     ft = c.store.facilitator_token
     csrf = csrf_of(client.get(f"/f/{ft}").text)
-    fixed = "code-switching-canary"  # declares no variants
+    # a scenario without declared variants (a rendered variant is a plain scenario)
+    from drills.variants import instantiate
+
+    plain = instantiate(library_root() / SCENARIO, 3, tmp_path / "plain", verify=False).folder
+    fixed = "a-plain-incident"
+    c.scenarios[fixed] = load_scenario(plain / "scenario.yaml")
     for form, message in (
         (
             {"scenario": fixed, "candidates": "a", "time_box_min": "20", "variants": "each"},
@@ -379,7 +384,7 @@ def test_a_cohort_may_give_each_candidate_a_fresh_variant(console, tmp_path):
     ana, zelda = _prepared(c, cohort.id)
     assert ana.scenario != zelda.scenario and ana.variant != zelda.variant
     for who in (ana, zelda):
-        assert Path(who.scenario).parent == tmp_path / "variants" / cohort.id
+        assert Path(who.scenario).parents[1] == tmp_path / "variants" / cohort.id
         assert c.journal.session(who.session).scenario == who.scenario
         assert who.variant.startswith("seed ") and "onset_s=" in who.variant
         assert c.drills.get(who.session).scenario.directory == Path(who.scenario)
@@ -400,6 +405,7 @@ def test_a_candidate_waits_for_their_variant_and_a_restart_resumes_it(console, t
     from drills.console.store import Candidate, Cohort
 
     _app, client, c = console
+    c.preparer.verify = False  # its cohort page (re-rendered by the refused hint) prepares too
     cohort = Cohort("abc123def0", SCENARIO, 20.0, "2026-12-02T00:00:00+00:00", True)
     c.store.add_cohort(cohort)
     c.store.add_candidate(Candidate("t" * 24, cohort.id, "Ana Lima", "", ""))
@@ -419,3 +425,5 @@ def test_a_candidate_waits_for_their_variant_and_a_restart_resumes_it(console, t
     assert "preparing</strong> a fresh variant" in page.text
     (ana,) = _prepared(again, cohort.id)
     assert ana.session and Path(ana.scenario).is_dir()
+    time.sleep(1.0)  # the first console's preparation, if it finished second, changed nothing
+    assert c.store.candidate(ana.token) == ana

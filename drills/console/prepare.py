@@ -3,17 +3,23 @@ one variant of its scenario per candidate (drills/variants.py: the causal check,
 and naive paths replayed into their bands, the difficulty in the scenario's band), in the
 background, one at a time, then opens the candidate's drill on it.
 
-Each variant is drawn in a child process (`speechdrill scenario variant`), niced: its
-simulations share nothing with the drills being played, and the pages keep a core. A
-restarted console resumes the preparation of every candidate still without a drill."""
+Each variant is drawn in a child process (`speechdrill scenario variant`), niced, with a
+run cache of its own: its simulations share nothing with the drills being played, and the
+pages keep a core. A candidate whose variant cannot be drawn plays the scenario's own
+incident (the facilitator's page says why). A restarted console resumes the preparation of
+every candidate still without a drill; a candidate is prepared once, whoever finishes
+first (the store's write is conditional)."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,20 +65,32 @@ class Preparer:
             seed = first_seed(cohort)
             for index, who in enumerate(self.store.candidates(cohort.id)):
                 if not who.session:
-                    self.prepare_one(cohort, who, seed + index)
+                    self._prepare_or_fall_back(cohort, who, seed + index)
         finally:
             with self._lock:
                 self._running.discard(cohort.id)
 
+    def _prepare_or_fall_back(self, cohort: Cohort, who: Candidate, seed: int) -> None:
+        try:
+            self.prepare_one(cohort, who, seed)
+        except Exception as exc:  # one candidate's failure stops no other
+            why = f"seed {seed}: could not prepare a variant ({type(exc).__name__}: {exc})"
+            self._open(cohort, who, None, f"{why}; the scenario's own incident")
+
     def prepare_one(self, cohort: Cohort, who: Candidate, seed: int) -> None:
-        out = self.store.root / "variants" / cohort.id
+        # a folder of its own per attempt: two consoles preparing one candidate never
+        # write into each other's variant
+        out = self.store.root.resolve() / "variants" / cohort.id / uuid.uuid4().hex[:8]
         drawn = draw(cohort.scenario, seed, out, self.verify)
         usable = drawn.get("ok") or (not self.verify and "folder" in drawn)
-        folder = Path(drawn["folder"]) if usable else None
+        self._open(cohort, who, Path(drawn["folder"]) if usable else None, summary(drawn, seed))
+
+    def _open(self, cohort: Cohort, who: Candidate, folder: Path | None, note: str) -> None:
+        """The candidate's drill on their variant (or the scenario's own incident)."""
         target = str(folder) if folder is not None else cohort.scenario
         session = self.journal.create(target, who.name).id
-        self.store.prepared(who.token, session, str(folder or ""), summary(drawn, seed))
-        self.on_ready(load_scenario((folder or _library(cohort.scenario)) / "scenario.yaml"))
+        if self.store.prepared(who.token, session, str(folder or ""), note):
+            self.on_ready(load_scenario((folder or _library(cohort.scenario)) / "scenario.yaml"))
 
 
 def _library(scenario_id: str) -> Path:
@@ -82,22 +100,35 @@ def _library(scenario_id: str) -> Path:
 
 
 def draw(scenario_id: str, seed: int, out: Path, verify: bool) -> dict[str, Any]:
-    """One verified variant, drawn by `speechdrill scenario variant` in a niced child."""
-    command = [sys.executable, "-m", "drills", "scenario", "variant", scenario_id]
-    command += ["--seed", str(seed), "--out", str(out), "--json"]
+    """One verified variant, drawn by `speechdrill scenario variant` in a niced child
+    (its own process group, killed whole past the time limit) with its own run cache."""
+    command = ["nice", "-n", "10", sys.executable, "-m", "drills", "scenario", "variant"]
+    command += [scenario_id, "--seed", str(seed), "--out", str(out), "--json"]
     command += [] if verify else ["--no-verify"]
+    with tempfile.TemporaryDirectory(prefix="speechdrill-variant-") as cache:
+        env = {**os.environ, "SPEECHDRILL_CACHE": cache}
+        try:
+            child = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        try:
+            stdout, stderr = child.communicate(timeout=VARIANT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.communicate()
+            return {"ok": False, "error": f"no variant within {VARIANT_TIMEOUT_S} s"}
     try:
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=VARIANT_TIMEOUT_S,
-            preexec_fn=lambda: os.nice(10),
-            check=False,
-        )
-        found = json.loads(done.stdout)
-    except (subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
-        return {"ok": False, "error": type(exc).__name__}
+        found = json.loads(stdout)
+    except json.JSONDecodeError:
+        tail = stderr.strip().splitlines()[-1:] or [f"exit {child.returncode}"]
+        return {"ok": False, "error": tail[0][:200]}
     return dict(found[0]) if isinstance(found, list) and found else {"ok": False}
 
 

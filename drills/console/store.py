@@ -126,13 +126,16 @@ class Store:
         with self.lock, self.db:
             self.db.execute("INSERT INTO candidates VALUES (?, ?, ?, ?, ?, ?, ?)", _row(candidate))
 
-    def prepared(self, token: str, session: str, scenario: str, variant: str) -> None:
-        """A candidate's variant is ready: their drill session, its folder, its summary."""
+    def prepared(self, token: str, session: str, scenario: str, variant: str) -> bool:
+        """A candidate's variant is ready: their drill session, its folder, its summary.
+        False if another preparation got there first (theirs stands)."""
         with self.lock, self.db:
-            self.db.execute(
-                "UPDATE candidates SET session = ?, scenario = ?, variant = ? WHERE token = ?",
+            done = self.db.execute(
+                "UPDATE candidates SET session = ?, scenario = ?, variant = ? "
+                "WHERE token = ? AND session = ''",
                 (session, scenario, variant, token),
             )
+            return done.rowcount == 1
 
     def cohorts(self) -> list[Cohort]:
         rows = self.db.execute("SELECT * FROM cohorts ORDER BY created DESC, id")

@@ -60,6 +60,18 @@ BUZZWORDS = [
 WANDER = ["latency-by-kind", "queue-depth", "errors", "replicas", "batch-fill", "traffic"]
 
 SPECIFIC: dict[str, dict[str, Any]] = {
+    "live-captions-slower-and-jumpier": {
+        "cause_words": "the update rescores every interim hypothesis with the language model, "
+        "which delays the first words of live captions and reshuffles them",
+        "prevention_words": [
+            "set a latency budget for the first partial and gate releases on it",
+            "measure how often partials are rewritten alongside final WER",
+            "keep LM rescoring for the final hypotheses only",
+        ],
+        "wrong_cause": "partial-stabilisation-disabled",
+        "unlisted_harm": {"action": "scale", "args": {"pool": "tts-cpu", "replicas": 0}},
+        "equivalent_fix": {"action": "rollback", "args": {"target": "models.asr-stream-v2"}},
+    },
     "audio-tagging-stuck-failing": {
         "cause_words": "the new SDK's aggressive client retries flood the classifier: every "
         "timed-out call comes back several times, so the queue never drains",
