@@ -17,6 +17,7 @@ from typing import Any
 from drills.journal import Journal
 from drills.panels import PANELS
 from drills.scenario import LoadedScenario, Move
+from drills.scoring import references
 from drills.session import RUNS, Drill, MoveRecord, load_drill
 from drills.sql import QueryResult
 
@@ -111,6 +112,10 @@ class LiveDrills:
                 self.warm(Drill(scenario), scenario.timeline, prime=True)
             finally:
                 self._priming.discard(key)
+            # then the runs its scores compare against (no-fault, expert), so the cohort
+            # report does not simulate them while the facilitator waits
+            expert = references(scenario, scenario.directory).expert
+            RUNS.prefetch(scenario, [[], expert.timeline])
 
         self._in_background(job)
 
