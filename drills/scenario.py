@@ -240,6 +240,9 @@ class AnswerKey(Strict):
             raise ValueError(f"also: signal {unknown[0]!r} is not one of the key's {ids}")
         if len(set(claimed)) < len(claimed):
             raise ValueError("also: each signal shows one fault")
+        fixes = [(m.action, repr(sorted(m.args.items()))) for m in self.all_mitigations()]
+        if len(set(fixes)) < len(fixes):
+            raise ValueError("a fix listed twice: each fault's mitigations are its own")
         focused = {s.id for s in self.signals if s.focus}
         for i, fault in enumerate(self.faults()):
             if not fault.signals & focused:  # recovery is measured on focused signals

@@ -605,7 +605,10 @@ def _recovery_line(
     for only in groups:
         left = impact(tel, refs, key, window, only)
         left_expert = refs.expert_impact(key, window, only)
-        parts.append(float(np.clip((1.0 - left) / max(1.0 - left_expert, 1e-9), 0.0, 1.0)))
+        if 1.0 - left_expert <= 1e-9:  # nothing the expert could recover: not a measure
+            parts.append(1.0)
+        else:
+            parts.append(float(np.clip((1.0 - left) / (1.0 - left_expert), 0.0, 1.0)))
         notes.append((f"{(1 - left):.0%}", f"(expert path: {(1 - left_expert):.0%})"))
     if len(faults) == 1:
         mine, expert = notes[0]

@@ -149,6 +149,9 @@ def test_a_compound_key_is_checked_when_loaded(tmp_path):
         "an unknown signal": {"also": [{**base["also"][0], "signals": ["no-such-signal"]}]},
         "a signal claimed twice": {"also": [base["also"][0], {**base["also"][0]}]},
         "first is not a cause": {"mitigate_first": "beam-width-changed"},
+        "one fix for both faults": {
+            "also": [{**base["also"][0], "mitigations": base["mitigations"][:1]}]
+        },
     }
     for what, change in cases.items():
         with pytest.raises(ValueError):
