@@ -405,7 +405,7 @@ def test_a_candidate_waits_for_their_variant_and_a_restart_resumes_it(console, t
     from drills.console.store import Candidate, Cohort
 
     _app, client, c = console
-    c.preparer.verify = False  # its cohort page (re-rendered by the refused hint) prepares too
+    c.preparer.start = lambda cohort: None  # this console stops before it prepares anyone
     cohort = Cohort("abc123def0", SCENARIO, 20.0, "2026-12-02T00:00:00+00:00", True)
     c.store.add_cohort(cohort)
     c.store.add_candidate(Candidate("t" * 24, cohort.id, "Ana Lima", "", ""))
@@ -425,5 +425,6 @@ def test_a_candidate_waits_for_their_variant_and_a_restart_resumes_it(console, t
     assert "preparing</strong> a fresh variant" in page.text
     (ana,) = _prepared(again, cohort.id)
     assert ana.session and Path(ana.scenario).is_dir()
-    time.sleep(1.0)  # the first console's preparation, if it finished second, changed nothing
+    # a second preparation of a prepared candidate changes nothing (theirs stands)
+    assert not c.store.prepared(ana.token, "another", "elsewhere", "seed 1")
     assert c.store.candidate(ana.token) == ana

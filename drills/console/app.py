@@ -59,7 +59,8 @@ def create_app(root: Path) -> Starlette:
     journal = Journal(root)
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}
     store, live = Store(root), LiveDrills(journal)
-    console = Console(store, journal, live, scenarios, Preparer(store, journal, live.warm_scenario))
+    preparer = Preparer(store, journal, lambda s: live.warm_scenario(s, references=True))
+    console = Console(store, journal, live, scenarios, preparer)
     app = Starlette(routes=routes(console))
     app.state.console = console
     return app

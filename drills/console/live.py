@@ -17,7 +17,7 @@ from typing import Any
 from drills.journal import Journal
 from drills.panels import PANELS
 from drills.scenario import LoadedScenario, Move
-from drills.scoring import references
+from drills.scoring import references as reference_runs
 from drills.session import RUNS, Drill, MoveRecord, load_drill
 from drills.sql import QueryResult
 
@@ -97,10 +97,13 @@ class LiveDrills:
         if prime:
             self.prime(drill.scenario)
 
-    def warm_scenario(self, scenario: LoadedScenario) -> None:
+    def warm_scenario(self, scenario: LoadedScenario, references: bool = False) -> None:
         """A cohort not ready yet (new, or after a restart): its candidates look at the
         scenario's own run until they act, and every one of them opens the dashboard at the
-        page. Started once per scenario, in the background."""
+        page. Started once per scenario, in the background. With `references` (a variant:
+        one set of reference runs per candidate), then the no-fault and expert runs its
+        scores compare against, so the cohort report does not simulate them all at once
+        while the facilitator waits."""
         key = RUNS.key(scenario, scenario.timeline)
         with self.lock:
             if key in self._primed or key in self._priming:
@@ -112,10 +115,9 @@ class LiveDrills:
                 self.warm(Drill(scenario), scenario.timeline, prime=True)
             finally:
                 self._priming.discard(key)
-            # then the runs its scores compare against (no-fault, expert), so the cohort
-            # report does not simulate them while the facilitator waits
-            expert = references(scenario, scenario.directory).expert
-            RUNS.prefetch(scenario, [[], expert.timeline])
+            if references:
+                expert = reference_runs(scenario, scenario.directory).expert
+                RUNS.prefetch(scenario, [[], expert.timeline])
 
         self._in_background(job)
 
