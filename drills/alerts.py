@@ -26,7 +26,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field
 
-from drills.scenario import PROM_DURATION, AlertRule, AnswerKey, LoadedScenario, Prevention
+from drills.scenario import (
+    PROM_DURATION,
+    AlertRule,
+    AnswerKey,
+    LoadedScenario,
+    Prevention,
+    cause_onsets,
+)
 from drills.session import RUNS
 from simulator.errors import InputError
 from simulator.fileio import read_yaml, validate_data
@@ -312,11 +319,7 @@ class RuleVerdict:
 def onset_s(scenario: LoadedScenario, key: AnswerKey) -> float:
     """When the incident starts: its (first) fault's onset, or a compound incident's
     earliest (a rule that sees the second fault is no false page)."""
-    first = key.onset_s
-    if first is None:
-        faults = [item.at_s for item in scenario.spec.timeline if item.fault is not None]
-        first = min(faults) if faults else 0.0
-    return min([first, *(a.onset_s for a in key.also if a.onset_s is not None)])
+    return min(cause_onsets(scenario, key))
 
 
 _VERDICTS: dict[str, tuple[RuleVerdict, ...]] = {}  # by scenario, key and rules

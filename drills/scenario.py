@@ -400,6 +400,16 @@ def expand_timeline(
     return events
 
 
+def cause_onsets(scenario: LoadedScenario, key: AnswerKey) -> list[float]:
+    """When each of the incident's faults starts, the key's first fault first: its
+    `onset_s`, else the timeline's first fault; then each `also` fault's, where given."""
+    first = key.onset_s
+    if first is None:
+        faults = [item.at_s for item in scenario.spec.timeline if item.fault is not None]
+        first = min(faults) if faults else 0.0
+    return [first, *(a.onset_s for a in key.also if a.onset_s is not None)]
+
+
 def load_key(path: Path, scenario: LoadedScenario | None = None) -> AnswerKey:
     key, node = load_model(path, AnswerKey)
     for i, signal in enumerate(key.signals):

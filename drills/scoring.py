@@ -18,9 +18,9 @@ did to the fleet, never by how a move was spelt:
 - **prevention**: key items earned by the trainee's prevention list, matched in their own
   words (drills/matcher.py): negations, buzzword lists and padding earn nothing;
 - **two faults at once** (a key with `also`): each fault's cause and fix earn their share,
-  each backed by that fault's own evidence; naming more causes than the incident has
-  earns in proportion (a shotgun of hypotheses); fixes in the wrong order, where the key
-  says which comes first, earn ×ORDER_FACTOR;
+  each backed by that fault's own evidence; each cause named that is not the incident's
+  cancels one right one (a shotgun of hypotheses earns nothing); fixes in the wrong order,
+  where the key says which comes first, earn ×ORDER_FACTOR;
 - **penalties**: unsafe moves (privacy) 40 each; a harmful move the key lists, 10, however
   it was split into steps; and by effect, whether or not the key lists it: the trainee's
   moves other than the fix, re-simulated on their own, against the no-action run: points in
@@ -78,6 +78,9 @@ AFTER_PAGE_S = 25 * 60.0  # how long after the page burn and recovery are measur
 HARM_PER_SLO_POINT, HARM_PER_SPEND = 2.5, 40.0
 HARM_FLOOR_SLO, HARM_FLOOR_SPEND = 1.0, 0.03
 HARM_MIN, HARM_MAX = 4.0, 25.0
+
+
+Fix = tuple[MoveRecord, MoveMatch]  # a fixing move and the key move it did the work of
 
 
 @dataclass
@@ -222,6 +225,7 @@ class References:
         self.scenario = scenario
         self.expert = expert
         self._levels: dict[tuple[str, str, tuple[float, float]], float] = {}
+        self._fixes: dict[str, list[Fix | None]] = {}
 
     @property
     def clean(self) -> Telemetry:
@@ -246,6 +250,13 @@ class References:
             tel = {"clean": self.clean, "none": self.none, "expert": self.expert_tel}[run]
             self._levels[memo] = signal_level(tel, signal, window)
         return self._levels[memo]
+
+    def expert_fixes(self, key: AnswerKey) -> list[Fix | None]:
+        """Each fault's fix on the expert's path (found once: every score compares)."""
+        memo = key.model_dump_json()
+        if memo not in self._fixes:
+            self._fixes[memo] = fixes(self.expert, key)
+        return self._fixes[memo]
 
     def expert_impact(
         self, key: AnswerKey, window: tuple[float, float], only: frozenset[str] | None = None
@@ -388,9 +399,6 @@ def does(drill: Drill, record: MoveRecord, wanted: MoveMatch) -> bool:
     return fleet_has(after, change) and not fleet_has(before, change)
 
 
-Fix = tuple[MoveRecord, MoveMatch]
-
-
 def fault_fix(drill: Drill, fault: KeyFault) -> Fix | None:
     """The first move that fixes this fault the way one of its key moves would."""
     for move in drill.moves:
@@ -405,10 +413,15 @@ def fixes(drill: Drill, key: AnswerKey) -> list[Fix | None]:
     return [fault_fix(drill, fault) for fault in key.faults()]
 
 
+def earliest(done: list[Fix | None]) -> Fix | None:
+    """The first of these fixes, whichever fault it fixed."""
+    made = [fix for fix in done if fix is not None]
+    return min(made, key=lambda fix: fix[0].index) if made else None
+
+
 def first_mitigation(drill: Drill, key: AnswerKey) -> Fix | None:
     """The trainee's first fixing move, whichever fault it fixed."""
-    done = [fix for fix in fixes(drill, key) if fix is not None]
-    return min(done, key=lambda fix: fix[0].index) if done else None
+    return earliest(fixes(drill, key))
 
 
 def fixed_at(key: AnswerKey, done: list[Fix | None]) -> dict[str, int]:
@@ -421,25 +434,32 @@ def fixed_at(key: AnswerKey, done: list[Fix | None]) -> dict[str, int]:
     }
 
 
+def fixing_moves(done: list[Fix | None]) -> set[int]:
+    return {fix[0].index for fix in done if fix is not None}
+
+
 def fix_moves(drill: Drill, key: AnswerKey) -> set[int]:
-    return {fix[0].index for fix in fixes(drill, key) if fix is not None}
+    """The indices of the trainee's moves that fixed a fault."""
+    return fixing_moves(fixes(drill, key))
 
 
 # --- the score -------------------------------------------------------------------------
 
 
-def runs_needed(drill: Drill, key: AnswerKey, refs: References) -> list[list[TimelineEvent]]:
+def runs_needed(drill: Drill, refs: References, fixed: set[int]) -> list[list[TimelineEvent]]:
     """Every run a score of this drill reads: known from the moves alone, before any
     simulation, so that they can be simulated side by side."""
-    extra = side_effect_timeline(drill, fix_moves(drill, key))
+    extra = side_effect_timeline(drill, fixed)
     return [*refs.timelines(), drill.timeline, *([extra] if extra else [])]
 
 
 def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
-    RUNS.prefetch(drill.scenario, runs_needed(drill, key, refs))
+    done = fixes(drill, key)  # each fault's fix: every line below reads them
+    fixed = fixing_moves(done)
+    RUNS.prefetch(drill.scenario, runs_needed(drill, refs, fixed))
     found = gather_evidence(drill, key)
-    mitigation = first_mitigation(drill, key)
-    mitigated_at = fixed_at(key, fixes(drill, key))
+    mitigation = earliest(done)
+    mitigated_at = fixed_at(key, done)
     conclusion_move = next((m for m in drill.moves if m.conclusion is not None), None)
     diagnosis, correct = _diagnosis_line(key, conclusion_move, found)
     conclusion = conclusion_move.conclusion if conclusion_move else None
@@ -447,14 +467,14 @@ def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
     lines = [
         diagnosis,
         _evidence_line(found, key, mitigated_at),
-        _mitigation_line(drill, key, refs, found),
+        _mitigation_line(key, refs, found, done),
     ]
     window = evaluation_window(drill.scenario)
     tel = drill.telemetry()
     lines.append(_recovery_line(tel, refs, key, window))
     prevention, alerts = _prevention_line(conclusion, key, correct, drill.scenario)
     lines.append(prevention)
-    penalties = _listed_penalties(drill, key) + harm_by_effect(drill, refs, fix_moves(drill, key))
+    penalties = _listed_penalties(drill, key) + harm_by_effect(drill, refs, fixed)
     total = sum(line.points for line in lines) - sum(p["points"] for p in penalties)
     clean_spend = spend(refs.clean, window)
     ttm = mitigation[0].clock_min if mitigation else None
@@ -544,13 +564,15 @@ def _evidence_line(found: Evidence, key: AnswerKey, mitigated_at: dict[str, int]
     )
 
 
-def _mitigation_line(drill: Drill, key: AnswerKey, refs: References, found: Evidence) -> Line:
+def _mitigation_line(
+    key: AnswerKey, refs: References, found: Evidence, mine: list[Fix | None]
+) -> Line:
     """Each fault's fix earns its share: timed against the expert's fix of the same fault,
     scaled by that fault's evidence read before it; fixes in the wrong order (where the
     key says which must come first) earn ×ORDER_FACTOR."""
     top = WEIGHTS["mitigation"]
     faults = key.faults()
-    mine, expert = fixes(drill, key), fixes(refs.expert, key)
+    expert = refs.expert_fixes(key)
     if all(fix is None for fix in mine):
         missed = [m.description or m.id for m in key.all_mitigations()]
         return Line("mitigation", 0.0, top, "no move fixed what the key's fixes fix", [], missed)

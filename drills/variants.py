@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from drills.scenario import load_key, load_scenario
+from drills.scenario import cause_onsets, load_key, load_scenario
 from drills.transcript import load_transcript
 from drills.variant_spec import VARIANTS_FILE, Band, VariantSpec, render, variants_of
 from drills.verify import verify
@@ -129,11 +129,9 @@ def check(variant: Variant, spec: VariantSpec) -> None:
     variant.checks = [asdict(c) for c in checks]
     key = load_key(variant.folder / "key.yaml", scenario)
     expert = load_transcript(variant.folder / "transcripts" / "expert.yaml", scenario)
-    onset = key.onset_s
     faults = [t for t in scenario.spec.timeline if t.fault is not None]
-    cause_at = onset if onset is not None else min((t.at_s for t in faults), default=0.0)
     # a compound incident's second faults are causes too, not red herrings
-    causes_at = {cause_at, *(a.onset_s for a in key.also if a.onset_s is not None)}
+    causes_at = set(cause_onsets(scenario, key))
     herrings = sum(1 for t in scenario.spec.timeline if t.at_s not in causes_at)
     variant.difficulty = Difficulty.measure(
         [c.value for c in checks if c.what == "signal"],

@@ -278,10 +278,8 @@ class Pool:
             while queue and self.busy_slots < self.slots_total:
                 rid = queue.popleft()
                 queued_at.popleft()
-                if deadline[rid] < t:
-                    self.sim.finish_timeout(rid, t, served=not self.drop_expired)
-                    if self.drop_expired:
-                        continue
+                if deadline[rid] < t and self._time_out(rid, t):
+                    continue
                 self._start([rid], t)
             return
         while queue and self.busy_slots < self.slots_total:
@@ -301,12 +299,16 @@ class Pool:
         while queue and len(batch) < max_batch:
             rid = queue.popleft()
             queued_at.popleft()
-            if deadline[rid] < t:
-                self.sim.finish_timeout(rid, t, served=not self.drop_expired)
-                if self.drop_expired:
-                    continue
+            if deadline[rid] < t and self._time_out(rid, t):
+                continue
             batch.append(rid)
         return batch
+
+    def _time_out(self, rid: int, t: float) -> bool:
+        """A request at the head past its deadline times out; True if the pool drops it,
+        False if it serves it anyway (no deadline propagation: wasted work)."""
+        self.sim.finish_timeout(rid, t, served=not self.drop_expired)
+        return self.drop_expired
 
     def _arm_timer(self, due: float) -> None:
         if due < self.timer_at:

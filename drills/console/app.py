@@ -159,7 +159,7 @@ async def cohort_page(c: Console, request: Request, error: str = "") -> Response
     if cohort is None:
         return page("error.html", status=404, message="no such cohort")
     scenario = c.scenarios[cohort.scenario]
-    key = load_key(scenario.directory / "key.yaml", scenario)
+    key = _key(scenario)
     rows: list[dict[str, Any]] = []
     drills: list[Drill | None] = []
     for who in c.store.candidates(cohort.id):
@@ -206,8 +206,14 @@ def _ready(c: Console, cohort: Cohort, drills: list[Drill | None]) -> bool:
     return not waiting
 
 
+_KEYS: dict[Path, AnswerKey] = {}  # by scenario folder: written once, read every refresh
+
+
 def _key(scenario: LoadedScenario) -> AnswerKey:
-    return load_key(scenario.directory / "key.yaml", scenario)
+    """A scenario's (or variant's) answer key, read from its folder once."""
+    if scenario.directory not in _KEYS:
+        _KEYS[scenario.directory] = load_key(scenario.directory / "key.yaml", scenario)
+    return _KEYS[scenario.directory]
 
 
 def _drill(c: Console, who: Candidate, cohort: Cohort) -> Drill | None:
@@ -271,7 +277,7 @@ async def cohort_report(c: Console, request: Request) -> Response:
     if cohort is None:
         return page("error.html", status=404, message="no such cohort")
     scenario = c.scenarios[cohort.scenario]
-    key = load_key(scenario.directory / "key.yaml", scenario)
+    key = _key(scenario)
     results = await run_in_threadpool(_scores, c, cohort)
     return page(
         "report.html",

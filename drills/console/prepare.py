@@ -26,7 +26,7 @@ from typing import Any
 
 from drills.console.store import Candidate, Cohort, Store
 from drills.journal import Journal
-from drills.scenario import LoadedScenario, load_scenario
+from drills.scenario import LoadedScenario, load_scenario, resolve_scenario
 
 VARIANT_TIMEOUT_S = 900  # a variant redrawn several times on a busy host, and then some
 
@@ -90,13 +90,7 @@ class Preparer:
         target = str(folder) if folder is not None else cohort.scenario
         session = self.journal.create(target, who.name).id
         if self.store.prepared(who.token, session, str(folder or ""), note):
-            self.on_ready(load_scenario((folder or _library(cohort.scenario)) / "scenario.yaml"))
-
-
-def _library(scenario_id: str) -> Path:
-    from drills.library import library_root
-
-    return library_root() / scenario_id
+            self.on_ready(load_scenario(resolve_scenario(target)))
 
 
 def draw(scenario_id: str, seed: int, out: Path, verify: bool) -> dict[str, Any]:
