@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SPEECHDRILL := $(VENV)/bin/speechdrill
 
-.PHONY: setup demo test lint typecheck bench bench-fidelity lock clean
+.PHONY: setup demo test test-library lint typecheck bench bench-fidelity lock clean
 
 setup: $(STAMP)
 
@@ -24,8 +24,13 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
+# every behaviour, and the simulated per-scenario checks on a sample of the library
 test: lint typecheck
-	$(VENV)/bin/pytest -n 2 --dist worksteal -q
+	$(VENV)/bin/pytest -n 2 --dist worksteal -q -m "not library"
+
+# the simulated per-scenario checks on the rest of the library (CI runs it after make test)
+test-library: setup
+	$(VENV)/bin/pytest -n 2 --dist worksteal -q -m library
 
 bench: setup
 	$(PY) -m benchmarks.run --out bench-results.json

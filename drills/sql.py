@@ -97,13 +97,25 @@ def _blank(frame: pd.DataFrame, rows: np.ndarray, values: dict[str, Any]) -> pd.
     column copies only itself."""
     if not rows.any():
         return frame
-    changed = {}
+    changed: dict[str, Any] = {}
     for column, value in values.items():
         if column in frame:
-            series = frame[column].copy()
-            series[rows] = value
-            changed[column] = series
+            changed[column] = _written(frame[column], rows, value)
     return frame.assign(**changed)
+
+
+def _written(series: pd.Series, rows: np.ndarray, value: Any) -> Any:
+    """A copy of the column with `value` in these rows: as a numpy array where the value
+    keeps the column's type (a third of the time of a masked Series write), else as
+    pandas writes it (categories, nullable integers)."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and np.can_cast(np.min_scalar_type(value), dtype, "same_kind"):
+        values = series.to_numpy(copy=True)
+        values[rows] = value
+        return values
+    series = series.copy()
+    series[rows] = value
+    return series
 
 
 @dataclass
@@ -279,21 +291,10 @@ class Sandbox:
     """Read-only DuckDB over telemetry as of a clock time, bounded in every direction."""
 
     def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
-        self.scratch = tempfile.mkdtemp(prefix="speechdrill-sql-")
-        self.con = duckdb.connect(
-            config={
-                "enable_external_access": False,
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-                "threads": THREADS,
-                "memory_limit": MEMORY_LIMIT,
-                "temp_directory": self.scratch,
-                "max_temp_directory_size": "1GB",
-            }
-        )
+        self.con, self.scratch = _connection()
+        self._overran = False  # the time limit fired: the connection is not handed on
         for name in TABLES:
             self.con.register(name, tables[name])
-        self.con.execute("SET lock_configuration = true")
 
     def run(self, sql: str, now: float) -> QueryResult:
         """Run one read-only query; every failure is a QueryRefused with one line."""
@@ -311,7 +312,7 @@ class Sandbox:
         self._check_statement(text)
         tree = parse(text, self.con)
         lineage = Lineage(tables=_named_tables(text, tree))
-        timer = threading.Timer(TIME_LIMIT_S, self.con.interrupt)
+        timer = threading.Timer(TIME_LIMIT_S, self._interrupt)
         timer.start()
         try:
             plan = json.loads(self.con.execute("EXPLAIN (FORMAT json) " + text).fetchall()[0][1])
@@ -319,6 +320,7 @@ class Sandbox:
             result = self.con.execute(text)
             rows = result.fetchmany(ROW_LIMIT + 1)
             columns = [safe_cell(str(d[0])) for d in result.description or []]
+            result.abort()  # the rows past the limit are not computed
         except duckdb.InterruptException:
             raise QueryRefused(f"query ran past the {TIME_LIMIT_S:g} s limit") from None
         except duckdb.OutOfMemoryException:
@@ -338,6 +340,10 @@ class Sandbox:
             len(rows) > ROW_LIMIT,
             lineage,
         )
+
+    def _interrupt(self) -> None:
+        self._overran = True  # an interrupt landing after the query ended would hit the next
+        self.con.interrupt()
 
     def _check_statement(self, text: str) -> None:
         try:
@@ -362,5 +368,46 @@ class Sandbox:
         return self.run(sql, now).frame()
 
     def close(self) -> None:
-        self.con.close()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        """Hand the connection on to the next sandbox (opening one costs more than a
+        look), or close it; it keeps nothing of these tables."""
+        for name in TABLES:
+            self.con.unregister(name)
+        with _IDLE_LOCK:
+            if not self._overran and len(_IDLE) < IDLE_KEPT:
+                _IDLE.append((self.con, self.scratch))
+                return
+        _discard(self.con, self.scratch)
+
+
+# Connections of closed sandboxes, kept for the next: every one is opened with the same
+# locked configuration, and a trainee can run only single SELECTs, so none carries state.
+IDLE_KEPT = 4
+_IDLE: list[tuple[duckdb.DuckDBPyConnection, str]] = []
+_IDLE_LOCK = threading.Lock()
+
+
+def _connection() -> tuple[duckdb.DuckDBPyConnection, str]:
+    """An idle connection, or a new one: no file, extension or network access, one thread,
+    bounded memory and spill, and the configuration locked against the queries it runs."""
+    with _IDLE_LOCK:
+        if _IDLE:
+            return _IDLE.pop()
+    scratch = tempfile.mkdtemp(prefix="speechdrill-sql-")
+    con = duckdb.connect(
+        config={
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "threads": THREADS,
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": scratch,
+            "max_temp_directory_size": "1GB",
+        }
+    )
+    con.execute("SET lock_configuration = true")
+    return con, scratch
+
+
+def _discard(con: duckdb.DuckDBPyConnection, scratch: str) -> None:
+    con.close()
+    shutil.rmtree(scratch, ignore_errors=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from simulator.engine import Simulation
 from simulator.fleet import FAMILIES, Fleet
@@ -15,6 +16,22 @@ from simulator.profiles import LatencyProfile, ProfileLibrary
 from simulator.telemetry import Telemetry, build
 from simulator.timeline import TimelineEvent
 from simulator.workload import RequestArrays
+
+# The scenarios each simulated per-scenario matrix (the adversarial ranking, the reference
+# alert rules, the 3σ signals) checks in `make test`: embedding cost, streaming ASR and
+# TTS, the three kinds of fault the course opens with. The rest of the library carries the
+# `library` marker and runs in `make test-library` (CI runs both); what needs no simulation
+# checks every scenario.
+SAMPLE = ("gpu-cost-no-traffic", "streaming-partials-unstable", "tts-first-audio-byte")
+
+
+def library_params(folders: list[Path]) -> list[Any]:
+    """One pytest param per scenario folder, the ones outside SAMPLE marked `library`."""
+    return [
+        pytest.param(f, id=f.name, marks=() if f.name in SAMPLE else pytest.mark.library)
+        for f in folders
+    ]
+
 
 # latency(b, L) = 100 ms + 10 ms per item + 20 ms per audio second of the longest item
 LINEAR = LatencyProfile(

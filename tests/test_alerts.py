@@ -15,7 +15,7 @@ from drills.scoring import references, replay, score
 from drills.transcript import load_transcript
 from reports.alerts import timeline_lines
 from simulator.errors import InputError
-from tests.helpers import speechdrill
+from tests.helpers import library_params, speechdrill
 
 HERE = Path(__file__).parent / "alerts"
 needs_promtool = pytest.mark.skipif(
@@ -68,7 +68,7 @@ def test_the_firing_timeline_is_drawn_beside_the_fault_the_page_and_the_key():
 
 @needs_promtool
 @pytest.mark.slow
-@pytest.mark.parametrize("folder", scenario_dirs(), ids=lambda p: p.name)
+@pytest.mark.parametrize("folder", library_params(scenario_dirs()))
 def test_every_scenario_has_a_reference_rule_that_pages_early_and_never_on_a_normal_day(folder):
     scenario = load_scenario(folder / "scenario.yaml")
     key = load_key(folder / "key.yaml", scenario)

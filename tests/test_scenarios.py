@@ -16,7 +16,7 @@ from drills.session import RUNS
 from drills.signals import deviation_sigma, series
 from drills.transcript import load_transcript
 from simulator.telemetry import TABLE_COLUMNS
-from tests.helpers import speechdrill
+from tests.helpers import library_params, speechdrill
 
 SCENARIOS = scenario_dirs()
 IDS = [p.name for p in SCENARIOS]
@@ -45,7 +45,7 @@ def test_scenario_key_and_transcripts_validate(directory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("directory", SCENARIOS, ids=IDS)
+@pytest.mark.parametrize("directory", library_params(SCENARIOS))
 def test_the_cause_shows_at_least_3_sigma_from_a_no_fault_run(directory):
     loaded = load_scenario(directory / "scenario.yaml")
     key = load_key(directory / "key.yaml", loaded)

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from drills.scenario import load_key, load_scenario, scenario_dirs
-from drills.scoring import Score, references, replay, score
+from drills.causes import match_cause, match_causes
+from drills.matcher import judge
+from drills.scenario import Conclusion, load_key, load_scenario, scenario_dirs
+from drills.scoring import WEIGHTS, Score, prevention_concepts, references, replay, score
 from drills.transcript import load_transcript
+from tests.helpers import library_params
 
 ADVERSARIAL = Path(__file__).parent / "adversarial"
 SCENARIOS = [d for d in scenario_dirs() if (ADVERSARIAL / d.name).is_dir()]
@@ -36,10 +39,45 @@ def scores(directory: Path) -> dict[str, Score]:
     return out
 
 
+def conclusion(directory: Path, name: str) -> Conclusion:
+    folder = (
+        directory / "transcripts" if name in ("expert", "naive") else ADVERSARIAL / directory.name
+    )
+    moves = load_transcript(folder / f"{name}.yaml").moves
+    return next(m.conclude for m in moves if m.conclude is not None)
+
+
+# What needs no simulation, on every scenario of the library (the simulated ranking below
+# covers the sample in `make test`, the rest in `make test-library`): which causes each
+# trainee's words name, and what buzzwords and negations earn of the prevention items.
+@pytest.mark.parametrize("directory", SCENARIOS, ids=[d.name for d in SCENARIOS])
+def test_the_words_of_every_answer_are_read_as_a_fair_examiner_would(directory):
+    key = load_key(directory / "key.yaml", load_scenario(directory / "scenario.yaml"))
+    causes = {fault.cause for fault in key.faults()}
+
+    def named(name: str) -> set[str]:
+        text = conclusion(directory, name).cause
+        if len(causes) > 1:
+            return set(match_causes(text)[0])
+        found = match_cause(text)[0]
+        return {found} if found else set()
+
+    assert named("expert") == causes and named("paraphrase") == causes
+    assert not named("naive") & causes and named("wrong-cause") != causes
+    concepts, top = prevention_concepts(key), WEIGHTS["prevention"]
+
+    def prevention_points(name: str) -> float:
+        result = judge(conclusion(directory, name).statements(), concepts)
+        return top * len(result.earned) * result.factor / max(len(key.prevention), 1)
+
+    assert prevention_points("negated") <= 1 and prevention_points("buzzwords") <= 3
+    assert prevention_points("expert") >= top / 2
+
+
 # One test per scenario (its runs are simulated once, on one worker), every ranking
 # checked and every miss reported together.
 @pytest.mark.slow
-@pytest.mark.parametrize("directory", SCENARIOS, ids=[d.name for d in SCENARIOS])
+@pytest.mark.parametrize("directory", library_params(SCENARIOS))
 def test_the_ranking_a_fair_examiner_would_give(directory):
     scored = scores(directory)
     misses = []
