@@ -243,10 +243,9 @@ def to_markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def to_html(data: dict[str, Any]) -> str:
-    image = base64.b64encode(plot(data)).decode()
+def _score_rows(data: dict[str, Any]) -> str:
     esc = html.escape
-    rows = "".join(
+    return "".join(
         f"<tr><td>{esc(b['component'])}</td><td>{b['points']} / {b['max_points']:g}</td>"
         f"<td>{esc(b['why'])}</td></tr>"
         for b in data["breakdown"]
@@ -256,7 +255,10 @@ def to_html(data: dict[str, Any]) -> str:
         for p in data["summary"]["penalties"]
     )
 
-    why = "".join(
+
+def _earned_and_missed(data: dict[str, Any]) -> str:
+    esc = html.escape
+    return "".join(
         f"<li><b>{esc(b['component'])}</b><ul>"
         + "".join(f"<li>earned: {esc(e)}</li>" for e in b.get("evidence", []))
         + "".join(f"<li class='missed'>missed: {esc(m)}</li>" for m in b.get("missed", []))
@@ -265,40 +267,57 @@ def to_html(data: dict[str, Any]) -> str:
         if b.get("evidence") or b.get("missed")
     )
 
-    def moves(items: list[dict[str, Any]]) -> str:
-        return "".join(
-            f"<li><b>{m['minute']:g} min</b> {esc(m['kind'])}: "
-            f"<code>{esc(m['what'][:160])}</code></li>"
-            for m in items
-        )
 
-    def table(header: list[str], body: list[list[str]]) -> str:
-        head = "".join(f"<th>{esc(h)}</th>" for h in header)
-        cells = "".join(
-            "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in body
-        )
-        return f"<table><tr>{head}</tr>{cells}</table>"
+def _moves_html(items: list[dict[str, Any]]) -> str:
+    esc = html.escape
+    return "".join(
+        f"<li><b>{m['minute']:g} min</b> {esc(m['kind'])}: <code>{esc(m['what'][:160])}</code></li>"
+        for m in items
+    )
 
-    debrief = data["debrief"]
+
+def _table_html(header: list[str], body: list[list[str]]) -> str:
+    esc = html.escape
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    cells = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in body)
+    return f"<table><tr>{head}</tr>{cells}</table>"
+
+
+def _decisions_html(debrief: dict[str, Any]) -> str:
     decisions = (
-        table(DECISION_HEADER, decision_rows(debrief))
+        _table_html(DECISION_HEADER, decision_rows(debrief))
         if debrief["decisions"]
         else f"<p>{NO_DELAY}</p>"
     )
     if debrief["move_costs"]:
         decisions += "<h3>Each action's own effect (your run against the run without it)</h3>"
-        decisions += table(COST_HEADER, cost_rows(debrief))
-    practise = "".join(f"<li>{esc(p)}</li>" for p in debrief["practise"])
-    practise = practise or "<li>nothing missed</li>"
-    key = data["answer_key"]
-    signals = "".join(
+        decisions += _table_html(COST_HEADER, cost_rows(debrief))
+    return decisions
+
+
+def _key_signals_html(key: dict[str, Any]) -> str:
+    esc = html.escape
+    return "".join(
         f"<li><code>{esc(s['table'])}.{esc(s['column'])}</code> by "
         f"{esc(', '.join(s['group_by']))} — {esc(s['description'])}</li>"
         for s in key["signals"]
     )
+
+
+def to_html(data: dict[str, Any]) -> str:
+    image = base64.b64encode(plot(data)).decode()
+    esc = html.escape
+    rows, why = _score_rows(data), _earned_and_missed(data)
+    debrief = data["debrief"]
+    decisions = _decisions_html(debrief)
+    practise = "".join(f"<li>{esc(p)}</li>" for p in debrief["practise"])
+    practise = practise or "<li>nothing missed</li>"
+    key = data["answer_key"]
+    signals = _key_signals_html(key)
     prevention = "".join(f"<li>{esc(p)}</li>" for p in key["prevention"])
     alerts = data["summary"].get("alerts", [])
     alerts = f"<h2>{ALERTS_TITLE}</h2>{alerts_html(alerts)}" if alerts else ""
+    moves = _moves_html
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>After-action report: {esc(data["scenario"]["title"])}</title>

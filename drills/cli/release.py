@@ -4,12 +4,15 @@ branch on."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from drills.cli.output import emit_json
 from reports.tables import render_table
+
+if TYPE_CHECKING:
+    from drills.release.budget import BudgetResult
 
 # merge 0 · block 1 (a check ran and failed) · bad input 2 · pause 4 (a human decides)
 GATE_EXIT = {"merge": 0, "block": 1, "pause": 4}
@@ -199,93 +202,103 @@ def budget(agent_file: Path, no_sweep: bool, as_json: bool) -> None:
     then the agent simulated (p50/p95/p99 and where the slowest 5% lose their time) and a
     what-if for the cheapest reply pool meeting the target at p95. Exit 1 if the simulated
     p95 misses the target."""
-    from dataclasses import asdict
-
     from drills.release.budget import evaluate
     from simulator.errors import CheckFailed
 
     result = evaluate(agent_file, with_sweep=not no_sweep)
+    sim, target = result.simulated, result.agent.target_ms
+    if as_json:
+        emit_json(_budget_data(result))
+    else:
+        _print_budget(result)
+    if not sim.meets(target):
+        raise CheckFailed(f"simulated p95 {sim.percentiles['p95']:.0f} ms over {target:g} ms")
+
+
+def _budget_data(result: BudgetResult) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    agent, paper, cheapest = result.agent, result.paper, result.cheapest
+    return {
+        "target_ms": agent.target_ms,
+        "serial_ms": paper.serial_ms,
+        "overlapped_ms": paper.overlapped_ms,
+        "stages": {"serial": paper.serial, "overlapped": paper.overlapped},
+        "simulated": asdict(result.simulated),
+        "sweep": [asdict(s) for s in result.sweep],
+        "cheapest_meeting_target": cheapest.replicas if cheapest else None,
+        "advice": result.advice,
+    }
+
+
+def _print_budget(result: BudgetResult) -> None:
+    """The paper budget beside the simulation, stage by stage, then where the p95 is lost,
+    the what-if over the reply pool and the advice."""
     agent, paper, sim = result.agent, result.paper, result.simulated
     playback = agent.stages.playback
-    if as_json:
-        cheapest = result.cheapest
-        emit_json(
-            {
-                "target_ms": agent.target_ms,
-                "serial_ms": paper.serial_ms,
-                "overlapped_ms": paper.overlapped_ms,
-                "stages": {"serial": paper.serial, "overlapped": paper.overlapped},
-                "simulated": asdict(sim),
-                "sweep": [asdict(s) for s in result.sweep],
-                "cheapest_meeting_target": cheapest.replicas if cheapest else None,
-                "advice": result.advice,
-            }
-        )
-    else:
-        rows = []
-        for label, (names, simulated) in PAPER_TO_SIMULATED.items():
-            serial = sum(paper.serial[n] for n in names if n in paper.serial)
-            overlap = sum(paper.overlapped[n] for n in names if n in paper.overlapped)
-            p50 = sim.stages_p50[simulated] if simulated else playback
-            tail = sim.stages_tail[simulated] if simulated else playback
-            rows.append([label, f"{serial:.0f}", f"{overlap:.0f}", f"{p50:.0f}", f"{tail:.0f}"])
-        rows.append(
-            [
-                "total",
-                f"{paper.serial_ms:.0f}",
-                f"{paper.overlapped_ms:.0f}",
-                f"{sim.percentiles['p50']:.0f}",
-                f"{sim.percentiles['p95']:.0f} (p95)",
-            ]
-        )
-        header = ["stage (ms)", "serial", "overlap", "simulated p50", "slowest 5%"]
-        click.echo(f"first response target: {agent.target_ms:g} ms at p95\n")
-        click.echo(render_table(header, rows))
-        lost = {
-            label: sim.stages_tail[simulated] - sum(paper.overlapped[n] for n in names)
-            for label, (names, simulated) in PAPER_TO_SIMULATED.items()
-            if simulated
-        }
-        worst = max(lost, key=lost.__getitem__)
-        if lost[worst] > 0:
-            click.echo(
-                f"\nwhere the p95 is lost: {worst}, {lost[worst]:+.0f} ms over its budget "
-                "on the slowest 5% of turns"
-            )
-        p = sim.percentiles
+    rows = []
+    for label, (names, simulated) in PAPER_TO_SIMULATED.items():
+        serial = sum(paper.serial[n] for n in names if n in paper.serial)
+        overlap = sum(paper.overlapped[n] for n in names if n in paper.overlapped)
+        p50 = sim.stages_p50[simulated] if simulated else playback
+        tail = sim.stages_tail[simulated] if simulated else playback
+        rows.append([label, f"{serial:.0f}", f"{overlap:.0f}", f"{p50:.0f}", f"{tail:.0f}"])
+    p = sim.percentiles
+    rows.append(
+        [
+            "total",
+            f"{paper.serial_ms:.0f}",
+            f"{paper.overlapped_ms:.0f}",
+            f"{p['p50']:.0f}",
+            f"{p['p95']:.0f} (p95)",
+        ]
+    )
+    header = ["stage (ms)", "serial", "overlap", "simulated p50", "slowest 5%"]
+    click.echo(f"first response target: {agent.target_ms:g} ms at p95\n")
+    click.echo(render_table(header, rows))
+    lost = {
+        label: sim.stages_tail[simulated] - sum(paper.overlapped[n] for n in names)
+        for label, (names, simulated) in PAPER_TO_SIMULATED.items()
+        if simulated
+    }
+    worst = max(lost, key=lost.__getitem__)
+    if lost[worst] > 0:
         click.echo(
-            f"\nsimulated first response over {sim.turns} turns: p50 {p['p50']:.0f} ms, "
-            f"p95 {p['p95']:.0f} ms, p99 {p['p99']:.0f} ms: "
-            + ("meets" if sim.meets(agent.target_ms) else "misses")
-            + f" the target; fleet ${sim.cost_usd_per_hour:.2f}/h"
+            f"\nwhere the p95 is lost: {worst}, {lost[worst]:+.0f} ms over its budget "
+            "on the slowest 5% of turns"
         )
-        if result.sweep:
-            pool = agent.sweep.pool if agent.sweep else ""
-            click.echo(f"\nwhat-if: {pool} replicas")
-            sweep_rows = [
-                [
-                    s.replicas,
-                    f"{s.percentiles['p95']:.0f}",
-                    "yes" if s.meets(agent.target_ms) else "no",
-                    f"{s.pool_usd_per_hour:.2f}",
-                    f"{s.cost_usd_per_hour:.2f}",
-                ]
-                for s in result.sweep
-            ]
-            click.echo(
-                render_table(["replicas", "p95 ms", "meets", "pool $/h", "fleet $/h"], sweep_rows)
-            )
-            cheapest = result.cheapest
-            click.echo(
-                f"cheapest meeting {agent.target_ms:g} ms at p95: {cheapest.replicas} replicas "
-                f"(fleet ${cheapest.cost_usd_per_hour:.2f}/h)"
-                if cheapest
-                else f"no swept size meets {agent.target_ms:g} ms at p95"
-            )
-        click.echo("")
-        for line in result.advice:
-            click.echo(f"- {line}")
-    if not sim.meets(agent.target_ms):
-        raise CheckFailed(
-            f"simulated p95 {sim.percentiles['p95']:.0f} ms over {agent.target_ms:g} ms"
-        )
+    click.echo(
+        f"\nsimulated first response over {sim.turns} turns: p50 {p['p50']:.0f} ms, "
+        f"p95 {p['p95']:.0f} ms, p99 {p['p99']:.0f} ms: "
+        + ("meets" if sim.meets(agent.target_ms) else "misses")
+        + f" the target; fleet ${sim.cost_usd_per_hour:.2f}/h"
+    )
+    if result.sweep:
+        _print_sweep(result)
+    click.echo("")
+    for line in result.advice:
+        click.echo(f"- {line}")
+
+
+def _print_sweep(result: BudgetResult) -> None:
+    target = result.agent.target_ms
+    pool = result.agent.sweep.pool if result.agent.sweep else ""
+    click.echo(f"\nwhat-if: {pool} replicas")
+    rows = [
+        [
+            s.replicas,
+            f"{s.percentiles['p95']:.0f}",
+            "yes" if s.meets(target) else "no",
+            f"{s.pool_usd_per_hour:.2f}",
+            f"{s.cost_usd_per_hour:.2f}",
+        ]
+        for s in result.sweep
+    ]
+    click.echo(render_table(["replicas", "p95 ms", "meets", "pool $/h", "fleet $/h"], rows))
+    cheapest = result.cheapest
+    click.echo(
+        f"cheapest meeting {target:g} ms at p95: {cheapest.replicas} replicas "
+        f"(fleet ${cheapest.cost_usd_per_hour:.2f}/h)"
+        if cheapest
+        else f"no swept size meets {target:g} ms at p95"
+    )
