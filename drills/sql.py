@@ -293,6 +293,7 @@ class Sandbox:
     def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
         self.con, self.scratch = _connection()
         self._overran = False  # the time limit fired: the connection is not handed on
+        self._closed = False
         for name in TABLES:
             self.con.register(name, tables[name])
 
@@ -369,7 +370,11 @@ class Sandbox:
 
     def close(self) -> None:
         """Hand the connection on to the next sandbox (opening one costs more than a
-        look), or close it; it keeps nothing of these tables."""
+        look), or close it; it keeps nothing of these tables. Closing twice is closing once
+        (a connection handed on twice would serve two sandboxes at once)."""
+        if self._closed:
+            return
+        self._closed = True
         for name in TABLES:
             self.con.unregister(name)
         with _IDLE_LOCK:

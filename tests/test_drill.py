@@ -226,6 +226,37 @@ def test_the_sandbox_limits_rows():
         sandbox.close()
 
 
+def test_a_sandbox_hands_its_connection_on_clean_and_once(monkeypatch):
+    """A closed sandbox's connection serves the next one, which sees its own tables only;
+    one that ran past the time limit is not handed on; closing twice hands on once."""
+    import pandas as pd
+
+    from drills import sql
+
+    monkeypatch.setattr(sql, "_IDLE", [])
+
+    def tables(n: int) -> dict[str, pd.DataFrame]:
+        frame = pd.DataFrame({"t_s": [float(i) for i in range(n)]})
+        return dict.fromkeys(("requests", "batches", "metrics", "events"), frame)
+
+    first = Sandbox(tables(3))
+    first.close()
+    first.close()
+    assert len(sql._IDLE) == 1
+    second = Sandbox(tables(5))
+    assert second.con is first.con and not sql._IDLE
+    assert second.run("SELECT count(*) AS n FROM requests", 1.0).rows == [(5,)]
+    monkeypatch.setattr(sql, "TIME_LIMIT_S", 0.05)
+    with pytest.raises(QueryRefused, match="limit"):
+        second.run("SELECT count(*) FROM range(100000000000) a", 1.0)
+    second.close()
+    assert not sql._IDLE  # interrupted once: a fresh connection for the next sandbox
+    third = Sandbox(tables(2))
+    assert third.con is not second.con
+    assert third.run("SELECT count(*) AS n FROM events", 1.0).rows == [(2,)]
+    third.close()
+
+
 @pytest.mark.slow
 def test_transcripts_rank_as_an_examiner_would_and_the_report_matches_its_golden():
     directory = library_root() / "gpu-cost-no-traffic"
