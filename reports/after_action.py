@@ -10,13 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from reports.alerts import timeline_lines
+from reports.figures import pyplot
 
 
 def report_data(
@@ -84,6 +81,7 @@ def report_data(
 
 
 def plot(data: dict[str, Any]) -> bytes:
+    plt = pyplot()
     curves = data["curves"]
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
     styles = {"no action": ":", "expert": "--", "trainee": "-"}

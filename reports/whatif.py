@@ -12,13 +12,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from reports.figures import pyplot
 from simulator.sweep import Sweep
 from simulator.sweep_run import PointResult
 
@@ -57,6 +54,7 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _png(fig: Any) -> str:
+    plt = pyplot()
     buffer = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buffer, format="png", dpi=90)
@@ -68,6 +66,7 @@ FRONTIER_KEYS = ("conditions", "by_condition", "frontier", "best", "binding")
 
 
 def cost_vs_p95(sweep: Sweep, points: list[PointResult], frontier: set[int]) -> str:
+    plt = pyplot()
     kind = next(iter(sweep.spec.objectives.slos))
     fig, ax = plt.subplots(figsize=(7, 4.2))
     xs = [p.mean.get(f"{kind}.p95_ms", math.nan) for p in points]
@@ -88,6 +87,7 @@ def cost_vs_p95(sweep: Sweep, points: list[PointResult], frontier: set[int]) -> 
 
 
 def attainment_heatmap(sweep: Sweep, points: list[PointResult]) -> str | None:
+    plt = pyplot()
     fields = [f for f, values in sweep.spec.grid.items() if len(values) > 1][:2]
     if len(fields) < 2:
         return None
@@ -117,6 +117,7 @@ def attainment_heatmap(sweep: Sweep, points: list[PointResult]) -> str | None:
 
 def latency_cdfs(samples: dict[str, dict[str, np.ndarray]]) -> str:
     """The chosen point's latency CDF per SLO kind against the base fleet (first seed)."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for label, kinds in samples.items():
         for kind, values in kinds.items():
