@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SPEECHDRILL := $(VENV)/bin/speechdrill
 
-.PHONY: setup demo test test-library lint typecheck bench bench-fidelity lock clean
+.PHONY: setup demo test test-full lint typecheck bench bench-fidelity lock clean
 
 setup: $(STAMP)
 
@@ -26,11 +26,12 @@ typecheck: setup
 
 # every behaviour, and the simulated per-scenario checks on a sample of the library
 test: lint typecheck
-	$(VENV)/bin/pytest -n 2 --dist worksteal -q -m "not library"
+	$(VENV)/bin/pytest -n 2 --dist worksteal -q -m "not full"
 
-# the simulated per-scenario checks on the rest of the library (CI runs it after make test)
-test-library: setup
-	$(VENV)/bin/pytest -n 2 --dist worksteal -q -m library
+# the second tier: the simulated per-scenario checks on the rest of the library and the
+# whole real speech eval (CI runs it after make test)
+test-full: setup
+	$(VENV)/bin/pytest -n 2 --dist worksteal -q -m full
 
 bench: setup
 	$(PY) -m benchmarks.run --out bench-results.json

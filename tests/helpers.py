@@ -20,15 +20,15 @@ from simulator.workload import RequestArrays
 # The scenarios each simulated per-scenario matrix (the adversarial ranking, the reference
 # alert rules, the 3σ signals) checks in `make test`: embedding cost, TTS, and streaming
 # plus batch ASR with two faults at once (test_compound reads the same runs). The rest of
-# the library carries the `library` marker and runs in `make test-library` (CI runs both);
-# what needs no simulation checks every scenario.
+# the library carries the `full` marker and runs in `make test-full` (CI runs both); what
+# needs no simulation checks every scenario.
 SAMPLE = ("gpu-cost-no-traffic", "tts-first-audio-byte", "live-captions-lag-and-batch-spend-up")
 
 
 def library_params(folders: list[Path]) -> list[Any]:
-    """One pytest param per scenario folder, the ones outside SAMPLE marked `library`."""
+    """One pytest param per scenario folder, the ones outside SAMPLE marked `full`."""
     return [
-        pytest.param(f, id=f.name, marks=() if f.name in SAMPLE else pytest.mark.library)
+        pytest.param(f, id=f.name, marks=() if f.name in SAMPLE else pytest.mark.full)
         for f in folders
     ]
 

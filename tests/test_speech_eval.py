@@ -54,8 +54,11 @@ def test_synthesis_and_decoding_are_deterministic():
     assert speech_eval.word_errors(text.split(), a.words) <= 2
 
 
+# the whole eval (130 real decodes, about 150 CPU-seconds) runs in `make test-full`; `make
+# test` decodes real speech in the tests above
 @needs_speech
 @pytest.mark.slow
+@pytest.mark.full
 def test_the_real_eval_ranks_its_slices_and_the_gate_judges_it():
     fixture = asr_eval.load_fixture()
     maps = asr_eval.cached(fixture)
