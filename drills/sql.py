@@ -106,7 +106,7 @@ def _blank(frame: pd.DataFrame, rows: np.ndarray, values: dict[str, Any]) -> pd.
 
 def _written(series: pd.Series, rows: np.ndarray, value: Any) -> Any:
     """A copy of the column with `value` in these rows: as a numpy array where the value
-    keeps the column's type (a third of the time of a masked Series write), else as
+    keeps the column's type (about half the time of a masked Series write), else as
     pandas writes it (categories, nullable integers)."""
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and np.can_cast(np.min_scalar_type(value), dtype, "same_kind"):

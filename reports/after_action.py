@@ -315,7 +315,6 @@ def to_html(data: dict[str, Any]) -> str:
     prevention = "".join(f"<li>{esc(p)}</li>" for p in key["prevention"])
     alerts = data["summary"].get("alerts", [])
     alerts = f"<h2>{ALERTS_TITLE}</h2>{alerts_html(alerts)}" if alerts else ""
-    moves = _moves_html
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>After-action report: {esc(data["scenario"]["title"])}</title>
@@ -339,8 +338,8 @@ td:nth-child(2) {{ white-space: nowrap; }}
 <h2>What each decision cost</h2>{decisions}
 <h2>What to practise</h2><ul>{practise}</ul>
 <div class="columns">
-<div><h2>Your moves</h2><ol>{moves(data["moves"])}</ol></div>
-<div><h2>The expert's path</h2><ol>{moves(data["expert_moves"])}</ol></div>
+<div><h2>Your moves</h2><ol>{_moves_html(data["moves"])}</ol></div>
+<div><h2>The expert's path</h2><ol>{_moves_html(data["expert_moves"])}</ol></div>
 </div>
 <h2>What the answer key expected</h2>
 <p>Cause: <code>{esc(" + ".join([key["cause"], *key.get("also", [])]))}</code></p>
