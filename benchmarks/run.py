@@ -115,7 +115,7 @@ def resimulation(repeats: int = 3) -> dict[str, float]:
     drill keeps: the clock starts at minute 20, the trainee looks every minute and acts at
     minutes 25, 35 and 45 (each action costs 5 clock minutes); a move's latency is
     advancing the run to the clock, building its telemetry so far and the as-of view."""
-    from drills.sql import as_of
+    from drills.asof import as_of
     from simulator.timeline import TimelineEvent
 
     fleet_file = load_fleet_file(library_root() / "fleets" / "example.yaml")

@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import pyarrow as pa
 
 import simulator
 from drills.actions import ACTIONS, ActionError, action_changes
+from drills.asof import tables_as_of
 from drills.journal import Journal
 from drills.panels import PANELS
 from drills.scenario import Act, Conclusion, LoadedScenario, Move
-from drills.sql import QueryRefused, QueryResult, Sandbox, as_of
+from drills.sql import QueryRefused, QueryResult, Sandbox
 from simulator.engine import Simulation
 from simulator.fleet import Fleet
 from simulator.telemetry import Telemetry, build
@@ -268,10 +269,10 @@ class LiveRuns:
 
     def view(
         self, scenario: LoadedScenario, timeline: list[TimelineEvent], now: float
-    ) -> dict[str, pd.DataFrame]:
+    ) -> dict[str, pa.Table]:
         finished = RUNS.known(scenario, timeline)
         if finished is not None:
-            return as_of(finished, now)
+            return tables_as_of(finished, now)
         key = RUNS.key(scenario, timeline)
         sim = self._paused(scenario, timeline, now)
         sim.advance(now)
@@ -279,7 +280,7 @@ class LiveRuns:
         self._runs.move_to_end(key)
         while len(self._runs) > self.size:
             self._runs.popitem(last=False)
-        return as_of(build(sim), now)
+        return tables_as_of(build(sim), now)
 
     def take(self, key: str) -> Simulation | None:
         return self._runs.pop(key, None)
@@ -304,7 +305,7 @@ class LiveRuns:
 
 
 LIVE = LiveRuns()
-VIEWS_KEPT = 2  # each holds a copy of its run as of its time (hundreds of megabytes)
+VIEWS_KEPT = 2  # each holds its run (shared) and the few blocks not settled at its time
 LOOKS_KEPT = 4096  # results are bounded (ROW_LIMIT rows): a few megabytes at most
 _LOOKS: dict[tuple[str, float, str], QueryResult] = {}
 _VIEWS: OrderedDict[tuple[str, float], tuple[Telemetry, Sandbox]] = OrderedDict()
@@ -315,7 +316,7 @@ def _sandbox_as_of(tel: Telemetry, seen: tuple[str, float]) -> Sandbox:
     pairs: transcripts replayed against runs that part later look at the same views (the
     run is held with it)."""
     if seen not in _VIEWS:
-        _VIEWS[seen] = (tel, Sandbox(as_of(tel, seen[1])))
+        _VIEWS[seen] = (tel, Sandbox(tables_as_of(tel, seen[1])))
         while len(_VIEWS) > VIEWS_KEPT:
             _VIEWS.popitem(last=False)[1][1].close()
     _VIEWS.move_to_end(seen)

@@ -1,9 +1,9 @@
 """Investigation over telemetry: a read-only DuckDB sandbox, and what a query read.
 
-The sandbox sees the telemetry as it stood at the drill clock — rows that had not arrived
-are absent, requests still in flight show no outcome — with file, extension and network
-access off and bounds on time, memory, threads, rows, columns and cell size. Any query gets
-an answer or a one-line refusal; nothing a trainee types can break a session.
+The sandbox sees the telemetry as it stood at the drill clock (drills/asof.py: rows that
+had not arrived are absent, requests still in flight show no outcome), with file, extension
+and network access off and bounds on time, memory, threads, rows, columns and cell size. Any
+query gets an answer or a one-line refusal; nothing a trainee types can break a session.
 
 What a query read (its lineage) comes from DuckDB itself: the base columns its plan scans
 (EXPLAIN), the tables it names and the time bounds and equality filters of its WHERE
@@ -25,8 +25,10 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from simulator.telemetry import SAMPLED_METRICS, TABLE_COLUMNS, TABLES, Telemetry
+from drills.asof import to_arrow
+from simulator.telemetry import TABLE_COLUMNS, TABLES
 
 ROW_LIMIT = 200  # rows fetched of any result
 COLUMN_LIMIT = 64
@@ -34,88 +36,10 @@ CELL_CHARS = 120  # a longer text cell is cut (a 10 MB string is not evidence)
 TIME_LIMIT_S = 5.0
 MEMORY_LIMIT = "1GB"
 THREADS = 1
-OUTCOME_FLAGS = ("corrected", "eval_sample")
-OUTCOME_COLUMNS = (
-    "infer_start_s",
-    "infer_end_s",
-    "done_s",
-    "latency_ms",
-    "cost_usd",
-    "first_partial_ms",
-    "final_ms",
-    "first_audio_byte_ms",
-    "first_response_ms",
-    "wer_proxy",
-    "confidence",
-    "entity_error",
-    "partial_churn",
-)
 
 
 class QueryRefused(ValueError):
     """A query the sandbox will not run, with the reason in words."""
-
-
-def as_of(tel: Telemetry, now: float) -> dict[str, pd.DataFrame]:
-    """The telemetry tables as an operator could have seen them at time `now`: nothing
-    decided at or after `now` shows, so a run paused at `now` and a finished run give the
-    same view (tests/test_incremental.py)."""
-    b = tel.batches[tel.batches["start_s"] < now]
-    b = _blank(b, ~(b["end_s"] < now).to_numpy(), {"end_s": np.nan})
-    metrics = tel.metrics
-    sampled = metrics["name"].isin(SAMPLED_METRICS)
-    closed = metrics["t_s"] + tel.metrics_interval_s <= now  # a window's value shows at its end
-    return {
-        "requests": _requests_as_of(tel.requests, now, len(b)),
-        "batches": b,
-        "metrics": metrics[(metrics["t_s"] < now) & (sampled | closed)],
-        "events": tel.events[tel.events["t_s"] < now],
-    }
-
-
-def _requests_as_of(requests: pd.DataFrame, now: float, batches_started: int) -> pd.DataFrame:
-    """Requests that had arrived by `now`; those still in flight show no outcome, and
-    only the stages they had passed."""
-    r = requests[requests["arrival_s"] < now]
-    pending = ~(r["done_s"] < now).to_numpy()
-    r = _blank(r, pending, dict.fromkeys(OUTCOME_COLUMNS, np.nan))
-    # flags of a served request: not yet
-    r = _blank(r, pending, {"status": "in_flight"} | dict.fromkeys(OUTCOME_FLAGS, False))
-    for column in ("ingress_done_s", "preprocess_done_s", "enqueue_s"):
-        r = _blank(r, pending & ~(r[column] < now).to_numpy(), {column: np.nan})
-    unrouted = pending & r["enqueue_s"].isna().to_numpy()
-    r = _blank(r, unrouted, {"route": np.nan, "pool": np.nan})
-    # batch ids count batches in start order
-    unbatched = pending & (r["batch_id"] >= batches_started).to_numpy()
-    r = _blank(r, unbatched, {"batch_id": -1, "model_version": np.nan, "device": np.nan})
-    return r
-
-
-def _blank(frame: pd.DataFrame, rows: np.ndarray, values: dict[str, Any]) -> pd.DataFrame:
-    """`frame` with `values` written into these rows, column by column: a masked write
-    into a frame copies the whole block of like-typed columns each time, a replaced
-    column copies only itself."""
-    if not rows.any():
-        return frame
-    changed: dict[str, Any] = {}
-    for column, value in values.items():
-        if column in frame:
-            changed[column] = _written(frame[column], rows, value)
-    return frame.assign(**changed)
-
-
-def _written(series: pd.Series, rows: np.ndarray, value: Any) -> Any:
-    """A copy of the column with `value` in these rows: as a numpy array where the value
-    keeps the column's type (about half the time of a masked Series write), else as
-    pandas writes it (categories, nullable integers)."""
-    dtype = series.dtype
-    if isinstance(dtype, np.dtype) and np.can_cast(np.min_scalar_type(value), dtype, "same_kind"):
-        values = series.to_numpy(copy=True)
-        values[rows] = value
-        return values
-    series = series.copy()
-    series[rows] = value
-    return series
 
 
 @dataclass
@@ -290,12 +214,15 @@ def _scanned(plan: Any, tables: set[str]) -> tuple[dict[str, set[str]], bool]:
 class Sandbox:
     """Read-only DuckDB over telemetry as of a clock time, bounded in every direction."""
 
-    def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
+    def __init__(self, tables: dict[str, pa.Table] | dict[str, pd.DataFrame]) -> None:
         self.con, self.scratch = _connection()
         self._overran = False  # the time limit fired: the connection is not handed on
         self._closed = False
         for name in TABLES:
-            self.con.register(name, tables[name])
+            table = tables[name]
+            # registered as Arrow always, so every sandbox types a column alike (pandas
+            # categories would read as ENUMs, ordered by category, not as text)
+            self.con.register(name, to_arrow(table) if isinstance(table, pd.DataFrame) else table)
 
     def run(self, sql: str, now: float) -> QueryResult:
         """Run one read-only query; every failure is a QueryRefused with one line."""

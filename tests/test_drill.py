@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from drills.asof import as_of
 from drills.evidence import read
 from drills.library import library_root
 from drills.panels import PANELS
 from drills.scenario import Signal, load_key, load_scenario, scenario_dirs
 from drills.scoring import references, replay, score
-from drills.sql import QueryRefused, Sandbox, as_of
+from drills.sql import QueryRefused, Sandbox
 from drills.transcript import load_transcript
 from reports.after_action import report_data, to_html, to_markdown
 

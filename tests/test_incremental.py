@@ -8,10 +8,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from drills.asof import as_of
 from drills.scenario import load_scenario, resolve_scenario
 from drills.scoring import replay
 from drills.session import RUNS
-from drills.sql import as_of
 from drills.transcript import load_transcript
 from simulator.engine import Simulation
 from simulator.profiles import shipped_library
@@ -204,3 +204,49 @@ def test_a_look_kept_from_another_drill_is_the_look_this_drill_would_see():
     seen = RUNS.key(scenario, [e for e in other.timeline if e.at_s <= late.sim_time_s])
     assert seen != RUNS.key(scenario, scenario.timeline)  # its action is in the memo key
     assert other.show(late) is session._LOOKS[(seen, late.sim_time_s, late.sql)]
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    now=st.floats(min_value=0.0, max_value=2800.0),
+    block=st.sampled_from([1, 5, 64, 2048, 10**7]),
+    shuffled=st.booleans(),
+)
+@example(now=2261.0, block=2048, shuffled=False)  # an eval-sampled request in flight
+@example(now=0.0, block=64, shuffled=False)  # nothing seen yet
+def test_the_sandbox_tables_share_the_run_and_show_what_as_of_shows(
+    scenario_runs, now, block, shuffled
+):
+    """The Arrow tables the sandbox reads (settled blocks shared with the run, the others
+    copied and blanked) hold exactly the rows and values of `as_of`, in its order, with
+    blocks of any size and rows in any order."""
+    import dataclasses
+    from unittest import mock
+
+    from drills import asof
+
+    _, full = scenario_runs
+    if shuffled:  # many blocks mixed: seen and unseen, settled and in flight
+        full = dataclasses.replace(full, requests=full.requests.sample(frac=1.0, random_state=7))
+    with mock.patch.object(asof, "BLOCK_ROWS", block):
+        shared = asof.tables_as_of(full, now)
+    for name, frame in as_of(full, now).items():
+        expected = asof.to_arrow(frame, shared[name].schema)
+        assert shared[name].equals(expected), name
+
+
+def test_a_look_copies_only_the_blocks_of_rows_not_settled(scenario_runs):
+    """Requests seen and settled at the clock are the run's own memory; only the blocks
+    holding requests in flight (or not yet arrived) are copied."""
+    from drills import asof
+
+    _, full = scenario_runs
+    now = 1500.0
+    shown = asof.tables_as_of(full, now)["requests"].column("arrival_s")
+    run = asof._arrow(full)["requests"].column("arrival_s")  # the run's own table
+    start = run.chunk(0).buffers()[1].address
+    end = start + run.chunk(0).buffers()[1].size
+    copied = sum(len(c) for c in shown.chunks if not start <= c.buffers()[1].address < end)
+    in_flight = int(((full.requests.arrival_s < now) & ~(full.requests.done_s < now)).sum())
+    assert 0 < in_flight <= copied <= 3 * asof.BLOCK_ROWS
+    assert len(shown) - copied > 0.9 * int((full.requests.arrival_s < now).sum())

@@ -23,10 +23,10 @@ def register(cli: click.Group) -> None:
 def export(run_or_session: str, target: Path) -> None:
     """Export a scenario's run (a library id or scenario file) or a drill session's, the
     session only as of its clock (no future data)."""
+    from drills.asof import as_of
     from drills.journal import Journal
     from drills.scenario import load_scenario, resolve_scenario
     from drills.session import RUNS, load_drill
-    from drills.sql import as_of
     from simulator.errors import InputError
     from simulator.openmetrics import openmetrics
 

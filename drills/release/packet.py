@@ -20,9 +20,10 @@ from typing import Any
 from pydantic import Field
 
 from drills.actions import ActionError
+from drills.asof import tables_as_of
 from drills.scenario import Act, LoadedScenario, Move, load_scenario, resolve_scenario
 from drills.session import Drill
-from drills.sql import QueryRefused, Sandbox, as_of
+from drills.sql import QueryRefused, Sandbox
 from simulator.columns import REQUEST_COLUMNS
 from simulator.errors import InputError
 from simulator.fileio import read_yaml, validate_data
@@ -124,7 +125,7 @@ def threshold_problems(packet: RollbackPacket) -> list[Problem]:
 
 
 def _verdict(drill: Drill, query: str, at_s: float) -> bool:
-    sandbox = Sandbox(as_of(drill.telemetry(), at_s))
+    sandbox = Sandbox(tables_as_of(drill.telemetry(), at_s))
     try:
         result = sandbox.run(query, at_s)
     finally:
