@@ -114,8 +114,9 @@ def resimulation(repeats: int = 3) -> dict[str, float]:
     Re-running the whole window for every action (the baseline) against the paused run a
     drill keeps: the clock starts at minute 20, the trainee looks every minute and acts at
     minutes 25, 35 and 45 (each action costs 5 clock minutes); a move's latency is
-    advancing the run to the clock, building its telemetry so far and the as-of view."""
-    from drills.asof import as_of
+    advancing the run to the clock, building its telemetry so far and the sandbox's view
+    as of the clock (what a live look registers)."""
+    from drills.asof import tables_as_of
     from simulator.timeline import TimelineEvent
 
     fleet_file = load_fleet_file(library_root() / "fleets" / "example.yaml")
@@ -148,11 +149,11 @@ def resimulation(repeats: int = 3) -> dict[str, float]:
             minute += 1
         now = minute * 60.0
         sim.advance(now)
-        as_of(build(sim), now)
+        tables_as_of(build(sim), now)
         moves.append(time.perf_counter() - start)
     start = time.perf_counter()
     sim.run()
-    build(sim)
+    tel = build(sim)
     conclude = time.perf_counter() - start
     return {
         "requests": len(requests),
@@ -165,6 +166,30 @@ def resimulation(repeats: int = 3) -> dict[str, float]:
         "conclude_wall_s": conclude,
         "full_rerun_over_move_p95": float(np.median(full) / np.percentile(moves, 95)),
         "target_wall_s": 2.0,
+        **sandbox_view(tel),
+    }
+
+
+def sandbox_view(tel: Any, looks: int = 20) -> dict[str, float]:
+    """A look at a finished run: the sandbox's view as of the clock sharing the run's
+    memory (blocks settled at the clock are slices) against copying the run as of the clock
+    and handing the copy to DuckDB, at the same clock times, median of each."""
+    from drills.asof import as_of, tables_as_of, to_arrow
+
+    tables_as_of(tel, 0.0)  # the run's Arrow tables, made once per run
+    nows = np.linspace(60.0, tel.duration_s, looks)
+    shared, copied = [], []
+    for now in nows:
+        start = time.perf_counter()
+        tables_as_of(tel, float(now))
+        shared.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        {name: to_arrow(frame) for name, frame in as_of(tel, float(now)).items()}
+        copied.append(time.perf_counter() - start)
+    return {
+        "look_view_shared_ms_median": 1e3 * float(np.median(shared)),
+        "look_view_copied_ms_median": 1e3 * float(np.median(copied)),
+        "look_view_copied_over_shared": float(np.median(copied) / np.median(shared)),
     }
 
 
