@@ -250,3 +250,31 @@ def test_a_look_copies_only_the_blocks_of_rows_not_settled(scenario_runs):
     in_flight = int(((full.requests.arrival_s < now) & ~(full.requests.done_s < now)).sum())
     assert 0 < in_flight <= copied <= 3 * asof.BLOCK_ROWS
     assert len(shown) - copied > 0.9 * int((full.requests.arrival_s < now).sum())
+
+
+def test_no_query_reads_a_label_the_run_only_uses_later(scenario_runs):
+    """A run's category lists hold every label it ever uses: the voice deployed at minute
+    10 is among them from the start. The sandbox reads them as text, so before the deploy
+    no query (the column's type, an enum's range, its values) shows the new voice."""
+    from drills.asof import tables_as_of
+    from drills.sql import QueryRefused, Sandbox
+
+    _, full = scenario_runs
+    voice = "tts-voice-b"
+    first = full.requests.loc[full.requests.model_version.astype(str).str.startswith(voice)]
+    now = float(first.arrival_s.min()) - 60.0
+    assert now > 0 and voice in str(list(full.requests.model_version.cat.categories))
+    sandbox = Sandbox(tables_as_of(full, now))
+    shown = []
+    for sql in (
+        "SELECT typeof(model_version) FROM requests LIMIT 1",
+        "SELECT enum_range(model_version) FROM requests LIMIT 1",
+        "SELECT DISTINCT model_version FROM requests",
+        "SELECT model_version::VARCHAR || '' FROM requests GROUP BY 1",
+    ):
+        try:
+            shown.append(str(sandbox.run(sql, now).rows))
+        except QueryRefused as refused:
+            shown.append(str(refused))
+    sandbox.close()
+    assert not any(voice in text for text in shown), shown
