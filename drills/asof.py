@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,18 +46,15 @@ OUTCOME_COLUMNS = (
 BLOCK_ROWS = 2048  # a block is shared whole or copied whole
 
 
+@dataclass(frozen=True)
 class _Cut:
     """One table as of `now`: which rows show, which of those show otherwise than they
     end (`changed`), and `show`, which turns any run of rows into what shows of them."""
 
-    def __init__(
-        self,
-        frame: pd.DataFrame,
-        keep: np.ndarray,
-        changed: np.ndarray,
-        show: Callable[[pd.DataFrame], pd.DataFrame],
-    ) -> None:
-        self.frame, self.keep, self.changed, self.show = frame, keep, changed, show
+    frame: pd.DataFrame
+    keep: np.ndarray
+    changed: np.ndarray
+    show: Callable[[pd.DataFrame], pd.DataFrame]
 
 
 def _cuts(tel: Telemetry, now: float) -> dict[str, _Cut]:

@@ -65,6 +65,8 @@ class Records:
     batch_idle_s: list[float] = field(default_factory=list)  # the replica's idle time before
     minor_faults: int = 0  # pages the process faulted in during the run (see allocator)
     replica_cores: dict[int, set[int]] = field(default_factory=dict)  # replica: its cores
+    # per request: when it left the queue, served or dropped past its deadline
+    dequeued_s: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     @property
     def latency_ms(self) -> np.ndarray:
@@ -161,6 +163,7 @@ class BatchingServer:
             end_s=np.full(n, np.nan),
             batch_id=np.full(n, -1),
             status=np.full(n, "in_flight", dtype=object),
+            dequeued_s=np.full(n, np.nan),
         )
         self.lengths, self.zero = lengths, clock_zero
         self.workers = [
@@ -224,6 +227,7 @@ class BatchingServer:
         while self.queue and len(batch) < self.config.max_batch:
             rid = self.queue.popleft()
             arrived = self.queued_at.popleft()
+            self.records.dequeued_s[rid] = now
             if now - arrived > deadline:
                 self.records.status[rid] = "timeout"
             else:

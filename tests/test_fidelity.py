@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 
 import numpy as np
 import pytest
@@ -67,16 +68,24 @@ def test_a_burst_fills_batches_up_to_max_batch_and_a_lone_request_waits_max_wait
     assert (records.status == "ok").all()
     assert records.batch_sizes[:3] == [3, 3, 1] and max(records.batch_sizes) == 3
     lone = records.start_s[7] - records.arrival_s[7]
-    assert 0.09 < lone < 0.2  # the last request waited for company, then went alone
+    # the last request waited max_wait for company, then went alone (not for ever: how
+    # much past max_wait depends on how busy the host is)
+    assert 0.1 - 1e-9 <= lone < 1.0
 
 
 def test_requests_past_their_deadline_are_dropped_at_dequeue():
-    # the deadline sits between the first dequeue (~1 ms: the worker's wake-up) and the
-    # second (after a ~10 ms batch); at 1 ms the first request itself timed out at times
+    # six at once, one at a time, a 5 ms deadline: each batch takes about 10 ms (more on a
+    # busy host), so at least the last four wait past it; whether the first makes it
+    # depends on how soon the worker wakes, so the rule is checked, not the count of ok
     records = serve(
         ServerConfig(max_batch=1, max_wait_ms=0, threads=1, timeout_ms=5.0), [0.0] * 6, [2.0] * 6
     )
-    assert records.status[0] == "ok" and (records.status == "timeout").sum() >= 4
+    waited = records.dequeued_s - records.arrival_s
+    assert set(records.status) <= {"ok", "timeout"} and (records.status == "timeout").sum() >= 4
+    assert ((records.status == "timeout") == (waited > 0.005)).all()
+    assert (
+        records.start_s[records.status == "ok"] >= records.dequeued_s[records.status == "ok"]
+    ).all()
 
 
 def test_the_fidelity_fleet_is_one_replica_with_the_servers_batching():
@@ -287,8 +296,11 @@ def test_back_to_back_batches_stop_at_their_count_or_time_and_need_one_of_them()
     server = BatchingServer("classifier", ServerConfig(threads=1), max_length=2.0)
     starts, durations = server.back_to_back(1.0, calls=4)
     assert len(starts) == 4 and (np.diff(starts) >= durations[:-1]).all()
+    began = time.perf_counter()
     starts, durations = server.back_to_back(1.0, seconds=0.2)
-    assert len(starts) > 4 and starts[-1] < 0.2 <= starts[-1] + durations[-1] + 0.01
+    # it ran until its time was up, back to back (how many fit depends on the host)
+    assert time.perf_counter() - began >= 0.2 and len(starts) >= 1
+    assert (np.diff(starts) >= durations[:-1]).all()
     with pytest.raises(ValueError, match="give calls or seconds"):
         server.back_to_back(1.0)
 
