@@ -206,7 +206,7 @@ def test_a_look_kept_from_another_drill_is_the_look_this_drill_would_see():
     assert other.show(late) is session._LOOKS[(seen, late.sim_time_s, late.sql)]
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(
     now=st.floats(min_value=0.0, max_value=2800.0),
     block=st.sampled_from([1, 5, 64, 2048, 10**7]),
