@@ -365,6 +365,7 @@ class Simulation:
                 t_late, rid = heapq.heappop(late)
                 route(rid, t_late)
                 continue
+            t_next = math.inf
             if streams:
                 stream = streams[0] if len(streams) == 1 else min(streams, key=ArrivalStream.head)
                 t_next = stream.times[stream.next]
@@ -391,12 +392,21 @@ class Simulation:
             if t_event >= stop:
                 break
             event = heap[0][3]
-            if event.__class__ is Call:  # what env.step would do, minus its checks
+            if event.__class__ is not Call:
+                step()
+                continue
+            # calls up to the next arrival, as env.step would run them minus its checks: a
+            # call adds no arrival before it but a late one (then look again); the
+            # timeline's epochs, which plan arrivals, are not calls
+            while True:
                 pop(heap)
                 env._now = t_event
                 event.fn(event.arg)
-            else:
-                step()
+                if late or not heap:
+                    break
+                t_event, _, _, event = heap[0]
+                if t_event > t_next or t_event >= stop or event.__class__ is not Call:
+                    break
 
     @property
     def horizon_s(self) -> float:
