@@ -50,29 +50,14 @@ def _rss_mb() -> float:
 def console_latency(
     candidates: int = 20, think_s: tuple[float, float] = (2.0, 5.0)
 ) -> dict[str, Any]:
-    import httpx
-    import uvicorn
-
     from drills.console.app import create_app
 
     home = tempfile.mkdtemp(prefix="speechdrill-console-bench-")
     os.environ["SPEECHDRILL_CACHE"] = os.path.join(home, "runs")
     app = create_app(Path(home))
     c = app.state.console
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    ft = c.store.facilitator_token
-    with httpx.Client(base_url=base, timeout=120) as client:
-        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/f/{ft}").text).group(1)
-        names = "\n".join(f"candidate {i:02d}" for i in range(candidates))
-        form = {"csrf": csrf, "scenario": SCENARIO, "candidates": names, "time_box_min": "25"}
-        client.post(f"/f/{ft}/cohorts", data=form)
-    cohort = c.store.cohorts()[0]
-    members = c.store.candidates(cohort.id)
+    server, base = _serve(app)
+    members = _cohort(base, c, candidates)
     before = _rss_mb()
     # the facilitator hands out the links once the cohort is ready: its run simulated and
     # the panels at the page run (about 5 s after creating it here)
@@ -82,36 +67,10 @@ def console_latency(
     ready_s = time.perf_counter() - ready_start
     timings: dict[str, list[float]] = {kind: [] for kind in TARGET_S}
     lock = threading.Lock()
-
-    def play(index: int, token: str) -> None:
-        rng = np.random.default_rng(index)
-        with httpx.Client(base_url=base, timeout=120, follow_redirects=True) as client:
-            csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/c/{token}").text).group(
-                1
-            )
-            # 0-3 extra looks and 0-4 extra queries first: each of 20 candidates walks its
-            # own clock, so their looks, actions and runs differ (no two share a path)
-            extra_query = (
-                "query",
-                {"sql": "SELECT status, count(*) AS n FROM requests GROUP BY ALL"},
-            )
-            wander = [("look", {"panel": "errors"})] * (index % 4) + [extra_query] * (
-                index // 4 % 5
-            )
-            for kind, fields in wander + PLAN:
-                time.sleep(float(rng.uniform(*think_s)))
-                start = time.perf_counter()
-                move = {"csrf": csrf, "kind": kind.removesuffix("_after_act"), **fields}
-                answer = client.post(f"/c/{token}/move", data=move)
-                elapsed = time.perf_counter() - start
-                if answer.status_code != 200:
-                    alert = re.search(r"role=\"alert\">([^<]*)", answer.text)
-                    shown = alert.group(1) if alert else answer.text[:300]
-                    raise RuntimeError(f"{kind}: {answer.status_code} {shown}")
-                with lock:
-                    timings[kind].append(elapsed)
-
-    threads = [threading.Thread(target=play, args=(i, m.token)) for i, m in enumerate(members)]
+    threads = [
+        threading.Thread(target=_play, args=(base, i, m.token, think_s, timings, lock))
+        for i, m in enumerate(members)
+    ]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -119,14 +78,82 @@ def console_latency(
         t.join()
     wall = time.perf_counter() - start
     server.should_exit = True
+    return _figures(timings, candidates) | {
+        "cohort_ready_s": ready_s,
+        "wall_s": wall,
+        "server_rss_growth_mb_per_session": (_rss_mb() - before) / candidates,
+    }
+
+
+def _serve(app: Any) -> tuple[Any, str]:
+    """The console on a free local port, in a thread; the server and its base URL."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, "no CSRF token on the page"
+    return found.group(1)
+
+
+def _cohort(base: str, console: Any, candidates: int) -> list[Any]:
+    """A cohort of this many candidates created through the facilitator's form."""
+    import httpx
+
+    ft = console.store.facilitator_token
+    with httpx.Client(base_url=base, timeout=120) as client:
+        names = "\n".join(f"candidate {i:02d}" for i in range(candidates))
+        form = {"scenario": SCENARIO, "candidates": names, "time_box_min": "25"}
+        client.post(f"/f/{ft}/cohorts", data={"csrf": _csrf(client.get(f"/f/{ft}").text), **form})
+    return list(console.store.candidates(console.store.cohorts()[0].id))
+
+
+def _play(
+    base: str,
+    index: int,
+    token: str,
+    think_s: tuple[float, float],
+    timings: dict[str, list[float]],
+    lock: threading.Lock,
+) -> None:
+    """One candidate's drill, a think time before each move; each answer's time kept."""
+    import httpx
+
+    rng = np.random.default_rng(index)
+    with httpx.Client(base_url=base, timeout=120, follow_redirects=True) as client:
+        csrf = _csrf(client.get(f"/c/{token}").text)
+        # 0-3 extra looks and 0-4 extra queries first: each of 20 candidates walks its
+        # own clock, so their looks, actions and runs differ (no two share a path)
+        extra_query = ("query", {"sql": "SELECT status, count(*) AS n FROM requests GROUP BY ALL"})
+        wander = [("look", {"panel": "errors"})] * (index % 4) + [extra_query] * (index // 4 % 5)
+        for kind, fields in wander + PLAN:
+            time.sleep(float(rng.uniform(*think_s)))
+            start = time.perf_counter()
+            move = {"csrf": csrf, "kind": kind.removesuffix("_after_act"), **fields}
+            answer = client.post(f"/c/{token}/move", data=move)
+            elapsed = time.perf_counter() - start
+            if answer.status_code != 200:
+                alert = re.search(r"role=\"alert\">([^<]*)", answer.text)
+                shown = alert.group(1) if alert else answer.text[:300]
+                raise RuntimeError(f"{kind}: {answer.status_code} {shown}")
+            with lock:
+                timings[kind].append(elapsed)
+
+
+def _figures(timings: dict[str, list[float]], candidates: int) -> dict[str, Any]:
+    """p50 and p95 per kind of move, each p95 against its target."""
     out: dict[str, Any] = {"candidates": candidates, "moves": sum(map(len, timings.values()))}
     for kind, values in timings.items():
         out[f"{kind}_p50_s"] = statistics.median(values)
         out[f"{kind}_p95_s"] = float(np.percentile(values, 95))
         out[f"{kind}_p95_within_target"] = out[f"{kind}_p95_s"] <= TARGET_S[kind]
-    out["cohort_ready_s"] = ready_s
-    out["wall_s"] = wall
-    out["server_rss_growth_mb_per_session"] = (_rss_mb() - before) / candidates
     return out
 
 

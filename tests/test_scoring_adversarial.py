@@ -48,7 +48,7 @@ def conclusion(directory: Path, name: str) -> Conclusion:
 
 
 # What needs no simulation, on every scenario of the library (the simulated ranking below
-# covers the sample in `make test`, the rest in `make test-library`): which causes each
+# covers the sample in `make test`, the rest in `make test-full`): which causes each
 # trainee's words name, and what buzzwords and negations earn of the prevention items.
 @pytest.mark.parametrize("directory", SCENARIOS, ids=[d.name for d in SCENARIOS])
 def test_the_words_of_every_answer_are_read_as_a_fair_examiner_would(directory):
