@@ -24,9 +24,9 @@ CASES = (
 
 
 def one_run_s(scenario_id: str) -> float:
-    from drills.scenario import load_scenario, resolve_scenario
-    from drills.session import new_simulation
-    from simulator.telemetry import build
+    from drills.library.scenario import load_scenario, resolve_scenario
+    from drills.runs.service import new_simulation
+    from simulator.telemetry.bundle import build
 
     scenario = load_scenario(resolve_scenario(scenario_id))
     start = time.perf_counter()
@@ -72,11 +72,12 @@ def debrief_times() -> dict[str, Any]:
     """What a report's debrief adds to a scored replay: its counterfactual and
     without-this-move runs (forked from the page, side by side), as wall seconds and as a
     multiple of one whole run of the scenario."""
-    from drills.debrief import debrief
-    from drills.library import library_root
-    from drills.scenario import load_key, load_scenario
-    from drills.scoring import references, replay, score
-    from drills.transcript import load_transcript
+    from drills.judge.debrief import debrief
+    from drills.judge.scoring import references, replay, score
+    from drills.library.paths import library_root
+    from drills.library.scenario import load_key, load_scenario
+    from drills.play.transcript import load_transcript
+    from drills.runs.service import Runs
 
     out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as cache:
@@ -86,9 +87,10 @@ def debrief_times() -> dict[str, Any]:
                 directory = library_root() / scenario_id
                 scenario = load_scenario(directory / "scenario.yaml")
                 key = load_key(directory / "key.yaml", scenario)
-                refs = references(scenario, directory)
+                runs = Runs()
+                refs = references(scenario, directory, runs)
                 drill = replay(
-                    scenario, load_transcript(directory / "transcripts" / f"{name}.yaml")
+                    scenario, load_transcript(directory / "transcripts" / f"{name}.yaml"), runs
                 )
                 result = score(drill, key, refs)
                 found = debrief(drill, key, refs, result)

@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 
 from benchmarks.heapq_mmc import heapq_mmc
-from drills.library import library_root
-from simulator.analytic import case_fleet, parse_case
-from simulator.config import fleet_only, load_fleet_file
-from simulator.engine import Simulation
-from simulator.profiles import shipped_library
-from simulator.telemetry import build
-from simulator.workload import DurationDist, PoissonArrivals, Stream, Workload, generate
+from drills.library.paths import library_root
+from simulator.engine.loop import Simulation
+from simulator.spec.config import fleet_only, load_fleet_file
+from simulator.spec.profiles import shipped_library
+from simulator.spec.workload import DurationDist, PoissonArrivals, Stream, Workload, generate
+from simulator.studies.analytic import case_fleet, parse_case
+from simulator.telemetry.bundle import build
 
 REPEATS = 3
 
@@ -116,8 +116,8 @@ def resimulation(repeats: int = 3) -> dict[str, float]:
     minutes 25, 35 and 45 (each action costs 5 clock minutes); a move's latency is
     advancing the run to the clock, building its telemetry so far and the sandbox's view
     as of the clock (what a live look registers)."""
-    from drills.asof import tables_as_of
-    from simulator.timeline import TimelineEvent
+    from drills.play.asof import tables_as_of
+    from simulator.spec.timeline import TimelineEvent
 
     fleet_file = load_fleet_file(library_root() / "fleets" / "example.yaml")
     assert fleet_file.workload is not None
@@ -174,7 +174,7 @@ def sandbox_view(tel: Any, looks: int = 20) -> dict[str, float]:
     """A look at a finished run: the sandbox's view as of the clock sharing the run's
     memory (blocks settled at the clock are slices) against copying the run as of the clock
     and handing the copy to DuckDB, at the same clock times, median of each."""
-    from drills.asof import as_of, tables_as_of, to_arrow
+    from drills.play.asof import as_of, tables_as_of, to_arrow
 
     tables_as_of(tel, 0.0)  # the run's Arrow tables, made once per run
     nows = np.linspace(60.0, tel.duration_s, looks)
@@ -219,12 +219,12 @@ def memory(duration: float = 600.0) -> dict[str, float]:
 def export_time(scenario_id: str = "gpu-cost-no-traffic") -> dict[str, float]:
     """The OpenMetrics export of a whole scenario run (target: 5 s for an hour), once the
     run is simulated."""
-    from drills.scenario import load_scenario, resolve_scenario
-    from drills.session import RUNS
-    from simulator.openmetrics import openmetrics
+    from drills.library.scenario import load_scenario, resolve_scenario
+    from drills.runs.service import Runs
+    from simulator.telemetry.openmetrics import openmetrics
 
     scenario = load_scenario(resolve_scenario(scenario_id))
-    tel = RUNS.get(scenario, scenario.timeline)
+    tel = Runs().get(scenario, scenario.timeline)
     tables = tel.tables()
     (seconds,) = best_of(lambda: openmetrics(tables, scenario.spec.duration_s))
     return {
@@ -242,18 +242,20 @@ def alert_rule_time(scenario_id: str = "gpu-cost-no-traffic") -> dict[str, Any]:
 
     if shutil.which("promtool") is None:
         return {"skipped": "promtool not installed"}
-    from drills import alerts
-    from drills.scenario import load_key, load_scenario, resolve_scenario
-    from drills.session import RUNS
+    from drills.judge import alerts
+    from drills.library.scenario import load_key, load_scenario, resolve_scenario
+    from drills.runs.service import Runs
 
     scenario = load_scenario(resolve_scenario(scenario_id))
     key = load_key(scenario.directory / "key.yaml", scenario)
-    RUNS.get(scenario, scenario.timeline), RUNS.get(scenario, [])
+    runs = Runs()
+    incident = runs.get(scenario, scenario.timeline)
+    runs.get(scenario, [])
     rules = [p.rule for p in key.prevention if p.rule is not None]
 
     def judge() -> None:
-        alerts._VERDICTS.clear()
-        alerts.judge_rules(scenario, key, rules)
+        incident.derived.clear()  # the verdicts are kept with the run: judge them afresh
+        alerts.judge_rules(scenario, key, rules, runs)
 
     (seconds,) = best_of(judge)
     return {"rules": len(rules), "judge_s": seconds, "per_rule_s": seconds / len(rules)}
@@ -262,7 +264,7 @@ def alert_rule_time(scenario_id: str = "gpu-cost-no-traffic") -> dict[str, Any]:
 def release_lab_time() -> dict[str, Any]:
     """The release lab's commands on their shipped examples: the gate, and the real eval
     decoded afresh (pocketsphinx on flite speech, both configurations side by side)."""
-    from drills.release import asr_eval, gate
+    from drills.course.release import asr_eval, gate
     from real_backend import speech_eval
 
     root = Path(__file__).parents[1] / "scenarios" / "release"
@@ -304,8 +306,8 @@ def variant_time(seed: int = 7) -> dict[str, Any]:
     transcripts, a redraw where one is rejected."""
     import tempfile
 
-    from drills.library import library_root
-    from drills.variants import instantiate
+    from drills.library.paths import library_root
+    from drills.library.variants import instantiate
 
     out: dict[str, Any] = {"target_s": 60.0}
     for scenario_id in VARIANT_SCENARIOS:

@@ -7,9 +7,9 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from drills.library import library_root
-from drills.whatif import load_sweep
-from simulator.sweep_run import Executor, run_sweep
+from drills.library.paths import library_root
+from drills.library.whatif import load_sweep
+from simulator.studies.sweep_run import Executor, run_sweep
 
 
 def sweep_speedup(duration_s: float = 300.0) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 from real_backend import models, preprocess
-from simulator.profiles import LatencyProfile
+from simulator.spec.profiles import LatencyProfile
 
 ASR_LENGTHS = (1.0, 5.0, 10.0, 30.0)  # seconds of audio: up to Whisper's 30 s window
 TTS_LENGTHS = (0.5, 1.0, 2.0, 4.0, 12.0)  # seconds of synthesised audio

@@ -4,7 +4,7 @@ generator: the ground truth the simulator's fidelity is checked against.
     server = BatchingServer("embedding", ServerConfig(max_batch=4, max_wait_ms=10))
     records = replay(server, arrivals_s, lengths_s)      # per-request timings
 
-The server does exactly what the simulator models (simulator/pool.py): a bounded FIFO
+The server does exactly what the simulator models (simulator/engine/pool.py): a bounded FIFO
 queue; a free replica starts a batch when `max_batch` requests wait or the oldest has waited
 `max_wait_ms` (a request arriving at an idle replica with an empty queue starts alone when
 batching cannot help: `max_batch == 1` or `max_wait_ms == 0`); items past their deadline are
@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from real_backend.profiler import FAMILIES, Family
-from simulator.fleet import bucket_grid, padded_length
+from simulator.spec.fleet import bucket_grid, padded_length
 
 
 @dataclass(frozen=True)

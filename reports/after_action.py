@@ -26,7 +26,7 @@ def report_data(
     debrief: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the report shows, as plain data (stable for golden tests); `debrief` is
-    drills.debrief.as_data's: the counterfactuals, each action's cost, what to practise."""
+    drills.judge.debrief.as_data's: the counterfactuals, each action's cost, what to practise."""
     return {
         "scenario": {
             "id": scenario.spec.id,

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from reports.figures import pyplot
-from simulator.sweep import Sweep
-from simulator.sweep_run import PointResult
+from simulator.studies.sweep import Sweep
+from simulator.studies.sweep_run import PointResult
 
 
 def write_outputs(

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.engine import Simulation
-from simulator.fleet import Fleet
-from simulator.profiles import ProfileLibrary, shipped_library
-from simulator.summary import summarize
-from simulator.telemetry import Telemetry, build
-from simulator.timeline import PathError, TimelineEvent, set_path
-from simulator.workload import RequestArrays, Workload, generate
+from simulator.engine.loop import Simulation
+from simulator.spec.fleet import Fleet
+from simulator.spec.profiles import ProfileLibrary, shipped_library
+from simulator.spec.timeline import PathError, TimelineEvent, set_path
+from simulator.spec.workload import RequestArrays, Workload, generate
+from simulator.telemetry.bundle import Telemetry, build
+from simulator.telemetry.summary import summarize
 
 # numpy asks the kernel for transparent huge pages for arrays of 4 MB and more; a run makes
 # and frees hundreds of them, and zeroing 2 MB pages made a scenario's run and its tables
@@ -111,8 +111,8 @@ def code_version() -> str:
     expire when either changes."""
     root = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted([*root.glob("*.py"), *root.glob("data/profiles/*.json")]):
-        digest.update(path.name.encode())
+    for path in sorted([*root.rglob("*.py"), *root.glob("data/profiles/*.json")]):
+        digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -10,18 +10,23 @@ from typing import Any
 import numpy as np
 import pytest
 
-from simulator.engine import Simulation
-from simulator.fleet import FAMILIES, Fleet
-from simulator.profiles import LatencyProfile, ProfileLibrary
-from simulator.telemetry import Telemetry, build
-from simulator.timeline import TimelineEvent
-from simulator.workload import RequestArrays
+from drills.runs.service import Runs
+from simulator.engine.loop import Simulation
+from simulator.spec.fleet import FAMILIES, Fleet
+from simulator.spec.profiles import LatencyProfile, ProfileLibrary
+from simulator.spec.timeline import TimelineEvent
+from simulator.spec.workload import RequestArrays
+from simulator.telemetry.bundle import Telemetry, build
 
 # The scenarios each simulated per-scenario matrix (the adversarial ranking, the reference
 # alert rules, the 3σ signals) checks in `make test`: embedding cost, streaming ASR and
 # TTS, the three kinds of fault the course opens with (test_compound ranks the two-fault
 # scenarios' own cheats). The rest of the library carries the `full` marker and runs in
 # `make test-full` (CI runs both); what needs no simulation checks every scenario.
+# one run service for the tests of a process (as one front end holds one): a run one test
+# simulates is read back by the next
+RUNS = Runs()
+
 SAMPLE = ("gpu-cost-no-traffic", "streaming-partials-unstable", "tts-first-audio-byte")
 
 

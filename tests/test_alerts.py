@@ -9,13 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from drills.alerts import credit_rules, judge_rules, load_rule_file, metrics_of
-from drills.scenario import AlertRule, load_key, load_scenario, resolve_scenario, scenario_dirs
-from drills.scoring import references, replay, score
-from drills.transcript import load_transcript
+from drills.judge.alerts import credit_rules, judge_rules, load_rule_file, metrics_of
+from drills.judge.scoring import references, replay, score
+from drills.library.scenario import (
+    AlertRule,
+    load_key,
+    load_scenario,
+    resolve_scenario,
+    scenario_dirs,
+)
+from drills.play.transcript import load_transcript
 from reports.alerts import timeline_lines
 from simulator.errors import InputError
-from tests.helpers import library_params, speechdrill
+from tests.helpers import RUNS, library_params, speechdrill
 
 HERE = Path(__file__).parent / "alerts"
 needs_promtool = pytest.mark.skipif(
@@ -74,7 +80,7 @@ def test_every_scenario_has_a_reference_rule_that_pages_early_and_never_on_a_nor
     key = load_key(folder / "key.yaml", scenario)
     rules = [p.rule for p in key.prevention if p.rule is not None]
     assert rules, "every key ships at least one reference alert rule"
-    for verdict in judge_rules(scenario, key, rules):
+    for verdict in judge_rules(scenario, key, rules, RUNS):
         assert verdict.grade == "early", verdict.why()
         assert not verdict.clean
         assert verdict.onset_min <= verdict.first_min <= verdict.page_min
@@ -100,23 +106,25 @@ def test_cheap_rules_do_not_earn_an_alert_item():
         "FallbackAgain", 'sum(rate(speechdrill_requests_total{tags=~".*fallback.*"}[5m])) > 1'
     )
     late = rule("Late", 'sum(speechdrill_cost_usd_per_hour{pool="embed-gpu"}) > 1', "15m")
-    verdicts = {v.rule.alert: v for v in judge_rules(scenario, key, [*cheats.values(), good, late])}
+    verdicts = {
+        v.rule.alert: v for v in judge_rules(scenario, key, [*cheats.values(), good, late], RUNS)
+    }
     assert verdicts["Always"].grade == "false page" and len(verdicts["Always"].clean) == 44
     assert verdicts["Clock"].grade == "false page"
     assert verdicts["Script"].grade == "silent" and verdicts["Nothing"].grade == "silent"
     assert verdicts["Fallback"].grade == "early" and verdicts["Late"].grade == "late"
 
     def items(*rules: AlertRule) -> float:
-        return credit_rules(scenario, key, list(rules), set()).items
+        return credit_rules(scenario, key, list(rules), set(), RUNS).items
 
     assert items(*cheats.values()) == -1.0  # two false pages, half an item each
     assert items(good) == 1.0
     assert items(good, copy) == 1.0  # the same alert twice earns it once
     assert items(late) == 0.5
-    credit = credit_rules(scenario, key, [good, late], set())
+    credit = credit_rules(scenario, key, [good, late], set(), RUNS)
     assert set(credit.earned) == {"fallback-rate-alarm", "cost-per-request-alert"}
     # a rule for an item the trainee already earned in words takes the next alert item
-    taken = credit_rules(scenario, key, [good], {"fallback-rate-alarm"})
+    taken = credit_rules(scenario, key, [good], {"fallback-rate-alarm"}, RUNS)
     assert set(taken.earned) == {"cost-per-request-alert"}
 
 
@@ -124,11 +132,11 @@ def test_cheap_rules_do_not_earn_an_alert_item():
 @pytest.mark.slow
 def test_prevention_written_as_rules_is_scored_by_whether_it_would_have_paged():
     scenario, key = gpu_cost()
-    refs = references(scenario, scenario.directory)
+    refs = references(scenario, scenario.directory, RUNS)
 
     def prevention(name: str):
         result = score(
-            replay(scenario, load_transcript(HERE / f"{name}.yaml", scenario)), key, refs
+            replay(scenario, load_transcript(HERE / f"{name}.yaml", scenario), RUNS), key, refs
         )
         return next(line for line in result.breakdown if line.component == "prevention"), result
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.analytic import (
+from simulator.errors import InputError
+from simulator.studies.analytic import (
     DEFAULT_CASES,
     analytic_values,
     erlang_c,
@@ -12,7 +13,6 @@ from simulator.analytic import (
     parse_case,
     validate_case,
 )
-from simulator.errors import InputError
 
 
 def test_erlang_c_by_hand():

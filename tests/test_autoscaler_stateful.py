@@ -14,8 +14,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from simulator.engine import Simulation
-from simulator.timeline import TimelineEvent
+from simulator.engine.loop import Simulation
+from simulator.spec.timeline import TimelineEvent
 from tests.helpers import fleet, library, linear_ms, requests
 
 CAPACITY = 400

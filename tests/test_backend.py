@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 
 from real_backend import models  # noqa: E402
 from real_backend.profiler import FAMILIES, fit_error, measure_family, roofline  # noqa: E402
-from simulator.profiles import LatencyProfile  # noqa: E402
+from simulator.spec.profiles import LatencyProfile  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

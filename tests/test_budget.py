@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from drills.release.budget import AgentBudget, evaluate, on_paper
+from drills.course.release.budget import AgentBudget, evaluate, on_paper
 from tests.helpers import speechdrill
 
 SHIPPED = Path(__file__).parents[1] / "scenarios" / "release" / "voice-agent.yaml"

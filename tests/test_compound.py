@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from drills.causes import CAUSES, match_causes
-from drills.scenario import AnswerKey, Transcript, load_key, load_scenario, scenario_dirs
-from drills.scoring import Score, references, replay, score
+from drills.judge.causes import CAUSES, match_causes
+from drills.judge.scoring import Score, references, replay, score
+from drills.library.scenario import AnswerKey, Transcript, load_key, load_scenario, scenario_dirs
 from tests.adversarial.build import default_variant
+from tests.helpers import RUNS
 
 COMPOUND = [d for d in scenario_dirs() if load_key(d / "key.yaml").also]
 
@@ -63,14 +64,14 @@ def trainees(expert: dict[str, Any], key: AnswerKey) -> dict[str, list[dict[str,
 def scores(directory: Path) -> dict[str, Score]:
     loaded = load_scenario(directory / "scenario.yaml")
     key = load_key(directory / "key.yaml", loaded)
-    refs = references(loaded, directory)
+    refs = references(loaded, directory, RUNS)
     expert = default_variant(directory / "transcripts" / "expert.yaml")
     out = {"expert": score(refs.expert, key, refs)}
     for name, moves in trainees(copy.deepcopy(expert), key).items():
         transcript = Transcript.model_validate(
             {"scenario": loaded.spec.id, "trainee": name, "moves": moves}
         )
-        out[name] = score(replay(loaded, transcript), key, refs)
+        out[name] = score(replay(loaded, transcript, RUNS), key, refs)
     return out
 
 

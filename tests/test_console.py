@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from drills.console.app import create_app
-from drills.library import library_root
-from drills.scenario import load_key, load_scenario
+from drills.library.paths import library_root
+from drills.library.scenario import load_key, load_scenario
 
 starlette = pytest.importorskip("starlette.testclient")
 SCENARIO = "gpu-cost-no-traffic"
@@ -136,7 +136,7 @@ def test_bad_cohort_forms_get_a_message_and_create_nothing(console, tmp_path):
     ft = c.store.facilitator_token
     csrf = csrf_of(client.get(f"/f/{ft}").text)
     # a scenario without declared variants (a rendered variant is a plain scenario)
-    from drills.variants import instantiate
+    from drills.library.variants import instantiate
 
     plain = instantiate(library_root() / SCENARIO, 3, tmp_path / "plain", verify=False).folder
     fixed = "a-plain-incident"
@@ -289,7 +289,7 @@ def test_facilitator_forms_refuse_bad_input_and_end_a_drill(console):
 def test_a_written_exam_in_the_console_marked_beside_the_rubric(console, tmp_path):
     import yaml
 
-    from drills.history import History
+    from drills.judge.history import History
 
     _, client, c = console
     ft = c.store.facilitator_token
@@ -344,11 +344,9 @@ def test_the_cohort_page_says_when_the_links_can_go_out(console, tmp_path):
     first = move(client, members[1].token, kind="look", panel="traffic")
     assert first.status_code == 200
     record = c.drills.get(members[1].session).moves[0]
-    from drills import session
-
-    kept = session._LOOKS[
-        (session.RUNS.key(drill.scenario, drill.scenario.timeline), record.sim_time_s, record.sql)
-    ]
+    runs = c.drills.runs
+    seen = (runs.key(drill.scenario, drill.scenario.timeline), record.sim_time_s)
+    kept = runs.views.look(seen, record.sql)
     assert record.result is kept  # answered from the panels run while preparing
     # a restarted server warms a cohort that is not ready when its page is asked for
     again = starlette.TestClient(create_app(tmp_path))  # the same home: a restart

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from drills.debrief import as_data, debrief
-from drills.library import library_root
-from drills.scenario import load_key, load_scenario
-from drills.scoring import references, replay, score
-from drills.transcript import load_transcript
+from drills.judge.debrief import as_data, debrief
+from drills.judge.scoring import references, replay, score
+from drills.library.paths import library_root
+from drills.library.scenario import load_key, load_scenario
+from drills.play.transcript import load_transcript
 from reports.after_action import to_markdown
+from tests.helpers import RUNS
 
 DIRECTORY = library_root() / "gpu-cost-no-traffic"
 ADVERSARIAL = Path(__file__).parent / "adversarial" / "gpu-cost-no-traffic"
@@ -21,12 +22,12 @@ ADVERSARIAL = Path(__file__).parent / "adversarial" / "gpu-cost-no-traffic"
 def setting():
     scenario = load_scenario(DIRECTORY / "scenario.yaml")
     key = load_key(DIRECTORY / "key.yaml", scenario)
-    return scenario, key, references(scenario, DIRECTORY)
+    return scenario, key, references(scenario, DIRECTORY, RUNS)
 
 
 def debriefed(setting, path):
     scenario, key, refs = setting
-    drill = replay(scenario, load_transcript(path, scenario))
+    drill = replay(scenario, load_transcript(path, scenario), RUNS)
     return drill, debrief(drill, key, refs, score(drill, key, refs))
 
 
@@ -68,7 +69,7 @@ def test_a_harmful_moves_own_cost_is_positive(setting):
 
 
 def to_markdown_of(setting, drill, found):
-    from drills.debrief import key_curves
+    from drills.judge.debrief import key_curves
     from reports.after_action import report_data
 
     scenario, key, refs = setting

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 import simulator
-from drills.library import library_root
-from simulator.config import fleet_only, load_fleet_file
-from simulator.timeline import TimelineEvent
+from drills.library.paths import library_root
+from simulator.spec.config import fleet_only, load_fleet_file
+from simulator.spec.timeline import TimelineEvent
 
 FLEET_FILE = load_fleet_file(library_root() / "fleets" / "example.yaml")
 FLEET = fleet_only(FLEET_FILE)
@@ -75,7 +75,7 @@ def test_requests_table_stays_under_200_bytes_per_request():
 def test_saved_telemetry_loads_back_identically(tmp_path):
     tel = run(duration=60.0)
     tel.save(tmp_path / "run")
-    from simulator.telemetry import Telemetry
+    from simulator.telemetry.bundle import Telemetry
 
     again = Telemetry.load(tmp_path / "run")
     assert again.digest() == tel.digest()

@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from drills.asof import as_of
-from drills.evidence import read
-from drills.library import library_root
-from drills.panels import PANELS
-from drills.scenario import Signal, load_key, load_scenario, scenario_dirs
-from drills.scoring import references, replay, score
-from drills.sql import QueryRefused, Sandbox
-from drills.transcript import load_transcript
+from drills.judge.evidence import read
+from drills.judge.scoring import references, replay, score
+from drills.library.paths import library_root
+from drills.library.scenario import Signal, load_key, load_scenario, scenario_dirs
+from drills.play.asof import as_of
+from drills.play.panels import PANELS
+from drills.play.sql import QueryRefused, Sandbox
+from drills.play.transcript import load_transcript
 from reports.after_action import report_data, to_html, to_markdown
+from tests.helpers import RUNS
 
 GOLDEN = Path(__file__).parent / "golden"
 SCENARIOS = scenario_dirs()
@@ -36,7 +37,7 @@ def cohort_sandbox():
     import numpy as np
     import pandas as pd
 
-    from simulator.telemetry import TABLE_COLUMNS
+    from simulator.telemetry.bundle import TABLE_COLUMNS
 
     n = 400
     t = np.linspace(0, 1190, n)
@@ -232,7 +233,7 @@ def test_a_sandbox_hands_its_connection_on_clean_and_once(monkeypatch):
     one that ran past the time limit is not handed on; closing twice hands on once."""
     import pandas as pd
 
-    from drills import sql
+    from drills.play import sql
 
     monkeypatch.setattr(sql, "_IDLE", [])
 
@@ -263,10 +264,10 @@ def test_transcripts_rank_as_an_examiner_would_and_the_report_matches_its_golden
     directory = library_root() / "gpu-cost-no-traffic"
     loaded = load_scenario(directory / "scenario.yaml")
     key = load_key(directory / "key.yaml", loaded)
-    refs = references(loaded, directory)
+    refs = references(loaded, directory, RUNS)
     scores = {}
     for name in ("expert", "slow", "unsafe", "wrong-cause", "naive"):
-        drill = replay(loaded, load_transcript(directory / "transcripts" / f"{name}.yaml"))
+        drill = replay(loaded, load_transcript(directory / "transcripts" / f"{name}.yaml"), RUNS)
         scores[name] = score(drill, key, refs)
     order = sorted(scores, key=lambda n: scores[n].score, reverse=True)
     assert order == ["expert", "slow", "unsafe", "wrong-cause", "naive"], {
@@ -274,7 +275,7 @@ def test_transcripts_rank_as_an_examiner_would_and_the_report_matches_its_golden
     }
     assert scores["unsafe"].penalties[0]["id"] == "log-raw-audio"
     assert scores["slow"].diagnosis_correct and scores["slow"].score < 85
-    from drills.debrief import report_parts
+    from drills.judge.debrief import report_parts
 
     curves, debrief = report_parts(refs.expert, key, refs, scores["expert"])
     data = report_data(loaded, key, refs.expert, scores["expert"], refs.expert, curves, debrief)

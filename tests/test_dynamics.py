@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from simulator.fleet import RouteRule
-from simulator.timeline import TimelineEvent
+from simulator.spec.fleet import RouteRule
+from simulator.spec.timeline import TimelineEvent
 from tests.helpers import fleet, linear_ms, requests, simulate
 
 

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from simulator.engine import Simulation
-from simulator.fleet import RouteRule
-from simulator.profiles import ProfileLibrary
-from simulator.telemetry import build
-from simulator.timeline import Announcement, TimelineEvent
+from simulator.engine.loop import Simulation
+from simulator.spec.fleet import RouteRule
+from simulator.spec.profiles import ProfileLibrary
+from simulator.spec.timeline import Announcement, TimelineEvent
+from simulator.telemetry.bundle import build
 from tests.helpers import LINEAR, fleet, linear_ms, requests, simulate
 
 
@@ -238,7 +238,7 @@ def test_length_buckets_pad_a_batch_up_to_the_next_multiple():
 
 
 def test_a_drifting_host_scales_each_batch_by_its_own_speed_path_at_the_batch_start():
-    from simulator.pool import HostSpeed
+    from simulator.engine.pool import HostSpeed
     from simulator.rng import stream_rng
 
     drift = {"cv": 0.2, "correlation_s": 0.5}
@@ -259,8 +259,8 @@ def test_a_drifting_host_scales_each_batch_by_its_own_speed_path_at_the_batch_st
 
 
 def test_the_host_speed_path_has_mean_one_its_spread_and_its_correlation_time():
-    from simulator.fleet import HostDrift
-    from simulator.pool import HostSpeed
+    from simulator.engine.pool import HostSpeed
+    from simulator.spec.fleet import HostDrift
 
     host = HostSpeed(np.random.default_rng(3))
     host.configure(HostDrift(cv=0.3, correlation_s=2.0))

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from drills.cli.main import cli
-from drills.exam import (
+from drills.course.exam import (
     Attempt,
     exam_paths,
     load_attempt,

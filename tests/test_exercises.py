@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from drills.exam import Attempt, load_exam, mark, resolve_exam, self_check
+from drills.course.exam import Attempt, load_exam, mark, resolve_exam, self_check
 from tests.helpers import speechdrill
 
 SCENARIOS = Path(__file__).parents[1] / "scenarios"

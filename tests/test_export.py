@@ -10,9 +10,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from drills.scenario import load_scenario, resolve_scenario
-from drills.session import RUNS
-from simulator.openmetrics import EPOCH_S, openmetrics
+from drills.library.scenario import load_scenario, resolve_scenario
+from simulator.telemetry.openmetrics import EPOCH_S, openmetrics
+from tests.helpers import RUNS
 
 PROMTOOL = shutil.which("promtool")
 
@@ -121,7 +121,7 @@ def test_every_dashboard_query_names_a_metric_the_export_writes(exported):
 def test_a_promql_query_returns_the_parquet_figure(exported):
     """Prometheus's own engine over the exported series: the embedding GPU pool's mean
     spend rate over minutes 20-45 is the metrics table's mean over the same samples."""
-    from drills.alerts import query
+    from drills.judge.alerts import query
 
     tel, _ = exported
     ((labels, value),) = query(

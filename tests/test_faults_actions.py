@@ -6,13 +6,13 @@ import copy
 
 import pytest
 
-from drills.actions import ACTIONS, ActionError, action_changes
-from drills.library import library_root
+from drills.library.paths import library_root
+from drills.play.actions import ACTIONS, ActionError, action_changes
 from simulator import check_timeline
-from simulator.config import fleet_only, load_fleet_file
-from simulator.faults import FAULTS, FaultError, fault_changes
-from simulator.fleet import RouteRule
-from simulator.timeline import TimelineEvent, get_path, set_path
+from simulator.spec.config import fleet_only, load_fleet_file
+from simulator.spec.faults import FAULTS, FaultError, fault_changes
+from simulator.spec.fleet import RouteRule
+from simulator.spec.timeline import TimelineEvent, get_path, set_path
 from tests.helpers import fleet as small_fleet
 from tests.helpers import requests, simulate
 

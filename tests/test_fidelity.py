@@ -45,9 +45,9 @@ from real_backend.fidelity import (
 )
 from real_backend.profiler import fit_idle_penalty
 from real_backend.server import BatchingServer, Records, ServerConfig, replay
-from simulator.fleet import bucket_grid
-from simulator.profiles import LatencyProfile, ServiceTimeModel, load_profile
-from simulator.timeline import TimelineEvent
+from simulator.spec.fleet import bucket_grid
+from simulator.spec.profiles import LatencyProfile, ServiceTimeModel, load_profile
+from simulator.spec.timeline import TimelineEvent
 
 EMBEDDING_PROFILE = LatencyProfile(
     name="e", family="embedding", device="cpu", source="measured",
@@ -310,8 +310,8 @@ def host_trace(
 ):
     """Back-to-back batches of `batch_s` on a host drifting as the simulator's
     `HostSpeed`, each with its own log-normal noise too."""
-    from simulator.fleet import HostDrift
-    from simulator.pool import HostSpeed
+    from simulator.engine.pool import HostSpeed
+    from simulator.spec.fleet import HostDrift
 
     rng = np.random.default_rng(seed)
     host = HostSpeed(rng)

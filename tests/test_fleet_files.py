@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from drills.library import library_root
-from simulator.config import load_fleet_file
+from drills.library.paths import library_root
 from simulator.errors import InputError
+from simulator.spec.config import load_fleet_file
 
 EXAMPLE = library_root() / "fleets" / "example.yaml"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drills.release.gate import (
+from drills.course.release.gate import (
     GATE_LIST,
     Budgets,
     Manifest,

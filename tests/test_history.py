@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from drills.cli.main import cli
-from drills.history import History, Result, summarise
+from drills.judge.history import History, Result, summarise
 from simulator.errors import InputError
 
 

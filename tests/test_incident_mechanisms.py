@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 import simulator
-from drills.library import library_root
-from simulator.config import fleet_only, load_fleet_file
-from simulator.timeline import TimelineEvent
+from drills.library.paths import library_root
+from simulator.spec.config import fleet_only, load_fleet_file
+from simulator.spec.timeline import TimelineEvent
 
 FLEET_FILE = load_fleet_file(library_root() / "fleets" / "example.yaml")
 CHANGE_AT, SETTLED, END = 300.0, 600.0, 900.0

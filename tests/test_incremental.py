@@ -8,16 +8,16 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from drills.asof import as_of
-from drills.scenario import load_scenario, resolve_scenario
-from drills.scoring import replay
-from drills.session import RUNS
-from drills.transcript import load_transcript
-from simulator.engine import Simulation
-from simulator.profiles import shipped_library
-from simulator.telemetry import build
-from simulator.timeline import TimelineEvent
-from simulator.workload import generate
+from drills.judge.scoring import replay
+from drills.library.scenario import load_scenario, resolve_scenario
+from drills.play.asof import as_of
+from drills.play.transcript import load_transcript
+from simulator.engine.loop import Simulation
+from simulator.spec.profiles import shipped_library
+from simulator.spec.timeline import TimelineEvent
+from simulator.spec.workload import generate
+from simulator.telemetry.bundle import build
+from tests.helpers import RUNS
 from tests.test_determinism import FLEET, WORKLOAD
 
 # finished runs come from the drills' run cache, which the scoring tests share
@@ -78,7 +78,7 @@ def test_an_event_in_the_past_is_refused():
 def test_the_expert_drill_acted_step_by_step_equals_one_run_with_every_action(name):
     path = resolve_scenario(name)
     scenario = load_scenario(path)
-    drill = replay(scenario, load_transcript(path.parent / "transcripts" / "expert.yaml"))
+    drill = replay(scenario, load_transcript(path.parent / "transcripts" / "expert.yaml"), RUNS)
     assert drill.actions, "the expert acts"
     spec = scenario.spec
     requests = generate(scenario.workload, spec.duration_s, spec.seed, path.parent)
@@ -142,23 +142,21 @@ def test_a_run_paused_at_the_clock_shows_what_the_finished_run_shows_then(scenar
 
 @pytest.mark.slow
 def test_runs_forked_from_a_shared_prefix_are_the_runs_simulated_whole(tmp_path, monkeypatch):
-    """RunCache.prefetch simulates the scenario up to the first action once and forks each
+    """Runs.prefetch simulates the scenario up to the first action once and forks each
     branch from it: each branch is bit for bit the run simulated from the start."""
     import dataclasses
 
-    from drills.session import RunCache, new_simulation
+    from drills.runs.service import Runs, new_simulation
 
-    monkeypatch.setenv("SPEECHDRILL_CACHE", str(tmp_path))
-    monkeypatch.setattr("drills.session.PARALLEL_RUNS", 2)
     full = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
     spec = full.spec.model_copy(update={"duration_s": 800.0})
     spec.clock = spec.clock.model_copy(update={"start_s": 650.0})
     scenario = dataclasses.replace(full, spec=spec)
     fix = TimelineEvent(at_s=700.0, set={"pools.embed-cpu.healthy": True})
     acted = [*scenario.timeline, fix]
-    cache = RunCache()
-    cache.prefetch(scenario, [scenario.timeline, acted])  # two branches, side by side
-    forked = cache.known(scenario, acted)
+    runs = Runs(workers=2, folder=tmp_path)
+    runs.prefetch(scenario, [scenario.timeline, acted])  # two branches, side by side
+    forked = runs.known(scenario, acted)
     assert forked is not None  # simulated by the workers, handed back
     sim = new_simulation(scenario, acted)
     sim.run()
@@ -175,17 +173,16 @@ def test_a_look_kept_from_another_drill_is_the_look_this_drill_would_see():
     """Looks are kept by the events before them: a drill that parts from the expert's only
     after its looks gets the expert's results, each equal to a fresh sandbox over its own
     run as of that time; after it acts, its looks are its own."""
-    from drills import session
-    from drills.scenario import Act, Move
-    from drills.session import Drill
-    from drills.sql import Sandbox
+    from drills.library.scenario import Act, Move
+    from drills.play.drill import Drill
+    from drills.play.sql import Sandbox
 
     scenario = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
     path = resolve_scenario("gpu-cost-no-traffic").parent / "transcripts" / "expert.yaml"
-    expert = replay(scenario, load_transcript(path, scenario))
+    expert = replay(scenario, load_transcript(path, scenario), RUNS)
     looks = [m for m in expert.moves if m.sql is not None][:2]
     shown = [expert.show(record) for record in looks]
-    other = Drill(scenario)
+    other = Drill(scenario, RUNS)
     for record in looks:
         other.play(Move(look=record.text) if record.kind == "look" else Move(query=record.sql))
     other.play(Move(act=Act(action="scale", args={"pool": "tts-cpu", "replicas": 9})))
@@ -202,7 +199,7 @@ def test_a_look_kept_from_another_drill_is_the_look_this_drill_would_see():
     late = other.moves[-1]
     seen = RUNS.key(scenario, [e for e in other.timeline if e.at_s <= late.sim_time_s])
     assert seen != RUNS.key(scenario, scenario.timeline)  # its action is in the memo key
-    assert other.show(late) is session._LOOKS[(seen, late.sim_time_s, late.sql)]
+    assert other.show(late) is RUNS.views.look((seen, late.sim_time_s), late.sql)
 
 
 @settings(max_examples=5, deadline=None)
@@ -222,7 +219,7 @@ def test_the_sandbox_tables_share_the_run_and_show_what_as_of_shows(
     import dataclasses
     from unittest import mock
 
-    from drills import asof
+    from drills.play import asof
 
     _, full = scenario_runs
     if shuffled:  # many blocks mixed: seen and unseen, settled and in flight
@@ -237,7 +234,7 @@ def test_the_sandbox_tables_share_the_run_and_show_what_as_of_shows(
 def test_a_look_copies_only_the_blocks_of_rows_not_settled(scenario_runs):
     """Requests seen and settled at the clock are the run's own memory; only the blocks
     holding requests in flight (or not yet arrived) are copied."""
-    from drills import asof
+    from drills.play import asof
 
     _, full = scenario_runs
     now = 1500.0
@@ -255,8 +252,8 @@ def test_no_query_reads_a_label_the_run_only_uses_later(scenario_runs):
     """A run's category lists hold every label it ever uses: the voice deployed at minute
     10 is among them from the start. The sandbox reads them as text, so before the deploy
     no query (the column's type, an enum's range, its values) shows the new voice."""
-    from drills.asof import tables_as_of
-    from drills.sql import QueryRefused, Sandbox
+    from drills.play.asof import tables_as_of
+    from drills.play.sql import QueryRefused, Sandbox
 
     _, full = scenario_runs
     voice = "tts-voice-b"

@@ -1,12 +1,13 @@
 """The import contract: the layers of DESIGN.md, one way down, and no import cycles.
 
-    drills.cli (the command line), drills.console (the web app)  →  reports (render only)
-        →  drills (the domain)  →  real_backend  →  simulator
+    drills.cli (the command line), drills.console (the web app)
+        →  drills.usecases (play a move, score, record, report: written once)
+        →  reports (render only)  →  drills (the domain)  →  real_backend  →  simulator
 
 A module may import its own layer or any layer below it, never one above; the two front
 ends never import each other. The command line alone may import click, the console alone
 the web stack. Type-only imports count: a layer that needs another's types
-takes a protocol from below (simulator/host.py) instead."""
+takes a protocol from below (simulator/engine/host.py) instead."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ import grimp
 import pytest
 
 PACKAGES = ("drills", "reports", "real_backend", "simulator")
-LAYERS = ("drills.cli", "drills.console", "reports", "drills", "real_backend", "simulator")
+LAYERS = (
+    "drills.cli",
+    "drills.console",
+    "drills.usecases",
+    "reports",
+    "drills",
+    "real_backend",
+    "simulator",
+)
 FRONT_ENDS = 2  # the first two layers sit side by side
 
 

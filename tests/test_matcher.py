@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drills.causes import CATALOG, match_cause
-from drills.matcher import Concept, judge, statements, stems
+from drills.judge.causes import CATALOG, match_cause
+from drills.judge.matcher import Concept, judge, statements, stems
 
 COST = Concept.of("cost-per-request-alert", [["@alert", "@monitor"], ["@cost"], ["@unit"]])
 FALLBACK = Concept.of("fallback-rate-alarm", [["@alert", "@monitor"], ["fallback", "fall back"]])

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from drills.release.packet import check, private_data
-from drills.scenario import Act, Move, load_key, load_scenario, resolve_scenario
-from drills.scoring import first_mitigation
-from drills.session import Drill
+from drills.course.release.packet import check, private_data
+from drills.judge.scoring import first_mitigation
+from drills.library.scenario import Act, Move, load_key, load_scenario, resolve_scenario
+from drills.play.drill import Drill
 from simulator.errors import InputError
-from tests.helpers import speechdrill
+from tests.helpers import RUNS, speechdrill
 
 SHIPPED = Path(__file__).parents[1] / "scenarios" / "tts-first-audio-byte" / "rollback-packet.yaml"
 PACKET = yaml.safe_load(SHIPPED.read_text())
@@ -102,7 +102,7 @@ def test_private_data_is_found_wherever_it_hides():
 def test_running_the_packets_rollback_is_a_valid_mitigation_in_its_scenario():
     scenario = load_scenario(resolve_scenario(PACKET["fleet"]))
     key = load_key(scenario.directory / "key.yaml", scenario)
-    drill = Drill(scenario)
+    drill = Drill(scenario, RUNS)
     drill.play(Move(act=Act(**PACKET["rollback"])))
     found = first_mitigation(drill, key)
     assert found is not None and found[1].id == "rollback-voice"

@@ -14,9 +14,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from simulator.engine import Simulation
-from simulator.recorder import ERROR, IN_FLIGHT, OK, REJECTED, TIMEOUT
-from simulator.timeline import TimelineEvent
+from simulator.engine.loop import Simulation
+from simulator.spec.timeline import TimelineEvent
+from simulator.telemetry.recorder import ERROR, IN_FLIGHT, OK, REJECTED, TIMEOUT
 from tests.helpers import fleet, library, requests
 
 CAPACITY = 80

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from simulator.errors import InputError
-from simulator.profiles import (
+from simulator.spec.profiles import (
     LatencyProfile,
     ProfileExtrapolationWarning,
     ServiceTimeModel,
@@ -85,7 +85,7 @@ def test_the_measured_kernels_rank_as_the_mechanisms_say():
 
 
 def test_the_preprocess_stage_default_is_the_measured_kernel_cost():
-    from simulator.fleet import StagesSpec
+    from simulator.spec.fleet import StagesSpec
 
     profile = shipped_library().get("preprocess", "cpu")
     default = StagesSpec().preprocess
@@ -101,7 +101,7 @@ def test_unknown_profile_lists_what_exists():
 
 
 def test_a_measurement_beats_an_estimate_which_beats_a_placeholder():
-    from simulator.profiles import ProfileLibrary
+    from simulator.spec.profiles import ProfileLibrary
 
     placeholder = LINEAR.model_copy(update={"source": "placeholder"})
     estimate = LINEAR.model_copy(update={"source": "roofline-estimate"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.quality import (
+from simulator.spec.quality import (
     CALIBRATION,
     QualityCurve,
     asr_wer,

@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 import simulator
-from drills.scenario import load_key, load_scenario, scenario_dirs
-from drills.session import RUNS
-from drills.signals import deviation_sigma, series
-from drills.transcript import load_transcript
-from simulator.telemetry import TABLE_COLUMNS
-from tests.helpers import library_params, speechdrill
+from drills.judge.signals import deviation_sigma, series
+from drills.library.scenario import load_key, load_scenario, scenario_dirs
+from drills.play.transcript import load_transcript
+from simulator.telemetry.bundle import TABLE_COLUMNS
+from tests.helpers import RUNS, library_params, speechdrill
 
 SCENARIOS = scenario_dirs()
 IDS = [p.name for p in SCENARIOS]
@@ -171,7 +170,7 @@ def test_fleets_folder_is_checkable():
 
 
 def test_the_fault_catalog_lists_and_describes_every_fault():
-    from simulator.faults import FAULTS
+    from simulator.spec.faults import FAULTS
 
     rows = json.loads(speechdrill("fault", "list", "--json").stdout)
     assert {r["name"] for r in rows} == set(FAULTS)
@@ -184,7 +183,7 @@ def test_the_fault_catalog_lists_and_describes_every_fault():
 
 
 def test_the_schema_types_a_fault_as_one_of_the_catalog():
-    from simulator.faults import FAULTS
+    from simulator.spec.faults import FAULTS
 
     schema = json.loads(speechdrill("scenario", "schema").stdout)
     fault = schema["$defs"]["TimelineItem"]["properties"]["fault"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator.schema import METRIC_NAMES, markdown, undocumented
+from simulator.telemetry.schema import METRIC_NAMES, markdown, undocumented
 
 DOC = Path(__file__).parents[1] / "docs" / "telemetry.md"
 
@@ -14,12 +14,14 @@ def test_every_column_is_documented_and_every_documented_column_exists():
 
 
 def test_the_generated_doc_is_the_one_in_docs():
-    assert DOC.read_text() == markdown(), "run: python -m simulator.schema > docs/telemetry.md"
+    assert DOC.read_text() == markdown(), (
+        "run: python -m simulator.telemetry.schema > docs/telemetry.md"
+    )
 
 
 def test_every_metric_a_run_writes_is_documented():
     import simulator
-    from drills.scenario import load_scenario, resolve_scenario
+    from drills.library.scenario import load_scenario, resolve_scenario
 
     loaded = load_scenario(resolve_scenario("voice-agent-first-response"))
     tel = simulator.run(loaded.fleet, loaded.workload, loaded.timeline, seed=1, duration_s=120)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from drills.causes import match_cause, match_causes
-from drills.matcher import judge
-from drills.scenario import Conclusion, load_key, load_scenario, scenario_dirs
-from drills.scoring import WEIGHTS, Score, prevention_concepts, references, replay, score
-from drills.transcript import load_transcript
-from tests.helpers import library_params
+from drills.judge.causes import match_cause, match_causes
+from drills.judge.matcher import judge
+from drills.judge.scoring import WEIGHTS, Score, prevention_concepts, references, replay, score
+from drills.library.scenario import Conclusion, load_key, load_scenario, scenario_dirs
+from drills.play.transcript import load_transcript
+from tests.helpers import RUNS, library_params
 
 ADVERSARIAL = Path(__file__).parent / "adversarial"
 SCENARIOS = [d for d in scenario_dirs() if (ADVERSARIAL / d.name).is_dir()]
@@ -30,12 +30,12 @@ def penalty(result: Score, ident: str | None = None) -> float:
 def scores(directory: Path) -> dict[str, Score]:
     loaded = load_scenario(directory / "scenario.yaml")
     key = load_key(directory / "key.yaml", loaded)
-    refs = references(loaded, directory)
+    refs = references(loaded, directory, RUNS)
     out = {"expert": score(refs.expert, key, refs)}
     naive = load_transcript(directory / "transcripts" / "naive.yaml", loaded)
-    out["naive"] = score(replay(loaded, naive), key, refs)
+    out["naive"] = score(replay(loaded, naive, RUNS), key, refs)
     for path in sorted((ADVERSARIAL / directory.name).glob("*.yaml")):
-        out[path.stem] = score(replay(loaded, load_transcript(path, loaded)), key, refs)
+        out[path.stem] = score(replay(loaded, load_transcript(path, loaded), RUNS), key, refs)
     return out
 
 

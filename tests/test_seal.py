@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from drills.scenario import load_key, load_scenario, scenario_dirs
-from drills.seal import seal
+from drills.library.scenario import load_key, load_scenario, scenario_dirs
+from drills.library.seal import seal
 
 SCENARIOS = scenario_dirs()
 

@@ -11,8 +11,9 @@ import sys
 import pytest
 
 from drills.cli.session import DrillPrompt
-from drills.journal import Journal
-from drills.session import load_drill
+from drills.play.drill import load_drill
+from drills.play.journal import Journal
+from tests.helpers import RUNS
 
 
 @pytest.fixture()
@@ -83,7 +84,7 @@ def test_the_prompt_plays_moves_and_journals_them(home, capsys):
     assert "stages.preprocess: 1 setting(s) restored to the last deployed version" in out
     assert "logmel80-16k" not in out
     assert "error:" in out and "nowhere" in out
-    drill, problems = load_drill(journal, session.id)
+    drill, problems = load_drill(journal, session.id, RUNS)
     assert [m.kind for m in drill.moves] == ["look", "act"] and not problems
     assert drill.clock_min == pytest.approx(6.0)  # a panel: 1 minute, an action: 5
     assert prompt.onecmd("quit") is True
@@ -94,7 +95,7 @@ def test_a_look_never_shows_the_future(home):
     session = journal.create("recognition-collapse-after-release", "ana")
     prompt = DrillPrompt(journal, session.id)
     prompt.onecmd("query SELECT max(arrival_s) AS last, max(t_s) FROM requests, events")
-    drill, _ = load_drill(journal, session.id)
+    drill, _ = load_drill(journal, session.id, RUNS)
     frame = drill.show(drill.moves[0]).frame()
     assert frame.iloc[0, 0] < drill.scenario.spec.clock.start_s
 
@@ -124,7 +125,7 @@ def test_no_input_can_break_a_session(home, capsys):
     assert "Traceback" not in out and "internal error" not in out
     assert out.count("error:") == 3  # the three invalid actions, refused and not journaled
     assert "query refused" in out and "(no rows)" in out
-    drill, problems = load_drill(journal, session.id)
+    drill, problems = load_drill(journal, session.id, RUNS)
     assert not problems
     assert [m.kind for m in drill.moves] == ["query"] * 7 + ["look"]
 
@@ -174,10 +175,12 @@ def test_the_time_box_ends_a_scripted_drill_and_unknown_ids_list_nothing(tmp_pat
     journal = Journal(tmp_path)
     mine = journal.create("gpu-cost-no-traffic", "ana").id
     other = journal.create("gpu-cost-no-traffic", "bo").id
-    perform(journal, mine, {"look": "events", "at_min": 59.5})
+    perform(journal, mine, {"look": "events", "at_min": 59.5}, RUNS)
     with pytest.raises(InputError, match="time box"):
-        perform(journal, mine, {"look": "traffic"})
-    perform(journal, mine, {"conclude": {"cause": "out of time"}})  # concluding is still allowed
+        perform(journal, mine, {"look": "traffic"}, RUNS)
+    perform(
+        journal, mine, {"conclude": {"cause": "out of time"}}, RUNS
+    )  # concluding is still allowed
     with pytest.raises(InputError) as info:
         journal.session("nope")
     assert other not in info.value.render() and mine not in info.value.render()

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drills.release import asr_eval
-from drills.release.gate import judge, load_budgets
+from drills.course.release import asr_eval
+from drills.course.release.gate import judge, load_budgets
 from real_backend import speech_eval
-from simulator import quality
+from simulator.spec import quality
 
 RELEASE = Path(__file__).parents[1] / "scenarios" / "release"
 needs_speech = pytest.mark.skipif(

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from drills.scenario import load_key, load_scenario, scenario_dirs
-from drills.transcript import load_transcript
-from drills.variant_spec import Param, render, variants_of
-from drills.variants import Difficulty, instantiate
+from drills.library.scenario import load_key, load_scenario, scenario_dirs
+from drills.library.variant_spec import Param, render, variants_of
+from drills.library.variants import Difficulty, instantiate
+from drills.play.transcript import load_transcript
 from simulator.errors import InputError
 from tests.helpers import speechdrill
 

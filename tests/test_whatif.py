@@ -12,11 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drills.cli import main
-from drills.library import library_root
-from drills.whatif import load_sweep
-from simulator import sweep_run
+from drills.library.paths import library_root
+from drills.library.whatif import load_sweep
 from simulator.errors import InputError
-from simulator.sweep_run import (
+from simulator.studies import sweep_run
+from simulator.studies.sweep_run import (
     Executor,
     ResultsLog,
     aggregate,
@@ -275,7 +275,7 @@ def test_a_workload_axis_is_a_condition_not_a_choice(tmp_path, capsys):
 
 
 def test_a_tie_on_cost_goes_to_the_most_headroom():
-    from simulator.sweep_run import PointResult, cheapest_meeting, tied_with
+    from simulator.studies.sweep_run import PointResult, cheapest_meeting, tied_with
 
     def point(i: int, cost: float, ratio: float) -> PointResult:
         return PointResult(

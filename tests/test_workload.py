@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.traces import TRACE_DIR, read_trace, resolve_trace
-from simulator.workload import Workload, generate
+from simulator.spec.traces import TRACE_DIR, read_trace, resolve_trace
+from simulator.spec.workload import Workload, generate
 
 HERE = Path(__file__).parent
 

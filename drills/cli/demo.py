@@ -10,12 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from drills.debrief import report_parts
-from drills.library import library_root
-from drills.scenario import load_key, load_scenario
-from drills.scoring import references, replay, score
-from drills.transcript import load_transcript
-from reports.after_action import report_data, write
+from drills.library.paths import library_root
+from drills.library.scenario import load_scenario
+from drills.runs.service import Runs
+from drills.usecases import replay_transcript, write_report
 from reports.tables import render_table
 
 SCENARIO = "gpu-cost-no-traffic"
@@ -23,23 +21,16 @@ OUT = Path("out") / "demo"
 
 
 def main() -> None:
-    directory = library_root() / SCENARIO
-    scenario = load_scenario(directory / "scenario.yaml")
-    key = load_key(directory / "key.yaml", scenario)
+    scenario = load_scenario(library_root() / SCENARIO / "scenario.yaml")
     print(f"Scenario: {scenario.spec.title}\n\n{scenario.spec.briefing.page}\n")
     print("Simulating the incident (no action, the expert's path) ...", flush=True)
-    refs = references(scenario, directory)
+    runs = Runs()
     results = {}
     debriefs: dict[str, dict[str, Any]] = {}
     for name in ("expert", "naive"):
-        transcript = load_transcript(directory / "transcripts" / f"{name}.yaml")
-        drill = replay(scenario, transcript)
-        results[name] = score(drill, key, refs)
-        curves, debrief = report_parts(drill, key, refs, results[name])
-        data = report_data(scenario, key, drill, results[name], refs.expert, curves, debrief)
-        debriefs[name] = debrief
-        data["trainee"] = transcript.trainee
-        written = write(data, OUT / name, ("html", "json", "md"))
+        done = replay_transcript(SCENARIO, Path(name), runs)
+        results[name] = done.assessed.score
+        written, debriefs[name] = write_report(done.assessed, done.transcript.trainee, OUT / name)
         print(f"  {name}: wrote {', '.join(str(p) for p in written)}")
     expert, naive = results["expert"], results["naive"]
     rows = [

@@ -8,17 +8,9 @@ from typing import Any
 import click
 
 from drills.cli.output import emit_json, out_folder
-from drills.debrief import report_parts
-from drills.scenario import (
-    AnswerKey,
-    LoadedScenario,
-    load_key,
-    load_scenario,
-    resolve_scenario,
-)
-from drills.scoring import References, Score, references, replay, score
-from drills.session import Drill
-from drills.transcript import load_transcript
+from drills.judge.scoring import Score
+from drills.runs.service import Runs
+from drills.usecases import record, replay_transcript, score_session, write_report
 from reports.tables import render_table
 
 
@@ -70,28 +62,6 @@ def summary_json(result: Score) -> dict[str, Any]:
     return data
 
 
-def write_report(
-    scenario: LoadedScenario,
-    key: AnswerKey,
-    played: Drill,
-    refs: References,
-    result: Score,
-    trainee: str,
-    out: Path,
-    formats: tuple[str, ...],
-    integrity: list[str],
-    counterfactuals: bool = True,
-) -> list[Path]:
-    from reports.after_action import report_data, write
-
-    curves, debrief = report_parts(played, key, refs, result, counterfactuals)
-    data = report_data(scenario, key, played, result, refs.expert, curves, debrief)
-    data["trainee"] = trainee
-    if integrity:
-        data["integrity"] = integrity
-    return write(data, out, formats)
-
-
 @click.command("report")
 @click.argument("session_id")
 @out_folder("Folder for the report [default: .speechdrill/reports/SESSION].")
@@ -112,39 +82,22 @@ def report_command(
     as_json: bool,
 ) -> None:
     """Score a session and write its after-action report."""
-    from drills.journal import Journal
-    from drills.session import load_drill
+    from drills.play.journal import Journal
     from simulator.errors import CheckFailed
 
     journal = Journal()
-    played, problems = load_drill(journal, session_id)
+    assessed, problems = score_session(journal, session_id, Runs())
     if problems and not allow_tampered:
         raise CheckFailed(
             "the session journal fails its integrity check ("
             + "; ".join(problems)
             + "); refusing to report it (use --allow-tampered to flag instead)"
         )
-    directory = played.scenario.directory
-    key = load_key(directory / "key.yaml", played.scenario)
-    refs = references(played.scenario, directory)
-    result = score(played, key, refs)
+    played, result = assessed.drill, assessed.score
     row = journal.session(session_id)
-    from drills.history import record_drill
-
-    record_drill(session_id, row.trainee, played.scenario.spec.id, result)
+    record(assessed, session_id, row.trainee)
     target = out or journal.root / "reports" / session_id
-    written = write_report(
-        played.scenario,
-        key,
-        played,
-        refs,
-        result,
-        row.trainee,
-        target,
-        formats,
-        problems,
-        counterfactuals,
-    )
+    written, _ = write_report(assessed, row.trainee, target, formats, problems, counterfactuals)
     data = summary_json(result) | {
         "session": session_id,
         "integrity": problems,
@@ -180,23 +133,15 @@ def replay_command(
     counterfactuals: bool,
 ) -> None:
     """Score a recorded transcript against the scenario's answer key, headlessly."""
-    scenario_path = resolve_scenario(scenario_id)
-    scenario = load_scenario(scenario_path)
-    key = load_key(scenario_path.parent / "key.yaml", scenario)
-    if not transcript.is_file():
-        candidate = scenario_path.parent / "transcripts" / f"{transcript}.yaml"
-        transcript = candidate if candidate.is_file() else transcript
-    recorded = load_transcript(transcript, scenario)
-    refs = references(scenario, scenario_path.parent)
-    played = replay(scenario, recorded)
-    result = score(played, key, refs)
+    done = replay_transcript(scenario_id, transcript, Runs())
+    scenario, recorded, result = done.scenario, done.transcript, done.assessed.score
     data = summary_json(result)
     data.update(
-        {"scenario": scenario.spec.id, "transcript": str(transcript), "trainee": recorded.trainee}
+        {"scenario": scenario.spec.id, "transcript": str(done.path), "trainee": recorded.trainee}
     )
     if out is not None:
-        written = write_report(
-            scenario, key, played, refs, result, recorded.trainee, out, formats, [], counterfactuals
+        written, _ = write_report(
+            done.assessed, recorded.trainee, out, formats, counterfactuals=counterfactuals
         )
         data["written"] = [str(p) for p in written]
     if as_json:

@@ -26,7 +26,7 @@ def exam() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the items as JSON.")
 def list_command(as_json: bool) -> None:
     """The exam items in the library."""
-    from drills.exam import exam_paths, load_exam
+    from drills.course.exam import exam_paths, load_exam
 
     items = [load_exam(p) for p in exam_paths()]
     rows = [
@@ -46,7 +46,7 @@ def list_command(as_json: bool) -> None:
 @click.option("--rubric", is_flag=True, help="Examiners: show the rubric and the course's answer.")
 def show_command(item: str, rubric: bool) -> None:
     """Print an exam item's question (and, for an examiner, its rubric)."""
-    from drills.exam import load_exam, resolve_exam
+    from drills.course.exam import load_exam, resolve_exam
 
     found = load_exam(resolve_exam(item))
     click.echo(f"{found.title} ({found.minutes} minutes)\n\n{found.question.strip()}")
@@ -92,8 +92,8 @@ def take_command(
 ) -> None:
     """Record a candidate's answer to an exam item as an attempt file (with the artifact a
     practical exercise hands in: its text is kept in the attempt)."""
-    from drills.exam import Attempt, load_exam, now_iso, resolve_exam, save_attempt
-    from drills.journal import home
+    from drills.course.exam import Attempt, load_exam, now_iso, resolve_exam, save_attempt
+    from drills.play.journal import home
     from simulator.errors import InputError
 
     found = load_exam(resolve_exam(item))
@@ -137,8 +137,8 @@ def score_command(
     attempt_file: Path, as_json: bool, out: Path | None, formats: tuple[str, ...]
 ) -> None:
     """Mark an attempt per rubric item (overrides included) and write its report."""
-    from drills.exam import check_attempt, load_attempt, load_exam, mark, resolve_exam
-    from drills.history import record_exam
+    from drills.course.exam import check_attempt, load_attempt, load_exam, mark, resolve_exam
+    from drills.judge.history import record_exam
     from reports.exam import exam_data, write
 
     attempt = load_attempt(attempt_file)
@@ -172,7 +172,13 @@ def override_command(
     attempt_file: Path, item_id: str, met: bool, examiner: str, reason: str
 ) -> None:
     """Record an examiner's mark for one rubric item in the attempt file."""
-    from drills.exam import load_attempt, load_exam, resolve_exam, save_attempt, with_override
+    from drills.course.exam import (
+        load_attempt,
+        load_exam,
+        resolve_exam,
+        save_attempt,
+        with_override,
+    )
 
     attempt = load_attempt(attempt_file)
     found = load_exam(resolve_exam(attempt.exam))
@@ -185,7 +191,7 @@ def override_command(
 def check_command(files: tuple[Path, ...]) -> None:
     """Validate exam item files (default: the library's); each item's own answer must earn
     its whole rubric."""
-    from drills.exam import exam_paths, load_exam, self_check
+    from drills.course.exam import exam_paths, load_exam, self_check
     from simulator.errors import CheckFailed
 
     failed = []

@@ -23,19 +23,21 @@ def register(cli: click.Group) -> None:
 def export(run_or_session: str, target: Path) -> None:
     """Export a scenario's run (a library id or scenario file) or a drill session's, the
     session only as of its clock (no future data)."""
-    from drills.asof import as_of
-    from drills.journal import Journal
-    from drills.scenario import load_scenario, resolve_scenario
-    from drills.session import RUNS, load_drill
+    from drills.library.scenario import load_scenario, resolve_scenario
+    from drills.play.asof import as_of
+    from drills.play.drill import load_drill
+    from drills.play.journal import Journal
+    from drills.runs.service import Runs
     from simulator.errors import InputError
-    from simulator.openmetrics import openmetrics
+    from simulator.telemetry.openmetrics import openmetrics
 
+    runs = Runs()
     try:
         scenario = load_scenario(resolve_scenario(run_or_session))
     except InputError:
         journal = Journal()
         try:
-            drill, _ = load_drill(journal, run_or_session)
+            drill, _ = load_drill(journal, run_or_session, runs)
         except InputError:
             raise InputError(
                 run_or_session, "", "a scenario id or file, or a drill session id"
@@ -43,7 +45,7 @@ def export(run_or_session: str, target: Path) -> None:
         tables = as_of(drill.telemetry(), drill.now_s)
         end = drill.now_s
     else:
-        tel = RUNS.get(scenario, scenario.timeline)
+        tel = runs.get(scenario, scenario.timeline)
         tables = tel.tables()
         end = scenario.spec.duration_s
     target.parent.mkdir(parents=True, exist_ok=True)

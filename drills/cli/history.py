@@ -22,7 +22,7 @@ def history_command(trainee: str | None, as_json: bool, out: Path | None) -> Non
     trend by component and what is still weak. Without TRAINEE: the trainees on record."""
     import json
 
-    from drills.history import History, summarise
+    from drills.judge.history import History, summarise
     from reports.history import history_data, to_markdown
     from simulator.errors import InputError
 

@@ -12,7 +12,7 @@ from drills.cli.output import emit_json
 from reports.tables import render_table
 
 if TYPE_CHECKING:
-    from drills.release.budget import BudgetResult
+    from drills.course.release.budget import BudgetResult
 
 # merge 0 · block 1 (a check ran and failed) · bad input 2 · pause 4 (a human decides)
 GATE_EXIT = {"merge": 0, "block": 1, "pause": 4}
@@ -42,7 +42,7 @@ def gate(
     memory per slice). Exit 0 merge, 4 pause (a human decides: a slice is missing or an
     unprotected one regressed), 1 block (a protected slice, latency or memory over budget),
     2 bad input."""
-    from drills.release.gate import (
+    from drills.course.release.gate import (
         judge,
         load_budgets,
         load_manifest,
@@ -89,7 +89,7 @@ def eval_asr(out: Path | None, fit_out: Path | None, refresh: bool, as_json: boo
     simulator's quality model beside the baseline's, as calibrated and as fitted to this
     eval (checked on the held-out slices). `--out` writes baseline.json and candidate.json
     for `gate`."""
-    from drills.release import asr_eval
+    from drills.course.release import asr_eval
     from real_backend import speech_eval
     from simulator.errors import InputError
 
@@ -157,7 +157,7 @@ def packet_check(path: Path, as_json: bool) -> None:
     scenario's fleet, that its verification query fails on the incident and passes after
     the rollback (re-simulated), that its SLO thresholds name real metrics, and that it
     holds no private data. Exit 0 usable, 1 a check failed, 2 bad input."""
-    from drills.release.packet import check
+    from drills.course.release.packet import check
     from simulator.errors import CheckFailed
 
     result = check(path)
@@ -202,7 +202,7 @@ def budget(agent_file: Path, no_sweep: bool, as_json: bool) -> None:
     then the agent simulated (p50/p95/p99 and where the slowest 5% lose their time) and a
     what-if for the cheapest reply pool meeting the target at p95. Exit 1 if the simulated
     p95 misses the target."""
-    from drills.release.budget import evaluate
+    from drills.course.release.budget import evaluate
     from simulator.errors import CheckFailed
 
     result = evaluate(agent_file, with_sweep=not no_sweep)

@@ -10,7 +10,7 @@ import click
 from pydantic import BaseModel
 
 from drills.cli.output import emit_json
-from drills.scenario import (
+from drills.library.scenario import (
     AnswerKey,
     Scenario,
     Transcript,
@@ -19,10 +19,11 @@ from drills.scenario import (
     resolve_scenario,
     scenario_dirs,
 )
-from drills.transcript import load_transcript
+from drills.play.transcript import load_transcript
+from drills.runs.service import Runs
 from reports.tables import render_table
-from simulator.config import FleetFile
 from simulator.errors import InputError
+from simulator.spec.config import FleetFile
 
 
 def register(cli: click.Group) -> None:
@@ -39,7 +40,7 @@ def fault() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def fault_list(as_json: bool) -> None:
     """List the faults, each with the serving mechanism it acts through."""
-    from simulator.faults import FAULTS
+    from simulator.spec.faults import FAULTS
 
     rows = [{"name": f.name, "mechanism": f.mechanism} for f in FAULTS.values()]
     if as_json:
@@ -53,7 +54,7 @@ def fault_list(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def fault_describe(name: str, as_json: bool) -> None:
     """A fault's mechanism, parameters and the fleet fields it changes."""
-    from simulator.faults import FAULTS, describe
+    from simulator.spec.faults import FAULTS, describe
 
     if name not in FAULTS:
         raise InputError(
@@ -89,7 +90,7 @@ def scenario() -> None:
 def scenario_seal(scenario_id: str, out: Path) -> None:
     """Write a candidate's pack: briefing, fleet, panels, schema; no key, no transcripts,
     no timeline. The drill is played on the examiner's console (speechdrill serve)."""
-    from drills.seal import seal
+    from drills.library.seal import seal
 
     loaded = load_scenario(resolve_scenario(scenario_id))
     for path in seal(loaded, out):
@@ -175,8 +176,8 @@ def scenario_variant(
     when), verified like an author's scenario and placed in its difficulty band, in a
     folder of its own (`drill start FOLDER`, `scenario seal FOLDER`). The same seed gives
     the same variant. Exit 1 if a seed found no variant that passes after redraws."""
-    from drills.journal import home
-    from drills.variants import instantiate
+    from drills.library.variants import instantiate
+    from drills.play.journal import home
     from simulator.errors import CheckFailed
 
     source = resolve_scenario(scenario_id).parent
@@ -215,7 +216,7 @@ def scenario_alerts(scenario_id: str, rule_file: Path | None, as_json: bool) -> 
     """Would these alert rules have paged? Each is evaluated by promtool, minute by
     minute, on the incident and on its no-fault run (for authors and trainers: it reads the
     answer key). Exit 1 if a rule would false-page or stay silent."""
-    from drills.alerts import PromtoolMissing, judge_rules, load_rule_file
+    from drills.judge.alerts import PromtoolMissing, judge_rules, load_rule_file
     from reports.alerts import timeline_lines
     from simulator.errors import CheckFailed
 
@@ -228,7 +229,7 @@ def scenario_alerts(scenario_id: str, rule_file: Path | None, as_json: bool) -> 
     if not rules:
         raise InputError(str(rule_file or key.scenario), "groups", "at least one alerting rule")
     try:
-        verdicts = judge_rules(loaded, key, rules)
+        verdicts = judge_rules(loaded, key, rules, Runs())
     except PromtoolMissing as exc:
         raise InputError("promtool", "", str(exc)) from None
     if as_json:
@@ -256,7 +257,7 @@ def _check_one(path: Path) -> str:
         load_transcript(path, load_scenario(scenario_file) if scenario_file.is_file() else None)
         return "transcript"
     if path.parent.name == "fleets":
-        from simulator.config import load_fleet_file
+        from simulator.spec.config import load_fleet_file
 
         load_fleet_file(path)
         return "fleet"
@@ -298,12 +299,13 @@ def scenario_check(files: tuple[Path, ...], verify: bool, as_json: bool) -> None
 
 
 def _verify(folders: set[Path], as_json: bool) -> None:
-    from drills.verify import verify
+    from drills.library.verify import verify
     from simulator.errors import CheckFailed
 
     report = {}
+    runs = Runs()
     for folder in sorted(folders):
-        checks = verify(load_scenario(folder / "scenario.yaml"))
+        checks = verify(load_scenario(folder / "scenario.yaml"), runs)
         report[folder.name] = checks
         if not as_json:
             click.echo(f"\n{folder.name}")

@@ -1,6 +1,6 @@
 """Interactive and scripted drill sessions: start, look, query, act, conclude, status, report.
 
-Each move is journaled (drills/journal.py) before its result is shown; the session's drill
+Each move is journaled (drills/play/journal.py) before its result is shown; the session's drill
 state is rebuilt from the journal every time, so a trainer can script a drill move by move,
 and a crashed prompt resumes where it stopped.
 """
@@ -17,44 +17,32 @@ from typing import Any
 import click
 import yaml
 
-from drills.actions import ActionError, operator_view
-from drills.evidence import is_time_series, visible_rows
-from drills.journal import Journal
-from drills.panels import PANELS
-from drills.scenario import Move, resolve_scenario
-from drills.session import Drill, MoveRecord, load_drill
-from drills.sql import QueryResult
+from drills.judge.evidence import is_time_series, visible_rows
+from drills.library.scenario import resolve_scenario
+from drills.play.actions import operator_view
+from drills.play.drill import Drill, MoveRecord, load_drill
+from drills.play.journal import Journal
+from drills.play.panels import PANELS
+from drills.play.sql import QueryResult
+from drills.runs.service import Runs
+from drills.usecases import MoveRefused, open_session, play_move
 from reports.tables import render_table, sparkline_rows
 from simulator.errors import InputError
 
 
-def perform(journal: Journal, session_id: str, move: dict[str, Any], live: bool = False) -> str:
-    """Validate, journal, then play a move; return what the trainee sees. `live`: keep the
-    run paused at the clock in this process for the next move (the interactive prompt)."""
-    drill, problems = load_drill(journal, session_id, live)
-    if problems:
-        raise InputError(
-            session_id, "", "the session journal fails its integrity check: " + "; ".join(problems)
-        )
-    if drill.concluded:
-        raise InputError(session_id, "", "this drill is concluded; see `drill report`")
-    limit = drill.scenario.time_box_min
-    if drill.clock_min >= limit and "conclude" not in move:
-        raise InputError(
-            session_id,
-            "",
-            f"the time box ({limit:g} minutes) is over: conclude, or see `drill report`",
-        )
-    parsed = Move.model_validate(move)
-    if parsed.look is not None and parsed.look not in PANELS:
-        raise InputError(
-            "look", "panel", f"unknown panel {parsed.look!r}; panels: {sorted(PANELS)}"
-        )
+def perform(
+    journal: Journal, session_id: str, move: dict[str, Any], runs: Runs, live: bool = False
+) -> str:
+    """Validate, play, journal a move (drills.usecases.play_move); return what the trainee
+    sees. `live`: keep the run paused at the clock in this process for the next move (the
+    interactive prompt)."""
     try:
-        record = drill.play(parsed)  # validated by playing: only a playable move is journaled
-    except ActionError as exc:
-        raise InputError("act", exc.path, exc.expected) from None
-    journal.append(session_id, parsed.model_dump(exclude_none=True))
+        drill = open_session(journal, session_id, runs, live)
+        record = play_move(drill, journal, session_id, move)
+    except MoveRefused as exc:
+        if exc.closed:
+            raise InputError(session_id, "", f"{exc.why}; see `drill report`") from None
+        raise InputError("move", exc.where, exc.why) from None
     return render_record(drill, record)
 
 
@@ -73,7 +61,7 @@ def render_record(drill: Drill, record: MoveRecord) -> str:
 
 def render_result(result: QueryResult) -> str:
     """A result as the trainee sees it: a time series as one sparkline per group and its
-    latest rows; a table as its first SHOW_ROWS rows (what drills/evidence.py credits)."""
+    latest rows; a table as its first SHOW_ROWS rows (what drills/judge/evidence.py credits)."""
     rows = [list(r) for r in result.rows]
     columns = result.columns
     if not rows:
@@ -94,7 +82,7 @@ def render_result(result: QueryResult) -> str:
 
 
 def describe_action(record: MoveRecord) -> str:
-    """What an operator sees of an action (drills.actions.operator_view)."""
+    """What an operator sees of an action (drills.play.actions.operator_view)."""
     act = record.action
     return operator_view(act.action, record.changes, act.args) if act else record.text
 
@@ -142,7 +130,7 @@ def start(scenario_id: str | None, trainee: str, resume_id: str | None, no_promp
         session = journal.create(scenario_id, trainee)
     else:
         raise InputError("drill start", "SCENARIO", "name a scenario, or --resume ID")
-    drill, problems = load_drill(journal, session.id)
+    drill, problems = load_drill(journal, session.id, Runs())
     spec = drill.scenario.spec
     click.echo(f"{spec.title}\nsession {session.id} (trainee {session.trainee})\n")
     click.echo(
@@ -165,7 +153,7 @@ def start(scenario_id: str | None, trainee: str, resume_id: str | None, no_promp
 @click.argument("panel", type=click.Choice(sorted(PANELS)))
 def look(session_id: str, panel: str) -> None:
     """Look at a named dashboard panel (costs clock time)."""
-    click.echo(perform(Journal(), session_id, {"look": panel}))
+    click.echo(perform(Journal(), session_id, {"look": panel}, Runs()))
 
 
 @click.command()
@@ -173,7 +161,7 @@ def look(session_id: str, panel: str) -> None:
 @click.argument("sql")
 def query(session_id: str, sql: str) -> None:
     """Run read-only SQL over the telemetry tables as of the drill clock."""
-    click.echo(perform(Journal(), session_id, {"query": sql}))
+    click.echo(perform(Journal(), session_id, {"query": sql}, Runs()))
 
 
 @click.command()
@@ -183,7 +171,7 @@ def query(session_id: str, sql: str) -> None:
 def act(session_id: str, action: str, pairs: tuple[str, ...]) -> None:
     """Act on the fleet (rollback, pause-canary, set, scale, reroute, ...)."""
     move = {"act": {"action": action, "args": parse_args(pairs)}}
-    click.echo(perform(Journal(), session_id, move))
+    click.echo(perform(Journal(), session_id, move, Runs()))
 
 
 @click.command()
@@ -211,7 +199,7 @@ def conclude(
     and notes for the examiner."""
     if not cause.strip():
         raise InputError("--cause", "cause", "the cause, in your own words")
-    from drills.alerts import load_rule_file
+    from drills.judge.alerts import load_rule_file
 
     rules = load_rule_file(rule_file) if rule_file else []
     move = {
@@ -222,14 +210,14 @@ def conclude(
             "notes": notes,
         }
     }
-    click.echo(perform(Journal(), session_id, move))
+    click.echo(perform(Journal(), session_id, move, Runs()))
 
 
 @click.command()
 @click.argument("session_id")
 def status(session_id: str) -> None:
     """The drill clock and the moves so far."""
-    drill, problems = load_drill(Journal(), session_id)
+    drill, problems = load_drill(Journal(), session_id, Runs())
     click.echo(status_text(drill))
     for problem in problems:
         click.echo(f"integrity: {problem}", err=True)
@@ -245,10 +233,11 @@ class DrillPrompt(cmd.Cmd):
     def __init__(self, journal: Journal, session_id: str) -> None:
         super().__init__()
         self.journal, self.session_id = journal, session_id
+        self.runs = Runs()  # the prompt's runs: one paused at the clock, kept between moves
 
     def _run(self, move: dict[str, Any]) -> None:
         try:
-            click.echo(perform(self.journal, self.session_id, move, live=True))
+            click.echo(perform(self.journal, self.session_id, move, self.runs, live=True))
         except (InputError, ValueError) as exc:
             click.echo(f"error: {exc}")
 
@@ -288,7 +277,7 @@ class DrillPrompt(cmd.Cmd):
 
     def do_status(self, _arg: str) -> None:
         """status — the clock and the moves so far"""
-        drill, _ = load_drill(self.journal, self.session_id)
+        drill, _ = load_drill(self.journal, self.session_id, self.runs)
         click.echo(status_text(drill))
 
     def do_panels(self, _arg: str) -> None:

@@ -11,7 +11,7 @@ import click
 import numpy as np
 
 from drills.cli.output import emit_json, out_folder, progress_bar
-from drills.library import resolve_target
+from drills.library.paths import resolve_target
 from reports.tables import render_table
 from simulator.errors import CheckFailed, InputError
 
@@ -49,11 +49,11 @@ def simulate(
 ) -> None:
     """Simulate a fleet file or a scenario (a path or a library name); print a summary."""
     from simulator import check_timeline, run
-    from simulator.config import fleet_only, load_fleet_file
+    from simulator.spec.config import fleet_only, load_fleet_file
 
     path = resolve_target(target)
     if path.name == "scenario.yaml" or _is_scenario(path):
-        from drills.scenario import load_scenario
+        from drills.library.scenario import load_scenario
 
         loaded = load_scenario(path)
         fleet, workload, timeline = loaded.fleet, loaded.workload, loaded.timeline
@@ -163,7 +163,7 @@ def validate() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print results as a JSON list.")
 def validate_analytic(cases: tuple[str, ...], seed: int, as_json: bool) -> None:
     """Simulate closed-form queueing cases and compare with the formulas."""
-    from simulator.analytic import DEFAULT_CASES, parse_case, validate_case
+    from simulator.studies.analytic import DEFAULT_CASES, parse_case, validate_case
 
     parsed = [parse_case(spec) for spec in (cases or DEFAULT_CASES)]  # all bad specs exit 2 first
     results = []
@@ -377,7 +377,7 @@ def profiles() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def profiles_list(as_json: bool) -> None:
     """List the available latency profiles."""
-    from simulator.profiles import shipped_library
+    from simulator.spec.profiles import shipped_library
 
     rows = [
         {

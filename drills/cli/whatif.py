@@ -9,13 +9,13 @@ from typing import Any
 import click
 
 from drills.cli.output import emit_json, out_folder, progress_bar
-from drills.library import resolve_target
-from drills.whatif import chosen_point, latency_samples, load_sweep, summarise
+from drills.library.paths import resolve_target
+from drills.library.whatif import chosen_point, latency_samples, load_sweep, summarise
 from reports.tables import render_table
 from reports.whatif import MEETS, verdicts
 from simulator.errors import InputError
-from simulator.sweep import Sweep
-from simulator.sweep_run import (
+from simulator.studies.sweep import Sweep
+from simulator.studies.sweep_run import (
     Executor,
     PointResult,
     ResultsLog,

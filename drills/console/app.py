@@ -11,7 +11,6 @@ is another site is refused. Bad input gets a message and changes nothing."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,41 +23,43 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from drills import session
-from drills.actions import ACTIONS, ActionError, action_changes, operator_view
-from drills.alerts import rules_in
 from drills.console.charts import chartable, svg
 from drills.console.exams import items as exam_items
 from drills.console.exams import routes as exam_routes
-from drills.console.live import DrillClosed, LiveDrills
+from drills.console.live import LiveDrills
 from drills.console.prepare import Preparer
 from drills.console.store import HINT_COST, Candidate, Cohort, Store, new_token
 from drills.console.web import BadInput, Console, guarded_by, names_of, now, page
-from drills.evidence import visible_rows
-from drills.history import record_drill
-from drills.journal import Journal
-from drills.library import library_root
-from drills.panels import PANELS
-from drills.scenario import AnswerKey, LoadedScenario, load_key, load_scenario, scenario_dirs
-from drills.scoring import gather_evidence, references, score
-from drills.session import RUNS, Drill, MoveRecord
-from drills.variant_spec import variants_of
+from drills.judge.alerts import rules_in
+from drills.judge.evidence import visible_rows
+from drills.judge.scoring import References, assess, gather_evidence, references
+from drills.library.paths import library_root
+from drills.library.scenario import (
+    load_scenario,
+    scenario_dirs,
+)
+from drills.library.variant_spec import variants_of
+from drills.play.actions import ACTIONS, ActionError, action_changes, operator_view
+from drills.play.drill import Drill, MoveRecord
+from drills.play.journal import Journal
+from drills.play.panels import PANELS
+from drills.runs.service import Runs
+from drills.usecases import MoveRefused, record
 from simulator.errors import InputError
-from simulator.schema import COLUMNS, METRIC_NAMES, TABLE_PURPOSE
+from simulator.telemetry.schema import COLUMNS, METRIC_NAMES, TABLE_PURPOSE
 
 RUNS_IN_MEMORY = 48  # a cohort's runs (one per candidate who acted), ~80 MB each
-RUNS_ON_DISK = "96"
+RUNS_ON_DISK = 96
 
 
 def create_app(root: Path) -> Starlette:
     """The app over a home folder; it keeps more runs than a one-trainee process does: a
     cohort's drills diverge once its candidates act, and its report reads every run."""
-    RUNS.size = max(RUNS.size, RUNS_IN_MEMORY)
-    session.WORKER_NICENESS = 10  # re-simulations yield the cores to the pages
-    os.environ.setdefault("SPEECHDRILL_CACHE_KEEP", RUNS_ON_DISK)
+    # re-simulations yield the cores to the pages (niceness)
+    runs = Runs(memory=RUNS_IN_MEMORY, niceness=10, keep_on_disk=RUNS_ON_DISK)
     journal = Journal(root)
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}
-    store, live = Store(root), LiveDrills(journal)
+    store, live = Store(root), LiveDrills(journal, runs)
     preparer = Preparer(store, journal, lambda s: live.warm_scenario(s, references=True))
     console = Console(store, journal, live, scenarios, preparer)
     app = Starlette(routes=routes(console))
@@ -159,13 +160,13 @@ async def cohort_page(c: Console, request: Request, error: str = "") -> Response
     if cohort is None:
         return page("error.html", status=404, message="no such cohort")
     scenario = c.scenarios[cohort.scenario]
-    key = _key(scenario)
+    key = c.key(scenario)
     rows: list[dict[str, Any]] = []
     drills: list[Drill | None] = []
     for who in c.store.candidates(cohort.id):
         drill = _drill(c, who, cohort)
         drills.append(drill)
-        mine = _key(drill.scenario) if drill is not None else key
+        mine = c.key(drill.scenario) if drill is not None else key
         found = await run_in_threadpool(_evidence, c, drill, mine) if drill is not None else None
         rows.append(
             {
@@ -206,22 +207,12 @@ def _ready(c: Console, cohort: Cohort, drills: list[Drill | None]) -> bool:
     return not waiting
 
 
-_KEYS: dict[Path, AnswerKey] = {}  # by scenario folder: written once, read every refresh
-
-
-def _key(scenario: LoadedScenario) -> AnswerKey:
-    """A scenario's (or variant's) answer key, read from its folder once."""
-    if scenario.directory not in _KEYS:
-        _KEYS[scenario.directory] = load_key(scenario.directory / "key.yaml", scenario)
-    return _KEYS[scenario.directory]
-
-
 def _drill(c: Console, who: Candidate, cohort: Cohort) -> Drill | None:
     if not who.session:  # the candidate's variant is still being prepared
         return None
     try:
         drill = c.drills.get(who.session)
-    except DrillClosed:
+    except MoveRefused:
         return None
     if not who.ended and drill.clock_min >= cohort.time_box_min and not drill.concluded:
         c.store.end(who.token, "the time box ran out")
@@ -277,7 +268,7 @@ async def cohort_report(c: Console, request: Request) -> Response:
     if cohort is None:
         return page("error.html", status=404, message="no such cohort")
     scenario = c.scenarios[cohort.scenario]
-    key = _key(scenario)
+    key = c.key(scenario)
     results = await run_in_threadpool(_scores, c, cohort)
     return page(
         "report.html",
@@ -293,7 +284,7 @@ async def cohort_report(c: Console, request: Request) -> Response:
 def _scores(c: Console, cohort: Cohort) -> list[dict[str, Any]]:
     """Every prepared candidate's score against their own incident's key and expert path
     (finished drills join their history)."""
-    refs: dict[Path, Any] = {}  # a variant's references, shared by the candidates on it
+    refs: dict[Path, References] = {}  # a variant's references, shared by its candidates
     results = []
     with c.drills.lock, c.drills.runs_lock:
         for who in c.store.candidates(cohort.id):
@@ -302,11 +293,12 @@ def _scores(c: Console, cohort: Cohort) -> list[dict[str, Any]]:
             drill = c.drills.get(who.session)
             scenario = drill.scenario
             if scenario.directory not in refs:
-                refs[scenario.directory] = references(scenario, scenario.directory)
+                refs[scenario.directory] = references(scenario, scenario.directory, drill.runs)
             mine = refs[scenario.directory]
-            result = score(drill, _key(scenario), mine)
+            assessed = assess(drill, mine, c.key(scenario))
+            result = assessed.score
             if drill.concluded or who.ended:  # a finished drill joins the trainee's history
-                record_drill(who.session, who.name, cohort.scenario, result, c.store.root)
+                record(assessed, who.session, who.name, c.store.root)
             hints = c.store.hints(who.token)
             final = max(0.0, result.score - sum(h.cost for h in hints))
             results.append(
@@ -429,7 +421,7 @@ async def candidate_move(c: Console, request: Request) -> Response:
             preview = _blast_radius(c, who, move["act"])
             return await candidate_page(c, request, confirm={"act": move["act"], **preview})
         await run_in_threadpool(_play, c, who, move, cohort.time_box_min)
-    except (BadInput, ActionError, ValidationError, DrillClosed) as exc:
+    except (BadInput, ActionError, ValidationError, MoveRefused) as exc:
         return await candidate_page(c, request, error=_message(exc))
     _drill(c, who, cohort)  # the time box may have run out with this move
     return RedirectResponse(f"/c/{request.path_params['ct']}", status_code=303)
@@ -535,7 +527,7 @@ def _blast_radius(c: Console, who: Candidate, act: dict[str, Any]) -> dict[str, 
 
 
 def default_root() -> Path:
-    from drills.journal import home
+    from drills.play.journal import home
 
     return home()
 

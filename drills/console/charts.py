@@ -8,8 +8,8 @@ import html
 import math
 from collections.abc import Sequence
 
-from drills.evidence import is_time_series
-from drills.sql import QueryResult
+from drills.judge.evidence import is_time_series
+from drills.play.sql import QueryResult
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 150, 16, 36

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from drills.console.store import Sitting
 from drills.console.web import BadInput, Console, guarded_by, names_of, now, page
-from drills.exam import (
+from drills.course.exam import (
     Attempt,
     exam_paths,
     load_attempt,
@@ -24,7 +24,7 @@ from drills.exam import (
     save_attempt,
     with_override,
 )
-from drills.history import record_exam
+from drills.judge.history import record_exam
 from reports.exam import exam_data
 from simulator.errors import InputError
 

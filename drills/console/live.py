@@ -14,21 +14,20 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from drills.journal import Journal
-from drills.panels import PANELS
-from drills.scenario import LoadedScenario, Move
-from drills.scoring import references as reference_runs
-from drills.session import RUNS, Drill, MoveRecord, load_drill
-from drills.sql import QueryResult
-
-
-class DrillClosed(Exception):
-    """The drill takes no more moves: concluded, ended or out of time."""
+from drills.judge.scoring import references as reference_runs
+from drills.library.scenario import LoadedScenario
+from drills.play.drill import Drill, MoveRecord
+from drills.play.journal import Journal
+from drills.play.panels import PANELS
+from drills.play.sql import QueryResult
+from drills.runs.service import Runs
+from drills.usecases import open_session, play_move
 
 
 class LiveDrills:
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal, runs: Runs) -> None:
         self.journal = journal
+        self.runs = runs
         self.lock = threading.RLock()
         self.runs_lock = threading.RLock()
         self._drills: dict[str, Drill] = {}
@@ -39,25 +38,15 @@ class LiveDrills:
     def get(self, session_id: str) -> Drill:
         with self.lock:
             if session_id not in self._drills:
-                drill, problems = load_drill(self.journal, session_id)
-                if problems:
-                    raise DrillClosed(
-                        "the journal fails its integrity check: " + "; ".join(problems)
-                    )
-                self._drills[session_id] = drill
+                self._drills[session_id] = open_session(self.journal, session_id, self.runs)
             return self._drills[session_id]
 
     def play(self, session_id: str, move: dict[str, Any], time_box_min: float) -> MoveRecord:
-        """Validate, play, journal; a move that cannot be played changes nothing."""
-        parsed = Move.model_validate(move)
+        """Validate, play, journal (drills.usecases.play_move); a move that cannot be played
+        changes nothing (MoveRefused)."""
         with self.lock:
             drill = self.get(session_id)
-            if drill.concluded:
-                raise DrillClosed("this drill is concluded")
-            if drill.clock_min >= time_box_min:
-                raise DrillClosed(f"the time box ({time_box_min:g} minutes) is over")
-            record = drill.play(parsed)  # ActionError: nothing played, nothing journaled
-            self.journal.append(session_id, parsed.model_dump(exclude_none=True))
+            record = play_move(drill, self.journal, session_id, move, time_box_min)
         if record.kind == "act":
             timeline = list(drill.timeline)
             self._in_background(lambda: self.warm(drill, timeline))
@@ -68,7 +57,7 @@ class LiveDrills:
         for its run if the background is simulating it, never simulating it twice."""
         if record.result is not None or record.error:
             return record.result
-        pending = self._inflight.get(RUNS.key(drill.scenario, drill.timeline))
+        pending = self._inflight.get(self.runs.key(drill.scenario, drill.timeline))
         if pending is not None:
             pending.wait()
         with self.runs_lock:
@@ -80,17 +69,17 @@ class LiveDrills:
         every panel at the page. Other candidates' looks go on meanwhile: the run cache is
         only touched to hand the finished run over."""
         timeline = drill.timeline if timeline is None else timeline
-        key = RUNS.key(drill.scenario, timeline)
+        key = self.runs.key(drill.scenario, timeline)
         with self.lock:
             pending = self._inflight.get(key)
-            ours = pending is None and RUNS.known(drill.scenario, timeline) is None
+            ours = pending is None and self.runs.known(drill.scenario, timeline) is None
             if ours:
                 done = self._inflight[key] = threading.Event()
         if pending is not None:
             pending.wait()
         if ours:
             try:
-                RUNS.prefetch(drill.scenario, [timeline])
+                self.runs.prefetch(drill.scenario, [timeline])
             finally:
                 del self._inflight[key]
                 done.set()
@@ -104,7 +93,7 @@ class LiveDrills:
         one set of reference runs per candidate), then the no-fault and expert runs its
         scores compare against, so the cohort report does not simulate them all at once
         while the facilitator waits."""
-        key = RUNS.key(scenario, scenario.timeline)
+        key = self.runs.key(scenario, scenario.timeline)
         with self.lock:
             if key in self._primed or key in self._priming:
                 return
@@ -112,29 +101,29 @@ class LiveDrills:
 
         def job() -> None:
             try:
-                self.warm(Drill(scenario), scenario.timeline, prime=True)
+                self.warm(Drill(scenario, self.runs), scenario.timeline, prime=True)
             finally:
                 self._priming.discard(key)
             if references:
-                expert = reference_runs(scenario, scenario.directory).expert
-                RUNS.prefetch(scenario, [[], expert.timeline])
+                expert = reference_runs(scenario, scenario.directory, self.runs).expert
+                self.runs.prefetch(scenario, [[], expert.timeline])
 
         self._in_background(job)
 
     def prime(self, scenario: LoadedScenario) -> None:
         """Every panel as it reads at the page, run once while the candidates join: a
-        drill's first looks are then answered from the kept results (drills/session.py)."""
-        page = Drill(scenario)
+        drill's first looks are then answered from the kept results (drills/runs/views.py)."""
+        page = Drill(scenario, self.runs)
         for name, panel in PANELS.items():
             record = MoveRecord(0, "look", page.clock_min, page.now_s, name, sql=panel.sql)
             with self.runs_lock:
                 page.show(record)
-        self._primed.add(RUNS.key(scenario, scenario.timeline))
+        self._primed.add(self.runs.key(scenario, scenario.timeline))
 
     def ready(self, scenario: LoadedScenario) -> bool:
         """Whether a cohort of this scenario can start: its run simulated, its panels at
         the page run (the facilitator's page says so before the links go out)."""
-        return RUNS.key(scenario, scenario.timeline) in self._primed
+        return self.runs.key(scenario, scenario.timeline) in self._primed
 
     @staticmethod
     def _in_background(job: Callable[[], None]) -> None:

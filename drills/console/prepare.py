@@ -1,5 +1,5 @@
 """A fresh incident for each candidate: a cohort created with variants draws and verifies
-one variant of its scenario per candidate (drills/variants.py: the causal check, the expert
+one variant of its scenario per candidate (drills/library/variants.py: the causal check, the expert
 and naive paths replayed into their bands, the difficulty in the scenario's band), in the
 background, one at a time, then opens the candidate's drill on it.
 
@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from drills.console.store import Candidate, Cohort, Store
-from drills.journal import Journal
-from drills.scenario import LoadedScenario, load_scenario, resolve_scenario
+from drills.library.scenario import LoadedScenario, load_scenario, resolve_scenario
+from drills.play.journal import Journal
 
 VARIANT_TIMEOUT_S = 900  # a variant redrawn several times on a busy host, and then some
 

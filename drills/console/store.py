@@ -1,6 +1,6 @@
 """The console's records in SQLite ($SPEECHDRILL_HOME/console.sqlite): the facilitator's
 token, cohorts, candidates with their unguessable join tokens and drill sessions, and the
-hints given. Moves themselves are in the drill journal (drills/journal.py)."""
+hints given. Moves themselves are in the drill journal (drills/play/journal.py)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,8 @@ from starlette.responses import HTMLResponse, Response
 from drills.console.live import LiveDrills
 from drills.console.prepare import Preparer
 from drills.console.store import Store
-from drills.journal import Journal
-from drills.scenario import LoadedScenario
+from drills.library.scenario import AnswerKey, LoadedScenario, load_key
+from drills.play.journal import Journal
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -44,6 +44,14 @@ class Console:
     drills: LiveDrills
     scenarios: dict[str, LoadedScenario]
     preparer: Preparer
+    # answer keys by scenario (or variant) folder: written once, read every refresh
+    keys: dict[Path, AnswerKey] = field(default_factory=dict)
+
+    def key(self, scenario: LoadedScenario) -> AnswerKey:
+        """A scenario's (or variant's) answer key, read from its folder once."""
+        if scenario.directory not in self.keys:
+            self.keys[scenario.directory] = load_key(scenario.directory / "key.yaml", scenario)
+        return self.keys[scenario.directory]
 
     def knows(self, role: str, token: str) -> bool:
         if role == "facilitator":

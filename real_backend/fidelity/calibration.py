@@ -17,8 +17,8 @@ from real_backend.fidelity.host_speed import (
 )
 from real_backend.fidelity.serving import probed_replay, throughput
 from real_backend.server import Records
-from simulator.fleet import bucket_grid, padded_length
-from simulator.profiles import LatencyProfile, ServiceTimeModel
+from simulator.spec.fleet import bucket_grid, padded_length
+from simulator.spec.profiles import LatencyProfile, ServiceTimeModel
 
 HOST_TRACE_S = 60.0  # of back-to-back batches, to see the host's speed wander
 CALIBRATION_LOAD = 0.5  # of the isolated profile's capacity

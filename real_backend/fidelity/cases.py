@@ -10,7 +10,7 @@ import numpy as np
 
 from real_backend.profiler import FAMILIES, measure_family, measure_idle_penalty
 from real_backend.server import cpu_affinity
-from simulator.fleet import (
+from simulator.spec.fleet import (
     BatchingSpec,
     Fleet,
     HostDrift,
@@ -22,8 +22,8 @@ from simulator.fleet import (
     StagesSpec,
     padded_length,
 )
-from simulator.profiles import LatencyProfile, ProfileLibrary, ServiceTimeModel
-from simulator.workload import (
+from simulator.spec.profiles import LatencyProfile, ProfileLibrary, ServiceTimeModel
+from simulator.spec.workload import (
     DurationDist,
     PoissonArrivals,
     RequestArrays,

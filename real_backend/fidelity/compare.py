@@ -15,11 +15,11 @@ from real_backend.fidelity.host_speed import run_slowdown, speed_trace, unusable
 from real_backend.fidelity.results import Artefacts, Diagnosis, FidelityRow, SpeedBudget
 from real_backend.fidelity.serving import probed_replay, server_for
 from real_backend.server import Records
-from simulator.fleet import HostDrift
-from simulator.profiles import LatencyProfile
-from simulator.telemetry import Telemetry
-from simulator.timeline import TimelineEvent
-from simulator.workload import RequestArrays
+from simulator.spec.fleet import HostDrift
+from simulator.spec.profiles import LatencyProfile
+from simulator.spec.timeline import TimelineEvent
+from simulator.spec.workload import RequestArrays
+from simulator.telemetry.bundle import Telemetry
 
 REAL_REPEATS = 2  # the real server's own run-to-run spread is the noise floor
 SIM_SEEDS = 5  # simulated service noise averaged over seeds, arrivals held fixed

@@ -11,9 +11,9 @@ import numpy as np
 from real_backend.fidelity.cases import Case, model_times
 from real_backend.fidelity.serving import server_for
 from real_backend.server import Records
-from simulator.fleet import HostDrift
-from simulator.profiles import LatencyProfile, ServiceTimeModel
-from simulator.timeline import TimelineEvent
+from simulator.spec.fleet import HostDrift
+from simulator.spec.profiles import LatencyProfile, ServiceTimeModel
+from simulator.spec.timeline import TimelineEvent
 
 SPEED_WINDOW_S = 2.0  # the host's speed, read off real batches, is held per window this long
 DRIFT_LAGS_S = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # faster than the first: batch noise

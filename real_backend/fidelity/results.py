@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from real_backend.fidelity.calibration import Calibration
-from simulator.profiles import LatencyProfile
+from simulator.spec.profiles import LatencyProfile
 
 
 @dataclass(frozen=True)

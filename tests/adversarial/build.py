@@ -321,7 +321,7 @@ def clock_before(moves: list[dict[str, Any]]) -> float:
 
 
 def _playable(move: dict[str, Any]) -> bool:
-    from drills.actions import ACTIONS, ActionError, parse_action
+    from drills.play.actions import ACTIONS, ActionError, parse_action
 
     try:
         parse_action(move["action"], move.get("args", {}))
@@ -333,7 +333,7 @@ def _playable(move: dict[str, Any]) -> bool:
 def variants(
     scenario: str, expert: dict[str, Any], key: dict[str, Any], pools: list[str]
 ) -> dict[str, list[Any]]:
-    from drills.panels import PANELS
+    from drills.play.panels import PANELS
 
     panels = {name: p.sql for name, p in PANELS.items()}
     spec = SPECIFIC[scenario]
@@ -388,14 +388,14 @@ def variants(
 
 def default_variant(path: Path) -> Any:
     """A scenario file as loaded: its default variant where the folder declares variants."""
-    from drills.variant_spec import renderer_for
-    from simulator.fileio import read_yaml
+    from drills.library.variant_spec import renderer_for
+    from simulator.spec.fileio import read_yaml
 
     return read_yaml(path, renderer_for(path))[0]
 
 
 def main() -> None:
-    from drills.scenario import load_scenario
+    from drills.library.scenario import load_scenario
 
     for scenario in SPECIFIC:
         folder = LIBRARY / scenario

@@ -1,0 +1,1 @@
+"""The course beyond drills: the written exam and the release lab."""

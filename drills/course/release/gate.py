@@ -1,0 +1,270 @@
+"""The ASR slice gate (the course's Exercise 1) and the release manifest (Prompt 4).
+
+A pull request that changes an ASR model is judged slice by slice, never on global WER
+alone:
+
+- a **protected** slice whose WER (or entity error) rose past its budget **blocks** the
+  merge, however much the global figure improved;
+- an unprotected slice past its budget **pauses** it for a human;
+- a slice the budgets name, or the baseline measured, that either side lacks **pauses** it:
+  eval coverage cannot silently disappear;
+- latency and memory past their global budgets **block**;
+- a release manifest missing an item of the gate list pauses; a failed item blocks;
+- otherwise: merge.
+
+The verdict is the worst finding's. Exit codes (drills/cli/gate.py): 0 merge, 4 pause,
+1 block, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from simulator.errors import InputError
+from simulator.spec.fileio import read_yaml, validate_data
+from simulator.spec.fleet import NonNeg, Strict
+
+Verdict = Literal["merge", "pause", "block"]
+RANK: dict[str, int] = {"merge": 0, "pause": 1, "block": 2}
+
+
+class SliceMetrics(Strict):
+    wer: NonNeg = Field(description="word error rate of the slice (0-1)")
+    entity_error: NonNeg | None = Field(None, description="named-entity error rate (0-1)")
+    latency_ms: NonNeg | None = Field(None, description="p95 decode latency per utterance")
+    memory_mb: NonNeg | None = Field(None, description="peak memory of the model")
+    rtf: NonNeg | None = Field(None, description="real-time factor of decoding")
+    n: int | None = Field(None, ge=1, description="utterances (weights the global WER)")
+    words: int | None = Field(None, ge=1, description="reference words (the WER's sample)")
+
+
+class MetricMap(Strict):
+    """One model's eval: metrics by slice (a JSON/YAML file, or CSV with a `slice` column)."""
+
+    model: str = ""
+    slices: dict[str, SliceMetrics] = Field(min_length=1)
+
+    def global_wer(self) -> float:
+        """The aggregate a dashboard shows: WER weighted by utterances where given."""
+        weights = [m.n or 1 for m in self.slices.values()]
+        total = sum(m.wer * w for m, w in zip(self.slices.values(), weights, strict=True))
+        return total / sum(weights)
+
+    def worst(self, field: str) -> float | None:
+        values = [getattr(m, field) for m in self.slices.values()]
+        known = [v for v in values if v is not None]
+        return max(known) if known else None
+
+
+class SliceBudget(Strict):
+    max_wer_delta: NonNeg = Field(description="the WER rise allowed (absolute, 0-1)")
+    max_entity_error_delta: NonNeg | None = None
+    protected: bool = Field(False, description="over budget blocks, not pauses")
+
+
+class Budgets(Strict):
+    slices: dict[str, SliceBudget] = Field(
+        min_length=1, description="every slice the gate must see, with its budget"
+    )
+    default: SliceBudget | None = Field(None, description="for measured slices not listed")
+    max_latency_ms: NonNeg | None = Field(None, description="the candidate's worst-slice p95")
+    max_latency_increase: NonNeg | None = Field(
+        None, description="relative rise of the worst-slice p95 allowed (0.1 = 10%)"
+    )
+    max_memory_mb: NonNeg | None = None
+
+
+Status = Literal["passed", "failed"]
+
+
+class ManifestItem(Strict):
+    status: Status
+    evidence: str = Field("", description="a link, path or ticket that shows it")
+
+
+# Prompt 4's gate list: what must pass before a model and feature change reaches production
+GATE_LIST: dict[str, str] = {
+    "feature_shape_tests": "unit tests for feature shapes (and normalisation)",
+    "sample_rate_tests": "unit tests for sample-rate handling",
+    "deterministic_eval": "a deterministic eval on approved fixtures",
+    "slice_regression": "slice regression checks (this gate)",
+    "latency_benchmark": "latency benchmarks",
+    "memory_benchmark": "memory benchmarks",
+    "artifact_version": "the artifact versioned (weights and feature config together)",
+    "lockfile": "a dependency lockfile",
+    "model_card": "a model card",
+    "rollback_plan": "a rollback plan",
+    "privacy_review": "a privacy review",
+}
+
+
+class Manifest(Strict):
+    """A release manifest: each item of the gate list with its status and evidence."""
+
+    release: str = ""
+    items: dict[str, ManifestItem] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    verdict: Verdict
+    what: str  # a slice, "latency", "memory" or a manifest item
+    why: str
+
+
+@dataclass
+class GateResult:
+    verdict: Verdict
+    findings: list[Finding]
+    global_wer: tuple[float, float]  # baseline, candidate
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "global_wer": {"baseline": self.global_wer[0], "candidate": self.global_wer[1]},
+            "findings": [asdict(f) for f in self.findings],
+        }
+
+
+def _slice_findings(
+    name: str, budget: SliceBudget, baseline: MetricMap, candidate: MetricMap
+) -> list[Finding]:
+    old, new = baseline.slices.get(name), candidate.slices.get(name)
+    if old is None or new is None:
+        side = "baseline" if old is None else "candidate"
+        return [Finding("pause", name, f"missing eval slice: the {side} has no {name!r}")]
+    over: Verdict = "block" if budget.protected else "pause"
+    kind = "protected slice" if budget.protected else "slice"
+    out = []
+    delta = new.wer - old.wer
+    if delta > budget.max_wer_delta + 1e-12:
+        out.append(
+            Finding(
+                over,
+                name,
+                f"{kind}: WER {old.wer:.3f} → {new.wer:.3f} (+{delta:.3f}, "
+                f"budget +{budget.max_wer_delta:g})",
+            )
+        )
+    limit = budget.max_entity_error_delta
+    if limit is not None and old.entity_error is not None and new.entity_error is not None:
+        rise = new.entity_error - old.entity_error
+        if rise > limit + 1e-12:
+            out.append(Finding(over, name, f"{kind}: entity error +{rise:.3f} (budget +{limit:g})"))
+    return out
+
+
+def _resource_findings(
+    budgets: Budgets, baseline: MetricMap, candidate: MetricMap
+) -> list[Finding]:
+    out = []
+    new_latency, old_latency = candidate.worst("latency_ms"), baseline.worst("latency_ms")
+    cap, rise = budgets.max_latency_ms, budgets.max_latency_increase
+    if cap is not None and new_latency is not None and new_latency > cap:
+        why = f"worst-slice p95 {new_latency:.0f} ms over {cap:g} ms"
+        out.append(Finding("block", "latency", why))
+    if rise is not None and new_latency and old_latency and new_latency > old_latency * (1 + rise):
+        why = (
+            f"worst-slice p95 {old_latency:.0f} → {new_latency:.0f} ms "
+            f"(+{new_latency / old_latency - 1:.0%}, budget +{rise:.0%})"
+        )
+        out.append(Finding("block", "latency", why))
+    memory, most = candidate.worst("memory_mb"), budgets.max_memory_mb
+    if most is not None and memory is not None and memory > most:
+        out.append(Finding("block", "memory", f"{memory:.0f} MB over {most:g} MB"))
+    return out
+
+
+def manifest_findings(manifest: Manifest) -> list[Finding]:
+    """Missing items of the gate list pause (named together); failed items block."""
+    out = [
+        Finding("block", item, f"{GATE_LIST.get(item, item)}: failed ({entry.evidence})")
+        for item, entry in manifest.items.items()
+        if entry.status == "failed"
+    ]
+    missing = [item for item in GATE_LIST if item not in manifest.items]
+    if missing:
+        out.append(
+            Finding("pause", "manifest", "missing from the gate list: " + ", ".join(missing))
+        )
+    return out
+
+
+def judge(
+    baseline: MetricMap, candidate: MetricMap, budgets: Budgets, manifest: Manifest | None = None
+) -> GateResult:
+    findings: list[Finding] = []
+    for name, budget in budgets.slices.items():
+        findings += _slice_findings(name, budget, baseline, candidate)
+    listed = set(budgets.slices)
+    for name in sorted((set(baseline.slices) | set(candidate.slices)) - listed):
+        if budgets.default is not None:
+            findings += _slice_findings(name, budgets.default, baseline, candidate)
+        elif name not in candidate.slices:
+            findings.append(
+                Finding("pause", name, f"missing eval slice: the candidate lost {name!r}")
+            )
+    findings += _resource_findings(budgets, baseline, candidate)
+    if manifest is not None:
+        findings += manifest_findings(manifest)
+    worst: Verdict = max((f.verdict for f in findings), key=RANK.__getitem__, default="merge")
+    findings.sort(key=lambda f: -RANK[f.verdict])
+    return GateResult(worst, findings, (baseline.global_wer(), candidate.global_wer()))
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+def load_metric_map(path: Path) -> MetricMap:
+    """A metric map from JSON or YAML (`{slices: {name: {wer: ...}}}`, or the slices
+    mapping alone as the course's sketch has it) or CSV (a `slice` column)."""
+    if path.suffix.lower() == ".csv":
+        return validate_data({"slices": _csv_slices(path)}, MetricMap, str(path), None)
+    data, node = read_yaml(path)  # JSON is YAML too, with line numbers
+    if not isinstance(data, dict):
+        raise InputError(str(path), "", "a mapping of slices to metrics")
+    if "slices" not in data:
+        data = {"slices": data}
+    return validate_data(data, MetricMap, str(path), node)
+
+
+def _csv_slices(path: Path) -> dict[str, dict[str, Any]]:
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or "slice" not in rows[0]:
+        raise InputError(str(path), "slice", "a CSV header with a `slice` column and `wer`")
+    out: dict[str, dict[str, Any]] = {}
+    for number, row in enumerate(rows, start=2):
+        name = (row.pop("slice") or "").strip()
+        if not name:
+            raise InputError(str(path), "slice", "a slice name on every row", number)
+        out[name] = {k: _number(v, path, k, number) for k, v in row.items() if v not in ("", None)}
+    return out
+
+
+def _number(text: str, path: Path, column: str, line: int) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(str(path), column, f"a number, not {text!r}", line) from None
+
+
+def load_budgets(path: Path) -> Budgets:
+    data, node = read_yaml(path)
+    return validate_data(data, Budgets, str(path), node)
+
+
+def load_manifest(path: Path) -> Manifest:
+    data, node = read_yaml(path)
+    manifest = validate_data(data, Manifest, str(path), node)
+    unknown = sorted(set(manifest.items) - set(GATE_LIST))
+    if unknown:
+        raise InputError(
+            str(path), f"items.{unknown[0]}", f"an item of the gate list: {sorted(GATE_LIST)}"
+        )
+    return manifest

@@ -1,0 +1,345 @@
+"""Investigation over telemetry: a read-only DuckDB sandbox, and what a query read.
+
+The sandbox sees the telemetry as it stood at the drill clock (drills/play/asof.py: rows that
+had not arrived are absent, requests still in flight show no outcome), with file, extension
+and network access off and bounds on time, memory, threads, rows, columns and cell size. Any
+query gets an answer or a one-line refusal; nothing a trainee types can break a session.
+
+What a query read (its lineage) comes from DuckDB itself: the base columns its plan scans
+(EXPLAIN), the tables it names and the time bounds and equality filters of its WHERE
+clauses, wherever they sit (CTEs, subqueries, set operations, PIVOT). Equivalent SQL reads
+the same. Whether that reading earned a key signal is judged on the result the trainee was
+shown (drills/judge/evidence.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from drills.play.asof import to_arrow
+from simulator.telemetry.bundle import TABLE_COLUMNS, TABLES
+
+ROW_LIMIT = 200  # rows fetched of any result
+COLUMN_LIMIT = 64
+CELL_CHARS = 120  # a longer text cell is cut (a 10 MB string is not evidence)
+TIME_LIMIT_S = 5.0
+MEMORY_LIMIT = "1GB"
+THREADS = 1
+
+
+class QueryRefused(ValueError):
+    """A query the sandbox will not run, with the reason in words."""
+
+
+@dataclass
+class Lineage:
+    """What a query read: tables, the base columns scanned of each, whether it aggregates,
+    and the time bounds and equality filters its WHERE clauses put on columns."""
+
+    tables: set[str] = field(default_factory=set)
+    columns: dict[str, set[str]] = field(default_factory=dict)
+    aggregated: bool = False
+    time_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    equals: dict[str, set[str]] = field(default_factory=dict)
+
+    def read(self, table: str) -> set[str]:
+        return self.columns.get(table, set())
+
+
+@dataclass
+class QueryResult:
+    """A query's answer as fetched (at most ROW_LIMIT rows), cells made safe to print."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool  # the query had more rows than were fetched
+    lineage: Lineage
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe_cell(value: Any) -> Any:
+    """Cells as a terminal may print them: control characters escaped, long text cut."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        value = bytes(value)[:CELL_CHARS].hex()
+    if isinstance(value, str):
+        if len(value) > CELL_CHARS:
+            value = value[: CELL_CHARS - 1] + "…"
+        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    if isinstance(value, list | dict | tuple):
+        return safe_cell(str(value))
+    return value
+
+
+def parse(sql: str, con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """DuckDB's own parse tree of a SELECT (None for statements it cannot serialise, such
+    as PIVOT), read on the sandbox's own connection (opening one per parse costs more than
+    the parse); raises QueryRefused for SQL that does not parse."""
+    try:
+        text = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0]
+        tree: dict[str, Any] = json.loads(text)
+    except RecursionError:
+        raise QueryRefused("the query nests too deeply to read") from None
+    except duckdb.Error as exc:
+        raise QueryRefused(_first_line(exc)) from None
+    if tree.get("error"):
+        message = str(tree.get("error_message", "parse error"))
+        if "Only SELECT" in message:
+            return None
+        raise QueryRefused(f"not valid SQL: {_first_line(message)}")
+    return tree
+
+
+def _first_line(error: Any) -> str:
+    return safe_cell(str(error).strip().splitlines()[0] if str(error).strip() else "error")
+
+
+def _nodes(tree: Any) -> list[dict[str, Any]]:
+    """Every mapping in a parse or plan tree, iteratively (no recursion limit to hit)."""
+    out, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            out.append(node)
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return out
+
+
+def _literal(node: Any) -> str | None:
+    while isinstance(node, dict) and node.get("class") == "CAST":
+        node = node.get("child")
+    if isinstance(node, dict) and node.get("class") == "CONSTANT":
+        return str(node["literal"].get("text", node["literal"].get("value")))
+    return None
+
+
+def _column(node: Any) -> str | None:
+    if isinstance(node, dict) and node.get("class") == "COLUMN_REF":
+        return str(node["column_names"][-1])
+    return None
+
+
+def _constraints(where: Any, lineage: Lineage) -> None:
+    """Time bounds and equality filters of one WHERE clause (and what it nests)."""
+    for node in _nodes(where):
+        kind = node.get("type", "")
+        if kind == "COMPARE_BETWEEN" and _column(node.get("input")):
+            low, high = _literal(node.get("lower")), _literal(node.get("upper"))
+            if low is not None and high is not None:
+                _bound(lineage, str(_column(node["input"])), ">=", low)
+                _bound(lineage, str(_column(node["input"])), "<=", high)
+        elif kind == "COMPARE_IN" and _column((node.get("children") or [None])[0]):
+            column = str(_column(node["children"][0]))
+            values = {v for v in map(_literal, node["children"][1:]) if v is not None}
+            lineage.equals.setdefault(column, set()).update(values)
+        elif kind.startswith("COMPARE_") and "left" in node:
+            left, right = node.get("left"), node.get("right")
+            if _column(left) and _literal(right) is not None:
+                _bound(lineage, str(_column(left)), kind, str(_literal(right)))
+            elif _column(right) and _literal(left) is not None:
+                flipped = {"COMPARE_GREATERTHAN": "COMPARE_LESSTHAN"}
+                flipped |= {v: k for k, v in flipped.items()}
+                flipped |= {
+                    "COMPARE_GREATERTHANOREQUALTO": "COMPARE_LESSTHANOREQUALTO",
+                    "COMPARE_LESSTHANOREQUALTO": "COMPARE_GREATERTHANOREQUALTO",
+                }
+                _bound(lineage, str(_column(right)), flipped.get(kind, kind), str(_literal(left)))
+
+
+def _bound(lineage: Lineage, column: str, kind: str, value: str) -> None:
+    if kind == "COMPARE_EQUAL":
+        lineage.equals.setdefault(column, set()).add(value)
+        return
+    try:
+        number = float(value)
+    except ValueError:
+        return
+    low, high = lineage.time_bounds.get(column, (-np.inf, np.inf))
+    if kind in (">=", "COMPARE_GREATERTHAN", "COMPARE_GREATERTHANOREQUALTO"):
+        low = max(low, number)
+    elif kind in ("<=", "COMPARE_LESSTHAN", "COMPARE_LESSTHANOREQUALTO"):
+        high = min(high, number)
+    lineage.time_bounds[column] = (low, high)
+
+
+_IDENTIFIER = re.compile(r"'(?:[^']|'')*'|\"((?:[^\"]|\"\")*)\"|([A-Za-z_][A-Za-z0-9_]*)")
+AGGREGATING_OPERATORS = ("GROUP_BY", "AGGREGATE", "WINDOW", "DISTINCT", "PIVOT")
+
+
+def _named_tables(sql: str, tree: dict[str, Any] | None) -> set[str]:
+    """Telemetry tables the query names: from the parse tree, or (PIVOT, which DuckDB does
+    not serialise) from its identifiers outside string literals."""
+    if tree is not None:
+        names = {n["table_name"] for n in _nodes(tree) if n.get("type") == "BASE_TABLE"}
+    else:
+        names = {m.group(1) or m.group(2) for m in _IDENTIFIER.finditer(sql)}
+    return {n for n in names if n in TABLES}
+
+
+def _scanned(plan: Any, tables: set[str]) -> tuple[dict[str, set[str]], bool]:
+    """Base columns each table's scans project, and whether the plan aggregates."""
+    columns: dict[str, set[str]] = {}
+    aggregated = False
+    for node in _nodes(plan):
+        name = str(node.get("name", ""))
+        aggregated |= any(op in name for op in AGGREGATING_OPERATORS)
+        if not name.endswith("_SCAN"):
+            continue
+        projected = node.get("extra_info", {}).get("Projections", [])
+        projected = {projected} if isinstance(projected, str) else set(projected)
+        for table in tables:
+            known = set(TABLE_COLUMNS[table])
+            if projected & known == projected and projected:
+                columns.setdefault(table, set()).update(projected)
+    return columns, aggregated
+
+
+class Sandbox:
+    """Read-only DuckDB over telemetry as of a clock time, bounded in every direction."""
+
+    def __init__(self, tables: dict[str, pa.Table] | dict[str, pd.DataFrame]) -> None:
+        self.con, self.scratch = _connection()
+        self._overran = False  # the time limit fired: the connection is not handed on
+        self._closed = False
+        for name in TABLES:
+            table = tables[name]
+            # registered as Arrow always, so every sandbox types a column alike (pandas
+            # categories would read as ENUMs, ordered by category, not as text)
+            self.con.register(name, to_arrow(table) if isinstance(table, pd.DataFrame) else table)
+
+    def run(self, sql: str, now: float) -> QueryResult:
+        """Run one read-only query; every failure is a QueryRefused with one line."""
+        text = sql.replace(":now", repr(float(now)))
+        if not text.strip():
+            raise QueryRefused("an empty query")
+        try:
+            return self._run(text)
+        except RecursionError:
+            raise QueryRefused("the query nests too deeply to run") from None
+        except MemoryError:
+            raise QueryRefused(f"the query needs more than {MEMORY_LIMIT} of memory") from None
+
+    def _run(self, text: str) -> QueryResult:
+        self._check_statement(text)
+        tree = parse(text, self.con)
+        lineage = Lineage(tables=_named_tables(text, tree))
+        timer = threading.Timer(TIME_LIMIT_S, self._interrupt)
+        timer.start()
+        try:
+            plan = json.loads(self.con.execute("EXPLAIN (FORMAT json) " + text).fetchall()[0][1])
+            lineage.columns, lineage.aggregated = _scanned(plan, lineage.tables)
+            result = self.con.execute(text)
+            rows = result.fetchmany(ROW_LIMIT + 1)
+            columns = [safe_cell(str(d[0])) for d in result.description or []]
+            result.abort()  # the rows past the limit are not computed
+        except duckdb.InterruptException:
+            raise QueryRefused(f"query ran past the {TIME_LIMIT_S:g} s limit") from None
+        except duckdb.OutOfMemoryException:
+            raise QueryRefused(f"the query needs more than {MEMORY_LIMIT} of memory") from None
+        except duckdb.Error as exc:
+            raise QueryRefused(_first_line(exc)) from None
+        finally:
+            timer.cancel()
+        if tree is not None:
+            for node in _nodes(tree):
+                for clause in ("where_clause", "having"):
+                    if node.get(clause):
+                        _constraints(node[clause], lineage)
+        return QueryResult(
+            columns[:COLUMN_LIMIT],
+            [tuple(safe_cell(v) for v in row[:COLUMN_LIMIT]) for row in rows[:ROW_LIMIT]],
+            len(rows) > ROW_LIMIT,
+            lineage,
+        )
+
+    def _interrupt(self) -> None:
+        self._overran = True  # an interrupt landing after the query ended would hit the next
+        self.con.interrupt()
+
+    def _check_statement(self, text: str) -> None:
+        try:
+            statements = self.con.extract_statements(text)
+        except RecursionError:
+            raise QueryRefused("the query nests too deeply to read") from None
+        except duckdb.Error as exc:
+            raise QueryRefused(f"not valid SQL: {_first_line(exc)}") from None
+        if len(statements) != 1:
+            raise QueryRefused("one query at a time: send a single SELECT")
+        kind = str(statements[0].type).rsplit(".", 1)[-1]
+        if kind == "EXPLAIN":
+            raise QueryRefused("EXPLAIN shows a plan, not telemetry: run the SELECT itself")
+        is_pivot = re.match(r"\s*(\(\s*)*(un)?pivot\b", text, re.IGNORECASE) is not None
+        if kind != "SELECT" and not (kind == "MULTI" and is_pivot):
+            raise QueryRefused(
+                f"this sandbox is read-only: {kind.replace('_', ' ').lower()} statements "
+                "cannot run; send a SELECT (WITH, UNION, PIVOT and window functions are fine)"
+            )
+
+    def query(self, sql: str, now: float) -> pd.DataFrame:
+        return self.run(sql, now).frame()
+
+    def close(self) -> None:
+        """Hand the connection on to the next sandbox (opening one costs more than a
+        look), or close it; it keeps nothing of these tables. Closing twice is closing once
+        (a connection handed on twice would serve two sandboxes at once)."""
+        if self._closed:
+            return
+        self._closed = True
+        for name in TABLES:
+            self.con.unregister(name)
+        with _IDLE_LOCK:
+            if not self._overran and len(_IDLE) < IDLE_KEPT:
+                _IDLE.append((self.con, self.scratch))
+                return
+        _discard(self.con, self.scratch)
+
+
+# Connections of closed sandboxes, kept for the next: every one is opened with the same
+# locked configuration, and a trainee can run only single SELECTs, so none carries state.
+IDLE_KEPT = 4
+_IDLE: list[tuple[duckdb.DuckDBPyConnection, str]] = []
+_IDLE_LOCK = threading.Lock()
+
+
+def _connection() -> tuple[duckdb.DuckDBPyConnection, str]:
+    """An idle connection, or a new one: no file, extension or network access, one thread,
+    bounded memory and spill, and the configuration locked against the queries it runs."""
+    with _IDLE_LOCK:
+        if _IDLE:
+            return _IDLE.pop()
+    scratch = tempfile.mkdtemp(prefix="speechdrill-sql-")
+    con = duckdb.connect(
+        config={
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "threads": THREADS,
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": scratch,
+            "max_temp_directory_size": "1GB",
+        }
+    )
+    con.execute("SET lock_configuration = true")
+    return con, scratch
+
+
+def _discard(con: duckdb.DuckDBPyConnection, scratch: str) -> None:
+    con.close()
+    shutil.rmtree(scratch, ignore_errors=True)

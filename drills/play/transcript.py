@@ -1,0 +1,79 @@
+"""Transcript files: a recorded drill, checked as far as it can be without simulating."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from drills.judge.alerts import check_rules
+from drills.library.scenario import AlertRule, LoadedScenario, Transcript, load_model
+from drills.play.actions import ActionError, parse_action
+from drills.play.drill import Drill
+from drills.play.panels import PANELS
+from drills.runs.service import Runs
+from simulator.errors import InputError
+from simulator.spec.fileio import dotted, line_of
+
+
+def load_transcript(path: Path, scenario: LoadedScenario | None = None) -> Transcript:
+    """A transcript, checked as far as it can be without simulating: every field, every
+    panel, and (given its scenario) that it is that scenario's and that each action is
+    valid on the fleet as it stands at that move."""
+    transcript, node = load_model(path, Transcript)
+    for i, move in enumerate(transcript.moves):
+        if move.act is not None:
+            try:
+                parse_action(move.act.action, move.act.args)
+            except ActionError as exc:
+                field = ("moves", i, "act", *exc.path.split("."))
+                raise InputError(
+                    str(path), dotted(field), exc.expected, line_of(node, field)
+                ) from None
+        if move.look is not None and move.look not in PANELS:
+            field = ("moves", i, "look")
+            raise InputError(
+                str(path),
+                dotted(field),
+                f"unknown panel {move.look!r}; expected one of {sorted(PANELS)}",
+                line_of(node, field),
+            )
+        if move.conclude is not None and not move.conclude.cause.strip():
+            field = ("moves", i, "conclude", "cause")
+            raise InputError(
+                str(path), dotted(field), "the cause, in your own words", line_of(node, field)
+            )
+    check_rules(
+        [
+            (f"moves[{i}].conclude.prevention[{j}]", item)
+            for i, move in enumerate(transcript.moves)
+            if move.conclude is not None
+            for j, item in enumerate(move.conclude.prevention)
+            if isinstance(item, AlertRule)
+        ],
+        str(path),
+    )
+    if scenario is not None:
+        _check_against(transcript, scenario, path, node)
+    return transcript
+
+
+def _check_against(
+    transcript: Transcript, scenario: LoadedScenario, path: Path, node: yaml.Node | None
+) -> None:
+    if transcript.scenario != scenario.spec.id:
+        raise InputError(
+            str(path),
+            "scenario",
+            f"this transcript is for {transcript.scenario!r}, not {scenario.spec.id!r}",
+            line_of(node, ("scenario",)),
+        )
+    drill = Drill(scenario, Runs(workers=0))  # moves are played, never shown: no run
+    for i, move in enumerate(transcript.moves):
+        if drill.concluded:
+            break
+        try:
+            drill.play(move)
+        except ActionError as exc:
+            field = ("moves", i, "act", *exc.path.split("."))
+            raise InputError(str(path), dotted(field), exc.expected, line_of(node, field)) from None

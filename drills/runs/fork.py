@@ -1,0 +1,59 @@
+"""Jobs run side by side in forked processes. A forked child is a copy of its parent, so a
+job is a plain closure over whatever it needs (a paused run, say): nothing is pickled on
+the way in, only each job's result on the way back."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def fork_map(jobs: Sequence[Callable[[], T]], workers: int, niceness: int = 0) -> list[T | None]:
+    """Each job's result, computed in its own forked child, at most `workers` at a time;
+    None for a job whose child failed (the caller does that work itself)."""
+    context = multiprocessing.get_context("fork")
+    results: list[T | None] = [None] * len(jobs)
+    pending = list(enumerate(jobs))
+    running: dict[Any, tuple[int, Any]] = {}
+    while pending or running:
+        while pending and len(running) < max(1, workers):
+            index, job = pending.pop(0)
+            receive, send = context.Pipe(duplex=False)
+            child = context.Process(target=_child, args=(job, send, niceness), daemon=True)
+            child.start()
+            send.close()
+            running[receive] = (index, child)
+        for ready in wait(list(running)):
+            index, child = running.pop(ready)
+            results[index] = _receive(ready)  # type: ignore[arg-type]
+            child.join()
+    return results
+
+
+def _receive(connection: Connection) -> Any:
+    try:
+        return connection.recv()
+    except (EOFError, OSError):
+        return None  # the child died before it answered
+    finally:
+        connection.close()
+
+
+def _child(job: Callable[[], Any], send: Connection, niceness: int) -> None:
+    if niceness:
+        os.nice(niceness)  # a re-simulation takes the cores only when no page needs them
+    try:
+        result = job()
+    except Exception:
+        result = None
+    send.send(result)
+    send.close()

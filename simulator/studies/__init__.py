@@ -1,0 +1,2 @@
+"""Many runs answering one question: what-if sweeps and the analytic (queueing theory)
+validation."""

@@ -1,0 +1,65 @@
+"""The telemetry tables' names and columns (their units and meanings: schema.py beside it)."""
+
+from __future__ import annotations
+
+from simulator.spec.quality import ACOUSTIC_COLUMNS
+
+TABLES = ("requests", "batches", "metrics", "events")
+REQUEST_COLUMNS = (
+    "request_id",
+    "session_id",
+    "origin_request_id",
+    "attempt",
+    "kind",
+    "tenant",
+    "cohort",
+    "language",
+    "slice",
+    "model_version",
+    "route",
+    "pool",
+    "device",
+    "arrival_s",
+    "ingress_done_s",
+    "preprocess_done_s",
+    "enqueue_s",
+    "infer_start_s",
+    "infer_end_s",
+    "done_s",
+    "status",
+    "reject_reason",
+    "batch_id",
+    "audio_s",
+    "latency_ms",
+    "cost_usd",
+    "tags",
+    "first_partial_ms",
+    "final_ms",
+    "first_audio_byte_ms",
+    "first_response_ms",
+    *ACOUSTIC_COLUMNS,
+    "wer_proxy",
+    "confidence",
+    "entity_error",
+    "corrected",
+    "eval_sample",
+    "partial_churn",
+)
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "requests": REQUEST_COLUMNS,
+    "batches": (
+        "batch_id",
+        "pool",
+        "device",
+        "model_version",
+        "size",
+        "max_batch",
+        "padded_audio_s",
+        "useful_audio_s",
+        "start_s",
+        "end_s",
+        "cost_usd",
+    ),
+    "metrics": ("t_s", "name", "labels", "value"),
+    "events": ("t_s", "type", "target", "detail"),
+}
