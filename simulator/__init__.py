@@ -3,32 +3,29 @@
     telemetry = simulator.run(fleet, workload, timeline, seed=7, duration_s=600)
 
 is a pure function of its arguments: the same inputs give identical telemetry.
+
+The engine is imported on first use, not with the package: `import simulator.errors` (every
+command line start) costs nothing of it.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import os
 from collections.abc import Callable
 from functools import lru_cache
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from simulator.engine.loop import Simulation
-from simulator.spec.fleet import Fleet
-from simulator.spec.profiles import ProfileLibrary, shipped_library
-from simulator.spec.timeline import PathError, TimelineEvent, set_path
-from simulator.spec.workload import RequestArrays, Workload, generate
-from simulator.telemetry.bundle import Telemetry, build
-from simulator.telemetry.summary import summarize
-
-# numpy asks the kernel for transparent huge pages for arrays of 4 MB and more; a run makes
-# and frees hundreds of them, and zeroing 2 MB pages made a scenario's run and its tables
-# about 30% slower on the 2-core VM (docs/layout.md). NUMPY_MADVISE_HUGEPAGE=1 asks again.
-if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
-    np._core.multiarray._set_madvise_hugepage(False)  # type: ignore[attr-defined]
+if TYPE_CHECKING:
+    from simulator.engine.loop import Simulation
+    from simulator.spec.fleet import Fleet
+    from simulator.spec.profiles import ProfileLibrary
+    from simulator.spec.timeline import TimelineEvent
+    from simulator.spec.workload import RequestArrays, Workload
+    from simulator.telemetry.bundle import Telemetry
+    from simulator.telemetry.summary import summarize
 
 __all__ = [
     "Fleet",
@@ -43,6 +40,20 @@ __all__ = [
     "summarize",
 ]
 
+_REEXPORTED = {
+    "Fleet": "simulator.spec.fleet",
+    "Telemetry": "simulator.telemetry.bundle",
+    "TimelineEvent": "simulator.spec.timeline",
+    "Workload": "simulator.spec.workload",
+    "summarize": "simulator.telemetry.summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _REEXPORTED:
+        return getattr(import_module(_REEXPORTED[name]), name)
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+
 
 def run(
     fleet: Fleet,
@@ -56,6 +67,8 @@ def run(
     progress: Callable[[float], None] | None = None,
 ) -> Telemetry:
     """Simulate `duration_s` of arrivals (work in flight then drains) and build telemetry."""
+    from simulator.telemetry.bundle import build
+
     sim = start(
         fleet, workload, timeline, seed=seed, duration_s=duration_s, profiles=profiles,
         base_dir=base_dir, progress=progress,
@@ -74,6 +87,10 @@ def run_requests(
     profiles: ProfileLibrary | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Telemetry:
+    from simulator.engine.loop import Simulation
+    from simulator.spec.profiles import shipped_library
+    from simulator.telemetry.bundle import build
+
     sim = Simulation(
         fleet,
         requests,
@@ -100,6 +117,10 @@ def start(
 ) -> Simulation:
     """The same run as `run`, not yet started: `advance(t)` it, `add_event` at its pause
     point, `build` its telemetry so far; it ends as `run` would with the same events."""
+    from simulator.engine.loop import Simulation
+    from simulator.spec.profiles import shipped_library
+    from simulator.spec.workload import generate
+
     requests = generate(workload, duration_s, seed, base_dir or Path.cwd())
     library = profiles or shipped_library()
     return Simulation(fleet, requests, timeline or [], seed, duration_s, library, progress=progress)
@@ -119,6 +140,8 @@ def code_version() -> str:
 
 def check_timeline(fleet: Fleet, timeline: list[TimelineEvent]) -> list[tuple[int, str]]:
     """Apply every event to a copy of the fleet in time order; (event index, problem)."""
+    from simulator.spec.timeline import PathError, set_path
+
     scratch = copy.deepcopy(fleet)
     problems = []
     order = sorted(range(len(timeline)), key=lambda i: timeline[i].at_s)

@@ -133,3 +133,33 @@ def test_simulate_runs_a_library_scenario_with_and_without_its_faults():
     assert faulty["seed"] == clean["seed"] == 5  # the scenario's seed
     fab = lambda s: s["tts"]["first_audio_byte_ms"]["p95"]  # noqa: E731
     assert fab(faulty) > 1.5 * fab(clean)
+
+
+def test_the_command_line_imports_a_command_only_when_it_runs():
+    """`speechdrill --version` imports no command module, hence no simulator engine; every
+    command listed resolves to the module that registers it, and no module registers a
+    command the list lacks."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from drills.cli.main import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('simulator.engine', 'drills.cli.'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "['drills.cli.main']"
+
+    import click
+
+    from drills.cli.main import COMMANDS, LazyGroup
+
+    registered: dict[str, str] = {}
+    for module in set(COMMANDS.values()):
+        group = click.Group()
+        __import__(f"drills.cli.{module}", fromlist=["register"]).register(group)
+        registered |= dict.fromkeys(group.commands, module)
+    assert registered == COMMANDS
+    lazy = LazyGroup()
+    assert all(lazy.get_command(click.Context(lazy), name) is not None for name in COMMANDS)

@@ -311,3 +311,15 @@ def test_a_drifting_pool_of_several_replicas_is_deterministic_and_keeps_its_mean
     ratio = (b["end_s"] - b["start_s"]).to_numpy() / base
     assert ratio.mean() == pytest.approx(1.0, abs=0.03)
     assert ratio.std() == pytest.approx(0.1, rel=0.3)
+
+
+def test_the_engine_refuses_a_simpy_it_was_not_checked_on():
+    """The engine schedules calls on SimPy's private event heap: the installed version is
+    one it was checked on, and any other minor version fails loudly, naming itself."""
+    from simulator.engine.calls import TESTED_SIMPY, SimpyMismatch, check_simpy
+
+    check_simpy()  # the installed one (requirements.lock pins it)
+    for version in ("4.2.0", "5.0.1", "3.0.13"):
+        with pytest.raises(SimpyMismatch, match=version):
+            check_simpy(version)
+    assert all(v.count(".") == 1 for v in TESTED_SIMPY)

@@ -1,4 +1,4 @@
-"""The import contract: the layers of DESIGN.md, one way down, and no import cycles.
+"""The import contract: the layers of docs/architecture.md, one way down, and no import cycles.
 
     drills.cli (the command line), drills.console (the web app)
         →  drills.usecases (play a move, score, record, report: written once)

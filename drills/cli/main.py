@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import traceback
 from dataclasses import dataclass
+from importlib import import_module
 from importlib.metadata import version as package_version
 from typing import NoReturn
 
@@ -27,35 +28,51 @@ class Context:
 pass_context = click.make_pass_decorator(Context, ensure=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# each top-level command and the module that registers it: a command's module (and the
+# simulator, the console, the reports behind it) is imported only when that command runs
+COMMANDS = {
+    "simulate": "simulate",
+    "validate": "simulate",
+    "profiles": "simulate",
+    "profile": "profile",
+    "scenario": "scenario",
+    "fault": "scenario",
+    "drill": "drill",
+    "whatif": "whatif",
+    "exam": "exam",
+    "history": "history",
+    "serve": "serve",
+    "export": "export",
+    "gate": "release",
+    "packet": "release",
+    "budget": "release",
+    "eval": "release",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (`speechdrill --version` and
+    `--help` import none of them)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        if cmd_name not in self.commands:
+            import_module(f"drills.cli.{module}").register(self)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_version("speechdrill"), prog_name="speechdrill")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Incident drills and chaos simulation for speech ML serving fleets."""
     ctx.obj = Context(debug=debug)
-
-
-def _register() -> None:
-    from drills.cli import (
-        drill,
-        exam,
-        export,
-        history,
-        profile,
-        release,
-        scenario,
-        serve,
-        simulate,
-        whatif,
-    )
-
-    groups = (simulate, profile, scenario, drill, whatif, exam, history, serve, export, release)
-    for group in groups:
-        group.register(cli)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

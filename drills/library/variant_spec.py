@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import yaml
 from pydantic import Field, model_validator
 
 from simulator.errors import InputError
@@ -80,25 +81,47 @@ def _read_variants(source: str, stamp: int) -> VariantSpec:
     return validate_data(data, VariantSpec, source, node)
 
 
-def render(text: str, params: dict[str, Any], source: str) -> str:
-    """`${name}` replaced by the parameter's value; an unknown name is bad input."""
+def substitute(data: Any, node: yaml.Node | None, params: dict[str, Any], source: str) -> Any:
+    """The parsed file with its parameters in: a scalar that is exactly `${name}` takes the
+    parameter's value as it is typed in the variants file (600, 0.05, "no", "1:30" stay what
+    they are), a string that holds `${name}` among other text gets it interpolated. An
+    unknown name is bad input naming its line."""
+    if isinstance(data, dict):
+        pairs = node.value if isinstance(node, yaml.MappingNode) else []
+        nodes = [(k, v) for k, v in pairs] + [(None, None)] * (len(data) - len(pairs))
+        return {
+            substitute(k, kn, params, source): substitute(v, vn, params, source)
+            for (k, v), (kn, vn) in zip(data.items(), nodes, strict=False)
+        }
+    if isinstance(data, list):
+        items = node.value if isinstance(node, yaml.SequenceNode) else []
+        items = [*items, *([None] * (len(data) - len(items)))]
+        return [substitute(v, n, params, source) for v, n in zip(data, items, strict=False)]
+    if not isinstance(data, str) or "${" not in data:
+        return data
+    line = node.start_mark.line + 1 if node is not None else None
 
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
+    def value(name: str) -> Any:
         if name not in params:
-            line = text.count("\n", 0, match.start()) + 1
             raise InputError(source, f"${{{name}}}", f"a parameter of {VARIANTS_FILE}", line)
-        return str(params[name])
+        return params[name]
 
-    return PLACEHOLDER.sub(value, text)
+    whole = PLACEHOLDER.fullmatch(data)
+    if whole:
+        return value(whole.group(1))
+    return PLACEHOLDER.sub(lambda m: str(value(m.group(1))), data)
+
+
+def substituter(params: dict[str, Any], source: str) -> Any:
+    """`read_yaml`'s transform that puts these parameters into a file."""
+    return lambda data, node: substitute(data, node, params, source)
 
 
 def renderer_for(path: Path) -> Any:
-    """For a scenario, key or transcript file in a folder with variants: the function that
-    renders its default variant (None where nothing varies)."""
+    """For a scenario, key or transcript file in a folder with variants: the transform that
+    puts its default variant's parameters in (None where nothing varies)."""
     for folder in (path.parent, path.parent.parent):
         spec = variants_of(folder) if (folder / "scenario.yaml").is_file() else None
         if spec is not None:
-            defaults = spec.defaults()
-            return lambda text: render(text, defaults, str(path))
+            return substituter(spec.defaults(), str(path))
     return None

@@ -21,12 +21,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from drills.library.scenario import cause_onsets, load_key, load_scenario
-from drills.library.variant_spec import VARIANTS_FILE, Band, VariantSpec, render, variants_of
+from drills.library.variant_spec import VARIANTS_FILE, Band, VariantSpec, substituter, variants_of
 from drills.library.verify import verify
 from drills.play.transcript import load_transcript
 from drills.runs.service import Runs
 from simulator.errors import InputError
+from simulator.spec.fileio import read_yaml
 
 MAX_DRAWS = 6  # a rejected variant is redrawn at most this many times
 
@@ -96,7 +99,8 @@ def write_variant(source: Path, params: dict[str, Any], out: Path) -> None:
     files += sorted((source / "transcripts").glob("*.yaml"))
     for path in files:
         target = out / path.relative_to(source)
-        target.write_text(render(path.read_text(), params, str(path)))
+        data, _ = read_yaml(path, substituter(params, str(path)))
+        target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100))
     (out / "variant.json").write_text(json.dumps({"from": source.name, "params": params}) + "\n")
 
 

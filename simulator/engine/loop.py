@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import heapq
 import math
+import os
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ import simpy
 from simpy.events import URGENT
 
 from simulator.engine.autoscaler import Autoscaler
-from simulator.engine.calls import Call
+from simulator.engine.calls import Call, event_heap, fire_calls
 from simulator.engine.lifecycle import Lifecycle
 from simulator.engine.pool import Pool
 from simulator.rng import stream_rng
@@ -40,6 +41,12 @@ from simulator.spec.quality import acoustic_summaries
 from simulator.spec.timeline import TimelineEvent, set_path
 from simulator.spec.workload import RequestArrays
 from simulator.telemetry.recorder import BatchRecorder, ReplicaChange, RequestRecorder
+
+# numpy asks the kernel for transparent huge pages for arrays of 4 MB and more; a run makes
+# and frees hundreds of them, and zeroing 2 MB pages made a scenario's run and its tables
+# about 30% slower on the 2-core VM (docs/layout.md). NUMPY_MADVISE_HUGEPAGE=1 asks again.
+if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
+    np._core.multiarray._set_madvise_hugepage(False)  # type: ignore[attr-defined]
 
 
 class Simulation:
@@ -351,9 +358,9 @@ class Simulation:
         """Step SimPy's event list, admitting presorted arrivals that come before the next
         event, until nothing is left before `stop`."""
         env = self.env
-        heap = env._queue  # SimPy's event heap of (time, priority, id, event)
+        heap = event_heap(env)  # SimPy's event heap of (time, priority, id, event)
         streams, late = self._streams, self.lifecycle.late
-        step, route, pop = env.step, self.lifecycle.route, heapq.heappop
+        step, route = env.step, self.lifecycle.route
         while True:
             t_event = heap[0][0] if heap else math.inf
             if (
@@ -395,18 +402,9 @@ class Simulation:
             if event.__class__ is not Call:
                 step()
                 continue
-            # calls up to the next arrival, as env.step would run them minus its checks: a
-            # call adds no arrival before it but a late one (then look again); the
-            # timeline's epochs, which plan arrivals, are not calls
-            while True:
-                pop(heap)
-                env._now = t_event
-                event.fn(event.arg)
-                if late or not heap:
-                    break
-                t_event, _, _, event = heap[0]
-                if t_event > t_next or t_event >= stop or event.__class__ is not Call:
-                    break
+            # calls up to the next arrival: a call adds no arrival before it but a late
+            # one (then look again); the timeline's epochs, which plan arrivals, are not calls
+            fire_calls(env, t_event, event, t_next, stop, late)
 
     @property
     def horizon_s(self) -> float:

@@ -13,14 +13,11 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from heapq import heappush
-from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL
 
-from simulator.engine.calls import Call, call_at
+from simulator.engine.calls import call_at, call_until
 from simulator.engine.host import PoolHost
 from simulator.rng import stream_rng
 from simulator.spec.fleet import HostDrift, PoolSpec, padded_length
@@ -351,11 +348,7 @@ class Pool:
         self.busy_slots += 1
         self.busy_seconds += end - t
         self.in_service += size
-        env = self.env
-        now = env._now
-        heap: list[Any] = env._queue
-        # call_at(env, end - now, self._finish, batch), inlined: one call per batch
-        heappush(heap, (now + (end - now), NORMAL, next(env._eid), Call(self._done, batch)))
+        call_until(self.env, end, self._done, batch)
 
     def _special_end(
         self, batch: list[int], t: float, size: int, longest: float, factor: float
@@ -443,7 +436,7 @@ class Pool:
     def _finish(self, batch: list[int]) -> None:
         self.busy_slots -= 1
         self.in_service -= len(batch)
-        now = self.env._now
+        now = self.env.now
         if self.idle_penalty:
             self.free_since.append(now)
             if len(self.free_since) > self.slots_total:

@@ -20,10 +20,11 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def read_yaml(
-    path: Path, render: Callable[[str], str] | None = None
+    path: Path, transform: Callable[[Any, yaml.Node | None], Any] | None = None
 ) -> tuple[Any, yaml.Node | None]:
-    """Parse a YAML file; returns the data and its node tree (for line numbers). `render`
-    rewrites the text first (a scenario variant's parameters), line for line."""
+    """Parse a YAML file; returns the data and its node tree (for line numbers). `transform`
+    rewrites the parsed data (a scenario variant's parameters), given the node tree: the
+    file itself is always valid YAML, and its line numbers are the file's."""
     source = str(path)
     if not path.exists():
         raise InputError(source, "", "file not found")
@@ -40,8 +41,6 @@ def read_yaml(
         ) from None
     if not text.strip():
         raise InputError(source, "", "file is empty; expected a YAML mapping")
-    if render is not None:
-        text = render(text)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -50,6 +49,8 @@ def read_yaml(
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(source, "", f"YAML syntax error: {problem}", line=line) from None
+    if transform is not None:
+        data = transform(data, node)
     return data, node
 
 

@@ -1,4 +1,4 @@
-"""Telemetry of a run: the four tables of DESIGN.md — `requests` (one row per request),
+"""Telemetry of a run: the four tables (docs/telemetry.md) — `requests` (one row per request),
 `batches`, `metrics` (long-format time series) and `events` (what an operator would see) —
 with the cost frames, saved and loaded as a whole. Built by tables.py and ledger.py beside it;
 summarised by summary.py. Only derived signals: durations, labels, versions, costs — never

@@ -12,7 +12,7 @@ from simulator.telemetry.bundle import Telemetry
 
 
 def summarize(tel: Telemetry) -> dict[str, Any]:
-    """The `simulate --json` summary (keys per DESIGN.md, plus batching and cost detail).
+    """The `simulate --json` summary (the command-line contract's keys, with batching and cost).
 
     `requests` counts first attempts (what users sent); outcome counts are over attempts
     (first attempts and retries); shadow copies are counted apart and never in latency.
