@@ -141,3 +141,22 @@ def test_the_cycle_finder_finds_cycles():
     for importer, imported in (("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("d", "e")):
         toy.add_import(importer=importer, imported=imported)
     assert cycles(toy) == [["a", "b", "c"]]
+
+
+def test_docs_layout_names_every_folder_by_job():
+    """docs/layout.md's table is checked against the code: every package folder of the
+    simulator and the drills is in it, and every folder it names exists."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    table = (root / "docs" / "layout.md").read_text().split("## Speed notes")[0]
+    named = {m.rstrip("/") for m in re.findall(r"^\| `([\w/]+)/?`", table, re.M)}
+    named |= {m.rstrip("/") for m in re.findall(r"`(\w+/\w+)/`", table)}
+    folders = {
+        str(p.parent.relative_to(root))
+        for top in ("simulator", "drills")
+        for p in (root / top).glob("*/__init__.py")
+    }
+    assert folders - named == set()
+    assert all((root / n).exists() or (root / f"{n}.py").exists() for n in named)
