@@ -94,7 +94,7 @@ def test_private_data_is_found_wherever_it_hides():
         ("owner", "holds an e-mail address"),
         ("notes", "holds a phone number"),
         ("known_risks[0]", "holds a raw audio path"),
-        ("support_message", "holds transcript text"),
+        ("support_message", "holds a person's words (transcript text)"),
     }
 
 

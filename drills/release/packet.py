@@ -12,7 +12,6 @@ back at 2 AM without its author, and checks that it would work:
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from pydantic import Field
 
 from drills.actions import ActionError
 from drills.asof import tables_as_of
+from drills.release import privacy
 from drills.scenario import Act, LoadedScenario, Move, load_scenario, resolve_scenario
 from drills.session import Drill
 from drills.sql import QueryRefused, Sandbox
@@ -84,32 +84,20 @@ class PacketResult:
         }
 
 
-PRIVATE = {
-    "an e-mail address": re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
-    "a phone number": re.compile(r"(?<![\w.])\+?\(?\d[\d ().-]{7,}\d(?![\w.])"),
-    "a raw audio path": re.compile(r"\S+\.(wav|flac|mp3|ogg|opus|pcm|m4a)\b", re.I),
-    "transcript text": re.compile(r"\b(transcript|utterance text|what the user said)\s*[:=]", re.I),
-}
-
-
 def private_data(value: Any, where: str = "") -> list[Problem]:
-    """Every string in the packet that holds private data, by field path."""
+    """Every string in the packet that holds personal data (drills/release/privacy.py), by
+    field path, once per kind."""
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in private_data(v, f"{where}.{k}".lstrip("."))]
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in private_data(v, f"{where}[{i}]")]
     if not isinstance(value, str):
         return []
+    kinds = dict.fromkeys(found.what for found in privacy.find(value))
     return [
         Problem(where, f"holds {what}: a packet carries metrics and versions, never user data")
-        for what, pattern in PRIVATE.items()
-        if any(_private(what, m.group(0)) for m in pattern.finditer(value))
+        for what in kinds
     ]
-
-
-def _private(what: str, text: str) -> bool:
-    """A phone number has nine digits or more (a date or a version has fewer)."""
-    return what != "a phone number" or sum(c.isdigit() for c in text) >= 9
 
 
 def threshold_problems(packet: RollbackPacket) -> list[Problem]:
