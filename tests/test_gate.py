@@ -168,3 +168,74 @@ def test_the_command_exits_as_a_ci_job_branches(tmp_path):
     bad = speechdrill("gate", *shipped, "--budgets", str(tmp_path / "bad.yaml"))
     assert bad.returncode == 2 and "slices.clean.max_wer_delta" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_wer_in_percent_against_one_in_fractions_is_bad_input_naming_both(tmp_path):
+    """6.1 (percent) against 0.061 (a fraction) must not merge, nor block on "+5.739":
+    either way round it is bad input naming the slice and both files."""
+    percent, fraction = tmp_path / "percent.json", tmp_path / "fraction.json"
+    percent.write_text(json.dumps({"slices": {"clean": {"wer": 6.1}, "domain": {"wer": 12}}}))
+    fraction.write_text(json.dumps({"slices": {"clean": {"wer": 0.061}, "domain": {"wer": 0.1}}}))
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text("slices:\n  clean: {max_wer_delta: 0.01}\n  domain: {max_wer_delta: 0.01}\n")
+    for pair in ((percent, fraction), (fraction, percent)):
+        out = speechdrill("gate", *map(str, pair), "--budgets", str(budgets))
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+        assert "percent.json" in out.stderr and "fraction.json" in out.stderr
+        assert "slices.clean.wer" in out.stderr or "slices.domain.wer" in out.stderr
+    with pytest.raises(InputError, match="one unit on both sides"):
+        judge(metrics(clean=0.05, domain=0.1), metrics(clean=0.05, domain=10.0), BUDGETS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(slices, st.floats(0.0, 0.3))
+def test_maps_in_one_unit_are_never_refused_for_units(base, rise):
+    candidate = {k: min(v + rise, 1.0) for k, v in base.items()}
+    judge(metrics(**base), metrics(**candidate), budgets_for(base, set()))  # raises nothing
+
+
+@pytest.mark.parametrize(
+    ("written", "suffix"),
+    [
+        ('{"slices": {"kids": {"wer": NaN}}}', ".json"),
+        ("kids: {wer: .inf}\n", ".yaml"),
+        ("slice,wer\nkids,nan\n", ".csv"),
+        ('{"slices": {"kids": {"wer": -Infinity}}}', ".json"),
+    ],
+)
+def test_nan_and_infinities_are_not_a_number_naming_the_slice(tmp_path, written, suffix):
+    path = tmp_path / f"map{suffix}"
+    path.write_text(written)
+    with pytest.raises(InputError) as caught:
+        load_metric_map(path)
+    assert caught.value.field_path.endswith("wer")
+    assert "not a number" in caught.value.expected
+    assert "kids" in caught.value.field_path or suffix == ".csv"
+    out = speechdrill("gate", str(path), str(path), "--budgets", str(RELEASE / "asr-budgets.yaml"))
+    assert out.returncode == 2 and "not a number" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("spelt", "hint"),
+    [
+        ("ES-EN", "another case or Unicode form"),
+        ("es\u2010en", "another case or Unicode form"),  # a Unicode hyphen
+        ("\uff45\uff53-\uff45\uff4e", "another case or Unicode form"),  # full-width letters
+        ("es_en", "another case or Unicode form"),
+        ("es-enn", "closest key present"),
+    ],
+)
+def test_a_missing_budgeted_slice_names_the_look_alike_the_map_has(spelt, hint):
+    budgets = Budgets(slices={"es-en": SliceBudget(max_wer_delta=0.01, protected=True)})
+    result = judge(metrics(**{"es-en": 0.2}), metrics(**{spelt: 0.2}), budgets)
+    assert result.verdict == "pause"
+    why = next(f.why for f in result.findings if f.what == "es-en")
+    assert why.startswith("missing eval slice: the candidate has no 'es-en' (")
+    assert repr(spelt) in why and hint in why
+
+
+def test_the_slice_metrics_are_the_schemas_eval_metrics():
+    from drills.release.gate import SliceMetrics
+    from simulator.schema import EVAL_METRICS
+
+    assert set(SliceMetrics.model_fields) == set(EVAL_METRICS)

@@ -19,28 +19,51 @@ The verdict is the worst finding's. Exit codes (drills/cli/gate.py): 0 merge, 4 
 from __future__ import annotations
 
 import csv
+import difflib
+import math
+import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr, field_validator
 
 from simulator.errors import InputError
 from simulator.fileio import read_yaml, validate_data
 from simulator.fleet import NonNeg, Strict
+from simulator.schema import EVAL_METRICS
 
 Verdict = Literal["merge", "pause", "block"]
 RANK: dict[str, int] = {"merge": 0, "pause": 1, "block": 2}
 
 
+def _about(name: str) -> str:
+    unit, meaning = EVAL_METRICS[name]
+    return f"{meaning} ({unit})" if unit else meaning
+
+
 class SliceMetrics(Strict):
-    wer: NonNeg = Field(description="word error rate of the slice (0-1)")
-    entity_error: NonNeg | None = Field(None, description="named-entity error rate (0-1)")
-    latency_ms: NonNeg | None = Field(None, description="p95 decode latency per utterance")
-    memory_mb: NonNeg | None = Field(None, description="peak memory of the model")
-    rtf: NonNeg | None = Field(None, description="real-time factor of decoding")
-    n: int | None = Field(None, ge=1, description="utterances (weights the global WER)")
-    words: int | None = Field(None, ge=1, description="reference words (the WER's sample)")
+    """One slice's eval: the names and units are the telemetry schema's (EVAL_METRICS)."""
+
+    wer: NonNeg = Field(description=_about("wer"))
+    entity_error: NonNeg | None = Field(None, description=_about("entity_error"))
+    latency_ms: NonNeg | None = Field(None, description=_about("latency_ms"))
+    memory_mb: NonNeg | None = Field(None, description=_about("memory_mb"))
+    rtf: NonNeg | None = Field(None, description=_about("rtf"))
+    n: int | None = Field(None, ge=1, description=_about("n"))
+    words: int | None = Field(None, ge=1, description=_about("words"))
+
+    @field_validator("wer", "entity_error", "latency_ms", "memory_mb", "rtf", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        """NaN or an infinity is not a measurement (pydantic would call NaN negative)."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return value  # pydantic says what it expected
+        if not math.isfinite(number):
+            raise ValueError("not a number: a measured value was expected")
+        return value
 
 
 class MetricMap(Strict):
@@ -48,6 +71,7 @@ class MetricMap(Strict):
 
     model: str = ""
     slices: dict[str, SliceMetrics] = Field(min_length=1)
+    _source: str = PrivateAttr("")  # the file it was read from, to name it in errors
 
     def global_wer(self) -> float:
         """The aggregate a dashboard shows: WER weighted by utterances where given."""
@@ -136,8 +160,9 @@ def _slice_findings(
 ) -> list[Finding]:
     old, new = baseline.slices.get(name), candidate.slices.get(name)
     if old is None or new is None:
-        side = "baseline" if old is None else "candidate"
-        return [Finding("pause", name, f"missing eval slice: the {side} has no {name!r}")]
+        side, lacking = ("baseline", baseline) if old is None else ("candidate", candidate)
+        why = f"missing eval slice: the {side} has no {name!r}" + _look_alike(name, lacking)
+        return [Finding("pause", name, why)]
     over: Verdict = "block" if budget.protected else "pause"
     kind = "protected slice" if budget.protected else "slice"
     out = []
@@ -157,6 +182,43 @@ def _slice_findings(
         if rise > limit + 1e-12:
             out.append(Finding(over, name, f"{kind}: entity error +{rise:.3f} (budget +{limit:g})"))
     return out
+
+
+def normalised(name: str) -> str:
+    """A slice name as a reader sees it: Unicode compatibility forms, case, and every dash,
+    underscore or space as one hyphen."""
+    folded = unicodedata.normalize("NFKC", name).casefold().strip()
+    return "".join("-" if unicodedata.category(c) == "Pd" or c in "_ " else c for c in folded)
+
+
+def _look_alike(name: str, lacking: MetricMap) -> str:
+    """The key the map has that was probably meant: the same name in another case or
+    Unicode form, else the closest spelling."""
+    same = [k for k in lacking.slices if normalised(k) == normalised(name)]
+    if same:
+        return f" (it has {same[0]!r}: the same name in another case or Unicode form)"
+    close = difflib.get_close_matches(name, list(lacking.slices), n=1, cutoff=0.6)
+    return f" (closest key present: {close[0]!r})" if close else ""
+
+
+def unit_problem(baseline: MetricMap, candidate: MetricMap) -> InputError | None:
+    """A WER (or entity error) outside [0, 1] on one side and inside on the other: one map
+    is in percent, the other in fractions, and comparing them would be meaningless."""
+    sources = (baseline._source or "baseline", candidate._source or "candidate")
+    for name in baseline.slices.keys() & candidate.slices.keys():
+        for field in ("wer", "entity_error"):
+            old = getattr(baseline.slices[name], field)
+            new = getattr(candidate.slices[name], field)
+            if old is None or new is None or (old > 1) == (new > 1):
+                continue
+            return InputError(
+                f"{sources[0]} and {sources[1]}",
+                f"slices.{name}.{field}",
+                f"one unit on both sides: {old:g} in {sources[0]} and {new:g} in "
+                f"{sources[1]} (one in percent, one a fraction?); write both as fractions "
+                "of words (0-1)",
+            )
+    return None
 
 
 def _resource_findings(
@@ -198,6 +260,9 @@ def manifest_findings(manifest: Manifest) -> list[Finding]:
 def judge(
     baseline: MetricMap, candidate: MetricMap, budgets: Budgets, manifest: Manifest | None = None
 ) -> GateResult:
+    problem = unit_problem(baseline, candidate)
+    if problem is not None:
+        raise problem
     findings: list[Finding] = []
     for name, budget in budgets.slices.items():
         findings += _slice_findings(name, budget, baseline, candidate)
@@ -224,13 +289,16 @@ def load_metric_map(path: Path) -> MetricMap:
     """A metric map from JSON or YAML (`{slices: {name: {wer: ...}}}`, or the slices
     mapping alone as the course's sketch has it) or CSV (a `slice` column)."""
     if path.suffix.lower() == ".csv":
-        return validate_data({"slices": _csv_slices(path)}, MetricMap, str(path), None)
-    data, node = read_yaml(path)  # JSON is YAML too, with line numbers
-    if not isinstance(data, dict):
-        raise InputError(str(path), "", "a mapping of slices to metrics")
-    if "slices" not in data:
-        data = {"slices": data}
-    return validate_data(data, MetricMap, str(path), node)
+        found = validate_data({"slices": _csv_slices(path)}, MetricMap, str(path), None)
+    else:
+        data, node = read_yaml(path)  # JSON is YAML too, with line numbers
+        if not isinstance(data, dict):
+            raise InputError(str(path), "", "a mapping of slices to metrics")
+        if "slices" not in data:
+            data = {"slices": data}
+        found = validate_data(data, MetricMap, str(path), node)
+    found._source = str(path)
+    return found
 
 
 def _csv_slices(path: Path) -> dict[str, dict[str, Any]]:
