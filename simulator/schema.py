@@ -117,6 +117,13 @@ EVAL_METRICS: dict[str, tuple[str, str]] = {
     "rtf": ("", "real-time factor of decoding (compute seconds per audio second)"),
     "n": ("", "utterances in the slice (weights the global WER)"),
     "words": ("", "reference words in the slice (the WER's sample)"),
+    "wer_low": ("0–1", "lower end of the WER's 95% confidence interval"),
+    "wer_high": ("0–1", "upper end of the WER's 95% confidence interval"),
+    "per_utterance": (
+        "",
+        "word errors and reference words per utterance, by an id of its text (no text): "
+        "pairs two maps' slices for a paired bootstrap",
+    ),
 }
 
 # the units a threshold may be written in, per schema unit: factor to the schema's unit

@@ -239,3 +239,60 @@ def test_the_slice_metrics_are_the_schemas_eval_metrics():
     from simulator.schema import EVAL_METRICS
 
     assert set(SliceMetrics.model_fields) == set(EVAL_METRICS)
+
+
+def sampled(wer_by_utterance: dict[str, tuple[int, int]]) -> dict:
+    errors = sum(e for e, _ in wer_by_utterance.values())
+    words = sum(w for _, w in wer_by_utterance.values())
+    return {"wer": errors / words, "words": words, "per_utterance": wer_by_utterance}
+
+
+def test_a_regression_within_its_noise_pauses_and_a_clear_one_blocks():
+    """Paired bootstrap over the utterances both models decoded: one utterance losing a
+    few words is within noise (a human decides); every utterance losing words is not."""
+    base = {f"u{i}": (1, 10) for i in range(20)}
+    one_worse = {**base, "u0": (4, 10)}  # +3 words on 200: +0.015 WER, all in one utterance
+    all_worse = {k: (2, 10) for k in base}  # +1 word on each: +0.10 WER
+    budgets = Budgets(slices={"domain": SliceBudget(max_wer_delta=0.01, protected=True)})
+
+    def gate(candidate: dict) -> tuple[str, str]:
+        old = MetricMap.model_validate({"slices": {"domain": sampled(base)}})
+        new = MetricMap.model_validate({"slices": {"domain": sampled(candidate)}})
+        result = judge(old, new, budgets)
+        return result.verdict, " ".join(f.why for f in result.findings)
+
+    verdict, why = gate(one_worse)
+    assert verdict == "pause" and "within noise" in why and "95% CI" in why
+    verdict, why = gate(all_worse)
+    assert verdict == "block" and "within noise" not in why
+    assert gate(base) == ("merge", "")  # no change on any utterance: nothing to resolve
+
+
+def test_a_slice_too_small_to_gate_is_flagged_with_the_growth_it_needs():
+    """Two utterances cannot resolve a budget of +0.01 even when the WER did not move."""
+    old = MetricMap.model_validate({"slices": {"kids": {"wer": 0.2, "words": 16}}})
+    new = MetricMap.model_validate({"slices": {"kids": {"wer": 0.2, "words": 16}}})
+    result = judge(old, new, Budgets(slices={"kids": SliceBudget(max_wer_delta=0.01)}))
+    assert result.verdict == "pause"
+    why = result.findings[0].why
+    assert why.startswith("slice: too small to gate") and "the utterances would resolve" in why
+    # without a sample size the gate cannot know, and judges as before
+    plain = judge(metrics(kids=0.2), metrics(kids=0.2), budgets_for(["kids"], set()))
+    assert plain.verdict == "merge"
+
+
+def test_the_report_carries_each_slices_interval(tmp_path):
+    half = {f"u{i}": (i % 3, 8) for i in range(30)}
+    data = {"interval": "95% bootstrap over utterances", "slices": {"clean": sampled(half)}}
+    path = tmp_path / "map.json"
+    path.write_text(json.dumps(data))
+    budgets = tmp_path / "b.yaml"
+    budgets.write_text("slices:\n  clean: {max_wer_delta: 0.5}\n")
+    out = speechdrill("gate", str(path), str(path), "--budgets", str(budgets), "--json")
+    assert out.returncode == 0, out.stderr
+    (row,) = json.loads(out.stdout)["slices"]
+    assert row["delta_interval"] == [0.0, 0.0]  # the same utterances: no change at all
+    low, high = row["baseline_interval"]
+    assert low < row["baseline"] < high
+    text = speechdrill("gate", str(path), str(path), "--budgets", str(budgets)).stdout
+    assert "WER baseline [95% CI]" in text and "change [95% CI]" in text
