@@ -43,7 +43,7 @@ CLEAN = [
     "p95 under 250 ms at 1200 rps for 72 h",
     "Users said the captions lag behind the speaker on long calls.",
     "Alert 'TTSFirstByteSlow' may fire for ten minutes after the flip",
-    "Status page says \"Some voice replies are delayed\"",
+    'Status page says "Some voice replies are delayed"',
     "The service account 'svc-tts-release' owns the job, not a person.",
 ]
 PERSONAL = [
