@@ -166,6 +166,9 @@ def score(utterances: list[Utterance], decoded: list[Decoded]) -> dict[str, dict
         words = sum(len(u.words) for u, _ in pairs)
         entities = [e for u, _ in pairs for e in u.entities]
         missed = sum(e not in " ".join(d.words) for u, d in pairs for e in u.entities)
+        per_utterance = {
+            utterance_id(u.text): [word_errors(u.words, d.words), len(u.words)] for u, d in pairs
+        }
         out[name] = {
             "wer": round(errors / words, 4),
             "entity_error": round(missed / len(entities), 4) if entities else None,
@@ -173,5 +176,12 @@ def score(utterances: list[Utterance], decoded: list[Decoded]) -> dict[str, dict
             "rtf": round(sum(d.seconds for _, d in pairs) / sum(d.audio_s for _, d in pairs), 3),
             "n": len(pairs),
             "words": words,
+            "per_utterance": per_utterance,
         }
     return out
+
+
+def utterance_id(text: str) -> str:
+    """A short id of an utterance's text: the same sentence in two configurations' maps
+    pairs up (no text in the map)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:10]

@@ -62,28 +62,54 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-FRONTIER_KEYS = ("conditions", "by_condition", "frontier", "best", "binding")
+FRONTIER_KEYS = ("conditions", "by_condition", "frontier", "failing", "best", "binding")
+DECADE = 10.0  # values spanning this ratio or more are drawn on a log axis
 
 
 def cost_vs_p95(sweep: Sweep, points: list[PointResult], frontier: set[int]) -> str:
+    """Cost against p95: points meeting every SLO (green) with their frontier, points
+    missing one (red crosses) apart; each axis logarithmic where its values span a decade
+    (a CPU point at seconds beside GPU points at tens of milliseconds)."""
     plt = pyplot()
     kind = next(iter(sweep.spec.objectives.slos))
     fig, ax = plt.subplots(figsize=(7, 4.2))
     xs = [p.mean.get(f"{kind}.p95_ms", math.nan) for p in points]
     ys = [p.mean.get("cost_usd_per_hour", math.nan) for p in points]
-    colours = ["tab:green" if p.slo_met else "tab:red" for p in points]
-    ax.scatter(xs, ys, c=colours, s=28, zorder=3)
-    on = sorted((xs[i], ys[i]) for i in frontier)
+    for met, style in ((True, {"c": "tab:green", "marker": "o"}), (False, {"c": "tab:red"})):
+        chosen = [i for i, p in enumerate(points) if p.slo_met == met]
+        label = "meets every SLO" if met else "misses an SLO"
+        ax.scatter(
+            [xs[i] for i in chosen],
+            [ys[i] for i in chosen],
+            s=28,
+            zorder=3,
+            label=f"{label} ({len(chosen)})",
+            **({"marker": "x"} if not met else {}),
+            **style,
+        )
+    on = sorted((xs[i], ys[i]) for i, p in enumerate(points) if p.index in frontier)
     if on:
         ax.step(*zip(*on, strict=True), where="post", color="black", lw=1, label="frontier")
     target = sweep.spec.objectives.slos[kind].p95_ms
     if target:
         ax.axvline(target, ls="--", color="grey", label=f"{kind} p95 SLO")
-    ax.set_xlabel(f"{kind} p95 latency (ms)")
-    ax.set_ylabel("cost ($/hour)")
-    ax.set_title("cost vs p95 (green: meets every SLO)")
+    log_x, log_y = _spans_decades(xs), _spans_decades(ys)
+    from matplotlib.ticker import FormatStrFormatter
+
+    for log, axis, setter in ((log_x, ax.xaxis, ax.set_xscale), (log_y, ax.yaxis, ax.set_yscale)):
+        if log:
+            setter("log")
+            axis.set_major_formatter(FormatStrFormatter("%g"))  # 1000, not 10^3
+    ax.set_xlabel(f"{kind} p95 latency (ms{', log' if log_x else ''})")
+    ax.set_ylabel(f"cost ($/hour{', log' if log_y else ''})")
+    ax.set_title("cost vs p95: the frontier over the points meeting every SLO")
     ax.legend(loc="best", fontsize=8)
     return _png(fig)
+
+
+def _spans_decades(values: list[float]) -> bool:
+    finite = [v for v in values if math.isfinite(v) and v > 0]
+    return bool(finite) and max(finite) / min(finite) >= DECADE
 
 
 def attainment_heatmap(sweep: Sweep, points: list[PointResult]) -> str | None:
@@ -196,22 +222,68 @@ Latency comes from the latency profiles; GPU rows are roofline estimates unless 
 <p><strong>{verdict}</strong></p>
 {imgs}
 <h2>Points</h2>
-<p>{html.escape(MEETS)}.</p>
-<table><tr><th>params</th><th>$/h (95% CI)</th><th>SLO ratio</th><th>batch fill</th>
-<th>padding waste</th><th>windows meeting SLOs</th><th>meets SLOs (run)</th><th>frontier</th></tr>
+<table><tr>{"".join(f"<th>{html.escape(name)}</th>" for name in COLUMNS)}</tr>
 {rows}
-</table></body></html>
+</table>
+<h3>The columns</h3>
+<dl>{"".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in COLUMNS.items())}
+</dl>
+<p>{html.escape(SEEDS_NOTE.format(seeds=sweep.spec.seeds))}</p></body></html>
 """
 
 
+COLUMNS = {
+    "params": "the grid values of this point (dotted fleet or workload paths)",
+    "$/h": "the fleet's cost per hour: replica-hours × the device's price, idle included "
+    "(mean of the seeds; 95% Student-t interval across seeds, or 'every seed' where all "
+    "seeds cost the same)",
+    "p95 ms": "each SLO kind's 95th percentile latency over the run (mean of the seeds, "
+    "with its 95% interval across seeds)",
+    "SLO ratio": "the worst SLO's measured value over its target (the failed fraction's "
+    "over its limit counts too): at most 1 meets every SLO, 0.8 is 20% headroom",
+    "batch fill": "requests per batch over the pool's max batch size, averaged over batches",
+    "padding waste": "the share of computed audio that was padding (1 − useful / padded)",
+    "windows meeting SLOs": "the share of SLO windows (objectives.window_s) in which every "
+    "target held",
+    "meets SLOs (run)": "every SLO met over the whole run, on the mean of the seeds; if not, "
+    "the SLO that binds",
+    "frontier": "on the cost/headroom frontier of the points meeting every SLO: no cheaper "
+    "point meeting every SLO has more headroom",
+}
+SEEDS_NOTE = (
+    "Each point ran {seeds} seeds: the seeds change the audio lengths, the service-time "
+    "noise and (for generated arrivals) the arrival times, so latency differs between "
+    "seeds; cost does not where the replica count is fixed (no autoscaler) and the traffic "
+    "replays a trace: those points cost the same on every seed."
+)
+
+
+def interval(p: PointResult, name: str, digits: int) -> str:
+    """The mean with its 95% interval across seeds, or 'every seed' where they agree."""
+    mean = p.mean.get(name, math.nan)
+    low, high = p.ci.get(name, (math.nan, math.nan))
+    runs = {round(r.get(name, math.nan), digits) for r in p.runs}
+    if len(p.runs) > 1 and len(runs) == 1:
+        return f"{mean:.{digits}f} (every seed)"  # the same to the digits shown
+    if len(p.runs) <= 1 or not (math.isfinite(low) and math.isfinite(high)):
+        return f"{mean:.{digits}f}"
+    low = max(low, 0.0)  # costs and latencies are never negative; few seeds, wide t
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
 def _row(p: PointResult, on_frontier: bool) -> str:
-    low, high = p.ci.get("cost_usd_per_hour", (math.nan, math.nan))
-    return (
-        f"<tr><td>{html.escape(json.dumps(p.params))}</td>"
-        f"<td>{p.mean.get('cost_usd_per_hour', math.nan):.2f} [{low:.2f}, {high:.2f}]</td>"
-        f"<td>{p.slo_ratio:.2f}</td><td>{p.mean.get('mean_batch_fill', math.nan):.0%}</td>"
-        f"<td>{p.mean.get('padding_waste', math.nan):.0%}</td>"
-        f"<td>{p.mean.get('slo_attainment', math.nan):.0%}</td>"
-        f"<td>{'yes' if p.slo_met else 'no: ' + html.escape(p.binding)}</td>"
-        f"<td>{'*' if on_frontier else ''}</td></tr>"
+    p95 = "; ".join(
+        f"{k.rsplit('.', 1)[0]} {interval(p, k, 0)}" for k in p.mean if k.endswith(".p95_ms")
     )
+    cells = [
+        json.dumps(p.params),
+        interval(p, "cost_usd_per_hour", 2),
+        p95,
+        f"{p.slo_ratio:.2f}",
+        f"{p.mean.get('mean_batch_fill', math.nan):.0%}",
+        f"{p.mean.get('padding_waste', math.nan):.0%}",
+        f"{p.mean.get('slo_attainment', math.nan):.0%}",
+        "yes" if p.slo_met else f"no: {p.binding}",
+        "*" if on_frontier else "",
+    ]
+    return "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"

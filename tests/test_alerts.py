@@ -89,15 +89,15 @@ def test_every_scenario_has_a_reference_rule_that_pages_early_and_never_on_a_nor
 @needs_promtool
 def test_cheap_rules_do_not_earn_an_alert_item():
     """What a fair examiner refuses: a rule that always fires, one timed by the clock, one
-    on the scenario's script (deploy annotations are not in the input), one on a metric
-    that does not exist, a copy of a credited rule with another threshold; what they credit:
+    on the scenario's script (deploy annotations are not in the input), a copy of a
+    credited rule with another threshold (a metric that does not exist is bad input, see
+    below); what they credit:
     a rule that pages early (in full) and one that fires only after the page (half)."""
     scenario, key = gpu_cost()
     cheats = {
         "Always": rule("Always", "vector(1)"),
         "Clock": rule("Clock", "vector(time()) > 600"),  # the fault's minute, every day
         "Script": rule("Script", 'speechdrill_event_info{type="deploy"}'),
-        "Nothing": rule("Nothing", "speechdrill_no_such_metric > 0"),
     }
     good = rule(
         "Fallback", 'sum(rate(speechdrill_requests_total{tags=~".*fallback.*"}[5m])) > 0.5', "2m"
@@ -111,7 +111,7 @@ def test_cheap_rules_do_not_earn_an_alert_item():
     }
     assert verdicts["Always"].grade == "false page" and len(verdicts["Always"].clean) == 44
     assert verdicts["Clock"].grade == "false page"
-    assert verdicts["Script"].grade == "silent" and verdicts["Nothing"].grade == "silent"
+    assert verdicts["Script"].grade == "silent"
     assert verdicts["Fallback"].grade == "early" and verdicts["Late"].grade == "late"
 
     def items(*rules: AlertRule) -> float:
@@ -151,6 +151,24 @@ def test_prevention_written_as_rules_is_scored_by_whether_it_would_have_paged():
     # the health-check gate in words (1 of 3), less half an item for the false page
     assert line.points == pytest.approx(10 * (1 - 0.5) / 3)
     assert any(e.startswith("false page") for e in line.evidence)
+
+
+def test_a_rule_over_a_metric_the_export_never_writes_is_bad_input_naming_the_closest(tmp_path):
+    """A misspelt metric would leave the alert silent for ever: the names come from the
+    telemetry schema, so a rule file names the rule and the metric it meant."""
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "groups:\n- name: mine\n  rules:\n"
+        "  - alert: Fine\n    expr: sum(rate(speechdrill_timeouts_per_second[5m])) > 1\n"
+        "  - alert: Typo\n    expr: sum(rate(speechdrill_timeout_per_second[5m])) > 1\n"
+    )
+    with pytest.raises(InputError) as caught:
+        load_rule_file(rules)
+    assert caught.value.field_path == "groups[0].rules[1].expr"
+    assert "speechdrill_timeout_per_second" in caught.value.expected
+    assert "did you mean speechdrill_timeouts_per_second?" in caught.value.expected
+    with pytest.raises(ValueError, match="no metric speechdrill_no_such_metric"):
+        rule("Nothing", "speechdrill_no_such_metric > 0")
 
 
 @needs_promtool

@@ -168,3 +168,131 @@ def test_the_command_exits_as_a_ci_job_branches(tmp_path):
     bad = speechdrill("gate", *shipped, "--budgets", str(tmp_path / "bad.yaml"))
     assert bad.returncode == 2 and "slices.clean.max_wer_delta" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_a_wer_in_percent_against_one_in_fractions_is_bad_input_naming_both(tmp_path):
+    """6.1 (percent) against 0.061 (a fraction) must not merge, nor block on "+5.739":
+    either way round it is bad input naming the slice and both files."""
+    percent, fraction = tmp_path / "percent.json", tmp_path / "fraction.json"
+    percent.write_text(json.dumps({"slices": {"clean": {"wer": 6.1}, "domain": {"wer": 12}}}))
+    fraction.write_text(json.dumps({"slices": {"clean": {"wer": 0.061}, "domain": {"wer": 0.1}}}))
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text("slices:\n  clean: {max_wer_delta: 0.01}\n  domain: {max_wer_delta: 0.01}\n")
+    for pair in ((percent, fraction), (fraction, percent)):
+        out = speechdrill("gate", *map(str, pair), "--budgets", str(budgets))
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+        assert "percent.json" in out.stderr and "fraction.json" in out.stderr
+        assert "slices.clean.wer" in out.stderr or "slices.domain.wer" in out.stderr
+    with pytest.raises(InputError, match="one unit on both sides"):
+        judge(metrics(clean=0.05, domain=0.1), metrics(clean=0.05, domain=10.0), BUDGETS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(slices, st.floats(0.0, 0.3))
+def test_maps_in_one_unit_are_never_refused_for_units(base, rise):
+    candidate = {k: min(v + rise, 1.0) for k, v in base.items()}
+    judge(metrics(**base), metrics(**candidate), budgets_for(base, set()))  # raises nothing
+
+
+@pytest.mark.parametrize(
+    ("written", "suffix"),
+    [
+        ('{"slices": {"kids": {"wer": NaN}}}', ".json"),
+        ("kids: {wer: .inf}\n", ".yaml"),
+        ("slice,wer\nkids,nan\n", ".csv"),
+        ('{"slices": {"kids": {"wer": -Infinity}}}', ".json"),
+    ],
+)
+def test_nan_and_infinities_are_not_a_number_naming_the_slice(tmp_path, written, suffix):
+    path = tmp_path / f"map{suffix}"
+    path.write_text(written)
+    with pytest.raises(InputError) as caught:
+        load_metric_map(path)
+    assert caught.value.field_path.endswith("wer")
+    assert "not a number" in caught.value.expected
+    assert "kids" in caught.value.field_path or suffix == ".csv"
+    out = speechdrill("gate", str(path), str(path), "--budgets", str(RELEASE / "asr-budgets.yaml"))
+    assert out.returncode == 2 and "not a number" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("spelt", "hint"),
+    [
+        ("ES-EN", "another case or Unicode form"),
+        ("es\u2010en", "another case or Unicode form"),  # a Unicode hyphen
+        ("\uff45\uff53-\uff45\uff4e", "another case or Unicode form"),  # full-width letters
+        ("es_en", "another case or Unicode form"),
+        ("es-enn", "closest key present"),
+    ],
+)
+def test_a_missing_budgeted_slice_names_the_look_alike_the_map_has(spelt, hint):
+    budgets = Budgets(slices={"es-en": SliceBudget(max_wer_delta=0.01, protected=True)})
+    result = judge(metrics(**{"es-en": 0.2}), metrics(**{spelt: 0.2}), budgets)
+    assert result.verdict == "pause"
+    why = next(f.why for f in result.findings if f.what == "es-en")
+    assert why.startswith("missing eval slice: the candidate has no 'es-en' (")
+    assert repr(spelt) in why and hint in why
+
+
+def test_the_slice_metrics_are_the_schemas_eval_metrics():
+    from drills.course.release.gate import SliceMetrics
+    from simulator.telemetry.schema import EVAL_METRICS
+
+    assert set(SliceMetrics.model_fields) == set(EVAL_METRICS)
+
+
+def sampled(wer_by_utterance: dict[str, tuple[int, int]]) -> dict:
+    errors = sum(e for e, _ in wer_by_utterance.values())
+    words = sum(w for _, w in wer_by_utterance.values())
+    return {"wer": errors / words, "words": words, "per_utterance": wer_by_utterance}
+
+
+def test_a_regression_within_its_noise_pauses_and_a_clear_one_blocks():
+    """Paired bootstrap over the utterances both models decoded: one utterance losing a
+    few words is within noise (a human decides); every utterance losing words is not."""
+    base = {f"u{i}": (1, 10) for i in range(20)}
+    one_worse = {**base, "u0": (4, 10)}  # +3 words on 200: +0.015 WER, all in one utterance
+    all_worse = {k: (2, 10) for k in base}  # +1 word on each: +0.10 WER
+    budgets = Budgets(slices={"domain": SliceBudget(max_wer_delta=0.01, protected=True)})
+
+    def gate(candidate: dict) -> tuple[str, str]:
+        old = MetricMap.model_validate({"slices": {"domain": sampled(base)}})
+        new = MetricMap.model_validate({"slices": {"domain": sampled(candidate)}})
+        result = judge(old, new, budgets)
+        return result.verdict, " ".join(f.why for f in result.findings)
+
+    verdict, why = gate(one_worse)
+    assert verdict == "pause" and "within noise" in why and "95% CI" in why
+    verdict, why = gate(all_worse)
+    assert verdict == "block" and "within noise" not in why
+    assert gate(base) == ("merge", "")  # no change on any utterance: nothing to resolve
+
+
+def test_a_slice_too_small_to_gate_is_flagged_with_the_growth_it_needs():
+    """Two utterances cannot resolve a budget of +0.01 even when the WER did not move."""
+    old = MetricMap.model_validate({"slices": {"kids": {"wer": 0.2, "words": 16}}})
+    new = MetricMap.model_validate({"slices": {"kids": {"wer": 0.2, "words": 16}}})
+    result = judge(old, new, Budgets(slices={"kids": SliceBudget(max_wer_delta=0.01)}))
+    assert result.verdict == "pause"
+    why = result.findings[0].why
+    assert why.startswith("slice: too small to gate") and "the utterances would resolve" in why
+    # without a sample size the gate cannot know, and judges as before
+    plain = judge(metrics(kids=0.2), metrics(kids=0.2), budgets_for(["kids"], set()))
+    assert plain.verdict == "merge"
+
+
+def test_the_report_carries_each_slices_interval(tmp_path):
+    half = {f"u{i}": (i % 3, 8) for i in range(30)}
+    data = {"interval": "95% bootstrap over utterances", "slices": {"clean": sampled(half)}}
+    path = tmp_path / "map.json"
+    path.write_text(json.dumps(data))
+    budgets = tmp_path / "b.yaml"
+    budgets.write_text("slices:\n  clean: {max_wer_delta: 0.5}\n")
+    out = speechdrill("gate", str(path), str(path), "--budgets", str(budgets), "--json")
+    assert out.returncode == 0, out.stderr
+    (row,) = json.loads(out.stdout)["slices"]
+    assert row["delta_interval"] == [0.0, 0.0]  # the same utterances: no change at all
+    low, high = row["baseline_interval"]
+    assert low < row["baseline"] < high
+    text = speechdrill("gate", str(path), str(path), "--budgets", str(budgets)).stdout
+    assert "WER baseline [95% CI]" in text and "change [95% CI]" in text

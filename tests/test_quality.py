@@ -11,6 +11,7 @@ from simulator.spec.quality import (
     asr_wer,
     churn_mean,
     clipping_ratio,
+    combined_shift,
     curve_fields,
     load_curve,
     noise_loss,
@@ -143,3 +144,66 @@ def test_a_fleet_model_naming_a_curve_gets_its_losses_and_the_rest_keep_the_cali
     )
     # this small recogniser is far more brittle in noise than the calibrated production one
     assert fields["noise_loss"][1] > 3 * fields["noise_loss"][0]
+
+
+def test_the_logit_form_adds_shifts_and_noise_masks_its_share():
+    noise = np.array([0.0, 1.0, 2.0, 2.0])
+    shift = np.array([1.5, 1.5, 1.5, 0.0])
+    # γ = 0 adds the shifts; γ = 1 keeps the larger; nothing on clean audio is masked
+    assert list(combined_shift(noise, [(shift, 0.0)])) == [1.5, 2.5, 3.5, 2.0]
+    assert list(combined_shift(noise, [(shift, 1.0)])) == [1.5, 1.5, 2.0, 2.0]
+    half = combined_shift(noise, [(shift, 0.5)])
+    assert list(half) == [1.5, 2.0, 2.75, 2.0]
+
+
+def test_a_logit_curve_gives_its_requests_its_wer_and_leaves_the_others_bit_for_bit():
+    logit = QualityCurve(
+        name="t",
+        form="logit",
+        clean_wer=0.05,
+        noise_shift=[(20.0, 3.0), (30.0, 1.0), (40.0, 0.2)],
+        shifts={"narrowband": 1.2, "clipping": 4.0},
+        masking={"narrowband": 0.5},
+    )
+    n = 4
+    acoustics = {
+        "snr_db": np.array([30.0, 30.0, 60.0, 30.0]),
+        "clipping_ratio": np.zeros(n),
+        "bandwidth_hz": np.array([8000.0, 8000.0, 4000.0, 4000.0]),
+        "sample_rate_hz": np.full(n, 16000),
+        "loudness_lufs": np.full(n, -23.0),
+        "code_switch_ratio": np.zeros(n),
+    }
+    args = {
+        "true_rate_hz": np.full(n, 16000),
+        "clean_wer": np.full(n, 0.05),
+        "robustness_db": np.zeros(n),
+        "code_switch_penalty": np.zeros(n),
+        "wer_factor": np.ones(n),
+        "features_match": np.ones(n, dtype=bool),
+        "normalized": np.ones(n, dtype=bool),
+    }
+    pick = np.array([0, 1, 1, 1])
+    mixed = asr_wer(
+        acoustics,
+        **args,
+        curves=curve_fields([CALIBRATION, logit], pick, acoustics["snr_db"], np.zeros(n)),
+    )
+    alone = asr_wer(
+        acoustics,
+        **args,
+        curves=curve_fields(
+            [CALIBRATION], np.zeros(n, dtype=int), acoustics["snr_db"], np.zeros(n)
+        ),
+    )
+    assert mixed[0] == alone[0]  # the calibration's request: the same bits
+    clean_logit = np.log(0.05 / 0.95)
+
+    def expit(x: float) -> float:
+        return 1.0 / (1.0 + np.exp(-x))
+
+    assert mixed[1] == pytest.approx(expit(clean_logit + 1.0))  # noise at 30 dB alone
+    # 60 dB: past the last point on the end slope, never below 0 (clean speech): nb alone
+    assert mixed[2] == pytest.approx(expit(clean_logit + 1.2))
+    # narrowband in noise: 1 + 1.2 − 0.5·min(1, 1.2)
+    assert mixed[3] == pytest.approx(expit(clean_logit + 1.7))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drills.cli import main
+from drills.cli import whatif as whatif_cli
 from drills.library.paths import library_root
-from drills.library.whatif import load_sweep
+from drills.library.whatif import load_sweep, summarise
+from reports.whatif import _spans_decades, interval
 from simulator.errors import InputError
 from simulator.studies import sweep_run
 from simulator.studies.sweep_run import (
@@ -286,3 +290,85 @@ def test_a_tie_on_cost_goes_to_the_most_headroom():
     best = cheapest_meeting(points)
     assert best is not None and best.index == 1  # same cost to the cent, most headroom
     assert tied_with(best, points) == 2
+
+
+def test_find_min_searches_every_combination_of_the_other_fields(tmp_path):
+    """The issue's planner: with the device left at the grid's first (cpu), find-min said
+    4 replicas; an L4 meets the SLO with one. Each device is searched, each answer is the
+    full grid's, and the cheapest of them is the answer."""
+    grid = {"pools.asr.device": ["cpu", "gpu-l4"], "pools.asr.replicas": [1, 2, 4, 8]}
+    sweep = load_sweep(write_sweep(tmp_path, grid=grid, seeds=1, duration_s=120))
+    log = ResultsLog(tmp_path / "runs.jsonl")
+    full = aggregate(
+        run_sweep(sweep, Executor("serial"), log), sweep.points(), sweep.spec.objectives
+    )
+    found = find_min(sweep, "pools.asr.replicas", Executor("serial"), log)
+    assert found["searched"] == ["pools.asr.device"]
+    per_device = {s["fixed"]["pools.asr.device"]: s["value"] for s in found["searches"]}
+    for device, value in per_device.items():
+        meeting = [
+            p.params["pools.asr.replicas"]
+            for p in full
+            if p.slo_met and p.params["pools.asr.device"] == device
+        ]
+        assert value == (min(meeting) if meeting else None)
+    assert per_device["gpu-l4"] == 1 and per_device["cpu"] > 1
+    cheapest = min((p for p in full if p.slo_met), key=lambda p: p.mean["cost_usd_per_hour"])
+    assert found["fixed"] | {"pools.asr.replicas": found["value"]} == cheapest.params
+    table = whatif_cli.find_min_table(found)
+    assert "gpu-l4" in table and "cpu" in table
+
+
+def point(index: int, cost: float, ratio: float) -> sweep_run.PointResult:
+    return sweep_run.PointResult(
+        index=index,
+        params={"i": index},
+        mean={"cost_usd_per_hour": cost},
+        ci={},
+        seeds_meeting=1.0 if ratio <= 1 else 0.0,
+        slo_met=ratio <= 1,
+        slo_ratio=ratio,
+        binding="x.p95_ms",
+    )
+
+
+@given(st.lists(st.tuples(st.floats(0.1, 10), st.floats(0.1, 3)), min_size=1, max_size=12))
+def test_the_frontier_holds_only_points_meeting_every_slo_and_lists_the_rest_apart(pairs):
+    points = [point(i, c, r) for i, (c, r) in enumerate(pairs)]
+    summary = summarise(points)
+    on = {p["index"] for p in summary["frontier"]}
+    assert all(points[i].slo_met for i in on)
+    assert set(summary["failing"]) == {p.index for p in points if not p.slo_met}
+    meeting = [p for p in points if p.slo_met]
+    for i in on:  # nothing meeting every SLO is cheaper with more headroom
+        assert not any(
+            q.mean["cost_usd_per_hour"] < points[i].mean["cost_usd_per_hour"]
+            and q.slo_ratio < points[i].slo_ratio
+            for q in meeting
+        )
+    assert bool(on) == bool(meeting)
+
+
+def test_the_interval_is_across_seeds_or_says_every_seed_agrees():
+    same = point(0, 1.6, 0.5)
+    same.runs = [{"cost_usd_per_hour": 1.6}, {"cost_usd_per_hour": 1.6000001}]
+    same.ci = {"cost_usd_per_hour": (1.5999, 1.6001)}
+    assert interval(same, "cost_usd_per_hour", 2) == "1.60 (every seed)"
+    spread = point(1, 1.6, 0.5)
+    spread.mean["x.p95_ms"] = 120.0
+    spread.runs = [{"x.p95_ms": 100.0}, {"x.p95_ms": 140.0}]
+    spread.ci = {"x.p95_ms": (-134.1, 374.1)}
+    assert interval(spread, "x.p95_ms", 0) == "120 [0, 374]"  # never below zero
+    assert not _spans_decades([60.0, 110.0, 400.0]) and _spans_decades([60.0, 15000.0])
+
+
+def test_every_column_of_the_html_report_is_explained(tmp_path, capsys):
+    path = write_sweep(tmp_path, seeds=2, duration_s=60)
+    out = tmp_path / "out"
+    code, _, err = speechdrill(capsys, "whatif", str(path), "--out", str(out))
+    assert code == 0, err
+    report = (out / "report.html").read_text()
+    headers = re.findall(r"<th>([^<]+)</th>", report)
+    explained = re.findall(r"<dt>([^<]+)</dt>", report)
+    assert headers and [html.unescape(h) for h in headers] == [html.unescape(e) for e in explained]
+    assert "every seed" in report and "2 seeds" in report

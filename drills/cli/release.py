@@ -58,11 +58,36 @@ def gate(
     else:
         old, new = result.global_wer
         click.echo(f"global WER {old:.3f} → {new:.3f} ({new - old:+.3f})")
+        if any(r.delta_interval for r in result.slices):
+            click.echo(_slice_table(result.slices) + "\n")
         rows = [[f.verdict, f.what, f.why] for f in result.findings]
         if rows:
             click.echo(render_table(["finding", "what", "why"], rows))
         click.echo(f"verdict: {result.verdict}")
     return GATE_EXIT[result.verdict]
+
+
+def _slice_table(rows: list[Any]) -> str:
+    """Each slice's WER on both sides with its 95% interval, and the change with its own."""
+
+    def span(interval: tuple[float, float] | None, signed: bool = False) -> str:
+        if interval is None:
+            return "unknown"
+        form = "+.3f" if signed else ".3f"
+        return f"{interval[0]:{form}}…{interval[1]:{form}}"
+
+    table = [
+        [
+            r.slice,
+            f"{r.baseline:.3f} [{span(r.baseline_interval)}]",
+            f"{r.candidate:.3f} [{span(r.candidate_interval)}]",
+            f"{r.candidate - r.baseline:+.3f} [{span(r.delta_interval, True)}]",
+            "" if r.budget is None else f"+{r.budget:g}",
+        ]
+        for r in rows
+    ]
+    header = ["slice", "WER baseline [95% CI]", "WER candidate [95% CI]", "change [95% CI]"]
+    return render_table([*header, "budget"], table)
 
 
 @click.group("eval")
@@ -76,9 +101,9 @@ def eval_group() -> None:
 )
 @click.option(
     "--fit-out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the quality curve fitted to the baseline here (JSON; a fleet model's "
-    "quality.curve names it once it is in simulator/data/quality/).",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each model's fitted quality curve into this folder as NAME.json (a fleet "
+    "model's quality.curve names it once it is in simulator/data/quality/).",
 )
 @click.option("--refresh", is_flag=True, help="Decode again even if the eval is cached.")
 @click.option("--json", "as_json", is_flag=True)
@@ -99,48 +124,71 @@ def eval_asr(out: Path | None, fit_out: Path | None, refresh: bool, as_json: boo
         )
     fixture = asr_eval.load_fixture()
     maps = asr_eval.cached(fixture, refresh)
+    written = []
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         for name, found in maps.items():
-            (out / f"{name}.json").write_text(found.model_dump_json(indent=1, exclude_none=True))
-    baseline = maps[next(iter(maps))]
-    curve = asr_eval.fit_curve(fixture, baseline, asr_eval.CURVE_NAME)
+            path = out / f"{name}.json"
+            path.write_text(found.model_dump_json(indent=1, exclude_none=True))
+            written.append(path)
+    curves = asr_eval.fit_all(fixture, maps)
     if fit_out is not None:
-        fit_out.parent.mkdir(parents=True, exist_ok=True)
-        fit_out.write_text(curve.model_dump_json(indent=1) + "\n")
-    comparison = asr_eval.compare(fixture, baseline, curve)
+        fit_out.mkdir(parents=True, exist_ok=True)
+        for curve in curves.values():
+            path = fit_out / f"{curve.name}.json"
+            path.write_text(curve.model_dump_json(indent=1) + "\n")
+            written.append(path)
+    comparisons = {
+        name: asr_eval.compare(fixture, maps[name], curve) for name, curve in curves.items()
+    }
     if as_json:
         emit_json(
             {
                 "maps": {k: v.model_dump(exclude_none=True) for k, v in maps.items()},
-                "quality_model": [
-                    c.__dict__
-                    | {"relative_error": c.relative_error, "fitted_error": c.fitted_error}
-                    for c in comparison
-                ],
-                "fitted_curve": curve.model_dump(),
+                "quality_model": {
+                    name: [
+                        c.__dict__
+                        | {"relative_error": c.relative_error, "fitted_error": c.fitted_error}
+                        for c in found
+                    ]
+                    for name, found in comparisons.items()
+                },
+                "fitted_curves": {k: v.model_dump() for k, v in curves.items()},
+                "written": [str(p) for p in written],
             }
         )
         return
-    click.echo(_eval_table(maps, comparison))
-    click.echo(asr_eval.summary(comparison))
+    click.echo(_eval_table(maps, comparisons))
+    for name, compared in comparisons.items():
+        click.echo(asr_eval.summary(compared, f" ({name})"))
+    click.echo(f"intervals: {next(iter(maps.values())).interval or 'none'}")
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
-def _eval_table(maps: dict[str, Any], comparison: list[Any]) -> str:
+def _eval_table(maps: dict[str, Any], comparisons: dict[str, list[Any]]) -> str:
+    """Per slice: each model's WER with its 95% interval, the calibrated model, and each
+    model's fitted curve with its error (held-out slices: within 20% or not)."""
     names = list(maps)
+    first = comparisons[names[0]]
     rows = []
-    for c in comparison:
-        measured = [f"{maps[n].slices[c.slice].wer:.3f}" for n in names]
+    for i, c in enumerate(first):
+        measured = []
+        for n in names:
+            m = maps[n].slices[c.slice]
+            ci = "" if m.wer_low is None else f" [{m.wer_low:.3f}–{m.wer_high:.3f}]"
+            measured.append(f"{m.wer:.3f}{ci}")
         calibrated = f"{c.model_wer:.3f} ({c.relative_error:+.0%})" + (
             "" if c.modelled else " no term"
         )
-        fitted = f"{c.fitted_wer:.3f} ({c.fitted_error:+.0%})"
-        verdict = "" if c.role == "fit" else ("agrees" if c.agrees else "misses")
-        rows.append(
-            [c.slice, c.role, *measured, f"±{c.standard_error:.3f}", calibrated, fitted, verdict]
-        )
-    header = ["slice", "role", *(f"WER {n}" for n in names), "±1 s.e.", "calibrated model"]
-    header += ["fitted curve", ""]
+        fitted = []
+        for n in names:
+            f = comparisons[n][i]
+            verdict = "" if f.role == "fit" else (" ✓" if abs(f.fitted_error) <= 0.2 else " ✗")
+            fitted.append(f"{f.fitted_wer:.3f} ({f.fitted_error:+.0%}){verdict}")
+        rows.append([c.slice, c.role, *measured, calibrated, *fitted])
+    header = ["slice", "role", *(f"WER {n} [95% CI]" for n in names), "calibrated model"]
+    header += [f"fitted {n} (✓ held out within 20%)" for n in names]
     return render_table(header, rows)
 
 

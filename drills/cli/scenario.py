@@ -7,13 +7,10 @@ import textwrap
 from pathlib import Path
 
 import click
-from pydantic import BaseModel
 
 from drills.cli.output import emit_json
+from drills.library.file_kinds import KIND_NAMES
 from drills.library.scenario import (
-    AnswerKey,
-    Scenario,
-    Transcript,
     load_key,
     load_scenario,
     resolve_scenario,
@@ -23,7 +20,6 @@ from drills.play.transcript import load_transcript
 from drills.runs.service import Runs
 from reports.tables import render_table
 from simulator.errors import InputError
-from simulator.spec.config import FleetFile
 
 
 def register(cli: click.Group) -> None:
@@ -332,17 +328,26 @@ def _combined(errors: list[InputError]) -> InputError:
 @scenario.command("schema")
 @click.option(
     "--kind",
-    type=click.Choice(["scenario", "key", "transcript", "fleet"]),
+    type=click.Choice(sorted(KIND_NAMES)),
     default="scenario",
     show_default=True,
+    help="The kind of file.",
 )
-def scenario_schema(kind: str) -> None:
-    """Print the JSON Schema of a file kind (for editor completion and validation)."""
-    models: dict[str, type[BaseModel]] = {
-        "scenario": Scenario,
-        "key": AnswerKey,
-        "transcript": Transcript,
-        "fleet": FleetFile,
-    }
-    model = models[kind]
-    click.echo(json.dumps(model.model_json_schema(), indent=2))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write every kind's schema here as KIND.schema.json instead.",
+)
+def scenario_schema(kind: str, out: Path | None) -> None:
+    """Print the JSON Schema of a file kind (for editor completion and validation),
+    generated from the model that validates it; with --out, write every kind's."""
+    from drills.library.file_kinds import file_kinds
+
+    kinds = file_kinds()
+    if out is None:
+        click.echo(json.dumps(kinds[kind].schema(), indent=2))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, found in kinds.items():
+        (out / f"{name}.schema.json").write_text(json.dumps(found.schema(), indent=2) + "\n")
+    click.echo(f"wrote {len(kinds)} schemas to {out}")

@@ -12,7 +12,7 @@ from drills.cli.output import emit_json, out_folder, progress_bar
 from drills.library.paths import resolve_target
 from drills.library.whatif import chosen_point, latency_samples, load_sweep, summarise
 from reports.tables import render_table
-from reports.whatif import MEETS, verdicts
+from reports.whatif import COLUMNS, MEETS, SEEDS_NOTE, interval, verdicts
 from simulator.errors import InputError
 from simulator.studies.sweep import Sweep
 from simulator.studies.sweep_run import (
@@ -65,7 +65,8 @@ def _executor(workers: int | None, dask: str | None, dask_local: int | None) -> 
     "find_field",
     metavar="FIELD",
     default=None,
-    help="Bisect one numeric grid field for its smallest value meeting every SLO.",
+    help="Bisect one numeric grid field for its smallest value meeting every SLO, for each "
+    "combination of the other grid fields.",
 )
 @out_folder("Write runs.jsonl (resume), results.parquet, frontier.json and report.html here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -115,12 +116,12 @@ def render(sweep: Sweep, points: list[PointResult], summary: dict[str, Any]) -> 
     frontier = {p["index"] for p in summary["frontier"]}
     rows = []
     for p in points:
-        low, high = p.ci.get("cost_usd_per_hour", (math.nan, math.nan))
         rows.append(
             [
                 *(p.params[k] for k in params),
-                f"{p.mean.get('cost_usd_per_hour', math.nan):.2f} ±{(high - low) / 2:.2f}",
-                *(f"{p.mean.get(f'{k}.p95_ms', math.nan):.0f}" for k in kinds),
+                interval(p, "cost_usd_per_hour", 2),
+                *(interval(p, f"{k}.p95_ms", 0) for k in kinds),
+                f"{p.slo_ratio:.2f}",
                 f"{p.mean.get('mean_batch_fill', math.nan):.0%}",
                 f"{p.mean.get('padding_waste', math.nan):.0%}",
                 f"{p.mean.get('slo_attainment', math.nan):.0%}",
@@ -129,29 +130,60 @@ def render(sweep: Sweep, points: list[PointResult], summary: dict[str, Any]) -> 
                 "*" if p.index in frontier else "",
             ]
         )
-    headers = [*params, "$/h", *(f"{k} p95 ms" for k in kinds), "batch fill", "padding"]
+    headers = [*params, "$/h [95% CI]", *(f"{k} p95 ms [95% CI]" for k in kinds), "SLO ratio"]
+    headers += ["batch fill", "padding"]
     headers += ["windows meeting SLOs", "failed", "meets SLOs (run)", "frontier"]
     table = render_table(headers, rows)
     written = "\n".join(f"wrote {p}" for p in summary.get("written", []))
     spec = sweep.spec
     head = f"{spec.name}: {len(points)} points × {spec.seeds} seeds, {spec.duration_s:g} s each"
-    return "\n\n".join(part for part in (head, table, MEETS, verdicts(summary), written) if part)
+    notes = "\n".join(
+        [MEETS, f"SLO ratio: {COLUMNS['SLO ratio']}", SEEDS_NOTE.format(seeds=spec.seeds)]
+    )
+    return "\n\n".join(part for part in (head, table, notes, verdicts(summary), written) if part)
 
 
 def _show_find_min(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         emit_json(result)
         return
-    tried = ", ".join(
-        f"{e['value']}: {'meets' if e['slo_met'] else 'misses'}" for e in result["evaluated"]
-    )
-    if result["value"] is None:
-        click.echo(
-            f"{result['field']}: no value up to the grid's largest meets every SLO ({tried})"
+    field = result["field"]
+    click.echo(find_min_table(result))
+    for group in result["by_condition"]:
+        where = ", ".join(f"{k} = {v}" for k, v in group["condition"].items())
+        prefix = f"at {where}: " if where else ""
+        best = group["best"]
+        if best is None:
+            click.echo(
+                f"{prefix}no combination meets every SLO with {field} up to the grid's largest"
+            )
+            continue
+        choice = ", ".join(
+            f"{k} = {v}" for k, v in best["fixed"].items() if k not in group["condition"]
         )
-    else:
         click.echo(
-            f"{result['field']} = {result['value']} is the smallest meeting every SLO "
-            f"({result['confidence']:.0%} of seeds meet all; evaluated {len(result['evaluated'])} "
-            f"of {result['grid_size']} values: {tried})"
+            f"{prefix}cheapest: {field} = {best['value']}"
+            + (f" with {choice}" if choice else "")
+            + f" at ${best['cost_usd_per_hour']:.2f}/h ({best['confidence']:.0%} of seeds meet "
+            "every SLO)"
         )
+
+
+def find_min_table(result: dict[str, Any]) -> str:
+    """One row per combination of the other grid fields: the smallest value meeting every
+    SLO there, its cost, and the values bisection tried."""
+    field, searched = result["field"], result["searched"]
+    rows = []
+    for search in result["searches"]:
+        tried = ", ".join(f"{e['value']}{'' if e['slo_met'] else '✗'}" for e in search["evaluated"])
+        found = search["value"]
+        rows.append(
+            [
+                *(search["fixed"][k] for k in searched),
+                "none in the grid" if found is None else found,
+                "" if found is None else f"{search['cost_usd_per_hour']:.2f}",
+                tried,
+            ]
+        )
+    headers = [*searched, f"smallest {field} meeting every SLO", "$/h", "tried (✗ misses)"]
+    return render_table(headers, rows)

@@ -40,11 +40,10 @@ from simulator.errors import InputError
 from simulator.spec.fileio import read_yaml, validate_data
 from simulator.spec.fleet import Strict
 from simulator.telemetry.bundle import Telemetry
-from simulator.telemetry.openmetrics import EPOCH_S, PREFIX, openmetrics
+from simulator.telemetry.openmetrics import EPOCH_S, PREFIX, openmetrics, read_by
 
 Grade = Literal["early", "late", "silent", "false page"]
 INSTALL_HINT = "promtool is not installed (Debian: apt-get install prometheus)"
-METRIC = re.compile(rf"\b{PREFIX}[a-z0-9_]+")
 FAILED_ALERT = re.compile(r"alertname: (r\d+), time: ([0-9hms.]+),")
 PROMTOOL_TIMEOUT_S = 120
 
@@ -345,8 +344,7 @@ def judge_rules(
 
 def metrics_of(rule: AlertRule) -> set[str]:
     """The exported metric families a rule reads (histogram suffixes folded)."""
-    names = METRIC.findall(rule.expr)
-    return {re.sub(r"_(bucket|count|sum)$", "", n) for n in names}
+    return read_by(rule.expr)
 
 
 FALSE_PAGE_COST = 0.5  # of a prevention item: an alert that pages on a normal day costs trust

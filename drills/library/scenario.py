@@ -10,12 +10,13 @@ and the announcements an operator would see.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from drills.judge.causes import CAUSES
 from drills.judge.matcher import expand
@@ -31,6 +32,8 @@ from simulator.spec.fleet import Fleet, NonNeg, Pos, Strict, reference_problems
 from simulator.spec.timeline import Announcement, TimelineEvent
 from simulator.spec.workload import Workload
 from simulator.telemetry.bundle import TABLE_COLUMNS
+from simulator.telemetry.openmetrics import read_by
+from simulator.telemetry.schema import exported_metrics
 
 TABLES = ("requests", "batches", "metrics", "events")
 
@@ -146,6 +149,18 @@ class AlertRule(Strict):
     )
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("expr")
+    @classmethod
+    def _exported(cls, expr: str) -> str:
+        """A rule over a metric the export never writes would stay silent for ever: the
+        names come from the telemetry schema (simulator/telemetry/schema.py)."""
+        known = exported_metrics()
+        for name in sorted(read_by(expr) - set(known)):
+            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f"the export writes no metric {name}{hint}; see docs/prometheus.md")
+        return expr
 
 
 class Prevention(Strict):

@@ -72,15 +72,20 @@ def _resolve_base(spec: SweepSpec, path: Path) -> Sweep:
 
 
 def _judged(points: list[PointResult]) -> dict[str, Any]:
-    costs = [p.mean.get("cost_usd_per_hour", math.inf) for p in points]
-    frontier = pareto_frontier(costs, [p.slo_ratio for p in points])
+    """The frontier of cost against SLO headroom over the points meeting every SLO (a
+    point that misses one is no option, however cheap: it is listed apart), the cheapest
+    of them, and what binds where none meets."""
+    meeting = [p for p in points if p.slo_met]
+    costs = [p.mean.get("cost_usd_per_hour", math.inf) for p in meeting]
+    frontier = [meeting[i] for i in pareto_frontier(costs, [p.slo_ratio for p in meeting])]
     best = cheapest_meeting(points)
     binding: dict[str, int] = {}
     for p in points:
         if not p.slo_met:
             binding[p.binding] = binding.get(p.binding, 0) + 1
     return {
-        "frontier": [points[i].as_dict() for i in frontier],
+        "frontier": [p.as_dict() for p in frontier],
+        "failing": [p.index for p in points if not p.slo_met],
         "best": None if best is None else best.as_dict(),
         "ties": 0 if best is None else tied_with(best, points),
         "binding": None if best is not None else binding,
@@ -103,6 +108,7 @@ def summarise(points: list[PointResult], conditions: list[str] | None = None) ->
     if conditions:
         out["by_condition"] = by_condition
         out |= {"frontier": [f for g in by_condition for f in g["frontier"]], "best": None}
+        out["failing"] = [i for g in by_condition for i in g["failing"]]
         out["binding"] = None
     else:
         out |= by_condition[0] if by_condition else _judged([])

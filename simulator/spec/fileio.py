@@ -106,7 +106,7 @@ def _expected(err: Any) -> str:
         return "unknown field (not allowed here; check the spelling)"
     if kind == "missing":
         return "required field is missing"
-    msg = str(err["msg"])
+    msg = str(err["msg"]).removeprefix("Value error, ")  # our validators' own words
     if "input" in err and kind not in ("model_type", "dict_type"):
         return f"{msg} (got {err['input']!r})"[:300]
     return msg

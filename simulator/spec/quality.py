@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -76,6 +77,9 @@ def clip_loss(clip: np.ndarray, scale: float | np.ndarray = CLIP_SCALE) -> np.nd
     return 1.0 - np.exp(-clip / scale)
 
 
+ConditionName = Literal["clipping", "narrowband", "reverb", "rate", "domain"]
+
+
 class QualityCurve(BaseModel):
     """How one recogniser loses words to each condition: the noise curve, the clipping
     scale and the bandwidth and sample-rate losses. The default is the calibration above;
@@ -106,6 +110,27 @@ class QualityCurve(BaseModel):
         description="WER factors of conditions the curve has no term for (reverberation, "
         "speaking rate, vocabulary), relative to clean speech",
     )
+    form: Literal["loss", "logit"] = Field(
+        "loss",
+        description="loss: 1 − WER = (1 − clean)·Π(1 − loss) (the calibration); logit: "
+        "logit(WER) = logit(clean) + the conditions' shifts, noise masking part of each",
+    )
+    noise_shift: list[tuple[float, float]] = Field(
+        default_factory=list,
+        description="logit form: measured (SNR dB, logit shift) points of the noise term; "
+        "without them, the logistic noise loss (noise_mid_db, noise_width_db) as a shift",
+    )
+    shifts: dict[ConditionName, float] = Field(
+        default_factory=dict,
+        description="logit form: each condition's logit shift (clipping: per unit of clipped "
+        "share; reverb, rate, domain: at the eval's setting, the simulator's slices carry "
+        "their own wer_factor)",
+    )
+    masking: dict[ConditionName, float] = Field(
+        default_factory=dict,
+        description="logit form: the share (0–1) of the smaller of a condition's shift and "
+        "noise's that the two share (0 adds them, 1 keeps the larger)",
+    )
     fit_error: dict[str, float] = Field(
         default_factory=dict, description="relative error per slice it was fitted to"
     )
@@ -128,6 +153,45 @@ class QualityCurve(BaseModel):
             y = np.where(x > xs[-1], ys[-1] + high * (x - xs[-1]), y)
         return 1.0 / (1.0 + np.exp(-y))
 
+    def shift_of_noise(self, snr_db: np.ndarray, robustness_db: np.ndarray) -> np.ndarray:
+        """Logit form: noise's shift through its measured points, straight on past the end
+        points with the end segments' slopes (never rising with SNR), never below 0."""
+        points = sorted(self.noise_shift)
+        if not points:  # the logistic noise loss, as a shift from clean
+            kept = (1.0 - self.clean_wer) * (1.0 - self.noise_loss(snr_db, robustness_db))
+            return np.maximum(_logits(1.0 - kept) - _logit(self.clean_wer), 0.0)
+        xs = np.array([p[0] for p in points])
+        ys = np.array([p[1] for p in points])
+        x = snr_db + robustness_db
+        y = np.interp(x, xs, ys)
+        if len(xs) > 1:
+            low = min((ys[1] - ys[0]) / (xs[1] - xs[0]), 0.0)
+            high = min((ys[-1] - ys[-2]) / (xs[-1] - xs[-2]), 0.0)
+            y = np.where(x < xs[0], ys[0] + low * (x - xs[0]), y)
+            y = np.where(x > xs[-1], ys[-1] + high * (x - xs[-1]), y)
+        return np.maximum(y, 0.0)
+
+
+def combined_shift(
+    noise: np.ndarray, terms: list[tuple[np.ndarray, np.ndarray | float]]
+) -> np.ndarray:
+    """The logit form's total shift: noise's plus each condition's, less the share γ of
+    the smaller of the two that noise masks (a condition that already costs the words noise
+    would cost adds less in noise)."""
+    total = noise.astype(float).copy()
+    for shift, gamma in terms:
+        total = total + shift - gamma * np.minimum(noise, shift)
+    return total
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _logits(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, 1e-4, 1.0 - 1e-4)
+    return np.log(q / (1.0 - q))
+
 
 def _logit(p: float) -> float:
     p = min(max(p, 1e-4), 1.0 - 1e-4)
@@ -146,10 +210,18 @@ def curve_fields(
     worked out curve by curve."""
     fields = {f: np.array([getattr(c, f) for c in curves])[pick] for f in CURVE_FIELDS}
     loss = np.empty(len(pick))
+    noise_shift = np.zeros(len(pick))
     for i, curve in enumerate(curves):
         mine = pick == i
         loss[mine] = curve.noise_loss(snr_db[mine], robustness_db[mine])
+        noise_shift[mine] = curve.shift_of_noise(snr_db[mine], robustness_db[mine])
     fields["noise_loss"] = loss
+    if any(c.form == "logit" for c in curves):
+        fields["logit_form"] = np.array([c.form == "logit" for c in curves])[pick]
+        fields["noise_shift"] = noise_shift
+        for term in ("clipping", "narrowband"):
+            fields[f"{term}_shift"] = np.array([c.shifts.get(term, 0.0) for c in curves])[pick]
+            fields[f"{term}_masking"] = np.array([c.masking.get(term, 0.0) for c in curves])[pick]
     return fields
 
 
@@ -227,9 +299,12 @@ def asr_wer(
     features_match: np.ndarray,
     normalized: np.ndarray,
     curves: dict[str, np.ndarray] | None = None,
+    extra_terms: list[tuple[np.ndarray, np.ndarray | float]] | None = None,
 ) -> np.ndarray:
     """WER proxy per request from its conditions and the serving model's robustness;
-    `curves` gives each request its model's QualityCurve fields (default: calibration)."""
+    `curves` gives each request its model's QualityCurve fields (default: calibration);
+    `extra_terms` are logit shifts (with their masking) of conditions the telemetry has
+    no acoustic summary for (the real eval's reverberation, speaking rate, vocabulary)."""
     c = curves or {}
     if "noise_loss" in c:  # worked out per curve (QualityCurve.noise_loss)
         keep = 1.0 - c["noise_loss"]
@@ -245,7 +320,41 @@ def asr_wer(
     keep = keep * np.where(normalized, 1.0, 1.0 - np.minimum(quiet, 0.5))
     keep = keep * (1.0 - code_switch_penalty * acoustics["code_switch_ratio"] / 0.3)
     base = np.clip(clean_wer * wer_factor, 0.0, 0.95)
-    return np.clip(1.0 - (1.0 - base) * keep, 0.0, 1.0)
+    wer = np.clip(1.0 - (1.0 - base) * keep, 0.0, 1.0)
+    if "logit_form" not in c:
+        return wer
+    # the logit form for the requests whose model's curve has it: noise, clipping and
+    # bandwidth as shifts in logit space; the rest (sample-rate labels, features, loudness,
+    # language mix) as the losses above
+    rest = _other_losses(
+        acoustics, true_rate_hz, code_switch_penalty, features_match, normalized, c
+    )
+    terms = [
+        (c["clipping_shift"] * acoustics["clipping_ratio"], c["clipping_masking"]),
+        (np.where(narrow, c["narrowband_shift"], 0.0), c["narrowband_masking"]),
+        *(extra_terms or []),
+    ]
+    acoustic = _sigmoid(_logits(base) + combined_shift(c["noise_shift"], terms))
+    logit_wer = np.clip(1.0 - (1.0 - acoustic) * rest, 0.0, 1.0)
+    return np.where(c["logit_form"], logit_wer, wer)
+
+
+def _other_losses(
+    acoustics: dict[str, np.ndarray],
+    true_rate_hz: np.ndarray,
+    code_switch_penalty: np.ndarray,
+    features_match: np.ndarray,
+    normalized: np.ndarray,
+    c: dict[str, np.ndarray],
+) -> np.ndarray:
+    """The share of words kept past the sample-rate label, the features, the loudness and
+    the language mix (both forms apply these as losses)."""
+    mislabelled = true_rate_hz != acoustics["sample_rate_hz"]
+    keep = np.where(mislabelled, 1.0 - c.get("rate_mismatch_loss", LOSS_RATE_MISMATCH), 1.0)
+    keep = keep * np.where(features_match, 1.0, 1.0 - FEATURE_MISMATCH_LOSS)
+    quiet = np.maximum(-35.0 - acoustics["loudness_lufs"], 0.0) / 10.0 * QUIET_LOSS_PER_10DB
+    keep = keep * np.where(normalized, 1.0, 1.0 - np.minimum(quiet, 0.5))
+    return keep * (1.0 - code_switch_penalty * acoustics["code_switch_ratio"] / 0.3)
 
 
 def confidence_from_wer(wer: np.ndarray, z: np.ndarray) -> np.ndarray:

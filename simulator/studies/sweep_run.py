@@ -6,6 +6,7 @@ Every task is a pure function of its inputs, so the executor never changes a num
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -256,10 +257,64 @@ def find_min(
     log: ResultsLog | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Bisection over the sorted grid values of one numeric field (other grid fields at
-    their first value) for the smallest meeting every SLO; assumes more is never worse."""
+    """The smallest grid value of one numeric field meeting every SLO, bisected over its
+    sorted values (assuming more is never worse) for *each* combination of the other grid
+    fields: a planner's answer depends on the device and the traffic, so none is held at
+    its first value. Per workload condition, the cheapest of those answers."""
     values = sorted(sweep.spec.grid[field_path])
-    fixed = {p: v[0] for p, v in sweep.spec.grid.items() if p != field_path}
+    others = [p for p in sweep.spec.grid if p != field_path]
+    combos = [
+        dict(zip(others, combo, strict=True))
+        for combo in itertools.product(*(sweep.spec.grid[p] for p in others))
+    ]
+    searches = [
+        _bisect(sweep, field_path, values, fixed, executor, log, progress) for fixed in combos
+    ]
+    conditions = [c for c in sweep.spec.condition_paths() if c != field_path]
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for search in searches:
+        groups.setdefault(tuple(search["fixed"][c] for c in conditions), []).append(search)
+    by_condition = [
+        {"condition": dict(zip(conditions, key, strict=True)), "best": _cheapest(group)}
+        for key, group in groups.items()
+    ]
+    overall = by_condition[0]["best"] if len(by_condition) == 1 else None
+    return {
+        "field": field_path,
+        "values": values,
+        "searched": others,
+        "conditions": conditions,
+        "searches": searches,
+        "by_condition": by_condition,
+        # with one condition (or none), the answer itself
+        "value": None if overall is None else overall["value"],
+        "fixed": None if overall is None else overall["fixed"],
+        "confidence": None if overall is None else overall["confidence"],
+        "point": None if overall is None else overall["point"],
+        "evaluated": [e for s in searches for e in s["evaluated"]],
+        "grid_size": len(values),
+    }
+
+
+def _cheapest(searches: list[dict[str, Any]]) -> dict[str, Any] | None:
+    found = [s for s in searches if s["value"] is not None]
+    return min(
+        found,
+        key=lambda s: (round(s["cost_usd_per_hour"] or math.inf, 2), s["value"]),
+        default=None,
+    )
+
+
+def _bisect(
+    sweep: Sweep,
+    field_path: str,
+    values: list[Scalar],
+    fixed: dict[str, Scalar],
+    executor: Executor,
+    log: ResultsLog | None,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """Bisection over `values` with the other fields at `fixed`."""
     evaluated: dict[int, PointResult] = {}
 
     def evaluate(i: int) -> PointResult:
@@ -274,9 +329,8 @@ def find_min(
         return evaluated[i]
 
     lo, hi = 0, len(values) - 1
-    if not evaluate(hi).slo_met:
-        found = None
-    else:
+    found: PointResult | None = None
+    if evaluate(hi).slo_met:
         while lo < hi:
             mid = (lo + hi) // 2
             if evaluate(mid).slo_met:
@@ -285,14 +339,13 @@ def find_min(
                 lo = mid + 1
         found = evaluate(lo)
     return {
-        "field": field_path,
         "fixed": fixed,
         "value": None if found is None else values[found.index],
         "confidence": None if found is None else found.seeds_meeting,
+        "cost_usd_per_hour": None if found is None else found.mean.get("cost_usd_per_hour"),
         "point": None if found is None else found.as_dict(),
         "evaluated": [
-            {"value": values[i], "slo_met": p.slo_met, "slo_ratio": p.slo_ratio}
+            {"fixed": fixed, "value": values[i], "slo_met": p.slo_met, "slo_ratio": p.slo_ratio}
             for i, p in sorted(evaluated.items())
         ],
-        "grid_size": len(values),
     }

@@ -15,6 +15,7 @@ run is the same file). Derived signals only: no audio, no transcript text."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,6 +35,8 @@ GAUGES: dict[str, tuple[str, float, str]] = {
     "rejected_per_s": ("rejected_per_second", 1.0, "requests rejected per second"),
     "timeouts_per_s": ("timeouts_per_second", 1.0, "requests timed out per second"),
     "retries_per_s": ("retries_per_second", 1.0, "client retries per second"),
+    "shadow_per_s": ("shadow_per_second", 1.0, "shadow copies arriving per second"),
+    "errors_per_s": ("errors_per_second", 1.0, "requests failed with an error per second"),
     "latency_p50_ms": ("latency_p50_seconds", 1e-3, "median latency in the interval"),
     "latency_p95_ms": ("latency_p95_seconds", 1e-3, "95th percentile latency in the interval"),
     "latency_p99_ms": ("latency_p99_seconds", 1e-3, "99th percentile latency in the interval"),
@@ -72,6 +75,27 @@ BATCH_COUNTERS: tuple[tuple[str, str | None, str], ...] = (
     ("batch_padded_audio_seconds", "padded_audio_s", "input seconds computed, padding included"),
     ("batch_useful_audio_seconds", "useful_audio_s", "the inputs' own seconds"),
 )
+
+
+def families() -> dict[str, str]:
+    """Every metric family the export writes, as a PromQL expression reads it (counters
+    with `_total`; histograms and summaries by family, their `_bucket`, `_count` and `_sum`
+    series folded), with its meaning: the names an alert rule may read."""
+    out = {f"{PREFIX}{name}": meaning for name, _, meaning in GAUGES.values()}
+    out[f"{PREFIX}requests_total"] = "requests ended, by " + ", ".join(COUNTER_LABELS)
+    out[f"{PREFIX}request_cost_usd_total"] = "serving cost of the requests ended"
+    out |= {f"{PREFIX}{name}": f"histogram of {column}" for column, (name, _) in STAGES.items()}
+    out |= {f"{PREFIX}{name}": meaning for name, meaning in QUALITY.values()}
+    out[f"{PREFIX}corrections_total"] = "results the user corrected"
+    out |= {f"{PREFIX}{name}_total": meaning for name, _, meaning in BATCH_COUNTERS}
+    out[f"{PREFIX}event_info"] = "deploys, config pushes, alerts and actions"
+    return out
+
+
+def read_by(expr: str) -> set[str]:
+    """The families a PromQL expression reads (histogram and summary suffixes folded)."""
+    names = re.findall(rf"\b{PREFIX}[a-z0-9_]+", expr)
+    return {re.sub(r"_(bucket|count|sum)$", "", n) for n in names}
 
 
 def _escape(value: Any) -> str:

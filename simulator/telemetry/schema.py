@@ -1,13 +1,16 @@
 """The telemetry schema, written once beside the code that builds the tables: every table,
 every column and every metric with its unit and meaning. docs/telemetry.md is generated
-from it (`python -m simulator.telemetry.schema > docs/telemetry.md`) and a test keeps the two, and
+from it (`python -m simulator.telemetry.schema > docs/telemetry.md`) and a test keeps the
+two, and
 the tables themselves, in step."""
 
 from __future__ import annotations
 
 from simulator.spec.quality import ACOUSTIC_COLUMNS
 from simulator.telemetry.bundle import TABLE_COLUMNS
+from simulator.telemetry.openmetrics import GAUGES, families
 from simulator.telemetry.recorder import REJECT_REASONS, STATUSES, TAGS
+from simulator.telemetry.tables import METRICS_WRITTEN
 
 # (unit, meaning) per column; the unit "" is a label or a count
 REQUESTS: dict[str, tuple[str, str]] = {
@@ -92,6 +95,10 @@ METRIC_NAMES: dict[str, tuple[str, str, str]] = {
     "arrivals_per_s": ("1/s", "kind", "requests arriving per second"),
     "completed_per_s": ("1/s", "kind", "requests served per second"),
     "rejected_per_s": ("1/s", "kind", "requests rejected per second"),
+    "timeouts_per_s": ("1/s", "kind", "requests timed out per second"),
+    "errors_per_s": ("1/s", "kind", "requests failed with an error per second"),
+    "retries_per_s": ("1/s", "kind", "client retries arriving per second"),
+    "shadow_per_s": ("1/s", "kind", "shadow copies arriving per second"),
     "latency_p50_ms": ("ms", "kind", "median latency of the requests done in the interval"),
     "latency_p95_ms": ("ms", "kind", "95th percentile latency in the interval"),
     "latency_p99_ms": ("ms", "kind", "99th percentile latency in the interval"),
@@ -101,6 +108,56 @@ METRIC_NAMES: dict[str, tuple[str, str, str]] = {
     "cost_usd_per_hour": ("USD/h", "pool", "the spend rate of paid replicas (sampled)"),
     "utilisation": ("0–1", "pool", "busy share of the pool's slots in the interval"),
 }
+
+# what an eval's metric map holds per slice (the release gate's input): (unit, meaning)
+EVAL_METRICS: dict[str, tuple[str, str]] = {
+    "wer": ("0–1", "word error rate of the slice"),
+    "entity_error": ("0–1", "named-entity error rate of the slice"),
+    "latency_ms": ("ms", "p95 decode latency per utterance"),
+    "memory_mb": ("MB", "peak memory of the model"),
+    "rtf": ("", "real-time factor of decoding (compute seconds per audio second)"),
+    "n": ("", "utterances in the slice (weights the global WER)"),
+    "words": ("", "reference words in the slice (the WER's sample)"),
+    "wer_low": ("0–1", "lower end of the WER's 95% confidence interval"),
+    "wer_high": ("0–1", "upper end of the WER's 95% confidence interval"),
+    "per_utterance": (
+        "",
+        "word errors and reference words per utterance, by an id of its text (no text): "
+        "pairs two maps' slices for a paired bootstrap",
+    ),
+}
+
+# the units a threshold may be written in, per schema unit: factor to the schema's unit
+UNIT_FACTORS: dict[str, dict[str, float]] = {
+    "ms": {"ms": 1.0, "s": 1000.0},
+    "s": {"s": 1.0, "ms": 1e-3, "min": 60.0},
+    "1/s": {"1/s": 1.0, "1/min": 1 / 60.0},
+    "0–1": {"0–1": 1.0, "ratio": 1.0, "%": 0.01},
+    "USD": {"USD": 1.0},
+    "USD/h": {"USD/h": 1.0},
+    "Hz": {"Hz": 1.0, "kHz": 1000.0},
+    "dB": {"dB": 1.0},
+    "LUFS": {"LUFS": 1.0},
+    "": {"": 1.0, "count": 1.0},
+    "words": {"words": 1.0},
+    "bool": {"bool": 1.0},
+}
+
+
+def exported_metrics() -> dict[str, str]:
+    """Every metric family `speechdrill export --openmetrics` writes (what an alert rule
+    may read), with its meaning."""
+    return families()
+
+
+def metric_unit(table: str, name: str) -> str | None:
+    """The unit of a metrics-table name or a column of a table; None if there is none."""
+    if table == "metrics":
+        found = METRIC_NAMES.get(name)
+        return found[0] if found else None
+    column = COLUMNS.get(table, {}).get(name)
+    return column[0] if column else None
+
 
 TABLE_PURPOSE = {
     "requests": "one row per request (and per retry, shadow copy and agent reply)",
@@ -144,6 +201,9 @@ def undocumented() -> list[str]:
         problems += [f"{table}.{c}: not documented" for c in columns if c not in documented]
         problems += [f"{table}.{c}: no such column" for c in documented - set(columns)]
     problems += [f"acoustic {c}: not documented" for c in ACOUSTIC_COLUMNS if c not in REQUESTS]
+    problems += [f"metric {m}: not documented" for m in METRICS_WRITTEN if m not in METRIC_NAMES]
+    problems += [f"metric {m}: never written" for m in METRIC_NAMES if m not in METRICS_WRITTEN]
+    problems += [f"metric {m}: not exported" for m in METRIC_NAMES if m not in GAUGES]
     return problems
 
 

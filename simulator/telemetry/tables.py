@@ -232,6 +232,25 @@ def _metrics_table(
 
 # metrics read at an instant; every other metric summarises the interval starting at t_s
 SAMPLED_METRICS = ("queue_depth", "busy_slots", "replicas", "cost_usd_per_hour")
+# per kind, by the interval of arrival: first attempts, client retries, shadow copies
+ARRIVAL_METRICS = ("arrivals_per_s", "retries_per_s", "shadow_per_s")
+# per kind, by the interval of completion, one per final status
+OUTCOME_METRICS = {
+    "ok": "completed_per_s",
+    "rejected": "rejected_per_s",
+    "timeout": "timeouts_per_s",
+    "error": "errors_per_s",
+}
+LATENCY_METRICS = {0.5: "latency_p50_ms", 0.95: "latency_p95_ms", 0.99: "latency_p99_ms"}
+UTILISATION = "utilisation"
+# every name the metrics table can hold (schema.py beside it documents each; a test checks)
+METRICS_WRITTEN = (
+    *ARRIVAL_METRICS,
+    *OUTCOME_METRICS.values(),
+    *LATENCY_METRICS.values(),
+    *SAMPLED_METRICS,
+    UTILISATION,
+)
 
 
 def _pool_samples(sim: Simulation, interval: float) -> pd.DataFrame:
@@ -285,35 +304,18 @@ def _kind_rates(requests: pd.DataFrame, interval: float, horizon: float) -> pd.D
     mirrored = status == STATUSES.index("shadow")
     first = (attempt == 1) & ~mirrored
     parts = [
-        _binned_counts(
-            arrive_bin[first], kind[first], len(kinds), n_bins, "arrivals_per_s", interval
-        ),
-        _binned_counts(
-            arrive_bin[attempt > 1],
-            kind[attempt > 1],
-            len(kinds),
-            n_bins,
-            "retries_per_s",
-            interval,
-        ),
-        _binned_counts(
-            arrive_bin[mirrored], kind[mirrored], len(kinds), n_bins, "shadow_per_s", interval
-        ),
+        _binned_counts(arrive_bin[mask], kind[mask], len(kinds), n_bins, name, interval)
+        for mask, name in zip((first, attempt > 1, mirrored), ARRIVAL_METRICS, strict=True)
     ]
-    for code, name in (
-        (OK, "completed_per_s"),
-        (STATUSES.index("rejected"), "rejected_per_s"),
-        (STATUSES.index("timeout"), "timeouts_per_s"),
-        (STATUSES.index("error"), "errors_per_s"),
-    ):
-        mask = (status == code) & (done_bin >= 0)
+    for outcome, name in OUTCOME_METRICS.items():
+        mask = (status == STATUSES.index(outcome)) & (done_bin >= 0)
         parts.append(_binned_counts(done_bin[mask], kind[mask], len(kinds), n_bins, name, interval))
     ok = (status == OK) & (done_bin >= 0)
     latency = pd.DataFrame(
         {"bin": done_bin[ok], "kind": kind[ok], "value": requests["latency_ms"].to_numpy()[ok]}
     )
     grouped = latency.groupby(["bin", "kind"])["value"]
-    for q, name in ((0.5, "latency_p50_ms"), (0.95, "latency_p95_ms"), (0.99, "latency_p99_ms")):
+    for q, name in LATENCY_METRICS.items():
         lat = grouped.quantile(q).reset_index()
         parts.append(
             pd.DataFrame(
@@ -368,7 +370,7 @@ def _utilisation(
             util = np.where(capacity > 0, busy / capacity, 0.0)
         rows.append(
             pd.DataFrame(
-                {"t_s": edges[:-1], "name": "utilisation", "labels": f"pool={name}", "value": util}
+                {"t_s": edges[:-1], "name": UTILISATION, "labels": f"pool={name}", "value": util}
             )
         )
     out = pd.concat(rows, ignore_index=True)

@@ -7,6 +7,7 @@ the simulator's quality model set beside it slice by slice (the quality half of 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from concurrent.futures import ProcessPoolExecutor
@@ -18,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from drills.course.release.gate import MetricMap, SliceMetrics
+from drills.course.release.gate import RESAMPLES, Z95, MetricMap, SliceMetrics, bootstrap_wer
 from drills.library.paths import library_root
 from drills.play.journal import home
 from real_backend import speech_eval
@@ -26,7 +27,7 @@ from simulator.spec import quality
 from simulator.spec.fileio import read_yaml, validate_data
 from simulator.spec.fleet import NonNeg, Strict
 
-SCHEMA = 2  # bump when the cached result's shape changes
+SCHEMA = 3  # bump when the cached result's shape changes
 
 
 class SliceSpec(Strict):
@@ -109,10 +110,17 @@ def run(fixture: EvalFixture) -> dict[str, dict[str, Any]]:
     jobs = [(audio, dict(c.decoder)) for c in fixture.configs.values()]
     with ProcessPoolExecutor(max_workers=min(2, len(jobs))) as pool:
         decoded = list(pool.map(_decode, jobs))
-    return {
-        name: {"model": config.model, "slices": speech_eval.score(utterances, result)}
-        for (name, config), result in zip(fixture.configs.items(), decoded, strict=True)
-    }
+    maps: dict[str, dict[str, Any]] = {}
+    for (name, config), result in zip(fixture.configs.items(), decoded, strict=True):
+        slices = speech_eval.score(utterances, result)
+        for slice_name, metrics in slices.items():
+            low, high = bootstrap_wer(metrics["per_utterance"], slice_name)
+            metrics["wer_low"], metrics["wer_high"] = round(low, 4), round(high, 4)
+        maps[name] = {"model": config.model, "interval": INTERVAL, "slices": slices}
+    return maps
+
+
+INTERVAL = f"95% bootstrap over utterances ({RESAMPLES} resamples, seeded by the slice's name)"
 
 
 def cached(fixture: EvalFixture, refresh: bool = False) -> dict[str, MetricMap]:
@@ -134,7 +142,7 @@ def cached(fixture: EvalFixture, refresh: bool = False) -> dict[str, MetricMap]:
 
 # conditions the quality model has no acoustic term for: a WER factor per condition, fitted
 # at the fixture's setting of it (a room, a speaking rate, a vocabulary)
-FACTOR_TERMS = ("reverb", "rate", "domain")
+FACTOR_TERMS: tuple[quality.ConditionName, ...] = ("reverb", "rate", "domain")
 
 
 @dataclass
@@ -145,7 +153,7 @@ class Comparison:
     fitted_wer: float  # the curve fitted to this eval
     role: Literal["fit", "held out"]
     modelled: bool  # whether the calibrated model has a term for this slice's condition
-    standard_error: float  # of the real WER, from its words (binomial)
+    standard_error: float  # of the real WER, from its bootstrap interval
 
     @property
     def agrees(self) -> bool:
@@ -169,8 +177,9 @@ def _relative(predicted: float, real: float) -> float:
 
 def model_wer(spec: SliceSpec, curve: quality.QualityCurve = quality.CALIBRATION) -> float:
     """The simulator's WER proxy (simulator/spec/quality.py) for a slice's condition with this
-    quality curve; conditions it has no term for count through the curve's slice factors
-    (none in the calibration: they fall back to clean)."""
+    quality curve. Conditions the telemetry has no acoustic summary for (reverberation,
+    speaking rate, vocabulary) count through the curve's shifts (the logit form) or slice
+    factors (the loss form; none in the calibration: they fall back to clean)."""
     n = 1
     acoustics = {
         "snr_db": np.array([spec.snr_db if spec.snr_db is not None else 60.0]),
@@ -180,7 +189,14 @@ def model_wer(spec: SliceSpec, curve: quality.QualityCurve = quality.CALIBRATION
         "loudness_lufs": np.array([quality.NOMINAL_LUFS]),
         "code_switch_ratio": np.zeros(n),
     }
-    factor = float(np.prod([curve.slice_factors.get(t, 1.0) for t in spec.terms()]))
+    terms = spec.terms()
+    logit = curve.form == "logit"
+    factor = 1.0 if logit else float(np.prod([curve.slice_factors.get(t, 1.0) for t in terms]))
+    extra: list[tuple[np.ndarray, np.ndarray | float]] = [
+        (np.array([curve.shifts.get(t, 0.0)]), curve.masking.get(t, 0.0))
+        for t in FACTOR_TERMS
+        if logit and t in terms
+    ]
     fields = quality.curve_fields([curve], np.zeros(n, dtype=int), acoustics["snr_db"], np.zeros(n))
     wer = quality.asr_wer(
         acoustics,
@@ -192,55 +208,61 @@ def model_wer(spec: SliceSpec, curve: quality.QualityCurve = quality.CALIBRATION
         features_match=np.ones(n, dtype=bool),
         normalized=np.ones(n, dtype=bool),
         curves=fields,
+        extra_terms=extra,
     )
     return float(wer[0])
 
 
+MASKED = ("reverb", "narrowband", "clipping")  # conditions fitted with noise's masking
+GAMMAS = np.linspace(0.0, 1.0, 201)
+
+
 def fit_curve(fixture: EvalFixture, real: MetricMap, name: str) -> quality.QualityCurve:
-    """The quality curve of the recogniser behind `real`, fitted to the fixture's slices
-    that are not held out, each condition from the slices that impose it alone: the clean
-    WER from clean speech; the noise loss through the noise-only slices' points (in logit
-    space: no logistic is assumed, as this recogniser falls off a cliff between 25 and
-    20 dB that no single logistic through 30 dB follows); the clipping scale, the
-    narrowband loss and the factors of reverberation, speaking rate and vocabulary from
-    their one slice each. Held-out slices (combinations, settings between fitted ones)
-    check it. Each condition is a loss on accuracy, as in the quality model:
-    1 − WER = (1 − clean)·Π(1 − loss)."""
+    """The quality curve of the recogniser behind `real` in the logit form, fitted to the
+    fixture's slices that are not held out:
+
+    - the clean WER from clean speech;
+    - noise's logistic loss (midpoint and width) by least squares over the noise-only
+      slices, as a logit shift from clean;
+    - each other condition's shift from its slice alone (clipping per unit of clipped
+      share), and for reverberation, narrowband and clipping the share γ of the smaller of
+      its shift and noise's that noise masks, from the same condition in noise: a second
+      slice, so the condition's shift and γ fit both exactly;
+    - speaking rate and vocabulary add (one slice each).
+
+    Held-out slices (noise between two fitted points, each combination at another noise
+    level) check it."""
     fit = {n: s for n, s in fixture.slices.items() if not s.holdout}
-    alone = {next(iter(s.terms())): n for n, s in fit.items() if len(s.terms()) == 1}
     clean_name = next((n for n, s in fit.items() if not s.terms()), None)
     if clean_name is None:
         raise ValueError("the fixture needs a clean slice (no condition) to fit a curve")
     clean = real.slices[clean_name].wer
+    base = _logit(clean)
 
-    def loss(slice_name: str) -> float:
-        return 1.0 - (1.0 - real.slices[slice_name].wer) / (1.0 - clean)
+    def total(slice_name: str) -> float:
+        return _logit(real.slices[slice_name].wer) - base
 
-    fields: dict[str, Any] = {}
-    noisy = [(s.snr_db, loss(n)) for n, s in fit.items() if s.terms() == {"noise"} and s.snr_db]
-    if len(noisy) >= 2:  # the measured points themselves: no curve shape is assumed
-        fields["noise_points"] = sorted((float(x), round(d, 6)) for x, d in noisy)
-    if "clipping" in alone:
-        spec = fit[alone["clipping"]]
-        clip = float(quality.clipping_ratio(np.array([spec.gain_db]))[0])
-        kept = 1.0 - loss(alone["clipping"])
-        if clip > 0 and 0 < kept < 1:
-            fields["clip_scale"] = -clip / math.log(kept)
-    if "narrowband" in alone:
-        fields["narrowband_loss"] = min(max(loss(alone["narrowband"]), 0.0), 0.99)
-    curve = quality.QualityCurve(name=name, clean_wer=clean, **fields)
-    factors = {}
-    for term in FACTOR_TERMS:
-        with_term = [n for n, s in fit.items() if term in s.terms()]
-        if len(with_term) == 1:  # the rest of its conditions come from the curve so far
-            slice_name = with_term[0]
-            rest = model_wer(fit[slice_name], curve)
-            wanted = real.slices[slice_name].wer
-            # the base WER that, through the rest of the slice's conditions, gives `wanted`
-            kept = (1.0 - rest) / (1.0 - clean)
-            base = 1.0 - (1.0 - wanted) / kept if kept > 0 else wanted
-            factors[term] = max(base, 1e-6) / clean if clean else 1.0
-    curve = curve.model_copy(update={"slice_factors": factors})
+    noisy = [
+        (float(s.snr_db), real.slices[n].wer)
+        for n, s in fit.items()
+        if s.terms() == {"noise"} and s.snr_db is not None
+    ]
+    mid, width = _noise_logistic(clean, noisy)
+    curve = quality.QualityCurve(
+        name=name, form="logit", clean_wer=clean, noise_mid_db=mid, noise_width_db=width
+    )
+    shifts: dict[str, float] = {}
+    masking: dict[str, float] = {}
+    for term in ("reverb", "narrowband", "clipping", "rate", "domain"):
+        with_term = [(n, s) for n, s in fit.items() if term in s.terms()]
+        if not with_term or any(s.terms() - {term, "noise"} for _, s in with_term):
+            continue
+        shift, gamma = _fit_term(curve, term, with_term, total)
+        per = float(quality.clipping_ratio(np.array([with_term[0][1].gain_db]))[0])
+        shifts[term] = shift / per if term == "clipping" else shift
+        if term in MASKED:
+            masking[term] = gamma
+    curve = curve.model_copy(update={"shifts": shifts, "masking": masking})
     errors = {
         n: round(_relative(model_wer(s, curve), real.slices[n].wer), 4)
         for n, s in fixture.slices.items()
@@ -254,11 +276,67 @@ def fit_curve(fixture: EvalFixture, real: MetricMap, name: str) -> quality.Quali
     )
 
 
+def _noise_logistic(clean: float, noisy: list[tuple[float, float]]) -> tuple[float, float]:
+    """The logistic noise loss's midpoint and width (dB), least squares in logit space over
+    the noise-only slices: a smooth curve through noisy measurements predicts an SNR
+    between them better than straight lines through each (which chase their noise)."""
+    from scipy.optimize import least_squares
+
+    def residuals(p: np.ndarray) -> list[float]:
+        return [
+            _logit(1.0 - (1.0 - clean) * (1.0 - 1.0 / (1.0 + math.exp((snr - p[0]) / p[1]))))
+            - _logit(wer)
+            for snr, wer in noisy
+        ]
+
+    found = least_squares(residuals, [25.0, 3.0], bounds=([0.0, 0.3], [60.0, 30.0]))
+    return float(found.x[0]), float(found.x[1])
+
+
+def _fit_term(
+    curve: quality.QualityCurve,
+    term: str,
+    slices: list[tuple[str, SliceSpec]],
+    total: Any,
+) -> tuple[float, float]:
+    """(shift, γ) of one condition: for each γ on a grid, the shift each of its slices
+    needs (noise's shift at that slice's SNR known); the γ whose shifts agree best, and
+    their mean. With one slice, γ = 0 (the shifts add)."""
+    noise = [
+        float(
+            curve.shift_of_noise(
+                np.array([s.snr_db if s.snr_db is not None else 60.0]), np.zeros(1)
+            )[0]
+        )
+        for _, s in slices
+    ]
+    wanted = [total(n) for n, _ in slices]
+    gammas = GAMMAS if term in MASKED and len(slices) > 1 else np.array([0.0])
+    best: tuple[float, float, float] | None = None
+    for gamma in gammas:
+        needed = [_needed(w, d, float(gamma)) for w, d in zip(wanted, noise, strict=True)]
+        spread = float(np.ptp(needed))
+        if best is None or spread < best[0] - 1e-12:
+            best = (spread, float(np.mean(needed)), float(gamma))
+    assert best is not None
+    return max(best[1], 0.0), best[2]
+
+
+def _needed(wanted: float, noise: float, gamma: float) -> float:
+    """The condition's shift t with noise + t − γ·min(noise, t) = wanted."""
+    if wanted - noise * (1.0 - gamma) >= noise:  # t ≥ noise: noise's share is masked
+        return wanted - noise * (1.0 - gamma)
+    return (wanted - noise) / (1.0 - gamma) if gamma < 1.0 else noise
+
+
+def _logit(p: float) -> float:
+    q = min(max(p, 1e-4), 1.0 - 1e-4)
+    return math.log(q / (1.0 - q))
+
+
 def _standard_error(metrics: SliceMetrics) -> float:
-    if not metrics.words:
-        return 0.0
-    p = min(metrics.wer, 1.0)
-    return math.sqrt(p * (1.0 - p) / metrics.words)
+    """From the slice's bootstrap interval (else binomial over its words)."""
+    return metrics.standard_error() or 0.0
 
 
 def compare(fixture: EvalFixture, real: MetricMap, curve: quality.QualityCurve) -> list[Comparison]:
@@ -279,30 +357,60 @@ def compare(fixture: EvalFixture, real: MetricMap, curve: quality.QualityCurve) 
 
 
 CURVE_NAME = "pocketsphinx-en-us"  # the shipped curve fitted to this eval's baseline
+
+
+def curve_name(config: str, first: bool) -> str:
+    """The shipped curve's name for a decoder configuration (the first: the baseline)."""
+    return CURVE_NAME if first else f"{CURVE_NAME}-{config}"
+
+
+def fit_all(fixture: EvalFixture, maps: dict[str, MetricMap]) -> dict[str, quality.QualityCurve]:
+    """One curve per model (decoder configuration), each fitted to its own map."""
+    return {
+        name: fit_curve(fixture, found, curve_name(name, i == 0))
+        for i, (name, found) in enumerate(maps.items())
+    }
+
+
 WITHIN = 0.20  # how close a fitted curve should come to the real WER on held-out slices
 
 
-def summary(comparison: list[Comparison]) -> str:
+def summary(comparison: list[Comparison], model: str = "") -> str:
     """Rank order and error, for the calibrated model on the slices it has terms for and
-    for the fitted curve on the held-out slices."""
+    for the fitted curve on every slice and on the held-out ones."""
     modelled = [c for c in comparison if c.modelled]
     held = [c for c in comparison if c.role == "held out"]
+    real_all = [c.real_wer for c in comparison]
     lines = [
         "calibrated model, rank correlation over the slices it has terms for: "
         f"{spearman([c.real_wer for c in modelled], [c.model_wer for c in modelled]):.2f}",
-        "fitted curve, rank correlation over every slice: "
-        f"{spearman([c.real_wer for c in comparison], [c.fitted_wer for c in comparison]):.2f}",
+        f"fitted curve{model}, rank correlation over every slice: "
+        f"{spearman(real_all, [c.fitted_wer for c in comparison]):.2f}",
     ]
     if held:
         worst = max(held, key=lambda c: abs(c.fitted_error))
         inside = sum(abs(c.fitted_error) <= WITHIN for c in held)
-        agree = sum(c.agrees for c in held)
+        kept = rank_kept(held)
         lines.append(
-            f"fitted curve on the {len(held)} held-out slices: {inside} within "
-            f"{WITHIN:.0%} of the real WER, {agree} within {WITHIN:.0%} or two standard "
-            f"errors of it; worst {worst.slice} {worst.fitted_error:+.0%}"
+            f"fitted curve{model} on the {len(held)} held-out slices: {inside} within "
+            f"{WITHIN:.0%} of the real WER (worst {worst.slice} {worst.fitted_error:+.0%}); "
+            f"their rank order {'kept' if kept else 'not kept'} (beyond sampling error)"
         )
     return "\n".join(lines)
+
+
+def rank_kept(comparison: list[Comparison]) -> bool:
+    """The fitted WERs order the slices as the real ones do, wherever the real ones differ
+    by more than their sampling error (two slices within each other's noise may come in
+    either order: the eval cannot say which is worse)."""
+    for a, b in itertools.combinations(comparison, 2):
+        noise = Z95 * math.hypot(a.standard_error, b.standard_error)
+        if (
+            abs(a.real_wer - b.real_wer) > noise
+            and (a.real_wer - b.real_wer) * (a.fitted_wer - b.fitted_wer) < 0
+        ):
+            return False
+    return True
 
 
 def spearman(a: list[float], b: list[float]) -> float:
