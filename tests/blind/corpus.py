@@ -94,14 +94,14 @@ def prevention(corpus: Path, figures: Figures) -> None:
         for item in doc["items"]:
             for text in item["answers"]:
                 earned = judge([text], concepts)
-                ok = item["item"] in earned.earned and earned.factor == 1.0
+                ok = earned.weights.get(item["item"], 0.0) * earned.factor == 1.0
                 figures.prevention["right"].add(
                     ok, f"{path.stem} {item['item']}: {text!r} got {sorted(earned.earned)}"
                 )
         for negative in doc.get("negatives", []):
             earned = judge([negative["text"]], concepts)
             figures.prevention[negative["label"]].add(
-                not earned.earned,
+                earned.credit == 0.0,
                 f"{path.stem}: {negative['text']!r} got {sorted(earned.earned)}",
             )
 
