@@ -35,19 +35,33 @@ from drills.judge.matcher import SOUP_ITEMS, Concept, Match, match_in
 from drills.judge.reading import Reading, lexicon, read
 
 CATALOG_FILE = Path(__file__).with_name("causes.yaml")
+REACH = 12  # the words of one claim lie within this many words of each other
+ANAPHORIC = frozenset({"it", "it's", "its", "they", "they're", "this", "which", "that's"})
+
+
+Groups = tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
 class Cause:
     text: str
-    accept: tuple[tuple[str, ...], ...]  # concept groups, all required (see drills/matcher)
+    accept: Groups  # concept groups, all required (see drills/judge/matcher.py)
+    or_accept: tuple[Groups, ...] = ()  # other ways to say it, each its own groups
+
+
+def _groups(raw: list[list[object]]) -> Groups:
+    return tuple(tuple(str(w) for w in g) for g in raw)
 
 
 def _load() -> MappingProxyType[str, Cause]:
     data = yaml.safe_load(CATALOG_FILE.read_text())
     return MappingProxyType(
         {
-            str(name): Cause(str(c["text"]), tuple(tuple(str(w) for w in g) for g in c["accept"]))
+            str(name): Cause(
+                str(c["text"]),
+                _groups(c["accept"]),
+                tuple(_groups(alt) for alt in c.get("or_accept", [])),
+            )
             for name, c in data.items()
         }
     )
@@ -61,7 +75,11 @@ CAUSES: MappingProxyType[str, str] = MappingProxyType(
 
 @cache
 def _concepts() -> tuple[Concept, ...]:
-    return tuple(Concept.of(name, cause.accept) for name, cause in CATALOG.items())
+    return tuple(
+        Concept.of(name, groups)
+        for name, cause in CATALOG.items()
+        for groups in (cause.accept, *cause.or_accept)
+    )
 
 
 def normalise_id(text: str) -> str:
@@ -78,6 +96,7 @@ class Named:
     cause: str
     words: tuple[str, ...]
     role: Role
+    effect: bool = False  # named only as a consequence ("so ...", "causing ...")
 
 
 @dataclass
@@ -114,25 +133,32 @@ def _id_mentions(reading: Reading) -> list[tuple[str, int]]:
     return out
 
 
-def _sentences(reading: Reading) -> list[tuple[int, int]]:
-    bounds: dict[int, list[int]] = {}
-    for clause in reading.clauses:
-        span = bounds.setdefault(clause.sentence, [clause.first, clause.last])
-        span[1] = clause.last
-    return [(a, b) for a, b in bounds.values()]
+def _claims(reading: Reading) -> list[tuple[int, int]]:
+    """Where one claim can stand: a clause (a cause's words are not gathered from the
+    clauses around it: "the preprocessing release just happened to land" names no
+    mismatch for the "new model" of the clause before)."""
+    out = []
+    for k, c in enumerate(reading.clauses):
+        opening = reading.words[c.first : c.first + 2]
+        follows = k > 0 and reading.clauses[k - 1].sentence == c.sentence
+        if follows and ANAPHORIC.intersection(opening):  # "the new voice ... but it's heavier"
+            out.append((reading.clauses[k - 1].first, c.last))
+        else:
+            out.append((c.first, c.last))
+    return out
 
 
 def _matches(reading: Reading) -> list[Match]:
     """Every cause's matches, sentence by sentence; a match fitted within another cause's
     heavier match on the same words is that cause's, not a second one."""
     out: list[Match] = []
-    for lo, hi in _sentences(reading):
-        here = [m for m in (match_in(c, reading, lo, hi) for c in _concepts()) if m]
+    for lo, hi in _claims(reading):
+        here = [m for m in (match_in(c, reading, lo, hi, REACH) for c in _concepts()) if m]
         for m in here:
             rivals = [
                 o
                 for o in here
-                if o is not m
+                if o.item != m.item
                 and o.negated == m.negated
                 and o.weight > m.weight
                 and o.first <= m.first
@@ -180,57 +206,54 @@ def read_causes(text: str) -> CauseReading:
             result.found.append(Named(name, tuple(m.phrases), "ruled out"))
     ordered = sorted(live.values(), key=lambda m: m.first)
     roles = _roles(reading, ordered)
-    result.hedged = any(r == "rival" for r in roles.values())
-    result.found = [Named(m.item, tuple(m.phrases), roles[m.item]) for m in ordered] + result.found
+    result.hedged = any(r == "rival" for r, _ in roles.values())
+    result.found = [
+        Named(m.item, tuple(m.phrases), *roles[m.item]) for m in ordered
+    ] + result.found
     return result
 
 
-def _roles(reading: Reading, ordered: list[Match]) -> dict[str, Role]:
+def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool]]:
+    """Each live cause's role, and whether it stands only in clauses of consequence."""
     if not ordered:
         return {}
-    lex = lexicon()
-
-    def clauses(m: Match) -> list[int]:
-        return sorted(m.clauses)
 
     def effect(m: Match) -> bool:
-        return all(reading.clauses[c].effect for c in clauses(m))
+        return all(reading.clauses[c].effect for c in m.clauses)
 
     def marked(m: Match) -> bool:
-        return any(reading.clauses[c].assertion for c in clauses(m))
+        return any(reading.clauses[c].assertion for c in m.clauses)
 
     def co(m: Match) -> bool:
-        return any(reading.clauses[c].co_cause for c in clauses(m))
+        return any(reading.clauses[c].co_cause for c in m.clauses)
+
+    def sentence(m: Match) -> int:
+        return reading.clause(m.first).sentence
 
     causal = [m for m in ordered if not effect(m)] or ordered
     strong = [m for m in causal if marked(m)]
     primary = (strong or causal)[0]
-    roles: dict[str, Role] = {}
+    roles: dict[str, tuple[Role, bool]] = {}
     for m in ordered:
-        if m is primary:
-            roles[m.item] = "primary"
-        elif co(m) and not effect(m):
-            roles[m.item] = "co-cause"
-        else:
-            roles[m.item] = "mechanism"
-    # alternatives: "A or B", a hedged answer naming two or more, a list of three or more
-    # in one sentence
+        role: Role = "primary" if m is primary else "co-cause" if co(m) else "mechanism"
+        roles[m.item] = (role, effect(m))
+    # alternatives: "A or B"; a hedged answer ("could be", "not sure") naming two or more,
+    # or naming one in a sentence of alternatives; three or more side by side in a sentence
     asserted = [m for m in ordered if not effect(m)]
-    hedge = reading.hedged() and len({m.item for m in asserted}) >= 2
     by_sentence: dict[int, set[str]] = {}
     for m in asserted:
-        by_sentence.setdefault(reading.clause(m.first).sentence, set()).add(m.item)
-    soup = any(len(items) >= SOUP_ITEMS for items in by_sentence.values())
-    alternatives = {
-        x.item
-        for x in ordered
-        for y in ordered
-        if x is not y and _or_between(reading, x, y)
-    }
-    del lex
-    for m in ordered:
-        if hedge and not effect(m) or soup and not effect(m) or m.item in alternatives:
-            roles[m.item] = "rival"
+        by_sentence.setdefault(sentence(m), set()).add(m.item)
+    hedged = reading.hedged()
+    several = len({m.item for m in asserted}) >= 2
+    for m in asserted:
+        words = {w for c in reading.clauses if c.sentence == sentence(m) for w in reading.words[c.first : c.last]}
+        ordered_words = [w for c in reading.clauses if c.sentence == sentence(m) for w in reading.words[c.first : c.last]]
+        either = "either" in ordered_words and "or" in ordered_words[ordered_words.index("either") :]
+        offered = either or hedged and (several or bool(words & {"or", "nor"}))
+        soup = len(by_sentence[sentence(m)]) >= SOUP_ITEMS
+        paired = any(_or_between(reading, m, o) for o in asserted if o is not m)
+        if offered or soup or paired:
+            roles[m.item] = ("rival", False)
     return roles
 
 
@@ -242,6 +265,8 @@ def match_cause(text: str) -> tuple[str | None, str]:
         return None, "no cause given"
     found = read_causes(text)
     named = found.single()
+    if found.hedged:
+        return None, f"ambiguous: alternatives offered ({len(named)} recognised)"
     if found.by_id:
         return named[0], "named by its id"
     if len(named) == 1:
@@ -274,9 +299,12 @@ def diagnosis_share(text: str, wanted: list[str]) -> tuple[float, list[str]]:
     """The share of an incident's causes an answer earns, and the causes it names: each
     right cause earns its share, each named cause that is not the incident's cancels one
     (a shotgun of hypotheses, or a hedge, earns nothing over the honest half-answer)."""
+    found = read_causes(text)
+    if found.hedged:  # alternatives offered: none of them is named
+        return 0.0, found.single()
     if len(wanted) == 1:
         cause, _ = match_cause(text)
-        named = [cause] if cause else read_causes(text).single()
+        named = [cause] if cause else found.single()
     else:
         named, _ = match_causes(text)
     right = [c for c in wanted if c in named]

@@ -64,15 +64,32 @@ def stems(text: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Phrasing:
     text: str
-    tokens: tuple[str, ...]
+    tokens: tuple[str, ...]  # stems
     negative: bool  # holds a negation of its own ("not logged", "never")
+    raw: tuple[str, ...] = ()  # the words as written: a truncation ("rescor") is a prefix
+
+    def at(self, reading: Reading, i: int) -> bool:
+        """Does the phrasing stand at word i of the reading?"""
+        n = len(self.tokens)
+        if i + n > len(reading.stems) or any(reading.ident[i : i + n]):
+            return False
+        if reading.stems[i : i + n] == self.tokens:
+            return True
+        return all(
+            stem_ == token
+            or word in (raw + "s", raw + "es")
+            or (len(raw) >= 5 and word.startswith(raw))
+            for stem_, word, token, raw in zip(
+                reading.stems[i : i + n], reading.words[i : i + n], self.tokens, self.raw, strict=True
+            )
+        )
 
 
 def _phrasing(text: str) -> Phrasing:
     lex = lexicon()
     found = read(text)
     negative = any(w in lex.negations or w.endswith("n't") for w in found.words)
-    return Phrasing(text, found.stems, negative)
+    return Phrasing(text, found.stems, negative, found.words)
 
 
 def expand(group: Sequence[str]) -> list[Phrasing]:
@@ -117,20 +134,27 @@ def _occurrences(
     reading: Reading, phrasing: Phrasing, lo: int, hi: int
 ) -> list[tuple[int, int]]:
     n = len(phrasing.tokens)
-    return [
-        (i, i + n)
-        for i in range(lo, hi - n + 1)
-        if reading.stems[i : i + n] == phrasing.tokens
-    ]
+    return [(i, i + n) for i in range(lo, hi - n + 1) if phrasing.at(reading, i)]
 
 
 def match_in(
-    concept: Concept, reading: Reading, lo: int = 0, hi: int | None = None
+    concept: Concept,
+    reading: Reading,
+    lo: int = 0,
+    hi: int | None = None,
+    reach: int | None = None,
 ) -> Match | None:
     """The concept's match within words [lo, hi) of a reading: each group answered by a
     phrasing in an asserted clause where one exists (the earliest), else wherever it stands
     (and the match is negated); None if a group is absent. One word answers one group."""
     hi = len(reading.stems) if hi is None else hi
+    if reach is not None:  # the words of one claim lie close together: try each window
+        found = [
+            m
+            for start in range(lo, hi)
+            if (m := match_in(concept, reading, start, min(hi, start + reach))) is not None
+        ]
+        return min(found, key=lambda m: (m.negated, m.first), default=None)
     covered: set[int] = set()
     own: set[int] = set()  # the words of negative phrasings chosen: the item's own negation
     chosen: list[tuple[int, int, str]] = []

@@ -28,7 +28,7 @@ import snowballstemmer
 import yaml
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
-_WORD = re.compile(r"[a-z0-9$%]+(?:[-'][a-z0-9]+)*")
+_WORD = re.compile(r"[a-z0-9$%]+(?:[-'][a-z0-9]+|\.[0-9]+)*")
 _OPERATOR = re.compile(r"->|=>|>=|<=|[<>≥≤→=]")
 _SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)|\n")
 _CLAUSE_BREAK = re.compile(r"[;:()\[\]—–]|\s-\s|[.!?](?:\s|$)|\n")
@@ -134,6 +134,7 @@ class Reading:
     stems: tuple[str, ...]
     spans: tuple[tuple[int, int], ...]  # character offsets of each word in `text`
     joined: tuple[bool, ...]  # a later part of a hyphenated word
+    ident: tuple[bool, ...]  # part of a pool or model name
     clause_of: tuple[int, ...]
     clauses: tuple[Clause, ...]
     operators: int  # comparison or arrow operators ("> 3%", "-> page")
@@ -176,21 +177,38 @@ def _opens(words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int
     return any(_find(words, p, lo, min(hi, lo + 2 + len(p))) for p in phrases)
 
 
-def _tokenise(text: str) -> tuple[list[str], list[tuple[int, int]], list[bool], int]:
+_IDENT_HEADS = {"asr", "tts", "spk", "embed", "cls"}
+_IDENT_TAILS = {"gpu", "cpu", "canary", "rc", "v1", "v2", "v3", "v4", "v5"}
+_LINKS = {"to", "on", "of", "and", "from", "over", "in", "by", "per", "the", "a"}
+
+
+def is_identifier(parts: list[str]) -> bool:
+    """A pool or model name ("asr-batch-gpu", "asr-stream-v2"): a name, not the words in it
+    (the batching cause is not named by "asr-batch-canary"); "cpu-to-gpu" is words."""
+    if len(parts) < 3 or _LINKS.intersection(parts):
+        return False
+    return parts[0] in _IDENT_HEADS or parts[-1] in _IDENT_TAILS
+
+
+def _tokenise(text: str) -> tuple[list[str], list[tuple[int, int]], list[bool], list[bool], int]:
     lowered = text.lower().replace("’", "'").replace("‘", "'")
     words: list[str] = []
     spans: list[tuple[int, int]] = []
     joined: list[bool] = []
+    ident: list[bool] = []
     for found in _WORD.finditer(lowered):
         start = found.start()
-        for k, part in enumerate(re.split(r"(-)", found.group())):
-            if part and part != "-":
+        parts = found.group().split("-")
+        name = is_identifier(parts)
+        for k, part in enumerate(parts):
+            if part:
                 words.append(part)
                 spans.append((start, start + len(part)))
                 joined.append(k > 0)
-            start += len(part)
+                ident.append(name)
+            start += len(part) + 1
     operators = len(_OPERATOR.findall(re.sub(r"[a-z0-9]-[a-z0-9]", "", lowered)))
-    return words, spans, joined, operators
+    return words, spans, joined, ident, operators
 
 
 def _boundaries(text: str, words: list[str], spans: list[tuple[int, int]], lex: Lexicon) -> tuple[list[int], list[int], set[int]]:
@@ -244,7 +262,7 @@ def read(text: str) -> Reading:
     """The reading of a text: every word in its clause, every clause's polarity."""
     lex = lexicon()
     source = text.replace("’", "'").replace("‘", "'")
-    words, spans, joined, operators = _tokenise(source)
+    words, spans, joined, ident, operators = _tokenise(source)
     tup = tuple(words)
     sentence_of, clause_of, contrasts = _boundaries(source.lower(), words, spans, lex)
     bounds: dict[int, list[int]] = {}
@@ -285,6 +303,7 @@ def read(text: str) -> Reading:
         stems=tuple(stem(w) for w in words),
         spans=tuple(spans),
         joined=tuple(joined),
+        ident=tuple(ident),
         clause_of=tuple(clause_of),
         clauses=tuple(clauses),
         operators=operators,
