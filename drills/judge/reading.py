@@ -67,6 +67,7 @@ class Lexicon:
     policies: tuple[Phrase, ...]
     determiners: frozenset[str]
     verbs: frozenset[str]  # stems
+    noun_verbs: frozenset[str]  # stems of words as often nouns ("gate", "alert")
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
@@ -101,6 +102,7 @@ def lexicon() -> Lexicon:
         policies=_phrases(data["policies"]),
         determiners=words("determiners"),
         verbs=frozenset(stem(str(w).lower()) for w in data["verbs"]),
+        noun_verbs=frozenset(stem(str(w).lower()) for w in data["noun_verbs"]),
     )
 
 
@@ -275,6 +277,9 @@ def read(text: str) -> Reading:
         triggers = [
             s for s in _spans(tup, lex.negation_phrases, lo, hi) if not pseudo.intersection(range(*s))
         ]
+        for k in range(lo, hi - 2):  # "too niche to build", "too complex to be worth it"
+            if words[k] == "too" and words[k + 2] == "to" and not pseudo.intersection({k}):
+                triggers.append((k, k + 3))
         taken = {k for a, b in triggers for k in range(a, b)}
         for k in range(lo, hi):
             w = words[k]
@@ -383,8 +388,10 @@ def makes_point(text: str) -> bool:
         return True
     for k, w in enumerate(words):
         opener = k == 0 or words[k - 1] in lex.subjects or words[k - 1] == "to"
+        rest = words[k + 1 :]
         if opener and stem(w) in lex.verbs:
-            rest = words[k + 1 :]
             if len(rest) >= 2 or (rest and rest[0] in lex.determiners):
                 return True
+        if opener and stem(w) in lex.noun_verbs and rest and rest[0] in lex.determiners:
+            return True
     return False
