@@ -195,6 +195,7 @@ def match_concept(concept: Concept, text: str) -> Match | None:
 class Statement:
     text: str
     point: bool  # makes a point as a sentence would (see reading.makes_point)
+    line: tuple[int, int] = (0, 0)  # (answer, line): the list entry it stands in
 
 
 def statements(answers: Sequence[str]) -> list[Statement]:
@@ -202,9 +203,10 @@ def statements(answers: Sequence[str]) -> list[Statement]:
     fragment of a comma list governed by a verb ("compare sample rate, clipping, loudness")
     makes the point its head makes."""
     out: list[Statement] = []
-    for answer in answers:
+    for number, answer in enumerate(answers):
         for sentence in split_statements(answer, governed=True):
-            out.append(Statement(sentence.text, sentence.point or makes_point(sentence.text)))
+            point = sentence.point or makes_point(sentence.text)
+            out.append(Statement(sentence.text, point, (number, sentence.line)))
     return out
 
 
@@ -266,9 +268,11 @@ def judge(
     parts = statements(answers)
     result.parts = len(parts)
     result.points_made = sum(p.point for p in parts)
-    # a lone fragment is a terse answer; in a list, fragments earn in proportion to the
-    # statements of the list that make a point
-    fragment_weight = 1.0 if len(parts) <= 1 else result.points_made / len(parts)
+    # a lone entry of fragments is a terse answer ("token-bucket retry budget, capped
+    # attempts"); in a list, fragments earn in proportion to the entries that make a point
+    lines = {p.line for p in parts}
+    made = {p.line for p in parts if p.point}
+    fragment_weight = 1.0 if len(lines) <= 1 else len(made) / len(lines)
     counted = 0  # statements that make a point or name an item: what padding is measured in
     for part in parts:
         found = [m for m in (match_concept(c, part.text) for c in concepts) if m is not None]

@@ -347,6 +347,7 @@ class Part:
 
     text: str
     point: bool = False
+    line: int = 0  # the line (bullet, entry) it stands on
 
 
 def statements(text: str, governed: bool = False) -> list[Part]:
@@ -356,16 +357,16 @@ def statements(text: str, governed: bool = False) -> list[Part]:
     makes a point ("compare sample rate, clipping, loudness") gives it to every fragment; a
     list under a negation ("no need for A, B or C") is kept whole, its negation governing."""
     out: list[Part] = []
-    for line in re.split(r"\n+", text):
+    for number, line in enumerate(re.split(r"\n+", text)):
         line = _BULLET.sub("", line).strip().strip("*#").strip()
         for sentence in re.split(r"(?<=[.;!?])\s+", line):
             fragments = [f.strip() for f in re.split(r",|;|\|", sentence) if f.strip()]
             short = all(len(_WORD.findall(f.lower())) <= 6 for f in fragments)
             if len(fragments) >= 3 and short and not any(c.triggers for c in read(fragments[0]).clauses):
                 head = governed and makes_point(fragments[0])
-                out.extend(Part(f, head) for f in fragments)
+                out.extend(Part(f, head, number) for f in fragments)
             elif sentence.strip():
-                out.append(Part(sentence.strip()))
+                out.append(Part(sentence.strip(), line=number))
     return [p for p in out if _WORD.search(p.text.lower())]
 
 
