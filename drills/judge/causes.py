@@ -180,9 +180,9 @@ def _asserts(reading: Reading, m: Match) -> bool:
 
 
 def _or_between(reading: Reading, a: Match, b: Match) -> bool:
-    lo, hi = sorted([(a.first, a.last), (b.first, b.last)])
-    between = reading.words[lo[1] : hi[0]]
-    same = reading.clauses[reading.clause_of[lo[0]]].sentence == reading.clauses[reading.clause_of[hi[0]]].sentence
+    lo, hi = min(a.first, b.first), max(a.last, b.last)
+    between = reading.words[lo:hi]
+    same = reading.clause(a.first).sentence == reading.clause(b.first).sentence
     return same and ("or" in between or "either" in between or "nor" in between)
 
 

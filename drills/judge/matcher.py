@@ -113,10 +113,12 @@ class Concept:
 
     id: str
     groups: tuple[tuple[Phrasing, ...], ...]
+    nevers: tuple[Phrasing, ...] = ()  # an item that is itself a "never ..." (`@never`)
 
     @classmethod
     def of(cls, item_id: str, groups: Sequence[Sequence[str]]) -> Concept:
-        return cls(item_id, tuple(tuple(expand(g)) for g in groups))
+        nevers = tuple(expand(["@never"])) if any("@never" in g for g in groups) else ()
+        return cls(item_id, tuple(tuple(expand(g)) for g in groups), nevers)
 
 
 @dataclass
@@ -176,6 +178,12 @@ def match_in(
         chosen.append((start, end, reading.surface(start, end)))
     clauses = frozenset(reading.clause_of[i] for i in covered)
     negated = any(reading.clauses[c].negated(frozenset(own)) for c in clauses)
+    # a second word of an item's own never ("I would not look beyond global WER") undoes it
+    for c in clauses if concept.nevers else ():
+        clause = reading.clauses[c]
+        for phrasing in concept.nevers:
+            for start, end in _occurrences(reading, phrasing, clause.first, clause.last):
+                negated |= not covered.intersection(range(start, end))
     return Match(
         item=concept.id,
         phrases=[text for _, _, text in chosen],
@@ -247,7 +255,7 @@ class Rules:
 
 
 PREVENTION = Rules()
-ESSAY = Rules(per_statement=None, soup_words=3.0, slack_per_item=4.0)
+ESSAY = Rules(per_statement=None, soup_words=3.0, slack_per_item=5.0)
 
 
 def _is_soup(text: str, items: int, rules: Rules) -> bool:
@@ -270,12 +278,18 @@ def judge(
     result.points_made = sum(p.point for p in parts)
     # a lone entry of fragments is a terse answer ("token-bucket retry budget, capped
     # attempts"); in a list, fragments earn in proportion to the entries that make a point
-    lines = {p.line for p in parts}
-    made = {p.line for p in parts if p.point}
-    fragment_weight = 1.0 if len(lines) <= 1 else len(made) / len(lines)
+    found_in = [
+        [m for m in (match_concept(c, part.text) for c in concepts) if m is not None]
+        for part in parts
+    ]
+    # entries that name an item: in proportion to those that make a point (filler that
+    # names nothing neither helps nor hides a list of fragments)
+    lines = {p.line for p, f in zip(parts, found_in, strict=True) if f}
+    made = {p.line for p, f in zip(parts, found_in, strict=True) if f and p.point}
+    entries = {p.line for p in parts}
+    fragment_weight = 1.0 if len(entries) <= 1 else len(made) / max(len(lines), 1)
     counted = 0  # statements that make a point or name an item: what padding is measured in
-    for part in parts:
-        found = [m for m in (match_concept(c, part.text) for c in concepts) if m is not None]
+    for part, found in zip(parts, found_in, strict=True):
         counted += part.point or bool(found)
         if not found:
             continue

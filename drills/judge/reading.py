@@ -78,6 +78,10 @@ def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
 @cache
 def lexicon() -> Lexicon:
     data = yaml.safe_load(LEXICON_FILE.read_text())
+    for name, entries in data.items():  # YAML reads a bare no/on/off as a boolean
+        bad = [e for e in entries if not isinstance(e, str)]
+        if bad:
+            raise ValueError(f"{LEXICON_FILE}: {name}: entries must be quoted strings, not {bad}")
 
     def words(name: str) -> frozenset[str]:
         return frozenset(str(w).lower() for w in data[name])
@@ -217,7 +221,7 @@ def _boundaries(text: str, words: list[str], spans: list[tuple[int, int]], lex: 
     """For each word, its sentence and clause numbers; and the clauses a contrast opened."""
     sentence_of, clause_of = [], []
     contrasts: set[int] = set()
-    sentence = clause = 0
+    sentence = clause = clause_start = 0
     subordinate = False
     tup = tuple(words)
     for i, word in enumerate(words):
@@ -229,12 +233,14 @@ def _boundaries(text: str, words: list[str], spans: list[tuple[int, int]], lex: 
             if contrast or word in lex.clause_openers:
                 new_clause = True
             elif "," in gap and (subordinate or _finite_ahead(text, tup, spans, i, lex)):
-                new_clause = True
+                # "A, B or C are not needed": an enumeration awaiting its verb is one clause
+                new_clause = subordinate or _has_finite(tup, clause_start, i, lex)
         if new_sentence:
             sentence += 1
         if new_clause:
             clause += 1
             subordinate = False
+            clause_start = i
         if new_clause or i == 0:
             subordinate = word in ("since", "because", "as", "if", "when", "while", "given",
                                    "unless", "though", "although", "whereas", "once")
@@ -243,6 +249,10 @@ def _boundaries(text: str, words: list[str], spans: list[tuple[int, int]], lex: 
         sentence_of.append(sentence)
         clause_of.append(clause)
     return sentence_of, clause_of, contrasts
+
+
+def _has_finite(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
+    return any(w in lex.finite or w.endswith("n't") for w in words[lo:hi])
 
 
 def _finite_ahead(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], i: int, lex: Lexicon) -> bool:
@@ -324,13 +334,19 @@ def _anaphora(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], c
         if c > 0 and clause.triggers and all(w in lex.anaphora for w in own):
             out[c - 1] = _down(out[c - 1])
         after = text[spans[clause.last - 1][1] : spans[clause.last][0]] if clause.last < len(words) else ""
-        short = clause.last - clause.first <= 6
-        if ":" in after and short and _has(words, lex.dismissals, clause.first, clause.last):
+        header = all(w in lex.anaphora or w in _HEADER_WORDS for w in own)
+        if ":" in after and header and _has(words, lex.dismissals, clause.first, clause.last):
             for d in range(c + 1, len(clauses)):
                 if clauses[d].sentence != clause.sentence:
                     break
                 out[d] = _down(out[d])
     return out
+
+
+_HEADER_WORDS = frozenset(
+    {"ruled", "out", "excluded", "causes", "candidates", "dismissed", "eliminated", "unlikely",
+     "red", "herrings", "not", "none", "of", "these", "the", "it", "cause", "also", "already"}
+)
 
 
 def _down(clause: Clause) -> Clause:
@@ -353,7 +369,7 @@ class Part:
 def statements(text: str, governed: bool = False) -> list[Part]:
     """A text split into statements however its list is written: lines (bullets, numbered
     items, one fragment a line), sentences, semicolons, and a comma list of short fragments
-    (three or more, none over six words). `governed`: a comma list whose first fragment
+    (three or more, none over four words). `governed`: a comma list whose first fragment
     makes a point ("compare sample rate, clipping, loudness") gives it to every fragment; a
     list under a negation ("no need for A, B or C") is kept whole, its negation governing."""
     out: list[Part] = []
@@ -361,10 +377,12 @@ def statements(text: str, governed: bool = False) -> list[Part]:
         line = _BULLET.sub("", line).strip().strip("*#").strip()
         for sentence in re.split(r"(?<=[.;!?])\s+", line):
             fragments = [f.strip() for f in re.split(r",|;|\|", sentence) if f.strip()]
-            short = all(len(_WORD.findall(f.lower())) <= 6 for f in fragments)
+            short = all(len(_WORD.findall(f.lower())) <= 4 for f in fragments)
             if len(fragments) >= 3 and short and not any(c.triggers for c in read(fragments[0]).clauses):
                 head = governed and makes_point(fragments[0])
-                out.extend(Part(f, head, number) for f in fragments)
+                lead = _WORD.findall(fragments[0].lower())[0] + " " if head else ""
+                out.append(Part(fragments[0], head, number))
+                out.extend(Part(lead + f, head, number) for f in fragments[1:])
             elif sentence.strip():
                 out.append(Part(sentence.strip(), line=number))
     return [p for p in out if _WORD.search(p.text.lower())]
