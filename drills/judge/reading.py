@@ -331,6 +331,9 @@ def _anaphora(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], c
     out = list(clauses)
     for c, clause in enumerate(clauses):
         own = words[clause.first : clause.last]
+        before = text[spans[clause.first - 1][1] : spans[clause.first][0]] if clause.first else ""
+        if c > 0 and "(" in before and not clause.triggers and out[c - 1].negated():
+            out[c] = _down(out[c])  # a parenthesis shares its host's polarity
         if c > 0 and clause.triggers and all(w in lex.anaphora for w in own):
             out[c - 1] = _down(out[c - 1])
         after = text[spans[clause.last - 1][1] : spans[clause.last][0]] if clause.last < len(words) else ""
