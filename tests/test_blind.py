@@ -10,8 +10,71 @@ import pytest
 from tests.blind.corpus import evaluate
 
 # label -> the share judged as a fair examiner would, at least (measured: docs/scoring.md)
-HELDOUT: dict[str, dict[str, float]] = {}
-TUNE: dict[str, dict[str, float]] = {}
+# held-out: measured once, the judge frozen (commit before this file's figures); they fall
+# short of the targets (docs/scoring.md says where), and guard against regressions
+HELDOUT: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.412,
+        "first-only": 1.0,
+        "hedge": 0.941,
+        "right": 0.814,
+        "second-only": 1.0,
+        "wrong": 0.965,
+    },
+    "prevention": {
+        "buzzword-list": 0.706,
+        "dismissive": 0.882,
+        "negated": 0.902,
+        "right": 0.847,
+        "unrelated": 1.0,
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 1.0,
+        "not covered (dismissive)": 0.927,
+        "not covered (off-topic)": 1.0,
+        "not covered (partial)": 0.968,
+        "recall": 0.796,
+    },
+    "exam_bands": {
+        "buzzword-bullets": 1.0,
+        "dismissive": 1.0,
+        "off-topic": 1.0,
+        "partial": 0.2,
+        "strong": 0.3,
+    },
+}
+TUNE: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 1.0,
+        "first-only": 1.0,
+        "hedge": 1.0,
+        "right": 1.0,
+        "second-only": 1.0,
+        "wrong": 1.0,
+    },
+    "prevention": {
+        "buzzword-list": 1.0,
+        "dismissive": 1.0,
+        "negated": 1.0,
+        "right": 0.856,
+        "unrelated": 1.0,
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 1.0,
+        "not covered (dismissive)": 0.827,
+        "not covered (off-topic)": 0.945,
+        "not covered (partial)": 0.93,
+        "not covered (strong)": 0.8,
+        "recall": 0.858,
+    },
+    "exam_bands": {
+        "buzzword-bullets": 1.0,
+        "dismissive": 0.9,
+        "off-topic": 1.0,
+        "partial": 0.8,
+        "strong": 0.533,
+    },
+}
 
 
 @pytest.fixture(scope="module")

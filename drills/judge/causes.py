@@ -125,9 +125,7 @@ def _id_mentions(reading: Reading) -> list[tuple[str, int]]:
     lowered = reading.text.lower().replace("_", "-")
     for name in CATALOG:
         for found in re.finditer(rf"(?<![a-z0-9-]){re.escape(name)}(?![a-z0-9-])", lowered):
-            first = next(
-                (i for i, (a, _) in enumerate(reading.spans) if a >= found.start()), None
-            )
+            first = next((i for i, (a, _) in enumerate(reading.spans) if a >= found.start()), None)
             if first is not None:
                 out.append((name, first))
     return out
@@ -169,7 +167,15 @@ def _matches(reading: Reading) -> list[Match]:
     for name, first in _id_mentions(reading):
         clause = reading.clause(first)
         out.append(
-            Match(name, [name], clause.negated(), first, first + 1, 99, frozenset({reading.clause_of[first]}))
+            Match(
+                name,
+                [name],
+                clause.negated(),
+                first,
+                first + 1,
+                99,
+                frozenset({reading.clause_of[first]}),
+            )
         )
     return out
 
@@ -207,9 +213,7 @@ def read_causes(text: str) -> CauseReading:
     ordered = sorted(live.values(), key=lambda m: m.first)
     roles = _roles(reading, ordered)
     result.hedged = any(r == "rival" for r, _ in roles.values())
-    result.found = [
-        Named(m.item, tuple(m.phrases), *roles[m.item]) for m in ordered
-    ] + result.found
+    result.found = [Named(m.item, tuple(m.phrases), *roles[m.item]) for m in ordered] + result.found
     return result
 
 
@@ -246,9 +250,21 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
     hedged = reading.hedged()
     several = len({m.item for m in asserted}) >= 2
     for m in asserted:
-        words = {w for c in reading.clauses if c.sentence == sentence(m) for w in reading.words[c.first : c.last]}
-        ordered_words = [w for c in reading.clauses if c.sentence == sentence(m) for w in reading.words[c.first : c.last]]
-        either = "either" in ordered_words and "or" in ordered_words[ordered_words.index("either") :]
+        words = {
+            w
+            for c in reading.clauses
+            if c.sentence == sentence(m)
+            for w in reading.words[c.first : c.last]
+        }
+        ordered_words = [
+            w
+            for c in reading.clauses
+            if c.sentence == sentence(m)
+            for w in reading.words[c.first : c.last]
+        ]
+        either = (
+            "either" in ordered_words and "or" in ordered_words[ordered_words.index("either") :]
+        )
         offered = either or hedged and (several or bool(words & {"or", "nor"}))
         soup = len(by_sentence[sentence(m)]) >= SOUP_ITEMS
         paired = any(_or_between(reading, m, o) for o in asserted if o is not m)

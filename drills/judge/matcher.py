@@ -80,7 +80,11 @@ class Phrasing:
             or word in (raw + "s", raw + "es")
             or (len(raw) >= 5 and word.startswith(raw))
             for stem_, word, token, raw in zip(
-                reading.stems[i : i + n], reading.words[i : i + n], self.tokens, self.raw, strict=True
+                reading.stems[i : i + n],
+                reading.words[i : i + n],
+                self.tokens,
+                self.raw,
+                strict=True,
             )
         )
 
@@ -132,9 +136,7 @@ class Match:
     clauses: frozenset[int] = frozenset()
 
 
-def _occurrences(
-    reading: Reading, phrasing: Phrasing, lo: int, hi: int
-) -> list[tuple[int, int]]:
+def _occurrences(reading: Reading, phrasing: Phrasing, lo: int, hi: int) -> list[tuple[int, int]]:
     n = len(phrasing.tokens)
     return [(i, i + n) for i in range(lo, hi - n + 1) if phrasing.at(reading, i)]
 

@@ -161,7 +161,9 @@ def _find(words: tuple[str, ...], phrase: Phrase, lo: int = 0, hi: int | None = 
     return [i for i in range(lo, hi - n + 1) if words[i : i + n] == phrase]
 
 
-def _spans(words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int) -> list[tuple[int, int]]:
+def _spans(
+    words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int
+) -> list[tuple[int, int]]:
     """Non-overlapping occurrences of the phrases in words[lo:hi], longest first."""
     taken: set[int] = set()
     out = []
@@ -217,7 +219,9 @@ def _tokenise(text: str) -> tuple[list[str], list[tuple[int, int]], list[bool], 
     return words, spans, joined, ident, operators
 
 
-def _boundaries(text: str, words: list[str], spans: list[tuple[int, int]], lex: Lexicon) -> tuple[list[int], list[int], set[int]]:
+def _boundaries(
+    text: str, words: list[str], spans: list[tuple[int, int]], lex: Lexicon
+) -> tuple[list[int], list[int], set[int]]:
     """For each word, its sentence and clause numbers; and the clauses a contrast opened."""
     sentence_of, clause_of = [], []
     contrasts: set[int] = set()
@@ -242,8 +246,20 @@ def _boundaries(text: str, words: list[str], spans: list[tuple[int, int]], lex: 
             subordinate = False
             clause_start = i
         if new_clause or i == 0:
-            subordinate = word in ("since", "because", "as", "if", "when", "while", "given",
-                                   "unless", "though", "although", "whereas", "once")
+            subordinate = word in (
+                "since",
+                "because",
+                "as",
+                "if",
+                "when",
+                "while",
+                "given",
+                "unless",
+                "though",
+                "although",
+                "whereas",
+                "once",
+            )
             if contrast:
                 contrasts.add(clause)
         sentence_of.append(sentence)
@@ -255,7 +271,9 @@ def _has_finite(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
     return any(w in lex.finite or w.endswith("n't") for w in words[lo:hi])
 
 
-def _finite_ahead(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], i: int, lex: Lexicon) -> bool:
+def _finite_ahead(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], i: int, lex: Lexicon
+) -> bool:
     """Does the stretch after a comma, up to the next comma or break, read as a clause?"""
     j = i
     while j < len(words):
@@ -285,7 +303,9 @@ def read(text: str) -> Reading:
         lo, hi = bounds[c]
         pseudo = {k for a, b in _spans(tup, lex.pseudo_negations, lo, hi) for k in range(a, b)}
         triggers = [
-            s for s in _spans(tup, lex.negation_phrases, lo, hi) if not pseudo.intersection(range(*s))
+            s
+            for s in _spans(tup, lex.negation_phrases, lo, hi)
+            if not pseudo.intersection(range(*s))
         ]
         for k in range(lo, hi - 2):  # "too niche to build", "too complex to be worth it"
             if words[k] == "too" and words[k + 2] == "to" and not pseudo.intersection({k}):
@@ -325,7 +345,13 @@ def read(text: str) -> Reading:
     )
 
 
-def _anaphora(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], clauses: list[Clause], lex: Lexicon) -> list[Clause]:
+def _anaphora(
+    text: str,
+    words: tuple[str, ...],
+    spans: list[tuple[int, int]],
+    clauses: list[Clause],
+    lex: Lexicon,
+) -> list[Clause]:
     """A clause that is only a negation turns down the one before it; "ruled out:" turns
     down the rest of its sentence."""
     out = list(clauses)
@@ -336,7 +362,11 @@ def _anaphora(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], c
             out[c] = _down(out[c])  # a parenthesis shares its host's polarity
         if c > 0 and clause.triggers and all(w in lex.anaphora for w in own):
             out[c - 1] = _down(out[c - 1])
-        after = text[spans[clause.last - 1][1] : spans[clause.last][0]] if clause.last < len(words) else ""
+        after = (
+            text[spans[clause.last - 1][1] : spans[clause.last][0]]
+            if clause.last < len(words)
+            else ""
+        )
         header = all(w in lex.anaphora or w in _HEADER_WORDS for w in own)
         if ":" in after and header and _has(words, lex.dismissals, clause.first, clause.last):
             for d in range(c + 1, len(clauses)):
@@ -347,8 +377,27 @@ def _anaphora(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], c
 
 
 _HEADER_WORDS = frozenset(
-    {"ruled", "out", "excluded", "causes", "candidates", "dismissed", "eliminated", "unlikely",
-     "red", "herrings", "not", "none", "of", "these", "the", "it", "cause", "also", "already"}
+    {
+        "ruled",
+        "out",
+        "excluded",
+        "causes",
+        "candidates",
+        "dismissed",
+        "eliminated",
+        "unlikely",
+        "red",
+        "herrings",
+        "not",
+        "none",
+        "of",
+        "these",
+        "the",
+        "it",
+        "cause",
+        "also",
+        "already",
+    }
 )
 
 
@@ -381,7 +430,11 @@ def statements(text: str, governed: bool = False) -> list[Part]:
         for sentence in re.split(r"(?<=[.;!?])\s+", line):
             fragments = [f.strip() for f in re.split(r",|;|\|", sentence) if f.strip()]
             short = all(len(_WORD.findall(f.lower())) <= 4 for f in fragments)
-            if len(fragments) >= 3 and short and not any(c.triggers for c in read(fragments[0]).clauses):
+            if (
+                len(fragments) >= 3
+                and short
+                and not any(c.triggers for c in read(fragments[0]).clauses)
+            ):
                 head = governed and makes_point(fragments[0])
                 lead = _WORD.findall(fragments[0].lower())[0] + " " if head else ""
                 out.append(Part(fragments[0], head, number))

@@ -82,8 +82,9 @@ def causes(corpus: Path, figures: Figures) -> None:
             share, named = diagnosis_share(entry["text"], wanted)
             ok = _cause_ok(entry["label"], share, wanted, named)
             figures.causes[entry["label"]].add(
-                ok, f"{path.stem} [{entry.get('style')}] share={share:g} named={named}: "
-                f"{entry['text']!r}"
+                ok,
+                f"{path.stem} [{entry.get('style')}] share={share:g} named={named}: "
+                f"{entry['text']!r}",
             )
 
 
@@ -165,14 +166,18 @@ def table(figures: Figures) -> str:
     rows = []
     for section in ("causes", "prevention", "exam_items", "exam_bands"):
         for label, tally in sorted(getattr(figures, section).items()):
-            rows.append(f"{section:11} {label:28} {tally.good:4}/{tally.total:<4} {tally.rate:7.1%}")
+            rows.append(
+                f"{section:11} {label:28} {tally.good:4}/{tally.total:<4} {tally.rate:7.1%}"
+            )
     return "\n".join(rows)
 
 
 def main(argv: list[str]) -> None:
     name = argv[0] if argv else "tune"
     if name != "tune":
-        raise SystemExit("only the tune corpus is for looking at; tests/test_blind.py reads heldout")
+        raise SystemExit(
+            "only the tune corpus is for looking at; tests/test_blind.py reads heldout"
+        )
     figures = evaluate(name)
     for section in ("causes", "prevention", "exam_items", "exam_bands"):
         for label, tally in sorted(getattr(figures, section).items()):
