@@ -14,33 +14,33 @@ from tests.blind.corpus import evaluate
 # short of the targets (docs/scoring.md says where), and guard against regressions
 HELDOUT: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.412,
+        "dismissive-right": 0.4115,
         "first-only": 1.0,
-        "hedge": 0.941,
-        "right": 0.814,
+        "hedge": 0.9405,
+        "right": 0.8135,
         "second-only": 1.0,
-        "wrong": 0.965,
+        "wrong": 0.9645,
     },
     "prevention": {
-        "buzzword-list": 0.706,
-        "dismissive": 0.882,
-        "negated": 0.902,
-        "right": 0.847,
+        "buzzword-list": 0.7055,
+        "dismissive": 0.8815,
+        "negated": 0.9015,
+        "right": 0.8465,
         "unrelated": 1.0,
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 1.0,
-        "not covered (dismissive)": 0.927,
+        "not covered (dismissive)": 0.9265,
         "not covered (off-topic)": 1.0,
-        "not covered (partial)": 0.968,
-        "recall": 0.796,
+        "not covered (partial)": 0.9675,
+        "recall": 0.7955,
     },
     "exam_bands": {
         "buzzword-bullets": 1.0,
         "dismissive": 1.0,
         "off-topic": 1.0,
-        "partial": 0.2,
-        "strong": 0.3,
+        "partial": 0.1995,
+        "strong": 0.2995,
     },
 }
 TUNE: dict[str, dict[str, float]] = {
@@ -56,23 +56,23 @@ TUNE: dict[str, dict[str, float]] = {
         "buzzword-list": 1.0,
         "dismissive": 1.0,
         "negated": 1.0,
-        "right": 0.856,
+        "right": 0.8555,
         "unrelated": 1.0,
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 1.0,
-        "not covered (dismissive)": 0.827,
-        "not covered (off-topic)": 0.945,
-        "not covered (partial)": 0.93,
-        "not covered (strong)": 0.8,
-        "recall": 0.858,
+        "not covered (dismissive)": 0.8265,
+        "not covered (off-topic)": 0.9445,
+        "not covered (partial)": 0.9295,
+        "not covered (strong)": 0.7995,
+        "recall": 0.8575,
     },
     "exam_bands": {
         "buzzword-bullets": 1.0,
-        "dismissive": 0.9,
+        "dismissive": 0.8995,
         "off-topic": 1.0,
-        "partial": 0.8,
-        "strong": 0.533,
+        "partial": 0.7995,
+        "strong": 0.5325,
     },
 }
 
@@ -102,5 +102,6 @@ def test_held_out_answers_are_judged_at_the_measured_rates(heldout):
     assert not check(heldout, HELDOUT)
 
 
+@pytest.mark.full
 def test_tuning_answers_are_judged_at_the_measured_rates(tune):
     assert not check(tune, TUNE)

@@ -153,6 +153,8 @@ def match_in(
     (and the match is negated); None if a group is absent. One word answers one group."""
     hi = len(reading.stems) if hi is None else hi
     if reach is not None:  # the words of one claim lie close together: try each window
+        if match_in(concept, reading, lo, hi) is None:
+            return None  # not in the whole stretch: in no window of it
         found = [
             m
             for start in range(lo, hi)
