@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import base64
 import html
-import re
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 

@@ -32,7 +32,7 @@ from typing import Literal
 import yaml
 
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, match_in
-from drills.judge.reading import Reading, lexicon, read
+from drills.judge.reading import Reading, read
 
 CATALOG_FILE = Path(__file__).with_name("causes.yaml")
 REACH = 12  # the words of one claim lie within this many words of each other
@@ -265,7 +265,7 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
         either = (
             "either" in ordered_words and "or" in ordered_words[ordered_words.index("either") :]
         )
-        offered = either or hedged and (several or bool(words & {"or", "nor"}))
+        offered = either or (hedged and (several or bool(words & {"or", "nor"})))
         soup = len(by_sentence[sentence(m)]) >= SOUP_ITEMS
         paired = any(_or_between(reading, m, o) for o in asserted if o is not m)
         if offered or soup or paired:

@@ -464,9 +464,9 @@ def makes_point(text: str) -> bool:
     for k, w in enumerate(words):
         opener = k == 0 or words[k - 1] in lex.subjects or words[k - 1] == "to"
         rest = words[k + 1 :]
-        if opener and stem(w) in lex.verbs:
-            if len(rest) >= 2 or (rest and rest[0] in lex.determiners):
-                return True
+        object_follows = len(rest) >= 2 or (bool(rest) and rest[0] in lex.determiners)
+        if opener and stem(w) in lex.verbs and object_follows:
+            return True
         if opener and stem(w) in lex.noun_verbs and rest and rest[0] in lex.determiners:
             return True
     return False

@@ -24,8 +24,8 @@ from drills.course.exam import Attempt, ExamItem, exam_paths, load_exam, mark
 from drills.judge.causes import diagnosis_share
 from drills.judge.matcher import judge
 from drills.judge.scoring import prevention_concepts
-from drills.library.scenario import AnswerKey, load_key, load_scenario
 from drills.library.paths import library_root
+from drills.library.scenario import AnswerKey, load_key, load_scenario
 
 HERE = Path(__file__).parent
 CORPORA = {"tune": HERE / "tune", "heldout": HERE / "heldout"}
