@@ -7,6 +7,7 @@ import base64
 import html
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -146,8 +147,25 @@ def cost_rows(debrief: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def md(text: object) -> str:
+    """Text as Markdown shows it, never as Markdown or HTML it might hold (trainee words,
+    move text, SQL): every special character escaped, tags and line breaks neutralised."""
+    flat = " ".join(str(text).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code(text: object) -> str:
+    """A code span that no backtick inside the text can close early."""
+    flat = " ".join(str(text).split())
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", flat)), default=0) + 1)
+    return f"{fence} {flat} {fence}" if "`" in flat else f"`{flat}`"
+
+
 def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    cells = [[c.replace("|", "\\|") for c in row] for row in rows]
+    cells = [[md(c) for c in row] for row in rows]
     return [
         "| " + " | ".join(header) + " |",
         "|" + " --- |" * len(header),
@@ -165,7 +183,7 @@ def debrief_markdown(debrief: dict[str, Any]) -> list[str]:
         lines += ["", "### Each action's own effect (your run against the run without it)", ""]
         lines += _markdown_table(COST_HEADER, cost_rows(debrief))
     lines += ["", "## What to practise", ""]
-    lines += [f"- {p}" for p in debrief["practise"]] or ["- nothing missed: keep it up"]
+    lines += [f"- {md(p)}" for p in debrief["practise"]] or ["- nothing missed: keep it up"]
     return lines
 
 
@@ -178,8 +196,8 @@ def alerts_markdown(alerts: list[dict[str, Any]]) -> list[str]:
     lines = ["", f"## {ALERTS_TITLE}", ""]
     for entry in alerts:
         lines += [
-            f"- **{entry['alert']}** ({entry['grade']}): {entry['why']}",
-            f"  `{entry['expr']}` for {entry['for']}",
+            f"- **{md(entry['alert'])}** ({md(entry['grade'])}): {md(entry['why'])}",
+            f"  {code(entry['expr'])} for {md(entry['for'])}",
             "",
             "```text",
             *timeline_lines(entry),
@@ -209,22 +227,25 @@ def to_markdown(data: dict[str, Any]) -> str:
         "| --- | --- | --- |",
     ]
     for b in data["breakdown"]:
-        lines.append(f"| {b['component']} | {b['points']} / {b['max_points']:g} | {b['why']} |")
+        lines.append(f"| {b['component']} | {b['points']} / {b['max_points']:g} | {md(b['why'])} |")
     for p in data["summary"]["penalties"]:
-        lines.append(f"| penalty | -{p['points']:g} | {p['why']} |")
+        lines.append(f"| penalty | -{p['points']:g} | {md(p['why'])} |")
     lines += ["", "## Why: what earned each component, and what was missed", ""]
     for b in data["breakdown"]:
-        details = [f"  - earned: {e}" for e in b.get("evidence", [])]
-        details += [f"  - missed: {m}" for m in b.get("missed", [])]
+        details = [f"  - earned: {md(e)}" for e in b.get("evidence", [])]
+        details += [f"  - missed: {md(m)}" for m in b.get("missed", [])]
         if details:
             lines += [f"- **{b['component']}**", *details]
     lines += alerts_markdown(data["summary"].get("alerts", []))
     lines += debrief_markdown(data["debrief"])
     lines += ["", "## Moves", ""]
-    lines += [f"- minute {m['minute']:g} — {m['kind']}: `{m['what'][:120]}`" for m in data["moves"]]
+    lines += [
+        f"- minute {m['minute']:g} — {m['kind']}: {code(m['what'][:120])}" for m in data["moves"]
+    ]
     lines += ["", "## The expert's path", ""]
     lines += [
-        f"- minute {m['minute']:g} — {m['kind']}: `{m['what'][:120]}`" for m in data["expert_moves"]
+        f"- minute {m['minute']:g} — {m['kind']}: {code(m['what'][:120])}"
+        for m in data["expert_moves"]
     ]
     key = data["answer_key"]
     lines += ["", "## What the answer key expected", "", f"- cause: `{key['cause']}`"]

@@ -72,6 +72,7 @@ def test_the_ranking_a_fair_examiner_would_give(exam_id):
         "course": score(exam_id, exam.hidden_answer),
         "paraphrase": score(exam_id, answers["paraphrase"]),
         "padded": score(exam_id, answers["paraphrase"] + "\n" + FILLER),
+        "padded twice": score(exam_id, answers["paraphrase"] + "\n" + FILLER + " " + FILLER),
         "keywords": score(exam_id, answers["keywords"]),
         "buzzwords": score(exam_id, BUZZWORDS),
         "negated": score(exam_id, ANSWERS["negated"][exam_id]),
@@ -80,7 +81,8 @@ def test_the_ranking_a_fair_examiner_would_give(exam_id):
     assert self_check(exam) == [], "the course's own answer earns every rubric item"
     assert scores["course"] == 100.0, scores
     assert scores["paraphrase"] >= 85, scores  # own words earn the items
-    assert 35 <= scores["padded"] < scores["paraphrase"], scores  # padding dilutes, no gain
+    # padding gains nothing, and a lot of it dilutes
+    assert 35 <= scores["padded twice"] < scores["padded"] <= scores["paraphrase"], scores
     assert scores["keywords"] <= 15, scores  # the topic's nouns with no plan around them
     assert scores["buzzwords"] == 0, scores
     assert scores["negated"] == 0, scores  # every point turned down earns nothing

@@ -86,11 +86,16 @@ def test_each_item_counts_once_and_a_sentence_makes_at_most_two_points():
     assert earned(two) == {"cost-per-request-alert", "fallback-rate-alarm"}
 
 
+def texts(answers: list[str]) -> list[str]:
+    return [s.text for s in statements(answers)]
+
+
 def test_statements_split_lists_not_sentences():
-    assert statements(["a, b, c"]) == ["a", "b", "c"]
+    assert texts(["a, b, c"]) == ["a", "b", "c"]
     long = "alert on cost per request, by device, pool and route"
-    assert statements([long]) == [long]
-    assert statements(["One. Two; three"]) == ["One.", "Two;", "three"]
+    assert texts([long]) == [long]
+    assert texts(["One. Two; three"]) == ["One.", "Two;", "three"]
+    assert texts(["- one\n- two\n1. three\n2) four"]) == ["one", "two", "three", "four"]
 
 
 def test_stems_join_inflections_and_hyphens():

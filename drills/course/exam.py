@@ -182,6 +182,7 @@ class ItemMark:
     statement: str  # the candidate's statement that earned it, or the check's finding
     override: Override | None = None
     by_check: bool = False
+    credit: float = 1.0  # below 1: earned by a fragment of a list of fragments
 
     @property
     def met(self) -> bool:
@@ -210,7 +211,7 @@ class Marking:
             if item.override is not None:
                 earned += item.points if item.override.met else 0.0
             elif item.met_by_matcher:
-                earned += item.points * (1.0 if item.by_check else self.factor)
+                earned += item.points * (1.0 if item.by_check else self.factor * item.credit)
         return earned
 
     @property
@@ -238,7 +239,8 @@ def mark(exam: ExamItem, attempt: Attempt) -> Marking:
             met, why = checks.get(r.check, (False, "not checked"))
             statement = f"tool check: {why}"
         else:
-            met, statement = r.id in judged.earned, judged.earned.get(r.id, "")
+            met = judged.weights.get(r.id, 0.0) > 0.0
+            statement = judged.earned.get(r.id, "") if met else ""
         items.append(
             ItemMark(
                 id=r.id,
@@ -248,6 +250,7 @@ def mark(exam: ExamItem, attempt: Attempt) -> Marking:
                 statement=statement,
                 override=latest.get(r.id),
                 by_check=r.check is not None,
+                credit=judged.weights.get(r.id, 1.0),
             )
         )
     return Marking(

@@ -1,402 +1,327 @@
 """One catalogue of causes shared by every scenario, so the list itself gives nothing away.
 
-A trainee may name a cause by its id or in their own words; `match_cause` finds the one
-cause the words name with the answer matcher (drills/judge/matcher.py), or none. The catalogue is
-for authors and examiners: it is never printed to a trainee, not even in an error.
+A trainee may name a cause by its id or in their own words. `read_causes` reads an answer
+as an examiner would: every catalogue cause its words fit (drills/judge/matcher.py), each in
+the clause that asserts it, with a role:
+
+- **ruled out**: every mention turned down ("X is not the problem", "it wasn't X", "X looked
+  normal", "ruled out: X") or only supposed ("in case X", "whether X");
+- **primary**: the cause asserted first, or the one marked as the cause ("the real cause
+  is", "because", "due to");
+- **mechanism**: a cause named after the primary as what it led to or what the data also
+  showed ("so the pool scaled down and replicas came up cold"): part of the story, not a
+  rival;
+- **co-cause**: a cause added as another one ("plus", "separately", "a second fault");
+- **rival**: causes offered as alternatives ("A or B", "could be A, B or C", three or more
+  side by side in one sentence): a hedge names none of them.
+
+The catalogue (drills/judge/causes.yaml) is for authors and examiners: it is never printed
+to a trainee during a drill, not even in an error; an after-action report may show which
+causes an ambiguous answer fitted, with the trainee's words for each.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
 
-from drills.judge.matcher import (
-    NEGATIONS,
-    OPENING_WORDS,
-    SOUP_ITEMS,
-    Concept,
-    best_concept,
-    match_concept,
-    words,
-)
+import yaml
+
+from drills.judge.matcher import SOUP_ITEMS, Concept, Match, match_in
+from drills.judge.reading import Reading, read
+
+CATALOG_FILE = Path(__file__).with_name("causes.yaml")
+REACH = 12  # the words of one claim lie within this many words of each other
+ANAPHORIC = frozenset({"it", "it's", "its", "they", "they're", "this", "which", "that's"})
+
+
+Groups = tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
 class Cause:
     text: str
-    accept: tuple[tuple[str, ...], ...]  # concept groups, all required (see drills/matcher)
+    accept: Groups  # concept groups, all required (see drills/judge/matcher.py)
+    or_accept: tuple[Groups, ...] = ()  # other ways to say it, each its own groups
 
 
-def _cause(text: str, *groups: list[str]) -> Cause:
-    return Cause(text, tuple(tuple(g) for g in groups))
+def _groups(raw: list[list[object]]) -> Groups:
+    return tuple(tuple(str(w) for w in g) for g in raw)
 
 
-STREAMING = ["stream", "partial", "interim", "live caption"]
-DECODER = ["decoder", "decoding", "asr config", "recogniser config", "recognizer config"]
+def _load() -> MappingProxyType[str, Cause]:
+    data = yaml.safe_load(CATALOG_FILE.read_text())
+    return MappingProxyType(
+        {
+            str(name): Cause(
+                str(c["text"]),
+                _groups(c["accept"]),
+                tuple(_groups(alt) for alt in c.get("or_accept", [])),
+            )
+            for name, c in data.items()
+        }
+    )
 
-CATALOG: dict[str, Cause] = {
-    "partial-stabilisation-disabled": _cause(
-        "streaming partials no longer hold back unstable words",
-        [
-            "stabilisation",
-            "stabilization",
-            "stabilise",
-            "stabilize",
-            "hold back",
-            "holdback",
-            "hold the last word",
-            "hold_last_word",
-            "unstable",
-            "flicker",
-            "churn",
-            "retract",
-            "rewrit",
-        ],
-        STREAMING + DECODER,
-    ),
-    "chunk-size-reduced": _cause(
-        "streaming chunk / partial interval made smaller",
-        ["chunk", "partial interval", "emit interval", "frame size", "window size"],
-        ["smaller", "reduc", "shorter", "shrunk", "lower", "decreas", "cut", "halved"],
-    ),
-    "beam-width-changed": _cause(
-        "decoder beam width changed",
-        ["beam"],
-    ),
-    "lm-rescoring-on-partials": _cause(
-        "language-model rescoring applied to partial hypotheses",
-        ["rescor", "language model", "lm"],
-        STREAMING,
-    ),
-    "endpointing-too-aggressive": _cause(
-        "VAD endpoint silence threshold too short: turns cut off early",
-        ["endpoint", "vad", "voice activity", "end of turn", "end-of-turn", "silence threshold"],
-        [
-            "too short",
-            "too aggressive",
-            "aggressive",
-            "cut off",
-            "cuts off",
-            "truncat",
-            "too early",
-            "prematur",
-            "shorter",
-            "reduc",
-            "lower",
-        ],
-    ),
-    "endpointing-too-conservative": _cause(
-        "VAD endpoint silence threshold too long: turns end late",
-        [
-            "endpoint",
-            "vad",
-            "voice activity",
-            "end of turn",
-            "end-of-turn",
-            "end of speech",
-            "silence threshold",
-            "silence timeout",
-            "turn detection",
-        ],
-        [
-            "too long",
-            "too conservative",
-            "conservative",
-            "patient",
-            "waits longer",
-            "wait longer",
-            "wait too long",
-            "waits too long",
-            "late",
-            "longer",
-            "increas",
-            "raised",
-            "800",
-            "slow to",
-            "delay",
-        ],
-    ),
-    "network-jitter": _cause(
-        "client network jitter on the audio path",
-        [
-            "jitter",
-            "jittery",
-            "packet loss",
-            "network delay",
-            "network latency",
-            "network congestion",
-            "flaky network",
-            "unstable network",
-        ],
-    ),
-    "heavier-voice-model": _cause(
-        "a larger acoustic model or vocoder in a voice update",
-        ["voice", "vocoder", "acoustic model", "tts model", "speech synthesis model"],
-        [
-            "heavier",
-            "larger",
-            "bigger",
-            "slower",
-            "more expensive",
-            "new voice",
-            "voice update",
-            "voice b",
-            "voice release",
-            "voice rollout",
-            "updated voice",
-            "more compute",
-        ],
-    ),
-    "cold-replicas-after-deploy": _cause(
-        "replicas restarted cold after a rollout",
-        ["cold", "warm-up", "warmup", "warm up", "not warm", "unwarmed"],
-        ["replica", "pod", "instance", "node", "container", "start", "restart"],
-    ),
-    "cpu-to-gpu-fallback": _cause(
-        "a fallback silently moved CPU work onto GPU replicas",
-        [
-            "fallback",
-            "fall back",
-            "fell back",
-            "failover",
-            "fail over",
-            "spill",
-            "overflow",
-            "rerout",
-            "moved",
-            "shifted",
-            "landing on",
-            "running on",
-            "served by",
-            "ran on",
-        ],
-        ["gpu", "a100", "accelerator"],
-    ),
-    "shadow-mirroring-left-on": _cause(
-        "shadow traffic mirrored at full rate alongside a canary",
-        ["shadow", "mirror", "duplicat", "doubl"],
-        ["traffic", "request", "inference", "left on", "canary"],
-    ),
-    "batching-misconfigured": _cause(
-        "dynamic batching window or size changed",
-        ["batch"],
-        [
-            "window",
-            "size",
-            "max wait",
-            "waiting time",
-            "config",
-            "misconfig",
-            "changed",
-            "max_batch",
-        ],
-    ),
-    "retry-storm": _cause(
-        "client retries amplifying load",
-        ["retry", "retries", "resend", "re-send"],
-        ["storm", "amplif", "flood", "loop", "too many", "multiply", "aggressive", "load"],
-    ),
-    "mic-firmware-clipping": _cause(
-        "device firmware raised input gain: clipped audio",
-        ["firmware", "device", "microphone", "mic", "gain", "ota", "fw-4"],
-        ["clip", "saturat", "gain", "too loud", "loudness", "distort", "overdriv"],
-    ),
-    "mic-firmware-sample-rate": _cause(
-        "device firmware mislabels its sample rate",
-        ["firmware", "device", "microphone", "mic"],
-        ["sample rate", "sampling rate", "sample-rate", "8 khz", "8khz", "resampl"],
-    ),
-    "code-switching-regression": _cause(
-        "new model worse on mixed-language (code-switched) speech",
-        [
-            "code-switch",
-            "code switch",
-            "mixed-language",
-            "mixed language",
-            "es-en",
-            "spanglish",
-            "bilingual",
-            "language mix",
-            "language-mix",
-        ],
-    ),
-    "cascade-router-misrouting": _cause(
-        "cascade router sends hard audio to the small model",
-        ["router", "routing", "cascade", "misrout", "escalat", "routed"],
-        [
-            "small model",
-            "smaller model",
-            "small",
-            "noisy",
-            "far-field",
-            "far field",
-            "hard audio",
-            "threshold",
-            "snr",
-        ],
-    ),
-    "feature-extraction-mismatch": _cause(
-        "preprocessing features differ from what the weights expect",
-        [
-            "feature",
-            "preprocess",
-            "front-end",
-            "frontend",
-            "front end",
-            "mel",
-            "filterbank",
-            "fbank",
-            "spectrogram",
-        ],
-        [
-            "mismatch",
-            "differ",
-            "wrong",
-            "changed",
-            "don't match",
-            "not match",
-            "incompatib",
-            "expect",
-            "trained",
-            "config",
-            "version",
-            "80",
-            "64",
-        ],
-    ),
-    "autoscaler-target-changed": _cause(
-        "autoscaler target changed by a deploy",
-        ["autoscal", "auto-scal", "auto scal", "hpa", "scaling target", "scaling policy"],
-    ),
-    "traffic-surge": _cause(
-        "a genuine increase in traffic",
-        ["traffic", "load", "request", "demand", "volume", "usage"],
-        ["surge", "spike", "increase", "more", "growth", "higher", "rose", "jump"],
-    ),
-    "upstream-dependency-outage": _cause(
-        "an upstream dependency failing",
-        ["upstream", "dependency", "downstream", "third-party", "external service"],
-        ["outage", "fail", "down", "error", "unavailable", "broken"],
-    ),
-    "gpu-hardware-degradation": _cause(
-        "a degraded accelerator",
-        ["gpu", "accelerator", "hardware", "a100", "l4", "t4", "card"],
-        ["degrad", "fault", "broken", "throttl", "ecc", "overheat", "failing", "bad"],
-    ),
-    "noisy-neighbour": _cause(
-        "resource contention from a co-located workload",
-        [
-            "noisy neighbour",
-            "noisy neighbor",
-            "contention",
-            "co-located",
-            "colocated",
-            "shared host",
-            "neighbour",
-            "neighbor",
-        ],
-    ),
-}
 
-CAUSES: dict[str, str] = {name: cause.text for name, cause in CATALOG.items()}
+CATALOG = _load()  # read-only: the catalogue is data, loaded once
+CAUSES: MappingProxyType[str, str] = MappingProxyType(
+    {name: cause.text for name, cause in CATALOG.items()}
+)
 
 
 @cache
 def _concepts() -> tuple[Concept, ...]:
-    return tuple(Concept.of(name, cause.accept) for name, cause in CATALOG.items())
+    return tuple(
+        Concept.of(name, groups)
+        for name, cause in CATALOG.items()
+        for groups in (cause.accept, *cause.or_accept)
+    )
 
 
 def normalise_id(text: str) -> str:
-    return "-".join(words(text.replace("_", "-").replace(" ", "-")))
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower().replace("_", "-")))
+
+
+Role = Literal["primary", "co-cause", "mechanism", "rival", "ruled out"]
+
+
+@dataclass(frozen=True)
+class Named:
+    """A catalogue cause an answer's words fit, the words, and the role they give it."""
+
+    cause: str
+    words: tuple[str, ...]
+    role: Role
+    effect: bool = False  # named only as a consequence ("so ...", "causing ...")
+
+
+@dataclass
+class CauseReading:
+    found: list[Named] = field(default_factory=list)
+    hedged: bool = False  # rivals offered as alternatives: none named
+    by_id: bool = False
+
+    def single(self) -> list[str]:
+        """The causes named, read for an incident with one cause: the primary and any
+        co-cause (a rival counts as named, so that a hedge cancels itself)."""
+        return [n.cause for n in self.found if n.role in ("primary", "co-cause", "rival")]
+
+    def compound(self) -> list[str]:
+        """Read for an incident with several causes: every cause asserted (a mechanism of
+        one fault may be the other fault)."""
+        return [n.cause for n in self.found if n.role != "ruled out"]
+
+    def explain(self) -> list[dict[str, object]]:
+        return [{"cause": n.cause, "words": list(n.words), "role": n.role} for n in self.found]
+
+
+def _id_mentions(reading: Reading) -> list[tuple[str, int]]:
+    """Catalogue ids written as such ("cpu-to-gpu-fallback"), by the word where each starts."""
+    out = []
+    lowered = reading.text.lower().replace("_", "-")
+    for name in CATALOG:
+        for found in re.finditer(rf"(?<![a-z0-9-]){re.escape(name)}(?![a-z0-9-])", lowered):
+            first = next((i for i, (a, _) in enumerate(reading.spans) if a >= found.start()), None)
+            if first is not None:
+                out.append((name, first))
+    return out
+
+
+def _claims(reading: Reading) -> list[tuple[int, int]]:
+    """Where one claim can stand: a clause (a cause's words are not gathered from the
+    clauses around it: "the preprocessing release just happened to land" names no
+    mismatch for the "new model" of the clause before)."""
+    out = []
+    for k, c in enumerate(reading.clauses):
+        opening = reading.words[c.first : c.first + 2]
+        follows = k > 0 and reading.clauses[k - 1].sentence == c.sentence
+        if follows and ANAPHORIC.intersection(opening):  # "the new voice ... but it's heavier"
+            out.append((reading.clauses[k - 1].first, c.last))
+        else:
+            out.append((c.first, c.last))
+    return out
+
+
+def _matches(reading: Reading) -> list[Match]:
+    """Every cause's matches, sentence by sentence; a match fitted within another cause's
+    heavier match on the same words is that cause's, not a second one."""
+    out: list[Match] = []
+    for lo, hi in _claims(reading):
+        here = [m for m in (match_in(c, reading, lo, hi, REACH) for c in _concepts()) if m]
+        for m in here:
+            rivals = [
+                o
+                for o in here
+                if o.item != m.item
+                and o.negated == m.negated
+                and o.weight > m.weight
+                and o.first <= m.first
+                and m.last <= o.last
+            ]
+            if not rivals:
+                out.append(m)
+    for name, first in _id_mentions(reading):
+        clause = reading.clause(first)
+        out.append(
+            Match(
+                name,
+                [name],
+                clause.negated(),
+                first,
+                first + 1,
+                99,
+                frozenset({reading.clause_of[first]}),
+            )
+        )
+    return out
+
+
+def _asserts(reading: Reading, m: Match) -> bool:
+    """Not merely supposed: no clause of the match asks or supposes."""
+    return not any(reading.clauses[c].hypothetical for c in m.clauses)
+
+
+def _or_between(reading: Reading, a: Match, b: Match) -> bool:
+    lo, hi = min(a.first, b.first), max(a.last, b.last)
+    between = reading.words[lo:hi]
+    same = reading.clause(a.first).sentence == reading.clause(b.first).sentence
+    return same and ("or" in between or "either" in between or "nor" in between)
+
+
+def read_causes(text: str) -> CauseReading:
+    """The causes an answer names, each with its role (see the module's doc)."""
+    if normalise_id(text) in CATALOG:
+        name = normalise_id(text)
+        return CauseReading([Named(name, (text.strip(),), "primary")], by_id=True)
+    reading = read(text)
+    matches = sorted(_matches(reading), key=lambda m: m.first)
+    live: dict[str, Match] = {}
+    dead: dict[str, Match] = {}
+    for m in matches:
+        if not m.negated and _asserts(reading, m):
+            live.setdefault(m.item, m)
+        else:
+            dead.setdefault(m.item, m)
+    result = CauseReading()
+    for name, m in dead.items():
+        if name not in live:
+            result.found.append(Named(name, tuple(m.phrases), "ruled out"))
+    ordered = sorted(live.values(), key=lambda m: m.first)
+    roles = _roles(reading, ordered)
+    result.hedged = any(r == "rival" for r, _ in roles.values())
+    result.found = [Named(m.item, tuple(m.phrases), *roles[m.item]) for m in ordered] + result.found
+    return result
+
+
+def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool]]:
+    """Each live cause's role, and whether it stands only in clauses of consequence."""
+    if not ordered:
+        return {}
+
+    def effect(m: Match) -> bool:
+        return all(reading.clauses[c].effect for c in m.clauses)
+
+    def marked(m: Match) -> bool:
+        return any(reading.clauses[c].assertion for c in m.clauses)
+
+    def co(m: Match) -> bool:
+        return any(reading.clauses[c].co_cause for c in m.clauses)
+
+    def sentence(m: Match) -> int:
+        return reading.clause(m.first).sentence
+
+    causal = [m for m in ordered if not effect(m)] or ordered
+    strong = [m for m in causal if marked(m)]
+    primary = (strong or causal)[0]
+    roles: dict[str, tuple[Role, bool]] = {}
+    for m in ordered:
+        role: Role = "primary" if m is primary else "co-cause" if co(m) else "mechanism"
+        roles[m.item] = (role, effect(m))
+    # alternatives: "A or B"; a hedged answer ("could be", "not sure") naming two or more,
+    # or naming one in a sentence of alternatives; three or more side by side in a sentence
+    asserted = [m for m in ordered if not effect(m)]
+    by_sentence: dict[int, set[str]] = {}
+    for m in asserted:
+        by_sentence.setdefault(sentence(m), set()).add(m.item)
+    hedged = reading.hedged()
+    several = len({m.item for m in asserted}) >= 2
+    for m in asserted:
+        words = {
+            w
+            for c in reading.clauses
+            if c.sentence == sentence(m)
+            for w in reading.words[c.first : c.last]
+        }
+        ordered_words = [
+            w
+            for c in reading.clauses
+            if c.sentence == sentence(m)
+            for w in reading.words[c.first : c.last]
+        ]
+        either = (
+            "either" in ordered_words and "or" in ordered_words[ordered_words.index("either") :]
+        )
+        offered = either or (hedged and (several or bool(words & {"or", "nor"})))
+        soup = len(by_sentence[sentence(m)]) >= SOUP_ITEMS
+        paired = any(_or_between(reading, m, o) for o in asserted if o is not m)
+        if offered or soup or paired:
+            roles[m.item] = ("rival", False)
+    return roles
 
 
 def match_cause(text: str) -> tuple[str | None, str]:
-    """The catalogue cause a trainee's words name, and how it was read: by its id, in their
-    words, or not at all (ambiguous or unrecognised). The catalogue itself is not quoted."""
+    """The one catalogue cause a trainee's words name for a one-cause incident, and how it
+    was read: by its id, in their words, or not at all (ambiguous or unrecognised). The
+    catalogue itself is not quoted."""
     if not text.strip():
         return None, "no cause given"
-    if normalise_id(text) in CATALOG:
-        return normalise_id(text), "named by its id"
-    found, candidates = best_concept(text, _concepts())
-    if found is not None:
-        return found, "recognised in the trainee's words"
-    if candidates:
-        return None, f"ambiguous: the words fit {len(candidates)} different causes"
+    found = read_causes(text)
+    named = found.single()
+    if found.hedged:
+        return None, f"ambiguous: alternatives offered ({len(named)} recognised)"
+    if found.by_id:
+        return named[0], "named by its id"
+    if len(named) == 1:
+        extra = sum(n.role == "mechanism" for n in found.found)
+        how = "recognised in the trainee's words"
+        if extra:
+            how += f" (with {extra} mechanism{'s' if extra > 1 else ''} it led to)"
+        return named[0], how
+    if named:
+        kind = "alternatives offered" if found.hedged else "several causes asserted"
+        return None, f"ambiguous: the words fit {len(named)} different causes ({kind})"
+    if any(n.role == "ruled out" for n in found.found):
+        return None, "every cause the words name is ruled out or only supposed"
     return None, "not a cause the examiner recognises"
-
-
-# "A and B", "A; also B", "A, B", "A / B": where a trainee's answer moves to another cause
-_PARTS = re.compile(
-    r"[;,/&+]|\b(?:and also|as well as|on top of that|in addition|plus|and separately|"
-    r"separately|and a second|second(?:ly)?|also|and|or)\b",
-    re.IGNORECASE,
-)
-# statements: sentences, and the two sides of a "but" ("not a surge, but jitter and ...")
-_STATEMENTS = re.compile(r"[.!?\n]+|\bbut\b", re.IGNORECASE)
-# words that set a cause aside rather than name it: a part holding one names nothing, and
-# before a colon they set aside the whole list after it ("ruled out: A, B")
-_DISMISSALS = re.compile(
-    r"\b(?:ruled? out|exclud\w*|unlikely|could ?n[o']t confirm|not confirmed|no evidence|"
-    r"none of|red herring|unrelated|not the cause|not it)\b",
-    re.IGNORECASE,
-)
-# "A rather than B": what follows the marker, up to the next comma, is set aside
-_SET_ASIDE = re.compile(r"\b(?:rather than|instead of|as opposed to)\b[^,;]*", re.IGNORECASE)
 
 
 def match_causes(text: str) -> tuple[list[str], str]:
     """Every catalogue cause a trainee's answer names, for an incident with more than one
-    fault. Each statement is read in parts where it moves to another cause ("A, and
-    separately B"), each part as `match_cause` reads a whole answer; a clause naming two
-    causes names both (three at once is a list of buzzwords, and names none). Nothing set
-    aside is named: a statement opening with a negation ("it wasn't A, B or C"), a list
-    after "ruled out:", a part that dismisses its cause ("B (unlikely)"), what follows
-    "rather than"."""
+    fault: each asserted cause, whatever it is to the others; what is set aside (ruled
+    out, turned down, supposed) is not named; alternatives offered are all named, so that
+    a hedge cancels itself."""
     if not text.strip():
         return [], "no cause given"
-    found: list[str] = []
-    for statement in _STATEMENTS.split(text):
-        for cause in _named_in(_kept(statement)):
-            if cause not in found:
-                found.append(cause)
+    found = read_causes(text).compound()
     how = f"{len(found)} cause{'s' if len(found) != 1 else ''} recognised in the trainee's words"
     return found, how
 
 
-def _kept(statement: str) -> str:
-    """The statement without what it sets aside ('' if it sets aside all of it)."""
-    head, colon, tail = statement.partition(":")
-    if colon and _DISMISSALS.search(head):
-        return ""
-    statement = tail if colon and _opens_negated(head) else statement
-    if _PARTS.search(statement) and _opens_negated(_PARTS.split(statement)[0]):
-        return ""  # "it wasn't A, B or C": the negation governs the whole list
-    statement = _SET_ASIDE.sub(" ", statement)
-    return ", ".join(p for p in re.split(r"[;,]", statement) if not _DISMISSALS.search(p))
-
-
-def _opens_negated(text: str) -> bool:
-    """A negation among the first words, with something after it to govern ("it wasn't
-    A", not "traffic did not")."""
-    found = words(text)
-    negations = [
-        i for i, w in enumerate(found[:OPENING_WORDS]) if w in NEGATIONS or w.endswith("n't")
-    ]
-    return bool(negations) and negations[0] < len(found) - 1
-
-
-def _named_in(statement: str) -> list[str]:
-    if not statement.strip():
-        return []
-    named: list[str] = []
-    ids = [normalise_id(t) for t in statement.split()]
-    named += [i for i in ids if i in CATALOG]  # ids side by side: "network-jitter shadow-..."
-    for part in [statement, *_PARTS.split(statement)]:
-        cause, _ = match_cause(part) if part and part.strip() else (None, "")
-        if cause is not None:
-            named.append(cause)
-    live = [m for m in (match_concept(c, statement) for c in _concepts()) if m and not m.negated]
-    if 2 <= len(live) < SOUP_ITEMS:  # "jitter from the new gateway with shadow traffic on"
-        named += [m.item for m in live]
-    return named
+def diagnosis_share(text: str, wanted: list[str]) -> tuple[float, list[str]]:
+    """The share of an incident's causes an answer earns, and the causes it names: each
+    right cause earns its share, each named cause that is not the incident's cancels one
+    (a shotgun of hypotheses, or a hedge, earns nothing over the honest half-answer)."""
+    found = read_causes(text)
+    if found.hedged:  # alternatives offered: none of them is named
+        return 0.0, found.single()
+    if len(wanted) == 1:
+        cause, _ = match_cause(text)
+        named = [cause] if cause else found.single()
+    else:
+        named, _ = match_causes(text)
+    right = [c for c in wanted if c in named]
+    return max(0.0, len(right) - (len(named) - len(right))) / len(wanted), named

@@ -1,325 +1,113 @@
-"""The answer matcher: does a trainee's sentence say what a key item says?
+"""The answer matcher: does a trainee's statement say what a key item says?
 
 An item (a prevention item, a cause, a rubric line) accepts a statement when every one of its
 concept groups is present in it: a group is a list of phrasings, and a phrasing matches as a
 run of stemmed words (Snowball's English stemmer: "alerts", "alerting" and "alerted" are
-one word). `@name` in a group stands for a shared synonym set (`@alert`: alert, page, alarm,
-notify, ...), so a key says "an alert on cost by device" once and accepts "page when spend
-per request jumps" too.
+one word). `@name` in a group stands for a shared synonym set (drills/judge/synonyms.yaml;
+`@alert`: alert, page, alarm, notify, ...), so a key says "an alert on cost by device" once
+and accepts "page when spend per request jumps" too.
 
-Synonym sets and stems were chosen over a text-similarity model on purpose: the phrasings an
+Every answer is read once, by drills/judge/reading.py, into clauses with their polarity; the
+matcher looks for each group's phrasings in asserted clauses first:
+
+- **polarity**: a match that needs a word of a clause turned down ("X is not needed", "no
+  need for X", "X is overkill", "rather than X") is negated; an item's own negative words
+  ("never promote on offline MOS alone", "raw audio is not logged") are its point, and a
+  second negation undoes them;
+- **fragments**: a statement that names topics without making a point ("voice canary",
+  "latency gates": no action, relation or verb) earns nothing, however well its nouns fit;
+  lists are read as lists however written (bullets, numbers, one fragment a line, commas);
+- **soup**: a statement that satisfies three or more different items at once is a list of
+  buzzwords, not an answer, and earns nothing;
+- **shotgun**: an answer with many more statements than the key has items earns in
+  proportion to how many of its statements were on point.
+
+Synonym sets and stems were chosen over a text-similarity model on purpose (docs/scoring.md
+gives the measured recall and false accepts on answers written blind): the phrasings an
 examiner accepts are written down in the key, so a scenario author can read and extend them,
 the result is explainable ("matched: alert + cost + per device"), and it runs in
 microseconds with no model file. A similarity model scores buzzword soup and negated
-sentences high, which is exactly what the matcher must refuse:
-
-- **negation**: a match preceded (within four words, or inside the matched span) by "not",
-  "no", "never", "n't", "without" ..., or in a statement that opens with one ("we do not
-  need to ..."), does not count; an item that is itself a negative ("never promote on
-  offline MOS alone") is matched with its own "never";
-- **soup**: a statement that satisfies three or more different items at once is a list of
-  buzzwords, not an answer, and earns nothing; a comma list of short fragments is split and
-  each fragment judged alone;
-- **shotgun**: an answer with many more statements than the key has items earns in
-  proportion to how many of its statements were on point.
+sentences high, which is exactly what the matcher must refuse.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
+from pathlib import Path
 
-import snowballstemmer
+import yaml
 
-SYNONYMS: dict[str, list[str]] = {
-    "alert": [
-        "alert",
-        "alarm",
-        "page",
-        "pager",
-        "paging",
-        "notify",
-        "notification",
-        "warn",
-        "warning",
-        "slo",
-        "slos",
-        "threshold",
-        "trigger",
-        "watch",
-    ],
-    "monitor": [
-        "monitor",
-        "dashboard",
-        "graph",
-        "chart",
-        "panel",
-        "metric",
-        "track",
-        "plot",
-        "visualise",
-        "visualize",
-        "breakdown",
-        "break down",
-        "break out",
-        "observe",
-        "telemetry",
-        "report",
-        "measure",
-    ],
-    "gate": [
-        "gate",
-        "gating",
-        "block",
-        "blocking",
-        "check",
-        "test",
-        "review",
-        "approval",
-        "guard",
-        "guardrail",
-        "require",
-        "requirement",
-        "must pass",
-        "criteria",
-        "criterion",
-        "policy",
-        "promotion",
-        "halt",
-    ],
-    "canary": [
-        "canary",
-        "staged rollout",
-        "gradual rollout",
-        "phased rollout",
-        "progressive rollout",
-        "progressive delivery",
-        "percent rollout",
-        "small percentage",
-        "ramp",
-        "rollout in stages",
-        "incremental rollout",
-        "partial rollout",
-        "stage the rollout",
-        "stage rollout",
-    ],
-    "release": ["release", "deploy", "deployment", "rollout", "launch", "ship", "push", "change"],
-    "cost": ["cost", "spend", "spending", "bill", "billing", "dollar", "usd", "price", "finops"],
-    "unit": [
-        "per request",
-        "each request",
-        "per call",
-        "per inference",
-        "unit cost",
-        "per unit",
-        "by device",
-        "per device",
-        "by pool",
-        "per pool",
-        "by hardware",
-        "per hardware",
-        "by accelerator",
-        "by gpu",
-        "per gpu",
-        "by instance type",
-        "per route",
-        "by route",
-    ],
-    "cohort": [
-        "cohort",
-        "firmware",
-        "device build",
-        "device model",
-        "device type",
-        "hardware model",
-        "device version",
-        "device family",
-        "handset",
-        "microphone model",
-        "client build",
-        "app build",
-        "build",
-        "device",
-    ],
-    "slice": ["slice", "segment", "subgroup", "subpopulation", "breakdown", "sliced"],
-    "split": [
-        "by",
-        "per",
-        "each",
-        "broken down",
-        "break down",
-        "split",
-        "sliced",
-        "grouped",
-        "group by",
-        "across",
-    ],
-    "fixture": [
-        "fixture",
-        "golden set",
-        "eval set",
-        "evaluation set",
-        "test set",
-        "test audio",
-        "reference audio",
-        "recorded sample",
-        "regression set",
-        "held-out audio",
-        "test clip",
-        "sample recording",
-        "same audio",
-        "benchmark set",
-        "eval data",
-        "evaluation data",
-    ],
-    "eval": ["eval", "evaluation", "evaluate", "benchmark", "offline test", "regression test"],
-    "language": [
-        "language",
-        "code-switch",
-        "code switch",
-        "code-switched",
-        "mixed-language",
-        "mixed language",
-        "bilingual",
-        "multilingual",
-        "locale",
-        "es-en",
-        "spanglish",
-    ],
-    "latency": ["latency", "delay", "response time", "p95", "p99", "time to", "lag", "slow"],
-    "budget": ["budget", "allowance", "allocation", "breakdown", "break down", "slo per stage"],
-    "stage": [
-        "stage",
-        "step",
-        "component",
-        "hop",
-        "per-stage",
-        "each stage",
-        "vad",
-        "asr",
-        "retrieval",
-        "llm",
-        "tts",
-        "network",
-    ],
-    "never": ["never", "not", "no", "don't", "do not", "stop", "avoid", "instead of", "beyond"],
-    "version": [
-        "version",
-        "versioned",
-        "pin",
-        "pinned",
-        "bundle",
-        "bundled",
-        "package",
-        "same artifact",
-    ],
-}
+from drills.judge.reading import Reading, lexicon, makes_point, read, stem
+from drills.judge.reading import statements as split_statements
 
-NEGATIONS = {
-    "not",
-    "no",
-    "never",
-    "without",
-    "nor",
-    "neither",
-    "none",
-    "nothing",
-    "don't",
-    "dont",
-    "doesn't",
-    "didn't",
-    "won't",
-    "isn't",
-    "aren't",
-    "wasn't",
-    "shouldn't",
-    "cannot",
-    "can't",
-    "needn't",
-    "unnecessary",
-    "needless",
-}
-NEGATION_REACH = 4  # words before a match that a negation still governs
-OPENING_WORDS = 5  # a negation among a statement's first words governs the whole statement
+SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
 SOUP_ITEMS = 3  # a statement satisfying this many items at once is a buzzword list
 
-_stemmer = snowballstemmer.stemmer("english")
-_WORD = re.compile(r"[a-z0-9$%]+(?:[-'][a-z0-9]+)*")
 
-
-@lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    return str(_stemmer.stemWord(word))
+@cache
+def synonyms() -> dict[str, tuple[str, ...]]:
+    data = yaml.safe_load(SYNONYMS_FILE.read_text())
+    return {str(k): tuple(str(w) for w in v) for k, v in data.items()}
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words of a text, hyphens and apostrophes kept inside a word."""
-    return _WORD.findall(text.lower().replace("’", "'"))
-
-
-CONTRASTS = ("but", "however", "although", "instead")
-# an opening negation governs its sentence up to a strong break or a contrast, through the
-# commas of an enumeration ("we would not compare X, Y and Z")
-_CLAUSE_BREAK = re.compile(r"[;:.!?()—–]")
-# ... but a clause opened by one of these ends at its comma ("since we cannot keep audio,
-# we work from summaries": the negation is the reason's, not the plan's)
-SUBORDINATORS = ("since", "because", "as", "if", "when", "while", "given", "unless", "though")
-
-
-def _tokens(text: str) -> tuple[tuple[str, ...], tuple[bool, ...], tuple[int, ...]]:
-    """Stemmed words; for each, whether it is (part of) a negation, and the index of the
-    first word of its clause. A hyphenated word also matches its parts ("per-stage" ~
-    "per stage")."""
-    out: list[str] = []
-    negations: list[bool] = []
-    clauses: list[int] = []
-    clause, end = 0, 0
-    lowered = text.lower().replace("’", "'")
-    opener = ""
-    for found in _WORD.finditer(lowered):
-        gap = lowered[end : found.start()]
-        if (
-            _CLAUSE_BREAK.search(gap)
-            or found.group() in CONTRASTS
-            or ("," in gap and opener in SUBORDINATORS)
-        ):
-            clause = len(out)
-        if clause == len(out):
-            opener = found.group()
-        end = found.end()
-        word = found.group()
-        negated = word in NEGATIONS or word.endswith("n't")
-        for part in re.split(r"[-']", word):
-            if part:
-                out.append(_stem(part))
-                negations.append(negated)
-                clauses.append(clause)
-    return tuple(out), tuple(negations), tuple(clauses)
+    """Lower-case words of a text (hyphenated words in parts)."""
+    return list(read(text).words)
 
 
 def stems(text: str) -> tuple[str, ...]:
-    return _tokens(text)[0]
+    return read(text).stems
 
 
 @dataclass(frozen=True)
 class Phrasing:
     text: str
-    tokens: tuple[str, ...]
+    tokens: tuple[str, ...]  # stems
+    negative: bool  # holds a negation of its own ("not logged", "never")
+    raw: tuple[str, ...] = ()  # the words as written: a truncation ("rescor") is a prefix
+
+    def at(self, reading: Reading, i: int) -> bool:
+        """Does the phrasing stand at word i of the reading?"""
+        n = len(self.tokens)
+        if i + n > len(reading.stems) or any(reading.ident[i : i + n]):
+            return False
+        if reading.stems[i : i + n] == self.tokens:
+            return True
+        return all(
+            stem_ == token
+            or word in (raw + "s", raw + "es")
+            or (len(raw) >= 5 and word.startswith(raw))
+            for stem_, word, token, raw in zip(
+                reading.stems[i : i + n],
+                reading.words[i : i + n],
+                self.tokens,
+                self.raw,
+                strict=True,
+            )
+        )
+
+
+def _phrasing(text: str) -> Phrasing:
+    lex = lexicon()
+    found = read(text)
+    negative = any(w in lex.negations or w.endswith("n't") for w in found.words)
+    return Phrasing(text, found.stems, negative, found.words)
 
 
 def expand(group: Sequence[str]) -> list[Phrasing]:
     """A group's phrasings, with `@set` references replaced by their synonym set."""
     out: list[Phrasing] = []
+    sets = synonyms()
     for entry in group:
         if entry.startswith("@"):
             name = entry[1:]
-            if name not in SYNONYMS:
-                raise ValueError(f"unknown synonym set {entry!r}; known: {sorted(SYNONYMS)}")
-            out.extend(Phrasing(w, stems(w)) for w in SYNONYMS[name])
+            if name not in sets:
+                raise ValueError(f"unknown synonym set {entry!r}; known: {sorted(sets)}")
+            out.extend(_phrasing(w) for w in sets[name])
         else:
-            out.append(Phrasing(entry, stems(entry)))
+            out.append(_phrasing(entry))
     return [p for p in out if p.tokens]
 
 
@@ -329,133 +117,109 @@ class Concept:
 
     id: str
     groups: tuple[tuple[Phrasing, ...], ...]
-    negative: bool  # the item itself is a "never ..." statement
+    nevers: tuple[Phrasing, ...] = ()  # an item that is itself a "never ..." (`@never`)
 
     @classmethod
     def of(cls, item_id: str, groups: Sequence[Sequence[str]]) -> Concept:
-        expanded = tuple(tuple(expand(g)) for g in groups)
-        negative = any("@never" in g for g in groups)
-        return cls(item_id, expanded, negative)
-
-
-def _find(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> list[int]:
-    n = len(phrase)
-    return [i for i in range(len(tokens) - n + 1) if tokens[i : i + n] == phrase]
+        nevers = tuple(expand(["@never"])) if any("@never" in g for g in groups) else ()
+        return cls(item_id, tuple(tuple(expand(g)) for g in groups), nevers)
 
 
 @dataclass
 class Match:
     item: str
-    phrases: list[str]
+    phrases: list[str]  # the trainee's words that answered each group
     negated: bool = False
+    first: int = 0  # word index of the match's first word in the reading
+    last: int = 0  # one past its last word
+    weight: int = 0  # words matched (a more specific match weighs more)
+    clauses: frozenset[int] = frozenset()
+
+
+def _occurrences(reading: Reading, phrasing: Phrasing, lo: int, hi: int) -> list[tuple[int, int]]:
+    n = len(phrasing.tokens)
+    return [(i, i + n) for i in range(lo, hi - n + 1) if phrasing.at(reading, i)]
+
+
+def match_in(
+    concept: Concept,
+    reading: Reading,
+    lo: int = 0,
+    hi: int | None = None,
+    reach: int | None = None,
+) -> Match | None:
+    """The concept's match within words [lo, hi) of a reading: each group answered by a
+    phrasing in an asserted clause where one exists (the earliest), else wherever it stands
+    (and the match is negated); None if a group is absent. One word answers one group."""
+    hi = len(reading.stems) if hi is None else hi
+    if reach is not None:  # the words of one claim lie close together: try each window
+        if match_in(concept, reading, lo, hi) is None:
+            return None  # not in the whole stretch: in no window of it
+        found = [
+            m
+            for start in range(lo, hi)
+            if (m := match_in(concept, reading, start, min(hi, start + reach))) is not None
+        ]
+        return min(found, key=lambda m: (m.negated, m.first), default=None)
+    covered: set[int] = set()
+    own: set[int] = set()  # the words of negative phrasings chosen: the item's own negation
+    chosen: list[tuple[int, int, str]] = []
+    for group in concept.groups:
+        options = []
+        for phrasing in group:
+            for start, end in _occurrences(reading, phrasing, lo, hi):
+                if covered.intersection(range(start, end)):
+                    continue
+                mine = frozenset(range(start, end)) if phrasing.negative else frozenset()
+                down = reading.clause(start).negated(mine | frozenset(own))
+                options.append((down, start, -(end - start), end, phrasing))
+        if not options:
+            return None
+        _, start, _, end, phrasing = min(options, key=lambda o: o[:3])
+        covered.update(range(start, end))
+        if phrasing.negative:
+            own.update(range(start, end))
+        chosen.append((start, end, reading.surface(start, end)))
+    clauses = frozenset(reading.clause_of[i] for i in covered)
+    negated = any(reading.clauses[c].negated(frozenset(own)) for c in clauses)
+    # a second word of an item's own never ("I would not look beyond global WER") undoes it
+    for c in clauses if concept.nevers else ():
+        clause = reading.clauses[c]
+        for phrasing in concept.nevers:
+            for start, end in _occurrences(reading, phrasing, clause.first, clause.last):
+                negated |= not covered.intersection(range(start, end))
+    return Match(
+        item=concept.id,
+        phrases=[text for _, _, text in chosen],
+        negated=negated,
+        first=min(s for s, _, _ in chosen),
+        last=max(e for _, e, _ in chosen),
+        weight=len(covered),
+        clauses=clauses,
+    )
 
 
 def match_concept(concept: Concept, text: str) -> Match | None:
-    """The phrasings of each group found in the text, or None if a group is absent. A
-    negation governs the match when it sits inside the matched span or up to four words
-    before it, and is not itself part of a matched phrasing ("don't match")."""
-    tokens, negations, clauses = _tokens(text)
-    covered: set[int] = set()
-    spans: list[int] = []
-    used: list[str] = []
-    for group in concept.groups:
-        best: tuple[int, int, str] | None = None
-        for phrasing in group:
-            for start in _find(tokens, phrasing.tokens):
-                span = range(start, start + len(phrasing.tokens))
-                if covered.intersection(span):
-                    continue  # one word answers one group only
-                if best is None or start < best[0]:
-                    best = (start, start + len(phrasing.tokens), phrasing.text)
-        if best is None:
-            return None
-        covered.update(range(best[0], best[1]))
-        spans += [best[0], best[1]]
-        used.append(best[2])
-    match = Match(concept.id, used)
-    # a negation opening the match's clause ("we do not need to ...", "no need for ...")
-    # governs all of it; one just before or inside the match governs the match; an item's own
-    # "never" ("never promote on offline MOS alone") is the point, not a negation of it
-    first = min(spans)
-    opening = range(clauses[first], min(clauses[first] + OPENING_WORDS, first))
-    local = range(max(clauses[first], first - NEGATION_REACH), max(spans))
-    reach = set(opening) | set(local)  # a second negation undoes an item's own "never"
-    match.negated = (
-        any(negations[i] for i in reach if i not in covered)
-        or _coordinated_negation(tokens, negations, clauses, first)
-        or _trailing_negation(tokens, negations, clauses, max(spans))
-        or (concept.negative and _double_never(concept, tokens, clauses, first, covered))
-    )
-    return match
+    return match_in(concept, read(text))
 
 
-NEEDS = {_stem(w) for w in ("need", "needed", "required", "necessary", "worth", "useful")}
-COORDINATORS = {"or", "nor"}
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    point: bool  # makes a point as a sentence would (see reading.makes_point)
+    line: tuple[int, int] = (0, 0)  # (answer, line): the list entry it stands in
 
 
-def _coordinated_negation(
-    tokens: tuple[str, ...], negations: tuple[bool, ...], clauses: tuple[int, ...], first: int
-) -> bool:
-    """ "I would not review examples or audit the labels": a negation governs the verbs
-    coordinated with its own by "or"/"nor", within the clause."""
-    for i in range(first - 1, clauses[first] - 1, -1):
-        if negations[i]:
-            return any(t in COORDINATORS for t in tokens[i + 1 : first])
-        if tokens[i] == "and":
-            return False
-    return False
-
-
-def _trailing_negation(
-    tokens: tuple[str, ...], negations: tuple[bool, ...], clauses: tuple[int, ...], end: int
-) -> bool:
-    """ "A rollback plan or a privacy review are not needed": a negation after the match, in
-    its clause, that turns down a need."""
-    clause = clauses[end - 1]
-    for i in range(end, len(tokens)):
-        if clauses[i] != clause:
-            break
-        if negations[i] and (tokens[i] in NEEDS or any(t in NEEDS for t in tokens[i + 1 : i + 3])):
-            return True
-    return False
-
-
-def _double_never(
-    concept: Concept,
-    tokens: tuple[str, ...],
-    clauses: tuple[int, ...],
-    first: int,
-    covered: set[int],
-) -> bool:
-    """An item that is itself a "never" (don't decide on global WER alone) undone by a second
-    word of its own never-group ("I would not look beyond global WER")."""
-    nevers = {p.tokens for group in concept.groups for p in group if p.text in SYNONYMS["never"]}
-    start = clauses[first]
-    return any(
-        tokens[i : i + len(n)] == n
-        for n in nevers
-        for i in range(start, max(covered) + 1)
-        if i not in covered
-    )
-
-
-def statements(answers: Sequence[str], governed: bool = False) -> list[str]:
-    """Answers split into statements: lines and sentences; a comma list of short fragments
-    (three or more, none over three words) is a list of separate statements. `governed`
-    (prose): a list that opens with a verb phrase ("Compare slice metrics, entity error,
-    latency, ...") keeps its opening word on each fragment ("Compare entity error"); a bare
-    list of keywords opens with one word and has nothing to carry."""
-    out: list[str] = []
-    for answer in answers:
-        for sentence in re.split(r"(?<=[.;!?])\s+|\n+", answer):
-            fragments = [f.strip() for f in re.split(r",|/|\|", sentence) if f.strip()]
-            if len(fragments) >= 3 and all(len(words(f)) <= 3 for f in fragments):
-                head = words(fragments[0])
-                lead = f"{head[0]} " if governed and len(head) >= 2 else ""
-                out.extend([fragments[0], *(lead + f for f in fragments[1:])])
-            elif sentence.strip():
-                out.append(sentence.strip())
-    return [s for s in out if words(s)]
+def statements(answers: Sequence[str]) -> list[Statement]:
+    """Answers split into statements, lists read as lists however they are written; each
+    fragment of a comma list governed by a verb ("compare sample rate, clipping, loudness")
+    makes the point its head makes."""
+    out: list[Statement] = []
+    for number, answer in enumerate(answers):
+        for sentence in split_statements(answer, governed=True):
+            point = sentence.point or makes_point(sentence.text)
+            out.append(Statement(sentence.text, point, (number, sentence.line)))
+    return out
 
 
 @dataclass
@@ -465,9 +229,19 @@ class Judgement:
     earned: dict[str, str] = field(default_factory=dict)  # item id -> the statement
     negated: list[str] = field(default_factory=list)
     soup: list[str] = field(default_factory=list)
+    fragments: list[str] = field(default_factory=list)  # named a topic, made no point
     statements: int = 0
     on_point: int = 0
     factor: float = 1.0  # below 1 for a shotgun answer: on-point statements / statements
+    weights: dict[str, float] = field(default_factory=dict)  # item id -> credit (0-1)
+    points_made: int = 0  # statements that make a point as a sentence would
+    parts: int = 0  # statements in all
+
+    @property
+    def credit(self) -> float:
+        """Items earned, each at its weight (a fragment's item in a list earns in
+        proportion to the statements that make a point), diluted by padding."""
+        return sum(self.weights.values()) * self.factor
 
 
 @dataclass(frozen=True)
@@ -482,11 +256,10 @@ class Rules:
     per_statement: int | None = SOUP_ITEMS - 1
     soup_words: float | None = None
     slack_per_item: float | None = None
-    governed_lists: bool = False  # see `statements`
 
 
 PREVENTION = Rules()
-ESSAY = Rules(per_statement=None, soup_words=3.0, slack_per_item=3.0, governed_lists=True)
+ESSAY = Rules(per_statement=None, soup_words=3.0, slack_per_item=5.0)
 
 
 def _is_soup(text: str, items: int, rules: Rules) -> bool:
@@ -502,45 +275,71 @@ def judge(
 ) -> Judgement:
     """Score a list of answers against key items: each item at most once; a statement earns
     at most two (a sentence can make two points; three at once is a buzzword list), or as
-    `rules` say."""
+    `rules` say; a statement that makes no point earns nothing."""
     result = Judgement()
-    parts = statements(answers, rules.governed_lists)
-    result.statements = len(parts)
-    for text in parts:
-        found = [m for m in (match_concept(c, text) for c in concepts) if m is not None]
+    parts = statements(answers)
+    result.parts = len(parts)
+    result.points_made = sum(p.point for p in parts)
+    # a lone entry of fragments is a terse answer ("token-bucket retry budget, capped
+    # attempts"); in a list, fragments earn in proportion to the entries that make a point
+    found_in = [
+        [m for m in (match_concept(c, part.text) for c in concepts) if m is not None]
+        for part in parts
+    ]
+    # entries that name an item: in proportion to those that make a point (filler that
+    # names nothing neither helps nor hides a list of fragments)
+    lines = {p.line for p, f in zip(parts, found_in, strict=True) if f}
+    made = {p.line for p, f in zip(parts, found_in, strict=True) if f and p.point}
+    entries = {p.line for p in parts}
+    fragment_weight = 1.0 if len(entries) <= 1 else len(made) / max(len(lines), 1)
+    counted = 0  # statements that make a point or name an item: what padding is measured in
+    for part, found in zip(parts, found_in, strict=True):
+        counted += part.point or bool(found)
         if not found:
             continue
-        if _is_soup(text, len({m.item for m in found}), rules):
-            result.soup.append(text)
+        if not part.point:
+            result.fragments.append(part.text)
+        if _is_soup(part.text, len({m.item for m in found}), rules):
+            result.soup.append(part.text)
             continue
         live = [m for m in found if not m.negated]
         if not live:
-            result.negated.append(text)
+            result.negated.append(part.text)
             continue
         result.on_point += 1
-        fresh = [m for m in live if m.item not in result.earned]
+        weight = 1.0 if part.point else fragment_weight
+        fresh = [m for m in live if result.weights.get(m.item, -1.0) < weight]
+        fresh.sort(key=lambda m: -m.weight)
         for m in fresh[: rules.per_statement]:
-            result.earned[m.item] = text
+            result.earned[m.item] = part.text
+            result.weights[m.item] = weight
+    result.statements = counted
     if rules.slack_per_item is not None:  # an essay: padding dilutes, smoothly
         slack = rules.slack_per_item * len(concepts)
-        result.factor = min(1.0, slack / max(result.statements, 1))
-    elif result.statements > len(concepts) + 2:
-        result.factor = result.on_point / result.statements
+        result.factor = min(1.0, slack / max(counted, 1))
+    elif len(parts) > len(concepts) + 2:
+        result.statements = len(parts)
+        result.factor = result.on_point / len(parts)
     return result
 
 
-def best_concept(text: str, concepts: Sequence[Concept]) -> tuple[str | None, list[str]]:
-    """The one concept a free-text answer names (None if none, or several tie), and the
-    candidates that matched (for the explanation, never shown to a trainee as a list)."""
-    found = [m for m in (match_concept(c, text) for c in concepts) if m is not None]
-    live = [m for m in found if not m.negated]
-    if not live:
-        return None, []
-    if len(live) == 1:
-        return live[0].item, [live[0].item]
-    # more specific (more words matched) wins; a tie is ambiguous
-    weight = {m.item: sum(len(stems(p)) for p in m.phrases) for m in live}
-    ranked = sorted(weight.items(), key=lambda kv: -kv[1])
-    if len(live) >= SOUP_ITEMS or ranked[0][1] == ranked[1][1]:
-        return None, [m.item for m in live]
-    return ranked[0][0], [m.item for m in live]
+__all__ = [
+    "ESSAY",
+    "PREVENTION",
+    "SOUP_ITEMS",
+    "Concept",
+    "Judgement",
+    "Match",
+    "Phrasing",
+    "Rules",
+    "Statement",
+    "expand",
+    "judge",
+    "match_concept",
+    "match_in",
+    "statements",
+    "stem",
+    "stems",
+    "synonyms",
+    "words",
+]

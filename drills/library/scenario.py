@@ -297,7 +297,12 @@ class Conclusion(Strict):
 
 
 class Move(Strict):
-    at_min: NonNeg | None = Field(None, description="clock minute; default: after the last")
+    at_min: float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="clock minute, finite and within the drill's time box; default: after the last",
+    )
     look: str | None = Field(None, description="a named panel")
     query: str | None = Field(None, description="SQL over the telemetry tables")
     act: Act | None = None

@@ -68,6 +68,17 @@ def _check_against(
             f"this transcript is for {transcript.scenario!r}, not {scenario.spec.id!r}",
             line_of(node, ("scenario",)),
         )
+    box = scenario.time_box_min
+    for i, move in enumerate(transcript.moves):  # as a live session refuses them
+        if move.at_min is not None and move.at_min > box:
+            box_field: tuple[object, ...] = ("moves", i, "at_min")
+            raise InputError(
+                str(path),
+                dotted(box_field),
+                f"a clock minute within the drill's time box (0 to {box:g}: the clock's limit "
+                f"and the simulated window), not {move.at_min:g}",
+                line_of(node, box_field),
+            )
     drill = Drill(scenario, Runs(workers=0))  # moves are played, never shown: no run
     for i, move in enumerate(transcript.moves):
         if drill.concluded:

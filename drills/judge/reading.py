@@ -1,0 +1,472 @@
+"""Reading a free-text answer: its words, stemmed, each placed in its sentence and clause,
+and each clause's polarity, read the way NegEx reads clinical notes.
+
+A negation's scope is its clause: "X is not the problem here; it is Y" turns X down and
+leaves Y asserted, whether the trigger stands before the words it governs ("not X",
+"definitely not X", "no need for X") or after them ("X isn't the problem", "X is overkill",
+"X was ruled out", "X stayed flat"). A clause ends at a stop, a semicolon, a colon, a
+bracket or a dash, at a contrast ("but", "however", "so", "which", ...), and at a comma that
+opens a new clause (what follows holds a verb or a subject). "Rather than X", "instead of
+X", "as opposed to X" open a clause that is turned down. A clause that is nothing but a
+negation ("it doesn't", "so not that", "neither panned out") turns down the clause before
+it; "ruled out:" turns down what follows the colon. Words that look like a negation and are
+not one ("not only", "no longer", "not sure") are left alone.
+
+The lexicon is data (drills/judge/language.yaml) so that an examiner can read and extend
+it; the matcher (drills/judge/matcher.py) and the cause reader (drills/judge/causes.py)
+read every answer through this one module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+import snowballstemmer
+import yaml
+
+LEXICON_FILE = Path(__file__).with_name("language.yaml")
+_WORD = re.compile(r"[a-z0-9$%]+(?:[-'][a-z0-9]+|\.[0-9]+)*")
+_OPERATOR = re.compile(r"->|=>|>=|<=|[<>≥≤→=]")
+_SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)|\n")
+_CLAUSE_BREAK = re.compile(r"[;:()\[\]—–]|\s-\s|[.!?](?:\s|$)|\n")
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)]|\(\d+\)|[a-z][.)])\s+", re.MULTILINE)
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return str(_stemmer.stemWord(word))
+
+
+Phrase = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """language.yaml, each entry as a run of lower-case words."""
+
+    negations: frozenset[str]
+    negation_phrases: tuple[Phrase, ...]
+    pseudo_negations: tuple[Phrase, ...]
+    anaphora: frozenset[str]
+    dismissals: tuple[Phrase, ...]
+    clause_openers: frozenset[str]
+    contrast_negations: tuple[Phrase, ...]
+    finite: frozenset[str]
+    subjects: frozenset[str]
+    hedges: tuple[Phrase, ...]
+    hypotheticals: tuple[Phrase, ...]
+    effects: tuple[Phrase, ...]
+    assertions: tuple[Phrase, ...]
+    co_causes: tuple[Phrase, ...]
+    auxiliaries: frozenset[str]
+    relations: frozenset[str]
+    policies: tuple[Phrase, ...]
+    determiners: frozenset[str]
+    verbs: frozenset[str]  # stems
+    noun_verbs: frozenset[str]  # stems of words as often nouns ("gate", "alert")
+
+
+def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
+    out = {tuple(_WORD.findall(str(e).lower()) or [str(e)]) for e in entries}
+    return tuple(sorted(out, key=lambda p: (-len(p), p)))
+
+
+@cache
+def lexicon() -> Lexicon:
+    data = yaml.safe_load(LEXICON_FILE.read_text())
+    for name, entries in data.items():  # YAML reads a bare no/on/off as a boolean
+        bad = [e for e in entries if not isinstance(e, str)]
+        if bad:
+            raise ValueError(f"{LEXICON_FILE}: {name}: entries must be quoted strings, not {bad}")
+
+    def words(name: str) -> frozenset[str]:
+        return frozenset(str(w).lower() for w in data[name])
+
+    return Lexicon(
+        negations=words("negations"),
+        negation_phrases=_phrases(data["negation_phrases"]),
+        pseudo_negations=_phrases(data["pseudo_negations"]),
+        anaphora=words("anaphora"),
+        dismissals=_phrases(data["dismissals"]),
+        clause_openers=words("clause_openers"),
+        contrast_negations=_phrases(data["contrast_negations"]),
+        finite=words("finite"),
+        subjects=words("subjects"),
+        hedges=_phrases(data["hedges"]),
+        hypotheticals=_phrases(data["hypotheticals"]),
+        effects=_phrases(data["effects"]),
+        assertions=_phrases(data["assertions"]),
+        co_causes=_phrases(data["co_causes"]),
+        auxiliaries=words("auxiliaries"),
+        relations=words("relations"),
+        policies=_phrases(data["policies"]),
+        determiners=words("determiners"),
+        verbs=frozenset(stem(str(w).lower()) for w in data["verbs"]),
+        noun_verbs=frozenset(stem(str(w).lower()) for w in data["noun_verbs"]),
+    )
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A clause of a reading: its words (indices), what turns it down, and its role."""
+
+    sentence: int
+    first: int  # index of its first word
+    last: int  # index one past its last word
+    triggers: tuple[tuple[int, int], ...]  # negation triggers as word spans
+    turned_down: bool  # by a contrast ("rather than"), an anaphoric "not that", "ruled out:"
+    hedged: bool
+    hypothetical: bool
+    effect: bool  # opens as a consequence ("so ...", "causing ...")
+    assertion: bool  # holds a marker of the cause asserted ("the cause is", "because")
+    co_cause: bool  # opens as another cause ("plus ...", "separately ...")
+
+    def negated(self, own: frozenset[int] = frozenset()) -> bool:
+        """Turned down, by a trigger other than the words of `own` (an item's own "never",
+        "not logged")."""
+        if self.turned_down:
+            return True
+        return any(not own.issuperset(range(a, b)) for a, b in self.triggers)
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str
+    words: tuple[str, ...]  # lower-case surface words (hyphenated words split in parts)
+    stems: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]  # character offsets of each word in `text`
+    joined: tuple[bool, ...]  # a later part of a hyphenated word
+    ident: tuple[bool, ...]  # part of a pool or model name
+    clause_of: tuple[int, ...]
+    clauses: tuple[Clause, ...]
+    operators: int  # comparison or arrow operators ("> 3%", "-> page")
+
+    def clause(self, index: int) -> Clause:
+        return self.clauses[self.clause_of[index]]
+
+    def surface(self, first: int, last: int) -> str:
+        return self.text[self.spans[first][0] : self.spans[last - 1][1]]
+
+    def hedged(self) -> bool:
+        return any(c.hedged for c in self.clauses)
+
+
+def _find(words: tuple[str, ...], phrase: Phrase, lo: int = 0, hi: int | None = None) -> list[int]:
+    hi = len(words) if hi is None else hi
+    n = len(phrase)
+    return [i for i in range(lo, hi - n + 1) if words[i : i + n] == phrase]
+
+
+def _spans(
+    words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int
+) -> list[tuple[int, int]]:
+    """Non-overlapping occurrences of the phrases in words[lo:hi], longest first."""
+    taken: set[int] = set()
+    out = []
+    for phrase in phrases:
+        for i in _find(words, phrase, lo, hi):
+            span = range(i, i + len(phrase))
+            if not taken.intersection(span):
+                taken.update(span)
+                out.append((i, i + len(phrase)))
+    return sorted(out)
+
+
+def _has(words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int) -> bool:
+    return any(_find(words, p, lo, hi) for p in phrases)
+
+
+def _opens(words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int) -> bool:
+    """One of the phrases among the clause's first three words."""
+    return any(_find(words, p, lo, min(hi, lo + 2 + len(p))) for p in phrases)
+
+
+_IDENT_HEADS = {"asr", "tts", "spk", "embed", "cls"}
+_IDENT_TAILS = {"gpu", "cpu", "canary", "rc", "v1", "v2", "v3", "v4", "v5"}
+_LINKS = {"to", "on", "of", "and", "from", "over", "in", "by", "per", "the", "a"}
+
+
+def is_identifier(parts: list[str]) -> bool:
+    """A pool or model name ("asr-batch-gpu", "asr-stream-v2"): a name, not the words in it
+    (the batching cause is not named by "asr-batch-canary"); "cpu-to-gpu" is words."""
+    if len(parts) < 3 or _LINKS.intersection(parts):
+        return False
+    return parts[0] in _IDENT_HEADS or parts[-1] in _IDENT_TAILS
+
+
+def _tokenise(text: str) -> tuple[list[str], list[tuple[int, int]], list[bool], list[bool], int]:
+    lowered = text.lower().replace("’", "'").replace("‘", "'")
+    words: list[str] = []
+    spans: list[tuple[int, int]] = []
+    joined: list[bool] = []
+    ident: list[bool] = []
+    for found in _WORD.finditer(lowered):
+        start = found.start()
+        parts = found.group().split("-")
+        name = is_identifier(parts)
+        for k, part in enumerate(parts):
+            if part:
+                words.append(part)
+                spans.append((start, start + len(part)))
+                joined.append(k > 0)
+                ident.append(name)
+            start += len(part) + 1
+    operators = len(_OPERATOR.findall(re.sub(r"[a-z0-9]-[a-z0-9]", "", lowered)))
+    return words, spans, joined, ident, operators
+
+
+def _boundaries(
+    text: str, words: list[str], spans: list[tuple[int, int]], lex: Lexicon
+) -> tuple[list[int], list[int], set[int]]:
+    """For each word, its sentence and clause numbers; and the clauses a contrast opened."""
+    sentence_of, clause_of = [], []
+    contrasts: set[int] = set()
+    sentence = clause = clause_start = 0
+    subordinate = False
+    tup = tuple(words)
+    for i, word in enumerate(words):
+        gap = text[spans[i - 1][1] : spans[i][0]] if i else ""
+        new_sentence = i > 0 and bool(_SENTENCE_BREAK.search(gap))
+        new_clause = new_sentence or (i > 0 and bool(_CLAUSE_BREAK.search(gap)))
+        contrast = any(tup[i : i + len(p)] == p for p in lex.contrast_negations)
+        if i > 0 and not new_clause:
+            if contrast or word in lex.clause_openers:
+                new_clause = True
+            elif "," in gap and (subordinate or _finite_ahead(text, tup, spans, i, lex)):
+                # "A, B or C are not needed": an enumeration awaiting its verb is one clause
+                new_clause = subordinate or _has_finite(tup, clause_start, i, lex)
+        if new_sentence:
+            sentence += 1
+        if new_clause:
+            clause += 1
+            subordinate = False
+            clause_start = i
+        if new_clause or i == 0:
+            subordinate = word in (
+                "since",
+                "because",
+                "as",
+                "if",
+                "when",
+                "while",
+                "given",
+                "unless",
+                "though",
+                "although",
+                "whereas",
+                "once",
+            )
+            if contrast:
+                contrasts.add(clause)
+        sentence_of.append(sentence)
+        clause_of.append(clause)
+    return sentence_of, clause_of, contrasts
+
+
+def _has_finite(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
+    return any(w in lex.finite or w.endswith("n't") for w in words[lo:hi])
+
+
+def _finite_ahead(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], i: int, lex: Lexicon
+) -> bool:
+    """Does the stretch after a comma, up to the next comma or break, read as a clause?"""
+    j = i
+    while j < len(words):
+        if j > i:
+            gap = text[spans[j - 1][1] : spans[j][0]]
+            if "," in gap or _CLAUSE_BREAK.search(gap):
+                break
+        if words[j] in lex.finite:
+            return True
+        j += 1
+    return False
+
+
+@lru_cache(maxsize=8192)
+def read(text: str) -> Reading:
+    """The reading of a text: every word in its clause, every clause's polarity."""
+    lex = lexicon()
+    source = text.replace("’", "'").replace("‘", "'")
+    words, spans, joined, ident, operators = _tokenise(source)
+    tup = tuple(words)
+    sentence_of, clause_of, contrasts = _boundaries(source.lower(), words, spans, lex)
+    bounds: dict[int, list[int]] = {}
+    for i, c in enumerate(clause_of):
+        bounds.setdefault(c, [i, i + 1])[1] = i + 1
+    clauses: list[Clause] = []
+    for c in range(len(bounds)):
+        lo, hi = bounds[c]
+        pseudo = {k for a, b in _spans(tup, lex.pseudo_negations, lo, hi) for k in range(a, b)}
+        triggers = [
+            s
+            for s in _spans(tup, lex.negation_phrases, lo, hi)
+            if not pseudo.intersection(range(*s))
+        ]
+        for k in range(lo, hi - 2):  # "too niche to build", "too complex to be worth it"
+            if words[k] == "too" and words[k + 2] == "to" and not pseudo.intersection({k}):
+                triggers.append((k, k + 3))
+        taken = {k for a, b in triggers for k in range(a, b)}
+        for k in range(lo, hi):
+            w = words[k]
+            if k in taken or k in pseudo:
+                continue
+            if w in lex.negations or w.endswith("n't"):
+                triggers.append((k, k + 1))
+        clauses.append(
+            Clause(
+                sentence=sentence_of[lo],
+                first=lo,
+                last=hi,
+                triggers=tuple(sorted(triggers)),
+                turned_down=c in contrasts,
+                hedged=_has(tup, lex.hedges, lo, hi),
+                hypothetical=_has(tup, lex.hypotheticals, lo, hi),
+                effect=_opens(tup, lex.effects, lo, hi) and not _has(tup, lex.assertions, lo, hi),
+                assertion=_has(tup, lex.assertions, lo, hi),
+                co_cause=_opens(tup, lex.co_causes, lo, hi),
+            )
+        )
+    clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
+    return Reading(
+        text=source,
+        words=tup,
+        stems=tuple(stem(w) for w in words),
+        spans=tuple(spans),
+        joined=tuple(joined),
+        ident=tuple(ident),
+        clause_of=tuple(clause_of),
+        clauses=tuple(clauses),
+        operators=operators,
+    )
+
+
+def _anaphora(
+    text: str,
+    words: tuple[str, ...],
+    spans: list[tuple[int, int]],
+    clauses: list[Clause],
+    lex: Lexicon,
+) -> list[Clause]:
+    """A clause that is only a negation turns down the one before it; "ruled out:" turns
+    down the rest of its sentence."""
+    out = list(clauses)
+    for c, clause in enumerate(clauses):
+        own = words[clause.first : clause.last]
+        before = text[spans[clause.first - 1][1] : spans[clause.first][0]] if clause.first else ""
+        if c > 0 and "(" in before and not clause.triggers and out[c - 1].negated():
+            out[c] = _down(out[c])  # a parenthesis shares its host's polarity
+        if c > 0 and clause.triggers and all(w in lex.anaphora for w in own):
+            out[c - 1] = _down(out[c - 1])
+        after = (
+            text[spans[clause.last - 1][1] : spans[clause.last][0]]
+            if clause.last < len(words)
+            else ""
+        )
+        header = all(w in lex.anaphora or w in _HEADER_WORDS for w in own)
+        if ":" in after and header and _has(words, lex.dismissals, clause.first, clause.last):
+            for d in range(c + 1, len(clauses)):
+                if clauses[d].sentence != clause.sentence:
+                    break
+                out[d] = _down(out[d])
+    return out
+
+
+_HEADER_WORDS = frozenset(
+    {
+        "ruled",
+        "out",
+        "excluded",
+        "causes",
+        "candidates",
+        "dismissed",
+        "eliminated",
+        "unlikely",
+        "red",
+        "herrings",
+        "not",
+        "none",
+        "of",
+        "these",
+        "the",
+        "it",
+        "cause",
+        "also",
+        "already",
+    }
+)
+
+
+def _down(clause: Clause) -> Clause:
+    return Clause(**{**clause.__dict__, "turned_down": True})
+
+
+# --- statements -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """A statement of an answer; `point` when the list it stands in gives it its point (a
+    fragment of "compare sample rate, clipping, loudness")."""
+
+    text: str
+    point: bool = False
+    line: int = 0  # the line (bullet, entry) it stands on
+
+
+def statements(text: str, governed: bool = False) -> list[Part]:
+    """A text split into statements however its list is written: lines (bullets, numbered
+    items, one fragment a line), sentences, semicolons, and a comma list of short fragments
+    (three or more, none over four words). `governed`: a comma list whose first fragment
+    makes a point ("compare sample rate, clipping, loudness") gives it to every fragment; a
+    list under a negation ("no need for A, B or C") is kept whole, its negation governing."""
+    out: list[Part] = []
+    for number, line in enumerate(re.split(r"\n+", text)):
+        line = _BULLET.sub("", line).strip().strip("*#").strip()
+        for sentence in re.split(r"(?<=[.;!?])\s+", line):
+            fragments = [f.strip() for f in re.split(r",|;|\|", sentence) if f.strip()]
+            short = all(len(_WORD.findall(f.lower())) <= 4 for f in fragments)
+            if (
+                len(fragments) >= 3
+                and short
+                and not any(c.triggers for c in read(fragments[0]).clauses)
+            ):
+                head = governed and makes_point(fragments[0])
+                lead = _WORD.findall(fragments[0].lower())[0] + " " if head else ""
+                out.append(Part(fragments[0], head, number))
+                out.extend(Part(lead + f, head, number) for f in fragments[1:])
+            elif sentence.strip():
+                out.append(Part(sentence.strip(), line=number))
+    return [p for p in out if _WORD.search(p.text.lower())]
+
+
+def makes_point(text: str) -> bool:
+    """Does a statement make a point as a sentence would (something and what is done with
+    it), or only name a topic ("voice canary", "latency gates")? A point holds an auxiliary
+    or a modal, a relation between things ("on", "when", "before", "> 3%"), a policy word
+    ("never", "only", "every"), or opens with an action that has an object."""
+    lex = lexicon()
+    found = read(text)
+    words = [w for w, j in zip(found.words, found.joined, strict=True) if not j]
+    if found.operators or not words:
+        return bool(found.operators)
+    if any(w in lex.auxiliaries or w.endswith("n't") for w in words):
+        return True
+    if any(w in lex.relations for w in words[1:]):
+        return True
+    tup = tuple(words)
+    if any(tup[: len(p)] == p for p in lex.policies) and len(words) >= 2:
+        return True
+    for k, w in enumerate(words):
+        opener = k == 0 or words[k - 1] in lex.subjects or words[k - 1] == "to"
+        rest = words[k + 1 :]
+        object_follows = len(rest) >= 2 or (bool(rest) and rest[0] in lex.determiners)
+        if opener and stem(w) in lex.verbs and object_follows:
+            return True
+        if opener and stem(w) in lex.noun_verbs and rest and rest[0] in lex.determiners:
+            return True
+    return False
