@@ -28,7 +28,8 @@ from drills.library.paths import library_root
 from drills.library.scenario import AnswerKey, load_key, load_scenario
 
 HERE = Path(__file__).parent
-CORPORA = {"tune": HERE / "tune", "heldout": HERE / "heldout"}
+# A and B tune the judge (B was its first held-out set, measured once); C is held out
+CORPORA = {"tune": HERE / "A", "tune-b": HERE / "B", "heldout": HERE / "C"}
 
 
 @dataclass
@@ -174,9 +175,10 @@ def table(figures: Figures) -> str:
 
 def main(argv: list[str]) -> None:
     name = argv[0] if argv else "tune"
-    if name != "tune":
+    if name not in ("tune", "tune-b"):
         raise SystemExit(
-            "only the tune corpus is for looking at; tests/test_blind.py reads heldout"
+            "only the tuning corpora (tune, tune-b) are for looking at; "
+            "tests/test_blind.py reads heldout"
         )
     figures = evaluate(name)
     for section in ("causes", "prevention", "exam_items", "exam_bands"):
