@@ -33,7 +33,7 @@ from simulator.telemetry.bundle import SAMPLED_METRICS, TABLES, Telemetry
 # done, a batch not ended) shows each column only once that time is before the clock; a
 # finished row shows everything. docs/candidate-view.md states the rule; every column of
 # every table is listed here (tests/test_candidate_view.py holds the view to it).
-_ARRIVAL = dict.fromkeys(
+_ARRIVAL: dict[str, str | None] = dict.fromkeys(
     [
         "request_id",
         "session_id",
@@ -88,7 +88,9 @@ _DONE = dict.fromkeys(
     ],
     "done_s",
 )
-_STAGES = {c: c for c in ("ingress_done_s", "preprocess_done_s", "enqueue_s")}
+_STAGES: dict[str, str | None] = {
+    c: c for c in ("ingress_done_s", "preprocess_done_s", "enqueue_s")
+}
 SETTLED_BY: dict[str, dict[str, str | None]] = {
     "requests": _ARRIVAL | _PREPROCESSED | _ROUTED | _BATCHED | _DONE | _STAGES,
     "batches": dict.fromkeys(
@@ -227,7 +229,10 @@ def _written(series: pd.Series, rows: np.ndarray, value: Any) -> Any:
         values[rows] = value
         return values
     if isinstance(dtype, np.dtype) and dtype.kind in "iu" and value is not None and np.isnan(value):
-        series = series.astype(f"{'U' if dtype.kind == 'u' else ''}Int{dtype.itemsize * 8}")
+        nullable = pd.api.types.pandas_dtype(
+            f"{'U' if dtype.kind == 'u' else ''}Int{dtype.itemsize * 8}"
+        )
+        series = series.astype(nullable)
         series[rows] = pd.NA
         return series
     series = series.copy()
