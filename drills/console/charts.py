@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -95,13 +96,21 @@ def _runs(points: list[tuple[float, float | None]]) -> list[list[tuple[float, fl
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     """Round tick values across [low, high] (finite, |values| ≤ LARGEST)."""
-    if not high > low:
-        return [low]
     raw = (high - low) / count
+    if not raw > 1e-300:  # flat, or a span no screen resolves
+        return [low]
     step = 10 ** math.floor(math.log10(raw))
     step *= next(m for m in (1, 2, 5, 10) if m * step >= raw)
     first = math.ceil(low / step) * step
     return [first + i * step for i in range(min(int((high - first) / step) + 1, 2 * count + 2))]
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _text(value: str) -> str:
+    """Text as SVG may hold it: escaped, and characters XML forbids replaced."""
+    return html.escape(_NOT_XML.sub("\ufffd", value))
 
 
 def _label(value: float) -> str:
@@ -124,8 +133,9 @@ def svg(
         return _empty(notices, width) if notices else ""
     x0, x1 = min(p[0] for p in points), max(max(p[0] for p in points), page_s)
     y0, y1 = min(0.0, min(p[1] for p in points)), max(0.0, max(p[1] for p in points))
-    y1 = y1 if y1 > y0 else y0 + 1.0
-    x1 = x1 if x1 > x0 else x0 + 60.0
+    # a flat series (or one whose span no float resolves) gets a span it can be drawn in
+    y1 = y1 if y1 - y0 > 1e-300 * max(1.0, abs(y0)) else y0 + max(1.0, abs(y0) * 1e-6)
+    x1 = x1 if x1 - x0 > 1e-9 * max(1.0, abs(x0)) else x0 + max(60.0, abs(x0) * 1e-6)
     plot_w = width - LEFT - RIGHT
 
     def sx(t: float) -> float:
@@ -150,7 +160,7 @@ def svg(
             f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
             f'font-size="11">{_label(t)}</text>'
         )
-    label = html.escape(result.columns[-1] + (f" ({unit})" if unit else ""))
+    label = _text(result.columns[-1] + (f" ({unit})" if unit else ""))
     parts.append(
         f'<text x="{LEFT}" y="{HEIGHT - 4}" font-size="11">minutes since the page</text>'
         f'<text x="{LEFT}" y="{TOP - 8}" font-size="11" class="unit">{label}</text>'
@@ -169,13 +179,13 @@ def svg(
                 )
         parts.append(
             f'<text x="{width - RIGHT + 8}" y="{TOP + 14 * (i + 1)}" font-size="11" '
-            f'fill="{color}">{html.escape(name[:22])}</text>'
+            f'fill="{color}">{_text(name[:22])}</text>'
         )
     for i, notice in enumerate(notices):
         parts.append(
             f'<text class="notice" x="{width - RIGHT + 8}" '
             f'y="{TOP + 14 * (len(drawn.lines) + 2 + i)}" font-size="10" fill="#a00">'
-            f"{html.escape(notice)}</text>"
+            f"{_text(notice)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -211,7 +221,7 @@ def _notices(drawn: Series) -> list[str]:
 
 
 def _empty(notices: list[str], width: int) -> str:
-    text = html.escape("; ".join(notices))
+    text = _text("; ".join(notices))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} 40" '
         f'role="img"><text class="notice" x="8" y="24" font-size="12" fill="#a00">'
