@@ -11,6 +11,7 @@ is another site is refused. Bad input gets a message and changes nothing."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -285,6 +286,7 @@ async def end_drill(c: Console, request: Request) -> Response:
     except BadInput as exc:
         return await cohort_page(c, request, error=str(exc))
     c.store.end(who.token, "ended by the facilitator")
+    _score_soon(c, who.token)
     return RedirectResponse(str(request.url).rsplit("/", 1)[0], status_code=303)
 
 
@@ -353,12 +355,27 @@ def _scores(c: Console, cohort: Cohort) -> list[dict[str, Any]]:
 
 def _finished_score(c: Console, who: Candidate, drill: Drill, refs: References) -> Any:
     """A finished drill's score, computed once per session."""
-    if who.session not in c.scores:
-        with c.drills.lock, c.drills.runs_lock:
+    with c.drills.lock, c.drills.runs_lock:
+        if who.session not in c.scores:
             assessed = assess(drill, refs, c.key(drill.scenario))
-        record(assessed, who.session, who.name, c.store.root)
-        c.scores[who.session] = assessed.score
-    return c.scores[who.session]
+            record(assessed, who.session, who.name, c.store.root)
+            c.scores[who.session] = assessed.score
+        return c.scores[who.session]
+
+
+def _score_soon(c: Console, token: str) -> None:
+    """Score a drill that has just finished, in the background, so that the cohort report
+    reads it instead of computing it while the facilitator waits."""
+
+    def job() -> None:
+        who = c.store.candidate(token)
+        if who is None or not who.session:
+            return
+        drill = c.drills.get(who.session)
+        refs = references(drill.scenario, drill.scenario.directory, drill.runs)
+        _finished_score(c, who, drill, refs)
+
+    threading.Thread(target=job, daemon=True).start()
 
 
 # --- candidate -------------------------------------------------------------------------
@@ -437,7 +454,9 @@ async def candidate_move(c: Console, request: Request) -> Response:
         await run_in_threadpool(_play, c, who, move, cohort.time_box_min)
     except (BadInput, ActionError, ValidationError, MoveRefused) as exc:
         return await candidate_page(c, request, error=_message(exc), typed=typed)
-    _drill(c, who, cohort)  # the time box may have run out with this move
+    drill = _drill(c, who, cohort)  # the time box may have run out with this move
+    if drill is not None and (drill.concluded or drill.clock_min >= cohort.time_box_min):
+        _score_soon(c, who.token)
     return RedirectResponse(f"/c/{request.path_params['ct']}", status_code=303)
 
 
