@@ -129,8 +129,10 @@ def test_the_candidate_page_is_a_dashboard(browser, server):  # noqa: F811
     cards = ana.locator("#dashboard .card")
     assert cards.count() == 4  # the latest look of each panel, not one per look
     traffic = ana.locator("#dashboard .card[data-panel=traffic]")
-    assert "just read" in traffic.inner_text()
-    assert "min ago" in ana.locator("#dashboard .card[data-panel=replicas]").inner_text()
+    assert "as of minute 4.0 · 1.0 min old" in traffic.inner_text()  # read again: the latest
+    assert (
+        "as of minute 2.0 · 3.0 min old" in ana.locator(".card[data-panel=replicas]").inner_text()
+    )
     boxes = [cards.nth(i).bounding_box() for i in range(cards.count())]
     assert len({round(b["y"]) for b in boxes}) < len(boxes)  # side by side in a grid
     for chart in ana.locator("#dashboard svg.chart").all():

@@ -73,6 +73,7 @@ def routes(c: Console) -> list[Route]:
     return [
         *exam_routes(c),
         Route("/", lambda r: page("index.html"), methods=["GET"]),
+        Route("/live.js", live_script, methods=["GET"]),
         Route("/f/{ft}", guarded_by(c, facilitator_home, F), methods=["GET"]),
         Route("/f/{ft}/cohorts", guarded_by(c, create_cohort, F), methods=["POST"]),
         Route("/f/{ft}/cohort/{cid}", guarded_by(c, cohort_page, F), methods=["GET"]),
@@ -93,6 +94,14 @@ def routes(c: Console) -> list[Route]:
 
 
 # --- facilitator -----------------------------------------------------------------------
+
+
+LIVE_SCRIPT = Path(__file__).parent / "static" / "live.js"
+
+
+async def live_script(request: Request) -> Response:
+    """The cohort page's few lines of script, from the console's own origin."""
+    return Response(LIVE_SCRIPT.read_text(), media_type="text/javascript")
 
 
 async def facilitator_home(c: Console, request: Request, error: str = "") -> Response:

@@ -20,7 +20,7 @@ from drills.judge.evidence import is_time_series
 from drills.play.sql import QueryResult
 
 WIDTH, HEIGHT = 720, 280
-LEFT, RIGHT, TOP, BOTTOM = 64, 150, 22, 36
+LEFT, RIGHT, TOP, BOTTOM = 56, 132, 22, 36
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f")
 MAX_GROUPS = len(COLORS)
 LARGEST = 1e300  # past this a value is off any scale a screen can draw (and spans overflow)
@@ -199,14 +199,16 @@ def _marks(
     out = [
         f'<line class="page" x1="{page_x:.1f}" x2="{page_x:.1f}" y1="{TOP}" '
         f'y2="{HEIGHT - BOTTOM}" stroke="#000" stroke-dasharray="4 3"/>'
-        f'<text x="{page_x + 3:.1f}" y="{TOP + 10}" font-size="10">page</text>'
+        f'<text x="{page_x - 3:.1f}" y="{TOP + 10}" font-size="10" '
+        f'text-anchor="end">page</text>'
     ]
     for t in moves_s:
         if x0 <= t <= x1:
             out.append(
                 f'<line class="move" x1="{sx(t):.1f}" x2="{sx(t):.1f}" y1="{TOP}" '
                 f'y2="{HEIGHT - BOTTOM}" stroke="#c00" stroke-opacity="0.5"/>'
-                f'<text x="{sx(t) + 3:.1f}" y="{TOP + 20}" font-size="10" fill="#c00">act</text>'
+                f'<text x="{sx(t) - 3:.1f}" y="{TOP + 20}" font-size="10" fill="#c00" '
+                f'text-anchor="end">act</text>'
             )
     return out
 

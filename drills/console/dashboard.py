@@ -18,6 +18,7 @@ from drills.play.panels import PANELS
 from drills.play.sql import QueryResult
 from simulator.telemetry.schema import unit_of
 
+CARD_WIDTH = 540  # a chart's own width: drawn near the size a card shows it, text stays legible
 Show = Callable[[MoveRecord], QueryResult | None]  # a move's result, computed once
 
 
@@ -79,7 +80,7 @@ def shown(
         return out
     if chartable(result):
         metric = _one_metric(result)
-        out.chart = svg(result, page_s, acts, unit_of(result.columns[-1], metric))
+        out.chart = svg(result, page_s, acts, unit_of(result.columns[-1], metric), CARD_WIDTH)
     rows = visible_rows(result)
     out.columns = list(result.columns)
     out.rows = [[cell(v) for v in row] for row in rows]
