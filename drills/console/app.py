@@ -381,7 +381,11 @@ def _score_soon(c: Console, token: str) -> None:
         if who is None or not who.session:
             return
         drill = c.drills.get(who.session)
-        refs = references(drill.scenario, drill.scenario.directory, drill.runs)
+        scenario = drill.scenario
+        refs = references(scenario, scenario.directory, drill.runs)
+        # the runs a score compares against, simulated in worker processes first (no lock
+        # held: other candidates' looks go on), so the score itself only reads them
+        drill.runs.prefetch(scenario, [*refs.timelines(), drill.timeline])
         _finished_score(c, who, drill, refs)
 
     threading.Thread(target=job, daemon=True).start()
