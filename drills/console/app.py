@@ -363,8 +363,9 @@ def _scores(c: Console, cohort: Cohort) -> list[dict[str, Any]]:
 
 
 def _finished_score(c: Console, who: Candidate, drill: Drill, refs: References) -> Any:
-    """A finished drill's score, computed once per session."""
-    with c.drills.lock, c.drills.runs_lock:
+    """A finished drill's score, computed once per session (a finished drill takes no
+    more moves: only the runs and their sandboxes are shared with the other candidates)."""
+    with c.drills.runs_lock:
         if who.session not in c.scores:
             assessed = assess(drill, refs, c.key(drill.scenario))
             record(assessed, who.session, who.name, c.store.root)
@@ -383,9 +384,11 @@ def _score_soon(c: Console, token: str) -> None:
         drill = c.drills.get(who.session)
         scenario = drill.scenario
         refs = references(scenario, scenario.directory, drill.runs)
-        # the runs a score compares against, simulated in worker processes first (no lock
-        # held: other candidates' looks go on), so the score itself only reads them
-        drill.runs.prefetch(scenario, [*refs.timelines(), drill.timeline])
+        # the runs a score compares against, simulated in worker processes first, once
+        # however many drills finish together (no lock held: other candidates' looks go
+        # on), so the score itself only reads them
+        for timeline in [*refs.timelines(), drill.timeline]:
+            c.drills.warm(drill, timeline)
         _finished_score(c, who, drill, refs)
 
     threading.Thread(target=job, daemon=True).start()
