@@ -19,7 +19,7 @@ from drills.judge.history import record_drill
 from drills.judge.scoring import Assessed, References, assess, references, replay
 from drills.library.scenario import LoadedScenario, Move, Transcript, load_scenario
 from drills.library.scenario import resolve_scenario as resolve
-from drills.play.actions import ActionError
+from drills.play.actions import ACTIONS, ActionError, check_action, preview
 from drills.play.drill import Drill, MoveRecord, load_drill
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
@@ -30,9 +30,11 @@ from reports.after_action import report_data, write
 __all__ = [
     "Assessed",
     "MoveRefused",
+    "Preview",
     "Replayed",
     "open_session",
     "play_move",
+    "preview_move",
     "record",
     "replay_transcript",
     "score_session",
@@ -76,6 +78,32 @@ def check_move(drill: Drill, move: dict[str, Any], time_box_min: float | None = 
     if parsed.look is not None and parsed.look not in PANELS:
         raise MoveRefused("look", f"unknown panel {parsed.look!r}; panels: {sorted(PANELS)}")
     return parsed
+
+
+@dataclass
+class Preview:
+    """An action before it is confirmed: what it will do in the operator's words (never
+    whether it would change a setting the incident changed) and whether it breaks policy."""
+
+    action: str
+    says: str
+    unsafe: bool
+
+
+def preview_move(drill: Drill, move: dict[str, Any], time_box_min: float | None = None) -> Preview:
+    """The check `play_move` makes, without playing: a move the preview accepts, the
+    confirm plays; one it refuses, the confirm refuses alike (MoveRefused)."""
+    parsed = check_move(drill, move, time_box_min)
+    if parsed.act is None:
+        raise MoveRefused("act", "only an action is previewed")
+    try:
+        args, _ = check_action(
+            parsed.act.action, parsed.act.args, drill.known_fleet(), drill.scenario.fleet
+        )
+    except ActionError as exc:
+        raise MoveRefused(f"act.{exc.path}", exc.expected) from None
+    name = parsed.act.action
+    return Preview(name, preview(name, args, drill.known_fleet()), ACTIONS[name].unsafe)
 
 
 def play_move(

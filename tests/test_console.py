@@ -109,7 +109,7 @@ def test_forms_refuse_cross_site_and_stale_posts(console):
         ({"kind": "dance"}, "kind: look, query, act or conclude"),
         ({"kind": "query", "sql": ""}, "query: SQL of 1 to 4000"),
         ({"kind": "act", "action": "explode"}, "action: one of"),
-        ({"kind": "act", "action": "scale", "args": "replicas"}, "arguments: key=value"),
+        ({"kind": "act", "action": "scale", "args": "replicas"}, "args: key=value pairs"),
         ({"kind": "act", "action": "scale", "args": "pool=nope replicas=2"}, "no pool"),
         ({"kind": "conclude", "cause": " "}, "cause: the cause"),
         ({"kind": "act", "action": "rollback", "args": "target=."}, "fleet-wide rollbacks"),

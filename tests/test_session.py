@@ -81,7 +81,7 @@ def test_the_prompt_plays_moves_and_journals_them(home, capsys):
     out = capsys.readouterr().out
     assert "preprocessing service 2.0" in out  # the announced deploy, from the events panel
     # what an operator sees of a rollback: what it touched, never the restored configuration
-    assert "stages.preprocess: 1 setting(s) restored to the last deployed version" in out
+    assert "stages.preprocess rolled back to its release at the incident's start" in out
     assert "logmel80-16k" not in out
     assert "error:" in out and "nowhere" in out
     drill, problems = load_drill(journal, session.id, RUNS)
@@ -196,3 +196,51 @@ def test_the_journal_key_can_live_away_from_the_journal(tmp_path, monkeypatch):
     monkeypatch.setenv("SPEECHDRILL_JOURNAL_KEY", str(tmp_path / "a-trainee-guess.key"))
     _, problems = Journal(tmp_path / "home").moves(session)
     assert problems  # signed with another key: the entries do not verify
+
+
+def test_the_prompt_lists_the_actions_and_the_tables_for_free(home, capsys):
+    """`act` alone and the schema browser answer at no clock cost; the prompt reads the
+    arguments the console's form and the script form read (a reroute's `match` mapping)."""
+    journal = Journal(home)
+    session = journal.create("code-switching-canary", "ana")
+    prompt = DrillPrompt(journal, session.id)
+    for line in ("act", "tables", "describe batches", "describe nope", "panels"):
+        prompt.onecmd(line)
+    out = capsys.readouterr().out
+    from drills.play.actions import ACTIONS
+
+    for name, action in ACTIONS.items():
+        assert f"act {name} {action.syntax}".rstrip() in out
+    assert "batches" in out and "cost_usd" in out and "USD" in out and "no table 'nope'" in out
+    prompt.onecmd("act reroute match={kind: asr-batch, language: es-en} pool=asr-batch-gpu")
+    prompt.onecmd("act scale pool=asr-batch-gpu replicas=lots")
+    out = capsys.readouterr().out
+    assert "send requests with kind=asr-batch, language=es-en to pool asr-batch-gpu" in out
+    assert "error:" in out and "valid integer" in out
+    drill, _ = load_drill(journal, session.id, RUNS)
+    assert [m.kind for m in drill.moves] == ["act"]
+    assert drill.clock_min == pytest.approx(5.0)  # only the action cost clock
+
+
+@pytest.mark.slow
+def test_the_script_form_speaks_the_prompts_syntax_and_refusals_exit_2(home):
+    out = speechdrill(home, "drill", "start", "gpu-cost-no-traffic", "--no-prompt")
+    session = out.stdout.split("session ")[1].split()[0]
+    helped = speechdrill(home, "drill", "act", "--help")
+    assert helped.returncode == 0
+    for name in ("rollback", "set-split", "reroute", "warm-pool"):
+        assert f"act {name} " in helped.stdout
+    assert "match={LABEL: VALUE, ...} pool=POOL" in helped.stdout
+    listed = speechdrill(home, "drill", "act", session)
+    assert listed.returncode == 0 and "target=PATH" in listed.stdout
+    free = speechdrill(home, "drill", "describe", "requests")
+    assert free.returncode == 0 and "latency_ms" in free.stdout
+    assert speechdrill(home, "drill", "describe", "nope").returncode == 2
+    bad = speechdrill(home, "drill", "act", session, "scale", "pool=nope", "replicas=2")
+    assert bad.returncode == 2 and "no pool 'nope'" in bad.stderr
+    escape = speechdrill(home, "drill", "query", session, "SELECT * FROM read_csv('/etc/passwd')")
+    assert escape.returncode == 2 and "query refused" in escape.stdout
+    done = speechdrill(home, "drill", "act", session, "rollback", "target=pools.embed-cpu")
+    assert done.returncode == 0 and "rolled back" in done.stdout
+    drill, _ = load_drill(Journal(home), session, RUNS)
+    assert [m.kind for m in drill.moves] == ["query", "act"]  # the refused query spent clock

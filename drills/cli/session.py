@@ -1,4 +1,5 @@
-"""Interactive and scripted drill sessions: start, look, query, act, conclude, status, report.
+"""Interactive and scripted drill sessions: start, look, query, act, conclude, status, report,
+and the free schema browser (tables, describe).
 
 Each move is journaled (drills/play/journal.py) before its result is shown; the session's drill
 state is rebuilt from the journal every time, so a trainer can script a drill move by move,
@@ -15,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from drills.judge.evidence import is_time_series, visible_rows
 from drills.library.scenario import resolve_scenario
-from drills.play.actions import operator_view
+from drills.play.actions import ActionError, parse_arg_words, usage_text
 from drills.play.drill import Drill, MoveRecord, load_drill
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.play.sql import QueryResult
+from drills.play.vocabulary import describe_text, panels_text, tables_text
 from drills.runs.service import Runs
 from drills.usecases import MoveRefused, open_session, play_move
 from reports.tables import render_table, sparkline_rows
@@ -36,14 +37,28 @@ def perform(
     """Validate, play, journal a move (drills.usecases.play_move); return what the trainee
     sees. `live`: keep the run paused at the clock in this process for the next move (the
     interactive prompt)."""
+    return render_record(*_played(journal, session_id, move, runs, live))
+
+
+def _played(
+    journal: Journal, session_id: str, move: dict[str, Any], runs: Runs, live: bool = False
+) -> tuple[Drill, MoveRecord]:
     try:
         drill = open_session(journal, session_id, runs, live)
-        record = play_move(drill, journal, session_id, move)
+        return drill, play_move(drill, journal, session_id, move)
     except MoveRefused as exc:
         if exc.closed:
             raise InputError(session_id, "", f"{exc.why}; see `drill report`") from None
         raise InputError("move", exc.where, exc.why) from None
-    return render_record(drill, record)
+
+
+def perform_scripted(journal: Journal, session_id: str, move: dict[str, Any]) -> None:
+    """The script form: print what the move showed; a query the sandbox refused (played
+    and journaled: its clock is spent) exits 2 after it, like any refused move."""
+    drill, record = _played(journal, session_id, move, Runs())
+    click.echo(render_record(drill, record))
+    if record.error:
+        raise InputError("query", "sql", f"refused: {record.error}")
 
 
 def render_record(drill: Drill, record: MoveRecord) -> str:
@@ -82,9 +97,8 @@ def render_result(result: QueryResult) -> str:
 
 
 def describe_action(record: MoveRecord) -> str:
-    """What an operator sees of an action (drills.play.actions.operator_view)."""
-    act = record.action
-    return operator_view(act.action, record.changes, act.args) if act else record.text
+    """What an operator sees of an action (drills.play.actions.outcome)."""
+    return record.outcome or record.text
 
 
 def status_text(drill: Drill) -> str:
@@ -100,18 +114,15 @@ def status_text(drill: Drill) -> str:
 
 
 def parse_args(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
-    """key=value pairs; values read as YAML (numbers, booleans, {json} mappings)."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, eq, value = pair.partition("=")
-        if not eq:
-            raise InputError("--arg", pair, "expected key=value")
-        out[key] = yaml.safe_load(value)
-    return out
+    """key=value words, read as the prompt and the console read them (drills.play.actions)."""
+    try:
+        return parse_arg_words(list(pairs))
+    except ActionError as exc:
+        raise InputError("act", exc.path, exc.expected) from None
 
 
 def register(group: click.Group) -> None:
-    for command in (start, look, query, act, conclude, status):
+    for command in (start, look, query, act, conclude, status, tables_command, describe):
         group.add_command(command)
 
 
@@ -153,25 +164,48 @@ def start(scenario_id: str | None, trainee: str, resume_id: str | None, no_promp
 @click.argument("panel", type=click.Choice(sorted(PANELS)))
 def look(session_id: str, panel: str) -> None:
     """Look at a named dashboard panel (costs clock time)."""
-    click.echo(perform(Journal(), session_id, {"look": panel}, Runs()))
+    perform_scripted(Journal(), session_id, {"look": panel})
 
 
 @click.command()
 @click.argument("session_id")
 @click.argument("sql")
 def query(session_id: str, sql: str) -> None:
-    """Run read-only SQL over the telemetry tables as of the drill clock."""
-    click.echo(perform(Journal(), session_id, {"query": sql}, Runs()))
+    """Run read-only SQL over the telemetry tables as of the drill clock (a refused query
+    spends its clock and exits 2)."""
+    perform_scripted(Journal(), session_id, {"query": sql})
+
+
+@click.command(epilog="\b\n" + usage_text())
+@click.argument("session_id")
+@click.argument("action", required=False)
+@click.argument("words", nargs=-1, metavar="[KEY=VALUE]...")
+@click.option("--arg", "pairs", multiple=True, metavar="KEY=VALUE", help="The same, as options.")
+def act(
+    session_id: str, action: str | None, words: tuple[str, ...], pairs: tuple[str, ...]
+) -> None:
+    """Act on the fleet: ACTION key=value ... as at the prompt (the actions are below)."""
+    if action is None:
+        click.echo(usage_text())
+        return
+    move = {"act": {"action": action, "args": parse_args([*words, *pairs])}}
+    perform_scripted(Journal(), session_id, move)
+
+
+@click.command("tables")
+def tables_command() -> None:
+    """The telemetry tables a query reads (free: no clock)."""
+    click.echo(tables_text())
 
 
 @click.command()
-@click.argument("session_id")
-@click.argument("action")
-@click.option("--arg", "pairs", multiple=True, metavar="KEY=VALUE")
-def act(session_id: str, action: str, pairs: tuple[str, ...]) -> None:
-    """Act on the fleet (rollback, pause-canary, set, scale, reroute, ...)."""
-    move = {"act": {"action": action, "args": parse_args(pairs)}}
-    click.echo(perform(Journal(), session_id, move, Runs()))
+@click.argument("table")
+def describe(table: str) -> None:
+    """One table's columns with units and meaning (free: no clock)."""
+    text = describe_text(table)
+    if text.startswith("no table"):
+        raise InputError("describe", "TABLE", text)
+    click.echo(text)
 
 
 @click.command()
@@ -225,8 +259,8 @@ def status(session_id: str) -> None:
 
 class DrillPrompt(cmd.Cmd):
     intro = (
-        "\nCommands: look PANEL · query SQL · act ACTION key=value ... · "
-        "conclude · status · panels · help · quit"
+        "\nCommands: look PANEL · query SQL · act ACTION key=value ... · conclude · status\n"
+        "Free (no clock): panels · tables · describe TABLE · act (lists the actions) · help · quit"
     )
     prompt = "drill> "
 
@@ -253,10 +287,36 @@ class DrillPrompt(cmd.Cmd):
         self._run({"query": arg})
 
     def do_act(self, arg: str) -> None:
-        """act ACTION key=value ... — e.g. act rollback target=pools.tts-cpu"""
-        words = shlex.split(arg)
-        if words:
-            self._run({"act": {"action": words[0], "args": parse_args(words[1:])}})
+        """act ACTION key=value ... — e.g. act rollback target=pools.tts-cpu; alone: the list"""
+        try:
+            words = shlex.split(arg)
+        except ValueError as exc:
+            click.echo(f"error: act: key=value pairs ({exc})")
+            return
+        if not words:
+            click.echo(usage_text())
+            return
+        try:
+            args = parse_args(words[1:])
+        except InputError as exc:
+            click.echo(f"error: {exc}")
+            return
+        self._run({"act": {"action": words[0], "args": args}})
+
+    def do_tables(self, _arg: str) -> None:
+        """tables — the telemetry tables (free)"""
+        click.echo(tables_text())
+
+    def do_describe(self, arg: str) -> None:
+        """describe TABLE — a table's columns, units and meaning (free)"""
+        click.echo(describe_text(arg))
+
+    def complete_describe(self, text: str, *_: Any) -> list[str]:
+        return [
+            t
+            for t in ("requests", "batches", "metrics", "events", "metrics.name")
+            if t.startswith(text)
+        ]
 
     def do_conclude(self, _arg: str) -> None:
         """conclude — asks for the cause, mitigations, prevention and notes"""
@@ -281,9 +341,8 @@ class DrillPrompt(cmd.Cmd):
         click.echo(status_text(drill))
 
     def do_panels(self, _arg: str) -> None:
-        """panels — list the dashboard panels"""
-        for name, panel in PANELS.items():
-            click.echo(f"  {name:22s} {panel.title}")
+        """panels — list the dashboard panels (free)"""
+        click.echo(panels_text())
 
     def do_quit(self, _arg: str) -> bool:
         """quit — leave; resume later with drill start --resume"""

@@ -11,6 +11,7 @@ is another site is refused. Bad input gets a message and changes nothing."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,15 +24,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from drills.console.charts import chartable, svg
+from drills.console.dashboard import Dashboard, dashboard
 from drills.console.exams import items as exam_items
 from drills.console.exams import routes as exam_routes
 from drills.console.live import LiveDrills
 from drills.console.prepare import Preparer
+from drills.console.report import escape_attempts, reaches, standing
 from drills.console.store import HINT_COST, Candidate, Cohort, Store, new_token
 from drills.console.web import BadInput, Console, guarded_by, names_of, now, page
 from drills.judge.alerts import rules_in
-from drills.judge.evidence import visible_rows
 from drills.judge.scoring import References, assess, gather_evidence, references
 from drills.library.paths import library_root
 from drills.library.scenario import (
@@ -39,14 +40,14 @@ from drills.library.scenario import (
     scenario_dirs,
 )
 from drills.library.variant_spec import variants_of
-from drills.play.actions import ACTIONS, ActionError, action_changes, operator_view
-from drills.play.drill import Drill, MoveRecord
+from drills.play.actions import ACTIONS, ActionError, parse_arg_text, usage
+from drills.play.drill import Drill
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
+from drills.play.vocabulary import tables
 from drills.runs.service import Runs
-from drills.usecases import MoveRefused, record
+from drills.usecases import MoveRefused, preview_move, record
 from simulator.errors import InputError
-from simulator.telemetry.schema import COLUMNS, METRIC_NAMES, TABLE_PURPOSE
 
 RUNS_IN_MEMORY = 48  # a cohort's runs (one per candidate who acted), ~80 MB each
 RUNS_ON_DISK = 96
@@ -72,11 +73,16 @@ def routes(c: Console) -> list[Route]:
     return [
         *exam_routes(c),
         Route("/", lambda r: page("index.html"), methods=["GET"]),
+        Route("/live.js", live_script, methods=["GET"]),
         Route("/f/{ft}", guarded_by(c, facilitator_home, F), methods=["GET"]),
         Route("/f/{ft}/cohorts", guarded_by(c, create_cohort, F), methods=["POST"]),
         Route("/f/{ft}/cohort/{cid}", guarded_by(c, cohort_page, F), methods=["GET"]),
+        Route("/f/{ft}/cohort/{cid}/live", guarded_by(c, cohort_live, F), methods=["GET"]),
         Route("/f/{ft}/cohort/{cid}/hint", guarded_by(c, give_hint, F), methods=["POST"]),
         Route("/f/{ft}/cohort/{cid}/end", guarded_by(c, end_drill, F), methods=["POST"]),
+        # a reload of a form's answer (a refused hint) lands back on the cohort page
+        Route("/f/{ft}/cohort/{cid}/hint", guarded_by(c, back_to_cohort, F), methods=["GET"]),
+        Route("/f/{ft}/cohort/{cid}/end", guarded_by(c, back_to_cohort, F), methods=["GET"]),
         Route(
             "/f/{ft}/cohort/{cid}/report",
             guarded_by(c, cohort_report, F),
@@ -88,6 +94,14 @@ def routes(c: Console) -> list[Route]:
 
 
 # --- facilitator -----------------------------------------------------------------------
+
+
+LIVE_SCRIPT = Path(__file__).parent / "static" / "live.js"
+
+
+async def live_script(request: Request) -> Response:
+    """The cohort page's few lines of script, from the console's own origin."""
+    return Response(LIVE_SCRIPT.read_text(), media_type="text/javascript")
 
 
 async def facilitator_home(c: Console, request: Request, error: str = "") -> Response:
@@ -155,10 +169,34 @@ def _cohort(c: Console, request: Request) -> Cohort | None:
     return c.store.cohort(request.path_params["cid"])
 
 
-async def cohort_page(c: Console, request: Request, error: str = "") -> Response:
+async def cohort_page(
+    c: Console, request: Request, error: str = "", refused: dict[str, str] | None = None
+) -> Response:
+    """The cohort's page: its live part (progress, readiness) is fetched again every few
+    seconds by a few lines of script, which skip a turn while a form is being typed in."""
     cohort = _cohort(c, request)
     if cohort is None:
         return page("error.html", status=404, message="no such cohort")
+    context = await _cohort_context(c, request, cohort)
+    return page(
+        "cohort.html", status=400 if error else 200, error=error, refused=refused, **context
+    )
+
+
+async def cohort_live(c: Console, request: Request) -> Response:
+    """The live part of the cohort page alone (what the page's script fetches)."""
+    cohort = _cohort(c, request)
+    if cohort is None:
+        return page("error.html", status=404, message="no such cohort")
+    return page("cohort_live.html", refused=None, **await _cohort_context(c, request, cohort))
+
+
+async def back_to_cohort(c: Console, request: Request) -> Response:
+    ft, cid = request.path_params["ft"], request.path_params["cid"]
+    return RedirectResponse(f"/f/{ft}/cohort/{cid}", status_code=303)
+
+
+async def _cohort_context(c: Console, request: Request, cohort: Cohort) -> dict[str, Any]:
     scenario = c.scenarios[cohort.scenario]
     key = c.key(scenario)
     rows: list[dict[str, Any]] = []
@@ -170,27 +208,25 @@ async def cohort_page(c: Console, request: Request, error: str = "") -> Response
         found = await run_in_threadpool(_evidence, c, drill, mine) if drill is not None else None
         rows.append(
             {
-                "who": who,
+                "who": c.store.candidate(who.token) or who,
                 "drill": drill,
                 "read": sorted(found.readings) if found else [],
                 "hints": c.store.hints(who.token),
+                "standing": standing(c.store.candidate(who.token) or who, drill),
             }
         )
     ft = request.path_params["ft"]
-    return page(
-        "cohort.html",
-        status=400 if error else 200,
-        ft=ft,
-        csrf=c.csrf(ft),
-        cohort=cohort,
-        scenario=scenario,
-        key=key,
-        rows=rows,
-        base=str(request.base_url).rstrip("/"),
-        ready=_ready(c, cohort, drills),
-        preparing=len(c.preparer.pending(cohort)),
-        error=error,
-    )
+    return {
+        "ft": ft,
+        "csrf": c.csrf(ft),
+        "cohort": cohort,
+        "scenario": scenario,
+        "key": key,
+        "rows": rows,
+        "base": str(request.base_url).rstrip("/"),
+        "ready": _ready(c, cohort, drills),
+        "preparing": len(c.preparer.pending(cohort)),
+    }
 
 
 def _ready(c: Console, cohort: Cohort, drills: list[Drill | None]) -> bool:
@@ -234,13 +270,17 @@ async def give_hint(c: Console, request: Request) -> Response:
     form = await request.form()
     try:
         who = _member(c, cohort, form)
-        text = str(form.get("text", "")).strip()
+    except BadInput as exc:
+        return await cohort_page(c, request, error=str(exc))
+    text = str(form.get("text", "")).strip()
+    try:
         if not 1 <= len(text) <= 500:
             raise BadInput("hint: 1 to 500 characters")
         if not who.session:
             raise BadInput(f"hint: {who.name}'s drill is still being prepared")
-    except BadInput as exc:
-        return await cohort_page(c, request, error=str(exc))
+    except BadInput as exc:  # shown beside that candidate's hint, what was typed kept
+        refused = {"token": who.token, "error": str(exc), "text": text[:2000]}
+        return await cohort_page(c, request, error=str(exc), refused=refused)
     drill = c.drills.get(who.session)
     c.store.add_hint(who.token, drill.clock_min, text)
     return RedirectResponse(str(request.url).rsplit("/", 1)[0], status_code=303)
@@ -255,6 +295,7 @@ async def end_drill(c: Console, request: Request) -> Response:
     except BadInput as exc:
         return await cohort_page(c, request, error=str(exc))
     c.store.end(who.token, "ended by the facilitator")
+    _score_soon(c, who.token)
     return RedirectResponse(str(request.url).rsplit("/", 1)[0], status_code=303)
 
 
@@ -270,48 +311,87 @@ async def cohort_report(c: Console, request: Request) -> Response:
     scenario = c.scenarios[cohort.scenario]
     key = c.key(scenario)
     results = await run_in_threadpool(_scores, c, cohort)
+    scored = [r for r in results if r["score"] is not None]
     return page(
         "report.html",
+        ft=request.path_params["ft"],
         cohort=cohort,
         scenario=scenario,
         key=key,
         results=results,
-        expert=results[0]["expert"] if results else None,
+        components=[line.component for line in scored[0]["score"].breakdown] if scored else [],
+        expert=next((r["expert"] for r in results if r["expert"] is not None), None),
         hint_cost=HINT_COST,
     )
 
 
 def _scores(c: Console, cohort: Cohort) -> list[dict[str, Any]]:
-    """Every prepared candidate's score against their own incident's key and expert path
-    (finished drills join their history)."""
+    """Every prepared candidate's standing and expert path; a finished drill's score
+    against their own incident's key (scored once: a finished drill takes no more moves;
+    it joins the trainee's history then). A drill still being played is not scored."""
     refs: dict[Path, References] = {}  # a variant's references, shared by its candidates
     results = []
-    with c.drills.lock, c.drills.runs_lock:
-        for who in c.store.candidates(cohort.id):
-            if not who.session:
-                continue
-            drill = c.drills.get(who.session)
-            scenario = drill.scenario
-            if scenario.directory not in refs:
-                refs[scenario.directory] = references(scenario, scenario.directory, drill.runs)
-            mine = refs[scenario.directory]
-            assessed = assess(drill, mine, c.key(scenario))
-            result = assessed.score
-            if drill.concluded or who.ended:  # a finished drill joins the trainee's history
-                record(assessed, who.session, who.name, c.store.root)
-            hints = c.store.hints(who.token)
-            final = max(0.0, result.score - sum(h.cost for h in hints))
-            results.append(
-                {
-                    "who": who,
-                    "drill": drill,
-                    "score": result,
-                    "hints": hints,
-                    "final": final,
-                    "expert": mine.expert,
-                }
-            )
+    for who in c.store.candidates(cohort.id):
+        if not who.session:
+            continue
+        drill = c.drills.get(who.session)
+        scenario = drill.scenario
+        if scenario.directory not in refs:  # the expert's path, played (not simulated)
+            refs[scenario.directory] = references(scenario, scenario.directory, drill.runs)
+        for move in drill.moves:  # the SQL that reached past the telemetry, answered
+            if reaches(move) and move.result is None and not move.error:
+                c.drills.show(drill, move)
+        done = standing(who, drill)
+        result = None
+        if done.state != "still playing":
+            result = _finished_score(c, who, drill, refs[scenario.directory])
+        hints = c.store.hints(who.token)
+        results.append(
+            {
+                "who": who,
+                "drill": drill,
+                "standing": done,
+                "score": result,
+                "hints": hints,
+                "final": max(0.0, result.score - sum(h.cost for h in hints)) if result else None,
+                "expert": refs[scenario.directory].expert,
+                "escapes": escape_attempts(drill),
+                "conclusion": drill.moves[-1].conclusion if drill.concluded else None,
+            }
+        )
     return results
+
+
+def _finished_score(c: Console, who: Candidate, drill: Drill, refs: References) -> Any:
+    """A finished drill's score, computed once per session (a finished drill takes no
+    more moves: only the runs and their sandboxes are shared with the other candidates)."""
+    with c.drills.runs_lock:
+        if who.session not in c.scores:
+            assessed = assess(drill, refs, c.key(drill.scenario))
+            record(assessed, who.session, who.name, c.store.root)
+            c.scores[who.session] = assessed.score
+        return c.scores[who.session]
+
+
+def _score_soon(c: Console, token: str) -> None:
+    """Score a drill that has just finished, in the background, so that the cohort report
+    reads it instead of computing it while the facilitator waits."""
+
+    def job() -> None:
+        who = c.store.candidate(token)
+        if who is None or not who.session:
+            return
+        drill = c.drills.get(who.session)
+        scenario = drill.scenario
+        refs = references(scenario, scenario.directory, drill.runs)
+        # the runs a score compares against, simulated in worker processes first, once
+        # however many drills finish together (no lock held: other candidates' looks go
+        # on), so the score itself only reads them
+        for timeline in [*refs.timelines(), drill.timeline]:
+            c.drills.warm(drill, timeline)
+        _finished_score(c, who, drill, refs)
+
+    threading.Thread(target=job, daemon=True).start()
 
 
 # --- candidate -------------------------------------------------------------------------
@@ -326,8 +406,14 @@ def _candidate(c: Console, request: Request) -> tuple[Candidate, Cohort]:
 
 
 async def candidate_page(
-    c: Console, request: Request, error: str = "", confirm: dict[str, Any] | None = None
+    c: Console,
+    request: Request,
+    error: str = "",
+    confirm: dict[str, Any] | None = None,
+    typed: dict[str, str] | None = None,
 ) -> Response:
+    """The candidate's dashboard; `error` shows beside the form it came from (`typed`
+    holds what was typed there, kept)."""
     who, cohort = _candidate(c, request)
     if not who.session:
         return page("preparing.html", who=who)
@@ -338,7 +424,7 @@ async def candidate_page(
     scenario = drill.scenario
     ct = request.path_params["ct"]
     # off the event loop: a query that has not run yet takes its time, other pages go on
-    shown = await run_in_threadpool(_all_shown, c, drill)
+    dash = await run_in_threadpool(_dashboard, c, drill)
     return page(
         "candidate.html",
         status=400 if error else 200,
@@ -349,63 +435,21 @@ async def candidate_page(
         scenario=scenario,
         drill=drill,
         closed=bool(who.ended) or drill.concluded,
-        shown=shown,
+        dash=dash,
         panels=PANELS,
-        actions=sorted(ACTIONS),
-        schema=_schema(),
+        actions=usage(),
+        schema=tables(),
         hints=c.store.hints(who.token),
         error=error,
+        typed=typed or {},
         confirm=confirm,
     )
 
 
-def _all_shown(c: Console, drill: Drill) -> list[dict[str, Any]]:
+def _dashboard(c: Console, drill: Drill) -> Dashboard:
     with c.drills.lock:
-        moves = list(reversed(drill.moves))
-    return [_shown(c, drill, m) for m in moves]
-
-
-def _shown(c: Console, drill: Drill, move: MoveRecord) -> dict[str, Any]:
-    out: dict[str, Any] = {"move": move, "chart": "", "columns": [], "rows": [], "more": 0}
-    if move.kind == "act" and move.action is not None:
-        out["view"] = operator_view(move.action.action, move.changes, move.action.args)
-    if move.kind not in ("look", "query"):
-        return out
-    result = c.drills.show(drill, move)
-    if result is None:
-        out["error"] = move.error
-        return out
-    if chartable(result):
-        page_s = drill.scenario.spec.clock.start_s
-        moves_s = [m.sim_time_s for m in drill.moves if m.kind == "act"]
-        out["chart"] = svg(result, page_s, moves_s, _unit(result.columns[-1]))
-    rows = visible_rows(result)
-    out["columns"], out["rows"] = result.columns, rows[-30:] if out["chart"] else rows
-    out["more"] = len(result.rows) - len(out["rows"])
-    return out
-
-
-def _unit(column: str) -> str:
-    for table in COLUMNS.values():
-        if column in table:
-            return table[column][0]
-    suffixes = {"_ms": "ms", "_s": "s", "_per_s": "1/s", "_usd": "USD", "usd": "USD"}
-    return next((u for s, u in suffixes.items() if column.endswith(s)), "")
-
-
-def _schema() -> list[dict[str, Any]]:
-    tables = [
-        {"name": name, "purpose": TABLE_PURPOSE[name], "columns": columns.items()}
-        for name, columns in COLUMNS.items()
-    ]
-    tables.append(
-        {
-            "name": "metrics.name",
-            "purpose": "the metric names in `metrics` (unit, labels)",
-            "columns": [(n, (u, f"by {lab}: {m}")) for n, (u, lab, m) in METRIC_NAMES.items()],
-        }
-    )
-    return tables
+        moves = list(drill.moves)
+    return dashboard(drill, moves, lambda move: c.drills.show(drill, move))
 
 
 async def candidate_move(c: Console, request: Request) -> Response:
@@ -415,15 +459,20 @@ async def candidate_move(c: Console, request: Request) -> Response:
     if who.ended:
         return await candidate_page(c, request, error=f"this drill has ended: {who.ended}")
     form = await request.form()
+    typed = {k: str(v)[:20_000] for k, v in form.items() if k != "csrf"}
     try:
         move = _parse_move(form)
         if "act" in move and form.get("confirm") != "yes":
-            preview = _blast_radius(c, who, move["act"])
-            return await candidate_page(c, request, confirm={"act": move["act"], **preview})
+            # the check the confirm makes (drills.usecases), nothing played
+            said = preview_move(c.drills.get(who.session), move, cohort.time_box_min)
+            confirm = {"preview": said, "args_text": typed.get("args", "")}
+            return await candidate_page(c, request, confirm=confirm)
         await run_in_threadpool(_play, c, who, move, cohort.time_box_min)
     except (BadInput, ActionError, ValidationError, MoveRefused) as exc:
-        return await candidate_page(c, request, error=_message(exc))
-    _drill(c, who, cohort)  # the time box may have run out with this move
+        return await candidate_page(c, request, error=_message(exc), typed=typed)
+    drill = _drill(c, who, cohort)  # the time box may have run out with this move
+    if drill is not None and (drill.concluded or drill.clock_min >= cohort.time_box_min):
+        _score_soon(c, who.token)
     return RedirectResponse(f"/c/{request.path_params['ct']}", status_code=303)
 
 
@@ -459,7 +508,10 @@ def _parse_move(form: Any) -> dict[str, Any]:
         action = str(form.get("action", ""))
         if action not in ACTIONS:
             raise BadInput(f"action: one of {sorted(ACTIONS)}")
-        return {"act": {"action": action, "args": _args(str(form.get("args", "")))}}
+        text = str(form.get("args", ""))
+        if len(text) > 2000:
+            raise BadInput("arguments: at most 2,000 characters")
+        return {"act": {"action": action, "args": parse_arg_text(text)}}
     if kind == "conclude":
         cause = str(form.get("cause", "")).strip()
         if not cause:
@@ -494,36 +546,6 @@ def _alert_rules(text: str) -> list[dict[str, Any]]:
     except InputError as exc:
         raise BadInput(f"alert rules: {exc.field_path}: {exc.expected}") from None
     return [rule.model_dump(by_alias=True) for rule in rules]
-
-
-def _args(text: str) -> dict[str, Any]:
-    """key=value, one per line or separated by spaces; values read as YAML."""
-    out: dict[str, Any] = {}
-    for pair in text.split():
-        key, eq, value = pair.partition("=")
-        if not eq or not key:
-            raise BadInput(f"arguments: key=value pairs (not {pair!r})")
-        try:
-            out[key] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise BadInput(f"arguments: {key}'s value is not readable") from None
-    return out
-
-
-def _blast_radius(c: Console, who: Candidate, act: dict[str, Any]) -> dict[str, Any]:
-    """What the action would change, shown before it is confirmed (nothing played)."""
-    drill = c.drills.get(who.session)
-    fleet = drill.fleet_at(drill.now_s)
-    changes = action_changes(act["action"], act["args"], fleet, drill.scenario.fleet)
-    pools = sorted({p.split(".")[1] for p in changes if p.startswith("pools.")})
-    routes = sorted({p.split(".")[1] for p in changes if p.startswith("routes.")})
-    return {
-        "changes": len(changes),
-        "pools": pools,
-        "routes": routes,
-        "unsafe": ACTIONS[act["action"]].unsafe,
-        "args_text": " ".join(f"{k}={v}" for k, v in act["args"].items()),
-    }
 
 
 def default_root() -> Path:

@@ -46,6 +46,9 @@ class Console:
     preparer: Preparer
     # answer keys by scenario (or variant) folder: written once, read every refresh
     keys: dict[Path, AnswerKey] = field(default_factory=dict)
+    # finished drills' scores by session: a finished drill takes no more moves, so the
+    # cohort report scores it once
+    scores: dict[str, Any] = field(default_factory=dict)
 
     def key(self, scenario: LoadedScenario) -> AnswerKey:
         """A scenario's (or variant's) answer key, read from its folder once."""

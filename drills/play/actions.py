@@ -3,18 +3,32 @@
 An action becomes a timeline event at the drill clock's time and the scenario is
 re-simulated with it. `rollback` restores every field under a prefix to its value when
 the incident began (before any fault), the way a deploy rollback restores a release.
+
+What a candidate reads of an action never depends on the fault (docs/candidate-view.md).
+An action is checked, previewed and reported against the fleet the operator knows: the
+fleet as deployed before the incident with their own actions on it, never the faults.
+Only then is it applied to the fleet as it really stands. A refusal, a preview or a result
+therefore reads the same whether or not a faulted setting sits under the move; what the
+move did shows in the telemetry that follows, which costs clock to read.
+
+The actions' vocabulary (`usage`) and their argument syntax (`parse_arg_text`) are written
+here once for every front end: the command line's prompt and script form, and the console.
 """
 
 from __future__ import annotations
 
+import copy
+import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from simulator.spec.fleet import Fleet
-from simulator.spec.timeline import PathError, get_path, split_path
+from simulator.spec.timeline import PathError, get_path, set_path, split_path
 
 
 class Args(BaseModel):
@@ -83,7 +97,16 @@ class Action:
     name: str
     args: type[Args]
     changes: Callable[[Any, Fleet, Fleet], dict[str, Any]]  # (args, fleet now, base fleet)
+    syntax: str  # its arguments as typed: key=VALUE ...
+    does: str  # what it does, in an operator's words
     unsafe: bool = False  # a privacy or safety violation whatever its effect
+
+
+class ActionError(ValueError):
+    def __init__(self, path: str, expected: str) -> None:
+        self.path = path
+        self.expected = expected
+        super().__init__(f"{path}: {expected}")
 
 
 def _rollback(args: RollbackArgs, now: Fleet, base: Fleet) -> dict[str, Any]:
@@ -92,39 +115,9 @@ def _rollback(args: RollbackArgs, now: Fleet, base: Fleet) -> dict[str, Any]:
     try:
         current, original = get_path(now, args.target), get_path(base, args.target)
     except PathError as exc:
-        raise ActionError("args.target", str(exc)) from None
+        raise ActionError("args.target", _operator_words(str(exc))) from None
     _diff(args.target, _plain(current), _plain(original), changes)
     return changes
-
-
-VISIBLE = ("model", "replicas", "weight", "weights", "canary", "shadow", "healthy")
-
-
-def operator_view(action: str, changes: dict[str, Any], named: dict[str, Any]) -> str:
-    """What an operator sees of an action: what it touched and the values they set
-    themselves or would read on a dashboard (the model a pool now runs, its replicas),
-    never the configuration a rollback restored (that would name the fault)."""
-    if not changes:
-        return "applied: nothing to change"
-    targets: dict[str, list[str]] = {}
-    for path, value in changes.items():
-        parts = path.split(".")
-        target = ".".join(parts[:2]) if len(parts) > 2 else path
-        leaf = parts[-1]
-        named_here = any(str(v) == str(value) for v in named.values()) and action != "rollback"
-        targets.setdefault(target, []).append(
-            f"{leaf} = {value}" if leaf in VISIBLE or named_here else ""
-        )
-    lines = []
-    for target, fields in targets.items():
-        visible = [f for f in fields if f]
-        hidden = len(fields) - len(visible)
-        what = ", ".join(visible)
-        if hidden:
-            verb = "restored to the last deployed version" if action == "rollback" else "changed"
-            what += ("; " if what else "") + f"{hidden} setting(s) {verb}"
-        lines.append(f"{target}: {what}")
-    return f"{action} applied, the fleet re-simulated from here — " + "; ".join(lines)
 
 
 def _plain(value: Any) -> Any:
@@ -161,35 +154,181 @@ def _reroute(args: RerouteArgs, now: Fleet, _base: Fleet) -> dict[str, Any]:
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in [
-        Action("rollback", RollbackArgs, _rollback),
-        Action("pause-canary", RouteArgs, lambda a, now, b: {f"routes.{a.route}.canary": None}),
-        Action("disable-shadow", RouteArgs, lambda a, now, b: {f"routes.{a.route}.shadow": None}),
-        Action("set-split", SplitArgs, _set_split),
-        Action("set", SetArgs, lambda a, now, b: {a.path: a.value}),
-        Action("scale", ScaleArgs, lambda a, now, b: {f"pools.{a.pool}.replicas": a.replicas}),
+        Action(
+            "rollback",
+            RollbackArgs,
+            _rollback,
+            "target=PATH",
+            "roll a pool, the routes, a model, a stage or a cohort back to its release at the "
+            "incident's start (target=pools.tts-cpu, routes, models.asr-batch-v3, "
+            "stages.preprocess, cohorts.fw-4.2, retries)",
+        ),
+        Action(
+            "pause-canary",
+            RouteArgs,
+            lambda a, now, b: {f"routes.{a.route}.canary": None},
+            "route=N",
+            "stop route N's canary: its share goes back to the route's own pool (routes count "
+            "from 0)",
+        ),
+        Action(
+            "disable-shadow",
+            RouteArgs,
+            lambda a, now, b: {f"routes.{a.route}.shadow": None},
+            "route=N",
+            "stop route N mirroring traffic to a shadow pool",
+        ),
+        Action(
+            "set-split",
+            SplitArgs,
+            _set_split,
+            "route=N split={POOL: WEIGHT, ...}",
+            "weight route N's traffic across pools",
+        ),
+        Action(
+            "set",
+            SetArgs,
+            lambda a, now, b: {a.path: a.value},
+            "path=PATH value=VALUE",
+            "set one fleet setting (docs/fleets-and-profiles.md), e.g. "
+            "path=pools.tts-cpu.batching.max_batch value=8",
+        ),
+        Action(
+            "scale",
+            ScaleArgs,
+            lambda a, now, b: {f"pools.{a.pool}.replicas": a.replicas},
+            "pool=POOL replicas=N",
+            "run N replicas in a pool (its autoscaler, if it has one, may move it again)",
+        ),
         Action(
             "warm-pool",
             WarmArgs,
             lambda a, now, b: {f"pools.{a.pool}.autoscaler.warm_pool": a.warm_pool},
+            "pool=POOL warm_pool=N",
+            "keep N loaded standby replicas for a pool's autoscaler",
         ),
-        Action("reroute", RerouteArgs, _reroute),
+        Action(
+            "reroute",
+            RerouteArgs,
+            _reroute,
+            "match={LABEL: VALUE, ...} pool=POOL",
+            "send the requests whose labels match (kind, tenant, language, cohort, slice) to "
+            "a pool, ahead of every other route",
+        ),
         Action(
             "normalize-input",
             ToggleArgs,
             lambda a, now, b: {"stages.preprocess.normalize_loudness": a.on},
+            "on=true|false",
+            "turn loudness normalisation in preprocessing on or off",
         ),
-        Action("restart", RestartArgs, _restart),
-        Action("log-raw-audio", NoArgs, lambda a, now, b: {}, unsafe=True),
-        Action("log-transcripts", NoArgs, lambda a, now, b: {}, unsafe=True),
+        Action(
+            "restart",
+            RestartArgs,
+            _restart,
+            "pool=POOL|all",
+            "restart a pool's replicas, or every pool's: each comes back cold",
+        ),
+        Action(
+            "log-raw-audio",
+            NoArgs,
+            lambda a, now, b: {},
+            "",
+            "log the raw audio of requests (against the privacy policy)",
+            unsafe=True,
+        ),
+        Action(
+            "log-transcripts",
+            NoArgs,
+            lambda a, now, b: {},
+            "",
+            "log the text of transcripts (against the privacy policy)",
+            unsafe=True,
+        ),
     ]
 }
 
 
-class ActionError(ValueError):
-    def __init__(self, path: str, expected: str) -> None:
-        self.path = path
-        self.expected = expected
-        super().__init__(f"{path}: {expected}")
+# --- the vocabulary and the argument syntax, for every front end -----------------------
+
+
+def usage() -> list[tuple[str, str, str]]:
+    """Every action as (name, argument syntax, what it does)."""
+    return [(a.name, a.syntax, a.does) for a in ACTIONS.values()]
+
+
+def usage_text() -> str:
+    """The actions as the command line lists them (`act` alone, `drill act --help`)."""
+    lines = ["Actions (each costs clock; the fleet is re-simulated from then on):"]
+    for name, syntax, does in usage():
+        lines.append(f"  act {name} {syntax}".rstrip())
+        lines.append(f"      {does}")
+    lines.append("Values read as YAML: numbers, true/false, {key: value} mappings; quote a value")
+    lines.append("with spaces, e.g. act reroute match='{kind: asr-batch, language: es-en}' pool=P")
+    return "\n".join(lines)
+
+
+_OPEN, _CLOSE = "{[", "}]"
+_NEEDS_QUOTES = re.compile(r"[\s'\"\\#;&|<>()$`*?!~]")
+
+
+def parse_arg_words(words: list[str]) -> dict[str, Any]:
+    """key=value words; a value may be a YAML flow mapping or list written across several
+    words (`match={kind: asr-batch, language: es-en}` unquoted at a shell): words join the
+    value while it opens more brackets than it closes and does not read yet."""
+    out: dict[str, Any] = {}
+    rest = list(words)
+    while rest:
+        pair = rest.pop(0)
+        key, eq, value = pair.partition("=")
+        if not eq or not key or not re.fullmatch(r"[A-Za-z_][\w-]*", key):
+            raise ActionError("args", f"key=value pairs, e.g. pool=tts-cpu (not {pair!r})")
+        if key in out:
+            raise ActionError(f"args.{key}", "given twice")
+        read = _yaml(value)
+        while read is None and rest and _unclosed(value):
+            value += " " + rest.pop(0)
+            read = _yaml(value)
+        if read is None:
+            raise ActionError(f"args.{key}", "a value YAML can read (quote text)")
+        out[key] = read[0]
+    return out
+
+
+def _yaml(text: str) -> tuple[Any] | None:
+    """The value YAML reads (in a 1-tuple), or None where it cannot."""
+    try:
+        return (yaml.safe_load(text) if text.strip() else "",)
+    except yaml.YAMLError:
+        return None
+
+
+def _unclosed(text: str) -> bool:
+    return sum(text.count(c) for c in _OPEN) > sum(text.count(c) for c in _CLOSE)
+
+
+def parse_arg_text(text: str) -> dict[str, Any]:
+    """The arguments as typed on one line (the prompt, the console's form): words split
+    the way a shell splits them, then read as `parse_arg_words` reads them."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise ActionError("args", f"key=value pairs ({exc})") from None
+    return parse_arg_words(words)
+
+
+def format_args(args: dict[str, Any]) -> str:
+    """Arguments written back in the syntax `parse_arg_text` reads (the same dict back)."""
+    out = []
+    for key, value in args.items():
+        text = yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+        text = text.removesuffix("\n...").strip()
+        quoted = shlex.quote(text) if _NEEDS_QUOTES.search(text) else text
+        out.append(f"{key}={quoted}")
+    return " ".join(out)
+
+
+# --- checking, applying and describing a move ------------------------------------------
 
 
 def parse_action(name: str, args: dict[str, Any]) -> Args:
@@ -202,15 +341,145 @@ def parse_action(name: str, args: dict[str, Any]) -> Args:
         raise ActionError("args." + ".".join(str(p) for p in first["loc"]), first["msg"]) from None
 
 
+def _check_pools(parsed: Args, known: Fleet) -> None:
+    """Pools an action names exist (every pool shows on the replicas panel: naming them
+    tells nothing)."""
+    named: list[tuple[str, str]] = []
+    pool = getattr(parsed, "pool", None)
+    if isinstance(pool, str) and not (pool == "all" and isinstance(parsed, RestartArgs)):
+        named.append(("args.pool", pool))
+    if isinstance(parsed, SplitArgs):
+        named += [(f"args.split.{p}", p) for p in parsed.split]
+    for where, value in named:
+        if value not in known.pools:
+            raise ActionError(where, f"no pool {value!r}; expected one of {sorted(known.pools)}")
+
+
 def action_changes(name: str, args: dict[str, Any], now: Fleet, base: Fleet) -> dict[str, Any]:
+    """The changes an action makes to `now` (parsed and its pools checked; not applied)."""
     parsed = parse_action(name, args)
-    for field, known in (("pool", now.pools),):
-        value = getattr(parsed, field, None)
-        if isinstance(value, str) and value != "all" and value not in known:
-            raise ActionError(
-                f"args.{field}", f"no pool {value!r}; expected one of {sorted(known)}"
-            )
+    _check_pools(parsed, now)
     return ACTIONS[name].changes(parsed, now, base)
 
 
-__all__ = ["ACTIONS", "ActionError", "action_changes", "parse_action", "split_path"]
+def check_action(
+    name: str, args: dict[str, Any], known: Fleet, base: Fleet
+) -> tuple[Args, dict[str, Any]]:
+    """The one check a move gets before it is previewed or played, against the fleet the
+    operator knows (`known`: as deployed, with their own actions on it). Returns the parsed
+    arguments and the changes as the operator knows them; an ActionError says in an
+    operator's words what is wrong and lists no setting and no configured value."""
+    parsed = parse_action(name, args)
+    _check_pools(parsed, known)
+    changes = ACTIONS[name].changes(parsed, known, base)
+    trial = copy.deepcopy(known)
+    for path, value in changes.items():
+        try:
+            set_path(trial, path, value)
+        except PathError as exc:
+            raise ActionError(_where(name, str(exc)), _operator_words(str(exc))) from None
+    return parsed, changes
+
+
+def _where(name: str, message: str) -> str:
+    if name != "set":
+        return "args"
+    unknown = any(w in message for w in ("no field", "no entry", "not a field", "nothing at"))
+    return "args.path" if unknown else "args.value"
+
+
+def _operator_words(message: str) -> str:
+    """A path error without the list of settings or entries it would otherwise offer:
+    the fleet's fields are documented (docs/fleets-and-profiles.md), its values are not
+    the candidate's to read off an error."""
+    message = re.sub(
+        r"no (?:field|entry) ('[^']*')[^;]*; expected one of \[.*\]", r"no such setting \1", message
+    )
+    return message + (" (docs/fleets-and-profiles.md)" if "no such setting" in message else "")
+
+
+def apply_action(name: str, parsed: Args, now: Fleet, base: Fleet) -> dict[str, Any]:
+    """The changes a checked action makes to the fleet as it really stands. A change the
+    real fleet cannot take (the operator's picture of it is out of date) is dropped: the
+    push did not take, and nothing refuses the move."""
+    try:
+        changes = ACTIONS[name].changes(parsed, now, base)
+    except (ActionError, PathError):
+        return {}
+    trial = copy.deepcopy(now)
+    taken: dict[str, Any] = {}
+    for path, value in changes.items():
+        try:
+            set_path(trial, path, value)
+        except PathError:
+            continue
+        taken[path] = value
+    return taken
+
+
+def preview(name: str, parsed: Args, known: Fleet) -> str:
+    """What the move will do, in the operator's words: what they typed and the fleet as
+    they know it, never whether it would change a setting the incident changed."""
+    a: Any = parsed
+    if name == "rollback":
+        return (
+            f"roll {a.target} back to its release at the incident's start: every setting "
+            "under it returns to that release, whatever it is now"
+        )
+    if name == "pause-canary":
+        return f"stop route {a.route}'s canary, if it runs one: its share goes back to the route"
+    if name == "disable-shadow":
+        return f"stop route {a.route} mirroring traffic to a shadow pool, if it does"
+    if name == "set-split":
+        total = sum(a.split.values()) or 1.0
+        shares = ", ".join(f"{p} {w / total:.0%}" for p, w in a.split.items())
+        return f"route {a.route} splits its traffic: {shares}"
+    if name == "set":
+        return f"set {a.path} to {format_args({'v': a.value})[2:]}"
+    if name == "scale":
+        return f"run {a.replicas} replica(s) in pool {a.pool}"
+    if name == "warm-pool":
+        return f"keep {a.warm_pool} warm standby replica(s) for pool {a.pool}"
+    if name == "reroute":
+        labels = ", ".join(f"{k}={v}" for k, v in a.match.items())
+        return f"send requests with {labels} to pool {a.pool}, ahead of every other route"
+    if name == "normalize-input":
+        return f"turn loudness normalisation in preprocessing {'on' if a.on else 'off'}"
+    if name == "restart":
+        if a.pool == "all":
+            return f"restart every pool ({', '.join(known.pools)}): each replica comes back cold"
+        return f"restart every replica of pool {a.pool}: each comes back cold"
+    return ACTIONS[name].does
+
+
+def outcome(name: str, parsed: Args, known_after: Fleet) -> str:
+    """What an operator sees of an action once applied: what they did and, for a pool
+    rolled back, the version it now runs and its replicas (read off the fleet as they
+    know it, which a rollback returns to the release; never what the rollback restored)."""
+    said = preview(name, parsed, known_after)
+    if name == "rollback":
+        target = getattr(parsed, "target", "")
+        said = f"{target} rolled back to its release at the incident's start"
+        parts = split_path(known_after, target)
+        if len(parts) == 2 and parts[0] == "pools" and parts[1] in known_after.pools:
+            pool = known_after.pools[parts[1]]
+            said += f"; pool {parts[1]} runs {pool.model}"
+    return f"{name} applied, the fleet re-simulated from here: {said}"
+
+
+__all__ = [
+    "ACTIONS",
+    "ActionError",
+    "action_changes",
+    "apply_action",
+    "check_action",
+    "format_args",
+    "outcome",
+    "parse_action",
+    "parse_arg_text",
+    "parse_arg_words",
+    "preview",
+    "split_path",
+    "usage",
+    "usage_text",
+]

@@ -1,9 +1,12 @@
 """The telemetry as an operator could have seen it at a clock time.
 
-Rows that had not arrived are absent; requests still in flight show no outcome and only
-the stages they had passed; a batch still running shows no end; a windowed metric shows
-once its window has closed. Nothing decided at or after the clock shows, so a run paused
-at `now` and a finished run give the same view (tests/test_incremental.py).
+Rows that had not arrived are absent; a row still in flight (a request not done, a batch
+not ended) shows each column only once an operator would know it (SETTLED_BY): a request
+shows the stages it had passed, its route once routed, its model once batched and no
+outcome; a running batch shows no end and no cost; a windowed metric shows once its
+window has closed. Nothing decided at or after the clock shows, so a run paused at `now`
+and a finished run give the same view (tests/test_incremental.py), and no value known
+only later shows (tests/test_candidate_view.py, docs/candidate-view.md).
 
 Two forms of one view. `as_of` gives pandas frames (panels, exports). `tables_as_of` gives
 Arrow tables for the SQL sandbox that share the finished run's memory: a block of rows
@@ -25,22 +28,96 @@ import pyarrow as pa
 
 from simulator.telemetry.bundle import SAMPLED_METRICS, TABLES, Telemetry
 
-OUTCOME_FLAGS = ("corrected", "eval_sample")
-OUTCOME_COLUMNS = (
-    "infer_start_s",
-    "infer_end_s",
-    "done_s",
-    "latency_ms",
-    "cost_usd",
-    "first_partial_ms",
-    "final_ms",
-    "first_audio_byte_ms",
-    "first_response_ms",
-    "wer_proxy",
-    "confidence",
-    "entity_error",
-    "partial_churn",
+# When each column's value becomes known to an operator: the time column it waits for
+# (None: it is known when the row shows). A row still in flight at the clock (a request not
+# done, a batch not ended) shows each column only once that time is before the clock; a
+# finished row shows everything. docs/candidate-view.md states the rule; every column of
+# every table is listed here (tests/test_candidate_view.py holds the view to it).
+_ARRIVAL: dict[str, str | None] = dict.fromkeys(
+    [
+        "request_id",
+        "session_id",
+        "origin_request_id",
+        "attempt",
+        "kind",
+        "tenant",
+        "cohort",
+        "language",
+        "slice",
+        "arrival_s",
+        "audio_s",
+    ]
 )
+_PREPROCESSED = dict.fromkeys(  # summaries the preprocessing stage computes
+    [
+        "sample_rate_hz",
+        "bandwidth_hz",
+        "clipping_ratio",
+        "silence_ratio",
+        "loudness_lufs",
+        "snr_db",
+        "channels",
+        "vad_segments",
+        "lang_top_prob",
+        "code_switch_ratio",
+        "jitter_ms",
+    ],
+    "preprocess_done_s",
+)
+_ROUTED = dict.fromkeys(["route", "pool", "tags"], "enqueue_s")  # canary, fallback: at routing
+_BATCHED = dict.fromkeys(["model_version", "device", "batch_id"], "infer_start_s")
+_DONE = dict.fromkeys(
+    [
+        "infer_start_s",
+        "infer_end_s",
+        "done_s",
+        "status",
+        "reject_reason",
+        "latency_ms",
+        "cost_usd",
+        "first_partial_ms",
+        "final_ms",
+        "first_audio_byte_ms",
+        "first_response_ms",
+        "wer_proxy",
+        "confidence",
+        "entity_error",
+        "corrected",
+        "eval_sample",
+        "partial_churn",
+    ],
+    "done_s",
+)
+_STAGES: dict[str, str | None] = {
+    c: c for c in ("ingress_done_s", "preprocess_done_s", "enqueue_s")
+}
+SETTLED_BY: dict[str, dict[str, str | None]] = {
+    "requests": _ARRIVAL | _PREPROCESSED | _ROUTED | _BATCHED | _DONE | _STAGES,
+    "batches": dict.fromkeys(
+        [
+            "batch_id",
+            "pool",
+            "device",
+            "model_version",
+            "size",
+            "max_batch",
+            "padded_audio_s",
+            "useful_audio_s",
+            "start_s",
+        ]
+    )
+    | dict.fromkeys(("end_s", "cost_usd"), "end_s"),
+    "metrics": dict.fromkeys(("t_s", "name", "labels", "value")),  # a row shows when closed
+    "events": dict.fromkeys(("t_s", "type", "target", "detail")),
+}
+# what a column not known yet holds where it cannot be null (its table's own conventions)
+NOT_YET: dict[str, Any] = {
+    "status": "in_flight",
+    "reject_reason": "",
+    "corrected": False,
+    "eval_sample": False,
+    "batch_id": -1,
+}
 BLOCK_ROWS = 2048  # a block is shared whole or copied whole
 
 
@@ -58,7 +135,6 @@ class _Cut:
 def _cuts(tel: Telemetry, now: float) -> dict[str, _Cut]:
     batches, metrics, events = tel.batches, tel.metrics, tel.events
     started = batches["start_s"].to_numpy() < now
-    batches_started = int(started.sum())
     requests = tel.requests
     arrived = requests["arrival_s"].to_numpy() < now
     return {
@@ -66,13 +142,13 @@ def _cuts(tel: Telemetry, now: float) -> dict[str, _Cut]:
             requests,
             arrived,
             arrived & ~(requests["done_s"].to_numpy() < now),
-            lambda r: _requests_as_of(r, now, batches_started),
+            lambda r: _in_flight(r[r["arrival_s"].to_numpy() < now], "requests", "done_s", now),
         ),
         "batches": _Cut(
             batches,
             started,
             started & ~(batches["end_s"].to_numpy() < now),
-            lambda b: _batches_as_of(b, now),
+            lambda b: _in_flight(b[b["start_s"].to_numpy() < now], "batches", "end_s", now),
         ),
         "metrics": _Cut(
             metrics,
@@ -106,27 +182,20 @@ def to_arrow(frame: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False, nthreads=1)
 
 
-def _requests_as_of(requests: pd.DataFrame, now: float, batches_started: int) -> pd.DataFrame:
-    """Requests that had arrived by `now`; those still in flight show no outcome, and
-    only the stages they had passed."""
-    r = requests[requests["arrival_s"].to_numpy() < now]
-    pending = ~(r["done_s"] < now).to_numpy()
-    r = _blank(r, pending, dict.fromkeys(OUTCOME_COLUMNS, np.nan))
-    # flags of a served request: not yet
-    r = _blank(r, pending, {"status": "in_flight"} | dict.fromkeys(OUTCOME_FLAGS, False))
-    for column in ("ingress_done_s", "preprocess_done_s", "enqueue_s"):
-        r = _blank(r, pending & ~(r[column] < now).to_numpy(), {column: np.nan})
-    unrouted = pending & r["enqueue_s"].isna().to_numpy()
-    r = _blank(r, unrouted, {"route": np.nan, "pool": np.nan})
-    # batch ids count batches in start order
-    unbatched = pending & (r["batch_id"] >= batches_started).to_numpy()
-    r = _blank(r, unbatched, {"batch_id": -1, "model_version": np.nan, "device": np.nan})
-    return r
-
-
-def _batches_as_of(batches: pd.DataFrame, now: float) -> pd.DataFrame:
-    b = batches[batches["start_s"].to_numpy() < now]
-    return _blank(b, ~(b["end_s"] < now).to_numpy(), {"end_s": np.nan})
+def _in_flight(frame: pd.DataFrame, table: str, end: str, now: float) -> pd.DataFrame:
+    """The rows seen at `now`; those not finished by then (`end` not before it) show each
+    column only once the time it waits for (SETTLED_BY) is before `now`."""
+    pending = ~(frame[end] < now).to_numpy()
+    if not pending.any():
+        return frame
+    unknown = {
+        column: pending & ~(frame[by] < now).to_numpy()
+        for column, by in SETTLED_BY[table].items()
+        if by is not None
+    }  # all masks from the values as they end, before any is blanked
+    for column, rows in unknown.items():
+        frame = _blank(frame, rows, {column: NOT_YET.get(column, np.nan)})
+    return frame
 
 
 def _metrics_shown(metrics: pd.DataFrame, now: float, interval_s: float) -> np.ndarray:
@@ -152,12 +221,20 @@ def _blank(frame: pd.DataFrame, rows: np.ndarray, values: dict[str, Any]) -> pd.
 def _written(series: pd.Series, rows: np.ndarray, value: Any) -> Any:
     """A copy of the column with `value` in these rows: as a numpy array where the value
     keeps the column's type (about half the time of a masked Series write), else as
-    pandas writes it (categories, nullable integers)."""
+    pandas writes it (categories, nullable integers: a count not known yet is null, and
+    its Arrow type stays the run's)."""
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and np.can_cast(np.min_scalar_type(value), dtype, "same_kind"):
         values = series.to_numpy(copy=True)
         values[rows] = value
         return values
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and value is not None and np.isnan(value):
+        nullable = pd.api.types.pandas_dtype(
+            f"{'U' if dtype.kind == 'u' else ''}Int{dtype.itemsize * 8}"
+        )
+        series = series.astype(nullable)
+        series[rows] = pd.NA
+        return series
     series = series.copy()
     series[rows] = value
     return series

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drills.library.scenario import Act, Conclusion, LoadedScenario, Move
-from drills.play.actions import ACTIONS, ActionError, action_changes
+from drills.play.actions import ACTIONS, ActionError, apply_action, check_action, outcome
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.play.sql import QueryRefused, QueryResult, Sandbox
 from drills.runs.service import Runs
 from simulator.spec.fleet import Fleet
-from simulator.spec.timeline import Announcement, PathError, TimelineEvent, set_path
+from simulator.spec.timeline import Announcement, TimelineEvent, set_path
 from simulator.telemetry.bundle import Telemetry
 
 
@@ -40,6 +40,9 @@ class MoveRecord:
     conclusion: Conclusion | None = None
     error: str = ""
     event: TimelineEvent | None = None  # what an action became on the timeline (if anything)
+    planned: dict[str, Any] = field(default_factory=dict)  # an action's changes as the trainee
+    # knows the fleet (docs/candidate-view.md); `changes` are those it made to the real one
+    outcome: str = ""  # what the trainee reads of an action once played
 
 
 @dataclass
@@ -67,6 +70,16 @@ class Drill:
             if event.at_s <= t:
                 for path, value in event.set.items():
                     set_path(fleet, path, value)
+        return fleet
+
+    def known_fleet(self) -> Fleet:
+        """The fleet as the trainee knows it: as deployed before the incident, with their own
+        actions on it and none of the faults. Actions are checked, previewed and reported
+        against it, so that what they read of one never depends on the fault."""
+        fleet = copy.deepcopy(self.scenario.fleet)
+        for move in self.moves:
+            for path, value in move.planned.items():
+                set_path(fleet, path, value)
         return fleet
 
     def play(self, move: Move) -> MoveRecord:
@@ -104,22 +117,19 @@ class Drill:
         return record
 
     def _act(self, act: Act, record: MoveRecord) -> None:
-        """Turn an action into fleet changes, checked on a copy of the fleet: an unknown
-        pool, path or an invalid value is an ActionError here, never a broken run later."""
-        now = self.now_s
-        fleet = self.fleet_at(now)
-        changes = action_changes(act.action, act.args, fleet, self.scenario.fleet)
-        for path, value in changes.items():
-            try:
-                set_path(fleet, path, value)
-            except PathError as exc:
-                unknown = any(w in str(exc) for w in ("no field", "no entry", "not a field"))
-                field = "args.path" if unknown or act.action != "set" else "args.value"
-                raise ActionError(field if act.action == "set" else "args", str(exc)) from None
+        """Turn an action into fleet changes: checked against the fleet the trainee knows (an
+        unknown pool, path or an invalid value is an ActionError here, never a broken run
+        later), then applied to the fleet as it stands."""
+        known, base = self.known_fleet(), self.scenario.fleet
+        parsed, record.planned = check_action(act.action, act.args, known, base)
+        changes = apply_action(act.action, parsed, self.fleet_at(self.now_s), base)
+        for path, value in record.planned.items():
+            set_path(known, path, value)
+        record.outcome = outcome(act.action, parsed, known)
         record.changes = changes
         if changes or ACTIONS[act.action].unsafe:
             record.event = TimelineEvent(
-                at_s=now,
+                at_s=self.now_s,
                 set=changes,
                 announce=Announcement(type="action", target=act.action, detail=record.text),
             )

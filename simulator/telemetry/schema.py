@@ -168,6 +168,38 @@ TABLE_PURPOSE = {
 }
 
 
+# name endings that carry a unit, longest first: `req_per_s` is a rate, not seconds
+SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
+    ("usd_per_hour", "USD/h"),
+    ("_per_hour", "1/h"),
+    ("_per_s", "1/s"),
+    ("_per_second", "1/s"),
+    ("_ms", "ms"),
+    ("_usd", "USD"),
+    ("usd", "USD"),
+    ("_hz", "Hz"),
+    ("_db", "dB"),
+    ("_lufs", "LUFS"),
+    ("_ratio", "0–1"),
+    ("_s", "s"),
+)
+
+
+def unit_of(column: str, metric: str | None = None) -> str:
+    """The unit of a result column, by one rule for every front end: a telemetry column
+    or a metric by its own name; a value read from `metrics` filtered on one metric
+    (`metric`) in that metric's unit; else the unit its name ends with ('' if none)."""
+    name = column.strip().lower()
+    for columns in COLUMNS.values():
+        if name in columns and name != "value":
+            return columns[name][0]
+    if name in METRIC_NAMES:
+        return METRIC_NAMES[name][0]
+    if metric in METRIC_NAMES:
+        return METRIC_NAMES[metric][0]
+    return next((unit for suffix, unit in SUFFIX_UNITS if name.endswith(suffix)), "")
+
+
 def markdown() -> str:
     """docs/telemetry.md."""
     out = [
