@@ -25,8 +25,16 @@ def browser():
         launched.close()
 
 
+def new_page(browser, **options):
+    """A page whose waits allow for a busy host: a look waits for its run, and 30 s (the
+    default) is not a verdict on the console."""
+    page = browser.new_page(**options)
+    page.set_default_timeout(120_000)
+    return page
+
+
 def cohort(browser, base, c, names="Ana Lima\nBo Chen", box="20"):
-    facilitator = browser.new_page(viewport={"width": 1400, "height": 900})
+    facilitator = new_page(browser, viewport={"width": 1400, "height": 900})
     facilitator.goto(f"{base}/f/{c.store.facilitator_token}")
     facilitator.select_option("select[name=scenario]", SCENARIO)
     facilitator.fill("textarea[name=candidates]", names)
@@ -39,7 +47,7 @@ def cohort(browser, base, c, names="Ana Lima\nBo Chen", box="20"):
 def test_a_hint_being_typed_survives_the_live_updates_and_a_refusal_stays_put(browser, server):  # noqa: F811
     base, c = server
     facilitator, (ana_url, _) = cohort(browser, base, c)
-    ana = browser.new_page()
+    ana = new_page(browser)
     ana.goto(ana_url)
     ana.click("button[data-panel=traffic]")
     row = facilitator.locator("tr[data-candidate='Ana Lima']")
@@ -76,7 +84,7 @@ def test_a_hint_being_typed_survives_the_live_updates_and_a_refusal_stays_put(br
 def test_the_report_shows_standing_conclusions_and_flags_and_links_back(browser, server):  # noqa: F811
     base, c = server
     facilitator, (ana_url, bo_url) = cohort(browser, base, c)
-    ana, bo = browser.new_page(), browser.new_page()
+    ana, bo = new_page(browser), new_page(browser)
     ana.goto(ana_url)
     ana.click("button[data-panel=cost-by-pool]")
     cause = (
@@ -122,10 +130,11 @@ def test_the_report_shows_standing_conclusions_and_flags_and_links_back(browser,
 def test_the_candidate_page_is_a_dashboard(browser, server):  # noqa: F811
     base, c = server
     _, (ana_url, _) = cohort(browser, base, c)
-    ana = browser.new_page(viewport={"width": 1400, "height": 900})
+    ana = new_page(browser, viewport={"width": 1400, "height": 900})
     ana.goto(ana_url)
     for panel in ("traffic", "cost-by-pool", "replicas", "latency-by-kind", "traffic"):
-        ana.click(f"button[data-panel={panel}]")
+        with ana.expect_navigation():  # each look is a form post: the next click waits for it
+            ana.click(f"button[data-panel={panel}]")
     cards = ana.locator("#dashboard .card")
     assert cards.count() == 4  # the latest look of each panel, not one per look
     traffic = ana.locator("#dashboard .card[data-panel=traffic]")
