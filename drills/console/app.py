@@ -11,7 +11,10 @@ is another site is refused. Bad input gets a message and changes nothing."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +29,21 @@ from starlette.routing import Route
 from drills.console.charts import chartable, svg
 from drills.console.exams import items as exam_items
 from drills.console.exams import routes as exam_routes
-from drills.console.live import LiveDrills
+from drills.console.live import LiveDrills, Scorer
 from drills.console.prepare import Preparer
 from drills.console.store import HINT_COST, Candidate, Cohort, Store, new_token
-from drills.console.web import BadInput, Console, guarded_by, names_of, now, page
+from drills.console.web import (
+    BadInput,
+    Console,
+    ConsoleApp,
+    guarded_by,
+    names_of,
+    now,
+    page,
+)
 from drills.judge.alerts import rules_in
 from drills.judge.evidence import visible_rows
-from drills.judge.scoring import References, assess, gather_evidence, references
+from drills.judge.scoring import gather_evidence
 from drills.library.paths import library_root
 from drills.library.scenario import (
     load_scenario,
@@ -44,25 +55,42 @@ from drills.play.drill import Drill, MoveRecord
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.runs.service import Runs
-from drills.usecases import MoveRefused, record
+from drills.usecases import MoveRefused
 from simulator.errors import InputError
 from simulator.telemetry.schema import COLUMNS, METRIC_NAMES, TABLE_PURPOSE
 
 RUNS_IN_MEMORY = 48  # a cohort's runs (one per candidate who acted), ~80 MB each
-RUNS_ON_DISK = 96
+RUNS_ON_DISK = 64  # each ~130 MB on disk: the compressed run and its mapped tables
+MAX_BODY = 256 * 1024  # bytes of a form: every field has its own, smaller, limit
 
 
-def create_app(root: Path) -> Starlette:
+def create_app(root: Path, dask: str | None = None) -> Starlette:
     """The app over a home folder; it keeps more runs than a one-trainee process does: a
-    cohort's drills diverge once its candidates act, and its report reads every run."""
-    # re-simulations yield the cores to the pages (niceness)
-    runs = Runs(memory=RUNS_IN_MEMORY, niceness=10, keep_on_disk=RUNS_ON_DISK)
+    cohort's drills diverge once its candidates act, and its report reads every run.
+    Runs are simulated in the simulation host, or on the Dask cluster at `dask`; trainee
+    SQL runs in sandbox processes, one per core (at least two: a query at its time limit
+    holds one)."""
+    runs = Runs(
+        memory=RUNS_IN_MEMORY,
+        niceness=10,  # re-simulations yield the cores to the pages
+        keep_on_disk=RUNS_ON_DISK,
+        isolated=True,
+        dask=dask,
+        sandboxes=max(2, os.cpu_count() or 1),
+    )
     journal = Journal(root)
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}
     store, live = Store(root), LiveDrills(journal, runs)
     preparer = Preparer(store, journal, lambda s: live.warm_scenario(s, references=True))
     console = Console(store, journal, live, scenarios, preparer)
-    app = Starlette(routes=routes(console))
+    console.scorer = Scorer(live, console.key, root)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        runs.close()  # the simulation host and the SQL sandboxes, stopped and reaped
+
+    app = ConsoleApp(routes=routes(console), lifespan=lifespan, max_body_size=MAX_BODY)
     app.state.console = console
     return app
 
@@ -216,6 +244,9 @@ def _drill(c: Console, who: Candidate, cohort: Cohort) -> Drill | None:
         return None
     if not who.ended and drill.clock_min >= cohort.time_box_min and not drill.concluded:
         c.store.end(who.token, "the time box ran out")
+        who = c.store.candidate(who.token) or who
+    if drill.concluded or who.ended:
+        c.scorer.request(who.session, who.name)
     return drill
 
 
@@ -255,12 +286,13 @@ async def end_drill(c: Console, request: Request) -> Response:
     except BadInput as exc:
         return await cohort_page(c, request, error=str(exc))
     c.store.end(who.token, "ended by the facilitator")
+    if who.session:
+        c.scorer.request(who.session, who.name)
     return RedirectResponse(str(request.url).rsplit("/", 1)[0], status_code=303)
 
 
 def _evidence(c: Console, drill: Drill, key: Any) -> Any:
-    with c.drills.runs_lock:
-        return gather_evidence(drill, key)
+    return gather_evidence(drill, key)
 
 
 async def cohort_report(c: Console, request: Request) -> Response:
@@ -276,41 +308,40 @@ async def cohort_report(c: Console, request: Request) -> Response:
         scenario=scenario,
         key=key,
         results=results,
+        components=next(
+            ([x.component for x in r["score"].breakdown] for r in results if r["score"]), []
+        ),
         expert=results[0]["expert"] if results else None,
         hint_cost=HINT_COST,
     )
 
 
 def _scores(c: Console, cohort: Cohort) -> list[dict[str, Any]]:
-    """Every prepared candidate's score against their own incident's key and expert path
-    (finished drills join their history)."""
-    refs: dict[Path, References] = {}  # a variant's references, shared by its candidates
+    """Every prepared candidate's stored score (drills/console/live.py `Scorer`: a
+    finished drill is scored once, in the background, against its own incident's key
+    and expert path); None for a drill still running or not scored yet. Nothing is scored
+    here: reloading the report costs a read."""
     results = []
-    with c.drills.lock, c.drills.runs_lock:
-        for who in c.store.candidates(cohort.id):
-            if not who.session:
-                continue
-            drill = c.drills.get(who.session)
-            scenario = drill.scenario
-            if scenario.directory not in refs:
-                refs[scenario.directory] = references(scenario, scenario.directory, drill.runs)
-            mine = refs[scenario.directory]
-            assessed = assess(drill, mine, c.key(scenario))
-            result = assessed.score
-            if drill.concluded or who.ended:  # a finished drill joins the trainee's history
-                record(assessed, who.session, who.name, c.store.root)
-            hints = c.store.hints(who.token)
-            final = max(0.0, result.score - sum(h.cost for h in hints))
-            results.append(
-                {
-                    "who": who,
-                    "drill": drill,
-                    "score": result,
-                    "hints": hints,
-                    "final": final,
-                    "expert": mine.expert,
-                }
-            )
+    for who in c.store.candidates(cohort.id):
+        if not who.session:
+            continue
+        drill = _drill(c, who, cohort)
+        if drill is None:
+            continue
+        who = c.store.candidate(who.token) or who
+        found = c.scorer.stored(who.session)
+        hints = c.store.hints(who.token)
+        results.append(
+            {
+                "who": who,
+                "drill": drill,
+                "score": found,
+                "finished": drill.concluded or bool(who.ended),
+                "hints": hints,
+                "final": max(0.0, found.score - sum(h.cost for h in hints)) if found else None,
+                "expert": c.scorer.references(drill.scenario).expert,
+            }
+        )
     return results
 
 
@@ -326,7 +357,11 @@ def _candidate(c: Console, request: Request) -> tuple[Candidate, Cohort]:
 
 
 async def candidate_page(
-    c: Console, request: Request, error: str = "", confirm: dict[str, Any] | None = None
+    c: Console,
+    request: Request,
+    error: str = "",
+    confirm: dict[str, Any] | None = None,
+    draft: dict[str, str] | None = None,
 ) -> Response:
     who, cohort = _candidate(c, request)
     if not who.session:
@@ -356,12 +391,12 @@ async def candidate_page(
         hints=c.store.hints(who.token),
         error=error,
         confirm=confirm,
+        draft=draft or {},
     )
 
 
 def _all_shown(c: Console, drill: Drill) -> list[dict[str, Any]]:
-    with c.drills.lock:
-        moves = list(reversed(drill.moves))
+    moves = list(reversed(drill.moves))  # a copy: a move played meanwhile shows next time
     return [_shown(c, drill, m) for m in moves]
 
 
@@ -422,9 +457,18 @@ async def candidate_move(c: Console, request: Request) -> Response:
             return await candidate_page(c, request, confirm={"act": move["act"], **preview})
         await run_in_threadpool(_play, c, who, move, cohort.time_box_min)
     except (BadInput, ActionError, ValidationError, MoveRefused) as exc:
-        return await candidate_page(c, request, error=_message(exc))
+        # what was typed goes back into the form: a refusal loses nothing
+        return await candidate_page(c, request, error=_message(exc), draft=_draft(form))
     _drill(c, who, cohort)  # the time box may have run out with this move
     return RedirectResponse(f"/c/{request.path_params['ct']}", status_code=303)
+
+
+DRAFTED = ("sql", "args", "cause", "mitigations", "prevention", "rules", "notes")
+
+
+def _draft(form: Any) -> dict[str, str]:
+    """The form's text fields as typed (shown again under a refusal)."""
+    return {name: str(form.get(name, "")) for name in DRAFTED}
 
 
 def _play(c: Console, who: Candidate, move: dict[str, Any], time_box_min: float) -> None:
