@@ -228,7 +228,7 @@ def test_the_sandbox_limits_rows():
         sandbox.close()
 
 
-def test_a_sandbox_hands_its_connection_on_clean_and_once(monkeypatch):
+def test_a_sandbox_hands_its_connection_on_clean_and_once():
     """A closed sandbox's connection serves the next one, which sees its own tables only;
     one that ran past the time limit is not handed on; closing twice hands on once."""
     import pandas as pd
@@ -245,10 +245,9 @@ def test_a_sandbox_hands_its_connection_on_clean_and_once(monkeypatch):
     first.close()
     first.close()
     assert len(idle._idle) == 1
-    second = Sandbox(tables(5), idle)
+    second = Sandbox(tables(5), idle, time_limit_s=0.05)
     assert second.con is first.con and not idle._idle
     assert second.run("SELECT count(*) AS n FROM requests", 1.0).rows == [(5,)]
-    monkeypatch.setattr(sql, "TIME_LIMIT_S", 0.05)
     with pytest.raises(QueryRefused, match="limit"):
         second.run("SELECT count(*) FROM range(100000000000) a", 1.0)
     second.close()

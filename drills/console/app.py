@@ -87,7 +87,10 @@ def create_app(root: Path, dask: str | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if runs.views.pool is not None:
+            runs.views.pool.prestart()
         yield
+        console.scorer.close()
         runs.close()  # the simulation host and the SQL sandboxes, stopped and reaped
 
     app = ConsoleApp(routes=routes(console), lifespan=lifespan, max_body_size=MAX_BODY)

@@ -16,6 +16,7 @@ costs nothing."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -28,10 +29,11 @@ from drills.play.drill import Drill, MoveRecord
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.play.sql import QueryResult
-from drills.runs.fair import FairQueue
+from drills.runs.fair import FairQueue, QueueClosed
 from drills.runs.service import Runs
 from drills.usecases import open_session, play_move, score_once, stored_score
 
+LOG = logging.getLogger("speechdrill.console")
 REFERENCES = "references"  # the owner of the runs every score of a scenario compares against
 PRIME = "prime"  # the owner of the panels run at the page while a cohort joins
 
@@ -132,7 +134,18 @@ class LiveDrills:
 
     @staticmethod
     def _in_background(job: Callable[[], None]) -> None:
-        threading.Thread(target=job, daemon=True).start()
+        threading.Thread(target=_quietly, args=(job,), daemon=True).start()
+
+
+def _quietly(job: Callable[[], None]) -> None:
+    """A background job: a failure is one line in the log, never a traceback (the page
+    that needed the work does it again, or says why); none at all while shutting down."""
+    try:
+        job()
+    except QueueClosed:
+        pass
+    except Exception as exc:
+        LOG.warning("background work failed: %s: %s", type(exc).__name__, exc)
 
 
 class Scorer:
@@ -146,6 +159,9 @@ class Scorer:
         self._queue: FairQueue[Score] = FairQueue(1, name="scores")
         self._refs: dict[Path, References] = {}  # by scenario (or variant) folder
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._queue.close()
 
     def stored(self, session_id: str) -> Score | None:
         return stored_score(self.drills.journal, session_id)

@@ -260,10 +260,13 @@ class Sandbox:
         tables: dict[str, pa.Table] | dict[str, pd.DataFrame],
         connections: Connections | None = None,
         hide: Callable[[Any], Any] | None = None,
+        time_limit_s: float | None = None,
     ) -> None:
         """`connections`: where the connection comes from and goes back to (None: a new
-        one, closed with the sandbox); `hide`: a filter over every text cell and message."""
+        one, closed with the sandbox); `hide`: a filter over every text cell and message;
+        `time_limit_s`: when a query is interrupted (default TIME_LIMIT_S)."""
         self.connections = connections
+        self.time_limit_s = TIME_LIMIT_S if time_limit_s is None else time_limit_s
         self.con = connections.take() if connections is not None else _connection()
         self._hide = hide or (lambda value: value)
         self._overran = False  # the time limit fired: the connection is not handed on
@@ -292,7 +295,7 @@ class Sandbox:
         self._check_statement(text)
         tree = parse(text, self.con)
         lineage = Lineage(tables=_named_tables(text, tree))
-        timer = threading.Timer(TIME_LIMIT_S, self._interrupt)
+        timer = threading.Timer(self.time_limit_s, self._interrupt)
         timer.start()
         try:
             plan = json.loads(self.con.execute("EXPLAIN (FORMAT json) " + text).fetchall()[0][1])
@@ -302,7 +305,7 @@ class Sandbox:
             columns = [safe_cell(str(d[0])) for d in result.description or []]
             result.abort()  # the rows past the limit are not computed
         except duckdb.InterruptException:
-            raise QueryRefused(f"query ran past the {TIME_LIMIT_S:g} s limit") from None
+            raise QueryRefused(f"query ran past the {self.time_limit_s:g} s limit") from None
         except duckdb.OutOfMemoryException:
             raise QueryRefused(f"the query needs more than {MEMORY_LIMIT} of memory") from None
         except duckdb.Error as exc:

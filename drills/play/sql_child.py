@@ -40,11 +40,23 @@ from drills.play.sql import TIME_LIMIT_S, Connections, QueryRefused, QueryResult
 from drills.runs.child import Child, connections, quiet_send
 from drills.runs.fair import FairQueue
 
-ADDRESS_SPACE = 4 * 2**30  # bytes a sandbox may map: DuckDB's ~1 GB reservation, runs, work
-CPU_GRACE_S = 2.0  # CPU seconds past the time limit before the kernel stops the process
-KILL_AFTER_S = TIME_LIMIT_S + 3.0  # wall seconds before the server kills a silent sandbox
 MAPPED_RUNS = 8  # runs a sandbox keeps mapped (each maps ~80 MB of address space)
 VIEWS_KEPT = 8  # views a sandbox keeps rebuilt (a handful of small copied blocks each)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A sandbox process's limits: DuckDB interrupts a query at `time_s` (wall); the
+    kernel ends the process once the query has used `cpu_s` of CPU time (SIGXCPU: for the
+    work an interrupt does not stop); the server kills a sandbox that has not answered
+    after `kill_after_s`; no allocation takes the process past `address_space` bytes
+    (DuckDB reserves ~1 GB at start, each mapped run ~80 MB, the rest is the query's)."""
+
+    time_s: float = TIME_LIMIT_S
+    cpu_s: float = TIME_LIMIT_S + 2.0
+    kill_after_s: float = TIME_LIMIT_S + 3.0
+    address_space: int = 4 * 2**30
+
 
 Piece = tuple[int, int] | bytes  # rows [start, start + n) of the mapped table, or IPC bytes
 
@@ -120,14 +132,28 @@ class SandboxPool:
     """`processes` sandbox processes; each query queued fairly by its owner and answered
     by the next free sandbox."""
 
-    def __init__(self, processes: int, hide: list[str]) -> None:
+    def __init__(self, processes: int, hide: list[str], limits: Limits | None = None) -> None:
         self.processes = processes
+        self.limits = limits or Limits()
         self._hide = hide
         self._idle: queue.SimpleQueue[Child] = queue.SimpleQueue()
         self._all: set[Child] = set()
         self._lock = threading.Lock()
         self._closed = False
         self._queue: FairQueue[tuple[str, Any]] = FairQueue(processes, name="sql")
+
+    def prestart(self) -> None:
+        """Start every sandbox now, in the background (an interpreter takes a second or
+        two to start: the first queries then do not wait for it)."""
+
+        def start() -> None:
+            for _ in range(self.processes - self._idle.qsize()):
+                with self._lock:
+                    if self._closed:
+                        return
+                self._idle.put(self._start())
+
+        threading.Thread(target=start, daemon=True, name="sql-prestart").start()
 
     def run(self, owner: str, view: View, sql: str, now: float) -> QueryResult:
         """The query's result; QueryRefused (a refusal, a time or memory limit); ViewGone."""
@@ -149,9 +175,9 @@ class SandboxPool:
             child = self._take()
             child.send((view, sql, now))
         try:
-            if not child.poll(KILL_AFTER_S):
+            if not child.poll(self.limits.kill_after_s):
                 self._replace(child)
-                return "refused", f"query ran past the {TIME_LIMIT_S:g} s limit (stopped)"
+                return "refused", f"query ran past the {self.limits.time_s:g} s limit (stopped)"
             answer: tuple[str, Any] = child.recv()
         except (EOFError, OSError):
             self._replace(child)
@@ -171,7 +197,8 @@ class SandboxPool:
             return self._start()
 
     def _start(self) -> Child:
-        child = Child("drills.play.sql_child", [json.dumps(self._hide)])
+        limits = json.dumps(vars(self.limits))
+        child = Child("drills.play.sql_child", [json.dumps(self._hide), limits])
         with self._lock:
             self._all.add(child)
         return child
@@ -205,11 +232,12 @@ class SandboxPool:
 def main(argv: list[str]) -> None:
     inbox, outbox = connections(argv)
     hide = hiding(json.loads(argv[2]))
+    limits = Limits(**json.loads(argv[3]))
     os.chdir("/")  # DuckDB names its working directory in settings: let it be nothing
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     pool = Connections(kept=1)
     pool.give(pool.take(), reusable=True)  # opened before the cap: DuckDB reserves ~0.6 GB
-    _cap(resource.RLIMIT_AS, ADDRESS_SPACE)
+    _cap(resource.RLIMIT_AS, limits.address_space)
     mapped: OrderedDict[str, dict[str, pa.Table]] = OrderedDict()
     views: OrderedDict[tuple[str, float, str], dict[str, pa.Table]] = OrderedDict()
     while True:
@@ -218,8 +246,8 @@ def main(argv: list[str]) -> None:
         except (EOFError, OSError):
             return
         used = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
-        _cap(resource.RLIMIT_CPU, int(used + TIME_LIMIT_S + CPU_GRACE_S) + 1)
-        quiet_send(outbox, _answer(view, sql, now, mapped, views, pool, hide))
+        _cap(resource.RLIMIT_CPU, int(used + limits.cpu_s) + 1)
+        quiet_send(outbox, _answer(view, sql, now, mapped, views, pool, hide, limits.time_s))
 
 
 def _answer(
@@ -230,12 +258,13 @@ def _answer(
     views: OrderedDict[tuple[str, float, str], dict[str, pa.Table]],
     pool: Connections,
     hide: Any,
+    time_limit_s: float,
 ) -> tuple[str, Any]:
     try:
         tables = _view(view, mapped, views)
     except (OSError, ViewGone) as exc:
         return "gone", f"{type(exc).__name__}"
-    sandbox = Sandbox(tables, pool, hide)
+    sandbox = Sandbox(tables, pool, hide, time_limit_s)
     try:
         return "ok", sandbox.run(sql, now)
     except QueryRefused as exc:

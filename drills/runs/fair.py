@@ -20,6 +20,10 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
+class QueueClosed(RuntimeError):
+    """The queue was closed (its front end is shutting down): the job was not run."""
+
+
 @dataclass
 class _Job(Generic[T]):
     owner: str
@@ -47,7 +51,7 @@ class FairQueue(Generic[T]):
         same key already waiting or running."""
         with self._ready:
             if self._closed:
-                raise RuntimeError("the queue is closed")
+                raise QueueClosed("the queue is closed")
             found = self._by_key.get(key)
             if found is not None:
                 return found.future

@@ -34,6 +34,7 @@ import simulator
 from drills.library.scenario import LoadedScenario
 from drills.play.asof import tables_as_of
 from drills.play.sql import QueryResult
+from drills.play.sql_child import Limits
 from drills.runs.cache import RunCache, run_key
 from drills.runs.fair import FairQueue
 from drills.runs.fork import can_fork, fork_map
@@ -78,6 +79,7 @@ class Runs:
         isolated: bool = False,
         dask: str | None = None,
         sandboxes: int = 0,
+        sandbox_limits: Limits | None = None,
     ) -> None:
         """`memory`: finished runs held in memory (a score reads up to five); `workers`:
         processes that simulate runs side by side (0: in-process; default
@@ -92,7 +94,7 @@ class Runs:
         )
         self.niceness = niceness
         self.live = LiveRuns(self.key, new_simulation, live_runs)
-        self.views = SharedViews(sandboxes)
+        self.views = SharedViews(sandboxes, limits=sandbox_limits)
         self.owner = ""  # whose runs these are, for the fair queue (`owned_by`)
         self._prefixes: OrderedDict[str, Simulation] = OrderedDict()
         self._host: SimulationHost | None = None

@@ -25,7 +25,7 @@ import pyarrow as pa
 from drills.library.paths import library_root
 from drills.play.asof import tables_as_of
 from drills.play.sql import Connections, QueryResult, Sandbox
-from drills.play.sql_child import SandboxPool, View, ViewGone, copied_whole, shipped
+from drills.play.sql_child import Limits, SandboxPool, View, ViewGone, copied_whole, shipped
 from simulator.telemetry.bundle import Telemetry
 
 Seen = tuple[str, float]  # (the key of the events so far, the clock time)
@@ -39,15 +39,17 @@ class SharedViews:
         views_kept: int = 2,
         looks_kept: int = 4096,
         shipped_kept: int = 64,
+        limits: Limits | None = None,
     ) -> None:
-        """`sandboxes`: processes that run the queries (0: this process runs them)."""
+        """`sandboxes`: processes that run the queries (0: this process runs them), under
+        `limits` (drills/play/sql_child.py)."""
         # a view holds its run (shared) and the few blocks of rows not settled at its time
         self.views_kept = views_kept
         # results are bounded (ROW_LIMIT rows): a few megabytes at most
         self.looks_kept = looks_kept
         self.shipped_kept = shipped_kept  # views as shipped: row ranges and copied blocks
         self.owner = ""  # whose queries these are (`owned_by`), for the sandboxes' queue
-        self.pool = SandboxPool(sandboxes, server_paths()) if sandboxes else None
+        self.pool = SandboxPool(sandboxes, server_paths(), limits) if sandboxes else None
         self._connections = Connections()
         self._views: OrderedDict[Seen, tuple[Telemetry, Sandbox, threading.Lock]] = OrderedDict()
         self._shipped: OrderedDict[Seen, View] = OrderedDict()
