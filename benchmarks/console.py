@@ -69,7 +69,9 @@ LIMIT_QUERY = (
 # a conclusion with every free-text field as long as the console accepts
 LONG = {"cause": 2000, "line": 500, "lines": 20, "notes": 5000}
 HOSTILE_QUERIES = 11  # 22 of the 25 clock minutes
-PACE_S = 30.0  # a candidate's pace in a real drill: about one move every half minute
+# a candidate's drill as the capacity figure assumes it: 20 looks and queries and 3 actions
+# over 30 minutes of wall time (the 25-minute incident clock, thinking time between moves)
+DRILL = {"looks": 20, "actions": 3, "wall_s": 30 * 60.0}
 
 
 def _free_port() -> int:
@@ -85,16 +87,24 @@ class Server:
     process: subprocess.Popen[str]
     log: list[str] = field(default_factory=list)
 
-    def cpu_s(self) -> float:
-        """CPU seconds of the server and every process under it, live or reaped."""
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds of the server and every process under it, live or reaped (each
+        process's own time and its reaped children's), by job: re-simulation (the
+        simulation host and the runs it forks), SQL (the sandboxes) and the server itself
+        (pages, scoring, and any helper it reaped)."""
         import psutil
 
         root = psutil.Process(self.process.pid)
-        total = sum(root.cpu_times()[:4])
-        for child in root.children(recursive=True):
+        out = {"server": sum(root.cpu_times()[:4]), "resimulation": 0.0, "sql": 0.0}
+        for child in root.children(recursive=False):
             with contextlib.suppress(psutil.Error):
-                total += sum(child.cpu_times()[:2])
-        return float(total)
+                command = " ".join(child.cmdline())
+                job = "resimulation" if "host_process" in command else "server"
+                job = "sql" if "sql_child" in command else job
+                out[job] += sum(child.cpu_times()[:4])
+                for grandchild in child.children(recursive=True):
+                    out[job] += sum(grandchild.cpu_times()[:4])
+        return out
 
     def rss_mb(self) -> float:
         import psutil
@@ -293,7 +303,9 @@ def _cohort_run(candidates: int, think_s: tuple[float, float], hostile: bool) ->
         extra = []
         if hostile:
             extra = [
-                threading.Thread(target=_hostile, args=(server.base, tokens[0], timings, lock, stop)),
+                threading.Thread(
+                    target=_hostile, args=(server.base, tokens[0], timings, lock, stop)
+                ),
                 threading.Thread(target=_facilitator, args=(server, cohort, timings, lock, stop)),
             ]
         start = time.perf_counter()
@@ -305,25 +317,40 @@ def _cohort_run(candidates: int, think_s: tuple[float, float], hostile: bool) ->
         for t in extra:
             t.join()
         wall = time.perf_counter() - start
-        cpu = server.cpu_s() - cpu_before
+        after = server.cpu_s()
+        cpu = {job: after[job] - cpu_before[job] for job in after}
         rss = server.rss_mb() - rss_before
         tracebacks = sum("Traceback" in line for line in server.log)
-    moves = sum(len(v) for k, v in timings.items() if k != "report")
-    cores = os.cpu_count() or 1
     return _figures(timings) | {
         "candidates": candidates,
-        "moves": moves,
+        "moves": sum(len(v) for k, v in timings.items() if k != "report"),
         "cohort_ready_s": ready_s,
         "wall_s": wall,
         "server_rss_growth_mb_per_session": rss / candidates,
-        "server_cpu_s": cpu,
-        "server_cpu_ms_per_move": 1000 * cpu / max(1, moves),
-        # a core's capacity at a real drill's pace (one move every PACE_S): candidates
-        # whose moves cost one CPU-second per second in all
-        "capacity_candidates_per_core": PACE_S / max(1e-9, cpu / max(1, moves)),
-        "cores": cores,
+        **_capacity(timings, cpu),
+        "cores": os.cpu_count() or 1,
         "load_avg_1m": os.getloadavg()[0],
         "server_log_tracebacks": tracebacks,
+    }
+
+
+def _capacity(timings: Timings, cpu: dict[str, float]) -> dict[str, float]:
+    """CPU per action (every re-simulation of the run, the scores' own runs included,
+    charged to the actions) and per other move or page (the server and the sandboxes),
+    and what one core carries of DRILL-shaped drills at once."""
+    acts = max(1, len(timings["act"]))
+    pages = max(1, sum(len(v) for k, v in timings.items() if k not in ("act",)))
+    per_act = cpu["resimulation"] / acts
+    per_page = (cpu["server"] + cpu["sql"]) / pages
+    per_drill = DRILL["looks"] * per_page + DRILL["actions"] * per_act
+    return {
+        "cpu_s_resimulation": cpu["resimulation"],
+        "cpu_s_sql": cpu["sql"],
+        "cpu_s_server": cpu["server"],
+        "cpu_s_per_action": per_act,
+        "cpu_ms_per_look_or_page": 1000 * per_page,
+        "cpu_s_per_drill": per_drill,
+        "capacity_candidates_per_core": DRILL["wall_s"] / max(1e-9, per_drill),
     }
 
 
