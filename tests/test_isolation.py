@@ -216,6 +216,31 @@ def test_a_query_at_its_limit_stalls_nobody_else(pooled):
     held.result(WAIT_S)
 
 
+@pytest.mark.slow
+def test_an_examinees_packet_query_runs_in_a_sandbox_like_a_trainees(pooled):
+    """The rollback-packet exercise runs the packet's verification query: in the console
+    it goes to the sandboxes, so a packet's memory bomb is refused there and fails its
+    check, while the reference packet passes as it does in-process."""
+    from drills.course.exam import Attempt, load_exam, mark, resolve_exam
+
+    exam = load_exam(resolve_exam("exercise-2-rollback-packet"))
+    reference = (library_root() / "tts-first-audio-byte" / "rollback-packet.yaml").read_text()
+    bomb = reference.replace(
+        "SELECT quantile_cont",
+        "SELECT length(repeat('x', 2500000000)) > 0 AS boom, quantile_cont",
+        1,
+    )
+
+    def met(artifact: str) -> dict[str, bool]:
+        attempt = Attempt(exam=exam.id, candidate="c", answer="x", artifact=artifact)
+        return {i.id: i.met for i in mark(exam, attempt, pooled.owned_by("exam:c")).items}
+
+    assert met(reference)["verification-discriminates"]
+    assert not met(bomb)["verification-discriminates"]
+    drill = Drill(scenario(), pooled.owned_by("ana"))
+    assert query(drill, "SELECT count(*) AS n FROM events")[1] == ""
+
+
 # --- the console -----------------------------------------------------------------------
 
 

@@ -50,6 +50,8 @@ class Console:
     # answer keys by scenario (or variant) folder: written once, read every refresh
     keys: dict[Path, AnswerKey] = field(default_factory=dict)
     scorer: Scorer = field(init=False)  # set by create_app (it reads `key`)
+    # exam markings by the attempt they marked (drills/console/exams.py)
+    markings: dict[str, Any] = field(default_factory=dict)
 
     def key(self, scenario: LoadedScenario) -> AnswerKey:
         """A scenario's (or variant's) answer key, read from its folder once."""
