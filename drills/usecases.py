@@ -102,9 +102,14 @@ def score_session(
     journal: Journal, session_id: str, runs: Runs, refs: References | None = None
 ) -> tuple[Assessed, list[str]]:
     """A journaled session scored, with its integrity problems (the caller decides whether
-    a tampered journal may be reported)."""
+    a tampered journal may be reported). A sound journal's score is stored with its head,
+    as `score_once` stores it (a console reads it back)."""
+    head = journal.head(session_id)
     drill, problems = load_drill(journal, session_id, runs)
-    return assess(drill, refs), problems
+    assessed = assess(drill, refs)
+    if not problems and head[0] == len(drill.moves):
+        journal.store_score(session_id, head, assessed.score.to_json())
+    return assessed, problems
 
 
 def score_once(

@@ -241,6 +241,8 @@ def test_a_scripted_drill_resumes_reports_and_refuses_tampering(home):
     assert report.returncode == 0, report.stderr
     data = json.loads(report.stdout)
     assert data["diagnosis_correct"] and data["score"] >= 60 and data["integrity"] == []
+    stored = Journal(home).stored_score(session)  # kept with the journal's head
+    assert stored is not None and json.loads(stored)["score"] == data["score"]
     db = sqlite3.connect(home / "sessions.sqlite")
     db.execute("UPDATE moves SET payload = replace(payload, 'tts-cpu', 'tts-gpx') WHERE seq = 1")
     db.commit()
