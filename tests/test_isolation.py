@@ -68,6 +68,27 @@ def test_a_burst_from_one_owner_waits_behind_the_others():
     queue.close()
 
 
+def test_one_owner_holds_at_most_its_share_of_the_workers():
+    """Two workers, one job each at most per owner: while `ana` holds one worker, her
+    second job waits and `bo`'s runs on the other (a second tab gains nothing)."""
+    queue: FairQueue[str] = FairQueue(2, per_owner=1)
+    gate, started = threading.Event(), threading.Event()
+
+    def held() -> str:
+        started.set()
+        gate.wait(WAIT_S)
+        return "ana0"
+
+    first = queue.submit("ana", "ana0", held)
+    assert started.wait(WAIT_S)
+    second = queue.submit("ana", "ana1", lambda: "ana1")
+    other = queue.submit("bo", "bo0", lambda: "bo0")
+    assert other.result(WAIT_S) == "bo0" and not second.done()
+    gate.set()
+    assert first.result(WAIT_S) == "ana0" and second.result(WAIT_S) == "ana1"
+    queue.close()
+
+
 def test_a_job_asked_for_twice_runs_once_and_a_failure_reaches_its_callers():
     queue: FairQueue[int] = FairQueue(2)
     gate, runs = threading.Event(), []

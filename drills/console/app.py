@@ -68,15 +68,15 @@ def create_app(root: Path, dask: str | None = None) -> Starlette:
     """The app over a home folder; it keeps more runs than a one-trainee process does: a
     cohort's drills diverge once its candidates act, and its report reads every run.
     Runs are simulated in the simulation host, or on the Dask cluster at `dask`; trainee
-    SQL runs in sandbox processes, one per core (at least two: a query at its time limit
-    holds one)."""
+    SQL runs in sandbox processes, one per core and one more (at least three: a candidate
+    holds one at most, and a query at its time limit holds it for seconds)."""
     runs = Runs(
         memory=RUNS_IN_MEMORY,
         niceness=10,  # re-simulations yield the cores to the pages
         keep_on_disk=RUNS_ON_DISK,
         isolated=True,
         dask=dask,
-        sandboxes=max(2, os.cpu_count() or 1),
+        sandboxes=max(3, (os.cpu_count() or 1) + 1),
     )
     journal = Journal(root)
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}

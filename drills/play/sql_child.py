@@ -140,7 +140,8 @@ class SandboxPool:
         self._all: set[Child] = set()
         self._lock = threading.Lock()
         self._closed = False
-        self._queue: FairQueue[tuple[str, Any]] = FairQueue(processes, name="sql")
+        # one sandbox at most per owner: a candidate with several tabs holds only one
+        self._queue: FairQueue[tuple[str, Any]] = FairQueue(processes, "sql", per_owner=1)
 
     def prestart(self) -> None:
         """Start every sandbox now, in the background (an interpreter takes a second or

@@ -6,12 +6,13 @@ for the first's result.
 
 Workers are threads of this process that each take the next job and hand it to whatever
 runs it (a simulation host, a Dask cluster, a sandbox process): `width` of them bound how
-much runs at once."""
+much runs at once, and `per_owner` how much of that one owner may hold (a candidate with
+two tabs open holds one sandbox, not both)."""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -33,8 +34,10 @@ class _Job(Generic[T]):
 
 
 class FairQueue(Generic[T]):
-    def __init__(self, width: int, name: str = "fair") -> None:
+    def __init__(self, width: int, name: str = "fair", per_owner: int | None = None) -> None:
         self.width = max(1, width)
+        self.per_owner = self.width if per_owner is None else max(1, per_owner)
+        self._running: Counter[str] = Counter()
         self._lines: OrderedDict[str, deque[_Job[T]]] = OrderedDict()  # least recent first
         self._by_key: dict[Hashable, _Job[T]] = {}  # waiting or running
         self._ready = threading.Condition()
@@ -61,7 +64,7 @@ class FairQueue(Generic[T]):
             if line is None:
                 line = self._lines[owner] = deque()  # a new owner is served next round
             line.append(job)
-            self._ready.notify()
+            self._ready.notify_all()
             return job.future
 
     def waiting(self) -> dict[str, int]:
@@ -69,17 +72,24 @@ class FairQueue(Generic[T]):
         with self._ready:
             return {owner: len(line) for owner, line in self._lines.items() if line}
 
+    def _eligible(self) -> str | None:
+        """The owner served longest ago with a job waiting and room to run it."""
+        return next(
+            (o for o, line in self._lines.items() if line and self._running[o] < self.per_owner),
+            None,
+        )
+
     def _next(self) -> _Job[T] | None:
         with self._ready:
-            while not self._closed and not any(self._lines.values()):
+            while not self._closed and (owner := self._eligible()) is None:
                 self._ready.wait()
-            if self._closed:
+            if self._closed or owner is None:
                 return None
-            owner = next(o for o, line in self._lines.items() if line)
             job = self._lines[owner].popleft()
             self._lines.move_to_end(owner)  # served: to the back of the round
             if not self._lines[owner]:
                 del self._lines[owner]
+            self._running[owner] += 1
             return job
 
     def _work(self) -> None:
@@ -91,6 +101,10 @@ class FairQueue(Generic[T]):
                     job.future.set_exception(exc)
             with self._ready:
                 self._by_key.pop(job.key, None)
+                self._running[job.owner] -= 1
+                if not self._running[job.owner]:
+                    del self._running[job.owner]
+                self._ready.notify_all()  # the owner may run its next job
 
     def close(self) -> None:
         """Stop taking jobs; those waiting are cancelled (a running one finishes)."""

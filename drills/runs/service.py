@@ -103,7 +103,11 @@ class Runs:
         if isolated or dask:
             if not dask:
                 self._host = SimulationHost(folder, keep, niceness)
-            self._queue = FairQueue(max(1, self.workers), name="runs")
+            # as many runs at once as the cores that simulate them (the cluster's threads,
+            # counted when it is joined); one owner's runs take all but one of the slots
+            # at most: a burst of actions (or a score's runs) leaves room for another's
+            width = max(1, self._dask.threads() if self._dask else self.workers)
+            self._queue = FairQueue(width, "runs", per_owner=max(1, width - 1))
 
     def owned_by(self, owner: str) -> Runs:
         """This service as one user's: everything shared, their runs and queries queued
@@ -262,21 +266,27 @@ class Runs:
 class DaskCluster:
     """Runs simulated whole on an existing Dask cluster (the what-if's backend,
     simulator/studies/sweep_run.py): a run is a pure function of its inputs, so where it
-    ran never changes a number. The client connects on first use."""
+    ran never changes a number."""
 
     def __init__(self, address: str) -> None:
         self.address = address
         self._client: Any = None
         self._lock = threading.Lock()
 
-    def simulate(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Telemetry:
+    def _joined(self) -> Any:
         with self._lock:
             if self._client is None:
                 from distributed import Client
 
                 self._client = Client(self.address)
-            client = self._client
-        future = client.submit(simulate_whole, scenario, timeline, pure=False)
+            return self._client
+
+    def threads(self) -> int:
+        """The cluster's worker threads now (it is joined here)."""
+        return int(sum(self._joined().nthreads().values()))
+
+    def simulate(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Telemetry:
+        future = self._joined().submit(simulate_whole, scenario, timeline, pure=False)
         tel: Telemetry = future.result()
         return tel
 
