@@ -41,6 +41,7 @@ class RunCache:
         self.folder = folder  # None: $SPEECHDRILL_CACHE, else $SPEECHDRILL_HOME/runs
         self.keep_on_disk = keep_on_disk  # each run is tens of megabytes
         self._lock = threading.Lock()  # the console hands runs over from a background thread
+        self._sharing = threading.Lock()  # runs being written out for the sandboxes
         self._runs: OrderedDict[str, Telemetry] = OrderedDict()
 
     def known(self, key: str) -> Telemetry | None:
@@ -84,14 +85,19 @@ class RunCache:
         found: tuple[Path, dict[str, pa.Table]] | None = tel.derived.get(SHARED)
         if found is not None:
             return found
-        if not self.on_disk(key):
-            self.store(key, tel)
-        folder = self._root() / key / SHARED
-        if not all((folder / f"{name}.arrow").is_file() for name in TABLES):
-            _write_shared(tel, folder)
-        tables = map_shared(folder)
-        share_arrow(tel, tables)
-        return tel.derived.setdefault(SHARED, (folder, tables))
+        with self._sharing:  # once: the run's Arrow tables and the mapped ones must agree
+            found = tel.derived.get(SHARED)
+            if found is not None:
+                return found
+            if not self.on_disk(key):
+                self.store(key, tel)
+            folder = self._root() / key / SHARED
+            if not all((folder / f"{name}.arrow").is_file() for name in TABLES):
+                _write_shared(tel, folder)
+            tables = map_shared(folder)
+            share_arrow(tel, tables)
+            tel.derived[SHARED] = (folder, tables)
+            return folder, tables
 
     def _root(self) -> Path:
         if self.folder is not None:
