@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -284,6 +285,15 @@ def console_isolation(
 
 def _cohort_run(candidates: int, think_s: tuple[float, float], hostile: bool) -> dict[str, Any]:
     home = tempfile.mkdtemp(prefix="speechdrill-console-bench-")
+    try:
+        return _cohort_in(home, candidates, think_s, hostile)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)  # a cohort's runs: gigabytes
+
+
+def _cohort_in(
+    home: str, candidates: int, think_s: tuple[float, float], hostile: bool
+) -> dict[str, Any]:
     kinds = [*TARGET_S, "hostile_query", "hostile_conclude", "report"]
     timings: Timings = {kind: [] for kind in kinds}
     lock, stop = threading.Lock(), threading.Event()
