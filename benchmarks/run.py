@@ -350,9 +350,11 @@ def main() -> None:
 
     results["replay"] = replay_times()
     results["debrief"] = debrief_times()
-    from benchmarks.console import console_latency
+    from benchmarks.console import console_isolation, console_latency
 
     results["console"] = console_latency(4 if args.quick else 20)
+    # issue 37: one hostile candidate and a facilitator reloading the report beside 19
+    results["console_isolation"] = console_isolation(4 if args.quick else 20)
     from benchmarks.sweep import sweep_speedup
 
     results["sweep"] = sweep_speedup(300.0 if args.quick else 3600.0)

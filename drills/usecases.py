@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from drills.judge.debrief import report_parts
 from drills.judge.history import record_drill
-from drills.judge.scoring import Assessed, References, assess, references, replay
-from drills.library.scenario import LoadedScenario, Move, Transcript, load_scenario
+from drills.judge.scoring import Assessed, References, Score, assess, references, replay
+from drills.library.scenario import AnswerKey, LoadedScenario, Move, Transcript, load_scenario
 from drills.library.scenario import resolve_scenario as resolve
 from drills.play.actions import ACTIONS, ActionError, check_action, preview
 from drills.play.drill import Drill, MoveRecord, load_drill
@@ -37,7 +37,9 @@ __all__ = [
     "preview_move",
     "record",
     "replay_transcript",
+    "score_once",
     "score_session",
+    "stored_score",
     "write_report",
 ]
 
@@ -128,9 +130,45 @@ def score_session(
     journal: Journal, session_id: str, runs: Runs, refs: References | None = None
 ) -> tuple[Assessed, list[str]]:
     """A journaled session scored, with its integrity problems (the caller decides whether
-    a tampered journal may be reported)."""
+    a tampered journal may be reported). A sound journal's score is stored with its head,
+    as `score_once` stores it (a console reads it back)."""
+    head = journal.head(session_id)
     drill, problems = load_drill(journal, session_id, runs)
-    return assess(drill, refs), problems
+    assessed = assess(drill, refs)
+    if not problems and head[0] == len(drill.moves):
+        journal.store_score(session_id, head, assessed.score.to_json())
+    return assessed, problems
+
+
+def score_once(
+    journal: Journal,
+    session_id: str,
+    drill: Drill,
+    trainee: str,
+    refs: References | None = None,
+    key: AnswerKey | None = None,
+    root: Path | None = None,
+) -> Score:
+    """A finished session's score, computed once: read back when the journal holds one
+    for its entries as they stand, else scored now (from the drill as played: what each
+    move showed is kept on it), stored with the journal's head and recorded in the
+    trainee's history. A report reads it back instead of scoring again."""
+    stored = journal.stored_score(session_id)
+    if stored is not None:
+        return Score.from_json(stored)
+    head = journal.head(session_id)
+    assessed = assess(drill, refs, key)
+    if head[0] == len(drill.moves) and journal.store_score(
+        session_id, head, assessed.score.to_json()
+    ):
+        record(assessed, session_id, trainee, root)
+    return assessed.score
+
+
+def stored_score(journal: Journal, session_id: str) -> Score | None:
+    """A session's score if it has been scored for its journal as it stands."""
+    stored = journal.stored_score(session_id)
+    return Score.from_json(stored) if stored is not None else None
 
 
 @dataclass

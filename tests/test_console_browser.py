@@ -5,6 +5,7 @@ dashboard layout."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -101,6 +102,12 @@ def test_the_report_shows_standing_conclusions_and_flags_and_links_back(browser,
     bo.click("#query button")
     assert "refused" in bo.inner_text("#latest-query")
     facilitator.click("#report-link")
+    # a finished drill is scored once, in the background: the report says so until then
+    deadline = time.monotonic() + 300
+    while "being scored" in facilitator.inner_text("#scores"):
+        assert time.monotonic() < deadline, "the concluded drill was never scored"
+        time.sleep(1)
+        facilitator.reload()
     scores = facilitator.locator("#scores")
     ana_row, bo_row = (
         scores.locator("tr[data-candidate='Ana Lima']"),

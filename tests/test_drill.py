@@ -228,32 +228,31 @@ def test_the_sandbox_limits_rows():
         sandbox.close()
 
 
-def test_a_sandbox_hands_its_connection_on_clean_and_once(monkeypatch):
+def test_a_sandbox_hands_its_connection_on_clean_and_once():
     """A closed sandbox's connection serves the next one, which sees its own tables only;
     one that ran past the time limit is not handed on; closing twice hands on once."""
     import pandas as pd
 
     from drills.play import sql
 
-    monkeypatch.setattr(sql, "_IDLE", [])
+    idle = sql.Connections(kept=4)
 
     def tables(n: int) -> dict[str, pd.DataFrame]:
         frame = pd.DataFrame({"t_s": [float(i) for i in range(n)]})
         return dict.fromkeys(("requests", "batches", "metrics", "events"), frame)
 
-    first = Sandbox(tables(3))
+    first = Sandbox(tables(3), idle)
     first.close()
     first.close()
-    assert len(sql._IDLE) == 1
-    second = Sandbox(tables(5))
-    assert second.con is first.con and not sql._IDLE
+    assert len(idle._idle) == 1
+    second = Sandbox(tables(5), idle, time_limit_s=0.05)
+    assert second.con is first.con and not idle._idle
     assert second.run("SELECT count(*) AS n FROM requests", 1.0).rows == [(5,)]
-    monkeypatch.setattr(sql, "TIME_LIMIT_S", 0.05)
     with pytest.raises(QueryRefused, match="limit"):
         second.run("SELECT count(*) FROM range(100000000000) a", 1.0)
     second.close()
-    assert not sql._IDLE  # interrupted once: a fresh connection for the next sandbox
-    third = Sandbox(tables(2))
+    assert not idle._idle  # interrupted once: a fresh connection for the next sandbox
+    third = Sandbox(tables(2), idle)
     assert third.con is not second.con
     assert third.run("SELECT count(*) AS n FROM events", 1.0).rows == [(2,)]
     third.close()

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from drills.cli.session import DrillPrompt
+from drills.library import scenario as scenario_model
 from drills.play.drill import load_drill
 from drills.play.journal import Journal
 from tests.helpers import RUNS
@@ -69,6 +70,87 @@ def test_any_edit_to_the_journal_breaks_the_chain(home, tamper):
     assert problems
 
 
+def journal_of(home, moves=3):
+    journal = Journal(home)
+    session = journal.create("tts-first-audio-byte", "ana")
+    for move in ({"look": "traffic"}, {"look": "latency-by-kind"}, {"look": "events"})[:moves]:
+        journal.append(session.id, move)
+    return journal, session.id
+
+
+def tamper(home, *statements):
+    """Edit the journal's file as anyone who can write it could (without its key)."""
+    db = sqlite3.connect(home / "sessions.sqlite")
+    for statement in statements:
+        db.execute(*statement) if isinstance(statement, tuple) else db.execute(statement)
+    db.commit()
+
+
+@pytest.mark.parametrize("cut", [1, 2, 3])
+def test_a_journal_cut_short_is_refused(home, cut):
+    """Deleting the last entries leaves a valid chain; the session's signed head (its
+    entry count and last HMAC) still tells, and a scripted move on it is refused."""
+    journal, session = journal_of(home)
+    tamper(home, f"DELETE FROM moves WHERE seq >= {3 - cut}")
+    moves, problems = journal.moves(session)
+    assert len(moves) == 3 - cut and problems == [
+        f"the journal holds {3 - cut} entries but its session recorded 3 "
+        "(entries removed or added outside speechdrill?)"
+    ]
+    from drills.cli.session import perform
+    from simulator.errors import InputError
+
+    with pytest.raises(InputError, match="integrity check"):
+        perform(journal, session, {"look": "errors"}, RUNS)
+
+
+def test_a_cut_journal_with_its_count_rewritten_is_refused(home):
+    """Without the key the head cannot be re-signed: rewriting the count to match, and the
+    head to the last remaining entry's HMAC, is still caught."""
+    journal, session = journal_of(home)
+    last = journal.db.execute("SELECT mac FROM moves WHERE seq = 1").fetchone()[0]
+    tamper(
+        home,
+        "DELETE FROM moves WHERE seq = 2",
+        ("UPDATE sessions SET entries = 2, head = ? WHERE id = ?", (last, session)),
+    )
+    _, problems = journal.moves(session)
+    assert problems == ["the session's head does not match its entries (cut short, or re-signed?)"]
+
+
+def test_a_session_moved_to_another_trainee_or_scenario_is_refused(home):
+    journal, session = journal_of(home)
+    tamper(home, f"UPDATE sessions SET trainee = 'bo' WHERE id = '{session}'")
+    assert journal.moves(session)[1]
+    journal, other = journal_of(home)
+    tamper(home, f"UPDATE sessions SET scenario = 'gpu-cost-no-traffic' WHERE id = '{other}'")
+    assert journal.moves(other)[1]
+
+
+@pytest.mark.parametrize("moves", [0, 1, 3])
+def test_an_untouched_journal_passes_its_check(home, moves):
+    """The near miss the other way: a whole journal, empty or not, raises nothing."""
+    journal, session = journal_of(home, moves)
+    assert journal.moves(session) == (
+        [{"look": "traffic"}, {"look": "latency-by-kind"}, {"look": "events"}][:moves],
+        [],
+    )
+    assert journal.head(session)[0] == moves
+
+
+def test_a_stored_score_is_read_back_only_for_the_journal_it_scored(home):
+    journal, session = journal_of(home)
+    head = journal.head(session)
+    assert journal.store_score(session, head, '{"score": 71.0}')
+    assert journal.stored_score(session) == '{"score": 71.0}'
+    tamper(home, "UPDATE scores SET score = '{\"score\": 100.0}'")  # edited: not read
+    assert journal.stored_score(session) is None
+    assert journal.store_score(session, head, '{"score": 71.0}')
+    journal.append(session, {"look": "errors"})  # the journal moved on: not read either
+    assert journal.stored_score(session) is None
+    assert not journal.store_score(session, head, '{"score": 71.0}')
+
+
 def test_the_prompt_plays_moves_and_journals_them(home, capsys):
     journal = Journal(home)
     session = journal.create("recognition-collapse-after-release", "ana")
@@ -111,7 +193,7 @@ def test_no_input_can_break_a_session(home, capsys):
         "query WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3) "
         "SELECT * FROM n",
         "query SELECT nope FROM requests",
-        "query " + "SELECT " + "(" * 3000 + "1" + ")" * 3000,
+        "query " + "SELECT " + "(" * 1990 + "1" + ")" * 1990,  # within the 4000 characters
         "query SELECT kind FROM requests WHERE 1 = 0",
         "query PIVOT requests ON kind USING count(*)",
         "query EXPLAIN SELECT 1",
@@ -159,6 +241,8 @@ def test_a_scripted_drill_resumes_reports_and_refuses_tampering(home):
     assert report.returncode == 0, report.stderr
     data = json.loads(report.stdout)
     assert data["diagnosis_correct"] and data["score"] >= 60 and data["integrity"] == []
+    stored = Journal(home).stored_score(session)  # kept with the journal's head
+    assert stored is not None and json.loads(stored)["score"] == data["score"]
     db = sqlite3.connect(home / "sessions.sqlite")
     db.execute("UPDATE moves SET payload = replace(payload, 'tts-cpu', 'tts-gpx') WHERE seq = 1")
     db.commit()
@@ -244,3 +328,47 @@ def test_the_script_form_speaks_the_prompts_syntax_and_refusals_exit_2(home):
     assert done.returncode == 0 and "rolled back" in done.stdout
     drill, _ = load_drill(Journal(home), session, RUNS)
     assert [m.kind for m in drill.moves] == ["query", "act"]  # the refused query spent clock
+
+
+LIMITS = {
+    "cause": scenario_model.TEXT_CHARS,
+    "line": scenario_model.LINE_CHARS,
+    "lines": scenario_model.LINES,
+    "notes": scenario_model.NOTES_CHARS,
+    "query": scenario_model.QUERY_CHARS,
+}
+
+
+@pytest.mark.parametrize(
+    "move, where",
+    [
+        ({"conclude": {"cause": "x" * (LIMITS["cause"] + 1)}}, "conclude.cause"),
+        ({"conclude": {"cause": "c", "notes": "n" * (LIMITS["notes"] + 1)}}, "conclude.notes"),
+        ({"conclude": {"cause": "c", "mitigations": ["m"] * 21}}, "conclude.mitigations"),
+        ({"conclude": {"cause": "c", "mitigations": ["m" * 501]}}, "conclude.mitigations.0"),
+        ({"conclude": {"cause": "c", "prevention": ["p" * 501]}}, "conclude.prevention.0"),
+        ({"query": "SELECT 1 " + " " * LIMITS["query"]}, "query"),
+        ({"act": {"action": "set", "args": {"path": "x", "value": "v" * 2000}}}, "act"),
+    ],
+)
+def test_every_free_text_field_is_bounded_with_a_clear_message(tmp_path, move, where):
+    """Past its limit a field is refused, naming the field and the limit, and nothing is
+    played or journaled; at its limit it is accepted (the near miss the other way)."""
+    from drills.cli.session import perform
+    from simulator.errors import InputError
+
+    journal = Journal(tmp_path)
+    session = journal.create("gpu-cost-no-traffic", "ana").id
+    with pytest.raises(InputError) as info:
+        perform(journal, session, move, RUNS)
+    assert info.value.field_path.startswith(where) and "at most" in info.value.expected
+    assert journal.moves(session) == ([], [])
+    line = "x" * LIMITS["line"]
+    longest = {
+        "cause": "y" * LIMITS["cause"],
+        "mitigations": [line] * LIMITS["lines"],
+        "prevention": [line] * LIMITS["lines"],
+        "notes": "z" * LIMITS["notes"],
+    }
+    perform(journal, session, {"conclude": longest}, RUNS)
+    assert journal.moves(session)[0] == [{"conclude": longest}]

@@ -11,8 +11,10 @@ is another site is refused. Bad input gets a message and changes nothing."""
 
 from __future__ import annotations
 
-import threading
+import contextlib
+import os
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +29,21 @@ from starlette.routing import Route
 from drills.console.dashboard import Dashboard, dashboard
 from drills.console.exams import items as exam_items
 from drills.console.exams import routes as exam_routes
-from drills.console.live import LiveDrills
+from drills.console.live import LiveDrills, Scorer
 from drills.console.prepare import Preparer
 from drills.console.report import escape_attempts, reaches, standing
 from drills.console.store import HINT_COST, Candidate, Cohort, Store, new_token
-from drills.console.web import BadInput, Console, guarded_by, names_of, now, page
+from drills.console.web import (
+    BadInput,
+    Console,
+    ConsoleApp,
+    guarded_by,
+    names_of,
+    now,
+    page,
+)
 from drills.judge.alerts import rules_in
-from drills.judge.scoring import References, assess, gather_evidence, references
+from drills.judge.scoring import gather_evidence
 from drills.library.paths import library_root
 from drills.library.scenario import (
     load_scenario,
@@ -46,24 +56,44 @@ from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.play.vocabulary import tables
 from drills.runs.service import Runs
-from drills.usecases import MoveRefused, preview_move, record
+from drills.usecases import MoveRefused, preview_move
 from simulator.errors import InputError
 
 RUNS_IN_MEMORY = 48  # a cohort's runs (one per candidate who acted), ~80 MB each
-RUNS_ON_DISK = 96
+RUNS_ON_DISK = 64  # each ~130 MB on disk: the compressed run and its mapped tables
+MAX_BODY = 256 * 1024  # bytes of a form: every field has its own, smaller, limit
 
 
-def create_app(root: Path) -> Starlette:
+def create_app(root: Path, dask: str | None = None) -> Starlette:
     """The app over a home folder; it keeps more runs than a one-trainee process does: a
-    cohort's drills diverge once its candidates act, and its report reads every run."""
-    # re-simulations yield the cores to the pages (niceness)
-    runs = Runs(memory=RUNS_IN_MEMORY, niceness=10, keep_on_disk=RUNS_ON_DISK)
+    cohort's drills diverge once its candidates act, and its report reads every run.
+    Runs are simulated in the simulation host, or on the Dask cluster at `dask`; trainee
+    SQL runs in sandbox processes, one per core and one more (at least three: a candidate
+    holds one at most, and a query at its time limit holds it for seconds)."""
+    runs = Runs(
+        memory=RUNS_IN_MEMORY,
+        niceness=10,  # re-simulations yield the cores to the pages
+        keep_on_disk=RUNS_ON_DISK,
+        isolated=True,
+        dask=dask,
+        sandboxes=max(3, (os.cpu_count() or 1) + 1),
+    )
     journal = Journal(root)
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}
     store, live = Store(root), LiveDrills(journal, runs)
     preparer = Preparer(store, journal, lambda s: live.warm_scenario(s, references=True))
     console = Console(store, journal, live, scenarios, preparer)
-    app = Starlette(routes=routes(console))
+    console.scorer = Scorer(live, console.key, root)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if runs.views.pool is not None:
+            runs.views.pool.prestart()
+        yield
+        console.scorer.close()
+        runs.close()  # the simulation host and the SQL sandboxes, stopped and reaped
+
+    app = ConsoleApp(routes=routes(console), lifespan=lifespan, max_body_size=MAX_BODY)
     app.state.console = console
     return app
 
@@ -252,6 +282,9 @@ def _drill(c: Console, who: Candidate, cohort: Cohort) -> Drill | None:
         return None
     if not who.ended and drill.clock_min >= cohort.time_box_min and not drill.concluded:
         c.store.end(who.token, "the time box ran out")
+        who = c.store.candidate(who.token) or who
+    if drill.concluded or who.ended:
+        c.scorer.request(who.session, who.name)
     return drill
 
 
@@ -295,13 +328,13 @@ async def end_drill(c: Console, request: Request) -> Response:
     except BadInput as exc:
         return await cohort_page(c, request, error=str(exc))
     c.store.end(who.token, "ended by the facilitator")
-    _score_soon(c, who.token)
+    if who.session:
+        c.scorer.request(who.session, who.name)
     return RedirectResponse(str(request.url).rsplit("/", 1)[0], status_code=303)
 
 
 def _evidence(c: Console, drill: Drill, key: Any) -> Any:
-    with c.drills.runs_lock:
-        return gather_evidence(drill, key)
+    return gather_evidence(drill, key)
 
 
 async def cohort_report(c: Console, request: Request) -> Response:
@@ -311,7 +344,6 @@ async def cohort_report(c: Console, request: Request) -> Response:
     scenario = c.scenarios[cohort.scenario]
     key = c.key(scenario)
     results = await run_in_threadpool(_scores, c, cohort)
-    scored = [r for r in results if r["score"] is not None]
     return page(
         "report.html",
         ft=request.path_params["ft"],
@@ -319,79 +351,49 @@ async def cohort_report(c: Console, request: Request) -> Response:
         scenario=scenario,
         key=key,
         results=results,
-        components=[line.component for line in scored[0]["score"].breakdown] if scored else [],
-        expert=next((r["expert"] for r in results if r["expert"] is not None), None),
+        components=next(
+            ([x.component for x in r["score"].breakdown] for r in results if r["score"]), []
+        ),
+        expert=results[0]["expert"] if results else None,
         hint_cost=HINT_COST,
     )
 
 
 def _scores(c: Console, cohort: Cohort) -> list[dict[str, Any]]:
-    """Every prepared candidate's standing and expert path; a finished drill's score
-    against their own incident's key (scored once: a finished drill takes no more moves;
-    it joins the trainee's history then). A drill still being played is not scored."""
-    refs: dict[Path, References] = {}  # a variant's references, shared by its candidates
+    """Every prepared candidate's standing, expert path and stored score
+    (drills/console/live.py `Scorer`: a finished drill is scored once, in the background,
+    against its own incident's key and expert path, and joins the trainee's history); None
+    for a drill still being played or not scored yet. Nothing is scored here: reloading
+    the report costs a read."""
     results = []
     for who in c.store.candidates(cohort.id):
         if not who.session:
             continue
-        drill = c.drills.get(who.session)
-        scenario = drill.scenario
-        if scenario.directory not in refs:  # the expert's path, played (not simulated)
-            refs[scenario.directory] = references(scenario, scenario.directory, drill.runs)
+        drill = _drill(c, who, cohort)
+        if drill is None:
+            continue
+        who = c.store.candidate(who.token) or who
         for move in drill.moves:  # the SQL that reached past the telemetry, answered
             if reaches(move) and move.result is None and not move.error:
                 c.drills.show(drill, move)
         done = standing(who, drill)
-        result = None
-        if done.state != "still playing":
-            result = _finished_score(c, who, drill, refs[scenario.directory])
+        found = c.scorer.stored(who.session) if done.state != "still playing" else None
         hints = c.store.hints(who.token)
         results.append(
             {
                 "who": who,
                 "drill": drill,
                 "standing": done,
-                "score": result,
+                "score": found,
+                "finished": done.state != "still playing",
                 "hints": hints,
-                "final": max(0.0, result.score - sum(h.cost for h in hints)) if result else None,
-                "expert": refs[scenario.directory].expert,
+                "final": max(0.0, found.score - sum(h.cost for h in hints)) if found else None,
+                "expert": c.scorer.references(drill.scenario).expert,
                 "escapes": escape_attempts(drill),
                 "conclusion": drill.moves[-1].conclusion if drill.concluded else None,
             }
         )
     return results
-
-
-def _finished_score(c: Console, who: Candidate, drill: Drill, refs: References) -> Any:
-    """A finished drill's score, computed once per session (a finished drill takes no
-    more moves: only the runs and their sandboxes are shared with the other candidates)."""
-    with c.drills.runs_lock:
-        if who.session not in c.scores:
-            assessed = assess(drill, refs, c.key(drill.scenario))
-            record(assessed, who.session, who.name, c.store.root)
-            c.scores[who.session] = assessed.score
-        return c.scores[who.session]
-
-
-def _score_soon(c: Console, token: str) -> None:
-    """Score a drill that has just finished, in the background, so that the cohort report
-    reads it instead of computing it while the facilitator waits."""
-
-    def job() -> None:
-        who = c.store.candidate(token)
-        if who is None or not who.session:
-            return
-        drill = c.drills.get(who.session)
-        scenario = drill.scenario
-        refs = references(scenario, scenario.directory, drill.runs)
-        # the runs a score compares against, simulated in worker processes first, once
-        # however many drills finish together (no lock held: other candidates' looks go
-        # on), so the score itself only reads them
-        for timeline in [*refs.timelines(), drill.timeline]:
-            c.drills.warm(drill, timeline)
-        _finished_score(c, who, drill, refs)
-
-    threading.Thread(target=job, daemon=True).start()
 
 
 # --- candidate -------------------------------------------------------------------------
@@ -470,9 +472,7 @@ async def candidate_move(c: Console, request: Request) -> Response:
         await run_in_threadpool(_play, c, who, move, cohort.time_box_min)
     except (BadInput, ActionError, ValidationError, MoveRefused) as exc:
         return await candidate_page(c, request, error=_message(exc), typed=typed)
-    drill = _drill(c, who, cohort)  # the time box may have run out with this move
-    if drill is not None and (drill.concluded or drill.clock_min >= cohort.time_box_min):
-        _score_soon(c, who.token)
+    _drill(c, who, cohort)  # the time box may have run out with this move: scored then
     return RedirectResponse(f"/c/{request.path_params['ct']}", status_code=303)
 
 

@@ -11,36 +11,32 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS cohorts (
-    id TEXT PRIMARY KEY, scenario TEXT NOT NULL, time_box_min REAL NOT NULL,
-    created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS candidates (
-    token TEXT PRIMARY KEY, cohort TEXT NOT NULL, name TEXT NOT NULL, session TEXT NOT NULL,
-    ended TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS sittings (
-    id TEXT PRIMARY KEY, item TEXT NOT NULL, created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS examinees (
-    token TEXT PRIMARY KEY, sitting TEXT NOT NULL, name TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS hints (
-    token TEXT NOT NULL, seq INTEGER NOT NULL, clock_min REAL NOT NULL, text TEXT NOT NULL,
-    cost REAL NOT NULL, PRIMARY KEY (token, seq)
-);
-"""
+from drills.migrations import Migration, add_columns, migrate
+
 HINT_COST = 5.0  # points a hint costs (shown in the report)
-# columns added since the first release: a console resumed over an older database gains
-# them (a cohort of one incident for all, candidates playing the cohort's scenario)
-ADDED_COLUMNS = {
-    "cohorts": [("variants", "INTEGER NOT NULL DEFAULT 0")],
-    "candidates": [
-        ("scenario", "TEXT NOT NULL DEFAULT ''"),
-        ("variant", "TEXT NOT NULL DEFAULT ''"),
+# the store's schema, version by version (drills/migrations.py); the columns of the second
+# came after the first release: a cohort of one incident for all, candidates playing the
+# cohort's scenario (a pre-versioning file may have them already)
+MIGRATIONS: list[Migration] = [
+    [
+        "CREATE TABLE IF NOT EXISTS cohorts (id TEXT PRIMARY KEY, scenario TEXT NOT NULL, "
+        "time_box_min REAL NOT NULL, created TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS candidates (token TEXT PRIMARY KEY, cohort TEXT NOT NULL, "
+        "name TEXT NOT NULL, session TEXT NOT NULL, ended TEXT NOT NULL DEFAULT '')",
+        "CREATE TABLE IF NOT EXISTS sittings (id TEXT PRIMARY KEY, item TEXT NOT NULL, "
+        "created TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS examinees (token TEXT PRIMARY KEY, sitting TEXT NOT NULL, "
+        "name TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS hints (token TEXT NOT NULL, seq INTEGER NOT NULL, "
+        "clock_min REAL NOT NULL, text TEXT NOT NULL, cost REAL NOT NULL, "
+        "PRIMARY KEY (token, seq))",
     ],
-}
+    add_columns("cohorts", [("variants", "INTEGER NOT NULL DEFAULT 0")]),
+    add_columns(
+        "candidates",
+        [("scenario", "TEXT NOT NULL DEFAULT ''"), ("variant", "TEXT NOT NULL DEFAULT ''")],
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -94,20 +90,12 @@ class Store:
     def __init__(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
-        self.db = sqlite3.connect(root / "console.sqlite", check_same_thread=False)
+        self.path = root / "console.sqlite"
+        self.db = sqlite3.connect(self.path, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
-        self._add_columns()
+        migrate(self.db, self.path, MIGRATIONS)
         self.lock = threading.Lock()
         self.facilitator_token = self._secret("console.key")
-
-    def _add_columns(self) -> None:
-        with self.db:
-            for table, columns in ADDED_COLUMNS.items():
-                have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-                for name, declaration in columns:
-                    if name not in have:
-                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
     def _secret(self, name: str) -> str:
         """Kept beside the console's database, readable by its owner only."""

@@ -1,6 +1,7 @@
 """What the console's pages share: the app's state, the role check on every route (an
 unguessable token in the URL; 404 for an unknown one), CSRF and Origin checks on every
-POST, templates, and form parsing that refuses bad input with a message."""
+POST, security headers on every response, templates, and form parsing that refuses bad
+input with a message."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from drills.console.live import LiveDrills
+from drills.console.live import LiveDrills, Scorer
 from drills.console.prepare import Preparer
 from drills.console.store import Store
 from drills.library.scenario import AnswerKey, LoadedScenario, load_key
@@ -46,9 +49,9 @@ class Console:
     preparer: Preparer
     # answer keys by scenario (or variant) folder: written once, read every refresh
     keys: dict[Path, AnswerKey] = field(default_factory=dict)
-    # finished drills' scores by session: a finished drill takes no more moves, so the
-    # cohort report scores it once
-    scores: dict[str, Any] = field(default_factory=dict)
+    scorer: Scorer = field(init=False)  # set by create_app (it reads `key`)
+    # exam markings by the attempt they marked (drills/console/exams.py)
+    markings: dict[str, Any] = field(default_factory=dict)
 
     def key(self, scenario: LoadedScenario) -> AnswerKey:
         """A scenario's (or variant's) answer key, read from its folder once."""
@@ -69,6 +72,55 @@ class Console:
 
 
 Handler = Callable[[Console, Request], Awaitable[Response]]
+
+# Every response: no inline or foreign script runs (charts are server-drawn SVG; the one
+# script is the facilitator's live update, served from this origin, fetching from it), no
+# other site frames a page, a join link (a token in the URL) never leaves for another site
+# in a Referer (`same-origin`, not `no-referrer`: under that a browser sends a form's own
+# POST with `Origin: null`, which the Origin check refuses), nothing is sniffed into
+# another type, nothing with a token in it is cached.
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; script-src 'self'; connect-src 'self'; "
+        b"style-src 'unsafe-inline'; img-src 'self' data:; "
+        b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class SecureHeaders:
+    """ASGI middleware: SECURITY_HEADERS on every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in SECURITY_HEADERS}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message["headers"] = kept + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class ConsoleApp(Starlette):
+    """Starlette with SecureHeaders outermost: even the server's own error pages (a 500
+    from its error middleware, a 413 for a body past the limit) carry the headers."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecureHeaders(super().build_middleware_stack())
 
 
 def guarded_by(c: Console, handler: Handler, role: str) -> Callable[..., Any]:

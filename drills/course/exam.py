@@ -24,6 +24,7 @@ from pydantic import Field, model_validator
 
 from drills.judge.matcher import ESSAY, Concept, expand, judge
 from drills.library.paths import library_root
+from drills.runs.service import Runs
 from simulator.errors import InputError
 from simulator.spec.fileio import load_model
 from simulator.spec.fleet import Strict
@@ -223,15 +224,16 @@ class Marking:
         return self.score >= PASS_MARK
 
 
-def mark(exam: ExamItem, attempt: Attempt) -> Marking:
+def mark(exam: ExamItem, attempt: Attempt, runs: Runs | None = None) -> Marking:
     """Mark an answer per rubric item (practical items by the tool's checks of the
-    artifact); the latest override of an item wins."""
+    artifact, any SQL in it run by `runs`: drills/runs/service.py); the latest override of
+    an item wins."""
     judged = judge([attempt.answer], exam.concepts(), ESSAY)
     checks: dict[str, tuple[bool, str]] = {}
     if exam.exercise is not None:
         from drills.course.release.exercises import run_checks
 
-        checks = run_checks(exam.exercise, attempt.artifact, attempt.decision)
+        checks = run_checks(exam.exercise, attempt.artifact, attempt.decision, runs)
     latest = {o.item: o for o in attempt.overrides}
     items = []
     for r in exam.rubric:

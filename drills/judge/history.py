@@ -15,14 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from drills.course.exam import now_iso
+from drills.migrations import Migration, migrate
 from drills.play.journal import home
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS results (
-    key TEXT PRIMARY KEY, kind TEXT NOT NULL, trainee TEXT NOT NULL, subject TEXT NOT NULL,
-    at TEXT NOT NULL, score REAL NOT NULL, parts TEXT NOT NULL
-);
-"""
+# the history's schema, version by version (drills/migrations.py)
+MIGRATIONS: list[Migration] = [
+    [
+        "CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+        "trainee TEXT NOT NULL, subject TEXT NOT NULL, at TEXT NOT NULL, score REAL NOT NULL, "
+        "parts TEXT NOT NULL)"
+    ],
+]
 WEAK_SHARE = 0.6  # a component or a scenario below this share of its points is weak
 
 
@@ -40,8 +43,9 @@ class History:
     def __init__(self, root: Path | None = None) -> None:
         folder = root or home()
         folder.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(folder / "history.sqlite")
-        self.db.executescript(SCHEMA)
+        self.path = folder / "history.sqlite"
+        self.db = sqlite3.connect(self.path)
+        migrate(self.db, self.path, MIGRATIONS)
 
     def record(self, key: str, result: Result) -> None:
         with self.db:

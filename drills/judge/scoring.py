@@ -30,6 +30,7 @@ did to the fleet, never by how a move was spelt:
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,21 @@ class Score:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def to_json(self) -> str:
+        """The score as stored (drills/usecases.py `score_once`): every number a float."""
+        return json.dumps(self.as_dict(), sort_keys=True, default=_number)
+
+    @classmethod
+    def from_json(cls, text: str) -> Score:
+        data = json.loads(text)
+        data["breakdown"] = [Line(**line) for line in data["breakdown"]]
+        return cls(**data)
+
+
+def _number(value: Any) -> Any:
+    """numpy scalars as Python numbers, anything else as its text."""
+    return value.item() if isinstance(value, np.generic) else str(value)
 
 
 def replay(scenario: LoadedScenario, transcript: Transcript, runs: Runs) -> Drill:

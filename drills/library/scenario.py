@@ -11,6 +11,7 @@ and the announcements an operator would see.
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,6 +37,19 @@ from simulator.telemetry.openmetrics import read_by
 from simulator.telemetry.schema import exported_metrics
 
 TABLES = ("requests", "batches", "metrics", "events")
+
+# What a trainee may write into one move. Every free-text field is bounded: the judge reads
+# every statement clause by clause, so one unbounded conclusion could take a scorer's core
+# for seconds, and the console's other candidates with it. Longer input is refused with
+# the field and its limit (the console keeps what was typed in the form).
+TEXT_CHARS = 2000  # a cause; an alert rule's expression
+LINE_CHARS = 500  # one mitigation or prevention statement
+LINES = 20  # mitigations, or prevention items
+NOTES_CHARS = 5000
+QUERY_CHARS = 4000
+ARGS_CHARS = 2000  # an action's arguments, as JSON
+Line = Annotated[str, Field(max_length=LINE_CHARS)]
+Name = Annotated[str, Field(max_length=100)]
 
 
 class FleetRef(Strict):
@@ -139,16 +153,22 @@ class AlertRule(Strict):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
-    alert: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="the alert's name")
-    expr: str = Field(min_length=1, description="a PromQL expression; it fires when non-empty")
+    alert: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200, description="the alert's name"
+    )
+    expr: str = Field(
+        min_length=1,
+        max_length=TEXT_CHARS,
+        description="a PromQL expression; it fires when non-empty",
+    )
     for_: str = Field(
         "0s",
         alias="for",
         pattern=PROM_DURATION,
         description="how long the expression must hold before the alert fires (e.g. 2m)",
     )
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[Name, Line] = Field(default_factory=dict, max_length=LINES)
+    annotations: dict[Name, Line] = Field(default_factory=dict, max_length=LINES)
 
     @field_validator("expr")
     @classmethod
@@ -277,17 +297,27 @@ class AnswerKey(Strict):
 
 
 class Act(Strict):
-    action: str
+    action: str = Field(max_length=100)
     args: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Act:
+        if len(json.dumps(self.args, default=str)) > ARGS_CHARS:
+            raise ValueError(f"args: at most {ARGS_CHARS} characters in all")
+        return self
 
 
 class Conclusion(Strict):
-    cause: str = Field(description="the cause: a catalogue id or the trainee's own words")
-    mitigations: list[str] = Field(default_factory=list)
-    prevention: list[str | AlertRule] = Field(
-        default_factory=list, description="in words, or as Prometheus alerting rules"
+    cause: str = Field(
+        max_length=TEXT_CHARS, description="the cause: a catalogue id or the trainee's own words"
     )
-    notes: str = ""
+    mitigations: list[Line] = Field(default_factory=list, max_length=LINES)
+    prevention: list[Line | AlertRule] = Field(
+        default_factory=list,
+        max_length=LINES,
+        description="in words, or as Prometheus alerting rules",
+    )
+    notes: str = Field("", max_length=NOTES_CHARS)
 
     def statements(self) -> list[str]:
         return [p for p in self.prevention if isinstance(p, str)]
@@ -304,7 +334,9 @@ class Move(Strict):
         description="clock minute, finite and within the drill's time box; default: after the last",
     )
     look: str | None = Field(None, description="a named panel")
-    query: str | None = Field(None, description="SQL over the telemetry tables")
+    query: str | None = Field(
+        None, max_length=QUERY_CHARS, description="SQL over the telemetry tables"
+    )
     act: Act | None = None
     conclude: Conclusion | None = None
 

@@ -275,3 +275,10 @@ def _arrow(tel: Telemetry) -> dict[str, pa.Table]:
     """A run's tables as Arrow, converted once per run (numeric columns share pandas'
     memory) and dropped with the run."""
     return tel.remembered("arrow", lambda: {name: to_arrow(getattr(tel, name)) for name in TABLES})
+
+
+def share_arrow(tel: Telemetry, tables: dict[str, pa.Table]) -> None:
+    """Use these Arrow tables as the run's own from now on: the same rows as `_arrow`'s,
+    memory-mapped from the disk cache (drills/runs/cache.py), so that a view's settled rows
+    are slices of a file another process (a SQL sandbox) maps too."""
+    tel.derived["arrow"] = tables

@@ -152,17 +152,17 @@ class Drill:
         if kept is not None:
             record.result = kept
             return kept
-        if self.live:
-            sandbox = Sandbox(runs.live_view(self.scenario, self.timeline, now))
-        else:  # separate processes share finished runs on disk
-            sandbox = runs.views.sandbox(self.telemetry(), seen)
         try:
-            record.result = sandbox.run(record.sql, now)
+            if self.live:  # the run paused at the clock, in this process
+                sandbox = Sandbox(runs.live_view(self.scenario, self.timeline, now))
+                try:
+                    record.result = sandbox.run(record.sql, now)
+                finally:
+                    sandbox.close()
+            else:  # a finished run (separate processes share finished runs on disk)
+                record.result = runs.query(self.scenario, self.timeline, seen, record.sql)
         except QueryRefused as exc:
             record.error = str(exc)
-        finally:
-            if self.live:
-                sandbox.close()
         if record.result is not None:  # a refusal may be the host's (time, memory): not kept
             runs.views.remember(seen, record.sql, record.result)
         return record.result

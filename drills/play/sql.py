@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +35,10 @@ CELL_CHARS = 120  # a longer text cell is cut (a 10 MB string is not evidence)
 TIME_LIMIT_S = 5.0
 MEMORY_LIMIT = "1GB"
 THREADS = 1
+# DuckDB's directories point nowhere (nothing can be read or written there anyway), so no
+# setting a query can list (`duckdb_settings()`) or error it can raise names a server path;
+# there is no spill directory: a query that needs more memory than MEMORY_LIMIT is refused
+NOWHERE = "/"
 
 
 class QueryRefused(ValueError):
@@ -107,6 +110,20 @@ def parse(sql: str, con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
 
 def _first_line(error: Any) -> str:
     return safe_cell(str(error).strip().splitlines()[0] if str(error).strip() else "error")
+
+
+def hiding(paths: list[str]) -> Callable[[Any], Any]:
+    """A cell filter that blanks these paths (the server's folders) wherever they show in
+    text: a backstop behind DuckDB's directories pointing nowhere."""
+    known = sorted({p.rstrip("/") for p in paths if p and p.rstrip("/")}, key=len, reverse=True)
+
+    def hide(value: Any) -> Any:
+        if isinstance(value, str) and "/" in value:
+            for path in known:
+                value = value.replace(path, "…")
+        return value
+
+    return hide
 
 
 def _nodes(tree: Any) -> list[dict[str, Any]]:
@@ -211,11 +228,47 @@ def _scanned(plan: Any, tables: set[str]) -> tuple[dict[str, set[str]], bool]:
     return columns, aggregated
 
 
+class Connections:
+    """Connections of closed sandboxes, kept for the next (opening one costs more than a
+    look): every one is opened with the same locked configuration, and a trainee can run
+    only single SELECTs, so none carries state from one sandbox to the next."""
+
+    def __init__(self, kept: int = 4) -> None:
+        self.kept = kept
+        self._idle: list[duckdb.DuckDBPyConnection] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return _connection()
+
+    def give(self, con: duckdb.DuckDBPyConnection, reusable: bool) -> None:
+        with self._lock:
+            if reusable and len(self._idle) < self.kept:
+                self._idle.append(con)
+                return
+        con.close()
+
+
 class Sandbox:
     """Read-only DuckDB over telemetry as of a clock time, bounded in every direction."""
 
-    def __init__(self, tables: dict[str, pa.Table] | dict[str, pd.DataFrame]) -> None:
-        self.con, self.scratch = _connection()
+    def __init__(
+        self,
+        tables: dict[str, pa.Table] | dict[str, pd.DataFrame],
+        connections: Connections | None = None,
+        hide: Callable[[Any], Any] | None = None,
+        time_limit_s: float | None = None,
+    ) -> None:
+        """`connections`: where the connection comes from and goes back to (None: a new
+        one, closed with the sandbox); `hide`: a filter over every text cell and message;
+        `time_limit_s`: when a query is interrupted (default TIME_LIMIT_S)."""
+        self.connections = connections
+        self.time_limit_s = TIME_LIMIT_S if time_limit_s is None else time_limit_s
+        self.con = connections.take() if connections is not None else _connection()
+        self._hide = hide or (lambda value: value)
         self._overran = False  # the time limit fired: the connection is not handed on
         self._closed = False
         for name in TABLES:
@@ -235,12 +288,14 @@ class Sandbox:
             raise QueryRefused("the query nests too deeply to run") from None
         except MemoryError:
             raise QueryRefused(f"the query needs more than {MEMORY_LIMIT} of memory") from None
+        except QueryRefused as exc:
+            raise QueryRefused(self._hide(str(exc))) from None
 
     def _run(self, text: str) -> QueryResult:
         self._check_statement(text)
         tree = parse(text, self.con)
         lineage = Lineage(tables=_named_tables(text, tree))
-        timer = threading.Timer(TIME_LIMIT_S, self._interrupt)
+        timer = threading.Timer(self.time_limit_s, self._interrupt)
         timer.start()
         try:
             plan = json.loads(self.con.execute("EXPLAIN (FORMAT json) " + text).fetchall()[0][1])
@@ -250,7 +305,7 @@ class Sandbox:
             columns = [safe_cell(str(d[0])) for d in result.description or []]
             result.abort()  # the rows past the limit are not computed
         except duckdb.InterruptException:
-            raise QueryRefused(f"query ran past the {TIME_LIMIT_S:g} s limit") from None
+            raise QueryRefused(f"query ran past the {self.time_limit_s:g} s limit") from None
         except duckdb.OutOfMemoryException:
             raise QueryRefused(f"the query needs more than {MEMORY_LIMIT} of memory") from None
         except duckdb.Error as exc:
@@ -262,9 +317,10 @@ class Sandbox:
                 for clause in ("where_clause", "having"):
                     if node.get(clause):
                         _constraints(node[clause], lineage)
+        hide = self._hide
         return QueryResult(
-            columns[:COLUMN_LIMIT],
-            [tuple(safe_cell(v) for v in row[:COLUMN_LIMIT]) for row in rows[:ROW_LIMIT]],
+            [hide(c) for c in columns[:COLUMN_LIMIT]],
+            [tuple(hide(safe_cell(v)) for v in row[:COLUMN_LIMIT]) for row in rows[:ROW_LIMIT]],
             len(rows) > ROW_LIMIT,
             lineage,
         )
@@ -296,35 +352,24 @@ class Sandbox:
         return self.run(sql, now).frame()
 
     def close(self) -> None:
-        """Hand the connection on to the next sandbox (opening one costs more than a
-        look), or close it; it keeps nothing of these tables. Closing twice is closing once
-        (a connection handed on twice would serve two sandboxes at once)."""
+        """Hand the connection back (it keeps nothing of these tables), or close it.
+        Closing twice is closing once (a connection handed on twice would serve two
+        sandboxes at once)."""
         if self._closed:
             return
         self._closed = True
         for name in TABLES:
             self.con.unregister(name)
-        with _IDLE_LOCK:
-            if not self._overran and len(_IDLE) < IDLE_KEPT:
-                _IDLE.append((self.con, self.scratch))
-                return
-        _discard(self.con, self.scratch)
+        if self.connections is not None:
+            self.connections.give(self.con, reusable=not self._overran)
+        else:
+            self.con.close()
 
 
-# Connections of closed sandboxes, kept for the next: every one is opened with the same
-# locked configuration, and a trainee can run only single SELECTs, so none carries state.
-IDLE_KEPT = 4
-_IDLE: list[tuple[duckdb.DuckDBPyConnection, str]] = []
-_IDLE_LOCK = threading.Lock()
-
-
-def _connection() -> tuple[duckdb.DuckDBPyConnection, str]:
-    """An idle connection, or a new one: no file, extension or network access, one thread,
-    bounded memory and spill, and the configuration locked against the queries it runs."""
-    with _IDLE_LOCK:
-        if _IDLE:
-            return _IDLE.pop()
-    scratch = tempfile.mkdtemp(prefix="speechdrill-sql-")
+def _connection() -> duckdb.DuckDBPyConnection:
+    """A new connection: no file, extension or network access, its directories pointing
+    nowhere, one thread, bounded memory, no spill, and the configuration locked against
+    the queries it runs."""
     con = duckdb.connect(
         config={
             "enable_external_access": False,
@@ -332,14 +377,11 @@ def _connection() -> tuple[duckdb.DuckDBPyConnection, str]:
             "autoload_known_extensions": False,
             "threads": THREADS,
             "memory_limit": MEMORY_LIMIT,
-            "temp_directory": scratch,
-            "max_temp_directory_size": "1GB",
+            "temp_directory": "",
+            "home_directory": NOWHERE,
+            "extension_directory": NOWHERE,
+            "secret_directory": NOWHERE,
         }
     )
     con.execute("SET lock_configuration = true")
-    return con, scratch
-
-
-def _discard(con: duckdb.DuckDBPyConnection, scratch: str) -> None:
-    con.close()
-    shutil.rmtree(scratch, ignore_errors=True)
+    return con

@@ -13,10 +13,15 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
+import pyarrow as pa
+
 import simulator
 from drills.library.scenario import LoadedScenario
+from drills.play.asof import share_arrow, to_arrow
 from simulator.spec.timeline import TimelineEvent
-from simulator.telemetry.bundle import Telemetry
+from simulator.telemetry.bundle import TABLES, Telemetry
+
+SHARED = "shared"  # a run's tables as the SQL sandboxes map them (uncompressed Arrow IPC)
 
 
 def run_key(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> str:
@@ -36,6 +41,7 @@ class RunCache:
         self.folder = folder  # None: $SPEECHDRILL_CACHE, else $SPEECHDRILL_HOME/runs
         self.keep_on_disk = keep_on_disk  # each run is tens of megabytes
         self._lock = threading.Lock()  # the console hands runs over from a background thread
+        self._sharing = threading.Lock()  # runs being written out for the sandboxes
         self._runs: OrderedDict[str, Telemetry] = OrderedDict()
 
     def known(self, key: str) -> Telemetry | None:
@@ -68,6 +74,31 @@ class RunCache:
             shutil.rmtree(scratch, ignore_errors=True)
         self._prune(folder.parent)
 
+    def on_disk(self, key: str) -> bool:
+        return (self._root() / key / "span.json").is_file()
+
+    def shared_arrow(self, key: str, tel: Telemetry) -> tuple[Path, dict[str, pa.Table]]:
+        """The run's tables as uncompressed Arrow files beside it on disk (written once,
+        one record batch each) and memory-mapped; the run's own Arrow tables become the
+        mapped ones, so the settled rows of its views are slices of pages the kernel
+        shares with every process that maps the same files (no copy, no load)."""
+        found: tuple[Path, dict[str, pa.Table]] | None = tel.derived.get(SHARED)
+        if found is not None:
+            return found
+        with self._sharing:  # once: the run's Arrow tables and the mapped ones must agree
+            found = tel.derived.get(SHARED)
+            if found is not None:
+                return found
+            if not self.on_disk(key):
+                self.store(key, tel)
+            folder = self._root() / key / SHARED
+            if not all((folder / f"{name}.arrow").is_file() for name in TABLES):
+                _write_shared(tel, folder)
+            tables = map_shared(folder)
+            share_arrow(tel, tables)
+            tel.derived[SHARED] = (folder, tables)
+            return folder, tables
+
     def _root(self) -> Path:
         if self.folder is not None:
             return self.folder
@@ -94,3 +125,25 @@ class RunCache:
         )
         for old in runs[self.keep_on_disk :]:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_shared(tel: Telemetry, folder: Path) -> None:
+    """Each table as the sandbox registers it (`to_arrow`), written atomically: a reader
+    never maps half a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        table = to_arrow(getattr(tel, name)).combine_chunks()
+        path = folder / f"{name}.arrow"
+        scratch = path.with_name(f"{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with pa.OSFile(str(scratch), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+            out.write_table(table)
+        scratch.replace(path)
+
+
+def map_shared(folder: Path) -> dict[str, pa.Table]:
+    """The shared tables of a run, memory-mapped (no copy)."""
+    tables = {}
+    for name in TABLES:
+        with pa.memory_map(str(folder / f"{name}.arrow")) as source:
+            tables[name] = pa.ipc.open_file(source).read_all()
+    return tables

@@ -1,14 +1,21 @@
 """Jobs run side by side in forked processes. A forked child is a copy of its parent, so a
 job is a plain closure over whatever it needs (a paused run, say): nothing is pickled on
-the way in, only each job's result on the way back."""
+the way in, only each job's result on the way back.
+
+For a single-threaded caller only (the command line, the simulation host of
+drills/runs/host.py): a threaded server forking would hand its children its listening
+socket and whatever locks its other threads held."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
+
+from drills.runs.child import die_with_parent, quiet_send
 
 T = TypeVar("T")
 
@@ -49,11 +56,12 @@ def _receive(connection: Connection) -> Any:
 
 
 def _child(job: Callable[[], Any], send: Connection, niceness: int) -> None:
+    die_with_parent(signal.SIGKILL)  # a killed caller leaves no simulation running on
     if niceness:
         os.nice(niceness)  # a re-simulation takes the cores only when no page needs them
     try:
         result = job()
     except Exception:
         result = None
-    send.send(result)
+    quiet_send(send, result)  # a caller gone meanwhile: no BrokenPipe traceback
     send.close()

@@ -5,22 +5,40 @@ constructor. No module keeps runs of its own.
 The simulator is a pure function of (fleet, workload, timeline, seed), so a run is named
 by its timeline and computed once: read back from memory or disk, finished from a paused
 live run, or simulated. A score's runs share the scenario's run up to the page: it is
-simulated once, paused, and each trainee's run forks from it (`prefetch`)."""
+simulated once, paused, and each trainee's run forks from it (`prefetch`).
+
+Where runs are simulated is the constructor's choice:
+- by default in processes this one forks (a command line: one caller, one thread);
+- `isolated`: in the simulation host (drills/runs/host.py), a clean process of its own
+  that forks from the paused page, so a threaded server never forks itself;
+- `dask=ADDRESS`: on a Dask cluster (each run simulated whole there, to the same digest).
+The last two queue runs fairly by owner (drills/runs/fair.py): a front end with many users
+hands each one `owned_by(name)`, and one user's burst of runs waits behind the others'.
+`sandboxes=N` runs trainee SQL in N child processes under OS limits (drills/play/
+sql_child.py) instead of in this process."""
 
 from __future__ import annotations
 
+import copy
 import os
+import threading
 from collections import OrderedDict
+from concurrent.futures import Future, wait
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 import simulator
 from drills.library.scenario import LoadedScenario
 from drills.play.asof import tables_as_of
+from drills.play.sql import QueryResult
+from drills.play.sql_child import Limits
 from drills.runs.cache import RunCache, run_key
+from drills.runs.fair import FairQueue
 from drills.runs.fork import can_fork, fork_map
+from drills.runs.host import SimulationHost
 from drills.runs.live import LiveRuns
 from drills.runs.views import SharedViews
 from simulator.engine.loop import Simulation
@@ -37,6 +55,13 @@ def new_simulation(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> S
     )
 
 
+def simulate_whole(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Telemetry:
+    """A run from the start (what a Dask worker computes: nothing of this process's)."""
+    sim = new_simulation(scenario, timeline)
+    sim.run()
+    return build(sim)
+
+
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, str(default)))
 
@@ -51,12 +76,17 @@ class Runs:
         folder: Path | None = None,
         keep_on_disk: int | None = None,
         live_runs: int = 2,
+        isolated: bool = False,
+        dask: str | None = None,
+        sandboxes: int = 0,
+        sandbox_limits: Limits | None = None,
     ) -> None:
         """`memory`: finished runs held in memory (a score reads up to five); `workers`:
-        processes that simulate a score's runs side by side (0: in-process; default
+        processes that simulate runs side by side (0: in-process; default
         $SPEECHDRILL_WORKERS, else the cores); `niceness` of those workers (the console
         yields the cores to its pages); `folder`/`keep_on_disk`: the disk cache
-        ($SPEECHDRILL_CACHE, else $SPEECHDRILL_HOME/runs; $SPEECHDRILL_CACHE_KEEP runs)."""
+        ($SPEECHDRILL_CACHE, else $SPEECHDRILL_HOME/runs; $SPEECHDRILL_CACHE_KEEP runs);
+        `isolated`/`dask`/`sandboxes`: see the module's docstring."""
         keep = keep_on_disk if keep_on_disk is not None else _env_int("SPEECHDRILL_CACHE_KEEP", 6)
         self.cache = RunCache(memory, folder, keep)
         self.workers = (
@@ -64,8 +94,38 @@ class Runs:
         )
         self.niceness = niceness
         self.live = LiveRuns(self.key, new_simulation, live_runs)
-        self.views = SharedViews()
+        self.views = SharedViews(sandboxes, limits=sandbox_limits)
+        self.owner = ""  # whose runs these are, for the fair queue (`owned_by`)
         self._prefixes: OrderedDict[str, Simulation] = OrderedDict()
+        self._host: SimulationHost | None = None
+        self._dask = DaskCluster(dask) if dask else None
+        self._queue: FairQueue[None] | None = None
+        if isolated or dask:
+            if not dask:
+                self._host = SimulationHost(folder, keep, niceness)
+            # as many runs at once as the cores that simulate them (the cluster's threads,
+            # counted when it is joined); one owner's runs take all but one of the slots
+            # at most: a burst of actions (or a score's runs) leaves room for another's
+            width = max(1, self._dask.threads() if self._dask else self.workers)
+            self._queue = FairQueue(width, "runs", per_owner=max(1, width - 1))
+
+    def owned_by(self, owner: str) -> Runs:
+        """This service as one user's: everything shared, their runs and queries queued
+        fairly beside other users' under this name."""
+        mine = copy.copy(self)
+        mine.owner = owner
+        mine.views = self.views.owned_by(owner)
+        return mine
+
+    def close(self) -> None:
+        """Stop the helper processes (the simulation host, the SQL sandboxes) and reap them."""
+        if self._queue is not None:
+            self._queue.close()
+        if self._host is not None:
+            self._host.close()
+        self.views.close()
+        if self._dask is not None:
+            self._dask.close()
 
     def key(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> str:
         return run_key(scenario, timeline)
@@ -77,10 +137,28 @@ class Runs:
     def get(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Telemetry:
         key = self.key(scenario, timeline)
         found = self.cache.known(key)
-        if found is None:
+        if found is None and self._queue is not None:
+            self._queued(scenario, {key: timeline})
+            found = self.cache.known(key)
+        if found is None:  # in this process: the last resort of a queue that failed
             found = self._simulate(key, scenario, timeline)
             self.cache.remember(key, found)
         return found
+
+    def query(
+        self,
+        scenario: LoadedScenario,
+        timeline: list[TimelineEvent],
+        seen: tuple[str, float],
+        sql: str,
+    ) -> QueryResult:
+        """A query over the run of `timeline` as of `seen` (the key of the events before
+        that time, and the time); raises QueryRefused. In a sandbox process when the
+        service has them (the run's settled rows shared with it through the disk cache's
+        memory-mapped Arrow files), else in this process."""
+        tel = self.get(scenario, timeline)
+        key = self.key(scenario, timeline)
+        return self.views.run(tel, seen, sql, lambda: self.cache.shared_arrow(key, tel))
 
     def live_view(
         self, scenario: LoadedScenario, timeline: list[TimelineEvent], now: float
@@ -105,6 +183,9 @@ class Runs:
             key = self.key(scenario, timeline)
             if key not in missing and self.cache.known(key) is None:
                 missing[key] = timeline
+        if missing and self._queue is not None:
+            self._queued(scenario, missing)
+            return
         if not missing or self.workers < 1 or not can_fork():
             return
         base = scenario.timeline
@@ -119,6 +200,37 @@ class Runs:
         for found in fork_map(jobs, width, self.niceness):
             if found is not None:  # a failed worker's run is simulated again by `get`
                 self.cache.remember(*found)
+
+    def _queued(self, scenario: LoadedScenario, runs: dict[str, list[TimelineEvent]]) -> None:
+        """These runs simulated through the fair queue under this service's owner; a run
+        that failed is left to the caller (`get` simulates it in this process)."""
+        assert self._queue is not None
+        futures: list[Future[None]] = [
+            self._queue.submit(self.owner, key, partial(self._elsewhere, scenario, key, timeline))
+            for key, timeline in runs.items()
+        ]
+        wait(futures)
+
+    def _elsewhere(self, scenario: LoadedScenario, key: str, timeline: list[TimelineEvent]) -> None:
+        """One run on the simulation host (into the disk cache) or on the Dask cluster."""
+        if self.cache.known(key) is not None:
+            return
+        if self._host is not None:
+            self._host.simulate(scenario, key, timeline)
+            return
+        assert self._dask is not None
+        tel = self._dask.simulate(scenario, timeline)
+        self.cache.store(key, tel)
+        self.cache.remember(key, tel)
+
+    def page_prefix(self, scenario: LoadedScenario) -> Simulation:
+        """The scenario's own run paused at the page (kept for its next runs)."""
+        return self._prefix(scenario, scenario.spec.clock.start_s)
+
+    def finish_branch(self, prefix: Simulation, extra: list[TimelineEvent], key: str) -> None:
+        """In a forked copy of a paused prefix: add the branch's events, run to the end,
+        write the run to the disk cache."""
+        _branch(prefix, extra, key, self)
 
     def _simulate(
         self, key: str, scenario: LoadedScenario, timeline: list[TimelineEvent]
@@ -149,6 +261,40 @@ class Runs:
                 self._prefixes.popitem(last=False)
         self._prefixes.move_to_end(key)
         return self._prefixes[key]
+
+
+class DaskCluster:
+    """Runs simulated whole on an existing Dask cluster (the what-if's backend,
+    simulator/studies/sweep_run.py): a run is a pure function of its inputs, so where it
+    ran never changes a number."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def _joined(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                from distributed import Client
+
+                self._client = Client(self.address)
+            return self._client
+
+    def threads(self) -> int:
+        """The cluster's worker threads now (it is joined here)."""
+        return int(sum(self._joined().nthreads().values()))
+
+    def simulate(self, scenario: LoadedScenario, timeline: list[TimelineEvent]) -> Telemetry:
+        future = self._joined().submit(simulate_whole, scenario, timeline, pure=False)
+        tel: Telemetry = future.result()
+        return tel
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
 
 def _branch(

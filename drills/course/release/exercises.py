@@ -12,6 +12,7 @@ from pathlib import Path
 
 from drills.course.release import budget, gate, packet
 from drills.library.paths import library_root
+from drills.runs.service import Runs
 from simulator.errors import InputError
 
 Checks = dict[str, tuple[bool, str]]  # check id: (met, why)
@@ -21,7 +22,7 @@ def _release(name: str) -> Path:
     return library_root() / "release" / name
 
 
-def gate_checks(path: Path, decision: str | None) -> Checks:
+def gate_checks(path: Path, decision: str | None, _runs: Runs | None = None) -> Checks:
     """Exercise 1: the candidate's budgets on the shipped metric maps (global WER better,
     the domain-terms slice worse)."""
     budgets = gate.load_budgets(path)
@@ -48,9 +49,10 @@ def gate_checks(path: Path, decision: str | None) -> Checks:
     }
 
 
-def packet_checks(path: Path, decision: str | None) -> Checks:
-    """Exercise 2: the candidate's packet, tried as `speechdrill packet check` does."""
-    result = packet.check(path)
+def packet_checks(path: Path, decision: str | None, runs: Runs | None = None) -> Checks:
+    """Exercise 2: the candidate's packet, tried as `speechdrill packet check` does (its
+    query run by `runs`: in the console, in a sandbox process)."""
+    result = packet.check(path, runs)
 
     def clean(prefix: str, what: str) -> tuple[bool, str]:
         found = [p for p in result.problems if p.field.startswith(prefix)]
@@ -70,7 +72,7 @@ def packet_checks(path: Path, decision: str | None) -> Checks:
     }
 
 
-def budget_checks(path: Path, decision: str | None) -> Checks:
+def budget_checks(path: Path, decision: str | None, _runs: Runs | None = None) -> Checks:
     """Exercise 3: the candidate's stage budgets, on paper and simulated (no sweep)."""
     result = budget.evaluate(path, with_sweep=False)
     target, paper, sim = result.agent.target_ms, result.paper, result.simulated
@@ -87,7 +89,9 @@ def budget_checks(path: Path, decision: str | None) -> Checks:
     }
 
 
-EXERCISES: dict[str, Callable[[Path, str | None], Checks]] = {
+# each exercise's checks of an artifact; `runs` runs the SQL a packet holds (the others
+# run none)
+EXERCISES: dict[str, Callable[[Path, str | None, Runs | None], Checks]] = {
     "gate": gate_checks,
     "packet": packet_checks,
     "budget": budget_checks,
@@ -104,7 +108,9 @@ CHECK_IDS: dict[str, set[str]] = {
 }
 
 
-def run_checks(exercise: str, artifact: str | None, decision: str | None) -> Checks:
+def run_checks(
+    exercise: str, artifact: str | None, decision: str | None, runs: Runs | None = None
+) -> Checks:
     """Every check of the exercise on the candidate's artifact (its text); an artifact the
     tool cannot read fails every check, saying why."""
     if not artifact:
@@ -113,7 +119,7 @@ def run_checks(exercise: str, artifact: str | None, decision: str | None) -> Che
         path = Path(tmp) / "artifact.yaml"
         path.write_text(artifact)
         try:
-            return EXERCISES[exercise](path, decision)
+            return EXERCISES[exercise](path, decision, runs)
         except InputError as exc:
             why = f"the artifact does not load: {exc.field_path or 'file'}: {exc.expected}"
             return {c: (False, why) for c in CHECK_IDS[exercise]}

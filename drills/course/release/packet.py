@@ -22,9 +22,8 @@ from pydantic import Field
 from drills.course.release import privacy
 from drills.library.scenario import Act, LoadedScenario, Move, load_scenario, resolve_scenario
 from drills.play.actions import ActionError
-from drills.play.asof import tables_as_of
 from drills.play.drill import Drill
-from drills.play.sql import QueryRefused, Sandbox
+from drills.play.sql import QueryRefused
 from drills.runs.service import Runs
 from simulator.errors import InputError
 from simulator.spec.fileio import read_yaml, validate_data
@@ -224,11 +223,11 @@ def _label_values(fleet: Fleet, label: str) -> list[str]:
 
 
 def _verdict(drill: Drill, query: str, at_s: float) -> bool:
-    sandbox = Sandbox(tables_as_of(drill.telemetry(), at_s))
-    try:
-        result = sandbox.run(query, at_s)
-    finally:
-        sandbox.close()
+    """The packet's query on the drill's run as of `at_s`, run as a trainee's query is
+    (by the run service: in a sandbox process where it has them, as in the console)."""
+    runs = drill.runs
+    seen = (runs.key(drill.scenario, [e for e in drill.timeline if e.at_s <= at_s]), at_s)
+    result = runs.query(drill.scenario, drill.timeline, seen, query)
     if "ok" not in result.columns or not result.rows:
         raise QueryRefused("the query must return a row with an `ok` column (the verdict)")
     return bool(result.rows[0][result.columns.index("ok")])
@@ -263,7 +262,7 @@ def verification(
     return problems, verdicts
 
 
-def check(path: Path) -> PacketResult:
+def check(path: Path, runs: Runs | None = None) -> PacketResult:
     data, node = read_yaml(path)
     packet = validate_data(data, RollbackPacket, str(path), node)
     try:
@@ -271,5 +270,5 @@ def check(path: Path) -> PacketResult:
     except InputError as exc:
         raise InputError(str(path), "fleet", exc.expected) from None
     problems = private_data(data) + threshold_problems(packet, scenario.fleet)
-    found, verdicts = verification(packet, scenario)
+    found, verdicts = verification(packet, scenario, runs)
     return PacketResult(problems + found, verdicts)
