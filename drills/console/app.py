@@ -29,6 +29,7 @@ from drills.console.exams import routes as exam_routes
 from drills.console.live import LiveDrills
 from drills.console.prepare import Preparer
 from drills.console.store import HINT_COST, Candidate, Cohort, Store, new_token
+from drills.console.team import routes as team_routes
 from drills.console.web import BadInput, Console, guarded_by, names_of, now, page
 from drills.judge.alerts import rules_in
 from drills.judge.evidence import visible_rows
@@ -71,6 +72,7 @@ def routes(c: Console) -> list[Route]:
     F, C = "facilitator", "candidate"
     return [
         *exam_routes(c),
+        *team_routes(c),  # team drills: drills/console/team.py
         Route("/", lambda r: page("index.html"), methods=["GET"]),
         Route("/f/{ft}", guarded_by(c, facilitator_home, F), methods=["GET"]),
         Route("/f/{ft}/cohorts", guarded_by(c, create_cohort, F), methods=["POST"]),

@@ -61,7 +61,9 @@ COMMS = {
 COORDINATION = 10.0
 WASTE_POINTS = 2.0  # per pair of the same look or query back to back
 CONTRADICTION_PENALTY = 10.0  # per action contradicting a team-mate's, undecided
-UNSUPPORTED_CAUSE_PENALTY = 5.0  # per update announcing an unsupported cause (two at most)
+# per update announcing a cause the team had no evidence for (two at most): misleading the
+# stakeholders is harm, like contradicting a team-mate's action
+UNSUPPORTED_CAUSE_PENALTY = 10.0
 PASS_MARK = 60.0
 ROLE_FLOOR = 1.0 / 3.0  # of each role's component, to pass
 HANDOVER_WINDOW_MIN = 5.0  # a handover is posted this close to the time box, or after
@@ -146,12 +148,17 @@ def score_team(team: TeamDrill, assessed: Assessed, evidence: TeamEvidence) -> T
 
 
 def _verdict(total: float, *roles: Component) -> tuple[bool, str]:
-    short = [c for c in roles if c.points < ROLE_FLOOR * c.max_points]
+    """Passed with PASS_MARK points and a third of each role's component; the verdict names
+    every reason it was not."""
+    reasons = []
     if total < PASS_MARK:
-        return False, f"not passed: {total:g} points, {PASS_MARK:g} to pass"
+        reasons.append(f"{total:g} points, {PASS_MARK:g} to pass")
+    short = [c for c in roles if c.points < ROLE_FLOOR * c.max_points]
     if short:
         names = ", ".join(f"{c.component} {c.points:.1f} of {c.max_points:g}" for c in short)
-        return False, f"not passed: each role earns a third of its part ({names})"
+        reasons.append(f"each role earns a third of its part ({names})")
+    if reasons:
+        return False, "not passed: " + "; ".join(reasons)
     return True, f"passed: {total:g} points, every role did its part"
 
 
