@@ -22,5 +22,7 @@ def serve(host: str, port: int) -> None:
     app = create_app(root)
     token = app.state.console.store.facilitator_token
     click.echo(f"facilitator: http://{host}:{port}/f/{token}  (keep this link to yourself)")
+    click.echo(f"team drills: http://{host}:{port}/f/{token}/teams")
     click.echo(f"data: {root} (sessions, journal, console.sqlite)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # a team page's live channel is an open stream: stop waiting for it after a moment
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)

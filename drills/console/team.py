@@ -31,7 +31,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 
 from drills.console.charts import chartable, svg
-from drills.console.web import TEMPLATES, BadInput, Console, guarded_by, page
+from drills.console.web import NAME, TEMPLATES, BadInput, Console, guarded_by, page
 from drills.judge.evidence import visible_rows
 from drills.play.actions import ACTIONS, operator_view
 from drills.play.drill import MoveRecord
@@ -125,7 +125,13 @@ def routes(c: Console) -> list[Route]:
     F = "facilitator"
 
     def f(handler: Callable[[Teams, Request], Awaitable[Response]]) -> Any:
-        return guarded_by(c, lambda _c, request: handler(teams, request), F)
+        async def resumed(_c: Console, request: Request) -> Response:
+            try:
+                return await handler(teams, request)
+            except TeamMoveRefused as exc:  # a log that fails its check: never guessed at
+                return page("error.html", status=409, message=f"cannot be resumed: {exc.why}")
+
+        return guarded_by(c, resumed, F)
 
     def m(handler: Callable[[Teams, Request, MemberRow], Awaitable[Response]]) -> Any:
         return member_guard(teams, handler)
@@ -163,7 +169,10 @@ def member_guard(
             form = await request.form()
             if not hmac.compare_digest(str(form.get("csrf", "")), teams.c.csrf(who.token)):
                 return page("error.html", status=403, message="the form has expired: reload")
-        return await handler(teams, request, who)
+        try:
+            return await handler(teams, request, who)
+        except TeamMoveRefused as exc:  # a log that fails its check: never guessed at
+            return page("error.html", status=409, message=f"cannot be resumed: {exc.why}")
 
     return endpoint
 
@@ -197,6 +206,11 @@ def parse_members(text: str) -> list[dict[str, Any]]:
         name, colon, roles = line.partition(":")
         if not colon or not name.strip():
             raise BadInput(f"members: line {number}: 'Name: role[, role]' (not {line!r})")
+        if not NAME.match(name.strip()):
+            raise BadInput(
+                f"members: line {number}: a name of letters, digits, spaces, . ' - "
+                f"(not {name.strip()!r})"
+            )
         words = [r.strip().lower() for r in roles.replace(" and ", ",").split(",") if r.strip()]
         unknown = [w for w in words if w not in ROLE_WORDS]
         if not words or unknown:
@@ -204,6 +218,8 @@ def parse_members(text: str) -> list[dict[str, Any]]:
                 f"members: line {number}: roles are commander (ic), investigator, comms "
                 f"(communications){f'; not {unknown[0]!r}' if unknown else ''}"
             )
+        if len(words) > 2:
+            raise BadInput(f"members: line {number}: two roles at most (a person may hold two)")
         out.append({"name": name.strip(), "roles": [ROLE_WORDS[w] for w in words]})
     return out
 
@@ -229,9 +245,12 @@ async def create_team(teams: Teams, request: Request) -> Response:
             raise BadInput(f"scenario: one of {sorted(c.scenarios)}")
         limit = c.scenarios[scenario].time_box_min
         box = _number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
+        name = str(form.get("team", "")).strip()
+        if not NAME.match(name):
+            raise BadInput("team: a name of letters, digits, spaces, . ' - (1 to 60)")
         members = parse_members(str(form.get("members", "")))
         spec = TeamSpec(
-            team=str(form.get("team", "")).strip(),
+            team=name,
             scenario=scenario,
             time_box_min=box,
             members=members,
@@ -482,7 +501,7 @@ def parse_move(form: Any) -> dict[str, Any]:
             raise BadInput(f"action: one of {sorted(ACTIONS)}")
         return {"act": {"action": action, "args": _args(str(form.get("args", "")))}}
     if kind == "conclude":
-        cause = _text(form, "cause", "cause: the cause, in your own words", 2000)
+        cause = _text(form, "cause", "cause (in the team's words)", 2000)
 
         def lines(name: str) -> list[str]:
             return [x.strip() for x in str(form.get(name, "")).splitlines() if x.strip()]
