@@ -484,3 +484,54 @@ def test_a_three_person_team_in_a_real_browser(server):
         timeline = facilitator.inner_text("#timeline")
         assert "stakeholder update [resolved]" in timeline and "question from" in timeline
         browser.close()
+
+
+@pytest.mark.slow
+def test_the_facilitator_sees_several_teams_side_by_side(console):
+    _, client, c = console
+    ft, _, blues = new_team(client, c, "Blue")
+    _, red, reds = new_team(client, c, "Red")
+    rollback = {"kind": "act", "action": "rollback", "args": "target=pools.embed-cpu"}
+    conclude = {"kind": "conclude", "cause": "embeddings fell back onto the GPU pool"}
+    update = (
+        "Impact: spend 40% above normal; no user-facing errors. Scope: the fleet's bill, all "
+        "tenants served. We are investigating. Next update in 10 minutes."
+    )
+    for who, path, fields in (
+        ("Ana Lima", "post", {"kind": "severity", "level": "sev3", "text": "cost only"}),
+        ("Ana Lima", "post", {"kind": "assign", "workstream": "spend", "owner": "Bo Chen"}),
+        ("Ana Lima", "post", {"kind": "assign", "workstream": "deploys", "owner": "Cy Park"}),
+        ("Cy Park", "post", {"kind": "update", "status": "investigating", "text": update}),
+        ("Bo Chen", "move", {"kind": "look", "panel": "cost-by-pool"}),
+        (
+            "Ana Lima",
+            "post",
+            {
+                "kind": "decision",
+                "text": "Roll back embed-cpu",
+                "reason": "the spend sits in embed-gpu",
+            },
+        ),
+        ("Bo Chen", "move", rollback),
+        ("Ana Lima", "move", conclude),
+    ):
+        assert send(client, blues[who], path, **fields).status_code == 200, (who, fields)
+    for who, fields in (
+        ("Bo Chen", {"kind": "look", "panel": "cost-by-pool"}),
+        ("Bo Chen", rollback),
+        ("Ana Lima", conclude),
+    ):
+        assert send(client, reds[who], "move", **fields).status_code == 200
+    page = client.get(f"/f/{ft}/teams/board")
+    assert page.status_code == 200
+    rows = {
+        name: re.findall(r"<td>([^<]*)</td>", cells)
+        for name, cells in re.findall(r'<tr data-row="([^"]+)">(.*?)</tr>', page.text, re.S)
+    }
+    assert re.findall(r"<th>(\w+) \(gpu-cost-no-traffic\)</th>", page.text) == ["Red", "Blue"]
+    assert rows["communications"][0] == "0.0 / 20" and rows["communications"][1] != "0.0 / 20"
+    assert rows["commander"][0] == "0.0 / 20" and rows["verdict"][0] == "not passed"
+    assert rows["first update (min)"] == ["-", "0"]
+    assert float(rows["score"][1]) > float(rows["score"][0])
+    one = client.get(f"/f/{ft}/teams/board?team={red}")
+    assert re.findall(r"<th>(\w+) \(gpu-cost-no-traffic\)</th>", one.text) == ["Red"]

@@ -87,7 +87,7 @@ class TeamStore:
         return row, members
 
     def teams(self) -> list[TeamRow]:
-        rows = self.db.execute("SELECT * FROM teams ORDER BY created DESC, id").fetchall()
+        rows = self.db.execute("SELECT * FROM teams ORDER BY rowid DESC").fetchall()  # newest first
         return [TeamRow(i, TeamSpec.model_validate_json(s), c) for i, s, c in rows]
 
     def team(self, team_id: str) -> TeamRow | None:
