@@ -535,3 +535,28 @@ def test_the_facilitator_sees_several_teams_side_by_side(console):
     assert float(rows["score"][1]) > float(rows["score"][0])
     one = client.get(f"/f/{ft}/teams/board?team={red}")
     assert re.findall(r"<th>(\w+) \(gpu-cost-no-traffic\)</th>", one.text) == ["Red"]
+
+
+def test_a_member_never_sees_the_key_or_the_team_plan(console):
+    from drills.library.paths import library_root
+    from drills.library.scenario import load_key, load_scenario
+    from drills.team.model import load_plan
+
+    _, client, c = console
+    ft, tid, tokens = new_team(client, c)
+    directory = library_root() / SCENARIO
+    scenario = load_scenario(directory / "scenario.yaml")
+    key, plan = load_key(directory / "key.yaml", scenario), load_plan(scenario)
+    csrf = csrf_of(client.get(f"/f/{ft}/team/{tid}").text)
+    client.post(f"/f/{ft}/team/{tid}/inject", data={"csrf": csrf, "inject": "finops-eta"})
+    send(client, tokens["Bo Chen"], "move", kind="query", sql=QUERY)
+    send(client, tokens["Bo Chen"], "post", kind="finding", move="1", text="a result")
+    secrets = [key.cause, key.hidden_answer[:40], plan.severity_why[:40], ft]
+    secrets += [s.description[:30] for s in key.signals if s.description]
+    secrets += [m.id for m in key.all_mitigations() + key.harmful]
+    secrets += [i.text[:40] for i in plan.injects if i.id != "finops-eta"]  # not injected
+    for token in tokens.values():
+        seen = client.get(f"/t/{token}").text
+        assert "ETA on stopping the extra spend?" in seen  # the inject, once injected
+        for secret in secrets:
+            assert secret not in seen, secret

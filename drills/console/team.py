@@ -293,6 +293,9 @@ async def team_page(teams: Teams, request: Request, error: str = "") -> Response
     feed = await run_in_threadpool(_feed_items, teams, team)
     with teams.lock:
         moves = [(m, team.mover(m)) for m in reversed(team.drill.moves)]
+    ready = teams.c.drills.ready(team.scenario)
+    if not ready:  # a restarted server: prepare the incident again (once, in the background)
+        teams.c.drills.warm_scenario(team.scenario)
     injected = {p.post.inject for p in team.channel if isinstance(p.post, Inject) and p.post.inject}
     return page(
         "team_facilitator.html",
@@ -308,7 +311,7 @@ async def team_page(teams: Teams, request: Request, error: str = "") -> Response
         injects=team.plan.injects,
         injected=injected,
         titles=ROLE_TITLES,
-        ready=teams.c.drills.ready(team.scenario),
+        ready=ready,
         error=error,
     )
 
