@@ -578,19 +578,23 @@ def _item(teams: Teams, team: TeamDrill, item: Posted | MoveRecord) -> dict[str,
             out["text"] = operator_view(item.action.action, item.changes, item.action.args)
         elif item.conclusion is not None:
             out["text"] = f"closed the incident: {item.conclusion.cause}"
-        return {**out, "roles": team.spec.roles_of(by), "result": None}
+        return {**out, "roles": _titles(team, by), "result": None}
     out = {
         "minute": item.clock_min,
         "by": item.by,
         "kind": item.post.kind,
         "text": describe_post(item.post),
-        "roles": team.spec.roles_of(item.by),
+        "roles": _titles(team, item.by),
         "result": None,
     }
     move = getattr(item.post, "move", None)
     if move is not None:
         out["result"] = _result(teams, team, team.drill.moves[move - 1], SHOWN_ROWS)
     return out
+
+
+def _titles(team: TeamDrill, name: str) -> list[str]:
+    return [ROLE_TITLES[r] for r in team.spec.roles_of(name)]
 
 
 def _my_moves(teams: Teams, team: TeamDrill, name: str) -> list[dict[str, Any]]:
