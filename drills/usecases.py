@@ -25,22 +25,41 @@ from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.play.transcript import load_transcript
 from drills.runs.service import Runs
+from drills.team.drill import Posted, TeamDrill, TeamRefused
+from drills.team.drill import replay as replay_team
+from drills.team.judging import debrief_parts, drill_score, team_evidence
+from drills.team.model import Entry as TeamEntry
+from drills.team.model import TeamSpec, load_plan, load_team_transcript
+from drills.team.scoring import TeamScore
+from drills.team.scoring import score_team as team_score
+from drills.team.store import MemberRow, TeamRow, TeamStore
 from reports.after_action import report_data, write
+from reports.team import team_report_data
+from reports.team import write as write_team
+from simulator.errors import InputError
 
 __all__ = [
     "Assessed",
     "MoveRefused",
     "Preview",
     "Replayed",
+    "TeamAssessed",
+    "TeamMoveRefused",
+    "new_team",
     "open_session",
+    "open_team",
     "play_move",
+    "play_team",
     "preview_move",
     "record",
+    "replay_team_transcript",
     "replay_transcript",
     "score_once",
     "score_session",
+    "score_team",
     "stored_score",
     "write_report",
+    "write_team_report",
 ]
 
 
@@ -214,3 +233,100 @@ def write_report(
     if integrity:
         data["integrity"] = list(integrity)
     return write(data, out, tuple(formats)), debrief
+
+
+# --- team drills (drills/team/: one incident, a team with roles, the channel) ----------
+
+
+class TeamMoveRefused(Exception):
+    """An entry a team drill cannot take: nothing played, nothing journaled. `where` is the
+    field at fault ('' for the drill itself: ended, out of time, not the member's role)."""
+
+    def __init__(self, where: str, why: str, closed: bool = False) -> None:
+        super().__init__(f"{where}: {why}" if where else why)
+        self.where = where
+        self.why = why
+        self.closed = closed
+
+
+def new_team(store: TeamStore, spec: TeamSpec) -> tuple[TeamRow, list[MemberRow]]:
+    """A team drill created: its scenario and team plan read (InputError if either is
+    bad), one join token per member."""
+    load_plan(load_scenario(resolve(spec.scenario)))
+    return store.create(spec)
+
+
+def open_team(store: TeamStore, team_id: str, runs: Runs, live: bool = False) -> TeamDrill:
+    """A journaled team drill rebuilt entry by entry; a log that fails its check is refused."""
+    row = store.team(team_id)
+    if row is None:
+        raise TeamMoveRefused("", "no such team drill", closed=True)
+    scenario = load_scenario(resolve(row.spec.scenario))
+    entries, problems = store.entries(team_id)
+    team, refused = replay_team(row.spec, scenario, load_plan(scenario), entries, runs, live)
+    problems += [f"entry {seq} cannot be replayed: {where}: {why}" for seq, where, why in refused]
+    if problems:
+        raise TeamMoveRefused(
+            "", "the team's log fails its integrity check: " + "; ".join(problems), closed=True
+        )
+    return team
+
+
+def play_team(
+    team: TeamDrill, store: TeamStore, team_id: str, entry: dict[str, Any]
+) -> MoveRecord | Posted | None:
+    """Validate, play, journal a team entry (a member's move or post, the facilitator's
+    inject or end): only an entry that could be played is journaled."""
+    try:
+        parsed = TeamEntry.model_validate(entry)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise TeamMoveRefused(".".join(str(p) for p in first["loc"]), first["msg"]) from None
+    try:
+        result = team.apply(parsed)
+    except TeamRefused as exc:
+        raise TeamMoveRefused(exc.where, exc.why, exc.closed) from None
+    store.append(team_id, parsed.model_dump(mode="json", exclude_none=True))
+    return result
+
+
+@dataclass
+class TeamAssessed:
+    """A team drill scored: its combined drill's individual score and the team's."""
+
+    team: TeamDrill
+    assessed: Assessed
+    score: TeamScore
+
+
+def score_team(team: TeamDrill, refs: References | None = None) -> TeamAssessed:
+    assessed = drill_score(team.drill, refs, None)
+    return TeamAssessed(
+        team, assessed, team_score(team, assessed, team_evidence(team.drill, assessed.key))
+    )
+
+
+def replay_team_transcript(path: Path, runs: Runs) -> TeamAssessed:
+    """A recorded team drill (drills/team/model.py: TeamTranscript) replayed and scored; an
+    entry that cannot be played is bad input naming its place in the file."""
+    transcript = load_team_transcript(path)
+    scenario = load_scenario(resolve(transcript.team.scenario))
+    plan = load_plan(scenario)
+    team, refused = replay_team(transcript.team, scenario, plan, transcript.entries, runs)
+    if refused:
+        seq, where, why = refused[0]
+        raise InputError(str(path), f"entries[{seq}]" + (f".{where}" if where else ""), why)
+    return score_team(team)
+
+
+def write_team_report(
+    scored: TeamAssessed,
+    out: Path,
+    formats: Sequence[str] = ("html", "json", "md"),
+    counterfactuals: bool = True,
+) -> tuple[list[Path], dict[str, Any]]:
+    """The team's after-action report: the score credited, the channel as a timeline
+    beside the key signal, the debrief of the team's decisions."""
+    curves, debrief = debrief_parts(scored.assessed, counterfactuals)
+    data = team_report_data(scored.team, scored.score, scored.assessed, curves, debrief)
+    return write_team(data, out, tuple(formats)), data

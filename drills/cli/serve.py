@@ -33,10 +33,12 @@ def serve(host: str, port: int, dask: str | None) -> None:
     app = create_app(root, dask=dask)
     token = app.state.console.store.facilitator_token
     click.echo(f"facilitator: http://{host}:{port}/f/{token}  (keep this link to yourself)")
+    click.echo(f"team drills: http://{host}:{port}/f/{token}/teams")
     click.echo(f"data: {root} (sessions, journal, console.sqlite)")
     if dask:
         click.echo(f"re-simulations: the Dask cluster at {dask}")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # a team page's live channel is an open stream: stop waiting for it after a moment
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
 def _check_dask(address: str) -> None:

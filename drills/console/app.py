@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -29,10 +28,12 @@ from starlette.routing import Route
 from drills.console.dashboard import Dashboard, dashboard
 from drills.console.exams import items as exam_items
 from drills.console.exams import routes as exam_routes
+from drills.console.forms import parse_move
 from drills.console.live import LiveDrills, Scorer
 from drills.console.prepare import Preparer
 from drills.console.report import escape_attempts, reaches, standing
 from drills.console.store import HINT_COST, Candidate, Cohort, Store, new_token
+from drills.console.team import routes as team_routes
 from drills.console.web import (
     BadInput,
     Console,
@@ -42,7 +43,6 @@ from drills.console.web import (
     now,
     page,
 )
-from drills.judge.alerts import rules_in
 from drills.judge.scoring import gather_evidence
 from drills.library.paths import library_root
 from drills.library.scenario import (
@@ -50,14 +50,13 @@ from drills.library.scenario import (
     scenario_dirs,
 )
 from drills.library.variant_spec import variants_of
-from drills.play.actions import ACTIONS, ActionError, parse_arg_text, usage
+from drills.play.actions import ActionError, usage
 from drills.play.drill import Drill
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.play.vocabulary import tables
 from drills.runs.service import Runs
 from drills.usecases import MoveRefused, preview_move
-from simulator.errors import InputError
 
 RUNS_IN_MEMORY = 48  # a cohort's runs (one per candidate who acted), ~80 MB each
 RUNS_ON_DISK = 64  # each ~130 MB on disk: the compressed run and its mapped tables
@@ -102,8 +101,10 @@ def routes(c: Console) -> list[Route]:
     F, C = "facilitator", "candidate"
     return [
         *exam_routes(c),
+        *team_routes(c),  # team drills: drills/console/team.py
         Route("/", lambda r: page("index.html"), methods=["GET"]),
-        Route("/live.js", live_script, methods=["GET"]),
+        Route("/live.js", static_script, methods=["GET"]),
+        Route("/team.js", static_script, methods=["GET"]),
         Route("/f/{ft}", guarded_by(c, facilitator_home, F), methods=["GET"]),
         Route("/f/{ft}/cohorts", guarded_by(c, create_cohort, F), methods=["POST"]),
         Route("/f/{ft}/cohort/{cid}", guarded_by(c, cohort_page, F), methods=["GET"]),
@@ -126,12 +127,14 @@ def routes(c: Console) -> list[Route]:
 # --- facilitator -----------------------------------------------------------------------
 
 
-LIVE_SCRIPT = Path(__file__).parent / "static" / "live.js"
+STATIC = Path(__file__).parent / "static"
 
 
-async def live_script(request: Request) -> Response:
-    """The cohort page's few lines of script, from the console's own origin."""
-    return Response(LIVE_SCRIPT.read_text(), media_type="text/javascript")
+async def static_script(request: Request) -> Response:
+    """The console's few lines of script (the cohort page's live update, a team page's
+    channel), from its own origin: the CSP runs no other script."""
+    name = request.url.path.lstrip("/")
+    return Response((STATIC / name).read_text(), media_type="text/javascript")
 
 
 async def facilitator_home(c: Console, request: Request, error: str = "") -> Response:
@@ -463,7 +466,7 @@ async def candidate_move(c: Console, request: Request) -> Response:
     form = await request.form()
     typed = {k: str(v)[:20_000] for k, v in form.items() if k != "csrf"}
     try:
-        move = _parse_move(form)
+        move = parse_move(form)
         if "act" in move and form.get("confirm") != "yes":
             # the check the confirm makes (drills.usecases), nothing played
             said = preview_move(c.drills.get(who.session), move, cohort.time_box_min)
@@ -490,62 +493,6 @@ def _message(exc: Exception) -> str:
         first = exc.errors()[0]
         return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
     return str(exc)
-
-
-def _parse_move(form: Any) -> dict[str, Any]:
-    kind = str(form.get("kind", ""))
-    if kind == "look":
-        panel = str(form.get("panel", ""))
-        if panel not in PANELS:
-            raise BadInput(f"panel: one of {sorted(PANELS)}")
-        return {"look": panel}
-    if kind == "query":
-        sql = str(form.get("sql", "")).strip()
-        if not 1 <= len(sql) <= 4000:
-            raise BadInput("query: SQL of 1 to 4000 characters")
-        return {"query": sql}
-    if kind == "act":
-        action = str(form.get("action", ""))
-        if action not in ACTIONS:
-            raise BadInput(f"action: one of {sorted(ACTIONS)}")
-        text = str(form.get("args", ""))
-        if len(text) > 2000:
-            raise BadInput("arguments: at most 2,000 characters")
-        return {"act": {"action": action, "args": parse_arg_text(text)}}
-    if kind == "conclude":
-        cause = str(form.get("cause", "")).strip()
-        if not cause:
-            raise BadInput("cause: the cause, in your own words")
-        lines = lambda name: [x.strip() for x in str(form.get(name, "")).splitlines() if x.strip()]  # noqa: E731
-        return {
-            "conclude": {
-                "cause": cause,
-                "mitigations": lines("mitigations"),
-                "prevention": [*lines("prevention"), *_alert_rules(str(form.get("rules", "")))],
-                "notes": str(form.get("notes", "")),
-            }
-        }
-    raise BadInput("kind: look, query, act or conclude")
-
-
-def _alert_rules(text: str) -> list[dict[str, Any]]:
-    """Alert rules pasted as a Prometheus rule file (or a list of rules), each checked by
-    promtool: a prevention item scored by whether it would have paged."""
-    if not text.strip():
-        return []
-    if len(text) > 20_000:
-        raise BadInput("alert rules: at most 20,000 characters")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise BadInput("alert rules: not readable as YAML") from None
-    if isinstance(data, list):
-        data = {"groups": [{"name": "mine", "rules": data}]}
-    try:
-        rules = rules_in(data, "alert rules")
-    except InputError as exc:
-        raise BadInput(f"alert rules: {exc.field_path}: {exc.expected}") from None
-    return [rule.model_dump(by_alias=True) for rule in rules]
 
 
 def default_root() -> Path:

@@ -1,0 +1,127 @@
+"""The ranking a fair facilitator gives five teams on one incident (tests/team/): the same
+investigation, each team failing at one part of the first hour the way teams do, against
+a well-run team. Every figure is the team scorer's own, on re-simulated runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drills.team.scoring import PASS_MARK, ROLE_FLOOR
+from drills.usecases import TeamAssessed, replay_team_transcript, write_team_report
+from tests.helpers import RUNS
+
+TEAMS = Path(__file__).parent / "team" / "gpu-cost-no-traffic"
+NAMES = ("well-run", "bad-updates", "guessed-cause", "silent", "undo")
+
+
+@pytest.fixture(scope="module")
+def scored() -> dict[str, TeamAssessed]:
+    return {name: replay_team_transcript(TEAMS / f"{name}.yaml", RUNS) for name in NAMES}
+
+
+def part(scored: TeamAssessed, component: str, name: str) -> float:
+    return next(p.points for p in scored.score.component(component).parts if p.name == name)
+
+
+@pytest.mark.slow
+def test_a_fair_facilitator_ranks_the_well_run_team_first(scored):
+    points = {name: s.score.score for name, s in scored.items()}
+    ranked = sorted(points, key=lambda n: -points[n])
+    assert ranked[0] == "well-run", points
+    assert all(points["well-run"] - points[n] >= 8 for n in NAMES[1:]), points
+    # communicating badly is better than not communicating; fighting over the fleet is
+    # worse than either comms failure; the silent team is last
+    assert points["bad-updates"] > points["undo"] > points["silent"], points
+    assert points["guessed-cause"] > points["undo"], points
+    assert ranked[-1] == "silent"
+    # the same investigation: the drill's own score does not tell the teams apart (the
+    # undo team's extra moves cost it the side effects they had on the fleet)
+    drills = {n: s.score.drill_score for n, s in scored.items()}
+    assert drills["well-run"] == drills["bad-updates"] == drills["guessed-cause"]
+    assert drills["silent"] == drills["well-run"] and drills["undo"] < drills["well-run"]
+
+
+@pytest.mark.slow
+def test_the_well_run_team_earns_every_part_and_each_is_credited(scored):
+    team = scored["well-run"].score
+    assert team.passed and team.score == 100.0
+    assert team.component("evidence").by == ["Bo"]  # Bo read all four signals first
+    assert team.component("mitigation").by == ["Bo"]
+    assert team.component("diagnosis").by == ["Ana"] == team.component("prevention").by
+    assert team.component("communications").by == ["Cy"]
+    assert any("Bo made the fix" in e for e in team.component("mitigation").evidence)
+    # the identified update names the cause once the team had read its evidence: earned
+    comms = team.component("communications")
+    guessing = next(p for p in comms.parts if p.name == "no cause before evidence")
+    assert guessing.points == guessing.max_points and guessing.earned
+    assert set(team.credit) == {"Ana", "Bo", "Cy"} and all(team.credit.values())
+
+
+@pytest.mark.slow
+def test_updates_without_impact_or_a_next_update_time_lose_their_elements(scored):
+    vague = scored["bad-updates"].score
+    assert part(scored["bad-updates"], "communications", "update elements") < 2.0
+    assert part(scored["bad-updates"], "communications", "questions answered") == 0.0
+    assert part(scored["bad-updates"], "communications", "resolution update") == 0.0
+    missed = vague.component("communications").missed
+    assert any("lacks impact, scope, next update time" in m for m in missed)
+    # on time and at a cadence: those parts are not taken away as well
+    assert part(scored["bad-updates"], "communications", "first update") == 3.0
+
+
+@pytest.mark.slow
+def test_a_cause_announced_at_minute_two_is_a_guess_and_costs_the_team(scored):
+    guessed = scored["guessed-cause"].score
+    assert part(scored["guessed-cause"], "communications", "no cause before evidence") == 0.0
+    (penalty,) = [p for p in guessed.penalties if p["id"] == "unsupported-cause"]
+    assert penalty["by"] == "Cy" and "minute 2" in penalty["why"]
+    assert "ASR canary" in penalty["why"]
+    # the same team's later, evidenced correction is not counted against it
+    assert scored["well-run"].score.score - guessed.score == pytest.approx(13.0, abs=0.05)
+
+
+@pytest.mark.slow
+def test_a_team_that_never_communicates_cannot_pass(scored):
+    silent = scored["silent"]
+    assert not silent.score.passed
+    commander, comms = silent.score.component("commander"), silent.score.component("communications")
+    assert commander.points == 0.0 and comms.points == 0.0
+    assert "no stakeholder update was posted" in comms.why
+    # however good the investigation: it fails on the role floor, not only on points
+    assert "each role earns a third" in silent.score.verdict
+    best_possible = 50.0 + silent.score.component("coordination").max_points
+    assert best_possible >= PASS_MARK and comms.points < ROLE_FLOOR * comms.max_points
+    missed = silent.score.component("coordination").missed
+    assert any("Ana and Cy both ran look “cost-by-pool” back to back" in m for m in missed)
+
+
+@pytest.mark.slow
+def test_two_members_undoing_each_other_is_harm(scored):
+    undo = scored["undo"].score
+    (harm,) = [p for p in undo.penalties if p["id"] == "contradicting-actions"]
+    assert harm["by"] == "Cy" and "undid move 3 (Bo" in harm["why"]
+    assert undo.component("coordination").points == 0.0
+    assert part(scored["undo"], "commander", "decisions") == pytest.approx(2.0)  # 1 of 3
+
+
+@pytest.mark.slow
+def test_the_team_report_lays_the_channel_beside_the_signal(scored, tmp_path):
+    paths, data = write_team_report(scored["well-run"], tmp_path, counterfactuals=False)
+    assert sorted(p.name for p in paths) == [
+        "team-report.html",
+        "team-report.json",
+        "team-report.md",
+    ]
+    timeline = data["timeline"]
+    assert [r["minute"] for r in timeline] == sorted(r["minute"] for r in timeline)
+    updates = [r for r in timeline if r["kind"] == "update"]
+    assert len(updates) == 3 and all(r["by"] == "Cy" for r in updates)
+    assert all(r["signal"] is not None for r in timeline)  # the key signal at that minute
+    rollback = next(r for r in timeline if r["kind"] == "act")
+    assert rollback["by"] == "Bo" and "rollback" in rollback["fleet"]
+    (decision,) = data["decision_log"]
+    assert decision["actions"][0]["by"] == "Bo" and "embed-cpu" in decision["decision"]
+    html = (tmp_path / "team-report.html").read_text()
+    assert "id='timeline'" in html and "Well run" in html and "passed" in html
