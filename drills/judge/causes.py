@@ -12,8 +12,10 @@ the clause that asserts it, with a role:
   showed ("so the pool scaled down and replicas came up cold"): part of the story, not a
   rival;
 - **co-cause**: a cause added as another one ("plus", "separately", "a second fault");
-- **rival**: causes offered as alternatives ("A or B", "could be A, B or C", three or more
-  side by side in one sentence): a hedge names none of them.
+- **rival**: causes offered as alternatives ("A or B", "could be A, B or C"): a hedge names
+  none of them;
+- **soup**: three or more causes side by side in one sentence ("jitter shadow beam noisy
+  neighbour"): a list of guesses, not a diagnosis of any of them.
 
 The catalogue (drills/judge/causes.yaml) is for authors and examiners: it is never printed
 to a trainee during a drill, not even in an error; an after-action report may show which
@@ -86,7 +88,7 @@ def normalise_id(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", text.lower().replace("_", "-")))
 
 
-Role = Literal["primary", "co-cause", "mechanism", "rival", "ruled out"]
+Role = Literal["primary", "co-cause", "mechanism", "rival", "soup", "ruled out"]
 
 
 @dataclass(frozen=True)
@@ -108,12 +110,12 @@ class CauseReading:
     def single(self) -> list[str]:
         """The causes named, read for an incident with one cause: the primary and any
         co-cause (a rival counts as named, so that a hedge cancels itself)."""
-        return [n.cause for n in self.found if n.role in ("primary", "co-cause", "rival")]
+        return [n.cause for n in self.found if n.role in ("primary", "co-cause", "rival", "soup")]
 
     def compound(self) -> list[str]:
         """Read for an incident with several causes: every cause asserted (a mechanism of
-        one fault may be the other fault)."""
-        return [n.cause for n in self.found if n.role != "ruled out"]
+        one fault may be the other fault); a soup of causes names none of them."""
+        return [n.cause for n in self.found if n.role not in ("ruled out", "soup")]
 
     def explain(self) -> list[dict[str, object]]:
         return [{"cause": n.cause, "words": list(n.words), "role": n.role} for n in self.found]
@@ -212,7 +214,7 @@ def read_causes(text: str) -> CauseReading:
             result.found.append(Named(name, tuple(m.phrases), "ruled out"))
     ordered = sorted(live.values(), key=lambda m: m.first)
     roles = _roles(reading, ordered)
-    result.hedged = any(r == "rival" for r, _ in roles.values())
+    result.hedged = any(r in ("rival", "soup") for r, _ in roles.values())
     result.found = [Named(m.item, tuple(m.phrases), *roles[m.item]) for m in ordered] + result.found
     return result
 
@@ -268,7 +270,9 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
         offered = either or (hedged and (several or bool(words & {"or", "nor"})))
         soup = len(by_sentence[sentence(m)]) >= SOUP_ITEMS
         paired = any(_or_between(reading, m, o) for o in asserted if o is not m)
-        if offered or soup or paired:
+        if soup:
+            roles[m.item] = ("soup", False)
+        elif offered or paired:
             roles[m.item] = ("rival", False)
     return roles
 

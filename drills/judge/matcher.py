@@ -77,10 +77,12 @@ class Phrasing:
             return True
         return all(
             stem_ == token
+            or token in lemmas
             or word in (raw + "s", raw + "es")
             or (len(raw) >= 5 and word.startswith(raw))
-            for stem_, word, token, raw in zip(
+            for stem_, lemmas, word, token, raw in zip(
                 reading.stems[i : i + n],
+                reading.lemmas[i : i + n],
                 reading.words[i : i + n],
                 self.tokens,
                 self.raw,
@@ -181,6 +183,14 @@ def match_in(
             own.update(range(start, end))
         chosen.append((start, end, reading.surface(start, end)))
     clauses = frozenset(reading.clause_of[i] for i in covered)
+    if concept.nevers and own:
+        # an item's own "never" governs its clause: "promote on MOS; don't block on FAB"
+        # does not say "never promote on MOS alone"
+        # does not say "never promote on MOS alone"; a bare predicate after a "but" ("MOS is
+        # necessary but not sufficient") belongs to the clause before it
+        theirs = {reading.clause_of[i] for i in covered - own}
+        if not any(_governs(reading, reading.clause_of[i], theirs) for i in own):
+            return None
     negated = any(reading.clauses[c].negated(frozenset(own)) for c in clauses)
     # a second word of an item's own never ("I would not look beyond global WER") undoes it
     for c in clauses if concept.nevers else ():
@@ -199,6 +209,18 @@ def match_in(
     )
 
 
+def _governs(reading: Reading, clause: int, targets: set[int]) -> bool:
+    if clause in targets:
+        return True
+    own = reading.clauses[clause]
+    before = clause - 1
+    return (
+        before in targets
+        and own.last - own.first <= 3
+        and reading.clauses[before].sentence == own.sentence
+    )
+
+
 def match_concept(concept: Concept, text: str) -> Match | None:
     return match_in(concept, read(text))
 
@@ -207,7 +229,7 @@ def match_concept(concept: Concept, text: str) -> Match | None:
 class Statement:
     text: str
     point: bool  # makes a point as a sentence would (see reading.makes_point)
-    line: tuple[int, int] = (0, 0)  # (answer, line): the list entry it stands in
+    line: tuple[int, int, int] = (0, 0, 0)  # (answer, line, fragment): its list entry
 
 
 def statements(answers: Sequence[str]) -> list[Statement]:
@@ -218,7 +240,7 @@ def statements(answers: Sequence[str]) -> list[Statement]:
     for number, answer in enumerate(answers):
         for sentence in split_statements(answer, governed=True):
             point = sentence.point or makes_point(sentence.text)
-            out.append(Statement(sentence.text, point, (number, sentence.line)))
+            out.append(Statement(sentence.text, point, (number, sentence.line, sentence.fragment)))
     return out
 
 
@@ -288,9 +310,16 @@ def judge(
     ]
     # entries that name an item: in proportion to those that make a point (filler that
     # names nothing neither helps nor hides a list of fragments)
-    lines = {p.line for p, f in zip(parts, found_in, strict=True) if f}
-    made = {p.line for p, f in zip(parts, found_in, strict=True) if f and p.point}
-    entries = {p.line for p in parts}
+    # an answer that is nothing but one comma list of fragments ("MOS, FAB, canary, SLO")
+    # is a list, each fragment an entry; in prose a comma list is part of its line
+    only_fragments = len({p.line[:2] for p in parts}) == 1 and all(p.line[2] for p in parts)
+
+    def entry(part: Statement) -> tuple[int, ...]:
+        return part.line if only_fragments else part.line[:2]
+
+    lines = {entry(p) for p, f in zip(parts, found_in, strict=True) if f}
+    made = {entry(p) for p, f in zip(parts, found_in, strict=True) if f and p.point}
+    entries = {entry(p) for p in parts}
     fragment_weight = 1.0 if len(entries) <= 1 else len(made) / max(len(lines), 1)
     counted = 0  # statements that make a point or name an item: what padding is measured in
     for part, found in zip(parts, found_in, strict=True):
