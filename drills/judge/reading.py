@@ -32,7 +32,7 @@ LEXICON_FILE = Path(__file__).with_name("language.yaml")
 _WORD = re.compile(r"[a-z0-9$%]+(?:[-'][a-z0-9]+|\.[0-9]+)*")
 _OPERATOR = re.compile(r"->|=>|>=|<=|[<>≥≤→=]")
 _SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)|\n")
-_CLAUSE_BREAK = re.compile(r"[;:()\[\]—–]|\s-\s|[.!?](?:\s|$)|\n")
+_CLAUSE_BREAK = re.compile(r"[;:()\[\]—–→]|\s-\s|->|=>|[.!?](?:\s|$)|\n")
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)]|\(\d+\)|[a-z][.)])\s+", re.MULTILINE)
 _stemmer = snowballstemmer.stemmer("english")
 
@@ -80,6 +80,9 @@ class Lexicon:
     determiners: frozenset[str]
     verbs: frozenset[str]  # stems
     noun_verbs: frozenset[str]  # stems of words as often nouns ("gate", "alert")
+    attributive: frozenset[str]  # triggers that, before a noun, only describe it
+    durations: frozenset[str]  # "too long to": a measure, not a dismissal
+    set_aside: tuple[Phrase, ...]  # "X isn't the problem": X set aside
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
@@ -119,6 +122,9 @@ def lexicon() -> Lexicon:
         determiners=words("determiners"),
         verbs=frozenset(stem(str(w).lower()) for w in data["verbs"]),
         noun_verbs=frozenset(stem(str(w).lower()) for w in data["noun_verbs"]),
+        attributive=words("attributive"),
+        durations=words("durations"),
+        set_aside=_phrases(data["set_aside"]),
     )
 
 
@@ -174,7 +180,7 @@ def _find(words: tuple[str, ...], phrase: Phrase, lo: int = 0, hi: int | None = 
     return [i for i in range(lo, hi - n + 1) if words[i : i + n] == phrase]
 
 
-def _spans(
+def spans_of(
     words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int
 ) -> list[tuple[int, int]]:
     """Non-overlapping occurrences of the phrases in words[lo:hi], longest first."""
@@ -321,14 +327,19 @@ def read(text: str) -> Reading:
     clauses: list[Clause] = []
     for c in range(len(bounds)):
         lo, hi = bounds[c]
-        pseudo = {k for a, b in _spans(tup, lex.pseudo_negations, lo, hi) for k in range(a, b)}
+        pseudo = {k for a, b in spans_of(tup, lex.pseudo_negations, lo, hi) for k in range(a, b)}
         triggers = [
             s
-            for s in _spans(tup, lex.negation_phrases, lo, hi)
+            for s in spans_of(tup, lex.negation_phrases, lo, hi)
             if not pseudo.intersection(range(*s))
         ]
         for k in range(lo, hi - 2):  # "too niche to build", "too complex to be worth it"
-            if words[k] == "too" and words[k + 2] == "to" and not pseudo.intersection({k}):
+            if (
+                words[k] == "too"
+                and words[k + 2] == "to"
+                and words[k + 1] not in lex.durations  # "waits too long to be sure"
+                and not pseudo.intersection({k})
+            ):
                 triggers.append((k, k + 3))
         taken = {k for a, b in triggers for k in range(a, b)}
         for k in range(lo, hi):
@@ -337,6 +348,7 @@ def read(text: str) -> Reading:
                 continue
             if w in lex.negations or w.endswith("n't"):
                 triggers.append((k, k + 1))
+        triggers = [t for t in triggers if not _attributive(tup, t, lo, lex)]
         clauses.append(
             Clause(
                 sentence=sentence_of[lo],
@@ -364,6 +376,18 @@ def read(text: str) -> Reading:
         clauses=tuple(clauses),
         operators=operators,
     )
+
+
+def _attributive(words: tuple[str, ...], trigger: tuple[int, int], lo: int, lex: Lexicon) -> bool:
+    """A one-word trigger that only describes the noun after it ("the unchanged ASR
+    weights", "with flat RPM"), not one said of the subject ("it's an unlikely cause")."""
+    a, b = trigger
+    if b - a != 1 or words[a] not in lex.attributive or a == lo:
+        return False
+    before = words[a - 1]
+    if before not in lex.determiners and before != "with":
+        return False
+    return not (a - 2 >= lo and words[a - 2] in lex.finite)
 
 
 def _anaphora(
