@@ -272,16 +272,20 @@ class Rules:
     at most two items and three at once is soup; more statements than the key's items
     plus two is a shotgun. Written exams (`ESSAY`): prose packs several points into one
     sentence, so a statement earns every item it makes unless it is a bare list (fewer
-    than `soup_words` words per item), and an answer longer than `slack_per_item`
-    statements per rubric item earns in proportion (padding dilutes it)."""
+    than `soup_words` words per item), an answer longer than `slack_per_item` statements
+    per rubric item earns in proportion (padding dilutes it), and a fragment of
+    `detail_words` words or more counts as a point made."""
 
     per_statement: int | None = SOUP_ITEMS - 1
     soup_words: float | None = None
     slack_per_item: float | None = None
+    detail_words: int | None = None  # a fragment this long is a terse point, not a topic
 
 
 PREVENTION = Rules()
-ESSAY = Rules(per_statement=None, soup_words=3.0, slack_per_item=5.0)
+# a bullet of six or more words in an essay says something ("unit tests: feature shape, SR
+# handling, normalisation"); a buzzword bullet names a topic in one to four
+ESSAY = Rules(per_statement=None, soup_words=3.0, slack_per_item=5.0, detail_words=6)
 
 
 def _is_soup(text: str, items: int, rules: Rules) -> bool:
@@ -300,6 +304,12 @@ def judge(
     `rules` say; a statement that makes no point earns nothing."""
     result = Judgement()
     parts = statements(answers)
+    if rules.detail_words is not None:
+        least = rules.detail_words
+        parts = [
+            p if p.point or len(words(p.text)) < least else Statement(p.text, True, p.line)
+            for p in parts
+        ]
     result.parts = len(parts)
     result.points_made = sum(p.point for p in parts)
     # a lone entry of fragments is a terse answer ("token-bucket retry budget, capped

@@ -83,6 +83,7 @@ class Lexicon:
     attributive: frozenset[str]  # triggers that, before a noun, only describe it
     durations: frozenset[str]  # "too long to": a measure, not a dismissal
     set_aside: tuple[Phrase, ...]  # "X isn't the problem": X set aside
+    conditions: tuple[Phrase, ...]  # "check X doesn't regress": the negation is checked
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
@@ -125,6 +126,7 @@ def lexicon() -> Lexicon:
         attributive=words("attributive"),
         durations=words("durations"),
         set_aside=_phrases(data["set_aside"]),
+        conditions=_phrases(data["conditions"]),
     )
 
 
@@ -349,6 +351,13 @@ def read(text: str) -> Reading:
             if w in lex.negations or w.endswith("n't"):
                 triggers.append((k, k + 1))
         triggers = [t for t in triggers if not _attributive(tup, t, lo, lex)]
+        checked = [a for a, _ in spans_of(tup, lex.conditions, lo, hi) if _directs(tup, a, lo)]
+        if checked:  # "check slice WER doesn't regress": what is checked, not denied
+            triggers = [
+                t
+                for t in triggers
+                if not any(c < t[0] for c in checked) or _judges(tup, t[1], hi, lex)
+            ]
         clauses.append(
             Clause(
                 sentence=sentence_of[lo],
@@ -376,6 +385,32 @@ def read(text: str) -> Reading:
         clauses=tuple(clauses),
         operators=operators,
     )
+
+
+def _directs(words: tuple[str, ...], at: int, lo: int) -> bool:
+    """A checking verb said as an instruction ("check ...", "we should verify ..."), not
+    as the subject of a verdict ("checking X isn't needed")."""
+    before = words[at - 1] if at > lo else ""
+    return at == lo or before in _DIRECTING
+
+
+_DIRECTING = frozenset(
+    {"to", "and", "then", "also", "first", "should", "must", "would", "will", "i'd", "we'd"}
+    | {"we", "i", "always", "please", "can", "could", "we'll", "i'll"}
+)
+
+
+def _judges(words: tuple[str, ...], after: int, hi: int, lex: Lexicon) -> bool:
+    """A negation that passes a verdict ("isn't worth it", "isn't needed")."""
+    if after >= hi:
+        return True
+    return words[after] in lex.anaphora or words[after] in _VERDICTS
+
+
+_VERDICTS = frozenset(
+    {"worth", "needed", "necessary", "required", "useful", "helpful", "important", "a"}
+    | {"the", "an", "really", "that", "very", "much", "enough", "needed", "relevant"}
+)
 
 
 def _attributive(words: tuple[str, ...], trigger: tuple[int, int], lo: int, lex: Lexicon) -> bool:
