@@ -22,12 +22,13 @@ matcher looks for each group's phrasings in asserted clauses first:
 - **shotgun**: an answer with many more statements than the key has items earns in
   proportion to how many of its statements were on point.
 
-Synonym sets and stems were chosen over a text-similarity model on purpose (docs/scoring.md
-gives the measured recall and false accepts on answers written blind): the phrasings an
-examiner accepts are written down in the key, so a scenario author can read and extend them,
-the result is explainable ("matched: alert + cost + per device"), and it runs in
-microseconds with no model file. A similarity model scores buzzword soup and negated
-sentences high, which is exactly what the matcher must refuse.
+Synonym sets, stems and lemmas (LemmInflect: "held" is "hold") were chosen over a
+text-similarity model on purpose, and measured against one (docs/scoring.md: a sentence
+embedding inside the polarity layer added false accepts at the rate it added recall): the
+phrasings an examiner accepts are written down in the key, so a scenario author can read and
+extend them, and the result is explainable ("matched: alert + cost + per device"). A
+similarity model says what a clause is about, so a clause explaining why a cause is not the
+problem sits nearest that cause — exactly what the matcher must refuse.
 """
 
 from __future__ import annotations
