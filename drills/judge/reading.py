@@ -440,6 +440,8 @@ def _anaphora(
         before = text[spans[clause.first - 1][1] : spans[clause.first][0]] if clause.first else ""
         if c > 0 and "(" in before and not clause.triggers and out[c - 1].negated():
             out[c] = _down(out[c])  # a parenthesis shares its host's polarity
+        if c > 0 and "," in before and own[0] in ("not", "never") and out[c - 1].negated():
+            out[c] = _down(out[c])  # "we don't need A, not B": the list goes on turned down
         bare = all(w in lex.anaphora or w in lex.negations for w in own)
         if c > 0 and clause.triggers and bare:  # "it doesn't, so not that"; "(unlikely)"
             out[c - 1] = _down(out[c - 1])
