@@ -350,6 +350,9 @@ def main() -> None:
 
     results["replay"] = replay_times()
     results["debrief"] = debrief_times()
+    from benchmarks.judge import judge_times
+
+    results["judge"] = judge_times()
     from benchmarks.console import console_isolation, console_latency
 
     results["console"] = console_latency(4 if args.quick else 20)

@@ -127,3 +127,82 @@ def test_a_replay_refuses_minutes_a_live_session_refuses(tmp_path, at_min, expec
     assert done.returncode == 2, done.stderr
     assert "moves[1].at_min" in done.stderr and expected in done.stderr
     assert ":4:" in done.stderr  # the line
+
+
+# --- the second part of issue 35: verdicts, set-aside causes, lists, conditions ---------
+
+SHADOW = "shadow-mirroring-left-on"
+FEATURES = "feature-extraction-mismatch"
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a verdict on the clause before turns it down, whatever its words
+        ("A larger vocoder in the new voice was mentioned; I'd rule that out.", VOICE, 0.0),
+        ("Some say the new voice is heavier; I don't believe that's the case.", VOICE, 0.0),
+        ("Heavier new voice (unlikely).", VOICE, 0.0),
+        # ... but a clause with its own subject is its own claim
+        ("The new voice's larger vocoder did it; I'd rule out batching.", VOICE, 1.0),
+        # a cause set aside stays set aside where it is only talked about again
+        (
+            "Shadow mirroring isn't the problem here - those shadow requests are a rounding "
+            "error. It's client retries resubmitting jobs.",
+            SHADOW,
+            0.0,
+        ),
+        ("Retries aren't the problem; shadow mirroring was left on after launch.", SHADOW, 1.0),
+        # a word that only describes a noun is not a negation; said of the subject it is
+        (
+            "The preprocessing release changed the features, and the unchanged ASR weights no "
+            "longer get the input they were trained on.",
+            FEATURES,
+            1.0,
+        ),
+        ("The preprocessing features are unchanged.", FEATURES, 0.0),
+        # lemmas: "held" is "hold"
+        (
+            "Unstable trailing words were no longer held back from the partial results.",
+            "partial-stabilisation-disabled",
+            1.0,
+        ),
+        # an inability or a mismatch is the claim
+        ("The new model can't handle Spanglish.", "code-switching-regression", 1.0),
+        ("The preprocessing release produces features the weights don't expect.", FEATURES, 1.0),
+        # alternatives offered by repeated hedges name none
+        ("Perhaps the new voice, perhaps something upstream.", VOICE, 0.0),
+    ],
+)
+def test_verdicts_and_set_aside_causes(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text).explain()
+
+
+def test_an_arrow_chain_reads_cause_then_effects():
+    text = "Cause: bigger vocoder in the new voice -> more synthesis work -> FAB x2 with flat RPM"
+    assert diagnosis_share(text, [VOICE])[0] == 1.0
+
+
+GATE_FAB = Concept.of("fab-gate", [["@gate", "@alert"], ["first audio byte", "fab"]])
+MOS = Concept.of("not-offline-mos", [["@never", "as well as"], ["offline mos", "mos"]])
+SLICE = Concept.of("slice-regression", [["@slice"], ["regression", "regress", "@gate"]])
+
+
+def test_a_bare_comma_list_is_a_list_and_a_verdict_joins_its_statement():
+    assert judge(["MOS, FAB gate, vocoder, canary, SLO, rollback"], [GATE_FAB]).credit == 0
+    assert judge(["Add a FAB gate to promotion."], [GATE_FAB]).credit == 1
+    assert (
+        judge(["A FAB gate would slow down our tuning work; not worth it."], [GATE_FAB]).credit == 0
+    )
+    assert judge(["A FAB gate on promotion. Pointless."], [GATE_FAB]).credit == 0
+
+
+def test_an_items_own_never_governs_its_clause():
+    assert judge(["Promote voices on MOS and fix latency later; don't block."], [MOS]).credit == 0
+    assert judge(["Offline MOS is necessary but never sufficient."], [MOS]).credit == 1
+    assert judge(["Never promote on offline MOS alone."], [MOS]).credit == 1
+
+
+def test_a_negation_inside_a_check_is_its_condition():
+    assert judge(["Check slice WER doesn't regress before merging."], [SLICE]).credit == 1
+    assert judge(["Checking slice regressions isn't needed."], [SLICE]).credit == 0
+    assert judge(["We don't check slice regressions."], [SLICE]).credit == 0

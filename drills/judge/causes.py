@@ -12,8 +12,10 @@ the clause that asserts it, with a role:
   showed ("so the pool scaled down and replicas came up cold"): part of the story, not a
   rival;
 - **co-cause**: a cause added as another one ("plus", "separately", "a second fault");
-- **rival**: causes offered as alternatives ("A or B", "could be A, B or C", three or more
-  side by side in one sentence): a hedge names none of them.
+- **rival**: causes offered as alternatives ("A or B", "could be A, B or C"): a hedge names
+  none of them;
+- **soup**: three or more causes side by side in one sentence ("jitter shadow beam noisy
+  neighbour"): a list of guesses, not a diagnosis of any of them.
 
 The catalogue (drills/judge/causes.yaml) is for authors and examiners: it is never printed
 to a trainee during a drill, not even in an error; an after-action report may show which
@@ -32,7 +34,7 @@ from typing import Literal
 import yaml
 
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, match_in
-from drills.judge.reading import Reading, read
+from drills.judge.reading import Reading, lexicon, read, spans_of
 
 CATALOG_FILE = Path(__file__).with_name("causes.yaml")
 REACH = 12  # the words of one claim lie within this many words of each other
@@ -86,7 +88,7 @@ def normalise_id(text: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", text.lower().replace("_", "-")))
 
 
-Role = Literal["primary", "co-cause", "mechanism", "rival", "ruled out"]
+Role = Literal["primary", "co-cause", "mechanism", "rival", "soup", "ruled out"]
 
 
 @dataclass(frozen=True)
@@ -108,12 +110,12 @@ class CauseReading:
     def single(self) -> list[str]:
         """The causes named, read for an incident with one cause: the primary and any
         co-cause (a rival counts as named, so that a hedge cancels itself)."""
-        return [n.cause for n in self.found if n.role in ("primary", "co-cause", "rival")]
+        return [n.cause for n in self.found if n.role in ("primary", "co-cause", "rival", "soup")]
 
     def compound(self) -> list[str]:
         """Read for an incident with several causes: every cause asserted (a mechanism of
-        one fault may be the other fault)."""
-        return [n.cause for n in self.found if n.role != "ruled out"]
+        one fault may be the other fault); a soup of causes names none of them."""
+        return [n.cause for n in self.found if n.role not in ("ruled out", "soup")]
 
     def explain(self) -> list[dict[str, object]]:
         return [{"cause": n.cause, "words": list(n.words), "role": n.role} for n in self.found]
@@ -185,6 +187,31 @@ def _asserts(reading: Reading, m: Match) -> bool:
     return not any(reading.clauses[c].hypothetical for c in m.clauses)
 
 
+def _set_aside(reading: Reading) -> dict[str, int]:
+    """Causes a clause sets aside by name ("shadow mirroring isn't the problem", "the
+    sample rate isn't it"), each at the word where that is said: a cause whose own thing
+    (its first concept group) is the subject of the setting aside."""
+    out: dict[str, int] = {}
+    for clause in reading.clauses:
+        for a, _ in spans_of(reading.words, lexicon().set_aside, clause.first, clause.last):
+            for concept in _concepts():
+                if concept.id in out:
+                    continue
+                if any(
+                    p.at(reading, i)
+                    for p in concept.groups[0]
+                    for i in range(clause.first, a - len(p.tokens) + 1)
+                ):
+                    out[concept.id] = a
+    return out
+
+
+def _marked(reading: Reading, m: Match) -> bool:
+    """The match stands in a clause marked as asserting a cause ("it's", "because", "the
+    real cause is", "actually")."""
+    return any(reading.clauses[c].assertion for c in m.clauses)
+
+
 def _or_between(reading: Reading, a: Match, b: Match) -> bool:
     lo, hi = min(a.first, b.first), max(a.last, b.last)
     between = reading.words[lo:hi]
@@ -199,11 +226,16 @@ def read_causes(text: str) -> CauseReading:
         return CauseReading([Named(name, (text.strip(),), "primary")], by_id=True)
     reading = read(text)
     matches = sorted(_matches(reading), key=lambda m: m.first)
+    aside = _set_aside(reading)
     live: dict[str, Match] = {}
     dead: dict[str, Match] = {}
     for m in matches:
         if not m.negated and _asserts(reading, m):
-            live.setdefault(m.item, m)
+            # a cause set aside stays set aside where it is only talked about again
+            # ("shadow mirroring isn't the problem - those shadow requests are a rounding
+            # error"), unless it is asserted as the cause
+            if not (aside.get(m.item, len(reading.words)) < m.first and not _marked(reading, m)):
+                live.setdefault(m.item, m)
         else:
             dead.setdefault(m.item, m)
     result = CauseReading()
@@ -212,7 +244,7 @@ def read_causes(text: str) -> CauseReading:
             result.found.append(Named(name, tuple(m.phrases), "ruled out"))
     ordered = sorted(live.values(), key=lambda m: m.first)
     roles = _roles(reading, ordered)
-    result.hedged = any(r == "rival" for r, _ in roles.values())
+    result.hedged = any(r in ("rival", "soup") for r, _ in roles.values())
     result.found = [Named(m.item, tuple(m.phrases), *roles[m.item]) for m in ordered] + result.found
     return result
 
@@ -226,7 +258,7 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
         return all(reading.clauses[c].effect for c in m.clauses)
 
     def marked(m: Match) -> bool:
-        return any(reading.clauses[c].assertion for c in m.clauses)
+        return _marked(reading, m)
 
     def co(m: Match) -> bool:
         return any(reading.clauses[c].co_cause for c in m.clauses)
@@ -266,11 +298,21 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
             "either" in ordered_words and "or" in ordered_words[ordered_words.index("either") :]
         )
         offered = either or (hedged and (several or bool(words & {"or", "nor"})))
+        offered |= _hedges_in(reading, sentence(m)) >= 2  # "perhaps A, perhaps B"
         soup = len(by_sentence[sentence(m)]) >= SOUP_ITEMS
         paired = any(_or_between(reading, m, o) for o in asserted if o is not m)
-        if offered or soup or paired:
+        if soup:
+            roles[m.item] = ("soup", False)
+        elif offered or paired:
             roles[m.item] = ("rival", False)
     return roles
+
+
+def _hedges_in(reading: Reading, number: int) -> int:
+    """How many hedges a sentence holds ("perhaps A, perhaps B": two)."""
+    clauses = [c for c in reading.clauses if c.sentence == number]
+    lo, hi = clauses[0].first, clauses[-1].last
+    return len(spans_of(reading.words, lexicon().hedges, lo, hi))
 
 
 def match_cause(text: str) -> tuple[str | None, str]:

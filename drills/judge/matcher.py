@@ -22,12 +22,13 @@ matcher looks for each group's phrasings in asserted clauses first:
 - **shotgun**: an answer with many more statements than the key has items earns in
   proportion to how many of its statements were on point.
 
-Synonym sets and stems were chosen over a text-similarity model on purpose (docs/scoring.md
-gives the measured recall and false accepts on answers written blind): the phrasings an
-examiner accepts are written down in the key, so a scenario author can read and extend them,
-the result is explainable ("matched: alert + cost + per device"), and it runs in
-microseconds with no model file. A similarity model scores buzzword soup and negated
-sentences high, which is exactly what the matcher must refuse.
+Synonym sets, stems and lemmas (LemmInflect: "held" is "hold") were chosen over a
+text-similarity model on purpose, and measured against one (docs/scoring.md: a sentence
+embedding inside the polarity layer added false accepts at the rate it added recall): the
+phrasings an examiner accepts are written down in the key, so a scenario author can read and
+extend them, and the result is explainable ("matched: alert + cost + per device"). A
+similarity model says what a clause is about, so a clause explaining why a cause is not the
+problem sits nearest that cause — exactly what the matcher must refuse.
 """
 
 from __future__ import annotations
@@ -77,10 +78,12 @@ class Phrasing:
             return True
         return all(
             stem_ == token
+            or token in lemmas
             or word in (raw + "s", raw + "es")
             or (len(raw) >= 5 and word.startswith(raw))
-            for stem_, word, token, raw in zip(
+            for stem_, lemmas, word, token, raw in zip(
                 reading.stems[i : i + n],
+                reading.lemmas[i : i + n],
                 reading.words[i : i + n],
                 self.tokens,
                 self.raw,
@@ -181,6 +184,14 @@ def match_in(
             own.update(range(start, end))
         chosen.append((start, end, reading.surface(start, end)))
     clauses = frozenset(reading.clause_of[i] for i in covered)
+    if concept.nevers and own:
+        # an item's own "never" governs its clause: "promote on MOS; don't block on FAB"
+        # does not say "never promote on MOS alone"
+        # does not say "never promote on MOS alone"; a bare predicate after a "but" ("MOS is
+        # necessary but not sufficient") belongs to the clause before it
+        theirs = {reading.clause_of[i] for i in covered - own}
+        if not any(_governs(reading, reading.clause_of[i], theirs) for i in own):
+            return None
     negated = any(reading.clauses[c].negated(frozenset(own)) for c in clauses)
     # a second word of an item's own never ("I would not look beyond global WER") undoes it
     for c in clauses if concept.nevers else ():
@@ -199,6 +210,18 @@ def match_in(
     )
 
 
+def _governs(reading: Reading, clause: int, targets: set[int]) -> bool:
+    if clause in targets:
+        return True
+    own = reading.clauses[clause]
+    before = clause - 1
+    return (
+        before in targets
+        and own.last - own.first <= 3
+        and reading.clauses[before].sentence == own.sentence
+    )
+
+
 def match_concept(concept: Concept, text: str) -> Match | None:
     return match_in(concept, read(text))
 
@@ -207,7 +230,7 @@ def match_concept(concept: Concept, text: str) -> Match | None:
 class Statement:
     text: str
     point: bool  # makes a point as a sentence would (see reading.makes_point)
-    line: tuple[int, int] = (0, 0)  # (answer, line): the list entry it stands in
+    line: tuple[int, int, int] = (0, 0, 0)  # (answer, line, fragment): its list entry
 
 
 def statements(answers: Sequence[str]) -> list[Statement]:
@@ -218,7 +241,7 @@ def statements(answers: Sequence[str]) -> list[Statement]:
     for number, answer in enumerate(answers):
         for sentence in split_statements(answer, governed=True):
             point = sentence.point or makes_point(sentence.text)
-            out.append(Statement(sentence.text, point, (number, sentence.line)))
+            out.append(Statement(sentence.text, point, (number, sentence.line, sentence.fragment)))
     return out
 
 
@@ -250,16 +273,20 @@ class Rules:
     at most two items and three at once is soup; more statements than the key's items
     plus two is a shotgun. Written exams (`ESSAY`): prose packs several points into one
     sentence, so a statement earns every item it makes unless it is a bare list (fewer
-    than `soup_words` words per item), and an answer longer than `slack_per_item`
-    statements per rubric item earns in proportion (padding dilutes it)."""
+    than `soup_words` words per item), an answer longer than `slack_per_item` statements
+    per rubric item earns in proportion (padding dilutes it), and a fragment of
+    `detail_words` words or more counts as a point made."""
 
     per_statement: int | None = SOUP_ITEMS - 1
     soup_words: float | None = None
     slack_per_item: float | None = None
+    detail_words: int | None = None  # a fragment this long is a terse point, not a topic
 
 
 PREVENTION = Rules()
-ESSAY = Rules(per_statement=None, soup_words=3.0, slack_per_item=5.0)
+# a bullet of six or more words in an essay says something ("unit tests: feature shape, SR
+# handling, normalisation"); a buzzword bullet names a topic in one to four
+ESSAY = Rules(per_statement=None, soup_words=3.0, slack_per_item=5.0, detail_words=6)
 
 
 def _is_soup(text: str, items: int, rules: Rules) -> bool:
@@ -278,6 +305,12 @@ def judge(
     `rules` say; a statement that makes no point earns nothing."""
     result = Judgement()
     parts = statements(answers)
+    if rules.detail_words is not None:
+        least = rules.detail_words
+        parts = [
+            p if p.point or len(words(p.text)) < least else Statement(p.text, True, p.line)
+            for p in parts
+        ]
     result.parts = len(parts)
     result.points_made = sum(p.point for p in parts)
     # a lone entry of fragments is a terse answer ("token-bucket retry budget, capped
@@ -288,9 +321,16 @@ def judge(
     ]
     # entries that name an item: in proportion to those that make a point (filler that
     # names nothing neither helps nor hides a list of fragments)
-    lines = {p.line for p, f in zip(parts, found_in, strict=True) if f}
-    made = {p.line for p, f in zip(parts, found_in, strict=True) if f and p.point}
-    entries = {p.line for p in parts}
+    # an answer that is nothing but one comma list of fragments ("MOS, FAB, canary, SLO")
+    # is a list, each fragment an entry; in prose a comma list is part of its line
+    only_fragments = len({p.line[:2] for p in parts}) == 1 and all(p.line[2] for p in parts)
+
+    def entry(part: Statement) -> tuple[int, ...]:
+        return part.line if only_fragments else part.line[:2]
+
+    lines = {entry(p) for p, f in zip(parts, found_in, strict=True) if f}
+    made = {entry(p) for p, f in zip(parts, found_in, strict=True) if f and p.point}
+    entries = {entry(p) for p in parts}
     fragment_weight = 1.0 if len(entries) <= 1 else len(made) / max(len(lines), 1)
     counted = 0  # statements that make a point or name an item: what padding is measured in
     for part, found in zip(parts, found_in, strict=True):

@@ -26,12 +26,13 @@ from pathlib import Path
 
 import snowballstemmer
 import yaml
+from lemminflect import getAllLemmas
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
 _WORD = re.compile(r"[a-z0-9$%]+(?:[-'][a-z0-9]+|\.[0-9]+)*")
 _OPERATOR = re.compile(r"->|=>|>=|<=|[<>≥≤→=]")
 _SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)|\n")
-_CLAUSE_BREAK = re.compile(r"[;:()\[\]—–]|\s-\s|[.!?](?:\s|$)|\n")
+_CLAUSE_BREAK = re.compile(r"[;:()\[\]—–→]|\s-\s|->|=>|[.!?](?:\s|$)|\n")
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)]|\(\d+\)|[a-z][.)])\s+", re.MULTILINE)
 _stemmer = snowballstemmer.stemmer("english")
 
@@ -39,6 +40,17 @@ _stemmer = snowballstemmer.stemmer("english")
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
+
+
+@lru_cache(maxsize=65536)
+def lemma_stems(word: str) -> frozenset[str]:
+    """The stems of a word's lemmas as a verb or a noun (LemmInflect's dictionary): "held"
+    is "hold", "broke" is "break", "fell" is "fall", "mice" is "mouse" — the irregular forms
+    a stemmer leaves alone. Adjectives are left out: "worse" is not "wrong"."""
+    found = getAllLemmas(word)
+    return frozenset(
+        stem(lemma.lower()) for pos in ("VERB", "NOUN") for lemma in found.get(pos, ())
+    ) - {stem(word)}
 
 
 Phrase = tuple[str, ...]
@@ -68,6 +80,10 @@ class Lexicon:
     determiners: frozenset[str]
     verbs: frozenset[str]  # stems
     noun_verbs: frozenset[str]  # stems of words as often nouns ("gate", "alert")
+    attributive: frozenset[str]  # triggers that, before a noun, only describe it
+    durations: frozenset[str]  # "too long to": a measure, not a dismissal
+    set_aside: tuple[Phrase, ...]  # "X isn't the problem": X set aside
+    conditions: tuple[Phrase, ...]  # "check X doesn't regress": the negation is checked
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
@@ -107,6 +123,10 @@ def lexicon() -> Lexicon:
         determiners=words("determiners"),
         verbs=frozenset(stem(str(w).lower()) for w in data["verbs"]),
         noun_verbs=frozenset(stem(str(w).lower()) for w in data["noun_verbs"]),
+        attributive=words("attributive"),
+        durations=words("durations"),
+        set_aside=_phrases(data["set_aside"]),
+        conditions=_phrases(data["conditions"]),
     )
 
 
@@ -138,6 +158,7 @@ class Reading:
     text: str
     words: tuple[str, ...]  # lower-case surface words (hyphenated words split in parts)
     stems: tuple[str, ...]
+    lemmas: tuple[frozenset[str], ...]  # other stems a word stands for (its lemmas)
     spans: tuple[tuple[int, int], ...]  # character offsets of each word in `text`
     joined: tuple[bool, ...]  # a later part of a hyphenated word
     ident: tuple[bool, ...]  # part of a pool or model name
@@ -161,7 +182,7 @@ def _find(words: tuple[str, ...], phrase: Phrase, lo: int = 0, hi: int | None = 
     return [i for i in range(lo, hi - n + 1) if words[i : i + n] == phrase]
 
 
-def _spans(
+def spans_of(
     words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int
 ) -> list[tuple[int, int]]:
     """Non-overlapping occurrences of the phrases in words[lo:hi], longest first."""
@@ -236,6 +257,8 @@ def _boundaries(
         if i > 0 and not new_clause:
             if contrast or word in lex.clause_openers:
                 new_clause = True
+            elif "," in gap and (word in ("not", "never") or _ends_negated(tup, i)):
+                new_clause = True  # "A, not B"; "traffic did not, B": the negation ends
             elif "," in gap and (subordinate or _finite_ahead(text, tup, spans, i, lex)):
                 # "A, B or C are not needed": an enumeration awaiting its verb is one clause
                 new_clause = subordinate or _has_finite(tup, clause_start, i, lex)
@@ -265,6 +288,11 @@ def _boundaries(
         sentence_of.append(sentence)
         clause_of.append(clause)
     return sentence_of, clause_of, contrasts
+
+
+def _ends_negated(words: tuple[str, ...], i: int) -> bool:
+    """The stretch before word i ends on a negation of its verb ("traffic did not,")."""
+    return i > 0 and (words[i - 1] == "not" or words[i - 1].endswith("n't"))
 
 
 def _has_finite(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
@@ -301,14 +329,19 @@ def read(text: str) -> Reading:
     clauses: list[Clause] = []
     for c in range(len(bounds)):
         lo, hi = bounds[c]
-        pseudo = {k for a, b in _spans(tup, lex.pseudo_negations, lo, hi) for k in range(a, b)}
+        pseudo = {k for a, b in spans_of(tup, lex.pseudo_negations, lo, hi) for k in range(a, b)}
         triggers = [
             s
-            for s in _spans(tup, lex.negation_phrases, lo, hi)
+            for s in spans_of(tup, lex.negation_phrases, lo, hi)
             if not pseudo.intersection(range(*s))
         ]
         for k in range(lo, hi - 2):  # "too niche to build", "too complex to be worth it"
-            if words[k] == "too" and words[k + 2] == "to" and not pseudo.intersection({k}):
+            if (
+                words[k] == "too"
+                and words[k + 2] == "to"
+                and words[k + 1] not in lex.durations  # "waits too long to be sure"
+                and not pseudo.intersection({k})
+            ):
                 triggers.append((k, k + 3))
         taken = {k for a, b in triggers for k in range(a, b)}
         for k in range(lo, hi):
@@ -317,6 +350,14 @@ def read(text: str) -> Reading:
                 continue
             if w in lex.negations or w.endswith("n't"):
                 triggers.append((k, k + 1))
+        triggers = [t for t in triggers if not _attributive(tup, t, lo, lex)]
+        checked = [a for a, _ in spans_of(tup, lex.conditions, lo, hi) if _directs(tup, a, lo)]
+        if checked:  # "check slice WER doesn't regress": what is checked, not denied
+            triggers = [
+                t
+                for t in triggers
+                if not any(c < t[0] for c in checked) or _judges(tup, t[1], hi, lex)
+            ]
         clauses.append(
             Clause(
                 sentence=sentence_of[lo],
@@ -336,6 +377,7 @@ def read(text: str) -> Reading:
         text=source,
         words=tup,
         stems=tuple(stem(w) for w in words),
+        lemmas=tuple(lemma_stems(w) for w in words),
         spans=tuple(spans),
         joined=tuple(joined),
         ident=tuple(ident),
@@ -343,6 +385,44 @@ def read(text: str) -> Reading:
         clauses=tuple(clauses),
         operators=operators,
     )
+
+
+def _directs(words: tuple[str, ...], at: int, lo: int) -> bool:
+    """A checking verb said as an instruction ("check ...", "we should verify ..."), not
+    as the subject of a verdict ("checking X isn't needed")."""
+    before = words[at - 1] if at > lo else ""
+    return at == lo or before in _DIRECTING
+
+
+_DIRECTING = frozenset(
+    {"to", "and", "then", "also", "first", "should", "must", "would", "will", "i'd", "we'd"}
+    | {"we", "i", "always", "please", "can", "could", "we'll", "i'll"}
+)
+
+
+def _judges(words: tuple[str, ...], after: int, hi: int, lex: Lexicon) -> bool:
+    """A negation that passes a verdict ("isn't worth it", "isn't needed")."""
+    if after >= hi:
+        return True
+    return words[after] in lex.anaphora or words[after] in _VERDICTS
+
+
+_VERDICTS = frozenset(
+    {"worth", "needed", "necessary", "required", "useful", "helpful", "important", "a"}
+    | {"the", "an", "really", "that", "very", "much", "enough", "needed", "relevant"}
+)
+
+
+def _attributive(words: tuple[str, ...], trigger: tuple[int, int], lo: int, lex: Lexicon) -> bool:
+    """A one-word trigger that only describes the noun after it ("the unchanged ASR
+    weights", "with flat RPM"), not one said of the subject ("it's an unlikely cause")."""
+    a, b = trigger
+    if b - a != 1 or words[a] not in lex.attributive or a == lo:
+        return False
+    before = words[a - 1]
+    if before not in lex.determiners and before != "with":
+        return False
+    return not (a - 2 >= lo and words[a - 2] in lex.finite)
 
 
 def _anaphora(
@@ -360,7 +440,10 @@ def _anaphora(
         before = text[spans[clause.first - 1][1] : spans[clause.first][0]] if clause.first else ""
         if c > 0 and "(" in before and not clause.triggers and out[c - 1].negated():
             out[c] = _down(out[c])  # a parenthesis shares its host's polarity
-        if c > 0 and clause.triggers and all(w in lex.anaphora for w in own):
+        if c > 0 and "," in before and own[0] in ("not", "never") and out[c - 1].negated():
+            out[c] = _down(out[c])  # "we don't need A, not B": the list goes on turned down
+        bare = all(w in lex.anaphora or w in lex.negations for w in own)
+        if c > 0 and clause.triggers and bare:  # "it doesn't, so not that"; "(unlikely)"
             out[c - 1] = _down(out[c - 1])
         after = (
             text[spans[clause.last - 1][1] : spans[clause.last][0]]
@@ -380,6 +463,22 @@ _HEADER_WORDS = frozenset(
     {
         "ruled",
         "out",
+        "hypotheses",
+        "hypothesis",
+        "theories",
+        "theory",
+        "ideas",
+        "suspects",
+        "i",
+        "we",
+        "could",
+        "couldn't",
+        "confirm",
+        "confirmed",
+        "find",
+        "found",
+        "evidence",
+        "for",
         "excluded",
         "causes",
         "candidates",
@@ -416,29 +515,46 @@ class Part:
     text: str
     point: bool = False
     line: int = 0  # the line (bullet, entry) it stands on
+    fragment: int = 0  # its place in a comma list of fragments (each is an entry), else 0
+
+
+def dismissal_only(text: str) -> bool:
+    """A statement that is only a verdict on the one before it ("Not worth it.", "I'd rule
+    that out.", "I don't buy it."): a negation with nothing of its own to negate."""
+    lex = lexicon()
+    found = read(text)
+    return bool(found.words) and all(
+        c.triggers and all(w in lex.anaphora for w in found.words[c.first : c.last])
+        for c in found.clauses
+    )
 
 
 def statements(text: str, governed: bool = False) -> list[Part]:
     """A text split into statements however its list is written: lines (bullets, numbered
     items, one fragment a line), sentences, semicolons, and a comma list of short fragments
-    (three or more, none over four words). `governed`: a comma list whose first fragment
-    makes a point ("compare sample rate, clipping, loudness") gives it to every fragment; a
-    list under a negation ("no need for A, B or C") is kept whole, its negation governing."""
+    (three or more, none over four words; each fragment its own entry). `governed`: a comma
+    list whose first fragment makes a point ("compare sample rate, clipping, loudness")
+    gives it to every fragment; a list under a negation ("no need for A, B or C") is kept
+    whole, its negation governing. A statement that only dismisses the one before it ("A
+    FAB gate would slow us down; not worth it.") is read with it."""
     out: list[Part] = []
     for number, line in enumerate(re.split(r"\n+", text)):
         line = _BULLET.sub("", line).strip().strip("*#").strip()
         for sentence in re.split(r"(?<=[.;!?])\s+", line):
             fragments = [f.strip() for f in re.split(r",|;|\|", sentence) if f.strip()]
             short = all(len(_WORD.findall(f.lower())) <= 4 for f in fragments)
-            if (
+            if out and sentence.strip() and dismissal_only(sentence):
+                last = out[-1]
+                out[-1] = Part(f"{last.text} {sentence.strip()}", last.point, last.line)
+            elif (
                 len(fragments) >= 3
                 and short
                 and not any(c.triggers for c in read(fragments[0]).clauses)
             ):
                 head = governed and makes_point(fragments[0])
                 lead = _WORD.findall(fragments[0].lower())[0] + " " if head else ""
-                out.append(Part(fragments[0], head, number))
-                out.extend(Part(lead + f, head, number) for f in fragments[1:])
+                out.append(Part(fragments[0], head, number, 1))
+                out.extend(Part(lead + f, head, number, k) for k, f in enumerate(fragments[1:], 2))
             elif sentence.strip():
                 out.append(Part(sentence.strip(), line=number))
     return [p for p in out if _WORD.search(p.text.lower())]

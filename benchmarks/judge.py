@@ -1,0 +1,49 @@
+"""`make bench` section `judge`: what the language judge costs per answer.
+
+Every cause statement, prevention phrasing and exam answer of the held-out blind corpus
+(tests/blind/C) judged as the drill and the exam judge them, with the reading caches emptied
+first (cold: every answer read for the first time, lemmas and stems looked up afresh) and
+then again (warm: the readings cached, as a console re-scoring a session finds them). The
+count is of cause statements, prevention phrasings and negatives, and the prompt answers
+scored into bands; the exercise answers are judged too and not counted, so the time per
+answer is a little high."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from drills.judge.reading import lemma_stems, read, stem
+from tests.blind.corpus import CORPORA, Figures, causes, exams, prevention
+
+
+def _judge_all() -> Figures:
+    figures = Figures()
+    corpus = CORPORA["heldout"]
+    causes(corpus, figures)
+    prevention(corpus, figures)
+    exams(corpus, figures)
+    return figures
+
+
+def judge_times() -> dict[str, Any]:
+    for cached in (read, stem, lemma_stems):
+        cached.cache_clear()
+    start = time.perf_counter()
+    figures = _judge_all()
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    _judge_all()
+    warm = time.perf_counter() - start
+    answers = sum(
+        t.total
+        for section in (figures.causes, figures.prevention, figures.exam_bands)
+        for t in section.values()
+    )
+    return {
+        "answers": answers,
+        "cold_s": cold,
+        "cold_ms_per_answer": 1000 * cold / answers,
+        "warm_ms_per_answer": 1000 * warm / answers,
+        "warm_over_cold": warm / cold,
+    }
