@@ -299,6 +299,18 @@ CATALOG: dict[str, Cause] = {
     ),
 }
 
+# --- causes added for the symptom families (issue 39) ----------------------------------
+# a block of its own, so that edits to the catalogue above merge without touching it
+FAMILY_CAUSES: dict[str, Cause] = {
+    "chunk-size-increased": _cause(
+        "streaming chunk / partial interval made larger: partials come later",
+        ["chunk", "partial interval", "emit interval", "frame size", "window size"],
+        ["larger", "bigger", "longer", "increas", "raised", "doubled", "grew", "coarser"],
+    ),
+}
+CATALOG.update(FAMILY_CAUSES)
+# --- end of the symptom families' causes --------------------------------------------
+
 CAUSES: dict[str, str] = {name: cause.text for name, cause in CATALOG.items()}
 
 

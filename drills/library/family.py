@@ -31,7 +31,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import yaml
@@ -104,7 +104,9 @@ class Member(Strict):
 class PageSymptom(Strict):
     """A paging symptom measured at the page, against the no-fault run: a metric (per
     interval, summed over its labels) or user requests (first attempts, no shadows): a
-    column's mean or p95, or the share of requests with any column over its limit."""
+    column's mean or p95, the share of requests with any column over its limit, or the
+    worst of several columns' ratios to the no-fault run (an experience index whose page
+    says it is off, not which of its parts moved)."""
 
     id: str = Field(min_length=1)
     description: str = ""
@@ -114,9 +116,13 @@ class PageSymptom(Strict):
         None, description="which user requests (a filter on requests columns)"
     )
     column: str | None = None
-    stat: str = Field("mean", pattern=r"^(mean|p95)$")
+    stat: Literal["mean", "p95"] = "mean"
     over: dict[str, float] = Field(
         default_factory=dict, description="the share of requests with any column over this"
+    )
+    worst_of: dict[str, Literal["mean", "p95"]] = Field(
+        default_factory=dict,
+        description="columns and their statistic: the largest ratio to the no-fault run",
     )
     ratio: tuple[float, float] | None = Field(None, description="band: incident / no-fault")
     value: tuple[float, float] | None = Field(None, description="band: the incident's value")
@@ -125,8 +131,11 @@ class PageSymptom(Strict):
     def _one_kind(self) -> PageSymptom:
         if (self.metric is None) == (self.requests is None):
             raise ValueError("give `metric` or `requests`")
-        if self.requests is not None and (self.column is None) == (not self.over):
-            raise ValueError("with `requests`, give a `column` (and `stat`) or `over` limits")
+        kinds = [self.column is not None, bool(self.over), bool(self.worst_of)]
+        if self.requests is not None and sum(kinds) != 1:
+            raise ValueError("with `requests`, give a `column` (and `stat`), `over` or `worst_of`")
+        if self.worst_of and (self.ratio is None or self.value is not None):
+            raise ValueError("`worst_of` is a ratio to the no-fault run: give `ratio` only")
         if self.ratio is None and self.value is None:
             raise ValueError("give a band: `ratio` (against the no-fault run) or `value`")
         for band in (self.ratio, self.value):

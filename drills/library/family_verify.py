@@ -80,14 +80,8 @@ def render_members(
 # --- the page ----------------------------------------------------------------------------
 
 
-def symptom_value(tel: Telemetry, symptom: PageSymptom, window: tuple[float, float]) -> float:
-    if symptom.metric is not None:
-        m = tel.metrics
-        rows = m[(m["name"] == symptom.metric) & (m["t_s"] >= window[0]) & (m["t_s"] < window[1])]
-        if symptom.labels:
-            rows = rows[rows["labels"].astype(str).isin(symptom.labels)]
-        per_interval = rows.groupby("t_s")["value"].sum()
-        return float(per_interval.mean()) if len(per_interval) else math.nan
+def _users(tel: Telemetry, symptom: PageSymptom, window: tuple[float, float]) -> pd.DataFrame:
+    """The user requests a symptom reads: first attempts, no shadow copies, in the window."""
     r = tel.requests
     users = r[
         (r["arrival_s"] >= window[0])
@@ -95,17 +89,49 @@ def symptom_value(tel: Telemetry, symptom: PageSymptom, window: tuple[float, flo
         & (r["attempt"] == 1)
         & (r["status"] != "shadow")
     ]
-    users = select(users, symptom.requests or {})
-    if not len(users):
+    return select(users, symptom.requests or {})
+
+
+def _stat(users: pd.DataFrame, column: str, stat: str) -> float:
+    values = pd.to_numeric(users[column], errors="coerce").dropna()
+    if not len(values):
         return math.nan
+    return float(values.mean() if stat == "mean" else values.quantile(0.95))
+
+
+def symptom_value(tel: Telemetry, symptom: PageSymptom, window: tuple[float, float]) -> float:
+    """The symptom's value in one run (not for `worst_of`, which compares two runs)."""
+    if symptom.metric is not None:
+        m = tel.metrics
+        rows = m[(m["name"] == symptom.metric) & (m["t_s"] >= window[0]) & (m["t_s"] < window[1])]
+        if symptom.labels:
+            rows = rows[rows["labels"].astype(str).isin(symptom.labels)]
+        per_interval = rows.groupby("t_s")["value"].sum()
+        return float(per_interval.mean()) if len(per_interval) else math.nan
+    users = _users(tel, symptom, window)
     if symptom.over:
         bad = np.zeros(len(users), dtype=bool)
         for column, limit in symptom.over.items():
             bad |= pd.to_numeric(users[column], errors="coerce").to_numpy(dtype=float) > limit
-        return float(bad.mean())
+        return float(bad.mean()) if len(users) else math.nan
     assert symptom.column is not None
-    values = pd.to_numeric(users[symptom.column], errors="coerce").dropna()
-    return float(values.mean() if symptom.stat == "mean" else values.quantile(0.95))
+    return _stat(users, symptom.column, symptom.stat)
+
+
+def symptom_ratio(
+    faulty: Telemetry, clean: Telemetry, symptom: PageSymptom, window: tuple[float, float]
+) -> float:
+    """The incident's value over the no-fault run's (for `worst_of`, the largest of its
+    columns' ratios)."""
+    if symptom.worst_of:
+        mine, base = _users(faulty, symptom, window), _users(clean, symptom, window)
+        ratios = [
+            _stat(mine, column, stat) / _stat(base, column, stat)
+            for column, stat in symptom.worst_of.items()
+        ]
+        return max(ratios)
+    base = symptom_value(clean, symptom, window)
+    return symptom_value(faulty, symptom, window) / base if base else math.nan
 
 
 def page_checks(family: Family, scenario: LoadedScenario, runs: Runs) -> list[Check]:
@@ -114,12 +140,11 @@ def page_checks(family: Family, scenario: LoadedScenario, runs: Runs) -> list[Ch
     window = family.page.window_s
     out = []
     for symptom in family.page.symptoms:
-        value = symptom_value(faulty, symptom, window)
         if symptom.ratio is not None:
-            base = symptom_value(clean, symptom, window)
-            out.append(_band(symptom.id, value / base if base else math.nan, symptom.ratio, "×"))
+            ratio = symptom_ratio(faulty, clean, symptom, window)
+            out.append(_band(symptom.id, ratio, symptom.ratio, "×"))
         if symptom.value is not None:
-            out.append(_band(symptom.id, value, symptom.value, ""))
+            out.append(_band(symptom.id, symptom_value(faulty, symptom, window), symptom.value, ""))
     return out
 
 
