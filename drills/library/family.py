@@ -104,9 +104,9 @@ class Member(Strict):
 class PageSymptom(Strict):
     """A paging symptom measured at the page, against the no-fault run: a metric (per
     interval, summed over its labels) or user requests (first attempts, no shadows): a
-    column's mean or p95, the share of requests with any column over its limit, or the
-    worst of several columns' ratios to the no-fault run (an experience index whose page
-    says it is off, not which of its parts moved)."""
+    column's mean or p95 (or that of its worst segment), the share of requests with any
+    column over its limit, or the worst of several columns' ratios to the no-fault run (an
+    experience index whose page says it is off, not which of its parts moved)."""
 
     id: str = Field(min_length=1)
     description: str = ""
@@ -124,6 +124,11 @@ class PageSymptom(Strict):
         default_factory=dict,
         description="columns and their statistic: the largest ratio to the no-fault run",
     )
+    by: list[str] = Field(
+        default_factory=list,
+        description="with `column`: the worst group of these dimensions (the segment whose "
+        "ratio to the no-fault run is largest), as a dashboard of segments would page",
+    )
     ratio: tuple[float, float] | None = Field(None, description="band: incident / no-fault")
     value: tuple[float, float] | None = Field(None, description="band: the incident's value")
 
@@ -134,8 +139,10 @@ class PageSymptom(Strict):
         kinds = [self.column is not None, bool(self.over), bool(self.worst_of)]
         if self.requests is not None and sum(kinds) != 1:
             raise ValueError("with `requests`, give a `column` (and `stat`), `over` or `worst_of`")
-        if self.worst_of and (self.ratio is None or self.value is not None):
-            raise ValueError("`worst_of` is a ratio to the no-fault run: give `ratio` only")
+        if (self.worst_of or self.by) and (self.ratio is None or self.value is not None):
+            raise ValueError("`worst_of` and `by` are ratios to the no-fault run: give `ratio`")
+        if self.by and self.column is None:
+            raise ValueError("`by` needs a `column`")
         if self.ratio is None and self.value is None:
             raise ValueError("give a band: `ratio` (against the no-fault run) or `value`")
         for band in (self.ratio, self.value):

@@ -123,15 +123,36 @@ def symptom_ratio(
 ) -> float:
     """The incident's value over the no-fault run's (for `worst_of`, the largest of its
     columns' ratios)."""
+    mine, base = _users(faulty, symptom, window), _users(clean, symptom, window)
     if symptom.worst_of:
-        mine, base = _users(faulty, symptom, window), _users(clean, symptom, window)
         ratios = [
             _stat(mine, column, stat) / _stat(base, column, stat)
             for column, stat in symptom.worst_of.items()
         ]
         return max(ratios)
+    if symptom.by:
+        assert symptom.column is not None
+        return max(_segment_ratios(mine, base, symptom.column, symptom.stat, symptom.by))
     base = symptom_value(clean, symptom, window)
     return symptom_value(faulty, symptom, window) / base if base else math.nan
+
+
+MIN_SEGMENT = 200  # requests a segment needs in the no-fault window to be paged on
+
+
+def _segment_ratios(
+    mine: pd.DataFrame, base: pd.DataFrame, column: str, stat: str, by: list[str]
+) -> list[float]:
+    """Each segment's statistic over the no-fault run's, for every group of every
+    dimension in `by` (segments too small to page on left out)."""
+    ratios = []
+    for dimension in by:
+        for group, rows in base.groupby(dimension, observed=True):
+            reference = _stat(rows, column, stat)
+            if len(rows) < MIN_SEGMENT or not reference:
+                continue
+            ratios.append(_stat(mine[mine[dimension] == group], column, stat) / reference)
+    return ratios or [math.nan]
 
 
 def page_checks(family: Family, scenario: LoadedScenario, runs: Runs) -> list[Check]:
