@@ -434,7 +434,8 @@ def draw(family: FamilyFile, member: str, seed: int) -> dict[str, Any]:
 
 def visible_texts(family: Family) -> list[tuple[str, str]]:
     """Everything of the family a candidate reads: (where, text)."""
-    texts = [("title", family.title), ("briefing.page", family.briefing.page)]
+    texts = [("id", family.id.replace("-", " ")), ("title", family.title)]
+    texts.append(("briefing.page", family.briefing.page))
     if family.briefing.context:
         texts.append(("briefing.context", family.briefing.context))
     texts += [(f"deploys[{d.id}]", d.announce.detail) for d in family.deploys]

@@ -34,6 +34,7 @@ from drills.library.family import (
     assign,
     draw,
     draw_seed,
+    member_dir,
     naming_problems,
     write_member,
 )
@@ -42,6 +43,7 @@ from drills.library.variants import MAX_DRAWS, Variant, check
 from drills.library.verify import MIN_SIGMA, Check, verify
 from drills.play.transcript import load_transcript
 from drills.runs.service import Runs
+from simulator.errors import InputError, InputErrors
 from simulator.telemetry.bundle import Telemetry
 
 TIP_MAX = 40.0  # the mean score of an expert's path replayed on another member
@@ -72,9 +74,36 @@ def render_members(
     for member in family.spec.members:
         folder = out / member.id
         write_member(family, member.id, shared, folder)
-        scenario = load_scenario(folder / "scenario.yaml")
-        members.append(Rendered(member.id, folder, scenario, load_key(folder / "key.yaml")))
+        members.append(load_rendered(family, member.id, folder))
     return members
+
+
+def load_rendered(family: FamilyFile, member: str, folder: Path) -> Rendered:
+    """A rendered member, its transcripts checked against its scenario; a bad file is
+    reported where its author wrote it (the family file, or the member's own files: the
+    rendering keeps their lines), not in the rendered copy."""
+    try:
+        scenario = load_scenario(folder / "scenario.yaml")
+        key = load_key(folder / "key.yaml", scenario)
+        for path in sorted((folder / "transcripts").glob("*.yaml")):
+            load_transcript(path, scenario)
+    except InputError as exc:
+        errors = getattr(exc, "errors", [exc])
+        raise InputErrors([_authored(family, member, folder, e) for e in errors]) from None
+    return Rendered(member, folder, scenario, key)
+
+
+def _authored(family: FamilyFile, member: str, folder: Path, error: InputError) -> InputError:
+    path = Path(error.source)
+    if path == folder / "scenario.yaml":
+        where = f"members[{member}] rendered: {error.field_path}"
+        return InputError(str(family.path), where, error.expected)
+    try:
+        relative = path.relative_to(folder)
+    except ValueError:
+        return error
+    source = member_dir(family, member) / relative
+    return InputError(str(source), error.field_path, error.expected, error.line)
 
 
 # --- the page ----------------------------------------------------------------------------
@@ -316,9 +345,6 @@ def prepare(family: FamilyFile, out: Path) -> tuple[FamilyReport, list[Rendered]
     """Every member rendered at the defaults into `out`, its transcripts checked against
     its scenario (no simulation), and whether anything a candidate sees names a cause."""
     members = render_members(family, out)
-    for member in members:
-        for path in sorted((member.folder / "transcripts").glob("*.yaml")):
-            load_transcript(path, member.scenario)
     causes = {m.member: m.causes for m in members}
     params = {name: p.default for name, p in family.params.items()}
     naming = naming_problems(family.spec, causes)
