@@ -162,8 +162,8 @@ def symptom_ratio(
     if symptom.by:
         assert symptom.column is not None
         return max(_segment_ratios(mine, base, symptom.column, symptom.stat, symptom.by))
-    base = symptom_value(clean, symptom, window)
-    return symptom_value(faulty, symptom, window) / base if base else math.nan
+    reference = symptom_value(clean, symptom, window)
+    return symptom_value(faulty, symptom, window) / reference if reference else math.nan
 
 
 MIN_SEGMENT = 200  # requests a segment needs in the no-fault window to be paged on
