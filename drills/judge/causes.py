@@ -306,6 +306,8 @@ FAMILY_CAUSES: dict[str, Cause] = {
         "streaming chunk / partial interval made larger: partials come later",
         ["chunk", "partial interval", "emit interval", "frame size", "window size"],
         ["larger", "bigger", "longer", "increas", "raised", "doubled", "grew", "coarser"],
+        # what the chunk is: a TTS "first chunk" that got slower is another cause
+        [*STREAMING, *DECODER, "size", "interval", "caption", "asr"],
     ),
 }
 CATALOG.update(FAMILY_CAUSES)
