@@ -280,3 +280,36 @@ def test_a_page_check_reads_its_band_both_ways():
     assert not _band("spend", 1.29, (1.3, 1.5), "×").ok
     assert not _band("spend", 1.51, (1.3, 1.5), "×").ok
     assert not _band("spend", float(np.nan), (1.3, 1.5), "×").ok
+
+
+# --- the console's hook: a fresh member for each candidate of a cohort ------------------
+
+
+def test_a_family_cohort_gives_each_candidate_their_own_member_under_one_page(tmp_path):
+    """The console's preparer (drills/console/prepare.py) on a family cohort: each of four
+    candidates gets a drill on a member of their own, drawn by `assign` from the cohort's
+    seed and their index, every drill under the family's id and page."""
+    from drills.console.prepare import Preparer, first_seed
+    from drills.console.store import Candidate, Cohort, Store
+    from drills.library.family import drawn_member
+    from drills.play.journal import Journal
+
+    store, journal = Store(tmp_path / "console"), Journal(tmp_path / "journal")
+    opened = []
+    preparer = Preparer(store, journal, opened.append, verify=False)
+    cohort = Cohort("0a1b2c3d4e", "gpu-bill-up", 30.0, "2026-12-03T10:00:00+00:00", True)
+    store.add_cohort(cohort)
+    for i, name in enumerate(["ana", "ben", "cai", "dee"]):
+        store.add_candidate(Candidate(f"token{i}", cohort.id, name, "", ""))
+    preparer._run(cohort)  # what `start` runs in its thread
+    spec = load_family(resolve_family("gpu-bill-up")).spec
+    members = []
+    for i, who in enumerate(store.candidates(cohort.id)):
+        assert who.session and who.scenario, who
+        member = drawn_member(Path(who.scenario))
+        assert member == assign(spec, first_seed(cohort), i)
+        members.append(member)
+        assert journal.session(who.session).scenario == who.scenario
+    assert sorted(members) == sorted(m.id for m in spec.members)
+    assert [s.spec.id for s in opened] == ["gpu-bill-up"] * 4
+    assert len({s.spec.briefing.page for s in opened}) == 1
