@@ -218,8 +218,8 @@ class _Declared(BaseModel):
 
 @dataclass
 class FamilyFile:
-    """A family file: its text (with `${name}` placeholders), what varies, and the family
-    as its defaults render it."""
+    """A family file (written with `${name}` placeholders): what varies, for the family
+    and for each member, and the family as its defaults render it."""
 
     path: Path
     params: dict[str, Param]
