@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -159,6 +160,12 @@ def scenario_show(scenario_id: str, as_json: bool) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="The (first) variant's seed.")
 @click.option("--count", type=click.IntRange(1, 200), default=1, help="Variants, seeds N, N+1, ...")
 @click.option(
+    "--candidate",
+    type=click.IntRange(0, None),
+    help="A symptom family: only this candidate of the cohort seeded --seed.",
+)
+@click.option("--member", help="A symptom family: draw this member (authors; default: balanced).")
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="The folder for the variants [default: $SPEECHDRILL_HOME/variants].",
@@ -166,22 +173,41 @@ def scenario_show(scenario_id: str, as_json: bool) -> None:
 @click.option("--no-verify", is_flag=True, help="Render without the author's checks.")
 @click.option("--json", "as_json", is_flag=True)
 def scenario_variant(
-    scenario_id: str, seed: int, count: int, out: Path | None, no_verify: bool, as_json: bool
+    scenario_id: str,
+    seed: int,
+    count: int,
+    candidate: int | None,
+    member: str | None,
+    out: Path | None,
+    no_verify: bool,
+    as_json: bool,
 ) -> None:
     """Draw variants of a scenario: each a fresh incident (which cohort or pool, how strong,
     when), verified like an author's scenario and placed in its difficulty band, in a
     folder of its own (`drill start FOLDER`, `scenario seal FOLDER`). The same seed gives
-    the same variant. Exit 1 if a seed found no variant that passes after redraws."""
-    from drills.library.variants import instantiate
+    the same variant. Exit 1 if a seed found no variant that passes after redraws.
+
+    SCENARIO_ID may name a symptom family: --seed is then the cohort's seed and --count
+    its candidates 0, 1, ... (or --candidate one of them); each draws a member (balanced
+    across the cohort) and its parameters, rendered under the family's id and page."""
+    from drills.library.family import find_family
+    from drills.library.variants import Variant, instantiate
     from drills.play.journal import home
     from simulator.errors import CheckFailed
 
-    source = resolve_scenario(scenario_id).parent
     root = out or home() / "variants"
-    variants = [
-        instantiate(source, s, root / f"{source.name}-{s}", verify=not no_verify)
-        for s in range(seed, seed + count)
-    ]
+    family_file = find_family(scenario_id)
+    variants: list[Variant]
+    if family_file is not None:
+        variants = _family_variants(family_file, seed, count, candidate, member, root, no_verify)
+    else:
+        if candidate is not None or member is not None:
+            raise InputError(scenario_id, "--candidate/--member", "a symptom family's id")
+        source = resolve_scenario(scenario_id).parent
+        variants = [
+            instantiate(source, s, root / f"{source.name}-{s}", verify=not no_verify)
+            for s in range(seed, seed + count)
+        ]
     if as_json:
         emit_json([v.as_dict() for v in variants])
     else:
@@ -191,12 +217,174 @@ def scenario_variant(
             level = f"{d.band} ({d.points})" if d else "not measured"
             verdict = "ok" if v.ok or no_verify else "FAILED"
             params = ", ".join(f"{k}={val}" for k, val in v.params.items())
-            rows.append([v.seed, params, level, len(v.rejected), verdict, str(v.folder)])
+            who = v.seed if v.candidate is None else f"{v.seed}/{v.candidate} {v.member}"
+            rows.append([who, params, level, len(v.rejected), verdict, str(v.folder)])
         header = ["seed", "parameters", "difficulty", "redrawn", "", "folder"]
         click.echo(render_table(header, rows))
-    bad = [v.seed for v in variants if not (v.ok or no_verify)]
+    bad = [v.seed if v.candidate is None else f"{v.seed}/{v.candidate}" for v in variants]
+    bad = [b for b, v in zip(bad, variants, strict=True) if not (v.ok or no_verify)]
     if bad:
         raise CheckFailed(f"no verified variant for seeds {bad}")
+
+
+def _family_variants(
+    family_file: Path,
+    seed: int,
+    count: int,
+    candidate: int | None,
+    member: str | None,
+    root: Path,
+    no_verify: bool,
+) -> list[Any]:
+    from drills.library.family import load_family
+    from drills.library.family_verify import instantiate
+
+    family = load_family(family_file)
+    if member is not None:
+        family.spec.member(member)  # an unknown member is bad input, before any drawing
+    candidates = [candidate] if candidate is not None else list(range(count))
+    runs = Runs()
+    return [
+        instantiate(
+            family,
+            seed,
+            c,
+            root / f"{family.spec.id}-{seed}-{c}",
+            verify=not no_verify,
+            runs=runs,
+            member=member,
+        )
+        for c in candidates
+    ]
+
+
+@scenario.group("family")
+def family_group() -> None:
+    """Symptom families: one page, several member incidents with different causes; a
+    candidate draws a member (`scenario variant FAMILY`), so only evidence tells them apart."""
+
+
+@family_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def family_list(as_json: bool) -> None:
+    """List the symptom families in the library."""
+    from drills.library.family import family_dirs, load_family
+
+    rows = []
+    for folder in family_dirs():
+        family = load_family(folder / "family.yaml")
+        spec = family.spec
+        rows.append(
+            {
+                "id": spec.id,
+                "title": spec.title,
+                "severity": spec.briefing.severity,
+                "band": spec.band,
+                "members": [m.id for m in spec.members],
+                "path": str(folder),
+            }
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    click.echo(
+        render_table(
+            ["id", "members", "band", "title"],
+            [[r["id"], len(r["members"]), "/".join(r["band"]), r["title"]] for r in rows],
+        )
+    )
+
+
+@family_group.command("show")
+@click.argument("family_id")
+@click.option("--json", "as_json", is_flag=True)
+def family_show(family_id: str, as_json: bool) -> None:
+    """Show a family's page (what every member's candidate reads), the paging symptom's
+    band and its members (never their causes)."""
+    from drills.library.family import load_family, resolve_family
+
+    spec = load_family(resolve_family(family_id)).spec
+    symptoms = [
+        {"id": s.id, "description": s.description, "ratio": s.ratio, "value": s.value}
+        for s in spec.page.symptoms
+    ]
+    if as_json:
+        emit_json(
+            {
+                "id": spec.id,
+                "title": spec.title,
+                "difficulty": spec.difficulty,
+                "band": spec.band,
+                "briefing": spec.briefing.model_dump(),
+                "clock": spec.clock.model_dump(),
+                "page": {"window_s": spec.page.window_s, "symptoms": symptoms},
+                "deploys": len(spec.deploys),
+                "members": [m.id for m in spec.members],
+            }
+        )
+        return
+    click.echo(f"{spec.title}  [{spec.id}, {len(spec.members)} members]")
+    click.echo(f"\n{spec.briefing.severity.upper()} PAGE\n")
+    click.echo(textwrap.indent(textwrap.fill(spec.briefing.page, 88), "  "))
+    if spec.briefing.context:
+        click.echo("\n" + textwrap.fill(spec.briefing.context, 90))
+    low, high = spec.page.window_s
+    click.echo(f"\nEvery member at the page (t = {low / 60:g}–{high / 60:g} min):")
+    for s in spec.page.symptoms:
+        band = f"×{s.ratio[0]:g}–{s.ratio[1]:g} of no-fault" if s.ratio else ""
+        if s.value:
+            band += f"{'; ' if band else ''}{s.value[0]:g}–{s.value[1]:g}"
+        click.echo(f"  {s.id}: {s.description} ({band})")
+    click.echo(
+        f"\n{len(spec.deploys)} deploys in every member's log; members: "
+        + ", ".join(m.id for m in spec.members)
+    )
+
+
+@family_group.command("check")
+@click.argument("families", nargs=-1, required=True)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Also simulate: each member's own checks and page band, every pair told apart by "
+    "its evidence, and the tip matrix (exit 1 if not).",
+)
+@click.option("--no-tips", is_flag=True, help="With --verify: leave out the tip matrix.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the members are rendered [default: a temporary folder].",
+)
+@click.option("--json", "as_json", is_flag=True)
+def family_check(
+    families: tuple[str, ...], verify: bool, no_tips: bool, out: Path | None, as_json: bool
+) -> None:
+    """Check symptom families: every member renders and loads (exit 2 on a bad file), and
+    nothing a candidate sees (title, page, deploy log) names a member's cause (exit 1)."""
+    import tempfile
+
+    from drills.library.family import load_family, resolve_family
+    from drills.library.family_verify import check_family, verify_family
+    from reports.family import family_lines
+    from simulator.errors import CheckFailed
+
+    reports = []
+    with tempfile.TemporaryDirectory(prefix="speechdrill-family-") as tmp:
+        for target in families:
+            family = load_family(resolve_family(target))
+            where = (out or Path(tmp)) / family.spec.id
+            if verify:
+                report = verify_family(family, where, Runs(), tips=not no_tips)
+            else:
+                report = check_family(family, where)
+            reports.append(report)
+            if not as_json:
+                click.echo("\n".join(family_lines(report.as_dict())) + "\n")
+    if as_json:
+        emit_json([r.as_dict() for r in reports])
+    failed = [r.family for r in reports if not r.ok]
+    if failed:
+        raise CheckFailed(f"symptom family check failed: {', '.join(failed)}")
 
 
 @scenario.command("alerts")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from drills.console.store import Candidate, Cohort, Store
+from drills.library.family import find_family
 from drills.library.scenario import LoadedScenario, load_scenario, resolve_scenario
 from drills.play.journal import Journal
 
@@ -63,27 +64,54 @@ class Preparer:
     def _run(self, cohort: Cohort) -> None:
         try:
             seed = first_seed(cohort)
+            # a symptom family draws each candidate's member from (cohort seed, index):
+            # drills/library/family.py `assign`, balanced across the cohort
+            family = find_family(cohort.scenario) is not None
             for index, who in enumerate(self.store.candidates(cohort.id)):
                 if not who.session:
-                    self._prepare_or_fall_back(cohort, who, seed + index)
+                    if family:
+                        self._prepare_or_fall_back(cohort, who, seed, index)
+                    else:
+                        self._prepare_or_fall_back(cohort, who, seed + index)
         finally:
             with self._lock:
                 self._running.discard(cohort.id)
 
-    def _prepare_or_fall_back(self, cohort: Cohort, who: Candidate, seed: int) -> None:
+    def _prepare_or_fall_back(
+        self, cohort: Cohort, who: Candidate, seed: int, candidate: int | None = None
+    ) -> None:
         try:
-            self.prepare_one(cohort, who, seed)
+            self.prepare_one(cohort, who, seed, candidate)
         except Exception as exc:  # one candidate's failure stops no other
             why = f"seed {seed}: could not prepare a variant ({type(exc).__name__}: {exc})"
-            self._open(cohort, who, None, f"{why}; the scenario's own incident")
+            if candidate is None:
+                self._open(cohort, who, None, f"{why}; the scenario's own incident")
+            else:  # a family has no incident of its own: the candidate's member, unverified
+                folder = self._unverified_member(cohort, seed, candidate)
+                self._open(cohort, who, folder, f"{why}; their member, not verified")
 
-    def prepare_one(self, cohort: Cohort, who: Candidate, seed: int) -> None:
+    def prepare_one(
+        self, cohort: Cohort, who: Candidate, seed: int, candidate: int | None = None
+    ) -> None:
         # a folder of its own per attempt: two consoles preparing one candidate never
         # write into each other's variant
         out = self.store.root.resolve() / "variants" / cohort.id / uuid.uuid4().hex[:8]
-        drawn = draw(cohort.scenario, seed, out, self.verify)
+        drawn = draw(cohort.scenario, seed, out, self.verify, candidate)
         usable = drawn.get("ok") or (not self.verify and "folder" in drawn)
-        self._open(cohort, who, Path(drawn["folder"]) if usable else None, summary(drawn, seed))
+        if not usable and candidate is not None:
+            folder: Path | None = self._unverified_member(cohort, seed, candidate)
+            note = f"seed {seed}/{candidate}: no verified draw; their member, not verified"
+        else:
+            folder, note = Path(drawn["folder"]) if usable else None, summary(drawn, seed)
+        self._open(cohort, who, folder, note)
+
+    def _unverified_member(self, cohort: Cohort, seed: int, candidate: int) -> Path:
+        from drills.library.family import load_family, resolve_family
+        from drills.library.family_verify import instantiate
+
+        out = self.store.root.resolve() / "variants" / cohort.id / uuid.uuid4().hex[:8]
+        family = load_family(resolve_family(cohort.scenario))
+        return instantiate(family, seed, candidate, out, verify=False).folder
 
     def _open(self, cohort: Cohort, who: Candidate, folder: Path | None, note: str) -> None:
         """The candidate's drill on their variant (or the scenario's own incident)."""
@@ -93,12 +121,16 @@ class Preparer:
             self.on_ready(load_scenario(resolve_scenario(target)))
 
 
-def draw(scenario_id: str, seed: int, out: Path, verify: bool) -> dict[str, Any]:
+def draw(
+    scenario_id: str, seed: int, out: Path, verify: bool, candidate: int | None = None
+) -> dict[str, Any]:
     """One verified variant, drawn by `speechdrill scenario variant` in a niced child
-    (its own process group, killed whole past the time limit) with its own run cache."""
+    (its own process group, killed whole past the time limit) with its own run cache; for
+    a symptom family, candidate `candidate` of the cohort seeded `seed` (their member)."""
     command = ["nice", "-n", "10", sys.executable, "-m", "drills", "scenario", "variant"]
     command += [scenario_id, "--seed", str(seed), "--out", str(out), "--json"]
     command += [] if verify else ["--no-verify"]
+    command += [] if candidate is None else ["--candidate", str(candidate)]
     with tempfile.TemporaryDirectory(prefix="speechdrill-variant-") as cache:
         env = {**os.environ, "SPEECHDRILL_CACHE": cache}
         try:
@@ -131,6 +163,8 @@ def summary(drawn: dict[str, Any], seed: int) -> str:
     if "params" not in drawn:
         return f"seed {seed}: no variant ({drawn.get('error', 'failed')}); the scenario's own"
     params = ", ".join(f"{k}={v}" for k, v in drawn["params"].items())
+    if drawn.get("member"):  # a symptom family's draw: the facilitator's cohort groups by it
+        params = f"member {drawn['member']} · {params}"
     if not drawn.get("ok") and drawn.get("checks"):
         return f"seed {seed}: no verified variant after redraws; the scenario's own incident"
     difficulty = drawn.get("difficulty") or {}

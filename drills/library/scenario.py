@@ -58,7 +58,8 @@ class FleetRef(Strict):
 
 
 class TimelineItem(Strict):
-    """A fault (from the fault library) or a plain change, at a simulated time."""
+    """A fault (from the fault library), a plain change, or a deploy that changes nothing
+    the fleet model sees (an announcement alone), at a simulated time."""
 
     at_s: NonNeg
     fault: str | None = Field(
@@ -72,8 +73,12 @@ class TimelineItem(Strict):
 
     @model_validator(mode="after")
     def _fault_or_set(self) -> TimelineItem:
-        if (self.fault is None) == (not self.set):
+        if self.fault is not None and self.set:
             raise ValueError("give either `fault` (with `params`) or `set`")
+        if self.fault is None and not self.set and self.announce is None:
+            # an announcement alone is a deploy that changed nothing the fleet model sees
+            # (a symptom family's innocent deploys): it must at least announce itself
+            raise ValueError("give `fault` (with `params`), `set`, or an `announce` alone")
         return self
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from drills.library.scenario import cause_onsets, load_key, load_scenario
-from drills.library.variant_spec import VARIANTS_FILE, Band, VariantSpec, substituter, variants_of
+from drills.library.variant_spec import VARIANTS_FILE, Band, substituter, variants_of
 from drills.library.verify import verify
 from drills.play.transcript import load_transcript
 from drills.runs.service import Runs
@@ -70,6 +70,8 @@ class Variant:
     checks: list[dict[str, Any]] = field(default_factory=list)
     difficulty: Difficulty | None = None
     rejected: list[dict[str, Any]] = field(default_factory=list)  # earlier draws and why
+    member: str | None = None  # a symptom family's draw: the member incident (examiner only)
+    candidate: int | None = None  # a family's draw: the candidate's index in the cohort
 
     @property
     def ok(self) -> bool:
@@ -121,7 +123,7 @@ def instantiate(
         variant = Variant(source.name, seed, draw_seed, params, out, rejected=list(rejected))
         if not verify:
             return variant
-        check(variant, spec, runs or Runs())
+        check(variant, spec.band, runs or Runs())
         if variant.ok:
             return variant
         failed = [c["name"] for c in variant.checks if not c["ok"]]
@@ -130,7 +132,7 @@ def instantiate(
     return variant
 
 
-def check(variant: Variant, spec: VariantSpec, runs: Runs) -> None:
+def check(variant: Variant, band: list[Band], runs: Runs) -> None:
     """The author's checks on the rendered variant, and its difficulty in the band."""
     scenario = load_scenario(variant.folder / "scenario.yaml")
     checks = verify(scenario, runs)
@@ -153,7 +155,7 @@ def check(variant: Variant, spec: VariantSpec, runs: Runs) -> None:
             "what": "difficulty",
             "name": "band",
             "value": variant.difficulty.points,
-            "expected": " or ".join(spec.band),
-            "ok": variant.difficulty.band in spec.band,
+            "expected": " or ".join(band),
+            "ok": variant.difficulty.band in band,
         }
     )
