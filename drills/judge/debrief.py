@@ -24,19 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from drills.judge.scoring import (
-    Evidence,
-    References,
-    Score,
-    act_events,
-    evaluation_window,
-    fix_moves,
-    fleet_has,
-    gather_evidence,
-    impact,
-    slo_burn,
-    spend,
-)
+from drills.judge.fixes import fix_moves, fleet_has
+from drills.judge.harm import act_events
+from drills.judge.measures import evaluation_window, impact, slo_burn, spend
+from drills.judge.reference_runs import References
+from drills.judge.scoring import Score
+from drills.judge.seen import Evidence, gather_evidence
 from drills.judge.signals import series
 from drills.library.scenario import AnswerKey, LoadedScenario
 from drills.play.drill import Drill, MoveRecord

@@ -1,0 +1,115 @@
+"""Penalties: unsafe moves, harmful moves the key lists (however split into steps), and
+harm by effect, whether or not the key lists it: the trainee's moves other than the fix,
+re-simulated together on the no-action run, against it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from drills.judge.fixes import does
+from drills.judge.measures import evaluation_window, slo_burn_by_kind, spend
+from drills.judge.reference_runs import References
+from drills.library.scenario import AnswerKey
+from drills.play.actions import ACTIONS
+from drills.play.drill import Drill, MoveRecord
+from simulator.spec.timeline import TimelineEvent
+
+HARMFUL_PENALTY, UNSAFE_PENALTY = 10.0, 40.0
+# harm by effect: points per percentage point of a request kind's SLO burn added (the worst
+# kind: taking one service down is an outage however small its share of traffic; 4 points
+# burn four times a 99% SLO's whole budget, worth 10), and per 100% of spend added; below
+# the floors an effect is too small to charge
+HARM_PER_SLO_POINT, HARM_PER_SPEND = 2.5, 40.0
+HARM_FLOOR_SLO, HARM_FLOOR_SPEND = 1.0, 0.03
+HARM_MIN, HARM_MAX = 4.0, 25.0
+
+Penalty = dict[str, Any]
+
+
+def listed_penalties(drill: Drill, key: AnswerKey) -> list[Penalty]:
+    out: list[Penalty] = []
+    seen: set[str] = set()
+    for move in drill.moves:
+        if move.action is None:
+            continue
+        if ACTIONS[move.action.action].unsafe:
+            out.append(
+                {
+                    "move": move.index,
+                    "points": UNSAFE_PENALTY,
+                    "id": move.action.action,
+                    "why": f"unsafe: {move.action.action} (privacy policy)",
+                }
+            )
+            continue
+        for harmful in key.harmful:
+            if harmful.id not in seen and does(drill, move, harmful):
+                seen.add(harmful.id)
+                out.append(
+                    {
+                        "move": move.index,
+                        "points": HARMFUL_PENALTY,
+                        "id": harmful.id,
+                        "why": harmful.description or f"harmful: {move.text}",
+                    }
+                )
+    return out
+
+
+def side_effects(drill: Drill, fixed: set[int]) -> list[MoveRecord]:
+    """The trainee's moves that changed the fleet other than the fixes themselves."""
+    return [m for m in drill.moves if m.kind == "act" and m.changes and m.index not in fixed]
+
+
+def act_events(drill: Drill) -> list[tuple[MoveRecord, TimelineEvent]]:
+    """The trainee's actions paired with the events they became, in order."""
+    return [(m, m.event) for m in drill.moves if m.event is not None]
+
+
+def side_effect_timeline(drill: Drill, fixed: set[int]) -> list[TimelineEvent] | None:
+    """The scenario with the trainee's moves other than the fixes (None if there are none)."""
+    moves = side_effects(drill, fixed)
+    if not moves:
+        return None
+    return [*drill.scenario.timeline, *(m.event for m in moves if m.event is not None)]
+
+
+def harm_by_effect(drill: Drill, refs: References, fixed: set[int]) -> list[Penalty]:
+    """The moves other than the fixes, re-simulated together on the no-action run: the SLO
+    burn and spend they added after the first of them, in proportion."""
+    moves = side_effects(drill, fixed)
+    timeline = side_effect_timeline(drill, fixed)
+    if not moves or timeline is None:
+        return []
+    scenario = drill.scenario
+    tel = drill.runs.get(scenario, timeline)
+    window = (moves[0].sim_time_s, evaluation_window(scenario)[1])
+    if window[1] <= window[0]:
+        return []
+    mine = slo_burn_by_kind(scenario, tel, window)
+    before = slo_burn_by_kind(scenario, refs.none, window)
+    added = {k: 100.0 * (mine[k] - before.get(k, 0.0)) for k in mine}
+    worst = max(added, key=lambda k: added[k])
+    base_spend = spend(refs.none, window)
+    spend_added = (spend(tel, window) - base_spend) / base_spend if base_spend > 0 else 0.0
+    if added[worst] < HARM_FLOOR_SLO and spend_added < HARM_FLOOR_SPEND:
+        return []
+    points = HARM_PER_SLO_POINT * max(0.0, added[worst]) + HARM_PER_SPEND * max(0.0, spend_added)
+    points = float(np.clip(points, HARM_MIN, HARM_MAX))
+    named = "; ".join(f"move {m.index + 1} {m.text}" for m in moves)
+    return [
+        {
+            "move": moves[0].index,
+            "points": round(points, 1),
+            "id": "harm-by-effect",
+            "why": (
+                f"re-simulated without the fix, your other moves ({named}) made "
+                f"{added[worst]:+.1f}% more of {worst} requests miss their SLO and changed "
+                f"spend by {spend_added:+.0%}, against the no-action run"
+            ),
+            "slo_burn_added_pct": {k: round(v, 2) for k, v in added.items()},
+            "spend_added": round(spend_added, 4),
+        }
+    ]
