@@ -362,3 +362,32 @@ def test_the_html_report_renders_in_headless_chromium(tmp_path):
     console = [line for line in run.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == []
     assert shot.stat().st_size > 50_000  # a real page with the plot, not a blank one
+
+
+@pytest.mark.slow
+def test_an_action_that_changes_nothing_leaves_the_same_trace_as_one_that_does():
+    """Every action is announced in the events table: the trace does not tell whether a
+    rollback had anything to roll back, and a no-op changes nothing else."""
+    from drills.library.scenario import Move
+    from drills.play.drill import Drill
+
+    loaded = load_scenario(library_root() / "gpu-cost-no-traffic" / "scenario.yaml")
+
+    def played(target: str) -> Drill:
+        drill = Drill(loaded, RUNS)
+        act = {"action": "rollback", "args": {"target": target}}
+        drill.play(Move.model_validate({"at_min": 2, "act": act}))
+        return drill
+
+    noop, fix = played("pools.tts-cpu"), played("pools.embed-cpu")
+    assert noop.moves[0].changes == {} and fix.moves[0].changes
+
+    def announced(drill: Drill) -> list[tuple[float, str, str]]:
+        events = drill.telemetry().events
+        rows = events[events["type"] == "action"]
+        return list(zip(rows["t_s"], rows["target"], rows["type"], strict=True))
+
+    assert announced(noop) == announced(fix) == [(noop.moves[0].sim_time_s, "rollback", "action")]
+    untouched = RUNS.get(loaded, loaded.timeline)
+    assert len(noop.telemetry().events) == len(untouched.events) + 1
+    assert noop.telemetry().requests.equals(untouched.requests)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drills.library.scenario import Act, Conclusion, LoadedScenario, Move
-from drills.play.actions import ACTIONS, ActionError, action_changes
+from drills.play.actions import ActionError, action_changes
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.play.sql import QueryRefused, QueryResult, Sandbox
@@ -39,7 +39,7 @@ class MoveRecord:
     changes: dict[str, Any] = field(default_factory=dict)
     conclusion: Conclusion | None = None
     error: str = ""
-    event: TimelineEvent | None = None  # what an action became on the timeline (if anything)
+    event: TimelineEvent | None = None  # what an action became on the timeline (every act)
 
 
 @dataclass
@@ -117,13 +117,14 @@ class Drill:
                 field = "args.path" if unknown or act.action != "set" else "args.value"
                 raise ActionError(field if act.action == "set" else "args", str(exc)) from None
         record.changes = changes
-        if changes or ACTIONS[act.action].unsafe:
-            record.event = TimelineEvent(
-                at_s=now,
-                set=changes,
-                announce=Announcement(type="action", target=act.action, detail=record.text),
-            )
-            self.actions.append(record.event)
+        # every action is announced, whether or not it changed anything: the events table
+        # must not tell a candidate that a rollback had nothing to roll back
+        record.event = TimelineEvent(
+            at_s=now,
+            set=changes,
+            announce=Announcement(type="action", target=act.action, detail=record.text),
+        )
+        self.actions.append(record.event)
 
     def telemetry(self) -> Telemetry:
         return self.runs.get(self.scenario, self.timeline)
