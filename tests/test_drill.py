@@ -112,6 +112,48 @@ def test_a_signal_is_read_only_when_the_visible_result_shows_its_focus(cohort_sa
     assert reading(wide).weight < 0.5  # a sweep over four dimensions
 
 
+def test_breadth_counts_what_was_grouped_numeric_or_not(cohort_sandbox):
+    focused = signal(focus={"cohort": "fw-4.2"}, window_s=(600, 1200))
+
+    def weight(sql):
+        found = read(cohort_sandbox.run(sql, 1200.0), focused, 1200.0)
+        return found.weight if found else None
+
+    flags = "arrival_s > 600 AS late, confidence > 0.5 AS good"
+    four = f"SELECT cohort, kind, {flags}, avg(confidence) FROM requests GROUP BY ALL"
+    assert weight(four + " ORDER BY cohort DESC") < 0.5  # two of its four keys are not text
+    three = f"SELECT cohort, {flags}, avg(confidence) FROM requests GROUP BY ALL"
+    assert weight(three + " ORDER BY cohort DESC") == 1.0
+    # a time series' time is its axis: time and three breakdowns is still a look
+    series = (
+        f"SELECT floor(arrival_s / 300) * 300 AS t, cohort, kind, {flags.split(',')[1]}, "
+        "avg(confidence) FROM requests GROUP BY ALL ORDER BY t"
+    )
+    assert weight(series) == 1.0
+    # ... but time among other keys of a table is one of them
+    table = "SELECT cohort, kind, arrival_s > 600 AS late, floor(arrival_s / 300) AS t, "
+    table += "avg(confidence) FROM requests GROUP BY ALL ORDER BY cohort DESC"
+    assert weight(table) < 0.5
+
+
+def test_one_focus_row_bounded_after_the_change_reads_as_a_time_comparison(cohort_sandbox):
+    focused = signal(focus={"cohort": "fw-4.2"}, window_s=(600, 1200))
+    since = "SELECT avg(confidence) FROM requests WHERE cohort = 'fw-4.2' AND arrival_s >= {}"
+
+    def reading(sql):
+        return read(cohort_sandbox.run(sql, 1200.0), focused, 1200.0)
+
+    assert reading(since.format(600)).weight == 1.0
+    assert reading(since.format(450)) is not None  # within the slack of the change
+    assert reading(since.format(0)) is None  # before and after together: nothing compared
+    assert reading(since.replace(" AND arrival_s >= {}", "")) is None  # all time: one number
+    assert reading("SELECT avg(confidence) FROM requests WHERE arrival_s >= 600") is None
+    assert reading(since.format(600).replace("fw-4.2", "fw-4.1")) is None  # not the focus
+    # a signal that did not change at a time has nothing to be after
+    always = signal(focus={"cohort": "fw-4.2"}, window_s=(0, 1200))
+    assert read(cohort_sandbox.run(since.format(600), 1200.0), always, 1200.0) is None
+
+
 def test_a_change_without_a_focus_group_needs_time(cohort_sandbox):
     change = signal(group_by=[], window_s=(600, 1200))
     all_time = cohort_sandbox.run(
