@@ -64,6 +64,8 @@ def test_the_words_of_every_answer_are_read_as_a_fair_examiner_would(directory):
 
     assert named("expert") == causes and named("paraphrase") == causes
     assert not named("naive") & causes and named("wrong-cause") != causes
+    # a wrong cause ruled out does not hide the right one
+    assert named("right-after-ruled-out") == causes, named("right-after-ruled-out")
     concepts, top = prevention_concepts(key), WEIGHTS["prevention"]
 
     def prevention_points(name: str) -> float:
@@ -72,6 +74,34 @@ def test_the_words_of_every_answer_are_read_as_a_fair_examiner_would(directory):
 
     assert prevention_points("negated") <= 1 and prevention_points("buzzwords") <= 3
     assert prevention_points("expert") >= top / 2
+    misses = []
+    if named("ruled-out-right") & causes:  # a right cause ruled out is not named
+        misses.append(("a_ruled_out_cause", f"ruled out, named: {named('ruled-out-right')}"))
+    if prevention_points("fragments") > 3:  # the key's own item names, as fragments
+        misses.append(("tailored_fragments", f"fragments earn {prevention_points('fragments')}"))
+    expect_language_judge(directory.name, misses)
+
+
+# What the language judge (drills/judge/reading.py, causes.py, matcher.py: branch
+# judge-lang) still reads wrongly, by scenario: these checks are reported as expected
+# failures there, and fail anywhere else. Remove an entry once the judge reads it.
+LANGUAGE_PENDING: dict[str, set[str]] = {
+    "tailored_fragments": {d.name for d in SCENARIOS} - {"mic-firmware-drift"},
+    "a_ruled_out_cause": {
+        "code-switching-canary",
+        "mic-firmware-drift",
+        "voice-agent-first-response",
+    },
+}
+
+
+def expect_language_judge(scenario: str, misses: list[tuple[str, str]]) -> None:
+    """Fail on any miss the language judge is not known to make here; report the known
+    ones as expected failures."""
+    unknown = [why for check, why in misses if scenario not in LANGUAGE_PENDING.get(check, ())]
+    assert not unknown, unknown
+    if misses:
+        pytest.xfail("language judge (branch judge-lang): " + "; ".join(w for _, w in misses))
 
 
 # One test per scenario (its runs are simulated once, on one worker), every ranking
@@ -85,9 +115,12 @@ def test_the_ranking_a_fair_examiner_would_give(directory):
         try:
             check(scored)
         except AssertionError as exc:
-            misses.append(f"{check.__name__}: {exc}")
+            misses.append((check.__name__, f"{check.__name__}: {exc}"))
     table = {name: s.score for name, s in scored.items()}
-    assert not misses, "\n".join([*misses, f"scores: {table}"])
+    language = [(c, why) for c, why in misses if c.startswith(tuple(LANGUAGE_PENDING))]
+    others = [why for c, why in misses if (c, why) not in language]
+    assert not others, "\n".join([*others, f"scores: {table}"])
+    expect_language_judge(directory.name, language)
 
 
 def the_shipped_expert_and_naive_lie_far_apart(scored):
@@ -151,6 +184,58 @@ def an_equivalent_fix_earns_the_mitigation(scored):
     assert same.time_to_mitigate_min == scored["expert"].time_to_mitigate_min
 
 
+def sweeps_over_narrow_tables_are_sweeps_too(scored):
+    narrow = scored["narrow-sweep"]
+    assert narrow.score <= 75, narrow.score
+    assert narrow.score <= scored["expert"].score - 10, narrow.score
+
+
+def one_focus_row_after_the_change_is_evidence(scored):
+    # each one-row look at the focus, bounded to after the change, reads its signal: the
+    # cause is backed by evidence (not a guess), far above the blind guess
+    one = scored["one-row"]
+    assert points(one, "evidence") > 0 and points(one, "diagnosis") > 0, one.breakdown[:2]
+    assert one.score >= scored["blind"].score + 20, one.score
+
+
+def tailored_fragments_earn_no_prevention(scored):  # see LANGUAGE_PENDING
+    assert points(scored["fragments"], "prevention") <= 3
+
+
+def a_ruled_out_cause_earns_nothing(scored):  # see LANGUAGE_PENDING
+    out = scored["ruled-out-right"]
+    assert points(out, "diagnosis") == 0 and not out.diagnosis_correct, out.breakdown[0]
+    assert out.score <= scored["expert"].score - 25, out.score
+
+
+def a_wrong_cause_ruled_out_does_not_hide_the_right_one(scored):
+    after = scored["right-after-ruled-out"]
+    assert after.diagnosis_correct, after.breakdown[0]
+    assert points(after, "diagnosis") == pytest.approx(points(scored["expert"], "diagnosis"))
+
+
+def a_nonsense_reroute_is_harm_not_recovery(scored):
+    nonsense = scored["nonsense-reroute"]
+    assert points(nonsense, "mitigation") == 0, nonsense.breakdown[2]
+    assert points(nonsense, "recovery") <= 0.2 * WEIGHTS["recovery"], nonsense.breakdown[3]
+    assert penalty(nonsense, "harm-by-effect") >= 8, nonsense.penalties
+    assert nonsense.score < scored["wrong-cause"].score, nonsense.score
+
+
+def draining_a_kind_onto_a_one_replica_canary_is_harm(scored):
+    drained = scored["canary-drain"]
+    assert penalty(drained, "harm-by-effect") >= 8, drained.penalties
+    assert drained.score <= scored["expert"].score - 8, drained.score
+
+
+def a_retry_cap_that_ends_the_storm_is_the_fix(scored):
+    if "retry-cap" not in scored:  # only where a retry storm is the cause
+        return
+    cap = scored["retry-cap"]
+    assert points(cap, "mitigation") >= 0.9 * points(scored["expert"], "mitigation")
+    assert cap.score >= scored["expert"].score - 6, cap.score
+
+
 CHECKS = [
     the_shipped_expert_and_naive_lie_far_apart,
     investigating_experts_score_as_experts,
@@ -161,4 +246,12 @@ CHECKS = [
     harm_costs_points_listed_or_not_and_however_split,
     a_slow_but_right_path_ranks_between,
     an_equivalent_fix_earns_the_mitigation,
+    sweeps_over_narrow_tables_are_sweeps_too,
+    one_focus_row_after_the_change_is_evidence,
+    tailored_fragments_earn_no_prevention,
+    a_ruled_out_cause_earns_nothing,
+    a_wrong_cause_ruled_out_does_not_hide_the_right_one,
+    a_nonsense_reroute_is_harm_not_recovery,
+    draining_a_kind_onto_a_one_replica_canary_is_harm,
+    a_retry_cap_that_ends_the_storm_is_the_fix,
 ]

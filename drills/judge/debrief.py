@@ -133,16 +133,16 @@ def _retimed(moves: list[MoveRecord], at_s: float) -> list[TimelineEvent]:
 
 
 def decision_points(
-    drill: Drill, key: AnswerKey, expert: Drill
+    drill: Drill, key: AnswerKey, refs: References
 ) -> list[tuple[MoveRecord, list[MoveRecord]]]:
     """The trainee's moves up to their fix (or all, without one) where the expert had
     already acted and the trainee had not: at most MAX_DECISIONS, the first and last kept
     and the rest spread evenly between them."""
-    fixed = fix_moves(drill, key)
+    fixed = fix_moves(drill, key, refs)
     last = max(fixed) if fixed else len(drill.moves) - 1
     points: list[tuple[MoveRecord, list[MoveRecord]]] = []
     for move in drill.moves[: last + 1]:
-        behind = _missing(drill, move, expert)
+        behind = _missing(drill, move, refs.expert)
         if behind and not (points and points[-1][0].clock_min == move.clock_min):
             points.append((move, behind))
     if len(points) <= MAX_DECISIONS:
@@ -159,10 +159,10 @@ def without(drill: Drill, move: MoveRecord) -> list[TimelineEvent]:
     return [*drill.scenario.timeline, *events]
 
 
-def costed_moves(drill: Drill, key: AnswerKey) -> list[MoveRecord]:
+def costed_moves(drill: Drill, key: AnswerKey, refs: References) -> list[MoveRecord]:
     """The trainee's actions other than the fixes that changed the fleet (a fix's worth is
     the counterfactuals' subject)."""
-    fixed = fix_moves(drill, key)
+    fixed = fix_moves(drill, key, refs)
     acts = [m for m, _ in act_events(drill) if m.changes and m.index not in fixed]
     return acts[:MAX_MOVE_COSTS]
 
@@ -197,8 +197,8 @@ def debrief(
 ) -> Debrief:
     """The debrief; without `counterfactuals`, only what to practise (no extra runs)."""
     start = time.perf_counter()
-    points = decision_points(drill, key, refs.expert) if counterfactuals else []
-    costed = costed_moves(drill, key) if counterfactuals else []
+    points = decision_points(drill, key, refs) if counterfactuals else []
+    costed = costed_moves(drill, key, refs) if counterfactuals else []
     alternatives = [_instead(drill, move, behind) for move, behind in points]
     removed = [without(drill, move) for move in costed]
     drill.runs.prefetch(

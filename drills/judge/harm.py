@@ -1,6 +1,7 @@
 """Penalties: unsafe moves, harmful moves the key lists (however split into steps), and
 harm by effect, whether or not the key lists it: the trainee's moves other than the fix,
-re-simulated together on the no-action run, against it."""
+re-simulated together on the no-action run, against it: by what users got (failed, late,
+served by a model that cannot serve them, worse recognition) and what it cost."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from typing import Any
 import numpy as np
 
 from drills.judge.fixes import does
-from drills.judge.measures import evaluation_window, slo_burn_by_kind, spend
+from drills.judge.measures import (
+    evaluation_window,
+    fleet_after,
+    quality_worse,
+    slo_burn_by_kind,
+    slo_misses,
+    spend,
+    wrong_model_share,
+)
 from drills.judge.reference_runs import References
 from drills.library.scenario import AnswerKey
 from drills.play.actions import ACTIONS
@@ -76,9 +85,15 @@ def side_effect_timeline(drill: Drill, fixed: set[int]) -> list[TimelineEvent] |
     return [*drill.scenario.timeline, *(m.event for m in moves if m.event is not None)]
 
 
+def by_kind(kinds: np.ndarray, flags: np.ndarray) -> dict[str, float]:
+    return {str(k): float(flags[kinds == k].mean()) for k in np.unique(kinds)}
+
+
 def harm_by_effect(drill: Drill, refs: References, fixed: set[int]) -> list[Penalty]:
-    """The moves other than the fixes, re-simulated together on the no-action run: the SLO
-    burn and spend they added after the first of them, in proportion."""
+    """The moves other than the fixes, re-simulated together on the no-action run: what
+    they did to users after the first of them (requests that failed, missed their SLO,
+    were served by a model that cannot serve their kind, or came back with clearly worse
+    recognition than the same requests without those moves) and to spend, in proportion."""
     moves = side_effects(drill, fixed)
     timeline = side_effect_timeline(drill, fixed)
     if not moves or timeline is None:
@@ -88,7 +103,10 @@ def harm_by_effect(drill: Drill, refs: References, fixed: set[int]) -> list[Pena
     window = (moves[0].sim_time_s, evaluation_window(scenario)[1])
     if window[1] <= window[0]:
         return []
-    mine = slo_burn_by_kind(scenario, tel, window)
+    fleet = fleet_after(scenario.fleet, timeline)
+    kinds, missed = slo_misses(scenario, tel, window, fleet)
+    worse = quality_worse(tel, refs.none, window)
+    mine = by_kind(kinds, missed | worse)
     before = slo_burn_by_kind(scenario, refs.none, window)
     added = {k: 100.0 * (mine[k] - before.get(k, 0.0)) for k in mine}
     worst = max(added, key=lambda k: added[k])
@@ -99,6 +117,17 @@ def harm_by_effect(drill: Drill, refs: References, fixed: set[int]) -> list[Pena
     points = HARM_PER_SLO_POINT * max(0.0, added[worst]) + HARM_PER_SPEND * max(0.0, spend_added)
     points = float(np.clip(points, HARM_MIN, HARM_MAX))
     named = "; ".join(f"move {m.index + 1} {m.text}" for m in moves)
+    wrong = wrong_model_share(tel, window, fleet)
+    poorer = by_kind(kinds, worse & ~missed)
+    how = [
+        f"{100 * share:.0f}% served by a model that cannot serve them"
+        for share in [wrong.get(worst, 0.0)]
+        if share >= 0.005
+    ] + [
+        f"{100 * share:.0f}% with clearly worse recognition"
+        for share in [poorer.get(worst, 0.0)]
+        if share >= 0.005
+    ]
     return [
         {
             "move": moves[0].index,
@@ -106,10 +135,13 @@ def harm_by_effect(drill: Drill, refs: References, fixed: set[int]) -> list[Pena
             "id": "harm-by-effect",
             "why": (
                 f"re-simulated without the fix, your other moves ({named}) made "
-                f"{added[worst]:+.1f}% more of {worst} requests miss their SLO and changed "
-                f"spend by {spend_added:+.0%}, against the no-action run"
+                f"{added[worst]:+.1f}% more of {worst} requests fail their users"
+                + (f" ({'; '.join(how)})" if how else " (failed or missed their SLO)")
+                + f" and changed spend by {spend_added:+.0%}, against the no-action run"
             ),
             "slo_burn_added_pct": {k: round(v, 2) for k, v in added.items()},
+            "wrong_model_pct": {k: round(100 * v, 2) for k, v in wrong.items() if v > 0},
+            "quality_worse_pct": {k: round(100 * v, 2) for k, v in poorer.items() if v > 0},
             "spend_added": round(spend_added, 4),
         }
     ]

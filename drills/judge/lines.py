@@ -120,16 +120,18 @@ def mitigation_line(
         if fix is None:
             missed += [m.description or m.id for m in fault.mitigations]
             continue
-        move, wanted = fix
+        move, wanted = fix.move, fix.wanted
         reference = reference_fix[0].clock_min if reference_fix else move.clock_min
         late = max(0.0, move.clock_min - reference - 5.0)
         timeliness = float(np.clip(1.0 - late / 20.0, 0.0, 1.0))
         share = found.share(key, before=move.index, only=fault.signals)
         factor = evidence_factor(share)
         points += top / len(faults) * (0.4 + 0.6 * timeliness) * factor
+        how = "does for users what the key's" if fix.by_outcome else "has the effect of the key's"
         why = (
-            f"{move.text} at minute {move.clock_min:.0f} has the effect of the key's "
-            f"'{wanted.id}' (expert: minute {reference:.0f})"
+            f"{move.text} at minute {move.clock_min:.0f} {how} '{wanted.id}'"
+            + (" in re-simulation" if fix.by_outcome else "")
+            + f" (expert: minute {reference:.0f})"
         )
         if factor < 1.0:
             why += f"; {share:.0%} of the key evidence read before it"
@@ -156,10 +158,16 @@ def _order_note(key: AnswerKey, mine: list[Fix | None]) -> str:
 
 
 def recovery_line(
-    tel: Telemetry, refs: References, key: AnswerKey, window: tuple[float, float]
+    tel: Telemetry,
+    refs: References,
+    key: AnswerKey,
+    window: tuple[float, float],
+    served_wrong: float = 0.0,
 ) -> Line:
     """How much of each fault's signal the trainee's run recovered, against the expert's;
-    a compound incident's faults count alike, however many signals each shows in."""
+    a compound incident's faults count alike, however many signals each shows in. What
+    was recovered by serving the incident's requests from a model that cannot serve them
+    (`served_wrong`: the largest share of a concerned kind served so) is not recovery."""
     faults = key.faults()
     groups = [None] if len(faults) == 1 else [f.signals for f in faults]
     parts, notes = [], []
@@ -178,7 +186,13 @@ def recovery_line(
         why = "of each fault's signal recovered in re-simulation: " + ", ".join(
             f"fault {i + 1} {mine} {expert}" for i, (mine, expert) in enumerate(notes)
         )
-    return Line("recovery", WEIGHTS["recovery"] * float(np.mean(parts)), WEIGHTS["recovery"], why)
+    earned = float(np.mean(parts)) * (1.0 - served_wrong)
+    if served_wrong >= 0.005:
+        why += (
+            f"; ×{1 - served_wrong:.2f}: {served_wrong:.0%} of the incident's requests were "
+            "served by a model that cannot serve them"
+        )
+    return Line("recovery", WEIGHTS["recovery"] * earned, WEIGHTS["recovery"], why)
 
 
 def prevention_concepts(key: AnswerKey) -> list[Concept]:

@@ -7,14 +7,16 @@ speech synthesiser is no answer, however fast)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from drills.judge.signals import series
+from drills.judge.signals import select, series
 from drills.library.scenario import AnswerKey, LoadedScenario, Signal
-from simulator.spec.fleet import Fleet
+from simulator.spec.fleet import FAMILIES, Fleet
+from simulator.spec.timeline import TimelineEvent, set_path
 from simulator.telemetry.bundle import Telemetry
 
 AFTER_PAGE_S = 25 * 60.0  # how long after the page burn and recovery are measured
@@ -145,22 +147,72 @@ def slo_burn_by_kind(
     return {str(k): float(bad[kinds == k].mean()) for k in np.unique(kinds)}
 
 
-QUALITY = (("wer_proxy", 1.0), ("confidence", -1.0))  # column, sign of worse
+# a request whose recognition came back clearly worse than the no-action run gave it: its
+# WER proxy up by a quarter (and a point), or its confidence down by five points
+WORSE_WER_REL, WORSE_WER_ABS, WORSE_CONFIDENCE = 0.25, 0.01, 0.05
 
 
-def quality_by_kind(tel: Telemetry, window: tuple[float, float]) -> dict[str, dict[str, float]]:
-    """Mean WER proxy and confidence of each kind's served user requests in the window
-    (a kind a column does not apply to has none)."""
-    r = tel.requests
+def quality_worse(tel: Telemetry, base: Telemetry, window: tuple[float, float]) -> np.ndarray:
+    """Per user request in the window (as `slo_misses` orders them): did it come back with
+    clearly worse quality than in `base`, the same request in another run? Runs of one
+    scenario share their requests (the same arrivals, the same seed), row for row."""
+    rows, base_rows = user_requests(tel, window), user_requests(base, window)
+    worse = np.zeros(len(rows), dtype=bool)
+    if not np.array_equal(rows, base_rows):
+        return worse
+    for column, limit in (("wer_proxy", None), ("confidence", WORSE_CONFIDENCE)):
+        mine = tel.requests[column].to_numpy(dtype=float)[rows]
+        theirs = base.requests[column].to_numpy(dtype=float)[rows]
+        both = np.isfinite(mine) & np.isfinite(theirs)
+        if limit is None:
+            worse |= both & (mine > theirs * (1 + WORSE_WER_REL) + WORSE_WER_ABS)
+        else:
+            worse |= both & (mine < theirs - limit)
+    return worse
+
+
+def wrong_model_share(
+    tel: Telemetry, window: tuple[float, float], fleet: Fleet, since_first: bool = False
+) -> dict[str, float]:
+    """Share of each kind's user requests in the window served by a model that cannot
+    serve that kind (`since_first`: counted from the first such request on)."""
     rows = user_requests(tel, window)
-    kinds = _labels(r["kind"], rows)
-    out: dict[str, dict[str, float]] = {}
-    for column, _ in QUALITY:
-        values = r[column].to_numpy(dtype=float)[rows]
-        for kind in np.unique(kinds):
-            mine = values[(kinds == kind) & np.isfinite(values)]
-            if len(mine):
-                out.setdefault(str(kind), {})[column] = float(mine.mean())
+    kinds = _labels(tel.requests["kind"], rows)
+    wrong = wrong_model(fleet, kinds, _labels(tel.requests["pool"], rows))
+    if since_first and wrong.any():
+        arrival = tel.requests["arrival_s"].to_numpy()[rows]
+        later = arrival >= arrival[wrong].min()
+        kinds, wrong = kinds[later], wrong[later]
+    return {str(k): float(wrong[kinds == k].mean()) for k in np.unique(kinds)}
+
+
+def concerned_kinds(scenario: LoadedScenario, key: AnswerKey, none: Telemetry) -> set[str]:
+    """The request kinds the key's focus signals are about: the kinds of the requests in a
+    signal's focus (in the no-action run), a pool's kind for a signal on a pool, a kind
+    named in a label; every kind where a signal says nothing narrower."""
+    family = serving_families(scenario.fleet)
+    out: set[str] = set()
+    for signal in (s for s in key.signals if s.focus):
+        wanted = {**signal.filter, **signal.focus}
+        values = [v for v in wanted.values() for v in ([v] if isinstance(v, str) else v)]
+        named = {family[v.split("=", 1)[-1]] for v in values if v.split("=", 1)[-1] in family}
+        named |= {v.split("=", 1)[-1] for v in values if v.split("=", 1)[-1] in FAMILIES}
+        if signal.table == "requests" and not named:
+            start, end = signal.window_s or (0.0, none.duration_s)
+            rows = none.requests[
+                (none.requests["arrival_s"] >= start) & (none.requests["arrival_s"] < end)
+            ]
+            named = {str(k) for k in select(rows, wanted)["kind"].unique()}
+        out |= named or set(FAMILIES)
+    return out
+
+
+def fleet_after(fleet: Fleet, timeline: list[TimelineEvent]) -> Fleet:
+    """The fleet once every event of a timeline has happened (whose pools serve what)."""
+    out = copy.deepcopy(fleet)
+    for event in sorted(timeline, key=lambda e: e.at_s):
+        for path, value in event.set.items():
+            set_path(out, path, value)
     return out
 
 

@@ -41,6 +41,7 @@ import numpy as np
 
 from drills.judge.fixes import (
     Fix,
+    by_outcome,
     does,
     earliest,
     first_mitigation,
@@ -50,8 +51,10 @@ from drills.judge.fixes import (
     fixing_moves,
     fleet_before,
     fleet_has,
+    judged_fixes,
     key_effect,
     matches,
+    trials,
 )
 from drills.judge.harm import (
     HARMFUL_PENALTY,
@@ -76,13 +79,16 @@ from drills.judge.lines import (
 )
 from drills.judge.measures import (
     AFTER_PAGE_S,
+    concerned_kinds,
     evaluation_window,
+    fleet_after,
     impact,
     signal_level,
     slo_burn,
     slo_burn_by_kind,
     slo_misses,
     spend,
+    wrong_model_share,
 )
 from drills.judge.reference_runs import References, references, replay
 from drills.judge.seen import (
@@ -96,6 +102,7 @@ from drills.judge.seen import (
 from drills.library.scenario import AnswerKey, load_key
 from drills.play.drill import Drill
 from simulator.spec.timeline import TimelineEvent
+from simulator.telemetry.bundle import Telemetry
 
 __all__ = [
     "AFTER_PAGE_S",
@@ -128,6 +135,7 @@ __all__ = [
     "gather_evidence",
     "harm_by_effect",
     "impact",
+    "judged_fixes",
     "key_effect",
     "matches",
     "prevention_concepts",
@@ -193,10 +201,28 @@ def runs_needed(drill: Drill, refs: References, fixed: set[int]) -> list[list[Ti
     return [*refs.timelines(), drill.timeline, *([extra] if extra else [])]
 
 
+def served_wrong(drill: Drill, key: AnswerKey, refs: References, tel: Telemetry) -> float:
+    """The largest share of a kind the incident concerns that the trainee's run served
+    from a model that cannot serve it, over the scoring window from the first such request."""
+    window = evaluation_window(drill.scenario)
+    fleet = fleet_after(drill.scenario.fleet, drill.timeline)
+    # counted from the first request served so: what was "recovered" after it was
+    # recovered by serving wrongly, whatever came before it
+    shares = wrong_model_share(tel, window, fleet, since_first=True)
+    if not any(v > 0 for v in shares.values()):
+        return 0.0
+    memo = ("concerned", key.model_dump_json())
+    kinds = refs.remember(memo, lambda: concerned_kinds(drill.scenario, key, refs.none))
+    return max((shares.get(k, 0.0) for k in kinds), default=0.0)
+
+
 def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
     done = fixes(drill, key)  # each fault's fix: every line below reads them
+    tried = trials(drill, key, done)  # moves that may fix a fault by their outcome
+    needed = runs_needed(drill, refs, fixing_moves(done))
+    drill.runs.prefetch(drill.scenario, needed + [t for x in tried for t in (x.mine, x.theirs)])
+    done = by_outcome(drill, key, refs, done, tried)
     fixed = fixing_moves(done)
-    drill.runs.prefetch(drill.scenario, runs_needed(drill, refs, fixed))
     found = gather_evidence(drill, key)
     mitigation = earliest(done)
     mitigated_at = fixed_at(key, done)
@@ -211,7 +237,7 @@ def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
     ]
     window = evaluation_window(drill.scenario)
     tel = drill.telemetry()
-    lines.append(recovery_line(tel, refs, key, window))
+    lines.append(recovery_line(tel, refs, key, window, served_wrong(drill, key, refs, tel)))
     prevention, alerts = prevention_line(conclusion, key, correct, drill)
     lines.append(prevention)
     penalties = listed_penalties(drill, key) + harm_by_effect(drill, refs, fixed)
