@@ -25,7 +25,7 @@ from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.play.transcript import load_transcript
 from drills.runs.service import Runs
-from reports.after_action import report_data, write
+from reports.after_action import ReportInput, moves_of, report_data, write
 
 __all__ = [
     "Assessed",
@@ -143,8 +143,17 @@ def write_report(
     """The after-action report (with its debrief) in each format; the files and the debrief."""
     drill, key, refs, result = assessed.drill, assessed.key, assessed.refs, assessed.score
     curves, debrief = report_parts(drill, key, refs, result, counterfactuals)
-    data = report_data(drill.scenario, key, drill, result, refs.expert, curves, debrief)
-    data["trainee"] = trainee
+    view = ReportInput(
+        drill.scenario,
+        key,
+        result,
+        moves_of(drill.moves),
+        moves_of(refs.expert.moves),
+        curves,
+        debrief,
+        trainee,
+    )
+    data = report_data(view)
     if integrity:
         data["integrity"] = list(integrity)
     return write(data, out, tuple(formats)), debrief

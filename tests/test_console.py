@@ -83,6 +83,8 @@ def test_a_candidate_sees_their_drill_only_and_never_the_key(console):
         assert client.get(url).status_code == 404
     report = client.get(f"/f/{ft}/cohort/{cohort.id}/report")
     assert report.status_code == 200 and "Ana Lima" in report.text and "Zelda Quint" in report.text
+    # the facilitator sees how the conclusion's words were read, and which words
+    assert "cause read as: <code>cpu-to-gpu-fallback</code> (primary: “" in report.text
 
 
 def test_forms_refuse_cross_site_and_stale_posts(console):

@@ -19,7 +19,7 @@ from drills.play.asof import as_of
 from drills.play.panels import PANELS
 from drills.play.sql import QueryRefused, Sandbox
 from drills.play.transcript import load_transcript
-from reports.after_action import report_data, to_html, to_markdown
+from reports.after_action import ReportInput, moves_of, report_data, to_html, to_markdown
 from tests.helpers import RUNS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -152,6 +152,18 @@ def test_one_focus_row_bounded_after_the_change_reads_as_a_time_comparison(cohor
     # a signal that did not change at a time has nothing to be after
     always = signal(focus={"cohort": "fw-4.2"}, window_s=(0, 1200))
     assert read(cohort_sandbox.run(since.format(600), 1200.0), always, 1200.0) is None
+    # a focus that refines (the kind) rather than names a group of the key's grouping: the
+    # one row after the change is read without that grouping, the same row of all time not
+    by_version = signal(
+        group_by=["model_version"],
+        filter={"kind": "asr-batch"},
+        focus={"kind": "asr-batch"},
+        contrast="group",
+        window_s=(600, 1200),
+    )
+    kind = "SELECT avg(confidence) FROM requests WHERE kind = 'asr-batch'"
+    assert read(cohort_sandbox.run(kind + " AND arrival_s >= 600", 1200.0), by_version, 1200.0)
+    assert read(cohort_sandbox.run(kind, 1200.0), by_version, 1200.0) is None
 
 
 def test_a_change_without_a_focus_group_needs_time(cohort_sandbox):
@@ -320,7 +332,9 @@ def test_transcripts_rank_as_an_examiner_would_and_the_report_matches_its_golden
     from drills.judge.debrief import report_parts
 
     curves, debrief = report_parts(refs.expert, key, refs, scores["expert"])
-    data = report_data(loaded, key, refs.expert, scores["expert"], refs.expert, curves, debrief)
+    expert = moves_of(refs.expert.moves)
+    view = ReportInput(loaded, key, scores["expert"], expert, expert, curves, debrief)
+    data = report_data(view)
     data = json.loads(json.dumps(data, default=float))
     golden = GOLDEN / "gpu-cost-no-traffic-expert.json"
     if os.environ.get("SPEECHDRILL_UPDATE_GOLDEN"):

@@ -10,7 +10,8 @@ is rendered.
   change, by construction and in re-simulation;
 - **each action's own cost**: the run without that action, against the trainee's;
 - **what to practise**: the key signals never read, each with the expert's query that read
-  it, and the moves that cost points.
+  it, the moves that cost points, and every component short of its points with why (so it
+  never says "nothing missed" beside a component that earned nothing).
 
 Every run forks from the scenario's run paused at the page (`Runs.prefetch`), so a
 counterfactual costs only the minutes after it."""
@@ -172,7 +173,8 @@ def costed_moves(drill: Drill, key: AnswerKey, refs: References) -> list[MoveRec
 
 def practise(drill: Drill, key: AnswerKey, refs: References, result: Score) -> list[str]:
     """The key signals never read, with the expert's move that read each; the moves that
-    cost points; the evidence that earned each component is in the score's breakdown."""
+    cost points; each component short of its points, with why (what earned each component
+    is in the score's breakdown)."""
     found = gather_evidence(drill, key)
     expert_found: Evidence = gather_evidence(refs.expert, key)
     out = []
@@ -189,6 +191,12 @@ def practise(drill: Drill, key: AnswerKey, refs: References, result: Score) -> l
         out.append(f"missed: {what} — the expert read it at minute {move.clock_min:.0f} with {how}")
     for penalty in result.penalties:
         out.append(f"avoid: {penalty['why']} (−{penalty['points']:g} points)")
+    # every component short of its points says why, so that this list never reads as
+    # "nothing missed" beside a component that earned nothing
+    for line in result.breakdown:
+        if line.points < line.max_points - 0.05:
+            earned = f"{line.points:.0f} of {line.max_points:g}"
+            out.append(f"{line.component} ({earned}): {line.why}")
     return out
 
 

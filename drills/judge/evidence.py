@@ -154,10 +154,12 @@ def read(result: QueryResult | None, signal: Signal, now: float) -> Reading | No
     if signal.table not in lineage.tables or not read_columns:
         return None
     # the key's grouping is one way to see the focus; any result that shows the focus will
-    # do (cost by tag shows `fallback` as well as cost by pool); without a focus, the
-    # grouping is the signal (traffic by kind is flat)
+    # do (cost by tag shows `fallback` as well as cost by pool); a change over time is seen
+    # in time (a time column, or a look bounded to after the change), whatever it is
+    # grouped by; otherwise, without a focus, the grouping is the signal (traffic by kind)
     core = core_focus(signal)
-    needed = {signal.column} if core else {signal.column, *signal.group_by}
+    in_time = contrast_of(signal) == "time" or (changed(signal) and bounded_after(result, signal))
+    needed = {signal.column} if core or in_time else {signal.column, *signal.group_by}
     if not needed <= read_columns:
         return None
     if signal.table in RAW_TABLES and not lineage.aggregated:
@@ -191,16 +193,20 @@ def shows_contrast(result: QueryResult, signal: Signal, core: dict[str, str]) ->
     contrast = contrast_of(signal)
     if contrast == "group":
         pivoted = any(v in result.columns for _, vals in _wanted(signal) for v in vals)
-        changed = signal.window_s is not None and signal.window_s[0] > 0
         return (
             len(rows) >= 2
             or (pivoted and bool(rows))
-            or (changed and bounded_after(result, signal))
+            or (changed(signal) and bounded_after(result, signal))
         )
     if contrast == "value":
         return bool(rows)
     timed = any(c.lower() in TIME_NAMES or c.lower().startswith("t_") for c in result.columns)
     return (timed and len(rows) >= 2) or (bool(rows) and bounded_after(result, signal))
+
+
+def changed(signal: Signal) -> bool:
+    """The signal changed at a time (its window starts after the run did)."""
+    return signal.window_s is not None and signal.window_s[0] > 0
 
 
 def bounded_after(result: QueryResult, signal: Signal) -> bool:

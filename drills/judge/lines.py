@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from drills.judge.alerts import credit_rules
-from drills.judge.causes import match_cause, match_causes
+from drills.judge.causes import match_cause, match_causes, read_causes
 from drills.judge.fixes import Fix, expert_fixes
 from drills.judge.matcher import Concept, judge
 from drills.judge.measures import impact
@@ -54,9 +54,11 @@ def diagnosis_line(
         named = [cause] if cause is not None else []
     else:
         named, how = match_causes(conclusion.cause)
+    read = cause_readings(conclusion.cause)
     right = [f for f in faults if f.cause in named]
     if not right:
-        return Line("diagnosis", 0.0, top, f"the cause given is not the incident's ({how})"), False
+        why = f"the cause given is not the incident's ({how})"
+        return Line("diagnosis", 0.0, top, why, read), False
     # each fault's cause earns its share, backed by that fault's own evidence; each cause
     # named that is not the incident's cancels one share (a shotgun of hypotheses, or a
     # hedge, earns nothing over the honest half-answer)
@@ -79,7 +81,19 @@ def diagnosis_line(
             why += f"; {wrong} named cause(s) not the incident's, each cancelling one"
     if notes:
         why += ", with " + "; ".join(notes)
-    return Line("diagnosis", points, top, why), len(right) == len(faults) and not wrong
+    return Line("diagnosis", points, top, why, read), len(right) == len(faults) and not wrong
+
+
+def causes_read(text: str) -> list[dict[str, object]]:
+    """Every catalogue cause the words fit, with its role and the words that matched it
+    (for the report: an ambiguous verdict names what it matched)."""
+    return read_causes(text).explain() if text.strip() else []
+
+
+def cause_readings(text: str) -> list[str]:
+    """The causes read in an answer, one line each, as the report lists them."""
+    found = read_causes(text).found if text.strip() else []
+    return [f"read as {n.cause} ({n.role}): " + ", ".join(f"“{w}”" for w in n.words) for n in found]
 
 
 def evidence_line(found: Evidence, key: AnswerKey, mitigated_at: dict[str, int]) -> Line:

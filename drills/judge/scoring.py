@@ -70,6 +70,7 @@ from drills.judge.lines import (
     WEIGHTS,
     WRONG_CAUSE_PREVENTION,
     Line,
+    causes_read,
     diagnosis_line,
     evidence_line,
     mitigation_line,
@@ -170,6 +171,8 @@ class Score:
     evidence: float = 0.0  # share of the key's evidence read (0-1)
     reference: dict[str, float] = field(default_factory=dict)
     alerts: list[dict[str, Any]] = field(default_factory=list)  # the trainee's alert rules
+    # every catalogue cause the conclusion's words fit: cause, role, the words that matched
+    causes: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -257,6 +260,7 @@ def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
         recovery=round(lines[3].points / WEIGHTS["recovery"], 3),
         concluded=conclusion is not None,
         alerts=alerts,
+        causes=causes_read(conclusion.cause) if conclusion else [],
         evidence=round(found.share(key, mitigated=mitigated_at), 3),
         reference={
             "slo_burn_no_action": round(slo_burn(drill.scenario, refs.none, window), 4),
