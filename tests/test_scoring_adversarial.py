@@ -76,9 +76,12 @@ def test_the_words_of_every_answer_are_read_as_a_fair_examiner_would(directory):
     assert prevention_points("expert") >= top / 2
     misses = []
     if named("ruled-out-right") & causes:  # a right cause ruled out is not named
-        misses.append(("a_ruled_out_cause", f"ruled out, named: {named('ruled-out-right')}"))
+        misses.append(
+            ("a_ruled_out_cause_earns_nothing", f"ruled out, named: {named('ruled-out-right')}")
+        )
     if prevention_points("fragments") > 3:  # the key's own item names, as fragments
-        misses.append(("tailored_fragments", f"fragments earn {prevention_points('fragments')}"))
+        points_ = prevention_points("fragments")
+        misses.append(("tailored_fragments_earn_no_prevention", f"fragments earn {points_:.1f}"))
     expect_language_judge(directory.name, misses)
 
 
@@ -86,8 +89,8 @@ def test_the_words_of_every_answer_are_read_as_a_fair_examiner_would(directory):
 # judge-lang) still reads wrongly, by scenario: these checks are reported as expected
 # failures there, and fail anywhere else. Remove an entry once the judge reads it.
 LANGUAGE_PENDING: dict[str, set[str]] = {
-    "tailored_fragments": {d.name for d in SCENARIOS} - {"mic-firmware-drift"},
-    "a_ruled_out_cause": {
+    "tailored_fragments_earn_no_prevention": {d.name for d in SCENARIOS} - {"mic-firmware-drift"},
+    "a_ruled_out_cause_earns_nothing": {
         "code-switching-canary",
         "mic-firmware-drift",
         "voice-agent-first-response",
@@ -117,7 +120,7 @@ def test_the_ranking_a_fair_examiner_would_give(directory):
         except AssertionError as exc:
             misses.append((check.__name__, f"{check.__name__}: {exc}"))
     table = {name: s.score for name, s in scored.items()}
-    language = [(c, why) for c, why in misses if c.startswith(tuple(LANGUAGE_PENDING))]
+    language = [(c, why) for c, why in misses if c in LANGUAGE_PENDING]
     others = [why for c, why in misses if (c, why) not in language]
     assert not others, "\n".join([*others, f"scores: {table}"])
     expect_language_judge(directory.name, language)

@@ -15,6 +15,7 @@ and to users, never by how it was spelt.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -27,7 +28,7 @@ from drills.library.scenario import AnswerKey, KeyFault, MoveMatch
 from drills.play.actions import ActionError, action_changes
 from drills.play.drill import Drill, MoveRecord
 from simulator.spec.fleet import Fleet
-from simulator.spec.timeline import PathError, TimelineEvent, get_path, set_path
+from simulator.spec.timeline import Announcement, PathError, TimelineEvent, get_path, set_path
 
 # by outcome: as good as the key's fix in its place, within these margins
 OUTCOME_INCIDENT, OUTCOME_SLO, OUTCOME_SPEND = 0.1, 0.01, 0.03
@@ -183,6 +184,14 @@ def in_scope(path: str, scope: set[str]) -> bool:
     return any(path == o or path.startswith((o + ".", o + "[")) for o in scope)
 
 
+def as_action(wanted: MoveMatch, at_s: float, change: dict[str, Any]) -> TimelineEvent:
+    """The key move played as an action at `at_s` (announced as a drill announces it, so
+    that the run is the expert's own where the expert played it then)."""
+    text = f"{wanted.action} {json.dumps(wanted.args, sort_keys=True)}"
+    announce = Announcement(type="action", target=wanted.action, detail=text)
+    return TimelineEvent(at_s=at_s, set=change, announce=announce)
+
+
 def trials(drill: Drill, key: AnswerKey, done: list[Fix | None]) -> list[Trial]:
     """For each fault no move fixed as the key's fixes do: every action that changed only
     the part of the fleet one of its key fixes changes (known before any simulation)."""
@@ -200,7 +209,7 @@ def trials(drill: Drill, key: AnswerKey, done: list[Fix | None]) -> list[Trial]:
                     continue
                 earlier = [m.event for m in acts if m.index < move.index and m.event]
                 base = [*drill.scenario.timeline, *earlier]
-                instead = TimelineEvent(at_s=move.sim_time_s, set=change)
+                instead = as_action(wanted, move.sim_time_s, change)
                 mine = [*base, *([move.event] if move.event else [])]
                 out.append(Trial(index, move, wanted, mine, [*base, instead]))
     return out
