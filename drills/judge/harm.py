@@ -108,7 +108,10 @@ def harm_by_effect(drill: Drill, refs: References, fixed: set[int]) -> list[Pena
     worse = quality_worse(tel, refs.none, window)
     mine = by_kind(kinds, missed | worse)
     before = slo_burn_by_kind(scenario, refs.none, window)
-    added = {k: 100.0 * (mine[k] - before.get(k, 0.0)) for k in mine}
+    wrong = wrong_model_share(tel, window, fleet)
+    # serving a kind from a model that cannot serve it is harm whatever the no-action run
+    # did to those requests (a request timing out is not made good by garbage)
+    added = {k: 100.0 * max(mine[k] - before.get(k, 0.0), wrong.get(k, 0.0)) for k in mine}
     worst = max(added, key=lambda k: added[k])
     base_spend = spend(refs.none, window)
     spend_added = (spend(tel, window) - base_spend) / base_spend if base_spend > 0 else 0.0
@@ -117,7 +120,6 @@ def harm_by_effect(drill: Drill, refs: References, fixed: set[int]) -> list[Pena
     points = HARM_PER_SLO_POINT * max(0.0, added[worst]) + HARM_PER_SPEND * max(0.0, spend_added)
     points = float(np.clip(points, HARM_MIN, HARM_MAX))
     named = "; ".join(f"move {m.index + 1} {m.text}" for m in moves)
-    wrong = wrong_model_share(tel, window, fleet)
     poorer = by_kind(kinds, worse & ~missed)
     how = [
         f"{100 * share:.0f}% served by a model that cannot serve them"
