@@ -12,7 +12,9 @@ did to the fleet, never by how a move was spelt:
   like one;
 - **mitigation**: the first move after which the fleet is as one of the key's fixes would
   have made it (so `set cohorts[fw-4.2].gain_db 0` is the same fix as rolling the cohort
-  back), timed against the expert and scaled by the evidence read before it;
+  back), or that changes what a key fix changes in another way and does for users what it
+  would have (a retry cap that ends a retry storm), timed against the expert and scaled by
+  the evidence read before it;
 - **recovery**: how much of the incident's key signal the trainee's run recovered, against
   the expert's, in re-simulated telemetry;
 - **prevention**: key items earned by the trainee's prevention list, matched in their own
@@ -24,7 +26,9 @@ did to the fleet, never by how a move was spelt:
 - **penalties**: unsafe moves (privacy) 40 each; a harmful move the key lists, 10, however
   it was split into steps; and by effect, whether or not the key lists it: the trainee's
   moves other than the fix, re-simulated on their own, against the no-action run: points in
-  proportion to the SLO burn and spend they added.
+  proportion to the requests they failed (late, failed, served by a model that cannot
+  serve them, or with clearly worse recognition) and the spend they added; what a run
+  "recovers" by serving requests from the wrong model is not recovery.
 
 The jobs live beside it in drills/judge/: measures.py (SLO burn, spend, the incident left),
 reference_runs.py (the runs a score compares against), seen.py (what the trainee saw),
