@@ -233,25 +233,12 @@ def a_nonsense_reroute_is_harm_not_recovery(scored, faults=1, scenario=""):
     assert nonsense.score < scored["wrong-cause"].score, nonsense.score
 
 
-# Where draining batch transcription onto the canary costs users nothing measurable, and
-# why (harm is measured against the no-action run, by what users got)
-HARMLESS_DRAIN = {
-    "recognition-collapse-after-release": "the release broke every batch transcription's "
-    "features, on the canary as on the main pool, and its one replica carries the load",
-}
-
-
 def draining_a_kind_onto_a_one_replica_canary_is_harm(scored, faults=1, scenario=""):
+    # after the fix: queueing on one replica, or a canary worse on a slice, costs users,
+    # even where the incident hides it in the no-action run (recognition collapse)
     drained = scored["canary-drain"]
-    assert (
-        points(drained, "mitigation")
-        <= points(scored["expert"], "mitigation") * (1 - 1 / faults) + 1e-6
-    ), drained.breakdown[2]
+    assert penalty(drained, "harm-by-effect") >= 8, drained.penalties
     assert drained.score <= scored["expert"].score - 8, drained.score
-    if scenario in HARMLESS_DRAIN:
-        assert penalty(drained, "harm-by-effect") == 0, drained.penalties
-    else:
-        assert penalty(drained, "harm-by-effect") >= 8, drained.penalties
 
 
 def a_retry_cap_that_ends_the_storm_is_the_fix(scored, faults=1, scenario=""):

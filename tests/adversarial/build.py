@@ -26,17 +26,17 @@ scenario (tests/test_scoring_adversarial.py):
     nonsense-reroute
                     the expert's path with the fix replaced by rerouting the incident's
                     kind onto a pool whose model cannot serve it
-    canary-drain    the expert's path with the fix replaced by moving all batch
-                    transcription onto the one-replica canary pool
+    canary-drain    the expert's path, then all batch transcription moved onto the
+                    one-replica canary pool
     retry-cap       (a retry storm only) the expert's path with the fix replaced by
                     capping client retries at one attempt
     slow            the same evidence after a long wander, fixed late (within the time box)
     equivalent-fix  the expert's path with the fix spelt another way
 
 The trainees whose moves are the expert's (or whose fix comes at the paraphrase's minute)
-share its re-simulated runs: only listed-harm and unlisted-harm (two runs each: theirs and
-their other moves without the fix), nonsense-reroute, canary-drain, retry-cap, slow, blind
-and equivalent-fix (one each) add runs of their own.
+share its re-simulated runs: only listed-harm, unlisted-harm and canary-drain (two runs
+each: theirs, and their other moves without the fix), nonsense-reroute, retry-cap, slow,
+blind and equivalent-fix (one each) add runs of their own.
 
 Run `python -m tests.adversarial.build` after changing a scenario's expert transcript.
 """
@@ -505,8 +505,7 @@ def variants(
             *after,
             conclusion,
         ],
-        # in place of the fix, so that its run is the run its harm is measured on
-        "canary-drain": [*before, *drain, *after, conclusion],
+        "canary-drain": [*before, fix, *drain, *after, conclusion],
         "slow": [
             *({"look": p} for p in WANDER),
             *before,
