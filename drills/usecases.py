@@ -33,7 +33,7 @@ from drills.team.model import TeamSpec, load_plan, load_team_transcript
 from drills.team.scoring import TeamScore
 from drills.team.scoring import score_team as team_score
 from drills.team.store import MemberRow, TeamRow, TeamStore
-from reports.after_action import report_data, write
+from reports.after_action import ReportInput, moves_of, report_data, write
 from reports.team import team_report_data
 from reports.team import write as write_team
 from simulator.errors import InputError
@@ -228,8 +228,17 @@ def write_report(
     """The after-action report (with its debrief) in each format; the files and the debrief."""
     drill, key, refs, result = assessed.drill, assessed.key, assessed.refs, assessed.score
     curves, debrief = report_parts(drill, key, refs, result, counterfactuals)
-    data = report_data(drill.scenario, key, drill, result, refs.expert, curves, debrief)
-    data["trainee"] = trainee
+    view = ReportInput(
+        drill.scenario,
+        key,
+        result,
+        moves_of(drill.moves),
+        moves_of(refs.expert.moves),
+        curves,
+        debrief,
+        trainee,
+    )
+    data = report_data(view)
     if integrity:
         data["integrity"] = list(integrity)
     return write(data, out, tuple(formats)), debrief

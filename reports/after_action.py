@@ -8,64 +8,94 @@ import html
 import io
 import json
 import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from drills.judge.lines import Line
+from drills.judge.scoring import Score
+from drills.library.scenario import AnswerKey, LoadedScenario, Signal
+from drills.play.drill import MoveRecord
 from reports.alerts import timeline_lines
 from reports.figures import pyplot
 
 
-def report_data(
-    scenario: Any,
-    key: Any,
-    drill: Any,
-    result: Any,
-    expert: Any,
-    curves: dict[str, Any],
-    debrief: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MoveView:
+    """One move as the report lists it."""
+
+    minute: float
+    kind: str
+    what: str
+
+    @classmethod
+    def of(cls, move: MoveRecord) -> MoveView:
+        return cls(round(move.clock_min, 1), move.kind, move.text)
+
+
+def moves_of(moves: Sequence[MoveRecord]) -> list[MoveView]:
+    return [MoveView.of(m) for m in moves]
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What an after-action report is made from: the scenario and its key, the trainee's
+    score and moves, the expert's moves, the plotted curves and the debrief
+    (drills.judge.debrief.report_parts)."""
+
+    scenario: LoadedScenario
+    key: AnswerKey
+    result: Score
+    moves: Sequence[MoveView]
+    expert_moves: Sequence[MoveView]
+    curves: dict[str, Any]
+    debrief: dict[str, Any] | None = None
+    trainee: str = "trainee"
+
+
+def _signal(s: Signal) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "table": s.table,
+        "column": s.column,
+        "group_by": s.group_by,
+        "description": s.description,
+    }
+
+
+def _line(line: Line) -> dict[str, Any]:
+    return {
+        "component": line.component,
+        "points": round(line.points, 1),
+        "max_points": line.max_points,
+        "why": line.why,
+        "evidence": list(line.evidence),
+        "missed": list(line.missed),
+    }
+
+
+def report_data(view: ReportInput) -> dict[str, Any]:
     """Everything the report shows, as plain data (stable for golden tests); `debrief` is
     drills.judge.debrief.as_data's: the counterfactuals, each action's cost, what to practise."""
+    scenario, key, result = view.scenario, view.key, view.result
     return {
         "scenario": {
             "id": scenario.spec.id,
             "title": scenario.spec.title,
             "source": scenario.spec.source,
         },
-        "trainee": getattr(drill, "trainee", "trainee"),
+        "trainee": view.trainee,
         "score": result.score,
         "summary": {k: v for k, v in result.as_dict().items() if k not in ("breakdown",)},
-        "breakdown": [
-            {
-                "component": line.component,
-                "points": round(line.points, 1),
-                "max_points": line.max_points,
-                "why": line.why,
-                "evidence": list(line.evidence),
-                "missed": list(line.missed),
-            }
-            for line in result.breakdown
-        ],
-        "moves": [
-            {"minute": round(m.clock_min, 1), "kind": m.kind, "what": m.text} for m in drill.moves
-        ],
-        "expert_moves": [
-            {"minute": round(m.clock_min, 1), "kind": m.kind, "what": m.text} for m in expert.moves
-        ],
+        "breakdown": [_line(line) for line in result.breakdown],
+        "moves": [asdict(m) for m in view.moves],
+        "expert_moves": [asdict(m) for m in view.expert_moves],
         "answer_key": {
             "cause": key.cause,
-            "signals": [
-                {
-                    "id": s.id,
-                    "table": s.table,
-                    "column": s.column,
-                    "group_by": s.group_by,
-                    "description": s.description,
-                }
-                for s in key.signals
-            ],
+            "signals": [_signal(s) for s in key.signals],
             "mitigations": [m.id for m in key.all_mitigations()],
             **(
                 {"also": [a.cause for a in key.also], "mitigate_first": key.mitigate_first}
@@ -76,8 +106,8 @@ def report_data(
             "prevention": [p.description or p.id for p in key.prevention],
         },
         "hidden_answer": key.hidden_answer,
-        "curves": curves,
-        "debrief": debrief or {"decisions": [], "move_costs": [], "practise": []},
+        "curves": view.curves,
+        "debrief": view.debrief or {"decisions": [], "move_costs": [], "practise": []},
     }
 
 
@@ -187,6 +217,44 @@ def debrief_markdown(debrief: dict[str, Any]) -> list[str]:
     return lines
 
 
+CAUSES_TITLE = "How your cause was read"
+ROLES = {
+    "primary": "the cause you gave",
+    "co-cause": "a second cause you gave",
+    "mechanism": "what it led to",
+    "rival": "an alternative you offered",
+    "ruled out": "ruled out or only supposed",
+}
+
+
+def cause_rows(causes: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(cause, how it was read, your words for it) for each cause the words fitted."""
+    return [
+        (str(c["cause"]), ROLES.get(str(c["role"]), str(c["role"])), ", ".join(c["words"]))
+        for c in causes
+    ]
+
+
+def causes_markdown(causes: list[dict[str, Any]]) -> list[str]:
+    if not causes:
+        return []
+    lines = ["", f"## {CAUSES_TITLE}", ""]
+    for cause, role, words in cause_rows(causes):
+        lines.append(f"- {code(cause)} — {md(role)}: “{md(words)}”")
+    return lines
+
+
+def causes_html(causes: list[dict[str, Any]]) -> str:
+    if not causes:
+        return ""
+    esc = html.escape
+    items = "".join(
+        f"<li><code>{esc(cause)}</code> — {esc(role)}: “{esc(words)}”</li>"
+        for cause, role, words in cause_rows(causes)
+    )
+    return f"<h2>{CAUSES_TITLE}</h2><ul>{items}</ul>"
+
+
 ALERTS_TITLE = "Your alert rules: would they have paged?"
 
 
@@ -236,6 +304,7 @@ def to_markdown(data: dict[str, Any]) -> str:
         details += [f"  - missed: {md(m)}" for m in b.get("missed", [])]
         if details:
             lines += [f"- **{b['component']}**", *details]
+    lines += causes_markdown(data["summary"].get("causes", []))
     lines += alerts_markdown(data["summary"].get("alerts", []))
     lines += debrief_markdown(data["debrief"])
     lines += ["", "## Moves", ""]
@@ -355,6 +424,7 @@ td:nth-child(2) {{ white-space: nowrap; }}
 <h2>Score breakdown</h2>
 <table><tr><th>component</th><th>points</th><th>why</th></tr>{rows}</table>
 <h2>What earned each component, and what was missed</h2><ul>{why}</ul>
+{causes_html(data["summary"].get("causes", []))}
 {alerts}
 <h2>What each decision cost</h2>{decisions}
 <h2>What to practise</h2><ul>{practise}</ul>

@@ -81,8 +81,11 @@ def test_a_candidate_sees_their_drill_only_and_never_the_key(console):
     # the facilitator's pages and other sessions are not there for a candidate's token
     for url in (f"/f/{ana.token}", f"/f/{ana.token}/cohort/{cohort.id}", f"/c/{ft}", "/c/x"):
         assert client.get(url).status_code == 404
+    c.scorer.wait(ana.session, ana.name)  # scored once, in the background, when concluded
     report = client.get(f"/f/{ft}/cohort/{cohort.id}/report")
     assert report.status_code == 200 and "Ana Lima" in report.text and "Zelda Quint" in report.text
+    # the facilitator sees how the conclusion's words were read, and which words
+    assert "cause read as: <code>cpu-to-gpu-fallback</code> (primary: “" in report.text
 
 
 def test_forms_refuse_cross_site_and_stale_posts(console):

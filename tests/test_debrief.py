@@ -70,12 +70,49 @@ def test_a_harmful_moves_own_cost_is_positive(setting):
 
 def to_markdown_of(setting, drill, found):
     from drills.judge.debrief import key_curves
-    from reports.after_action import report_data
+    from reports.after_action import ReportInput, moves_of, report_data
 
     scenario, key, refs = setting
     result = score(drill, key, refs)
     curves = key_curves(scenario, key, drill, refs, found)
     assert any(name.startswith("had you acted at minute") for name in curves)
-    return to_markdown(
-        report_data(scenario, key, drill, result, refs.expert, curves, as_data(found))
-    )
+    mine, expert = moves_of(drill.moves), moves_of(refs.expert.moves)
+    view = ReportInput(scenario, key, result, mine, expert, curves, as_data(found))
+    return to_markdown(report_data(view))
+
+
+@pytest.mark.slow
+def test_what_to_practise_never_contradicts_the_components(setting, tmp_path):
+    """Every signal read, the fix right, the cause ambiguous: the diagnosis earns nothing,
+    and the report says why there, names the causes the words fitted with the trainee's
+    words for each, and never says "nothing missed"."""
+    import yaml
+
+    from reports.after_action import ReportInput, moves_of, report_data, to_html
+
+    scenario, key, refs = setting
+    expert = yaml.safe_load((DIRECTORY / "transcripts" / "expert.yaml").read_text())
+    from drills.judge.causes import CAUSES
+
+    hedge = f"either {CAUSES['cpu-to-gpu-fallback']} or {CAUSES['shadow-mirroring-left-on']}"
+    expert["moves"][-1]["conclude"]["cause"] = hedge
+    path = tmp_path / "hedge.yaml"
+    path.write_text(yaml.safe_dump(expert))
+    drill = replay(scenario, load_transcript(path, scenario), RUNS)
+    result = score(drill, key, refs)
+    diagnosis = result.breakdown[0]
+    assert diagnosis.points == 0 and result.breakdown[1].points == 25.0
+    found = debrief(drill, key, refs, result, counterfactuals=False)
+    assert any(p.startswith("diagnosis (0 of 30): ") for p in found.practise), found.practise
+    assert {c["cause"] for c in result.causes} >= {"cpu-to-gpu-fallback"}
+    assert any(c["role"] == "rival" for c in result.causes), result.causes
+    from drills.judge.debrief import key_curves
+
+    mine, theirs = moves_of(drill.moves), moves_of(refs.expert.moves)
+    curves = key_curves(scenario, key, drill, refs, found)
+    data = report_data(ReportInput(scenario, key, result, mine, theirs, curves, as_data(found)))
+    text = to_markdown(data)
+    assert "nothing missed" not in text and "## How your cause was read" in text
+    assert "`cpu-to-gpu-fallback` — an alternative you offered: “" in text
+    page = to_html(data)
+    assert "nothing missed" not in page and "How your cause was read" in page

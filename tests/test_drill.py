@@ -19,7 +19,7 @@ from drills.play.asof import as_of
 from drills.play.panels import PANELS
 from drills.play.sql import QueryRefused, Sandbox
 from drills.play.transcript import load_transcript
-from reports.after_action import report_data, to_html, to_markdown
+from reports.after_action import ReportInput, moves_of, report_data, to_html, to_markdown
 from tests.helpers import RUNS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -110,6 +110,60 @@ def test_a_signal_is_read_only_when_the_visible_result_shows_its_focus(cohort_sa
         "avg(confidence) FROM requests GROUP BY ALL ORDER BY cohort DESC"
     )
     assert reading(wide).weight < 0.5  # a sweep over four dimensions
+
+
+def test_breadth_counts_what_was_grouped_numeric_or_not(cohort_sandbox):
+    focused = signal(focus={"cohort": "fw-4.2"}, window_s=(600, 1200))
+
+    def weight(sql):
+        found = read(cohort_sandbox.run(sql, 1200.0), focused, 1200.0)
+        return found.weight if found else None
+
+    flags = "arrival_s > 600 AS late, confidence > 0.5 AS good"
+    four = f"SELECT cohort, kind, {flags}, avg(confidence) FROM requests GROUP BY ALL"
+    assert weight(four + " ORDER BY cohort DESC") < 0.5  # two of its four keys are not text
+    three = f"SELECT cohort, {flags}, avg(confidence) FROM requests GROUP BY ALL"
+    assert weight(three + " ORDER BY cohort DESC") == 1.0
+    # a time series' time is its axis: time and three breakdowns is still a look
+    series = (
+        f"SELECT floor(arrival_s / 300) * 300 AS t, cohort, kind, {flags.split(',')[1]}, "
+        "avg(confidence) FROM requests GROUP BY ALL ORDER BY t"
+    )
+    assert weight(series) == 1.0
+    # ... but time among other keys of a table is one of them
+    table = "SELECT cohort, kind, arrival_s > 600 AS late, floor(arrival_s / 300) AS t, "
+    table += "avg(confidence) FROM requests GROUP BY ALL ORDER BY cohort DESC"
+    assert weight(table) < 0.5
+
+
+def test_one_focus_row_bounded_after_the_change_reads_as_a_time_comparison(cohort_sandbox):
+    focused = signal(focus={"cohort": "fw-4.2"}, window_s=(600, 1200))
+    since = "SELECT avg(confidence) FROM requests WHERE cohort = 'fw-4.2' AND arrival_s >= {}"
+
+    def reading(sql):
+        return read(cohort_sandbox.run(sql, 1200.0), focused, 1200.0)
+
+    assert reading(since.format(600)).weight == 1.0
+    assert reading(since.format(450)) is not None  # within the slack of the change
+    assert reading(since.format(0)) is None  # before and after together: nothing compared
+    assert reading(since.replace(" AND arrival_s >= {}", "")) is None  # all time: one number
+    assert reading("SELECT avg(confidence) FROM requests WHERE arrival_s >= 600") is None
+    assert reading(since.format(600).replace("fw-4.2", "fw-4.1")) is None  # not the focus
+    # a signal that did not change at a time has nothing to be after
+    always = signal(focus={"cohort": "fw-4.2"}, window_s=(0, 1200))
+    assert read(cohort_sandbox.run(since.format(600), 1200.0), always, 1200.0) is None
+    # a focus that refines (the kind) rather than names a group of the key's grouping: the
+    # one row after the change is read without that grouping, the same row of all time not
+    by_version = signal(
+        group_by=["model_version"],
+        filter={"kind": "asr-batch"},
+        focus={"kind": "asr-batch"},
+        contrast="group",
+        window_s=(600, 1200),
+    )
+    kind = "SELECT avg(confidence) FROM requests WHERE kind = 'asr-batch'"
+    assert read(cohort_sandbox.run(kind + " AND arrival_s >= 600", 1200.0), by_version, 1200.0)
+    assert read(cohort_sandbox.run(kind, 1200.0), by_version, 1200.0) is None
 
 
 def test_a_change_without_a_focus_group_needs_time(cohort_sandbox):
@@ -277,7 +331,9 @@ def test_transcripts_rank_as_an_examiner_would_and_the_report_matches_its_golden
     from drills.judge.debrief import report_parts
 
     curves, debrief = report_parts(refs.expert, key, refs, scores["expert"])
-    data = report_data(loaded, key, refs.expert, scores["expert"], refs.expert, curves, debrief)
+    expert = moves_of(refs.expert.moves)
+    view = ReportInput(loaded, key, scores["expert"], expert, expert, curves, debrief)
+    data = report_data(view)
     data = json.loads(json.dumps(data, default=float))
     golden = GOLDEN / "gpu-cost-no-traffic-expert.json"
     if os.environ.get("SPEECHDRILL_UPDATE_GOLDEN"):
@@ -361,3 +417,32 @@ def test_the_html_report_renders_in_headless_chromium(tmp_path):
     console = [line for line in run.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == []
     assert shot.stat().st_size > 50_000  # a real page with the plot, not a blank one
+
+
+@pytest.mark.slow
+def test_an_action_that_changes_nothing_leaves_the_same_trace_as_one_that_does():
+    """Every action is announced in the events table: the trace does not tell whether a
+    rollback had anything to roll back, and a no-op changes nothing else."""
+    from drills.library.scenario import Move
+    from drills.play.drill import Drill
+
+    loaded = load_scenario(library_root() / "gpu-cost-no-traffic" / "scenario.yaml")
+
+    def played(target: str) -> Drill:
+        drill = Drill(loaded, RUNS)
+        act = {"action": "rollback", "args": {"target": target}}
+        drill.play(Move.model_validate({"at_min": 2, "act": act}))
+        return drill
+
+    noop, fix = played("pools.tts-cpu"), played("pools.embed-cpu")
+    assert noop.moves[0].changes == {} and fix.moves[0].changes
+
+    def announced(drill: Drill) -> list[tuple[float, str, str]]:
+        events = drill.telemetry().events
+        rows = events[events["type"] == "action"]
+        return list(zip(rows["t_s"], rows["target"], rows["type"], strict=True))
+
+    assert announced(noop) == announced(fix) == [(noop.moves[0].sim_time_s, "rollback", "action")]
+    untouched = RUNS.get(loaded, loaded.timeline)
+    assert len(noop.telemetry().events) == len(untouched.events) + 1
+    assert noop.telemetry().requests.equals(untouched.requests)

@@ -10,7 +10,8 @@ is rendered.
   change, by construction and in re-simulation;
 - **each action's own cost**: the run without that action, against the trainee's;
 - **what to practise**: the key signals never read, each with the expert's query that read
-  it, and the moves that cost points.
+  it, the moves that cost points, and every component short of its points with why (so it
+  never says "nothing missed" beside a component that earned nothing).
 
 Every run forks from the scenario's run paused at the page (`Runs.prefetch`), so a
 counterfactual costs only the minutes after it."""
@@ -24,19 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from drills.judge.scoring import (
-    Evidence,
-    References,
-    Score,
-    act_events,
-    evaluation_window,
-    fix_moves,
-    fleet_has,
-    gather_evidence,
-    impact,
-    slo_burn,
-    spend,
-)
+from drills.judge.fixes import fix_moves, fleet_has
+from drills.judge.harm import act_events
+from drills.judge.measures import evaluation_window, impact, slo_burn, spend
+from drills.judge.reference_runs import References
+from drills.judge.scoring import Score
+from drills.judge.seen import Evidence, gather_evidence
 from drills.judge.signals import series
 from drills.library.scenario import AnswerKey, LoadedScenario
 from drills.play.drill import Drill, MoveRecord
@@ -140,16 +134,16 @@ def _retimed(moves: list[MoveRecord], at_s: float) -> list[TimelineEvent]:
 
 
 def decision_points(
-    drill: Drill, key: AnswerKey, expert: Drill
+    drill: Drill, key: AnswerKey, refs: References
 ) -> list[tuple[MoveRecord, list[MoveRecord]]]:
     """The trainee's moves up to their fix (or all, without one) where the expert had
     already acted and the trainee had not: at most MAX_DECISIONS, the first and last kept
     and the rest spread evenly between them."""
-    fixed = fix_moves(drill, key)
+    fixed = fix_moves(drill, key, refs)
     last = max(fixed) if fixed else len(drill.moves) - 1
     points: list[tuple[MoveRecord, list[MoveRecord]]] = []
     for move in drill.moves[: last + 1]:
-        behind = _missing(drill, move, expert)
+        behind = _missing(drill, move, refs.expert)
         if behind and not (points and points[-1][0].clock_min == move.clock_min):
             points.append((move, behind))
     if len(points) <= MAX_DECISIONS:
@@ -166,10 +160,10 @@ def without(drill: Drill, move: MoveRecord) -> list[TimelineEvent]:
     return [*drill.scenario.timeline, *events]
 
 
-def costed_moves(drill: Drill, key: AnswerKey) -> list[MoveRecord]:
+def costed_moves(drill: Drill, key: AnswerKey, refs: References) -> list[MoveRecord]:
     """The trainee's actions other than the fixes that changed the fleet (a fix's worth is
     the counterfactuals' subject)."""
-    fixed = fix_moves(drill, key)
+    fixed = fix_moves(drill, key, refs)
     acts = [m for m, _ in act_events(drill) if m.changes and m.index not in fixed]
     return acts[:MAX_MOVE_COSTS]
 
@@ -179,7 +173,8 @@ def costed_moves(drill: Drill, key: AnswerKey) -> list[MoveRecord]:
 
 def practise(drill: Drill, key: AnswerKey, refs: References, result: Score) -> list[str]:
     """The key signals never read, with the expert's move that read each; the moves that
-    cost points; the evidence that earned each component is in the score's breakdown."""
+    cost points; each component short of its points, with why (what earned each component
+    is in the score's breakdown)."""
     found = gather_evidence(drill, key)
     expert_found: Evidence = gather_evidence(refs.expert, key)
     out = []
@@ -196,6 +191,12 @@ def practise(drill: Drill, key: AnswerKey, refs: References, result: Score) -> l
         out.append(f"missed: {what} — the expert read it at minute {move.clock_min:.0f} with {how}")
     for penalty in result.penalties:
         out.append(f"avoid: {penalty['why']} (−{penalty['points']:g} points)")
+    # every component short of its points says why, so that this list never reads as
+    # "nothing missed" beside a component that earned nothing
+    for line in result.breakdown:
+        if line.points < line.max_points - 0.05:
+            earned = f"{line.points:.0f} of {line.max_points:g}"
+            out.append(f"{line.component} ({earned}): {line.why}")
     return out
 
 
@@ -204,8 +205,8 @@ def debrief(
 ) -> Debrief:
     """The debrief; without `counterfactuals`, only what to practise (no extra runs)."""
     start = time.perf_counter()
-    points = decision_points(drill, key, refs.expert) if counterfactuals else []
-    costed = costed_moves(drill, key) if counterfactuals else []
+    points = decision_points(drill, key, refs) if counterfactuals else []
+    costed = costed_moves(drill, key, refs) if counterfactuals else []
     alternatives = [_instead(drill, move, behind) for move, behind in points]
     removed = [without(drill, move) for move in costed]
     drill.runs.prefetch(

@@ -15,6 +15,7 @@ something to compare it with. How the SQL was spelt does not matter, what it sho
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ from drills.play.sql import QueryResult
 SHOW_ROWS = 30  # rows of a table result a trainee is shown (CLI and console alike)
 TIME_NAMES = ("t", "t_s", "t_bin", "time", "minute", "bin", "bucket", "window", "ts")
 FOCUSED, BROAD, DUMP = 1.0, 0.4, 0.2
-BROAD_DIMENSIONS = 4  # text columns side by side: a sweep, not a look
+BROAD_DIMENSIONS = 4  # grouping columns side by side: a sweep, not a look
 DUMP_COLUMNS = 16
 RAW_TABLES = ("requests", "batches")  # one row per request or batch: reading needs a statistic
 CHANGE_SLACK_S = 300.0  # a query bounded to start this close to a change sees the change
@@ -51,18 +52,40 @@ def visible_rows(result: QueryResult) -> list[tuple[object, ...]]:
     return list(result.rows if is_time_series(result) else result.rows[:SHOW_ROWS])
 
 
+TIME_KEY = re.compile(
+    r"\b(t|t_s|t_bin|arrival_s|start_s|end_s|done_s|enqueue_s|infer_start_s|infer_end_s|"
+    r"ingress_done_s|preprocess_done_s)\b"
+)
+
+
+def is_time_key(name: str) -> bool:
+    """A grouping key that is a time (a column of seconds, or a bin of one)."""
+    low = name.lower()
+    return low in TIME_NAMES or low.startswith("t_") or TIME_KEY.search(low) is not None
+
+
+def dimensions(result: QueryResult) -> int:
+    """How many things the result breaks its rows down by, numeric or not: the keys the
+    query grouped by (a time series' time is its axis, not a breakdown), or for a result
+    that groups nothing, its text columns."""
+    series = is_time_series(result)
+    grouped = [k for k in result.lineage.groups if not (series and is_time_key(k))]
+    rows = visible_rows(result)
+    text = sum(
+        1
+        for i, name in enumerate(result.columns)
+        if any(isinstance(r[i], str) for r in rows) and not is_time_key(name)
+    )
+    return max(len(grouped), text)
+
+
 def breadth(result: QueryResult) -> tuple[float, str]:
     """How focused a result is: 1 for a look, less for a sweep or a dump (and why)."""
-    rows = visible_rows(result)
-    text_columns = sum(
-        1
-        for i in range(len(result.columns))
-        if any(isinstance(r[i], str) for r in rows) and result.columns[i].lower() not in TIME_NAMES
-    )
     if len(result.columns) >= DUMP_COLUMNS or result.truncated:
         return DUMP, "a dump of every column or row"
-    if text_columns >= BROAD_DIMENSIONS:
-        return BROAD, f"a sweep over {text_columns} dimensions at once"
+    wide = dimensions(result)
+    if wide >= BROAD_DIMENSIONS:
+        return BROAD, f"a sweep over {wide} dimensions at once"
     if not is_time_series(result) and len(result.rows) > SHOW_ROWS:
         return BROAD, f"{len(result.rows)} rows, {SHOW_ROWS} shown"
     return FOCUSED, "a focused look"
@@ -131,10 +154,12 @@ def read(result: QueryResult | None, signal: Signal, now: float) -> Reading | No
     if signal.table not in lineage.tables or not read_columns:
         return None
     # the key's grouping is one way to see the focus; any result that shows the focus will
-    # do (cost by tag shows `fallback` as well as cost by pool); without a focus, the
-    # grouping is the signal (traffic by kind is flat)
+    # do (cost by tag shows `fallback` as well as cost by pool); a change over time is seen
+    # in time (a time column, or a look bounded to after the change), whatever it is
+    # grouped by; otherwise, without a focus, the grouping is the signal (traffic by kind)
     core = core_focus(signal)
-    needed = {signal.column} if core else {signal.column, *signal.group_by}
+    in_time = contrast_of(signal) == "time" or (changed(signal) and bounded_after(result, signal))
+    needed = {signal.column} if core or in_time else {signal.column, *signal.group_by}
     if not needed <= read_columns:
         return None
     if signal.table in RAW_TABLES and not lineage.aggregated:
@@ -159,18 +184,35 @@ def contrast_of(signal: Signal) -> str:
 
 def shows_contrast(result: QueryResult, signal: Signal, core: dict[str, str]) -> bool:
     """Can a person see the signal in this result? A group contrast needs (the focus row
-    and) another group beside it; a change over time needs time (a time column, or a query
-    bounded to after the change began); a context value, one readable row."""
+    and) another group beside it, or, for a signal that changed, a query bounded to after
+    the change began; a change over time needs time (a time column, or a query bounded to
+    after the change began); a context value, one readable row."""
     rows = visible_rows(result)
     if not focus_shown(result, signal):
         return False
     contrast = contrast_of(signal)
     if contrast == "group":
         pivoted = any(v in result.columns for _, vals in _wanted(signal) for v in vals)
-        return len(rows) >= 2 or (pivoted and bool(rows))
+        return (
+            len(rows) >= 2
+            or (pivoted and bool(rows))
+            or (changed(signal) and bounded_after(result, signal))
+        )
     if contrast == "value":
         return bool(rows)
-    start = signal.window_s[0] if signal.window_s else 0.0
     timed = any(c.lower() in TIME_NAMES or c.lower().startswith("t_") for c in result.columns)
+    return (timed and len(rows) >= 2) or (bool(rows) and bounded_after(result, signal))
+
+
+def changed(signal: Signal) -> bool:
+    """The signal changed at a time (its window starts after the run did)."""
+    return signal.window_s is not None and signal.window_s[0] > 0
+
+
+def bounded_after(result: QueryResult, signal: Signal) -> bool:
+    """The query looked only at the time after the signal's change began (and showed a
+    row): its result is a comparison with the time before, which the trainee has seen or
+    knows as normal (a one-row look at the focus after a change reads as a change)."""
+    start = signal.window_s[0] if signal.window_s else 0.0
     low, _ = result.lineage.time_bounds.get(TIME_COLUMN[signal.table], (-np.inf, np.inf))
-    return (timed and len(rows) >= 2) or (bool(rows) and low >= start - CHANGE_SLACK_S)
+    return bool(result.rows) and low >= start - CHANGE_SLACK_S

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drills.library.scenario import Act, Conclusion, LoadedScenario, Move
-from drills.play.actions import ACTIONS, ActionError, apply_action, check_action, outcome
+from drills.play.actions import ActionError, apply_action, check_action, outcome
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.play.sql import QueryRefused, QueryResult, Sandbox
@@ -39,7 +39,7 @@ class MoveRecord:
     changes: dict[str, Any] = field(default_factory=dict)
     conclusion: Conclusion | None = None
     error: str = ""
-    event: TimelineEvent | None = None  # what an action became on the timeline (if anything)
+    event: TimelineEvent | None = None  # what an action became on the timeline (every act)
     planned: dict[str, Any] = field(default_factory=dict)  # an action's changes as the trainee
     # knows the fleet (docs/candidate-view.md); `changes` are those it made to the real one
     outcome: str = ""  # what the trainee reads of an action once played
@@ -127,13 +127,14 @@ class Drill:
             set_path(known, path, value)
         record.outcome = outcome(act.action, parsed, known)
         record.changes = changes
-        if changes or ACTIONS[act.action].unsafe:
-            record.event = TimelineEvent(
-                at_s=self.now_s,
-                set=changes,
-                announce=Announcement(type="action", target=act.action, detail=record.text),
-            )
-            self.actions.append(record.event)
+        # every action is announced, whether or not it changed anything: the events table
+        # must not tell a candidate that a rollback had nothing to roll back
+        record.event = TimelineEvent(
+            at_s=self.now_s,
+            set=changes,
+            announce=Announcement(type="action", target=act.action, detail=record.text),
+        )
+        self.actions.append(record.event)
 
     def telemetry(self) -> Telemetry:
         return self.runs.get(self.scenario, self.timeline)

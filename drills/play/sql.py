@@ -55,6 +55,7 @@ class Lineage:
     aggregated: bool = False
     time_bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     equals: dict[str, set[str]] = field(default_factory=dict)
+    groups: tuple[str, ...] = ()  # the widest grouping's keys, as the plan names them
 
     def read(self, table: str) -> set[str]:
         return self.columns.get(table, set())
@@ -252,6 +253,28 @@ class Connections:
         con.close()
 
 
+def _groupings(plan: Any) -> tuple[str, ...]:
+    """The keys of the plan's widest grouping (GROUP BY, DISTINCT, a PIVOT's rows), each
+    named by the projection below it where the plan refers to one by position (`#2`)."""
+    widest: tuple[str, ...] = ()
+    for node in _nodes(plan):
+        if "GROUP_BY" not in str(node.get("name", "")):
+            continue
+        keys = node.get("extra_info", {}).get("Groups", [])
+        keys = [keys] if isinstance(keys, str) else list(keys)
+        below = (node.get("children") or [{}])[0]
+        named = below.get("extra_info", {}).get("Projections", []) if below else []
+        named = [named] if isinstance(named, str) else list(named)
+        resolved = []
+        for k in keys:
+            position = re.fullmatch(r"#(\d+)", str(k))
+            index = int(position.group(1)) if position else -1
+            resolved.append(str(named[index]) if 0 <= index < len(named) else str(k))
+        if len(resolved) > len(widest):
+            widest = tuple(resolved)
+    return widest
+
+
 class Sandbox:
     """Read-only DuckDB over telemetry as of a clock time, bounded in every direction."""
 
@@ -300,6 +323,7 @@ class Sandbox:
         try:
             plan = json.loads(self.con.execute("EXPLAIN (FORMAT json) " + text).fetchall()[0][1])
             lineage.columns, lineage.aggregated = _scanned(plan, lineage.tables)
+            lineage.groups = _groupings(plan)
             result = self.con.execute(text)
             rows = result.fetchmany(ROW_LIMIT + 1)
             columns = [safe_cell(str(d[0])) for d in result.description or []]

@@ -1,6 +1,6 @@
 """Writes the adversarial transcript set (tests/adversarial/<scenario>/<variant>.yaml).
 
-Each scenario gets the same ten trainees, built from its expert transcript and a few
+Each scenario gets the same trainees, built from its expert transcript and a few
 scenario-specific words below, so that a fair examiner's ranking can be asserted on every
 scenario (tests/test_scoring_adversarial.py):
 
@@ -8,14 +8,35 @@ scenario (tests/test_scoring_adversarial.py):
                     prevention in the trainee's own words — scores as the expert
     blind           no look at all: the right fix at minute 0 and the right cause
     sweep           three generic "group by everything" queries, then the right fix/cause
+    narrow-sweep    four generic queries grouping narrow tables by four columns, numbers
+                    among them, then the right fix/cause — a sweep all the same
+    one-row         one query per key signal with a focus, each one row of the focus
+                    bounded to after the change, then the right fix/cause
     buzzwords       the expert's path, prevention a generic list of buzzwords
+    fragments       the expert's path, prevention a list of fragments tailored to the
+                    incident (the key's own item names)
     negated         the expert's path, each prevention item negated
     wrong-cause     the expert's investigation and fix, the wrong cause
+    ruled-out-right the expert's path, the right cause ruled out for a wrong one
+    right-after-ruled-out
+                    the expert's path, a wrong cause ruled out, then the right one
     listed-harm     the expert's path plus a harmful move the key lists, and the key's
                     harmful restart of every pool done one pool at a time (split in steps)
     unlisted-harm   the expert's path plus a harmful move the key does not list
-    slow            the same evidence after a long wander, fixed late
+    nonsense-reroute
+                    the expert's path with the fix replaced by rerouting the incident's
+                    kind onto a pool whose model cannot serve it
+    canary-drain    the expert's path, then all batch transcription moved onto the
+                    one-replica canary pool
+    retry-cap       (a retry storm only) the expert's path with the fix replaced by
+                    capping client retries at one attempt
+    slow            the same evidence after a long wander, fixed late (within the time box)
     equivalent-fix  the expert's path with the fix spelt another way
+
+The trainees whose moves are the expert's (or whose fix comes at the paraphrase's minute)
+share its re-simulated runs: only listed-harm, unlisted-harm and canary-drain (two runs
+each: theirs, and their other moves without the fix), nonsense-reroute, retry-cap, slow,
+blind and equivalent-fix (one each) add runs of their own.
 
 Run `python -m tests.adversarial.build` after changing a scenario's expert transcript.
 """
@@ -58,6 +79,27 @@ BUZZWORDS = [
     "not offline MOS alone",
 ]
 WANDER = ["latency-by-kind", "queue-depth", "errors", "replicas", "batch-fill", "traffic"]
+# generic queries over the narrow tables, each grouping by four columns (numbers among them)
+NARROW_SWEEP = [
+    "SELECT pool, device, model_version, size, count(*) AS n, avg(end_s - start_s) AS busy_s, "
+    "sum(cost_usd) AS usd FROM batches GROUP BY ALL ORDER BY n DESC",
+    "SELECT type, target, detail, t_s, count(*) AS n FROM events GROUP BY ALL ORDER BY t_s",
+    "SELECT kind, attempt, corrected, eval_sample, count(*) AS n, avg(latency_ms) AS latency, "
+    "avg(wer_proxy) AS wer, avg(confidence) AS confidence FROM requests GROUP BY ALL "
+    "ORDER BY n DESC",
+    "SELECT pool, max_batch, size, device, count(*) AS n, avg(padded_audio_s) AS padded "
+    "FROM batches GROUP BY ALL ORDER BY n DESC",
+]
+# a pool whose model cannot serve the kind (a nonsense reroute)
+UNRELATED = {
+    "asr-batch": "tts-cpu",
+    "asr-streaming": "tts-cpu",
+    "tts": "asr-batch-gpu",
+    "embedding": "cls-cpu",
+    "classifier": "embed-cpu",
+}
+STAT_SQL = {"mean": "avg({})", "p95": "quantile_cont({}, 0.95)", "sum": "sum({})"}
+TIME_COLUMN = {"requests": "arrival_s", "batches": "start_s", "metrics": "t_s", "events": "t_s"}
 
 SPECIFIC: dict[str, dict[str, Any]] = {
     "live-captions-slower-and-jumpier": {
@@ -302,6 +344,49 @@ SPECIFIC: dict[str, dict[str, Any]] = {
 }
 
 
+# the kind of request each incident hurts (the one a nonsense reroute moves)
+INCIDENT_KIND = {
+    "live-captions-slower-and-jumpier": "asr-streaming",
+    "audio-tagging-stuck-failing": "classifier",
+    "live-captions-lag-and-batch-spend-up": "asr-streaming",
+    "voice-replies-slow-and-gpu-bill-up": "tts",
+    "gpu-cost-no-traffic": "embedding",
+    "voice-agent-first-response": "asr-streaming",
+    "streaming-partials-unstable": "asr-streaming",
+    "tts-first-audio-byte": "tts",
+    "mic-firmware-drift": "asr-batch",
+    "code-switching-canary": "asr-batch",
+    "far-field-transcripts-worse": "asr-batch",
+    "recognition-collapse-after-release": "asr-batch",
+    "asr-spend-jump-after-launch": "asr-batch",
+    "tts-slow-after-config-push": "tts",
+    "live-captions-lag-one-cohort": "asr-streaming",
+    "batch-transcripts-slow-and-pricey": "asr-batch",
+    "transcripts-garbled-one-cohort": "asr-batch",
+}
+
+
+def one_row(signal: dict[str, Any]) -> dict[str, Any]:
+    """One row: the signal's statistic in its focus group, over the time after it changed."""
+    table, column = signal["table"], signal["column"]
+    stat = signal.get("stat", "mean")
+    value = "count(*)" if stat == "count" else STAT_SQL[stat].format(column)
+    wanted = {**signal.get("filter", {}), **signal.get("focus", {})}
+    conditions = [
+        f"{c} = '{v}'" if isinstance(v, str) else f"{c} IN ({', '.join(repr(x) for x in v)})"
+        for c, v in wanted.items()
+    ]
+    conditions.append(f"{TIME_COLUMN[table]} >= {float(signal['window_s'][0]):g}")
+    return {"query": f"SELECT {value} AS value FROM {table} WHERE {' AND '.join(conditions)}"}
+
+
+def fragments(key: dict[str, Any]) -> list[str]:
+    """Short fragments tailored to the incident: the key's own names for its prevention
+    items, its cause and its first signal, with no point made."""
+    names = [p["id"] for p in key["prevention"]] + [key["cause"], key["signals"][0]["id"]]
+    return [name.replace("-", " ") for name in names]
+
+
 def as_cte(move: dict[str, Any], panels: dict[str, str]) -> dict[str, Any]:
     sql = panels[move["look"]] if "look" in move else move["query"]
     return {"query": f"WITH view AS ({sql}) SELECT * FROM view"}
@@ -331,8 +416,9 @@ def _playable(move: dict[str, Any]) -> bool:
 
 
 def variants(
-    scenario: str, expert: dict[str, Any], key: dict[str, Any], pools: list[str]
+    scenario: str, expert: dict[str, Any], key: dict[str, Any], fleet: Any, box: float
 ) -> dict[str, list[Any]]:
+    from drills.judge.causes import CAUSES
     from drills.play.panels import PANELS
 
     panels = {name: p.sql for name, p in PANELS.items()}
@@ -347,8 +433,22 @@ def variants(
 
     playable = [h for h in key["harmful"] if _playable(h)]
     listed = next((h for h in playable if h["id"] != "restart-everything"), playable[0])
-    restart_each = [{"act": {"action": "restart", "args": {"pool": p}}} for p in pools]
-    return {
+    restart_each = [{"act": {"action": "restart", "args": {"pool": p}}} for p in fleet.pools]
+    right, wrong = CAUSES[key["cause"]], CAUSES[spec["wrong_cause"]]
+    rows = [one_row(s) for s in key["signals"] if s.get("focus") and s["window_s"][0] > 0]
+    kind = INCIDENT_KIND[scenario]
+    drain = [
+        {
+            "act": {
+                "action": "reroute",
+                "args": {"match": {"kind": "asr-batch"}, "pool": "asr-batch-canary"},
+            }
+        }
+    ]
+    if fleet.pools["asr-batch-canary"].replicas == 0:  # a canary of one replica
+        scale = {"action": "scale", "args": {"pool": "asr-batch-canary", "replicas": 1}}
+        drain.insert(0, {"act": scale})
+    out = {
         "paraphrase": [
             *(as_cte(m, panels) for m in before),
             fix,
@@ -358,7 +458,14 @@ def variants(
         "blind": [{**fix, "at_min": 0}, ending()],
         # the fix at the paraphrase's minute: the two share one re-simulated run
         "sweep": [*({"query": q} for q in SWEEP), {**fix, "at_min": cte_min}, ending()],
+        "narrow-sweep": [
+            *({"query": q} for q in NARROW_SWEEP),
+            {**fix, "at_min": max(cte_min, 2.0 * len(NARROW_SWEEP))},
+            ending(),
+        ],
+        "one-row": [*rows, {**fix, "at_min": max(cte_min, 2.0 * len(rows))}, ending()],
         "buzzwords": [*before, fix, *after, ending(prevention=BUZZWORDS)],
+        "fragments": [*before, fix, *after, ending(prevention=fragments(key))],
         "negated": [
             *before,
             fix,
@@ -366,6 +473,18 @@ def variants(
             ending(prevention=[f"we do not need to {p}" for p in concl.get("prevention", [])]),
         ],
         "wrong-cause": [*before, fix, *after, ending(cause=spec["wrong_cause"])],
+        "ruled-out-right": [
+            *before,
+            fix,
+            *after,
+            ending(cause=f"{right} is not the problem here; it is {wrong}"),
+        ],
+        "right-after-ruled-out": [
+            *before,
+            fix,
+            *after,
+            ending(cause=f"it wasn't {wrong} this time; {spec['cause_words']}"),
+        ],
         "listed-harm": [
             *before,
             {"act": {"action": listed["action"], "args": listed["args"]}},
@@ -375,15 +494,32 @@ def variants(
             conclusion,
         ],
         "unlisted-harm": [*before, {"act": spec["unlisted_harm"]}, fix, *after, conclusion],
+        "nonsense-reroute": [
+            *before,
+            {
+                "act": {
+                    "action": "reroute",
+                    "args": {"match": {"kind": kind}, "pool": UNRELATED[kind]},
+                }
+            },
+            *after,
+            conclusion,
+        ],
+        "canary-drain": [*before, fix, *drain, *after, conclusion],
         "slow": [
             *({"look": p} for p in WANDER),
             *before,
-            {**fix, "at_min": fix_min + len(WANDER) + 14},
+            # late, but within the time box (a replay refuses a move past it)
+            {**fix, "at_min": min(fix_min + len(WANDER) + 14, box - 1)},
             *after,
             ending(prevention=concl.get("prevention", [])[:1]),
         ],
         "equivalent-fix": [*before, {"act": spec["equivalent_fix"]}, *after, conclusion],
     }
+    if key["cause"] == "retry-storm":
+        cap = {"action": "set", "args": {"path": "retries.max_attempts", "value": 1}}
+        out["retry-cap"] = [*before, {"act": cap}, *after, conclusion]
+    return out
 
 
 def default_variant(path: Path) -> Any:
@@ -401,10 +537,12 @@ def main() -> None:
         folder = LIBRARY / scenario
         expert = default_variant(folder / "transcripts" / "expert.yaml")
         key = default_variant(folder / "key.yaml")
-        pools = list(load_scenario(folder / "scenario.yaml").fleet.pools)
+        loaded = load_scenario(folder / "scenario.yaml")
         out = HERE / scenario
         out.mkdir(exist_ok=True)
-        for name, moves in variants(scenario, expert, key, pools).items():
+        for name, moves in variants(
+            scenario, expert, key, loaded.fleet, loaded.time_box_min
+        ).items():
             doc = {"scenario": scenario, "trainee": name, "description": name, "moves": moves}
             (out / f"{name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False, width=100))
 
