@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from drills.library.paths import library_root
-from drills.play.actions import ACTIONS, ActionError, action_changes
+from drills.play.actions import ACTIONS, ActionError, action_changes, check_action
 from simulator import check_timeline
 from simulator.spec.config import fleet_only, load_fleet_file
 from simulator.spec.faults import FAULTS, FaultError, fault_changes
@@ -104,6 +104,10 @@ def test_unsafe_actions_are_marked_and_bad_arguments_named():
     with pytest.raises(ActionError) as info:
         action_changes("scale", {"pool": "tts-cpu"}, EXAMPLE, EXAMPLE)
     assert info.value.path == "args.replicas"
+    for empty in ("", ".", "[]"):  # a path naming no field is refused, not a crash
+        with pytest.raises(ActionError) as info:
+            check_action("set", {"path": empty, "value": 0}, EXAMPLE, EXAMPLE)
+        assert info.value.path == "args.path", str(info.value)
 
 
 def test_cascade_escalates_hard_audio_to_the_large_pool():

@@ -384,7 +384,10 @@ def check_action(
 def _where(name: str, message: str) -> str:
     if name != "set":
         return "args"
-    unknown = any(w in message for w in ("no field", "no entry", "not a field", "nothing at"))
+    unknown = any(
+        w in message
+        for w in ("no field", "no entry", "not a field", "nothing at", "naming a field")
+    )
     return "args.path" if unknown else "args.value"
 
 

@@ -64,6 +64,8 @@ def split_path(root: BaseModel, path: str) -> list[str]:
             raw.append(piece[1:-1])
         else:
             raw.extend(p for p in piece.split(".") if p)
+    if not raw:  # "", ".", "[]": a path must name a field
+        raise PathError(f"{path!r}: a dotted path naming a field (e.g. pools.asr-gpu.replicas)")
     parts: list[str] = []
     obj: Any = root
     i = 0
