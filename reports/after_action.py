@@ -66,7 +66,8 @@ def _signal(s: Signal) -> dict[str, Any]:
     }
 
 
-def _line(line: Line) -> dict[str, Any]:
+def line_data(line: Line) -> dict[str, Any]:
+    """One score line as plain data (the drill's report and the team report)."""
     return {
         "component": line.component,
         "points": round(line.points, 1),
@@ -90,7 +91,7 @@ def report_data(view: ReportInput) -> dict[str, Any]:
         "trainee": view.trainee,
         "score": result.score,
         "summary": {k: v for k, v in result.as_dict().items() if k not in ("breakdown",)},
-        "breakdown": [_line(line) for line in result.breakdown],
+        "breakdown": [line_data(line) for line in result.breakdown],
         "moves": [asdict(m) for m in view.moves],
         "expert_moves": [asdict(m) for m in view.expert_moves],
         "answer_key": {

@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from reports.after_action import COST_HEADER, DECISION_HEADER, NO_DELAY, cost_rows, decision_rows
+from reports.after_action import (
+    COST_HEADER,
+    DECISION_HEADER,
+    NO_DELAY,
+    cost_rows,
+    decision_rows,
+    line_data,
+)
 from reports.figures import pyplot
 
 ROLE_TITLES = {"commander": "incident commander", "investigator": "investigator", "comms": "comms"}
@@ -182,13 +189,9 @@ def team_report_data(
 
 
 def _component(c: Any) -> dict[str, Any]:
+    """A score line as the drill's report writes it, with who earned it and its parts."""
     return {
-        "component": c.component,
-        "points": round(c.points, 1),
-        "max_points": c.max_points,
-        "why": c.why,
-        "evidence": list(c.evidence),
-        "missed": list(c.missed),
+        **line_data(c),
         "by": list(c.by),
         "parts": [
             {"name": p.name, "points": round(p.points, 2), "max_points": p.max_points, "why": p.why}

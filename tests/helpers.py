@@ -28,12 +28,15 @@ from simulator.telemetry.bundle import Telemetry, build
 RUNS = Runs()
 
 SAMPLE = ("gpu-cost-no-traffic", "streaming-partials-unstable", "tts-first-audio-byte")
+# the heaviest matrices (the cheat ranking, every expert path through the page: ~20 trainees'
+# runs a scenario) sample one scenario in `make test`, the other sixteen in `make test-full`
+QUICK = ("gpu-cost-no-traffic",)
 
 
-def library_params(folders: list[Path]) -> list[Any]:
-    """One pytest param per scenario folder, the ones outside SAMPLE marked `full`."""
+def library_params(folders: list[Path], sample: tuple[str, ...] = SAMPLE) -> list[Any]:
+    """One pytest param per scenario folder, the ones outside `sample` marked `full`."""
     return [
-        pytest.param(f, id=f.name, marks=() if f.name in SAMPLE else pytest.mark.full)
+        pytest.param(f, id=f.name, marks=() if f.name in sample else pytest.mark.full)
         for f in folders
     ]
 

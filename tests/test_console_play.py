@@ -17,7 +17,7 @@ from drills.judge.scoring import replay
 from drills.library.scenario import AlertRule, load_key, load_scenario, scenario_dirs
 from drills.play.actions import format_args
 from drills.play.transcript import load_transcript
-from tests.helpers import RUNS, library_params
+from tests.helpers import QUICK, RUNS, library_params
 from tests.test_console import csrf_of
 
 SCENARIOS = [d for d in scenario_dirs() if (d / "transcripts" / "expert.yaml").is_file()]
@@ -53,7 +53,7 @@ def form_of(move) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("folder", library_params(SCENARIOS))
+@pytest.mark.parametrize("folder", library_params(SCENARIOS, QUICK))
 def test_every_expert_path_plays_through_the_page(tmp_path, folder: Path):
     """Each expert move sent as the page's form sends it; each action previewed, then
     confirmed from the preview's own form: the drill the console plays is the expert's."""

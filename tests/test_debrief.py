@@ -41,6 +41,7 @@ def test_the_expert_path_changes_nothing_and_costs_nothing(setting):
 
 
 @pytest.mark.slow
+@pytest.mark.full
 def test_the_naive_path_would_have_recovered_most_of_the_experts_benefit(setting):
     scenario, key, refs = setting
     drill, found = debriefed(setting, DIRECTORY / "transcripts" / "naive.yaml")

@@ -443,6 +443,7 @@ def test_a_restart_right_after_an_action_comes_up_and_resumes_every_drill(tmp_pa
 
 
 @pytest.mark.slow
+@pytest.mark.full
 def test_runs_on_a_local_dask_cluster_match_local_runs_and_score_alike(tmp_path):
     """A local multi-process cluster (loopback only, no dashboard): a trainee's run and the
     expert transcript's score through `Runs(dask=...)` equal the local ones."""

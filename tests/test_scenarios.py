@@ -191,6 +191,7 @@ def test_the_schema_types_a_fault_as_one_of_the_catalog():
 
 
 @pytest.mark.slow
+@pytest.mark.full
 def test_verify_fails_a_scenario_whose_fault_changed_under_its_key(tmp_path):
     """A copy of the GPU-cost scenario whose fault no longer makes the key's signals move:
     `scenario check` passes (the files are valid), `--verify` does not."""

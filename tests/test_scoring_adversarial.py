@@ -13,7 +13,7 @@ from drills.judge.matcher import judge
 from drills.judge.scoring import WEIGHTS, Score, prevention_concepts, references, replay, score
 from drills.library.scenario import Conclusion, load_key, load_scenario, scenario_dirs
 from drills.play.transcript import load_transcript
-from tests.helpers import RUNS, library_params
+from tests.helpers import QUICK, RUNS, library_params
 
 ADVERSARIAL = Path(__file__).parent / "adversarial"
 SCENARIOS = [d for d in scenario_dirs() if (ADVERSARIAL / d.name).is_dir()]
@@ -110,7 +110,7 @@ def expect_language_judge(scenario: str, misses: list[tuple[str, str]]) -> None:
 # One test per scenario (its runs are simulated once, on one worker), every ranking
 # checked and every miss reported together.
 @pytest.mark.slow
-@pytest.mark.parametrize("directory", library_params(SCENARIOS))
+@pytest.mark.parametrize("directory", library_params(SCENARIOS, QUICK))
 def test_the_ranking_a_fair_examiner_would_give(directory):
     scored = scores(directory)
     faults = len(load_key(directory / "key.yaml").faults())

@@ -487,6 +487,7 @@ def test_a_three_person_team_in_a_real_browser(server):
 
 
 @pytest.mark.slow
+@pytest.mark.full
 def test_the_facilitator_sees_several_teams_side_by_side(console):
     _, client, c = console
     ft, _, blues = new_team(client, c, "Blue")

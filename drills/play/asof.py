@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from simulator.spec.quality import ACOUSTIC_COLUMNS
 from simulator.telemetry.bundle import SAMPLED_METRICS, TABLES, Telemetry
 
 # When each column's value becomes known to an operator: the time column it waits for
@@ -48,22 +49,7 @@ _ARRIVAL: dict[str, str | None] = dict.fromkeys(
         "audio_s",
     ]
 )
-_PREPROCESSED = dict.fromkeys(  # summaries the preprocessing stage computes
-    [
-        "sample_rate_hz",
-        "bandwidth_hz",
-        "clipping_ratio",
-        "silence_ratio",
-        "loudness_lufs",
-        "snr_db",
-        "channels",
-        "vad_segments",
-        "lang_top_prob",
-        "code_switch_ratio",
-        "jitter_ms",
-    ],
-    "preprocess_done_s",
-)
+_PREPROCESSED = dict.fromkeys(ACOUSTIC_COLUMNS, "preprocess_done_s")  # its summaries
 _ROUTED = dict.fromkeys(["route", "pool", "tags"], "enqueue_s")  # canary, fallback: at routing
 _BATCHED = dict.fromkeys(["model_version", "device", "batch_id"], "infer_start_s")
 _DONE = dict.fromkeys(
