@@ -68,14 +68,20 @@ VALUES = st.sampled_from(
 )
 
 
-@st.composite
-def probes(draw: Any, scenario_id: str) -> dict[str, Any]:
+def probes(scenario_id: str) -> st.SearchStrategy[dict[str, Any]]:
     """An action a hostile candidate might preview: the key's own fixes and harms, and
     every action over the fleet's own paths, pools and routes, the faulted ones included,
     with values in range, out of range and of the wrong type."""
     scenario, _, named = library()[scenario_id]
+    return probes_of(scenario, named, faulted_paths(scenario))
+
+
+@st.composite
+def probes_of(
+    draw: Any, scenario: LoadedScenario, named: list[dict[str, Any]], faulted: list[str]
+) -> dict[str, Any]:
     fleet = scenario.fleet
-    paths = leaf_paths(fleet) + faulted_paths(scenario) + ["pools.nope.replicas", "nope", "."]
+    paths = leaf_paths(fleet) + faulted + ["pools.nope.replicas", "nope", "."]
     pools = [*fleet.pools, "all", "nope"]
     route = st.integers(min_value=-1, max_value=len(fleet.routes) + 1)
     labels = st.dictionaries(
@@ -262,6 +268,103 @@ def test_the_vocabulary_lists_every_action_and_argument():
         assert f"act {name}" in text
         for field in action.args.model_fields:
             assert f"{field}=" in listed[name], (name, field)
+
+
+# --- a symptom family: which member was drawn ------------------------------------------
+
+
+@cache
+def families() -> dict[str, list[tuple[str, LoadedScenario, list[dict[str, Any]]]]]:
+    """Every member of every symptom family, rendered with the same drawn parameters (the
+    deploys' times, the traffic seed: what a family's members share), as a candidate's
+    folder holds it: (member, its scenario, the actions its key and transcripts name)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from drills.library.family import draw, family_dirs, load_family, write_member
+
+    home = Path(os.environ["SPEECHDRILL_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix="families-", dir=home))
+    found = {}
+    for folder in family_dirs():
+        family = load_family(folder / "family.yaml")
+        members = []
+        for member in family.spec.members:
+            where = out / family.spec.id / member.id
+            write_member(family, member.id, draw(family, member.id, 41), where)
+            scenario = load_scenario(where / "scenario.yaml")
+            key = load_key(where / "key.yaml", scenario)
+            named = [
+                {"action": m.action, "args": m.args} for m in [*key.all_mitigations(), *key.harmful]
+            ]
+            members.append((member.id, scenario, named))
+        found[family.spec.id] = members
+    return found
+
+
+def test_a_family_members_pages_read_alike():
+    """Whatever member a candidate drew, everything they read before the first look is
+    the same: the page, the clock, the fleet they act on, the deploy log's lines and times
+    (telemetry, which costs clock, is where the causes differ)."""
+    for family_id, members in families().items():
+        seen = set()
+        for _, scenario, _ in members:
+            spec = scenario.spec.model_dump_json(exclude={"timeline"})
+            log = [(e.at_s, e.announce) for e in scenario.timeline if e.announce is not None]
+            seen.add((spec, scenario.fleet.model_dump_json(), repr(log)))
+        assert len(seen) == 1, family_id
+        # and yet the members are different incidents: their timelines' faults differ
+        assert len({repr(s.timeline) for _, s, _ in members}) == len(members) >= 4
+
+
+def test_a_rollback_shares_nothing_with_the_fleet_as_deployed():
+    """Rolling back the routes, then pausing route 0's canary, leaves the fleet as
+    deployed as it was: the rollback once carried the deployed fleet's own route objects
+    into the drill's timeline, the fleet after both moves then rewrote them, and from
+    then on the drill's fleet before the incident had no canary (the family property
+    below found it, as data its strategy drew from changing between examples)."""
+    members = dict((m, s) for m, s, _ in families()["recognition-worse-some-users"])
+    scenario = load_scenario(members["far-field-transcripts-worse"].path)  # a copy of its own
+    before = scenario.fleet.model_dump_json()
+    assert scenario.fleet.routes[0].canary is not None
+    drill = Drill(scenario, RUNS)
+    for act in (
+        {"action": "rollback", "args": {"target": "routes"}},
+        {"action": "pause-canary", "args": {"route": 0}},
+    ):
+        drill.play(check_move(drill, {"act": act}))
+    assert drill.fleet_at(drill.now_s).routes[0].canary is None  # both moves applied
+    assert scenario.fleet.model_dump_json() == before
+    assert drill.fleet_at(0.0).routes[0].canary is not None  # it ran until the pause
+
+
+@pytest.mark.parametrize(
+    "examples", [200, pytest.param(2000, marks=pytest.mark.full, id="2000-full")]
+)
+def test_a_family_members_previews_refusals_and_results_read_alike(examples):
+    """A candidate probing their drill (any member's fixes and harms, every fleet path,
+    every member's faulted settings) reads the same previews, refusals and results
+    whichever member they drew: no free answer tells the members apart. (With previews
+    checked against the fleet as it really stands, a refusal that quotes the routes tells
+    the shadow member from the others: found in each of three tries at 2,000 examples and
+    at 200, missed once at 150.)"""
+
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def probe(data: Any) -> None:
+        members = families()[data.draw(st.sampled_from(sorted(families())))]
+        named = [act for _, _, acts in members for act in acts]
+        faulted = sorted({p for _, scenario, _ in members for p in faulted_paths(scenario)})
+        first = members[0][1]
+        acts = data.draw(st.lists(probes_of(first, named, faulted), min_size=1, max_size=3))
+        drills = [Drill(scenario, RUNS) for _, scenario, _ in members]
+        for act in acts:  # the same moves, in turn, in every member's drill
+            answers = {answer(drill, act) for drill in drills}
+            assert len(answers) == 1, (act, answers)
+
+    probe()
 
 
 # --- the telemetry as of the clock -----------------------------------------------------

@@ -68,6 +68,8 @@ def text_of(answer) -> str:
     "form, message",
     [
         ({"scenario": "nope"}, "scenario: one of"),
+        # a symptom family draws a member per candidate of a cohort: not a team's incident
+        ({"scenario": "gpu-bill-up"}, "scenario: gpu-bill-up is a symptom family"),
         ({"team": ""}, "team: a name of letters"),
         ({"team": "<b>"}, "team: a name of letters"),
         ({"time_box_min": "600"}, "time box (minutes): a number from 5 to"),

@@ -29,6 +29,7 @@ from drills.console.dashboard import Dashboard, dashboard
 from drills.console.exams import items as exam_items
 from drills.console.exams import routes as exam_routes
 from drills.console.forms import parse_move
+from drills.console.incidents import Incident, library_families, members_drawn
 from drills.console.live import LiveDrills, Scorer
 from drills.console.prepare import Preparer
 from drills.console.report import escape_attempts, reaches, standing
@@ -49,7 +50,6 @@ from drills.library.scenario import (
     load_scenario,
     scenario_dirs,
 )
-from drills.library.variant_spec import variants_of
 from drills.play.actions import ActionError, usage
 from drills.play.drill import Drill
 from drills.play.journal import Journal
@@ -81,7 +81,7 @@ def create_app(root: Path, dask: str | None = None) -> Starlette:
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}
     store, live = Store(root), LiveDrills(journal, runs)
     preparer = Preparer(store, journal, lambda s: live.warm_scenario(s, references=True))
-    console = Console(store, journal, live, scenarios, preparer)
+    console = Console(store, journal, live, scenarios, preparer, library_families())
     console.scorer = Scorer(live, console.key, root)
 
     @contextlib.asynccontextmanager
@@ -146,7 +146,8 @@ async def facilitator_home(c: Console, request: Request, error: str = "") -> Res
         ft=ft,
         csrf=c.csrf(ft),
         cohorts=cohorts,
-        scenarios=sorted(c.scenarios.values(), key=lambda s: s.spec.id),
+        incidents=c.incidents(),
+        families=set(c.families),
         sittings=[(x, c.store.examinees(x.id)) for x in c.store.sittings()],
         exam_items=sorted(exam_items().values(), key=lambda e: e.id),
         error=error,
@@ -156,35 +157,39 @@ async def facilitator_home(c: Console, request: Request, error: str = "") -> Res
 async def create_cohort(c: Console, request: Request) -> Response:
     form = await request.form()
     try:
-        scenario = str(form.get("scenario", ""))
-        if scenario not in c.scenarios:
-            raise BadInput(f"scenario: one of {sorted(c.scenarios)}")
+        incident = c.incident(str(form.get("scenario", "")))
+        if incident is None:
+            raise BadInput(f"scenario: one of {[i.id for i in c.incidents()]}")
         names = names_of(form)
-        limit = c.scenarios[scenario].time_box_min
+        limit = incident.time_box_min
         box = _number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
-        each = _variants_wanted(c, scenario, form)
+        each = _variants_wanted(incident, form)
     except BadInput as exc:
         return await facilitator_home(c, request, error=str(exc))
-    cohort = Cohort(uuid.uuid4().hex[:10], scenario, box, now(), each)
+    cohort = Cohort(uuid.uuid4().hex[:10], incident.id, box, now(), each)
     c.store.add_cohort(cohort)
     for name in names:
-        session = "" if each else c.journal.create(scenario, name).id  # "": prepared below
+        session = "" if each else c.journal.create(incident.id, name).id  # "": prepared below
         c.store.add_candidate(Candidate(new_token(), cohort.id, name, session, ""))
-    if each:
+    if each:  # a variant, or a family's member, drawn for each (drills/console/prepare.py)
         c.preparer.start(cohort)
-    else:
-        c.drills.warm_scenario(c.scenarios[scenario])
+    elif incident.scenario is not None:
+        c.drills.warm_scenario(incident.scenario)
     ft = request.path_params["ft"]
     return RedirectResponse(f"/f/{ft}/cohort/{cohort.id}", status_code=303)
 
 
-def _variants_wanted(c: Console, scenario: str, form: Any) -> bool:
-    """One incident for the whole cohort, or a fresh verified variant for each candidate."""
+def _variants_wanted(incident: Incident, form: Any) -> bool:
+    """One incident for the whole cohort, or a fresh verified variant for each candidate.
+    A symptom family has no incident of its own: each candidate always draws a member
+    (whatever the choice says), so that no one's incident is a tip for another's."""
     choice = str(form.get("variants", "same"))
     if choice not in ("same", "each"):
         raise BadInput("incident: the same for everyone, or a fresh variant for each")
-    if choice == "each" and variants_of(c.scenarios[scenario].directory) is None:
-        raise BadInput(f"incident: {scenario} declares no variants; give everyone the same")
+    if incident.family is not None:
+        return True
+    if choice == "each" and not incident.varies:
+        raise BadInput(f"incident: {incident.id} declares no variants; give everyone the same")
     return choice == "each"
 
 
@@ -210,6 +215,8 @@ async def cohort_page(
     cohort = _cohort(c, request)
     if cohort is None:
         return page("error.html", status=404, message="no such cohort")
+    if c.incident(cohort.scenario) is None:
+        return _gone(cohort)
     context = await _cohort_context(c, request, cohort)
     return page(
         "cohort.html", status=400 if error else 200, error=error, refused=refused, **context
@@ -221,7 +228,15 @@ async def cohort_live(c: Console, request: Request) -> Response:
     cohort = _cohort(c, request)
     if cohort is None:
         return page("error.html", status=404, message="no such cohort")
+    if c.incident(cohort.scenario) is None:
+        return _gone(cohort)
     return page("cohort_live.html", refused=None, **await _cohort_context(c, request, cohort))
+
+
+def _gone(cohort: Cohort) -> Response:
+    """A cohort whose scenario or family has left the library since it was created."""
+    why = f"this cohort's incident, {cohort.scenario}, is no longer in the scenario library"
+    return page("error.html", status=404, message=why)
 
 
 async def back_to_cohort(c: Console, request: Request) -> Response:
@@ -230,11 +245,13 @@ async def back_to_cohort(c: Console, request: Request) -> Response:
 
 
 async def _cohort_context(c: Console, request: Request, cohort: Cohort) -> dict[str, Any]:
-    scenario = c.scenarios[cohort.scenario]
-    key = c.key(scenario)
+    incident = c.incident(cohort.scenario)
+    assert incident is not None  # checked by the page
+    key = c.key(incident.scenario) if incident.scenario is not None else None
     rows: list[dict[str, Any]] = []
     drills: list[Drill | None] = []
-    for who in c.store.candidates(cohort.id):
+    candidates = c.store.candidates(cohort.id)
+    for who, member in zip(candidates, members_drawn(incident, cohort, candidates), strict=True):
         drill = _drill(c, who, cohort)
         drills.append(drill)
         mine = c.key(drill.scenario) if drill is not None else key
@@ -243,6 +260,8 @@ async def _cohort_context(c: Console, request: Request, cohort: Cohort) -> dict[
             {
                 "who": c.store.candidate(who.token) or who,
                 "drill": drill,
+                "member": member,
+                "key": mine,
                 "read": sorted(found.readings) if found else [],
                 "hints": c.store.hints(who.token),
                 "standing": standing(c.store.candidate(who.token) or who, drill),
@@ -253,7 +272,7 @@ async def _cohort_context(c: Console, request: Request, cohort: Cohort) -> dict[
         "ft": ft,
         "csrf": c.csrf(ft),
         "cohort": cohort,
-        "scenario": scenario,
+        "incident": incident,
         "key": key,
         "rows": rows,
         "base": str(request.base_url).rstrip("/"),
@@ -344,16 +363,19 @@ async def cohort_report(c: Console, request: Request) -> Response:
     cohort = _cohort(c, request)
     if cohort is None:
         return page("error.html", status=404, message="no such cohort")
-    scenario = c.scenarios[cohort.scenario]
-    key = c.key(scenario)
-    results = await run_in_threadpool(_scores, c, cohort)
+    incident = c.incident(cohort.scenario)
+    if incident is None:
+        return _gone(cohort)
+    key = c.key(incident.scenario) if incident.scenario is not None else None
+    results = await run_in_threadpool(_scores, c, cohort, incident)
     return page(
         "report.html",
         ft=request.path_params["ft"],
         cohort=cohort,
-        scenario=scenario,
+        incident=incident,
         key=key,
         results=results,
+        groups=_by_member(incident, results),
         components=next(
             ([x.component for x in r["score"].breakdown] for r in results if r["score"]), []
         ),
@@ -362,14 +384,29 @@ async def cohort_report(c: Console, request: Request) -> Response:
     )
 
 
-def _scores(c: Console, cohort: Cohort) -> list[dict[str, Any]]:
+def _by_member(incident: Incident, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A family cohort's results by the member each candidate drew, in the family's order
+    (a member no one drew is left out): what it is, the key its candidates were scored
+    against. One group of everyone for a scenario's cohort."""
+    if incident.family is None:
+        return [{"member": None, "key": None, "results": results}]
+    groups = []
+    for member in incident.members:
+        mine = [r for r in results if r["member"] is not None and r["member"].id == member.id]
+        if mine:
+            groups.append({"member": member, "key": mine[0]["key"], "results": mine})
+    return groups
+
+
+def _scores(c: Console, cohort: Cohort, incident: Incident) -> list[dict[str, Any]]:
     """Every prepared candidate's standing, expert path and stored score
     (drills/console/live.py `Scorer`: a finished drill is scored once, in the background,
     against its own incident's key and expert path, and joins the trainee's history); None
     for a drill still being played or not scored yet. Nothing is scored here: reloading
     the report costs a read."""
     results = []
-    for who in c.store.candidates(cohort.id):
+    candidates = c.store.candidates(cohort.id)
+    for who, member in zip(candidates, members_drawn(incident, cohort, candidates), strict=True):
         if not who.session:
             continue
         drill = _drill(c, who, cohort)
@@ -386,6 +423,8 @@ def _scores(c: Console, cohort: Cohort) -> list[dict[str, Any]]:
             {
                 "who": who,
                 "drill": drill,
+                "member": member,
+                "key": c.key(drill.scenario),
                 "standing": done,
                 "score": found,
                 "finished": done.state != "still playing",

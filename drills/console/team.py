@@ -241,9 +241,16 @@ async def create_team(teams: Teams, request: Request) -> Response:
     c = teams.c
     try:
         scenario = str(form.get("scenario", ""))
-        if scenario not in c.scenarios:
+        incident = c.incident(scenario)
+        if incident is not None and incident.family is not None:
+            raise BadInput(
+                f"scenario: {scenario} is a symptom family (a member drawn for each "
+                "candidate of a cohort); a team drill plays one scenario"
+            )
+        if incident is None or incident.scenario is None:
             raise BadInput(f"scenario: one of {sorted(c.scenarios)}")
-        limit = c.scenarios[scenario].time_box_min
+        played = incident.scenario
+        limit = played.time_box_min
         box = _number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
         name = str(form.get("team", "")).strip()
         if not NAME.match(name):
@@ -262,7 +269,7 @@ async def create_team(teams: Teams, request: Request) -> Response:
         return await teams_home(teams, request, error=_spec_message(exc))
     except InputError as exc:  # the scenario's team plan is broken: the author's to fix
         return await teams_home(teams, request, error=f"team plan: {exc}")
-    c.drills.warm_scenario(c.scenarios[scenario])
+    c.drills.warm_scenario(played)
     ft = request.path_params["ft"]
     return RedirectResponse(f"/f/{ft}/team/{row.id}", status_code=303)
 

@@ -21,9 +21,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from drills.console.incidents import Incident, of_family, of_scenario
 from drills.console.live import LiveDrills, Scorer
 from drills.console.prepare import Preparer
 from drills.console.store import Store
+from drills.library.family import FamilyFile
 from drills.library.scenario import AnswerKey, LoadedScenario, load_key
 from drills.play.journal import Journal
 
@@ -47,6 +49,7 @@ class Console:
     drills: LiveDrills
     scenarios: dict[str, LoadedScenario]
     preparer: Preparer
+    families: dict[str, FamilyFile] = field(default_factory=dict)  # symptom families by id
     # answer keys by scenario (or variant) folder: written once, read every refresh
     keys: dict[Path, AnswerKey] = field(default_factory=dict)
     scorer: Scorer = field(init=False)  # set by create_app (it reads `key`)
@@ -58,6 +61,23 @@ class Console:
         if scenario.directory not in self.keys:
             self.keys[scenario.directory] = load_key(scenario.directory / "key.yaml", scenario)
         return self.keys[scenario.directory]
+
+    def incident(self, target: str) -> Incident | None:
+        """The scenario or symptom family a cohort is for (None: neither is in the
+        library); a scenario's id wins over a family's of the same name."""
+        if target in self.scenarios:
+            return of_scenario(self.scenarios[target])
+        if target in self.families:
+            return of_family(self.families[target])
+        return None
+
+    def incidents(self) -> list[Incident]:
+        """What a cohort may be created for: the scenarios, then the symptom families."""
+        scenarios = [of_scenario(s) for _, s in sorted(self.scenarios.items())]
+        families = [
+            of_family(f) for i, f in sorted(self.families.items()) if i not in self.scenarios
+        ]
+        return scenarios + families
 
     def knows(self, role: str, token: str) -> bool:
         if role == "facilitator":

@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from drills.judge.causes import CATALOG
 from drills.judge.matcher import Concept, match_concept
 from drills.library.paths import library_root
-from drills.library.scenario import Briefing, Clock, FleetRef
+from drills.library.scenario import Briefing, Clock, FleetRef, time_box_min
 from drills.library.variant_spec import PLACEHOLDER, Band, Param, substituter
 from simulator.errors import InputError
 from simulator.spec.faults import FAULTS
@@ -230,6 +230,11 @@ class FamilyFile:
     @property
     def directory(self) -> Path:
         return self.path.parent
+
+    @property
+    def time_box_min(self) -> float:
+        """Every member's time box (they share the family's clock and duration)."""
+        return time_box_min(self.spec.clock, self.spec.duration_s)
 
     def defaults(self, member: str | None = None) -> dict[str, Any]:
         return _defaults(self.params, self.vary, member)

@@ -381,10 +381,13 @@ class LoadedScenario:
 
     @property
     def time_box_min(self) -> float:
-        """The longest a drill may run: the clock's limit, and never past the end of the
-        simulated window (after it there is no telemetry to read)."""
-        clock = self.spec.clock
-        return min(clock.max_minutes, (self.spec.duration_s - clock.start_s) / 60.0)
+        return time_box_min(self.spec.clock, self.spec.duration_s)
+
+
+def time_box_min(clock: Clock, duration_s: float) -> float:
+    """The longest a drill may run: the clock's limit, and never past the end of the
+    simulated window (after it there is no telemetry to read)."""
+    return min(clock.max_minutes, (duration_s - clock.start_s) / 60.0)
 
 
 def load_model(path: Path, model: type[Any]) -> tuple[Any, yaml.Node | None]:

@@ -129,7 +129,10 @@ def _diff(path: str, now: Any, base: Any, out: dict[str, Any]) -> None:
         for key in now:
             _diff(f"{path}[{key}]" if "." in key else f"{path}.{key}", now[key], base[key], out)
     elif now != base:
-        out[path] = base
+        # a copy: the base fleet's own object set into a drill's fleet would be changed by
+        # the next move that sets a field under it (a rollback of the routes, then a
+        # pause-canary), rewriting the fleet as deployed for the rest of the drill
+        out[path] = copy.deepcopy(base)
 
 
 def _restart(args: RestartArgs, now: Fleet, _base: Fleet) -> dict[str, Any]:
