@@ -271,6 +271,48 @@ def test_a_newer_team_store_is_refused_not_misread(tmp_path):
         TeamStore(tmp_path, b"k")
 
 
+def test_a_family_team_takes_the_next_place_of_its_session(tmp_path):
+    """Places count per (session, family); a session's teams share the seed of its first
+    team's id; a blank session is a session of its own; a member is stored once."""
+    from drills.library.family import session_seed
+
+    store = TeamStore(tmp_path, b"k")
+    on = SPEC.model_copy(update={"scenario": "gpu-bill-up"})
+    other = SPEC.model_copy(update={"scenario": "voice-replies-late"})
+    made = [
+        store.create(on, "Tue")[0],
+        store.create(other, "Tue")[0],
+        store.create(on, "Wed")[0],
+        store.create(on, "Tue")[0],
+        store.create(on, "")[0],
+        store.create(SPEC)[0],  # a scenario: no draw
+    ]
+    draws = [store.draw(row.id) for row in made]
+    first = session_seed(made[0].id)
+    assert [(d.session, d.place, d.seed) for d in draws[:5]] == [
+        ("Tue", 0, first),
+        ("Tue", 0, first),
+        ("Wed", 0, session_seed(made[2].id)),
+        ("Tue", 1, first),
+        ("", 0, session_seed(made[4].id)),
+    ]
+    assert draws[5] is None and store.last_session() == "Tue"
+    assert store.drawn(made[0].id, "/tmp/a", "note") and not store.drawn(made[0].id, "/b", "x")
+    assert store.draw(made[0].id).folder == "/tmp/a"
+
+
+def test_a_version_1_team_store_gains_the_draws_and_plays_on(tmp_path):
+    store = TeamStore(tmp_path, b"k")
+    row, _ = store.create(SPEC)
+    with sqlite3.connect(tmp_path / "teams.sqlite") as db:
+        db.execute("DROP TABLE draws")
+        db.execute("PRAGMA user_version = 1")
+    again = TeamStore(tmp_path, b"k")
+    assert again.draw(row.id) is None and again.team(row.id).spec == SPEC
+    with sqlite3.connect(tmp_path / "teams.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
 def test_a_team_transcript_that_cannot_be_played_names_the_entry(tmp_path):
     source = Path(__file__).parent / "team" / "gpu-cost-no-traffic" / "well-run.yaml"
     text = source.read_text().replace(
