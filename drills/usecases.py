@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from drills.judge.debrief import report_parts
 from drills.judge.history import record_drill
 from drills.judge.scoring import Assessed, References, Score, assess, references, replay
+from drills.library.family import load_family, resolve_family
 from drills.library.scenario import AnswerKey, LoadedScenario, Move, Transcript, load_scenario
 from drills.library.scenario import resolve_scenario as resolve
 from drills.play.actions import ACTIONS, ActionError, check_action, preview
@@ -29,7 +30,7 @@ from drills.team.drill import Posted, TeamDrill, TeamRefused
 from drills.team.drill import replay as replay_team
 from drills.team.judging import debrief_parts, drill_score, team_evidence
 from drills.team.model import Entry as TeamEntry
-from drills.team.model import TeamSpec, load_plan, load_team_transcript
+from drills.team.model import TeamSpec, load_family_plan, load_plan, load_team_transcript
 from drills.team.scoring import TeamScore
 from drills.team.scoring import score_team as team_score
 from drills.team.store import MemberRow, TeamRow, TeamStore
@@ -58,6 +59,7 @@ __all__ = [
     "score_session",
     "score_team",
     "stored_score",
+    "team_target",
     "write_report",
     "write_team_report",
 ]
@@ -258,19 +260,38 @@ class TeamMoveRefused(Exception):
         self.closed = closed
 
 
-def new_team(store: TeamStore, spec: TeamSpec) -> tuple[TeamRow, list[MemberRow]]:
+def new_team(
+    store: TeamStore, spec: TeamSpec, family_session: str | None = None
+) -> tuple[TeamRow, list[MemberRow]]:
     """A team drill created: its scenario and team plan read (InputError if either is
-    bad), one join token per member."""
-    load_plan(load_scenario(resolve(spec.scenario)))
-    return store.create(spec)
+    bad), one join token per member. With `family_session`, `spec.scenario` is a symptom
+    family: its team plan is read, and the team takes the next place of that team session
+    (drills/team/store.py); the front end draws its member (`TeamStore.drawn`)."""
+    if family_session is None:
+        load_plan(load_scenario(resolve(spec.scenario)))
+    else:
+        load_family_plan(load_family(resolve_family(spec.scenario)))
+    return store.create(spec, family_session)
+
+
+def team_target(store: TeamStore, team_id: str) -> str | None:
+    """What a team drill plays: its scenario, or its drawn member's folder (None while a
+    family team's member is still being drawn)."""
+    row, draw = store.team(team_id), store.draw(team_id)
+    if row is None:
+        raise TeamMoveRefused("", "no such team drill", closed=True)
+    if draw is None:
+        return row.spec.scenario
+    return draw.folder or None
 
 
 def open_team(store: TeamStore, team_id: str, runs: Runs, live: bool = False) -> TeamDrill:
     """A journaled team drill rebuilt entry by entry; a log that fails its check is refused."""
+    target = team_target(store, team_id)
     row = store.team(team_id)
-    if row is None:
-        raise TeamMoveRefused("", "no such team drill", closed=True)
-    scenario = load_scenario(resolve(row.spec.scenario))
+    if target is None or row is None:
+        raise TeamMoveRefused("", "the team's incident is still being drawn")
+    scenario = load_scenario(resolve(target))
     entries, problems = store.entries(team_id)
     team, refused = replay_team(row.spec, scenario, load_plan(scenario), entries, runs, live)
     problems += [f"entry {seq} cannot be replayed: {where}: {why}" for seq, where, why in refused]

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from drills.library.family import drawn_member
 from reports.after_action import (
     COST_HEADER,
     DECISION_HEADER,
@@ -35,7 +36,8 @@ def describe_post(post: Any) -> str:
     if kind == "severity":
         return f"declared {post.level}" + (f": {post.text}" if post.text else "")
     if kind == "assign":
-        return f"workstream “{post.workstream}” → {post.owner}"
+        owns = f" (owns alert {post.alert})" if post.alert else ""
+        return f"workstream “{post.workstream}” → {post.owner}{owns}"
     if kind == "decision":
         return f"decision: {post.text}" + (f" — because {post.reason}" if post.reason else "")
     if kind == "handover":
@@ -154,6 +156,8 @@ def team_report_data(
             "title": scenario.spec.title,
             "source": scenario.spec.source,
             "page": scenario.spec.briefing.page,
+            # a symptom family's team: the member it drew, scored against its own key
+            "member": drawn_member(scenario.directory),
         },
         "plan": {
             "severity": team.plan.severity,
@@ -242,6 +246,7 @@ def to_markdown(data: dict[str, Any]) -> str:
     lines = [
         f"# Team after-action report: {team['name']} — {data['scenario']['title']}",
         "",
+        *_drew(data),
         f"Score: **{data['score']} / 100** — {verdict}",
         "",
         "| member | roles | earned |",
@@ -309,6 +314,29 @@ def to_markdown(data: dict[str, Any]) -> str:
     ]
     lines += ["", "## The course's answer", "", data["hidden_answer"], ""]
     return "\n".join(lines)
+
+
+def _drew(data: dict[str, Any]) -> list[str]:
+    """A family team's member, as the report's heading names it (nothing for a scenario)."""
+    member = data["scenario"]["member"]
+    if member is None:
+        return []
+    return [
+        f"Symptom family `{data['scenario']['id']}`: this team drew the member `{member}` "
+        f"(key cause `{data['answer_key']['cause']}`) and is scored against its own key.",
+        "",
+    ]
+
+
+def _drew_html(data: dict[str, Any]) -> str:
+    member, esc = data["scenario"]["member"], html.escape
+    if member is None:
+        return ""
+    return (
+        f"<p id='member'>Symptom family <code>{esc(data['scenario']['id'])}</code>: this team "
+        f"drew the member <code data-member='{esc(member)}'>{esc(member)}</code> (key cause "
+        f"<code>{esc(data['answer_key']['cause'])}</code>) and is scored against its own key.</p>"
+    )
 
 
 def _rows(header: list[str], body: list[list[str]], attrs: str = "") -> str:
@@ -433,6 +461,7 @@ td, th {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; ver
 <h1>Team {esc(data["team"]["name"])}: {esc(data["scenario"]["title"])}</h1>
 <p>Scenario <code>{esc(data["scenario"]["id"])}</code> ·
 time box {data["team"]["time_box_min"]:g} minutes</p>
+{_drew_html(data)}
 <p class="score">{data["score"]} / 100</p>
 <p class="{verdict_class}" id="verdict">{esc(data["verdict"])}</p>
 {members}

@@ -271,6 +271,48 @@ def test_a_newer_team_store_is_refused_not_misread(tmp_path):
         TeamStore(tmp_path, b"k")
 
 
+def test_a_family_team_takes_the_next_place_of_its_session(tmp_path):
+    """Places count per (session, family); a session's teams share the seed of its first
+    team's id; a blank session is a session of its own; a member is stored once."""
+    from drills.library.family import session_seed
+
+    store = TeamStore(tmp_path, b"k")
+    on = SPEC.model_copy(update={"scenario": "gpu-bill-up"})
+    other = SPEC.model_copy(update={"scenario": "voice-replies-late"})
+    made = [
+        store.create(on, "Tue")[0],
+        store.create(other, "Tue")[0],
+        store.create(on, "Wed")[0],
+        store.create(on, "Tue")[0],
+        store.create(on, "")[0],
+        store.create(SPEC)[0],  # a scenario: no draw
+    ]
+    draws = [store.draw(row.id) for row in made]
+    first = session_seed(made[0].id)
+    assert [(d.session, d.place, d.seed) for d in draws[:5]] == [
+        ("Tue", 0, first),
+        ("Tue", 0, first),
+        ("Wed", 0, session_seed(made[2].id)),
+        ("Tue", 1, first),
+        ("", 0, session_seed(made[4].id)),
+    ]
+    assert draws[5] is None and store.last_session() == "Tue"
+    assert store.drawn(made[0].id, "/tmp/a", "note") and not store.drawn(made[0].id, "/b", "x")
+    assert store.draw(made[0].id).folder == "/tmp/a"
+
+
+def test_a_version_1_team_store_gains_the_draws_and_plays_on(tmp_path):
+    store = TeamStore(tmp_path, b"k")
+    row, _ = store.create(SPEC)
+    with sqlite3.connect(tmp_path / "teams.sqlite") as db:
+        db.execute("DROP TABLE draws")
+        db.execute("PRAGMA user_version = 1")
+    again = TeamStore(tmp_path, b"k")
+    assert again.draw(row.id) is None and again.team(row.id).spec == SPEC
+    with sqlite3.connect(tmp_path / "teams.sqlite") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
 def test_a_team_transcript_that_cannot_be_played_names_the_entry(tmp_path):
     source = Path(__file__).parent / "team" / "gpu-cost-no-traffic" / "well-run.yaml"
     text = source.read_text().replace(
@@ -397,24 +439,24 @@ def commander(team: TeamDrill):
 
 
 def test_the_severity_right_for_the_page_earns_it_one_level_off_half():
-    assert commander(played(post("Ana", kind="severity", level="sev3")))["severity"].points == 5.0
-    assert commander(played(post("Ana", kind="severity", level="sev2")))["severity"].points == 2.5
+    assert commander(played(post("Ana", kind="severity", level="sev3")))["severity"].points == 4.0
+    assert commander(played(post("Ana", kind="severity", level="sev2")))["severity"].points == 2.0
     assert commander(played(post("Ana", kind="severity", level="sev1")))["severity"].points == 0.0
     late = played(look("Bo"), {"by": "Bo", **ROLLBACK}, post("Ana", kind="severity", level="sev3"))
-    assert commander(late)["severity"].points == 2.5  # declared after the team acted
+    assert commander(late)["severity"].points == 2.0  # declared after the team acted
     fixed = played(
         post("Ana", kind="severity", level="sev1"), post("Ana", kind="severity", level="sev3")
     )
-    assert commander(fixed)["severity"].points == 2.5  # corrected
+    assert commander(fixed)["severity"].points == 2.0  # corrected
 
 
 def test_workstreams_count_before_the_first_fix():
     assign = post("Ana", kind="assign", workstream="spend", owner="Bo")
     both = post("Ana", kind="assign", workstream="deploys", owner="Cy")
     early = played(assign, both, {"by": "Bo", **ROLLBACK})
-    assert commander(early)["workstreams"].points == 5.0
+    assert commander(early)["workstreams"].points == 4.0
     half = played(assign, {"by": "Bo", **ROLLBACK}, both)
-    assert commander(half)["workstreams"].points == pytest.approx(2.5 + 1.25)
+    assert commander(half)["workstreams"].points == pytest.approx(2.0 + 1.0)
     assert "only after the first fix" in " ".join(commander(half)["workstreams"].earned)
     comms_only = played(post("Ana", kind="assign", workstream="updates", owner="Ana"))
     assert commander(comms_only)["workstreams"].points == 0.0  # the investigators got none
@@ -423,9 +465,9 @@ def test_workstreams_count_before_the_first_fix():
 def test_each_action_wants_a_decision_logged_with_a_reason():
     reasoned = decide("Roll back embed-cpu", "embeddings moved to the GPU after its deploy")
     covered = played(reasoned, {"by": "Bo", **ROLLBACK})
-    assert commander(covered)["decisions"].points == 6.0
+    assert commander(covered)["decisions"].points == 5.0
     after = played({"by": "Bo", **ROLLBACK}, reasoned)  # logged right after: still covers
-    assert commander(after)["decisions"].points == 6.0
+    assert commander(after)["decisions"].points == 5.0
     bare = played(decide("Roll back embed-cpu", "just in case"), {"by": "Bo", **ROLLBACK})
     assert commander(bare)["decisions"].points == 0.0
     assert "without a reason that says something" in commander(bare)["decisions"].missed[0]
@@ -436,7 +478,7 @@ def test_each_action_wants_a_decision_logged_with_a_reason():
     stale = played(
         reasoned, look("Bo"), {"by": "Bo", **ROLLBACK}, look("Bo"), {"by": "Bo", **ROLLBACK}
     )
-    assert commander(stale)["decisions"].points == 3.0  # one decision covers one action
+    assert commander(stale)["decisions"].points == 2.5  # one decision covers one action
 
 
 def test_a_handover_is_owed_only_when_the_time_box_runs_out():
@@ -444,7 +486,7 @@ def test_a_handover_is_owed_only_when_the_time_box_runs_out():
         post("Ana", kind="severity", level="sev3"),
         {"by": "Ana", "move": {"conclude": {"cause": "x"}}},
     )
-    assert commander(closed)["handover"].points == 4.0
+    assert commander(closed)["handover"].points == 3.0
     boxed = played(post("Ana", kind="severity", level="sev3"), *[look("Bo")] * 25)
     assert commander(boxed)["handover"].points == 0.0
     handed = played(
@@ -457,13 +499,60 @@ def test_a_handover_is_owed_only_when_the_time_box_runs_out():
             text="Rolled back embed-cpu; next: watch spend by pool",
         ),
     )
-    assert commander(handed)["handover"].points == 4.0
+    assert commander(handed)["handover"].points == 3.0
     thin = played(
         post("Ana", kind="severity", level="sev3"),
         *[look("Bo")] * 25,
         post("Ana", kind="handover", text="over to you"),
     )
-    assert commander(thin)["handover"].points == 1.0
+    assert commander(thin)["handover"].points == 0.75
+
+
+ALERT = {"by": "facilitator", "post": {"kind": "alert", "text": "canary p95", "source": "PD"}}
+
+
+def owner(alert: int | None = 1, who: str = "Bo") -> dict:
+    return post("Ana", kind="assign", workstream="the canary latency page", owner=who, alert=alert)
+
+
+def test_a_second_alert_wants_an_owner_within_the_plans_minutes():
+    """Acknowledged with an owner (the commander's assignment naming it) within
+    alert_owner_min (5) of it: full; within twice that: half; never, or later: nothing.
+    An assignment that does not name the alert, or names it before it came, is no answer."""
+    severity = post("Ana", kind="severity", level="sev3")
+    assert PLAN.alert_owner_min == 5.0
+    none = commander(played(severity))["second alert"]
+    assert none.points == 4.0 and none.why == "no second alert was injected"
+    at_once = commander(played(severity, ALERT, owner()))["second alert"]
+    assert at_once.points == 4.0 and "→ Bo 0 minutes after it" in at_once.earned[0]
+    # an action by a team-mate moves the team's clock 5 minutes: owned then, still in time
+    after_act = commander(played(severity, ALERT, {"by": "Cy", **ROLLBACK}, owner()))
+    assert after_act["second alert"].points == 4.0
+    late = commander(played(severity, ALERT, *[look("Bo")] * 8, owner()))["second alert"]
+    assert late.points == 2.0 and "late: half" in late.earned[0]
+    too_late = played(severity, ALERT, *[look("Bo")] * 11, owner())
+    assert commander(too_late)["second alert"].points == 0.0
+    ignored = commander(played(severity, ALERT, *[look("Bo")] * 6))["second alert"]
+    assert ignored.points == 0.0 and "ignored, no owner given" in ignored.missed[0]
+    # near misses: a workstream that does not name the alert is not its owner
+    unnamed = played(severity, ALERT, owner(alert=None), *[look("Bo")] * 6)
+    assert commander(unnamed)["second alert"].points == 0.0
+    # not owed yet: the drill stands within the alert's minutes
+    fresh = commander(played(severity, *[look("Bo")] * 3, ALERT, look("Bo")))["second alert"]
+    assert fresh.points == 4.0 and "within their 5 minutes" in fresh.why
+    # two alerts, one owned in time and one ignored: half the part
+    two = played(severity, ALERT, owner(), ALERT, *[look("Bo")] * 6)
+    assert commander(two)["second alert"].points == 2.0
+
+
+def test_an_owner_names_an_alert_that_was_injected():
+    with pytest.raises(TeamRefused, match=r"post\.alert: the number of an alert injected so far"):
+        played(post("Ana", kind="severity", level="sev3"), owner(alert=1))
+    with pytest.raises(TeamRefused, match="1 so far"):
+        played(ALERT, owner(alert=2))
+    with pytest.raises(ValidationError):
+        Entry.model_validate(owner(alert=0))
+    assert played(ALERT, owner(alert=1)).channel[-1].post.alert == 1
 
 
 def test_a_commander_who_declared_nothing_earns_nothing():

@@ -68,8 +68,9 @@ def text_of(answer) -> str:
     "form, message",
     [
         ({"scenario": "nope"}, "scenario: one of"),
-        # a symptom family draws a member per candidate of a cohort: not a team's incident
-        ({"scenario": "gpu-bill-up"}, "scenario: gpu-bill-up is a symptom family"),
+        # a symptom family's team: its session is a name, its time box the family's
+        ({"scenario": "gpu-bill-up", "session": "<b>"}, "session: a name of letters"),
+        ({"scenario": "gpu-bill-up", "time_box_min": "26"}, "a number from 5 to 25"),
         ({"team": ""}, "team: a name of letters"),
         ({"team": "<b>"}, "team: a name of letters"),
         ({"time_box_min": "600"}, "time box (minutes): a number from 5 to"),

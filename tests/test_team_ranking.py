@@ -1,4 +1,4 @@
-"""The ranking a fair facilitator gives five teams on one incident (tests/team/): the same
+"""The ranking a fair facilitator gives six teams on one incident (tests/team/): the same
 investigation, each team failing at one part of the first hour the way teams do, against
 a well-run team. Every figure is the team scorer's own, on re-simulated runs."""
 
@@ -14,11 +14,14 @@ from tests.helpers import RUNS
 
 TEAMS = Path(__file__).parent / "team" / "gpu-cost-no-traffic"
 NAMES = ("well-run", "bad-updates", "guessed-cause", "silent", "undo")
+IGNORED = "ignored-alert"  # well-run.yaml but for the second alert, left without an owner
 
 
 @pytest.fixture(scope="module")
 def scored() -> dict[str, TeamAssessed]:
-    return {name: replay_team_transcript(TEAMS / f"{name}.yaml", RUNS) for name in NAMES}
+    return {
+        name: replay_team_transcript(TEAMS / f"{name}.yaml", RUNS) for name in (*NAMES, IGNORED)
+    }
 
 
 def part(scored: TeamAssessed, component: str, name: str) -> float:
@@ -29,7 +32,8 @@ def part(scored: TeamAssessed, component: str, name: str) -> float:
 def test_a_fair_facilitator_ranks_the_well_run_team_first(scored):
     points = {name: s.score.score for name, s in scored.items()}
     ranked = sorted(points, key=lambda n: -points[n])
-    assert ranked[0] == "well-run", points
+    assert ranked[0] == "well-run" and ranked[1] == IGNORED, points
+    assert all(points["well-run"] > points[n] for n in ranked[1:]), points
     assert all(points["well-run"] - points[n] >= 8 for n in NAMES[1:]), points
     # communicating badly is better than not communicating; fighting over the fleet is
     # worse than either comms failure; the silent team is last
@@ -39,7 +43,7 @@ def test_a_fair_facilitator_ranks_the_well_run_team_first(scored):
     # the same investigation: the drill's own score does not tell the teams apart (the
     # undo team's extra moves cost it the side effects they had on the fleet)
     drills = {n: s.score.drill_score for n, s in scored.items()}
-    assert drills["well-run"] == drills["bad-updates"] == drills["guessed-cause"]
+    assert drills["well-run"] == drills["bad-updates"] == drills["guessed-cause"] == drills[IGNORED]
     assert drills["silent"] == drills["well-run"] and drills["undo"] < drills["well-run"]
 
 
@@ -98,12 +102,34 @@ def test_a_team_that_never_communicates_cannot_pass(scored):
 
 
 @pytest.mark.slow
+def test_a_team_that_ignores_the_second_alert_ranks_below_the_same_team_handling_it(scored):
+    """The same investigation, updates and decisions; the ASR canary's latency page at
+    minute 6 given an owner at once by one commander and left alone by the other."""
+    handled, ignored = scored["well-run"], scored[IGNORED]
+    assert part(handled, "commander", "second alert") == 4.0
+    earned = handled.score.component("commander").evidence
+    assert any(
+        e.startswith("second alert: alert 1 at minute 6 “asr-batch-canary: p95 latency")
+        and "→ Cy 0 minutes after it (due within 5)" in e
+        for e in earned
+    ), earned
+    assert part(ignored, "commander", "second alert") == 0.0
+    missed = ignored.score.component("commander").missed
+    assert any("ignored, no owner given (due within 5 minutes)" in m for m in missed), missed
+    # it costs the part, and only the part: every other component is the well-run team's
+    assert handled.score.score - ignored.score.score == pytest.approx(4.0)
+    others = [c for c in handled.score.components if c.component != "commander"]
+    assert all(ignored.score.component(c.component).points == c.points for c in others)
+    assert ignored.score.passed  # one missed page is a lesson, not a failed first hour
+
+
+@pytest.mark.slow
 def test_two_members_undoing_each_other_is_harm(scored):
     undo = scored["undo"].score
     (harm,) = [p for p in undo.penalties if p["id"] == "contradicting-actions"]
     assert harm["by"] == "Cy" and "undid move 3 (Bo" in harm["why"]
     assert undo.component("coordination").points == 0.0
-    assert part(scored["undo"], "commander", "decisions") == pytest.approx(2.0)  # 1 of 3
+    assert part(scored["undo"], "commander", "decisions") == pytest.approx(5 / 3)  # 1 of 3
 
 
 @pytest.mark.slow

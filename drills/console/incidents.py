@@ -1,14 +1,14 @@
-"""What a cohort is created for, and what each of its candidates plays: one scenario (its
-own incident for everyone, or a fresh variant of it each), or a symptom family (one page;
-each candidate plays the member drawn for them, drills/library/family.py `assign`:
-balanced across the cohort, a pure function of the cohort's seed and the candidate's
-place in it).
+"""What a cohort or a team drill is created for, and what each candidate or team plays:
+one scenario (its own incident for everyone, or a fresh variant of it each), or a symptom
+family (one page; each candidate, or each team, plays the member drawn for them,
+drills/library/family.py `assign`: balanced across the cohort or the team session, a
+pure function of the session's seed and the place in it).
 
-Every page that names a cohort's incident asks here (`Console.incident`), and every page
-that names a candidate's member asks `members_drawn`, so that a family id works wherever
-a scenario id does. A candidate's member is stored where a variant is: the folder their
-drill plays (`Candidate.scenario`), whose `variant.json` names it; only the facilitator's
-pages read it."""
+Every page that names a cohort's or a team's incident asks here (`Console.incident`), and
+every page that names a candidate's or a team's member asks `member_drawn` (through
+`members_drawn` for a cohort), so that a family id works wherever a scenario id does. A
+member is stored where a variant is: the folder the drill plays (`Candidate.scenario`, a
+team's draw), whose `variant.json` names it; only the facilitator's pages read it."""
 
 from __future__ import annotations
 
@@ -76,11 +76,18 @@ def members_drawn(
     plays: the one rendered into their folder once drawn, and before that the one
     `assign` gives their place in the cohort, which the preparer will draw. None for
     each candidate of a scenario's cohort."""
+    seed = first_seed(cohort)
+    return [
+        member_drawn(incident, who.scenario, seed, place) for place, who in enumerate(candidates)
+    ]
+
+
+def member_drawn(incident: Incident, folder: str, seed: int, place: int) -> Member | None:
+    """The member place `place` of a session seeded `seed` plays (a cohort's candidate, a
+    team session's team): the one rendered into `folder` once drawn, and before that the
+    one `assign` gives, which the preparer will draw. None for a scenario."""
     if incident.family is None:
-        return [None] * len(candidates)
+        return None
     spec = incident.family.spec
-    out: list[Member | None] = []
-    for place, who in enumerate(candidates):
-        stored = drawn_member(Path(who.scenario)) if who.scenario else None
-        out.append(spec.member(stored or assign(spec, first_seed(cohort), place)))
-    return out
+    stored = drawn_member(Path(folder)) if folder else None
+    return spec.member(stored or assign(spec, seed, place))

@@ -1,7 +1,9 @@
 """A fresh incident for each candidate: a cohort created with variants draws and verifies
 one variant of its scenario per candidate (drills/library/variants.py: the causal check, the expert
 and naive paths replayed into their bands, the difficulty in the scenario's band), in the
-background, one at a time, then opens the candidate's drill on it.
+background, one at a time, then opens the candidate's drill on it. A symptom family's
+member is drawn the same way (`Preparer.member`) for a candidate of a cohort and for a team
+of a team session (drills/console/team.py): the place in the session, under its seed.
 
 Each variant is drawn in a child process (`speechdrill scenario variant`), niced, with a
 run cache of its own: its simulations share nothing with the drills being played, and the
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from drills.console.store import Candidate, Cohort, Store
-from drills.library.family import find_family
+from drills.library.family import find_family, session_seed
 from drills.library.scenario import LoadedScenario, load_scenario, resolve_scenario
 from drills.play.journal import Journal
 
@@ -35,7 +37,7 @@ VARIANT_TIMEOUT_S = 900  # a variant redrawn several times on a busy host, and t
 def first_seed(cohort: Cohort) -> int:
     """Seeds differ between cohorts (from the cohort's random id) and between candidates
     (consecutive from there), so no two candidates of a session share an incident."""
-    return int(cohort.id[:6], 16) % 100_000
+    return session_seed(cohort.id)
 
 
 class Preparer:
@@ -49,6 +51,7 @@ class Preparer:
         self.store, self.journal, self.on_ready, self.verify = store, journal, on_ready, verify
         self._running: set[str] = set()
         self._lock = threading.Lock()
+        self._one_member = threading.Lock()  # teams' members are drawn one at a time
 
     def pending(self, cohort: Cohort) -> list[Candidate]:
         return [who for who in self.store.candidates(cohort.id) if not who.session]
@@ -70,48 +73,77 @@ class Preparer:
             for index, who in enumerate(self.store.candidates(cohort.id)):
                 if not who.session:
                     if family:
-                        self._prepare_or_fall_back(cohort, who, seed, index)
+                        drawn = self.member(cohort.scenario, seed, index, cohort.id)
+                        self._open(cohort, who, *drawn)
                     else:
                         self._prepare_or_fall_back(cohort, who, seed + index)
         finally:
             with self._lock:
                 self._running.discard(cohort.id)
 
-    def _prepare_or_fall_back(
-        self, cohort: Cohort, who: Candidate, seed: int, candidate: int | None = None
-    ) -> None:
+    def _folder(self, session: str) -> Path:
+        """A folder of its own per attempt: two consoles preparing one candidate (or team)
+        never write into each other's draw."""
+        return self.store.root.resolve() / "variants" / session / uuid.uuid4().hex[:8]
+
+    def _prepare_or_fall_back(self, cohort: Cohort, who: Candidate, seed: int) -> None:
         try:
-            self.prepare_one(cohort, who, seed, candidate)
+            self.prepare_one(cohort, who, seed)
         except Exception as exc:  # one candidate's failure stops no other
             why = f"seed {seed}: could not prepare a variant ({type(exc).__name__}: {exc})"
-            if candidate is None:
-                self._open(cohort, who, None, f"{why}; the scenario's own incident")
-            else:  # a family has no incident of its own: the candidate's member, unverified
-                folder = self._unverified_member(cohort, seed, candidate)
-                self._open(cohort, who, folder, f"{why}; their member, not verified")
+            self._open(cohort, who, None, f"{why}; the scenario's own incident")
 
-    def prepare_one(
-        self, cohort: Cohort, who: Candidate, seed: int, candidate: int | None = None
-    ) -> None:
-        # a folder of its own per attempt: two consoles preparing one candidate never
-        # write into each other's variant
-        out = self.store.root.resolve() / "variants" / cohort.id / uuid.uuid4().hex[:8]
-        drawn = draw(cohort.scenario, seed, out, self.verify, candidate)
+    def prepare_one(self, cohort: Cohort, who: Candidate, seed: int) -> None:
+        drawn = draw(cohort.scenario, seed, self._folder(cohort.id), self.verify)
         usable = drawn.get("ok") or (not self.verify and "folder" in drawn)
-        if not usable and candidate is not None:
-            folder: Path | None = self._unverified_member(cohort, seed, candidate)
-            note = f"seed {seed}/{candidate}: no verified draw; their member, not verified"
-        else:
-            folder, note = Path(drawn["folder"]) if usable else None, summary(drawn, seed)
+        folder, note = Path(drawn["folder"]) if usable else None, summary(drawn, seed)
         self._open(cohort, who, folder, note)
 
-    def _unverified_member(self, cohort: Cohort, seed: int, candidate: int) -> Path:
+    def member(self, family: str, seed: int, place: int, session: str) -> tuple[Path, str]:
+        """The member of `family` that place `place` of a session seeded `seed` plays,
+        drawn under variants/<session>/ and verified like a variant: its folder, and the
+        note the facilitator reads. A family has no incident of its own to fall back on:
+        where no verified draw comes, the same member is rendered unverified and the note
+        says so."""
+        try:
+            drawn = draw(family, seed, self._folder(session), self.verify, place)
+        except Exception as exc:  # one draw's failure stops no other
+            why = f"seed {seed}: could not prepare a variant ({type(exc).__name__}: {exc})"
+            note = f"{why}; their member, not verified"
+            return self._unverified_member(family, seed, place, session), note
+        if drawn.get("ok") or (not self.verify and "folder" in drawn):
+            return Path(drawn["folder"]), summary(drawn, seed)
+        note = f"seed {seed}/{place}: no verified draw; their member, not verified"
+        return self._unverified_member(family, seed, place, session), note
+
+    def _unverified_member(self, family_id: str, seed: int, place: int, session: str) -> Path:
         from drills.library.family import load_family, resolve_family
         from drills.library.family_verify import instantiate
 
-        out = self.store.root.resolve() / "variants" / cohort.id / uuid.uuid4().hex[:8]
-        family = load_family(resolve_family(cohort.scenario))
-        return instantiate(family, seed, candidate, out, verify=False).folder
+        family = load_family(resolve_family(family_id))
+        return instantiate(family, seed, place, self._folder(session), verify=False).folder
+
+    def start_member(
+        self, key: str, family: str, seed: int, place: int, drawn: Callable[[Path, str], None]
+    ) -> None:
+        """Draw a family's member for one place of a session in the background (once at a
+        time per `key`: a team drill's id; one draw at a time, as a cohort's candidates
+        are, so that verifying them keeps a core for the drills being played), then hand
+        its folder and note to `drawn`."""
+        with self._lock:
+            if key in self._running:
+                return
+            self._running.add(key)
+
+        def run() -> None:
+            try:
+                with self._one_member:
+                    drawn(*self.member(family, seed, place, key))
+            finally:
+                with self._lock:
+                    self._running.discard(key)
+
+        threading.Thread(target=run, daemon=True).start()
 
     def _open(self, cohort: Cohort, who: Candidate, folder: Path | None, note: str) -> None:
         """The candidate's drill on their variant (or the scenario's own incident)."""

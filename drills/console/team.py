@@ -3,13 +3,15 @@ gets one join link per member; the members share one incident, one fleet and a c
 that updates live in every member's page (server-sent events from this app: no other
 service, no script bundle; a few lines of inline script append what arrives).
 
-- the facilitator (/f/<token>/teams...): creates team drills, watches a team's channel
-  and moves, injects stakeholder questions and second alerts (from the scenario's team
-  plan or typed), ends a drill, reads a team's report and several teams side by side;
+- the facilitator (/f/<token>/teams...): creates team drills on a scenario or a symptom
+  family (each team of a session draws a member, balanced, through the cohorts' own
+  preparer: drills/console/prepare.py, incidents.py), watches a team's channel and moves,
+  injects stakeholder questions and second alerts (from the team plan or typed), ends a
+  drill, reads a team's report and several teams side by side;
 - a member (/t/<token>): their team's channel and the forms of their roles, their own
   looks and queries (shared into the channel when they choose). A member's token reaches
-  their own team only: nothing of another team, and nothing of the key or the team plan
-  beyond the injects already injected.
+  their own team only: nothing of another team, nothing of the key or the team plan
+  beyond the injects already injected, and nothing that names a family team's member.
 
 Every POST carries the CSRF token of its page and a cross-site Origin is refused. Bad
 input gets a message naming the field and changes nothing."""
@@ -21,6 +23,7 @@ import hmac
 import json
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,14 +34,17 @@ from starlette.routing import Route
 
 from drills.console.charts import chartable, svg
 from drills.console.forms import parse_move
+from drills.console.incidents import member_drawn
 from drills.console.web import NAME, TEMPLATES, BadInput, Console, guarded_by, page
 from drills.judge.evidence import visible_rows
+from drills.library.family import Member
+from drills.library.scenario import load_scenario, resolve_scenario
 from drills.play.actions import ACTIONS, ActionError
 from drills.play.drill import MoveRecord
 from drills.play.panels import PANELS
 from drills.team.drill import Posted, TeamDrill
 from drills.team.model import FACILITATOR, ROLE_TITLES, Inject, TeamSpec
-from drills.team.store import MemberRow, TeamStore
+from drills.team.store import DrawRow, MemberRow, TeamRow, TeamStore
 from drills.usecases import (
     TeamAssessed,
     TeamMoveRefused,
@@ -46,6 +52,7 @@ from drills.usecases import (
     open_team,
     play_team,
     score_team,
+    team_target,
     write_team_report,
 )
 from reports.team import board, describe_post
@@ -61,6 +68,13 @@ ROLE_WORDS = {
     "comms": "comms",
     "communications": "comms",
 }
+
+
+DRAWING = "the team's incident is still being drawn: reload in a moment"
+
+
+class Drawing(Exception):
+    """A family team whose member is still being drawn: no drill to show or play yet."""
 
 
 class Teams:
@@ -80,6 +94,43 @@ class Teams:
             if team_id not in self._teams:
                 self._teams[team_id] = open_team(self.store, team_id, self.c.drills.runs)
             return self._teams[team_id]
+
+    def drawing(self, team_id: str) -> bool:
+        """Whether a family team's member is still being drawn; if so, the draw is under
+        way (started here when a restarted server has not begun it)."""
+        if team_target(self.store, team_id) is not None:
+            return False
+        draw = self.store.draw(team_id)
+        assert draw is not None
+        self.c.preparer.start_member(
+            f"team-{team_id}",
+            draw.family,
+            draw.seed,
+            draw.place,
+            lambda folder, note: self._drawn(team_id, folder, note),
+        )
+        return True
+
+    def _drawn(self, team_id: str, folder: Path, note: str) -> None:
+        """The member drawn: stored once (as a candidate's variant is), its runs warmed."""
+        if self.store.drawn(team_id, str(folder), note):
+            self.c.preparer.on_ready(load_scenario(resolve_scenario(str(folder))))
+
+    def member(self, row: TeamRow) -> tuple[Member | None, DrawRow | None]:
+        """A family team's member (the one drawn, or the one its place will draw) and its
+        draw; (None, None) for a team on a scenario. The facilitator's pages only."""
+        draw = self.store.draw(row.id)
+        incident = self.c.incident(row.spec.scenario)
+        if draw is None or incident is None:
+            return None, draw
+        return member_drawn(incident, draw.folder, draw.seed, draw.place), draw
+
+    def label(self, row: TeamRow) -> str:
+        """A team as the facilitator's board heads its column: the team, its incident and,
+        on a family, the member it drew."""
+        member, _ = self.member(row)
+        played = f"{row.spec.scenario}: member {member.id}" if member else row.spec.scenario
+        return f"{row.spec.team} ({played})"
 
     def play(self, team_id: str, entry: dict[str, Any]) -> MoveRecord | Posted | None:
         """Validate, play, journal; an action's new run is simulated in the background and
@@ -128,6 +179,8 @@ def routes(c: Console) -> list[Route]:
         async def resumed(_c: Console, request: Request) -> Response:
             try:
                 return await handler(teams, request)
+            except Drawing:
+                return page("error.html", status=409, message=DRAWING)
             except TeamMoveRefused as exc:  # a log that fails its check: never guessed at
                 return page("error.html", status=409, message=f"cannot be resumed: {exc.why}")
 
@@ -182,14 +235,15 @@ def member_guard(
 
 async def teams_home(teams: Teams, request: Request, error: str = "") -> Response:
     ft = request.path_params["ft"]
-    rows = [(row, teams.store.members(row.id)) for row in teams.store.teams()]
+    rows = [(row, teams.store.members(row.id), teams.member(row)[0]) for row in teams.store.teams()]
     return page(
         "team_home.html",
         status=400 if error else 200,
         ft=ft,
         csrf=teams.c.csrf(ft),
         teams=rows,
-        scenarios=sorted(teams.c.scenarios.values(), key=lambda s: s.spec.id),
+        incidents=teams.c.incidents(),
+        session=teams.store.last_session(),
         error=error,
     )
 
@@ -242,19 +296,15 @@ async def create_team(teams: Teams, request: Request) -> Response:
     try:
         scenario = str(form.get("scenario", ""))
         incident = c.incident(scenario)
-        if incident is not None and incident.family is not None:
-            raise BadInput(
-                f"scenario: {scenario} is a symptom family (a member drawn for each "
-                "candidate of a cohort); a team drill plays one scenario"
-            )
-        if incident is None or incident.scenario is None:
-            raise BadInput(f"scenario: one of {sorted(c.scenarios)}")
-        played = incident.scenario
-        limit = played.time_box_min
+        if incident is None:
+            raise BadInput(f"scenario: one of {[i.id for i in c.incidents()]}")
+        limit = incident.time_box_min
         box = _number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
         name = str(form.get("team", "")).strip()
         if not NAME.match(name):
             raise BadInput("team: a name of letters, digits, spaces, . ' - (1 to 60)")
+        # a family team takes the next place of its session: its member is drawn below
+        session = _session(form) if incident.family is not None else None
         members = parse_members(str(form.get("members", "")))
         spec = TeamSpec(
             team=name,
@@ -262,16 +312,28 @@ async def create_team(teams: Teams, request: Request) -> Response:
             time_box_min=box,
             members=members,
         )
-        row, _ = new_team(teams.store, spec)
+        row, _ = new_team(teams.store, spec, session)
     except BadInput as exc:
         return await teams_home(teams, request, error=str(exc))
     except ValidationError as exc:
         return await teams_home(teams, request, error=_spec_message(exc))
     except InputError as exc:  # the scenario's team plan is broken: the author's to fix
         return await teams_home(teams, request, error=f"team plan: {exc}")
-    c.drills.warm_scenario(played)
+    if incident.scenario is not None:
+        c.drills.warm_scenario(incident.scenario)
+    else:
+        teams.drawing(row.id)  # starts the draw
     ft = request.path_params["ft"]
     return RedirectResponse(f"/f/{ft}/team/{row.id}", status_code=303)
+
+
+def _session(form: Any) -> str:
+    """The team session a family team is drawn in: its teams draw balanced members (blank:
+    a session of its own)."""
+    session = str(form.get("session", "")).strip()
+    if session and not NAME.match(session):
+        raise BadInput("session: a name of letters, digits, spaces, . ' - (up to 60), or blank")
+    return session
 
 
 def _number(raw: object, label: str, low: float, high: float) -> float:
@@ -288,15 +350,31 @@ def _team(teams: Teams, request: Request) -> tuple[str, TeamDrill] | None:
     tid = request.path_params["tid"]
     if teams.store.team(tid) is None:
         return None
+    if teams.drawing(tid):
+        raise Drawing()
     return tid, teams.get(tid)
 
 
 async def team_page(teams: Teams, request: Request, error: str = "") -> Response:
-    found = _team(teams, request)
-    if found is None:
+    tid = request.path_params["tid"]
+    row = teams.store.team(tid)
+    if row is None:
         return page("error.html", status=404, message="no such team drill")
-    tid, team = found
     ft = request.path_params["ft"]
+    member, draw = teams.member(row)
+    if teams.drawing(tid):
+        return page(
+            "team_drawing.html",
+            ft=ft,
+            row=row,
+            members=teams.store.members(tid),
+            titles=ROLE_TITLES,
+            base=str(request.base_url).rstrip("/"),
+            incident=teams.c.incident(row.spec.scenario),
+            member=member,
+            draw=draw,
+        )
+    team = teams.get(tid)
     feed = await run_in_threadpool(_feed_items, teams, team)
     with teams.lock:
         moves = [(m, team.mover(m)) for m in reversed(team.drill.moves)]
@@ -319,6 +397,9 @@ async def team_page(teams: Teams, request: Request, error: str = "") -> Response
         injected=injected,
         titles=ROLE_TITLES,
         ready=ready,
+        member=member,
+        draw=draw,
+        key=teams.c.key(team.scenario) if member is not None else None,
         error=error,
     )
 
@@ -386,13 +467,11 @@ async def team_report(teams: Teams, request: Request) -> Response:
 
 async def teams_board(teams: Teams, request: Request) -> Response:
     chosen = request.query_params.getlist("team") or [row.id for row in teams.store.teams()]
-    rows = [row for row in teams.store.teams() if row.id in chosen]
+    # a family team whose member is still being drawn has nothing to compare yet
+    rows = [row for row in teams.store.teams() if row.id in chosen and not teams.drawing(row.id)]
 
     def scores() -> list[tuple[str, Any]]:
-        return [
-            (f"{row.spec.team} ({row.spec.scenario})", teams.scored(row.id)[0].score)
-            for row in rows
-        ]
+        return [(teams.label(row), teams.scored(row.id)[0].score) for row in rows]
 
     found = await run_in_threadpool(scores)
     ft = request.path_params["ft"]
@@ -403,6 +482,8 @@ async def teams_board(teams: Teams, request: Request) -> Response:
 
 
 async def member_page(teams: Teams, request: Request, who: MemberRow, error: str = "") -> Response:
+    if teams.drawing(who.team):  # the same page for every member of every family team
+        return page("preparing.html", who=who)
     team = teams.get(who.team)
     mt = request.path_params["mt"]
     feed = await run_in_threadpool(_feed_items, teams, team)
@@ -422,6 +503,7 @@ async def member_page(teams: Teams, request: Request, who: MemberRow, error: str
         mine=mine,
         my_clock=team.clocks[who.name],
         members=[m.name for m in team.spec.members],
+        alerts=team.alerts(),
         panels=PANELS,
         actions=sorted(ACTIONS),
         error=error,
@@ -429,6 +511,8 @@ async def member_page(teams: Teams, request: Request, who: MemberRow, error: str
 
 
 async def member_move(teams: Teams, request: Request, who: MemberRow) -> Response:
+    if teams.drawing(who.team):
+        return page("preparing.html", status=409, who=who)
     form = await request.form()
     try:
         move = parse_move(form)
@@ -440,6 +524,8 @@ async def member_move(teams: Teams, request: Request, who: MemberRow) -> Respons
 
 
 async def member_post(teams: Teams, request: Request, who: MemberRow) -> Response:
+    if teams.drawing(who.team):
+        return page("preparing.html", status=409, who=who)
     form = await request.form()
     try:
         post = parse_post(form)
@@ -475,7 +561,14 @@ def parse_post(form: Any) -> dict[str, Any]:
         return {"kind": kind, "level": level, "text": _text(form, "text", "why", required=False)}
     if kind == "assign":
         workstream = _text(form, "workstream", "workstream", 120)
-        return {"kind": kind, "workstream": workstream, "owner": str(form.get("owner", ""))}
+        out: dict[str, Any] = {"kind": kind, "workstream": workstream}
+        out["owner"] = str(form.get("owner", ""))
+        alert = str(form.get("alert", "")).strip()
+        if alert:  # the second alert this workstream answers (its owner acknowledges it)
+            if not alert.isdigit() or int(alert) < 1:
+                raise BadInput("alert: the number of an injected alert (1 for the first)")
+            out["alert"] = int(alert)
+        return out
     if kind == "decision":
         text = _text(form, "text", "decision")
         return {
@@ -585,6 +678,8 @@ def _after(request: Request) -> int:
 
 
 async def member_events(teams: Teams, request: Request, who: MemberRow) -> Response:
+    if teams.drawing(who.team):
+        return page("preparing.html", status=409, who=who)
     return _stream(teams, who.team, request)
 
 
@@ -592,6 +687,8 @@ async def facilitator_events(teams: Teams, request: Request) -> Response:
     tid = request.path_params["tid"]
     if teams.store.team(tid) is None:
         return page("error.html", status=404, message="no such team drill")
+    if teams.drawing(tid):
+        return page("error.html", status=409, message=DRAWING)
     return _stream(teams, tid, request)
 
 

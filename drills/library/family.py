@@ -6,6 +6,8 @@
                                           deploy log every member lists, what varies, and
                                           the members: which deploy carries each one's
                                           cause and the faults it injects
+    scenarios/families/<id>/team.yaml     optional: the team plan every member's team
+                                          drill plays (drills/team/model.py: TeamPlan)
     scenarios/families/<id>/<member>/     a new member's key.yaml and transcripts/
     scenarios/<member>/                   an existing scenario that is a member lends its
                                           key and transcripts (its own scenario.yaml plays
@@ -51,6 +53,10 @@ from simulator.spec.workload import Workload
 
 FAMILY_FILE = "family.yaml"
 FAMILIES_DIR = "families"
+# a family's team plan (drills/team/model.py: TeamPlan), rendered into every member's
+# folder: the same severity, cadence and injects whichever member a team drew (an inject
+# that differed by member would tell the team its member)
+TEAM_PLAN = "team.yaml"
 # what a member's scenario takes from its family as written: everything a candidate sees
 # before the first look, and the fleet they act on
 SHARED = (
@@ -356,8 +362,9 @@ def write_member(
     family: FamilyFile, member_id: str, params: dict[str, Any], out: Path, **meta: Any
 ) -> dict[str, Any]:
     """A member rendered into `out` as a plain scenario folder (scenario.yaml, key.yaml,
-    transcripts/, variant.json): every file under the family's id. Returns its own
-    parameters (the family's, its magnitudes, its onset)."""
+    transcripts/, the family's team.yaml if it has one, variant.json): every file under
+    the family's id. Returns its own parameters (the family's, its magnitudes, its
+    onset)."""
     params = family.member_params(member_id, params)
     spec, data = family.rendered(params)
     own = set(family.params) | set(family.vary[member_id]) | {"onset_s"}
@@ -368,11 +375,15 @@ def write_member(
     scenario = member_scenario(spec, data, member_id)
     header = f"# a member of the symptom family {spec.id}, rendered: examiner's copy\n"
     (out / "scenario.yaml").write_text(header + yaml.safe_dump(scenario, sort_keys=False))
-    for path in [source / "key.yaml", *sorted((source / "transcripts").glob("*.yaml"))]:
+    files = [(source, source / "key.yaml")]
+    files += [(source, path) for path in sorted((source / "transcripts").glob("*.yaml"))]
+    if (family.directory / TEAM_PLAN).is_file():  # the family's, never a member's own
+        files.append((family.directory, family.directory / TEAM_PLAN))
+    for folder, path in files:
         data, _ = read_yaml(path, substituter(params, str(path)))
         data["scenario"] = spec.id
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-        (out / path.relative_to(source)).write_text(text)
+        (out / path.relative_to(folder)).write_text(text)
     params = {name: value for name, value in params.items() if name in own}
     drawn = {"from": spec.id, "family": spec.id, "member": member_id, "params": params} | meta
     (out / "variant.json").write_text(json.dumps(drawn, sort_keys=True) + "\n")
@@ -395,6 +406,13 @@ def drawn_member(folder: Path) -> str | None:
 def _seed(*parts: object) -> int:
     digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:8], "little")
+
+
+def session_seed(session_id: str) -> int:
+    """The seed a session's draws use (a cohort's, a team session's), from the session's
+    random hex id: seeds differ between sessions, and a session's draws are consecutive
+    places under one seed."""
+    return int(session_id[:6], 16) % 100_000
 
 
 def assign(family: Family, cohort_seed: int, candidate: int) -> str:
@@ -445,17 +463,20 @@ def visible_texts(family: Family) -> list[tuple[str, str]]:
     return texts
 
 
-def naming_problems(family: Family, causes: dict[str, list[str]]) -> list[str]:
+def naming_problems(
+    family: Family, causes: dict[str, list[str]], also: list[tuple[str, str]] | None = None
+) -> list[str]:
     """Where a text a candidate sees names a member's cause, read by the examiner's own
     cause matcher (drills/judge/causes.py): each statement of it, as a conclusion would
-    be read. `causes`: each member's causes."""
+    be read. `causes`: each member's causes; `also`: more (where, text) a candidate may
+    read (a team plan's injects, once injected)."""
     concepts = {
         cause: Concept.of(cause, CATALOG[cause].accept)
         for member_causes in causes.values()
         for cause in member_causes
     }
     problems = []
-    for where, text in visible_texts(family):
+    for where, text in visible_texts(family) + (also or []):
         for statement in re.split(r"[.!?;\n]+", text):
             for cause, concept in concepts.items():
                 found = match_concept(concept, statement)

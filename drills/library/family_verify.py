@@ -43,6 +43,7 @@ from drills.library.variants import MAX_DRAWS, Variant, check
 from drills.library.verify import MIN_SIGMA, Check, verify
 from drills.play.transcript import load_transcript
 from drills.runs.service import Runs
+from drills.team.model import load_family_plan
 from simulator.errors import InputError, InputErrors
 from simulator.telemetry.bundle import Telemetry
 
@@ -343,11 +344,14 @@ class FamilyReport:
 
 def prepare(family: FamilyFile, out: Path) -> tuple[FamilyReport, list[Rendered]]:
     """Every member rendered at the defaults into `out`, its transcripts checked against
-    its scenario (no simulation), and whether anything a candidate sees names a cause."""
+    its scenario (no simulation), and whether anything a candidate sees names a cause (the
+    page, the deploy log, and the family team plan's injects)."""
     members = render_members(family, out)
     causes = {m.member: m.causes for m in members}
     params = {name: p.default for name, p in family.params.items()}
-    naming = naming_problems(family.spec, causes)
+    # a team on the family reads its team plan's injects too, whichever member it drew
+    injects = [(f"team.yaml injects[{i.id}]", i.text) for i in load_family_plan(family).injects]
+    naming = naming_problems(family.spec, causes, injects)
     return FamilyReport(family.spec.id, params, causes, naming), members
 
 

@@ -129,6 +129,11 @@ class TeamDrill:
     def posts(self, *kinds: str) -> list[Posted]:
         return [p for p in self.channel if not kinds or p.post.kind in kinds]
 
+    def alerts(self) -> list[Posted]:
+        """The second alerts injected so far, in order: an assignment names one by its
+        place here (1 for the first)."""
+        return [p for p in self.channel if isinstance(p.post, Inject) and p.post.kind == "alert"]
+
     # --- playing an entry ---------------------------------------------------------------
 
     def apply(self, entry: Entry) -> MoveRecord | Posted | None:
@@ -191,6 +196,13 @@ class TeamDrill:
         if isinstance(post, Assign) and not self.spec.roles_of(post.owner):
             names = [m.name for m in self.spec.members]
             raise TeamRefused("post.owner", f"a member of the team: one of {names}")
+        if isinstance(post, Assign) and post.alert is not None:
+            injected = len(self.alerts())
+            if post.alert > injected:
+                raise TeamRefused(
+                    "post.alert",
+                    f"the number of an alert injected so far (1 for the first; {injected} so far)",
+                )
         if isinstance(post, Finding):
             index = post.move - 1
             moves = self.drill.moves

@@ -13,9 +13,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from drills.library.family import TEAM_PLAN, FamilyFile
 from drills.library.scenario import LoadedScenario, Move, load_model
+from drills.library.variant_spec import substituter
 from drills.team.judging import check_groups
 from simulator.errors import InputError
+from simulator.spec.fileio import read_yaml, validate_data
 from simulator.spec.fleet import NonNeg, Pos, Strict
 
 NAME = r"^[\w .'-]{1,60}$"
@@ -103,6 +106,12 @@ class Assign(Strict):
     kind: Literal["assign"]
     workstream: str = Field(min_length=1, max_length=120)
     owner: str = Field(min_length=1, description="a member of the team")
+    alert: int | None = Field(
+        None,
+        ge=1,
+        description="the injected alert this workstream answers (1: the first injected); "
+        "an owner given to a second alert acknowledges it",
+    )
 
 
 class Decision(Strict):
@@ -194,13 +203,19 @@ class CommsPlan(Strict):
 
 class TeamPlan(Strict):
     """What a facilitator judges a team by, beyond the answer key: the severity right for
-    the page and why, the update cadence, and the injects. Key material: never shown to a
-    member (an inject's text is shown once injected)."""
+    the page and why, the update cadence, how soon a second alert wants an owner, and the
+    injects. Key material: never shown to a member (an inject's text is shown once
+    injected)."""
 
     scenario: str
     severity: Severity
     severity_why: str = ""
     comms: CommsPlan = Field(default_factory=CommsPlan)
+    alert_owner_min: Pos = Field(
+        5.0,
+        description="a second alert is acknowledged and given an owner within this many "
+        "minutes of it (within twice as long: half)",
+    )
     injects: list[PlannedInject] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -216,13 +231,32 @@ class TeamPlan(Strict):
 
 def load_plan(scenario: LoadedScenario) -> TeamPlan:
     """The scenario's team.yaml, or a plan from its briefing (the page's severity, the
-    default cadence, no injects) where it has none."""
-    path = scenario.directory / "team.yaml"
+    default cadence, no injects) where it has none. A symptom family's member has its
+    family's (drills/library/family.py `write_member` renders it into the folder)."""
+    path = scenario.directory / TEAM_PLAN
     if not path.is_file():
         return TeamPlan(scenario=scenario.spec.id, severity=scenario.spec.briefing.severity)
     plan: TeamPlan = load_model(path, TeamPlan)[0]
-    if plan.scenario != scenario.spec.id:
-        raise InputError(str(path), "scenario", f"expected {scenario.spec.id!r}")
+    return _checked(plan, path, scenario.spec.id)
+
+
+def load_family_plan(family: FamilyFile) -> TeamPlan:
+    """A symptom family's team plan (its team.yaml at the family's default parameters, or
+    one from its briefing), as every member's team drill will play it: read when a team
+    drill is created, before its member is drawn."""
+    path = family.directory / TEAM_PLAN
+    spec = family.spec
+    if not path.is_file():
+        return TeamPlan(scenario=spec.id, severity=spec.briefing.severity)
+    data, node = read_yaml(path, substituter(family.defaults(), str(path)))
+    if not isinstance(data, dict):
+        raise InputError(str(path), "", f"expected a YAML mapping, found {type(data).__name__}")
+    return _checked(validate_data(data, TeamPlan, str(path), node), path, spec.id)
+
+
+def _checked(plan: TeamPlan, path: Path, scenario_id: str) -> TeamPlan:
+    if plan.scenario != scenario_id:
+        raise InputError(str(path), "scenario", f"expected {scenario_id!r}")
     return plan
 
 

@@ -7,9 +7,10 @@ Points (100):
   mitigation, recovery, prevention, penalties — and halved; each component is credited to
   whoever earned it (the signals to whoever first read them, the fix to whoever made it,
   the diagnosis and prevention to the commander who concluded);
-- **the commander** (20): severity declared and right for the page (5), workstreams
-  assigned to the investigators before the first fix (5), each action covered by a logged
-  decision with a reason (6), a handover if the time box ran out (4);
+- **the commander** (20): severity declared and right for the page (4), workstreams
+  assigned to the investigators before the first fix (4), each action covered by a logged
+  decision with a reason (5), a handover if the time box ran out (3), each injected second
+  alert acknowledged with an owner within the plan's minutes (4);
 - **communications** (20): the first update within the plan's minutes of the page (3);
   each update's impact, scope, current action and next update time (7); the cadence kept,
   every promise of a next update honoured and no gap past the plan's cadence (3); no
@@ -49,7 +50,13 @@ from drills.team.rubric import (
 )
 
 DRILL_SHARE = 0.5  # the individual score's 100 points count for 50 of the team's
-COMMANDER = {"severity": 5.0, "workstreams": 5.0, "decisions": 6.0, "handover": 4.0}
+COMMANDER = {
+    "severity": 4.0,
+    "workstreams": 4.0,
+    "decisions": 5.0,
+    "handover": 3.0,
+    "second alert": 4.0,
+}
 COMMS = {
     "first update": 3.0,
     "update elements": 7.0,
@@ -242,6 +249,7 @@ def commander_component(team: TeamDrill, fixes: list[tuple[int, str]]) -> Compon
         _workstreams(team, mine, fixes, acts),
         _decisions(mine, acts),
         _handover(team, mine),
+        _second_alerts(team, mine),
     ]
     return _total("commander", parts, [ic], top)
 
@@ -370,6 +378,53 @@ def _handover(team: TeamDrill, mine: list[Posted]) -> Part:
         " and ".join(found) or "neither where things stand nor what is next"
     )
     return Part("handover", points, top, why, [f"“{post.text}”"], missed)
+
+
+def _second_alerts(team: TeamDrill, mine: list[Posted]) -> Part:
+    """Each injected alert acknowledged in the channel with an owner: the commander's
+    assignment that names it (`alert: n`), within the plan's minutes of it (within twice
+    that: half). An alert left without one is ignored and earns nothing; one the drill
+    ended within the minutes of is not judged (nothing was owed yet)."""
+    top, due = COMMANDER["second alert"], team.plan.alert_owner_min
+    alerts = team.alerts()
+    if not alerts:
+        return Part("second alert", top, top, "no second alert was injected")
+    earned, missed, shares = [], [], []
+    for number, alert in enumerate(alerts, 1):
+        assert isinstance(alert.post, Inject)
+        what = f"alert {number} at minute {alert.clock_min:.0f} “{alert.post.text[:80]}”"
+        owned = [p for p in mine if isinstance(p.post, Assign) and p.post.alert == number]
+        if not owned:
+            if team.clock_min - alert.clock_min <= due:
+                continue  # its minutes had not run out when the drill stood here
+            shares.append(0.0)
+            missed.append(f"{what}: ignored, no owner given (due within {due:g} minutes)")
+            continue
+        first = owned[0]
+        assert isinstance(first.post, Assign)
+        after = first.clock_min - alert.clock_min
+        said = (
+            f"{what}: “{first.post.workstream}” → {first.post.owner} {after:.0f} minutes after it"
+        )
+        share = 1.0 if after <= due else 0.5 if after <= 2 * due else 0.0
+        shares.append(share)
+        if share == 1.0:
+            earned.append(f"{said} (due within {due:g})")
+        elif share:
+            earned.append(f"{said} (late: half)")
+            missed.append(f"{said}: due within {due:g} minutes")
+        else:
+            missed.append(f"{said}: too late (due within {due:g} minutes)")
+    if not shares:
+        why = f"{len(alerts)} alert(s) injected; the drill ended within their {due:g} minutes"
+        return Part("second alert", top, top, why, earned)
+    share = sum(shares) / len(shares)
+    owned_in_time = sum(1 for x in shares if x == 1.0)
+    why = (
+        f"{owned_in_time} of {len(shares)} second alerts acknowledged with an owner "
+        f"within {due:g} minutes"
+    )
+    return Part("second alert", top * share, top, why, earned, missed)
 
 
 # --- communications --------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """Team drills in SQLite ($SPEECHDRILL_HOME/teams.sqlite, WAL): each team's spec, its
-members' unguessable join tokens, and its log of entries, journaled like a drill's moves.
+members' unguessable join tokens, its log of entries, journaled like a drill's moves, and,
+for a team on a symptom family, its draw: the session it was created in, the session's
+seed, its place there, and the member's folder once drawn (stored as a candidate's
+variant is: the folder, whose variant.json names the member, and its note).
 
 Every entry is committed before its effect is shown, so a restarted console replays the
 log and resumes the team drill with its channel intact. Each entry carries an HMAC over
@@ -22,10 +25,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from drills.library.family import session_seed
 from drills.team.model import TeamSpec
 from simulator.errors import InputError
 
-VERSION = 1
+VERSION = 2  # 2: draws (a version 1 store gains the table, empty)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS teams (
     id TEXT PRIMARY KEY, spec TEXT NOT NULL, created TEXT NOT NULL
@@ -36,6 +40,10 @@ CREATE TABLE IF NOT EXISTS members (
 CREATE TABLE IF NOT EXISTS entries (
     team TEXT NOT NULL, seq INTEGER NOT NULL, payload TEXT NOT NULL, mac TEXT NOT NULL,
     PRIMARY KEY (team, seq)
+);
+CREATE TABLE IF NOT EXISTS draws (
+    team TEXT PRIMARY KEY, family TEXT NOT NULL, session TEXT NOT NULL,
+    seed INTEGER NOT NULL, place INTEGER NOT NULL, folder TEXT NOT NULL, note TEXT NOT NULL
 );
 """
 
@@ -52,6 +60,20 @@ class MemberRow:
     token: str
     team: str
     name: str
+
+
+@dataclass(frozen=True)
+class DrawRow:
+    """A family team's member: place `place` of the session `session` seeded `seed`
+    (drills/library/family.py `assign`), drawn into `folder` ("" until it is)."""
+
+    team: str
+    family: str
+    session: str
+    seed: int
+    place: int
+    folder: str
+    note: str
 
 
 class TeamStore:
@@ -74,7 +96,10 @@ class TeamStore:
             self.db.executescript(SCHEMA)
             self.db.execute(f"PRAGMA user_version = {VERSION}")
 
-    def create(self, spec: TeamSpec) -> tuple[TeamRow, list[MemberRow]]:
+    def create(self, spec: TeamSpec, session: str | None = None) -> tuple[TeamRow, list[MemberRow]]:
+        """A team drill and its members' tokens; with `session` (a team on a symptom
+        family), its draw too: the next place among the session's teams on that family,
+        under the seed of the session's first team ("": a session of its own)."""
         row = TeamRow(uuid.uuid4().hex[:10], spec, datetime.now(UTC).isoformat(timespec="seconds"))
         members = [MemberRow(secrets.token_urlsafe(18), row.id, m.name) for m in spec.members]
         with self.lock, self.db:
@@ -84,7 +109,45 @@ class TeamStore:
             self.db.executemany(
                 "INSERT INTO members VALUES (?, ?, ?)", [(m.token, m.team, m.name) for m in members]
             )
+            if session is not None:
+                self._add_draw(row.id, spec.scenario, session)
         return row, members
+
+    def _add_draw(self, team_id: str, family: str, session: str) -> None:
+        seed, place = session_seed(team_id), 0
+        if session:
+            first = self.db.execute(
+                "SELECT seed FROM draws WHERE session = ? ORDER BY rowid LIMIT 1", (session,)
+            ).fetchone()
+            seed = first[0] if first else seed
+            place = self.db.execute(
+                "SELECT count(*) FROM draws WHERE session = ? AND family = ?", (session, family)
+            ).fetchone()[0]
+        self.db.execute(
+            "INSERT INTO draws VALUES (?, ?, ?, ?, ?, '', '')",
+            (team_id, family, session, seed, place),
+        )
+
+    def draw(self, team_id: str) -> DrawRow | None:
+        found = self.db.execute("SELECT * FROM draws WHERE team = ?", (team_id,)).fetchone()
+        return DrawRow(*found) if found else None
+
+    def drawn(self, team_id: str, folder: str, note: str) -> bool:
+        """Store a family team's drawn member, once: False if it already had one (two
+        consoles drawing one team: whoever finishes first)."""
+        with self.lock, self.db:
+            done = self.db.execute(
+                "UPDATE draws SET folder = ?, note = ? WHERE team = ? AND folder = ''",
+                (folder, note, team_id),
+            )
+        return done.rowcount == 1
+
+    def last_session(self) -> str:
+        """The session the latest family team was created in ("" if none was named)."""
+        found = self.db.execute(
+            "SELECT session FROM draws WHERE session != '' ORDER BY rowid DESC LIMIT 1"
+        ).fetchone()
+        return str(found[0]) if found else ""
 
     def teams(self) -> list[TeamRow]:
         rows = self.db.execute("SELECT * FROM teams ORDER BY rowid DESC").fetchall()  # newest first
