@@ -31,7 +31,7 @@ test: lint typecheck
 # the second tier: the simulated per-scenario checks on the rest of the library and the
 # whole real speech eval (CI runs it after make test)
 test-full: setup
-	$(VENV)/bin/pytest -n 2 --dist worksteal -q -m full
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -q -m full
 
 bench: setup
 	$(PY) -m benchmarks.run --out bench-results.json

@@ -25,7 +25,7 @@ from simulator.telemetry.bundle import Telemetry, build
 # `make test-full` (CI runs both); what needs no simulation checks every scenario.
 # one run service for the tests of a process (as one front end holds one): a run one test
 # simulates is read back by the next
-RUNS = Runs()
+RUNS = Runs(memory=5)  # a score reads up to five runs; each holds hundreds of MB
 
 SAMPLE = ("gpu-cost-no-traffic", "streaming-partials-unstable", "tts-first-audio-byte")
 # the heaviest matrices (the cheat ranking, every expert path through the page: ~20 trainees'

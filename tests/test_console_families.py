@@ -240,6 +240,7 @@ def _play(client: TestClient, who: Any, moves: list[Any]) -> None:
 
 
 @pytest.mark.full
+@pytest.mark.xdist_group("families")  # with the families' checks: memory
 def test_a_family_cohort_is_scored_member_by_member_and_a_tip_is_worth_nothing(tmp_path):
     """Verified draws, real scores: Ana plays her member's expert path; Bo, on another
     member, plays Ana's path word for word (a tip from an earlier candidate); Cai and Dee
@@ -283,6 +284,7 @@ def test_a_family_cohort_is_scored_member_by_member_and_a_tip_is_worth_nothing(t
 
 
 @pytest.mark.full
+@pytest.mark.xdist_group("families")  # with the families' checks: memory
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (apt-get install chromium)")
 def test_a_family_cohort_in_a_real_browser(server):  # noqa: F811
     """The facilitator picks the family from the form, sends four links once the cohort

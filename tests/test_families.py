@@ -52,7 +52,10 @@ SAMPLE_FAMILY = "live-captions-degraded"
 
 
 def family_params() -> list[object]:
-    return [pytest.param(f.name, id=f.name, marks=pytest.mark.full) for f in FAMILIES]
+    # one worker runs them one after another (make test-full's --dist loadgroup): a family's
+    # N² replays hold gigabytes of runs, and two side by side ran a 24 GiB host out of memory
+    marks = (pytest.mark.full, pytest.mark.xdist_group("families"))
+    return [pytest.param(f.name, id=f.name, marks=marks) for f in FAMILIES]
 
 
 def test_the_library_has_four_families_of_four_different_causes(tmp_path):
