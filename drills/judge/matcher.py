@@ -297,6 +297,20 @@ def _is_soup(text: str, items: int, rules: Rules) -> bool:
     return len(words(text)) / items < rules.soup_words
 
 
+def _headings(parts: list[Statement]) -> list[Statement]:
+    """A list of three or more entries, most of them topics ("fab alert", "config as
+    release"), is a list of headings: there an entry makes its point only by an action or
+    a relation, not by a policy word in front of a topic ("no batching first token")."""
+    entries = {p.line for p in parts}
+    topics = {p.line for p in parts if not p.point}
+    if len(entries) < 3 or 2 * len(topics) <= len(entries):
+        return parts
+    return [
+        p if not p.point or makes_point(p.text, policy=False) else Statement(p.text, False, p.line)
+        for p in parts
+    ]
+
+
 def judge(
     answers: Sequence[str], concepts: Sequence[Concept], rules: Rules = PREVENTION
 ) -> Judgement:
@@ -304,7 +318,7 @@ def judge(
     at most two (a sentence can make two points; three at once is a buzzword list), or as
     `rules` say; a statement that makes no point earns nothing."""
     result = Judgement()
-    parts = statements(answers)
+    parts = _headings(statements(answers))
     if rules.detail_words is not None:
         least = rules.detail_words
         parts = [
@@ -348,6 +362,8 @@ def judge(
             continue
         result.on_point += 1
         weight = 1.0 if part.point else fragment_weight
+        if weight <= 0.0:  # a fragment of a list where no entry makes a point: a topic named
+            continue
         fresh = [m for m in live if result.weights.get(m.item, -1.0) < weight]
         fresh.sort(key=lambda m: -m.weight)
         for m in fresh[: rules.per_statement]:

@@ -450,6 +450,19 @@ def _anaphora(
             if clause.last < len(words)
             else ""
         )
+        if c > 0 and _sets_aside(words, clause, lex):
+            # "X: Y is not the problem", "X (Y) Z isn't the cause": the verdict's subject
+            # runs back over a colon or a bracket to where the sentence or a ";" began
+            d = c
+            while d > 0 and clauses[d - 1].sentence == clause.sentence:
+                gap = text[spans[clauses[d].first - 1][1] : spans[clauses[d].first][0]]
+                if ";" in gap or not any(mark in gap for mark in ":()[]"):
+                    break
+                d -= 1
+                out[d] = _down(out[d])
+        if c > 0 and out[c - 1].negated() and _opens_correction(own):
+            # "X is not the problem here; it is Y": the correction asserts Y
+            out[c] = Clause(**{**out[c].__dict__, "assertion": True})
         header = all(w in lex.anaphora or w in _HEADER_WORDS for w in own)
         if ":" in after and header and _has(words, lex.dismissals, clause.first, clause.last):
             for d in range(c + 1, len(clauses)):
@@ -457,6 +470,20 @@ def _anaphora(
                     break
                 out[d] = _down(out[d])
     return out
+
+
+def _sets_aside(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> bool:
+    """The clause is a verdict setting its subject aside ("... is not the problem here")."""
+    return bool(spans_of(words, lex.set_aside, clause.first, clause.last))
+
+
+_CORRECTIONS = (("it's",), ("it", "is"), ("it", "was"), ("that's",), ("instead",), ("rather",))
+
+
+def _opens_correction(own: tuple[str, ...]) -> bool:
+    """A clause that opens as the correction of a turned-down one ("...; it's Y")."""
+    lead = tuple(w for w in own[:3] if w not in ("but", "and", "actually", "really"))
+    return any(lead[: len(c)] == c for c in _CORRECTIONS)
 
 
 _HEADER_WORDS = frozenset(
@@ -560,11 +587,12 @@ def statements(text: str, governed: bool = False) -> list[Part]:
     return [p for p in out if _WORD.search(p.text.lower())]
 
 
-def makes_point(text: str) -> bool:
+def makes_point(text: str, policy: bool = True) -> bool:
     """Does a statement make a point as a sentence would (something and what is done with
     it), or only name a topic ("voice canary", "latency gates")? A point holds an auxiliary
     or a modal, a relation between things ("on", "when", "before", "> 3%"), a policy word
-    ("never", "only", "every"), or opens with an action that has an object."""
+    ("never", "only", "every"; not with `policy=False`: in a list of headings "no batching
+    first token" is one more heading), or opens with an action that has an object."""
     lex = lexicon()
     found = read(text)
     words = [w for w, j in zip(found.words, found.joined, strict=True) if not j]
@@ -575,7 +603,7 @@ def makes_point(text: str) -> bool:
     if any(w in lex.relations for w in words[1:]):
         return True
     tup = tuple(words)
-    if any(tup[: len(p)] == p for p in lex.policies) and len(words) >= 2:
+    if policy and any(tup[: len(p)] == p for p in lex.policies) and len(words) >= 2:
         return True
     for k, w in enumerate(words):
         opener = k == 0 or words[k - 1] in lex.subjects or words[k - 1] == "to"
