@@ -193,6 +193,16 @@ def _set_aside(reading: Reading) -> dict[str, int]:
     (its first concept group) is the subject of the setting aside."""
     out: dict[str, int] = {}
     for clause in reading.clauses:
+        if clause.hypothetical:
+            continue
+        for a, b in clause.triggers:  # "it's not the sample rate", "no jitter"
+            for concept in _concepts():
+                if concept.id not in out and any(
+                    p.at(reading, i) and _governed(reading, b, i)
+                    for p in concept.groups[0]
+                    for i in range(b, min(b + 3, clause.last))
+                ):
+                    out[concept.id] = a
         for a, _ in spans_of(reading.words, lexicon().set_aside, clause.first, clause.last):
             for concept in _concepts():
                 if concept.id in out:
@@ -204,6 +214,51 @@ def _set_aside(reading: Reading) -> dict[str, int]:
                 ):
                     out[concept.id] = a
     return out
+
+
+def _denied(reading: Reading, m: Match) -> bool:
+    """The mention denies the cause's own thing (its first concept group): a negation just
+    before it ("it isn't demand", "no jitter") or just after it in the same stretch
+    ("demand itself didn't change", "user volume has not grown"), or a clause turned down
+    as a whole; not a negation of a detail ("lots of attempts, hardly any backoff")."""
+    if not m.negated:
+        return False
+    for c in m.clauses:
+        clause = reading.clauses[c]
+        if clause.turned_down:
+            return True
+        for first, last in _own_thing(reading, m):
+            for a, b in clause.triggers:
+                if first - 3 <= a and b <= first and _governed(reading, b, first):
+                    return True
+                gap = reading.text[reading.spans[last - 1][1] : reading.spans[a][0]]
+                if last <= a <= last + 3 and "," not in gap:
+                    return True
+    return False
+
+
+_BETWEEN = frozenset(
+    {"the", "a", "an", "just", "really", "simply", "from", "about", "any", "due", "to", "of"}
+    | {"caused", "by", "because", "that", "this", "its", "their", "our", "some", "much"}
+)
+
+
+def _governed(reading: Reading, end: int, first: int) -> bool:
+    """A negation governs the words at `first` when nothing but a determiner stands between
+    ("it isn't demand", "not the sample rate"), not a verb ("never covered code-switching")."""
+    return all(w in _BETWEEN for w in reading.words[end:first])
+
+
+def _own_thing(reading: Reading, m: Match) -> list[tuple[int, int]]:
+    """Where the words of the cause's own thing (its first group) stand in a match."""
+    spans = []
+    for concept in _concepts():
+        if concept.id != m.item:
+            continue
+        for phrasing in concept.groups[0]:
+            n = len(phrasing.tokens)
+            spans += [(i, i + n) for i in range(m.first, m.last - n + 1) if phrasing.at(reading, i)]
+    return spans
 
 
 def _marked(reading: Reading, m: Match) -> bool:
@@ -227,17 +282,33 @@ def read_causes(text: str) -> CauseReading:
     reading = read(text)
     matches = sorted(_matches(reading), key=lambda m: m.first)
     aside = _set_aside(reading)
+    for m in matches:  # a denial sets its cause aside too ("it's not the sample rate, ...")
+        if _denied(reading, m):
+            aside[m.item] = min(aside.get(m.item, m.first), m.first)
     live: dict[str, Match] = {}
     dead: dict[str, Match] = {}
+    marked: set[str] = set()  # causes asserted as the cause in some live mention
     for m in matches:
         if not m.negated and _asserts(reading, m):
             # a cause set aside stays set aside where it is only talked about again
             # ("shadow mirroring isn't the problem - those shadow requests are a rounding
-            # error"), unless it is asserted as the cause
-            if not (aside.get(m.item, len(reading.words)) < m.first and not _marked(reading, m)):
-                live.setdefault(m.item, m)
+            # error"; "it's not the sample rate, the header says 16 kHz"), unless it is
+            # asserted as the cause
+            if aside.get(m.item, len(reading.words)) < m.first and not _marked(reading, m):
+                continue
+            live.setdefault(m.item, m)
+            if _marked(reading, m):
+                marked.add(m.item)
         else:
             dead.setdefault(m.item, m)
+    # the latest word on a cause is the writer's verdict: talked about, then denied ("...
+    # its requests grew. So it isn't demand at all"), it is ruled out unless it was
+    # marked as the cause
+    last = {m.item: m for m in matches}
+    for name, m in last.items():
+        if name in live and _denied(reading, m) and name not in marked:
+            dead.setdefault(name, m)
+            del live[name]
     result = CauseReading()
     for name, m in dead.items():
         if name not in live:

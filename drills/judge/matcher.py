@@ -150,20 +150,28 @@ def match_in(
     lo: int = 0,
     hi: int | None = None,
     reach: int | None = None,
+    forward: bool = False,
 ) -> Match | None:
     """The concept's match within words [lo, hi) of a reading: each group answered by a
     phrasing in an asserted clause where one exists (the earliest), else wherever it stands
-    (and the match is negated); None if a group is absent. One word answers one group."""
+    (and the match is negated); None if a group is absent. One word answers one group.
+    `forward`: a negation such as "without" or "no" governs only what follows it (a cause
+    is read so; a prevention item keeps the whole clause's polarity: "pushed directly
+    without a canary" is not "canary config pushes")."""
     hi = len(reading.stems) if hi is None else hi
     if reach is not None:  # the words of one claim lie close together: try each window
-        if match_in(concept, reading, lo, hi) is None:
+        if match_in(concept, reading, lo, hi, None, forward) is None:
             return None  # not in the whole stretch: in no window of it
         found = [
             m
             for start in range(lo, hi)
-            if (m := match_in(concept, reading, start, min(hi, start + reach))) is not None
+            if (m := match_in(concept, reading, start, min(hi, start + reach), None, forward))
+            is not None
         ]
         return min(found, key=lambda m: (m.negated, m.first), default=None)
+    def at(i: int) -> int | None:  # where a forward-only negation ("without") is placed
+        return i if forward else None
+
     covered: set[int] = set()
     own: set[int] = set()  # the words of negative phrasings chosen: the item's own negation
     chosen: list[tuple[int, int, str]] = []
@@ -174,7 +182,7 @@ def match_in(
                 if covered.intersection(range(start, end)):
                     continue
                 mine = frozenset(range(start, end)) if phrasing.negative else frozenset()
-                down = reading.clause(start).negated(mine | frozenset(own))
+                down = reading.clause(start).negated(mine | frozenset(own), at(start))
                 options.append((down, start, -(end - start), end, phrasing))
         if not options:
             return None
@@ -192,7 +200,7 @@ def match_in(
         theirs = {reading.clause_of[i] for i in covered - own}
         if not any(_governs(reading, reading.clause_of[i], theirs) for i in own):
             return None
-    negated = any(reading.clauses[c].negated(frozenset(own)) for c in clauses)
+    negated = any(reading.clause(i).negated(frozenset(own), at(i)) for i in covered)
     # a second word of an item's own never ("I would not look beyond global WER") undoes it
     for c in clauses if concept.nevers else ():
         clause = reading.clauses[c]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import snowballstemmer
 import yaml
-from lemminflect import getAllLemmas
+from lemminflect import getAllInflections, getAllLemmas
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
 _WORD = re.compile(r"[a-z0-9$%]+(?:[-'][a-z0-9]+|\.[0-9]+)*")
@@ -144,13 +144,19 @@ class Clause:
     effect: bool  # opens as a consequence ("so ...", "causing ...")
     assertion: bool  # holds a marker of the cause asserted ("the cause is", "because")
     co_cause: bool  # opens as another cause ("plus ...", "separately ...")
+    forward: frozenset[int] = frozenset()  # triggers (by start) that govern only what follows
 
-    def negated(self, own: frozenset[int] = frozenset()) -> bool:
+    def negated(self, own: frozenset[int] = frozenset(), at: int | None = None) -> bool:
         """Turned down, by a trigger other than the words of `own` (an item's own "never",
-        "not logged")."""
+        "not logged"); for the word at `at`, a trigger that governs only what follows it
+        ("without", "no": "doubling inference without any growth in demand") counts only
+        before that word."""
         if self.turned_down:
             return True
-        return any(not own.issuperset(range(a, b)) for a, b in self.triggers)
+        return any(
+            not own.issuperset(range(a, b)) and (at is None or a not in self.forward or a < at)
+            for a, b in self.triggers
+        )
 
 
 @dataclass(frozen=True)
@@ -296,7 +302,32 @@ def _ends_negated(words: tuple[str, ...], i: int) -> bool:
 
 
 def _has_finite(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
-    return any(w in lex.finite or w.endswith("n't") for w in words[lo:hi])
+    return any(_finite(words, k, lex) for k in range(lo, hi))
+
+
+def _finite(words: tuple[str, ...], k: int, lex: Lexicon) -> bool:
+    """A finite verb: an auxiliary or pronoun of the lexicon, or a past or third-person form
+    (LemmInflect: "moved", "handles"); one that is also a noun ("requests") only after a
+    word that is not a determiner ("the model handles", not "the requests")."""
+    w = words[k]
+    if w in lex.finite or w.endswith("n't"):
+        return True
+    form = verb_form(w)
+    if form is None:
+        return False
+    noun, _ = form
+    return not noun or (k > 0 and words[k - 1] not in lex.determiners and words[k - 1] not in _LINKS)
+
+
+@lru_cache(maxsize=65536)
+def verb_form(word: str) -> tuple[bool, str] | None:
+    """(also a noun, tag) when the word is a past or third-person verb form, else None."""
+    found = getAllLemmas(word)
+    for lemma in found.get("VERB", ()):
+        for tag, forms in getAllInflections(lemma, upos="VERB").items():
+            if tag in ("VBD", "VBZ") and word in forms:
+                return "NOUN" in found, tag
+    return None
 
 
 def _finite_ahead(
@@ -309,7 +340,7 @@ def _finite_ahead(
             gap = text[spans[j - 1][1] : spans[j][0]]
             if "," in gap or _CLAUSE_BREAK.search(gap):
                 break
-        if words[j] in lex.finite:
+        if _finite(words, j, lex):
             return True
         j += 1
     return False
@@ -370,6 +401,7 @@ def read(text: str) -> Reading:
                 effect=_opens(tup, lex.effects, lo, hi) and not _has(tup, lex.assertions, lo, hi),
                 assertion=_has(tup, lex.assertions, lo, hi),
                 co_cause=_opens(tup, lex.co_causes, lo, hi),
+                forward=frozenset(a for a, b in triggers if b - a == 1 and words[a] in _FORWARD),
             )
         )
     clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
@@ -385,6 +417,9 @@ def read(text: str) -> Reading:
         clauses=tuple(clauses),
         operators=operators,
     )
+
+
+_FORWARD = frozenset({"without", "no"})  # determiners of negation: they govern what follows
 
 
 def _directs(words: tuple[str, ...], at: int, lo: int) -> bool:
@@ -460,9 +495,20 @@ def _anaphora(
                     break
                 d -= 1
                 out[d] = _down(out[d])
+        if _asks(text, words, spans, clauses, c):  # "Is it the checkpoint? The routing?"
+            out[c] = _with(out[c], hypothetical=True)
+        elif _answers_why(text, words, spans, clauses, c):
+            out[c] = _with(out[c], assertion=True)  # "Why? The VAD needs a longer silence."
+        if _cleft(own):  # "that's the VAD threshold being too short"
+            out[c] = _with(out[c], assertion=True)
+        if c > 0 and own[0] == "but" and _concedes(text, words, spans, clause):
+            # "late chunks make partials rewrite, yes, but ...": granted, not the cause
+            out[c - 1] = _with(out[c - 1], hypothetical=True)
+        if c > 0 and out[c - 1].assertion and ":" in before and not _points_back(out[c - 1], words):
+            out[c] = _with(out[c], assertion=True)  # "so it's the clients: the SDK's retries"
         if c > 0 and out[c - 1].negated() and _opens_correction(own):
             # "X is not the problem here; it is Y": the correction asserts Y
-            out[c] = Clause(**{**out[c].__dict__, "assertion": True})
+            out[c] = _with(out[c], assertion=True)
         header = all(w in lex.anaphora or w in _HEADER_WORDS for w in own)
         if ":" in after and header and _has(words, lex.dismissals, clause.first, clause.last):
             for d in range(c + 1, len(clauses)):
@@ -470,6 +516,78 @@ def _anaphora(
                     break
                 out[d] = _down(out[d])
     return out
+
+
+def _with(clause: Clause, **changes: bool) -> Clause:
+    return Clause(**{**clause.__dict__, **changes})
+
+
+def _asks(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], clauses: list[Clause], c: int
+) -> bool:
+    """The clause stands in a question: what is asked is not asserted."""
+    sentence = clauses[c].sentence
+    last = max(k.last for k in clauses if k.sentence == sentence)
+    end = spans[last][0] if last < len(words) else len(text)
+    return "?" in text[spans[last - 1][1] : end]
+
+
+def _points_back(clause: Clause, words: tuple[str, ...]) -> bool:
+    """"Because of that:" points back at a cause already said: what follows is its effect."""
+    own = words[clause.first : clause.last]
+    return own[:2] in (("because", "of"), ("due", "to"), ("as", "a")) and own[-1] in (
+        "that",
+        "this",
+        "it",
+        "result",
+    )
+
+
+_WHY = (("why",), ("what", "caused"), ("what", "introduced"), ("what", "changed"), ("what's", "the"))
+
+
+def _answers_why(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], clauses: list[Clause], c: int
+) -> bool:
+    """The clause answers a "why" question just asked ("Why? The VAD requires ..."): the
+    sentence after a question that opens with "why" or "what caused"."""
+    sentence = clauses[c].sentence
+    asked = [k for k, cl in enumerate(clauses) if cl.sentence == sentence - 1]
+    if not asked or not _asks(text, words, spans, clauses, asked[0]):
+        return False
+    opening = words[clauses[asked[0]].first : clauses[asked[0]].first + 2]
+    return any(opening[: len(w)] == w for w in _WHY)
+
+
+_CLEFTS = (("it's",), ("it", "is"), ("it", "was"), ("that's",), ("that", "is"), ("this", "is"))
+_NOT_CLEFT = frozenset(
+    {"why", "how", "what", "because", "not", "possible", "likely", "probably", "also", "still"}
+    | {"just", "only", "worth", "clear", "hard", "unclear", "fine", "normal", "true", "a", "an"}
+)
+
+
+def _cleft(own: tuple[str, ...]) -> bool:
+    """A clause that opens by naming what it is ("it's the clients", "that's the VAD
+    threshold"), not one that describes ("it's slower", "that's why")."""
+    for lead in _CLEFTS:
+        n = len(lead)
+        if own[:n] == lead and len(own) > n + 1:
+            after = own[n]
+            return after not in _NOT_CLEFT and "ADJ" not in _pos(after)
+    return False
+
+
+def _pos(word: str) -> frozenset[str]:
+    return frozenset(getAllLemmas(word))
+
+
+_CONCESSIONS = frozenset({"yes", "sure", "true", "granted", "agreed", "fine", "ok", "okay"})
+
+
+def _concedes(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], but: Clause) -> bool:
+    """A "but" clause after a concession ("X, yes, but Y"; "sure, but"): X is granted."""
+    k = but.first - 1
+    return k >= 0 and words[k] in _CONCESSIONS and "," in text[spans[k - 1][1] : spans[k][0]]
 
 
 def _sets_aside(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> bool:
