@@ -479,7 +479,10 @@ def _anaphora(
             out[c] = _down(out[c])  # "we don't need A, not B": the list goes on turned down
         bare = all(w in lex.anaphora or w in lex.negations for w in own)
         if c > 0 and clause.triggers and bare:  # "it doesn't, so not that"; "(unlikely)"
-            out[c - 1] = _down(out[c - 1])
+            if _runs_on(text, spans, clause, clauses, c):  # "A, not because B": B is denied
+                out[c + 1] = _down(clauses[c + 1])
+            else:
+                out[c - 1] = _down(out[c - 1])
         after = (
             text[spans[clause.last - 1][1] : spans[clause.last][0]]
             if clause.last < len(words)
@@ -516,6 +519,17 @@ def _anaphora(
                     break
                 out[d] = _down(out[d])
     return out
+
+
+def _runs_on(
+    text: str, spans: list[tuple[int, int]], clause: Clause, clauses: list[Clause], c: int
+) -> bool:
+    """A bare "not" that runs on, with no stop, into the clause after it ("..., not because
+    the servers slowed"): it negates what follows, not what came before."""
+    if c + 1 >= len(clauses) or clauses[c + 1].sentence != clause.sentence:
+        return False
+    gap = text[spans[clause.last - 1][1] : spans[clause.last][0]]
+    return not gap.strip()
 
 
 def _with(clause: Clause, **changes: bool) -> Clause:
