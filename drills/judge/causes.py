@@ -150,7 +150,8 @@ def _claims(reading: Reading) -> list[tuple[int, int]]:
 
 def _matches(reading: Reading) -> list[Match]:
     """Every cause's matches, sentence by sentence; a match fitted within another cause's
-    heavier match on the same words is that cause's, not a second one."""
+    heavier match on the same words, or sharing a word with it, is that cause's, not a
+    second one (one word names one cause: "process more requests at once" is batching)."""
     out: list[Match] = []
     for lo, hi in _claims(reading):
         here = [
@@ -163,8 +164,7 @@ def _matches(reading: Reading) -> list[Match]:
                 if o.item != m.item
                 and o.negated == m.negated
                 and o.weight > m.weight
-                and o.first <= m.first
-                and m.last <= o.last
+                and ((o.first <= m.first and m.last <= o.last) or o.covered & m.covered)
             ]
             if not rivals:
                 out.append(m)

@@ -137,6 +137,7 @@ class Match:
     last: int = 0  # one past its last word
     weight: int = 0  # words matched (a more specific match weighs more)
     clauses: frozenset[int] = frozenset()
+    covered: frozenset[int] = frozenset()  # the words matched
 
 
 def _occurrences(reading: Reading, phrasing: Phrasing, lo: int, hi: int) -> list[tuple[int, int]]:
@@ -215,6 +216,7 @@ def match_in(
         last=max(e for _, e, _ in chosen),
         weight=len(covered),
         clauses=clauses,
+        covered=frozenset(covered),
     )
 
 
