@@ -170,6 +170,19 @@ def match_in(
             is not None
         ]
         return min(found, key=lambda m: (m.negated, m.first), default=None)
+    found = _match_once(concept, reading, lo, hi, forward, own_first=False)
+    if found is not None and found.negated and concept.nevers:
+        # "batching is for offline jobs, not for the conversational path": the item's own
+        # "not" answers its never, and the clause it turns down is its point
+        again = _match_once(concept, reading, lo, hi, forward, own_first=True)
+        if again is not None and not again.negated:
+            return again
+    return found
+
+
+def _match_once(
+    concept: Concept, reading: Reading, lo: int, hi: int, forward: bool, own_first: bool
+) -> Match | None:
     def at(i: int) -> int | None:  # where a forward-only negation ("without") is placed
         return i if forward else None
 
@@ -187,7 +200,8 @@ def match_in(
                 options.append((down, start, -(end - start), end, phrasing))
         if not options:
             return None
-        _, start, _, end, phrasing = min(options, key=lambda o: o[:3])
+        first = (lambda o: (not o[4].negative, *o[:3])) if own_first else (lambda o: o[:3])
+        _, start, _, end, phrasing = min(options, key=first)
         covered.update(range(start, end))
         if phrasing.negative:
             own.update(range(start, end))

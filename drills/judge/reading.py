@@ -84,6 +84,7 @@ class Lexicon:
     durations: frozenset[str]  # "too long to": a measure, not a dismissal
     set_aside: tuple[Phrase, ...]  # "X isn't the problem": X set aside
     conditions: tuple[Phrase, ...]  # "check X doesn't regress": the negation is checked
+    list_labels: frozenset[str]  # "Prevention: A, B, C": a label, not a head the list specifies
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
@@ -127,6 +128,7 @@ def lexicon() -> Lexicon:
         durations=words("durations"),
         set_aside=_phrases(data["set_aside"]),
         conditions=_phrases(data["conditions"]),
+        list_labels=words("list_labels"),
     )
 
 
@@ -705,6 +707,10 @@ def statements(text: str, governed: bool = False) -> list[Part]:
             if out and sentence.strip() and dismissal_only(sentence):
                 last = out[-1]
                 out[-1] = Part(f"{last.text} {sentence.strip()}", last.point, last.line)
+            elif len(fragments) >= 3 and _specifies(fragments[0]):
+                # "unit tests: feature shape, SR, normalisation": what the head is made of,
+                # one point (a list of three items or more in it is still soup)
+                out.append(Part(sentence.strip(), True, number))
             elif (
                 len(fragments) >= 3
                 and short
@@ -717,6 +723,17 @@ def statements(text: str, governed: bool = False) -> list[Part]:
             elif sentence.strip():
                 out.append(Part(sentence.strip(), line=number))
     return [p for p in out if _WORD.search(p.text.lower())]
+
+
+def _specifies(first: str) -> bool:
+    """The first fragment of a comma list is a head and a colon ("SDK: cap attempts, ..."),
+    the head a thing (one to four words, a verb or none) rather than a label for a list
+    ("Prevention:", "Ideas:")."""
+    if ":" not in first:
+        return False
+    head, _, rest = first.partition(":")
+    words = _WORD.findall(head.lower())
+    return 0 < len(words) <= 4 and bool(rest.strip()) and not set(words) & lexicon().list_labels
 
 
 def makes_point(text: str, policy: bool = True) -> bool:
