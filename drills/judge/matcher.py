@@ -255,6 +255,19 @@ class Statement:
     text: str
     point: bool  # makes a point as a sentence would (see reading.makes_point)
     line: tuple[int, int, int] = (0, 0, 0)  # (answer, line, fragment): its list entry
+    lesson: bool = False  # answers "why did it happen?": a practice it says was missing
+
+
+_WHY_PAST = frozenset({"did", "was", "were", "didn't", "wasn't", "weren't", "had", "hadn't"})
+
+
+def _asks_why_it_happened(text: str) -> bool:
+    """"Why did a broken health check reach production?": a post-mortem question, whose
+    answer ("Nothing called it before rollout") names a practice that was missing."""
+    found = words(text)
+    return text.rstrip().endswith("?") and found[:1] == ["why"] and found[1:2] != [] and (
+        found[1] in _WHY_PAST
+    )
 
 
 def statements(answers: Sequence[str]) -> list[Statement]:
@@ -263,9 +276,12 @@ def statements(answers: Sequence[str]) -> list[Statement]:
     makes the point its head makes."""
     out: list[Statement] = []
     for number, answer in enumerate(answers):
+        asked = False
         for sentence in split_statements(answer, governed=True):
             point = sentence.point or makes_point(sentence.text)
-            out.append(Statement(sentence.text, point, (number, sentence.line, sentence.fragment)))
+            line = (number, sentence.line, sentence.fragment)
+            out.append(Statement(sentence.text, point, line, lesson=asked))
+            asked = _asks_why_it_happened(sentence.text)
     return out
 
 
@@ -330,7 +346,9 @@ def _headings(parts: list[Statement]) -> list[Statement]:
     if len(entries) < 3 or 2 * len(topics) <= len(entries):
         return parts
     return [
-        p if not p.point or makes_point(p.text, policy=False) else Statement(p.text, False, p.line)
+        p
+        if not p.point or makes_point(p.text, policy=False)
+        else Statement(p.text, False, p.line, p.lesson)
         for p in parts
     ]
 
@@ -346,7 +364,9 @@ def judge(
     if rules.detail_words is not None:
         least = rules.detail_words
         parts = [
-            p if p.point or len(words(p.text)) < least else Statement(p.text, True, p.line)
+            p
+            if p.point or len(words(p.text)) < least
+            else Statement(p.text, True, p.line, p.lesson)
             for p in parts
         ]
     result.parts = len(parts)
@@ -380,7 +400,9 @@ def judge(
         if _is_soup(part.text, len({m.item for m in found}), rules):
             result.soup.append(part.text)
             continue
-        live = [m for m in found if not m.negated]
+        # the answer to "why did it happen?" names what was missing: "Because config
+        # wasn't treated as a release" is the lesson "treat config as a release"
+        live = [m for m in found if not m.negated or part.lesson]
         if not live:
             result.negated.append(part.text)
             continue

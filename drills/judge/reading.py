@@ -384,6 +384,11 @@ def read(text: str) -> Reading:
             if w in lex.negations or w.endswith("n't"):
                 triggers.append((k, k + 1))
         triggers = [t for t in triggers if not _attributive(tup, t, lo, lex)]
+        cond = next((k for k in range(lo, hi) if words[k] in _CONDITIONAL), hi)
+        # "refuse it if it doesn't fit in 250 ms": a one-word negation after "if" is the
+        # condition, not a denial (one before it still governs: "I haven't thought about
+        # what happens if a slice is missing")
+        triggers = [t for t in triggers if t[0] < cond or t[1] - t[0] > 1]
         checked = [a for a, _ in spans_of(tup, lex.conditions, lo, hi) if _directs(tup, a, lo)]
         if checked:  # "check slice WER doesn't regress": what is checked, not denied
             triggers = [
@@ -421,6 +426,7 @@ def read(text: str) -> Reading:
     )
 
 
+_CONDITIONAL = frozenset({"if", "unless", "whenever", "when", "once", "until"})
 _FORWARD = frozenset({"without", "no"})  # determiners of negation: they govern what follows
 
 
