@@ -214,6 +214,16 @@ def _match_once(
         # necessary but not sufficient") belongs to the clause before it
         theirs = {reading.clause_of[i] for i in covered - own}
         if not any(_governs(reading, reading.clause_of[i], theirs) for i in own):
+            # the other words were taken from another clause ("privacy: no transcripts"
+            # took "privacy"): look again inside each clause that holds a never
+            for c in sorted({reading.clause_of[i] for i in own}):
+                clause = reading.clauses[c]
+                if (clause.first, clause.last) != (lo, hi) and lo <= clause.first:
+                    inner = _match_once(
+                        concept, reading, clause.first, min(hi, clause.last), forward, own_first
+                    )
+                    if inner is not None:
+                        return inner
             return None
     negated = any(reading.clause(i).negated(frozenset(own), at(i)) for i in covered)
     # a second word of an item's own never ("I would not look beyond global WER") undoes it
