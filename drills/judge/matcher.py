@@ -76,9 +76,11 @@ class Phrasing:
             return False
         if reading.stems[i : i + n] == self.tokens:
             return True
+        # "not" in a phrasing is any contraction of it ("wouldn't", "isn't")
         return all(
             stem_ == token
             or token in lemmas
+            or (token == "not" and (word.endswith("n't") or word == "cannot"))
             or word in (raw + "s", raw + "es")
             or (len(raw) >= 5 and word.startswith(raw))
             for stem_, lemmas, word, token, raw in zip(
