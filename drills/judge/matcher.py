@@ -185,8 +185,6 @@ def match_in(
 def _match_once(
     concept: Concept, reading: Reading, lo: int, hi: int, forward: bool, own_first: bool
 ) -> Match | None:
-    def at(i: int) -> int | None:  # where a forward-only negation ("without") is placed
-        return i if forward else None
 
     covered: set[int] = set()
     own: set[int] = set()  # the words of negative phrasings chosen: the item's own negation
@@ -198,7 +196,7 @@ def _match_once(
                 if covered.intersection(range(start, end)):
                     continue
                 mine = frozenset(range(start, end)) if phrasing.negative else frozenset()
-                down = reading.clause(start).negated(mine | frozenset(own), at(start))
+                down = reading.clause(start).negated(mine | frozenset(own), start, forward)
                 options.append((down, start, -(end - start), end, phrasing))
         if not options:
             return None
@@ -227,7 +225,7 @@ def _match_once(
                     if inner is not None:
                         return inner
             return None
-    negated = any(reading.clause(i).negated(frozenset(own), at(i)) for i in covered)
+    negated = any(reading.clause(i).negated(frozenset(own), i, forward) for i in covered)
     # a second word of an item's own never ("I would not look beyond global WER") undoes it
     for c in clauses if concept.nevers else ():
         clause = reading.clauses[c]

@@ -147,16 +147,21 @@ class Clause:
     assertion: bool  # holds a marker of the cause asserted ("the cause is", "because")
     co_cause: bool  # opens as another cause ("plus ...", "separately ...")
     forward: frozenset[int] = frozenset()  # triggers (by start) that govern only what follows
+    appended: frozenset[int] = frozenset()  # of those, the ones after a comma (", no raw audio")
 
-    def negated(self, own: frozenset[int] = frozenset(), at: int | None = None) -> bool:
+    def negated(
+        self, own: frozenset[int] = frozenset(), at: int | None = None, forward: bool = False
+    ) -> bool:
         """Turned down, by a trigger other than the words of `own` (an item's own "never",
-        "not logged"); for the word at `at`, a trigger that governs only what follows it
-        ("without", "no": "doubling inference without any growth in demand") counts only
-        before that word."""
+        "not logged"). For the word at `at`, a "no" or "without" appended after a comma
+        ("only approved samples to inspect, no raw audio") governs only what follows it;
+        with `forward` (a cause is read so) any "no" or "without" does ("doubling
+        inference without any growth in demand")."""
         if self.turned_down:
             return True
+        after = self.forward if forward else self.appended
         return any(
-            not own.issuperset(range(a, b)) and (at is None or a not in self.forward or a < at)
+            not own.issuperset(range(a, b)) and (at is None or a not in after or a < at)
             for a, b in self.triggers
         )
 
@@ -409,6 +414,14 @@ def read(text: str) -> Reading:
                 assertion=_has(tup, lex.assertions, lo, hi),
                 co_cause=_opens(tup, lex.co_causes, lo, hi),
                 forward=frozenset(a for a, b in triggers if b - a == 1 and words[a] in _FORWARD),
+                appended=frozenset(
+                    a
+                    for a, b in triggers
+                    if b - a == 1
+                    and words[a] in _FORWARD
+                    and a > lo
+                    and re.search(r"[,—–]", source[spans[a - 1][1] : spans[a][0]])
+                ),
             )
         )
     clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
