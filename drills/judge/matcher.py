@@ -363,6 +363,20 @@ def _headings(parts: list[Statement]) -> list[Statement]:
     ]
 
 
+def _one_point_detailed(parts: list[Statement], found_in: list[list[Match]]) -> bool:
+    """A short comma list where one fragment names an item and the others only detail it
+    ("router canary, capped blast radius, one-click rollback") is one terse answer, not a
+    list of topics: at most four fragments, one item named, the rest two words or more."""
+    named = {m.item for found in found_in for m in found}
+    rest = [p for p, f in zip(parts, found_in, strict=True) if not f]
+    return (
+        len(parts) <= 4
+        and len(named) == 1
+        and sum(bool(f) for f in found_in) == 1
+        and all(len(words(p.text)) >= 2 for p in rest)
+    )
+
+
 def judge(
     answers: Sequence[str], concepts: Sequence[Concept], rules: Rules = PREVENTION
 ) -> Judgement:
@@ -400,6 +414,8 @@ def judge(
     made = {entry(p) for p, f in zip(parts, found_in, strict=True) if f and p.point}
     entries = {entry(p) for p in parts}
     fragment_weight = 1.0 if len(entries) <= 1 else len(made) / max(len(lines), 1)
+    if only_fragments and _one_point_detailed(parts, found_in):
+        fragment_weight = 1.0  # "router canary, capped blast radius, one-click rollback"
     counted = 0  # statements that make a point or name an item: what padding is measured in
     for part, found in zip(parts, found_in, strict=True):
         counted += part.point or bool(found)

@@ -440,6 +440,7 @@ def read(text: str) -> Reading:
 
 
 _CONDITIONAL = frozenset({"if", "unless", "whenever", "when", "once", "until"})
+_PREPOSITIONS = frozenset({"with", "on", "against", "across", "using", "over", "through", "into"})
 _FORWARD = frozenset({"without", "no"})  # determiners of negation: they govern what follows
 
 
@@ -476,7 +477,7 @@ def _attributive(words: tuple[str, ...], trigger: tuple[int, int], lo: int, lex:
     if b - a != 1 or words[a] not in lex.attributive or a == lo:
         return False
     before = words[a - 1]
-    if before not in lex.determiners and before != "with":
+    if before not in lex.determiners and before not in _PREPOSITIONS:  # "on identical fixtures"
         return False
     return not (a - 2 >= lo and words[a - 2] in lex.finite)
 
