@@ -148,6 +148,7 @@ class Clause:
     co_cause: bool  # opens as another cause ("plus ...", "separately ...")
     forward: frozenset[int] = frozenset()  # triggers (by start) that govern only what follows
     appended: frozenset[int] = frozenset()  # of those, the ones after a comma (", no raw audio")
+    segments: tuple[tuple[int, int, int], ...] = ()  # (trigger, lo, hi): a verdict's own stretch
 
     def negated(
         self, own: frozenset[int] = frozenset(), at: int | None = None, forward: bool = False
@@ -160,8 +161,11 @@ class Clause:
         if self.turned_down:
             return True
         after = self.forward if forward else self.appended
+        outside = {a for a, lo, hi in self.segments if at is not None and not lo <= at < hi}
         return any(
-            not own.issuperset(range(a, b)) and (at is None or a not in after or a < at)
+            not own.issuperset(range(a, b))
+            and (at is None or a not in after or a < at)
+            and a not in outside
             for a, b in self.triggers
         )
 
@@ -414,6 +418,7 @@ def read(text: str) -> Reading:
                 assertion=_has(tup, lex.assertions, lo, hi),
                 co_cause=_opens(tup, lex.co_causes, lo, hi),
                 forward=frozenset(a for a, b in triggers if b - a == 1 and words[a] in _FORWARD),
+                segments=_segments(source, tup, spans, lo, hi, triggers),
                 appended=frozenset(
                     a
                     for a, b in triggers
@@ -442,6 +447,30 @@ def read(text: str) -> Reading:
 _CONDITIONAL = frozenset({"if", "unless", "whenever", "when", "once", "until"})
 _PREPOSITIONS = frozenset({"with", "on", "against", "across", "using", "over", "through", "into"})
 _FORWARD = frozenset({"without", "no"})  # determiners of negation: they govern what follows
+
+
+def _segments(
+    text: str,
+    words: tuple[str, ...],
+    spans: list[tuple[int, int]],
+    lo: int,
+    hi: int,
+    triggers: list[tuple[int, int]],
+) -> tuple[tuple[int, int, int], ...]:
+    """A verdict said of its own subject after a comma ("FAB gate on promote, MOS
+    irrelevant") governs that stretch only, when what came before the comma is a point of
+    its own; after a bare topic ("latency gates, canaries are overkill") it governs both."""
+    out = []
+    for a, _ in triggers:
+        start = next(
+            (k for k in range(a, lo, -1) if "," in text[spans[k - 1][1] : spans[k][0]]), lo
+        )
+        if start == lo or start == a:
+            continue
+        before = text[spans[lo][0] : spans[start - 1][1]]
+        if makes_point(before, policy=False):
+            out.append((a, start, hi))
+    return tuple(out)
 
 
 def _directs(words: tuple[str, ...], at: int, lo: int) -> bool:
