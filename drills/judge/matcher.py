@@ -331,12 +331,17 @@ class Rules:
     soup_words: float | None = None
     slack_per_item: float | None = None
     detail_words: int | None = None  # a fragment this long is a terse point, not a topic
+    questions: bool = False  # a question earns ("does confidence drop only on the new fw?")
 
 
 PREVENTION = Rules()
 # a bullet of six or more words in an essay says something ("unit tests: feature shape, SR
 # handling, normalisation"); a buzzword bullet names a topic in one to four
-ESSAY = Rules(per_statement=None, soup_words=3.0, slack_per_item=5.0, detail_words=6)
+# an essay's question is what the candidate would check ("does confidence drop only on the
+# new firmware?"); in a prevention list it only asks
+ESSAY = Rules(
+    per_statement=None, soup_words=3.0, slack_per_item=5.0, detail_words=6, questions=True
+)
 
 
 def _is_soup(text: str, items: int, rules: Rules) -> bool:
@@ -361,6 +366,18 @@ def _headings(parts: list[Statement]) -> list[Statement]:
         else Statement(p.text, False, p.line, p.lesson)
         for p in parts
     ]
+
+
+_SUGGESTIONS = (("why", "not"), ("how", "about"), ("what", "about"), ("why", "don't"))
+
+
+def _asks(text: str) -> bool:
+    """A question asks, it makes no point ("Why gate on health checks?"), unless it is a
+    suggestion ("Why not canary voices?", "How about a FAB gate?")."""
+    if not text.rstrip().endswith("?"):
+        return False
+    lead = tuple(words(text)[:2])
+    return lead not in _SUGGESTIONS
 
 
 def _one_point_detailed(parts: list[Statement], found_in: list[list[Match]]) -> bool:
@@ -399,6 +416,8 @@ def judge(
     # attempts"); in a list, fragments earn in proportion to the entries that make a point
     found_in = [
         [m for m in (match_concept(c, part.text) for c in concepts) if m is not None]
+        if rules.questions or not _asks(part.text)
+        else []
         for part in parts
     ]
     # entries that name an item: in proportion to those that make a point (filler that

@@ -313,13 +313,14 @@ def _ends_negated(words: tuple[str, ...], i: int) -> bool:
 
 
 def _has_finite(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
-    return any(_finite(words, k, lex) for k in range(lo, hi))
+    return any(_finite(words, k, lex, hi) for k in range(lo, hi))
 
 
-def _finite(words: tuple[str, ...], k: int, lex: Lexicon) -> bool:
+def _finite(words: tuple[str, ...], k: int, lex: Lexicon, hi: int) -> bool:
     """A finite verb: an auxiliary or pronoun of the lexicon, or a past or third-person form
-    (LemmInflect: "moved", "handles"); one that is also a noun ("requests") only after a
-    word that is not a determiner ("the model handles", not "the requests")."""
+    (LemmInflect: "moved", "handles"); one that is also a noun ("requests", "gates") only
+    between words, after one that is not a determiner ("the model handles code-switching",
+    not "the requests", not "FAB gates,")."""
     w = words[k]
     if w in lex.finite or w.endswith("n't"):
         return True
@@ -327,7 +328,10 @@ def _finite(words: tuple[str, ...], k: int, lex: Lexicon) -> bool:
     if form is None:
         return False
     noun, _ = form
-    return not noun or (k > 0 and words[k - 1] not in lex.determiners and words[k - 1] not in _LINKS)
+    if not noun:
+        return True
+    after = k + 1 < hi
+    return after and k > 0 and words[k - 1] not in lex.determiners and words[k - 1] not in _LINKS
 
 
 @lru_cache(maxsize=65536)
@@ -341,6 +345,17 @@ def verb_form(word: str) -> tuple[bool, str] | None:
     return None
 
 
+def _stretch_end(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], j: int) -> int:
+    """Where the stretch holding word j ends: the next comma or clause break."""
+    k = j + 1
+    while k < len(words):
+        gap = text[spans[k - 1][1] : spans[k][0]]
+        if "," in gap or _CLAUSE_BREAK.search(gap):
+            break
+        k += 1
+    return k
+
+
 def _finite_ahead(
     text: str, words: tuple[str, ...], spans: list[tuple[int, int]], i: int, lex: Lexicon
 ) -> bool:
@@ -351,7 +366,7 @@ def _finite_ahead(
             gap = text[spans[j - 1][1] : spans[j][0]]
             if "," in gap or _CLAUSE_BREAK.search(gap):
                 break
-        if _finite(words, j, lex):
+        if _finite(words, j, lex, _stretch_end(text, words, spans, j)):
             return True
         j += 1
     return False
