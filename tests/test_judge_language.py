@@ -329,7 +329,9 @@ def test_conditions_lessons_and_verdicts_of_a_stretch():
     # a negation after "if" is the condition
     gate = "Refuse the voice's promotion if its first audio byte doesn't fit in 250 ms."
     assert judge([gate], [GATE]).credit == 1
-    assert judge(["I haven't thought about a gate if first audio byte regresses."], [GATE]).credit == 0
+    assert (
+        judge(["I haven't thought about a gate if first audio byte regresses."], [GATE]).credit == 0
+    )
     # the answer to "why did it happen?" names the practice that was missing
     lesson = "Why did a broken health check reach production? Nothing probed it before rollout."
     assert judge([lesson], [HEALTH]).credit == 1

@@ -154,9 +154,7 @@ def _matches(reading: Reading) -> list[Match]:
     second one (one word names one cause: "process more requests at once" is batching)."""
     out: list[Match] = []
     for lo, hi in _claims(reading):
-        here = [
-            m for m in (match_in(c, reading, lo, hi, REACH, True) for c in _concepts()) if m
-        ]
+        here = [m for m in (match_in(c, reading, lo, hi, REACH, True) for c in _concepts()) if m]
         for m in here:
             rivals = [
                 o
@@ -205,6 +203,7 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                     n = len(p.tokens)
                     before = range(b, min(b + 3, clause.last))  # "it's not the sample rate"
                     after = range(max(clause.first, a - n - 3), a - n + 1)  # "traffic flat"
+
                     def here(i: int, p: Phrasing = p, name: str = concept.id) -> bool:
                         # the words stand there, and are not another cause's named in full
                         # ("it wasn't device firmware mislabelling the rate": not clipping)

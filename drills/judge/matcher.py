@@ -172,14 +172,14 @@ def match_in(
             is not None
         ]
         return min(found, key=lambda m: (m.negated, m.first), default=None)
-    found = _match_once(concept, reading, lo, hi, forward, own_first=False)
-    if found is not None and found.negated and concept.nevers:
+    first = _match_once(concept, reading, lo, hi, forward, own_first=False)
+    if first is not None and first.negated and concept.nevers:
         # "batching is for offline jobs, not for the conversational path": the item's own
         # "not" answers its never, and the clause it turns down is its point
         again = _match_once(concept, reading, lo, hi, forward, own_first=True)
         if again is not None and not again.negated:
             return again
-    return found
+    return first
 
 
 def _match_once(
@@ -272,11 +272,14 @@ _WHY_PAST = frozenset({"did", "was", "were", "didn't", "wasn't", "weren't", "had
 
 
 def _asks_why_it_happened(text: str) -> bool:
-    """"Why did a broken health check reach production?": a post-mortem question, whose
+    """A post-mortem question ("Why did a broken health check reach production?"), whose
     answer ("Nothing called it before rollout") names a practice that was missing."""
     found = words(text)
-    return text.rstrip().endswith("?") and found[:1] == ["why"] and found[1:2] != [] and (
-        found[1] in _WHY_PAST
+    return (
+        text.rstrip().endswith("?")
+        and found[:1] == ["why"]
+        and found[1:2] != []
+        and (found[1] in _WHY_PAST)
     )
 
 

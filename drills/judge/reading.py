@@ -480,7 +480,7 @@ def _segments(
         start = next(
             (k for k in range(a, lo, -1) if "," in text[spans[k - 1][1] : spans[k][0]]), lo
         )
-        if start == lo or start == a:
+        if start in (lo, a):
             continue
         before = text[spans[lo][0] : spans[start - 1][1]]
         if makes_point(before, policy=False):
@@ -613,7 +613,8 @@ def _asks(
 
 
 def _points_back(clause: Clause, words: tuple[str, ...]) -> bool:
-    """"Because of that:" points back at a cause already said: what follows is its effect."""
+    """A clause such as "because of that:" points back at a cause already said: what
+    follows is its effect."""
     own = words[clause.first : clause.last]
     return own[:2] in (("because", "of"), ("due", "to"), ("as", "a")) and own[-1] in (
         "that",
@@ -623,7 +624,13 @@ def _points_back(clause: Clause, words: tuple[str, ...]) -> bool:
     )
 
 
-_WHY = (("why",), ("what", "caused"), ("what", "introduced"), ("what", "changed"), ("what's", "the"))
+_WHY = (
+    ("why",),
+    ("what", "caused"),
+    ("what", "introduced"),
+    ("what", "changed"),
+    ("what's", "the"),
+)
 
 
 def _answers_why(
