@@ -480,9 +480,11 @@ def _segments(
         start = next(
             (k for k in range(a, lo, -1) if "," in text[spans[k - 1][1] : spans[k][0]]), lo
         )
-        if start in (lo, a):
-            continue
+        if start in (lo, a) or {"and", "or", "nor"} & set(words[start:a]):
+            continue  # "A, B or C are not needed": an enumeration awaiting its verb
         before = text[spans[lo][0] : spans[start - 1][1]]
+        if "," in before:
+            continue
         if makes_point(before, policy=False):
             out.append((a, start, hi))
     return tuple(out)
