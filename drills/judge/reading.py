@@ -336,11 +336,15 @@ def _finite(words: tuple[str, ...], k: int, lex: Lexicon, hi: int) -> bool:
 
 @lru_cache(maxsize=65536)
 def verb_form(word: str) -> tuple[bool, str] | None:
-    """(also a noun, tag) when the word is a past or third-person verb form, else None."""
+    """(also a noun, tag) when the word is a third-person or a past verb form that is not
+    also a participle, else None: "handles", "went", "grew" are finite; "moved", "left"
+    may be participles ("shadow mirroring left on") and are not counted."""
     found = getAllLemmas(word)
     for lemma in found.get("VERB", ()):
-        for tag, forms in getAllInflections(lemma, upos="VERB").items():
-            if tag in ("VBD", "VBZ") and word in forms:
+        inflections = getAllInflections(lemma, upos="VERB")
+        for tag, forms in inflections.items():
+            participle = tag == "VBD" and word in inflections.get("VBN", ())
+            if tag in ("VBD", "VBZ") and word in forms and not participle:
                 return "NOUN" in found, tag
     return None
 
