@@ -1,6 +1,6 @@
 """`make bench` section `judge`: what the language judge costs per answer.
 
-Every cause statement, prevention phrasing and exam answer of the held-out blind corpus
+Every cause statement, prevention phrasing and exam answer of the blind corpus of writer C
 (tests/blind/C) judged as the drill and the exam judge them, with the reading caches emptied
 first (cold: every answer read for the first time, lemmas and stems looked up afresh) and
 then again (warm: the readings cached, as a console re-scoring a session finds them). The
@@ -19,7 +19,7 @@ from tests.blind.corpus import CORPORA, Figures, causes, exams, prevention
 
 def _judge_all() -> Figures:
     figures = Figures()
-    corpus = CORPORA["heldout"]
+    corpus = CORPORA["tune-c"]
     causes(corpus, figures)
     prevention(corpus, figures)
     exams(corpus, figures)

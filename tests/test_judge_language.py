@@ -206,3 +206,152 @@ def test_a_negation_inside_a_check_is_its_condition():
     assert judge(["Check slice WER doesn't regress before merging."], [SLICE]).credit == 1
     assert judge(["Checking slice regressions isn't needed."], [SLICE]).credit == 0
     assert judge(["We don't check slice regressions."], [SLICE]).credit == 0
+
+
+# --- the third part of issue 35: discourse, denials, conditions, lists (tests/blind C) ----
+
+RETRY = "retry-storm"
+TRAFFIC = "traffic-surge"
+CLIPPING = "mic-firmware-clipping"
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # "X is not the problem; it is Y": X ruled out, Y asserted, however X is written
+        (
+            "VAD endpoint silence threshold too long: turns end late is not the problem here; "
+            "it is a larger acoustic model or vocoder in a voice update",
+            VOICE,
+            1.0,
+        ),
+        (
+            "new model worse on mixed-language (code-switched) speech is not the problem "
+            "here; it is a genuine increase in traffic",
+            "code-switching-regression",
+            0.0,
+        ),
+        # a cause another cause's words deny is not the one denied
+        (
+            "it wasn't device firmware mislabels its sample rate this time; firmware 4.2 "
+            "raised the microphone gain and the audio now clips",
+            CLIPPING,
+            1.0,
+        ),
+        # self-correction: the first guess is superseded, the latest word is the verdict
+        (
+            "My first guess was that the node never came back from maintenance. But user "
+            "volume is unchanged. So it's the clients: the SDK's new retry policy multiplies "
+            "every timed-out call, and the pool can never drain.",
+            RETRY,
+            1.0,
+        ),
+        (
+            "Its requests grew. So it isn't demand at all: the evaluation mirror into the "
+            "candidate pool was still running after the launch.",
+            TRAFFIC,
+            0.0,
+        ),
+        # a concession grants a symptom; what follows "but" is the claim
+        (
+            "Clipping from a gain bump is one idea, but I think the firmware mislabels its "
+            "sample rate.",
+            CLIPPING,
+            0.0,
+        ),
+        (
+            "Late chunks are making partials rewrite, yes, but the lateness comes from the "
+            "server: a sick GPU in the streaming pool.",
+            "network-jitter",
+            0.0,
+        ),
+        # what is asked is not asserted; the answer to "why?" is
+        ("Bigger vocoder? Longer batching? Contention? Any could double it.", VOICE, 0.0),
+        (
+            "Why is that late? The VAD requires a longer silence before endpointing.",
+            "endpointing-too-conservative",
+            1.0,
+        ),
+        # a negation appended to a cause governs what follows it, not the cause
+        (
+            "The release-candidate pool receives a full-rate duplicate of batch traffic after "
+            "the launch, doubling inference without any growth in demand.",
+            SHADOW,
+            1.0,
+        ),
+        # "not because B" denies B, not the clause before it
+        (
+            "Because their network path got jittery and chunks arrive late, not because the "
+            "servers slowed.",
+            "network-jitter",
+            1.0,
+        ),
+        # one word names one cause: "more requests at once" is batching, not traffic
+        (
+            "A tuning change to process more requests at once backfired on the CPU servers: "
+            "requests now wait for each other.",
+            TRAFFIC,
+            0.0,
+        ),
+        # dismissed, the right cause earns nothing
+        (
+            "I don't think client retries have anything to do with this; the SDK retry change "
+            "can be set aside.",
+            RETRY,
+            0.0,
+        ),
+    ],
+)
+def test_discourse_denials_and_corrections(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text).explain()
+
+
+HEALTH = Concept.of("health-check-gate", [["health check", "probe"], ["@gate", "@canary"]])
+ROUTER = Concept.of("canary-router", [["@canary", "blast radius"], ["router", "routing"]])
+TESTS = Concept.of("feature-shape-tests", [["test", "check"], ["feature shape", "shape"]])
+PRIVATE = Concept.of("no-private", [["@never", "redacted"], ["transcripts", "private"]])
+
+
+def test_lists_by_what_they_say():
+    # a head and a colon: the list says what the head is made of
+    assert judge(["unit tests: feature shape, SR, normalisation."], [TESTS]).credit == 1
+    assert judge(["Prevention: tests, shape, canary, SLO."], [TESTS]).credit == 0
+    # one item and its details is one terse answer; a list of item names is not
+    assert judge(["router canary, capped blast radius, one-click rollback"], [ROUTER]).credit == 1
+    assert judge(["router canary", "latency gate", "fab by voice"], [ROUTER, GATE]).credit == 0
+    # in a list of headings a policy word in front of a topic is one more heading
+    headings = ["fab alert", "config as release", "no batching first token", "fab by kind"]
+    assert judge(headings, [BATCH]).credit == 0
+    assert judge(["no batching on the first-token TTS path"], [BATCH]).credit == 1
+
+
+def test_conditions_lessons_and_verdicts_of_a_stretch():
+    # a negation after "if" is the condition
+    gate = "Refuse the voice's promotion if its first audio byte doesn't fit in 250 ms."
+    assert judge([gate], [GATE]).credit == 1
+    assert (
+        judge(["I haven't thought about a gate if first audio byte regresses."], [GATE]).credit == 0
+    )
+    # the answer to "why did it happen?" names the practice that was missing
+    lesson = "Why did a broken health check reach production? Nothing probed it before rollout."
+    assert judge([lesson], [HEALTH]).credit == 1
+    assert judge(["Why gate on health checks? No need, nothing probes them."], [HEALTH]).credit == 0
+    # an item's own "not" answers its never when the first reading is turned down
+    offline = "Batching is for offline jobs, not for the interactive TTS path."
+    assert judge([offline], [BATCH]).credit == 1
+    # a verdict after a comma governs its own stretch when the first is a point of its own
+    assert judge(["FAB gate on promotion, MOS irrelevant."], [GATE_FAB]).credit == 1
+    assert judge(["FAB gates, canaries are overkill."], [GATE_FAB]).credit == 0
+    # ", no raw audio" governs what follows; "no transcripts" is the item's own point
+    assert judge(["Only redacted transcripts to inspect, no raw audio."], [PRIVATE]).credit == 1
+    assert judge(["You need the real user transcripts anyway."], [PRIVATE]).credit == 0
+
+
+def test_dismissals_in_an_engineers_words():
+    for answer in (
+        "Latency gates and canaries are paperwork for a voice change.",
+        "I'd skip the FAB gate entirely.",
+        "A FAB gate slows down research for little benefit.",
+        "Don't bother gating on first audio byte.",
+    ):
+        assert judge([answer], [GATE_FAB, CANARY]).credit == 0, answer

@@ -70,41 +70,14 @@ def test_the_words_of_every_answer_are_read_as_a_fair_examiner_would(directory):
 
     def prevention_points(name: str) -> float:
         result = judge(conclusion(directory, name).statements(), concepts)
-        return top * len(result.earned) * result.factor / max(len(key.prevention), 1)
+        return top * result.credit / max(len(key.prevention), 1)
 
     assert prevention_points("negated") <= 1 and prevention_points("buzzwords") <= 3
     assert prevention_points("expert") >= top / 2
-    misses = []
-    if named("ruled-out-right") & causes:  # a right cause ruled out is not named
-        misses.append(
-            ("a_ruled_out_cause_earns_nothing", f"ruled out, named: {named('ruled-out-right')}")
-        )
-    if prevention_points("fragments") > 3:  # the key's own item names, as fragments
-        points_ = prevention_points("fragments")
-        misses.append(("tailored_fragments_earn_no_prevention", f"fragments earn {points_:.1f}"))
-    expect_language_judge(directory.name, misses)
-
-
-# What the language judge (drills/judge/reading.py, causes.py, matcher.py: branch
-# judge-lang) still reads wrongly, by scenario: these checks are reported as expected
-# failures there, and fail anywhere else. Remove an entry once the judge reads it.
-LANGUAGE_PENDING: dict[str, set[str]] = {
-    "tailored_fragments_earn_no_prevention": {d.name for d in SCENARIOS} - {"mic-firmware-drift"},
-    "a_ruled_out_cause_earns_nothing": {
-        "code-switching-canary",
-        "mic-firmware-drift",
-        "voice-agent-first-response",
-    },
-}
-
-
-def expect_language_judge(scenario: str, misses: list[tuple[str, str]]) -> None:
-    """Fail on any miss the language judge is not known to make here; report the known
-    ones as expected failures."""
-    unknown = [why for check, why in misses if scenario not in LANGUAGE_PENDING.get(check, ())]
-    assert not unknown, unknown
-    if misses:
-        pytest.xfail("language judge (branch judge-lang): " + "; ".join(w for _, w in misses))
+    # a right cause ruled out is not named; the key's own item names, as fragments, earn
+    # next to nothing
+    assert not named("ruled-out-right") & causes, named("ruled-out-right")
+    assert prevention_points("fragments") <= 3, prevention_points("fragments")
 
 
 # One test per scenario (its runs are simulated once, on one worker), every ranking
@@ -121,10 +94,7 @@ def test_the_ranking_a_fair_examiner_would_give(directory):
         except AssertionError as exc:
             misses.append((check.__name__, f"{check.__name__}: {exc}"))
     table = {name: s.score for name, s in scored.items()}
-    language = [(c, why) for c, why in misses if c in LANGUAGE_PENDING]
-    others = [why for c, why in misses if (c, why) not in language]
-    assert not others, "\n".join([*others, f"scores: {table}"])
-    expect_language_judge(directory.name, language)
+    assert not misses, "\n".join([*(why for _, why in misses), f"scores: {table}"])
 
 
 def the_shipped_expert_and_naive_lie_far_apart(scored, faults=1, scenario=""):
@@ -204,11 +174,11 @@ def one_focus_row_after_the_change_is_evidence(scored, faults=1, scenario=""):
     assert one.score >= scored["blind"].score + 20, one.score
 
 
-def tailored_fragments_earn_no_prevention(scored, faults=1, scenario=""):  # see LANGUAGE_PENDING
+def tailored_fragments_earn_no_prevention(scored, faults=1, scenario=""):
     assert points(scored["fragments"], "prevention") <= 3
 
 
-def a_ruled_out_cause_earns_nothing(scored, faults=1, scenario=""):  # see LANGUAGE_PENDING
+def a_ruled_out_cause_earns_nothing(scored, faults=1, scenario=""):
     out = scored["ruled-out-right"]
     assert points(out, "diagnosis") == 0 and not out.diagnosis_correct, out.breakdown[0]
     assert out.score <= scored["expert"].score - 25, out.score

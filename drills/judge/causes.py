@@ -33,8 +33,8 @@ from typing import Literal
 
 import yaml
 
-from drills.judge.matcher import SOUP_ITEMS, Concept, Match, match_in
-from drills.judge.reading import Reading, lexicon, read, spans_of
+from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
+from drills.judge.reading import Reading, lexicon, read, spans_of, stem
 
 CATALOG_FILE = Path(__file__).with_name("causes.yaml")
 REACH = 12  # the words of one claim lie within this many words of each other
@@ -150,10 +150,11 @@ def _claims(reading: Reading) -> list[tuple[int, int]]:
 
 def _matches(reading: Reading) -> list[Match]:
     """Every cause's matches, sentence by sentence; a match fitted within another cause's
-    heavier match on the same words is that cause's, not a second one."""
+    heavier match on the same words, or sharing a word with it, is that cause's, not a
+    second one (one word names one cause: "process more requests at once" is batching)."""
     out: list[Match] = []
     for lo, hi in _claims(reading):
-        here = [m for m in (match_in(c, reading, lo, hi, REACH) for c in _concepts()) if m]
+        here = [m for m in (match_in(c, reading, lo, hi, REACH, True) for c in _concepts()) if m]
         for m in here:
             rivals = [
                 o
@@ -161,8 +162,7 @@ def _matches(reading: Reading) -> list[Match]:
                 if o.item != m.item
                 and o.negated == m.negated
                 and o.weight > m.weight
-                and o.first <= m.first
-                and m.last <= o.last
+                and ((o.first <= m.first and m.last <= o.last) or o.covered & m.covered)
             ]
             if not rivals:
                 out.append(m)
@@ -187,12 +187,36 @@ def _asserts(reading: Reading, m: Match) -> bool:
     return not any(reading.clauses[c].hypothetical for c in m.clauses)
 
 
-def _set_aside(reading: Reading) -> dict[str, int]:
+def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
     """Causes a clause sets aside by name ("shadow mirroring isn't the problem", "the
     sample rate isn't it"), each at the word where that is said: a cause whose own thing
     (its first concept group) is the subject of the setting aside."""
     out: dict[str, int] = {}
     for clause in reading.clauses:
+        if clause.hypothetical:
+            continue
+        for a, b in clause.triggers:
+            for concept in _concepts():
+                if concept.id in out:
+                    continue
+                for p in concept.groups[0]:
+                    n = len(p.tokens)
+                    before = range(b, min(b + 3, clause.last))  # "it's not the sample rate"
+                    after = range(max(clause.first, a - n - 3), a - n + 1)  # "traffic flat"
+
+                    def here(i: int, p: Phrasing = p, name: str = concept.id) -> bool:
+                        # the words stand there, and are not another cause's named in full
+                        # ("it wasn't device firmware mislabelling the rate": not clipping)
+                        return p.at(reading, i) and not any(
+                            m.item != name and m.first <= i < m.last for m in matches
+                        )
+
+                    if any(here(i) and _governed(reading, b, i) for i in before) or (
+                        _steady(reading, a, b)
+                        and any(here(i) and _unbroken(reading, i + n, a) for i in after)
+                    ):
+                        out[concept.id] = a
+                        break
         for a, _ in spans_of(reading.words, lexicon().set_aside, clause.first, clause.last):
             for concept in _concepts():
                 if concept.id in out:
@@ -204,6 +228,79 @@ def _set_aside(reading: Reading) -> dict[str, int]:
                 ):
                     out[concept.id] = a
     return out
+
+
+def _denied(reading: Reading, m: Match) -> bool:
+    """The mention denies the cause's own thing (its first concept group): a negation just
+    before it ("it isn't demand", "no jitter") or just after it in the same stretch
+    ("demand itself didn't change", "user volume has not grown"), or a clause turned down
+    as a whole; not a negation of a detail ("lots of attempts, hardly any backoff")."""
+    if not m.negated:
+        return False
+    for c in m.clauses:
+        clause = reading.clauses[c]
+        if clause.turned_down:
+            return True
+        for first, last in _own_thing(reading, m):
+            for a, b in clause.triggers:
+                if first - 3 <= a and b <= first and _governed(reading, b, first):
+                    return True
+                gap = reading.text[reading.spans[last - 1][1] : reading.spans[a][0]]
+                if last <= a <= last + 3 and "," not in gap:
+                    return True
+    return False
+
+
+_BETWEEN = frozenset(
+    {"the", "a", "an", "just", "really", "simply", "from", "about", "any", "due", "to", "of"}
+    | {"caused", "by", "because", "that", "this", "its", "their", "our", "some", "much"}
+)
+
+
+def _governed(reading: Reading, end: int, first: int) -> bool:
+    """A negation governs the words at `first` when nothing but a determiner stands between
+    ("it isn't demand", "not the sample rate"), not a verb ("never covered code-switching")."""
+    return all(w in _BETWEEN for w in reading.words[end:first])
+
+
+_STEADY = frozenset({"flat", "unchanged", "normal", "fine", "steady", "stable", "unaffected"})
+_CHANGE = frozenset(
+    {"change", "move", "grow", "rise", "increase", "budge", "jump", "spike", "shift", "go"}
+)
+
+
+def _steady(reading: Reading, a: int, b: int) -> bool:
+    """A negation that says a thing stayed as it was ("traffic flat", "demand didn't
+    change", "volume has not grown"), not one that is part of a cause ("the mirror was
+    never turned off")."""
+    if reading.words[a] in _STEADY:
+        return True
+    after = reading.words[b] if b < len(reading.words) else ""
+    return bool(after) and bool({reading.stems[b], *reading.lemmas[b]} & _CHANGE_STEMS)
+
+
+_CHANGE_STEMS = frozenset(stem(w) for w in _CHANGE)
+
+
+def _unbroken(reading: Reading, end: int, trigger: int) -> bool:
+    """Nothing but a verb's few words, no comma, between a thing and the negation said of
+    it ("user traffic flat", "demand itself didn't change")."""
+    if end >= len(reading.spans) or trigger <= end:
+        return trigger == end
+    gap = reading.text[reading.spans[end - 1][1] : reading.spans[trigger][0]]
+    return "," not in gap
+
+
+def _own_thing(reading: Reading, m: Match) -> list[tuple[int, int]]:
+    """Where the words of the cause's own thing (its first group) stand in a match."""
+    spans = []
+    for concept in _concepts():
+        if concept.id != m.item:
+            continue
+        for phrasing in concept.groups[0]:
+            n = len(phrasing.tokens)
+            spans += [(i, i + n) for i in range(m.first, m.last - n + 1) if phrasing.at(reading, i)]
+    return spans
 
 
 def _marked(reading: Reading, m: Match) -> bool:
@@ -226,18 +323,36 @@ def read_causes(text: str) -> CauseReading:
         return CauseReading([Named(name, (text.strip(),), "primary")], by_id=True)
     reading = read(text)
     matches = sorted(_matches(reading), key=lambda m: m.first)
-    aside = _set_aside(reading)
+    aside = _set_aside(reading, matches)
+    for m in matches:  # a denial sets its cause aside too ("it's not the sample rate, ...")
+        if _denied(reading, m):
+            aside[m.item] = min(aside.get(m.item, m.first), m.first)
     live: dict[str, Match] = {}
     dead: dict[str, Match] = {}
+    marked: set[str] = set()  # causes asserted as the cause in some live mention
     for m in matches:
         if not m.negated and _asserts(reading, m):
             # a cause set aside stays set aside where it is only talked about again
             # ("shadow mirroring isn't the problem - those shadow requests are a rounding
-            # error"), unless it is asserted as the cause
-            if not (aside.get(m.item, len(reading.words)) < m.first and not _marked(reading, m)):
-                live.setdefault(m.item, m)
+            # error"; "it's not the sample rate, the header says 16 kHz"), unless it is
+            # asserted as the cause
+            if aside.get(m.item, len(reading.words)) < m.first and not _marked(reading, m):
+                continue
+            live.setdefault(m.item, m)
+            if _marked(reading, m):
+                marked.add(m.item)
         else:
             dead.setdefault(m.item, m)
+    # the latest word on a cause is the writer's verdict: talked about, then denied ("...
+    # its requests grew. So it isn't demand at all"), it is ruled out unless it was
+    # marked as the cause
+    # so is a denial after every mention ("its requests grew ... user traffic flat")
+    last = {m.item: m for m in matches}
+    for name, m in last.items():
+        later = aside.get(name, -1) > live[name].first if name in live else False
+        if name in live and (_denied(reading, m) or later) and name not in marked:
+            dead.setdefault(name, m)
+            del live[name]
     result = CauseReading()
     for name, m in dead.items():
         if name not in live:

@@ -223,7 +223,7 @@ def prevention_line(
         return Line("prevention", 0.0, top, "did not conclude: no prevention items given"), []
     result = judge(conclusion.statements(), prevention_concepts(key))
     alerts = credit_rules(drill.scenario, key, conclusion.rules(), set(result.earned), drill.runs)
-    share = (len(result.earned) * result.factor + alerts.items) / len(key.prevention)
+    share = (result.credit + alerts.items) / len(key.prevention)  # a fragment earns its weight
     named = len(result.earned) + len(alerts.earned)
     why = f"named {named} of {len(key.prevention)} prevention items"
     if result.factor < 1.0:

@@ -76,9 +76,11 @@ class Phrasing:
             return False
         if reading.stems[i : i + n] == self.tokens:
             return True
+        # "not" in a phrasing is any contraction of it ("wouldn't", "isn't")
         return all(
             stem_ == token
             or token in lemmas
+            or (token == "not" and (word.endswith("n't") or word == "cannot"))
             or word in (raw + "s", raw + "es")
             or (len(raw) >= 5 and word.startswith(raw))
             for stem_, lemmas, word, token, raw in zip(
@@ -137,6 +139,7 @@ class Match:
     last: int = 0  # one past its last word
     weight: int = 0  # words matched (a more specific match weighs more)
     clauses: frozenset[int] = frozenset()
+    covered: frozenset[int] = frozenset()  # the words matched
 
 
 def _occurrences(reading: Reading, phrasing: Phrasing, lo: int, hi: int) -> list[tuple[int, int]]:
@@ -150,20 +153,39 @@ def match_in(
     lo: int = 0,
     hi: int | None = None,
     reach: int | None = None,
+    forward: bool = False,
 ) -> Match | None:
     """The concept's match within words [lo, hi) of a reading: each group answered by a
     phrasing in an asserted clause where one exists (the earliest), else wherever it stands
-    (and the match is negated); None if a group is absent. One word answers one group."""
+    (and the match is negated); None if a group is absent. One word answers one group.
+    `forward`: a negation such as "without" or "no" governs only what follows it (a cause
+    is read so; a prevention item keeps the whole clause's polarity: "pushed directly
+    without a canary" is not "canary config pushes")."""
     hi = len(reading.stems) if hi is None else hi
     if reach is not None:  # the words of one claim lie close together: try each window
-        if match_in(concept, reading, lo, hi) is None:
+        if match_in(concept, reading, lo, hi, None, forward) is None:
             return None  # not in the whole stretch: in no window of it
         found = [
             m
             for start in range(lo, hi)
-            if (m := match_in(concept, reading, start, min(hi, start + reach))) is not None
+            if (m := match_in(concept, reading, start, min(hi, start + reach), None, forward))
+            is not None
         ]
         return min(found, key=lambda m: (m.negated, m.first), default=None)
+    first = _match_once(concept, reading, lo, hi, forward, own_first=False)
+    if first is not None and first.negated and concept.nevers:
+        # "batching is for offline jobs, not for the conversational path": the item's own
+        # "not" answers its never, and the clause it turns down is its point
+        again = _match_once(concept, reading, lo, hi, forward, own_first=True)
+        if again is not None and not again.negated:
+            return again
+    return first
+
+
+def _match_once(
+    concept: Concept, reading: Reading, lo: int, hi: int, forward: bool, own_first: bool
+) -> Match | None:
+
     covered: set[int] = set()
     own: set[int] = set()  # the words of negative phrasings chosen: the item's own negation
     chosen: list[tuple[int, int, str]] = []
@@ -174,11 +196,12 @@ def match_in(
                 if covered.intersection(range(start, end)):
                     continue
                 mine = frozenset(range(start, end)) if phrasing.negative else frozenset()
-                down = reading.clause(start).negated(mine | frozenset(own))
+                down = reading.clause(start).negated(mine | frozenset(own), start, forward)
                 options.append((down, start, -(end - start), end, phrasing))
         if not options:
             return None
-        _, start, _, end, phrasing = min(options, key=lambda o: o[:3])
+        first = (lambda o: (not o[4].negative, *o[:3])) if own_first else (lambda o: o[:3])
+        _, start, _, end, phrasing = min(options, key=first)
         covered.update(range(start, end))
         if phrasing.negative:
             own.update(range(start, end))
@@ -191,8 +214,18 @@ def match_in(
         # necessary but not sufficient") belongs to the clause before it
         theirs = {reading.clause_of[i] for i in covered - own}
         if not any(_governs(reading, reading.clause_of[i], theirs) for i in own):
+            # the other words were taken from another clause ("privacy: no transcripts"
+            # took "privacy"): look again inside each clause that holds a never
+            for c in sorted({reading.clause_of[i] for i in own}):
+                clause = reading.clauses[c]
+                if (clause.first, clause.last) != (lo, hi) and lo <= clause.first:
+                    inner = _match_once(
+                        concept, reading, clause.first, min(hi, clause.last), forward, own_first
+                    )
+                    if inner is not None:
+                        return inner
             return None
-    negated = any(reading.clauses[c].negated(frozenset(own)) for c in clauses)
+    negated = any(reading.clause(i).negated(frozenset(own), i, forward) for i in covered)
     # a second word of an item's own never ("I would not look beyond global WER") undoes it
     for c in clauses if concept.nevers else ():
         clause = reading.clauses[c]
@@ -207,6 +240,7 @@ def match_in(
         last=max(e for _, e, _ in chosen),
         weight=len(covered),
         clauses=clauses,
+        covered=frozenset(covered),
     )
 
 
@@ -231,6 +265,22 @@ class Statement:
     text: str
     point: bool  # makes a point as a sentence would (see reading.makes_point)
     line: tuple[int, int, int] = (0, 0, 0)  # (answer, line, fragment): its list entry
+    lesson: bool = False  # answers "why did it happen?": a practice it says was missing
+
+
+_WHY_PAST = frozenset({"did", "was", "were", "didn't", "wasn't", "weren't", "had", "hadn't"})
+
+
+def _asks_why_it_happened(text: str) -> bool:
+    """A post-mortem question ("Why did a broken health check reach production?"), whose
+    answer ("Nothing called it before rollout") names a practice that was missing."""
+    found = words(text)
+    return (
+        text.rstrip().endswith("?")
+        and found[:1] == ["why"]
+        and found[1:2] != []
+        and (found[1] in _WHY_PAST)
+    )
 
 
 def statements(answers: Sequence[str]) -> list[Statement]:
@@ -239,9 +289,12 @@ def statements(answers: Sequence[str]) -> list[Statement]:
     makes the point its head makes."""
     out: list[Statement] = []
     for number, answer in enumerate(answers):
+        asked = False
         for sentence in split_statements(answer, governed=True):
             point = sentence.point or makes_point(sentence.text)
-            out.append(Statement(sentence.text, point, (number, sentence.line, sentence.fragment)))
+            line = (number, sentence.line, sentence.fragment)
+            out.append(Statement(sentence.text, point, line, lesson=asked))
+            asked = _asks_why_it_happened(sentence.text)
     return out
 
 
@@ -281,12 +334,17 @@ class Rules:
     soup_words: float | None = None
     slack_per_item: float | None = None
     detail_words: int | None = None  # a fragment this long is a terse point, not a topic
+    questions: bool = False  # a question earns ("does confidence drop only on the new fw?")
 
 
 PREVENTION = Rules()
 # a bullet of six or more words in an essay says something ("unit tests: feature shape, SR
 # handling, normalisation"); a buzzword bullet names a topic in one to four
-ESSAY = Rules(per_statement=None, soup_words=3.0, slack_per_item=5.0, detail_words=6)
+# an essay's question is what the candidate would check ("does confidence drop only on the
+# new firmware?"); in a prevention list it only asks
+ESSAY = Rules(
+    per_statement=None, soup_words=3.0, slack_per_item=5.0, detail_words=6, questions=True
+)
 
 
 def _is_soup(text: str, items: int, rules: Rules) -> bool:
@@ -297,6 +355,48 @@ def _is_soup(text: str, items: int, rules: Rules) -> bool:
     return len(words(text)) / items < rules.soup_words
 
 
+def _headings(parts: list[Statement]) -> list[Statement]:
+    """A list of three or more entries, most of them topics ("fab alert", "config as
+    release"), is a list of headings: there an entry makes its point only by an action or
+    a relation, not by a policy word in front of a topic ("no batching first token")."""
+    entries = {p.line for p in parts}
+    topics = {p.line for p in parts if not p.point}
+    if len(entries) < 3 or 2 * len(topics) <= len(entries):
+        return parts
+    return [
+        p
+        if not p.point or makes_point(p.text, policy=False)
+        else Statement(p.text, False, p.line, p.lesson)
+        for p in parts
+    ]
+
+
+_SUGGESTIONS = (("why", "not"), ("how", "about"), ("what", "about"), ("why", "don't"))
+
+
+def _asks(text: str) -> bool:
+    """A question asks, it makes no point ("Why gate on health checks?"), unless it is a
+    suggestion ("Why not canary voices?", "How about a FAB gate?")."""
+    if not text.rstrip().endswith("?"):
+        return False
+    lead = tuple(words(text)[:2])
+    return lead not in _SUGGESTIONS
+
+
+def _one_point_detailed(parts: list[Statement], found_in: list[list[Match]]) -> bool:
+    """A short comma list where one fragment names an item and the others only detail it
+    ("router canary, capped blast radius, one-click rollback") is one terse answer, not a
+    list of topics: at most four fragments, one item named, the rest two words or more."""
+    named = {m.item for found in found_in for m in found}
+    rest = [p for p, f in zip(parts, found_in, strict=True) if not f]
+    return (
+        len(parts) <= 4
+        and len(named) == 1
+        and sum(bool(f) for f in found_in) == 1
+        and all(len(words(p.text)) >= 2 for p in rest)
+    )
+
+
 def judge(
     answers: Sequence[str], concepts: Sequence[Concept], rules: Rules = PREVENTION
 ) -> Judgement:
@@ -304,11 +404,13 @@ def judge(
     at most two (a sentence can make two points; three at once is a buzzword list), or as
     `rules` say; a statement that makes no point earns nothing."""
     result = Judgement()
-    parts = statements(answers)
+    parts = _headings(statements(answers))
     if rules.detail_words is not None:
         least = rules.detail_words
         parts = [
-            p if p.point or len(words(p.text)) < least else Statement(p.text, True, p.line)
+            p
+            if p.point or len(words(p.text)) < least
+            else Statement(p.text, True, p.line, p.lesson)
             for p in parts
         ]
     result.parts = len(parts)
@@ -317,6 +419,8 @@ def judge(
     # attempts"); in a list, fragments earn in proportion to the entries that make a point
     found_in = [
         [m for m in (match_concept(c, part.text) for c in concepts) if m is not None]
+        if rules.questions or not _asks(part.text)
+        else []
         for part in parts
     ]
     # entries that name an item: in proportion to those that make a point (filler that
@@ -332,6 +436,8 @@ def judge(
     made = {entry(p) for p, f in zip(parts, found_in, strict=True) if f and p.point}
     entries = {entry(p) for p in parts}
     fragment_weight = 1.0 if len(entries) <= 1 else len(made) / max(len(lines), 1)
+    if only_fragments and _one_point_detailed(parts, found_in):
+        fragment_weight = 1.0  # "router canary, capped blast radius, one-click rollback"
     counted = 0  # statements that make a point or name an item: what padding is measured in
     for part, found in zip(parts, found_in, strict=True):
         counted += part.point or bool(found)
@@ -342,12 +448,16 @@ def judge(
         if _is_soup(part.text, len({m.item for m in found}), rules):
             result.soup.append(part.text)
             continue
-        live = [m for m in found if not m.negated]
+        # the answer to "why did it happen?" names what was missing: "Because config
+        # wasn't treated as a release" is the lesson "treat config as a release"
+        live = [m for m in found if not m.negated or part.lesson]
         if not live:
             result.negated.append(part.text)
             continue
         result.on_point += 1
         weight = 1.0 if part.point else fragment_weight
+        if weight <= 0.0:  # a fragment of a list where no entry makes a point: a topic named
+            continue
         fresh = [m for m in live if result.weights.get(m.item, -1.0) < weight]
         fresh.sort(key=lambda m: -m.weight)
         for m in fresh[: rules.per_statement]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import snowballstemmer
 import yaml
-from lemminflect import getAllLemmas
+from lemminflect import getAllInflections, getAllLemmas
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
 _WORD = re.compile(r"[a-z0-9$%]+(?:[-'][a-z0-9]+|\.[0-9]+)*")
@@ -84,6 +84,7 @@ class Lexicon:
     durations: frozenset[str]  # "too long to": a measure, not a dismissal
     set_aside: tuple[Phrase, ...]  # "X isn't the problem": X set aside
     conditions: tuple[Phrase, ...]  # "check X doesn't regress": the negation is checked
+    list_labels: frozenset[str]  # "Prevention: A, B, C": a label, not a head the list specifies
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
@@ -127,6 +128,7 @@ def lexicon() -> Lexicon:
         durations=words("durations"),
         set_aside=_phrases(data["set_aside"]),
         conditions=_phrases(data["conditions"]),
+        list_labels=words("list_labels"),
     )
 
 
@@ -144,13 +146,28 @@ class Clause:
     effect: bool  # opens as a consequence ("so ...", "causing ...")
     assertion: bool  # holds a marker of the cause asserted ("the cause is", "because")
     co_cause: bool  # opens as another cause ("plus ...", "separately ...")
+    forward: frozenset[int] = frozenset()  # triggers (by start) that govern only what follows
+    appended: frozenset[int] = frozenset()  # of those, the ones after a comma (", no raw audio")
+    segments: tuple[tuple[int, int, int], ...] = ()  # (trigger, lo, hi): a verdict's own stretch
 
-    def negated(self, own: frozenset[int] = frozenset()) -> bool:
+    def negated(
+        self, own: frozenset[int] = frozenset(), at: int | None = None, forward: bool = False
+    ) -> bool:
         """Turned down, by a trigger other than the words of `own` (an item's own "never",
-        "not logged")."""
+        "not logged"). For the word at `at`, a "no" or "without" appended after a comma
+        ("only approved samples to inspect, no raw audio") governs only what follows it;
+        with `forward` (a cause is read so) any "no" or "without" does ("doubling
+        inference without any growth in demand")."""
         if self.turned_down:
             return True
-        return any(not own.issuperset(range(a, b)) for a, b in self.triggers)
+        after = self.forward if forward else self.appended
+        outside = {a for a, lo, hi in self.segments if at is not None and not lo <= at < hi}
+        return any(
+            not own.issuperset(range(a, b))
+            and (at is None or a not in after or a < at)
+            and a not in outside
+            for a, b in self.triggers
+        )
 
 
 @dataclass(frozen=True)
@@ -296,7 +313,51 @@ def _ends_negated(words: tuple[str, ...], i: int) -> bool:
 
 
 def _has_finite(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
-    return any(w in lex.finite or w.endswith("n't") for w in words[lo:hi])
+    return any(_finite(words, k, lex, hi) for k in range(lo, hi))
+
+
+def _finite(words: tuple[str, ...], k: int, lex: Lexicon, hi: int) -> bool:
+    """A finite verb: an auxiliary or pronoun of the lexicon, or a past or third-person form
+    (LemmInflect: "moved", "handles"); one that is also a noun ("requests", "gates") only
+    between words, after one that is not a determiner ("the model handles code-switching",
+    not "the requests", not "FAB gates,")."""
+    w = words[k]
+    if w in lex.finite or w.endswith("n't"):
+        return True
+    form = verb_form(w)
+    if form is None:
+        return False
+    noun, _ = form
+    if not noun:
+        return True
+    after = k + 1 < hi
+    return after and k > 0 and words[k - 1] not in lex.determiners and words[k - 1] not in _LINKS
+
+
+@lru_cache(maxsize=65536)
+def verb_form(word: str) -> tuple[bool, str] | None:
+    """(also a noun, tag) when the word is a third-person or a past verb form that is not
+    also a participle, else None: "handles", "went", "grew" are finite; "moved", "left"
+    may be participles ("shadow mirroring left on") and are not counted."""
+    found = getAllLemmas(word)
+    for lemma in found.get("VERB", ()):
+        inflections = getAllInflections(lemma, upos="VERB")
+        for tag, forms in inflections.items():
+            participle = tag == "VBD" and word in inflections.get("VBN", ())
+            if tag in ("VBD", "VBZ") and word in forms and not participle:
+                return "NOUN" in found, tag
+    return None
+
+
+def _stretch_end(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], j: int) -> int:
+    """Where the stretch holding word j ends: the next comma or clause break."""
+    k = j + 1
+    while k < len(words):
+        gap = text[spans[k - 1][1] : spans[k][0]]
+        if "," in gap or _CLAUSE_BREAK.search(gap):
+            break
+        k += 1
+    return k
 
 
 def _finite_ahead(
@@ -309,7 +370,7 @@ def _finite_ahead(
             gap = text[spans[j - 1][1] : spans[j][0]]
             if "," in gap or _CLAUSE_BREAK.search(gap):
                 break
-        if words[j] in lex.finite:
+        if _finite(words, j, lex, _stretch_end(text, words, spans, j)):
             return True
         j += 1
     return False
@@ -351,6 +412,11 @@ def read(text: str) -> Reading:
             if w in lex.negations or w.endswith("n't"):
                 triggers.append((k, k + 1))
         triggers = [t for t in triggers if not _attributive(tup, t, lo, lex)]
+        cond = next((k for k in range(lo, hi) if words[k] in _CONDITIONAL), hi)
+        # "refuse it if it doesn't fit in 250 ms": a one-word negation after "if" is the
+        # condition, not a denial (one before it still governs: "I haven't thought about
+        # what happens if a slice is missing")
+        triggers = [t for t in triggers if t[0] < cond or t[1] - t[0] > 1]
         checked = [a for a, _ in spans_of(tup, lex.conditions, lo, hi) if _directs(tup, a, lo)]
         if checked:  # "check slice WER doesn't regress": what is checked, not denied
             triggers = [
@@ -370,6 +436,16 @@ def read(text: str) -> Reading:
                 effect=_opens(tup, lex.effects, lo, hi) and not _has(tup, lex.assertions, lo, hi),
                 assertion=_has(tup, lex.assertions, lo, hi),
                 co_cause=_opens(tup, lex.co_causes, lo, hi),
+                forward=frozenset(a for a, b in triggers if b - a == 1 and words[a] in _FORWARD),
+                segments=_segments(source, tup, spans, lo, hi, triggers),
+                appended=frozenset(
+                    a
+                    for a, b in triggers
+                    if b - a == 1
+                    and words[a] in _FORWARD
+                    and a > lo
+                    and re.search(r"[,—–]", source[spans[a - 1][1] : spans[a][0]])
+                ),
             )
         )
     clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
@@ -385,6 +461,37 @@ def read(text: str) -> Reading:
         clauses=tuple(clauses),
         operators=operators,
     )
+
+
+_CONDITIONAL = frozenset({"if", "unless", "whenever", "when", "once", "until"})
+_PREPOSITIONS = frozenset({"with", "on", "against", "across", "using", "over", "through", "into"})
+_FORWARD = frozenset({"without", "no"})  # determiners of negation: they govern what follows
+
+
+def _segments(
+    text: str,
+    words: tuple[str, ...],
+    spans: list[tuple[int, int]],
+    lo: int,
+    hi: int,
+    triggers: list[tuple[int, int]],
+) -> tuple[tuple[int, int, int], ...]:
+    """A verdict said of its own subject after a comma ("FAB gate on promote, MOS
+    irrelevant") governs that stretch only, when what came before the comma is a point of
+    its own; after a bare topic ("latency gates, canaries are overkill") it governs both."""
+    out = []
+    for a, _ in triggers:
+        start = next(
+            (k for k in range(a, lo, -1) if "," in text[spans[k - 1][1] : spans[k][0]]), lo
+        )
+        if start in (lo, a) or {"and", "or", "nor"} & set(words[start:a]):
+            continue  # "A, B or C are not needed": an enumeration awaiting its verb
+        before = text[spans[lo][0] : spans[start - 1][1]]
+        if "," in before:
+            continue
+        if makes_point(before, policy=False):
+            out.append((a, start, hi))
+    return tuple(out)
 
 
 def _directs(words: tuple[str, ...], at: int, lo: int) -> bool:
@@ -420,7 +527,7 @@ def _attributive(words: tuple[str, ...], trigger: tuple[int, int], lo: int, lex:
     if b - a != 1 or words[a] not in lex.attributive or a == lo:
         return False
     before = words[a - 1]
-    if before not in lex.determiners and before != "with":
+    if before not in lex.determiners and before not in _PREPOSITIONS:  # "on identical fixtures"
         return False
     return not (a - 2 >= lo and words[a - 2] in lex.finite)
 
@@ -444,12 +551,39 @@ def _anaphora(
             out[c] = _down(out[c])  # "we don't need A, not B": the list goes on turned down
         bare = all(w in lex.anaphora or w in lex.negations for w in own)
         if c > 0 and clause.triggers and bare:  # "it doesn't, so not that"; "(unlikely)"
-            out[c - 1] = _down(out[c - 1])
+            if _runs_on(text, spans, clause, clauses, c):  # "A, not because B": B is denied
+                out[c + 1] = _down(clauses[c + 1])
+            else:
+                out[c - 1] = _down(out[c - 1])
         after = (
             text[spans[clause.last - 1][1] : spans[clause.last][0]]
             if clause.last < len(words)
             else ""
         )
+        if c > 0 and _sets_aside(words, clause, lex):
+            # "X: Y is not the problem", "X (Y) Z isn't the cause": the verdict's subject
+            # runs back over a colon or a bracket to where the sentence or a ";" began
+            d = c
+            while d > 0 and clauses[d - 1].sentence == clause.sentence:
+                gap = text[spans[clauses[d].first - 1][1] : spans[clauses[d].first][0]]
+                if ";" in gap or not any(mark in gap for mark in ":()[]"):
+                    break
+                d -= 1
+                out[d] = _down(out[d])
+        if _asks(text, words, spans, clauses, c):  # "Is it the checkpoint? The routing?"
+            out[c] = _with(out[c], hypothetical=True)
+        elif _answers_why(text, words, spans, clauses, c):
+            out[c] = _with(out[c], assertion=True)  # "Why? The VAD needs a longer silence."
+        if _cleft(own):  # "that's the VAD threshold being too short"
+            out[c] = _with(out[c], assertion=True)
+        if c > 0 and own[0] == "but" and _concedes(text, words, spans, clause):
+            # "late chunks make partials rewrite, yes, but ...": granted, not the cause
+            out[c - 1] = _with(out[c - 1], hypothetical=True)
+        if c > 0 and out[c - 1].assertion and ":" in before and not _points_back(out[c - 1], words):
+            out[c] = _with(out[c], assertion=True)  # "so it's the clients: the SDK's retries"
+        if c > 0 and out[c - 1].negated() and _opens_correction(own):
+            # "X is not the problem here; it is Y": the correction asserts Y
+            out[c] = _with(out[c], assertion=True)
         header = all(w in lex.anaphora or w in _HEADER_WORDS for w in own)
         if ":" in after and header and _has(words, lex.dismissals, clause.first, clause.last):
             for d in range(c + 1, len(clauses)):
@@ -457,6 +591,110 @@ def _anaphora(
                     break
                 out[d] = _down(out[d])
     return out
+
+
+def _runs_on(
+    text: str, spans: list[tuple[int, int]], clause: Clause, clauses: list[Clause], c: int
+) -> bool:
+    """A bare "not" that runs on, with no stop, into the clause after it ("..., not because
+    the servers slowed"): it negates what follows, not what came before."""
+    if c + 1 >= len(clauses) or clauses[c + 1].sentence != clause.sentence:
+        return False
+    gap = text[spans[clause.last - 1][1] : spans[clause.last][0]]
+    return not gap.strip()
+
+
+def _with(clause: Clause, **changes: bool) -> Clause:
+    return Clause(**{**clause.__dict__, **changes})
+
+
+def _asks(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], clauses: list[Clause], c: int
+) -> bool:
+    """The clause stands in a question: what is asked is not asserted."""
+    sentence = clauses[c].sentence
+    last = max(k.last for k in clauses if k.sentence == sentence)
+    end = spans[last][0] if last < len(words) else len(text)
+    return "?" in text[spans[last - 1][1] : end]
+
+
+def _points_back(clause: Clause, words: tuple[str, ...]) -> bool:
+    """A clause such as "because of that:" points back at a cause already said: what
+    follows is its effect."""
+    own = words[clause.first : clause.last]
+    return own[:2] in (("because", "of"), ("due", "to"), ("as", "a")) and own[-1] in (
+        "that",
+        "this",
+        "it",
+        "result",
+    )
+
+
+_WHY = (
+    ("why",),
+    ("what", "caused"),
+    ("what", "introduced"),
+    ("what", "changed"),
+    ("what's", "the"),
+)
+
+
+def _answers_why(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], clauses: list[Clause], c: int
+) -> bool:
+    """The clause answers a "why" question just asked ("Why? The VAD requires ..."): the
+    sentence after a question that opens with "why" or "what caused"."""
+    sentence = clauses[c].sentence
+    asked = [k for k, cl in enumerate(clauses) if cl.sentence == sentence - 1]
+    if not asked or not _asks(text, words, spans, clauses, asked[0]):
+        return False
+    opening = words[clauses[asked[0]].first : clauses[asked[0]].first + 2]
+    return any(opening[: len(w)] == w for w in _WHY)
+
+
+_CLEFTS = (("it's",), ("it", "is"), ("it", "was"), ("that's",), ("that", "is"), ("this", "is"))
+_NOT_CLEFT = frozenset(
+    {"why", "how", "what", "because", "not", "possible", "likely", "probably", "also", "still"}
+    | {"just", "only", "worth", "clear", "hard", "unclear", "fine", "normal", "true", "a", "an"}
+)
+
+
+def _cleft(own: tuple[str, ...]) -> bool:
+    """A clause that opens by naming what it is ("it's the clients", "that's the VAD
+    threshold"), not one that describes ("it's slower", "that's why")."""
+    for lead in _CLEFTS:
+        n = len(lead)
+        if own[:n] == lead and len(own) > n + 1:
+            after = own[n]
+            return after not in _NOT_CLEFT and "ADJ" not in _pos(after)
+    return False
+
+
+def _pos(word: str) -> frozenset[str]:
+    return frozenset(getAllLemmas(word))
+
+
+_CONCESSIONS = frozenset({"yes", "sure", "true", "granted", "agreed", "fine", "ok", "okay"})
+
+
+def _concedes(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], but: Clause) -> bool:
+    """A "but" clause after a concession ("X, yes, but Y"; "sure, but"): X is granted."""
+    k = but.first - 1
+    return k >= 0 and words[k] in _CONCESSIONS and "," in text[spans[k - 1][1] : spans[k][0]]
+
+
+def _sets_aside(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> bool:
+    """The clause is a verdict setting its subject aside ("... is not the problem here")."""
+    return bool(spans_of(words, lex.set_aside, clause.first, clause.last))
+
+
+_CORRECTIONS = (("it's",), ("it", "is"), ("it", "was"), ("that's",), ("instead",), ("rather",))
+
+
+def _opens_correction(own: tuple[str, ...]) -> bool:
+    """A clause that opens as the correction of a turned-down one ("...; it's Y")."""
+    lead = tuple(w for w in own[:3] if w not in ("but", "and", "actually", "really"))
+    return any(lead[: len(c)] == c for c in _CORRECTIONS)
 
 
 _HEADER_WORDS = frozenset(
@@ -546,6 +784,10 @@ def statements(text: str, governed: bool = False) -> list[Part]:
             if out and sentence.strip() and dismissal_only(sentence):
                 last = out[-1]
                 out[-1] = Part(f"{last.text} {sentence.strip()}", last.point, last.line)
+            elif len(fragments) >= 3 and _specifies(fragments[0]):
+                # "unit tests: feature shape, SR, normalisation": what the head is made of,
+                # one point (a list of three items or more in it is still soup)
+                out.append(Part(sentence.strip(), True, number))
             elif (
                 len(fragments) >= 3
                 and short
@@ -560,11 +802,23 @@ def statements(text: str, governed: bool = False) -> list[Part]:
     return [p for p in out if _WORD.search(p.text.lower())]
 
 
-def makes_point(text: str) -> bool:
+def _specifies(first: str) -> bool:
+    """The first fragment of a comma list is a head and a colon ("SDK: cap attempts, ..."),
+    the head a thing (one to four words, a verb or none) rather than a label for a list
+    ("Prevention:", "Ideas:")."""
+    if ":" not in first:
+        return False
+    head, _, rest = first.partition(":")
+    words = _WORD.findall(head.lower())
+    return 0 < len(words) <= 4 and bool(rest.strip()) and not set(words) & lexicon().list_labels
+
+
+def makes_point(text: str, policy: bool = True) -> bool:
     """Does a statement make a point as a sentence would (something and what is done with
     it), or only name a topic ("voice canary", "latency gates")? A point holds an auxiliary
     or a modal, a relation between things ("on", "when", "before", "> 3%"), a policy word
-    ("never", "only", "every"), or opens with an action that has an object."""
+    ("never", "only", "every"; not with `policy=False`: in a list of headings "no batching
+    first token" is one more heading), or opens with an action that has an object."""
     lex = lexicon()
     found = read(text)
     words = [w for w, j in zip(found.words, found.joined, strict=True) if not j]
@@ -575,7 +829,7 @@ def makes_point(text: str) -> bool:
     if any(w in lex.relations for w in words[1:]):
         return True
     tup = tuple(words)
-    if any(tup[: len(p)] == p for p in lex.policies) and len(words) >= 2:
+    if policy and any(tup[: len(p)] == p for p in lex.policies) and len(words) >= 2:
         return True
     for k, w in enumerate(words):
         opener = k == 0 or words[k - 1] in lex.subjects or words[k - 1] == "to"

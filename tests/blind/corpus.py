@@ -1,8 +1,10 @@
 """Recall and false accepts of the language judge on a corpus written blind
 (tests/blind/README.md): what `tests/test_blind.py` asserts and `docs/scoring.md` reports.
 
-`python -m tests.blind.corpus tune` prints the figures and every miss and false accept (the
-tuning loop). The held-out corpus is only ever read by the test, once the judge is frozen.
+`python -m tests.blind.corpus tune` (A), `tune-b` (B) or `tune-c` (C's tuning part) prints
+the figures and every miss and false accept (the tuning loop); `check` prints only the
+aggregate figures of C's check part (`C_CHECK`: five scenarios and two exam items picked at
+random before C was first read answer by answer, never printed text by text).
 
 Per label, causes are judged as the drill's diagnosis reads them (the share of the
 incident's causes earned: a wrong cause named cancels a right one); prevention phrasings and
@@ -16,7 +18,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -28,8 +30,23 @@ from drills.library.paths import library_root
 from drills.library.scenario import AnswerKey, load_key, load_scenario
 
 HERE = Path(__file__).parent
-# A and B tune the judge (B was its first held-out set, measured once); C is held out
-CORPORA = {"tune": HERE / "A", "tune-b": HERE / "B", "heldout": HERE / "C"}
+# A and B tune the judge (B was its first held-out set, measured once); C was held out for
+# the second version (measured once), then tuned on, all but its check part
+CORPORA = {"tune": HERE / "A", "tune-b": HERE / "B", "tune-c": HERE / "C"}
+# C's check part: picked at random (random.Random(35).sample) before any answer of C was
+# read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
+C_CHECK = frozenset(
+    {
+        "batch-transcripts-slow-and-pricey",
+        "far-field-transcripts-worse",
+        "gpu-cost-no-traffic",
+        "recognition-collapse-after-release",
+        "streaming-partials-unstable",
+        "exercise-4-code-switching-narrative",
+        "prompt-1-speech-to-speech-rollout",
+    }
+)
+Part = Literal["all", "tuning", "check"]
 
 
 @dataclass
@@ -60,6 +77,13 @@ class Figures:
     exam_scores: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
 
+def _files(corpus: Path, kind: str, part: Part) -> list[Path]:
+    paths = sorted((corpus / kind).glob("*.yaml"))
+    if part == "all":
+        return paths
+    return [p for p in paths if (p.stem in C_CHECK) == (part == "check")]
+
+
 def _key(scenario: str) -> AnswerKey:
     folder = library_root() / scenario
     return load_key(folder / "key.yaml", load_scenario(folder / "scenario.yaml"))
@@ -75,8 +99,8 @@ def _cause_ok(label: str, share: float, causes: list[str], named: list[str]) -> 
     return share == 0.0  # wrong, hedge, dismissive-right
 
 
-def causes(corpus: Path, figures: Figures) -> None:
-    for path in sorted((corpus / "causes").glob("*.yaml")):
+def causes(corpus: Path, figures: Figures, part: Part = "all") -> None:
+    for path in _files(corpus, "causes", part):
         key = _key(path.stem)
         wanted = [f.cause for f in key.faults()]
         for entry in yaml.safe_load(path.read_text()):
@@ -89,8 +113,8 @@ def causes(corpus: Path, figures: Figures) -> None:
             )
 
 
-def prevention(corpus: Path, figures: Figures) -> None:
-    for path in sorted((corpus / "prevention").glob("*.yaml")):
+def prevention(corpus: Path, figures: Figures, part: Part = "all") -> None:
+    for path in _files(corpus, "prevention", part):
         concepts = prevention_concepts(_key(path.stem))
         doc = yaml.safe_load(path.read_text())
         for item in doc["items"]:
@@ -127,9 +151,9 @@ def prose_items(exam: ExamItem) -> set[str]:
     return {r.id for r in exam.rubric if r.accept}
 
 
-def exams(corpus: Path, figures: Figures) -> None:
+def exams(corpus: Path, figures: Figures, part: Part = "all") -> None:
     library = {p.stem: load_exam(p) for p in exam_paths()}
-    for path in sorted((corpus / "exams").glob("*.yaml")):
+    for path in _files(corpus, "exams", part):
         exam = library[path.stem]
         prose = prose_items(exam)
         for entry in _exam_answers(yaml.safe_load(path.read_text())):
@@ -154,12 +178,12 @@ def exams(corpus: Path, figures: Figures) -> None:
                 )
 
 
-def evaluate(name: str) -> Figures:
+def evaluate(name: str, part: Part = "all") -> Figures:
     corpus = CORPORA[name]
     figures = Figures()
-    causes(corpus, figures)
-    prevention(corpus, figures)
-    exams(corpus, figures)
+    causes(corpus, figures, part)
+    prevention(corpus, figures, part)
+    exams(corpus, figures, part)
     return figures
 
 
@@ -175,12 +199,12 @@ def table(figures: Figures) -> str:
 
 def main(argv: list[str]) -> None:
     name = argv[0] if argv else "tune"
-    if name not in ("tune", "tune-b"):
-        raise SystemExit(
-            "only the tuning corpora (tune, tune-b) are for looking at; "
-            "tests/test_blind.py reads heldout"
-        )
-    figures = evaluate(name)
+    if name == "check":  # C's check part: aggregate figures only
+        print(table(evaluate("tune-c", "check")))
+        return
+    if name not in ("tune", "tune-b", "tune-c"):
+        raise SystemExit("corpora to look at: tune, tune-b, tune-c; `check` prints figures only")
+    figures = evaluate(name, "tuning" if name == "tune-c" else "all")
     for section in ("causes", "prevention", "exam_items", "exam_bands"):
         for label, tally in sorted(getattr(figures, section).items()):
             for miss in tally.misses:
