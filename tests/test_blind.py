@@ -1,10 +1,10 @@
 """The language judge on answers written blind (tests/blind/README.md): recall and false
-accepts per label on the three corpora, asserted at the figures measured when this round of
+accepts per label on the four corpora, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
-off-topic) a ceiling on false accepts. Writer C (the second version's held-out set, measured
-once, then tuned on all but its check part) is asserted in `make test`; writers A and B in
-the full tier. No simulation."""
+off-topic) a ceiling on false accepts. Writer D (held out from every round of tuning) is
+asserted in `make test`; writers A, B and C (each held out once, then tuned on) in the full
+tier. No simulation."""
 
 from __future__ import annotations
 
@@ -12,6 +12,42 @@ import pytest
 
 from tests.blind.corpus import evaluate
 
+# Writer D (tests/blind/README.md): held out from every round of tuning, written from the
+# same inputs by a fourth writer; measured once, on the judge as merged after the second
+# round (docs/scoring.md), and before that round on the judge before it. Below the issue's
+# targets: asserted as floors so a change that lowers one is a regression on answers nobody
+# tuned for.
+WRITER_D: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.5289,  # 9/17
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.9701,  # 33/34
+        "right": 0.8778,  # 101/115
+        "second-only": 0.9995,  # 2/2
+        "wrong": 0.9701,  # 66/68
+    },
+    "prevention": {
+        "buzzword-list": 0.9995,  # 34/34
+        "dismissive": 0.9995,  # 34/34
+        "negated": 0.7936,  # 27/34
+        "right": 0.7541,  # 163/216
+        "unrelated": 0.9701,  # 33/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 110/110
+        "not covered (dismissive)": 0.8813,  # 97/110
+        "not covered (off-topic)": 0.9450,  # 52/55
+        "not covered (partial)": 0.9450,  # 52/55
+        "recall": 0.9086,  # 150/165
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 10/10
+        "dismissive": 0.8995,  # 9/10
+        "off-topic": 0.7995,  # 4/5
+        "partial": 0.8995,  # 9/10
+        "strong": 0.7995,  # 8/10
+    },
+}
 # label -> the share judged as a fair examiner would, at least (measured: docs/scoring.md).
 # Writer C: measured once held out (judge at 66b3a82: causes 85/102, wrong 7 accepted,
 # prevention 163/216), then tuned on; its check part (tests/blind/corpus.py C_CHECK) was
@@ -126,6 +162,11 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
     return misses
 
 
+def test_held_out_answers_of_writer_d_are_judged_at_the_measured_rates():
+    assert not check(evaluate("heldout-d"), WRITER_D)
+
+
+@pytest.mark.full
 def test_writer_c_answers_are_judged_at_the_measured_rates():
     assert not check(evaluate("tune-c"), WRITER_C)
 

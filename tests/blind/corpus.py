@@ -32,7 +32,12 @@ from drills.library.scenario import AnswerKey, load_key, load_scenario
 HERE = Path(__file__).parent
 # A and B tune the judge (B was its first held-out set, measured once); C was held out for
 # the second version (measured once), then tuned on, all but its check part
-CORPORA = {"tune": HERE / "A", "tune-b": HERE / "B", "tune-c": HERE / "C"}
+CORPORA = {
+    "tune": HERE / "A",
+    "tune-b": HERE / "B",
+    "tune-c": HERE / "C",
+    "heldout-d": HERE / "D",
+}
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
 C_CHECK = frozenset(
