@@ -355,7 +355,7 @@ def test_a_finished_drill_is_scored_once_and_the_report_reads_it(console, monkey
         report = client.get(f"/f/{ft}/cohort/{cohort.id}/report")
         assert report.status_code == 200
         row = re.search(r'<tr data-candidate="Ana Lima">(.*?)</tr>', report.text, re.S).group(1)
-        assert f"<td>{score.score}</td>" in row
+        assert f'<td class="score">{score.score}</td>' in row
         bo_row = re.search(r'<tr data-candidate="Bo Chen">(.*?)</tr>', report.text, re.S)
         assert "still playing" in bo_row.group(1)
     from drills.judge.history import History
