@@ -337,7 +337,9 @@ class Rules:
     questions: bool = False  # a question earns ("does confidence drop only on the new fw?")
 
 
-PREVENTION = Rules()
+# a prevention entry of six words or more says something ("a metric and an alert for
+# misrouted hard audio"); the key's item names as fragments are two to four
+PREVENTION = Rules(detail_words=6)
 # a bullet of six or more words in an essay says something ("unit tests: feature shape, SR
 # handling, normalisation"); a buzzword bullet names a topic in one to four
 # an essay's question is what the candidate would check ("does confidence drop only on the
