@@ -28,7 +28,7 @@ from starlette.routing import Route
 from drills.console.dashboard import Dashboard, dashboard
 from drills.console.exams import items as exam_items
 from drills.console.exams import routes as exam_routes
-from drills.console.forms import parse_move
+from drills.console.forms import form_number, parse_move
 from drills.console.incidents import Incident, library_families, members_drawn
 from drills.console.live import LiveDrills, Scorer
 from drills.console.prepare import Preparer
@@ -162,7 +162,7 @@ async def create_cohort(c: Console, request: Request) -> Response:
             raise BadInput(f"scenario: one of {[i.id for i in c.incidents()]}")
         names = names_of(form)
         limit = incident.time_box_min
-        box = _number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
+        box = form_number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
         each = _variants_wanted(incident, form)
     except BadInput as exc:
         return await facilitator_home(c, request, error=str(exc))
@@ -191,16 +191,6 @@ def _variants_wanted(incident: Incident, form: Any) -> bool:
     if choice == "each" and not incident.varies:
         raise BadInput(f"incident: {incident.id} declares no variants; give everyone the same")
     return choice == "each"
-
-
-def _number(raw: object, label: str, low: float, high: float) -> float:
-    try:
-        value = float(str(raw))
-    except ValueError:
-        raise BadInput(f"{label}: a number from {low:g} to {high:g}") from None
-    if not low <= value <= high:
-        raise BadInput(f"{label}: a number from {low:g} to {high:g}")
-    return value
 
 
 def _cohort(c: Console, request: Request) -> Cohort | None:

@@ -15,6 +15,17 @@ from drills.play.panels import PANELS
 from simulator.errors import InputError
 
 
+def form_number(raw: object, label: str, low: float, high: float) -> float:
+    """A number typed into a form, within [low, high] (the cohort's and the team's time box)."""
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise BadInput(f"{label}: a number from {low:g} to {high:g}") from None
+    if not low <= value <= high:
+        raise BadInput(f"{label}: a number from {low:g} to {high:g}")
+    return value
+
+
 def parse_move(form: Any) -> dict[str, Any]:
     """A look, query, action or conclusion from its form."""
     kind = str(form.get("kind", ""))

@@ -33,7 +33,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response, Stream
 from starlette.routing import Route
 
 from drills.console.charts import chartable, svg
-from drills.console.forms import parse_move
+from drills.console.forms import form_number, parse_move
 from drills.console.incidents import member_drawn
 from drills.console.web import NAME, TEMPLATES, BadInput, Console, guarded_by, page
 from drills.judge.evidence import visible_rows
@@ -299,7 +299,7 @@ async def create_team(teams: Teams, request: Request) -> Response:
         if incident is None:
             raise BadInput(f"scenario: one of {[i.id for i in c.incidents()]}")
         limit = incident.time_box_min
-        box = _number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
+        box = form_number(form.get("time_box_min", ""), "time box (minutes)", 5, limit)
         name = str(form.get("team", "")).strip()
         if not NAME.match(name):
             raise BadInput("team: a name of letters, digits, spaces, . ' - (1 to 60)")
@@ -334,16 +334,6 @@ def _session(form: Any) -> str:
     if session and not NAME.match(session):
         raise BadInput("session: a name of letters, digits, spaces, . ' - (up to 60), or blank")
     return session
-
-
-def _number(raw: object, label: str, low: float, high: float) -> float:
-    try:
-        value = float(str(raw))
-    except ValueError:
-        raise BadInput(f"{label}: a number from {low:g} to {high:g}") from None
-    if not low <= value <= high:
-        raise BadInput(f"{label}: a number from {low:g} to {high:g}")
-    return value
 
 
 def _team(teams: Teams, request: Request) -> tuple[str, TeamDrill] | None:
@@ -511,26 +501,29 @@ async def member_page(teams: Teams, request: Request, who: MemberRow, error: str
 
 
 async def member_move(teams: Teams, request: Request, who: MemberRow) -> Response:
-    if teams.drawing(who.team):
-        return page("preparing.html", status=409, who=who)
-    form = await request.form()
-    try:
-        move = parse_move(form)
-        await run_in_threadpool(teams.play, who.team, {"by": who.name, "move": move})
-    except (BadInput, ActionError, TeamMoveRefused) as exc:
-        return await member_page(teams, request, who, error=str(exc))
-    teams.notify(who.team)
-    return RedirectResponse(f"/t/{request.path_params['mt']}", status_code=303)
+    return await _member_entry(teams, request, who, "move", parse_move)
 
 
 async def member_post(teams: Teams, request: Request, who: MemberRow) -> Response:
+    return await _member_entry(teams, request, who, "post", parse_post)
+
+
+async def _member_entry(
+    teams: Teams,
+    request: Request,
+    who: MemberRow,
+    key: str,
+    parse: Callable[[Any], dict[str, Any]],
+) -> Response:
+    """A member's move or channel post: parsed from its form, played on the team's drill,
+    announced to every member's page; a refusal shows beside the form."""
     if teams.drawing(who.team):
         return page("preparing.html", status=409, who=who)
     form = await request.form()
     try:
-        post = parse_post(form)
-        await run_in_threadpool(teams.play, who.team, {"by": who.name, "post": post})
-    except (BadInput, TeamMoveRefused) as exc:
+        entry = parse(form)
+        await run_in_threadpool(teams.play, who.team, {"by": who.name, key: entry})
+    except (BadInput, ActionError, TeamMoveRefused) as exc:
         return await member_page(teams, request, who, error=str(exc))
     teams.notify(who.team)
     return RedirectResponse(f"/t/{request.path_params['mt']}", status_code=303)
