@@ -148,3 +148,12 @@ def speechdrill(*args: str, cwd: Path | None = None) -> subprocess.CompletedProc
         cwd=cwd,
         timeout=600,
     )
+
+
+def expect(locator: Any) -> Any:
+    """Playwright's retrying assertion, with the pages' own patience: after a click that
+    posts a form, a count or a visibility is read once the new page has it, and on a busy
+    host 5 s (the default) is not a verdict on the console."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api.expect.set_options(timeout=120_000)  # the same for every test: set, not changed
+    return sync_api.expect(locator)

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.helpers import expect
 from tests.test_console import CHROMIUM, SCENARIO, server  # noqa: F401  (a fixture)
 
 pytestmark = [
@@ -42,6 +43,9 @@ def cohort(browser, base, c, names="Ana Lima\nBo Chen", box="20"):
     facilitator.fill("input[name=time_box_min]", box)
     facilitator.click("#new-cohort button")
     links = facilitator.locator("input.join")
+    # the click submits a form: count the links only once the cohort's page has them,
+    # not on the page being left (count() does not wait)
+    links.first.wait_for()
     return facilitator, [links.nth(i).input_value() for i in range(links.count())]
 
 
@@ -96,7 +100,7 @@ def test_the_report_shows_standing_conclusions_and_flags_and_links_back(browser,
     ana.fill("#conclude textarea[name=mitigations]", "roll back the embedding service")
     ana.fill("#conclude textarea[name=prevention]", "alert on cost per request by device")
     ana.click("#conclude button")
-    assert ana.locator("#closed").count() == 1
+    expect(ana.locator("#closed")).to_have_count(1)  # waits: the click posts a form
     bo.goto(bo_url)
     bo.fill("#query textarea", "SELECT * FROM read_csv('/etc/passwd')")
     bo.click("#query button")
@@ -131,7 +135,7 @@ def test_the_report_shows_standing_conclusions_and_flags_and_links_back(browser,
     assert "roll back the embedding service" in details.inner_text()
     assert "alert on cost per request by device" in details.inner_text()
     facilitator.click("#back")
-    assert facilitator.locator("#progress").count() == 1
+    expect(facilitator.locator("#progress")).to_have_count(1)
 
 
 def test_the_candidate_page_is_a_dashboard(browser, server):  # noqa: F811
@@ -164,6 +168,8 @@ def test_the_candidate_page_is_a_dashboard(browser, server):  # noqa: F811
     ana.click("#confirm-act")
     ana.click("button[data-panel=cost-by-pool]")
     spend = ana.locator("#dashboard .card[data-panel=cost-by-pool] svg.chart")
-    assert spend.locator("line.page").count() == 1 and spend.locator("line.move").count() == 1
+    expect(spend.locator("line.page")).to_have_count(1)  # waits for the look's page
+    expect(spend.locator("line.move")).to_have_count(1)
     steps = ana.locator("ol.timeline li")
-    assert steps.count() == 7 and "reroute applied" in steps.nth(5).inner_text()
+    expect(steps).to_have_count(7)
+    assert "reroute applied" in steps.nth(5).inner_text()

@@ -27,6 +27,7 @@ from drills.judge.scoring import gather_evidence
 from drills.library.family import assign, drawn_member
 from drills.library.scenario import load_key, load_scenario
 from drills.play.transcript import load_transcript
+from tests.helpers import expect
 from tests.test_console import CHROMIUM, csrf_of, move, server  # noqa: F401  (a fixture)
 
 FAMILY = "gpu-bill-up"
@@ -335,12 +336,12 @@ def test_a_family_cohort_in_a_real_browser(server):  # noqa: F811
             pages[name] = page
         ana, bo = pages["Ana Lima"], pages["Bo Chen"]
         ana.click("button[data-panel=cost-by-pool]")
-        assert ana.locator("svg.chart").count() >= 1
+        expect(ana.locator("svg.chart").first).to_be_visible()  # waits for the look
         words = drawn["Ana Lima"].expert.moves[-1].conclude
         for page in (ana, bo):  # the same words: Ana's member's cause
             page.fill("#conclude textarea[name=cause]", words.cause)
             page.click("#conclude button")
-            assert page.locator("#closed").count() == 1
+            expect(page.locator("#closed")).to_have_count(1)
         facilitator.click("#report-link")
         deadline = time.monotonic() + 600
         rows = [f"#scores tr[data-candidate='{n}']" for n in ("Ana Lima", "Bo Chen")]
