@@ -4,10 +4,15 @@ the repo or in a user's own $SPEECHDRILL_HOME."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 if "PYTEST_XDIST_WORKER" not in os.environ:  # the controlling process (or a plain run)
     home = Path(tempfile.gettempdir()) / f"speechdrill-tests-{os.getpid()}"
@@ -30,3 +35,15 @@ def pytest_collection_modifyitems(session, config, items):
     """The long tests first: xdist hands tests out in this order, so the short ones fill in
     at the end instead of one worker idling while the other finishes a long one."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture()
+def opened() -> Iterator[Callable[[Any], Any]]:
+    """`opened(app)`: a console app's test client with the app's lifespan, closed at the
+    test's end, which stops and reaps the app's simulation host and SQL sandboxes. A client
+    made without it leaves them running (each holding a paused run) until the worker exits:
+    a full run of the suite was killed for memory that way."""
+    from starlette.testclient import TestClient
+
+    with contextlib.ExitStack() as stack:
+        yield lambda app: stack.enter_context(TestClient(app))

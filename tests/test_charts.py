@@ -90,10 +90,10 @@ def console_drill(tmp_path_factory):
     from tests.test_console import new_cohort
 
     app = create_app(tmp_path_factory.mktemp("home"))
-    client = TestClient(app)
-    c = app.state.console
-    _, _, (ana, _) = new_cohort(client, c)
-    return client, c, ana
+    with TestClient(app) as client:  # the lifespan: the app's processes reaped at the end
+        c = app.state.console
+        _, _, (ana, _) = new_cohort(client, c)
+        yield client, c, ana
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -23,9 +23,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture()
-def console(tmp_path):
+def console(tmp_path, opened):
     app = create_app(tmp_path)
-    return app, starlette.TestClient(app), app.state.console
+    return app, opened(app), app.state.console
 
 
 def csrf_of(html: str) -> str:
@@ -335,7 +335,7 @@ def test_a_written_exam_in_the_console_marked_beside_the_rubric(console, tmp_pat
     assert kept.score == 87.5 and kept.kind == "exam"
 
 
-def test_the_cohort_page_says_when_the_links_can_go_out(console, tmp_path):
+def test_the_cohort_page_says_when_the_links_can_go_out(console, tmp_path, opened):
     """Preparing until the scenario's run is simulated and its panels at the page are run
     (a candidate's first looks are then answered from them), ready after."""
     _app, client, c = console
@@ -352,7 +352,7 @@ def test_the_cohort_page_says_when_the_links_can_go_out(console, tmp_path):
     kept = runs.views.look(seen, record.sql)
     assert record.result is kept  # answered from the panels run while preparing
     # a restarted server warms a cohort that is not ready when its page is asked for
-    again = starlette.TestClient(create_app(tmp_path))  # the same home: a restart
+    again = opened(create_app(tmp_path))  # the same home: a restart
     assert not again.app.state.console.drills.ready(drill.scenario)
     deadline = time.monotonic() + 120
     while "ready</strong>" not in again.get(f"/f/{ft}/cohort/{cohort.id}").text:
@@ -403,7 +403,7 @@ def test_a_cohort_may_give_each_candidate_a_fresh_variant(console, tmp_path):
     assert report.status_code == 200 and report.text.count("the expert path on this variant") == 2
 
 
-def test_a_candidate_waits_for_their_variant_and_a_restart_resumes_it(console, tmp_path):
+def test_a_candidate_waits_for_their_variant_and_a_restart_resumes_it(console, tmp_path, opened):
     from drills.console.store import Candidate, Cohort
 
     _app, client, c = console
@@ -423,7 +423,7 @@ def test_a_candidate_waits_for_their_variant_and_a_restart_resumes_it(console, t
     app = create_app(tmp_path)
     again = app.state.console
     again.preparer.verify = False
-    page = starlette.TestClient(app).get(f"/f/{again.store.facilitator_token}/cohort/{cohort.id}")
+    page = opened(app).get(f"/f/{again.store.facilitator_token}/cohort/{cohort.id}")
     assert "preparing</strong> a fresh variant" in page.text
     (ana,) = _prepared(again, cohort.id)
     assert ana.session and Path(ana.scenario).is_dir()

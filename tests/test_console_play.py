@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from starlette.testclient import TestClient
 
 from drills.console.app import create_app
 from drills.judge.scoring import replay
@@ -54,11 +53,11 @@ def form_of(move) -> dict[str, str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("folder", library_params(SCENARIOS, QUICK))
-def test_every_expert_path_plays_through_the_page(tmp_path, folder: Path):
+def test_every_expert_path_plays_through_the_page(tmp_path, folder: Path, opened):
     """Each expert move sent as the page's form sends it; each action previewed, then
     confirmed from the preview's own form: the drill the console plays is the expert's."""
     app = create_app(tmp_path)
-    client, c = TestClient(app), app.state.console
+    client, c = opened(app), app.state.console
     scenario = load_scenario(folder / "scenario.yaml")
     (who,) = join(client, c, scenario.spec.id)
     expert = load_transcript(folder / "transcripts" / "expert.yaml", scenario)
@@ -94,7 +93,7 @@ def _alert(page: str) -> str:
 
 
 @pytest.mark.slow
-def test_nothing_a_candidate_reaches_names_the_fault(tmp_path):
+def test_nothing_a_candidate_reaches_names_the_fault(tmp_path, opened):
     """A hostile candidate's full drill on gpu-cost-no-traffic, every answer kept: probing
     previews of every pool, of the faulted field and of the routes, unknown settings, bad
     values, queries at the page (running batches included) and past the sandbox, the fix
@@ -102,7 +101,7 @@ def test_nothing_a_candidate_reaches_names_the_fault(tmp_path):
     answer or a key signal; no answer shows a faulted field's name or value unless the
     candidate typed it; previews of the faulted pool and of a healthy one read alike."""
     app = create_app(tmp_path)
-    client, c = TestClient(app), app.state.console
+    client, c = opened(app), app.state.console
     folder = next(d for d in SCENARIOS if d.name == "gpu-cost-no-traffic")
     scenario = load_scenario(folder / "scenario.yaml")
     key = load_key(folder / "key.yaml", scenario)

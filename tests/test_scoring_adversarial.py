@@ -10,7 +10,15 @@ import pytest
 
 from drills.judge.causes import match_cause, match_causes
 from drills.judge.matcher import judge
-from drills.judge.scoring import WEIGHTS, Score, prevention_concepts, references, replay, score
+from drills.judge.scoring import (
+    WEIGHTS,
+    Score,
+    prefetch_scores,
+    prevention_concepts,
+    references,
+    replay,
+    score,
+)
 from drills.library.scenario import Conclusion, load_key, load_scenario, scenario_dirs
 from drills.play.transcript import load_transcript
 from tests.helpers import QUICK, RUNS, library_params
@@ -31,12 +39,13 @@ def scores(directory: Path) -> dict[str, Score]:
     loaded = load_scenario(directory / "scenario.yaml")
     key = load_key(directory / "key.yaml", loaded)
     refs = references(loaded, directory, RUNS)
-    out = {"expert": score(refs.expert, key, refs)}
+    drills = {"expert": refs.expert}
     naive = load_transcript(directory / "transcripts" / "naive.yaml", loaded)
-    out["naive"] = score(replay(loaded, naive, RUNS), key, refs)
+    drills["naive"] = replay(loaded, naive, RUNS)
     for path in sorted((ADVERSARIAL / directory.name).glob("*.yaml")):
-        out[path.stem] = score(replay(loaded, load_transcript(path, loaded), RUNS), key, refs)
-    return out
+        drills[path.stem] = replay(loaded, load_transcript(path, loaded), RUNS)
+    prefetch_scores(list(drills.values()), key, refs)  # every trainee's runs side by side
+    return {name: score(drill, key, refs) for name, drill in drills.items()}
 
 
 def conclusion(directory: Path, name: str) -> Conclusion:

@@ -27,9 +27,9 @@ QUERY = "SELECT kind, device, count(*) AS n FROM requests WHERE arrival_s < :now
 
 
 @pytest.fixture()
-def console(tmp_path):
+def console(tmp_path, opened):
     app = create_app(tmp_path)
-    return app, starlette.TestClient(app), app.state.console
+    return app, opened(app), app.state.console
 
 
 def csrf_of(html: str) -> str:
@@ -276,7 +276,7 @@ def test_members_of_one_team_cannot_read_another_teams_channel(console):
 # --- a restart -------------------------------------------------------------------------
 
 
-def test_a_restarted_console_resumes_a_team_drill_with_its_channel(console, tmp_path):
+def test_a_restarted_console_resumes_a_team_drill_with_its_channel(console, tmp_path, opened):
     _, client, c = console
     ft, tid, tokens = new_team(client, c)
     ana, bo, cy = tokens["Ana Lima"], tokens["Bo Chen"], tokens["Cy Park"]
@@ -303,7 +303,7 @@ def test_a_restarted_console_resumes_a_team_drill_with_its_channel(console, tmp_
     feed_before = re.findall(r'<div class="item (\w+)">', before)
     assert feed_before == ["severity", "finding", "question", "update"]
 
-    restarted = starlette.TestClient(create_app(tmp_path))  # the same home: a new process's view
+    restarted = opened(create_app(tmp_path))  # the same home: a new process's view
     after = restarted.get(f"/t/{ana}").text
     assert re.findall(r'<div class="item (\w+)">', after) == feed_before
     for text in ("embeddings on gpu", "enterprise tenant", "Next update in 10 minutes"):
@@ -316,14 +316,14 @@ def test_a_restarted_console_resumes_a_team_drill_with_its_channel(console, tmp_
     assert [e.get("move", {}).get("look") for e in entries(c, tid)][-1] == "traffic"
 
 
-def test_an_edited_team_log_is_refused_on_resume(console, tmp_path):
+def test_an_edited_team_log_is_refused_on_resume(console, tmp_path, opened):
     _, client, c = console
     _, tid, tokens = new_team(client, c)
     send(client, tokens["Ana Lima"], "post", kind="severity", level="sev3", text="cost only")
     with sqlite3.connect(tmp_path / "teams.sqlite") as db:
         payload = json.dumps({"by": "Ana Lima", "post": {"kind": "severity", "level": "sev1"}})
         db.execute("UPDATE entries SET payload = ? WHERE team = ? AND seq = 0", (payload, tid))
-    restarted = starlette.TestClient(create_app(tmp_path))
+    restarted = opened(create_app(tmp_path))
     refused = restarted.get(f"/t/{tokens['Ana Lima']}")
     assert refused.status_code == 409 and "does not match its signature" in refused.text
 

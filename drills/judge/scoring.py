@@ -39,6 +39,7 @@ penalties); this module puts them together and keeps their public names importab
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -65,6 +66,7 @@ from drills.judge.harm import (
     HARMFUL_PENALTY,
     UNSAFE_PENALTY,
     act_events,
+    fixes_timeline,
     harm_by_effect,
     listed_penalties,
     side_effect_timeline,
@@ -144,10 +146,11 @@ __all__ = [
     "judged_fixes",
     "key_effect",
     "matches",
+    "prefetch_scores",
     "prevention_concepts",
     "references",
     "replay",
-    "runs_needed",
+    "runs_read",
     "score",
     "side_effect_timeline",
     "side_effects",
@@ -217,11 +220,27 @@ def assess(drill: Drill, refs: References | None = None, key: AnswerKey | None =
     return Assessed(drill, key, refs, score(drill, key, refs))
 
 
-def runs_needed(drill: Drill, refs: References, fixed: set[int]) -> list[list[TimelineEvent]]:
+def runs_read(drill: Drill, key: AnswerKey, refs: References) -> list[list[TimelineEvent]]:
     """Every run a score of this drill reads: known from the moves alone, before any
-    simulation, so that they can be simulated side by side."""
+    simulation, so that they can be simulated side by side. The references, the trainee's
+    run, what each trial move and the key's fix in its place did, and harm's two looks at
+    the moves other than the fixes (on the no-action run, and taken out of the trainee's
+    own: read only where the first shows nothing, simulated beside the rest all the same,
+    since waiting for it alone afterwards costs more than a run on an idle core)."""
+    done = fixes(drill, key)
+    fixed = fixing_moves(done)
     extra = side_effect_timeline(drill, fixed)
-    return [*refs.timelines(), drill.timeline, *([extra] if extra else [])]
+    harm = [extra, fixes_timeline(drill, fixed)] if extra and fixed else [extra] if extra else []
+    tried = [t for x in trials(drill, key, done) for t in (x.mine, x.theirs)]
+    return [*refs.timelines(), drill.timeline, *harm, *tried]
+
+
+def prefetch_scores(drills: Sequence[Drill], key: AnswerKey, refs: References) -> None:
+    """The runs the scores of several drills of one scenario read (a cohort's, a
+    ranking's), simulated together: the service keeps its workers busy across them instead
+    of each score waiting on its own few."""
+    timelines = [t for drill in drills for t in runs_read(drill, key, refs)]
+    refs.expert.runs.prefetch(refs.scenario, timelines)
 
 
 def served_wrong(drill: Drill, key: AnswerKey, refs: References, tel: Telemetry) -> float:
@@ -240,10 +259,9 @@ def served_wrong(drill: Drill, key: AnswerKey, refs: References, tel: Telemetry)
 
 
 def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
+    drill.runs.prefetch(drill.scenario, runs_read(drill, key, refs))
     done = fixes(drill, key)  # each fault's fix: every line below reads them
     tried = trials(drill, key, done)  # moves that may fix a fault by their outcome
-    needed = runs_needed(drill, refs, fixing_moves(done))
-    drill.runs.prefetch(drill.scenario, needed + [t for x in tried for t in (x.mine, x.theirs)])
     done = by_outcome(drill, key, refs, done, tried)
     fixed = fixing_moves(done)
     found = gather_evidence(drill, key)

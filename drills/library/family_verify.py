@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from drills.judge.scoring import References, references, replay, score
+from drills.judge.scoring import prefetch_scores, references, replay, score
 from drills.judge.signals import deviation_sigma, select, series
 from drills.library.family import (
     Family,
@@ -239,10 +239,10 @@ def tells_apart(in_a: float, in_b: float) -> bool:
 
 def pairwise(members: list[Rendered], runs: Runs) -> list[Pair]:
     sigmas: dict[tuple[str, str], dict[str, float]] = {}
-    for a in members:
-        focused = [s for s in a.key.signals if s.focus]
-        for b in members:
-            faulty, clean = runs.get(b.scenario, b.scenario.timeline), runs.get(b.scenario, [])
+    for b in members:  # each member's two runs read once, for every member's signals
+        faulty, clean = runs.get(b.scenario, b.scenario.timeline), runs.get(b.scenario, [])
+        for a in members:
+            focused = [s for s in a.key.signals if s.focus]
             sigmas[a.member, b.member] = {
                 s.id: round(signed_sigma(series(faulty, s), series(clean, s)), 1) for s in focused
             }
@@ -279,15 +279,19 @@ class Tips:
 
 
 def tip_matrix(members: list[Rendered], runs: Runs) -> Tips:
-    refs: dict[str, References] = {
-        b.member: references(b.scenario, b.folder, runs) for b in members
-    }
-    scores: dict[str, dict[str, float]] = {}
-    for a in members:
-        row = scores.setdefault(a.member, {})
-        for b in members:
+    """Every member's expert path replayed on every member. Member by member: the
+    member's page prefix is simulated once and the four replays' runs side by side (a
+    row at a time would cycle four prefixes through a cache that keeps two)."""
+    scores: dict[str, dict[str, float]] = {a.member: {} for a in members}
+    for b in members:
+        refs = references(b.scenario, b.folder, runs)
+        drills = {}
+        for a in members:
             expert = load_transcript(a.folder / "transcripts" / "expert.yaml", b.scenario)
-            row[b.member] = score(replay(b.scenario, expert, runs), b.key, refs[b.member]).score
+            drills[a.member] = replay(b.scenario, expert, runs)
+        prefetch_scores(list(drills.values()), b.key, refs)
+        for a_member, drill in drills.items():
+            scores[a_member][b.member] = score(drill, b.key, refs).score
     return Tips(scores)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
@@ -24,11 +24,13 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def fork_map(jobs: Sequence[Callable[[], T]], workers: int, niceness: int = 0) -> list[T | None]:
-    """Each job's result, computed in its own forked child, at most `workers` at a time;
-    None for a job whose child failed (the caller does that work itself)."""
+def fork_each(
+    jobs: Sequence[Callable[[], T]], workers: int, niceness: int = 0
+) -> Iterator[tuple[int, T | None]]:
+    """(index, result) of each job as its child answers, at most `workers` at a time: a
+    caller that keeps only some results (a cache of the last few runs) never holds them
+    all at once. None for a job whose child failed."""
     context = multiprocessing.get_context("fork")
-    results: list[T | None] = [None] * len(jobs)
     pending = list(enumerate(jobs))
     running: dict[Any, tuple[int, Any]] = {}
     while pending or running:
@@ -41,9 +43,9 @@ def fork_map(jobs: Sequence[Callable[[], T]], workers: int, niceness: int = 0) -
             running[receive] = (index, child)
         for ready in wait(list(running)):
             index, child = running.pop(ready)
-            results[index] = _receive(ready)  # type: ignore[arg-type]
+            answer = _receive(ready)  # type: ignore[arg-type]
             child.join()
-    return results
+            yield index, answer
 
 
 def _receive(connection: Connection) -> Any:

@@ -37,7 +37,7 @@ from drills.play.sql import QueryResult
 from drills.play.sql_child import Limits
 from drills.runs.cache import RunCache, run_key
 from drills.runs.fair import FairQueue
-from drills.runs.fork import can_fork, fork_map
+from drills.runs.fork import can_fork, fork_each
 from drills.runs.host import SimulationHost
 from drills.runs.live import LiveRuns
 from drills.runs.views import SharedViews
@@ -197,7 +197,9 @@ class Runs:
             jobs += [partial(_branch, prefix, t[len(base) :], k, self) for k, t in branches.items()]
         # the lone runs share nothing, so they start beside the branches' workers
         width = len(alone) + min(len(branches), self.workers)
-        for found in fork_map(jobs, width, self.niceness):
+        # kept as each arrives (the memory cache holds the last few): a batch of a cohort's
+        # runs is never all in this process at once
+        for _, found in fork_each(jobs, width, self.niceness):
             if found is not None:  # a failed worker's run is simulated again by `get`
                 self.cache.remember(*found)
 
