@@ -76,21 +76,19 @@ class Phrasing:
             return False
         if reading.stems[i : i + n] == self.tokens:
             return True
-        # "not" in a phrasing is any contraction of it ("wouldn't", "isn't")
-        return all(
+        return all(self.word_at(reading, i + k, k) for k in range(n))
+
+    def word_at(self, reading: Reading, i: int, k: int) -> bool:
+        """Does word i of the reading stand for the phrasing's word k: the same stem, one
+        of its lemmas, a plural, or (five letters or more) a truncation of it; "not" is any
+        contraction of it ("wouldn't", "isn't")."""
+        stem_, word, token, raw = reading.stems[i], reading.words[i], self.tokens[k], self.raw[k]
+        return (
             stem_ == token
-            or token in lemmas
+            or token in reading.lemmas[i]
             or (token == "not" and (word.endswith("n't") or word == "cannot"))
             or word in (raw + "s", raw + "es")
             or (len(raw) >= 5 and word.startswith(raw))
-            for stem_, lemmas, word, token, raw in zip(
-                reading.stems[i : i + n],
-                reading.lemmas[i : i + n],
-                reading.words[i : i + n],
-                self.tokens,
-                self.raw,
-                strict=True,
-            )
         )
 
 
@@ -144,7 +142,15 @@ class Match:
 
 def _occurrences(reading: Reading, phrasing: Phrasing, lo: int, hi: int) -> list[tuple[int, int]]:
     n = len(phrasing.tokens)
-    return [(i, i + n) for i in range(lo, hi - n + 1) if phrasing.at(reading, i)]
+    found = reading.memo.get(phrasing)
+    if found is None:  # where it stands does not depend on the window asked about
+        found = tuple(
+            i
+            for i in range(len(reading.stems) - n + 1)
+            if phrasing.word_at(reading, i, 0) and phrasing.at(reading, i)
+        )
+        reading.memo[phrasing] = found
+    return [(i, i + n) for i in found if lo <= i and i + n <= hi]
 
 
 def match_in(

@@ -20,9 +20,10 @@ read every answer through this one module.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 import snowballstemmer
 import yaml
@@ -182,6 +183,9 @@ class Reading:
     clause_of: tuple[int, ...]
     clauses: tuple[Clause, ...]
     operators: int  # comparison or arrow operators ("> 3%", "-> page")
+    # where each phrasing stands in this reading, found once (a reading is cached and read
+    # against every phrasing of every cause, window by window); not part of its value
+    memo: dict[Any, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def clause(self, index: int) -> Clause:
         return self.clauses[self.clause_of[index]]

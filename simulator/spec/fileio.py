@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from simulator.errors import InputError, InputErrors
 
 M = TypeVar("M", bound=BaseModel)
+FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(
@@ -42,8 +43,14 @@ def read_yaml(
     if not text.strip():
         raise InputError(source, "", "file is empty; expected a YAML mapping")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # parsed once, by libyaml where PyYAML was built with it (several times faster: a
+        # console loads every scenario at start), and the data built from the same nodes
+        loader = FastLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
