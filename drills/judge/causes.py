@@ -31,10 +31,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-import yaml
-
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
 from drills.judge.reading import Reading, lexicon, read, spans_of, stem
+from simulator.spec.fileio import load_yaml
 
 CATALOG_FILE = Path(__file__).with_name("causes.yaml")
 REACH = 12  # the words of one claim lie within this many words of each other
@@ -56,7 +55,7 @@ def _groups(raw: list[list[object]]) -> Groups:
 
 
 def _load() -> MappingProxyType[str, Cause]:
-    data = yaml.safe_load(CATALOG_FILE.read_text())
+    data = load_yaml(CATALOG_FILE.read_text())
     return MappingProxyType(
         {
             str(name): Cause(

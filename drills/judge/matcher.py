@@ -38,10 +38,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from drills.judge.reading import Reading, lexicon, makes_point, read, stem
 from drills.judge.reading import statements as split_statements
+from simulator.spec.fileio import load_yaml
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
 SOUP_ITEMS = 3  # a statement satisfying this many items at once is a buzzword list
@@ -49,7 +48,7 @@ SOUP_ITEMS = 3  # a statement satisfying this many items at once is a buzzword l
 
 @cache
 def synonyms() -> dict[str, tuple[str, ...]]:
-    data = yaml.safe_load(SYNONYMS_FILE.read_text())
+    data = load_yaml(SYNONYMS_FILE.read_text())
     return {str(k): tuple(str(w) for w in v) for k, v in data.items()}
 
 

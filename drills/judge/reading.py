@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import snowballstemmer
-import yaml
 from lemminflect import getAllInflections, getAllLemmas
+
+from simulator.spec.fileio import load_yaml
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
 _WORD = re.compile(r"[a-z0-9$%]+(?:[-'][a-z0-9]+|\.[0-9]+)*")
@@ -95,7 +96,7 @@ def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
 
 @cache
 def lexicon() -> Lexicon:
-    data = yaml.safe_load(LEXICON_FILE.read_text())
+    data = load_yaml(LEXICON_FILE.read_text())
     for name, entries in data.items():  # YAML reads a bare no/on/off as a boolean
         bad = [e for e in entries if not isinstance(e, str)]
         if bad:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from drills.judge.causes import match_cause
@@ -58,13 +59,20 @@ def check_groups(groups: Sequence[Sequence[str]]) -> None:
 
 @dataclass(frozen=True)
 class Phrases:
-    """A concept (all of its groups in one statement), read by the answer matcher."""
+    """A concept (all of its groups in one statement), read by the answer matcher. Read
+    into a concept on first use, not when the module is imported: reading every phrase
+    costs seconds that a process starting for anything else should not pay."""
 
-    concept: Concept
+    name: str
+    groups: tuple[tuple[str, ...], ...]
 
     @classmethod
     def of(cls, name: str, groups: Sequence[Sequence[str]]) -> Phrases:
-        return cls(Concept.of(name, groups))
+        return cls(name, tuple(tuple(group) for group in groups))
+
+    @property
+    def concept(self) -> Concept:
+        return _concept(self.name, self.groups)
 
     def says(self, text: str) -> bool:
         """Stated, and not negated ("we have not rolled back" does not say a rollback)."""
@@ -74,6 +82,11 @@ class Phrases:
     def mentions(self, text: str) -> bool:
         """Stated either way: "no user-facing impact" states the impact."""
         return match_concept(self.concept, text) is not None
+
+
+@cache
+def _concept(name: str, groups: tuple[tuple[str, ...], ...]) -> Concept:
+    return Concept.of(name, groups)
 
 
 def sentences(text: str) -> list[str]:

@@ -20,6 +20,12 @@ M = TypeVar("M", bound=BaseModel)
 FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def load_yaml(text: str) -> Any:
+    """YAML text as data, parsed by libyaml where PyYAML has it (the judge's word lists
+    are read by every process that starts)."""
+    return yaml.load(text, Loader=FastLoader)
+
+
 def read_yaml(
     path: Path, transform: Callable[[Any, yaml.Node | None], Any] | None = None
 ) -> tuple[Any, yaml.Node | None]:
