@@ -24,14 +24,15 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-# every behaviour, and the simulated per-scenario checks on a sample of the library
+# every behaviour, and the simulated per-scenario checks on a sample of the library (the
+# slowest tests are listed at the end: where the time goes, in every CI log)
 test: lint typecheck
-	$(VENV)/bin/pytest -n 2 --dist worksteal -q -m "not full"
+	$(VENV)/bin/pytest -n 2 --dist worksteal -q -m "not full" --durations=15
 
 # the second tier: the simulated per-scenario checks on the rest of the library and the
 # whole real speech eval (CI runs it after make test)
 test-full: setup
-	$(VENV)/bin/pytest -n 2 --dist loadgroup -q -m full
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -q -m full --durations=25
 
 bench: setup
 	$(PY) -m benchmarks.run --out bench-results.json
