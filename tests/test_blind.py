@@ -163,7 +163,7 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
 
 
 def test_held_out_answers_of_writer_d_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-d"), WRITER_D)
+    assert not check(evaluate("tune-d"), WRITER_D)
 
 
 @pytest.mark.full

@@ -36,7 +36,7 @@ CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
     "tune-c": HERE / "C",
-    "heldout-d": HERE / "D",
+    "tune-d": HERE / "D",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
@@ -207,8 +207,10 @@ def main(argv: list[str]) -> None:
     if name == "check":  # C's check part: aggregate figures only
         print(table(evaluate("tune-c", "check")))
         return
-    if name not in ("tune", "tune-b", "tune-c"):
-        raise SystemExit("corpora to look at: tune, tune-b, tune-c; `check` prints figures only")
+    if name not in CORPORA:
+        raise SystemExit(
+            "corpora to look at: tune, tune-b, tune-c, tune-d; `check` prints figures only"
+        )
     figures = evaluate(name, "tuning" if name == "tune-c" else "all")
     for section in ("causes", "prevention", "exam_items", "exam_bands"):
         for label, tally in sorted(getattr(figures, section).items()):
