@@ -34,7 +34,7 @@ from typing import Literal
 import yaml
 
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
-from drills.judge.reading import Reading, lexicon, read, spans_of, stem
+from drills.judge.reading import Reading, lexicon, read, spans_of, stem, verb_form
 
 CATALOG_FILE = Path(__file__).with_name("causes.yaml")
 REACH = 12  # the words of one claim lie within this many words of each other
@@ -230,6 +230,112 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
     return out
 
 
+def _judged(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
+    """The causes a verdict sets aside, each at the verdict's clause: through a pronoun, the
+    cause named last before it in its sentence or the one before; else the cause whose own
+    thing (its first concept group) the verdict is said of."""
+    out = []
+    lex = lexicon()
+    for v in _verdicts_back(reading):
+        things = [  # the verdict's own words ("what's moving") name no thing
+            i
+            for i in range(v.lo, v.hi)
+            if not {reading.stems[i], *reading.lemmas[i]} & lex.verdicts
+        ]
+        named = [
+            concept.id
+            for concept in _concepts()
+            if any(p.at(reading, i) for p in concept.groups[0] for i in things)
+        ]
+        out += [(name, v.at) for name in named]
+        if v.back and not named:
+            sentence = reading.clause(v.at).sentence
+            before = [
+                m
+                for m in matches
+                if m.last <= v.at and reading.clause(m.first).sentence >= sentence - 1
+            ]
+            if before:
+                out.append((max(before, key=lambda m: m.last).item, v.at))
+    return out
+
+
+_ANAPHORS = frozenset({"it", "that", "this", "those", "these", "they", "them", "either"})
+_SAID = frozenset({"it's", "that's", "they're"})  # a pronoun with its verb
+_LEADS = frozenset({"but", "so", "and", "i", "i'd", "we", "i'm", "honestly", "frankly"})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A clause judging a cause not to be the cause: of a thing it names between `lo` and
+    `hi` ("I doubt a few hundred ms of VAD matters", "this isn't a repeat of the gain
+    issue"), else, said through a pronoun (`back`: "I doubt that's it"), of the cause named
+    just before."""
+
+    at: int  # the clause's first word
+    back: bool
+    lo: int = 0
+    hi: int = 0
+
+
+def _verdicts_back(reading: Reading) -> list[Verdict]:
+    """Where a clause passes a verdict on a cause: a negation whose object is a pronoun ("I
+    doubt it", "I doubt that's it", "I don't think that explains the complaints"), or a
+    pronoun subject a negation is said of ("that isn't the story"), with a verdict word or
+    nothing but the pronoun; or a negation followed by a thing and a verdict word said of
+    it ("I doubt a few hundred ms of VAD matters here"). drills/judge/language.yaml
+    `verdicts` lists the words of a verdict."""
+    lex = lexicon()
+    words = reading.words
+    out = []
+
+    def verdict(j: int) -> bool:
+        return bool({reading.stems[j], *reading.lemmas[j]} & lex.verdicts)
+
+    for clause in reading.clauses:
+        if clause.hypothetical:
+            continue
+        for a, b in clause.triggers:
+            k = b
+            while (
+                k < clause.last
+                and words[k] in lex.beliefs
+                and not _pronoun(reading, k, clause.last)
+            ):
+                k += 1
+            lead = [j for j in range(clause.first, a) if words[j] not in _LEADS]
+            if k < clause.last and _pronoun(reading, k, clause.last):
+                rest = range(k + 1, clause.last)
+            elif lead == [a - 1] and _pronoun(reading, a - 1, a + 1):
+                rest = range(b, clause.last)  # "that isn't the story"
+            else:
+                said = [j for j in range(b, clause.last) if verdict(j)]
+                if said and not lead:  # "I doubt a few hundred ms of VAD matters"
+                    out.append(Verdict(clause.first, False, b, said[0]))
+                    break
+                continue
+            if any(verdict(j) for j in rest) or all(words[j] in lex.anaphora for j in rest):
+                # "this isn't a repeat of the gain issue": said of the thing it names
+                out.append(Verdict(clause.first, True, rest.start, rest.stop))
+                break
+    return out
+
+
+def _pronoun(reading: Reading, k: int, last: int) -> bool:
+    """The word at k is a pronoun standing for something said before, not a determiner
+    ("that pool") or a conjunction ("that the network ...")."""
+    word = reading.words[k]
+    if word in _SAID:
+        return True
+    if word not in _ANAPHORS:
+        return False
+    if k + 1 >= last:
+        return True
+    after = reading.words[k + 1]
+    lex = lexicon()
+    return after in lex.finite or after.endswith("n't") or verb_form(after) is not None
+
+
 def _denied(reading: Reading, m: Match) -> bool:
     """The mention denies the cause's own thing (its first concept group): a negation just
     before it ("it isn't demand", "no jitter") or just after it in the same stretch
@@ -327,6 +433,8 @@ def read_causes(text: str) -> CauseReading:
     for m in matches:  # a denial sets its cause aside too ("it's not the sample rate, ...")
         if _denied(reading, m):
             aside[m.item] = min(aside.get(m.item, m.first), m.first)
+    for name, at in _judged(reading, matches):  # "X ..., but I doubt that's it"
+        aside[name] = min(aside.get(name, at), at)
     live: dict[str, Match] = {}
     dead: dict[str, Match] = {}
     marked: set[str] = set()  # causes asserted as the cause in some live mention

@@ -85,6 +85,8 @@ class Lexicon:
     set_aside: tuple[Phrase, ...]  # "X isn't the problem": X set aside
     conditions: tuple[Phrase, ...]  # "check X doesn't regress": the negation is checked
     list_labels: frozenset[str]  # "Prevention: A, B, C": a label, not a head the list specifies
+    verdicts: frozenset[str]  # stems: what a verdict on a cause says of it ("explains", "matters")
+    beliefs: frozenset[str]  # "I don't think that's it": verbs between a verdict and its object
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
@@ -129,6 +131,8 @@ def lexicon() -> Lexicon:
         set_aside=_phrases(data["set_aside"]),
         conditions=_phrases(data["conditions"]),
         list_labels=words("list_labels"),
+        verdicts=frozenset(stem(str(w).lower()) for w in data["verdicts"]),
+        beliefs=words("beliefs"),
     )
 
 
