@@ -34,7 +34,7 @@ from typing import Literal
 import yaml
 
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
-from drills.judge.reading import Reading, lexicon, read, spans_of, stem, verb_form
+from drills.judge.reading import Reading, has_finite, lexicon, read, spans_of, stem, verb_form
 
 CATALOG_FILE = Path(__file__).with_name("causes.yaml")
 REACH = 12  # the words of one claim lie within this many words of each other
@@ -136,12 +136,16 @@ def _id_mentions(reading: Reading) -> list[tuple[str, int]]:
 def _claims(reading: Reading) -> list[tuple[int, int]]:
     """Where one claim can stand: a clause (a cause's words are not gathered from the
     clauses around it: "the preprocessing release just happened to land" names no
-    mismatch for the "new model" of the clause before)."""
+    mismatch for the "new model" of the clause before), with the clause before it when it
+    opens with a pronoun for that clause's subject or has no verb of its own."""
     out = []
     for k, c in enumerate(reading.clauses):
         opening = reading.words[c.first : c.first + 2]
         follows = k > 0 and reading.clauses[k - 1].sentence == c.sentence
-        if follows and ANAPHORIC.intersection(opening):  # "the new voice ... but it's heavier"
+        # "the new voice ... but it's heavier"; a clause with no verb of its own goes on
+        # with the one before ("the config does LM rescoring, also on the partials")
+        verbless = not c.turned_down and not has_finite(reading, c.first, c.last)
+        if follows and (ANAPHORIC.intersection(opening) or verbless):
             out.append((reading.clauses[k - 1].first, c.last))
         else:
             out.append((c.first, c.last))
@@ -154,15 +158,30 @@ def _matches(reading: Reading) -> list[Match]:
     second one (one word names one cause: "process more requests at once" is batching)."""
     out: list[Match] = []
     for lo, hi in _claims(reading):
-        here = [m for m in (match_in(c, reading, lo, hi, REACH, True) for c in _concepts()) if m]
+        here = [
+            m
+            for m in (match_in(c, reading, lo, hi, REACH, True) for c in _concepts())
+            if m and _said_of(reading, m)
+        ]
         for m in here:
             rivals = [
                 o
                 for o in here
                 if o.item != m.item
                 and o.negated == m.negated
-                and o.weight > m.weight
-                and ((o.first <= m.first and m.last <= o.last) or o.covered & m.covered)
+                and (
+                    (
+                        o.weight > m.weight
+                        and ((o.first <= m.first and m.last <= o.last) or o.covered & m.covered)
+                    )
+                    # as heavy, on a shared word, and tighter: "unstable network timing" is
+                    # the network's, not "investigation shows ... unstable" partials'
+                    or (
+                        o.weight == m.weight
+                        and o.covered & m.covered
+                        and o.last - o.first < m.last - m.first
+                    )
+                )
             ]
             if not rivals:
                 out.append(m)
@@ -180,6 +199,39 @@ def _matches(reading: Reading) -> list[Match]:
             )
         )
     return out
+
+
+# verbs of a quantity changing on its own: their subject stands before them ("traffic
+# jumped"); before a noun, only a participle next to it describes it ("rising traffic")
+_RISES = frozenset(
+    stem(w)
+    for w in ("rise", "jump", "grow", "surge", "spike", "climb", "soar", "balloon", "swell")
+)
+
+
+def _said_of(reading: Reading, m: Match) -> bool:
+    """The match's words say something of the cause's own thing (its first concept group):
+    not a unit in a compound ("per-request embedding cost jumped" says nothing of the
+    requests; "several requests per batch" is batching), and not
+    a rise said of something before it ("jitter jumped ... after their traffic moved")."""
+    own = _own_thing(reading, m)
+    if not own:
+        return True
+    words = reading.words
+    if all(reading.joined[first] and words[first - 1] == "per" for first, _ in own):
+        return False
+    start = min(first for first, _ in own)
+    theirs = [i for i in m.covered if not any(a <= i < b for a, b in own)]
+    for i in theirs:
+        verb = bool({reading.stems[i], *reading.lemmas[i]} & _RISES) and _inflected(words[i])
+        if verb and i < start - 2:
+            return False
+    return True
+
+
+def _inflected(word: str) -> bool:
+    """A past or -ing form of a verb ("jumped", "rose", "growing"), not its base or a noun."""
+    return word.endswith(("ed", "ing")) or bool(verb_form(word) and verb_form(word)[1] == "VBD")
 
 
 def _asserts(reading: Reading, m: Match) -> bool:
@@ -499,9 +551,9 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
     # alternatives: "A or B"; a hedged answer ("could be", "not sure") naming two or more,
     # or naming one in a sentence of alternatives; three or more side by side in a sentence
     asserted = [m for m in ordered if not effect(m)]
-    by_sentence: dict[int, set[str]] = {}
+    by_sentence: dict[tuple[int, int], set[str]] = {}
     for m in asserted:
-        by_sentence.setdefault(sentence(m), set()).add(m.item)
+        by_sentence.setdefault(_independent(reading, m.first), set()).add(m.item)
     hedged = reading.hedged()
     several = len({m.item for m in asserted}) >= 2
     for m in asserted:
@@ -522,13 +574,23 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
         )
         offered = either or (hedged and (several or bool(words & {"or", "nor"})))
         offered |= _hedges_in(reading, sentence(m)) >= 2  # "perhaps A, perhaps B"
-        soup = len(by_sentence[sentence(m)]) >= SOUP_ITEMS
+        soup = len(by_sentence[_independent(reading, m.first)]) >= SOUP_ITEMS
         paired = any(_or_between(reading, m, o) for o in asserted if o is not m)
         if soup:
             roles[m.item] = ("soup", False)
         elif offered or paired:
             roles[m.item] = ("rival", False)
     return roles
+
+
+def _independent(reading: Reading, index: int) -> tuple[int, int]:
+    """The sentence of a word and its part between semicolons: a semicolon joins two
+    sentences ("first, jitter on one cohort ...; second, a shadow copy ..."), so causes on
+    either side of one are not side by side."""
+    sentence = reading.clause(index).sentence
+    start = next(c.first for c in reading.clauses if c.sentence == sentence)
+    gap = reading.text[reading.spans[start][0] : reading.spans[index][0]]
+    return sentence, gap.count(";")
 
 
 def _hedges_in(reading: Reading, number: int) -> int:

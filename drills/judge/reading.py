@@ -311,6 +311,12 @@ def _boundaries(
     return sentence_of, clause_of, contrasts
 
 
+def has_finite(reading: Reading, lo: int, hi: int) -> bool:
+    """Words [lo, hi) of a reading hold a finite verb or a subject pronoun: they can stand
+    as a clause of their own ("also on the partials" cannot)."""
+    return _has_finite(reading.words, lo, hi, lexicon())
+
+
 def _ends_negated(words: tuple[str, ...], i: int) -> bool:
     """The stretch before word i ends on a negation of its verb ("traffic did not,")."""
     return i > 0 and (words[i - 1] == "not" or words[i - 1].endswith("n't"))
