@@ -183,7 +183,7 @@ def _matches(reading: Reading) -> list[Match]:
                     )
                 )
             ]
-            if not rivals:
+            if not rivals and not _negation_owned(reading, m, here):
                 out.append(m)
     for name, first in _id_mentions(reading):
         clause = reading.clause(first)
@@ -199,6 +199,22 @@ def _matches(reading: Reading) -> list[Match]:
             )
         )
     return out
+
+
+def _negation_owned(reading: Reading, m: Match, here: list[Match]) -> bool:
+    """A negated match whose negation another reading of the same cause, on a word they
+    share, takes as its own ("the mirror was not stopped": the cause said, not denied)."""
+    if not m.negated:
+        return False
+    for o in here:
+        if o.item != m.item or o.negated or not o.covered & m.covered:
+            continue
+        triggers = {
+            i for c in o.clauses for a, b in reading.clauses[c].triggers for i in range(a, b)
+        }
+        if o.covered & triggers:
+            return True
+    return False
 
 
 # verbs of a quantity changing on its own: their subject stands before them ("traffic
@@ -249,7 +265,7 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
             continue
         for a, b in clause.triggers:
             for concept in _concepts():
-                if concept.id in out:
+                if concept.id in out or _own_negation(reading, concept, a):
                     continue
                 for p in concept.groups[0]:
                     n = len(p.tokens)
@@ -280,6 +296,16 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                 ):
                     out[concept.id] = a
     return out
+
+
+def _own_negation(reading: Reading, concept: Concept, trigger: int) -> bool:
+    """The negation at `trigger` is part of a phrasing of the cause's own thing that holds
+    a negation ("partials don't hold back unstable words" is the cause, said)."""
+    return any(
+        p.negative and p.at(reading, i)
+        for p in concept.groups[0]
+        for i in range(max(0, trigger - len(p.tokens) + 1), trigger + 1)
+    )
 
 
 def _judged(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:

@@ -276,7 +276,9 @@ def _boundaries(
         new_clause = new_sentence or (i > 0 and bool(_CLAUSE_BREAK.search(gap)))
         contrast = any(tup[i : i + len(p)] == p for p in lex.contrast_negations)
         if i > 0 and not new_clause:
-            if contrast or word in lex.clause_openers:
+            # "not yet", "wasn't yet sure": an adverb of the negation, not "but"
+            adverb = word == "yet" and _ends_negated(tup, i) and "," not in gap
+            if contrast or (word in lex.clause_openers and not adverb):
                 new_clause = True
             elif "," in gap and (word in ("not", "never") or _ends_negated(tup, i)):
                 new_clause = True  # "A, not B"; "traffic did not, B": the negation ends
