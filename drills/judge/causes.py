@@ -220,8 +220,7 @@ def _negation_owned(reading: Reading, m: Match, here: list[Match]) -> bool:
 # verbs of a quantity changing on its own: their subject stands before them ("traffic
 # jumped"); before a noun, only a participle next to it describes it ("rising traffic")
 _RISES = frozenset(
-    stem(w)
-    for w in ("rise", "jump", "grow", "surge", "spike", "climb", "soar", "balloon", "swell")
+    stem(w) for w in ("rise", "jump", "grow", "surge", "spike", "climb", "soar", "balloon", "swell")
 )
 
 
