@@ -40,7 +40,7 @@ from pathlib import Path
 
 import yaml
 
-from drills.judge.reading import Reading, lexicon, makes_point, read, stem
+from drills.judge.reading import Reading, lexicon, makes_point, read, recommends, stem
 from drills.judge.reading import statements as split_statements
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
@@ -399,6 +399,22 @@ def _one_point_detailed(parts: list[Statement], found_in: list[list[Match]]) -> 
     )
 
 
+def _argued_against(m: Match, concept: Concept, text: str, down: set[str]) -> bool:
+    """An asserted mention of an item that the entry has already turned down is one of the
+    reasons against it ("Don't canary voices — switching voices for a subset of users is
+    jarring"; "We shouldn't cap retries. Retrying is how clients ride out blips, and a
+    budget would ..."), unless it recommends the item after all ("instead, cap them")."""
+    if m.negated:
+        return False
+    reading = read(text)
+    if any(recommends(reading, reading.clauses[c]) for c in m.clauses):
+        return False
+    if m.item in down:
+        return True
+    before = match_in(concept, reading, 0, m.first) if m.first else None
+    return before is not None and before.negated
+
+
 def judge(
     answers: Sequence[str], concepts: Sequence[Concept], rules: Rules = PREVENTION
 ) -> Judgement:
@@ -441,8 +457,17 @@ def judge(
     if only_fragments and _one_point_detailed(parts, found_in):
         fragment_weight = 1.0  # "router canary, capped blast radius, one-click rollback"
     counted = 0  # statements that make a point or name an item: what padding is measured in
+    by_id = {c.id: c for c in concepts}
+    down: dict[tuple[int, int], set[str]] = {}  # entry -> items turned down in it so far
     for part, found in zip(parts, found_in, strict=True):
         counted += part.point or bool(found)
+        entry_down = down.setdefault(part.line[:2], set())
+        argued = [m for m in found if _argued_against(m, by_id[m.item], part.text, entry_down)]
+        entry_down.update(m.item for m in found if m.negated and not part.lesson)
+        found = [m for m in found if m not in argued] + [
+            Match(m.item, m.phrases, True, m.first, m.last, m.weight, m.clauses, m.covered)
+            for m in argued
+        ]
         if not found:
             continue
         if not part.point:

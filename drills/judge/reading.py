@@ -319,6 +319,40 @@ def has_finite(reading: Reading, lo: int, hi: int) -> bool:
     return _has_finite(reading.words, lo, hi, lexicon())
 
 
+_OPENING = frozenset(
+    {"and", "but", "so", "then", "also", "just", "instead", "rather", "first", "always"}
+    | {"please", "simply", "now", "or", "next", "finally", "ideally", "still", "yes", "no"}
+)
+# words that make a clause a recommendation: a modal of what ought to be, a turn to it
+_RECOMMENDING = frozenset(
+    {"should", "must", "need", "needs", "let's", "i'd", "we'd", "i'll", "we'll", "instead"}
+    | {"rather", "better", "ought", "require", "requires", "ensure"}
+)
+_OBLIGING = frozenset({("have", "to"), ("has", "to"), ("make", "sure")})
+
+
+def recommends(reading: Reading, clause: Clause) -> bool:
+    """The clause directs or recommends ("gate it like a release", "we should alert on
+    ...", "instead, alert on ..."), rather than describing ("retrying is how clients ride
+    out blips", "switching voices mid-conversation is jarring"): an imperative opening, or
+    a modal of what ought to be done."""
+    words = reading.words[clause.first : clause.last]
+    lead = next((w for w in words if w not in _OPENING), "")
+    if lead and _imperative(lead):
+        return True
+    return bool(set(words) & _RECOMMENDING) or bool(
+        set(zip(words, words[1:], strict=False)) & _OBLIGING
+    )
+
+
+@lru_cache(maxsize=65536)
+def _imperative(word: str) -> bool:
+    """A verb's base form ("gate", "alert", "require"), not a past, a gerund or a third
+    person ("gated", "gating", "gates") nor a word that is never a verb."""
+    lemmas = getAllLemmas(word)
+    return word in lemmas.get("VERB", ()) and not word.endswith(("ing", "ed"))
+
+
 def _ends_negated(words: tuple[str, ...], i: int) -> bool:
     """The stretch before word i ends on a negation of its verb ("traffic did not,")."""
     return i > 0 and (words[i - 1] == "not" or words[i - 1].endswith("n't"))
