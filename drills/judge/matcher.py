@@ -40,7 +40,15 @@ from pathlib import Path
 
 import yaml
 
-from drills.judge.reading import Reading, lexicon, makes_point, read, recommends, stem
+from drills.judge.reading import (
+    Reading,
+    lexicon,
+    makes_point,
+    opens_with_verdict,
+    read,
+    recommends,
+    stem,
+)
 from drills.judge.reading import statements as split_statements
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
@@ -459,8 +467,20 @@ def judge(
     counted = 0  # statements that make a point or name an item: what padding is measured in
     by_id = {c.id: c for c in concepts}
     down: dict[tuple[int, int], set[str]] = {}  # entry -> items turned down in it so far
-    for part, found in zip(parts, found_in, strict=True):
+    # a statement the next one in its entry opens by judging ("... rollback switches. Not
+    # worth it — ..."): turned down
+    overruled = {
+        k
+        for k in range(len(parts) - 1)
+        if parts[k + 1].line[:2] == parts[k].line[:2] and opens_with_verdict(parts[k + 1].text)
+    }
+    for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
         counted += part.point or bool(found)
+        if k in overruled:
+            found = [
+                Match(m.item, m.phrases, True, m.first, m.last, m.weight, m.clauses, m.covered)
+                for m in found
+            ]
         entry_down = down.setdefault(part.line[:2], set())
         argued = [m for m in found if _argued_against(m, by_id[m.item], part.text, entry_down)]
         entry_down.update(m.item for m in found if m.negated and not part.lesson)

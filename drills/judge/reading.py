@@ -30,6 +30,7 @@ from lemminflect import getAllInflections, getAllLemmas
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
 _WORD = re.compile(r"[a-z0-9$%]+(?:[-'][a-z0-9]+|\.[0-9]+)*")
+_PHRASE_WORD = re.compile(r"\*|" + _WORD.pattern)  # a lexicon phrase may hold "*" gaps
 _OPERATOR = re.compile(r"->|=>|>=|<=|[<>≥≤→=]")
 _SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)|\n")
 _CLAUSE_BREAK = re.compile(r"[;:()\[\]—–→]|\s-\s|->|=>|[.!?](?:\s|$)|\n")
@@ -90,7 +91,7 @@ class Lexicon:
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
-    out = {tuple(_WORD.findall(str(e).lower()) or [str(e)]) for e in entries}
+    out = {tuple(_PHRASE_WORD.findall(str(e).lower()) or [str(e)]) for e in entries}
     return tuple(sorted(out, key=lambda p: (-len(p), p)))
 
 
@@ -197,10 +198,45 @@ class Reading:
         return any(c.hedged for c in self.clauses)
 
 
+GAP = 3  # "*" in a phrase of the lexicon stands for one to three words ("slow * down")
+
+
 def _find(words: tuple[str, ...], phrase: Phrase, lo: int = 0, hi: int | None = None) -> list[int]:
+    return [a for a, _ in _occurs(words, phrase, lo, hi)]
+
+
+def _occurs(
+    words: tuple[str, ...], phrase: Phrase, lo: int = 0, hi: int | None = None
+) -> list[tuple[int, int]]:
+    """Where a phrase stands in words[lo:hi], as (first, one past last) word."""
     hi = len(words) if hi is None else hi
-    n = len(phrase)
-    return [i for i in range(lo, hi - n + 1) if words[i : i + n] == phrase]
+    if "*" not in phrase:
+        n = len(phrase)
+        return [(i, i + n) for i in range(lo, hi - n + 1) if words[i : i + n] == phrase]
+    out = []
+    for i in range(lo, hi):
+        end = _gapped(words, phrase, i, hi)
+        if end is not None:
+            out.append((i, end))
+    return out
+
+
+def _gapped(words: tuple[str, ...], phrase: Phrase, i: int, hi: int) -> int | None:
+    """Where a phrase with gaps ends when it starts at word i, or None: the shortest gap."""
+    if not phrase:
+        return i
+    head, rest = phrase[0], phrase[1:]
+    if head == "*":
+        for skip in range(1, GAP + 1):
+            if i + skip > hi:
+                break
+            end = _gapped(words, rest, i + skip, hi)
+            if end is not None:
+                return end
+        return None
+    if i < hi and words[i] == head:
+        return _gapped(words, rest, i + 1, hi)
+    return None
 
 
 def spans_of(
@@ -210,11 +246,11 @@ def spans_of(
     taken: set[int] = set()
     out = []
     for phrase in phrases:
-        for i in _find(words, phrase, lo, hi):
-            span = range(i, i + len(phrase))
+        for i, end in _occurs(words, phrase, lo, hi):
+            span = range(i, end)
             if not taken.intersection(span):
                 taken.update(span)
-                out.append((i, i + len(phrase)))
+                out.append((i, end))
     return sorted(out)
 
 
@@ -284,7 +320,10 @@ def _boundaries(
                 new_clause = True  # "A, not B"; "traffic did not, B": the negation ends
             elif "," in gap and (subordinate or _finite_ahead(text, tup, spans, i, lex)):
                 # "A, B or C are not needed": an enumeration awaiting its verb is one clause
-                new_clause = subordinate or _has_finite(tup, clause_start, i, lex)
+                new_clause = subordinate or (
+                    _has_finite(tup, clause_start, i, lex)
+                    and not _enumerates(text, tup, spans, clause_start, i, lex)
+                )
         if new_sentence:
             sentence += 1
         if new_clause:
@@ -353,6 +392,21 @@ def _imperative(word: str) -> bool:
     return word in lemmas.get("VERB", ()) and not word.endswith(("ing", "ed"))
 
 
+def _enumerates(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], lo: int, i: int, lex: Lexicon
+) -> bool:
+    """"Unit tests on feature shapes, deterministic evals and privacy reviews are overkill":
+    the stretch after the comma goes on a list ("and", "or" inside it, before its verb)
+    whose first entry holds no verb but a word that may be a plural noun ("tests")."""
+    if any(w in lex.finite or w.endswith("n't") for w in words[lo:i]):
+        return False
+    if any((form := verb_form(w)) is not None and not form[0] for w in words[lo:i]):
+        return False
+    end = _stretch_end(text, words, spans, i)
+    verb = next((k for k in range(i, end) if _finite(words, k, lex, end)), end)
+    return any(w in ("and", "or") for w in words[i + 1 : verb])
+
+
 def _ends_negated(words: tuple[str, ...], i: int) -> bool:
     """The stretch before word i ends on a negation of its verb ("traffic did not,")."""
     return i > 0 and (words[i - 1] == "not" or words[i - 1].endswith("n't"))
@@ -373,7 +427,10 @@ def _finite(words: tuple[str, ...], k: int, lex: Lexicon, hi: int) -> bool:
     form = verb_form(w)
     if form is None:
         return False
-    noun, _ = form
+    noun, tag = form
+    before = words[k - 1] if k > 0 else ""
+    if tag == "VBD" and (before.endswith("ing") or before in lex.determiners):
+        return False  # a participle describing what follows: "building dedicated slices"
     if not noun:
         return True
     after = k + 1 < hi
@@ -622,6 +679,10 @@ def _anaphora(
             out[c] = _with(out[c], assertion=True)  # "Why? The VAD needs a longer silence."
         if _cleft(own):  # "that's the VAD threshold being too short"
             out[c] = _with(out[c], assertion=True)
+        if c > 0 and _shares_subject(words, clause, lex) and _verdict(words, clause):
+            if clauses[c - 1].sentence == clause.sentence:
+                # "X sounds responsible but mostly slows the team down": said of X
+                out[c - 1] = _down(out[c - 1])
         if c > 0 and own[0] == "but" and _concedes(text, words, spans, clause):
             # "late chunks make partials rewrite, yes, but ...": granted, not the cause
             out[c - 1] = _with(out[c - 1], hypothetical=True)
@@ -637,6 +698,31 @@ def _anaphora(
                     break
                 out[d] = _down(out[d])
     return out
+
+
+_MANNER = frozenset({"mostly", "really", "just", "only", "largely", "mainly", "usually", "often"})
+_BARE_NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "none", "without", "cannot"})
+
+
+def _shares_subject(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> bool:
+    """A "but" clause with no subject of its own ("... but mostly slows the team down"):
+    its verb is said of the subject of the clause before."""
+    own = [w for w in words[clause.first : clause.last] if w not in _MANNER]
+    if len(own) < 2 or own[0] not in ("but", "yet"):
+        return False
+    lead = own[1]
+    if lead in lex.subjects or lead in lex.determiners or lead in ("in", "on", "at"):
+        return False
+    return lead in lex.finite or verb_form(lead) is not None or _imperative(lead)
+
+
+def _verdict(words: tuple[str, ...], clause: Clause) -> bool:
+    """The clause holds a verdict ("overkill", "slows the team down", "a waste of time"),
+    not only a plain negation ("but didn't change the pool")."""
+    return any(
+        b - a > 1 or (words[a] not in _BARE_NEGATIONS and not words[a].endswith("n't"))
+        for a, b in clause.triggers
+    )
 
 
 def _runs_on(
@@ -810,6 +896,19 @@ def dismissal_only(text: str) -> bool:
     return bool(found.words) and all(
         c.triggers and all(w in lex.anaphora for w in found.words[c.first : c.last])
         for c in found.clauses
+    )
+
+
+def opens_with_verdict(text: str) -> bool:
+    """A statement whose first clause is only a verdict on what came before ("Not worth it —
+    just keep the large model"): the statement before it is turned down."""
+    lex = lexicon()
+    found = read(text)
+    if not found.clauses:
+        return False
+    first = found.clauses[0]
+    return bool(first.triggers) and all(
+        w in lex.anaphora for w in found.words[first.first : first.last]
     )
 
 
