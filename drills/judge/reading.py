@@ -20,6 +20,7 @@ read every answer through this one module.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -380,7 +381,7 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     if lead and _imperative(lead):
         return True
     return bool(set(words) & _RECOMMENDING) or bool(
-        set(zip(words, words[1:], strict=False)) & _OBLIGING
+        set(pairwise(words)) & _OBLIGING
     )
 
 
@@ -679,10 +680,9 @@ def _anaphora(
             out[c] = _with(out[c], assertion=True)  # "Why? The VAD needs a longer silence."
         if _cleft(own):  # "that's the VAD threshold being too short"
             out[c] = _with(out[c], assertion=True)
-        if c > 0 and _shares_subject(words, clause, lex) and _verdict(words, clause):
-            if clauses[c - 1].sentence == clause.sentence:
-                # "X sounds responsible but mostly slows the team down": said of X
-                out[c - 1] = _down(out[c - 1])
+        same = c > 0 and clauses[c - 1].sentence == clause.sentence
+        if same and _shares_subject(words, clause, lex) and _verdict(words, clause):
+            out[c - 1] = _down(out[c - 1])  # "X sounds responsible but mostly slows ..."
         if c > 0 and own[0] == "but" and _concedes(text, words, spans, clause):
             # "late chunks make partials rewrite, yes, but ...": granted, not the cause
             out[c - 1] = _with(out[c - 1], hypothetical=True)
