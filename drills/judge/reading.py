@@ -20,9 +20,9 @@ read every answer through this one module.
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import snowballstemmer
@@ -380,9 +380,7 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     lead = next((w for w in words if w not in _OPENING), "")
     if lead and _imperative(lead):
         return True
-    return bool(set(words) & _RECOMMENDING) or bool(
-        set(pairwise(words)) & _OBLIGING
-    )
+    return bool(set(words) & _RECOMMENDING) or bool(set(pairwise(words)) & _OBLIGING)
 
 
 @lru_cache(maxsize=65536)
@@ -396,7 +394,7 @@ def _imperative(word: str) -> bool:
 def _enumerates(
     text: str, words: tuple[str, ...], spans: list[tuple[int, int]], lo: int, i: int, lex: Lexicon
 ) -> bool:
-    """"Unit tests on feature shapes, deterministic evals and privacy reviews are overkill":
+    """ "Unit tests on feature shapes, deterministic evals and privacy reviews are overkill":
     the stretch after the comma goes on a list ("and", "or" inside it, before its verb)
     whose first entry holds no verb but a word that may be a plural noun ("tests")."""
     if any(w in lex.finite or w.endswith("n't") for w in words[lo:i]):
