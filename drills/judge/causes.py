@@ -499,6 +499,32 @@ def _or_between(reading: Reading, a: Match, b: Match) -> bool:
     return same and ("or" in between or "either" in between or "nor" in between)
 
 
+_ALTERNATIVE_GAP = frozenset({"a", "an", "the", "maybe", "perhaps", "possibly", "some"})
+
+
+def _or_named(reading: Reading, m: Match) -> bool:
+    """The match is offered beside another cause only named ("traffic surge or fallback or
+    shadow"): an "or" right after or before it, and across it another cause's own thing
+    (its first concept group) in a clause that is not turned down."""
+    words = reading.words
+    for k in (m.last, m.first - 1):
+        if not 0 <= k < len(words) or words[k] not in ("or", "nor"):
+            continue
+        span = range(k + 1, min(len(words), k + 4)) if k == m.last else range(max(0, k - 3), k)
+        for concept in _concepts():
+            if concept.id == m.item:
+                continue
+            for p in concept.groups[0]:
+                n = len(p.tokens)
+                for i in span:
+                    if not p.at(reading, i) or reading.clause(i).negated():
+                        continue
+                    between = words[k + 1 : i] if k == m.last else words[i + n : k]
+                    if all(w in _ALTERNATIVE_GAP for w in between):
+                        return True
+    return False
+
+
 def read_causes(text: str) -> CauseReading:
     """The causes an answer names, each with its role (see the module's doc)."""
     if normalise_id(text) in CATALOG:
@@ -601,6 +627,7 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
         offered |= _hedges_in(reading, sentence(m)) >= 2  # "perhaps A, perhaps B"
         soup = len(by_sentence[_independent(reading, m.first)]) >= SOUP_ITEMS
         paired = any(_or_between(reading, m, o) for o in asserted if o is not m)
+        paired |= _or_named(reading, m)
         if soup:
             roles[m.item] = ("soup", False)
         elif offered or paired:
