@@ -252,10 +252,19 @@ def _match_once(
     )
 
 
+_POINTING = frozenset({"it", "them", "this", "that", "these", "those"})
+
+
 def _governs(reading: Reading, clause: int, targets: set[int]) -> bool:
     if clause in targets:
         return True
     own = reading.clauses[clause]
+    # "never promote on it alone", beside the clause that says what "it" is
+    if _POINTING.intersection(reading.words[own.first : own.last]) and targets & {
+        clause - 1,
+        clause + 1,
+    }:
+        return True
     before = clause - 1
     return (
         before in targets
@@ -274,6 +283,7 @@ class Statement:
     point: bool  # makes a point as a sentence would (see reading.makes_point)
     line: tuple[int, int, int] = (0, 0, 0)  # (answer, line, fragment): its list entry
     lesson: bool = False  # answers "why did it happen?": a practice it says was missing
+    answers: int = 0  # answers the question just before it: its own words come first, this many
 
 
 _WHY_PAST = frozenset({"did", "was", "were", "didn't", "wasn't", "weren't", "had", "hadn't"})
@@ -298,12 +308,32 @@ def statements(answers: Sequence[str]) -> list[Statement]:
     out: list[Statement] = []
     for number, answer in enumerate(answers):
         asked = False
+        question: tuple[tuple[int, int], str] | None = None
         for sentence in split_statements(answer, governed=True):
             point = sentence.point or makes_point(sentence.text)
             line = (number, sentence.line, sentence.fragment)
-            out.append(Statement(sentence.text, point, line, lesson=asked))
+            text, own = sentence.text, 0
+            if question is not None and question[0] == line[:2]:
+                # "Would a fixed-fixture eval have caught it? Yes — require it": the answer
+                # is read with the question it answers, its own words first
+                own, text = _with_question(sentence.text, question[1])
+            out.append(Statement(text, point, line, lesson=asked, answers=own))
             asked = _asks_why_it_happened(sentence.text)
+            ends = sentence.text.rstrip().endswith("?")
+            question = (line[:2], sentence.text.rstrip().rstrip("?")) if ends else None
     return out
+
+
+_YES_NO = frozenset({"yes", "no", "yep", "nope", "yeah", "nah"})
+
+
+def _with_question(answer: str, question: str) -> tuple[int, str]:
+    """The answer, without a leading yes or no, then the question it answers: how many words
+    are the answer's own, and the text."""
+    found = read(answer)
+    start = 1 if found.words[:1] and found.words[0] in _YES_NO else 0
+    own = answer[found.spans[start][0] :] if start < len(found.words) else answer
+    return len(found.words) - start, f"{own} — {question}"
 
 
 @dataclass
@@ -331,7 +361,8 @@ class Judgement:
 @dataclass(frozen=True)
 class Rules:
     """How strictly answers are judged. Prevention lists (the default): a statement earns
-    at most two items and three at once is soup; more statements than the key's items
+    at most two items and three at once is soup (fewer than `soup_words` words per item,
+    where set); more statements than the key's items
     plus two is a shotgun. Written exams (`ESSAY`): prose packs several points into one
     sentence, so a statement earns every item it makes unless it is a bare list (fewer
     than `soup_words` words per item), an answer longer than `slack_per_item` statements
@@ -346,8 +377,10 @@ class Rules:
 
 
 # a prevention entry of six words or more says something ("a metric and an alert for
-# misrouted hard audio"); the key's item names as fragments are two to four
-PREVENTION = Rules(detail_words=6)
+# misrouted hard audio"); the key's item names as fragments are two to four; three items
+# in one statement are soup unless it spends a sentence's five words on each ("one alarm
+# per device cohort on how late the first words and how jittery the network are")
+PREVENTION = Rules(detail_words=6, soup_words=5.0)
 # a bullet of six or more words in an essay says something ("unit tests: feature shape, SR
 # handling, normalisation"); a buzzword bullet names a topic in one to four
 # an essay's question is what the candidate would check ("does confidence drop only on the
@@ -376,7 +409,7 @@ def _headings(parts: list[Statement]) -> list[Statement]:
     return [
         p
         if not p.point or makes_point(p.text, policy=False)
-        else Statement(p.text, False, p.line, p.lesson)
+        else Statement(p.text, False, p.line, p.lesson, p.answers)
         for p in parts
     ]
 
@@ -436,7 +469,7 @@ def judge(
         parts = [
             p
             if p.point or len(words(p.text)) < least
-            else Statement(p.text, True, p.line, p.lesson)
+            else Statement(p.text, True, p.line, p.lesson, p.answers)
             for p in parts
         ]
     result.parts = len(parts)
@@ -444,7 +477,11 @@ def judge(
     # a lone entry of fragments is a terse answer ("token-bucket retry budget, capped
     # attempts"); in a list, fragments earn in proportion to the entries that make a point
     found_in = [
-        [m for m in (match_concept(c, part.text) for c in concepts) if m is not None]
+        [
+            m
+            for m in (match_concept(c, part.text) for c in concepts)
+            if m is not None and (not part.answers or min(m.covered) < part.answers)
+        ]
         if rules.questions or not _asks(part.text)
         else []
         for part in parts
