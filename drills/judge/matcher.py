@@ -284,9 +284,25 @@ class Statement:
     line: tuple[int, int, int] = (0, 0, 0)  # (answer, line, fragment): its list entry
     lesson: bool = False  # answers "why did it happen?": a practice it says was missing
     answers: int = 0  # answers the question just before it: its own words come first, this many
+    affirms: bool = False  # says yes to it ("Yes, so add them": what "them" stands for)
 
 
 _WHY_PAST = frozenset({"did", "was", "were", "didn't", "wasn't", "weren't", "had", "hadn't"})
+
+
+def _answered(m: Match, part: Statement) -> bool:
+    """A statement that answers a question earns an item by words of its own, or by a yes
+    that recommends what the question described ("Yes, so add them")."""
+    if not part.answers or min(m.covered) < part.answers:
+        return True
+    if not part.affirms:
+        return False
+    reading = read(part.text)
+    own = [c for c in reading.clauses if c.first < part.answers]
+    return any(
+        recommends(reading, c) and _POINTING.intersection(reading.words[c.first : c.last])
+        for c in own
+    )
 
 
 def _asks_why_it_happened(text: str) -> bool:
@@ -312,28 +328,40 @@ def statements(answers: Sequence[str]) -> list[Statement]:
         for sentence in split_statements(answer, governed=True):
             point = sentence.point or makes_point(sentence.text)
             line = (number, sentence.line, sentence.fragment)
-            text, own = sentence.text, 0
+            text, own, yes = sentence.text, 0, False
             if question is not None and question[0] == line[:2]:
                 # "Would a fixed-fixture eval have caught it? Yes — require it": the answer
                 # is read with the question it answers, its own words first
-                own, text = _with_question(sentence.text, question[1])
-            out.append(Statement(text, point, line, lesson=asked, answers=own))
+                own, text, yes = _with_question(sentence.text, question[1])
+            out.append(Statement(text, point, line, asked, own, yes))
             asked = _asks_why_it_happened(sentence.text)
             ends = sentence.text.rstrip().endswith("?")
             question = (line[:2], sentence.text.rstrip().rstrip("?")) if ends else None
     return out
 
 
-_YES_NO = frozenset({"yes", "no", "yep", "nope", "yeah", "nah"})
+_YES = (
+    ("almost", "certainly"),
+    ("of", "course"),
+    ("yes",),
+    ("yep",),
+    ("yeah",),
+    ("definitely",),
+    ("certainly",),
+    ("absolutely",),
+    ("sure",),
+)
+_NO = (("no",), ("nope",), ("nah",))
 
 
-def _with_question(answer: str, question: str) -> tuple[int, str]:
+def _with_question(answer: str, question: str) -> tuple[int, str, bool]:
     """The answer, without a leading yes or no, then the question it answers: how many words
-    are the answer's own, and the text."""
+    are the answer's own, the text, and whether the answer said yes."""
     found = read(answer)
-    start = 1 if found.words[:1] and found.words[0] in _YES_NO else 0
+    lead = next((w for w in (*_YES, *_NO) if found.words[: len(w)] == w), ())
+    start = len(lead)
     own = answer[found.spans[start][0] :] if start < len(found.words) else answer
-    return len(found.words) - start, f"{own} — {question}"
+    return len(found.words) - start, f"{own} — {question}", lead in _YES
 
 
 @dataclass
@@ -480,7 +508,7 @@ def judge(
         [
             m
             for m in (match_concept(c, part.text) for c in concepts)
-            if m is not None and (not part.answers or min(m.covered) < part.answers)
+            if m is not None and _answered(m, part)
         ]
         if rules.questions or not _asks(part.text)
         else []
