@@ -196,6 +196,9 @@ def _match_once(
 
     covered: set[int] = set()
     own: set[int] = set()  # the words of negative phrasings chosen: the item's own negation
+    # a trigger that holds the item's own word is that word, not a verdict on it: "skip the
+    # big model for trivial turns" is the item "skip"; "skip the canary" still turns down
+    absorbed: set[int] = set()
     chosen: list[tuple[int, int, str]] = []
     for group in concept.groups:
         options = []
@@ -204,7 +207,10 @@ def _match_once(
                 if covered.intersection(range(start, end)):
                     continue
                 mine = frozenset(range(start, end)) if phrasing.negative else frozenset()
-                down = reading.clause(start).negated(mine | frozenset(own), start, forward)
+                held = _triggers_held(reading, start, end)
+                down = reading.clause(start).negated(
+                    mine | held | frozenset(own) | frozenset(absorbed), start, forward
+                )
                 options.append((down, start, -(end - start), end, phrasing))
         if not options:
             return None
@@ -213,6 +219,7 @@ def _match_once(
         covered.update(range(start, end))
         if phrasing.negative:
             own.update(range(start, end))
+        absorbed.update(_triggers_held(reading, start, end))
         chosen.append((start, end, reading.surface(start, end)))
     clauses = frozenset(reading.clause_of[i] for i in covered)
     if concept.nevers and own:
@@ -233,7 +240,9 @@ def _match_once(
                     if inner is not None:
                         return inner
             return None
-    negated = any(reading.clause(i).negated(frozenset(own), i, forward) for i in covered)
+    negated = any(
+        reading.clause(i).negated(frozenset(own | absorbed), i, forward) for i in covered
+    )
     # a second word of an item's own never ("I would not look beyond global WER") undoes it
     for c in clauses if concept.nevers else ():
         clause = reading.clauses[c]
@@ -253,6 +262,21 @@ def _match_once(
 
 
 _POINTING = frozenset({"it", "them", "this", "that", "these", "those"})
+
+
+def _triggers_held(reading: Reading, start: int, end: int) -> frozenset[int]:
+    """The words of the negation triggers whose every word but a determiner is a word of
+    the phrasing at [start, end) ("skip the" in "skip the big model"; not "slow the team
+    down" for "slow", nor "just delay" for "delay")."""
+    determiners = lexicon().determiners
+    return frozenset(
+        i
+        for a, b in reading.clause(start).triggers
+        if a < end
+        and start < b
+        and all(start <= k < end or reading.words[k] in determiners for k in range(a, b))
+        for i in range(a, b)
+    )
 
 
 def _governs(reading: Reading, clause: int, targets: set[int]) -> bool:
