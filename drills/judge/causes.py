@@ -142,6 +142,9 @@ def _claims(reading: Reading) -> list[tuple[int, int]]:
     for k, c in enumerate(reading.clauses):
         opening = reading.words[c.first : c.first + 2]
         follows = k > 0 and reading.clauses[k - 1].sentence == c.sentence
+        # "We shipped the new vocoder at noon. It is much heavier": a sentence whose subject
+        # is a pronoun goes on with the sentence before
+        follows |= k > 0 and reading.words[c.first] in _SUBJECT_PRONOUNS
         # "the new voice ... but it's heavier"; a clause with no verb of its own goes on
         # with the one before ("the config does LM rescoring, also on the partials")
         verbless = not c.turned_down and not has_finite(reading, c.first, c.last)
@@ -150,6 +153,9 @@ def _claims(reading: Reading) -> list[tuple[int, int]]:
         else:
             out.append((c.first, c.last))
     return out
+
+
+_SUBJECT_PRONOUNS = frozenset({"it", "it's", "they", "they're", "this"})
 
 
 def _matches(reading: Reading) -> list[Match]:
