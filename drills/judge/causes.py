@@ -34,7 +34,16 @@ from typing import Literal
 import yaml
 
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
-from drills.judge.reading import Reading, has_finite, lexicon, read, spans_of, stem, verb_form
+from drills.judge.reading import (
+    Reading,
+    has_finite,
+    lexicon,
+    pronoun_at,
+    read,
+    spans_of,
+    stem,
+    verb_form,
+)
 
 CATALOG_FILE = Path(__file__).with_name("causes.yaml")
 REACH = 12  # the words of one claim lie within this many words of each other
@@ -343,8 +352,6 @@ def _judged(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
     return out
 
 
-_ANAPHORS = frozenset({"it", "that", "this", "those", "these", "they", "them", "either"})
-_SAID = frozenset({"it's", "that's", "they're"})  # a pronoun with its verb
 _LEADS = frozenset({"but", "so", "and", "i", "i'd", "we", "i'm", "honestly", "frankly"})
 
 
@@ -383,13 +390,13 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
             while (
                 k < clause.last
                 and words[k] in lex.beliefs
-                and not _pronoun(reading, k, clause.last)
+                and not pronoun_at(reading, k, clause.last)
             ):
                 k += 1
             lead = [j for j in range(clause.first, a) if words[j] not in _LEADS]
-            if k < clause.last and _pronoun(reading, k, clause.last):
+            if k < clause.last and pronoun_at(reading, k, clause.last):
                 rest = range(k + 1, clause.last)
-            elif lead == [a - 1] and _pronoun(reading, a - 1, a + 1):
+            elif lead == [a - 1] and pronoun_at(reading, a - 1, a + 1):
                 rest = range(b, clause.last)  # "that isn't the story"
             else:
                 said = [j for j in range(b, clause.last) if verdict(j)]
@@ -402,21 +409,6 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
                 out.append(Verdict(clause.first, True, rest.start, rest.stop))
                 break
     return out
-
-
-def _pronoun(reading: Reading, k: int, last: int) -> bool:
-    """The word at k is a pronoun standing for something said before, not a determiner
-    ("that pool") or a conjunction ("that the network ...")."""
-    word = reading.words[k]
-    if word in _SAID:
-        return True
-    if word not in _ANAPHORS:
-        return False
-    if k + 1 >= last:
-        return True
-    after = reading.words[k + 1]
-    lex = lexicon()
-    return after in lex.finite or after.endswith("n't") or verb_form(after) is not None
 
 
 def _denied(reading: Reading, m: Match) -> bool:

@@ -162,37 +162,51 @@ def match_in(
     hi: int | None = None,
     reach: int | None = None,
     forward: bool = False,
+    context: int | None = None,
 ) -> Match | None:
     """The concept's match within words [lo, hi) of a reading: each group answered by a
     phrasing in an asserted clause where one exists (the earliest), else wherever it stands
     (and the match is negated); None if a group is absent. One word answers one group.
     `forward`: a negation such as "without" or "no" governs only what follows it (a cause
     is read so; a prevention item keeps the whole clause's polarity: "pushed directly
-    without a canary" is not "canary config pushes")."""
+    without a canary" is not "canary config pushes"). `context`: the words from there on
+    are the context a statement refers to (the question it answers, the statement its "it"
+    points at): they may answer a group, and their polarity is not the statement's."""
     hi = len(reading.stems) if hi is None else hi
     if reach is not None:  # the words of one claim lie close together: try each window
-        if match_in(concept, reading, lo, hi, None, forward) is None:
+        if match_in(concept, reading, lo, hi, None, forward, context) is None:
             return None  # not in the whole stretch: in no window of it
         found = [
             m
             for start in range(lo, hi)
-            if (m := match_in(concept, reading, start, min(hi, start + reach), None, forward))
+            if (
+                m := match_in(
+                    concept, reading, start, min(hi, start + reach), None, forward, context
+                )
+            )
             is not None
         ]
         return min(found, key=lambda m: (m.negated, m.first), default=None)
-    first = _match_once(concept, reading, lo, hi, forward, own_first=False)
+    first = _match_once(concept, reading, lo, hi, forward, False, context)
     if first is not None and first.negated and concept.nevers:
         # "batching is for offline jobs, not for the conversational path": the item's own
         # "not" answers its never, and the clause it turns down is its point
-        again = _match_once(concept, reading, lo, hi, forward, own_first=True)
+        again = _match_once(concept, reading, lo, hi, forward, True, context)
         if again is not None and not again.negated:
             return again
     return first
 
 
 def _match_once(
-    concept: Concept, reading: Reading, lo: int, hi: int, forward: bool, own_first: bool
+    concept: Concept,
+    reading: Reading,
+    lo: int,
+    hi: int,
+    forward: bool,
+    own_first: bool,
+    context: int | None = None,
 ) -> Match | None:
+    said = len(reading.words) if context is None else context  # the statement's own words
 
     covered: set[int] = set()
     own: set[int] = set()  # the words of negative phrasings chosen: the item's own negation
@@ -208,7 +222,7 @@ def _match_once(
                     continue
                 mine = frozenset(range(start, end)) if phrasing.negative else frozenset()
                 held = _triggers_held(reading, start, end)
-                down = reading.clause(start).negated(
+                down = start < said and reading.clause(start).negated(
                     mine | held | frozenset(own) | frozenset(absorbed), start, forward
                 )
                 options.append((down, start, -(end - start), end, phrasing))
@@ -235,17 +249,27 @@ def _match_once(
                 clause = reading.clauses[c]
                 if (clause.first, clause.last) != (lo, hi) and lo <= clause.first:
                     inner = _match_once(
-                        concept, reading, clause.first, min(hi, clause.last), forward, own_first
+                        concept,
+                        reading,
+                        clause.first,
+                        min(hi, clause.last),
+                        forward,
+                        own_first,
+                        context,
                     )
                     if inner is not None:
                         return inner
             return None
     negated = any(
-        reading.clause(i).negated(frozenset(own | absorbed), i, forward) for i in covered
+        reading.clause(i).negated(frozenset(own | absorbed), i, forward)
+        for i in covered
+        if i < said
     )
     # a second word of an item's own never ("I would not look beyond global WER") undoes it
     for c in clauses if concept.nevers else ():
         clause = reading.clauses[c]
+        if clause.first >= said:
+            continue  # the context's own negations are not the statement's
         for phrasing in concept.nevers:
             for start, end in _occurrences(reading, phrasing, clause.first, clause.last):
                 negated |= not covered.intersection(range(start, end))
@@ -297,8 +321,8 @@ def _governs(reading: Reading, clause: int, targets: set[int]) -> bool:
     )
 
 
-def match_concept(concept: Concept, text: str) -> Match | None:
-    return match_in(concept, read(text))
+def match_concept(concept: Concept, text: str, context: int | None = None) -> Match | None:
+    return match_in(concept, read(text), context=context)
 
 
 @dataclass(frozen=True)
@@ -461,7 +485,7 @@ def _headings(parts: list[Statement]) -> list[Statement]:
     return [
         p
         if not p.point or makes_point(p.text, policy=False)
-        else Statement(p.text, False, p.line, p.lesson, p.answers)
+        else Statement(p.text, False, p.line, p.lesson, p.answers, p.affirms)
         for p in parts
     ]
 
@@ -521,7 +545,7 @@ def judge(
         parts = [
             p
             if p.point or len(words(p.text)) < least
-            else Statement(p.text, True, p.line, p.lesson, p.answers)
+            else Statement(p.text, True, p.line, p.lesson, p.answers, p.affirms)
             for p in parts
         ]
     result.parts = len(parts)
@@ -531,7 +555,8 @@ def judge(
     found_in = [
         [
             m
-            for m in (match_concept(c, part.text) for c in concepts)
+            # the question's words may answer a group; their polarity is not the answer's
+            for m in (match_concept(c, part.text, part.answers or None) for c in concepts)
             if m is not None and _answered(m, part)
         ]
         if rules.questions or not _asks(part.text)

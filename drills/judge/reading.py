@@ -353,6 +353,26 @@ def _boundaries(
     return sentence_of, clause_of, contrasts
 
 
+_ANAPHORS = frozenset({"it", "that", "this", "those", "these", "they", "them", "either"})
+_SAID = frozenset({"it's", "that's", "they're"})  # a pronoun with its verb
+
+
+def pronoun_at(reading: Reading, k: int, last: int) -> bool:
+    """The word at k is a pronoun standing for something said before ("try it first", "I
+    doubt that explains it"), not a determiner ("that pool") or a conjunction ("that the
+    network ...")."""
+    word = reading.words[k]
+    if word in _SAID:
+        return True
+    if word not in _ANAPHORS:
+        return False
+    if k + 1 >= last:
+        return True
+    after = reading.words[k + 1]
+    lex = lexicon()
+    return after in lex.finite or after.endswith("n't") or verb_form(after) is not None
+
+
 def has_finite(reading: Reading, lo: int, hi: int) -> bool:
     """Words [lo, hi) of a reading hold a finite verb or a subject pronoun: they can stand
     as a clause of their own ("also on the partials" cannot)."""
@@ -366,7 +386,7 @@ _OPENING = frozenset(
 # words that make a clause a recommendation: a modal of what ought to be, a turn to it
 _RECOMMENDING = frozenset(
     {"should", "must", "need", "needs", "let's", "i'd", "we'd", "i'll", "we'll", "instead"}
-    | {"rather", "better", "ought", "require", "requires", "ensure"}
+    | {"rather", "ought", "require", "requires", "ensure"}
 )
 _OBLIGING = frozenset({("have", "to"), ("has", "to"), ("make", "sure")})
 
