@@ -48,6 +48,7 @@ from drills.judge.reading import (
     read,
     recommends,
     stem,
+    verb_form,
 )
 from drills.judge.reading import statements as split_statements
 
@@ -505,15 +506,22 @@ def _asks(text: str) -> bool:
 def _one_point_detailed(parts: list[Statement], found_in: list[list[Match]]) -> bool:
     """A short comma list where one fragment names an item and the others only detail it
     ("router canary, capped blast radius, one-click rollback") is one terse answer, not a
-    list of topics: at most four fragments, one item named, the rest two words or more."""
+    list of topics: at most four fragments, one item named, the rest two words or more, or
+    one that says what is done to it ("churn-of-partials metric, alarmed, next to final
+    WER")."""
     named = {m.item for found in found_in for m in found}
     rest = [p for p, f in zip(parts, found_in, strict=True) if not f]
     return (
         len(parts) <= 4
         and len(named) == 1
         and sum(bool(f) for f in found_in) == 1
-        and all(len(words(p.text)) >= 2 for p in rest)
+        and all(len(words(p.text)) >= 2 or _participle(words(p.text)) for p in rest)
     )
+
+
+def _participle(found: list[str]) -> bool:
+    """One word, a verb's past form ("alarmed", "versioned")."""
+    return len(found) == 1 and found[0].endswith("ed") and verb_form(found[0]) is not None
 
 
 def _argued_against(m: Match, concept: Concept, text: str, down: set[str]) -> bool:
