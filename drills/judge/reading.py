@@ -534,6 +534,16 @@ def read(text: str) -> Reading:
             if w in lex.negations or w.endswith("n't"):
                 triggers.append((k, k + 1))
         triggers = [t for t in triggers if not _attributive(tup, t, lo, lex)]
+        # "slow the rollout down with a canary": a verdict with a gap said as an instruction
+        opening = next((k for k in range(lo, hi) if words[k] not in _OPENING), hi)
+        triggers = [
+            t
+            for t in triggers
+            if t[1] - t[0] == 1
+            or t[0] != opening
+            or tup[t[0] : t[1]] in lex.negation_phrases
+            or not _imperative(words[t[0]])
+        ]
         cond = next((k for k in range(lo, hi) if words[k] in _CONDITIONAL), hi)
         # "refuse it if it doesn't fit in 250 ms": a one-word negation after "if" is the
         # condition, not a denial (one before it still governs: "I haven't thought about
