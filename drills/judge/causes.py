@@ -261,7 +261,8 @@ def _said_of(reading: Reading, m: Match) -> bool:
 
 def _inflected(word: str) -> bool:
     """A past or -ing form of a verb ("jumped", "rose", "growing"), not its base or a noun."""
-    return word.endswith(("ed", "ing")) or bool(verb_form(word) and verb_form(word)[1] == "VBD")
+    form = verb_form(word)
+    return word.endswith(("ed", "ing")) or (form is not None and form[1] == "VBD")
 
 
 def _asserts(reading: Reading, m: Match) -> bool:
