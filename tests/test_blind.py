@@ -2,8 +2,8 @@
 accepts per label on the four corpora, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
-off-topic) a ceiling on false accepts. Writer D (held out from every round of tuning) is
-asserted in `make test`; writers A, B and C (each held out once, then tuned on) in the full
+off-topic) a ceiling on false accepts. Writer E (held out from every round of tuning) is
+asserted in `make test`; writers A, B, C and D (each held out once, then tuned on) in the full
 tier. No simulation."""
 
 from __future__ import annotations
@@ -12,60 +12,97 @@ import pytest
 
 from tests.blind.corpus import evaluate
 
-# Writer D (tests/blind/README.md): held out from every round of tuning, written from the
-# same inputs by a fourth writer; measured once, on the judge as merged after the second
-# round (docs/scoring.md), and before that round on the judge before it. Below the issue's
-# targets: asserted as floors so a change that lowers one is a regression on answers nobody
-# tuned for.
+# Writer E (tests/blind/README.md): a fifth writer, 2026-12-06, held out from the third round
+# of the judge (the helper tuning it never saw E). Measured twice, in aggregate only: on the
+# judge before that round and on the judge as merged (docs/scoring.md). Below the issue's
+# targets (negated prevention: 18 of 34 accepted): asserted at the measured figures, so a
+# change that lowers one is a regression on answers nobody tuned for.
+WRITER_E: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.5877,  # 20/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.9995,  # 17/17
+        "right": 0.8892,  # 121/136
+        "second-only": 0.4995,  # 1/2
+        "wrong": 0.9407,  # 48/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9995,  # 34/34
+        "dismissive": 0.9701,  # 33/34
+        "negated": 0.4701,  # 16/34
+        "right": 0.8328,  # 180/216
+        "unrelated": 0.9995,  # 34/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.954,  # 105/110
+        "not covered (off-topic)": 0.945,  # 52/55
+        "not covered (partial)": 0.9007,  # 73/81
+        "recall": 0.8036,  # 156/194
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.7995,  # 4/5
+        "partial": 0.7328,  # 11/15
+        "strong": 0.3995,  # 4/10
+    },
+}
+# Writer D (tests/blind/README.md): held out from the first two rounds of the judge (measured
+# twice in aggregate), tuning data for the third (docs/scoring.md: 101/115 causes, 8 dismissed
+# right causes and 7 negated prevention phrasings accepted before it). Recall floors sit a few
+# points under the figures measured after the third round; false-accept ceilings sit at them
+# (a change that accepts one more wrong, hedged, dismissed or negated answer fails).
 WRITER_D: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.5289,  # 9/17
+        "dismissive-right": 0.9995,  # 17/17
         "first-only": 0.9995,  # 2/2
-        "hedge": 0.9701,  # 33/34
-        "right": 0.8778,  # 101/115
+        "hedge": 0.9995,  # 34/34
+        "right": 0.96,  # 114/115 (99.1%)
         "second-only": 0.9995,  # 2/2
-        "wrong": 0.9701,  # 66/68
+        "wrong": 0.9995,  # 68/68
     },
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9995,  # 34/34
-        "negated": 0.7936,  # 27/34
-        "right": 0.7541,  # 163/216
+        "negated": 0.9406,  # 32/34
+        "right": 0.83,  # 186/216 (86.1%)
         "unrelated": 0.9701,  # 33/34
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 0.9995,  # 110/110
-        "not covered (dismissive)": 0.8813,  # 97/110
+        "not covered (dismissive)": 0.9817,  # 108/110
         "not covered (off-topic)": 0.9450,  # 52/55
         "not covered (partial)": 0.9450,  # 52/55
-        "recall": 0.9086,  # 150/165
+        "recall": 0.915,  # 156/165 (94.5%)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 10/10
-        "dismissive": 0.8995,  # 9/10
+        "dismissive": 0.9995,  # 10/10
         "off-topic": 0.7995,  # 4/5
-        "partial": 0.8995,  # 9/10
-        "strong": 0.7995,  # 8/10
+        "partial": 0.87,  # 9/10
+        "strong": 0.87,  # 9/10
     },
 }
 # label -> the share judged as a fair examiner would, at least (measured: docs/scoring.md).
 # Writer C: measured once held out (judge at 66b3a82: causes 85/102, wrong 7 accepted,
 # prevention 163/216), then tuned on; its check part (tests/blind/corpus.py C_CHECK) was
-# only ever read in aggregate. A change that lowers one of these is a regression.
+# only ever read in aggregate. A change that lowers one of these is a regression. Measured
+# again after the third round (docs/scoring.md).
 WRITER_C: dict[str, dict[str, float]] = {
     "causes": {
         "dismissive-right": 1.0,  # 17/17
         "first-only": 1.0,  # 4/4
         "hedge": 1.0,  # 34/34
-        "right": 0.9005,  # 92/102
+        "right": 0.9405,  # 96/102
         "second-only": 0.7495,  # 3/4
         "wrong": 1.0,  # 85/85
     },
     "prevention": {
         "buzzword-list": 1.0,  # 34/34
-        "dismissive": 0.9405,  # 32/34
+        "dismissive": 0.9700,  # 33/34
         "negated": 0.9695,  # 33/34
-        "right": 0.8555,  # 185/216
+        "right": 0.8795,  # 190/216
         "unrelated": 0.9695,  # 33/34
     },
     "exam_items": {
@@ -74,14 +111,14 @@ WRITER_C: dict[str, dict[str, float]] = {
         "not covered (off-topic)": 0.9805,  # 54/55
         "not covered (partial)": 0.9645,  # 56/58
         "not covered (strong)": 1.0,  # 4/4
-        "recall": 0.9425,  # 149/158
+        "recall": 0.9490,  # 150/158
     },
     "exam_bands": {
         "buzzword-bullets": 1.0,  # 10/10
         "dismissive": 1.0,  # 10/10
         "off-topic": 1.0,  # 5/5
         "partial": 1.0,  # 10/10
-        "strong": 0.5995,  # 6/10
+        "strong": 0.6995,  # 7/10
     },
 }
 # writer B: the first version's held-out set, tuned on since
@@ -90,7 +127,7 @@ WRITER_B: dict[str, dict[str, float]] = {
         "dismissive-right": 1.0,  # 17/17
         "first-only": 1.0,  # 4/4
         "hedge": 1.0,  # 34/34
-        "right": 0.9795,  # 100/102
+        "right": 0.9895,  # 101/102
         "second-only": 1.0,  # 4/4
         "wrong": 1.0,  # 85/85
     },
@@ -103,10 +140,10 @@ WRITER_B: dict[str, dict[str, float]] = {
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 1.0,  # 110/110
-        "not covered (dismissive)": 0.9715,  # 107/110
+        "not covered (dismissive)": 0.9815,  # 108/110
         "not covered (off-topic)": 1.0,  # 55/55
         "not covered (partial)": 0.9835,  # 62/63
-        "recall": 0.9225,  # 145/157
+        "recall": 0.9295,  # 146/157
     },
     "exam_bands": {
         "buzzword-bullets": 1.0,  # 10/10
@@ -130,7 +167,7 @@ WRITER_A: dict[str, dict[str, float]] = {
         "buzzword-list": 1.0,  # 34/34
         "dismissive": 1.0,  # 51/51
         "negated": 1.0,  # 51/51
-        "right": 0.9365,  # 253/270
+        "right": 0.9405,  # 254/270
         "unrelated": 1.0,  # 34/34
     },
     "exam_items": {
@@ -139,7 +176,7 @@ WRITER_A: dict[str, dict[str, float]] = {
         "not covered (off-topic)": 0.9445,  # 52/55
         "not covered (partial)": 0.9295,  # 80/86
         "not covered (strong)": 0.7995,  # 4/5
-        "recall": 0.9365,  # 224/239
+        "recall": 0.9410,  # 225/239
     },
     "exam_bands": {
         "buzzword-bullets": 1.0,  # 10/10
@@ -162,8 +199,13 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
     return misses
 
 
-def test_held_out_answers_of_writer_d_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-d"), WRITER_D)
+def test_held_out_answers_of_writer_e_are_judged_at_the_measured_rates():
+    assert not check(evaluate("heldout-e"), WRITER_E)
+
+
+@pytest.mark.full
+def test_writer_d_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-d"), WRITER_D)
 
 
 @pytest.mark.full

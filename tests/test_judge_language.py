@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from drills.judge.causes import diagnosis_share, match_cause, read_causes
-from drills.judge.matcher import Concept, judge
+from drills.judge.matcher import ESSAY, Concept, judge
 from reports.after_action import code, md
 from tests.helpers import speechdrill
 
@@ -355,3 +355,143 @@ def test_dismissals_in_an_engineers_words():
         "Don't bother gating on first audio byte.",
     ):
         assert judge([answer], [GATE_FAB, CANARY]).credit == 0, answer
+
+
+# --- the third round: verdicts through a pronoun, reasons against a measure, questions ---
+
+PARTIALS = "partial-stabilisation-disabled"
+JITTER = "network-jitter"
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # doubt is a verdict; through a pronoun it judges the cause named just before it
+        (
+            "The new voice might be a bit heavier, but it benchmarked fine. I doubt it — "
+            "probably just peak-hour queueing.",
+            VOICE,
+            0.0,
+        ),
+        ("Yes the voice update made the vocoder heavier, but I doubt that's it.", VOICE, 0.0),
+        ("The vocoder may be bigger, but I doubt a few ms of synthesis matters.", VOICE, 0.0),
+        # ... and only on a cause: the right cause stays asserted beside a doubted rival
+        (
+            "The heavier new voice is the cause; jitter rose too but I doubt that matters.",
+            VOICE,
+            1.0,
+        ),
+        ("I have no doubt the new voice's bigger vocoder doubled first audio.", VOICE, 1.0),
+        (
+            "The voice update shipped a heavier vocoder. I doubt that was intended, but it is "
+            "what doubled first audio.",
+            VOICE,
+            1.0,
+        ),
+        # a hypothesis considered or put in others' mouths is not asserted
+        (
+            "The heavier voice crossed my mind, but it benchmarked fine; it's peak traffic.",
+            VOICE,
+            0.0,
+        ),
+        ("Some will say the heavier new voice is to blame, but it's just queueing.", VOICE, 0.0),
+        # a cause that is itself a "not" is said, not denied
+        ("The streaming partials now don't hold back the unstable words anymore.", PARTIALS, 1.0),
+        ("The shadow mirror to the canary pool was not stopped after the launch.", SHADOW, 1.0),
+        (
+            "Hold-back on partials is still on, so it's not that; the beam was widened.",
+            PARTIALS,
+            0.0,
+        ),
+        # a clause with no verb goes on with the one before; a pronoun subject across a stop
+        (
+            "The new decoder config does language model rescoring, also on the partials.",
+            "lm-rescoring-on-partials",
+            1.0,
+        ),
+        (
+            "We shipped the new vocoder at noon. It is much heavier, so first audio doubled.",
+            VOICE,
+            1.0,
+        ),
+        # the tighter of two matches on a shared word; a rise said of what came before it
+        (
+            "The delay comes from unstable network timing after a network route change.",
+            JITTER,
+            1.0,
+        ),
+        (
+            "Network jitter for that cohort jumped from 15 ms to 240 ms after their traffic "
+            "moved to a different edge gateway.",
+            JITTER,
+            1.0,
+        ),
+        ("Nothing jittery about it: the new gateway adds a steady 200 ms round trip.", JITTER, 0.0),
+        # a cause offered beside a cause only named is an alternative
+        ("Jitter or a heavier voice; hard to tell.", JITTER, 0.0),
+    ],
+)
+def test_verdicts_through_a_pronoun_and_causes_said_as_negations(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text).explain()
+
+
+def test_causes_either_side_of_a_semicolon_are_not_a_list_of_guesses():
+    told = (
+        "First, that cohort's network jitter jumped and the replicas restarted cold after the "
+        "deploy{} the canary pool still receives a shadow copy of every batch request."
+    )
+    roles = {n.cause: n.role for n in read_causes(told.format("; second,")).found}
+    assert roles[JITTER] == "primary" and roles[SHADOW] == "co-cause", roles
+    # three side by side in one sentence are still a list of guesses
+    soup = {n.role for n in read_causes(told.format(", and")).found}
+    assert soup == {"soup"}
+
+
+BYPASS = Concept.of("bypass", [["bypass", "skip", "small model"]])
+CS_GATE = Concept.of("code-switching-gate", [["@gate"], ["code-switching", "code switching"]])
+
+
+@pytest.mark.parametrize(
+    "answer, concept, credit",
+    [
+        # reasons against a measure the entry turned down do not earn it
+        ("Don't canary voices — switching voices for a subset of users is jarring.", CANARY, 0),
+        ("We shouldn't gate on first audio byte. Gating on latency just blocks releases.", GATE, 0),
+        (
+            "Don't ship voices to everyone at once; canary them to 5% and halt on latency.",
+            CANARY,
+            1,
+        ),
+        # a statement that opens with a bare verdict turns down the one before it
+        ("A FAB gate on every voice release. Not worth it — just ship.", GATE, 0),
+        # a "but" with no subject of its own passes its verdict on the clause before
+        ("A first audio byte gate sounds responsible but mostly slows the team down.", GATE, 0),
+        ("Canarying voices sounds slow, but halting on latency keeps the voice safe.", CANARY, 1),
+        # a verdict with a gap, and the same words said as an instruction
+        ("A FAB gate slows the whole team down.", GATE, 0),
+        ("Slow the voice rollout down with a 5% canary.", CANARY, 1),
+        # forbid is a never: two of them undo each other
+        ("We shouldn't forbid batching on the interactive TTS path.", BATCH, 0),
+        ("Forbid batching on the interactive TTS path.", BATCH, 1),
+        # an answer is read with the question it answers, and earns by its own words or a yes
+        ("Would a feature-shape test have caught this release? Yes, so add them.", TESTS, 1),
+        ("Should we add feature-shape tests? No — ship it.", TESTS, 0),
+        ("Would a feature-shape test have caught it? No, it would not.", TESTS, 0),
+        ("Does a higher MOS predict first audio byte? No — so never promote on it alone.", MOS, 1),
+        # a trigger made of the item's own word is that word; "skip the canary" still turns down
+        ("For trivial turns skip the big model entirely.", BYPASS, 1),
+        ("Skip the canary for voices.", CANARY, 0),
+    ],
+)
+def test_reasons_questions_and_verdicts_around_a_measure(answer, concept, credit):
+    assert judge([answer], [concept]).credit == credit, judge([answer], [concept])
+
+
+def test_an_essays_dismissals_with_a_concession_or_a_gap_earn_nothing():
+    for answer in (
+        "Code-switching gates sound responsible but mostly slow the team down.",
+        "Building code-switching gates is a lot of process for a small user segment.",
+        "Pausing the canary over one cohort is an overreaction; code-switching gates are ceremony.",
+    ):
+        assert judge([answer], [CS_GATE], ESSAY).credit == 0, answer
+    assert judge(["Add a code-switching gate before any release."], [CS_GATE], ESSAY).credit == 1

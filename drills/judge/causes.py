@@ -32,7 +32,16 @@ from types import MappingProxyType
 from typing import Literal
 
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
-from drills.judge.reading import Reading, lexicon, read, spans_of, stem
+from drills.judge.reading import (
+    Reading,
+    has_finite,
+    lexicon,
+    pronoun_at,
+    read,
+    spans_of,
+    stem,
+    verb_form,
+)
 from simulator.spec.fileio import load_yaml
 
 CATALOG_FILE = Path(__file__).with_name("causes.yaml")
@@ -135,16 +144,26 @@ def _id_mentions(reading: Reading) -> list[tuple[str, int]]:
 def _claims(reading: Reading) -> list[tuple[int, int]]:
     """Where one claim can stand: a clause (a cause's words are not gathered from the
     clauses around it: "the preprocessing release just happened to land" names no
-    mismatch for the "new model" of the clause before)."""
+    mismatch for the "new model" of the clause before), with the clause before it when it
+    opens with a pronoun for that clause's subject or has no verb of its own."""
     out = []
     for k, c in enumerate(reading.clauses):
         opening = reading.words[c.first : c.first + 2]
         follows = k > 0 and reading.clauses[k - 1].sentence == c.sentence
-        if follows and ANAPHORIC.intersection(opening):  # "the new voice ... but it's heavier"
+        # "We shipped the new vocoder at noon. It is much heavier": a sentence whose subject
+        # is a pronoun goes on with the sentence before
+        follows |= k > 0 and reading.words[c.first] in _SUBJECT_PRONOUNS
+        # "the new voice ... but it's heavier"; a clause with no verb of its own goes on
+        # with the one before ("the config does LM rescoring, also on the partials")
+        verbless = not c.turned_down and not has_finite(reading, c.first, c.last)
+        if follows and (ANAPHORIC.intersection(opening) or verbless):
             out.append((reading.clauses[k - 1].first, c.last))
         else:
             out.append((c.first, c.last))
     return out
+
+
+_SUBJECT_PRONOUNS = frozenset({"it", "it's", "they", "they're", "this"})
 
 
 def _matches(reading: Reading) -> list[Match]:
@@ -153,17 +172,32 @@ def _matches(reading: Reading) -> list[Match]:
     second one (one word names one cause: "process more requests at once" is batching)."""
     out: list[Match] = []
     for lo, hi in _claims(reading):
-        here = [m for m in (match_in(c, reading, lo, hi, REACH, True) for c in _concepts()) if m]
+        here = [
+            m
+            for m in (match_in(c, reading, lo, hi, REACH, True) for c in _concepts())
+            if m and _said_of(reading, m)
+        ]
         for m in here:
             rivals = [
                 o
                 for o in here
                 if o.item != m.item
                 and o.negated == m.negated
-                and o.weight > m.weight
-                and ((o.first <= m.first and m.last <= o.last) or o.covered & m.covered)
+                and (
+                    (
+                        o.weight > m.weight
+                        and ((o.first <= m.first and m.last <= o.last) or o.covered & m.covered)
+                    )
+                    # as heavy, on a shared word, and tighter: "unstable network timing" is
+                    # the network's, not "investigation shows ... unstable" partials'
+                    or (
+                        o.weight == m.weight
+                        and o.covered & m.covered
+                        and o.last - o.first < m.last - m.first
+                    )
+                )
             ]
-            if not rivals:
+            if not rivals and not _negation_owned(reading, m, here):
                 out.append(m)
     for name, first in _id_mentions(reading):
         clause = reading.clause(first)
@@ -181,6 +215,55 @@ def _matches(reading: Reading) -> list[Match]:
     return out
 
 
+def _negation_owned(reading: Reading, m: Match, here: list[Match]) -> bool:
+    """A negated match whose negation another reading of the same cause, on a word they
+    share, takes as its own ("the mirror was not stopped": the cause said, not denied)."""
+    if not m.negated:
+        return False
+    for o in here:
+        if o.item != m.item or o.negated or not o.covered & m.covered:
+            continue
+        triggers = {
+            i for c in o.clauses for a, b in reading.clauses[c].triggers for i in range(a, b)
+        }
+        if o.covered & triggers:
+            return True
+    return False
+
+
+# verbs of a quantity changing on its own: their subject stands before them ("traffic
+# jumped"); before a noun, only a participle next to it describes it ("rising traffic")
+_RISES = frozenset(
+    stem(w) for w in ("rise", "jump", "grow", "surge", "spike", "climb", "soar", "balloon", "swell")
+)
+
+
+def _said_of(reading: Reading, m: Match) -> bool:
+    """The match's words say something of the cause's own thing (its first concept group):
+    not a unit in a compound ("per-request embedding cost jumped" says nothing of the
+    requests; "several requests per batch" is batching), and not
+    a rise said of something before it ("jitter jumped ... after their traffic moved")."""
+    own = _own_thing(reading, m)
+    if not own:
+        return True
+    words = reading.words
+    if all(reading.joined[first] and words[first - 1] == "per" for first, _ in own):
+        return False
+    start = min(first for first, _ in own)
+    theirs = [i for i in m.covered if not any(a <= i < b for a, b in own)]
+    for i in theirs:
+        verb = bool({reading.stems[i], *reading.lemmas[i]} & _RISES) and _inflected(words[i])
+        if verb and i < start - 2:
+            return False
+    return True
+
+
+def _inflected(word: str) -> bool:
+    """A past or -ing form of a verb ("jumped", "rose", "growing"), not its base or a noun."""
+    form = verb_form(word)
+    return word.endswith(("ed", "ing")) or (form is not None and form[1] == "VBD")
+
+
 def _asserts(reading: Reading, m: Match) -> bool:
     """Not merely supposed: no clause of the match asks or supposes."""
     return not any(reading.clauses[c].hypothetical for c in m.clauses)
@@ -196,7 +279,7 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
             continue
         for a, b in clause.triggers:
             for concept in _concepts():
-                if concept.id in out:
+                if concept.id in out or _own_negation(reading, concept, a):
                     continue
                 for p in concept.groups[0]:
                     n = len(p.tokens)
@@ -226,6 +309,105 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                     for i in range(clause.first, a - len(p.tokens) + 1)
                 ):
                     out[concept.id] = a
+    return out
+
+
+def _own_negation(reading: Reading, concept: Concept, trigger: int) -> bool:
+    """The negation at `trigger` is part of a phrasing of the cause's own thing that holds
+    a negation ("partials don't hold back unstable words" is the cause, said)."""
+    return any(
+        p.negative and p.at(reading, i)
+        for p in concept.groups[0]
+        for i in range(max(0, trigger - len(p.tokens) + 1), trigger + 1)
+    )
+
+
+def _judged(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
+    """The causes a verdict sets aside, each at the verdict's clause: through a pronoun, the
+    cause named last before it in its sentence or the one before; else the cause whose own
+    thing (its first concept group) the verdict is said of."""
+    out = []
+    lex = lexicon()
+    for v in _verdicts_back(reading):
+        things = [  # the verdict's own words ("what's moving") name no thing
+            i
+            for i in range(v.lo, v.hi)
+            if not {reading.stems[i], *reading.lemmas[i]} & lex.verdicts
+        ]
+        named = [
+            concept.id
+            for concept in _concepts()
+            if any(p.at(reading, i) for p in concept.groups[0] for i in things)
+        ]
+        out += [(name, v.at) for name in named]
+        if v.back and not named:
+            sentence = reading.clause(v.at).sentence
+            before = [
+                m
+                for m in matches
+                if m.last <= v.at and reading.clause(m.first).sentence >= sentence - 1
+            ]
+            if before:
+                out.append((max(before, key=lambda m: m.last).item, v.at))
+    return out
+
+
+_LEADS = frozenset({"but", "so", "and", "i", "i'd", "we", "i'm", "honestly", "frankly"})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A clause judging a cause not to be the cause: of a thing it names between `lo` and
+    `hi` ("I doubt a few hundred ms of VAD matters", "this isn't a repeat of the gain
+    issue"), else, said through a pronoun (`back`: "I doubt that's it"), of the cause named
+    just before."""
+
+    at: int  # the clause's first word
+    back: bool
+    lo: int = 0
+    hi: int = 0
+
+
+def _verdicts_back(reading: Reading) -> list[Verdict]:
+    """Where a clause passes a verdict on a cause: a negation whose object is a pronoun ("I
+    doubt it", "I doubt that's it", "I don't think that explains the complaints"), or a
+    pronoun subject a negation is said of ("that isn't the story"), with a verdict word or
+    nothing but the pronoun; or a negation followed by a thing and a verdict word said of
+    it ("I doubt a few hundred ms of VAD matters here"). drills/judge/language.yaml
+    `verdicts` lists the words of a verdict."""
+    lex = lexicon()
+    words = reading.words
+    out = []
+
+    def verdict(j: int) -> bool:
+        return bool({reading.stems[j], *reading.lemmas[j]} & lex.verdicts)
+
+    for clause in reading.clauses:
+        if clause.hypothetical:
+            continue
+        for a, b in clause.triggers:
+            k = b
+            while (
+                k < clause.last
+                and words[k] in lex.beliefs
+                and not pronoun_at(reading, k, clause.last)
+            ):
+                k += 1
+            lead = [j for j in range(clause.first, a) if words[j] not in _LEADS]
+            if k < clause.last and pronoun_at(reading, k, clause.last):
+                rest = range(k + 1, clause.last)
+            elif lead == [a - 1] and pronoun_at(reading, a - 1, a + 1):
+                rest = range(b, clause.last)  # "that isn't the story"
+            else:
+                said = [j for j in range(b, clause.last) if verdict(j)]
+                if said and not lead:  # "I doubt a few hundred ms of VAD matters"
+                    out.append(Verdict(clause.first, False, b, said[0]))
+                    break
+                continue
+            if any(verdict(j) for j in rest) or all(words[j] in lex.anaphora for j in rest):
+                # "this isn't a repeat of the gain issue": said of the thing it names
+                out.append(Verdict(clause.first, True, rest.start, rest.stop))
+                break
     return out
 
 
@@ -315,6 +497,32 @@ def _or_between(reading: Reading, a: Match, b: Match) -> bool:
     return same and ("or" in between or "either" in between or "nor" in between)
 
 
+_ALTERNATIVE_GAP = frozenset({"a", "an", "the", "maybe", "perhaps", "possibly", "some"})
+
+
+def _or_named(reading: Reading, m: Match) -> bool:
+    """The match is offered beside another cause only named ("traffic surge or fallback or
+    shadow"): an "or" right after or before it, and across it another cause's own thing
+    (its first concept group) in a clause that is not turned down."""
+    words = reading.words
+    for k in (m.last, m.first - 1):
+        if not 0 <= k < len(words) or words[k] not in ("or", "nor"):
+            continue
+        span = range(k + 1, min(len(words), k + 4)) if k == m.last else range(max(0, k - 3), k)
+        for concept in _concepts():
+            if concept.id == m.item:
+                continue
+            for p in concept.groups[0]:
+                n = len(p.tokens)
+                for i in span:
+                    if not p.at(reading, i) or reading.clause(i).negated():
+                        continue
+                    between = words[k + 1 : i] if k == m.last else words[i + n : k]
+                    if all(w in _ALTERNATIVE_GAP for w in between):
+                        return True
+    return False
+
+
 def read_causes(text: str) -> CauseReading:
     """The causes an answer names, each with its role (see the module's doc)."""
     if normalise_id(text) in CATALOG:
@@ -326,6 +534,8 @@ def read_causes(text: str) -> CauseReading:
     for m in matches:  # a denial sets its cause aside too ("it's not the sample rate, ...")
         if _denied(reading, m):
             aside[m.item] = min(aside.get(m.item, m.first), m.first)
+    for name, at in _judged(reading, matches):  # "X ..., but I doubt that's it"
+        aside[name] = min(aside.get(name, at), at)
     live: dict[str, Match] = {}
     dead: dict[str, Match] = {}
     marked: set[str] = set()  # causes asserted as the cause in some live mention
@@ -390,9 +600,9 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
     # alternatives: "A or B"; a hedged answer ("could be", "not sure") naming two or more,
     # or naming one in a sentence of alternatives; three or more side by side in a sentence
     asserted = [m for m in ordered if not effect(m)]
-    by_sentence: dict[int, set[str]] = {}
+    by_sentence: dict[tuple[int, int], set[str]] = {}
     for m in asserted:
-        by_sentence.setdefault(sentence(m), set()).add(m.item)
+        by_sentence.setdefault(_independent(reading, m.first), set()).add(m.item)
     hedged = reading.hedged()
     several = len({m.item for m in asserted}) >= 2
     for m in asserted:
@@ -413,13 +623,24 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
         )
         offered = either or (hedged and (several or bool(words & {"or", "nor"})))
         offered |= _hedges_in(reading, sentence(m)) >= 2  # "perhaps A, perhaps B"
-        soup = len(by_sentence[sentence(m)]) >= SOUP_ITEMS
+        soup = len(by_sentence[_independent(reading, m.first)]) >= SOUP_ITEMS
         paired = any(_or_between(reading, m, o) for o in asserted if o is not m)
+        paired |= _or_named(reading, m)
         if soup:
             roles[m.item] = ("soup", False)
         elif offered or paired:
             roles[m.item] = ("rival", False)
     return roles
+
+
+def _independent(reading: Reading, index: int) -> tuple[int, int]:
+    """The sentence of a word and its part between semicolons: a semicolon joins two
+    sentences ("first, jitter on one cohort ...; second, a shadow copy ..."), so causes on
+    either side of one are not side by side."""
+    sentence = reading.clause(index).sentence
+    start = next(c.first for c in reading.clauses if c.sentence == sentence)
+    gap = reading.text[reading.spans[start][0] : reading.spans[index][0]]
+    return sentence, gap.count(";")
 
 
 def _hedges_in(reading: Reading, number: int) -> int:

@@ -38,7 +38,16 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from drills.judge.reading import Reading, lexicon, makes_point, read, stem
+from drills.judge.reading import (
+    Reading,
+    lexicon,
+    makes_point,
+    opens_with_verdict,
+    read,
+    recommends,
+    stem,
+    verb_form,
+)
 from drills.judge.reading import statements as split_statements
 from simulator.spec.fileio import load_yaml
 
@@ -159,40 +168,57 @@ def match_in(
     hi: int | None = None,
     reach: int | None = None,
     forward: bool = False,
+    context: int | None = None,
 ) -> Match | None:
     """The concept's match within words [lo, hi) of a reading: each group answered by a
     phrasing in an asserted clause where one exists (the earliest), else wherever it stands
     (and the match is negated); None if a group is absent. One word answers one group.
     `forward`: a negation such as "without" or "no" governs only what follows it (a cause
     is read so; a prevention item keeps the whole clause's polarity: "pushed directly
-    without a canary" is not "canary config pushes")."""
+    without a canary" is not "canary config pushes"). `context`: the words from there on
+    are the context a statement refers to (the question it answers, the statement its "it"
+    points at): they may answer a group, and their polarity is not the statement's."""
     hi = len(reading.stems) if hi is None else hi
     if reach is not None:  # the words of one claim lie close together: try each window
-        if match_in(concept, reading, lo, hi, None, forward) is None:
+        if match_in(concept, reading, lo, hi, None, forward, context) is None:
             return None  # not in the whole stretch: in no window of it
         found = [
             m
             for start in range(lo, hi)
-            if (m := match_in(concept, reading, start, min(hi, start + reach), None, forward))
+            if (
+                m := match_in(
+                    concept, reading, start, min(hi, start + reach), None, forward, context
+                )
+            )
             is not None
         ]
         return min(found, key=lambda m: (m.negated, m.first), default=None)
-    first = _match_once(concept, reading, lo, hi, forward, own_first=False)
+    first = _match_once(concept, reading, lo, hi, forward, False, context)
     if first is not None and first.negated and concept.nevers:
         # "batching is for offline jobs, not for the conversational path": the item's own
         # "not" answers its never, and the clause it turns down is its point
-        again = _match_once(concept, reading, lo, hi, forward, own_first=True)
+        again = _match_once(concept, reading, lo, hi, forward, True, context)
         if again is not None and not again.negated:
             return again
     return first
 
 
 def _match_once(
-    concept: Concept, reading: Reading, lo: int, hi: int, forward: bool, own_first: bool
+    concept: Concept,
+    reading: Reading,
+    lo: int,
+    hi: int,
+    forward: bool,
+    own_first: bool,
+    context: int | None = None,
 ) -> Match | None:
+    said = len(reading.words) if context is None else context  # the statement's own words
 
     covered: set[int] = set()
     own: set[int] = set()  # the words of negative phrasings chosen: the item's own negation
+    # a trigger that holds the item's own word is that word, not a verdict on it: "skip the
+    # big model for trivial turns" is the item "skip"; "skip the canary" still turns down
+    absorbed: set[int] = set()
     chosen: list[tuple[int, int, str]] = []
     for group in concept.groups:
         options = []
@@ -201,7 +227,10 @@ def _match_once(
                 if covered.intersection(range(start, end)):
                     continue
                 mine = frozenset(range(start, end)) if phrasing.negative else frozenset()
-                down = reading.clause(start).negated(mine | frozenset(own), start, forward)
+                held = _triggers_held(reading, start, end)
+                down = start < said and reading.clause(start).negated(
+                    mine | held | frozenset(own) | frozenset(absorbed), start, forward
+                )
                 options.append((down, start, -(end - start), end, phrasing))
         if not options:
             return None
@@ -210,6 +239,7 @@ def _match_once(
         covered.update(range(start, end))
         if phrasing.negative:
             own.update(range(start, end))
+        absorbed.update(_triggers_held(reading, start, end))
         chosen.append((start, end, reading.surface(start, end)))
     clauses = frozenset(reading.clause_of[i] for i in covered)
     if concept.nevers and own:
@@ -225,15 +255,27 @@ def _match_once(
                 clause = reading.clauses[c]
                 if (clause.first, clause.last) != (lo, hi) and lo <= clause.first:
                     inner = _match_once(
-                        concept, reading, clause.first, min(hi, clause.last), forward, own_first
+                        concept,
+                        reading,
+                        clause.first,
+                        min(hi, clause.last),
+                        forward,
+                        own_first,
+                        context,
                     )
                     if inner is not None:
                         return inner
             return None
-    negated = any(reading.clause(i).negated(frozenset(own), i, forward) for i in covered)
+    negated = any(
+        reading.clause(i).negated(frozenset(own | absorbed), i, forward)
+        for i in covered
+        if i < said
+    )
     # a second word of an item's own never ("I would not look beyond global WER") undoes it
     for c in clauses if concept.nevers else ():
         clause = reading.clauses[c]
+        if clause.first >= said:
+            continue  # the context's own negations are not the statement's
         for phrasing in concept.nevers:
             for start, end in _occurrences(reading, phrasing, clause.first, clause.last):
                 negated |= not covered.intersection(range(start, end))
@@ -249,10 +291,34 @@ def _match_once(
     )
 
 
+_POINTING = frozenset({"it", "them", "this", "that", "these", "those"})
+
+
+def _triggers_held(reading: Reading, start: int, end: int) -> frozenset[int]:
+    """The words of the negation triggers whose every word but a determiner is a word of
+    the phrasing at [start, end) ("skip the" in "skip the big model"; not "slow the team
+    down" for "slow", nor "just delay" for "delay")."""
+    determiners = lexicon().determiners
+    return frozenset(
+        i
+        for a, b in reading.clause(start).triggers
+        if a < end
+        and start < b
+        and all(start <= k < end or reading.words[k] in determiners for k in range(a, b))
+        for i in range(a, b)
+    )
+
+
 def _governs(reading: Reading, clause: int, targets: set[int]) -> bool:
     if clause in targets:
         return True
     own = reading.clauses[clause]
+    # "never promote on it alone", beside the clause that says what "it" is
+    if _POINTING.intersection(reading.words[own.first : own.last]) and targets & {
+        clause - 1,
+        clause + 1,
+    }:
+        return True
     before = clause - 1
     return (
         before in targets
@@ -261,8 +327,8 @@ def _governs(reading: Reading, clause: int, targets: set[int]) -> bool:
     )
 
 
-def match_concept(concept: Concept, text: str) -> Match | None:
-    return match_in(concept, read(text))
+def match_concept(concept: Concept, text: str, context: int | None = None) -> Match | None:
+    return match_in(concept, read(text), context=context)
 
 
 @dataclass(frozen=True)
@@ -271,9 +337,26 @@ class Statement:
     point: bool  # makes a point as a sentence would (see reading.makes_point)
     line: tuple[int, int, int] = (0, 0, 0)  # (answer, line, fragment): its list entry
     lesson: bool = False  # answers "why did it happen?": a practice it says was missing
+    answers: int = 0  # answers the question just before it: its own words come first, this many
+    affirms: bool = False  # says yes to it ("Yes, so add them": what "them" stands for)
 
 
 _WHY_PAST = frozenset({"did", "was", "were", "didn't", "wasn't", "weren't", "had", "hadn't"})
+
+
+def _answered(m: Match, part: Statement) -> bool:
+    """A statement that answers a question earns an item by words of its own, or by a yes
+    that recommends what the question described ("Yes, so add them")."""
+    if not part.answers or min(m.covered) < part.answers:
+        return True
+    if not part.affirms:
+        return False
+    reading = read(part.text)
+    own = [c for c in reading.clauses if c.first < part.answers]
+    return any(
+        recommends(reading, c) and _POINTING.intersection(reading.words[c.first : c.last])
+        for c in own
+    )
 
 
 def _asks_why_it_happened(text: str) -> bool:
@@ -295,12 +378,44 @@ def statements(answers: Sequence[str]) -> list[Statement]:
     out: list[Statement] = []
     for number, answer in enumerate(answers):
         asked = False
+        question: tuple[tuple[int, int], str] | None = None
         for sentence in split_statements(answer, governed=True):
             point = sentence.point or makes_point(sentence.text)
             line = (number, sentence.line, sentence.fragment)
-            out.append(Statement(sentence.text, point, line, lesson=asked))
+            text, own, yes = sentence.text, 0, False
+            if question is not None and question[0] == line[:2]:
+                # "Would a fixed-fixture eval have caught it? Yes — require it": the answer
+                # is read with the question it answers, its own words first
+                own, text, yes = _with_question(sentence.text, question[1])
+            out.append(Statement(text, point, line, asked, own, yes))
             asked = _asks_why_it_happened(sentence.text)
+            ends = sentence.text.rstrip().endswith("?")
+            question = (line[:2], sentence.text.rstrip().rstrip("?")) if ends else None
     return out
+
+
+_YES = (
+    ("almost", "certainly"),
+    ("of", "course"),
+    ("yes",),
+    ("yep",),
+    ("yeah",),
+    ("definitely",),
+    ("certainly",),
+    ("absolutely",),
+    ("sure",),
+)
+_NO = (("no",), ("nope",), ("nah",))
+
+
+def _with_question(answer: str, question: str) -> tuple[int, str, bool]:
+    """The answer, without a leading yes or no, then the question it answers: how many words
+    are the answer's own, the text, and whether the answer said yes."""
+    found = read(answer)
+    lead = next((w for w in (*_YES, *_NO) if found.words[: len(w)] == w), ())
+    start = len(lead)
+    own = answer[found.spans[start][0] :] if start < len(found.words) else answer
+    return len(found.words) - start, f"{own} — {question}", lead in _YES
 
 
 @dataclass
@@ -328,7 +443,8 @@ class Judgement:
 @dataclass(frozen=True)
 class Rules:
     """How strictly answers are judged. Prevention lists (the default): a statement earns
-    at most two items and three at once is soup; more statements than the key's items
+    at most two items and three at once is soup (fewer than `soup_words` words per item,
+    where set); more statements than the key's items
     plus two is a shotgun. Written exams (`ESSAY`): prose packs several points into one
     sentence, so a statement earns every item it makes unless it is a bare list (fewer
     than `soup_words` words per item), an answer longer than `slack_per_item` statements
@@ -343,8 +459,10 @@ class Rules:
 
 
 # a prevention entry of six words or more says something ("a metric and an alert for
-# misrouted hard audio"); the key's item names as fragments are two to four
-PREVENTION = Rules(detail_words=6)
+# misrouted hard audio"); the key's item names as fragments are two to four; three items
+# in one statement are soup unless it spends a sentence's five words on each ("one alarm
+# per device cohort on how late the first words and how jittery the network are")
+PREVENTION = Rules(detail_words=6, soup_words=5.0)
 # a bullet of six or more words in an essay says something ("unit tests: feature shape, SR
 # handling, normalisation"); a buzzword bullet names a topic in one to four
 # an essay's question is what the candidate would check ("does confidence drop only on the
@@ -373,7 +491,7 @@ def _headings(parts: list[Statement]) -> list[Statement]:
     return [
         p
         if not p.point or makes_point(p.text, policy=False)
-        else Statement(p.text, False, p.line, p.lesson)
+        else Statement(p.text, False, p.line, p.lesson, p.answers, p.affirms)
         for p in parts
     ]
 
@@ -393,15 +511,38 @@ def _asks(text: str) -> bool:
 def _one_point_detailed(parts: list[Statement], found_in: list[list[Match]]) -> bool:
     """A short comma list where one fragment names an item and the others only detail it
     ("router canary, capped blast radius, one-click rollback") is one terse answer, not a
-    list of topics: at most four fragments, one item named, the rest two words or more."""
+    list of topics: at most four fragments, one item named, the rest two words or more, or
+    one that says what is done to it ("churn-of-partials metric, alarmed, next to final
+    WER")."""
     named = {m.item for found in found_in for m in found}
     rest = [p for p, f in zip(parts, found_in, strict=True) if not f]
     return (
         len(parts) <= 4
         and len(named) == 1
         and sum(bool(f) for f in found_in) == 1
-        and all(len(words(p.text)) >= 2 for p in rest)
+        and all(len(words(p.text)) >= 2 or _participle(words(p.text)) for p in rest)
     )
+
+
+def _participle(found: list[str]) -> bool:
+    """One word, a verb's past form ("alarmed", "versioned")."""
+    return len(found) == 1 and found[0].endswith("ed") and verb_form(found[0]) is not None
+
+
+def _argued_against(m: Match, concept: Concept, text: str, down: set[str]) -> bool:
+    """An asserted mention of an item that the entry has already turned down is one of the
+    reasons against it ("Don't canary voices — switching voices for a subset of users is
+    jarring"; "We shouldn't cap retries. Retrying is how clients ride out blips, and a
+    budget would ..."), unless it recommends the item after all ("instead, cap them")."""
+    if m.negated:
+        return False
+    reading = read(text)
+    if any(recommends(reading, reading.clauses[c]) for c in m.clauses):
+        return False
+    if m.item in down:
+        return True
+    before = match_in(concept, reading, 0, m.first) if m.first else None
+    return before is not None and before.negated
 
 
 def judge(
@@ -417,7 +558,7 @@ def judge(
         parts = [
             p
             if p.point or len(words(p.text)) < least
-            else Statement(p.text, True, p.line, p.lesson)
+            else Statement(p.text, True, p.line, p.lesson, p.answers, p.affirms)
             for p in parts
         ]
     result.parts = len(parts)
@@ -425,7 +566,12 @@ def judge(
     # a lone entry of fragments is a terse answer ("token-bucket retry budget, capped
     # attempts"); in a list, fragments earn in proportion to the entries that make a point
     found_in = [
-        [m for m in (match_concept(c, part.text) for c in concepts) if m is not None]
+        [
+            m
+            # the question's words may answer a group; their polarity is not the answer's
+            for m in (match_concept(c, part.text, part.answers or None) for c in concepts)
+            if m is not None and _answered(m, part)
+        ]
         if rules.questions or not _asks(part.text)
         else []
         for part in parts
@@ -446,8 +592,29 @@ def judge(
     if only_fragments and _one_point_detailed(parts, found_in):
         fragment_weight = 1.0  # "router canary, capped blast radius, one-click rollback"
     counted = 0  # statements that make a point or name an item: what padding is measured in
-    for part, found in zip(parts, found_in, strict=True):
+    by_id = {c.id: c for c in concepts}
+    down: dict[tuple[int, int], set[str]] = {}  # entry -> items turned down in it so far
+    # a statement the next one in its entry opens by judging ("... rollback switches. Not
+    # worth it — ..."): turned down
+    overruled = {
+        k
+        for k in range(len(parts) - 1)
+        if parts[k + 1].line[:2] == parts[k].line[:2] and opens_with_verdict(parts[k + 1].text)
+    }
+    for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
         counted += part.point or bool(found)
+        if k in overruled:
+            found = [
+                Match(m.item, m.phrases, True, m.first, m.last, m.weight, m.clauses, m.covered)
+                for m in found
+            ]
+        entry_down = down.setdefault(part.line[:2], set())
+        argued = [m for m in found if _argued_against(m, by_id[m.item], part.text, entry_down)]
+        entry_down.update(m.item for m in found if m.negated and not part.lesson)
+        found = [m for m in found if m not in argued] + [
+            Match(m.item, m.phrases, True, m.first, m.last, m.weight, m.clauses, m.covered)
+            for m in argued
+        ]
         if not found:
             continue
         if not part.point:

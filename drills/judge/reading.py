@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from simulator.spec.fileio import load_yaml
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
 _WORD = re.compile(r"[a-z0-9$%]+(?:[-'][a-z0-9]+|\.[0-9]+)*")
+_PHRASE_WORD = re.compile(r"\*|" + _WORD.pattern)  # a lexicon phrase may hold "*" gaps
 _OPERATOR = re.compile(r"->|=>|>=|<=|[<>≥≤→=]")
 _SENTENCE_BREAK = re.compile(r"[.!?](?:\s|$)|\n")
 _CLAUSE_BREAK = re.compile(r"[;:()\[\]—–→]|\s-\s|->|=>|[.!?](?:\s|$)|\n")
@@ -87,10 +89,12 @@ class Lexicon:
     set_aside: tuple[Phrase, ...]  # "X isn't the problem": X set aside
     conditions: tuple[Phrase, ...]  # "check X doesn't regress": the negation is checked
     list_labels: frozenset[str]  # "Prevention: A, B, C": a label, not a head the list specifies
+    verdicts: frozenset[str]  # stems: what a verdict on a cause says of it ("explains", "matters")
+    beliefs: frozenset[str]  # "I don't think that's it": verbs between a verdict and its object
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
-    out = {tuple(_WORD.findall(str(e).lower()) or [str(e)]) for e in entries}
+    out = {tuple(_PHRASE_WORD.findall(str(e).lower()) or [str(e)]) for e in entries}
     return tuple(sorted(out, key=lambda p: (-len(p), p)))
 
 
@@ -131,6 +135,8 @@ def lexicon() -> Lexicon:
         set_aside=_phrases(data["set_aside"]),
         conditions=_phrases(data["conditions"]),
         list_labels=words("list_labels"),
+        verdicts=frozenset(stem(str(w).lower()) for w in data["verdicts"]),
+        beliefs=words("beliefs"),
     )
 
 
@@ -186,7 +192,9 @@ class Reading:
     operators: int  # comparison or arrow operators ("> 3%", "-> page")
     # where each phrasing stands in this reading, found once (a reading is cached and read
     # against every phrasing of every cause, window by window); not part of its value
-    memo: dict[Any, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+    memo: dict[Any, tuple[int, ...]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def clause(self, index: int) -> Clause:
         return self.clauses[self.clause_of[index]]
@@ -198,10 +206,45 @@ class Reading:
         return any(c.hedged for c in self.clauses)
 
 
+GAP = 3  # "*" in a phrase of the lexicon stands for one to three words ("slow * down")
+
+
 def _find(words: tuple[str, ...], phrase: Phrase, lo: int = 0, hi: int | None = None) -> list[int]:
+    return [a for a, _ in _occurs(words, phrase, lo, hi)]
+
+
+def _occurs(
+    words: tuple[str, ...], phrase: Phrase, lo: int = 0, hi: int | None = None
+) -> list[tuple[int, int]]:
+    """Where a phrase stands in words[lo:hi], as (first, one past last) word."""
     hi = len(words) if hi is None else hi
-    n = len(phrase)
-    return [i for i in range(lo, hi - n + 1) if words[i : i + n] == phrase]
+    if "*" not in phrase:
+        n = len(phrase)
+        return [(i, i + n) for i in range(lo, hi - n + 1) if words[i : i + n] == phrase]
+    out = []
+    for i in range(lo, hi):
+        end = _gapped(words, phrase, i, hi)
+        if end is not None:
+            out.append((i, end))
+    return out
+
+
+def _gapped(words: tuple[str, ...], phrase: Phrase, i: int, hi: int) -> int | None:
+    """Where a phrase with gaps ends when it starts at word i, or None: the shortest gap."""
+    if not phrase:
+        return i
+    head, rest = phrase[0], phrase[1:]
+    if head == "*":
+        for skip in range(1, GAP + 1):
+            if i + skip > hi:
+                break
+            end = _gapped(words, rest, i + skip, hi)
+            if end is not None:
+                return end
+        return None
+    if i < hi and words[i] == head:
+        return _gapped(words, rest, i + 1, hi)
+    return None
 
 
 def spans_of(
@@ -211,11 +254,11 @@ def spans_of(
     taken: set[int] = set()
     out = []
     for phrase in phrases:
-        for i in _find(words, phrase, lo, hi):
-            span = range(i, i + len(phrase))
+        for i, end in _occurs(words, phrase, lo, hi):
+            span = range(i, end)
             if not taken.intersection(span):
                 taken.update(span)
-                out.append((i, i + len(phrase)))
+                out.append((i, end))
     return sorted(out)
 
 
@@ -277,13 +320,18 @@ def _boundaries(
         new_clause = new_sentence or (i > 0 and bool(_CLAUSE_BREAK.search(gap)))
         contrast = any(tup[i : i + len(p)] == p for p in lex.contrast_negations)
         if i > 0 and not new_clause:
-            if contrast or word in lex.clause_openers:
+            # "not yet", "wasn't yet sure": an adverb of the negation, not "but"
+            adverb = word == "yet" and _ends_negated(tup, i) and "," not in gap
+            if contrast or (word in lex.clause_openers and not adverb):
                 new_clause = True
             elif "," in gap and (word in ("not", "never") or _ends_negated(tup, i)):
                 new_clause = True  # "A, not B"; "traffic did not, B": the negation ends
             elif "," in gap and (subordinate or _finite_ahead(text, tup, spans, i, lex)):
                 # "A, B or C are not needed": an enumeration awaiting its verb is one clause
-                new_clause = subordinate or _has_finite(tup, clause_start, i, lex)
+                new_clause = subordinate or (
+                    _has_finite(tup, clause_start, i, lex)
+                    and not _enumerates(text, tup, spans, clause_start, i, lex)
+                )
         if new_sentence:
             sentence += 1
         if new_clause:
@@ -312,6 +360,79 @@ def _boundaries(
     return sentence_of, clause_of, contrasts
 
 
+_ANAPHORS = frozenset({"it", "that", "this", "those", "these", "they", "them", "either"})
+_SAID = frozenset({"it's", "that's", "they're"})  # a pronoun with its verb
+
+
+def pronoun_at(reading: Reading, k: int, last: int) -> bool:
+    """The word at k is a pronoun standing for something said before ("try it first", "I
+    doubt that explains it"), not a determiner ("that pool") or a conjunction ("that the
+    network ...")."""
+    word = reading.words[k]
+    if word in _SAID:
+        return True
+    if word not in _ANAPHORS:
+        return False
+    if k + 1 >= last:
+        return True
+    after = reading.words[k + 1]
+    lex = lexicon()
+    return after in lex.finite or after.endswith("n't") or verb_form(after) is not None
+
+
+def has_finite(reading: Reading, lo: int, hi: int) -> bool:
+    """Words [lo, hi) of a reading hold a finite verb or a subject pronoun: they can stand
+    as a clause of their own ("also on the partials" cannot)."""
+    return _has_finite(reading.words, lo, hi, lexicon())
+
+
+_OPENING = frozenset(
+    {"and", "but", "so", "then", "also", "just", "instead", "rather", "first", "always"}
+    | {"please", "simply", "now", "or", "next", "finally", "ideally", "still", "yes", "no"}
+)
+# words that make a clause a recommendation: a modal of what ought to be, a turn to it
+_RECOMMENDING = frozenset(
+    {"should", "must", "need", "needs", "let's", "i'd", "we'd", "i'll", "we'll", "instead"}
+    | {"rather", "ought", "require", "requires", "ensure"}
+)
+_OBLIGING = frozenset({("have", "to"), ("has", "to"), ("make", "sure")})
+
+
+def recommends(reading: Reading, clause: Clause) -> bool:
+    """The clause directs or recommends ("gate it like a release", "we should alert on
+    ...", "instead, alert on ..."), rather than describing ("retrying is how clients ride
+    out blips", "switching voices mid-conversation is jarring"): an imperative opening, or
+    a modal of what ought to be done."""
+    words = reading.words[clause.first : clause.last]
+    lead = next((w for w in words if w not in _OPENING), "")
+    if lead and _imperative(lead):
+        return True
+    return bool(set(words) & _RECOMMENDING) or bool(set(pairwise(words)) & _OBLIGING)
+
+
+@lru_cache(maxsize=65536)
+def _imperative(word: str) -> bool:
+    """A verb's base form ("gate", "alert", "require"), not a past, a gerund or a third
+    person ("gated", "gating", "gates") nor a word that is never a verb."""
+    lemmas = getAllLemmas(word)
+    return word in lemmas.get("VERB", ()) and not word.endswith(("ing", "ed"))
+
+
+def _enumerates(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], lo: int, i: int, lex: Lexicon
+) -> bool:
+    """ "Unit tests on feature shapes, deterministic evals and privacy reviews are overkill":
+    the stretch after the comma goes on a list ("and", "or" inside it, before its verb)
+    whose first entry holds no verb but a word that may be a plural noun ("tests")."""
+    if any(w in lex.finite or w.endswith("n't") for w in words[lo:i]):
+        return False
+    if any((form := verb_form(w)) is not None and not form[0] for w in words[lo:i]):
+        return False
+    end = _stretch_end(text, words, spans, i)
+    verb = next((k for k in range(i, end) if _finite(words, k, lex, end)), end)
+    return any(w in ("and", "or") for w in words[i + 1 : verb])
+
+
 def _ends_negated(words: tuple[str, ...], i: int) -> bool:
     """The stretch before word i ends on a negation of its verb ("traffic did not,")."""
     return i > 0 and (words[i - 1] == "not" or words[i - 1].endswith("n't"))
@@ -332,7 +453,10 @@ def _finite(words: tuple[str, ...], k: int, lex: Lexicon, hi: int) -> bool:
     form = verb_form(w)
     if form is None:
         return False
-    noun, _ = form
+    noun, tag = form
+    before = words[k - 1] if k > 0 else ""
+    if tag == "VBD" and (before.endswith("ing") or before in lex.determiners):
+        return False  # a participle describing what follows: "building dedicated slices"
     if not noun:
         return True
     after = k + 1 < hi
@@ -417,6 +541,16 @@ def read(text: str) -> Reading:
             if w in lex.negations or w.endswith("n't"):
                 triggers.append((k, k + 1))
         triggers = [t for t in triggers if not _attributive(tup, t, lo, lex)]
+        # "slow the rollout down with a canary": a verdict with a gap said as an instruction
+        opening = next((k for k in range(lo, hi) if words[k] not in _OPENING), hi)
+        triggers = [
+            t
+            for t in triggers
+            if t[1] - t[0] == 1
+            or t[0] != opening
+            or tup[t[0] : t[1]] in lex.negation_phrases
+            or not _imperative(words[t[0]])
+        ]
         cond = next((k for k in range(lo, hi) if words[k] in _CONDITIONAL), hi)
         # "refuse it if it doesn't fit in 250 ms": a one-word negation after "if" is the
         # condition, not a denial (one before it still governs: "I haven't thought about
@@ -581,6 +715,9 @@ def _anaphora(
             out[c] = _with(out[c], assertion=True)  # "Why? The VAD needs a longer silence."
         if _cleft(own):  # "that's the VAD threshold being too short"
             out[c] = _with(out[c], assertion=True)
+        same = c > 0 and clauses[c - 1].sentence == clause.sentence
+        if same and _shares_subject(words, clause, lex) and _verdict(words, clause):
+            out[c - 1] = _down(out[c - 1])  # "X sounds responsible but mostly slows ..."
         if c > 0 and own[0] == "but" and _concedes(text, words, spans, clause):
             # "late chunks make partials rewrite, yes, but ...": granted, not the cause
             out[c - 1] = _with(out[c - 1], hypothetical=True)
@@ -596,6 +733,31 @@ def _anaphora(
                     break
                 out[d] = _down(out[d])
     return out
+
+
+_MANNER = frozenset({"mostly", "really", "just", "only", "largely", "mainly", "usually", "often"})
+_BARE_NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "none", "without", "cannot"})
+
+
+def _shares_subject(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> bool:
+    """A "but" clause with no subject of its own ("... but mostly slows the team down"):
+    its verb is said of the subject of the clause before."""
+    own = [w for w in words[clause.first : clause.last] if w not in _MANNER]
+    if len(own) < 2 or own[0] not in ("but", "yet"):
+        return False
+    lead = own[1]
+    if lead in lex.subjects or lead in lex.determiners or lead in ("in", "on", "at"):
+        return False
+    return lead in lex.finite or verb_form(lead) is not None or _imperative(lead)
+
+
+def _verdict(words: tuple[str, ...], clause: Clause) -> bool:
+    """The clause holds a verdict ("overkill", "slows the team down", "a waste of time"),
+    not only a plain negation ("but didn't change the pool")."""
+    return any(
+        b - a > 1 or (words[a] not in _BARE_NEGATIONS and not words[a].endswith("n't"))
+        for a, b in clause.triggers
+    )
 
 
 def _runs_on(
@@ -769,6 +931,19 @@ def dismissal_only(text: str) -> bool:
     return bool(found.words) and all(
         c.triggers and all(w in lex.anaphora for w in found.words[c.first : c.last])
         for c in found.clauses
+    )
+
+
+def opens_with_verdict(text: str) -> bool:
+    """A statement whose first clause is only a verdict on what came before ("Not worth it —
+    just keep the large model"): the statement before it is turned down."""
+    lex = lexicon()
+    found = read(text)
+    if not found.clauses:
+        return False
+    first = found.clauses[0]
+    return bool(first.triggers) and all(
+        w in lex.anaphora for w in found.words[first.first : first.last]
     )
 
 

@@ -1,10 +1,11 @@
 """Recall and false accepts of the language judge on a corpus written blind
 (tests/blind/README.md): what `tests/test_blind.py` asserts and `docs/scoring.md` reports.
 
-`python -m tests.blind.corpus tune` (A), `tune-b` (B) or `tune-c` (C's tuning part) prints
-the figures and every miss and false accept (the tuning loop); `check` prints only the
-aggregate figures of C's check part (`C_CHECK`: five scenarios and two exam items picked at
-random before C was first read answer by answer, never printed text by text).
+`python -m tests.blind.corpus tune` (A), `tune-b` (B), `tune-c` (C's tuning part) or
+`tune-d` (D) prints the figures and every miss and false accept (the tuning loop); `check`
+prints only the aggregate figures of C's check part (`C_CHECK`: five scenarios and two exam
+items picked at random before C was first read answer by answer, never printed text by
+text).
 
 Per label, causes are judged as the drill's diagnosis reads them (the share of the
 incident's causes earned: a wrong cause named cancels a right one); prevention phrasings and
@@ -31,12 +32,16 @@ from drills.library.scenario import AnswerKey, load_key, load_scenario
 
 HERE = Path(__file__).parent
 # A and B tune the judge (B was its first held-out set, measured once); C was held out for
-# the second version (measured once), then tuned on, all but its check part
+# the second version (measured once), then tuned on, all but its check part; D was held out
+# for the first two rounds (measured twice, in aggregate) and is tuned on from the third
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
     "tune-c": HERE / "C",
-    "heldout-d": HERE / "D",
+    "tune-d": HERE / "D",
+    # held out from the third round: measured in aggregate only, never printed answer by
+    # answer (`main` refuses it)
+    "heldout-e": HERE / "E",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
@@ -207,8 +212,10 @@ def main(argv: list[str]) -> None:
     if name == "check":  # C's check part: aggregate figures only
         print(table(evaluate("tune-c", "check")))
         return
-    if name not in ("tune", "tune-b", "tune-c"):
-        raise SystemExit("corpora to look at: tune, tune-b, tune-c; `check` prints figures only")
+    if name not in CORPORA or name.startswith("heldout"):
+        raise SystemExit(
+            "corpora to look at: tune, tune-b, tune-c, tune-d; `check` prints figures only"
+        )
     figures = evaluate(name, "tuning" if name == "tune-c" else "all")
     for section in ("causes", "prevention", "exam_items", "exam_bands"):
         for label, tally in sorted(getattr(figures, section).items()):
