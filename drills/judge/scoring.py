@@ -47,6 +47,7 @@ import numpy as np
 
 from drills.judge.fixes import (
     Fix,
+    Trial,
     by_outcome,
     does,
     earliest,
@@ -228,11 +229,18 @@ def runs_read(drill: Drill, key: AnswerKey, refs: References) -> list[list[Timel
     own: read only where the first shows nothing, simulated beside the rest all the same,
     since waiting for it alone afterwards costs more than a run on an idle core)."""
     done = fixes(drill, key)
+    return _runs_read(drill, refs, done, trials(drill, key, done))
+
+
+def _runs_read(
+    drill: Drill, refs: References, done: list[Fix | None], tried: list[Trial]
+) -> list[list[TimelineEvent]]:
+    """`runs_read`, given the drill's fixes and trial moves (a score has found them)."""
     fixed = fixing_moves(done)
     extra = side_effect_timeline(drill, fixed)
     harm = [extra, fixes_timeline(drill, fixed)] if extra and fixed else [extra] if extra else []
-    tried = [t for x in trials(drill, key, done) for t in (x.mine, x.theirs)]
-    return [*refs.timelines(), drill.timeline, *harm, *tried]
+    outcomes = [t for x in tried for t in (x.mine, x.theirs)]
+    return [*refs.timelines(), drill.timeline, *harm, *outcomes]
 
 
 def prefetch_scores(drills: Sequence[Drill], key: AnswerKey, refs: References) -> None:
@@ -259,9 +267,9 @@ def served_wrong(drill: Drill, key: AnswerKey, refs: References, tel: Telemetry)
 
 
 def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
-    drill.runs.prefetch(drill.scenario, runs_read(drill, key, refs))
     done = fixes(drill, key)  # each fault's fix: every line below reads them
     tried = trials(drill, key, done)  # moves that may fix a fault by their outcome
+    drill.runs.prefetch(drill.scenario, _runs_read(drill, refs, done, tried))
     done = by_outcome(drill, key, refs, done, tried)
     fixed = fixing_moves(done)
     found = gather_evidence(drill, key)
