@@ -14,7 +14,28 @@ from typing import Any
 
 import pytest
 
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _remove_stale_homes(folder: Path) -> None:
+    """Homes of test sessions that were killed before they could remove them (each holds
+    gigabytes of cached runs): a few killed sessions once filled the disk."""
+    for stale in folder.glob("speechdrill-tests-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 if "PYTEST_XDIST_WORKER" not in os.environ:  # the controlling process (or a plain run)
+    _remove_stale_homes(Path(tempfile.gettempdir()))
     home = Path(tempfile.gettempdir()) / f"speechdrill-tests-{os.getpid()}"
     os.environ["SPEECHDRILL_HOME"] = str(home)
     os.environ["SPEECHDRILL_CACHE"] = str(home / "runs")

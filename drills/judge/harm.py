@@ -93,10 +93,6 @@ def fixes_timeline(drill: Drill, fixed: set[int]) -> list[TimelineEvent]:
     return [*drill.scenario.timeline, *events]
 
 
-def by_kind(kinds: np.ndarray, flags: np.ndarray) -> dict[str, float]:
-    return {str(k): float(flags[kinds == k].mean()) for k in np.unique(kinds)}
-
-
 @dataclass(frozen=True)
 class Effect:
     """What some moves did to users and spend: a run with them against one without."""
@@ -132,15 +128,15 @@ def effect(
     scenario = drill.scenario
     tel, base = (drill.runs.get(scenario, t) for t in timelines)
     fleet = fleet_after(scenario.fleet, timelines[0])
-    kinds, missed = slo_misses(scenario, tel, window, fleet)
+    users, missed = slo_misses(scenario, tel, window, fleet)
     worse = quality_worse(tel, base, window)
-    mine = by_kind(kinds, missed | worse)
+    mine = users.by_kind(missed | worse)
     before = slo_burn_by_kind(scenario, base, window, fleet_after(scenario.fleet, timelines[1]))
     wrong = wrong_model_share(tel, window, fleet)
     added = {k: 100.0 * max(mine[k] - before.get(k, 0.0), wrong.get(k, 0.0)) for k in mine}
     base_spend = spend(base, window)
     spent = (spend(tel, window) - base_spend) / base_spend if base_spend > 0 else 0.0
-    return Effect(added, wrong, by_kind(kinds, worse & ~missed), spent, against)
+    return Effect(added, wrong, users.by_kind(worse & ~missed), spent, against)
 
 
 def charged(found: Effect) -> bool:

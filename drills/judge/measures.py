@@ -8,6 +8,7 @@ speech synthesiser is no answer, however fast)."""
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -74,23 +75,82 @@ def wrong_model(fleet: Fleet, kinds: np.ndarray, pools: np.ndarray) -> np.ndarra
     return (served_by != "") & (served_by != kinds)
 
 
-def _labels(column: pd.Series, rows: np.ndarray) -> np.ndarray:
-    """A categorical column's labels for the rows, as text ('' where it has none)."""
+def _codes(column: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A categorical column's codes (-1: no value) and its categories as text."""
     values: pd.Categorical = column.array
-    labels = np.append(np.asarray(values.categories, dtype=str), "")
-    return labels[values.codes[rows]]  # a missing value's code, -1, picks the ''
+    return values.codes, tuple(str(c) for c in values.categories)
+
+
+def _code(categories: tuple[str, ...], label: str) -> int:
+    """The code of a label among categories; -2 (no row's code) where it is not one."""
+    return categories.index(label) if label in categories else -2
+
+
+@dataclass(frozen=True)
+class UserRows:
+    """The user requests (first attempts, not shadow copies) that arrived in a window:
+    their rows of the requests table, and their kinds and pools as the table's category
+    codes (comparing small integers, not hundreds of thousands of strings: a score reads
+    these a dozen times per run)."""
+
+    rows: np.ndarray
+    kind: np.ndarray  # per row, its code among `kinds` (-1: none)
+    kinds: tuple[str, ...]
+    pool: np.ndarray  # per row, its code among `pools` (-1: not served)
+    pools: tuple[str, ...]
+
+    def kind_name(self, code: int) -> str:
+        return self.kinds[code] if code >= 0 else ""
+
+    def by_kind(self, flags: np.ndarray, among: np.ndarray | None = None) -> dict[str, float]:
+        """The share of each kind's rows (of those `among` selects) that `flags` marks,
+        by kind name in name order ('' for requests with no kind)."""
+        kind = self.kind if among is None else self.kind[among]
+        flags = flags if among is None else flags[among]
+        named = sorted((self.kind_name(int(c)), int(c)) for c in np.unique(kind))
+        return {name: float(flags[kind == code].mean()) for name, code in named}
+
+    def served_wrongly(self, fleet: Fleet) -> np.ndarray:
+        """`wrong_model` on codes: each pool's family as a kind code (-1: the pool serves
+        nothing known, -2: a family no request here has)."""
+        family = serving_families(fleet)
+        served = [_code(self.kinds, family[p]) if p in family else -1 for p in self.pools]
+        by_pool = np.array([*served, -1])[self.pool]  # a missing pool's -1 picks the last
+        return (by_pool != -1) & (by_pool != self.kind)
+
+
+def user_rows(tel: Telemetry, window: tuple[float, float]) -> UserRows:
+    """The run's user requests in the window (computed once per run and window)."""
+
+    def compute() -> UserRows:
+        r = tel.requests
+        status, statuses = _codes(r["status"])
+        arrival = r["arrival_s"].to_numpy()
+        rows = np.flatnonzero(
+            (arrival >= window[0])
+            & (arrival < window[1])
+            & (r["attempt"].to_numpy() == 1)
+            & (status != _code(statuses, "shadow"))
+        )
+        kind, kinds = _codes(r["kind"])
+        pool, pools = _codes(r["pool"])
+        found = UserRows(rows, kind[rows], kinds, pool[rows], pools)
+        for array in (found.rows, found.kind, found.pool):
+            array.flags.writeable = False  # shared by every reader of this run
+        return found
+
+    found: UserRows = tel.remembered(f"user-rows {window[0]!r} {window[1]!r}", compute)
+    return found
 
 
 def user_requests(tel: Telemetry, window: tuple[float, float]) -> np.ndarray:
     """Rows of user requests (first attempts, not shadow copies) arriving in the window."""
-    r = tel.requests
-    arrival = r["arrival_s"].to_numpy()
-    return np.flatnonzero(
-        (arrival >= window[0])
-        & (arrival < window[1])
-        & (r["attempt"].to_numpy() == 1)
-        & (r["status"].to_numpy() != "shadow")
-    )
+    return user_rows(tel, window).rows
+
+
+def _column(tel: Telemetry, column: str, rows: np.ndarray) -> np.ndarray:
+    """A numeric column's values at the rows, as float64."""
+    return tel.requests[column].to_numpy()[rows].astype(float)
 
 
 def slo_misses(
@@ -98,32 +158,28 @@ def slo_misses(
     tel: Telemetry,
     window: tuple[float, float],
     fleet: Fleet | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(kind, missed) per user request arriving in the window: missed an SLO, failed, or
-    was served by a model that cannot serve its kind (`fleet`: the pools as they stood; the
-    scenario's fleet by default, whose pools keep their model unless a move changes it)."""
-    r = tel.requests
-    rows = user_requests(tel, window)
-    bad = r["status"].to_numpy()[rows] != "ok"
-    kinds = _labels(r["kind"], rows)
-    bad |= wrong_model(fleet or scenario.fleet, kinds, _labels(r["pool"], rows))
-
-    def over(column: str, target: float) -> np.ndarray:
-        return r[column].to_numpy(dtype=float)[rows] > target
-
+) -> tuple[UserRows, np.ndarray]:
+    """(the user requests arriving in the window, missed per request): missed an SLO,
+    failed, or was served by a model that cannot serve its kind (`fleet`: the pools as they
+    stood; the scenario's fleet by default, whose pools keep their model unless a move
+    changes it)."""
+    users = user_rows(tel, window)
+    status, statuses = _codes(tel.requests["status"])
+    bad = status[users.rows] != _code(statuses, "ok")
+    bad |= users.served_wrongly(fleet or scenario.fleet)
     for name, slo in scenario.fleet.slos.items():
-        mine = kinds == name
+        mine = users.kind == _code(users.kinds, name)
         for column, target in (
             ("latency_ms", slo.p95_ms),
             ("first_partial_ms", slo.first_partial_ms),
             ("first_audio_byte_ms", slo.first_audio_byte_ms),
         ):
             if target is not None and mine.any():
-                bad |= mine & over(column, target)
+                bad |= mine & (_column(tel, column, users.rows) > target)
     agent = scenario.fleet.agent
     if agent is not None:
-        bad |= over("first_response_ms", agent.first_response_target_ms)
-    return kinds, bad
+        bad |= _column(tel, "first_response_ms", users.rows) > agent.first_response_target_ms
+    return users, bad
 
 
 def slo_burn(
@@ -143,8 +199,8 @@ def slo_burn_by_kind(
     window: tuple[float, float],
     fleet: Fleet | None = None,
 ) -> dict[str, float]:
-    kinds, bad = slo_misses(scenario, tel, window, fleet)
-    return {str(k): float(bad[kinds == k].mean()) for k in np.unique(kinds)}
+    users, bad = slo_misses(scenario, tel, window, fleet)
+    return users.by_kind(bad)
 
 
 # a request whose recognition came back clearly worse than the no-action run gave it: its
@@ -161,8 +217,7 @@ def quality_worse(tel: Telemetry, base: Telemetry, window: tuple[float, float]) 
     if not np.array_equal(rows, base_rows):
         return worse
     for column, limit in (("wer_proxy", None), ("confidence", WORSE_CONFIDENCE)):
-        mine = tel.requests[column].to_numpy(dtype=float)[rows]
-        theirs = base.requests[column].to_numpy(dtype=float)[rows]
+        mine, theirs = _column(tel, column, rows), _column(base, column, rows)
         both = np.isfinite(mine) & np.isfinite(theirs)
         if limit is None:
             worse |= both & (mine > theirs * (1 + WORSE_WER_REL) + WORSE_WER_ABS)
@@ -176,14 +231,12 @@ def wrong_model_share(
 ) -> dict[str, float]:
     """Share of each kind's user requests in the window served by a model that cannot
     serve that kind (`since_first`: counted from the first such request on)."""
-    rows = user_requests(tel, window)
-    kinds = _labels(tel.requests["kind"], rows)
-    wrong = wrong_model(fleet, kinds, _labels(tel.requests["pool"], rows))
+    users = user_rows(tel, window)
+    wrong = users.served_wrongly(fleet)
     if since_first and wrong.any():
-        arrival = tel.requests["arrival_s"].to_numpy()[rows]
-        later = arrival >= arrival[wrong].min()
-        kinds, wrong = kinds[later], wrong[later]
-    return {str(k): float(wrong[kinds == k].mean()) for k in np.unique(kinds)}
+        arrival = tel.requests["arrival_s"].to_numpy()[users.rows]
+        return users.by_kind(wrong, among=arrival >= arrival[wrong].min())
+    return users.by_kind(wrong)
 
 
 def concerned_kinds(scenario: LoadedScenario, key: AnswerKey, none: Telemetry) -> set[str]:

@@ -172,7 +172,9 @@ class Runs:
 
     def prefetch(self, scenario: LoadedScenario, timelines: list[list[TimelineEvent]]) -> None:
         """Simulate the runs of these timelines not yet cached, side by side in forked
-        processes that write each to the disk cache and hand it back. Runs that add trainee
+        processes that write each to the disk cache (and hand it back when the batch fits
+        the memory cache: a bigger batch would only push its own runs out of it, so those
+        are read back from disk when wanted, not copied through a pipe). Runs that add trainee
         actions to the scenario's own timeline share everything before the first action:
         that prefix is simulated once, paused at the page (and kept for the scenario's next
         scores), and each run forks from it (a forked process is a copy of the paused run),
@@ -191,17 +193,20 @@ class Runs:
         base = scenario.timeline
         alone = {k: t for k, t in missing.items() if t[: len(base)] != base}
         branches = {k: t for k, t in missing.items() if k not in alone}
-        jobs = [partial(self._simulate_in_child, k, scenario, t) for k, t in alone.items()]
+        back = len(missing) <= self.cache.size
+        jobs = [partial(self._simulate_in_child, k, scenario, t, back) for k, t in alone.items()]
         if branches:
             prefix = self._prefix(scenario, _fork_time(scenario, list(branches.values())))
-            jobs += [partial(_branch, prefix, t[len(base) :], k, self) for k, t in branches.items()]
+            jobs += [
+                partial(_branch, prefix, t[len(base) :], k, self, back) for k, t in branches.items()
+            ]
         # the lone runs share nothing, so they start beside the branches' workers
         width = len(alone) + min(len(branches), self.workers)
         # kept as each arrives (the memory cache holds the last few): a batch of a cohort's
         # runs is never all in this process at once
         for _, found in fork_each(jobs, width, self.niceness):
-            if found is not None:  # a failed worker's run is simulated again by `get`
-                self.cache.remember(*found)
+            if found is not None and found[1] is not None:  # a failed worker's run is
+                self.cache.remember(found[0], found[1])  # simulated again by `get`
 
     def _queued(self, scenario: LoadedScenario, runs: dict[str, list[TimelineEvent]]) -> None:
         """These runs simulated through the fair queue under this service's owner; a run
@@ -245,9 +250,10 @@ class Runs:
         return tel
 
     def _simulate_in_child(
-        self, key: str, scenario: LoadedScenario, timeline: list[TimelineEvent]
-    ) -> tuple[str, Telemetry]:
-        return key, self._simulate(key, scenario, timeline)
+        self, key: str, scenario: LoadedScenario, timeline: list[TimelineEvent], back: bool
+    ) -> tuple[str, Telemetry | None]:
+        tel = self._simulate(key, scenario, timeline)
+        return key, tel if back else None
 
     def _prefix(self, scenario: LoadedScenario, until: float) -> Simulation:
         """The scenario's own run paused at `until`, kept for the next scores of the same
@@ -300,16 +306,17 @@ class DaskCluster:
 
 
 def _branch(
-    prefix: Simulation, extra: list[TimelineEvent], key: str, runs: Runs
-) -> tuple[str, Telemetry]:
+    prefix: Simulation, extra: list[TimelineEvent], key: str, runs: Runs, back: bool = True
+) -> tuple[str, Telemetry | None]:
     """In a forked worker: the paused shared prefix (this process's own copy of it) takes
-    the branch's events and runs to the end, into the disk cache; the run is handed back."""
+    the branch's events and runs to the end, into the disk cache; the run is handed back
+    if `back`."""
     for event in extra:
         prefix.add_event(event)
     prefix.run()
     tel = build(prefix)
     runs.cache.store(key, tel)
-    return key, tel
+    return key, tel if back else None
 
 
 def _fork_time(scenario: LoadedScenario, branches: list[list[TimelineEvent]]) -> float:
