@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from drills.course.release import asr_eval
-from drills.course.release.gate import judge, load_budgets
+from drills.course.release.gate import MetricMap, judge, load_budgets
 from real_backend import speech_eval
 from simulator.spec import quality
 
@@ -54,15 +54,52 @@ def test_synthesis_and_decoding_are_deterministic():
     assert speech_eval.word_errors(text.split(), a.words) <= 2
 
 
-# the whole eval (17 slices × 16 utterances × 2 decoder configurations: 544 real decodes,
-# about 10 CPU-minutes) runs in `make test-full`; `make test` decodes real speech in the
-# tests above
-@needs_speech
-@pytest.mark.slow
-@pytest.mark.full
-def test_the_real_eval_ranks_its_slices_and_the_gate_judges_it_with_its_noise():
+def recorded_eval() -> tuple[asr_eval.EvalFixture, dict[str, MetricMap]]:
+    """The fixture and its recorded eval (the whole eval is 544 real decodes, about ten
+    CPU-minutes: `make bench` decodes it all, the test below a sample of every slice)."""
     fixture = asr_eval.load_fixture()
-    maps = asr_eval.cached(fixture)
+    maps = asr_eval.recorded(fixture)
+    assert maps is not None, (
+        "the recorded eval is not this fixture's and this decoder's: "
+        "speechdrill eval asr --refresh --record"
+    )
+    return fixture, maps
+
+
+@needs_speech
+@pytest.mark.full
+def test_the_recorded_eval_is_what_the_decoder_gives_on_every_slice():
+    """The eval's first two slices (clean speech, and speech in noise), synthesised,
+    degraded and decoded afresh in both configurations (64 real decodes), have the recorded
+    eval's word errors exactly."""
+    fixture, maps = recorded_eval()
+    assert asr_eval.spot_check(fixture, maps) == []
+
+
+def test_a_recording_of_another_fixture_is_refused_and_a_recording_round_trips(tmp_path):
+    fixture, maps = recorded_eval()
+    # another fixture (one utterance fewer per slice): its recording is not this one
+    assert asr_eval.recorded(fixture.model_copy(update={"per_slice": 15})) is None
+    path = asr_eval.record(fixture, maps, tmp_path / "measured.json")
+    assert asr_eval.recorded(fixture, path) == maps
+
+
+@needs_speech
+@pytest.mark.full
+def test_recorded_word_errors_the_decoder_does_not_give_are_found():
+    fixture, maps = recorded_eval()
+    tampered = {name: found.model_copy(deep=True) for name, found in maps.items()}
+    per_utterance = tampered["baseline"].slices["clean"].per_utterance
+    assert per_utterance is not None
+    first = speech_eval.utterance_id(fixture.utterances()[0].text)
+    per_utterance[first] = (per_utterance[first][0] + 1, per_utterance[first][1])
+    found = asr_eval.spot_check(fixture, tampered, first=2)
+    assert [d.split(":")[0] for d in found] == ["baseline/clean"]
+    assert asr_eval.spot_check(fixture, maps, first=2) == []
+
+
+def test_the_real_eval_ranks_its_slices_and_the_gate_judges_it_with_its_noise():
+    fixture, maps = recorded_eval()
     baseline, candidate = maps["baseline"].slices, maps["candidate"].slices
     wer = {name: m.wer for name, m in baseline.items()}
     assert min(wer, key=wer.__getitem__) == "clean"
@@ -85,16 +122,12 @@ def test_the_real_eval_ranks_its_slices_and_the_gate_judges_it_with_its_noise():
     assert all(r.delta_interval is not None for r in result.slices)
 
 
-@needs_speech
-@pytest.mark.slow
-@pytest.mark.full
 def test_the_quality_fit_per_model_predicts_its_held_out_conditions_within_20_percent():
     """Each decoder configuration's curve, fitted on single conditions and each condition
     in noise at 25 dB, predicts noise at 35 dB and each combination at 30 dB within 20%
     of the measured WER, keeps the rank order of every slice beyond sampling error, and
     is the curve shipped for fleets to name."""
-    fixture = asr_eval.load_fixture()
-    maps = asr_eval.cached(fixture)
+    fixture, maps = recorded_eval()
     curves = asr_eval.fit_all(fixture, maps)
     for name, curve in curves.items():
         comparison = asr_eval.compare(fixture, maps[name], curve)

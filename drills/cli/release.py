@@ -106,8 +106,16 @@ def eval_group() -> None:
     "model's quality.curve names it once it is in simulator/data/quality/).",
 )
 @click.option("--refresh", is_flag=True, help="Decode again even if the eval is cached.")
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Write the maps beside the fixture as its recorded eval (what the tests spot-check "
+    "and the shipped curves were fitted to).",
+)
 @click.option("--json", "as_json", is_flag=True)
-def eval_asr(out: Path | None, fit_out: Path | None, refresh: bool, as_json: bool) -> None:
+def eval_asr(
+    out: Path | None, fit_out: Path | None, refresh: bool, record: bool, as_json: bool
+) -> None:
     """The real ASR eval: flite speech in slices (noise, clipping, far field, narrowband,
     fast speech, domain terms, and held-out combinations) decoded by pocketsphinx in the
     fixture's two decoder configurations; the WER and entity error by slice; and the
@@ -124,7 +132,7 @@ def eval_asr(out: Path | None, fit_out: Path | None, refresh: bool, as_json: boo
         )
     fixture = asr_eval.load_fixture()
     maps = asr_eval.cached(fixture, refresh)
-    written = []
+    written = [asr_eval.record(fixture, maps)] if record else []
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         for name, found in maps.items():

@@ -123,19 +123,85 @@ def run(fixture: EvalFixture) -> dict[str, dict[str, Any]]:
 INTERVAL = f"95% bootstrap over utterances ({RESAMPLES} resamples, seeded by the slice's name)"
 
 
+def digest(fixture: EvalFixture) -> str:
+    """What an eval's result depends on: the fixture, the decoder's version, the shape."""
+    return hashlib.sha256(
+        f"{SCHEMA}|{_decoder_version()}|{fixture.model_dump_json()}".encode()
+    ).hexdigest()[:20]
+
+
 def cached(fixture: EvalFixture, refresh: bool = False) -> dict[str, MetricMap]:
     """The eval's metric maps, from the cache when this fixture and decoder ran before.
     Word error rates are deterministic; the decode latencies are this host's."""
-    digest = hashlib.sha256(
-        f"{SCHEMA}|{_decoder_version()}|{fixture.model_dump_json()}".encode()
-    ).hexdigest()[:20]
-    path = home() / "eval" / f"asr-{digest}.json"
+    path = home() / "eval" / f"asr-{digest(fixture)}.json"
     if refresh or not path.is_file():
         result = run(fixture)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result, indent=1))
     data = json.loads(path.read_text())
     return {name: MetricMap.model_validate(found) for name, found in data.items()}
+
+
+# --- the recorded eval: the shipped curves' measurement, checked by spot decodes --------
+
+# The whole eval is 544 decodes, about ten CPU-minutes: it is recorded beside its fixture
+# (`speechdrill eval asr --record`), and the tests decode its first two slices
+# afresh (`spot_check`; the decodes are deterministic, so they must match word for word)
+# instead of decoding it all again. `make bench` decodes the whole eval.
+RECORDING = "asr-eval-measured.json"
+
+
+def recording_path(fixture_file: Path | None = None) -> Path:
+    return (fixture_file or fixture_path()).with_name(RECORDING)
+
+
+def record(fixture: EvalFixture, maps: dict[str, MetricMap], path: Path | None = None) -> Path:
+    """Write the maps as the fixture's recorded eval (with what they depend on)."""
+    path = path or recording_path()
+    data = {
+        "digest": digest(fixture),
+        "decoder": f"pocketsphinx {_decoder_version()}",
+        "note": "word errors are deterministic; decode latencies are the recording host's",
+        "maps": {
+            name: found.model_dump(mode="json", exclude_none=True) for name, found in maps.items()
+        },
+    }
+    path.write_text(json.dumps(data, indent=1) + "\n")
+    return path
+
+
+def recorded(fixture: EvalFixture, path: Path | None = None) -> dict[str, MetricMap] | None:
+    """The recorded eval if it was measured on this fixture with this decoder, else None."""
+    path = path or recording_path()
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    if data.get("digest") != digest(fixture):
+        return None
+    return {name: MetricMap.model_validate(found) for name, found in data["maps"].items()}
+
+
+def spot_check(fixture: EvalFixture, maps: dict[str, MetricMap], first: int = 32) -> list[str]:
+    """Decode the eval's `first` utterances afresh in every configuration, in the eval's
+    order from a fresh decoder as `run` does (the decoder's live cepstral mean carries from
+    one utterance to the next, so a decode repeats exactly only from the same start), and
+    compare their word errors with the maps': the differences (none when the maps are this
+    fixture's and this decoder's measurement)."""
+    conditions = {name: spec.condition() for name, spec in fixture.slices.items()}
+    sample = fixture.utterances()[:first]
+    audio = speech_eval.slice_audio(sample, conditions)
+    differences = []
+    for name, config in fixture.configs.items():
+        decoded = speech_eval.decode_all(audio, dict(config.decoder))
+        for utterance, result in zip(sample, decoded, strict=True):
+            errors = speech_eval.word_errors(utterance.words, result.words)
+            found = maps[name].slices[utterance.slice].per_utterance or {}
+            kept = found.get(speech_eval.utterance_id(utterance.text))
+            if kept is None or kept[0] != errors:
+                differences.append(
+                    f"{name}/{utterance.slice}: {errors} word errors decoded, {kept} recorded"
+                )
+    return differences
 
 
 # --- the simulator's quality model on the same conditions -------------------------------
