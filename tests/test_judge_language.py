@@ -495,3 +495,58 @@ def test_an_essays_dismissals_with_a_concession_or_a_gap_earn_nothing():
     ):
         assert judge([answer], [CS_GATE], ESSAY).credit == 0, answer
     assert judge(["Add a code-switching gate before any release."], [CS_GATE], ESSAY).credit == 1
+
+
+@pytest.mark.parametrize(
+    "answer, concept, credit",
+    [
+        # a verdict on a course of action in a copula's predicate argues against the measure
+        (
+            "Gating every voice on first audio byte would be an error; listeners want timbre.",
+            GATE,
+            0,
+        ),
+        (
+            "It seems unwise to canary voices, since a voice swap mid-call confuses people.",
+            CANARY,
+            0,
+        ),
+        ("Canary rollouts for TTS voices would do more harm than good.", CANARY, 0),
+        ("I'd argue against canarying TTS voices at all.", CANARY, 0),
+        # ... and with a negation of its own the two cancel: the measure is recommended
+        ("Shipping a voice without a first audio byte gate would be an error.", GATE, 1),
+        ("It would be unwise not to canary new TTS voices.", CANARY, 1),
+        ("A first-audio-byte gate is no mistake: put one on every voice release.", GATE, 1),
+        # an evaluation inside a condition is what is checked, not a verdict
+        ("Block the voice release whenever its first audio byte looks wrong.", GATE, 1),
+        # an item that is a "never" is said by a verdict on what it forbids
+        ("Promoting a voice on offline MOS alone would be a mistake.", MOS, 1),
+        ("Promoting a voice on offline MOS is the sensible default.", MOS, 0),
+        # a "but" with no subject that opens on a verdict judges the clause before
+        ("A first audio byte gate is a neat idea but not worth the effort.", GATE, 0),
+        ("Gate voices on first audio byte, but not on internal test builds.", GATE, 1),
+        # a noun that is also a verb ("pool-level ...") opens a description, not an
+        # instruction: the reasons after a turned-down measure stay reasons against it
+        (
+            "There's no reason to gate voices on latency. Pool-level latency is what people "
+            "watch, and per-voice gates are brittle.",
+            GATE,
+            0,
+        ),
+        ("There's no reason to wait. Gate every voice on first audio byte.", GATE, 1),
+    ],
+)
+def test_a_verdict_on_a_measure_argues_against_it(answer, concept, credit):
+    assert judge([answer], [concept]).credit == credit, judge([answer], [concept])
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a verdict on what was done is not a denial of the cause: it says it happened
+        ("Shipping the heavier voice model was a mistake: its vocoder doubled first audio.", 1.0),
+        ("Rolling out the heavier new voice model to everyone at once was unwise.", 1.0),
+    ],
+)
+def test_a_verdict_on_what_was_done_leaves_the_cause_said(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)

@@ -221,7 +221,11 @@ def _match_once(
     absorbed: set[int] = set()
     chosen: list[tuple[int, int, str]] = []
     for group in concept.groups:
-        options = []
+        options = [
+            o
+            for o in (_verdict_options(concept, group, reading, lo, hi) if not forward else [])
+            if not covered.intersection(range(o[1], o[3]))
+        ]
         for phrasing in group:
             for start, end in _occurrences(reading, phrasing, lo, hi):
                 if covered.intersection(range(start, end)):
@@ -294,14 +298,35 @@ def _match_once(
 _POINTING = frozenset({"it", "them", "this", "that", "these", "those"})
 
 
+def _verdict_options(
+    concept: Concept, group: tuple[Phrasing, ...], reading: Reading, lo: int, hi: int
+) -> list[tuple[bool, int, int, int, Phrasing]]:
+    """An item that is a "never" is said by a verdict on what it forbids ("deciding on the
+    global WER alone would be a mistake" is "never decide on global WER alone"): each
+    evaluation in words [lo, hi) answers its never group, as the item's own negation."""
+    if not concept.nevers or not set(concept.nevers) <= set(group):
+        return []
+    out = []
+    for c in sorted({reading.clause_of[i] for i in range(lo, hi)}):
+        for a, b in reading.clauses[c].evaluations:
+            if lo <= a and b <= hi:
+                verdict = Phrasing(
+                    reading.surface(a, b), reading.stems[a:b], True, reading.words[a:b]
+                )
+                down = reading.clauses[c].negated(frozenset(range(a, b)), a)
+                out.append((down, a, -(b - a), b, verdict))
+    return out
+
+
 def _triggers_held(reading: Reading, start: int, end: int) -> frozenset[int]:
     """The words of the negation triggers whose every word but a determiner is a word of
     the phrasing at [start, end) ("skip the" in "skip the big model"; not "slow the team
     down" for "slow", nor "just delay" for "delay")."""
     determiners = lexicon().determiners
+    clause = reading.clause(start)
     return frozenset(
         i
-        for a, b in reading.clause(start).triggers
+        for a, b in clause.triggers + clause.evaluations
         if a < end
         and start < b
         and all(start <= k < end or reading.words[k] in determiners for k in range(a, b))

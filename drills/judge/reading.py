@@ -91,6 +91,8 @@ class Lexicon:
     list_labels: frozenset[str]  # "Prevention: A, B, C": a label, not a head the list specifies
     verdicts: frozenset[str]  # stems: what a verdict on a cause says of it ("explains", "matters")
     beliefs: frozenset[str]  # "I don't think that's it": verbs between a verdict and its object
+    evaluations: tuple[Phrase, ...]  # "X would be a mistake": a verdict on a course of action
+    evaluative: tuple[Phrase, ...]  # "X would backfire": the same verdict said with a verb
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
@@ -137,6 +139,8 @@ def lexicon() -> Lexicon:
         list_labels=words("list_labels"),
         verdicts=frozenset(stem(str(w).lower()) for w in data["verdicts"]),
         beliefs=words("beliefs"),
+        evaluations=_phrases(data["evaluations"]),
+        evaluative=_phrases(data["evaluative"]),
     )
 
 
@@ -157,6 +161,11 @@ class Clause:
     forward: frozenset[int] = frozenset()  # triggers (by start) that govern only what follows
     appended: frozenset[int] = frozenset()  # of those, the ones after a comma (", no raw audio")
     segments: tuple[tuple[int, int, int], ...] = ()  # (trigger, lo, hi): a verdict's own stretch
+    # a verdict on a course of action ("X would be a mistake"): a negation of a measure, not
+    # of a cause ("leaving the mirror on was a mistake" says it happened); with a negation of
+    # its own in the clause ("shipping without a canary is a mistake") the two cancel
+    evaluations: tuple[tuple[int, int], ...] = ()
+    cancels: tuple[tuple[int, int], ...] = ()  # the bare negations an evaluation cancels
 
     def negated(
         self, own: frozenset[int] = frozenset(), at: int | None = None, forward: bool = False
@@ -170,12 +179,24 @@ class Clause:
             return True
         after = self.forward if forward else self.appended
         outside = {a for a, lo, hi in self.segments if at is not None and not lo <= at < hi}
+        triggers = self.triggers if forward else self.judged()
         return any(
             not own.issuperset(range(a, b))
             and (at is None or a not in after or a < at)
             and a not in outside
-            for a, b in self.triggers
+            for a, b in triggers
         )
+
+    def judged(self) -> tuple[tuple[int, int], ...]:
+        """The triggers read for a measure: a verdict on a course of action counts as a
+        negation, and cancels a bare negation it is said of ("skipping the canary would be
+        a mistake", "it's no mistake to canary"): two negatives make an endorsement."""
+        if not self.evaluations:
+            return self.triggers
+        bare = [t for t in self.triggers if t in self.cancels]
+        if bare:
+            return tuple(t for t in self.triggers if t not in self.cancels)
+        return tuple(sorted(self.triggers + self.evaluations))
 
 
 @dataclass(frozen=True)
@@ -404,10 +425,25 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     out blips", "switching voices mid-conversation is jarring"): an imperative opening, or
     a modal of what ought to be done."""
     words = reading.words[clause.first : clause.last]
-    lead = next((w for w in words if w not in _OPENING), "")
-    if lead and _imperative(lead):
+    at = next(
+        (k for k in range(clause.first, clause.last) if reading.words[k] not in _OPENING), None
+    )
+    # a verb's base form opens an instruction, not a noun phrase it modifies ("pool-level
+    # spend is what finance looks at"; "pool" is a verb too)
+    if at is not None and _imperative(reading.words[at]) and not _modifies(reading, at, clause):
         return True
     return bool(set(words) & _RECOMMENDING) or bool(set(pairwise(words)) & _OBLIGING)
+
+
+def _modifies(reading: Reading, at: int, clause: Clause) -> bool:
+    """The word at `at` is the first part of a hyphenated compound ("pool-level") or the
+    head of a subject whose verb follows at once ("rollback switches are ...")."""
+    nxt = at + 1
+    if nxt >= clause.last:
+        return False
+    return reading.joined[nxt] or (
+        nxt + 1 < clause.last and reading.words[nxt + 1] in ("is", "are", "was", "were")
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -556,6 +592,14 @@ def read(text: str) -> Reading:
         # condition, not a denial (one before it still governs: "I haven't thought about
         # what happens if a slice is missing")
         triggers = [t for t in triggers if t[0] < cond or t[1] - t[0] > 1]
+        evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
+        cancels = [
+            t
+            for t in triggers
+            if evaluations
+            and t[1] - t[0] == 1
+            and (words[t[0]] in _BARE_NEGATIONS or words[t[0]].endswith("n't"))
+        ] + [t for t in triggers if evaluations and words[t[0]] == "skip"]
         checked = [a for a, _ in spans_of(tup, lex.conditions, lo, hi) if _directs(tup, a, lo)]
         if checked:  # "check slice WER doesn't regress": what is checked, not denied
             triggers = [
@@ -577,6 +621,8 @@ def read(text: str) -> Reading:
                 co_cause=_opens(tup, lex.co_causes, lo, hi),
                 forward=frozenset(a for a, b in triggers if b - a == 1 and words[a] in _FORWARD),
                 segments=_segments(source, tup, spans, lo, hi, triggers),
+                evaluations=tuple(evaluations),
+                cancels=tuple(c for c in cancels if c in triggers),
                 appended=frozenset(
                     a
                     for a, b in triggers
@@ -603,6 +649,39 @@ def read(text: str) -> Reading:
 
 
 _CONDITIONAL = frozenset({"if", "unless", "whenever", "when", "once", "until"})
+# a copula that passes a verdict on its subject ("X would be a mistake", "X seems unwise")
+_COPULAS = frozenset(
+    {"is", "are", "was", "were", "be", "been", "being", "it's", "that's", "seems", "seem"}
+    | {"seemed", "sounds", "sound", "looks", "look", "feels", "feel", "becomes", "become"}
+    | {"proves", "prove", "strikes", "remains"}
+)
+# what may stand between the copula and its verdict ("would be a really costly mistake")
+_PREDICATE_FILLERS = frozenset(
+    {"a", "an", "the", "really", "very", "big", "huge", "real", "serious", "clear", "clearly"}
+    | {"total", "complete", "such", "quite", "pretty", "just", "simply", "probably", "me"}
+    | {"definitely", "likely", "like", "as", "another", "costly", "expensive", "grave", "not"}
+    | {"major", "fundamental", "honestly", "frankly", "always", "usually", "actually", "no"}
+    | {"bit", "of", "kind", "sort", "rather", "somewhat", "more", "most", "too", "to"}
+)
+
+
+def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple[int, int]]:
+    """Verdicts on a course of action in words [lo, hi): an evaluation in the predicate of a
+    copula ("X would be a mistake", "it seems unwise to X", "X is not a good idea") or a verb
+    of one ("X would backfire", "X does more harm than good"), as word spans."""
+    out = spans_of(words, lex.evaluative, lo, hi)
+    for k in range(lo, hi):
+        if words[k] not in _COPULAS:
+            continue
+        j = k + 1
+        while j < min(hi, k + 5) and words[j] in _PREDICATE_FILLERS:
+            j += 1
+        found = next((p for p in lex.evaluations if words[j : j + len(p)] == p), None)
+        if found is not None and j + len(found) <= hi:
+            out.append((j, j + len(found)))
+    return sorted(set(out))
+
+
 _PREPOSITIONS = frozenset({"with", "on", "against", "across", "using", "over", "through", "into"})
 _FORWARD = frozenset({"without", "no"})  # determiners of negation: they govern what follows
 
@@ -684,9 +763,15 @@ def _anaphora(
     for c, clause in enumerate(clauses):
         own = words[clause.first : clause.last]
         before = text[spans[clause.first - 1][1] : spans[clause.first][0]] if clause.first else ""
-        if c > 0 and "(" in before and not clause.triggers and out[c - 1].negated():
+        # (the plain polarity, forward: an evaluation is a verdict on a measure only)
+        if c > 0 and "(" in before and not clause.triggers and out[c - 1].negated(forward=True):
             out[c] = _down(out[c])  # a parenthesis shares its host's polarity
-        if c > 0 and "," in before and own[0] in ("not", "never") and out[c - 1].negated():
+        if (
+            c > 0
+            and "," in before
+            and own[0] in ("not", "never")
+            and out[c - 1].negated(forward=True)
+        ):
             out[c] = _down(out[c])  # "we don't need A, not B": the list goes on turned down
         bare = all(w in lex.anaphora or w in lex.negations for w in own)
         if c > 0 and clause.triggers and bare:  # "it doesn't, so not that"; "(unlikely)"
@@ -723,7 +808,7 @@ def _anaphora(
             out[c - 1] = _with(out[c - 1], hypothetical=True)
         if c > 0 and out[c - 1].assertion and ":" in before and not _points_back(out[c - 1], words):
             out[c] = _with(out[c], assertion=True)  # "so it's the clients: the SDK's retries"
-        if c > 0 and out[c - 1].negated() and _opens_correction(own):
+        if c > 0 and out[c - 1].negated(forward=True) and _opens_correction(own):
             # "X is not the problem here; it is Y": the correction asserts Y
             out[c] = _with(out[c], assertion=True)
         header = all(w in lex.anaphora or w in _HEADER_WORDS for w in own)
@@ -748,6 +833,8 @@ def _shares_subject(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> boo
     lead = own[1]
     if lead in lex.subjects or lead in lex.determiners or lead in ("in", "on", "at"):
         return False
+    if lead in ("not", "never") and own[2:3] and own[2] not in _PREPOSITIONS | {"for", "to"}:
+        return True  # "... is a fine idea but not worth the effort": a verdict, no subject
     return lead in lex.finite or verb_form(lead) is not None or _imperative(lead)
 
 
