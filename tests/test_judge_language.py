@@ -550,3 +550,50 @@ def test_a_verdict_on_a_measure_argues_against_it(answer, concept, credit):
 )
 def test_a_verdict_on_what_was_done_leaves_the_cause_said(text, share):
     assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+BEAM = "beam-width-changed"
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a hypothesis others put forward is reported, not the writer's claim
+        ("People keep blaming the heavier new voice model.", VOICE, 0.0),
+        ("I blame the heavier new voice model.", VOICE, 1.0),
+        ("The heavier new voice model was floated in standup; nothing is confirmed.", VOICE, 0.0),
+        ("A heavier new voice model came up in the incident channel.", VOICE, 0.0),
+        ("A heavier new voice model was raised as a possibility.", VOICE, 0.0),
+        # "raised", "brought in" are also the change itself
+        ("The beam width was raised in the decoder config push.", BEAM, 1.0),
+        ("The voice update brought in a heavier new voice model.", VOICE, 1.0),
+        # ... and a reported hypothesis may be endorsed
+        (
+            "Someone floated a heavier voice model, and sure enough the new voice model is "
+            "heavier.",
+            VOICE,
+            1.0,
+        ),
+        # a sentence that opens by granting ("Yes, X, but ...") does not claim X
+        ("Yes, the new voice model is heavier, but that can't explain a doubling.", VOICE, 0.0),
+        ("Yes, the new voice model is heavier, and that doubled first audio byte.", VOICE, 1.0),
+        # a hypothesis supposed, then weighed in the same sentence, is still not claimed
+        (
+            "The heavier voice was my first guess, but a heavier voice would slow every "
+            "request, not only first audio.",
+            VOICE,
+            0.0,
+        ),
+        ("My first guess was cold starts, but it's the heavier new voice model.", VOICE, 1.0),
+        (
+            "Heavier voice models crossed my mind, and the profile confirms it: the new voice "
+            "model is heavier.",
+            VOICE,
+            1.0,
+        ),
+        # "ruled them out": the object between the verb and "out"
+        ("Heavier voice models crossed my mind and I ruled them out.", VOICE, 0.0),
+    ],
+)
+def test_hypotheses_reported_granted_or_weighed_are_not_claimed(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)

@@ -539,8 +539,21 @@ def read_causes(text: str) -> CauseReading:
     live: dict[str, Match] = {}
     dead: dict[str, Match] = {}
     marked: set[str] = set()  # causes asserted as the cause in some live mention
+    supposed: dict[str, Match] = {}  # causes first only supposed ("X crossed my mind")
     for m in matches:
+        if not m.negated and not _asserts(reading, m):
+            supposed.setdefault(m.item, m)
         if not m.negated and _asserts(reading, m):
+            # a hypothesis supposed or reported, then talked about in the same sentence
+            # ("X was my first guess, but X would hit everyone"; "X crossed my mind, since
+            # ..."): the reasons weighed about it, not a claim, unless marked as the cause
+            was = supposed.get(m.item)
+            same = (
+                was is not None
+                and reading.clause(was.first).sentence == reading.clause(m.first).sentence
+            )
+            if same and not _marked(reading, m) and m.item not in live:
+                continue
             # a cause set aside stays set aside where it is only talked about again
             # ("shadow mirroring isn't the problem - those shadow requests are a rounding
             # error"; "it's not the sample rate, the header says 16 kHz"), unless it is

@@ -615,7 +615,7 @@ def read(text: str) -> Reading:
                 triggers=tuple(sorted(triggers)),
                 turned_down=c in contrasts,
                 hedged=_has(tup, lex.hedges, lo, hi),
-                hypothetical=_has(tup, lex.hypotheticals, lo, hi),
+                hypothetical=_has(tup, lex.hypotheticals, lo, hi) or _reported(tup, lo, hi),
                 effect=_opens(tup, lex.effects, lo, hi) and not _has(tup, lex.assertions, lo, hi),
                 assertion=_has(tup, lex.assertions, lo, hi),
                 co_cause=_opens(tup, lex.co_causes, lo, hi),
@@ -684,6 +684,60 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
 
 _PREPOSITIONS = frozenset({"with", "on", "against", "across", "using", "over", "through", "into"})
 _FORWARD = frozenset({"without", "no"})  # determiners of negation: they govern what follows
+
+
+# verbs of putting a hypothesis forward (as stems): said by someone else, or in the
+# passive, what they put forward is reported, not asserted by the writer
+_REPORTING = frozenset(
+    stem(w)
+    for w in (
+        *("say", "said", "suggest", "float", "propose", "claim", "argue", "speculate"),
+        *("theorise", "theorize", "mention", "blame", "point", "raise", "bring", "come", "think"),
+    )
+)
+# who else may put it forward ("some say", "people will point at", "somebody floated")
+_OTHERS = frozenset(
+    {"some", "someone", "somebody", "people", "others", "folks", "colleague", "colleagues"}
+    | {"everyone", "everybody", "many", "several", "teammates", "anyone", "channel", "they"}
+)
+_BE = frozenset({"is", "are", "was", "were", "been", "being", "be", "got", "get"})
+# "raised", "came up", "brought up" are also a change or a start ("the beam width was
+# raised", "replicas came up cold"): reported only before "as", "in", "earlier", ...
+_AMBIGUOUS_REPORTS = frozenset(stem(w) for w in ("raise", "come", "bring"))
+_REPORT_TAILS = frozenset({"as", "earlier", "again", "twice", "during", "in", "both"})
+
+
+def _reported(words: tuple[str, ...], lo: int, hi: int) -> bool:
+    """The clause reports a hypothesis someone put forward, not the writer's claim: a verb
+    of putting forward said by others ("some say X", "people will point at X", "somebody
+    floated X"), or in the passive ("X was floated", "X was raised as a possibility"),
+    or a topic that came up ("X came up in the channel")."""
+    for k in range(lo, hi):
+        w = words[k]
+        if not ({stem(w)} | lemma_stems(w)) & _REPORTING:
+            continue
+        ambiguous = bool(({stem(w)} | lemma_stems(w)) & _AMBIGUOUS_REPORTS)
+        tail = words[k + 1 : k + 3]
+        if ambiguous:
+            raised = w.startswith("rais")
+            if not raised and tail[:1] != ("up",):
+                continue  # "brought in a bigger model" is a change, "brought up" a topic
+            if tail[:1] == ("up",):
+                tail = tail[1:]
+            before = words[max(lo, k - 2) : k]
+            if not (set(tail[:1]) & _REPORT_TAILS or "both" in before):
+                continue
+            if tail[:1] == ("in",) and raised:
+                continue  # "raised in the config push" is the change itself
+        subject = words[max(lo, k - 4) : k]
+        if _OTHERS.intersection(subject) and "i" not in subject and "we" not in subject:
+            return True
+        passive = [x for x in subject[-2:] if x not in ("both", "also", "all", "often")]
+        if passive and passive[-1] in _BE and w.endswith(("ed", "ought")):
+            return True
+        if ambiguous and stem(w) != stem("raise"):
+            return True  # "X came up in the channel", "X was brought up earlier"
+    return False
 
 
 def _segments(
@@ -798,6 +852,13 @@ def _anaphora(
             out[c] = _with(out[c], hypothetical=True)
         elif _answers_why(text, words, spans, clauses, c):
             out[c] = _with(out[c], assertion=True)  # "Why? The VAD needs a longer silence."
+        if c > 0 and own[0] in _CONTRASTS and _conceded_opening(text, words, spans, clauses, c):
+            # "Yes, the beam setting changed, but ...": what the opening grants is not the
+            # writer's claim
+            for d in range(c - 1, -1, -1):
+                if clauses[d].sentence != clause.sentence:
+                    break
+                out[d] = _with(out[d], hypothetical=True)
         if _cleft(own):  # "that's the VAD threshold being too short"
             out[c] = _with(out[c], assertion=True)
         same = c > 0 and clauses[c - 1].sentence == clause.sentence
@@ -935,6 +996,25 @@ def _concedes(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], b
     """A "but" clause after a concession ("X, yes, but Y"; "sure, but"): X is granted."""
     k = but.first - 1
     return k >= 0 and words[k] in _CONCESSIONS and "," in text[spans[k - 1][1] : spans[k][0]]
+
+
+_CONTRASTS = frozenset({"but", "though", "however", "yet"})
+_GRANTING = frozenset({"yes", "sure", "granted", "admittedly", "true", "agreed", "yeah", "ok"})
+
+
+def _conceded_opening(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], clauses: list[Clause], c: int
+) -> bool:
+    """A sentence that opens by granting ("Yes, X, but Y"; "Sure, X; but Y"): its first
+    word a concession followed by a comma, and the first contrast of the sentence at c."""
+    sentence = clauses[c].sentence
+    first = next(k for k, cl in enumerate(clauses) if cl.sentence == sentence)
+    start = clauses[first].first
+    if words[start] not in _GRANTING or start + 1 >= len(words):
+        return False
+    if "," not in text[spans[start][1] : spans[start + 1][0]]:
+        return False
+    return not any(words[clauses[d].first] in _CONTRASTS for d in range(first + 1, c))
 
 
 def _sets_aside(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> bool:

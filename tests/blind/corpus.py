@@ -212,8 +212,7 @@ def main(argv: list[str]) -> None:
         return
     if name not in CORPORA:
         raise SystemExit(
-            "corpora to look at: tune, tune-b, tune-c, tune-d, tune-e; `check` prints figures"
-            " only"
+            "corpora to look at: tune, tune-b, tune-c, tune-d, tune-e; `check` prints figures only"
         )
     figures = evaluate(name, "tuning" if name == "tune-c" else "all")
     for section in ("causes", "prevention", "exam_items", "exam_bands"):
