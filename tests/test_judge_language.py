@@ -597,3 +597,38 @@ BEAM = "beam-width-changed"
 )
 def test_hypotheses_reported_granted_or_weighed_are_not_claimed(text, wanted, share):
     assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a subject called an effect is set aside; "a consequence of X" names X as the cause
+        (
+            "Client retries are just a symptom; the classifier pool never came back.",
+            RETRY,
+            0.0,
+        ),
+        (
+            "Client retries with no backoff are the cause; the failing pool is just a symptom.",
+            RETRY,
+            1.0,
+        ),
+        (
+            "The outage is a consequence of client retries hammering the pool without backoff.",
+            RETRY,
+            1.0,
+        ),
+        # a verdict said of a word of one cause's thing ("the network": "flaky network")
+        (
+            "I don't think it's the network; that cohort's jitter graphs are always busy.",
+            JITTER,
+            0.0,
+        ),
+        ("I think it's the network: jitter on that cohort's ISP delays the chunks.", JITTER, 1.0),
+        # a hypothesis named as such is not the writer's; "my theory is" is
+        ("There's a theory that client retries are hammering the pool; unchecked.", RETRY, 0.0),
+        ("My theory is that client retries are hammering the pool with no backoff.", RETRY, 1.0),
+    ],
+)
+def test_effects_theories_and_verdicts_on_a_word_of_a_cause(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)

@@ -93,6 +93,7 @@ class Lexicon:
     beliefs: frozenset[str]  # "I don't think that's it": verbs between a verdict and its object
     evaluations: tuple[Phrase, ...]  # "X would be a mistake": a verdict on a course of action
     evaluative: tuple[Phrase, ...]  # "X would backfire": the same verdict said with a verb
+    consequences: tuple[Phrase, ...]  # "retries are a symptom": an effect, not the cause
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
@@ -141,6 +142,7 @@ def lexicon() -> Lexicon:
         beliefs=words("beliefs"),
         evaluations=_phrases(data["evaluations"]),
         evaluative=_phrases(data["evaluative"]),
+        consequences=_phrases(data["consequences"]),
     )
 
 
