@@ -632,3 +632,25 @@ def test_hypotheses_reported_granted_or_weighed_are_not_claimed(text, wanted, sh
 )
 def test_effects_theories_and_verdicts_on_a_word_of_a_cause(text, wanted, share):
     assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+SLICE_GATE = Concept.of("slice-gates", [["@gate", "@monitor"], ["slice"]])
+REPLAY = Concept.of("replay-fixtures", [["replay", "@fixture"], ["release", "config"]])
+
+
+@pytest.mark.parametrize(
+    "answer, concept, credit",
+    [
+        # a word two groups share ("slice": also a monitor's "sliced") answers the group that
+        # has no other word, in a clause that directs
+        ("Make slice metrics the gate for router changes.", SLICE_GATE, 1),
+        ("Slice metrics were the gate we had for router changes.", SLICE_GATE, 0),
+        # "why not ..." suggests, wherever the question opens; "why ..." only asks
+        ("Why not replay a fixed audio set before each config release?", REPLAY, 1),
+        ("Why replay a fixed audio set before each config release?", REPLAY, 0),
+        ("The averages looked fine, so why not alarm on first audio byte per voice?", GATE, 1),
+        ("The averages looked fine, so why alarm on first audio byte per voice?", GATE, 0),
+    ],
+)
+def test_shared_words_and_suggestions_in_a_question(answer, concept, credit):
+    assert judge([answer], [concept]).credit == credit, judge([answer], [concept])

@@ -211,6 +211,7 @@ def _match_once(
     forward: bool,
     own_first: bool,
     context: int | None = None,
+    order: tuple[int, ...] | None = None,
 ) -> Match | None:
     said = len(reading.words) if context is None else context  # the statement's own words
 
@@ -219,8 +220,9 @@ def _match_once(
     # a trigger that holds the item's own word is that word, not a verdict on it: "skip the
     # big model for trivial turns" is the item "skip"; "skip the canary" still turns down
     absorbed: set[int] = set()
-    chosen: list[tuple[int, int, str]] = []
-    for group in concept.groups:
+    chosen: list[tuple[int, int, int, str]] = []
+    for g in order or range(len(concept.groups)):
+        group = concept.groups[g]
         options = [
             o
             for o in (_verdict_options(concept, group, reading, lo, hi) if not forward else [])
@@ -237,6 +239,18 @@ def _match_once(
                 )
                 options.append((down, start, -(end - start), end, phrasing))
         if not options:
+            if order is None and covered and _stands(group, reading, lo, hi):
+                # an earlier group took the only word this one has ("slice metrics the
+                # gate": "slice" is also a monitor's "sliced"): answer this one first
+                rest = tuple(k for k in range(len(concept.groups)) if k != g)
+                again = _match_once(
+                    concept, reading, lo, hi, forward, own_first, context, (g, *rest)
+                )
+                # a word shared by two groups is read so only in one clause that directs
+                # or recommends ("make slice metrics the gate"), not in a description
+                if again is None or len(again.clauses) != 1:
+                    return None
+                return again if recommends(reading, reading.clauses[min(again.clauses)]) else None
             return None
         first = (lambda o: (not o[4].negative, *o[:3])) if own_first else (lambda o: o[:3])
         _, start, _, end, phrasing = min(options, key=first)
@@ -244,7 +258,8 @@ def _match_once(
         if phrasing.negative:
             own.update(range(start, end))
         absorbed.update(_triggers_held(reading, start, end))
-        chosen.append((start, end, reading.surface(start, end)))
+        chosen.append((g, start, end, reading.surface(start, end)))
+    chosen.sort()
     clauses = frozenset(reading.clause_of[i] for i in covered)
     if concept.nevers and own:
         # an item's own "never" governs its clause: "promote on MOS; don't block on FAB"
@@ -285,10 +300,10 @@ def _match_once(
                 negated |= not covered.intersection(range(start, end))
     return Match(
         item=concept.id,
-        phrases=[text for _, _, text in chosen],
+        phrases=[text for _, _, _, text in chosen],
         negated=negated,
-        first=min(s for s, _, _ in chosen),
-        last=max(e for _, e, _ in chosen),
+        first=min(s for _, s, _, _ in chosen),
+        last=max(e for _, _, e, _ in chosen),
         weight=len(covered),
         clauses=clauses,
         covered=frozenset(covered),
@@ -296,6 +311,11 @@ def _match_once(
 
 
 _POINTING = frozenset({"it", "them", "this", "that", "these", "those"})
+
+
+def _stands(group: tuple[Phrasing, ...], reading: Reading, lo: int, hi: int) -> bool:
+    """Some phrasing of the group stands in words [lo, hi), taken or not."""
+    return any(_occurrences(reading, p, lo, hi) for p in group)
 
 
 def _verdict_options(
@@ -529,8 +549,9 @@ def _asks(text: str) -> bool:
     suggestion ("Why not canary voices?", "How about a FAB gate?")."""
     if not text.rstrip().endswith("?"):
         return False
-    lead = tuple(words(text)[:2])
-    return lead not in _SUGGESTIONS
+    found = words(text)
+    # "..., so why not alarm on confidence?": a suggestion wherever its question opens
+    return not any(tuple(found[k : k + 2]) in _SUGGESTIONS for k in range(len(found)))
 
 
 def _one_point_detailed(parts: list[Statement], found_in: list[list[Match]]) -> bool:
