@@ -654,3 +654,19 @@ REPLAY = Concept.of("replay-fixtures", [["replay", "@fixture"], ["release", "con
 )
 def test_shared_words_and_suggestions_in_a_question(answer, concept, credit):
     assert judge([answer], [concept]).credit == credit, judge([answer], [concept])
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # an article inside a phrasing is any article ("close the turn": "close a turn")
+        ("The silence needed to close a turn is too long.", "endpointing-too-conservative", 1.0),
+        ("The silence needed to close a turn is too short.", "endpointing-too-conservative", 0.0),
+        # a mismatch said as what the weights were not trained for is the claim itself
+        ("The new preprocessing produces features the weights weren't trained for.", FEATURES, 1.0),
+        ("The preprocessing release altered the features it computes.", FEATURES, 1.0),
+        ("The features are unchanged, and the preprocessing was not altered.", FEATURES, 0.0),
+    ],
+)
+def test_articles_and_mismatches_in_a_causes_words(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)

@@ -53,6 +53,7 @@ from simulator.spec.fileio import load_yaml
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
 SOUP_ITEMS = 3  # a statement satisfying this many items at once is a buzzword list
+_ARTICLES = frozenset({"a", "an", "the"})
 
 
 @cache
@@ -93,6 +94,8 @@ class Phrasing:
         stem_, word, token, raw = reading.stems[i], reading.words[i], self.tokens[k], self.raw[k]
         return (
             stem_ == token
+            # an article inside a phrasing is any article ("close the turn": "close a turn")
+            or (k > 0 and raw in _ARTICLES and word in _ARTICLES)
             or token in reading.lemmas[i]
             or (token == "not" and (word.endswith("n't") or word == "cannot"))
             or word in (raw + "s", raw + "es")
