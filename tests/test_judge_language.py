@@ -670,3 +670,26 @@ def test_shared_words_and_suggestions_in_a_question(answer, concept, credit):
 )
 def test_articles_and_mismatches_in_a_causes_words(text, wanted, share):
     assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+PRIVACY_REVIEW = Concept.of("privacy-review", [["privacy"], ["review", "check", "sign-off"]])
+QUEUE_WATCH = Concept.of("serving-health", [["@monitor", "watch"], ["queue", "retries"]])
+
+
+@pytest.mark.parametrize(
+    "answer, concept, credit",
+    [
+        # a negation's list goes on after a comma: every entry is turned down
+        (
+            "I'd skip load tests, dashboards or privacy reviews for a small tweak.",
+            PRIVACY_REVIEW,
+            0,
+        ),
+        ("We don't need canaries, dashboards or privacy reviews here.", PRIVACY_REVIEW, 0),
+        # ... but a clause or an instruction of its own after the comma is not on the list
+        ("We don't need a canary, privacy reviews catch it before launch.", PRIVACY_REVIEW, 1),
+        ("Don't log raw audio, and watch queue time and retries.", QUEUE_WATCH, 1),
+    ],
+)
+def test_a_negations_list_goes_on_after_a_comma(answer, concept, credit):
+    assert judge([answer], [concept], ESSAY).credit == credit, judge([answer], [concept], ESSAY)

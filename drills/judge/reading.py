@@ -354,6 +354,7 @@ def _boundaries(
                 new_clause = subordinate or (
                     _has_finite(tup, clause_start, i, lex)
                     and not _enumerates(text, tup, spans, clause_start, i, lex)
+                    and not _list_goes_on(text, tup, spans, clause_start, i, lex)
                 )
         if new_sentence:
             sentence += 1
@@ -469,6 +470,30 @@ def _enumerates(
     end = _stretch_end(text, words, spans, i)
     verb = next((k for k in range(i, end) if _finite(words, k, lex, end)), end)
     return any(w in ("and", "or") for w in words[i + 1 : verb])
+
+
+def _list_goes_on(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], lo: int, i: int, lex: Lexicon
+) -> bool:
+    """ "I wouldn't bother with shadow traffic, canaries or privacy reviews": after a negated
+    stretch, what follows the comma goes on with its list (an "or", "nor" or "and" before any
+    verb of its own, and no subject opening it), not a clause of its own, so the negation
+    governs every entry."""
+    bare = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in words[lo:i])
+    if not bare and not spans_of(words, lex.negation_phrases, lo, i):
+        return False
+    if words[i] in lex.subjects or words[i] in lex.finite:
+        return False
+    lead = words[i + 1] if words[i] in ("and", "or") and i + 1 < len(words) else words[i]
+    if _imperative(lead):
+        return False  # "don't log raw audio, and watch queue time": an instruction of its own
+    end = _stretch_end(text, words, spans, i)
+    joint = next((k for k in range(i + 1, end) if words[k] in ("or", "nor", "and")), None)
+    if joint is None:
+        return False
+    if any(words[k] in lex.finite or words[k].endswith("n't") for k in range(i, end)):
+        return False  # "..., canaries and reviews catch it later": a clause of its own
+    return not any(verb_form(words[k]) == (False, "VBD") for k in range(i, joint))
 
 
 def _ends_negated(words: tuple[str, ...], i: int) -> bool:
