@@ -693,3 +693,25 @@ QUEUE_WATCH = Concept.of("serving-health", [["@monitor", "watch"], ["queue", "re
 )
 def test_a_negations_list_goes_on_after_a_comma(answer, concept, credit):
     assert judge([answer], [concept], ESSAY).credit == credit, judge([answer], [concept], ESSAY)
+
+
+FAB_PAGE = Concept.of("fab-alert", [["@alert"], ["first audio byte"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # after a measure is turned down, a statement that only describes is a reason
+        # against it, whatever other item its words fit
+        (
+            ["We shouldn't canary TTS voices. A first audio byte alert would fire on every swap."],
+            0,
+        ),
+        # ... one that recommends is an answer
+        (["We shouldn't canary TTS voices. Page on first audio byte instead."], 1),
+        # ... and a separate entry is its own argument
+        (["We shouldn't canary TTS voices.", "A first audio byte alert catches a slow voice."], 1),
+    ],
+)
+def test_reasons_against_a_turned_down_measure_earn_no_other_item(answers, credit):
+    assert judge(answers, [CANARY, FAB_PAGE]).weights.get("fab-alert", 0) == credit

@@ -578,7 +578,9 @@ def _participle(found: list[str]) -> bool:
     return len(found) == 1 and found[0].endswith("ed") and verb_form(found[0]) is not None
 
 
-def _argued_against(m: Match, concept: Concept, text: str, down: set[str]) -> bool:
+def _argued_against(
+    m: Match, concept: Concept, text: str, down: set[str], whole: bool = False
+) -> bool:
     """An asserted mention of an item that the entry has already turned down is one of the
     reasons against it ("Don't canary voices — switching voices for a subset of users is
     jarring"; "We shouldn't cap retries. Retrying is how clients ride out blips, and a
@@ -589,6 +591,12 @@ def _argued_against(m: Match, concept: Concept, text: str, down: set[str]) -> bo
     if any(recommends(reading, reading.clauses[c]) for c in m.clauses):
         return False
     if m.item in down:
+        return True
+    # a measure turned down, then a statement that describes rather than recommends: the
+    # reasons against it, whatever other item its words happen to fit ("We shouldn't cap
+    # retries. ... a budget would turn hiccups into visible failures"); `whole`: the entry
+    # is one argument (a prevention line), not an essay's paragraph
+    if whole and down and not any(recommends(reading, c) for c in reading.clauses):
         return True
     before = match_in(concept, reading, 0, m.first) if m.first else None
     return before is not None and before.negated
@@ -658,7 +666,13 @@ def judge(
                 for m in found
             ]
         entry_down = down.setdefault(part.line[:2], set())
-        argued = [m for m in found if _argued_against(m, by_id[m.item], part.text, entry_down)]
+        argued = [
+            m
+            for m in found
+            if _argued_against(
+                m, by_id[m.item], part.text, entry_down, rules.slack_per_item is None
+            )
+        ]
         entry_down.update(m.item for m in found if m.negated and not part.lesson)
         found = [m for m in found if m not in argued] + [
             Match(m.item, m.phrases, True, m.first, m.last, m.weight, m.clauses, m.covered)
