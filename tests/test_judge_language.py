@@ -715,3 +715,16 @@ FAB_PAGE = Concept.of("fab-alert", [["@alert"], ["first audio byte"]])
 )
 def test_reasons_against_a_turned_down_measure_earn_no_other_item(answers, credit):
     assert judge(answers, [CANARY, FAB_PAGE]).weights.get("fab-alert", 0) == credit
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a negated participle of a cause carries its auxiliary ("not disabled": "had not
+        # been disabled"); said without the negation, the mirror was stopped
+        ("The shadow mirror had not been disabled when the candidate shipped.", 1.0),
+        ("The shadow mirror had been disabled when the candidate shipped.", 0.0),
+    ],
+)
+def test_a_negated_participle_carries_its_auxiliary(text, share):
+    assert diagnosis_share(text, [SHADOW])[0] == share, read_causes(text)

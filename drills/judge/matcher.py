@@ -122,6 +122,11 @@ def expand(group: Sequence[str]) -> list[Phrasing]:
             out.extend(_phrasing(w) for w in sets[name])
         else:
             out.append(_phrasing(entry))
+            # a negated participle may carry its auxiliary: "not disabled" is said "had not
+            # been disabled", "never stopped" "has never been stopped"
+            head, _, rest = entry.partition(" ")
+            if head in ("not", "never") and rest and not rest.startswith(("be ", "been ")):
+                out.append(_phrasing(f"{head} been {rest}"))
     return [p for p in out if p.tokens]
 
 
