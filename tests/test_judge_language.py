@@ -728,3 +728,17 @@ def test_reasons_against_a_turned_down_measure_earn_no_other_item(answers, credi
 )
 def test_a_negated_participle_carries_its_auxiliary(text, share):
     assert diagnosis_share(text, [SHADOW])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a rise named as the head of another noun's compound is that noun's rise
+        ("Jitter lagged captions. The batch spend increase came from duplicated requests.", 0.0),
+        ("The GPU cost increase at noon tracks the requests our users sent.", 0.0),
+        ("A request increase at noon drove the spend up.", 1.0),
+        ("Requests show a sharp increase at noon, all from real users.", 1.0),
+    ],
+)
+def test_a_rise_is_said_of_the_noun_it_heads(text, share):
+    assert diagnosis_share(text, [TRAFFIC])[0] == share, read_causes(text)

@@ -31,6 +31,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from lemminflect import getAllLemmas
+
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
 from drills.judge.reading import (
     Reading,
@@ -255,7 +257,24 @@ def _said_of(reading: Reading, m: Match) -> bool:
         verb = bool({reading.stems[i], *reading.lemmas[i]} & _RISES) and _inflected(words[i])
         if verb and i < start - 2:
             return False
+        if _rise_of_another(reading, i, own):
+            return False
     return True
+
+
+_RISE_NOUNS = frozenset({"increase", "surge", "spike", "jump", "growth", "bump", "rise", "peak"})
+
+
+def _rise_of_another(reading: Reading, i: int, own: list[tuple[int, int]]) -> bool:
+    """A rise named as the head of a compound whose other noun is not the cause's own thing
+    ("the batch spend increase" is a rise of spend, not of the requests named beside it)."""
+    if reading.words[i] not in _RISE_NOUNS or i == 0 or any(a <= i - 1 < b for a, b in own):
+        return False
+    before = reading.words[i - 1]
+    if before in lexicon().determiners or reading.joined[i]:
+        return False
+    found = getAllLemmas(before)  # a noun or a verb's stem as a noun ("spend"), no adjective
+    return bool(found) and "ADJ" not in found and "ADV" not in found and before.isalpha()
 
 
 def _inflected(word: str) -> bool:
