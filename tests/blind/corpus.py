@@ -1,8 +1,8 @@
 """Recall and false accepts of the language judge on a corpus written blind
 (tests/blind/README.md): what `tests/test_blind.py` asserts and `docs/scoring.md` reports.
 
-`python -m tests.blind.corpus tune` (A), `tune-b` (B), `tune-c` (C's tuning part) or
-`tune-d` (D) prints the figures and every miss and false accept (the tuning loop); `check`
+`python -m tests.blind.corpus tune` (A), `tune-b` (B), `tune-c` (C's tuning part), `tune-d`
+(D) or `tune-e` (E) prints the figures and every miss and false accept (the tuning loop); `check`
 prints only the aggregate figures of C's check part (`C_CHECK`: five scenarios and two exam
 items picked at random before C was first read answer by answer, never printed text by
 text).
@@ -33,7 +33,9 @@ from drills.library.scenario import AnswerKey, load_key, load_scenario
 HERE = Path(__file__).parent
 # A and B tune the judge (B was its first held-out set, measured once); C was held out for
 # the second version (measured once), then tuned on, all but its check part; D was held out
-# for the first two rounds (measured twice, in aggregate) and is tuned on from the third
+# for the first two rounds (measured twice, in aggregate) and is tuned on from the third; E
+# was held out from the third (measured twice, in aggregate) and is tuned on from the fourth.
+# The writer held out from the fourth round is kept outside the repository by the lead.
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
