@@ -742,3 +742,27 @@ def test_a_negated_participle_carries_its_auxiliary(text, share):
 )
 def test_a_rise_is_said_of_the_noun_it_heads(text, share):
     assert diagnosis_share(text, [TRAFFIC])[0] == share, read_causes(text)
+
+
+ACOUSTIC = Concept.of(
+    "acoustic-summaries", [["@monitor", "@alert"], ["clipping", "loudness", "snr"]]
+)
+SHADOW_EVAL = Concept.of(
+    "shadow-before-promotion", [["shadow", "fixed eval"], ["promot", "release"]]
+)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # one verb and the list of its objects is one point; a list of topics is not
+        (["Track clipping, loudness, SNR and input levels per device cohort."], ACOUSTIC, 1),
+        (["Clipping, loudness, SNR and input levels."], ACOUSTIC, 0),
+        # a why-question naming what was missing, answered by requiring it
+        (["Why promote a build that was never shadowed? Require it from now on."], SHADOW_EVAL, 1),
+        (["Why promote a build that was shadowed? Require it from now on."], SHADOW_EVAL, 0),
+        (["Why promote a build that was never shadowed? No, ship it."], SHADOW_EVAL, 0),
+    ],
+)
+def test_a_verb_with_its_list_and_a_why_answered_by_a_requirement(answers, concept, credit):
+    assert judge(answers, [concept]).credit == credit, judge(answers, [concept])

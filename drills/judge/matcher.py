@@ -318,7 +318,7 @@ def _match_once(
     )
 
 
-_POINTING = frozenset({"it", "them", "this", "that", "these", "those"})
+_POINTING = frozenset({"it", "them", "this", "that", "these", "those", "both"})
 
 
 def _stands(group: tuple[Phrasing, ...], reading: Reading, lo: int, hi: int) -> bool:
@@ -468,7 +468,13 @@ def _with_question(answer: str, question: str) -> tuple[int, str, bool]:
     lead = next((w for w in (*_YES, *_NO) if found.words[: len(w)] == w), ())
     start = len(lead)
     own = answer[found.spans[start][0] :] if start < len(found.words) else answer
-    return len(found.words) - start, f"{own} — {question}", lead in _YES
+    # "Why promote a change that hasn't been scored on a fixed set? Require both first.": a
+    # why-question naming what was missing is answered by requiring it
+    asked = read(question)
+    missing = asked.words[:1] == ("why",) and any(
+        w in ("not", "no", "without", "never") or w.endswith("n't") for w in asked.words
+    )
+    return len(found.words) - start, f"{own} — {question}", lead in _YES or (missing and not lead)
 
 
 @dataclass

@@ -1158,6 +1158,10 @@ def statements(text: str, governed: bool = False) -> list[Part]:
             if out and sentence.strip() and dismissal_only(sentence):
                 last = out[-1]
                 out[-1] = Part(f"{last.text} {sentence.strip()}", last.point, last.line)
+            elif len(fragments) >= 3 and _verb_with_list(fragments):
+                # "monitor clipping, loudness, SNR and sample-rate aggregates": one verb and
+                # the list of its objects, one point
+                out.append(Part(sentence.strip(), True, number))
             elif len(fragments) >= 3 and _specifies(fragments[0]):
                 # "unit tests: feature shape, SR, normalisation": what the head is made of,
                 # one point (a list of three items or more in it is still soup)
@@ -1174,6 +1178,19 @@ def statements(text: str, governed: bool = False) -> list[Part]:
             elif sentence.strip():
                 out.append(Part(sentence.strip(), line=number))
     return [p for p in out if _WORD.search(p.text.lower())]
+
+
+def _verb_with_list(fragments: list[str]) -> bool:
+    """A comma list that is one verb and its objects: the first fragment an instruction
+    (a verb of the lexicon in its base form, then its first object), the last closing the
+    enumeration with "and" or "or"."""
+    lex = lexicon()
+    first = _WORD.findall(fragments[0].lower())
+    last = _WORD.findall(fragments[-1].lower())
+    if len(first) < 2 or not {"and", "or"} & set(last[1:]):
+        return False
+    head = first[0]
+    return _imperative(head) and stem(head) in lex.verbs | lex.noun_verbs
 
 
 def _specifies(first: str) -> bool:
