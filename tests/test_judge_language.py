@@ -756,7 +756,7 @@ SHADOW_EVAL = Concept.of(
     "answers, concept, credit",
     [
         # one verb and the list of its objects is one point; a list of topics is not
-        (["Track clipping, loudness, SNR and input levels per device cohort."], ACOUSTIC, 1),
+        (["Monitor clipping, loudness, SNR and input levels."], ACOUSTIC, 1),
         (["Clipping, loudness, SNR and input levels."], ACOUSTIC, 0),
         # a why-question naming what was missing, answered by requiring it
         (["Why promote a build that was never shadowed? Require it from now on."], SHADOW_EVAL, 1),
