@@ -765,4 +765,9 @@ SHADOW_EVAL = Concept.of(
     ],
 )
 def test_a_verb_with_its_list_and_a_why_answered_by_a_requirement(answers, concept, credit):
-    assert judge(answers, [concept]).credit == credit, judge(answers, [concept])
+    # beside another item a fragment of the list names (so the list is not one item detailed)
+    found = judge(answers, [concept, LEVELS])
+    assert found.weights.get(concept.id, 0) == credit, found
+
+
+LEVELS = Concept.of("input-levels", [["input levels", "input level"]])
