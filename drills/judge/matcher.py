@@ -94,12 +94,12 @@ class Phrasing:
         stem_, word, token, raw = reading.stems[i], reading.words[i], self.tokens[k], self.raw[k]
         return (
             stem_ == token
-            # an article inside a phrasing is any article ("close the turn": "close a turn")
-            or (k > 0 and raw in _ARTICLES and word in _ARTICLES)
             or token in reading.lemmas[i]
             or (token == "not" and (word.endswith("n't") or word == "cannot"))
             or word in (raw + "s", raw + "es")
             or (len(raw) >= 5 and word.startswith(raw))
+            # an article inside a phrasing is any article ("close the turn": "close a turn")
+            or (k > 0 and raw in _ARTICLES and word in _ARTICLES)
         )
 
 
@@ -125,7 +125,8 @@ def expand(group: Sequence[str]) -> list[Phrasing]:
             # a negated participle may carry its auxiliary: "not disabled" is said "had not
             # been disabled", "never stopped" "has never been stopped"
             head, _, rest = entry.partition(" ")
-            if head in ("not", "never") and rest and not rest.startswith(("be ", "been ")):
+            participle = rest.split(" ")[0].endswith(("ed", "en", "wn", "ne", "ut"))
+            if head in ("not", "never") and participle:
                 out.append(_phrasing(f"{head} been {rest}"))
     return [p for p in out if p.tokens]
 

@@ -276,7 +276,10 @@ def spans_of(
     """Non-overlapping occurrences of the phrases in words[lo:hi], longest first."""
     taken: set[int] = set()
     out = []
+    present = set(words[lo:hi])
     for phrase in phrases:
+        if phrase[0] not in present:  # its first word is not there: it cannot stand there
+            continue
         for i, end in _occurs(words, phrase, lo, hi):
             span = range(i, end)
             if not taken.intersection(span):
@@ -286,7 +289,8 @@ def spans_of(
 
 
 def _has(words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int) -> bool:
-    return any(_find(words, p, lo, hi) for p in phrases)
+    present = set(words[lo:hi])
+    return any(p[0] in present and _find(words, p, lo, hi) for p in phrases)
 
 
 def _opens(words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int) -> bool:
@@ -479,9 +483,6 @@ def _list_goes_on(
     stretch, what follows the comma goes on with its list (an "or", "nor" or "and" before any
     verb of its own, and no subject opening it), not a clause of its own, so the negation
     governs every entry."""
-    bare = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in words[lo:i])
-    if not bare and not spans_of(words, lex.negation_phrases, lo, i):
-        return False
     if words[i] in lex.subjects or words[i] in lex.finite:
         return False
     lead = words[i + 1] if words[i] in ("and", "or") and i + 1 < len(words) else words[i]
@@ -493,7 +494,10 @@ def _list_goes_on(
         return False
     if any(words[k] in lex.finite or words[k].endswith("n't") for k in range(i, end)):
         return False  # "..., canaries and reviews catch it later": a clause of its own
-    return not any(verb_form(words[k]) == (False, "VBD") for k in range(i, joint))
+    if any(verb_form(words[k]) == (False, "VBD") for k in range(i, joint)):
+        return False
+    bare = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in words[lo:i])
+    return bare or bool(spans_of(words, lex.negation_phrases, lo, i))
 
 
 def _ends_negated(words: tuple[str, ...], i: int) -> bool:
