@@ -593,6 +593,12 @@ BEAM = "beam-width-changed"
         ),
         # "ruled them out": the object between the verb and "out"
         ("Heavier voice models crossed my mind and I ruled them out.", VOICE, 0.0),
+        ("I ruled the heavier voice out early; the vocoder is the same size.", VOICE, 0.0),
+        (
+            "Cold starts crossed my mind and I ruled them out; it's the heavier new voice model.",
+            VOICE,
+            1.0,
+        ),
     ],
 )
 def test_hypotheses_reported_granted_or_weighed_are_not_claimed(text, wanted, share):
