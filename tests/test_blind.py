@@ -1,10 +1,10 @@
 """The language judge on answers written blind (tests/blind/README.md): recall and false
-accepts per label on the four corpora, asserted at the figures measured when this round of
+accepts per label on the five corpora, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
-off-topic) a ceiling on false accepts. Writer E (held out from every round of tuning) is
-asserted in `make test`; writers A, B, C and D (each held out once, then tuned on) in the full
-tier. No simulation."""
+off-topic) a ceiling on false accepts. Writers A, B, C, D and E (each held out once, then
+tuned on) are asserted in the full tier; the writer held out from the fourth round is kept
+and measured by the lead outside the repository. No simulation."""
 
 from __future__ import annotations
 
@@ -13,39 +13,39 @@ import pytest
 from tests.blind.corpus import evaluate
 
 # Writer E (tests/blind/README.md): a fifth writer, 2026-12-06, held out from the third round
-# of the judge (the helper tuning it never saw E). Measured twice, in aggregate only: on the
-# judge before that round and on the judge as merged (docs/scoring.md). Below the issue's
-# targets (negated prevention: 18 of 34 accepted): asserted at the measured figures, so a
-# change that lowers one is a regression on answers nobody tuned for.
+# of the judge (measured twice, in aggregate: 121/136 causes, 14 of 34 dismissed right causes
+# and 18 of 34 negated prevention phrasings accepted after it), tuning data for the fourth
+# (docs/scoring.md). Asserted at the figures measured after the fourth round: a change that
+# accepts one more wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_E: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.5877,  # 20/34
+        "dismissive-right": 0.9112,  # 31/34
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17
-        "right": 0.8892,  # 121/136
+        "right": 0.97,  # 132/136
         "second-only": 0.4995,  # 1/2
-        "wrong": 0.9407,  # 48/51
+        "wrong": 0.9406,  # 48/51
     },
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
-        "dismissive": 0.9701,  # 33/34
-        "negated": 0.4701,  # 16/34
-        "right": 0.8328,  # 180/216
+        "dismissive": 0.9995,  # 34/34
+        "negated": 0.9995,  # 34/34
+        "right": 0.8837,  # 191/216
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 0.9995,  # 55/55
-        "not covered (dismissive)": 0.954,  # 105/110
-        "not covered (off-topic)": 0.945,  # 52/55
+        "not covered (dismissive)": 0.9631,  # 106/110
+        "not covered (off-topic)": 0.9449,  # 52/55
         "not covered (partial)": 0.9007,  # 73/81
-        "recall": 0.8036,  # 156/194
+        "recall": 0.8809,  # 171/194
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
         "dismissive": 0.9995,  # 10/10
         "off-topic": 0.7995,  # 4/5
-        "partial": 0.7328,  # 11/15
-        "strong": 0.3995,  # 4/10
+        "partial": 0.8661,  # 13/15
+        "strong": 0.5995,  # 6/10
     },
 }
 # Writer D (tests/blind/README.md): held out from the first two rounds of the judge (measured
@@ -65,7 +65,7 @@ WRITER_D: dict[str, dict[str, float]] = {
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9995,  # 34/34
-        "negated": 0.9406,  # 32/34
+        "negated": 0.9705,  # 33/34 (32/34 before the fourth round)
         "right": 0.83,  # 186/216 (86.1%)
         "unrelated": 0.9701,  # 33/34
     },
@@ -101,7 +101,7 @@ WRITER_C: dict[str, dict[str, float]] = {
     "prevention": {
         "buzzword-list": 1.0,  # 34/34
         "dismissive": 0.9700,  # 33/34
-        "negated": 0.9695,  # 33/34
+        "negated": 1.0,  # 34/34 (33/34 before the fourth round)
         "right": 0.8795,  # 190/216
         "unrelated": 0.9695,  # 33/34
     },
@@ -111,14 +111,14 @@ WRITER_C: dict[str, dict[str, float]] = {
         "not covered (off-topic)": 0.9805,  # 54/55
         "not covered (partial)": 0.9645,  # 56/58
         "not covered (strong)": 1.0,  # 4/4
-        "recall": 0.9490,  # 150/158
+        "recall": 0.9680,  # 153/158 (150/158 before the fourth round)
     },
     "exam_bands": {
         "buzzword-bullets": 1.0,  # 10/10
         "dismissive": 1.0,  # 10/10
         "off-topic": 1.0,  # 5/5
         "partial": 1.0,  # 10/10
-        "strong": 0.6995,  # 7/10
+        "strong": 0.8995,  # 9/10 (7/10 before the fourth round)
     },
 }
 # writer B: the first version's held-out set, tuned on since
@@ -135,7 +135,7 @@ WRITER_B: dict[str, dict[str, float]] = {
         "buzzword-list": 1.0,  # 34/34
         "dismissive": 1.0,  # 34/34
         "negated": 0.9795,  # 50/51
-        "right": 0.9435,  # 204/216
+        "right": 0.9580,  # 207/216 (204/216 before the fourth round)
         "unrelated": 1.0,  # 34/34
     },
     "exam_items": {
@@ -167,7 +167,7 @@ WRITER_A: dict[str, dict[str, float]] = {
         "buzzword-list": 1.0,  # 34/34
         "dismissive": 1.0,  # 51/51
         "negated": 1.0,  # 51/51
-        "right": 0.9405,  # 254/270
+        "right": 0.9440,  # 255/270
         "unrelated": 1.0,  # 34/34
     },
     "exam_items": {
@@ -176,7 +176,7 @@ WRITER_A: dict[str, dict[str, float]] = {
         "not covered (off-topic)": 0.9445,  # 52/55
         "not covered (partial)": 0.9295,  # 80/86
         "not covered (strong)": 0.7995,  # 4/5
-        "recall": 0.9410,  # 225/239
+        "recall": 0.9455,  # 226/239
     },
     "exam_bands": {
         "buzzword-bullets": 1.0,  # 10/10
@@ -199,8 +199,9 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
     return misses
 
 
-def test_held_out_answers_of_writer_e_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-e"), WRITER_E)
+@pytest.mark.full
+def test_writer_e_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-e"), WRITER_E)
 
 
 @pytest.mark.full

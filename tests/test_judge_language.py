@@ -495,3 +495,285 @@ def test_an_essays_dismissals_with_a_concession_or_a_gap_earn_nothing():
     ):
         assert judge([answer], [CS_GATE], ESSAY).credit == 0, answer
     assert judge(["Add a code-switching gate before any release."], [CS_GATE], ESSAY).credit == 1
+
+
+@pytest.mark.parametrize(
+    "answer, concept, credit",
+    [
+        # a verdict on a course of action in a copula's predicate argues against the measure
+        (
+            "Gating every voice on first audio byte would be an error; listeners want timbre.",
+            GATE,
+            0,
+        ),
+        (
+            "It seems unwise to canary voices, since a voice swap mid-call confuses people.",
+            CANARY,
+            0,
+        ),
+        ("Canary rollouts for TTS voices would do more harm than good.", CANARY, 0),
+        ("I'd argue against canarying TTS voices at all.", CANARY, 0),
+        # ... and with a negation of its own the two cancel: the measure is recommended
+        ("Shipping a voice without a first audio byte gate would be an error.", GATE, 1),
+        ("It would be unwise not to canary new TTS voices.", CANARY, 1),
+        ("A first-audio-byte gate is no mistake: put one on every voice release.", GATE, 1),
+        # an evaluation inside a condition is what is checked, not a verdict
+        ("Block the voice release whenever its first audio byte looks wrong.", GATE, 1),
+        # an item that is a "never" is said by a verdict on what it forbids
+        ("Promoting a voice on offline MOS alone would be a mistake.", MOS, 1),
+        ("Promoting a voice on offline MOS is the sensible default.", MOS, 0),
+        # a "but" with no subject that opens on a verdict judges the clause before
+        ("A first audio byte gate is a neat idea but not worth the effort.", GATE, 0),
+        ("Gate voices on first audio byte, but not on internal test builds.", GATE, 1),
+        # a noun that is also a verb ("pool-level ...") opens a description, not an
+        # instruction: the reasons after a turned-down measure stay reasons against it
+        (
+            "There's no reason to gate voices on latency. Pool-level latency is what people "
+            "watch, and per-voice gates are brittle.",
+            GATE,
+            0,
+        ),
+        ("There's no reason to wait. Gate every voice on first audio byte.", GATE, 1),
+    ],
+)
+def test_a_verdict_on_a_measure_argues_against_it(answer, concept, credit):
+    assert judge([answer], [concept]).credit == credit, judge([answer], [concept])
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a verdict on what was done is not a denial of the cause: it says it happened
+        ("Shipping the heavier voice model was a mistake: its vocoder doubled first audio.", 1.0),
+        ("Rolling out the heavier new voice model to everyone at once was unwise.", 1.0),
+    ],
+)
+def test_a_verdict_on_what_was_done_leaves_the_cause_said(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+BEAM = "beam-width-changed"
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a hypothesis others put forward is reported, not the writer's claim
+        ("People keep blaming the heavier new voice model.", VOICE, 0.0),
+        ("I blame the heavier new voice model.", VOICE, 1.0),
+        ("The heavier new voice model was floated in standup; nothing is confirmed.", VOICE, 0.0),
+        ("A heavier new voice model came up in the incident channel.", VOICE, 0.0),
+        ("A heavier new voice model was raised as a possibility.", VOICE, 0.0),
+        # "raised", "brought in" are also the change itself
+        ("The beam width was raised in the decoder config push.", BEAM, 1.0),
+        ("The voice update brought in a heavier new voice model.", VOICE, 1.0),
+        # ... and a reported hypothesis may be endorsed
+        (
+            "Someone floated a heavier voice model, and sure enough the new voice model is "
+            "heavier.",
+            VOICE,
+            1.0,
+        ),
+        # a sentence that opens by granting ("Yes, X, but ...") does not claim X
+        ("Yes, the new voice model is heavier, but that can't explain a doubling.", VOICE, 0.0),
+        ("Yes, the new voice model is heavier, and that doubled first audio byte.", VOICE, 1.0),
+        # a hypothesis supposed, then weighed in the same sentence, is still not claimed
+        (
+            "The heavier voice was my first guess, but a heavier voice would slow every "
+            "request, not only first audio.",
+            VOICE,
+            0.0,
+        ),
+        ("My first guess was cold starts, but it's the heavier new voice model.", VOICE, 1.0),
+        (
+            "Heavier voice models crossed my mind, and the profile confirms it: the new voice "
+            "model is heavier.",
+            VOICE,
+            1.0,
+        ),
+        # "ruled them out": the object between the verb and "out"
+        ("Heavier voice models crossed my mind and I ruled them out.", VOICE, 0.0),
+        ("I ruled the heavier voice out early; the vocoder is the same size.", VOICE, 0.0),
+        (
+            "Cold starts crossed my mind and I ruled them out; it's the heavier new voice model.",
+            VOICE,
+            1.0,
+        ),
+    ],
+)
+def test_hypotheses_reported_granted_or_weighed_are_not_claimed(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a subject called an effect is set aside; "a consequence of X" names X as the cause
+        (
+            "Client retries are just a symptom; the classifier pool never came back.",
+            RETRY,
+            0.0,
+        ),
+        (
+            "Client retries with no backoff are the cause; the failing pool is just a symptom.",
+            RETRY,
+            1.0,
+        ),
+        (
+            "The outage is a consequence of client retries hammering the pool without backoff.",
+            RETRY,
+            1.0,
+        ),
+        # a verdict said of a word of one cause's thing ("the network": "flaky network")
+        (
+            "I don't think it's the network; that cohort's jitter graphs are always busy.",
+            JITTER,
+            0.0,
+        ),
+        ("I think it's the network: jitter on that cohort's ISP delays the chunks.", JITTER, 1.0),
+        # a hypothesis named as such is not the writer's; "my theory is" is
+        ("There's a theory that client retries are hammering the pool; unchecked.", RETRY, 0.0),
+        ("My theory is that client retries are hammering the pool with no backoff.", RETRY, 1.0),
+    ],
+)
+def test_effects_theories_and_verdicts_on_a_word_of_a_cause(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+SLICE_GATE = Concept.of("slice-gates", [["@gate", "@monitor"], ["slice"]])
+REPLAY = Concept.of("replay-fixtures", [["replay", "@fixture"], ["release", "config"]])
+
+
+@pytest.mark.parametrize(
+    "answer, concept, credit",
+    [
+        # a word two groups share ("slice": also a monitor's "sliced") answers the group that
+        # has no other word, in a clause that directs
+        ("Make slice metrics the gate for router changes.", SLICE_GATE, 1),
+        ("Slice metrics were the gate we had for router changes.", SLICE_GATE, 0),
+        # "why not ..." suggests, wherever the question opens; "why ..." only asks
+        ("Why not replay a fixed audio set before each config release?", REPLAY, 1),
+        ("Why replay a fixed audio set before each config release?", REPLAY, 0),
+        ("The averages looked fine, so why not alarm on first audio byte per voice?", GATE, 1),
+        ("The averages looked fine, so why alarm on first audio byte per voice?", GATE, 0),
+    ],
+)
+def test_shared_words_and_suggestions_in_a_question(answer, concept, credit):
+    assert judge([answer], [concept]).credit == credit, judge([answer], [concept])
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # an article inside a phrasing is any article ("close the turn": "close a turn")
+        ("The silence needed to close a turn is too long.", "endpointing-too-conservative", 1.0),
+        ("The silence needed to close a turn is too short.", "endpointing-too-conservative", 0.0),
+        # a mismatch said as what the weights were not trained for is the claim itself
+        ("The new preprocessing produces features the weights weren't trained for.", FEATURES, 1.0),
+        ("The preprocessing release altered the features it computes.", FEATURES, 1.0),
+        ("The features are unchanged, and the preprocessing was not altered.", FEATURES, 0.0),
+    ],
+)
+def test_articles_and_mismatches_in_a_causes_words(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+PRIVACY_REVIEW = Concept.of("privacy-review", [["privacy"], ["review", "check", "sign-off"]])
+QUEUE_WATCH = Concept.of("serving-health", [["@monitor", "watch"], ["queue", "retries"]])
+
+
+@pytest.mark.parametrize(
+    "answer, concept, credit",
+    [
+        # a negation's list goes on after a comma: every entry is turned down
+        (
+            "I'd skip load tests, dashboards or privacy reviews for a small tweak.",
+            PRIVACY_REVIEW,
+            0,
+        ),
+        ("We don't need canaries, dashboards or privacy reviews here.", PRIVACY_REVIEW, 0),
+        # ... but a clause or an instruction of its own after the comma is not on the list
+        ("We don't need a canary, privacy reviews catch it before launch.", PRIVACY_REVIEW, 1),
+        ("Don't log raw audio, and watch queue time and retries.", QUEUE_WATCH, 1),
+    ],
+)
+def test_a_negations_list_goes_on_after_a_comma(answer, concept, credit):
+    assert judge([answer], [concept], ESSAY).credit == credit, judge([answer], [concept], ESSAY)
+
+
+FAB_PAGE = Concept.of("fab-alert", [["@alert"], ["first audio byte"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # after a measure is turned down, a statement that only describes is a reason
+        # against it, whatever other item its words fit
+        (
+            ["We shouldn't canary TTS voices. A first audio byte alert would fire on every swap."],
+            0,
+        ),
+        # ... one that recommends is an answer
+        (["We shouldn't canary TTS voices. Page on first audio byte instead."], 1),
+        # ... and a separate entry is its own argument
+        (["We shouldn't canary TTS voices.", "A first audio byte alert catches a slow voice."], 1),
+    ],
+)
+def test_reasons_against_a_turned_down_measure_earn_no_other_item(answers, credit):
+    assert judge(answers, [CANARY, FAB_PAGE]).weights.get("fab-alert", 0) == credit
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a negated participle of a cause carries its auxiliary ("not disabled": "had not
+        # been disabled"); said without the negation, the mirror was stopped
+        ("The shadow mirror had not been disabled when the candidate shipped.", 1.0),
+        ("The shadow mirror had been disabled when the candidate shipped.", 0.0),
+    ],
+)
+def test_a_negated_participle_carries_its_auxiliary(text, share):
+    assert diagnosis_share(text, [SHADOW])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a rise named as the head of another noun's compound is that noun's rise
+        ("Jitter lagged captions. The batch spend increase came from duplicated requests.", 0.0),
+        ("The GPU cost increase at noon tracks the requests our users sent.", 0.0),
+        ("A request increase at noon drove the spend up.", 1.0),
+        ("Requests show a sharp increase at noon, all from real users.", 1.0),
+    ],
+)
+def test_a_rise_is_said_of_the_noun_it_heads(text, share):
+    assert diagnosis_share(text, [TRAFFIC])[0] == share, read_causes(text)
+
+
+ACOUSTIC = Concept.of(
+    "acoustic-summaries", [["@monitor", "@alert"], ["clipping", "loudness", "snr"]]
+)
+SHADOW_EVAL = Concept.of(
+    "shadow-before-promotion", [["shadow", "fixed eval"], ["promot", "release"]]
+)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # one verb and the list of its objects is one point; a list of topics is not
+        (["Monitor clipping, loudness, SNR and input levels."], ACOUSTIC, 1),
+        (["Clipping, loudness, SNR and input levels."], ACOUSTIC, 0),
+        # a why-question naming what was missing, answered by requiring it
+        (["Why promote a build that was never shadowed? Require it from now on."], SHADOW_EVAL, 1),
+        (["Why promote a build that was shadowed? Require it from now on."], SHADOW_EVAL, 0),
+        (["Why promote a build that was never shadowed? No, ship it."], SHADOW_EVAL, 0),
+    ],
+)
+def test_a_verb_with_its_list_and_a_why_answered_by_a_requirement(answers, concept, credit):
+    # beside another item a fragment of the list names (so the list is not one item detailed)
+    found = judge(answers, [concept, LEVELS])
+    assert found.weights.get(concept.id, 0) == credit, found
+
+
+LEVELS = Concept.of("input-levels", [["input levels", "input level"]])

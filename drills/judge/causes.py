@@ -31,6 +31,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from lemminflect import getAllLemmas
+
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
 from drills.judge.reading import (
     Reading,
@@ -255,7 +257,24 @@ def _said_of(reading: Reading, m: Match) -> bool:
         verb = bool({reading.stems[i], *reading.lemmas[i]} & _RISES) and _inflected(words[i])
         if verb and i < start - 2:
             return False
+        if _rise_of_another(reading, i, own):
+            return False
     return True
+
+
+_RISE_NOUNS = frozenset({"increase", "surge", "spike", "jump", "growth", "bump", "rise", "peak"})
+
+
+def _rise_of_another(reading: Reading, i: int, own: list[tuple[int, int]]) -> bool:
+    """A rise named as the head of a compound whose other noun is not the cause's own thing
+    ("the batch spend increase" is a rise of spend, not of the requests named beside it)."""
+    if reading.words[i] not in _RISE_NOUNS or i == 0 or any(a <= i - 1 < b for a, b in own):
+        return False
+    before = reading.words[i - 1]
+    if before in lexicon().determiners or reading.joined[i]:
+        return False
+    found = getAllLemmas(before)  # a noun or a verb's stem as a noun ("spend"), no adjective
+    return bool(found) and "ADJ" not in found and "ADV" not in found and before.isalpha()
 
 
 def _inflected(word: str) -> bool:
@@ -299,7 +318,10 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                     ):
                         out[concept.id] = a
                         break
-        for a, _ in spans_of(reading.words, lexicon().set_aside, clause.first, clause.last):
+        verdicts = [
+            a for a, _ in spans_of(reading.words, lexicon().set_aside, clause.first, clause.last)
+        ]
+        for a in verdicts + _called_effect(reading, clause.first, clause.last):
             for concept in _concepts():
                 if concept.id in out:
                     continue
@@ -309,6 +331,30 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                     for i in range(clause.first, a - len(p.tokens) + 1)
                 ):
                     out[concept.id] = a
+    return out
+
+
+_PREDICATE = frozenset({"is", "are", "was", "were", "it's", "they're", "just", "only", "merely"})
+_PREDICATE_FILL = frozenset({"a", "an", "the", "just", "only", "merely", "really", "clearly"})
+
+
+def _called_effect(reading: Reading, lo: int, hi: int) -> list[int]:
+    """Where a clause calls its subject an effect ("retries are a consequence", "the lag is
+    just a symptom, not the cause"): a copula whose predicate is a word of consequence
+    (drills/judge/language.yaml `consequences`) said of nothing after it ("a consequence of
+    the missing backoff" names the cause it comes from)."""
+    words = reading.words
+    out = []
+    for k in range(lo, hi):
+        if words[k] not in _PREDICATE:
+            continue
+        j = k + 1
+        while j < hi and words[j] in _PREDICATE_FILL:
+            j += 1
+        for p in lexicon().consequences:
+            end = j + len(p)
+            if words[j:end] == p and (end >= hi or words[end] not in ("of", "from", "to")):
+                out.append(k)
     return out
 
 
@@ -339,6 +385,8 @@ def _judged(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
             for concept in _concepts()
             if any(p.at(reading, i) for p in concept.groups[0] for i in things)
         ]
+        if not named:  # "I doubt it's the network": a word of one cause's thing
+            named = _headed(reading, things)
         out += [(name, v.at) for name in named]
         if v.back and not named:
             sentence = reading.clause(v.at).sentence
@@ -350,6 +398,27 @@ def _judged(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
             if before:
                 out.append((max(before, key=lambda m: m.last).item, v.at))
     return out
+
+
+def _headed(reading: Reading, things: list[int]) -> list[str]:
+    """The one cause whose own thing (its first concept group) is said with a word of the
+    short noun phrase a verdict names ("the network": "flaky network", "network delay"),
+    where only one cause's thing holds that word; else none."""
+    lex = lexicon()
+    nouns = {
+        reading.stems[i]
+        for i in things
+        if reading.words[i] not in lex.determiners and reading.words[i] not in lex.anaphora
+    }
+    if not nouns or len(nouns) > 2 or len(things) > 4:
+        return []  # a short noun phrase ("the network"), not a clause about something
+    found = {
+        concept.id
+        for concept in _concepts()
+        for p in concept.groups[0]
+        if len(p.tokens) > 1 and nouns & set(p.tokens)
+    }
+    return sorted(found) if len(found) == 1 else []
 
 
 _LEADS = frozenset({"but", "so", "and", "i", "i'd", "we", "i'm", "honestly", "frankly"})
@@ -407,6 +476,10 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
             if any(verdict(j) for j in rest) or all(words[j] in lex.anaphora for j in rest):
                 # "this isn't a repeat of the gain issue": said of the thing it names
                 out.append(Verdict(clause.first, True, rest.start, rest.stop))
+                break
+            if k < clause.last and _headed(reading, list(rest)):
+                # "I doubt it's the network": said of one cause's thing, by a word of it
+                out.append(Verdict(clause.first, False, rest.start, rest.stop))
                 break
     return out
 
@@ -539,8 +612,21 @@ def read_causes(text: str) -> CauseReading:
     live: dict[str, Match] = {}
     dead: dict[str, Match] = {}
     marked: set[str] = set()  # causes asserted as the cause in some live mention
+    supposed: dict[str, Match] = {}  # causes first only supposed ("X crossed my mind")
     for m in matches:
+        if not m.negated and not _asserts(reading, m):
+            supposed.setdefault(m.item, m)
         if not m.negated and _asserts(reading, m):
+            # a hypothesis supposed or reported, then talked about in the same sentence
+            # ("X was my first guess, but X would hit everyone"; "X crossed my mind, since
+            # ..."): the reasons weighed about it, not a claim, unless marked as the cause
+            was = supposed.get(m.item)
+            same = (
+                was is not None
+                and reading.clause(was.first).sentence == reading.clause(m.first).sentence
+            )
+            if same and not _marked(reading, m) and m.item not in live:
+                continue
             # a cause set aside stays set aside where it is only talked about again
             # ("shadow mirroring isn't the problem - those shadow requests are a rounding
             # error"; "it's not the sample rate, the header says 16 kHz"), unless it is

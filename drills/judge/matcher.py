@@ -53,6 +53,7 @@ from simulator.spec.fileio import load_yaml
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
 SOUP_ITEMS = 3  # a statement satisfying this many items at once is a buzzword list
+_ARTICLES = frozenset({"a", "an", "the"})
 
 
 @cache
@@ -97,6 +98,8 @@ class Phrasing:
             or (token == "not" and (word.endswith("n't") or word == "cannot"))
             or word in (raw + "s", raw + "es")
             or (len(raw) >= 5 and word.startswith(raw))
+            # an article inside a phrasing is any article ("close the turn": "close a turn")
+            or (k > 0 and raw in _ARTICLES and word in _ARTICLES)
         )
 
 
@@ -119,6 +122,12 @@ def expand(group: Sequence[str]) -> list[Phrasing]:
             out.extend(_phrasing(w) for w in sets[name])
         else:
             out.append(_phrasing(entry))
+            # a negated participle may carry its auxiliary: "not disabled" is said "had not
+            # been disabled", "never stopped" "has never been stopped"
+            head, _, rest = entry.partition(" ")
+            participle = rest.split(" ")[0].endswith(("ed", "en", "wn", "ne", "ut"))
+            if head in ("not", "never") and participle:
+                out.append(_phrasing(f"{head} been {rest}"))
     return [p for p in out if p.tokens]
 
 
@@ -211,6 +220,7 @@ def _match_once(
     forward: bool,
     own_first: bool,
     context: int | None = None,
+    order: tuple[int, ...] | None = None,
 ) -> Match | None:
     said = len(reading.words) if context is None else context  # the statement's own words
 
@@ -219,9 +229,14 @@ def _match_once(
     # a trigger that holds the item's own word is that word, not a verdict on it: "skip the
     # big model for trivial turns" is the item "skip"; "skip the canary" still turns down
     absorbed: set[int] = set()
-    chosen: list[tuple[int, int, str]] = []
-    for group in concept.groups:
-        options = []
+    chosen: list[tuple[int, int, int, str]] = []
+    for g in order or range(len(concept.groups)):
+        group = concept.groups[g]
+        options = [
+            o
+            for o in (_verdict_options(concept, group, reading, lo, hi) if not forward else [])
+            if not covered.intersection(range(o[1], o[3]))
+        ]
         for phrasing in group:
             for start, end in _occurrences(reading, phrasing, lo, hi):
                 if covered.intersection(range(start, end)):
@@ -233,6 +248,18 @@ def _match_once(
                 )
                 options.append((down, start, -(end - start), end, phrasing))
         if not options:
+            if order is None and covered and _stands(group, reading, lo, hi):
+                # an earlier group took the only word this one has ("slice metrics the
+                # gate": "slice" is also a monitor's "sliced"): answer this one first
+                rest = tuple(k for k in range(len(concept.groups)) if k != g)
+                again = _match_once(
+                    concept, reading, lo, hi, forward, own_first, context, (g, *rest)
+                )
+                # a word shared by two groups is read so only in one clause that directs
+                # or recommends ("make slice metrics the gate"), not in a description
+                if again is None or len(again.clauses) != 1:
+                    return None
+                return again if recommends(reading, reading.clauses[min(again.clauses)]) else None
             return None
         first = (lambda o: (not o[4].negative, *o[:3])) if own_first else (lambda o: o[:3])
         _, start, _, end, phrasing = min(options, key=first)
@@ -240,7 +267,8 @@ def _match_once(
         if phrasing.negative:
             own.update(range(start, end))
         absorbed.update(_triggers_held(reading, start, end))
-        chosen.append((start, end, reading.surface(start, end)))
+        chosen.append((g, start, end, reading.surface(start, end)))
+    chosen.sort()
     clauses = frozenset(reading.clause_of[i] for i in covered)
     if concept.nevers and own:
         # an item's own "never" governs its clause: "promote on MOS; don't block on FAB"
@@ -281,17 +309,42 @@ def _match_once(
                 negated |= not covered.intersection(range(start, end))
     return Match(
         item=concept.id,
-        phrases=[text for _, _, text in chosen],
+        phrases=[text for _, _, _, text in chosen],
         negated=negated,
-        first=min(s for s, _, _ in chosen),
-        last=max(e for _, e, _ in chosen),
+        first=min(s for _, s, _, _ in chosen),
+        last=max(e for _, _, e, _ in chosen),
         weight=len(covered),
         clauses=clauses,
         covered=frozenset(covered),
     )
 
 
-_POINTING = frozenset({"it", "them", "this", "that", "these", "those"})
+_POINTING = frozenset({"it", "them", "this", "that", "these", "those", "both"})
+
+
+def _stands(group: tuple[Phrasing, ...], reading: Reading, lo: int, hi: int) -> bool:
+    """Some phrasing of the group stands in words [lo, hi), taken or not."""
+    return any(_occurrences(reading, p, lo, hi) for p in group)
+
+
+def _verdict_options(
+    concept: Concept, group: tuple[Phrasing, ...], reading: Reading, lo: int, hi: int
+) -> list[tuple[bool, int, int, int, Phrasing]]:
+    """An item that is a "never" is said by a verdict on what it forbids ("deciding on the
+    global WER alone would be a mistake" is "never decide on global WER alone"): each
+    evaluation in words [lo, hi) answers its never group, as the item's own negation."""
+    if not concept.nevers or not set(concept.nevers) <= set(group):
+        return []
+    out = []
+    for c in sorted({reading.clause_of[i] for i in range(lo, hi)}):
+        for a, b in reading.clauses[c].evaluations:
+            if lo <= a and b <= hi:
+                verdict = Phrasing(
+                    reading.surface(a, b), reading.stems[a:b], True, reading.words[a:b]
+                )
+                down = reading.clauses[c].negated(frozenset(range(a, b)), a)
+                out.append((down, a, -(b - a), b, verdict))
+    return out
 
 
 def _triggers_held(reading: Reading, start: int, end: int) -> frozenset[int]:
@@ -299,9 +352,10 @@ def _triggers_held(reading: Reading, start: int, end: int) -> frozenset[int]:
     the phrasing at [start, end) ("skip the" in "skip the big model"; not "slow the team
     down" for "slow", nor "just delay" for "delay")."""
     determiners = lexicon().determiners
+    clause = reading.clause(start)
     return frozenset(
         i
-        for a, b in reading.clause(start).triggers
+        for a, b in clause.triggers + clause.evaluations
         if a < end
         and start < b
         and all(start <= k < end or reading.words[k] in determiners for k in range(a, b))
@@ -415,7 +469,13 @@ def _with_question(answer: str, question: str) -> tuple[int, str, bool]:
     lead = next((w for w in (*_YES, *_NO) if found.words[: len(w)] == w), ())
     start = len(lead)
     own = answer[found.spans[start][0] :] if start < len(found.words) else answer
-    return len(found.words) - start, f"{own} — {question}", lead in _YES
+    # "Why promote a change that hasn't been scored on a fixed set? Require both first.": a
+    # why-question naming what was missing is answered by requiring it
+    asked = read(question)
+    missing = asked.words[:1] == ("why",) and any(
+        w in ("not", "no", "without", "never") or w.endswith("n't") for w in asked.words
+    )
+    return len(found.words) - start, f"{own} — {question}", lead in _YES or (missing and not lead)
 
 
 @dataclass
@@ -504,8 +564,9 @@ def _asks(text: str) -> bool:
     suggestion ("Why not canary voices?", "How about a FAB gate?")."""
     if not text.rstrip().endswith("?"):
         return False
-    lead = tuple(words(text)[:2])
-    return lead not in _SUGGESTIONS
+    found = words(text)
+    # "..., so why not alarm on confidence?": a suggestion wherever its question opens
+    return not any(tuple(found[k : k + 2]) in _SUGGESTIONS for k in range(len(found)))
 
 
 def _one_point_detailed(parts: list[Statement], found_in: list[list[Match]]) -> bool:
@@ -529,7 +590,9 @@ def _participle(found: list[str]) -> bool:
     return len(found) == 1 and found[0].endswith("ed") and verb_form(found[0]) is not None
 
 
-def _argued_against(m: Match, concept: Concept, text: str, down: set[str]) -> bool:
+def _argued_against(
+    m: Match, concept: Concept, text: str, down: set[str], whole: bool = False
+) -> bool:
     """An asserted mention of an item that the entry has already turned down is one of the
     reasons against it ("Don't canary voices — switching voices for a subset of users is
     jarring"; "We shouldn't cap retries. Retrying is how clients ride out blips, and a
@@ -540,6 +603,12 @@ def _argued_against(m: Match, concept: Concept, text: str, down: set[str]) -> bo
     if any(recommends(reading, reading.clauses[c]) for c in m.clauses):
         return False
     if m.item in down:
+        return True
+    # a measure turned down, then a statement that describes rather than recommends: the
+    # reasons against it, whatever other item its words happen to fit ("We shouldn't cap
+    # retries. ... a budget would turn hiccups into visible failures"); `whole`: the entry
+    # is one argument (a prevention line), not an essay's paragraph
+    if whole and down and not any(recommends(reading, c) for c in reading.clauses):
         return True
     before = match_in(concept, reading, 0, m.first) if m.first else None
     return before is not None and before.negated
@@ -609,7 +678,13 @@ def judge(
                 for m in found
             ]
         entry_down = down.setdefault(part.line[:2], set())
-        argued = [m for m in found if _argued_against(m, by_id[m.item], part.text, entry_down)]
+        argued = [
+            m
+            for m in found
+            if _argued_against(
+                m, by_id[m.item], part.text, entry_down, rules.slack_per_item is None
+            )
+        ]
         entry_down.update(m.item for m in found if m.negated and not part.lesson)
         found = [m for m in found if m not in argued] + [
             Match(m.item, m.phrases, True, m.first, m.last, m.weight, m.clauses, m.covered)

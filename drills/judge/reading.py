@@ -91,6 +91,9 @@ class Lexicon:
     list_labels: frozenset[str]  # "Prevention: A, B, C": a label, not a head the list specifies
     verdicts: frozenset[str]  # stems: what a verdict on a cause says of it ("explains", "matters")
     beliefs: frozenset[str]  # "I don't think that's it": verbs between a verdict and its object
+    evaluations: tuple[Phrase, ...]  # "X would be a mistake": a verdict on a course of action
+    evaluative: tuple[Phrase, ...]  # "X would backfire": the same verdict said with a verb
+    consequences: tuple[Phrase, ...]  # "retries are a symptom": an effect, not the cause
 
 
 def _phrases(entries: list[str]) -> tuple[Phrase, ...]:
@@ -137,6 +140,9 @@ def lexicon() -> Lexicon:
         list_labels=words("list_labels"),
         verdicts=frozenset(stem(str(w).lower()) for w in data["verdicts"]),
         beliefs=words("beliefs"),
+        evaluations=_phrases(data["evaluations"]),
+        evaluative=_phrases(data["evaluative"]),
+        consequences=_phrases(data["consequences"]),
     )
 
 
@@ -157,6 +163,11 @@ class Clause:
     forward: frozenset[int] = frozenset()  # triggers (by start) that govern only what follows
     appended: frozenset[int] = frozenset()  # of those, the ones after a comma (", no raw audio")
     segments: tuple[tuple[int, int, int], ...] = ()  # (trigger, lo, hi): a verdict's own stretch
+    # a verdict on a course of action ("X would be a mistake"): a negation of a measure, not
+    # of a cause ("leaving the mirror on was a mistake" says it happened); with a negation of
+    # its own in the clause ("shipping without a canary is a mistake") the two cancel
+    evaluations: tuple[tuple[int, int], ...] = ()
+    cancels: tuple[tuple[int, int], ...] = ()  # the bare negations an evaluation cancels
 
     def negated(
         self, own: frozenset[int] = frozenset(), at: int | None = None, forward: bool = False
@@ -170,12 +181,24 @@ class Clause:
             return True
         after = self.forward if forward else self.appended
         outside = {a for a, lo, hi in self.segments if at is not None and not lo <= at < hi}
+        triggers = self.triggers if forward else self.judged()
         return any(
             not own.issuperset(range(a, b))
             and (at is None or a not in after or a < at)
             and a not in outside
-            for a, b in self.triggers
+            for a, b in triggers
         )
+
+    def judged(self) -> tuple[tuple[int, int], ...]:
+        """The triggers read for a measure: a verdict on a course of action counts as a
+        negation, and cancels a bare negation it is said of ("skipping the canary would be
+        a mistake", "it's no mistake to canary"): two negatives make an endorsement."""
+        if not self.evaluations:
+            return self.triggers
+        bare = [t for t in self.triggers if t in self.cancels]
+        if bare:
+            return tuple(t for t in self.triggers if t not in self.cancels)
+        return tuple(sorted(self.triggers + self.evaluations))
 
 
 @dataclass(frozen=True)
@@ -253,7 +276,10 @@ def spans_of(
     """Non-overlapping occurrences of the phrases in words[lo:hi], longest first."""
     taken: set[int] = set()
     out = []
+    present = set(words[lo:hi])
     for phrase in phrases:
+        if phrase[0] not in present:  # its first word is not there: it cannot stand there
+            continue
         for i, end in _occurs(words, phrase, lo, hi):
             span = range(i, end)
             if not taken.intersection(span):
@@ -263,7 +289,8 @@ def spans_of(
 
 
 def _has(words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int) -> bool:
-    return any(_find(words, p, lo, hi) for p in phrases)
+    present = set(words[lo:hi])
+    return any(p[0] in present and _find(words, p, lo, hi) for p in phrases)
 
 
 def _opens(words: tuple[str, ...], phrases: tuple[Phrase, ...], lo: int, hi: int) -> bool:
@@ -331,6 +358,7 @@ def _boundaries(
                 new_clause = subordinate or (
                     _has_finite(tup, clause_start, i, lex)
                     and not _enumerates(text, tup, spans, clause_start, i, lex)
+                    and not _list_goes_on(text, tup, spans, clause_start, i, lex)
                 )
         if new_sentence:
             sentence += 1
@@ -404,10 +432,25 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     out blips", "switching voices mid-conversation is jarring"): an imperative opening, or
     a modal of what ought to be done."""
     words = reading.words[clause.first : clause.last]
-    lead = next((w for w in words if w not in _OPENING), "")
-    if lead and _imperative(lead):
+    at = next(
+        (k for k in range(clause.first, clause.last) if reading.words[k] not in _OPENING), None
+    )
+    # a verb's base form opens an instruction, not a noun phrase it modifies ("pool-level
+    # spend is what finance looks at"; "pool" is a verb too)
+    if at is not None and _imperative(reading.words[at]) and not _modifies(reading, at, clause):
         return True
     return bool(set(words) & _RECOMMENDING) or bool(set(pairwise(words)) & _OBLIGING)
+
+
+def _modifies(reading: Reading, at: int, clause: Clause) -> bool:
+    """The word at `at` is the first part of a hyphenated compound ("pool-level") or the
+    head of a subject whose verb follows at once ("rollback switches are ...")."""
+    nxt = at + 1
+    if nxt >= clause.last:
+        return False
+    return reading.joined[nxt] or (
+        nxt + 1 < clause.last and reading.words[nxt + 1] in ("is", "are", "was", "were")
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -431,6 +474,30 @@ def _enumerates(
     end = _stretch_end(text, words, spans, i)
     verb = next((k for k in range(i, end) if _finite(words, k, lex, end)), end)
     return any(w in ("and", "or") for w in words[i + 1 : verb])
+
+
+def _list_goes_on(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], lo: int, i: int, lex: Lexicon
+) -> bool:
+    """ "I wouldn't bother with shadow traffic, canaries or privacy reviews": after a negated
+    stretch, what follows the comma goes on with its list (an "or", "nor" or "and" before any
+    verb of its own, and no subject opening it), not a clause of its own, so the negation
+    governs every entry."""
+    if words[i] in lex.subjects or words[i] in lex.finite:
+        return False
+    lead = words[i + 1] if words[i] in ("and", "or") and i + 1 < len(words) else words[i]
+    if _imperative(lead):
+        return False  # "don't log raw audio, and watch queue time": an instruction of its own
+    end = _stretch_end(text, words, spans, i)
+    joint = next((k for k in range(i + 1, end) if words[k] in ("or", "nor", "and")), None)
+    if joint is None:
+        return False
+    if any(words[k] in lex.finite or words[k].endswith("n't") for k in range(i, end)):
+        return False  # "..., canaries and reviews catch it later": a clause of its own
+    if any(verb_form(words[k]) == (False, "VBD") for k in range(i, joint)):
+        return False
+    bare = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in words[lo:i])
+    return bare or bool(spans_of(words, lex.negation_phrases, lo, i))
 
 
 def _ends_negated(words: tuple[str, ...], i: int) -> bool:
@@ -556,6 +623,14 @@ def read(text: str) -> Reading:
         # condition, not a denial (one before it still governs: "I haven't thought about
         # what happens if a slice is missing")
         triggers = [t for t in triggers if t[0] < cond or t[1] - t[0] > 1]
+        evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
+        cancels = [
+            t
+            for t in triggers
+            if evaluations
+            and t[1] - t[0] == 1
+            and (words[t[0]] in _BARE_NEGATIONS or words[t[0]].endswith("n't"))
+        ] + [t for t in triggers if evaluations and words[t[0]] == "skip"]
         checked = [a for a, _ in spans_of(tup, lex.conditions, lo, hi) if _directs(tup, a, lo)]
         if checked:  # "check slice WER doesn't regress": what is checked, not denied
             triggers = [
@@ -571,12 +646,14 @@ def read(text: str) -> Reading:
                 triggers=tuple(sorted(triggers)),
                 turned_down=c in contrasts,
                 hedged=_has(tup, lex.hedges, lo, hi),
-                hypothetical=_has(tup, lex.hypotheticals, lo, hi),
+                hypothetical=_has(tup, lex.hypotheticals, lo, hi) or _reported(tup, lo, hi),
                 effect=_opens(tup, lex.effects, lo, hi) and not _has(tup, lex.assertions, lo, hi),
                 assertion=_has(tup, lex.assertions, lo, hi),
                 co_cause=_opens(tup, lex.co_causes, lo, hi),
                 forward=frozenset(a for a, b in triggers if b - a == 1 and words[a] in _FORWARD),
                 segments=_segments(source, tup, spans, lo, hi, triggers),
+                evaluations=tuple(evaluations),
+                cancels=tuple(c for c in cancels if c in triggers),
                 appended=frozenset(
                     a
                     for a, b in triggers
@@ -603,8 +680,95 @@ def read(text: str) -> Reading:
 
 
 _CONDITIONAL = frozenset({"if", "unless", "whenever", "when", "once", "until"})
+# a copula that passes a verdict on its subject ("X would be a mistake", "X seems unwise")
+_COPULAS = frozenset(
+    {"is", "are", "was", "were", "be", "been", "being", "it's", "that's", "seems", "seem"}
+    | {"seemed", "sounds", "sound", "looks", "look", "feels", "feel", "becomes", "become"}
+    | {"proves", "prove", "strikes", "remains"}
+)
+# what may stand between the copula and its verdict ("would be a really costly mistake")
+_PREDICATE_FILLERS = frozenset(
+    {"a", "an", "the", "really", "very", "big", "huge", "real", "serious", "clear", "clearly"}
+    | {"total", "complete", "such", "quite", "pretty", "just", "simply", "probably", "me"}
+    | {"definitely", "likely", "like", "as", "another", "costly", "expensive", "grave", "not"}
+    | {"major", "fundamental", "honestly", "frankly", "always", "usually", "actually", "no"}
+    | {"bit", "of", "kind", "sort", "rather", "somewhat", "more", "most", "too", "to"}
+)
+
+
+def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple[int, int]]:
+    """Verdicts on a course of action in words [lo, hi): an evaluation in the predicate of a
+    copula ("X would be a mistake", "it seems unwise to X", "X is not a good idea") or a verb
+    of one ("X would backfire", "X does more harm than good"), as word spans."""
+    out = spans_of(words, lex.evaluative, lo, hi)
+    for k in range(lo, hi):
+        if words[k] not in _COPULAS:
+            continue
+        j = k + 1
+        while j < min(hi, k + 5) and words[j] in _PREDICATE_FILLERS:
+            j += 1
+        found = next((p for p in lex.evaluations if words[j : j + len(p)] == p), None)
+        if found is not None and j + len(found) <= hi:
+            out.append((j, j + len(found)))
+    return sorted(set(out))
+
+
 _PREPOSITIONS = frozenset({"with", "on", "against", "across", "using", "over", "through", "into"})
 _FORWARD = frozenset({"without", "no"})  # determiners of negation: they govern what follows
+
+
+# verbs of putting a hypothesis forward (as stems): said by someone else, or in the
+# passive, what they put forward is reported, not asserted by the writer
+_REPORTING = frozenset(
+    stem(w)
+    for w in (
+        *("say", "said", "suggest", "float", "propose", "claim", "argue", "speculate"),
+        *("theorise", "theorize", "mention", "blame", "point", "raise", "bring", "come", "think"),
+    )
+)
+# who else may put it forward ("some say", "people will point at", "somebody floated")
+_OTHERS = frozenset(
+    {"some", "someone", "somebody", "people", "others", "folks", "colleague", "colleagues"}
+    | {"everyone", "everybody", "many", "several", "teammates", "anyone", "channel", "they"}
+)
+_BE = frozenset({"is", "are", "was", "were", "been", "being", "be", "got", "get"})
+# "raised", "came up", "brought up" are also a change or a start ("the beam width was
+# raised", "replicas came up cold"): reported only before "as", "in", "earlier", ...
+_AMBIGUOUS_REPORTS = frozenset(stem(w) for w in ("raise", "come", "bring"))
+_REPORT_TAILS = frozenset({"as", "earlier", "again", "twice", "during", "in", "both"})
+
+
+def _reported(words: tuple[str, ...], lo: int, hi: int) -> bool:
+    """The clause reports a hypothesis someone put forward, not the writer's claim: a verb
+    of putting forward said by others ("some say X", "people will point at X", "somebody
+    floated X"), or in the passive ("X was floated", "X was raised as a possibility"),
+    or a topic that came up ("X came up in the channel")."""
+    for k in range(lo, hi):
+        w = words[k]
+        if not ({stem(w)} | lemma_stems(w)) & _REPORTING:
+            continue
+        ambiguous = bool(({stem(w)} | lemma_stems(w)) & _AMBIGUOUS_REPORTS)
+        tail = words[k + 1 : k + 3]
+        if ambiguous:
+            raised = w.startswith("rais")
+            if not raised and tail[:1] != ("up",):
+                continue  # "brought in a bigger model" is a change, "brought up" a topic
+            if tail[:1] == ("up",):
+                tail = tail[1:]
+            before = words[max(lo, k - 2) : k]
+            if not (set(tail[:1]) & _REPORT_TAILS or "both" in before):
+                continue
+            if tail[:1] == ("in",) and raised:
+                continue  # "raised in the config push" is the change itself
+        subject = words[max(lo, k - 4) : k]
+        if _OTHERS.intersection(subject) and "i" not in subject and "we" not in subject:
+            return True
+        passive = [x for x in subject[-2:] if x not in ("both", "also", "all", "often")]
+        if passive and passive[-1] in _BE and w.endswith(("ed", "ought")):
+            return True
+        if ambiguous and stem(w) != stem("raise"):
+            return True  # "X came up in the channel", "X was brought up earlier"
+    return False
 
 
 def _segments(
@@ -684,9 +848,15 @@ def _anaphora(
     for c, clause in enumerate(clauses):
         own = words[clause.first : clause.last]
         before = text[spans[clause.first - 1][1] : spans[clause.first][0]] if clause.first else ""
-        if c > 0 and "(" in before and not clause.triggers and out[c - 1].negated():
+        # (the plain polarity, forward: an evaluation is a verdict on a measure only)
+        if c > 0 and "(" in before and not clause.triggers and out[c - 1].negated(forward=True):
             out[c] = _down(out[c])  # a parenthesis shares its host's polarity
-        if c > 0 and "," in before and own[0] in ("not", "never") and out[c - 1].negated():
+        if (
+            c > 0
+            and "," in before
+            and own[0] in ("not", "never")
+            and out[c - 1].negated(forward=True)
+        ):
             out[c] = _down(out[c])  # "we don't need A, not B": the list goes on turned down
         bare = all(w in lex.anaphora or w in lex.negations for w in own)
         if c > 0 and clause.triggers and bare:  # "it doesn't, so not that"; "(unlikely)"
@@ -713,6 +883,13 @@ def _anaphora(
             out[c] = _with(out[c], hypothetical=True)
         elif _answers_why(text, words, spans, clauses, c):
             out[c] = _with(out[c], assertion=True)  # "Why? The VAD needs a longer silence."
+        if c > 0 and own[0] in _CONTRASTS and _conceded_opening(text, words, spans, clauses, c):
+            # "Yes, the beam setting changed, but ...": what the opening grants is not the
+            # writer's claim
+            for d in range(c - 1, -1, -1):
+                if clauses[d].sentence != clause.sentence:
+                    break
+                out[d] = _with(out[d], hypothetical=True)
         if _cleft(own):  # "that's the VAD threshold being too short"
             out[c] = _with(out[c], assertion=True)
         same = c > 0 and clauses[c - 1].sentence == clause.sentence
@@ -723,7 +900,7 @@ def _anaphora(
             out[c - 1] = _with(out[c - 1], hypothetical=True)
         if c > 0 and out[c - 1].assertion and ":" in before and not _points_back(out[c - 1], words):
             out[c] = _with(out[c], assertion=True)  # "so it's the clients: the SDK's retries"
-        if c > 0 and out[c - 1].negated() and _opens_correction(own):
+        if c > 0 and out[c - 1].negated(forward=True) and _opens_correction(own):
             # "X is not the problem here; it is Y": the correction asserts Y
             out[c] = _with(out[c], assertion=True)
         header = all(w in lex.anaphora or w in _HEADER_WORDS for w in own)
@@ -748,6 +925,8 @@ def _shares_subject(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> boo
     lead = own[1]
     if lead in lex.subjects or lead in lex.determiners or lead in ("in", "on", "at"):
         return False
+    if lead in ("not", "never") and own[2:3] and own[2] not in _PREPOSITIONS | {"for", "to"}:
+        return True  # "... is a fine idea but not worth the effort": a verdict, no subject
     return lead in lex.finite or verb_form(lead) is not None or _imperative(lead)
 
 
@@ -848,6 +1027,25 @@ def _concedes(text: str, words: tuple[str, ...], spans: list[tuple[int, int]], b
     """A "but" clause after a concession ("X, yes, but Y"; "sure, but"): X is granted."""
     k = but.first - 1
     return k >= 0 and words[k] in _CONCESSIONS and "," in text[spans[k - 1][1] : spans[k][0]]
+
+
+_CONTRASTS = frozenset({"but", "though", "however", "yet"})
+_GRANTING = frozenset({"yes", "sure", "granted", "admittedly", "true", "agreed", "yeah", "ok"})
+
+
+def _conceded_opening(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], clauses: list[Clause], c: int
+) -> bool:
+    """A sentence that opens by granting ("Yes, X, but Y"; "Sure, X; but Y"): its first
+    word a concession followed by a comma, and the first contrast of the sentence at c."""
+    sentence = clauses[c].sentence
+    first = next(k for k, cl in enumerate(clauses) if cl.sentence == sentence)
+    start = clauses[first].first
+    if words[start] not in _GRANTING or start + 1 >= len(words):
+        return False
+    if "," not in text[spans[start][1] : spans[start + 1][0]]:
+        return False
+    return not any(words[clauses[d].first] in _CONTRASTS for d in range(first + 1, c))
 
 
 def _sets_aside(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> bool:
@@ -964,6 +1162,10 @@ def statements(text: str, governed: bool = False) -> list[Part]:
             if out and sentence.strip() and dismissal_only(sentence):
                 last = out[-1]
                 out[-1] = Part(f"{last.text} {sentence.strip()}", last.point, last.line)
+            elif len(fragments) >= 3 and _verb_with_list(fragments):
+                # "monitor clipping, loudness, SNR and sample-rate aggregates": one verb and
+                # the list of its objects, one point
+                out.append(Part(sentence.strip(), True, number))
             elif len(fragments) >= 3 and _specifies(fragments[0]):
                 # "unit tests: feature shape, SR, normalisation": what the head is made of,
                 # one point (a list of three items or more in it is still soup)
@@ -980,6 +1182,19 @@ def statements(text: str, governed: bool = False) -> list[Part]:
             elif sentence.strip():
                 out.append(Part(sentence.strip(), line=number))
     return [p for p in out if _WORD.search(p.text.lower())]
+
+
+def _verb_with_list(fragments: list[str]) -> bool:
+    """A comma list that is one verb and its objects: the first fragment an instruction
+    (a verb of the lexicon in its base form, then its first object), the last closing the
+    enumeration with "and" or "or"."""
+    lex = lexicon()
+    first = _WORD.findall(fragments[0].lower())
+    last = _WORD.findall(fragments[-1].lower())
+    if len(first) < 2 or not {"and", "or"} & set(last[1:]):
+        return False
+    head = first[0]
+    return _imperative(head) and stem(head) in lex.verbs | lex.noun_verbs
 
 
 def _specifies(first: str) -> bool:
