@@ -3,8 +3,8 @@ accepts per label on the five corpora, asserted at the figures measured when thi
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
 off-topic) a ceiling on false accepts. Writers A, B, C, D and E (each held out once, then
-tuned on) are asserted in the full tier; the writer held out from the fourth round is kept
-and measured by the lead outside the repository. No simulation."""
+tuned on) are asserted in the full tier; F, held out from the fourth round, in `make test`.
+No simulation."""
 
 from __future__ import annotations
 
@@ -12,6 +12,43 @@ import pytest
 
 from tests.blind.corpus import evaluate
 
+# Writer F (tests/blind/README.md): a sixth writer, 2026-12-06, held out from the fourth round
+# of the judge: written blind outside the repository while the round began, measured in
+# aggregate only, before it (110/136 causes; 11 of 34 dismissed right causes and 26 of 34
+# negated prevention phrasings accepted) and after it (the figures below). Asserted in
+# `make test` at those figures: a change that accepts one more wrong, hedged, dismissed or
+# negated answer, or lowers a recall, fails. The judge is far from the issue's targets on it.
+WRITER_F: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.7642,  # 26/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.8818,  # 15/17
+        "right": 0.823,  # 112/136
+        "second-only": 0.9995,  # 2/2
+        "wrong": 0.9602,  # 49/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9995,  # 34/34
+        "dismissive": 0.7642,  # 26/34
+        "negated": 0.3818,  # 13/34
+        "right": 0.8976,  # 194/216
+        "unrelated": 0.97,  # 33/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.954,  # 105/110
+        "not covered (off-topic)": 0.9995,  # 55/55
+        "not covered (partial)": 0.9631,  # 53/55
+        "recall": 0.9146,  # 151/165
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.7995,  # 8/10
+        "strong": 0.8995,  # 9/10
+    },
+}
 # Writer E (tests/blind/README.md): a fifth writer, 2026-12-06, held out from the third round
 # of the judge (measured twice, in aggregate: 121/136 causes, 14 of 34 dismissed right causes
 # and 18 of 34 negated prevention phrasings accepted after it), tuning data for the fourth
@@ -197,6 +234,10 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
             if rate < floor - 1e-9:
                 misses.append(f"{section}/{label}: {rate:.1%} < {floor:.1%}")
     return misses
+
+
+def test_held_out_answers_of_writer_f_are_judged_at_the_measured_rates():
+    assert not check(evaluate("heldout-f"), WRITER_F)
 
 
 @pytest.mark.full
