@@ -157,3 +157,30 @@ def expect(locator: Any) -> Any:
     sync_api = pytest.importorskip("playwright.sync_api")
     sync_api.expect.set_options(timeout=120_000)  # the same for every test: set, not changed
     return sync_api.expect(locator)
+
+
+class DrawnMember:
+    """A family member drawn for a candidate or a team: its rendered folder, and what only
+    the examiner knows of it (the console's and the team console's leak checks read it)."""
+
+    def __init__(self, folder: Path) -> None:
+        from drills.library.family import drawn_member
+        from drills.library.scenario import load_key, load_scenario
+        from drills.play.transcript import load_transcript
+
+        self.folder = folder
+        self.member = drawn_member(folder)
+        self.scenario = load_scenario(folder / "scenario.yaml")
+        self.key = load_key(folder / "key.yaml", self.scenario)
+        self.expert = load_transcript(folder / "transcripts" / "expert.yaml", self.scenario)
+
+    def secrets(self, *also: str) -> list[str]:
+        """What would tell a player their member: its id (also as words), its folder, its
+        mechanism, its key's answer, signals, mitigations and harmful moves; and `also`."""
+        key = self.key
+        out = [self.member, self.member.replace("-", " "), key.cause, key.hidden_answer[:40]]
+        out += [str(self.folder), self.folder.name, *also]
+        out += [f.cause for f in key.faults()]
+        out += [s.description[:30] for s in key.signals if s.description]
+        out += [m.id for m in [*key.all_mitigations(), *key.harmful]]
+        return [s for s in out if s]

@@ -24,10 +24,8 @@ from drills.console.app import create_app
 from drills.console.prepare import first_seed
 from drills.judge.lines import diagnosis_line
 from drills.judge.scoring import gather_evidence
-from drills.library.family import assign, drawn_member
-from drills.library.scenario import load_key, load_scenario
-from drills.play.transcript import load_transcript
-from tests.helpers import expect
+from drills.library.family import assign
+from tests.helpers import DrawnMember, expect
 from tests.test_console import CHROMIUM, csrf_of, move, server  # noqa: F401  (a fixture)
 
 FAMILY = "gpu-bill-up"
@@ -54,25 +52,15 @@ def family_cohort(client: TestClient, c: Any, names: list[str] = NAMES) -> tuple
     return cohort, _prepared(c, cohort.id)
 
 
-class Drawn:
+class Drawn(DrawnMember):
     """A prepared candidate and what only the examiner knows of their incident."""
 
     def __init__(self, who: Any) -> None:
+        super().__init__(Path(who.scenario))
         self.who = who
-        self.folder = Path(who.scenario)
-        self.member = drawn_member(self.folder)
-        self.scenario = load_scenario(self.folder / "scenario.yaml")
-        self.key = load_key(self.folder / "key.yaml", self.scenario)
-        self.expert = load_transcript(self.folder / "transcripts" / "expert.yaml", self.scenario)
 
-    def secrets(self) -> list[str]:
-        """What would tell a candidate this member: its id, its mechanism, its key."""
-        key = self.key
-        out = [self.member, key.cause, key.hidden_answer[:40], self.who.variant, str(self.folder)]
-        out += [f.cause for f in key.faults()]
-        out += [s.description[:30] for s in key.signals if s.description]
-        out += [m.id for m in [*key.all_mitigations(), *key.harmful]]
-        return [s for s in out if s]
+    def secrets(self, *also: str) -> list[str]:
+        return super().secrets(self.who.variant, *also)
 
 
 @pytest.fixture(scope="module")

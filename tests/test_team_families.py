@@ -24,12 +24,12 @@ from starlette.testclient import TestClient
 from drills.console.app import create_app
 from drills.judge.lines import diagnosis_line
 from drills.judge.scoring import gather_evidence
-from drills.library.family import assign, drawn_member, load_family, resolve_family, session_seed
-from drills.library.scenario import load_key, load_scenario
-from drills.play.transcript import load_transcript
+from drills.library.family import assign, load_family, resolve_family, session_seed
+from drills.library.scenario import load_key
 from drills.team.model import load_plan
 from drills.team.store import TeamStore
 from drills.usecases import open_team
+from tests.helpers import DrawnMember
 from tests.test_team_console import csrf_of, send, text_of
 
 FAMILY = "gpu-bill-up"
@@ -56,29 +56,18 @@ def drawn(c: Any, tid: str, seconds: float = 300) -> Any:
     return store(c).draw(tid)
 
 
-class Team:
+class Team(DrawnMember):
     """A drawn family team: its members' tokens and what only the examiner knows of it."""
 
     def __init__(self, c: Any, tid: str) -> None:
         self.id = tid
         self.draw = drawn(c, tid)
+        super().__init__(Path(self.draw.folder))
         self.name = store(c).team(tid).spec.team
         self.tokens = {m.name: m.token for m in store(c).members(tid)}
-        self.folder = Path(self.draw.folder)
-        self.member = drawn_member(self.folder)
-        self.scenario = load_scenario(self.folder / "scenario.yaml")
-        self.key = load_key(self.folder / "key.yaml", self.scenario)
-        self.expert = load_transcript(self.folder / "transcripts" / "expert.yaml", self.scenario)
 
-    def secrets(self) -> list[str]:
-        """What would tell a team its member: its id, its mechanism, its key, its draw."""
-        key = self.key
-        out = [self.member, self.member.replace("-", " "), key.cause, key.hidden_answer[:40]]
-        out += [self.draw.note, str(self.folder), self.folder.name]
-        out += [f.cause for f in key.faults()]
-        out += [s.description[:30] for s in key.signals if s.description]
-        out += [m.id for m in [*key.all_mitigations(), *key.harmful]]
-        return [s for s in out if s]
+    def secrets(self, *also: str) -> list[str]:
+        return super().secrets(self.draw.note, *also)
 
 
 @pytest.fixture(scope="module")
