@@ -5,9 +5,10 @@ outcome (the ranking that uses them: tests/test_scoring_adversarial.py)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from drills.judge.fixes import fixes, in_scope, trials
-from drills.judge.measures import quality_worse, wrong_model, wrong_model_share
+from drills.judge.measures import UserRows, quality_worse, wrong_model_share
 from drills.library.paths import library_root
 from drills.library.scenario import Move, load_key, load_scenario
 from drills.play.drill import Drill
@@ -17,10 +18,13 @@ from tests.helpers import RUNS, fleet, requests, simulate
 
 def test_a_request_served_by_a_model_of_another_family_is_served_wrongly():
     loaded = load_scenario(library_root() / "tts-first-audio-byte" / "scenario.yaml")
-    kinds = np.array(["tts", "tts", "asr-batch", "asr-batch", "embedding"])
-    pools = np.array(["tts-cpu", "asr-batch-gpu", "asr-batch-canary", "", "embed-cpu"])
+    kinds = pd.Series(["tts", "tts", "asr-batch", "asr-batch", "embedding"], dtype="category")
+    pools = pd.Series(
+        ["tts-cpu", "asr-batch-gpu", "asr-batch-canary", None, "embed-cpu"], dtype="category"
+    )
+    users = UserRows.of(np.arange(5), kinds, pools)
     # a canary of the same family serves; a request never served is judged by its status
-    assert wrong_model(loaded.fleet, kinds, pools).tolist() == [False, True, False, False, False]
+    assert users.served_wrongly(loaded.fleet).tolist() == [False, True, False, False, False]
 
 
 def test_requests_that_came_back_worse_than_in_the_other_run_are_found():

@@ -66,15 +66,6 @@ def serving_families(fleet: Fleet) -> dict[str, str]:
     return {name: fleet.models[pool.model].family for name, pool in fleet.pools.items()}
 
 
-def wrong_model(fleet: Fleet, kinds: np.ndarray, pools: np.ndarray) -> np.ndarray:
-    """Requests served by a pool whose model is of another family than their kind (a
-    request that was not served has no pool and is judged by its status)."""
-    family = serving_families(fleet)
-    names, which = np.unique(pools, return_inverse=True)
-    served_by = np.array([family.get(str(p), "") for p in names] + [""], dtype=str)[which]
-    return (served_by != "") & (served_by != kinds)
-
-
 def _codes(column: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
     """A categorical column's codes (-1: no value) and its categories as text."""
     values: pd.Categorical = column.array
@@ -99,6 +90,13 @@ class UserRows:
     pool: np.ndarray  # per row, its code among `pools` (-1: not served)
     pools: tuple[str, ...]
 
+    @classmethod
+    def of(cls, rows: np.ndarray, kind: pd.Series, pool: pd.Series) -> UserRows:
+        """The rows of a table's categorical `kind` and `pool` columns."""
+        kind_codes, kinds = _codes(kind)
+        pool_codes, pools = _codes(pool)
+        return cls(rows, kind_codes[rows], kinds, pool_codes[rows], pools)
+
     def kind_name(self, code: int) -> str:
         return self.kinds[code] if code >= 0 else ""
 
@@ -111,8 +109,10 @@ class UserRows:
         return {name: float(flags[kind == code].mean()) for name, code in named}
 
     def served_wrongly(self, fleet: Fleet) -> np.ndarray:
-        """`wrong_model` on codes: each pool's family as a kind code (-1: the pool serves
-        nothing known, -2: a family no request here has)."""
+        """Requests served by a pool whose model is of another family than their kind (a
+        request that was not served has no pool and is judged by its status). On codes:
+        each pool's family as a kind code (-1: the pool serves nothing known, -2: a family
+        no request here has)."""
         family = serving_families(fleet)
         served = [_code(self.kinds, family[p]) if p in family else -1 for p in self.pools]
         by_pool = np.array([*served, -1])[self.pool]  # a missing pool's -1 picks the last
@@ -132,9 +132,7 @@ def user_rows(tel: Telemetry, window: tuple[float, float]) -> UserRows:
             & (r["attempt"].to_numpy() == 1)
             & (status != _code(statuses, "shadow"))
         )
-        kind, kinds = _codes(r["kind"])
-        pool, pools = _codes(r["pool"])
-        found = UserRows(rows, kind[rows], kinds, pool[rows], pools)
+        found = UserRows.of(rows, r["kind"], r["pool"])
         for array in (found.rows, found.kind, found.pool):
             array.flags.writeable = False  # shared by every reader of this run
         return found
