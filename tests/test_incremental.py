@@ -144,14 +144,9 @@ def test_a_run_paused_at_the_clock_shows_what_the_finished_run_shows_then(scenar
 def test_runs_forked_from_a_shared_prefix_are_the_runs_simulated_whole(tmp_path, monkeypatch):
     """Runs.prefetch simulates the scenario up to the first action once and forks each
     branch from it: each branch is bit for bit the run simulated from the start."""
-    import dataclasses
-
     from drills.runs.service import Runs, new_simulation
 
-    full = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
-    spec = full.spec.model_copy(update={"duration_s": 800.0})
-    spec.clock = spec.clock.model_copy(update={"start_s": 650.0})
-    scenario = dataclasses.replace(full, spec=spec)
+    scenario = _short_gpu_scenario()
     fix = TimelineEvent(at_s=700.0, set={"pools.embed-cpu.healthy": True})
     acted = [*scenario.timeline, fix]
     runs = Runs(workers=2, folder=tmp_path)
@@ -160,13 +155,71 @@ def test_runs_forked_from_a_shared_prefix_are_the_runs_simulated_whole(tmp_path,
     assert forked is not None  # simulated by the workers, handed back
     sim = new_simulation(scenario, acted)
     sim.run()
-    whole = build(sim)
-    for table in ("requests", "batches", "metrics", "events"):
-        pd.testing.assert_frame_equal(
-            getattr(forked, table).reset_index(drop=True),
-            getattr(whole, table).reset_index(drop=True),
-            check_categorical=False,
-        )
+    assert forked.digest() == build(sim).digest()
+
+
+def _short_gpu_scenario():
+    """gpu-cost-no-traffic cut to 800 s with the page at 650 s: a few seconds a run."""
+    import dataclasses
+
+    full = load_scenario(resolve_scenario("gpu-cost-no-traffic"))
+    spec = full.spec.model_copy(update={"duration_s": 800.0})
+    spec.clock = spec.clock.model_copy(update={"start_s": 650.0})
+    return dataclasses.replace(full, spec=spec)
+
+
+def test_runs_sharing_their_first_actions_are_each_the_run_forked_alone(tmp_path):
+    """A batch whose runs share their first actions is simulated as a tree
+    (drills/runs/tree.py), here split over two: every run, whether it parts from the others
+    at its first action, at a later one, at the same instant as another's or by doing
+    nothing more, is bit for bit the run forked alone from the page (which is the run
+    simulated whole: the test above)."""
+    from drills.runs.service import Runs
+
+    scenario = _short_gpu_scenario()
+    fix = TimelineEvent(at_s=700.0, set={"pools.embed-cpu.healthy": True})
+    more = TimelineEvent(at_s=740.0, set={"pools.embed-cpu.replicas": 1})
+    other = TimelineEvent(at_s=700.0, set={"pools.embed-cpu.replicas": 1})
+    late = TimelineEvent(at_s=760.0, set={"pools.embed-cpu.healthy": True})
+    base = scenario.timeline
+    timelines = [
+        [*base, fix],  # ends where the next two go on
+        [*base, fix, more],
+        [*base, fix, late],  # parts from the one above at its second action
+        [*base, other],  # the same instant as `fix`, another action
+        [*base, other, fix],  # two actions at one instant, in this order
+        [*base, late],
+    ]
+    tree = Runs(workers=2, folder=tmp_path / "tree", keep_on_disk=1)  # a batch keeps its own
+    tree.prefetch(scenario, timelines)
+    alone = Runs(workers=1, folder=tmp_path / "alone")
+    for timeline in timelines:
+        alone.prefetch(scenario, [timeline])  # a batch of one: forked alone from the page
+        got = tree.known(scenario, timeline)
+        assert got is not None, timeline[len(base) :]  # the tree's, not simulated by `known`
+        want = alone.known(scenario, timeline)
+        assert want is not None and got.digest() == want.digest()
+
+
+def test_a_tree_simulates_each_shared_stretch_once():
+    """The tree's simulated seconds, worked by hand: A and B share their first action at
+    10 s and part at 20 s, C acts at 15 s; from a run paused at 0 s to the end at 100 s the
+    tree simulates 0→10 once, A 20→100, B 20→100, the stretch 10→20 once, and 10→15 plus
+    C's 15→100 from the paused run: 270 s against 300 s forking each from 0 s."""
+    from drills.runs.tree import Branch, groups, simulated_s, split
+
+    e1 = TimelineEvent(at_s=10.0, set={"pools.a.replicas": 2})
+    e2 = TimelineEvent(at_s=20.0, set={"pools.a.replicas": 3})
+    e3 = TimelineEvent(at_s=15.0, set={"pools.a.replicas": 2})
+    a, b, c = Branch("a", (e1,)), Branch("b", (e1, e2)), Branch("c", (e3,))
+    assert simulated_s([a, b, c], 0.0, 100.0) == 10 + (10 + 80 + 80) + 5 + 85
+    assert simulated_s([a], 0.0, 100.0) == 100.0
+    assert simulated_s([Branch("d", ())], 40.0, 100.0) == 60.0
+    # e1 and e3 are equal but for their time: two groups, in time order
+    assert [[x.key for x in m] for _, m in groups([c, b, a], 0)] == [["b", "a"], ["c"]]
+    assert [[x.key for x in m] for _, m in groups([a, b], 1)] == [["b"], ["a"]]  # a ends
+    assert [[x.key for x in t] for t in split([a, b, c], 2)] == [["a", "b"], ["c"]]
+    assert [[x.key for x in t] for t in split([a, b, c], 1)] == [["a", "b", "c"]]
 
 
 def test_a_look_kept_from_another_drill_is_the_look_this_drill_would_see():

@@ -23,6 +23,7 @@ import copy
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, wait
 from functools import partial
 from pathlib import Path
@@ -40,11 +41,13 @@ from drills.runs.fair import FairQueue
 from drills.runs.fork import can_fork, fork_each
 from drills.runs.host import SimulationHost
 from drills.runs.live import LiveRuns
+from drills.runs.tree import Branch, run_tree, split
 from drills.runs.views import SharedViews
 from simulator.engine.loop import Simulation
 from simulator.spec.timeline import TimelineEvent
 from simulator.telemetry.bundle import Telemetry, build
 
+Job = Callable[[], "tuple[str, Telemetry | None] | None"]  # a forked worker's (key, run)
 PREFIXES_KEPT = 2  # scenarios whose run paused at the page is kept for their next scores
 
 
@@ -172,14 +175,14 @@ class Runs:
 
     def prefetch(self, scenario: LoadedScenario, timelines: list[list[TimelineEvent]]) -> None:
         """Simulate the runs of these timelines not yet cached, side by side in forked
-        processes that write each to the disk cache (and hand it back when the batch fits
-        the memory cache: a bigger batch would only push its own runs out of it, so those
-        are read back from disk when wanted, not copied through a pipe). Runs that add trainee
-        actions to the scenario's own timeline share everything before the first action:
-        that prefix is simulated once, paused at the page (and kept for the scenario's next
-        scores), and each run forks from it (a forked process is a copy of the paused run),
-        so each pays only for the minutes after the page. Without fork, `get` simulates
-        them one by one."""
+        processes that write each to the disk cache. Runs that add trainee actions to the
+        scenario's own timeline share everything before the first action: that prefix is
+        simulated once, paused (at the page, kept for the scenario's next scores), and
+        they fork from it (a forked process is a copy of the paused run). Several such
+        runs go on sharing as long as their actions agree: they are simulated as a tree
+        (drills/runs/tree.py) and read back from disk; a lone one is handed back when it
+        fits the memory cache. A batch never prunes its own runs from the disk cache.
+        Without fork, `get` simulates them one by one."""
         missing: dict[str, list[TimelineEvent]] = {}
         for timeline in timelines:
             key = self.key(scenario, timeline)
@@ -194,19 +197,36 @@ class Runs:
         alone = {k: t for k, t in missing.items() if t[: len(base)] != base}
         branches = {k: t for k, t in missing.items() if k not in alone}
         back = len(missing) <= self.cache.size
-        jobs = [partial(self._simulate_in_child, k, scenario, t, back) for k, t in alone.items()]
-        if branches:
-            prefix = self._prefix(scenario, _fork_time(scenario, list(branches.values())))
-            jobs += [
-                partial(_branch, prefix, t[len(base) :], k, self, back) for k, t in branches.items()
-            ]
+        jobs: list[Job] = [
+            partial(self._simulate_in_child, k, scenario, t, back) for k, t in alone.items()
+        ]
+        forked = self._branch_jobs(scenario, branches, back) if branches else []
         # the lone runs share nothing, so they start beside the branches' workers
-        width = len(alone) + min(len(branches), self.workers)
-        # kept as each arrives (the memory cache holds the last few): a batch of a cohort's
-        # runs is never all in this process at once
-        for _, found in fork_each(jobs, width, self.niceness):
-            if found is not None and found[1] is not None:  # a failed worker's run is
-                self.cache.remember(found[0], found[1])  # simulated again by `get`
+        width = len(alone) + min(len(forked), self.workers)
+        jobs += forked
+        keep = self.cache.keep_on_disk
+        self.cache.keep_on_disk = max(keep, len(missing) + 1)  # a batch never prunes its own
+        try:
+            # kept as each arrives (the memory cache holds the last few): a batch of a
+            # cohort's runs is never all in this process at once
+            for _, found in fork_each(jobs, width, self.niceness):
+                if found is not None and found[1] is not None:  # a failed worker's run is
+                    self.cache.remember(found[0], found[1])  # simulated again by `get`
+        finally:
+            self.cache.keep_on_disk = keep
+
+    def _branch_jobs(
+        self, scenario: LoadedScenario, branches: dict[str, list[TimelineEvent]], back: bool
+    ) -> list[Job]:
+        """The runs that add actions to the scenario's own timeline, forked from its run
+        paused before the first action: one alone, several as trees (drills/runs/tree.py:
+        runs that share their first actions share those minutes)."""
+        prefix = self._prefix(scenario, _fork_time(scenario, list(branches.values())))
+        n = len(scenario.timeline)
+        if len(branches) == 1:
+            return [partial(_branch, prefix, t[n:], k, self, back) for k, t in branches.items()]
+        batch = [Branch(k, tuple(t[n:])) for k, t in branches.items()]
+        return [partial(_tree, prefix, part, self) for part in split(batch, self.workers)]
 
     def _queued(self, scenario: LoadedScenario, runs: dict[str, list[TimelineEvent]]) -> None:
         """These runs simulated through the fair queue under this service's owner; a run
@@ -317,6 +337,16 @@ def _branch(
     tel = build(prefix)
     runs.cache.store(key, tel)
     return key, tel if back else None
+
+
+def _tree(prefix: Simulation, branches: list[Branch], runs: Runs) -> None:
+    """In a forked worker: a tree of branches from the paused prefix (this process's own
+    copy of it), each run written to the disk cache, where the caller reads it."""
+
+    def finish(sim: Simulation, key: str) -> None:
+        runs.cache.store(key, build(sim))
+
+    run_tree(prefix, branches, finish)
 
 
 def _fork_time(scenario: LoadedScenario, branches: list[list[TimelineEvent]]) -> float:
