@@ -103,3 +103,44 @@ def debrief_times() -> dict[str, Any]:
         finally:
             os.environ.pop("SPEECHDRILL_CACHE", None)
     return out
+
+
+def tree_share(scenario_id: str = "gpu-cost-no-traffic") -> dict[str, Any]:
+    """The trainees' own runs of a ranking (the expert, the naive trainee and the cheats of
+    tests/adversarial/; a score also reads some moves on their own) simulated as a tree of
+    shared actions (drills/runs/tree.py): the simulated minutes it plans against forking
+    every run from the page, and the wall seconds the batch took."""
+    from pathlib import Path
+
+    from drills.judge.scoring import replay
+    from drills.library.paths import library_root
+    from drills.library.scenario import load_scenario
+    from drills.play.transcript import load_transcript
+    from drills.runs.service import Runs
+    from drills.runs.tree import Branch, simulated_s
+
+    directory = library_root() / scenario_id
+    scenario = load_scenario(directory / "scenario.yaml")
+    paths = [directory / "transcripts" / f"{n}.yaml" for n in ("expert", "naive")]
+    paths += sorted(
+        (Path(__file__).parents[1] / "tests" / "adversarial" / scenario_id).glob("*.yaml")
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        runs = Runs(folder=Path(cache), keep_on_disk=len(paths) + 1)
+        timelines = [replay(scenario, load_transcript(p, scenario), runs).timeline for p in paths]
+        n, page = len(scenario.timeline), scenario.spec.clock.start_s
+        batch = {runs.key(scenario, t): t for t in timelines if t[:n] == scenario.timeline}
+        branches = [Branch(k, tuple(t[n:])) for k, t in batch.items() if len(t) > n]
+        start = time.perf_counter()
+        runs.prefetch(scenario, timelines)
+        wall = time.perf_counter() - start
+    tree = simulated_s(branches, page, scenario.spec.duration_s)
+    each = len(branches) * (scenario.spec.duration_s - page)
+    return {
+        "scenario": scenario_id,
+        "runs_with_actions": len(branches),
+        "tree_simulated_min": tree / 60.0,
+        "forked_each_simulated_min": each / 60.0,
+        "tree_over_forked_each": tree / each,
+        "batch_wall_s": wall,
+    }

@@ -346,10 +346,11 @@ def main() -> None:
         "release_lab": release_lab_time(),
         "variant": variant_time(),
     }
-    from benchmarks.replay import debrief_times, replay_times
+    from benchmarks.replay import debrief_times, replay_times, tree_share
 
     results["replay"] = replay_times()
     results["debrief"] = debrief_times()
+    results["tree"] = tree_share()
     from benchmarks.judge import judge_times
 
     results["judge"] = judge_times()

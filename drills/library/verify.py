@@ -29,6 +29,9 @@ class Check:
 
 def causal_checks(scenario: LoadedScenario, runs: Runs) -> list[Check]:
     key = load_key(scenario.directory / "key.yaml", scenario)
+    # side by side; the faulty run finishes the scenario's run paused at the page, which
+    # the transcripts' runs then fork from (simulated alone it would pay for the page twice)
+    runs.prefetch(scenario, [scenario.timeline, []])
     faulty = runs.get(scenario, scenario.timeline)
     clean = runs.get(scenario, [])
     out = []
