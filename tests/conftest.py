@@ -14,15 +14,7 @@ from typing import Any
 
 import pytest
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
+from drills.runs.child import alive
 
 
 def _remove_stale_homes(folder: Path) -> None:
@@ -30,7 +22,7 @@ def _remove_stale_homes(folder: Path) -> None:
     gigabytes of cached runs): a few killed sessions once filled the disk."""
     for stale in folder.glob("speechdrill-tests-*"):
         pid = stale.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
 
 

@@ -201,7 +201,11 @@ class SandboxPool:
         limits = json.dumps(vars(self.limits))
         child = Child("drills.play.sql_child", [json.dumps(self._hide), limits])
         with self._lock:
-            self._all.add(child)
+            closed = self._closed
+            if not closed:
+                self._all.add(child)
+        if closed:  # the pool closed while this one started (the prestart thread)
+            child.stop(kill=True)
         return child
 
     def _replace(self, child: Child) -> None:
@@ -219,12 +223,15 @@ class SandboxPool:
             return sorted(c.pid for c in self._all if c.alive())
 
     def close(self) -> None:
+        """Kill every sandbox and reap it: a sandbox holds nothing to save (read-only maps
+        of runs on disk), and one still starting would otherwise be waited for until its
+        interpreter had loaded, only to exit (a second or two for each app closed)."""
         self._queue.close()
         with self._lock:
             self._closed = True
             children, self._all = list(self._all), set()
         for child in children:
-            child.stop()
+            child.stop(kill=True)
 
 
 # --- the sandbox process ---------------------------------------------------------------

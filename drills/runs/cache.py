@@ -18,6 +18,7 @@ import pyarrow as pa
 import simulator
 from drills.library.scenario import LoadedScenario
 from drills.play.asof import share_arrow, to_arrow
+from drills.runs.child import alive
 from simulator.spec.timeline import TimelineEvent
 from simulator.telemetry.bundle import TABLES, Telemetry
 
@@ -117,7 +118,12 @@ class RunCache:
             return None  # a damaged cache entry: simulate again
 
     def _prune(self, root: Path) -> None:
-        """Keep the disk cache to the most recent runs."""
+        """Keep the disk cache to the most recent runs, and remove the half-written
+        folders of writers that were killed (a simulation host stopped mid-run)."""
+        for scratch in root.glob("*.tmp"):
+            pid = scratch.name.rsplit(".", 2)[-2]
+            if pid.isdigit() and not alive(int(pid)):
+                shutil.rmtree(scratch, ignore_errors=True)
         runs = sorted(
             (p for p in root.iterdir() if p.is_dir() and not p.name.endswith(".tmp")),
             key=lambda p: p.stat().st_mtime,

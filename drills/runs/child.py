@@ -84,6 +84,17 @@ def connections(argv: Sequence[str]) -> tuple[Connection, Connection]:
     return Connection(int(argv[0]), writable=False), Connection(int(argv[1]), readable=False)
 
 
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists (another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def die_with_parent(sig: int) -> None:
     """Ask the kernel to send `sig` when the parent exits (Linux; elsewhere end of file on
     the inbox ends the child); exit at once if the parent is already gone."""

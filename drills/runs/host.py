@@ -82,7 +82,10 @@ class SimulationHost:
                 done.set_exception(HostGone("the simulation host exited"))
 
     def close(self) -> None:
+        """Kill the host (its forked runs die with it) and reap it: a run it was simulating
+        is lost either way, and waiting for it held a console's shutdown for seconds. The
+        run's half-written folder is removed by the cache's next prune."""
         with self._lock:
             child, self._child = self._child, None
         if child is not None:
-            child.stop()
+            child.stop(kill=True)
