@@ -201,6 +201,28 @@ def test_runs_sharing_their_first_actions_are_each_the_run_forked_alone(tmp_path
         assert want is not None and got.digest() == want.digest()
 
 
+def test_the_disk_cache_removes_only_a_dead_writers_half_written_run(tmp_path):
+    """A run is written to `KEY.PID.tmp` and renamed into place; a writer killed meanwhile
+    (a console's simulation host, stopped mid-run) leaves its folder, which the next prune
+    removes, while a live writer's folder and the finished runs beyond those kept stay."""
+    import os
+    import subprocess
+    import sys
+
+    from drills.runs.cache import RunCache
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead = tmp_path / f"run-a.{int(gone.stdout)}.tmp"
+    writing = tmp_path / f"run-b.{os.getpid()}.tmp"
+    finished = tmp_path / "run-c"
+    for folder in (dead, writing, finished):
+        folder.mkdir()
+    RunCache(folder=tmp_path, keep_on_disk=1)._prune(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([writing.name, finished.name])
+
+
 def test_a_tree_simulates_each_shared_stretch_once():
     """The tree's simulated seconds, worked by hand: A and B share their first action at
     10 s and part at 20 s, C acts at 15 s; from a run paused at 0 s to the end at 100 s the
