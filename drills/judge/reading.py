@@ -442,6 +442,70 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     return bool(set(words) & _RECOMMENDING) or bool(set(pairwise(words)) & _OBLIGING)
 
 
+# a first person deciding ("I'd keep ...", "we'd rather ...", "I wouldn't add it")
+_DECIDERS = frozenset({"i'd", "we'd", "i'll", "we'll", "let's", "i'm", "we're", "i", "we"})
+_CONDITIONAL_FIRST = frozenset({"i'd", "we'd", "i'll", "we'll", "let's"})
+_PREFERRING = frozenset({"rather", "prefer", "prefers", "preferred", "preferable"})
+# what there is already does the job ("server-side latency is enough", "X already covers it")
+_SUFFICING = frozenset({"enough", "sufficient", "suffices", "suffice", "plenty", "adequate"})
+_SUFFICING_PAIRS = frozenset(
+    {("is", "fine"), ("are", "fine"), ("already", "covers"), ("already", "cover")}
+    | {("already", "covered"), ("already", "catches"), ("already", "catch")}
+)
+_WAVING = frozenset({"anyway", "anyways", "whatever"})  # it happens without the measure
+# a choice made in addition ("I'd also keep the fleet alert"), or a past counterfactual that
+# praises the measure ("we'd have found it in a minute"), is no alternative
+_ADDING = frozenset({"also", "too", "additionally", "plus", "both", "have", "'ve", "like", "add"})
+# volition refused: "I wouldn't add it", "we won't prioritise it" (not a purpose: "so we
+# don't forget it")
+_REFUSING = frozenset({"wouldn't", "won't", "shouldn't", "not"})
+_PURPOSE = frozenset({"so", "to", "that"})
+
+
+def closes_argument(reading: Reading, clause: Clause) -> bool:
+    """The clause is where an argument about a measure lands, against it: a preference for
+    something else or for the status quo ("I'd keep serving everything", "better to tune
+    the window", "I'd rather not alert on that"), a claim that what there is suffices ("the
+    fleet-wide one is fine", "a quick rollback is enough"), a wave of the hand ("tickets
+    found it anyway"), or a first person refusing ("I wouldn't add it", "we won't
+    prioritise it", "Not now."). Read by structure, not by the measure's words: the caller
+    checks that the clause does not itself recommend the measure."""
+    words = reading.words[clause.first : clause.last]
+    if not words:
+        return False
+    pairs = set(pairwise(words))
+    conditional = words[0] in _CONDITIONAL or bool(set(words) & {"if", "when", "until", "unless"})
+    if pairs & {("rather", "than"), ("instead", "of")} or conditional:
+        return False  # a contrast is read where it stands; a condition checks
+    deciders = bool(set(words) & _DECIDERS)
+    if clause.triggers or clause.evaluations:
+        volition = deciders and bool(set(words) & _REFUSING)
+        purpose = words[0] in _PURPOSE and not set(words) & {"wouldn't", "rather"}
+        # "Not now.", "...; not a priority": a verdict standing alone, not the ", not a
+        # mystery" that contrasts within its sentence
+        before = reading.text[: reading.spans[clause.first][0]].rstrip()
+        alone = not before or before[-1] in ".;:!?—–-\n"
+        bare = (
+            words[0] == "not"
+            and alone
+            and not _has_finite(words, 0, len(words), lexicon())
+        )
+        return (volition and not purpose) or bare
+    if set(words) & _ADDING:
+        return False
+    preferring = set(words) & _PREFERRING or (deciders and "instead" in words)
+    if preferring or ("better", "to") in pairs or ("better", "off") in pairs:
+        return True
+    if set(words) & _WAVING:
+        return True
+    if set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS:
+        return True
+    return bool(set(words) & _CONDITIONAL_FIRST) or ("i", "would") in pairs or (
+        "we",
+        "would",
+    ) in pairs
+
+
 def _modifies(reading: Reading, at: int, clause: Clause) -> bool:
     """The word at `at` is the first part of a hyphenated compound ("pool-level") or the
     head of a subject whose verb follows at once ("rollback switches are ...")."""
