@@ -460,6 +460,33 @@ _ADDING = frozenset({"also", "too", "additionally", "plus", "both", "have", "'ve
 # don't forget it")
 _REFUSING = frozenset({"wouldn't", "won't", "shouldn't", "not"})
 _PURPOSE = frozenset({"so", "to", "that"})
+_POINTERS = frozenset({"it", "it's", "that", "that's", "this", "those", "these", "them"})
+# what a measure is judged on when it is turned down ("not a priority", "not now")
+_WORTH = frozenset({"priority", "now", "yet", "today", "worth", "needed", "necessary"}) | (
+    frozenset({"required", "urgent", "important", "essential", "justified", "warranted"})
+)
+
+
+_LINKING = frozenset({"is", "was", "are", "would", "will", "does", "do", "really", "just"})
+
+
+def _pointed(words: tuple[str, ...], triggers: list[int]) -> bool:
+    """A pronoun as the subject of a denial ("it isn't justified", "that is not worth
+    it"), not a relative "that" ("a change that hasn't been scored") nor an object
+    ("not the average of them")."""
+    for t in triggers:
+        w = words[t]
+        if not (w in _BARE_NEGATIONS or w.endswith("n't")):
+            continue
+        for p in (t - 1, t - 2):
+            if p < 0 or words[p] not in _POINTERS:
+                continue
+            if p == t - 2 and words[t - 1] not in _LINKING:
+                continue
+            if words[p] == "that" and p > 0:
+                continue
+            return True
+    return False
 
 
 def closes_argument(reading: Reading, clause: Clause) -> bool:
@@ -475,30 +502,39 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         return False
     pairs = set(pairwise(words))
     conditional = words[0] in _CONDITIONAL or bool(set(words) & {"if", "when", "until", "unless"})
-    if pairs & {("rather", "than"), ("instead", "of")} or conditional:
+    after = reading.text[reading.spans[clause.last - 1][1] :]
+    asked = re.match(r"[^.!?\n]*\?", after) is not None  # a question weighs, it lands nowhere
+    if pairs & {("rather", "than"), ("instead", "of")} or conditional or asked:
         return False  # a contrast is read where it stands; a condition checks
     deciders = bool(set(words) & _DECIDERS)
+    negations = [words[a - clause.first] for a, _ in clause.judged()]
+    denied = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in negations)
+    if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS) and not denied:
+        return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
     if clause.triggers or clause.evaluations:
+        if clause.evaluations and clause.judged():
+            return True  # "that coupling is more trouble than it's worth"
         volition = deciders and bool(set(words) & _REFUSING)
         purpose = words[0] in _PURPOSE and not set(words) & {"wouldn't", "rather"}
-        # "Not now.", "...; not a priority": a verdict standing alone, not the ", not a
-        # mystery" that contrasts within its sentence
+        # "it isn't justified": a verdict through a pronoun on what was just described
+        pointed = _pointed(words, [a - clause.first for a, _ in clause.judged()])
+        # "Not now.", "...; not a priority": a verdict standing alone, or one on worth or
+        # time after a comma, not the ", not a mystery" that contrasts within its sentence
         before = reading.text[: reading.spans[clause.first][0]].rstrip()
         alone = not before or before[-1] in ".;:!?—–-\n"
+        head = next((w for w in words[1:] if w not in ("a", "an", "the", "really")), "")
         bare = (
             words[0] == "not"
-            and alone
+            and (alone or head in _WORTH)
             and not _has_finite(words, 0, len(words), lexicon())
         )
-        return (volition and not purpose) or bare
+        return ((volition or pointed) and not purpose) or bare
     if set(words) & _ADDING:
         return False
     preferring = set(words) & _PREFERRING or (deciders and "instead" in words)
     if preferring or ("better", "to") in pairs or ("better", "off") in pairs:
         return True
     if set(words) & _WAVING:
-        return True
-    if set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS:
         return True
     return bool(set(words) & _CONDITIONAL_FIRST) or ("i", "would") in pairs or (
         "we",
@@ -774,7 +810,23 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
         found = next((p for p in lex.evaluations if words[j : j + len(p)] == p), None)
         if found is not None and j + len(found) <= hi:
             out.append((j, j + len(found)))
+        out.extend(_excess(words, k, hi))
     return sorted(set(out))
+
+
+def _excess(words: tuple[str, ...], copula: int, hi: int) -> list[tuple[int, int]]:
+    """ "X is too heavy", "X is far too fine-grained to maintain": a measure said to be more
+    than it should be, in the predicate of its copula, is judged against ("not too costly"
+    cancels, as two negatives do). A condition ("page when it gets too slow") is read as
+    what it checks, before this is asked."""
+    for j in range(copula + 1, min(hi - 1, copula + 4)):
+        if words[j] == "too":
+            nxt = words[j + 1]
+            pos = getAllLemmas(nxt)
+            return [(j, j + 2)] if "ADJ" in pos or "ADV" in pos or nxt == "much" else []
+        if words[j] not in _PREDICATE_FILLERS:
+            return []
+    return []
 
 
 _PREPOSITIONS = frozenset({"with", "on", "against", "across", "using", "over", "through", "into"})
