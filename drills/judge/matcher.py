@@ -46,6 +46,7 @@ from drills.judge.reading import (
     opens_with_verdict,
     read,
     recommends,
+    recommends_itself,
     stem,
     verb_form,
 )
@@ -633,7 +634,7 @@ def _closed_against(
     for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
         reading = readings[k]
         for m in found:
-            if m.negated or any(recommends(reading, reading.clauses[c]) for c in m.clauses):
+            if m.negated or any(recommends_itself(reading, reading.clauses[c]) for c in m.clauses):
                 continue
             for j, other in enumerate(parts):
                 if other.line[:2] != part.line[:2]:

@@ -542,6 +542,22 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     ) in pairs
 
 
+_PERSONS = frozenset({"i", "we", "you", "i'd", "we'd", "you'd", "let's", "i'll", "we'll"})
+
+
+def recommends_itself(reading: Reading, clause: Clause) -> bool:
+    """The clause recommends what it names, not a consequence said of it: "a budget would
+    need us in their release cycle" describes what the measure would bring ("would" with
+    no one deciding and no instruction), "we'd need a budget" and "add a budget" direct."""
+    if not recommends(reading, clause):
+        return False
+    words = reading.words[clause.first : clause.last]
+    if not {"would", "could", "might"} & set(words) or _PERSONS & set(words):
+        return True
+    at = next((k for k in range(clause.first, clause.last) if reading.words[k] not in _OPENING))
+    return _imperative(reading.words[at]) and not _modifies(reading, at, clause)
+
+
 def _modifies(reading: Reading, at: int, clause: Clause) -> bool:
     """The word at `at` is the first part of a hyphenated compound ("pool-level") or the
     head of a subject whose verb follows at once ("rollback switches are ...")."""
