@@ -437,6 +437,16 @@ class Verdict:
     hi: int = 0
 
 
+_OBJECTS = frozenset({"it", "them", "that", "this", "those", "these"})
+_BARE = frozenset({"not", "no", "never", "nor", "neither", "none", "without", "cannot"})
+
+
+def _has_cause(reading: Reading, lo: int, hi: int) -> bool:
+    """Words [lo, hi) name one cause's own thing ("not the network's fault"), not only
+    what it did ("not the latency cause")."""
+    return bool(_headed(reading, list(range(lo, hi))))
+
+
 def _verdicts_back(reading: Reading) -> list[Verdict]:
     """Where a clause passes a verdict on a cause: a negation whose object is a pronoun ("I
     doubt it", "I doubt that's it", "I don't think that explains the complaints"), or a
@@ -455,6 +465,10 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
         if clause.hypothetical:
             continue
         for a, b in clause.triggers:
+            if any(words[j] in _OBJECTS for j in range(a + 1, b)):
+                # "so I've set it aside", "I ruled them out": the dismissal holds its object
+                out.append(Verdict(clause.first, True, b, b))
+                break
             k = b
             while (
                 k < clause.last
@@ -462,15 +476,36 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
                 and not pronoun_at(reading, k, clause.last)
             ):
                 k += 1
+            # "I'm not treating it as the cause": one verb between the denial and its object
+            treated = (
+                k + 1 < clause.last
+                and words[k + 1] in _OBJECTS
+                and "VERB" in getAllLemmas(words[k])
+            )
             lead = [j for j in range(clause.first, a) if words[j] not in _LEADS]
             if k < clause.last and pronoun_at(reading, k, clause.last):
                 rest = range(k + 1, clause.last)
+            elif treated and any(verdict(j) for j in range(k + 2, clause.last)):
+                rest = range(k + 2, clause.last)
             elif lead == [a - 1] and pronoun_at(reading, a - 1, a + 1):
                 rest = range(b, clause.last)  # "that isn't the story"
+                if words[a] not in _BARE and not words[a].endswith("n't"):
+                    # "that's a coincidence", "that's cosmetic": the dismissal is the verdict
+                    out.append(Verdict(clause.first, True, rest.start, rest.stop))
+                    break
             else:
                 said = [j for j in range(b, clause.last) if verdict(j)]
                 if said and not lead:  # "I doubt a few hundred ms of VAD matters"
-                    out.append(Verdict(clause.first, False, b, said[0]))
+                    # "— not the latency cause": a verdict naming no cause's thing is said of
+                    # the cause just named
+                    # (not ", not a streaming problem", which contrasts within its sentence)
+                    before = reading.text[: reading.spans[a][0]].rstrip()[-1:]
+                    back = (
+                        words[a] == "not"
+                        and before in ("", "—", "–", "-", ".", ";")
+                        and not _has_cause(reading, b, said[0])
+                    )
+                    out.append(Verdict(clause.first, back, b, said[0]))
                     break
                 continue
             if any(verdict(j) for j in rest) or all(words[j] in lex.anaphora for j in rest):
