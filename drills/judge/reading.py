@@ -19,6 +19,8 @@ read every answer through this one module.
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -781,6 +783,7 @@ def read(text: str) -> Reading:
             )
         )
     clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
+    clauses = _counterfactuals(tup, clauses)
     return Reading(
         text=source,
         words=tup,
@@ -796,6 +799,38 @@ def read(text: str) -> Reading:
 
 
 _CONDITIONAL = frozenset({"if", "unless", "whenever", "when", "once", "until"})
+_PAST_DENIED = (("hadn't",), ("had", "not"), ("had", "never"))
+
+
+def _counterfactuals(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
+    """ "If the push hadn't widened the beam, each request would still cost what it did": a
+    condition contrary to past fact, whose consequent says what would have been. Its
+    denial asserts what happened (the push widened the beam), so the clause is neither
+    hypothetical nor negated by that "hadn't"."""
+    out = list(clauses)
+    for n, clause in enumerate(clauses):
+        own = words[clause.first : clause.last]
+        if "if" not in own[:3]:
+            continue
+        at = next(
+            (
+                clause.first + k
+                for k in range(len(own))
+                if any(own[k : k + len(p)] == p for p in _PAST_DENIED)
+            ),
+            None,
+        )
+        later = [c for c in clauses[n + 1 :] if c.sentence == clause.sentence]
+        consequent = any(
+            {"would", "wouldn't", "i'd", "we'd"} & set(words[c.first : c.last]) for c in later
+        )
+        if at is None or not consequent:
+            continue
+        span = 1 if words[at] == "hadn't" else 2
+        triggers = tuple(t for t in clause.triggers if not (at <= t[0] < at + span))
+        out[n] = _with(clause, hypothetical=False)
+        out[n] = dataclasses.replace(out[n], triggers=triggers)
+    return out
 # a copula that passes a verdict on its subject ("X would be a mistake", "X seems unwise")
 _COPULAS = frozenset(
     {"is", "are", "was", "were", "be", "been", "being", "it's", "that's", "seems", "seem"}
