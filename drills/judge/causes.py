@@ -441,12 +441,6 @@ _OBJECTS = frozenset({"it", "them", "that", "this", "those", "these"})
 _BARE = frozenset({"not", "no", "never", "nor", "neither", "none", "without", "cannot"})
 
 
-def _has_cause(reading: Reading, lo: int, hi: int) -> bool:
-    """Words [lo, hi) name one cause's own thing ("not the network's fault"), not only
-    what it did ("not the latency cause")."""
-    return bool(_headed(reading, list(range(lo, hi))))
-
-
 def _verdicts_back(reading: Reading) -> list[Verdict]:
     """Where a clause passes a verdict on a cause: a negation whose object is a pronoun ("I
     doubt it", "I doubt that's it", "I don't think that explains the complaints"), or a
@@ -496,16 +490,7 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
             else:
                 said = [j for j in range(b, clause.last) if verdict(j)]
                 if said and not lead:  # "I doubt a few hundred ms of VAD matters"
-                    # "— not the latency cause": a verdict naming no cause's thing is said of
-                    # the cause just named
-                    # (not ", not a streaming problem", which contrasts within its sentence)
-                    before = reading.text[: reading.spans[a][0]].rstrip()[-1:]
-                    back = (
-                        words[a] == "not"
-                        and before in ("", "—", "–", "-", ".", ";")
-                        and not _has_cause(reading, b, said[0])
-                    )
-                    out.append(Verdict(clause.first, back, b, said[0]))
+                    out.append(Verdict(clause.first, False, b, said[0]))
                     break
                 continue
             if any(verdict(j) for j in rest) or all(words[j] in lex.anaphora for j in rest):

@@ -708,9 +708,7 @@ def judge(
     }
     # a prevention entry is one argument: where it lands against a measure, the measure is
     # argued against; an essay's paragraph makes several points, so there it is not applied
-    closed = (
-        _closed_against(parts, found_in, by_id) if rules.slack_per_item is None else set()
-    )
+    closed = _closed_against(parts, found_in, by_id) if rules.slack_per_item is None else set()
     for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
         counted += part.point or bool(found)
         down_here = [m for m in found if k in overruled or (k, m.item) in closed]

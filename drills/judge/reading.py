@@ -538,10 +538,15 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         return True
     if set(words) & _WAVING:
         return True
-    return bool(set(words) & _CONDITIONAL_FIRST) or ("i", "would") in pairs or (
-        "we",
-        "would",
-    ) in pairs
+    return (
+        bool(set(words) & _CONDITIONAL_FIRST)
+        or ("i", "would") in pairs
+        or (
+            "we",
+            "would",
+        )
+        in pairs
+    )
 
 
 _PERSONS = frozenset({"i", "we", "you", "i'd", "we'd", "you'd", "let's", "i'll", "we'll"})
@@ -831,6 +836,8 @@ def _counterfactuals(words: tuple[str, ...], clauses: list[Clause]) -> list[Clau
         out[n] = _with(clause, hypothetical=False)
         out[n] = dataclasses.replace(out[n], triggers=triggers)
     return out
+
+
 # a copula that passes a verdict on its subject ("X would be a mistake", "X seems unwise")
 _COPULAS = frozenset(
     {"is", "are", "was", "were", "be", "been", "being", "it's", "that's", "seems", "seem"}
