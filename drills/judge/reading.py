@@ -19,10 +19,8 @@ read every answer through this one module.
 
 from __future__ import annotations
 
-import dataclasses
-
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -561,8 +559,10 @@ def recommends_itself(reading: Reading, clause: Clause) -> bool:
     words = reading.words[clause.first : clause.last]
     if not {"would", "could", "might"} & set(words) or _PERSONS & set(words):
         return True
-    at = next((k for k in range(clause.first, clause.last) if reading.words[k] not in _OPENING))
-    return _imperative(reading.words[at]) and not _modifies(reading, at, clause)
+    at = next(
+        (k for k in range(clause.first, clause.last) if reading.words[k] not in _OPENING), None
+    )
+    return at is not None and _imperative(reading.words[at]) and not _modifies(reading, at, clause)
 
 
 def _modifies(reading: Reading, at: int, clause: Clause) -> bool:
@@ -833,8 +833,7 @@ def _counterfactuals(words: tuple[str, ...], clauses: list[Clause]) -> list[Clau
             continue
         span = 1 if words[at] == "hadn't" else 2
         triggers = tuple(t for t in clause.triggers if not (at <= t[0] < at + span))
-        out[n] = _with(clause, hypothetical=False)
-        out[n] = dataclasses.replace(out[n], triggers=triggers)
+        out[n] = replace(clause, hypothetical=False, triggers=triggers)
     return out
 
 
