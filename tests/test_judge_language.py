@@ -944,3 +944,21 @@ def test_a_counterfactual_asserts_what_happened(text, share):
 )
 def test_the_stabilisation_cause_said_as_a_negation(text, share):
     assert diagnosis_share(text, [STABILISATION])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a modal of possibility on where it came from, over a list of candidates: a hedge
+        (
+            "The slower replies could come from the heavier voice, a flaky CDN or a client "
+            "bug; we can't tell yet.",
+            0.0,
+        ),
+        ("Possible causes: the heavier voice, a CDN hiccup, or a client regression.", 0.0),
+        # the same cause asserted, with what it came from said plainly
+        ("The slower replies come from the heavier voice: its vocoder is bigger.", 1.0),
+    ],
+)
+def test_candidates_listed_as_possibilities_name_none(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
