@@ -962,3 +962,21 @@ def test_the_stabilisation_cause_said_as_a_negation(text, share):
 )
 def test_candidates_listed_as_possibilities_name_none(text, share):
     assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a denial that a release goes ahead, on a condition, is a rule: a gate
+        (["No voice passes review unless its first audio byte is under budget."], 1),
+        (["A voice can't be promoted if its first audio byte is over budget."], 1),
+        # without the condition it denies; said by someone for themselves it refuses; said
+        # as an instruction not to, it turns the gate down
+        (["No gate on first audio byte for voices."], 0),
+        (["I wouldn't block a voice on first audio byte unless users complain."], 0),
+        (["Don't block voices on first audio byte if they sound better."], 0),
+    ],
+)
+def test_a_prohibition_with_its_condition_is_a_rule(answers, credit):
+    found = judge(answers, [GATE_FAB])
+    assert found.weights.get("fab-gate", 0) * found.factor == credit, found

@@ -746,6 +746,7 @@ def read(text: str) -> Reading:
         # condition, not a denial (one before it still governs: "I haven't thought about
         # what happens if a slice is missing")
         triggers = [t for t in triggers if t[0] < cond or t[1] - t[0] > 1]
+        triggers = [t for t in triggers if not _rule(tup, t, lo, cond, hi)]
         evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
         cancels = [
             t
@@ -805,6 +806,29 @@ def read(text: str) -> Reading:
 
 _CONDITIONAL = frozenset({"if", "unless", "whenever", "when", "once", "until"})
 _PAST_DENIED = (("hadn't",), ("had", "not"), ("had", "never"))
+
+
+# a denial that a release goes ahead, on a condition: a rule ("no model gets promoted
+# unless it holds its slice WER", "a voice can't go live if it's over budget")
+_RULE_DENIALS = frozenset({"no", "not", "can't", "cannot", "won't", "doesn't", "mustn't"})
+_RULE_CONDITIONS = frozenset({"unless", "until", "if"})
+_SPEAKERS = frozenset({"i", "we", "i'd", "we'd", "i'm", "we're", "i'll", "we'll", "you", "let's"})
+
+
+def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, hi: int) -> bool:
+    """The one-word negation at `trigger` states a rule, not a denial: a condition follows
+    it in its clause, no one speaks for themselves ("I wouldn't add a gate unless ..."
+    refuses), and it is no instruction not to ("don't canary it if ...")."""
+    a, b = trigger
+    if b - a != 1 or cond >= hi or words[cond] not in _RULE_CONDITIONS or a > cond:
+        return False
+    if (
+        words[a] not in _RULE_DENIALS
+        or (a == lo and words[a] != "no")
+        or set(words[lo:hi]) & _SPEAKERS
+    ):
+        return False
+    return words[lo] not in ("don't", "do", "never")
 
 
 def _counterfactuals(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
