@@ -980,3 +980,18 @@ def test_candidates_listed_as_possibilities_name_none(text, share):
 def test_a_prohibition_with_its_condition_is_a_rule(answers, credit):
     found = judge(answers, [GATE_FAB])
     assert found.weights.get("fab-gate", 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a constraint set before the main clause governs its own phrase, up to the comma
+        (["Without the raw audio, I'd watch clipping per cohort."], ACOUSTIC, 1),
+        # what it governs stays turned down, and without a main clause it governs all
+        (["Without a canary per voice, we'd ship faster."], CANARY, 0),
+        (["Without clipping monitors per cohort."], ACOUSTIC, 0),
+    ],
+)
+def test_an_opening_without_governs_its_own_phrase(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found

@@ -981,6 +981,16 @@ def _segments(
     its own; after a bare topic ("latency gates, canaries are overkill") it governs both."""
     out = []
     for a, _ in triggers:
+        opening = a == lo or (a == lo + 1 and words[lo] in _OPENING)
+        if opening and words[a] == "without":
+            # "Without raw audio, I'd compare the aggregates": a constraint set before the
+            # main clause governs its own phrase, up to the comma
+            comma = next(
+                (k for k in range(a + 1, hi) if "," in text[spans[k - 1][1] : spans[k][0]]), hi
+            )
+            if comma < hi and _has_finite(words, comma, hi, lexicon()):
+                out.append((a, lo, comma))
+                continue
         start = next(
             (k for k in range(a, lo, -1) if "," in text[spans[k - 1][1] : spans[k][0]]), lo
         )
