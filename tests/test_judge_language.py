@@ -995,3 +995,22 @@ def test_a_prohibition_with_its_condition_is_a_rule(answers, credit):
 def test_an_opening_without_governs_its_own_phrase(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answer, credit",
+    [
+        # a modal in a relative clause after the measure's verb does not recommend it
+        (
+            "Gating every voice on latency gives up the quality we'll need to win users; "
+            "better to tune the vocoder.",
+            0,
+        ),
+        # the speaker's own modal before the verb does, whatever the entry closes on
+        ("We should gate every voice on latency; I'd rather lose a week than users.", 1),
+        ("We'll need a latency gate for every voice; I'd rather lose a week than users.", 1),
+    ],
+)
+def test_a_modal_recommends_only_as_its_clauses_own(answer, credit):
+    found = judge([answer], [GATE])
+    assert found.weights.get("latency-gate", 0) * found.factor == credit, found

@@ -553,16 +553,34 @@ _PERSONS = frozenset({"i", "we", "you", "i'd", "we'd", "you'd", "let's", "i'll",
 def recommends_itself(reading: Reading, clause: Clause) -> bool:
     """The clause recommends what it names, not a consequence said of it: "a budget would
     need us in their release cycle" describes what the measure would bring ("would" with
-    no one deciding and no instruction), "we'd need a budget" and "add a budget" direct."""
+    no one deciding and no instruction), "we'd need a budget" and "add a budget" direct; a
+    modal inside a clause whose verb came first is a relative's ("forbidding it gives up
+    throughput we'll need"), not the clause's."""
     if not recommends(reading, clause):
         return False
-    words = reading.words[clause.first : clause.last]
-    if not {"would", "could", "might"} & set(words) or _PERSONS & set(words):
-        return True
     at = next(
         (k for k in range(clause.first, clause.last) if reading.words[k] not in _OPENING), None
     )
-    return at is not None and _imperative(reading.words[at]) and not _modifies(reading, at, clause)
+    if at is not None and _imperative(reading.words[at]) and not _modifies(reading, at, clause):
+        return True
+    words = reading.words[clause.first : clause.last]
+    if {"would", "could", "might"} & set(words) and not _PERSONS & set(words):
+        return False
+    lex = lexicon()
+    cues = [
+        k
+        for k in range(clause.first, clause.last)
+        if reading.words[k] in _RECOMMENDING or tuple(reading.words[k : k + 2]) in _OBLIGING
+    ]
+    return not cues or any(not _verb_before(reading.words, clause.first, k, lex) for k in cues)
+
+
+def _verb_before(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
+    """A finite verb in words [lo, hi), not counting a subject pronoun ("we should")."""
+    return any(
+        _finite(words, k, lex, hi) and words[k] not in lex.subjects and words[k] not in _DECIDERS
+        for k in range(lo, hi)
+    )
 
 
 def _modifies(reading: Reading, at: int, clause: Clause) -> bool:
