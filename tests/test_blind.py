@@ -23,7 +23,7 @@ WRITER_F: dict[str, dict[str, float]] = {
         "dismissive-right": 0.9117,  # 31/34 (26/34 before the fifth round)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17 (15/17 before the fifth round)
-        "right": 0.838,  # 114/136 (112/136 before the fifth round)
+        "right": 0.8455,  # 115/136 (112/136 before the fifth round)
         "second-only": 0.9995,  # 2/2
         "wrong": 0.9602,  # 49/51
     },

@@ -1014,3 +1014,38 @@ def test_an_opening_without_governs_its_own_phrase(answers, concept, credit):
 def test_a_modal_recommends_only_as_its_clauses_own(answer, credit):
     found = judge([answer], [GATE])
     assert found.weights.get("latency-gate", 0) * found.factor == credit, found
+
+
+ROUTER_CAUSE = "cascade-router-misrouting"
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # "A and not B": the "not" sets what follows against what came before
+        (
+            "Noisy speakerphone audio is now routed to the small model and not to the large one.",
+            1.0,
+        ),
+        # a "not" that governs the claim itself still denies it
+        (
+            "Noisy speakerphone audio is not routed to the small model; it goes to the large "
+            "one as before.",
+            0.0,
+        ),
+    ],
+)
+def test_and_not_governs_what_follows(text, share):
+    assert diagnosis_share(text, [ROUTER_CAUSE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answer, credit",
+    [
+        ("Page on latency per device cohort and not on the fleet average.", 1),
+        ("Page on the fleet average latency and not per device cohort.", 0),
+    ],
+)
+def test_and_not_in_a_measure_governs_what_follows(answer, credit):
+    found = judge([answer], [COHORT_ALERT])
+    assert found.weights.get("cohort-latency-alert", 0) * found.factor == credit, found

@@ -792,7 +792,12 @@ def read(text: str) -> Reading:
                 effect=_opens(tup, lex.effects, lo, hi) and not _has(tup, lex.assertions, lo, hi),
                 assertion=_has(tup, lex.assertions, lo, hi),
                 co_cause=_opens(tup, lex.co_causes, lo, hi),
-                forward=frozenset(a for a, b in triggers if b - a == 1 and words[a] in _FORWARD),
+                forward=frozenset(
+                    a
+                    for a, b in triggers
+                    if b - a == 1
+                    and (words[a] in _FORWARD or _contrasts(source, tup, spans, a, lo))
+                ),
                 segments=_segments(source, tup, spans, lo, hi, triggers),
                 evaluations=tuple(evaluations),
                 cancels=tuple(c for c in cancels if c in triggers),
@@ -800,9 +805,14 @@ def read(text: str) -> Reading:
                     a
                     for a, b in triggers
                     if b - a == 1
-                    and words[a] in _FORWARD
-                    and a > lo
-                    and re.search(r"[,—–]", source[spans[a - 1][1] : spans[a][0]])
+                    and (
+                        (
+                            words[a] in _FORWARD
+                            and a > lo
+                            and re.search(r"[,—–]", source[spans[a - 1][1] : spans[a][0]])
+                        )
+                        or _contrasts(source, tup, spans, a, lo)
+                    )
                 ),
             )
         )
@@ -926,6 +936,16 @@ def _excess(words: tuple[str, ...], copula: int, hi: int) -> list[tuple[int, int
         if words[j] not in _PREDICATE_FILLERS:
             return []
     return []
+
+
+def _contrasts(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], a: int, lo: int
+) -> bool:
+    """A "not" that sets what follows against what came before ("sent to the small model
+    and not to the large one", "…, but not the finals"): it governs only what follows."""
+    if words[a] != "not" or a <= lo:
+        return False
+    return words[a - 1] in ("and", "but") and a - 1 > lo
 
 
 _PREPOSITIONS = frozenset({"with", "on", "against", "across", "using", "over", "through", "into"})
