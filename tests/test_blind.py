@@ -1,10 +1,10 @@
 """The language judge on answers written blind (tests/blind/README.md): recall and false
-accepts per label on the five corpora, asserted at the figures measured when this round of
+accepts per label on the six corpora, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
-off-topic) a ceiling on false accepts. Writers A, B, C, D and E (each held out once, then
-tuned on) are asserted in the full tier; F, held out from the fourth round, in `make test`.
-No simulation."""
+off-topic) a ceiling on false accepts. Writers A to F (each held out once, then tuned on) are
+asserted in the full tier; C's check part is never printed answer by answer. The seventh
+writer (G) is held out by the lead, outside the repository. No simulation."""
 
 from __future__ import annotations
 
@@ -13,25 +13,25 @@ import pytest
 from tests.blind.corpus import evaluate
 
 # Writer F (tests/blind/README.md): a sixth writer, 2026-12-06, held out from the fourth round
-# of the judge: written blind outside the repository while the round began, measured in
-# aggregate only, before it (110/136 causes; 11 of 34 dismissed right causes and 26 of 34
-# negated prevention phrasings accepted) and after it (the figures below). Asserted in
-# `make test` at those figures: a change that accepts one more wrong, hedged, dismissed or
-# negated answer, or lowers a recall, fails. The judge is far from the issue's targets on it.
+# of the judge (measured twice, in aggregate: 112/136 causes, 8 of 34 dismissed right causes,
+# 21 of 34 negated and 8 of 34 dismissive prevention phrasings accepted after it), tuning data
+# for the fifth (docs/scoring.md). Asserted at the figures measured after the fifth round: a
+# change that accepts one more wrong, hedged, dismissed or negated answer, or lowers a recall,
+# fails.
 WRITER_F: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.7642,  # 26/34
+        "dismissive-right": 0.9117,  # 31/34 (26/34 before the fifth round)
         "first-only": 0.9995,  # 2/2
-        "hedge": 0.8818,  # 15/17
-        "right": 0.823,  # 112/136
+        "hedge": 0.9995,  # 17/17 (15/17 before the fifth round)
+        "right": 0.8455,  # 115/136 (112/136 before the fifth round)
         "second-only": 0.9995,  # 2/2
         "wrong": 0.9602,  # 49/51
     },
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
-        "dismissive": 0.7642,  # 26/34
-        "negated": 0.3818,  # 13/34
-        "right": 0.8976,  # 194/216
+        "dismissive": 0.9995,  # 34/34 (26/34 before the fifth round)
+        "negated": 0.8529,  # 29/34 (13/34 before the fifth round)
+        "right": 0.9074,  # 196/216 (194/216 before the fifth round)
         "unrelated": 0.97,  # 33/34
     },
     "exam_items": {
@@ -39,13 +39,13 @@ WRITER_F: dict[str, dict[str, float]] = {
         "not covered (dismissive)": 0.954,  # 105/110
         "not covered (off-topic)": 0.9995,  # 55/55
         "not covered (partial)": 0.9631,  # 53/55
-        "recall": 0.9146,  # 151/165
+        "recall": 0.927,  # 153/165 (151/165 before the fifth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
         "dismissive": 0.9995,  # 10/10
         "off-topic": 0.9995,  # 5/5
-        "partial": 0.7995,  # 8/10
+        "partial": 0.8995,  # 9/10 (8/10 before the fifth round)
         "strong": 0.8995,  # 9/10
     },
 }
@@ -67,7 +67,7 @@ WRITER_E: dict[str, dict[str, float]] = {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9995,  # 34/34
         "negated": 0.9995,  # 34/34
-        "right": 0.8837,  # 191/216
+        "right": 0.8888,  # 192/216 (191/216 before the fifth round)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
@@ -75,7 +75,7 @@ WRITER_E: dict[str, dict[str, float]] = {
         "not covered (dismissive)": 0.9631,  # 106/110
         "not covered (off-topic)": 0.9449,  # 52/55
         "not covered (partial)": 0.9007,  # 73/81
-        "recall": 0.8809,  # 171/194
+        "recall": 0.8865,  # 172/194 (171/194 before the fifth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
@@ -172,7 +172,7 @@ WRITER_B: dict[str, dict[str, float]] = {
         "buzzword-list": 1.0,  # 34/34
         "dismissive": 1.0,  # 34/34
         "negated": 0.9795,  # 50/51
-        "right": 0.9580,  # 207/216 (204/216 before the fourth round)
+        "right": 0.9625,  # 208/216 (207/216 before the fifth round, 204/216 before the fourth)
         "unrelated": 1.0,  # 34/34
     },
     "exam_items": {
@@ -236,8 +236,9 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
     return misses
 
 
-def test_held_out_answers_of_writer_f_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-f"), WRITER_F)
+@pytest.mark.full
+def test_writer_f_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-f"), WRITER_F)
 
 
 @pytest.mark.full

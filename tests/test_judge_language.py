@@ -777,3 +777,275 @@ def test_a_verb_with_its_list_and_a_why_answered_by_a_requirement(answers, conce
 
 
 LEVELS = Concept.of("input-levels", [["input levels", "input level"]])
+
+
+# --- the fifth round (issue 35, tuned on writer F): where an argument lands ---------------
+RETRY_BUDGET = Concept.of("retry-budget", [["retry budget", "budget"], ["retry", "retries"]])
+COHORT_ALERT = Concept.of("cohort-latency-alert", [["@alert"], ["cohort"], ["@latency"]])
+STAGES = Concept.of("overlap-stages", [["overlap", "in parallel"], ["retrieval", "stage"]])
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a measure described, then a preference for the status quo: argued against
+        (
+            [
+                "A retry budget would starve callers when a dependency flaps; I'd rather leave "
+                "retries as they are."
+            ],
+            RETRY_BUDGET,
+            0,
+        ),
+        # the same measure recommended in its own clause, the preference an addition
+        (
+            ["Add a retry budget for every client; I'd also keep the attempt cap at three."],
+            RETRY_BUDGET,
+            1,
+        ),
+        # what there is said to suffice
+        (
+            [
+                "Paging per cohort on latency would flood the rota. The global latency page is "
+                "enough."
+            ],
+            COHORT_ALERT,
+            0,
+        ),
+        # ... and said not to suffice: an argument for the measure
+        (
+            ["Page per cohort on latency. The global latency page is not enough on its own."],
+            COHORT_ALERT,
+            1,
+        ),
+        # a first person refusing it through a pronoun, in the next sentence
+        (
+            [
+                "Running retrieval in parallel with the last words means redoing it whenever the "
+                "speaker goes on. We won't build it."
+            ],
+            STAGES,
+            0,
+        ),
+        # a purpose with a negation is a reason for the measure, not a refusal
+        (
+            [
+                "Run retrieval in parallel with transcription so we don't lose half a second "
+                "per turn."
+            ],
+            STAGES,
+            1,
+        ),
+        # a bare verdict of worth or time, alone or after a comma
+        (["Overlapping retrieval stages — a fun project, not a priority."], STAGES, 0),
+        (["Overlap the retrieval stage with ASR. Not optional."], STAGES, 1),
+        # a measure said to be too much, in its copula's predicate
+        (["Cohort latency alerts are far too noisy to be worth it."], COHORT_ALERT, 0),
+        # "too" as "also", and "too" inside a condition, are no verdict
+        (["Cohort latency alerts too, paging when p95 gets too high."], COHORT_ALERT, 1),
+        # a pronoun's denial after the measure
+        (["A retry budget halves availability in a blip; it isn't justified."], RETRY_BUDGET, 0),
+        # a relative "that" before a denial is no pronoun's verdict
+        (
+            ["Retry budgets per client. Clients that don't back off hit theirs first."],
+            RETRY_BUDGET,
+            1,
+        ),
+        # a stance against, and a cost said to exceed the gain
+        (["I'm against a retry budget for retries on the mobile SDK."], RETRY_BUDGET, 0),
+        (
+            ["Per-client retry budgets: the bookkeeping costs more than it's worth."],
+            RETRY_BUDGET,
+            0,
+        ),
+        # a question weighs the measure; it does not land against it
+        (
+            ["Retry budgets per client. Why would anyone keep unlimited retries?"],
+            RETRY_BUDGET,
+            1,
+        ),
+    ],
+)
+def test_an_entry_that_lands_against_a_measure_earns_nothing(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+STABILISATION = "partial-stabilisation-disabled"
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a dismissal holding its object sets the cause just named aside
+        (
+            "The loudness did go up on the new firmware and frames clip, but the model saw "
+            "louder audio in training, so I've put it aside. My bet is the VAD.",
+            CLIPPING,
+            0.0,
+        ),
+        # the same words as the cause, kept
+        (
+            "The loudness went up on the new firmware and frames clip; I've checked it twice "
+            "and that is the cause.",
+            CLIPPING,
+            1.0,
+        ),
+        # a pronoun called a coincidence or cosmetic
+        (
+            "Yes, the beam width changed in that push, but that's a coincidence; longer calls "
+            "explain the GPU time.",
+            BEAM,
+            0.0,
+        ),
+        ("The beam width changed in that push, and that's what doubled the GPU time.", BEAM, 1.0),
+        # "not treating it as the cause"
+        (
+            "The new voice is larger, but I'm not treating it as the cause; the network is.",
+            VOICE,
+            0.0,
+        ),
+        # a pronoun's dismissal with "set aside" said of the network, the voice kept
+        (
+            "The new voice is a heavier model, and that is the cause; the network I set aside.",
+            VOICE,
+            1.0,
+        ),
+    ],
+)
+def test_a_cause_waved_away_after_it_is_named_is_not_named(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a condition contrary to past fact asserts what its "hadn't" denies
+        (
+            "If the decoder push hadn't widened the beam, each file would still cost what it "
+            "did last week.",
+            1.0,
+        ),
+        # a plain condition asserts nothing, and a denial outside a condition still denies
+        ("If the beam had been widened, each file would cost more.", 0.0),
+        ("The decoder push hadn't widened the beam; the files got longer.", 0.0),
+    ],
+)
+def test_a_counterfactual_asserts_what_happened(text, share):
+    assert diagnosis_share(text, [BEAM])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        ("Decoder config change: no hold-back on the trailing word any more.", 1.0),
+        ("Hold-back was never touched by the push.", 0.0),
+    ],
+)
+def test_the_stabilisation_cause_said_as_a_negation(text, share):
+    assert diagnosis_share(text, [STABILISATION])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a modal of possibility on where it came from, over a list of candidates: a hedge
+        (
+            "The slower replies could come from the heavier voice, a flaky CDN or a client "
+            "bug; we can't tell yet.",
+            0.0,
+        ),
+        ("Possible causes: the heavier voice, a CDN hiccup, or a client regression.", 0.0),
+        # the same cause asserted, with what it came from said plainly
+        ("The slower replies come from the heavier voice: its vocoder is bigger.", 1.0),
+    ],
+)
+def test_candidates_listed_as_possibilities_name_none(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a denial that a release goes ahead, on a condition, is a rule: a gate
+        (["No voice passes review unless its first audio byte is under budget."], 1),
+        (["A voice can't be promoted if its first audio byte is over budget."], 1),
+        # without the condition it denies; said by someone for themselves it refuses; said
+        # as an instruction not to, it turns the gate down
+        (["No gate on first audio byte for voices."], 0),
+        (["I wouldn't block a voice on first audio byte unless users complain."], 0),
+        (["Don't block voices on first audio byte if they sound better."], 0),
+    ],
+)
+def test_a_prohibition_with_its_condition_is_a_rule(answers, credit):
+    found = judge(answers, [GATE_FAB])
+    assert found.weights.get("fab-gate", 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a constraint set before the main clause governs its own phrase, up to the comma
+        (["Without the raw audio, I'd watch clipping per cohort."], ACOUSTIC, 1),
+        # what it governs stays turned down, and without a main clause it governs all
+        (["Without a canary per voice, we'd ship faster."], CANARY, 0),
+        (["Without clipping monitors per cohort."], ACOUSTIC, 0),
+    ],
+)
+def test_an_opening_without_governs_its_own_phrase(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answer, credit",
+    [
+        # a modal in a relative clause after the measure's verb does not recommend it
+        (
+            "Gating every voice on latency gives up the quality we'll need to win users; "
+            "better to tune the vocoder.",
+            0,
+        ),
+        # the speaker's own modal before the verb does, whatever the entry closes on
+        ("We should gate every voice on latency; I'd rather lose a week than users.", 1),
+        ("We'll need a latency gate for every voice; I'd rather lose a week than users.", 1),
+    ],
+)
+def test_a_modal_recommends_only_as_its_clauses_own(answer, credit):
+    found = judge([answer], [GATE])
+    assert found.weights.get("latency-gate", 0) * found.factor == credit, found
+
+
+ROUTER_CAUSE = "cascade-router-misrouting"
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # "A and not B": the "not" sets what follows against what came before
+        (
+            "Noisy speakerphone audio is now routed to the small model and not to the large one.",
+            1.0,
+        ),
+        # a "not" that governs the claim itself still denies it
+        (
+            "Noisy speakerphone audio is not routed to the small model; it goes to the large "
+            "one as before.",
+            0.0,
+        ),
+    ],
+)
+def test_and_not_governs_what_follows(text, share):
+    assert diagnosis_share(text, [ROUTER_CAUSE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answer, credit",
+    [
+        ("Page on latency per device cohort and not on the fleet average.", 1),
+        ("Page on the fleet average latency and not per device cohort.", 0),
+    ],
+)
+def test_and_not_in_a_measure_governs_what_follows(answer, credit):
+    found = judge([answer], [COHORT_ALERT])
+    assert found.weights.get("cohort-latency-alert", 0) * found.factor == credit, found

@@ -437,6 +437,10 @@ class Verdict:
     hi: int = 0
 
 
+_OBJECTS = frozenset({"it", "them", "that", "this", "those", "these"})
+_BARE = frozenset({"not", "no", "never", "nor", "neither", "none", "without", "cannot"})
+
+
 def _verdicts_back(reading: Reading) -> list[Verdict]:
     """Where a clause passes a verdict on a cause: a negation whose object is a pronoun ("I
     doubt it", "I doubt that's it", "I don't think that explains the complaints"), or a
@@ -455,6 +459,10 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
         if clause.hypothetical:
             continue
         for a, b in clause.triggers:
+            if any(words[j] in _OBJECTS for j in range(a + 1, b)):
+                # "so I've set it aside", "I ruled them out": the dismissal holds its object
+                out.append(Verdict(clause.first, True, b, b))
+                break
             k = b
             while (
                 k < clause.last
@@ -462,11 +470,23 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
                 and not pronoun_at(reading, k, clause.last)
             ):
                 k += 1
+            # "I'm not treating it as the cause": one verb between the denial and its object
+            treated = (
+                k + 1 < clause.last
+                and words[k + 1] in _OBJECTS
+                and "VERB" in getAllLemmas(words[k])
+            )
             lead = [j for j in range(clause.first, a) if words[j] not in _LEADS]
             if k < clause.last and pronoun_at(reading, k, clause.last):
                 rest = range(k + 1, clause.last)
+            elif treated and any(verdict(j) for j in range(k + 2, clause.last)):
+                rest = range(k + 2, clause.last)
             elif lead == [a - 1] and pronoun_at(reading, a - 1, a + 1):
                 rest = range(b, clause.last)  # "that isn't the story"
+                if words[a] not in _BARE and not words[a].endswith("n't"):
+                    # "that's a coincidence", "that's cosmetic": the dismissal is the verdict
+                    out.append(Verdict(clause.first, True, rest.start, rest.stop))
+                    break
             else:
                 said = [j for j in range(b, clause.last) if verdict(j)]
                 if said and not lead:  # "I doubt a few hundred ms of VAD matters"

@@ -40,11 +40,13 @@ from pathlib import Path
 
 from drills.judge.reading import (
     Reading,
+    closes_argument,
     lexicon,
     makes_point,
     opens_with_verdict,
     read,
     recommends,
+    recommends_itself,
     stem,
     verb_form,
 )
@@ -614,6 +616,40 @@ def _argued_against(
     return before is not None and before.negated
 
 
+def _closed_against(
+    parts: list[Statement], found_in: list[list[Match]], by_id: dict[str, Concept]
+) -> set[tuple[int, str]]:
+    """(statement, item) pairs whose entry lands against the item: a measure described
+    rather than recommended ("a retry budget would hurt callers during blips", "per-cohort
+    alerting is too fine-grained"), in an entry that closes on another choice, on what there
+    is, or on a refusal ("I'd rather keep retries generous", "server-side latency is enough",
+    "I wouldn't add it", "Not now."), where that closing clause does not itself say the
+    measure. A measure recommended in its own clause ("add a retry budget; I'd keep the
+    attempts at three") stands."""
+    out: set[tuple[int, str]] = set()
+    readings = [read(p.text) for p in parts]
+    closing = [
+        [c for c, clause in enumerate(r.clauses) if closes_argument(r, clause)] for r in readings
+    ]
+    for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
+        reading = readings[k]
+        for m in found:
+            if m.negated or any(recommends_itself(reading, reading.clauses[c]) for c in m.clauses):
+                continue
+            for j, other in enumerate(parts):
+                if other.line[:2] != part.line[:2]:
+                    continue
+                there = readings[j]
+                for c in closing[j]:
+                    if (j == k and c in m.clauses) or (other.answers and c == 0):
+                        continue  # "Not much — that's the point of X": an answer's own no
+                    clause = there.clauses[c]
+                    said = match_in(by_id[m.item], there, clause.first, clause.last)
+                    if said is None or said.negated:
+                        out.add((k, m.item))
+    return out
+
+
 def judge(
     answers: Sequence[str], concepts: Sequence[Concept], rules: Rules = PREVENTION
 ) -> Judgement:
@@ -670,13 +706,16 @@ def judge(
         for k in range(len(parts) - 1)
         if parts[k + 1].line[:2] == parts[k].line[:2] and opens_with_verdict(parts[k + 1].text)
     }
+    # a prevention entry is one argument: where it lands against a measure, the measure is
+    # argued against; an essay's paragraph makes several points, so there it is not applied
+    closed = _closed_against(parts, found_in, by_id) if rules.slack_per_item is None else set()
     for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
         counted += part.point or bool(found)
-        if k in overruled:
-            found = [
-                Match(m.item, m.phrases, True, m.first, m.last, m.weight, m.clauses, m.covered)
-                for m in found
-            ]
+        down_here = [m for m in found if k in overruled or (k, m.item) in closed]
+        found = [m for m in found if m not in down_here] + [
+            Match(m.item, m.phrases, True, m.first, m.last, m.weight, m.clauses, m.covered)
+            for m in down_here
+        ]
         entry_down = down.setdefault(part.line[:2], set())
         argued = [
             m

@@ -20,7 +20,7 @@ read every answer through this one module.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -442,6 +442,147 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     return bool(set(words) & _RECOMMENDING) or bool(set(pairwise(words)) & _OBLIGING)
 
 
+# a first person deciding ("I'd keep ...", "we'd rather ...", "I wouldn't add it")
+_DECIDERS = frozenset({"i'd", "we'd", "i'll", "we'll", "let's", "i'm", "we're", "i", "we"})
+_CONDITIONAL_FIRST = frozenset({"i'd", "we'd", "i'll", "we'll", "let's"})
+_PREFERRING = frozenset({"rather", "prefer", "prefers", "preferred", "preferable"})
+# what there is already does the job ("server-side latency is enough", "X already covers it")
+_SUFFICING = frozenset({"enough", "sufficient", "suffices", "suffice", "plenty", "adequate"})
+_SUFFICING_PAIRS = frozenset(
+    {("is", "fine"), ("are", "fine"), ("already", "covers"), ("already", "cover")}
+    | {("already", "covered"), ("already", "catches"), ("already", "catch")}
+)
+_WAVING = frozenset({"anyway", "anyways", "whatever"})  # it happens without the measure
+# a choice made in addition ("I'd also keep the fleet alert"), or a past counterfactual that
+# praises the measure ("we'd have found it in a minute"), is no alternative
+_ADDING = frozenset({"also", "too", "additionally", "plus", "both", "have", "'ve", "like", "add"})
+# volition refused: "I wouldn't add it", "we won't prioritise it" (not a purpose: "so we
+# don't forget it")
+_REFUSING = frozenset({"wouldn't", "won't", "shouldn't", "not"})
+_PURPOSE = frozenset({"so", "to", "that"})
+_POINTERS = frozenset({"it", "it's", "that", "that's", "this", "those", "these", "them"})
+# what a measure is judged on when it is turned down ("not a priority", "not now")
+_WORTH = frozenset({"priority", "now", "yet", "today", "worth", "needed", "necessary"}) | (
+    frozenset({"required", "urgent", "important", "essential", "justified", "warranted"})
+)
+
+
+_LINKING = frozenset({"is", "was", "are", "would", "will", "does", "do", "really", "just"})
+
+
+def _pointed(words: tuple[str, ...], triggers: list[int]) -> bool:
+    """A pronoun as the subject of a denial ("it isn't justified", "that is not worth
+    it"), not a relative "that" ("a change that hasn't been scored") nor an object
+    ("not the average of them")."""
+    for t in triggers:
+        w = words[t]
+        if not (w in _BARE_NEGATIONS or w.endswith("n't")):
+            continue
+        for p in (t - 1, t - 2):
+            if p < 0 or words[p] not in _POINTERS:
+                continue
+            if p == t - 2 and words[t - 1] not in _LINKING:
+                continue
+            if words[p] == "that" and p > 0:
+                continue
+            return True
+    return False
+
+
+def closes_argument(reading: Reading, clause: Clause) -> bool:
+    """The clause is where an argument about a measure lands, against it: a preference for
+    something else or for the status quo ("I'd keep serving everything", "better to tune
+    the window", "I'd rather not alert on that"), a claim that what there is suffices ("the
+    fleet-wide one is fine", "a quick rollback is enough"), a wave of the hand ("tickets
+    found it anyway"), or a first person refusing ("I wouldn't add it", "we won't
+    prioritise it", "Not now."). Read by structure, not by the measure's words: the caller
+    checks that the clause does not itself recommend the measure."""
+    words = reading.words[clause.first : clause.last]
+    if not words:
+        return False
+    pairs = set(pairwise(words))
+    conditional = words[0] in _CONDITIONAL or bool(set(words) & {"if", "when", "until", "unless"})
+    after = reading.text[reading.spans[clause.last - 1][1] :]
+    asked = re.match(r"[^.!?\n]*\?", after) is not None  # a question weighs, it lands nowhere
+    if pairs & {("rather", "than"), ("instead", "of")} or conditional or asked:
+        return False  # a contrast is read where it stands; a condition checks
+    deciders = bool(set(words) & _DECIDERS)
+    negations = [words[a - clause.first] for a, _ in clause.judged()]
+    denied = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in negations)
+    if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS) and not denied:
+        return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
+    if clause.triggers or clause.evaluations:
+        if clause.evaluations and clause.judged():
+            return True  # "that coupling is more trouble than it's worth"
+        volition = deciders and bool(set(words) & _REFUSING)
+        purpose = words[0] in _PURPOSE and not set(words) & {"wouldn't", "rather"}
+        # "it isn't justified": a verdict through a pronoun on what was just described
+        pointed = _pointed(words, [a - clause.first for a, _ in clause.judged()])
+        # "Not now.", "...; not a priority": a verdict standing alone, or one on worth or
+        # time after a comma, not the ", not a mystery" that contrasts within its sentence
+        before = reading.text[: reading.spans[clause.first][0]].rstrip()
+        alone = not before or before[-1] in ".;:!?—–-\n"
+        head = next((w for w in words[1:] if w not in ("a", "an", "the", "really")), "")
+        bare = (
+            words[0] == "not"
+            and (alone or head in _WORTH)
+            and not _has_finite(words, 0, len(words), lexicon())
+        )
+        return ((volition or pointed) and not purpose) or bare
+    if set(words) & _ADDING:
+        return False
+    preferring = set(words) & _PREFERRING or (deciders and "instead" in words)
+    if preferring or ("better", "to") in pairs or ("better", "off") in pairs:
+        return True
+    if set(words) & _WAVING:
+        return True
+    return (
+        bool(set(words) & _CONDITIONAL_FIRST)
+        or ("i", "would") in pairs
+        or (
+            "we",
+            "would",
+        )
+        in pairs
+    )
+
+
+_PERSONS = frozenset({"i", "we", "you", "i'd", "we'd", "you'd", "let's", "i'll", "we'll"})
+
+
+def recommends_itself(reading: Reading, clause: Clause) -> bool:
+    """The clause recommends what it names, not a consequence said of it: "a budget would
+    need us in their release cycle" describes what the measure would bring ("would" with
+    no one deciding and no instruction), "we'd need a budget" and "add a budget" direct; a
+    modal inside a clause whose verb came first is a relative's ("forbidding it gives up
+    throughput we'll need"), not the clause's."""
+    if not recommends(reading, clause):
+        return False
+    at = next(
+        (k for k in range(clause.first, clause.last) if reading.words[k] not in _OPENING), None
+    )
+    if at is not None and _imperative(reading.words[at]) and not _modifies(reading, at, clause):
+        return True
+    words = reading.words[clause.first : clause.last]
+    if {"would", "could", "might"} & set(words) and not _PERSONS & set(words):
+        return False
+    lex = lexicon()
+    cues = [
+        k
+        for k in range(clause.first, clause.last)
+        if reading.words[k] in _RECOMMENDING or tuple(reading.words[k : k + 2]) in _OBLIGING
+    ]
+    return not cues or any(not _verb_before(reading.words, clause.first, k, lex) for k in cues)
+
+
+def _verb_before(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
+    """A finite verb in words [lo, hi), not counting a subject pronoun ("we should")."""
+    return any(
+        _finite(words, k, lex, hi) and words[k] not in lex.subjects and words[k] not in _DECIDERS
+        for k in range(lo, hi)
+    )
+
+
 def _modifies(reading: Reading, at: int, clause: Clause) -> bool:
     """The word at `at` is the first part of a hyphenated compound ("pool-level") or the
     head of a subject whose verb follows at once ("rollback switches are ...")."""
@@ -623,6 +764,7 @@ def read(text: str) -> Reading:
         # condition, not a denial (one before it still governs: "I haven't thought about
         # what happens if a slice is missing")
         triggers = [t for t in triggers if t[0] < cond or t[1] - t[0] > 1]
+        triggers = [t for t in triggers if not _rule(tup, t, lo, cond, hi)]
         evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
         cancels = [
             t
@@ -650,7 +792,12 @@ def read(text: str) -> Reading:
                 effect=_opens(tup, lex.effects, lo, hi) and not _has(tup, lex.assertions, lo, hi),
                 assertion=_has(tup, lex.assertions, lo, hi),
                 co_cause=_opens(tup, lex.co_causes, lo, hi),
-                forward=frozenset(a for a, b in triggers if b - a == 1 and words[a] in _FORWARD),
+                forward=frozenset(
+                    a
+                    for a, b in triggers
+                    if b - a == 1
+                    and (words[a] in _FORWARD or _contrasts(source, tup, spans, a, lo))
+                ),
                 segments=_segments(source, tup, spans, lo, hi, triggers),
                 evaluations=tuple(evaluations),
                 cancels=tuple(c for c in cancels if c in triggers),
@@ -658,13 +805,19 @@ def read(text: str) -> Reading:
                     a
                     for a, b in triggers
                     if b - a == 1
-                    and words[a] in _FORWARD
-                    and a > lo
-                    and re.search(r"[,—–]", source[spans[a - 1][1] : spans[a][0]])
+                    and (
+                        (
+                            words[a] in _FORWARD
+                            and a > lo
+                            and re.search(r"[,—–]", source[spans[a - 1][1] : spans[a][0]])
+                        )
+                        or _contrasts(source, tup, spans, a, lo)
+                    )
                 ),
             )
         )
     clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
+    clauses = _counterfactuals(tup, clauses)
     return Reading(
         text=source,
         words=tup,
@@ -680,6 +833,62 @@ def read(text: str) -> Reading:
 
 
 _CONDITIONAL = frozenset({"if", "unless", "whenever", "when", "once", "until"})
+_PAST_DENIED = (("hadn't",), ("had", "not"), ("had", "never"))
+
+
+# a denial that a release goes ahead, on a condition: a rule ("no model gets promoted
+# unless it holds its slice WER", "a voice can't go live if it's over budget")
+_RULE_DENIALS = frozenset({"no", "not", "can't", "cannot", "won't", "doesn't", "mustn't"})
+_RULE_CONDITIONS = frozenset({"unless", "until", "if"})
+_SPEAKERS = frozenset({"i", "we", "i'd", "we'd", "i'm", "we're", "i'll", "we'll", "you", "let's"})
+
+
+def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, hi: int) -> bool:
+    """The one-word negation at `trigger` states a rule, not a denial: a condition follows
+    it in its clause, no one speaks for themselves ("I wouldn't add a gate unless ..."
+    refuses), and it is no instruction not to ("don't canary it if ...")."""
+    a, b = trigger
+    if b - a != 1 or cond >= hi or words[cond] not in _RULE_CONDITIONS or a > cond:
+        return False
+    if (
+        words[a] not in _RULE_DENIALS
+        or (a == lo and words[a] != "no")
+        or set(words[lo:hi]) & _SPEAKERS
+    ):
+        return False
+    return words[lo] not in ("don't", "do", "never")
+
+
+def _counterfactuals(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
+    """ "If the push hadn't widened the beam, each request would still cost what it did": a
+    condition contrary to past fact, whose consequent says what would have been. Its
+    denial asserts what happened (the push widened the beam), so the clause is neither
+    hypothetical nor negated by that "hadn't"."""
+    out = list(clauses)
+    for n, clause in enumerate(clauses):
+        own = words[clause.first : clause.last]
+        if "if" not in own[:3]:
+            continue
+        at = next(
+            (
+                clause.first + k
+                for k in range(len(own))
+                if any(own[k : k + len(p)] == p for p in _PAST_DENIED)
+            ),
+            None,
+        )
+        later = [c for c in clauses[n + 1 :] if c.sentence == clause.sentence]
+        consequent = any(
+            {"would", "wouldn't", "i'd", "we'd"} & set(words[c.first : c.last]) for c in later
+        )
+        if at is None or not consequent:
+            continue
+        span = 1 if words[at] == "hadn't" else 2
+        triggers = tuple(t for t in clause.triggers if not (at <= t[0] < at + span))
+        out[n] = replace(clause, hypothetical=False, triggers=triggers)
+    return out
+
+
 # a copula that passes a verdict on its subject ("X would be a mistake", "X seems unwise")
 _COPULAS = frozenset(
     {"is", "are", "was", "were", "be", "been", "being", "it's", "that's", "seems", "seem"}
@@ -710,7 +919,33 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
         found = next((p for p in lex.evaluations if words[j : j + len(p)] == p), None)
         if found is not None and j + len(found) <= hi:
             out.append((j, j + len(found)))
+        out.extend(_excess(words, k, hi))
     return sorted(set(out))
+
+
+def _excess(words: tuple[str, ...], copula: int, hi: int) -> list[tuple[int, int]]:
+    """ "X is too heavy", "X is far too fine-grained to maintain": a measure said to be more
+    than it should be, in the predicate of its copula, is judged against ("not too costly"
+    cancels, as two negatives do). A condition ("page when it gets too slow") is read as
+    what it checks, before this is asked."""
+    for j in range(copula + 1, min(hi - 1, copula + 4)):
+        if words[j] == "too":
+            nxt = words[j + 1]
+            pos = getAllLemmas(nxt)
+            return [(j, j + 2)] if "ADJ" in pos or "ADV" in pos or nxt == "much" else []
+        if words[j] not in _PREDICATE_FILLERS:
+            return []
+    return []
+
+
+def _contrasts(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], a: int, lo: int
+) -> bool:
+    """A "not" that sets what follows against what came before ("sent to the small model
+    and not to the large one", "…, but not the finals"): it governs only what follows."""
+    if words[a] != "not" or a <= lo:
+        return False
+    return words[a - 1] in ("and", "but") and a - 1 > lo
 
 
 _PREPOSITIONS = frozenset({"with", "on", "against", "across", "using", "over", "through", "into"})
@@ -784,6 +1019,16 @@ def _segments(
     its own; after a bare topic ("latency gates, canaries are overkill") it governs both."""
     out = []
     for a, _ in triggers:
+        opening = a == lo or (a == lo + 1 and words[lo] in _OPENING)
+        if opening and words[a] == "without":
+            # "Without raw audio, I'd compare the aggregates": a constraint set before the
+            # main clause governs its own phrase, up to the comma
+            comma = next(
+                (k for k in range(a + 1, hi) if "," in text[spans[k - 1][1] : spans[k][0]]), hi
+            )
+            if comma < hi and _has_finite(words, comma, hi, lexicon()):
+                out.append((a, lo, comma))
+                continue
         start = next(
             (k for k in range(a, lo, -1) if "," in text[spans[k - 1][1] : spans[k][0]]), lo
         )
