@@ -3,8 +3,8 @@ accepts per label on the six corpora, asserted at the figures measured when this
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
 off-topic) a ceiling on false accepts. Writers A to F (each held out once, then tuned on) are
-asserted in the full tier; C's check part is never printed answer by answer. The seventh
-writer (G) is held out by the lead, outside the repository. No simulation."""
+asserted in the full tier; C's check part is never printed answer by answer; G, held out from
+the fifth round, in `make test`. No simulation."""
 
 from __future__ import annotations
 
@@ -12,6 +12,44 @@ import pytest
 
 from tests.blind.corpus import evaluate
 
+# Writer G (tests/blind/README.md): a seventh writer, 2026-12-06, held out from the fifth round
+# of the judge: written blind outside the repository while the round began, with dismissals
+# and arguments against a measure left wholly to the writer (no kinds, no wordings), measured
+# in aggregate only, before it (119/136 causes; 6 of 34 dismissed right causes, 20 of 34
+# negated and 12 of 34 dismissive prevention phrasings accepted) and after it (the figures
+# below). Asserted in `make test` at those figures: a change that accepts one more wrong,
+# hedged, dismissed or negated answer, or lowers a recall, fails.
+WRITER_G: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.8524,  # 29/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.8819,  # 15/17
+        "right": 0.8745,  # 119/136
+        "second-only": 0.9995,  # 2/2
+        "wrong": 0.9407,  # 48/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9995,  # 34/34
+        "dismissive": 0.7054,  # 24/34
+        "negated": 0.7642,  # 26/34
+        "right": 0.9023,  # 195/216
+        "unrelated": 0.9995,  # 34/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.9995,  # 110/110
+        "not covered (off-topic)": 0.9813,  # 54/55
+        "not covered (partial)": 0.9469,  # 54/57
+        "recall": 0.9075,  # 148/163
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.7995,  # 8/10
+        "strong": 0.7995,  # 8/10
+    },
+}
 # Writer F (tests/blind/README.md): a sixth writer, 2026-12-06, held out from the fourth round
 # of the judge (measured twice, in aggregate: 112/136 causes, 8 of 34 dismissed right causes,
 # 21 of 34 negated and 8 of 34 dismissive prevention phrasings accepted after it), tuning data
@@ -234,6 +272,10 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
             if rate < floor - 1e-9:
                 misses.append(f"{section}/{label}: {rate:.1%} < {floor:.1%}")
     return misses
+
+
+def test_held_out_answers_of_writer_g_are_judged_at_the_measured_rates():
+    assert not check(evaluate("heldout-g"), WRITER_G)
 
 
 @pytest.mark.full
