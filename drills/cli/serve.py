@@ -47,7 +47,25 @@ def _check_dask(address: str) -> None:
         from distributed import Client
     except ImportError:
         raise InputError("--dask", "dist", "needs Dask: pip install 'speechdrill[dist]'") from None
+    _check_listening(address)
     try:
         Client(address, timeout="10s").close()
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError("--dask", "", f"no Dask scheduler answers at {address} ({exc})") from None
+
+
+def _check_listening(address: str) -> None:
+    """A TCP address where nothing listens is refused at once: Dask's client would retry
+    it for its whole timeout (ten seconds) before giving up."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    if parts.scheme not in ("", "tcp") or not parts.hostname or parts.port is None:
+        return  # another protocol, or no port: left to Dask's own check
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=3).close()
+    except OSError as exc:
+        raise InputError(
+            "--dask", "", f"no Dask scheduler answers at {address} ({exc.strerror or exc})"
+        ) from None
