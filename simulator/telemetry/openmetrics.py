@@ -16,7 +16,7 @@ run is the same file). Derived signals only: no audio, no transcript text."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -158,23 +158,36 @@ def _counter_family(
     suffix: str = "_total",
     time_column: str = "done_s",
 ) -> Iterator[str]:
-    # only the columns read: a group of a wide frame copies every column
-    frame = frame[[*by, time_column, *([value_column] if value_column else [])]]
-    for key, rows in frame.groupby(by, observed=True, dropna=False, sort=True):
+    ends_all = frame[time_column].to_numpy(dtype=float)
+    values_all = None if value_column is None else frame[value_column].to_numpy(dtype=float)
+    for key, rows in _groups(frame, by):
         labels = _labels(dict(zip(by, _plain(key), strict=True)))
-        ends = rows[time_column].to_numpy(dtype=float)
-        values = None if value_column is None else rows[value_column].to_numpy(dtype=float)
-        for t, total in zip(minutes, _cumulative(ends, values, minutes), strict=True):
+        values = None if values_all is None else values_all[rows]
+        for t, total in zip(minutes, _cumulative(ends_all[rows], values, minutes), strict=True):
             yield f"{PREFIX}{name}{suffix}{labels} {total:.9g} {EPOCH_S + t:.3f}"
 
 
-def _finished(requests: pd.DataFrame) -> pd.DataFrame:
-    return requests[np.isfinite(requests["done_s"].to_numpy(dtype=float))]
+def _groups(frame: pd.DataFrame, by: list[str]) -> Iterator[tuple[Any, np.ndarray]]:
+    """(key, row positions) of each group of `frame` by `by`, as iterating its groupby
+    (observed, null keys kept, sorted) would give them, positions in row order: a pandas
+    group is a copied frame, and with a group for every label combination of a quality
+    summary the copies took a third of an export."""
+    grouped = frame[by].groupby(by, observed=True, dropna=False, sort=True)
+    for key, rows in grouped.indices.items():  # in the groups' sorted order
+        yield key, np.asarray(rows)
+
+
+def _finished(requests: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """The requests that ended, with only these of their columns: a filter copies every
+    column it keeps, and the requests table is wide."""
+    kept = [c for c in dict.fromkeys([*columns, "done_s"]) if c in requests]
+    return requests.loc[np.isfinite(requests["done_s"].to_numpy(dtype=float)), kept]
 
 
 def counters(requests: pd.DataFrame, end_s: float) -> Iterator[str]:
     """Requests and their cost, cumulative at the end of each minute (by when they ended)."""
-    done, minutes = _finished(requests), _minutes(end_s)
+    done = _finished(requests, [*COUNTER_LABELS, "cost_usd"])
+    minutes = _minutes(end_s)
     yield f"# TYPE {PREFIX}requests counter"
     labels = [c for c in COUNTER_LABELS if c in done]
     yield from _counter_family(done, "requests", labels, None, minutes)
@@ -187,7 +200,8 @@ def quality(requests: pd.DataFrame, end_s: float) -> Iterator[str]:
     """Per-request derived signals as summaries (sum and count: rate(sum)/rate(count) is the
     mean in a window) by kind, slice, cohort, language and model version, and the users'
     corrections as a counter: quality by slice and cohort, with no text."""
-    done, minutes = _finished(requests), _minutes(end_s)
+    done = _finished(requests, [*QUALITY_LABELS, *QUALITY, "corrected"])
+    minutes = _minutes(end_s)
     by = [c for c in QUALITY_LABELS if c in done]
     for column, (name, meaning) in QUALITY.items():
         rows = done[done[column].notna()] if column in done else done[:0]
@@ -242,7 +256,9 @@ def _histogram(
 def histograms(requests: pd.DataFrame, end_s: float) -> Iterator[str]:
     """Latency of the requests served by kind and route, and of each stage (first partial,
     final result, first audio byte, first response), cumulative once a minute."""
-    ok = requests[(requests["status"].astype(str) == "ok") & requests["latency_ms"].notna()]
+    wanted = ["status", "done_s", *STAGES, *(c for _, by in STAGES.values() for c in by)]
+    narrow = requests[[c for c in dict.fromkeys(wanted) if c in requests]]
+    ok = narrow[(narrow["status"].astype(str) == "ok") & narrow["latency_ms"].notna()]
     minutes = _minutes(end_s)
     for column, (metric, by) in STAGES.items():
         rows = ok[ok[column].notna()] if column in ok else ok[:0]
