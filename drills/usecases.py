@@ -16,9 +16,24 @@ from pydantic import ValidationError
 
 from drills.judge.debrief import report_parts
 from drills.judge.history import record_drill
-from drills.judge.scoring import Assessed, References, Score, assess, references, replay
+from drills.judge.scoring import (
+    Assessed,
+    References,
+    Score,
+    assess,
+    prefetch_scores,
+    references,
+    replay,
+)
 from drills.library.family import load_family, resolve_family
-from drills.library.scenario import AnswerKey, LoadedScenario, Move, Transcript, load_scenario
+from drills.library.scenario import (
+    AnswerKey,
+    LoadedScenario,
+    Move,
+    Transcript,
+    load_key,
+    load_scenario,
+)
 from drills.library.scenario import resolve_scenario as resolve
 from drills.play.actions import ACTIONS, ActionError, check_action, preview
 from drills.play.drill import Drill, MoveRecord, load_drill
@@ -54,6 +69,7 @@ __all__ = [
     "preview_move",
     "record",
     "replay_team_transcript",
+    "replay_team_transcripts",
     "replay_transcript",
     "score_once",
     "score_session",
@@ -339,6 +355,27 @@ def score_team(team: TeamDrill, refs: References | None = None) -> TeamAssessed:
 def replay_team_transcript(path: Path, runs: Runs) -> TeamAssessed:
     """A recorded team drill (drills/team/model.py: TeamTranscript) replayed and scored; an
     entry that cannot be played is bad input naming its place in the file."""
+    return score_team(_replayed_team(path, runs))
+
+
+def replay_team_transcripts(paths: Sequence[Path], runs: Runs) -> list[TeamAssessed]:
+    """Several recorded team drills replayed and scored, as `replay_team_transcript` each:
+    the runs of those on one incident are simulated together, as one batch (actions they
+    share, simulated once: drills/runs/tree.py), before any of them is scored."""
+    teams = [_replayed_team(path, runs) for path in paths]
+    shared: dict[Path, References] = {}
+    for team in teams:
+        scenario = team.drill.scenario
+        if scenario.directory not in shared:
+            shared[scenario.directory] = references(scenario, scenario.directory, runs)
+    for directory, refs in shared.items():
+        key = load_key(directory / "key.yaml", refs.scenario)
+        drills = [t.drill for t in teams if t.drill.scenario.directory == directory]
+        prefetch_scores(drills, key, refs)
+    return [score_team(team, shared[team.drill.scenario.directory]) for team in teams]
+
+
+def _replayed_team(path: Path, runs: Runs) -> TeamDrill:
     transcript = load_team_transcript(path)
     scenario = load_scenario(resolve(transcript.team.scenario))
     plan = load_plan(scenario)
@@ -346,7 +383,7 @@ def replay_team_transcript(path: Path, runs: Runs) -> TeamAssessed:
     if refused:
         seq, where, why = refused[0]
         raise InputError(str(path), f"entries[{seq}]" + (f".{where}" if where else ""), why)
-    return score_team(team)
+    return team
 
 
 def write_team_report(

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from drills.team.scoring import PASS_MARK, ROLE_FLOOR
-from drills.usecases import TeamAssessed, replay_team_transcript, write_team_report
+from drills.usecases import (
+    TeamAssessed,
+    replay_team_transcript,
+    replay_team_transcripts,
+    write_team_report,
+)
 from tests.helpers import RUNS
 
 TEAMS = Path(__file__).parent / "team" / "gpu-cost-no-traffic"
@@ -19,13 +24,22 @@ IGNORED = "ignored-alert"  # well-run.yaml but for the second alert, left withou
 
 @pytest.fixture(scope="module")
 def scored() -> dict[str, TeamAssessed]:
-    return {
-        name: replay_team_transcript(TEAMS / f"{name}.yaml", RUNS) for name in (*NAMES, IGNORED)
-    }
+    names = (*NAMES, IGNORED)  # scored together: their runs simulated as one batch
+    scored = replay_team_transcripts([TEAMS / f"{n}.yaml" for n in names], RUNS)
+    return dict(zip(names, scored, strict=True))
 
 
 def part(scored: TeamAssessed, component: str, name: str) -> float:
     return next(p.points for p in scored.score.component(component).parts if p.name == name)
+
+
+@pytest.mark.slow
+def test_a_team_scored_in_a_batch_scores_as_one_scored_alone(scored):
+    """Scoring several teams together only simulates their runs together: each team's
+    score, line for line, is the one its transcript gets alone (its runs are cached now)."""
+    for name in ("well-run", "undo"):
+        alone = replay_team_transcript(TEAMS / f"{name}.yaml", RUNS).score
+        assert alone == scored[name].score, name
 
 
 @pytest.mark.slow
