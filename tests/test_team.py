@@ -335,6 +335,30 @@ def test_a_team_transcript_that_cannot_be_played_names_the_entry(tmp_path):
     assert "only the incident commander posts a severity" in refused.value.expected
 
 
+def test_team_score_refuses_bad_input_before_simulating_anything(tmp_path, capsys):
+    """`speechdrill team score`: a missing file, a file that is not a team transcript, one
+    entry that cannot be played, and two transcripts whose reports would share a folder
+    are bad input (exit 2, the file and the field named, no traceback)."""
+    from drills.cli.main import main
+
+    source = Path(__file__).parent / "team" / "gpu-cost-no-traffic" / "silent.yaml"
+    twin = tmp_path / "twin" / "silent.yaml"
+    twin.parent.mkdir()
+    twin.write_text(source.read_text())
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("team: {team: X}\nentries: []\n")
+    for args, says in (
+        ((str(tmp_path / "none.yaml"),), "file not found"),
+        ((str(broken),), "team.scenario: required field is missing"),
+        ((str(source), str(twin), "--out", str(tmp_path / "r")), "would share a folder"),
+    ):
+        with pytest.raises(SystemExit) as exited:
+            main(["team", "score", *args])
+        err = capsys.readouterr().err
+        assert exited.value.code == 2 and says in err, (args, err)
+        assert "Traceback" not in err
+
+
 # --- the rubric: near misses both ways -------------------------------------------------
 
 

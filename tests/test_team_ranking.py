@@ -15,7 +15,7 @@ from drills.usecases import (
     replay_team_transcripts,
     write_team_report,
 )
-from tests.helpers import RUNS
+from tests.helpers import RUNS, speechdrill
 
 TEAMS = Path(__file__).parent / "team" / "gpu-cost-no-traffic"
 NAMES = ("well-run", "bad-updates", "guessed-cause", "silent", "undo")
@@ -165,3 +165,24 @@ def test_the_team_report_lays_the_channel_beside_the_signal(scored, tmp_path):
     assert decision["actions"][0]["by"] == "Bo" and "embed-cpu" in decision["decision"]
     html = (tmp_path / "team-report.html").read_text()
     assert "id='timeline'" in html and "Well run" in html and "passed" in html
+
+
+@pytest.mark.full
+def test_the_command_line_ranks_team_transcripts_and_writes_their_reports(scored, tmp_path):
+    """`speechdrill team score`: the teams best first, each with the score the use case
+    gives it (the runs are in the session's cache by now), a report folder per transcript;
+    its bad input is tests/test_team.py's."""
+    import json
+
+    names = ("silent", "well-run", "undo")
+    paths = [str(TEAMS / f"{n}.yaml") for n in names]
+    out = speechdrill("team", "score", *paths, "--json", "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    ranked = json.loads(out.stdout)
+    assert [r["team"] for r in ranked] == ["Well run", "Undo each other", "Silent"]
+    for row, name in zip(ranked, ("well-run", "undo", "silent"), strict=True):
+        assert row["score"] == scored[name].score.score
+        assert row["passed"] == scored[name].score.passed
+        assert (tmp_path / name / "team-report.html").is_file()
+    shown = speechdrill("team", "score", paths[0], "--no-counterfactuals")
+    assert shown.returncode == 0 and "Silent" in shown.stdout and "not passed" in shown.stdout

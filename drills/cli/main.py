@@ -42,6 +42,7 @@ COMMANDS = {
     "exam": "exam",
     "history": "history",
     "serve": "serve",
+    "team": "team",
     "export": "export",
     "gate": "release",
     "packet": "release",
