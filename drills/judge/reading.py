@@ -349,6 +349,8 @@ def _boundaries(
         if i > 0 and not new_clause:
             # "not yet", "wasn't yet sure": an adverb of the negation, not "but"
             adverb = word == "yet" and _ends_negated(tup, i) and "," not in gap
+            # "amplify it so much that peaks clip": a degree, not a consequence
+            adverb = adverb or (word == "so" and tup[i + 1 : i + 2] in _DEGREE)
             if contrast or (word in lex.clause_openers and not adverb):
                 new_clause = True
             elif "," in gap and (word in ("not", "never") or _ends_negated(tup, i)):
@@ -388,6 +390,11 @@ def _boundaries(
     return sentence_of, clause_of, contrasts
 
 
+# "so" before one of these measures a degree ("so much that", "so loud the peaks clip")
+_DEGREE = frozenset(
+    (w,)
+    for w in "much many far high low loud hot badly hard long short often little few".split()
+)
 _ANAPHORS = frozenset({"it", "that", "this", "those", "these", "they", "them", "either"})
 _SAID = frozenset({"it's", "that's", "they're"})  # a pronoun with its verb
 
