@@ -355,6 +355,10 @@ def _boundaries(
                 new_clause = True
             elif "," in gap and (word in ("not", "never") or _ends_negated(tup, i)):
                 new_clause = True  # "A, not B"; "traffic did not, B": the negation ends
+            elif "," in gap and word == "and" and _negative_order(tup, i + 1):
+                # "keep a rollback, and don't log raw audio": the last of a series of
+                # instructions denies only itself
+                new_clause = True
             elif "," in gap and (subordinate or _finite_ahead(text, tup, spans, i, lex)):
                 # "A, B or C are not needed": an enumeration awaiting its verb is one clause
                 new_clause = subordinate or (
@@ -388,6 +392,11 @@ def _boundaries(
         sentence_of.append(sentence)
         clause_of.append(clause)
     return sentence_of, clause_of, contrasts
+
+
+def _negative_order(words: tuple[str, ...], i: int) -> bool:
+    """Words from i open an instruction not to ("don't", "do not", "never")."""
+    return words[i : i + 1] in (("don't",), ("never",)) or words[i : i + 2] == ("do", "not")
 
 
 # "so" before one of these measures a degree ("so much that", "so loud the peaks clip")
@@ -772,6 +781,7 @@ def read(text: str) -> Reading:
         # what happens if a slice is missing")
         triggers = [t for t in triggers if t[0] < cond or t[1] - t[0] > 1]
         triggers = [t for t in triggers if not _rule(tup, t, lo, cond, hi)]
+        triggers = [t for t in triggers if not _bound(tup, t, lo, hi)]
         evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
         cancels = [
             t
@@ -864,6 +874,33 @@ def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, 
     ):
         return False
     return words[lo] not in ("don't", "do", "never")
+
+
+_BOUNDS = frozenset({"beyond", "above", "exceed", "exceeds", "exceeding"})
+_LIMITS = frozenset(
+    {"budget", "threshold", "limit", "limits", "tolerance", "margin", "x", "n", "agreed", "allowed"}
+)
+_POSSESSIVES = frozenset({"the", "a", "its", "their", "our", "an", "agreed", "set"})
+
+
+def _bound(words: tuple[str, ...], trigger: tuple[int, int], lo: int, hi: int) -> bool:
+    """ "No slice regressions beyond budget", "must not get worse by more than X": a
+    one-word negation bounded by a limit in its clause states a limit, not a denial ("no
+    regression beyond noise" still denies: noise is no limit). Not when someone speaks for
+    themselves ("I wouldn't allow regressions beyond budget" refuses)."""
+    a, b = trigger
+    if b - a != 1 or words[a] not in _RULE_DENIALS | {"never"} or set(words[lo:hi]) & _SPEAKERS:
+        return False
+    for k in range(b, hi - 1):
+        limit = words[k + 1]
+        bounded = words[k] in _BOUNDS or words[k : k + 2] == ("more", "than")
+        after = words[k + 2] if words[k] == "more" and k + 2 < hi else limit
+        at = k + (3 if words[k] == "more" else 2)
+        if after in _POSSESSIVES and at < hi:  # "beyond the agreed budget"
+            after = words[at + 1] if words[at] in _POSSESSIVES and at + 1 < hi else words[at]
+        if bounded and (after in _LIMITS or after[:1].isdigit()):
+            return True
+    return False
 
 
 def _counterfactuals(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
