@@ -65,7 +65,8 @@ class Lexicon:
     """language.yaml, each entry as a run of lower-case words."""
 
     negations: frozenset[str]
-    negation_phrases: tuple[Phrase, ...]
+    negation_phrases: tuple[Phrase, ...]  # closing verdicts included
+    closing_verdicts: frozenset[Phrase]  # "X is noise", "not ours": an argument landed
     pseudo_negations: tuple[Phrase, ...]
     anaphora: frozenset[str]
     dismissals: tuple[Phrase, ...]
@@ -114,7 +115,8 @@ def lexicon() -> Lexicon:
 
     return Lexicon(
         negations=words("negations"),
-        negation_phrases=_phrases(data["negation_phrases"]),
+        negation_phrases=_phrases(data["negation_phrases"] + data["closing_verdicts"]),
+        closing_verdicts=frozenset(_phrases(data["closing_verdicts"])),
         pseudo_negations=_phrases(data["pseudo_negations"]),
         anaphora=words("anaphora"),
         dismissals=_phrases(data["dismissals"]),
@@ -476,9 +478,12 @@ _ADDING = frozenset({"also", "too", "additionally", "plus", "both", "have", "'ve
 # don't forget it")
 _REFUSING = frozenset({"wouldn't", "won't", "shouldn't", "not"})
 _PURPOSE = frozenset({"so", "to", "that"})
+_REASONS = frozenset({"because", "since", "as", "which", "when", "while", "otherwise", "without"})
+_REASONS |= frozenset({"or", "else", "where", "whereas", "unlike", "before", "until", "so"})
 _POINTERS = frozenset({"it", "it's", "that", "that's", "this", "those", "these", "them"})
 # what a measure is judged on when it is turned down ("not a priority", "not now")
-_WORTH = frozenset({"priority", "now", "yet", "today", "worth", "needed", "necessary"}) | (
+# (or whose it is to do: "X is FinOps's problem, not ours")
+_WORTH = frozenset({"priority", "now", "yet", "today", "worth", "needed", "necessary", "ours"}) | (
     frozenset({"required", "urgent", "important", "essential", "justified", "warranted"})
 )
 
@@ -544,7 +549,13 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
             and (alone or head in _WORTH)
             and not _has_finite(words, 0, len(words), lexicon())
         )
-        return ((volition or pointed) and not purpose) or bare
+        # "Another alert on top is noise.", "the platform team will get to it eventually":
+        # a verdict phrase that is its own clause's point, not a reason given for the
+        # measure ("because retries forever are a waste")
+        verdict = words[0] not in _REASONS and any(
+            reading.words[a:b] in lexicon().closing_verdicts for a, b in clause.judged()
+        )
+        return ((volition or pointed or verdict) and not purpose) or bare
     if set(words) & _ADDING:
         return False
     preferring = set(words) & _PREFERRING or (deciders and "instead" in words)
