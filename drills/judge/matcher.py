@@ -634,7 +634,11 @@ def _closed_against(
     for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
         reading = readings[k]
         for m in found:
-            if m.negated or any(recommends_itself(reading, reading.clauses[c]) for c in m.clauses):
+            # a fragment ("Retry ratio alert.") directs nothing, whatever its first word
+            if m.negated or (
+                part.point
+                and any(recommends_itself(reading, reading.clauses[c]) for c in m.clauses)
+            ):
                 continue
             for j, other in enumerate(parts):
                 if other.line[:2] != part.line[:2]:

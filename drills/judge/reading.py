@@ -403,8 +403,7 @@ def _negative_order(words: tuple[str, ...], i: int) -> bool:
 
 # "so" before one of these measures a degree ("so much that", "so loud the peaks clip")
 _DEGREE = frozenset(
-    (w,)
-    for w in "much many far high low loud hot badly hard long short often little few".split()
+    (w,) for w in "much many far high low loud hot badly hard long short often little few".split()
 )
 _ANAPHORS = frozenset({"it", "that", "this", "those", "these", "they", "them", "either"})
 _SAID = frozenset({"it's", "that's", "they're"})  # a pronoun with its verb
@@ -455,7 +454,12 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     )
     # a verb's base form opens an instruction, not a noun phrase it modifies ("pool-level
     # spend is what finance looks at"; "pool" is a verb too)
-    if at is not None and _imperative(reading.words[at]) and not _modifies(reading, at, clause):
+    if (
+        at is not None
+        and _imperative(reading.words[at])
+        and not _modifies(reading, at, clause)
+        and not _subject_compound(reading, at, clause)
+    ):
         return True
     return bool(set(words) & _RECOMMENDING) or bool(set(pairwise(words)) & _OBLIGING)
 
@@ -588,7 +592,12 @@ def recommends_itself(reading: Reading, clause: Clause) -> bool:
     at = next(
         (k for k in range(clause.first, clause.last) if reading.words[k] not in _OPENING), None
     )
-    if at is not None and _imperative(reading.words[at]) and not _modifies(reading, at, clause):
+    if (
+        at is not None
+        and _imperative(reading.words[at])
+        and not _modifies(reading, at, clause)
+        and not _subject_compound(reading, at, clause)
+    ):
         return True
     words = reading.words[clause.first : clause.last]
     if {"would", "could", "might"} & set(words) and not _PERSONS & set(words):
@@ -600,6 +609,27 @@ def recommends_itself(reading: Reading, clause: Clause) -> bool:
         if reading.words[k] in _RECOMMENDING or tuple(reading.words[k : k + 2]) in _OBLIGING
     ]
     return not cues or any(not _verb_before(reading.words, clause.first, k, lex) for k in cues)
+
+
+_LINKING = frozenset({"when", "if", "so", "that", "because", "unless", "until", "before", "after"})
+_LINKING |= frozenset({"while", "once", "which", "who", "where", "and", "or", ",", "to", "as"})
+
+
+def _subject_compound(reading: Reading, at: int, clause: Clause) -> bool:
+    """ "Cohort latency alerts are someone else's problem": a word that may be a verb
+    ("cohort", "retry") heading a noun compound that its clause's verb then speaks of, not
+    an instruction ("retry with backoff when it fails", "gate releases on it")."""
+    lex = lexicon()
+    nxt = at + 1
+    if nxt >= clause.last or reading.words[nxt] in lex.determiners | _LINKING:
+        return False
+    for k in range(nxt, clause.last):
+        word = reading.words[k]
+        if word in _LINKING or word in lex.determiners:
+            return False
+        if word in lex.auxiliaries or word in lex.finite:
+            return True
+    return False
 
 
 def _verb_before(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
