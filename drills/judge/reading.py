@@ -403,7 +403,11 @@ def _negative_order(words: tuple[str, ...], i: int) -> bool:
 
 # "so" before one of these measures a degree ("so much that", "so loud the peaks clip")
 _DEGREE = frozenset(
-    (w,) for w in "much many far high low loud hot badly hard long short often little few".split()
+    (w,)
+    for w in (
+        *("much", "many", "far", "high", "low", "loud", "hot", "badly", "hard", "long"),
+        *("short", "often", "little", "few"),
+    )
 )
 _ANAPHORS = frozenset({"it", "that", "this", "those", "these", "they", "them", "either"})
 _SAID = frozenset({"it's", "that's", "they're"})  # a pronoun with its verb
