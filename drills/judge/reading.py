@@ -827,6 +827,7 @@ def read(text: str) -> Reading:
         triggers = [t for t in triggers if t[0] < cond or t[1] - t[0] > 1]
         triggers = [t for t in triggers if not _rule(tup, t, lo, cond, hi)]
         triggers = [t for t in triggers if not _bound(tup, t, lo, hi)]
+        triggers = _never_without(tup, triggers, lo, hi)
         evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
         cancels = [
             t
@@ -921,6 +922,29 @@ def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, 
     return words[lo] not in ("don't", "do", "never")
 
 
+def _never_without(
+    words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
+) -> list[tuple[int, int]]:
+    """ "Clients must never retry without a limit", "no voice ships without a canary": a
+    prohibition of doing a thing without another requires the other; the two negatives
+    cancel. Not when someone speaks for themselves ("I wouldn't add a budget without
+    evidence" refuses the budget)."""
+    if set(words[lo:hi]) & _SPEAKERS:
+        return triggers
+    withouts = [t for t in triggers if words[t[0]] == "without"]
+    denials = [
+        t
+        for t in triggers
+        if t[1] - t[0] == 1
+        and (words[t[0]] in _RULE_DENIALS | {"never"} or words[t[0]].endswith("n't"))
+    ]
+    pairs = [(d, w) for w in withouts for d in denials if d[0] < w[0] and w[0] - d[1] <= 6]
+    if not pairs:
+        return triggers
+    dropped = {t for pair in pairs[:1] for t in pair}
+    return [t for t in triggers if t not in dropped]
+
+
 _BOUNDS = frozenset({"beyond", "above", "exceed", "exceeds", "exceeding"})
 _LIMITS = frozenset(
     {"budget", "threshold", "limit", "limits", "tolerance", "margin", "x", "n", "agreed", "allowed"}
@@ -994,6 +1018,9 @@ _PREDICATE_FILLERS = frozenset(
 )
 
 
+_ALONE = frozenset({"alone", "itself", "themselves"})
+
+
 def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple[int, int]]:
     """Verdicts on a course of action in words [lo, hi): an evaluation in the predicate of a
     copula ("X would be a mistake", "it seems unwise to X", "X is not a good idea") or a verb
@@ -1002,6 +1029,9 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
     for k in range(lo, hi):
         if words[k] not in _COPULAS:
             continue
+        if _ALONE & set(words[lo:k]):
+            continue  # "the total bill alone is too coarse": a verdict on what there is
+
         j = k + 1
         while j < min(hi, k + 5) and words[j] in _PREDICATE_FILLERS:
             j += 1
