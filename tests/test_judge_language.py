@@ -1231,3 +1231,52 @@ def test_a_series_of_instructions_and_a_bounded_negation(answers, concept, credi
 def test_a_measure_handed_off_deferred_or_called_noise(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+RETRIES = "retry-storm"
+JITTER = "network-jitter"
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a chat reply's "nah" and normal variation dismiss the cause just raised
+        (
+            "ana: could the new retry policy be flooding us?\nben: nah, the SDK caps retries "
+            "at two; the pool lost replicas in the maintenance window",
+            RETRIES,
+            0.0,
+        ),
+        (
+            "ana: could the new retry policy be flooding us?\nben: yes, the SDK now retries "
+            "without backoff and the retries swamp the pool",
+            RETRIES,
+            1.0,
+        ),
+        ("Jitter rose a little, but that's always noisy; I'd blame the new canary.", JITTER, 0.0),
+        ("Jitter on that carrier doubled and the audio arrives in bursts.", JITTER, 1.0),
+    ],
+)
+def test_a_chat_dismissal_and_normal_variation(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a verdict on what there is alone argues for the measure
+        (
+            ["Latency alerts per device cohort; the fleet-wide page alone is too coarse."],
+            COHORT_ALERT,
+            1,
+        ),
+        (["Latency alerts per device cohort are too coarse to act on."], COHORT_ALERT, 0),
+        # a prohibition of doing without requires the thing
+        (["Clients should never retry without a budget."], RETRY_BUDGET, 1),
+        (["Clients retry without a budget today."], RETRY_BUDGET, 0),
+        (["I wouldn't add a retry budget without more data."], RETRY_BUDGET, 0),
+    ],
+)
+def test_alone_and_never_without(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
