@@ -1280,3 +1280,24 @@ def test_a_chat_dismissal_and_normal_variation(text, wanted, share):
 def test_alone_and_never_without(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+CONFIG_RELEASE = Concept.of("config-as-release", [["config", "setting"], ["@release"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # an instruction pointing back at what the sentence before named is read with it
+        (["Decoder settings get edited in place on prod. Treat them as releases."], 1),
+        # a choice of the writer's, or a denial, pointing back earns nothing
+        (
+            ["Decoder settings get edited in place on prod. I'd keep editing them that way."],
+            0,
+        ),
+        (["Decoder settings get edited in place on prod. Never gate them."], 0),
+    ],
+)
+def test_an_instruction_pointing_back_is_read_with_what_it_points_at(answers, credit):
+    found = judge(answers, [CONFIG_RELEASE])
+    assert found.weights.get("config-as-release", 0) * found.factor == credit, found
