@@ -39,14 +39,14 @@ WRITER_G: dict[str, dict[str, float]] = {
         "not covered (dismissive)": 0.9995,  # 110/110
         "not covered (off-topic)": 0.9817,  # 54/55
         "not covered (partial)": 0.9473,  # 54/57
-        "recall": 0.9447,  # 154/163 (148/163 before the sixth round)
+        "recall": 0.957,  # 156/163 (148/163 before the sixth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
         "dismissive": 0.9995,  # 10/10
         "off-topic": 0.9995,  # 5/5
         "partial": 0.8995,  # 9/10 (8/10 before the sixth round)
-        "strong": 0.7995,  # 8/10
+        "strong": 0.8995,  # 9/10 (8/10 before the sixth round)
     },
 }
 # Writer F (tests/blind/README.md): a sixth writer, 2026-12-06, held out from the fourth round
@@ -112,14 +112,14 @@ WRITER_E: dict[str, dict[str, float]] = {
         "not covered (dismissive)": 0.9631,  # 106/110
         "not covered (off-topic)": 0.9449,  # 52/55
         "not covered (partial)": 0.9007,  # 73/81
-        "recall": 0.8865,  # 172/194 (171/194 before the fifth round)
+        "recall": 0.8917,  # 173/194 (172/194 before the sixth round, 171/194 before the fifth)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
         "dismissive": 0.9995,  # 10/10
         "off-topic": 0.7995,  # 4/5
         "partial": 0.8661,  # 13/15
-        "strong": 0.5995,  # 6/10
+        "strong": 0.6995,  # 7/10 (6/10 before the sixth round)
     },
 }
 # Writer D (tests/blind/README.md): held out from the first two rounds of the judge (measured
