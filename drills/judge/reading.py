@@ -1029,8 +1029,6 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
     for k in range(lo, hi):
         if words[k] not in _COPULAS:
             continue
-        if _ALONE & set(words[lo:k]):
-            continue  # "the total bill alone is too coarse": a verdict on what there is
 
         j = k + 1
         while j < min(hi, k + 5) and words[j] in _PREDICATE_FILLERS:
@@ -1038,7 +1036,10 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
         found = next((p for p in lex.evaluations if words[j : j + len(p)] == p), None)
         if found is not None and j + len(found) <= hi:
             out.append((j, j + len(found)))
-        out.extend(_excess(words, k, hi))
+        if not _ALONE & set(words[lo:k]):
+            # "the total bill alone is too coarse": excess said of what there is alone
+            # argues for the measure ("MOS alone would be a mistake" is still a verdict)
+            out.extend(_excess(words, k, hi))
     return sorted(set(out))
 
 
