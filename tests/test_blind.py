@@ -2,9 +2,8 @@
 accepts per label on the six corpora, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
-off-topic) a ceiling on false accepts. Writers A to F (each held out once, then tuned on) are
-asserted in the full tier; C's check part is never printed answer by answer; G, held out from
-the fifth round, in `make test`. No simulation."""
+off-topic) a ceiling on false accepts. Writers A to G (each held out once, then tuned on) are
+asserted in the full tier; C's check part is never printed answer by answer. No simulation."""
 
 from __future__ import annotations
 
@@ -13,41 +12,41 @@ import pytest
 from tests.blind.corpus import evaluate
 
 # Writer G (tests/blind/README.md): a seventh writer, 2026-12-06, held out from the fifth round
-# of the judge: written blind outside the repository while the round began, with dismissals
-# and arguments against a measure left wholly to the writer (no kinds, no wordings), measured
-# in aggregate only, before it (119/136 causes; 6 of 34 dismissed right causes, 20 of 34
-# negated and 12 of 34 dismissive prevention phrasings accepted) and after it (the figures
-# below). Asserted in `make test` at those figures: a change that accepts one more wrong,
-# hedged, dismissed or negated answer, or lowers a recall, fails.
+# of the judge (written blind outside the repository while the round began, with dismissals
+# and arguments against a measure left wholly to the writer; measured twice in aggregate:
+# 119/136 causes, 5 of 34 dismissed right causes, 8 of 34 negated and 10 of 34 dismissive
+# prevention phrasings accepted after it), tuning data for the sixth (docs/scoring.md).
+# Asserted at the figures measured after the sixth round: a change that accepts one more
+# wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_G: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.8524,  # 29/34
+        "dismissive-right": 0.9117,  # 31/34 (29/34 before the sixth round)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.8819,  # 15/17
-        "right": 0.8745,  # 119/136
+        "right": 0.9778,  # 133/136 (119/136 before the sixth round)
         "second-only": 0.9995,  # 2/2
         "wrong": 0.9407,  # 48/51
     },
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
-        "dismissive": 0.7054,  # 24/34
-        "negated": 0.7642,  # 26/34
-        "right": 0.9023,  # 195/216
+        "dismissive": 0.8528,  # 29/34 (24/34 before the sixth round)
+        "negated": 0.9117,  # 31/34 (26/34 before the sixth round)
+        "right": 0.9536,  # 206/216 (195/216 before the sixth round)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 0.9995,  # 55/55
         "not covered (dismissive)": 0.9995,  # 110/110
-        "not covered (off-topic)": 0.9813,  # 54/55
-        "not covered (partial)": 0.9469,  # 54/57
-        "recall": 0.9075,  # 148/163
+        "not covered (off-topic)": 0.9817,  # 54/55
+        "not covered (partial)": 0.9473,  # 54/57
+        "recall": 0.957,  # 156/163 (148/163 before the sixth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
         "dismissive": 0.9995,  # 10/10
         "off-topic": 0.9995,  # 5/5
-        "partial": 0.7995,  # 8/10
-        "strong": 0.7995,  # 8/10
+        "partial": 0.8995,  # 9/10 (8/10 before the sixth round)
+        "strong": 0.8995,  # 9/10 (8/10 before the sixth round)
     },
 }
 # Writer F (tests/blind/README.md): a sixth writer, 2026-12-06, held out from the fourth round
@@ -113,14 +112,14 @@ WRITER_E: dict[str, dict[str, float]] = {
         "not covered (dismissive)": 0.9631,  # 106/110
         "not covered (off-topic)": 0.9449,  # 52/55
         "not covered (partial)": 0.9007,  # 73/81
-        "recall": 0.8865,  # 172/194 (171/194 before the fifth round)
+        "recall": 0.8917,  # 173/194 (172/194 before the sixth round, 171/194 before the fifth)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
         "dismissive": 0.9995,  # 10/10
         "off-topic": 0.7995,  # 4/5
         "partial": 0.8661,  # 13/15
-        "strong": 0.5995,  # 6/10
+        "strong": 0.6995,  # 7/10 (6/10 before the sixth round)
     },
 }
 # Writer D (tests/blind/README.md): held out from the first two rounds of the judge (measured
@@ -149,7 +148,7 @@ WRITER_D: dict[str, dict[str, float]] = {
         "not covered (dismissive)": 0.9817,  # 108/110
         "not covered (off-topic)": 0.9450,  # 52/55
         "not covered (partial)": 0.9450,  # 52/55
-        "recall": 0.915,  # 156/165 (94.5%)
+        "recall": 0.9514,  # 157/165 (156/165 before the sixth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 10/10
@@ -209,7 +208,7 @@ WRITER_B: dict[str, dict[str, float]] = {
     "prevention": {
         "buzzword-list": 1.0,  # 34/34
         "dismissive": 1.0,  # 34/34
-        "negated": 0.9795,  # 50/51
+        "negated": 1.0,  # 51/51 (50/51 before the sixth round)
         "right": 0.9625,  # 208/216 (207/216 before the fifth round, 204/216 before the fourth)
         "unrelated": 1.0,  # 34/34
     },
@@ -242,7 +241,7 @@ WRITER_A: dict[str, dict[str, float]] = {
         "buzzword-list": 1.0,  # 34/34
         "dismissive": 1.0,  # 51/51
         "negated": 1.0,  # 51/51
-        "right": 0.9440,  # 255/270
+        "right": 0.9480,  # 256/270 (255/270 before the sixth round)
         "unrelated": 1.0,  # 34/34
     },
     "exam_items": {
@@ -274,8 +273,9 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
     return misses
 
 
-def test_held_out_answers_of_writer_g_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-g"), WRITER_G)
+@pytest.mark.full
+def test_writer_g_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-g"), WRITER_G)
 
 
 @pytest.mark.full

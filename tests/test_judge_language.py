@@ -1049,3 +1049,255 @@ def test_and_not_governs_what_follows(text, share):
 def test_and_not_in_a_measure_governs_what_follows(answer, credit):
     found = judge([answer], [COHORT_ALERT])
     assert found.weights.get("cohort-latency-alert", 0) * found.factor == credit, found
+
+
+# --- the sixth round (tuned on writer G) -------------------------------------------------
+ENDPOINT_LONG = "endpointing-too-conservative"
+REASON_CAUSE = "lm-rescoring-on-partials"
+RATE = "mic-firmware-sample-rate"
+SHADOW = "shadow-mirroring-left-on"
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # "so" of degree ("so much that") opens no consequence: the claim stays whole
+        (
+            "The new firmware boosts the mic so much that loud vowels saturate and arrive "
+            "squared off.",
+            CLIPPING,
+            1.0,
+        ),
+        # the same words with a real consequence after "so" and the cause ruled out
+        (
+            "The mic level is unchanged on the new firmware, so clipping is not the story here.",
+            CLIPPING,
+            0.0,
+        ),
+        # "cut flat" is what clipping does to a waveform, not a steady reading
+        (
+            "Since the update the peaks get cut flat: the devices overdrive the input.",
+            CLIPPING,
+            1.0,
+        ),
+        ("Peak level stayed flat across the update, so it's not clipping.", CLIPPING, 0.0),
+        # a view the evidence changed is a first guess; the final view is the answer
+        (
+            "The jumpy partials made me think someone switched off hold-back. The diff says "
+            "otherwise: interim hypotheses now go through an LM rescoring pass.",
+            REASON_CAUSE,
+            1.0,
+        ),
+        (
+            "I expected the LM rescoring on interim results to be it, and the diff confirms "
+            "it: rescoring now runs on every partial.",
+            REASON_CAUSE,
+            1.0,
+        ),
+        (
+            "The jumpy partials made me think of LM rescoring on interim results, but the "
+            "rescoring config is untouched; hold-back was switched off.",
+            REASON_CAUSE,
+            0.0,
+        ),
+    ],
+)
+def test_degree_so_a_clipped_shape_and_a_changed_mind(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a cause named by its mechanism, without the component's usual noun
+        (
+            "The decoding step now carries a dozen candidate hypotheses per frame where it "
+            "used to keep one, so every file costs far more GPU.",
+            BEAM,
+            1.0,
+        ),
+        (
+            "The end-of-turn logic now wants a longer pause before it decides the speaker has "
+            "finished, so replies start late.",
+            ENDPOINT_LONG,
+            1.0,
+        ),
+        (
+            "Those handsets' headers state a rate twice what the devices actually capture.",
+            RATE,
+            1.0,
+        ),
+        (
+            "The devices record at half the rate their metadata declares.",
+            RATE,
+            1.0,
+        ),
+        (
+            "Every batch file is transcribed a second time by the comparison job nobody "
+            "switched off after launch.",
+            SHADOW,
+            1.0,
+        ),
+        # near misses: the same families, turned down or said of something else
+        (
+            "The headers declare the right rate and the devices record at it, so the sample "
+            "rate is not the problem.",
+            RATE,
+            0.0,
+        ),
+        (
+            "The decoder keeps one candidate per frame as before; the beam is unchanged, it's "
+            "longer files.",
+            BEAM,
+            0.0,
+        ),
+        # the mic's volume, not the traffic's: a job run at full volume is no loud mic
+        (
+            "The comparison copy of batch traffic we set up for the canary still runs at full "
+            "volume after launch.",
+            CLIPPING,
+            0.0,
+        ),
+    ],
+)
+def test_causes_named_by_their_mechanism(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+ROLLBACK_TO_OLD = Concept.of("rollback", [["rollback", "roll back"], ["old", "previous"]])
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # the last of a series of instructions, "and don't ...", denies only itself
+        (
+            [
+                "Ship to a small canary first, keep a rollback to the previous build, and don't "
+                "store raw audio."
+            ],
+            ROLLBACK_TO_OLD,
+            1,
+        ),
+        (
+            ["Ship to a small canary first, and don't keep a rollback to the previous build."],
+            ROLLBACK_TO_OLD,
+            0,
+        ),
+        # a negation bounded by a limit states the limit
+        (["No slice may regress beyond the agreed budget before promotion."], SLICE, 1),
+        (["Slice WER must not regress by more than 2 points."], SLICE, 1),
+        # unbounded, or bounded by no limit, it still denies
+        (["No slice regression beyond noise, so no gate."], SLICE, 0),
+        (["I wouldn't block on a slice regressing by more than 2 points."], SLICE, 0),
+    ],
+)
+def test_a_series_of_instructions_and_a_bounded_negation(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a measure handed to someone else, deferred forever, or called noise: turned down
+        (["Cohort latency alerts are the SRE team's problem, not ours."], COHORT_ALERT, 0),
+        (
+            ["Per-cohort latency alerts... the observability folks will get to it eventually."],
+            COHORT_ALERT,
+            0,
+        ),
+        (["Cohort latency alerts. One more page on top of the rest is noise."], COHORT_ALERT, 0),
+        (["A retry budget: fine in theory, but nobody will tune it."], RETRY_BUDGET, 0),
+        (["A retry budget is a poor investment for a client we're retiring."], RETRY_BUDGET, 0),
+        # the same verdicts as the reason for the measure, or said of the alternative
+        (
+            ["Alert on latency per device cohort, because the fleet-wide page alone is noise."],
+            COHORT_ALERT,
+            1,
+        ),
+        (
+            ["Cohort latency alerts are ours to own, not the SRE team's: add them this sprint."],
+            COHORT_ALERT,
+            1,
+        ),
+        (
+            ["Add a retry budget per client; unlimited retries are a waste of capacity."],
+            RETRY_BUDGET,
+            1,
+        ),
+    ],
+)
+def test_a_measure_handed_off_deferred_or_called_noise(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+RETRIES = "retry-storm"
+JITTER = "network-jitter"
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a chat reply's "nah" and normal variation dismiss the cause just raised
+        (
+            "ana: could the new retry policy be flooding us?\nben: nah, the SDK caps retries "
+            "at two; the pool lost replicas in the maintenance window",
+            RETRIES,
+            0.0,
+        ),
+        (
+            "ana: could the new retry policy be flooding us?\nben: yes, the SDK now retries "
+            "without backoff and the retries swamp the pool",
+            RETRIES,
+            1.0,
+        ),
+        ("Jitter rose a little, but that's always noisy; I'd blame the new canary.", JITTER, 0.0),
+        ("Jitter on that carrier doubled and the audio arrives in bursts.", JITTER, 1.0),
+    ],
+)
+def test_a_chat_dismissal_and_normal_variation(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a verdict on what there is alone argues for the measure
+        (
+            ["Latency alerts per device cohort; the fleet-wide page alone is too coarse."],
+            COHORT_ALERT,
+            1,
+        ),
+        (["Latency alerts per device cohort are too coarse to act on."], COHORT_ALERT, 0),
+        # a prohibition of doing without requires the thing
+        (["Clients should never retry without a budget."], RETRY_BUDGET, 1),
+        (["Clients retry without a budget today."], RETRY_BUDGET, 0),
+        (["I wouldn't add a retry budget without more data."], RETRY_BUDGET, 0),
+    ],
+)
+def test_alone_and_never_without(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+CONFIG_RELEASE = Concept.of("config-as-release", [["config", "setting"], ["@release"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # an instruction pointing back at what the sentence before named is read with it
+        (["Decoder settings get edited in place on prod. Treat them as releases."], 1),
+        # a choice of the writer's, or a denial, pointing back earns nothing
+        (
+            ["Decoder settings get edited in place on prod. I'd keep editing them that way."],
+            0,
+        ),
+        (["Decoder settings get edited in place on prod. Never gate them."], 0),
+    ],
+)
+def test_an_instruction_pointing_back_is_read_with_what_it_points_at(answers, credit):
+    found = judge(answers, [CONFIG_RELEASE])
+    assert found.weights.get("config-as-release", 0) * found.factor == credit, found

@@ -540,6 +540,8 @@ def _governed(reading: Reading, end: int, first: int) -> bool:
 _STEADY = frozenset({"flat", "unchanged", "normal", "fine", "steady", "stable", "unaffected"})
 _CHANGE = frozenset(
     {"change", "move", "grow", "rise", "increase", "budge", "jump", "spike", "shift", "go"}
+    # "hold-back wasn't touched": left as it was
+    | {"touch", "modify", "alter", "edit"}
 )
 
 

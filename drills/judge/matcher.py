@@ -321,7 +321,7 @@ def _match_once(
     )
 
 
-_POINTING = frozenset({"it", "them", "this", "that", "these", "those", "both"})
+_POINTING = frozenset({"it", "them", "this", "that", "these", "those", "both", "ones"})
 
 
 def _stands(group: tuple[Phrasing, ...], reading: Reading, lo: int, hi: int) -> bool:
@@ -410,7 +410,9 @@ def _answered(m: Match, part: Statement) -> bool:
     reading = read(part.text)
     own = [c for c in reading.clauses if c.first < part.answers]
     return any(
-        recommends(reading, c) and _POINTING.intersection(reading.words[c.first : c.last])
+        recommends(reading, c)
+        and _POINTING.intersection(reading.words[c.first : c.last])
+        and not c.judged()  # "skip them" turns down what it points at
         for c in own
     )
 
@@ -435,6 +437,7 @@ def statements(answers: Sequence[str]) -> list[Statement]:
     for number, answer in enumerate(answers):
         asked = False
         question: tuple[tuple[int, int], str] | None = None
+        before: tuple[tuple[int, int], str] | None = None
         for sentence in split_statements(answer, governed=True):
             point = sentence.point or makes_point(sentence.text)
             line = (number, sentence.line, sentence.fragment)
@@ -443,11 +446,37 @@ def statements(answers: Sequence[str]) -> list[Statement]:
                 # "Would a fixed-fixture eval have caught it? Yes — require it": the answer
                 # is read with the question it answers, its own words first
                 own, text, yes = _with_question(sentence.text, question[1])
+            elif before is not None and before[0] == line[:2] and _points_back(sentence.text):
+                # "Config pushes go straight to prod. Treat them as releases.": an
+                # instruction about what the sentence before named, read with it
+                own = len(read(sentence.text).words)
+                text, yes = f"{sentence.text} — {before[1]}", True
             out.append(Statement(text, point, line, asked, own, yes))
             asked = _asks_why_it_happened(sentence.text)
             ends = sentence.text.rstrip().endswith("?")
             question = (line[:2], sentence.text.rstrip().rstrip("?")) if ends else None
+            before = None if ends else (line[:2], sentence.text)
     return out
+
+
+_BACK = frozenset({"them", "those", "these", "ones"})
+
+
+def _points_back(text: str) -> bool:
+    """An instruction whose object points at what was said before ("treat them as
+    releases", "never promote on those alone", "add slice-level ones")."""
+    reading = read(text)
+    return any(
+        recommends(reading, c)
+        and _BACK.intersection(reading.words[c.first : c.last])
+        and not c.judged()
+        # an instruction, not someone's choice ("I'd keep pushing them directly")
+        and not _SPEAKING.intersection(reading.words[c.first : c.last])
+        for c in reading.clauses
+    )
+
+
+_SPEAKING = frozenset({"i", "we", "i'd", "we'd", "i'll", "we'll", "i'm", "we're", "let's", "me"})
 
 
 _YES = (
@@ -634,7 +663,11 @@ def _closed_against(
     for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
         reading = readings[k]
         for m in found:
-            if m.negated or any(recommends_itself(reading, reading.clauses[c]) for c in m.clauses):
+            # a fragment ("Retry ratio alert.") directs nothing, whatever its first word
+            if m.negated or (
+                part.point
+                and any(recommends_itself(reading, reading.clauses[c]) for c in m.clauses)
+            ):
                 continue
             for j, other in enumerate(parts):
                 if other.line[:2] != part.line[:2]:

@@ -65,7 +65,8 @@ class Lexicon:
     """language.yaml, each entry as a run of lower-case words."""
 
     negations: frozenset[str]
-    negation_phrases: tuple[Phrase, ...]
+    negation_phrases: tuple[Phrase, ...]  # closing verdicts included
+    closing_verdicts: frozenset[Phrase]  # "X is noise", "not ours": an argument landed
     pseudo_negations: tuple[Phrase, ...]
     anaphora: frozenset[str]
     dismissals: tuple[Phrase, ...]
@@ -114,7 +115,8 @@ def lexicon() -> Lexicon:
 
     return Lexicon(
         negations=words("negations"),
-        negation_phrases=_phrases(data["negation_phrases"]),
+        negation_phrases=_phrases(data["negation_phrases"] + data["closing_verdicts"]),
+        closing_verdicts=frozenset(_phrases(data["closing_verdicts"])),
         pseudo_negations=_phrases(data["pseudo_negations"]),
         anaphora=words("anaphora"),
         dismissals=_phrases(data["dismissals"]),
@@ -349,10 +351,16 @@ def _boundaries(
         if i > 0 and not new_clause:
             # "not yet", "wasn't yet sure": an adverb of the negation, not "but"
             adverb = word == "yet" and _ends_negated(tup, i) and "," not in gap
+            # "amplify it so much that peaks clip": a degree, not a consequence
+            adverb = adverb or (word == "so" and tup[i + 1 : i + 2] in _DEGREE)
             if contrast or (word in lex.clause_openers and not adverb):
                 new_clause = True
             elif "," in gap and (word in ("not", "never") or _ends_negated(tup, i)):
                 new_clause = True  # "A, not B"; "traffic did not, B": the negation ends
+            elif "," in gap and word == "and" and _negative_order(tup, i + 1):
+                # "keep a rollback, and don't log raw audio": the last of a series of
+                # instructions denies only itself
+                new_clause = True
             elif "," in gap and (subordinate or _finite_ahead(text, tup, spans, i, lex)):
                 # "A, B or C are not needed": an enumeration awaiting its verb is one clause
                 new_clause = subordinate or (
@@ -388,6 +396,19 @@ def _boundaries(
     return sentence_of, clause_of, contrasts
 
 
+def _negative_order(words: tuple[str, ...], i: int) -> bool:
+    """Words from i open an instruction not to ("don't", "do not", "never")."""
+    return words[i : i + 1] in (("don't",), ("never",)) or words[i : i + 2] == ("do", "not")
+
+
+# "so" before one of these measures a degree ("so much that", "so loud the peaks clip")
+_DEGREE = frozenset(
+    (w,)
+    for w in (
+        *("much", "many", "far", "high", "low", "loud", "hot", "badly", "hard", "long"),
+        *("short", "often", "little", "few"),
+    )
+)
 _ANAPHORS = frozenset({"it", "that", "this", "those", "these", "they", "them", "either"})
 _SAID = frozenset({"it's", "that's", "they're"})  # a pronoun with its verb
 
@@ -437,7 +458,12 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     )
     # a verb's base form opens an instruction, not a noun phrase it modifies ("pool-level
     # spend is what finance looks at"; "pool" is a verb too)
-    if at is not None and _imperative(reading.words[at]) and not _modifies(reading, at, clause):
+    if (
+        at is not None
+        and _imperative(reading.words[at])
+        and not _modifies(reading, at, clause)
+        and not _subject_compound(reading, at, clause)
+    ):
         return True
     return bool(set(words) & _RECOMMENDING) or bool(set(pairwise(words)) & _OBLIGING)
 
@@ -460,9 +486,12 @@ _ADDING = frozenset({"also", "too", "additionally", "plus", "both", "have", "'ve
 # don't forget it")
 _REFUSING = frozenset({"wouldn't", "won't", "shouldn't", "not"})
 _PURPOSE = frozenset({"so", "to", "that"})
+_REASONS = frozenset({"because", "since", "as", "which", "when", "while", "otherwise", "without"})
+_REASONS |= frozenset({"or", "else", "where", "whereas", "unlike", "before", "until", "so"})
 _POINTERS = frozenset({"it", "it's", "that", "that's", "this", "those", "these", "them"})
 # what a measure is judged on when it is turned down ("not a priority", "not now")
-_WORTH = frozenset({"priority", "now", "yet", "today", "worth", "needed", "necessary"}) | (
+# (or whose it is to do: "X is FinOps's problem, not ours")
+_WORTH = frozenset({"priority", "now", "yet", "today", "worth", "needed", "necessary", "ours"}) | (
     frozenset({"required", "urgent", "important", "essential", "justified", "warranted"})
 )
 
@@ -528,7 +557,13 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
             and (alone or head in _WORTH)
             and not _has_finite(words, 0, len(words), lexicon())
         )
-        return ((volition or pointed) and not purpose) or bare
+        # "Another alert on top is noise.", "the platform team will get to it eventually":
+        # a verdict phrase that is its own clause's point, not a reason given for the
+        # measure ("because retries forever are a waste")
+        verdict = words[0] not in _REASONS and any(
+            reading.words[a:b] in lexicon().closing_verdicts for a, b in clause.judged()
+        )
+        return ((volition or pointed or verdict) and not purpose) or bare
     if set(words) & _ADDING:
         return False
     preferring = set(words) & _PREFERRING or (deciders and "instead" in words)
@@ -561,7 +596,12 @@ def recommends_itself(reading: Reading, clause: Clause) -> bool:
     at = next(
         (k for k in range(clause.first, clause.last) if reading.words[k] not in _OPENING), None
     )
-    if at is not None and _imperative(reading.words[at]) and not _modifies(reading, at, clause):
+    if (
+        at is not None
+        and _imperative(reading.words[at])
+        and not _modifies(reading, at, clause)
+        and not _subject_compound(reading, at, clause)
+    ):
         return True
     words = reading.words[clause.first : clause.last]
     if {"would", "could", "might"} & set(words) and not _PERSONS & set(words):
@@ -573,6 +613,27 @@ def recommends_itself(reading: Reading, clause: Clause) -> bool:
         if reading.words[k] in _RECOMMENDING or tuple(reading.words[k : k + 2]) in _OBLIGING
     ]
     return not cues or any(not _verb_before(reading.words, clause.first, k, lex) for k in cues)
+
+
+_LINKING = frozenset({"when", "if", "so", "that", "because", "unless", "until", "before", "after"})
+_LINKING |= frozenset({"while", "once", "which", "who", "where", "and", "or", ",", "to", "as"})
+
+
+def _subject_compound(reading: Reading, at: int, clause: Clause) -> bool:
+    """ "Cohort latency alerts are someone else's problem": a word that may be a verb
+    ("cohort", "retry") heading a noun compound that its clause's verb then speaks of, not
+    an instruction ("retry with backoff when it fails", "gate releases on it")."""
+    lex = lexicon()
+    nxt = at + 1
+    if nxt >= clause.last or reading.words[nxt] in lex.determiners | _LINKING:
+        return False
+    for k in range(nxt, clause.last):
+        word = reading.words[k]
+        if word in _LINKING or word in lex.determiners:
+            return False
+        if word in lex.auxiliaries or word in lex.finite:
+            return True
+    return False
 
 
 def _verb_before(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
@@ -765,6 +826,8 @@ def read(text: str) -> Reading:
         # what happens if a slice is missing")
         triggers = [t for t in triggers if t[0] < cond or t[1] - t[0] > 1]
         triggers = [t for t in triggers if not _rule(tup, t, lo, cond, hi)]
+        triggers = [t for t in triggers if not _bound(tup, t, lo, hi)]
+        triggers = _never_without(tup, triggers, lo, hi)
         evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
         cancels = [
             t
@@ -859,6 +922,56 @@ def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, 
     return words[lo] not in ("don't", "do", "never")
 
 
+def _never_without(
+    words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
+) -> list[tuple[int, int]]:
+    """ "Clients must never retry without a limit", "no voice ships without a canary": a
+    prohibition of doing a thing without another requires the other; the two negatives
+    cancel. Not when someone speaks for themselves ("I wouldn't add a budget without
+    evidence" refuses the budget)."""
+    if set(words[lo:hi]) & _SPEAKERS:
+        return triggers
+    withouts = [t for t in triggers if words[t[0]] == "without"]
+    denials = [
+        t
+        for t in triggers
+        if t[1] - t[0] == 1
+        and (words[t[0]] in _RULE_DENIALS | {"never"} or words[t[0]].endswith("n't"))
+    ]
+    pairs = [(d, w) for w in withouts for d in denials if d[0] < w[0] and w[0] - d[1] <= 6]
+    if not pairs:
+        return triggers
+    dropped = {t for pair in pairs[:1] for t in pair}
+    return [t for t in triggers if t not in dropped]
+
+
+_BOUNDS = frozenset({"beyond", "above", "exceed", "exceeds", "exceeding"})
+_LIMITS = frozenset(
+    {"budget", "threshold", "limit", "limits", "tolerance", "margin", "x", "n", "agreed", "allowed"}
+)
+_POSSESSIVES = frozenset({"the", "a", "its", "their", "our", "an", "agreed", "set"})
+
+
+def _bound(words: tuple[str, ...], trigger: tuple[int, int], lo: int, hi: int) -> bool:
+    """ "No slice regressions beyond budget", "must not get worse by more than X": a
+    one-word negation bounded by a limit in its clause states a limit, not a denial ("no
+    regression beyond noise" still denies: noise is no limit). Not when someone speaks for
+    themselves ("I wouldn't allow regressions beyond budget" refuses)."""
+    a, b = trigger
+    if b - a != 1 or words[a] not in _RULE_DENIALS | {"never"} or set(words[lo:hi]) & _SPEAKERS:
+        return False
+    for k in range(b, hi - 1):
+        limit = words[k + 1]
+        bounded = words[k] in _BOUNDS or words[k : k + 2] == ("more", "than")
+        after = words[k + 2] if words[k] == "more" and k + 2 < hi else limit
+        at = k + (3 if words[k] == "more" else 2)
+        if after in _POSSESSIVES and at < hi:  # "beyond the agreed budget"
+            after = words[at + 1] if words[at] in _POSSESSIVES and at + 1 < hi else words[at]
+        if bounded and (after in _LIMITS or after[:1].isdigit()):
+            return True
+    return False
+
+
 def _counterfactuals(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
     """ "If the push hadn't widened the beam, each request would still cost what it did": a
     condition contrary to past fact, whose consequent says what would have been. Its
@@ -905,6 +1018,9 @@ _PREDICATE_FILLERS = frozenset(
 )
 
 
+_ALONE = frozenset({"alone", "itself", "themselves"})
+
+
 def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple[int, int]]:
     """Verdicts on a course of action in words [lo, hi): an evaluation in the predicate of a
     copula ("X would be a mistake", "it seems unwise to X", "X is not a good idea") or a verb
@@ -913,13 +1029,17 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
     for k in range(lo, hi):
         if words[k] not in _COPULAS:
             continue
+
         j = k + 1
         while j < min(hi, k + 5) and words[j] in _PREDICATE_FILLERS:
             j += 1
         found = next((p for p in lex.evaluations if words[j : j + len(p)] == p), None)
         if found is not None and j + len(found) <= hi:
             out.append((j, j + len(found)))
-        out.extend(_excess(words, k, hi))
+        if not _ALONE & set(words[lo:k]):
+            # "the total bill alone is too coarse": excess said of what there is alone
+            # argues for the measure ("MOS alone would be a mistake" is still a verdict)
+            out.extend(_excess(words, k, hi))
     return sorted(set(out))
 
 
