@@ -3,7 +3,8 @@ accepts per label on the six corpora, asserted at the figures measured when this
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
 off-topic) a ceiling on false accepts. Writers A to G (each held out once, then tuned on) are
-asserted in the full tier; C's check part is never printed answer by answer. No simulation."""
+asserted in the full tier; C's check part is never printed answer by answer; H, held out from
+the sixth round, in `make test`. No simulation."""
 
 from __future__ import annotations
 
@@ -11,6 +12,44 @@ import pytest
 
 from tests.blind.corpus import evaluate
 
+# Writer H (tests/blind/README.md): an eighth writer, 2026-12-06, held out from the sixth round
+# of the judge: written blind outside the repository while the round began, dismissals and
+# arguments against a measure left wholly to the writer, measured in aggregate only, before it
+# and after it (the figures below: the round moved none of H's recall and took its accepted
+# arguments against a measure from 14 to 13 and its accepted dismissals of one from 11 to 9,
+# of 34 each). Asserted in `make test` at those figures: a change that accepts one more wrong,
+# hedged, dismissed or negated answer, or lowers a recall, fails.
+WRITER_H: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.7348,  # 25/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.823,  # 14/17
+        "right": 0.8451,  # 115/136
+        "second-only": 0.9995,  # 2/2
+        "wrong": 0.9799,  # 50/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9701,  # 33/34
+        "dismissive": 0.7348,  # 25/34
+        "negated": 0.6171,  # 21/34
+        "right": 0.9023,  # 195/216
+        "unrelated": 0.9995,  # 34/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.9722,  # 107/110
+        "not covered (off-topic)": 0.9995,  # 55/55
+        "not covered (partial)": 0.9118,  # 52/57
+        "recall": 0.8829,  # 144/163
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.6995,  # 7/10
+        "strong": 0.7995,  # 8/10
+    },
+}
 # Writer G (tests/blind/README.md): a seventh writer, 2026-12-06, held out from the fifth round
 # of the judge (written blind outside the repository while the round began, with dismissals
 # and arguments against a measure left wholly to the writer; measured twice in aggregate:
@@ -271,6 +310,10 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
             if rate < floor - 1e-9:
                 misses.append(f"{section}/{label}: {rate:.1%} < {floor:.1%}")
     return misses
+
+
+def test_held_out_answers_of_writer_h_are_judged_at_the_measured_rates():
+    assert not check(evaluate("heldout-h"), WRITER_H)
 
 
 @pytest.mark.full
