@@ -189,6 +189,7 @@ def test_runs_sharing_their_first_actions_are_each_the_run_forked_alone(tmp_path
         [*base, other],  # the same instant as `fix`, another action
         [*base, other, fix],  # two actions at one instant, in this order
         [*base, late],
+        [*base, late, more],  # added out of time order: a run takes them in time order
     ]
     tree = Runs(workers=2, folder=tmp_path / "tree", keep_on_disk=1)  # a batch keeps its own
     tree.prefetch(scenario, timelines)

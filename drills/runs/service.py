@@ -225,7 +225,9 @@ class Runs:
         n = len(scenario.timeline)
         if len(branches) == 1:
             return [partial(_branch, prefix, t[n:], k, self, back) for k, t in branches.items()]
-        batch = [Branch(k, tuple(t[n:])) for k, t in branches.items()]
+        # in time order, as a fresh run orders its timeline (stably: same-instant events
+        # keep their order); a tree takes each event at its own time
+        batch = [Branch(k, tuple(sorted(t[n:], key=_at))) for k, t in branches.items()]
         return [partial(_tree, prefix, part, self) for part in split(batch, self.workers)]
 
     def _queued(self, scenario: LoadedScenario, runs: dict[str, list[TimelineEvent]]) -> None:
@@ -339,6 +341,10 @@ def _branch(
     return key, tel if back else None
 
 
+def _at(event: TimelineEvent) -> float:
+    return event.at_s
+
+
 def _tree(prefix: Simulation, branches: list[Branch], runs: Runs) -> None:
     """In a forked worker: a tree of branches from the paused prefix (this process's own
     copy of it), each run written to the disk cache, where the caller reads it."""
@@ -353,5 +359,5 @@ def _fork_time(scenario: LoadedScenario, branches: list[list[TimelineEvent]]) ->
     """Where the branches part: the page, when every added event comes at or after it (a
     trainee acts only from the page on), else the first added event."""
     n = len(scenario.timeline)
-    first = min((t[n].at_s for t in branches if len(t) > n), default=scenario.spec.duration_s)
+    first = min((e.at_s for t in branches for e in t[n:]), default=scenario.spec.duration_s)
     return min(first, scenario.spec.clock.start_s)
