@@ -452,20 +452,25 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     ...", "instead, alert on ..."), rather than describing ("retrying is how clients ride
     out blips", "switching voices mid-conversation is jarring"): an imperative opening, or
     a modal of what ought to be done."""
+    if _opens_instruction(reading, clause):
+        return True
     words = reading.words[clause.first : clause.last]
+    return bool(set(words) & _RECOMMENDING) or bool(set(pairwise(words)) & _OBLIGING)
+
+
+def _opens_instruction(reading: Reading, clause: Clause) -> bool:
+    """The clause's first word past its openers is a verb's base form opening an
+    instruction, not a noun phrase it modifies ("pool-level spend is what finance looks
+    at"; "pool" is a verb too)."""
     at = next(
         (k for k in range(clause.first, clause.last) if reading.words[k] not in _OPENING), None
     )
-    # a verb's base form opens an instruction, not a noun phrase it modifies ("pool-level
-    # spend is what finance looks at"; "pool" is a verb too)
-    if (
+    return (
         at is not None
         and _imperative(reading.words[at])
         and not _modifies(reading, at, clause)
         and not _subject_compound(reading, at, clause)
-    ):
-        return True
-    return bool(set(words) & _RECOMMENDING) or bool(set(pairwise(words)) & _OBLIGING)
+    )
 
 
 # a first person deciding ("I'd keep ...", "we'd rather ...", "I wouldn't add it")
@@ -593,15 +598,7 @@ def recommends_itself(reading: Reading, clause: Clause) -> bool:
     throughput we'll need"), not the clause's."""
     if not recommends(reading, clause):
         return False
-    at = next(
-        (k for k in range(clause.first, clause.last) if reading.words[k] not in _OPENING), None
-    )
-    if (
-        at is not None
-        and _imperative(reading.words[at])
-        and not _modifies(reading, at, clause)
-        and not _subject_compound(reading, at, clause)
-    ):
+    if _opens_instruction(reading, clause):
         return True
     words = reading.words[clause.first : clause.last]
     if {"would", "could", "might"} & set(words) and not _PERSONS & set(words):
