@@ -676,9 +676,15 @@ def _closed_against(
         reading = readings[k]
         for m in found:
             # a fragment ("Retry ratio alert.") directs nothing, whatever its first word
+            # the question an entry answers ("A FAB alert? ...") asks, it directs nothing
+            own = [c for c in m.clauses if not part.answers or reading.clauses[c].first < part.answers]
             if m.negated or (
                 part.point
-                and any(recommends_itself(reading, reading.clauses[c]) for c in m.clauses)
+                and any(
+                    recommends_itself(reading, reading.clauses[c])
+                    and directs(reading, reading.clauses[c])
+                    for c in own
+                )
             ):
                 continue
             for j, other in enumerate(parts):

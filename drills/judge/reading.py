@@ -586,7 +586,12 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         if clause.evaluations and clause.judged():
             return True  # "that coupling is more trouble than it's worth"
         volition = deciders and bool(set(words) & _REFUSING)
-        purpose = words[0] in _PURPOSE and not set(words) & {"wouldn't", "rather"}
+        # "so we don't miss it" is a purpose; "so I don't see them paying off" a judgement
+        judging = any(
+            words[t - clause.first + 1 : t - clause.first + 2] in (("see",), ("think",))
+            for t, _ in clause.judged()
+        )
+        purpose = words[0] in _PURPOSE and not set(words) & {"wouldn't", "rather"} and not judging
         # "it isn't justified": a verdict through a pronoun on what was just described
         pointed = _pointed(words, [a - clause.first for a, _ in clause.judged()])
         # "Not now.", "...; not a priority": a verdict standing alone, or one on worth or
@@ -1557,10 +1562,18 @@ def opens_with_verdict(text: str) -> bool:
     found = read(text)
     if not found.clauses:
         return False
+    if found.words in _REFUSALS:  # "... a lot of alerts for a problem tickets surface. Skip."
+        return True
     first = found.clauses[0]
     return bool(first.triggers) and all(
         w in lex.anaphora for w in found.words[first.first : first.last]
     )
+
+
+# a sentence of one refusal, on what the one before it described
+_REFUSALS = frozenset(
+    {("skip",), ("skip", "it"), ("pass",), ("hard", "pass"), ("nope",), ("no",), ("nah",)}
+)
 
 
 def statements(text: str, governed: bool = False) -> list[Part]:
