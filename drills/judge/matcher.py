@@ -677,7 +677,9 @@ def _closed_against(
         for m in found:
             # a fragment ("Retry ratio alert.") directs nothing, whatever its first word
             # the question an entry answers ("A FAB alert? ...") asks, it directs nothing
-            own = [c for c in m.clauses if not part.answers or reading.clauses[c].first < part.answers]
+            own = [
+                c for c in m.clauses if not part.answers or reading.clauses[c].first < part.answers
+            ]
             if m.negated or (
                 part.point
                 and any(

@@ -560,6 +560,12 @@ def _on_worth(words: tuple[str, ...], after: int) -> bool:
     return head in _WORTH and head not in ("now", "yet", "today", "ours")
 
 
+def _concessive(words: tuple[str, ...], k: int) -> bool:
+    """ "whatever the aggregate WER says": a concession to what follows it (regardless of
+    it), not a wave of the hand ("sure, whatever")."""
+    return words[k] == "whatever" and k + 1 < len(words) and words[k + 1] not in ("and", "but")
+
+
 def closes_argument(reading: Reading, clause: Clause) -> bool:
     """The clause is where an argument about a measure lands, against it: a preference for
     something else or for the status quo ("I'd keep serving everything", "better to tune
@@ -577,6 +583,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     asked = re.match(r"[^.!?\n]*\?", after) is not None  # a question weighs, it lands nowhere
     if pairs & {("rather", "than"), ("instead", "of")} or conditional or asked:
         return False  # a contrast is read where it stands; a condition checks
+    if words[0] in ("or", "otherwise", "else"):
+        return False  # "..., or it doesn't ship": the threat is the reason for the measure
     deciders = bool(set(words) & _DECIDERS)
     negations = [words[a - clause.first] for a, _ in clause.judged()]
     denied = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in negations)
@@ -607,7 +615,7 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         # "Another alert on top is noise.", "the platform team will get to it eventually":
         # a verdict phrase that is its own clause's point, not a reason given for the
         # measure ("because retries forever are a waste")
-        verdict = words[0] not in _REASONS and any(
+        verdict = (words[0] not in _REASONS or judging) and any(
             reading.words[a:b] in lexicon().closing_verdicts or _on_worth(reading.words, b)
             for a, b in clause.judged()
         )
@@ -617,7 +625,7 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     preferring = set(words) & _PREFERRING or (deciders and "instead" in words)
     if preferring or ("better", "to") in pairs or ("better", "off") in pairs:
         return True
-    if set(words) & _WAVING:
+    if any(w in _WAVING and not _concessive(words, k) for k, w in enumerate(words)):
         return True
     return (
         bool(set(words) & _CONDITIONAL_FIRST)
@@ -637,10 +645,17 @@ def directs(reading: Reading, clause: Clause) -> bool:
     """The clause turns to a measure as someone's choice: an instruction, a turn ("instead,
     cap them"), or a person's modal ("we should", "I'd add"), not a third party's need
     that a reason against describes ("the edge team needs to shift traffic quickly")."""
-    if _opens_instruction(reading, clause):
-        return True
+    if _opens_instruction(reading, clause) or not recommends(reading, clause):
+        return _opens_instruction(reading, clause)
     words = set(reading.words[clause.first : clause.last])
-    return recommends(reading, clause) and bool(words & (_PERSONS | {"instead", "rather"}))
+    if words & (_PERSONS | {"instead", "rather"}):
+        return True
+    # "the canary should not be promotable unless ...": a norm is a choice; a need is
+    # only someone's circumstance ("callers need their results")
+    return bool(words & (_RECOMMENDING - _NEEDING)) or bool(set(pairwise(words)) & _OBLIGING)
+
+
+_NEEDING = frozenset({"need", "needs", "require", "requires"})
 
 
 def recommends_itself(reading: Reading, clause: Clause) -> bool:
