@@ -1505,3 +1505,39 @@ def test_cost_benefit_and_harm_arguments(answers, concept, credit):
 )
 def test_a_cause_discounted_or_set_beside_the_story(text, wanted, share):
     assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+BATCHING = "batching-misconfigured"
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a list of guesses under a heading that calls them candidates names none of them
+        (
+            "Suspects for the slow replies:\n- the batching window change\n- too few "
+            "replicas\n- longer LLM replies\nNo verdict yet.",
+            0.0,
+        ),
+        (
+            "Ideas on the table: the batching window change, too few replicas, or a slow "
+            "text front end.",
+            0.0,
+        ),
+        # unless the answer takes one of them up after the list
+        (
+            "Suspects were: the batching window change, too few replicas, longer LLM "
+            "replies. The queue data settles it: the batching change makes each request "
+            "wait for a full batch.",
+            1.0,
+        ),
+        # a heading that is no list of guesses
+        (
+            "What the data shows: the batching change makes each request wait for a full "
+            "batch, so first audio takes seconds.",
+            1.0,
+        ),
+    ],
+)
+def test_a_list_of_candidates_names_none(text, share):
+    assert diagnosis_share(text, [BATCHING])[0] == share, read_causes(text)
