@@ -1541,3 +1541,34 @@ BATCHING = "batching-misconfigured"
 )
 def test_a_list_of_candidates_names_none(text, share):
     assert diagnosis_share(text, [BATCHING])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a past incident set beside this one: its cause is history, not a claim about now
+        (
+            "Last time captions lagged it was network jitter; this time the servers "
+            "themselves are out of replicas.",
+            0.0,
+        ),
+        (
+            "Unlike last month's jitter incident, the network path is clean; the streaming "
+            "pool is out of replicas.",
+            0.0,
+        ),
+        # the same contrast that asserts the cause now, or "unlike" said of no past incident
+        (
+            "Last time it was the streaming pool; this time jitter on that cohort's path "
+            "doubled after the gateway move.",
+            1.0,
+        ),
+        (
+            "Unlike the rest of the fleet, this cohort's network jitter doubled after the "
+            "gateway move.",
+            1.0,
+        ),
+    ],
+)
+def test_a_past_incident_set_beside_this_one(text, share):
+    assert diagnosis_share(text, [JITTER])[0] == share, read_causes(text)
