@@ -1507,6 +1507,26 @@ def test_a_cause_discounted_or_set_beside_the_story(text, wanted, share):
     assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
 
 
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # "where the money goes" is a verdict on a cause, as "the cause" is
+        (
+            "The release pool still receives mirrored traffic, but I doubt that's where the "
+            "money goes; my bet is padding.",
+            0.0,
+        ),
+        (
+            "The release pool still receives a mirrored copy of every batch job after launch, "
+            "and that's where the money goes.",
+            1.0,
+        ),
+    ],
+)
+def test_where_the_money_goes_is_a_verdict_on_a_cause(text, share):
+    assert diagnosis_share(text, [SHADOW])[0] == share, read_causes(text)
+
+
 BATCHING = "batching-misconfigured"
 
 
