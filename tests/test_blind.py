@@ -1,10 +1,9 @@
 """The language judge on answers written blind (tests/blind/README.md): recall and false
-accepts per label on the six corpora, asserted at the figures measured when this round of
+accepts per label on the corpora A to H, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
-off-topic) a ceiling on false accepts. Writers A to G (each held out once, then tuned on) are
-asserted in the full tier; C's check part is never printed answer by answer; H, held out from
-the sixth round, in `make test`. No simulation."""
+off-topic) a ceiling on false accepts. Writers A to H (each held out once, then tuned on) are
+asserted in the full tier; C's check part is never printed answer by answer. No simulation."""
 
 from __future__ import annotations
 
@@ -13,26 +12,26 @@ import pytest
 from tests.blind.corpus import evaluate
 
 # Writer H (tests/blind/README.md): an eighth writer, 2026-12-06, held out from the sixth round
-# of the judge: written blind outside the repository while the round began, dismissals and
-# arguments against a measure left wholly to the writer, measured in aggregate only, before it
-# and after it (the figures below: the round moved none of H's recall and took its accepted
-# arguments against a measure from 14 to 13 and its accepted dismissals of one from 11 to 9,
-# of 34 each). Asserted in `make test` at those figures: a change that accepts one more wrong,
-# hedged, dismissed or negated answer, or lowers a recall, fails.
+# of the judge (written blind outside the repository while the round began, dismissals and
+# arguments against a measure left wholly to the writer; measured twice in aggregate: 115/136
+# causes, 9 of 34 dismissed right causes, 13 of 34 negated and 9 of 34 dismissive prevention
+# phrasings accepted after it), tuning data for the seventh (docs/scoring.md). Asserted at the
+# figures measured after the seventh round: a change that accepts one more wrong, hedged,
+# dismissed or negated answer, or lowers a recall, fails.
 WRITER_H: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.7348,  # 25/34
+        "dismissive-right": 0.8234,  # 28/34 (25/34 before the seventh round)
         "first-only": 0.9995,  # 2/2
-        "hedge": 0.823,  # 14/17
-        "right": 0.8451,  # 115/136
+        "hedge": 0.9995,  # 17/17 (14/17 before the seventh round)
+        "right": 0.8676,  # 118/136 (115/136 before the seventh round)
         "second-only": 0.9995,  # 2/2
         "wrong": 0.9799,  # 50/51
     },
     "prevention": {
         "buzzword-list": 0.9701,  # 33/34
-        "dismissive": 0.7348,  # 25/34
-        "negated": 0.6171,  # 21/34
-        "right": 0.9023,  # 195/216
+        "dismissive": 0.9995,  # 34/34 (25/34 before the seventh round)
+        "negated": 0.8529,  # 29/34 (21/34 before the seventh round)
+        "right": 0.9074,  # 196/216 (195/216 before the seventh round)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
@@ -61,15 +60,15 @@ WRITER_G: dict[str, dict[str, float]] = {
     "causes": {
         "dismissive-right": 0.9117,  # 31/34 (29/34 before the sixth round)
         "first-only": 0.9995,  # 2/2
-        "hedge": 0.8819,  # 15/17
+        "hedge": 0.9995,  # 17/17 (15/17 before the seventh round)
         "right": 0.9778,  # 133/136 (119/136 before the sixth round)
         "second-only": 0.9995,  # 2/2
         "wrong": 0.9407,  # 48/51
     },
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
-        "dismissive": 0.8528,  # 29/34 (24/34 before the sixth round)
-        "negated": 0.9117,  # 31/34 (26/34 before the sixth round)
+        "dismissive": 0.9117,  # 31/34 (29/34 before the seventh round, 24/34 before the sixth)
+        "negated": 0.9411,  # 32/34 (31/34 before the seventh round, 26/34 before the sixth)
         "right": 0.9536,  # 206/216 (195/216 before the sixth round)
         "unrelated": 0.9995,  # 34/34
     },
@@ -143,7 +142,7 @@ WRITER_E: dict[str, dict[str, float]] = {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9995,  # 34/34
         "negated": 0.9995,  # 34/34
-        "right": 0.8888,  # 192/216 (191/216 before the fifth round)
+        "right": 0.8935,  # 193/216 (192/216 before the seventh round, 191/216 before the fifth)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
@@ -312,8 +311,9 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
     return misses
 
 
-def test_held_out_answers_of_writer_h_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-h"), WRITER_H)
+@pytest.mark.full
+def test_writer_h_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-h"), WRITER_H)
 
 
 @pytest.mark.full

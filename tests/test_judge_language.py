@@ -1301,3 +1301,294 @@ CONFIG_RELEASE = Concept.of("config-as-release", [["config", "setting"], ["@rele
 def test_an_instruction_pointing_back_is_read_with_what_it_points_at(answers, credit):
     found = judge(answers, [CONFIG_RELEASE])
     assert found.weights.get("config-as-release", 0) * found.factor == credit, found
+
+
+# the seventh round (tuned on writer H): readings of kinds of rejection, each both ways
+FALLBACK_PAGE = Concept.of("fallback-rate-alarm", [["@alert", "counter"], ["fallback"]])
+COST_UNIT = Concept.of("cost-per-request-alert", [["@alert"], ["per request", "cost per"]])
+SHAPE_TESTS = Concept.of("feature-shape-tests", [["test"], ["shape"]])
+FAB_ALERT = Concept.of("fab-alert", [["@alert"], ["fab", "first audio byte"]])
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a verdict word is no truncation of an item's word ("counterproductive", "counter")
+        (
+            ["Paging on the fallback share is counterproductive: fallbacks are meant to be quiet."],
+            FALLBACK_PAGE,
+            0,
+        ),
+        (["Page on the fallback share: a silent fallback hides a sick pool."], FALLBACK_PAGE, 1),
+        # "we'd be ...ing" foretells what a measure brings, it does not recommend; a plural
+        # noun and its verb ("request sizes vary") is a subject, not an instruction
+        (
+            [
+                "I'd argue against cost-per-request paging: request sizes vary a lot, so we'd be "
+                "chasing noise weekly."
+            ],
+            COST_UNIT,
+            0,
+        ),
+        (
+            [
+                "Page on cost per request: request sizes vary, but the weekly median barely moves, "
+                "so we'd catch a real jump."
+            ],
+            COST_UNIT,
+            1,
+        ),
+    ],
+)
+def test_a_verdict_word_and_a_prediction_are_no_recommendation(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a negation of worth or need in any form lands the argument ("isn't worth it")
+        (
+            [
+                "A canary for every voice sounds careful, but voices change rarely; the extra "
+                "pipeline isn't worth it."
+            ],
+            CANARY,
+            0,
+        ),
+        (["Send every new voice to a canary first; the extra pipeline is worth it."], CANARY, 1),
+        # a topic heading ("Cohort alerts —") is no instruction, so the wave of the hand after
+        # it ("fired anyway") lands against it; an instruction with a dash still stands
+        (
+            [
+                "Cohort latency alerts — there are hundreds of cohorts. The fleet page went off "
+                "anyway."
+            ],
+            COHORT_ALERT,
+            0,
+        ),
+        (["Alert on latency per cohort — the fleet page went off far too late."], COHORT_ALERT, 1),
+        # the question an entry answers asks, it directs nothing; a verdict or a refusal
+        # standing alone after the answer turns it down
+        (
+            ["First-audio-byte alerts? The burn-rate page caught it. Not worth another one."],
+            FAB_ALERT,
+            0,
+        ),
+        (
+            ["First-audio-byte alerts? The burn-rate page caught it. Don't need another one."],
+            FAB_ALERT,
+            0,
+        ),
+        (
+            ["First-audio-byte alerts? The burn-rate page caught it an hour late. Add one."],
+            FAB_ALERT,
+            1,
+        ),
+        (
+            [
+                "Per-cohort latency alerts would mean a page per carrier for what tickets show us. "
+                "Skip."
+            ],
+            COHORT_ALERT,
+            0,
+        ),
+        (
+            ["Per-cohort latency alerts would have paged us before the tickets did. Add them."],
+            COHORT_ALERT,
+            1,
+        ),
+        # "so I don't see them paying off" judges; "so we don't ship it again" is a purpose
+        (
+            ["Shape tests are quick to write and quick to skip, so I don't see them paying off."],
+            SHAPE_TESTS,
+            0,
+        ),
+        (
+            ["Add shape tests on the features, so we don't ship a wrong config again."],
+            SHAPE_TESTS,
+            1,
+        ),
+        # reasons after a refusal: a third party's need is no one's choice of the measure
+        (
+            [
+                "I don't think we should add a retry budget. Callers need their results, and a "
+                "budget would drop retries they rely on."
+            ],
+            RETRY_BUDGET,
+            0,
+        ),
+        (
+            ["I don't think the default is enough. We should add a retry budget per client."],
+            RETRY_BUDGET,
+            1,
+        ),
+    ],
+)
+def test_a_measure_turned_down_by_worth_a_topic_or_a_refusal_alone(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a cost weighed against its gain, harm, and a measure said to be only words
+        (
+            ["A retry budget would hurt the callers more than help them during a blip."],
+            RETRY_BUDGET,
+            0,
+        ),
+        (
+            ["A budget on retries helps more than it costs: the storm dies in seconds."],
+            RETRY_BUDGET,
+            1,
+        ),
+        (["Per-cohort latency alerts: too much noise for what they find."], COHORT_ALERT, 0),
+        (
+            ["Per-cohort latency alerts cut the noise: page only the cohort that is late."],
+            COHORT_ALERT,
+            1,
+        ),
+        (
+            ["Making every retry change go through a budget review would slow us to a crawl."],
+            RETRY_BUDGET,
+            0,
+        ),
+        (
+            ["Per-cohort latency alerts miss the point; the fleet SLO is what users feel."],
+            COHORT_ALERT,
+            0,
+        ),
+        (
+            ["Per-cohort latency alerts make sense elsewhere, but our cohorts are tiny."],
+            COHORT_ALERT,
+            0,
+        ),
+        (
+            ["Per-cohort latency alerts make sense here: one carrier went dark for an hour."],
+            COHORT_ALERT,
+            1,
+        ),
+    ],
+)
+def test_cost_benefit_and_harm_arguments(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # "I'd discount it", "treat X as a side note", "I wouldn't jump to X": set aside
+        (
+            "A fallback to the GPU pool crossed my mind, but the probes were green, so I'd "
+            "discount it; padding waste is my guess.",
+            "cpu-to-gpu-fallback",
+            0.0,
+        ),
+        (
+            "The embedding calls fell back from CPU to GPU when the new health check failed; a "
+            "discount tier on GPU hours hid the bill.",
+            "cpu-to-gpu-fallback",
+            1.0,
+        ),
+        (
+            "Clipping happens on some loud clips, so I'd treat clipping as a side note; the "
+            "firmware's noise filter is my bet.",
+            CLIPPING,
+            0.0,
+        ),
+        ("The firmware raised the mic gain and the audio now clips at the peaks.", CLIPPING, 1.0),
+    ],
+)
+def test_a_cause_discounted_or_set_beside_the_story(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # "where the money goes" is a verdict on a cause, as "the cause" is
+        (
+            "The release pool still receives mirrored traffic, but I doubt that's where the "
+            "money goes; my bet is padding.",
+            0.0,
+        ),
+        (
+            "The release pool still receives a mirrored copy of every batch job after launch, "
+            "and that's where the money goes.",
+            1.0,
+        ),
+    ],
+)
+def test_where_the_money_goes_is_a_verdict_on_a_cause(text, share):
+    assert diagnosis_share(text, [SHADOW])[0] == share, read_causes(text)
+
+
+BATCHING = "batching-misconfigured"
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a list of guesses under a heading that calls them candidates names none of them
+        (
+            "Suspects for the slow replies:\n- the batching window change\n- too few "
+            "replicas\n- longer LLM replies\nNo verdict yet.",
+            0.0,
+        ),
+        (
+            "Ideas on the table: the batching window change, too few replicas, or a slow "
+            "text front end.",
+            0.0,
+        ),
+        # unless the answer takes one of them up after the list
+        (
+            "Suspects were: the batching window change, too few replicas, longer LLM "
+            "replies. The queue data settles it: the batching change makes each request "
+            "wait for a full batch.",
+            1.0,
+        ),
+        # a heading that is no list of guesses
+        (
+            "What the data shows: the batching change makes each request wait for a full "
+            "batch, so first audio takes seconds.",
+            1.0,
+        ),
+    ],
+)
+def test_a_list_of_candidates_names_none(text, share):
+    assert diagnosis_share(text, [BATCHING])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a past incident set beside this one: its cause is history, not a claim about now
+        (
+            "Last time captions lagged it was network jitter; this time the servers "
+            "themselves are out of replicas.",
+            0.0,
+        ),
+        (
+            "Unlike last month's jitter incident, the network path is clean; the streaming "
+            "pool is out of replicas.",
+            0.0,
+        ),
+        # the same contrast that asserts the cause now, or "unlike" said of no past incident
+        (
+            "Last time it was the streaming pool; this time jitter on that cohort's path "
+            "doubled after the gateway move.",
+            1.0,
+        ),
+        (
+            "Unlike the rest of the fleet, this cohort's network jitter doubled after the "
+            "gateway move.",
+            1.0,
+        ),
+    ],
+)
+def test_a_past_incident_set_beside_this_one(text, share):
+    assert diagnosis_share(text, [JITTER])[0] == share, read_causes(text)

@@ -676,9 +676,49 @@ def read_causes(text: str) -> CauseReading:
             result.found.append(Named(name, tuple(m.phrases), "ruled out"))
     ordered = sorted(live.values(), key=lambda m: m.first)
     roles = _roles(reading, ordered)
+    listed = _candidates(reading)
+    if listed is not None:  # "Possible reasons: - A - B - C": every cause in it a rival
+        hi = listed[1]  # the heading too: it names what the guesses are about
+        after = {m.item for m in matches if m.first >= hi}  # taken up again after the list
+        roles |= {m.item: ("rival", False) for m in ordered if m.last <= hi and m.item not in after}
     result.hedged = any(r in ("rival", "soup") for r, _ in roles.values())
     result.found = [Named(m.item, tuple(m.phrases), *roles[m.item]) for m in ordered] + result.found
     return result
+
+
+# what a heading calls the entries of a list of guesses ("Possible reasons: ...",
+# "candidates for the drop:", "Options the team is weighing: ...")
+_CANDIDATE_LABELS = frozenset(
+    {"possible", "candidates", "candidate", "options", "suspects", "hypotheses", "theories"}
+    | {"possibilities", "guesses", "weighing", "contenders", "ideas", "shortlist"}
+)
+_LIST_ENTRY = re.compile(r"\n\s*(?:[-*•·]|\d+[.)])\s+|,")
+
+
+def _candidates(reading: Reading) -> tuple[int, int] | None:
+    """A list of guesses: a heading that calls its entries candidates, a colon, then three
+    entries or more (lines or commas), with no word after the list naming one of them.
+    Returns the list's word span. "Ruled out: A, B, C" is not one (no candidate label)."""
+    text = reading.text
+    colon = text.find(":")
+    if colon < 0:
+        return None
+    head = [i for i, (a, _) in enumerate(reading.spans) if a < colon]
+    if not head or len(head) > 10 or not _CANDIDATE_LABELS & set(reading.words[: len(head)]):
+        return None
+    rest = text[colon + 1 :]
+    # the list runs to its last bullet line, or to the end of its sentence
+    bullets = list(re.finditer(r"\n\s*(?:[-*•·]|\d+[.)])\s+[^\n]*", rest))
+    if len(bullets) >= 3:
+        end = colon + 1 + bullets[-1].end()
+    else:
+        stop = re.search(r"[.!?](?:\s|$)|\n", rest)
+        end = colon + 1 + (stop.start() if stop else len(rest))
+        if len(_LIST_ENTRY.findall(text[colon:end])) < 2:
+            return None
+    lo = len(head)
+    hi = next((i for i, (a, _) in enumerate(reading.spans) if a >= end), len(reading.words))
+    return lo, hi
 
 
 def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool]]:

@@ -41,6 +41,7 @@ from pathlib import Path
 from drills.judge.reading import (
     Reading,
     closes_argument,
+    directs,
     lexicon,
     makes_point,
     opens_with_verdict,
@@ -56,6 +57,14 @@ from simulator.spec.fileio import load_yaml
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
 SOUP_ITEMS = 3  # a statement satisfying this many items at once is a buzzword list
 _ARTICLES = frozenset({"a", "an", "the"})
+
+
+@cache
+def verdict_words() -> frozenset[str]:
+    """The one-word verdicts of the lexicon (negations, evaluations, closing verdicts)."""
+    lex = lexicon()
+    phrases = (*lex.negation_phrases, *lex.evaluations, *lex.evaluative)
+    return lex.negations | frozenset(p[0] for p in phrases if len(p) == 1)
 
 
 @cache
@@ -99,7 +108,9 @@ class Phrasing:
             or token in reading.lemmas[i]
             or (token == "not" and (word.endswith("n't") or word == "cannot"))
             or word in (raw + "s", raw + "es")
-            or (len(raw) >= 5 and word.startswith(raw))
+            # a verdict word is never a truncation of an item's word: "counterproductive"
+            # judges a measure, it does not name a counter
+            or (len(raw) >= 5 and word.startswith(raw) and word not in verdict_words())
             # an article inside a phrasing is any article ("close the turn": "close a turn")
             or (k > 0 and raw in _ARTICLES and word in _ARTICLES)
         )
@@ -631,10 +642,11 @@ def _argued_against(
     if m.negated:
         return False
     reading = read(text)
+    # once turned down in its entry, a measure is taken up again only by someone's choice
+    if m.item in down and not any(directs(reading, reading.clauses[c]) for c in m.clauses):
+        return True
     if any(recommends(reading, reading.clauses[c]) for c in m.clauses):
         return False
-    if m.item in down:
-        return True
     # a measure turned down, then a statement that describes rather than recommends: the
     # reasons against it, whatever other item its words happen to fit ("We shouldn't cap
     # retries. ... a budget would turn hiccups into visible failures"); `whole`: the entry
@@ -664,9 +676,17 @@ def _closed_against(
         reading = readings[k]
         for m in found:
             # a fragment ("Retry ratio alert.") directs nothing, whatever its first word
+            # the question an entry answers ("A FAB alert? ...") asks, it directs nothing
+            own = [
+                c for c in m.clauses if not part.answers or reading.clauses[c].first < part.answers
+            ]
             if m.negated or (
                 part.point
-                and any(recommends_itself(reading, reading.clauses[c]) for c in m.clauses)
+                and any(
+                    recommends_itself(reading, reading.clauses[c])
+                    and directs(reading, reading.clauses[c])
+                    for c in own
+                )
             ):
                 continue
             for j, other in enumerate(parts):

@@ -455,7 +455,25 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     if _opens_instruction(reading, clause):
         return True
     words = reading.words[clause.first : clause.last]
-    return bool(set(words) & _RECOMMENDING) or bool(set(pairwise(words)) & _OBLIGING)
+    cues = {w for k, w in enumerate(words) if w in _RECOMMENDING and not _predicts(words, k)}
+    return bool(cues) or bool(set(pairwise(words)) & _OBLIGING)
+
+
+_PREDICTING = frozenset({"end", "wind", "spend", "lose", "get"})
+
+
+def _predicts(words: tuple[str, ...], k: int) -> bool:
+    """ "we'd be chasing noise", "we'd end up paging nightly", "we'd have shipped it": a
+    first person's "would" that foretells what a measure brings, not a choice ("we'd need
+    a budget", "I'd add a canary", "I'd be in favour of it")."""
+    if words[k] not in ("i'd", "we'd", "you'd") or k + 1 >= len(words):
+        return False
+    nxt = words[k + 1 : k + 3]
+    if nxt[0] in _PREDICTING:
+        return True
+    if nxt[0] == "be" and len(nxt) > 1:
+        return nxt[1].endswith("ing")
+    return nxt[0] == "have" and len(nxt) > 1 and nxt[1] != "to" and nxt[1].endswith(("ed", "en"))
 
 
 def _opens_instruction(reading: Reading, clause: Clause) -> bool:
@@ -470,6 +488,18 @@ def _opens_instruction(reading: Reading, clause: Clause) -> bool:
         and _imperative(reading.words[at])
         and not _modifies(reading, at, clause)
         and not _subject_compound(reading, at, clause)
+        and not _topic(reading, at, clause)
+    )
+
+
+def _topic(reading: Reading, at: int, clause: Clause) -> bool:
+    """ "Cohort alerts — we have too many cohorts": a clause of two or three words whose
+    first is a verb only by the dictionary (no verb of the lexicon: "cohort", "device") is
+    the topic an entry goes on to weigh, not an instruction ("cap retries", "gate
+    voices")."""
+    lex = lexicon()
+    return clause.last - clause.first <= 3 and stem(reading.words[at]) not in (
+        lex.verbs | lex.noun_verbs
     )
 
 
@@ -523,6 +553,19 @@ def _pointed(words: tuple[str, ...], triggers: list[int]) -> bool:
     return False
 
 
+def _on_worth(words: tuple[str, ...], after: int) -> bool:
+    """A negation said of worth or need, in any form ("isn't worth it", "aren't needed",
+    "wasn't a priority"): a verdict on the measure, as "not worth it" is."""
+    head = next((w for w in words[after : after + 3] if w not in ("a", "an", "the", "really")), "")
+    return head in _WORTH and head not in ("now", "yet", "today", "ours")
+
+
+def _concessive(words: tuple[str, ...], k: int) -> bool:
+    """ "whatever the aggregate WER says": a concession to what follows it (regardless of
+    it), not a wave of the hand ("sure, whatever")."""
+    return words[k] == "whatever" and k + 1 < len(words) and words[k + 1] not in ("and", "but")
+
+
 def closes_argument(reading: Reading, clause: Clause) -> bool:
     """The clause is where an argument about a measure lands, against it: a preference for
     something else or for the status quo ("I'd keep serving everything", "better to tune
@@ -540,6 +583,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     asked = re.match(r"[^.!?\n]*\?", after) is not None  # a question weighs, it lands nowhere
     if pairs & {("rather", "than"), ("instead", "of")} or conditional or asked:
         return False  # a contrast is read where it stands; a condition checks
+    if words[0] in ("or", "otherwise", "else"):
+        return False  # "..., or it doesn't ship": the threat is the reason for the measure
     deciders = bool(set(words) & _DECIDERS)
     negations = [words[a - clause.first] for a, _ in clause.judged()]
     denied = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in negations)
@@ -549,7 +594,12 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         if clause.evaluations and clause.judged():
             return True  # "that coupling is more trouble than it's worth"
         volition = deciders and bool(set(words) & _REFUSING)
-        purpose = words[0] in _PURPOSE and not set(words) & {"wouldn't", "rather"}
+        # "so we don't miss it" is a purpose; "so I don't see them paying off" a judgement
+        judging = any(
+            words[t - clause.first + 1 : t - clause.first + 2] in (("see",), ("think",))
+            for t, _ in clause.judged()
+        )
+        purpose = words[0] in _PURPOSE and not set(words) & {"wouldn't", "rather"} and not judging
         # "it isn't justified": a verdict through a pronoun on what was just described
         pointed = _pointed(words, [a - clause.first for a, _ in clause.judged()])
         # "Not now.", "...; not a priority": a verdict standing alone, or one on worth or
@@ -565,8 +615,9 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         # "Another alert on top is noise.", "the platform team will get to it eventually":
         # a verdict phrase that is its own clause's point, not a reason given for the
         # measure ("because retries forever are a waste")
-        verdict = words[0] not in _REASONS and any(
-            reading.words[a:b] in lexicon().closing_verdicts for a, b in clause.judged()
+        verdict = (words[0] not in _REASONS or judging) and any(
+            reading.words[a:b] in lexicon().closing_verdicts or _on_worth(reading.words, b)
+            for a, b in clause.judged()
         )
         return ((volition or pointed or verdict) and not purpose) or bare
     if set(words) & _ADDING:
@@ -574,7 +625,7 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     preferring = set(words) & _PREFERRING or (deciders and "instead" in words)
     if preferring or ("better", "to") in pairs or ("better", "off") in pairs:
         return True
-    if set(words) & _WAVING:
+    if any(w in _WAVING and not _concessive(words, k) for k, w in enumerate(words)):
         return True
     return (
         bool(set(words) & _CONDITIONAL_FIRST)
@@ -588,6 +639,23 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
 
 
 _PERSONS = frozenset({"i", "we", "you", "i'd", "we'd", "you'd", "let's", "i'll", "we'll"})
+
+
+def directs(reading: Reading, clause: Clause) -> bool:
+    """The clause turns to a measure as someone's choice: an instruction, a turn ("instead,
+    cap them"), or a person's modal ("we should", "I'd add"), not a third party's need
+    that a reason against describes ("the edge team needs to shift traffic quickly")."""
+    if _opens_instruction(reading, clause) or not recommends(reading, clause):
+        return _opens_instruction(reading, clause)
+    words = set(reading.words[clause.first : clause.last])
+    if words & (_PERSONS | {"instead", "rather"}):
+        return True
+    # "the canary should not be promotable unless ...": a norm is a choice; a need is
+    # only someone's circumstance ("callers need their results")
+    return bool(words & (_RECOMMENDING - _NEEDING)) or bool(set(pairwise(words)) & _OBLIGING)
+
+
+_NEEDING = frozenset({"need", "needs", "require", "requires"})
 
 
 def recommends_itself(reading: Reading, clause: Clause) -> bool:
@@ -630,7 +698,15 @@ def _subject_compound(reading: Reading, at: int, clause: Clause) -> bool:
             return False
         if word in lex.auxiliaries or word in lex.finite:
             return True
+        # "request sizes vary wildly": a plural noun, then its verb in the present
+        if k > nxt and _plural_subject(reading.words[k - 1]) and _imperative(word):
+            return True
     return False
+
+
+def _plural_subject(word: str) -> bool:
+    """A plural noun ("sizes", "requests"), not a verb's third person alone ("goes")."""
+    return word.endswith("s") and "NOUN" in getAllLemmas(word) and not word.endswith("ss")
 
 
 def _verb_before(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> bool:
@@ -1501,10 +1577,18 @@ def opens_with_verdict(text: str) -> bool:
     found = read(text)
     if not found.clauses:
         return False
+    if found.words in _REFUSALS:  # "... a lot of alerts for a problem tickets surface. Skip."
+        return True
     first = found.clauses[0]
     return bool(first.triggers) and all(
         w in lex.anaphora for w in found.words[first.first : first.last]
     )
+
+
+# a sentence of one refusal, on what the one before it described
+_REFUSALS = frozenset(
+    {("skip",), ("skip", "it"), ("pass",), ("hard", "pass"), ("nope",), ("no",), ("nah",)}
+)
 
 
 def statements(text: str, governed: bool = False) -> list[Part]:
