@@ -1,9 +1,10 @@
 """The language judge on answers written blind (tests/blind/README.md): recall and false
-accepts per label on the corpora A to H, asserted at the figures measured when this round of
+accepts per label on the corpora A to I, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
 off-topic) a ceiling on false accepts. Writers A to H (each held out once, then tuned on) are
-asserted in the full tier; C's check part is never printed answer by answer. No simulation."""
+asserted in the full tier; C's check part is never printed answer by answer; I, held out from
+the seventh round, is asserted in `make test`. No simulation."""
 
 from __future__ import annotations
 
@@ -11,6 +12,45 @@ import pytest
 
 from tests.blind.corpus import evaluate
 
+# Writer I (tests/blind/README.md): a ninth writer, 2026-12-07, held out from the seventh round
+# of the judge: written blind outside the repository before the round began (new personas;
+# dismissals and arguments against a measure left wholly to the writer), measured in
+# aggregate only, before the round and after it (the figures below: the round took I's
+# accepted hedges from 1 to 0 of 17 and its accepted dismissals of a measure from 5 to 4 of
+# 34, and lost one of its right causes to the round's reading of a past incident as history).
+# Asserted in `make test` at those figures: a change that accepts one more wrong, hedged,
+# dismissed or negated answer, or lowers a recall, fails.
+WRITER_I: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.7053,  # 24/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.9995,  # 17/17 (16/17 before the seventh round)
+        "right": 0.8156,  # 111/136 (112/136 before the seventh round)
+        "second-only": 0.9995,  # 2/2
+        "wrong": 0.9406,  # 48/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9995,  # 34/34
+        "dismissive": 0.8818,  # 30/34 (29/34 before the seventh round)
+        "negated": 0.8524,  # 29/34
+        "right": 0.8606,  # 186/216
+        "unrelated": 0.9995,  # 34/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.9358,  # 103/110
+        "not covered (off-topic)": 0.9813,  # 54/55
+        "not covered (partial)": 0.9267,  # 51/55
+        "recall": 0.9449,  # 156/165
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.9995,  # 10/10
+        "strong": 0.8995,  # 9/10
+    },
+}
 # Writer H (tests/blind/README.md): an eighth writer, 2026-12-06, held out from the sixth round
 # of the judge (written blind outside the repository while the round began, dismissals and
 # arguments against a measure left wholly to the writer; measured twice in aggregate: 115/136
@@ -309,6 +349,10 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
             if rate < floor - 1e-9:
                 misses.append(f"{section}/{label}: {rate:.1%} < {floor:.1%}")
     return misses
+
+
+def test_held_out_answers_of_writer_i_are_judged_at_the_measured_rates():
+    assert not check(evaluate("heldout-i"), WRITER_I)
 
 
 @pytest.mark.full
