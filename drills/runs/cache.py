@@ -63,6 +63,12 @@ class RunCache:
                 self._runs.move_to_end(key)
         return found
 
+    def has(self, key: str) -> bool:
+        """Whether the run is in memory or on disk, without loading it (a batch asks this
+        of every run it reads: loading each only to find it there, into a memory cache
+        smaller than the batch, loaded most of them twice)."""
+        return key in self._runs or self.on_disk(key)
+
     def remember(self, key: str, tel: Telemetry) -> None:
         with self._lock:
             self._runs[key] = tel
