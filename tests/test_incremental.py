@@ -224,6 +224,31 @@ def test_the_disk_cache_removes_only_a_dead_writers_half_written_run(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([writing.name, finished.name])
 
 
+def test_scenarios_that_differ_only_in_their_faults_share_their_fault_free_run(tmp_path):
+    """A run is named by what the simulation reads: a family's members (the same fleet,
+    workload, seed and length, each with its own faults and words) share the fault-free
+    run, never their incidents; a member run with another seed or length, or on another
+    fleet, is another run (the near misses), whatever its words."""
+    import dataclasses
+
+    from drills.library.family import load_family, resolve_family
+    from drills.library.family_verify import render_members
+    from drills.runs.cache import run_key
+
+    members = render_members(load_family(resolve_family("gpu-bill-up")), tmp_path)
+    a, b = members[0].scenario, members[1].scenario
+    assert a.spec != b.spec and a.timeline != b.timeline
+    assert run_key(a, []) == run_key(b, [])
+    assert run_key(a, a.timeline) != run_key(b, b.timeline)
+    reworded = a.spec.model_copy(update={"title": "another title"})
+    assert run_key(dataclasses.replace(a, spec=reworded), []) == run_key(a, [])
+    for change in ({"seed": a.spec.seed + 1}, {"duration_s": a.spec.duration_s + 60}):
+        other = dataclasses.replace(a, spec=a.spec.model_copy(update=change))
+        assert run_key(other, []) != run_key(a, []), change
+    fleet = a.fleet.model_copy(update={"metrics_interval_s": a.fleet.metrics_interval_s * 2})
+    assert run_key(dataclasses.replace(a, fleet=fleet), []) != run_key(a, [])
+
+
 def test_a_tree_simulates_each_shared_stretch_once():
     """The tree's simulated seconds, worked by hand: A and B share their first action at
     10 s and part at 20 s, C acts at 15 s; from a run paused at 0 s to the end at 100 s the

@@ -24,11 +24,14 @@ def home(tmp_path, monkeypatch):
 
 
 def speechdrill(home, *args: str) -> subprocess.CompletedProcess[str]:
+    # share simulated runs, and keep them as the suite does (the default keep of six
+    # pruned the shared cache under the other tests' feet)
+    shared = ("SPEECHDRILL_CACHE", "SPEECHDRILL_CACHE_KEEP", "SPEECHDRILL_WORKERS")
     env = {
         "SPEECHDRILL_HOME": str(home),
         "PATH": "/usr/bin:/bin",
-        "SPEECHDRILL_CACHE": os.environ["SPEECHDRILL_CACHE"],
-    }  # share simulated runs
+        **{name: os.environ[name] for name in shared},
+    }
     return subprocess.run(
         [sys.executable, "-m", "drills", *args],
         capture_output=True,

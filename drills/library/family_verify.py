@@ -267,6 +267,13 @@ class Tips:
 
     scores: dict[str, dict[str, float]]
 
+    @classmethod
+    def of(cls, members: list[Rendered], columns: dict[str, dict[str, float]]) -> Tips:
+        """The matrix from its columns (`tip_column` of each member)."""
+        return cls(
+            {a.member: {b: column[a.member] for b, column in columns.items()} for a in members}
+        )
+
     def own(self) -> dict[str, float]:
         return {m: row[m] for m, row in self.scores.items()}
 
@@ -279,20 +286,21 @@ class Tips:
 
 
 def tip_matrix(members: list[Rendered], runs: Runs) -> Tips:
-    """Every member's expert path replayed on every member. Member by member: the
-    member's page prefix is simulated once and the four replays' runs side by side (a
-    row at a time would cycle four prefixes through a cache that keeps two)."""
-    scores: dict[str, dict[str, float]] = {a.member: {} for a in members}
-    for b in members:
-        refs = references(b.scenario, b.folder, runs)
-        drills = {}
-        for a in members:
-            expert = load_transcript(a.folder / "transcripts" / "expert.yaml", b.scenario)
-            drills[a.member] = replay(b.scenario, expert, runs)
-        prefetch_scores(list(drills.values()), b.key, refs)
-        for a_member, drill in drills.items():
-            scores[a_member][b.member] = score(drill, b.key, refs).score
-    return Tips(scores)
+    """Every member's expert path replayed on every member, column by column."""
+    return Tips.of(members, {b.member: tip_column(b, members, runs) for b in members})
+
+
+def tip_column(b: Rendered, members: list[Rendered], runs: Runs) -> dict[str, float]:
+    """Every member's expert path replayed on member b: b's page prefix is simulated once
+    and the replays' runs side by side (a row at a time would cycle four prefixes through
+    a cache that keeps two)."""
+    refs = references(b.scenario, b.folder, runs)
+    drills = {}
+    for a in members:
+        expert = load_transcript(a.folder / "transcripts" / "expert.yaml", b.scenario)
+        drills[a.member] = replay(b.scenario, expert, runs)
+    prefetch_scores(list(drills.values()), b.key, refs)
+    return {a_member: score(drill, b.key, refs).score for a_member, drill in drills.items()}
 
 
 # --- the whole check -------------------------------------------------------------------
@@ -367,13 +375,18 @@ def verify_family(family: FamilyFile, out: Path, runs: Runs, tips: bool = True) 
     """`check_family`, then simulated: each member's own checks and page band, the pairs
     told apart, and (with `tips`) the tip matrix."""
     report, members = prepare(family, out)
+    columns: dict[str, dict[str, float]] = {}
     for member in members:
         report.members[member.member] = verify(member.scenario, runs) + page_checks(
             family.spec, member.scenario, runs
         )
+        if tips:  # now, while the member's run paused at the page is kept (the checks
+            # above forked from it; the service keeps two: a column for every member
+            # afterwards simulated every member's page again)
+            columns[member.member] = tip_column(member, members, runs)
     report.pairs = pairwise(members, runs)
     if tips:
-        report.tips = tip_matrix(members, runs)
+        report.tips = Tips.of(members, columns)
     return report
 
 

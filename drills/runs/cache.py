@@ -26,8 +26,13 @@ SHARED = "shared"  # a run's tables as the SQL sandboxes map them (uncompressed 
 
 
 def run_key(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> str:
+    """A run named by what the simulation reads (`new_simulation`: the seed and length,
+    the fleet, the workload, the timeline) and the simulator's code, not by the rest of the
+    scenario's words: scenarios that differ only in their faults (a family's members, or
+    a library scenario and the members drawn beside it) share their fault-free run."""
+    spec = scenario.spec
     parts = [
-        scenario.spec.model_dump_json(),
+        json.dumps({"seed": spec.seed, "duration_s": spec.duration_s}),
         scenario.fleet.model_dump_json(),
         scenario.workload.model_dump_json(),
         json.dumps([e.model_dump() for e in timeline], sort_keys=True, default=str),
@@ -57,6 +62,12 @@ class RunCache:
             if key in self._runs:
                 self._runs.move_to_end(key)
         return found
+
+    def has(self, key: str) -> bool:
+        """Whether the run is in memory or on disk, without loading it (a batch asks this
+        of every run it reads: loading each only to find it there, into a memory cache
+        smaller than the batch, loaded most of them twice)."""
+        return key in self._runs or self.on_disk(key)
 
     def remember(self, key: str, tel: Telemetry) -> None:
         with self._lock:

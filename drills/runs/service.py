@@ -186,7 +186,7 @@ class Runs:
         missing: dict[str, list[TimelineEvent]] = {}
         for timeline in timelines:
             key = self.key(scenario, timeline)
-            if key not in missing and self.cache.known(key) is None:
+            if key not in missing and not self.cache.has(key):
                 missing[key] = timeline
         if missing and self._queue is not None:
             self._queued(scenario, missing)

@@ -6,6 +6,7 @@ codes into vocabularies. The arrays become the telemetry tables after the run.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -120,7 +121,10 @@ class BatchRecorder:
         return self._config_codes[config]
 
     def columns(self) -> dict[str, np.ndarray]:
-        table = np.array(self.rows, dtype=np.float64).reshape(-1, 6)
+        # flattened through an iterator: np.array over a list of tuples inspects each tuple
+        # (a third of the time on a run's 258k batches); the values are the same floats
+        flat = itertools.chain.from_iterable(self.rows)
+        table = np.fromiter(flat, dtype=np.float64, count=6 * len(self.rows)).reshape(-1, 6)
         config = table[:, 0].astype(np.int64)
         size = table[:, 1]
         start, end = table[:, 4], table[:, 5]
