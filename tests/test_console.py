@@ -430,3 +430,14 @@ def test_a_candidate_waits_for_their_variant_and_a_restart_resumes_it(console, t
     # a second preparation of a prepared candidate changes nothing (theirs stands)
     assert not c.store.prepared(ana.token, "another", "elsewhere", "seed 1")
     assert c.store.candidate(ana.token) == ana
+
+
+def test_the_console_keeps_as_many_runs_on_disk_as_the_operator_sized_the_cache(monkeypatch):
+    # a console sharing a cache with other work (the suite keeps 200) must not prune it to
+    # its own 64; unset, the console's own size holds
+    from drills.console.app import RUNS_ON_DISK, runs_on_disk
+
+    monkeypatch.setenv("SPEECHDRILL_CACHE_KEEP", "200")
+    assert runs_on_disk() == 200
+    monkeypatch.delenv("SPEECHDRILL_CACHE_KEEP")
+    assert runs_on_disk() == RUNS_ON_DISK == 64

@@ -63,6 +63,13 @@ RUNS_ON_DISK = 64  # each ~130 MB on disk: the compressed run and its mapped tab
 MAX_BODY = 256 * 1024  # bytes of a form: every field has its own, smaller, limit
 
 
+def runs_on_disk() -> int:
+    """The console's own default unless the operator sized the cache
+    ($SPEECHDRILL_CACHE_KEEP, as every other front end reads it): a console sharing a cache
+    with other work must not prune that cache to its own size."""
+    return int(os.environ.get("SPEECHDRILL_CACHE_KEEP") or RUNS_ON_DISK)
+
+
 def create_app(root: Path, dask: str | None = None) -> Starlette:
     """The app over a home folder; it keeps more runs than a one-trainee process does: a
     cohort's drills diverge once its candidates act, and its report reads every run.
@@ -72,7 +79,7 @@ def create_app(root: Path, dask: str | None = None) -> Starlette:
     runs = Runs(
         memory=RUNS_IN_MEMORY,
         niceness=10,  # re-simulations yield the cores to the pages
-        keep_on_disk=RUNS_ON_DISK,
+        keep_on_disk=runs_on_disk(),
         isolated=True,
         dask=dask,
         sandboxes=max(3, (os.cpu_count() or 1) + 1),
