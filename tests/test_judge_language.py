@@ -1592,3 +1592,50 @@ def test_a_list_of_candidates_names_none(text, share):
 )
 def test_a_past_incident_set_beside_this_one(text, share):
     assert diagnosis_share(text, [JITTER])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a turn to the writer's own rival after a concession or a negation: the cause
+        # described before it is set aside
+        (
+            "Sure, the new voice is a bigger model, though its benchmark matched the old one. "
+            "I'd blame the load balancer rollout from Tuesday.",
+            VOICE,
+            0.0,
+        ),
+        (
+            "The new voice is a bigger model and nobody benchmarked it before launch. I'd blame "
+            "that for the slow first byte.",
+            VOICE,
+            1.0,
+        ),
+        (
+            "The gain change does make loud speakers clip, yet the model copes with a few dB. "
+            "More likely the updated noise filter eats the quiet syllables.",
+            CLIPPING,
+            0.0,
+        ),
+        (
+            "A router change could in theory hurt, but the data says otherwise; more likely the "
+            "firmware raised the mic gain until the audio clips at the peaks.",
+            CLIPPING,
+            1.0,
+        ),
+        (
+            "Mirrored traffic is still hitting the release pool, but not in any volume that "
+            "matters; my money is on longer uploads.",
+            SHADOW,
+            0.0,
+        ),
+        (
+            "Mirrored traffic is still hitting the release pool after the launch and doubling "
+            "its work; my money is on that mirror, not on longer uploads.",
+            SHADOW,
+            1.0,
+        ),
+    ],
+)
+def test_a_turn_to_a_rival_sets_the_cause_before_it_aside(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)

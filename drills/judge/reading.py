@@ -88,6 +88,7 @@ class Lexicon:
     attributive: frozenset[str]  # triggers that, before a noun, only describe it
     durations: frozenset[str]  # "too long to": a measure, not a dismissal
     set_aside: tuple[Phrase, ...]  # "X isn't the problem": X set aside
+    switches: tuple[Phrase, ...]  # "..., but ... I'd rather blame Y": a turn to a rival
     conditions: tuple[Phrase, ...]  # "check X doesn't regress": the negation is checked
     list_labels: frozenset[str]  # "Prevention: A, B, C": a label, not a head the list specifies
     verdicts: frozenset[str]  # stems: what a verdict on a cause says of it ("explains", "matters")
@@ -138,6 +139,7 @@ def lexicon() -> Lexicon:
         attributive=words("attributive"),
         durations=words("durations"),
         set_aside=_phrases(data["set_aside"]),
+        switches=_phrases(data["switches"]),
         conditions=_phrases(data["conditions"]),
         list_labels=words("list_labels"),
         verdicts=frozenset(stem(str(w).lower()) for w in data["verdicts"]),
