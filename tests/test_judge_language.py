@@ -1639,3 +1639,45 @@ def test_a_past_incident_set_beside_this_one(text, share):
 )
 def test_a_turn_to_a_rival_sets_the_cause_before_it_aside(text, wanted, share):
     assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a bad outcome foretold for the measure, with no verdict word: argued against
+        (["A slice gate on every release would block most of our merges."], SLICE_GATE, 0),
+        # the endorsement's twin: the harm it stops is itself bad, or the outcome is good
+        (["A slice gate would block any merge that regresses a slice."], SLICE_GATE, 1),
+        (["A slice gate would hold merges until the slice WER recovers."], SLICE_GATE, 1),
+        (["A slice gate would catch a merge that hurts one slice."], SLICE_GATE, 1),
+        # a verb that puts the team somewhere it should not be
+        (
+            ["Cohort latency alerts would have us chasing every carrier hiccup at night."],
+            COHORT_ALERT,
+            0,
+        ),
+        (
+            ["Cohort latency alerts would keep us stuck triaging pages from tiny cohorts."],
+            COHORT_ALERT,
+            0,
+        ),
+        (["Cohort latency alerts would keep us honest about small carriers."], COHORT_ALERT, 1),
+        # "stop" with a gerund foretells a loss; "stop" with an object, a remedy
+        (["A retry budget: clients would stop retrying even when it helps."], RETRY_BUDGET, 0),
+        (["A retry budget would stop the next storm of retries early."], RETRY_BUDGET, 1),
+        # a harm said of the team's own choice, and a question asking for the measure
+        (
+            ["What would have blocked the release? A slice gate on per-slice WER."],
+            SLICE_GATE,
+            1,
+        ),
+        # a harm beside a negation: no two negatives cancel here
+        (["A slice gate would slow our merges for no gain."], SLICE_GATE, 0),
+        # fragility is a verdict in the predicate; "stable" is not
+        (["Replay fixtures for config releases are brittle; nobody trusts them."], REPLAY, 0),
+        (["Replay fixtures for config releases, kept stable across versions."], REPLAY, 1),
+    ],
+)
+def test_a_harm_foretold_for_a_measure_argues_against_it(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
