@@ -1681,3 +1681,35 @@ def test_a_turn_to_a_rival_sets_the_cause_before_it_aside(text, wanted, share):
 def test_a_harm_foretold_for_a_measure_argues_against_it(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # what there is said to suffice, after a description: the measure turned down
+        (
+            [
+                "Cohort latency alerts — the global burn alert paged us within minutes. "
+                "We're covered."
+            ],
+            COHORT_ALERT,
+            0,
+        ),
+        (
+            [
+                "Cohort latency alerts: our weekly carrier review already spots these. "
+                "Nothing more needed."
+            ],
+            COHORT_ALERT,
+            0,
+        ),
+        # after an instruction, the same words say the measure suffices
+        (["Alert on latency per cohort. We're covered."], COHORT_ALERT, 1),
+        (["Page per cohort when latency drifts. Nothing more needed."], COHORT_ALERT, 1),
+        # a refusal standing alone
+        (["Cohort latency alerts — the tickets tell us first. Don't bother."], COHORT_ALERT, 0),
+    ],
+)
+def test_what_there_is_said_to_suffice_turns_a_described_measure_down(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found

@@ -1153,7 +1153,9 @@ def _harms(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple
         if words[k] not in _FORETELLING or (k > lo and words[k - 1] in ("what", "which")):
             continue  # "what would have blocked the rollout?" asks for the measure
         j = k + 1
-        while j < hi and words[j] in _ON_THE_WAY and not _STEERED.intersection(words[j + 1 : j + 2]):
+        while (
+            j < hi and words[j] in _ON_THE_WAY and not _STEERED.intersection(words[j + 1 : j + 2])
+        ):
             j += 1  # but in "would have us shipping" "have" is the verb
         if j >= hi:
             continue
@@ -1651,6 +1653,17 @@ def opens_with_verdict(text: str) -> bool:
 # a sentence of one refusal, on what the one before it described
 _REFUSALS = frozenset(
     {("skip",), ("skip", "it"), ("pass",), ("hard", "pass"), ("nope",), ("no",), ("nah",)}
+    # nothing left to do: what there is suffices ("We're covered.", "Don't bother.")
+    | {("don't", "bother"), ("do", "not", "bother"), ("not", "worth", "bothering")}
+)
+# a sentence that says what there is suffices: a refusal only after a statement that
+# describes ("X — the burn alert already fired. We're covered."), not after an instruction
+# ("Alert on first-audio p95. We're covered.")
+SUFFICED = frozenset(
+    {("we're", "covered"), ("we", "are", "covered"), ("we're", "fine"), ("we're", "good")}
+    | {("nothing", "more", "needed"), ("nothing", "needed"), ("nothing", "more", "to", "do")}
+    | {("nothing", "to", "do"), ("nothing", "to", "add"), ("no", "action", "needed")}
+    | {("move", "on"), ("moving", "on"), ("lesson", "learned", "move", "on")}
 )
 
 
