@@ -1713,3 +1713,38 @@ def test_a_harm_foretold_for_a_measure_argues_against_it(answers, concept, credi
 def test_what_there_is_said_to_suffice_turns_a_described_measure_down(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a hypothesis weighed in the passive and let go
+        (
+            "A gain increase in the firmware that clips the audio was looked at and set aside; "
+            "the drop is put down to a new accent mix.",
+            CLIPPING,
+            0.0,
+        ),
+        (
+            "A network fault was looked at and set aside; the firmware raised the gain so the "
+            "audio clips.",
+            CLIPPING,
+            1.0,
+        ),
+        # an effect made small, then a turn to a rival: the cause is dismissed
+        (
+            "The mirrored copies still reach the release pool, a rounding error on the bill. "
+            "More likely the batch files simply got longer.",
+            SHADOW,
+            0.0,
+        ),
+        (
+            "The mirrored copies still reach the release pool and double its work; the other "
+            "costs moved a few percent at most.",
+            SHADOW,
+            1.0,
+        ),
+    ],
+)
+def test_a_hypothesis_let_go_in_the_passive_or_made_small(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)

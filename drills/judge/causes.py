@@ -587,7 +587,8 @@ def _switched(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
     """Causes the writer turns away from to a rival of their own ("the es-en slice looks
     worse, but that slice is tiny and noisy; I'd rather attribute it to the tracking
     event"; "X is unlikely to explain it. I'd investigate thermal throttling"): a cause
-    described before a turn (lexicon `switches`), with a concession or a negation between,
+    described before a turn (lexicon `switches`), with a concession, a negation or an
+    effect made small ("a few percent at most") between,
     and not named again from the turn on. A turn that points back ("I'd blame that") or
     names the cause again takes it up instead."""
     words, out = reading.words, []
@@ -604,7 +605,9 @@ def _switched(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
             if turn.sentence - here.sentence > 2:
                 continue
             start = next(c.first for c in reading.clauses if c.sentence == here.sentence)
-            conceded = _CONCEDING.intersection(words[start:s])
+            conceded = _CONCEDING.intersection(words[start:s]) or spans_of(
+                words, lexicon().minimisers, start, s
+            )
             denied = any(
                 c.triggers or c.evaluations
                 for c in reading.clauses

@@ -89,6 +89,7 @@ class Lexicon:
     durations: frozenset[str]  # "too long to": a measure, not a dismissal
     set_aside: tuple[Phrase, ...]  # "X isn't the problem": X set aside
     switches: tuple[Phrase, ...]  # "..., but ... I'd rather blame Y": a turn to a rival
+    minimisers: tuple[Phrase, ...]  # "a few percent at most": an effect too small to matter
     harms: frozenset[str]  # stems: "X would block most releases": a harm foretold
     remedied: frozenset[str]  # "X would block a bad voice": the harm stopped is itself bad
     conditions: tuple[Phrase, ...]  # "check X doesn't regress": the negation is checked
@@ -142,6 +143,7 @@ def lexicon() -> Lexicon:
         durations=words("durations"),
         set_aside=_phrases(data["set_aside"]),
         switches=_phrases(data["switches"]),
+        minimisers=_phrases(data["minimisers"]),
         harms=frozenset(stem(str(w).lower().split()[0]) for w in data["harms"]),
         remedied=words("remedied"),
         conditions=_phrases(data["conditions"]),
