@@ -1748,3 +1748,22 @@ def test_what_there_is_said_to_suffice_turns_a_described_measure_down(answers, c
 )
 def test_a_hypothesis_let_go_in_the_passive_or_made_small(text, wanted, share):
     assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # more than is needed, in the predicate: a verdict on the measure
+        (["Replay fixtures for config releases are redundant with staging."], REPLAY, 0),
+        (["Per-stage release replays and config fixtures are a paper exercise."], REPLAY, 0),
+        # the same word before a noun only describes
+        (
+            ["Replay fixtures for config releases, each with a redundant copy of its trace."],
+            REPLAY,
+            1,
+        ),
+    ],
+)
+def test_a_measure_called_redundant_or_a_paper_exercise(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
