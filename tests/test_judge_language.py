@@ -1767,3 +1767,48 @@ def test_a_hypothesis_let_go_in_the_passive_or_made_small(text, wanted, share):
 def test_a_measure_called_redundant_or_a_paper_exercise(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # the silence waited for, said as a stretch of it
+        (
+            "The agent now waits out a whole second of silence before it answers, so every "
+            "turn starts late.",
+            ENDPOINT_LONG,
+            1.0,
+        ),
+        (
+            "Packet loss on the carrier leaves stretches of silence in the uplink audio.",
+            ENDPOINT_LONG,
+            0.0,
+        ),
+        # several requests handled together, in any verb
+        (
+            "Since the push the speech servers collect several requests and work on them as one, "
+            "so each caller waits for the others.",
+            BATCHING,
+            1.0,
+        ),
+        (
+            "The servers are fine; each caller's request is handled alone and answers fast.",
+            BATCHING,
+            0.0,
+        ),
+        # the input said by what the model was trained to expect
+        (
+            "The release changed the step that prepares the audio: it feeds the model input in a "
+            "different format from what it was trained on.",
+            FEATURES,
+            1.0,
+        ),
+        (
+            "The step that prepares the audio is unchanged; the model itself got worse.",
+            FEATURES,
+            0.0,
+        ),
+    ],
+)
+def test_causes_said_in_plain_words(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
