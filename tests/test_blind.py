@@ -24,7 +24,7 @@ WRITER_I: dict[str, dict[str, float]] = {
         "hedge": 0.9995,  # 17/17 (16/17 before the seventh round)
         "right": 0.8377,  # 114/136 (111/136 before the eighth round)
         "second-only": 0.9995,  # 2/2
-        "wrong": 0.9406,  # 48/51
+        "wrong": 0.9603,  # 49/51 (48/51 before the eighth round)
     },
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
@@ -137,7 +137,7 @@ WRITER_F: dict[str, dict[str, float]] = {
         "hedge": 0.9995,  # 17/17 (15/17 before the fifth round)
         "right": 0.8524,  # 116/136 (115/136 before the eighth round)
         "second-only": 0.9995,  # 2/2
-        "wrong": 0.9602,  # 49/51
+        "wrong": 0.9799,  # 50/51 (49/51 before the eighth round)
     },
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34

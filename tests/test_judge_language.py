@@ -1812,3 +1812,27 @@ def test_a_measure_called_redundant_or_a_paper_exercise(answers, concept, credit
 )
 def test_causes_said_in_plain_words(text, wanted, share):
     assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+CODE_SWITCH = "code-switching-regression"
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # the language-ID front end blamed: a rival cause, not the new model's weakness
+        (
+            "The language detector now tags bilingual callers as English-only and sends them to "
+            "the English model.",
+            0.0,
+        ),
+        # language ID ruled out, the new model's weakness asserted: the right cause
+        (
+            "Language ID is unchanged since last week; the new model simply does worse on "
+            "code-switched Spanish-English turns.",
+            1.0,
+        ),
+    ],
+)
+def test_the_language_id_front_end_is_a_rival_of_the_code_switching_model(text, share):
+    assert diagnosis_share(text, [CODE_SWITCH])[0] == share, read_causes(text)
