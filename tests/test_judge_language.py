@@ -1836,3 +1836,24 @@ CODE_SWITCH = "code-switching-regression"
 )
 def test_the_language_id_front_end_is_a_rival_of_the_code_switching_model(text, share):
     assert diagnosis_share(text, [CODE_SWITCH])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # the client's screen blamed: a rival cause, not the new model's weakness
+        (
+            "The app's new edit button for Spanish-English users is far more visible, so they "
+            "tap it more; the transcripts are as good as before.",
+            0.0,
+        ),
+        # the screen ruled out, the new model's weakness asserted
+        (
+            "Not a UI thing: the app is unchanged. The new model handles code-switched "
+            "Spanish-English speech worse than the old one.",
+            1.0,
+        ),
+    ],
+)
+def test_the_client_screen_is_a_rival_of_the_code_switching_model(text, share):
+    assert diagnosis_share(text, [CODE_SWITCH])[0] == share, read_causes(text)
