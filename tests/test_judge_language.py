@@ -1857,3 +1857,24 @@ def test_the_language_id_front_end_is_a_rival_of_the_code_switching_model(text, 
 )
 def test_the_client_screen_is_a_rival_of_the_code_switching_model(text, share):
     assert diagnosis_share(text, [CODE_SWITCH])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a claim weighed and found wanting: the cause is set aside
+        (
+            "Some would say the new model copes worse with bilingual code-switched turns; given "
+            "its offline gains I don't find that plausible.",
+            0.0,
+        ),
+        # found convincing: the cause stands
+        (
+            "The new model copes worse with bilingual code-switched turns; the slice numbers make "
+            "that convincing.",
+            1.0,
+        ),
+    ],
+)
+def test_a_claim_found_unconvincing_is_set_aside(text, share):
+    assert diagnosis_share(text, [CODE_SWITCH])[0] == share, read_causes(text)
