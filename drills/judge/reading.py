@@ -1655,7 +1655,7 @@ def opens_with_verdict(text: str) -> bool:
 # a sentence of one refusal, on what the one before it described
 _REFUSALS = frozenset(
     {("skip",), ("skip", "it"), ("pass",), ("hard", "pass"), ("nope",), ("no",), ("nah",)}
-    # nothing left to do: what there is suffices ("We're covered.", "Don't bother.")
+    # not worth the effort at all ("Don't bother.")
     | {("don't", "bother"), ("do", "not", "bother"), ("not", "worth", "bothering")}
 )
 # a sentence that says what there is suffices: a refusal only after a statement that
