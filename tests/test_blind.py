@@ -2,9 +2,8 @@
 accepts per label on the corpora A to I, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
-off-topic) a ceiling on false accepts. Writers A to H (each held out once, then tuned on) are
-asserted in the full tier; C's check part is never printed answer by answer; I, held out from
-the seventh round, is asserted in `make test`. No simulation."""
+off-topic) a ceiling on false accepts. Writers A to I (each held out once, then tuned on) are
+asserted in the full tier; C's check part is never printed answer by answer. No simulation."""
 
 from __future__ import annotations
 
@@ -13,32 +12,30 @@ import pytest
 from tests.blind.corpus import evaluate
 
 # Writer I (tests/blind/README.md): a ninth writer, 2026-12-07, held out from the seventh round
-# of the judge: written blind outside the repository before the round began (new personas;
-# dismissals and arguments against a measure left wholly to the writer), measured in
-# aggregate only, before the round and after it (the figures below: the round took I's
-# accepted hedges from 1 to 0 of 17 and its accepted dismissals of a measure from 5 to 4 of
-# 34, and lost one of its right causes to the round's reading of a past incident as history).
-# Asserted in `make test` at those figures: a change that accepts one more wrong, hedged,
-# dismissed or negated answer, or lowers a recall, fails.
+# of the judge (written blind outside the repository before the round began; measured twice in
+# aggregate: 111/136 causes, 10 of 34 dismissed right causes, 5 of 34 negated and 4 of 34
+# dismissive prevention phrasings accepted after it), tuning data for the eighth
+# (docs/scoring.md). Asserted at the figures measured after the eighth round: a change that
+# accepts one more wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_I: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.7053,  # 24/34
+        "dismissive-right": 0.9700,  # 33/34 (24/34 before the eighth round)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17 (16/17 before the seventh round)
-        "right": 0.8156,  # 111/136 (112/136 before the seventh round)
+        "right": 0.8377,  # 114/136 (111/136 before the eighth round)
         "second-only": 0.9995,  # 2/2
-        "wrong": 0.9406,  # 48/51
+        "wrong": 0.9798,  # 50/51 (48/51 before the eighth round)
     },
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
-        "dismissive": 0.8818,  # 30/34 (29/34 before the seventh round)
-        "negated": 0.8524,  # 29/34
+        "dismissive": 0.9700,  # 33/34 (30/34 before the eighth round)
+        "negated": 0.9406,  # 32/34 (29/34 before the eighth round)
         "right": 0.8606,  # 186/216
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 0.9995,  # 55/55
-        "not covered (dismissive)": 0.9358,  # 103/110
+        "not covered (dismissive)": 0.9540,  # 105/110 (103/110 before the eighth round)
         "not covered (off-topic)": 0.9813,  # 54/55
         "not covered (partial)": 0.9267,  # 51/55
         "recall": 0.9449,  # 156/165
@@ -60,17 +57,17 @@ WRITER_I: dict[str, dict[str, float]] = {
 # dismissed or negated answer, or lowers a recall, fails.
 WRITER_H: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.8234,  # 28/34 (25/34 before the seventh round)
+        "dismissive-right": 0.9112,  # 31/34 (28/34 before the eighth round)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17 (14/17 before the seventh round)
-        "right": 0.8676,  # 118/136 (115/136 before the seventh round)
+        "right": 0.8892,  # 121/136 (118/136 before the eighth round)
         "second-only": 0.9995,  # 2/2
         "wrong": 0.9799,  # 50/51
     },
     "prevention": {
         "buzzword-list": 0.9701,  # 33/34
         "dismissive": 0.9995,  # 34/34 (25/34 before the seventh round)
-        "negated": 0.8529,  # 29/34 (21/34 before the seventh round)
+        "negated": 0.9112,  # 31/34 (29/34 before the eighth round, 21/34 before the seventh round)
         "right": 0.9074,  # 196/216 (195/216 before the seventh round)
         "unrelated": 0.9995,  # 34/34
     },
@@ -98,7 +95,7 @@ WRITER_H: dict[str, dict[str, float]] = {
 # wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_G: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.9117,  # 31/34 (29/34 before the sixth round)
+        "dismissive-right": 0.9700,  # 33/34 (31/34 before the eighth round)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17 (15/17 before the seventh round)
         "right": 0.9778,  # 133/136 (119/136 before the sixth round)
@@ -108,7 +105,7 @@ WRITER_G: dict[str, dict[str, float]] = {
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9117,  # 31/34 (29/34 before the seventh round, 24/34 before the sixth)
-        "negated": 0.9411,  # 32/34 (31/34 before the seventh round, 26/34 before the sixth)
+        "negated": 0.9700,  # 33/34 (32/34 before the eighth round, 31/34 before the seventh round)
         "right": 0.9536,  # 206/216 (195/216 before the sixth round)
         "unrelated": 0.9995,  # 34/34
     },
@@ -135,23 +132,23 @@ WRITER_G: dict[str, dict[str, float]] = {
 # fails.
 WRITER_F: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.9117,  # 31/34 (26/34 before the fifth round)
+        "dismissive-right": 0.9700,  # 33/34 (31/34 before the eighth round)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17 (15/17 before the fifth round)
-        "right": 0.8455,  # 115/136 (112/136 before the fifth round)
+        "right": 0.8524,  # 116/136 (115/136 before the eighth round)
         "second-only": 0.9995,  # 2/2
-        "wrong": 0.9602,  # 49/51
+        "wrong": 0.9799,  # 50/51 (49/51 before the eighth round)
     },
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9995,  # 34/34 (26/34 before the fifth round)
-        "negated": 0.8529,  # 29/34 (13/34 before the fifth round)
+        "negated": 0.9406,  # 32/34 (29/34 before the eighth round, 13/34 before the fifth round)
         "right": 0.9074,  # 196/216 (194/216 before the fifth round)
         "unrelated": 0.97,  # 33/34
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 0.9995,  # 55/55
-        "not covered (dismissive)": 0.954,  # 105/110
+        "not covered (dismissive)": 0.9631,  # 106/110 (105/110 before the eighth round)
         "not covered (off-topic)": 0.9995,  # 55/55
         "not covered (partial)": 0.9631,  # 53/55
         "recall": 0.927,  # 153/165 (151/165 before the fifth round)
@@ -171,10 +168,10 @@ WRITER_F: dict[str, dict[str, float]] = {
 # accepts one more wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_E: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.9112,  # 31/34
+        "dismissive-right": 0.9700,  # 33/34 (31/34 before the eighth round)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17
-        "right": 0.97,  # 132/136
+        "right": 0.9774,  # 133/136 (132/136 before the eighth round)
         "second-only": 0.4995,  # 1/2
         "wrong": 0.9406,  # 48/51
     },
@@ -246,7 +243,7 @@ WRITER_C: dict[str, dict[str, float]] = {
         "dismissive-right": 1.0,  # 17/17
         "first-only": 1.0,  # 4/4
         "hedge": 1.0,  # 34/34
-        "right": 0.9405,  # 96/102
+        "right": 0.9504,  # 97/102 (96/102 before the eighth round)
         "second-only": 0.7495,  # 3/4
         "wrong": 1.0,  # 85/85
     },
@@ -259,7 +256,7 @@ WRITER_C: dict[str, dict[str, float]] = {
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 1.0,  # 110/110
-        "not covered (dismissive)": 0.9895,  # 109/110
+        "not covered (dismissive)": 0.9995,  # 110/110 (109/110 before the eighth round)
         "not covered (off-topic)": 0.9805,  # 54/55
         "not covered (partial)": 0.9645,  # 56/58
         "not covered (strong)": 1.0,  # 4/4
@@ -292,7 +289,7 @@ WRITER_B: dict[str, dict[str, float]] = {
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 1.0,  # 110/110
-        "not covered (dismissive)": 0.9815,  # 108/110
+        "not covered (dismissive)": 0.9909,  # 109/110 (108/110 before the eighth round)
         "not covered (off-topic)": 1.0,  # 55/55
         "not covered (partial)": 0.9835,  # 62/63
         "recall": 0.9295,  # 146/157
@@ -324,7 +321,7 @@ WRITER_A: dict[str, dict[str, float]] = {
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 1.0,  # 110/110
-        "not covered (dismissive)": 0.9085,  # 100/110
+        "not covered (dismissive)": 0.9181,  # 101/110 (100/110 before the eighth round)
         "not covered (off-topic)": 0.9445,  # 52/55
         "not covered (partial)": 0.9295,  # 80/86
         "not covered (strong)": 0.7995,  # 4/5
@@ -351,8 +348,9 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
     return misses
 
 
-def test_held_out_answers_of_writer_i_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-i"), WRITER_I)
+@pytest.mark.full
+def test_writer_i_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-i"), WRITER_I)
 
 
 @pytest.mark.full

@@ -1592,3 +1592,289 @@ def test_a_list_of_candidates_names_none(text, share):
 )
 def test_a_past_incident_set_beside_this_one(text, share):
     assert diagnosis_share(text, [JITTER])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a turn to the writer's own rival after a concession or a negation: the cause
+        # described before it is set aside
+        (
+            "Sure, the new voice is a bigger model, though its benchmark matched the old one. "
+            "I'd blame the load balancer rollout from Tuesday.",
+            VOICE,
+            0.0,
+        ),
+        (
+            "The new voice is a bigger model and nobody benchmarked it before launch. I'd blame "
+            "that for the slow first byte.",
+            VOICE,
+            1.0,
+        ),
+        (
+            "The gain change does make loud speakers clip, yet the model copes with a few dB. "
+            "More likely the updated noise filter eats the quiet syllables.",
+            CLIPPING,
+            0.0,
+        ),
+        (
+            "A router change could in theory hurt, but the data says otherwise; more likely the "
+            "firmware raised the mic gain until the audio clips at the peaks.",
+            CLIPPING,
+            1.0,
+        ),
+        (
+            "Mirrored traffic is still hitting the release pool, but not in any volume that "
+            "matters; my money is on longer uploads.",
+            SHADOW,
+            0.0,
+        ),
+        (
+            "Mirrored traffic is still hitting the release pool after the launch and doubling "
+            "its work; my money is on that mirror, not on longer uploads.",
+            SHADOW,
+            1.0,
+        ),
+    ],
+)
+def test_a_turn_to_a_rival_sets_the_cause_before_it_aside(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a bad outcome foretold for the measure, with no verdict word: argued against
+        (["A slice gate on every release would block most of our merges."], SLICE_GATE, 0),
+        # the endorsement's twin: the harm it stops is itself bad, or the outcome is good
+        (["A slice gate would block any merge that regresses a slice."], SLICE_GATE, 1),
+        (["A slice gate would hold merges until the slice WER recovers."], SLICE_GATE, 1),
+        (["A slice gate would catch a merge that hurts one slice."], SLICE_GATE, 1),
+        # a verb that puts the team somewhere it should not be
+        (
+            ["Cohort latency alerts would have us chasing every carrier hiccup at night."],
+            COHORT_ALERT,
+            0,
+        ),
+        (
+            ["Cohort latency alerts would keep us stuck triaging pages from tiny cohorts."],
+            COHORT_ALERT,
+            0,
+        ),
+        (["Cohort latency alerts would keep us honest about small carriers."], COHORT_ALERT, 1),
+        # "stop" with a gerund foretells a loss; "stop" with an object, a remedy
+        (["A retry budget: clients would stop retrying even when it helps."], RETRY_BUDGET, 0),
+        (["A retry budget would stop the next storm of retries early."], RETRY_BUDGET, 1),
+        # a harm said of the team's own choice, and a question asking for the measure
+        (
+            ["What would have blocked the release? A slice gate on per-slice WER."],
+            SLICE_GATE,
+            1,
+        ),
+        # a harm beside a negation: no two negatives cancel here
+        (["A slice gate would slow our merges for no gain."], SLICE_GATE, 0),
+        # fragility is a verdict in the predicate; "stable" is not
+        (["Replay fixtures for config releases are brittle; nobody trusts them."], REPLAY, 0),
+        (["Replay fixtures for config releases, kept stable across versions."], REPLAY, 1),
+    ],
+)
+def test_a_harm_foretold_for_a_measure_argues_against_it(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # what there is said to suffice, after a description: the measure turned down
+        (
+            [
+                "Cohort latency alerts — the global burn alert paged us within minutes. "
+                "We're covered."
+            ],
+            COHORT_ALERT,
+            0,
+        ),
+        (
+            [
+                "Cohort latency alerts: our weekly carrier review already spots these. "
+                "Nothing more needed."
+            ],
+            COHORT_ALERT,
+            0,
+        ),
+        # after an instruction, the same words say the measure suffices
+        (["Alert on latency per cohort. We're covered."], COHORT_ALERT, 1),
+        (["Page per cohort when latency drifts. Nothing more needed."], COHORT_ALERT, 1),
+        # a refusal standing alone
+        (["Cohort latency alerts — the tickets tell us first. Don't bother."], COHORT_ALERT, 0),
+    ],
+)
+def test_what_there_is_said_to_suffice_turns_a_described_measure_down(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a hypothesis weighed in the passive and let go
+        (
+            "A gain increase in the firmware that clips the audio was looked at and set aside; "
+            "the drop is put down to a new accent mix.",
+            CLIPPING,
+            0.0,
+        ),
+        (
+            "A network fault was looked at and set aside; the firmware raised the gain so the "
+            "audio clips.",
+            CLIPPING,
+            1.0,
+        ),
+        # an effect made small, then a turn to a rival: the cause is dismissed
+        (
+            "The mirrored copies still reach the release pool, a rounding error on the bill. "
+            "More likely the batch files simply got longer.",
+            SHADOW,
+            0.0,
+        ),
+        (
+            "The mirrored copies still reach the release pool and double its work; the other "
+            "costs moved a few percent at most.",
+            SHADOW,
+            1.0,
+        ),
+    ],
+)
+def test_a_hypothesis_let_go_in_the_passive_or_made_small(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # more than is needed, in the predicate: a verdict on the measure
+        (["Replay fixtures for config releases are redundant with staging."], REPLAY, 0),
+        (["Per-stage release replays and config fixtures are a paper exercise."], REPLAY, 0),
+        # the same word before a noun only describes
+        (
+            ["Replay fixtures for config releases, each with a redundant copy of its trace."],
+            REPLAY,
+            1,
+        ),
+    ],
+)
+def test_a_measure_called_redundant_or_a_paper_exercise(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # the silence waited for, said as a stretch of it
+        (
+            "The agent now waits out a whole second of silence before it answers, so every "
+            "turn starts late.",
+            ENDPOINT_LONG,
+            1.0,
+        ),
+        (
+            "Packet loss on the carrier leaves stretches of silence in the uplink audio.",
+            ENDPOINT_LONG,
+            0.0,
+        ),
+        # several requests handled together, in any verb
+        (
+            "Since the push the speech servers collect several requests and work on them as one, "
+            "so each caller waits for the others.",
+            BATCHING,
+            1.0,
+        ),
+        (
+            "The servers are fine; each caller's request is handled alone and answers fast.",
+            BATCHING,
+            0.0,
+        ),
+        # the input said by what the model was trained to expect
+        (
+            "The release changed the step that prepares the audio: it feeds the model input in a "
+            "different format from what it was trained on.",
+            FEATURES,
+            1.0,
+        ),
+        (
+            "The step that prepares the audio is unchanged; the model itself got worse.",
+            FEATURES,
+            0.0,
+        ),
+    ],
+)
+def test_causes_said_in_plain_words(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+CODE_SWITCH = "code-switching-regression"
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # the language-ID front end blamed: a rival cause, not the new model's weakness
+        (
+            "The language detector now tags bilingual callers as English-only and sends them to "
+            "the English model.",
+            0.0,
+        ),
+        # language ID ruled out, the new model's weakness asserted: the right cause
+        (
+            "Language ID is unchanged since last week; the new model simply does worse on "
+            "code-switched Spanish-English turns.",
+            1.0,
+        ),
+    ],
+)
+def test_the_language_id_front_end_is_a_rival_of_the_code_switching_model(text, share):
+    assert diagnosis_share(text, [CODE_SWITCH])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # the client's screen blamed: a rival cause, not the new model's weakness
+        (
+            "The app's new edit button for Spanish-English users is far more visible, so they "
+            "tap it more; the transcripts are as good as before.",
+            0.0,
+        ),
+        # the screen ruled out, the new model's weakness asserted
+        (
+            "Not a UI thing: the app is unchanged. The new model handles code-switched "
+            "Spanish-English speech worse than the old one.",
+            1.0,
+        ),
+    ],
+)
+def test_the_client_screen_is_a_rival_of_the_code_switching_model(text, share):
+    assert diagnosis_share(text, [CODE_SWITCH])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a claim weighed and found wanting: the cause is set aside
+        (
+            "Some would say the new model copes worse with bilingual code-switched turns; given "
+            "its offline gains I don't find that plausible.",
+            0.0,
+        ),
+        # found convincing: the cause stands
+        (
+            "The new model copes worse with bilingual code-switched turns; the slice numbers make "
+            "that convincing.",
+            1.0,
+        ),
+    ],
+)
+def test_a_claim_found_unconvincing_is_set_aside(text, share):
+    assert diagnosis_share(text, [CODE_SWITCH])[0] == share, read_causes(text)

@@ -579,6 +579,45 @@ def _own_thing(reading: Reading, m: Match) -> list[tuple[int, int]]:
     return spans
 
 
+_CONCEDING = frozenset({"but", "though", "although", "while", "however", "yet", "even"})
+_BACK_POINTING = frozenset({"that", "this", "those", "these", "them"})
+
+
+def _switched(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
+    """Causes the writer turns away from to a rival of their own ("the es-en slice looks
+    worse, but that slice is tiny and noisy; I'd rather attribute it to the tracking
+    event"; "X is unlikely to explain it. I'd investigate thermal throttling"): a cause
+    described before a turn (lexicon `switches`), with a concession, a negation or an
+    effect made small ("a few percent at most") between,
+    and not named again from the turn on. A turn that points back ("I'd blame that") or
+    names the cause again takes it up instead."""
+    words, out = reading.words, []
+    for s, e in spans_of(words, lexicon().switches, 0, len(words)):
+        nxt = words[e : e + 2]
+        if nxt[:1] and (nxt[0] in _BACK_POINTING or (nxt[0] == "it" and nxt[1:] != ("to",))):
+            continue
+        turn = reading.clause(s)
+        again = {m.item for m in matches if m.last > s}
+        for m in matches:
+            if m.last > s or m.item in again or m.negated:
+                continue
+            here = reading.clause(m.first)
+            if turn.sentence - here.sentence > 2:
+                continue
+            start = next(c.first for c in reading.clauses if c.sentence == here.sentence)
+            conceded = _CONCEDING.intersection(words[start:s]) or spans_of(
+                words, lexicon().minimisers, start, s
+            )
+            denied = any(
+                c.triggers or c.evaluations
+                for c in reading.clauses
+                if here.first <= c.first and c.last <= turn.first
+            ) or bool(here.triggers)
+            if conceded or denied:
+                out.append((m.item, s))
+    return out
+
+
 def _marked(reading: Reading, m: Match) -> bool:
     """The match stands in a clause marked as asserting a cause ("it's", "because", "the
     real cause is", "actually")."""
@@ -629,8 +668,8 @@ def read_causes(text: str) -> CauseReading:
     for m in matches:  # a denial sets its cause aside too ("it's not the sample rate, ...")
         if _denied(reading, m):
             aside[m.item] = min(aside.get(m.item, m.first), m.first)
-    for name, at in _judged(reading, matches):  # "X ..., but I doubt that's it"
-        aside[name] = min(aside.get(name, at), at)
+    for name, at in _judged(reading, matches) + _switched(reading, matches):
+        aside[name] = min(aside.get(name, at), at)  # "X ..., but I doubt that's it"
     live: dict[str, Match] = {}
     dead: dict[str, Match] = {}
     marked: set[str] = set()  # causes asserted as the cause in some live mention

@@ -39,6 +39,7 @@ from functools import cache
 from pathlib import Path
 
 from drills.judge.reading import (
+    SUFFICED,
     Reading,
     closes_argument,
     directs,
@@ -657,6 +658,15 @@ def _argued_against(
     return before is not None and before.negated
 
 
+def _sufficed(part: Statement, after: Statement) -> bool:
+    """ "X — the burn alert already fired. We're covered.": a statement that describes, then
+    one that says what there is suffices; after an instruction it says the measure does."""
+    if read(after.text).words not in SUFFICED:
+        return False
+    reading = read(part.text)
+    return not any(directs(reading, c) for c in reading.clauses)
+
+
 def _closed_against(
     parts: list[Statement], found_in: list[list[Match]], by_id: dict[str, Concept]
 ) -> set[tuple[int, str]]:
@@ -757,7 +767,8 @@ def judge(
     overruled = {
         k
         for k in range(len(parts) - 1)
-        if parts[k + 1].line[:2] == parts[k].line[:2] and opens_with_verdict(parts[k + 1].text)
+        if parts[k + 1].line[:2] == parts[k].line[:2]
+        and (opens_with_verdict(parts[k + 1].text) or _sufficed(parts[k], parts[k + 1]))
     }
     # a prevention entry is one argument: where it lands against a measure, the measure is
     # argued against; an essay's paragraph makes several points, so there it is not applied

