@@ -1,9 +1,10 @@
 """The language judge on answers written blind (tests/blind/README.md): recall and false
-accepts per label on the corpora A to I, asserted at the figures measured when this round of
+accepts per label on the corpora A to J, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
 off-topic) a ceiling on false accepts. Writers A to I (each held out once, then tuned on) are
-asserted in the full tier; C's check part is never printed answer by answer. No simulation."""
+asserted in the full tier; C's check part is never printed answer by answer; J, held out from
+the eighth round, is asserted in `make test`. No simulation."""
 
 from __future__ import annotations
 
@@ -11,6 +12,44 @@ import pytest
 
 from tests.blind.corpus import evaluate
 
+# Writer J (tests/blind/README.md): a tenth writer, 2026-12-07, held out from the eighth round
+# of the judge: written blind outside the repository while the round began (new personas;
+# dismissals and arguments against a measure left wholly to the writer), measured in
+# aggregate only, before the round and after it (the figures below: the round took J's
+# accepted hedges from 2 to 1 of 17 and moved nothing else; 25 of its 34 arguments against a
+# measure are still accepted). Asserted in `make test` at those figures: a change that
+# accepts one more wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
+WRITER_J: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.7936,  # 27/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.9406,  # 16/17 (15/17 before the eighth round)
+        "right": 0.845,  # 115/136
+        "second-only": 0.9995,  # 2/2
+        "wrong": 0.9798,  # 50/51
+    },
+    "prevention": {
+        "buzzword-list": 0.97,  # 33/34
+        "dismissive": 0.7053,  # 24/34
+        "negated": 0.2642,  # 9/34
+        "right": 0.8189,  # 177/216
+        "unrelated": 0.9995,  # 34/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.9722,  # 107/110
+        "not covered (off-topic)": 0.9813,  # 54/55
+        "not covered (partial)": 0.9449,  # 52/55
+        "recall": 0.7691,  # 127/165
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.6995,  # 7/10
+        "strong": 0.5995,  # 6/10
+    },
+}
 # Writer I (tests/blind/README.md): a ninth writer, 2026-12-07, held out from the seventh round
 # of the judge (written blind outside the repository before the round began; measured twice in
 # aggregate: 111/136 causes, 10 of 34 dismissed right causes, 5 of 34 negated and 4 of 34
@@ -346,6 +385,10 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
             if rate < floor - 1e-9:
                 misses.append(f"{section}/{label}: {rate:.1%} < {floor:.1%}")
     return misses
+
+
+def test_held_out_answers_of_writer_j_are_judged_at_the_measured_rates():
+    assert not check(evaluate("heldout-j"), WRITER_J)
 
 
 @pytest.mark.full
