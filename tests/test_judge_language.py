@@ -1673,6 +1673,11 @@ def test_a_turn_to_a_rival_sets_the_cause_before_it_aside(text, wanted, share):
         ),
         # a harm beside a negation: no two negatives cancel here
         (["A slice gate would slow our merges for no gain."], SLICE_GATE, 0),
+        # the speaker's own plan is no forecast ("I would break quality down by slice"),
+        # as "I'd ..." never was; the measure's own forecast still is
+        (["I would block any merge that hurts a slice with a slice gate."], SLICE_GATE, 1),
+        (["We would gate every merge on the slice WER with a slice gate."], SLICE_GATE, 1),
+        (["A slice gate would slow every merge we make to a crawl."], SLICE_GATE, 0),
         # fragility is a verdict in the predicate; "stable" is not
         (["Replay fixtures for config releases are brittle; nobody trusts them."], REPLAY, 0),
         (["Replay fixtures for config releases, kept stable across versions."], REPLAY, 1),

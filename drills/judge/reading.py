@@ -1130,6 +1130,9 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
 # a modal that foretells, said of a thing (a speaker's "we'll block it" is a choice)
 _FORETELLING = frozenset({"would", "will", "could", "might", "it'd", "it'll", "that'd", "that'll"})
 _FORETELLING |= frozenset({"they'd", "they'll", "which'd"})
+# the speaker's own plan ("I would block ...", "we will gate ..."), as the contracted "I'd",
+# "we'll" (never foretelling) are
+_PLANNERS = frozenset({"i", "we", "you"})
 _ON_THE_WAY = frozenset({"just", "only", "also", "probably", "likely", "basically", "simply"})
 _ON_THE_WAY |= frozenset({"end", "up", "then", "soon", "quickly", "really", "definitely"})
 _ON_THE_WAY |= frozenset({"eventually", "constantly", "always", "inevitably", "mostly", "have"})
@@ -1154,6 +1157,8 @@ def _harms(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple
     for k in range(lo, hi - 1):
         if words[k] not in _FORETELLING or (k > lo and words[k - 1] in ("what", "which")):
             continue  # "what would have blocked the rollout?" asks for the measure
+        if k > lo and words[k - 1] in _PLANNERS:
+            continue  # "I would break quality down by slice": a plan, as "I'd ..." is
         j = k + 1
         while (
             j < hi and words[j] in _ON_THE_WAY and not _STEERED.intersection(words[j + 1 : j + 2])
