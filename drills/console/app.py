@@ -55,7 +55,7 @@ from drills.play.drill import Drill
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.play.vocabulary import tables
-from drills.runs.service import Runs
+from drills.runs.service import Runs, env_int
 from drills.usecases import MoveRefused, preview_move
 
 RUNS_IN_MEMORY = 48  # a cohort's runs (one per candidate who acted), ~80 MB each
@@ -67,7 +67,7 @@ def runs_on_disk() -> int:
     """The console's own default unless the operator sized the cache
     ($SPEECHDRILL_CACHE_KEEP, as every other front end reads it): a console sharing a cache
     with other work must not prune that cache to its own size."""
-    return int(os.environ.get("SPEECHDRILL_CACHE_KEEP") or RUNS_ON_DISK)
+    return env_int("SPEECHDRILL_CACHE_KEEP", RUNS_ON_DISK)
 
 
 def create_app(root: Path, dask: str | None = None) -> Starlette:

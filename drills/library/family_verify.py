@@ -285,11 +285,6 @@ class Tips:
         return round(float(np.mean(found)), 1) if found else math.nan
 
 
-def tip_matrix(members: list[Rendered], runs: Runs) -> Tips:
-    """Every member's expert path replayed on every member, column by column."""
-    return Tips.of(members, {b.member: tip_column(b, members, runs) for b in members})
-
-
 def tip_column(b: Rendered, members: list[Rendered], runs: Runs) -> dict[str, float]:
     """Every member's expert path replayed on member b: b's page prefix is simulated once
     and the replays' runs side by side (a row at a time would cycle four prefixes through

@@ -65,8 +65,9 @@ def simulate_whole(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> T
     return build(sim)
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, str(default)))
+def env_int(name: str, default: int) -> int:
+    """An operator's setting from the environment, else the caller's default."""
+    return int(os.environ.get(name) or default)
 
 
 class Runs:
@@ -90,10 +91,10 @@ class Runs:
         yields the cores to its pages); `folder`/`keep_on_disk`: the disk cache
         ($SPEECHDRILL_CACHE, else $SPEECHDRILL_HOME/runs; $SPEECHDRILL_CACHE_KEEP runs);
         `isolated`/`dask`/`sandboxes`: see the module's docstring."""
-        keep = keep_on_disk if keep_on_disk is not None else _env_int("SPEECHDRILL_CACHE_KEEP", 6)
+        keep = keep_on_disk if keep_on_disk is not None else env_int("SPEECHDRILL_CACHE_KEEP", 6)
         self.cache = RunCache(memory, folder, keep)
         self.workers = (
-            workers if workers is not None else _env_int("SPEECHDRILL_WORKERS", os.cpu_count() or 1)
+            workers if workers is not None else env_int("SPEECHDRILL_WORKERS", os.cpu_count() or 1)
         )
         self.niceness = niceness
         self.live = LiveRuns(self.key, new_simulation, live_runs)
