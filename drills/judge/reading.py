@@ -653,8 +653,9 @@ def directs(reading: Reading, clause: Clause) -> bool:
     """The clause turns to a measure as someone's choice: an instruction, a turn ("instead,
     cap them"), or a person's modal ("we should", "I'd add"), not a third party's need
     that a reason against describes ("the edge team needs to shift traffic quickly")."""
-    if _opens_instruction(reading, clause) or not recommends(reading, clause):
-        return _opens_instruction(reading, clause)
+    opens = _opens_instruction(reading, clause)
+    if opens or not recommends(reading, clause):
+        return opens
     words = set(reading.words[clause.first : clause.last])
     if words & (_PERSONS | {"instead", "rather"}):
         return True
@@ -1130,9 +1131,6 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
 # a modal that foretells, said of a thing (a speaker's "we'll block it" is a choice)
 _FORETELLING = frozenset({"would", "will", "could", "might", "it'd", "it'll", "that'd", "that'll"})
 _FORETELLING |= frozenset({"they'd", "they'll", "which'd"})
-# the speaker's own plan ("I would block ...", "we will gate ..."), as the contracted "I'd",
-# "we'll" (never foretelling) are
-_PLANNERS = frozenset({"i", "we", "you"})
 _ON_THE_WAY = frozenset({"just", "only", "also", "probably", "likely", "basically", "simply"})
 _ON_THE_WAY |= frozenset({"end", "up", "then", "soon", "quickly", "really", "definitely"})
 _ON_THE_WAY |= frozenset({"eventually", "constantly", "always", "inevitably", "mostly", "have"})
@@ -1157,8 +1155,8 @@ def _harms(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple
     for k in range(lo, hi - 1):
         if words[k] not in _FORETELLING or (k > lo and words[k - 1] in ("what", "which")):
             continue  # "what would have blocked the rollout?" asks for the measure
-        if k > lo and words[k - 1] in _PLANNERS:
-            continue  # "I would break quality down by slice": a plan, as "I'd ..." is
+        if k > lo and words[k - 1] in _PERSONS:
+            continue  # the speaker's own plan ("I would break quality down by slice"), as "I'd" is
         j = k + 1
         while (
             j < hi and words[j] in _ON_THE_WAY and not _STEERED.intersection(words[j + 1 : j + 2])
