@@ -22,6 +22,14 @@ SCENARIO = "gpu-cost-no-traffic"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def submit(page, selector: str) -> None:
+    """Click a form's button and wait for the page it posts to: Playwright's click does not
+    wait for the navigation, so a count or a fill right after it may land on the page being
+    left (a loaded machine showed it: #closed counted 0 on the page before the conclusion)."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 @pytest.fixture()
 def console(tmp_path, opened):
     app = create_app(tmp_path)
@@ -220,33 +228,36 @@ def test_a_cohort_of_two_in_a_real_browser(server):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         facilitator = browser.new_page()
+        facilitator.set_default_timeout(120_000)  # a loaded 2-core machine is slow, not wrong
         facilitator.goto(f"{base}/f/{c.store.facilitator_token}")
         facilitator.select_option("select[name=scenario]", SCENARIO)
         facilitator.fill("textarea[name=candidates]", "Ana Lima\nBo Chen")
         facilitator.fill("input[name=time_box_min]", "10")
-        facilitator.click("#new-cohort button")
+        submit(facilitator, "#new-cohort button")
         links = facilitator.locator("input.join")
         ana_url, bo_url = links.nth(0).input_value(), links.nth(1).input_value()
 
         ana = browser.new_page()
+        ana.set_default_timeout(120_000)
         ana.goto(ana_url)
-        ana.click("button[data-panel=cost-by-pool]")
+        submit(ana, "button[data-panel=cost-by-pool]")
         assert ana.locator("svg.chart").count() >= 1
         ana.fill("#query textarea", "SELECT pool, tags, count(*) AS n FROM requests GROUP BY ALL")
-        ana.click("#query button")
+        submit(ana, "#query button")
         ana.select_option("#act select", "rollback")
         ana.fill("#act input[name=args]", "target=pools.embed-cpu")
-        ana.click("#act button")
+        submit(ana, "#act button")
         assert "Confirm rollback" in ana.inner_text("#confirm")
-        ana.click("#confirm-act")
+        submit(ana, "#confirm-act")
         ana.fill("#conclude textarea[name=cause]", "embeddings fell back to the GPU pool")
         ana.fill("#conclude textarea[name=prevention]", "alert on cost per request by device")
-        ana.click("#conclude button")
+        submit(ana, "#conclude button")
         assert ana.locator("#closed").count() == 1
 
         bo = browser.new_page()
+        bo.set_default_timeout(120_000)
         bo.goto(bo_url)
-        bo.click("button[data-panel=traffic]")
+        submit(bo, "button[data-panel=traffic]")  # it must land before the facilitator counts
         facilitator.reload()
         row = facilitator.locator("tr[data-candidate='Bo Chen']")
         assert row.locator(".moves").inner_text() == "1"
@@ -254,13 +265,14 @@ def test_a_cohort_of_two_in_a_real_browser(server):
             facilitator.locator("tr[data-candidate='Ana Lima'] .status").inner_text() == "concluded"
         )
         row.locator("form.hint input[name=text]").fill("look at spend by pool")
-        row.locator("form.hint button").click()
+        with facilitator.expect_navigation():
+            row.locator("form.hint button").click()
         bo.reload()
         assert "look at spend by pool" in bo.inner_text(".hint")
         for panel in ["replicas", "errors", "events", "batch-fill", "queue-depth", "traffic"] * 2:
             if bo.locator("#closed").count():
                 break
-            bo.click(f"button[data-panel={panel}]")
+            submit(bo, f"button[data-panel={panel}]")
         assert "time box ran out" in bo.inner_text("#closed")
 
         facilitator.click("#report-link")

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.helpers import expect
-from tests.test_console import CHROMIUM, SCENARIO, server  # noqa: F401  (a fixture)
+from tests.test_console import CHROMIUM, SCENARIO, server, submit  # noqa: F401  (a fixture)
 
 pytestmark = [
     pytest.mark.slow,
@@ -81,7 +81,8 @@ def test_a_hint_being_typed_survives_the_live_updates_and_a_refusal_stays_put(br
     assert facilitator.locator("#progress").count() == 1
     row = facilitator.locator("tr[data-candidate='Ana Lima']")
     row.locator("form.hint input[name=text]").fill("look at spend by pool")
-    row.locator("form.hint button").click()
+    with facilitator.expect_navigation():  # the hint is stored before Ana reloads
+        row.locator("form.hint button").click()
     ana.reload()
     assert "look at spend by pool" in ana.inner_text(".hint")
 
@@ -91,7 +92,7 @@ def test_the_report_shows_standing_conclusions_and_flags_and_links_back(browser,
     facilitator, (ana_url, bo_url) = cohort(browser, base, c)
     ana, bo = new_page(browser), new_page(browser)
     ana.goto(ana_url)
-    ana.click("button[data-panel=cost-by-pool]")
+    submit(ana, "button[data-panel=cost-by-pool]")  # the fills below belong on its page
     cause = (
         "speaker embeddings fell back from the CPU pool to the GPU pool after the CPU pool's "
         "health check started failing; the GPU pool scaled up and the bill rose with flat traffic"
@@ -103,7 +104,7 @@ def test_the_report_shows_standing_conclusions_and_flags_and_links_back(browser,
     expect(ana.locator("#closed")).to_have_count(1)  # waits: the click posts a form
     bo.goto(bo_url)
     bo.fill("#query textarea", "SELECT * FROM read_csv('/etc/passwd')")
-    bo.click("#query button")
+    submit(bo, "#query button")
     assert "refused" in bo.inner_text("#latest-query")
     facilitator.click("#report-link")
     # a finished drill is scored once, in the background: the report says so until then
@@ -165,7 +166,7 @@ def test_the_candidate_page_is_a_dashboard(browser, server):  # noqa: F811
     ana.fill("#act input[name=args]", "match={kind: embedding} pool=embed-cpu")
     ana.click("#act button")
     assert "send requests with kind=embedding to pool embed-cpu" in ana.inner_text("#confirm")
-    ana.click("#confirm-act")
+    submit(ana, "#confirm-act")
     ana.click("button[data-panel=cost-by-pool]")
     spend = ana.locator("#dashboard .card[data-panel=cost-by-pool] svg.chart")
     expect(spend.locator("line.page")).to_have_count(1)  # waits for the look's page

@@ -18,6 +18,7 @@ import pytest
 
 from drills.console.app import create_app
 from drills.team.store import TeamStore
+from tests.test_console import submit
 
 starlette = pytest.importorskip("starlette.testclient")
 SCENARIO = "gpu-cost-no-traffic"
@@ -412,7 +413,7 @@ def test_a_three_person_team_in_a_real_browser(server):
         facilitator.fill("#new-team input[name=team]", "Blue")
         facilitator.select_option("#new-team select[name=scenario]", SCENARIO)
         facilitator.fill("#new-team textarea[name=members]", MEMBERS)
-        facilitator.click("#new-team button")
+        submit(facilitator, "#new-team button")
         link = {
             name: facilitator.locator(f"tr[data-member='{name}'] input.join").input_value()
             for name in ("Ana Lima", "Bo Chen", "Cy Park")
@@ -425,30 +426,31 @@ def test_a_three_person_team_in_a_real_browser(server):
         # the commander declares and assigns; communications posts the first update
         ana.select_option("#severity select[name=level]", "sev3")
         ana.fill("#severity input[name=text]", "cost only: no user-facing errors")
-        ana.click("#severity button")
+        submit(ana, "#severity button")
         ana.fill("#assign input[name=workstream]", "where the spend sits")
         ana.select_option("#assign select[name=owner]", "Bo Chen")
-        ana.click("#assign button")
+        submit(ana, "#assign button")
         cy.fill(
             "#update textarea[name=text]",
             "Impact: GPU spend about 40% above normal; no user-facing errors. Scope: the "
             "fleet's bill, all tenants served. Investigating. Next update in 10 minutes.",
         )
-        cy.click("#update button")
+        submit(cy, "#update button")
 
         # an investigator looks, queries and shares the result: it reaches the others live
-        bo.click("button[data-panel=cost-by-pool]")
+        submit(bo, "button[data-panel=cost-by-pool]")
         assert bo.locator("svg.chart").count() >= 1
         bo.fill("#query textarea", QUERY)
-        bo.click("#query button")
+        submit(bo, "#query button")
         query = bo.locator("div.move[data-move='2']")
         query.locator("form.share input[name=text]").fill("embeddings run on gpu-a100")
-        query.locator("form.share button").click()
+        with bo.expect_navigation():
+            query.locator("form.share button").click()
         ana.wait_for_selector("#feed .item.finding table.shared")
         assert "embeddings run on gpu-a100" in ana.inner_text("#feed")
 
         # the facilitator injects a stakeholder question: it reaches communications live
-        facilitator.click("button[data-inject=enterprise-tenant]")
+        submit(facilitator, "button[data-inject=enterprise-tenant]")
         cy.wait_for_selector("#feed .item.question")
         assert "enterprise tenant" in cy.inner_text("#feed .item.question")
 
@@ -457,10 +459,10 @@ def test_a_three_person_team_in_a_real_browser(server):
         ana.fill(
             "#decision input[name=reason]", "embeddings moved to the GPU pool after its deploy"
         )
-        ana.click("#decision button")
+        submit(ana, "#decision button")
         bo.select_option("#act select", "rollback")
         bo.fill("#act input[name=args]", "target=pools.embed-cpu")
-        bo.click("#act button")
+        submit(bo, "#act button")
         cy.wait_for_selector("#feed .item.act")
         assert "rollback applied" in cy.inner_text("#feed .item.act")
         cy.select_option("#update select[name=status]", "resolved")
@@ -470,16 +472,16 @@ def test_a_three_person_team_in_a_real_browser(server):
             "normal and the enterprise tenant was not affected. Follow-up: an alert on cost "
             "per request by pool.",
         )
-        cy.click("#update button")
+        submit(cy, "#update button")
         ana.fill("#conclude textarea[name=cause]", "embeddings fell back to the GPU pool")
         ana.fill("#conclude textarea[name=prevention]", "alert on cost per request by pool")
-        ana.click("#conclude button")
+        submit(ana, "#conclude button")
         assert ana.locator("#closed").count() == 1
         bo.wait_for_selector("#live:has-text('closed')")
 
         # the facilitator ends the drill and reads the team's report
         facilitator.reload()
-        facilitator.click("#end button")
+        submit(facilitator, "#end button")
         facilitator.click("#report-link")
         facilitator.wait_for_selector("#team-score")
         report = facilitator.inner_text("body")
