@@ -430,3 +430,55 @@ def test_writer_c_answers_are_judged_at_the_measured_rates():
 @pytest.mark.parametrize(("corpus", "floors"), [("tune", WRITER_A), ("tune-b", WRITER_B)])
 def test_tuning_answers_are_judged_at_the_measured_rates(corpus, floors):
     assert not check(evaluate(corpus), floors)
+
+
+# Writer K (tests/blind/README.md): an eleventh writer, 2026-12-07, held out from the ninth
+# round of the judge: written blind outside the repository before the round began (new
+# personas; dismissals and arguments against a measure left wholly to the writer), with a
+# second set of prevention answers hard on polarity (`polarity`: a measure proposed in
+# negative words, argued against in approving ones, one proposed beside another waved away).
+# Measured in aggregate only; asserted in `make test` at the figures measured before the
+# round: a change that accepts one more wrong, hedged, dismissed or negated answer, or lowers
+# a recall, fails. (K was also the held-out measure of a learned stance veto that was built
+# and left out: docs/scoring.md.)
+WRITER_K: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.8524,  # 29/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.9407,  # 16/17
+        "right": 0.8966,  # 122/136
+        "second-only": 0.4995,  # 1/2
+        "wrong": 0.9603,  # 49/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9407,  # 32/34
+        "dismissive": 0.9113,  # 31/34
+        "negated": 0.823,  # 28/34
+        "right": 0.8699,  # 188/216
+        "unrelated": 0.9995,  # 34/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.954,  # 105/110
+        "not covered (off-topic)": 0.9995,  # 55/55
+        "not covered (partial)": 0.9631,  # 53/55
+        "recall": 0.9268,  # 153/165
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.8995,  # 9/10
+        "strong": 0.9995,  # 10/10
+    },
+    "polarity": {
+        "argued against in approving words": 0.7642,  # 52/68
+        "mixed: the item waved away": 0.7054,  # 12/17
+        "mixed: the measure proposed": 0.9995,  # 34/34
+        "proposed in negative words": 0.7936,  # 81/102
+    },
+}
+
+
+def test_held_out_answers_of_writer_k_are_judged_at_the_measured_rates():
+    assert not check(evaluate("heldout-k"), WRITER_K)

@@ -1883,3 +1883,56 @@ def test_the_client_screen_is_a_rival_of_the_code_switching_model(text, share):
 )
 def test_a_claim_found_unconvincing_is_set_aside(text, share):
     assert diagnosis_share(text, [CODE_SWITCH])[0] == share, read_causes(text)
+
+
+# --- the same answer, the same verdict, in every process --------------------------------
+
+HASH_SEEDED = """
+import json, sys
+from pathlib import Path
+import yaml
+from drills.judge.matcher import judge
+from drills.judge.scoring import prevention_concepts
+from tests.blind.corpus import _key
+out = []
+for f in sorted(Path("tests/blind/J/prevention").glob("*.yaml"))[:6]:
+    concepts = prevention_concepts(_key(f.stem))
+    doc = yaml.safe_load(f.read_text())
+    texts = [t for i in doc["items"] for t in i["answers"]] + [n["text"] for n in doc["negatives"]]
+    out += [sorted(judge([t], concepts).weights.items()) for t in texts]
+from drills.judge.reading import directs, read
+norms = [read(t) for t in sys.argv[1:]]
+print(json.dumps([out, [[directs(r, c) for c in r.clauses] for r in norms]]))
+"""
+NORMS = (
+    "the budget has to be capped per client",
+    "the gate has to block any merge",
+    "someone has to own the cost alert",
+)
+
+
+def test_verdicts_do_not_depend_on_the_process_hash_seed():
+    """The same answers judged in three processes with different string hashes: the same
+    verdicts. "has to" was once read from a set of the clause's words, paired in whatever
+    order the process's hashes gave, so "the gate has to block any merge" directed or not
+    by chance."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    runs = {
+        seed: subprocess.run(
+            [sys.executable, "-c", HASH_SEEDED, *NORMS],
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("0", "5", "17")
+    }
+    assert len(set(runs.values())) == 1 and len(runs["0"]) > 1000
+    assert json.loads(runs["0"])[1] == [[True]] * len(NORMS)

@@ -656,12 +656,14 @@ def directs(reading: Reading, clause: Clause) -> bool:
     opens = _opens_instruction(reading, clause)
     if opens or not recommends(reading, clause):
         return opens
-    words = set(reading.words[clause.first : clause.last])
+    said = reading.words[clause.first : clause.last]
+    words = set(said)
     if words & (_PERSONS | {"instead", "rather"}):
         return True
     # "the canary should not be promotable unless ...": a norm is a choice; a need is
-    # only someone's circumstance ("callers need their results")
-    return bool(words & (_RECOMMENDING - _NEEDING)) or bool(set(pairwise(words)) & _OBLIGING)
+    # only someone's circumstance ("callers need their results"); the pairs are of words
+    # side by side in the clause, not of a set's members in whatever order it iterates
+    return bool(words & (_RECOMMENDING - _NEEDING)) or bool(set(pairwise(said)) & _OBLIGING)
 
 
 _NEEDING = frozenset({"need", "needs", "require", "requires"})

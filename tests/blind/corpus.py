@@ -58,6 +58,7 @@ CORPORA = {
     "tune-i": HERE / "I",
     # held out: measured in aggregate only, never printed answer by answer (`main` refuses)
     "heldout-j": HERE / "J",
+    "heldout-k": HERE / "K",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
@@ -101,6 +102,9 @@ class Figures:
     exam_items: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     exam_bands: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     exam_scores: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # hard polarity (K's second set): a measure proposed in negative words, argued against in
+    # approving ones, and one proposed beside another waved away in the same paragraph
+    polarity: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
 
 
 def _files(corpus: Path, kind: str, part: Part) -> list[Path]:
@@ -158,6 +162,32 @@ def prevention(corpus: Path, figures: Figures, part: Part = "all") -> None:
             )
 
 
+def polarity(corpus: Path, figures: Figures, part: Part = "all") -> None:
+    """Each answer judged as a one-statement prevention list: `for` must earn its item,
+    `against` must not; `mixed` must earn the measure it proposes and not the one it waves
+    away (where that is one of the key's items)."""
+    for path in _files(corpus, "polarity", part):
+        concepts = prevention_concepts(_key(path.stem))
+        doc = yaml.safe_load(path.read_text())
+        for kind in ("for", "against", "mixed"):
+            for entry in doc.get(kind, []):
+                earned = judge([entry["text"]], concepts)
+                got = sorted(earned.earned)
+                what = f"{path.stem}: {entry['text']!r} got {got}"
+                if kind == "for":
+                    full = earned.weights.get(entry["item"], 0.0) * earned.factor == 1.0
+                    figures.polarity["proposed in negative words"].add(full, what)
+                elif kind == "against":
+                    kept_out = earned.weights.get(entry["item"], 0.0) == 0.0
+                    figures.polarity["argued against in approving words"].add(kept_out, what)
+                else:
+                    full = earned.weights.get(entry["for"], 0.0) * earned.factor == 1.0
+                    figures.polarity["mixed: the measure proposed"].add(full, what)
+                    if entry.get("against") in {c.id for c in concepts}:
+                        kept_out = earned.weights.get(entry["against"], 0.0) == 0.0
+                        figures.polarity["mixed: the item waved away"].add(kept_out, what)
+
+
 def _exam_answers(doc: Any) -> list[dict[str, Any]]:
     """Writer A's files are a mapping with `answers:`, writer B's a top-level list."""
     return list(doc["answers"] if isinstance(doc, dict) else doc)
@@ -210,12 +240,16 @@ def evaluate(name: str, part: Part = "all") -> Figures:
     causes(corpus, figures, part)
     prevention(corpus, figures, part)
     exams(corpus, figures, part)
+    polarity(corpus, figures, part)
     return figures
+
+
+SECTIONS = ("causes", "prevention", "exam_items", "exam_bands", "polarity")
 
 
 def table(figures: Figures) -> str:
     rows = []
-    for section in ("causes", "prevention", "exam_items", "exam_bands"):
+    for section in SECTIONS:
         for label, tally in sorted(getattr(figures, section).items()):
             rows.append(
                 f"{section:11} {label:28} {tally.good:4}/{tally.total:<4} {tally.rate:7.1%}"
@@ -234,10 +268,10 @@ def main(argv: list[str]) -> None:
     if name not in CORPORA:
         raise SystemExit(
             "corpora to look at: tune, tune-b, tune-c, tune-d, tune-e, tune-f, tune-g, tune-h, "
-            "tune-i; `check` and `heldout-j` print figures only"
+            "tune-i; `check`, `heldout-j` and `heldout-k` print figures only"
         )
     figures = evaluate(name, "tuning" if name == "tune-c" else "all")
-    for section in ("causes", "prevention", "exam_items", "exam_bands"):
+    for section in SECTIONS:
         for label, tally in sorted(getattr(figures, section).items()):
             for miss in tally.misses:
                 print(f"MISS {section}/{label}: {miss}")
