@@ -1912,7 +1912,7 @@ NORMS = (
 
 
 def test_verdicts_do_not_depend_on_the_process_hash_seed():
-    """The same answers judged in three processes with different string hashes: the same
+    """The same answers judged in two processes with different string hashes: the same
     verdicts. "has to" was once read from a set of the clause's words, paired in whatever
     order the process's hashes gave, so "the gate has to block any merge" directed or not
     by chance."""
@@ -1932,7 +1932,7 @@ def test_verdicts_do_not_depend_on_the_process_hash_seed():
             text=True,
             check=True,
         ).stdout
-        for seed in ("0", "5", "17")
+        for seed in ("0", "5")
     }
     assert len(set(runs.values())) == 1 and len(runs["0"]) > 1000
     assert json.loads(runs["0"])[1] == [[True]] * len(NORMS)
