@@ -2,9 +2,9 @@
 accepts per label on the corpora A to J, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
-off-topic) a ceiling on false accepts. Writers A to I (each held out once, then tuned on) are
-asserted in the full tier; C's check part is never printed answer by answer; J, held out from
-the eighth round, is asserted in `make test`. No simulation."""
+off-topic) a ceiling on false accepts. Writers A to J (each held out once, then tuned on) are
+asserted in the full tier; C's check part is never printed answer by answer. J, held out from
+the eighth round and tuned on in the ninth, is asserted in the full tier too. No simulation."""
 
 from __future__ import annotations
 
@@ -387,8 +387,9 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
     return misses
 
 
-def test_held_out_answers_of_writer_j_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-j"), WRITER_J)
+@pytest.mark.full
+def test_writer_j_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-j"), WRITER_J)
 
 
 @pytest.mark.full
