@@ -1883,3 +1883,57 @@ def test_the_client_screen_is_a_rival_of_the_code_switching_model(text, share):
 )
 def test_a_claim_found_unconvincing_is_set_aside(text, share):
     assert diagnosis_share(text, [CODE_SWITCH])[0] == share, read_causes(text)
+
+
+# a paragraph hard-wrapped by an editor: one paragraph, its verdict in the same entry
+WRAPPED_AGAINST = (
+    "A retry budget looks tidy in a design doc, but our batch callers would rather wait\n"
+    "than drop a clip, and a budget turns each short server wobble into lost results for\n"
+    "them downstream. I'm against it."
+)
+# the same wrap width, ending on an endorsement
+WRAPPED_FOR = (
+    "Give each batch caller a retry budget in the SDK: during the wobble our callers kept\n"
+    "resending clips until the pool drowned, and a budget caps exactly that. I'm all for\n"
+    "it."
+)
+# a list written one measure a line: no wrap, each line its own entry
+LINES_LIST = (
+    "Cap client retries with a retry budget per caller\n"
+    "Alert when retries pass a fifth of the traffic\n"
+    "I'm against anything more than that"
+)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        ([WRAPPED_AGAINST], 0),
+        ([WRAPPED_FOR], 1),
+        ([LINES_LIST], 1),
+    ],
+)
+def test_a_hard_wrapped_paragraph_is_read_as_one_paragraph(answers, credit):
+    found = judge(answers, [RETRY_BUDGET])
+    assert found.weights.get(RETRY_BUDGET.id, 0) * found.factor == credit, found
+
+
+def test_unwrapping_keeps_lists_chat_and_tables_apart():
+    from drills.judge.reading import unwrap
+
+    assert "\n" not in unwrap(WRAPPED_AGAINST)
+    assert len(unwrap(WRAPPED_AGAINST)) == len(WRAPPED_AGAINST)  # spans still point into it
+    assert unwrap(LINES_LIST) == LINES_LIST  # short lines: one entry a line
+    chat = (
+        "lee: the pool has been saturated since the maintenance window closed, look at it\n"
+        "ana: most of what it serves are retries of calls whose clients already left"
+    )
+    assert unwrap(chat) == chat
+    table = (
+        "queue deep after the host came back   -> clients resending timed-out work again\n"
+        "most requests on attempt two or more  -> the new SDK policy with no budget at all"
+    )
+    assert unwrap(table) == table
+    # two paragraphs stay two
+    two = WRAPPED_AGAINST + "\n\n" + WRAPPED_FOR
+    assert "\n\n" in unwrap(two)

@@ -41,6 +41,42 @@ _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)]|\(\d+\)|[a-z][.)])\s+", re.MULTI
 _stemmer = snowballstemmer.stemmer("english")
 
 
+# a line of prose hard-wrapped by an editor or a mail client: long, and the block it is in
+# breaks at least once inside a sentence (a list, a chat log or a table does not: short
+# lines, a speaker's tag, aligned columns or arrows)
+_WRAPPED_LINE = 50
+_SPEAKER = re.compile(r"^\s*[\w .'-]{1,20}:\s")
+_TABULAR = re.compile(r"\s{3,}\S|[→|]|->|=>")
+_ENDS_SENTENCE = re.compile(r"[.!?:;]['\")]*\s*$")
+
+
+def _prose_block(lines: list[str]) -> bool:
+    if len(lines) < 2 or any(_BULLET.match(x) or _SPEAKER.match(x) for x in lines):
+        return False
+    if any(_TABULAR.search(x.strip()) for x in lines):
+        return False
+    if any(len(x.strip()) < _WRAPPED_LINE for x in lines[:-1]):
+        return False
+    return any(not _ENDS_SENTENCE.search(x) for x in lines[:-1])
+
+
+@lru_cache(maxsize=8192)
+def unwrap(text: str) -> str:
+    """A paragraph hard-wrapped at a fixed width read as the one paragraph it is: its line
+    breaks become spaces (the text keeps its length, so every span still points into it).
+    A break inside a sentence ("I'd keep mirrors manual and put / 'turn off shadow' on the
+    checklist") is no new line of a list, and the verdict a wrapped argument ends on ("I'm
+    against it.") is said in the same entry as the measure it argues against. Blank lines,
+    bullets, short lines, a speaker's tag and aligned columns keep their breaks."""
+    if "\n" not in text:
+        return text
+    out = []
+    for block in re.split(r"(\n\s*\n)", text):
+        lines = block.split("\n")
+        out.append(" ".join(lines) if _prose_block(lines) else block)
+    return "".join(out)
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
@@ -860,7 +896,7 @@ def _finite_ahead(
 def read(text: str) -> Reading:
     """The reading of a text: every word in its clause, every clause's polarity."""
     lex = lexicon()
-    source = text.replace("’", "'").replace("‘", "'")
+    source = unwrap(text).replace("’", "'").replace("‘", "'")
     words, spans, joined, ident, operators = _tokenise(source)
     tup = tuple(words)
     sentence_of, clause_of, contrasts = _boundaries(source.lower(), words, spans, lex)
@@ -1681,7 +1717,7 @@ def statements(text: str, governed: bool = False) -> list[Part]:
     whole, its negation governing. A statement that only dismisses the one before it ("A
     FAB gate would slow us down; not worth it.") is read with it."""
     out: list[Part] = []
-    for number, line in enumerate(re.split(r"\n+", text)):
+    for number, line in enumerate(re.split(r"\n+", unwrap(text))):
         line = _BULLET.sub("", line).strip().strip("*#").strip()
         for sentence in re.split(r"(?<=[.;!?])\s+", line):
             fragments = [f.strip() for f in re.split(r",|;|\|", sentence) if f.strip()]
