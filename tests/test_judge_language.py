@@ -1937,3 +1937,113 @@ def test_unwrapping_keeps_lists_chat_and_tables_apart():
     # two paragraphs stay two
     two = WRAPPED_AGAINST + "\n\n" + WRAPPED_FOR
     assert "\n\n" in unwrap(two)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a harm foretold in the passive falls on the subject: the team's own work harmed
+        # argues against; a bad thing held back is the measure's point
+        (["Gate merges on tiny slices and nearly every merge would be blocked."], SLICE_GATE, 0),
+        (
+            ["Gate merges on slice WER so that a faulty merge would be blocked before it ships."],
+            SLICE_GATE,
+            1,
+        ),
+        (
+            ["Add a slice gate: a merge that regresses a slice would be blocked before it ships."],
+            SLICE_GATE,
+            1,
+        ),
+        # the harm a condition brings is an argument against; a condition that is itself a
+        # harm the measure meets is the reason for it
+        (["If we gated on the tiny slices, nearly every merge would be blocked."], SLICE_GATE, 0),
+        (
+            ["Add a slice gate: if a merge regresses a protected slice, the gate would block it."],
+            SLICE_GATE,
+            1,
+        ),
+        # "turns X into Y": a bad Y argues against, in any tense; a good one, or the harm of
+        # going without the measure, argues for it
+        (
+            ["Capping retries with a budget turns every short blip into lost results for callers."],
+            RETRY_BUDGET,
+            0,
+        ),
+        (
+            ["Capping retries with a budget turns a runaway retry storm into a small trickle."],
+            RETRY_BUDGET,
+            1,
+        ),
+        (
+            ["Without a retry budget, retries turn a blip into an outage; add a retry budget."],
+            RETRY_BUDGET,
+            1,
+        ),
+        (
+            ["Alerting on fallback share turns a safety net into a noise generator."],
+            FALLBACK_PAGE,
+            0,
+        ),
+        (["A fallback alarm would turn a designed behaviour into pager toil."], FALLBACK_PAGE, 0),
+        (
+            ["Alerting on fallback share turns a silent failover into a page someone reads."],
+            FALLBACK_PAGE,
+            1,
+        ),
+        # a stance taken against, in any person
+        (["I'd oppose a retry budget for the batch callers."], RETRY_BUDGET, 0),
+        (["I'd propose a retry budget for the batch callers."], RETRY_BUDGET, 1),
+        # noise said of the measure, in a forecast; noise that would hide the regression is
+        # the reason for it
+        (["Per-cohort latency alerts would be pure noise."], COHORT_ALERT, 0),
+        (
+            [
+                "Per-cohort latency alerts, or the regression would be buried in noise at "
+                "fleet level."
+            ],
+            COHORT_ALERT,
+            1,
+        ),
+    ],
+)
+def test_harms_in_the_passive_after_a_condition_or_made_into_something_bad(
+    answers, concept, credit
+):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a colleague's theory, named as theirs, is not the writer's claim
+        (
+            "Tomasz blames the new voice, but the GPUs sit at forty percent; I think the pool "
+            "is queueing behind the embedding fallback.",
+            [VOICE],
+            0.0,
+        ),
+        (
+            "Ingrid suspects client retries, but the pool was already saturated before "
+            "anything retried; something on the host is still slow.",
+            [RETRY],
+            0.0,
+        ),
+        # the writer's own claim, or a colleague's taken up, still earns
+        (
+            "Tomasz blames the new voice and he's right: its vocoder is twice the size, so "
+            "every first audio byte waits on the heavier model.",
+            [VOICE],
+            1.0,
+        ),
+        (
+            "The header says the usual thing, but the new voice's model is heavier and "
+            "synthesis takes longer per request.",
+            [VOICE],
+            1.0,
+        ),
+    ],
+)
+def test_a_colleagues_theory_named_as_theirs_is_not_asserted(text, wanted, share):
+    assert diagnosis_share(text, wanted)[0] == share, read_causes(text)

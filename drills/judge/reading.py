@@ -45,14 +45,16 @@ _stemmer = snowballstemmer.stemmer("english")
 # breaks at least once inside a sentence (a list, a chat log or a table does not: short
 # lines, a speaker's tag, aligned columns or arrows)
 _WRAPPED_LINE = 50
-_SPEAKER = re.compile(r"^\s*[\w .'-]{1,20}:\s")
+_SPEAKER = re.compile(r"^\s*[\w.'-]+(?: [\w.'-]+)?:\s")
 _TABULAR = re.compile(r"\s{3,}\S|[→|]|->|=>")
 _ENDS_SENTENCE = re.compile(r"[.!?:;]['\")]*\s*$")
 
 
 def _prose_block(lines: list[str]) -> bool:
-    if len(lines) < 2 or any(_BULLET.match(x) or _SPEAKER.match(x) for x in lines):
+    if len(lines) < 2 or any(_BULLET.match(x) for x in lines):
         return False
+    if sum(bool(_SPEAKER.match(x)) for x in lines) >= 2:
+        return False  # a chat log, a speaker's tag a line ("lee: ...")
     if any(_TABULAR.search(x.strip()) for x in lines):
         return False
     if any(len(x.strip()) < _WRAPPED_LINE for x in lines[:-1]):
@@ -128,6 +130,7 @@ class Lexicon:
     minimisers: tuple[Phrase, ...]  # "a few percent at most": an effect too small to matter
     harms: frozenset[str]  # stems: "X would block most releases": a harm foretold
     remedied: frozenset[str]  # "X would block a bad voice": the harm stopped is itself bad
+    bad_outcomes: frozenset[str]  # "X turns resilience into toil": a bad thing made
     conditions: tuple[Phrase, ...]  # "check X doesn't regress": the negation is checked
     list_labels: frozenset[str]  # "Prevention: A, B, C": a label, not a head the list specifies
     verdicts: frozenset[str]  # stems: what a verdict on a cause says of it ("explains", "matters")
@@ -182,6 +185,7 @@ def lexicon() -> Lexicon:
         minimisers=_phrases(data["minimisers"]),
         harms=frozenset(stem(str(w).lower().split()[0]) for w in data["harms"]),
         remedied=words("remedied"),
+        bad_outcomes=words("bad_outcomes"),
         conditions=_phrases(data["conditions"]),
         list_labels=words("list_labels"),
         verdicts=frozenset(stem(str(w).lower()) for w in data["verdicts"]),
@@ -643,7 +647,9 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
             words[t - clause.first + 1 : t - clause.first + 2] in (("see",), ("think",))
             for t, _ in clause.judged()
         )
-        purpose = words[0] in _PURPOSE and not set(words) & {"wouldn't", "rather"} and not judging
+        # "so I'd not add it" refuses, as "so I wouldn't" does
+        refusal = {"wouldn't", "rather", "i'd", "we'd"}
+        purpose = words[0] in _PURPOSE and not set(words) & refusal and not judging
         # "it isn't justified": a verdict through a pronoun on what was just described
         pointed = _pointed(words, [a - clause.first for a, _ in clause.judged()])
         # "Not now.", "...; not a priority": a verdict standing alone, or one on worth or
@@ -899,6 +905,7 @@ def read(text: str) -> Reading:
     source = unwrap(text).replace("’", "'").replace("‘", "'")
     words, spans, joined, ident, operators = _tokenise(source)
     tup = tuple(words)
+    people = _people(source, tup, spans)
     sentence_of, clause_of, contrasts = _boundaries(source.lower(), words, spans, lex)
     bounds: dict[int, list[int]] = {}
     for i, c in enumerate(clause_of):
@@ -949,7 +956,24 @@ def read(text: str) -> Reading:
         evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
         # a harm foretold is no verdict word: it cancels no negation ("would slow releases for
         # no real benefit" argues against twice over)
-        harms = [e for e in _harms(tup, lo, hi, lex) if e[0] < cond]
+        # after a condition ("if we gated on the small slices, every change would be
+        # blocked") the harm is what the condition brings, unless the condition is itself
+        # a harm the measure meets ("if a release regresses a slice, the gate blocks it")
+        # "If a merge regresses a slice, the gate would block it": the condition before, in
+        # its own clause, says what "it" is
+        before = clauses[-1] if clauses else None
+        setting = (
+            before.first
+            if before is not None
+            and before.sentence == sentence_of[lo]
+            and words[before.first] in _CONDITIONAL
+            else lo
+        )
+        harms = [
+            e
+            for e in _harms(tup, lo, hi, lex, setting)
+            if e[0] < cond or not lex.remedied.intersection(tup[cond : e[0]])
+        ]
         cancels = [
             t
             for t in triggers
@@ -972,7 +996,7 @@ def read(text: str) -> Reading:
                 triggers=tuple(sorted(triggers)),
                 turned_down=c in contrasts,
                 hedged=_has(tup, lex.hedges, lo, hi),
-                hypothetical=_has(tup, lex.hypotheticals, lo, hi) or _reported(tup, lo, hi),
+                hypothetical=_has(tup, lex.hypotheticals, lo, hi) or _reported(tup, lo, hi, people),
                 effect=_opens(tup, lex.effects, lo, hi) and not _has(tup, lex.assertions, lo, hi),
                 assertion=_has(tup, lex.assertions, lo, hi),
                 co_cause=_opens(tup, lex.co_causes, lo, hi),
@@ -1181,13 +1205,17 @@ _OBJECT_ENDS = frozenset({"during", "in", "on", "at", "when", "for", "because", 
 _OBJECT_ENDS |= frozenset({"while", "until", "every", "whenever", "if", "and", "or", "so"})
 
 
-def _harms(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple[int, int]]:
+def _harms(
+    words: tuple[str, ...], lo: int, hi: int, lex: Lexicon, setting: int | None = None
+) -> list[tuple[int, int]]:
     """A bad outcome foretold for what the clause is about ("a hard gate would block most
     releases", "it would have us shipping worse voices forever", "teams would stop trusting
     it"): the modal to the verb, as a span. A harm verb whose object is itself a harm ("would
     block a bad voice", "would slow a runaway retry storm") and every good outcome ("would
-    catch", "would stop the storm") are no verdict against it."""
+    catch", "would stop the storm") are no verdict against it. `setting`: where a condition
+    said just before the clause begins, for what a pronoun or the subject stands for."""
     out = []
+    setting = lo if setting is None else setting
     for k in range(lo, hi - 1):
         if words[k] not in _FORETELLING or (k > lo and words[k - 1] in ("what", "which")):
             continue  # "what would have blocked the rollout?" asks for the measure
@@ -1209,6 +1237,11 @@ def _harms(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple
             obj.append(w)
         if "have" in words[k + 1 : j] and obj[:1] and obj[0] in _THIS:
             harmful = False  # "would have blocked the rollout": this incident's change
+        elif words[j] in _PASSIVE and j + 1 < hi:
+            # "nearly every change would be blocked": the harm falls on the subject, and a
+            # bad subject ("a faulty voice would be blocked") makes it a remedy
+            done = {stem(words[j + 1])} | lemma_stems(words[j + 1])
+            harmful = bool(done & lex.harms) and not lex.remedied.intersection(words[setting:k])
         elif verb & _STEERING:
             harmful = bool(rest) and rest[0] in _STEERED
             if harmful and stem(words[j]) == stem("keep"):
@@ -1216,9 +1249,34 @@ def _harms(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple
         elif stem(words[j]) == "stop":  # "would stop trusting it", not "would stop the storm"
             harmful = bool(rest) and rest[0].endswith("ing")
         else:
-            harmful = bool(verb & lex.harms) and not lex.remedied.intersection(obj)
+            # "would block it" after "if a merge regresses a slice": what "it" is was said
+            said = obj + list(words[setting:lo]) if obj[:1] and obj[0] in _POINTERS else obj
+            harmful = bool(verb & lex.harms) and not lex.remedied.intersection(said)
         if harmful:
             out.append((k, j + 1))
+    return out + _turned_into(words, lo, hi, lex)
+
+
+_PASSIVE = frozenset({"be", "get"})
+_TURNING = frozenset({"turn", "turns", "turned", "turning"})
+_WITHOUT = frozenset({"without", "no", "not", "never"})
+
+
+def _turned_into(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple[int, int]]:
+    """ "Paging on it turns resilience into toil", "a budget would turn each blip into lost
+    results": what the clause is about said to make something bad, in any tense. A good
+    result ("turns a storm into a trickle") is none, nor the harm of going without the
+    measure ("without a budget, retries turn a blip into an outage": its reason)."""
+    out = []
+    for k in range(lo, hi):
+        if words[k] not in _TURNING:
+            continue
+        into = next((i for i in range(k + 1, min(hi, k + 9)) if words[i] == "into"), None)
+        if into is None or _WITHOUT.intersection(words[lo:k]):
+            continue
+        made = words[into + 1 : min(hi, into + 5)]
+        if lex.bad_outcomes.intersection(made):
+            out.append((k, k + 1))
     return out
 
 
@@ -1258,6 +1316,7 @@ _REPORTING = frozenset(
     for w in (
         *("say", "said", "suggest", "float", "propose", "claim", "argue", "speculate"),
         *("theorise", "theorize", "mention", "blame", "point", "raise", "bring", "come", "think"),
+        *("suspect", "reckon", "insist", "believe", "wonder"),
     )
 )
 # who else may put it forward ("some say", "people will point at", "somebody floated")
@@ -1272,7 +1331,29 @@ _AMBIGUOUS_REPORTS = frozenset(stem(w) for w in ("raise", "come", "bring"))
 _REPORT_TAILS = frozenset({"as", "earlier", "again", "twice", "during", "in", "both"})
 
 
-def _reported(words: tuple[str, ...], lo: int, hi: int) -> bool:
+_NOT_NAMES = frozenset({"i", "i'd", "i'm", "i'll", "i've", "tl", "dr", "ok", "okay"})
+
+
+def _people(source: str, words: tuple[str, ...], spans: list[tuple[int, int]]) -> frozenset[int]:
+    """Where a person is named: a capitalised word that no dictionary knows ("Sam", "Rina"),
+    not a product's name in capitals or digits ("ASR", "A100")."""
+    out = set()
+    for k, w in enumerate(words):
+        surface = source[spans[k][0] : spans[k][1]]
+        if (
+            w.isalpha()
+            and surface[:1].isupper()
+            and surface[1:].islower()
+            and w not in _NOT_NAMES
+            and not getAllLemmas(w)
+        ):
+            out.add(k)
+    return frozenset(out)
+
+
+def _reported(
+    words: tuple[str, ...], lo: int, hi: int, people: frozenset[int] = frozenset()
+) -> bool:
     """The clause reports a hypothesis someone put forward, not the writer's claim: a verb
     of putting forward said by others ("some say X", "people will point at X", "somebody
     floated X"), or in the passive ("X was floated", "X was raised as a possibility"),
@@ -1297,6 +1378,8 @@ def _reported(words: tuple[str, ...], lo: int, hi: int) -> bool:
         subject = words[max(lo, k - 4) : k]
         if _OTHERS.intersection(subject) and "i" not in subject and "we" not in subject:
             return True
+        if k - 1 >= lo and k - 1 in people and not ambiguous:
+            return True  # a colleague named as the one who says it ("Sam blames the retries")
         passive = [x for x in subject[-2:] if x not in ("both", "also", "all", "often")]
         if passive and passive[-1] in _BE and w.endswith(("ed", "ought")):
             return True
