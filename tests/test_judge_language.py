@@ -2047,3 +2047,53 @@ def test_harms_in_the_passive_after_a_condition_or_made_into_something_bad(
 )
 def test_a_colleagues_theory_named_as_theirs_is_not_asserted(text, wanted, share):
     assert diagnosis_share(text, wanted)[0] == share, read_causes(text)
+
+
+def test_a_bullet_wrapped_onto_indented_lines_is_one_bullet():
+    from drills.judge.reading import statements, unwrap
+
+    wrapped = (
+        "- pool doubled from one A100 to two\n"
+        "- the beam width change in the push: an accuracy knob, and its cost is\n"
+        "  usually negligible; I'd look at thermal throttling instead\n"
+        "- replicas: two"
+    )
+    assert len(unwrap(wrapped)) == len(wrapped)
+    bullets = [p.text for p in statements(wrapped)]
+    assert any("beam width" in b and "usually negligible" in b for b in bullets), bullets
+    # an indented key of a config under a bullet keeps its line
+    config = "- pin the decoder config:\n  beam_size: 1\n  hold_back: true"
+    assert unwrap(config) == config
+
+
+BACKUP_ALARM = Concept.of("fallback-rate-alarm", [["@alert", "@monitor"], ["@fallback"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # the fallback said as the backup that serves when the primary cannot
+        (["Page when the backup pool serves more than a few percent of embeddings."], 1),
+        (["Alert once the backup path carries real traffic for more than ten minutes."], 1),
+        (["Page when the backup pool serves traffic? No, that is what it is for."], 0),
+    ],
+)
+def test_the_fallback_said_as_a_backup(answers, credit):
+    found = judge(answers, [BACKUP_ALARM])
+    assert found.weights.get(BACKUP_ALARM.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a chat shrug or a bare priority verdict turns down what was just described
+        (["Cohort latency alerts, meh."], 0),
+        (["Cohort latency alerting is a fair bit of work for a one-off. Low priority."], 0),
+        # the same topic taken up, or made a priority, still earns
+        (["Cohort latency alerts, definitely: page per cohort when p95 latency drifts."], 1),
+        (["Top priority: alert per cohort when p95 latency drifts."], 1),
+    ],
+)
+def test_a_shrug_or_low_priority_turns_a_measure_down(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found

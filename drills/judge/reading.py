@@ -75,8 +75,26 @@ def unwrap(text: str) -> str:
     out = []
     for block in re.split(r"(\n\s*\n)", text):
         lines = block.split("\n")
-        out.append(" ".join(lines) if _prose_block(lines) else block)
+        out.append(" ".join(lines) if _prose_block(lines) else _continued(lines))
     return "".join(out)
+
+
+_CONTINUATION = re.compile(r"^\s{2,}[a-z(]")
+_KEY = re.compile(r"^\s*[\w.-]+:")
+
+
+def _continued(lines: list[str]) -> str:
+    """A bullet wrapped onto indented lines ("- leading theory: GPU throttling, which would
+    make every / ··request slower") is one bullet; an indented key of a config is not."""
+    out = lines[:1]
+    bulleted = bool(lines) and bool(_BULLET.match(lines[0]))
+    for line in lines[1:]:
+        if bulleted and _CONTINUATION.match(line) and not _KEY.match(line):
+            out[-1] = f"{out[-1]} {line}"
+            continue
+        bulleted = bool(_BULLET.match(line))
+        out.append(line)
+    return "\n".join(out)
 
 
 @lru_cache(maxsize=65536)
@@ -1777,6 +1795,7 @@ def opens_with_verdict(text: str) -> bool:
 # a sentence of one refusal, on what the one before it described
 _REFUSALS = frozenset(
     {("skip",), ("skip", "it"), ("pass",), ("hard", "pass"), ("nope",), ("no",), ("nah",)}
+    | {("meh",), ("low", "priority"), ("very", "low", "priority"), ("not", "a", "priority")}
     # not worth the effort at all ("Don't bother.")
     | {("don't", "bother"), ("do", "not", "bother"), ("not", "worth", "bothering")}
 )
