@@ -2097,3 +2097,26 @@ def test_the_fallback_said_as_a_backup(answers, credit):
 def test_a_shrug_or_low_priority_turns_a_measure_down(answers, credit):
     found = judge(answers, [COHORT_ALERT])
     assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a stop that never came says the thing kept going: no denial of it
+        (
+            "The mirror copying batch jobs to the candidate pool was never shut off after the "
+            "launch, so every file is transcribed twice.",
+            1.0,
+        ),
+        (
+            "The candidate's mirror of batch requests wasn't ever disabled when the release "
+            "went out; we pay for a second copy of the work.",
+            1.0,
+        ),
+        # the mirror denied, or said to be stopped, is still ruled out
+        ("Not the shadow mirror: it was shut off at launch. The new model pads batches more.", 0.0),
+        ("The mirror isn't it: it was switched off at launch, and the new model pads more.", 0.0),
+    ],
+)
+def test_a_stop_that_never_came_asserts_what_kept_going(text, share):
+    assert diagnosis_share(text, [SHADOW])[0] == share, read_causes(text)
