@@ -1557,6 +1557,22 @@ BATCHING = "batching-misconfigured"
             "batch, so first audio takes seconds.",
             1.0,
         ),
+        # a heading that is itself a hedge calls its entries candidates
+        (
+            "Could be any of:\n- the batching window change\n- too few replicas\n"
+            "- a slow text front end\nHard to pick one yet.",
+            0.0,
+        ),
+        (
+            "Might be one of these:\n- the batching window change\n- too few replicas\n"
+            "- a slow text front end",
+            0.0,
+        ),
+        (
+            "Here is what the data says:\n- the batching window was widened in the push\n"
+            "- each request now waits for a full batch\n- first audio takes seconds as a result",
+            1.0,
+        ),
     ],
 )
 def test_a_list_of_candidates_names_none(text, share):
