@@ -13,41 +13,40 @@ import pytest
 from tests.blind.corpus import evaluate
 
 # Writer J (tests/blind/README.md): a tenth writer, 2026-12-07, held out from the eighth round
-# of the judge: written blind outside the repository while the round began (new personas;
-# dismissals and arguments against a measure left wholly to the writer), measured in
-# aggregate only, before the round and after it (the figures below: the round took J's
-# accepted hedges from 2 to 1 of 17 and moved nothing else; 25 of its 34 arguments against a
-# measure are still accepted). Asserted in `make test` at those figures: a change that
+# of the judge (written blind outside the repository while the round began; measured twice in
+# aggregate: the round took J's accepted hedges from 2 to 1 of 17 and moved nothing else; 25 of
+# its 34 arguments against a measure were still accepted), tuning data for the ninth
+# (docs/scoring.md). Asserted at the figures measured after the ninth round: a change that
 # accepts one more wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_J: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.7936,  # 27/34
+        "dismissive-right": 0.8818,  # 30/34 (27/34 before the ninth round)
         "first-only": 0.9995,  # 2/2
-        "hedge": 0.9406,  # 16/17 (15/17 before the eighth round)
-        "right": 0.845,  # 115/136
+        "hedge": 0.9995,  # 17/17 (16/17 before the ninth round)
+        "right": 0.8892,  # 121/136 (115/136 before the ninth round)
         "second-only": 0.9995,  # 2/2
         "wrong": 0.9798,  # 50/51
     },
     "prevention": {
-        "buzzword-list": 0.97,  # 33/34
-        "dismissive": 0.7053,  # 24/34
-        "negated": 0.2642,  # 9/34
-        "right": 0.8189,  # 177/216
+        "buzzword-list": 0.9700,  # 33/34
+        "dismissive": 0.7936,  # 27/34 (24/34 before the ninth round)
+        "negated": 0.8524,  # 29/34 (9/34 before the ninth round)
+        "right": 0.8791,  # 190/216 (177/216 before the ninth round)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 0.9995,  # 55/55
-        "not covered (dismissive)": 0.9722,  # 107/110
+        "not covered (dismissive)": 0.9904,  # 109/110 (107/110 before the ninth round)
         "not covered (off-topic)": 0.9813,  # 54/55
         "not covered (partial)": 0.9449,  # 52/55
-        "recall": 0.7691,  # 127/165
+        "recall": 0.8964,  # 148/165 (127/165 before the ninth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
         "dismissive": 0.9995,  # 10/10
         "off-topic": 0.9995,  # 5/5
-        "partial": 0.6995,  # 7/10
-        "strong": 0.5995,  # 6/10
+        "partial": 0.9995,  # 10/10 (7/10 before the ninth round)
+        "strong": 0.8995,  # 9/10 (6/10 before the ninth round)
     },
 }
 # Writer I (tests/blind/README.md): a ninth writer, 2026-12-07, held out from the seventh round
@@ -68,8 +67,8 @@ WRITER_I: dict[str, dict[str, float]] = {
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9700,  # 33/34 (30/34 before the eighth round)
-        "negated": 0.9406,  # 32/34 (29/34 before the eighth round)
-        "right": 0.8606,  # 186/216
+        "negated": 0.9700,  # 33/34 (32/34 before the ninth round, 29/34 before the eighth)
+        "right": 0.8652,  # 187/216 (186/216 before the ninth round)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
@@ -218,7 +217,7 @@ WRITER_E: dict[str, dict[str, float]] = {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9995,  # 34/34
         "negated": 0.9995,  # 34/34
-        "right": 0.8935,  # 193/216 (192/216 before the seventh round, 191/216 before the fifth)
+        "right": 0.9022,  # 195/216 (193/216 before the ninth round, 192/216 before the seventh)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
