@@ -2136,3 +2136,37 @@ def test_a_shrug_or_low_priority_turns_a_measure_down(answers, credit):
 )
 def test_a_stop_that_never_came_asserts_what_kept_going(text, share):
     assert diagnosis_share(text, [SHADOW])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # another thing that "will do" closes an argument against the measure described
+        (
+            [
+                "Cohort latency alerts: a lot of machinery for one slow carrier. A note in the "
+                "on-call handbook will do."
+            ],
+            0,
+        ),
+        (
+            [
+                "Per-cohort latency alerts are a lot of setup; a weekly look at the carrier "
+                "report would do."
+            ],
+            0,
+        ),
+        # after an instruction it says the measure suffices; "will do more than" compares
+        (["Alert on p95 latency per cohort; that will do."], 1),
+        (
+            [
+                "Add cohort latency alerts: a page per cohort will do more than the fleet "
+                "average ever did."
+            ],
+            1,
+        ),
+    ],
+)
+def test_another_thing_that_will_do_turns_a_described_measure_down(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found

@@ -575,6 +575,7 @@ _CONDITIONAL_FIRST = frozenset({"i'd", "we'd", "i'll", "we'll", "let's"})
 _PREFERRING = frozenset({"rather", "prefer", "prefers", "preferred", "preferable"})
 # what there is already does the job ("server-side latency is enough", "X already covers it")
 _SUFFICING = frozenset({"enough", "sufficient", "suffices", "suffice", "plenty", "adequate"})
+_WILL_DO = frozenset({("will", "do"), ("would", "do"), ("should", "do"), ("'ll", "do")})
 _SUFFICING_PAIRS = frozenset(
     {("is", "fine"), ("are", "fine"), ("already", "covers"), ("already", "cover")}
     | {("already", "covered"), ("already", "catches"), ("already", "catch")}
@@ -656,6 +657,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     denied = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in negations)
     if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
+    if words[-2:] in _WILL_DO and len(words) > 2 and not denied:
+        return True  # "A reminder in the launch channel will do." (not "... will do it")
     if clause.triggers or clause.evaluations:
         if clause.evaluations and clause.judged():
             return True  # "that coupling is more trouble than it's worth"
