@@ -2170,3 +2170,39 @@ def test_a_stop_that_never_came_asserts_what_kept_going(text, share):
 def test_another_thing_that_will_do_turns_a_described_measure_down(answers, credit):
     found = judge(answers, [COHORT_ALERT])
     assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a measure said, in the present, to teach the team to neglect what it is for
+        (["Paging on the fallback share trains on-call to ignore pages."], FALLBACK_PAGE, 0),
+        (
+            ["Paging on the fallback share trains on-call to check which pool is serving."],
+            FALLBACK_PAGE,
+            1,
+        ),
+        (
+            [
+                "Page on the fallback share; a silent fallback teaches responders to ignore "
+                "the bill."
+            ],
+            FALLBACK_PAGE,
+            1,
+        ),
+        # "you'll" foretells as "it'll" does: a harm, or a good outcome
+        (
+            ["Alert per cohort on latency and you'll drown on-call in pages from tiny cohorts."],
+            COHORT_ALERT,
+            0,
+        ),
+        (
+            ["Alert per cohort on latency and you'll catch the next carrier change in minutes."],
+            COHORT_ALERT,
+            1,
+        ),
+    ],
+)
+def test_a_measure_that_teaches_neglect_or_a_harm_you_will_meet(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found

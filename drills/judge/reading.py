@@ -1211,7 +1211,7 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
 
 # a modal that foretells, said of a thing (a speaker's "we'll block it" is a choice)
 _FORETELLING = frozenset({"would", "will", "could", "might", "it'd", "it'll", "that'd", "that'll"})
-_FORETELLING |= frozenset({"they'd", "they'll", "which'd"})
+_FORETELLING |= frozenset({"they'd", "they'll", "which'd", "you'll"})
 _ON_THE_WAY = frozenset({"just", "only", "also", "probably", "likely", "basically", "simply"})
 _ON_THE_WAY |= frozenset({"end", "up", "then", "soon", "quickly", "really", "definitely"})
 _ON_THE_WAY |= frozenset({"eventually", "constantly", "always", "inevitably", "mostly", "have"})
@@ -1219,6 +1219,7 @@ _ON_THE_WAY |= frozenset({"eventually", "constantly", "always", "inevitably", "m
 # a verb that puts its object (the team, the users) somewhere it should not be
 _STEERING = frozenset(stem(w) for w in ("have", "push", "train", "force", "leave", "keep"))
 _STEERED = frozenset({"us", "people", "them", "everyone", "teams", "engineers", "users", "you"})
+_STEERED |= frozenset({"on-call", "oncall", "on", "responders", "operators", "folks", "devs"})
 _THIS = frozenset({"the", "this", "that", "it", "these", "those"})
 _KEPT = frozenset({"stuck", "from", "waiting", "guessing", "behind", "hostage"})
 # what ends a verb's object ("would block them during outages": not "outages")
@@ -1275,7 +1276,25 @@ def _harms(
             harmful = bool(verb & lex.harms) and not lex.remedied.intersection(said)
         if harmful:
             out.append((k, j + 1))
-    return out + _turned_into(words, lo, hi, lex)
+    return out + _turned_into(words, lo, hi, lex) + _taught_to_neglect(words, lo, hi)
+
+
+_TEACHING = frozenset({"trains", "teaches", "conditions", "pushes", "forces", "gets"})
+_NEGLECT = frozenset({"ignore", "mute", "distrust", "skip", "dread", "snooze", "silence", "bypass"})
+
+
+def _taught_to_neglect(words: tuple[str, ...], lo: int, hi: int) -> list[tuple[int, int]]:
+    """ "Alerting on it trains on-call to ignore pages": a measure said, in the present, to
+    teach the team to neglect what it is for (as "would train people to ignore pages" is
+    foretold); "trains on-call to check the fallback share" is no harm."""
+    out = []
+    for k in range(lo, hi - 3):
+        if words[k] not in _TEACHING or words[k + 1] not in _STEERED:
+            continue
+        j = k + 2 + (words[k + 1] == "on" and words[k + 2 : k + 3] == ("call",))
+        if j + 1 < hi and words[j] == "to" and words[j + 1] in _NEGLECT:
+            out.append((k, j + 2))
+    return out
 
 
 _PASSIVE = frozenset({"be", "get"})
