@@ -1,10 +1,11 @@
 """The language judge on answers written blind (tests/blind/README.md): recall and false
-accepts per label on the corpora A to J, asserted at the figures measured when this round of
+accepts per label on the corpora A to K, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
-off-topic) a ceiling on false accepts. Writers A to I (each held out once, then tuned on) are
-asserted in the full tier; C's check part is never printed answer by answer; J, held out from
-the eighth round, is asserted in `make test`. No simulation."""
+off-topic) a ceiling on false accepts. Writers A to J (each held out once, then tuned on) are
+asserted in the full tier; C's check part is never printed answer by answer. J, held out from
+the eighth round and tuned on in the ninth, is asserted in the full tier too; K, held out from
+the ninth round (with its hard-polarity set), is asserted in `make test`. No simulation."""
 
 from __future__ import annotations
 
@@ -13,41 +14,40 @@ import pytest
 from tests.blind.corpus import evaluate
 
 # Writer J (tests/blind/README.md): a tenth writer, 2026-12-07, held out from the eighth round
-# of the judge: written blind outside the repository while the round began (new personas;
-# dismissals and arguments against a measure left wholly to the writer), measured in
-# aggregate only, before the round and after it (the figures below: the round took J's
-# accepted hedges from 2 to 1 of 17 and moved nothing else; 25 of its 34 arguments against a
-# measure are still accepted). Asserted in `make test` at those figures: a change that
+# of the judge (written blind outside the repository while the round began; measured twice in
+# aggregate: the round took J's accepted hedges from 2 to 1 of 17 and moved nothing else; 25 of
+# its 34 arguments against a measure were still accepted), tuning data for the ninth
+# (docs/scoring.md). Asserted at the figures measured after the ninth round: a change that
 # accepts one more wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_J: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.7936,  # 27/34
+        "dismissive-right": 0.8818,  # 30/34 (27/34 before the ninth round)
         "first-only": 0.9995,  # 2/2
-        "hedge": 0.9406,  # 16/17 (15/17 before the eighth round)
-        "right": 0.845,  # 115/136
+        "hedge": 0.9995,  # 17/17 (16/17 before the ninth round)
+        "right": 0.8892,  # 121/136 (115/136 before the ninth round)
         "second-only": 0.9995,  # 2/2
         "wrong": 0.9798,  # 50/51
     },
     "prevention": {
-        "buzzword-list": 0.97,  # 33/34
-        "dismissive": 0.7053,  # 24/34
-        "negated": 0.2642,  # 9/34
-        "right": 0.8189,  # 177/216
+        "buzzword-list": 0.9700,  # 33/34
+        "dismissive": 0.7936,  # 27/34 (24/34 before the ninth round)
+        "negated": 0.8818,  # 30/34 (9/34 before the ninth round)
+        "right": 0.8791,  # 190/216 (177/216 before the ninth round)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 0.9995,  # 55/55
-        "not covered (dismissive)": 0.9722,  # 107/110
+        "not covered (dismissive)": 0.9904,  # 109/110 (107/110 before the ninth round)
         "not covered (off-topic)": 0.9813,  # 54/55
         "not covered (partial)": 0.9449,  # 52/55
-        "recall": 0.7691,  # 127/165
+        "recall": 0.8964,  # 148/165 (127/165 before the ninth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
         "dismissive": 0.9995,  # 10/10
         "off-topic": 0.9995,  # 5/5
-        "partial": 0.6995,  # 7/10
-        "strong": 0.5995,  # 6/10
+        "partial": 0.9995,  # 10/10 (7/10 before the ninth round)
+        "strong": 0.8995,  # 9/10 (6/10 before the ninth round)
     },
 }
 # Writer I (tests/blind/README.md): a ninth writer, 2026-12-07, held out from the seventh round
@@ -68,8 +68,8 @@ WRITER_I: dict[str, dict[str, float]] = {
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9700,  # 33/34 (30/34 before the eighth round)
-        "negated": 0.9406,  # 32/34 (29/34 before the eighth round)
-        "right": 0.8606,  # 186/216
+        "negated": 0.9700,  # 33/34 (32/34 before the ninth round, 29/34 before the eighth)
+        "right": 0.8652,  # 187/216 (186/216 before the ninth round)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
@@ -218,7 +218,7 @@ WRITER_E: dict[str, dict[str, float]] = {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9995,  # 34/34
         "negated": 0.9995,  # 34/34
-        "right": 0.8935,  # 193/216 (192/216 before the seventh round, 191/216 before the fifth)
+        "right": 0.9022,  # 195/216 (193/216 before the ninth round, 192/216 before the seventh)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
@@ -387,8 +387,9 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
     return misses
 
 
-def test_held_out_answers_of_writer_j_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-j"), WRITER_J)
+@pytest.mark.full
+def test_writer_j_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-j"), WRITER_J)
 
 
 @pytest.mark.full
@@ -437,10 +438,13 @@ def test_tuning_answers_are_judged_at_the_measured_rates(corpus, floors):
 # personas; dismissals and arguments against a measure left wholly to the writer), with a
 # second set of prevention answers hard on polarity (`polarity`: a measure proposed in
 # negative words, argued against in approving ones, one proposed beside another waved away).
-# Measured in aggregate only; asserted in `make test` at the figures measured before the
-# round: a change that accepts one more wrong, hedged, dismissed or negated answer, or lowers
-# a recall, fails. (K was also the held-out measure of a learned stance veto that was built
-# and left out: docs/scoring.md.)
+# Measured in aggregate before the round and after it; asserted in `make test` at the figures
+# after it: a change that accepts one more wrong, hedged, dismissed or negated answer, or
+# lowers a recall, fails. (K was also the held-out measure of a learned stance veto that was
+# built and left out: docs/scoring.md.) Caveat: the merge of the ninth round dropped the
+# held-out guard of `corpus.main` for one run, which printed K's misses after the round to
+# the lead; K's figures before and after the round stand (the round never saw K), but the
+# next round needs a new held-out writer.
 WRITER_K: dict[str, dict[str, float]] = {
     "causes": {
         "dismissive-right": 0.8524,  # 29/34
@@ -452,9 +456,9 @@ WRITER_K: dict[str, dict[str, float]] = {
     },
     "prevention": {
         "buzzword-list": 0.9407,  # 32/34
-        "dismissive": 0.9113,  # 31/34
-        "negated": 0.823,  # 28/34
-        "right": 0.8699,  # 188/216
+        "dismissive": 0.9407,  # 32/34 (31/34 before the ninth round)
+        "negated": 0.8524,  # 29/34 (28/34 before the ninth round)
+        "right": 0.8745,  # 189/216 (188/216 before the ninth round)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
@@ -473,8 +477,8 @@ WRITER_K: dict[str, dict[str, float]] = {
     },
     "polarity": {
         "argued against in approving words": 0.7642,  # 52/68
-        "mixed: the item waved away": 0.7054,  # 12/17
-        "mixed: the measure proposed": 0.9995,  # 34/34
+        "mixed: the item waved away": 0.823,  # 14/17 (12/17 before the ninth round)
+        "mixed: the measure proposed": 0.9701,  # 33/34 (34/34 before the ninth round)
         "proposed in negative words": 0.7936,  # 81/102
     },
 }
@@ -482,3 +486,16 @@ WRITER_K: dict[str, dict[str, float]] = {
 
 def test_held_out_answers_of_writer_k_are_judged_at_the_measured_rates():
     assert not check(evaluate("heldout-k"), WRITER_K)
+
+
+def test_a_held_out_corpus_prints_aggregate_figures_only(capsys, monkeypatch):
+    # a merge once dropped this guard and printed a held-out writer answer by answer
+    from tests.blind import corpus
+
+    figures = corpus.Figures()
+    figures.causes["right"].add(False, "an answer's own words")
+    monkeypatch.setattr(corpus, "evaluate", lambda name, part="all": figures)
+    corpus.main(["heldout-k"])
+    out = capsys.readouterr().out
+    assert "an answer's own words" not in out and "0/1" in out
+    assert all(name.startswith(("tune", "heldout-")) for name in corpus.CORPORA)

@@ -1557,6 +1557,22 @@ BATCHING = "batching-misconfigured"
             "batch, so first audio takes seconds.",
             1.0,
         ),
+        # a heading that is itself a hedge calls its entries candidates
+        (
+            "Could be any of:\n- the batching window change\n- too few replicas\n"
+            "- a slow text front end\nHard to pick one yet.",
+            0.0,
+        ),
+        (
+            "Might be one of these:\n- the batching window change\n- too few replicas\n"
+            "- a slow text front end",
+            0.0,
+        ),
+        (
+            "Here is what the data says:\n- the batching window was widened in the push\n"
+            "- each request now waits for a full batch\n- first audio takes seconds as a result",
+            1.0,
+        ),
     ],
 )
 def test_a_list_of_candidates_names_none(text, share):
@@ -1936,3 +1952,310 @@ def test_verdicts_do_not_depend_on_the_process_hash_seed():
     }
     assert len(set(runs.values())) == 1 and len(runs["0"]) > 1000
     assert json.loads(runs["0"])[1] == [[True]] * len(NORMS)
+
+
+# a paragraph hard-wrapped by an editor: one paragraph, its verdict in the same entry
+WRAPPED_AGAINST = (
+    "A retry budget looks tidy in a design doc, but our batch callers would rather wait\n"
+    "than drop a clip, and a budget turns each short server wobble into lost results for\n"
+    "them downstream. I'm against it."
+)
+# the same wrap width, ending on an endorsement
+WRAPPED_FOR = (
+    "Give each batch caller a retry budget in the SDK: during the wobble our callers kept\n"
+    "resending clips until the pool drowned, and a budget caps exactly that. I'm all for\n"
+    "it."
+)
+# a list written one measure a line: no wrap, each line its own entry
+LINES_LIST = (
+    "Cap client retries with a retry budget per caller\n"
+    "Alert when retries pass a fifth of the traffic\n"
+    "I'm against anything more than that"
+)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        ([WRAPPED_AGAINST], 0),
+        ([WRAPPED_FOR], 1),
+        ([LINES_LIST], 1),
+    ],
+)
+def test_a_hard_wrapped_paragraph_is_read_as_one_paragraph(answers, credit):
+    found = judge(answers, [RETRY_BUDGET])
+    assert found.weights.get(RETRY_BUDGET.id, 0) * found.factor == credit, found
+
+
+def test_unwrapping_keeps_lists_chat_and_tables_apart():
+    from drills.judge.reading import unwrap
+
+    assert "\n" not in unwrap(WRAPPED_AGAINST)
+    assert len(unwrap(WRAPPED_AGAINST)) == len(WRAPPED_AGAINST)  # spans still point into it
+    assert unwrap(LINES_LIST) == LINES_LIST  # short lines: one entry a line
+    chat = (
+        "lee: the pool has been saturated since the maintenance window closed, look at it\n"
+        "ana: most of what it serves are retries of calls whose clients already left"
+    )
+    assert unwrap(chat) == chat
+    table = (
+        "queue deep after the host came back   -> clients resending timed-out work again\n"
+        "most requests on attempt two or more  -> the new SDK policy with no budget at all"
+    )
+    assert unwrap(table) == table
+    # two paragraphs stay two
+    two = WRAPPED_AGAINST + "\n\n" + WRAPPED_FOR
+    assert "\n\n" in unwrap(two)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a harm foretold in the passive falls on the subject: the team's own work harmed
+        # argues against; a bad thing held back is the measure's point
+        (["Gate merges on tiny slices and nearly every merge would be blocked."], SLICE_GATE, 0),
+        (
+            ["Gate merges on slice WER so that a faulty merge would be blocked before it ships."],
+            SLICE_GATE,
+            1,
+        ),
+        (
+            ["Add a slice gate: a merge that regresses a slice would be blocked before it ships."],
+            SLICE_GATE,
+            1,
+        ),
+        # the harm a condition brings is an argument against; a condition that is itself a
+        # harm the measure meets is the reason for it
+        (["If we gated on the tiny slices, nearly every merge would be blocked."], SLICE_GATE, 0),
+        (
+            ["Add a slice gate: if a merge regresses a protected slice, the gate would block it."],
+            SLICE_GATE,
+            1,
+        ),
+        # "turns X into Y": a bad Y argues against, in any tense; a good one, or the harm of
+        # going without the measure, argues for it
+        (
+            ["Capping retries with a budget turns every short blip into lost results for callers."],
+            RETRY_BUDGET,
+            0,
+        ),
+        (
+            ["Capping retries with a budget turns a runaway retry storm into a small trickle."],
+            RETRY_BUDGET,
+            1,
+        ),
+        (
+            ["Without a retry budget, retries turn a blip into an outage; add a retry budget."],
+            RETRY_BUDGET,
+            1,
+        ),
+        (
+            ["Alerting on fallback share turns a safety net into a noise generator."],
+            FALLBACK_PAGE,
+            0,
+        ),
+        (["A fallback alarm would turn a designed behaviour into pager toil."], FALLBACK_PAGE, 0),
+        (
+            ["Alerting on fallback share turns a silent failover into a page someone reads."],
+            FALLBACK_PAGE,
+            1,
+        ),
+        # a stance taken against, in any person
+        (["I'd oppose a retry budget for the batch callers."], RETRY_BUDGET, 0),
+        (["I'd propose a retry budget for the batch callers."], RETRY_BUDGET, 1),
+        # noise said of the measure, in a forecast; noise that would hide the regression is
+        # the reason for it
+        (["Per-cohort latency alerts would be pure noise."], COHORT_ALERT, 0),
+        (
+            [
+                "Per-cohort latency alerts, or the regression would be buried in noise at "
+                "fleet level."
+            ],
+            COHORT_ALERT,
+            1,
+        ),
+    ],
+)
+def test_harms_in_the_passive_after_a_condition_or_made_into_something_bad(
+    answers, concept, credit
+):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # a colleague's theory, named as theirs, is not the writer's claim
+        (
+            "Tomasz blames the new voice, but the GPUs sit at forty percent; I think the pool "
+            "is queueing behind the embedding fallback.",
+            [VOICE],
+            0.0,
+        ),
+        (
+            "Ingrid suspects client retries, but the pool was already saturated before "
+            "anything retried; something on the host is still slow.",
+            [RETRY],
+            0.0,
+        ),
+        # the writer's own claim, or a colleague's taken up, still earns
+        (
+            "Tomasz blames the new voice and he's right: its vocoder is twice the size, so "
+            "every first audio byte waits on the heavier model.",
+            [VOICE],
+            1.0,
+        ),
+        (
+            "The header says the usual thing, but the new voice's model is heavier and "
+            "synthesis takes longer per request.",
+            [VOICE],
+            1.0,
+        ),
+    ],
+)
+def test_a_colleagues_theory_named_as_theirs_is_not_asserted(text, wanted, share):
+    assert diagnosis_share(text, wanted)[0] == share, read_causes(text)
+
+
+def test_a_bullet_wrapped_onto_indented_lines_is_one_bullet():
+    from drills.judge.reading import statements, unwrap
+
+    wrapped = (
+        "- pool doubled from one A100 to two\n"
+        "- the beam width change in the push: an accuracy knob, and its cost is\n"
+        "  usually negligible; I'd look at thermal throttling instead\n"
+        "- replicas: two"
+    )
+    assert len(unwrap(wrapped)) == len(wrapped)
+    bullets = [p.text for p in statements(wrapped)]
+    assert any("beam width" in b and "usually negligible" in b for b in bullets), bullets
+    # an indented key of a config under a bullet keeps its line
+    config = "- pin the decoder config:\n  beam_size: 1\n  hold_back: true"
+    assert unwrap(config) == config
+
+
+BACKUP_ALARM = Concept.of("fallback-rate-alarm", [["@alert", "@monitor"], ["@fallback"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # the fallback said as the backup that serves when the primary cannot
+        (["Page when the backup pool serves more than a few percent of embeddings."], 1),
+        (["Alert once the backup path carries real traffic for more than ten minutes."], 1),
+        (["Page when the backup pool serves traffic? No, that is what it is for."], 0),
+    ],
+)
+def test_the_fallback_said_as_a_backup(answers, credit):
+    found = judge(answers, [BACKUP_ALARM])
+    assert found.weights.get(BACKUP_ALARM.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a chat shrug or a bare priority verdict turns down what was just described
+        (["Cohort latency alerts, meh."], 0),
+        (["Cohort latency alerting is a fair bit of work for a one-off. Low priority."], 0),
+        # the same topic taken up, or made a priority, still earns
+        (["Cohort latency alerts, definitely: page per cohort when p95 latency drifts."], 1),
+        (["Top priority: alert per cohort when p95 latency drifts."], 1),
+    ],
+)
+def test_a_shrug_or_low_priority_turns_a_measure_down(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a stop that never came says the thing kept going: no denial of it
+        (
+            "The mirror copying batch jobs to the candidate pool was never shut off after the "
+            "launch, so every file is transcribed twice.",
+            1.0,
+        ),
+        (
+            "The candidate's mirror of batch requests wasn't ever disabled when the release "
+            "went out; we pay for a second copy of the work.",
+            1.0,
+        ),
+        # the mirror denied, or said to be stopped, is still ruled out
+        ("Not the shadow mirror: it was shut off at launch. The new model pads batches more.", 0.0),
+        ("The mirror isn't it: it was switched off at launch, and the new model pads more.", 0.0),
+    ],
+)
+def test_a_stop_that_never_came_asserts_what_kept_going(text, share):
+    assert diagnosis_share(text, [SHADOW])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # another thing that "will do" closes an argument against the measure described
+        (
+            [
+                "Cohort latency alerts: a lot of machinery for one slow carrier. A note in the "
+                "on-call handbook will do."
+            ],
+            0,
+        ),
+        (
+            [
+                "Per-cohort latency alerts are a lot of setup; a weekly look at the carrier "
+                "report would do."
+            ],
+            0,
+        ),
+        # after an instruction it says the measure suffices; "will do more than" compares
+        (["Alert on p95 latency per cohort; that will do."], 1),
+        (
+            [
+                "Add cohort latency alerts: a page per cohort will do more than the fleet "
+                "average ever did."
+            ],
+            1,
+        ),
+    ],
+)
+def test_another_thing_that_will_do_turns_a_described_measure_down(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a measure said, in the present, to teach the team to neglect what it is for
+        (["Paging on the fallback share trains on-call to ignore pages."], FALLBACK_PAGE, 0),
+        (
+            ["Paging on the fallback share trains on-call to check which pool is serving."],
+            FALLBACK_PAGE,
+            1,
+        ),
+        (
+            [
+                "Page on the fallback share; a silent fallback teaches responders to ignore "
+                "the bill."
+            ],
+            FALLBACK_PAGE,
+            1,
+        ),
+        # "you'll" foretells as "it'll" does: a harm, or a good outcome
+        (
+            ["Alert per cohort on latency and you'll drown on-call in pages from tiny cohorts."],
+            COHORT_ALERT,
+            0,
+        ),
+        (
+            ["Alert per cohort on latency and you'll catch the next carrier change in minutes."],
+            COHORT_ALERT,
+            1,
+        ),
+    ],
+)
+def test_a_measure_that_teaches_neglect_or_a_harm_you_will_meet(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found

@@ -743,7 +743,11 @@ def _candidates(reading: Reading) -> tuple[int, int] | None:
     if colon < 0:
         return None
     head = [i for i, (a, _) in enumerate(reading.spans) if a < colon]
-    if not head or len(head) > 10 or not _CANDIDATE_LABELS & set(reading.words[: len(head)]):
+    if not head or len(head) > 10:
+        return None
+    # or a heading that is itself a hedge ("Could be any of:", "Maybe one of these:")
+    hedged = bool(spans_of(reading.words, lexicon().hedges, 0, len(head)))
+    if not (_CANDIDATE_LABELS & set(reading.words[: len(head)]) or hedged):
         return None
     rest = text[colon + 1 :]
     # the list runs to its last bullet line, or to the end of its sentence

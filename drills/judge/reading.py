@@ -41,6 +41,62 @@ _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)]|\(\d+\)|[a-z][.)])\s+", re.MULTI
 _stemmer = snowballstemmer.stemmer("english")
 
 
+# a line of prose hard-wrapped by an editor or a mail client: long, and the block it is in
+# breaks at least once inside a sentence (a list, a chat log or a table does not: short
+# lines, a speaker's tag, aligned columns or arrows)
+_WRAPPED_LINE = 50
+_SPEAKER = re.compile(r"^\s*[\w.'-]+(?: [\w.'-]+)?:\s")
+_TABULAR = re.compile(r"\s{3,}\S|[→|]|->|=>")
+_ENDS_SENTENCE = re.compile(r"[.!?:;]['\")]*\s*$")
+
+
+def _prose_block(lines: list[str]) -> bool:
+    if len(lines) < 2 or any(_BULLET.match(x) for x in lines):
+        return False
+    if sum(bool(_SPEAKER.match(x)) for x in lines) >= 2:
+        return False  # a chat log, a speaker's tag a line ("lee: ...")
+    if any(_TABULAR.search(x.strip()) for x in lines):
+        return False
+    if any(len(x.strip()) < _WRAPPED_LINE for x in lines[:-1]):
+        return False
+    return any(not _ENDS_SENTENCE.search(x) for x in lines[:-1])
+
+
+@lru_cache(maxsize=8192)
+def unwrap(text: str) -> str:
+    """A paragraph hard-wrapped at a fixed width read as the one paragraph it is: its line
+    breaks become spaces (the text keeps its length, so every span still points into it).
+    A break inside a sentence ("I'd keep mirrors manual and put / 'turn off shadow' on the
+    checklist") is no new line of a list, and the verdict a wrapped argument ends on ("I'm
+    against it.") is said in the same entry as the measure it argues against. Blank lines,
+    bullets, short lines, a speaker's tag and aligned columns keep their breaks."""
+    if "\n" not in text:
+        return text
+    out = []
+    for block in re.split(r"(\n\s*\n)", text):
+        lines = block.split("\n")
+        out.append(" ".join(lines) if _prose_block(lines) else _continued(lines))
+    return "".join(out)
+
+
+_CONTINUATION = re.compile(r"^\s{2,}[a-z(]")
+_KEY = re.compile(r"^\s*[\w.-]+:")
+
+
+def _continued(lines: list[str]) -> str:
+    """A bullet wrapped onto indented lines ("- leading theory: GPU throttling, which would
+    make every / ··request slower") is one bullet; an indented key of a config is not."""
+    out = lines[:1]
+    bulleted = bool(lines) and bool(_BULLET.match(lines[0]))
+    for line in lines[1:]:
+        if bulleted and _CONTINUATION.match(line) and not _KEY.match(line):
+            out[-1] = f"{out[-1]} {line}"
+            continue
+        bulleted = bool(_BULLET.match(line))
+        out.append(line)
+    return "\n".join(out)
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
@@ -92,6 +148,7 @@ class Lexicon:
     minimisers: tuple[Phrase, ...]  # "a few percent at most": an effect too small to matter
     harms: frozenset[str]  # stems: "X would block most releases": a harm foretold
     remedied: frozenset[str]  # "X would block a bad voice": the harm stopped is itself bad
+    bad_outcomes: frozenset[str]  # "X turns resilience into toil": a bad thing made
     conditions: tuple[Phrase, ...]  # "check X doesn't regress": the negation is checked
     list_labels: frozenset[str]  # "Prevention: A, B, C": a label, not a head the list specifies
     verdicts: frozenset[str]  # stems: what a verdict on a cause says of it ("explains", "matters")
@@ -146,6 +203,7 @@ def lexicon() -> Lexicon:
         minimisers=_phrases(data["minimisers"]),
         harms=frozenset(stem(str(w).lower().split()[0]) for w in data["harms"]),
         remedied=words("remedied"),
+        bad_outcomes=words("bad_outcomes"),
         conditions=_phrases(data["conditions"]),
         list_labels=words("list_labels"),
         verdicts=frozenset(stem(str(w).lower()) for w in data["verdicts"]),
@@ -517,6 +575,7 @@ _CONDITIONAL_FIRST = frozenset({"i'd", "we'd", "i'll", "we'll", "let's"})
 _PREFERRING = frozenset({"rather", "prefer", "prefers", "preferred", "preferable"})
 # what there is already does the job ("server-side latency is enough", "X already covers it")
 _SUFFICING = frozenset({"enough", "sufficient", "suffices", "suffice", "plenty", "adequate"})
+_WILL_DO = frozenset({("will", "do"), ("would", "do"), ("should", "do"), ("'ll", "do")})
 _SUFFICING_PAIRS = frozenset(
     {("is", "fine"), ("are", "fine"), ("already", "covers"), ("already", "cover")}
     | {("already", "covered"), ("already", "catches"), ("already", "catch")}
@@ -598,6 +657,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     denied = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in negations)
     if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
+    if words[-2:] in _WILL_DO and len(words) > 2 and not denied:
+        return True  # "A reminder in the launch channel will do." (not "... will do it")
     if clause.triggers or clause.evaluations:
         if clause.evaluations and clause.judged():
             return True  # "that coupling is more trouble than it's worth"
@@ -607,7 +668,9 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
             words[t - clause.first + 1 : t - clause.first + 2] in (("see",), ("think",))
             for t, _ in clause.judged()
         )
-        purpose = words[0] in _PURPOSE and not set(words) & {"wouldn't", "rather"} and not judging
+        # "so I'd not add it" refuses, as "so I wouldn't" does
+        refusal = {"wouldn't", "rather", "i'd", "we'd"}
+        purpose = words[0] in _PURPOSE and not set(words) & refusal and not judging
         # "it isn't justified": a verdict through a pronoun on what was just described
         pointed = _pointed(words, [a - clause.first for a, _ in clause.judged()])
         # "Not now.", "...; not a priority": a verdict standing alone, or one on worth or
@@ -862,9 +925,10 @@ def _finite_ahead(
 def read(text: str) -> Reading:
     """The reading of a text: every word in its clause, every clause's polarity."""
     lex = lexicon()
-    source = text.replace("’", "'").replace("‘", "'")
+    source = unwrap(text).replace("’", "'").replace("‘", "'")
     words, spans, joined, ident, operators = _tokenise(source)
     tup = tuple(words)
+    people = _people(source, tup, spans)
     sentence_of, clause_of, contrasts = _boundaries(source.lower(), words, spans, lex)
     bounds: dict[int, list[int]] = {}
     for i, c in enumerate(clause_of):
@@ -915,7 +979,24 @@ def read(text: str) -> Reading:
         evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
         # a harm foretold is no verdict word: it cancels no negation ("would slow releases for
         # no real benefit" argues against twice over)
-        harms = [e for e in _harms(tup, lo, hi, lex) if e[0] < cond]
+        # after a condition ("if we gated on the small slices, every change would be
+        # blocked") the harm is what the condition brings, unless the condition is itself
+        # a harm the measure meets ("if a release regresses a slice, the gate blocks it")
+        # "If a merge regresses a slice, the gate would block it": the condition before, in
+        # its own clause, says what "it" is
+        before = clauses[-1] if clauses else None
+        setting = (
+            before.first
+            if before is not None
+            and before.sentence == sentence_of[lo]
+            and words[before.first] in _CONDITIONAL
+            else lo
+        )
+        harms = [
+            e
+            for e in _harms(tup, lo, hi, lex, setting)
+            if e[0] < cond or not lex.remedied.intersection(tup[cond : e[0]])
+        ]
         cancels = [
             t
             for t in triggers
@@ -938,7 +1019,7 @@ def read(text: str) -> Reading:
                 triggers=tuple(sorted(triggers)),
                 turned_down=c in contrasts,
                 hedged=_has(tup, lex.hedges, lo, hi),
-                hypothetical=_has(tup, lex.hypotheticals, lo, hi) or _reported(tup, lo, hi),
+                hypothetical=_has(tup, lex.hypotheticals, lo, hi) or _reported(tup, lo, hi, people),
                 effect=_opens(tup, lex.effects, lo, hi) and not _has(tup, lex.assertions, lo, hi),
                 assertion=_has(tup, lex.assertions, lo, hi),
                 co_cause=_opens(tup, lex.co_causes, lo, hi),
@@ -1132,7 +1213,7 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
 
 # a modal that foretells, said of a thing (a speaker's "we'll block it" is a choice)
 _FORETELLING = frozenset({"would", "will", "could", "might", "it'd", "it'll", "that'd", "that'll"})
-_FORETELLING |= frozenset({"they'd", "they'll", "which'd"})
+_FORETELLING |= frozenset({"they'd", "they'll", "which'd", "you'll"})
 _ON_THE_WAY = frozenset({"just", "only", "also", "probably", "likely", "basically", "simply"})
 _ON_THE_WAY |= frozenset({"end", "up", "then", "soon", "quickly", "really", "definitely"})
 _ON_THE_WAY |= frozenset({"eventually", "constantly", "always", "inevitably", "mostly", "have"})
@@ -1140,6 +1221,7 @@ _ON_THE_WAY |= frozenset({"eventually", "constantly", "always", "inevitably", "m
 # a verb that puts its object (the team, the users) somewhere it should not be
 _STEERING = frozenset(stem(w) for w in ("have", "push", "train", "force", "leave", "keep"))
 _STEERED = frozenset({"us", "people", "them", "everyone", "teams", "engineers", "users", "you"})
+_STEERED |= frozenset({"on-call", "oncall", "on", "responders", "operators", "folks", "devs"})
 _THIS = frozenset({"the", "this", "that", "it", "these", "those"})
 _KEPT = frozenset({"stuck", "from", "waiting", "guessing", "behind", "hostage"})
 # what ends a verb's object ("would block them during outages": not "outages")
@@ -1147,13 +1229,17 @@ _OBJECT_ENDS = frozenset({"during", "in", "on", "at", "when", "for", "because", 
 _OBJECT_ENDS |= frozenset({"while", "until", "every", "whenever", "if", "and", "or", "so"})
 
 
-def _harms(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple[int, int]]:
+def _harms(
+    words: tuple[str, ...], lo: int, hi: int, lex: Lexicon, setting: int | None = None
+) -> list[tuple[int, int]]:
     """A bad outcome foretold for what the clause is about ("a hard gate would block most
     releases", "it would have us shipping worse voices forever", "teams would stop trusting
     it"): the modal to the verb, as a span. A harm verb whose object is itself a harm ("would
     block a bad voice", "would slow a runaway retry storm") and every good outcome ("would
-    catch", "would stop the storm") are no verdict against it."""
+    catch", "would stop the storm") are no verdict against it. `setting`: where a condition
+    said just before the clause begins, for what a pronoun or the subject stands for."""
     out = []
+    setting = lo if setting is None else setting
     for k in range(lo, hi - 1):
         if words[k] not in _FORETELLING or (k > lo and words[k - 1] in ("what", "which")):
             continue  # "what would have blocked the rollout?" asks for the measure
@@ -1175,6 +1261,11 @@ def _harms(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple
             obj.append(w)
         if "have" in words[k + 1 : j] and obj[:1] and obj[0] in _THIS:
             harmful = False  # "would have blocked the rollout": this incident's change
+        elif words[j] in _PASSIVE and j + 1 < hi:
+            # "nearly every change would be blocked": the harm falls on the subject, and a
+            # bad subject ("a faulty voice would be blocked") makes it a remedy
+            done = {stem(words[j + 1])} | lemma_stems(words[j + 1])
+            harmful = bool(done & lex.harms) and not lex.remedied.intersection(words[setting:k])
         elif verb & _STEERING:
             harmful = bool(rest) and rest[0] in _STEERED
             if harmful and stem(words[j]) == stem("keep"):
@@ -1182,9 +1273,52 @@ def _harms(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple
         elif stem(words[j]) == "stop":  # "would stop trusting it", not "would stop the storm"
             harmful = bool(rest) and rest[0].endswith("ing")
         else:
-            harmful = bool(verb & lex.harms) and not lex.remedied.intersection(obj)
+            # "would block it" after "if a merge regresses a slice": what "it" is was said
+            said = obj + list(words[setting:lo]) if obj[:1] and obj[0] in _POINTERS else obj
+            harmful = bool(verb & lex.harms) and not lex.remedied.intersection(said)
         if harmful:
             out.append((k, j + 1))
+    return out + _turned_into(words, lo, hi, lex) + _taught_to_neglect(words, lo, hi)
+
+
+_TEACHING = frozenset({"trains", "teaches", "conditions", "pushes", "forces", "gets"})
+_NEGLECT = frozenset({"ignore", "mute", "distrust", "skip", "dread", "snooze", "silence", "bypass"})
+
+
+def _taught_to_neglect(words: tuple[str, ...], lo: int, hi: int) -> list[tuple[int, int]]:
+    """ "Alerting on it trains on-call to ignore pages": a measure said, in the present, to
+    teach the team to neglect what it is for (as "would train people to ignore pages" is
+    foretold); "trains on-call to check the fallback share" is no harm."""
+    out = []
+    for k in range(lo, hi - 3):
+        if words[k] not in _TEACHING or words[k + 1] not in _STEERED:
+            continue
+        j = k + 2 + (words[k + 1] == "on" and words[k + 2 : k + 3] == ("call",))
+        if j + 1 < hi and words[j] == "to" and words[j + 1] in _NEGLECT:
+            out.append((k, j + 2))
+    return out
+
+
+_PASSIVE = frozenset({"be", "get"})
+_TURNING = frozenset({"turn", "turns", "turned", "turning"})
+_WITHOUT = frozenset({"without", "no", "not", "never"})
+
+
+def _turned_into(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list[tuple[int, int]]:
+    """ "Paging on it turns resilience into toil", "a budget would turn each blip into lost
+    results": what the clause is about said to make something bad, in any tense. A good
+    result ("turns a storm into a trickle") is none, nor the harm of going without the
+    measure ("without a budget, retries turn a blip into an outage": its reason)."""
+    out = []
+    for k in range(lo, hi):
+        if words[k] not in _TURNING:
+            continue
+        into = next((i for i in range(k + 1, min(hi, k + 9)) if words[i] == "into"), None)
+        if into is None or _WITHOUT.intersection(words[lo:k]):
+            continue
+        made = words[into + 1 : min(hi, into + 5)]
+        if lex.bad_outcomes.intersection(made):
+            out.append((k, k + 1))
     return out
 
 
@@ -1224,6 +1358,7 @@ _REPORTING = frozenset(
     for w in (
         *("say", "said", "suggest", "float", "propose", "claim", "argue", "speculate"),
         *("theorise", "theorize", "mention", "blame", "point", "raise", "bring", "come", "think"),
+        *("suspect", "reckon", "insist", "believe", "wonder"),
     )
 )
 # who else may put it forward ("some say", "people will point at", "somebody floated")
@@ -1238,7 +1373,29 @@ _AMBIGUOUS_REPORTS = frozenset(stem(w) for w in ("raise", "come", "bring"))
 _REPORT_TAILS = frozenset({"as", "earlier", "again", "twice", "during", "in", "both"})
 
 
-def _reported(words: tuple[str, ...], lo: int, hi: int) -> bool:
+_NOT_NAMES = frozenset({"i", "i'd", "i'm", "i'll", "i've", "tl", "dr", "ok", "okay"})
+
+
+def _people(source: str, words: tuple[str, ...], spans: list[tuple[int, int]]) -> frozenset[int]:
+    """Where a person is named: a capitalised word that no dictionary knows ("Sam", "Rina"),
+    not a product's name in capitals or digits ("ASR", "A100")."""
+    out = set()
+    for k, w in enumerate(words):
+        surface = source[spans[k][0] : spans[k][1]]
+        if (
+            w.isalpha()
+            and surface[:1].isupper()
+            and surface[1:].islower()
+            and w not in _NOT_NAMES
+            and not getAllLemmas(w)
+        ):
+            out.add(k)
+    return frozenset(out)
+
+
+def _reported(
+    words: tuple[str, ...], lo: int, hi: int, people: frozenset[int] = frozenset()
+) -> bool:
     """The clause reports a hypothesis someone put forward, not the writer's claim: a verb
     of putting forward said by others ("some say X", "people will point at X", "somebody
     floated X"), or in the passive ("X was floated", "X was raised as a possibility"),
@@ -1263,6 +1420,8 @@ def _reported(words: tuple[str, ...], lo: int, hi: int) -> bool:
         subject = words[max(lo, k - 4) : k]
         if _OTHERS.intersection(subject) and "i" not in subject and "we" not in subject:
             return True
+        if k - 1 >= lo and k - 1 in people and not ambiguous:
+            return True  # a colleague named as the one who says it ("Sam blames the retries")
         passive = [x for x in subject[-2:] if x not in ("both", "also", "all", "often")]
         if passive and passive[-1] in _BE and w.endswith(("ed", "ought")):
             return True
@@ -1660,6 +1819,7 @@ def opens_with_verdict(text: str) -> bool:
 # a sentence of one refusal, on what the one before it described
 _REFUSALS = frozenset(
     {("skip",), ("skip", "it"), ("pass",), ("hard", "pass"), ("nope",), ("no",), ("nah",)}
+    | {("meh",), ("low", "priority"), ("very", "low", "priority"), ("not", "a", "priority")}
     # not worth the effort at all ("Don't bother.")
     | {("don't", "bother"), ("do", "not", "bother"), ("not", "worth", "bothering")}
 )
@@ -1683,7 +1843,7 @@ def statements(text: str, governed: bool = False) -> list[Part]:
     whole, its negation governing. A statement that only dismisses the one before it ("A
     FAB gate would slow us down; not worth it.") is read with it."""
     out: list[Part] = []
-    for number, line in enumerate(re.split(r"\n+", text)):
+    for number, line in enumerate(re.split(r"\n+", unwrap(text))):
         line = _BULLET.sub("", line).strip().strip("*#").strip()
         for sentence in re.split(r"(?<=[.;!?])\s+", line):
             fragments = [f.strip() for f in re.split(r",|;|\|", sentence) if f.strip()]
