@@ -4,7 +4,7 @@ not; causes in the trainee's own words; the catalogue never quoted to a trainee.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from drills.judge.causes import CATALOG, match_cause
@@ -135,6 +135,7 @@ def test_a_cause_explanation_never_quotes_the_catalogue():
         assert not any(name in why for name in CATALOG)
 
 
+@example("<|0|0")  # a comma list whose head holds no word (it once raised an IndexError)
 @given(st.text(max_size=200))
 def test_the_matcher_never_raises(text):
     judge([text], KEY)

@@ -1864,8 +1864,9 @@ def statements(text: str, governed: bool = False) -> list[Part]:
                 and short
                 and not any(c.triggers for c in read(fragments[0]).clauses)
             ):
-                head = governed and makes_point(fragments[0])
-                lead = _WORD.findall(fragments[0].lower())[0] + " " if head else ""
+                named = _WORD.findall(fragments[0].lower())  # "<|0|0": a head of no words
+                head = governed and bool(named) and makes_point(fragments[0])
+                lead = named[0] + " " if head else ""
                 out.append(Part(fragments[0], head, number, 1))
                 out.extend(Part(lead + f, head, number, k) for k, f in enumerate(fragments[1:], 2))
             elif sentence.strip():
