@@ -35,7 +35,7 @@ from drills.library.scenario import (
     load_scenario,
 )
 from drills.library.scenario import resolve_scenario as resolve
-from drills.play.actions import ACTIONS, ActionError, check_action, preview
+from drills.play.actions import ACTIONS, ActionError, check_action, parse_action, preview
 from drills.play.drill import Drill, MoveRecord, load_drill
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
@@ -135,14 +135,14 @@ def preview_move(drill: Drill, move: dict[str, Any], time_box_min: float | None 
     parsed = check_move(drill, move, time_box_min)
     if parsed.act is None:
         raise MoveRefused("act", "only an action is previewed")
+    name, known = parsed.act.action, drill.known_fleet()
     try:
-        args, _ = check_action(
-            parsed.act.action, parsed.act.args, drill.known_fleet(), drill.scenario.fleet
-        )
+        # said of the fleet before the move, which the check then applies to `known`
+        says = preview(name, parse_action(name, parsed.act.args), known)
+        check_action(name, parsed.act.args, known, drill.scenario.fleet)
     except ActionError as exc:
         raise MoveRefused(f"act.{exc.path}", exc.expected) from None
-    name = parsed.act.action
-    return Preview(name, preview(name, args, drill.known_fleet()), ACTIONS[name].unsafe)
+    return Preview(name, says, ACTIONS[name].unsafe)
 
 
 def play_move(

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from drills.runs.cache import DiskReads
 from drills.runs.service import Runs
 from simulator.engine.loop import Simulation
 from simulator.spec.fleet import FAMILIES, Fleet
@@ -26,6 +27,9 @@ from simulator.telemetry.bundle import Telemetry, build
 # one run service for the tests of a process (as one front end holds one): a run one test
 # simulates is read back by the next
 RUNS = Runs(memory=5)  # a score reads up to five runs; each holds hundreds of MB
+# the runs a process's consoles read from disk: each console test makes an app of its own
+# (its own memory cache), and most of what they read back the test before had read
+READS = DiskReads(4)
 
 SAMPLE = ("gpu-cost-no-traffic", "streaming-partials-unstable", "tts-first-audio-byte")
 # the heaviest matrices (the cheat ranking, every expert path through the page: ~20 trainees'

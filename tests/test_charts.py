@@ -18,6 +18,7 @@ from drills.console.charts import LARGEST, MAX_GROUPS, series_of, svg
 from drills.console.dashboard import cell
 from drills.play.sql import Lineage, QueryResult
 from simulator.telemetry.schema import COLUMNS, METRIC_NAMES, unit_of
+from tests.helpers import READS
 
 NUMBERS = st.one_of(
     st.none(),
@@ -89,7 +90,7 @@ def console_drill(tmp_path_factory):
     from drills.console.app import create_app
     from tests.test_console import new_cohort
 
-    app = create_app(tmp_path_factory.mktemp("home"))
+    app = create_app(tmp_path_factory.mktemp("home"), reads=READS)
     with TestClient(app) as client:  # the lifespan: the app's processes reaped at the end
         c = app.state.console
         _, _, (ana, _) = new_cohort(client, c)

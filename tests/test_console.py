@@ -16,6 +16,7 @@ import pytest
 from drills.console.app import create_app
 from drills.library.paths import library_root
 from drills.library.scenario import load_key, load_scenario
+from tests.helpers import READS
 
 starlette = pytest.importorskip("starlette.testclient")
 SCENARIO = "gpu-cost-no-traffic"
@@ -32,7 +33,7 @@ def submit(page, selector: str) -> None:
 
 @pytest.fixture()
 def console(tmp_path, opened):
-    app = create_app(tmp_path)
+    app = create_app(tmp_path, reads=READS)
     return app, opened(app), app.state.console
 
 
@@ -206,7 +207,7 @@ def free_port() -> int:
 @pytest.fixture()
 def server(tmp_path):
     uvicorn = pytest.importorskip("uvicorn")
-    app = create_app(tmp_path)
+    app = create_app(tmp_path, reads=READS)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)
@@ -432,7 +433,7 @@ def test_a_candidate_waits_for_their_variant_and_a_restart_resumes_it(console, t
     )
     assert hint.status_code == 400 and "still being prepared" in hint.text
     # a restarted console (nothing was preparing this cohort) starts on its page
-    app = create_app(tmp_path)
+    app = create_app(tmp_path, reads=READS)
     again = app.state.console
     again.preparer.verify = False
     page = opened(app).get(f"/f/{again.store.facilitator_token}/cohort/{cohort.id}")

@@ -25,7 +25,7 @@ from drills.console.prepare import first_seed
 from drills.judge.lines import diagnosis_line
 from drills.judge.scoring import gather_evidence
 from drills.library.family import assign
-from tests.helpers import DrawnMember, expect
+from tests.helpers import READS, DrawnMember, expect
 from tests.test_console import CHROMIUM, csrf_of, move, server  # noqa: F401  (a fixture)
 
 FAMILY = "gpu-bill-up"
@@ -69,7 +69,7 @@ def cohort_of_four(tmp_path_factory: pytest.TempPathFactory) -> Any:
     warm-ups (each member's run and its panels at the page, simulated in the background
     for a quick first look) are recorded rather than run: what is asked to be warmed is
     checked, and this tier simulates nothing."""
-    app = create_app(tmp_path_factory.mktemp("console"))
+    app = create_app(tmp_path_factory.mktemp("console"), reads=READS)
     c = app.state.console
     c.preparer.verify = False
     warmed: list[Path] = []
@@ -235,7 +235,7 @@ def test_a_family_cohort_is_scored_member_by_member_and_a_tip_is_worth_nothing(t
     member, plays Ana's path word for word (a tip from an earlier candidate); Cai and Dee
     conclude their own members' causes at once. Each is scored by the console against
     their own member's key and expert path, and the report groups them by member."""
-    app = create_app(tmp_path)
+    app = create_app(tmp_path, reads=READS)
     c = app.state.console
     with TestClient(app) as client:
         cohort, candidates = family_cohort(client, c)

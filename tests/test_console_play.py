@@ -16,7 +16,7 @@ from drills.judge.scoring import replay
 from drills.library.scenario import AlertRule, load_key, load_scenario, scenario_dirs
 from drills.play.actions import format_args
 from drills.play.transcript import load_transcript
-from tests.helpers import QUICK, RUNS, library_params
+from tests.helpers import QUICK, READS, RUNS, library_params
 from tests.test_console import csrf_of
 
 SCENARIOS = [d for d in scenario_dirs() if (d / "transcripts" / "expert.yaml").is_file()]
@@ -56,7 +56,7 @@ def form_of(move) -> dict[str, str]:
 def test_every_expert_path_plays_through_the_page(tmp_path, folder: Path, opened):
     """Each expert move sent as the page's form sends it; each action previewed, then
     confirmed from the preview's own form: the drill the console plays is the expert's."""
-    app = create_app(tmp_path)
+    app = create_app(tmp_path, reads=READS)
     client, c = opened(app), app.state.console
     scenario = load_scenario(folder / "scenario.yaml")
     (who,) = join(client, c, scenario.spec.id)
@@ -100,7 +100,7 @@ def test_nothing_a_candidate_reaches_names_the_fault(tmp_path, opened):
     itself and its result. No answer names the key's cause, a mitigation, the hidden
     answer or a key signal; no answer shows a faulted field's name or value unless the
     candidate typed it; previews of the faulted pool and of a healthy one read alike."""
-    app = create_app(tmp_path)
+    app = create_app(tmp_path, reads=READS)
     client, c = opened(app), app.state.console
     folder = next(d for d in SCENARIOS if d.name == "gpu-cost-no-traffic")
     scenario = load_scenario(folder / "scenario.yaml")

@@ -224,6 +224,31 @@ def test_the_disk_cache_removes_only_a_dead_writers_half_written_run(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([writing.name, finished.name])
 
 
+def test_run_caches_handed_one_disk_reads_read_each_run_from_disk_once(tmp_path):
+    """Run caches of one process handed the same DiskReads (a test session's consoles) read
+    a run from disk once and share it; a cache without one reads the disk again; the reads
+    kept are bounded (the oldest read again from disk) and keyed by the disk cache's folder
+    as well as the run's key (another folder's run of that key is not this one)."""
+    from drills.runs.cache import DiskReads, RunCache
+    from tests.test_determinism import run
+
+    tel = run(duration=30.0)
+    for key in ("a", "b", "c"):
+        RunCache(folder=tmp_path / "runs").store(key, tel)
+    reads = DiskReads(2)
+    first = RunCache(folder=tmp_path / "runs", reads=reads)
+    got = first.known("a")
+    assert got is not None and got.digest() == tel.digest()
+    assert RunCache(folder=tmp_path / "runs", reads=reads).known("a") is got  # not read again
+    assert RunCache(folder=tmp_path / "runs").known("a") is not got  # read from disk
+    for key in ("b", "c"):  # two more reads push the first out
+        assert first.known(key) is not None
+    assert RunCache(folder=tmp_path / "runs", reads=reads).known("a") is not got
+    assert RunCache(folder=tmp_path / "other", reads=reads).known("c") is None
+    assert not RunCache(folder=tmp_path / "other", reads=reads).has("c")
+    assert RunCache(folder=tmp_path / "runs", reads=reads).has("c")
+
+
 def test_scenarios_that_differ_only_in_their_faults_share_their_fault_free_run(tmp_path):
     """A run is named by what the simulation reads: a family's members (the same fleet,
     workload, seed and length, each with its own faults and words) share the fault-free

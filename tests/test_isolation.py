@@ -25,7 +25,7 @@ from drills.play.drill import Drill
 from drills.play.sql_child import Limits
 from drills.runs.fair import FairQueue
 from drills.runs.service import Runs
-from tests.helpers import RUNS
+from tests.helpers import READS, RUNS
 
 SCENARIO = "gpu-cost-no-traffic"
 WAIT_S = 300  # a generous bound that only a hang reaches (never a timing assertion)
@@ -271,7 +271,7 @@ def console(tmp_path):
 
     from drills.console.app import create_app
 
-    app = create_app(tmp_path)
+    app = create_app(tmp_path, reads=READS)
     with TestClient(app) as client:  # the lifespan: its processes stopped at the end
         yield app, client, app.state.console
 

@@ -18,6 +18,7 @@ import pytest
 
 from drills.console.app import create_app
 from drills.team.store import TeamStore
+from tests.helpers import READS
 from tests.test_console import submit
 
 starlette = pytest.importorskip("starlette.testclient")
@@ -29,7 +30,7 @@ QUERY = "SELECT kind, device, count(*) AS n FROM requests WHERE arrival_s < :now
 
 @pytest.fixture()
 def console(tmp_path, opened):
-    app = create_app(tmp_path)
+    app = create_app(tmp_path, reads=READS)
     return app, opened(app), app.state.console
 
 
@@ -341,7 +342,7 @@ def free_port() -> int:
 @pytest.fixture()
 def server(tmp_path):
     uvicorn = pytest.importorskip("uvicorn")
-    app = create_app(tmp_path)
+    app = create_app(tmp_path, reads=READS)
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1

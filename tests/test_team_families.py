@@ -29,7 +29,7 @@ from drills.library.scenario import load_key
 from drills.team.model import load_plan
 from drills.team.store import TeamStore
 from drills.usecases import open_team
-from tests.helpers import DrawnMember
+from tests.helpers import READS, DrawnMember
 from tests.test_team_console import csrf_of, send, text_of
 
 FAMILY = "gpu-bill-up"
@@ -75,7 +75,7 @@ def session_of_four(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Four family teams created in one session, one more in a session of its own, their
     members drawn once for the module. Nothing is simulated: the warm-ups (each member's
     runs, an action's re-simulation) are recorded."""
-    app = create_app(tmp_path_factory.mktemp("console"))
+    app = create_app(tmp_path_factory.mktemp("console"), reads=READS)
     c = app.state.console
     c.preparer.verify = False
     warmed: list[Path] = []
@@ -217,7 +217,7 @@ def test_a_family_team_is_drawn_before_anyone_plays_and_a_restart_resumes_the_dr
     """A console that stops before the draw: the members' pages say it is being prepared
     and take no move; a restarted console (the same home) draws it when the team's page is
     opened, and the team plays."""
-    app = create_app(tmp_path)
+    app = create_app(tmp_path, reads=READS)
     c = app.state.console
     c.preparer.start_member = lambda *args: None  # this console stops before it draws
     with TestClient(app) as client:
@@ -277,7 +277,7 @@ def test_two_family_teams_are_scored_each_against_its_own_member(tmp_path):
     wrong); the board heads each team's column with its member."""
     from tests.test_console_play import form_of
 
-    app = create_app(tmp_path)
+    app = create_app(tmp_path, reads=READS)
     c = app.state.console
     c.preparer.verify = False
     with TestClient(app) as client:

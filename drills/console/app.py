@@ -55,6 +55,7 @@ from drills.play.drill import Drill
 from drills.play.journal import Journal
 from drills.play.panels import PANELS
 from drills.play.vocabulary import tables
+from drills.runs.cache import DiskReads
 from drills.runs.service import Runs, env_int
 from drills.usecases import MoveRefused, preview_move
 
@@ -70,12 +71,14 @@ def runs_on_disk() -> int:
     return env_int("SPEECHDRILL_CACHE_KEEP", RUNS_ON_DISK)
 
 
-def create_app(root: Path, dask: str | None = None) -> Starlette:
+def create_app(root: Path, dask: str | None = None, reads: DiskReads | None = None) -> Starlette:
     """The app over a home folder; it keeps more runs than a one-trainee process does: a
     cohort's drills diverge once its candidates act, and its report reads every run.
     Runs are simulated in the simulation host, or on the Dask cluster at `dask`; trainee
     SQL runs in sandbox processes, one per core and one more (at least three: a candidate
-    holds one at most, and a query at its time limit holds it for seconds)."""
+    holds one at most, and a query at its time limit holds it for seconds). `reads`: the
+    runs read from disk that a process making several apps shares between them (a test
+    session's: each console test read the same runs back again)."""
     runs = Runs(
         memory=RUNS_IN_MEMORY,
         niceness=10,  # re-simulations yield the cores to the pages
@@ -83,6 +86,7 @@ def create_app(root: Path, dask: str | None = None) -> Starlette:
         isolated=True,
         dask=dask,
         sandboxes=max(3, (os.cpu_count() or 1) + 1),
+        reads=reads,
     )
     journal = Journal(root)
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}

@@ -285,17 +285,30 @@ class Tips:
         return round(float(np.mean(found)), 1) if found else math.nan
 
 
-def tip_column(b: Rendered, members: list[Rendered], runs: Runs) -> dict[str, float]:
+def tip_column(
+    b: Rendered, members: list[Rendered], runs: Runs, own: float | None = None
+) -> dict[str, float]:
     """Every member's expert path replayed on member b: b's page prefix is simulated once
     and the replays' runs side by side (a row at a time would cycle four prefixes through
-    a cache that keeps two)."""
+    a cache that keeps two). `own`: b's own expert's score where the caller has it (b's
+    transcript checks scored that very replay), so it is not scored again."""
     refs = references(b.scenario, b.folder, runs)
     drills = {}
     for a in members:
+        if a is b and own is not None:
+            continue
         expert = load_transcript(a.folder / "transcripts" / "expert.yaml", b.scenario)
         drills[a.member] = replay(b.scenario, expert, runs)
     prefetch_scores(list(drills.values()), b.key, refs)
-    return {a_member: score(drill, b.key, refs).score for a_member, drill in drills.items()}
+    scored = {a_member: score(drill, b.key, refs).score for a_member, drill in drills.items()}
+    if own is not None:
+        scored[b.member] = own
+    return {a.member: scored[a.member] for a in members}
+
+
+def own_expert(checks: list[Check]) -> float | None:
+    """The score of a scenario's own expert transcript among its checks (`verify`)."""
+    return next((c.value for c in checks if c.what == "transcript" and c.name == "expert"), None)
 
 
 # --- the whole check -------------------------------------------------------------------
@@ -378,7 +391,8 @@ def verify_family(family: FamilyFile, out: Path, runs: Runs, tips: bool = True) 
         if tips:  # now, while the member's run paused at the page is kept (the checks
             # above forked from it; the service keeps two: a column for every member
             # afterwards simulated every member's page again)
-            columns[member.member] = tip_column(member, members, runs)
+            own = own_expert(report.members[member.member])
+            columns[member.member] = tip_column(member, members, runs, own)
     report.pairs = pairwise(members, runs)
     if tips:
         report.tips = Tips.of(members, columns)

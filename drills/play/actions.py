@@ -371,14 +371,18 @@ def check_action(
     """The one check a move gets before it is previewed or played, against the fleet the
     operator knows (`known`: as deployed, with their own actions on it). Returns the parsed
     arguments and the changes as the operator knows them; an ActionError says in an
-    operator's words what is wrong and lists no setting and no configured value."""
+    operator's words what is wrong and lists no setting and no configured value.
+
+    The check is that the changes apply to `known`, and they are applied to it: `known` is
+    the caller's own copy (a drill makes a fresh one for each move), and on return it is
+    the fleet as the operator knows it after the move (after an ActionError, discard it).
+    A copy of its own here cost a deep copy of the fleet per move checked."""
     parsed = parse_action(name, args)
     _check_pools(parsed, known)
     changes = ACTIONS[name].changes(parsed, known, base)
-    trial = copy.deepcopy(known)
     for path, value in changes.items():
         try:
-            set_path(trial, path, value)
+            set_path(known, path, value)
         except PathError as exc:
             raise ActionError(_where(name, str(exc)), _operator_words(str(exc))) from None
     return parsed, changes
@@ -407,16 +411,17 @@ def _operator_words(message: str) -> str:
 def apply_action(name: str, parsed: Args, now: Fleet, base: Fleet) -> dict[str, Any]:
     """The changes a checked action makes to the fleet as it really stands. A change the
     real fleet cannot take (the operator's picture of it is out of date) is dropped: the
-    push did not take, and nothing refuses the move."""
+    push did not take, and nothing refuses the move. Those taken are applied to `now`, the
+    caller's own copy (as `check_action` applies its changes to `known`): a change that
+    fails to apply leaves the fleet as it was, so `now` ends as the fleet after the move."""
     try:
         changes = ACTIONS[name].changes(parsed, now, base)
     except (ActionError, PathError):
         return {}
-    trial = copy.deepcopy(now)
     taken: dict[str, Any] = {}
     for path, value in changes.items():
         try:
-            set_path(trial, path, value)
+            set_path(now, path, value)
         except PathError:
             continue
         taken[path] = value

@@ -121,10 +121,10 @@ class Drill:
         unknown pool, path or an invalid value is an ActionError here, never a broken run
         later), then applied to the fleet as it stands."""
         known, base = self.known_fleet(), self.scenario.fleet
+        # each check applies its changes to the fresh fleet it is handed: `known` is the
+        # fleet as the trainee knows it after the move
         parsed, record.planned = check_action(act.action, act.args, known, base)
         changes = apply_action(act.action, parsed, self.fleet_at(self.now_s), base)
-        for path, value in record.planned.items():
-            set_path(known, path, value)
         record.outcome = outcome(act.action, parsed, known)
         record.changes = changes
         # every action is announced, whether or not it changed anything: the events table

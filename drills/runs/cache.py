@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -41,11 +42,52 @@ def run_key(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
+class DiskReads:
+    """The runs last read from disk, kept for every run cache handed this object (keyed as
+    on disk: the folder and the run's key). A process that makes several run services
+    over one disk cache one after another (a test session's consoles: each app its own)
+    reads a run back from memory instead of decoding its Parquet again. Bounded: each run
+    is tens of megabytes."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._runs: OrderedDict[tuple[str, str], Telemetry] = OrderedDict()
+
+    def holds(self, folder: Path, key: str) -> bool:
+        return (str(folder), key) in self._runs
+
+    def read(
+        self, folder: Path, key: str, load: Callable[[], Telemetry | None]
+    ) -> Telemetry | None:
+        """The run kept, else `load`'s (kept when it found one)."""
+        name = (str(folder), key)
+        with self._lock:
+            found = self._runs.get(name)
+            if found is not None:
+                self._runs.move_to_end(name)
+                return found
+        found = load()  # outside the lock: a read takes a while, and reads of two runs
+        if found is not None:  # may overlap (the same run read twice is the same run)
+            with self._lock:
+                self._runs[name] = found
+                while len(self._runs) > self.size:
+                    self._runs.popitem(last=False)
+        return found
+
+
 class RunCache:
-    def __init__(self, size: int = 8, folder: Path | None = None, keep_on_disk: int = 6) -> None:
+    def __init__(
+        self,
+        size: int = 8,
+        folder: Path | None = None,
+        keep_on_disk: int = 6,
+        reads: DiskReads | None = None,
+    ) -> None:
         self.size = size  # a score reads up to five runs
         self.folder = folder  # None: $SPEECHDRILL_CACHE, else $SPEECHDRILL_HOME/runs
         self.keep_on_disk = keep_on_disk  # each run is tens of megabytes
+        self.reads = reads  # runs read from disk, shared with other caches of this process
         self._lock = threading.Lock()  # the console hands runs over from a background thread
         self._sharing = threading.Lock()  # runs being written out for the sandboxes
         self._runs: OrderedDict[str, Telemetry] = OrderedDict()
@@ -67,7 +109,9 @@ class RunCache:
         """Whether the run is in memory or on disk, without loading it (a batch asks this
         of every run it reads: loading each only to find it there, into a memory cache
         smaller than the batch, loaded most of them twice)."""
-        return key in self._runs or self.on_disk(key)
+        if key in self._runs or (self.reads and self.reads.holds(self._root(), key)):
+            return True
+        return self.on_disk(key)
 
     def remember(self, key: str, tel: Telemetry) -> None:
         with self._lock:
@@ -120,6 +164,11 @@ class RunCache:
         return Path(root) if root else home() / "runs"
 
     def _from_disk(self, key: str) -> Telemetry | None:
+        if self.reads is None:
+            return self._load(key)
+        return self.reads.read(self._root(), key, lambda: self._load(key))
+
+    def _load(self, key: str) -> Telemetry | None:
         folder = self._root() / key
         if not (folder / "span.json").is_file():
             return None

@@ -36,7 +36,7 @@ from drills.library.scenario import LoadedScenario
 from drills.play.asof import tables_as_of
 from drills.play.sql import QueryResult
 from drills.play.sql_child import Limits
-from drills.runs.cache import RunCache, run_key
+from drills.runs.cache import DiskReads, RunCache, run_key
 from drills.runs.fair import FairQueue
 from drills.runs.fork import can_fork, fork_each
 from drills.runs.host import SimulationHost
@@ -84,15 +84,17 @@ class Runs:
         dask: str | None = None,
         sandboxes: int = 0,
         sandbox_limits: Limits | None = None,
+        reads: DiskReads | None = None,
     ) -> None:
         """`memory`: finished runs held in memory (a score reads up to five); `workers`:
         processes that simulate runs side by side (0: in-process; default
         $SPEECHDRILL_WORKERS, else the cores); `niceness` of those workers (the console
         yields the cores to its pages); `folder`/`keep_on_disk`: the disk cache
         ($SPEECHDRILL_CACHE, else $SPEECHDRILL_HOME/runs; $SPEECHDRILL_CACHE_KEEP runs);
-        `isolated`/`dask`/`sandboxes`: see the module's docstring."""
+        `isolated`/`dask`/`sandboxes`: see the module's docstring; `reads`: runs read from
+        disk, shared with the process's other run services (drills/runs/cache.py)."""
         keep = keep_on_disk if keep_on_disk is not None else env_int("SPEECHDRILL_CACHE_KEEP", 6)
-        self.cache = RunCache(memory, folder, keep)
+        self.cache = RunCache(memory, folder, keep, reads)
         self.workers = (
             workers if workers is not None else env_int("SPEECHDRILL_WORKERS", os.cpu_count() or 1)
         )
