@@ -178,7 +178,10 @@ def lexicon() -> Lexicon:
         negations=words("negations"),
         negation_phrases=_phrases(data["negation_phrases"] + data["closing_verdicts"]),
         closing_verdicts=frozenset(_phrases(data["closing_verdicts"])),
-        pseudo_negations=_phrases(data["pseudo_negations"]),
+        pseudo_negations=_phrases(
+            data["pseudo_negations"]
+            + [f"{a} {b}" for a in data["unstopped_said"] for b in data["unstopped"]]
+        ),
         anaphora=words("anaphora"),
         dismissals=_phrases(data["dismissals"]),
         clause_openers=words("clause_openers"),
@@ -981,9 +984,8 @@ def read(text: str) -> Reading:
         # no real benefit" argues against twice over)
         # after a condition ("if we gated on the small slices, every change would be
         # blocked") the harm is what the condition brings, unless the condition is itself
-        # a harm the measure meets ("if a release regresses a slice, the gate blocks it")
-        # "If a merge regresses a slice, the gate would block it": the condition before, in
-        # its own clause, says what "it" is
+        # a harm the measure meets ("if a merge regresses a slice, the gate would block
+        # it": the condition, in its own clause just before, says what "it" is)
         before = clauses[-1] if clauses else None
         setting = (
             before.first
