@@ -5,7 +5,8 @@ a floor on recall, and for the negative labels (wrong, hedge, dismissive, negate
 off-topic) a ceiling on false accepts. Writers A to J (each held out once, then tuned on) are
 asserted in the full tier; C's check part is never printed answer by answer. J, held out from
 the eighth round and tuned on in the ninth, is asserted in the full tier too; K, held out from
-the ninth round (with its hard-polarity set), is asserted in `make test`. No simulation."""
+the ninth round (with its hard-polarity set) and tuned on from the tenth, is asserted in
+`make test`. No simulation."""
 
 from __future__ import annotations
 
@@ -438,13 +439,12 @@ def test_tuning_answers_are_judged_at_the_measured_rates(corpus, floors):
 # personas; dismissals and arguments against a measure left wholly to the writer), with a
 # second set of prevention answers hard on polarity (`polarity`: a measure proposed in
 # negative words, argued against in approving ones, one proposed beside another waved away).
-# Measured in aggregate before the round and after it; asserted in `make test` at the figures
-# after it: a change that accepts one more wrong, hedged, dismissed or negated answer, or
-# lowers a recall, fails. (K was also the held-out measure of a learned stance veto that was
-# built and left out: docs/scoring.md.) Caveat: the merge of the ninth round dropped the
-# held-out guard of `corpus.main` for one run, which printed K's misses after the round to
-# the lead; K's figures before and after the round stand (the round never saw K), but the
-# next round needs a new held-out writer.
+# Measured in aggregate before the ninth round and after it (K was also the held-out measure
+# of a learned stance veto that was built and left out: docs/scoring.md). The merge of the
+# ninth round dropped the held-out guard of `corpus.main` for one run, which printed K's
+# misses; K is tuning data from the tenth round (`python -m tests.blind.corpus tune-k`),
+# asserted in `make test` at the figures after that round: a change that accepts one more
+# wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_K: dict[str, dict[str, float]] = {
     "causes": {
         "dismissive-right": 0.8524,  # 29/34
@@ -484,18 +484,20 @@ WRITER_K: dict[str, dict[str, float]] = {
 }
 
 
-def test_held_out_answers_of_writer_k_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-k"), WRITER_K)
+def test_writer_k_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-k"), WRITER_K)
 
 
 def test_a_held_out_corpus_prints_aggregate_figures_only(capsys, monkeypatch):
     # a merge once dropped this guard and printed a held-out writer answer by answer
     from tests.blind import corpus
 
+    # (no corpus is held out at present: the guard is tried on a monkeypatched one)
     figures = corpus.Figures()
     figures.causes["right"].add(False, "an answer's own words")
     monkeypatch.setattr(corpus, "evaluate", lambda name, part="all": figures)
-    corpus.main(["heldout-k"])
+    monkeypatch.setitem(corpus.CORPORA, "heldout-x", corpus.HERE / "X")
+    corpus.main(["heldout-x"])
     out = capsys.readouterr().out
     assert "an answer's own words" not in out and "0/1" in out
     assert all(name.startswith(("tune", "heldout-")) for name in corpus.CORPORA)

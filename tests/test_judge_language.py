@@ -2259,3 +2259,55 @@ def test_another_thing_that_will_do_turns_a_described_measure_down(answers, cred
 def test_a_measure_that_teaches_neglect_or_a_harm_you_will_meet(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a prohibition of what lacks a thing requires it: a negation in the relative clause
+        # (or a "without") restricting the object of a verb of keeping back is its condition
+        (["Reject every voice build whose canary hasn't finished."], CANARY, 1),
+        (["CI should fail any preprocessing change that doesn't pass the shape test."], TESTS, 1),
+        (["Halt any rollout without a health check passing on staging."], HEALTH, 1),
+        # a denied verb of letting through, restricted so, is the same prohibition
+        (["We must never ship a router change that hasn't had a canary."], ROUTER, 1),
+        # the verb's own denial still governs, and a plain relative negation still denies
+        (["I wouldn't reject voice builds whose canary hasn't finished."], CANARY, 0),
+        (["We have a voice canary that doesn't halt anything."], CANARY, 0),
+        (["Don't fail preprocessing changes that don't pass the shape test."], TESTS, 0),
+    ],
+)
+def test_a_prohibition_of_what_lacks_a_measure_requires_it(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # an instruction not to leave a thing out recommends it
+        (["Never drop the health check from the deploy pipeline."], HEALTH, 1),
+        (["Do not ignore the feature shape tests when CI is slow."], TESTS, 1),
+        # a description of what was not left out, or leaving it out, is no instruction
+        (["We never dropped a health check from the deploy pipeline."], HEALTH, 0),
+        (["Don't add feature shape tests; CI is slow enough."], TESTS, 0),
+    ],
+)
+def test_an_instruction_not_to_leave_a_measure_out_recommends_it(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # recklessness: doing without a measure so judged recommends it, the measure so
+        # judged is argued against
+        (["It would be irresponsible to change the router without a canary."], ROUTER, 1),
+        (["Running the router with no canary is risky."], ROUTER, 1),
+        (["A canary for every router change would be risky with so little traffic."], ROUTER, 0),
+    ],
+)
+def test_a_verdict_of_recklessness_on_doing_without(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found

@@ -708,8 +708,17 @@ def _closed_against(
                         continue  # "Not much — that's the point of X": an answer's own no
                     clause = there.clauses[c]
                     said = match_in(by_id[m.item], there, clause.first, clause.last)
-                    if said is None or said.negated:
-                        out.add((k, m.item))
+                    if said is not None and not said.negated:
+                        continue
+                    if said is None and any(
+                        (other_said := match_in(by_id[o.item], there, clause.first, clause.last))
+                        is not None
+                        and other_said.negated
+                        for o in found_in[j]
+                        if o.item != m.item
+                    ):
+                        continue  # "The release-note requirement I'd skip.": on another one
+                    out.add((k, m.item))
     return out
 
 

@@ -591,6 +591,7 @@ _ADDING = frozenset({"also", "too", "additionally", "plus", "both", "have", "'ve
 # don't forget it")
 _REFUSING = frozenset({"wouldn't", "won't", "shouldn't", "not"})
 _PURPOSE = frozenset({"so", "to", "that"})
+_LEAVING = frozenset(stem(w) for w in ("skip", "leave", "revisit", "drop", "defer", "postpone"))
 _REASONS = frozenset({"because", "since", "as", "which", "when", "while", "otherwise", "without"})
 _REASONS |= frozenset({"or", "else", "where", "whereas", "unlike", "before", "until", "so"})
 _POINTERS = frozenset({"it", "it's", "that", "that's", "this", "those", "these", "them"})
@@ -666,6 +667,11 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         if clause.evaluations and clause.judged():
             return True  # "that coupling is more trouble than it's worth"
         volition = deciders and bool(set(words) & _REFUSING)
+        # "I'd still skip it", "so I'd leave the cohort alerts out", "I'd happily revisit once
+        # ...": a first person leaving the measure out or putting it off
+        volition |= deciders and any(
+            stem(reading.words[k]) in _LEAVING for a, b in clause.judged() for k in range(a, b)
+        )
         # "so we don't miss it" is a purpose; "so I don't see them paying off" a judgement
         judging = any(
             words[t - clause.first + 1 : t - clause.first + 2] in (("see",), ("think",))
@@ -979,7 +985,11 @@ def read(text: str) -> Reading:
         triggers = [t for t in triggers if not _rule(tup, t, lo, cond, hi)]
         triggers = [t for t in triggers if not _bound(tup, t, lo, hi)]
         triggers = _never_without(tup, triggers, lo, hi)
-        evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
+        triggers = _required(tup, triggers, lo, hi)
+        triggers = _omission_denied(tup, triggers, lo, hi)
+        evaluations = [
+            e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond and not _to_omit(tup, e, hi)
+        ]
         # a harm foretold is no verdict word: it cancels no negation ("would slow releases for
         # no real benefit" argues against twice over)
         # after a condition ("if we gated on the small slices, every change would be
@@ -1051,6 +1061,7 @@ def read(text: str) -> Reading:
         )
     clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
     clauses = _counterfactuals(tup, clauses)
+    clauses = _done_without(tup, clauses)
     return Reading(
         text=source,
         words=tup,
@@ -1113,6 +1124,139 @@ def _never_without(
         return triggers
     dropped = {t for pair in pairs[:1] for t in pair}
     return [t for t in triggers if t not in dropped]
+
+
+# a verb that keeps back what it is said of ("block any merge that ...", "refuse a release
+# without ..."), and a verb of letting through that a denial makes a prohibition ("never
+# promote a model that ...", "don't let a release out without ...")
+_PROHIBITING = frozenset(
+    stem(w)
+    for w in ("block", "refuse", "reject", "halt", "veto", "forbid", "disallow", "bar", "fail")
+)
+_PASSING = frozenset(
+    stem(w)
+    for w in (
+        *("promote", "ship", "approve", "merge", "deploy", "release", "roll", "push"),
+        *("accept", "allow", "let", "sign", "launch", "greenlight", "enable", "publish"),
+    )
+)
+_RELATIVES = frozenset({"that", "which", "who", "whose"})
+_DENIALS = frozenset({"never", "don't", "no", "shouldn't", "mustn't", "can't", "cannot", "won't"})
+
+
+def _required(
+    words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
+) -> list[tuple[int, int]]:
+    """ "Block any decoder push that hasn't been through a canary", "refuse to sign off a
+    change without a language-mix section", "never promote a model that hasn't passed the
+    slice eval": a prohibition of what lacks a thing requires the thing. A one-word negation
+    in a relative clause ("that hasn't", "whose health check hasn't") or a "without" that
+    restricts the object of a verb of keeping back is the prohibition's condition, not a
+    denial; restricting the object of a denied verb of letting through ("never promote"), the
+    two negatives cancel. The verb's own denial still governs ("I wouldn't block merges that
+    lack tests" refuses the gate)."""
+    dropped: set[tuple[int, int]] = set()
+    for t in triggers:
+        a, b = t
+        w = words[a]
+        if b - a != 1 or not (w in _BARE_NEGATIONS or w.endswith("n't")) or w in ("no", "nor"):
+            continue
+        if w == "without":
+            start = a
+        else:
+            near = range(a - 1, max(lo, a - 5) - 1, -1)
+            rel = next((k for k in near if words[k] in _RELATIVES), None)
+            if rel is None or rel == lo or words[rel - 1] in ("so", "such", "now", "is", "was"):
+                continue
+            start = rel
+        for k in range(start - 1, max(lo, start - 12) - 1, -1):
+            head = stem(words[k])
+            if head in _PROHIBITING:
+                denied = next((d for d in triggers if d[0] < k and k - d[1] <= 2), None)
+                if denied is None:
+                    dropped.add(t)
+                break
+            if head in _PASSING:
+                denial = next(
+                    (d for d in triggers if d[1] - d[0] == 1 and d[0] < k and k - d[1] <= 2),
+                    None,
+                )
+                if denial is not None and words[denial[0]] in _DENIALS:
+                    dropped.update({t, denial})
+                    break  # else a noun ("any preprocessing merge that ..."): read on
+    return [t for t in triggers if t not in dropped]
+
+
+# verbs of leaving a thing out: a denial of one is an endorsement ("don't skip the canary")
+_OMITTING = frozenset(
+    stem(w)
+    for w in (
+        *("skip", "drop", "remove", "ignore", "forget", "neglect", "omit", "abandon"),
+        *("disable", "lose", "bypass", "leave", "cut", "sacrifice"),
+    )
+)
+
+
+def _omission_denied(
+    words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
+) -> list[tuple[int, int]]:
+    """ "Don't skip cost attribution by tag", "never drop the slice eval": an instruction
+    not to leave a thing out recommends it; the denial and any trigger the verb of omission
+    opens cancel. Only an instruction (the clause opens on the denial): "we didn't skip the
+    eval" is read as it was."""
+    at = next((k for k in range(lo, hi) if words[k] not in _OPENING), hi)
+    if at + 1 >= hi or words[at] not in ("don't", "never", "do"):
+        return triggers
+    verb = at + 1
+    if words[at] == "do":
+        if words[verb] != "not":
+            return triggers
+        verb += 1
+    if verb < hi and words[verb] == "ever":
+        verb += 1
+    if verb >= hi or stem(words[verb]) not in _OMITTING:
+        return triggers
+    return [t for t in triggers if not (t[0] <= verb < t[1] or at <= t[0] < verb)]
+
+
+def _to_omit(words: tuple[str, ...], verdict: tuple[int, int], hi: int) -> bool:
+    """ "It would be careless to skip a check that cheap": a verdict on leaving a thing out
+    recommends the thing; the verdict and the omission cancel."""
+    k = verdict[1]
+    if k < hi and words[k] == "to":
+        k += 1
+        if k < hi and words[k] in ("just", "simply", "quietly", "ever"):
+            k += 1
+        return k < hi and stem(words[k]) in _OMITTING
+    return False
+
+
+def _done_without(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
+    """ "It would be reckless to promote anything in the ASR path (weights or preprocessing)
+    without a deterministic eval": a verdict on doing a thing, and the "without" that says
+    what it is done without, cut apart by a bracket or a dash, still cancel, as they do in
+    one clause."""
+    out = list(clauses)
+    for n, clause in enumerate(clauses):
+        # the verdict comes first and the course of action after it ("it would be reckless
+        # to ..."): not "a canary would be a mistake (without traffic it tells us nothing)"
+        if not clause.evaluations or clause.triggers:
+            continue
+        if not any(b < clause.last and words[b] == "to" for _, b in clause.evaluations):
+            continue
+        for m in range(n + 1, len(clauses)):
+            later = out[m]
+            if later.sentence != clause.sentence:
+                break
+            opening = [t for t in later.triggers if t[0] == later.first]
+            if opening and words[later.first] == "without":
+                out[n] = replace(clause, evaluations=())
+                kept = tuple(t for t in later.triggers if t not in opening)
+                out[m] = replace(later, triggers=kept)
+                break
+            if later.triggers or later.evaluations:
+                break
+    return out
 
 
 _BOUNDS = frozenset({"beyond", "above", "exceed", "exceeds", "exceeding"})
