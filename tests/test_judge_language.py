@@ -938,6 +938,31 @@ def test_a_counterfactual_asserts_what_happened(text, share):
 @pytest.mark.parametrize(
     "text, share",
     [
+        # the consequent of a condition contrary to past fact says what the world without
+        # the cause would be: it asserts the cause, its denial denies only that world; so
+        # does the inverted form
+        (
+            "If the health check hadn't broken in the release, the embeddings would still run "
+            "on CPUs and the GPU fallback pool would not be busy.",
+            1.0,
+        ),
+        (
+            "Had the release not broken the health check, embeddings wouldn't have fallen back "
+            "onto the GPU pool.",
+            1.0,
+        ),
+        # a plain condition supposes; a denial with no condition still denies
+        ("If embeddings fell back onto the GPU pool, the bill would rise.", 0.0),
+        ("Embeddings wouldn't fall back onto the GPU pool; the health check is fine.", 0.0),
+    ],
+)
+def test_a_counterfactual_consequent_asserts_what_is(text, share):
+    assert diagnosis_share(text, ["cpu-to-gpu-fallback"])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
         ("Decoder config change: no hold-back on the trailing word any more.", 1.0),
         ("Hold-back was never touched by the push.", 0.0),
     ],
@@ -2275,6 +2300,9 @@ def test_a_measure_that_teaches_neglect_or_a_harm_you_will_meet(answers, concept
         (["I wouldn't reject voice builds whose canary hasn't finished."], CANARY, 0),
         (["We have a voice canary that doesn't halt anything."], CANARY, 0),
         (["Don't fail preprocessing changes that don't pass the shape test."], TESTS, 0),
+        # "no X should go ahead before Y" is a rule requiring Y, as "no X unless Y" is
+        (["No router change should ship before a canary has run on it."], ROUTER, 1),
+        (["No router change needs a canary before it ships."], ROUTER, 0),
     ],
 )
 def test_a_prohibition_of_what_lacks_a_measure_requires_it(answers, concept, credit):
@@ -2311,3 +2339,116 @@ def test_an_instruction_not_to_leave_a_measure_out_recommends_it(answers, concep
 def test_a_verdict_of_recklessness_on_doing_without(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a first person leaving the measure out, or putting it off, closes the argument
+        (["Per-cohort latency alerts are tempting, and I'd still skip them."], 0),
+        (["Per-cohort latency alerts sound good; I'd leave them out this quarter."], 0),
+        (["Latency alerts per cohort would be neat. Happy to revisit next year."], 0),
+        # an instruction stands beside a refusal of something else; leaving out denied
+        (["Add a latency alert per cohort; I'd skip the weekly report."], 1),
+        (["Don't leave per-cohort latency alerts out of the plan."], 1),
+    ],
+)
+def test_a_measure_left_out_or_put_off_is_argued_against(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+def test_a_refusal_that_names_another_measure_lands_on_that_one():
+    # "the retry budget I'd skip" turns the budget down, not the alerts described before it
+    found = judge(
+        [
+            "Latency alerts per cohort are what I want most from this review. The retry "
+            "budget I'd skip."
+        ],
+        [COHORT_ALERT, RETRY_BUDGET],
+    )
+    assert found.weights == {COHORT_ALERT.id: 1.0}, found
+    # with no measure of its own, it lands on the one described
+    found = judge(
+        ["Latency alerts per cohort are a nice thought. I'd skip them."],
+        [COHORT_ALERT, RETRY_BUDGET],
+    )
+    assert not found.weights, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a harm the team would learn from the measure, a stance of resisting it or worry,
+        # and a verdict of little use argue against it
+        (
+            [
+                "A fallback page sounds fine, but it would fire daily and on-call would learn to "
+                "mute it."
+            ],
+            FALLBACK_PAGE,
+            0,
+        ),
+        (["I'd resist paging on the fallback counter."], FALLBACK_PAGE, 0),
+        (["Paging on the fallback counter worries me."], FALLBACK_PAGE, 0),
+        (["Latency alerts per cohort are of limited use with tiny cohorts."], COHORT_ALERT, 0),
+        # learning to act, a worry the measure meets, and a use that is not limited stand
+        (
+            ["Page on the fallback counter so on-call would learn to check which pool is serving."],
+            FALLBACK_PAGE,
+            1,
+        ),
+        (["A silent fallback worries me, so page on the fallback counter."], FALLBACK_PAGE, 1),
+    ],
+)
+def test_a_harm_learnt_a_stance_of_resisting_or_worry_argues_against(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # worth denied through a verb of seeming, and a refusal standing alone ("Skip.")
+        (["Latency alerts per cohort: cohorts are tiny, doesn't seem worth it."], 0),
+        (["Latency alerts per cohort are busywork for us. Skip."], 0),
+        # worth affirmed, and a skip that names what it skips, leave the alert standing
+        (["Latency alerts per cohort: cohorts are big, it seems worth it."], 1),
+        (["Alert on latency per cohort. Skip the fleet-wide average."], 1),
+        (["Alert on latency per cohort; if a cohort has under ten sessions, skip it."], 1),
+    ],
+)
+def test_worth_denied_through_seeming_and_a_lone_skip(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+NOT_GLOBAL = Concept.of("not-global-wer", [["@never", "hides"], ["global wer", "overall wer"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a never taken from another clause: the item said whole in its other words' clause
+        (["Not on the average: overall WER hides the slices that matter."], 1),
+        # with no other reading, the never must govern the item's clause
+        (["Not the slices: overall WER decides."], 0),
+        (["Never decide on global WER alone."], 1),
+    ],
+)
+def test_a_never_item_said_whole_beside_another_clauses_never(answers, credit):
+    found = judge(answers, [NOT_GLOBAL], ESSAY)
+    assert found.weights.get(NOT_GLOBAL.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # of two courses of action compared, the one after "than to" is turned down
+        (["For us it's simpler to roll back fast than to canary every router change."], 0),
+        (["It's cheaper to canary every router change than to roll back in production."], 1),
+    ],
+)
+def test_the_course_of_action_after_than_to_is_turned_down(answers, credit):
+    found = judge(answers, [ROUTER])
+    assert found.weights.get(ROUTER.id, 0) * found.factor == credit, found

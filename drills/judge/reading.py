@@ -627,8 +627,17 @@ def _pointed(words: tuple[str, ...], triggers: list[int]) -> bool:
 def _on_worth(words: tuple[str, ...], after: int) -> bool:
     """A negation said of worth or need, in any form ("isn't worth it", "aren't needed",
     "wasn't a priority"): a verdict on the measure, as "not worth it" is."""
-    head = next((w for w in words[after : after + 3] if w not in ("a", "an", "the", "really")), "")
+    # "doesn't seem worth it", "doesn't look necessary": through a verb of seeming
+    head = next((w for w in words[after : after + 3] if w not in _BEFORE_WORTH), "")
     return head in _WORTH and head not in ("now", "yet", "today", "ours")
+
+
+_BEFORE_WORTH = frozenset({"a", "an", "the", "really", "seem", "seems", "look", "looks"}) | {
+    "sound",
+    "sounds",
+    "feel",
+    "feels",
+}
 
 
 def _concessive(words: tuple[str, ...], k: int) -> bool:
@@ -656,6 +665,11 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         return False  # a contrast is read where it stands; a condition checks
     if words[0] in ("or", "otherwise", "else"):
         return False  # "..., or it doesn't ship": the threat is the reason for the measure
+    if len(words) <= 2 and stem(words[0]) in _LEAVING and words[1:] in ((), ("it",), ("that",)):
+        # "Skip.", "Skip it.": a refusal standing alone, as "Not now." is (not the
+        # instruction after a condition: "if its deadline has passed, skip it")
+        before = reading.text[: reading.spans[clause.first][0]].rstrip()
+        return not before or before[-1] in ".;!?\n"
     deciders = bool(set(words) & _DECIDERS)
     negations = [words[a - clause.first] for a, _ in clause.judged()]
     denied = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in negations)
@@ -1159,6 +1173,9 @@ def _required(
     for t in triggers:
         a, b = t
         w = words[a]
+        if w == "no" and b - a == 1 and _before_rule(words, a, lo, hi):
+            dropped.add(t)
+            continue
         if b - a != 1 or not (w in _BARE_NEGATIONS or w.endswith("n't")) or w in ("no", "nor"):
             continue
         if w == "without":
@@ -1185,6 +1202,20 @@ def _required(
                     dropped.update({t, denial})
                     break  # else a noun ("any preprocessing merge that ..."): read on
     return [t for t in triggers if t not in dropped]
+
+
+_MODALS = frozenset({"should", "must", "can", "may", "will", "shall", "gets", "goes", "ships"})
+
+
+def _before_rule(words: tuple[str, ...], a: int, lo: int, hi: int) -> bool:
+    """ "No firmware release should go out before its device-path fixtures pass": a "no"
+    opening its clause, a modal of going ahead, then what must come "before" — a rule that
+    requires it, as "no X unless Y" is. Not when someone speaks for themselves."""
+    opening = next((k for k in range(lo, hi) if words[k] not in _OPENING - {"no"}), hi)
+    if a != opening or set(words[lo:hi]) & _SPEAKERS:
+        return False
+    modal = next((k for k in range(a + 1, min(hi, a + 8)) if words[k] in _MODALS), None)
+    return modal is not None and "before" in words[modal + 1 : min(hi, modal + 6)]
 
 
 # verbs of leaving a thing out: a denial of one is an endorsement ("don't skip the canary")
@@ -1290,30 +1321,58 @@ def _counterfactuals(words: tuple[str, ...], clauses: list[Clause]) -> list[Clau
     """ "If the push hadn't widened the beam, each request would still cost what it did": a
     condition contrary to past fact, whose consequent says what would have been. Its
     denial asserts what happened (the push widened the beam), so the clause is neither
-    hypothetical nor negated by that "hadn't"."""
+    hypothetical nor negated by that "hadn't"; so is the inverted form ("Had the new voice
+    not brought a heavier vocoder, ..."). Its consequent says what the world without it
+    would be ("the fallback GPUs would be idle", "embeddings wouldn't have failed over"):
+    contrary to fact, so it asserts what is (its denials deny only the world that was not),
+    and is no supposition."""
     out = list(clauses)
     for n, clause in enumerate(clauses):
         own = words[clause.first : clause.last]
-        if "if" not in own[:3]:
+        at: int | None = None
+        span = 1
+        if "if" in own[:3]:
+            at = next(
+                (
+                    clause.first + k
+                    for k in range(len(own))
+                    if any(own[k : k + len(p)] == p for p in _PAST_DENIED)
+                ),
+                None,
+            )
+            if at is not None and words[at] != "hadn't":
+                span = 2
+        elif "had" in own[:2] and own[0] in ("had", "and", "but", "so") and len(own) > 3:
+            # "Had the voice not changed, ...", "And had the release not broken ..."
+            lead = own.index("had")
+            at = next(
+                (clause.first + k for k in range(lead + 2, len(own)) if own[k] in ("not", "never")),
+                None,
+            )
+        later = [
+            m
+            for m in range(n + 1, len(clauses))
+            if clauses[m].sentence == clause.sentence
+            and _WOULD & set(words[clauses[m].first : clauses[m].last])
+        ]
+        if at is None or not later:
             continue
-        at = next(
-            (
-                clause.first + k
-                for k in range(len(own))
-                if any(own[k : k + len(p)] == p for p in _PAST_DENIED)
-            ),
-            None,
-        )
-        later = [c for c in clauses[n + 1 :] if c.sentence == clause.sentence]
-        consequent = any(
-            {"would", "wouldn't", "i'd", "we'd"} & set(words[c.first : c.last]) for c in later
-        )
-        if at is None or not consequent:
-            continue
-        span = 1 if words[at] == "hadn't" else 2
         triggers = tuple(t for t in clause.triggers if not (at <= t[0] < at + span))
         out[n] = replace(clause, hypothetical=False, triggers=triggers)
+        for m in later:
+            then = out[m]
+            denials = tuple(
+                t
+                for t in then.triggers
+                if t[1] - t[0] == 1
+                and (words[t[0]] in ("not", "never", "no") or words[t[0]].endswith("n't"))
+            )
+            kept = tuple(t for t in then.triggers if t not in denials)
+            out[m] = replace(then, hypothetical=False, triggers=kept)
     return out
+
+
+_WOULD = frozenset({"would", "wouldn't", "i'd", "we'd", "it'd", "they'd"})
 
 
 # a copula that passes a verdict on its subject ("X would be a mistake", "X seems unwise")
@@ -1431,13 +1490,19 @@ _TEACHING = frozenset({"trains", "teaches", "conditions", "pushes", "forces", "g
 _NEGLECT = frozenset({"ignore", "mute", "distrust", "skip", "dread", "snooze", "silence", "bypass"})
 
 
+_LEARNING = frozenset({"learn", "learns", "learned", "learnt", "learning"})
+
+
 def _taught_to_neglect(words: tuple[str, ...], lo: int, hi: int) -> list[tuple[int, int]]:
     """ "Alerting on it trains on-call to ignore pages": a measure said, in the present, to
     teach the team to neglect what it is for (as "would train people to ignore pages" is
     foretold); "trains on-call to check the fallback share" is no harm."""
     out = []
-    for k in range(lo, hi - 3):
-        if words[k] not in _TEACHING or words[k + 1] not in _STEERED:
+    for k in range(lo, hi - 2):
+        if words[k] in _LEARNING and words[k + 1] == "to" and words[k + 2] in _NEGLECT:
+            out.append((k, k + 3))  # "people would learn to ignore it": taught, by the measure
+            continue
+        if words[k] not in _TEACHING or k + 3 >= hi or words[k + 1] not in _STEERED:
             continue
         j = k + 2 + (words[k + 1] == "on" and words[k + 2 : k + 3] == ("call",))
         if j + 1 < hi and words[j] == "to" and words[j + 1] in _NEGLECT:
