@@ -2452,3 +2452,57 @@ def test_a_never_item_said_whole_beside_another_clauses_never(answers, credit):
 def test_the_course_of_action_after_than_to_is_turned_down(answers, credit):
     found = judge(answers, [ROUTER])
     assert found.weights.get(ROUTER.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a measure put forward as the writer's own proposal stands beside a refusal
+        (["My main ask is latency alerts per cohort. The rest I'd skip."], 1),
+        (
+            [
+                "The change that would have caught this is a latency alert per cohort. The "
+                "weekly report I'd skip."
+            ],
+            1,
+        ),
+        # someone else's suggestion, then the refusal, is turned down
+        (["The other suggestion is latency alerts per cohort. I'd skip it."], 0),
+    ],
+)
+def test_a_measure_put_forward_as_the_writers_proposal_stands(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # the reason given for ruling a cause out, in the same sentence, asserts nothing
+        (
+            "A shadow mirror left running crossed my mind and I ruled it out, since the "
+            "mirrored copy was stopped at launch; I'd look at padding.",
+            0.0,
+        ),
+        # another cause ruled out with that reason, or the cause taken up after a "but"
+        ("I ruled out the network, since the shadow mirror was left on after the launch.", 1.0),
+        (
+            "I ruled the mirror out at first, but the shadow mirror was left on after the "
+            "launch and doubled the bill.",
+            1.0,
+        ),
+        # "no way that ..." denies what its pronoun points back at; "no way to" does not
+        (
+            "The shadow mirror keeps copying batch jobs, but those copies are cheap; no way "
+            "that doubles the spend.",
+            0.0,
+        ),
+        (
+            "The shadow mirror was left on after the launch; there was no way to see it in "
+            "the per-pool view.",
+            1.0,
+        ),
+    ],
+)
+def test_the_reason_given_for_ruling_a_cause_out_asserts_nothing(text, share):
+    assert diagnosis_share(text, ["shadow-mirroring-left-on"])[0] == share, read_causes(text)

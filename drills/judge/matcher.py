@@ -46,6 +46,7 @@ from drills.judge.reading import (
     lexicon,
     makes_point,
     opens_with_verdict,
+    proposes,
     read,
     recommends,
     recommends_itself,
@@ -709,8 +710,11 @@ def _closed_against(
             if m.negated or (
                 part.point
                 and any(
-                    recommends_itself(reading, reading.clauses[c])
-                    and directs(reading, reading.clauses[c])
+                    (
+                        recommends_itself(reading, reading.clauses[c])
+                        and directs(reading, reading.clauses[c])
+                    )
+                    or proposes(reading, reading.clauses[c])
                     for c in own
                 )
             ):

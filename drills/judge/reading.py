@@ -753,6 +753,26 @@ def directs(reading: Reading, clause: Clause) -> bool:
 
 
 _NEEDING = frozenset({"need", "needs", "require", "requires"})
+# a proposal named as such: "my main ask is ...", "the change that would have stopped this
+# is ..."
+_PROPOSALS = frozenset(
+    {"ask", "recommendation", "proposal", "suggestion", "fix", "change", "lesson", "takeaway"}
+)
+
+
+def proposes(reading: Reading, clause: Clause) -> bool:
+    """The clause puts a measure forward as the writer's proposal, in a copula's predicate:
+    "my main ask is dashboards split by language", "the change that would have stopped this
+    is moving devices gradually" (not "the other suggestion is ...", someone else's)."""
+    words = reading.words[clause.first : clause.last]
+    copula = next(
+        (k for k, w in enumerate(words) if w == "is" or words[k : k + 2] == ("would", "be")),
+        None,
+    )
+    if copula is None or copula > 8 or not _PROPOSALS & set(words[:copula]):
+        return False
+    subject = words[:copula]
+    return bool({"my", "our"} & set(subject)) or ("would", "have") in set(pairwise(subject))
 
 
 def recommends_itself(reading: Reading, clause: Clause) -> bool:
