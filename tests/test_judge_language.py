@@ -2506,3 +2506,52 @@ def test_a_measure_put_forward_as_the_writers_proposal_stands(answers, credit):
 )
 def test_the_reason_given_for_ruling_a_cause_out_asserts_nothing(text, share):
     assert diagnosis_share(text, ["shadow-mirroring-left-on"])[0] == share, read_causes(text)
+
+
+STAGES = Concept.of("stage-budget", [["per-stage", "per stage", "each stage"], ["budget"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what is kept said to be the better choice closes an argument against the measure
+        (
+            [
+                "Per-stage budgets look neat, but teams would argue over the split; one total "
+                "is simpler."
+            ],
+            0,
+        ),
+        # the measure itself said to be better stands
+        (
+            [
+                "Set a budget per stage; the total alone hides the stage, a per-stage split "
+                "is better."
+            ],
+            1,
+        ),
+        # work thrown away, said of the measure in the present, argues against it
+        (["A budget per stage wastes effort on a two-stage agent."], 0),
+        (["A budget per stage stops the stages from hiding wasted work."], 1),
+    ],
+)
+def test_the_kept_choice_said_better_and_wasted_work_argue_against(answers, credit):
+    found = judge(answers, [STAGES])
+    assert found.weights.get(STAGES.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a never repeated at the head of each entry of a list is the item's own, once
+        (["Privacy: no transcripts, no audio, no user IDs; metrics are enough."], 1),
+        (["Keep it clean: no transcripts or recordings, no user IDs."], 1),
+        # a second never that is no list entry still undoes it, and a denied omission
+        # ("don't leave ... out") is no never of the item's
+        (["I would not say no transcripts; the on-call needs them."], 0),
+        (["Don't leave transcripts out, the on-call needs the real ones."], 0),
+    ],
+)
+def test_a_never_repeated_down_a_list_is_the_items_own(answers, credit):
+    found = judge(answers, [PRIVATE], ESSAY)
+    assert found.weights.get(PRIVATE.id, 0) * found.factor == credit, found

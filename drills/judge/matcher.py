@@ -39,6 +39,7 @@ from functools import cache
 from pathlib import Path
 
 from drills.judge.reading import (
+    OMITTING,
     SUFFICED,
     Reading,
     closes_argument,
@@ -256,6 +257,8 @@ def _match_once(
             for start, end in _occurrences(reading, phrasing, lo, hi):
                 if covered.intersection(range(start, end)):
                     continue
+                if phrasing.negative and _denies_omission(reading, end):
+                    continue  # "don't leave transcripts out" is no "no transcripts"
                 mine = frozenset(range(start, end)) if phrasing.negative else frozenset()
                 held = _triggers_held(reading, start, end)
                 down = start < said and reading.clause(start).negated(
@@ -337,7 +340,11 @@ def _match_once(
             continue  # the context's own negations are not the statement's
         for phrasing in concept.nevers:
             for start, end in _occurrences(reading, phrasing, clause.first, clause.last):
-                negated |= not covered.intersection(range(start, end))
+                # "no transcripts, no audio, no user IDs": a never that opens the next entry
+                # of a list is the item's own, repeated, not a second negation
+                negated |= not covered.intersection(range(start, end)) and not _parallel(
+                    reading, start
+                )
     return Match(
         item=concept.id,
         phrases=[text for _, _, _, text in chosen],
@@ -351,6 +358,22 @@ def _match_once(
 
 
 _POINTING = frozenset({"it", "them", "this", "that", "these", "those", "both", "ones"})
+
+
+def _denies_omission(reading: Reading, at: int) -> bool:
+    """A denial followed by a verb of leaving out ("don't leave ... out", "never skip"):
+    the two cancel (reading.py `_omission_denied`), so it is no never of an item's."""
+    k = at + (at < len(reading.words) and reading.words[at] == "ever")
+    return k < len(reading.words) and reading.stems[k] in OMITTING
+
+
+def _parallel(reading: Reading, at: int) -> bool:
+    """The word at `at` opens an entry of a list: after a comma or a slash, or after "and",
+    "or", "nor"."""
+    if at == 0:
+        return False
+    gap = reading.text[reading.spans[at - 1][1] : reading.spans[at][0]]
+    return "," in gap or "/" in gap or reading.words[at - 1] in ("and", "or", "nor")
 
 
 def _stands(group: tuple[Phrasing, ...], reading: Reading, lo: int, hi: int) -> bool:

@@ -576,6 +576,7 @@ def _topic(reading: Reading, at: int, clause: Clause) -> bool:
 _DECIDERS = frozenset({"i'd", "we'd", "i'll", "we'll", "let's", "i'm", "we're", "i", "we"})
 _CONDITIONAL_FIRST = frozenset({"i'd", "we'd", "i'll", "we'll", "let's"})
 _PREFERRING = frozenset({"rather", "prefer", "prefers", "preferred", "preferable"})
+_BETTER = frozenset({"better", "simpler", "safer", "enough"})
 # what there is already does the job ("server-side latency is enough", "X already covers it")
 _SUFFICING = frozenset({"enough", "sufficient", "suffices", "suffice", "plenty", "adequate"})
 _WILL_DO = frozenset({("will", "do"), ("would", "do"), ("should", "do"), ("'ll", "do")})
@@ -717,6 +718,10 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     if set(words) & _ADDING:
         return False
     preferring = set(words) & _PREFERRING or (deciders and "instead" in words)
+    # "one end-to-end number is better": what is kept, said to be the better choice
+    preferring = preferring or (
+        len(words) > 2 and words[-1] in _BETTER and words[-2] in ("is", "are", "'s", "seems")
+    )
     if preferring or ("better", "to") in pairs or ("better", "off") in pairs:
         return True
     if any(w in _WAVING and not _concessive(words, k) for k, w in enumerate(words)):
@@ -1239,7 +1244,7 @@ def _before_rule(words: tuple[str, ...], a: int, lo: int, hi: int) -> bool:
 
 
 # verbs of leaving a thing out: a denial of one is an endorsement ("don't skip the canary")
-_OMITTING = frozenset(
+OMITTING = frozenset(
     stem(w)
     for w in (
         *("skip", "drop", "remove", "ignore", "forget", "neglect", "omit", "abandon"),
@@ -1265,7 +1270,7 @@ def _omission_denied(
         verb += 1
     if verb < hi and words[verb] == "ever":
         verb += 1
-    if verb >= hi or stem(words[verb]) not in _OMITTING:
+    if verb >= hi or stem(words[verb]) not in OMITTING:
         return triggers
     return [t for t in triggers if not (t[0] <= verb < t[1] or at <= t[0] < verb)]
 
@@ -1278,7 +1283,7 @@ def _to_omit(words: tuple[str, ...], verdict: tuple[int, int], hi: int) -> bool:
         k += 1
         if k < hi and words[k] in ("just", "simply", "quietly", "ever"):
             k += 1
-        return k < hi and stem(words[k]) in _OMITTING
+        return k < hi and stem(words[k]) in OMITTING
     return False
 
 
