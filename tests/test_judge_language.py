@@ -2555,3 +2555,35 @@ def test_the_kept_choice_said_better_and_wasted_work_argue_against(answers, cred
 def test_a_never_repeated_down_a_list_is_the_items_own(answers, credit):
     found = judge(answers, [PRIVATE], ESSAY)
     assert found.weights.get(PRIVATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # praise kept for another setting, by its size or maturity, argues against
+        (["Latency alerts per cohort would be great for a team with a bigger on-call rota."], 0),
+        (["A cohort latency alert is a useful tool for a mature platform org."], 0),
+        # praise for the writer's own setting, or for a case, is praise
+        (["Latency alerts per cohort would be great for a fleet like ours; add them."], 1),
+        (["A latency alert per cohort is a great fit for a big carrier change like this."], 1),
+    ],
+)
+def test_praise_kept_for_another_setting_argues_against(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a first person expecting noise from the measure argues against it
+        (["Per-cohort latency alerts: I'd expect a stream of noisy pages from tiny cohorts."], 0),
+        (["Latency alerts per cohort? I worry about alert fatigue with forty cohorts."], 0),
+        # noise the measure cuts, or expected to fall, is praise
+        (["Alert on latency per cohort; I'd expect fewer false alarms than the fleet page."], 1),
+        (["Alert on latency per cohort: I expect it to catch noisy carrier changes early."], 1),
+    ],
+)
+def test_noise_expected_from_a_measure_argues_against_it(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found

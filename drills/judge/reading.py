@@ -1438,7 +1438,44 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
             # "the total bill alone is too coarse": excess said of what there is alone
             # argues for the measure ("MOS alone would be a mistake" is still a verdict)
             out.extend(_excess(words, k, hi))
+        out.extend(_praised_elsewhere(words, k, hi))
     return sorted(set(out))
+
+
+_PRAISE = frozenset(
+    {"great", "nice", "lovely", "ideal", "useful", "helpful", "perfect", "sensible", "valuable"}
+)
+_PRAISED = frozenset({"metric", "idea", "fit", "addition", "tool", "thing", "practice", "option"})
+# another setting than the writer's: its size or maturity ("for a bigger team", "with a
+# smaller fleet", "for a mature FinOps setup", "for a system with deep call chains")
+_SETTINGS = frozenset(
+    {"team", "teams", "fleet", "setup", "product", "org", "company", "system", "platform"}
+    | {"shop", "scale", "organisation", "organization", "stack", "orgs", "companies"}
+)
+_SIZES = frozenset(
+    {"bigger", "larger", "smaller", "large", "big", "huge", "mature", "different", "fewer"}
+    | {"few", "deep", "deeper", "many", "more", "massive", "tiny", "simpler", "richer"}
+)
+
+
+def _praised_elsewhere(words: tuple[str, ...], copula: int, hi: int) -> list[tuple[int, int]]:
+    """Praise kept for another setting than the writer's ("per-stage budgets would be great
+    for a large platform team", "cost per request is a great metric for a mature FinOps
+    setup", "... would be great with a smaller fleet"): a concession that argues against the
+    measure here, as "makes sense elsewhere" does. The setting needs its size or maturity:
+    "great for a release like this one" and "great for us" are praise."""
+    j = copula + 1
+    while j < min(hi, copula + 5) and words[j] in _PREDICATE_FILLERS:
+        j += 1
+    if j >= hi or words[j] not in _PRAISE:
+        return []
+    k = j + 1 + (j + 1 < hi and words[j + 1] in _PRAISED)
+    if k >= hi or words[k] not in ("for", "with", "in", "at"):
+        return []
+    setting = set(words[k + 1 : min(hi, k + 8)])
+    if setting & {"ours", "us", "our", "this", "here", "we"}:
+        return []  # "great for a fleet like ours": the writer's own setting
+    return [(j, k + 1)] if setting & _SETTINGS and setting & _SIZES else []
 
 
 # a modal that foretells, said of a thing (a speaker's "we'll block it" is a choice)
@@ -1508,7 +1545,12 @@ def _harms(
             harmful = bool(verb & lex.harms) and not lex.remedied.intersection(said)
         if harmful:
             out.append((k, j + 1))
-    return out + _turned_into(words, lo, hi, lex) + _taught_to_neglect(words, lo, hi)
+    return (
+        out
+        + _turned_into(words, lo, hi, lex)
+        + _taught_to_neglect(words, lo, hi)
+        + _expected_noise(words, lo, hi)
+    )
 
 
 _TEACHING = frozenset({"trains", "teaches", "conditions", "pushes", "forces", "gets"})
@@ -1516,6 +1558,29 @@ _NEGLECT = frozenset({"ignore", "mute", "distrust", "skip", "dread", "snooze", "
 
 
 _LEARNING = frozenset({"learn", "learns", "learned", "learnt", "learning"})
+
+
+_EXPECTING = frozenset({"expect", "fear", "anticipate", "foresee", "worry", "worried"})
+_NOISE = frozenset({"noise", "noisy", "fatigue", "flapping", "toil", "spam", "spammy", "false"})
+_LESS = frozenset({"fewer", "less", "no", "without", "reduce", "reduces", "cut", "avoid", "catch"})
+_LESS |= frozenset({"lower", "instead", "not", "stop", "stops", "end", "ends", "than"})
+
+
+def _expected_noise(words: tuple[str, ...], lo: int, hi: int) -> list[tuple[int, int]]:
+    """ "With this many cohorts I'd expect a lot of noisy pages", "I worry about alert
+    fatigue from that many combinations": a first person expecting noise from the measure
+    argues against it; not "I'd expect fewer false alarms", nor noise the measure cuts."""
+    out = []
+    for k in range(lo, hi):
+        if words[k] not in _EXPECTING or k == lo or words[k - 1] not in _DECIDERS | {"would"}:
+            continue
+        for j in range(k + 1, min(hi, k + 9)):
+            if words[j] in _LESS:
+                break
+            if words[j] in _NOISE:
+                out.append((k, j + 1))
+                break
+    return out
 
 
 def _taught_to_neglect(words: tuple[str, ...], lo: int, hi: int) -> list[tuple[int, int]]:
