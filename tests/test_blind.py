@@ -477,7 +477,7 @@ WRITER_K: dict[str, dict[str, float]] = {
     },
     "polarity": {
         "argued against in approving words": 0.9705,  # 66/68 (52/68 before the tenth round)
-        "mixed: the item waved away": 0.8819,  # 15/17 (14/17 before the tenth round)
+        "mixed: the item waved away": 0.9407,  # 16/17 (14/17 before the tenth round)
         "mixed: the measure proposed": 0.9701,  # 33/34 (34/34 before the ninth round)
         "proposed in negative words": 0.9211,  # 94/102 (81/102 before the tenth round)
     },

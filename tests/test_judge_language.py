@@ -2587,3 +2587,19 @@ def test_praise_kept_for_another_setting_argues_against(answers, credit):
 def test_noise_expected_from_a_measure_argues_against_it(answers, credit):
     found = judge(answers, [COHORT_ALERT])
     assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # unpersuaded by a measure: argued against
+        (["I'm less sold on latency alerts per cohort; the fleet page found this one."], 0),
+        (["Not keen on per-cohort latency alerts with this many cohorts."], 0),
+        # sold on it, or unpersuaded by what argues against it
+        (["I'm sold on latency alerts per cohort after this incident."], 1),
+        (["Alert on latency per cohort; I'm not sold on the fleet-wide average."], 1),
+    ],
+)
+def test_a_writer_unpersuaded_by_a_measure_argues_against_it(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found

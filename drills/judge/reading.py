@@ -1054,6 +1054,8 @@ def read(text: str) -> Reading:
             if evaluations
             and t[1] - t[0] == 1
             and (words[t[0]] in _BARE_NEGATIONS or words[t[0]].endswith("n't"))
+            # a verdict's own "not" ("not keen on it") is no second negative
+            and not any(a <= t[0] < b for a, b in evaluations)
         ] + [t for t in triggers if evaluations and words[t[0]] == "skip"]
         checked = [a for a, _ in spans_of(tup, lex.conditions, lo, hi) if _directs(tup, a, lo)]
         if checked:  # "check slice WER doesn't regress": what is checked, not denied
