@@ -449,7 +449,7 @@ WRITER_K: dict[str, dict[str, float]] = {
     "causes": {
         "dismissive-right": 0.8819,  # 30/34 (29/34 before the tenth round)
         "first-only": 0.9995,  # 2/2
-        "hedge": 0.9407,  # 16/17
+        "hedge": 0.9995,  # 17/17 (16/17 before the tenth round)
         "right": 0.9113,  # 124/136 (122/136 before the tenth round)
         "second-only": 0.4995,  # 1/2
         "wrong": 0.9603,  # 49/51

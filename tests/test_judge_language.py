@@ -2603,3 +2603,18 @@ def test_noise_expected_from_a_measure_argues_against_it(answers, credit):
 def test_a_writer_unpersuaded_by_a_measure_argues_against_it(answers, credit):
     found = judge(answers, [COHORT_ALERT])
     assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a clause that is nothing but "any of them" makes the list before it candidates
+        ("heavier voice model, cold pods, peak queueing or the network — any of them.", 0.0),
+        ("The heavier voice model, cold pods or queueing; could be any of these.", 0.0),
+        # the cause said, and "any of them" about something else or in a longer clause
+        ("The heavier voice model is the cause, more than any of the others.", 1.0),
+        ("The heavier voice model. Cold pods and queueing: I checked each of them.", 1.0),
+    ],
+)
+def test_a_list_closed_by_any_of_them_names_candidates(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)

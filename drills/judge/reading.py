@@ -1103,6 +1103,7 @@ def read(text: str) -> Reading:
     clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
     clauses = _counterfactuals(tup, clauses)
     clauses = _done_without(tup, clauses)
+    clauses = _hedged_back(tup, clauses)
     return Reading(
         text=source,
         words=tup,
@@ -1275,6 +1276,27 @@ def _omission_denied(
     if verb >= hi or stem(words[verb]) not in OMITTING:
         return triggers
     return [t for t in triggers if not (t[0] <= verb < t[1] or at <= t[0] < verb)]
+
+
+_ANY_OF = frozenset({"any", "one", "either", "of", "them", "these", "those", "could", "be"})
+_ANY_OF |= frozenset({"might", "maybe", "probably", "honestly", "really", "it", "it's", "the"})
+
+
+def _hedged_back(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
+    """ "bigger voice model, cold starts, peak load or network — any of them": a clause that
+    is nothing but "any of them" (or "could be any of these") makes what the clause before
+    it lists candidates, supposed, not asserted."""
+    out = list(clauses)
+    for n in range(1, len(clauses)):
+        own = words[clauses[n].first : clauses[n].last]
+        if not own or "of" not in own or not set(own) <= _ANY_OF:
+            continue
+        if not {"any", "one", "either"} & set(own) or not {"them", "these", "those"} & set(own):
+            continue
+        before = out[n - 1]
+        if before.sentence == clauses[n].sentence:
+            out[n - 1] = replace(before, hypothetical=True)
+    return out
 
 
 def _to_omit(words: tuple[str, ...], verdict: tuple[int, int], hi: int) -> bool:
