@@ -1216,7 +1216,7 @@ def _required(
             start = rel
         for k in range(start - 1, max(lo, start - 12) - 1, -1):
             head = stem(words[k])
-            if head in _PROHIBITING:
+            if head in _PROHIBITING and _imposed(words, k, lo, hi):
                 denied = next((d for d in triggers if d[0] < k and k - d[1] <= 2), None)
                 if denied is None:
                     dropped.add(t)
@@ -1244,6 +1244,21 @@ def _before_rule(words: tuple[str, ...], a: int, lo: int, hi: int) -> bool:
         return False
     modal = next((k for k in range(a + 1, min(hi, a + 8)) if words[k] in _MODALS), None)
     return modal is not None and "before" in words[modal + 1 : min(hi, modal + 6)]
+
+
+_IMPOSING = frozenset({"should", "must", "will", "would", "to", "always", "automatically"})
+_IMPOSING |= frozenset({"i'd", "we'd", "i'll", "we'll", "let's", "can", "shall", "and", "or"})
+
+
+def _imposed(words: tuple[str, ...], k: int, lo: int, hi: int) -> bool:
+    """The verb of keeping back at `k` is imposed, not reported: an instruction ("Block any
+    ..."), after a modal or "to" ("CI should fail any change ...", "refuse to sign off"), or
+    a rule in the present ("the gate blocks any merge that ..."); not "canaries fail without
+    traffic", which says what happens."""
+    opening = next((j for j in range(lo, hi) if words[j] not in _OPENING), hi)
+    if k == opening or (k > lo and words[k - 1] in _IMPOSING):
+        return True
+    return words[k].endswith("s") and stem(words[k]) != stem("fail")
 
 
 # verbs of leaving a thing out: a denial of one is an endorsement ("don't skip the canary")
