@@ -2299,8 +2299,10 @@ def test_a_measure_that_teaches_neglect_or_a_harm_you_will_meet(answers, concept
         # the verb's own denial still governs, and a plain relative negation still denies
         (["I wouldn't reject voice builds whose canary hasn't finished."], CANARY, 0),
         (["We have a voice canary that doesn't halt anything."], CANARY, 0),
-        # a verb of keeping back that says what happens imposes nothing
+        # a verb of keeping back that says what happens imposes nothing; a rule's own verb
+        # in a relative clause does
         (["Voice canaries fail without enough traffic to halt on."], CANARY, 0),
+        (["Give the voice canary stop rules that halt it without waiting for a human."], CANARY, 1),
         (["Don't fail preprocessing changes that don't pass the shape test."], TESTS, 0),
         # "no X should go ahead before Y" is a rule requiring Y, as "no X unless Y" is
         (["No router change should ship before a canary has run on it."], ROUTER, 1),

@@ -1258,7 +1258,10 @@ def _imposed(words: tuple[str, ...], k: int, lo: int, hi: int) -> bool:
     opening = next((j for j in range(lo, hi) if words[j] not in _OPENING), hi)
     if k == opening or (k > lo and words[k - 1] in _IMPOSING):
         return True
-    return words[k].endswith("s") and stem(words[k]) != stem("fail")
+    if stem(words[k]) == stem("fail"):
+        return False  # "fails" and "fail" say what happens unless imposed
+    # "stop conditions that halt the ramp without waiting for a human": a rule's own verb
+    return words[k].endswith("s") or (k > lo and words[k - 1] in ("that", "which"))
 
 
 # verbs of leaving a thing out: a denial of one is an endorsement ("don't skip the canary")
