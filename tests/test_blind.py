@@ -5,7 +5,8 @@ a floor on recall, and for the negative labels (wrong, hedge, dismissive, negate
 off-topic) a ceiling on false accepts. Writers A to J (each held out once, then tuned on) are
 asserted in the full tier; C's check part is never printed answer by answer. J, held out from
 the eighth round and tuned on in the ninth, is asserted in the full tier too; K, held out from
-the ninth round (with its hard-polarity set), is asserted in `make test`. No simulation."""
+the ninth round (with its hard-polarity set) and tuned on from the tenth, is asserted in
+`make test`. No simulation."""
 
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ WRITER_J: dict[str, dict[str, float]] = {
         "not covered (buzzword-bullets)": 0.9995,  # 55/55
         "not covered (dismissive)": 0.9904,  # 109/110 (107/110 before the ninth round)
         "not covered (off-topic)": 0.9813,  # 54/55
-        "not covered (partial)": 0.9449,  # 52/55
-        "recall": 0.8964,  # 148/165 (127/165 before the ninth round)
+        "not covered (partial)": 0.9268,  # 51/55 (52/55 before the tenth round: see its commit)
+        "recall": 0.9026,  # 149/165 (148/165 before the tenth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
@@ -115,7 +116,7 @@ WRITER_H: dict[str, dict[str, float]] = {
         "not covered (dismissive)": 0.9722,  # 107/110
         "not covered (off-topic)": 0.9995,  # 55/55
         "not covered (partial)": 0.9118,  # 52/57
-        "recall": 0.8829,  # 144/163
+        "recall": 0.8891,  # 145/163 (144/163 before the tenth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
@@ -144,7 +145,7 @@ WRITER_G: dict[str, dict[str, float]] = {
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9117,  # 31/34 (29/34 before the seventh round, 24/34 before the sixth)
-        "negated": 0.9700,  # 33/34 (32/34 before the eighth round, 31/34 before the seventh round)
+        "negated": 0.9995,  # 34/34 (33/34 before the tenth round)
         "right": 0.9536,  # 206/216 (195/216 before the sixth round)
         "unrelated": 0.9995,  # 34/34
     },
@@ -190,7 +191,7 @@ WRITER_F: dict[str, dict[str, float]] = {
         "not covered (dismissive)": 0.9631,  # 106/110 (105/110 before the eighth round)
         "not covered (off-topic)": 0.9995,  # 55/55
         "not covered (partial)": 0.9631,  # 53/55
-        "recall": 0.927,  # 153/165 (151/165 before the fifth round)
+        "recall": 0.9329,  # 154/165 (153/165 before the tenth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
@@ -207,7 +208,7 @@ WRITER_F: dict[str, dict[str, float]] = {
 # accepts one more wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_E: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.9700,  # 33/34 (31/34 before the eighth round)
+        "dismissive-right": 0.9995,  # 34/34 (33/34 before the tenth round)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17
         "right": 0.9774,  # 133/136 (132/136 before the eighth round)
@@ -226,14 +227,14 @@ WRITER_E: dict[str, dict[str, float]] = {
         "not covered (dismissive)": 0.9631,  # 106/110
         "not covered (off-topic)": 0.9449,  # 52/55
         "not covered (partial)": 0.9007,  # 73/81
-        "recall": 0.8917,  # 173/194 (172/194 before the sixth round, 171/194 before the fifth)
+        "recall": 0.9068,  # 176/194 (173/194 before the tenth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
         "dismissive": 0.9995,  # 10/10
         "off-topic": 0.7995,  # 4/5
         "partial": 0.8661,  # 13/15
-        "strong": 0.6995,  # 7/10 (6/10 before the sixth round)
+        "strong": 0.7996,  # 8/10 (7/10 before the tenth round)
     },
 }
 # Writer D (tests/blind/README.md): held out from the first two rounds of the judge (measured
@@ -299,7 +300,7 @@ WRITER_C: dict[str, dict[str, float]] = {
         "not covered (off-topic)": 0.9805,  # 54/55
         "not covered (partial)": 0.9645,  # 56/58
         "not covered (strong)": 1.0,  # 4/4
-        "recall": 0.9680,  # 153/158 (150/158 before the fourth round)
+        "recall": 0.9742,  # 154/158 (153/158 before the tenth round)
     },
     "exam_bands": {
         "buzzword-bullets": 1.0,  # 10/10
@@ -360,11 +361,11 @@ WRITER_A: dict[str, dict[str, float]] = {
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 1.0,  # 110/110
-        "not covered (dismissive)": 0.9181,  # 101/110 (100/110 before the eighth round)
+        "not covered (dismissive)": 0.9268,  # 102/110 (101/110 before the tenth round)
         "not covered (off-topic)": 0.9445,  # 52/55
         "not covered (partial)": 0.9295,  # 80/86
         "not covered (strong)": 0.7995,  # 4/5
-        "recall": 0.9455,  # 226/239
+        "recall": 0.9493,  # 227/239 (226/239 before the tenth round)
     },
     "exam_bands": {
         "buzzword-bullets": 1.0,  # 10/10
@@ -438,35 +439,34 @@ def test_tuning_answers_are_judged_at_the_measured_rates(corpus, floors):
 # personas; dismissals and arguments against a measure left wholly to the writer), with a
 # second set of prevention answers hard on polarity (`polarity`: a measure proposed in
 # negative words, argued against in approving ones, one proposed beside another waved away).
-# Measured in aggregate before the round and after it; asserted in `make test` at the figures
-# after it: a change that accepts one more wrong, hedged, dismissed or negated answer, or
-# lowers a recall, fails. (K was also the held-out measure of a learned stance veto that was
-# built and left out: docs/scoring.md.) Caveat: the merge of the ninth round dropped the
-# held-out guard of `corpus.main` for one run, which printed K's misses after the round to
-# the lead; K's figures before and after the round stand (the round never saw K), but the
-# next round needs a new held-out writer.
+# Measured in aggregate before the ninth round and after it (K was also the held-out measure
+# of a learned stance veto that was built and left out: docs/scoring.md). The merge of the
+# ninth round dropped the held-out guard of `corpus.main` for one run, which printed K's
+# misses; K is tuning data from the tenth round (`python -m tests.blind.corpus tune-k`),
+# asserted in `make test` at the figures after that round: a change that accepts one more
+# wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_K: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.8524,  # 29/34
+        "dismissive-right": 0.8819,  # 30/34 (29/34 before the tenth round)
         "first-only": 0.9995,  # 2/2
-        "hedge": 0.9407,  # 16/17
-        "right": 0.8966,  # 122/136
+        "hedge": 0.9995,  # 17/17 (16/17 before the tenth round)
+        "right": 0.9113,  # 124/136 (122/136 before the tenth round)
         "second-only": 0.4995,  # 1/2
         "wrong": 0.9603,  # 49/51
     },
     "prevention": {
         "buzzword-list": 0.9407,  # 32/34
-        "dismissive": 0.9407,  # 32/34 (31/34 before the ninth round)
-        "negated": 0.8524,  # 29/34 (28/34 before the ninth round)
+        "dismissive": 0.9995,  # 34/34 (32/34 before the tenth round)
+        "negated": 0.9701,  # 33/34 (29/34 before the tenth round)
         "right": 0.8745,  # 189/216 (188/216 before the ninth round)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 0.9995,  # 55/55
-        "not covered (dismissive)": 0.954,  # 105/110
+        "not covered (dismissive)": 0.9632,  # 106/110 (105/110 before the tenth round)
         "not covered (off-topic)": 0.9995,  # 55/55
         "not covered (partial)": 0.9631,  # 53/55
-        "recall": 0.9268,  # 153/165
+        "recall": 0.9329,  # 154/165 (153/165 before the tenth round)
     },
     "exam_bands": {
         "buzzword-bullets": 0.9995,  # 5/5
@@ -476,26 +476,28 @@ WRITER_K: dict[str, dict[str, float]] = {
         "strong": 0.9995,  # 10/10
     },
     "polarity": {
-        "argued against in approving words": 0.7642,  # 52/68
-        "mixed: the item waved away": 0.823,  # 14/17 (12/17 before the ninth round)
+        "argued against in approving words": 0.9705,  # 66/68 (52/68 before the tenth round)
+        "mixed: the item waved away": 0.9407,  # 16/17 (14/17 before the tenth round)
         "mixed: the measure proposed": 0.9701,  # 33/34 (34/34 before the ninth round)
-        "proposed in negative words": 0.7936,  # 81/102
+        "proposed in negative words": 0.9211,  # 94/102 (81/102 before the tenth round)
     },
 }
 
 
-def test_held_out_answers_of_writer_k_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-k"), WRITER_K)
+def test_writer_k_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-k"), WRITER_K)
 
 
 def test_a_held_out_corpus_prints_aggregate_figures_only(capsys, monkeypatch):
     # a merge once dropped this guard and printed a held-out writer answer by answer
     from tests.blind import corpus
 
+    # (no corpus is held out at present: the guard is tried on a monkeypatched one)
     figures = corpus.Figures()
     figures.causes["right"].add(False, "an answer's own words")
     monkeypatch.setattr(corpus, "evaluate", lambda name, part="all": figures)
-    corpus.main(["heldout-k"])
+    monkeypatch.setitem(corpus.CORPORA, "heldout-x", corpus.HERE / "X")
+    corpus.main(["heldout-x"])
     out = capsys.readouterr().out
     assert "an answer's own words" not in out and "0/1" in out
     assert all(name.startswith(("tune", "heldout-")) for name in corpus.CORPORA)

@@ -938,6 +938,31 @@ def test_a_counterfactual_asserts_what_happened(text, share):
 @pytest.mark.parametrize(
     "text, share",
     [
+        # the consequent of a condition contrary to past fact says what the world without
+        # the cause would be: it asserts the cause, its denial denies only that world; so
+        # does the inverted form
+        (
+            "If the health check hadn't broken in the release, the embeddings would still run "
+            "on CPUs and the GPU fallback pool would not be busy.",
+            1.0,
+        ),
+        (
+            "Had the release not broken the health check, embeddings wouldn't have fallen back "
+            "onto the GPU pool.",
+            1.0,
+        ),
+        # a plain condition supposes; a denial with no condition still denies
+        ("If embeddings fell back onto the GPU pool, the bill would rise.", 0.0),
+        ("Embeddings wouldn't fall back onto the GPU pool; the health check is fine.", 0.0),
+    ],
+)
+def test_a_counterfactual_consequent_asserts_what_is(text, share):
+    assert diagnosis_share(text, ["cpu-to-gpu-fallback"])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
         ("Decoder config change: no hold-back on the trailing word any more.", 1.0),
         ("Hold-back was never touched by the push.", 0.0),
     ],
@@ -2259,3 +2284,341 @@ def test_another_thing_that_will_do_turns_a_described_measure_down(answers, cred
 def test_a_measure_that_teaches_neglect_or_a_harm_you_will_meet(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a prohibition of what lacks a thing requires it: a negation in the relative clause
+        # (or a "without") restricting the object of a verb of keeping back is its condition
+        (["Reject every voice build whose canary hasn't finished."], CANARY, 1),
+        (["CI should fail any preprocessing change that doesn't pass the shape test."], TESTS, 1),
+        (["Halt any rollout without a health check passing on staging."], HEALTH, 1),
+        # a denied verb of letting through, restricted so, is the same prohibition
+        (["We must never ship a router change that hasn't had a canary."], ROUTER, 1),
+        # the verb's own denial still governs, and a plain relative negation still denies
+        (["I wouldn't reject voice builds whose canary hasn't finished."], CANARY, 0),
+        (["We have a voice canary that doesn't halt anything."], CANARY, 0),
+        # a verb of keeping back that says what happens imposes nothing; a rule's own verb
+        # in a relative clause does
+        (["Voice canaries fail without enough traffic to halt on."], CANARY, 0),
+        (["Give the voice canary stop rules that halt it without waiting for a human."], CANARY, 1),
+        (["Don't fail preprocessing changes that don't pass the shape test."], TESTS, 0),
+        # "no X should go ahead before Y" is a rule requiring Y, as "no X unless Y" is
+        (["No router change should ship before a canary has run on it."], ROUTER, 1),
+        (["No router change needs a canary before it ships."], ROUTER, 0),
+    ],
+)
+def test_a_prohibition_of_what_lacks_a_measure_requires_it(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # an instruction not to leave a thing out recommends it
+        (["Never drop the health check from the deploy pipeline."], HEALTH, 1),
+        (["Do not ignore the feature shape tests when CI is slow."], TESTS, 1),
+        # a description of what was not left out, or leaving it out, is no instruction
+        (["We never dropped a health check from the deploy pipeline."], HEALTH, 0),
+        (["Don't add feature shape tests; CI is slow enough."], TESTS, 0),
+    ],
+)
+def test_an_instruction_not_to_leave_a_measure_out_recommends_it(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # recklessness: doing without a measure so judged recommends it, the measure so
+        # judged is argued against
+        (["It would be irresponsible to change the router without a canary."], ROUTER, 1),
+        (["Running the router with no canary is risky."], ROUTER, 1),
+        (["A canary for every router change would be risky with so little traffic."], ROUTER, 0),
+    ],
+)
+def test_a_verdict_of_recklessness_on_doing_without(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a first person leaving the measure out, or putting it off, closes the argument
+        (["Per-cohort latency alerts are tempting, and I'd still skip them."], 0),
+        (["Per-cohort latency alerts sound good; I'd leave them out this quarter."], 0),
+        (["Latency alerts per cohort would be neat. Happy to revisit next year."], 0),
+        # an instruction stands beside a refusal of something else; leaving out denied
+        (["Add a latency alert per cohort; I'd skip the weekly report."], 1),
+        (["Don't leave per-cohort latency alerts out of the plan."], 1),
+    ],
+)
+def test_a_measure_left_out_or_put_off_is_argued_against(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+def test_a_refusal_that_names_another_measure_lands_on_that_one():
+    # "the retry budget I'd skip" turns the budget down, not the alerts described before it
+    found = judge(
+        [
+            "Latency alerts per cohort are what I want most from this review. The retry "
+            "budget I'd skip."
+        ],
+        [COHORT_ALERT, RETRY_BUDGET],
+    )
+    assert found.weights == {COHORT_ALERT.id: 1.0}, found
+    # with no measure of its own, it lands on the one described
+    found = judge(
+        ["Latency alerts per cohort are a nice thought. I'd skip them."],
+        [COHORT_ALERT, RETRY_BUDGET],
+    )
+    assert not found.weights, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a harm the team would learn from the measure, a stance of resisting it or worry,
+        # and a verdict of little use argue against it
+        (
+            [
+                "A fallback page sounds fine, but it would fire daily and on-call would learn to "
+                "mute it."
+            ],
+            FALLBACK_PAGE,
+            0,
+        ),
+        (["I'd resist paging on the fallback counter."], FALLBACK_PAGE, 0),
+        (["Paging on the fallback counter worries me."], FALLBACK_PAGE, 0),
+        (["Latency alerts per cohort are of limited use with tiny cohorts."], COHORT_ALERT, 0),
+        # learning to act, a worry the measure meets, and a use that is not limited stand
+        (
+            ["Page on the fallback counter so on-call would learn to check which pool is serving."],
+            FALLBACK_PAGE,
+            1,
+        ),
+        (["A silent fallback worries me, so page on the fallback counter."], FALLBACK_PAGE, 1),
+    ],
+)
+def test_a_harm_learnt_a_stance_of_resisting_or_worry_argues_against(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # worth denied through a verb of seeming, and a refusal standing alone ("Skip.")
+        (["Latency alerts per cohort: cohorts are tiny, doesn't seem worth it."], 0),
+        (["Latency alerts per cohort are busywork for us. Skip."], 0),
+        # worth affirmed, and a skip that names what it skips, leave the alert standing
+        (["Latency alerts per cohort: cohorts are big, it seems worth it."], 1),
+        (["Alert on latency per cohort. Skip the fleet-wide average."], 1),
+        (["Alert on latency per cohort; if a cohort has under ten sessions, skip it."], 1),
+    ],
+)
+def test_worth_denied_through_seeming_and_a_lone_skip(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+NOT_GLOBAL = Concept.of("not-global-wer", [["@never", "hides"], ["global wer", "overall wer"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a never taken from another clause: the item said whole in its other words' clause
+        (["Not on the average: overall WER hides the slices that matter."], 1),
+        # with no other reading, the never must govern the item's clause
+        (["Not the slices: overall WER decides."], 0),
+        (["Never decide on global WER alone."], 1),
+    ],
+)
+def test_a_never_item_said_whole_beside_another_clauses_never(answers, credit):
+    found = judge(answers, [NOT_GLOBAL], ESSAY)
+    assert found.weights.get(NOT_GLOBAL.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # of two courses of action compared, the one after "than to" is turned down
+        (["For us it's simpler to roll back fast than to canary every router change."], 0),
+        (["It's cheaper to canary every router change than to roll back in production."], 1),
+    ],
+)
+def test_the_course_of_action_after_than_to_is_turned_down(answers, credit):
+    found = judge(answers, [ROUTER])
+    assert found.weights.get(ROUTER.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a measure put forward as the writer's own proposal stands beside a refusal
+        (["My main ask is latency alerts per cohort. The rest I'd skip."], 1),
+        (
+            [
+                "The change that would have caught this is a latency alert per cohort. The "
+                "weekly report I'd skip."
+            ],
+            1,
+        ),
+        # someone else's suggestion, then the refusal, is turned down
+        (["The other suggestion is latency alerts per cohort. I'd skip it."], 0),
+    ],
+)
+def test_a_measure_put_forward_as_the_writers_proposal_stands(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # the reason given for ruling a cause out, in the same sentence, asserts nothing
+        (
+            "A shadow mirror left running crossed my mind and I ruled it out, since the "
+            "mirrored copy was stopped at launch; I'd look at padding.",
+            0.0,
+        ),
+        # another cause ruled out with that reason, or the cause taken up after a "but"
+        ("I ruled out the network, since the shadow mirror was left on after the launch.", 1.0),
+        (
+            "I ruled the mirror out at first, but the shadow mirror was left on after the "
+            "launch and doubled the bill.",
+            1.0,
+        ),
+        # "no way that ..." denies what its pronoun points back at; "no way to" does not
+        (
+            "The shadow mirror keeps copying batch jobs, but those copies are cheap; no way "
+            "that doubles the spend.",
+            0.0,
+        ),
+        (
+            "The shadow mirror was left on after the launch; there was no way to see it in "
+            "the per-pool view.",
+            1.0,
+        ),
+    ],
+)
+def test_the_reason_given_for_ruling_a_cause_out_asserts_nothing(text, share):
+    assert diagnosis_share(text, ["shadow-mirroring-left-on"])[0] == share, read_causes(text)
+
+
+STAGES = Concept.of("stage-budget", [["per-stage", "per stage", "each stage"], ["budget"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what is kept said to be the better choice closes an argument against the measure
+        (
+            [
+                "Per-stage budgets look neat, but teams would argue over the split; one total "
+                "is simpler."
+            ],
+            0,
+        ),
+        # the measure itself said to be better stands
+        (
+            [
+                "Set a budget per stage; the total alone hides the stage, a per-stage split "
+                "is better."
+            ],
+            1,
+        ),
+        # work thrown away, said of the measure in the present, argues against it
+        (["A budget per stage wastes effort on a two-stage agent."], 0),
+        (["A budget per stage stops the stages from hiding wasted work."], 1),
+    ],
+)
+def test_the_kept_choice_said_better_and_wasted_work_argue_against(answers, credit):
+    found = judge(answers, [STAGES])
+    assert found.weights.get(STAGES.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a never repeated at the head of each entry of a list is the item's own, once
+        (["Privacy: no transcripts, no audio, no user IDs; metrics are enough."], 1),
+        (["Keep it clean: no transcripts or recordings, no user IDs."], 1),
+        # a second never that is no list entry still undoes it, and a denied omission
+        # ("don't leave ... out") is no never of the item's
+        (["I would not say no transcripts; the on-call needs them."], 0),
+        (["Don't leave transcripts out, the on-call needs the real ones."], 0),
+    ],
+)
+def test_a_never_repeated_down_a_list_is_the_items_own(answers, credit):
+    found = judge(answers, [PRIVATE], ESSAY)
+    assert found.weights.get(PRIVATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # praise kept for another setting, by its size or maturity, argues against
+        (["Latency alerts per cohort would be great for a team with a bigger on-call rota."], 0),
+        (["A cohort latency alert is a useful tool for a mature platform org."], 0),
+        # praise for the writer's own setting, or for a case, is praise
+        (["Latency alerts per cohort would be great for a fleet like ours; add them."], 1),
+        (["A latency alert per cohort is a great fit for a big carrier change like this."], 1),
+    ],
+)
+def test_praise_kept_for_another_setting_argues_against(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a first person expecting noise from the measure argues against it
+        (["Per-cohort latency alerts: I'd expect a stream of noisy pages from tiny cohorts."], 0),
+        (["Latency alerts per cohort? I worry about alert fatigue with forty cohorts."], 0),
+        # noise the measure cuts, or expected to fall, is praise
+        (["Alert on latency per cohort; I'd expect fewer false alarms than the fleet page."], 1),
+        (["Alert on latency per cohort: I expect it to catch noisy carrier changes early."], 1),
+    ],
+)
+def test_noise_expected_from_a_measure_argues_against_it(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # unpersuaded by a measure: argued against
+        (["I'm less sold on latency alerts per cohort; the fleet page found this one."], 0),
+        (["Not keen on per-cohort latency alerts with this many cohorts."], 0),
+        # sold on it, or unpersuaded by what argues against it
+        (["I'm sold on latency alerts per cohort after this incident."], 1),
+        (["Alert on latency per cohort; I'm not sold on the fleet-wide average."], 1),
+    ],
+)
+def test_a_writer_unpersuaded_by_a_measure_argues_against_it(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a clause that is nothing but "any of them" makes the list before it candidates
+        ("heavier voice model, cold pods, peak queueing or the network — any of them.", 0.0),
+        ("The heavier voice model, cold pods or queueing; could be any of these.", 0.0),
+        # the cause said, and "any of them" about something else or in a longer clause
+        ("The heavier voice model is the cause, more than any of the others.", 1.0),
+        ("The heavier voice model. Cold pods and queueing: I checked each of them.", 1.0),
+    ],
+)
+def test_a_list_closed_by_any_of_them_names_candidates(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)

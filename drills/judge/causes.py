@@ -657,6 +657,9 @@ def _or_named(reading: Reading, m: Match) -> bool:
     return False
 
 
+_REASON_OPENERS = frozenset({"since", "because", "as", "given"})
+
+
 def read_causes(text: str) -> CauseReading:
     """The causes an answer names, each with its role (see the module's doc)."""
     if normalise_id(text) in CATALOG:
@@ -687,6 +690,18 @@ def read_causes(text: str) -> CauseReading:
                 and reading.clause(was.first).sentence == reading.clause(m.first).sentence
             )
             if same and not _marked(reading, m) and m.item not in live:
+                continue
+            # the reason given for ruling it out ("X crossed my mind and I ruled it out,
+            # since the mirror was scoped to the window"): a clause opening on a reason, in
+            # the sentence that ruled the cause out, weighs it and asserts nothing
+            ruled = dead.get(m.item)
+            if (
+                ruled is not None
+                and m.item not in live
+                and reading.clause(ruled.first).sentence == reading.clause(m.first).sentence
+                and reading.words[reading.clause(m.first).first] in _REASON_OPENERS
+                and not _marked(reading, m)
+            ):
                 continue
             # a cause set aside stays set aside where it is only talked about again
             # ("shadow mirroring isn't the problem - those shadow requests are a rounding

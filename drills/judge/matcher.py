@@ -39,6 +39,7 @@ from functools import cache
 from pathlib import Path
 
 from drills.judge.reading import (
+    OMITTING,
     SUFFICED,
     Reading,
     closes_argument,
@@ -46,6 +47,7 @@ from drills.judge.reading import (
     lexicon,
     makes_point,
     opens_with_verdict,
+    proposes,
     read,
     recommends,
     recommends_itself,
@@ -255,6 +257,8 @@ def _match_once(
             for start, end in _occurrences(reading, phrasing, lo, hi):
                 if covered.intersection(range(start, end)):
                     continue
+                if phrasing.negative and _denies_omission(reading, end):
+                    continue  # "don't leave transcripts out" is no "no transcripts"
                 mine = frozenset(range(start, end)) if phrasing.negative else frozenset()
                 held = _triggers_held(reading, start, end)
                 down = start < said and reading.clause(start).negated(
@@ -307,6 +311,22 @@ def _match_once(
                     )
                     if inner is not None:
                         return inner
+            # "Not on the aggregate: overall WER hides the slices": the never taken was
+            # another clause's; the item may be said whole in the clause of its other words
+            for c in sorted(theirs - {reading.clause_of[i] for i in own}):
+                clause = reading.clauses[c]
+                if (clause.first, clause.last) != (lo, hi) and lo <= clause.first:
+                    inner = _match_once(
+                        concept,
+                        reading,
+                        clause.first,
+                        min(hi, clause.last),
+                        forward,
+                        own_first,
+                        context,
+                    )
+                    if inner is not None:
+                        return inner
             return None
     negated = any(
         reading.clause(i).negated(frozenset(own | absorbed), i, forward)
@@ -320,7 +340,11 @@ def _match_once(
             continue  # the context's own negations are not the statement's
         for phrasing in concept.nevers:
             for start, end in _occurrences(reading, phrasing, clause.first, clause.last):
-                negated |= not covered.intersection(range(start, end))
+                # "no transcripts, no audio, no user IDs": a never that opens the next entry
+                # of a list is the item's own, repeated, not a second negation
+                negated |= not covered.intersection(range(start, end)) and not _parallel(
+                    reading, start
+                )
     return Match(
         item=concept.id,
         phrases=[text for _, _, _, text in chosen],
@@ -334,6 +358,22 @@ def _match_once(
 
 
 _POINTING = frozenset({"it", "them", "this", "that", "these", "those", "both", "ones"})
+
+
+def _denies_omission(reading: Reading, at: int) -> bool:
+    """A denial followed by a verb of leaving out ("don't leave ... out", "never skip"):
+    the two cancel (reading.py `_omission_denied`), so it is no never of an item's."""
+    k = at + (at < len(reading.words) and reading.words[at] == "ever")
+    return k < len(reading.words) and reading.stems[k] in OMITTING
+
+
+def _parallel(reading: Reading, at: int) -> bool:
+    """The word at `at` opens an entry of a list: after a comma or a slash, or after "and",
+    "or", "nor"."""
+    if at == 0:
+        return False
+    gap = reading.text[reading.spans[at - 1][1] : reading.spans[at][0]]
+    return "," in gap or "/" in gap or reading.words[at - 1] in ("and", "or", "nor")
 
 
 def _stands(group: tuple[Phrasing, ...], reading: Reading, lo: int, hi: int) -> bool:
@@ -693,8 +733,11 @@ def _closed_against(
             if m.negated or (
                 part.point
                 and any(
-                    recommends_itself(reading, reading.clauses[c])
-                    and directs(reading, reading.clauses[c])
+                    (
+                        recommends_itself(reading, reading.clauses[c])
+                        and directs(reading, reading.clauses[c])
+                    )
+                    or proposes(reading, reading.clauses[c])
                     for c in own
                 )
             ):
@@ -708,8 +751,27 @@ def _closed_against(
                         continue  # "Not much — that's the point of X": an answer's own no
                     clause = there.clauses[c]
                     said = match_in(by_id[m.item], there, clause.first, clause.last)
-                    if said is None or said.negated:
-                        out.add((k, m.item))
+                    if said is not None and not said.negated:
+                        continue
+                    if (
+                        said is None
+                        and j > k
+                        and any(
+                            (
+                                other_said := match_in(
+                                    by_id[o.item], there, clause.first, clause.last
+                                )
+                            )
+                            is not None
+                            and other_said.negated
+                            for o in found_in[j]
+                            if o.item != m.item
+                        )
+                    ):
+                        # "Alerts per language. The release-note requirement I'd skip.":
+                        # a refusal after the measure that names another lands on that one
+                        continue
+                    out.add((k, m.item))
     return out
 
 

@@ -576,6 +576,7 @@ def _topic(reading: Reading, at: int, clause: Clause) -> bool:
 _DECIDERS = frozenset({"i'd", "we'd", "i'll", "we'll", "let's", "i'm", "we're", "i", "we"})
 _CONDITIONAL_FIRST = frozenset({"i'd", "we'd", "i'll", "we'll", "let's"})
 _PREFERRING = frozenset({"rather", "prefer", "prefers", "preferred", "preferable"})
+_BETTER = frozenset({"better", "simpler", "safer", "enough"})
 # what there is already does the job ("server-side latency is enough", "X already covers it")
 _SUFFICING = frozenset({"enough", "sufficient", "suffices", "suffice", "plenty", "adequate"})
 _WILL_DO = frozenset({("will", "do"), ("would", "do"), ("should", "do"), ("'ll", "do")})
@@ -591,6 +592,7 @@ _ADDING = frozenset({"also", "too", "additionally", "plus", "both", "have", "'ve
 # don't forget it")
 _REFUSING = frozenset({"wouldn't", "won't", "shouldn't", "not"})
 _PURPOSE = frozenset({"so", "to", "that"})
+_LEAVING = frozenset(stem(w) for w in ("skip", "leave", "revisit", "drop", "defer", "postpone"))
 _REASONS = frozenset({"because", "since", "as", "which", "when", "while", "otherwise", "without"})
 _REASONS |= frozenset({"or", "else", "where", "whereas", "unlike", "before", "until", "so"})
 _POINTERS = frozenset({"it", "it's", "that", "that's", "this", "those", "these", "them"})
@@ -626,8 +628,17 @@ def _pointed(words: tuple[str, ...], triggers: list[int]) -> bool:
 def _on_worth(words: tuple[str, ...], after: int) -> bool:
     """A negation said of worth or need, in any form ("isn't worth it", "aren't needed",
     "wasn't a priority"): a verdict on the measure, as "not worth it" is."""
-    head = next((w for w in words[after : after + 3] if w not in ("a", "an", "the", "really")), "")
+    # "doesn't seem worth it", "doesn't look necessary": through a verb of seeming
+    head = next((w for w in words[after : after + 3] if w not in _BEFORE_WORTH), "")
     return head in _WORTH and head not in ("now", "yet", "today", "ours")
+
+
+_BEFORE_WORTH = frozenset({"a", "an", "the", "really", "seem", "seems", "look", "looks"}) | {
+    "sound",
+    "sounds",
+    "feel",
+    "feels",
+}
 
 
 def _concessive(words: tuple[str, ...], k: int) -> bool:
@@ -655,6 +666,11 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         return False  # a contrast is read where it stands; a condition checks
     if words[0] in ("or", "otherwise", "else"):
         return False  # "..., or it doesn't ship": the threat is the reason for the measure
+    if len(words) <= 2 and stem(words[0]) in _LEAVING and words[1:] in ((), ("it",), ("that",)):
+        # "Skip.", "Skip it.": a refusal standing alone, as "Not now." is (not the
+        # instruction after a condition: "if its deadline has passed, skip it")
+        before = reading.text[: reading.spans[clause.first][0]].rstrip()
+        return not before or before[-1] in ".;!?\n"
     deciders = bool(set(words) & _DECIDERS)
     negations = [words[a - clause.first] for a, _ in clause.judged()]
     denied = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in negations)
@@ -666,6 +682,11 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         if clause.evaluations and clause.judged():
             return True  # "that coupling is more trouble than it's worth"
         volition = deciders and bool(set(words) & _REFUSING)
+        # "I'd still skip it", "so I'd leave the cohort alerts out", "I'd happily revisit once
+        # ...": a first person leaving the measure out or putting it off
+        volition |= deciders and any(
+            stem(reading.words[k]) in _LEAVING for a, b in clause.judged() for k in range(a, b)
+        )
         # "so we don't miss it" is a purpose; "so I don't see them paying off" a judgement
         judging = any(
             words[t - clause.first + 1 : t - clause.first + 2] in (("see",), ("think",))
@@ -697,6 +718,10 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     if set(words) & _ADDING:
         return False
     preferring = set(words) & _PREFERRING or (deciders and "instead" in words)
+    # "one end-to-end number is better": what is kept, said to be the better choice
+    preferring = preferring or (
+        len(words) > 2 and words[-1] in _BETTER and words[-2] in ("is", "are", "'s", "seems")
+    )
     if preferring or ("better", "to") in pairs or ("better", "off") in pairs:
         return True
     if any(w in _WAVING and not _concessive(words, k) for k, w in enumerate(words)):
@@ -733,6 +758,26 @@ def directs(reading: Reading, clause: Clause) -> bool:
 
 
 _NEEDING = frozenset({"need", "needs", "require", "requires"})
+# a proposal named as such: "my main ask is ...", "the change that would have stopped this
+# is ..."
+_PROPOSALS = frozenset(
+    {"ask", "recommendation", "proposal", "suggestion", "fix", "change", "lesson", "takeaway"}
+)
+
+
+def proposes(reading: Reading, clause: Clause) -> bool:
+    """The clause puts a measure forward as the writer's proposal, in a copula's predicate:
+    "my main ask is dashboards split by language", "the change that would have stopped this
+    is moving devices gradually" (not "the other suggestion is ...", someone else's)."""
+    words = reading.words[clause.first : clause.last]
+    copula = next(
+        (k for k, w in enumerate(words) if w == "is" or words[k : k + 2] == ("would", "be")),
+        None,
+    )
+    if copula is None or copula > 8 or not _PROPOSALS & set(words[:copula]):
+        return False
+    subject = words[:copula]
+    return bool({"my", "our"} & set(subject)) or ("would", "have") in set(pairwise(subject))
 
 
 def recommends_itself(reading: Reading, clause: Clause) -> bool:
@@ -979,7 +1024,11 @@ def read(text: str) -> Reading:
         triggers = [t for t in triggers if not _rule(tup, t, lo, cond, hi)]
         triggers = [t for t in triggers if not _bound(tup, t, lo, hi)]
         triggers = _never_without(tup, triggers, lo, hi)
-        evaluations = [e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond]
+        triggers = _required(tup, triggers, lo, hi)
+        triggers = _omission_denied(tup, triggers, lo, hi)
+        evaluations = [
+            e for e in _evaluations(tup, lo, hi, lex) if e[0] < cond and not _to_omit(tup, e, hi)
+        ]
         # a harm foretold is no verdict word: it cancels no negation ("would slow releases for
         # no real benefit" argues against twice over)
         # after a condition ("if we gated on the small slices, every change would be
@@ -1005,6 +1054,8 @@ def read(text: str) -> Reading:
             if evaluations
             and t[1] - t[0] == 1
             and (words[t[0]] in _BARE_NEGATIONS or words[t[0]].endswith("n't"))
+            # a verdict's own "not" ("not keen on it") is no second negative
+            and not any(a <= t[0] < b for a, b in evaluations)
         ] + [t for t in triggers if evaluations and words[t[0]] == "skip"]
         checked = [a for a, _ in spans_of(tup, lex.conditions, lo, hi) if _directs(tup, a, lo)]
         if checked:  # "check slice WER doesn't regress": what is checked, not denied
@@ -1051,6 +1102,8 @@ def read(text: str) -> Reading:
         )
     clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
     clauses = _counterfactuals(tup, clauses)
+    clauses = _done_without(tup, clauses)
+    clauses = _hedged_back(tup, clauses)
     return Reading(
         text=source,
         words=tup,
@@ -1115,6 +1168,195 @@ def _never_without(
     return [t for t in triggers if t not in dropped]
 
 
+# a verb that keeps back what it is said of ("block any merge that ...", "refuse a release
+# without ..."), and a verb of letting through that a denial makes a prohibition ("never
+# promote a model that ...", "don't let a release out without ...")
+_PROHIBITING = frozenset(
+    stem(w)
+    for w in ("block", "refuse", "reject", "halt", "veto", "forbid", "disallow", "bar", "fail")
+)
+_PASSING = frozenset(
+    stem(w)
+    for w in (
+        *("promote", "ship", "approve", "merge", "deploy", "release", "roll", "push"),
+        *("accept", "allow", "let", "sign", "launch", "greenlight", "enable", "publish"),
+    )
+)
+_RELATIVES = frozenset({"that", "which", "who", "whose"})
+_DENIALS = frozenset({"never", "don't", "no", "shouldn't", "mustn't", "can't", "cannot", "won't"})
+
+
+def _required(
+    words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
+) -> list[tuple[int, int]]:
+    """ "Block any decoder push that hasn't been through a canary", "refuse to sign off a
+    change without a language-mix section", "never promote a model that hasn't passed the
+    slice eval": a prohibition of what lacks a thing requires the thing. A one-word negation
+    in a relative clause ("that hasn't", "whose health check hasn't") or a "without" that
+    restricts the object of a verb of keeping back is the prohibition's condition, not a
+    denial; restricting the object of a denied verb of letting through ("never promote"), the
+    two negatives cancel. The verb's own denial still governs ("I wouldn't block merges that
+    lack tests" refuses the gate)."""
+    dropped: set[tuple[int, int]] = set()
+    for t in triggers:
+        a, b = t
+        w = words[a]
+        if w == "no" and b - a == 1 and _before_rule(words, a, lo, hi):
+            dropped.add(t)
+            continue
+        if b - a != 1 or not (w in _BARE_NEGATIONS or w.endswith("n't")) or w in ("no", "nor"):
+            continue
+        if w == "without":
+            start = a
+        else:
+            near = range(a - 1, max(lo, a - 5) - 1, -1)
+            rel = next((k for k in near if words[k] in _RELATIVES), None)
+            if rel is None or rel == lo or words[rel - 1] in ("so", "such", "now", "is", "was"):
+                continue
+            start = rel
+        for k in range(start - 1, max(lo, start - 12) - 1, -1):
+            head = stem(words[k])
+            if head in _PROHIBITING and _imposed(words, k, lo, hi):
+                denied = next((d for d in triggers if d[0] < k and k - d[1] <= 2), None)
+                if denied is None:
+                    dropped.add(t)
+                break
+            if head in _PASSING:
+                denial = next(
+                    (d for d in triggers if d[1] - d[0] == 1 and d[0] < k and k - d[1] <= 2),
+                    None,
+                )
+                if denial is not None and words[denial[0]] in _DENIALS:
+                    dropped.update({t, denial})
+                    break  # else a noun ("any preprocessing merge that ..."): read on
+    return [t for t in triggers if t not in dropped]
+
+
+_MODALS = frozenset({"should", "must", "can", "may", "will", "shall", "gets", "goes", "ships"})
+
+
+def _before_rule(words: tuple[str, ...], a: int, lo: int, hi: int) -> bool:
+    """ "No firmware release should go out before its device-path fixtures pass": a "no"
+    opening its clause, a modal of going ahead, then what must come "before" — a rule that
+    requires it, as "no X unless Y" is. Not when someone speaks for themselves."""
+    opening = next((k for k in range(lo, hi) if words[k] not in _OPENING - {"no"}), hi)
+    if a != opening or set(words[lo:hi]) & _SPEAKERS:
+        return False
+    modal = next((k for k in range(a + 1, min(hi, a + 8)) if words[k] in _MODALS), None)
+    return modal is not None and "before" in words[modal + 1 : min(hi, modal + 6)]
+
+
+_IMPOSING = frozenset({"should", "must", "will", "would", "to", "always", "automatically"})
+_IMPOSING |= frozenset({"i'd", "we'd", "i'll", "we'll", "let's", "can", "shall", "and", "or"})
+
+
+def _imposed(words: tuple[str, ...], k: int, lo: int, hi: int) -> bool:
+    """The verb of keeping back at `k` is imposed, not reported: an instruction ("Block any
+    ..."), after a modal or "to" ("CI should fail any change ...", "refuse to sign off"), or
+    a rule in the present ("the gate blocks any merge that ..."); not "canaries fail without
+    traffic", which says what happens."""
+    opening = next((j for j in range(lo, hi) if words[j] not in _OPENING), hi)
+    if k == opening or (k > lo and words[k - 1] in _IMPOSING):
+        return True
+    if stem(words[k]) == stem("fail"):
+        return False  # "fails" and "fail" say what happens unless imposed
+    # "stop conditions that halt the ramp without waiting for a human": a rule's own verb
+    return words[k].endswith("s") or (k > lo and words[k - 1] in ("that", "which"))
+
+
+# verbs of leaving a thing out: a denial of one is an endorsement ("don't skip the canary")
+OMITTING = frozenset(
+    stem(w)
+    for w in (
+        *("skip", "drop", "remove", "ignore", "forget", "neglect", "omit", "abandon"),
+        *("disable", "lose", "bypass", "leave", "cut", "sacrifice"),
+    )
+)
+
+
+def _omission_denied(
+    words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
+) -> list[tuple[int, int]]:
+    """ "Don't skip cost attribution by tag", "never drop the slice eval": an instruction
+    not to leave a thing out recommends it; the denial and any trigger the verb of omission
+    opens cancel. Only an instruction (the clause opens on the denial): "we didn't skip the
+    eval" is read as it was."""
+    at = next((k for k in range(lo, hi) if words[k] not in _OPENING), hi)
+    if at + 1 >= hi or words[at] not in ("don't", "never", "do"):
+        return triggers
+    verb = at + 1
+    if words[at] == "do":
+        if words[verb] != "not":
+            return triggers
+        verb += 1
+    if verb < hi and words[verb] == "ever":
+        verb += 1
+    if verb >= hi or stem(words[verb]) not in OMITTING:
+        return triggers
+    return [t for t in triggers if not (t[0] <= verb < t[1] or at <= t[0] < verb)]
+
+
+_ANY_OF = frozenset({"any", "one", "either", "of", "them", "these", "those", "could", "be"})
+_ANY_OF |= frozenset({"might", "maybe", "probably", "honestly", "really", "it", "it's", "the"})
+
+
+def _hedged_back(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
+    """ "bigger voice model, cold starts, peak load or network — any of them": a clause that
+    is nothing but "any of them" (or "could be any of these") makes what the clause before
+    it lists candidates, supposed, not asserted."""
+    out = list(clauses)
+    for n in range(1, len(clauses)):
+        own = words[clauses[n].first : clauses[n].last]
+        if not own or "of" not in own or not set(own) <= _ANY_OF:
+            continue
+        if not {"any", "one", "either"} & set(own) or not {"them", "these", "those"} & set(own):
+            continue
+        before = out[n - 1]
+        if before.sentence == clauses[n].sentence:
+            out[n - 1] = replace(before, hypothetical=True)
+    return out
+
+
+def _to_omit(words: tuple[str, ...], verdict: tuple[int, int], hi: int) -> bool:
+    """ "It would be careless to skip a check that cheap": a verdict on leaving a thing out
+    recommends the thing; the verdict and the omission cancel."""
+    k = verdict[1]
+    if k < hi and words[k] == "to":
+        k += 1
+        if k < hi and words[k] in ("just", "simply", "quietly", "ever"):
+            k += 1
+        return k < hi and stem(words[k]) in OMITTING
+    return False
+
+
+def _done_without(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
+    """ "It would be reckless to promote anything in the ASR path (weights or preprocessing)
+    without a deterministic eval": a verdict on doing a thing, and the "without" that says
+    what it is done without, cut apart by a bracket or a dash, still cancel, as they do in
+    one clause."""
+    out = list(clauses)
+    for n, clause in enumerate(clauses):
+        # the verdict comes first and the course of action after it ("it would be reckless
+        # to ..."): not "a canary would be a mistake (without traffic it tells us nothing)"
+        if not clause.evaluations or clause.triggers:
+            continue
+        if not any(b < clause.last and words[b] == "to" for _, b in clause.evaluations):
+            continue
+        for m in range(n + 1, len(clauses)):
+            later = out[m]
+            if later.sentence != clause.sentence:
+                break
+            opening = [t for t in later.triggers if t[0] == later.first]
+            if opening and words[later.first] == "without":
+                out[n] = replace(clause, evaluations=())
+                kept = tuple(t for t in later.triggers if t not in opening)
+                out[m] = replace(later, triggers=kept)
+                break
+            if later.triggers or later.evaluations:
+                break
+    return out
+
+
 _BOUNDS = frozenset({"beyond", "above", "exceed", "exceeds", "exceeding"})
 _LIMITS = frozenset(
     {"budget", "threshold", "limit", "limits", "tolerance", "margin", "x", "n", "agreed", "allowed"}
@@ -1146,30 +1388,58 @@ def _counterfactuals(words: tuple[str, ...], clauses: list[Clause]) -> list[Clau
     """ "If the push hadn't widened the beam, each request would still cost what it did": a
     condition contrary to past fact, whose consequent says what would have been. Its
     denial asserts what happened (the push widened the beam), so the clause is neither
-    hypothetical nor negated by that "hadn't"."""
+    hypothetical nor negated by that "hadn't"; so is the inverted form ("Had the new voice
+    not brought a heavier vocoder, ..."). Its consequent says what the world without it
+    would be ("the fallback GPUs would be idle", "embeddings wouldn't have failed over"):
+    contrary to fact, so it asserts what is (its denials deny only the world that was not),
+    and is no supposition."""
     out = list(clauses)
     for n, clause in enumerate(clauses):
         own = words[clause.first : clause.last]
-        if "if" not in own[:3]:
+        at: int | None = None
+        span = 1
+        if "if" in own[:3]:
+            at = next(
+                (
+                    clause.first + k
+                    for k in range(len(own))
+                    if any(own[k : k + len(p)] == p for p in _PAST_DENIED)
+                ),
+                None,
+            )
+            if at is not None and words[at] != "hadn't":
+                span = 2
+        elif "had" in own[:2] and own[0] in ("had", "and", "but", "so") and len(own) > 3:
+            # "Had the voice not changed, ...", "And had the release not broken ..."
+            lead = own.index("had")
+            at = next(
+                (clause.first + k for k in range(lead + 2, len(own)) if own[k] in ("not", "never")),
+                None,
+            )
+        later = [
+            m
+            for m in range(n + 1, len(clauses))
+            if clauses[m].sentence == clause.sentence
+            and _WOULD & set(words[clauses[m].first : clauses[m].last])
+        ]
+        if at is None or not later:
             continue
-        at = next(
-            (
-                clause.first + k
-                for k in range(len(own))
-                if any(own[k : k + len(p)] == p for p in _PAST_DENIED)
-            ),
-            None,
-        )
-        later = [c for c in clauses[n + 1 :] if c.sentence == clause.sentence]
-        consequent = any(
-            {"would", "wouldn't", "i'd", "we'd"} & set(words[c.first : c.last]) for c in later
-        )
-        if at is None or not consequent:
-            continue
-        span = 1 if words[at] == "hadn't" else 2
         triggers = tuple(t for t in clause.triggers if not (at <= t[0] < at + span))
         out[n] = replace(clause, hypothetical=False, triggers=triggers)
+        for m in later:
+            then = out[m]
+            denials = tuple(
+                t
+                for t in then.triggers
+                if t[1] - t[0] == 1
+                and (words[t[0]] in ("not", "never", "no") or words[t[0]].endswith("n't"))
+            )
+            kept = tuple(t for t in then.triggers if t not in denials)
+            out[m] = replace(then, hypothetical=False, triggers=kept)
     return out
+
+
+_WOULD = frozenset({"would", "wouldn't", "i'd", "we'd", "it'd", "they'd"})
 
 
 # a copula that passes a verdict on its subject ("X would be a mistake", "X seems unwise")
@@ -1210,7 +1480,44 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
             # "the total bill alone is too coarse": excess said of what there is alone
             # argues for the measure ("MOS alone would be a mistake" is still a verdict)
             out.extend(_excess(words, k, hi))
+        out.extend(_praised_elsewhere(words, k, hi))
     return sorted(set(out))
+
+
+_PRAISE = frozenset(
+    {"great", "nice", "lovely", "ideal", "useful", "helpful", "perfect", "sensible", "valuable"}
+)
+_PRAISED = frozenset({"metric", "idea", "fit", "addition", "tool", "thing", "practice", "option"})
+# another setting than the writer's: its size or maturity ("for a bigger team", "with a
+# smaller fleet", "for a mature FinOps setup", "for a system with deep call chains")
+_SETTINGS = frozenset(
+    {"team", "teams", "fleet", "setup", "product", "org", "company", "system", "platform"}
+    | {"shop", "scale", "organisation", "organization", "stack", "orgs", "companies"}
+)
+_SIZES = frozenset(
+    {"bigger", "larger", "smaller", "large", "big", "huge", "mature", "different", "fewer"}
+    | {"few", "deep", "deeper", "many", "more", "massive", "tiny", "simpler", "richer"}
+)
+
+
+def _praised_elsewhere(words: tuple[str, ...], copula: int, hi: int) -> list[tuple[int, int]]:
+    """Praise kept for another setting than the writer's ("per-stage budgets would be great
+    for a large platform team", "cost per request is a great metric for a mature FinOps
+    setup", "... would be great with a smaller fleet"): a concession that argues against the
+    measure here, as "makes sense elsewhere" does. The setting needs its size or maturity:
+    "great for a release like this one" and "great for us" are praise."""
+    j = copula + 1
+    while j < min(hi, copula + 5) and words[j] in _PREDICATE_FILLERS:
+        j += 1
+    if j >= hi or words[j] not in _PRAISE:
+        return []
+    k = j + 1 + (j + 1 < hi and words[j + 1] in _PRAISED)
+    if k >= hi or words[k] not in ("for", "with", "in", "at"):
+        return []
+    setting = set(words[k + 1 : min(hi, k + 8)])
+    if setting & {"ours", "us", "our", "this", "here", "we"}:
+        return []  # "great for a fleet like ours": the writer's own setting
+    return [(j, k + 1)] if setting & _SETTINGS and setting & _SIZES else []
 
 
 # a modal that foretells, said of a thing (a speaker's "we'll block it" is a choice)
@@ -1280,11 +1587,42 @@ def _harms(
             harmful = bool(verb & lex.harms) and not lex.remedied.intersection(said)
         if harmful:
             out.append((k, j + 1))
-    return out + _turned_into(words, lo, hi, lex) + _taught_to_neglect(words, lo, hi)
+    return (
+        out
+        + _turned_into(words, lo, hi, lex)
+        + _taught_to_neglect(words, lo, hi)
+        + _expected_noise(words, lo, hi)
+    )
 
 
 _TEACHING = frozenset({"trains", "teaches", "conditions", "pushes", "forces", "gets"})
 _NEGLECT = frozenset({"ignore", "mute", "distrust", "skip", "dread", "snooze", "silence", "bypass"})
+
+
+_LEARNING = frozenset({"learn", "learns", "learned", "learnt", "learning"})
+
+
+_EXPECTING = frozenset({"expect", "fear", "anticipate", "foresee", "worry", "worried"})
+_NOISE = frozenset({"noise", "noisy", "fatigue", "flapping", "toil", "spam", "spammy", "false"})
+_LESS = frozenset({"fewer", "less", "no", "without", "reduce", "reduces", "cut", "avoid", "catch"})
+_LESS |= frozenset({"lower", "instead", "not", "stop", "stops", "end", "ends", "than"})
+
+
+def _expected_noise(words: tuple[str, ...], lo: int, hi: int) -> list[tuple[int, int]]:
+    """ "With this many cohorts I'd expect a lot of noisy pages", "I worry about alert
+    fatigue from that many combinations": a first person expecting noise from the measure
+    argues against it; not "I'd expect fewer false alarms", nor noise the measure cuts."""
+    out = []
+    for k in range(lo, hi):
+        if words[k] not in _EXPECTING or k == lo or words[k - 1] not in _DECIDERS | {"would"}:
+            continue
+        for j in range(k + 1, min(hi, k + 9)):
+            if words[j] in _LESS:
+                break
+            if words[j] in _NOISE:
+                out.append((k, j + 1))
+                break
+    return out
 
 
 def _taught_to_neglect(words: tuple[str, ...], lo: int, hi: int) -> list[tuple[int, int]]:
@@ -1292,8 +1630,11 @@ def _taught_to_neglect(words: tuple[str, ...], lo: int, hi: int) -> list[tuple[i
     teach the team to neglect what it is for (as "would train people to ignore pages" is
     foretold); "trains on-call to check the fallback share" is no harm."""
     out = []
-    for k in range(lo, hi - 3):
-        if words[k] not in _TEACHING or words[k + 1] not in _STEERED:
+    for k in range(lo, hi - 2):
+        if words[k] in _LEARNING and words[k + 1] == "to" and words[k + 2] in _NEGLECT:
+            out.append((k, k + 3))  # "people would learn to ignore it": taught, by the measure
+            continue
+        if words[k] not in _TEACHING or k + 3 >= hi or words[k + 1] not in _STEERED:
             continue
         j = k + 2 + (words[k + 1] == "on" and words[k + 2 : k + 3] == ("call",))
         if j + 1 < hi and words[j] == "to" and words[j + 1] in _NEGLECT:
