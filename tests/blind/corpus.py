@@ -2,8 +2,8 @@
 (tests/blind/README.md): what `tests/test_blind.py` asserts and `docs/scoring.md` reports.
 
 `python -m tests.blind.corpus tune` (A), `tune-b` (B), `tune-c` (C's tuning part), `tune-d`
-(D), `tune-e` (E), `tune-f` (F), `tune-g` (G), `tune-h` (H), `tune-i` (I), `tune-j` (J) or
-`tune-k` (K, with its hard-polarity set) prints the figures and every miss and false accept
+(D), `tune-e` (E), `tune-f` (F), `tune-g` (G), `tune-h` (H), `tune-i` (I), `tune-j` (J),
+`tune-k` (K, with its hard-polarity set) or `tune-l` (L, the same) prints the figures and every miss and false accept
 (the tuning loop); `check` prints only the aggregate figures of C's check part (`C_CHECK`:
 five scenarios and two exam items picked at random before C was first read answer by answer,
 never printed text by text). A corpus named `heldout-*` (none at present) is only ever
@@ -49,7 +49,10 @@ HERE = Path(__file__).parent
 # repository while the round began, measured twice in aggregate by the lead) and is tuned on
 # from the ninth. K was held out from the ninth round (written blind outside the repository
 # before the round began; measured in aggregate by the lead; its misses were once printed by
-# accident after the round) and is tuned on from the tenth.
+# accident after the round) and is tuned on from the tenth. L was held out from the tenth
+# round (written blind outside the repository while the round began, measured twice in
+# aggregate by the lead: before the round and as merged after it) and is tuned on from the
+# eleventh.
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
@@ -62,6 +65,7 @@ CORPORA = {
     "tune-i": HERE / "I",
     "tune-j": HERE / "J",
     "tune-k": HERE / "K",
+    "tune-l": HERE / "L",
     # a held-out corpus would be named `heldout-*`: measured in aggregate only, never printed
     # answer by answer (`main` refuses)
 }
@@ -273,7 +277,7 @@ def main(argv: list[str]) -> None:
     if name not in CORPORA:
         raise SystemExit(
             "corpora to look at: tune, tune-b, tune-c, tune-d, tune-e, tune-f, tune-g, tune-h, "
-            "tune-i, tune-j, tune-k; `check` (and any `heldout-*`) prints figures only"
+            "tune-i, tune-j, tune-k, tune-l; `check` (and any `heldout-*`) prints figures only"
         )
     figures = evaluate(name, "tuning" if name == "tune-c" else "all")
     for section in SECTIONS:
