@@ -128,11 +128,12 @@ def start(
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """A digest of the simulator's code and profiles: cached runs (a drill's, a sweep's)
-    expire when either changes."""
+    """A digest of the simulator's code and the data it ships and reads (profiles, quality
+    curves, traces): cached runs (a drill's, a sweep's) expire when any of them changes."""
     root = Path(__file__).parent
     digest = hashlib.sha256()
-    for path in sorted([*root.rglob("*.py"), *root.glob("data/profiles/*.json")]):
+    data = [p for p in (root / "data").rglob("*") if p.is_file() and p.suffix != ".md"]
+    for path in sorted([*root.rglob("*.py"), *data]):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -1,6 +1,7 @@
 """Test-wide settings: drills cache their runs in one temporary home shared by the xdist
 workers of a test session (they inherit the controlling process's environment), never in
-the repo or in a user's own $SPEECHDRILL_HOME."""
+the repo or in a user's own $SPEECHDRILL_HOME; or in $SPEECHDRILL_TEST_CACHE when the
+caller names one, which outlives the session (.ci/run hands both tiers one folder)."""
 
 from __future__ import annotations
 
@@ -30,8 +31,12 @@ if "PYTEST_XDIST_WORKER" not in os.environ:  # the controlling process (or a pla
     _remove_stale_homes(Path(tempfile.gettempdir()))
     home = Path(tempfile.gettempdir()) / f"speechdrill-tests-{os.getpid()}"
     os.environ["SPEECHDRILL_HOME"] = str(home)
-    os.environ["SPEECHDRILL_CACHE"] = str(home / "runs")
-    os.environ["SPEECHDRILL_CACHE_KEEP"] = "200"  # every scenario's runs, for sharing
+    # a caller's run cache outlives the session (CI hands both tiers one, so the second
+    # reads back the runs the first simulated); else the session's own, removed with it
+    os.environ["SPEECHDRILL_CACHE"] = os.environ.get("SPEECHDRILL_TEST_CACHE") or str(home / "runs")
+    # every scenario's runs, for sharing (a caller's cache for both tiers keeps more: the
+    # second tier alone reads about 440 runs, and those pruned are simulated again)
+    os.environ["SPEECHDRILL_CACHE_KEEP"] = os.environ.get("SPEECHDRILL_TEST_CACHE_KEEP") or "200"
     # each xdist worker simulates a score's runs in one forked process at a time (two
     # workers already fill the two cores; more processes would only contend)
     os.environ["SPEECHDRILL_WORKERS"] = "1"

@@ -12,7 +12,7 @@ from simulator import check_timeline
 from simulator.spec.config import fleet_only, load_fleet_file
 from simulator.spec.faults import FAULTS, FaultError, fault_changes
 from simulator.spec.fleet import RouteRule
-from simulator.spec.timeline import TimelineEvent, get_path, set_path
+from simulator.spec.timeline import PathError, TimelineEvent, get_path, set_path, with_changes
 from tests.helpers import fleet as small_fleet
 from tests.helpers import requests, simulate
 
@@ -53,6 +53,36 @@ def test_each_fault_is_a_valid_timeline_event_on_the_example_fleet(name):
     for path, value in changes.items():
         set_path(scratch, path, value)
     assert scratch.model_dump() != EXAMPLE.model_dump()
+
+
+def test_a_change_copied_along_its_path_is_the_change_set_on_a_deep_copy():
+    """`with_changes` (the judge's fleets: a few objects copied per change, not the whole
+    fleet) makes the fleet `set_path` makes on a deep copy, and leaves the fleet it was
+    given as it was, through every fault, the route actions and a chain of changes."""
+    as_given = EXAMPLE.model_dump()
+    now = with_changes(EXAMPLE, {"routes.0.canary": {"pool": "asr-batch-canary", "percent": 30}})
+    samples = [fault_changes(name, params, EXAMPLE) for name, params in SAMPLE_PARAMS.items()]
+    samples += [
+        action_changes(name, args, now, EXAMPLE)
+        for name, args in [
+            ("pause-canary", {"route": 0}),
+            ("set-split", {"route": 0, "split": {"asr-batch-gpu": 9, "asr-batch-canary": 1}}),
+            ("restart", {"pool": "all"}),
+            ("rollback", {"target": "routes"}),
+        ]
+    ]
+    chained, deep = EXAMPLE, copy.deepcopy(EXAMPLE)
+    for changes in samples:
+        for path, value in changes.items():
+            set_path(deep, path, value)
+        chained = with_changes(chained, changes)
+        assert chained.model_dump() == deep.model_dump()
+        assert with_changes(now, changes).model_dump() != now.model_dump()
+    assert EXAMPLE.model_dump() == as_given
+    assert now.routes[0].canary is not None and EXAMPLE.routes[0].canary is None
+    with pytest.raises(PathError):
+        with_changes(EXAMPLE, {"pools.tts-cpu.replicas": 2, "pools.tts-cpu.slots_per_replica": 0})
+    assert EXAMPLE.model_dump() == as_given
 
 
 def test_fault_errors_name_the_parameter():

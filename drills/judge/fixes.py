@@ -14,7 +14,6 @@ and to users, never by how it was spelt.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass
@@ -28,7 +27,13 @@ from drills.library.scenario import AnswerKey, KeyFault, MoveMatch
 from drills.play.actions import ActionError, action_changes
 from drills.play.drill import Drill, MoveRecord
 from simulator.spec.fleet import Fleet
-from simulator.spec.timeline import Announcement, PathError, TimelineEvent, get_path, set_path
+from simulator.spec.timeline import (
+    Announcement,
+    PathError,
+    TimelineEvent,
+    get_path,
+    with_changes,
+)
 
 # by outcome: as good as the key's fix in its place, within these margins
 OUTCOME_INCIDENT, OUTCOME_SLO, OUTCOME_SPEND = 0.1, 0.01, 0.03
@@ -62,24 +67,22 @@ def _plain(value: Any) -> Any:
 
 
 def fleet_before(drill: Drill, record: MoveRecord) -> Fleet:
-    """The fleet just before a move: the scenario's changes so far and earlier actions."""
-    fleet = copy.deepcopy(drill.scenario.fleet)
+    """The fleet just before a move: the scenario's changes so far and earlier actions.
+    It shares what they left alone with the scenario's fleet (`with_changes`): read it,
+    or change it with `with_changes`, never in place."""
+    fleet = drill.scenario.fleet
     earlier = [
         (m.sim_time_s, m.changes) for m in drill.moves if m.kind == "act" and m.index < record.index
     ]
     events = [(e.at_s, e.set) for e in drill.scenario.timeline if e.at_s <= record.sim_time_s]
     for _, changes in sorted(events + earlier, key=lambda e: e[0]):
-        for path, value in changes.items():
-            set_path(fleet, path, value)
+        fleet = with_changes(fleet, changes)
     return fleet
 
 
 def fleet_after(drill: Drill, record: MoveRecord) -> Fleet:
-    """The fleet just after a move."""
-    after = fleet_before(drill, record)
-    for path, value in record.changes.items():
-        set_path(after, path, value)
-    return after
+    """The fleet just after a move (shared as `fleet_before`'s is)."""
+    return with_changes(fleet_before(drill, record), record.changes)
 
 
 def fleet_has(fleet: Fleet, changes: dict[str, Any]) -> bool:
@@ -87,9 +90,7 @@ def fleet_has(fleet: Fleet, changes: dict[str, Any]) -> bool:
     field's owner as it behaves (a cohort with its rate written back is a cohort with no
     mislabel), not field by field."""
     try:
-        target = copy.deepcopy(fleet)
-        for path, value in changes.items():
-            set_path(target, path, value)
+        target = with_changes(fleet, changes)
         owners = {owner(path) for path in changes}
         return all(_plain(get_path(fleet, o)) == _plain(get_path(target, o)) for o in owners)
     except (PathError, ValueError):

@@ -7,7 +7,6 @@ speech synthesiser is no answer, however fast)."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,7 +16,7 @@ import pandas as pd
 from drills.judge.signals import select, series
 from drills.library.scenario import AnswerKey, LoadedScenario, Signal
 from simulator.spec.fleet import FAMILIES, Fleet
-from simulator.spec.timeline import TimelineEvent, set_path
+from simulator.spec.timeline import TimelineEvent, with_changes
 from simulator.telemetry.bundle import Telemetry
 
 AFTER_PAGE_S = 25 * 60.0  # how long after the page burn and recovery are measured
@@ -259,11 +258,11 @@ def concerned_kinds(scenario: LoadedScenario, key: AnswerKey, none: Telemetry) -
 
 
 def fleet_after(fleet: Fleet, timeline: list[TimelineEvent]) -> Fleet:
-    """The fleet once every event of a timeline has happened (whose pools serve what)."""
-    out = copy.deepcopy(fleet)
+    """The fleet once every event of a timeline has happened (whose pools serve what); it
+    shares what the events left alone with `fleet` (`with_changes`): read it only."""
+    out = fleet
     for event in sorted(timeline, key=lambda e: e.at_s):
-        for path, value in event.set.items():
-            set_path(out, path, value)
+        out = with_changes(out, event.set)
     return out
 
 

@@ -9,11 +9,13 @@ table, so telemetry never names an injected fault.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
 from simulator.spec.fleet import NonNeg, Strict
+
+M = TypeVar("M", bound=BaseModel)
 
 EventType = Literal["deploy", "config", "alert", "action", "autoscaler"]
 
@@ -128,3 +130,32 @@ def _set_dict_entry(
     if not isinstance(owner, BaseModel):
         raise PathError(f"{owner_path}: cannot set inside a {type(owner).__name__}")
     setattr(owner, field, updated)
+
+
+def with_changes(root: M, changes: dict[str, Any]) -> M:
+    """A copy of `root` with these changes set, in order, as `set_path` sets them (and
+    refused as it refuses them), sharing with `root` every part they leave alone: only the
+    objects on each changed path are copied, one level each. `root` is left as it was (a
+    fleet's deep copy is tens of thousands of objects; this is a few per change). Change
+    the copy again with this, never in place: what it shares would change in `root`."""
+    out = root.model_copy()
+    for path, value in changes.items():
+        *parents, _ = split_path(out, path)
+        obj: Any = out
+        for part in parents:
+            child = _step(obj, part, path)
+            if isinstance(child, BaseModel):
+                child = child.model_copy()
+            elif isinstance(child, dict):
+                child = dict(child)
+            elif isinstance(child, list):
+                child = list(child)
+            else:
+                break  # set_path refuses to set inside anything else
+            if isinstance(obj, BaseModel):
+                obj.__dict__[part] = child  # no validation: the same value, copied
+            else:
+                obj[int(part) if isinstance(obj, list) else part] = child
+            obj = child
+        set_path(out, path, value)
+    return out
