@@ -3,11 +3,11 @@
 
 `python -m tests.blind.corpus tune` (A), `tune-b` (B), `tune-c` (C's tuning part), `tune-d`
 (D), `tune-e` (E), `tune-f` (F), `tune-g` (G), `tune-h` (H), `tune-i` (I), `tune-j` (J),
-`tune-k` (K, with its hard-polarity set) or `tune-l` (L, the same) prints the figures and every miss and false accept
-(the tuning loop); `check` prints only the aggregate figures of C's check part (`C_CHECK`:
-five scenarios and two exam items picked at random before C was first read answer by answer,
-never printed text by text). A corpus named `heldout-*` (none at present) is only ever
-printed in aggregate.
+`tune-k` (K, with its hard-polarity set) or `tune-l` (L, the same) prints the figures and
+every miss and false accept (the tuning loop); `check` prints only the aggregate figures of
+C's check part (`C_CHECK`: five scenarios and two exam items picked at random before C was
+first read answer by answer, never printed text by text). A corpus named `heldout-*` (none
+at present) is only ever printed in aggregate.
 
 Per label, causes are judged as the drill's diagnosis reads them (the share of the
 incident's causes earned: a wrong cause named cancels a right one); prevention phrasings and
