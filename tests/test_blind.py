@@ -1,11 +1,12 @@
 """The language judge on answers written blind (tests/blind/README.md): recall and false
-accepts per label on the corpora A to K, asserted at the figures measured when this round of
+accepts per label on the corpora A to L, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
 off-topic) a ceiling on false accepts. Writers A to J (each held out once, then tuned on) are
 asserted in the full tier; C's check part is never printed answer by answer. J, held out from
 the eighth round and tuned on in the ninth, is asserted in the full tier too; K, held out from
-the ninth round (with its hard-polarity set) and tuned on from the tenth, is asserted in
+the ninth round (with its hard-polarity set) and tuned on from the tenth, and L, held out
+from the tenth (with a hard-polarity set too) and tuned on from the eleventh, are asserted in
 `make test`. No simulation."""
 
 from __future__ import annotations
@@ -486,6 +487,55 @@ WRITER_K: dict[str, dict[str, float]] = {
 
 def test_writer_k_answers_are_judged_at_the_measured_rates():
     assert not check(evaluate("tune-k"), WRITER_K)
+
+
+# Writer L (tests/blind/README.md): a twelfth writer, 2026-12-07, with a hard-polarity set like
+# K's, held out from the tenth round (written blind outside the repository while the round
+# began; measured twice in aggregate: the round moved its measures proposed in negative words
+# from 22 to 23 of 102), tuning data for the eleventh (`python -m tests.blind.corpus tune-l`).
+# Asserted in `make test` at the figures after the eleventh round: a change that accepts one
+# more wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
+WRITER_L: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.8525,  # 29/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.9995,  # 17/17
+        "right": 0.8966,  # 122/136
+        "second-only": 0.9995,  # 2/2
+        "wrong": 0.9603,  # 49/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9407,  # 32/34
+        "dismissive": 0.7643,  # 26/34
+        "negated": 0.9407,  # 32/34 (30/34 before the eleventh round)
+        "right": 0.9116,  # 197/216
+        "unrelated": 0.9701,  # 33/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.9723,  # 107/110
+        "not covered (off-topic)": 0.9632,  # 53/55
+        "not covered (partial)": 0.9478,  # 55/58
+        "recall": 0.9378,  # 152/162
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.9995,  # 10/10
+        "strong": 0.8996,  # 9/10
+    },
+    "polarity": {
+        "argued against in approving words": 0.9260,  # 63/68
+        "mixed: the item waved away": 0.9995,  # 17/17
+        "mixed: the measure proposed": 0.9407,  # 32/34
+        "proposed in negative words": 0.4603,  # 47/102 (23/102 before the eleventh round)
+    },
+}
+
+
+def test_writer_l_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-l"), WRITER_L)
 
 
 def test_a_held_out_corpus_prints_aggregate_figures_only(capsys, monkeypatch):
