@@ -2705,3 +2705,19 @@ def test_no_more_after_a_harm_turns_down_the_harm(answers, credit):
 def test_a_measure_weighed_and_rejected_is_turned_down(answers, credit):
     found = judge(answers, [COHORT_ALERT])
     assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a prohibition of a move made to everything at once proposes the staged rollout
+        (["Never hand a new voice to every listener in one go again."], 1),
+        (["No more fleet-wide TTS switches."], 1),
+        # the move described, or the staging itself refused, proposes nothing
+        (["The new voice went to every listener in one go."], 0),
+        (["Don't bother canarying the voice, switch the whole fleet at once."], 0),
+    ],
+)
+def test_a_prohibition_of_an_all_at_once_move_proposes_staging(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

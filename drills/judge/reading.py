@@ -1106,11 +1106,13 @@ def read(text: str) -> Reading:
     clauses = _hedged_back(tup, clauses)
     clauses = _harm_denied(source, tup, spans, clauses)
     clauses = _weighed_and_rejected(tup, clauses)
+    lemmas = [lemma_stems(w) for w in words]
+    clauses = _all_at_once_forbidden(tup, clauses, lemmas)
     return Reading(
         text=source,
         words=tup,
         stems=tuple(stem(w) for w in words),
-        lemmas=tuple(lemma_stems(w) for w in words),
+        lemmas=tuple(lemmas),
         spans=tuple(spans),
         joined=tuple(joined),
         ident=tuple(ident),
@@ -1511,6 +1513,62 @@ def _weighed_and_rejected(words: tuple[str, ...], clauses: list[Clause]) -> list
                 for m in range(min(weighed), n + 1):
                     out[m] = _down(out[m])
             break
+    return out
+
+
+# a move made to everything at once: what a staged rollout prevents
+_AT_ONCE = (
+    ("at", "once"),
+    ("in", "one", "go"),
+    ("in", "one", "step"),
+    ("in", "a", "single", "step"),
+    ("in", "one", "shot"),
+    ("fleet", "wide"),
+    ("to", "all", "traffic"),
+    ("straight", "to", "the", "whole"),
+    ("big", "bang"),
+)
+_STAGING = frozenset(stem(w) for w in ("staged", "canary", "gradual", "ramp", "phased"))
+
+
+def _all_at_once_forbidden(
+    words: tuple[str, ...], clauses: list[Clause], lemmas: list[frozenset[str]]
+) -> list[Clause]:
+    """ "Never move a whole cohort to a new gateway in one step again", "no more fleet-wide
+    rollouts": a prohibition of a move made to everything at once proposes the staged
+    rollout that prevents it, whatever the move's words. The move's mark ("in one step")
+    stands for the staging, and the prohibition and the harm cancel. Not where the clause
+    names a staging of its own ("don't canary it, ship it all at once" refuses the canary).
+    `lemmas` is updated in place."""
+    out = list(clauses)
+    for n, clause in enumerate(clauses):
+        lo, hi = clause.first, clause.last
+        if any(stem(w) in _STAGING for w in words[lo:hi]):
+            continue
+        mark = next(
+            (
+                (k, k + len(m))
+                for k in range(lo, hi)
+                for m in _AT_ONCE
+                if words[k : k + len(m)] == m and k + len(m) <= hi
+            ),
+            None,
+        )
+        if mark is None:
+            continue
+        bans = [
+            t
+            for t in clause.triggers
+            if t[0] < mark[0]
+            and t[1] - t[0] == 1
+            and words[t[0]] in _FORBIDDING
+            and (words[t[0]] != "no" or words[t[1] : t[1] + 1] == ("more",))
+        ]
+        if not bans:
+            continue
+        for k in range(*mark):
+            lemmas[k] = lemmas[k] | _STAGING
+        out[n] = replace(clause, triggers=tuple(t for t in clause.triggers if t not in bans))
     return out
 
 
