@@ -2721,3 +2721,19 @@ def test_a_measure_weighed_and_rejected_is_turned_down(answers, credit):
 def test_a_prohibition_of_an_all_at_once_move_proposes_staging(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # "should never" on a verb of letting through, with its condition, states a rule
+        (["A model should never ship if any slice regresses."], 1),
+        (["A model shouldn't be released if any slice regresses."], 1),
+        # on a verb of keeping back it refuses the gate
+        (["A model should never be held back if one slice regresses."], 0),
+        (["Models should never be blocked if only a slice regresses."], 0),
+    ],
+)
+def test_should_never_pass_on_a_condition_is_a_rule(answers, credit):
+    found = judge(answers, [SLICE])
+    assert found.weights.get(SLICE.id, 0) * found.factor == credit, found

@@ -1128,7 +1128,10 @@ _PAST_DENIED = (("hadn't",), ("had", "not"), ("had", "never"))
 
 # a denial that a release goes ahead, on a condition: a rule ("no model gets promoted
 # unless it holds its slice WER", "a voice can't go live if it's over budget")
-_RULE_DENIALS = frozenset({"no", "not", "can't", "cannot", "won't", "doesn't", "mustn't"})
+_RULE_DENIALS = frozenset(
+    {"no", "not", "can't", "cannot", "won't", "doesn't", "mustn't", "never", "shouldn't"}
+)
+_AUXILIARIES = frozenset({"be", "been", "get", "ever", "again"})
 _RULE_CONDITIONS = frozenset({"unless", "until", "if"})
 _SPEAKERS = frozenset({"i", "we", "i'd", "we'd", "i'm", "we're", "i'll", "we'll", "you", "let's"})
 
@@ -1146,6 +1149,12 @@ def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, 
         or set(words[lo:hi]) & _SPEAKERS
     ):
         return False
+    if words[a] in ("never", "shouldn't"):
+        # "a release should never ship if the slice regresses": a rule only on a verb of
+        # letting through ("should never be blocked if ..." refuses the block)
+        verb = next((k for k in range(a + 1, cond) if words[k] not in _AUXILIARIES), cond)
+        if verb == cond or stem(words[verb]) not in _PASSING:
+            return False
     return words[lo] not in ("don't", "do", "never")
 
 
