@@ -2737,3 +2737,19 @@ def test_a_prohibition_of_an_all_at_once_move_proposes_staging(answers, credit):
 def test_should_never_pass_on_a_condition_is_a_rule(answers, credit):
     found = judge(answers, [SLICE])
     assert found.weights.get(SLICE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a prohibition of letting a thing go undone ("unalerted") asks for it done
+        (["Never let a cohort's latency go unalerted again."], 1),
+        (["Don't allow any cohort's latency to stay unalerted."], 1),
+        # the undone thing merely named beside a denial is no proposal
+        (["Don't fret about a cohort's latency being unalerted."], 0),
+        (["A cohort's latency went unalerted for a week."], 0),
+    ],
+)
+def test_a_prohibition_of_leaving_a_thing_undone_asks_for_it(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found

@@ -1104,9 +1104,9 @@ def read(text: str) -> Reading:
     clauses = _counterfactuals(tup, clauses)
     clauses = _done_without(tup, clauses)
     clauses = _hedged_back(tup, clauses)
-    clauses = _harm_denied(source, tup, spans, clauses)
-    clauses = _weighed_and_rejected(tup, clauses)
     lemmas = [lemma_stems(w) for w in words]
+    clauses = _harm_denied(source, tup, spans, clauses, lemmas)
+    clauses = _weighed_and_rejected(tup, clauses)
     clauses = _all_at_once_forbidden(tup, clauses, lemmas)
     return Reading(
         text=source,
@@ -1581,8 +1581,30 @@ def _all_at_once_forbidden(
     return out
 
 
+# what a measure does, left undone ("unpaged", "unmonitored")
+_DONE = frozenset(
+    {"paged", "budgeted", "monitored", "alerted", "watched", "tested", "canaried", "checked"}
+)
+
+
+_LETTING = frozenset({"let", "letting", "leave", "leaving", "allow", "go", "stay", "remain"})
+
+
+def _undone(words: tuple[str, ...], lo: int, hi: int) -> bool:
+    """A participle of a thing left undone ("unpaged", "unbudgeted", "unmonitored") stands
+    in words [lo, hi)."""
+    return any(
+        w.startswith("un") and w.endswith("ed") and len(w) > 6 and w[2:] in _DONE
+        for w in words[lo:hi]
+    )
+
+
 def _harm_denied(
-    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], clauses: list[Clause]
+    text: str,
+    words: tuple[str, ...],
+    spans: list[tuple[int, int]],
+    clauses: list[Clause],
+    lemmas: list[frozenset[str]],
 ) -> list[Clause]:
     """A measure said by the harm of its absence, whatever the measure's words.
 
@@ -1633,9 +1655,15 @@ def _harm_denied(
                     changed = True
                 continue
             if words[a] in _FORBIDDING and (words[a] != "no" or words[b : b + 1] == ("more",)):
-                if _UNSEEN.intersection(words[b:hi]):
+                letting = _LETTING.intersection(words[b:hi])
+                if _UNSEEN.intersection(words[b:hi]) or (letting and _undone(words, b, hi)):
                     triggers.remove((a, b))
                     changed = True
+                    # "never let latency go unbudgeted": what is left undone is now done
+                    for k in range(b, hi):
+                        if letting and _undone(words, k, k + 1):
+                            done = words[k][2:]
+                            lemmas[k] = lemmas[k] | lemma_stems(done) | {stem(done)}
                 continue
             if (
                 words[a] in ("not", "never")
