@@ -1,11 +1,12 @@
 """The language judge on answers written blind (tests/blind/README.md): recall and false
-accepts per label on the corpora A to K, asserted at the figures measured when this round of
+accepts per label on the corpora A to L, asserted at the figures measured when this round of
 the judge was done (docs/scoring.md). Each rate is the share judged as a fair examiner would:
 a floor on recall, and for the negative labels (wrong, hedge, dismissive, negated, buzzwords,
 off-topic) a ceiling on false accepts. Writers A to J (each held out once, then tuned on) are
 asserted in the full tier; C's check part is never printed answer by answer. J, held out from
 the eighth round and tuned on in the ninth, is asserted in the full tier too; K, held out from
-the ninth round (with its hard-polarity set) and tuned on from the tenth, is asserted in
+the ninth round (with its hard-polarity set) and tuned on from the tenth, and L, held out
+from the tenth (with a hard-polarity set too) and tuned on from the eleventh, are asserted in
 `make test`. No simulation."""
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ WRITER_H: dict[str, dict[str, float]] = {
         "buzzword-list": 0.9701,  # 33/34
         "dismissive": 0.9995,  # 34/34 (25/34 before the seventh round)
         "negated": 0.9112,  # 31/34 (29/34 before the eighth round, 21/34 before the seventh round)
-        "right": 0.9074,  # 196/216 (195/216 before the seventh round)
+        "right": 0.9116,  # 197/216 (196/216 before the eleventh round, 195/216 before the seventh)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
@@ -183,7 +184,7 @@ WRITER_F: dict[str, dict[str, float]] = {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9995,  # 34/34 (26/34 before the fifth round)
         "negated": 0.9406,  # 32/34 (29/34 before the eighth round, 13/34 before the fifth round)
-        "right": 0.9074,  # 196/216 (194/216 before the fifth round)
+        "right": 0.9116,  # 197/216 (196/216 before the eleventh round, 194/216 before the fifth)
         "unrelated": 0.97,  # 33/34
     },
     "exam_items": {
@@ -356,7 +357,7 @@ WRITER_A: dict[str, dict[str, float]] = {
         "buzzword-list": 1.0,  # 34/34
         "dismissive": 1.0,  # 51/51
         "negated": 1.0,  # 51/51
-        "right": 0.9480,  # 256/270 (255/270 before the sixth round)
+        "right": 0.9551,  # 258/270 (256/270 before the eleventh round, 255/270 before the sixth)
         "unrelated": 1.0,  # 34/34
     },
     "exam_items": {
@@ -458,7 +459,7 @@ WRITER_K: dict[str, dict[str, float]] = {
         "buzzword-list": 0.9407,  # 32/34
         "dismissive": 0.9995,  # 34/34 (32/34 before the tenth round)
         "negated": 0.9701,  # 33/34 (29/34 before the tenth round)
-        "right": 0.8745,  # 189/216 (188/216 before the ninth round)
+        "right": 0.8792,  # 190/216 (189/216 before the eleventh round)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
@@ -479,13 +480,62 @@ WRITER_K: dict[str, dict[str, float]] = {
         "argued against in approving words": 0.9705,  # 66/68 (52/68 before the tenth round)
         "mixed: the item waved away": 0.9407,  # 16/17 (14/17 before the tenth round)
         "mixed: the measure proposed": 0.9701,  # 33/34 (34/34 before the ninth round)
-        "proposed in negative words": 0.9211,  # 94/102 (81/102 before the tenth round)
+        "proposed in negative words": 0.9407,  # 96/102 (94/102 before the eleventh round)
     },
 }
 
 
 def test_writer_k_answers_are_judged_at_the_measured_rates():
     assert not check(evaluate("tune-k"), WRITER_K)
+
+
+# Writer L (tests/blind/README.md): a twelfth writer, 2026-12-07, with a hard-polarity set like
+# K's, held out from the tenth round (written blind outside the repository while the round
+# began; measured twice in aggregate: the round moved its measures proposed in negative words
+# from 22 to 23 of 102), tuning data for the eleventh (`python -m tests.blind.corpus tune-l`).
+# Asserted in `make test` at the figures after the eleventh round: a change that accepts one
+# more wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
+WRITER_L: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.8525,  # 29/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.9995,  # 17/17
+        "right": 0.8966,  # 122/136
+        "second-only": 0.9995,  # 2/2
+        "wrong": 0.9603,  # 49/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9407,  # 32/34
+        "dismissive": 0.7643,  # 26/34
+        "negated": 0.9407,  # 32/34 (30/34 before the eleventh round)
+        "right": 0.9116,  # 197/216
+        "unrelated": 0.9701,  # 33/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.9723,  # 107/110
+        "not covered (off-topic)": 0.9632,  # 53/55
+        "not covered (partial)": 0.9478,  # 55/58
+        "recall": 0.9378,  # 152/162
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.9995,  # 10/10
+        "strong": 0.8996,  # 9/10
+    },
+    "polarity": {
+        "argued against in approving words": 0.9260,  # 63/68
+        "mixed: the item waved away": 0.9995,  # 17/17
+        "mixed: the measure proposed": 0.9407,  # 32/34
+        "proposed in negative words": 0.5486,  # 56/102 (23/102 before the eleventh round)
+    },
+}
+
+
+def test_writer_l_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-l"), WRITER_L)
 
 
 def test_a_held_out_corpus_prints_aggregate_figures_only(capsys, monkeypatch):

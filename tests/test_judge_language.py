@@ -2622,3 +2622,134 @@ def test_a_writer_unpersuaded_by_a_measure_argues_against_it(answers, credit):
 )
 def test_a_list_closed_by_any_of_them_names_candidates(text, share):
     assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a lack set before the harm it brought proposes what is lacking
+        (["Without latency alerts per cohort, a bad carrier stays hidden for days."], 1),
+        (["Without a latency alert for each cohort, nobody sees the slow one."], 1),
+        # ... but not before a gain, nor when nothing follows it
+        (["Without latency alerts per cohort, the on-call sleeps better."], 0),
+        (["Without latency alerts per cohort."], 0),
+        # with no comma, the outcome opens at its subject or its linking verb
+        (["Without latency alerts per cohort we sleep through the night."], 0),
+        (["Without latency alerts per cohort a slow carrier stays invisible."], 1),
+        # "even without" concedes that the outcome comes anyway
+        (["Even without latency alerts per cohort, nobody would miss a slow carrier."], 0),
+    ],
+)
+def test_a_lack_before_the_harm_it_brought_proposes_the_measure(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a prohibition of a harm of concealment: the two negatives cancel
+        (["Never let a cohort's latency go unnoticed again: alert on it."], 1),
+        (["Don't let a cohort's latency regression go unnoticed by our alerts."], 1),
+        # a plain refusal of the measure stays a refusal
+        (["Don't alert on latency per cohort; it pages for nothing."], 0),
+        (["Never alert on cohort latency, the fleet page is enough."], 0),
+    ],
+)
+def test_a_prohibition_of_concealment_proposes_what_would_see_it(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a lack blamed for the harm: its cure is proposed
+        (["Not alerting on cohort latency is what let the carrier bug run for a week."], 1),
+        (["Not having a latency alert per cohort is why we heard from users first."], 1),
+        # a lack that is merely said, or praised, is no proposal
+        (["Not alerting on cohort latency is fine for a team this size."], 0),
+        (["We are not alerting on cohort latency."], 0),
+    ],
+)
+def test_a_lack_blamed_for_the_harm_proposes_its_cure(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # "No more." after a harm turns down the harm, not the measure said beside it
+        (["Without cohort latency alerts, slow carriers stay invisible. No more."], 1),
+        # a bare "no" still turns down what it follows
+        (["Latency alerts per cohort? No."], 0),
+    ],
+)
+def test_no_more_after_a_harm_turns_down_the_harm(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a measure weighed and let go: turned down, in the passive or the active
+        (["Latency alerts per cohort were discussed but rejected."], 0),
+        (["We weighed a latency alert per cohort but rejected it as noisy."], 0),
+        (["We evaluated a latency alert per cohort and rejected it."], 0),
+        # the rejection of something else leaves the measure weighed, and kept, standing
+        (["We evaluated a latency alert per cohort and rejected the fleet page."], 1),
+    ],
+)
+def test_a_measure_weighed_and_rejected_is_turned_down(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a prohibition of a move made to everything at once proposes the staged rollout
+        (["Never hand a new voice to every listener in one go again."], 1),
+        (["No more fleet-wide TTS switches."], 1),
+        # the move described, or the staging itself refused, proposes nothing
+        (["The new voice went to every listener in one go."], 0),
+        (["Don't bother canarying the voice, switch the whole fleet at once."], 0),
+    ],
+)
+def test_a_prohibition_of_an_all_at_once_move_proposes_staging(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # "should never" on a verb of letting through, with its condition, states a rule
+        (["A model should never ship if any slice regresses."], 1),
+        (["A model shouldn't be released if any slice regresses."], 1),
+        # on a verb of keeping back it refuses the gate
+        (["A model should never be held back if one slice regresses."], 0),
+        (["Models should never be blocked if only a slice regresses."], 0),
+    ],
+)
+def test_should_never_pass_on_a_condition_is_a_rule(answers, credit):
+    found = judge(answers, [SLICE])
+    assert found.weights.get(SLICE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a prohibition of letting a thing go undone ("unalerted") asks for it done
+        (["Never let a cohort's latency go unalerted again."], 1),
+        (["Don't allow any cohort's latency to stay unalerted."], 1),
+        # the undone thing merely named beside a denial is no proposal
+        (["Don't fret about a cohort's latency being unalerted."], 0),
+        (["A cohort's latency went unalerted for a week."], 0),
+    ],
+)
+def test_a_prohibition_of_leaving_a_thing_undone_asks_for_it(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found

@@ -1104,11 +1104,15 @@ def read(text: str) -> Reading:
     clauses = _counterfactuals(tup, clauses)
     clauses = _done_without(tup, clauses)
     clauses = _hedged_back(tup, clauses)
+    lemmas = [lemma_stems(w) for w in words]
+    clauses = _harm_denied(source, tup, spans, clauses, lemmas)
+    clauses = _weighed_and_rejected(tup, clauses)
+    clauses = _all_at_once_forbidden(tup, clauses, lemmas)
     return Reading(
         text=source,
         words=tup,
         stems=tuple(stem(w) for w in words),
-        lemmas=tuple(lemma_stems(w) for w in words),
+        lemmas=tuple(lemmas),
         spans=tuple(spans),
         joined=tuple(joined),
         ident=tuple(ident),
@@ -1124,7 +1128,10 @@ _PAST_DENIED = (("hadn't",), ("had", "not"), ("had", "never"))
 
 # a denial that a release goes ahead, on a condition: a rule ("no model gets promoted
 # unless it holds its slice WER", "a voice can't go live if it's over budget")
-_RULE_DENIALS = frozenset({"no", "not", "can't", "cannot", "won't", "doesn't", "mustn't"})
+_RULE_DENIALS = frozenset(
+    {"no", "not", "can't", "cannot", "won't", "doesn't", "mustn't", "never", "shouldn't"}
+)
+_AUXILIARIES = frozenset({"be", "been", "get", "ever", "again"})
 _RULE_CONDITIONS = frozenset({"unless", "until", "if"})
 _SPEAKERS = frozenset({"i", "we", "i'd", "we'd", "i'm", "we're", "i'll", "we'll", "you", "let's"})
 
@@ -1142,6 +1149,12 @@ def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, 
         or set(words[lo:hi]) & _SPEAKERS
     ):
         return False
+    if words[a] in ("never", "shouldn't"):
+        # "a release should never ship if the slice regresses": a rule only on a verb of
+        # letting through ("should never be blocked if ..." refuses the block)
+        verb = next((k for k in range(a + 1, cond) if words[k] not in _AUXILIARIES), cond)
+        if verb == cond or stem(words[verb]) not in _PASSING:
+            return False
     return words[lo] not in ("don't", "do", "never")
 
 
@@ -1440,6 +1453,230 @@ def _counterfactuals(words: tuple[str, ...], clauses: list[Clause]) -> list[Clau
 
 
 _WOULD = frozenset({"would", "wouldn't", "i'd", "we'd", "it'd", "they'd"})
+
+
+# what goes unseen or does its harm unchecked: a prohibition of it, or a lack blamed for it,
+# says the measure that would catch it ("never let a regression go unnoticed")
+_UNSEEN = frozenset(
+    {
+        "hide", "hides", "hiding", "hidden", "hid", "invisible", "unnoticed", "unseen",
+        "undetected", "unwatched", "unpaged", "unmonitored", "unalerted", "unbudgeted",
+        "silent", "silently", "blind", "blinded", "unchecked", "untested", "unflagged",
+    }
+)  # fmt: skip
+# a harm that a lack brought ("without an alarm, a doubling stays hidden"; "without tests, a
+# change can break every model")
+_HARMED = _UNSEEN | frozenset(
+    {
+        "break", "breaks", "broke", "hit", "paid", "pay", "slip", "slips", "slipped",
+        "collapse", "collapsed", "guess", "guessing", "blame", "waste", "wasted",
+        "suffer", "suffered", "hurt", "miss", "missed", "misses",
+    }
+)  # fmt: skip
+_OUTCOME_OPENERS = frozenset(
+    {"we", "you", "they", "nobody", "nothing", "everyone", "anyone", "stays", "goes", "remains"}
+)
+_NOBODY = frozenset({"nobody", "nothing", "never", "noone"})  # "nobody notices"
+# a prohibition: what it forbids is the harm ("don't let X hide Y", "never again should ...")
+_FORBIDDING = frozenset({"never", "don't", "mustn't", "shouldn't", "no"})
+# a lack blamed for what followed ("not paging on it is what made this invisible")
+_BLAMED = frozenset(
+    {"let", "lets", "kept", "made", "hid", "caused", "allowed", "slowed", "cost", "blinded"}
+)
+_BLAMING = (("is", "what"), ("is", "why"), ("is", "how"), ("was", "what"), ("was", "why"))
+
+
+def _blames(words: tuple[str, ...], lo: int, hi: int) -> bool:
+    """Words [lo, hi) blame their subject for what followed: "is what let ...", "is why
+    ...", "let it slip"."""
+    return any(words[k] in _BLAMED or words[k : k + 2] in _BLAMING for k in range(lo, hi))
+
+
+_WEIGHING = frozenset(
+    {"considered", "discussed", "evaluated", "weighed", "proposed", "debated", "explored"}
+)
+_REJECTING = frozenset({"rejected", "dropped", "shelved", "vetoed", "discarded"})
+
+
+def _weighed_and_rejected(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
+    """ "We considered a retry budget but rejected it", "slice gates were discussed and
+    dropped": a rejection after "but" or "and" of what was weighed before it in its
+    sentence (the rejection says no object of its own, or points back) turns the weighing
+    down, and the clause of the rejection with it."""
+    out = list(clauses)
+    for n, clause in enumerate(clauses):
+        for k in range(clause.first + 1, clause.last):
+            if words[k] not in _REJECTING or words[k - 1] not in ("but", "and", "we"):
+                continue
+            if k + 1 < clause.last and words[k + 1] not in _POINTERS:
+                continue  # "... and rejected the fleet page": another thing rejected
+            weighed = [
+                m
+                for m in range(n, -1, -1)
+                if clauses[m].sentence == clause.sentence
+                and _WEIGHING.intersection(
+                    words[clauses[m].first : k if m == n else clauses[m].last]
+                )
+            ]
+            if weighed:
+                for m in range(min(weighed), n + 1):
+                    out[m] = _down(out[m])
+            break
+    return out
+
+
+# a move made to everything at once: what a staged rollout prevents
+_AT_ONCE = (
+    ("at", "once"),
+    ("in", "one", "go"),
+    ("in", "one", "step"),
+    ("in", "a", "single", "step"),
+    ("in", "one", "shot"),
+    ("fleet", "wide"),
+    ("to", "all", "traffic"),
+    ("straight", "to", "the", "whole"),
+    ("big", "bang"),
+)
+_STAGING = frozenset(stem(w) for w in ("staged", "canary", "gradual", "ramp", "phased"))
+
+
+def _all_at_once_forbidden(
+    words: tuple[str, ...], clauses: list[Clause], lemmas: list[frozenset[str]]
+) -> list[Clause]:
+    """ "Never move a whole cohort to a new gateway in one step again", "no more fleet-wide
+    rollouts": a prohibition of a move made to everything at once proposes the staged
+    rollout that prevents it, whatever the move's words. The move's mark ("in one step")
+    stands for the staging, and the prohibition and the harm cancel. Not where the clause
+    names a staging of its own ("don't canary it, ship it all at once" refuses the canary).
+    `lemmas` is updated in place."""
+    out = list(clauses)
+    for n, clause in enumerate(clauses):
+        lo, hi = clause.first, clause.last
+        if any(stem(w) in _STAGING for w in words[lo:hi]):
+            continue
+        mark = next(
+            (
+                (k, k + len(m))
+                for k in range(lo, hi)
+                for m in _AT_ONCE
+                if words[k : k + len(m)] == m and k + len(m) <= hi
+            ),
+            None,
+        )
+        if mark is None:
+            continue
+        bans = [
+            t
+            for t in clause.triggers
+            if t[0] < mark[0]
+            and t[1] - t[0] == 1
+            and words[t[0]] in _FORBIDDING
+            and (words[t[0]] != "no" or words[t[1] : t[1] + 1] == ("more",))
+        ]
+        if not bans:
+            continue
+        for k in range(*mark):
+            lemmas[k] = lemmas[k] | _STAGING
+        out[n] = replace(clause, triggers=tuple(t for t in clause.triggers if t not in bans))
+    return out
+
+
+# what a measure does, left undone ("unpaged", "unmonitored")
+_DONE = frozenset(
+    {"paged", "budgeted", "monitored", "alerted", "watched", "tested", "canaried", "checked"}
+)
+
+
+_LETTING = frozenset({"let", "letting", "leave", "leaving", "allow", "go", "stay", "remain"})
+
+
+def _undone(words: tuple[str, ...], lo: int, hi: int) -> bool:
+    """A participle of a thing left undone ("unpaged", "unbudgeted", "unmonitored") stands
+    in words [lo, hi)."""
+    return any(
+        w.startswith("un") and w.endswith("ed") and len(w) > 6 and w[2:] in _DONE
+        for w in words[lo:hi]
+    )
+
+
+def _harm_denied(
+    text: str,
+    words: tuple[str, ...],
+    spans: list[tuple[int, int]],
+    clauses: list[Clause],
+    lemmas: list[frozenset[str]],
+) -> list[Clause]:
+    """A measure said by the harm of its absence, whatever the measure's words.
+
+    - A lack set before what it brought: "without an alarm on the share, nobody notices";
+      "without per-cohort alerts, a regression stays invisible": the "without" and the
+      outcome's own negations govern only their own stretch, and the measure stands.
+    - A prohibition of a harm of concealment: "never let the aggregate hide a slice",
+      "don't let latency go unwatched": the denial and the concealment cancel.
+    - A lack blamed for the harm: "not paging on the share is what made this invisible",
+      "not having a budget let it slip": the lack is the fault, its cure the measure.
+    """
+    out = list(clauses)
+    for n, clause in enumerate(clauses):
+        lo, hi = clause.first, clause.last
+        triggers = list(out[n].triggers)
+        segments = list(out[n].segments)
+        changed = False
+        for a, b in list(triggers):
+            if (a, b) not in triggers:
+                continue
+            # ("even without X, Y" concedes that Y comes anyway: X is not needed)
+            if b - a == 1 and words[a] == "without" and a <= lo + 1 and words[lo] != "even":
+                comma = next(
+                    (k for k in range(a + 1, hi) if "," in text[spans[k - 1][1] : spans[k][0]]),
+                    hi,
+                )
+                if comma < hi:
+                    rest, later = (comma, hi), [t for t in triggers if t[0] >= comma]
+                elif (
+                    n + 1 < len(clauses)
+                    and clauses[n + 1].sentence == clause.sentence
+                    and "," in text[spans[hi - 1][1] : spans[hi][0]]
+                ):
+                    nxt = clauses[n + 1]
+                    rest, later = (nxt.first, nxt.last), list(nxt.triggers)
+                else:
+                    # no comma ("without a churn metric flicker stays invisible"): the
+                    # outcome opens at its subject pronoun or at its linking verb
+                    comma = next((k for k in range(a + 2, hi) if words[k] in _OUTCOME_OPENERS), hi)
+                    if comma == hi:
+                        continue
+                    rest, later = (comma, hi), [t for t in triggers if t[0] >= comma]
+                outcome = set(words[rest[0] : rest[1]])
+                if later or (_HARMED | _NOBODY) & outcome:
+                    triggers.remove((a, b))
+                    segments = [s for s in segments if s[0] != a]
+                    segments += [(t[0], comma, hi) for t in later if comma < hi]
+                    changed = True
+                continue
+            if words[a] in _FORBIDDING and (words[a] != "no" or words[b : b + 1] == ("more",)):
+                letting = _LETTING.intersection(words[b:hi])
+                if _UNSEEN.intersection(words[b:hi]) or (letting and _undone(words, b, hi)):
+                    triggers.remove((a, b))
+                    changed = True
+                    # "never let latency go unbudgeted": what is left undone is now done
+                    for k in range(b, hi):
+                        if letting and _undone(words, k, k + 1):
+                            done = words[k][2:]
+                            lemmas[k] = lemmas[k] | lemma_stems(done) | {stem(done)}
+                continue
+            if (
+                words[a] in ("not", "never")
+                and a <= lo + 1
+                and a + 1 < hi
+                and words[a + 1].endswith("ing")
+                and _blames(words, a + 2, hi)
+            ):
+                triggers.remove((a, b))
+                changed = True
+        if changed:
+            out[n] = replace(out[n], triggers=tuple(triggers), segments=tuple(segments))
+    return out
 
 
 # a copula that passes a verdict on its subject ("X would be a mistake", "X seems unwise")
@@ -1871,6 +2108,9 @@ def _anaphora(
         ):
             out[c] = _down(out[c])  # "we don't need A, not B": the list goes on turned down
         bare = all(w in lex.anaphora or w in lex.negations for w in own)
+        # "No more." / "Never again." after a harm says the harm must not recur: it turns
+        # down what happened, not the measure said beside it
+        bare = bare and not {"more", "again"} & set(own)
         if c > 0 and clause.triggers and bare:  # "it doesn't, so not that"; "(unlikely)"
             if _runs_on(text, spans, clause, clauses, c):  # "A, not because B": B is denied
                 out[c + 1] = _down(clauses[c + 1])
