@@ -538,6 +538,57 @@ def test_writer_l_answers_are_judged_at_the_measured_rates():
     assert not check(evaluate("tune-l"), WRITER_L)
 
 
+# Writer M, a thirteenth writer with a hard-polarity part like K's and L's, written blind
+# outside the repository while the eleventh round began and held out from it: never read
+# answer by answer by anyone tuning the judge (`python -m tests.blind.corpus heldout-m`
+# prints figures only). Measured in aggregate by the lead before the round (00b2aac) and as
+# merged after it; asserted here at the figures after it, so a change that accepts one more
+# wrong, hedged, dismissed or negated answer, or lowers a recall, fails. The round moved
+# M's measures proposed in negative words 32 -> 40 of 102 and its negated prevention
+# accepted 5 -> 2 of 34; nothing else moved.
+WRITER_M: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.7642,  # 26/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.9995,  # 17/17
+        "right": 0.8598,  # 117/136
+        "second-only": 0.0,  # 0/2
+        "wrong": 0.9407,  # 48/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9701,  # 33/34
+        "dismissive": 0.5877,  # 20/34
+        "negated": 0.9407,  # 32/34
+        "right": 0.8976,  # 194/216
+        "unrelated": 0.9407,  # 32/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.9631,  # 106/110
+        "not covered (off-topic)": 0.9995,  # 55/55
+        "not covered (partial)": 0.9478,  # 55/58
+        "recall": 0.9131,  # 148/162
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.8995,  # 9/10
+        "strong": 0.9995,  # 10/10
+    },
+    "polarity": {
+        "argued against in approving words": 0.8819,  # 60/68
+        "mixed: the item waved away": 0.9407,  # 16/17
+        "mixed: the measure proposed": 0.8524,  # 29/34
+        "proposed in negative words": 0.3917,  # 40/102
+    },
+}
+
+
+def test_held_out_answers_of_writer_m_are_judged_at_the_measured_rates():
+    assert not check(evaluate("heldout-m"), WRITER_M)
+
+
 def test_a_held_out_corpus_prints_aggregate_figures_only(capsys, monkeypatch):
     # a merge once dropped this guard and printed a held-out writer answer by answer
     from tests.blind import corpus
