@@ -290,30 +290,16 @@ def _match_once(
     clauses = frozenset(reading.clause_of[i] for i in covered)
     if concept.nevers and own:
         # an item's own "never" governs its clause: "promote on MOS; don't block on FAB"
-        # does not say "never promote on MOS alone"
         # does not say "never promote on MOS alone"; a bare predicate after a "but" ("MOS is
         # necessary but not sufficient") belongs to the clause before it
         theirs = {reading.clause_of[i] for i in covered - own}
         if not any(_governs(reading, reading.clause_of[i], theirs) for i in own):
             # the other words were taken from another clause ("privacy: no transcripts"
-            # took "privacy"): look again inside each clause that holds a never
-            for c in sorted({reading.clause_of[i] for i in own}):
-                clause = reading.clauses[c]
-                if (clause.first, clause.last) != (lo, hi) and lo <= clause.first:
-                    inner = _match_once(
-                        concept,
-                        reading,
-                        clause.first,
-                        min(hi, clause.last),
-                        forward,
-                        own_first,
-                        context,
-                    )
-                    if inner is not None:
-                        return inner
-            # "Not on the aggregate: overall WER hides the slices": the never taken was
-            # another clause's; the item may be said whole in the clause of its other words
-            for c in sorted(theirs - {reading.clause_of[i] for i in own}):
+            # took "privacy"): look again inside each clause that holds a never; then, as
+            # in "Not on the aggregate: overall WER hides the slices", where the never taken
+            # was another clause's, in the clause of the item's other words
+            own_clauses = sorted({reading.clause_of[i] for i in own})
+            for c in own_clauses + sorted(theirs - set(own_clauses)):
                 clause = reading.clauses[c]
                 if (clause.first, clause.last) != (lo, hi) and lo <= clause.first:
                     inner = _match_once(
