@@ -602,3 +602,28 @@ def test_a_held_out_corpus_prints_aggregate_figures_only(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "an answer's own words" not in out and "0/1" in out
     assert all(name.startswith(("tune", "heldout-")) for name in corpus.CORPORA)
+
+
+def test_a_blind_writers_inputs_hold_the_examiners_prose_and_no_accept_list(tmp_path):
+    import re
+
+    import yaml
+
+    from drills.library.paths import library_root
+    from tests.blind.inputs import write
+
+    assert write(tmp_path) == 17
+    pages = {p.stem: p.read_text() for p in (tmp_path / "scenarios").glob("*.md")}
+    key = yaml.safe_load((library_root() / "tts-first-audio-byte" / "key.yaml").read_text())
+    page = pages["tts-first-audio-byte"]
+    assert all(item["description"] in page for item in key["prevention"])
+    assert "True cause: a larger acoustic model or vocoder in a voice update" in page
+    for text in [*pages.values(), *(p.read_text() for p in (tmp_path / "exams").glob("*.md"))]:
+        # no template left unfilled, and none of the judge's accept lists or synonym groups
+        assert not re.search(r"\$?\{[a-z_]+\}", text) and "accept" not in text
+        assert "@gate" not in text and 'first-audio-byte"' not in text
+    # a mitigation the key leaves undescribed is given as its action
+    assert (
+        "set path=models.asr-stream-v2.decoder.endpoint_silence_ms value=250"
+        in (pages["voice-agent-first-response"])
+    )

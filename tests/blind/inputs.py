@@ -1,0 +1,102 @@
+"""A blind writer's inputs: what a candidate could know plus the examiner's prose, never the
+accept lists, the synonym sets or the matcher (tests/blind/README.md).
+
+`python -m tests.blind.inputs OUT` writes `OUT/scenarios/<scenario>.md` for every incident a
+corpus covers (its page, what the telemetry showed, the true cause as the catalogue says it,
+the mitigations, harmful moves and prevention items as the key describes them, the course
+notes) and `OUT/exams/<item>.md` (the question, the rubric's descriptions, the course
+answer). Keep OUT outside the repository while the writer works, and give the writer only
+OUT: a writer who has read this repository is no longer blind.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from drills.library.paths import library_root
+
+HERE = Path(__file__).parent
+CAUSES = Path(__file__).parents[2] / "drills" / "judge" / "causes.yaml"
+
+
+def _rendered(path: Path) -> Any:
+    """A templated file with its variants' defaults in place (`${seed}` left as a word)."""
+    text = path.read_text()
+    variants = path.parent / "variants.yaml"
+    if variants.exists():
+        params = (yaml.safe_load(variants.read_text()) or {}).get("params") or {}
+        for name, spec in params.items():
+            if isinstance(spec, dict) and "default" in spec:
+                text = text.replace("${" + name + "}", str(spec["default"]))
+    return yaml.safe_load(text.replace("${", "{"))
+
+
+def _move(move: dict[str, Any]) -> str:
+    """A mitigation as the key describes it, or as its action where it has no description."""
+    if move.get("description"):
+        return str(move["description"])
+    args = " ".join(f"{k}={v}" for k, v in (move.get("args") or {}).items())
+    return f"{move['action']} {args}".strip()
+
+
+def _fault(key: dict[str, Any], signals: dict[str, Any], causes: dict[str, Any]) -> list[str]:
+    cause = causes.get(key["cause"], {})
+    lines = [f"True cause: {cause.get('text', key['cause'])}", "", "What the telemetry showed:"]
+    for ref in key.get("signals") or list(signals):
+        signal = signals.get(ref) if isinstance(ref, str) else ref
+        if isinstance(signal, dict) and signal.get("description"):
+            lines.append(f"- {signal['description']}")
+    lines += ["", "Mitigations that work:"]
+    return lines + [f"- {_move(m)}" for m in key.get("mitigations", [])]
+
+
+def scenario_page(name: str, causes: dict[str, Any]) -> str:
+    folder = library_root() / name
+    scenario, key = _rendered(folder / "scenario.yaml"), _rendered(folder / "key.yaml")
+    briefing = scenario.get("briefing", {})
+    signals = {s["id"]: s for s in key.get("signals", [])}
+    lines = [f"# {name}: {scenario['title']}", "", "## The page"]
+    lines += [str(briefing.get("page", "")).strip(), "", f"Context: {briefing.get('context', '')}"]
+    also = key.get("also") or []
+    lines += ["", "## The incident" if not also else "## First fault"]
+    lines += _fault(key, signals, causes)
+    for second in also:
+        lines += ["", "## Second fault", *_fault(second, signals, causes)]
+    lines += ["", "Harmful moves (what a careless responder might do):"]
+    lines += [f"- {h['description']}" for h in key.get("harmful", []) if h.get("description")]
+    lines += ["", "Prevention items the examiner looks for (id: description):"]
+    lines += [f"- {p['id']}: {p['description']}" for p in key.get("prevention", [])]
+    notes = str(key.get("hidden_answer", "")).strip()
+    return "\n".join([*lines, "", "Course notes on this incident:", notes, ""])
+
+
+def exam_page(path: Path) -> str:
+    exam = yaml.safe_load(path.read_text())
+    lines = [f"# {exam['id']}: {exam['title']}", "", "## Question", exam["question"].strip()]
+    lines += ["", "## Rubric (id: description)"]
+    lines += [f"- {r['id']}: {r['description']}" for r in exam.get("rubric", [])]
+    answer = str(exam.get("hidden_answer", "")).strip()
+    return "\n".join([*lines, "", "## Course answer", answer, ""])
+
+
+def write(out: Path) -> int:
+    causes = yaml.safe_load(CAUSES.read_text())
+    # the incidents every corpus since K covers
+    names = sorted(p.stem for p in (HERE / "K" / "causes").glob("*.yaml"))
+    (out / "scenarios").mkdir(parents=True, exist_ok=True)
+    (out / "exams").mkdir(exist_ok=True)
+    for name in names:
+        (out / "scenarios" / f"{name}.md").write_text(scenario_page(name, causes))
+    for path in sorted((library_root() / "exams").glob("*.yaml")):
+        (out / "exams" / f"{path.stem}.md").write_text(exam_page(path))
+    return len(names)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python -m tests.blind.inputs OUT (a folder outside the repo)")
+    print(f"{write(Path(sys.argv[1]))} incidents and their exam items written")
