@@ -39,13 +39,13 @@ from functools import cache
 from pathlib import Path
 
 from drills.judge.reading import (
-    OMITTING,
     SUFFICED,
     Reading,
     closes_argument,
     directs,
     lexicon,
     makes_point,
+    omission_at,
     opens_with_verdict,
     proposes,
     read,
@@ -349,8 +349,7 @@ _POINTING = frozenset({"it", "them", "this", "that", "these", "those", "both", "
 def _denies_omission(reading: Reading, at: int) -> bool:
     """A denial followed by a verb of leaving out ("don't leave ... out", "never skip"):
     the two cancel (reading.py `_omission_denied`), so it is no never of an item's."""
-    k = at + (at < len(reading.words) and reading.words[at] == "ever")
-    return k < len(reading.words) and reading.stems[k] in OMITTING
+    return omission_at(reading.words, at, len(reading.words)) is not None
 
 
 def _parallel(reading: Reading, at: int) -> bool:

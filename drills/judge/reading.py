@@ -612,7 +612,7 @@ def _pointed(words: tuple[str, ...], triggers: list[int]) -> bool:
     ("not the average of them")."""
     for t in triggers:
         w = words[t]
-        if not (w in _BARE_NEGATIONS or w.endswith("n't")):
+        if not _denial(w):
             continue
         for p in (t - 1, t - 2):
             if p < 0 or words[p] not in _POINTERS:
@@ -625,20 +625,19 @@ def _pointed(words: tuple[str, ...], triggers: list[int]) -> bool:
     return False
 
 
+# what may stand between a denial and its word of worth ("isn't really worth it", "doesn't
+# seem worth it", "doesn't look necessary": through a verb of seeming)
+_BEFORE_WORTH = frozenset(
+    {"a", "an", "the", "really", "seem", "seems", "look", "looks", "sound", "sounds"}
+    | {"feel", "feels"}
+)
+
+
 def _on_worth(words: tuple[str, ...], after: int) -> bool:
     """A negation said of worth or need, in any form ("isn't worth it", "aren't needed",
     "wasn't a priority"): a verdict on the measure, as "not worth it" is."""
-    # "doesn't seem worth it", "doesn't look necessary": through a verb of seeming
     head = next((w for w in words[after : after + 3] if w not in _BEFORE_WORTH), "")
     return head in _WORTH and head not in ("now", "yet", "today", "ours")
-
-
-_BEFORE_WORTH = frozenset({"a", "an", "the", "really", "seem", "seems", "look", "looks"}) | {
-    "sound",
-    "sounds",
-    "feel",
-    "feels",
-}
 
 
 def _concessive(words: tuple[str, ...], k: int) -> bool:
@@ -673,7 +672,7 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         return not before or before[-1] in ".;!?\n"
     deciders = bool(set(words) & _DECIDERS)
     negations = [words[a - clause.first] for a, _ in clause.judged()]
-    denied = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in negations)
+    denied = any(_denial(w) for w in negations)
     if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
     if words[-2:] in _WILL_DO and len(words) > 2 and not denied:
@@ -893,7 +892,7 @@ def _list_goes_on(
         return False  # "..., canaries and reviews catch it later": a clause of its own
     if any(verb_form(words[k]) == (False, "VBD") for k in range(i, joint)):
         return False
-    bare = any(w in _BARE_NEGATIONS or w.endswith("n't") for w in words[lo:i])
+    bare = any(_denial(w) for w in words[lo:i])
     return bare or bool(spans_of(words, lex.negation_phrases, lo, i))
 
 
@@ -1053,7 +1052,7 @@ def read(text: str) -> Reading:
             for t in triggers
             if evaluations
             and t[1] - t[0] == 1
-            and (words[t[0]] in _BARE_NEGATIONS or words[t[0]].endswith("n't"))
+            and _denial(words[t[0]])
             # a verdict's own "not" ("not keen on it") is no second negative
             and not any(a <= t[0] < b for a, b in evaluations)
         ] + [t for t in triggers if evaluations and words[t[0]] == "skip"]
@@ -1217,7 +1216,7 @@ def _required(
         if w == "no" and b - a == 1 and _before_rule(words, a, lo, hi):
             dropped.add(t)
             continue
-        if b - a != 1 or not (w in _BARE_NEGATIONS or w.endswith("n't")) or w in ("no", "nor"):
+        if b - a != 1 or not _denial(w) or w in ("no", "nor"):
             continue
         if w == "without":
             start = a
@@ -1287,6 +1286,14 @@ OMITTING = frozenset(
 )
 
 
+def omission_at(words: tuple[str, ...], k: int, hi: int) -> int | None:
+    """Where the verb of leaving out stands that a denial ending before `k` denies ("don't
+    skip", "never ever drop"), or None: at `k`, or after an "ever"."""
+    if k < hi and words[k] == "ever":
+        k += 1
+    return k if k < hi and stem(words[k]) in OMITTING else None
+
+
 def _omission_denied(
     words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
 ) -> list[tuple[int, int]]:
@@ -1302,11 +1309,10 @@ def _omission_denied(
         if words[verb] != "not":
             return triggers
         verb += 1
-    if verb < hi and words[verb] == "ever":
-        verb += 1
-    if verb >= hi or stem(words[verb]) not in OMITTING:
+    omitted = omission_at(words, verb, hi)
+    if omitted is None:
         return triggers
-    return [t for t in triggers if not (t[0] <= verb < t[1] or at <= t[0] < verb)]
+    return [t for t in triggers if not (t[0] <= omitted < t[1] or at <= t[0] < omitted)]
 
 
 _ANY_OF = frozenset({"any", "one", "either", "of", "them", "these", "those", "could", "be"})
@@ -1479,6 +1485,15 @@ _OUTCOME_OPENERS = frozenset(
 _NOBODY = frozenset({"nobody", "nothing", "never", "noone"})  # "nobody notices"
 # a prohibition: what it forbids is the harm ("don't let X hide Y", "never again should ...")
 _FORBIDDING = frozenset({"never", "don't", "mustn't", "shouldn't", "no"})
+
+
+def _forbids(words: tuple[str, ...], trigger: tuple[int, int]) -> bool:
+    """The trigger is a prohibition: "never", "don't", ..., or "no" only as "no more"
+    ("no more fleet-wide rollouts"; a bare "no" names what is absent)."""
+    a, b = trigger
+    return words[a] in _FORBIDDING and (words[a] != "no" or words[b : b + 1] == ("more",))
+
+
 # a lack blamed for what followed ("not paging on it is what made this invisible")
 _BLAMED = frozenset(
     {"let", "lets", "kept", "made", "hid", "caused", "allowed", "slowed", "cost", "blinded"}
@@ -1566,12 +1581,7 @@ def _all_at_once_forbidden(
         if mark is None:
             continue
         bans = [
-            t
-            for t in clause.triggers
-            if t[0] < mark[0]
-            and t[1] - t[0] == 1
-            and words[t[0]] in _FORBIDDING
-            and (words[t[0]] != "no" or words[t[1] : t[1] + 1] == ("more",))
+            t for t in clause.triggers if t[0] < mark[0] and t[1] - t[0] == 1 and _forbids(words, t)
         ]
         if not bans:
             continue
@@ -1654,7 +1664,7 @@ def _harm_denied(
                     segments += [(t[0], comma, hi) for t in later if comma < hi]
                     changed = True
                 continue
-            if words[a] in _FORBIDDING and (words[a] != "no" or words[b : b + 1] == ("more",)):
+            if _forbids(words, (a, b)):
                 letting = _LETTING.intersection(words[b:hi])
                 if _UNSEEN.intersection(words[b:hi]) or (letting and _undone(words, b, hi)):
                     triggers.remove((a, b))
@@ -2168,6 +2178,11 @@ _MANNER = frozenset({"mostly", "really", "just", "only", "largely", "mainly", "u
 _BARE_NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "none", "without", "cannot"})
 
 
+def _denial(word: str) -> bool:
+    """One word that denies: a bare negation or a negated auxiliary ("isn't", "won't")."""
+    return word in _BARE_NEGATIONS or word.endswith("n't")
+
+
 def _shares_subject(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> bool:
     """A "but" clause with no subject of its own ("... but mostly slows the team down"):
     its verb is said of the subject of the clause before."""
@@ -2185,10 +2200,7 @@ def _shares_subject(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> boo
 def _verdict(words: tuple[str, ...], clause: Clause) -> bool:
     """The clause holds a verdict ("overkill", "slows the team down", "a waste of time"),
     not only a plain negation ("but didn't change the pool")."""
-    return any(
-        b - a > 1 or (words[a] not in _BARE_NEGATIONS and not words[a].endswith("n't"))
-        for a, b in clause.triggers
-    )
+    return any(b - a > 1 or not _denial(words[a]) for a, b in clause.triggers)
 
 
 def _runs_on(
