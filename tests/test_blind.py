@@ -622,6 +622,10 @@ def test_a_blind_writers_inputs_hold_the_examiners_prose_and_no_accept_list(tmp_
         # no template left unfilled, and none of the judge's accept lists or synonym groups
         assert not re.search(r"\$?\{[a-z_]+\}", text) and "accept" not in text
         assert "@gate" not in text and 'first-audio-byte"' not in text
+    # a two-fault incident's first fault shows only the evidence no later fault claims
+    first, second = pages["live-captions-lag-and-batch-spend-up"].split("## Second fault")
+    assert "shadow copies of batch traffic" not in first and "shadow copies" in second
+    assert "jitter summary of that cohort" in first
     # a mitigation the key leaves undescribed is given as its action
     assert (
         "set path=models.asr-stream-v2.decoder.endpoint_silence_ms value=250"

@@ -43,13 +43,10 @@ def _move(move: dict[str, Any]) -> str:
     return f"{move['action']} {args}".strip()
 
 
-def _fault(key: dict[str, Any], signals: dict[str, Any], causes: dict[str, Any]) -> list[str]:
+def _fault(key: dict[str, Any], shown: list[dict[str, Any]], causes: dict[str, Any]) -> list[str]:
     cause = causes.get(key["cause"], {})
     lines = [f"True cause: {cause.get('text', key['cause'])}", "", "What the telemetry showed:"]
-    for ref in key.get("signals") or list(signals):
-        signal = signals.get(ref) if isinstance(ref, str) else ref
-        if isinstance(signal, dict) and signal.get("description"):
-            lines.append(f"- {signal['description']}")
+    lines += [f"- {signal['description']}" for signal in shown if signal.get("description")]
     lines += ["", "Mitigations that work:"]
     return lines + [f"- {_move(m)}" for m in key.get("mitigations", [])]
 
@@ -63,9 +60,13 @@ def scenario_page(name: str, causes: dict[str, Any]) -> str:
     lines += [str(briefing.get("page", "")).strip(), "", f"Context: {briefing.get('context', '')}"]
     also = key.get("also") or []
     lines += ["", "## The incident" if not also else "## First fault"]
-    lines += _fault(key, signals, causes)
+    # a later fault names its signals; the first fault's evidence is what none of them claims
+    # (writers M and N were shown the second fault's signals under the first as well)
+    claimed = {ref for fault in also for ref in fault.get("signals", [])}
+    lines += _fault(key, [s for ref, s in signals.items() if ref not in claimed], causes)
     for second in also:
-        lines += ["", "## Second fault", *_fault(second, signals, causes)]
+        lines += ["", "## Second fault"]
+        lines += _fault(second, [signals[ref] for ref in second.get("signals", [])], causes)
     lines += ["", "Harmful moves (what a careless responder might do):"]
     lines += [f"- {h['description']}" for h in key.get("harmful", []) if h.get("description")]
     lines += ["", "Prevention items the examiner looks for (id: description):"]
