@@ -2753,3 +2753,104 @@ def test_should_never_pass_on_a_condition_is_a_rule(answers, credit):
 def test_a_prohibition_of_leaving_a_thing_undone_asks_for_it(answers, credit):
     found = judge(answers, [COHORT_ALERT])
     assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+# the twelfth round (issue 35): constructions of a measure proposed in negative words, read
+# whatever their words (near misses in words of this file's own)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # "nothing <passes> unless ...": a rule, whoever the subject
+        (["Nothing gets released unless it clears the slice regression check."], 1),
+        (["Nothing from the model team ships until the slice check passes."], 1),
+        # "nothing" with no verb of letting through, or a verdict, is no rule
+        (["Nothing regressed unless you count the slices."], 0),
+        (["Nothing about slice checks is worth the delay."], 0),
+    ],
+)
+def test_nothing_passes_unless_is_a_rule(answers, credit):
+    found = judge(answers, [SLICE])
+    assert found.weights.get(SLICE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what must be impossible without a thing requires it
+        (["It should be impossible to change retry settings without a retry budget."], 1),
+        # an opening "never" governs a "without" however far along its clause
+        (["Never should a client be allowed to hammer us with retries without a budget."], 1),
+        # a thing said impossible, with no "without", or said by someone refusing, is not
+        (["A retry budget is impossible to tune for retries without months of data."], 0),
+        (["I'd never add a retry budget without more evidence."], 0),
+    ],
+)
+def test_impossible_or_never_without_requires_the_thing(answers, credit):
+    found = judge(answers, [RETRY_BUDGET])
+    assert found.weights.get(RETRY_BUDGET.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a lack before a harm that goes on or comes back
+        (["Without a latency alert per cohort we'll keep learning of it from angry users."], 1),
+        (["Without a cohort latency alert, this will happen again."], 1),
+        # a gain that goes on is no harm
+        (["Without a latency alert per cohort we keep shipping faster."], 0),
+        (["Without a cohort latency alert, things are simpler."], 0),
+    ],
+)
+def test_a_lack_before_a_harm_that_recurs_proposes_the_measure(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # "never again" forbids the incident: a harm, or a thing let through
+        (["Never again should a voice that misses its latency target get past the gate."], 1),
+        (["Never again should a slow voice slip past the latency gate."], 1),
+        # "never again" on the measure itself, or said by someone for themselves, refuses
+        (["Never again should a latency gate hold up a voice."], 0),
+        (["Never again will we bolt a latency gate onto voices."], 0),
+    ],
+)
+def test_never_again_forbids_the_incident_not_the_measure(answers, credit):
+    found = judge(answers, [GATE])
+    assert found.weights.get(GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # "stop" forbids as "never" does: a thing let through that lacks, or all at once
+        (["Stop promoting routers that haven't had a canary."], 1),
+        (["Stop pushing routing changes to every user in one step."], 1),
+        # a stop reported, or the staging itself stopped, proposes nothing
+        (["Stop worrying about routers that haven't had a canary."], 0),
+        (["They pushed routing changes to every user in one step."], 0),
+    ],
+)
+def test_stop_forbids_as_never_does(answers, credit):
+    found = judge(answers, [ROUTER])
+    assert found.weights.get(ROUTER.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a why-question that denies complains of a lack, and so asks for it
+        (["Why do we still not alert on cost per request?"], 1),
+        (["Why isn't there an alert on the cost per request yet?"], 1),
+        # a why-question with no denial weighs the measure, it asks for nothing
+        (["Why would anyone alert on cost per request?"], 0),
+        (["Why alert on cost per request?"], 0),
+    ],
+)
+def test_a_why_question_that_denies_asks_for_the_measure(answers, credit):
+    found = judge(answers, [COST_UNIT])
+    assert found.weights.get(COST_UNIT.id, 0) * found.factor == credit, found

@@ -42,6 +42,7 @@ from drills.judge.reading import (
     SUFFICED,
     Reading,
     closes_argument,
+    denies,
     directs,
     lexicon,
     makes_point,
@@ -633,6 +634,9 @@ def _asks(text: str) -> bool:
     if not text.rstrip().endswith("?"):
         return False
     found = words(text)
+    # "why is there still no alert on X?": a why-question that denies complains of a lack
+    if found[:1] == ["why"] and any(denies(w) for w in found[1:]):
+        return False
     # "..., so why not alarm on confidence?": a suggestion wherever its question opens
     return not any(tuple(found[k : k + 2]) in _SUGGESTIONS for k in range(len(found)))
 

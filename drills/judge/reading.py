@@ -1105,6 +1105,7 @@ def read(text: str) -> Reading:
     clauses = _hedged_back(tup, clauses)
     lemmas = [lemma_stems(w) for w in words]
     clauses = _harm_denied(source, tup, spans, clauses, lemmas)
+    clauses = _complaints(source, tup, spans, clauses)
     clauses = _weighed_and_rejected(tup, clauses)
     clauses = _all_at_once_forbidden(tup, clauses, lemmas)
     return Reading(
@@ -1142,6 +1143,10 @@ def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, 
     a, b = trigger
     if b - a != 1 or cond >= hi or words[cond] not in _RULE_CONDITIONS or a > cond:
         return False
+    if words[a] == "nothing":
+        # "nothing ships unless the slice holds", "nothing from that channel gets promoted
+        # until ...": no thing passes but on the condition, whoever speaks
+        return any(stem(w) in _PASSING for w in words[a + 1 : cond])
     if (
         words[a] not in _RULE_DENIALS
         or (a == lo and words[a] != "no")
@@ -1157,6 +1162,9 @@ def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, 
     return words[lo] not in ("don't", "do", "never")
 
 
+_IMPOSSIBLE = frozenset({"impossible", "unable"})
+
+
 def _never_without(
     words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
 ) -> list[tuple[int, int]]:
@@ -1167,13 +1175,29 @@ def _never_without(
     if set(words[lo:hi]) & _SPEAKERS:
         return triggers
     withouts = [t for t in triggers if words[t[0]] == "without"]
+    # "it must be impossible to open a route without an end date": what cannot be done
+    # without the thing requires it ("impossible" is no negation of its own)
+    impossible = [
+        k
+        for k in range(lo + 1, hi - 1)
+        if words[k] in _IMPOSSIBLE and "it" in words[lo:k] and words[k + 1] in ("to", "for")
+    ]
+    if impossible and any(impossible[0] < w[0] for w in withouts):
+        return [t for t in triggers if t != next(w for w in withouts if w[0] > impossible[0])]
     denials = [
         t
         for t in triggers
         if t[1] - t[0] == 1
         and (words[t[0]] in _RULE_DENIALS | {"never"} or words[t[0]].endswith("n't"))
     ]
-    pairs = [(d, w) for w in withouts for d in denials if d[0] < w[0] and w[0] - d[1] <= 6]
+    # an opening "never" ("never again should a route run on its fallback for hours without
+    # a page") governs its whole clause
+    pairs = [
+        (d, w)
+        for w in withouts
+        for d in denials
+        if d[0] < w[0] and (w[0] - d[1] <= 6 or (d[0] <= lo + 1 and words[d[0]] == "never"))
+    ]
     if not pairs:
         return triggers
     dropped = {t for pair in pairs[:1] for t in pair}
@@ -1241,7 +1265,22 @@ def _required(
                 if denial is not None and words[denial[0]] in _DENIALS:
                     dropped.update({t, denial})
                     break  # else a noun ("any preprocessing merge that ..."): read on
+                if _stopped(words, k, lo):  # "stop shipping builds that haven't ..."
+                    dropped.add(t)
+                    break
     return [t for t in triggers if t not in dropped]
+
+
+def _stopped(words: tuple[str, ...], k: int, lo: int) -> bool:
+    """The gerund at `k` is what an instruction to stop forbids ("stop shipping ...", "we
+    must stop releasing ..."): "stop" is no negation of its own, but forbids as "never"
+    does."""
+    return (
+        k > lo
+        and words[k - 1] == "stop"
+        and words[k].endswith("ing")
+        and not set(words[lo : k - 1]) & (_SPEAKERS - {"we", "let's"})
+    )
 
 
 _MODALS = frozenset({"should", "must", "can", "may", "will", "shall", "gets", "goes", "ships"})
@@ -1476,13 +1515,23 @@ _HARMED = _UNSEEN | frozenset(
     {
         "break", "breaks", "broke", "hit", "paid", "pay", "slip", "slips", "slipped",
         "collapse", "collapsed", "guess", "guessing", "blame", "waste", "wasted",
-        "suffer", "suffered", "hurt", "miss", "missed", "misses",
+        "suffer", "suffered", "hurt", "miss", "missed", "misses", "mistake", "mistaking",
+        "mistaken", "late", "blamed", "blaming",
     }
 )  # fmt: skip
 _OUTCOME_OPENERS = frozenset(
     {"we", "you", "they", "nobody", "nothing", "everyone", "anyone", "stays", "goes", "remains"}
+    | {"we'll", "you'll", "they'll", "it'll", "we'd", "this", "it"}
 )
 _NOBODY = frozenset({"nobody", "nothing", "never", "noone"})  # "nobody notices"
+# an outcome that goes on or comes back ("we'll keep finding out from tickets", "it will
+# happen again"): the harm the lack brought, said without a word of harm; not a gain that
+# goes on ("we keep shipping fast")
+_RECURRING = frozenset({"keep", "keeps", "again"})
+_GAINS = frozenset(
+    {"faster", "fast", "quicker", "quickly", "cheaper", "simpler", "easier", "less", "fewer"}
+    | {"save", "saves", "saving", "lean", "nimble"}
+)
 # a prohibition: what it forbids is the harm ("don't let X hide Y", "never again should ...")
 _FORBIDDING = frozenset({"never", "don't", "mustn't", "shouldn't", "no"})
 
@@ -1583,7 +1632,7 @@ def _all_at_once_forbidden(
         bans = [
             t for t in clause.triggers if t[0] < mark[0] and t[1] - t[0] == 1 and _forbids(words, t)
         ]
-        if not bans:
+        if not bans and not any(_stopped(words, k, lo) for k in range(lo + 1, mark[0])):
             continue
         for k in range(*mark):
             lemmas[k] = lemmas[k] | _STAGING
@@ -1607,6 +1656,43 @@ def _undone(words: tuple[str, ...], lo: int, hi: int) -> bool:
         w.startswith("un") and w.endswith("ed") and len(w) > 6 and w[2:] in _DONE
         for w in words[lo:hi]
     )
+
+
+def _complaints(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], clauses: list[Clause]
+) -> list[Clause]:
+    """ "Why is there still no alert on cost per request?", "why don't we have a churn
+    metric yet?": a why-question that denies a thing complains of its absence, and so asks
+    for it, as "why not ...?" does; its negation is the complaint, not a denial."""
+    out = list(clauses)
+    for n, clause in enumerate(clauses):
+        first = next(c for c in clauses if c.sentence == clause.sentence)
+        last = [c for c in clauses if c.sentence == clause.sentence][-1]
+        if words[first.first] != "why" or "?" not in text[spans[last.last - 1][1] :][:3]:
+            continue
+        kept = tuple(t for t in clause.triggers if t[1] - t[0] > 1 or not _denial(words[t[0]]))
+        if kept != clause.triggers:
+            out[n] = replace(clause, triggers=kept)
+    return out
+
+
+# what an incident did, that "never again" forbids: a harm, or a thing let through
+_INCIDENT = frozenset(stem(w) for w in ("pass", "reach", "slip", "hit", "double")) | _PASSING
+
+
+def _recurrence_forbidden(
+    words: tuple[str, ...], trigger: tuple[int, int], lo: int, hi: int
+) -> bool:
+    """ "Never again should a voice that breaks its budget get promoted", "never again should
+    one cohort suffer while the dashboards stay green": "never again" forbids the incident
+    coming back, and the incident is a harm or a thing let through, not the measure; what
+    the clause says is the practice that stops it, so the two cancel. Not where someone
+    speaks for themselves ("never again will we add a gate")."""
+    a = trigger[0]
+    if words[a : a + 2] != ("never", "again") or a > lo + 1 or set(words[lo:hi]) & _SPEAKERS:
+        return False
+    rest = words[a + 2 : hi]
+    return bool(_HARMED.intersection(rest)) or any(stem(w) in _INCIDENT for w in rest)
 
 
 def _harm_denied(
@@ -1658,11 +1744,16 @@ def _harm_denied(
                         continue
                     rest, later = (comma, hi), [t for t in triggers if t[0] >= comma]
                 outcome = set(words[rest[0] : rest[1]])
-                if later or (_HARMED | _NOBODY) & outcome:
+                recurs = _RECURRING & outcome and not _GAINS & outcome
+                if later or (_HARMED | _NOBODY) & outcome or recurs:
                     triggers.remove((a, b))
                     segments = [s for s in segments if s[0] != a]
                     segments += [(t[0], comma, hi) for t in later if comma < hi]
                     changed = True
+                continue
+            if _recurrence_forbidden(words, (a, b), lo, hi):
+                triggers.remove((a, b))
+                changed = True
                 continue
             if _forbids(words, (a, b)):
                 letting = _LETTING.intersection(words[b:hi])
@@ -2181,6 +2272,9 @@ _BARE_NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "none", "wi
 def _denial(word: str) -> bool:
     """One word that denies: a bare negation or a negated auxiliary ("isn't", "won't")."""
     return word in _BARE_NEGATIONS or word.endswith("n't")
+
+
+denies = _denial
 
 
 def _shares_subject(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> bool:
