@@ -2854,3 +2854,50 @@ def test_stop_forbids_as_never_does(answers, credit):
 def test_a_why_question_that_denies_asks_for_the_measure(answers, credit):
     found = judge(answers, [COST_UNIT])
     assert found.weights.get(COST_UNIT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a question that only names a measure, then a turn to it or a yes: taken up
+        (["A retry budget? Cap retries at a tenth of first attempts."], 1),
+        (["A retry budget? Yes, cap retries at a tenth of first attempts."], 1),
+        # then only a remark about it, whatever its words: weighed, not proposed
+        (["A retry budget? Retries hardly ever pile up past first attempts."], 0),
+        (["A retry budget? We'll be buried in tuning retry caps for each caller."], 0),
+    ],
+)
+def test_a_question_naming_a_measure_is_taken_up_only_by_a_turn_to_it(answers, credit):
+    found = judge(answers, [RETRY_BUDGET])
+    assert found.weights.get(RETRY_BUDGET.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what there is, said to do in the present, closes the argument against the measure
+        (["Per-cohort latency alerts would add noise. The fleet page is fine."], 0),
+        # said of the past, or as a reason, it reports what was seen
+        (["Page on latency per cohort, since the fleet chart said all was fine."], 1),
+        (["Alert on each cohort's latency: the fleet chart looked fine throughout."], 1),
+    ],
+)
+def test_what_there_is_said_to_be_fine_closes_against_the_measure(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a verdict of improbability on the subject of its copula, or through a pronoun
+        # that a judgement points back with, sets the cause aside
+        ("We looked at the new voice's larger vocoder and judge it unlikely to matter.", 0.0),
+        ("The new voice's larger vocoder is highly unlikely to be it; look elsewhere.", 0.0),
+        # the same words of improbability said of another thing leave the cause standing
+        ("The new voice's larger vocoder did it; a demand rise is unlikely.", 1.0),
+        ("The new voice's larger vocoder slowed first audio; demand seems improbable.", 1.0),
+    ],
+)
+def test_a_verdict_of_improbability_sets_aside_what_it_is_said_of(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)

@@ -312,9 +312,14 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                             m.item != name and m.first <= i < m.last for m in matches
                         )
 
-                    if any(here(i) and _governed(reading, b, i) for i in before) or (
-                        _steady(reading, a, b)
-                        and any(here(i) and _unbroken(reading, i + n, a) for i in after)
+                    said_of = _improbable_of(reading, a, clause.first)
+                    if (
+                        any(here(i) and _governed(reading, b, i) for i in before)
+                        or (
+                            _steady(reading, a, b)
+                            and any(here(i) and _unbroken(reading, i + n, a) for i in after)
+                        )
+                        or (said_of is not None and any(here(i) for i in range(*said_of)))
                     ):
                         out[concept.id] = a
                         break
@@ -332,6 +337,32 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                 ):
                     out[concept.id] = a
     return out
+
+
+_IMPROBABLE = frozenset({"unlikely", "improbable", "implausible", "doubtful"})
+_VERDICT_FILL = frozenset(
+    {"is", "are", "was", "were", "seems", "seem", "looks", "look", "highly", "very", "quite"}
+    | {"most", "fairly", "pretty", "rather", "also", "still", "now"}
+)
+_JUDGING = frozenset(stem(w) for w in ("consider", "think", "find", "deem", "judge", "believe"))
+
+
+def _improbable_of(reading: Reading, a: int, first: int) -> tuple[int, int] | None:
+    """Where the thing stands that a verdict of improbability at `a` is said of: the
+    subject of its copula ("routing is highly unlikely to be at fault": the few words
+    before the copula), or, through a pronoun a judgement points back with ("we reviewed
+    the batching and consider it unlikely"), everything before it in its clause."""
+    words = reading.words
+    if words[a] not in _IMPROBABLE:
+        return None
+    k = a - 1
+    while k > first and words[k] in _VERDICT_FILL - {"is", "are", "was", "were"}:
+        k -= 1
+    if k > first and words[k] in _VERDICT_FILL:
+        return (max(first, k - 5), k)
+    if k - 1 >= first and words[k] == "it" and stem(words[k - 1]) in _JUDGING:
+        return (first, k - 1)
+    return None
 
 
 _PREDICATE = frozenset({"is", "are", "was", "were", "it's", "they're", "just", "only", "merely"})

@@ -34,7 +34,7 @@ problem sits nearest that cause — exactly what the matcher must refuse.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -42,8 +42,9 @@ from drills.judge.reading import (
     SUFFICED,
     Reading,
     closes_argument,
-    denies,
+    complains,
     directs,
+    has_finite,
     lexicon,
     makes_point,
     omission_at,
@@ -441,12 +442,22 @@ _WHY_PAST = frozenset({"did", "was", "were", "didn't", "wasn't", "weren't", "had
 def _answered(m: Match, part: Statement) -> bool:
     """A statement that answers a question earns an item by words of its own, or by a yes
     that recommends what the question described ("Yes, so add them")."""
-    if not part.answers or min(m.covered) < part.answers:
+    if not part.answers:
         return True
-    if not part.affirms:
-        return False
     reading = read(part.text)
     own = [c for c in reading.clauses if c.first < part.answers]
+    if min(m.covered) < part.answers:
+        # "Slice dashboards per language? We'd drown in charts.": the answer to a question
+        # that only names a measure (no verb of its own) takes it up only by a yes or by
+        # turning to it ("track it beside WER"); a remark about it, whatever its words,
+        # weighs it and proposes nothing
+        return (
+            part.affirms
+            or has_finite(reading, part.answers, len(reading.words))
+            or any(recommends(reading, c) or proposes(reading, c) for c in own)
+        )
+    if not part.affirms:
+        return False
     return any(
         recommends(reading, c)
         and _POINTING.intersection(reading.words[c.first : c.last])
@@ -494,7 +505,20 @@ def statements(answers: Sequence[str]) -> list[Statement]:
             ends = sentence.text.rstrip().endswith("?")
             question = (line[:2], sentence.text.rstrip().rstrip("?")) if ends else None
             before = None if ends else (line[:2], sentence.text)
+    # "First-audio alerts? The burn-rate page caught it late. Add one.": an instruction that
+    # points back takes the question up for the answer before it
+    for k in range(len(out) - 1):
+        if out[k].answers and out[k + 1].line[:2] == out[k].line[:2]:
+            nxt = read(out[k + 1].text)
+            if any(
+                recommends(nxt, c) and not c.judged() and _ONE.intersection(nxt.words)
+                for c in nxt.clauses
+            ):
+                out[k] = replace(out[k], affirms=True)
     return out
+
+
+_ONE = frozenset({"one", "ones", "it", "them", "those", "these", "that"})
 
 
 _BACK = frozenset({"them", "those", "these", "ones"})
@@ -635,7 +659,7 @@ def _asks(text: str) -> bool:
         return False
     found = words(text)
     # "why is there still no alert on X?": a why-question that denies complains of a lack
-    if found[:1] == ["why"] and any(denies(w) for w in found[1:]):
+    if complains(found):
         return False
     # "..., so why not alarm on confidence?": a suggestion wherever its question opens
     return not any(tuple(found[k : k + 2]) in _SUGGESTIONS for k in range(len(found)))

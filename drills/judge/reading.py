@@ -20,6 +20,7 @@ read every answer through this one module.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from itertools import pairwise
@@ -531,17 +532,26 @@ def recommends(reading: Reading, clause: Clause) -> bool:
 _PREDICTING = frozenset({"end", "wind", "spend", "lose", "get"})
 
 
+def _suffered(word: str) -> bool:
+    """A past participle said of what befalls someone ("paged", "buried", "flooded")."""
+    return len(word) > 4 and word.endswith(("ed", "en")) and "VERB" in getAllLemmas(word)
+
+
 def _predicts(words: tuple[str, ...], k: int) -> bool:
     """ "we'd be chasing noise", "we'd end up paging nightly", "we'd have shipped it": a
     first person's "would" that foretells what a measure brings, not a choice ("we'd need
     a budget", "I'd add a canary", "I'd be in favour of it")."""
-    if words[k] not in ("i'd", "we'd", "you'd") or k + 1 >= len(words):
+    if words[k] not in ("i'd", "we'd", "you'd", "i'll", "we'll", "you'll") or k + 1 >= len(words):
         return False
     nxt = words[k + 1 : k + 3]
-    if nxt[0] in _PREDICTING:
+    if nxt[0] in _PREDICTING and words[k].endswith("'d"):
         return True
     if nxt[0] == "be" and len(nxt) > 1:
-        return nxt[1].endswith("ing")
+        # "we'd be chasing noise"; "we'll be paged every time ...", "we'd be buried in
+        # charts": what befalls the speaker, not a choice ("we'll be adding a gate")
+        return nxt[1].endswith("ing") if words[k].endswith("'d") else _suffered(nxt[1])
+    if not words[k].endswith("'d"):
+        return False
     return nxt[0] == "have" and len(nxt) > 1 and nxt[1] != "to" and nxt[1].endswith(("ed", "en"))
 
 
@@ -673,7 +683,15 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     deciders = bool(set(words) & _DECIDERS)
     negations = [words[a - clause.first] for a, _ in clause.judged()]
     denied = any(_denial(w) for w in negations)
-    if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS) and not denied:
+    # "global WER is fine": what there is, said to do ("fine-grained" is no verdict)
+    # (in the present: "final WER said all was fine", "transcripts look fine" report)
+    fine = (
+        words[-1] == "fine"
+        and len(words) > 2
+        and words[-2] in ("is", "are", "that's", "it's")
+        and not set(words) & (_REASONS | {"said", "says", "say"})
+    )
+    if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS or fine) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
     if words[-2:] in _WILL_DO and len(words) > 2 and not denied:
         return True  # "A reminder in the launch channel will do." (not "... will do it")
@@ -1632,7 +1650,17 @@ def _all_at_once_forbidden(
         bans = [
             t for t in clause.triggers if t[0] < mark[0] and t[1] - t[0] == 1 and _forbids(words, t)
         ]
-        if not bans and not any(_stopped(words, k, lo) for k in range(lo + 1, mark[0])):
+        # "stop pushing it to everyone in one go"; "it must be impossible to change it
+        # fleet-wide in one push": no negation of its own, the same prohibition
+        impossible = any(
+            words[k] in _IMPOSSIBLE and "it" in words[lo:k] and words[k + 1 : k + 2] == ("to",)
+            for k in range(lo + 1, mark[0])
+        )
+        if (
+            not bans
+            and not impossible
+            and not any(_stopped(words, k, lo) for k in range(lo + 1, mark[0]))
+        ):
             continue
         for k in range(*mark):
             lemmas[k] = lemmas[k] | _STAGING
@@ -1658,6 +1686,25 @@ def _undone(words: tuple[str, ...], lo: int, hi: int) -> bool:
     )
 
 
+_THERE = frozenset({"there", "we", "you", "they", "still", "yet", "anyone", "anybody"})
+
+
+def complains(words: Sequence[str]) -> bool:
+    """A why-question that denies a thing is there ("why is there still no alert on X",
+    "why don't we have a churn metric", "why do we still not page on it"): the denial
+    comes within its first words, said of what there is, not inside what the question
+    names ("why promote a build that was never shadowed?" asks why do the harm)."""
+    if list(words[:1]) != ["why"]:
+        return False
+    head = list(words[1:6])
+    k = next((i for i, w in enumerate(head) if _denial(w)), None)
+    return (
+        k is not None
+        and not _RELATIVES.intersection(head[:k])
+        and (head[k].endswith("n't") or _THERE.intersection(head[:k]))
+    )
+
+
 def _complaints(
     text: str, words: tuple[str, ...], spans: list[tuple[int, int]], clauses: list[Clause]
 ) -> list[Clause]:
@@ -1668,7 +1715,10 @@ def _complaints(
     for n, clause in enumerate(clauses):
         first = next(c for c in clauses if c.sentence == clause.sentence)
         last = [c for c in clauses if c.sentence == clause.sentence][-1]
-        if words[first.first] != "why" or "?" not in text[spans[last.last - 1][1] :][:3]:
+        if (
+            not complains(words[first.first : last.last])
+            or "?" not in text[spans[last.last - 1][1] :][:3]
+        ):
             continue
         kept = tuple(t for t in clause.triggers if t[1] - t[0] > 1 or not _denial(words[t[0]]))
         if kept != clause.triggers:
@@ -2182,6 +2232,8 @@ def _attributive(words: tuple[str, ...], trigger: tuple[int, int], lo: int, lex:
     before = words[a - 1]
     if before not in lex.determiners and before not in _PREPOSITIONS:  # "on identical fixtures"
         return False
+    if before in ("it", "them"):  # "we consider it unlikely": a pronoun's complement
+        return False
     return not (a - 2 >= lo and words[a - 2] in lex.finite)
 
 
@@ -2272,9 +2324,6 @@ _BARE_NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "none", "wi
 def _denial(word: str) -> bool:
     """One word that denies: a bare negation or a negated auxiliary ("isn't", "won't")."""
     return word in _BARE_NEGATIONS or word.endswith("n't")
-
-
-denies = _denial
 
 
 def _shares_subject(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> bool:
