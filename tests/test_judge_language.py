@@ -2901,3 +2901,19 @@ def test_what_there_is_said_to_be_fine_closes_against_the_measure(answers, credi
 )
 def test_a_verdict_of_improbability_sets_aside_what_it_is_said_of(text, share):
     assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a lack set as the condition of a harm proposes what is lacking
+        (["If no one is paged on a cohort's latency, we'll chase the wrong servers again."], 1),
+        (["If a cohort's latency isn't alerted on, the next slowdown will be missed too."], 1),
+        # a lack set as the condition of a gain, or of an acceptance, argues against it
+        (["If we don't alert on each cohort's latency, we'd save the on-call a lot of noise."], 0),
+        (["If a cohort's latency isn't alerted on, we'll live with that."], 0),
+    ],
+)
+def test_a_lack_as_the_condition_of_a_harm_proposes_the_measure(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found

@@ -656,6 +656,26 @@ def _concessive(words: tuple[str, ...], k: int) -> bool:
     return words[k] == "whatever" and k + 1 < len(words) and words[k + 1] not in ("and", "but")
 
 
+def _after_lack(reading: Reading, clause: Clause) -> bool:
+    """The clause is the consequent of a lack set as its condition just before it in its
+    sentence ("if nobody is paged on it, we'll chase it again", "if it isn't gated, the
+    next tweak will break it"), and foretells a harm: what the lack brings (not a gain or an
+    acceptance: "if we don't gate it, we'll ship faster", "..., I'll live with that")."""
+    n = reading.clauses.index(clause)
+    if n == 0:
+        return False
+    before = reading.clauses[n - 1]
+    own = reading.words[before.first : before.last]
+    then = set(reading.words[clause.first : clause.last])
+    harm = bool((_HARMED | _NOBODY | _RECURRING) & then) and not _GAINS & then
+    return (
+        harm
+        and before.sentence == clause.sentence
+        and own[0] in _CONDITIONAL
+        and any(_denial(w) or w in _NOBODY for w in own[1:])
+    )
+
+
 def closes_argument(reading: Reading, clause: Clause) -> bool:
     """The clause is where an argument about a measure lands, against it: a preference for
     something else or for the status quo ("I'd keep serving everything", "better to tune
@@ -675,6 +695,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         return False  # a contrast is read where it stands; a condition checks
     if words[0] in ("or", "otherwise", "else"):
         return False  # "..., or it doesn't ship": the threat is the reason for the measure
+    if _after_lack(reading, clause):
+        return False  # "if clients don't report it, we'll blame the servers": the lack's harm
     if len(words) <= 2 and stem(words[0]) in _LEAVING and words[1:] in ((), ("it",), ("that",)):
         # "Skip.", "Skip it.": a refusal standing alone, as "Not now." is (not the
         # instruction after a condition: "if its deadline has passed, skip it")
@@ -1065,6 +1087,10 @@ def read(text: str) -> Reading:
             for e in _harms(tup, lo, hi, lex, setting)
             if e[0] < cond or not lex.remedied.intersection(tup[cond : e[0]])
         ]
+        # "if clients don't report their metrics, we'll blame our servers": a harm that a
+        # lack set as the condition brings is the lack's, no verdict against the measure
+        if setting < lo and any(_denial(w) or w in _NOBODY for w in words[setting + 1 : lo]):
+            harms = []
         cancels = [
             t
             for t in triggers
