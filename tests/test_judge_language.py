@@ -2917,3 +2917,41 @@ def test_a_verdict_of_improbability_sets_aside_what_it_is_said_of(text, share):
 def test_a_lack_as_the_condition_of_a_harm_proposes_the_measure(answers, credit):
     found = judge(answers, [COHORT_ALERT])
     assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+OVERLAP = Concept.of("overlap-stages", [["overlap", "in parallel"], ["retrieval", "stage"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what is kept, judged easier or cheaper to do, closes the argument against it
+        (
+            [
+                "Per-stage overlap sounds clever. One stage after another is simpler to reason about."
+            ],
+            0,
+        ),
+        # the measure itself judged so, or a comparative with nothing to do after it, not
+        (["Overlap retrieval with the LLM stage: in parallel is quicker to answer."], 1),
+        (["Overlap retrieval with the LLM stage; serial is slower."], 1),
+    ],
+)
+def test_what_is_kept_judged_easier_to_do_argues_against(answers, credit):
+    found = judge(answers, [OVERLAP])
+    assert found.weights.get(OVERLAP.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # what is said unable to explain what was seen is set aside, through a pointer too
+        ("The new voice's larger vocoder can't account for a doubling of latency.", 0.0),
+        ("The new voice's larger vocoder adds a little, but it can't explain a doubling.", 0.0),
+        # said of another thing, or of what it does explain, the cause stands
+        ("The new voice's larger vocoder did it; queueing can't explain a doubling.", 1.0),
+        ("The new voice's larger vocoder did it, and nothing else accounts for a doubling.", 1.0),
+    ],
+)
+def test_what_cannot_explain_the_symptom_is_set_aside(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)

@@ -35,6 +35,7 @@ from lemminflect import getAllLemmas
 
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
 from drills.judge.reading import (
+    Clause,
     Reading,
     has_finite,
     lexicon,
@@ -323,6 +324,12 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                     ):
                         out[concept.id] = a
                         break
+        for lo, hi in _unexplaining(reading, clause):
+            for concept in _concepts():
+                if concept.id not in out and any(
+                    p.at(reading, i) for p in concept.groups[0] for i in range(lo, hi)
+                ):
+                    out[concept.id] = hi
         verdicts = [
             a for a, _ in spans_of(reading.words, lexicon().set_aside, clause.first, clause.last)
         ]
@@ -336,6 +343,32 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                     for i in range(clause.first, a - len(p.tokens) + 1)
                 ):
                     out[concept.id] = a
+    return out
+
+
+_EXPLAINING = frozenset({"explain", "account"})
+_BACK = frozenset({"it", "that", "this", "they", "which", "those", "these", "neither"})
+
+
+def _unexplaining(reading: Reading, clause: Clause) -> list[tuple[int, int]]:
+    """Where the things stand that a clause says cannot explain what was seen ("so it can't
+    explain a doubled bill", "that mirror can't account for a bill this size"): the
+    subject before the denial, or, where the subject points back ("it", "that mirror"),
+    the clause just before in the sentence as well."""
+    words = reading.words
+    out = []
+    for a, b in clause.triggers:
+        if b - a != 1 or not (words[a].endswith("n't") or words[a] in ("cannot", "not")):
+            continue
+        verb = next((k for k in range(b, min(b + 3, clause.last)) if words[k] != "fully"), None)
+        if verb is None or stem(words[verb]) not in _EXPLAINING:
+            continue
+        out.append((clause.first, a))
+        n = reading.clauses.index(clause)
+        if _BACK.intersection(words[clause.first : a]) and n > 0:
+            before = reading.clauses[n - 1]
+            if before.sentence == clause.sentence:
+                out.append((before.first, before.last))
     return out
 
 

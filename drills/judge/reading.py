@@ -676,6 +676,18 @@ def _after_lack(reading: Reading, clause: Clause) -> bool:
     )
 
 
+_NOT_COMPARATIVE = frozenset({"never", "ever", "over", "under", "other", "after", "either"})
+
+
+def _comparative(word: str) -> bool:
+    """An adjective's comparative ("easier", "cleaner", "cheaper"), not a noun or "other"."""
+    if not word.endswith("er") or word in _NOT_COMPARATIVE or len(word) < 5:
+        return False
+    found = getAllLemmas(word)
+    adjectives = found.get("ADJ", ())
+    return word not in found.get("NOUN", ()) and any(lemma != word for lemma in adjectives)
+
+
 def closes_argument(reading: Reading, clause: Clause) -> bool:
     """The clause is where an argument about a measure lands, against it: a preference for
     something else or for the status quo ("I'd keep serving everything", "better to tune
@@ -760,6 +772,14 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     # "one end-to-end number is better": what is kept, said to be the better choice
     preferring = preferring or (
         len(words) > 2 and words[-1] in _BETTER and words[-2] in ("is", "are", "'s", "seems")
+    )
+    # "serial is easier to debug", "one dashboard is cheaper to run": a judgement of ease
+    # or cost of what is kept, whatever the adjective (a comparative, then what to do)
+    preferring = preferring or any(
+        w in ("is", "are", "stays", "remains")
+        and _comparative(words[k + 1])
+        and words[k + 2 : k + 3] == ("to",)
+        for k, w in enumerate(words[1:-2], 1)
     )
     if preferring or ("better", "to") in pairs or ("better", "off") in pairs:
         return True
