@@ -2955,3 +2955,25 @@ def test_what_is_kept_judged_easier_to_do_argues_against(answers, credit):
 )
 def test_what_cannot_explain_the_symptom_is_set_aside(text, share):
     assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a refusal that names its own object lands on that, not on the measure before it
+        (["Alert on each cohort's latency. I would not, though, add a weekly review board."], 1),
+        (
+            [
+                "Latency alerts per cohort would have caught it. I wouldn't cap the fleet page "
+                "at one region, though — that's noise."
+            ],
+            1,
+        ),
+        # a refusal that points back, or names nothing, still lands on the measure
+        (["Latency alerts per cohort could help. I wouldn't, though — that's noise."], 0),
+        (["Latency alerts per cohort could help. I would not add them."], 0),
+    ],
+)
+def test_a_refusal_naming_its_own_object_leaves_the_measure_before_it(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from drills.judge.reading import (
     SUFFICED,
+    Clause,
     Reading,
     closes_argument,
     complains,
@@ -766,6 +767,8 @@ def _closed_against(
                     said = match_in(by_id[m.item], there, clause.first, clause.last)
                     if said is not None and not said.negated:
                         continue
+                    if said is None and j > k and _opening_refusal_of_its_own(other.text):
+                        continue  # "Canary it. I wouldn't cap the autoscaler at one GPU."
                     if (
                         said is None
                         and j > k
@@ -786,6 +789,37 @@ def _closed_against(
                         continue
                     out.add((k, m.item))
     return out
+
+
+_DETERMINERS = frozenset({"a", "an", "the", "every", "any", "each", "another", "extra"})
+_POINTER_WORDS = frozenset({"it", "that", "this", "those", "these", "them", "all"})
+
+
+def _refuses_its_own(reading: Reading, clauses: list[Clause]) -> bool:
+    """A refusal that names its own object ("I wouldn't add a mandatory approval board", "I
+    wouldn't cap the autoscaler at one A100"): a denial, a noun phrase after it, and nothing
+    that points back; it lands on what it names, not on a measure an earlier sentence
+    proposed. "I wouldn't bother", "I'd skip it", "not all that" still close."""
+    words = [w for c in clauses for w in reading.words[c.first : c.last]]
+    first = clauses[0].first if clauses else 0
+    denials = [a - first for c in clauses for a, b in c.triggers if b - a == 1]
+    if not denials or _POINTER_WORDS.intersection(words):
+        return False
+    return bool(_DETERMINERS.intersection(words[denials[0] + 1 :]))
+
+
+def _opening_refusal_of_its_own(text: str) -> bool:
+    """The statement opens with a refusal naming its own object, up to the first clause that
+    points back ("I would not, however, add an approval board; that slows launches")."""
+    reading = read(text)
+    head: list[Clause] = []
+    for clause in reading.clauses:
+        if clause.sentence != reading.clauses[0].sentence or _POINTER_WORDS.intersection(
+            reading.words[clause.first : clause.last]
+        ):
+            break
+        head.append(clause)
+    return bool(head) and _refuses_its_own(reading, head)
 
 
 def judge(
@@ -844,6 +878,7 @@ def judge(
         for k in range(len(parts) - 1)
         if parts[k + 1].line[:2] == parts[k].line[:2]
         and (opens_with_verdict(parts[k + 1].text) or _sufficed(parts[k], parts[k + 1]))
+        and not _opening_refusal_of_its_own(parts[k + 1].text)
     }
     # a prevention entry is one argument: where it lands against a measure, the measure is
     # argued against; an essay's paragraph makes several points, so there it is not applied
