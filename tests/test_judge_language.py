@@ -2928,7 +2928,8 @@ OVERLAP = Concept.of("overlap-stages", [["overlap", "in parallel"], ["retrieval"
         # what is kept, judged easier or cheaper to do, closes the argument against it
         (
             [
-                "Per-stage overlap sounds clever. One stage after another is simpler to reason about."
+                "Per-stage overlap sounds clever. One stage after another is simpler to "
+                "reason about."
             ],
             0,
         ),
