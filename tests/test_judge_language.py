@@ -2973,6 +2973,8 @@ def test_what_cannot_explain_the_symptom_is_set_aside(text, share):
         # a refusal that points back, or names nothing, still lands on the measure
         (["Latency alerts per cohort could help. I wouldn't, though — that's noise."], 0),
         (["Latency alerts per cohort could help. I would not add them."], 0),
+        # a verdict with no verb of its own names no object: it lands on the measure
+        (["Latency alerts per cohort could help. Not an engineering priority."], 0),
     ],
 )
 def test_a_refusal_naming_its_own_object_leaves_the_measure_before_it(answers, credit):

@@ -792,6 +792,7 @@ def _closed_against(
 
 
 _DETERMINERS = frozenset({"a", "an", "the", "every", "any", "each", "another", "extra"})
+_AUXILIARY = frozenset({"would", "will", "should", "do", "did", "does", "must", "could", "shall"})
 _POINTER_WORDS = frozenset({"it", "that", "this", "those", "these", "them", "all"})
 
 
@@ -805,7 +806,13 @@ def _refuses_its_own(reading: Reading, clauses: list[Clause]) -> bool:
     denials = [a - first for c in clauses for a, b in c.triggers if b - a == 1]
     if not denials or _POINTER_WORDS.intersection(words):
         return False
-    return bool(_DETERMINERS.intersection(words[denials[0] + 1 :]))
+    d = denials[0]
+    # a person's refusal with its verb ("I wouldn't cap ...", "we should not add ..."), not
+    # a verdict with none ("Not an engineering priority.")
+    if not (words[d].endswith("n't") or (d > 0 and words[d - 1] in _AUXILIARY)):
+        return False
+    det = next((k for k in range(d + 1, len(words)) if words[k] in _DETERMINERS), None)
+    return det is not None and det > d + 1
 
 
 def _opening_refusal_of_its_own(text: str) -> bool:

@@ -1747,7 +1747,7 @@ def complains(words: Sequence[str]) -> bool:
     return (
         k is not None
         and not _RELATIVES.intersection(head[:k])
-        and (head[k].endswith("n't") or _THERE.intersection(head[:k]))
+        and (head[k].endswith("n't") or bool(_THERE.intersection(head[:k])))
     )
 
 
