@@ -298,8 +298,8 @@ def main(argv: list[str]) -> None:
     if name not in CORPORA and name != "tune-m-rest":
         raise SystemExit(
             "corpora to look at: tune, tune-b, tune-c, tune-d, tune-e, tune-f, tune-g, tune-h, "
-            "tune-i, tune-j, tune-k, tune-l, tune-m; `check` (and any `heldout-*`) prints "
-            "figures only"
+            "tune-i, tune-j, tune-k, tune-l, tune-m, tune-m-rest; `check`, `check-m` (and any "
+            "`heldout-*`) print figures only"
         )
     if name == "tune-m-rest":
         figures = evaluate("tune-m", "tuning")
