@@ -506,7 +506,7 @@ WRITER_L: dict[str, dict[str, float]] = {
     },
     "prevention": {
         "buzzword-list": 0.9407,  # 32/34
-        "dismissive": 0.7643,  # 26/34
+        "dismissive": 0.8524,  # 29/34 (26/34 before the twelfth round)
         "negated": 0.9407,  # 32/34 (30/34 before the eleventh round)
         "right": 0.9116,  # 197/216
         "unrelated": 0.9701,  # 33/34
@@ -529,7 +529,7 @@ WRITER_L: dict[str, dict[str, float]] = {
         "argued against in approving words": 0.9260,  # 63/68
         "mixed: the item waved away": 0.9995,  # 17/17
         "mixed: the measure proposed": 0.9407,  # 32/34
-        "proposed in negative words": 0.5486,  # 56/102 (23/102 before the eleventh round)
+        "proposed in negative words": 0.5779,  # 59/102 (56 before round 12, 23 before round 11)
     },
 }
 
@@ -548,7 +548,7 @@ def test_writer_l_answers_are_judged_at_the_measured_rates():
 # wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_M: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.7642,  # 26/34
+        "dismissive-right": 0.9112,  # 31/34 (26/34 before the twelfth round)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17
         "right": 0.8598,  # 117/136
@@ -557,7 +557,7 @@ WRITER_M: dict[str, dict[str, float]] = {
     },
     "prevention": {
         "buzzword-list": 0.9701,  # 33/34
-        "dismissive": 0.5877,  # 20/34
+        "dismissive": 0.7642,  # 26/34 (20/34 before the twelfth round)
         "negated": 0.9407,  # 32/34
         "right": 0.8976,  # 194/216
         "unrelated": 0.9407,  # 32/34
@@ -579,8 +579,8 @@ WRITER_M: dict[str, dict[str, float]] = {
     "polarity": {
         "argued against in approving words": 0.8819,  # 60/68
         "mixed: the item waved away": 0.9407,  # 16/17
-        "mixed: the measure proposed": 0.8524,  # 29/34
-        "proposed in negative words": 0.3917,  # 40/102
+        "mixed: the measure proposed": 0.9112,  # 31/34 (29/34 before the twelfth round)
+        "proposed in negative words": 0.7151,  # 73/102 (40/102 before the twelfth round)
     },
 }
 

@@ -2753,3 +2753,230 @@ def test_should_never_pass_on_a_condition_is_a_rule(answers, credit):
 def test_a_prohibition_of_leaving_a_thing_undone_asks_for_it(answers, credit):
     found = judge(answers, [COHORT_ALERT])
     assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+# the twelfth round (issue 35): constructions of a measure proposed in negative words, read
+# whatever their words (near misses in words of this file's own)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # "nothing <passes> unless ...": a rule, whoever the subject
+        (["Nothing gets released unless it clears the slice regression check."], 1),
+        (["Nothing from the model team ships until the slice check passes."], 1),
+        # "nothing" with no verb of letting through, or a verdict, is no rule
+        (["Nothing regressed unless you count the slices."], 0),
+        (["Nothing about slice checks is worth the delay."], 0),
+    ],
+)
+def test_nothing_passes_unless_is_a_rule(answers, credit):
+    found = judge(answers, [SLICE])
+    assert found.weights.get(SLICE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what must be impossible without a thing requires it
+        (["It should be impossible to change retry settings without a retry budget."], 1),
+        # an opening "never" governs a "without" however far along its clause
+        (["Never should a client be allowed to hammer us with retries without a budget."], 1),
+        # a thing said impossible, with no "without", or said by someone refusing, is not
+        (["A retry budget is impossible to tune for retries without months of data."], 0),
+        (["I'd never add a retry budget without more evidence."], 0),
+    ],
+)
+def test_impossible_or_never_without_requires_the_thing(answers, credit):
+    found = judge(answers, [RETRY_BUDGET])
+    assert found.weights.get(RETRY_BUDGET.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a lack before a harm that goes on or comes back
+        (["Without a latency alert per cohort we'll keep learning of it from angry users."], 1),
+        (["Without a cohort latency alert, this will happen again."], 1),
+        # a gain that goes on is no harm
+        (["Without a latency alert per cohort we keep shipping faster."], 0),
+        (["Without a cohort latency alert, things are simpler."], 0),
+    ],
+)
+def test_a_lack_before_a_harm_that_recurs_proposes_the_measure(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # "never again" forbids the incident: a harm, or a thing let through
+        (["Never again should a voice that misses its latency target get past the gate."], 1),
+        (["Never again should a slow voice slip past the latency gate."], 1),
+        # "never again" on the measure itself, or said by someone for themselves, refuses
+        (["Never again should a latency gate hold up a voice."], 0),
+        (["Never again will we bolt a latency gate onto voices."], 0),
+    ],
+)
+def test_never_again_forbids_the_incident_not_the_measure(answers, credit):
+    found = judge(answers, [GATE])
+    assert found.weights.get(GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # "stop" forbids as "never" does: a thing let through that lacks, or all at once
+        (["Stop promoting routers that haven't had a canary."], 1),
+        (["Stop pushing routing changes to every user in one step."], 1),
+        # a stop reported, or the staging itself stopped, proposes nothing
+        (["Stop worrying about routers that haven't had a canary."], 0),
+        (["They pushed routing changes to every user in one step."], 0),
+    ],
+)
+def test_stop_forbids_as_never_does(answers, credit):
+    found = judge(answers, [ROUTER])
+    assert found.weights.get(ROUTER.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a why-question that denies complains of a lack, and so asks for it
+        (["Why do we still not alert on cost per request?"], 1),
+        (["Why isn't there an alert on the cost per request yet?"], 1),
+        # a why-question with no denial weighs the measure, it asks for nothing
+        (["Why would anyone alert on cost per request?"], 0),
+        (["Why alert on cost per request?"], 0),
+    ],
+)
+def test_a_why_question_that_denies_asks_for_the_measure(answers, credit):
+    found = judge(answers, [COST_UNIT])
+    assert found.weights.get(COST_UNIT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a question that only names a measure, then a turn to it or a yes: taken up
+        (["A retry budget? Cap retries at a tenth of first attempts."], 1),
+        (["A retry budget? Yes, cap retries at a tenth of first attempts."], 1),
+        # then only a remark about it, whatever its words: weighed, not proposed
+        (["A retry budget? Retries hardly ever pile up past first attempts."], 0),
+        (["A retry budget? We'll be buried in tuning retry caps for each caller."], 0),
+    ],
+)
+def test_a_question_naming_a_measure_is_taken_up_only_by_a_turn_to_it(answers, credit):
+    found = judge(answers, [RETRY_BUDGET])
+    assert found.weights.get(RETRY_BUDGET.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what there is, said to do in the present, closes the argument against the measure
+        (["Per-cohort latency alerts would add noise. The fleet page is fine."], 0),
+        # said of the past, or as a reason, it reports what was seen
+        (["Page on latency per cohort, since the fleet chart said all was fine."], 1),
+        (["Alert on each cohort's latency: the fleet chart looked fine throughout."], 1),
+    ],
+)
+def test_what_there_is_said_to_be_fine_closes_against_the_measure(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a verdict of improbability on the subject of its copula, or through a pronoun
+        # that a judgement points back with, sets the cause aside
+        ("We looked at the new voice's larger vocoder and judge it unlikely to matter.", 0.0),
+        ("The new voice's larger vocoder is highly unlikely to be it; look elsewhere.", 0.0),
+        # the same words of improbability said of another thing leave the cause standing
+        ("The new voice's larger vocoder did it; a demand rise is unlikely.", 1.0),
+        ("The new voice's larger vocoder slowed first audio; demand seems improbable.", 1.0),
+    ],
+)
+def test_a_verdict_of_improbability_sets_aside_what_it_is_said_of(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a lack set as the condition of a harm proposes what is lacking
+        (["If no one is paged on a cohort's latency, we'll chase the wrong servers again."], 1),
+        (["If a cohort's latency isn't alerted on, the next slowdown will be missed too."], 1),
+        # a lack set as the condition of a gain, or of an acceptance, argues against it
+        (["If we don't alert on each cohort's latency, we'd save the on-call a lot of noise."], 0),
+        (["If a cohort's latency isn't alerted on, we'll live with that."], 0),
+    ],
+)
+def test_a_lack_as_the_condition_of_a_harm_proposes_the_measure(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+OVERLAP = Concept.of("overlap-stages", [["overlap", "in parallel"], ["retrieval", "stage"]])
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what is kept, judged easier or cheaper to do, closes the argument against it
+        (
+            [
+                "Per-stage overlap sounds clever. One stage after another is simpler to "
+                "reason about."
+            ],
+            0,
+        ),
+        # the measure itself judged so, or a comparative with nothing to do after it, not
+        (["Overlap retrieval with the LLM stage: in parallel is quicker to answer."], 1),
+        (["Overlap retrieval with the LLM stage; serial is slower."], 1),
+    ],
+)
+def test_what_is_kept_judged_easier_to_do_argues_against(answers, credit):
+    found = judge(answers, [OVERLAP])
+    assert found.weights.get(OVERLAP.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # what is said unable to explain what was seen is set aside, through a pointer too
+        ("The new voice's larger vocoder can't account for a doubling of latency.", 0.0),
+        ("The new voice's larger vocoder adds a little, but it can't explain a doubling.", 0.0),
+        # said of another thing, or of what it does explain, the cause stands
+        ("The new voice's larger vocoder did it; queueing can't explain a doubling.", 1.0),
+        ("The new voice's larger vocoder did it, and nothing else accounts for a doubling.", 1.0),
+    ],
+)
+def test_what_cannot_explain_the_symptom_is_set_aside(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a refusal that names its own object lands on that, not on the measure before it
+        (["Alert on each cohort's latency. I would not, though, add a weekly review board."], 1),
+        (
+            [
+                "Latency alerts per cohort would have caught it. I wouldn't cap the fleet page "
+                "at one region, though — that's noise."
+            ],
+            1,
+        ),
+        # a refusal that points back, or names nothing, still lands on the measure
+        (["Latency alerts per cohort could help. I wouldn't, though — that's noise."], 0),
+        (["Latency alerts per cohort could help. I would not add them."], 0),
+        # a verdict with no verb of its own names no object: it lands on the measure
+        (["Latency alerts per cohort could help. Not an engineering priority."], 0),
+    ],
+)
+def test_a_refusal_naming_its_own_object_leaves_the_measure_before_it(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found

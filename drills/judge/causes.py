@@ -35,6 +35,7 @@ from lemminflect import getAllLemmas
 
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
 from drills.judge.reading import (
+    Clause,
     Reading,
     has_finite,
     lexicon,
@@ -312,12 +313,23 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                             m.item != name and m.first <= i < m.last for m in matches
                         )
 
-                    if any(here(i) and _governed(reading, b, i) for i in before) or (
-                        _steady(reading, a, b)
-                        and any(here(i) and _unbroken(reading, i + n, a) for i in after)
+                    said_of = _improbable_of(reading, a, clause.first)
+                    if (
+                        any(here(i) and _governed(reading, b, i) for i in before)
+                        or (
+                            _steady(reading, a, b)
+                            and any(here(i) and _unbroken(reading, i + n, a) for i in after)
+                        )
+                        or (said_of is not None and any(here(i) for i in range(*said_of)))
                     ):
                         out[concept.id] = a
                         break
+        for lo, hi in _unexplaining(reading, clause):
+            for concept in _concepts():
+                if concept.id not in out and any(
+                    p.at(reading, i) for p in concept.groups[0] for i in range(lo, hi)
+                ):
+                    out[concept.id] = hi
         verdicts = [
             a for a, _ in spans_of(reading.words, lexicon().set_aside, clause.first, clause.last)
         ]
@@ -332,6 +344,58 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                 ):
                     out[concept.id] = a
     return out
+
+
+_EXPLAINING = frozenset({"explain", "account"})
+_BACK = frozenset({"it", "that", "this", "they", "which", "those", "these", "neither"})
+
+
+def _unexplaining(reading: Reading, clause: Clause) -> list[tuple[int, int]]:
+    """Where the things stand that a clause says cannot explain what was seen ("so it can't
+    explain a doubled bill", "that mirror can't account for a bill this size"): the
+    subject before the denial, or, where the subject points back ("it", "that mirror"),
+    the clause just before in the sentence as well."""
+    words = reading.words
+    out = []
+    for a, b in clause.triggers:
+        if b - a != 1 or not (words[a].endswith("n't") or words[a] in ("cannot", "not")):
+            continue
+        verb = next((k for k in range(b, min(b + 3, clause.last)) if words[k] != "fully"), None)
+        if verb is None or stem(words[verb]) not in _EXPLAINING:
+            continue
+        out.append((clause.first, a))
+        n = reading.clauses.index(clause)
+        if _BACK.intersection(words[clause.first : a]) and n > 0:
+            before = reading.clauses[n - 1]
+            if before.sentence == clause.sentence:
+                out.append((before.first, before.last))
+    return out
+
+
+_IMPROBABLE = frozenset({"unlikely", "improbable", "implausible", "doubtful"})
+_VERDICT_FILL = frozenset(
+    {"is", "are", "was", "were", "seems", "seem", "looks", "look", "highly", "very", "quite"}
+    | {"most", "fairly", "pretty", "rather", "also", "still", "now"}
+)
+_JUDGING = frozenset(stem(w) for w in ("consider", "think", "find", "deem", "judge", "believe"))
+
+
+def _improbable_of(reading: Reading, a: int, first: int) -> tuple[int, int] | None:
+    """Where the thing stands that a verdict of improbability at `a` is said of: the
+    subject of its copula ("routing is highly unlikely to be at fault": the few words
+    before the copula), or, through a pronoun a judgement points back with ("we reviewed
+    the batching and consider it unlikely"), everything before it in its clause."""
+    words = reading.words
+    if words[a] not in _IMPROBABLE:
+        return None
+    k = a - 1
+    while k > first and words[k] in _VERDICT_FILL - {"is", "are", "was", "were"}:
+        k -= 1
+    if k > first and words[k] in _VERDICT_FILL:
+        return (max(first, k - 5), k)
+    if k - 1 >= first and words[k] == "it" and stem(words[k - 1]) in _JUDGING:
+        return (first, k - 1)
+    return None
 
 
 _PREDICATE = frozenset({"is", "are", "was", "were", "it's", "they're", "just", "only", "merely"})

@@ -34,15 +34,18 @@ problem sits nearest that cause — exactly what the matcher must refuse.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 from drills.judge.reading import (
     SUFFICED,
+    Clause,
     Reading,
     closes_argument,
+    complains,
     directs,
+    has_finite,
     lexicon,
     makes_point,
     omission_at,
@@ -440,12 +443,22 @@ _WHY_PAST = frozenset({"did", "was", "were", "didn't", "wasn't", "weren't", "had
 def _answered(m: Match, part: Statement) -> bool:
     """A statement that answers a question earns an item by words of its own, or by a yes
     that recommends what the question described ("Yes, so add them")."""
-    if not part.answers or min(m.covered) < part.answers:
+    if not part.answers:
         return True
-    if not part.affirms:
-        return False
     reading = read(part.text)
     own = [c for c in reading.clauses if c.first < part.answers]
+    if min(m.covered) < part.answers:
+        # "Slice dashboards per language? We'd drown in charts.": the answer to a question
+        # that only names a measure (no verb of its own) takes it up only by a yes or by
+        # turning to it ("track it beside WER"); a remark about it, whatever its words,
+        # weighs it and proposes nothing
+        return (
+            part.affirms
+            or has_finite(reading, part.answers, len(reading.words))
+            or any(recommends(reading, c) or proposes(reading, c) for c in own)
+        )
+    if not part.affirms:
+        return False
     return any(
         recommends(reading, c)
         and _POINTING.intersection(reading.words[c.first : c.last])
@@ -493,7 +506,20 @@ def statements(answers: Sequence[str]) -> list[Statement]:
             ends = sentence.text.rstrip().endswith("?")
             question = (line[:2], sentence.text.rstrip().rstrip("?")) if ends else None
             before = None if ends else (line[:2], sentence.text)
+    # "First-audio alerts? The burn-rate page caught it late. Add one.": an instruction that
+    # points back takes the question up for the answer before it
+    for k in range(len(out) - 1):
+        if out[k].answers and out[k + 1].line[:2] == out[k].line[:2]:
+            nxt = read(out[k + 1].text)
+            if any(
+                recommends(nxt, c) and not c.judged() and _ONE.intersection(nxt.words)
+                for c in nxt.clauses
+            ):
+                out[k] = replace(out[k], affirms=True)
     return out
+
+
+_ONE = frozenset({"one", "ones", "it", "them", "those", "these", "that"})
 
 
 _BACK = frozenset({"them", "those", "these", "ones"})
@@ -633,6 +659,9 @@ def _asks(text: str) -> bool:
     if not text.rstrip().endswith("?"):
         return False
     found = words(text)
+    # "why is there still no alert on X?": a why-question that denies complains of a lack
+    if complains(found):
+        return False
     # "..., so why not alarm on confidence?": a suggestion wherever its question opens
     return not any(tuple(found[k : k + 2]) in _SUGGESTIONS for k in range(len(found)))
 
@@ -738,6 +767,8 @@ def _closed_against(
                     said = match_in(by_id[m.item], there, clause.first, clause.last)
                     if said is not None and not said.negated:
                         continue
+                    if said is None and j > k and _opening_refusal_of_its_own(other.text):
+                        continue  # "Canary it. I wouldn't cap the autoscaler at one GPU."
                     if (
                         said is None
                         and j > k
@@ -758,6 +789,44 @@ def _closed_against(
                         continue
                     out.add((k, m.item))
     return out
+
+
+_DETERMINERS = frozenset({"a", "an", "the", "every", "any", "each", "another", "extra"})
+_AUXILIARY = frozenset({"would", "will", "should", "do", "did", "does", "must", "could", "shall"})
+_POINTER_WORDS = frozenset({"it", "that", "this", "those", "these", "them", "all"})
+
+
+def _refuses_its_own(reading: Reading, clauses: list[Clause]) -> bool:
+    """A refusal that names its own object ("I wouldn't add a mandatory approval board", "I
+    wouldn't cap the autoscaler at one A100"): a denial, a noun phrase after it, and nothing
+    that points back; it lands on what it names, not on a measure an earlier sentence
+    proposed. "I wouldn't bother", "I'd skip it", "not all that" still close."""
+    words = [w for c in clauses for w in reading.words[c.first : c.last]]
+    first = clauses[0].first if clauses else 0
+    denials = [a - first for c in clauses for a, b in c.triggers if b - a == 1]
+    if not denials or _POINTER_WORDS.intersection(words):
+        return False
+    d = denials[0]
+    # a person's refusal with its verb ("I wouldn't cap ...", "we should not add ..."), not
+    # a verdict with none ("Not an engineering priority.")
+    if not (words[d].endswith("n't") or (d > 0 and words[d - 1] in _AUXILIARY)):
+        return False
+    det = next((k for k in range(d + 1, len(words)) if words[k] in _DETERMINERS), None)
+    return det is not None and det > d + 1
+
+
+def _opening_refusal_of_its_own(text: str) -> bool:
+    """The statement opens with a refusal naming its own object, up to the first clause that
+    points back ("I would not, however, add an approval board; that slows launches")."""
+    reading = read(text)
+    head: list[Clause] = []
+    for clause in reading.clauses:
+        if clause.sentence != reading.clauses[0].sentence or _POINTER_WORDS.intersection(
+            reading.words[clause.first : clause.last]
+        ):
+            break
+        head.append(clause)
+    return bool(head) and _refuses_its_own(reading, head)
 
 
 def judge(
@@ -816,6 +885,7 @@ def judge(
         for k in range(len(parts) - 1)
         if parts[k + 1].line[:2] == parts[k].line[:2]
         and (opens_with_verdict(parts[k + 1].text) or _sufficed(parts[k], parts[k + 1]))
+        and not _opening_refusal_of_its_own(parts[k + 1].text)
     }
     # a prevention entry is one argument: where it lands against a measure, the measure is
     # argued against; an essay's paragraph makes several points, so there it is not applied

@@ -20,6 +20,7 @@ read every answer through this one module.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from itertools import pairwise
@@ -531,17 +532,26 @@ def recommends(reading: Reading, clause: Clause) -> bool:
 _PREDICTING = frozenset({"end", "wind", "spend", "lose", "get"})
 
 
+def _suffered(word: str) -> bool:
+    """A past participle said of what befalls someone ("paged", "buried", "flooded")."""
+    return len(word) > 4 and word.endswith(("ed", "en")) and "VERB" in getAllLemmas(word)
+
+
 def _predicts(words: tuple[str, ...], k: int) -> bool:
     """ "we'd be chasing noise", "we'd end up paging nightly", "we'd have shipped it": a
     first person's "would" that foretells what a measure brings, not a choice ("we'd need
     a budget", "I'd add a canary", "I'd be in favour of it")."""
-    if words[k] not in ("i'd", "we'd", "you'd") or k + 1 >= len(words):
+    if words[k] not in ("i'd", "we'd", "you'd", "i'll", "we'll", "you'll") or k + 1 >= len(words):
         return False
     nxt = words[k + 1 : k + 3]
-    if nxt[0] in _PREDICTING:
+    if nxt[0] in _PREDICTING and words[k].endswith("'d"):
         return True
     if nxt[0] == "be" and len(nxt) > 1:
-        return nxt[1].endswith("ing")
+        # "we'd be chasing noise"; "we'll be paged every time ...", "we'd be buried in
+        # charts": what befalls the speaker, not a choice ("we'll be adding a gate")
+        return nxt[1].endswith("ing") if words[k].endswith("'d") else _suffered(nxt[1])
+    if not words[k].endswith("'d"):
+        return False
     return nxt[0] == "have" and len(nxt) > 1 and nxt[1] != "to" and nxt[1].endswith(("ed", "en"))
 
 
@@ -646,6 +656,38 @@ def _concessive(words: tuple[str, ...], k: int) -> bool:
     return words[k] == "whatever" and k + 1 < len(words) and words[k + 1] not in ("and", "but")
 
 
+def _after_lack(reading: Reading, clause: Clause) -> bool:
+    """The clause is the consequent of a lack set as its condition just before it in its
+    sentence ("if nobody is paged on it, we'll chase it again", "if it isn't gated, the
+    next tweak will break it"), and foretells a harm: what the lack brings (not a gain or an
+    acceptance: "if we don't gate it, we'll ship faster", "..., I'll live with that")."""
+    n = reading.clauses.index(clause)
+    if n == 0:
+        return False
+    before = reading.clauses[n - 1]
+    own = reading.words[before.first : before.last]
+    then = set(reading.words[clause.first : clause.last])
+    harm = bool((_HARMED | _NOBODY | _RECURRING) & then) and not _GAINS & then
+    return (
+        harm
+        and before.sentence == clause.sentence
+        and own[0] in _CONDITIONAL
+        and any(_denial(w) or w in _NOBODY for w in own[1:])
+    )
+
+
+_NOT_COMPARATIVE = frozenset({"never", "ever", "over", "under", "other", "after", "either"})
+
+
+def _comparative(word: str) -> bool:
+    """An adjective's comparative ("easier", "cleaner", "cheaper"), not a noun or "other"."""
+    if not word.endswith("er") or word in _NOT_COMPARATIVE or len(word) < 5:
+        return False
+    found = getAllLemmas(word)
+    adjectives = found.get("ADJ", ())
+    return word not in found.get("NOUN", ()) and any(lemma != word for lemma in adjectives)
+
+
 def closes_argument(reading: Reading, clause: Clause) -> bool:
     """The clause is where an argument about a measure lands, against it: a preference for
     something else or for the status quo ("I'd keep serving everything", "better to tune
@@ -665,6 +707,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         return False  # a contrast is read where it stands; a condition checks
     if words[0] in ("or", "otherwise", "else"):
         return False  # "..., or it doesn't ship": the threat is the reason for the measure
+    if _after_lack(reading, clause):
+        return False  # "if clients don't report it, we'll blame the servers": the lack's harm
     if len(words) <= 2 and stem(words[0]) in _LEAVING and words[1:] in ((), ("it",), ("that",)):
         # "Skip.", "Skip it.": a refusal standing alone, as "Not now." is (not the
         # instruction after a condition: "if its deadline has passed, skip it")
@@ -673,7 +717,15 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     deciders = bool(set(words) & _DECIDERS)
     negations = [words[a - clause.first] for a, _ in clause.judged()]
     denied = any(_denial(w) for w in negations)
-    if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS) and not denied:
+    # "global WER is fine": what there is, said to do ("fine-grained" is no verdict)
+    # (in the present: "final WER said all was fine", "transcripts look fine" report)
+    fine = (
+        words[-1] == "fine"
+        and len(words) > 2
+        and words[-2] in ("is", "are", "that's", "it's")
+        and not set(words) & (_REASONS | {"said", "says", "say"})
+    )
+    if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS or fine) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
     if words[-2:] in _WILL_DO and len(words) > 2 and not denied:
         return True  # "A reminder in the launch channel will do." (not "... will do it")
@@ -720,6 +772,14 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     # "one end-to-end number is better": what is kept, said to be the better choice
     preferring = preferring or (
         len(words) > 2 and words[-1] in _BETTER and words[-2] in ("is", "are", "'s", "seems")
+    )
+    # "serial is easier to debug", "one dashboard is cheaper to run": a judgement of ease
+    # or cost of what is kept, whatever the adjective (a comparative, then what to do)
+    preferring = preferring or any(
+        w in ("is", "are", "stays", "remains")
+        and _comparative(words[k + 1])
+        and words[k + 2 : k + 3] == ("to",)
+        for k, w in enumerate(words[1:-2], 1)
     )
     if preferring or ("better", "to") in pairs or ("better", "off") in pairs:
         return True
@@ -1047,6 +1107,10 @@ def read(text: str) -> Reading:
             for e in _harms(tup, lo, hi, lex, setting)
             if e[0] < cond or not lex.remedied.intersection(tup[cond : e[0]])
         ]
+        # "if clients don't report their metrics, we'll blame our servers": a harm that a
+        # lack set as the condition brings is the lack's, no verdict against the measure
+        if setting < lo and any(_denial(w) or w in _NOBODY for w in words[setting + 1 : lo]):
+            harms = []
         cancels = [
             t
             for t in triggers
@@ -1105,6 +1169,7 @@ def read(text: str) -> Reading:
     clauses = _hedged_back(tup, clauses)
     lemmas = [lemma_stems(w) for w in words]
     clauses = _harm_denied(source, tup, spans, clauses, lemmas)
+    clauses = _complaints(source, tup, spans, clauses)
     clauses = _weighed_and_rejected(tup, clauses)
     clauses = _all_at_once_forbidden(tup, clauses, lemmas)
     return Reading(
@@ -1142,6 +1207,10 @@ def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, 
     a, b = trigger
     if b - a != 1 or cond >= hi or words[cond] not in _RULE_CONDITIONS or a > cond:
         return False
+    if words[a] == "nothing":
+        # "nothing ships unless the slice holds", "nothing from that channel gets promoted
+        # until ...": no thing passes but on the condition, whoever speaks
+        return any(stem(w) in _PASSING for w in words[a + 1 : cond])
     if (
         words[a] not in _RULE_DENIALS
         or (a == lo and words[a] != "no")
@@ -1157,6 +1226,9 @@ def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, 
     return words[lo] not in ("don't", "do", "never")
 
 
+_IMPOSSIBLE = frozenset({"impossible", "unable"})
+
+
 def _never_without(
     words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
 ) -> list[tuple[int, int]]:
@@ -1167,13 +1239,29 @@ def _never_without(
     if set(words[lo:hi]) & _SPEAKERS:
         return triggers
     withouts = [t for t in triggers if words[t[0]] == "without"]
+    # "it must be impossible to open a route without an end date": what cannot be done
+    # without the thing requires it ("impossible" is no negation of its own)
+    impossible = [
+        k
+        for k in range(lo + 1, hi - 1)
+        if words[k] in _IMPOSSIBLE and "it" in words[lo:k] and words[k + 1] in ("to", "for")
+    ]
+    if impossible and any(impossible[0] < w[0] for w in withouts):
+        return [t for t in triggers if t != next(w for w in withouts if w[0] > impossible[0])]
     denials = [
         t
         for t in triggers
         if t[1] - t[0] == 1
         and (words[t[0]] in _RULE_DENIALS | {"never"} or words[t[0]].endswith("n't"))
     ]
-    pairs = [(d, w) for w in withouts for d in denials if d[0] < w[0] and w[0] - d[1] <= 6]
+    # an opening "never" ("never again should a route run on its fallback for hours without
+    # a page") governs its whole clause
+    pairs = [
+        (d, w)
+        for w in withouts
+        for d in denials
+        if d[0] < w[0] and (w[0] - d[1] <= 6 or (d[0] <= lo + 1 and words[d[0]] == "never"))
+    ]
     if not pairs:
         return triggers
     dropped = {t for pair in pairs[:1] for t in pair}
@@ -1241,7 +1329,22 @@ def _required(
                 if denial is not None and words[denial[0]] in _DENIALS:
                     dropped.update({t, denial})
                     break  # else a noun ("any preprocessing merge that ..."): read on
+                if _stopped(words, k, lo):  # "stop shipping builds that haven't ..."
+                    dropped.add(t)
+                    break
     return [t for t in triggers if t not in dropped]
+
+
+def _stopped(words: tuple[str, ...], k: int, lo: int) -> bool:
+    """The gerund at `k` is what an instruction to stop forbids ("stop shipping ...", "we
+    must stop releasing ..."): "stop" is no negation of its own, but forbids as "never"
+    does."""
+    return (
+        k > lo
+        and words[k - 1] == "stop"
+        and words[k].endswith("ing")
+        and not set(words[lo : k - 1]) & (_SPEAKERS - {"we", "let's"})
+    )
 
 
 _MODALS = frozenset({"should", "must", "can", "may", "will", "shall", "gets", "goes", "ships"})
@@ -1476,13 +1579,23 @@ _HARMED = _UNSEEN | frozenset(
     {
         "break", "breaks", "broke", "hit", "paid", "pay", "slip", "slips", "slipped",
         "collapse", "collapsed", "guess", "guessing", "blame", "waste", "wasted",
-        "suffer", "suffered", "hurt", "miss", "missed", "misses",
+        "suffer", "suffered", "hurt", "miss", "missed", "misses", "mistake", "mistaking",
+        "mistaken", "late", "blamed", "blaming",
     }
 )  # fmt: skip
 _OUTCOME_OPENERS = frozenset(
     {"we", "you", "they", "nobody", "nothing", "everyone", "anyone", "stays", "goes", "remains"}
+    | {"we'll", "you'll", "they'll", "it'll", "we'd", "this", "it"}
 )
 _NOBODY = frozenset({"nobody", "nothing", "never", "noone"})  # "nobody notices"
+# an outcome that goes on or comes back ("we'll keep finding out from tickets", "it will
+# happen again"): the harm the lack brought, said without a word of harm; not a gain that
+# goes on ("we keep shipping fast")
+_RECURRING = frozenset({"keep", "keeps", "again"})
+_GAINS = frozenset(
+    {"faster", "fast", "quicker", "quickly", "cheaper", "simpler", "easier", "less", "fewer"}
+    | {"save", "saves", "saving", "lean", "nimble"}
+)
 # a prohibition: what it forbids is the harm ("don't let X hide Y", "never again should ...")
 _FORBIDDING = frozenset({"never", "don't", "mustn't", "shouldn't", "no"})
 
@@ -1583,7 +1696,17 @@ def _all_at_once_forbidden(
         bans = [
             t for t in clause.triggers if t[0] < mark[0] and t[1] - t[0] == 1 and _forbids(words, t)
         ]
-        if not bans:
+        # "stop pushing it to everyone in one go"; "it must be impossible to change it
+        # fleet-wide in one push": no negation of its own, the same prohibition
+        impossible = any(
+            words[k] in _IMPOSSIBLE and "it" in words[lo:k] and words[k + 1 : k + 2] == ("to",)
+            for k in range(lo + 1, mark[0])
+        )
+        if (
+            not bans
+            and not impossible
+            and not any(_stopped(words, k, lo) for k in range(lo + 1, mark[0]))
+        ):
             continue
         for k in range(*mark):
             lemmas[k] = lemmas[k] | _STAGING
@@ -1607,6 +1730,65 @@ def _undone(words: tuple[str, ...], lo: int, hi: int) -> bool:
         w.startswith("un") and w.endswith("ed") and len(w) > 6 and w[2:] in _DONE
         for w in words[lo:hi]
     )
+
+
+_THERE = frozenset({"there", "we", "you", "they", "still", "yet", "anyone", "anybody"})
+
+
+def complains(words: Sequence[str]) -> bool:
+    """A why-question that denies a thing is there ("why is there still no alert on X",
+    "why don't we have a churn metric", "why do we still not page on it"): the denial
+    comes within its first words, said of what there is, not inside what the question
+    names ("why promote a build that was never shadowed?" asks why do the harm)."""
+    if list(words[:1]) != ["why"]:
+        return False
+    head = list(words[1:6])
+    k = next((i for i, w in enumerate(head) if _denial(w)), None)
+    return (
+        k is not None
+        and not _RELATIVES.intersection(head[:k])
+        and (head[k].endswith("n't") or bool(_THERE.intersection(head[:k])))
+    )
+
+
+def _complaints(
+    text: str, words: tuple[str, ...], spans: list[tuple[int, int]], clauses: list[Clause]
+) -> list[Clause]:
+    """ "Why is there still no alert on cost per request?", "why don't we have a churn
+    metric yet?": a why-question that denies a thing complains of its absence, and so asks
+    for it, as "why not ...?" does; its negation is the complaint, not a denial."""
+    out = list(clauses)
+    for n, clause in enumerate(clauses):
+        first = next(c for c in clauses if c.sentence == clause.sentence)
+        last = [c for c in clauses if c.sentence == clause.sentence][-1]
+        if (
+            not complains(words[first.first : last.last])
+            or "?" not in text[spans[last.last - 1][1] :][:3]
+        ):
+            continue
+        kept = tuple(t for t in clause.triggers if t[1] - t[0] > 1 or not _denial(words[t[0]]))
+        if kept != clause.triggers:
+            out[n] = replace(clause, triggers=kept)
+    return out
+
+
+# what an incident did, that "never again" forbids: a harm, or a thing let through
+_INCIDENT = frozenset(stem(w) for w in ("pass", "reach", "slip", "hit", "double")) | _PASSING
+
+
+def _recurrence_forbidden(
+    words: tuple[str, ...], trigger: tuple[int, int], lo: int, hi: int
+) -> bool:
+    """ "Never again should a voice that breaks its budget get promoted", "never again should
+    one cohort suffer while the dashboards stay green": "never again" forbids the incident
+    coming back, and the incident is a harm or a thing let through, not the measure; what
+    the clause says is the practice that stops it, so the two cancel. Not where someone
+    speaks for themselves ("never again will we add a gate")."""
+    a = trigger[0]
+    if words[a : a + 2] != ("never", "again") or a > lo + 1 or set(words[lo:hi]) & _SPEAKERS:
+        return False
+    rest = words[a + 2 : hi]
+    return bool(_HARMED.intersection(rest)) or any(stem(w) in _INCIDENT for w in rest)
 
 
 def _harm_denied(
@@ -1658,11 +1840,16 @@ def _harm_denied(
                         continue
                     rest, later = (comma, hi), [t for t in triggers if t[0] >= comma]
                 outcome = set(words[rest[0] : rest[1]])
-                if later or (_HARMED | _NOBODY) & outcome:
+                recurs = _RECURRING & outcome and not _GAINS & outcome
+                if later or (_HARMED | _NOBODY) & outcome or recurs:
                     triggers.remove((a, b))
                     segments = [s for s in segments if s[0] != a]
                     segments += [(t[0], comma, hi) for t in later if comma < hi]
                     changed = True
+                continue
+            if _recurrence_forbidden(words, (a, b), lo, hi):
+                triggers.remove((a, b))
+                changed = True
                 continue
             if _forbids(words, (a, b)):
                 letting = _LETTING.intersection(words[b:hi])
@@ -2090,6 +2277,8 @@ def _attributive(words: tuple[str, ...], trigger: tuple[int, int], lo: int, lex:
         return False
     before = words[a - 1]
     if before not in lex.determiners and before not in _PREPOSITIONS:  # "on identical fixtures"
+        return False
+    if before in ("it", "them"):  # "we consider it unlikely": a pronoun's complement
         return False
     return not (a - 2 >= lo and words[a - 2] in lex.finite)
 
