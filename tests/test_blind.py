@@ -485,6 +485,7 @@ WRITER_K: dict[str, dict[str, float]] = {
 }
 
 
+@pytest.mark.full  # make test judges the three newest writers (L, M, N); K in the second tier
 def test_writer_k_answers_are_judged_at_the_measured_rates():
     assert not check(evaluate("tune-k"), WRITER_K)
 
@@ -587,6 +588,56 @@ WRITER_M: dict[str, dict[str, float]] = {
 
 def test_writer_m_answers_are_judged_at_the_measured_rates():
     assert not check(evaluate("tune-m"), WRITER_M)
+
+
+# Writer N, a fourteenth writer with a hard-polarity part like K's, L's and M's, written blind
+# outside the repository while the twelfth round began (inputs from tests/blind/inputs.py,
+# new personas and constructions) and held out from it: measured in aggregate by the lead
+# before the round (e6635cf) and as merged after it (the merge of judge12). The round moved
+# N's measures proposed in negative words 51 -> 60 of 102; nothing else moved. Tuning data
+# from the thirteenth round (`tune-n`; its held-back third `N_HOLDBACK`, `check-n`).
+# Asserted at the figures after the twelfth round.
+WRITER_N: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.7936,  # 27/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.9995,  # 17/17
+        "right": 0.9039,  # 123/136
+        "second-only": 0.9995,  # 2/2
+        "wrong": 0.9603,  # 49/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9995,  # 34/34
+        "dismissive": 0.7348,  # 25/34
+        "negated": 0.823,  # 28/34
+        "right": 0.9115,  # 197/216
+        "unrelated": 0.9995,  # 34/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.9904,  # 109/110
+        "not covered (off-topic)": 0.9813,  # 54/55
+        "not covered (partial)": 0.9826,  # 58/59
+        "recall": 0.9312,  # 150/161
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.8995,  # 9/10
+        "strong": 0.9995,  # 10/10
+    },
+    "polarity": {
+        "argued against in approving words": 0.926,  # 63/68
+        "mixed: the item waved away": 0.8819,  # 15/17
+        "mixed: the measure proposed": 0.9407,  # 32/34
+        "proposed in negative words": 0.5877,  # 60/102
+    },
+}
+
+
+def test_writer_n_answers_are_judged_at_the_measured_rates():
+    assert not check(evaluate("tune-n"), WRITER_N)
 
 
 def test_a_held_out_corpus_prints_aggregate_figures_only(capsys, monkeypatch):

@@ -3,7 +3,7 @@
 
 `python -m tests.blind.corpus tune` (A), `tune-b` (B), `tune-c` (C's tuning part), `tune-d`
 (D), `tune-e` (E), `tune-f` (F), `tune-g` (G), `tune-h` (H), `tune-i` (I), `tune-j` (J),
-`tune-k` (K, with its hard-polarity set), `tune-l` (L, the same) or `tune-m` (M, the same)
+`tune-k` (K, with its hard-polarity set), `tune-l`, `tune-m` or `tune-n` (L, M, N, the same)
 prints the figures and every miss and false accept (the tuning loop); `check` prints only
 the aggregate figures of C's check part (`C_CHECK`: five scenarios and two exam items picked
 at random before C was first read answer by answer, never printed text by text). A corpus
@@ -54,7 +54,9 @@ HERE = Path(__file__).parent
 # aggregate by the lead: before the round and as merged after it) and is tuned on from the
 # eleventh. M was held out from the eleventh round (written blind outside the repository
 # while the round began, measured twice in aggregate by the lead) and is tuned on from the
-# twelfth, whose held-out writer N stays outside the repository until it is measured.
+# twelfth, whose held-out writer N stays outside the repository until it is measured. N was
+# held out from the twelfth round (written blind outside the repository while the round
+# began, measured twice in aggregate by the lead) and is tuned on from the thirteenth.
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
@@ -69,6 +71,7 @@ CORPORA = {
     "tune-k": HERE / "K",
     "tune-l": HERE / "L",
     "tune-m": HERE / "M",
+    "tune-n": HERE / "N",
     # a held-out corpus would be named `heldout-*`: measured in aggregate only, never printed
     # answer by answer (`main` refuses)
 }
@@ -99,6 +102,20 @@ M_HOLDBACK = frozenset(
         "voice-replies-slow-and-gpu-bill-up",
     }
 )
+# N's held-back third for the thirteenth round: random.Random(1313).sample(sorted(scenarios),
+# 6), picked by the lead before N came into the repository (`check-n`; `tune-n-rest`)
+N_HOLDBACK = frozenset(
+    {
+        "far-field-transcripts-worse",
+        "gpu-cost-no-traffic",
+        "live-captions-lag-and-batch-spend-up",
+        "mic-firmware-drift",
+        "recognition-collapse-after-release",
+        "tts-first-audio-byte",
+    }
+)
+# a corpus's part kept out of its tuning, by folder
+HOLDBACK = {"C": C_CHECK, "M": M_HOLDBACK, "N": N_HOLDBACK}
 Part = Literal["all", "tuning", "check"]
 
 
@@ -137,7 +154,7 @@ def _files(corpus: Path, kind: str, part: Part) -> list[Path]:
     paths = sorted((corpus / kind).glob("*.yaml"))
     if part == "all":
         return paths
-    held = M_HOLDBACK if corpus.name == "M" else C_CHECK
+    held = HOLDBACK[corpus.name]
     return [p for p in paths if (p.stem in held) == (part == "check")]
 
 
@@ -286,23 +303,22 @@ def table(figures: Figures) -> str:
 
 def main(argv: list[str]) -> None:
     name = argv[0] if argv else "tune"
-    if name == "check":  # C's check part: aggregate figures only
-        print(table(evaluate("tune-c", "check")))
-        return
-    if name == "check-m":  # M's held-back third: aggregate figures only
-        print(table(evaluate("tune-m", "check")))
+    # `check` is C's held-back part, `check-m` M's, `check-n` N's: aggregate figures only
+    held = {"check": "tune-c", **{f"check-{k.lower()}": f"tune-{k.lower()}" for k in "MN"}}
+    if name in held:
+        print(table(evaluate(held[name], "check")))
         return
     if name.startswith("heldout-") and name in CORPORA:  # held out: aggregate figures only
         print(table(evaluate(name)))
         return
-    if name not in CORPORA and name != "tune-m-rest":
+    rest = {f"tune-{k.lower()}-rest": f"tune-{k.lower()}" for k in "MN"}
+    if name not in CORPORA and name not in rest:
         raise SystemExit(
-            "corpora to look at: tune, tune-b, tune-c, tune-d, tune-e, tune-f, tune-g, tune-h, "
-            "tune-i, tune-j, tune-k, tune-l, tune-m, tune-m-rest; `check`, `check-m` (and any "
-            "`heldout-*`) print figures only"
+            f"corpora to look at: {', '.join([*CORPORA, *rest])}; "
+            f"{', '.join(held)} (and any `heldout-*`) print figures only"
         )
-    if name == "tune-m-rest":
-        figures = evaluate("tune-m", "tuning")
+    if name in rest:  # the part of M or N tuned on
+        figures = evaluate(rest[name], "tuning")
     else:
         figures = evaluate(name, "tuning" if name == "tune-c" else "all")
     for section in SECTIONS:
