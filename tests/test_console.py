@@ -416,6 +416,39 @@ def test_a_cohort_may_give_each_candidate_a_fresh_variant(console, tmp_path):
     assert report.status_code == 200 and report.text.count("the expert path on this variant") == 2
 
 
+def test_a_draw_simulates_into_the_consoles_own_run_cache(tmp_path, monkeypatch):
+    """The child that draws and verifies a candidate's variant writes its runs where the
+    console keeps its own, pruned to the console's size: the console then reads back the
+    faulty, no-fault and expert runs it scores against instead of simulating them again.
+    Without a cache named, a draw simulates into a temporary folder of its own."""
+    import os
+
+    from drills.console import prepare
+
+    app = create_app(tmp_path / "home", reads=READS)
+    cache = (Path(os.environ["SPEECHDRILL_CACHE"]), int(os.environ["SPEECHDRILL_CACHE_KEEP"]))
+    assert app.state.console.preparer.cache == cache
+    seen: list[dict[str, str]] = []
+
+    class Child:  # what the draw hands its child, without running one
+        pid, returncode = 0, 0
+
+        def __init__(self, command: list[str], env: dict[str, str], **_: object) -> None:
+            seen.append(env)
+
+        def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+            return "[]", ""
+
+    monkeypatch.setattr(prepare.subprocess, "Popen", Child)
+    prepare.draw("gpu-bill-up", 7, tmp_path / "out", True, 0, (tmp_path / "runs", 321))
+    prepare.draw("gpu-bill-up", 7, tmp_path / "out", True, 0)
+    assert (seen[0]["SPEECHDRILL_CACHE"], seen[0]["SPEECHDRILL_CACHE_KEEP"]) == (
+        str(tmp_path / "runs"),
+        "321",
+    )
+    assert Path(seen[1]["SPEECHDRILL_CACHE"]).name.startswith("speechdrill-variant-")
+
+
 def test_a_candidate_waits_for_their_variant_and_a_restart_resumes_it(console, tmp_path, opened):
     from drills.console.store import Candidate, Cohort
 

@@ -91,7 +91,11 @@ def create_app(root: Path, dask: str | None = None, reads: DiskReads | None = No
     journal = Journal(root)
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in scenario_dirs()}
     store, live = Store(root), LiveDrills(journal, runs)
-    preparer = Preparer(store, journal, lambda s: live.warm_scenario(s, references=True))
+    # the draws' verifying runs go into this cache: the console reads them back to score
+    cache = (runs.cache.root(), runs.cache.keep_on_disk)
+    preparer = Preparer(
+        store, journal, lambda s: live.warm_scenario(s, references=True), cache=cache
+    )
     console = Console(store, journal, live, scenarios, preparer, library_families())
     console.scorer = Scorer(live, console.key, root)
 

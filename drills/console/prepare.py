@@ -5,12 +5,15 @@ background, one at a time, then opens the candidate's drill on it. A symptom fam
 member is drawn the same way (`Preparer.member`) for a candidate of a cohort and for a team
 of a team session (drills/console/team.py): the place in the session, under its seed.
 
-Each variant is drawn in a child process (`speechdrill scenario variant`), niced, with a
-run cache of its own: its simulations share nothing with the drills being played, and the
-pages keep a core. A candidate whose variant cannot be drawn plays the scenario's own
-incident (the facilitator's page says why). A restarted console resumes the preparation of
-every candidate still without a drill; a candidate is prepared once, whoever finishes
-first (the store's write is conditional)."""
+Each variant is drawn in a child process (`speechdrill scenario variant`), niced, so that
+the pages keep a core. It writes its runs into the console's own disk cache (a run is named
+by what it simulates, drills/runs/cache.py: run_key), pruned to the console's size: the
+faulty, no-fault and expert runs that verified the draw are the ones the console then warms
+and scores against, and are read back instead of simulated a second time. A candidate
+whose variant cannot be drawn plays the scenario's own incident (the facilitator's page
+says why). A restarted console resumes the preparation of every candidate still without
+a drill; a candidate is prepared once, whoever finishes first (the store's write is
+conditional)."""
 
 from __future__ import annotations
 
@@ -47,8 +50,12 @@ class Preparer:
         journal: Journal,
         on_ready: Callable[[LoadedScenario], None],
         verify: bool = True,
+        cache: tuple[Path, int] | None = None,
     ) -> None:
+        """`cache`: the console's disk cache of runs (its folder, and the runs it keeps),
+        which the draws write into; None: each draw simulates into a folder of its own."""
         self.store, self.journal, self.on_ready, self.verify = store, journal, on_ready, verify
+        self.cache = cache
         self._running: set[str] = set()
         self._lock = threading.Lock()
         self._one_member = threading.Lock()  # teams' members are drawn one at a time
@@ -94,7 +101,7 @@ class Preparer:
             self._open(cohort, who, None, f"{why}; the scenario's own incident")
 
     def prepare_one(self, cohort: Cohort, who: Candidate, seed: int) -> None:
-        drawn = draw(cohort.scenario, seed, self._folder(cohort.id), self.verify)
+        drawn = draw(cohort.scenario, seed, self._folder(cohort.id), self.verify, cache=self.cache)
         usable = drawn.get("ok") or (not self.verify and "folder" in drawn)
         folder, note = Path(drawn["folder"]) if usable else None, summary(drawn, seed)
         self._open(cohort, who, folder, note)
@@ -106,7 +113,7 @@ class Preparer:
         where no verified draw comes, the same member is rendered unverified and the note
         says so."""
         try:
-            drawn = draw(family, seed, self._folder(session), self.verify, place)
+            drawn = draw(family, seed, self._folder(session), self.verify, place, self.cache)
         except Exception as exc:  # one draw's failure stops no other
             why = f"seed {seed}: could not prepare a variant ({type(exc).__name__}: {exc})"
             note = f"{why}; their member, not verified"
@@ -154,17 +161,26 @@ class Preparer:
 
 
 def draw(
-    scenario_id: str, seed: int, out: Path, verify: bool, candidate: int | None = None
+    scenario_id: str,
+    seed: int,
+    out: Path,
+    verify: bool,
+    candidate: int | None = None,
+    cache: tuple[Path, int] | None = None,
 ) -> dict[str, Any]:
     """One verified variant, drawn by `speechdrill scenario variant` in a niced child
-    (its own process group, killed whole past the time limit) with its own run cache; for
-    a symptom family, candidate `candidate` of the cohort seeded `seed` (their member)."""
+    (its own process group, killed whole past the time limit); for a symptom family,
+    candidate `candidate` of the cohort seeded `seed` (their member). Its runs go into
+    `cache` (a run cache's folder and how many runs it keeps: the console's own), else
+    into a temporary folder removed afterwards."""
     command = ["nice", "-n", "10", sys.executable, "-m", "drills", "scenario", "variant"]
     command += [scenario_id, "--seed", str(seed), "--out", str(out), "--json"]
     command += [] if verify else ["--no-verify"]
     command += [] if candidate is None else ["--candidate", str(candidate)]
-    with tempfile.TemporaryDirectory(prefix="speechdrill-variant-") as cache:
-        env = {**os.environ, "SPEECHDRILL_CACHE": cache}
+    with tempfile.TemporaryDirectory(prefix="speechdrill-variant-") as scratch:
+        env = {**os.environ, "SPEECHDRILL_CACHE": scratch}
+        if cache is not None:
+            env |= {"SPEECHDRILL_CACHE": str(cache[0]), "SPEECHDRILL_CACHE_KEEP": str(cache[1])}
         try:
             child = subprocess.Popen(
                 command,

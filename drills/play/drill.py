@@ -8,8 +8,8 @@ preceded them. The runs come from the run service the drill is handed (drills/ru
 
 from __future__ import annotations
 
-import copy
 import json
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,11 @@ class Drill:
     actions: list[TimelineEvent] = field(default_factory=list)
     concluded: bool = False
     live: bool = False  # show looks from a run paused at the clock (one long-lived process)
+    # the scenario's fleet pickled once, beside the fleet it pickles: each fleet the drill
+    # changes is a fresh copy unpickled from it (`_fresh_fleet`)
+    _pickled: tuple[Fleet, bytes] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def now_s(self) -> float:
@@ -65,7 +70,7 @@ class Drill:
 
     def fleet_at(self, t: float) -> Fleet:
         """The fleet as it stood at time t: the scenario's changes and actions so far."""
-        fleet = copy.deepcopy(self.scenario.fleet)
+        fleet = self._fresh_fleet()
         for event in sorted(self.timeline, key=lambda e: e.at_s):
             if event.at_s <= t:
                 for path, value in event.set.items():
@@ -76,11 +81,23 @@ class Drill:
         """The fleet as the trainee knows it: as deployed before the incident, with their own
         actions on it and none of the faults. Actions are checked, previewed and reported
         against it, so that what they read of one never depends on the fault."""
-        fleet = copy.deepcopy(self.scenario.fleet)
+        fleet = self._fresh_fleet()
         for move in self.moves:
             for path, value in move.planned.items():
                 set_path(fleet, path, value)
         return fleet
+
+    def _fresh_fleet(self) -> Fleet:
+        """A copy of the scenario's fleet of the drill's own, to change: unpickled, which
+        takes about half the time of a deep copy (a previewed and played action copies it
+        three times) and gives the same fleet, field for field. The scenario's fleet is
+        never changed (the fleet as deployed); a drill handed another scenario pickles
+        that one's."""
+        fleet = self.scenario.fleet
+        if self._pickled is None or self._pickled[0] is not fleet:
+            self._pickled = (fleet, pickle.dumps(fleet, protocol=pickle.HIGHEST_PROTOCOL))
+        copied: Fleet = pickle.loads(self._pickled[1])
+        return copied
 
     def play(self, move: Move) -> MoveRecord:
         """Play one move; a move that cannot be played (ActionError) changes nothing."""

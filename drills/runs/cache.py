@@ -155,6 +155,11 @@ class RunCache:
             tel.derived[SHARED] = (folder, tables)
             return folder, tables
 
+    def root(self) -> Path:
+        """The folder the runs are kept in (other processes may write into it: a run's
+        name says what was simulated, and each is written atomically)."""
+        return self._root()
+
     def _root(self) -> Path:
         if self.folder is not None:
             return self.folder
