@@ -262,6 +262,8 @@ def _match_once(
                     continue
                 if phrasing.negative and _denies_omission(reading, end):
                     continue  # "don't leave transcripts out" is no "no transcripts"
+                if phrasing not in concept.nevers and _stops_doing(reading, start, end):
+                    continue  # "stop batching the first-audio path" halts no release
                 mine = frozenset(range(start, end)) if phrasing.negative else frozenset()
                 held = _triggers_held(reading, start, end)
                 down = start < said and reading.clause(start).negated(
@@ -353,6 +355,18 @@ def _denies_omission(reading: Reading, at: int) -> bool:
     """A denial followed by a verb of leaving out ("don't leave ... out", "never skip"):
     the two cancel (reading.py `_omission_denied`), so it is no never of an item's."""
     return omission_at(reading.words, at, len(reading.words)) is not None
+
+
+def _stops_doing(reading: Reading, start: int, end: int) -> bool:
+    """ "Stop batching the first-audio path", "stop rescoring partials": a "stop" before a
+    gerund ends a practice; it is an item's never, not the halt of a gate ("a hard stop",
+    "stop the rollout")."""
+    return (
+        end - start == 1
+        and reading.words[start] == "stop"
+        and end < len(reading.words)
+        and reading.words[end].endswith("ing")
+    )
 
 
 def _parallel(reading: Reading, at: int) -> bool:

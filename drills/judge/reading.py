@@ -1817,6 +1817,17 @@ def _harm_denied(
         for a, b in list(triggers):
             if (a, b) not in triggers:
                 continue
+            # "we were flying blind without X", "regressions stay invisible without X": a
+            # concealment said first, then the lack that brought it
+            if b - a == 1 and words[a] == "without" and _UNSEEN.intersection(words[lo:a]):
+                triggers.remove((a, b))
+                segments = [s for s in segments if s[0] != a]
+                changed = True
+                continue
+            if _cannot_go_on(words, (a, b), hi):
+                triggers.remove((a, b))
+                changed = True
+                continue
             # ("even without X, Y" concedes that Y comes anyway: X is not needed)
             if b - a == 1 and words[a] == "without" and a <= lo + 1 and words[lo] != "even":
                 comma = next(
@@ -1874,6 +1885,33 @@ def _harm_denied(
         if changed:
             out[n] = replace(out[n], triggers=tuple(triggers), segments=tuple(segments))
     return out
+
+
+# what goes on that cannot: finding out late, missing, guessing ("we can't keep learning
+# about it from tickets", "we can't keep missing a cohort's collapse")
+_FINDING_LATE = frozenset(
+    stem(w) for w in ("learn", "find", "discover", "hear", "miss", "guess", "rely", "depend")
+)
+
+
+def _cannot_go_on(words: tuple[str, ...], trigger: tuple[int, int], hi: int) -> bool:
+    """ "We can't keep learning about a cohort's lag from support tickets", "we can't go on
+    missing regressions in the averages": what cannot go on is a harm (finding out late,
+    missing, guessing, or a harm word after it), so the denial forbids the harm and the
+    measure stands. Not a practice that costs ("we can't keep paying for a canary on every
+    push" argues against the canary)."""
+    a, b = trigger
+    if b - a != 1 or words[a] not in ("can't", "cannot") or b + 1 >= hi:
+        return False
+    if words[b] in ("keep", "continue"):
+        k = b + 1
+    elif words[b : b + 2] == ("go", "on"):
+        k = b + 2
+    else:
+        return False
+    if k >= hi or not words[k].endswith("ing"):
+        return False
+    return stem(words[k]) in _FINDING_LATE or bool(_HARMED.intersection(words[k + 1 : hi]))
 
 
 # a copula that passes a verdict on its subject ("X would be a mistake", "X seems unwise")
