@@ -45,6 +45,7 @@ from drills.judge.reading import (
     closes_argument,
     complains,
     directs,
+    favours_ease,
     has_finite,
     lexicon,
     makes_point,
@@ -712,7 +713,10 @@ def _argued_against(
         return False
     reading = read(text)
     # once turned down in its entry, a measure is taken up again only by someone's choice
-    if m.item in down and not any(directs(reading, reading.clauses[c]) for c in m.clauses):
+    if m.item in down and not any(
+        directs(reading, reading.clauses[c]) and not favours_ease(reading, reading.clauses[c])
+        for c in m.clauses
+    ):
         return True
     if any(recommends(reading, reading.clauses[c]) for c in m.clauses):
         return False

@@ -656,6 +656,27 @@ def _concessive(words: tuple[str, ...], k: int) -> bool:
     return words[k] == "whatever" and k + 1 < len(words) and words[k + 1] not in ("and", "but")
 
 
+# what a lack keeps from view: "we won't see", "nobody will know", "we can't tell"
+_PERCEIVING = frozenset(stem(w) for w in ("see", "know", "notice", "spot", "tell", "catch"))
+
+
+def _unperceived(said: Sequence[str]) -> bool:
+    """Words that deny seeing or knowing ("we won't see what we pay for", "we'd never know
+    it regressed"): the harm a lack brings, said without a word of harm."""
+    return any(
+        _denial(w) and any(stem(v) in _PERCEIVING for v in said[k + 1 : k + 3])
+        for k, w in enumerate(said)
+    )
+
+
+def favours_ease(reading: Reading, clause: Clause) -> bool:
+    """The clause asks for speed or ease and denies nothing ("config should stay fast to
+    change", "keep pushes light and quick"): after a measure was turned down in its entry,
+    a reason against it, not the measure taken up again."""
+    said = reading.words[clause.first : clause.last]
+    return bool(_GAINS.intersection(said)) and not any(_denial(w) for w in said)
+
+
 def _after_lack(reading: Reading, clause: Clause) -> bool:
     """The clause is the consequent of a lack set as its condition just before it in its
     sentence ("if nobody is paged on it, we'll chase it again", "if it isn't gated, the
@@ -666,8 +687,10 @@ def _after_lack(reading: Reading, clause: Clause) -> bool:
         return False
     before = reading.clauses[n - 1]
     own = reading.words[before.first : before.last]
-    then = set(reading.words[clause.first : clause.last])
-    harm = bool((_HARMED | _NOBODY | _RECURRING) & then) and not _GAINS & then
+    said = reading.words[clause.first : clause.last]
+    then = set(said)
+    harm = bool((_HARMED | _NOBODY | _RECURRING) & then) or _unperceived(said)
+    harm = harm and not _GAINS & then
     return (
         harm
         and before.sentence == clause.sentence
@@ -1623,7 +1646,11 @@ def _blames(words: tuple[str, ...], lo: int, hi: int) -> bool:
 _WEIGHING = frozenset(
     {"considered", "discussed", "evaluated", "weighed", "proposed", "debated", "explored"}
 )
-_REJECTING = frozenset({"rejected", "dropped", "shelved", "vetoed", "discarded"})
+_WEIGHING |= frozenset({"looked", "reviewed", "assessed", "investigated", "trialled", "tried"})
+_REJECTING = frozenset({"rejected", "dropped", "shelved", "vetoed", "discarded", "abandoned"})
+# a rejection's own adjunct, not another object ("rejected in favour of ...", "dropped as
+# too noisy")
+_ADJUNCTS = frozenset({"in", "as", "for", "because", "since", "after", "on", "outright"})
 
 
 def _weighed_and_rejected(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
@@ -1634,9 +1661,16 @@ def _weighed_and_rejected(words: tuple[str, ...], clauses: list[Clause]) -> list
     out = list(clauses)
     for n, clause in enumerate(clauses):
         for k in range(clause.first + 1, clause.last):
-            if words[k] not in _REJECTING or words[k - 1] not in ("but", "and", "we"):
+            if words[k - 1] not in ("but", "and", "we"):
                 continue
-            if k + 1 < clause.last and words[k + 1] not in _POINTERS:
+            if words[k] == "decided":
+                # "... and decided against it", "... and decided the bill alert suffices"
+                rest = words[k + 1 : clause.last + 8]
+                if rest[:1] != ("against",) and not _SUFFICING.intersection(rest):
+                    continue
+            elif words[k] not in _REJECTING:
+                continue
+            elif k + 1 < clause.last and words[k + 1] not in _POINTERS | _ADJUNCTS:
                 continue  # "... and rejected the fleet page": another thing rejected
             weighed = [
                 m
