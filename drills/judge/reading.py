@@ -1616,7 +1616,8 @@ _NOBODY = frozenset({"nobody", "nothing", "never", "noone"})  # "nobody notices"
 # goes on ("we keep shipping fast")
 _RECURRING = frozenset({"keep", "keeps", "again"})
 _GAINS = frozenset(
-    {"faster", "fast", "quicker", "quickly", "cheaper", "simpler", "easier", "less", "fewer"}
+    {"faster", "fast", "quick", "quicker", "quickly", "cheaper", "simpler", "easier", "less"}
+    | {"fewer", "light", "lightweight"}
     | {"save", "saves", "saving", "lean", "nimble"}
 )
 # a prohibition: what it forbids is the harm ("don't let X hide Y", "never again should ...")
