@@ -3054,6 +3054,9 @@ def test_ease_after_a_turned_down_measure_argues_against_it(answers, credit):
         (["Per-cohort latency alerting is YAGNI."], 0),
         (["Per-cohort latency alerts are an academic nicety."], 0),
         (["Alert on each cohort's latency; that is no luxury."], 1),
+        # the verdict alone after a colon turns down the head before it
+        (["Per-cohort latency alerts: gold-plating."], 0),
+        (["Per-cohort latency alerts; the rest is gold-plating."], 1),
         # a refusal that names its own object may point at it after naming it
         (
             [
