@@ -3095,3 +3095,17 @@ def test_a_verdict_of_fine_sets_aside_what_it_is_said_of(text, share):
 )
 def test_a_scapegoat_is_set_aside(text, share):
     assert diagnosis_share(text, ["retry-storm"])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # an opening "no more" governs its whole clause: with a "without", the two cancel,
+        # however far apart ("at once" is no condition that would swallow the "without")
+        (["No more voice swaps for every TTS user at once without a staged canary."], 1),
+        (["No more staged canaries for voice swaps; ship TTS without the ceremony."], 0),
+    ],
+)
+def test_no_more_without_requires_the_thing(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

@@ -1098,7 +1098,16 @@ def read(text: str) -> Reading:
             or tup[t[0] : t[1]] in lex.negation_phrases
             or not _imperative(words[t[0]])
         ]
-        cond = next((k for k in range(lo, hi) if words[k] in _CONDITIONAL), hi)
+        # ("at once", "all at once": no condition)
+        cond = next(
+            (
+                k
+                for k in range(lo, hi)
+                if words[k] in _CONDITIONAL
+                and not (words[k] == "once" and k > lo and words[k - 1] == "at")
+            ),
+            hi,
+        )
         # "refuse it if it doesn't fit in 250 ms": a one-word negation after "if" is the
         # condition, not a denial (one before it still governs: "I haven't thought about
         # what happens if a slice is missing")
@@ -1283,7 +1292,15 @@ def _never_without(
         (d, w)
         for w in withouts
         for d in denials
-        if d[0] < w[0] and (w[0] - d[1] <= 6 or (d[0] <= lo + 1 and words[d[0]] == "never"))
+        if d[0] < w[0]
+        and (
+            w[0] - d[1] <= 6
+            # an opening "never" or "no more" governs its whole clause
+            or (
+                d[0] <= lo + 1
+                and (words[d[0]] == "never" or words[d[0] : d[0] + 2] == ("no", "more"))
+            )
+        )
     ]
     if not pairs:
         return triggers
