@@ -136,7 +136,7 @@ WRITER_H: dict[str, dict[str, float]] = {
 # wrong, hedged, dismissed or negated answer, or lowers a recall, fails.
 WRITER_G: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.9700,  # 33/34 (31/34 before the eighth round)
+        "dismissive-right": 0.9995,  # 34/34 (33/34 before the thirteenth round)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17 (15/17 before the seventh round)
         "right": 0.9778,  # 133/136 (119/136 before the sixth round)
@@ -480,7 +480,9 @@ WRITER_K: dict[str, dict[str, float]] = {
         "argued against in approving words": 0.9705,  # 66/68 (52/68 before the tenth round)
         "mixed: the item waved away": 0.9407,  # 16/17 (14/17 before the tenth round)
         "mixed: the measure proposed": 0.9701,  # 33/34 (34/34 before the ninth round)
-        "proposed in negative words": 0.9407,  # 96/102 (94/102 before the eleventh round)
+        # 95/102 (96/102 before the thirteenth round: one proposal had earned its gate only by
+        # reading "stop thinking of X" as a gate's halt; 94/102 before the eleventh round)
+        "proposed in negative words": 0.9309,
     },
 }
 
@@ -558,8 +560,8 @@ WRITER_M: dict[str, dict[str, float]] = {
     },
     "prevention": {
         "buzzword-list": 0.9701,  # 33/34
-        "dismissive": 0.7642,  # 26/34 (20/34 before the twelfth round)
-        "negated": 0.9407,  # 32/34
+        "dismissive": 0.7936,  # 27/34 (26/34 before the thirteenth round, 20/34 the twelfth)
+        "negated": 0.9701,  # 33/34 (32/34 before the thirteenth round)
         "right": 0.8976,  # 194/216
         "unrelated": 0.9407,  # 32/34
     },
@@ -581,7 +583,7 @@ WRITER_M: dict[str, dict[str, float]] = {
         "argued against in approving words": 0.8819,  # 60/68
         "mixed: the item waved away": 0.9407,  # 16/17
         "mixed: the measure proposed": 0.9112,  # 31/34 (29/34 before the twelfth round)
-        "proposed in negative words": 0.7151,  # 73/102 (40/102 before the twelfth round)
+        "proposed in negative words": 0.725,  # 74/102 (73 before round 13, 40 before round 12)
     },
 }
 
@@ -596,10 +598,10 @@ def test_writer_m_answers_are_judged_at_the_measured_rates():
 # before the round (e6635cf) and as merged after it (the merge of judge12). The round moved
 # N's measures proposed in negative words 51 -> 60 of 102; nothing else moved. Tuning data
 # from the thirteenth round (`tune-n`; its held-back third `N_HOLDBACK`, `check-n`).
-# Asserted at the figures after the twelfth round.
+# Asserted at the figures after the thirteenth round (tuned on N).
 WRITER_N: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.7936,  # 27/34
+        "dismissive-right": 0.8524,  # 29/34 (27/34 before the thirteenth round)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17
         "right": 0.9039,  # 123/136
@@ -608,14 +610,14 @@ WRITER_N: dict[str, dict[str, float]] = {
     },
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
-        "dismissive": 0.7348,  # 25/34
-        "negated": 0.823,  # 28/34
+        "dismissive": 0.9113,  # 31/34 (25/34 before the thirteenth round)
+        "negated": 0.9701,  # 33/34 (28/34 before the thirteenth round)
         "right": 0.9115,  # 197/216
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
         "not covered (buzzword-bullets)": 0.9995,  # 55/55
-        "not covered (dismissive)": 0.9904,  # 109/110
+        "not covered (dismissive)": 0.9995,  # 110/110 (109/110 before)
         "not covered (off-topic)": 0.9813,  # 54/55
         "not covered (partial)": 0.9826,  # 58/59
         "recall": 0.9312,  # 150/161
@@ -630,8 +632,8 @@ WRITER_N: dict[str, dict[str, float]] = {
     "polarity": {
         "argued against in approving words": 0.926,  # 63/68
         "mixed: the item waved away": 0.8819,  # 15/17
-        "mixed: the measure proposed": 0.9407,  # 32/34
-        "proposed in negative words": 0.5877,  # 60/102
+        "mixed: the measure proposed": 0.9701,  # 33/34 (32/34 before)
+        "proposed in negative words": 0.676,  # 69/102 (60/102 before)
     },
 }
 

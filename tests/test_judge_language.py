@@ -2980,3 +2980,132 @@ def test_what_cannot_explain_the_symptom_is_set_aside(text, share):
 def test_a_refusal_naming_its_own_object_leaves_the_measure_before_it(answers, credit):
     found = judge(answers, [COHORT_ALERT])
     assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+# --- the thirteenth round (issue 35, tuned on writer N) ----------------------------------
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # "stop" before a gerund ends a practice: the item's never, not a gate's halt
+        (["Stop batching first audio byte requests on the TTS path."], BATCH, 1),
+        (["Stop batching first audio byte requests on the TTS path."], GATE, 0),
+        # "stop" that halts a release is still a gate
+        (["Stop the rollout when first audio byte regresses."], GATE, 1),
+    ],
+)
+def test_stop_before_a_gerund_ends_a_practice(answers, concept, credit):
+    found = judge(answers, [BATCH, GATE])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what cannot go on is finding out late: the denial forbids the harm
+        (["We can't keep hearing about first audio byte regressions from a 3am page."], 1),
+        # what cannot go on is the measure's own cost: an argument against it
+        (["We can't keep paging on every first audio byte wobble."], 0),
+        # a concealment, then the lack that brought it
+        (["We are blind without an alert on first audio byte."], 1),
+        (["We are fine without an alert on first audio byte."], 0),
+    ],
+)
+def test_a_harm_that_cannot_go_on_or_a_blindness_without_proposes(answers, credit):
+    found = judge(answers, [FAB_ALERT])
+    assert found.weights.get(FAB_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a lack whose consequent denies seeing or knowing: the lack's harm
+        (["If there's no alert on cost per request, we won't know the bill doubled."], 1),
+        (["If there's no alert on cost per request, we won't lose anything."], 0),
+        # weighed, then rejected with an adjunct, or decided against by what suffices
+        (["An alert on cost per request was discussed and dropped in favour of reviews."], 0),
+        (["We discussed an alert on cost per request and decided the pool alert suffices."], 0),
+        (["We discussed an alert on cost per request and decided to add it."], 1),
+    ],
+)
+def test_a_lack_that_blinds_and_a_weighing_that_rejects(answers, credit):
+    found = judge(answers, [COST_UNIT])
+    assert found.weights.get(COST_UNIT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # speed or ease asked for after the measure was turned down: a reason against
+        (["Config doesn't need a release process; config should stay quick to change."], 0),
+        # asked for beside the measure, not after its refusal, the measure stands
+        (["Every config push gets a release canary; pushes should stay quick."], 1),
+    ],
+)
+def test_ease_after_a_turned_down_measure_argues_against_it(answers, credit):
+    found = judge(answers, [CONFIG_RELEASE])
+    assert found.weights.get(CONFIG_RELEASE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # an engineer's words for building what is not needed
+        (["Latency alerts for every cohort are gold-plating."], 0),
+        (["Per-cohort latency alerting is YAGNI."], 0),
+        (["Per-cohort latency alerts are an academic nicety."], 0),
+        (["Alert on each cohort's latency; that is no luxury."], 1),
+        # the verdict alone after a colon turns down the head before it
+        (["Per-cohort latency alerts: gold-plating."], 0),
+        (["Per-cohort latency alerts; the rest is gold-plating."], 1),
+        # a refusal that names its own object may point at it after naming it
+        (
+            [
+                "Alert on each cohort's latency. I would not, however, page all teams until "
+                "someone triages them; too noisy."
+            ],
+            1,
+        ),
+        (["Alert on each cohort's latency. I would not, however, add them; too noisy."], 0),
+    ],
+)
+def test_words_of_needless_building_and_a_refusal_of_its_own(answers, credit):
+    found = judge(answers, [COHORT_ALERT])
+    assert found.weights.get(COHORT_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a verdict of "fine" on the cause's own thing sets it aside
+        ("Firmware headers claim 16 kHz; the sample rate is fine though, it's clipping.", 0.0),
+        # said of something else, the cause stands
+        ("The new firmware mislabels its sample rate; older firmware is fine.", 1.0),
+    ],
+)
+def test_a_verdict_of_fine_sets_aside_what_it_is_said_of(text, share):
+    assert diagnosis_share(text, ["mic-firmware-sample-rate"])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        ("The client retries are a scapegoat here; the pool is cold.", 0.0),
+        ("The client retries multiply the load; the cold pool is a scapegoat.", 1.0),
+    ],
+)
+def test_a_scapegoat_is_set_aside(text, share):
+    assert diagnosis_share(text, ["retry-storm"])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # an opening "no more" governs its whole clause: with a "without", the two cancel,
+        # however far apart ("at once" is no condition that would swallow the "without")
+        (["No more voice swaps for every TTS user at once without a staged canary."], 1),
+        (["No more staged canaries for voice swaps; ship TTS without the ceremony."], 0),
+    ],
+)
+def test_no_more_without_requires_the_thing(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

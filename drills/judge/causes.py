@@ -613,8 +613,8 @@ def _steady(reading: Reading, a: int, b: int) -> bool:
     """A negation that says a thing stayed as it was ("traffic flat", "demand didn't
     change", "volume has not grown"), not one that is part of a cause ("the mirror was
     never turned off")."""
-    if reading.words[a] in _STEADY:
-        return True
+    if reading.words[a] in _STEADY or "fine" in reading.words[a:b]:
+        return True  # "traffic flat", and a verdict's phrase: "the sample rate is fine"
     after = reading.words[b] if b < len(reading.words) else ""
     return bool(after) and bool({reading.stems[b], *reading.lemmas[b]} & _CHANGE_STEMS)
 

@@ -45,6 +45,7 @@ from drills.judge.reading import (
     closes_argument,
     complains,
     directs,
+    favours_ease,
     has_finite,
     lexicon,
     makes_point,
@@ -262,6 +263,8 @@ def _match_once(
                     continue
                 if phrasing.negative and _denies_omission(reading, end):
                     continue  # "don't leave transcripts out" is no "no transcripts"
+                if phrasing not in concept.nevers and _stops_doing(reading, start, end):
+                    continue  # "stop batching the first-audio path" halts no release
                 mine = frozenset(range(start, end)) if phrasing.negative else frozenset()
                 held = _triggers_held(reading, start, end)
                 down = start < said and reading.clause(start).negated(
@@ -353,6 +356,18 @@ def _denies_omission(reading: Reading, at: int) -> bool:
     """A denial followed by a verb of leaving out ("don't leave ... out", "never skip"):
     the two cancel (reading.py `_omission_denied`), so it is no never of an item's."""
     return omission_at(reading.words, at, len(reading.words)) is not None
+
+
+def _stops_doing(reading: Reading, start: int, end: int) -> bool:
+    """ "Stop batching the first-audio path", "stop rescoring partials": a "stop" before a
+    gerund ends a practice; it is an item's never, not the halt of a gate ("a hard stop",
+    "stop the rollout")."""
+    return (
+        end - start == 1
+        and reading.words[start] == "stop"
+        and end < len(reading.words)
+        and reading.words[end].endswith("ing")
+    )
 
 
 def _parallel(reading: Reading, at: int) -> bool:
@@ -698,7 +713,10 @@ def _argued_against(
         return False
     reading = read(text)
     # once turned down in its entry, a measure is taken up again only by someone's choice
-    if m.item in down and not any(directs(reading, reading.clauses[c]) for c in m.clauses):
+    if m.item in down and not any(
+        directs(reading, reading.clauses[c]) and not favours_ease(reading, reading.clauses[c])
+        for c in m.clauses
+    ):
         return True
     if any(recommends(reading, reading.clauses[c]) for c in m.clauses):
         return False
@@ -804,15 +822,40 @@ def _refuses_its_own(reading: Reading, clauses: list[Clause]) -> bool:
     words = [w for c in clauses for w in reading.words[c.first : c.last]]
     first = clauses[0].first if clauses else 0
     denials = [a - first for c in clauses for a, b in c.triggers if b - a == 1]
-    if not denials or _POINTER_WORDS.intersection(words):
+    if not denials:
         return False
     d = denials[0]
+    # a pointer before the refusal's own object points back ("isn't worth it, a ..."); one
+    # after it is that object ("freeze all launches until FinOps reviews them")
+    if _POINTER_WORDS.intersection(words[:d]) or _points_back_first(words[d:]):
+        return False
     # a person's refusal with its verb ("I wouldn't cap ...", "we should not add ..."), not
     # a verdict with none ("Not an engineering priority.")
     if not (words[d].endswith("n't") or (d > 0 and words[d - 1] in _AUXILIARY)):
         return False
-    det = next((k for k in range(d + 1, len(words)) if words[k] in _DETERMINERS), None)
+    det = next((k for k in range(d + 1, len(words)) if _determiner(words, k)), None)
     return det is not None and det > d + 1
+
+
+def _determiner(words: Sequence[str], k: int) -> bool:
+    """A determiner before its noun: "a", "every", or "all" before a word that points at
+    nothing ("freeze all launches"; not "all of it", "them all")."""
+    if words[k] in _DETERMINERS:
+        return True
+    nxt = words[k + 1] if k + 1 < len(words) else ""
+    return words[k] == "all" and bool(nxt) and nxt not in _POINTER_WORDS | {"of"}
+
+
+def _points_back_first(words: Sequence[str]) -> bool:
+    """A word points back before any noun phrase of the words' own: "I wouldn't, that's
+    noise"; not "I would not freeze all launches until FinOps reviews them", whose "them" is
+    the launches it named."""
+    for k, w in enumerate(words):
+        if _determiner(words, k):
+            return False
+        if w in _POINTER_WORDS:
+            return True
+    return False
 
 
 def _opening_refusal_of_its_own(text: str) -> bool:
@@ -821,9 +864,8 @@ def _opening_refusal_of_its_own(text: str) -> bool:
     reading = read(text)
     head: list[Clause] = []
     for clause in reading.clauses:
-        if clause.sentence != reading.clauses[0].sentence or _POINTER_WORDS.intersection(
-            reading.words[clause.first : clause.last]
-        ):
+        said = reading.words[clause.first : clause.last]
+        if clause.sentence != reading.clauses[0].sentence or _points_back_first(said):
             break
         head.append(clause)
     return bool(head) and _refuses_its_own(reading, head)

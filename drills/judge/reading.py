@@ -656,6 +656,27 @@ def _concessive(words: tuple[str, ...], k: int) -> bool:
     return words[k] == "whatever" and k + 1 < len(words) and words[k + 1] not in ("and", "but")
 
 
+# what a lack keeps from view: "we won't see", "nobody will know", "we can't tell"
+_PERCEIVING = frozenset(stem(w) for w in ("see", "know", "notice", "spot", "tell", "catch"))
+
+
+def _unperceived(said: Sequence[str]) -> bool:
+    """Words that deny seeing or knowing ("we won't see what we pay for", "we'd never know
+    it regressed"): the harm a lack brings, said without a word of harm."""
+    return any(
+        _denial(w) and any(stem(v) in _PERCEIVING for v in said[k + 1 : k + 3])
+        for k, w in enumerate(said)
+    )
+
+
+def favours_ease(reading: Reading, clause: Clause) -> bool:
+    """The clause asks for speed or ease and denies nothing ("config should stay fast to
+    change", "keep pushes light and quick"): after a measure was turned down in its entry,
+    a reason against it, not the measure taken up again."""
+    said = reading.words[clause.first : clause.last]
+    return bool(_GAINS.intersection(said)) and not any(_denial(w) for w in said)
+
+
 def _after_lack(reading: Reading, clause: Clause) -> bool:
     """The clause is the consequent of a lack set as its condition just before it in its
     sentence ("if nobody is paged on it, we'll chase it again", "if it isn't gated, the
@@ -666,8 +687,10 @@ def _after_lack(reading: Reading, clause: Clause) -> bool:
         return False
     before = reading.clauses[n - 1]
     own = reading.words[before.first : before.last]
-    then = set(reading.words[clause.first : clause.last])
-    harm = bool((_HARMED | _NOBODY | _RECURRING) & then) and not _GAINS & then
+    said = reading.words[clause.first : clause.last]
+    then = set(said)
+    harm = bool((_HARMED | _NOBODY | _RECURRING) & then) or _unperceived(said)
+    harm = harm and not _GAINS & then
     return (
         harm
         and before.sentence == clause.sentence
@@ -1075,7 +1098,16 @@ def read(text: str) -> Reading:
             or tup[t[0] : t[1]] in lex.negation_phrases
             or not _imperative(words[t[0]])
         ]
-        cond = next((k for k in range(lo, hi) if words[k] in _CONDITIONAL), hi)
+        # ("at once", "all at once": no condition)
+        cond = next(
+            (
+                k
+                for k in range(lo, hi)
+                if words[k] in _CONDITIONAL
+                and not (words[k] == "once" and k > lo and words[k - 1] == "at")
+            ),
+            hi,
+        )
         # "refuse it if it doesn't fit in 250 ms": a one-word negation after "if" is the
         # condition, not a denial (one before it still governs: "I haven't thought about
         # what happens if a slice is missing")
@@ -1260,7 +1292,15 @@ def _never_without(
         (d, w)
         for w in withouts
         for d in denials
-        if d[0] < w[0] and (w[0] - d[1] <= 6 or (d[0] <= lo + 1 and words[d[0]] == "never"))
+        if d[0] < w[0]
+        and (
+            w[0] - d[1] <= 6
+            # an opening "never" or "no more" governs its whole clause
+            or (
+                d[0] <= lo + 1
+                and (words[d[0]] == "never" or words[d[0] : d[0] + 2] == ("no", "more"))
+            )
+        )
     ]
     if not pairs:
         return triggers
@@ -1593,7 +1633,8 @@ _NOBODY = frozenset({"nobody", "nothing", "never", "noone"})  # "nobody notices"
 # goes on ("we keep shipping fast")
 _RECURRING = frozenset({"keep", "keeps", "again"})
 _GAINS = frozenset(
-    {"faster", "fast", "quicker", "quickly", "cheaper", "simpler", "easier", "less", "fewer"}
+    {"faster", "fast", "quick", "quicker", "quickly", "cheaper", "simpler", "easier", "less"}
+    | {"fewer", "light", "lightweight"}
     | {"save", "saves", "saving", "lean", "nimble"}
 )
 # a prohibition: what it forbids is the harm ("don't let X hide Y", "never again should ...")
@@ -1623,7 +1664,11 @@ def _blames(words: tuple[str, ...], lo: int, hi: int) -> bool:
 _WEIGHING = frozenset(
     {"considered", "discussed", "evaluated", "weighed", "proposed", "debated", "explored"}
 )
-_REJECTING = frozenset({"rejected", "dropped", "shelved", "vetoed", "discarded"})
+_WEIGHING |= frozenset({"looked", "reviewed", "assessed", "investigated", "trialled", "tried"})
+_REJECTING = frozenset({"rejected", "dropped", "shelved", "vetoed", "discarded", "abandoned"})
+# a rejection's own adjunct, not another object ("rejected in favour of ...", "dropped as
+# too noisy")
+_ADJUNCTS = frozenset({"in", "as", "for", "because", "since", "after", "on", "outright"})
 
 
 def _weighed_and_rejected(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
@@ -1634,9 +1679,16 @@ def _weighed_and_rejected(words: tuple[str, ...], clauses: list[Clause]) -> list
     out = list(clauses)
     for n, clause in enumerate(clauses):
         for k in range(clause.first + 1, clause.last):
-            if words[k] not in _REJECTING or words[k - 1] not in ("but", "and", "we"):
+            if words[k - 1] not in ("but", "and", "we"):
                 continue
-            if k + 1 < clause.last and words[k + 1] not in _POINTERS:
+            if words[k] == "decided":
+                # "... and decided against it", "... and decided the bill alert suffices"
+                rest = words[k + 1 : clause.last + 8]
+                if rest[:1] != ("against",) and not _SUFFICING.intersection(rest):
+                    continue
+            elif words[k] not in _REJECTING:
+                continue
+            elif k + 1 < clause.last and words[k + 1] not in _POINTERS | _ADJUNCTS:
                 continue  # "... and rejected the fleet page": another thing rejected
             weighed = [
                 m
@@ -1817,6 +1869,17 @@ def _harm_denied(
         for a, b in list(triggers):
             if (a, b) not in triggers:
                 continue
+            # "we were flying blind without X", "regressions stay invisible without X": a
+            # concealment said first, then the lack that brought it
+            if b - a == 1 and words[a] == "without" and _UNSEEN.intersection(words[lo:a]):
+                triggers.remove((a, b))
+                segments = [s for s in segments if s[0] != a]
+                changed = True
+                continue
+            if _cannot_go_on(words, (a, b), hi):
+                triggers.remove((a, b))
+                changed = True
+                continue
             # ("even without X, Y" concedes that Y comes anyway: X is not needed)
             if b - a == 1 and words[a] == "without" and a <= lo + 1 and words[lo] != "even":
                 comma = next(
@@ -1874,6 +1937,33 @@ def _harm_denied(
         if changed:
             out[n] = replace(out[n], triggers=tuple(triggers), segments=tuple(segments))
     return out
+
+
+# what goes on that cannot: finding out late, missing, guessing ("we can't keep learning
+# about it from tickets", "we can't keep missing a cohort's collapse")
+_FINDING_LATE = frozenset(
+    stem(w) for w in ("learn", "find", "discover", "hear", "miss", "guess", "rely", "depend")
+)
+
+
+def _cannot_go_on(words: tuple[str, ...], trigger: tuple[int, int], hi: int) -> bool:
+    """ "We can't keep learning about a cohort's lag from support tickets", "we can't go on
+    missing regressions in the averages": what cannot go on is a harm (finding out late,
+    missing, guessing, or a harm word after it), so the denial forbids the harm and the
+    measure stands. Not a practice that costs ("we can't keep paying for a canary on every
+    push" argues against the canary)."""
+    a, b = trigger
+    if b - a != 1 or words[a] not in ("can't", "cannot") or b + 1 >= hi:
+        return False
+    if words[b] in ("keep", "continue"):
+        k = b + 1
+    elif words[b : b + 2] == ("go", "on"):
+        k = b + 2
+    else:
+        return False
+    if k >= hi or not words[k].endswith("ing"):
+        return False
+    return stem(words[k]) in _FINDING_LATE or bool(_HARMED.intersection(words[k + 1 : hi]))
 
 
 # a copula that passes a verdict on its subject ("X would be a mistake", "X seems unwise")
