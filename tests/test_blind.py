@@ -487,7 +487,7 @@ WRITER_K: dict[str, dict[str, float]] = {
 }
 
 
-@pytest.mark.full  # make test judges the three newest writers (L, M, N); K in the second tier
+@pytest.mark.full  # make test judges the three newest writers; K in the second tier
 def test_writer_k_answers_are_judged_at_the_measured_rates():
     assert not check(evaluate("tune-k"), WRITER_K)
 
@@ -537,6 +537,7 @@ WRITER_L: dict[str, dict[str, float]] = {
 }
 
 
+@pytest.mark.full  # make test judges the three newest writers (M, N, O); L in the second tier
 def test_writer_l_answers_are_judged_at_the_measured_rates():
     assert not check(evaluate("tune-l"), WRITER_L)
 
@@ -642,11 +643,62 @@ def test_writer_n_answers_are_judged_at_the_measured_rates():
     assert not check(evaluate("tune-n"), WRITER_N)
 
 
+# Writer O, a fifteenth writer with a hard-polarity part, written blind outside the
+# repository while the thirteenth round began (inputs from tests/blind/inputs.py with each
+# fault's own evidence; new personas and constructions) and held out from it: never read
+# answer by answer by anyone tuning the judge (`python -m tests.blind.corpus heldout-o`
+# prints figures only). Measured in aggregate by the lead with the judge before the twelfth
+# round (e6635cf), after it (957d632) and after the thirteenth (the merge of judge13);
+# asserted at the last figures, so a change that accepts one more wrong, hedged,
+# dismissed or negated answer, or lowers a recall, fails.
+WRITER_O: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.8524,  # 29/34
+        "first-only": 0.9995,  # 2/2
+        "hedge": 0.8819,  # 15/17
+        "right": 0.8966,  # 122/136
+        "second-only": 0.9995,  # 2/2
+        "wrong": 0.9799,  # 50/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9995,  # 34/34
+        "dismissive": 0.823,  # 28/34
+        "negated": 0.9113,  # 31/34
+        "right": 0.9532,  # 206/216
+        "unrelated": 0.9995,  # 34/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.9995,  # 110/110
+        "not covered (off-topic)": 0.9995,  # 55/55
+        "not covered (partial)": 0.9678,  # 61/63
+        "recall": 0.9103,  # 143/157
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.7995,  # 8/10
+        "strong": 0.9995,  # 10/10
+    },
+    "polarity": {
+        "argued against in approving words": 0.823,  # 56/68
+        "mixed: the item waved away": 0.9407,  # 16/17
+        "mixed: the measure proposed": 0.9701,  # 33/34
+        "proposed in negative words": 0.676,  # 69/102
+    },
+}
+
+
+def test_held_out_answers_of_writer_o_are_judged_at_the_measured_rates():
+    assert not check(evaluate("heldout-o"), WRITER_O)
+
+
 def test_a_held_out_corpus_prints_aggregate_figures_only(capsys, monkeypatch):
     # a merge once dropped this guard and printed a held-out writer answer by answer
     from tests.blind import corpus
 
-    # (no corpus is held out at present: the guard is tried on a monkeypatched one)
+    # (tried on a monkeypatched corpus, so that it holds whichever writer is held out)
     figures = corpus.Figures()
     figures.causes["right"].add(False, "an answer's own words")
     monkeypatch.setattr(corpus, "evaluate", lambda name, part="all": figures)

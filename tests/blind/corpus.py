@@ -56,7 +56,11 @@ HERE = Path(__file__).parent
 # while the round began, measured twice in aggregate by the lead) and is tuned on from the
 # twelfth, whose held-out writer N stays outside the repository until it is measured. N was
 # held out from the twelfth round (written blind outside the repository while the round
-# began, measured twice in aggregate by the lead) and is tuned on from the thirteenth.
+# began, measured twice in aggregate by the lead) and is tuned on from the thirteenth. O was
+# held out from the thirteenth round (written blind outside the repository while it began,
+# measured in aggregate by the lead at e6635cf, before the twelfth round, and before and
+# after the thirteenth): never to be read answer by answer until a round has been measured
+# on a sixteenth writer.
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
@@ -72,8 +76,8 @@ CORPORA = {
     "tune-l": HERE / "L",
     "tune-m": HERE / "M",
     "tune-n": HERE / "N",
-    # a held-out corpus would be named `heldout-*`: measured in aggregate only, never printed
-    # answer by answer (`main` refuses)
+    # held out from the thirteenth round: aggregate figures only (`main` refuses to print more)
+    "heldout-o": HERE / "O",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
