@@ -18,21 +18,16 @@ from typing import Any
 import yaml
 
 from drills.library.paths import library_root
+from drills.library.variant_spec import renderer_for
+from simulator.spec.fileio import read_yaml
 
 HERE = Path(__file__).parent
 CAUSES = Path(__file__).parents[2] / "drills" / "judge" / "causes.yaml"
 
 
 def _rendered(path: Path) -> Any:
-    """A templated file with its variants' defaults in place (`${seed}` left as a word)."""
-    text = path.read_text()
-    variants = path.parent / "variants.yaml"
-    if variants.exists():
-        params = (yaml.safe_load(variants.read_text()) or {}).get("params") or {}
-        for name, spec in params.items():
-            if isinstance(spec, dict) and "default" in spec:
-                text = text.replace("${" + name + "}", str(spec["default"]))
-    return yaml.safe_load(text.replace("${", "{"))
+    """A templated file with its variants' defaults in place, as a drill loads it."""
+    return read_yaml(path, renderer_for(path))[0]
 
 
 def _move(move: dict[str, Any]) -> str:
