@@ -56,6 +56,7 @@ from drills.judge.reading import (
     recommends,
     recommends_itself,
     stem,
+    stopped_gerund,
     verb_form,
 )
 from drills.judge.reading import statements as split_statements
@@ -362,12 +363,7 @@ def _stops_doing(reading: Reading, start: int, end: int) -> bool:
     """ "Stop batching the first-audio path", "stop rescoring partials": a "stop" before a
     gerund ends a practice; it is an item's never, not the halt of a gate ("a hard stop",
     "stop the rollout")."""
-    return (
-        end - start == 1
-        and reading.words[start] == "stop"
-        and end < len(reading.words)
-        and reading.words[end].endswith("ing")
-    )
+    return end - start == 1 and stopped_gerund(reading.words, end)
 
 
 def _parallel(reading: Reading, at: int) -> bool:

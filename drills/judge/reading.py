@@ -1227,7 +1227,8 @@ _PAST_DENIED = (("hadn't",), ("had", "not"), ("had", "never"))
 _RULE_DENIALS = frozenset(
     {"no", "not", "can't", "cannot", "won't", "doesn't", "mustn't", "never", "shouldn't"}
 )
-_AUXILIARIES = frozenset({"be", "been", "get", "ever", "again"})
+# what may stand between a rule's "never" and its verb ("should never be / ever / again ship")
+_BEFORE_VERB = frozenset({"be", "been", "get", "ever", "again"})
 _RULE_CONDITIONS = frozenset({"unless", "until", "if"})
 _SPEAKERS = frozenset({"i", "we", "i'd", "we'd", "i'm", "we're", "i'll", "we'll", "you", "let's"})
 
@@ -1252,13 +1253,24 @@ def _rule(words: tuple[str, ...], trigger: tuple[int, int], lo: int, cond: int, 
     if words[a] in ("never", "shouldn't"):
         # "a release should never ship if the slice regresses": a rule only on a verb of
         # letting through ("should never be blocked if ..." refuses the block)
-        verb = next((k for k in range(a + 1, cond) if words[k] not in _AUXILIARIES), cond)
+        verb = next((k for k in range(a + 1, cond) if words[k] not in _BEFORE_VERB), cond)
         if verb == cond or stem(words[verb]) not in _PASSING:
             return False
     return words[lo] not in ("don't", "do", "never")
 
 
 _IMPOSSIBLE = frozenset({"impossible", "unable"})
+
+
+def _impossible(words: tuple[str, ...], lo: int, k: int, after: tuple[str, ...]) -> bool:
+    """ "It must be impossible to ...": an "impossible" at `k`, said of "it" earlier in its
+    clause, before one of `after` ("to", "for")."""
+    return (
+        words[k] in _IMPOSSIBLE
+        and "it" in words[lo:k]
+        and k + 1 < len(words)
+        and words[k + 1] in after
+    )
 
 
 def _never_without(
@@ -1273,21 +1285,14 @@ def _never_without(
     withouts = [t for t in triggers if words[t[0]] == "without"]
     # "it must be impossible to open a route without an end date": what cannot be done
     # without the thing requires it ("impossible" is no negation of its own)
-    impossible = [
-        k
-        for k in range(lo + 1, hi - 1)
-        if words[k] in _IMPOSSIBLE and "it" in words[lo:k] and words[k + 1] in ("to", "for")
-    ]
+    impossible = [k for k in range(lo + 1, hi - 1) if _impossible(words, lo, k, ("to", "for"))]
     if impossible and any(impossible[0] < w[0] for w in withouts):
         return [t for t in triggers if t != next(w for w in withouts if w[0] > impossible[0])]
     denials = [
         t
         for t in triggers
-        if t[1] - t[0] == 1
-        and (words[t[0]] in _RULE_DENIALS | {"never"} or words[t[0]].endswith("n't"))
+        if t[1] - t[0] == 1 and (words[t[0]] in _RULE_DENIALS or words[t[0]].endswith("n't"))
     ]
-    # an opening "never" ("never again should a route run on its fallback for hours without
-    # a page") governs its whole clause
     pairs = [
         (d, w)
         for w in withouts
@@ -1295,7 +1300,8 @@ def _never_without(
         if d[0] < w[0]
         and (
             w[0] - d[1] <= 6
-            # an opening "never" or "no more" governs its whole clause
+            # an opening "never" or "no more" governs its whole clause ("never again should a
+            # route run on its fallback for hours without a page")
             or (
                 d[0] <= lo + 1
                 and (words[d[0]] == "never" or words[d[0] : d[0] + 2] == ("no", "more"))
@@ -1375,14 +1381,18 @@ def _required(
     return [t for t in triggers if t not in dropped]
 
 
+def stopped_gerund(words: Sequence[str], k: int) -> bool:
+    """The word at `k` is a gerund after "stop" ("stop shipping ...", "stop batching ...")."""
+    return 0 < k < len(words) and words[k - 1] == "stop" and words[k].endswith("ing")
+
+
 def _stopped(words: tuple[str, ...], k: int, lo: int) -> bool:
     """The gerund at `k` is what an instruction to stop forbids ("stop shipping ...", "we
     must stop releasing ..."): "stop" is no negation of its own, but forbids as "never"
     does."""
     return (
         k > lo
-        and words[k - 1] == "stop"
-        and words[k].endswith("ing")
+        and stopped_gerund(words, k)
         and not set(words[lo : k - 1]) & (_SPEAKERS - {"we", "let's"})
     )
 
@@ -1750,10 +1760,7 @@ def _all_at_once_forbidden(
         ]
         # "stop pushing it to everyone in one go"; "it must be impossible to change it
         # fleet-wide in one push": no negation of its own, the same prohibition
-        impossible = any(
-            words[k] in _IMPOSSIBLE and "it" in words[lo:k] and words[k + 1 : k + 2] == ("to",)
-            for k in range(lo + 1, mark[0])
-        )
+        impossible = any(_impossible(words, lo, k, ("to",)) for k in range(lo + 1, mark[0]))
         if (
             not bans
             and not impossible
@@ -1775,13 +1782,9 @@ _DONE = frozenset(
 _LETTING = frozenset({"let", "letting", "leave", "leaving", "allow", "go", "stay", "remain"})
 
 
-def _undone(words: tuple[str, ...], lo: int, hi: int) -> bool:
-    """A participle of a thing left undone ("unpaged", "unbudgeted", "unmonitored") stands
-    in words [lo, hi)."""
-    return any(
-        w.startswith("un") and w.endswith("ed") and len(w) > 6 and w[2:] in _DONE
-        for w in words[lo:hi]
-    )
+def _undone(word: str) -> bool:
+    """A participle of a thing left undone: "unpaged", "unbudgeted", "unmonitored"."""
+    return word.startswith("un") and word.endswith("ed") and len(word) > 6 and word[2:] in _DONE
 
 
 _THERE = frozenset({"there", "we", "you", "they", "still", "yet", "anyone", "anybody"})
@@ -1809,14 +1812,18 @@ def _complaints(
     """ "Why is there still no alert on cost per request?", "why don't we have a churn
     metric yet?": a why-question that denies a thing complains of its absence, and so asks
     for it, as "why not ...?" does; its negation is the complaint, not a denial."""
+    sentences: dict[int, list[Clause]] = {}
+    for clause in clauses:
+        sentences.setdefault(clause.sentence, []).append(clause)
+    asking = {
+        s
+        for s, own in sentences.items()
+        if complains(words[own[0].first : own[-1].last])
+        and "?" in text[spans[own[-1].last - 1][1] :][:3]
+    }
     out = list(clauses)
     for n, clause in enumerate(clauses):
-        first = next(c for c in clauses if c.sentence == clause.sentence)
-        last = [c for c in clauses if c.sentence == clause.sentence][-1]
-        if (
-            not complains(words[first.first : last.last])
-            or "?" not in text[spans[last.last - 1][1] :][:3]
-        ):
+        if clause.sentence not in asking:
             continue
         kept = tuple(t for t in clause.triggers if t[1] - t[0] > 1 or not _denial(words[t[0]]))
         if kept != clause.triggers:
@@ -1916,14 +1923,14 @@ def _harm_denied(
                 continue
             if _forbids(words, (a, b)):
                 letting = _LETTING.intersection(words[b:hi])
-                if _UNSEEN.intersection(words[b:hi]) or (letting and _undone(words, b, hi)):
+                undone = [k for k in range(b, hi) if _undone(words[k])] if letting else []
+                if _UNSEEN.intersection(words[b:hi]) or undone:
                     triggers.remove((a, b))
                     changed = True
                     # "never let latency go unbudgeted": what is left undone is now done
-                    for k in range(b, hi):
-                        if letting and _undone(words, k, k + 1):
-                            done = words[k][2:]
-                            lemmas[k] = lemmas[k] | lemma_stems(done) | {stem(done)}
+                    for k in undone:
+                        done = words[k][2:]
+                        lemmas[k] = lemmas[k] | lemma_stems(done) | {stem(done)}
                 continue
             if (
                 words[a] in ("not", "never")
