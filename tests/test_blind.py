@@ -389,52 +389,6 @@ def check(figures, floors: dict[str, dict[str, float]]) -> list[str]:
     return misses
 
 
-@pytest.mark.full
-def test_writer_j_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-j"), WRITER_J)
-
-
-@pytest.mark.full
-def test_writer_i_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-i"), WRITER_I)
-
-
-@pytest.mark.full
-def test_writer_h_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-h"), WRITER_H)
-
-
-@pytest.mark.full
-def test_writer_g_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-g"), WRITER_G)
-
-
-@pytest.mark.full
-def test_writer_f_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-f"), WRITER_F)
-
-
-@pytest.mark.full
-def test_writer_e_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-e"), WRITER_E)
-
-
-@pytest.mark.full
-def test_writer_d_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-d"), WRITER_D)
-
-
-@pytest.mark.full
-def test_writer_c_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-c"), WRITER_C)
-
-
-@pytest.mark.full
-@pytest.mark.parametrize(("corpus", "floors"), [("tune", WRITER_A), ("tune-b", WRITER_B)])
-def test_tuning_answers_are_judged_at_the_measured_rates(corpus, floors):
-    assert not check(evaluate(corpus), floors)
-
-
 # Writer K (tests/blind/README.md): an eleventh writer, 2026-12-07, held out from the ninth
 # round of the judge: written blind outside the repository before the round began (new
 # personas; dismissals and arguments against a measure left wholly to the writer), with a
@@ -487,11 +441,6 @@ WRITER_K: dict[str, dict[str, float]] = {
 }
 
 
-@pytest.mark.full  # make test judges the three newest writers; K in the second tier
-def test_writer_k_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-k"), WRITER_K)
-
-
 # Writer L (tests/blind/README.md): a twelfth writer, 2026-12-07, with a hard-polarity set like
 # K's, held out from the tenth round (written blind outside the repository while the round
 # began; measured twice in aggregate: the round moved its measures proposed in negative words
@@ -535,11 +484,6 @@ WRITER_L: dict[str, dict[str, float]] = {
         "proposed in negative words": 0.5779,  # 59/102 (56 before round 12, 23 before round 11)
     },
 }
-
-
-@pytest.mark.full  # make test judges the three newest writers (M, N, O); L in the second tier
-def test_writer_l_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-l"), WRITER_L)
 
 
 # Writer M, a thirteenth writer with a hard-polarity part like K's and L's, written blind
@@ -589,10 +533,6 @@ WRITER_M: dict[str, dict[str, float]] = {
 }
 
 
-def test_writer_m_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-m"), WRITER_M)
-
-
 # Writer N, a fourteenth writer with a hard-polarity part like K's, L's and M's, written blind
 # outside the repository while the twelfth round began (inputs from tests/blind/inputs.py,
 # new personas and constructions) and held out from it: measured in aggregate by the lead
@@ -637,10 +577,6 @@ WRITER_N: dict[str, dict[str, float]] = {
         "proposed in negative words": 0.676,  # 69/102 (60/102 before)
     },
 }
-
-
-def test_writer_n_answers_are_judged_at_the_measured_rates():
-    assert not check(evaluate("tune-n"), WRITER_N)
 
 
 # Writer O, a fifteenth writer with a hard-polarity part, written blind outside the
@@ -690,8 +626,21 @@ WRITER_O: dict[str, dict[str, float]] = {
 }
 
 
-def test_held_out_answers_of_writer_o_are_judged_at_the_measured_rates():
-    assert not check(evaluate("heldout-o"), WRITER_O)
+# every writer at its measured rates: make test judges the three newest, the second tier
+# the rest
+NEWEST = {"tune-m": WRITER_M, "tune-n": WRITER_N, "heldout-o": WRITER_O}
+OLDER = {"tune": WRITER_A, "tune-b": WRITER_B, "tune-c": WRITER_C, "tune-d": WRITER_D}
+OLDER |= {"tune-e": WRITER_E, "tune-f": WRITER_F, "tune-g": WRITER_G, "tune-h": WRITER_H}
+OLDER |= {"tune-i": WRITER_I, "tune-j": WRITER_J, "tune-k": WRITER_K, "tune-l": WRITER_L}
+
+
+@pytest.mark.parametrize(
+    ("corpus", "floors"),
+    [pytest.param(name, floors, id=name) for name, floors in NEWEST.items()]
+    + [pytest.param(name, f, id=name, marks=pytest.mark.full) for name, f in OLDER.items()],
+)
+def test_each_writers_answers_are_judged_at_the_measured_rates(corpus, floors):
+    assert not check(evaluate(corpus), floors)
 
 
 def test_a_held_out_corpus_prints_aggregate_figures_only(capsys, monkeypatch):
