@@ -581,12 +581,10 @@ WRITER_N: dict[str, dict[str, float]] = {
 
 # Writer O, a fifteenth writer with a hard-polarity part, written blind outside the
 # repository while the thirteenth round began (inputs from tests/blind/inputs.py with each
-# fault's own evidence; new personas and constructions) and held out from it: never read
-# answer by answer by anyone tuning the judge (`python -m tests.blind.corpus heldout-o`
-# prints figures only). Measured in aggregate by the lead with the judge before the twelfth
-# round (e6635cf), after it (957d632) and after the thirteenth (the merge of judge13);
-# asserted at the last figures, so a change that accepts one more wrong, hedged,
-# dismissed or negated answer, or lowers a recall, fails.
+# fault's own evidence; new personas and constructions) and held out from it, measured in
+# aggregate by the lead with the judge before the twelfth round (e6635cf), after it (957d632)
+# and after the thirteenth (the merge of judge13); tuning data from the fourteenth round
+# (`tune-o`; its held-back third `O_HOLDBACK`, `check-o`).
 WRITER_O: dict[str, dict[str, float]] = {
     "causes": {
         "dismissive-right": 0.8524,  # 29/34
@@ -628,7 +626,7 @@ WRITER_O: dict[str, dict[str, float]] = {
 
 # every writer at its measured rates: make test judges the three newest, the second tier
 # the rest
-NEWEST = {"tune-m": WRITER_M, "tune-n": WRITER_N, "heldout-o": WRITER_O}
+NEWEST = {"tune-m": WRITER_M, "tune-n": WRITER_N, "tune-o": WRITER_O}
 OLDER = {"tune": WRITER_A, "tune-b": WRITER_B, "tune-c": WRITER_C, "tune-d": WRITER_D}
 OLDER |= {"tune-e": WRITER_E, "tune-f": WRITER_F, "tune-g": WRITER_G, "tune-h": WRITER_H}
 OLDER |= {"tune-i": WRITER_I, "tune-j": WRITER_J, "tune-k": WRITER_K, "tune-l": WRITER_L}
