@@ -61,6 +61,8 @@ __all__ = [
     "Replayed",
     "TeamAssessed",
     "TeamMoveRefused",
+    "drill_over",
+    "finished_session",
     "new_team",
     "open_session",
     "open_team",
@@ -163,14 +165,39 @@ def play_move(
     return record
 
 
+def drill_over(journal: Journal, session_id: str, drill: Drill) -> bool:
+    """Whether a session's drill is over: concluded, at its time box, or scored as finished
+    (the console scores a drill when its facilitator ends it)."""
+    if drill.concluded or drill.clock_min >= drill.scenario.time_box_min:
+        return True
+    return stored_score(journal, session_id) is not None
+
+
+def finished_session(journal: Journal, session_id: str, runs: Runs) -> tuple[Drill, list[str]]:
+    """A journaled drill that is over, with its integrity problems. One still being played
+    is refused: what is written of a session after it (its report holds the answer key,
+    its export every table at once) would tell the trainee, at no clock, what the drill
+    makes them spend minutes to find."""
+    drill, problems = load_drill(journal, session_id, runs)
+    if not drill_over(journal, session_id, drill):
+        raise InputError(
+            session_id,
+            "",
+            f"a drill that is over; this one is still being played (minute "
+            f"{drill.clock_min:.1f} of {drill.scenario.time_box_min:g}): conclude it first "
+            f"(`speechdrill drill conclude {session_id} --cause ...`)",
+        )
+    return drill, problems
+
+
 def score_session(
     journal: Journal, session_id: str, runs: Runs, refs: References | None = None
 ) -> tuple[Assessed, list[str]]:
-    """A journaled session scored, with its integrity problems (the caller decides whether
-    a tampered journal may be reported). A sound journal's score is stored with its head,
-    as `score_once` stores it (a console reads it back)."""
+    """A journaled session that is over, scored, with its integrity problems (the caller
+    decides whether a tampered journal may be reported). A sound journal's score is stored
+    with its head, as `score_once` stores it (a console reads it back)."""
     head = journal.head(session_id)
-    drill, problems = load_drill(journal, session_id, runs)
+    drill, problems = finished_session(journal, session_id, runs)
     assessed = assess(drill, refs)
     if not problems and head[0] == len(drill.moves):
         journal.store_score(session_id, head, assessed.score.to_json())

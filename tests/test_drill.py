@@ -446,3 +446,43 @@ def test_an_action_that_changes_nothing_leaves_the_same_trace_as_one_that_does()
     untouched = RUNS.get(loaded, loaded.timeline)
     assert len(noop.telemetry().events) == len(untouched.events) + 1
     assert noop.telemetry().requests.equals(untouched.requests)
+
+
+@pytest.mark.parametrize(
+    ("moves", "where", "expected"),
+    [
+        (  # a live session refuses every move after the conclusion
+            "  - conclude: {cause: x}\n  - look: events\n",
+            "moves[2]: no move after the conclusion (moves[1] concludes",
+            ":6:",
+        ),
+        (  # a recording's minutes only go forward
+            "  - at_min: 10\n    look: events\n  - at_min: 2\n    look: traffic\n",
+            "moves[2].at_min: a clock minute at or after moves[1]'s (10), not 2",
+            ":7:",
+        ),
+        (  # an infinite wait is a typo, and its run measures nothing
+            "  - act: {action: set, args: {path: pools.tts-cpu.batching.max_wait_ms, "
+            "value: .inf}}\n",
+            "moves[1].act.args.value: pools.tts-cpu.batching.max_wait_ms: Input should be a "
+            "finite number",
+            ":5:",
+        ),
+    ],
+    ids=["after-the-conclusion", "minutes-backwards", "infinite-value"],
+)
+def test_a_replay_refuses_what_a_live_session_refuses_naming_field_and_line(
+    tmp_path, moves, where, expected
+):
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "scenario: tts-slow-after-config-push\ntrainee: t\nmoves:\n  - look: events\n" + moves
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "drills", "drill", "replay", "tts-slow-after-config-push", path],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2, done.stderr
+    assert where in done.stderr and f"t.yaml{expected}" in done.stderr
+    assert "Traceback" not in done.stderr

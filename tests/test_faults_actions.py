@@ -110,6 +110,14 @@ def test_rollback_restores_every_changed_field_under_its_prefix():
     assert now.pools["tts-cpu"].model == "tts-voice-b"  # outside the prefix: untouched
 
 
+@pytest.mark.parametrize("target", [".", "pools", "cohorts", "models", "stages", "slices"])
+def test_a_rollback_names_one_entry_never_every_entry_of_a_kind(target):
+    """Rolling back every cohort restores the one the fault changed without knowing which
+    (in every variant alike): refused, like a fleet-wide rollback."""
+    with pytest.raises(ActionError, match="rollbacks of every entry of a kind are refused"):
+        action_changes("rollback", {"target": target}, EXAMPLE, EXAMPLE)
+
+
 def test_route_actions_produce_valid_fleets():
     now = copy.deepcopy(EXAMPLE)
     set_path(now, "routes.0.canary", {"pool": "asr-batch-canary", "percent": 30})

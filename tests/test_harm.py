@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from drills.judge.fixes import fixes, in_scope, trials
+from drills.judge.harm import Effect
 from drills.judge.measures import UserRows, quality_worse, wrong_model_share
 from drills.library.paths import library_root
 from drills.library.scenario import Move, load_key, load_scenario
@@ -74,3 +75,18 @@ def test_moves_tried_as_fixes_by_outcome_are_the_ones_in_the_key_fixs_scope():
     assert trial.theirs[-1].announce is not None
     assert in_scope("retries.max_attempts", {"retries"})
     assert not in_scope("retries_extra", {"retries"}) and in_scope("routes.0", {"routes"})
+
+
+def test_a_harm_says_what_it_was_charged_for():
+    """Spend alone charged says no more requests failed (was "+0.0% more of asr-batch
+    requests fail their users"); failures say how many, of which kind, and how."""
+    spend = Effect({"asr-batch": 0.0, "tts": 0.01}, {}, {}, 0.32, "the no-action run")
+    assert spend.said() == (
+        "made no more requests fail their users and changed spend by +32%, against the "
+        "no-action run"
+    )
+    failed = Effect({"asr-batch": 4.2, "tts": 0.0}, {"asr-batch": 0.3}, {}, 0.0, "your run")
+    assert failed.said().startswith(
+        "made +4.2% more of asr-batch requests fail their users (30% served by a model that "
+        "cannot serve them) and changed spend by +0%"
+    )

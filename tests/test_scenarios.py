@@ -61,6 +61,10 @@ def test_list_and_show_json():
     rows = json.loads(speechdrill("scenario", "list", "--json").stdout)
     assert {r["id"] for r in rows} == set(IDS)
     assert {"id", "title", "path"} <= set(rows[0])
+    # the time box listed is the one a drill's clock stops at (`drill status` says it)
+    mic = next(r for r in rows if r["id"] == "mic-firmware-drift")
+    assert mic["time_box_min"] == load_scenario(Path(mic["path"]) / "scenario.yaml").time_box_min
+    assert mic["time_box_min"] < mic["estimated_minutes"]  # the window ends first
     shown = speechdrill("scenario", "show", IDS[0])
     assert shown.returncode == 0 and "PAGE" in shown.stdout
     key_text = (SCENARIOS[0] / "key.yaml").read_text()

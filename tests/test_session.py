@@ -227,6 +227,14 @@ def test_a_scripted_drill_resumes_reports_and_refuses_tampering(home):
     assert act.returncode == 0 and "tts-voice-a" in act.stdout
     resumed = speechdrill(home, "drill", "start", "--resume", session, "--no-prompt")
     assert resumed.returncode == 0 and "bo" in resumed.stdout
+    # while the drill is played, neither its report (the answer key) nor its export (every
+    # table at once) is written: each would tell at no clock what the drill charts in minutes
+    early = home / "early"
+    peek = speechdrill(home, "drill", "report", session, "--out", str(early))
+    assert peek.returncode == 2 and "still being played (minute 6.0" in peek.stderr
+    peek = speechdrill(home, "export", session, "--openmetrics", str(early / "x.om"))
+    assert peek.returncode == 2 and "still being played" in peek.stderr
+    assert not early.exists() and Journal(home).stored_score(session) is None
     done = speechdrill(
         home,
         "drill",
@@ -246,6 +254,8 @@ def test_a_scripted_drill_resumes_reports_and_refuses_tampering(home):
     assert data["diagnosis_correct"] and data["score"] >= 60 and data["integrity"] == []
     stored = Journal(home).stored_score(session)  # kept with the journal's head
     assert stored is not None and json.loads(stored)["score"] == data["score"]
+    exported = speechdrill(home, "export", session, "--openmetrics", str(early / "x.om"))
+    assert exported.returncode == 0 and "# EOF" in (early / "x.om").read_text()
     db = sqlite3.connect(home / "sessions.sqlite")
     db.execute("UPDATE moves SET payload = replace(payload, 'tts-cpu', 'tts-gpx') WHERE seq = 1")
     db.commit()
@@ -375,3 +385,19 @@ def test_every_free_text_field_is_bounded_with_a_clear_message(tmp_path, move, w
     }
     perform(journal, session, {"conclude": longest}, RUNS)
     assert journal.moves(session)[0] == [{"conclude": longest}]
+
+
+def test_a_look_keeps_the_simulators_notes_for_authors_off_the_trainees_terminal(home, monkeypatch):
+    """The fault pushes tts-cpu to batches of eight, past its measured grid: the profile's
+    extrapolation warning would name that batch size on the trainee's terminal at no clock
+    (the console keeps it in the server's log)."""
+    out = speechdrill(
+        home, "drill", "start", "tts-slow-after-config-push", "--trainee", "cy", "--no-prompt"
+    )
+    session = out.stdout.split("session ")[1].split()[0]
+    # a run cache of its own: the look simulates (a run read back warns of nothing)
+    monkeypatch.setenv("SPEECHDRILL_CACHE", str(home / "runs"))
+    look = speechdrill(home, "drill", "look", session, "traffic")
+    assert look.returncode == 0, look.stderr
+    assert look.stderr == ""
+    assert list((home / "runs").iterdir())  # it did simulate

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from drills.cli.output import emit_json, out_folder
+from drills.cli.output import emit_json, out_folder, quiet_simulator
 from drills.judge.scoring import Score
 from drills.runs.service import Runs
 from drills.usecases import record, replay_transcript, score_session, write_report
@@ -44,6 +44,7 @@ debrief_flag = click.option(
 @click.group()
 def drill() -> None:
     """Run, replay and report incident drills."""
+    quiet_simulator()
 
 
 def summary_json(result: Score) -> dict[str, Any]:

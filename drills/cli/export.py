@@ -21,13 +21,13 @@ def register(cli: click.Group) -> None:
     help="Write OpenMetrics text here (for `promtool tsdb create-blocks-from openmetrics`).",
 )
 def export(run_or_session: str, target: Path) -> None:
-    """Export a scenario's run (a library id or scenario file) or a drill session's, the
-    session only as of its clock (no future data)."""
+    """Export a scenario's run (a library id or scenario file) or a drill session's once the
+    drill is over, as of its clock (no future data)."""
     from drills.library.scenario import load_scenario, resolve_scenario
     from drills.play.asof import as_of
-    from drills.play.drill import load_drill
     from drills.play.journal import Journal
     from drills.runs.service import Runs
+    from drills.usecases import finished_session
     from simulator.errors import InputError
     from simulator.telemetry.openmetrics import openmetrics
 
@@ -37,11 +37,12 @@ def export(run_or_session: str, target: Path) -> None:
     except InputError:
         journal = Journal()
         try:
-            drill, _ = load_drill(journal, run_or_session, runs)
+            journal.session(run_or_session)
         except InputError:
             raise InputError(
                 run_or_session, "", "a scenario id or file, or a drill session id"
             ) from None
+        drill, _ = finished_session(journal, run_or_session, runs)
         tables = as_of(drill.telemetry(), drill.now_s)
         end = drill.now_s
     else:

@@ -110,6 +110,7 @@ def scenario_list(as_json: bool) -> None:
                 "difficulty": spec.difficulty,
                 "tags": spec.tags,
                 "estimated_minutes": spec.estimated_minutes,
+                "time_box_min": loaded.time_box_min,
                 "source": spec.source,
                 "path": str(directory),
             }
@@ -119,8 +120,19 @@ def scenario_list(as_json: bool) -> None:
     else:
         click.echo(
             render_table(
-                ["id", "difficulty", "minutes", "title"],
-                [[r["id"], r["difficulty"], r["estimated_minutes"], r["title"]] for r in rows],
+                # the drill's clock stops at the time box (the clock's limit, and never past
+                # the simulated window): the author's estimate may be longer
+                ["id", "difficulty", "time box", "estimated", "title"],
+                [
+                    [
+                        r["id"],
+                        r["difficulty"],
+                        r["time_box_min"],
+                        r["estimated_minutes"],
+                        r["title"],
+                    ]
+                    for r in rows
+                ],
             )
         )
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from drills.cli.drill import debrief_flag, report_formats
-from drills.cli.output import emit_json, out_folder
+from drills.cli.output import emit_json, out_folder, quiet_simulator
 from drills.runs.service import Runs
 from drills.usecases import TeamAssessed, replay_team_transcripts, write_team_report
 from reports.tables import render_table
@@ -22,6 +22,7 @@ def register(cli: click.Group) -> None:
 @click.group()
 def team() -> None:
     """Team drills: several members on one fleet, scored as a team."""
+    quiet_simulator()
 
 
 @team.command("score")

@@ -112,6 +112,26 @@ class Effect:
         slo = HARM_PER_SLO_POINT * max(0.0, self.added[self.worst])
         return slo + HARM_PER_SPEND * max(0.0, self.spend_added)
 
+    def said(self) -> str:
+        """What the moves did, in a trainee's words: a harm charged on spend alone says
+        so (never "+0.0% more of ... fail")."""
+        kind = self.worst
+        how = [
+            f"{100 * share:.0f}% {words}"
+            for share, words in (
+                (self.wrong.get(kind, 0.0), "served by a model that cannot serve them"),
+                (self.poorer.get(kind, 0.0), "with clearly worse recognition"),
+            )
+            if share >= 0.005
+        ]
+        failed = (
+            f"made {self.added[kind]:+.1f}% more of {kind} requests fail their users"
+            + (f" ({'; '.join(how)})" if how else " (failed or missed their SLO)")
+            if self.added[kind] >= 0.05
+            else "made no more requests fail their users"
+        )
+        return f"{failed} and changed spend by {self.spend_added:+.0%}, against {self.against}"
+
 
 def effect(
     drill: Drill,
@@ -165,27 +185,12 @@ def harm_by_effect(drill: Drill, refs: References, fixed: set[int]) -> list[Pena
         return []
     points = float(np.clip(worst.points, HARM_MIN, HARM_MAX))
     named = "; ".join(f"move {m.index + 1} {m.text}" for m in moves)
-    kind = worst.worst
-    how = [
-        f"{100 * share:.0f}% served by a model that cannot serve them"
-        for share in [worst.wrong.get(kind, 0.0)]
-        if share >= 0.005
-    ] + [
-        f"{100 * share:.0f}% with clearly worse recognition"
-        for share in [worst.poorer.get(kind, 0.0)]
-        if share >= 0.005
-    ]
     return [
         {
             "move": moves[0].index,
             "points": round(points, 1),
             "id": "harm-by-effect",
-            "why": (
-                f"re-simulated, your moves other than the fix ({named}) made "
-                f"{worst.added[kind]:+.1f}% more of {kind} requests fail their users"
-                + (f" ({'; '.join(how)})" if how else " (failed or missed their SLO)")
-                + f" and changed spend by {worst.spend_added:+.0%}, against {worst.against}"
-            ),
+            "why": f"re-simulated, your moves other than the fix ({named}) {worst.said()}",
             "slo_burn_added_pct": {k: round(v, 2) for k, v in worst.added.items()},
             "wrong_model_pct": {k: round(100 * v, 2) for k, v in worst.wrong.items() if v > 0},
             "quality_worse_pct": {k: round(100 * v, 2) for k, v in worst.poorer.items() if v > 0},

@@ -35,6 +35,12 @@ class Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# the fleet's parts that hold one entry per name (a rollback names the entry)
+WHOLE_KINDS = frozenset(
+    {"pools", "cohorts", "models", "stages", "devices", "slos", "tenants", "slices"}
+)
+
+
 class RollbackArgs(Args):
     target: str = Field(description="a fleet path prefix, e.g. pools.tts-cpu or cohorts.fw-4.2")
 
@@ -42,12 +48,14 @@ class RollbackArgs(Args):
     @classmethod
     def _named(cls, value: str) -> str:
         """A rollback names what it rolls back: a pool, a route or the routing table, a
-        stage, a cohort; never the whole fleet or every pool at once."""
+        stage, a cohort, a model; never the whole fleet, nor every entry of a kind at once
+        (every pool, cohort, model or stage): a rollback of all cohorts restores the one the
+        fault changed without the trainee knowing which, in every variant alike."""
         parts = [p for p in value.split(".") if p]
-        if not parts or parts == ["pools"]:
+        if not parts or (len(parts) == 1 and parts[0] in WHOLE_KINDS):
             raise ValueError(
                 "name what to roll back (e.g. pools.tts-cpu, routes, stages.preprocess); "
-                "fleet-wide rollbacks are refused"
+                "fleet-wide rollbacks and rollbacks of every entry of a kind are refused"
             )
         return value
 

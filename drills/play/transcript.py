@@ -21,6 +21,7 @@ def load_transcript(path: Path, scenario: LoadedScenario | None = None) -> Trans
     panel, and (given its scenario) that it is that scenario's and that each action is
     valid on the fleet as it stands at that move."""
     transcript, node = load_model(path, Transcript)
+    _check_order(transcript, path, node)
     for i, move in enumerate(transcript.moves):
         if move.act is not None:
             try:
@@ -56,6 +57,33 @@ def load_transcript(path: Path, scenario: LoadedScenario | None = None) -> Trans
     if scenario is not None:
         _check_against(transcript, scenario, path, node)
     return transcript
+
+
+def _check_order(transcript: Transcript, path: Path, node: yaml.Node | None) -> None:
+    """Moves in the order a live session takes them: none after the conclusion (a session
+    refuses them) and no clock minute before an earlier move's (a recording's minutes only
+    go forward; one going back is a slip in the file, not a wait)."""
+    last: tuple[int, float] | None = None
+    for i, move in enumerate(transcript.moves):
+        if i and transcript.moves[i - 1].conclude is not None:
+            field: tuple[object, ...] = ("moves", i)
+            raise InputError(
+                str(path),
+                dotted(field),
+                f"no move after the conclusion (moves[{i - 1}] concludes the drill)",
+                line_of(node, field),
+            )
+        if move.at_min is None:
+            continue
+        if last is not None and move.at_min < last[1]:
+            field = ("moves", i, "at_min")
+            raise InputError(
+                str(path),
+                dotted(field),
+                f"a clock minute at or after moves[{last[0]}]'s ({last[1]:g}), not {move.at_min:g}",
+                line_of(node, field),
+            )
+        last = (i, move.at_min)
 
 
 def _check_against(

@@ -21,9 +21,11 @@ Pos = Annotated[float, Field(gt=0)]
 
 
 class Strict(BaseModel):
-    """Base for every user-written model: unknown keys are errors; assignments validate."""
+    """Base for every user-written model: unknown keys are errors; assignments validate;
+    numbers are finite (an infinite wait or rate, typed in a file or set by an action, is a
+    typo, and the run it would make measures nothing)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class DeviceSpec(Strict):
