@@ -16,6 +16,13 @@ from simulator.errors import InputError
 from simulator.spec.fileio import dotted, line_of
 
 
+def _refused(
+    path: Path, node: yaml.Node | None, field: tuple[object, ...], expected: str
+) -> InputError:
+    """The error for one field of a transcript: the file, the field's path and its line."""
+    return InputError(str(path), dotted(field), expected, line_of(node, field))
+
+
 def load_transcript(path: Path, scenario: LoadedScenario | None = None) -> Transcript:
     """A transcript, checked as far as it can be without simulating: every field, every
     panel, and (given its scenario) that it is that scenario's and that each action is
@@ -28,22 +35,15 @@ def load_transcript(path: Path, scenario: LoadedScenario | None = None) -> Trans
                 parse_action(move.act.action, move.act.args)
             except ActionError as exc:
                 field = ("moves", i, "act", *exc.path.split("."))
-                raise InputError(
-                    str(path), dotted(field), exc.expected, line_of(node, field)
-                ) from None
+                raise _refused(path, node, field, exc.expected) from None
         if move.look is not None and move.look not in PANELS:
             field = ("moves", i, "look")
-            raise InputError(
-                str(path),
-                dotted(field),
-                f"unknown panel {move.look!r}; expected one of {sorted(PANELS)}",
-                line_of(node, field),
+            raise _refused(
+                path, node, field, f"unknown panel {move.look!r}; expected one of {sorted(PANELS)}"
             )
         if move.conclude is not None and not move.conclude.cause.strip():
             field = ("moves", i, "conclude", "cause")
-            raise InputError(
-                str(path), dotted(field), "the cause, in your own words", line_of(node, field)
-            )
+            raise _refused(path, node, field, "the cause, in your own words")
     check_rules(
         [
             (f"moves[{i}].conclude.prevention[{j}]", item)
@@ -67,21 +67,21 @@ def _check_order(transcript: Transcript, path: Path, node: yaml.Node | None) -> 
     for i, move in enumerate(transcript.moves):
         if i and transcript.moves[i - 1].conclude is not None:
             field: tuple[object, ...] = ("moves", i)
-            raise InputError(
-                str(path),
-                dotted(field),
+            raise _refused(
+                path,
+                node,
+                field,
                 f"no move after the conclusion (moves[{i - 1}] concludes the drill)",
-                line_of(node, field),
             )
         if move.at_min is None:
             continue
         if last is not None and move.at_min < last[1]:
             field = ("moves", i, "at_min")
-            raise InputError(
-                str(path),
-                dotted(field),
+            raise _refused(
+                path,
+                node,
+                field,
                 f"a clock minute at or after moves[{last[0]}]'s ({last[1]:g}), not {move.at_min:g}",
-                line_of(node, field),
             )
         last = (i, move.at_min)
 
@@ -90,22 +90,22 @@ def _check_against(
     transcript: Transcript, scenario: LoadedScenario, path: Path, node: yaml.Node | None
 ) -> None:
     if transcript.scenario != scenario.spec.id:
-        raise InputError(
-            str(path),
-            "scenario",
+        raise _refused(
+            path,
+            node,
+            ("scenario",),
             f"this transcript is for {transcript.scenario!r}, not {scenario.spec.id!r}",
-            line_of(node, ("scenario",)),
         )
     box = scenario.time_box_min
     for i, move in enumerate(transcript.moves):  # as a live session refuses them
         if move.at_min is not None and move.at_min > box:
             box_field: tuple[object, ...] = ("moves", i, "at_min")
-            raise InputError(
-                str(path),
-                dotted(box_field),
+            raise _refused(
+                path,
+                node,
+                box_field,
                 f"a clock minute within the drill's time box (0 to {box:g}: the clock's limit "
                 f"and the simulated window), not {move.at_min:g}",
-                line_of(node, box_field),
             )
     drill = Drill(scenario, Runs(workers=0))  # moves are played, never shown: no run
     for i, move in enumerate(transcript.moves):
@@ -115,4 +115,4 @@ def _check_against(
             drill.play(move)
         except ActionError as exc:
             field = ("moves", i, "act", *exc.path.split("."))
-            raise InputError(str(path), dotted(field), exc.expected, line_of(node, field)) from None
+            raise _refused(path, node, field, exc.expected) from None
