@@ -931,10 +931,11 @@ def _beside(reading: Reading, primary: Match, m: Match) -> bool:
     clauses = [c for c in reading.clauses if c.sentence == here.sentence]
     lo, hi = clauses[0].first, clauses[-1].last
     said = not any(c.triggers for c in clauses) and not _STEADY.intersection(reading.words[lo:hi])
-    if here.sentence != there.sentence and hi - lo <= _BARE_ENTRY and said:
+    rest = sum(not m.first <= i < m.last for i in range(lo, hi))
+    if here.sentence != there.sentence and hi - lo <= _BARE_ENTRY and said and rest <= 3:
         # an entry of its own naming nothing else: "Shadow mirror.", "- a retry storm" (not a
         # verdict on it: "gain and clipping were unaffected")
-        return sum(not m.first <= i < m.last for i in range(lo, hi)) <= 3
+        return True
     if m.item in CATALOG[primary.item].leads_to:
         return False
     if here.sentence == there.sentence and not _opens_additive(reading, m):
