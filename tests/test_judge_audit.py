@@ -61,6 +61,9 @@ MECHANISMS = [
     # what the cause led to, in its own sentence
     "The CPU embedding health check broke, so embeddings fell back onto the GPUs and the "
     "GPU pool got more traffic.",
+    # what the data also showed, "also" inside a statement of what happened
+    "Embeddings fell back onto the GPUs after the health check broke. The GPU pool also grew "
+    "and fresh replicas came up cold.",
     # a consequence the catalogue knows the cause leads to, in a sentence of its own
     "Embeddings fell back onto the GPU pool after the CPU health check broke. That is why "
     "the GPU pool shows more traffic.",

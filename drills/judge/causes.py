@@ -955,15 +955,20 @@ def _own_line(reading: Reading, primary: Match, m: Match) -> bool:
 
 
 def _opens_additive(reading: Reading, m: Match) -> bool:
-    """A clause of the match opens with, or holds before the match, an additive word ("also
-    Y", "I also think Y", "Y too")."""
+    """A clause of the match adds a claim: its sentence opens with an additive word ("Also
+    Y") or it says a second belief ("I also think Y", "I'd also suspect Y"). An "also"
+    inside a statement of what happened ("the pool also scaled down") is what the data
+    also showed: the story goes on."""
+    beliefs = lexicon().beliefs | {"suspect", "blame", "say"}
+    words = reading.words
     for c in m.clauses:
         clause = reading.clauses[c]
-        words = reading.words[clause.first : clause.last]
-        if _ADDITIVE.intersection(words[:3]) or (
-            words and words[-1] == "too" and clause.last >= m.last
-        ):
-            return True
+        start = next(k.first for k in reading.clauses if k.sentence == clause.sentence)
+        if words[start] in _ADDITIVE:
+            return True  # "Also the embedding fallback onto the GPUs."
+        for k in range(clause.first, min(clause.last, m.first) - 1):
+            if words[k] in _ADDITIVE and words[k + 1] in beliefs:
+                return True
     return False
 
 
