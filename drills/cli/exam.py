@@ -153,6 +153,11 @@ def score_command(
         emit_json(data)
         return
     click.echo(f"{found.title}: {attempt.candidate} scored {data['score']:g} / 100")
+    if data["answers_elsewhere"]:
+        click.echo(
+            f"the answer answers {len(data['answers_elsewhere'])} other questions as fully: "
+            f"scaled by its share of statements on this one (×{data['padding_factor']:g})"
+        )
     rows = [
         [i["id"], f"{i['points']:g}", "met" if i["met"] else "missed", i["statement"][:70]]
         for i in data["items"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -195,10 +196,13 @@ class Marking:
     exam: str
     candidate: str
     items: list[ItemMark]
-    factor: float  # below 1 when padding dilutes the answer
+    factor: float  # below 1 when padding dilutes the answer, or it answers other questions
     negated: list[str] = field(default_factory=list)  # statements refused as negations
     soup: list[str] = field(default_factory=list)  # statements refused as bare lists
     statements: int = 0
+    # the other exam questions the answer answers as fully (`answered_elsewhere`): an answer
+    # written for no question in particular, marked by its share of statements on this one
+    elsewhere: list[str] = field(default_factory=list)
 
     @property
     def total_points(self) -> float:
@@ -255,15 +259,48 @@ def mark(exam: ExamItem, attempt: Attempt, runs: Runs | None = None) -> Marking:
                 credit=judged.weights.get(r.id, 1.0),
             )
         )
+    elsewhere = answered_elsewhere(exam, attempt.answer)
+    factor = judged.factor
+    if elsewhere:
+        factor = min(factor, judged.on_point / max(judged.statements, 1))
     return Marking(
         exam=exam.id,
         candidate=attempt.candidate,
         items=items,
-        factor=judged.factor,
+        factor=factor,
+        elsewhere=elsewhere,
         negated=judged.negated,
         soup=judged.soup,
         statements=judged.statements,
     )
+
+
+ELSEWHERE_SHARE = 2 / 3  # of another question's prose items: that question answered too
+ELSEWHERE_QUESTIONS = 2  # other questions answered so: a checklist written for any question
+
+
+@cache
+def _rubrics(root: Path) -> tuple[tuple[str, tuple[Concept, ...]], ...]:
+    return tuple((item.id, tuple(item.concepts())) for item in map(load_exam, exam_paths()))
+
+
+def answered_elsewhere(exam: ExamItem, answer: str) -> list[str]:
+    """The other questions of the library whose prose rubric the answer earns as a strong
+    answer to them would (two-thirds of their items or more), where there are at least
+    ELSEWHERE_QUESTIONS of them: an answer written once for every question (a checklist of
+    good practice) answers this one only with the share of its statements that earn its
+    items, so `mark` scales it by that share. No answer of the blind corpora, strong or
+    partial, answers two other questions so (docs/scoring.md)."""
+    if not answer.strip():
+        return []
+    found = []
+    for other, concepts in _rubrics(exams_root()):
+        if other == exam.id or not concepts:
+            continue
+        earned = judge([answer], concepts, ESSAY).earned
+        if len(earned) >= ELSEWHERE_SHARE * len(concepts):
+            found.append(other)
+    return found if len(found) >= ELSEWHERE_QUESTIONS else []
 
 
 def self_check(exam: ExamItem) -> list[str]:

@@ -10,7 +10,9 @@ the clause that asserts it, with a role:
   is", "because", "due to");
 - **mechanism**: a cause named after the primary as what it led to or what the data also
   showed ("so the pool scaled down and replicas came up cold"): part of the story, not a
-  rival;
+  rival — unless it is asserted beside the primary (`_beside`: by its id, as a bare entry
+  of its own, on a line of its own, opened with "also", or marked as the cause a second
+  time), which makes it a co-cause: a second cause asserted, not the first one's story;
 - **co-cause**: a cause added as another one ("plus", "separately", "a second fault");
 - **rival**: causes offered as alternatives ("A or B", "could be A, B or C"): a hedge names
   none of them;
@@ -60,6 +62,9 @@ class Cause:
     text: str
     accept: Groups  # concept groups, all required (see drills/judge/matcher.py)
     or_accept: tuple[Groups, ...] = ()  # other ways to say it, each its own groups
+    # the other catalogue causes whose words its own story uses: what it leads to (a wider
+    # beam makes the autoscaler add replicas), told as its mechanism, not a rival
+    leads_to: frozenset[str] = frozenset()
 
 
 def _groups(raw: list[list[object]]) -> Groups:
@@ -74,6 +79,7 @@ def _load() -> MappingProxyType[str, Cause]:
                 str(c["text"]),
                 _groups(c["accept"]),
                 tuple(_groups(alt) for alt in c.get("or_accept", [])),
+                frozenset(str(n) for n in c.get("leads_to", [])),
             )
             for name, c in data.items()
         }
@@ -900,7 +906,70 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
             roles[m.item] = ("soup", False)
         elif offered or paired:
             roles[m.item] = ("rival", False)
+    for m in asserted:
+        if roles[m.item][0] == "mechanism" and _beside(reading, primary, m):
+            roles[m.item] = ("co-cause", False)
     return roles
+
+
+_ADDITIVE = frozenset({"also", "additionally", "too"})
+_BARE_ENTRY = 6  # a sentence of this many words or fewer naming one cause is an entry naming it
+
+
+def _beside(reading: Reading, primary: Match, m: Match) -> bool:
+    """A cause named after the primary is asserted beside it, as a cause of its own rather
+    than as the primary's mechanism: named by its catalogue id (an id names a cause, never
+    an effect); or, when it is not a consequence the catalogue knows the primary to lead to
+    (`leads_to`), said on a line of its own ("- X\n- Y"), as a short entry naming only it
+    ("X. Shadow mirror. Beam width."), in a clause opened by "also" ("I think X, and I also
+    think Y"; "Also Y."), or marked as the cause again ("X is the cause ... Y is behind
+    it"). What the primary's own sentence goes on to say is its story ("the push enabled
+    batching, so requests waited for a batch")."""
+    if any(name == m.item for name, _ in _id_mentions(reading)):
+        return True  # a catalogue id, written as such
+    here, there = reading.clause(m.first), reading.clause(primary.first)
+    clauses = [c for c in reading.clauses if c.sentence == here.sentence]
+    lo, hi = clauses[0].first, clauses[-1].last
+    said = not any(c.triggers for c in clauses) and not _STEADY.intersection(reading.words[lo:hi])
+    rest = sum(not m.first <= i < m.last for i in range(lo, hi))
+    if here.sentence != there.sentence and hi - lo <= _BARE_ENTRY and said and rest <= 3:
+        # an entry of its own naming nothing else: "Shadow mirror.", "- a retry storm" (not a
+        # verdict on it: "gain and clipping were unaffected")
+        return True
+    if m.item in CATALOG[primary.item].leads_to:
+        return False
+    if here.sentence == there.sentence and not _opens_additive(reading, m):
+        return False
+    return (
+        _own_line(reading, primary, m)
+        or _opens_additive(reading, m)
+        or (_marked(reading, m) and _marked(reading, primary))
+    )
+
+
+def _own_line(reading: Reading, primary: Match, m: Match) -> bool:
+    """The two causes stand on different lines of an answer written as lines (a list)."""
+    text = reading.text
+    start, other = reading.spans[m.first][0], reading.spans[primary.first][0]
+    return "\n" in text[min(start, other) : max(start, other)]
+
+
+def _opens_additive(reading: Reading, m: Match) -> bool:
+    """A clause of the match adds a claim: its sentence opens with an additive word ("Also
+    Y") or it says a second belief ("I also think Y", "I'd also suspect Y"). An "also"
+    inside a statement of what happened ("the pool also scaled down") is what the data
+    also showed: the story goes on."""
+    beliefs = lexicon().beliefs | {"suspect", "blame", "say"}
+    words = reading.words
+    for c in m.clauses:
+        clause = reading.clauses[c]
+        start = next(k.first for k in reading.clauses if k.sentence == clause.sentence)
+        if words[start] in _ADDITIVE:
+            return True  # "Also the embedding fallback onto the GPUs."
+        for k in range(clause.first, min(clause.last, m.first) - 1):
+            if words[k] in _ADDITIVE and words[k + 1] in beliefs:
+                return True
+    return False
 
 
 def _independent(reading: Reading, index: int) -> tuple[int, int]:

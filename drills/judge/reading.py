@@ -2726,7 +2726,7 @@ def statements(text: str, governed: bool = False) -> list[Part]:
     out: list[Part] = []
     for number, line in enumerate(re.split(r"\n+", unwrap(text))):
         line = _BULLET.sub("", line).strip().strip("*#").strip()
-        for sentence in re.split(r"(?<=[.;!?])\s+", line):
+        for sentence in _points(line):
             fragments = [f.strip() for f in re.split(r",|;|\|", sentence) if f.strip()]
             short = all(len(_WORD.findall(f.lower())) <= 4 for f in fragments)
             if out and sentence.strip() and dismissal_only(sentence):
@@ -2753,6 +2753,23 @@ def statements(text: str, governed: bool = False) -> list[Part]:
             elif sentence.strip():
                 out.append(Part(sentence.strip(), line=number))
     return [p for p in out if _WORD.search(p.text.lower())]
+
+
+_POINTS_BACK = frozenset({"instead", "otherwise", "rather"})
+
+
+def _points(line: str) -> list[str]:
+    """A line's sentences, split at stops and semicolons; a part after a semicolon that
+    points back to the one before ("keep first-token paths unbatched; batch offline work
+    instead") completes it rather than starting a point of its own."""
+    out: list[str] = []
+    for part in re.split(r"(?<=[.;!?])\s+", line):
+        words = _WORD.findall(part.lower())
+        if out and out[-1].endswith(";") and words and _POINTS_BACK & {words[0], words[-1]}:
+            out[-1] = f"{out[-1]} {part}"
+        else:
+            out.append(part)
+    return out
 
 
 def _verb_with_list(fragments: list[str]) -> bool:

@@ -1,0 +1,244 @@
+"""A hostile candidate's audit of the language judge: three defects and their near misses
+both ways, in words of our own (docs/scoring.md).
+
+1. Rival causes asserted beside the right one (a list, "also", ids side by side) are a
+   second cause, not its mechanism; what the cause led to, said in its own story, is not.
+2. Each prevention item's own description, given alone as the answer, earns that item (every
+   scenario's key and every family member's); so does each exam rubric item's, but for the
+   few listed below.
+3. A checklist written once for every question does not pass an exam question: an answer
+   that answers two other questions as fully is marked by its share of statements on this
+   one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from drills.course.exam import Attempt, ExamItem, exam_paths, load_exam, mark
+from drills.judge.causes import CATALOG, diagnosis_share, match_cause, read_causes
+from drills.judge.lines import cause_readings, prevention_concepts
+from drills.judge.matcher import ESSAY, judge
+from drills.library.family import family_dirs, load_family
+from drills.library.paths import library_root
+from drills.library.scenario import AnswerKey, load_key, load_scenario, scenario_dirs
+from drills.library.variant_spec import substituter
+from simulator.spec.fileio import read_yaml
+
+FALLBACK = ["cpu-to-gpu-fallback"]
+
+# --- 1. rivals are not mechanisms ---------------------------------------------------------
+
+RIVALS = [
+    # a line of its own
+    "The embedding service fell back onto the A100s.\nA retry storm from the SDK.",
+    # bullets
+    "* embeddings moved to the GPUs after the health check failed\n* the decoder beam was widened",
+    # a bare entry after the cause
+    "Embeddings fell back onto the GPUs. Beam width.",
+    # a second assertion with "also"
+    "Embeddings fell back onto the GPUs because the CPU health check broke, and I also "
+    "think the decoder beam got wider.",
+    # catalogue ids side by side
+    "cpu-to-gpu-fallback, retry-storm",
+]
+
+
+@pytest.mark.parametrize("text", RIVALS)
+def test_a_rival_asserted_beside_the_right_cause_cancels_it(text):
+    share, named = diagnosis_share(text, FALLBACK)
+    assert share == 0.0 and len(named) == 2, named
+    cause, how = match_cause(text)
+    assert cause is None and how.startswith("ambiguous"), how
+    # the report names the rival, with its role and the trainee's words for it
+    rival = next(n for n in named if n != FALLBACK[0])
+    assert any(line.startswith(f"read as {rival} (co-cause)") for line in cause_readings(text))
+
+
+MECHANISMS = [
+    # what the cause led to, in its own sentence
+    "The CPU embedding health check broke, so embeddings fell back onto the GPUs and the "
+    "GPU pool got more traffic.",
+    # what the data also showed, "also" inside a statement of what happened
+    "Embeddings fell back onto the GPUs after the health check broke. The GPU pool also grew "
+    "and fresh replicas came up cold.",
+    # a consequence the catalogue knows the cause leads to, in a sentence of its own
+    "Embeddings fell back onto the GPU pool after the CPU health check broke. That is why "
+    "the GPU pool shows more traffic.",
+]
+
+
+@pytest.mark.parametrize("text", MECHANISMS)
+def test_what_the_cause_led_to_stays_its_mechanism(text):
+    share, named = diagnosis_share(text, FALLBACK)
+    assert share == 1.0, named
+
+
+def test_an_effect_in_the_causes_own_chain_is_no_rival():
+    own = (
+        "The config push turned on batching for tts-cpu, so every request now waits for its "
+        "neighbours in the batch."
+    )
+    assert diagnosis_share(own, ["batching-misconfigured"])[0] == 1.0
+    added = "The config push turned on batching for tts-cpu. Also a noisy neighbour on the host."
+    assert diagnosis_share(added, ["batching-misconfigured"])[0] == 0.0
+
+
+def test_a_denied_cause_in_a_short_sentence_is_no_rival():
+    text = (
+        "The firmware reports 16 kHz while the audio only reaches 4 kHz: the sample rate is "
+        "mislabelled. Loudness and clipping stayed flat."
+    )
+    assert [n.role for n in read_causes(text).found if n.role == "co-cause"] == []
+
+
+def test_leads_to_names_other_catalogue_causes():
+    for name, cause in CATALOG.items():
+        assert cause.leads_to <= set(CATALOG) - {name}, name
+
+
+# --- 2. a key's own words earn its item ----------------------------------------------------
+
+
+def _scenario_keys() -> list[tuple[str, AnswerKey]]:
+    """Every scenario's key (as tests/blind/corpus.py `_key` loads it) and every family
+    member's, rendered with the member's default parameters."""
+    keys = []
+    for folder in scenario_dirs():
+        keys.append(
+            (folder.name, load_key(folder / "key.yaml", load_scenario(folder / "scenario.yaml")))
+        )
+    for folder in family_dirs():
+        family = load_family(folder / "family.yaml")
+        for member in sorted(p.parent for p in folder.glob("*/key.yaml")):
+            params = family.member_params(member.name, {})
+            path = member / "key.yaml"
+            data, _ = read_yaml(path, substituter(params, str(path)))
+            keys.append((f"{folder.name}/{member.name}", AnswerKey.model_validate(data)))
+    return keys
+
+
+KEYS = _scenario_keys()
+
+
+def test_every_key_was_found():
+    assert len(KEYS) >= len(list(library_root().glob("*/key.yaml")))
+    assert any("/" in name for name, _ in KEYS)  # family members too
+
+
+@pytest.mark.parametrize("name,key", KEYS, ids=[name for name, _ in KEYS])
+def test_each_prevention_items_own_description_earns_it(name, key):
+    concepts = prevention_concepts(key)
+    for item in key.prevention:
+        earned = judge([item.description], concepts)
+        assert earned.weights.get(item.id, 0.0) * earned.factor == 1.0, (
+            item.id,
+            item.description,
+        )
+
+
+def test_a_part_pointing_back_over_a_semicolon_completes_its_statement():
+    key = dict(KEYS)["tts-slow-after-config-push"]
+    concepts = prevention_concepts(key)
+    said = judge(
+        ["keep the interactive TTS path unbatched; batch the offline jobs instead"], concepts
+    )
+    assert said.weights.get("no-batching-first-token") == 1.0
+    # a part that does not point back is a point of its own: the opposite practice, with
+    # the item's words spread over two points, earns nothing
+    opposite = judge(["batch the interactive TTS path; keep the offline jobs unbatched"], concepts)
+    assert "no-batching-first-token" not in opposite.earned
+    # and a semicolon list is still a list of points
+    both = judge(["alert on first audio byte p95; canary every serving config push"], concepts)
+    assert {"fab-alert", "config-as-release"} <= set(both.earned)
+
+
+# rubric descriptions written as an examiner's bare notes (a comma list of nouns, which an
+# essay's bare list earns nothing for) or a contrast the negation reads as turned down: an
+# answer in those words is a list of topics, not a point (reported, not forced)
+TERSE_RUBRIC = {
+    ("exercise-2-rollback-packet", "identity"),
+    ("exercise-3-voice-agent-budget", "streaming-overlap"),
+    ("prompt-4-cicd-model-and-feature-change", "versioned-artifacts"),
+}
+EXAMS = [load_exam(p) for p in exam_paths()]
+
+
+def test_each_rubric_items_own_description_earns_it_but_the_terse_notes():
+    missed = set()
+    for exam in EXAMS:
+        for item in exam.rubric:
+            if not item.accept:
+                continue
+            attempt = Attempt(exam=exam.id, candidate="examiner", answer=item.description)
+            if not next(i for i in mark(exam, attempt).items if i.id == item.id).met:
+                missed.add((exam.id, item.id))
+    assert missed == TERSE_RUBRIC
+
+
+# --- 3. a checklist for every question ------------------------------------------------------
+
+CHECKLIST = """\
+Always score the model on a frozen test set broken down by accent, noise and domain vocabulary.
+Never judge by the overall average WER, since it masks regressions in small slices.
+Block the release when any slice's WER gets worse than its budget.
+Start with a canary on a few percent of traffic before rolling out to everyone.
+Keep a single switch that rolls back instantly.
+Measure p95 latency, memory and cost per audio hour.
+Send difficult audio to the big model.
+Watch user corrections and confidence per cohort.
+Compare acoustic aggregates such as sample rate, clipping and loudness per firmware cohort.
+Do not store raw audio or transcripts without consent.
+Reproduce with consented samples and public test fixtures.
+Version the feature code and the model weights together.
+Write unit tests for feature shapes and sample rate handling.
+Mirror shadow traffic before the canary.
+Alert on time to first audio byte.
+Track task completion and downstream user outcomes.
+"""
+
+
+def _exam(name: str) -> ExamItem:
+    return next(e for e in EXAMS if e.id == name)
+
+
+def _score(exam: ExamItem, answer: str) -> tuple[float, list[str]]:
+    marking = mark(exam, Attempt(exam=exam.id, candidate="c", answer=answer))
+    return marking.score, marking.elsewhere
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "prompt-2-drift-without-raw-audio",
+        "prompt-3-smaller-or-larger-asr",
+        "prompt-4-cicd-model-and-feature-change",
+    ],
+)
+def test_a_checklist_for_every_question_scores_no_better_than_partial(name):
+    score, elsewhere = _score(_exam(name), CHECKLIST)
+    assert len(elsewhere) >= 2 and name not in elsewhere
+    assert score <= 50.0, score
+
+
+def test_the_checklists_lines_on_this_question_alone_are_not_scaled():
+    exam = _exam("prompt-3-smaller-or-larger-asr")
+    lines = CHECKLIST.splitlines()
+    own = "\n".join(line for line in lines if judge([line], exam.concepts(), ESSAY).earned)
+    score, elsewhere = _score(exam, own)
+    assert elsewhere == [] and score >= 70.0, score
+
+
+@pytest.mark.parametrize("exam", EXAMS, ids=[e.id for e in EXAMS])
+def test_the_courses_own_answer_answers_no_other_question_as_fully(exam):
+    assert _score(exam, exam.hidden_answer)[1] == []
+
+
+def test_the_universal_audit_answer_if_present():
+    path = Path("/work/audit-repro/exam/universal.txt")
+    if not path.is_file():
+        pytest.skip("the audit's reproduction is not on this machine")
+    score, elsewhere = _score(_exam("prompt-3-smaller-or-larger-asr"), path.read_text())
+    assert elsewhere and score <= 70.0
