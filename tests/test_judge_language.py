@@ -3109,3 +3109,72 @@ def test_a_scapegoat_is_set_aside(text, share):
 def test_no_more_without_requires_the_thing(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+PARALLEL = Concept.of("overlap", [["overlap", "in parallel", "concurrently"]])
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a time still to come, said alone after the praise, puts the measure off
+        (
+            ["Staged canaries for new voices are sensible on paper; perhaps next quarter."],
+            CANARY,
+            0,
+        ),
+        (
+            ["A staged canary for each TTS voice would be lovely. Later, once the pool is stable."],
+            CANARY,
+            0,
+        ),
+        (["Staged canaries for new voices; someday."], CANARY, 0),
+        # a time inside a plan, with its own verb, is a step of it
+        (
+            ["Canary every new TTS voice. Next quarter, extend the same to the ASR models."],
+            CANARY,
+            1,
+        ),
+        (["Canary every new TTS voice now, and later the ASR models too."], CANARY, 1),
+        # a subject whose verb of seeming follows at once is judged, not instructed
+        (
+            ["Serial is easy to reason about; overlapping sounds neat, but it isn't worth it."],
+            PARALLEL,
+            0,
+        ),
+        (["Overlap the stages: run retrieval and synthesis concurrently."], PARALLEL, 1),
+    ],
+)
+def test_a_deferral_alone_and_a_subject_that_seems(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # what there is said to work as it stands is a reason to add nothing
+        (
+            ["A TTS voice canary sounds lovely; our release checklist works fine as it is."],
+            CANARY,
+            0,
+        ),
+        (["A canary per TTS voice would be neat, but the rollback button works."], CANARY, 0),
+        # a check that something works, or the noun "work", is no such claim
+        (["Canary each TTS voice so we know the new one works."], CANARY, 1),
+        (["Canary each TTS voice; keep batch work off the canary pool."], CANARY, 1),
+        # a cost weighed against what the measure brings back
+        (["Staging every TTS voice through a canary would take more than it returns."], CANARY, 0),
+        (
+            ["Canary each TTS voice, even though a canary pool costs more than the old one."],
+            CANARY,
+            1,
+        ),
+        # a cost paid for no return at all
+        (["A canary for every TTS voice drags each release out for no gain."], CANARY, 0),
+        (["Put each TTS voice behind a canary; we lost a day for nothing without one."], CANARY, 1),
+    ],
+)
+def test_what_works_as_it_is_and_a_cost_against_its_return(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found

@@ -699,6 +699,95 @@ def _after_lack(reading: Reading, clause: Clause) -> bool:
     )
 
 
+# a time still to come, said alone as a measure's verdict ("Maybe next year.", "Later.",
+# "Someday, when we have spare time."): deferral, as "Not now." is
+_LATER = frozenset({"later", "someday", "eventually", "afterwards", "sometime"})
+_SOME_POINT = frozenset({("at", "some", "point"), ("not", "this", "quarter"), ("not", "yet")})
+_PERIODS = frozenset(
+    {"year", "quarter", "month", "sprint", "half", "release", "cycle", "week", "season", "h2"}
+    | {"q1", "q2", "q3", "q4", "planning", "roadmap", "time", "day", "future", "road"}
+)
+_MAYBE = frozenset({"maybe", "perhaps", "possibly", "probably", "but", "though", "just", "so"})
+_THEN = frozenset({"when", "once", "after", "if", "until", "whenever"})
+
+
+def _defers(reading: Reading, clause: Clause) -> bool:
+    """The clause is only a time still to come, standing alone: after a sentence break or a
+    semicolon, no verb of its own, and nothing after it in its sentence but the condition
+    it waits on ("Maybe next year, when we have spare time."; "A canary is a good idea in
+    principle; later."). Not a time inside a plan ("next quarter, extend it to ASR" has its
+    own verb and clause; "by next year every voice is canaried" has a verb)."""
+    words = reading.words[clause.first : clause.last]
+    # the condition it waits on may stay in its clause ("Later, once the pool is stable.")
+    cut = next((k for k, w in enumerate(words) if k and w in _THEN), len(words))
+    words = words[:cut]
+    head = tuple(w for w in words if w not in _MAYBE)
+    if not head or len(head) > 4:
+        return False
+    timed = (head[0] in _LATER and head[1:] in ((), ("on",))) or tuple(head) in _SOME_POINT
+    timed = timed or (
+        head[0] in ("next", "in", "some", "one", "another", "down")
+        and len(head) <= 3
+        and head[-1] in _PERIODS
+        and (head[0] != "in" or head[-1] in ("future", "time"))
+    )
+    if not timed or _has_finite(words, 0, len(words), lexicon()):
+        return False
+    before = reading.text[: reading.spans[clause.first][0]].rstrip()
+    if before and before[-1] not in ".;!?\n":
+        return False
+    n = reading.clauses.index(clause)
+    rest = [c for c in reading.clauses[n + 1 :] if c.sentence == clause.sentence]
+    return all(reading.words[c.first] in _THEN for c in rest[:1]) and len(rest) <= 1
+
+
+# what there is said to work as it stands ("our eval set works well as it is", "..., and it
+# works"): the status quo praised as a reason to add nothing
+_WORKS = frozenset({"works", "work"})
+_WORKS_TAILS = frozenset(
+    {(), ("well",), ("fine",), ("just", "fine"), ("for", "us"), ("well", "enough")}
+    | {("as", "it", "is"), ("as", "is"), ("as", "they", "are"), ("today",), ("now",)}
+    | {("well", "as", "it", "is"), ("fine", "as", "it", "is"), ("well", "as", "is")}
+    | {("fine", "as", "is"), ("well", "today"), ("fine", "today"), ("perfectly", "well")}
+)
+# a check of whether something works is no claim that it does ("make sure the rollback
+# works", "so we know the fix works")
+_CHECKING = frozenset(
+    {"sure", "know", "check", "checks", "verify", "confirm", "test", "prove", "see", "ensure"}
+    | {"whether", "if", "until", "unless", "once", "when", "that", "so", "to", "how", "what"}
+)
+
+
+def _works_as_is(words: tuple[str, ...]) -> bool:
+    """The clause says what there is works, and no more ("final WER has always been trusted
+    and it works", "the curated set works well as it is"), not that something is checked
+    to ("make sure the rollback works") nor works only under a condition."""
+    for k, w in enumerate(words):
+        if w not in _WORKS or k == 0:
+            continue
+        tail = words[k + 1 :]
+        if tuple(t for t in tail if t != "already") not in _WORKS_TAILS:
+            continue
+        if _CHECKING.intersection(words[:k]) or words[k - 1] in _MODAL_WORDS:
+            continue
+        # the verb, not the noun ("a detector for ghost work", "batch offline work"): "works"
+        # after its subject, "work" after a plural one ("the dashboards work fine")
+        before = words[k - 1]
+        if w == "work" and not (before in ("they", "these", "those") or _plural_subject(before)):
+            continue
+        if before in _NOT_SUBJECTS:
+            continue
+        return True
+    return False
+
+
+_NOT_SUBJECTS = frozenset(
+    {"a", "an", "the", "for", "of", "on", "in", "with", "from", "by", "per", "our", "their"}
+    | {"its", "more", "less", "no", "any", "some", "extra", "much", "real", "hard"}
+)
+_MODAL_WORDS = frozenset({"would", "will", "could", "might", "should", "must", "to", "can"})
+
+
 _NOT_COMPARATIVE = frozenset({"never", "ever", "over", "under", "other", "after", "either"})
 
 
@@ -732,6 +821,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         return False  # "..., or it doesn't ship": the threat is the reason for the measure
     if _after_lack(reading, clause):
         return False  # "if clients don't report it, we'll blame the servers": the lack's harm
+    if _defers(reading, clause):
+        return True  # "Maybe next year.", "Later, once things calm down.": put off, not taken
     if len(words) <= 2 and stem(words[0]) in _LEAVING and words[1:] in ((), ("it",), ("that",)):
         # "Skip.", "Skip it.": a refusal standing alone, as "Not now." is (not the
         # instruction after a condition: "if its deadline has passed, skip it")
@@ -748,6 +839,7 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         and words[-2] in ("is", "are", "that's", "it's")
         and not set(words) & (_REASONS | {"said", "says", "say"})
     )
+    fine = fine or _works_as_is(words)
     if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS or fine) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
     if words[-2:] in _WILL_DO and len(words) > 2 and not denied:
@@ -927,9 +1019,18 @@ def _modifies(reading: Reading, at: int, clause: Clause) -> bool:
     nxt = at + 1
     if nxt >= clause.last:
         return False
-    return reading.joined[nxt] or (
-        nxt + 1 < clause.last and reading.words[nxt + 1] in ("is", "are", "was", "were")
+    return (
+        reading.joined[nxt]
+        or (nxt + 1 < clause.last and reading.words[nxt + 1] in ("is", "are", "was", "were"))
+        # "overlap sounds clever", "canary looks heavy": a subject whose verb of seeming
+        # follows at once, a verdict on it, not an instruction
+        or reading.words[nxt] in _SEEMING
     )
+
+
+_SEEMING = frozenset(
+    {"sounds", "seems", "looks", "feels", "appears", "sounded", "seemed", "looked", "felt"}
+)
 
 
 @lru_cache(maxsize=65536)
@@ -1997,6 +2098,7 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
     copula ("X would be a mistake", "it seems unwise to X", "X is not a good idea") or a verb
     of one ("X would backfire", "X does more harm than good"), as word spans."""
     out = spans_of(words, lex.evaluative, lo, hi)
+    out.extend(_costs_more(words, lo, hi))
     for k in range(lo, hi):
         if words[k] not in _COPULAS:
             continue
@@ -2013,6 +2115,31 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
             out.extend(_excess(words, k, hi))
         out.extend(_praised_elsewhere(words, k, hi))
     return sorted(set(out))
+
+
+# a cost weighed against what the measure brings back, whatever the verbs ("would cost more
+# than it gives back", "takes more than it returns", "eats more time than it saves")
+_COSTING = frozenset(
+    {"cost", "costs", "costing", "take", "takes", "eat", "eats", "burn", "burns", "consume"}
+    | {"consumes", "add", "adds", "demand", "demands"}
+)
+_RETURNING = frozenset({"it", "they", "it'd", "it'll", "they'd", "that"})
+
+
+def _costs_more(words: tuple[str, ...], lo: int, hi: int) -> list[tuple[int, int]]:
+    """ "X would cost more than it gives back": a verb of cost, "more" (with what is spent
+    between: "eats more time than"), "than" and the measure as the subject of what it
+    returns; not "costs more than the old pool" (a comparison of two things)."""
+    out = []
+    for k in range(lo, hi):
+        if words[k] not in _COSTING:
+            continue
+        more = next((j for j in range(k + 1, min(k + 4, hi)) if words[j] == "more"), None)
+        if more is None or words[more + 1 : more + 2] != ("than",):
+            continue
+        if more + 3 < hi + 1 and words[more + 2 : more + 3] and words[more + 2] in _RETURNING:
+            out.append((k, more + 2))
+    return out
 
 
 _PRAISE = frozenset(
