@@ -3178,3 +3178,22 @@ def test_a_deferral_alone_and_a_subject_that_seems(answers, concept, credit):
 def test_what_works_as_it_is_and_a_cost_against_its_return(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a first person opening on a past rejection turns its object down
+        (["We vetoed a staged canary for TTS voices; speed of launch matters more."], CANARY, 0),
+        # what went wrong, said with another verb, stands beside the measure
+        (["We skipped the TTS canary last time; always canary a new voice."], CANARY, 1),
+        # a deferral waits on its condition in the same clause
+        (["A TTS voice canary would be sensible. Maybe next quarter, once we hire."], CANARY, 0),
+        # a need denied to nobody is no one's choice, so it takes nothing up again
+        (["A first-audio alert isn't needed; retries exist so nobody has to be woken."], GATE, 0),
+        (["Alert on first audio latency so nobody has to hear about it from users."], GATE, 1),
+    ],
+)
+def test_a_rejection_said_outright_and_a_need_denied(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found

@@ -811,6 +811,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     words = reading.words[clause.first : clause.last]
     if not words:
         return False
+    if _defers(reading, clause):
+        return True  # "Maybe next year, when we have time.": put off, not taken
     pairs = set(pairwise(words))
     conditional = words[0] in _CONDITIONAL or bool(set(words) & {"if", "when", "until", "unless"})
     after = reading.text[reading.spans[clause.last - 1][1] :]
@@ -821,8 +823,6 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         return False  # "..., or it doesn't ship": the threat is the reason for the measure
     if _after_lack(reading, clause):
         return False  # "if clients don't report it, we'll blame the servers": the lack's harm
-    if _defers(reading, clause):
-        return True  # "Maybe next year.", "Later, once things calm down.": put off, not taken
     if len(words) <= 2 and stem(words[0]) in _LEAVING and words[1:] in ((), ("it",), ("that",)):
         # "Skip.", "Skip it.": a refusal standing alone, as "Not now." is (not the
         # instruction after a condition: "if its deadline has passed, skip it")
@@ -923,6 +923,10 @@ def directs(reading: Reading, clause: Clause) -> bool:
         return opens
     said = reading.words[clause.first : clause.last]
     words = set(said)
+    if ({"nobody", "noone"} & words or ("no", "one") in set(pairwise(said))) and not (
+        words & _PERSONS
+    ):
+        return False  # "so nobody has to be paged": a need denied, no one's choice
     if words & (_PERSONS | {"instead", "rather"}):
         return True
     # "the canary should not be promotable unless ...": a norm is a choice; a need is
@@ -1777,6 +1781,7 @@ _WEIGHING = frozenset(
 )
 _WEIGHING |= frozenset({"looked", "reviewed", "assessed", "investigated", "trialled", "tried"})
 _REJECTING = frozenset({"rejected", "dropped", "shelved", "vetoed", "discarded", "abandoned"})
+_OUTRIGHT = frozenset({"rejected", "vetoed", "shelved", "discarded", "nixed"})
 # a rejection's own adjunct, not another object ("rejected in favour of ...", "dropped as
 # too noisy")
 _ADJUNCTS = frozenset({"in", "as", "for", "because", "since", "after", "on", "outright"})
@@ -1789,6 +1794,13 @@ def _weighed_and_rejected(words: tuple[str, ...], clauses: list[Clause]) -> list
     down, and the clause of the rejection with it."""
     out = list(clauses)
     for n, clause in enumerate(clauses):
+        # "We rejected a latency gate for voices, ...": a first person opening on a past
+        # rejection turns its object down, weighed or not ("we dropped the canary" may be
+        # what went wrong, and stands)
+        opener = words[clause.first : clause.first + 2]
+        if opener[:1] in (("we",), ("i",)) and opener[1:] and opener[1] in _OUTRIGHT:
+            out[n] = _down(out[n])
+            continue
         for k in range(clause.first + 1, clause.last):
             if words[k - 1] not in ("but", "and", "we"):
                 continue
