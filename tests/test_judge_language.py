@@ -3197,3 +3197,24 @@ def test_what_works_as_it_is_and_a_cost_against_its_return(answers, concept, cre
 def test_a_rejection_said_outright_and_a_need_denied(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a cause conceded, then a belief on another: the writer turns away from it
+        (
+            "The new voice did ship that morning, but a bigger vocoder costs a few ms at most; "
+            "I believe the GPUs are throttling.",
+            0.0,
+        ),
+        # the concession introduced the cause: the belief after it does not turn away
+        (
+            "Queue time is flat, but the new voice has a much heavier vocoder, so synthesis "
+            "takes longer. I think the slowdown comes from that synthesis step.",
+            1.0,
+        ),
+    ],
+)
+def test_a_belief_after_a_conceded_cause_turns_away_from_it(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
