@@ -3218,3 +3218,17 @@ def test_a_rejection_said_outright_and_a_need_denied(answers, concept, credit):
 )
 def test_a_belief_after_a_conceded_cause_turns_away_from_it(text, share):
     assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # any of what came before, with a modal of possibility: a list of guesses
+        ("A heavier voice, cold replicas, or a noisy neighbour. Any one of them could do it.", 0.0),
+        ("The heavier new voice, or cold replicas; either might explain it.", 0.0),
+        # a quantifier over something else, or no modal of possibility, asserts nothing new
+        ("The heavier new voice is the cause. Any of the replicas can serve it once warm.", 1.0),
+    ],
+)
+def test_any_of_them_could_supposes_the_list_before_it(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)

@@ -1577,6 +1577,22 @@ _ANY_OF = frozenset({"any", "one", "either", "of", "them", "these", "those", "co
 _ANY_OF |= frozenset({"might", "maybe", "probably", "honestly", "really", "it", "it's", "the"})
 
 
+_QUANTIFIERS = frozenset({"any", "either", "each", "all"})
+_QUANTIFIED = frozenset({"one", "of", "them", "these", "those", "the", "two", "three", "four"})
+_POSSIBLE = frozenset({"could", "might", "may", "can"})
+
+
+def _any_could(own: tuple[str, ...]) -> bool:
+    """ "Any could do it", "either of them might explain it", "any one of these could be
+    it": a quantifier over what came before, then a modal of possibility."""
+    if not own or own[0] not in _QUANTIFIERS:
+        return False
+    k = 1
+    while k < len(own) and own[k] in _QUANTIFIED:
+        k += 1
+    return k < len(own) and own[k] in _POSSIBLE
+
+
 def _hedged_back(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
     """ "bigger voice model, cold starts, peak load or network — any of them": a clause that
     is nothing but "any of them" (or "could be any of these") makes what the clause before
@@ -1584,6 +1600,14 @@ def _hedged_back(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
     out = list(clauses)
     for n in range(1, len(clauses)):
         own = words[clauses[n].first : clauses[n].last]
+        if _any_could(own):
+            # "A, B, C or D. Any could do it.": a sentence of its own whose subject is any
+            # of what came before, with a modal of possibility, supposes the sentence before
+            here = {clauses[n].sentence, clauses[n - 1].sentence}
+            for m in range(n):
+                if out[m].sentence in here:
+                    out[m] = replace(out[m], hypothetical=True)
+            continue
         if not own or "of" not in own or not set(own) <= _ANY_OF:
             continue
         if not {"any", "one", "either"} & set(own) or not {"them", "these", "those"} & set(own):
