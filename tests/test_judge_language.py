@@ -3232,3 +3232,21 @@ def test_a_belief_after_a_conceded_cause_turns_away_from_it(text, share):
 )
 def test_any_of_them_could_supposes_the_list_before_it(text, share):
     assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a speaker's regret over what was done without the thing requires it
+        (["We should never have launched the new voice without a staged canary."], CANARY, 1),
+        (["We shouldn't have pushed that TTS voice without a canary first."], CANARY, 1),
+        # a speaker refusing the thing without more is still a refusal
+        (["I wouldn't add a TTS voice canary without more evidence it helps."], CANARY, 0),
+        # nothing ships unless: a gate said as a prohibition with its condition
+        (["Nothing ships unless its first audio latency holds on the canary."], GATE, 1),
+        (["Nothing ships faster than a change with no latency gate in its way."], GATE, 0),
+    ],
+)
+def test_a_regret_and_nothing_ships_unless(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found

@@ -1378,6 +1378,20 @@ def _impossible(words: tuple[str, ...], lo: int, k: int, after: tuple[str, ...])
     )
 
 
+_REGRETS = (
+    ("should", "never", "have"),
+    ("shouldn't", "have"),
+    ("should", "not", "have"),
+    ("must", "never", "have"),
+)
+
+
+def _regrets(words: tuple[str, ...], lo: int, hi: int) -> bool:
+    """ "We should never have shipped X without Y": a speaker's regret over what was done,
+    a rule for next time, not someone refusing ("I wouldn't add X without Y")."""
+    return any(words[k : k + len(r)] == r for r in _REGRETS for k in range(lo, hi))
+
+
 def _never_without(
     words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
 ) -> list[tuple[int, int]]:
@@ -1385,7 +1399,7 @@ def _never_without(
     prohibition of doing a thing without another requires the other; the two negatives
     cancel. Not when someone speaks for themselves ("I wouldn't add a budget without
     evidence" refuses the budget)."""
-    if set(words[lo:hi]) & _SPEAKERS:
+    if set(words[lo:hi]) & _SPEAKERS and not _regrets(words, lo, hi):
         return triggers
     withouts = [t for t in triggers if words[t[0]] == "without"]
     # "it must be impossible to open a route without an end date": what cannot be done
