@@ -3250,3 +3250,44 @@ def test_any_of_them_could_supposes_the_list_before_it(text, share):
 def test_a_regret_and_nothing_ships_unless(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # an epistemic "must" after a conceded cause turns away from it
+        (
+            "The new voice went live, but voices barely change latency; it must be the GPUs "
+            "throttling.",
+            0.0,
+        ),
+        # said of the cause itself, it asserts it
+        ("Queue time is flat, so it must be the new voice: its vocoder is far heavier.", 1.0),
+    ],
+)
+def test_an_epistemic_must_after_a_conceded_cause(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # ease asked for in the same sentence after the measure was turned down
+        (
+            ["We weighed a TTS voice canary and rejected it, voice launches must stay quick."],
+            CANARY,
+            0,
+        ),
+        (["Canary each TTS voice; rollbacks must stay quick too."], CANARY, 1),
+        # what there is said to work out
+        (
+            ["TTS canaries are textbook; in practice voice launches just go and it works out."],
+            CANARY,
+            0,
+        ),
+        (["Canary each new TTS voice and see how it works out for a week."], CANARY, 1),
+    ],
+)
+def test_ease_in_the_same_sentence_and_what_works_out(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found

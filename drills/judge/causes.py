@@ -643,7 +643,7 @@ def _own_thing(reading: Reading, m: Match) -> list[tuple[int, int]]:
     return spans
 
 
-_BELIEVING = frozenset({("i", "think"), ("i", "believe"), ("i", "reckon")})
+_BELIEVING = frozenset({("i", "think"), ("i", "believe"), ("i", "reckon"), ("must", "be")})
 _CONCEDING = frozenset({"but", "though", "although", "while", "however", "yet", "even"})
 _BACK_POINTING = frozenset({"that", "this", "those", "these", "them"})
 

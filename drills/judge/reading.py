@@ -745,7 +745,7 @@ def _defers(reading: Reading, clause: Clause) -> bool:
 # works"): the status quo praised as a reason to add nothing
 _WORKS = frozenset({"works", "work"})
 _WORKS_TAILS = frozenset(
-    {(), ("well",), ("fine",), ("just", "fine"), ("for", "us"), ("well", "enough")}
+    {(), ("well",), ("fine",), ("just", "fine"), ("for", "us"), ("well", "enough"), ("out",)}
     | {("as", "it", "is"), ("as", "is"), ("as", "they", "are"), ("today",), ("now",)}
     | {("well", "as", "it", "is"), ("fine", "as", "it", "is"), ("well", "as", "is")}
     | {("fine", "as", "is"), ("well", "today"), ("fine", "today"), ("perfectly", "well")}
