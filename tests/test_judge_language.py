@@ -3291,3 +3291,25 @@ def test_an_epistemic_must_after_a_conceded_cause(text, share):
 def test_ease_in_the_same_sentence_and_what_works_out(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # praise kept for another time is a deferral of the measure
+        (["A staged canary for new TTS voices is a fine idea for later."], 0),
+        (["A TTS voice canary would be a good idea once we have more staff."], 0),
+        (["A TTS voice canary would be a good idea once a voice is ready to ship."], 1),
+        # praise kept for a world that is not ours; the means denied
+        (["A staged canary for TTS voices would be nice in an ideal world."], 0),
+        (["A TTS voice canary is a lovely idea; we just don't have the headcount for it."], 0),
+        # what there is, said to do the job; a goal that is "the job" is no such claim
+        (["A TTS voice canary is tempting, but the one-click rollback does the job."], 0),
+        (["Canary each TTS voice: first audio under load is the job, not studio scores."], 1),
+        # "alone" makes no claim that what there is suffices
+        (["Put TTS voices behind a canary: the rollback alone works, but too slowly."], 1),
+    ],
+)
+def test_praise_kept_for_later_and_what_does_the_job(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

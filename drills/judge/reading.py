@@ -593,6 +593,13 @@ _WILL_DO = frozenset({("will", "do"), ("would", "do"), ("should", "do"), ("'ll",
 _SUFFICING_PAIRS = frozenset(
     {("is", "fine"), ("are", "fine"), ("already", "covers"), ("already", "cover")}
     | {("already", "covered"), ("already", "catches"), ("already", "catch")}
+    # what there is, said to do the work ("the rollback button does the job", "the current
+    # flow has served us well", "the existing alert covers it")
+    | {("served", "us"), ("serves", "us"), ("covers", "it"), ("covers", "that")}
+    | {("handles", "it"), ("handles", "that")}
+)
+_DOES_THE_JOB = frozenset(
+    (verb, "the", what) for verb in ("does", "do", "did") for what in ("job", "trick")
 )
 _WAVING = frozenset({"anyway", "anyways", "whatever"})  # it happens without the measure
 # a choice made in addition ("I'd also keep the fleet alert"), or a past counterfactual that
@@ -708,6 +715,7 @@ _PERIODS = frozenset(
     | {"q1", "q2", "q3", "q4", "planning", "roadmap", "time", "day", "future", "road"}
 )
 _MAYBE = frozenset({"maybe", "perhaps", "possibly", "probably", "but", "though", "just", "so"})
+_MAYBE |= frozenset({"in", "practice", "realistically", "honestly", "still"})
 _THEN = frozenset({"when", "once", "after", "if", "until", "whenever"})
 
 
@@ -770,6 +778,8 @@ def _works_as_is(words: tuple[str, ...]) -> bool:
             continue
         if _CHECKING.intersection(words[:k]) or words[k - 1] in _MODAL_WORDS:
             continue
+        if _ALONE.intersection(words[:k]):
+            continue  # "the rollback alone works, but too slowly": no claim it suffices
         # the verb, not the noun ("a detector for ghost work", "batch offline work"): "works"
         # after its subject, "work" after a plural one ("the dashboards work fine")
         before = words[k - 1]
@@ -840,6 +850,7 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         and not set(words) & (_REASONS | {"said", "says", "say"})
     )
     fine = fine or _works_as_is(words)
+    fine = fine or any(words[k : k + 3] in _DOES_THE_JOB for k in range(len(words) - 2))
     if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS or fine) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
     if words[-2:] in _WILL_DO and len(words) > 2 and not denied:
@@ -2194,6 +2205,7 @@ def _costs_more(words: tuple[str, ...], lo: int, hi: int) -> list[tuple[int, int
 
 _PRAISE = frozenset(
     {"great", "nice", "lovely", "ideal", "useful", "helpful", "perfect", "sensible", "valuable"}
+    | {"good", "fine", "reasonable", "neat", "smart", "solid"}
 )
 _PRAISED = frozenset({"metric", "idea", "fit", "addition", "tool", "thing", "practice", "option"})
 # another setting than the writer's: its size or maturity ("for a bigger team", "with a
@@ -2220,12 +2232,33 @@ def _praised_elsewhere(words: tuple[str, ...], copula: int, hi: int) -> list[tup
     if j >= hi or words[j] not in _PRAISE:
         return []
     k = j + 1 + (j + 1 < hi and words[j + 1] in _PRAISED)
+    if k < hi and _later_on(words, k, hi):
+        return [(j, k + 1)]  # "a fine idea for later", "great, once we have a bigger team"
     if k >= hi or words[k] not in ("for", "with", "in", "at"):
         return []
     setting = set(words[k + 1 : min(hi, k + 8)])
     if setting & {"ours", "us", "our", "this", "here", "we"}:
         return []  # "great for a fleet like ours": the writer's own setting
     return [(j, k + 1)] if setting & _SETTINGS and setting & _SIZES else []
+
+
+_HAVING = frozenset({"have", "get", "grow", "hire", "scale", "staff", "find", "are", "'re"})
+
+
+def _later_on(words: tuple[str, ...], k: int, hi: int) -> bool:
+    """Praise kept for another time: "for later", "later", "eventually", "someday", "down the
+    road", "next year", or a time the writer's team waits on ("once we have a bigger team",
+    "when we get headcount"); not a condition of the measure ("great when a voice ships")."""
+    w = words[k]
+    if w in _LATER or (w == "for" and words[k + 1 : k + 2] == ("later",)):
+        return True
+    if w in ("next", "one", "some", "down") and any(p in _PERIODS for p in words[k + 1 : k + 3]):
+        return True
+    return (
+        w in ("once", "when", "after")
+        and words[k + 1 : k + 2] in (("we",), ("we're",))
+        and (words[k + 2 : k + 3] and words[k + 2] in _HAVING)
+    )
 
 
 # a modal that foretells, said of a thing (a speaker's "we'll block it" is a choice)
