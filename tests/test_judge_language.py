@@ -3313,3 +3313,16 @@ def test_ease_in_the_same_sentence_and_what_works_out(answers, concept, credit):
 def test_praise_kept_for_later_and_what_does_the_job(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a first person's "would" foretelling being overwhelmed is no choice made
+        (["First-audio alerts per voice? We'd drown in latency pages."], 0),
+        (["Alert on first audio latency per voice, or we'd drown in complaints."], 1),
+    ],
+)
+def test_being_overwhelmed_foretold_is_no_choice(answers, credit):
+    found = judge(answers, [GATE])
+    assert found.weights.get(GATE.id, 0) * found.factor == credit, found

@@ -529,7 +529,7 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     return bool(cues) or bool(set(pairwise(words)) & _OBLIGING)
 
 
-_PREDICTING = frozenset({"end", "wind", "spend", "lose", "get"})
+_PREDICTING = frozenset({"end", "wind", "spend", "lose", "get", "drown", "sink", "burn", "waste"})
 
 
 def _suffered(word: str) -> bool:
