@@ -3319,7 +3319,7 @@ def test_praise_kept_for_later_and_what_does_the_job(answers, credit):
     "answers, credit",
     [
         # a first person's "would" foretelling being overwhelmed is no choice made
-        (["First-audio alerts per voice? We'd drown in latency pages."], 0),
+        (["Per-voice latency alerts? We'd drown in pages."], 0),
         (["Alert on first audio latency per voice, or we'd drown in complaints."], 1),
     ],
 )
