@@ -2257,7 +2257,8 @@ def _later_on(words: tuple[str, ...], k: int, hi: int) -> bool:
     return (
         w in ("once", "when", "after")
         and words[k + 1 : k + 2] in (("we",), ("we're",))
-        and (words[k + 2 : k + 3] and words[k + 2] in _HAVING)
+        and k + 2 < hi
+        and words[k + 2] in _HAVING
     )
 
 
