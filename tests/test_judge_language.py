@@ -3326,3 +3326,19 @@ def test_praise_kept_for_later_and_what_does_the_job(answers, credit):
 def test_being_overwhelmed_foretold_is_no_choice(answers, credit):
     found = judge(answers, [GATE])
     assert found.weights.get(GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # "no more X that nobody <verifies>" is "no X without the check": the two cancel
+        (["No more TTS voice launches that nobody has canaried first."], CANARY, 1),
+        (["No more voice releases that nobody checks for first audio latency."], GATE, 1),
+        # a complaint about the measure itself, that nobody uses it, is no such rule
+        (["No more staged TTS canaries that nobody reads."], CANARY, 0),
+        (["No more first audio latency alerts that nobody acts on."], GATE, 0),
+    ],
+)
+def test_no_more_what_nobody_verifies_requires_the_check(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found

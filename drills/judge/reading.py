@@ -1403,6 +1403,15 @@ def _regrets(words: tuple[str, ...], lo: int, hi: int) -> bool:
     return any(words[k : k + len(r)] == r for r in _REGRETS for k in range(lo, hi))
 
 
+_VERIFYING = frozenset(
+    stem(w)
+    for w in (
+        *("check", "test", "verify", "review", "validate", "vet", "canary", "gate"),
+        *("replay", "evaluate", "benchmark", "approve", "measure", "try", "stage", "soak"),
+    )
+)
+
+
 def _never_without(
     words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
 ) -> list[tuple[int, int]]:
@@ -1413,6 +1422,17 @@ def _never_without(
     if set(words[lo:hi]) & _SPEAKERS and not _regrets(words, lo, hi):
         return triggers
     withouts = [t for t in triggers if words[t[0]] == "without"]
+    # "no more config pushes that nobody checks": a relative that denies the check is the
+    # "without" of the prohibition ("no push without a check")
+    # (a verb of verifying: "canaries that nobody reads" denies no check, it is a complaint
+    # about the canaries)
+    withouts += [
+        (k, k + 1)
+        for k in range(lo + 1, hi)
+        if words[k] in ("nobody", "noone")
+        and words[k - 1] in _RELATIVES
+        and any(stem(w) in _VERIFYING for w in words[k + 1 : k + 4])
+    ]
     # "it must be impossible to open a route without an end date": what cannot be done
     # without the thing requires it ("impossible" is no negation of its own)
     impossible = [k for k in range(lo + 1, hi - 1) if _impossible(words, lo, k, ("to", "for"))]
