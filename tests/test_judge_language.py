@@ -3342,3 +3342,22 @@ def test_being_overwhelmed_foretold_is_no_choice(answers, credit):
 def test_no_more_what_nobody_verifies_requires_the_check(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a cost said as a noun of its own is a verdict on the measure
+        (["A staged TTS voice canary is sensible; still, it's overhead."], 0),
+        (["A TTS voice canary would be a tax on every launch."], 0),
+        (["Put TTS voices behind a canary; the extra toil is worth it."], 1),
+        # a return denied ("doesn't pay for itself")
+        (["I like a canary for TTS voices; I just don't think it pays for itself."], 0),
+        # the measure denied the writer's own setting; "not for us but for ..." contrasts
+        (["A canary for TTS voices is a good idea; just not for us."], 0),
+        (["Put every TTS voice behind a canary, not for us but for the listeners."], 1),
+    ],
+)
+def test_a_cost_as_a_noun_and_not_for_us(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

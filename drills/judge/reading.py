@@ -884,6 +884,15 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
             and (alone or head in _WORTH)
             and not _has_finite(words, 0, len(words), lexicon())
         )
+        # "..., just not for us", "but not for this team": the measure denied the writer's
+        # own setting, as "not now" denies it the time
+        lead = next((k for k, w in enumerate(words) if w not in _MAYBE), len(words))
+        bare = bare or (
+            words[lead : lead + 2] == ("not", "for")
+            and bool(_OWN_SETTING.intersection(words[lead + 2 : lead + 4]))
+            and not _has_finite(words, 0, len(words), lexicon())
+            and not _contrast_follows(reading, clause)  # "not for us but for the users"
+        )
         # "Another alert on top is noise.", "the platform team will get to it eventually":
         # a verdict phrase that is its own clause's point, not a reason given for the
         # measure ("because retries forever are a waste")
@@ -2168,6 +2177,7 @@ _PREDICATE_FILLERS = frozenset(
     | {"definitely", "likely", "like", "as", "another", "costly", "expensive", "grave", "not"}
     | {"major", "fundamental", "honestly", "frankly", "always", "usually", "actually", "no"}
     | {"bit", "of", "kind", "sort", "rather", "somewhat", "more", "most", "too", "to"}
+    | {"extra", "pure", "needless", "unnecessary", "added"}
 )
 
 
@@ -2262,6 +2272,19 @@ def _praised_elsewhere(words: tuple[str, ...], copula: int, hi: int) -> list[tup
     return [(j, k + 1)] if setting & _SETTINGS and setting & _SIZES else []
 
 
+def _contrast_follows(reading: Reading, clause: Clause) -> bool:
+    """The next clause of the sentence opens on "but" or "rather" ("not for us, but for the
+    users"): the "not" is one side of a contrast, no verdict."""
+    n = reading.clauses.index(clause)
+    nxt = reading.clauses[n + 1] if n + 1 < len(reading.clauses) else None
+    return (
+        nxt is not None
+        and nxt.sentence == clause.sentence
+        and reading.words[nxt.first] in ("but", "rather", "instead")
+    )
+
+
+_OWN_SETTING = frozenset({"us", "ours", "our", "this", "here", "now", "me"})
 _HAVING = frozenset({"have", "get", "grow", "hire", "scale", "staff", "find", "are", "'re"})
 
 
