@@ -32,7 +32,7 @@ WRITER_J: dict[str, dict[str, float]] = {
     },
     "prevention": {
         "buzzword-list": 0.9700,  # 33/34
-        "dismissive": 0.7936,  # 27/34 (24/34 before the ninth round)
+        "dismissive": 0.823,  # 28/34 (27/34 before the fourteenth round, 24/34 the ninth)
         "negated": 0.8818,  # 30/34 (9/34 before the ninth round)
         "right": 0.8791,  # 190/216 (177/216 before the ninth round)
         "unrelated": 0.9995,  # 34/34
@@ -98,7 +98,7 @@ WRITER_I: dict[str, dict[str, float]] = {
 # dismissed or negated answer, or lowers a recall, fails.
 WRITER_H: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.9112,  # 31/34 (28/34 before the eighth round)
+        "dismissive-right": 0.9407,  # 32/34 (31/34 before the fourteenth round, 28/34 the eighth)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17 (14/17 before the seventh round)
         "right": 0.8892,  # 121/136 (118/136 before the eighth round)
@@ -505,7 +505,7 @@ WRITER_M: dict[str, dict[str, float]] = {
     },
     "prevention": {
         "buzzword-list": 0.9701,  # 33/34
-        "dismissive": 0.7936,  # 27/34 (26/34 before the thirteenth round, 20/34 the twelfth)
+        "dismissive": 0.823,  # 28/34 (27/34 before round 14, 26/34 round 13, 20/34 round 12)
         "negated": 0.9701,  # 33/34 (32/34 before the thirteenth round)
         "right": 0.8976,  # 194/216
         "unrelated": 0.9407,  # 32/34
@@ -528,7 +528,7 @@ WRITER_M: dict[str, dict[str, float]] = {
         "argued against in approving words": 0.8819,  # 60/68
         "mixed: the item waved away": 0.9407,  # 16/17
         "mixed: the measure proposed": 0.9112,  # 31/34 (29/34 before the twelfth round)
-        "proposed in negative words": 0.725,  # 74/102 (73 before round 13, 40 before round 12)
+        "proposed in negative words": 0.7544,  # 77/102 (74 before round 14, 73 round 13, 40 r. 12)
     },
 }
 
@@ -542,7 +542,7 @@ WRITER_M: dict[str, dict[str, float]] = {
 # Asserted at the figures after the thirteenth round (tuned on N).
 WRITER_N: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.8524,  # 29/34 (27/34 before the thirteenth round)
+        "dismissive-right": 0.9113,  # 31/34 (29/34 before the fourteenth round, 27/34 the 13th)
         "first-only": 0.9995,  # 2/2
         "hedge": 0.9995,  # 17/17
         "right": 0.9039,  # 123/136
@@ -552,8 +552,8 @@ WRITER_N: dict[str, dict[str, float]] = {
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
         "dismissive": 0.9113,  # 31/34 (25/34 before the thirteenth round)
-        "negated": 0.9701,  # 33/34 (28/34 before the thirteenth round)
-        "right": 0.9115,  # 197/216
+        "negated": 0.9995,  # 34/34 (33/34 before the fourteenth round, 28/34 the thirteenth)
+        "right": 0.9162,  # 198/216 (197/216 before the fourteenth round)
         "unrelated": 0.9995,  # 34/34
     },
     "exam_items": {
@@ -584,20 +584,21 @@ WRITER_N: dict[str, dict[str, float]] = {
 # fault's own evidence; new personas and constructions) and held out from it, measured in
 # aggregate by the lead with the judge before the twelfth round (e6635cf), after it (957d632)
 # and after the thirteenth (the merge of judge13); tuning data from the fourteenth round
-# (`tune-o`; its held-back third `O_HOLDBACK`, `check-o`).
+# (`tune-o`; its held-back third `O_HOLDBACK`, `check-o`). Floors as after the fourteenth
+# round (docs/scoring.md); the figures before it in brackets.
 WRITER_O: dict[str, dict[str, float]] = {
     "causes": {
-        "dismissive-right": 0.8524,  # 29/34
+        "dismissive-right": 0.9995,  # 34/34 (29/34 before)
         "first-only": 0.9995,  # 2/2
-        "hedge": 0.8819,  # 15/17
+        "hedge": 0.9407,  # 16/17 (15/17 before)
         "right": 0.8966,  # 122/136
         "second-only": 0.9995,  # 2/2
         "wrong": 0.9799,  # 50/51
     },
     "prevention": {
         "buzzword-list": 0.9995,  # 34/34
-        "dismissive": 0.823,  # 28/34
-        "negated": 0.9113,  # 31/34
+        "dismissive": 0.9113,  # 31/34 (28/34 before)
+        "negated": 0.9995,  # 34/34 (31/34 before)
         "right": 0.9532,  # 206/216
         "unrelated": 0.9995,  # 34/34
     },
@@ -616,10 +617,10 @@ WRITER_O: dict[str, dict[str, float]] = {
         "strong": 0.9995,  # 10/10
     },
     "polarity": {
-        "argued against in approving words": 0.823,  # 56/68
+        "argued against in approving words": 0.9701,  # 66/68 (56/68 before)
         "mixed: the item waved away": 0.9407,  # 16/17
         "mixed: the measure proposed": 0.9701,  # 33/34
-        "proposed in negative words": 0.676,  # 69/102
+        "proposed in negative words": 0.7152,  # 73/102 (69/102 before)
     },
 }
 

@@ -3109,3 +3109,255 @@ def test_a_scapegoat_is_set_aside(text, share):
 def test_no_more_without_requires_the_thing(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+PARALLEL = Concept.of("overlap", [["overlap", "in parallel", "concurrently"]])
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a time still to come, said alone after the praise, puts the measure off
+        (
+            ["Staged canaries for new voices are sensible on paper; perhaps next quarter."],
+            CANARY,
+            0,
+        ),
+        (
+            ["A staged canary for each TTS voice would be lovely. Later, once the pool is stable."],
+            CANARY,
+            0,
+        ),
+        (["Staged canaries for new voices; someday."], CANARY, 0),
+        # a time inside a plan, with its own verb, is a step of it
+        (
+            ["Canary every new TTS voice. Next quarter, extend the same to the ASR models."],
+            CANARY,
+            1,
+        ),
+        (["Canary every new TTS voice now, and later the ASR models too."], CANARY, 1),
+        # a subject whose verb of seeming follows at once is judged, not instructed
+        (
+            ["Serial is easy to reason about; overlapping sounds neat, but it isn't worth it."],
+            PARALLEL,
+            0,
+        ),
+        (["Overlap the stages: run retrieval and synthesis concurrently."], PARALLEL, 1),
+    ],
+)
+def test_a_deferral_alone_and_a_subject_that_seems(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # what there is said to work as it stands is a reason to add nothing
+        (
+            ["A TTS voice canary sounds lovely; our release checklist works fine as it is."],
+            CANARY,
+            0,
+        ),
+        (["A canary per TTS voice would be neat, but the rollback button works."], CANARY, 0),
+        # a check that something works, or the noun "work", is no such claim
+        (["Canary each TTS voice so we know the new one works."], CANARY, 1),
+        (["Canary each TTS voice; keep batch work off the canary pool."], CANARY, 1),
+        # a cost weighed against what the measure brings back
+        (["Staging every TTS voice through a canary would take more than it returns."], CANARY, 0),
+        (
+            ["Canary each TTS voice, even though a canary pool costs more than the old one."],
+            CANARY,
+            1,
+        ),
+        # a cost paid for no return at all
+        (["A canary for every TTS voice drags each release out for no gain."], CANARY, 0),
+        (["Put each TTS voice behind a canary; we lost a day for nothing without one."], CANARY, 1),
+    ],
+)
+def test_what_works_as_it_is_and_a_cost_against_its_return(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a first person opening on a past rejection turns its object down
+        (["We vetoed a staged canary for TTS voices; speed of launch matters more."], CANARY, 0),
+        # what went wrong, said with another verb, stands beside the measure
+        (["We skipped the TTS canary last time; always canary a new voice."], CANARY, 1),
+        # a deferral waits on its condition in the same clause
+        (["A TTS voice canary would be sensible. Maybe next quarter, once we hire."], CANARY, 0),
+        # a need denied to nobody is no one's choice, so it takes nothing up again
+        (["A first-audio alert isn't needed; retries exist so nobody has to be woken."], GATE, 0),
+        (["Alert on first audio latency so nobody has to hear about it from users."], GATE, 1),
+    ],
+)
+def test_a_rejection_said_outright_and_a_need_denied(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a cause conceded, then a belief on another: the writer turns away from it
+        (
+            "The new voice did ship that morning, but a bigger vocoder costs a few ms at most; "
+            "I believe the GPUs are throttling.",
+            0.0,
+        ),
+        # the concession introduced the cause: the belief after it does not turn away
+        (
+            "Queue time is flat, but the new voice has a much heavier vocoder, so synthesis "
+            "takes longer. I think the slowdown comes from that synthesis step.",
+            1.0,
+        ),
+    ],
+)
+def test_a_belief_after_a_conceded_cause_turns_away_from_it(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # any of what came before, with a modal of possibility: a list of guesses
+        ("A heavier voice, cold replicas, or a noisy neighbour. Any one of them could do it.", 0.0),
+        ("The heavier new voice, or cold replicas; either might explain it.", 0.0),
+        # a quantifier over something else, or no modal of possibility, asserts nothing new
+        ("The heavier new voice is the cause. Any of the replicas can serve it once warm.", 1.0),
+    ],
+)
+def test_any_of_them_could_supposes_the_list_before_it(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a speaker's regret over what was done without the thing requires it
+        (["We should never have launched the new voice without a staged canary."], CANARY, 1),
+        (["We shouldn't have pushed that TTS voice without a canary first."], CANARY, 1),
+        # a speaker refusing the thing without more is still a refusal
+        (["I wouldn't add a TTS voice canary without more evidence it helps."], CANARY, 0),
+        # nothing ships unless: a gate said as a prohibition with its condition
+        (["Nothing ships unless its first audio latency holds on the canary."], GATE, 1),
+        (["Nothing ships faster than a change with no latency gate in its way."], GATE, 0),
+    ],
+)
+def test_a_regret_and_nothing_ships_unless(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # an epistemic "must" after a conceded cause turns away from it
+        (
+            "The new voice went live, but voices barely change latency; it must be the GPUs "
+            "throttling.",
+            0.0,
+        ),
+        # said of the cause itself, it asserts it
+        ("Queue time is flat, so it must be the new voice: its vocoder is far heavier.", 1.0),
+    ],
+)
+def test_an_epistemic_must_after_a_conceded_cause(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # ease asked for in the same sentence after the measure was turned down
+        (
+            ["We weighed a TTS voice canary and rejected it, voice launches must stay quick."],
+            CANARY,
+            0,
+        ),
+        (["Canary each TTS voice; rollbacks must stay quick too."], CANARY, 1),
+        # what there is said to work out
+        (
+            ["TTS canaries are textbook; in practice voice launches just go and it works out."],
+            CANARY,
+            0,
+        ),
+        (["Canary each new TTS voice and see how it works out for a week."], CANARY, 1),
+    ],
+)
+def test_ease_in_the_same_sentence_and_what_works_out(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # praise kept for another time is a deferral of the measure
+        (["A staged canary for new TTS voices is a fine idea for later."], 0),
+        (["A TTS voice canary would be a good idea once we have more staff."], 0),
+        (["A TTS voice canary would be a good idea once a voice is ready to ship."], 1),
+        # praise kept for a world that is not ours; the means denied
+        (["A staged canary for TTS voices would be nice in an ideal world."], 0),
+        (["A TTS voice canary is a lovely idea; we just don't have the headcount for it."], 0),
+        # what there is, said to do the job; a goal that is "the job" is no such claim
+        (["A TTS voice canary is tempting, but the one-click rollback does the job."], 0),
+        (["Canary each TTS voice: first audio under load is the job, not studio scores."], 1),
+        # "alone" makes no claim that what there is suffices
+        (["Put TTS voices behind a canary: the rollback alone works, but too slowly."], 1),
+    ],
+)
+def test_praise_kept_for_later_and_what_does_the_job(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a first person's "would" foretelling being overwhelmed is no choice made
+        (["Per-voice latency alerts? We'd drown in pages."], 0),
+        (["Alert on first audio latency per voice, or we'd drown in complaints."], 1),
+    ],
+)
+def test_being_overwhelmed_foretold_is_no_choice(answers, credit):
+    found = judge(answers, [GATE])
+    assert found.weights.get(GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # "no more X that nobody <verifies>" is "no X without the check": the two cancel
+        (["No more TTS voice launches that nobody has canaried first."], CANARY, 1),
+        (["No more voice releases that nobody checks for first audio latency."], GATE, 1),
+        # a complaint about the measure itself, that nobody uses it, is no such rule
+        (["No more staged TTS canaries that nobody reads."], CANARY, 0),
+        (["No more first audio latency alerts that nobody acts on."], GATE, 0),
+    ],
+)
+def test_no_more_what_nobody_verifies_requires_the_check(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a cost said as a noun of its own is a verdict on the measure
+        (["A staged TTS voice canary is sensible; still, it's overhead."], 0),
+        (["A TTS voice canary would be a tax on every launch."], 0),
+        (["Put TTS voices behind a canary; the extra toil is worth it."], 1),
+        # a return denied ("doesn't pay for itself")
+        (["I like a canary for TTS voices; I just don't think it pays for itself."], 0),
+        # the measure denied the writer's own setting; "not for us but for ..." contrasts
+        (["A canary for TTS voices is a good idea; just not for us."], 0),
+        (["Put every TTS voice behind a canary, not for us but for the listeners."], 1),
+    ],
+)
+def test_a_cost_as_a_noun_and_not_for_us(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

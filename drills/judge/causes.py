@@ -649,6 +649,7 @@ def _own_thing(reading: Reading, m: Match) -> list[tuple[int, int]]:
     return spans
 
 
+_BELIEVING = frozenset({("i", "think"), ("i", "believe"), ("i", "reckon"), ("must", "be")})
 _CONCEDING = frozenset({"but", "though", "although", "while", "however", "yet", "even"})
 _BACK_POINTING = frozenset({"that", "this", "those", "these", "them"})
 
@@ -675,8 +676,13 @@ def _switched(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
             if turn.sentence - here.sentence > 2:
                 continue
             start = next(c.first for c in reading.clauses if c.sentence == here.sentence)
-            conceded = _CONCEDING.intersection(words[start:s]) or spans_of(
-                words, lexicon().minimisers, start, s
+            # a plain belief ("I think ...") turns away only from what a concession after
+            # it weighed ("X changed, but ...; I think Y"), not from a cause the concession
+            # introduced ("the server is not slow, but the jitter is bigger ... I think the
+            # cause is the network path")
+            lo = m.last if words[s:e] in _BELIEVING else start
+            conceded = _CONCEDING.intersection(words[lo:s]) or spans_of(
+                words, lexicon().minimisers, lo, s
             )
             denied = any(
                 c.triggers or c.evaluations

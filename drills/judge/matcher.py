@@ -714,6 +714,15 @@ def _argued_against(
         for c in m.clauses
     ):
         return True
+    before = match_in(concept, reading, 0, m.first) if m.first else None
+    if (
+        before is not None
+        and before.negated
+        and all(favours_ease(reading, reading.clauses[c]) for c in m.clauses)
+    ):
+        # "we considered X and rejected it, config changes must stay fast": within one
+        # sentence too, ease asked for after the measure was turned down argues against it
+        return True
     if any(recommends(reading, reading.clauses[c]) for c in m.clauses):
         return False
     # a measure turned down, then a statement that describes rather than recommends: the
@@ -722,7 +731,6 @@ def _argued_against(
     # is one argument (a prevention line), not an essay's paragraph
     if whole and down and not any(recommends(reading, c) for c in reading.clauses):
         return True
-    before = match_in(concept, reading, 0, m.first) if m.first else None
     return before is not None and before.negated
 
 

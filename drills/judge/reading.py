@@ -529,7 +529,7 @@ def recommends(reading: Reading, clause: Clause) -> bool:
     return bool(cues) or bool(set(pairwise(words)) & _OBLIGING)
 
 
-_PREDICTING = frozenset({"end", "wind", "spend", "lose", "get"})
+_PREDICTING = frozenset({"end", "wind", "spend", "lose", "get", "drown", "sink", "burn", "waste"})
 
 
 def _suffered(word: str) -> bool:
@@ -593,6 +593,13 @@ _WILL_DO = frozenset({("will", "do"), ("would", "do"), ("should", "do"), ("'ll",
 _SUFFICING_PAIRS = frozenset(
     {("is", "fine"), ("are", "fine"), ("already", "covers"), ("already", "cover")}
     | {("already", "covered"), ("already", "catches"), ("already", "catch")}
+    # what there is, said to do the work ("the rollback button does the job", "the current
+    # flow has served us well", "the existing alert covers it")
+    | {("served", "us"), ("serves", "us"), ("covers", "it"), ("covers", "that")}
+    | {("handles", "it"), ("handles", "that")}
+)
+_DOES_THE_JOB = frozenset(
+    (verb, "the", what) for verb in ("does", "do", "did") for what in ("job", "trick")
 )
 _WAVING = frozenset({"anyway", "anyways", "whatever"})  # it happens without the measure
 # a choice made in addition ("I'd also keep the fleet alert"), or a past counterfactual that
@@ -699,6 +706,98 @@ def _after_lack(reading: Reading, clause: Clause) -> bool:
     )
 
 
+# a time still to come, said alone as a measure's verdict ("Maybe next year.", "Later.",
+# "Someday, when we have spare time."): deferral, as "Not now." is
+_LATER = frozenset({"later", "someday", "eventually", "afterwards", "sometime"})
+_SOME_POINT = frozenset({("at", "some", "point"), ("not", "this", "quarter"), ("not", "yet")})
+_PERIODS = frozenset(
+    {"year", "quarter", "month", "sprint", "half", "release", "cycle", "week", "season", "h2"}
+    | {"q1", "q2", "q3", "q4", "planning", "roadmap", "time", "day", "future", "road"}
+)
+_MAYBE = frozenset({"maybe", "perhaps", "possibly", "probably", "but", "though", "just", "so"})
+_MAYBE |= frozenset({"in", "practice", "realistically", "honestly", "still"})
+_THEN = frozenset({"when", "once", "after", "if", "until", "whenever"})
+
+
+def _defers(reading: Reading, clause: Clause) -> bool:
+    """The clause is only a time still to come, standing alone: after a sentence break or a
+    semicolon, no verb of its own, and nothing after it in its sentence but the condition
+    it waits on ("Maybe next year, when we have spare time."; "A canary is a good idea in
+    principle; later."). Not a time inside a plan ("next quarter, extend it to ASR" has its
+    own verb and clause; "by next year every voice is canaried" has a verb)."""
+    words = reading.words[clause.first : clause.last]
+    # the condition it waits on may stay in its clause ("Later, once the pool is stable.")
+    cut = next((k for k, w in enumerate(words) if k and w in _THEN), len(words))
+    words = words[:cut]
+    head = tuple(w for w in words if w not in _MAYBE)
+    if not head or len(head) > 4:
+        return False
+    timed = (head[0] in _LATER and head[1:] in ((), ("on",))) or tuple(head) in _SOME_POINT
+    timed = timed or (
+        head[0] in ("next", "in", "some", "one", "another", "down")
+        and len(head) <= 3
+        and head[-1] in _PERIODS
+        and (head[0] != "in" or head[-1] in ("future", "time"))
+    )
+    if not timed or _has_finite(words, 0, len(words), lexicon()):
+        return False
+    before = reading.text[: reading.spans[clause.first][0]].rstrip()
+    if before and before[-1] not in ".;!?\n":
+        return False
+    n = reading.clauses.index(clause)
+    rest = [c for c in reading.clauses[n + 1 :] if c.sentence == clause.sentence]
+    return all(reading.words[c.first] in _THEN for c in rest[:1]) and len(rest) <= 1
+
+
+# what there is said to work as it stands ("our eval set works well as it is", "..., and it
+# works"): the status quo praised as a reason to add nothing
+_WORKS = frozenset({"works", "work"})
+_WORKS_TAILS = frozenset(
+    {(), ("well",), ("fine",), ("just", "fine"), ("for", "us"), ("well", "enough"), ("out",)}
+    | {("as", "it", "is"), ("as", "is"), ("as", "they", "are"), ("today",), ("now",)}
+    | {("well", "as", "it", "is"), ("fine", "as", "it", "is"), ("well", "as", "is")}
+    | {("fine", "as", "is"), ("well", "today"), ("fine", "today"), ("perfectly", "well")}
+)
+# a check of whether something works is no claim that it does ("make sure the rollback
+# works", "so we know the fix works")
+_CHECKING = frozenset(
+    {"sure", "know", "check", "checks", "verify", "confirm", "test", "prove", "see", "ensure"}
+    | {"whether", "if", "until", "unless", "once", "when", "that", "so", "to", "how", "what"}
+)
+
+
+def _works_as_is(words: tuple[str, ...]) -> bool:
+    """The clause says what there is works, and no more ("final WER has always been trusted
+    and it works", "the curated set works well as it is"), not that something is checked
+    to ("make sure the rollback works") nor works only under a condition."""
+    for k, w in enumerate(words):
+        if w not in _WORKS or k == 0:
+            continue
+        tail = words[k + 1 :]
+        if tuple(t for t in tail if t != "already") not in _WORKS_TAILS:
+            continue
+        if _CHECKING.intersection(words[:k]) or words[k - 1] in _MODAL_WORDS:
+            continue
+        if _ALONE.intersection(words[:k]):
+            continue  # "the rollback alone works, but too slowly": no claim it suffices
+        # the verb, not the noun ("a detector for ghost work", "batch offline work"): "works"
+        # after its subject, "work" after a plural one ("the dashboards work fine")
+        before = words[k - 1]
+        if w == "work" and not (before in ("they", "these", "those") or _plural_subject(before)):
+            continue
+        if before in _NOT_SUBJECTS:
+            continue
+        return True
+    return False
+
+
+_NOT_SUBJECTS = frozenset(
+    {"a", "an", "the", "for", "of", "on", "in", "with", "from", "by", "per", "our", "their"}
+    | {"its", "more", "less", "no", "any", "some", "extra", "much", "real", "hard"}
+)
+_MODAL_WORDS = frozenset({"would", "will", "could", "might", "should", "must", "to", "can"})
+
+
 _NOT_COMPARATIVE = frozenset({"never", "ever", "over", "under", "other", "after", "either"})
 
 
@@ -722,6 +821,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     words = reading.words[clause.first : clause.last]
     if not words:
         return False
+    if _defers(reading, clause):
+        return True  # "Maybe next year, when we have time.": put off, not taken
     pairs = set(pairwise(words))
     conditional = words[0] in _CONDITIONAL or bool(set(words) & {"if", "when", "until", "unless"})
     after = reading.text[reading.spans[clause.last - 1][1] :]
@@ -748,6 +849,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         and words[-2] in ("is", "are", "that's", "it's")
         and not set(words) & (_REASONS | {"said", "says", "say"})
     )
+    fine = fine or _works_as_is(words)
+    fine = fine or any(words[k : k + 3] in _DOES_THE_JOB for k in range(len(words) - 2))
     if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS or fine) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
     if words[-2:] in _WILL_DO and len(words) > 2 and not denied:
@@ -780,6 +883,15 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
             words[0] == "not"
             and (alone or head in _WORTH)
             and not _has_finite(words, 0, len(words), lexicon())
+        )
+        # "..., just not for us", "but not for this team": the measure denied the writer's
+        # own setting, as "not now" denies it the time
+        lead = next((k for k, w in enumerate(words) if w not in _MAYBE), len(words))
+        bare = bare or (
+            words[lead : lead + 2] == ("not", "for")
+            and bool(_OWN_SETTING.intersection(words[lead + 2 : lead + 4]))
+            and not _has_finite(words, 0, len(words), lexicon())
+            and not _contrast_follows(reading, clause)  # "not for us but for the users"
         )
         # "Another alert on top is noise.", "the platform team will get to it eventually":
         # a verdict phrase that is its own clause's point, not a reason given for the
@@ -831,6 +943,10 @@ def directs(reading: Reading, clause: Clause) -> bool:
         return opens
     said = reading.words[clause.first : clause.last]
     words = set(said)
+    if ({"nobody", "noone"} & words or ("no", "one") in set(pairwise(said))) and not (
+        words & _PERSONS
+    ):
+        return False  # "so nobody has to be paged": a need denied, no one's choice
     if words & (_PERSONS | {"instead", "rather"}):
         return True
     # "the canary should not be promotable unless ...": a norm is a choice; a need is
@@ -927,9 +1043,18 @@ def _modifies(reading: Reading, at: int, clause: Clause) -> bool:
     nxt = at + 1
     if nxt >= clause.last:
         return False
-    return reading.joined[nxt] or (
-        nxt + 1 < clause.last and reading.words[nxt + 1] in ("is", "are", "was", "were")
+    return (
+        reading.joined[nxt]
+        or (nxt + 1 < clause.last and reading.words[nxt + 1] in ("is", "are", "was", "were"))
+        # "overlap sounds clever", "canary looks heavy": a subject whose verb of seeming
+        # follows at once, a verdict on it, not an instruction
+        or reading.words[nxt] in _SEEMING
     )
+
+
+_SEEMING = frozenset(
+    {"sounds", "seems", "looks", "feels", "appears", "sounded", "seemed", "looked", "felt"}
+)
 
 
 @lru_cache(maxsize=65536)
@@ -1273,6 +1398,29 @@ def _impossible(words: tuple[str, ...], lo: int, k: int, after: tuple[str, ...])
     )
 
 
+_REGRETS = (
+    ("should", "never", "have"),
+    ("shouldn't", "have"),
+    ("should", "not", "have"),
+    ("must", "never", "have"),
+)
+
+
+def _regrets(words: tuple[str, ...], lo: int, hi: int) -> bool:
+    """ "We should never have shipped X without Y": a speaker's regret over what was done,
+    a rule for next time, not someone refusing ("I wouldn't add X without Y")."""
+    return any(words[k : k + len(r)] == r for r in _REGRETS for k in range(lo, hi))
+
+
+_VERIFYING = frozenset(
+    stem(w)
+    for w in (
+        *("check", "test", "verify", "review", "validate", "vet", "canary", "gate"),
+        *("replay", "evaluate", "benchmark", "approve", "measure", "try", "stage", "soak"),
+    )
+)
+
+
 def _never_without(
     words: tuple[str, ...], triggers: list[tuple[int, int]], lo: int, hi: int
 ) -> list[tuple[int, int]]:
@@ -1280,9 +1428,20 @@ def _never_without(
     prohibition of doing a thing without another requires the other; the two negatives
     cancel. Not when someone speaks for themselves ("I wouldn't add a budget without
     evidence" refuses the budget)."""
-    if set(words[lo:hi]) & _SPEAKERS:
+    if set(words[lo:hi]) & _SPEAKERS and not _regrets(words, lo, hi):
         return triggers
     withouts = [t for t in triggers if words[t[0]] == "without"]
+    # "no more config pushes that nobody checks": a relative that denies the check is the
+    # "without" of the prohibition ("no push without a check")
+    # (a verb of verifying: "canaries that nobody reads" denies no check, it is a complaint
+    # about the canaries)
+    withouts += [
+        (k, k + 1)
+        for k in range(lo + 1, hi)
+        if words[k] in ("nobody", "noone")
+        and words[k - 1] in _RELATIVES
+        and any(stem(w) in _VERIFYING for w in words[k + 1 : k + 4])
+    ]
     # "it must be impossible to open a route without an end date": what cannot be done
     # without the thing requires it ("impossible" is no negation of its own)
     impossible = [k for k in range(lo + 1, hi - 1) if _impossible(words, lo, k, ("to", "for"))]
@@ -1472,6 +1631,22 @@ _ANY_OF = frozenset({"any", "one", "either", "of", "them", "these", "those", "co
 _ANY_OF |= frozenset({"might", "maybe", "probably", "honestly", "really", "it", "it's", "the"})
 
 
+_QUANTIFIERS = frozenset({"any", "either", "each", "all"})
+_QUANTIFIED = frozenset({"one", "of", "them", "these", "those", "the", "two", "three", "four"})
+_POSSIBLE = frozenset({"could", "might", "may", "can"})
+
+
+def _any_could(own: tuple[str, ...]) -> bool:
+    """ "Any could do it", "either of them might explain it", "any one of these could be
+    it": a quantifier over what came before, then a modal of possibility."""
+    if not own or own[0] not in _QUANTIFIERS:
+        return False
+    k = 1
+    while k < len(own) and own[k] in _QUANTIFIED:
+        k += 1
+    return k < len(own) and own[k] in _POSSIBLE
+
+
 def _hedged_back(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
     """ "bigger voice model, cold starts, peak load or network — any of them": a clause that
     is nothing but "any of them" (or "could be any of these") makes what the clause before
@@ -1479,6 +1654,14 @@ def _hedged_back(words: tuple[str, ...], clauses: list[Clause]) -> list[Clause]:
     out = list(clauses)
     for n in range(1, len(clauses)):
         own = words[clauses[n].first : clauses[n].last]
+        if _any_could(own):
+            # "A, B, C or D. Any could do it.": a sentence of its own whose subject is any
+            # of what came before, with a modal of possibility, supposes the sentence before
+            here = {clauses[n].sentence, clauses[n - 1].sentence}
+            for m in range(n):
+                if out[m].sentence in here:
+                    out[m] = replace(out[m], hypothetical=True)
+            continue
         if not own or "of" not in own or not set(own) <= _ANY_OF:
             continue
         if not {"any", "one", "either"} & set(own) or not {"them", "these", "those"} & set(own):
@@ -1676,6 +1859,7 @@ _WEIGHING = frozenset(
 )
 _WEIGHING |= frozenset({"looked", "reviewed", "assessed", "investigated", "trialled", "tried"})
 _REJECTING = frozenset({"rejected", "dropped", "shelved", "vetoed", "discarded", "abandoned"})
+_OUTRIGHT = frozenset({"rejected", "vetoed", "shelved", "discarded", "nixed"})
 # a rejection's own adjunct, not another object ("rejected in favour of ...", "dropped as
 # too noisy")
 _ADJUNCTS = frozenset({"in", "as", "for", "because", "since", "after", "on", "outright"})
@@ -1688,6 +1872,13 @@ def _weighed_and_rejected(words: tuple[str, ...], clauses: list[Clause]) -> list
     down, and the clause of the rejection with it."""
     out = list(clauses)
     for n, clause in enumerate(clauses):
+        # "We rejected a latency gate for voices, ...": a first person opening on a past
+        # rejection turns its object down, weighed or not ("we dropped the canary" may be
+        # what went wrong, and stands)
+        opener = words[clause.first : clause.first + 2]
+        if opener[:1] in (("we",), ("i",)) and opener[1:] and opener[1] in _OUTRIGHT:
+            out[n] = _down(out[n])
+            continue
         for k in range(clause.first + 1, clause.last):
             if words[k - 1] not in ("but", "and", "we"):
                 continue
@@ -1986,6 +2177,7 @@ _PREDICATE_FILLERS = frozenset(
     | {"definitely", "likely", "like", "as", "another", "costly", "expensive", "grave", "not"}
     | {"major", "fundamental", "honestly", "frankly", "always", "usually", "actually", "no"}
     | {"bit", "of", "kind", "sort", "rather", "somewhat", "more", "most", "too", "to"}
+    | {"extra", "pure", "needless", "unnecessary", "added"}
 )
 
 
@@ -1997,6 +2189,7 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
     copula ("X would be a mistake", "it seems unwise to X", "X is not a good idea") or a verb
     of one ("X would backfire", "X does more harm than good"), as word spans."""
     out = spans_of(words, lex.evaluative, lo, hi)
+    out.extend(_costs_more(words, lo, hi))
     for k in range(lo, hi):
         if words[k] not in _COPULAS:
             continue
@@ -2015,8 +2208,34 @@ def _evaluations(words: tuple[str, ...], lo: int, hi: int, lex: Lexicon) -> list
     return sorted(set(out))
 
 
+# a cost weighed against what the measure brings back, whatever the verbs ("would cost more
+# than it gives back", "takes more than it returns", "eats more time than it saves")
+_COSTING = frozenset(
+    {"cost", "costs", "costing", "take", "takes", "eat", "eats", "burn", "burns", "consume"}
+    | {"consumes", "add", "adds", "demand", "demands"}
+)
+_RETURNING = frozenset({"it", "they", "it'd", "it'll", "they'd", "that"})
+
+
+def _costs_more(words: tuple[str, ...], lo: int, hi: int) -> list[tuple[int, int]]:
+    """ "X would cost more than it gives back": a verb of cost, "more" (with what is spent
+    between: "eats more time than"), "than" and the measure as the subject of what it
+    returns; not "costs more than the old pool" (a comparison of two things)."""
+    out = []
+    for k in range(lo, hi):
+        if words[k] not in _COSTING:
+            continue
+        more = next((j for j in range(k + 1, min(k + 4, hi)) if words[j] == "more"), None)
+        if more is None or words[more + 1 : more + 2] != ("than",):
+            continue
+        if more + 3 < hi + 1 and words[more + 2 : more + 3] and words[more + 2] in _RETURNING:
+            out.append((k, more + 2))
+    return out
+
+
 _PRAISE = frozenset(
     {"great", "nice", "lovely", "ideal", "useful", "helpful", "perfect", "sensible", "valuable"}
+    | {"good", "fine", "reasonable", "neat", "smart", "solid"}
 )
 _PRAISED = frozenset({"metric", "idea", "fit", "addition", "tool", "thing", "practice", "option"})
 # another setting than the writer's: its size or maturity ("for a bigger team", "with a
@@ -2043,12 +2262,47 @@ def _praised_elsewhere(words: tuple[str, ...], copula: int, hi: int) -> list[tup
     if j >= hi or words[j] not in _PRAISE:
         return []
     k = j + 1 + (j + 1 < hi and words[j + 1] in _PRAISED)
+    if k < hi and _later_on(words, k, hi):
+        return [(j, k + 1)]  # "a fine idea for later", "great, once we have a bigger team"
     if k >= hi or words[k] not in ("for", "with", "in", "at"):
         return []
     setting = set(words[k + 1 : min(hi, k + 8)])
     if setting & {"ours", "us", "our", "this", "here", "we"}:
         return []  # "great for a fleet like ours": the writer's own setting
     return [(j, k + 1)] if setting & _SETTINGS and setting & _SIZES else []
+
+
+def _contrast_follows(reading: Reading, clause: Clause) -> bool:
+    """The next clause of the sentence opens on "but" or "rather" ("not for us, but for the
+    users"): the "not" is one side of a contrast, no verdict."""
+    n = reading.clauses.index(clause)
+    nxt = reading.clauses[n + 1] if n + 1 < len(reading.clauses) else None
+    return (
+        nxt is not None
+        and nxt.sentence == clause.sentence
+        and reading.words[nxt.first] in ("but", "rather", "instead")
+    )
+
+
+_OWN_SETTING = frozenset({"us", "ours", "our", "this", "here", "now", "me"})
+_HAVING = frozenset({"have", "get", "grow", "hire", "scale", "staff", "find", "are", "'re"})
+
+
+def _later_on(words: tuple[str, ...], k: int, hi: int) -> bool:
+    """Praise kept for another time: "for later", "later", "eventually", "someday", "down the
+    road", "next year", or a time the writer's team waits on ("once we have a bigger team",
+    "when we get headcount"); not a condition of the measure ("great when a voice ships")."""
+    w = words[k]
+    if w in _LATER or (w == "for" and words[k + 1 : k + 2] == ("later",)):
+        return True
+    if w in ("next", "one", "some", "down") and any(p in _PERIODS for p in words[k + 1 : k + 3]):
+        return True
+    return (
+        w in ("once", "when", "after")
+        and words[k + 1 : k + 2] in (("we",), ("we're",))
+        and k + 2 < hi
+        and words[k + 2] in _HAVING
+    )
 
 
 # a modal that foretells, said of a thing (a speaker's "we'll block it" is a choice)
