@@ -625,12 +625,60 @@ WRITER_O: dict[str, dict[str, float]] = {
 }
 
 
+# Writer P, a sixteenth writer with a hard-polarity part, written blind outside the
+# repository while the fourteenth round began (inputs from tests/blind/inputs.py; new
+# personas and constructions) and held out from it: never read answer by answer by anyone
+# tuning the judge (`python -m tests.blind.corpus heldout-p` prints figures only). Measured
+# in aggregate by the lead before the round (b660b02), after the audit's judge fixes
+# (judgefix) and after the round (the merge of judge14): the round moved nothing on P.
+# Asserted at the last figures, so a change that accepts one more wrong, hedged, dismissed
+# or negated answer, or lowers a recall, fails.
+WRITER_P: dict[str, dict[str, float]] = {
+    "causes": {
+        "dismissive-right": 0.8819,  # 30/34
+        "first-only": 0.4995,  # 1/2
+        "hedge": 0.9407,  # 16/17
+        "right": 0.9039,  # 123/136
+        "second-only": 0.4995,  # 1/2
+        "wrong": 0.9603,  # 49/51
+    },
+    "prevention": {
+        "buzzword-list": 0.9995,  # 34/34
+        "dismissive": 0.9407,  # 32/34
+        "negated": 0.9407,  # 32/34
+        "right": 0.9254,  # 200/216
+        "unrelated": 0.9701,  # 33/34
+    },
+    "exam_items": {
+        "not covered (buzzword-bullets)": 0.9995,  # 55/55
+        "not covered (dismissive)": 0.9813,  # 108/110
+        "not covered (off-topic)": 0.9995,  # 55/55
+        "not covered (partial)": 0.982,  # 56/57
+        "recall": 0.9504,  # 155/163
+    },
+    "exam_bands": {
+        "buzzword-bullets": 0.9995,  # 5/5
+        "dismissive": 0.9995,  # 10/10
+        "off-topic": 0.9995,  # 5/5
+        "partial": 0.9995,  # 10/10
+        "strong": 0.9995,  # 10/10
+    },
+    "polarity": {
+        "argued against in approving words": 0.823,  # 56/68
+        "mixed: the item waved away": 0.823,  # 14/17
+        "mixed: the measure proposed": 0.9701,  # 33/34
+        "proposed in negative words": 0.4897,  # 50/102
+    },
+}
+
+
 # every writer at its measured rates: make test judges the three newest, the second tier
 # the rest
-NEWEST = {"tune-m": WRITER_M, "tune-n": WRITER_N, "tune-o": WRITER_O}
+NEWEST = {"tune-n": WRITER_N, "tune-o": WRITER_O, "heldout-p": WRITER_P}
 OLDER = {"tune": WRITER_A, "tune-b": WRITER_B, "tune-c": WRITER_C, "tune-d": WRITER_D}
 OLDER |= {"tune-e": WRITER_E, "tune-f": WRITER_F, "tune-g": WRITER_G, "tune-h": WRITER_H}
 OLDER |= {"tune-i": WRITER_I, "tune-j": WRITER_J, "tune-k": WRITER_K, "tune-l": WRITER_L}
+OLDER |= {"tune-m": WRITER_M}
 
 
 @pytest.mark.parametrize(

@@ -59,8 +59,10 @@ HERE = Path(__file__).parent
 # began, measured twice in aggregate by the lead) and is tuned on from the thirteenth. O was
 # held out from the thirteenth round (written blind outside the repository while it began,
 # measured in aggregate by the lead at e6635cf, before the twelfth round, and before and
-# after the thirteenth), then tuned on from the fourteenth, whose held-out writer P stays
-# outside the repository until it is measured.
+# after the thirteenth), then tuned on from the fourteenth. P was held out from the
+# fourteenth round (written blind outside the repository while it began, measured in
+# aggregate by the lead before it, after the audit's judge fixes and after it): never to be
+# read answer by answer until a round has been measured on a seventeenth writer.
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
@@ -77,6 +79,8 @@ CORPORA = {
     "tune-m": HERE / "M",
     "tune-n": HERE / "N",
     "tune-o": HERE / "O",
+    # held out from the fourteenth round: aggregate figures only (`main` refuses to print more)
+    "heldout-p": HERE / "P",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
