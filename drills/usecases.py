@@ -155,7 +155,10 @@ def play_move(
     time_box_min: float | None = None,
 ) -> MoveRecord:
     """Validate, play, journal: only a move that could be played is journaled, and a move
-    that cannot be played changes nothing."""
+    that cannot be played changes nothing. A drill once scored takes no more moves: its
+    report (the key) may have been read, at the time box or by an examiner ending it."""
+    if journal.stored_score(session_id) is not None:
+        raise MoveRefused("", "this drill has been scored; it takes no more moves", closed=True)
     parsed = check_move(drill, move, time_box_min)
     try:
         record = drill.play(parsed)
@@ -170,34 +173,38 @@ def drill_over(journal: Journal, session_id: str, drill: Drill) -> bool:
     (the console scores a drill when its facilitator ends it)."""
     if drill.concluded or drill.clock_min >= drill.scenario.time_box_min:
         return True
-    return stored_score(journal, session_id) is not None
+    return journal.stored_score(session_id) is not None
 
 
-def finished_session(journal: Journal, session_id: str, runs: Runs) -> tuple[Drill, list[str]]:
-    """A journaled drill that is over, with its integrity problems. One still being played
-    is refused: what is written of a session after it (its report holds the answer key,
-    its export every table at once) would tell the trainee, at no clock, what the drill
-    makes them spend minutes to find."""
+def finished_session(
+    journal: Journal, session_id: str, runs: Runs, end: bool = False
+) -> tuple[Drill, list[str]]:
+    """A journaled drill that is over (or that its examiner ends as it stands: `end`), with
+    its integrity problems. One still being played is refused: what is written of a session
+    after it (its report holds the answer key, its export every table at once) would tell
+    the trainee, at no clock, what the drill makes them spend minutes to find."""
     drill, problems = load_drill(journal, session_id, runs)
-    if not drill_over(journal, session_id, drill):
+    if not end and not drill_over(journal, session_id, drill):
         raise InputError(
             session_id,
             "",
             f"a drill that is over; this one is still being played (minute "
-            f"{drill.clock_min:.1f} of {drill.scenario.time_box_min:g}): conclude it first "
-            f"(`speechdrill drill conclude {session_id} --cause ...`)",
+            f"{drill.clock_min:.1f} of {drill.scenario.time_box_min:g}): the trainee "
+            f"concludes it, or an examiner ends it as it stands (`speechdrill drill report "
+            f"{session_id} --end`: no more moves after)",
         )
     return drill, problems
 
 
 def score_session(
-    journal: Journal, session_id: str, runs: Runs, refs: References | None = None
+    journal: Journal, session_id: str, runs: Runs, refs: References | None = None, end: bool = False
 ) -> tuple[Assessed, list[str]]:
-    """A journaled session that is over, scored, with its integrity problems (the caller
-    decides whether a tampered journal may be reported). A sound journal's score is stored
-    with its head, as `score_once` stores it (a console reads it back)."""
+    """A journaled session that is over (or ended now: `end`), scored, with its integrity
+    problems (the caller decides whether a tampered journal may be reported). A sound
+    journal's score is stored with its head, as `score_once` stores it (a console reads it
+    back), and the drill takes no more moves (`play_move`)."""
     head = journal.head(session_id)
-    drill, problems = finished_session(journal, session_id, runs)
+    drill, problems = finished_session(journal, session_id, runs, end)
     assessed = assess(drill, refs)
     if not problems and head[0] == len(drill.moves):
         journal.store_score(session_id, head, assessed.score.to_json())

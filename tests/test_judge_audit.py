@@ -13,8 +13,6 @@ both ways, in words of our own (docs/scoring.md).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from drills.course.exam import Attempt, ExamItem, exam_paths, load_exam, mark
@@ -236,9 +234,31 @@ def test_the_courses_own_answer_answers_no_other_question_as_fully(exam):
     assert _score(exam, exam.hidden_answer)[1] == []
 
 
-def test_the_universal_audit_answer_if_present():
-    path = Path("/work/audit-repro/exam/universal.txt")
-    if not path.is_file():
-        pytest.skip("the audit's reproduction is not on this machine")
-    score, elsewhere = _score(_exam("prompt-3-smaller-or-larger-asr"), path.read_text())
-    assert elsewhere and score <= 70.0
+# a rich, honest rollout plan that also says what a three-item question asks (slices, a
+# fixed set) and what a release pipeline asks (tests, versions): not a checklist
+RICH_ROLLOUT = (
+    "Set latency SLOs for first audio byte and end-of-turn, and a cost budget per session. "
+    "Before launch, unit-test the audio frontend (sample rate, chunk boundaries), evaluate "
+    "on a fixed set of approved fixtures per slice, and version weights and configs together. "
+    "Launch in stages: shadow traffic, a small canary, then a gradual rollout that halts by "
+    "itself on an SLO breach, with a one-command rollback to the cascaded pipeline. Watch "
+    "quality per slice (accents, noisy audio) with user corrections, not just global WER, and "
+    "block the rollout if a protected slice regresses even when the average improves. No raw "
+    "audio is kept without consent. Risky sessions fall back to the old pipeline."
+)
+
+
+def test_a_rich_honest_answer_touching_a_small_rubric_is_not_a_checklist():
+    """Exercise 1's three prose items (slices, a fixed set, a budget) are what an honest
+    answer says in passing: a question of fewer than five items counts for nothing here
+    (scaled to 50 as answering exercise 1 and prompt 4 before; 75 now)."""
+    score, elsewhere = _score(_exam("prompt-1-speech-to-speech-rollout"), RICH_ROLLOUT)
+    assert elsewhere == [] and score >= 70.0, (score, elsewhere)
+
+
+def test_a_known_consequence_in_an_entry_of_its_own_is_still_the_story():
+    """`leads_to` is read before the entry's shape: a retry storm's load, said as a
+    fragment of its own, is what the storm led to (a review found the shape read first)."""
+    assert (
+        diagnosis_share("Client retries amplified load. Traffic surge.", ["retry-storm"])[0] == 1.0
+    )

@@ -3242,6 +3242,8 @@ def test_any_of_them_could_supposes_the_list_before_it(text, share):
         (["We shouldn't have pushed that TTS voice without a canary first."], CANARY, 1),
         # a speaker refusing the thing without more is still a refusal
         (["I wouldn't add a TTS voice canary without more evidence it helps."], CANARY, 0),
+        # an obligation refused is no regret ("shouldn't have to", a review's near miss)
+        (["I shouldn't have to add a TTS canary without evidence."], CANARY, 0),
         # nothing ships unless: a gate said as a prohibition with its condition
         (["Nothing ships unless its first audio latency holds on the canary."], GATE, 1),
         (["Nothing ships faster than a change with no latency gate in its way."], GATE, 0),

@@ -232,6 +232,7 @@ def test_a_scripted_drill_resumes_reports_and_refuses_tampering(home):
     early = home / "early"
     peek = speechdrill(home, "drill", "report", session, "--out", str(early))
     assert peek.returncode == 2 and "still being played (minute 6.0" in peek.stderr
+    assert "--end" in peek.stderr  # how an examiner closes an abandoned drill
     peek = speechdrill(home, "export", session, "--openmetrics", str(early / "x.om"))
     assert peek.returncode == 2 and "still being played" in peek.stderr
     assert not early.exists() and Journal(home).stored_score(session) is None
@@ -401,3 +402,24 @@ def test_a_look_keeps_the_simulators_notes_for_authors_off_the_trainees_terminal
     assert look.returncode == 0, look.stderr
     assert look.stderr == ""
     assert list((home / "runs").iterdir())  # it did simulate
+
+
+def test_a_drill_once_scored_takes_no_more_moves_and_an_examiner_may_end_one(home):
+    """A report at the time box showed the key: a conclusion after it would score 100 on
+    what the report said. A scored drill is closed; an abandoned one is ended, not
+    concluded for the trainee."""
+    from drills.usecases import MoveRefused, finished_session, play_move
+    from simulator.errors import InputError
+
+    journal = Journal(home)
+    session = journal.create("tts-first-audio-byte", "di")
+    drill, _ = load_drill(journal, session.id, RUNS)
+    play_move(drill, journal, session.id, {"look": "events"})
+    with pytest.raises(InputError, match=r"still being played.*--end"):
+        finished_session(journal, session.id, RUNS)
+    assert finished_session(journal, session.id, RUNS, end=True)[0].clock_min == 1.0
+    journal.store_score(session.id, journal.head(session.id), '{"score": 60.0}')
+    with pytest.raises(MoveRefused, match="has been scored") as refused:
+        play_move(drill, journal, session.id, {"conclude": {"cause": "what the report said"}})
+    assert refused.value.closed and not drill.concluded
+    assert len(load_drill(journal, session.id, RUNS)[0].moves) == 1  # nothing journaled

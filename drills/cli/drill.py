@@ -74,6 +74,12 @@ def summary_json(result: Score) -> dict[str, Any]:
     help="Report a session whose journal fails its check (flagged in the report).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the score as JSON.")
+@click.option(
+    "--end",
+    is_flag=True,
+    help="End a drill still being played as it stands (an examiner closing an abandoned "
+    "session): it is scored and takes no more moves.",
+)
 def report_command(
     session_id: str,
     out: Path | None,
@@ -81,13 +87,14 @@ def report_command(
     counterfactuals: bool,
     allow_tampered: bool,
     as_json: bool,
+    end: bool,
 ) -> None:
-    """Score a session and write its after-action report."""
+    """Score a session whose drill is over and write its after-action report."""
     from drills.play.journal import Journal
     from simulator.errors import CheckFailed
 
     journal = Journal()
-    assessed, problems = score_session(journal, session_id, Runs())
+    assessed, problems = score_session(journal, session_id, Runs(), end=end)
     if problems and not allow_tampered:
         raise CheckFailed(
             "the session journal fails its integrity check ("

@@ -277,6 +277,9 @@ def mark(exam: ExamItem, attempt: Attempt, runs: Runs | None = None) -> Marking:
 
 ELSEWHERE_SHARE = 2 / 3  # of another question's prose items: that question answered too
 ELSEWHERE_QUESTIONS = 2  # other questions answered so: a checklist written for any question
+# a question of fewer prose items is answered by an honest answer's aside (exercise 1's
+# three: slices, a fixed set, a budget), so it tells nothing of a checklist
+ELSEWHERE_MIN_ITEMS = 5
 
 
 @cache
@@ -295,7 +298,7 @@ def answered_elsewhere(exam: ExamItem, answer: str) -> list[str]:
         return []
     found = []
     for other, concepts in _rubrics(exams_root()):
-        if other == exam.id or not concepts:
+        if other == exam.id or len(concepts) < ELSEWHERE_MIN_ITEMS:
             continue
         earned = judge([answer], concepts, ESSAY).earned
         if len(earned) >= ELSEWHERE_SHARE * len(concepts):

@@ -933,6 +933,8 @@ def _beside(reading: Reading, primary: Match, m: Match) -> bool:
     batching, so requests waited for a batch")."""
     if any(name == m.item for name, _ in _id_mentions(reading)):
         return True  # a catalogue id, written as such
+    if m.item in CATALOG[primary.item].leads_to:
+        return False  # the primary's known consequence, however it is set out
     here, there = reading.clause(m.first), reading.clause(primary.first)
     clauses = [c for c in reading.clauses if c.sentence == here.sentence]
     lo, hi = clauses[0].first, clauses[-1].last
@@ -942,8 +944,6 @@ def _beside(reading: Reading, primary: Match, m: Match) -> bool:
         # an entry of its own naming nothing else: "Shadow mirror.", "- a retry storm" (not a
         # verdict on it: "gain and clipping were unaffected")
         return True
-    if m.item in CATALOG[primary.item].leads_to:
-        return False
     if here.sentence == there.sentence and not _opens_additive(reading, m):
         return False
     return (

@@ -1409,7 +1409,11 @@ _REGRETS = (
 def _regrets(words: tuple[str, ...], lo: int, hi: int) -> bool:
     """ "We should never have shipped X without Y": a speaker's regret over what was done,
     a rule for next time, not someone refusing ("I wouldn't add X without Y")."""
-    return any(words[k : k + len(r)] == r for r in _REGRETS for k in range(lo, hi))
+    return any(
+        words[k : k + len(r)] == r and words[k + len(r) : k + len(r) + 1] != ("to",)
+        for r in _REGRETS
+        for k in range(lo, hi)
+    )  # "shouldn't have to add X without Y" is an obligation refused, not a regret
 
 
 _VERIFYING = frozenset(
