@@ -62,7 +62,9 @@ HERE = Path(__file__).parent
 # after the thirteenth), then tuned on from the fourteenth. P was held out from the
 # fourteenth round (written blind outside the repository while it began, measured in
 # aggregate by the lead before it, after the audit's judge fixes and after it): never to be
-# read answer by answer until a round has been measured on a seventeenth writer.
+# read answer by answer until a round has been measured on a seventeenth writer. Q, that
+# seventeenth, was written blind outside the repository at the end of the fourteenth round's
+# stop and measured once in aggregate: held out from the fifteenth round.
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
@@ -81,6 +83,8 @@ CORPORA = {
     "tune-o": HERE / "O",
     # held out from the fourteenth round: aggregate figures only (`main` refuses to print more)
     "heldout-p": HERE / "P",
+    # held out from the fifteenth round: aggregate figures only
+    "heldout-q": HERE / "Q",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
