@@ -22,7 +22,7 @@ def exam_data(exam: Any, attempt: Any, marking: Any) -> dict[str, Any]:
         "passed": marking.passed,
         "padding_factor": round(marking.factor, 3),
         # other questions answered as fully: a checklist for any question (drills/course/exam.py)
-        "answers_elsewhere": list(getattr(marking, "elsewhere", [])),
+        "answers_elsewhere": list(marking.elsewhere),
         "items": [
             {
                 "id": i.id,

@@ -118,8 +118,8 @@ def exams_root() -> Path:
     return library_root() / "exams"
 
 
-def exam_paths() -> list[Path]:
-    return sorted(exams_root().glob("*.yaml"))
+def exam_paths(root: Path | None = None) -> list[Path]:
+    return sorted((root or exams_root()).glob("*.yaml"))
 
 
 def load_exam(path: Path) -> ExamItem:
@@ -284,7 +284,8 @@ ELSEWHERE_MIN_ITEMS = 5
 
 @cache
 def _rubrics(root: Path) -> tuple[tuple[str, tuple[Concept, ...]], ...]:
-    return tuple((item.id, tuple(item.concepts())) for item in map(load_exam, exam_paths()))
+    """Every exam question's prose rubric, by question, read once per library folder."""
+    return tuple((item.id, tuple(item.concepts())) for item in map(load_exam, exam_paths(root)))
 
 
 def answered_elsewhere(exam: ExamItem, answer: str) -> list[str]:

@@ -675,7 +675,7 @@ def _switched(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
             here = reading.clause(m.first)
             if turn.sentence - here.sentence > 2:
                 continue
-            start = next(c.first for c in reading.clauses if c.sentence == here.sentence)
+            start = _sentence_span(reading, here.sentence)[0]
             # a plain belief ("I think ...") turns away only from what a concession after
             # it weighed ("X changed, but ...; I think Y"), not from a cause the concession
             # introduced ("the server is not slow, but the jitter is bigger ... I think the
@@ -944,11 +944,12 @@ def _beside(reading: Reading, primary: Match, m: Match) -> bool:
         # an entry of its own naming nothing else: "Shadow mirror.", "- a retry storm" (not a
         # verdict on it: "gain and clipping were unaffected")
         return True
-    if here.sentence == there.sentence and not _opens_additive(reading, m):
+    additive = _opens_additive(reading, m)
+    if here.sentence == there.sentence and not additive:
         return False
     return (
-        _own_line(reading, primary, m)
-        or _opens_additive(reading, m)
+        additive
+        or _own_line(reading, primary, m)
         or (_marked(reading, m) and _marked(reading, primary))
     )
 
@@ -969,7 +970,7 @@ def _opens_additive(reading: Reading, m: Match) -> bool:
     words = reading.words
     for c in m.clauses:
         clause = reading.clauses[c]
-        start = next(k.first for k in reading.clauses if k.sentence == clause.sentence)
+        start = _sentence_span(reading, clause.sentence)[0]
         if words[start] in _ADDITIVE:
             return True  # "Also the embedding fallback onto the GPUs."
         for k in range(clause.first, min(clause.last, m.first) - 1):
@@ -983,16 +984,21 @@ def _independent(reading: Reading, index: int) -> tuple[int, int]:
     sentences ("first, jitter on one cohort ...; second, a shadow copy ..."), so causes on
     either side of one are not side by side."""
     sentence = reading.clause(index).sentence
-    start = next(c.first for c in reading.clauses if c.sentence == sentence)
+    start = _sentence_span(reading, sentence)[0]
     gap = reading.text[reading.spans[start][0] : reading.spans[index][0]]
     return sentence, gap.count(";")
 
 
 def _hedges_in(reading: Reading, number: int) -> int:
     """How many hedges a sentence holds ("perhaps A, perhaps B": two)."""
-    clauses = [c for c in reading.clauses if c.sentence == number]
-    lo, hi = clauses[0].first, clauses[-1].last
+    lo, hi = _sentence_span(reading, number)
     return len(spans_of(reading.words, lexicon().hedges, lo, hi))
+
+
+def _sentence_span(reading: Reading, number: int) -> tuple[int, int]:
+    """The words of a sentence: its first clause's first word to its last clause's end."""
+    clauses = [c for c in reading.clauses if c.sentence == number]
+    return clauses[0].first, clauses[-1].last
 
 
 def match_cause(text: str) -> tuple[str | None, str]:
