@@ -22,7 +22,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -35,9 +35,10 @@ class Args(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# the fleet's parts that hold one entry per name (a rollback names the entry)
+# the fleet's parts that hold one entry per name (a rollback names the entry): its mappings
+# (pools, cohorts, models, ...) and its stages, one field per stage
 WHOLE_KINDS = frozenset(
-    {"pools", "cohorts", "models", "stages", "devices", "slos", "tenants", "slices"}
+    {n for n, f in Fleet.model_fields.items() if get_origin(f.annotation) is dict} | {"stages"}
 )
 
 
