@@ -126,16 +126,29 @@ def start(
     return Simulation(fleet, requests, timeline or [], seed, duration_s, library, progress=progress)
 
 
+# the libraries whose arithmetic a run's numbers pass through (the random streams, the
+# tables, the event loop, the parsed specs): a run simulated under other versions may differ
+RUNTIME = ("numpy", "pandas", "scipy", "simpy", "pydantic", "pyarrow")
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """A digest of the simulator's code and the data it ships and reads (profiles, quality
-    curves, traces): cached runs (a drill's, a sweep's) expire when any of them changes."""
+    """A digest of the simulator's code, the data it ships and reads (profiles, quality
+    curves, traces), the Python it runs on and the versions of `RUNTIME`: cached runs (a
+    drill's, a sweep's; a CI cache kept from one run of the suite to the next) expire when
+    any of them changes."""
+    import sys
+    from importlib.metadata import version
+
     root = Path(__file__).parent
     digest = hashlib.sha256()
     data = [p for p in (root / "data").rglob("*") if p.is_file() and p.suffix != ".md"]
     for path in sorted([*root.rglob("*.py"), *data]):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
+    digest.update(sys.version.encode())
+    for name in RUNTIME:
+        digest.update(f"{name}=={version(name)}".encode())
     return digest.hexdigest()[:16]
 
 

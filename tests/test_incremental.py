@@ -400,3 +400,39 @@ def test_no_query_reads_a_label_the_run_only_uses_later(scenario_runs):
             shown.append(str(refused))
     sandbox.close()
     assert not any(voice in text for text in shown), shown
+
+
+def test_a_run_of_a_users_own_trace_is_named_by_the_traces_bytes(tmp_path, monkeypatch):
+    """A cached run must not be read back after the trace it replayed was edited in place
+    (the path alone named it): a trace from outside the shipped data is keyed by its bytes;
+    the shipped trace by the simulator's code version, wherever the command runs."""
+    import dataclasses
+
+    from drills.library.paths import library_root
+    from drills.library.scenario import load_scenario
+    from drills.runs.cache import run_key
+    from simulator.spec.traces import TRACE_DIR, TraceArrivals
+
+    base = load_scenario(library_root() / "gpu-cost-no-traffic" / "scenario.yaml")
+
+    def replaying(path: str):
+        first = base.workload.streams[0]
+        first = first.model_copy(update={"arrivals": TraceArrivals(process="trace", path=path)})
+        streams = [first, *base.workload.streams[1:]]
+        return dataclasses.replace(
+            base, workload=base.workload.model_copy(update={"streams": streams})
+        )
+
+    mine = tmp_path / "mine.csv"
+    mine.write_bytes((TRACE_DIR / "azure_llm_2023_conv.csv").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    own, shipped = replaying("mine.csv"), replaying("azure_llm_2023_conv.csv")
+    before, shipped_key = run_key(own, []), run_key(shipped, [])
+    assert before != shipped_key
+    mine.write_bytes(mine.read_bytes())  # written again, the same bytes: the same run
+    assert run_key(own, []) == before
+    lines = mine.read_text().splitlines(keepends=True)
+    mine.write_text("".join(lines[:-1]))  # one arrival fewer: another run
+    assert run_key(own, []) != before
+    monkeypatch.chdir(library_root())
+    assert run_key(shipped, []) == shipped_key

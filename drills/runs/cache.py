@@ -21,9 +21,14 @@ from drills.library.scenario import LoadedScenario
 from drills.play.asof import share_arrow, to_arrow
 from drills.runs.child import alive
 from simulator.spec.timeline import TimelineEvent
+from simulator.spec.traces import TraceArrivals, trace_digest
 from simulator.telemetry.bundle import TABLES, Telemetry
 
 SHARED = "shared"  # a run's tables as the SQL sandboxes map them (uncompressed Arrow IPC)
+# what a stored run holds beside the simulator's own files (Telemetry.save: covered by
+# simulator.code_version): raise it when the shared files change, so that a cache kept
+# from one version to the next (CI's) never maps a run written the old way
+STORE_FORMAT = "shared-arrow-1"
 
 
 def run_key(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> str:
@@ -32,12 +37,19 @@ def run_key(scenario: LoadedScenario, timeline: list[TimelineEvent]) -> str:
     scenario's words: scenarios that differ only in their faults (a family's members, or
     a library scenario and the members drawn beside it) share their fault-free run."""
     spec = scenario.spec
+    traces = [
+        s.arrivals for s in scenario.workload.streams if isinstance(s.arrivals, TraceArrivals)
+    ]
     parts = [
         json.dumps({"seed": spec.seed, "duration_s": spec.duration_s}),
         scenario.fleet.model_dump_json(),
         scenario.workload.model_dump_json(),
         json.dumps([e.model_dump() for e in timeline], sort_keys=True, default=str),
         simulator.code_version(),
+        STORE_FORMAT,
+        # a trace read from outside the shipped data, by its bytes (new_simulation reads
+        # it relative to the working folder, as simulator.start does)
+        trace_digest(traces, Path.cwd()) if traces else "",
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 

@@ -7,6 +7,7 @@ real, and durations are mapped from its columns by rank (see workload.DurationDi
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -45,6 +46,19 @@ def resolve_trace(path: str, base_dir: Path) -> Path:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(f"trace {path!r} not found (looked in {base_dir} and {TRACE_DIR})")
+
+
+def trace_digest(specs: list[TraceArrivals], base_dir: Path) -> str:
+    """The bytes of the traces these arrivals replay from outside the shipped data (a
+    user's own file, which `simulator.code_version` does not cover): a cached run of an
+    edited trace must not be read back under its old name."""
+    digest = hashlib.sha256()
+    for spec in specs:
+        path = resolve_trace(spec.path, base_dir)
+        if TRACE_DIR.resolve() not in path.resolve().parents:
+            digest.update(str(path).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @lru_cache(maxsize=8)
