@@ -18,8 +18,10 @@ def quiet_simulator() -> None:
     extrapolation warning names the batch size or audio length a fault drove a pool to, so
     on a drill's look it tells, at no clock, what the drill makes the trainee find (the
     console keeps it in the server's log). Authors meet it in `scenario verify` and
-    `simulate`."""
-    warnings.filterwarnings("ignore", message=r"profile \S+: extrapolating", category=UserWarning)
+    `simulate`. Filtered by its class, not its words, so a reworded note stays quiet."""
+    from simulator.spec.profiles import ProfileExtrapolationWarning
+
+    warnings.filterwarnings("ignore", category=ProfileExtrapolationWarning)
 
 
 def emit_json(data: Any) -> None:
