@@ -224,6 +224,25 @@ def test_the_disk_cache_removes_only_a_dead_writers_half_written_run(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([writing.name, finished.name])
 
 
+def test_the_disk_cache_keeps_the_runs_last_read_as_well_as_those_last_written(tmp_path):
+    """A cache kept from one run of the suite to the next (.ci/run) must keep what each run
+    of it reads: a run read back outlives runs written after it; one never read again is
+    the first to go."""
+    import os
+
+    from drills.runs.cache import RunCache
+    from tests.test_determinism import run
+
+    tel = run(duration=20.0)
+    cache = RunCache(folder=tmp_path, keep_on_disk=2)
+    for age, key in enumerate(("read", "unread")):
+        cache.store(key, tel)
+        os.utime(tmp_path / key, (1_000_000 + age, 1_000_000 + age))  # both long ago
+    assert RunCache(folder=tmp_path).known("read") is not None  # read back: in use
+    cache.store("new", tel)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "read"]
+
+
 def test_run_caches_handed_one_disk_reads_read_each_run_from_disk_once(tmp_path):
     """Run caches of one process handed the same DiskReads (a test session's consoles) read
     a run from disk once and share it; a cache without one reads the disk again; the reads

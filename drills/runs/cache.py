@@ -5,6 +5,7 @@ score's reference runs and another process read a run back instead of simulating
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -190,12 +191,17 @@ class RunCache:
         if not (folder / "span.json").is_file():
             return None
         try:
-            return Telemetry.load(folder)
+            tel = Telemetry.load(folder)
         except (OSError, ValueError):
             return None  # a damaged cache entry: simulate again
+        # a run read is a run used: the prune keeps the runs last written or read, so a
+        # cache kept from one run of the suite to the next (.ci/run) keeps what each reads
+        with contextlib.suppress(OSError):  # pruned meanwhile by another process
+            os.utime(folder)
+        return tel
 
     def _prune(self, root: Path) -> None:
-        """Keep the disk cache to the most recent runs, and remove the half-written
+        """Keep the disk cache to the runs last written or read, and remove the half-written
         folders of writers that were killed (a simulation host stopped mid-run)."""
         for scratch in root.glob("*.tmp"):
             pid = scratch.name.rsplit(".", 2)[-2]
