@@ -188,6 +188,18 @@ def md(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat).replace("<", "&lt;").replace(">", "&gt;")
 
 
+def md_block(text: object) -> list[str]:
+    """Several lines of someone's words as a quotation, each escaped as `md` escapes (a line
+    that would open a heading, a comment or a table shows as text), paragraphs and lists
+    kept."""
+    lines = (_HEADING.sub(r"\\\1", md(line)) for line in str(text).splitlines())
+    return [f"> {line}".rstrip() for line in lines]
+
+
+# a line that opens a heading (#) or underlines the line above into one (=== or ---)
+_HEADING = re.compile(r"^(#|(?=[=-]+\s*$)[=-])")
+
+
 def code(text: object) -> str:
     """A code span that no backtick inside the text can close early."""
     flat = " ".join(str(text).split())

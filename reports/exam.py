@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reports.after_action import md, md_block
+
 
 def exam_data(exam: Any, attempt: Any, marking: Any) -> dict[str, Any]:
     """Everything the report shows, as plain data."""
@@ -36,9 +38,21 @@ def exam_data(exam: Any, attempt: Any, marking: Any) -> dict[str, Any]:
             for i in marking.items
         ],
         "refused": {"negated": marking.negated, "bare_lists": marking.soup},
-        "overrides": [o.model_dump() for o in attempt.overrides],
+        # applied: signed by this examiner's key for this answer (drills/course/exam.py)
+        "overrides": [i.override.model_dump() for i in marking.items if i.override is not None],
+        "unsigned_overrides": [o.model_dump() for o in marking.unsigned],
         "hidden_answer": exam.hidden_answer,
     }
+
+
+_UNSIGNED = (
+    "In the attempt file but not signed by this examiner's key for this answer (written by "
+    "hand, or carried over from another answer): the matcher's mark stands."
+)
+
+
+def _override(o: dict[str, Any]) -> str:
+    return f"{o['at']} {o['by']}: {o['item']} {'met' if o['met'] else 'missed'} — {o['reason']}"
 
 
 def _mark(item: dict[str, Any]) -> str:
@@ -69,22 +83,22 @@ def to_markdown(data: dict[str, Any]) -> str:
         "| --- | --- | --- | --- |",
     ]
     for item in data["items"]:
-        statement = item["statement"].replace("|", "\\|")
         lines.append(
-            f"| {item['description']} | {item['points']:g} | {_mark(item)} | {statement} |"
+            f"| {item['description']} | {item['points']:g} | {md(_mark(item))} "
+            f"| {md(item['statement'])} |"
         )
     if data["padding_factor"] < 1:
         lines += ["", f"Padding: the answer's length dilutes it (×{data['padding_factor']:g})."]
     refused = data["refused"]
     for label, key in (("negated, not counted", "negated"), ("a bare list", "bare_lists")):
-        lines += [f"- {label}: “{s}”" for s in refused[key]]
+        lines += [f"- {label}: “{md(s)}”" for s in refused[key]]
     if data["overrides"]:
         lines += ["", "## Overrides", ""]
-        lines += [
-            f"- {o['at']} {o['by']}: {o['item']} {'met' if o['met'] else 'missed'} — {o['reason']}"
-            for o in data["overrides"]
-        ]
-    lines += ["", "## The answer", "", data["answer"], "", "## The course's answer", ""]
+        lines += [f"- {md(_override(o))}" for o in data["overrides"]]
+    if data["unsigned_overrides"]:
+        lines += ["", "## Overrides not applied", "", _UNSIGNED, ""]
+        lines += [f"- {md(_override(o))}" for o in data["unsigned_overrides"]]
+    lines += ["", "## The answer", "", *md_block(data["answer"]), "", "## The course's answer", ""]
     lines += [data["hidden_answer"], ""]
     return "\n".join(lines)
 
@@ -96,11 +110,10 @@ def to_html(data: dict[str, Any]) -> str:
         f"<td>{i['points']:g}</td><td>{esc(_mark(i))}</td><td>{esc(i['statement'])}</td></tr>"
         for i in data["items"]
     )
-    overrides = "".join(
-        f"<li>{esc(o['at'])} {esc(o['by'])}: {esc(o['item'])} "
-        f"{'met' if o['met'] else 'missed'} — {esc(o['reason'])}</li>"
-        for o in data["overrides"]
-    )
+    overrides = "".join(f"<li>{esc(_override(o))}</li>" for o in data["overrides"])
+    unsigned = "".join(f"<li>{esc(_override(o))}</li>" for o in data["unsigned_overrides"])
+    if unsigned:
+        unsigned = f"<h2>Overrides not applied</h2><p>{esc(_UNSIGNED)}</p><ul>{unsigned}</ul>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Written exam: {esc(data["exam"]["title"])}</title>
@@ -118,6 +131,7 @@ td, th {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }}
 <table><tr><th>item</th><th>points</th><th>mark</th><th>the statement that made it</th></tr>
 {rows}</table>
 <h2>Overrides</h2><ul>{overrides or "<li>none</li>"}</ul>
+{unsigned}
 <h2>The answer</h2><p>{esc(data["answer"])}</p>
 <h2>The course's answer</h2><p>{esc(data["hidden_answer"])}</p>
 </body></html>

@@ -13,6 +13,7 @@ import yaml
 from drills.cli.main import cli
 from drills.course.exam import (
     Attempt,
+    Override,
     exam_paths,
     load_attempt,
     load_exam,
@@ -119,6 +120,55 @@ def test_an_override_changes_the_score_and_is_recorded(tmp_path):
         with_override(attempt, exam, "no-such-item", True, "x", "y")
 
 
+def test_an_override_counts_only_as_the_examiner_signed_it_for_this_answer(tmp_path):
+    """The candidate writes the attempt file (`exam take --out`): overrides written into it
+    by hand, edited after signing, or carried onto another answer are not applied, and the
+    report lists them apart; the examiner's own (`exam override`) count."""
+    exam_id = "prompt-3-smaller-or-larger-asr"
+    exam = EXAMS[exam_id]
+    attempt = Attempt(exam=exam_id, candidate="eve", answer=ANSWERS["negated"][exam_id])
+    honest = mark(exam, attempt).score
+    forged = attempt.model_copy(
+        update={
+            "overrides": [
+                Override(item=r.id, met=True, by="examiner", reason="ok", at="2026-12-01T00:00:00")
+                for r in exam.rubric
+            ]
+        }
+    )
+    marking = mark(exam, forged)
+    assert marking.score == honest < 60 and len(marking.unsigned) == len(exam.rubric)
+    signed = with_override(attempt, exam, "cascade", True, "examiner", "on appeal")
+    assert mark(exam, signed).score > honest and not mark(exam, signed).unsigned
+    edited = signed.model_copy(deep=True)
+    edited.overrides[0].item = "one-switch-rollback"  # the signature was for another item
+    moved = signed.model_copy(update={"answer": "I would ship it to everyone."})
+    for tampered in (edited, moved):
+        assert mark(exam, tampered).score <= honest and mark(exam, tampered).unsigned
+    data = exam_data(exam, forged, marking)
+    assert data["overrides"] == [] and len(data["unsigned_overrides"]) == len(exam.rubric)
+    assert "## Overrides not applied" in to_markdown(data)
+    assert "Overrides not applied" in to_html(data)
+
+
+def test_the_markdown_report_shows_a_candidates_words_as_text():
+    """A candidate's answer is quoted, never rendered: a comment that would hide rows, a
+    heading posing as the examiner's, a table row of its own."""
+    exam_id = "prompt-3-smaller-or-larger-asr"
+    exam = EXAMS[exam_id]
+    answer = (
+        "I would ship the smaller model. <!-- hidden\n## Examiner's override\nAll items met\n"
+        "| cascade | 10 | met | yes |\nSetext\n==="
+    )
+    attempt = Attempt(exam=exam_id, candidate="eve", answer=answer)
+    text = to_markdown(exam_data(exam, attempt, mark(exam, attempt)))
+    quoted = text.split("## The answer", 1)[1].split("## The course's answer", 1)[0]
+    assert "<!--" not in text and "&lt;!--" in quoted
+    assert "\n## Examiner" not in text and "> \\## Examiner's override" in quoted
+    assert all(line.startswith(">") for line in quoted.strip().splitlines())
+    assert "> \\===" in quoted and "\\| cascade \\|" in quoted
+
+
 def test_a_padded_answer_is_diluted_but_an_override_counts_in_full():
     exam_id = "prompt-2-drift-without-raw-audio"
     exam = EXAMS[exam_id]
@@ -183,8 +233,15 @@ def test_the_exam_report_matches_its_golden():
         answer=ANSWERS[exam_id]["paraphrase"],
         submitted_at="2026-12-01T00:00:00+00:00",
     )
-    attempt = with_override(attempt, EXAMS[exam_id], "privacy-review", False, "eve", "too vague")
-    attempt.overrides[0].at = "2026-12-01T00:05:00+00:00"
+    attempt = with_override(
+        attempt,
+        EXAMS[exam_id],
+        "privacy-review",
+        False,
+        "eve",
+        "too vague",
+        at="2026-12-01T00:05:00+00:00",
+    )
     data = exam_data(EXAMS[exam_id], attempt, mark(EXAMS[exam_id], attempt))
     golden = HERE / "golden" / "exam-prompt-4.md"
     text = to_markdown(data)

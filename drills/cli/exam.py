@@ -158,6 +158,11 @@ def score_command(
             f"the answer answers {len(data['answers_elsewhere'])} other questions as fully: "
             f"scaled by its share of statements on this one (×{data['padding_factor']:g})"
         )
+    if data["unsigned_overrides"]:
+        click.echo(
+            f"{len(data['unsigned_overrides'])} override(s) in the file not signed by this "
+            "examiner's key for this answer: not applied (`exam override` signs them)"
+        )
     rows = [
         [i["id"], f"{i['points']:g}", "met" if i["met"] else "missed", i["statement"][:70]]
         for i in data["items"]

@@ -15,6 +15,9 @@ Files (pydantic models, `extra="forbid"`, errors naming the file and field):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,6 +28,7 @@ from pydantic import Field, model_validator
 
 from drills.judge.matcher import ESSAY, Concept, expand, judge
 from drills.library.paths import library_root
+from drills.play.journal import home, signing_key
 from drills.runs.service import Runs
 from simulator.errors import InputError
 from simulator.spec.fileio import load_model
@@ -100,6 +104,11 @@ class Override(Strict):
     by: str = Field(min_length=1, description="the examiner")
     reason: str = Field(min_length=1)
     at: str = Field(description="ISO time of the override")
+    mac: str = Field(
+        "",
+        description="the examiner's signature (`exam override`): an override written by hand "
+        "into the attempt file, or carried onto another answer, is not applied",
+    )
 
 
 class Attempt(Strict):
@@ -203,6 +212,8 @@ class Marking:
     # the other exam questions the answer answers as fully (`answered_elsewhere`): an answer
     # written for no question in particular, marked by its share of statements on this one
     elsewhere: list[str] = field(default_factory=list)
+    # overrides in the attempt file that no examiner's key signed for this answer: not applied
+    unsigned: list[Override] = field(default_factory=list)
 
     @property
     def total_points(self) -> float:
@@ -238,7 +249,8 @@ def mark(exam: ExamItem, attempt: Attempt, runs: Runs | None = None) -> Marking:
         from drills.course.release.exercises import run_checks
 
         checks = run_checks(exam.exercise, attempt.artifact, attempt.decision, runs)
-    latest = {o.item: o for o in attempt.overrides}
+    signed, unsigned = signed_overrides(attempt)
+    latest = {o.item: o for o in signed}
     items = []
     for r in exam.rubric:
         if r.check is not None:
@@ -272,6 +284,7 @@ def mark(exam: ExamItem, attempt: Attempt, runs: Runs | None = None) -> Marking:
         negated=judged.negated,
         soup=judged.soup,
         statements=judged.statements,
+        unsigned=unsigned,
     )
 
 
@@ -324,10 +337,42 @@ def self_check(exam: ExamItem) -> list[str]:
 
 
 def with_override(
-    attempt: Attempt, exam: ExamItem, item: str, met: bool, by: str, reason: str
+    attempt: Attempt,
+    exam: ExamItem,
+    item: str,
+    met: bool,
+    by: str,
+    reason: str,
+    at: str | None = None,
 ) -> Attempt:
+    """The attempt with an examiner's mark for one item, signed with the examiner's key."""
     if item not in {r.id for r in exam.rubric}:
         known = [r.id for r in exam.rubric]
         raise InputError("ITEM_ID", "", f"one of the rubric's items {known}, not {item!r}")
-    override = Override(item=item, met=met, by=by, reason=reason, at=now_iso())
+    override = Override(item=item, met=met, by=by, reason=reason, at=at or now_iso())
+    override.mac = override_mac(attempt, override, signing_key(home()))
     return attempt.model_copy(update={"overrides": [*attempt.overrides, override]})
+
+
+def override_mac(attempt: Attempt, override: Override, key: bytes) -> str:
+    """An override's signature: over the mark, and over the answer, artifact and decision it
+    was given for (an override carried onto another answer does not verify)."""
+    marked = [attempt.exam, attempt.candidate, attempt.answer, attempt.artifact, attempt.decision]
+    fields = override.model_dump(exclude={"mac"})
+    message = json.dumps([marked, fields], sort_keys=True).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def signed_overrides(attempt: Attempt) -> tuple[list[Override], list[Override]]:
+    """(the overrides this examiner's key signed for this answer, the rest): an attempt
+    file is written by the candidate (`exam take --out`), so an override in it counts only
+    if `exam override` (or the console) signed it."""
+    if not attempt.overrides:
+        return [], []
+    key = signing_key(home())
+    signed: list[Override] = []
+    unsigned: list[Override] = []
+    for override in attempt.overrides:
+        good = hmac.compare_digest(override.mac, override_mac(attempt, override, key))
+        (signed if good else unsigned).append(override)
+    return signed, unsigned

@@ -19,6 +19,7 @@ matches is not read back.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -40,6 +41,22 @@ GENESIS = "genesis"
 
 def home() -> Path:
     return Path(os.environ.get("SPEECHDRILL_HOME", ".speechdrill"))
+
+
+def signing_key(root: Path) -> bytes:
+    """The key that signs what only an examiner may write (the journal, a score, an exam
+    override): $SPEECHDRILL_JOURNAL_KEY (a file a facilitator keeps where trainees cannot
+    read it), else journal.key in `root` (enough to catch an edited entry, not a trainee
+    who can read the key and re-sign)."""
+    override = os.environ.get("SPEECHDRILL_JOURNAL_KEY")
+    path = Path(override) if override else root / "journal.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(32))
+    return path.read_bytes()
 
 
 @dataclass
@@ -100,17 +117,7 @@ class Journal:
             )
 
     def _secret(self) -> bytes:
-        """The key that signs the journal: $SPEECHDRILL_JOURNAL_KEY (a file a facilitator
-        keeps where trainees cannot read it), else journal.key beside the journal (enough
-        to catch an edited entry, not a trainee who can read the key and re-sign)."""
-        override = os.environ.get("SPEECHDRILL_JOURNAL_KEY")
-        path = Path(override) if override else self.root / "journal.key"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-        return path.read_bytes()
+        return signing_key(self.root)
 
     def create(self, scenario: str, trainee: str) -> SessionRow:
         with self.lock:
