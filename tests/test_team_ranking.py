@@ -20,11 +20,12 @@ from tests.helpers import RUNS, speechdrill
 TEAMS = Path(__file__).parent / "team" / "gpu-cost-no-traffic"
 NAMES = ("well-run", "bad-updates", "guessed-cause", "silent", "undo")
 IGNORED = "ignored-alert"  # well-run.yaml but for the second alert, left without an owner
+UNDIAGNOSED = "undiagnosed"  # well-run.yaml but for its conclusion: no cause named
 
 
 @pytest.fixture(scope="module")
 def scored() -> dict[str, TeamAssessed]:
-    names = (*NAMES, IGNORED)  # scored together: their runs simulated as one batch
+    names = (*NAMES, IGNORED, UNDIAGNOSED)  # scored together: their runs simulated as one batch
     scored = replay_team_transcripts([TEAMS / f"{n}.yaml" for n in names], RUNS)
     return dict(zip(names, scored, strict=True))
 
@@ -113,6 +114,20 @@ def test_a_team_that_never_communicates_cannot_pass(scored):
     assert best_possible >= PASS_MARK and comms.points < ROLE_FLOOR * comms.max_points
     missed = silent.score.component("coordination").missed
     assert any("Ana and Cy both ran look “cost-by-pool” back to back" in m for m in missed)
+
+
+@pytest.mark.slow
+def test_a_team_that_fixes_what_it_never_diagnosed_does_not_pass(scored):
+    """The well-run team's first hour but for the conclusion ("We did not determine the
+    cause."): the fix, the recovery and every role's part stay, and the points still clear
+    the pass mark; it does not pass, and the verdict says why."""
+    well, undiagnosed = scored["well-run"].score, scored[UNDIAGNOSED].score
+    assert undiagnosed.component("diagnosis").points == 0.0
+    assert undiagnosed.score >= PASS_MARK and not undiagnosed.passed and well.passed
+    assert "no diagnosis earned" in undiagnosed.verdict
+    assert "each role earns a third" not in undiagnosed.verdict
+    for component in ("mitigation", "recovery", "commander", "communications"):
+        assert undiagnosed.component(component).points == well.component(component).points
 
 
 @pytest.mark.slow

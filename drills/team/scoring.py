@@ -22,8 +22,9 @@ Points (100):
 
 A role that did nothing earns nothing of its component: no condition is met vacuously
 (a commander who declared nothing earns no "handover not needed"). A team passes with
-PASS_MARK points and a third of each role's component: a team that investigates well and
-never communicates cannot pass."""
+PASS_MARK points, a third of each role's component and some diagnosis earned: a team that
+investigates well and never communicates cannot pass, nor one that rolls back, communicates
+well and concludes "we did not determine the cause" (78 points, passed, before)."""
 
 from __future__ import annotations
 
@@ -139,7 +140,10 @@ def score_team(team: TeamDrill, assessed: Assessed, evidence: TeamEvidence) -> T
     total = drill_points + sum(c.points for c in components[-3:])
     total -= sum(p["points"] for p in unsupported[:2] + contradictions)
     total = round(min(100.0, max(0.0, total)), 1)
-    passed, verdict = _verdict(total, commander, comms)
+    diagnosis = next((c for c in components if c.component == "diagnosis"), None)
+    passed, verdict = _verdict(
+        total, commander, comms, diagnosed=bool(diagnosis and diagnosis.points)
+    )
     updates = team.posts("update")
     return TeamScore(
         score=total,
@@ -154,12 +158,16 @@ def score_team(team: TeamDrill, assessed: Assessed, evidence: TeamEvidence) -> T
     )
 
 
-def _verdict(total: float, *roles: Component) -> tuple[bool, str]:
-    """Passed with PASS_MARK points and a third of each role's component; the verdict names
-    every reason it was not."""
+def _verdict(total: float, *roles: Component, diagnosed: bool) -> tuple[bool, str]:
+    """Passed with PASS_MARK points, a third of each role's component and a diagnosis
+    earned (a cause named and backed by what the team read: a team that fixed what it never
+    diagnosed, however well it communicated, has not shown what the drill is there to
+    show); the verdict names every reason it was not."""
     reasons = []
     if total < PASS_MARK:
         reasons.append(f"{total:g} points, {PASS_MARK:g} to pass")
+    if not diagnosed:
+        reasons.append("no diagnosis earned: the cause was never named with its evidence")
     short = [c for c in roles if c.points < ROLE_FLOOR * c.max_points]
     if short:
         names = ", ".join(f"{c.component} {c.points:.1f} of {c.max_points:g}" for c in short)
