@@ -3363,3 +3363,22 @@ def test_no_more_what_nobody_verifies_requires_the_check(answers, concept, credi
 def test_a_cost_as_a_noun_and_not_for_us(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # merit granted, then a turn to anything that does not take the measure up: the
+        # turn is the verdict, whatever reason it gives
+        (["Canarying each TTS voice seems reasonable, but launches have been smooth so far."], 0),
+        (["On paper a TTS voice canary is appealing, but our rollback takes a minute."], 0),
+        (["I agree a TTS canary is good practice, though I'd sooner spend the time on docs."], 0),
+        # the turn keeps the measure: a requirement, an addition, a directive of its own
+        (["A TTS voice canary sounds sensible, but it must halt the rollout on its own."], 1),
+        (["A canary for TTS voices is a good start, but pair it with an automatic halt."], 1),
+        (["A TTS voice canary is nice, but not enough alone; watch first audio too."], 1),
+    ],
+)
+def test_merit_conceded_then_turned_from(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
+from drills.judge.concession import argued_by_concession
 from drills.judge.reading import (
     SUFFICED,
     Clause,
@@ -936,6 +937,13 @@ def judge(
     # a prevention entry is one argument: where it lands against a measure, the measure is
     # argued against; an essay's paragraph makes several points, so there it is not applied
     closed = _closed_against(parts, found_in, by_id) if rules.slack_per_item is None else set()
+    if rules.slack_per_item is None:  # "X sounds sensible, but ...": conceded, then turned from
+        closed |= {
+            (k, m.item)
+            for k, (part, found) in enumerate(zip(parts, found_in, strict=True))
+            for m in found
+            if not m.negated and argued_by_concession(read(part.text), m.clauses)
+        }
     for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
         counted += part.point or bool(found)
         down_here = [m for m in found if k in overruled or (k, m.item) in closed]
