@@ -3382,3 +3382,26 @@ def test_a_cost_as_a_noun_and_not_for_us(answers, credit):
 def test_merit_conceded_then_turned_from(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # an epistemic adverb after a conceded cause is a belief turned to a rival
+        (
+            "The new voice went live that morning, though new voices rarely add latency. "
+            "Probably the GPUs are throttling.",
+            0.0,
+        ),
+        ("new voice shipped, but voices never move latency much. prob a noisy host", 0.0),
+        # said of the cause itself, or after a qualified denial with no concession
+        ("The new voice is probably the cause: its vocoder is far heavier than the old one.", 1.0),
+        (
+            "It is the new voice: its vocoder is heavier. I would not call every voice slow — "
+            "the old ones are probably fine — only this one.",
+            1.0,
+        ),
+    ],
+)
+def test_an_epistemic_adverb_after_a_conceded_cause(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)

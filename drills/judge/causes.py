@@ -649,7 +649,14 @@ def _own_thing(reading: Reading, m: Match) -> list[tuple[int, int]]:
     return spans
 
 
-_BELIEVING = frozenset({("i", "think"), ("i", "believe"), ("i", "reckon"), ("must", "be")})
+_BELIEVING = frozenset(
+    {("i", "think"), ("i", "believe"), ("i", "reckon"), ("must", "be"), ("probably",)}
+    | {("prob",), ("most", "likely")}
+)
+# an epistemic adverb turns away only after a concession ("X changed, but ... It's probably
+# Y"), not after a qualified denial ("I would not conclude X overall — the gain is probably
+# real — only that ...")
+_EPISTEMIC = frozenset({("probably",), ("prob",), ("most", "likely")})
 _CONCEDING = frozenset({"but", "though", "although", "while", "however", "yet", "even"})
 _BACK_POINTING = frozenset({"that", "this", "those", "these", "them"})
 
@@ -689,7 +696,7 @@ def _switched(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
                 for c in reading.clauses
                 if here.first <= c.first and c.last <= turn.first
             ) or bool(here.triggers)
-            if conceded or denied:
+            if conceded or (denied and words[s:e] not in _EPISTEMIC):
                 out.append((m.item, s))
     return out
 
