@@ -3405,3 +3405,33 @@ def test_merit_conceded_then_turned_from(answers, credit):
 )
 def test_an_epistemic_adverb_after_a_conceded_cause(text, share):
     assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a measure handed to someone else's judgement or work proposes nothing
+        (["TTS voice canaries I would leave to the voice team's discretion."], 0),
+        (["A canary for each TTS voice? That's the platform team's job, not ours."], 0),
+        # left to a measure, or made someone's job, it is proposed
+        (["Canary each TTS voice, and leave the halt to the automatic gate."], 1),
+        (["Make a TTS voice canary the release owner's job on every launch."], 1),
+    ],
+)
+def test_a_measure_handed_to_someone_else(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a third party's need after the measure was turned down is a reason against it
+        (["We weighed a TTS voice canary and vetoed it: launches need to land at once."], 0),
+        # a need of the writer's own after it takes the measure up
+        (["We skipped a TTS voice canary last time; we need a canary for every voice now."], 1),
+    ],
+)
+def test_a_third_partys_need_after_a_refusal(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

@@ -18,6 +18,7 @@ measure is not enough alone ("but not enough on its own": a measure kept and bet
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 
 from drills.judge.reading import Clause, Reading, closes_argument, directs
 
@@ -53,7 +54,7 @@ def _concedes(reading: Reading, clause: Clause) -> bool:
     words = reading.words[clause.first : clause.last]
     if not words or clause.triggers or set(words) & _DENIALS:
         return False
-    pairs = set(zip(words, words[1:], strict=False))
+    pairs = set(pairwise(words))
     if pairs & _GRANTING:
         return True
     lead = [w for w in words[:3] if w not in _SOFTENERS]

@@ -30,6 +30,7 @@ from typing import Any
 import snowballstemmer
 from lemminflect import getAllInflections, getAllLemmas
 
+from drills.judge.delegation import delegates
 from simulator.spec.fileio import load_yaml
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
@@ -821,8 +822,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     words = reading.words[clause.first : clause.last]
     if not words:
         return False
-    if _defers(reading, clause):
-        return True  # "Maybe next year, when we have time.": put off, not taken
+    if _defers(reading, clause) or delegates(words):
+        return True  # "Maybe next year.", "that's the edge team's call": put off, handed off
     pairs = set(pairwise(words))
     conditional = words[0] in _CONDITIONAL or bool(set(words) & {"if", "when", "until", "unless"})
     after = reading.text[reading.spans[clause.last - 1][1] :]
