@@ -3435,3 +3435,23 @@ def test_a_measure_handed_to_someone_else(answers, credit):
 def test_a_third_partys_need_after_a_refusal(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a past lack with the job it would have done is the lesson: the measure stands
+        (["There was no latency gate to stop a slow voice before it shipped."], 1),
+        (["We had no gate that checked first audio latency on new voices."], 1),
+        (["The gap was that nothing gated voices on first audio latency."], 1),
+        # a need denied, a lack welcomed, or the present described are no such lesson
+        (["There was no need for a first audio latency gate on that voice."], 0),
+        (["There was no latency gate to slow our voice launches down, which was good."], 0),
+        # a lack, then the next incident foretold, asks for the measure
+        (["Without a first audio latency gate, the next heavy voice will do the same."], 1),
+        (["Without a first audio latency gate, the next voice ships a day sooner."], 0),
+    ],
+)
+def test_a_lack_that_let_the_incident_through(answers, credit):
+    found = judge(answers, [GATE])
+    assert found.weights.get(GATE.id, 0) * found.factor == credit, found

@@ -31,6 +31,7 @@ import snowballstemmer
 from lemminflect import getAllInflections, getAllLemmas
 
 from drills.judge.delegation import delegates
+from drills.judge.lacks import lacked
 from simulator.spec.fileio import load_yaml
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
@@ -1327,7 +1328,7 @@ def read(text: str) -> Reading:
     clauses = _hedged_back(tup, clauses)
     lemmas = [lemma_stems(w) for w in words]
     clauses = _harm_denied(source, tup, spans, clauses, lemmas)
-    clauses = _complaints(source, tup, spans, clauses)
+    clauses = lacked(tup, _complaints(source, tup, spans, clauses))
     clauses = _weighed_and_rejected(tup, clauses)
     clauses = _all_at_once_forbidden(tup, clauses, lemmas)
     return Reading(
@@ -1829,11 +1830,11 @@ _NOBODY = frozenset({"nobody", "nothing", "never", "noone"})  # "nobody notices"
 # an outcome that goes on or comes back ("we'll keep finding out from tickets", "it will
 # happen again"): the harm the lack brought, said without a word of harm; not a gain that
 # goes on ("we keep shipping fast")
-_RECURRING = frozenset({"keep", "keeps", "again"})
+_RECURRING = frozenset({"keep", "keeps", "again", "next"})  # "the next tweak will ..."
 _GAINS = frozenset(
     {"faster", "fast", "quick", "quicker", "quickly", "cheaper", "simpler", "easier", "less"}
     | {"fewer", "light", "lightweight"}
-    | {"save", "saves", "saving", "lean", "nimble"}
+    | {"save", "saves", "saving", "lean", "nimble", "sooner", "earlier"}
 )
 # a prohibition: what it forbids is the harm ("don't let X hide Y", "never again should ...")
 _FORBIDDING = frozenset({"never", "don't", "mustn't", "shouldn't", "no"})
