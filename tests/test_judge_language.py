@@ -3455,3 +3455,20 @@ def test_a_third_partys_need_after_a_refusal(answers, credit):
 def test_a_lack_that_let_the_incident_through(answers, credit):
     found = judge(answers, [GATE])
     assert found.weights.get(GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # the review's worst loss: a recommendation after a semicolon following a past
+        # refusal, its verb the measure's own noun ("canary each ...")
+        (["We said no to a TTS voice canary last spring; canary each voice from now on."], 1),
+        (["Canary every TTS voice; the rollback is already fast, so the canary costs little."], 1),
+        # the noun before a quantifier that is not an instruction
+        (["We vetoed a TTS voice canary last spring; canaries every week would slow us."], 0),
+        (["Canary each TTS voice? No, the rollback is quick enough."], 0),
+    ],
+)
+def test_a_measures_noun_as_the_instructions_verb(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

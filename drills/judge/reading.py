@@ -566,11 +566,22 @@ def _opens_instruction(reading: Reading, clause: Clause) -> bool:
     )
     return (
         at is not None
-        and _imperative(reading.words[at])
+        and (_imperative(reading.words[at]) or _noun_as_verb(reading, at, clause))
         and not _modifies(reading, at, clause)
         and not _subject_compound(reading, at, clause)
         and not _topic(reading, at, clause)
     )
+
+
+_EVERY = frozenset({"every", "each", "all"})
+
+
+def _noun_as_verb(reading: Reading, at: int, clause: Clause) -> bool:
+    """ "canary every voice", "dashboard each cohort": a measure's own noun, which no verb
+    table lists, used as the instruction's verb before a quantifier over what it applies to."""
+    word = reading.words[at]
+    nxt = reading.words[at + 1] if at + 1 < clause.last else ""
+    return nxt in _EVERY and word.isalpha() and "NOUN" in getAllLemmas(word)
 
 
 def _topic(reading: Reading, at: int, clause: Clause) -> bool:
