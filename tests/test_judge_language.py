@@ -3472,3 +3472,20 @@ def test_a_lack_that_let_the_incident_through(answers, credit):
 def test_a_measures_noun_as_the_instructions_verb(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a leave anyone has to act without the measure is the status quo complained of
+        (["Today any engineer can ship a TTS voice without a canary. That has to end."], 1),
+        (["Anyone can push a new TTS voice live without a canary; we can't keep it so."], 1),
+        # the same leave, then said to be fine, argues against the measure
+        (["Anyone can push a new TTS voice live without a canary, and that's fine."], 0),
+        # a leave someone else is given, no complaint: "without" denies as before
+        (["Let the voice team ship TTS voices without a canary."], 0),
+    ],
+)
+def test_a_leave_anyone_has_without_the_measure(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

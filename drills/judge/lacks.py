@@ -81,6 +81,26 @@ def _gap_was(words: Sequence[str], a: int, lo: int) -> bool:
     )
 
 
+_ANYONE = frozenset({"anyone", "anybody", "everyone", "everybody"})
+_ANY = frozenset({"team", "engineer", "dev", "developer", "service", "one", "person"})
+
+
+def _unchecked_leave(words: Sequence[str], a: int, lo: int) -> bool:
+    """ "Right now anyone can push a config to the whole pool without a canary": a leave
+    anyone has to act without the measure, the status quo complained of; its "without" is
+    the lack, not a verdict on the measure."""
+    if words[a] != "without":
+        return False
+    before = words[lo:a]
+    k = next((i for i, w in enumerate(before) if w == "can"), None)
+    if k is None or k == 0:
+        return False
+    subject = before[max(0, k - 2) : k]
+    return bool(_ANYONE.intersection(subject)) or (
+        subject[:1] == ("any",) and bool(_ANY.intersection(subject))
+    )
+
+
 def lacked(words: Sequence[str], clauses: list[Clause]) -> list[Clause]:
     """Clauses whose denial reports the lack that let the incident through: the denial
     governs nothing (the measure stands)."""
@@ -95,6 +115,7 @@ def lacked(words: Sequence[str], clauses: list[Clause]) -> list[Clause]:
                 and words[a] in _LACKING
                 and (_past_lack(words, a, lo, hi) or _gap_was(words, a, lo))
             )
+            and not (b - a == 1 and _unchecked_leave(words, a, lo))
         )
         if kept != clause.triggers:
             out[n] = replace(clause, triggers=kept)
