@@ -3489,3 +3489,19 @@ def test_a_measures_noun_as_the_instructions_verb(answers, credit):
 def test_a_leave_anyone_has_without_the_measure(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what goes unseen, forbidden, asks for the alarm that would have been raised
+        (["No more silent first audio latency regressions on voice launches."], 1),
+        (["Never again an unnoticed first audio latency regression."], 1),
+        # said without a prohibition, or a prohibition of the thing itself, it asks nothing
+        (["Silent first audio latency regressions are fine by me."], 0),
+        (["No more first audio latency regressions, please."], 0),
+    ],
+)
+def test_what_goes_unseen_forbidden_asks_for_the_alarm(answers, credit):
+    found = judge(answers, [GATE])
+    assert found.weights.get(GATE.id, 0) * found.factor == credit, found

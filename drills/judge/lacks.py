@@ -101,9 +101,36 @@ def _unchecked_leave(words: Sequence[str], a: int, lo: int) -> bool:
     )
 
 
-def lacked(words: Sequence[str], clauses: list[Clause]) -> list[Clause]:
+# what happens unseen ("silent fallbacks", "unmonitored pools"): forbidden, it asks for
+# the alarm that would have been raised
+_SILENT = frozenset(
+    {"silent", "silently", "unseen", "unnoticed", "unwatched", "unmonitored", "unalerted"}
+    | {"unflagged", "undetected", "invisible"}
+)
+_RAISED = ("alert", "alarm", "monitor")
+
+
+def _silence_forbidden(
+    words: Sequence[str], clauses: list[Clause], lemmas: list[frozenset[str]]
+) -> None:
+    """ "No more silent fallbacks", "never again an unmonitored pool": a prohibition of what
+    goes unseen is the alarm required; the word of silence stands for it too (the
+    prohibition itself is read by `reading._harm_denied`)."""
+    for clause in clauses:
+        opening = tuple(words[clause.first : clause.first + 2])
+        if opening not in (("no", "more"), ("never", "again")):
+            continue
+        for k in range(clause.first + 2, min(clause.last, clause.first + 5)):
+            if words[k] in _SILENT:
+                lemmas[k] = lemmas[k] | frozenset(_RAISED)
+
+
+def lacked(
+    words: Sequence[str], clauses: list[Clause], lemmas: list[frozenset[str]]
+) -> list[Clause]:
     """Clauses whose denial reports the lack that let the incident through: the denial
     governs nothing (the measure stands)."""
+    _silence_forbidden(words, clauses, lemmas)
     out = list(clauses)
     for n, clause in enumerate(clauses):
         lo, hi = clause.first, clause.last

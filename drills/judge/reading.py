@@ -1339,7 +1339,7 @@ def read(text: str) -> Reading:
     clauses = _hedged_back(tup, clauses)
     lemmas = [lemma_stems(w) for w in words]
     clauses = _harm_denied(source, tup, spans, clauses, lemmas)
-    clauses = lacked(tup, _complaints(source, tup, spans, clauses))
+    clauses = lacked(tup, _complaints(source, tup, spans, clauses), lemmas)
     clauses = _weighed_and_rejected(tup, clauses)
     clauses = _all_at_once_forbidden(tup, clauses, lemmas)
     return Reading(
