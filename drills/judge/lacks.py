@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from drills.judge.reading import Clause
+# a clause of `drills.judge.reading` (its `first`, `last` and `triggers`), not imported: the
+# reading imports this module
+Clause = Any
 
 _PAST_THERE = frozenset({("there", "was"), ("there", "were"), ("we", "had"), ("they", "had")})
 _PAST_THERE |= frozenset({("there", "wasn't"), ("we", "didn't"), ("there", "weren't")})
