@@ -92,6 +92,50 @@ def test_a_denied_cause_in_a_short_sentence_is_no_rival():
     assert [n.role for n in read_causes(text).found if n.role == "co-cause"] == []
 
 
+# rivals a review found read as one cause: a second change said with its own subject and an
+# additive ("as well", "too") or an opening that counts another ("another factor:"), even
+# where the catalogue lists it as a consequence of the first (`leads_to`)
+RIVAL_CHANGES = [
+    "The new voice is a much bigger model, and the autoscaler's target got bumped as well.",
+    "The new voice is a much bigger model. Another factor: the autoscaler target was edited.",
+]
+# what the data also showed stays the story, additive or not
+STORY = [
+    "The new voice is a much bigger model, so the pool scaled out as well.",
+    "The new voice is a much bigger model, and the autoscaler added replicas too.",
+]
+
+
+@pytest.mark.parametrize("text", RIVAL_CHANGES)
+def test_a_rival_change_with_its_own_subject_is_a_second_cause(text):
+    share, named = diagnosis_share(text, ["heavier-voice-model"])
+    assert share == 0.0 and "autoscaler-target-changed" in named, named
+
+
+@pytest.mark.parametrize("text", STORY)
+def test_what_the_data_also_showed_is_no_rival_change(text):
+    assert diagnosis_share(text, ["heavier-voice-model"])[0] == 1.0
+
+
+# genuine effects: replicas that come up cold after the heavier voice's scale-up are its
+# consequence (leads_to), and a sentence labelled as the effects names no cause of its own;
+# cold replicas asserted as a cause are still a rival
+EFFECTS = [
+    "The new voice is a much bigger model. The pool scaled out and the new replicas were cold.",
+    "Cause: the heavier new voice.\nEffects: more traffic per replica, and cold pods.",
+]
+
+
+@pytest.mark.parametrize("text", EFFECTS)
+def test_genuine_effects_are_no_second_cause(text):
+    assert diagnosis_share(text, ["heavier-voice-model"])[0] == 1.0
+
+
+def test_an_effect_asserted_as_a_cause_is_still_a_rival():
+    text = "The new voice is a much bigger model. Cold pods after the deploy are a second cause."
+    assert diagnosis_share(text, ["heavier-voice-model"])[0] == 0.0
+
+
 def test_leads_to_names_other_catalogue_causes():
     for name, cause in CATALOG.items():
         assert cause.leads_to <= set(CATALOG) - {name}, name

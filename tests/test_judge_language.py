@@ -3363,3 +3363,145 @@ def test_no_more_what_nobody_verifies_requires_the_check(answers, concept, credi
 def test_a_cost_as_a_noun_and_not_for_us(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # merit granted, then a turn to anything that does not take the measure up: the
+        # turn is the verdict, whatever reason it gives
+        (["Canarying each TTS voice seems reasonable, but launches have been smooth so far."], 0),
+        (["On paper a TTS voice canary is appealing, but our rollback takes a minute."], 0),
+        (["I agree a TTS canary is good practice, though I'd sooner spend the time on docs."], 0),
+        # the turn keeps the measure: a requirement, an addition, a directive of its own
+        (["A TTS voice canary sounds sensible, but it must halt the rollout on its own."], 1),
+        (["A canary for TTS voices is a good start, but pair it with an automatic halt."], 1),
+        (["A TTS voice canary is nice, but not enough alone; watch first audio too."], 1),
+    ],
+)
+def test_merit_conceded_then_turned_from(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # an epistemic adverb after a conceded cause is a belief turned to a rival
+        (
+            "The new voice went live that morning, though new voices rarely add latency. "
+            "Probably the GPUs are throttling.",
+            0.0,
+        ),
+        ("new voice shipped, but voices never move latency much. prob a noisy host", 0.0),
+        # said of the cause itself, or after a qualified denial with no concession
+        ("The new voice is probably the cause: its vocoder is far heavier than the old one.", 1.0),
+        (
+            "It is the new voice: its vocoder is heavier. I would not call every voice slow — "
+            "the old ones are probably fine — only this one.",
+            1.0,
+        ),
+    ],
+)
+def test_an_epistemic_adverb_after_a_conceded_cause(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a measure handed to someone else's judgement or work proposes nothing
+        (["TTS voice canaries I would leave to the voice team's discretion."], 0),
+        (["A canary for each TTS voice? That's the platform team's job, not ours."], 0),
+        # left to a measure, or made someone's job, it is proposed
+        (["Canary each TTS voice, and leave the halt to the automatic gate."], 1),
+        (["Make a TTS voice canary the release owner's job on every launch."], 1),
+    ],
+)
+def test_a_measure_handed_to_someone_else(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a third party's need after the measure was turned down is a reason against it
+        (["We weighed a TTS voice canary and vetoed it: launches need to land at once."], 0),
+        # a need of the writer's own after it takes the measure up
+        (["We skipped a TTS voice canary last time; we need a canary for every voice now."], 1),
+    ],
+)
+def test_a_third_partys_need_after_a_refusal(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a past lack with the job it would have done is the lesson: the measure stands
+        (["There was no latency gate to stop a slow voice before it shipped."], 1),
+        (["We had no gate that checked first audio latency on new voices."], 1),
+        (["The gap was that nothing gated voices on first audio latency."], 1),
+        # a need denied, a lack welcomed, or the present described are no such lesson
+        (["There was no need for a first audio latency gate on that voice."], 0),
+        (["There was no latency gate to slow our voice launches down, which was good."], 0),
+        # a lack, then the next incident foretold, asks for the measure
+        (["Without a first audio latency gate, the next heavy voice will do the same."], 1),
+        (["Without a first audio latency gate, the next voice ships a day sooner."], 0),
+    ],
+)
+def test_a_lack_that_let_the_incident_through(answers, credit):
+    found = judge(answers, [GATE])
+    assert found.weights.get(GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # the review's worst loss: a recommendation after a semicolon following a past
+        # refusal, its verb the measure's own noun ("canary each ...")
+        (["We said no to a TTS voice canary last spring; canary each voice from now on."], 1),
+        (["Canary every TTS voice; the rollback is already fast, so the canary costs little."], 1),
+        # the noun before a quantifier that is not an instruction
+        (["We vetoed a TTS voice canary last spring; canaries every week would slow us."], 0),
+        (["Canary each TTS voice? No, the rollback is quick enough."], 0),
+    ],
+)
+def test_a_measures_noun_as_the_instructions_verb(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a leave anyone has to act without the measure is the status quo complained of
+        (["Today any engineer can ship a TTS voice without a canary. That has to end."], 1),
+        (["Anyone can push a new TTS voice live without a canary; we can't keep it so."], 1),
+        # the same leave, then said to be fine, argues against the measure
+        (["Anyone can push a new TTS voice live without a canary, and that's fine."], 0),
+        # a leave someone else is given, no complaint: "without" denies as before
+        (["Let the voice team ship TTS voices without a canary."], 0),
+    ],
+)
+def test_a_leave_anyone_has_without_the_measure(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what goes unseen, forbidden, asks for the alarm that would have been raised
+        (["No more silent first audio latency regressions on voice launches."], 1),
+        (["Never again an unnoticed first audio latency regression."], 1),
+        # said without a prohibition, or a prohibition of the thing itself, it asks nothing
+        (["Silent first audio latency regressions are fine by me."], 0),
+        (["No more first audio latency regressions, please."], 0),
+    ],
+)
+def test_what_goes_unseen_forbidden_asks_for_the_alarm(answers, credit):
+    found = judge(answers, [GATE])
+    assert found.weights.get(GATE.id, 0) * found.factor == credit, found

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -649,7 +650,14 @@ def _own_thing(reading: Reading, m: Match) -> list[tuple[int, int]]:
     return spans
 
 
-_BELIEVING = frozenset({("i", "think"), ("i", "believe"), ("i", "reckon"), ("must", "be")})
+_BELIEVING = frozenset(
+    {("i", "think"), ("i", "believe"), ("i", "reckon"), ("must", "be"), ("probably",)}
+    | {("prob",), ("most", "likely")}
+)
+# an epistemic adverb turns away only after a concession ("X changed, but ... It's probably
+# Y"), not after a qualified denial ("I would not conclude X overall — the gain is probably
+# real — only that ...")
+_EPISTEMIC = frozenset({("probably",), ("prob",), ("most", "likely")})
 _CONCEDING = frozenset({"but", "though", "although", "while", "however", "yet", "even"})
 _BACK_POINTING = frozenset({"that", "this", "those", "these", "them"})
 
@@ -689,7 +697,7 @@ def _switched(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
                 for c in reading.clauses
                 if here.first <= c.first and c.last <= turn.first
             ) or bool(here.triggers)
-            if conceded or denied:
+            if conceded or (denied and words[s:e] not in _EPISTEMIC):
                 out.append((m.item, s))
     return out
 
@@ -933,6 +941,8 @@ def _beside(reading: Reading, primary: Match, m: Match) -> bool:
     batching, so requests waited for a batch")."""
     if any(name == m.item for name, _ in _id_mentions(reading)):
         return True  # a catalogue id, written as such
+    if _rival_change(reading, m):
+        return True  # "..., and the autoscaler target was changed as well"
     if m.item in CATALOG[primary.item].leads_to:
         return False  # the primary's known consequence, however it is set out
     here, there = reading.clause(m.first), reading.clause(primary.first)
@@ -944,6 +954,8 @@ def _beside(reading: Reading, primary: Match, m: Match) -> bool:
         # an entry of its own naming nothing else: "Shadow mirror.", "- a retry storm" (not a
         # verdict on it: "gain and clipping were unaffected")
         return True
+    if _labelled_effect(reading, m):
+        return False  # "Effects: more replicas, cold replicas after the scale-up"
     additive = _opens_additive(reading, m)
     if here.sentence == there.sentence and not additive:
         return False
@@ -952,6 +964,61 @@ def _beside(reading: Reading, primary: Match, m: Match) -> bool:
         or _own_line(reading, primary, m)
         or (_marked(reading, m) and _marked(reading, primary))
     )
+
+
+# a second change made to the system, said with its own subject: "the target was changed
+# as well", "another factor: the window was edited", "on top of that, the SDK was updated"
+_MADE = frozenset(
+    stem(w)
+    for w in ("change", "modify", "alter", "edit", "update", "push", "tweak", "bump", "lower")
+)
+_MADE |= frozenset(stem(w) for w in ("raise", "deploy", "ship", "roll", "enable", "disable"))
+_ANOTHER = frozenset({"factor", "cause", "contributor", "culprit", "change", "problem", "issue"})
+
+
+def _rival_change(reading: Reading, m: Match) -> bool:
+    """The match's clause adds a change of its own to the story: an additive word ("as well",
+    "too", "also") or an opening that counts another ("another factor", "on top of that",
+    "in addition") with a verb of a change made ("was changed", "got bumped", "was
+    updated"), not what the data also showed ("the pool scaled down as well")."""
+    words = reading.words
+    for c in m.clauses:
+        clause = reading.clauses[c]
+        own = words[clause.first : clause.last]
+        start = _sentence_span(reading, clause.sentence)[0]
+        opening = words[start : start + 4]
+        counted = (
+            (opening[:1] == ("another",) and _ANOTHER.intersection(opening))
+            or opening[:3] in (("on", "top", "of"), ("in", "addition", "to"))
+            or opening[:2] == ("in", "addition")
+        )
+        added = counted or bool(_ADDITIVE.intersection(own)) or ("as", "well") in set(pairwise(own))
+        made = any(
+            {reading.stems[k], *reading.lemmas[k]} & _MADE
+            for k in range(clause.first, clause.last)
+            if not m.first <= k < m.last and words[k] not in ("change", "changes")
+        )
+        if added and made:
+            return True
+    return False
+
+
+_EFFECT_LABELS = frozenset(
+    {"effect", "effects", "consequence", "consequences", "result", "results", "impact"}
+    | {"symptom", "symptoms", "fallout", "downstream"}
+)
+
+
+def _labelled_effect(reading: Reading, m: Match) -> bool:
+    """The match stands in a sentence labelled as what followed ("Effects: ...", "Knock-on
+    effect: ..."): an effect of the cause named, not a cause of its own."""
+    start = _sentence_span(reading, reading.clause(m.first).sentence)[0]
+    head = reading.words[start : start + 3]
+    k = next((i for i, w in enumerate(head) if w in _EFFECT_LABELS), None)
+    if k is None:
+        return False
+    after = reading.text[reading.spans[start + k][1] :].lstrip()
+    return after.startswith(":") and start + k < m.first
 
 
 def _own_line(reading: Reading, primary: Match, m: Match) -> bool:

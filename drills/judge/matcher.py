@@ -38,6 +38,8 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
+from drills.judge.concession import argued_by_concession
+from drills.judge.delegation import delegates
 from drills.judge.reading import (
     SUFFICED,
     Clause,
@@ -723,7 +725,18 @@ def _argued_against(
         # "we considered X and rejected it, config changes must stay fast": within one
         # sentence too, ease asked for after the measure was turned down argues against it
         return True
-    if any(recommends(reading, reading.clauses[c]) for c in m.clauses):
+    # after the measure was turned down in its sentence, a third party's need is a reason
+    # against it ("... and rejected it: clients need to retry aggressively"), no choice
+    if any(
+        recommends(reading, reading.clauses[c])
+        and (
+            before is None
+            or not before.negated
+            or directs(reading, reading.clauses[c])
+            or reading.clauses[c].sentence != reading.clause(before.first).sentence
+        )
+        for c in m.clauses
+    ):
         return False
     # a measure turned down, then a statement that describes rather than recommends: the
     # reasons against it, whatever other item its words happen to fit ("We shouldn't cap
@@ -732,6 +745,16 @@ def _argued_against(
     if whole and down and not any(recommends(reading, c) for c in reading.clauses):
         return True
     return before is not None and before.negated
+
+
+def _delegated(text: str, m: Match) -> bool:
+    """ "Canarying gateway moves I'd leave to the edge team's judgement": the measure handed
+    to someone else in its own clause."""
+    reading = read(text)
+    return any(
+        delegates(reading.words[reading.clauses[c].first : reading.clauses[c].last])
+        for c in m.clauses
+    )
 
 
 def _sufficed(part: Statement, after: Statement) -> bool:
@@ -787,7 +810,11 @@ def _closed_against(
                         continue  # "Not much — that's the point of X": an answer's own no
                     clause = there.clauses[c]
                     said = match_in(by_id[m.item], there, clause.first, clause.last)
-                    if said is not None and not said.negated:
+                    if (
+                        said is not None
+                        and not said.negated
+                        and not delegates(there.words[clause.first : clause.last])
+                    ):
                         continue
                     if said is None and j > k and _opening_refusal_of_its_own(other.text):
                         continue  # "Canary it. I wouldn't cap the autoscaler at one GPU."
@@ -936,6 +963,14 @@ def judge(
     # a prevention entry is one argument: where it lands against a measure, the measure is
     # argued against; an essay's paragraph makes several points, so there it is not applied
     closed = _closed_against(parts, found_in, by_id) if rules.slack_per_item is None else set()
+    if rules.slack_per_item is None:  # "X sounds sensible, but ...": conceded, then turned from
+        closed |= {
+            (k, m.item)
+            for k, (part, found) in enumerate(zip(parts, found_in, strict=True))
+            for m in found
+            if not m.negated
+            and (argued_by_concession(read(part.text), m.clauses) or _delegated(part.text, m))
+        }
     for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
         counted += part.point or bool(found)
         down_here = [m for m in found if k in overruled or (k, m.item) in closed]

@@ -30,6 +30,8 @@ from typing import Any
 import snowballstemmer
 from lemminflect import getAllInflections, getAllLemmas
 
+from drills.judge.delegation import delegates
+from drills.judge.lacks import lacked
 from simulator.spec.fileio import load_yaml
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
@@ -564,11 +566,22 @@ def _opens_instruction(reading: Reading, clause: Clause) -> bool:
     )
     return (
         at is not None
-        and _imperative(reading.words[at])
+        and (_imperative(reading.words[at]) or _noun_as_verb(reading, at, clause))
         and not _modifies(reading, at, clause)
         and not _subject_compound(reading, at, clause)
         and not _topic(reading, at, clause)
     )
+
+
+_EVERY = frozenset({"every", "each", "all"})
+
+
+def _noun_as_verb(reading: Reading, at: int, clause: Clause) -> bool:
+    """ "canary every voice", "dashboard each cohort": a measure's own noun, which no verb
+    table lists, used as the instruction's verb before a quantifier over what it applies to."""
+    word = reading.words[at]
+    nxt = reading.words[at + 1] if at + 1 < clause.last else ""
+    return nxt in _EVERY and word.isalpha() and "NOUN" in getAllLemmas(word)
 
 
 def _topic(reading: Reading, at: int, clause: Clause) -> bool:
@@ -821,8 +834,8 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
     words = reading.words[clause.first : clause.last]
     if not words:
         return False
-    if _defers(reading, clause):
-        return True  # "Maybe next year, when we have time.": put off, not taken
+    if _defers(reading, clause) or delegates(words):
+        return True  # "Maybe next year.", "that's the edge team's call": put off, handed off
     pairs = set(pairwise(words))
     conditional = words[0] in _CONDITIONAL or bool(set(words) & {"if", "when", "until", "unless"})
     after = reading.text[reading.spans[clause.last - 1][1] :]
@@ -1326,7 +1339,7 @@ def read(text: str) -> Reading:
     clauses = _hedged_back(tup, clauses)
     lemmas = [lemma_stems(w) for w in words]
     clauses = _harm_denied(source, tup, spans, clauses, lemmas)
-    clauses = _complaints(source, tup, spans, clauses)
+    clauses = lacked(tup, _complaints(source, tup, spans, clauses), lemmas)
     clauses = _weighed_and_rejected(tup, clauses)
     clauses = _all_at_once_forbidden(tup, clauses, lemmas)
     return Reading(
@@ -1828,11 +1841,11 @@ _NOBODY = frozenset({"nobody", "nothing", "never", "noone"})  # "nobody notices"
 # an outcome that goes on or comes back ("we'll keep finding out from tickets", "it will
 # happen again"): the harm the lack brought, said without a word of harm; not a gain that
 # goes on ("we keep shipping fast")
-_RECURRING = frozenset({"keep", "keeps", "again"})
+_RECURRING = frozenset({"keep", "keeps", "again", "next"})  # "the next tweak will ..."
 _GAINS = frozenset(
     {"faster", "fast", "quick", "quicker", "quickly", "cheaper", "simpler", "easier", "less"}
     | {"fewer", "light", "lightweight"}
-    | {"save", "saves", "saving", "lean", "nimble"}
+    | {"save", "saves", "saving", "lean", "nimble", "sooner", "earlier"}
 )
 # a prohibition: what it forbids is the harm ("don't let X hide Y", "never again should ...")
 _FORBIDDING = frozenset({"never", "don't", "mustn't", "shouldn't", "no"})

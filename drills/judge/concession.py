@@ -1,0 +1,124 @@
+"""A measure's merit conceded, then a turn: "X sounds sensible, but ...".
+
+The construction, whatever its words: a clause grants the measure its merit (praise said of
+it through a copula or a verb of seeming, "makes sense", "in principle", "in theory", "on
+paper", "best practice", or an opening "I agree" / "granted" / "sure"), and the sentence
+turns on "but" / "though" / "however" / "yet" to something that does not take the measure
+up. What follows the turn is the writer's verdict, whatever it says: a reason against ("the
+data doesn't justify it", "our deploys are already well tested"), what there is said to
+suffice, or a preference for the status quo. The measure is argued against.
+
+The turn takes the measure up — and the concession is only the first half of a proposal —
+when it directs something without closing the argument ("..., but it must halt on its own",
+"..., but we should pair it with an alert"), adds to it ("also", "too", "plus"), sets it a
+requirement ("needs", "only", "make sure", "as long as", "unless", "if") or says the
+measure is not enough alone ("but not enough on its own": a measure kept and bettered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import pairwise
+
+from drills.judge.reading import Clause, Reading, closes_argument, directs
+
+# praise a concession grants ("sounds sensible", "is a nice metric", "would be ideal")
+_MERIT = frozenset(
+    {"great", "nice", "lovely", "ideal", "useful", "helpful", "perfect", "sensible", "valuable"}
+    | {"good", "reasonable", "neat", "smart", "solid", "thorough", "appealing", "tempting"}
+    | {"elegant", "clever", "attractive", "laudable", "admirable", "principled", "rigorous"}
+)
+# what says the merit of its subject: a copula or a verb of seeming
+_SAYING = frozenset(
+    {"is", "are", "was", "were", "be", "it's", "that's", "they're", "'s", "'re", "sounds"}
+    | {"sound", "seems", "seem", "looks", "look", "feels", "feel"}
+)
+_GRANTING = frozenset(
+    {("makes", "sense"), ("make", "sense"), ("in", "principle"), ("in", "theory")}
+    | {("on", "paper"), ("best", "practice"), ("nice", "to"), ("good", "practice")}
+)
+_GRANTING_OPENERS = frozenset({"agreed", "granted", "sure", "admittedly"})
+_GRANTING_PAIRS = frozenset({("i", "agree"), ("we", "agree"), ("i", "get"), ("i", "like")})
+_TURNS = frozenset({"but", "though", "however", "yet", "although"})
+_SOFTENERS = frozenset({"honestly", "frankly", "sure", "ok", "okay", "yes", "well", "look"})
+# a turn that keeps the measure: it adds to it, or sets it a requirement
+_KEEPING = frozenset(
+    {"also", "too", "plus", "needs", "need", "require", "requires", "only", "unless", "if"}
+    | {"alone", "itself", "ensure", "sure", "provided", "long", "must", "should", "make"}
+)
+_DENIALS = frozenset({"not", "no", "never", "don't", "doesn't", "isn't", "wouldn't", "won't"})
+
+
+def _concedes(reading: Reading, clause: Clause) -> bool:
+    """The clause grants its subject merit, and denies nothing."""
+    words = reading.words[clause.first : clause.last]
+    if not words or clause.triggers or set(words) & _DENIALS:
+        return False
+    pairs = set(pairwise(words))
+    if pairs & _GRANTING:
+        return True
+    lead = [w for w in words[:3] if w not in _SOFTENERS]
+    if words[0] in _GRANTING_OPENERS or (lead and tuple(lead[:2]) in _GRANTING_PAIRS):
+        return True
+    return any(
+        w in _MERIT and _SAYING.intersection(words[max(0, k - 4) : k]) for k, w in enumerate(words)
+    )
+
+
+def _opens_turn(reading: Reading, clause: Clause) -> bool:
+    words = [w for w in reading.words[clause.first : clause.last] if w not in _SOFTENERS]
+    return bool(words) and words[0] in _TURNS
+
+
+def _keeps(reading: Reading, turn: list[Clause]) -> bool:
+    """The turn takes the measure up: it directs something without closing the argument,
+    or adds to the measure or sets it a requirement (a "must" kept for the measure, not the
+    denied "must not")."""
+    for clause in turn:
+        words = reading.words[clause.first : clause.last]
+        if directs(reading, clause) and not closes_argument(reading, clause):
+            return True
+        for k, w in enumerate(words):
+            if w in _KEEPING and not _DENIALS.intersection(words[max(0, k - 2) : k]):
+                return True
+            if w == "enough" and _DENIALS.intersection(words[max(0, k - 3) : k]):
+                return True  # "but not enough on its own"
+    return False
+
+
+def conceded(reading: Reading) -> frozenset[int]:
+    """The clauses of sentences that grant a measure its merit, then turn against it: the
+    concession and everything after the turn (their measures are argued against)."""
+    out: set[int] = set()
+    clauses = reading.clauses
+    for n, clause in enumerate(clauses):
+        if not _concedes(reading, clause):
+            continue
+        same = [m for m in range(n + 1, len(clauses)) if clauses[m].sentence == clause.sentence]
+        turn_at = next((m for m in same if _opens_turn(reading, clauses[m])), None)
+        if turn_at is None:
+            continue
+        turn = [clauses[m] for m in same if m >= turn_at]
+        if _keeps(reading, turn):
+            continue
+        out.update(m for m in range(n, same[-1] + 1))
+        out.update(
+            m for m in range(n) if clauses[m].sentence == clause.sentence
+        )  # "Honestly, it's a nice metric, but ...": its opening too
+    return frozenset(out)
+
+
+def argued_by_concession(reading: Reading, clauses: Iterable[int]) -> bool:
+    """A measure said in `clauses` (none of which directs it) stands in a concession that
+    turns against it."""
+    held = conceded(reading)
+    own = list(clauses)
+    if not own or not held.intersection(own):
+        return False
+    return not any(
+        directs(reading, reading.clauses[c]) and not closes_argument(reading, reading.clauses[c])
+        for c in own
+    )
+
+
+__all__ = ["argued_by_concession", "conceded"]

@@ -1,0 +1,61 @@
+"""A measure handed to someone else: "I'd leave that to the edge team's judgement", "that's
+the platform team's job", "up to the owners", "not our call".
+
+The construction, whatever the measure: what to do is left to another's judgement or named as
+another's work, so the writer proposes nothing — a verdict against the measure, as "not now"
+is a verdict on its time. It needs a person or a team as the one it is left to ("leave
+promotion to an automatic gate" hands the decision to a measure, and proposes it), and it is
+no delegation when the writer makes it someone's job ("make it the release manager's job to
+check slices" directs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+_LEAVING = frozenset({"leave", "leaves", "left", "leaving"})
+# who a measure can be left to: people, and the judgement they exercise
+_DELEGATES = frozenset(
+    {"team", "teams", "judgement", "judgment", "discretion", "call", "owners", "owner", "folks"}
+    | {"people", "engineers", "squad", "org", "department", "whoever", "individuals", "them"}
+    | {"devs", "developers", "oncall", "on-call", "leads", "managers", "sres"}
+)
+# work named as someone's: "the edge team's job", "not our problem"
+_REMITS = frozenset({"job", "problem", "call", "responsibility", "concern", "remit", "area"})
+_HOLDERS = frozenset({"our", "my", "their", "his", "her"})
+_MAKING = frozenset({"make", "makes", "making", "made", "put", "assign", "give"})
+
+
+def _left_to(words: Sequence[str], k: int) -> bool:
+    """ "leave (it / X) to the edge team's judgement": a verb of leaving, "to", and a delegate
+    within a few words after it."""
+    to = next((j for j in range(k + 1, min(len(words), k + 7)) if words[j] == "to"), None)
+    if to is None:
+        return False
+    after = words[to + 1 : to + 6]
+    return any(w in _DELEGATES or (w.endswith("'s") and w != "it's") for w in after) and not any(
+        w in ("automatic", "automated", "gate", "alert", "canary") for w in after
+    )
+
+
+def _remit(words: Sequence[str], k: int) -> bool:
+    """ "that's the platform team's job", "not our call": a remit named as another's (or
+    denied as ours), not made so ("make it the on-call's job")."""
+    before = words[max(0, k - 5) : k]
+    if _MAKING.intersection(words[:k]):
+        return False
+    holder = words[k - 1] if k else ""
+    if holder in _HOLDERS:
+        return (holder != "my" and holder != "our") or "not" in before or "isn't" in before
+    return holder.endswith("'s") and holder not in ("it's", "that's", "what's", "here's")
+
+
+def delegates(words: Sequence[str]) -> bool:
+    """The words hand what to do to someone else."""
+    return any(
+        (w in _LEAVING and _left_to(words, k)) or (w in _REMITS and k and _remit(words, k))
+        for k, w in enumerate(words)
+    )
+
+
+__all__ = ["delegates"]

@@ -1,0 +1,153 @@
+"""A measure said by the lack that let the incident through: "There was no alarm to catch X",
+"We had no gate that checked Y", "The gap was that nothing compared A with B".
+
+The construction, whatever the measure's words: a past lack, said as what there was not,
+with the job it would have done (a purpose "to catch ...", a relative "that / which
+checks ..."), or a gap named as the incident's fault ("the gap / the problem / what was
+missing was that nothing / nobody ..."). The writer reports what was missing to say it is
+needed: the lack's negation is the lesson, not a verdict against the measure, as the answer
+to "why did it happen?" is. Not a need denied ("there was no need for an alert", "no reason
+to page"), not the present ("there is no alert" describes), and not where the lack is
+welcomed ("there was no gate to slow us down": a gate's cost said as its job).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+# a clause of `drills.judge.reading` (its `first`, `last` and `triggers`), not imported: the
+# reading imports this module
+Clause = Any
+
+_PAST_THERE = frozenset({("there", "was"), ("there", "were"), ("we", "had"), ("they", "had")})
+_PAST_THERE |= frozenset({("there", "wasn't"), ("we", "didn't"), ("there", "weren't")})
+_LACKING = frozenset({"no", "zero", "wasn't", "weren't", "didn't", "nothing", "nobody"})
+# what a lack can be of that is no measure: a need, a reason, a point
+_NO_MEASURE = frozenset(
+    {"need", "reason", "point", "call", "value", "benefit", "use", "way", "time", "one"}
+    | {"chance", "harm", "problem", "issue", "impact", "sign", "evidence", "change", "traffic"}
+)
+# the job a measure does ("to catch", "that flagged", "which would have told")
+_JOBS = frozenset(
+    {"catch", "caught", "catches", "flag", "flagged", "flags", "tell", "told", "tells", "stop"}
+    | {"stopped", "stops", "spot", "spotted", "notice", "noticed", "warn", "warned", "detect"}
+    | {"detected", "show", "showed", "shows", "alert", "alerted", "page", "paged", "compare"}
+    | {"compared", "compares", "check", "checked", "checks", "block", "blocked", "halt"}
+    | {"halted", "surface", "surfaced", "split", "broke", "looked", "watched", "measured"}
+    | {"gated", "gate", "tracked", "track", "monitored", "monitor", "caught", "looks", "watch"}
+)
+_VIEWS = frozenset({"visibility", "insight", "view", "signal"})
+_AUXILIARIES = frozenset({"would", "could", "have", "has", "had", "might", "will", "just", "ever"})
+# a lack welcomed: its job said as a cost ("no gate to slow us down")
+_COSTS = frozenset({"slow", "slowed", "delay", "delayed", "hold", "held", "burden", "overhead"})
+_GAPS = frozenset({"gap", "problem", "issue", "miss", "hole", "failure", "flaw", "fault"})
+_GAP_OPENERS = frozenset({"the", "our", "real", "big", "main", "one", "only", "what"})
+
+
+def _past_lack(words: Sequence[str], a: int, lo: int, hi: int) -> bool:
+    """ "there was no alarm to catch X", "we had zero visibility into Y": a denial right after
+    a past "there was" / "we had", of something that is not a need, with its job after."""
+    own = tuple(words[max(lo, a - 1) : a + 1])  # "there wasn't", "we didn't"
+    if tuple(words[max(lo, a - 2) : a]) not in _PAST_THERE and own not in _PAST_THERE:
+        return False
+    said = words[a + 1 : hi]
+    if _NO_MEASURE.intersection(said[:3]):
+        return False
+    if _VIEWS.intersection(said[:4]):
+        return True  # "we had zero visibility into the shadow share"
+    # its job: the verb after "to", or after a relative ("that / which (would have) ...")
+    k = next((i for i, w in enumerate(said) if w in ("to", "that", "which")), None)
+    if k is None:
+        return False
+    job = next((w for w in said[k + 1 : k + 4] if w not in _AUXILIARIES), "")
+    return job in _JOBS and job not in _COSTS
+
+
+def _gap_was(words: Sequence[str], a: int, lo: int) -> bool:
+    """ "The gap was that nothing compared A with B", "the problem was nobody looked at the
+    partials": the fault named as a lack, its negation the lesson."""
+    if words[a] not in ("nothing", "nobody", "no"):
+        return False
+    before = words[lo:a]
+    if not before or before[-1] not in ("that", "was", "is"):
+        return False
+    k = next((i for i, w in enumerate(before) if w in _GAPS), None)
+    return (
+        k is not None
+        and k <= 3
+        and all(w in _GAP_OPENERS for w in before[:k])
+        and bool({"was", "is"}.intersection(before[k + 1 :]))
+    )
+
+
+_ANYONE = frozenset({"anyone", "anybody", "everyone", "everybody"})
+_ANY = frozenset({"team", "engineer", "dev", "developer", "service", "one", "person"})
+
+
+def _unchecked_leave(words: Sequence[str], a: int, lo: int) -> bool:
+    """ "Right now anyone can push a config to the whole pool without a canary": a leave
+    anyone has to act without the measure, the status quo complained of; its "without" is
+    the lack, not a verdict on the measure."""
+    if words[a] != "without":
+        return False
+    before = words[lo:a]
+    k = next((i for i, w in enumerate(before) if w == "can"), None)
+    if k is None or k == 0:
+        return False
+    subject = before[max(0, k - 2) : k]
+    return bool(_ANYONE.intersection(subject)) or (
+        subject[:1] == ("any",) and bool(_ANY.intersection(subject))
+    )
+
+
+# what happens unseen ("silent fallbacks", "unmonitored pools"): forbidden, it asks for
+# the alarm that would have been raised
+_SILENT = frozenset(
+    {"silent", "silently", "unseen", "unnoticed", "unwatched", "unmonitored", "unalerted"}
+    | {"unflagged", "undetected", "invisible"}
+)
+_RAISED = ("alert", "alarm", "monitor")
+
+
+def _silence_forbidden(
+    words: Sequence[str], clauses: list[Clause], lemmas: list[frozenset[str]]
+) -> None:
+    """ "No more silent fallbacks", "never again an unmonitored pool": a prohibition of what
+    goes unseen is the alarm required; the word of silence stands for it too (the
+    prohibition itself is read by `reading._harm_denied`)."""
+    for clause in clauses:
+        opening = tuple(words[clause.first : clause.first + 2])
+        if opening not in (("no", "more"), ("never", "again")):
+            continue
+        for k in range(clause.first + 2, min(clause.last, clause.first + 5)):
+            if words[k] in _SILENT:
+                lemmas[k] = lemmas[k] | frozenset(_RAISED)
+
+
+def lacked(
+    words: Sequence[str], clauses: list[Clause], lemmas: list[frozenset[str]]
+) -> list[Clause]:
+    """Clauses whose denial reports the lack that let the incident through: the denial
+    governs nothing (the measure stands)."""
+    _silence_forbidden(words, clauses, lemmas)
+    out = list(clauses)
+    for n, clause in enumerate(clauses):
+        lo, hi = clause.first, clause.last
+        kept = tuple(
+            (a, b)
+            for a, b in clause.triggers
+            if not (
+                b - a == 1
+                and words[a] in _LACKING
+                and (_past_lack(words, a, lo, hi) or _gap_was(words, a, lo))
+            )
+            and not (b - a == 1 and _unchecked_leave(words, a, lo))
+        )
+        if kept != clause.triggers:
+            out[n] = replace(clause, triggers=kept)
+    return out
+
+
+__all__ = ["lacked"]
