@@ -127,7 +127,12 @@ def _question(text: str) -> bool:
     if not stripped.endswith("?") or ":" in stripped or ";" in stripped:
         return False
     found = _words(stripped)
-    return bool(found) and found[0] in _ASKING
+    if found[:1] and found[0] in _ASKING:
+        return True
+    # "In the first hour, should we ...?": a question after a short opening phrase
+    head, comma, rest = stripped.partition(",")
+    after = _words(rest)
+    return bool(comma) and len(_words(head)) <= 5 and after[:1] != [] and after[0] in _ASKING
 
 
 def _demands(text: str) -> bool:
@@ -160,7 +165,7 @@ _WIDE = (
 _REJECTS = frozenset(
     "wrong overkill waste pointless unnecessary unneeded disaster disastrous failed failure "
     "disagree ignore skip forget nonsense mistake mistakes overrated useless bureaucracy "
-    "theatre theater".split()
+    "theatre theater reject rejected oppose dismiss discard scrap".split()
 )
 _NEEDS = frozenset("needed necessary required worth matters useful needs need applies".split())
 _NOT = frozenset({"not", "no", "never", "isn't", "aren't", "don't", "doesn't", "won't", "nor"})
