@@ -104,7 +104,11 @@ def _sentences(line: str) -> list[str]:
 
 
 def _clauses(sentence: str) -> list[str]:
-    parts = re.split(r"(?<=;)", sentence)
+    # "...; it was a disaster", "..., and that was a waste": a clause of its own
+    parts = re.split(
+        r"(?<=;)|(?<=\u2014)|(?<=,)(?= (?:and |but |which )?(?:it|that|this|they) (?:was|is)\b)",
+        sentence,
+    )
     return [p for p in parts if p]
 
 
@@ -150,29 +154,26 @@ def _demands(text: str) -> bool:
 # --- retractions ------------------------------------------------------------------------
 
 _POINTERS = frozenset({"that", "this", "these", "those", "them", "it", "they"})
-_WIDE = (
-    ("all", "of"),
-    ("none", "of"),
-    ("any", "of"),
-    ("all", "that"),
-    ("all", "this"),
-    ("all", "these"),
-    ("all", "those"),
-    ("the", "above"),
-    ("everything", "above"),
-    ("everything", "else"),
-)
 _REJECTS = frozenset(
     "wrong overkill waste pointless unnecessary unneeded disaster disastrous failed failure "
     "disagree ignore skip forget nonsense mistake mistakes overrated useless bureaucracy "
     "theatre theater reject rejected oppose dismiss discard scrap".split()
 )
-_NEEDS = frozenset("needed necessary required worth matters useful needs need applies".split())
-_NOT = frozenset({"not", "no", "never", "isn't", "aren't", "don't", "doesn't", "won't", "nor"})
-_DOING = frozenset({"do", "need", "have", "want", "use", "recommend", "bother"})
+_DOING = frozenset({"do", "need", "want", "recommend", "bother"})
 _TURNED_DOWN = frozenset(
     "not no never don't doesn't won't shouldn't avoid without instead rather stop skip "
     "isn't aren't wouldn't".split()
+)
+
+
+_NOT = frozenset({"not", "no", "never", "isn't", "aren't", "don't", "doesn't", "won't", "nor"})
+_COPULA = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
+_NEEDED = frozenset("needed necessary required warranted worth useful helpful relevant".split())
+_NARROW = re.compile(
+    r"\b(?:that|this|it|they|those|these)(?: [a-z]+)? (?:is|are|was|were|'s)(?: [a-z']+){0,3} "
+    r"(?:wrong|overkill|waste|pointless|unnecessary|unneeded|disaster|disastrous|failure|"
+    r"mistake|nonsense|useless|bureaucracy|theatre|theater|overrated)\b"
+    r"|\b(?:disagree with|reject) (?:that|this|it|them|those|these)\b"
 )
 
 
@@ -180,23 +181,23 @@ def _scope(words: list[str]) -> str | None:
     """'wide' for a retraction of everything before it ("None of that is needed", "I
     disagree with all of them", "I would do none of that"), 'narrow' for one of what was
     just said ("That process was slow and I think it is wrong", "it was a disaster"),
-    None for anything else."""
-    for k in range(len(words) - 1):
-        pair = (words[k], words[k + 1])
-        if pair not in _WIDE:
+    None for anything else ("None of this needs raw audio" says what the measures need)."""
+    for k in range(len(words) - 2):
+        first, of, pointer = words[k : k + 3]
+        if of != "of" or pointer not in _POINTERS | {"the"}:
             continue
-        tail = words[k + 2 : k + 3]
-        if pair[1] == "of" and not (tail and tail[0] in _POINTERS | {"the", "those", "above"}):
-            continue
-        rest = set(words)
-        if pair[0] == "none" and (rest & _NEEDS or set(words[:k]) & _DOING):
-            return "wide"
-        if rest & _REJECTS or (rest & _NEEDS and rest & _NOT):
-            return "wide"
-    if words[:1] and words[0] in _POINTERS or words[:2] == ["and", "it"]:
-        rest = set(words)
-        if rest & _REJECTS or (rest & {"needed", "necessary", "required"} and rest & _NOT):
-            return "narrow"
+        after = words[k + 3 : k + 7]
+        if first == "none":
+            if set(words[max(0, k - 2) : k]) & _DOING:
+                return "wide"  # "I would do none of that"
+            if after[:1] and after[0] in _COPULA and set(after[1:4]) & _NEEDED:
+                return "wide"  # "None of that is really needed"
+            if after[:1] and after[0] in {"matters", "applies", "helps"}:
+                return "wide"
+        elif first in {"all", "any"} and set(words) & _REJECTS:
+            return "wide"  # "I disagree with all of them"
+    if _NARROW.search(" ".join(words)):
+        return "narrow"
     return None
 
 
