@@ -30,6 +30,11 @@ from dataclasses import dataclass
 
 # --- what the examiner sees -------------------------------------------------------------
 
+
+def _ws(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 # other scripts' letters an examiner reads as Latin ones (Cyrillic, Greek)
 _LOOKALIKES = {
@@ -94,7 +99,7 @@ def _sentences(line: str) -> list[str]:
     for m in re.finditer(r"[.!?]+[\"')\]]*(\s+|$)", line):
         end = m.end()
         before = line[start : m.start() + 1].lower()
-        if before.endswith(_ABBREVIATIONS) or not m.group(1) and end < len(line):
+        if before.endswith(_ABBREVIATIONS) or (not m.group(1) and end < len(line)):
             continue
         out.append(line[start:end])
         start = end
@@ -118,9 +123,9 @@ def _words(text: str) -> list[str]:
 
 # --- open questions ---------------------------------------------------------------------
 
-_ASKING = frozenset(
+_ASKING = _ws(
     "should shall do does did would could can is are was were must will may might "
-    "need needs how what which who when where why isn't aren't wouldn't shouldn't".split()
+    "need needs how what which who when where why isn't aren't wouldn't shouldn't"
 )
 
 
@@ -154,21 +159,21 @@ def _demands(text: str) -> bool:
 # --- retractions ------------------------------------------------------------------------
 
 _POINTERS = frozenset({"that", "this", "these", "those", "them", "it", "they"})
-_REJECTS = frozenset(
+_REJECTS = _ws(
     "wrong overkill waste pointless unnecessary unneeded disaster disastrous failed failure "
     "disagree ignore skip forget nonsense mistake mistakes overrated useless bureaucracy "
-    "theatre theater reject rejected oppose dismiss discard scrap".split()
+    "theatre theater reject rejected oppose dismiss discard scrap"
 )
 _DOING = frozenset({"do", "need", "want", "recommend", "bother"})
-_TURNED_DOWN = frozenset(
+_TURNED_DOWN = _ws(
     "not no never don't doesn't won't shouldn't avoid without instead rather stop skip "
-    "isn't aren't wouldn't".split()
+    "isn't aren't wouldn't"
 )
 
 
 _NOT = frozenset({"not", "no", "never", "isn't", "aren't", "don't", "doesn't", "won't", "nor"})
 _COPULA = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
-_NEEDED = frozenset("needed necessary required warranted worth useful helpful relevant".split())
+_NEEDED = _ws("needed necessary required warranted worth useful helpful relevant")
 _NARROW = re.compile(
     r"\b(?:that|this|it|they|those|these)(?: [a-z]+)? (?:is|are|was|were|'s)(?: [a-z']+){0,3} "
     r"(?:wrong|overkill|waste|pointless|unnecessary|unneeded|disaster|disastrous|failure|"
@@ -207,8 +212,8 @@ def _turned_down(text: str) -> bool:
 
 # --- headings, counterfactuals, existentials, hearsay ------------------------------------
 
-_HEADING_VERDICT = frozenset(
-    "mistakes mistake avoid pitfalls pitfall anti antipatterns don't never wrong".split()
+_HEADING_VERDICT = _ws(
+    "mistakes mistake avoid pitfalls pitfall anti antipatterns don't never wrong"
 )
 _COUNTERFACTUAL_OPENINGS = (
     ("in", "an", "ideal", "world"),
@@ -230,14 +235,12 @@ _HEARSAY = (
     ("rumour", "has"),
     ("i've", "read"),
 )
-_ACTING = frozenset(
-    "i we you let's should must need needs would will i'd we'd i'll we'll so then".split()
-)
+_ACTING = _ws("i we you let's should must need needs would will i'd we'd i'll we'll so then")
 
 
 def _counterfactual(words: list[str]) -> bool:
-    """"If we had a bigger team, we might ..." (a wish); "If we had had a gate, we would have
-    caught it" is a lesson, and "If the canary regresses, we roll back" a plan."""
+    """A wish ("If we had a bigger team, we might ..."); "If we had had a gate, we would
+    have caught it" is a lesson, "If the canary regresses, we roll back" a plan."""
     if "have" in words and {"would", "might", "could"} & set(words):
         return False  # a past counterfactual: the lesson it draws
     if any(tuple(words[: len(o)]) == o for o in _COUNTERFACTUAL_OPENINGS):
@@ -248,7 +251,8 @@ def _counterfactual(words: list[str]) -> bool:
 
 
 def _existential(words: list[str]) -> bool:
-    """"There is canary and the router and also per-slice WER.": names, proposes nothing."""
+    """A statement that things exist ("There is canary and the router and also per-slice
+    WER.") names them and proposes nothing."""
     if words[:1] == ["there's"]:
         rest = words[1:]
     elif words[:2] in (["there", "is"], ["there", "are"]):
