@@ -28,6 +28,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from drills.judge.reading import has_finite, read
+
 # --- what the examiner sees -------------------------------------------------------------
 
 
@@ -250,7 +252,7 @@ def _counterfactual(words: list[str]) -> bool:
     return False
 
 
-def _existential(words: list[str]) -> bool:
+def _existential(text: str, words: list[str]) -> bool:
     """A statement that things exist ("There is canary and the router and also per-slice
     WER.") names them and proposes nothing."""
     if words[:1] == ["there's"]:
@@ -259,7 +261,11 @@ def _existential(words: list[str]) -> bool:
         rest = words[2:]
     else:
         return False
-    return bool(rest) and rest[0] not in _NOT and not (set(rest) & _ACTING)
+    if not rest or rest[0] in _NOT or set(rest) & _ACTING:
+        return False
+    # "There are many considerations and it depends ...": a clause of its own says something
+    reading = read(text)
+    return not has_finite(reading, 2, len(reading.words))
 
 
 def _hearsay(words: list[str]) -> bool:
@@ -360,7 +366,7 @@ def _drop_uncommitted(sentences: list[_Sentence]) -> None:
             if not following or (_question(following[0]) and not _demands(following[0])):
                 s.kept = [False] * len(s.kept)
             continue
-        if _counterfactual(found) or _existential(found) or _hearsay(found):
+        if _counterfactual(found) or _existential(text, found) or _hearsay(found):
             s.kept = [False] * len(s.kept)
 
 
