@@ -130,3 +130,5 @@ def test_a_noun_salad_and_hearsay_earn_nothing():
     assert committed("I've heard that people canary a router to a small share.") == ""
     # a statement of a lack, and one with an action, still say something
     assert committed("There is no per-slice gate, so we add one.") != ""
+    kept = "There are two models, and which one wins depends on the slice."
+    assert committed(kept) == kept

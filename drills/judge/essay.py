@@ -28,8 +28,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from drills.judge.reading import has_finite, read
-
 # --- what the examiner sees -------------------------------------------------------------
 
 
@@ -228,6 +226,7 @@ _COUNTERFACTUAL_OPENINGS = (
 )
 _PAST = frozenset({"had", "were", "was", "cared", "did", "could", "knew", "wanted"})
 _HEDGED = frozenset({"might", "would", "could", "we'd", "i'd"})
+_SUBJECTS = _ws("it they he she this that which who what where when because if")
 _HEARSAY = (
     ("i", "have", "heard"),
     ("i've", "heard"),
@@ -252,7 +251,7 @@ def _counterfactual(words: list[str]) -> bool:
     return False
 
 
-def _existential(text: str, words: list[str]) -> bool:
+def _existential(words: list[str]) -> bool:
     """A statement that things exist ("There is canary and the router and also per-slice
     WER.") names them and proposes nothing."""
     if words[:1] == ["there's"]:
@@ -263,9 +262,9 @@ def _existential(text: str, words: list[str]) -> bool:
         return False
     if not rest or rest[0] in _NOT or set(rest) & _ACTING:
         return False
-    # "There are many considerations and it depends ...": a clause of its own says something
-    reading = read(text)
-    return not has_finite(reading, 2, len(reading.words))
+    # "There are many considerations and it depends ...": a clause with a subject of its
+    # own says something ("domain terms", "hard utterances" are nouns, not verbs)
+    return not set(rest) & _SUBJECTS
 
 
 def _hearsay(words: list[str]) -> bool:
@@ -366,7 +365,7 @@ def _drop_uncommitted(sentences: list[_Sentence]) -> None:
             if not following or (_question(following[0]) and not _demands(following[0])):
                 s.kept = [False] * len(s.kept)
             continue
-        if _counterfactual(found) or _existential(text, found) or _hearsay(found):
+        if _counterfactual(found) or _existential(found) or _hearsay(found):
             s.kept = [False] * len(s.kept)
 
 
