@@ -81,6 +81,14 @@ def test_a_retraction_over_everything_takes_it_all_back():
         assert score(f"{STATED}\n{verdict} Ship the small model to all users now.") == 0
 
 
+def test_a_retraction_reaches_back_only_over_its_own_section():
+    sections = (
+        f"## The plan\n{STATED}\n\n## What a colleague suggested\n"
+        "Send the small model to every user on day one. None of that is needed."
+    )
+    assert score(sections) >= score(STATED) - 1e-9
+
+
 def test_reported_advice_then_disowned_earns_nothing():
     reported = " ".join(f"Consultants tell you to {m}." for m in MEASURES)
     assert score(reported + " I disagree with all of them; just ship it.") == 0
@@ -128,6 +136,8 @@ def test_a_noun_salad_and_hearsay_earn_nothing():
     )
     assert score(salad) == 0
     assert committed("I've heard that people canary a router to a small share.") == ""
+    taken_up = "I've heard that people canary a router; we should do the same."
+    assert committed(taken_up) == taken_up
     # a statement of a lack, and one with an action, still say something
     assert committed("There is no per-slice gate, so we add one.") != ""
     kept = "There are two models, and which one wins depends on the slice."
