@@ -142,3 +142,6 @@ def test_a_noun_salad_and_hearsay_earn_nothing():
     assert committed("There is no per-slice gate, so we add one.") != ""
     kept = "There are two models, and which one wins depends on the slice."
     assert committed(kept) == kept
+    # one existential in a design describes it
+    design = f"{STATED} There is a written rollback plan and a privacy review."
+    assert committed(design) == design

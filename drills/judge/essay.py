@@ -16,8 +16,10 @@ that names a measure. Before an answer is matched (`committed`):
 - a heading's verdict holds over its list ("Mistakes teams make (avoid all of these):");
 - a counterfactual commits to nothing ("If we had a bigger team, we might ...", "In an ideal
   world we would ..."); a lesson does ("If we had had a slice gate, we would have caught it");
-- a statement that something exists, or that someone was heard of doing it, proposes
-  nothing ("There is canary and the router.", "I have heard that people canary a router").
+- a statement that someone was heard of doing something proposes nothing ("I have heard
+  that people canary a router"), nor does an answer made mostly of statements that things
+  exist ("There is canary and the router and also per-slice WER."); one such sentence in a
+  design ("There's a written rollback plan and a privacy review.") describes it.
 
 The stored answer is kept as written; only the marking reads this text.
 """
@@ -355,6 +357,11 @@ def _previous(sentences: list[_Sentence], k: int) -> range:
 
 def _drop_uncommitted(sentences: list[_Sentence]) -> None:
     texts = ["".join(s.clauses) for s in sentences]
+    # an answer made mostly of "There is A and B and also C." is a noun salad; one such
+    # sentence in a design ("There's a written rollback plan and a privacy review.")
+    # describes the design
+    said = [_words(t) for t in texts if _words(t)]
+    salad = 2 * sum(_existential(w) for w in said) >= len(said)
     for k, s in enumerate(sentences):
         text = texts[k]
         found = _words(text)
@@ -365,7 +372,7 @@ def _drop_uncommitted(sentences: list[_Sentence]) -> None:
             if not following or (_question(following[0]) and not _demands(following[0])):
                 s.kept = [False] * len(s.kept)
             continue
-        if _counterfactual(found) or _existential(found) or _hearsay(found):
+        if _counterfactual(found) or _hearsay(found) or (salad and _existential(found)):
             s.kept = [False] * len(s.kept)
 
 
