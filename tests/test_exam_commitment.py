@@ -116,6 +116,8 @@ def test_a_headings_verdict_holds_over_its_list():
     listed = "\n".join(f"- {m}" for m in MEASURES)
     assert score(f"Pitfalls to steer clear of (avoid every one):\n{listed}\nShip it.") == 0
     assert score(f"What I would do:\n{listed}") >= 60
+    never = "Never ship without these (skipping one is the usual mistake):"
+    assert score(f"{never}\n{listed}") >= 60
 
 
 # --- counterfactuals, existentials, hearsay ----------------------------------------------

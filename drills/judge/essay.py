@@ -214,9 +214,9 @@ def _turned_down(text: str) -> bool:
 
 # --- headings, counterfactuals, existentials, hearsay ------------------------------------
 
-_HEADING_VERDICT = _ws(
-    "mistakes mistake avoid pitfalls pitfall anti antipatterns don't never wrong"
-)
+_HEADING_VERDICT = _ws("mistakes mistake avoid pitfalls pitfall anti antipatterns wrong")
+# "Never ship without these:", "Skipping one is the usual mistake:": a demand
+_HEADING_DEMANDS = _ws("without skip skipping missing lacking forget forgetting")
 _COUNTERFACTUAL_OPENINGS = (
     ("in", "an", "ideal", "world"),
     ("in", "a", "perfect", "world"),
@@ -289,7 +289,8 @@ def committed(answer: str) -> str:
         is_list = bool(_LIST.match(line))
         heading = not is_list and bool(line.strip()) and bool(_HEADING.match(line))
         if heading:
-            verdict_heading = bool(set(_words(line)) & _HEADING_VERDICT)
+            said = set(_words(line))
+            verdict_heading = bool(said & _HEADING_VERDICT) and not said & _HEADING_DEMANDS
         elif is_list and verdict_heading:
             drop_lines.add(n)  # the heading's verdict holds over its list
         elif line.strip():
