@@ -140,6 +140,11 @@ def test_a_noun_salad_and_hearsay_earn_nothing():
     assert committed("I've heard that people canary a router to a small share.") == ""
     taken_up = "I've heard that people canary a router; we should do the same."
     assert committed(taken_up) == taken_up
+    told = "Another team once routed hard audio to the larger model, so the small one got the rest."
+    assert committed(told) == ""
+    assert committed("Our old system had a one-switch rollback to the baseline.") == ""
+    theirs = told[:-1] + "; we should do the same."
+    assert committed(theirs) == theirs
     # a statement of a lack, and one with an action, still say something
     assert committed("There is no per-slice gate, so we add one.") != ""
     kept = "There are two models, and which one wins depends on the slice."

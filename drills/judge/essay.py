@@ -16,10 +16,11 @@ that names a measure. Before an answer is matched (`committed`):
 - a heading's verdict holds over its list ("Mistakes teams make (avoid all of these):");
 - a counterfactual commits to nothing ("If we had a bigger team, we might ...", "In an ideal
   world we would ..."); a lesson does ("If we had had a slice gate, we would have caught it");
-- a statement that someone was heard of doing something proposes nothing ("I have heard
-  that people canary a router"), nor does an answer made mostly of statements that things
-  exist ("There is canary and the router and also per-slice WER."); one such sentence in a
-  design ("There's a written rollback plan and a privacy review.") describes it.
+- hearsay proposes nothing ("I have heard that people canary a router"), nor does what
+  someone else once had or did, told and not taken up ("Someone on another team built a
+  cascade"; "...; we should build one too" takes it up), nor an answer made mostly of
+  statements that things exist ("There is canary and the router and also per-slice WER.");
+  one such sentence in a design ("There's a written rollback plan.") describes it.
 
 The stored answer is kept as written; only the marking reads this text.
 """
@@ -228,6 +229,27 @@ _COUNTERFACTUAL_OPENINGS = (
 )
 _PAST = frozenset({"had", "were", "was", "cared", "did", "could", "knew", "wanted"})
 _HEDGED = frozenset({"might", "would", "could", "we'd", "i'd"})
+# what someone else once had or did, told and not taken up ("Someone on another team built
+# a cascade", "Our old system had a one-switch rollback, which nobody had tested")
+_THEIRS = (
+    ("someone",),
+    ("somebody",),
+    ("another", "team"),
+    ("other", "teams"),
+    ("a", "colleague"),
+    ("our", "old"),
+    ("my", "old"),
+    ("the", "old"),
+    ("my", "team", "once"),
+    ("we", "once"),
+    ("at", "my", "last"),
+    ("at", "my", "previous"),
+    ("at", "a", "previous"),
+)
+_TAKEN_UP = _ws(
+    "should must need needs would will we'd i'd we'll i'll let's recommend propose want "
+    "too also same"
+)
 _SUBJECTS = _ws("it they he she this that which who what where when because if")
 _HEARSAY = (
     ("i", "have", "heard"),
@@ -272,6 +294,11 @@ def _existential(words: list[str]) -> bool:
 def _hearsay(words: list[str]) -> bool:
     opening = any(tuple(words[: len(h)]) == h for h in _HEARSAY)
     return opening and not (set(words[3:]) & (_ACTING - {"i"}))
+
+
+def _told_of_others(words: list[str]) -> bool:
+    opening = next((len(o) for o in _THEIRS if tuple(words[: len(o)]) == o), 0)
+    return bool(opening) and not set(words[opening:]) & _TAKEN_UP
 
 
 # --- the reading --------------------------------------------------------------------------
@@ -373,7 +400,8 @@ def _drop_uncommitted(sentences: list[_Sentence]) -> None:
             if not following or (_question(following[0]) and not _demands(following[0])):
                 s.kept = [False] * len(s.kept)
             continue
-        if _counterfactual(found) or _hearsay(found) or (salad and _existential(found)):
+        reported = _hearsay(found) or _told_of_others(found)
+        if _counterfactual(found) or reported or (salad and _existential(found)):
             s.kept = [False] * len(s.kept)
 
 
