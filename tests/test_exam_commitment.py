@@ -81,6 +81,12 @@ def test_a_retraction_over_everything_takes_it_all_back():
         assert score(f"{STATED}\n{verdict} Ship the small model to all users now.") == 0
 
 
+def test_a_pointer_the_proposal_acts_on_retracts_nothing():
+    acted_on = f"{STATED} Replaying all of it by hand would be a waste; automate the replay."
+    assert score(acted_on) >= score(STATED) - 1e-9
+    assert score(f"{STATED} All of that is a waste; ship it.") == 0
+
+
 def test_a_retraction_reaches_back_only_over_its_own_section():
     sections = (
         f"## The plan\n{STATED}\n\n## What a colleague suggested\n"

@@ -202,8 +202,14 @@ def _scope(words: list[str]) -> str | None:
                 return "wide"  # "None of that is really needed"
             if after[:1] and after[0] in {"matters", "applies", "helps"}:
                 return "wide"
-        elif first in {"all", "any"} and set(words) & _REJECTS:
-            return "wide"  # "I disagree with all of them"
+        # "All of that is overkill", "I disagree with all of them"; in "Rolling back all of
+        # it is overkill" the pointer is what the proposal acts on
+        elif (
+            first in {"all", "any"}
+            and set(words) & _REJECTS
+            and (k == 0 or words[k - 1] in _REJECTS | {"with", "and", "but", "so"})
+        ):
+            return "wide"
     if _NARROW.search(" ".join(words)):
         return "narrow"
     return None
