@@ -98,6 +98,8 @@ def test_a_retraction_reaches_back_only_over_its_own_section():
 def test_reported_advice_then_disowned_earns_nothing():
     reported = " ".join(f"Consultants tell you to {m}." for m in MEASURES)
     assert score(reported + " I disagree with all of them; just ship it.") == 0
+    bare = " ".join(f"One consultant told us to {m}." for m in MEASURES)
+    assert score(bare + " I disagree.") == 0
     # reported, then agreed with, earns
     assert score(reported + " I agree, and I would do exactly that.") > 0
 

@@ -368,6 +368,8 @@ def _retract(sentences: list[_Sentence]) -> None:
         for c, clause in enumerate(s.clauses):
             scope = _scope(_words(clause))
             if scope is None:
+                if c == 0 and _disowns(_words(clause)):
+                    _drop_reported_before(sentences, k)
                 continue
             for j in range(c):  # the clauses before it in its own sentence
                 if not _turned_down(s.clauses[j]):
@@ -380,6 +382,41 @@ def _retract(sentences: list[_Sentence]) -> None:
                 for i, text in enumerate(t.clauses):
                     if text.strip() and not _turned_down(text):
                         t.kept[i] = False
+
+
+_SAYING = _ws(
+    "says say said recommend recommends recommended suggest suggests suggested tell tells "
+    "told advise advises advised argue argues argued insist insists claim claims"
+)
+_FIRST_PERSON = _ws("i we i'd we'd i'll we'll i'm we're let's")
+
+
+def _disowns(words: list[str]) -> bool:
+    """A bare disowning of what was just reported: "I disagree.", "I'm not convinced."."""
+    said = set(words)
+    return len(words) <= 6 and bool(
+        said & {"disagree", "disagrees"} or {"not", "convinced"} <= said or "wrong" in said
+    )
+
+
+def _reported(words: list[str]) -> bool:
+    """Reported speech: someone other than the writer says, recommends or argues it."""
+    return bool(set(words[:8]) & _SAYING) and not set(words[:2]) & _FIRST_PERSON
+
+
+def _drop_reported_before(sentences: list[_Sentence], k: int) -> None:
+    """ "The textbook says X. My manager would say Y. I disagree.": the run of reported
+    speech just before a disowning is taken back."""
+    j = k - 1
+    while j >= 0:
+        text = "".join(sentences[j].clauses)
+        if not text.strip():
+            j -= 1
+            continue
+        if not _reported(_words(text)):
+            return
+        sentences[j].kept = [False] * len(sentences[j].kept)
+        j -= 1
 
 
 def _previous(sentences: list[_Sentence], k: int) -> range:
