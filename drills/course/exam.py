@@ -26,6 +26,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, model_validator
 
+from drills.judge.essay import committed
 from drills.judge.matcher import ESSAY, Concept, expand, judge
 from drills.library.paths import library_root
 from drills.play.journal import home, signing_key
@@ -243,7 +244,8 @@ def mark(exam: ExamItem, attempt: Attempt, runs: Runs | None = None) -> Marking:
     """Mark an answer per rubric item (practical items by the tool's checks of the
     artifact, any SQL in it run by `runs`: drills/runs/service.py); the latest override of
     an item wins."""
-    judged = judge([attempt.answer], exam.concepts(), ESSAY)
+    # what the answer visibly commits to, not every phrase it writes (drills/judge/essay.py)
+    judged = judge([committed(attempt.answer)], exam.concepts(), ESSAY)
     checks: dict[str, tuple[bool, str]] = {}
     if exam.exercise is not None:
         from drills.course.release.exercises import run_checks
@@ -308,6 +310,7 @@ def answered_elsewhere(exam: ExamItem, answer: str) -> list[str]:
     good practice) answers this one only with the share of its statements that earn its
     items, so `mark` scales it by that share. No answer of the blind corpora, strong or
     partial, answers two other questions so (docs/scoring.md)."""
+    answer = committed(answer)
     if not answer.strip():
         return []
     found = []
