@@ -64,7 +64,9 @@ HERE = Path(__file__).parent
 # aggregate by the lead before it, after the audit's judge fixes and after it), then tuned on
 # from the fifteenth, once Q, a seventeenth writer, had been measured. Q was written blind
 # outside the repository at the end of the fourteenth round's stop and measured once in
-# aggregate: held out from the fifteenth round.
+# aggregate: held out from the fifteenth round, as R, an eighteenth writer, written blind
+# outside the repository while that round began and measured before and after it. Neither is
+# to be read answer by answer until a round has been measured on a nineteenth writer.
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
@@ -84,6 +86,7 @@ CORPORA = {
     "tune-p": HERE / "P",
     # held out from the fifteenth round: aggregate figures only (`main` refuses to print more)
     "heldout-q": HERE / "Q",
+    "heldout-r": HERE / "R",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
