@@ -306,3 +306,37 @@ def test_a_known_consequence_in_an_entry_of_its_own_is_still_the_story():
     assert (
         diagnosis_share("Client retries amplified load. Traffic surge.", ["retry-storm"])[0] == 1.0
     )
+
+
+def test_a_conclusion_is_judged_as_the_examiner_reads_it():
+    """A hostile audit hid the answer from the examiner: the cause inside an HTML comment
+    (the report shows "No idea."), or a "not" spelt with a zero-width space or a Cyrillic
+    letter so that the judge missed the negation. The drill's score reads the conclusion
+    as an examiner sees it; the journaled move keeps the words as written."""
+    from drills.judge.causes import match_cause
+    from drills.judge.lines import as_seen
+    from drills.library.scenario import Conclusion
+    from drills.play.drill import MoveRecord
+
+    voice = "The new TTS voice b-2.0 is heavier and slower to first audio byte."
+    hidden = f"No idea. <!-- {voice} -->"
+    assert match_cause(hidden)[0] == "heavier-voice-model"  # what the raw words would earn
+    move = MoveRecord(
+        3,
+        "conclude",
+        9.0,
+        540.0,
+        "conclude",
+        conclusion=Conclusion(
+            cause=hidden,
+            mitigations=["rolled back the v\u200boice"],
+            prevention=["canary new v\u043eices <!-- and everything else -->"],
+        ),
+    )
+    seen = as_seen(move)
+    assert seen is not None and seen.conclusion is not None
+    assert match_cause(seen.conclusion.cause)[0] is None
+    assert seen.conclusion.mitigations == ["rolled back the voice"]
+    assert seen.conclusion.prevention == ["canary new voices "]
+    assert move.conclusion is not None and move.conclusion.cause == hidden  # as journaled
+    assert as_seen(None) is None

@@ -3,13 +3,14 @@ lacked: diagnosis, evidence, mitigation, recovery and prevention (docs/scoring.m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from drills.judge.alerts import credit_rules
 from drills.judge.causes import match_cause, match_causes, read_causes
+from drills.judge.essay import visible
 from drills.judge.fixes import Fix, expert_fixes
 from drills.judge.matcher import Concept, judge
 from drills.judge.measures import impact
@@ -38,6 +39,25 @@ class Line:
     why: str
     evidence: list[str] = field(default_factory=list)  # what earned it
     missed: list[str] = field(default_factory=list)  # what it lacked
+
+
+def as_seen(move: MoveRecord | None) -> MoveRecord | None:
+    """A conclusion move with its words as an examiner reads them (`essay.visible`: an HTML
+    comment dropped, zero-width characters removed, look-alike letters of other scripts
+    read as Latin), so that nothing hidden from the examiner earns and a disguised "not"
+    still negates; the journaled move keeps the words as written."""
+    if move is None or move.conclusion is None:
+        return move
+    c = move.conclusion
+    seen = c.model_copy(
+        update={
+            "cause": visible(c.cause),
+            "mitigations": [visible(m) for m in c.mitigations],
+            "prevention": [visible(p) if isinstance(p, str) else p for p in c.prevention],
+            "notes": visible(c.notes),
+        }
+    )
+    return replace(move, conclusion=seen)
 
 
 def diagnosis_line(

@@ -78,6 +78,7 @@ from drills.judge.lines import (
     WEIGHTS,
     WRONG_CAUSE_PREVENTION,
     Line,
+    as_seen,
     causes_read,
     diagnosis_line,
     evidence_line,
@@ -275,7 +276,7 @@ def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
     found = gather_evidence(drill, key)
     mitigation = earliest(done)
     mitigated_at = fixed_at(key, done)
-    conclusion_move = next((m for m in drill.moves if m.conclusion is not None), None)
+    conclusion_move = as_seen(next((m for m in drill.moves if m.conclusion is not None), None))
     diagnosis, correct = diagnosis_line(key, conclusion_move, found)
     conclusion = conclusion_move.conclusion if conclusion_move else None
 
