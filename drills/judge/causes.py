@@ -795,6 +795,8 @@ def _or_named(reading: Reading, m: Match) -> bool:
                 continue
             for p in concept.groups[0]:
                 n = len(p.tokens)
+                if p.tokens in _words_of(m.item):
+                    continue  # "onto the GPUs or the A100s": an "or" in the cause's own words
                 for i in span:
                     if not p.at(reading, i) or reading.clause(i).negated():
                         continue
@@ -802,6 +804,12 @@ def _or_named(reading: Reading, m: Match) -> bool:
                     if all(w in _ALTERNATIVE_GAP for w in between):
                         return True
     return False
+
+
+@cache
+def _words_of(name: str) -> frozenset[tuple[str, ...]]:
+    """Every phrasing of every group of a cause's ways to say it."""
+    return frozenset(p.tokens for c in _concepts() if c.id == name for g in c.groups for p in g)
 
 
 _REASON_OPENERS = frozenset({"since", "because", "as", "given"})
@@ -1067,8 +1075,11 @@ def _finding_of_its_own(reading: Reading, primary: Match, m: Match) -> bool:
     if any(reading.clauses[c].effect for c in m.clauses) or _labelled_effect(reading, m):
         return False
     lo, hi = _part_span(reading, m.first)
-    if any(reading.clauses[c].effect for c in range(len(reading.clauses))
-           if lo <= reading.clauses[c].first < hi and reading.clauses[c].first <= m.first):
+    if any(
+        reading.clauses[c].effect
+        for c in range(len(reading.clauses))
+        if lo <= reading.clauses[c].first < hi and reading.clauses[c].first <= m.first
+    ):
         return False  # "; as a result, the pool scaled up and replicas came up cold"
     if m.item not in CATALOG[primary.item].leads_to:
         return True
