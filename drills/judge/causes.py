@@ -243,7 +243,9 @@ def _borrowed(name: str, p: Phrasing) -> bool:
     """A word of another way to say a cause that is another cause's own thing ("network":
     a heavier network, but first the network's own jitter)."""
     things = _own_things()
-    return p.tokens not in things[name] and any(
+    if any(set(p.tokens) <= set(t) for t in things[name]):
+        return False  # "model": a word of its own thing too ("acoustic model")
+    return any(
         p.tokens == t or (len(p.tokens) == 1 and p.tokens[0] in t)
         for other, own in things.items()
         if other != name
