@@ -436,3 +436,23 @@ def test_alternatives_joined_by_or_are_a_hedge(wanted, text):
 def test_an_or_inside_one_causes_own_words_is_no_hedge(wanted, text):
     share, _ = diagnosis_share(text, wanted)
     assert share == 1.0 and not read_causes(text).hedged
+
+
+CLIPPING = ["mic-firmware-clipping"]
+
+
+def test_a_known_consequence_told_with_a_participle_is_the_story():
+    # "dragging" is no change made: the consequence the catalogue knows, in its own part
+    text = (
+        "The firmware update turned the mic gain up until the audio clips; the clipped share "
+        "climbed, dragging the features away from what the model was trained on."
+    )
+    assert diagnosis_share(text, CLIPPING)[0] == 1.0
+
+
+def test_a_known_consequence_as_a_bare_finding_is_a_second_cause():
+    text = (
+        "The firmware update turned the mic gain up until the audio clips; a feature "
+        "extraction mismatch."
+    )
+    assert diagnosis_share(text, CLIPPING)[0] == 0.0

@@ -1085,10 +1085,14 @@ def _finding_of_its_own(reading: Reading, primary: Match, m: Match) -> bool:
         return False  # "; as a result, the pool scaled up and replicas came up cold"
     if m.item not in CATALOG[primary.item].leads_to:
         return True
+    # a change made ("was lowered", "got bumped"), not a consequence told with a participle
+    # ("..., pushing features out of the training distribution")
     made = any(
         {reading.stems[k], *reading.lemmas[k]} & _MADE
         for k in range(lo, hi)
-        if not m.first <= k < m.last and reading.words[k] not in ("change", "changes")
+        if not m.first <= k < m.last
+        and reading.words[k] not in ("change", "changes")
+        and not reading.words[k].endswith("ing")
     )
     return made or not has_finite(reading, lo, hi)
 
