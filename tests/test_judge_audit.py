@@ -340,3 +340,119 @@ def test_a_conclusion_is_judged_as_the_examiner_reads_it():
     assert seen.conclusion.prevention == ["canary new voices "]
     assert move.conclusion is not None and move.conclusion.cause == hidden  # as journaled
     assert as_seen(None) is None
+
+
+# --- rivals listed after the right cause, and hedges by "or" (issue 35, item 7) -----------
+
+VOICE = ["heavier-voice-model"]
+
+# a list of findings: each rival in a part of its own, not said as what the cause did
+FINDINGS = [
+    (
+        VOICE,
+        "The new voice release is much slower to its first audio byte; jitter on the "
+        "network; the mirror of shadow requests was never switched off; somebody lowered "
+        "the autoscaler ceiling.",
+    ),
+    (
+        VOICE,
+        "Voice b-2.0 is a slower model; the network got jittery.",
+    ),
+    (
+        VOICE,
+        "The updated voice is heavier; an SDK retry storm.",
+    ),
+    (
+        FALLBACK,
+        "Embeddings fell back onto the GPUs; the decoder beam got wider; a retry storm "
+        "from the clients.",
+    ),
+    (
+        FALLBACK,
+        "The embedding service fell back onto the A100s; shadow traffic was left on.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("wanted", "text"), FINDINGS)
+def test_rivals_listed_after_the_right_cause_are_no_mechanism(wanted, text):
+    share, named = diagnosis_share(text, wanted)
+    assert share == 0.0 and len(named) >= 2, [(n.cause, n.role) for n in read_causes(text).found]
+
+
+# the cause's story, told as what it did or led to: the diagnosis stands
+STORIES = [
+    (
+        VOICE,
+        "The heavier voice is slower to first audio byte, so the pool scaled up, new "
+        "replicas started cold and clients timed out and retried.",
+    ),
+    (
+        VOICE,
+        "Voice b-2.0 is slower to first audio byte; as a result the pool scaled up and the "
+        "new replicas came up cold.",
+    ),
+    (
+        VOICE,
+        "Voice b-2.0 is slower to first audio byte.\nEffects: the pool scaled up, cold "
+        "replicas, client timeouts and retries.",
+    ),
+    (VOICE, "Voice b-2.0 is slower to first audio byte; not the network, not the autoscaler."),
+    (
+        FALLBACK,
+        "Embeddings fell back onto the GPUs, so the GPU pool took far more traffic and the "
+        "autoscaler added replicas.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("wanted", "text"), STORIES)
+def test_the_causes_story_keeps_the_diagnosis(wanted, text):
+    share, _ = diagnosis_share(text, wanted)
+    assert share == 1.0, [(n.cause, n.role) for n in read_causes(text).found]
+
+
+HEDGES = [
+    (VOICE, "Network jitter, or the autoscaler target, or voice b-2.0 being slower."),
+    (VOICE, "Either the network got jittery or voice b-2.0 is slower to first audio."),
+    (VOICE, "The voice b-2.0 rollout is slower or the network is jittery or shadow is on."),
+    (FALLBACK, "A retry storm from the SDK, or embeddings falling back onto the GPUs."),
+]
+
+
+@pytest.mark.parametrize(("wanted", "text"), HEDGES)
+def test_alternatives_joined_by_or_are_a_hedge(wanted, text):
+    share, _ = diagnosis_share(text, wanted)
+    assert share == 0.0 and read_causes(text).hedged
+
+
+@pytest.mark.parametrize(
+    ("wanted", "text"),
+    [
+        (VOICE, "The voice or its vocoder is slower to first audio byte."),
+        (FALLBACK, "Embeddings fell back onto the GPUs or the A100s when the CPU check broke."),
+    ],
+)
+def test_an_or_inside_one_causes_own_words_is_no_hedge(wanted, text):
+    share, _ = diagnosis_share(text, wanted)
+    assert share == 1.0 and not read_causes(text).hedged
+
+
+CLIPPING = ["mic-firmware-clipping"]
+
+
+def test_a_known_consequence_told_with_a_participle_is_the_story():
+    # "dragging" is no change made: the consequence the catalogue knows, in its own part
+    text = (
+        "The firmware update turned the mic gain up until the audio clips; the clipped share "
+        "climbed, dragging the features away from what the model was trained on."
+    )
+    assert diagnosis_share(text, CLIPPING)[0] == 1.0
+
+
+def test_a_known_consequence_as_a_bare_finding_is_a_second_cause():
+    text = (
+        "The firmware update turned the mic gain up until the audio clips; a feature "
+        "extraction mismatch."
+    )
+    assert diagnosis_share(text, CLIPPING)[0] == 0.0

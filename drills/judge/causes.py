@@ -192,6 +192,7 @@ def _matches(reading: Reading) -> list[Match]:
                 o
                 for o in here
                 if o.item != m.item
+                and not _across_alternatives(reading, o)
                 and o.negated == m.negated
                 and (
                     (
@@ -208,6 +209,8 @@ def _matches(reading: Reading) -> list[Match]:
                 )
             ]
             if not rivals and not _negation_owned(reading, m, here):
+                if m.negated and _borrowed_match(reading, m):
+                    continue  # "X is slower; not the network": no slower network denied
                 out.append(m)
     for name, first in _id_mentions(reading):
         clause = reading.clause(first)
@@ -223,6 +226,66 @@ def _matches(reading: Reading) -> list[Match]:
             )
         )
     return out
+
+
+@cache
+def _own_things() -> MappingProxyType[str, frozenset[tuple[str, ...]]]:
+    """Each cause's own thing: the first group of its main way to say it."""
+    return MappingProxyType(
+        {
+            name: frozenset(p.tokens for p in Concept.of(name, cause.accept).groups[0])
+            for name, cause in CATALOG.items()
+        }
+    )
+
+
+def _borrowed(name: str, p: Phrasing) -> bool:
+    """A word of another way to say a cause that is another cause's own thing ("network":
+    a heavier network, but first the network's own jitter)."""
+    things = _own_things()
+    if any(set(p.tokens) <= set(t) for t in things[name]):
+        return False  # "model": a word of its own thing too ("acoustic model")
+    return any(
+        p.tokens == t or (len(p.tokens) == 1 and p.tokens[0] in t)
+        for other, own in things.items()
+        if other != name
+        for t in own
+    )
+
+
+def _borrowed_match(reading: Reading, m: Match) -> bool:
+    """Every word of the match's own thing in a clause turned down is borrowed from another
+    cause's own thing ("voice b-2.0 is slower; not the network")."""
+    found = [
+        p
+        for concept in _concepts()
+        if concept.id == m.item
+        for p in concept.groups[0]
+        for i in m.covered
+        if p.at(reading, i) and reading.clause(i).negated()
+    ]
+    return bool(found) and all(_borrowed(m.item, p) for p in found)
+
+
+def _across_alternatives(reading: Reading, m: Match) -> bool:
+    """The match gathers its words from both sides of an "or" that offers alternatives
+    (", or", "either ... or", "A or B or C"): "network jitter, or ... voice b-2.0 being
+    slower" is no slower network. Such a match does not take the words it shares from
+    the cause named on one side ("network jitter")."""
+    words = reading.words
+    lo, hi = min(m.covered), max(m.covered)
+    ors = [k for k in range(lo + 1, hi) if words[k] in ("or", "nor")]
+    if not ors:
+        return False
+    sentence = reading.clause(lo).sentence
+    a, b = _sentence_span(reading, sentence)
+    counted = sum(words[k] in ("or", "nor") for k in range(a, b))
+    either = "either" in words[a:lo]
+    for k in ors:
+        gap = reading.text[reading.spans[k - 1][1] : reading.spans[k][0]]
+        if "," in gap or ";" in gap or either or counted >= 2:
+            return True
+    return False
 
 
 def _negation_owned(reading: Reading, m: Match, here: list[Match]) -> bool:
@@ -309,6 +372,8 @@ def _set_aside(reading: Reading, matches: list[Match]) -> dict[str, int]:
                 if concept.id in out or _own_negation(reading, concept, a):
                     continue
                 for p in concept.groups[0]:
+                    if _borrowed(concept.id, p):
+                        continue  # "not the network": the network's, not a heavier network's
                     n = len(p.tokens)
                     before = range(b, min(b + 3, clause.last))  # "it's not the sample rate"
                     after = range(max(clause.first, a - n - 3), a - n + 1)  # "traffic flat"
@@ -732,6 +797,8 @@ def _or_named(reading: Reading, m: Match) -> bool:
                 continue
             for p in concept.groups[0]:
                 n = len(p.tokens)
+                if p.tokens in _words_of(m.item):
+                    continue  # "onto the GPUs or the A100s": an "or" in the cause's own words
                 for i in span:
                     if not p.at(reading, i) or reading.clause(i).negated():
                         continue
@@ -739,6 +806,12 @@ def _or_named(reading: Reading, m: Match) -> bool:
                     if all(w in _ALTERNATIVE_GAP for w in between):
                         return True
     return False
+
+
+@cache
+def _words_of(name: str) -> frozenset[tuple[str, ...]]:
+    """Every phrasing of every group of a cause's ways to say it."""
+    return frozenset(p.tokens for c in _concepts() if c.id == name for g in c.groups for p in g)
 
 
 _REASON_OPENERS = frozenset({"since", "because", "as", "given"})
@@ -869,7 +942,7 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
         return {}
 
     def effect(m: Match) -> bool:
-        return all(reading.clauses[c].effect for c in m.clauses)
+        return all(_effect_clause(reading, c) for c in m.clauses)
 
     def marked(m: Match) -> bool:
         return _marked(reading, m)
@@ -916,7 +989,7 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
         soup = len(by_sentence[_independent(reading, m.first)]) >= SOUP_ITEMS
         paired = any(_or_between(reading, m, o) for o in asserted if o is not m)
         paired |= _or_named(reading, m)
-        if soup:
+        if soup and not paired:
             roles[m.item] = ("soup", False)
         elif offered or paired:
             roles[m.item] = ("rival", False)
@@ -924,6 +997,27 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
         if roles[m.item][0] == "mechanism" and _beside(reading, primary, m):
             roles[m.item] = ("co-cause", False)
     return roles
+
+
+def _effect_clause(reading: Reading, c: int) -> bool:
+    """A clause of consequence: it opens as one ("so the pool scaled up"), or it goes on
+    with one in the same part of its sentence ("so the pool scaled up, new replicas
+    started cold and clients timed out"), opening no cause of its own."""
+    clause = reading.clauses[c]
+    if clause.effect:
+        return True
+    if clause.co_cause or clause.assertion or clause.turned_down:
+        return False
+    part = _independent(reading, clause.first)
+    for k in range(c - 1, -1, -1):
+        before = reading.clauses[k]
+        if before.sentence != clause.sentence or _independent(reading, before.first) != part:
+            return False
+        if before.co_cause or before.assertion:
+            return False
+        if before.effect:
+            return reading.words[clause.first] not in _CONCEDING
+    return False
 
 
 _ADDITIVE = frozenset({"also", "additionally", "too"})
@@ -943,6 +1037,8 @@ def _beside(reading: Reading, primary: Match, m: Match) -> bool:
         return True  # a catalogue id, written as such
     if _rival_change(reading, m):
         return True  # "..., and the autoscaler target was changed as well"
+    if _finding_of_its_own(reading, primary, m):
+        return True  # "X is slower; the network got jittery; shadow traffic left on"
     if m.item in CATALOG[primary.item].leads_to:
         return False  # the primary's known consequence, however it is set out
     here, there = reading.clause(m.first), reading.clause(primary.first)
@@ -964,6 +1060,49 @@ def _beside(reading: Reading, primary: Match, m: Match) -> bool:
         or _own_line(reading, primary, m)
         or (_marked(reading, m) and _marked(reading, primary))
     )
+
+
+def _finding_of_its_own(reading: Reading, primary: Match, m: Match) -> bool:
+    """A cause said after the primary in a part of its own of a list of findings (parts
+    split by semicolons: "X is slower; the network got jittery; a client retry storm"),
+    not said as the primary's consequence (its clause opens as an effect, "so", "which",
+    "as a result", or its sentence is labelled "Effects:"): a finding of its own, so a
+    second cause. A consequence the catalogue knows the primary leads to (`leads_to`) is
+    its story when it is told as something that happened ("; the pool scaled up and the
+    new replicas came up cold"), and a second cause when it is a change made ("; the
+    autoscaler max was lowered") or a bare noun phrase ("; a client retry storm")."""
+    part, other = _independent(reading, m.first), _independent(reading, primary.first)
+    if part[0] != other[0] or part == other or part[1] < other[1]:
+        return False  # only the parts after the primary's, in its sentence
+    if any(reading.clauses[c].effect for c in m.clauses) or _labelled_effect(reading, m):
+        return False
+    lo, hi = _part_span(reading, m.first)
+    if any(
+        reading.clauses[c].effect
+        for c in range(len(reading.clauses))
+        if lo <= reading.clauses[c].first < hi and reading.clauses[c].first <= m.first
+    ):
+        return False  # "; as a result, the pool scaled up and replicas came up cold"
+    if m.item not in CATALOG[primary.item].leads_to:
+        return True
+    # a change made ("was lowered", "got bumped"), not a consequence told with a participle
+    # ("..., pushing features out of the training distribution")
+    made = any(
+        {reading.stems[k], *reading.lemmas[k]} & _MADE
+        for k in range(lo, hi)
+        if not m.first <= k < m.last
+        and reading.words[k] not in ("change", "changes")
+        and not reading.words[k].endswith("ing")
+    )
+    return made or not has_finite(reading, lo, hi)
+
+
+def _part_span(reading: Reading, index: int) -> tuple[int, int]:
+    """The words of the part of a sentence between semicolons that holds a word."""
+    sentence, part = _independent(reading, index)
+    lo, hi = _sentence_span(reading, sentence)
+    words = [i for i in range(lo, hi) if _independent(reading, i) == (sentence, part)]
+    return words[0], words[-1] + 1
 
 
 # a second change made to the system, said with its own subject: "the target was changed
