@@ -38,8 +38,8 @@ def exam_data(exam: Any, attempt: Any, marking: Any) -> dict[str, Any]:
             for i in marking.items
         ],
         "refused": {"negated": marking.negated, "bare_lists": marking.soup},
-        # applied: signed by this examiner's key for this answer (drills/course/exam.py)
-        "overrides": [i.override.model_dump() for i in marking.items if i.override is not None],
+        # signed by this examiner's key for this answer, in order (drills/course/exam.py)
+        "overrides": [o.model_dump() for o in marking.signed],
         "unsigned_overrides": [o.model_dump() for o in marking.unsigned],
         "hidden_answer": exam.hidden_answer,
     }

@@ -109,6 +109,12 @@ def test_an_override_changes_the_score_and_is_recorded(tmp_path):
         ("one-switch-rollback", False, "examiner-2"),
     ]
     data = exam_data(exam, reloaded, after)
+    # every signed override stays in the report's record, in order, not only the latest
+    assert [(o["item"], o["by"]) for o in data["overrides"]] == [
+        ("cascade", "examiner-1"),
+        ("cascade", "examiner-2"),
+        ("one-switch-rollback", "examiner-2"),
+    ]
     (rollback,) = [i for i in data["items"] if i["id"] == "one-switch-rollback"]
     assert (
         rollback["by_matcher"]

@@ -213,7 +213,9 @@ class Marking:
     # the other exam questions the answer answers as fully (`answered_elsewhere`): an answer
     # written for no question in particular, marked by its share of statements on this one
     elsewhere: list[str] = field(default_factory=list)
-    # overrides in the attempt file that no examiner's key signed for this answer: not applied
+    # the overrides signed for this answer, in the order made (the latest of an item applies,
+    # the earlier stay in the record), and those no examiner's key signed for it: not applied
+    signed: list[Override] = field(default_factory=list)
     unsigned: list[Override] = field(default_factory=list)
 
     @property
@@ -245,7 +247,8 @@ def mark(exam: ExamItem, attempt: Attempt, runs: Runs | None = None) -> Marking:
     artifact, any SQL in it run by `runs`: drills/runs/service.py); the latest override of
     an item wins."""
     # what the answer visibly commits to, not every phrase it writes (drills/judge/essay.py)
-    judged = judge([committed(attempt.answer)], exam.concepts(), ESSAY)
+    answer = committed(attempt.answer)
+    judged = judge([answer], exam.concepts(), ESSAY)
     checks: dict[str, tuple[bool, str]] = {}
     if exam.exercise is not None:
         from drills.course.release.exercises import run_checks
@@ -273,7 +276,7 @@ def mark(exam: ExamItem, attempt: Attempt, runs: Runs | None = None) -> Marking:
                 credit=judged.weights.get(r.id, 1.0),
             )
         )
-    elsewhere = answered_elsewhere(exam, attempt.answer)
+    elsewhere = answered_elsewhere(exam, answer)
     factor = judged.factor
     if elsewhere:
         factor = min(factor, judged.on_point / max(judged.statements, 1))
@@ -286,6 +289,7 @@ def mark(exam: ExamItem, attempt: Attempt, runs: Runs | None = None) -> Marking:
         negated=judged.negated,
         soup=judged.soup,
         statements=judged.statements,
+        signed=signed,
         unsigned=unsigned,
     )
 
@@ -309,8 +313,8 @@ def answered_elsewhere(exam: ExamItem, answer: str) -> list[str]:
     ELSEWHERE_QUESTIONS of them: an answer written once for every question (a checklist of
     good practice) answers this one only with the share of its statements that earn its
     items, so `mark` scales it by that share. No answer of the blind corpora, strong or
-    partial, answers two other questions so (docs/scoring.md)."""
-    answer = committed(answer)
+    partial, answers two other questions so (docs/scoring.md). `answer` is the text as
+    marked: what it commits to (`committed`)."""
     if not answer.strip():
         return []
     found = []
