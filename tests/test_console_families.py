@@ -30,6 +30,19 @@ from tests.test_console import CHROMIUM, csrf_of, move, server  # noqa: F401  (a
 
 FAMILY = "gpu-bill-up"
 NAMES = ["Ana Lima", "Bo Chen", "Cai Rios", "Dee Moss"]
+# The full tier's cohorts draw from this seed, not from their random id: the same four
+# members and draws every run (read back from the run cache), each verified at its first
+# draw (places 0-3: gpu-bill-up-4, gpu-cost-no-traffic, batch-transcripts-slow-and-pricey,
+# asr-spend-jump-after-launch). A random seed once drew a member whose draws all failed
+# verification and the test failed by chance; drawing from a cohort's own random id is the
+# default tier's check, and how often each member verifies is docs/scenarios.md's.
+PINNED_SEED = 502
+
+
+@pytest.fixture
+def pinned_seed(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr("drills.console.prepare.session_seed", lambda _id: PINNED_SEED)
+    return PINNED_SEED
 
 
 def _prepared(c: Any, cohort_id: str, seconds: float = 600) -> list[Any]:
@@ -230,7 +243,9 @@ def _play(client: TestClient, who: Any, moves: list[Any]) -> None:
 
 @pytest.mark.full
 @pytest.mark.xdist_group("families")  # with the families' checks: memory
-def test_a_family_cohort_is_scored_member_by_member_and_a_tip_is_worth_nothing(tmp_path):
+def test_a_family_cohort_is_scored_member_by_member_and_a_tip_is_worth_nothing(
+    tmp_path, pinned_seed
+):
     """Verified draws, real scores: Ana plays her member's expert path; Bo, on another
     member, plays Ana's path word for word (a tip from an earlier candidate); Cai and Dee
     conclude their own members' causes at once. Each is scored by the console against
@@ -239,6 +254,7 @@ def test_a_family_cohort_is_scored_member_by_member_and_a_tip_is_worth_nothing(t
     c = app.state.console
     with TestClient(app) as client:
         cohort, candidates = family_cohort(client, c)
+        assert first_seed(cohort) == pinned_seed
         ana, bo, cai, dee = drawn = [Drawn(w) for w in candidates]
         assert all("not verified" not in d.who.variant for d in drawn), [
             d.who.variant for d in drawn
@@ -275,7 +291,7 @@ def test_a_family_cohort_is_scored_member_by_member_and_a_tip_is_worth_nothing(t
 @pytest.mark.full
 @pytest.mark.xdist_group("families")  # with the families' checks: memory
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium installed (apt-get install chromium)")
-def test_a_family_cohort_in_a_real_browser(server):  # noqa: F811
+def test_a_family_cohort_in_a_real_browser(server, pinned_seed):  # noqa: F811
     """The facilitator picks the family from the form, sends four links once the cohort
     page says ready; each candidate sees the family's page and nothing of their member;
     two conclude with the same words, each scored against their own member."""

@@ -39,7 +39,7 @@ from drills.library.family import (
     write_member,
 )
 from drills.library.scenario import AnswerKey, LoadedScenario, load_key, load_scenario
-from drills.library.variants import MAX_DRAWS, Variant, check
+from drills.library.variants import Variant, check
 from drills.library.verify import MIN_SIGMA, Check, verify
 from drills.play.transcript import load_transcript
 from drills.runs.service import Runs
@@ -401,6 +401,13 @@ def verify_family(family: FamilyFile, out: Path, runs: Runs, tips: bool = True) 
 
 # --- a member for each candidate -------------------------------------------------------
 
+# A member's draw is redrawn up to this many times (a scenario's variant: MAX_DRAWS, six). A
+# member must also land its page in the family's band, so it is rejected more often than a
+# variant: the autoscaler member of gpu-bill-up verified 5 of 11 draws (its spend rides on
+# how many replicas a normal morning left on its pool), where six tries miss about one
+# candidate in 35 and ten about one in 400 (docs/scenarios.md).
+MEMBER_DRAWS = 10
+
 
 def instantiate(
     family: FamilyFile,
@@ -414,13 +421,13 @@ def instantiate(
     """Candidate `candidate` of a cohort seeded `cohort_seed`: the member `assign` gives
     (or `member`), its parameters drawn and rendered into `out` and (by default) verified
     like a variant, its page band included; a rejected draw is redrawn (the same member)
-    up to MAX_DRAWS times."""
+    up to MEMBER_DRAWS times."""
     spec = family.spec
     member = member or assign(spec, cohort_seed, candidate)
     spec.member(member)  # an unknown member is bad input
     rejected: list[dict[str, Any]] = []
     variant: Variant | None = None
-    for attempt in range(MAX_DRAWS):
+    for attempt in range(MEMBER_DRAWS):
         seed = draw_seed(spec, cohort_seed, candidate, attempt)
         params = write_member(
             family, member, draw(family, member, seed), out, cohort_seed=cohort_seed
