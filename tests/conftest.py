@@ -65,3 +65,21 @@ def opened() -> Iterator[Callable[[Any], Any]]:
 
     with contextlib.ExitStack() as stack:
         yield lambda app: stack.enter_context(TestClient(app))
+
+
+# The seed the full tier's family cohorts and team sessions draw from, not their random id:
+# the same members and draws every run (read back from the run cache), each verified at its
+# first draw (places 0-3 of gpu-bill-up: gpu-bill-up-4, gpu-cost-no-traffic,
+# batch-transcripts-slow-and-pricey, asr-spend-jump-after-launch). A random seed once drew a
+# member whose draws all failed verification, and a test failed by chance; drawing from a
+# session's own random id is the default tier's check, and how often each member verifies
+# is docs/scenarios.md's.
+PINNED_FAMILY_SEED = 502
+
+
+@pytest.fixture()
+def pinned_seed(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Family draws in the console (cohorts) and in team sessions from PINNED_FAMILY_SEED."""
+    for where in ("drills.console.prepare.session_seed", "drills.team.store.session_seed"):
+        monkeypatch.setattr(where, lambda _id: PINNED_FAMILY_SEED)
+    return PINNED_FAMILY_SEED

@@ -30,19 +30,6 @@ from tests.test_console import CHROMIUM, csrf_of, move, server  # noqa: F401  (a
 
 FAMILY = "gpu-bill-up"
 NAMES = ["Ana Lima", "Bo Chen", "Cai Rios", "Dee Moss"]
-# The full tier's cohorts draw from this seed, not from their random id: the same four
-# members and draws every run (read back from the run cache), each verified at its first
-# draw (places 0-3: gpu-bill-up-4, gpu-cost-no-traffic, batch-transcripts-slow-and-pricey,
-# asr-spend-jump-after-launch). A random seed once drew a member whose draws all failed
-# verification and the test failed by chance; drawing from a cohort's own random id is the
-# default tier's check, and how often each member verifies is docs/scenarios.md's.
-PINNED_SEED = 502
-
-
-@pytest.fixture
-def pinned_seed(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr("drills.console.prepare.session_seed", lambda _id: PINNED_SEED)
-    return PINNED_SEED
 
 
 def _prepared(c: Any, cohort_id: str, seconds: float = 600) -> list[Any]:

@@ -270,7 +270,7 @@ def test_a_family_team_plan_that_names_a_cause_fails_the_family_check():
 
 @pytest.mark.full
 @pytest.mark.xdist_group("families")  # with the families' checks: memory
-def test_two_family_teams_are_scored_each_against_its_own_member(tmp_path):
+def test_two_family_teams_are_scored_each_against_its_own_member(tmp_path, pinned_seed):
     """Two teams of one session on different members, both playing A's member's expert
     path (B's on a tip from A): Bo reads and acts, the commander concludes. Each team's
     report names its member and scores it against its own key (A's diagnosis right, B's
