@@ -79,7 +79,8 @@ PINNED_FAMILY_SEED = 502
 
 @pytest.fixture()
 def pinned_seed(monkeypatch: pytest.MonkeyPatch) -> int:
-    """Family draws in the console (cohorts) and in team sessions from PINNED_FAMILY_SEED."""
+    """A console cohort's draws (family members and variants) and a team session's from
+    PINNED_FAMILY_SEED."""
     for where in ("drills.console.prepare.session_seed", "drills.team.store.session_seed"):
         monkeypatch.setattr(where, lambda _id: PINNED_FAMILY_SEED)
     return PINNED_FAMILY_SEED

@@ -383,7 +383,7 @@ def _prepared(c, cohort_id, seconds=180):
 
 @pytest.mark.slow
 @pytest.mark.full
-def test_a_cohort_may_give_each_candidate_a_fresh_variant(console, tmp_path):
+def test_a_cohort_may_give_each_candidate_a_fresh_variant(console, tmp_path, pinned_seed):
     """Each candidate plays their own variant of the incident (drawn in a child process;
     verification, the slow part, is tests/test_variants.py's subject and off here), sees
     'being prepared' until it is drawn, and is scored against their own variant's key."""
