@@ -27,6 +27,7 @@ _MERIT = frozenset(
     {"great", "nice", "lovely", "ideal", "useful", "helpful", "perfect", "sensible", "valuable"}
     | {"good", "reasonable", "neat", "smart", "solid", "thorough", "appealing", "tempting"}
     | {"elegant", "clever", "attractive", "laudable", "admirable", "principled", "rigorous"}
+    | {"tidy", "clean", "cool", "fine", "wise", "prudent", "desirable", "worthwhile"}
 )
 # what says the merit of its subject: a copula or a verb of seeming
 _SAYING = frozenset(
@@ -39,6 +40,8 @@ _GRANTING = frozenset(
 )
 _GRANTING_OPENERS = frozenset({"agreed", "granted", "sure", "admittedly"})
 _GRANTING_PAIRS = frozenset({("i", "agree"), ("we", "agree"), ("i", "get"), ("i", "like")})
+# liking the idea, said as an opening ("Love the idea of X", "I love X")
+_GRANTING_PAIRS |= frozenset({("love", "the"), ("i", "love"), ("we", "love"), ("like", "the")})
 _TURNS = frozenset({"but", "though", "however", "yet", "although"})
 _SOFTENERS = frozenset({"honestly", "frankly", "sure", "ok", "okay", "yes", "well", "look"})
 # a turn that keeps the measure: it adds to it, or sets it a requirement
@@ -108,6 +111,28 @@ def conceded(reading: Reading) -> frozenset[int]:
     return frozenset(out)
 
 
+def turned_from_next(before: Reading, after: Reading) -> bool:
+    """A sentence that only grants a measure its merit ("Cohort alerts are appealing.",
+    "Love the idea of X."), then a sentence that turns from it — a turn word anywhere in it
+    ("It's weeks of work, though, ...") or a clause where the argument lands against it
+    ("..., so I'm comfortable staying as we are", "the existing alert handled it") — and
+    does not take it up ("Cohort alerts are valuable. However, they need thresholds per
+    device." keeps it)."""
+    if not before.clauses or not after.clauses:
+        return False
+    if not any(_concedes(before, c) for c in before.clauses):
+        return False
+    if any(
+        directs(before, c) and not closes_argument(before, c) and not _concedes(before, c)
+        for c in before.clauses
+    ):  # "Love the idea of X." grants, whatever its first word
+        return False
+    turns = any(w in _TURNS for c in after.clauses for w in after.words[c.first : c.last]) or any(
+        closes_argument(after, c) and not directs(after, c) for c in after.clauses
+    )
+    return turns and not _keeps(after, list(after.clauses))
+
+
 def argued_by_concession(reading: Reading, clauses: Iterable[int]) -> bool:
     """A measure said in `clauses` (none of which directs it) stands in a concession that
     turns against it."""
@@ -121,4 +146,4 @@ def argued_by_concession(reading: Reading, clauses: Iterable[int]) -> bool:
     )
 
 
-__all__ = ["argued_by_concession", "conceded"]
+__all__ = ["argued_by_concession", "conceded", "turned_from_next"]

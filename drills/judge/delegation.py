@@ -50,10 +50,29 @@ def _remit(words: Sequence[str], k: int) -> bool:
     return holder.endswith("'s") and holder not in ("it's", "that's", "what's", "here's")
 
 
+# owning what was pointed back to: "the platform team is better placed to own that"
+_OWNING = frozenset({"own", "owns", "owning", "handle", "handles", "drive", "drives"})
+_POINTED = frozenset({"that", "it", "this", "those", "them"})
+_SELF = frozenset({"we", "i", "our", "my", "us", "we'd", "i'd", "we'll", "i'll", "let's"})
+
+
+def _owned_by(words: Sequence[str], k: int) -> bool:
+    """ "the platform team is better placed to own that", "the SRE org should own it": what
+    was pointed back to, given to another team or person to own (not the writer's own team:
+    "our team will own it"; not made so: "make the platform team own it")."""
+    if k + 2 != len(words) or words[k + 1] not in _POINTED:
+        return False  # the pointer ends it: "own it on every deploy" sets it a duty
+    before = words[max(0, k - 8) : k]
+    holder = any(w in _DELEGATES or (w.endswith("'s") and w != "it's") for w in before)
+    return holder and not _SELF.intersection(before) and not _MAKING.intersection(before)
+
+
 def delegates(words: Sequence[str]) -> bool:
     """The words hand what to do to someone else."""
     return any(
-        (w in _LEAVING and _left_to(words, k)) or (w in _REMITS and k and _remit(words, k))
+        (w in _LEAVING and _left_to(words, k))
+        or (w in _REMITS and k and _remit(words, k))
+        or (w in _OWNING and _owned_by(words, k))
         for k, w in enumerate(words)
     )
 

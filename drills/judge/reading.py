@@ -609,8 +609,16 @@ _SUFFICING_PAIRS = frozenset(
     # what there is, said to do the work ("the rollback button does the job", "the current
     # flow has served us well", "the existing alert covers it")
     | {("served", "us"), ("serves", "us"), ("covers", "it"), ("covers", "that")}
-    | {("handles", "it"), ("handles", "that")}
+    | {("handles", "it"), ("handles", "that"), ("handled", "it"), ("handled", "that")}
 )
+# the status quo kept: "staying as we are", "leave the config as it is", "keep things as
+# they are"
+_AS_IS = frozenset(
+    ("as", who, be)
+    for who in ("we", "it", "they", "things", "is", "are")
+    for be in ("are", "is", "stand", "stands", "were", "was")
+)
+_KEEPING_AS = frozenset({"stay", "staying", "stays", "keep", "keeping", "leave", "leaving"})
 _DOES_THE_JOB = frozenset(
     (verb, "the", what) for verb in ("does", "do", "did") for what in ("job", "trick")
 )
@@ -863,9 +871,15 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         and not set(words) & (_REASONS | {"said", "says", "say"})
     )
     fine = fine or _works_as_is(words)
+    fine = fine or any(
+        words[k : k + 3] in _AS_IS and _KEEPING_AS.intersection(words[max(0, k - 5) : k])
+        for k in range(len(words) - 2)
+    )
     fine = fine or any(words[k : k + 3] in _DOES_THE_JOB for k in range(len(words) - 2))
     if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS or fine) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
+    if words[-2:] in (("move", "on"), ("moving", "on")) and not denied:
+        return True  # "so let's note it and move on": the argument put down
     if words[-2:] in _WILL_DO and len(words) > 2 and not denied:
         return True  # "A reminder in the launch channel will do." (not "... will do it")
     if clause.triggers or clause.evaluations:
@@ -1875,6 +1889,7 @@ _WEIGHING = frozenset(
     {"considered", "discussed", "evaluated", "weighed", "proposed", "debated", "explored"}
 )
 _WEIGHING |= frozenset({"looked", "reviewed", "assessed", "investigated", "trialled", "tried"})
+_WEIGHING |= frozenset({"talked", "floated", "pitched", "raised", "entertained", "prototyped"})
 _REJECTING = frozenset({"rejected", "dropped", "shelved", "vetoed", "discarded", "abandoned"})
 _OUTRIGHT = frozenset({"rejected", "vetoed", "shelved", "discarded", "nixed"})
 # a rejection's own adjunct, not another object ("rejected in favour of ...", "dropped as
