@@ -3505,3 +3505,102 @@ def test_a_leave_anyone_has_without_the_measure(answers, credit):
 def test_what_goes_unseen_forbidden_asks_for_the_alarm(answers, credit):
     found = judge(answers, [GATE])
     assert found.weights.get(GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # the sixteenth round: a measure named as a bare topic, then appraised without a
+        # verb — one more of a pile with the work it adds, a verdict as the appraisal's
+        # head, or a bare refusal after it
+        (["TTS voice canaries — yet another gate to babysit on every launch."], 0),
+        (["A canary per TTS voice: one more dial nobody watches."], 0),
+        (["TTS voice canaries — a trap."], 0),
+        (["TTS voice canaries, sure. Another checklist step to argue about."], 0),
+        (["Per-voice TTS canaries. Hard pass."], 0),
+        (["Per-voice TTS canaries. No thank you."], 0),
+        # the appraisal approves, turns back, or the measure is directed
+        (["TTS voice canaries — one more safety net before every launch."], 1),
+        (["TTS voice canaries: another step to argue about, but worth every minute."], 1),
+        (["Canary each TTS voice; another gate to babysit is a fair price."], 1),
+        (["TTS voice canaries. Another early warning before users notice."], 1),
+    ],
+)
+def test_a_topic_appraised_without_a_verb(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # merit granted in a sentence of its own, the turn in the next
+        (
+            ["A TTS voice canary is tempting. Launch went fine, so leave things as they are."],
+            0,
+        ),
+        (["I love the idea of a TTS voice canary. It's a month of plumbing, however."], 0),
+        (
+            ["A TTS voice canary is neat. Our rollback handled it fast, and that's enough."],
+            0,
+        ),
+        # the next sentence takes it up, or says what it brings
+        (["A TTS voice canary is valuable. Add one to every launch from now on."], 1),
+        (["A TTS voice canary is valuable. It would have caught the slow vocoder early."], 1),
+        (["I love the idea of a TTS voice canary. However, it needs an automatic halt."], 1),
+    ],
+)
+def test_merit_granted_then_turned_from_in_the_next_sentence(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what was pointed back to, given to another team to own
+        (
+            ["A TTS voice canary is good practice; the release team is better placed to own that."],
+            0,
+        ),
+        (["TTS voice canaries are fine, but the platform folks should handle it."], 0),
+        # the writer's own team, or a duty set after the measure is directed
+        (["Canary each TTS voice; our team will own that."], 1),
+        (["Canary each TTS voice, and the platform team should handle it on every launch."], 1),
+    ],
+)
+def test_a_measure_pointed_back_to_and_given_to_another_to_own(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a verdict in the predicate after a relative clause is said of the subject before it
+        (["A canary for each TTS voice, which the vendor recommended, is not needed."], 0),
+        (["A canary for each TTS voice, as the review proposed, would be a mistake."], 0),
+        (["A canary for each TTS voice, which the vendor recommended, is worth the time."], 1),
+        (["A canary for each TTS voice, which nobody had, is what we need."], 1),
+    ],
+)
+def test_a_predicate_after_a_relative_clause_speaks_of_its_subject(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # talked about and turned down; what there is, said to suffice, is no proposal
+        (["We talked about a TTS voice canary and rejected it: launches must be instant."], 0),
+        (["The current TTS voice canary already covers it."], 0),
+        (["A TTS voice canary is noisy."], 0),
+        # talked about and taken up; what there is, extended
+        (["We talked about a TTS voice canary and agreed to build it this sprint."], 1),
+        (["Extend the existing TTS voice canary to every launch."], 1),
+    ],
+)
+def test_a_weighing_talked_over_and_what_there_is(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

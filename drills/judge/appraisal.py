@@ -55,6 +55,14 @@ def _verbless(reading: Reading, lo: int, hi: int) -> bool:
     return True
 
 
+def _turns(words: tuple[str, ...]) -> bool:
+    """A turn back in the words ("but worth it"); "yet another" piles on, it turns nothing."""
+    return any(
+        w in _TURNING and not (w == "yet" and words[k + 1 : k + 2] == ("another",))
+        for k, w in enumerate(words)
+    )
+
+
 def _own_words(reading: Reading, clause: Clause) -> tuple[str, ...]:
     return reading.words[clause.first : clause.last]
 
@@ -65,7 +73,7 @@ def piles_on(words: tuple[str, ...]) -> bool:
     lead = list(words)
     while lead and lead[0] in _SOFTENERS:
         lead.pop(0)
-    if _TURNING.intersection(words):
+    if _turns(words):
         return False
     pile = next((p for p in _PILING if tuple(lead[: len(p)]) == p), None)
     rest = lead[len(pile) :] if pile is not None else []
@@ -78,7 +86,7 @@ _BURDEN_STEMS = frozenset(stem(w) for w in _BURDENS)
 def _judged(reading: Reading, clause: Clause) -> bool:
     """A verbless appraisal that piles on or holds a verdict of the lexicon's evaluations."""
     words = _own_words(reading, clause)
-    if not words or _TURNING.intersection(words):
+    if not words or _turns(words):
         return False
     if piles_on(words):
         return True
@@ -118,7 +126,7 @@ def appraised_against(reading: Reading, clauses: Iterable[int]) -> bool:
     if any(directs(reading, c) or recommends(reading, c) for c in after):
         return False
     here = [c for c in after if c.sentence == sentence]
-    if any(_TURNING.intersection(_own_words(reading, c)) for c in here):
+    if any(_turns(_own_words(reading, c)) for c in here):
         return False  # "one more step, but worth it"
     nxt = [c for c in after if c.sentence == sentence + 1]
     if any(_judged(reading, c) for c in here):

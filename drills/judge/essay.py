@@ -31,6 +31,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from drills.judge.reading import split_sentences
+
 # --- what the examiner sees -------------------------------------------------------------
 
 
@@ -96,19 +98,9 @@ class _Sentence:
 
 
 def _sentences(line: str) -> list[str]:
-    """A line's sentences, each with the whitespace after it (joined, they are the line)."""
-    out: list[str] = []
-    start = 0
-    for m in re.finditer(r"[.!?]+[\"')\]]*(\s+|$)", line):
-        end = m.end()
-        before = line[start : m.start() + 1].lower()
-        if before.endswith(_ABBREVIATIONS) or (not m.group(1) and end < len(line)):
-            continue
-        out.append(line[start:end])
-        start = end
-    if start < len(line):
-        out.append(line[start:])
-    return out
+    """A line's sentences, each with the whitespace after it (joined, they are the line):
+    the judge's one splitter (reading.split_sentences), past the abbreviations."""
+    return split_sentences(line, abbreviations=_ABBREVIATIONS)
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -297,6 +289,45 @@ def _existential(words: list[str]) -> bool:
     return not set(rest) & _SUBJECTS
 
 
+# relations that say nothing of what is done ("A and B relate to the blast radius in many
+# ways", "they are all connected to rollout safety"): things named, nothing proposed
+_EMPTY_RELATIONS = (
+    ("relate", "to"),
+    ("relates", "to"),
+    ("related", "to"),
+    ("connect", "to"),
+    ("connected", "to"),
+    ("connects", "to"),
+    ("linked", "to"),
+    ("link", "to"),
+    ("links", "to"),
+    ("tie", "into"),
+    ("ties", "into"),
+    ("tied", "to"),
+    ("interact", "with"),
+    ("interacts", "with"),
+    ("have", "to", "do", "with"),
+    ("has", "to", "do", "with"),
+    ("play", "into"),
+    ("plays", "into"),
+    ("are", "relevant", "to"),
+    ("is", "relevant", "to"),
+)
+
+
+def _related(words: list[str]) -> bool:
+    """A statement that things only relate to something ("The slice metrics and the router
+    relate to the blast radius in many ways"): an empty relation as its verb, with nothing
+    done, decided or denied on either side of it."""
+    if set(words) & (_ACTING | _NOT) or (words and words[0] in _SUBJECTS):
+        return False
+    for k in range(1, len(words)):
+        relation = next((r for r in _EMPTY_RELATIONS if tuple(words[k : k + len(r)]) == r), None)
+        if relation is not None:
+            return not set(words[:k]) & _SUBJECTS
+    return False
+
+
 def _hearsay(words: list[str]) -> bool:
     opening = any(tuple(words[: len(h)]) == h for h in _HEARSAY)
     return opening and not (set(words[3:]) & (_ACTING - {"i"}))
@@ -432,7 +463,7 @@ def _drop_uncommitted(sentences: list[_Sentence]) -> None:
     # sentence in a design ("There's a written rollback plan and a privacy review.")
     # describes the design
     said = [_words(t) for t in texts if _words(t)]
-    salad = 2 * sum(_existential(w) for w in said) >= len(said)
+    salad = 2 * sum(_existential(w) or _related(w) for w in said) >= len(said)
     for k, s in enumerate(sentences):
         text = texts[k]
         found = _words(text)
@@ -444,7 +475,11 @@ def _drop_uncommitted(sentences: list[_Sentence]) -> None:
                 s.kept = [False] * len(s.kept)
             continue
         reported = _hearsay(found) or _told_of_others(found)
-        if _counterfactual(found) or reported or (salad and _existential(found)):
+        if (
+            _counterfactual(found)
+            or reported
+            or (salad and (_existential(found) or _related(found)))
+        ):
             s.kept = [False] * len(s.kept)
 
 

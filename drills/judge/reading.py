@@ -32,6 +32,7 @@ from lemminflect import getAllInflections, getAllLemmas
 
 from drills.judge.delegation import delegates
 from drills.judge.lacks import lacked
+from drills.judge.relative import subjects_of_predicates
 from simulator.spec.fileio import load_yaml
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
@@ -1348,6 +1349,7 @@ def read(text: str) -> Reading:
             )
         )
     clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
+    clauses = _predicate_after_relative(source, tup, spans, clauses, lex)
     clauses = _counterfactuals(tup, clauses)
     clauses = _done_without(tup, clauses)
     clauses = _hedged_back(tup, clauses)
@@ -2939,6 +2941,24 @@ _HEADER_WORDS = frozenset(
 )
 
 
+def _predicate_after_relative(
+    text: str,
+    words: tuple[str, ...],
+    spans: list[tuple[int, int]],
+    clauses: list[Clause],
+    lex: Lexicon,
+) -> list[Clause]:
+    """ "A canary on each voice, which the team suggested, is not needed": a verdict in a
+    predicate after a relative clause turns down the subject before it (relative.py)."""
+    out = list(clauses)
+    bounds = [(c.sentence, c.first, c.last) for c in clauses]
+    verbs = lex.finite | lex.auxiliaries
+    for pred, subject in subjects_of_predicates(text, words, spans, bounds, verbs):
+        if out[pred].negated(forward=True) or out[pred].evaluations:
+            out[subject] = _down(out[subject])
+    return out
+
+
 def _down(clause: Clause) -> Clause:
     return Clause(**{**clause.__dict__, "turned_down": True})
 
@@ -3044,18 +3064,54 @@ def statements(text: str, governed: bool = False) -> list[Part]:
 _POINTS_BACK = frozenset({"instead", "otherwise", "rather"})
 
 
+def split_sentences(
+    line: str, stops: str = ".!?", closers: bool = True, abbreviations: tuple[str, ...] = ()
+) -> list[str]:
+    """A line's sentences, each with the whitespace after it (joined, they are the line):
+    the one splitter of the judge. A sentence ends at a run of `stops` followed by
+    whitespace or the line's end (with `closers`, after any closing quote or bracket: 'as
+    "planned." Then'); not after one of `abbreviations` ("e.g. the router")."""
+    closing = "[\"')\\]]*" if closers else ""
+    out: list[str] = []
+    start = 0
+    for m in re.finditer(rf"[{re.escape(stops)}]+{closing}(\s+|$)", line):
+        end = m.end()
+        before = line[start : m.start() + 1].lower()
+        if (abbreviations and before.endswith(abbreviations)) or (
+            not m.group(1) and end < len(line)
+        ):
+            continue
+        out.append(line[start:end])
+        start = end
+    if start < len(line):
+        out.append(line[start:])
+    return out
+
+
 def _points(line: str) -> list[str]:
     """A line's sentences, split at stops and semicolons; a part after a semicolon that
     points back to the one before ("keep first-token paths unbatched; batch offline work
     instead") completes it rather than starting a point of its own."""
     out: list[str] = []
-    for part in re.split(r"(?<=[.;!?])\s+", line):
+    for part in _split_points(line):
         words = _WORD.findall(part.lower())
         if out and out[-1].endswith(";") and words and _POINTS_BACK & {words[0], words[-1]}:
             out[-1] = f"{out[-1]} {part}"
         else:
             out.append(part)
     return out
+
+
+def _split_points(line: str) -> list[str]:
+    """Split at stops and semicolons followed by whitespace, the whitespace dropped (a line
+    that ends in a stop and whitespace leaves an empty last part)."""
+    out: list[str] = []
+    for part in split_sentences(line, ".;!?", closers=False):
+        spaced = re.search(r"(?<=[.;!?])\s+$", part)
+        out.append(part[: spaced.start()] if spaced else part)
+    if out and re.search(r"[.;!?]\s+$", line):
+        out.append("")
+    return out or [line]
 
 
 def _verb_with_list(fragments: list[str]) -> bool:
