@@ -3604,3 +3604,49 @@ def test_a_predicate_after_a_relative_clause_speaks_of_its_subject(answers, cred
 def test_a_weighing_talked_over_and_what_there_is(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a second change made, said in a sentence of its own with an additive: a rival
+        ("Blame the beam. The autoscaler target was also edited, which doubled the pool.", 0.0),
+        # what the data also showed, or a consequence the beam led to: the story goes on
+        ("Blame the beam. The autoscaler also reacted and doubled the pool.", 1.0),
+        ("Blame the beam width. The pool also scaled up to keep pace.", 1.0),
+    ],
+)
+def test_a_rival_change_in_a_sentence_of_its_own(text, share):
+    assert diagnosis_share(text, ["beam-width-changed"])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a why-question of the present practice, with what it goes without: the lack
+        (["Why on earth do we launch TTS voices without a canary?"], 1),
+        (["Why does every TTS voice still ship to everyone without a canary first?"], 1),
+        # a question of a choice, or an open question, asks
+        (["Why would we add a TTS voice canary without evidence it helps?"], 0),
+        (["Why do we need a TTS voice canary?"], 0),
+    ],
+)
+def test_a_why_question_of_a_practice_without_the_measure(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a measure asked as a topic, answered by the work it adds or a refusal
+        (["A canary for every TTS voice? Toil for the release team, every week."], 0),
+        (["A canary for every TTS voice? Nope."], 0),
+        # answered by a gain or a yes
+        (["A canary for every TTS voice? Definitely: halt on first audio byte."], 1),
+        (["A canary for every TTS voice? Yes, with an automatic halt."], 1),
+    ],
+)
+def test_a_topic_question_answered_by_its_burden(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found

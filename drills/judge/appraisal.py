@@ -81,6 +81,7 @@ def piles_on(words: tuple[str, ...]) -> bool:
 
 
 _BURDEN_STEMS = frozenset(stem(w) for w in _BURDENS)
+_EASED = frozenset({"less", "fewer", "no", "without", "reduce", "reduces", "cut", "cuts", "end"})
 
 
 def _judged(reading: Reading, clause: Clause) -> bool:
@@ -138,6 +139,30 @@ def appraised_against(reading: Reading, clauses: Iterable[int]) -> bool:
     return bool(nxt) and piles_on(_own_words(reading, nxt[0]))
 
 
+def answer_appraises(reading: Reading, answers: int) -> bool:
+    """The answer to a measure asked as a topic ("Cohort alerts for every build? Pager
+    fatigue on tap."), its own first `answers` words: a refusal, a pile, or a verbless
+    appraisal naming the work the measure adds."""
+    own = reading.words[:answers]
+    # the question is a bare topic ("Cohort alerts for every build?"), not a question with a
+    # verb of its own ("How would we have known ...?", "Who remembers to ...?")
+    if not own or not _verbless(reading, answers, len(reading.words)):
+        return False
+    if any(
+        (directs(reading, c) or recommends(reading, c)) and c.first < answers
+        for c in reading.clauses
+    ):
+        return False
+    if own in REFUSED or piles_on(own):
+        return True
+    return (
+        _verbless(reading, 0, answers)
+        and not _turns(own)
+        and not _EASED.intersection(own)  # "less pager fatigue than ...": a gain
+        and any(w in _BURDENS or stem(w) in _BURDEN_STEMS for w in own)
+    )
+
+
 def opens_appraisal(text: str, reading: Reading) -> bool:
     """A statement that opens by piling on what the one before it named ("Another
     dashboard to tell us ..."), or is a bare refusal ("No thanks.")."""
@@ -151,4 +176,4 @@ def opens_appraisal(text: str, reading: Reading) -> bool:
     )
 
 
-__all__ = ["REFUSED", "appraised_against", "opens_appraisal", "piles_on"]
+__all__ = ["REFUSED", "answer_appraises", "appraised_against", "opens_appraisal", "piles_on"]

@@ -298,9 +298,6 @@ _EMPTY_RELATIONS = (
     ("connect", "to"),
     ("connected", "to"),
     ("connects", "to"),
-    ("linked", "to"),
-    ("link", "to"),
-    ("links", "to"),
     ("tie", "into"),
     ("ties", "into"),
     ("tied", "to"),
@@ -317,14 +314,15 @@ _EMPTY_RELATIONS = (
 
 def _related(words: list[str]) -> bool:
     """A statement that things only relate to something ("The slice metrics and the router
-    relate to the blast radius in many ways"): an empty relation as its verb, with nothing
-    done, decided or denied on either side of it."""
+    relate to the blast radius in many ways"): things strung by "and", an empty relation as
+    their verb, and nothing done, decided or denied on either side of it."""
     if set(words) & (_ACTING | _NOT) or (words and words[0] in _SUBJECTS):
         return False
     for k in range(1, len(words)):
         relation = next((r for r in _EMPTY_RELATIONS if tuple(words[k : k + len(r)]) == r), None)
         if relation is not None:
-            return not set(words[:k]) & _SUBJECTS
+            # things strung together as its subject ("A and B relate to ...")
+            return not set(words[:k]) & _SUBJECTS and "and" in words[:k]
     return False
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
-from drills.judge.appraisal import appraised_against, opens_appraisal
+from drills.judge.appraisal import answer_appraises, appraised_against, opens_appraisal
 from drills.judge.concession import argued_by_concession, turned_from_next
 from drills.judge.delegation import delegates
 from drills.judge.reading import (
@@ -1008,6 +1008,11 @@ def judge(
                 or _delegated(part.text, m)
                 or appraised_against(read(part.text), m.clauses)
                 or _what_there_is(read(part.text), m)
+                or (
+                    part.answers > 0
+                    and not part.affirms
+                    and answer_appraises(read(part.text), part.answers)
+                )
             )
         }
     for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):

@@ -2022,12 +2022,34 @@ def complains(words: Sequence[str]) -> bool:
     names ("why promote a build that was never shadowed?" asks why do the harm)."""
     if list(words[:1]) != ["why"]:
         return False
+    if _practice_lacking(words):
+        return True
     head = list(words[1:6])
     k = next((i for i, w in enumerate(head) if _denial(w)), None)
     return (
         k is not None
         and not _RELATIVES.intersection(head[:k])
         and (head[k].endswith("n't") or bool(_THERE.intersection(head[:k])))
+    )
+
+
+# a why-question of what is done now ("why do we ...", "why on earth does the pool ...")
+_PRESENT_WHY = frozenset({"do", "does"})
+
+
+def _practice_lacking(words: Sequence[str]) -> bool:
+    """ "Why on earth do we only alert on the total bill, without a unit-cost alarm?", "why
+    does the pool keep working on requests nobody waits for, without a deadline?": a
+    why-question of the present practice, with what it goes without: the lack complained of
+    (not "why would we add X without evidence": a question of a choice, not of a practice)."""
+    k = 1
+    if tuple(words[1:3]) in (("on", "earth"), ("the", "hell")):
+        k = 3
+    return (
+        len(words) > k + 2
+        and words[k] in _PRESENT_WHY
+        and not words[k + 1].endswith("n't")
+        and "without" in words[k + 2 :]
     )
 
 
@@ -2954,7 +2976,8 @@ def _predicate_after_relative(
     bounds = [(c.sentence, c.first, c.last) for c in clauses]
     verbs = lex.finite | lex.auxiliaries
     for pred, subject in subjects_of_predicates(text, words, spans, bounds, verbs):
-        if out[pred].negated(forward=True) or out[pred].evaluations:
+        noun_phrase = not _has_finite(words, clauses[subject].first, clauses[subject].last, lex)
+        if noun_phrase and (out[pred].negated(forward=True) or out[pred].evaluations):
             out[subject] = _down(out[subject])
     return out
 

@@ -27,7 +27,9 @@ def subjects_of_predicates(
 ) -> list[tuple[int, int]]:
     """(predicate clause, subject clause) pairs, by index into `bounds` ((sentence, first,
     last) of each clause): a predicate opening with one of `verbs` after a relative clause
-    set off by commas, and the subject clause before that relative."""
+    set off by commas, and the subject clause before that relative (the caller checks that
+    the subject is only a noun phrase: "X does worse, and the eval, which ..., didn't" says
+    nothing of X)."""
     out = []
     for c in range(2, len(bounds)):
         sentence, first, _ = bounds[c]
