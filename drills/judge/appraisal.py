@@ -1,20 +1,25 @@
-"""A measure named as a topic, then appraised without a verb: "Canary gates — one more flaky
-step in the pipeline", "Slice budgets: yet another number to fight over", "Cohort alerts,
-lovely. Another pager to mute.", "Per-device fixtures: a lab on every desk. No."
+"""A measure named as a topic, then appraised without a verb: "Canary gates — yet another
+step to babysit", "Slice budgets: one more number to argue about", "Cohort alerts, lovely.
+Another pager to mute.", "Per-device fixtures: a lab on every desk. No.", "Fixtures for
+every build? Toil on tap."
 
 The construction, whatever its words: the measure stands as a bare topic (its clause is a
 noun phrase: no verb is said of it, nothing directs or recommends it), and what follows it
-— the rest of its sentence after a colon, a dash, a comma or a question mark, or the next
-sentence when that has no verb of its own — is the predicate a copula would have carried.
-Where that appraisal counts the measure as one more of a pile ("another ...", "one more
-...", "yet another ..."), holds a verdict of fragility, cost or folly (the lexicon's
-`evaluations`, as they are read in a copula's predicate), or is followed by a sentence of
-bare refusal ("No.", "No thanks."), the measure is argued against.
+— the rest of its sentence after a colon, a dash or a comma, the next sentence when that
+has no verb of its own, or the answer when the topic was asked as a question — is the
+predicate a copula would have carried. The measure is argued against where that appraisal
+counts it as one more of a pile ("another ...", "one more ...", "yet another ...") together
+with the work it adds or what already does its job ("to argue about", "to babysit", "when
+the graph already does"); where the appraisal's head is a verdict of the lexicon's
+`evaluations` ("— a trap", "— overkill", as a copula's predicate is read); or where a
+sentence of bare refusal follows ("No.", "No thanks.").
 
 Not when the topic's own clause says something of the measure ("Canary gates catch bad
 voices"), nor when the appraisal directs or recommends ("Canary gates: one more check
-before release; add it"), nor when a "but" / "though" in it turns back ("one more step,
-but worth it").
+before release; add it"), turns back ("one more step, but worth it"), only piles on
+("one more safety net") or names a gain ("less toil than the fleet page"); not a means
+("By counting misroutes — noisy clips ... —") and not the answer to a question with a verb
+of its own ("Who remembers to stop it? Nobody — so make it expire").
 """
 
 from __future__ import annotations
@@ -101,7 +106,9 @@ def _judged(reading: Reading, clause: Clause) -> bool:
         k += 1
     found = next((p for p in lex.evaluations if words[k : k + len(p)] == p), None)
     # "— a flaky step", "— overkill": an article before it, or nothing after it
-    return found is not None and (k + len(found) == len(words) or {"a", "an"} & set(words[:k]))
+    return found is not None and (
+        k + len(found) == len(words) or bool({"a", "an"} & set(words[:k]))
+    )
 
 
 def _topic(reading: Reading, own: list[Clause]) -> bool:
