@@ -155,6 +155,8 @@ def answer_appraises(reading: Reading, answers: int) -> bool:
     # verb of its own ("How would we have known ...?", "Who remembers to ...?")
     if not own or not _verbless(reading, answers, len(reading.words)):
         return False
+    if _foretells_harm(own):
+        return True  # "We'll drown in panels." (its "we'll" foretells, it chooses nothing)
     if any(
         (directs(reading, c) or recommends(reading, c)) and c.first < answers
         for c in reading.clauses
@@ -168,6 +170,17 @@ def answer_appraises(reading: Reading, answers: int) -> bool:
         and not _EASED.intersection(own)  # "less pager fatigue than ...": a gain
         and any(w in _BURDENS or stem(w) in _BURDEN_STEMS for w in own)
     )
+
+
+_FORETELLING = frozenset({"we'll", "we'd", "you'll", "you'd", "they'll", "they'd"})
+
+
+def _foretells_harm(words: tuple[str, ...]) -> bool:
+    """ "We'll drown in panels", "you'd be buried in pages": the answer foretells what the
+    measure would do to people, a harm of the lexicon's."""
+    if not words or words[0] not in _FORETELLING:
+        return False
+    return any(stem(w) in lexicon().harms for w in words[1:4])
 
 
 def opens_appraisal(text: str, reading: Reading) -> bool:

@@ -89,6 +89,13 @@ def _keeps(reading: Reading, turn: list[Clause]) -> bool:
     return False
 
 
+def _until_inside(reading: Reading, clause: Clause) -> bool:
+    """The concession runs on into "until ..." in its own clause: the merit holds only until
+    the cost shows ("sounds clever until you debug it")."""
+    words = reading.words[clause.first : clause.last]
+    return "until" in words[2:] and not _KEEPING.intersection(words[words.index("until") :])
+
+
 def conceded(reading: Reading) -> frozenset[int]:
     """The clauses of sentences that grant a measure its merit, then turn against it: the
     concession and everything after the turn (their measures are argued against)."""
@@ -99,6 +106,9 @@ def conceded(reading: Reading) -> frozenset[int]:
             continue
         same = [m for m in range(n + 1, len(clauses)) if clauses[m].sentence == clause.sentence]
         turn_at = next((m for m in same if _opens_turn(reading, clauses[m])), None)
+        if turn_at is None and _until_inside(reading, clause):
+            out.add(n)  # "X sounds clever until you debug it at 3 AM"
+            continue
         if turn_at is None:
             continue
         turn = [clauses[m] for m in same if m >= turn_at]
@@ -141,7 +151,9 @@ def argued_by_concession(reading: Reading, clauses: Iterable[int]) -> bool:
     if not own or not held.intersection(own):
         return False
     return not any(
-        directs(reading, reading.clauses[c]) and not closes_argument(reading, reading.clauses[c])
+        directs(reading, reading.clauses[c])
+        and not closes_argument(reading, reading.clauses[c])
+        and not _concedes(reading, reading.clauses[c])  # "Slice gates are thorough, but"
         for c in own
     )
 

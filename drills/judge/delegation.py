@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-_LEAVING = frozenset({"leave", "leaves", "left", "leaving"})
+_LEAVING = frozenset({"leave", "leaves", "left", "leaving", "defer", "defers", "deferring"})
+# a comparison that hands the measure over ("the data team is better placed for it")
+_PLACED = frozenset({"placed", "suited", "positioned", "equipped"})
 # who a measure can be left to: people, and the judgement they exercise
 _DELEGATES = frozenset(
     {"team", "teams", "judgement", "judgment", "discretion", "call", "owners", "owner", "folks"}
@@ -67,12 +69,23 @@ def _owned_by(words: Sequence[str], k: int) -> bool:
     return holder and not _SELF.intersection(before) and not _MAKING.intersection(before)
 
 
+def _better_placed(words: Sequence[str], k: int) -> bool:
+    """ "the data team is better placed for it", "platform folks are better suited to own
+    that": another team said to be the better holder (not "we are better placed")."""
+    if k == 0 or words[k - 1] != "better":
+        return False
+    before = words[max(0, k - 6) : k - 1]
+    holder = any(w in _DELEGATES or (w.endswith("'s") and w != "it's") for w in before)
+    return holder and not _SELF.intersection(before)
+
+
 def delegates(words: Sequence[str]) -> bool:
     """The words hand what to do to someone else."""
     return any(
         (w in _LEAVING and _left_to(words, k))
         or (w in _REMITS and k and _remit(words, k))
         or (w in _OWNING and _owned_by(words, k))
+        or (w in _PLACED and _better_placed(words, k))
         for k, w in enumerate(words)
     )
 

@@ -611,6 +611,10 @@ _SUFFICING_PAIRS = frozenset(
     # flow has served us well", "the existing alert covers it")
     | {("served", "us"), ("serves", "us"), ("covers", "it"), ("covers", "that")}
     | {("handles", "it"), ("handles", "that"), ("handled", "it"), ("handled", "that")}
+    # its record, said of what there is ("has worked well for us", "has been dependable",
+    # "a rollback already solved")
+    | {("worked", "well"), ("worked", "fine"), ("been", "dependable"), ("been", "reliable")}
+    | {("already", "solved"), ("already", "solves"), ("already", "handled")}
 )
 # the status quo kept: "staying as we are", "leave the config as it is", "keep things as
 # they are"
