@@ -3650,3 +3650,38 @@ def test_a_why_question_of_a_practice_without_the_measure(answers, credit):
 def test_a_topic_question_answered_by_its_burden(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # merit that holds only "until" the cost shows; what there is, said by its record
+        (["A TTS voice canary looks elegant until you maintain it through a holiday."], 0),
+        (["A TTS voice canary is neat; the manual listen has worked well for us."], 0),
+        (["A TTS voice canary is a lovely idea. A quick rollback already solved this."], 0),
+        # another team better placed, deferred to
+        (["A TTS voice canary is sensible, and the release folks are better placed for it."], 0),
+        (["A TTS voice canary is sensible; happy to defer to the platform team on it."], 0),
+        # the turn keeps it; the writer's own team; a question answered by a harm foretold
+        (["A TTS voice canary looks elegant, and it must halt until a human approves."], 1),
+        (["A TTS voice canary is sensible, and we are better placed to build it than anyone."], 1),
+    ],
+)
+def test_the_record_of_what_there_is_and_a_measure_handed_over(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a measure asked as a topic, answered by a harm foretold or the work it adds
+        (["Slice gates for every release? We'll drown in blocked releases."], 0),
+        (["Slice gates on every release? Yet another red build to argue about."], 0),
+        # answered by a yes
+        (["Slice gates for every release? Yes, on the far-field slice."], 1),
+    ],
+)
+def test_a_topic_question_answered_by_a_harm_foretold(answers, credit):
+    found = judge(answers, [SLICE_GATE])
+    assert found.weights.get(SLICE_GATE.id, 0) * found.factor == credit, found
