@@ -3685,3 +3685,23 @@ def test_the_record_of_what_there_is_and_a_measure_handed_over(answers, credit):
 def test_a_topic_question_answered_by_a_harm_foretold(answers, credit):
     found = judge(answers, [SLICE_GATE])
     assert found.weights.get(SLICE_GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, earned",
+    [
+        # a refusal that points back lands on the nearer measure turned down, not the first
+        (
+            [
+                "TTS voice canaries with a capped share. A first audio byte latency gate is "
+                "overkill on top of that; drop it."
+            ],
+            {"canary-first"},
+        ),
+        # with nothing turned down between, it lands on the measure before it
+        (["TTS voice canaries with a capped share. Drop it."], set()),
+    ],
+)
+def test_a_refusal_pointing_back_lands_on_the_nearer_measure_turned_down(answers, earned):
+    found = judge(answers, [CANARY, GATE])
+    assert set(found.earned) == earned, found

@@ -865,8 +865,17 @@ def _closed_against(
                         # "Alerts per language. The release-note requirement I'd skip.":
                         # a refusal after the measure that names another lands on that one
                         continue
+                    if said is None and j > k + 1 and _nearer_turned_down(found_in[j - 1], m):
+                        # "Canary X. A metric for Y is overkill on top of that; drop it.":
+                        # a refusal that points back lands on the nearer measure turned down
+                        continue
                     out.add((k, m.item))
     return out
+
+
+def _nearer_turned_down(between: list[Match], m: Match) -> bool:
+    """A statement after the measure's, before a refusal, turns down another measure."""
+    return any(o.item != m.item and o.negated for o in between)
 
 
 _DETERMINERS = frozenset({"a", "an", "the", "every", "any", "each", "another", "extra"})
