@@ -31,7 +31,7 @@ import snowballstemmer
 from lemminflect import getAllInflections, getAllLemmas
 
 from drills.judge.delegation import delegates
-from drills.judge.lacks import lacked
+from drills.judge.lacks import lacked, practice_lacking
 from drills.judge.relative import subjects_of_predicates
 from simulator.spec.fileio import load_yaml
 
@@ -792,6 +792,17 @@ _CHECKING = frozenset(
 )
 
 
+def _kept_as_is(words: tuple[str, ...]) -> bool:
+    """The status quo kept ("staying as we are", "leave the config as it is"), or the
+    argument put down ("so let's note it and move on")."""
+    if words[-2:] in (("move", "on"), ("moving", "on")):
+        return True
+    return any(
+        words[k : k + 3] in _AS_IS and _KEEPING_AS.intersection(words[max(0, k - 5) : k])
+        for k in range(len(words) - 2)
+    )
+
+
 def _works_as_is(words: tuple[str, ...]) -> bool:
     """The clause says what there is works, and no more ("final WER has always been trusted
     and it works", "the curated set works well as it is"), not that something is checked
@@ -875,16 +886,10 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         and words[-2] in ("is", "are", "that's", "it's")
         and not set(words) & (_REASONS | {"said", "says", "say"})
     )
-    fine = fine or _works_as_is(words)
-    fine = fine or any(
-        words[k : k + 3] in _AS_IS and _KEEPING_AS.intersection(words[max(0, k - 5) : k])
-        for k in range(len(words) - 2)
-    )
+    fine = fine or _works_as_is(words) or _kept_as_is(words)
     fine = fine or any(words[k : k + 3] in _DOES_THE_JOB for k in range(len(words) - 2))
     if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS or fine) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
-    if words[-2:] in (("move", "on"), ("moving", "on")) and not denied:
-        return True  # "so let's note it and move on": the argument put down
     if words[-2:] in _WILL_DO and len(words) > 2 and not denied:
         return True  # "A reminder in the launch channel will do." (not "... will do it")
     if clause.triggers or clause.evaluations:
@@ -1352,8 +1357,7 @@ def read(text: str) -> Reading:
                 ),
             )
         )
-    clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
-    clauses = _predicate_after_relative(source, tup, spans, clauses, lex)
+    clauses = _discourse(source, tup, spans, clauses, lex)
     clauses = _counterfactuals(tup, clauses)
     clauses = _done_without(tup, clauses)
     clauses = _hedged_back(tup, clauses)
@@ -2026,7 +2030,7 @@ def complains(words: Sequence[str]) -> bool:
     names ("why promote a build that was never shadowed?" asks why do the harm)."""
     if list(words[:1]) != ["why"]:
         return False
-    if _practice_lacking(words):
+    if practice_lacking(words):
         return True
     head = list(words[1:6])
     k = next((i for i, w in enumerate(head) if _denial(w)), None)
@@ -2034,26 +2038,6 @@ def complains(words: Sequence[str]) -> bool:
         k is not None
         and not _RELATIVES.intersection(head[:k])
         and (head[k].endswith("n't") or bool(_THERE.intersection(head[:k])))
-    )
-
-
-# a why-question of what is done now ("why do we ...", "why on earth does the pool ...")
-_PRESENT_WHY = frozenset({"do", "does"})
-
-
-def _practice_lacking(words: Sequence[str]) -> bool:
-    """ "Why on earth do we only alert on the total bill, without a unit-cost alarm?", "why
-    does the pool keep working on requests nobody waits for, without a deadline?": a
-    why-question of the present practice, with what it goes without: the lack complained of
-    (not "why would we add X without evidence": a question of a choice, not of a practice)."""
-    k = 1
-    if tuple(words[1:3]) in (("on", "earth"), ("the", "hell")):
-        k = 3
-    return (
-        len(words) > k + 2
-        and words[k] in _PRESENT_WHY
-        and not words[k + 1].endswith("n't")
-        and "without" in words[k + 2 :]
     )
 
 
@@ -2965,6 +2949,19 @@ _HEADER_WORDS = frozenset(
         "already",
     }
 )
+
+
+def _discourse(
+    text: str,
+    words: tuple[str, ...],
+    spans: list[tuple[int, int]],
+    clauses: list[Clause],
+    lex: Lexicon,
+) -> list[Clause]:
+    """What one clause says of another: verdicts on what came before (`_anaphora`), then a
+    predicate after a relative clause said of its subject."""
+    clauses = _anaphora(text.lower(), words, spans, clauses, lex)
+    return _predicate_after_relative(text, words, spans, clauses, lex)
 
 
 def _predicate_after_relative(
