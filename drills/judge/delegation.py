@@ -26,6 +26,8 @@ _DELEGATES = frozenset(
 _REMITS = frozenset({"job", "problem", "call", "responsibility", "concern", "remit", "area"})
 _HOLDERS = frozenset({"our", "my", "their", "his", "her"})
 _MAKING = frozenset({"make", "makes", "making", "made", "put", "assign", "give"})
+# "let / have / ask the release team own it": made so, as "make" does
+_MAKING |= frozenset({"let", "lets", "letting", "have", "has", "get", "ask", "asks", "tell"})
 
 
 def _left_to(words: Sequence[str], k: int) -> bool:

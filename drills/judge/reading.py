@@ -610,12 +610,17 @@ _SUFFICING_PAIRS = frozenset(
     # what there is, said to do the work ("the rollback button does the job", "the current
     # flow has served us well", "the existing alert covers it")
     | {("served", "us"), ("serves", "us"), ("covers", "it"), ("covers", "that")}
-    | {("handles", "it"), ("handles", "that"), ("handled", "it"), ("handled", "that")}
-    # its record, said of what there is ("has worked well for us", "has been dependable",
-    # "a rollback already solved")
-    | {("worked", "well"), ("worked", "fine"), ("been", "dependable"), ("been", "reliable")}
-    | {("already", "solved"), ("already", "solves"), ("already", "handled")}
+    | {("handles", "it"), ("handles", "that")}
 )
+# its record, said of what there is ("has worked well for us", "has been dependable", "a
+# rollback already solved"), unless limited or turned ("only handled it after users
+# noticed", "worked well for years, but not this time")
+_RECORD = frozenset(
+    {("worked", "well"), ("worked", "fine"), ("been", "dependable"), ("been", "reliable")}
+    | {("already", "solved"), ("already", "solves"), ("already", "handled")}
+    | {("handled", "it"), ("handled", "that")}
+)
+_RECORD_LIMITS = frozenset({"only", "until", "after", "but", "though", "yet", "except", "not"})
 # the status quo kept: "staying as we are", "leave the config as it is", "keep things as
 # they are"
 _AS_IS = frozenset(
@@ -792,10 +797,20 @@ _CHECKING = frozenset(
 )
 
 
-def _kept_as_is(words: tuple[str, ...]) -> bool:
-    """The status quo kept ("staying as we are", "leave the config as it is"), or the
-    argument put down ("so let's note it and move on")."""
+def _kept_as_is(reading: Reading, clause: Clause) -> bool:
+    """The status quo kept ("staying as we are", "leave the config as it is"), its record
+    ("has worked well for us"), or the argument put down ("so let's note it and move on")."""
+    words = reading.words[clause.first : clause.last]
     if words[-2:] in (("move", "on"), ("moving", "on")):
+        return True
+    # the rest of its sentence: "..., but not this time" limits the record
+    rest = [
+        w
+        for c in reading.clauses
+        if c.sentence == clause.sentence and c.first >= clause.last
+        for w in reading.words[c.first : c.last]
+    ]
+    if set(pairwise(words)) & _RECORD and not _RECORD_LIMITS.intersection([*words, *rest[:2]]):
         return True
     return any(
         words[k : k + 3] in _AS_IS and _KEEPING_AS.intersection(words[max(0, k - 5) : k])
@@ -886,7 +901,7 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         and words[-2] in ("is", "are", "that's", "it's")
         and not set(words) & (_REASONS | {"said", "says", "say"})
     )
-    fine = fine or _works_as_is(words) or _kept_as_is(words)
+    fine = fine or _works_as_is(words) or _kept_as_is(reading, clause)
     fine = fine or any(words[k : k + 3] in _DOES_THE_JOB for k in range(len(words) - 2))
     if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS or fine) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
