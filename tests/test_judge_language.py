@@ -3582,6 +3582,9 @@ def test_a_measure_pointed_back_to_and_given_to_another_to_own(answers, credit):
         (["A canary for each TTS voice, as the review proposed, would be a mistake."], 0),
         (["A canary for each TTS voice, which the vendor recommended, is worth the time."], 1),
         (["A canary for each TTS voice, which nobody had, is what we need."], 1),
+        # only a verdict of no need or value reaches back, not any denial
+        (["A canary for each TTS voice, which would have caught this, is not expensive."], 1),
+        (["A TTS voice canary, which we lacked, would not have let this ship."], 1),
     ],
 )
 def test_a_predicate_after_a_relative_clause_speaks_of_its_subject(answers, credit):
@@ -3659,6 +3662,11 @@ def test_a_topic_question_answered_by_its_burden(answers, credit):
         (["A TTS voice canary looks elegant until you maintain it through a holiday."], 0),
         (["A TTS voice canary is neat; the manual listen has worked well for us."], 0),
         (["A TTS voice canary is a lovely idea. A quick rollback already solved this."], 0),
+        # a record limited or turned, a keep after the "until", a team made to own it
+        (["TTS voice canary. Our manual listen worked well for years, but not this time."], 1),
+        (["A TTS voice canary would have caught it; the rollback only handled it late."], 1),
+        (["A TTS voice canary looks elegant until you forget it; so alert on it too."], 1),
+        (["Canary each TTS voice and let the release team own it."], 1),
         # another team better placed, deferred to
         (["A TTS voice canary is sensible, and the release folks are better placed for it."], 0),
         (["A TTS voice canary is sensible; happy to defer to the platform team on it."], 0),

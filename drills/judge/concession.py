@@ -93,7 +93,12 @@ def _until_inside(reading: Reading, clause: Clause) -> bool:
     """The concession runs on into "until ..." in its own clause: the merit holds only until
     the cost shows ("sounds clever until you debug it")."""
     words = reading.words[clause.first : clause.last]
-    return "until" in words[2:] and not _KEEPING.intersection(words[words.index("until") :])
+    if "until" not in words[2:] or _KEEPING.intersection(words[words.index("until") :]):
+        return False
+    # the sentence ends there ("... until you debug it at 3 AM."), nothing after it to take
+    # the measure up ("... until you forget it; so alert on it too")
+    after = reading.text[reading.spans[clause.last - 1][1] :].lstrip("\"')] ")
+    return not after or after[0] in ".!\n"
 
 
 def conceded(reading: Reading) -> frozenset[int]:

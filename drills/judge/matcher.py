@@ -998,7 +998,8 @@ def judge(
         and (
             opens_with_verdict(parts[k + 1].text)
             or _sufficed(parts[k], parts[k + 1])
-            or _appraised_next(parts[k], parts[k + 1])
+            # "X. Another must-have: Y" names a measure of its own: the list goes on
+            or (not found_in[k + 1] and _appraised_next(parts[k], parts[k + 1]))
             or turned_from_next(read(parts[k].text), read(parts[k + 1].text))
         )
         and not _opening_refusal_of_its_own(parts[k + 1].text)

@@ -617,7 +617,7 @@ _SUFFICING_PAIRS = frozenset(
 # noticed", "worked well for years, but not this time")
 _RECORD = frozenset(
     {("worked", "well"), ("worked", "fine"), ("been", "dependable"), ("been", "reliable")}
-    | {("already", "solved"), ("already", "solves"), ("already", "handled")}
+    | {("already", "solved"), ("already", "solves")}
     | {("handled", "it"), ("handled", "that")}
 )
 _RECORD_LIMITS = frozenset({"only", "until", "after", "but", "though", "yet", "except", "not"})
@@ -2993,9 +2993,27 @@ def _predicate_after_relative(
     verbs = lex.finite | lex.auxiliaries
     for pred, subject in subjects_of_predicates(text, words, spans, bounds, verbs):
         noun_phrase = not _has_finite(words, clauses[subject].first, clauses[subject].last, lex)
-        if noun_phrase and (out[pred].negated(forward=True) or out[pred].evaluations):
+        if noun_phrase and _no_value(words, out[pred]):
             out[subject] = _down(out[subject])
     return out
+
+
+_VALUE = frozenset({"worth", "needed", "necessary", "required", "useful", "helpful", "wanted"})
+_VALUE |= frozenset({"important", "warranted", "justified", "essential", "valuable"})
+
+
+def _no_value(words: tuple[str, ...], clause: Clause) -> bool:
+    """A predicate that is a verdict of no need or value ("is not needed", "isn't worth it",
+    "would be a mistake", "is overkill"), not any denial ("is not expensive", "would not
+    have let this ship")."""
+    if clause.evaluations:
+        return True
+    for a, b in clause.triggers:
+        if b - a > 1 or not _denial(words[a]):
+            return True  # a verdict of its own: "overkill", "pointless", "not worth"
+        if _VALUE.intersection(words[b : min(b + 3, clause.last)]):
+            return True
+    return False
 
 
 def _down(clause: Clause) -> Clause:
