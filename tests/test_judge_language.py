@@ -3662,6 +3662,8 @@ def test_a_topic_question_answered_by_its_burden(answers, credit):
         (["A TTS voice canary looks elegant until you maintain it through a holiday."], 0),
         (["A TTS voice canary is neat; the manual listen has worked well for us."], 0),
         (["A TTS voice canary is a lovely idea. A quick rollback already solved this."], 0),
+        # the merit granted to what there is, the measure said in the turn: proposed
+        (["Our rollback is clean, but a TTS voice canary would have stopped it earlier."], 1),
         # a record limited or turned, a keep after the "until", a team made to own it
         (["TTS voice canary. Our manual listen worked well for years, but not this time."], 1),
         (["A TTS voice canary would have caught it; the rollback only handled it late."], 1),

@@ -104,7 +104,14 @@ def _until_inside(reading: Reading, clause: Clause) -> bool:
 def conceded(reading: Reading) -> frozenset[int]:
     """The clauses of sentences that grant a measure its merit, then turn against it: the
     concession and everything after the turn (their measures are argued against)."""
+    return _turned(reading)[0]
+
+
+def _turned(reading: Reading) -> tuple[frozenset[int], frozenset[int]]:
+    """(every clause of a concession turned against, the clauses that grant the merit: the
+    conceding clause and the opening before it)."""
     out: set[int] = set()
+    granting: set[int] = set()
     clauses = reading.clauses
     for n, clause in enumerate(clauses):
         if not _concedes(reading, clause):
@@ -113,6 +120,7 @@ def conceded(reading: Reading) -> frozenset[int]:
         turn_at = next((m for m in same if _opens_turn(reading, clauses[m])), None)
         if turn_at is None and _until_inside(reading, clause):
             out.add(n)  # "X sounds clever until you debug it at 3 AM"
+            granting.add(n)
             continue
         if turn_at is None:
             continue
@@ -120,10 +128,10 @@ def conceded(reading: Reading) -> frozenset[int]:
         if _keeps(reading, turn):
             continue
         out.update(m for m in range(n, same[-1] + 1))
-        out.update(
-            m for m in range(n) if clauses[m].sentence == clause.sentence
-        )  # "Honestly, it's a nice metric, but ...": its opening too
-    return frozenset(out)
+        opening = {m for m in range(n) if clauses[m].sentence == clause.sentence}
+        out.update(opening)  # "Honestly, it's a nice metric, but ...": its opening too
+        granting.update(opening | {n})
+    return frozenset(out), frozenset(granting)
 
 
 def turned_from_next(before: Reading, after: Reading) -> bool:
@@ -151,9 +159,13 @@ def turned_from_next(before: Reading, after: Reading) -> bool:
 def argued_by_concession(reading: Reading, clauses: Iterable[int]) -> bool:
     """A measure said in `clauses` (none of which directs it) stands in a concession that
     turns against it."""
-    held = conceded(reading)
+    held, granting = _turned(reading)
     own = list(clauses)
     if not own or not held.intersection(own):
+        return False
+    # the merit granted to something else, the measure said in the turn: "Our rollback is
+    # clean, but a canary would have stopped it earlier" proposes the canary
+    if not granting.intersection(own):
         return False
     return not any(
         directs(reading, reading.clauses[c])
