@@ -1914,7 +1914,6 @@ _WEIGHING = frozenset(
     {"considered", "discussed", "evaluated", "weighed", "proposed", "debated", "explored"}
 )
 _WEIGHING |= frozenset({"looked", "reviewed", "assessed", "investigated", "trialled", "tried"})
-_WEIGHING |= frozenset({"talked", "floated", "pitched", "raised", "entertained", "prototyped"})
 _REJECTING = frozenset({"rejected", "dropped", "shelved", "vetoed", "discarded", "abandoned"})
 _OUTRIGHT = frozenset({"rejected", "vetoed", "shelved", "discarded", "nixed"})
 # a rejection's own adjunct, not another object ("rejected in favour of ...", "dropped as
