@@ -810,7 +810,9 @@ def _kept_as_is(reading: Reading, clause: Clause) -> bool:
         if c.sentence == clause.sentence and c.first >= clause.last
         for w in reading.words[c.first : c.last]
     ]
-    if set(pairwise(words)) & _RECORD and not _RECORD_LIMITS.intersection([*words, *rest[:2]]):
+    # (a "but" that opens the clause is the turn it stands in, not a limit on the record)
+    own = words[1:] if words[0] in ("but", "though", "yet") else words
+    if set(pairwise(words)) & _RECORD and not _RECORD_LIMITS.intersection([*own, *rest[:2]]):
         return True
     return any(
         words[k : k + 3] in _AS_IS and _KEEPING_AS.intersection(words[max(0, k - 5) : k])
