@@ -160,3 +160,35 @@ def test_a_noun_salad_and_hearsay_earn_nothing():
     # one existential in a design describes it
     design = f"{STATED} There is a written rollback plan and a privacy review."
     assert committed(design) == design
+
+
+def test_a_final_verdict_on_every_measure_takes_them_all_back():
+    # the sixteenth round: the measures pointed at as a whole, as the verdict's subject or
+    # the object of a refusal
+    for verdict in (
+        "Taken together, these steps are overkill for a small team.",
+        "Honestly, all of this is a waste.",
+        "These are all overrated.",
+        "In practice we would drop these measures; releases matter more.",
+        "We would not bother with any of it.",
+    ):
+        assert score(f"{STATED} {verdict}") == 0, verdict
+    # a verdict in a later clause, on skipping them; what they need; a proposal acting on
+    # them all; a denial of a refusal
+    for kept in (
+        "These steps are cheap, and skipping them would be a mistake.",
+        "These measures need no raw audio at all.",
+        "We can roll back all of it with one switch.",
+        "Skip none of these steps.",
+    ):
+        assert score(f"{STATED} {kept}") >= 60, kept
+
+
+def test_things_strung_by_an_empty_relation_are_a_salad():
+    related = "\n".join(["The canary and the rollback relate to release safety somehow."] * 6)
+    assert score(related) == 0
+    # a relation with a subject of its own, or with an action, says something
+    kept = "They relate to release safety, so we canary the router on a small share."
+    assert committed(kept) == kept
+    design = f"{STATED} The canary and the rollback relate to release safety."
+    assert score(design) == score(STATED)

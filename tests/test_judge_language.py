@@ -3505,3 +3505,214 @@ def test_a_leave_anyone_has_without_the_measure(answers, credit):
 def test_what_goes_unseen_forbidden_asks_for_the_alarm(answers, credit):
     found = judge(answers, [GATE])
     assert found.weights.get(GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # the sixteenth round: a measure named as a bare topic, then appraised without a
+        # verb — one more of a pile with the work it adds, a verdict as the appraisal's
+        # head, or a bare refusal after it
+        (["TTS voice canaries — yet another gate to babysit on every launch."], 0),
+        (["A canary per TTS voice: one more dial nobody watches."], 0),
+        (["TTS voice canaries — a trap."], 0),
+        (["TTS voice canaries, sure. Another checklist step to argue about."], 0),
+        (["Per-voice TTS canaries. Hard pass."], 0),
+        (["Per-voice TTS canaries. No thank you."], 0),
+        # the appraisal approves, turns back, or the measure is directed
+        (["TTS voice canaries — one more safety net before every launch."], 1),
+        (["TTS voice canaries: another step to argue about, but worth every minute."], 1),
+        (["Canary each TTS voice; another gate to babysit is a fair price."], 1),
+        (["TTS voice canaries. Another early warning before users notice."], 1),
+    ],
+)
+def test_a_topic_appraised_without_a_verb(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # merit granted in a sentence of its own, the turn in the next
+        (
+            ["A TTS voice canary is tempting. Launch went fine, so leave things as they are."],
+            0,
+        ),
+        (["I love the idea of a TTS voice canary. It's a month of plumbing, however."], 0),
+        (
+            ["A TTS voice canary is neat. Our rollback handled it fast, and that's enough."],
+            0,
+        ),
+        # the next sentence takes it up, or says what it brings
+        (["A TTS voice canary is valuable. Add one to every launch from now on."], 1),
+        (["A TTS voice canary is valuable. It would have caught the slow vocoder early."], 1),
+        (["I love the idea of a TTS voice canary. However, it needs an automatic halt."], 1),
+    ],
+)
+def test_merit_granted_then_turned_from_in_the_next_sentence(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # what was pointed back to, given to another team to own
+        (
+            ["A TTS voice canary is good practice; the release team is better placed to own that."],
+            0,
+        ),
+        (["TTS voice canaries are fine, but the platform folks should handle it."], 0),
+        # the writer's own team, or a duty set after the measure is directed
+        (["Canary each TTS voice; our team will own that."], 1),
+        (["Canary each TTS voice, and the platform team should handle it on every launch."], 1),
+    ],
+)
+def test_a_measure_pointed_back_to_and_given_to_another_to_own(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a verdict in the predicate after a relative clause is said of the subject before it
+        (["A canary for each TTS voice, which the vendor recommended, is not needed."], 0),
+        (["A canary for each TTS voice, as the review proposed, would be a mistake."], 0),
+        (["A canary for each TTS voice, which the vendor recommended, is worth the time."], 1),
+        (["A canary for each TTS voice, which nobody had, is what we need."], 1),
+        # only a verdict of no need or value reaches back, not any denial
+        (["A canary for each TTS voice, which would have caught this, is not expensive."], 1),
+        (["A TTS voice canary, which we lacked, would not have let this ship."], 1),
+    ],
+)
+def test_a_predicate_after_a_relative_clause_speaks_of_its_subject(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # talked about and turned down; what there is, said to suffice, is no proposal
+        # a past rejection reversed in the next statement keeps the measure (not read yet as
+        # taken up: not turned down by a weighing it does not name)
+        (["We talked about a TTS voice canary last year and rejected it; time to build it."], 1),
+        (["The current TTS voice canary already covers it."], 0),
+        # talked about and taken up; what there is, extended
+        (["We talked about a TTS voice canary and agreed to build it this sprint."], 1),
+        (["Extend the existing TTS voice canary to every launch."], 1),
+    ],
+)
+def test_a_weighing_talked_over_and_what_there_is(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a second change made, said in a sentence of its own with an additive: a rival
+        ("Blame the beam. The autoscaler target was also edited, which doubled the pool.", 0.0),
+        # what the data also showed, or a consequence the beam led to: the story goes on
+        ("Blame the beam. The autoscaler also reacted and doubled the pool.", 1.0),
+        ("Blame the beam width. The pool also scaled up to keep pace.", 1.0),
+    ],
+)
+def test_a_rival_change_in_a_sentence_of_its_own(text, share):
+    assert diagnosis_share(text, ["beam-width-changed"])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a why-question of the present practice, with what it goes without: the lack
+        (["Why on earth do we launch TTS voices without a canary?"], 1),
+        (["Why does every TTS voice still ship to everyone without a canary first?"], 1),
+        # a question of a choice, or an open question, asks
+        (["Why would we add a TTS voice canary without evidence it helps?"], 0),
+        (["Why do we need a TTS voice canary?"], 0),
+    ],
+)
+def test_a_why_question_of_a_practice_without_the_measure(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a measure asked as a topic, answered by the work it adds or a refusal
+        (["A canary for every TTS voice? Toil for the release team, every week."], 0),
+        (["A canary for every TTS voice? Nope."], 0),
+        # answered by a gain or a yes
+        (["A canary for every TTS voice? Definitely: halt on first audio byte."], 1),
+        (["A canary for every TTS voice? Yes, with an automatic halt."], 1),
+    ],
+)
+def test_a_topic_question_answered_by_its_burden(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # merit that holds only "until" the cost shows; what there is, said by its record
+        (["A TTS voice canary looks elegant until you maintain it through a holiday."], 0),
+        (["A TTS voice canary is neat; the manual listen has worked well for us."], 0),
+        (["A TTS voice canary is a lovely idea. A quick rollback already solved this."], 0),
+        # the merit granted to what there is, the measure said in the turn: proposed
+        (["Our rollback is clean, but a TTS voice canary would have stopped it earlier."], 1),
+        # a record limited or turned, a keep after the "until", a team made to own it
+        (["TTS voice canary. Our manual listen worked well for years, but not this time."], 1),
+        (["A TTS voice canary would have caught it; the rollback only handled it late."], 1),
+        (["A TTS voice canary looks elegant until you forget it; so alert on it too."], 1),
+        (["Canary each TTS voice and let the release team own it."], 1),
+        # another team better placed, deferred to
+        (["A TTS voice canary is sensible, and the release folks are better placed for it."], 0),
+        (["A TTS voice canary is sensible; happy to defer to the platform team on it."], 0),
+        # the turn keeps it; the writer's own team; a question answered by a harm foretold
+        (["A TTS voice canary looks elegant, and it must halt until a human approves."], 1),
+        (["A TTS voice canary is sensible, and we are better placed to build it than anyone."], 1),
+    ],
+)
+def test_the_record_of_what_there_is_and_a_measure_handed_over(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a measure asked as a topic, answered by a harm foretold or the work it adds
+        (["Slice gates for every release? We'll drown in blocked releases."], 0),
+        (["Slice gates on every release? Yet another red build to argue about."], 0),
+        # answered by a yes
+        (["Slice gates for every release? Yes, on the far-field slice."], 1),
+    ],
+)
+def test_a_topic_question_answered_by_a_harm_foretold(answers, credit):
+    found = judge(answers, [SLICE_GATE])
+    assert found.weights.get(SLICE_GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, earned",
+    [
+        # a refusal that points back lands on the nearer measure turned down, not the first
+        (
+            [
+                "TTS voice canaries with a capped share. A first audio byte latency gate is "
+                "overkill on top of that; drop it."
+            ],
+            {"canary-first"},
+        ),
+        # with nothing turned down between, it lands on the measure before it
+        (["TTS voice canaries with a capped share. Drop it."], set()),
+    ],
+)
+def test_a_refusal_pointing_back_lands_on_the_nearer_measure_turned_down(answers, earned):
+    found = judge(answers, [CANARY, GATE])
+    assert set(found.earned) == earned, found

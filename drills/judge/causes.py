@@ -1121,7 +1121,15 @@ def _rival_change(reading: Reading, m: Match) -> bool:
     "in addition") with a verb of a change made ("was changed", "got bumped", "was
     updated"), not what the data also showed ("the pool scaled down as well")."""
     words = reading.words
-    for c in m.clauses:
+    said = set(m.clauses)
+    last = max(said)
+    if (
+        last + 1 < len(reading.clauses)
+        and reading.clauses[last + 1].sentence == reading.clauses[last].sentence
+        and words[reading.clauses[last].last - 1] in _PASSIVE
+    ):
+        said.add(last + 1)  # "the target was | also changed": the predicate split off
+    for c in sorted(said):
         clause = reading.clauses[c]
         own = words[clause.first : clause.last]
         start = _sentence_span(reading, clause.sentence)[0]
@@ -1135,11 +1143,21 @@ def _rival_change(reading: Reading, m: Match) -> bool:
         made = any(
             {reading.stems[k], *reading.lemmas[k]} & _MADE
             for k in range(clause.first, clause.last)
-            if not m.first <= k < m.last and words[k] not in ("change", "changes")
+            if (not m.first <= k < m.last or _said_as_made(words, k, start))
+            and words[k] not in ("change", "changes")
         )
         if added and made:
             return True
     return False
+
+
+_PASSIVE = frozenset({"was", "were", "got", "been", "had", "has", "have", "is"})
+
+
+def _said_as_made(words: tuple[str, ...], k: int, lo: int) -> bool:
+    """The cause's own verb said as a change someone made, in the passive ("the target was
+    also changed", "had been edited too"), not a noun ("the target change")."""
+    return bool(_PASSIVE.intersection(words[max(lo, k - 3) : k])) and words[k].endswith("ed")
 
 
 _EFFECT_LABELS = frozenset(

@@ -27,6 +27,7 @@ _MERIT = frozenset(
     {"great", "nice", "lovely", "ideal", "useful", "helpful", "perfect", "sensible", "valuable"}
     | {"good", "reasonable", "neat", "smart", "solid", "thorough", "appealing", "tempting"}
     | {"elegant", "clever", "attractive", "laudable", "admirable", "principled", "rigorous"}
+    | {"tidy", "clean", "cool", "fine", "wise", "prudent", "desirable", "worthwhile"}
 )
 # what says the merit of its subject: a copula or a verb of seeming
 _SAYING = frozenset(
@@ -39,6 +40,8 @@ _GRANTING = frozenset(
 )
 _GRANTING_OPENERS = frozenset({"agreed", "granted", "sure", "admittedly"})
 _GRANTING_PAIRS = frozenset({("i", "agree"), ("we", "agree"), ("i", "get"), ("i", "like")})
+# liking the idea, said as an opening ("Love the idea of X", "I love X")
+_GRANTING_PAIRS |= frozenset({("love", "the"), ("i", "love"), ("we", "love"), ("like", "the")})
 _TURNS = frozenset({"but", "though", "however", "yet", "although"})
 _SOFTENERS = frozenset({"honestly", "frankly", "sure", "ok", "okay", "yes", "well", "look"})
 # a turn that keeps the measure: it adds to it, or sets it a requirement
@@ -86,39 +89,90 @@ def _keeps(reading: Reading, turn: list[Clause]) -> bool:
     return False
 
 
+def _until_inside(reading: Reading, clause: Clause) -> bool:
+    """The concession runs on into "until ..." in its own clause: the merit holds only until
+    the cost shows ("sounds clever until you debug it")."""
+    words = reading.words[clause.first : clause.last]
+    if "until" not in words[2:] or _KEEPING.intersection(words[words.index("until") :]):
+        return False
+    # the sentence ends there ("... until you debug it at 3 AM."), nothing after it to take
+    # the measure up ("... until you forget it; so alert on it too")
+    after = reading.text[reading.spans[clause.last - 1][1] :].lstrip("\"')] ")
+    return not after or after[0] in ".!\n"
+
+
 def conceded(reading: Reading) -> frozenset[int]:
     """The clauses of sentences that grant a measure its merit, then turn against it: the
     concession and everything after the turn (their measures are argued against)."""
+    return _turned(reading)[0]
+
+
+def _turned(reading: Reading) -> tuple[frozenset[int], frozenset[int]]:
+    """(every clause of a concession turned against, the clauses that grant the merit: the
+    conceding clause and the opening before it)."""
     out: set[int] = set()
+    granting: set[int] = set()
     clauses = reading.clauses
     for n, clause in enumerate(clauses):
         if not _concedes(reading, clause):
             continue
         same = [m for m in range(n + 1, len(clauses)) if clauses[m].sentence == clause.sentence]
         turn_at = next((m for m in same if _opens_turn(reading, clauses[m])), None)
+        if turn_at is None and _until_inside(reading, clause):
+            out.add(n)  # "X sounds clever until you debug it at 3 AM"
+            granting.add(n)
+            continue
         if turn_at is None:
             continue
         turn = [clauses[m] for m in same if m >= turn_at]
         if _keeps(reading, turn):
             continue
         out.update(m for m in range(n, same[-1] + 1))
-        out.update(
-            m for m in range(n) if clauses[m].sentence == clause.sentence
-        )  # "Honestly, it's a nice metric, but ...": its opening too
-    return frozenset(out)
+        opening = {m for m in range(n) if clauses[m].sentence == clause.sentence}
+        out.update(opening)  # "Honestly, it's a nice metric, but ...": its opening too
+        granting.update(opening | {n})
+    return frozenset(out), frozenset(granting)
+
+
+def turned_from_next(before: Reading, after: Reading) -> bool:
+    """A sentence that only grants a measure its merit ("Cohort alerts are appealing.",
+    "Love the idea of X."), then a sentence that turns from it — a turn word anywhere in it
+    ("It's weeks of work, though, ...") or a clause where the argument lands against it
+    ("..., so I'm comfortable staying as we are", "the existing alert handled it") — and
+    does not take it up ("Cohort alerts are valuable. However, they need thresholds per
+    device." keeps it)."""
+    if not before.clauses or not after.clauses:
+        return False
+    if not any(_concedes(before, c) for c in before.clauses):
+        return False
+    if any(
+        directs(before, c) and not closes_argument(before, c) and not _concedes(before, c)
+        for c in before.clauses
+    ):  # "Love the idea of X." grants, whatever its first word
+        return False
+    turns = any(w in _TURNS for c in after.clauses for w in after.words[c.first : c.last]) or any(
+        closes_argument(after, c) and not directs(after, c) for c in after.clauses
+    )
+    return turns and not _keeps(after, list(after.clauses))
 
 
 def argued_by_concession(reading: Reading, clauses: Iterable[int]) -> bool:
     """A measure said in `clauses` (none of which directs it) stands in a concession that
     turns against it."""
-    held = conceded(reading)
+    held, granting = _turned(reading)
     own = list(clauses)
     if not own or not held.intersection(own):
         return False
+    # the merit granted to something else, the measure said in the turn: "Our rollback is
+    # clean, but a canary would have stopped it earlier" proposes the canary
+    if not granting.intersection(own):
+        return False
     return not any(
-        directs(reading, reading.clauses[c]) and not closes_argument(reading, reading.clauses[c])
+        directs(reading, reading.clauses[c])
+        and not closes_argument(reading, reading.clauses[c])
+        and not _concedes(reading, reading.clauses[c])  # "Slice gates are thorough, but"
         for c in own
     )
 
 
-__all__ = ["argued_by_concession", "conceded"]
+__all__ = ["argued_by_concession", "conceded", "turned_from_next"]

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-_LEAVING = frozenset({"leave", "leaves", "left", "leaving"})
+_LEAVING = frozenset({"leave", "leaves", "left", "leaving", "defer", "defers", "deferring"})
+# a comparison that hands the measure over ("the data team is better placed for it")
+_PLACED = frozenset({"placed", "suited", "positioned", "equipped"})
 # who a measure can be left to: people, and the judgement they exercise
 _DELEGATES = frozenset(
     {"team", "teams", "judgement", "judgment", "discretion", "call", "owners", "owner", "folks"}
@@ -24,6 +26,8 @@ _DELEGATES = frozenset(
 _REMITS = frozenset({"job", "problem", "call", "responsibility", "concern", "remit", "area"})
 _HOLDERS = frozenset({"our", "my", "their", "his", "her"})
 _MAKING = frozenset({"make", "makes", "making", "made", "put", "assign", "give"})
+# "let / have / ask the release team own it": made so, as "make" does
+_MAKING |= frozenset({"let", "lets", "letting", "have", "has", "get", "ask", "asks", "tell"})
 
 
 def _left_to(words: Sequence[str], k: int) -> bool:
@@ -50,10 +54,40 @@ def _remit(words: Sequence[str], k: int) -> bool:
     return holder.endswith("'s") and holder not in ("it's", "that's", "what's", "here's")
 
 
+# owning what was pointed back to: "the platform team is better placed to own that"
+_OWNING = frozenset({"own", "owns", "owning", "handle", "handles", "drive", "drives"})
+_POINTED = frozenset({"that", "it", "this", "those", "them"})
+_SELF = frozenset({"we", "i", "our", "my", "us", "we'd", "i'd", "we'll", "i'll", "let's"})
+
+
+def _owned_by(words: Sequence[str], k: int) -> bool:
+    """ "the platform team is better placed to own that", "the SRE org should own it": what
+    was pointed back to, given to another team or person to own (not the writer's own team:
+    "our team will own it"; not made so: "make the platform team own it")."""
+    if k + 2 != len(words) or words[k + 1] not in _POINTED:
+        return False  # the pointer ends it: "own it on every deploy" sets it a duty
+    before = words[max(0, k - 8) : k]
+    holder = any(w in _DELEGATES or (w.endswith("'s") and w != "it's") for w in before)
+    return holder and not _SELF.intersection(before) and not _MAKING.intersection(before)
+
+
+def _better_placed(words: Sequence[str], k: int) -> bool:
+    """ "the data team is better placed for it", "platform folks are better suited to own
+    that": another team said to be the better holder (not "we are better placed")."""
+    if k == 0 or words[k - 1] != "better":
+        return False
+    before = words[max(0, k - 6) : k - 1]
+    holder = any(w in _DELEGATES or (w.endswith("'s") and w != "it's") for w in before)
+    return holder and not _SELF.intersection(before)
+
+
 def delegates(words: Sequence[str]) -> bool:
     """The words hand what to do to someone else."""
     return any(
-        (w in _LEAVING and _left_to(words, k)) or (w in _REMITS and k and _remit(words, k))
+        (w in _LEAVING and _left_to(words, k))
+        or (w in _REMITS and k and _remit(words, k))
+        or (w in _OWNING and _owned_by(words, k))
+        or (w in _PLACED and _better_placed(words, k))
         for k, w in enumerate(words)
     )
 

@@ -31,6 +31,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from drills.judge.reading import split_sentences
+
 # --- what the examiner sees -------------------------------------------------------------
 
 
@@ -96,19 +98,9 @@ class _Sentence:
 
 
 def _sentences(line: str) -> list[str]:
-    """A line's sentences, each with the whitespace after it (joined, they are the line)."""
-    out: list[str] = []
-    start = 0
-    for m in re.finditer(r"[.!?]+[\"')\]]*(\s+|$)", line):
-        end = m.end()
-        before = line[start : m.start() + 1].lower()
-        if before.endswith(_ABBREVIATIONS) or (not m.group(1) and end < len(line)):
-            continue
-        out.append(line[start:end])
-        start = end
-    if start < len(line):
-        out.append(line[start:])
-    return out
+    """A line's sentences, each with the whitespace after it (joined, they are the line):
+    the judge's one splitter (reading.split_sentences), past the abbreviations."""
+    return split_sentences(line, abbreviations=_ABBREVIATIONS)
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -210,9 +202,74 @@ def _scope(words: list[str]) -> str | None:
             and (k == 0 or words[k - 1] in _REJECTS | {"with", "and", "but", "so"})
         ):
             return "wide"
+    if _sweeping(words):
+        return "wide"
     if _NARROW.search(" ".join(words)):
         return "narrow"
     return None
+
+
+# what the measures are called when pointed at together ("these measures", "all these steps")
+_KINDS = _ws(
+    "measures steps ideas changes things proposals suggestions practices controls processes "
+    "safeguards checks precautions"
+)
+_OPENING_SOFTENERS = _ws(
+    "frankly honestly really but so and overall still though ultimately anyway in the end "
+    "truthfully realistically"
+)
+_REFUSING = _ws("skip drop scrap ditch shelve bother")
+_JOINING = _ws("and but so because while whereas since")
+
+
+def _sweeping(words: list[str]) -> bool:
+    """A verdict on every measure at once, pointed at as a whole: "these measures are
+    overkill for a team our size", "Frankly, all of this is overkill", "These are all a
+    waste", "we would skip these measures", "I would not bother with any of it". The
+    pointer is the verdict's subject (after an opening softener) or the object of a
+    refusal; not the object of a proposal ("we roll back all of it in one step")."""
+    denied = bool(set(words) & _NOT) or any(w.endswith("n't") for w in words)
+    k = 0
+    while k < len(words) and words[k] in _OPENING_SOFTENERS:
+        k += 1
+    # an opening phrase of up to three words before the subject ("Taken together, these
+    # steps ..."), with no action in it ("Rolling back all of it is overkill" acts on it)
+    lead = next(
+        (j for j in range(k, min(k + 4, len(words))) if words[j] in {"these", "those", "all"}), k
+    )
+    if not any(w in _ACTING or w.endswith("ing") for w in words[k:lead]):
+        k = lead
+    head = words[k : k + 4]
+    # the verdict in the subject's own clause, not a later one ("These measures are cheap,
+    # and skipping them is a mistake"), and no refusal of the refusal in it
+    own = words[k:]
+    cut = next((j for j, w in enumerate(own) if j > 1 and w in _JOINING), len(own))
+    own = own[:cut]
+    said_own = set(own)
+    # said of the measures themselves, a verdict word ("these measures do not need raw
+    # audio" says what they need)
+    rejecting_own = bool(said_own & _REJECTS)
+    # the subject: "these measures are ...", "these are all ...", "all of this is ..."
+    subject = (
+        head[:1] in (["these"], ["those"])
+        and len(head) > 1
+        and (head[1] in _KINDS or (head[1] in _COPULA and "all" in head[2:3]))
+    ) or (head[:2] == ["all", "of"] and len(head) > 2 and head[2] in _POINTERS)
+    subject = subject or (head[:2] == ["all", "these"] and len(head) > 2 and head[2] in _KINDS)
+    if subject and rejecting_own and not any(w.startswith("skipp") for w in own):
+        return True
+    # the object of a refusal: "skip these measures", "bother with any of it"
+    for j, w in enumerate(words):
+        if w not in _REFUSING or (w == "bother" and not denied):
+            continue
+        rest = words[j + 1 : j + 5]
+        if rest[:1] == ["with"]:
+            rest = rest[1:]
+        if rest[:2] in (["these", k_] for k_ in _KINDS) or (
+            rest[:2] in (["any", "of"], ["all", "of"]) and rest[2:3] and rest[2] in _POINTERS
+        ):
+            return True
+    return False
 
 
 def _turned_down(text: str) -> bool:
@@ -295,6 +352,43 @@ def _existential(words: list[str]) -> bool:
     # "There are many considerations and it depends ...": a clause with a subject of its
     # own says something ("domain terms", "hard utterances" are nouns, not verbs)
     return not set(rest) & _SUBJECTS
+
+
+# relations that say nothing of what is done ("A and B relate to the blast radius in many
+# ways", "they are all connected to rollout safety"): things named, nothing proposed
+_EMPTY_RELATIONS = (
+    ("relate", "to"),
+    ("relates", "to"),
+    ("related", "to"),
+    ("connect", "to"),
+    ("connected", "to"),
+    ("connects", "to"),
+    ("tie", "into"),
+    ("ties", "into"),
+    ("tied", "to"),
+    ("interact", "with"),
+    ("interacts", "with"),
+    ("have", "to", "do", "with"),
+    ("has", "to", "do", "with"),
+    ("play", "into"),
+    ("plays", "into"),
+    ("are", "relevant", "to"),
+    ("is", "relevant", "to"),
+)
+
+
+def _related(words: list[str]) -> bool:
+    """A statement that things only relate to something ("The slice metrics and the router
+    relate to the blast radius in many ways"): things strung by "and", an empty relation as
+    their verb, and nothing done, decided or denied on either side of it."""
+    if set(words) & (_ACTING | _NOT) or (words and words[0] in _SUBJECTS):
+        return False
+    for k in range(1, len(words)):
+        relation = next((r for r in _EMPTY_RELATIONS if tuple(words[k : k + len(r)]) == r), None)
+        if relation is not None:
+            # things strung together as its subject ("A and B relate to ...")
+            return not set(words[:k]) & _SUBJECTS and "and" in words[:k]
+    return False
 
 
 def _hearsay(words: list[str]) -> bool:
@@ -432,7 +526,7 @@ def _drop_uncommitted(sentences: list[_Sentence]) -> None:
     # sentence in a design ("There's a written rollback plan and a privacy review.")
     # describes the design
     said = [_words(t) for t in texts if _words(t)]
-    salad = 2 * sum(_existential(w) for w in said) >= len(said)
+    salad = 2 * sum(_existential(w) or _related(w) for w in said) >= len(said)
     for k, s in enumerate(sentences):
         text = texts[k]
         found = _words(text)
@@ -444,7 +538,11 @@ def _drop_uncommitted(sentences: list[_Sentence]) -> None:
                 s.kept = [False] * len(s.kept)
             continue
         reported = _hearsay(found) or _told_of_others(found)
-        if _counterfactual(found) or reported or (salad and _existential(found)):
+        if (
+            _counterfactual(found)
+            or reported
+            or (salad and (_existential(found) or _related(found)))
+        ):
             s.kept = [False] * len(s.kept)
 
 

@@ -126,6 +126,26 @@ def _silence_forbidden(
                 lemmas[k] = lemmas[k] | frozenset(_RAISED)
 
 
+# a why-question of what is done now ("why do we ...", "why on earth does the pool ...")
+_PRESENT_WHY = frozenset({"do", "does"})
+
+
+def practice_lacking(words: Sequence[str]) -> bool:
+    """ "Why on earth do we only alert on the total bill, without a unit-cost alarm?", "why
+    does the pool keep working on requests nobody waits for, without a deadline?": a
+    why-question of the present practice, with what it goes without: the lack complained of
+    (not "why would we add X without evidence": a question of a choice, not of a practice)."""
+    k = 1
+    if tuple(words[1:3]) in (("on", "earth"), ("the", "hell")):
+        k = 3
+    return (
+        len(words) > k + 2
+        and words[k] in _PRESENT_WHY
+        and not words[k + 1].endswith("n't")
+        and "without" in words[k + 2 :]
+    )
+
+
 def lacked(
     words: Sequence[str], clauses: list[Clause], lemmas: list[frozenset[str]]
 ) -> list[Clause]:
@@ -150,4 +170,4 @@ def lacked(
     return out
 
 
-__all__ = ["lacked"]
+__all__ = ["lacked", "practice_lacking"]

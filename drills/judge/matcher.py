@@ -38,7 +38,8 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
-from drills.judge.concession import argued_by_concession
+from drills.judge.appraisal import answer_appraises, appraised_against, opens_appraisal
+from drills.judge.concession import argued_by_concession, turned_from_next
 from drills.judge.delegation import delegates
 from drills.judge.reading import (
     SUFFICED,
@@ -766,6 +767,34 @@ def _sufficed(part: Statement, after: Statement) -> bool:
     return not any(directs(reading, c) for c in reading.clauses)
 
 
+_THERE = frozenset({"existing", "current", "already", "our", "today's"})
+
+
+def _what_there_is(reading: Reading, m: Match) -> bool:
+    """ "..., and the existing quality alert handled it": the measure's words name what
+    there is, in a clause that says it suffices, and nothing directs it."""
+    own = [reading.clauses[c] for c in m.clauses]
+    return any(
+        _THERE.intersection(reading.words[c.first : c.last])
+        and closes_argument(reading, c)
+        and not directs(reading, c)
+        and not recommends(reading, c)
+        for c in own
+    )
+
+
+def _appraised_next(part: Statement, after: Statement) -> bool:
+    """ "Cohort alerts, lovely. Another pager to mute.", "X. No thanks.": a statement that
+    directs nothing, then one that piles on what it named or refuses it (appraisal.py)."""
+    there = read(after.text)
+    if not opens_appraisal(after.text, there):
+        return False
+    if not part.point:
+        return True  # a topic named ("Cohort alerts, lovely."), whatever its first word
+    reading = read(part.text)
+    return not any(directs(reading, c) or recommends(reading, c) for c in reading.clauses)
+
+
 def _closed_against(
     parts: list[Statement], found_in: list[list[Match]], by_id: dict[str, Concept]
 ) -> set[tuple[int, str]]:
@@ -836,8 +865,17 @@ def _closed_against(
                         # "Alerts per language. The release-note requirement I'd skip.":
                         # a refusal after the measure that names another lands on that one
                         continue
+                    if said is None and j > k + 1 and _nearer_turned_down(found_in[j - 1], m):
+                        # "Canary X. A metric for Y is overkill on top of that; drop it.":
+                        # a refusal that points back lands on the nearer measure turned down
+                        continue
                     out.add((k, m.item))
     return out
+
+
+def _nearer_turned_down(between: list[Match], m: Match) -> bool:
+    """A statement after the measure's, before a refusal, turns down another measure."""
+    return any(o.item != m.item and o.negated for o in between)
 
 
 _DETERMINERS = frozenset({"a", "an", "the", "every", "any", "each", "another", "extra"})
@@ -957,7 +995,13 @@ def judge(
         k
         for k in range(len(parts) - 1)
         if parts[k + 1].line[:2] == parts[k].line[:2]
-        and (opens_with_verdict(parts[k + 1].text) or _sufficed(parts[k], parts[k + 1]))
+        and (
+            opens_with_verdict(parts[k + 1].text)
+            or _sufficed(parts[k], parts[k + 1])
+            # "X. Another must-have: Y" names a measure of its own: the list goes on
+            or (not found_in[k + 1] and _appraised_next(parts[k], parts[k + 1]))
+            or turned_from_next(read(parts[k].text), read(parts[k + 1].text))
+        )
         and not _opening_refusal_of_its_own(parts[k + 1].text)
     }
     # a prevention entry is one argument: where it lands against a measure, the measure is
@@ -969,7 +1013,17 @@ def judge(
             for k, (part, found) in enumerate(zip(parts, found_in, strict=True))
             for m in found
             if not m.negated
-            and (argued_by_concession(read(part.text), m.clauses) or _delegated(part.text, m))
+            and (
+                argued_by_concession(read(part.text), m.clauses)
+                or _delegated(part.text, m)
+                or appraised_against(read(part.text), m.clauses)
+                or _what_there_is(read(part.text), m)
+                or (
+                    part.answers > 0
+                    and not part.affirms
+                    and answer_appraises(read(part.text), part.answers)
+                )
+            )
         }
     for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
         counted += part.point or bool(found)

@@ -31,7 +31,8 @@ import snowballstemmer
 from lemminflect import getAllInflections, getAllLemmas
 
 from drills.judge.delegation import delegates
-from drills.judge.lacks import lacked
+from drills.judge.lacks import lacked, practice_lacking
+from drills.judge.relative import subjects_of_predicates
 from simulator.spec.fileio import load_yaml
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
@@ -611,6 +612,23 @@ _SUFFICING_PAIRS = frozenset(
     | {("served", "us"), ("serves", "us"), ("covers", "it"), ("covers", "that")}
     | {("handles", "it"), ("handles", "that")}
 )
+# its record, said of what there is ("has worked well for us", "has been dependable", "a
+# rollback already solved"), unless limited or turned ("only handled it after users
+# noticed", "worked well for years, but not this time")
+_RECORD = frozenset(
+    {("worked", "well"), ("worked", "fine"), ("been", "dependable"), ("been", "reliable")}
+    | {("already", "solved"), ("already", "solves")}
+    | {("handled", "it"), ("handled", "that")}
+)
+_RECORD_LIMITS = frozenset({"only", "until", "after", "but", "though", "yet", "except", "not"})
+# the status quo kept: "staying as we are", "leave the config as it is", "keep things as
+# they are"
+_AS_IS = frozenset(
+    ("as", who, be)
+    for who in ("we", "it", "they", "things", "is", "are")
+    for be in ("are", "is", "stand", "stands", "were", "was")
+)
+_KEEPING_AS = frozenset({"stay", "staying", "stays", "keep", "keeping", "leave", "leaving"})
 _DOES_THE_JOB = frozenset(
     (verb, "the", what) for verb in ("does", "do", "did") for what in ("job", "trick")
 )
@@ -779,6 +797,29 @@ _CHECKING = frozenset(
 )
 
 
+def _kept_as_is(reading: Reading, clause: Clause) -> bool:
+    """The status quo kept ("staying as we are", "leave the config as it is"), its record
+    ("has worked well for us"), or the argument put down ("so let's note it and move on")."""
+    words = reading.words[clause.first : clause.last]
+    if words[-2:] in (("move", "on"), ("moving", "on")):
+        return True
+    # the rest of its sentence: "..., but not this time" limits the record
+    rest = [
+        w
+        for c in reading.clauses
+        if c.sentence == clause.sentence and c.first >= clause.last
+        for w in reading.words[c.first : c.last]
+    ]
+    # (a "but" that opens the clause is the turn it stands in, not a limit on the record)
+    own = words[1:] if words[0] in ("but", "though", "yet") else words
+    if set(pairwise(words)) & _RECORD and not _RECORD_LIMITS.intersection([*own, *rest[:2]]):
+        return True
+    return any(
+        words[k : k + 3] in _AS_IS and _KEEPING_AS.intersection(words[max(0, k - 5) : k])
+        for k in range(len(words) - 2)
+    )
+
+
 def _works_as_is(words: tuple[str, ...]) -> bool:
     """The clause says what there is works, and no more ("final WER has always been trusted
     and it works", "the curated set works well as it is"), not that something is checked
@@ -862,7 +903,7 @@ def closes_argument(reading: Reading, clause: Clause) -> bool:
         and words[-2] in ("is", "are", "that's", "it's")
         and not set(words) & (_REASONS | {"said", "says", "say"})
     )
-    fine = fine or _works_as_is(words)
+    fine = fine or _works_as_is(words) or _kept_as_is(reading, clause)
     fine = fine or any(words[k : k + 3] in _DOES_THE_JOB for k in range(len(words) - 2))
     if (set(words) & _SUFFICING or pairs & _SUFFICING_PAIRS or fine) and not denied:
         return True  # "a quick rollback is enough" (not "the fleet alert is not enough")
@@ -1333,7 +1374,7 @@ def read(text: str) -> Reading:
                 ),
             )
         )
-    clauses = _anaphora(source.lower(), tup, spans, clauses, lex)
+    clauses = _discourse(source, tup, spans, clauses, lex)
     clauses = _counterfactuals(tup, clauses)
     clauses = _done_without(tup, clauses)
     clauses = _hedged_back(tup, clauses)
@@ -2005,6 +2046,8 @@ def complains(words: Sequence[str]) -> bool:
     names ("why promote a build that was never shadowed?" asks why do the harm)."""
     if list(words[:1]) != ["why"]:
         return False
+    if practice_lacking(words):
+        return True
     head = list(words[1:6])
     k = next((i for i, w in enumerate(head) if _denial(w)), None)
     return (
@@ -2924,6 +2967,56 @@ _HEADER_WORDS = frozenset(
 )
 
 
+def _discourse(
+    text: str,
+    words: tuple[str, ...],
+    spans: list[tuple[int, int]],
+    clauses: list[Clause],
+    lex: Lexicon,
+) -> list[Clause]:
+    """What one clause says of another: verdicts on what came before (`_anaphora`), then a
+    predicate after a relative clause said of its subject."""
+    clauses = _anaphora(text.lower(), words, spans, clauses, lex)
+    return _predicate_after_relative(text, words, spans, clauses, lex)
+
+
+def _predicate_after_relative(
+    text: str,
+    words: tuple[str, ...],
+    spans: list[tuple[int, int]],
+    clauses: list[Clause],
+    lex: Lexicon,
+) -> list[Clause]:
+    """ "A canary on each voice, which the team suggested, is not needed": a verdict in a
+    predicate after a relative clause turns down the subject before it (relative.py)."""
+    out = list(clauses)
+    bounds = [(c.sentence, c.first, c.last) for c in clauses]
+    verbs = lex.finite | lex.auxiliaries
+    for pred, subject in subjects_of_predicates(text, words, spans, bounds, verbs):
+        noun_phrase = not _has_finite(words, clauses[subject].first, clauses[subject].last, lex)
+        if noun_phrase and _no_value(words, out[pred]):
+            out[subject] = _down(out[subject])
+    return out
+
+
+_VALUE = frozenset({"worth", "needed", "necessary", "required", "useful", "helpful", "wanted"})
+_VALUE |= frozenset({"important", "warranted", "justified", "essential", "valuable"})
+
+
+def _no_value(words: tuple[str, ...], clause: Clause) -> bool:
+    """A predicate that is a verdict of no need or value ("is not needed", "isn't worth it",
+    "would be a mistake", "is overkill"), not any denial ("is not expensive", "would not
+    have let this ship")."""
+    if clause.evaluations:
+        return True
+    for a, b in clause.triggers:
+        if b - a > 1 or not _denial(words[a]):
+            return True  # a verdict of its own: "overkill", "pointless", "not worth"
+        if _VALUE.intersection(words[b : min(b + 3, clause.last)]):
+            return True
+    return False
+
+
 def _down(clause: Clause) -> Clause:
     return Clause(**{**clause.__dict__, "turned_down": True})
 
@@ -3029,18 +3122,54 @@ def statements(text: str, governed: bool = False) -> list[Part]:
 _POINTS_BACK = frozenset({"instead", "otherwise", "rather"})
 
 
+def split_sentences(
+    line: str, stops: str = ".!?", closers: bool = True, abbreviations: tuple[str, ...] = ()
+) -> list[str]:
+    """A line's sentences, each with the whitespace after it (joined, they are the line):
+    the one splitter of the judge. A sentence ends at a run of `stops` followed by
+    whitespace or the line's end (with `closers`, after any closing quote or bracket: 'as
+    "planned." Then'); not after one of `abbreviations` ("e.g. the router")."""
+    closing = "[\"')\\]]*" if closers else ""
+    out: list[str] = []
+    start = 0
+    for m in re.finditer(rf"[{re.escape(stops)}]+{closing}(\s+|$)", line):
+        end = m.end()
+        before = line[start : m.start() + 1].lower()
+        if (abbreviations and before.endswith(abbreviations)) or (
+            not m.group(1) and end < len(line)
+        ):
+            continue
+        out.append(line[start:end])
+        start = end
+    if start < len(line):
+        out.append(line[start:])
+    return out
+
+
 def _points(line: str) -> list[str]:
     """A line's sentences, split at stops and semicolons; a part after a semicolon that
     points back to the one before ("keep first-token paths unbatched; batch offline work
     instead") completes it rather than starting a point of its own."""
     out: list[str] = []
-    for part in re.split(r"(?<=[.;!?])\s+", line):
+    for part in _split_points(line):
         words = _WORD.findall(part.lower())
         if out and out[-1].endswith(";") and words and _POINTS_BACK & {words[0], words[-1]}:
             out[-1] = f"{out[-1]} {part}"
         else:
             out.append(part)
     return out
+
+
+def _split_points(line: str) -> list[str]:
+    """Split at stops and semicolons followed by whitespace, the whitespace dropped (a line
+    that ends in a stop and whitespace leaves an empty last part)."""
+    out: list[str] = []
+    for part in split_sentences(line, ".;!?", closers=False):
+        spaced = re.search(r"(?<=[.;!?])\s+$", part)
+        out.append(part[: spaced.start()] if spaced else part)
+    if out and re.search(r"[.;!?]\s+$", line):
+        out.append("")
+    return out or [line]
 
 
 def _verb_with_list(fragments: list[str]) -> bool:
