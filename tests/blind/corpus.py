@@ -69,7 +69,10 @@ HERE = Path(__file__).parent
 # to be read answer by answer until a round has been measured on a nineteenth writer. Q is
 # tuned on from the sixteenth round (R measured before and after the fifteenth); R stays held
 # out from the sixteenth, while S, a nineteenth writer, is written blind outside the
-# repository.
+# repository. S was measured in aggregate before and after the sixteenth round and came in
+# as `heldout-s` after it (that round's tuner read R's aggregate figures once to find an
+# over-reaching reading: S is the round's clean measure). Neither R nor S is to be read
+# answer by answer until a round has been measured on a twentieth writer.
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
@@ -90,6 +93,7 @@ CORPORA = {
     "tune-q": HERE / "Q",
     # held out from the sixteenth round: aggregate figures only (`main` refuses to print more)
     "heldout-r": HERE / "R",
+    "heldout-s": HERE / "S",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
