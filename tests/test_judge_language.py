@@ -3767,3 +3767,26 @@ def test_a_record_turned_from_in_the_next_statement_closes_nothing(answers, cred
 def test_a_concession_whose_next_sentence_keeps_the_measure(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a topic piled on, then kept in its sentence (review16)
+        (["First audio byte gates: yet another thing to maintain, and the right call."], GATE, 1),
+        (["First audio byte gates: yet another thing to maintain. No."], GATE, 0),
+        # a verdict denied after a relative clause says nothing against the subject
+        (["The first audio byte gate, which the team suggested, is not overkill."], GATE, 1),
+        (["The first audio byte gate, which the team suggested, is overkill."], GATE, 0),
+        # the status quo named as what went wrong is not kept
+        (
+            ["Staying as we are is how this happened; canary TTS voices from now on."],
+            CANARY,
+            1,
+        ),
+        (["Staying as we are is the safe call; a TTS voice canary is overkill."], CANARY, 0),
+    ],
+)
+def test_a_verdict_kept_denied_or_blamed_is_no_argument_against(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found

@@ -813,9 +813,18 @@ def _kept_as_is(reading: Reading, clause: Clause) -> bool:
     if rests_on_record(reading, clause, rest):
         return True
     return any(
-        words[k : k + 3] in _AS_IS and _KEEPING_AS.intersection(words[max(0, k - 5) : k])
+        words[k : k + 3] in _AS_IS
+        and _KEEPING_AS.intersection(words[max(0, k - 5) : k])
+        and words[k + 3 : k + 5] not in _AS_IS_BLAMED
         for k in range(len(words) - 2)
     )
+
+
+# the status quo named as what went wrong ("staying as we are is how this happened")
+_AS_IS_BLAMED = frozenset(
+    {("is", "how"), ("is", "why"), ("is", "what"), ("got", "us"), ("caused", "this")}
+    | {("led", "to"), ("was", "how"), ("was", "why"), ("was", "what")}
+)
 
 
 def rests_on_record(reading: Reading, clause: Clause, rest: Sequence[str] = ()) -> bool:
@@ -3019,6 +3028,9 @@ def _no_value(words: tuple[str, ...], clause: Clause) -> bool:
     have let this ship")."""
     if clause.evaluations:
         return True
+    starts = {a for a, _ in clause.triggers}
+    if any(_denial(words[a]) and ({b, b + 1} & starts) for a, b in clause.triggers):
+        return False  # "is not overkill", "isn't a waste": the verdict denied
     for a, b in clause.triggers:
         if b - a > 1 or not _denial(words[a]):
             return True  # a verdict of its own: "overkill", "pointless", "not worth"
