@@ -3790,3 +3790,25 @@ def test_a_concession_whose_next_sentence_keeps_the_measure(answers, credit):
 def test_a_verdict_kept_denied_or_blamed_is_no_argument_against(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a second change told as context and set aside in its sentence: no rival (review16)
+        (
+            "The beam width was changed in the decoder push. The batch size was also changed, "
+            "but that was reverted an hour earlier.",
+            1.0,
+        ),
+        # ... and told without it, or with its setting aside denied: a rival
+        ("The beam width was changed in the decoder push. The batch size was also changed.", 0.0),
+        (
+            "The beam width was changed in the decoder push. The batch size was also changed, "
+            "and it was never reverted.",
+            0.0,
+        ),
+    ],
+)
+def test_a_second_change_set_aside_in_its_sentence_is_no_rival(text, share):
+    assert diagnosis_share(text, ["beam-width-changed"])[0] == share, read_causes(text)
