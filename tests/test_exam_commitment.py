@@ -192,3 +192,20 @@ def test_things_strung_by_an_empty_relation_are_a_salad():
     assert committed(kept) == kept
     design = f"{STATED} The canary and the rollback relate to release safety."
     assert score(design) == score(STATED)
+
+
+def test_a_verdict_on_every_measure_denied_held_to_a_condition_or_reported_keeps_them():
+    # review16: the verdict denied, held to a condition that the writer says will hold, or
+    # another's view the writer answers: the measures stay (each scored so before the round)
+    for kept in (
+        "These steps are not overkill for a team our size.",
+        "These measures are overkill only if the small model never misroutes, and it will.",
+        "Some call these measures overkill; they are the minimum.",
+    ):
+        assert score(f"{STATED} {kept}") >= 50, kept
+    # said by the writer, unlimited: all taken back
+    for verdict in (
+        "These measures are a waste for a team our size.",
+        "Honestly, I would skip these steps.",
+    ):
+        assert score(f"{STATED} {verdict}") == 0, verdict

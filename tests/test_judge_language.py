@@ -3716,3 +3716,99 @@ def test_a_topic_question_answered_by_a_harm_foretold(answers, credit):
 def test_a_refusal_pointing_back_lands_on_the_nearer_measure_turned_down(answers, earned):
     found = judge(answers, [CANARY, GATE])
     assert set(found.earned) == earned, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a record of what there is, then a statement that turns from it: the measure after
+        # it is proposed (review16)
+        (
+            [
+                "Our current voice rollout has worked well for years. But this time it failed, "
+                "so canary new voices and halt on latency."
+            ],
+            1,
+        ),
+        (
+            [
+                "The manual listen has worked well for years. This time it missed, so canary "
+                "new voices and halt on latency."
+            ],
+            1,
+        ),
+        # ... and not turned from, it still closes the argument
+        (["A TTS voice canary is neat; the manual listen has worked well for us."], 0),
+        (["Canary new voices and halt on latency. The manual listen has worked well for us."], 0),
+    ],
+)
+def test_a_record_turned_from_in_the_next_statement_closes_nothing(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a concession, a cost turned from, then the measure kept: proposed (review16)
+        (["Love the idea of a TTS voice canary. It adds a step, though one we lacked; add it."], 1),
+        (["TTS voice canaries are good practice. Though they slow releases, they are needed."], 1),
+        # the cost is the last word, or the worth is before the turn: turned from
+        (
+            [
+                "Love the idea of a TTS voice canary. It's weeks of work, though, so let's note "
+                "it and move on."
+            ],
+            0,
+        ),
+        (["TTS voice canaries are good practice. Worth it in theory, though weeks of work."], 0),
+    ],
+)
+def test_a_concession_whose_next_sentence_keeps_the_measure(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a topic piled on, then kept in its sentence (review16)
+        (["First audio byte gates: yet another thing to maintain, and the right call."], GATE, 1),
+        (["First audio byte gates: yet another thing to maintain. No."], GATE, 0),
+        # a verdict denied after a relative clause says nothing against the subject
+        (["The first audio byte gate, which the team suggested, is not overkill."], GATE, 1),
+        (["The first audio byte gate, which the team suggested, is overkill."], GATE, 0),
+        # the status quo named as what went wrong is not kept
+        (
+            ["Staying as we are is how this happened; canary TTS voices from now on."],
+            CANARY,
+            1,
+        ),
+        (["Staying as we are is the safe call; a TTS voice canary is overkill."], CANARY, 0),
+    ],
+)
+def test_a_verdict_kept_denied_or_blamed_is_no_argument_against(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a second change told as context and set aside in its sentence: no rival (review16)
+        (
+            "The beam width was changed in the decoder push. The batch size was also changed, "
+            "but that was reverted an hour earlier.",
+            1.0,
+        ),
+        # ... and told without it, or with its setting aside denied: a rival
+        ("The beam width was changed in the decoder push. The batch size was also changed.", 0.0),
+        (
+            "The beam width was changed in the decoder push. The batch size was also changed, "
+            "and it was never reverted.",
+            0.0,
+        ),
+    ],
+)
+def test_a_second_change_set_aside_in_its_sentence_is_no_rival(text, share):
+    assert diagnosis_share(text, ["beam-width-changed"])[0] == share, read_causes(text)

@@ -25,6 +25,7 @@ of its own ("Who remembers to stop it? Nobody — so make it expire").
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 
 from drills.judge.reading import Clause, Reading, directs, lexicon, recommends, stem, verb_form
 
@@ -66,6 +67,19 @@ def _turns(words: tuple[str, ...]) -> bool:
         w in _TURNING and not (w == "yet" and words[k + 1 : k + 2] == ("another",))
         for k, w in enumerate(words)
     )
+
+
+_KEPT_WORDS = frozenset({"worth", "worthwhile", "needed", "necessary", "essential"})
+_KEPT_PAIRS = frozenset({("right", "call"), ("right", "move"), ("right", "thing")})
+
+
+def _kept(words: tuple[str, ...]) -> bool:
+    """A verdict for the measure in the appraisal's sentence ("another thing to maintain,
+    and still the right call", "one more step, and a necessary one"), undenied."""
+    if any(w in ("not", "no", "never") or w.endswith("n't") for w in words):
+        return False
+    pairs = set(pairwise(words))
+    return bool(_KEPT_WORDS.intersection(words) or _KEPT_PAIRS & pairs)
 
 
 def _own_words(reading: Reading, clause: Clause) -> tuple[str, ...]:
@@ -134,8 +148,8 @@ def appraised_against(reading: Reading, clauses: Iterable[int]) -> bool:
     if any(directs(reading, c) or recommends(reading, c) for c in after):
         return False
     here = [c for c in after if c.sentence == sentence]
-    if any(_turns(_own_words(reading, c)) for c in here):
-        return False  # "one more step, but worth it"
+    if any(_turns(_own_words(reading, c)) or _kept(_own_words(reading, c)) for c in here):
+        return False  # "one more step, but worth it", "..., and still the right call"
     nxt = [c for c in after if c.sentence == sentence + 1]
     if any(_judged(reading, c) for c in here):
         return True

@@ -1146,8 +1146,30 @@ def _rival_change(reading: Reading, m: Match) -> bool:
             if (not m.first <= k < m.last or _said_as_made(words, k, start))
             and words[k] not in ("change", "changes")
         )
-        if added and made:
+        if added and made and not _set_aside_after(reading, clause):
             return True
+    return False
+
+
+# what the writer says of the other change after it: undone or beside the point
+_SET_ASIDE = frozenset(
+    {"reverted", "rolled", "unrelated", "harmless", "irrelevant", "cosmetic", "benign"}
+    | {"innocuous", "innocent", "immaterial"}
+)
+
+
+def _set_aside_after(reading: Reading, clause: Clause) -> bool:
+    """The other change's sentence goes on to set it aside, undenied: "the batch size was
+    also changed, but that was reverted an hour earlier", "..., which is unrelated" (not
+    "..., and it was never reverted")."""
+    words = reading.words
+    lo = clause.last
+    hi = _sentence_span(reading, clause.sentence)[1]
+    rest = words[lo:hi]
+    for k, w in enumerate(rest):
+        if w in _SET_ASIDE and (w != "rolled" or rest[k + 1 : k + 2] == ("back",)):
+            before = rest[max(0, k - 3) : k]
+            return not any(b in ("not", "never", "no") or b.endswith("n't") for b in before)
     return False
 
 

@@ -153,7 +153,22 @@ def turned_from_next(before: Reading, after: Reading) -> bool:
     turns = any(w in _TURNS for c in after.clauses for w in after.words[c.first : c.last]) or any(
         closes_argument(after, c) and not directs(after, c) for c in after.clauses
     )
-    return turns and not _keeps(after, list(after.clauses))
+    return turns and not _keeps(after, list(after.clauses)) and not _worth_after_turn(after)
+
+
+_WORTH = frozenset({"worth", "worthwhile", "needed", "necessary", "essential", "required"})
+
+
+def _worth_after_turn(reading: Reading) -> bool:
+    """The sentence's last clause says the measure is worth it after its last turn word,
+    undenied: "Though it slows releases, a halt on latency is worth it" (the cost conceded,
+    then the measure kept), not "It is worth it in theory, though it's weeks of work"."""
+    last = reading.clauses[-1]
+    words = reading.words[last.first : last.last]
+    turn = max((k for k, w in enumerate(words) if w in _TURNS), default=-1)
+    return bool(_WORTH.intersection(words[turn + 1 :])) and not (
+        _DENIALS.intersection(words) or any(w.endswith("n't") for w in words)
+    )
 
 
 def argued_by_concession(reading: Reading, clauses: Iterable[int]) -> bool:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import pairwise
 
 from drills.judge.reading import split_sentences
 
@@ -222,6 +223,9 @@ _REFUSING = _ws("skip drop scrap ditch shelve bother")
 _JOINING = _ws("and but so because while whereas since")
 
 
+_REPORTING = _ws("call calls called say says said think thinks claim claims argue argues")
+
+
 def _sweeping(words: list[str]) -> bool:
     """A verdict on every measure at once, pointed at as a whole: "these measures are
     overkill for a team our size", "Frankly, all of this is overkill", "These are all a
@@ -256,7 +260,12 @@ def _sweeping(words: list[str]) -> bool:
         and (head[1] in _KINDS or (head[1] in _COPULA and "all" in head[2:3]))
     ) or (head[:2] == ["all", "of"] and len(head) > 2 and head[2] in _POINTERS)
     subject = subject or (head[:2] == ["all", "these"] and len(head) > 2 and head[2] in _KINDS)
-    if subject and rejecting_own and not any(w.startswith("skipp") for w in own):
+    # a verdict denied ("these steps are not overkill"), held to a condition ("overkill only
+    # if ..."), or another's view reported ("Some call these measures overkill")
+    limited = bool(said_own & _NOT) or any(w.endswith("n't") for w in own)
+    limited = limited or ("only", "if") in pairwise(own) or "unless" in said_own
+    limited = limited or bool(set(words[:k]) & _REPORTING)
+    if subject and rejecting_own and not limited and not any(w.startswith("skipp") for w in own):
         return True
     # the object of a refusal: "skip these measures", "bother with any of it"
     for j, w in enumerate(words):

@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 from drills.judge.appraisal import answer_appraises, appraised_against, opens_appraisal
@@ -58,6 +59,7 @@ from drills.judge.reading import (
     read,
     recommends,
     recommends_itself,
+    rests_on_record,
     stem,
     stopped_gerund,
     verb_form,
@@ -783,6 +785,36 @@ def _what_there_is(reading: Reading, m: Match) -> bool:
     )
 
 
+def _taken_up_after(parts: list[Statement], found_in: list[list[Match]], j: int) -> bool:
+    """ "Love the idea of X. It adds a step, though it is the step we lacked; add it.": the
+    statement after the turn, in its entry, names no measure of its own and directs one
+    pointed back to (a concession, a cost, then the measure taken up after all)."""
+    if j >= len(parts) or parts[j].line[:2] != parts[j - 2].line[:2] or found_in[j]:
+        return False
+    reading = read(parts[j].text)
+    for c in reading.clauses:
+        words = reading.words[c.first : c.last]
+        if closes_argument(reading, c) or _PUT_OFF.intersection(words):
+            continue
+        if any(w.endswith("n't") or w in ("not", "never", "no") for w in words):
+            continue
+        if any(
+            w in _TAKING_UP and words[k + 1 : k + 2] and words[k + 1] in _POINTER_WORDS
+            for k, w in enumerate(words)
+        ):
+            return True  # "add it", "we need it", "let's build it"
+    return False
+
+
+# verbs that take a measure pointed back to up ("add it", "we need it"), and words that put
+# it off ("do it next year")
+_TAKING_UP = frozenset(
+    {"add", "build", "do", "ship", "adopt", "implement", "fund", "prioritise", "prioritize"}
+    | {"need", "want", "deploy", "schedule"}
+)
+_PUT_OFF = frozenset({"later", "next", "someday", "eventually", "maybe", "perhaps", "if"})
+
+
 def _appraised_next(part: Statement, after: Statement) -> bool:
     """ "Cohort alerts, lovely. Another pager to mute.", "X. No thanks.": a statement that
     directs nothing, then one that piles on what it named or refuses it (appraisal.py)."""
@@ -865,12 +897,26 @@ def _closed_against(
                         # "Alerts per language. The release-note requirement I'd skip.":
                         # a refusal after the measure that names another lands on that one
                         continue
+                    if j < k and rests_on_record(there, clause) and _record_turned(parts[j + 1]):
+                        # "X has worked well for years. But this time it failed, so canary
+                        # ...": a record the next statement turns from closes nothing after
+                        continue
                     if said is None and j > k + 1 and _nearer_turned_down(found_in[j - 1], m):
                         # "Canary X. A metric for Y is overkill on top of that; drop it.":
                         # a refusal that points back lands on the nearer measure turned down
                         continue
                     out.add((k, m.item))
     return out
+
+
+_RECORD_TURNS = frozenset({"but", "however", "yet", "until"})
+
+
+def _record_turned(after: Statement) -> bool:
+    """The statement after a record of what there is turns from it: it opens on a turn
+    ("But this time it failed") or says when it failed ("This time it didn't")."""
+    words = read(after.text).words[:3]
+    return bool(_RECORD_TURNS.intersection(words[:1])) or ("this", "time") in set(pairwise(words))
 
 
 def _nearer_turned_down(between: list[Match], m: Match) -> bool:
@@ -1000,7 +1046,10 @@ def judge(
             or _sufficed(parts[k], parts[k + 1])
             # "X. Another must-have: Y" names a measure of its own: the list goes on
             or (not found_in[k + 1] and _appraised_next(parts[k], parts[k + 1]))
-            or turned_from_next(read(parts[k].text), read(parts[k + 1].text))
+            or (
+                turned_from_next(read(parts[k].text), read(parts[k + 1].text))
+                and not _taken_up_after(parts, found_in, k + 2)
+            )
         )
         and not _opening_refusal_of_its_own(parts[k + 1].text)
     }

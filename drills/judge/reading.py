@@ -810,13 +810,32 @@ def _kept_as_is(reading: Reading, clause: Clause) -> bool:
         if c.sentence == clause.sentence and c.first >= clause.last
         for w in reading.words[c.first : c.last]
     ]
-    # (a "but" that opens the clause is the turn it stands in, not a limit on the record)
-    own = words[1:] if words[0] in ("but", "though", "yet") else words
-    if set(pairwise(words)) & _RECORD and not _RECORD_LIMITS.intersection([*own, *rest[:2]]):
+    if rests_on_record(reading, clause, rest):
         return True
     return any(
-        words[k : k + 3] in _AS_IS and _KEEPING_AS.intersection(words[max(0, k - 5) : k])
+        words[k : k + 3] in _AS_IS
+        and _KEEPING_AS.intersection(words[max(0, k - 5) : k])
+        and words[k + 3 : k + 5] not in _AS_IS_BLAMED
         for k in range(len(words) - 2)
+    )
+
+
+# the status quo named as what went wrong ("staying as we are is how this happened")
+_AS_IS_BLAMED = frozenset(
+    {("is", "how"), ("is", "why"), ("is", "what"), ("got", "us"), ("caused", "this")}
+    | {("led", "to"), ("was", "how"), ("was", "why"), ("was", "what")}
+)
+
+
+def rests_on_record(reading: Reading, clause: Clause, rest: Sequence[str] = ()) -> bool:
+    """The clause says what there is by its record ("has worked well for us", "a rollback
+    already solved"), unlimited in its own words or the first two of `rest`, the rest of
+    its sentence ("only handled it after users noticed", "worked well, but not this time")."""
+    words = reading.words[clause.first : clause.last]
+    # (a "but" that opens the clause is the turn it stands in, not a limit on the record)
+    own = words[1:] if words[0] in ("but", "though", "yet") else words
+    return bool(set(pairwise(words)) & _RECORD) and not _RECORD_LIMITS.intersection(
+        [*own, *rest[:2]]
     )
 
 
@@ -3009,6 +3028,9 @@ def _no_value(words: tuple[str, ...], clause: Clause) -> bool:
     have let this ship")."""
     if clause.evaluations:
         return True
+    starts = {a for a, _ in clause.triggers}
+    if any(_denial(words[a]) and ({b, b + 1} & starts) for a, b in clause.triggers):
+        return False  # "is not overkill", "isn't a waste": the verdict denied
     for a, b in clause.triggers:
         if b - a > 1 or not _denial(words[a]):
             return True  # a verdict of its own: "overkill", "pointless", "not worth"
