@@ -3739,7 +3739,14 @@ def test_a_refusal_pointing_back_lands_on_the_nearer_measure_turned_down(answers
         ),
         # ... and not turned from, it still closes the argument
         (["A TTS voice canary is neat; the manual listen has worked well for us."], 0),
-        (["Canary new voices and halt on latency. The manual listen has worked well for us."], 0),
+        # (a measure described, not directed: "Canary new voices ..." now directs, issue 35)
+        (
+            [
+                "A canary for new voices, halting on latency. The manual listen has worked "
+                "well for us."
+            ],
+            0,
+        ),
     ],
 )
 def test_a_record_turned_from_in_the_next_statement_closes_nothing(answers, credit):
@@ -3812,3 +3819,20 @@ def test_a_verdict_kept_denied_or_blamed_is_no_argument_against(answers, concept
 )
 def test_a_second_change_set_aside_in_its_sentence_is_no_rival(text, share):
     assert diagnosis_share(text, ["beam-width-changed"])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a measure's noun as the verb opening a statement, before its object: an instruction
+        # that an earlier "X is enough" does not turn down (issue 35)
+        (["The manual listen is enough. Canary new TTS voices on 5% first."], 1),
+        (["Spot checks by ear are enough. Canary the next TTS voice before it ships."], 1),
+        # ... the same noun heading a subject its verb speaks of: turned down
+        (["The manual listen is enough. Canary new TTS voices would be overkill."], 0),
+        (["Spot checks by ear are enough. Canary TTS voice rollouts are a luxury."], 0),
+    ],
+)
+def test_a_measures_noun_opening_a_statement_as_its_verb_instructs(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
