@@ -3836,3 +3836,34 @@ def test_a_second_change_set_aside_in_its_sentence_is_no_rival(text, share):
 def test_a_measures_noun_opening_a_statement_as_its_verb_instructs(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a measure directed, its merit granted, then its need denied: refused (issue 35)
+        (["Gate rollouts on first audio byte: best practice, but we don't need one."], GATE, 0),
+        (
+            ["Canary new TTS voices: makes sense in principle, though honestly not needed here."],
+            CANARY,
+            0,
+        ),
+        # ... a need denied of something else, or a need kept: the measure stands
+        (
+            [
+                "Gate rollouts on first audio byte: best practice, but we don't need one for "
+                "the chat tier."
+            ],
+            GATE,
+            1,
+        ),
+        (
+            ["Canary new TTS voices: makes sense in principle, though it needs an owner."],
+            CANARY,
+            1,
+        ),
+    ],
+)
+def test_a_need_denied_after_a_concession_refuses_the_measure(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
