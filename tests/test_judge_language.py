@@ -3867,3 +3867,23 @@ def test_a_measures_noun_opening_a_statement_as_its_verb_instructs(answers, cred
 def test_a_need_denied_after_a_concession_refuses_the_measure(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a rhetorical demand: harms counted before the measure is taken (issue 35)
+        (["How many more incidents until we canary every TTS voice?"], CANARY, 1),
+        (["How many more pages before we gate rollouts on first audio byte?"], GATE, 1),
+        # ... a count that weighs, or a verdict against the measure inside it: nothing
+        (["How many more TTS voices will we canary this quarter?"], CANARY, 0),
+        (
+            ["How many more incidents before someone admits a TTS voice canary is overkill?"],
+            CANARY,
+            0,
+        ),
+    ],
+)
+def test_a_rhetorical_demand_asks_for_the_measure(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
