@@ -3887,3 +3887,21 @@ def test_a_need_denied_after_a_concession_refuses_the_measure(answers, concept, 
 def test_a_rhetorical_demand_asks_for_the_measure(answers, concept, credit):
     found = judge(answers, [concept])
     assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a rival the writer commits to after the right cause: the cause set aside (issue 35)
+        (
+            "The new voice is heavier. Still, the load balancer config is what actually broke it.",
+            0.0,
+        ),
+        ("The new voice model is bigger; the real culprit, though, was the DNS change.", 0.0),
+        # ... the rival denied, or the commitment pointing back at the cause: it stands
+        ("The new voice is heavier. The DNS change was not the real culprit.", 1.0),
+        ("The new voice model is bigger, and that is what actually broke it.", 1.0),
+    ],
+)
+def test_a_rival_committed_to_after_the_cause_sets_it_aside(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
