@@ -3905,3 +3905,29 @@ def test_a_rhetorical_demand_asks_for_the_measure(answers, concept, credit):
 )
 def test_a_rival_committed_to_after_the_cause_sets_it_aside(text, share):
     assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a second change set aside by a relative clause: no rival (issue 35, item 3)
+        (
+            "The beam width was changed in the decoder push. The batch size was also changed, "
+            "which turned out to be unrelated.",
+            1.0,
+        ),
+        # ... the setting aside denied, or the change said to matter: a rival
+        (
+            "The beam width was changed in the decoder push. The batch size was also changed, "
+            "which is not unrelated.",
+            0.0,
+        ),
+        (
+            "The beam width was changed in the decoder push. The batch size was also changed, "
+            "which turned out to matter.",
+            0.0,
+        ),
+    ],
+)
+def test_a_second_change_called_unrelated_in_a_relative_clause_is_no_rival(text, share):
+    assert diagnosis_share(text, ["beam-width-changed"])[0] == share, read_causes(text)
