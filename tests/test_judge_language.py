@@ -3739,7 +3739,14 @@ def test_a_refusal_pointing_back_lands_on_the_nearer_measure_turned_down(answers
         ),
         # ... and not turned from, it still closes the argument
         (["A TTS voice canary is neat; the manual listen has worked well for us."], 0),
-        (["Canary new voices and halt on latency. The manual listen has worked well for us."], 0),
+        # (a measure described, not directed: "Canary new voices ..." now directs, issue 35)
+        (
+            [
+                "A canary for new voices, halting on latency. The manual listen has worked "
+                "well for us."
+            ],
+            0,
+        ),
     ],
 )
 def test_a_record_turned_from_in_the_next_statement_closes_nothing(answers, credit):
@@ -3811,4 +3818,116 @@ def test_a_verdict_kept_denied_or_blamed_is_no_argument_against(answers, concept
     ],
 )
 def test_a_second_change_set_aside_in_its_sentence_is_no_rival(text, share):
+    assert diagnosis_share(text, ["beam-width-changed"])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a measure's noun as the verb opening a statement, before its object: an instruction
+        # that an earlier "X is enough" does not turn down (issue 35)
+        (["The manual listen is enough. Canary new TTS voices on 5% first."], 1),
+        (["Spot checks by ear are enough. Canary the next TTS voice before it ships."], 1),
+        # ... the same noun heading a subject its verb speaks of: turned down
+        (["The manual listen is enough. Canary new TTS voices would be overkill."], 0),
+        (["Spot checks by ear are enough. Canary TTS voice rollouts are a luxury."], 0),
+    ],
+)
+def test_a_measures_noun_opening_a_statement_as_its_verb_instructs(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a measure directed, its merit granted, then its need denied: refused (issue 35)
+        (["Gate rollouts on first audio byte: best practice, but we don't need one."], GATE, 0),
+        (
+            ["Canary new TTS voices: makes sense in principle, though honestly not needed here."],
+            CANARY,
+            0,
+        ),
+        # ... a need denied of something else, or a need kept: the measure stands
+        (
+            [
+                "Gate rollouts on first audio byte: best practice, but we don't need one for "
+                "the chat tier."
+            ],
+            GATE,
+            1,
+        ),
+        (
+            ["Canary new TTS voices: makes sense in principle, though it needs an owner."],
+            CANARY,
+            1,
+        ),
+    ],
+)
+def test_a_need_denied_after_a_concession_refuses_the_measure(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, concept, credit",
+    [
+        # a rhetorical demand: harms counted before the measure is taken (issue 35)
+        (["How many more incidents until we canary every TTS voice?"], CANARY, 1),
+        (["How many more pages before we gate rollouts on first audio byte?"], GATE, 1),
+        # ... a count that weighs, or a verdict against the measure inside it: nothing
+        (["How many more TTS voices will we canary this quarter?"], CANARY, 0),
+        (
+            ["How many more incidents before someone admits a TTS voice canary is overkill?"],
+            CANARY,
+            0,
+        ),
+    ],
+)
+def test_a_rhetorical_demand_asks_for_the_measure(answers, concept, credit):
+    found = judge(answers, [concept])
+    assert found.weights.get(concept.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a rival the writer commits to after the right cause: the cause set aside (issue 35)
+        (
+            "The new voice is heavier. Still, the load balancer config is what actually broke it.",
+            0.0,
+        ),
+        ("The new voice model is bigger; the real culprit, though, was the DNS change.", 0.0),
+        # ... the rival denied, or the commitment pointing back at the cause: it stands
+        ("The new voice is heavier. The DNS change was not the real culprit.", 1.0),
+        ("The new voice model is bigger, and that is what actually broke it.", 1.0),
+    ],
+)
+def test_a_rival_committed_to_after_the_cause_sets_it_aside(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # a second change set aside by a relative clause: no rival (issue 35, item 3)
+        (
+            "The beam width was changed in the decoder push. The batch size was also changed, "
+            "which turned out to be unrelated.",
+            1.0,
+        ),
+        # ... the setting aside denied, or the change said to matter: a rival
+        (
+            "The beam width was changed in the decoder push. The batch size was also changed, "
+            "which is not unrelated.",
+            0.0,
+        ),
+        (
+            "The beam width was changed in the decoder push. The batch size was also changed, "
+            "which turned out to matter.",
+            0.0,
+        ),
+    ],
+)
+def test_a_second_change_called_unrelated_in_a_relative_clause_is_no_rival(text, share):
     assert diagnosis_share(text, ["beam-width-changed"])[0] == share, read_causes(text)

@@ -36,6 +36,7 @@ from typing import Literal
 
 from lemminflect import getAllLemmas
 
+from drills.judge.culprit import committed_rivals
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
 from drills.judge.reading import (
     Clause,
@@ -828,7 +829,10 @@ def read_causes(text: str) -> CauseReading:
     for m in matches:  # a denial sets its cause aside too ("it's not the sample rate, ...")
         if _denied(reading, m):
             aside[m.item] = min(aside.get(m.item, m.first), m.first)
-    for name, at in _judged(reading, matches) + _switched(reading, matches):
+    # "..., but the DNS change is what actually broke it": a rival committed to
+    for name, at in (
+        _judged(reading, matches) + _switched(reading, matches) + committed_rivals(reading, matches)
+    ):
         aside[name] = min(aside.get(name, at), at)  # "X ..., but I doubt that's it"
     live: dict[str, Match] = {}
     dead: dict[str, Match] = {}

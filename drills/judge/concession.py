@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import pairwise
 
+from drills.judge.need_refused import refuses_need
 from drills.judge.reading import Clause, Reading, closes_argument, directs
 
 # praise a concession grants ("sounds sensible", "is a nice metric", "would be ideal")
@@ -79,6 +80,8 @@ def _keeps(reading: Reading, turn: list[Clause]) -> bool:
     denied "must not")."""
     for clause in turn:
         words = reading.words[clause.first : clause.last]
+        if refuses_need(words):
+            return False  # "..., though we don't need it": the turn refuses the measure
         if directs(reading, clause) and not closes_argument(reading, clause):
             return True
         for k, w in enumerate(words):
@@ -117,7 +120,10 @@ def _turned(reading: Reading) -> tuple[frozenset[int], frozenset[int]]:
         if not _concedes(reading, clause):
             continue
         same = [m for m in range(n + 1, len(clauses)) if clauses[m].sentence == clause.sentence]
-        turn_at = next((m for m in same if _opens_turn(reading, clauses[m])), None)
+        turn_at = next(
+            (m for m in same if _opens_turn(reading, clauses[m]) or _need_refused(reading, m)),
+            None,
+        )
         if turn_at is None and _until_inside(reading, clause):
             out.add(n)  # "X sounds clever until you debug it at 3 AM"
             granting.add(n)
@@ -171,6 +177,11 @@ def _worth_after_turn(reading: Reading) -> bool:
     )
 
 
+def _need_refused(reading: Reading, m: int) -> bool:
+    clause = reading.clauses[m]
+    return refuses_need(reading.words[clause.first : clause.last])
+
+
 def argued_by_concession(reading: Reading, clauses: Iterable[int]) -> bool:
     """A measure said in `clauses` (none of which directs it) stands in a concession that
     turns against it."""
@@ -182,6 +193,16 @@ def argued_by_concession(reading: Reading, clauses: Iterable[int]) -> bool:
     # clean, but a canary would have stopped it earlier" proposes the canary
     if not granting.intersection(own):
         return False
+    # "Halt on it: good practice, though we don't need it": the need denied after the
+    # concession refuses the measure, whatever its own clause directed
+    if any(
+        _need_refused(reading, m)
+        and reading.clauses[m].sentence == reading.clauses[c].sentence
+        and m > c
+        for m in held
+        for c in own
+    ):
+        return True
     return not any(
         directs(reading, reading.clauses[c])
         and not closes_argument(reading, reading.clauses[c])

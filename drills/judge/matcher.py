@@ -65,6 +65,7 @@ from drills.judge.reading import (
     verb_form,
 )
 from drills.judge.reading import statements as split_statements
+from drills.judge.rhetoric import demands
 from simulator.spec.fileio import load_yaml
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
@@ -677,6 +678,9 @@ def _asks(text: str) -> bool:
     found = words(text)
     # "why is there still no alert on X?": a why-question that denies complains of a lack
     if complains(found):
+        return False
+    # "how many more outages before we gate ...?": a rhetorical demand for the measure
+    if demands(found):
         return False
     # "..., so why not alarm on confidence?": a suggestion wherever its question opens
     return not any(tuple(found[k : k + 2]) in _SUGGESTIONS for k in range(len(found)))

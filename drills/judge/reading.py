@@ -32,6 +32,7 @@ from lemminflect import getAllInflections, getAllLemmas
 
 from drills.judge.delegation import delegates
 from drills.judge.lacks import lacked, practice_lacking
+from drills.judge.noun_verb import noun_opens_instruction
 from drills.judge.relative import subjects_of_predicates
 from simulator.spec.fileio import load_yaml
 
@@ -582,7 +583,24 @@ def _noun_as_verb(reading: Reading, at: int, clause: Clause) -> bool:
     table lists, used as the instruction's verb before a quantifier over what it applies to."""
     word = reading.words[at]
     nxt = reading.words[at + 1] if at + 1 < clause.last else ""
-    return nxt in _EVERY and word.isalpha() and "NOUN" in getAllLemmas(word)
+    if nxt in _EVERY and word.isalpha() and "NOUN" in getAllLemmas(word):
+        return True
+    # "Canary new voices on 5% first": the noun opening its statement before an object
+    lex = lexicon()
+    return noun_opens_instruction(
+        reading.text,
+        reading.words,
+        reading.spans,
+        at,
+        clause.last,
+        lambda k: _finite_not_noun(reading.words[k], lex),
+    )
+
+
+def _finite_not_noun(word: str, lex: Lexicon) -> bool:
+    """A finite verb that is not also a plural noun ("failed", "is"; not "voices")."""
+    form = verb_form(word)
+    return word in lex.finite or word.endswith("n't") or (form is not None and not form[0])
 
 
 def _topic(reading: Reading, at: int, clause: Clause) -> bool:
