@@ -104,12 +104,6 @@ def _until_inside(reading: Reading, clause: Clause) -> bool:
     return not after or after[0] in ".!\n"
 
 
-def conceded(reading: Reading) -> frozenset[int]:
-    """The clauses of sentences that grant a measure its merit, then turn against it: the
-    concession and everything after the turn (their measures are argued against)."""
-    return _turned(reading)[0]
-
-
 def _turned(reading: Reading) -> tuple[frozenset[int], frozenset[int]]:
     """(every clause of a concession turned against, the clauses that grant the merit: the
     conceding clause and the opening before it)."""
@@ -211,4 +205,4 @@ def argued_by_concession(reading: Reading, clauses: Iterable[int]) -> bool:
     )
 
 
-__all__ = ["argued_by_concession", "conceded", "turned_from_next"]
+__all__ = ["argued_by_concession", "turned_from_next"]
