@@ -27,7 +27,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import pairwise
 
-from drills.judge.reading import Clause, Reading, directs, lexicon, recommends, stem, verb_form
+from drills.judge.reading import (
+    Clause,
+    Reading,
+    directs,
+    lexicon,
+    plain_denial,
+    recommends,
+    stem,
+    verb_form,
+)
 
 # an addition to a pile: the measure counted as one more burden
 _PILING = (("another",), ("one", "more"), ("yet", "another"))
@@ -76,7 +85,7 @@ _KEPT_PAIRS = frozenset({("right", "call"), ("right", "move"), ("right", "thing"
 def _kept(words: tuple[str, ...]) -> bool:
     """A verdict for the measure in the appraisal's sentence ("another thing to maintain,
     and still the right call", "one more step, and a necessary one"), undenied."""
-    if any(w in ("not", "no", "never") or w.endswith("n't") for w in words):
+    if any(plain_denial(w) for w in words):
         return False
     pairs = set(pairwise(words))
     return bool(_KEPT_WORDS.intersection(words) or _KEPT_PAIRS & pairs)

@@ -43,6 +43,7 @@ from drills.judge.reading import (
     Reading,
     has_finite,
     lexicon,
+    plain_denial,
     pronoun_at,
     read,
     spans_of,
@@ -1173,7 +1174,7 @@ def _set_aside_after(reading: Reading, clause: Clause) -> bool:
     for k, w in enumerate(rest):
         if w in _SET_ASIDE and (w != "rolled" or rest[k + 1 : k + 2] == ("back",)):
             before = rest[max(0, k - 3) : k]
-            return not any(b in ("not", "never", "no") or b.endswith("n't") for b in before)
+            return not any(plain_denial(b) for b in before)
     return False
 
 

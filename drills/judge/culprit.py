@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from drills.judge.matcher import Match
-from drills.judge.reading import Reading
+from drills.judge.reading import Reading, plain_denial
 
 _REAL = frozenset({"real", "actual", "true"})
 _CULPRITS = frozenset({"culprit", "cause", "problem", "issue", "trigger", "reason"})
 _BREAKING = frozenset({"broke", "caused", "triggered", "killed", "started"})
-_DENIED = frozenset({"not", "never", "no", "hardly"})
 _BACK = frozenset({"that", "this", "it", "which", "those", "these", "they", "and"})
 
 
@@ -41,7 +40,7 @@ def committed_rivals(reading: Reading, matches: list[Match]) -> list[tuple[str, 
         clause = reading.clause(s)
         before = words[clause.first : s]
         lead = [w for w in before if w not in ("but", "though", "however", "so", "yet")]
-        if any(w in _DENIED or w.endswith("n't") for w in words[clause.first : s + 3]):
+        if any(plain_denial(w) or w == "hardly" for w in words[clause.first : s + 3]):
             continue  # "the DNS change is not the real culprit"
         if lead[:1] and lead[0] in _BACK and len(lead) <= 3:
             continue  # "that is what actually broke it": the cause before taken up

@@ -55,6 +55,7 @@ from drills.judge.reading import (
     makes_point,
     omission_at,
     opens_with_verdict,
+    plain_denial,
     proposes,
     read,
     recommends,
@@ -800,7 +801,7 @@ def _taken_up_after(parts: list[Statement], found_in: list[list[Match]], j: int)
         words = reading.words[c.first : c.last]
         if closes_argument(reading, c) or _PUT_OFF.intersection(words):
             continue
-        if any(w.endswith("n't") or w in ("not", "never", "no") for w in words):
+        if any(plain_denial(w) for w in words):
             continue
         if any(
             w in _TAKING_UP and words[k + 1 : k + 2] and words[k + 1] in _POINTER_WORDS

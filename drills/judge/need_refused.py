@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from drills.judge.reading import plain_denial
+
 _NEEDS = frozenset({"need", "needed", "necessary", "required", "essential", "needful"})
-_DENIED = frozenset({"not", "no", "never", "don't", "doesn't", "isn't", "aren't", "won't"})
-_DENIED |= frozenset({"wouldn't", "shouldn't", "didn't", "nor"})
 _POINTING = frozenset({"it", "them", "that", "this", "one", "those", "these"})
 # what may follow the denied need without giving it an object of its own
 _QUALIFIERS = frozenset(
@@ -31,7 +31,7 @@ def refuses_need(words: Sequence[str]) -> bool:
         if w not in _NEEDS:
             continue
         before = words[max(0, k - 3) : k]
-        if not any(b in _DENIED or b.endswith("n't") for b in before):
+        if not any(plain_denial(b) or b == "nor" for b in before):
             continue
         rest = list(words[k + 1 :])
         if rest and rest[0] in _POINTING:

@@ -1879,10 +1879,7 @@ def _counterfactuals(words: tuple[str, ...], clauses: list[Clause]) -> list[Clau
         for m in later:
             then = out[m]
             denials = tuple(
-                t
-                for t in then.triggers
-                if t[1] - t[0] == 1
-                and (words[t[0]] in ("not", "never", "no") or words[t[0]].endswith("n't"))
+                t for t in then.triggers if t[1] - t[0] == 1 and plain_denial(words[t[0]])
             )
             kept = tuple(t for t in then.triggers if t not in denials)
             out[m] = replace(then, hypothetical=False, triggers=kept)
@@ -2818,6 +2815,12 @@ _BARE_NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "none", "wi
 def _denial(word: str) -> bool:
     """One word that denies: a bare negation or a negated auxiliary ("isn't", "won't")."""
     return word in _BARE_NEGATIONS or word.endswith("n't")
+
+
+def plain_denial(word: str) -> bool:
+    """ "not", "no", "never" or a negated auxiliary ("isn't", "won't"): the denial of a
+    verdict said of something, narrower than `_denial` ("without", "none", "nor")."""
+    return word in ("not", "no", "never") or word.endswith("n't")
 
 
 def _shares_subject(words: tuple[str, ...], clause: Clause, lex: Lexicon) -> bool:
