@@ -755,10 +755,9 @@ def _argued_against(
     return before is not None and before.negated
 
 
-def _delegated(text: str, m: Match) -> bool:
+def _delegated(reading: Reading, m: Match) -> bool:
     """ "Canarying gateway moves I'd leave to the edge team's judgement": the measure handed
     to someone else in its own clause."""
-    reading = read(text)
     return any(
         delegates(reading.words[reading.clauses[c].first : reading.clauses[c].last])
         for c in m.clauses
@@ -914,6 +913,32 @@ def _closed_against(
     return out
 
 
+def _argued_in_place(parts: list[Statement], found_in: list[list[Match]]) -> set[tuple[int, str]]:
+    """(statement, item) of each measure argued against in its own statement: conceded,
+    then turned from ("X sounds sensible, but ..."), handed to someone else, appraised as
+    a bare topic, said as what there is, or asked as a topic its answer appraises."""
+    out = set()
+    for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
+        reading = read(part.text)
+        out |= {
+            (k, m.item)
+            for m in found
+            if not m.negated
+            and (
+                argued_by_concession(reading, m.clauses)
+                or _delegated(reading, m)
+                or appraised_against(reading, m.clauses)
+                or _what_there_is(reading, m)
+                or (
+                    part.answers > 0
+                    and not part.affirms
+                    and answer_appraises(reading, part.answers)
+                )
+            )
+        }
+    return out
+
+
 _RECORD_TURNS = frozenset({"but", "however", "yet", "until"})
 
 
@@ -1060,25 +1085,11 @@ def judge(
     }
     # a prevention entry is one argument: where it lands against a measure, the measure is
     # argued against; an essay's paragraph makes several points, so there it is not applied
-    closed = _closed_against(parts, found_in, by_id) if rules.slack_per_item is None else set()
-    if rules.slack_per_item is None:  # "X sounds sensible, but ...": conceded, then turned from
-        closed |= {
-            (k, m.item)
-            for k, (part, found) in enumerate(zip(parts, found_in, strict=True))
-            for m in found
-            if not m.negated
-            and (
-                argued_by_concession(read(part.text), m.clauses)
-                or _delegated(part.text, m)
-                or appraised_against(read(part.text), m.clauses)
-                or _what_there_is(read(part.text), m)
-                or (
-                    part.answers > 0
-                    and not part.affirms
-                    and answer_appraises(read(part.text), part.answers)
-                )
-            )
-        }
+    closed = (
+        _closed_against(parts, found_in, by_id) | _argued_in_place(parts, found_in)
+        if rules.slack_per_item is None
+        else set()
+    )
     for k, (part, found) in enumerate(zip(parts, found_in, strict=True)):
         counted += part.point or bool(found)
         down_here = [m for m in found if k in overruled or (k, m.item) in closed]
