@@ -30,6 +30,12 @@ _MAKING = frozenset({"make", "makes", "making", "made", "put", "assign", "give"}
 _MAKING |= frozenset({"let", "lets", "letting", "have", "has", "get", "ask", "asks", "tell"})
 
 
+def _names_holder(words: Sequence[str]) -> bool:
+    """The words name someone a measure can be left to: a delegate ("the platform team",
+    "whoever") or a possessive ("the SRE org's", not "it's")."""
+    return any(w in _DELEGATES or (w.endswith("'s") and w != "it's") for w in words)
+
+
 def _left_to(words: Sequence[str], k: int) -> bool:
     """ "leave (it / X) to the edge team's judgement": a verb of leaving, "to", and a delegate
     within a few words after it."""
@@ -37,7 +43,7 @@ def _left_to(words: Sequence[str], k: int) -> bool:
     if to is None:
         return False
     after = words[to + 1 : to + 6]
-    return any(w in _DELEGATES or (w.endswith("'s") and w != "it's") for w in after) and not any(
+    return _names_holder(after) and not any(
         w in ("automatic", "automated", "gate", "alert", "canary") for w in after
     )
 
@@ -67,8 +73,11 @@ def _owned_by(words: Sequence[str], k: int) -> bool:
     if k + 2 != len(words) or words[k + 1] not in _POINTED:
         return False  # the pointer ends it: "own it on every deploy" sets it a duty
     before = words[max(0, k - 8) : k]
-    holder = any(w in _DELEGATES or (w.endswith("'s") and w != "it's") for w in before)
-    return holder and not _SELF.intersection(before) and not _MAKING.intersection(before)
+    return (
+        _names_holder(before)
+        and not _SELF.intersection(before)
+        and not _MAKING.intersection(before)
+    )
 
 
 def _better_placed(words: Sequence[str], k: int) -> bool:
@@ -77,8 +86,7 @@ def _better_placed(words: Sequence[str], k: int) -> bool:
     if k == 0 or words[k - 1] != "better":
         return False
     before = words[max(0, k - 6) : k - 1]
-    holder = any(w in _DELEGATES or (w.endswith("'s") and w != "it's") for w in before)
-    return holder and not _SELF.intersection(before)
+    return _names_holder(before) and not _SELF.intersection(before)
 
 
 def delegates(words: Sequence[str]) -> bool:
