@@ -531,14 +531,14 @@ def _previous(sentences: list[_Sentence], k: int) -> range:
 
 def _drop_uncommitted(sentences: list[_Sentence]) -> None:
     texts = ["".join(s.clauses) for s in sentences]
+    words = [_words(t) for t in texts]
     # an answer made mostly of "There is A and B and also C." is a noun salad; one such
     # sentence in a design ("There's a written rollback plan and a privacy review.")
     # describes the design
-    said = [_words(t) for t in texts if _words(t)]
+    said = [w for w in words if w]
     salad = 2 * sum(_existential(w) or _related(w) for w in said) >= len(said)
     for k, s in enumerate(sentences):
-        text = texts[k]
-        found = _words(text)
+        text, found = texts[k], words[k]
         if not found:
             continue
         if _question(text) and not _demands(text):
