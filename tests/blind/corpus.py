@@ -3,7 +3,7 @@
 
 `python -m tests.blind.corpus tune` (A), `tune-b` (B), `tune-c` (C's tuning part), `tune-d`
 (D), `tune-e` (E), `tune-f` (F), `tune-g` (G), `tune-h` (H), `tune-i` (I), `tune-j` (J),
-`tune-k` (K, with its hard-polarity set), `tune-l` to `tune-q` (L to Q, the same)
+`tune-k` (K, with its hard-polarity set), `tune-l` to `tune-q` and `tune-s` (L to Q and S, the same)
 prints the figures and every miss and false accept (the tuning loop); `check` prints only
 the aggregate figures of C's check part (`C_CHECK`: five scenarios and two exam items picked
 at random before C was first read answer by answer, never printed text by text). A corpus
@@ -72,7 +72,9 @@ HERE = Path(__file__).parent
 # repository. S was measured in aggregate before and after the sixteenth round and came in
 # as `heldout-s` after it (that round's tuner read R's aggregate figures once to find an
 # over-reaching reading: S is the round's clean measure). Neither R nor S is to be read
-# answer by answer until a round has been measured on a twentieth writer.
+# answer by answer until a round has been measured on a twentieth writer. S is tuned on from
+# the seventeenth round (`tune-s`); R stays held out from it (a weaker measure, see above),
+# while T, a twentieth writer, is written blind outside the repository.
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
@@ -91,9 +93,9 @@ CORPORA = {
     "tune-o": HERE / "O",
     "tune-p": HERE / "P",
     "tune-q": HERE / "Q",
-    # held out from the sixteenth round: aggregate figures only (`main` refuses to print more)
+    "tune-s": HERE / "S",
+    # held out from the seventeenth round: aggregate figures only (`main` refuses to print more)
     "heldout-r": HERE / "R",
-    "heldout-s": HERE / "S",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
@@ -170,6 +172,18 @@ Q_HOLDBACK = frozenset(
         "voice-agent-first-response",
     }
 )
+# S's held-back third for the seventeenth round: random.Random(1717).sample(sorted(scenarios),
+# 6), picked by the lead before S was first read answer by answer (`check-s`; `tune-s-rest`)
+S_HOLDBACK = frozenset(
+    {
+        "asr-spend-jump-after-launch",
+        "audio-tagging-stuck-failing",
+        "code-switching-canary",
+        "gpu-cost-no-traffic",
+        "live-captions-lag-one-cohort",
+        "live-captions-slower-and-jumpier",
+    }
+)
 # a corpus's part kept out of its tuning, by folder
 HOLDBACK = {
     "C": C_CHECK,
@@ -178,6 +192,7 @@ HOLDBACK = {
     "O": O_HOLDBACK,
     "P": P_HOLDBACK,
     "Q": Q_HOLDBACK,
+    "S": S_HOLDBACK,
 }
 Part = Literal["all", "tuning", "check"]
 
@@ -366,21 +381,21 @@ def table(figures: Figures) -> str:
 
 def main(argv: list[str]) -> None:
     name = argv[0] if argv else "tune"
-    # `check` is C's held-back part, `check-m` M's (to `check-q`, Q's): aggregate figures only
-    held = {"check": "tune-c", **{f"check-{k.lower()}": f"tune-{k.lower()}" for k in "MNOPQ"}}
+    # `check` is C's held-back part, `check-m` M's (to `check-s`, S's): aggregate figures only
+    held = {"check": "tune-c", **{f"check-{k.lower()}": f"tune-{k.lower()}" for k in "MNOPQS"}}
     if name in held:
         print(table(evaluate(held[name], "check")))
         return
     if name.startswith("heldout-") and name in CORPORA:  # held out: aggregate figures only
         print(table(evaluate(name)))
         return
-    rest = {f"tune-{k.lower()}-rest": f"tune-{k.lower()}" for k in "MNOPQ"}
+    rest = {f"tune-{k.lower()}-rest": f"tune-{k.lower()}" for k in "MNOPQS"}
     if name not in CORPORA and name not in rest:
         raise SystemExit(
             f"corpora to look at: {', '.join([*CORPORA, *rest])}; "
             f"{', '.join(held)} (and any `heldout-*`) print figures only"
         )
-    if name in rest:  # the part of M to Q tuned on
+    if name in rest:  # the part of M to S tuned on
         figures = evaluate(rest[name], "tuning")
     else:
         figures = evaluate(name, "tuning" if name == "tune-c" else "all")
