@@ -74,7 +74,9 @@ HERE = Path(__file__).parent
 # over-reaching reading: S is the round's clean measure). Neither R nor S is to be read
 # answer by answer until a round has been measured on a twentieth writer. S is tuned on from
 # the seventeenth round (`tune-s`); R stays held out from it (a weaker measure, see above),
-# while T, a twentieth writer, is written blind outside the repository.
+# while T and U, a twentieth and a twenty-first writer, are written blind outside the
+# repository and measured before and after it. None of R, T and U is to be read answer by
+# answer until a round has been measured on a twenty-second writer.
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
@@ -96,6 +98,8 @@ CORPORA = {
     "tune-s": HERE / "S",
     # held out from the seventeenth round: aggregate figures only (`main` refuses to print more)
     "heldout-r": HERE / "R",
+    "heldout-t": HERE / "T",
+    "heldout-u": HERE / "U",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
