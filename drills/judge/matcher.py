@@ -23,7 +23,7 @@ matcher looks for each group's phrasings in asserted clauses first:
   proportion to how many of its statements were on point.
 
 Synonym sets, stems and lemmas (LemmInflect: "held" is "hold") were chosen over a
-text-similarity model on purpose, and measured against one (docs/scoring.md: a sentence
+text-similarity model on purpose, and measured against one (docs/judge-rounds.md: a sentence
 embedding inside the polarity layer added false accepts at the rate it added recall): the
 phrasings an examiner accepts are written down in the key, so a scenario author can read and
 extend them, and the result is explainable ("matched: alert + cost + per device"). A

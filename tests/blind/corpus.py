@@ -1,5 +1,6 @@
 """Recall and false accepts of the language judge on a corpus written blind
-(tests/blind/README.md): what `tests/test_blind.py` asserts and `docs/scoring.md` reports.
+(tests/blind/README.md): what `tests/test_blind.py` asserts and `docs/scoring.md` reports
+(round by round: `docs/judge-rounds.md`).
 
 `python -m tests.blind.corpus tune` (A), `tune-b` (B), `tune-c` (C's tuning part), `tune-d`
 (D), `tune-e` (E), `tune-f` (F), `tune-g` (G), `tune-h` (H), `tune-i` (I), `tune-j` (J),
