@@ -1683,6 +1683,60 @@ def test_a_turn_to_a_rival_sets_the_cause_before_it_aside(text, wanted, share):
 
 
 @pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # the same turn said in a team's voice, with an epistemic "has to be", by a verb of
+        # attributing, or as an investigation turned elsewhere ("look at ... instead")
+        (
+            "The new voice is a bigger model, but it cleared every offline benchmark. We think "
+            "the load balancer rollout slowed the first byte.",
+            VOICE,
+            0.0,
+        ),
+        (
+            "The new voice is a bigger model, but nobody load-tested it. We think that is why "
+            "the first byte got slow.",
+            VOICE,
+            1.0,
+        ),
+        (
+            "A bigger voice model may add a few milliseconds, but it has to be the balancer "
+            "rollout that moved the first byte.",
+            VOICE,
+            0.0,
+        ),
+        (
+            "While the new voice is a bigger model, we attribute the slow first byte to the "
+            "balancer rollout.",
+            VOICE,
+            0.0,
+        ),
+        (
+            "The new voice is a bigger model and it takes longer to produce its first frame; "
+            "we attribute the slow first byte to that.",
+            VOICE,
+            1.0,
+        ),
+        (
+            "Mirrored traffic does still reach the release pool, but only a trickle of it, so "
+            "we will focus on the upload sizes instead.",
+            SHADOW,
+            0.0,
+        ),
+        # a fix done instead is no turn: the cause stands
+        (
+            "Mirrored traffic is still doubling the release pool's work, but we can't switch "
+            "the mirror off before Monday, so we'll add nodes instead.",
+            SHADOW,
+            1.0,
+        ),
+    ],
+)
+def test_a_turn_in_other_voices_sets_the_cause_before_it_aside(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
     "answers, concept, credit",
     [
         # a bad outcome foretold for the measure, with no verdict word: argued against

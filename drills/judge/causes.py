@@ -719,7 +719,8 @@ def _own_thing(reading: Reading, m: Match) -> list[tuple[int, int]]:
 
 _BELIEVING = frozenset(
     {("i", "think"), ("i", "believe"), ("i", "reckon"), ("must", "be"), ("probably",)}
-    | {("prob",), ("most", "likely")}
+    | {("prob",), ("most", "likely"), ("we", "think"), ("we", "believe"), ("we", "reckon")}
+    | {("has", "to", "be"), ("have", "to", "be"), ("got", "to", "be")}
 )
 # an epistemic adverb turns away only after a concession ("X changed, but ... It's probably
 # Y"), not after a qualified denial ("I would not conclude X overall — the gain is probably
@@ -727,6 +728,29 @@ _BELIEVING = frozenset(
 _EPISTEMIC = frozenset({("probably",), ("prob",), ("most", "likely")})
 _CONCEDING = frozenset({"but", "though", "although", "while", "however", "yet", "even"})
 _BACK_POINTING = frozenset({"that", "this", "those", "these", "them"})
+
+
+# verbs of where an investigation looks ("look at the UI instead", "focus on the LLM instead")
+_LOOKING = frozenset(
+    stem(w) for w in ("look", "looking", "focus", "investigate", "examine")
+)  # not "search": "a proper beam search instead of greedy" names the cause's own thing
+
+
+def _elsewhere(reading: Reading) -> list[tuple[int, int]]:
+    """The investigation turned elsewhere ("... so we will look at the UI instead", "we're
+    keeping it and looking for savings in retrieval instead"): a verb of looking, up to ten
+    words before an "instead" in its sentence, is a turn to a rival as "I'd look at" is. A
+    fix done instead ("so we'll pre-warm instead") is no such turn: the cause stands."""
+    words, out = reading.words, []
+    for k, w in enumerate(words):
+        if w != "instead" or words[k + 1 : k + 2] == ("of",):
+            continue  # "looked at the logs instead of guessing": a manner, no turn
+        sentence = reading.clause(k).sentence
+        for j in range(max(0, k - 10), k):
+            if stem(words[j]) in _LOOKING and reading.clause(j).sentence == sentence:
+                out.append((j, j + 1))
+                break
+    return out
 
 
 def _switched(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
@@ -738,7 +762,7 @@ def _switched(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
     and not named again from the turn on. A turn that points back ("I'd blame that") or
     names the cause again takes it up instead."""
     words, out = reading.words, []
-    for s, e in spans_of(words, lexicon().switches, 0, len(words)):
+    for s, e in sorted(spans_of(words, lexicon().switches, 0, len(words)) + _elsewhere(reading)):
         nxt = words[e : e + 2]
         if nxt[:1] and (nxt[0] in _BACK_POINTING or (nxt[0] == "it" and nxt[1:] != ("to",))):
             continue
