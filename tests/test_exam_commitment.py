@@ -73,6 +73,17 @@ def test_a_demanded_or_answered_question_earns_as_a_statement():
     assert committed("Slice by device first: does it drop only there?") != ""
 
 
+def test_the_exam_reads_a_demanding_question_as_the_drill_does():
+    # one reading (rhetoric.asks_for): "how many more <harms> before we <measure>?" and a
+    # complaint of a lack demand the measure; a count that weighs asks
+    demanded = " ".join(f"How many more missed slices before we {m}?" for m in MEASURES)
+    assert score(demanded) >= 60
+    counted = " ".join(f"How many more times will we {m} this year?" for m in MEASURES)
+    assert score(counted) == 0
+    assert committed("Why is there still no per-slice gate on the router?") != ""
+    assert committed("Why is a per-slice gate on the router worth it?") == ""
+
+
 # --- retractions -------------------------------------------------------------------------
 
 

@@ -3713,6 +3713,40 @@ def test_a_topic_question_answered_by_its_burden(answers, credit):
 @pytest.mark.parametrize(
     "answers, credit",
     [
+        # the seventeenth round: a dismissal of no need as the appraisal's head or a
+        # copula's predicate, and what there is said to signal already
+        (["TTS voice canaries are a solution looking for a problem."], 0),
+        (["TTS voice canaries — a solution in search of a problem."], 0),
+        (["The launch canary already flags a slow TTS voice."], 0),
+        # a gain, a solution to a named problem, a measure directed
+        (["A canary for every TTS voice? Halt on first byte; less toil than a rollback."], 1),
+        (["TTS voice canaries — a solution to the problem we keep having."], 1),
+        (["TTS voice canaries — a solution to the slow-voice problem."], 1),
+    ],
+)
+def test_a_verdict_of_no_need_or_of_what_signals_already(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a list its label calls topics names topics, however short
+        (["Themes: TTS voice canary, launch hygiene, holistic quality."], 0),
+        (["Pillars: TTS voice canary, launch hygiene, holistic quality."], 0),
+        # a label of measures, or none: one terse answer with its details
+        (["Fixes: TTS voice canary, halted on first byte, per voice."], 1),
+    ],
+)
+def test_a_list_labelled_as_topics(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
         # merit that holds only "until" the cost shows; what there is, said by its record
         (["A TTS voice canary looks elegant until you maintain it through a holiday."], 0),
         (["A TTS voice canary is neat; the manual listen has worked well for us."], 0),

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from drills.judge.reading import split_sentences
+from drills.judge.rhetoric import asks_for
 
 # --- what the examiner sees -------------------------------------------------------------
 
@@ -144,9 +145,11 @@ def _demands(text: str) -> bool:
     """A rhetorical question that demands a measure: "Why not ...?", "How about ...?", "Why
     on earth would we ship without a canary?", "How else would we catch it, if not ...?"."""
     found = _words(text)
-    pairs = {tuple(found[k : k + 2]) for k in range(len(found) - 1)}
-    if pairs & {("why", "not"), ("how", "about"), ("what", "about"), ("why", "don't")}:
+    # the drill's reading (rhetoric.asks_for): a suggestion, a complaint of a lack, or "how
+    # many more outages before we ...?"
+    if asks_for(found):
         return True
+    pairs = {tuple(found[k : k + 2]) for k in range(len(found) - 1)}
     if pairs & {("what", "if"), ("how", "else"), ("if", "not"), ("on", "earth")}:
         return True
     return found[:1] == ["why"] and ("without" in found or "skip" in found)

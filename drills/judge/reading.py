@@ -629,6 +629,10 @@ _SUFFICING_PAIRS = frozenset(
     # flow has served us well", "the existing alert covers it")
     | {("served", "us"), ("serves", "us"), ("covers", "it"), ("covers", "that")}
     | {("handles", "it"), ("handles", "that")}
+    # what there is already signals what the measure would ("the quality alarm already
+    # tells us", "the burn alert already flags it")
+    | {("already", v) for v in ("tells", "tell", "shows", "show", "flags", "flag", "warns")}
+    | {("already", v) for v in ("warn", "pages", "page", "alerts", "signals")}
 )
 # its record, said of what there is ("has worked well for us", "has been dependable", "a
 # rollback already solved"), unless limited or turned ("only handled it after users
