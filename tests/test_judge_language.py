@@ -3684,8 +3684,13 @@ def test_a_rival_change_in_a_sentence_of_its_own(text, share):
         # a why-question of the present practice, with what it goes without: the lack
         (["Why on earth do we launch TTS voices without a canary?"], 1),
         (["Why does every TTS voice still ship to everyone without a canary first?"], 1),
+        # a release chosen without the measure is the practice complained of (seventeenth
+        # round, the audit's "Why would we ship X without Y?")
+        (["Why would we ship a new TTS voice without a canary?"], 1),
+        (["Why should anyone push a TTS voice to everyone without a canary first?"], 1),
         # a question of a choice, or an open question, asks
         (["Why would we add a TTS voice canary without evidence it helps?"], 0),
+        (["Why would we ship a TTS voice canary without evidence it helps?"], 0),
         (["Why do we need a TTS voice canary?"], 0),
     ],
 )

@@ -128,22 +128,49 @@ def _silence_forbidden(
 
 # a why-question of what is done now ("why do we ...", "why on earth does the pool ...")
 _PRESENT_WHY = frozenset({"do", "does"})
+# a why-question of a choice to put a change out ("why would we ship X without Y?"): the
+# release is the practice, what it goes without the lack
+_CHOOSING_WHY = frozenset({"would", "should", "did", "do", "does"})
+_WHO = frozenset({"we", "you", "they", "anyone", "anybody", "i", "someone", "people"})
+_RELEASING = frozenset(
+    {"ship", "launch", "push", "deploy", "promote", "release", "roll", "merge", "flip"}
+)
 
 
 def practice_lacking(words: Sequence[str]) -> bool:
     """ "Why on earth do we only alert on the total bill, without a unit-cost alarm?", "why
     does the pool keep working on requests nobody waits for, without a deadline?": a
-    why-question of the present practice, with what it goes without: the lack complained of
-    (not "why would we add X without evidence": a question of a choice, not of a practice)."""
+    why-question of the present practice, with what it goes without: the lack complained of;
+    so is a release chosen without it ("why would we ship a new voice without a canary?"),
+    but not "why would we add X without evidence": a measure chosen, weighed)."""
     k = 1
     if tuple(words[1:3]) in (("on", "earth"), ("the", "hell")):
         k = 3
+    if len(words) <= k + 2 or words[k + 1].endswith("n't") or "without" not in words[k + 2 :]:
+        return False
+    if words[k] in _PRESENT_WHY:
+        return True
+    # "why would we ship a voice without a canary?": a release chosen without the measure
+    # (not "why would we add X without evidence it helps?", a measure chosen)
+    verb = next((w for w in words[k + 2 : k + 4] if w not in ("ever", "still", "just")), "")
+    lacking = list(words).index("without", k + 2)
+    said = [w for w in words[lacking + 1 : lacking + 4] if w not in ("a", "an", "any", "the")]
     return (
-        len(words) > k + 2
-        and words[k] in _PRESENT_WHY
-        and not words[k + 1].endswith("n't")
-        and "without" in words[k + 2 :]
+        words[k] in _CHOOSING_WHY
+        and words[k + 1] in _WHO
+        and _root(verb) in _RELEASING
+        # "why would we ship X without evidence it helps?": what it lacks is a reason
+        and not _NO_MEASURE.intersection(said[:1])
+        and said[:1] != ["proof"]
     )
+
+
+def _root(word: str) -> str:
+    """A verb's plain form, for the few of `_RELEASING` ("shipped", "pushes", "rolling")."""
+    for end in ("ing", "ped", "ed", "es", "s"):
+        if word.endswith(end) and word[: -len(end)] in _RELEASING:
+            return word[: -len(end)]
+    return word
 
 
 def lacked(
