@@ -41,6 +41,7 @@ from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
 from drills.judge.reading import (
     Clause,
     Reading,
+    bare_denial,
     has_finite,
     lexicon,
     plain_denial,
@@ -576,7 +577,6 @@ class Verdict:
 
 
 _OBJECTS = frozenset({"it", "them", "that", "this", "those", "these"})
-_BARE = frozenset({"not", "no", "never", "nor", "neither", "none", "without", "cannot"})
 
 
 def _verdicts_back(reading: Reading) -> list[Verdict]:
@@ -621,7 +621,7 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
                 rest = range(k + 2, clause.last)
             elif lead == [a - 1] and pronoun_at(reading, a - 1, a + 1):
                 rest = range(b, clause.last)  # "that isn't the story"
-                if words[a] not in _BARE and not words[a].endswith("n't"):
+                if not bare_denial(words[a]):
                     # "that's a coincidence", "that's cosmetic": the dismissal is the verdict
                     out.append(Verdict(clause.first, True, rest.start, rest.stop))
                     break

@@ -32,7 +32,7 @@ import unicodedata
 from dataclasses import dataclass
 from itertools import pairwise
 
-from drills.judge.reading import split_sentences
+from drills.judge.reading import plain_denial, split_sentences
 from drills.judge.rhetoric import asks_for
 
 # --- what the examiner sees -------------------------------------------------------------
@@ -170,7 +170,11 @@ _TURNED_DOWN = _ws(
 )
 
 
-_NOT = frozenset({"not", "no", "never", "isn't", "aren't", "don't", "doesn't", "won't", "nor"})
+def _denies(word: str) -> bool:
+    """A plain denial (reading.plain_denial: "not", "no", "never", an n't) or "nor"."""
+    return plain_denial(word) or word == "nor"
+
+
 _COPULA = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
 _NEEDED = _ws("needed necessary required warranted worth useful helpful relevant")
 _NARROW = re.compile(
@@ -235,7 +239,7 @@ def _sweeping(words: list[str]) -> bool:
     waste", "we would skip these measures", "I would not bother with any of it". The
     pointer is the verdict's subject (after an opening softener) or the object of a
     refusal; not the object of a proposal ("we roll back all of it in one step")."""
-    denied = bool(set(words) & _NOT) or any(w.endswith("n't") for w in words)
+    denied = any(_denies(w) for w in words)
     k = 0
     while k < len(words) and words[k] in _OPENING_SOFTENERS:
         k += 1
@@ -265,7 +269,7 @@ def _sweeping(words: list[str]) -> bool:
     subject = subject or (head[:2] == ["all", "these"] and len(head) > 2 and head[2] in _KINDS)
     # a verdict denied ("these steps are not overkill"), held to a condition ("overkill only
     # if ..."), or another's view reported ("Some call these measures overkill")
-    limited = bool(said_own & _NOT) or any(w.endswith("n't") for w in own)
+    limited = any(_denies(w) for w in said_own) or any(w.endswith("n't") for w in own)
     limited = limited or ("only", "if") in pairwise(own) or "unless" in said_own
     limited = limited or bool(set(words[:k]) & _REPORTING)
     if subject and rejecting_own and not limited and not any(w.startswith("skipp") for w in own):
@@ -359,7 +363,7 @@ def _existential(words: list[str]) -> bool:
         rest = words[2:]
     else:
         return False
-    if not rest or rest[0] in _NOT or set(rest) & _ACTING:
+    if not rest or _denies(rest[0]) or set(rest) & _ACTING:
         return False
     # "There are many considerations and it depends ...": a clause with a subject of its
     # own says something ("domain terms", "hard utterances" are nouns, not verbs)
@@ -393,7 +397,7 @@ def _related(words: list[str]) -> bool:
     """A statement that things only relate to something ("The slice metrics and the router
     relate to the blast radius in many ways"): things strung by "and", an empty relation as
     their verb, and nothing done, decided or denied on either side of it."""
-    if set(words) & (_ACTING | _NOT) or (words and words[0] in _SUBJECTS):
+    if set(words) & _ACTING or any(map(_denies, words)) or (words and words[0] in _SUBJECTS):
         return False
     for k in range(1, len(words)):
         relation = next((r for r in _EMPTY_RELATIONS if tuple(words[k : k + len(r)]) == r), None)

@@ -2821,6 +2821,12 @@ def _denial(word: str) -> bool:
     return word in _BARE_NEGATIONS or word.endswith("n't")
 
 
+def bare_denial(word: str) -> bool:
+    """A denial of any kind ("not", "no", "never", "nor", "neither", "none", "without",
+    "cannot" or an n't): the negation that can govern a cause or a measure."""
+    return _denial(word)
+
+
 def plain_denial(word: str) -> bool:
     """ "not", "no", "never" or a negated auxiliary ("isn't", "won't"): the denial of a
     verdict said of something, narrower than `_denial` ("without", "none", "nor")."""
