@@ -4024,3 +4024,21 @@ def test_a_rival_committed_to_after_the_cause_sets_it_aside(text, share):
 )
 def test_a_second_change_called_unrelated_in_a_relative_clause_is_no_rival(text, share):
     assert diagnosis_share(text, ["beam-width-changed"])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # the seventeenth round (drills/judge/required.py): "nothing" as the subject, or a
+        # speaker refusing a change passage, with a "without": the rule requires the thing
+        (["Nothing reaches production without a gate on slice WER."], 1),
+        (["From now on nothing ships without a gate on slice WER."], 1),
+        (["I refuse to approve another release without a gate on slice WER."], 1),
+        # a measure refused, or a "nothing" that reports, requires nothing
+        (["I refuse to add a gate on slice WER without evidence it helps."], 0),
+        (["Last quarter we shipped nothing without a gate on slice WER, and it still broke."], 0),
+    ],
+)
+def test_a_passage_refused_without_the_measure_requires_it(answers, credit):
+    found = judge(answers, [SLICE_GATE])
+    assert found.weights.get(SLICE_GATE.id, 0) * found.factor == credit, found

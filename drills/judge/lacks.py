@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from drills.judge.required import passing
+
 # a clause of `drills.judge.reading` (its `first`, `last` and `triggers`), not imported: the
 # reading imports this module
 Clause = Any
@@ -132,9 +134,6 @@ _PRESENT_WHY = frozenset({"do", "does"})
 # release is the practice, what it goes without the lack
 _CHOOSING_WHY = frozenset({"would", "should", "did", "do", "does"})
 _WHO = frozenset({"we", "you", "they", "anyone", "anybody", "i", "someone", "people"})
-_RELEASING = frozenset(
-    {"ship", "launch", "push", "deploy", "promote", "release", "roll", "merge", "flip"}
-)
 
 
 def practice_lacking(words: Sequence[str]) -> bool:
@@ -158,19 +157,11 @@ def practice_lacking(words: Sequence[str]) -> bool:
     return (
         words[k] in _CHOOSING_WHY
         and words[k + 1] in _WHO
-        and _root(verb) in _RELEASING
+        and passing(verb)
         # "why would we ship X without evidence it helps?": what it lacks is a reason
         and not _NO_MEASURE.intersection(said[:1])
         and said[:1] != ["proof"]
     )
-
-
-def _root(word: str) -> str:
-    """A verb's plain form, for the few of `_RELEASING` ("shipped", "pushes", "rolling")."""
-    for end in ("ing", "ped", "ed", "es", "s"):
-        if word.endswith(end) and word[: -len(end)] in _RELEASING:
-            return word[: -len(end)]
-    return word
 
 
 def lacked(

@@ -34,6 +34,7 @@ from drills.judge.delegation import delegates
 from drills.judge.lacks import lacked, practice_lacking
 from drills.judge.noun_verb import noun_opens_instruction
 from drills.judge.relative import subjects_of_predicates
+from drills.judge.required import PASSING, required
 from simulator.spec.fileio import load_yaml
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
@@ -1334,7 +1335,7 @@ def read(text: str) -> Reading:
         triggers = [t for t in triggers if t[0] < cond or t[1] - t[0] > 1]
         triggers = [t for t in triggers if not _rule(tup, t, lo, cond, hi)]
         triggers = [t for t in triggers if not _bound(tup, t, lo, hi)]
-        triggers = _never_without(tup, triggers, lo, hi)
+        triggers = _never_without(tup, required(tup, triggers, lo, hi), lo, hi)
         triggers = _required(tup, triggers, lo, hi)
         triggers = _omission_denied(tup, triggers, lo, hi)
         evaluations = [
@@ -1579,13 +1580,7 @@ _PROHIBITING = frozenset(
     stem(w)
     for w in ("block", "refuse", "reject", "halt", "veto", "forbid", "disallow", "bar", "fail")
 )
-_PASSING = frozenset(
-    stem(w)
-    for w in (
-        *("promote", "ship", "approve", "merge", "deploy", "release", "roll", "push"),
-        *("accept", "allow", "let", "sign", "launch", "greenlight", "enable", "publish"),
-    )
-)
+_PASSING = frozenset(stem(w) for w in PASSING)
 _RELATIVES = frozenset({"that", "which", "who", "whose"})
 _DENIALS = frozenset({"never", "don't", "no", "shouldn't", "mustn't", "can't", "cannot", "won't"})
 
