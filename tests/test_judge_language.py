@@ -4042,3 +4042,22 @@ def test_a_second_change_called_unrelated_in_a_relative_clause_is_no_rival(text,
 def test_a_passage_refused_without_the_measure_requires_it(answers, credit):
     found = judge(answers, [SLICE_GATE])
     assert found.weights.get(SLICE_GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # the seventeenth round: what nobody could see ("blind on / to") is the alarm that was
+        # missing, as a word of silence under a prohibition is; a tripwire is an alarm
+        (["We flew blind on first audio byte for a week."], 1),
+        (["Never again should we be blind to first audio byte."], 1),
+        (["Put a tripwire on first audio byte."], 1),
+        # the blindness denied, or the alarm turned down
+        (["We were never blind to first audio byte."], 0),
+        (["No tripwire on first audio byte, please; it would page all night."], 0),
+    ],
+)
+def test_blind_to_a_signal_asks_for_its_alarm(answers, credit):
+    found = judge(answers, [FAB_ALERT])
+    assert found.weights.get(FAB_ALERT.id, 0) * found.factor == credit, found
+

@@ -128,6 +128,20 @@ def _silence_forbidden(
                 lemmas[k] = lemmas[k] | frozenset(_RAISED)
 
 
+def _blind_to(words: Sequence[str], lemmas: list[frozenset[str]]) -> None:
+    """ "We flew blind on per-request cost", "we were blind to the cohort's latency": what
+    nobody could see is the watch that was missing, as a word of silence is under a
+    prohibition; "blind" stands for the alarm on what it is blind to. Not where the
+    blindness itself is denied ("we were never blind to it", "we aren't blind to it")."""
+    for k in range(len(words) - 1):
+        denied = any(w in _NOT_BLIND or w.endswith("n't") for w in words[max(0, k - 2) : k])
+        if words[k] == "blind" and words[k + 1] in ("on", "to") and not denied:
+            lemmas[k] = lemmas[k] | frozenset(_RAISED)
+
+
+_NOT_BLIND = frozenset({"never", "not", "hardly", "no", "nor"})
+
+
 # a why-question of what is done now ("why do we ...", "why on earth does the pool ...")
 _PRESENT_WHY = frozenset({"do", "does"})
 # a why-question of a choice to put a change out ("why would we ship X without Y?"): the
@@ -170,6 +184,7 @@ def lacked(
     """Clauses whose denial reports the lack that let the incident through: the denial
     governs nothing (the measure stands)."""
     _silence_forbidden(words, clauses, lemmas)
+    _blind_to(words, lemmas)
     out = list(clauses)
     for n, clause in enumerate(clauses):
         lo, hi = clause.first, clause.last
