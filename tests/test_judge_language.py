@@ -4061,3 +4061,29 @@ def test_blind_to_a_signal_asks_for_its_alarm(answers, credit):
     found = judge(answers, [FAB_ALERT])
     assert found.weights.get(FAB_ALERT.id, 0) * found.factor == credit, found
 
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # the seventeenth round: a bracketed aside unsure of a detail of the cause's own thing
+        # hedges nothing
+        (
+            "The new voice runs a much larger synthesis model (or vocoder, maybe both), so "
+            "first audio byte doubled.",
+            1.0,
+        ),
+        # an aside that offers something else, or a cause of its own, still hedges
+        (
+            "The new voice runs a much larger synthesis model (or maybe the balancer rollout), "
+            "so first audio byte doubled.",
+            0.0,
+        ),
+        (
+            "The new voice runs a much larger synthesis model (or maybe the pool is cold "
+            "after the deploy), so first audio byte doubled.",
+            0.0,
+        ),
+    ],
+)
+def test_a_bracketed_aside_on_a_detail_hedges_nothing(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)

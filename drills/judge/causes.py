@@ -995,21 +995,17 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
     by_sentence: dict[tuple[int, int], set[str]] = {}
     for m in asserted:
         by_sentence.setdefault(_independent(reading, m.first), set()).add(m.item)
-    hedged = reading.hedged()
+    # a bracketed aside that names no cause of its own ("a larger acoustic model (or
+    # vocoder, possibly both)") is unsure of a detail, not of the cause
+    aside = _asides(reading, ordered)
+    said = [c for n, c in enumerate(reading.clauses) if n not in aside]
+    hedged = any(c.hedged for c in said)
     several = len({m.item for m in asserted}) >= 2
     for m in asserted:
-        words = {
-            w
-            for c in reading.clauses
-            if c.sentence == sentence(m)
-            for w in reading.words[c.first : c.last]
-        }
         ordered_words = [
-            w
-            for c in reading.clauses
-            if c.sentence == sentence(m)
-            for w in reading.words[c.first : c.last]
+            w for c in said if c.sentence == sentence(m) for w in reading.words[c.first : c.last]
         ]
+        words = set(ordered_words)
         either = (
             "either" in ordered_words and "or" in ordered_words[ordered_words.index("either") :]
         )
@@ -1026,6 +1022,39 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
         if roles[m.item][0] == "mechanism" and _beside(reading, primary, m):
             roles[m.item] = ("co-cause", False)
     return roles
+
+
+def _asides(reading: Reading, ordered: list[Match]) -> set[int]:
+    """The clauses that stand wholly inside a bracket, name another thing of a cause named
+    outside it ("a larger acoustic model (or vocoder, possibly both)": the voice's own
+    thing) and no cause of their own: an aside about a detail of that cause. Not an
+    alternative that names something else ("(or maybe the balancer change)")."""
+    out: set[int] = set()
+    for bracket in re.finditer(r"\(([^()]*)\)", reading.text):
+        lo, hi = bracket.span()
+        inside = {
+            n
+            for n, c in enumerate(reading.clauses)
+            if c.last > c.first
+            and reading.spans[c.first][0] >= lo
+            and reading.spans[c.last - 1][1] <= hi
+        }
+        if not inside:
+            continue
+        within = {m.item for m in ordered if m.clauses <= inside}
+        outside = {m.item for m in ordered if not m.clauses <= inside}
+        first = min(reading.clauses[n].first for n in inside)
+        last = max(reading.clauses[n].last for n in inside)
+        detail = any(
+            p.at(reading, i)
+            for concept in _concepts()
+            if concept.id in outside
+            for p in concept.groups[0]
+            for i in range(first, last)
+        )
+        if detail and within <= outside:
+            out |= inside
+    return out
 
 
 def _effect_clause(reading: Reading, c: int) -> bool:
