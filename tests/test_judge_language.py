@@ -3723,6 +3723,8 @@ def test_a_topic_question_answered_by_its_burden(answers, credit):
         (["TTS voice canaries are a solution looking for a problem."], 0),
         (["TTS voice canaries — a solution in search of a problem."], 0),
         (["The launch canary already flags a slow TTS voice."], 0),
+        (["TTS voice canary reports already exist in our tooling, which covers this well."], 0),
+        (["TTS voice canary reports should exist in launch tooling, which covers this gap."], 1),
         # a gain, a solution to a named problem, a measure directed
         (["A canary for every TTS voice? Halt on first byte; less toil than a rollback."], 1),
         (["TTS voice canaries — a solution to the problem we keep having."], 1),
@@ -4086,4 +4088,32 @@ def test_blind_to_a_signal_asks_for_its_alarm(answers, credit):
     ],
 )
 def test_a_bracketed_aside_on_a_detail_hedges_nothing(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # the seventeenth round: a verdict through a pronoun that the evidence weighs nothing
+        # (a denied verb of weighing, or a judging verb with a doubt) sets the cause aside
+        (
+            "The new voice is a bigger model, though its benchmarks are noisy, so I'd not read "
+            "much into it. I'd check the balancer.",
+            0.0,
+        ),
+        (
+            "Someone blamed the new voice's bigger model, but it matched the old one offline, "
+            "so I find that hard to believe.",
+            0.0,
+        ),
+        # an action denied, or a judgement that is no doubt, leaves the cause standing
+        (
+            "The new voice is a bigger model and it doubled the first byte; we didn't roll "
+            "it back yet.",
+            1.0,
+        ),
+        ("The new voice is a bigger model; I find it slower on every single request.", 1.0),
+    ],
+)
+def test_evidence_said_to_weigh_nothing_sets_the_cause_aside(text, share):
     assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)

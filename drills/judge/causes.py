@@ -639,6 +639,40 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
                 # "I doubt it's the network": said of one cause's thing, by a word of it
                 out.append(Verdict(clause.first, False, rest.start, rest.stop))
                 break
+    return out + _weighed_back(reading)
+
+
+# verbs of weighing evidence ("read much into it", "put much stock in it", "trust it")
+_WEIGHING = frozenset(stem(w) for w in ("read", "stock", "weight", "trust", "faith", "store"))
+# a doubt said of what a judging verb points at ("I find that hard to believe")
+_DOUBTS = (("hard", "to", "believe"), ("difficult", "to", "believe"), ("hard", "to", "buy"))
+_DOUBTS += (("unlikely",), ("implausible",), ("far-fetched",), ("a", "stretch"))
+
+
+def _weighed_back(reading: Reading) -> list[Verdict]:
+    """A verdict through a pronoun that says the evidence for a cause weighs nothing: a
+    denied verb of weighing whose object, the clause's last word, points back ("so I'd not
+    read much into it", "I wouldn't put much stock in that"), or a judging verb with a
+    doubt said of a pronoun ("so I find that hard to believe"). Not an action denied ("we
+    didn't roll it back": no verb of weighing), nor a doubt of something named ("I find a
+    network fault hard to believe" is the named thing's verdict, read where it is named)."""
+    words, out = reading.words, []
+    for clause in reading.clauses:
+        if clause.hypothetical or clause.last - clause.first < 2:
+            continue
+        last = clause.last - 1
+        for _, b in clause.triggers:
+            weighs = any(stem(w) in _WEIGHING for w in words[b : min(b + 3, last)])
+            if weighs and last - b <= 4 and words[last] in _OBJECTS:
+                out.append(Verdict(clause.first, True, b, b))
+                break
+        for k in range(clause.first, last):
+            if stem(words[k]) not in _JUDGING or words[k + 1] not in _OBJECTS:
+                continue
+            said = words[k + 2 : clause.last]
+            if any(said[: len(d)] == d for d in _DOUBTS):
+                out.append(Verdict(clause.first, True, k + 1, k + 1))
+                break
     return out
 
 

@@ -629,7 +629,7 @@ _SUFFICING_PAIRS = frozenset(
     # what there is, said to do the work ("the rollback button does the job", "the current
     # flow has served us well", "the existing alert covers it")
     | {("served", "us"), ("serves", "us"), ("covers", "it"), ("covers", "that")}
-    | {("handles", "it"), ("handles", "that")}
+    | {("handles", "it"), ("handles", "that"), ("covers", "this"), ("cover", "this")}
     # what there is already signals what the measure would ("the quality alarm already
     # tells us", "the burn alert already flags it")
     | {("already", v) for v in ("tells", "tell", "shows", "show", "flags", "flag", "warns")}
