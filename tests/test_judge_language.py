@@ -4036,9 +4036,17 @@ def test_a_second_change_called_unrelated_in_a_relative_clause_is_no_rival(text,
         (["Nothing reaches production without a gate on slice WER."], 1),
         (["From now on nothing ships without a gate on slice WER."], 1),
         (["I refuse to approve another release without a gate on slice WER."], 1),
+        (["The fix is that nobody can ship a model without a gate on slice WER."], 1),
+        (["From now on no model moves to production without a gate on slice WER."], 1),
+        (["Never again should a model ship with no gate on slice WER."], 1),
+        (["How on earth did a model get through without a gate on slice WER?"], 1),
         # a measure refused, or a "nothing" that reports, requires nothing
         (["I refuse to add a gate on slice WER without evidence it helps."], 0),
         (["Last quarter we shipped nothing without a gate on slice WER, and it still broke."], 0),
+        (["We shipped it with no gate on slice WER."], 0),
+        (["Nobody noticed we changed the model and added no gate on slice WER."], 0),
+        (["How did a model get through without a gate on slice WER?"], 0),
+        (["How on earth would we run a gate on slice WER without more people?"], 0),
     ],
 )
 def test_a_passage_refused_without_the_measure_requires_it(answers, credit):

@@ -146,6 +146,7 @@ _NOT_BLIND = frozenset({"never", "not", "hardly", "no", "nor"})
 _PRESENT_WHY = frozenset({"do", "does"})
 # a why-question of a choice to put a change out ("why would we ship X without Y?"): the
 # release is the practice, what it goes without the lack
+_HOW_DID = frozenset({"did", "does", "do", "could", "can", "is", "was"})
 _CHOOSING_WHY = frozenset({"would", "should", "did", "do", "does"})
 _WHO = frozenset({"we", "you", "they", "anyone", "anybody", "i", "someone", "people"})
 
@@ -155,11 +156,19 @@ def practice_lacking(words: Sequence[str]) -> bool:
     does the pool keep working on requests nobody waits for, without a deadline?": a
     why-question of the present practice, with what it goes without: the lack complained of;
     so is a release chosen without it ("why would we ship a new voice without a canary?"),
-    but not "why would we add X without evidence": a measure chosen, weighed)."""
+    but not "why would we add X without evidence": a measure chosen, weighed); and so is
+    "how on earth did X get through without Y?"."""
     k = 1
-    if tuple(words[1:3]) in (("on", "earth"), ("the", "hell")):
+    exclaimed = tuple(words[1:3]) in (("on", "earth"), ("the", "hell"))
+    if exclaimed:
         k = 3
     if len(words) <= k + 2 or words[k + 1].endswith("n't") or "without" not in words[k + 2 :]:
+        return False
+    if words[0] == "how":
+        # "how on earth did a broken release get through without the gate?": the lack,
+        # exclaimed over (a plain "how did ...?" asks)
+        return exclaimed and words[k] in _HOW_DID
+    if words[0] != "why":
         return False
     if words[k] in _PRESENT_WHY:
         return True

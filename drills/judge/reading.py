@@ -2077,10 +2077,10 @@ def complains(words: Sequence[str]) -> bool:
     "why don't we have a churn metric", "why do we still not page on it"): the denial
     comes within its first words, said of what there is, not inside what the question
     names ("why promote a build that was never shadowed?" asks why do the harm)."""
+    if practice_lacking(words):
+        return True  # "why on earth do we ... without X?", "how on earth did ... without X?"
     if list(words[:1]) != ["why"]:
         return False
-    if practice_lacking(words):
-        return True
     head = list(words[1:6])
     k = next((i for i, w in enumerate(head) if _denial(w)), None)
     return (

@@ -6,8 +6,12 @@ The construction, whatever its words: what is refused is a change let through (t
 letting through, `PASSING`: approve, ship, merge, promote, sign ...), or everything at once
 ("nothing" as the clause's subject), and the "without" names what it must have. The two
 negatives cancel, as "no voice ships without a canary" does (`reading._never_without`):
-- "nothing" as the subject, among the clause's first words ("from now on nothing ..."), with a
-  "without" after it: nothing passes but with the thing, whoever speaks;
+- "nothing", "nobody", "no one" or "no <thing>" as the subject, among the clause's first
+  words ("from now on nothing ...", "the fix is that nobody can start a mirror without an
+  end date", "no cohort moves to a new path without a staged rollout"), with a "without"
+  after it: nothing passes but with the thing, whoever speaks;
+- an opening "never" or "no more" with a "with no" ("never again should a cohort degrade
+  with no alert"), read as "without" is;
 - a speaker's refusal ("I refuse to", "we won't", "I wouldn't") of a verb of letting through,
   with a "without" after its object.
 Not a measure refused ("I wouldn't add a budget without evidence": adding is no passage),
@@ -38,13 +42,49 @@ def passing(word: str) -> bool:
     return False
 
 
+_NO_ONE = frozenset({"nothing", "nobody", "noone"})
+
+
 def _opening_nothing(words: Sequence[str], lo: int, hi: int) -> int | None:
-    """Where "nothing" stands as the clause's subject: after nothing but an opener."""
-    for k in range(lo, min(hi, lo + 5)):
-        if words[k] == "nothing":
-            return k
+    """Where "nothing" / "nobody" / "no one" / "no <thing>" stands as the clause's subject:
+    after nothing but an opener, or right after a "that" ("the fix is that nobody can
+    ...")."""
+    start = lo
+    if "that" in words[lo:hi]:
+        that = words.index("that", lo, hi)
+        if that + 1 < hi and (words[that + 1] in _NO_ONE or words[that + 1] == "no"):
+            start = that + 1
+    for k in range(start, min(hi, start + 5)):
+        if words[k] in _NO_ONE or (words[k] == "no" and k + 1 < hi and words[k + 1] != "more"):
+            return None if _reported(words[k + 1 : min(hi, k + 5)]) else k
         if words[k] not in _OPENERS:
             return None
+    return None
+
+
+_PAST = frozenset({"was", "were", "got", "went", "did", "had", "saw", "ran"})
+_MODALS = frozenset({"can", "could", "should", "will", "would", "must", "may", "shall"})
+
+
+def _reported(after: Sequence[str]) -> bool:
+    """The subject's verb is past, with no modal before it: what happened is told ("no model
+    passed without a gate last year", "nobody noticed ..."), no rule set."""
+    for w in after:
+        if w in _MODALS:
+            return False
+        if w in _PAST or (w.endswith("ed") and w != "need"):
+            return True
+    return False
+
+
+def _opening_prohibition(words: Sequence[str], lo: int, hi: int) -> int | None:
+    """An opening "never" or "no more" ("never again should a cohort degrade with no
+    alert"): for a "with no", which `reading._never_without` does not read as "without"."""
+    k = lo
+    while k < hi and words[k] in _OPENERS:
+        k += 1
+    if k < hi and (words[k] == "never" or tuple(words[k : k + 2]) == ("no", "more")):
+        return k
     return None
 
 
@@ -63,15 +103,21 @@ def required(
 ) -> list[tuple[int, int]]:
     """The clause's triggers, less the refusal and the "without" of a rule that requires
     what follows the "without"."""
-    withouts = [t for t in triggers if words[t[0]] == "without"]
+    # "with no alert" is a "without"
+    with_no = [
+        t for t in triggers if words[t[0]] == "no" and t[0] > lo and words[t[0] - 1] == "with"
+    ]
+    withouts = [t for t in triggers if words[t[0]] == "without"] + with_no
     if not withouts:
         return triggers
     at = _opening_nothing(words, lo, hi)
     if at is None:
         at = _refused_passage(words, lo, hi)
+    if at is None and with_no:
+        at = _opening_prohibition(words, lo, hi)
     if at is None:
         return triggers
-    after = [t for t in withouts if t[0] > at]
+    after = sorted(t for t in withouts if t[0] > at)
     if not after:
         return triggers
     dropped = {after[0], *(t for t in triggers if t[0] == at)}
