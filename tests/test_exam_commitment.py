@@ -220,3 +220,11 @@ def test_a_verdict_on_every_measure_denied_held_to_a_condition_or_reported_keeps
         "Honestly, I would skip these steps.",
     ):
         assert score(f"{STATED} {verdict}") == 0, verdict
+
+
+def test_a_sweeping_verdict_over_a_dashed_list_takes_it_all_back():
+    # the seventeenth round: the verdict's subject cut by a dashed list of the measures
+    swept = STATED + " All these gates — canary, rollback, slice comparison — are overkill here."
+    assert score(swept) == 0
+    kept = STATED + " All these gates — canary, rollback, slice comparison — are worth the time."
+    assert score(kept) >= 60

@@ -220,7 +220,7 @@ def _scope(words: list[str]) -> str | None:
 # what the measures are called when pointed at together ("these measures", "all these steps")
 _KINDS = _ws(
     "measures steps ideas changes things proposals suggestions practices controls processes "
-    "safeguards checks precautions"
+    "safeguards checks precautions gates guardrails hoops hurdles layers"
 )
 _OPENING_SOFTENERS = _ws(
     "frankly honestly really but so and overall still though ultimately anyway in the end "
@@ -475,8 +475,14 @@ def _sections(sentences: list[_Sentence]) -> list[int]:
 def _retract(sentences: list[_Sentence]) -> None:
     starts = _sections(sentences)
     for k, s in enumerate(sentences):
+        scopes = [_scope(_words(clause)) for clause in s.clauses]
+        # a sweeping verdict whose subject a dashed list cuts into clauses ("All these gates
+        # — shadow, canary, privacy reviews — are overkill"): read over the whole sentence,
+        # at its last clause, so the list it names goes with what came before
+        if len(scopes) > 1 and not any(scopes) and _sweeping(_words(" ".join(s.clauses))):
+            scopes[-1] = "wide"
         for c, clause in enumerate(s.clauses):
-            scope = _scope(_words(clause))
+            scope = scopes[c]
             if scope is None:
                 if c == 0 and _disowns(_words(clause)):
                     _drop_reported_before(sentences, k)
