@@ -4114,7 +4114,18 @@ def test_a_bracketed_aside_on_a_detail_hedges_nothing(text, share):
             "so I find that hard to believe.",
             0.0,
         ),
-        # an action denied, or a judgement that is no doubt, leaves the cause standing
+        (
+            "The new voice is a bigger model, but offline it matched the old one, so no. The "
+            "balancer rollout slowed the first byte.",
+            0.0,
+        ),
+        # an action denied, a judgement that is no doubt, or a "no" that answers a question
+        # leaves the cause standing
+        (
+            "The new voice is a bigger model. Did anyone load-test it? No. So first audio "
+            "doubled.",
+            1.0,
+        ),
         (
             "The new voice is a bigger model and it doubled the first byte; we didn't roll "
             "it back yet.",

@@ -652,12 +652,21 @@ _DOUBTS += (("unlikely",), ("implausible",), ("far-fetched",), ("a", "stretch"))
 def _weighed_back(reading: Reading) -> list[Verdict]:
     """A verdict through a pronoun that says the evidence for a cause weighs nothing: a
     denied verb of weighing whose object, the clause's last word, points back ("so I'd not
-    read much into it", "I wouldn't put much stock in that"), or a judging verb with a
-    doubt said of a pronoun ("so I find that hard to believe"). Not an action denied ("we
+    read much into it", "I wouldn't put much stock in that"), a judging verb with a doubt
+    said of a pronoun ("so I find that hard to believe"), or a bare "no" after what was
+    said ("..., but offline WER is better, so no."). Not an action denied ("we
     didn't roll it back": no verb of weighing), nor a doubt of something named ("I find a
     network fault hard to believe" is the named thing's verdict, read where it is named)."""
     words, out = reading.words, []
     for clause in reading.clauses:
+        said = [w for w in words[clause.first : clause.last] if w not in _LEADS]
+        if said in (["no"], ["nope"], ["nah"]) and clause.first > 0:
+            # "... but offline WER is better, so no.": a bare "no" after what was said (not
+            # the answer to a question: "Did anyone test it? No.")
+            before = reading.text[: reading.spans[clause.first][0]].rstrip()
+            if not before.endswith("?"):
+                out.append(Verdict(clause.first, True, clause.last, clause.last))
+            continue
         if clause.hypothetical or clause.last - clause.first < 2:
             continue
         last = clause.last - 1
