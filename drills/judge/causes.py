@@ -645,8 +645,10 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
 # verbs of weighing evidence ("read much into it", "put much stock in it", "trust it")
 _WEIGHING = frozenset(stem(w) for w in ("read", "stock", "weight", "trust", "faith", "store"))
 # a doubt said of what a judging verb points at ("I find that hard to believe")
-_DOUBTS = (("hard", "to", "believe"), ("difficult", "to", "believe"), ("hard", "to", "buy"))
-_DOUBTS += (("unlikely",), ("implausible",), ("far-fetched",), ("a", "stretch"))
+_DOUBTS: tuple[tuple[str, ...], ...] = (
+    *(("hard", "to", "believe"), ("difficult", "to", "believe"), ("hard", "to", "buy")),
+    *(("unlikely",), ("implausible",), ("far-fetched",), ("a", "stretch")),
+)
 
 
 def _weighed_back(reading: Reading) -> list[Verdict]:
@@ -659,8 +661,8 @@ def _weighed_back(reading: Reading) -> list[Verdict]:
     network fault hard to believe" is the named thing's verdict, read where it is named)."""
     words, out = reading.words, []
     for clause in reading.clauses:
-        said = [w for w in words[clause.first : clause.last] if w not in _LEADS]
-        if said in (["no"], ["nope"], ["nah"]) and clause.first > 0:
+        bare = [w for w in words[clause.first : clause.last] if w not in _LEADS]
+        if bare in (["no"], ["nope"], ["nah"]) and clause.first > 0:
             # "... but offline WER is better, so no.": a bare "no" after what was said (not
             # the answer to a question: "Did anyone test it? No.")
             before = reading.text[: reading.spans[clause.first][0]].rstrip()
