@@ -103,23 +103,21 @@ def required(
 ) -> list[tuple[int, int]]:
     """The clause's triggers, less the refusal and the "without" of a rule that requires
     what follows the "without"."""
-    # "with no alert" is a "without"
-    with_no = [
-        t for t in triggers if words[t[0]] == "no" and t[0] > lo and words[t[0] - 1] == "with"
-    ]
-    withouts = [t for t in triggers if words[t[0]] == "without"] + with_no
-    if not withouts:
-        return triggers
+    withouts = [t for t in triggers if words[t[0]] == "without"]
     at = _opening_nothing(words, lo, hi)
     if at is None:
         at = _refused_passage(words, lo, hi)
-    if at is None and with_no:
-        at = _opening_prohibition(words, lo, hi)
+    if at is None:
+        # under an opening "never" / "no more", "with no alert" is a "without"
+        withouts = [
+            t for t in triggers if words[t[0]] == "no" and t[0] > lo and words[t[0] - 1] == "with"
+        ]
+        at = _opening_prohibition(words, lo, hi) if withouts else None
     if at is None:
         return triggers
     after = sorted(t for t in withouts if t[0] > at)
-    if not after:
-        return triggers
+    if not after or "than" in words[at : after[0][0]]:
+        return triggers  # "nothing ships faster than a change without a gate": a comparison
     dropped = {after[0], *(t for t in triggers if t[0] == at)}
     return [t for t in triggers if t not in dropped]
 
