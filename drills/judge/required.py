@@ -15,7 +15,9 @@ negatives cancel, as "no voice ships without a canary" does (`reading._never_wit
 - a speaker's refusal ("I refuse to", "we won't", "I wouldn't") of a verb of letting through,
   with a "without" after its object.
 Not a measure refused ("I wouldn't add a budget without evidence": adding is no passage),
-nor a "nothing" that is no subject ("we changed nothing without a review" reports).
+nor a "nothing" that is no subject ("we changed nothing without a review" reports), nor a
+subject whose verb is a past report ("nobody noticed it shipped without a gate"), nor a
+comparison ("nothing ships faster than a change without a gate").
 """
 
 from __future__ import annotations
