@@ -73,6 +73,17 @@ def test_a_demanded_or_answered_question_earns_as_a_statement():
     assert committed("Slice by device first: does it drop only there?") != ""
 
 
+def test_the_exam_reads_a_demanding_question_as_the_drill_does():
+    # one reading (rhetoric.asks_for): "how many more <harms> before we <measure>?" and a
+    # complaint of a lack demand the measure; a count that weighs asks
+    demanded = " ".join(f"How many more missed slices before we {m}?" for m in MEASURES)
+    assert score(demanded) >= 60
+    counted = " ".join(f"How many more times will we {m} this year?" for m in MEASURES)
+    assert score(counted) == 0
+    assert committed("Why is there still no per-slice gate on the router?") != ""
+    assert committed("Why is a per-slice gate on the router worth it?") == ""
+
+
 # --- retractions -------------------------------------------------------------------------
 
 
@@ -209,3 +220,11 @@ def test_a_verdict_on_every_measure_denied_held_to_a_condition_or_reported_keeps
         "Honestly, I would skip these steps.",
     ):
         assert score(f"{STATED} {verdict}") == 0, verdict
+
+
+def test_a_sweeping_verdict_over_a_dashed_list_takes_it_all_back():
+    # the seventeenth round: the verdict's subject cut by a dashed list of the measures
+    swept = STATED + " All these gates — canary, rollback, slice comparison — are overkill here."
+    assert score(swept) == 0
+    kept = STATED + " All these gates — canary, rollback, slice comparison — are worth the time."
+    assert score(kept) >= 60

@@ -1683,6 +1683,60 @@ def test_a_turn_to_a_rival_sets_the_cause_before_it_aside(text, wanted, share):
 
 
 @pytest.mark.parametrize(
+    "text, wanted, share",
+    [
+        # the same turn said in a team's voice, with an epistemic "has to be", by a verb of
+        # attributing, or as an investigation turned elsewhere ("look at ... instead")
+        (
+            "The new voice is a bigger model, but it cleared every offline benchmark. We think "
+            "the load balancer rollout slowed the first byte.",
+            VOICE,
+            0.0,
+        ),
+        (
+            "The new voice is a bigger model, but nobody load-tested it. We think that is why "
+            "the first byte got slow.",
+            VOICE,
+            1.0,
+        ),
+        (
+            "A bigger voice model may add a few milliseconds, but it has to be the balancer "
+            "rollout that moved the first byte.",
+            VOICE,
+            0.0,
+        ),
+        (
+            "While the new voice is a bigger model, we attribute the slow first byte to the "
+            "balancer rollout.",
+            VOICE,
+            0.0,
+        ),
+        (
+            "The new voice is a bigger model and it takes longer to produce its first frame; "
+            "we attribute the slow first byte to that.",
+            VOICE,
+            1.0,
+        ),
+        (
+            "Mirrored traffic does still reach the release pool, but only a trickle of it, so "
+            "we will focus on the upload sizes instead.",
+            SHADOW,
+            0.0,
+        ),
+        # a fix done instead is no turn: the cause stands
+        (
+            "Mirrored traffic is still doubling the release pool's work, but we can't switch "
+            "the mirror off before Monday, so we'll add nodes instead.",
+            SHADOW,
+            1.0,
+        ),
+    ],
+)
+def test_a_turn_in_other_voices_sets_the_cause_before_it_aside(text, wanted, share):
+    assert diagnosis_share(text, [wanted])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
     "answers, concept, credit",
     [
         # a bad outcome foretold for the measure, with no verdict word: argued against
@@ -3630,8 +3684,13 @@ def test_a_rival_change_in_a_sentence_of_its_own(text, share):
         # a why-question of the present practice, with what it goes without: the lack
         (["Why on earth do we launch TTS voices without a canary?"], 1),
         (["Why does every TTS voice still ship to everyone without a canary first?"], 1),
+        # a release chosen without the measure is the practice complained of (seventeenth
+        # round, the audit's "Why would we ship X without Y?")
+        (["Why would we ship a new TTS voice without a canary?"], 1),
+        (["Why should anyone push a TTS voice to everyone without a canary first?"], 1),
         # a question of a choice, or an open question, asks
         (["Why would we add a TTS voice canary without evidence it helps?"], 0),
+        (["Why would we ship a TTS voice canary without evidence it helps?"], 0),
         (["Why do we need a TTS voice canary?"], 0),
     ],
 )
@@ -3652,6 +3711,42 @@ def test_a_why_question_of_a_practice_without_the_measure(answers, credit):
     ],
 )
 def test_a_topic_question_answered_by_its_burden(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # the seventeenth round: a dismissal of no need as the appraisal's head or a
+        # copula's predicate, and what there is said to signal already
+        (["TTS voice canaries are a solution looking for a problem."], 0),
+        (["TTS voice canaries — a solution in search of a problem."], 0),
+        (["The launch canary already flags a slow TTS voice."], 0),
+        (["TTS voice canary reports already exist in our tooling, which covers this well."], 0),
+        (["TTS voice canary reports should exist in launch tooling, which covers this gap."], 1),
+        # a gain, a solution to a named problem, a measure directed
+        (["A canary for every TTS voice? Halt on first byte; less toil than a rollback."], 1),
+        (["TTS voice canaries — a solution to the problem we keep having."], 1),
+        (["TTS voice canaries — a solution to the slow-voice problem."], 1),
+    ],
+)
+def test_a_verdict_of_no_need_or_of_what_signals_already(answers, credit):
+    found = judge(answers, [CANARY])
+    assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # a list its label calls topics names topics, however short
+        (["Themes: TTS voice canary, launch hygiene, holistic quality."], 0),
+        (["Pillars: TTS voice canary, launch hygiene, holistic quality."], 0),
+        # a label of measures, or none: one terse answer with its details
+        (["Fixes: TTS voice canary, halted on first byte, per voice."], 1),
+    ],
+)
+def test_a_list_labelled_as_topics(answers, credit):
     found = judge(answers, [CANARY])
     assert found.weights.get(CANARY.id, 0) * found.factor == credit, found
 
@@ -3931,3 +4026,113 @@ def test_a_rival_committed_to_after_the_cause_sets_it_aside(text, share):
 )
 def test_a_second_change_called_unrelated_in_a_relative_clause_is_no_rival(text, share):
     assert diagnosis_share(text, ["beam-width-changed"])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # the seventeenth round (drills/judge/required.py): "nothing" as the subject, or a
+        # speaker refusing a change passage, with a "without": the rule requires the thing
+        (["Nothing reaches production without a gate on slice WER."], 1),
+        (["From now on nothing ships without a gate on slice WER."], 1),
+        (["I refuse to approve another release without a gate on slice WER."], 1),
+        (["The fix is that nobody can ship a model without a gate on slice WER."], 1),
+        (["From now on no model moves to production without a gate on slice WER."], 1),
+        (["Never again should a model ship with no gate on slice WER."], 1),
+        (["How on earth did a model get through without a gate on slice WER?"], 1),
+        # a measure refused, or a "nothing" that reports, requires nothing
+        (["I refuse to add a gate on slice WER without evidence it helps."], 0),
+        (["Last quarter we shipped nothing without a gate on slice WER, and it still broke."], 0),
+        (["We shipped it with no gate on slice WER."], 0),
+        (["Nothing ships faster than a model without a gate on slice WER."], 0),
+        (["Nobody noticed we changed the model and added no gate on slice WER."], 0),
+        (["How did a model get through without a gate on slice WER?"], 0),
+        (["How on earth would we run a gate on slice WER without more people?"], 0),
+    ],
+)
+def test_a_passage_refused_without_the_measure_requires_it(answers, credit):
+    found = judge(answers, [SLICE_GATE])
+    assert found.weights.get(SLICE_GATE.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "answers, credit",
+    [
+        # the seventeenth round: what nobody could see ("blind on / to") is the alarm that was
+        # missing, as a word of silence under a prohibition is; a tripwire is an alarm
+        (["We flew blind on first audio byte for a week."], 1),
+        (["Never again should we be blind to first audio byte."], 1),
+        (["Put a tripwire on first audio byte."], 1),
+        # the blindness denied, or the alarm turned down
+        (["We were never blind to first audio byte."], 0),
+        (["No tripwire on first audio byte, please; it would page all night."], 0),
+    ],
+)
+def test_blind_to_a_signal_asks_for_its_alarm(answers, credit):
+    found = judge(answers, [FAB_ALERT])
+    assert found.weights.get(FAB_ALERT.id, 0) * found.factor == credit, found
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # the seventeenth round: a bracketed aside unsure of a detail of the cause's own thing
+        # hedges nothing
+        (
+            "The new voice runs a much larger synthesis model (or vocoder, maybe both), so "
+            "first audio byte doubled.",
+            1.0,
+        ),
+        # an aside that offers something else, or a cause of its own, still hedges
+        (
+            "The new voice runs a much larger synthesis model (or maybe the balancer rollout), "
+            "so first audio byte doubled.",
+            0.0,
+        ),
+        (
+            "The new voice runs a much larger synthesis model (or maybe the pool is cold "
+            "after the deploy), so first audio byte doubled.",
+            0.0,
+        ),
+    ],
+)
+def test_a_bracketed_aside_on_a_detail_hedges_nothing(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        # the seventeenth round: a verdict through a pronoun that the evidence weighs nothing
+        # (a denied verb of weighing, or a judging verb with a doubt) sets the cause aside
+        (
+            "The new voice is a bigger model, though its benchmarks are noisy, so I'd not read "
+            "much into it. I'd check the balancer.",
+            0.0,
+        ),
+        (
+            "Someone blamed the new voice's bigger model, but it matched the old one offline, "
+            "so I find that hard to believe.",
+            0.0,
+        ),
+        (
+            "The new voice is a bigger model, but offline it matched the old one, so no. The "
+            "balancer rollout slowed the first byte.",
+            0.0,
+        ),
+        # an action denied, a judgement that is no doubt, or a "no" that answers a question
+        # leaves the cause standing
+        (
+            "The new voice is a bigger model. Did anyone load-test it? No. So first audio doubled.",
+            1.0,
+        ),
+        (
+            "The new voice is a bigger model and it doubled the first byte; we didn't roll "
+            "it back yet.",
+            1.0,
+        ),
+        ("The new voice is a bigger model; I find it slower on every single request.", 1.0),
+    ],
+)
+def test_evidence_said_to_weigh_nothing_sets_the_cause_aside(text, share):
+    assert diagnosis_share(text, [VOICE])[0] == share, read_causes(text)

@@ -127,7 +127,10 @@ def _judged(reading: Reading, clause: Clause) -> bool:
     k = 0
     while k < len(words) and words[k] in _LEADING:
         k += 1
-    found = next((p for p in lex.evaluations if words[k : k + len(p)] == p), None)
+    # or one of the lexicon's dismissals said as a noun phrase ("— theatre", "— a solution
+    # looking for a problem"): the verbless appraisal already holds no verb
+    verdicts = (*lex.evaluations, *lex.negation_phrases)
+    found = next((p for p in verdicts if words[k : k + len(p)] == p), None)
     # "— a flaky step", "— overkill": an article before it, or nothing after it
     return found is not None and (
         k + len(found) == len(words) or bool({"a", "an"} & set(words[:k]))

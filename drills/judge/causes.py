@@ -41,6 +41,7 @@ from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
 from drills.judge.reading import (
     Clause,
     Reading,
+    bare_denial,
     has_finite,
     lexicon,
     plain_denial,
@@ -576,7 +577,6 @@ class Verdict:
 
 
 _OBJECTS = frozenset({"it", "them", "that", "this", "those", "these"})
-_BARE = frozenset({"not", "no", "never", "nor", "neither", "none", "without", "cannot"})
 
 
 def _verdicts_back(reading: Reading) -> list[Verdict]:
@@ -621,7 +621,7 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
                 rest = range(k + 2, clause.last)
             elif lead == [a - 1] and pronoun_at(reading, a - 1, a + 1):
                 rest = range(b, clause.last)  # "that isn't the story"
-                if words[a] not in _BARE and not words[a].endswith("n't"):
+                if not bare_denial(words[a]):
                     # "that's a coincidence", "that's cosmetic": the dismissal is the verdict
                     out.append(Verdict(clause.first, True, rest.start, rest.stop))
                     break
@@ -638,6 +638,51 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
             if k < clause.last and _headed(reading, list(rest)):
                 # "I doubt it's the network": said of one cause's thing, by a word of it
                 out.append(Verdict(clause.first, False, rest.start, rest.stop))
+                break
+    return out + _weighed_back(reading)
+
+
+# verbs of weighing evidence ("read much into it", "put much stock in it", "trust it")
+_WEIGHING = frozenset(stem(w) for w in ("read", "stock", "weight", "trust", "faith", "store"))
+# a doubt said of what a judging verb points at ("I find that hard to believe")
+_DOUBTS: tuple[tuple[str, ...], ...] = (
+    *(("hard", "to", "believe"), ("difficult", "to", "believe"), ("hard", "to", "buy")),
+    *(("unlikely",), ("implausible",), ("far-fetched",), ("a", "stretch")),
+)
+
+
+def _weighed_back(reading: Reading) -> list[Verdict]:
+    """A verdict through a pronoun that says the evidence for a cause weighs nothing: a
+    denied verb of weighing whose object, the clause's last word, points back ("so I'd not
+    read much into it", "I wouldn't put much stock in that"), a judging verb with a doubt
+    said of a pronoun ("so I find that hard to believe"), or a bare "no" after what was
+    said ("..., but offline WER is better, so no."). Not an action denied ("we
+    didn't roll it back": no verb of weighing), nor a doubt of something named ("I find a
+    network fault hard to believe" is the named thing's verdict, read where it is named)."""
+    words, out = reading.words, []
+    for clause in reading.clauses:
+        bare = [w for w in words[clause.first : clause.last] if w not in _LEADS]
+        if bare in (["no"], ["nope"], ["nah"]) and clause.first > 0:
+            # "... but offline WER is better, so no.": a bare "no" after what was said (not
+            # the answer to a question: "Did anyone test it? No.")
+            before = reading.text[: reading.spans[clause.first][0]].rstrip()
+            if not before.endswith("?"):
+                out.append(Verdict(clause.first, True, clause.last, clause.last))
+            continue
+        if clause.hypothetical or clause.last - clause.first < 2:
+            continue
+        last = clause.last - 1
+        for _, b in clause.triggers:
+            weighs = any(stem(w) in _WEIGHING for w in words[b : min(b + 3, last)])
+            if weighs and last - b <= 4 and words[last] in _OBJECTS:
+                out.append(Verdict(clause.first, True, b, b))
+                break
+        for k in range(clause.first, last):
+            if stem(words[k]) not in _JUDGING or words[k + 1] not in _OBJECTS:
+                continue
+            said = words[k + 2 : clause.last]
+            if any(said[: len(d)] == d for d in _DOUBTS):
+                out.append(Verdict(clause.first, True, k + 1, k + 1))
                 break
     return out
 
@@ -719,7 +764,8 @@ def _own_thing(reading: Reading, m: Match) -> list[tuple[int, int]]:
 
 _BELIEVING = frozenset(
     {("i", "think"), ("i", "believe"), ("i", "reckon"), ("must", "be"), ("probably",)}
-    | {("prob",), ("most", "likely")}
+    | {("prob",), ("most", "likely"), ("we", "think"), ("we", "believe"), ("we", "reckon")}
+    | {("has", "to", "be"), ("have", "to", "be"), ("got", "to", "be")}
 )
 # an epistemic adverb turns away only after a concession ("X changed, but ... It's probably
 # Y"), not after a qualified denial ("I would not conclude X overall — the gain is probably
@@ -727,6 +773,29 @@ _BELIEVING = frozenset(
 _EPISTEMIC = frozenset({("probably",), ("prob",), ("most", "likely")})
 _CONCEDING = frozenset({"but", "though", "although", "while", "however", "yet", "even"})
 _BACK_POINTING = frozenset({"that", "this", "those", "these", "them"})
+
+
+# verbs of where an investigation looks ("look at the UI instead", "focus on the LLM instead")
+_LOOKING = frozenset(
+    stem(w) for w in ("look", "looking", "focus", "investigate", "examine")
+)  # not "search": "a proper beam search instead of greedy" names the cause's own thing
+
+
+def _elsewhere(reading: Reading) -> list[tuple[int, int]]:
+    """The investigation turned elsewhere ("... so we will look at the UI instead", "we're
+    keeping it and looking for savings in retrieval instead"): a verb of looking, up to ten
+    words before an "instead" in its sentence, is a turn to a rival as "I'd look at" is. A
+    fix done instead ("so we'll pre-warm instead") is no such turn: the cause stands."""
+    words, out = reading.words, []
+    for k, w in enumerate(words):
+        if w != "instead" or words[k + 1 : k + 2] == ("of",):
+            continue  # "looked at the logs instead of guessing": a manner, no turn
+        sentence = reading.clause(k).sentence
+        for j in range(max(0, k - 10), k):
+            if stem(words[j]) in _LOOKING and reading.clause(j).sentence == sentence:
+                out.append((j, j + 1))
+                break
+    return out
 
 
 def _switched(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
@@ -738,7 +807,7 @@ def _switched(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
     and not named again from the turn on. A turn that points back ("I'd blame that") or
     names the cause again takes it up instead."""
     words, out = reading.words, []
-    for s, e in spans_of(words, lexicon().switches, 0, len(words)):
+    for s, e in sorted(spans_of(words, lexicon().switches, 0, len(words)) + _elsewhere(reading)):
         nxt = words[e : e + 2]
         if nxt[:1] and (nxt[0] in _BACK_POINTING or (nxt[0] == "it" and nxt[1:] != ("to",))):
             continue
@@ -971,21 +1040,17 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
     by_sentence: dict[tuple[int, int], set[str]] = {}
     for m in asserted:
         by_sentence.setdefault(_independent(reading, m.first), set()).add(m.item)
-    hedged = reading.hedged()
+    # a bracketed aside that names no cause of its own ("a larger acoustic model (or
+    # vocoder, possibly both)") is unsure of a detail, not of the cause
+    aside = _asides(reading, ordered)
+    said = [c for n, c in enumerate(reading.clauses) if n not in aside]
+    hedged = any(c.hedged for c in said)
     several = len({m.item for m in asserted}) >= 2
     for m in asserted:
-        words = {
-            w
-            for c in reading.clauses
-            if c.sentence == sentence(m)
-            for w in reading.words[c.first : c.last]
-        }
         ordered_words = [
-            w
-            for c in reading.clauses
-            if c.sentence == sentence(m)
-            for w in reading.words[c.first : c.last]
+            w for c in said if c.sentence == sentence(m) for w in reading.words[c.first : c.last]
         ]
+        words = set(ordered_words)
         either = (
             "either" in ordered_words and "or" in ordered_words[ordered_words.index("either") :]
         )
@@ -1002,6 +1067,39 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
         if roles[m.item][0] == "mechanism" and _beside(reading, primary, m):
             roles[m.item] = ("co-cause", False)
     return roles
+
+
+def _asides(reading: Reading, ordered: list[Match]) -> set[int]:
+    """The clauses that stand wholly inside a bracket, name another thing of a cause named
+    outside it ("a larger acoustic model (or vocoder, possibly both)": the voice's own
+    thing) and no cause of their own: an aside about a detail of that cause. Not an
+    alternative that names something else ("(or maybe the balancer change)")."""
+    out: set[int] = set()
+    for bracket in re.finditer(r"\(([^()]*)\)", reading.text):
+        lo, hi = bracket.span()
+        inside = {
+            n
+            for n, c in enumerate(reading.clauses)
+            if c.last > c.first
+            and reading.spans[c.first][0] >= lo
+            and reading.spans[c.last - 1][1] <= hi
+        }
+        if not inside:
+            continue
+        within = {m.item for m in ordered if m.clauses <= inside}
+        outside = {m.item for m in ordered if not m.clauses <= inside}
+        first = min(reading.clauses[n].first for n in inside)
+        last = max(reading.clauses[n].last for n in inside)
+        detail = any(
+            p.at(reading, i)
+            for concept in _concepts()
+            if concept.id in outside
+            for p in concept.groups[0]
+            for i in range(first, last)
+        )
+        if detail and within <= outside:
+            out |= inside
+    return out
 
 
 def _effect_clause(reading: Reading, c: int) -> bool:

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from itertools import pairwise
 
 from drills.judge.need_refused import refuses_need
-from drills.judge.reading import Clause, Reading, closes_argument, directs
+from drills.judge.reading import Clause, Reading, closes_argument, directs, plain_denial
 
 # praise a concession grants ("sounds sensible", "is a nice metric", "would be ideal")
 _MERIT = frozenset(
@@ -50,13 +50,12 @@ _KEEPING = frozenset(
     {"also", "too", "plus", "needs", "need", "require", "requires", "only", "unless", "if"}
     | {"alone", "itself", "ensure", "sure", "provided", "long", "must", "should", "make"}
 )
-_DENIALS = frozenset({"not", "no", "never", "don't", "doesn't", "isn't", "wouldn't", "won't"})
 
 
 def _concedes(reading: Reading, clause: Clause) -> bool:
     """The clause grants its subject merit, and denies nothing."""
     words = reading.words[clause.first : clause.last]
-    if not words or clause.triggers or set(words) & _DENIALS:
+    if not words or clause.triggers or any(plain_denial(w) for w in words):
         return False
     pairs = set(pairwise(words))
     if pairs & _GRANTING:
@@ -85,9 +84,9 @@ def _keeps(reading: Reading, turn: list[Clause]) -> bool:
         if directs(reading, clause) and not closes_argument(reading, clause):
             return True
         for k, w in enumerate(words):
-            if w in _KEEPING and not _DENIALS.intersection(words[max(0, k - 2) : k]):
+            if w in _KEEPING and not any(plain_denial(d) for d in words[max(0, k - 2) : k]):
                 return True
-            if w == "enough" and _DENIALS.intersection(words[max(0, k - 3) : k]):
+            if w == "enough" and any(plain_denial(d) for d in words[max(0, k - 3) : k]):
                 return True  # "but not enough on its own"
     return False
 
@@ -167,7 +166,7 @@ def _worth_after_turn(reading: Reading) -> bool:
     words = reading.words[last.first : last.last]
     turn = max((k for k, w in enumerate(words) if w in _TURNS), default=-1)
     return bool(_WORTH.intersection(words[turn + 1 :])) and not (
-        _DENIALS.intersection(words) or any(w.endswith("n't") for w in words)
+        any(plain_denial(w) for w in words)
     )
 
 

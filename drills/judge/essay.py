@@ -32,7 +32,8 @@ import unicodedata
 from dataclasses import dataclass
 from itertools import pairwise
 
-from drills.judge.reading import split_sentences
+from drills.judge.reading import plain_denial, split_sentences
+from drills.judge.rhetoric import asks_for
 
 # --- what the examiner sees -------------------------------------------------------------
 
@@ -144,9 +145,11 @@ def _demands(text: str) -> bool:
     """A rhetorical question that demands a measure: "Why not ...?", "How about ...?", "Why
     on earth would we ship without a canary?", "How else would we catch it, if not ...?"."""
     found = _words(text)
-    pairs = {tuple(found[k : k + 2]) for k in range(len(found) - 1)}
-    if pairs & {("why", "not"), ("how", "about"), ("what", "about"), ("why", "don't")}:
+    # the drill's reading (rhetoric.asks_for): a suggestion, a complaint of a lack, or "how
+    # many more outages before we ...?"
+    if asks_for(found):
         return True
+    pairs = {tuple(found[k : k + 2]) for k in range(len(found) - 1)}
     if pairs & {("what", "if"), ("how", "else"), ("if", "not"), ("on", "earth")}:
         return True
     return found[:1] == ["why"] and ("without" in found or "skip" in found)
@@ -167,7 +170,11 @@ _TURNED_DOWN = _ws(
 )
 
 
-_NOT = frozenset({"not", "no", "never", "isn't", "aren't", "don't", "doesn't", "won't", "nor"})
+def _denies(word: str) -> bool:
+    """A plain denial (reading.plain_denial: "not", "no", "never", an n't) or "nor"."""
+    return plain_denial(word) or word == "nor"
+
+
 _COPULA = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
 _NEEDED = _ws("needed necessary required warranted worth useful helpful relevant")
 _NARROW = re.compile(
@@ -213,7 +220,7 @@ def _scope(words: list[str]) -> str | None:
 # what the measures are called when pointed at together ("these measures", "all these steps")
 _KINDS = _ws(
     "measures steps ideas changes things proposals suggestions practices controls processes "
-    "safeguards checks precautions"
+    "safeguards checks precautions gates guardrails hoops hurdles layers"
 )
 _OPENING_SOFTENERS = _ws(
     "frankly honestly really but so and overall still though ultimately anyway in the end "
@@ -232,7 +239,7 @@ def _sweeping(words: list[str]) -> bool:
     waste", "we would skip these measures", "I would not bother with any of it". The
     pointer is the verdict's subject (after an opening softener) or the object of a
     refusal; not the object of a proposal ("we roll back all of it in one step")."""
-    denied = bool(set(words) & _NOT) or any(w.endswith("n't") for w in words)
+    denied = any(_denies(w) for w in words)
     k = 0
     while k < len(words) and words[k] in _OPENING_SOFTENERS:
         k += 1
@@ -262,7 +269,7 @@ def _sweeping(words: list[str]) -> bool:
     subject = subject or (head[:2] == ["all", "these"] and len(head) > 2 and head[2] in _KINDS)
     # a verdict denied ("these steps are not overkill"), held to a condition ("overkill only
     # if ..."), or another's view reported ("Some call these measures overkill")
-    limited = bool(said_own & _NOT) or any(w.endswith("n't") for w in own)
+    limited = any(_denies(w) for w in said_own) or any(w.endswith("n't") for w in own)
     limited = limited or ("only", "if") in pairwise(own) or "unless" in said_own
     limited = limited or bool(set(words[:k]) & _REPORTING)
     if subject and rejecting_own and not limited and not any(w.startswith("skipp") for w in own):
@@ -356,7 +363,7 @@ def _existential(words: list[str]) -> bool:
         rest = words[2:]
     else:
         return False
-    if not rest or rest[0] in _NOT or set(rest) & _ACTING:
+    if not rest or _denies(rest[0]) or set(rest) & _ACTING:
         return False
     # "There are many considerations and it depends ...": a clause with a subject of its
     # own says something ("domain terms", "hard utterances" are nouns, not verbs)
@@ -390,7 +397,7 @@ def _related(words: list[str]) -> bool:
     """A statement that things only relate to something ("The slice metrics and the router
     relate to the blast radius in many ways"): things strung by "and", an empty relation as
     their verb, and nothing done, decided or denied on either side of it."""
-    if set(words) & (_ACTING | _NOT) or (words and words[0] in _SUBJECTS):
+    if set(words) & _ACTING or any(map(_denies, words)) or (words and words[0] in _SUBJECTS):
         return False
     for k in range(1, len(words)):
         relation = next((r for r in _EMPTY_RELATIONS if tuple(words[k : k + len(r)]) == r), None)
@@ -468,8 +475,14 @@ def _sections(sentences: list[_Sentence]) -> list[int]:
 def _retract(sentences: list[_Sentence]) -> None:
     starts = _sections(sentences)
     for k, s in enumerate(sentences):
+        scopes = [_scope(_words(clause)) for clause in s.clauses]
+        # a sweeping verdict whose subject a dashed list cuts into clauses ("All these gates
+        # — shadow, canary, privacy reviews — are overkill"): read over the whole sentence,
+        # at its last clause, so the list it names goes with what came before
+        if len(scopes) > 1 and not any(scopes) and _sweeping(_words(" ".join(s.clauses))):
+            scopes[-1] = "wide"
         for c, clause in enumerate(s.clauses):
-            scope = _scope(_words(clause))
+            scope = scopes[c]
             if scope is None:
                 if c == 0 and _disowns(_words(clause)):
                     _drop_reported_before(sentences, k)

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from drills.judge.required import passing
+
 # a clause of `drills.judge.reading` (its `first`, `last` and `triggers`), not imported: the
 # reading imports this module
 Clause = Any
@@ -126,23 +128,62 @@ def _silence_forbidden(
                 lemmas[k] = lemmas[k] | frozenset(_RAISED)
 
 
+def _blind_to(words: Sequence[str], lemmas: list[frozenset[str]]) -> None:
+    """ "We flew blind on per-request cost", "we were blind to the cohort's latency": what
+    nobody could see is the watch that was missing, as a word of silence is under a
+    prohibition; "blind" stands for the alarm on what it is blind to. Not where the
+    blindness itself is denied ("we were never blind to it", "we aren't blind to it")."""
+    for k in range(len(words) - 1):
+        denied = any(w in _NOT_BLIND or w.endswith("n't") for w in words[max(0, k - 2) : k])
+        if words[k] == "blind" and words[k + 1] in ("on", "to") and not denied:
+            lemmas[k] = lemmas[k] | frozenset(_RAISED)
+
+
+_NOT_BLIND = frozenset({"never", "not", "hardly", "no", "nor"})
+
+
 # a why-question of what is done now ("why do we ...", "why on earth does the pool ...")
 _PRESENT_WHY = frozenset({"do", "does"})
+# a why-question of a choice to put a change out ("why would we ship X without Y?"): the
+# release is the practice, what it goes without the lack
+_HOW_DID = frozenset({"did", "does", "do", "could", "can", "is", "was"})
+_CHOOSING_WHY = frozenset({"would", "should", "did", "do", "does"})
+_WHO = frozenset({"we", "you", "they", "anyone", "anybody", "i", "someone", "people"})
 
 
 def practice_lacking(words: Sequence[str]) -> bool:
     """ "Why on earth do we only alert on the total bill, without a unit-cost alarm?", "why
     does the pool keep working on requests nobody waits for, without a deadline?": a
-    why-question of the present practice, with what it goes without: the lack complained of
-    (not "why would we add X without evidence": a question of a choice, not of a practice)."""
+    why-question of the present practice, with what it goes without: the lack complained of;
+    so is a release chosen without it ("why would we ship a new voice without a canary?"),
+    but not "why would we add X without evidence": a measure chosen, weighed); and so is
+    "how on earth did X get through without Y?"."""
     k = 1
-    if tuple(words[1:3]) in (("on", "earth"), ("the", "hell")):
+    exclaimed = tuple(words[1:3]) in (("on", "earth"), ("the", "hell"))
+    if exclaimed:
         k = 3
+    if len(words) <= k + 2 or words[k + 1].endswith("n't") or "without" not in words[k + 2 :]:
+        return False
+    if words[0] == "how":
+        # "how on earth did a broken release get through without the gate?": the lack,
+        # exclaimed over (a plain "how did ...?" asks)
+        return exclaimed and words[k] in _HOW_DID
+    if words[0] != "why":
+        return False
+    if words[k] in _PRESENT_WHY:
+        return True
+    # "why would we ship a voice without a canary?": a release chosen without the measure
+    # (not "why would we add X without evidence it helps?", a measure chosen)
+    verb = next((w for w in words[k + 2 : k + 4] if w not in ("ever", "still", "just")), "")
+    lacking = list(words).index("without", k + 2)
+    said = [w for w in words[lacking + 1 : lacking + 4] if w not in ("a", "an", "any", "the")]
     return (
-        len(words) > k + 2
-        and words[k] in _PRESENT_WHY
-        and not words[k + 1].endswith("n't")
-        and "without" in words[k + 2 :]
+        words[k] in _CHOOSING_WHY
+        and words[k + 1] in _WHO
+        and passing(verb)
+        # "why would we ship X without evidence it helps?": what it lacks is a reason
+        and not _NO_MEASURE.intersection(said[:1])
+        and said[:1] != ["proof"]
     )
 
 
@@ -152,6 +193,7 @@ def lacked(
     """Clauses whose denial reports the lack that let the incident through: the denial
     governs nothing (the measure stands)."""
     _silence_forbidden(words, clauses, lemmas)
+    _blind_to(words, lemmas)
     out = list(clauses)
     for n, clause in enumerate(clauses):
         lo, hi = clause.first, clause.last

@@ -47,7 +47,6 @@ from drills.judge.reading import (
     Clause,
     Reading,
     closes_argument,
-    complains,
     directs,
     favours_ease,
     has_finite,
@@ -66,7 +65,7 @@ from drills.judge.reading import (
     verb_form,
 )
 from drills.judge.reading import statements as split_statements
-from drills.judge.rhetoric import demands
+from drills.judge.rhetoric import asks_for
 from simulator.spec.fileio import load_yaml
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
@@ -668,23 +667,18 @@ def _headings(parts: list[Statement]) -> list[Statement]:
     ]
 
 
-_SUGGESTIONS = (("why", "not"), ("how", "about"), ("what", "about"), ("why", "don't"))
-
-
 def _asks(text: str) -> bool:
     """A question asks, it makes no point ("Why gate on health checks?"), unless it is a
     suggestion ("Why not canary voices?", "How about a FAB gate?")."""
     if not text.rstrip().endswith("?"):
         return False
-    found = words(text)
-    # "why is there still no alert on X?": a why-question that denies complains of a lack
-    if complains(found):
-        return False
-    # "how many more outages before we gate ...?": a rhetorical demand for the measure
-    if demands(found):
-        return False
-    # "..., so why not alarm on confidence?": a suggestion wherever its question opens
-    return not any(tuple(found[k : k + 2]) in _SUGGESTIONS for k in range(len(found)))
+    # "why not ...?", "why is there still no alert on X?", "how many more outages before we
+    # gate ...?": a question that asks for what it names (rhetoric.asks_for)
+    return not asks_for(words(text))
+
+
+# what a list's label calls its entries when they are topics, not measures
+_TOPIC_LABELS = frozenset({"themes", "theme", "topics", "keywords", "buzzwords", "tags", "pillars"})
 
 
 def _one_point_detailed(parts: list[Statement], found_in: list[list[Match]]) -> bool:
@@ -695,8 +689,11 @@ def _one_point_detailed(parts: list[Statement], found_in: list[list[Match]]) -> 
     WER")."""
     named = {m.item for found in found_in for m in found}
     rest = [p for p, f in zip(parts, found_in, strict=True) if not f]
+    label = parts[0].text.partition(":")[0] if ":" in parts[0].text else ""
     return (
-        len(parts) <= 4
+        # a list its label calls topics ("Themes: ...", "Keywords: ...") names topics
+        not _TOPIC_LABELS.intersection(words(label))
+        and len(parts) <= 4
         and len(named) == 1
         and sum(bool(f) for f in found_in) == 1
         and all(len(words(p.text)) >= 2 or _participle(words(p.text)) for p in rest)

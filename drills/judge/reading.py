@@ -34,6 +34,7 @@ from drills.judge.delegation import delegates
 from drills.judge.lacks import lacked, practice_lacking
 from drills.judge.noun_verb import noun_opens_instruction
 from drills.judge.relative import subjects_of_predicates
+from drills.judge.required import PASSING, required
 from simulator.spec.fileio import load_yaml
 
 LEXICON_FILE = Path(__file__).with_name("language.yaml")
@@ -628,7 +629,11 @@ _SUFFICING_PAIRS = frozenset(
     # what there is, said to do the work ("the rollback button does the job", "the current
     # flow has served us well", "the existing alert covers it")
     | {("served", "us"), ("serves", "us"), ("covers", "it"), ("covers", "that")}
-    | {("handles", "it"), ("handles", "that")}
+    | {("handles", "it"), ("handles", "that"), ("covers", "this"), ("cover", "this")}
+    # what there is already signals what the measure would ("the quality alarm already
+    # tells us", "the burn alert already flags it")
+    | {("already", v) for v in ("tells", "tell", "shows", "show", "flags", "flag", "warns")}
+    | {("already", v) for v in ("warn", "pages", "page", "alerts", "signals")}
 )
 # its record, said of what there is ("has worked well for us", "has been dependable", "a
 # rollback already solved"), unless limited or turned ("only handled it after users
@@ -1330,7 +1335,7 @@ def read(text: str) -> Reading:
         triggers = [t for t in triggers if t[0] < cond or t[1] - t[0] > 1]
         triggers = [t for t in triggers if not _rule(tup, t, lo, cond, hi)]
         triggers = [t for t in triggers if not _bound(tup, t, lo, hi)]
-        triggers = _never_without(tup, triggers, lo, hi)
+        triggers = _never_without(tup, required(tup, triggers, lo, hi), lo, hi)
         triggers = _required(tup, triggers, lo, hi)
         triggers = _omission_denied(tup, triggers, lo, hi)
         evaluations = [
@@ -1575,13 +1580,7 @@ _PROHIBITING = frozenset(
     stem(w)
     for w in ("block", "refuse", "reject", "halt", "veto", "forbid", "disallow", "bar", "fail")
 )
-_PASSING = frozenset(
-    stem(w)
-    for w in (
-        *("promote", "ship", "approve", "merge", "deploy", "release", "roll", "push"),
-        *("accept", "allow", "let", "sign", "launch", "greenlight", "enable", "publish"),
-    )
-)
+_PASSING = frozenset(stem(w) for w in PASSING)
 _RELATIVES = frozenset({"that", "which", "who", "whose"})
 _DENIALS = frozenset({"never", "don't", "no", "shouldn't", "mustn't", "can't", "cannot", "won't"})
 
@@ -2078,10 +2077,10 @@ def complains(words: Sequence[str]) -> bool:
     "why don't we have a churn metric", "why do we still not page on it"): the denial
     comes within its first words, said of what there is, not inside what the question
     names ("why promote a build that was never shadowed?" asks why do the harm)."""
+    if practice_lacking(words):
+        return True  # "why on earth do we ... without X?", "how on earth did ... without X?"
     if list(words[:1]) != ["why"]:
         return False
-    if practice_lacking(words):
-        return True
     head = list(words[1:6])
     k = next((i for i, w in enumerate(head) if _denial(w)), None)
     return (
@@ -2815,6 +2814,12 @@ _BARE_NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "none", "wi
 def _denial(word: str) -> bool:
     """One word that denies: a bare negation or a negated auxiliary ("isn't", "won't")."""
     return word in _BARE_NEGATIONS or word.endswith("n't")
+
+
+def bare_denial(word: str) -> bool:
+    """A denial of any kind ("not", "no", "never", "nor", "neither", "none", "without",
+    "cannot" or an n't): the negation that can govern a cause or a measure."""
+    return _denial(word)
 
 
 def plain_denial(word: str) -> bool:
