@@ -527,7 +527,7 @@ def _judged(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
         if not named:  # "I doubt it's the network": a word of one cause's thing
             named = _headed(reading, things)
         out += [(name, v.at) for name in named]
-        if v.back and not named:
+        if v.back and not named and not _conceded_elsewhere(reading, matches, v.at):
             sentence = reading.clause(v.at).sentence
             before = [
                 m
@@ -537,6 +537,22 @@ def _judged(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
             if before:
                 out.append((max(before, key=lambda m: m.last).item, v.at))
     return out
+
+
+_TURNING = frozenset({"but", "though", "yet"})
+
+
+def _conceded_elsewhere(reading: Reading, matches: list[Match], at: int) -> bool:
+    """A verdict through a pronoun turned from the clause just before it ("The balancer
+    change went out the same hour, but I wouldn't read much into that"; "Latency rose too,
+    but I don't read much into it") is that clause's: where that clause names no cause, the
+    pronoun points at it, not at a cause named further back."""
+    if at == 0 or reading.words[at] not in _TURNING:
+        return False
+    before = reading.clause(at - 1)
+    if before.sentence != reading.clause(at).sentence:
+        return False
+    return not any(m.first < before.last and m.last > before.first for m in matches)
 
 
 def _headed(reading: Reading, things: list[int]) -> list[str]:
@@ -679,7 +695,18 @@ def _weighed_back(reading: Reading) -> list[Verdict]:
             if stem(words[k]) not in _JUDGING or words[k + 1] not in _OBJECTS:
                 continue
             said = words[k + 2 : clause.last]
-            if any(said[: len(d)] == d for d in _DOUBTS):
+            doubt = next((d for d in _DOUBTS if said[: len(d)] == d), None)
+            if (
+                doubt
+                and words[k + 1] == "it"
+                and said[len(doubt) : len(doubt) + 1]
+                in (
+                    ("that",),
+                    ("to",),
+                )
+            ):
+                continue  # "I find it unlikely that anything else explains it": a placeholder
+            if doubt:
                 out.append(Verdict(clause.first, True, k + 1, k + 1))
                 break
     return out

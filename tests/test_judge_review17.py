@@ -1,0 +1,98 @@
+"""Near misses a fresh-eyes review of the seventeenth rule round wrote, both ways, with one or
+two of our own per fix: each construction read as one (drills/judge/causes.py, essay.py,
+required.py, lacks.py), not as a list of phrases."""
+
+from __future__ import annotations
+
+import pytest
+
+from drills.course.exam import Attempt, exam_paths, load_exam, mark
+from drills.judge.causes import diagnosis_share
+from drills.judge.lines import prevention_concepts
+from drills.judge.matcher import judge
+from tests.blind.corpus import _key
+
+VOICE = "heavier-voice-model"
+BEAM = "beam-width-changed"
+TTS = "tts-first-audio-byte"
+SPEND = "asr-spend-jump-after-launch"
+
+ITEM = "prompt-3-smaller-or-larger-asr"
+EXAM = {p.stem: load_exam(p) for p in exam_paths()}[ITEM]
+MEASURES = [
+    "compare the two models slice by slice on noisy far-field recordings and on domain terms",
+    "put the 45% cost and 30% latency savings against what the errors cost the business",
+    "route hard far-field audio to the larger model so the small one takes the easy majority",
+    "canary that router on a capped small share of traffic, watching task success per slice",
+    "keep a one-switch rollback to the baseline model",
+]
+STATED = " ".join(f"We {m}." for m in MEASURES)
+
+
+def _credited(text: str, cause: str) -> int:
+    return int(diagnosis_share(text, [cause])[0] > 0)
+
+
+def _earns(text: str, scenario: str, concept: str) -> int:
+    found = judge([text], prevention_concepts(_key(scenario)))
+    return int(found.weights.get(concept, 0) * found.factor > 0)
+
+
+def _passes(sentence: str) -> int:
+    answer = f"{STATED} {sentence}"
+    return int(mark(EXAM, Attempt(exam=ITEM, candidate="c", answer=answer)).score >= 60)
+
+
+# --- 1. H: a verdict through a pronoun is the clause's it points back to -------------------
+
+
+@pytest.mark.parametrize(
+    "text, cause, credit",
+    [
+        # a clause that names something else stands between: the pronoun points at it
+        (
+            "The heavier voice model doubled first audio byte. The balancer change went out "
+            "the same hour, but I wouldn't read much into that.",
+            VOICE,
+            1,
+        ),
+        (
+            "The new voice is a heavier model that doubled first audio byte. The load test "
+            "said otherwise, but I wouldn't trust it.",
+            VOICE,
+            1,
+        ),
+        (
+            "Someone raised the beam width in the decoder config, so each file takes far more "
+            "GPU time. Latency rose too, but I don't read much into it: it follows from the "
+            "same change.",
+            BEAM,
+            1,
+        ),
+        (
+            "The heavier voice model doubled first audio byte. Traffic dipped at noon, but I "
+            "wouldn't read much into that.",
+            VOICE,
+            1,
+        ),
+        # a placeholder "it" before "that": the doubt is of its clause
+        (
+            "The new voice is heavier and doubled first audio byte; I find it unlikely that "
+            "anything else explains the jump.",
+            VOICE,
+            1,
+        ),
+        (
+            "The new voice is heavier and doubled first audio byte; I find it hard to believe "
+            "that the pool matters.",
+            VOICE,
+            1,
+        ),
+        # the cause's own clause just before: the verdict is the cause's
+        ("The voice model is heavier, but I wouldn't read much into that.", VOICE, 0),
+        ("People say the heavier voice did it. I consider that unlikely.", VOICE, 0),
+        ("The heavier voice might explain it. I find that hard to believe.", VOICE, 0),
+    ],
+)
+def test_a_verdict_through_a_pronoun_is_the_clauses_it_points_at(text, cause, credit):
+    assert _credited(text, cause) == credit
