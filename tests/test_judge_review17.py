@@ -96,3 +96,40 @@ def _passes(sentence: str) -> int:
 )
 def test_a_verdict_through_a_pronoun_is_the_clauses_it_points_at(text, cause, credit):
     assert _credited(text, cause) == credit
+
+
+# --- 1. J: a "but no" after a clause of wondering answers the wondering ---------------------
+
+
+@pytest.mark.parametrize(
+    "text, credit",
+    [
+        (
+            "The new voice is a heavier model and doubled first audio byte. I wondered whether "
+            "the balancer mattered too, but no.",
+            1,
+        ),
+        (
+            "The new voice is a heavier model and doubled first audio byte. Any other change "
+            "could have explained it, I thought, but no.",
+            1,
+        ),
+        (
+            "The heavier voice model doubled first audio byte. I asked the platform team about "
+            "the pool, so no.",
+            1,
+        ),
+        # a "no" after an argument against the cause is still its verdict
+        (
+            "The voice model is heavier, but its latency matched the old one in load tests, so no.",
+            0,
+        ),
+        (
+            "Could be the heavier voice model, but it ran fine in staging. So no. The balancer "
+            "rollout did it.",
+            0,
+        ),
+    ],
+)
+def test_a_bare_no_after_wondering_answers_it(text, credit):
+    assert _credited(text, VOICE) == credit

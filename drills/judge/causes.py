@@ -680,7 +680,7 @@ def _weighed_back(reading: Reading) -> list[Verdict]:
             # "... but offline WER is better, so no.": a bare "no" after what was said (not
             # the answer to a question: "Did anyone test it? No.")
             before = reading.text[: reading.spans[clause.first][0]].rstrip()
-            if not before.endswith("?"):
+            if not before.endswith("?") and not _wondered(reading, clause.first):
                 out.append(Verdict(clause.first, True, clause.last, clause.last))
             continue
         if clause.hypothetical or clause.last - clause.first < 2:
@@ -710,6 +710,20 @@ def _weighed_back(reading: Reading) -> list[Verdict]:
                 out.append(Verdict(clause.first, True, k + 1, k + 1))
                 break
     return out
+
+
+# verbs of wondering: a clause of them is a question a bare "no" answers
+_WONDERING = frozenset(stem(w) for w in ("wonder", "suspect", "ask", "guess", "thought"))
+
+
+def _wondered(reading: Reading, at: int) -> bool:
+    """The clause before a bare "no" wonders ("I wondered whether the balancer mattered
+    too, but no"; "any other change could have explained it, I thought, but no"): the "no"
+    answers that wondering, as it answers a question, and is no verdict on a cause."""
+    if at == 0:
+        return False
+    before = reading.clause(at - 1)
+    return any(stem(w) in _WONDERING for w in reading.words[before.first : before.last])
 
 
 def _denied(reading: Reading, m: Match) -> bool:
