@@ -133,3 +133,28 @@ def test_a_verdict_through_a_pronoun_is_the_clauses_it_points_at(text, cause, cr
 )
 def test_a_bare_no_after_wondering_answers_it(text, credit):
     assert _credited(text, VOICE) == credit
+
+
+# --- 1. I: "none" denies a sweeping verdict; a turn after the dashed list concedes ----------
+
+
+@pytest.mark.parametrize(
+    "sentence, passes",
+    [
+        (
+            "None of these guardrails — slices, canary, rollback — is overkill for a model "
+            "serving millions.",
+            1,
+        ),
+        (
+            "All these hoops — slice comparison, canary, rollback — may look like overkill, "
+            "but each caught a real regression last year.",
+            1,
+        ),
+        ("Neither of these gates — slices, canary — is overkill here.", 1),
+        ("All these gates — slice comparison, canary, rollback — are overkill.", 0),
+        ("All these guardrails (slice comparison, canary, rollback) are overkill here.", 0),
+    ],
+)
+def test_a_dashed_sweep_denied_or_turned(sentence, passes):
+    assert _passes(sentence) == passes
