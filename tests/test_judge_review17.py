@@ -158,3 +158,35 @@ def test_a_bare_no_after_wondering_answers_it(text, credit):
 )
 def test_a_dashed_sweep_denied_or_turned(sentence, passes):
     assert _passes(sentence) == passes
+
+
+# --- 1. A: a looking verb whose object undoes the cause is no turn --------------------------
+
+
+@pytest.mark.parametrize(
+    "text, credit",
+    [
+        (
+            "The heavier voice model doubled first audio byte. Tuning the pool won't help, so "
+            "we'll focus on rolling back to voice a instead.",
+            1,
+        ),
+        (
+            "The heavier voice model doubled first audio byte. The pool is fine, so we will "
+            "look into reverting the voice config instead.",
+            1,
+        ),
+        (
+            "The new voice is a heavier model, but the pool is small; we should focus on the "
+            "autoscaler instead.",
+            0,
+        ),
+        (
+            "The heavier voice model doubled first audio byte, but the pool is small, so look "
+            "at rolling out more replicas instead.",
+            0,
+        ),
+    ],
+)
+def test_a_fix_looked_at_instead_is_no_turn(text, credit):
+    assert _credited(text, VOICE) == credit

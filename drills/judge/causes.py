@@ -820,6 +820,22 @@ _LOOKING = frozenset(
 )  # not "search": "a proper beam search instead of greedy" names the cause's own thing
 
 
+# a fix that undoes the cause ("roll back", "revert"): what a looking verb holds as no turn
+_UNDOING = frozenset(stem(w) for w in ("revert", "undo", "rollback", "restore"))
+_BACKING = frozenset(stem(w) for w in ("roll", "switch", "go"))
+
+
+def _undoing(words: tuple[str, ...], at: int) -> bool:
+    """The looking verb's object, after its preposition, is a fix of the cause's own
+    ("we'll focus on rolling back to voice a instead", "look into reverting the config")."""
+    while at < len(words) and words[at] in ("on", "at", "into", "to"):
+        at += 1
+    if at >= len(words):
+        return False
+    said = stem(words[at])
+    return said in _UNDOING or (said in _BACKING and words[at + 1 : at + 2] == ("back",))
+
+
 def _elsewhere(reading: Reading) -> list[tuple[int, int]]:
     """The investigation turned elsewhere ("... so we will look at the UI instead", "we're
     keeping it and looking for savings in retrieval instead"): a verb of looking, up to ten
@@ -832,7 +848,8 @@ def _elsewhere(reading: Reading) -> list[tuple[int, int]]:
         sentence = reading.clause(k).sentence
         for j in range(max(0, k - 10), k):
             if stem(words[j]) in _LOOKING and reading.clause(j).sentence == sentence:
-                out.append((j, j + 1))
+                if not _undoing(words, j + 1):
+                    out.append((j, j + 1))
                 break
     return out
 
