@@ -190,3 +190,88 @@ def test_a_dashed_sweep_denied_or_turned(sentence, passes):
 )
 def test_a_fix_looked_at_instead_is_no_turn(text, credit):
     assert _credited(text, VOICE) == credit
+
+
+# --- 2. D/E: the double negative lifts only a measure, a passage, a rule --------------------
+
+
+@pytest.mark.parametrize(
+    "text, scenario, concept, credit",
+    [
+        # what follows "without" is a reason or what it would take, not a measure
+        (
+            "I refuse to merge a latency gate on first audio byte without evidence it would "
+            "have caught this.",
+            TTS,
+            "latency-gate",
+            0,
+        ),
+        (
+            "No one on the team can run a voice canary without help from platform, so skip it.",
+            TTS,
+            "canary-first",
+            0,
+        ),
+        (
+            "We refuse to deploy a first audio byte gate without data that it helps.",
+            TTS,
+            "latency-gate",
+            0,
+        ),
+        (
+            "Nobody should merge a first audio byte gate without evidence it works.",
+            TTS,
+            "latency-gate",
+            0,
+        ),
+        # a subject's verb of liking or wanting: a feeling, no passage refused
+        (
+            "Nobody likes waiting a day for a voice canary without a good reason.",
+            TTS,
+            "canary-first",
+            0,
+        ),
+        (
+            "No engineer wants to babysit a first audio byte gate without being paid for on-call.",
+            TTS,
+            "latency-gate",
+            0,
+        ),
+        # the present reported, no rule set
+        (
+            "Nothing ships without a voice canary today already, so there is no new process "
+            "to add.",
+            TTS,
+            "canary-first",
+            0,
+        ),
+        (
+            "Nothing currently ships without a voice canary, so that is covered.",
+            TTS,
+            "canary-first",
+            0,
+        ),
+        # the rules, still read
+        ("We refuse to ship any voice change without a canary first.", TTS, "canary-first", 1),
+        (
+            "Nothing should reach all users without a voice canary that halts on latency.",
+            TTS,
+            "canary-first",
+            1,
+        ),
+        (
+            "No one gets to start a traffic mirror without setting an expiry.",
+            SPEND,
+            "shadow-expiry",
+            1,
+        ),
+        (
+            "From today nothing ships without a voice canary that halts on latency.",
+            TTS,
+            "canary-first",
+            1,
+        ),
+    ],
+)
+def test_a_double_negative_lifts_a_measure_of_a_rule(text, scenario, concept, credit):
+    assert _earns(text, scenario, concept) == credit
