@@ -275,3 +275,23 @@ def test_a_fix_looked_at_instead_is_no_turn(text, credit):
 )
 def test_a_double_negative_lifts_a_measure_of_a_rule(text, scenario, concept, credit):
     assert _earns(text, scenario, concept) == credit
+
+
+# --- 2. E: "how on earth could/can" asks whether it can be done -----------------------------
+
+
+@pytest.mark.parametrize(
+    "text, concept, credit",
+    [
+        ("How on earth could we staff a voice canary without another hire?", "canary-first", 0),
+        ("How on earth can we run a voice canary without more people?", "canary-first", 0),
+        (
+            "How on earth did a voice twice as slow get past review without a first audio byte "
+            "gate?",
+            "latency-gate",
+            1,
+        ),
+    ],
+)
+def test_how_on_earth_could_asks_feasibility(text, concept, credit):
+    assert _earns(text, TTS, concept) == credit

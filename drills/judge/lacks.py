@@ -146,7 +146,8 @@ _NOT_BLIND = frozenset({"never", "not", "hardly", "no", "nor"})
 _PRESENT_WHY = frozenset({"do", "does"})
 # a why-question of a choice to put a change out ("why would we ship X without Y?"): the
 # release is the practice, what it goes without the lack
-_HOW_DID = frozenset({"did", "does", "do", "could", "can", "is", "was"})
+# ("how on earth could we staff X without a hire?" asks whether it can be done: no lack)
+_HOW_DID = frozenset({"did", "does", "do", "is", "was"})
 _CHOOSING_WHY = frozenset({"would", "should", "did", "do", "does"})
 _WHO = frozenset({"we", "you", "they", "anyone", "anybody", "i", "someone", "people"})
 
