@@ -295,3 +295,37 @@ def test_a_double_negative_lifts_a_measure_of_a_rule(text, scenario, concept, cr
 )
 def test_how_on_earth_could_asks_feasibility(text, concept, credit):
     assert _earns(text, TTS, concept) == credit
+
+
+# --- 2. C: a why-question that ships the measure itself weighs the measure ------------------
+
+
+@pytest.mark.parametrize(
+    "text, concept, credit",
+    [
+        (
+            "Why would we merge a voice canary config without the team's sign-off?",
+            "canary-first",
+            0,
+        ),
+        (
+            "Why would we deploy a first audio byte gate before fixing the flaky latency "
+            "metric, without which it just pages on noise?",
+            "latency-gate",
+            0,
+        ),
+        ("Why would we push a latency alert to every team without a runbook?", "latency-gate", 0),
+        (
+            "Why would we ever promote a new TTS voice without a canary that halts on latency?",
+            "canary-first",
+            1,
+        ),
+        (
+            "Why did we release the heavier voice to everyone without a first audio byte gate?",
+            "latency-gate",
+            1,
+        ),
+    ],
+)
+def test_a_why_question_shipping_the_measure_itself(text, concept, credit):
+    assert _earns(text, TTS, concept) == credit

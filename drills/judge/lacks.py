@@ -152,6 +152,14 @@ _CHOOSING_WHY = frozenset({"would", "should", "did", "do", "does"})
 _WHO = frozenset({"we", "you", "they", "anyone", "anybody", "i", "someone", "people"})
 
 
+# what a measure is called when it is what a why-question ships ("why would we deploy a
+# latency gate without ...?")
+_MEASURE_KINDS = frozenset(
+    {"gate", "gates", "canary", "canaries", "alert", "alerts", "alarm", "alarms", "tripwire"}
+    | {"tripwires", "guardrail", "guardrails", "monitor", "monitors", "dashboard", "rollback"}
+)
+
+
 def practice_lacking(words: Sequence[str]) -> bool:
     """ "Why on earth do we only alert on the total bill, without a unit-cost alarm?", "why
     does the pool keep working on requests nobody waits for, without a deadline?": a
@@ -182,6 +190,9 @@ def practice_lacking(words: Sequence[str]) -> bool:
         words[k] in _CHOOSING_WHY
         and words[k + 1] in _WHO
         and passing(verb)
+        # "why would we merge a canary config without sign-off?": what is shipped is the
+        # measure itself, weighed, not a release that lacks it
+        and not _MEASURE_KINDS.intersection(words[k + 2 : lacking])
         # "why would we ship X without evidence it helps?": what it lacks is a reason
         and not _NO_MEASURE.intersection(said[:1])
         and said[:1] != ["proof"]
