@@ -329,3 +329,34 @@ def test_how_on_earth_could_asks_feasibility(text, concept, credit):
 )
 def test_a_why_question_shipping_the_measure_itself(text, concept, credit):
     assert _earns(text, TTS, concept) == credit
+
+
+# --- 2. F: blindness denied, approved of, or prohibited -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, concept, credit",
+    [
+        (
+            "Nobody was blind to first audio byte here; we saw it and chose to wait.",
+            "latency-gate",
+            0,
+        ),
+        ("No one on call was blind to first audio byte that night.", "latency-gate", 0),
+        (
+            "Being blind to first audio byte for a day is acceptable for a voice launch.",
+            "latency-gate",
+            0,
+        ),
+        ("We should never be blind to first audio byte again.", "latency-gate", 1),
+        ("We must never be blind to first audio byte on the next launch.", "latency-gate", 1),
+        ("For three days we were flying blind on first audio byte.", "latency-gate", 1),
+        (
+            "We weren't ever blind to first audio byte; it was on the dashboard all along.",
+            "latency-gate",
+            0,
+        ),
+    ],
+)
+def test_blindness_denied_approved_or_prohibited(text, concept, credit):
+    assert _earns(text, TTS, concept) == credit
