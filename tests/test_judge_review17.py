@@ -360,3 +360,35 @@ def test_a_why_question_shipping_the_measure_itself(text, concept, credit):
 )
 def test_blindness_denied_approved_or_prohibited(text, concept, credit):
     assert _earns(text, TTS, concept) == credit
+
+
+# --- 2. G: a bracket that offers something beyond the cause's own detail hedges -------------
+
+
+@pytest.mark.parametrize(
+    "text, credit",
+    [
+        (
+            "It's the heavier new voice (maybe, or the vocoder settings, or the text "
+            "normaliser) that doubled first audio byte.",
+            0,
+        ),
+        (
+            "It's the heavier new voice (or maybe the vocoder settings, or the network) that "
+            "doubled first audio byte.",
+            0,
+        ),
+        (
+            "The heavier new voice model (or its vocoder, I didn't check which layer) doubled "
+            "first audio byte.",
+            1,
+        ),
+        (
+            "The new voice ships a heavier synthesis model (the vocoder alone is roughly twice "
+            "the size), so first audio byte doubled.",
+            1,
+        ),
+    ],
+)
+def test_an_aside_offering_something_else_hedges(text, credit):
+    assert _credited(text, VOICE) == credit

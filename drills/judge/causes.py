@@ -1125,6 +1125,17 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
     return roles
 
 
+def _detail(reading: Reading, causes: set[str], lo: int, hi: int) -> bool:
+    """Words from `lo` to `hi` name the own thing (first concept group) of one of `causes`."""
+    return any(
+        p.at(reading, i)
+        for concept in _concepts()
+        if concept.id in causes
+        for p in concept.groups[0]
+        for i in range(lo, hi)
+    )
+
+
 def _asides(reading: Reading, ordered: list[Match]) -> set[int]:
     """The clauses that stand wholly inside a bracket, name another thing of a cause named
     outside it ("a larger acoustic model (or vocoder, possibly both)": the voice's own
@@ -1146,14 +1157,13 @@ def _asides(reading: Reading, ordered: list[Match]) -> set[int]:
         outside = {m.item for m in ordered if not m.clauses <= inside}
         first = min(reading.clauses[n].first for n in inside)
         last = max(reading.clauses[n].last for n in inside)
-        detail = any(
-            p.at(reading, i)
-            for concept in _concepts()
-            if concept.id in outside
-            for p in concept.groups[0]
-            for i in range(first, last)
+        # each alternative it offers ("or the vocoder settings, or the text normaliser") a
+        # detail of the cause's own thing: else it offers something else and hedges
+        ors = [i for i in range(first, last) if reading.words[i] == "or"]
+        offered = all(
+            _detail(reading, outside, a + 1, b) for a, b in zip(ors, [*ors[1:], last], strict=False)
         )
-        if detail and within <= outside:
+        if _detail(reading, outside, first, last) and offered and within <= outside:
             out |= inside
     return out
 
