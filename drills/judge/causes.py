@@ -661,7 +661,8 @@ def _verdicts_back(reading: Reading) -> list[Verdict]:
 # verbs of weighing evidence ("read much into it", "put much stock in it", "trust it")
 _WEIGHING = frozenset(stem(w) for w in ("read", "stock", "weight", "trust", "faith", "store"))
 # a doubt said of what a judging verb points at ("I find that hard to believe")
-_DOUBTS = (("hard", "to", "believe"), ("difficult", "to", "believe"), ("hard", "to", "buy"))
+_DOUBTS: tuple[tuple[str, ...], ...] = (("hard", "to", "believe"), ("difficult", "to", "believe"))
+_DOUBTS += (("hard", "to", "buy"),)
 _DOUBTS += (("unlikely",), ("implausible",), ("far-fetched",), ("a", "stretch"))
 
 
@@ -694,18 +695,13 @@ def _weighed_back(reading: Reading) -> list[Verdict]:
         for k in range(clause.first, last):
             if stem(words[k]) not in _JUDGING or words[k + 1] not in _OBJECTS:
                 continue
-            said = words[k + 2 : clause.last]
-            doubt = next((d for d in _DOUBTS if said[: len(d)] == d), None)
-            if (
-                doubt
-                and words[k + 1] == "it"
-                and said[len(doubt) : len(doubt) + 1]
-                in (
-                    ("that",),
-                    ("to",),
-                )
-            ):
-                continue  # "I find it unlikely that anything else explains it": a placeholder
+            judged = words[k + 2 : clause.last]
+            doubt = next((d for d in _DOUBTS if judged[: len(d)] == d), None)
+            # "I find it unlikely that anything else explains it": a placeholder "it" before
+            # the clause it stands for points back at nothing
+            then = judged[len(doubt) : len(doubt) + 1] if doubt else ()
+            if doubt and words[k + 1] == "it" and then in (("that",), ("to",)):
+                continue
             if doubt:
                 out.append(Verdict(clause.first, True, k + 1, k + 1))
                 break
