@@ -251,6 +251,15 @@ def test_a_fix_looked_at_instead_is_no_turn(text, credit):
             "canary-first",
             0,
         ),
+        # "nothing <verb>s faster than X with no Y": a comparison, no rule
+        ("Nothing reaches users sooner than a voice with no canary.", TTS, "canary-first", 0),
+        (
+            "Nothing goes out quicker than a voice with no first audio byte gate.",
+            TTS,
+            "latency-gate",
+            0,
+        ),
+        ("Nothing should reach users with no voice canary first.", TTS, "canary-first", 1),
         # the rules, still read
         ("We refuse to ship any voice change without a canary first.", TTS, "canary-first", 1),
         (

@@ -59,6 +59,8 @@ def _opening_nothing(words: Sequence[str], lo: int, hi: int) -> int | None:
             verb = words[k + 1 : min(hi, k + 5)]
             if _reported(verb) or _WANTING.intersection(verb) or _present(words, lo, hi):
                 return None
+            if "than" in verb:
+                return None  # "nothing ships faster than a change with no gate": a comparison
             return k
         if words[k] not in _OPENERS:
             return None
