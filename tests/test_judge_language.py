@@ -4122,8 +4122,7 @@ def test_a_bracketed_aside_on_a_detail_hedges_nothing(text, share):
         # an action denied, a judgement that is no doubt, or a "no" that answers a question
         # leaves the cause standing
         (
-            "The new voice is a bigger model. Did anyone load-test it? No. So first audio "
-            "doubled.",
+            "The new voice is a bigger model. Did anyone load-test it? No. So first audio doubled.",
             1.0,
         ),
         (
