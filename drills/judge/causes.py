@@ -527,7 +527,7 @@ def _judged(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
         if not named:  # "I doubt it's the network": a word of one cause's thing
             named = _headed(reading, things)
         out += [(name, v.at) for name in named]
-        if v.back and not named:
+        if v.back and not named and not _conceded_elsewhere(reading, matches, v.at):
             sentence = reading.clause(v.at).sentence
             before = [
                 m
@@ -537,6 +537,22 @@ def _judged(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
             if before:
                 out.append((max(before, key=lambda m: m.last).item, v.at))
     return out
+
+
+_TURNING = frozenset({"but", "though", "yet"})
+
+
+def _conceded_elsewhere(reading: Reading, matches: list[Match], at: int) -> bool:
+    """A verdict through a pronoun turned from the clause just before it ("The balancer
+    change went out the same hour, but I wouldn't read much into that"; "Latency rose too,
+    but I don't read much into it") is that clause's: where that clause names no cause, the
+    pronoun points at it, not at a cause named further back."""
+    if at == 0 or reading.words[at] not in _TURNING:
+        return False
+    before = reading.clause(at - 1)
+    if before.sentence != reading.clause(at).sentence:
+        return False
+    return not any(m.first < before.last and m.last > before.first for m in matches)
 
 
 def _headed(reading: Reading, things: list[int]) -> list[str]:
@@ -666,7 +682,7 @@ def _weighed_back(reading: Reading) -> list[Verdict]:
             # "... but offline WER is better, so no.": a bare "no" after what was said (not
             # the answer to a question: "Did anyone test it? No.")
             before = reading.text[: reading.spans[clause.first][0]].rstrip()
-            if not before.endswith("?"):
+            if not before.endswith("?") and not _wondered(reading, clause.first):
                 out.append(Verdict(clause.first, True, clause.last, clause.last))
             continue
         if clause.hypothetical or clause.last - clause.first < 2:
@@ -680,11 +696,31 @@ def _weighed_back(reading: Reading) -> list[Verdict]:
         for k in range(clause.first, last):
             if stem(words[k]) not in _JUDGING or words[k + 1] not in _OBJECTS:
                 continue
-            said = words[k + 2 : clause.last]
-            if any(said[: len(d)] == d for d in _DOUBTS):
+            judged = words[k + 2 : clause.last]
+            doubt = next((d for d in _DOUBTS if judged[: len(d)] == d), None)
+            # "I find it unlikely that anything else explains it": a placeholder "it" before
+            # the clause it stands for points back at nothing
+            then = judged[len(doubt) : len(doubt) + 1] if doubt else ()
+            if doubt and words[k + 1] == "it" and then in (("that",), ("to",)):
+                continue
+            if doubt:
                 out.append(Verdict(clause.first, True, k + 1, k + 1))
                 break
     return out
+
+
+# verbs of wondering: a clause of them is a question a bare "no" answers
+_WONDERING = frozenset(stem(w) for w in ("wonder", "suspect", "ask", "guess", "thought"))
+
+
+def _wondered(reading: Reading, at: int) -> bool:
+    """The clause before a bare "no" wonders ("I wondered whether the balancer mattered
+    too, but no"; "any other change could have explained it, I thought, but no"): the "no"
+    answers that wondering, as it answers a question, and is no verdict on a cause."""
+    if at == 0:
+        return False
+    before = reading.clause(at - 1)
+    return any(stem(w) in _WONDERING for w in reading.words[before.first : before.last])
 
 
 def _denied(reading: Reading, m: Match) -> bool:
@@ -781,6 +817,22 @@ _LOOKING = frozenset(
 )  # not "search": "a proper beam search instead of greedy" names the cause's own thing
 
 
+# a fix that undoes the cause ("roll back", "revert"): what a looking verb holds as no turn
+_UNDOING = frozenset(stem(w) for w in ("revert", "undo", "rollback", "restore"))
+_BACKING = frozenset(stem(w) for w in ("roll", "switch", "go"))
+
+
+def _undoing(words: tuple[str, ...], at: int) -> bool:
+    """The looking verb's object, after its preposition, is a fix of the cause's own
+    ("we'll focus on rolling back to voice a instead", "look into reverting the config")."""
+    while at < len(words) and words[at] in ("on", "at", "into", "to"):
+        at += 1
+    if at >= len(words):
+        return False
+    said = stem(words[at])
+    return said in _UNDOING or (said in _BACKING and words[at + 1 : at + 2] == ("back",))
+
+
 def _elsewhere(reading: Reading) -> list[tuple[int, int]]:
     """The investigation turned elsewhere ("... so we will look at the UI instead", "we're
     keeping it and looking for savings in retrieval instead"): a verb of looking, up to ten
@@ -793,7 +845,8 @@ def _elsewhere(reading: Reading) -> list[tuple[int, int]]:
         sentence = reading.clause(k).sentence
         for j in range(max(0, k - 10), k):
             if stem(words[j]) in _LOOKING and reading.clause(j).sentence == sentence:
-                out.append((j, j + 1))
+                if not _undoing(words, j + 1):
+                    out.append((j, j + 1))
                 break
     return out
 
@@ -1069,6 +1122,17 @@ def _roles(reading: Reading, ordered: list[Match]) -> dict[str, tuple[Role, bool
     return roles
 
 
+def _detail(reading: Reading, causes: set[str], lo: int, hi: int) -> bool:
+    """Words from `lo` to `hi` name the own thing (first concept group) of one of `causes`."""
+    return any(
+        p.at(reading, i)
+        for concept in _concepts()
+        if concept.id in causes
+        for p in concept.groups[0]
+        for i in range(lo, hi)
+    )
+
+
 def _asides(reading: Reading, ordered: list[Match]) -> set[int]:
     """The clauses that stand wholly inside a bracket, name another thing of a cause named
     outside it ("a larger acoustic model (or vocoder, possibly both)": the voice's own
@@ -1090,14 +1154,13 @@ def _asides(reading: Reading, ordered: list[Match]) -> set[int]:
         outside = {m.item for m in ordered if not m.clauses <= inside}
         first = min(reading.clauses[n].first for n in inside)
         last = max(reading.clauses[n].last for n in inside)
-        detail = any(
-            p.at(reading, i)
-            for concept in _concepts()
-            if concept.id in outside
-            for p in concept.groups[0]
-            for i in range(first, last)
+        # each alternative it offers ("or the vocoder settings, or the text normaliser") a
+        # detail of the cause's own thing: else it offers something else and hedges
+        ors = [i for i in range(first, last) if reading.words[i] == "or"]
+        offered = all(
+            _detail(reading, outside, a + 1, b) for a, b in zip(ors, [*ors[1:], last], strict=False)
         )
-        if detail and within <= outside:
+        if _detail(reading, outside, first, last) and offered and within <= outside:
             out |= inside
     return out
 

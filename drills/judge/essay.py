@@ -230,6 +230,7 @@ _REFUSING = _ws("skip drop scrap ditch shelve bother")
 _JOINING = _ws("and but so because while whereas since")
 
 
+_TURNING = _ws("but yet though")
 _REPORTING = _ws("call calls called say says said think thinks claim claims argue argues")
 
 
@@ -272,6 +273,8 @@ def _sweeping(words: list[str]) -> bool:
     limited = any(_denies(w) for w in said_own) or any(w.endswith("n't") for w in own)
     limited = limited or ("only", "if") in pairwise(own) or "unless" in said_own
     limited = limited or bool(set(words[:k]) & _REPORTING)
+    # "None of these guardrails ... is overkill": the verdict denied before its subject
+    limited = limited or bool(set(words[:k]) & {"none", "neither"})
     if subject and rejecting_own and not limited and not any(w.startswith("skipp") for w in own):
         return True
     # the object of a refusal: "skip these measures", "bother with any of it"
@@ -479,7 +482,11 @@ def _retract(sentences: list[_Sentence]) -> None:
         # a sweeping verdict whose subject a dashed list cuts into clauses ("All these gates
         # — shadow, canary, privacy reviews — are overkill"): read over the whole sentence,
         # at its last clause, so the list it names goes with what came before
-        if len(scopes) > 1 and not any(scopes) and _sweeping(_words(" ".join(s.clauses))):
+        # — not past a turn after the list ("All these hoops — ... — may look like overkill,
+        # but each caught a regression": a concession)
+        whole = _words(" ".join(s.clauses))
+        turned = set(whole[len(_words(s.clauses[0])) :]) & _TURNING
+        if len(scopes) > 1 and not any(scopes) and not turned and _sweeping(whole):
             scopes[-1] = "wide"
         for c, clause in enumerate(s.clauses):
             scope = scopes[c]

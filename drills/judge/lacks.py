@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 from drills.judge.required import passing
@@ -128,27 +129,53 @@ def _silence_forbidden(
                 lemmas[k] = lemmas[k] | frozenset(_RAISED)
 
 
-def _blind_to(words: Sequence[str], lemmas: list[frozenset[str]]) -> None:
+def _blind_to(words: Sequence[str], clauses: list[Clause], lemmas: list[frozenset[str]]) -> None:
     """ "We flew blind on per-request cost", "we were blind to the cohort's latency": what
     nobody could see is the watch that was missing, as a word of silence is under a
     prohibition; "blind" stands for the alarm on what it is blind to. Not where the
     blindness itself is denied ("we were never blind to it", "we aren't blind to it")."""
     for k in range(len(words) - 1):
-        denied = any(w in _NOT_BLIND or w.endswith("n't") for w in words[max(0, k - 2) : k])
-        if words[k] == "blind" and words[k + 1] in ("on", "to") and not denied:
+        if words[k] != "blind" or words[k + 1] not in ("on", "to"):
+            continue
+        before = words[max(0, k - 2) : k]
+        # "we should never be blind to it again": a prohibition, which asks for the alarm
+        prohibited = any(
+            words[j] in ("never", "not") and words[j - 1] in _PROHIBITING
+            for j in range(max(1, k - 2), k)
+        ) or any(w in ("shouldn't", "mustn't") for w in before)
+        denied = any(w in _NOT_BLIND or w.endswith("n't") for w in before) and not prohibited
+        # "nobody was blind to it", "none of us were blind to it": the blindness denied
+        said = words[max(0, k - 5) : k]
+        denied = denied or bool(_NOBODY.intersection(said)) or ("no", "one") in pairwise(said)
+        # "being blind to it for a day is acceptable": the blindness approved of
+        clause = next((c for c in clauses if c.first <= k < c.last), None)
+        rest = words[k + 2 : clause.last] if clause is not None else ()
+        if not denied and not _APPROVED.intersection(rest):
             lemmas[k] = lemmas[k] | frozenset(_RAISED)
 
 
 _NOT_BLIND = frozenset({"never", "not", "hardly", "no", "nor"})
+_NOBODY = frozenset({"nobody", "noone", "none", "neither"})
+_PROHIBITING = frozenset({"should", "must", "shall"})
+_APPROVED = frozenset({"acceptable", "fine", "ok", "okay", "tolerable", "harmless"})
 
 
 # a why-question of what is done now ("why do we ...", "why on earth does the pool ...")
 _PRESENT_WHY = frozenset({"do", "does"})
 # a why-question of a choice to put a change out ("why would we ship X without Y?"): the
 # release is the practice, what it goes without the lack
-_HOW_DID = frozenset({"did", "does", "do", "could", "can", "is", "was"})
+# ("how on earth could we staff X without a hire?" asks whether it can be done: no lack)
+_HOW_DID = frozenset({"did", "does", "do", "is", "was"})
 _CHOOSING_WHY = frozenset({"would", "should", "did", "do", "does"})
 _WHO = frozenset({"we", "you", "they", "anyone", "anybody", "i", "someone", "people"})
+
+
+# what a measure is called when it is what a why-question ships ("why would we deploy a
+# latency gate without ...?")
+_MEASURE_KINDS = frozenset(
+    {"gate", "gates", "canary", "canaries", "alert", "alerts", "alarm", "alarms", "tripwire"}
+    | {"tripwires", "guardrail", "guardrails", "monitor", "monitors", "dashboard", "rollback"}
+)
 
 
 def practice_lacking(words: Sequence[str]) -> bool:
@@ -181,6 +208,9 @@ def practice_lacking(words: Sequence[str]) -> bool:
         words[k] in _CHOOSING_WHY
         and words[k + 1] in _WHO
         and passing(verb)
+        # "why would we merge a canary config without sign-off?": what is shipped is the
+        # measure itself, weighed, not a release that lacks it
+        and not _MEASURE_KINDS.intersection(words[k + 2 : lacking])
         # "why would we ship X without evidence it helps?": what it lacks is a reason
         and not _NO_MEASURE.intersection(said[:1])
         and said[:1] != ["proof"]
@@ -193,7 +223,7 @@ def lacked(
     """Clauses whose denial reports the lack that let the incident through: the denial
     governs nothing (the measure stands)."""
     _silence_forbidden(words, clauses, lemmas)
-    _blind_to(words, lemmas)
+    _blind_to(words, clauses, lemmas)
     out = list(clauses)
     for n, clause in enumerate(clauses):
         lo, hi = clause.first, clause.last

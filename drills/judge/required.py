@@ -58,7 +58,10 @@ def _opening_nothing(words: Sequence[str], lo: int, hi: int) -> int | None:
             start = that + 1
     for k in range(start, min(hi, start + 5)):
         if words[k] in _NO_ONE or (words[k] == "no" and k + 1 < hi and words[k + 1] != "more"):
-            return None if _reported(words[k + 1 : min(hi, k + 5)]) else k
+            verb = words[k + 1 : min(hi, k + 5)]
+            if _reported(verb) or _WANTING.intersection(verb) or _present(words, lo, hi):
+                return None
+            return k
         if words[k] not in _OPENERS:
             return None
     return None
@@ -75,6 +78,36 @@ def _reported(after: Sequence[str]) -> bool:
         if w in _MODALS:
             return False
         if w in _PAST or (w.endswith("ed") and w != "need"):
+            return True
+    return False
+
+
+# what a "without" names that is no measure: a reason, or what it would take ("without
+# evidence it helps", "without a cost estimate", "without help from platform")
+_REASONS = frozenset(
+    {"evidence", "proof", "data", "reason", "estimate", "sign", "signoff", "help", "hire"}
+)
+# a subject's verb of liking or wanting ("nobody likes waiting ... without a reason"): a
+# feeling told, no passage refused
+_WANTING = frozenset(
+    {"like", "likes", "want", "wants", "enjoy", "enjoys", "love", "loves", "hate", "hates"}
+    | {"mind", "minds", "care", "cares", "wish", "wishes", "prefer", "prefers"}
+)
+
+
+def reason_after(words: Sequence[str], at: int, hi: int) -> bool:
+    """What a "without" ending at `at` names is a reason or what it would take, no measure
+    ("without evidence it would have caught this", "without help from platform")."""
+    return bool(_REASONS.intersection(words[at : min(hi, at + 4)]))
+
+
+def _present(words: Sequence[str], lo: int, hi: int) -> bool:
+    """The clause reports what is done now ("nothing ships without a canary today already",
+    "no mirror today runs without an expiry"), no rule set ("from today ..." sets one)."""
+    for k in range(lo, hi):
+        if words[k] in ("already", "currently"):
+            return True
+        if words[k] == "today" and (k == lo or words[k - 1] not in ("from", "of", "starting")):
             return True
     return False
 
@@ -105,23 +138,25 @@ def required(
 ) -> list[tuple[int, int]]:
     """The clause's triggers, less the refusal and the "without" of a rule that requires
     what follows the "without"."""
-    withouts = [t for t in triggers if words[t[0]] == "without"]
+    # "with no alert" is a "without" ("nothing should reach users with no canary first")
+    with_no = [
+        t for t in triggers if words[t[0]] == "no" and t[0] > lo and words[t[0] - 1] == "with"
+    ]
+    withouts = [t for t in triggers if words[t[0]] == "without"] + with_no
     at = _opening_nothing(words, lo, hi)
     if at is None:
         at = _refused_passage(words, lo, hi)
-    if at is None:
-        # under an opening "never" / "no more", "with no alert" is a "without"
-        withouts = [
-            t for t in triggers if words[t[0]] == "no" and t[0] > lo and words[t[0] - 1] == "with"
-        ]
-        at = _opening_prohibition(words, lo, hi) if withouts else None
+    if at is None and with_no:
+        at = _opening_prohibition(words, lo, hi)
     if at is None:
         return triggers
     after = sorted(t for t in withouts if t[0] > at)
     if not after or "than" in words[at : after[0][0]]:
-        return triggers  # "nothing ships faster than a change without a gate": a comparison
+        return triggers  # "nothing ships faster than a change with no gate": a comparison
+    if reason_after(words, after[0][1], hi):
+        return triggers  # "I refuse to merge a gate without evidence it helps": a reason
     dropped = {after[0], *(t for t in triggers if t[0] == at)}
     return [t for t in triggers if t not in dropped]
 
 
-__all__ = ["PASSING", "passing", "required"]
+__all__ = ["PASSING", "passing", "reason_after", "required"]
