@@ -6,27 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from drills.course.exam import Attempt, exam_paths, load_exam, mark
+from drills.course.exam import Attempt, mark
 from drills.judge.causes import diagnosis_share
 from drills.judge.lines import prevention_concepts
 from drills.judge.matcher import judge
 from tests.blind.corpus import _key
+from tests.test_exam_commitment import EXAM, ITEM, STATED  # the five measures, stated
 
 VOICE = "heavier-voice-model"
 BEAM = "beam-width-changed"
 TTS = "tts-first-audio-byte"
 SPEND = "asr-spend-jump-after-launch"
-
-ITEM = "prompt-3-smaller-or-larger-asr"
-EXAM = {p.stem: load_exam(p) for p in exam_paths()}[ITEM]
-MEASURES = [
-    "compare the two models slice by slice on noisy far-field recordings and on domain terms",
-    "put the 45% cost and 30% latency savings against what the errors cost the business",
-    "route hard far-field audio to the larger model so the small one takes the easy majority",
-    "canary that router on a capped small share of traffic, watching task success per slice",
-    "keep a one-switch rollback to the baseline model",
-]
-STATED = " ".join(f"We {m}." for m in MEASURES)
 
 
 def _credited(text: str, cause: str) -> int:
