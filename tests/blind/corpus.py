@@ -77,7 +77,9 @@ HERE = Path(__file__).parent
 # the seventeenth round (`tune-s`); R stays held out from it (a weaker measure, see above),
 # while T and U, a twentieth and a twenty-first writer, are written blind outside the
 # repository and measured before and after it. None of R, T and U is to be read answer by
-# answer until a round has been measured on a twenty-second writer.
+# answer until a round has been measured on a twenty-second writer. V, a twenty-second
+# writer, was written blind after the seventeenth round was merged and measured once with its
+# judge, in aggregate.
 CORPORA = {
     "tune": HERE / "A",
     "tune-b": HERE / "B",
@@ -101,6 +103,7 @@ CORPORA = {
     "heldout-r": HERE / "R",
     "heldout-t": HERE / "T",
     "heldout-u": HERE / "U",
+    "heldout-v": HERE / "V",
 }
 # C's check part: picked at random (random.Random(35).sample) before any answer of C was
 # read; only ever reported in aggregate (`check`), the tuner's own guard against overfitting
