@@ -39,6 +39,7 @@ from lemminflect import getAllLemmas
 from drills.judge.culprit import committed_rivals
 from drills.judge.matcher import SOUP_ITEMS, Concept, Match, Phrasing, match_in
 from drills.judge.reading import (
+    TURNS,
     Clause,
     Reading,
     bare_denial,
@@ -539,15 +540,12 @@ def _judged(reading: Reading, matches: list[Match]) -> list[tuple[str, int]]:
     return out
 
 
-_TURNING = frozenset({"but", "though", "yet"})
-
-
 def _conceded_elsewhere(reading: Reading, matches: list[Match], at: int) -> bool:
     """A verdict through a pronoun turned from the clause just before it ("The balancer
     change went out the same hour, but I wouldn't read much into that"; "Latency rose too,
     but I don't read much into it") is that clause's: where that clause names no cause, the
     pronoun points at it, not at a cause named further back."""
-    if at == 0 or reading.words[at] not in _TURNING:
+    if at == 0 or reading.words[at] not in TURNS:
         return False
     before = reading.clause(at - 1)
     if before.sentence != reading.clause(at).sentence:
@@ -1157,9 +1155,7 @@ def _asides(reading: Reading, ordered: list[Match]) -> set[int]:
         # each alternative it offers ("or the vocoder settings, or the text normaliser") a
         # detail of the cause's own thing: else it offers something else and hedges
         ors = [i for i in range(first, last) if reading.words[i] == "or"]
-        offered = all(
-            _detail(reading, outside, a + 1, b) for a, b in zip(ors, [*ors[1:], last], strict=False)
-        )
+        offered = all(_detail(reading, outside, a + 1, b) for a, b in pairwise([*ors, last]))
         if _detail(reading, outside, first, last) and offered and within <= outside:
             out |= inside
     return out

@@ -32,7 +32,7 @@ import unicodedata
 from dataclasses import dataclass
 from itertools import pairwise
 
-from drills.judge.reading import plain_denial, split_sentences
+from drills.judge.reading import TURNS, plain_denial, split_sentences
 from drills.judge.rhetoric import asks_for
 
 # --- what the examiner sees -------------------------------------------------------------
@@ -230,7 +230,6 @@ _REFUSING = _ws("skip drop scrap ditch shelve bother")
 _JOINING = _ws("and but so because while whereas since")
 
 
-_TURNING = _ws("but yet though")
 _REPORTING = _ws("call calls called say says said think thinks claim claims argue argues")
 
 
@@ -270,7 +269,7 @@ def _sweeping(words: list[str]) -> bool:
     subject = subject or (head[:2] == ["all", "these"] and len(head) > 2 and head[2] in _KINDS)
     # a verdict denied ("these steps are not overkill"), held to a condition ("overkill only
     # if ..."), or another's view reported ("Some call these measures overkill")
-    limited = any(_denies(w) for w in said_own) or any(w.endswith("n't") for w in own)
+    limited = any(_denies(w) for w in said_own)
     limited = limited or ("only", "if") in pairwise(own) or "unless" in said_own
     limited = limited or bool(set(words[:k]) & _REPORTING)
     # "None of these guardrails ... is overkill": the verdict denied before its subject
@@ -485,7 +484,7 @@ def _retract(sentences: list[_Sentence]) -> None:
         # — not past a turn after the list ("All these hoops — ... — may look like overkill,
         # but each caught a regression": a concession)
         whole = _words(" ".join(s.clauses))
-        turned = set(whole[len(_words(s.clauses[0])) :]) & _TURNING
+        turned = set(whole[len(_words(s.clauses[0])) :]) & TURNS
         if len(scopes) > 1 and not any(scopes) and not turned and _sweeping(whole):
             scopes[-1] = "wide"
         for c, clause in enumerate(s.clauses):

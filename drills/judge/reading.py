@@ -850,13 +850,17 @@ _AS_IS_BLAMED = frozenset(
 )
 
 
+# the conjunctions a clause turns on ("..., but I wouldn't read much into that")
+TURNS = frozenset({"but", "though", "yet"})
+
+
 def rests_on_record(reading: Reading, clause: Clause, rest: Sequence[str] = ()) -> bool:
     """The clause says what there is by its record ("has worked well for us", "a rollback
     already solved"), unlimited in its own words or the first two of `rest`, the rest of
     its sentence ("only handled it after users noticed", "worked well, but not this time")."""
     words = reading.words[clause.first : clause.last]
     # (a "but" that opens the clause is the turn it stands in, not a limit on the record)
-    own = words[1:] if words[0] in ("but", "though", "yet") else words
+    own = words[1:] if words[0] in TURNS else words
     return bool(set(pairwise(words)) & _RECORD) and not _RECORD_LIMITS.intersection(
         [*own, *rest[:2]]
     )
