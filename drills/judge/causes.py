@@ -27,8 +27,8 @@ causes an ambiguous answer fitted, with the trainee's words for each.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
 from types import MappingProxyType
@@ -123,9 +123,9 @@ class Named:
     effect: bool = False  # named only as a consequence ("so ...", "causing ...")
 
 
-@dataclass
+@dataclass(frozen=True)
 class CauseReading:
-    found: list[Named] = field(default_factory=list)
+    found: tuple[Named, ...] = ()
     hedged: bool = False  # rivals offered as alternatives: none named
     by_id: bool = False
 
@@ -246,11 +246,16 @@ def _own_things() -> MappingProxyType[str, frozenset[tuple[str, ...]]]:
 def _borrowed(name: str, p: Phrasing) -> bool:
     """A word of another way to say a cause that is another cause's own thing ("network":
     a heavier network, but first the network's own jitter)."""
+    return _borrowed_tokens(name, p.tokens)
+
+
+@cache  # the catalogue is fixed: asked hundreds of thousands of times over a few phrasings
+def _borrowed_tokens(name: str, tokens: tuple[str, ...]) -> bool:
     things = _own_things()
-    if any(set(p.tokens) <= set(t) for t in things[name]):
+    if any(set(tokens) <= set(t) for t in things[name]):
         return False  # "model": a word of its own thing too ("acoustic model")
     return any(
-        p.tokens == t or (len(p.tokens) == 1 and p.tokens[0] in t)
+        tokens == t or (len(tokens) == 1 and tokens[0] in t)
         for other, own in things.items()
         if other != name
         for t in own
@@ -939,11 +944,12 @@ def _words_of(name: str) -> frozenset[tuple[str, ...]]:
 _REASON_OPENERS = frozenset({"since", "because", "as", "given"})
 
 
+@lru_cache(maxsize=256)  # a verdict, its report lines and its share read one answer each
 def read_causes(text: str) -> CauseReading:
     """The causes an answer names, each with its role (see the module's doc)."""
     if normalise_id(text) in CATALOG:
         name = normalise_id(text)
-        return CauseReading([Named(name, (text.strip(),), "primary")], by_id=True)
+        return CauseReading((Named(name, (text.strip(),), "primary"),), by_id=True)
     reading = read(text)
     matches = sorted(_matches(reading), key=lambda m: m.first)
     aside = _set_aside(reading, matches)
@@ -1006,10 +1012,9 @@ def read_causes(text: str) -> CauseReading:
         if name in live and (_denied(reading, m) or later) and name not in marked:
             dead.setdefault(name, m)
             del live[name]
-    result = CauseReading()
-    for name, m in dead.items():
-        if name not in live:
-            result.found.append(Named(name, tuple(m.phrases), "ruled out"))
+    ruled_out = [
+        Named(name, tuple(m.phrases), "ruled out") for name, m in dead.items() if name not in live
+    ]
     ordered = sorted(live.values(), key=lambda m: m.first)
     roles = _roles(reading, ordered)
     listed = _candidates(reading)
@@ -1017,9 +1022,9 @@ def read_causes(text: str) -> CauseReading:
         hi = listed[1]  # the heading too: it names what the guesses are about
         after = {m.item for m in matches if m.first >= hi}  # taken up again after the list
         roles |= {m.item: ("rival", False) for m in ordered if m.last <= hi and m.item not in after}
-    result.hedged = any(r in ("rival", "soup") for r, _ in roles.values())
-    result.found = [Named(m.item, tuple(m.phrases), *roles[m.item]) for m in ordered] + result.found
-    return result
+    hedged = any(r in ("rival", "soup") for r, _ in roles.values())
+    named = [Named(m.item, tuple(m.phrases), *roles[m.item]) for m in ordered]
+    return CauseReading((*named, *ruled_out), hedged)
 
 
 # what a heading calls the entries of a list of guesses ("Possible reasons: ...",

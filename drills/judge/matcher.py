@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, cached_property
 from itertools import pairwise
 from pathlib import Path
 
@@ -102,6 +102,13 @@ class Phrasing:
     tokens: tuple[str, ...]  # stems
     negative: bool  # holds a negation of its own ("not logged", "never")
     raw: tuple[str, ...] = ()  # the words as written: a truncation ("rescor") is a prefix
+
+    def __hash__(self) -> int:  # a reading's memo is keyed by phrasings, millions of times
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.text, self.tokens, self.negative, self.raw))
 
     def at(self, reading: Reading, i: int) -> bool:
         """Does the phrasing stand at word i of the reading?"""
@@ -184,15 +191,55 @@ class Match:
     covered: frozenset[int] = frozenset()  # the words matched
 
 
+def _index(reading: Reading) -> None:
+    """Where each stem, lemma, word and five-letter-or-longer prefix of a word stands in the
+    reading, kept in its memo: a phrasing's first word is then looked up, not searched for
+    word by word (a reading is read against some thousands of phrasings)."""
+    index: dict[tuple[str, str], list[int]] = {}
+    for i, (stem_, word, lemmas) in enumerate(
+        zip(reading.stems, reading.words, reading.lemmas, strict=True)
+    ):
+        keys: set[tuple[str, str]] = {("s", stem_), ("w", word)}
+        keys.update(("l", lemma) for lemma in lemmas)
+        keys.update(("p", word[:n]) for n in range(5, len(word) + 1))
+        if word.endswith("n't") or word == "cannot":
+            keys.add(("n't", ""))
+        for key in keys:
+            index.setdefault(key, []).append(i)
+    reading.memo.update((("index", *key), tuple(at)) for key, at in index.items())
+    reading.memo[("index",)] = ()
+
+
+def _starts(reading: Reading, phrasing: Phrasing) -> tuple[int, ...]:
+    """Where the phrasing's first word stands in the reading (`Phrasing.word_at`, word 0):
+    the same for every phrasing that opens with that word, so found once."""
+    token, raw = phrasing.tokens[0], phrasing.raw[0]
+    found = reading.memo.get(("starts", token, raw))
+    if found is None:
+        if ("index",) not in reading.memo:
+            _index(reading)
+        memo = reading.memo
+        hits = {
+            *memo.get(("index", "s", token), ()),
+            *memo.get(("index", "l", token), ()),
+            *memo.get(("index", "w", raw + "s"), ()),
+            *memo.get(("index", "w", raw + "es"), ()),
+            *(memo.get(("index", "n't", ""), ()) if token == "not" else ()),
+        }
+        if len(raw) >= 5:
+            verdicts = verdict_words()
+            prefixed = memo.get(("index", "p", raw), ())
+            hits.update(i for i in prefixed if reading.words[i] not in verdicts)
+        found = tuple(sorted(hits))
+        memo[("starts", token, raw)] = found
+    return found
+
+
 def _occurrences(reading: Reading, phrasing: Phrasing, lo: int, hi: int) -> list[tuple[int, int]]:
     n = len(phrasing.tokens)
     found = reading.memo.get(phrasing)
     if found is None:  # where it stands does not depend on the window asked about
-        found = tuple(
-            i
-            for i in range(len(reading.stems) - n + 1)
-            if phrasing.word_at(reading, i, 0) and phrasing.at(reading, i)
-        )
+        found = tuple(i for i in _starts(reading, phrasing) if phrasing.at(reading, i))
         reading.memo[phrasing] = found
     return [(i, i + n) for i in found if lo <= i and i + n <= hi]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,7 +29,7 @@ import yaml
 
 from drills.course.exam import Attempt, ExamItem, exam_paths, load_exam, mark
 from drills.judge.causes import diagnosis_share
-from drills.judge.matcher import judge
+from drills.judge.matcher import Concept, judge
 from drills.judge.scoring import prevention_concepts
 from drills.library.paths import library_root
 from drills.library.scenario import AnswerKey, load_key, load_scenario
@@ -244,9 +245,15 @@ def _files(corpus: Path, kind: str, part: Part) -> list[Path]:
     return [p for p in paths if (p.stem in held) == (part == "check")]
 
 
+@cache  # each corpus file of a scenario reads the same key (loading it is 80 ms)
 def _key(scenario: str) -> AnswerKey:
     folder = library_root() / scenario
     return load_key(folder / "key.yaml", load_scenario(folder / "scenario.yaml"))
+
+
+@cache
+def _prevention(scenario: str) -> list[Concept]:
+    return prevention_concepts(_key(scenario))
 
 
 # what each cause label must earn of the diagnosis (share of the incident's causes)
@@ -275,7 +282,7 @@ def causes(corpus: Path, figures: Figures, part: Part = "all") -> None:
 
 def prevention(corpus: Path, figures: Figures, part: Part = "all") -> None:
     for path in _files(corpus, "prevention", part):
-        concepts = prevention_concepts(_key(path.stem))
+        concepts = _prevention(path.stem)
         doc = yaml.safe_load(path.read_text())
         for item in doc["items"]:
             for text in item["answers"]:
@@ -297,7 +304,7 @@ def polarity(corpus: Path, figures: Figures, part: Part = "all") -> None:
     `against` must not; `mixed` must earn the measure it proposes and not the one it waves
     away (where that is one of the key's items)."""
     for path in _files(corpus, "polarity", part):
-        concepts = prevention_concepts(_key(path.stem))
+        concepts = _prevention(path.stem)
         doc = yaml.safe_load(path.read_text())
         for kind in ("for", "against", "mixed"):
             for entry in doc.get(kind, []):
