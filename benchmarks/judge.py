@@ -2,8 +2,9 @@
 
 Every cause statement, prevention phrasing and exam answer of the blind corpus of writer C
 (tests/blind/C) judged as the drill and the exam judge them, with the reading caches emptied
-first (cold: every answer read for the first time, lemmas and stems looked up afresh) and
-then again (warm: the readings cached, as a console re-scoring a session finds them). The
+first (cold: every answer read for the first time, lemmas and stems looked up afresh, the keys
+loaded) and then again (warm: the readings and cause readings cached, as a console
+re-scoring a session finds them). The
 count is of cause statements, prevention phrasings and negatives, and the prompt answers
 scored into bands; the exercise answers are judged too and not counted, so the time per
 answer is a little high."""
@@ -13,8 +14,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from drills.judge.causes import read_causes
 from drills.judge.reading import lemma_stems, read, stem
-from tests.blind.corpus import CORPORA, Figures, causes, exams, prevention
+from tests.blind.corpus import CORPORA, Figures, _key, _prevention, causes, exams, prevention
 
 
 def _judge_all() -> Figures:
@@ -27,7 +29,7 @@ def _judge_all() -> Figures:
 
 
 def judge_times() -> dict[str, Any]:
-    for cached in (read, stem, lemma_stems):
+    for cached in (read, stem, lemma_stems, read_causes, _key, _prevention):
         cached.cache_clear()
     start = time.perf_counter()
     figures = _judge_all()
