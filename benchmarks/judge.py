@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from drills.judge.causes import read_causes
+from drills.judge.matcher import _phrasing
 from drills.judge.reading import lemma_stems, read, stem
 from tests.blind.corpus import CORPORA, Figures, _key, _prevention, causes, exams, prevention
 
@@ -29,7 +30,7 @@ def _judge_all() -> Figures:
 
 
 def judge_times() -> dict[str, Any]:
-    for cached in (read, stem, lemma_stems, read_causes, _key, _prevention):
+    for cached in (read, stem, lemma_stems, read_causes, _phrasing, _key, _prevention):
         cached.cache_clear()
     start = time.perf_counter()
     figures = _judge_all()

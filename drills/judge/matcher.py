@@ -137,6 +137,7 @@ class Phrasing:
         )
 
 
+@cache  # a key's items and the catalogue are built from the same few thousand phrasings
 def _phrasing(text: str) -> Phrasing:
     lex = lexicon()
     found = read(text)
