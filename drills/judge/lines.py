@@ -60,6 +60,11 @@ def as_seen(move: MoveRecord | None) -> MoveRecord | None:
     return replace(move, conclusion=seen)
 
 
+def seen_conclusion(drill: Drill) -> MoveRecord | None:
+    """The drill's conclusion move, its words as an examiner reads them (`as_seen`)."""
+    return as_seen(next((m for m in drill.moves if m.conclusion is not None), None))
+
+
 def diagnosis_line(
     key: AnswerKey, conclusion_move: MoveRecord | None, found: Evidence
 ) -> tuple[Line, bool]:

@@ -78,7 +78,6 @@ from drills.judge.lines import (
     WEIGHTS,
     WRONG_CAUSE_PREVENTION,
     Line,
-    as_seen,
     causes_read,
     diagnosis_line,
     evidence_line,
@@ -86,6 +85,7 @@ from drills.judge.lines import (
     prevention_concepts,
     prevention_line,
     recovery_line,
+    seen_conclusion,
 )
 from drills.judge.measures import (
     AFTER_PAGE_S,
@@ -276,7 +276,7 @@ def score(drill: Drill, key: AnswerKey, refs: References) -> Score:
     found = gather_evidence(drill, key)
     mitigation = earliest(done)
     mitigated_at = fixed_at(key, done)
-    conclusion_move = as_seen(next((m for m in drill.moves if m.conclusion is not None), None))
+    conclusion_move = seen_conclusion(drill)
     diagnosis, correct = diagnosis_line(key, conclusion_move, found)
     conclusion = conclusion_move.conclusion if conclusion_move else None
 
