@@ -50,3 +50,28 @@ def judge_times() -> dict[str, Any]:
         "warm_ms_per_answer": 1000 * warm / answers,
         "warm_over_cold": warm / cold,
     }
+
+
+def second_reader_times(pairs: int = 120) -> dict[str, Any]:
+    """What the second reader costs: the cause answers of writer C read against their
+    scenarios' causes (one forward pass each; a report reads one per cause and one per
+    prevention statement and item), after the weights are loaded."""
+    import yaml
+
+    from drills.judge.referrals import cause_prose
+    from drills.judge.second_reader import _model, asserts
+
+    asked = []
+    for path in sorted((CORPORA["tune-c"] / "causes").glob("*.yaml")):
+        cause = _key(path.stem).cause
+        asked += [(cause_prose(cause), e["text"]) for e in yaml.safe_load(path.read_text())]
+    asked = asked[:pairs]
+    start = time.perf_counter()
+    _model()
+    loaded = time.perf_counter() - start
+    asserts.cache_clear()
+    start = time.perf_counter()
+    for prose, text in asked:
+        asserts(prose, text)
+    took = time.perf_counter() - start
+    return {"pairs": len(asked), "load_s": loaded, "ms_per_pair": 1000 * took / len(asked)}

@@ -351,9 +351,10 @@ def main() -> None:
     results["replay"] = replay_times()
     results["debrief"] = debrief_times()
     results["tree"] = tree_share()
-    from benchmarks.judge import judge_times
+    from benchmarks.judge import judge_times, second_reader_times
 
     results["judge"] = judge_times()
+    results["second_reader"] = second_reader_times()
     from benchmarks.console import console_isolation, console_latency
 
     results["console"] = console_latency(4 if args.quick else 20)
