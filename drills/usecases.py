@@ -78,6 +78,7 @@ __all__ = [
     "score_once",
     "score_session",
     "score_team",
+    "second_reading",
     "stored_score",
     "team_target",
     "write_report",
@@ -271,6 +272,13 @@ def record(assessed: Assessed, session_id: str, trainee: str, root: Path | None 
     record_drill(session_id, trainee, scenario, assessed.score, root)
 
 
+def second_reading(drill: Drill, key: AnswerKey) -> list[dict[str, Any]]:
+    """The verdicts on a drill's conclusion that the rules and the second reader read
+    differently, for the examiner (drills/judge/referrals.py); the score is untouched."""
+    seen = seen_conclusion(drill)
+    return referrals(key, seen.conclusion if seen else None)
+
+
 def write_report(
     assessed: Assessed,
     trainee: str,
@@ -293,8 +301,7 @@ def write_report(
         trainee,
     )
     data = report_data(view)
-    seen = seen_conclusion(drill)
-    data["referrals"] = referrals(key, seen.conclusion if seen else None)
+    data["referrals"] = second_reading(drill, key)
     if integrity:
         data["integrity"] = list(integrity)
     return write(data, out, tuple(formats)), debrief

@@ -66,6 +66,26 @@ def key_strings():
 
 
 @pytest.mark.slow
+def test_the_report_shows_the_examiner_where_the_second_reader_disagrees(console):
+    _, client, c = console
+    ft, cohort, (ana, _) = new_cohort(client, c)
+    proposal = "No fallback onto GPU pools without a cost alert on the fallback share."
+    cause = "embeddings fell back onto the GPU pool"
+    done = move(client, ana.token, kind="conclude", cause=cause, prevention=proposal)
+    assert done.status_code in (200, 303), done.text
+    assert "second reader" not in client.get(f"/c/{ana.token}").text  # not the candidate's
+    c.scorer.wait(ana.session, ana.name)
+    report = client.get(f"/f/{ft}/cohort/{cohort.id}/report").text
+    assert "1 for the examiner" in report
+    # the rules gave the proposal no credit; the second reader reads it as asking for the alert
+    assert "prevention <code>cost-per-request-alert</code>: the score gives no credit" in report
+    assert proposal in report
+    drill = c.drills.get(ana.session)
+    first = c.scorer.second_reading(ana.session, drill, c.key(drill.scenario))
+    assert c.scorer.second_reading(ana.session, drill, c.key(drill.scenario)) is first  # kept
+
+
+@pytest.mark.slow
 def test_a_candidate_sees_their_drill_only_and_never_the_key(console):
     _, client, c = console
     ft, cohort, (ana, zelda) = new_cohort(client, c)

@@ -408,7 +408,8 @@ def _scores(c: Console, cohort: Cohort, incident: Incident) -> list[dict[str, An
     (drills/console/live.py `Scorer`: a finished drill is scored once, in the background,
     against its own incident's key and expert path, and joins the trainee's history); None
     for a drill still being played or not scored yet. Nothing is scored here: reloading
-    the report costs a read."""
+    the report costs a read (and, the first time a finished drill is shown, its second
+    reading: drills/judge/referrals.py)."""
     results = []
     candidates = c.store.candidates(cohort.id)
     for who, member in zip(candidates, members_drawn(incident, cohort, candidates), strict=True):
@@ -438,6 +439,11 @@ def _scores(c: Console, cohort: Cohort, incident: Incident) -> list[dict[str, An
                 "expert": c.scorer.references(drill.scenario).expert,
                 "escapes": escape_attempts(drill),
                 "conclusion": drill.moves[-1].conclusion if drill.concluded else None,
+                "referrals": (
+                    c.scorer.second_reading(who.session, drill, c.key(drill.scenario))
+                    if found is not None
+                    else []
+                ),
             }
         )
     return results

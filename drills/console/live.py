@@ -31,7 +31,13 @@ from drills.play.panels import PANELS
 from drills.play.sql import QueryResult
 from drills.runs.fair import FairQueue, QueueClosed
 from drills.runs.service import Runs
-from drills.usecases import open_session, play_move, score_once, stored_score
+from drills.usecases import (
+    open_session,
+    play_move,
+    score_once,
+    second_reading,
+    stored_score,
+)
 
 LOG = logging.getLogger("speechdrill.console")
 REFERENCES = "references"  # the owner of the runs every score of a scenario compares against
@@ -158,6 +164,7 @@ class Scorer:
         self.drills, self.key, self.root = drills, key, root
         self._queue: FairQueue[Score] = FairQueue(1, name="scores")
         self._refs: dict[Path, References] = {}  # by scenario (or variant) folder
+        self._second: dict[str, list[dict[str, Any]]] = {}  # by session: read once
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -178,6 +185,18 @@ class Scorer:
             return found
         job = self._queue.submit("", session_id, lambda: self._score(session_id, trainee))
         return job.result()
+
+    def second_reading(self, session_id: str, drill: Drill, key: AnswerKey) -> list[dict[str, Any]]:
+        """Where the second reader disagrees with a finished drill's score (`usecases.
+        second_reading`): read when an examiner first opens the report (a few forward
+        passes of a small model, about a second), then kept."""
+        with self._lock:
+            found = self._second.get(session_id)
+        if found is None:
+            found = second_reading(drill, key)
+            with self._lock:
+                found = self._second.setdefault(session_id, found)
+        return found
 
     def references(self, scenario: LoadedScenario) -> References:
         """The reference runs of a scenario (or variant): the expert path replayed (no
