@@ -248,24 +248,27 @@ def cause_rows(causes: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     ]
 
 
+def _md_list(title: str, items: list[str]) -> list[str]:
+    """A titled section of a Markdown report, each item already escaped; none if empty."""
+    return ["", f"## {title}", "", *(f"- {item}" for item in items)] if items else []
+
+
+def _html_list(title: str, items: list[str]) -> str:
+    """The same section in HTML, each item already escaped."""
+    return f"<h2>{title}</h2><ul>{''.join(f'<li>{i}</li>' for i in items)}</ul>" if items else ""
+
+
 def causes_markdown(causes: list[dict[str, Any]]) -> list[str]:
-    if not causes:
-        return []
-    lines = ["", f"## {CAUSES_TITLE}", ""]
-    for cause, role, words in cause_rows(causes):
-        lines.append(f"- {code(cause)} — {md(role)}: “{md(words)}”")
-    return lines
+    rows = cause_rows(causes)
+    return _md_list(CAUSES_TITLE, [f"{code(c)} — {md(r)}: “{md(w)}”" for c, r, w in rows])
 
 
 def causes_html(causes: list[dict[str, Any]]) -> str:
-    if not causes:
-        return ""
     esc = html.escape
-    items = "".join(
-        f"<li><code>{esc(cause)}</code> — {esc(role)}: “{esc(words)}”</li>"
-        for cause, role, words in cause_rows(causes)
+    rows = cause_rows(causes)
+    return _html_list(
+        CAUSES_TITLE, [f"<code>{esc(c)}</code> — {esc(r)}: “{esc(w)}”" for c, r, w in rows]
     )
-    return f"<h2>{CAUSES_TITLE}</h2><ul>{items}</ul>"
 
 
 REFERRALS_TITLE = "For the examiner: where a second reader disagrees with the score"
@@ -279,27 +282,22 @@ def _referral_words(r: dict[str, Any]) -> str:
 def referrals_markdown(referrals: list[dict[str, Any]]) -> list[str]:
     """The verdicts the rules and the second reader read differently (drills/judge/
     referrals.py): the score stands as the rules gave it until an examiner decides."""
-    if not referrals:
-        return []
-    lines = ["", f"## {REFERRALS_TITLE}", ""]
-    for r in referrals:
-        said = f" — “{md(_referral_words(r))}”" if r["words"] else ""
-        lines.append(f"- {md(r['component'])} {code(r['subject'])}: {md(r['why'])}{said}")
-    return lines
+    items = [
+        f"{md(r['component'])} {code(r['subject'])}: {md(r['why'])}"
+        + (f" — “{md(_referral_words(r))}”" if r["words"] else "")
+        for r in referrals
+    ]
+    return _md_list(REFERRALS_TITLE, items)
 
 
 def referrals_html(referrals: list[dict[str, Any]]) -> str:
-    if not referrals:
-        return ""
     esc = html.escape
-    items = "".join(
-        f"<li>{esc(str(r['component']))} <code>{esc(str(r['subject']))}</code>: "
-        f"{esc(str(r['why']))}"
+    items = [
+        f"{esc(str(r['component']))} <code>{esc(str(r['subject']))}</code>: {esc(str(r['why']))}"
         + (f" — “{esc(_referral_words(r))}”" if r["words"] else "")
-        + "</li>"
         for r in referrals
-    )
-    return f"<h2>{REFERRALS_TITLE}</h2><ul>{items}</ul>"
+    ]
+    return _html_list(REFERRALS_TITLE, items)
 
 
 ALERTS_TITLE = "Your alert rules: would they have paged?"
