@@ -105,3 +105,45 @@ def test_without_the_base_model_the_report_says_there_is_no_second_reading(
     monkeypatch.setattr(second_reader, "BASE_PACKAGE", "no_such_package_here")
     with pytest.raises(second_reader.ReaderUnavailable, match="make setup"):
         second_reader.base_dir()
+
+
+# the cause figures docs/judge-rounds.md reports for the four held-out writers ("The second
+# reader"), per corpus: label -> (rules, reader, both, either), answers judged as a fair
+# examiner would; measured once, at the threshold fixed before any of them was read
+HELD_OUT_CAUSES = {
+    "heldout-r": {
+        "right": (130, 131, 125, 136),
+        "dismissive-right": (30, 34, 34, 30),
+        "wrong": (48, 49, 51, 46),
+        "hedge": (17, 17, 17, 17),
+    },
+    "heldout-t": {
+        "right": (121, 127, 113, 135),
+        "dismissive-right": (31, 32, 34, 29),
+        "wrong": (50, 48, 51, 47),
+        "hedge": (17, 16, 17, 16),
+    },
+    "heldout-u": {
+        "right": (117, 130, 112, 135),
+        "dismissive-right": (28, 25, 32, 21),
+        "wrong": (46, 43, 50, 39),
+        "hedge": (16, 16, 17, 15),
+    },
+    "heldout-v": {
+        "right": (116, 127, 109, 134),
+        "dismissive-right": (27, 29, 32, 24),
+        "wrong": (48, 38, 51, 35),
+        "hedge": (17, 17, 17, 17),
+    },
+}
+
+
+@pytest.mark.full
+@pytest.mark.parametrize("name", sorted(HELD_OUT_CAUSES))
+def test_the_held_out_cause_figures_are_what_the_docs_report(name: str) -> None:
+    from tests.blind.second import MODES, counts
+
+    found = counts(name, causes_only=True)
+    for label, want in HELD_OUT_CAUSES[name].items():
+        got = tuple(found[("causes", label)][mode][0] for mode in MODES)
+        assert got == want, f"{name} {label}: {got} (rules, reader, both, either)"

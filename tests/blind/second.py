@@ -74,12 +74,14 @@ class _Read:
         return {"rules": rules, "reader": reader, "both": both, "either": rules and reader}
 
 
-def _outcomes(corpus: Path) -> list[tuple[str, str, Ok]]:
+def _outcomes(corpus: Path, causes_only: bool = False) -> list[tuple[str, str, Ok]]:
     out: list[tuple[str, str, Ok]] = []
     for path in _files(corpus, "causes", "all"):
         wanted = [f.cause for f in _key(path.stem).faults()]
         for e in yaml.safe_load(path.read_text()):
             out.append(("causes", e["label"], _cause(e["label"], e["text"], wanted)))
+    if causes_only:
+        return out
     for path in _files(corpus, "prevention", "all"):
         doc = yaml.safe_load(path.read_text())
         for item in doc["items"]:
@@ -110,10 +112,10 @@ def _polarity(path: Path) -> list[tuple[str, str, Ok]]:
     return out
 
 
-def counts(name: str) -> Counts:
+def counts(name: str, causes_only: bool = False) -> Counts:
     """{(section, label): {mode: [judged as an examiner would, total]}}."""
     found: Counts = defaultdict(lambda: {m: [0, 0] for m in MODES})
-    for section, label, ok in _outcomes(CORPORA[name]):
+    for section, label, ok in _outcomes(CORPORA[name], causes_only):
         for mode in MODES:
             found[(section, label)][mode][0] += int(ok[mode])
             found[(section, label)][mode][1] += 1
