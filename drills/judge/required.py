@@ -24,24 +24,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import snowballstemmer
+
 # the verbs of letting a change through, in their plain forms (reading.py stems them)
 PASSING = (
     *("promote", "ship", "approve", "merge", "deploy", "release", "roll", "push"),
     *("accept", "allow", "let", "sign", "launch", "greenlight", "enable", "publish"),
 )
-_PLAIN = frozenset(PASSING)
+_STEMMER = snowballstemmer.stemmer("english")  # reading.py's stemmer (this module is a leaf)
+_STEMS = frozenset(str(_STEMMER.stemWord(w)) for w in PASSING)
 _REFUSALS = frozenset({"refuse", "won't", "wouldn't", "cannot", "can't", "shan't"})
 _OPENERS = frozenset({"from", "now", "on", "and", "so", "then", "after", "this", "today"})
 
 
 def passing(word: str) -> bool:
-    """A verb of letting through, in any of its plain inflections ("ships", "approved")."""
-    if word in _PLAIN:
-        return True
-    for end in ("ing", "ped", "ged", "ed", "es", "s", "d"):
-        if word.endswith(end) and word[: -len(end)] in _PLAIN:
-            return True
-    return False
+    """A verb of letting through, in any of its inflections ("ships", "approved",
+    "shipping", "merging", "letting"): by its stem, as reading.py reads `PASSING`."""
+    return str(_STEMMER.stemWord(word)) in _STEMS
 
 
 _NO_ONE = frozenset({"nothing", "nobody", "noone"})
