@@ -208,6 +208,20 @@ def test_a_fix_looked_at_instead_is_no_turn(text, credit):
             "latency-gate",
             0,
         ),
+        # a verb of letting through in any inflection ("merging", "shipping", "letting"):
+        # the passage refused is a rule; a measure refused is still none
+        (
+            "I refuse to keep merging mirror configs without an expiry date.",
+            SPEND,
+            "shadow-expiry",
+            1,
+        ),
+        (
+            "I refuse to keep merging first audio byte gates without evidence they work.",
+            TTS,
+            "latency-gate",
+            0,
+        ),
         (
             "Nobody should merge a first audio byte gate without evidence it works.",
             TTS,
