@@ -186,6 +186,7 @@ def lower_states(model: Bert, asked: list[Pair]) -> list[torch.Tensor]:
 
     tok = Tokenizer.from_file(str(base_dir() / "tokenizer.json"))
     tok.enable_truncation(MAX_TOKENS, strategy="only_second")
+    tok.no_padding()  # the base's tokenizer pads to 128: padding would be read as words
     encoded = tok.encode_batch([(prose, answer) for prose, answer, _ in asked])
     model.eval()
     states: list[torch.Tensor] = [torch.empty(0)] * len(asked)
