@@ -425,12 +425,13 @@ def _scores(c: Console, cohort: Cohort, incident: Incident) -> list[dict[str, An
         done = standing(who, drill)
         found = c.scorer.stored(who.session) if done.state != "still playing" else None
         hints = c.store.hints(who.token)
+        key = c.key(drill.scenario)
         results.append(
             {
                 "who": who,
                 "drill": drill,
                 "member": member,
-                "key": c.key(drill.scenario),
+                "key": key,
                 "standing": done,
                 "score": found,
                 "finished": done.state != "still playing",
@@ -440,9 +441,7 @@ def _scores(c: Console, cohort: Cohort, incident: Incident) -> list[dict[str, An
                 "escapes": escape_attempts(drill),
                 "conclusion": drill.moves[-1].conclusion if drill.concluded else None,
                 "referrals": (
-                    c.scorer.second_reading(who.session, drill, c.key(drill.scenario))
-                    if found is not None
-                    else []
+                    c.scorer.second_reading(who.session, drill, key) if found is not None else []
                 ),
             }
         )

@@ -6,7 +6,7 @@ statement against each of the key's items, is also read by the cross-encoder
 (`second_reader.asserts`); where one says the answer asserts it and the other does not,
 the verdict is referred. On four writers nobody had tuned either reader on, what both
 accepted was wrong or dismissive for 5 of 408 cause answers, and what either accepted held
-522 of 544 right ones: a referral is where an examiner's minute is worth most.
+540 of 544 right ones: a referral is where an examiner's minute is worth most.
 """
 
 from __future__ import annotations
